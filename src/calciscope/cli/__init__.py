@@ -1,0 +1,1 @@
+"""Command-line face of calciscope (Typer); calls only :mod:`calciscope.api`."""

@@ -1,0 +1,61 @@
+"""The ``calciscope`` command: one Typer app, one module per command group.
+
+Commands hold no clinical logic: they parse options, call :mod:`calciscope.api` and render.
+Every :class:`~calciscope.errors.CalciscopeError` is shown as its message (exit code 1),
+never as a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from calciscope.errors import CalciscopeError
+
+__all__ = ["app", "main"]
+
+
+class _Group(TyperGroup):
+    """Root group that turns calciscope errors into clean command-line errors."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CalciscopeError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+app = typer.Typer(
+    name="calciscope",
+    cls=_Group,
+    help="Find, classify and describe calcinosis phenotypes in SSc and myositis cohorts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register_all() -> None:
+    # Imported here so that each command module can import ``app`` helpers without cycles.
+    from calciscope.cli import cohort
+
+    cohort.register(app)
+    for name in ("criteria", "notes", "interop", "study"):
+        try:
+            module = __import__(f"calciscope.cli.{name}", fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"calciscope.cli.{name}":
+                raise
+            continue
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    """Run the CLI."""
+    app()

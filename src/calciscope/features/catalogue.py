@@ -1,0 +1,209 @@
+"""Load and validate the concept and feature catalogue (``concepts.yaml``, ``features.yaml``).
+
+The catalogue is the one place where a clinical concept is tied to its codes and where a
+feature is defined from concepts. Everything else (the engine, criteria, readers and
+writers, reports) refers to features by the names defined here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from calciscope.errors import CatalogueError
+from calciscope.model import CODE_SYSTEMS, BodyRegion, Laterality, Morphology, Status
+
+__all__ = [
+    "SITE_GROUPS",
+    "Concept",
+    "Derivation",
+    "DerivationKind",
+    "Feature",
+    "FeatureCatalogue",
+    "FeatureType",
+    "load_catalogue",
+]
+
+#: Body regions counted as one region for calcinosis extent (clinical-reference §11.5: face/neck).
+SITE_GROUPS: dict[BodyRegion, str] = {region: region.value for region in BodyRegion} | {
+    BodyRegion.FACE: "face_neck",
+    BodyRegion.NECK: "face_neck",
+}
+
+
+class DerivationKind(StrEnum):
+    """How a feature is computed from facts (see the header of ``features.yaml``)."""
+
+    STATUS = "status"
+    ALL_MATCH = "all_match"
+    FIRST_DATE = "first_date"
+    LAST_DATE = "last_date"
+    COUNT_SITES = "count_sites"
+    MAX_VALUE = "max_value"
+    LATEST_VALUE = "latest_value"
+    LATEST_TEXT = "latest_text"
+    AGE_AT = "age_at"
+
+
+class FeatureType(StrEnum):
+    """Value type of a feature column."""
+
+    BOOLEAN = "boolean"
+    NUMBER = "number"
+    INTEGER = "integer"
+    DATE = "date"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A clinical concept and every (system, code) that means it."""
+
+    name: str
+    label: str
+    codes: tuple[tuple[str, str], ...]
+
+    @property
+    def primary_code(self) -> tuple[str, str]:
+        """The preferred (system, code): the first HPO/MONDO code, else ``calciscope:<name>``."""
+        for system, code in self.codes:
+            if system in ("HP", "MONDO"):
+                return system, code
+        return "calciscope", self.name
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """How one feature is derived from facts of one or more concepts."""
+
+    kind: DerivationKind
+    concepts: tuple[str, ...]
+    sites: tuple[BodyRegion, ...] = ()
+    laterality: tuple[Laterality, ...] = ()
+    morphology: tuple[Morphology, ...] = ()
+    statuses: tuple[Status, ...] = (Status.PRESENT,)
+
+    @property
+    def concept(self) -> str:
+        """The first (usually only) concept."""
+        return self.concepts[0]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One column of the feature table."""
+
+    name: str
+    type: FeatureType
+    label: str
+    derive: Derivation
+    redcap: str | None = None
+
+
+@dataclass(frozen=True)
+class FeatureCatalogue:
+    """Concepts and features, with lookups by name and by code."""
+
+    version: str
+    concepts: dict[str, Concept]
+    features: dict[str, Feature]
+    _by_code: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict, repr=False)
+
+    def concepts_for_code(self, system: str, code: str) -> tuple[str, ...]:
+        """Return the concepts a (system, code) means (a code may mean several, e.g. M34.82)."""
+        return self._by_code.get((system, code), ())
+
+    def feature(self, name: str) -> Feature:
+        """Return a feature by name, or raise :class:`CatalogueError` naming it."""
+        try:
+            return self.features[name]
+        except KeyError:
+            raise CatalogueError(f"unknown feature {name!r}") from None
+
+
+def _concept(raw: dict[str, Any]) -> Concept:
+    name = raw["name"]
+    codes: list[tuple[str, str]] = []
+    for system, values in (raw.get("codes") or {}).items():
+        if system not in CODE_SYSTEMS:
+            raise CatalogueError(f"concept {name!r}: unknown code system {system!r}")
+        codes += [(system, str(value)) for value in values]
+    codes.append(("calciscope", name))
+    return Concept(name=name, label=raw.get("label", name), codes=tuple(codes))
+
+
+def _enum_tuple(enum: type[StrEnum], values: list[str] | None, where: str) -> tuple[Any, ...]:
+    try:
+        return tuple(enum(v) for v in values or ())
+    except ValueError as exc:
+        raise CatalogueError(f"{where}: {exc}") from None
+
+
+def _feature(raw: dict[str, Any], concepts: dict[str, Concept]) -> Feature:
+    name = raw["name"]
+    spec = raw["derive"]
+    where = f"feature {name!r}"
+    listed = spec.get("concepts") or [spec.get("concept")]
+    unknown = [c for c in listed if c not in concepts]
+    if unknown:
+        raise CatalogueError(f"{where}: unknown concept(s) {unknown}")
+    try:
+        kind = DerivationKind(spec["kind"])
+        ftype = FeatureType(raw["type"])
+    except (KeyError, ValueError) as exc:
+        raise CatalogueError(f"{where}: {exc}") from None
+    derive = Derivation(
+        kind=kind,
+        concepts=tuple(listed),
+        sites=_enum_tuple(BodyRegion, spec.get("sites"), where),
+        laterality=_enum_tuple(Laterality, spec.get("laterality"), where),
+        morphology=_enum_tuple(Morphology, spec.get("morphology"), where),
+        statuses=_enum_tuple(Status, spec.get("statuses"), where) or (Status.PRESENT,),
+    )
+    label = raw.get("label") or concepts[listed[0]].label
+    return Feature(name=name, type=ftype, label=label, derive=derive, redcap=raw.get("redcap"))
+
+
+def _read_yaml(name: str) -> dict[str, Any]:
+    text = resources.files("calciscope.features").joinpath(name).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise CatalogueError(f"{name}: expected a mapping at the top level")
+    return data
+
+
+@cache
+def load_catalogue() -> FeatureCatalogue:
+    """Load the packaged concept and feature catalogue.
+
+    Returns
+    -------
+    FeatureCatalogue
+        Concepts and features, validated (unknown concepts, kinds, sites and duplicate names
+        raise :class:`~calciscope.errors.CatalogueError`).
+    """
+    concepts_raw = _read_yaml("concepts.yaml")
+    features_raw = _read_yaml("features.yaml")
+    concepts: dict[str, Concept] = {}
+    by_code: dict[tuple[str, str], tuple[str, ...]] = {}
+    for raw in concepts_raw["concepts"]:
+        concept = _concept(raw)
+        if concept.name in concepts:
+            raise CatalogueError(f"duplicate concept {concept.name!r}")
+        concepts[concept.name] = concept
+        for key in concept.codes:
+            by_code[key] = (*by_code.get(key, ()), concept.name)
+    features: dict[str, Feature] = {}
+    for raw in features_raw["features"]:
+        feature = _feature(raw, concepts)
+        if feature.name in features:
+            raise CatalogueError(f"duplicate feature {feature.name!r}")
+        features[feature.name] = feature
+    return FeatureCatalogue(
+        version=str(features_raw["version"]), concepts=concepts, features=features, _by_code=by_code
+    )

@@ -1,0 +1,36 @@
+"""Plain typed domain objects; imports nothing else of calciscope's."""
+
+from calciscope.model.enums import (
+    BodyRegion,
+    CutaneousSubset,
+    Laterality,
+    Method,
+    Modality,
+    Morphology,
+    NoteType,
+    ReviewState,
+    Sex,
+    SourceKind,
+    Status,
+)
+from calciscope.model.records import CODE_SYSTEMS, Fact, Image, Note, Patient, make_fact_id
+
+__all__ = [
+    "CODE_SYSTEMS",
+    "BodyRegion",
+    "CutaneousSubset",
+    "Fact",
+    "Image",
+    "Laterality",
+    "Method",
+    "Modality",
+    "Morphology",
+    "Note",
+    "NoteType",
+    "Patient",
+    "ReviewState",
+    "Sex",
+    "SourceKind",
+    "Status",
+    "make_fact_id",
+]

@@ -1,0 +1,180 @@
+"""Typed records: Patient, Fact, Note, Image.
+
+A *fact* is one coded statement about a patient: code system + code, status
+(present / absent / unknown), optional value, body site, laterality and morphology,
+effective date, where it came from and whether a person has confirmed it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from calciscope.model.enums import (
+    BodyRegion,
+    Laterality,
+    Method,
+    Modality,
+    Morphology,
+    NoteType,
+    ReviewState,
+    Sex,
+    SourceKind,
+    Status,
+)
+
+__all__ = ["CODE_SYSTEMS", "Fact", "Image", "Note", "Patient", "make_fact_id"]
+
+#: Code systems a fact may use; ``calciscope`` is our own namespace for concepts that
+#: have no verified standard code (clinical-reference.md §6 marks what is verified).
+CODE_SYSTEMS: tuple[str, ...] = ("calciscope", "HP", "MONDO", "SNOMEDCT", "LOINC", "ICD10", "ICD10CM", "ORPHA", "OMOP")
+
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+
+class Patient(_Record):
+    """A pseudonymous patient.
+
+    Parameters
+    ----------
+    patient_id
+        Pseudonymous identifier (letters, digits, ``.``, ``_``, ``:``, ``-``).
+    sex
+        Administrative sex.
+    birth_date
+        Date of birth, when known; otherwise ``birth_year``.
+    birth_year
+        Year of birth; filled from ``birth_date`` when that is given.
+    centre
+        The centre that holds the record.
+    synthetic
+        True for generated (demo) patients.
+    """
+
+    patient_id: Identifier
+    sex: Sex = Sex.UNKNOWN
+    birth_date: dt.date | None = None
+    birth_year: int | None = Field(default=None, ge=1880, le=2100)
+    centre: str | None = None
+    synthetic: bool = False
+
+    @field_validator("patient_id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if not _ID_RE.match(value):
+            raise ValueError("must be letters, digits, '.', '_', ':' or '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _year_from_date(self) -> Patient:
+        if self.birth_date is not None:
+            if self.birth_year is not None and self.birth_year != self.birth_date.year:
+                raise ValueError("birth_year disagrees with birth_date")
+            object.__setattr__(self, "birth_year", self.birth_date.year)
+        return self
+
+
+class Fact(_Record):
+    """One coded statement about a patient.
+
+    Parameters
+    ----------
+    patient_id
+        The patient the fact is about.
+    system, code
+        The code system (one of :data:`CODE_SYSTEMS`) and the code in it.
+    status
+        Present, absent or unknown. Absent is a recorded negative, not a missing value.
+    effective_date
+        When the finding held (exam, test or onset date).
+    value_num, value_text, unit
+        A measured or categorical value (for example CK in U/L, an mRSS site score).
+    body_site, laterality, morphology, method
+        Where, which side, what shape, and how it was found.
+    source_kind, provenance
+        Where the fact came from (a file and row, a note id and offsets, an image reading).
+    review_state
+        Confirmed facts count; suggested facts wait for a person.
+    fact_id
+        Stable identifier; derived from the content (all fields but the review state) when not
+        given, so re-imports are idempotent and never duplicate a confirmed or rejected fact.
+    """
+
+    patient_id: Identifier
+    system: str
+    code: Identifier
+    status: Status = Status.PRESENT
+    effective_date: dt.date | None = None
+    value_num: float | None = None
+    value_text: str | None = Field(default=None, max_length=2000)
+    unit: str | None = None
+    body_site: BodyRegion | None = None
+    laterality: Laterality | None = None
+    morphology: Morphology | None = None
+    method: Method | None = None
+    source_kind: SourceKind = SourceKind.STRUCTURED
+    provenance: str | None = Field(default=None, max_length=2000)
+    review_state: ReviewState = ReviewState.CONFIRMED
+    fact_id: str = ""
+
+    @field_validator("system")
+    @classmethod
+    def _check_system(cls, value: str) -> str:
+        if value not in CODE_SYSTEMS:
+            raise ValueError(f"unknown code system {value!r}; expected one of {', '.join(CODE_SYSTEMS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_id(self) -> Fact:
+        if not self.fact_id:
+            object.__setattr__(self, "fact_id", make_fact_id(self.model_dump(mode="json", exclude={"fact_id", "review_state"})))
+        return self
+
+
+def make_fact_id(content: dict[str, Any]) -> str:
+    """Return a stable id for a fact from its content (SHA-1 of the sorted fields).
+
+    Parameters
+    ----------
+    content
+        The fact's fields, without ``fact_id``.
+
+    Returns
+    -------
+    str
+        ``F`` followed by 20 hex digits.
+    """
+    parts = [f"{key}={'' if content[key] is None else content[key]}" for key in sorted(content)]
+    return "F" + hashlib.sha1("|".join(parts).encode("utf-8")).hexdigest()[:20]
+
+
+class Note(_Record):
+    """A free-text document about a patient (clinic letter, radiology report, ...)."""
+
+    note_id: Identifier
+    patient_id: Identifier
+    note_type: NoteType = NoteType.CLINIC_LETTER
+    note_date: dt.date | None = None
+    text: str
+    synthetic: bool = False
+
+
+class Image(_Record):
+    """A stored image (radiograph, photograph, ...) and where its file lives."""
+
+    image_id: Identifier
+    patient_id: Identifier
+    modality: Modality = Modality.RADIOGRAPH
+    body_site: BodyRegion | None = None
+    laterality: Laterality | None = None
+    image_date: dt.date | None = None
+    file_ref: str | None = None
