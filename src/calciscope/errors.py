@@ -84,6 +84,4 @@ class MissingExtraError(CalciscopeError):
     """An optional dependency is missing; the message says which extra installs it."""
 
     def __init__(self, package: str, extra: str) -> None:
-        super().__init__(
-            f"{package} is not installed: pip install 'calciscope[{extra}]'"
-        )
+        super().__init__(f"{package} is not installed: pip install 'calciscope[{extra}]'")

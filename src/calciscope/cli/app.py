@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -21,11 +20,12 @@ __all__ = ["app", "main"]
 class _Group(TyperGroup):
     """Root group that turns calciscope errors into clean command-line errors."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except CalciscopeError as exc:
-            raise click.ClickException(str(exc)) from exc
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=1) from exc
 
 
 app = typer.Typer(

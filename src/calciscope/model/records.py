@@ -12,7 +12,14 @@ import hashlib
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from calciscope.model.enums import (
     BodyRegion,
@@ -31,7 +38,17 @@ __all__ = ["CODE_SYSTEMS", "Fact", "Image", "Note", "Patient", "make_fact_id"]
 
 #: Code systems a fact may use; ``calciscope`` is our own namespace for concepts that
 #: have no verified standard code (clinical-reference.md §6 marks what is verified).
-CODE_SYSTEMS: tuple[str, ...] = ("calciscope", "HP", "MONDO", "SNOMEDCT", "LOINC", "ICD10", "ICD10CM", "ORPHA", "OMOP")
+CODE_SYSTEMS: tuple[str, ...] = (
+    "calciscope",
+    "HP",
+    "MONDO",
+    "SNOMEDCT",
+    "LOINC",
+    "ICD10",
+    "ICD10CM",
+    "ORPHA",
+    "OMOP",
+)
 
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
@@ -130,13 +147,19 @@ class Fact(_Record):
     @classmethod
     def _check_system(cls, value: str) -> str:
         if value not in CODE_SYSTEMS:
-            raise ValueError(f"unknown code system {value!r}; expected one of {', '.join(CODE_SYSTEMS)}")
+            raise ValueError(
+                f"unknown code system {value!r}; expected one of {', '.join(CODE_SYSTEMS)}"
+            )
         return value
 
     @model_validator(mode="after")
     def _fill_id(self) -> Fact:
         if not self.fact_id:
-            object.__setattr__(self, "fact_id", make_fact_id(self.model_dump(mode="json", exclude={"fact_id", "review_state"})))
+            object.__setattr__(
+                self,
+                "fact_id",
+                make_fact_id(self.model_dump(mode="json", exclude={"fact_id", "review_state"})),
+            )
         return self
 
 

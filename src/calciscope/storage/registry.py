@@ -111,7 +111,9 @@ class Registry:
 
     def _migrate(self) -> None:
         config = Config()
-        with resources.as_file(resources.files("calciscope.storage").joinpath("migrations")) as path:
+        with resources.as_file(
+            resources.files("calciscope.storage").joinpath("migrations")
+        ) as path:
             config.set_main_option("script_location", str(path))
             with self.engine.begin() as connection:
                 config.attributes["connection"] = connection
@@ -134,7 +136,13 @@ class Registry:
             self._upsert(conn, schema.patients, _records(batch.patients), "patient_id", update=True)
             self._upsert(conn, schema.notes, _records(batch.notes), "note_id", update=True)
             self._upsert(conn, schema.images, _records(batch.images), "image_id", update=True)
-            self._upsert(conn, schema.facts, _records(batch.facts, {"batch_id": batch_id}), "fact_id", update=False)
+            self._upsert(
+                conn,
+                schema.facts,
+                _records(batch.facts, {"batch_id": batch_id}),
+                "fact_id",
+                update=False,
+            )
             conn.execute(
                 schema.import_batches.insert().values(
                     batch_id=batch_id,
@@ -153,7 +161,13 @@ class Registry:
         return len(facts)
 
     def _upsert(
-        self, conn: Connection, table: sa.Table, rows: list[dict[str, Any]], key: str, *, update: bool
+        self,
+        conn: Connection,
+        table: sa.Table,
+        rows: list[dict[str, Any]],
+        key: str,
+        *,
+        update: bool,
     ) -> None:
         if not rows:
             return
@@ -172,7 +186,9 @@ class Registry:
         """Set a fact's review state; return False when there is no such fact."""
         with self.engine.begin() as conn:
             result = conn.execute(
-                schema.facts.update().where(schema.facts.c.fact_id == fact_id).values(review_state=state)
+                schema.facts.update()
+                .where(schema.facts.c.fact_id == fact_id)
+                .values(review_state=state)
             )
         return bool(result.rowcount)
 
@@ -184,16 +200,22 @@ class Registry:
         with self.engine.connect() as conn:
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
-                q = sa.select(schema.patients.c.patient_id).where(schema.patients.c.patient_id.in_(chunk))
+                q = sa.select(schema.patients.c.patient_id).where(
+                    schema.patients.c.patient_id.in_(chunk)
+                )
                 found.update(conn.scalars(q))
         return found
 
     def patient(self, patient_id: str) -> Patient | None:
         """Return one patient, or None."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(schema.patients).where(schema.patients.c.patient_id == patient_id)
-            ).mappings().first()
+            row = (
+                conn.execute(
+                    sa.select(schema.patients).where(schema.patients.c.patient_id == patient_id)
+                )
+                .mappings()
+                .first()
+            )
         return Patient(**row) if row else None
 
     def facts_for(self, patient_id: str) -> list[Fact]:
@@ -210,6 +232,13 @@ class Registry:
         q = sa.select(t).where(t.c.patient_id == patient_id).order_by(t.c.note_date, t.c.note_id)
         with self.engine.connect() as conn:
             return [Note(**row) for row in conn.execute(q).mappings()]
+
+    def images_for(self, patient_id: str) -> list[Image]:
+        """Return a patient's images ordered by date."""
+        t = schema.images
+        q = sa.select(t).where(t.c.patient_id == patient_id).order_by(t.c.image_date, t.c.image_id)
+        with self.engine.connect() as conn:
+            return [Image(**row) for row in conn.execute(q).mappings()]
 
     def iter_notes(self, *, since: dt.date | None = None, chunk: int = 1000) -> Iterator[Note]:
         """Stream notes (optionally only those dated on or after ``since``) in id order."""
@@ -231,5 +260,6 @@ class Registry:
         tables = (schema.patients, schema.facts, schema.notes, schema.images, schema.import_batches)
         with self.engine.connect() as conn:
             return {
-                t.name: int(conn.scalar(sa.select(sa.func.count()).select_from(t)) or 0) for t in tables
+                t.name: int(conn.scalar(sa.select(sa.func.count()).select_from(t)) or 0)
+                for t in tables
             }

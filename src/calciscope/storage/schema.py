@@ -18,7 +18,15 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["classification_results", "facts", "images", "import_batches", "metadata", "notes", "patients"]
+__all__ = [
+    "classification_results",
+    "facts",
+    "images",
+    "import_batches",
+    "metadata",
+    "notes",
+    "patients",
+]
 
 metadata = MetaData()
 

@@ -27,7 +27,9 @@ def upgrade() -> None:
     op.create_table(
         "facts",
         sa.Column("fact_id", sa.String(64), primary_key=True),
-        sa.Column("patient_id", sa.String(128), sa.ForeignKey("patients.patient_id"), nullable=False),
+        sa.Column(
+            "patient_id", sa.String(128), sa.ForeignKey("patients.patient_id"), nullable=False
+        ),
         sa.Column("system", sa.String(16), nullable=False),
         sa.Column("code", sa.String(128), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
@@ -49,7 +51,9 @@ def upgrade() -> None:
     op.create_table(
         "notes",
         sa.Column("note_id", sa.String(128), primary_key=True),
-        sa.Column("patient_id", sa.String(128), sa.ForeignKey("patients.patient_id"), nullable=False),
+        sa.Column(
+            "patient_id", sa.String(128), sa.ForeignKey("patients.patient_id"), nullable=False
+        ),
         sa.Column("note_type", sa.String(32), nullable=False),
         sa.Column("note_date", sa.Date),
         sa.Column("text", sa.Text, nullable=False),
@@ -59,7 +63,9 @@ def upgrade() -> None:
     op.create_table(
         "images",
         sa.Column("image_id", sa.String(128), primary_key=True),
-        sa.Column("patient_id", sa.String(128), sa.ForeignKey("patients.patient_id"), nullable=False),
+        sa.Column(
+            "patient_id", sa.String(128), sa.ForeignKey("patients.patient_id"), nullable=False
+        ),
         sa.Column("modality", sa.String(16), nullable=False),
         sa.Column("body_site", sa.String(32)),
         sa.Column("laterality", sa.String(16)),
@@ -77,7 +83,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "classification_results",
-        sa.Column("patient_id", sa.String(128), sa.ForeignKey("patients.patient_id"), primary_key=True),
+        sa.Column(
+            "patient_id", sa.String(128), sa.ForeignKey("patients.patient_id"), primary_key=True
+        ),
         sa.Column("criteria_set", sa.String(64), primary_key=True),
         sa.Column("index_date", sa.Date, primary_key=True),
         sa.Column("criteria_version", sa.String(64), nullable=False),
@@ -88,5 +96,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("classification_results", "import_batches", "images", "notes", "facts", "patients"):
+    for name in (
+        "classification_results",
+        "import_batches",
+        "images",
+        "notes",
+        "facts",
+        "patients",
+    ):
         op.drop_table(name)

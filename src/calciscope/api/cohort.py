@@ -1,0 +1,218 @@
+"""Verbs for the registry and the cohort: open, generate demo data, import, features, patients."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from calciscope.engine import compute_feature_table, connect
+from calciscope.errors import Problem, ValidationError
+from calciscope.features import FeatureType, load_catalogue
+from calciscope.interop.native import directory_hash, read_directory
+from calciscope.model import Fact, Image, Note, Patient, ReviewState
+from calciscope.storage import ImportSummary, Registry
+
+__all__ = [
+    "DEFAULT_DB_URL",
+    "FILTER_ALIASES",
+    "PatientRecord",
+    "feature_table",
+    "generate_demo_data",
+    "import_directory",
+    "list_patients",
+    "open_registry",
+    "patient_record",
+    "resolve_db_url",
+    "write_feature_table",
+]
+
+#: The embedded default registry: an SQLite file in the working directory.
+DEFAULT_DB_URL = "sqlite:///calciscope.db"
+
+#: Short names accepted by ``patients list --where`` for feature columns.
+FILTER_ALIASES = {
+    "subset": "subset_recorded",
+    "overlap": "overlap_recorded",
+    "calcinosis": "calcinosis_any",
+}
+
+_FILTER_RE = re.compile(r"^\s*([a-z0-9_]+)\s*(!=|>=|<=|=|>|<)\s*(.*?)\s*$")
+
+
+def resolve_db_url(url: str | None = None) -> str:
+    """Return the registry URL: the argument, else ``$CALCISCOPE_DB``, else :data:`DEFAULT_DB_URL`."""
+    return url or os.environ.get("CALCISCOPE_DB") or DEFAULT_DB_URL
+
+
+def open_registry(url: str | None = None) -> Registry:
+    """Open (creating or migrating) the registry at ``url`` (see :func:`resolve_db_url`)."""
+    return Registry(resolve_db_url(url))
+
+
+def generate_demo_data(
+    out_dir: Path,
+    *,
+    patients: int | None = None,
+    seed: int = 0,
+    notes: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> Any:
+    """Write the synthetic demo cohort to ``out_dir`` (see :mod:`calciscope.datasets`)."""
+    from calciscope.datasets import generate_demo_cohort
+
+    return generate_demo_cohort(
+        Path(out_dir), patients=patients, seed=seed, notes=notes, progress=progress
+    )
+
+
+def import_directory(registry: Registry, folder: Path) -> ImportSummary:
+    """Validate a calciscope directory and import it in one transaction (all or nothing)."""
+    batch = read_directory(Path(folder), known_patients=registry.existing_patient_ids)
+    return registry.import_batch(
+        batch, source=str(folder), source_hash=directory_hash(Path(folder))
+    )
+
+
+def feature_table(
+    registry: Registry,
+    *,
+    index_date: dt.date | None = None,
+    include_suggested: bool = False,
+    features: Sequence[str] | None = None,
+) -> ir.Table:
+    """Return the registry's feature table as an Ibis expression (runs inside the database).
+
+    Parameters
+    ----------
+    registry
+        The registry.
+    index_date
+        Facts after this date are ignored; today by default.
+    include_suggested
+        Count suggested facts (from notes and images) as well as confirmed ones.
+    features
+        Only these features (all by default).
+    """
+    con = connect(registry.url)
+    states = (
+        (ReviewState.CONFIRMED, ReviewState.SUGGESTED)
+        if include_suggested
+        else (ReviewState.CONFIRMED,)
+    )
+    return compute_feature_table(
+        con.table("facts"),
+        con.table("patients"),
+        index_date=index_date or dt.date.today(),
+        review_states=states,
+        features=features,
+    )
+
+
+def _parse_value(column: str, raw: str) -> Any:
+    catalogue = load_catalogue()
+    if raw.lower() in ("unknown", "null", "none", ""):
+        return None
+    ftype = catalogue.features[column].type if column in catalogue.features else FeatureType.TEXT
+    if ftype is FeatureType.BOOLEAN:
+        if raw.lower() not in ("true", "false", "yes", "no", "1", "0"):
+            raise ValueError(f"{column} is true/false/unknown, not {raw!r}")
+        return raw.lower() in ("true", "yes", "1")
+    if ftype in (FeatureType.NUMBER, FeatureType.INTEGER):
+        return float(raw)
+    if ftype is FeatureType.DATE:
+        return dt.date.fromisoformat(raw)
+    return raw
+
+
+def _filter(table: ir.Table, clause: str) -> ir.Table:
+    match = _FILTER_RE.match(clause)
+    if not match:
+        raise ValueError(f"cannot read filter {clause!r}; write NAME=VALUE (or !=, >, <, >=, <=)")
+    name, op, raw = match.groups()
+    column = FILTER_ALIASES.get(name, name)
+    if column not in table.columns:
+        raise ValueError(f"unknown column {name!r} in filter {clause!r}")
+    value = _parse_value(column, raw)
+    col = table[column]
+    if value is None:
+        return table.filter(col.isnull() if op == "=" else col.notnull())
+    ops = {
+        "=": col == value,
+        "!=": col != value,
+        ">": col > value,
+        "<": col < value,
+        ">=": col >= value,
+        "<=": col <= value,
+    }
+    return table.filter(ops[op])
+
+
+def list_patients(
+    registry: Registry, *, where: Sequence[str] = (), index_date: dt.date | None = None
+) -> tuple[pa.Table, int]:
+    """Return the feature-table rows matching every ``where`` clause, and the registry's total.
+
+    Raises
+    ------
+    ValidationError
+        When a clause names an unknown column or a value of the wrong type.
+    """
+    table = feature_table(registry, index_date=index_date)
+    total = int(table.count().execute())
+    problems = []
+    for clause in where:
+        try:
+            table = _filter(table, clause)
+        except ValueError as exc:
+            problems.append(Problem("--where", clause, clause.split("=")[0].strip(), str(exc)))
+    if problems:
+        raise ValidationError(problems, summary="cannot filter patients")
+    return table.to_pyarrow(), total
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """One patient with every fact, note and image."""
+
+    patient: Patient
+    facts: list[Fact]
+    notes: list[Note]
+    images: list[Image]
+
+
+def patient_record(registry: Registry, patient_id: str) -> PatientRecord:
+    """Return a patient's full record, or raise :class:`ValidationError` naming the id."""
+    patient = registry.patient(patient_id)
+    if patient is None:
+        raise ValidationError(
+            [Problem(registry.url, patient_id, "patient_id", "no such patient")],
+            summary="not found",
+        )
+    return PatientRecord(
+        patient,
+        registry.facts_for(patient_id),
+        registry.notes_for(patient_id),
+        registry.images_for(patient_id),
+    )
+
+
+def write_feature_table(table: ir.Table, out: Path) -> int:
+    """Write a feature table to Parquet (``.parquet``) or CSV (``.csv``); return the row count."""
+    data = table.to_pyarrow()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".csv":
+        pacsv.write_csv(data, out)
+    else:
+        pq.write_table(data, out)
+    return data.num_rows

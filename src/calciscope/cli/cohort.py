@@ -1,0 +1,231 @@
+"""Commands for the cohort: ``demo-data``, ``import demo``, ``patients list|show``, ``features``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyarrow as pa
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from calciscope import api
+from calciscope.cli.options import DbOption, IndexDateOption, parse_date
+from calciscope.features import load_catalogue
+
+__all__ = ["export_app", "import_app", "register"]
+
+console = Console()
+import_app = typer.Typer(
+    help="Import records into the registry (all or nothing).", no_args_is_help=True
+)
+export_app = typer.Typer(help="Export the registry or a study's cases.", no_args_is_help=True)
+patients_app = typer.Typer(help="List and show patients in the registry.", no_args_is_help=True)
+
+_LIST_COLUMNS = (
+    "patient_id", "sex", "birth_year", "ssc_diagnosis", "subset_recorded", "overlap_recorded",
+    "calcinosis_any", "calcinosis_sheet_like", "calcinosis_regions",
+)  # fmt: skip
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    )  # fmt: skip
+
+
+def demo_data(
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory to write the synthetic cohort to.")
+    ] = Path("demo"),
+    patients: Annotated[
+        int | None,
+        typer.Option(
+            "--patients", help="Number of patients (default: the anchor-calibrated size)."
+        ),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed; the same seed gives the same files.")
+    ] = 0,
+    notes: Annotated[
+        bool,
+        typer.Option("--notes/--no-notes", help="Also write clinic letters and radiology reports."),
+    ] = True,
+) -> None:
+    """Write the SYNTHETIC demo cohort: structured records, notes, radiology reports, answer key."""
+    from calciscope.datasets import DEFAULT_PATIENTS
+
+    total = patients or DEFAULT_PATIENTS
+    with _progress() as progress:
+        task = progress.add_task("generating synthetic patients", total=total)
+        manifest = api.generate_demo_data(
+            out,
+            patients=patients,
+            seed=seed,
+            notes=notes,
+            progress=lambda n: progress.update(task, completed=n),
+        )
+    console.print(
+        f"[bold]SYNTHETIC[/] demo cohort written to {out}: {manifest.patients} patients, {manifest.facts} facts, "
+        f"{manifest.notes} notes, {manifest.images} images (seed {seed}). Not real patients."
+    )
+
+
+def import_demo(
+    folder: Annotated[
+        Path,
+        typer.Argument(help="A directory written by `calciscope demo-data` (calciscope format)."),
+    ],
+    db: DbOption = None,
+) -> None:
+    """Import a calciscope-format directory (the demo cohort, or a registry extract)."""
+    registry = api.open_registry(db)
+    with console.status(f"validating and importing {folder}"):
+        summary = api.import_directory(registry, folder)
+    counts = ", ".join(f"{n} {k}" for k, n in summary.counts.items())
+    console.print(f"imported {counts} into {registry.url} (batch {summary.batch_id[:8]})")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "[dim]unknown[/]"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _render_rows(data: pa.Table, columns: tuple[str, ...], title: str) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in data.select(list(columns)).to_pylist():
+        table.add_row(*(_cell(row[c]) for c in columns))
+    console.print(table)
+
+
+def list_(
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where", help="Filter NAME=VALUE on a feature (repeatable), e.g. subset=dcssc."
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Rows to show (the counts cover all).")
+    ] = 50,
+    db: DbOption = None,
+    index_date: IndexDateOption = None,
+) -> None:
+    """List patients with their key features, and how many match the filters."""
+    registry = api.open_registry(db)
+    data, total = api.list_patients(registry, where=where or [], index_date=parse_date(index_date))
+    shown = data.slice(0, limit)
+    _render_rows(shown, _LIST_COLUMNS, f"patients ({', '.join(where or []) or 'all'})")
+    console.print(f"{data.num_rows} of {total} patients match; showing {shown.num_rows}.")
+
+
+def _fact_label(system: str, code: str) -> str:
+    catalogue = load_catalogue()
+    names = catalogue.concepts_for_code(system, code)
+    return catalogue.concepts[names[0]].label if names else f"{system}:{code}"
+
+
+def _facts_table(record: api.PatientRecord) -> Table:
+    table = Table(title=f"facts for {record.patient.patient_id}")
+    for column in (
+        "date",
+        "concept",
+        "code",
+        "status",
+        "value",
+        "site",
+        "morphology",
+        "source",
+        "review",
+    ):
+        table.add_column(column)
+    for fact in record.facts:
+        value = fact.value_text or (
+            "" if fact.value_num is None else f"{fact.value_num:g} {fact.unit or ''}"
+        )
+        site = " ".join(x for x in (fact.laterality, fact.body_site) if x)
+        table.add_row(
+            str(fact.effective_date or ""), _fact_label(fact.system, fact.code), f"{fact.system}:{fact.code}",
+            fact.status.value, value.strip(), site, fact.morphology or "", f"{fact.source_kind.value} {fact.provenance or ''}",
+            fact.review_state.value,
+        )  # fmt: skip
+    return table
+
+
+def show(
+    patient_id: Annotated[str, typer.Argument(help="The patient's pseudonymous id, e.g. P0001.")],
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Explain every criteria result for this patient.")
+    ] = False,
+    db: DbOption = None,
+    index_date: IndexDateOption = None,
+) -> None:
+    """Show one patient's facts over time, with their sources, notes and images."""
+    registry = api.open_registry(db)
+    record = api.patient_record(registry, patient_id)
+    p = record.patient
+    tag = " [bold red]SYNTHETIC[/]" if p.synthetic else ""
+    console.print(
+        f"[bold]{p.patient_id}[/]{tag}  sex {p.sex.value}, born {p.birth_date or p.birth_year or 'unknown'}, centre {p.centre or '-'}"
+    )
+    console.print(_facts_table(record))
+    for note in record.notes:
+        console.print(
+            f"note {note.note_id} {note.note_date or ''} {note.note_type.value}: {len(note.text)} characters"
+        )
+    for image in record.images:
+        console.print(
+            f"image {image.image_id} {image.image_date or ''} {image.modality.value} {image.body_site or ''}"
+        )
+    if explain:
+        _explain(registry, patient_id, parse_date(index_date))
+
+
+def _explain(registry: Any, patient_id: str, index_date: Any) -> None:
+    try:
+        from calciscope.cli.criteria import render_explanation
+    except ImportError:
+        console.print("criteria explanations are not available in this build")
+        return
+    render_explanation(console, api.explain_patient(registry, patient_id, index_date=index_date))  # type: ignore[attr-defined]
+
+
+def features(
+    out: Annotated[Path, typer.Option("--out", help="Output file: .parquet or .csv.")] = Path(
+        "features.parquet"
+    ),
+    include_suggested: Annotated[
+        bool,
+        typer.Option("--include-suggested", help="Count facts suggested from notes/images too."),
+    ] = False,
+    db: DbOption = None,
+    index_date: IndexDateOption = None,
+) -> None:
+    """Write the feature table: one row per patient, each feature true/false/unknown (null)."""
+    registry = api.open_registry(db)
+    table = api.feature_table(
+        registry, index_date=parse_date(index_date), include_suggested=include_suggested
+    )
+    with console.status("computing features in the database"):
+        rows = api.write_feature_table(table, out)
+    console.print(f"wrote {rows} patients x {len(table.columns)} columns to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the cohort commands to the root app."""
+    app.command("demo-data")(demo_data)
+    import_app.command("demo")(import_demo)
+    app.add_typer(import_app, name="import")
+    app.add_typer(export_app, name="export")
+    patients_app.command("list")(list_)
+    patients_app.command("show")(show)
+    app.add_typer(patients_app, name="patients")
+    app.command("features")(features)

@@ -1,0 +1,39 @@
+"""Options shared by every command group (one definition each)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+__all__ = ["DbOption", "IndexDateOption", "parse_date"]
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="CALCISCOPE_DB",
+        help="Registry database URL (sqlite:///file.db or postgresql+psycopg://user@host/db); "
+        "default sqlite:///calciscope.db.",
+        show_default=False,
+    ),
+]
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    """Parse an ISO date option (``YYYY-MM-DD``), or None."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+IndexDateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--index-date", help="Index date (YYYY-MM-DD); facts after it are ignored. Default: today."
+    ),
+]
