@@ -1,0 +1,61 @@
+"""Fact qualifiers (laterality, body site, morphology, method) as phenopacket modifiers.
+
+Laterality uses the HPO terms (Left HP:0012835, Right HP:0012834, Bilateral HP:0012832);
+body site, morphology and method have no single standard term set, so they are written as
+``calciscope:body_site.hand``-style classes declared in ``metaData.resources``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calciscope.model import BodyRegion, Laterality, Method, Morphology
+
+__all__ = ["fields_to_modifiers", "modifiers_to_fields"]
+
+_LATERALITY = {
+    Laterality.LEFT: ("HP:0012835", "Left"),
+    Laterality.RIGHT: ("HP:0012834", "Right"),
+    Laterality.BILATERAL: ("HP:0012832", "Bilateral"),
+}
+_ENUMS: dict[str, Any] = {
+    "body_site": BodyRegion,
+    "morphology": Morphology,
+    "method": Method,
+    "laterality": Laterality,
+}
+
+
+def modifiers_to_fields(modifiers: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the Fact fields that a feature's modifiers give (unknown modifiers are ignored)."""
+    fields: dict[str, Any] = {}
+    by_hpo = {hpo_id: side for side, (hpo_id, _) in _LATERALITY.items()}
+    for modifier in modifiers:
+        curie = modifier.get("id", "")
+        if curie in by_hpo:
+            fields["laterality"] = by_hpo[curie]
+        elif curie.startswith("calciscope:") and "." in curie:
+            name, _, value = curie.removeprefix("calciscope:").partition(".")
+            enum = _ENUMS.get(name)
+            if enum is not None and value in enum._value2member_map_:
+                fields[name] = enum(value)
+    return fields
+
+
+def fields_to_modifiers(fact: Any) -> list[dict[str, str]]:
+    """Return the modifiers that write a fact's laterality, body site, morphology and method."""
+    modifiers = []
+    if fact.laterality in _LATERALITY:
+        hpo_id, label = _LATERALITY[fact.laterality]
+        modifiers.append({"id": hpo_id, "label": label})
+    elif fact.laterality is not None:
+        modifiers.append(
+            {"id": f"calciscope:laterality.{fact.laterality.value}", "label": fact.laterality.value}
+        )
+    for name in ("body_site", "morphology", "method"):
+        value = getattr(fact, name)
+        if value is not None:
+            modifiers.append(
+                {"id": f"calciscope:{name}.{value.value}", "label": value.value.replace("_", " ")}
+            )
+    return modifiers

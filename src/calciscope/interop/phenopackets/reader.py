@@ -1,0 +1,253 @@
+"""Read GA4GH Phenopacket v2 JSON (lowerCamelCase or snake_case) into calciscope records.
+
+Mapping (docs/interop.md has the full table): the packet ``id`` is the patient id (the subject
+id of a published case, ``Case 4``, is not unique across packets); ``subject.sex`` and
+``subject.dateOfBirth`` fill the patient; every phenotypic feature becomes a fact (any HPO id,
+not only catalogue ones) with status *absent* when ``excluded: true``; diseases and the
+diagnosed disease of each interpretation become facts; measurements become facts with a value
+and unit. Onsets become the fact's date when they are a timestamp, or an age and the date of
+birth is known; otherwise the onset is kept in the provenance. Structure is checked with the
+``phenopackets`` protobuf schema; HPO curation problems are reported as warnings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pydantic
+from google.protobuf import json_format
+from phenopackets import Phenopacket
+
+from calciscope.errors import Problem, ValidationError
+from calciscope.interop import ReadResult
+from calciscope.interop.phenopackets.curie import (
+    add_duration,
+    curie_to_code,
+    parse_date,
+    sanitise_id,
+)
+from calciscope.interop.phenopackets.hpo import load_hpo
+from calciscope.interop.phenopackets.modifiers import modifiers_to_fields
+from calciscope.interop.phenopackets.validation import TermUse, check_terms
+from calciscope.model import Fact, Patient, Sex, SourceKind, Status
+
+__all__ = ["read_phenopacket", "read_phenopackets"]
+
+_SEX = {"FEMALE": Sex.FEMALE, "MALE": Sex.MALE, "OTHER_SEX": Sex.OTHER, "UNKNOWN_SEX": Sex.UNKNOWN}
+_SKIPPED_PARTS = ("biosamples", "medicalActions", "files")
+_REQUIRED = (("phenotypicFeatures", "type"), ("diseases", "term"), ("measurements", "assay"))
+
+
+def _when(element: dict[str, Any] | None, birth: dt.date | None) -> tuple[dt.date | None, str]:
+    """Return (date, note) for a TimeElement; the note says what could not become a date."""
+    if not element:
+        return None, ""
+    if "timestamp" in element:
+        return parse_date(element["timestamp"]), ""
+    iso = element.get("age", {}).get("iso8601duration")
+    if iso and birth is not None:
+        when = add_duration(birth, iso)
+        return when, "" if when else f"onset {iso}"
+    return None, "onset " + json.dumps(element, sort_keys=True)
+
+
+def _patient(packet: dict[str, Any], source: str) -> Patient:
+    subject = packet.get("subject", {})
+    return Patient(
+        patient_id=sanitise_id(packet.get("id") or subject.get("id", "")),
+        sex=_SEX.get(subject.get("sex", "UNKNOWN_SEX"), Sex.UNKNOWN),
+        birth_date=parse_date(subject["dateOfBirth"]) if "dateOfBirth" in subject else None,
+    )
+
+
+def _fact(patient: Patient, curie: str, location: str, **fields: Any) -> Fact:
+    system, code = curie_to_code(curie)
+    note = fields.pop("note", "")
+    provenance = location + (f"; {note}" if note else "")
+    return Fact(
+        patient_id=patient.patient_id,
+        system=system,
+        code=code,
+        source_kind=SourceKind.IMPORT,
+        provenance=provenance,
+        **fields,
+    )
+
+
+def _feature_facts(packet: dict[str, Any], patient: Patient, source: str) -> list[Fact]:
+    facts = []
+    for i, feature in enumerate(packet.get("phenotypicFeatures", [])):
+        when, note = _when(feature.get("onset"), patient.birth_date)
+        facts.append(
+            _fact(
+                patient,
+                feature["type"]["id"],
+                f"{source}#/phenotypicFeatures/{i}",
+                note=note,
+                status=Status.ABSENT if feature.get("excluded") else Status.PRESENT,
+                effective_date=when,
+                value_text=feature.get("description") or None,
+                **modifiers_to_fields(feature.get("modifiers", [])),
+            )
+        )
+    return facts
+
+
+def _disease_facts(packet: dict[str, Any], patient: Patient, source: str) -> list[Fact]:
+    facts, seen = [], set()
+    for i, disease in enumerate(packet.get("diseases", [])):
+        when, note = _when(disease.get("onset"), patient.birth_date)
+        seen.add(disease["term"]["id"])
+        facts.append(
+            _fact(
+                patient,
+                disease["term"]["id"],
+                f"{source}#/diseases/{i}",
+                note=note,
+                effective_date=when,
+                status=Status.ABSENT if disease.get("excluded") else Status.PRESENT,
+            )
+        )
+    for i, interpretation in enumerate(packet.get("interpretations", [])):
+        term = interpretation.get("diagnosis", {}).get("disease", {}).get("id")
+        if term and term not in seen:
+            seen.add(term)
+            facts.append(_fact(patient, term, f"{source}#/interpretations/{i}/diagnosis/disease"))
+    return facts
+
+
+def _measurement_facts(packet: dict[str, Any], patient: Patient, source: str) -> list[Fact]:
+    facts = []
+    for i, measurement in enumerate(packet.get("measurements", [])):
+        value = measurement.get("value", {})
+        quantity, category = value.get("quantity", {}), value.get("ontologyClass", {})
+        unit = quantity.get("unit", {})
+        unit_text = (
+            unit.get("id", "").removeprefix("UCUM:")
+            if unit.get("id", "").startswith("UCUM:")
+            else unit.get("label") or unit.get("id")
+        )
+        when, note = _when(measurement.get("timeObserved"), patient.birth_date)
+        facts.append(
+            _fact(
+                patient,
+                measurement["assay"]["id"],
+                f"{source}#/measurements/{i}",
+                note=note,
+                effective_date=when,
+                value_num=quantity.get("value"),
+                unit=(unit_text or None) and unit_text[:32],
+                value_text=" ".join(filter(None, (category.get("id"), category.get("label"))))
+                or None,
+            )
+        )
+    return facts
+
+
+def _parse(data: Any, source: str) -> dict[str, Any]:
+    """Check structure against the protobuf schema; return the lowerCamelCase dict."""
+    if not isinstance(data, dict):
+        raise ValidationError([Problem(source, "$", "", "a phenopacket must be a JSON object")])
+    try:
+        message = json_format.ParseDict(data, Phenopacket())
+    except (json_format.ParseError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise ValidationError(
+            [Problem(source, "$", "", f"not a valid Phenopacket v2: {exc}")]
+        ) from None
+    packet: dict[str, Any] = json_format.MessageToDict(message)
+    problems = [
+        Problem(source, f"#/{part}/{i}", key, f"{key}.id is required")
+        for part, key in _REQUIRED
+        for i, item in enumerate(packet.get(part, []))
+        if not item.get(key, {}).get("id")
+    ]
+    if not (packet.get("id") or packet.get("subject", {}).get("id")):
+        problems.append(Problem(source, "#/id", "id", "a phenopacket needs an id or a subject id"))
+    if problems:
+        raise ValidationError(problems)
+    return packet
+
+
+def _curation_warnings(packet: dict[str, Any], source: str) -> list[Problem]:
+    uses = [
+        TermUse(f["type"]["id"], bool(f.get("excluded")), f"#/phenotypicFeatures/{i}")
+        for i, f in enumerate(packet.get("phenotypicFeatures", []))
+        if f["type"].get("id", "").startswith("HP:")
+    ]
+    return [
+        Problem(source, issue.use.location, "type", f"{issue.kind.value}: {issue.message}")
+        for issue in check_terms(uses, load_hpo())
+    ]
+
+
+def read_phenopacket(data: Any, *, source: str) -> ReadResult:
+    """Map one phenopacket (a parsed JSON object) to calciscope records.
+
+    Parameters
+    ----------
+    data
+        The phenopacket as parsed JSON (lowerCamelCase or snake_case field names).
+    source
+        Name of the file it came from, used in provenance and error reports.
+
+    Raises
+    ------
+    ValidationError
+        When the structure is not a Phenopacket v2 or a record does not validate.
+    """
+    packet = _parse(data, source)
+    try:
+        patient = _patient(packet, source)
+        facts = (
+            _feature_facts(packet, patient, source)
+            + _disease_facts(packet, patient, source)
+            + _measurement_facts(packet, patient, source)
+        )
+    except pydantic.ValidationError as exc:
+        problems = [
+            Problem(source, "$", ".".join(map(str, err["loc"])) or "?", err["msg"])
+            for err in exc.errors()
+        ]
+        raise ValidationError(problems) from None
+    result = ReadResult(warnings=_curation_warnings(packet, source))
+    result.batch.patients.append(patient)
+    result.batch.facts.extend(facts)
+    result.mapped.update(
+        {
+            "phenopacket": 1,
+            "phenotypicFeature": len(packet.get("phenotypicFeatures", [])),
+            "disease": len(facts)
+            - len(packet.get("phenotypicFeatures", []))
+            - len(packet.get("measurements", [])),
+            "measurement": len(packet.get("measurements", [])),
+        }
+    )
+    for part in _SKIPPED_PARTS:
+        if packet.get(part):
+            result.skipped[(part, "not mapped to calciscope facts")] += len(packet[part])
+    return result
+
+
+def read_phenopackets(paths: list[Path]) -> ReadResult:
+    """Read phenopacket JSON files, validating all of them before returning anything.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem of every file (nothing should be written).
+    """
+    result, problems = ReadResult(), []
+    for path in paths:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            result.merge(read_phenopacket(data, source=str(path)))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            problems.append(Problem(str(path), "$", "", f"cannot read JSON: {exc}"))
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ValidationError(problems, summary="phenopacket import failed")
+    return result

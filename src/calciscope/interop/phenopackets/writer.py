@@ -1,0 +1,265 @@
+"""Write calciscope patients and facts as GA4GH Phenopacket v2 JSON, validated.
+
+Facts with a numeric value become ``measurements``; MONDO, Orphanet and OMIM codes become
+``diseases``; every other fact (HPO terms, and calciscope/SNOMED/ICD codes as ontology classes)
+becomes a ``phenotypicFeature`` with ``excluded: true`` when absent. Facts of unknown status
+are not written (Phenopackets cannot say "unknown"). The date of a fact is written as an onset
+timestamp. Before returning, the packet is checked against the protobuf schema and the HPO:
+ids must exist and not be obsolete, and curation problems must be absent; redundant
+observed ancestors and redundant excluded descendants are dropped (and reported), a
+contradiction raises :class:`~calciscope.errors.ValidationError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from google.protobuf import json_format
+from phenopackets import Phenopacket
+
+from calciscope import __version__
+from calciscope.errors import Problem, ValidationError
+from calciscope.features import load_catalogue
+from calciscope.interop.phenopackets.curie import code_to_curie
+from calciscope.interop.phenopackets.hpo import load_hpo
+from calciscope.interop.phenopackets.modifiers import fields_to_modifiers
+from calciscope.interop.phenopackets.validation import Issue, IssueKind, TermUse, check_terms
+from calciscope.model import Fact, Patient, Sex, Status
+
+__all__ = ["RESOURCES", "write_phenopacket"]
+
+_SEX = {Sex.FEMALE: "FEMALE", Sex.MALE: "MALE", Sex.OTHER: "OTHER_SEX", Sex.UNKNOWN: "UNKNOWN_SEX"}
+_DISEASE_PREFIXES = ("MONDO:", "ORPHA:", "OMIM:")
+
+#: Resource descriptions for ``metaData.resources`` (versions as used by calciscope).
+RESOURCES: dict[str, dict[str, str]] = {
+    "HP": {
+        "id": "hp",
+        "name": "human phenotype ontology",
+        "url": "http://purl.obolibrary.org/obo/hp.owl",
+        "iriPrefix": "http://purl.obolibrary.org/obo/HP_",
+    },
+    "MONDO": {
+        "id": "mondo",
+        "name": "Mondo Disease Ontology",
+        "url": "http://purl.obolibrary.org/obo/mondo.obo",
+        "version": "2026-03-06",
+        "iriPrefix": "http://purl.obolibrary.org/obo/MONDO_",
+    },
+    "LOINC": {
+        "id": "loinc",
+        "name": "Logical Observation Identifiers Names and Codes",
+        "url": "https://loinc.org",
+        "version": "2.80",
+        "iriPrefix": "https://loinc.org/",
+    },
+    "SNOMEDCT": {
+        "id": "snomedct",
+        "name": "SNOMED CT",
+        "url": "http://snomed.info/sct",
+        "version": "2025-01-01",
+        "iriPrefix": "http://snomed.info/id/",
+    },
+    "ICD10": {
+        "id": "icd10",
+        "name": "ICD-10",
+        "url": "https://icd.who.int/browse10/2019/en",
+        "version": "2019",
+        "iriPrefix": "https://icd.who.int/browse10/2019/en#/",
+    },
+    "ICD10CM": {
+        "id": "icd10cm",
+        "name": "ICD-10-CM",
+        "url": "https://www.cdc.gov/nchs/icd/icd-10-cm/",
+        "version": "2026",
+        "iriPrefix": "https://icd10cmtool.cdc.gov/?fy=FY2026&query=",
+    },
+    "ORPHA": {
+        "id": "orpha",
+        "name": "Orphanet Rare Disease Ontology",
+        "url": "https://www.orpha.net",
+        "version": "4.5",
+        "iriPrefix": "http://www.orpha.net/ORDO/Orphanet_",
+    },
+    "OMIM": {
+        "id": "omim",
+        "name": "Online Mendelian Inheritance in Man",
+        "url": "https://www.omim.org",
+        "version": "2025-01-16",
+        "iriPrefix": "https://www.omim.org/entry/",
+    },
+    "UCUM": {
+        "id": "ucum",
+        "name": "Unified Code for Units of Measure",
+        "url": "https://ucum.org",
+        "version": "2.1",
+        "iriPrefix": "https://ucum.org/ucum#",
+    },
+    "calciscope": {
+        "id": "calciscope",
+        "name": "calciscope concept catalogue",
+        "url": "https://github.com/calciscope/calciscope",
+        "iriPrefix": "https://w3id.org/calciscope/",
+    },
+}
+
+
+def _onset(fact: Fact) -> dict[str, Any]:
+    return (
+        {"timestamp": f"{fact.effective_date.isoformat()}T00:00:00Z"} if fact.effective_date else {}
+    )
+
+
+def _label(curie: str) -> str:
+    term = load_hpo().resolve(curie) if curie.startswith("HP:") else None
+    if term is not None:
+        return term.name
+    concept = load_catalogue().concepts.get(curie.removeprefix("calciscope:"))
+    return concept.label if concept is not None else curie
+
+
+def _feature(fact: Fact) -> dict[str, Any]:
+    curie = code_to_curie(fact.system, fact.code)
+    feature: dict[str, Any] = {"type": {"id": curie, "label": _label(curie)}}
+    if fact.value_text:
+        feature["description"] = fact.value_text
+    if fact.status is Status.ABSENT:
+        feature["excluded"] = True
+    if modifiers := fields_to_modifiers(fact):
+        feature["modifiers"] = modifiers
+    if onset := _onset(fact):
+        feature["onset"] = onset
+    return feature
+
+
+def _measurement(fact: Fact) -> dict[str, Any]:
+    curie = code_to_curie(fact.system, fact.code)
+    unit = (
+        {"id": f"UCUM:{fact.unit}", "label": fact.unit}
+        if fact.unit
+        else {"id": "UCUM:1", "label": "1"}
+    )
+    measurement: dict[str, Any] = {
+        "assay": {"id": curie, "label": _label(curie)},
+        "value": {"quantity": {"unit": unit, "value": fact.value_num}},
+    }
+    if fact.effective_date:
+        measurement["timeObserved"] = _onset(fact)
+    return measurement
+
+
+def _disease(fact: Fact) -> dict[str, Any]:
+    curie = code_to_curie(fact.system, fact.code)
+    disease: dict[str, Any] = {"term": {"id": curie, "label": _label(curie)}}
+    if fact.status is Status.ABSENT:
+        disease["excluded"] = True
+    if onset := _onset(fact):
+        disease["onset"] = onset
+    return disease
+
+
+def _resources(packet: dict[str, Any]) -> list[dict[str, str]]:
+    text = json_format.MessageToJson(json_format.ParseDict(packet, Phenopacket()))
+    versions = {"HP": load_hpo().version, "calciscope": load_catalogue().version}
+    used = [prefix for prefix in RESOURCES if f'"{prefix}:' in text]
+    return [
+        {
+            **RESOURCES[p],
+            "namespacePrefix": p,
+            "version": versions.get(p, RESOURCES[p].get("version", "")),
+        }
+        for p in used
+    ]
+
+
+def _prune(
+    features: list[dict[str, Any]], source: str
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Drop redundant HPO terms; raise on unknown or obsolete ids and on contradictions."""
+    uses = [
+        TermUse(f["type"]["id"], bool(f.get("excluded")), f"#/phenotypicFeatures/{i}")
+        for i, f in enumerate(features)
+        if f["type"]["id"].startswith("HP:")
+    ]
+    issues = check_terms(uses, load_hpo())
+    fatal = [i for i in issues if i.kind not in (IssueKind.REDUNDANT, IssueKind.DUPLICATE)]
+    if fatal:
+        raise ValidationError(
+            [_problem(i, source) for i in fatal], summary="phenopacket export refused"
+        )
+    drop = {int(i.use.location.rsplit("/", 1)[1]) for i in issues}
+    kept = [f for index, f in enumerate(features) if index not in drop]
+    return kept, [_problem(i, source) for i in issues]
+
+
+def _problem(issue: Issue, source: str) -> Problem:
+    return Problem(source, issue.use.location, "type", f"{issue.kind.value}: {issue.message}")
+
+
+def _unique(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen, out = set(), []
+    for item in items:
+        key = repr(sorted(item.items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+def write_phenopacket(
+    patient: Patient, facts: list[Fact], *, created: dt.datetime | None = None
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Return a validated Phenopacket v2 (lowerCamelCase JSON object) for one patient.
+
+    Parameters
+    ----------
+    patient
+        The subject.
+    facts
+        The patient's facts; unknown-status facts are not written.
+    created
+        Creation time for ``metaData.created`` (now when not given).
+
+    Returns
+    -------
+    tuple
+        The phenopacket and the curation warnings for terms that were dropped as redundant.
+
+    Raises
+    ------
+    ValidationError
+        When an HPO id is unknown or obsolete, or observed and excluded terms contradict.
+    """
+    written = sorted(
+        (f for f in facts if f.status is not Status.UNKNOWN),
+        key=lambda f: (f.code, str(f.effective_date)),
+    )
+    measured = [f for f in written if f.value_num is not None]
+    diseases = [
+        f
+        for f in written
+        if f.value_num is None and code_to_curie(f.system, f.code).startswith(_DISEASE_PREFIXES)
+    ]
+    others = [f for f in written if f not in measured and f not in diseases]
+    features, warnings = _prune(_unique(_feature(f) for f in others), patient.patient_id)
+    subject: dict[str, Any] = {"id": patient.patient_id, "sex": _SEX[patient.sex]}
+    if patient.birth_date:
+        subject["dateOfBirth"] = f"{patient.birth_date.isoformat()}T00:00:00Z"
+    packet: dict[str, Any] = {
+        "id": patient.patient_id,
+        "subject": subject,
+        "phenotypicFeatures": features,
+        "diseases": _unique(_disease(f) for f in diseases),
+        "measurements": _unique(_measurement(f) for f in measured),
+    }
+    stamp = (created or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    packet["metaData"] = {
+        "created": stamp,
+        "createdBy": f"calciscope {__version__}",
+        "phenopacketSchemaVersion": "2.0",
+        "resources": _resources(packet),
+    }
+    json_format.ParseDict(packet, Phenopacket())
+    return {k: v for k, v in packet.items() if v}, warnings
