@@ -118,7 +118,9 @@ class Range(Predicate):
         value = clean_value(row.get(self.feature))
         if value is None:
             return None
-        return (self.low is None or value >= self.low) and (self.below is None or value < self.below)
+        return (self.low is None or value >= self.low) and (
+            self.below is None or value < self.below
+        )
 
     def features(self) -> frozenset[str]:  # noqa: D102
         return frozenset({self.feature})
@@ -216,7 +218,9 @@ def _parse_feature(raw: dict[str, Any], where: str) -> Predicate:
         return Compare(name, str(raw["op"]), float(raw["value"]))
     if "min" in raw or "below" in raw:
         low, below = raw.get("min"), raw.get("below")
-        return Range(name, None if low is None else float(low), None if below is None else float(below))
+        return Range(
+            name, None if low is None else float(low), None if below is None else float(below)
+        )
     if "in" in raw:
         return OneOf(name, tuple(map(str, raw["in"])), tuple(map(str, raw.get("not_in", ()))))
     return FeatureTrue(name)

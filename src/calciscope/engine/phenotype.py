@@ -1,0 +1,133 @@
+"""Compile phenotypes (``phenotype/phenotypes.yaml``) to Ibis: the twin of :func:`calciscope.phenotype.evaluate_phenotypes`.
+
+References
+----------
+Achieng S, Harris J, Samaranayaka M, Herrick AL. Rheumatol Adv Pract 2024;8:rkae011.
+DOI 10.1093/rap/rkae011.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+
+from calciscope.criteria import CriteriaSet, load_criteria_sets
+from calciscope.engine.criteria import add_criteria_columns
+from calciscope.engine.criteria import output_columns as criteria_columns
+from calciscope.engine.predicates import Tri, any_of, column, compile_predicate
+from calciscope.phenotype import (
+    DAYS_PER_YEAR,
+    Phenotype,
+    PhenotypeKind,
+    PhenotypeSet,
+    assessment_cutoff,
+    load_phenotypes,
+    output_columns,
+)
+
+__all__ = ["add_phenotype_columns", "classify_table"]
+
+
+def _three_valued(tri: Tri) -> ir.BooleanValue:
+    return ibis.cases((tri.t, True), (tri.f, False), else_=ibis.null("boolean"))
+
+
+def _first_known(p: Phenotype, table: ir.Table) -> ir.StringValue:
+    cases = []
+    for source in p.sources:
+        value = column(table, source, "string")
+        cases.append((value.isin(list(p.values)).fill_null(False), value))
+    return ibis.cases(*cases, else_=ibis.literal(p.otherwise, type="string"))
+
+
+def _mismatch(p: Phenotype, table: ir.Table) -> ir.BooleanValue:
+    first, second = (column(table, s, "string") for s in p.sources)
+    both = first.isin(list(p.values)).fill_null(False) & second.isin(list(p.values)).fill_null(
+        False
+    )
+    return ibis.cases((both & (first != second), True), (both, False), else_=ibis.null("boolean"))
+
+
+def _years(p: Phenotype, table: ir.Table) -> ir.FloatingValue:
+    start, end = (column(table, s, "date") for s in p.sources)
+    return end.delta(start, unit="day").cast("float64") / DAYS_PER_YEAR
+
+
+def _prompt(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir.Value]:
+    assert p.rule is not None
+    cutoff, end = ibis.literal(assessment_cutoff(index_date, p.months)), ibis.literal(index_date)
+    recent = any_of(
+        [
+            ((d >= cutoff) & (d <= end)).fill_null(False)
+            for d in (column(table, s, "date") for s in p.sources)
+        ]
+    )
+    when = compile_predicate(p.rule, table)
+    shown = Tri(when.t & ~recent, when.f | recent)
+    out: dict[str, ir.Value] = {
+        p.id: _three_valued(shown),
+        f"{p.id}_text": ibis.cases((shown.t, ibis.literal(p.text)), else_=ibis.null("string")),
+    }
+    return out | {f"{p.id}_{b}": column(table, b) for b in p.beside}
+
+
+def _compile(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir.Value]:
+    if p.kind is PhenotypeKind.PREDICATE:
+        assert p.rule is not None
+        return {p.id: _three_valued(compile_predicate(p.rule, table))}
+    if p.kind is PhenotypeKind.VALUE:
+        return {p.id: column(table, p.sources[0])}
+    if p.kind is PhenotypeKind.YEARS_BETWEEN:
+        return {p.id: _years(p, table)}
+    if p.kind is PhenotypeKind.FIRST_KNOWN:
+        return {p.id: _first_known(p, table)}
+    if p.kind is PhenotypeKind.MISMATCH:
+        return {p.id: _mismatch(p, table)}
+    return _prompt(p, table, index_date)
+
+
+def add_phenotype_columns(
+    table: ir.Table, *, index_date: dt.date | None = None, phenotypes: PhenotypeSet | None = None
+) -> ir.Table:
+    """Return ``table`` (features and criteria results) with every phenotype column added.
+
+    Each phenotype is one ``mutate`` so that later rules can use earlier ones.
+    """
+    chosen = phenotypes or load_phenotypes()
+    when = index_date or dt.date.today()
+    for p in chosen.phenotypes:
+        table = table.mutate(**_compile(p, table, when))
+    return table
+
+
+def classify_table(
+    table: ir.Table,
+    *,
+    sets: Sequence[CriteriaSet] | None = None,
+    phenotypes: PhenotypeSet | None = None,
+    index_date: dt.date | None = None,
+    min_probability: float | None = None,
+) -> ir.Table:
+    """Return ``patient_id``, every criteria result column and every phenotype column.
+
+    Parameters
+    ----------
+    table
+        The feature table (one row per patient).
+    sets, phenotypes
+        Criteria sets and phenotypes (the packaged ones by default).
+    index_date
+        Date the at-risk prompt's look-back counts from (default: today).
+    min_probability
+        Minimum probability for "classified" IIM (default 0.55).
+    """
+    chosen_sets = load_criteria_sets() if sets is None else tuple(sets)
+    chosen_ph = phenotypes or load_phenotypes()
+    scored = add_criteria_columns(table, chosen_sets, min_probability=min_probability)
+    full = add_phenotype_columns(scored, index_date=index_date, phenotypes=chosen_ph)
+    columns = [c for s in chosen_sets for c in criteria_columns(s)]
+    columns += [c for p in chosen_ph.phenotypes for c in output_columns(p)]
+    return full.select("patient_id", *columns)

@@ -1,0 +1,143 @@
+"""Compile three-valued predicates (:mod:`calciscope.criteria.expression`) to Ibis.
+
+Each predicate becomes a pair of **never-null** booleans, *certainly true* and *certainly
+false*; unknown is "neither". Nulls are removed at the leaves with ``fill_null(False)`` and
+explicit ``notnull()`` checks, so no engine's NULL semantics (SQLite's ``MAX(x, NULL)``, an
+``ifelse`` on a null condition, PostgreSQL's boolean casts) can change a result
+(architecture.md, pitfalls).
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from calciscope.criteria.expression import (
+    AllOf,
+    AnyOf,
+    Compare,
+    Evidence,
+    FeatureTrue,
+    Not,
+    OneOf,
+    Predicate,
+    Range,
+)
+from calciscope.features import FeatureType, load_catalogue
+
+__all__ = ["Tri", "all_of", "any_of", "column", "compile_predicate", "int_literal"]
+
+_TYPES = {
+    FeatureType.BOOLEAN: "boolean",
+    FeatureType.NUMBER: "float64",
+    FeatureType.INTEGER: "int64",
+    FeatureType.DATE: "date",
+    FeatureType.TEXT: "string",
+}
+_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq}
+
+
+@dataclass(frozen=True)
+class Tri:
+    """A compiled predicate: two never-null booleans (unknown = neither is true)."""
+
+    t: ir.BooleanValue
+    f: ir.BooleanValue
+
+    def __invert__(self) -> Tri:
+        return Tri(self.f, self.t)
+
+
+def int_literal(value: int) -> ir.IntegerScalar:
+    """Return a 64-bit integer literal (small literals would otherwise be int8 and overflow)."""
+    return ibis.literal(value, type="int64")
+
+
+def column(table: ir.Table, name: str, dtype: str | None = None) -> ir.Value:
+    """Return ``table[name]``, or a typed null when the table lacks that column."""
+    if name in table.columns:
+        return table[name]
+    if dtype is None:
+        feature = load_catalogue().features.get(name)
+        dtype = _TYPES[feature.type] if feature else "float64"
+    return ibis.null(dtype)
+
+
+def any_of(values: list[ir.BooleanValue]) -> ir.BooleanValue:
+    """OR of never-null booleans (false for none)."""
+    return functools.reduce(operator.or_, values) if values else ibis.literal(False)
+
+
+def all_of(values: list[ir.BooleanValue]) -> ir.BooleanValue:
+    """AND of never-null booleans (true for none)."""
+    return functools.reduce(operator.and_, values) if values else ibis.literal(True)
+
+
+def _known(value: ir.Value, cond: ir.BooleanValue) -> Tri:
+    t = cond.fill_null(False)
+    return Tri(t, value.notnull() & ~t)
+
+
+@functools.singledispatch
+def compile_predicate(pred: Predicate, table: ir.Table) -> Tri:
+    """Compile a predicate over ``table`` (a feature table, possibly with result columns)."""
+    raise TypeError(f"cannot compile {type(pred).__name__}")
+
+
+@compile_predicate.register
+def _(pred: FeatureTrue, table: ir.Table) -> Tri:
+    value = column(table, pred.feature, "boolean")
+    return Tri(value.fill_null(False), (~value).fill_null(False))
+
+
+@compile_predicate.register
+def _(pred: Compare, table: ir.Table) -> Tri:
+    value = column(table, pred.feature, "float64")
+    return _known(value, _OPS[pred.op](value, pred.value))
+
+
+@compile_predicate.register
+def _(pred: Range, table: ir.Table) -> Tri:
+    value = column(table, pred.feature, "float64")
+    cond = ibis.literal(True)
+    if pred.low is not None:
+        cond = cond & (value >= pred.low)
+    if pred.below is not None:
+        cond = cond & (value < pred.below)
+    return _known(value, cond)
+
+
+@compile_predicate.register
+def _(pred: OneOf, table: ir.Table) -> Tri:
+    value = column(table, pred.feature, "string")
+    yes = value.isin(list(pred.yes)).fill_null(False) if pred.yes else ibis.literal(False)
+    no = value.isin(list(pred.no)).fill_null(False) if pred.no else ibis.literal(False)
+    return Tri(yes, no)
+
+
+@compile_predicate.register
+def _(pred: AnyOf, table: ir.Table) -> Tri:
+    parts = [compile_predicate(p, table) for p in pred.parts]
+    return Tri(any_of([p.t for p in parts]), all_of([p.f for p in parts]))
+
+
+@compile_predicate.register
+def _(pred: AllOf, table: ir.Table) -> Tri:
+    parts = [compile_predicate(p, table) for p in pred.parts]
+    return Tri(all_of([p.t for p in parts]), any_of([p.f for p in parts]))
+
+
+@compile_predicate.register
+def _(pred: Evidence, table: ir.Table) -> Tri:
+    parts = [compile_predicate(p, table) for p in pred.parts]
+    t = any_of([p.t for p in parts])
+    return Tri(t, ~t & any_of([p.f for p in parts]))
+
+
+@compile_predicate.register
+def _(pred: Not, table: ir.Table) -> Tri:
+    return ~compile_predicate(pred.part, table)

@@ -1,0 +1,151 @@
+"""Phenotype definitions as data (``phenotype/phenotypes.yaml``) and their loader.
+
+References
+----------
+Achieng S, Harris J, Samaranayaka M, Herrick AL. A rare form of calcinosis in patients with
+systemic sclerosis-myositis overlap: report of four cases. Rheumatol Adv Pract 2024;8:rkae011.
+DOI 10.1093/rap/rkae011.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from calciscope.criteria.expression import Predicate, parse_predicate
+from calciscope.errors import CatalogueError
+
+__all__ = [
+    "OverlapDefinition",
+    "Phenotype",
+    "PhenotypeKind",
+    "PhenotypeSet",
+    "load_phenotypes",
+    "output_columns",
+]
+
+
+class PhenotypeKind(StrEnum):
+    """How a phenotype is computed (see the header of ``phenotypes.yaml``)."""
+
+    PREDICATE = "predicate"
+    VALUE = "value"
+    YEARS_BETWEEN = "years_between"
+    FIRST_KNOWN = "first_known"
+    MISMATCH = "mismatch"
+    PROMPT = "prompt"
+
+
+class OverlapDefinition(StrEnum):
+    """Which SSc-myositis overlap a study (and the at-risk prompt) uses (clinical-reference §11.3)."""
+
+    CRITERIA = "criteria"
+    CLINICIAN = "clinician"
+    EITHER = "either"
+
+
+@dataclass(frozen=True)
+class Phenotype:
+    """One phenotype; the fields used depend on ``kind``."""
+
+    id: str
+    kind: PhenotypeKind
+    label: str
+    rule: Predicate | None = None
+    sources: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    otherwise: str | None = None
+    anchor: str | None = None
+    months: int = 12
+    text: str = ""
+    beside: tuple[str, ...] = ()
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class PhenotypeSet:
+    """The phenotypes in evaluation order, with the parameters they were built with."""
+
+    version: str
+    parameters: Mapping[str, Any]
+    phenotypes: tuple[Phenotype, ...]
+
+
+def output_columns(phenotype: Phenotype) -> tuple[str, ...]:
+    """Return the result columns of a phenotype (a prompt adds its text and the features beside it)."""
+    if phenotype.kind is PhenotypeKind.PROMPT:
+        return (
+            phenotype.id,
+            f"{phenotype.id}_text",
+            *(f"{phenotype.id}_{b}" for b in phenotype.beside),
+        )
+    return (phenotype.id,)
+
+
+def _substitute(raw: Any, params: Mapping[str, Any]) -> Any:
+    if isinstance(raw, dict):
+        return {k: _substitute(v, params) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [_substitute(v, params) for v in raw]
+    if isinstance(raw, str) and raw.startswith("$") and raw[1:] in params:
+        return params[raw[1:]]
+    if isinstance(raw, str):
+        return re.sub(r"\$(\w+)", lambda m: str(params.get(m.group(1), m.group(0))), raw)
+    return raw
+
+
+def _phenotype(raw: Mapping[str, Any]) -> Phenotype:
+    where = f"phenotype {raw.get('id', '?')!r}"
+    kind = PhenotypeKind(raw["kind"])
+    sources = raw.get("sources") or [raw[k] for k in ("feature", "from", "to") if k in raw]
+    return Phenotype(
+        id=str(raw["id"]),
+        kind=kind,
+        label=str(raw.get("label", raw["id"])),
+        rule=parse_predicate(raw.get("rule") or raw.get("when"), where)
+        if kind in (PhenotypeKind.PREDICATE, PhenotypeKind.PROMPT)
+        else None,
+        sources=tuple(map(str, sources or raw.get("no_recent", ()))),
+        values=tuple(map(str, raw.get("values", ()))),
+        otherwise=raw.get("otherwise"),
+        anchor=raw.get("anchor"),
+        months=int(raw.get("months", 12)),
+        text=" ".join(str(raw.get("text", "")).split()),
+        beside=tuple(map(str, raw.get("beside", ()))),
+        reference=" ".join(str(raw.get("reference", "")).split()),
+    )
+
+
+def load_phenotypes(**overrides: Any) -> PhenotypeSet:
+    """Load the packaged phenotypes, with parameters optionally overridden.
+
+    Parameters
+    ----------
+    **overrides
+        ``min_sheet_like_regions`` (default 2), ``assessment_months`` (12),
+        ``overlap_definition`` (``criteria`` | ``clinician`` | ``either``, default ``either``).
+
+    Raises
+    ------
+    CatalogueError
+        When the file is malformed or an override names no parameter.
+    """
+    text = resources.files("calciscope.phenotype").joinpath("phenotypes.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text)
+    params = dict(raw["parameters"])
+    unknown = sorted(set(overrides) - set(params))
+    if unknown:
+        raise CatalogueError(f"unknown phenotype parameter(s) {unknown}; known: {sorted(params)}")
+    params |= {k: v for k, v in overrides.items() if v is not None}
+    try:
+        params["overlap_definition"] = OverlapDefinition(params["overlap_definition"]).value
+        phenotypes = tuple(_phenotype(_substitute(p, params)) for p in raw["phenotypes"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise CatalogueError(f"phenotypes.yaml: {exc!r}") from None
+    return PhenotypeSet(version=str(raw["version"]), parameters=params, phenotypes=phenotypes)
