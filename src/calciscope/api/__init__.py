@@ -16,11 +16,25 @@ from calciscope.api.cohort import (
     resolve_db_url,
     write_feature_table,
 )
+from calciscope.api.criteria import (
+    ClassifySummary,
+    PatientExplanation,
+    ScoreFormat,
+    classify_registry,
+    explain_patient,
+    score_spreadsheet,
+    write_scores,
+)
 
 __all__ = [
     "DEFAULT_DB_URL",
     "FILTER_ALIASES",
+    "ClassifySummary",
+    "PatientExplanation",
     "PatientRecord",
+    "ScoreFormat",
+    "classify_registry",
+    "explain_patient",
     "feature_table",
     "generate_demo_data",
     "import_directory",
@@ -28,5 +42,7 @@ __all__ = [
     "open_registry",
     "patient_record",
     "resolve_db_url",
+    "score_spreadsheet",
     "write_feature_table",
+    "write_scores",
 ]

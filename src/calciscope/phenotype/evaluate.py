@@ -100,6 +100,18 @@ def _evaluate(p: Phenotype, row: Mapping[str, Any], index_date: dt.date) -> dict
     return _prompt(p, row, index_date)
 
 
+def _note(p: Phenotype, values: Mapping[str, Any]) -> str:
+    if p.kind is not PhenotypeKind.PROMPT:
+        return p.anchor or ""
+    beside = "; ".join(f"{b}: {_word(values[f'{p.id}_{b}'])}" for b in p.beside)
+    shown = values[p.id] is True
+    return f"{p.text if shown else 'no prompt'} [shown beside, not scored: {beside}]"
+
+
+def _word(value: Any) -> str:
+    return {True: "positive", False: "negative", None: "unknown"}.get(value, str(value))
+
+
 def evaluate_phenotypes(
     row: Mapping[str, Any],
     *,
@@ -131,5 +143,5 @@ def evaluate_phenotypes(
         values = _evaluate(p, scope, when)
         scope |= values
         outputs |= values
-        results.append(PhenotypeResult(p.id, p.label, values[p.id], p.anchor or p.reference))
+        results.append(PhenotypeResult(p.id, p.label, values[p.id], _note(p, values)))
     return outputs, tuple(results)

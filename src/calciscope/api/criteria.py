@@ -1,0 +1,231 @@
+"""Verbs for classification: the spreadsheet calculator, classifying a registry, explaining a patient."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from calciscope.api.cohort import feature_table
+from calciscope.criteria import (
+    CriteriaResult,
+    CriteriaSet,
+    RegionCriteriaSet,
+    SiteSumCriteriaSet,
+    SkinScoreStatus,
+    clean_value,
+    evaluate_patient,
+    flat_outputs,
+    load_criteria_sets,
+)
+from calciscope.criteria.spreadsheet import SPREADSHEET_FIELDS, parse_rows, score_rows
+from calciscope.engine.criteria import output_columns
+from calciscope.engine.phenotype import classify_table
+from calciscope.errors import Problem, ValidationError
+from calciscope.phenotype import PhenotypeResult, evaluate_phenotypes, load_phenotypes
+from calciscope.phenotype import output_columns as phenotype_columns
+from calciscope.storage import Registry
+from calciscope.storage.classification import StoredResult, write_classification_results
+
+__all__ = [
+    "ClassifySummary",
+    "PatientExplanation",
+    "ScoreFormat",
+    "classify_registry",
+    "explain_patient",
+    "score_spreadsheet",
+    "write_scores",
+]
+
+
+class ScoreFormat(StrEnum):
+    """Output format of the spreadsheet calculator."""
+
+    CSV = "csv"
+    JSON = "json"
+
+
+def _chosen_sets(source: str, sets: Sequence[str]) -> tuple[str, ...]:
+    unknown = [s for s in sets if s not in SPREADSHEET_FIELDS]
+    if unknown:
+        problems = [
+            Problem(
+                source, "--sets", s, f"unknown criteria set; known: {', '.join(SPREADSHEET_FIELDS)}"
+            )
+            for s in unknown
+        ]
+        raise ValidationError(problems, summary="unknown criteria set(s)")
+    return tuple(sets)
+
+
+def score_spreadsheet(
+    path: Path,
+    *,
+    sets: Sequence[str] = tuple(SPREADSHEET_FIELDS),
+    min_probability: float | None = None,
+) -> list[dict[str, Any]]:
+    """Score every patient of a CSV spreadsheet by the chosen criteria sets.
+
+    Parameters
+    ----------
+    path
+        CSV file: a ``patient_id`` column and feature columns (see :mod:`calciscope.criteria.spreadsheet`).
+    sets
+        Criteria set ids, in output order: ``ssc2013``, ``leroy``, ``mrss``, ``iim2017``.
+    min_probability
+        Minimum probability for classified IIM (default 0.55).
+
+    Returns
+    -------
+    list of dict
+        One row per patient: ``patient_id`` then the fields of each set.
+
+    Raises
+    ------
+    ValidationError
+        For an unknown set, unknown column or bad cell (every problem listed).
+    """
+    chosen = _chosen_sets(str(path), sets)
+    with Path(path).open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = [name.strip() for name in reader.fieldnames or []]
+        reader.fieldnames = header
+        parsed = parse_rows(str(path), header, reader)
+    return score_rows(parsed, chosen, min_probability=min_probability)
+
+
+def write_scores(rows: Sequence[dict[str, Any]], out: Path | None, fmt: ScoreFormat) -> str:
+    """Render scored rows as CSV or JSON (keyed by ``patient_id``); write to ``out`` when given."""
+    if fmt is ScoreFormat.JSON:
+        keyed = {r["patient_id"]: {k: v for k, v in r.items() if k != "patient_id"} for r in rows}
+        text = json.dumps(keyed, indent=2) + "\n"
+    else:
+        lines: list[str] = []
+        fields = list(rows[0]) if rows else ["patient_id"]
+        writer = csv.DictWriter(_LineSink(lines), fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
+        text = "".join(lines)
+    if out is not None:
+        Path(out).write_text(text, encoding="utf-8")
+    return text
+
+
+class _LineSink:
+    """A minimal file-like target for :class:`csv.DictWriter`."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def write(self, text: str) -> int:
+        self.lines.append(text)
+        return len(text)
+
+
+@dataclass(frozen=True)
+class ClassifySummary:
+    """What ``classify`` stored: patients, rows, index date and the count of each status."""
+
+    patients: int
+    rows: int
+    index_date: dt.date
+    counts: dict[str, dict[str, int]]
+
+
+def _native(value: Any) -> Any:
+    value = clean_value(value)
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _status(cset: CriteriaSet, result: dict[str, Any]) -> str:
+    if isinstance(cset, SiteSumCriteriaSet):
+        complete = result[f"{cset.id}_total"] is not None
+        return (SkinScoreStatus.COMPLETE if complete else SkinScoreStatus.INCOMPLETE).value
+    if isinstance(cset, RegionCriteriaSet):
+        return str(result[f"{cset.id}_subset"])
+    key = f"{cset.id}_category" if cset.probability is not None else f"{cset.id}_status"
+    return str(result[key])
+
+
+def _stored(row: dict[str, Any], index_date: dt.date) -> Iterator[StoredResult]:
+    for cset in load_criteria_sets():
+        result = {c: _native(row[c]) for c in output_columns(cset)}
+        yield StoredResult(
+            row["patient_id"], cset.id, index_date, cset.version, _status(cset, result), result
+        )
+    ph = load_phenotypes()
+    result = {c: _native(row[c]) for p in ph.phenotypes for c in phenotype_columns(p)}
+    status = "prompt" if result["at_risk_prompt"] else "no_prompt"
+    yield StoredResult(row["patient_id"], "phenotypes", index_date, ph.version, status, result)
+
+
+def classify_registry(
+    registry: Registry, *, index_date: dt.date | None = None, min_probability: float | None = None
+) -> ClassifySummary:
+    """Classify every patient of the registry inside its database and store every result.
+
+    Each criteria set (and the phenotypes, as set ``phenotypes``) gives one row in
+    ``classification_results`` per patient, with the criteria version and the index date.
+    """
+    when = index_date or dt.date.today()
+    table = classify_table(
+        feature_table(registry, index_date=when), index_date=when, min_probability=min_probability
+    )
+    frame = table.to_pyarrow().to_pylist()
+    stored = [s for row in frame for s in _stored(row, when)]
+    written = write_classification_results(registry, stored)
+    counts: dict[str, dict[str, int]] = {}
+    for s in stored:
+        counts.setdefault(s.criteria_set, {}).setdefault(s.status, 0)
+        counts[s.criteria_set][s.status] += 1
+    return ClassifySummary(patients=len(frame), rows=written, index_date=when, counts=counts)
+
+
+@dataclass(frozen=True)
+class PatientExplanation:
+    """Every criteria result and phenotype of one patient, with why (iterates over the criteria)."""
+
+    patient_id: str
+    index_date: dt.date
+    criteria: tuple[CriteriaResult, ...]
+    phenotypes: tuple[PhenotypeResult, ...]
+
+    def __iter__(self) -> Iterator[CriteriaResult]:
+        return iter(self.criteria)
+
+
+def explain_patient(
+    registry: Registry,
+    patient_id: str,
+    *,
+    index_date: dt.date | None = None,
+    min_probability: float | None = None,
+) -> PatientExplanation:
+    """Explain every criteria set and phenotype for one registry patient.
+
+    Raises
+    ------
+    ValidationError
+        When the registry has no such patient.
+    """
+    when = index_date or dt.date.today()
+    table = feature_table(registry, index_date=when)
+    rows = table.filter(table.patient_id == patient_id).to_pyarrow().to_pylist()
+    if not rows:
+        raise ValidationError([Problem(registry.url, patient_id, "patient_id", "no such patient")])
+    row = rows[0]
+    criteria = evaluate_patient(row, min_probability=min_probability)
+    _, phenotypes = evaluate_phenotypes(row | flat_outputs(criteria), index_date=when)
+    return PatientExplanation(patient_id, when, criteria, phenotypes)

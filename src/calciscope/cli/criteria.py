@@ -1,0 +1,143 @@
+"""Commands ``calciscope criteria score`` and ``calciscope classify``, and the explanation renderer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from calciscope import api
+from calciscope.cli.options import DbOption, IndexDateOption, parse_date
+from calciscope.criteria import CriteriaResult, ItemState
+
+__all__ = ["criteria_app", "register", "render_explanation"]
+
+criteria_app = typer.Typer(
+    help="Classification criteria: the spreadsheet calculator.", no_args_is_help=True
+)
+console = Console()
+
+_STYLE = {
+    ItemState.COUNTED: "green",
+    ItemState.SUPERSEDED: "dim green",
+    ItemState.ABSENT: "dim",
+    ItemState.UNKNOWN: "yellow",
+    ItemState.NOT_SCORED: "dim",
+}
+
+
+def score(
+    patients: Annotated[
+        Path,
+        typer.Argument(help="CSV: patient_id and feature columns.", exists=True, dir_okay=False),
+    ],
+    sets: Annotated[
+        str, typer.Option("--sets", help="Comma-separated criteria sets, in output order.")
+    ] = "ssc2013,leroy,mrss,iim2017",
+    fmt: Annotated[
+        api.ScoreFormat, typer.Option("--format", help="Output format.")
+    ] = api.ScoreFormat.CSV,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write here instead of standard output.")
+    ] = None,
+    min_probability: Annotated[
+        float,
+        typer.Option(
+            "--min-probability", help="Minimum IIM probability for 'probable' (classified)."
+        ),
+    ] = 0.55,
+) -> None:
+    """Score every patient of a spreadsheet by the chosen criteria sets (unknown cells give bounds)."""
+    chosen = [s.strip() for s in sets.split(",") if s.strip()]
+    rows = api.score_spreadsheet(patients, sets=chosen, min_probability=min_probability)
+    text = api.write_scores(rows, out, fmt)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        console.print(f"wrote {len(rows)} patients to {out}", style="green")
+
+
+def classify(
+    db: DbOption = None,
+    index_date: IndexDateOption = None,
+    min_probability: Annotated[
+        float,
+        typer.Option(
+            "--min-probability", help="Minimum IIM probability for 'probable' (classified)."
+        ),
+    ] = 0.55,
+) -> None:
+    """Classify every registry patient by every criteria set and phenotype, and store the results."""
+    registry = api.open_registry(db)
+    with console.status("classifying inside the database"):
+        summary = api.classify_registry(
+            registry, index_date=parse_date(index_date), min_probability=min_probability
+        )
+    console.print(
+        f"classified {summary.patients} patients at index date {summary.index_date}: "
+        f"{summary.rows} results stored in classification_results"
+    )
+    table = Table("criteria set", "status", "patients")
+    for cset, counts in summary.counts.items():
+        for status, n in sorted(counts.items()):
+            table.add_row(cset, status, str(n))
+    console.print(table)
+
+
+def _render_result(con: Console, result: CriteriaResult) -> None:
+    bounds = ""
+    if result.score_min is not None:
+        bounds = f"  score {result.score_min:g}–{result.score_max:g}"
+    decided = "decided" if result.decided else "undetermined"
+    con.print(
+        f"[bold]{result.name}[/bold] ({result.version}): [bold]{result.status}[/bold]{bounds}  [{decided}]"
+    )
+    table = Table("item", "group", "state", "weight", "could flip", box=None, pad_edge=False)
+    for item in result.items:
+        weight = "" if item.weight is None else f"{item.weight:g}"
+        table.add_row(
+            item.id,
+            item.group,
+            f"[{_STYLE[item.state]}]{item.state.value}[/]",
+            weight,
+            "yes" if item.could_flip else "",
+        )
+    con.print(table)
+    extras = {
+        k: v
+        for k, v in result.outputs.items()
+        if "probability" in k or k.endswith(("variant", "subgroup"))
+    }
+    if extras:
+        con.print(
+            "  "
+            + ", ".join(
+                f"{k} = {v:.4f}" if isinstance(v, float) else f"{k} = {v}"
+                for k, v in extras.items()
+            )
+        )
+    if result.could_flip:
+        con.print(f"  unknown items that could change the result: {', '.join(result.could_flip)}")
+    con.print(f"  [dim]{result.citation}[/dim]")
+
+
+def render_explanation(con: Console, explanation: api.PatientExplanation) -> None:
+    """Print every criteria result (items counted, absent, unknown; bounds; flips) and the phenotypes."""
+    con.print(f"[bold]Criteria for {explanation.patient_id} at {explanation.index_date}[/bold]")
+    for result in explanation.criteria:
+        _render_result(con, result)
+    table = Table("phenotype", "value", "note", box=None, pad_edge=False)
+    for ph in explanation.phenotypes:
+        table.add_row(ph.id, "unknown" if ph.value is None else str(ph.value), ph.note)
+    con.print(table)
+    con.print("[dim]The at-risk prompt is a prompt to look, not a diagnosis or a prediction.[/dim]")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``criteria score`` and ``classify`` to the root app."""
+    criteria_app.command("score")(score)
+    app.add_typer(criteria_app, name="criteria")
+    app.command("classify")(classify)

@@ -1,0 +1,143 @@
+"""The spreadsheet calculator's input and output rules (pure: rows of strings in, rows out).
+
+Input: a ``patient_id`` column and feature columns named exactly as in the feature catalogue.
+Booleans are true/false, yes/no or 1/0 in any case, empty for unknown; ages and mRSS site
+scores are numbers. Every bad cell is collected into one
+:class:`~calciscope.errors.ValidationError`, so nothing is scored from a half-valid file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from calciscope.criteria.evaluate import evaluate_patient, flat_outputs
+from calciscope.criteria.loader import load_criteria_set
+from calciscope.errors import Problem, ValidationError
+from calciscope.features import FeatureType, load_catalogue
+
+__all__ = ["SPREADSHEET_FIELDS", "parse_rows", "score_rows"]
+
+#: Output fields of each set, exactly as the calculator writes them, in order.
+SPREADSHEET_FIELDS: dict[str, tuple[str, ...]] = {
+    "ssc2013": ("ssc2013_status", "ssc2013_score_min", "ssc2013_score_max"),
+    "leroy": ("leroy_subset",),
+    "mrss": ("mrss_total",),
+    "iim2017": (
+        "iim2017_variant",
+        "iim2017_score_min",
+        "iim2017_score_max",
+        "iim2017_probability_min",
+        "iim2017_probability_max",
+        "iim2017_category",
+        "iim2017_subgroup",
+    ),
+}
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
+_RANGES = {"age_at_myositis_onset": (0.0, 130.0)}
+_MRSS_RANGE = (0.0, 3.0)
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"{text!r} is not true/false, yes/no, 1/0 or empty")
+
+
+def _number(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    low, high = _MRSS_RANGE if name.startswith("mrss_") else _RANGES.get(name, (-1e300, 1e300))
+    if not low <= value <= high:
+        raise ValueError(f"{value:g} is outside {low:g}-{high:g}")
+    return value
+
+
+def _value(name: str, text: str) -> Any:
+    text = text.strip()
+    if text == "":
+        return None
+    ftype = load_catalogue().features[name].type
+    if ftype is FeatureType.BOOLEAN:
+        return _boolean(text)
+    if ftype in (FeatureType.NUMBER, FeatureType.INTEGER):
+        return _number(name, text)
+    if ftype is FeatureType.DATE:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    return text
+
+
+def _header_problems(source: str, header: Sequence[str]) -> list[Problem]:
+    known = load_catalogue().features
+    problems = [
+        Problem(source, "header", name, "not a feature column (see the feature catalogue)")
+        for name in header
+        if name != "patient_id" and name not in known
+    ]
+    if "patient_id" not in header:
+        problems.append(Problem(source, "header", "patient_id", "the patient_id column is missing"))
+    return problems
+
+
+def parse_rows(
+    source: str, header: Sequence[str], rows: Iterable[Mapping[str, str | None]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Validate and convert spreadsheet rows to ``(patient_id, features)``.
+
+    Rows are numbered as a spreadsheet shows them: the header is row 1.
+
+    Raises
+    ------
+    ValidationError
+        Listing every unknown column and every bad cell.
+    """
+    problems = _header_problems(source, header)
+    if problems:
+        raise ValidationError(problems, summary=f"{source}: unknown column(s)")
+    parsed: list[tuple[str, dict[str, Any]]] = []
+    seen: set[str] = set()
+    for number, raw in enumerate(rows, start=2):
+        where = f"row {number}"
+        pid = (raw.get("patient_id") or "").strip()
+        if not pid or pid in seen:
+            message = "empty patient_id" if not pid else f"duplicate patient_id {pid!r}"
+            problems.append(Problem(source, where, "patient_id", message))
+        seen.add(pid)
+        values: dict[str, Any] = {}
+        for name in header:
+            if name == "patient_id":
+                continue
+            try:
+                values[name] = _value(name, raw.get(name) or "")
+            except ValueError as exc:
+                problems.append(Problem(source, where, name, str(exc)))
+        parsed.append((pid, values))
+    if problems:
+        raise ValidationError(problems, summary=f"{source}: invalid values")
+    return parsed
+
+
+def score_rows(
+    rows: Sequence[tuple[str, Mapping[str, Any]]],
+    sets: Sequence[str] = tuple(SPREADSHEET_FIELDS),
+    *,
+    min_probability: float | None = None,
+) -> list[dict[str, Any]]:
+    """Score parsed rows; each output row is ``patient_id`` then the fields of each set, in order."""
+    chosen = tuple(load_criteria_set(s) for s in sets)
+    fields = [f for s in sets for f in SPREADSHEET_FIELDS[s]]
+    out = []
+    for pid, values in rows:
+        flat = flat_outputs(evaluate_patient(values, chosen, min_probability=min_probability))
+        out.append({"patient_id": pid} | {f: flat[f] for f in fields})
+    return out
