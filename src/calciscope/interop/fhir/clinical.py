@@ -1,0 +1,176 @@
+"""FHIR Condition and Observation → calciscope facts.
+
+Condition: ``verificationStatus`` refuted → absent, unconfirmed/provisional/differential →
+unknown, entered-in-error → skipped; ``clinicalStatus`` is kept in the provenance. Observation:
+LOINC/SNOMED/... code; ``valueQuantity`` → value and unit; a coded or string value → text;
+``interpretation`` NEG/ND (or a Negative/Not detected value) → absent, POS/DET → present;
+``dataAbsentReason`` → unknown; components become one fact each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calciscope.interop.fhir.codes import EXTENSION, as_list, body_site_from, pick_coding
+from calciscope.interop.fhir.subjects import fhir_date
+from calciscope.model import Fact, Laterality, Method, Morphology, SourceKind, Status
+
+__all__ = ["condition_facts", "observation_facts"]
+
+_VERIFICATION = {
+    "refuted": Status.ABSENT,
+    "unconfirmed": Status.UNKNOWN,
+    "provisional": Status.UNKNOWN,
+    "differential": Status.UNKNOWN,
+}
+_NEGATIVE = {"NEG", "ND", "260385009", "260415000"}
+_POSITIVE = {"POS", "DET", "10828004", "260373001"}
+_EXT_ENUMS: dict[str, Any] = {"morphology": Morphology, "method": Method, "laterality": Laterality}
+
+
+def _first_code(concept: Any) -> str | None:
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    if isinstance(codings, list):
+        for coding in codings:
+            if isinstance(coding, dict) and isinstance(coding.get("code"), str):
+                return coding["code"]
+    return None
+
+
+def _extensions(resource: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for ext in resource.get("extension", []) if isinstance(resource.get("extension"), list) else []:
+        for name, enum in _EXT_ENUMS.items():
+            if isinstance(ext, dict) and ext.get("url") == EXTENSION[name]:
+                value = enum._value2member_map_.get(ext.get("valueCode"))
+                if value is not None:
+                    fields[name] = value
+    return fields
+
+
+def _site(resource: dict[str, Any]) -> dict[str, Any]:
+    sites = resource.get("bodySite")
+    site = sites[0] if isinstance(sites, list) and sites else sites
+    region, side = body_site_from(site)
+    return {"body_site": region, "laterality": side}
+
+
+def _note_text(resource: dict[str, Any]) -> str | None:
+    notes = resource.get("note")
+    if (
+        isinstance(notes, list)
+        and notes
+        and isinstance(notes[0], dict)
+        and isinstance(notes[0].get("text"), str)
+    ):
+        return notes[0]["text"][:2000]
+    return None
+
+
+def condition_facts(resource: dict[str, Any], patient_id: str, where: str) -> list[Fact] | str:
+    """Map a Condition to one fact, or return why it is skipped."""
+    coded = pick_coding(resource.get("code"))
+    if coded is None:
+        return "no code in a supported system (SNOMED CT, ICD-10, HPO, MONDO, Orphanet, LOINC)"
+    verification = _first_code(resource.get("verificationStatus"))
+    if verification == "entered-in-error":
+        return "verificationStatus entered-in-error"
+    clinical = _first_code(resource.get("clinicalStatus"))
+    when = fhir_date(resource.get("onsetDateTime")) or fhir_date(resource.get("recordedDate"))
+    fields = _site(resource) | _extensions(resource)
+    return [
+        Fact(
+            patient_id=patient_id,
+            system=coded[0],
+            code=coded[1],
+            effective_date=when,
+            status=_VERIFICATION.get(verification or "", Status.PRESENT),
+            value_text=_note_text(resource),
+            source_kind=SourceKind.IMPORT,
+            provenance=where + (f" clinicalStatus={clinical}" if clinical else ""),
+            **{k: v for k, v in fields.items() if v is not None},
+        )
+    ]
+
+
+def _status(item: dict[str, Any]) -> Status:
+    if "dataAbsentReason" in item:
+        return Status.UNKNOWN
+    flags = (
+        {_first_code(i) for i in item.get("interpretation", []) if isinstance(i, dict)}
+        if isinstance(item.get("interpretation"), list)
+        else set()
+    )
+    flags.add(_first_code(item.get("valueCodeableConcept")))
+    if flags & _NEGATIVE:
+        return Status.ABSENT
+    return Status.PRESENT
+
+
+def _value(item: dict[str, Any]) -> dict[str, Any]:
+    quantity = item.get("valueQuantity")
+    if isinstance(quantity, dict) and isinstance(quantity.get("value"), int | float):
+        unit = quantity.get("code") or quantity.get("unit")
+        return {"value_num": float(quantity["value"]), "unit": str(unit)[:32] if unit else None}
+    if isinstance(item.get("valueInteger"), int) and not isinstance(item["valueInteger"], bool):
+        return {"value_num": float(item["valueInteger"])}
+    concept = item.get("valueCodeableConcept")
+    if isinstance(concept, dict):
+        text = concept.get("text") or next(
+            (
+                c.get("display") or c.get("code")
+                for c in concept.get("coding", [])
+                if isinstance(c, dict)
+            ),
+            None,
+        )
+        return {"value_text": str(text)[:2000] if text else None}
+    if isinstance(item.get("valueString"), str):
+        return {"value_text": item["valueString"][:2000]}
+    return {}
+
+
+def _observation_fact(
+    item: dict[str, Any], resource: dict[str, Any], patient_id: str, where: str
+) -> Fact | None:
+    coded = pick_coding(item.get("code"))
+    if coded is None:
+        return None
+    when = (
+        fhir_date(resource.get("effectiveDateTime"))
+        or fhir_date(resource.get("effectiveInstant"))
+        or fhir_date(
+            (resource.get("effectivePeriod") or {}).get("start")
+            if isinstance(resource.get("effectivePeriod"), dict)
+            else None
+        )
+        or fhir_date(resource.get("issued"))
+    )
+    fields = _site(resource) | _extensions(resource) | _value(item)
+    return Fact(
+        patient_id=patient_id,
+        system=coded[0],
+        code=coded[1],
+        status=_status(item),
+        effective_date=when,
+        source_kind=SourceKind.IMPORT,
+        provenance=where,
+        **{k: v for k, v in fields.items() if v is not None},
+    )
+
+
+def observation_facts(resource: dict[str, Any], patient_id: str, where: str) -> list[Fact] | str:
+    """Map an Observation (and each of its components) to facts, or return why it is skipped."""
+    if resource.get("status") in ("entered-in-error", "cancelled"):
+        return f"status {resource.get('status')}"
+    components = as_list(resource.get("component"))
+    has_value = any(key.startswith("value") for key in resource)
+    items = ([(resource, where)] if has_value or not components else []) + [
+        (c, f"{where}/component/{i}") for i, c in enumerate(components) if isinstance(c, dict)
+    ]
+    facts = [
+        f
+        for item, loc in items
+        if (f := _observation_fact(item, resource, patient_id, loc)) is not None
+    ]
+    return facts or "no code in a supported system (LOINC, SNOMED CT, HPO, ...)"

@@ -1,0 +1,156 @@
+"""FHIR DocumentReference / DiagnosticReport → notes (when inline text exists), ImagingStudy → images."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from typing import Any
+
+from calciscope.interop.fhir.codes import EXTENSION, as_list, body_site_from
+from calciscope.interop.fhir.subjects import fhir_date
+from calciscope.interop.phenopackets.curie import sanitise_id
+from calciscope.model import Image, Modality, Note, NoteType
+
+__all__ = [
+    "FILE_REF_SYSTEM",
+    "MODALITIES",
+    "RECORD_ID_SYSTEM",
+    "diagnostic_report_notes",
+    "document_notes",
+    "imaging_images",
+]
+
+#: DICOM modality codes (http://dicom.nema.org/resources/ontology/DCM) for each image modality.
+MODALITIES: dict[str, Modality] = {
+    "CR": Modality.RADIOGRAPH, "DX": Modality.RADIOGRAPH, "RG": Modality.RADIOGRAPH,
+    "US": Modality.ULTRASOUND, "CT": Modality.CT, "MR": Modality.MRI, "XC": Modality.PHOTOGRAPH,
+}  # fmt: skip
+FILE_REF_SYSTEM = "https://w3id.org/calciscope/file-ref"
+#: Identifier system for calciscope note and image ids (FHIR ids allow no ``_`` or ``:``).
+RECORD_ID_SYSTEM = "https://w3id.org/calciscope/record-id"
+
+
+def _text(attachment: Any) -> str | None:
+    if not isinstance(attachment, dict) or not isinstance(attachment.get("data"), str):
+        return None
+    if not str(attachment.get("contentType", "text/plain")).startswith("text/"):
+        return None
+    try:
+        text = base64.b64decode(attachment["data"], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return text if text.strip() else None
+
+
+def _note_id(resource: dict[str, Any], full_url: str, text: str) -> str:
+    raw = (
+        _identifier(resource, RECORD_ID_SYSTEM)
+        or resource.get("id")
+        or full_url.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+    )
+    return (
+        sanitise_id(raw)
+        if isinstance(raw, str) and raw.strip()
+        else "N" + hashlib.sha1(text.encode()).hexdigest()[:16]
+    )
+
+
+def _note_type(resource: dict[str, Any], default: NoteType) -> NoteType:
+    for ext in resource.get("extension", []) if isinstance(resource.get("extension"), list) else []:
+        if isinstance(ext, dict) and ext.get("url") == EXTENSION["note-type"]:
+            return NoteType._value2member_map_.get(ext.get("valueCode"), default)  # type: ignore[return-value]
+    return default
+
+
+def document_notes(resource: dict[str, Any], patient_id: str, full_url: str) -> list[Note] | str:
+    """Map a DocumentReference with an inline text attachment to a note."""
+    contents = as_list(resource.get("content"))
+    texts = [t for c in contents if isinstance(c, dict) and (t := _text(c.get("attachment")))]
+    if not texts:
+        return "no inline text attachment (only URLs or non-text content)"
+    return [
+        Note(
+            note_id=_note_id(resource, full_url, texts[0]),
+            patient_id=patient_id,
+            note_type=_note_type(resource, NoteType.OTHER),
+            note_date=fhir_date(resource.get("date")),
+            text="\n\n".join(texts),
+        )
+    ]
+
+
+def _is_radiology(resource: dict[str, Any]) -> bool:
+    categories = as_list(resource.get("category"))
+    codes = {
+        c.get("code")
+        for cat in categories
+        if isinstance(cat, dict)
+        for c in cat.get("coding", [])
+        if isinstance(c, dict)
+    }
+    return bool(codes & {"RAD", "LP29684-5", "CT", "RX", "US", "NMR"})
+
+
+def diagnostic_report_notes(
+    resource: dict[str, Any], patient_id: str, full_url: str
+) -> list[Note] | str:
+    """Map a DiagnosticReport with a text presentedForm or a conclusion to a note."""
+    forms = as_list(resource.get("presentedForm"))
+    texts = [t for form in forms if (t := _text(form))]
+    if not texts and isinstance(resource.get("conclusion"), str) and resource["conclusion"].strip():
+        texts = [resource["conclusion"]]
+    if not texts:
+        return "no inline text (no text presentedForm and no conclusion); its results are separate Observations"
+    default = NoteType.RADIOLOGY_REPORT if _is_radiology(resource) else NoteType.OTHER
+    when = fhir_date(resource.get("effectiveDateTime")) or fhir_date(resource.get("issued"))
+    return [
+        Note(
+            note_id=_note_id(resource, full_url, texts[0]),
+            patient_id=patient_id,
+            note_type=_note_type(resource, default),
+            note_date=when,
+            text="\n\n".join(texts),
+        )
+    ]
+
+
+def _identifier(resource: dict[str, Any], system: str) -> str | None:
+    for ident in (
+        resource.get("identifier", []) if isinstance(resource.get("identifier"), list) else []
+    ):
+        if (
+            isinstance(ident, dict)
+            and ident.get("system") == system
+            and isinstance(ident.get("value"), str)
+        ):
+            return str(ident["value"])
+    return None
+
+
+def imaging_images(resource: dict[str, Any], patient_id: str, full_url: str) -> list[Image] | str:
+    """Map an ImagingStudy to one image per series of a supported modality."""
+    series = as_list(resource.get("series"))
+    study_id = _note_id(resource, full_url, repr(resource)[:200])
+    images = []
+    for i, item in enumerate(series):
+        code = (item.get("modality") or {}).get("code") if isinstance(item, dict) else None
+        if code not in MODALITIES:
+            continue
+        site = item.get("bodySite")
+        region, side = body_site_from(
+            {"coding": [site]} if isinstance(site, dict) and "code" in site else site
+        )
+        image_id = study_id if len(series) == 1 else sanitise_id(f"{study_id}.{i}")
+        images.append(
+            Image(
+                image_id=image_id,
+                patient_id=patient_id,
+                modality=MODALITIES[code],
+                body_site=region,
+                laterality=side,
+                image_date=fhir_date(item.get("started") or resource.get("started")),
+                file_ref=_identifier(resource, FILE_REF_SYSTEM),
+            )
+        )
+    return images or "no series of a supported modality (CR, DX, RG, US, CT, MR, XC)"

@@ -1,0 +1,238 @@
+"""Read FHIR R4 bundles (transaction, collection, searchset, document, message, batch, responses).
+
+Mapped: Patient, Condition, Observation, DocumentReference and DiagnosticReport with inline
+text, ImagingStudy. Every other resource, and every resource that cannot be mapped (no
+supported code, subject not in the bundle, no inline text, ...), is counted in
+:attr:`ReadResult.skipped` by ``(resourceType, reason)``: nothing is skipped silently. Nested
+bundles are read too. References by ``urn:uuid:``, ``Patient/<id>`` and absolute URL resolve.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from calciscope.errors import Problem, ValidationError
+from calciscope.interop import ReadResult
+from calciscope.interop.fhir.clinical import condition_facts, observation_facts
+from calciscope.interop.fhir.codes import CALCISCOPE_SYSTEM, as_list
+from calciscope.interop.fhir.documents import (
+    diagnostic_report_notes,
+    document_notes,
+    imaging_images,
+)
+from calciscope.interop.fhir.subjects import Subjects, map_patient
+from calciscope.model import Fact, Patient, ReviewState
+
+__all__ = ["read_fhir", "read_fhir_bundle", "unique_patients"]
+
+Entry = tuple[str, Any, str]
+_Mapper = Callable[[dict[str, Any], str, str, str], list[Any] | str]
+_MAPPERS: dict[str, _Mapper] = {
+    "Condition": lambda r, pid, where, url: condition_facts(r, pid, where),
+    "Observation": lambda r, pid, where, url: observation_facts(r, pid, where),
+    "DocumentReference": lambda r, pid, where, url: document_notes(r, pid, url),
+    "DiagnosticReport": lambda r, pid, where, url: diagnostic_report_notes(r, pid, url),
+    "ImagingStudy": lambda r, pid, where, url: imaging_images(r, pid, url),
+}
+_MAX_DEPTH = 4
+_NOT_STORED = {
+    "Group": "cohort membership is not stored in the registry",
+    "Provenance": "provenance is applied to the facts it targets (review state), not stored itself",
+}
+
+
+def _entries(bundle: dict[str, Any], where: str, depth: int = 0) -> Iterator[Entry]:
+    entries = bundle.get("entry", [])
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        loc = f"{where}/entry/{i}"
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        url = entry.get("fullUrl") if isinstance(entry, dict) else None
+        full_url = url if isinstance(url, str) else ""
+        if (
+            isinstance(resource, dict)
+            and resource.get("resourceType") == "Bundle"
+            and depth < _MAX_DEPTH
+        ):
+            yield from _entries(resource, f"{loc}/resource", depth + 1)
+        else:
+            yield full_url, resource, loc
+
+
+def _kind(resource: Any) -> str:
+    kind = resource.get("resourceType") if isinstance(resource, dict) else None
+    return kind if isinstance(kind, str) else "(no resource)"
+
+
+def _add_patients(entries: list[Entry], result: ReadResult, subjects: Subjects) -> None:
+    seen: set[str] = set()
+    for full_url, resource, _ in entries:
+        if _kind(resource) != "Patient":
+            continue
+        try:
+            patient = map_patient(resource, full_url)
+        except pydantic.ValidationError as exc:
+            patient = f"invalid Patient: {exc.errors()[0]['msg']}"
+        if isinstance(patient, str):
+            result.skipped[("Patient", patient)] += 1
+            continue
+        subjects.add(patient, resource, full_url)
+        if patient.patient_id not in seen:
+            seen.add(patient.patient_id)
+            result.batch.patients.append(patient)
+        result.mapped["Patient"] += 1
+
+
+def _map_one(entry: Entry, source: str, subjects: Subjects) -> list[Any] | str:
+    full_url, resource, loc = entry
+    kind = _kind(resource)
+    if kind == "(no resource)":
+        return "entry without a resource (request or response only)"
+    if kind not in _MAPPERS:
+        return _NOT_STORED.get(kind, "resource type not mapped to calciscope records")
+    patient_id = subjects.resolve(resource.get("subject")) or subjects.resolve(
+        resource.get("patient")
+    )
+    if patient_id is None:
+        return "subject is not a Patient in this bundle"
+    where = f"{source}#{loc} ({kind}/{resource.get('id', full_url)})"
+    try:
+        return _MAPPERS[kind](resource, patient_id, where, full_url)
+    except pydantic.ValidationError as exc:
+        err = exc.errors()[0]
+        return f"invalid {'.'.join(map(str, err['loc']))}: {err['msg']}"
+
+
+def _store(records: list[Any], result: ReadResult) -> None:
+    for record in records:
+        kind = type(record).__name__
+        getattr(result.batch, {"Fact": "facts", "Note": "notes", "Image": "images"}[kind]).append(
+            record
+        )
+
+
+def _review_states(entries: list[Entry]) -> dict[str, ReviewState]:
+    """Return the review state calciscope's Provenance resources give each target fullUrl."""
+    states: dict[str, ReviewState] = {}
+    for _, resource, _ in entries:
+        if _kind(resource) != "Provenance" or not isinstance(resource.get("activity"), dict):
+            continue
+        codings = resource["activity"].get("coding")
+        code = (
+            next(
+                (
+                    c.get("code")
+                    for c in codings
+                    if isinstance(c, dict) and c.get("system") == CALCISCOPE_SYSTEM
+                ),
+                None,
+            )
+            if isinstance(codings, list)
+            else None
+        )
+        state = ReviewState._value2member_map_.get(code)
+        targets = as_list(resource.get("target"))
+        for target in targets:
+            if (
+                state is not None
+                and isinstance(target, dict)
+                and isinstance(target.get("reference"), str)
+            ):
+                states[target["reference"]] = state  # type: ignore[assignment]
+    return states
+
+
+def read_fhir_bundle(data: Any, *, source: str, stub_patients: bool = False) -> ReadResult:
+    """Map one FHIR bundle (or a single resource) to calciscope records.
+
+    Parameters
+    ----------
+    data
+        The parsed JSON.
+    source
+        The file name, for provenance and reports.
+    stub_patients
+        Map resources whose subject is a ``Patient/<id>`` outside the bundle to a bare patient
+        of that id (counted as mapped ``Patient (stub)``), instead of skipping them.
+
+    Raises
+    ------
+    ValidationError
+        When the input is not a FHIR resource at all.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
+        raise ValidationError(
+            [Problem(source, "$", "resourceType", "not a FHIR resource (no resourceType)")]
+        )
+    bundle = data if data["resourceType"] == "Bundle" else {"entry": [{"resource": data}]}
+    entries = list(_entries(bundle, ""))
+    result, subjects = ReadResult(), Subjects(stubs=[] if stub_patients else None)
+    _add_patients(entries, result, subjects)
+    states = _review_states(entries)
+    for entry in entries:
+        kind = _kind(entry[1])
+        if kind == "Patient":
+            continue
+        outcome = _map_one(entry, source, subjects)
+        if isinstance(outcome, str):
+            result.skipped[(kind, outcome)] += 1
+        else:
+            state = states.get(entry[0])
+            _store(
+                [
+                    r.model_copy(update={"review_state": state})
+                    if state and isinstance(r, Fact)
+                    else r
+                    for r in outcome
+                ],
+                result,
+            )
+            result.mapped[kind] += 1
+        contained = entry[1].get("contained") if isinstance(entry[1], dict) else None
+        for item in contained if isinstance(contained, list) else []:
+            result.skipped[(_kind(item), "contained resource not mapped")] += 1
+    known = {p.patient_id for p in result.batch.patients}
+    for stub in subjects.stubs or []:
+        if stub.patient_id not in known:
+            known.add(stub.patient_id)
+            result.batch.patients.append(stub)
+            result.mapped["Patient (stub)"] += 1
+    return result
+
+
+def read_fhir(paths: list[Path], *, stub_patients: bool = False) -> ReadResult:
+    """Read FHIR JSON files, validating all of them before returning anything.
+
+    Raises
+    ------
+    ValidationError
+        Listing every file that is not readable FHIR JSON (nothing should be written).
+    """
+    result, problems = ReadResult(), []
+    for path in paths:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            result.merge(read_fhir_bundle(data, source=str(path), stub_patients=stub_patients))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            problems.append(Problem(str(path), "$", "", f"cannot read JSON: {exc}"))
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ValidationError(problems, summary="FHIR import failed")
+    result.batch.patients = unique_patients(result.batch.patients)
+    return result
+
+
+def unique_patients(patients: list[Patient]) -> list[Patient]:
+    """Return one patient per id, preferring a described patient over a bare stub."""
+    chosen: dict[str, Patient] = {}
+    for patient in patients:
+        if patient.patient_id not in chosen or chosen[patient.patient_id] == Patient(
+            patient_id=patient.patient_id
+        ):
+            chosen[patient.patient_id] = patient
+    return list(chosen.values())
