@@ -239,7 +239,7 @@ def test_export_validates_and_round_trips():
 
 
 def test_export_refuses_orphan_records():
-    patient, facts, _, _ = _cohort()
+    _patient, facts, _, _ = _cohort()
     with pytest.raises(ValidationError, match="not exported"):
         write_fhir_bundle([], facts)
 
