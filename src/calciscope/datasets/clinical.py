@@ -1,0 +1,181 @@
+"""Draw skin, SSc items, antibodies, CK and myositis items for one synthetic patient."""
+
+from __future__ import annotations
+
+import math
+from random import Random
+
+from calciscope.datasets.plan import Rates
+from calciscope.datasets.profile import MYOSITIS_ITEMS, SSC_ITEMS, Profile, ssc_score
+
+__all__ = [
+    "PROXIMAL_REGIONS",
+    "SKIN_REGIONS",
+    "draw_antibodies",
+    "draw_ck",
+    "draw_myositis",
+    "draw_skin",
+    "draw_ssc_items",
+    "top_up",
+]
+
+SKIN_REGIONS: tuple[str, ...] = (
+    "fingers",
+    "hand",
+    "forearm",
+    "upper_arm",
+    "face",
+    "neck",
+    "chest",
+    "abdomen",
+    "back",
+    "thigh",
+    "lower_leg",
+    "ankle_foot",
+)
+#: LeRoy dcSSc regions (proximal to elbows/knees or trunk); LeRoy et al. 1988.
+PROXIMAL_REGIONS = frozenset({"upper_arm", "thigh", "chest", "abdomen", "back"})
+
+_DC_SKIN = {"face": 0.7, "neck": 0.3, "lower_leg": 0.7, "ankle_foot": 0.5}
+_DC_PROXIMAL = {"upper_arm": 0.8, "thigh": 0.5, "chest": 0.5, "abdomen": 0.4, "back": 0.15}
+_LC_SKIN = {"hand": 0.65, "forearm": 0.35, "face": 0.5, "neck": 0.1, "lower_leg": 0.15}
+_LC_SKIN_FEET = 0.2
+_ORDER_TOP_UP = (
+    "raynaud_phenomenon",
+    "abnormal_nailfold_capillaries",
+    "telangiectasia",
+    "fingertip_pitting_scars",
+    "interstitial_lung_disease",
+)
+
+
+def draw_skin(rng: Random, profile: Profile) -> None:
+    """Set thickened regions (mRSS-like score 1-3) and examined-normal regions (0)."""
+    rand = rng.random
+    thick: dict[str, int] = {}
+    if profile.subset == "dcssc":
+        thick = {
+            "fingers": rng.randint(2, 3),
+            "hand": rng.randint(1, 3),
+            "forearm": rng.randint(1, 3),
+        }
+        thick |= {r: rng.randint(1, 2) for r, p in _DC_PROXIMAL.items() if rand() < p}
+        if not PROXIMAL_REGIONS & thick.keys():
+            thick["upper_arm"] = 1
+        thick |= {r: rng.randint(1, 2) for r, p in _DC_SKIN.items() if rand() < p}
+    elif profile.subset == "lcssc":
+        thick = {"fingers": rng.randint(1, 2)}
+        thick |= {r: 1 for r, p in _LC_SKIN.items() if rand() < p}
+        if rand() < _LC_SKIN_FEET:
+            thick["ankle_foot"] = 1
+    skin = {}
+    for region in SKIN_REGIONS:
+        score = thick.get(region, 0)
+        if score or region not in ("neck", "back") or profile.subset == "sine" or rand() < 0.8:
+            skin[region] = score
+    profile.skin = skin
+    profile.mrss = profile.subset != "sine" and rand() < 0.75
+
+
+def _status(rng: Random, probability: float) -> str:
+    return "present" if rng.random() < probability else "absent"
+
+
+def draw_ssc_items(rng: Random, profile: Profile, rates: Rates) -> None:
+    """Set the 2013 ACR/EULAR items of an SSc patient, consistent with the skin regions."""
+    diffuse = profile.subset == "dcssc"
+    skin = profile.skin
+    items = {
+        "skin_thickening_proximal_to_mcp": "present" if skin.get("hand") else "absent",
+        "sclerodactyly": "present" if skin.get("fingers") else "absent",
+        "puffy_fingers": _status(rng, 0.6 if diffuse else 0.45),
+        "digital_tip_ulcers": _status(rng, rates["digital_ulcers"] * (1.3 if diffuse else 1.0)),
+        "fingertip_pitting_scars": _status(rng, 0.35),
+        "telangiectasia": _status(rng, 0.6),
+        "abnormal_nailfold_capillaries": _status(rng, 0.8),
+        "pulmonary_arterial_hypertension": _status(rng, rates["pah"]),
+        "interstitial_lung_disease": _status(rng, rates["ild_dcssc" if diffuse else "ild_lcssc"]),
+        "raynaud_phenomenon": _status(rng, 0.97),
+    }
+    for name in SSC_ITEMS[1:]:
+        if name not in ("sclerodactyly", "raynaud_phenomenon") and rng.random() < 0.08:
+            del items[name]
+    profile.items = items
+    top_up(profile)
+
+
+def top_up(profile: Profile) -> None:
+    """Record further items present until the present items alone score at least 9."""
+    for name in _ORDER_TOP_UP:
+        if ssc_score(profile) >= 9:
+            return
+        profile.items[name] = "present"
+    if ssc_score(profile) < 9:
+        profile.antibodies["anti_centromere"] = "present"
+        profile.antibodies["ana"] = "present"
+
+
+def _specific_antibody(rng: Random, profile: Profile, rates: Rates) -> str:
+    prefix = "dcssc_" if profile.subset == "dcssc" else "lcssc_"
+    draw = rng.random()
+    for name, key in (("anti_centromere", "aca"), ("anti_scl70", "scl70")):
+        if draw < rates[prefix + key]:
+            return name
+        draw -= rates[prefix + key]
+    if draw < rates[prefix + "rnap3"] or profile.subset == "sine":
+        return "anti_rna_polymerase_iii"
+    return ""
+
+
+def draw_antibodies(rng: Random, profile: Profile, rates: Rates, specific: str | None) -> None:
+    """Set antibody results; ``specific`` forces the SSc-specific one ('' = none positive)."""
+    rand = rng.random
+    if specific is None:
+        specific = _specific_antibody(rng, profile, rates) if profile.ssc else ""
+    suffix = "_overlap" if profile.overlap else ""
+    abs_ = {
+        name: "present" if name == specific else "absent"
+        for name in ("anti_centromere", "anti_scl70", "anti_rna_polymerase_iii")
+    }
+    for name in ("anti_pm_scl", "anti_u1rnp", "anti_ku"):
+        abs_[name] = _status(rng, rates[name + suffix] if profile.ssc else 0.005)
+    abs_["anti_jo1"] = _status(rng, 0.05 if profile.myositis else 0.002)
+    if rand() < 0.15 and abs_["anti_rna_polymerase_iii"] == "absent":
+        del abs_["anti_rna_polymerase_iii"]
+    if rand() < 0.3 and abs_["anti_ku"] == "absent":
+        del abs_["anti_ku"]
+    if not profile.myositis and rand() < 0.4 and abs_["anti_jo1"] == "absent":
+        del abs_["anti_jo1"]
+    positive = any(v == "present" for v in abs_.values())
+    base = rates["ana_without_specific"] if profile.ssc else 0.1
+    abs_["ana"] = "present" if positive or rand() < base else "absent"
+    profile.antibodies = abs_
+
+
+def draw_ck(rng: Random, profile: Profile, rates: Rates) -> None:
+    """Set the creatine kinase (U/L; upper limit of normal 200)."""
+    if profile.myositis:
+        profile.ck = max(250, int(rng.lognormvariate(math.log(1500), 0.7)))
+    elif rng.random() < rates["ck_raised_without_myositis"]:
+        profile.ck = rng.randint(205, 450)
+    else:
+        profile.ck = min(199, max(25, int(rng.lognormvariate(math.log(95), 0.35))))
+
+
+def draw_myositis(profile: Profile, pattern: dict[str, list[str]]) -> None:
+    """Set the 2017 EULAR/ACR IIM items from a planned pattern (``plan.yaml``)."""
+    present = set(pattern["present"])
+    profile.myositis_items = {
+        name: "present" if name in present else "absent" for name in MYOSITIS_ITEMS
+    }
+    findings = set(pattern["biopsy"])
+    if findings:
+        profile.biopsy = {
+            name: "present" if name in findings else "absent"
+            for name in (
+                "biopsy_endomysial_infiltrate",
+                "biopsy_perimysial_perivascular_infiltrate",
+                "biopsy_perifascicular_atrophy",
+                "biopsy_rimmed_vacuoles",
+            )
+        }

@@ -1,0 +1,237 @@
+"""The default cohort reproduces Achieng et al. 2024, recomputed from the structured facts.
+
+Achieng S, Harris J, Samaranayaka M, Herrick AL. Rheumatol Adv Pract 2024;8:rkae011
+(DOI 10.1093/rap/rkae011): 461 SSc patients seen in the 3 years before the index date, 102 with
+dcSSc, 4 with extensive sheet-like calcinosis (all dcSSc + myositis overlap, ages at SSc diagnosis
+27-65, 3 F + 1 M, 2 anti-Scl-70+, 2 anti-PM/Scl+, calcinosis 1-6 years after SSc onset).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from calciscope.features import SITE_GROUPS, load_catalogue
+from calciscope.model import BodyRegion
+
+WINDOW = ("2020-12-31", "2023-12-31")
+RECENT = ("2022-12-31", "2023-12-31")
+# 2013 ACR/EULAR SSc weights (van den Hoogen 2013, clinical-reference §1.1): item -> (group, weight)
+SSC = {
+    "skin_thickening_proximal_to_mcp": ("s", 9),
+    "puffy_fingers": ("f", 2),
+    "sclerodactyly": ("f", 4),
+    "digital_tip_ulcers": ("t", 2),
+    "fingertip_pitting_scars": ("t", 3),
+    "telangiectasia": ("te", 2),
+    "abnormal_nailfold_capillaries": ("n", 2),
+    "pulmonary_arterial_hypertension": ("l", 2),
+    "interstitial_lung_disease": ("l", 2),
+    "raynaud_phenomenon": ("r", 3),
+    "anti_centromere": ("a", 3),
+    "anti_scl70": ("a", 3),
+    "anti_rna_polymerase_iii": ("a", 3),
+}
+# 2017 EULAR/ACR IIM weights (Lundberg 2017, clinical-reference §3.1): (no biopsy, biopsy)
+IIM = {
+    "weakness_proximal_upper": (0.7, 0.7),
+    "weakness_proximal_lower": (0.8, 0.5),
+    "neck_flexor_weaker_than_extensor": (1.9, 1.6),
+    "legs_proximal_weaker_than_distal": (0.9, 1.2),
+    "heliotrope_rash": (3.1, 3.2),
+    "gottron_papules": (2.1, 2.7),
+    "gottron_sign": (3.3, 3.7),
+    "dysphagia_or_oesophageal_dysmotility": (0.7, 0.6),
+    "anti_jo1": (3.9, 3.8),
+    "muscle_enzymes_elevated": (1.3, 1.4),
+    "biopsy_endomysial_infiltrate": (0.0, 1.7),
+    "biopsy_perimysial_perivascular_infiltrate": (0.0, 1.2),
+    "biopsy_perifascicular_atrophy": (0.0, 1.9),
+    "biopsy_rimmed_vacuoles": (0.0, 3.1),
+}
+PROXIMAL = {"upper_arm", "thigh", "chest", "abdomen", "back"}
+SHEET = {"sheet_like", "reticular"}
+GROUP = {region.value: group for region, group in SITE_GROUPS.items()}
+
+
+def _years(start: str, end: str) -> int:
+    a, b = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    return b.year - a.year - ((b.month, b.day) < (a.month, a.day))
+
+
+def _iim_probability(present: set[str], onset_age: float) -> tuple[float, bool]:
+    biopsy = "muscle_biopsy" in present
+    column = 1 if biopsy else 0
+    score = sum(IIM[name][column] for name in present if name in IIM)
+    if onset_age >= 40:
+        score += (2.1, 2.2)[column]
+    elif onset_age >= 18:
+        score += (1.3, 1.5)[column]
+    constant = 6.49 if biopsy else 5.33
+    return 1 / (1 + math.exp(constant - score)), biopsy
+
+
+def _patient(rows: pd.DataFrame, birth: str) -> dict[str, Any]:
+    present = rows[rows.status == "present"]
+    names = set(present.concept)
+    visits = present[present.concept == "visit"].effective_date
+    score: dict[str, int] = {}
+    for name in names & SSC.keys():
+        group, weight = SSC[name]
+        score[group] = max(score.get(group, 0), weight)
+    skin = set(present[present.concept == "skin_thickening"].body_site)
+    leroy = "dcssc" if skin & PROXIMAL else ("lcssc" if skin else "sine")
+    calc = present[present.concept == "calcinosis"]
+    sheet = {GROUP[s] for s in calc[calc.morphology.isin(SHEET)].body_site}
+    subset = present[present.concept == "ssc_subset"].value_text
+    first = lambda concept: present[present.concept == concept].effective_date.min()  # noqa: E731
+    myo_onset = first("myositis_onset")
+    probability, biopsy = (0.0, False)
+    if isinstance(myo_onset, str):
+        probability, biopsy = _iim_probability(names, _years(birth, myo_onset))
+    rash = bool(names & {"heliotrope_rash", "gottron_papules", "gottron_sign"})
+    excluded = bool(names & {"ssc_like_disorder", "skin_thickening_sparing_fingers"})
+    assessed = rows[rows.concept.isin(["radiograph", "calcinosis"])].effective_date
+    return {
+        "seen": bool(visits.between(*WINDOW).any()),
+        "ssc_score": sum(score.values()),
+        "ssc": "ssc_diagnosis" in names and sum(score.values()) >= 9 and not excluded,
+        "subset": subset.iloc[-1] if len(subset) else "none",
+        "leroy": leroy,
+        "sheet_regions": len(sheet),
+        "overlap_recorded": "ssc_myositis_overlap" in names,
+        "iim": probability >= 0.55 and (rash or biopsy),
+        "age_at_diagnosis": _years(birth, first("ssc_diagnosis"))
+        if "ssc_diagnosis" in names
+        else None,
+        "scl70": "anti_scl70" in names,
+        "pm_scl": "anti_pm_scl" in names,
+        "onset_years": (
+            (
+                dt.date.fromisoformat(calc.effective_date.min())
+                - dt.date.fromisoformat(first("ssc_onset"))
+            ).days
+            / 365.25
+            if len(calc) and "ssc_onset" in names
+            else None
+        ),
+        "recent_assessment": bool(assessed.between(*RECENT).any()),
+    }
+
+
+@pytest.fixture(scope="module")
+def recomputed(tables: dict[str, Any]) -> pd.DataFrame:
+    catalogue = load_catalogue()
+    facts = tables["facts"].copy()
+    pairs = set(zip(facts.system, facts.code, strict=True))
+    concept = {pair: catalogue.concepts_for_code(*pair) for pair in pairs}
+    facts["concept"] = [concept[(s, c)][0] for s, c in zip(facts.system, facts.code, strict=True)]
+    overlap_codes = {("ICD10CM", "M34.82"), ("MONDO", "MONDO:0975068")}
+    extra = facts[[(s, c) in overlap_codes for s, c in zip(facts.system, facts.code, strict=True)]]
+    facts = pd.concat([facts, extra.assign(concept="ssc_myositis_overlap")]).drop_duplicates()
+    births = dict(zip(tables["patients"].patient_id, tables["patients"].birth_date, strict=True))
+    grouped: dict[str, Any] = defaultdict(dict)
+    for pid, rows in facts.groupby("patient_id"):
+        grouped[str(pid)] = _patient(rows, births[str(pid)])
+    return pd.DataFrame.from_dict(grouped, orient="index")
+
+
+@pytest.fixture(scope="module")
+def seen_ssc(recomputed: pd.DataFrame) -> pd.DataFrame:
+    return recomputed[recomputed.ssc & recomputed.seen]
+
+
+def test_461_ssc_patients_seen_in_window(seen_ssc: pd.DataFrame) -> None:
+    assert len(seen_ssc) == 461
+
+
+def test_102_dcssc_by_clinician_and_by_leroy(seen_ssc: pd.DataFrame) -> None:
+    assert (seen_ssc.subset == "dcssc").sum() == 102
+    assert (seen_ssc.leroy == "dcssc").sum() == 102
+    assert (seen_ssc.subset == seen_ssc.leroy).all()
+
+
+def test_every_seen_ssc_patient_fulfils_2013_from_present_items(seen_ssc: pd.DataFrame) -> None:
+    assert (seen_ssc.ssc_score >= 9).all()
+
+
+def test_non_ssc_patients_do_not_fulfil_2013(
+    recomputed: pd.DataFrame, tables: dict[str, Any]
+) -> None:
+    answer = tables["answer"].set_index("patient_id")
+    not_ssc = recomputed[answer.loc[recomputed.index, "ssc"] == "false"]
+    assert len(not_ssc) > 50
+    assert not not_ssc.ssc.any()
+
+
+def test_exactly_four_extensive_sheet_like(recomputed: pd.DataFrame) -> None:
+    cases = recomputed[recomputed.sheet_regions >= 2]
+    assert len(cases) == 4
+    assert cases.seen.all() and cases.ssc.all()
+    assert (cases.subset == "dcssc").all() and (cases.leroy == "dcssc").all()
+    assert cases.overlap_recorded.all() and cases.iim.all()
+
+
+def test_anchor_demographics_and_antibodies(
+    recomputed: pd.DataFrame, tables: dict[str, Any]
+) -> None:
+    cases = recomputed[recomputed.sheet_regions >= 2]
+    sexes = tables["patients"].set_index("patient_id").loc[cases.index, "sex"]
+    assert (sexes == "female").sum() == 3 and (sexes == "male").sum() == 1
+    assert cases.age_at_diagnosis.min() == 27 and cases.age_at_diagnosis.max() == 65
+    assert cases.scl70.sum() == 2 and cases.pm_scl.sum() == 2
+    assert not (cases.scl70 & cases.pm_scl).any()
+    assert round(cases.onset_years.min(), 1) == 1.0 and round(cases.onset_years.max(), 1) == 6.0
+
+
+def test_one_region_sheet_like_and_mixed_cases_exercise_the_threshold(
+    recomputed: pd.DataFrame, tables: dict[str, Any]
+) -> None:
+    assert (recomputed.sheet_regions == 1).sum() >= 3
+    assert (tables["answer"].calcinosis_morphology == "mixed").sum() >= 3
+
+
+def test_overlap_patients_meet_iim_criteria(recomputed: pd.DataFrame) -> None:
+    overlap = recomputed[recomputed.overlap_recorded]
+    assert len(overlap) >= 30
+    assert overlap.iim.all()
+
+
+def test_answer_key_agrees_with_facts(recomputed: pd.DataFrame, tables: dict[str, Any]) -> None:
+    answer = tables["answer"].set_index("patient_id").loc[recomputed.index]
+    assert ((answer.ssc == "true") == recomputed.ssc).all()
+    assert ((answer.seen_in_window == "true") == recomputed.seen).all()
+    assert ((answer.extensive_sheet_like == "true") == (recomputed.sheet_regions >= 2)).all()
+    assert (answer.subset == recomputed.subset).all()
+    ssc = recomputed.ssc
+    ages = answer.age_at_ssc_diagnosis[ssc].astype(int)
+    assert (ages == recomputed.age_at_diagnosis[ssc].astype(int)).all()
+    at_risk = (
+        recomputed.ssc
+        & recomputed.seen
+        & (recomputed.subset == "dcssc")
+        & recomputed.overlap_recorded
+        & ~recomputed.recent_assessment
+    )
+    assert ((answer.at_risk == "true") == at_risk).all()
+    assert 5 <= at_risk.sum() <= 10
+
+
+def test_dcssc_overlap_without_calcinosis_includes_assessed_and_unassessed(
+    recomputed: pd.DataFrame, tables: dict[str, Any]
+) -> None:
+    answer = tables["answer"].set_index("patient_id").loc[recomputed.index]
+    group = recomputed.ssc & recomputed.seen & (recomputed.subset == "dcssc")
+    group &= recomputed.overlap_recorded & (answer.calcinosis != "present")
+    assert (group & recomputed.recent_assessment).sum() >= 3
+    assert (group & ~recomputed.recent_assessment).sum() >= 5
+
+
+def test_all_regions_are_body_regions(tables: dict[str, Any]) -> None:
+    sites = set(tables["facts"].body_site) - {""}
+    assert sites <= {region.value for region in BodyRegion}
