@@ -1,0 +1,409 @@
+"""Import REDCap record exports (CSV raw or label, or API JSON) driven by a dictionary and a mapping.
+
+Handles checkbox ``field___code`` columns, repeating instruments (``redcap_repeat_instrument`` /
+``redcap_repeat_instance``), longitudinal ``redcap_event_name`` and ``<form>_complete``. A
+checkbox whose form was never filled in on that row (status empty or Incomplete, no other field
+of the form answered, no option ticked) says nothing: no fact, so the finding stays unknown
+rather than absent; the count is reported. Rows are streamed; every problem (file, row, field)
+is collected and raised together, before anything could be written.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from calciscope.errors import Problem, ValidationError
+from calciscope.interop import ReadResult
+from calciscope.interop.phenopackets.curie import curie_to_code
+from calciscope.interop.redcap.dictionary import DictionaryField
+from calciscope.interop.redcap.mapping import FieldKind, FieldRule, Mapping
+from calciscope.model import (
+    BodyRegion,
+    Fact,
+    Laterality,
+    Method,
+    Morphology,
+    Patient,
+    SourceKind,
+    Status,
+)
+
+__all__ = ["read_records"]
+
+_REDCAP_COLUMNS = {"redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance",
+                   "redcap_data_access_group", "redcap_survey_identifier", "redcap_record_name"}  # fmt: skip
+_ENUMS: dict[str, Any] = {"body_site": BodyRegion, "laterality": Laterality, "morphology": Morphology,
+                          "method": Method}  # fmt: skip
+_TICKED = {"1", "checked"}
+_UNTICKED = {"0", "unchecked", ""}
+
+
+@dataclass
+class _Context:
+    source: str
+    mapping: Mapping
+    fields: dict[str, DictionaryField]
+    checkbox_columns: dict[str, tuple[str, str]]
+    problems: list[Problem] = field(default_factory=list)
+    patients: dict[str, Patient] = field(default_factory=dict)
+    result: ReadResult = field(default_factory=ReadResult)
+    filled: set[str] = field(default_factory=set)
+
+    def problem(self, row: int, column: str, message: str) -> None:
+        self.problems.append(Problem(self.source, f"row {row}", column, message))
+
+
+def _checkbox_columns(fields: list[DictionaryField]) -> dict[str, tuple[str, str]]:
+    columns = {}
+    for item in fields:
+        if item.field_type == "checkbox":
+            for code in item.choices:
+                for variant in (
+                    code,
+                    code.lower(),
+                    code.replace("-", "_"),
+                    code.lower().replace("-", "_"),
+                ):
+                    columns[f"{item.name}___{variant}"] = (item.name, code)
+    return columns
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    if path.suffix.lower() == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise ValidationError(
+                [Problem(str(path), "$", "", "a JSON export must be a list of records")]
+            )
+        yield from (
+            (n, {str(k): "" if v is None else str(v) for k, v in r.items()})
+            for n, r in enumerate(data, 1)
+        )
+        return
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for number, row in enumerate(reader, start=2):
+            yield number, {k or "": (v or "") for k, v in row.items()}
+
+
+def _check_header(columns: list[str], ctx: _Context) -> None:
+    forms = {f.form for f in ctx.fields.values()}
+    allowed = (
+        set(ctx.fields)
+        | set(ctx.checkbox_columns)
+        | _REDCAP_COLUMNS
+        | {f"{form}_complete" for form in forms}
+    )
+    allowed |= {f"{form}_timestamp" for form in forms}
+    for column in columns:
+        if column not in allowed:
+            ctx.problem(
+                1, column or "(empty header)", "column is not a field of the data dictionary"
+            )
+    if ctx.mapping.record_id not in columns:
+        ctx.problem(1, ctx.mapping.record_id, "the record id field is missing from the export")
+
+
+def _label_to_code(item: DictionaryField, value: str) -> str:
+    if value in item.choices or not item.choices:
+        return value
+    by_label = {label.lower(): code for code, label in item.choices.items()}
+    return by_label.get(value.lower(), value)
+
+
+def _parse_number(item: DictionaryField, value: str) -> float:
+    text = value.replace(",", ".") if "comma" in item.validation.lower() else value
+    return float(text)
+
+
+def _parse_date(value: str) -> dt.date:
+    return dt.date.fromisoformat(value.strip()[:10])
+
+
+def _filled_forms(row: dict[str, str], ctx: _Context) -> set[str]:
+    filled = {
+        k.removesuffix("_complete")
+        for k, v in row.items()
+        if k.endswith("_complete") and v in ("1", "2")
+    }
+    for column, value in row.items():
+        if column in ctx.checkbox_columns:
+            if value.strip().lower() in _TICKED:
+                filled.add(ctx.fields[ctx.checkbox_columns[column][0]].form)
+        elif column in ctx.fields and value.strip() and column != ctx.mapping.record_id:
+            filled.add(ctx.fields[column].form)
+    return filled
+
+
+def _enum_value(key: str, raw: str, item: DictionaryField | None) -> Any:
+    code = _label_to_code(item, raw) if item else raw
+    label = item.choices.get(code, code) if item else code
+    enum = _ENUMS[key]
+    for candidate in (code, label, label.lower().replace(" ", "_")):
+        if candidate in enum._value2member_map_:
+            return enum(candidate)
+    raise ValueError(f"{raw!r} is not one of {', '.join(enum._value2member_map_)}")
+
+
+def _qualifiers(rule: FieldRule, row: dict[str, str], n: int, ctx: _Context) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    pairs = [(k, v, None) for k, v in rule.fixed.items()] + [
+        (k, row.get(col, "").strip(), col) for k, col in rule.qualifiers.items()
+    ]
+    for key, raw, column in pairs:
+        if not raw:
+            continue
+        try:
+            if key == "status":
+                if raw not in rule.values:
+                    raise ValueError(
+                        f"value {raw!r} is not in the mapping's values {sorted(rule.values)}"
+                    )
+                out["status"] = rule.values[raw]
+            elif key == "date":
+                out["effective_date"] = _parse_date(raw)
+            elif key == "unit":
+                out["unit"] = raw[:32]
+            else:
+                out[key] = _enum_value(key, raw, ctx.fields.get(column) if column else None)
+        except ValueError as exc:
+            ctx.problem(n, column or f"fixed.{key}", f"bad {key}: {exc}")
+    return out
+
+
+def _value_fields(
+    item: DictionaryField, rule: FieldRule, raw: str, n: int, ctx: _Context
+) -> dict[str, Any] | None:
+    code = _label_to_code(item, raw)
+    try:
+        if rule.kind is FieldKind.STATUS:
+            if code not in rule.values:
+                raise ValueError(
+                    f"value {raw!r} is not in the mapping's values {sorted(rule.values)}"
+                )
+            return {"status": rule.values[code]}
+        if rule.kind is FieldKind.NUMBER:
+            return {"value_num": _parse_number(item, raw), "unit": rule.unit}
+        if rule.kind is FieldKind.DATE:
+            return {"effective_date": _parse_date(raw)}
+        if rule.kind is FieldKind.CODE:
+            system, target = curie_to_code(raw)
+            return {"system": system, "code": target}
+        if item.choices and code not in item.choices:
+            raise ValueError(f"value {raw!r} is not a choice of {item.name}")
+        text = code if rule.text_from == "code" else item.choices.get(code, raw)
+        return {"value_text": text[:2000]}
+    except ValueError as exc:
+        ctx.problem(n, item.name, str(exc))
+        return None
+
+
+def _checkbox_facts(
+    item: DictionaryField,
+    rule: FieldRule,
+    row: dict[str, str],
+    n: int,
+    ctx: _Context,
+    base: dict[str, Any],
+) -> list[Fact]:
+    if item.form not in ctx.filled:
+        if any(f"{item.name}___" in column for column in row):
+            ctx.result.skipped[
+                ("checkbox", "form not filled in on this row: unknown, not absent")
+            ] += 1
+        return []
+    facts = []
+    for column, (name, code) in ctx.checkbox_columns.items():
+        raw = row.get(column)
+        if name != item.name or raw is None:
+            continue
+        if raw.strip().lower() not in _TICKED | _UNTICKED:
+            ctx.problem(n, column, f"checkbox value {raw!r} is not 0/1 or Checked/Unchecked")
+            continue
+        system, target = rule.choices.get(code, (rule.system, f"{rule.code}.{code}"))
+        status = Status.PRESENT if raw.strip().lower() in _TICKED else Status.ABSENT
+        facts.append(
+            Fact(**base, system=system, code=target, status=status, value_text=item.choices[code])
+        )
+    return facts
+
+
+def _field_facts(
+    name: str, rule: FieldRule, row: dict[str, str], n: int, ctx: _Context, base: dict[str, Any]
+) -> list[Fact]:
+    item = ctx.fields[name]
+    base = (
+        base | {"provenance": f"{base['provenance']} field {name}"} | _qualifiers(rule, row, n, ctx)
+    )
+    if rule.kind is FieldKind.CHECKBOX:
+        return _checkbox_facts(item, rule, row, n, ctx, base)
+    raw = row.get(name, "").strip()
+    if not raw:
+        return []
+    values = _value_fields(item, rule, raw, n, ctx)
+    if values is None:
+        return []
+    merged = (
+        {"system": rule.system, "code": rule.code}
+        | base
+        | {k: v for k, v in values.items() if v is not None}
+    )
+    return [Fact(**merged)]
+
+
+def _patient(row: dict[str, str], n: int, ctx: _Context) -> Patient | None:
+    mapping, spec = ctx.mapping, ctx.mapping.patient
+    values: dict[str, Any] = {"patient_id": row.get(mapping.record_id, "").strip()}
+    raw_sex = row.get(spec["sex"], "").strip() if "sex" in spec else ""
+    if raw_sex:
+        if raw_sex not in mapping.sex_values:
+            ctx.problem(n, spec["sex"], f"sex value {raw_sex!r} is not in the mapping's sex_values")
+        values["sex"] = mapping.sex_values.get(raw_sex)
+    for key in ("birth_date", "birth_year", "centre"):
+        raw = row.get(spec[key], "").strip() if key in spec else ""
+        if raw:
+            values[key] = raw
+    try:
+        patient = Patient(**{k: v for k, v in values.items() if v is not None})
+    except pydantic.ValidationError as exc:
+        for err in exc.errors():
+            column = (
+                mapping.record_id
+                if err["loc"][:1] == ("patient_id",)
+                else spec.get(str(err["loc"][0]), "?")
+            )
+            ctx.problem(n, column, err["msg"])
+        return None
+    return patient
+
+
+def _merge_patient(patient: Patient, n: int, ctx: _Context) -> None:
+    known = ctx.patients.get(patient.patient_id)
+    if known is None:
+        ctx.patients[patient.patient_id] = patient
+        return
+    merged = known.model_dump() | {
+        k: v for k, v in patient.model_dump().items() if v not in (None, "unknown", False)
+    }
+    clashes = [
+        k
+        for k, v in patient.model_dump().items()
+        if v not in (None, "unknown", False)
+        and known.model_dump()[k] not in (None, "unknown", False)
+        and known.model_dump()[k] != v
+    ]
+    for key in clashes:
+        ctx.problem(
+            n,
+            ctx.mapping.patient.get(key, key),
+            f"{key} differs from an earlier row of {patient.patient_id}",
+        )
+    ctx.patients[patient.patient_id] = Patient(**merged)
+
+
+def _row(row: dict[str, str], n: int, ctx: _Context) -> None:
+    patient = _patient(row, n, ctx)
+    if patient is not None:
+        _merge_patient(patient, n, ctx)
+    # An invalid patient still has every cell checked, so one report lists every problem.
+    patient_id = patient.patient_id if patient is not None else "invalid"
+    ctx.filled = _filled_forms(row, ctx)
+    where = " ".join(
+        f"{k}={row[k]}"
+        for k in ("redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance")
+        if row.get(k)
+    )
+    base = {
+        "patient_id": patient_id,
+        "source_kind": SourceKind.IMPORT,
+        "provenance": f"{ctx.source} row {n}" + (f" {where}" if where else ""),
+    }
+    for name, rule in ctx.mapping.fields.items():
+        item = ctx.fields.get(name)
+        if rule.kind is FieldKind.IGNORE or item is None:
+            continue
+        try:
+            facts = _field_facts(
+                name, rule, row, n, ctx, base | {"effective_date": _form_date(item, row, n, ctx)}
+            )
+        except pydantic.ValidationError as exc:
+            ctx.problem(
+                n,
+                name,
+                "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()),
+            )
+            continue
+        if patient is not None:
+            ctx.result.batch.facts.extend(facts)
+
+
+def _form_date(item: DictionaryField, row: dict[str, str], n: int, ctx: _Context) -> dt.date | None:
+    column = ctx.mapping.form_dates.get(item.form, "")
+    if not row.get(column, "").strip():
+        return None
+    try:
+        return _parse_date(row[column])
+    except ValueError:
+        ctx.problem(n, column, f"not a date: {row[column]!r}")
+        return None
+
+
+def _check_mapping(ctx: _Context) -> None:
+    referenced = [(f"fields.{name}", name) for name in ctx.mapping.fields]
+    referenced += [
+        (f"fields.{n}.qualifiers", c)
+        for n, r in ctx.mapping.fields.items()
+        for c in r.qualifiers.values()
+    ]
+    referenced += [(f"form_dates.{form}", c) for form, c in ctx.mapping.form_dates.items()]
+    referenced += [(f"patient.{key}", c) for key, c in ctx.mapping.patient.items()]
+    for where, column in referenced:
+        if column not in ctx.fields and column not in _REDCAP_COLUMNS:
+            ctx.problems.append(
+                Problem("mapping", where, column, "not a field of the data dictionary")
+            )
+
+
+def read_records(records: Path, dictionary: list[DictionaryField], mapping: Mapping) -> ReadResult:
+    """Read a REDCap records export under a dictionary and a mapping.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem with file, row and field; nothing should be written.
+    """
+    ctx = _Context(
+        str(records), mapping, {f.name: f for f in dictionary}, _checkbox_columns(dictionary)
+    )
+    _check_mapping(ctx)
+    try:
+        for n, row in _rows(Path(records)):
+            if n <= 2 and ctx.result.mapped["record row"] == 0:
+                _check_header(list(row), ctx)
+            _row(row, n, ctx)
+            ctx.result.mapped["record row"] += 1
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, csv.Error) as exc:
+        ctx.problems.append(Problem(str(records), "file", "", f"cannot read records: {exc}"))
+    if ctx.problems:
+        raise ValidationError(ctx.problems, summary="REDCap import failed")
+    ctx.result.batch.patients = list(ctx.patients.values())
+    used = (
+        set(mapping.fields)
+        | set(mapping.form_dates.values())
+        | set(mapping.patient.values())
+        | {c for r in mapping.fields.values() for c in r.qualifiers.values()}
+        | {mapping.record_id}
+    )
+    unused = [f for f in dictionary if f.name not in used and f.field_type != "descriptive"]
+    if unused:
+        ctx.result.skipped[("field", "not listed in the mapping: not imported")] = len(unused)
+    ctx.result.mapped["patient"] = len(ctx.patients)
+    return ctx.result

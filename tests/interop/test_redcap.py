@@ -1,0 +1,329 @@
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import io
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from calciscope.errors import ValidationError
+from calciscope.interop.phenopackets import read_phenopackets
+from calciscope.interop.redcap import (
+    COLUMNS,
+    dump_mapping,
+    generate_mapping,
+    read_dictionary,
+    read_records,
+    read_redcap,
+    write_dictionary,
+)
+from calciscope.interop.redcap.export import write_records
+from calciscope.interop.redcap.mapping import mapping_from_dict
+from calciscope.interop.redcap.template import FORMS, redcap_template
+from calciscope.model import BodyRegion, Fact, Laterality, Method, Morphology, Patient, Sex, Status
+
+HERE = Path(__file__).parent
+
+#: The REDCapR projects that cannot import, and why (each error names file, row and field).
+EXPECTED_FAILURES = {
+    "decimal-comma": "dictionary.csv",  # upstream misspells it dictionay.csv
+    "russian": "dictionary.csv",  # no dictionary upstream
+    "simple-write": "data.csv",  # only project.xml upstream
+    "super-wide-3": "data.csv",  # only a README upstream
+    "simple": "sex",  # R-processed export: sex is FALSE/TRUE, not a choice code
+    "potentially-problematic-values": "date_before_validation",  # text in date fields
+}
+
+
+@pytest.fixture(scope="module")
+def projects(data_dir):
+    folder = data_dir("redcap", "REDCapR_test_projects", "projects")
+    return sorted(p for p in folder.iterdir() if p.is_dir())
+
+
+def test_29_projects_import_or_fail_naming_file_row_and_field(projects):
+    assert len(projects) == 29
+    outcomes = {}
+    for project in projects:
+        try:
+            result = read_redcap(project / "data.csv", project / "dictionary.csv")
+            outcomes[project.name] = "ok"
+            assert result.mapped["record row"] >= len(result.batch.patients)
+        except ValidationError as exc:
+            outcomes[project.name] = "failed"
+            assert exc.problems
+            for problem in exc.problems:
+                assert (
+                    problem.source.startswith(str(project))
+                    and problem.location
+                    and problem.field is not None
+                )
+            assert any(
+                EXPECTED_FAILURES[project.name] in (p.source + p.field) for p in exc.problems
+            )
+    assert Counter(outcomes.values()) == Counter({"ok": 23, "failed": 6})
+    assert {name for name, outcome in outcomes.items() if outcome == "failed"} == set(
+        EXPECTED_FAILURES
+    )
+
+
+def _project(projects, name):
+    project = next(p for p in projects if p.name == name)
+    return read_redcap(project / "data.csv", project / "dictionary.csv")
+
+
+def test_unfilled_checkbox_form_is_unknown_not_absent(projects):
+    result = _project(projects, "checkboxes-1")
+    # record 4: form_2 Incomplete, nothing ticked, no other answer -> never filled in -> unknown
+    assert not any(
+        f.patient_id == "4" and f.code.startswith("redcap.check_") for f in result.batch.facts
+    )
+    # record 2: the same form has ticks, so its unticked options are recorded absent
+    two = {(f.code, f.status) for f in result.batch.facts if f.patient_id == "2"}
+    assert ("redcap.check_two.b", Status.PRESENT) in two and (
+        "redcap.check_one.1",
+        Status.ABSENT,
+    ) in two
+    one = {(f.code, f.status) for f in result.batch.facts if f.patient_id == "1"}
+    assert ("redcap.check_one.1", Status.PRESENT) in one and (
+        "redcap.check_one.2",
+        Status.ABSENT,
+    ) in one
+    assert result.skipped[("checkbox", "form not filled in on this row: unknown, not absent")] == 2
+
+
+def test_repeating_longitudinal_decimal_comma_and_text_ids(projects):
+    repeating = _project(projects, "repeating-instruments")
+    systolic = [f for f in repeating.batch.facts if f.code == "redcap.bp_systolic"]
+    assert systolic and all("redcap_repeat_instrument=bp" in f.provenance for f in systolic)
+    assert all(f.effective_date == dt.date(2019, 10, 14) for f in systolic if f.patient_id == "1")
+    longitudinal = _project(projects, "longitudinal")
+    assert any(
+        "redcap_event_name=enrollment_arm_1" in f.provenance for f in longitudinal.batch.facts
+    )
+    comma = _project(projects, "decimal-comma-and-dot")
+    heights = {
+        f.code: f.value_num for f in comma.batch.facts if f.patient_id == "1" and "height" in f.code
+    }
+    assert heights == {"redcap.height_dot": 1.54, "redcap.height_comma": 1.54}
+    assert {p.patient_id for p in _project(projects, "nonnumeric-record-id").batch.patients} == {
+        "a",
+        "b",
+        "c",
+    }
+
+
+def test_identifier_fields_are_not_imported(projects):
+    result = _project(projects, "dag")
+    assert result.batch.facts == [] and len(result.batch.patients) == 3
+
+
+def test_rarelink_generated_mapping_and_three_way_consistency(data_dir):
+    folder = data_dir("redcap", "rarelink_evaluation_cohort")
+    records, dictionary = (
+        folder / "redcap" / "evaluation_cohort_redcap.json",
+        folder / "redcap" / "rarelink_cdm_datadictionary.csv",
+    )
+    generated = read_redcap(records, dictionary)
+    assert len(generated.batch.patients) == 10 and len(generated.batch.facts) > 500
+    mapped = read_redcap(records, dictionary, HERE / "data" / "rarelink_mapping.yaml")
+    packets = read_phenopackets(sorted((folder / "phenopackets").glob("[0-9]*.json")))
+    person = lambda p: (p.patient_id, p.sex, p.birth_date)  # noqa: E731
+    assert {person(p) for p in mapped.batch.patients} == {person(p) for p in packets.batch.patients}
+    ours = {(f.patient_id, f.code, f.status) for f in mapped.batch.facts}
+    theirs = {(f.patient_id, f.code, f.status) for f in packets.batch.facts if f.system == "HP"}
+    assert ours == theirs and len(ours) == 48
+    dated = {(f.patient_id, f.code, f.effective_date) for f in mapped.batch.facts}
+    assert (
+        len(dated & {(f.patient_id, f.code, f.effective_date) for f in packets.batch.facts}) >= 46
+    )
+
+
+def test_template_dictionary_is_valid_and_reads_back(tmp_path):
+    fields, mapping = redcap_template()
+    text = write_dictionary(fields)
+    header = next(csv.reader(io.StringIO(text)))
+    assert tuple(header) == COLUMNS and len(header) == 18
+    path = tmp_path / "dictionary.csv"
+    path.write_text(text, encoding="utf-8")
+    back = read_dictionary(path)
+    assert [f.name for f in back] == [f.name for f in fields]
+    forms = [f.form for f in back]
+    assert [form for i, form in enumerate(forms) if i == 0 or forms[i - 1] != form] == list(FORMS)
+    assert {"mrss_hands_left", "anti_pm_scl", "ck_max", "lesion_morphology"} <= {
+        f.name for f in back
+    }
+    import yaml
+
+    assert mapping_from_dict(yaml.safe_load(dump_mapping(mapping)), "m") == mapping
+
+
+def _write_project(tmp_path, csv_text):
+    fields, mapping = redcap_template()
+    (tmp_path / "dictionary.csv").write_text(write_dictionary(fields), encoding="utf-8")
+    (tmp_path / "data.csv").write_text(csv_text, encoding="utf-8")
+    (tmp_path / "mapping.yaml").write_text(dump_mapping(mapping), encoding="utf-8")
+    return tmp_path / "data.csv", tmp_path / "dictionary.csv", tmp_path / "mapping.yaml"
+
+
+def test_template_import_of_lesions_and_mrss(tmp_path):
+    rows = (
+        "record_id,redcap_repeat_instrument,redcap_repeat_instance,sex,birth_date,anti_pm_scl,mrss_hands_left,"
+        "lesion_date,lesion_region,lesion_laterality,lesion_morphology,lesion_detection,lesion_status\n"
+        "P1,,,female,1961-02-03,1,2,,,,,,\n"
+        "P1,calcinosis_lesions,1,,,,,2020-05-01,forearm,left,sheet_like,radiograph,1\n"
+    )
+    result = read_redcap(*_write_project(tmp_path, rows))
+    assert result.batch.patients == [
+        Patient(patient_id="P1", sex=Sex.FEMALE, birth_date=dt.date(1961, 2, 3))
+    ]
+    lesion = next(f for f in result.batch.facts if f.code == "HP:0003761")
+    assert (
+        lesion.body_site,
+        lesion.laterality,
+        lesion.morphology,
+        lesion.method,
+        lesion.effective_date,
+    ) == (
+        BodyRegion.FOREARM,
+        Laterality.LEFT,
+        Morphology.SHEET_LIKE,
+        Method.RADIOGRAPH,
+        dt.date(2020, 5, 1),
+    )
+    mrss = next(f for f in result.batch.facts if f.code == "mrss_site")
+    assert (mrss.value_num, mrss.body_site, mrss.laterality) == (
+        2.0,
+        BodyRegion.HAND,
+        Laterality.LEFT,
+    )
+
+
+def test_every_bad_cell_is_reported_with_row_and_field(tmp_path):
+    rows = (
+        "record_id,anti_pm_scl,mrss_hands_left,sex,birth_date,not_a_field\n"
+        "P1,7,two,female,1961-02-30,\n"
+        "P 2,1,1,alien,,\n"
+    )
+    with pytest.raises(ValidationError) as info:
+        read_redcap(*_write_project(tmp_path, rows))
+    found = {(p.location, p.field) for p in info.value.problems}
+    assert {
+        ("row 1", "not_a_field"),
+        ("row 2", "anti_pm_scl"),
+        ("row 2", "mrss_hands_left"),
+        ("row 2", "birth_date"),
+        ("row 3", "record_id"),
+        ("row 3", "sex"),
+    } <= found
+
+
+def test_bad_mapping_is_reported(tmp_path):
+    with pytest.raises(ValidationError) as info:
+        mapping_from_dict(
+            {"record_id": "record_id", "fields": {"x": {"kind": "weird"}, "y": {"system": "XYZ"}}},
+            "m",
+        )
+    assert {p.location for p in info.value.problems} == {"fields.x", "fields.y"}
+
+
+_TEMPLATE_FACTS = st.lists(
+    st.one_of(
+        st.tuples(st.just(("HP", "HP:0033560", {})), st.sampled_from(list(Status)), st.none()),
+        st.tuples(
+            st.just(
+                (
+                    "calciscope",
+                    "mrss_site",
+                    {"body_site": BodyRegion.HAND, "laterality": Laterality.LEFT},
+                )
+            ),
+            st.just(Status.PRESENT),
+            st.integers(0, 3),
+        ),
+        st.tuples(
+            st.just(("HP", "HP:0003761", "lesion")),
+            st.sampled_from([Status.PRESENT, Status.ABSENT]),
+            st.none(),
+        ),
+    ),
+    max_size=6,
+    unique_by=lambda t: t[0][1] if t[0][2] != "lesion" else id(t),
+)
+
+
+@given(_TEMPLATE_FACTS, st.sampled_from(list(BodyRegion)), st.sampled_from(list(Morphology)))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_template_export_import_round_trip(tmp_path, items, region, shape):
+    fields, mapping = redcap_template()
+    patient = Patient(patient_id="R1", sex=Sex.MALE, birth_date=dt.date(1950, 1, 1))
+    facts = []
+    for (system, code, extra), status, value in items:
+        if extra == "lesion":
+            extra = {
+                "body_site": region,
+                "morphology": shape,
+                "effective_date": dt.date(2021, 1, 1),
+            }
+        facts.append(
+            Fact(
+                patient_id="R1",
+                system=system,
+                code=code,
+                status=status,
+                value_num=None if value is None else float(value),
+                **extra,
+            )
+        )
+    text, skipped = write_records([patient], facts, fields, mapping)
+    assert not skipped
+    (tmp_path / "data.csv").write_text(text, encoding="utf-8")
+    back = read_records(tmp_path / "data.csv", fields, mapping)
+    content = lambda f: (
+        f.system,
+        f.code,
+        f.status,
+        f.value_num,
+        f.body_site,
+        f.laterality,
+        f.morphology,  # noqa: E731
+        f.effective_date,
+    )
+    assert sorted(map(content, back.batch.facts), key=str) == sorted(map(content, facts), key=str)
+    assert back.batch.patients == [patient]
+
+
+@pytest.fixture(scope="module")
+def trial(data_dir):
+    project = data_dir("redcap", "REDCapR_test_projects", "projects", "repeating-instruments")
+    dictionary = read_dictionary(project / "dictionary.csv")
+    with (project / "data.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    return dictionary, rows
+
+
+@given(data=st.data())
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_fuzzed_real_export_raises_only_validation_error(tmp_path, trial, data):
+    dictionary, rows = trial
+    rows = copy.deepcopy(rows)
+    for _ in range(data.draw(st.integers(1, 4))):
+        r = data.draw(st.integers(0, len(rows) - 1))
+        c = data.draw(st.integers(0, len(rows[r]) - 1))
+        rows[r][c] = data.draw(st.text(max_size=8))
+    path = tmp_path / "fuzz.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    try:
+        read_records(path, dictionary, generate_mapping(dictionary))
+    except ValidationError as exc:
+        assert exc.problems
