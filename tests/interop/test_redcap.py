@@ -286,16 +286,19 @@ def test_template_export_import_round_trip(tmp_path, items, region, shape):
     assert not skipped
     (tmp_path / "data.csv").write_text(text, encoding="utf-8")
     back = read_records(tmp_path / "data.csv", fields, mapping)
-    content = lambda f: (
-        f.system,
-        f.code,
-        f.status,
-        f.value_num,
-        f.body_site,
-        f.laterality,
-        f.morphology,  # noqa: E731
-        f.effective_date,
-    )
+
+    def content(f):
+        return (
+            f.system,
+            f.code,
+            f.status,
+            f.value_num,
+            f.body_site,
+            f.laterality,
+            f.morphology,
+            f.effective_date,
+        )
+
     assert sorted(map(content, back.batch.facts), key=str) == sorted(map(content, facts), key=str)
     assert back.batch.patients == [patient]
 
