@@ -25,16 +25,30 @@ from calciscope.api.criteria import (
     score_spreadsheet,
     write_scores,
 )
+from calciscope.api.notes import (
+    ExtractSummary,
+    assess_tsv,
+    evaluate_demo_notes,
+    evaluate_negex,
+    extract_file,
+    extract_notes,
+)
 
 __all__ = [
     "DEFAULT_DB_URL",
     "FILTER_ALIASES",
     "ClassifySummary",
+    "ExtractSummary",
     "PatientExplanation",
     "PatientRecord",
     "ScoreFormat",
+    "assess_tsv",
     "classify_registry",
+    "evaluate_demo_notes",
+    "evaluate_negex",
     "explain_patient",
+    "extract_file",
+    "extract_notes",
     "feature_table",
     "generate_demo_data",
     "import_directory",

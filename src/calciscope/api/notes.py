@@ -1,0 +1,318 @@
+"""Verbs for clinical notes: extract suggested facts, extract mentions from files, assess.
+
+``extract_notes`` streams the registry's notes in chunks (bounded memory), extracts in this
+process or in ``jobs`` worker processes, and inserts *suggested* facts; re-running inserts
+nothing new, and a fact a person confirmed or rejected is never overwritten (facts are keyed by
+a content hash that leaves out the review state).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import itertools
+import json
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, TextIO
+
+from calciscope.errors import Problem, ValidationError
+from calciscope.extract import Assessment
+from calciscope.extract.evaluation import (
+    AssessmentScores,
+    PatientScores,
+    patient_calcinosis,
+    read_label_rows,
+    score_assessments,
+    score_patients,
+)
+from calciscope.extract.pipeline import RulePaths, extractor_for, facts_for_notes, note_facts
+from calciscope.features import load_catalogue
+from calciscope.model import Fact, Note
+
+__all__ = [
+    "ExtractSummary",
+    "assess_rows",
+    "assess_tsv",
+    "evaluate_demo_notes",
+    "evaluate_negex",
+    "extract_file",
+    "extract_notes",
+    "note_facts",
+]
+
+csv.field_size_limit(sys.maxsize)
+
+
+@dataclass(frozen=True)
+class ExtractSummary:
+    """What an extraction run did."""
+
+    notes: int
+    facts: int
+    new_facts: int
+    engine: str
+
+
+def _rule_paths(
+    targets: str | Path | None, context: str | Path | None, context_json: Sequence[str | Path]
+) -> RulePaths:
+    return (
+        str(targets) if targets else None,
+        str(context) if context else None,
+        tuple(str(p) for p in context_json),
+    )
+
+
+def _batches(notes: Iterable[Note], size: int) -> Iterator[list[Note]]:
+    iterator = iter(notes)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _results(
+    batches: Iterable[list[Note]], jobs: int, paths: RulePaths
+) -> Iterator[tuple[int, list[Fact]]]:
+    if jobs <= 1:
+        yield from (facts_for_notes(batch, paths) for batch in batches)
+        return
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+        pending: deque[Future[tuple[int, list[Fact]]]] = deque()
+        for batch in batches:
+            pending.append(pool.submit(facts_for_notes, batch, paths))
+            if len(pending) >= 2 * jobs:  # bounded: never more than 2 batches per worker queued
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def extract_notes(
+    registry: Any,
+    *,
+    since: dt.date | None = None,
+    jobs: int = 1,
+    chunk: int = 500,
+    target_rules: str | Path | None = None,
+    context_rules: str | Path | None = None,
+    context_json: Sequence[str | Path] = (),
+    progress: Callable[[int], None] | None = None,
+) -> ExtractSummary:
+    """Extract suggested facts from the registry's notes and insert the new ones.
+
+    Parameters
+    ----------
+    registry
+        An open :class:`~calciscope.storage.Registry`.
+    since
+        Only notes dated on or after this day.
+    jobs
+        Worker processes (1 = in this process).
+    chunk
+        Notes per batch (read, extracted and written together; bounds memory).
+    target_rules, context_rules
+        YAML files replacing the packaged ``targets.yaml`` / ``context.yaml``.
+    context_json
+        medspaCy ``context_rules`` JSON files to add.
+    progress
+        Called with the number of notes done so far.
+
+    Returns
+    -------
+    ExtractSummary
+        Notes read, facts suggested, facts new to the registry, engine version.
+    """
+    paths = _rule_paths(target_rules, context_rules, context_json)
+    before = registry.counts()["facts"]
+    done = suggested = 0
+    notes = registry.iter_notes(since=since, chunk=chunk)
+    for count, facts in _results(_batches(notes, chunk), max(1, jobs), paths):
+        if facts:
+            registry.add_facts(facts)
+        done, suggested = done + count, suggested + len(facts)
+        if progress is not None:
+            progress(done)
+    new = registry.counts()["facts"] - before
+    return ExtractSummary(done, suggested, new, extractor_for(paths).version)
+
+
+def _documents(
+    source: Path, id_column: str | None, text_columns: Sequence[str]
+) -> Iterator[tuple[str, str | None, str]]:
+    """Yield ``(doc_id, column, text)`` from a text file, a folder, a CSV or a JSON-lines file."""
+    if source.is_dir():
+        for path in sorted(source.rglob("*.txt")):
+            yield (
+                str(path.relative_to(source)),
+                None,
+                path.read_text(encoding="utf-8", errors="replace"),
+            )
+        return
+    suffix = source.suffix.lower()
+    if suffix not in (".csv", ".tsv", ".jsonl", ".ndjson"):
+        yield source.stem, None, source.read_text(encoding="utf-8", errors="replace")
+        return
+    with source.open(encoding="utf-8", newline="") as handle:
+        if suffix in (".jsonl", ".ndjson"):
+            rows: Iterable[dict[str, Any]] = (json.loads(line) for line in handle if line.strip())
+        else:
+            rows = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+        yield from _row_documents(source, rows, id_column, text_columns)
+
+
+def _row_documents(
+    source: Path, rows: Iterable[dict[str, Any]], id_column: str | None, text_columns: Sequence[str]
+) -> Iterator[tuple[str, str | None, str]]:
+    columns = list(text_columns) or ["text"]
+    for number, row in enumerate(rows, start=1):
+        missing = [c for c in columns if c not in row]
+        if missing or (id_column and id_column not in row):
+            wanted = [*missing, *([id_column] if id_column and id_column not in row else [])]
+            raise ValidationError(
+                [Problem(str(source), f"row {number}", c, "column not found") for c in wanted],
+                summary=f"cannot read {source.name}",
+            )
+        doc_id = (
+            str(row[id_column]) if id_column else str(row.get("note_id", row.get("id", number)))
+        )
+        for column in columns:
+            text = row[column]
+            if text:
+                yield doc_id, column if len(columns) > 1 else None, str(text)
+
+
+def extract_file(
+    source: str | Path,
+    out: TextIO,
+    *,
+    id_column: str | None = None,
+    text_columns: Sequence[str] = (),
+    context_json: Sequence[str | Path] = (),
+) -> tuple[int, int]:
+    """Write one JSON line per mention found in a file, a folder of ``.txt`` files, or a table.
+
+    Parameters
+    ----------
+    source
+        A text file, a folder (every ``*.txt`` below it), or a CSV/TSV/JSON-lines file.
+    out
+        Where the JSON lines go.
+    id_column, text_columns
+        For tables: the document id column (default ``note_id``, else ``id``, else the row
+        number) and the text column(s) (default ``text``).
+    context_json
+        medspaCy ``context_rules`` JSON files to add to the packaged context rules.
+
+    Returns
+    -------
+    tuple of int
+        Documents read and mentions written.
+    """
+    extractor = extractor_for(_rule_paths(None, None, context_json))
+    docs = mentions = 0
+    for doc_id, column, text in _documents(Path(source), id_column, text_columns):
+        docs += 1
+        for mention in extractor.extract(text):
+            record = {
+                "doc_id": doc_id,
+                **({"column": column} if column else {}),
+                **mention.to_dict(),
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            mentions += 1
+    return docs, mentions
+
+
+def _column(fieldnames: Sequence[str], name: str) -> str:
+    for field in fieldnames:
+        if field.strip().lower() == name.lower():
+            return field
+    raise ValidationError(
+        [Problem("input", "header", name, "column not found")], summary="cannot assess"
+    )
+
+
+def assess_rows(
+    rows: Iterable[dict[str, str]], fieldnames: Sequence[str]
+) -> Iterator[dict[str, str]]:
+    """Add ``calciscope_negation``, ``calciscope_temporality``, ``calciscope_experiencer`` to rows.
+
+    Parameters
+    ----------
+    rows
+        Rows with a ``Condition`` and a ``sentence`` column (names compared ignoring case).
+    fieldnames
+        The rows' column names.
+    """
+    condition, sentence = _column(fieldnames, "condition"), _column(fieldnames, "sentence")
+    extractor = extractor_for()
+    for row in rows:
+        result: Assessment = extractor.assess(row[condition] or "", row[sentence] or "")
+        yield row | {
+            "calciscope_negation": result.negation,
+            "calciscope_temporality": result.temporality,
+            "calciscope_experiencer": result.experiencer,
+        }
+
+
+def assess_tsv(source: str | Path, out: TextIO) -> int:
+    """Read a TSV with ``Condition`` and ``sentence`` columns and write it back assessed.
+
+    Returns
+    -------
+    int
+        Rows written.
+    """
+    with Path(source).open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter="\t")
+        fields = list(reader.fieldnames or [])
+        extra = ["calciscope_negation", "calciscope_temporality", "calciscope_experiencer"]
+        writer = csv.DictWriter(out, fieldnames=fields + extra, delimiter="\t", lineterminator="\n")
+        writer.writeheader()
+        count = 0
+        for row in assess_rows(reader, fields):
+            writer.writerow(row)
+            count += 1
+    return count
+
+
+def evaluate_negex(source: str | Path) -> AssessmentScores:
+    """Score :func:`assess_rows` on a NegEx/ConText test-kit TSV (gold columns by prefix)."""
+    with Path(source).open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter="\t")
+        rows = list(reader)
+        predicted = list(assess_rows(rows, list(reader.fieldnames or [])))
+    assessments = [
+        Assessment(
+            r["calciscope_negation"], r["calciscope_temporality"], r["calciscope_experiencer"]
+        )
+        for r in predicted
+    ]
+    return score_assessments(read_label_rows(rows), assessments)
+
+
+def evaluate_demo_notes(notes_jsonl: str | Path, answer_key: str | Path) -> PatientScores:
+    """Score patient-level calcinosis status and morphology from notes against an answer key.
+
+    Parameters
+    ----------
+    notes_jsonl
+        The demo cohort's ``notes.jsonl``.
+    answer_key
+        Its ``answer_key.csv`` (columns ``patient_id``, ``notes_calcinosis``, ``notes_morphology``).
+    """
+    facts: list[Fact] = []
+    with Path(notes_jsonl).open(encoding="utf-8") as handle:
+        for line in handle:
+            facts.extend(note_facts(Note(**json.loads(line))))
+    code = load_catalogue().concepts["calcinosis"].primary_code
+    with Path(answer_key).open(encoding="utf-8", newline="") as handle:
+        gold = {
+            r["patient_id"]: (r["notes_calcinosis"], r["notes_morphology"])
+            for r in csv.DictReader(handle)
+        }
+    return score_patients(gold, patient_calcinosis(facts, code))

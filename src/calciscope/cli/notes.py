@@ -1,0 +1,134 @@
+"""Commands for clinical notes: ``notes extract``, ``notes extract-file``, ``notes assess``."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from calciscope import api
+from calciscope.api import notes as notes_api
+from calciscope.cli.options import DbOption, parse_date
+
+__all__ = ["notes_app", "register"]
+
+console = Console(stderr=True)
+notes_app = typer.Typer(
+    help="Read clinic letters and radiology reports: suggested facts, mentions, assessments.",
+    no_args_is_help=True,
+)
+
+ContextJson = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--context-rules",
+        help="medspaCy context_rules JSON file to add to the packaged ConText rules (repeatable).",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+
+
+@notes_app.command("extract")
+def extract(
+    db: DbOption = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only notes dated on or after this day (YYYY-MM-DD)."),
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", min=1, help="Worker processes (2 uses both cores).")
+    ] = 1,
+    chunk: Annotated[int, typer.Option("--chunk", min=1, help="Notes per batch.")] = 500,
+    target_rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--target-rules", exists=True, dir_okay=False, help="YAML replacing targets.yaml."
+        ),
+    ] = None,
+    context_rules: ContextJson = None,
+) -> None:
+    """Extract suggested facts (review state 'suggested') from every note in the registry.
+
+    Re-running is safe: existing facts are kept, confirmed and rejected ones are never touched.
+    """
+    registry = api.open_registry(db)
+    total = registry.counts()["notes"]
+    with _progress() as progress:
+        task = progress.add_task("reading notes", total=total if since is None else None)
+        summary = notes_api.extract_notes(
+            registry, since=parse_date(since), jobs=jobs, chunk=chunk, target_rules=target_rules,
+            context_json=context_rules or (), progress=lambda n: progress.update(task, completed=n),
+        )  # fmt: skip
+    console.print(
+        f"{summary.notes} notes read; {summary.facts} suggested facts, "
+        f"{summary.new_facts} new ({summary.engine})"
+    )
+
+
+@notes_app.command("extract-file")
+def extract_file(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, help="A text file, a folder of .txt files, or a CSV/TSV/JSONL file."
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="JSON-lines output (default: standard output)."),
+    ] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option("--id-column", help="Document id column (tables; default note_id or id)."),
+    ] = None,
+    text_column: Annotated[
+        list[str] | None,
+        typer.Option("--text-column", help="Text column (tables; repeatable; default text)."),
+    ] = None,
+    context_rules: ContextJson = None,
+) -> None:
+    """Write one JSON line per mention (offsets, category, rule, modifiers, flags, links)."""
+    handle: TextIO
+    with out.open("w", encoding="utf-8") if out else nullcontext(sys.stdout) as handle:
+        docs, mentions = notes_api.extract_file(
+            source, handle, id_column=id_column, text_columns=text_column or (),
+            context_json=context_rules or (),
+        )  # fmt: skip
+    console.print(f"{docs} documents, {mentions} mentions" + (f" -> {out}" if out else ""))
+
+
+@notes_app.command("assess")
+def assess(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="TSV with Condition and sentence columns."
+        ),
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output TSV (default: standard output).")
+    ] = None,
+) -> None:
+    """Add calciscope_negation, calciscope_temporality and calciscope_experiencer columns."""
+    handle: TextIO
+    with out.open("w", encoding="utf-8", newline="") if out else nullcontext(sys.stdout) as handle:
+        rows = notes_api.assess_tsv(source, handle)
+    console.print(f"{rows} rows assessed" + (f" -> {out}" if out else ""))
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    )  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``notes`` command group to the root app."""
+    app.add_typer(notes_app, name="notes")

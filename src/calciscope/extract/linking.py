@@ -1,0 +1,155 @@
+"""Link attribute mentions to the finding they describe.
+
+Within a sentence, each morphology, extent, body-region, tissue and modality mention is linked
+to the nearest calcinosis or calcification mention; a laterality word is attached to the body
+region that follows it (or precedes it, "hand, left"). A sentence that has morphology or extent
+words but no calcinosis mention ("The deposits are sheet-like.") lends them to the last
+calcinosis mention of the previous sentence in the same section.
+
+A general calcification counts toward ``calcinosis`` only when it is linked to a soft-tissue
+site (soft tissue, subcutaneous, cutaneous, fascial, periarticular, ...); linked to muscle it
+counts toward ``muscle_calcification``; otherwise (vascular, lymph node, granuloma, ...) it
+counts toward nothing.
+
+Antibody results: "positive for X and Y" applies forward, "X positive" and "X, Y negative"
+backward, to the antibodies between it and the previous result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from calciscope.extract.mention import Category, Mention
+
+__all__ = ["link_antibody_results", "link_calcinosis_attributes"]
+
+_ANCHORS = frozenset({Category.CALCINOSIS, Category.CALCIFICATION})
+_ATTRIBUTES: dict[str, tuple[str, str]] = {
+    Category.MORPHOLOGY: ("morphology", "morphology"),
+    Category.EXTENT: ("extent", "extent"),
+    Category.TISSUE: ("tissue", "tissue"),
+    Category.MODALITY: ("method", "method"),
+}
+_CARRIED = frozenset({Category.MORPHOLOGY, Category.EXTENT})
+_LATERALITY_GAP = 25
+_PRE_NOMINAL = frozenset({Category.MORPHOLOGY, Category.EXTENT, Category.TISSUE})
+_ADJACENT = 40
+
+
+def _distance(a: Mention, b: Mention) -> int:
+    return max(b.start - a.end, a.start - b.end, 0)
+
+
+def _nearest(anchors: Sequence[Mention], item: Mention) -> Mention:
+    """Return the anchor an attribute describes.
+
+    Adjectives (morphology, extent, tissue) prefer the anchor just after them ("nodular
+    calcinosis"), sites the one just before ("calcinosis at the hand"), else the nearest.
+    """
+    if item.category in _PRE_NOMINAL:
+        after = [a for a in anchors if 0 <= a.start - item.end <= _ADJACENT]
+        if after:
+            return after[0]
+    elif item.category == Category.BODY_REGION:
+        before = [a for a in anchors if a.end <= item.start]
+        if before:
+            return before[-1]
+    return min(anchors, key=lambda anchor: _distance(anchor, item))
+
+
+def _add(anchor: Mention, key: str, value: object, item: Mention) -> None:
+    values = anchor.links.setdefault(key, [])
+    if value not in values:
+        values.append(value)
+    anchor.links.setdefault("spans", []).append([item.start, item.end, item.category])
+
+
+def _regions(sentence: Sequence[Mention]) -> list[tuple[Mention, str | None]]:
+    regions = [m for m in sentence if m.category == Category.BODY_REGION]
+    sides = [m for m in sentence if m.category == Category.LATERALITY]
+    result = []
+    for region in regions:
+        side = None
+        before = [s for s in sides if 0 <= region.start - s.end <= _LATERALITY_GAP]
+        after = [s for s in sides if 0 <= s.start - region.end <= 3]
+        if before or after:
+            side = (before[-1] if before else after[0]).metadata.get("laterality")
+        result.append((region, side))
+    return result
+
+
+def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention]) -> None:
+    for item in sentence:
+        spec = _ATTRIBUTES.get(item.category)
+        if spec is not None and item.metadata.get(spec[1]) is not None:
+            _add(_nearest(anchors, item), spec[0], item.metadata[spec[1]], item)
+    for region, side in _regions(sentence):
+        entry = {"region": region.metadata.get("region"), "laterality": side}
+        _add(_nearest(anchors, region), "regions", entry, region)
+
+
+def _decide_concept(anchor: Mention) -> None:
+    own = anchor.metadata.get("morphology")
+    if own is not None and own not in anchor.links.get("morphology", []):
+        anchor.links.setdefault("morphology", []).insert(0, own)
+    if anchor.category == Category.CALCINOSIS:
+        anchor.links["counts_as"] = anchor.metadata.get("concept", "calcinosis")
+        return
+    tissues = anchor.links.get("tissue", [])
+    if "soft_tissue" in tissues:
+        anchor.links["counts_as"] = "calcinosis"
+    elif "muscle" in tissues:
+        anchor.links["counts_as"] = "muscle_calcification"
+    else:
+        anchor.links["counts_as"] = None
+
+
+def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
+    """Link attributes to calcinosis/calcification mentions, sentence by sentence (in place).
+
+    Parameters
+    ----------
+    sentences
+        The mentions of each sentence, in document order.
+    """
+    previous: Mention | None = None
+    previous_section: str | None = None
+    for sentence in sentences:
+        anchors = [m for m in sentence if m.category in _ANCHORS]
+        section = sentence[0].section if sentence else None
+        if anchors:
+            _link_sentence(anchors, sentence)
+            previous, previous_section = anchors[-1], section
+        elif previous is not None and section == previous_section:
+            carried = [m for m in sentence if m.category in _CARRIED]
+            if carried:
+                _link_sentence([previous], carried)
+            previous = None
+        for anchor in anchors:
+            _decide_concept(anchor)
+    for sentence in sentences:
+        for anchor in (m for m in sentence if m.category == Category.CALCIFICATION):
+            _decide_concept(anchor)
+
+
+def link_antibody_results(sentence: Sequence[Mention]) -> None:
+    """Give each antibody mention of a sentence its result (in place).
+
+    Parameters
+    ----------
+    sentence
+        The mentions of one sentence, in document order.
+    """
+    pending: list[Mention] = []
+    forward: Mention | None = None
+    for item in sentence:
+        if item.category == Category.ANTIBODY:
+            if forward is not None:
+                item.links["result"] = forward.metadata.get("result")
+            else:
+                pending.append(item)
+        elif item.category == Category.AB_RESULT:
+            forward = item if item.metadata.get("applies") == "forward" or not pending else None
+            for antibody in pending:
+                antibody.links["result"] = item.metadata.get("result")
+            pending = []

@@ -1,0 +1,172 @@
+"""Fast phrase matching: one trie-shaped regular expression over lowercased text.
+
+All literal phrases of a rule list are merged into a character trie and compiled into a single
+regular expression, so the text is scanned once, in C, whatever the number of rules; the
+matched text is then looked up by its key (:func:`~calciscope.extract.patterns.phrase_key`).
+Rules given as regular expressions are run one by one; the few that exist are cheap. Matches
+are leftmost-longest and never overlap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from calciscope.errors import CatalogueError
+from calciscope.extract.patterns import (
+    SEPARATOR_CHARS,
+    expand_token_pattern,
+    phrase_key,
+    token_pattern_regex,
+)
+
+__all__ = ["Match", "PhraseMatcher", "lower_same_length"]
+
+_SEP_RE = "[" + re.escape(SEPARATOR_CHARS) + "]*"
+_SEP_MARK = "\x00"
+_WORD_SEP = re.compile("[" + re.escape(SEPARATOR_CHARS) + "]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One match: character offsets, the index of the rule that matched, a captured value."""
+
+    start: int
+    end: int
+    rule: int
+    value: str | None = None
+
+
+def lower_same_length(text: str) -> str:
+    """Lowercase ``text`` keeping every character at its offset (a few letters grow otherwise)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _trie_regex(phrases: Sequence[str]) -> str:
+    root: dict[str, Any] = {}
+    for phrase in phrases:
+        node = root
+        for char in _WORD_SEP.sub(_SEP_MARK, phrase):
+            node = node.setdefault(char, {})
+        node[""] = True
+    return _emit(root)
+
+
+def _emit(node: dict[str, Any]) -> str:
+    branches = []
+    for char in sorted(k for k in node if k):
+        head = _SEP_RE if char == _SEP_MARK else re.escape(char)
+        branches.append(head + _emit(node[char]))
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
+
+
+def _boundary(phrase: str) -> tuple[str, str]:
+    head = "(?<![a-z0-9])" if phrase[:1].isalnum() else ""
+    tail = "(?![a-z0-9])" if phrase[-1:].isalnum() else ""
+    return head, tail
+
+
+class PhraseMatcher:
+    """Match many rules at once over lowercased text.
+
+    Parameters
+    ----------
+    rules
+        Objects with ``literal``, ``category`` and ``pattern`` attributes (target, context or
+        section rules). When two rules of one category share a phrase, the first one wins.
+        A rule's phrases come from its token pattern, else its literal; a regex string pattern
+        (or a token pattern too rich to expand) is matched as a regular expression.
+    """
+
+    def __init__(self, rules: Sequence[Any]) -> None:
+        self._by_key: dict[str, tuple[int, ...]] = {}
+        self._regexes: list[tuple[int, re.Pattern[str]]] = []
+        self._cache: dict[str, tuple[int, ...]] = {}
+        groups: dict[tuple[str, str], list[str]] = {}
+        for index, rule in enumerate(rules):
+            for phrase in self._phrases(index, rule):
+                key = phrase_key(phrase)
+                known = self._by_key.get(key, ())
+                if all(rules[k].category != rule.category for k in known):
+                    self._by_key[key] = (*known, index)
+                groups.setdefault(_boundary(phrase), []).append(phrase)
+        alternatives = [h + _trie_regex(p) + t for (h, t), p in sorted(groups.items())]
+        self._trie = re.compile("|".join(alternatives)) if alternatives else None
+
+    def _phrases(self, index: int, rule: Any) -> list[str]:
+        pattern = rule.pattern
+        if isinstance(pattern, str):
+            self._regexes.append((index, self._compile(pattern, rule)))
+            return []
+        if pattern:
+            phrases = expand_token_pattern(pattern)
+            if phrases is None:
+                self._regexes.append((index, self._compile(token_pattern_regex(pattern), rule)))
+                return []
+            return phrases
+        return [rule.literal.lower()] if rule.literal.strip() else []
+
+    @staticmethod
+    def _compile(pattern: str, rule: Any) -> re.Pattern[str]:
+        try:
+            return re.compile(pattern)
+        except re.error as exc:
+            raise CatalogueError(f"rule {rule.literal!r}: bad regular expression: {exc}") from None
+
+    def rules_for(self, matched_text: str) -> tuple[int, ...]:
+        """Return the indices of the rules whose phrase is ``matched_text``."""
+        return self._by_key.get(phrase_key(matched_text), ())
+
+    def find(self, low: str) -> list[Match]:
+        """Return leftmost-longest, non-overlapping matches in lowercased text, by position.
+
+        Parameters
+        ----------
+        low
+            Lowercased text (see :func:`lower_same_length`); offsets refer to it.
+
+        Returns
+        -------
+        list of Match
+            One match per rule that matched a span; a phrase shared by several rules (a
+            terminator of several categories) gives one match per rule.
+        """
+        found: list[Match] = []
+        if self._trie is not None:
+            cache = self._cache
+            for m in self._trie.finditer(low):
+                start, end = m.span()
+                text = m.group()
+                rules = cache.get(text)
+                if rules is None:
+                    rules = cache[text] = self._by_key.get(phrase_key(text), ())
+                found.extend(Match(start, end, r) for r in rules)
+        extra = [
+            Match(m.start(), m.end(), index, m.groupdict().get("value"))
+            for index, regex in self._regexes
+            for m in regex.finditer(low)
+            if m.end() > m.start()
+        ]
+        return _resolve_overlaps(found + extra) if extra else found
+
+
+def _resolve_overlaps(matches: list[Match]) -> list[Match]:
+    """Keep leftmost-longest matches; matches with the very same span are all kept."""
+    matches.sort(key=lambda m: (m.start, -m.end))
+    kept: list[Match] = []
+    last_end = -1
+    last_span = (-1, -1)
+    for m in matches:
+        if (m.start, m.end) == last_span or m.start >= last_end:
+            kept.append(m)
+            last_end = max(last_end, m.end)
+            last_span = (m.start, m.end)
+    return kept

@@ -1,0 +1,59 @@
+"""Notes in, suggested facts out: the unit of work of ``notes extract`` (one per process).
+
+Kept in the domain layer, with no database or web imports, so that worker processes start
+fast: a worker imports this module, builds its extractor once and reuses it for every batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+from calciscope.extract.extractor import NoteExtractor
+from calciscope.extract.facts import mentions_to_facts
+from calciscope.extract.rules import load_rules
+from calciscope.model import Fact, Method, Note, NoteType
+
+__all__ = ["RulePaths", "extractor_for", "facts_for_notes", "note_facts"]
+
+#: ``(targets YAML, context YAML, medspaCy context JSON files)``; None = the packaged file.
+RulePaths = tuple[str | None, str | None, tuple[str, ...]]
+
+
+@cache
+def extractor_for(paths: RulePaths = (None, None, ())) -> NoteExtractor:
+    """Return the (cached) extractor for a set of rule files."""
+    targets, context, extra = paths
+    return NoteExtractor(load_rules(targets=targets, context=context, extra_context=extra))
+
+
+def _note_method(extractor: NoteExtractor, note: Note) -> Method | None:
+    if note.note_type != NoteType.RADIOLOGY_REPORT:
+        return None
+    return Method(extractor.imaging_method(note.text) or Method.RADIOGRAPH)
+
+
+def note_facts(note: Note, extractor: NoteExtractor | None = None) -> list[Fact]:
+    """Return the suggested facts one note supports (see :mod:`calciscope.extract.facts`).
+
+    Parameters
+    ----------
+    note
+        The note.
+    extractor
+        The extractor to use (the packaged rules by default).
+    """
+    extractor = extractor or extractor_for()
+    mentions = extractor.extract(note.text)
+    if not mentions:
+        return []
+    method = _note_method(extractor, note)
+    return mentions_to_facts(note, mentions, version=extractor.version, note_method=method)
+
+
+def facts_for_notes(
+    notes: Sequence[Note], paths: RulePaths = (None, None, ())
+) -> tuple[int, list[Fact]]:
+    """Return ``(number of notes, their suggested facts)`` for a batch of notes."""
+    extractor = extractor_for(paths)
+    return len(notes), [fact for note in notes for fact in note_facts(note, extractor)]

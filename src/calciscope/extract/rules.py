@@ -1,0 +1,243 @@
+"""Rules as data: target, ConText and section rules loaded from YAML or medspaCy JSON.
+
+Field names follow medspaCy (``TargetRule``: literal, category, pattern, attributes, metadata;
+``ConTextRule``: literal, category, direction, pattern, max_scope, allowed_types,
+excluded_types, metadata; ``SectionRule``: literal, category, pattern, metadata), so rule files
+can move between the two tools. The packaged rules live in ``calciscope/extract/rules/``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from calciscope.errors import CatalogueError
+
+__all__ = [
+    "ConTextRule",
+    "Direction",
+    "RuleSet",
+    "SectionRule",
+    "TargetRule",
+    "load_context_rules_json",
+    "load_rules",
+]
+
+Pattern = str | tuple[Any, ...] | None
+
+
+class Direction(StrEnum):
+    """Which way a ConText modifier reaches (medspaCy's direction values)."""
+
+    FORWARD = "FORWARD"
+    BACKWARD = "BACKWARD"
+    BIDIRECTIONAL = "BIDIRECTIONAL"
+    TERMINATE = "TERMINATE"
+    PSEUDO = "PSEUDO"
+
+
+def _freeze_pattern(pattern: Any, where: str) -> Pattern:
+    if pattern is None or isinstance(pattern, str):
+        return pattern
+    if isinstance(pattern, list) and all(isinstance(t, dict) for t in pattern):
+        return tuple(pattern)
+    raise CatalogueError(f"{where}: pattern must be a regex string or a list of token dicts")
+
+
+@dataclass(frozen=True)
+class TargetRule:
+    """A concept or attribute to find in text (medspaCy ``TargetRule`` fields)."""
+
+    literal: str
+    category: str
+    pattern: Pattern = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    rule_id: str = ""
+
+
+@dataclass(frozen=True)
+class ConTextRule:
+    """A ConText modifier: a trigger phrase, its category and the direction it reaches."""
+
+    literal: str
+    category: str
+    direction: Direction = Direction.BIDIRECTIONAL
+    pattern: Pattern = None
+    max_scope: int | None = None
+    allowed_types: frozenset[str] | None = None
+    excluded_types: frozenset[str] | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    rule_id: str = ""
+
+
+@dataclass(frozen=True)
+class SectionRule:
+    """A section header; ``metadata['modifier']`` names a category applied to the section."""
+
+    literal: str
+    category: str
+    pattern: Pattern = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    rule_id: str = ""
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Every rule the extractor uses, with the versions of the files they came from."""
+
+    targets: tuple[TargetRule, ...]
+    context: tuple[ConTextRule, ...]
+    sections: tuple[SectionRule, ...]
+    version: str = ""
+
+
+class _RuleLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """YAML loader where only ``true``/``false`` are booleans: ``no``, ``on``, ``yes`` are words."""
+
+
+_RuleLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_RuleLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _types(value: Any) -> frozenset[str] | None:
+    if value is None:
+        return None
+    return frozenset(str(v).upper() for v in value)
+
+
+def _target(raw: dict[str, Any], source: str) -> TargetRule:
+    where = f"{source}: target rule {raw.get('literal')!r}"
+    return TargetRule(
+        literal=str(raw["literal"]),
+        category=str(raw["category"]).upper(),
+        pattern=_freeze_pattern(raw.get("pattern"), where),
+        attributes=dict(raw.get("attributes") or {}),
+        metadata=dict(raw.get("metadata") or {}),
+        rule_id=f"{source}:{str(raw['category']).upper()}:{raw['literal']}",
+    )
+
+
+def _context(raw: dict[str, Any], source: str) -> ConTextRule:
+    where = f"{source}: context rule {raw.get('literal')!r}"
+    try:
+        direction = Direction(str(raw.get("direction") or "BIDIRECTIONAL").upper())
+    except ValueError:
+        raise CatalogueError(f"{where}: unknown direction {raw.get('direction')!r}") from None
+    category = str(raw["category"]).upper()
+    return ConTextRule(
+        literal=str(raw["literal"]),
+        category=category,
+        direction=direction,
+        pattern=_freeze_pattern(raw.get("pattern"), where),
+        max_scope=raw.get("max_scope"),
+        allowed_types=_types(raw.get("allowed_types")),
+        excluded_types=_types(raw.get("excluded_types")),
+        metadata=dict(raw.get("metadata") or {}),
+        rule_id=f"{source}:{category}:{direction.value}:{raw['literal']}",
+    )
+
+
+def _section(raw: dict[str, Any], source: str) -> SectionRule:
+    where = f"{source}: section rule {raw.get('literal')!r}"
+    return SectionRule(
+        literal=str(raw["literal"]),
+        category=str(raw["category"]),
+        pattern=_freeze_pattern(raw.get("pattern"), where),
+        metadata=dict(raw.get("metadata") or {}),
+        rule_id=f"{source}:{raw['category']}:{raw['literal']}",
+    )
+
+
+def _read(path: Path | None, packaged: str) -> tuple[dict[str, Any], str]:
+    try:
+        if path is None:
+            text = (
+                resources.files("calciscope.extract").joinpath("rules", packaged).read_text("utf-8")
+            )
+            return yaml.load(text, Loader=_RuleLoader) or {}, Path(packaged).stem
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogueError(f"cannot read rule file {path}: {exc}") from exc
+    try:
+        data = (
+            json.loads(text) if str(path).endswith(".json") else yaml.load(text, Loader=_RuleLoader)
+        )
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise CatalogueError(f"rule file {path} is not valid: {exc}") from exc
+    return data or {}, Path(path).stem
+
+
+def _build(items: Iterable[Any], maker: Any, source: str, kind: str) -> list[Any]:
+    built = []
+    for index, raw in enumerate(items):
+        if not isinstance(raw, dict) or "literal" not in raw or "category" not in raw:
+            raise CatalogueError(
+                f"{source}: {kind} rule #{index + 1} needs 'literal' and 'category'"
+            )
+        built.append(maker(raw, source))
+    return built
+
+
+def load_context_rules_json(path: str | Path) -> tuple[ConTextRule, ...]:
+    """Load a medspaCy ``context_rules`` JSON file (``{"context_rules": [...]}``).
+
+    Parameters
+    ----------
+    path
+        A JSON (or YAML) file with a top-level ``context_rules`` list, as in medspaCy's
+        ``resources/context_rules.json``.
+    """
+    data, source = _read(Path(path), "")
+    if "context_rules" not in data:
+        raise CatalogueError(f"{path}: no 'context_rules' list")
+    return tuple(_build(data["context_rules"], _context, source, "context"))
+
+
+def load_rules(
+    *,
+    targets: str | Path | None = None,
+    context: str | Path | None = None,
+    sections: str | Path | None = None,
+    extra_context: Iterable[str | Path] = (),
+) -> RuleSet:
+    """Load the packaged rules, or the files given instead of them.
+
+    Parameters
+    ----------
+    targets, context, sections
+        YAML (or JSON) files replacing the packaged ``targets.yaml``, ``context.yaml`` and
+        ``sections.yaml``.
+    extra_context
+        medspaCy ``context_rules`` JSON files whose rules are added to the context rules.
+
+    Returns
+    -------
+    RuleSet
+        The rules; ``version`` joins the versions declared in the three files.
+    """
+    t_data, t_src = _read(Path(targets) if targets else None, "targets.yaml")
+    c_data, c_src = _read(Path(context) if context else None, "context.yaml")
+    s_data, s_src = _read(Path(sections) if sections else None, "sections.yaml")
+    context_rules = _build(c_data.get("context_rules", []), _context, c_src, "context")
+    for extra in extra_context:
+        context_rules.extend(load_context_rules_json(extra))
+    return RuleSet(
+        targets=tuple(_build(t_data.get("target_rules", []), _target, t_src, "target")),
+        context=tuple(context_rules),
+        sections=tuple(_build(s_data.get("section_rules", []), _section, s_src, "section")),
+        version="/".join(str(d.get("version", "?")) for d in (t_data, c_data, s_data)),
+    )

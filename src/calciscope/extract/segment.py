@@ -1,0 +1,145 @@
+"""Section and sentence splitting for clinic letters and radiology reports.
+
+Letters and reports break sentences in ways a newspaper-trained splitter does not expect:
+headers ending in a colon, bullets and numbered lists, lines with no final full stop, and
+abbreviations ("Dr.", "e.g.", "approx."). The rules here are deliberately simple and fast:
+
+* a known section header (see ``rules/sections.yaml``) at the start of a line or sentence,
+  followed by a colon or alone on its line, starts a section and is a sentence of its own;
+* ``. ! ?`` followed by white space end a sentence, unless the word before is a known
+  abbreviation or a single letter, or the next word starts in lower case;
+* a run of capitalised words ending in a colon ("REFERRING DIAGNOSIS:", "Past History:") after
+  a line break or two spaces starts a sentence (a header inside running text);
+* a blank line ends a sentence; so does a line break before a bullet or a numbered item, and a
+  line break after a short line (a heading, a list entry) when the next line starts with a
+  capital letter or a digit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["ABBREVIATIONS", "Section", "find_headers", "split_sentences"]
+
+#: Words that end with a full stop without ending the sentence (compared lowercased, no dots).
+_ABBREVIATIONS = (
+    "dr mr mrs ms prof st vs eg ie etc approx appr fig figs no nos dept ca cf al esp inc "
+    "ltd jan feb mar apr jun jul aug sep sept oct nov dec mg ml pt pts hx dx rx tx sx yr "
+    "yrs wk wks min max incl ref resp vol bd tds od qds prn po iv im sc"
+)
+ABBREVIATIONS = frozenset(_ABBREVIATIONS.split())
+
+_BOUNDARY = re.compile(
+    r"(?P<punct>[.!?]+)[\"')\]]*(?=\s|$)(?!\s+[a-z])|(?P<blank>\n[ \t]*\n\s*)|(?P<nl>\n(?![ \t]*[a-z(,]))"
+    r"|(?P<header>(?:(?<=\s\s)|(?<=\n))(?=[A-Z][\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s))"
+)
+_WORD_BEFORE = re.compile(r"([A-Za-z]+(?:\.[A-Za-z]+)*)$")
+_BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s")
+_SHORT_LINE = 50
+_NON_SPACE = re.compile(r"\S")
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A section: its span, its category and the header rule that opened it (if any)."""
+
+    start: int
+    end: int
+    category: str | None = None
+    rule: int | None = None
+    header_end: int | None = None
+
+
+def find_headers(text: str, candidates: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Keep the header-phrase matches that really are headers.
+
+    Parameters
+    ----------
+    text
+        The document.
+    candidates
+        ``(start, end, rule)`` for each match of a section phrase.
+
+    Returns
+    -------
+    list of tuple
+        ``(start, header_end, rule)``; ``header_end`` is just past the colon or line end.
+    """
+    headers = []
+    for start, end, rule in candidates:
+        before = text[max(0, start - 3) : start].rstrip(" \t")
+        if before and before[-1] not in "\n.:;!?-*\u2022" and start > 0:
+            continue
+        after = text[end : end + 4]
+        stripped = after.lstrip(" \t")
+        if stripped.startswith(":"):
+            headers.append((start, end + (len(after) - len(stripped)) + 1, rule))
+        elif stripped.startswith("\n") or (not stripped and end == len(text)):
+            headers.append((start, end, rule))
+    return headers
+
+
+def _abbreviation_before(text: str, at: int) -> bool:
+    m = _WORD_BEFORE.search(text, max(0, at - 12), at)
+    if not m:
+        return False
+    word = m.group(1)
+    if len(word) == 1:  # an initial ("A. Smith"), not a unit ("U/L.")
+        return m.start() == 0 or text[m.start() - 1].isspace()
+    return word.replace(".", "").lower() in ABBREVIATIONS
+
+
+def _next_char(text: str, at: int) -> str:
+    m = _NON_SPACE.search(text, at)
+    return m.group() if m else ""
+
+
+def _is_break(text: str, m: re.Match[str]) -> bool:
+    if m.lastgroup in ("blank", "header"):
+        return True
+    if m.lastgroup == "punct":
+        return m.group("punct") != "." or not _abbreviation_before(text, m.start())
+    nxt = m.end()
+    if _BULLET.match(text, nxt):
+        return True
+    line_start = text.rfind("\n", 0, m.start()) + 1
+    following = _next_char(text, nxt)
+    return len(text[line_start : m.start()].strip()) < _SHORT_LINE and (
+        following.isupper() or following.isdigit()
+    )
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Split ``text[start:end]`` into sentences.
+
+    Parameters
+    ----------
+    text
+        The document.
+    start, end
+        The part to split (a section); offsets in the result refer to ``text``.
+
+    Returns
+    -------
+    list of tuple
+        ``(start, end)`` of each non-empty sentence, white space trimmed.
+    """
+    end = len(text) if end is None else end
+    spans = []
+    cursor = start
+    for m in _BOUNDARY.finditer(text, start, end):
+        if _is_break(text, m):
+            cut = m.end() if m.lastgroup == "punct" else m.start()
+            spans.append((cursor, cut))
+            cursor = m.end()
+    spans.append((cursor, end))
+    return [span for span in (_trim(text, a, b) for a, b in spans) if span[1] > span[0]]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
