@@ -84,35 +84,42 @@ def _bounds(
     return low, high
 
 
+def _points(tenths: ir.IntegerValue) -> ir.FloatingValue:
+    """Tenths to points as float64 (PostgreSQL would divide two integers as integers)."""
+    return tenths.cast("float64") / float(SCALE)
+
+
 def _choose(flag: ir.BooleanValue, when_true: ir.Value, otherwise: ir.Value) -> ir.Value:
     """``flag`` is never null here, so a CASE is safe."""
     return ibis.cases((flag, when_true), else_=otherwise)
 
 
-def _scores(cset: WeightedCriteriaSet, table: ir.Table) -> ir.Table:
+def _scores(cset: WeightedCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     p = f"_{cset.id}"
+    entry = (
+        compile_predicate(cset.classifiable_if, table)
+        if cset.classifiable_if
+        else Tri(ibis.literal(True), ibis.literal(False))
+    )
+    gate = any_of([compile_predicate(g, table).t for g in cset.not_applicable_if])
+    common = {f"{p}_entry_t": entry.t, f"{p}_entry_f": entry.f, f"{p}_gate": gate}
     if cset.variants is None:
         low, high = _bounds(cset, "default", table)
-        return table.mutate(
-            **{f"{p}_with": ibis.literal(False), f"{p}_low": low, f"{p}_high": high}
-        )
+        return common | {f"{p}_with": ibis.literal(False), f"{p}_low": low, f"{p}_high": high}
     rule = cset.variants
     flag = compile_predicate(rule.selector, table).t
     lo_t, hi_t = _bounds(cset, rule.when_true, table)
     lo_o, hi_o = _bounds(cset, rule.otherwise, table)
-    return table.mutate(
-        **{
-            f"{p}_with": flag,
-            f"{p}_low": _choose(flag, lo_t, lo_o),
-            f"{p}_high": _choose(flag, hi_t, hi_o),
-        }
-    )
+    return common | {
+        f"{p}_with": flag,
+        f"{p}_low": _choose(flag, lo_t, lo_o),
+        f"{p}_high": _choose(flag, hi_t, hi_o),
+    }
 
 
 def _threshold_outputs(cset: WeightedCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     p = f"_{cset.id}"
-    low, high = table[f"{p}_low"], table[f"{p}_high"]
-    gate = any_of([compile_predicate(g, table).t for g in cset.not_applicable_if])
+    low, high, gate = table[f"{p}_low"], table[f"{p}_high"], table[f"{p}_gate"]
     threshold = int_literal(cset.threshold or 0)
     status = ibis.cases(
         (gate, "not_applicable"),
@@ -179,7 +186,7 @@ def _tree(node: SubgroupNode, table: ir.Table) -> ir.StringValue:
 
 def _probability_stage(
     cset: WeightedCriteriaSet, table: ir.Table, min_probability: float | None
-) -> ir.Table:
+) -> dict[str, ir.Value]:
     assert cset.probability is not None
     model = (
         cset.probability
@@ -189,74 +196,79 @@ def _probability_stage(
     thresholds = {v: dict(model.thresholds(v)) for v in cset.variant_names}
     p = f"_{cset.id}"
     flag, low, high = table[f"{p}_with"], table[f"{p}_low"], table[f"{p}_high"]
-    entry = (
-        compile_predicate(cset.classifiable_if, table)
-        if cset.classifiable_if
-        else Tri(ibis.literal(True), ibis.literal(False))
-    )
+    entry = Tri(table[f"{p}_entry_t"], table[f"{p}_entry_f"])
     bar = _variant_threshold(cset, flag, model.classified, thresholds)
     cset_p = replace(cset, probability=model)
-    return table.mutate(
-        **{
-            f"{p}_entry_t": entry.t,
-            f"{p}_entry_f": entry.f,
-            f"{p}_cat_low": _category(cset_p, low, flag, thresholds),
-            f"{p}_cat_high": _category(cset_p, high, flag, thresholds),
-            f"{p}_must": entry.t & (low >= bar),
-            f"{p}_can": ~entry.f & (high >= bar),
-        }
-    )
-
-
-def _probability_outputs(cset: WeightedCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
-    assert cset.probability is not None and cset.variants is not None
-    p, rule, model = f"_{cset.id}", cset.variants, cset.probability
-    flag = table[f"{p}_with"]
+    assert cset.variants is not None
+    rule = cset.variants
     intercept = _choose(
         flag,
         ibis.literal(model.intercepts[rule.when_true]),
         ibis.literal(model.intercepts[rule.otherwise]),
     )
+    return {
+        f"{p}_cat_low": _category(cset_p, low, flag, thresholds),
+        f"{p}_cat_high": _category(cset_p, high, flag, thresholds),
+        f"{p}_must": entry.t & (low >= bar),
+        f"{p}_can": ~entry.f & (high >= bar),
+        f"{cset.id}_variant": _choose(
+            flag, ibis.literal(rule.when_true), ibis.literal(rule.otherwise)
+        ),
+        f"{cset.id}_probability_min": 1.0 / (1.0 + (intercept - _points(low)).exp()),
+        f"{cset.id}_probability_max": 1.0 / (1.0 + (intercept - _points(high)).exp()),
+    }
+
+
+def _probability_outputs(cset: WeightedCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
+    p = f"_{cset.id}"
     cat_low, cat_high = table[f"{p}_cat_low"], table[f"{p}_cat_high"]
     category = ibis.cases(
         (table[f"{p}_entry_f"], ibis.literal(IimCategory.NOT_CLASSIFIABLE.value)),
         (table[f"{p}_entry_t"] & (cat_low == cat_high), cat_low),
         else_=ibis.literal(IimCategory.UNDETERMINED.value),
     )
+    tree = _tree(cset.subgroups, table) if cset.subgroups else ibis.literal(IimSubgroup.NONE.value)
     subgroup = ibis.cases(
         (~table[f"{p}_can"], ibis.literal(IimSubgroup.NONE.value)),
         (~table[f"{p}_must"], ibis.literal(IimSubgroup.UNDETERMINED.value)),
-        else_=_tree(cset.subgroups, table)
-        if cset.subgroups
-        else ibis.literal(IimSubgroup.NONE.value),
+        else_=tree,
     )
-    return {
-        f"{cset.id}_variant": _choose(
-            flag, ibis.literal(rule.when_true), ibis.literal(rule.otherwise)
-        ),
-        f"{cset.id}_probability_min": 1.0 / (1.0 + (intercept - table[f"{p}_low"] / SCALE).exp()),
-        f"{cset.id}_probability_max": 1.0 / (1.0 + (intercept - table[f"{p}_high"] / SCALE).exp()),
-        f"{cset.id}_category": category,
-        f"{cset.id}_subgroup": subgroup,
-    }
+    return {f"{cset.id}_category": category, f"{cset.id}_subgroup": subgroup}
 
 
-def _weighted(
-    cset: WeightedCriteriaSet, table: ir.Table, min_probability: float | None
-) -> ir.Table:
+def _stage_one(cset: CriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
+    """Scores and flags straight from the features (and final columns of the skin sets)."""
+    if isinstance(cset, RegionCriteriaSet):
+        return _regions(cset, table)
+    if isinstance(cset, SiteSumCriteriaSet):
+        return _site_sum(cset, table)
+    return _scores(cset, table)
+
+
+def _stage_two(
+    cset: CriteriaSet, table: ir.Table, min_probability: float | None
+) -> dict[str, ir.Value]:
+    """Statuses, scores and probabilities from the stage-one columns."""
+    if not isinstance(cset, WeightedCriteriaSet):
+        return {}
     p = f"_{cset.id}"
-    table = _scores(cset, table)
     scores = {
-        f"{cset.id}_score_min": table[f"{p}_low"] / SCALE,
-        f"{cset.id}_score_max": table[f"{p}_high"] / SCALE,
+        f"{cset.id}_score_min": _points(table[f"{p}_low"]),
+        f"{cset.id}_score_max": _points(table[f"{p}_high"]),
     }
     if cset.probability is None:
-        return table.mutate(**scores, **_threshold_outputs(cset, table))
-    table = _probability_stage(cset, table, min_probability)
-    return table.mutate(**scores, **_probability_outputs(cset, table))
+        return scores | _threshold_outputs(cset, table)
+    return scores | _probability_stage(cset, table, min_probability)
 
 
-def _regions(cset: RegionCriteriaSet, table: ir.Table) -> ir.Table:
+def _stage_three(cset: CriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
+    """Categories and subgroups of probability sets."""
+    if isinstance(cset, WeightedCriteriaSet) and cset.probability is not None:
+        return _probability_outputs(cset, table)
+    return {}
+
+
+def _regions(cset: RegionCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     prox = [compile_predicate(r.evidence, table) for r in cset.proximal]
     dist = [compile_predicate(r.evidence, table) for r in cset.distal]
     all_prox_false = all_of([t.f for t in prox])
@@ -266,19 +278,17 @@ def _regions(cset: RegionCriteriaSet, table: ir.Table) -> ir.Table:
         (all_prox_false & all_of([t.f for t in dist]), ibis.literal(cset.none_label)),
         else_=ibis.literal(CutaneousSubset.UNDETERMINED.value),
     )
-    return table.mutate(**{f"{cset.id}_subset": subset})
+    return {f"{cset.id}_subset": subset}
 
 
-def _site_sum(cset: SiteSumCriteriaSet, table: ir.Table) -> ir.Table:
+def _site_sum(cset: SiteSumCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     values = [column(table, site, "float64").cast("float64") for site in cset.sites]
     total, low, high = values[0], values[0].fill_null(0.0), values[0].fill_null(cset.site_max)
     for value in values[1:]:
         total = total + value  # null as soon as one site is null, on every engine
         low = low + value.fill_null(0.0)
         high = high + value.fill_null(cset.site_max)
-    return table.mutate(
-        **{f"{cset.id}_total": total, f"{cset.id}_total_min": low, f"{cset.id}_total_max": high}
-    )
+    return {f"{cset.id}_total": total, f"{cset.id}_total_min": low, f"{cset.id}_total_max": high}
 
 
 def add_criteria_columns(
@@ -299,13 +309,12 @@ def add_criteria_columns(
         Minimum probability for "classified" in sets with a probability model (default 0.55).
     """
     helpers_before = set(table.columns)
-    for cset in load_criteria_sets() if sets is None else sets:
-        if isinstance(cset, RegionCriteriaSet):
-            table = _regions(cset, table)
-        elif isinstance(cset, SiteSumCriteriaSet):
-            table = _site_sum(cset, table)
-        else:
-            table = _weighted(cset, table, min_probability)
+    chosen = load_criteria_sets() if sets is None else tuple(sets)
+    table = table.mutate(**{k: v for c in chosen for k, v in _stage_one(c, table).items()})
+    two = {k: v for c in chosen for k, v in _stage_two(c, table, min_probability).items()}
+    table = table.mutate(**two) if two else table
+    three = {k: v for c in chosen for k, v in _stage_three(c, table).items()}
+    table = table.mutate(**three) if three else table
     helpers = [c for c in table.columns if c.startswith("_") and c not in helpers_before]
     return table.drop(*helpers) if helpers else table
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -136,13 +137,18 @@ def load_phenotypes(**overrides: Any) -> PhenotypeSet:
     CatalogueError
         When the file is malformed or an override names no parameter.
     """
+    return _load(tuple(sorted((k, v) for k, v in overrides.items() if v is not None)))
+
+
+@cache
+def _load(overrides: tuple[tuple[str, Any], ...]) -> PhenotypeSet:
     text = resources.files("calciscope.phenotype").joinpath("phenotypes.yaml").read_text("utf-8")
     raw = yaml.safe_load(text)
     params = dict(raw["parameters"])
-    unknown = sorted(set(overrides) - set(params))
+    unknown = sorted({k for k, _ in overrides} - set(params))
     if unknown:
         raise CatalogueError(f"unknown phenotype parameter(s) {unknown}; known: {sorted(params)}")
-    params |= {k: v for k, v in overrides.items() if v is not None}
+    params |= dict(overrides)
     try:
         params["overlap_definition"] = OverlapDefinition(params["overlap_definition"]).value
         phenotypes = tuple(_phenotype(_substitute(p, params)) for p in raw["phenotypes"])

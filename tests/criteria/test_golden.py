@@ -1,0 +1,324 @@
+"""Golden cases: every worked example of clinical-reference.md §1.4, §3.2, §3.4 and §9.
+
+Values are copied from the section cited beside each case (the IIM probabilities there were
+computed with the logistic constants 5.33 / 6.49, clinical-reference §3.2).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from criteria_builders import MRSS_SITES, REGIONS, iim_patient, ssc_patient
+
+from calciscope.criteria import evaluate_set, load_criteria_set
+
+SSC = load_criteria_set("ssc2013")
+IIM = load_criteria_set("iim2017")
+LEROY = load_criteria_set("leroy")
+MRSS = load_criteria_set("mrss")
+
+
+# clinical-reference §1.4 (2013 ACR/EULAR SSc test vectors)
+@pytest.mark.parametrize(
+    ("present", "score", "status"),
+    [
+        (("skin_thickening_proximal_to_mcp",), 9, "classified"),
+        (
+            ("raynaud_phenomenon", "abnormal_nailfold_capillaries", "anti_centromere"),
+            8,
+            "not_classified",
+        ),
+        (
+            (
+                "raynaud_phenomenon",
+                "abnormal_nailfold_capillaries",
+                "anti_centromere",
+                "telangiectasia",
+            ),
+            10,
+            "classified",
+        ),
+        (
+            (
+                "puffy_fingers",
+                "sclerodactyly",
+                "digital_tip_ulcers",
+                "fingertip_pitting_scars",
+                "raynaud_phenomenon",
+                "anti_centromere",
+                "anti_scl70",
+            ),
+            13,
+            "classified",
+        ),
+        (
+            (
+                "pulmonary_arterial_hypertension",
+                "interstitial_lung_disease",
+                "raynaud_phenomenon",
+                "anti_rna_polymerase_iii",
+            ),
+            8,
+            "not_classified",
+        ),
+    ],
+)
+def test_ssc2013_test_vectors(present: tuple[str, ...], score: int, status: str) -> None:
+    result = evaluate_set(SSC, ssc_patient(*present))
+    assert (result.score_min, result.score_max, result.status) == (score, score, status)
+    assert result.decided
+
+
+def test_ssc2013_not_applicable_when_fingers_spared() -> None:
+    # §1.4 last row: skin thickening of the forearms only, fingers spared → not applicable
+    result = evaluate_set(SSC, ssc_patient("skin_thickening_sparing_fingers"))
+    assert result.status == "not_applicable"
+
+
+def test_ssc2013_unknown_gate_does_not_block() -> None:
+    row = ssc_patient(
+        "skin_thickening_proximal_to_mcp",
+        skin_thickening_sparing_fingers=None,
+        ssc_like_disorder=None,
+    )
+    assert evaluate_set(SSC, row).status == "classified"
+
+
+def test_ssc2013_anti_pm_scl_does_not_score() -> None:
+    # §1.3: anti-PM/Scl is not an SSc-related antibody of the 2013 criteria
+    row = ssc_patient("raynaud_phenomenon", anti_pm_scl=True)
+    assert evaluate_set(SSC, row).score_max == 3
+
+
+# clinical-reference §3.2 edge table: (variant, score, P, category by score cut-off, by probability)
+EDGE = [
+    (
+        "without_biopsy",
+        (35, "heliotrope_rash", "legs_proximal_weaker_than_distal"),
+        5.3,
+        0.4925,
+        "possible",
+        "not_iim",
+    ),
+    (
+        "without_biopsy",
+        (35, "gottron_sign", "legs_proximal_weaker_than_distal"),
+        5.5,
+        0.5424,
+        "probable",
+        "possible",
+    ),
+    (
+        "without_biopsy",
+        (50, "gottron_sign", "muscle_enzymes_elevated", "weakness_proximal_lower"),
+        7.5,
+        0.8975,
+        "definite",
+        "probable",
+    ),
+    (
+        "with_biopsy",
+        (50, "heliotrope_rash", "weakness_proximal_upper", "dysphagia_or_oesophageal_dysmotility"),
+        6.7,
+        0.5523,
+        "probable",
+        "probable",
+    ),
+    (
+        "with_biopsy",
+        (50, "heliotrope_rash", "biopsy_endomysial_infiltrate", "neck_flexor_weaker_than_extensor"),
+        8.7,
+        0.9011,
+        "definite",
+        "definite",
+    ),
+]
+PUBLISHED_CUTOFFS = {"without_biopsy": (5.3, 5.5, 7.5), "with_biopsy": (6.5, 6.7, 8.7)}  # §3.2
+
+
+def _by_score(variant: str, score: float) -> str:
+    possible, probable, definite = PUBLISHED_CUTOFFS[variant]
+    if score >= definite - 1e-9:
+        return "definite"
+    if score >= probable - 1e-9:
+        return "probable"
+    return "possible" if score >= possible - 1e-9 else "not_iim"
+
+
+@pytest.mark.parametrize(("variant", "patient", "score", "p", "by_score", "by_probability"), EDGE)
+def test_iim2017_edge_table(
+    variant: str, patient: tuple, score: float, p: float, by_score: str, by_probability: str
+) -> None:
+    age, *present = patient
+    row = iim_patient(age, *present, muscle_biopsy_done=variant == "with_biopsy")
+    out = evaluate_set(IIM, row).outputs
+    assert out["iim2017_variant"] == variant
+    assert out["iim2017_score_min"] == out["iim2017_score_max"] == score
+    assert out["iim2017_probability_min"] == pytest.approx(p, abs=5e-5)
+    assert _by_score(variant, score) == by_score  # the published rounded cut-offs
+    assert out["iim2017_category"] == by_probability  # our rule (§11.1)
+
+
+# clinical-reference §3.4 worked examples A–E and B0
+CASES = [
+    (
+        "A",
+        52,
+        (
+            "weakness_proximal_upper",
+            "weakness_proximal_lower",
+            "heliotrope_rash",
+            "gottron_papules",
+            "muscle_enzymes_elevated",
+        ),
+        False,
+        10.1,
+        0.9916,
+        "definite",
+        "dm",
+    ),
+    (
+        "B",
+        45,
+        (
+            "weakness_proximal_upper",
+            "weakness_proximal_lower",
+            "neck_flexor_weaker_than_extensor",
+            "muscle_enzymes_elevated",
+            "dysphagia_or_oesophageal_dysmotility",
+            "biopsy_endomysial_infiltrate",
+            "biopsy_perimysial_perivascular_infiltrate",
+        ),
+        True,
+        9.9,
+        0.9680,
+        "definite",
+        "pm",
+    ),
+    (
+        "B0",
+        45,
+        (
+            "weakness_proximal_upper",
+            "weakness_proximal_lower",
+            "neck_flexor_weaker_than_extensor",
+            "muscle_enzymes_elevated",
+            "dysphagia_or_oesophageal_dysmotility",
+        ),
+        False,
+        7.5,
+        0.8975,
+        "not_classifiable",
+        "none",
+    ),
+    (
+        "C",
+        9,
+        ("heliotrope_rash", "gottron_sign", "weakness_proximal_lower", "muscle_enzymes_elevated"),
+        False,
+        8.5,
+        0.9597,
+        "definite",
+        "jdm",
+    ),
+    ("D", 35, ("heliotrope_rash", "gottron_papules"), False, 6.5, 0.7631, "probable", "adm"),
+    (
+        "E",
+        68,
+        (
+            "weakness_proximal_lower",
+            "muscle_enzymes_elevated",
+            "dysphagia_or_oesophageal_dysmotility",
+            "biopsy_endomysial_infiltrate",
+            "biopsy_rimmed_vacuoles",
+        ),
+        True,
+        9.5,
+        0.9530,
+        "definite",
+        "ibm",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "age", "present", "biopsy", "score", "p", "category", "subgroup"), CASES
+)
+def test_iim2017_worked_examples(
+    case: str,
+    age: float,
+    present: tuple,
+    biopsy: bool,
+    score: float,
+    p: float,
+    category: str,
+    subgroup: str,
+) -> None:
+    out = evaluate_set(IIM, iim_patient(age, *present, muscle_biopsy_done=biopsy)).outputs
+    assert out["iim2017_score_min"] == pytest.approx(score) and out[
+        "iim2017_score_max"
+    ] == pytest.approx(score)
+    assert out["iim2017_probability_max"] == pytest.approx(p, abs=5e-5)
+    assert (out["iim2017_category"], out["iim2017_subgroup"]) == (category, subgroup)
+
+
+def test_iim2017_b0_probability_rule_says_probable_before_the_entry_rule() -> None:
+    # §3.4 B0: by probability alone 7.5 is probable; it cannot be classified without rash or biopsy
+    assert IIM.probability.category("without_biopsy", 75) == "probable"  # type: ignore[union-attr]
+
+
+def test_iim2017_unknown_age_spans_both_age_items() -> None:
+    out = evaluate_set(IIM, iim_patient(None, "heliotrope_rash")).outputs
+    assert (out["iim2017_score_min"], out["iim2017_score_max"]) == (3.1, 3.1 + 2.1)
+
+
+def test_iim2017_min_probability_is_configurable() -> None:
+    row = iim_patient(35, "gottron_sign", "legs_proximal_weaker_than_distal")  # 5.5, P 0.5424
+    assert evaluate_set(IIM, row).outputs["iim2017_category"] == "possible"
+    assert evaluate_set(IIM, row, min_probability=0.5).outputs["iim2017_category"] == "probable"
+
+
+def _regions(*thick: str) -> dict[str, bool]:
+    return {f"skin_thickening_{r}": r in thick for r in REGIONS}
+
+
+# clinical-reference §9 (subset) and §2.1
+@pytest.mark.parametrize(
+    ("row", "subset"),
+    [
+        (_regions("forearms", "face"), "lcssc"),
+        (_regions("upper_arms"), "dcssc"),
+        (_regions("thighs", "fingers"), "dcssc"),
+        (_regions("chest"), "dcssc"),
+        (_regions("abdomen"), "dcssc"),
+        (_regions("back"), "dcssc"),
+        (_regions(), "sine"),
+        ({"skin_thickening_upper_arms": True}, "dcssc"),  # decided by one proximal region
+        ({"skin_thickening_forearms": True}, "undetermined"),  # proximal regions unknown
+        ({}, "undetermined"),  # no skin data
+        (
+            _regions("fingers") | {"skin_thickening_chest": None, "mrss_anterior_chest": 0.0},
+            "lcssc",
+        ),
+        (_regions() | {"mrss_thighs_left": 1.0}, "dcssc"),
+    ],
+)
+def test_leroy_subsets(row: dict, subset: str) -> None:
+    assert evaluate_set(LEROY, row).outputs["leroy_subset"] == subset
+
+
+# clinical-reference §9 (mRSS)
+def test_mrss_all_sites_three_is_51() -> None:
+    assert evaluate_set(MRSS, dict.fromkeys(MRSS_SITES, 3.0)).outputs["mrss_total"] == 51
+
+
+def test_mrss_fingers_two_is_four() -> None:
+    row = dict.fromkeys(MRSS_SITES, 0.0) | {"mrss_fingers_right": 2.0, "mrss_fingers_left": 2.0}
+    assert evaluate_set(MRSS, row).outputs["mrss_total"] == 4
+
+
+def test_mrss_missing_site_gives_null_total_and_bounds() -> None:
+    row = dict.fromkeys(MRSS_SITES, 1.0) | {"mrss_face": math.nan}
+    out = evaluate_set(MRSS, row).outputs
+    assert (out["mrss_total"], out["mrss_total_min"], out["mrss_total_max"]) == (None, 16, 19)

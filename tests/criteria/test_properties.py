@@ -1,0 +1,121 @@
+"""Property tests of the explanation path: monotone scores, and bounds that hold every completion."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from criteria_builders import IIM_BOOLEANS, REGIONS, SSC_FEATURES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from calciscope.criteria import evaluate_set, load_criteria_set
+
+SSC = load_criteria_set("ssc2013")
+IIM = load_criteria_set("iim2017")
+LEROY = load_criteria_set("leroy")
+AGES = (9.0, 30.0, 55.0)
+SETTINGS = settings(derandomize=True, max_examples=60, deadline=None)
+SSC_ITEMS = SSC_FEATURES[:13]  # the scored items (the last two are the gate)
+IIM_ITEMS = tuple(f for f in IIM_BOOLEANS if f != "muscle_biopsy_done")
+SKIN = tuple(f"skin_thickening_{r}" for r in REGIONS)
+
+
+@st.composite
+def partial_patients(draw: st.DrawFn, names: tuple[str, ...], max_unknown: int) -> dict[str, Any]:
+    """A patient with every feature known except at most ``max_unknown`` of them."""
+    row: dict[str, Any] = {n: draw(st.booleans()) for n in names}
+    unknown = draw(st.lists(st.sampled_from(names), max_size=max_unknown, unique=True))
+    return row | dict.fromkeys(unknown, None)
+
+
+def completions(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every way of filling the unknowns (ages from :data:`AGES`)."""
+    unknown = [k for k, v in row.items() if v is None]
+    choices = [AGES if k == "age_at_myositis_onset" else (True, False) for k in unknown]
+    return [row | dict(zip(unknown, combo, strict=True)) for combo in itertools.product(*choices)]
+
+
+def _iim_row(draw_row: dict[str, Any], age: float | None, biopsy: bool) -> dict[str, Any]:
+    return draw_row | {"age_at_myositis_onset": age, "muscle_biopsy_done": biopsy}
+
+
+@SETTINGS
+@given(partial_patients(SSC_ITEMS, 0), st.sampled_from(SSC_ITEMS))
+def test_ssc2013_present_item_never_lowers_the_score(row: dict[str, Any], item: str) -> None:
+    before = evaluate_set(SSC, row | {item: False}).score_min
+    after = evaluate_set(SSC, row | {item: True}).score_min
+    assert after >= before
+
+
+@SETTINGS
+@given(
+    partial_patients(IIM_ITEMS, 0), st.sampled_from(IIM_ITEMS), st.sampled_from(AGES), st.booleans()
+)
+def test_iim2017_present_item_never_lowers_the_score(
+    row: dict[str, Any], item: str, age: float, biopsy: bool
+) -> None:
+    base = _iim_row(row, age, biopsy)
+    before = evaluate_set(IIM, base | {item: False}).outputs
+    after = evaluate_set(IIM, base | {item: True}).outputs
+    assert after["iim2017_score_min"] >= before["iim2017_score_min"]
+    assert after["iim2017_probability_min"] >= before["iim2017_probability_min"]
+
+
+@SETTINGS
+@given(partial_patients(SSC_ITEMS, 6))
+def test_ssc2013_bounds_contain_every_completion(row: dict[str, Any]) -> None:
+    # The not-applicable gate is not part of this property: by design an unknown gate does
+    # not block (clinical-reference §1.2; tested in test_golden.py).
+    row = row | {"skin_thickening_sparing_fingers": False, "ssc_like_disorder": False}
+    result = evaluate_set(SSC, row)
+    done = [evaluate_set(SSC, c) for c in completions(row)]
+    scores = [d.score_min for d in done]
+    assert all(d.score_min == d.score_max for d in done)
+    assert (min(scores), max(scores)) == (result.score_min, result.score_max)
+    statuses = {d.status for d in done}
+    assert (len(statuses) == 1) == (result.status != "undetermined")
+    if result.status != "undetermined":
+        assert statuses == {result.status}
+
+
+@SETTINGS
+@given(partial_patients(IIM_ITEMS, 5), st.sampled_from((*AGES, None)), st.booleans())
+def test_iim2017_bounds_contain_every_completion(
+    row: dict[str, Any], age: float | None, biopsy: bool
+) -> None:
+    row = _iim_row(row, age, biopsy)
+    out = evaluate_set(IIM, row).outputs
+    done = [evaluate_set(IIM, c).outputs for c in completions(row)]
+    scores = [d["iim2017_score_min"] for d in done]
+    assert (min(scores), max(scores)) == (out["iim2017_score_min"], out["iim2017_score_max"])
+    categories = {d["iim2017_category"] for d in done}
+    assert (len(categories) == 1) == (out["iim2017_category"] != "undetermined")
+    if out["iim2017_category"] != "undetermined":
+        assert categories == {out["iim2017_category"]}
+    if out["iim2017_subgroup"] != "undetermined":
+        assert {d["iim2017_subgroup"] for d in done} == {out["iim2017_subgroup"]}
+
+
+@SETTINGS
+@given(partial_patients(SKIN, 6))
+def test_leroy_decided_only_when_every_completion_agrees(row: dict[str, Any]) -> None:
+    subset = evaluate_set(LEROY, row).outputs["leroy_subset"]
+    subsets = {evaluate_set(LEROY, c).outputs["leroy_subset"] for c in completions(row)}
+    assert (len(subsets) == 1) == (subset != "undetermined")
+    if subset != "undetermined":
+        assert subsets == {subset}
+
+
+def test_undetermined_result_names_the_items_that_could_flip_it() -> None:
+    row = dict.fromkeys(SSC_FEATURES, False) | {"raynaud_phenomenon": True, "anti_centromere": True}
+    row |= {"telangiectasia": None, "abnormal_nailfold_capillaries": None, "puffy_fingers": None}
+    result = evaluate_set(SSC, row)
+    assert (result.status, result.score_min, result.score_max) == ("undetermined", 6, 12)
+    assert set(result.could_flip) == {
+        "telangiectasia",
+        "abnormal_nailfold_capillaries",
+        "puffy_fingers",
+    }
+    states = {i.id: i.state.value for i in result.items}
+    assert states["raynaud_phenomenon"] == "counted" and states["sclerodactyly"] == "absent"
