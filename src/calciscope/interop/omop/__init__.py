@@ -1,0 +1,41 @@
+"""OMOP CDM v5.3/v5.4: open a CDM, resolve OHDSI concept sets, screen it in place, write cohorts."""
+
+from calciscope.interop.omop.cdm import REQUIRED_TABLES, Cdm, open_cdm
+from calciscope.interop.omop.cohort import (
+    COHORT_COLUMNS,
+    cohort_table,
+    extend_catalogue,
+    screen_cdm,
+    write_cohort,
+)
+from calciscope.interop.omop.conceptset import (
+    ConceptSet,
+    ConceptSetItem,
+    load_concept_set,
+    resolve_concept_set,
+)
+from calciscope.interop.omop.views import (
+    ABSENT_VALUE_IDS,
+    ABSENT_VALUE_NAMES,
+    facts_view,
+    patients_view,
+)
+
+__all__ = [
+    "ABSENT_VALUE_IDS",
+    "ABSENT_VALUE_NAMES",
+    "COHORT_COLUMNS",
+    "REQUIRED_TABLES",
+    "Cdm",
+    "ConceptSet",
+    "ConceptSetItem",
+    "cohort_table",
+    "extend_catalogue",
+    "facts_view",
+    "load_concept_set",
+    "open_cdm",
+    "patients_view",
+    "resolve_concept_set",
+    "screen_cdm",
+    "write_cohort",
+]

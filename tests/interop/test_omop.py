@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+
+from calciscope.errors import ValidationError
+from calciscope.interop.omop import (
+    COHORT_COLUMNS,
+    cohort_table,
+    facts_view,
+    load_concept_set,
+    open_cdm,
+    patients_view,
+    resolve_concept_set,
+    screen_cdm,
+    write_cohort,
+)
+
+INDEX = dt.date(2030, 1, 1)
+RA = {
+    "items": [
+        {
+            "concept": {"CONCEPT_ID": 80809, "CONCEPT_NAME": "Rheumatoid arthritis"},
+            "includeDescendants": True,
+            "isExcluded": False,
+            "includeMapped": False,
+        }
+    ]
+}
+
+
+@pytest.fixture(scope="module")
+def eunomia(data_dir):
+    return open_cdm(data_dir("omop", "eunomia_gibleed_v5.3_csv"))
+
+
+@pytest.fixture(scope="module")
+def synthea(data_dir):
+    return open_cdm(data_dir("omop", "synthea27nj_v5.4_csv"))
+
+
+def _direct_persons(folder, table, concept_ids):
+    ids = ",".join(map(str, concept_ids))
+    column = "condition_concept_id"
+    sql = f"select distinct person_id from read_csv_auto('{folder}/{table}') where {column} in ({ids})"
+    return {str(row[0]) for row in duckdb.sql(sql).fetchall()}
+
+
+def test_ra_concept_set_finds_exactly_the_persons_the_cdm_holds(eunomia, data_dir):
+    folder = data_dir("omop", "eunomia_gibleed_v5.3_csv")
+    concept_set = load_concept_set(RA, name="ra")
+    resolved = resolve_concept_set(eunomia, concept_set).to_pyarrow().column(0).to_pylist()
+    expected = _direct_persons(folder, "condition_occurrence.csv", resolved)
+    assert len(expected) == 18
+    table = screen_cdm(
+        eunomia,
+        {"rheumatoid_arthritis": concept_set},
+        index_date=INDEX,
+        features=["rheumatoid_arthritis", "ssc_diagnosis"],
+    ).to_pandas()
+    assert len(table) == 2694  # every person, computed inside DuckDB
+    assert set(table.loc[table.rheumatoid_arthritis.eq(True), "patient_id"]) == expected
+    assert table.ssc_diagnosis.isna().all()  # nothing mapped to SSc: unknown, never false
+
+
+@pytest.mark.slow
+def test_cohort_table_written_in_ohdsi_layout(eunomia, tmp_path):
+    cohort = cohort_table(
+        eunomia,
+        {"rheumatoid_arthritis": load_concept_set(RA)},
+        "rheumatoid_arthritis",
+        cohort_definition_id=7,
+        index_date=INDEX,
+    )
+    assert tuple(cohort.columns) == COHORT_COLUMNS
+    assert write_cohort(cohort, tmp_path / "cohort.csv") == 18
+    with (tmp_path / "cohort.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["cohort_definition_id"] for r in rows} == {"7"}
+    assert all(r["cohort_start_date"] <= r["cohort_end_date"] for r in rows)
+
+
+def test_v54_upper_case_files_and_concept_sets(synthea, data_dir):
+    folder = data_dir("omop", "synthea27nj_v5.4_csv")
+    assert synthea.version == "5.4"
+    patients = patients_view(synthea).to_pandas()
+    assert len(patients) == 28 and set(patients.sex) <= {"male", "female", "unknown"}
+    top = duckdb.sql(
+        f"select condition_concept_id from read_csv_auto('{folder}/CONDITION_OCCURRENCE.csv') "
+        "group by 1 order by count(distinct person_id) desc limit 1"
+    ).fetchall()[0][0]
+    concept_set = load_concept_set({"items": [{"concept": {"CONCEPT_ID": int(top)}}]}, name="top")
+    table = screen_cdm(
+        synthea, {"top_condition": concept_set}, index_date=INDEX, features=["top_condition"]
+    )
+    found = set(table.filter(table.top_condition).to_pandas().patient_id)
+    assert (
+        found == _direct_persons(folder, "CONDITION_OCCURRENCE.csv", [int(top)])
+        and len(found) == 23
+    )
+
+
+def test_exclusion_and_mapped_items(synthea):
+    included = {"concept": {"CONCEPT_ID": 40481087}, "includeDescendants": True}
+    excluded = {"concept": {"CONCEPT_ID": 40481087}, "isExcluded": True}
+    none = resolve_concept_set(synthea, load_concept_set({"items": [included, excluded]}))
+    assert none.to_pyarrow().num_rows == 0
+    mapped = resolve_concept_set(
+        synthea, load_concept_set({"items": [{**included, "includeMapped": True}]})
+    )
+    ids = set(mapped.to_pyarrow().column(0).to_pylist())
+    assert 40481087 in ids and len(ids) >= 1
+
+
+def test_absence_is_read_from_value_as_concept(tmp_path):
+    header = {
+        "person": "person_id,gender_concept_id,year_of_birth,month_of_birth,day_of_birth,care_site_id\n1,8532,1960,1,2,\n2,8507,1970,,,\n",
+        "concept": "concept_id,concept_name,domain_id,vocabulary_id,concept_class_id,standard_concept,concept_code\n"
+        "9189,Negative,Meas Value,LOINC,Answer,S,LA6577-6\n",
+        "concept_ancestor": "ancestor_concept_id,descendant_concept_id,min_levels_of_separation,max_levels_of_separation\n",
+        "concept_relationship": "concept_id_1,concept_id_2,relationship_id\n",
+        "observation": "observation_id,person_id,observation_concept_id,observation_date,value_as_number,"
+        "value_as_concept_id,unit_source_value\n1,1,4000,2020-01-01,,9189,\n2,2,4000,2020-01-01,,,\n",
+    }
+    for name, text in header.items():
+        (tmp_path / f"{name}.csv").write_text(text, encoding="utf-8")
+    cdm = open_cdm(tmp_path)
+    concept_set = load_concept_set({"items": [{"concept": {"CONCEPT_ID": 4000}}]})
+    facts = facts_view(cdm, {"anti_pm_scl": concept_set}).to_pandas()
+    assert dict(zip(facts.patient_id, facts.status, strict=True)) == {"1": "absent", "2": "present"}
+    table = screen_cdm(
+        cdm, {"anti_pm_scl": concept_set}, index_date=INDEX, features=["anti_pm_scl"]
+    ).to_pandas()
+    assert dict(zip(table.patient_id, table.anti_pm_scl, strict=True)) == {"1": False, "2": True}
+
+
+def test_missing_tables_and_bad_concept_sets(tmp_path):
+    (tmp_path / "person.csv").write_text("person_id\n1\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="concept_ancestor"):
+        open_cdm(tmp_path)
+    with pytest.raises(ValidationError, match="CONCEPT_ID"):
+        load_concept_set({"items": [{"concept": {"CONCEPT_ID": "x"}}]})
+    path = tmp_path / "cs.json"
+    path.write_text(json.dumps({"expression": RA, "name": "RA"}), encoding="utf-8")
+    assert load_concept_set(path).name == "RA"
