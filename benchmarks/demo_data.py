@@ -19,6 +19,12 @@ from pathlib import Path
 from calciscope.datasets import generate_demo_cohort
 
 
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _peak_rss_mb() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -35,11 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     folder = args.out or Path(tempfile.mkdtemp(prefix="calciscope-demo-"))
+    cpu = _cpu_seconds()
     start = time.perf_counter()
     manifest = generate_demo_cohort(
         folder, patients=args.patients, seed=args.seed, notes=args.notes
     )
     wall = time.perf_counter() - start
+    cpu = _cpu_seconds() - cpu
     own, children = _peak_rss_mb()
     size = sum(p.stat().st_size for p in folder.iterdir()) / 1e9
     rows = manifest.patients + manifest.facts + manifest.notes + manifest.images
@@ -51,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bytes written   {size:>14.2f} GB")
     print(f"notes           {'yes' if args.notes else 'no':>14}")
     print(f"wall time       {wall:>14.1f} s")
+    print(f"CPU time        {cpu:>14.1f} s (all processes)")
     print(f"patients/s      {manifest.patients / wall:>14,.0f}")
     print(f"peak RSS        {own:>11.0f} MB (parent), {children:.0f} MB (largest child)")
     if args.out is None:

@@ -93,7 +93,8 @@ class FactWriter:
             add("visit", "present", day, "visit")
         self._diagnoses(profile, add)
         self._items(profile, add)
-        self._skin(profile, add)
+        if profile.skin:
+            self._skin(profile, out, pid, codes)
         self._labs(profile, add)
         self._myositis(profile, add)
         images = self._calcinosis(profile, pid, add)
@@ -128,20 +129,25 @@ class FactWriter:
                 day = profile.skin_date or first
             add(name, status, day, "exam")
 
-    def _skin(self, profile: Profile, add: Callable[..., None]) -> None:
-        day = profile.skin_date
+    def _skin(self, profile: Profile, out: list[str], pid: str, codes: dict[str, str]) -> None:
+        # The skin exam is the bulk of the rows (up to 29 per patient): rows are built inline.
+        date = self.iso(profile.skin_date)
+        sided = f",,,structured,demo:exam:{date},confirmed\n"
+        tail = "," + sided
+        skin = codes["skin_thickening"]
         for region, score in profile.skin.items():
             status = "present" if score else "absent"
-            add("skin_thickening", status, day, "exam", f",,,{region},,,")
+            out.append(f",{pid},{skin},{status},{date},,,,{region}{tail}")
         if not profile.mrss:
             return
+        head = f",{pid},{codes['mrss_site']},present,{date},"
         for region in _MRSS_MIDLINE:
-            add("mrss_site", "present", day, "exam", f"{profile.skin.get(region, 0)},,,{region},,,")
+            out.append(f"{head}{profile.skin.get(region, 0)},,,{region}{tail}")
         for region in _MRSS_SITES:
             score = profile.skin.get(region, 0)
             left = max(1, score - 1) if score and region in PROXIMAL_REGIONS else score
-            add("mrss_site", "present", day, "exam", f"{score},,,{region},right,,")
-            add("mrss_site", "present", day, "exam", f"{left},,,{region},left,,")
+            out.append(f"{head}{score},,,{region},right{sided}")
+            out.append(f"{head}{left},,,{region},left{sided}")
 
     def _labs(self, profile: Profile, add: Callable[..., None]) -> None:
         day = profile.diagnosis or profile.myositis_diagnosis or profile.visits[0]

@@ -127,14 +127,26 @@ def _worker(
     queue.put(("done", total))
 
 
+def _append(source: Path, target: Path) -> None:
+    with open(source, "rb") as reader, open(target, "ab") as writer:
+        size = os.fstat(reader.fileno()).st_size
+        try:  # in-kernel copy where the platform has it
+            while size > 0:
+                copied = os.copy_file_range(reader.fileno(), writer.fileno(), size)
+                if copied == 0:
+                    break
+                size -= copied
+        except (AttributeError, OSError):
+            reader.seek(os.fstat(reader.fileno()).st_size - size)
+            shutil.copyfileobj(reader, writer, 16 << 20)
+
+
 def _concatenate(folder: Path, prefixes: list[str]) -> None:
     for name in FILES:
-        with open(folder / name, "ab") as target:
-            for prefix in prefixes:
-                part = folder / f"{prefix}{name}"
-                with open(part, "rb") as source:
-                    shutil.copyfileobj(source, target, 16 << 20)
-                part.unlink()
+        for prefix in prefixes:
+            part = folder / f"{prefix}{name}"
+            _append(part, folder / name)
+            part.unlink()
 
 
 def _parallel(
@@ -144,7 +156,8 @@ def _parallel(
     context: Any = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     queue = context.Queue()
     bounds = [chunks * w // workers for w in range(workers + 1)]
-    prefixes = [f".part{w}-" for w in range(workers)]
+    # The first worker appends to the final files directly; the others write shards.
+    prefixes = ["", *(f".part{w}-" for w in range(1, workers))]
     processes = [
         context.Process(
             target=_worker, args=(folder, prefixes[w], job, range(bounds[w], bounds[w + 1]), queue)
@@ -166,7 +179,7 @@ def _parallel(
         process.join()
         if process.exitcode:
             raise RuntimeError(f"demo generator worker failed (exit code {process.exitcode})")
-    _concatenate(folder, prefixes)
+    _concatenate(folder, prefixes[1:])
     return total
 
 
