@@ -13,7 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from calciscope.extract.context import CATEGORY_FLAGS, modifiers_reaching
-from calciscope.extract.linking import link_antibody_results, link_calcinosis_attributes
+from calciscope.extract.linking import (
+    link_antibody_results,
+    link_calcinosis_attributes,
+    mark_labels,
+)
 from calciscope.extract.matcher import Match, PhraseMatcher, lower_same_length
 from calciscope.extract.mention import Mention
 from calciscope.extract.rules import RuleSet, load_rules
@@ -128,6 +132,8 @@ class NoteExtractor:
         spans = self.sentences(text, sections, wanted)
         modifiers = self._context.find(low)
         grouped = self._by_sentence(text, low, spans, sections, targets, modifiers)
+        for sentence in grouped:
+            mark_labels(text, sentence)
         link_calcinosis_attributes(grouped)
         for sentence in grouped:
             link_antibody_results(sentence)

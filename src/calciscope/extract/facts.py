@@ -127,6 +127,8 @@ def mentions_to_facts(
     facts: list[Fact] = []
     for mention in mentions:
         name = mention.concept
+        if mention.links.get("label"):
+            continue
         status = status_of(mention) if mention.category in _FINDINGS else None
         if name is None or status is None or name not in catalogue.concepts:
             continue

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from calciscope.extract.mention import Category, Mention
 
-__all__ = ["link_antibody_results", "link_calcinosis_attributes"]
+__all__ = ["link_antibody_results", "link_calcinosis_attributes", "mark_labels"]
 
 _ANCHORS = frozenset({Category.CALCINOSIS, Category.CALCIFICATION})
 _ATTRIBUTES: dict[str, tuple[str, str]] = {
@@ -104,6 +104,23 @@ def _decide_concept(anchor: Mention) -> None:
         anchor.links["counts_as"] = None
 
 
+def _drop_labels(anchors: list[Mention]) -> list[Mention]:
+    """Leave out field labels ("Calcinosis:" before a fuller mention; see ``mark_labels``)."""
+    return [a for a in anchors if not a.links.get("label")]
+
+
+def mark_labels(text: str, sentence: Sequence[Mention]) -> None:
+    """Mark a finding written as a field label followed by a fuller mention (in place).
+
+    In "Calcinosis: nodular calcinosis at the thumb" the first word names the field; the
+    finding is the second mention. A lone "Calcinosis: none" stays a finding.
+    """
+    anchors = [m for m in sentence if m.category in _ANCHORS]
+    for anchor in anchors[:-1]:
+        if text[anchor.end : anchor.end + 3].lstrip(" \t").startswith(":"):
+            anchor.links["label"] = True
+
+
 def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
     """Link attributes to calcinosis/calcification mentions, sentence by sentence (in place).
 
@@ -116,6 +133,7 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
     previous_section: str | None = None
     for sentence in sentences:
         anchors = [m for m in sentence if m.category in _ANCHORS]
+        anchors = _drop_labels(anchors)
         section = sentence[0].section if sentence else None
         if anchors:
             _link_sentence(anchors, sentence)

@@ -38,6 +38,7 @@ _WORD_BEFORE = re.compile(r"([A-Za-z]+(?:\.[A-Za-z]+)*)$")
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s")
 _SHORT_LINE = 50
 _NON_SPACE = re.compile(r"\S")
+_LIST_NUMBER = re.compile(r"[ \t]*\d{1,2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,11 @@ def _abbreviation_before(text: str, at: int) -> bool:
     return word.replace(".", "").lower() in ABBREVIATIONS
 
 
+def _list_number_before(text: str, at: int) -> bool:
+    line_start = text.rfind("\n", 0, at) + 1
+    return bool(_LIST_NUMBER.fullmatch(text, line_start, at))
+
+
 def _next_char(text: str, at: int) -> str:
     m = _NON_SPACE.search(text, at)
     return m.group() if m else ""
@@ -99,7 +105,9 @@ def _is_break(text: str, m: re.Match[str]) -> bool:
     if m.lastgroup in ("blank", "header"):
         return True
     if m.lastgroup == "punct":
-        return m.group("punct") != "." or not _abbreviation_before(text, m.start())
+        if m.group("punct") != ".":
+            return True
+        return not (_abbreviation_before(text, m.start()) or _list_number_before(text, m.start()))
     nxt = m.end()
     if _BULLET.match(text, nxt):
         return True

@@ -1,0 +1,50 @@
+import pytest
+
+from calciscope.extract import NoteExtractor
+from calciscope.extract.segment import split_sentences
+
+
+def sentences(text):
+    return [text[a:b] for a, b in split_sentences(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Seen by Dr. Smith today. No calcinosis.", ["Seen by Dr. Smith today.", "No calcinosis."]),
+        ("Deposits e.g. at the elbow. Fine.", ["Deposits e.g. at the elbow.", "Fine."]),
+        ("Measures approx. 5 mm. Stable.", ["Measures approx. 5 mm.", "Stable."]),
+        ("CK 1,234 U/L. Normal ANA.", ["CK 1,234 U/L.", "Normal ANA."]),
+        ("Reviewed by A. Jones. Well.", ["Reviewed by A. Jones.", "Well."]),
+        (
+            "Findings:\n- nodular calcinosis\n- no ulcers",
+            ["Findings:", "- nodular calcinosis", "- no ulcers"],
+        ),
+        ("1. Calcinosis\n2. ILD", ["1. Calcinosis", "2. ILD"]),
+        (
+            "There is no soft tissue\ncalcification in the hand",
+            ["There is no soft tissue\ncalcification in the hand"],
+        ),
+        ("XR HANDS BOTH\nDate: 01/02/2020", ["XR HANDS BOTH", "Date: 01/02/2020"]),
+        (
+            "First paragraph without stop\n\nSecond one",
+            ["First paragraph without stop", "Second one"],
+        ),
+        ("Normal bones  IMPRESSION: no calcinosis", ["Normal bones", "IMPRESSION: no calcinosis"]),
+        ("Is it calcinosis? Probably not!  Done", ["Is it calcinosis?", "Probably not!", "Done"]),
+    ],
+)
+def test_split_sentences(text, expected):
+    assert sentences(text) == expected
+
+
+def test_sections_follow_known_headers():
+    text = "Diagnosis:\n- dcSSc\nFamily history: sister with SSc\nPlan: review"
+    sections = NoteExtractor().sections(text)
+    assert [s.category for s in sections] == ["diagnoses", "family_history", "plan"]
+    assert text[sections[1].start : sections[1].header_end] == "Family history:"
+
+
+def test_unknown_colon_phrase_is_not_a_section():
+    sections = NoteExtractor().sections("Calcinosis: none")
+    assert [s.category for s in sections] == [None]
