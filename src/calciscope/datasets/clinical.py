@@ -140,7 +140,7 @@ def draw_antibodies(rng: Random, profile: Profile, rates: Rates, specific: str |
     for name in ("anti_pm_scl", "anti_u1rnp", "anti_ku"):
         abs_[name] = _status(rng, rates[name + suffix] if profile.ssc else 0.005)
     abs_["anti_jo1"] = _status(rng, 0.05 if profile.myositis else 0.002)
-    if rand() < 0.15 and abs_["anti_rna_polymerase_iii"] == "absent":
+    if profile.ssc and rand() < 0.15 and abs_["anti_rna_polymerase_iii"] == "absent":
         del abs_["anti_rna_polymerase_iii"]
     if rand() < 0.3 and abs_["anti_ku"] == "absent":
         del abs_["anti_ku"]

@@ -23,6 +23,7 @@ from calciscope.datasets.plan import DIFFUSE, NOT_SEEN, OVERLAP, Anchor, Archety
 from calciscope.datasets.profile import (
     INDEX,
     RECENT_START,
+    SSC_ITEMS,
     WINDOW_START,
     YEAR,
     Profile,
@@ -151,48 +152,50 @@ def _non_ssc_dates(rng: Random, profile: Profile, mean_age: float) -> int:
     return onset
 
 
+def _not_ssc_items(rng: Random, profile: Profile, present: dict[str, str]) -> None:
+    # Every 2013 item is recorded (absent unless stated) but one low-weight item, so that the
+    # upper bound of the score stays below 9 and the patient is decisively not classified.
+    items = dict.fromkeys(SSC_ITEMS, "absent") | present
+    del items[rng.choice(("telangiectasia", "abnormal_nailfold_capillaries", "digital_tip_ulcers"))]
+    profile.items = items
+
+
 def _draw_not_ssc(
     rng: Random, profile: Profile, archetype: Archetype, context: dict[str, Any]
 ) -> None:
-    rates: Rates = context["rates"]
     if archetype == Archetype.PRIMARY_RAYNAUD:
         profile.raynaud_onset = _non_ssc_dates(rng, profile, 32.0)
-        profile.items = {
-            "raynaud_phenomenon": "present",
-            "abnormal_nailfold_capillaries": "absent",
-            "sclerodactyly": "absent",
-            "digital_tip_ulcers": "absent",
-        }
+        _not_ssc_items(rng, profile, {"raynaud_phenomenon": "present"})
     elif archetype == Archetype.MYOSITIS_ONLY:
         profile.myositis = True
         onset = _non_ssc_dates(rng, profile, 52.0)
         profile.myositis_onset, profile.myositis_diagnosis = onset, profile.visits[0]
         profile.birth = min(profile.birth, onset - int(18.5 * YEAR))
         draw_myositis(profile, context["patterns"][rng.choice(sorted(context["patterns"]))])
-        raynaud = "present" if rng.random() < 0.3 else "absent"
-        profile.items = {"raynaud_phenomenon": raynaud, "sclerodactyly": "absent"}
+        present = {}
         if rng.random() < 0.3:
-            profile.items["interstitial_lung_disease"] = "present"
-        if raynaud == "present":
+            present["raynaud_phenomenon"] = "present"
             profile.raynaud_onset = onset
+        if rng.random() < 0.3:
+            present["interstitial_lung_disease"] = "present"
+        _not_ssc_items(rng, profile, present)
     else:
-        profile.diagnosis = _non_ssc_dates(rng, profile, 45.0) + 30
-        profile.diagnosis = min(profile.diagnosis, profile.visits[0])
-        profile.like_disorder = rng.choice(("morphoea", "eosinophilic_fasciitis"))
-        regions = ("forearm", "thigh", "lower_leg", "back")
-        profile.skin = {r: (1 if rng.random() < 0.6 else 0) for r in regions}
-        profile.skin |= {"fingers": 0, "hand": 0}
-        profile.skin[rng.choice(regions)] = 2
-        profile.skin_date = profile.visits[0]
-        profile.items = {
-            "skin_thickening_sparing_fingers": "present",
-            "skin_thickening_proximal_to_mcp": "absent",
-            "sclerodactyly": "absent",
-            "raynaud_phenomenon": "absent",
-        }
-    draw_antibodies(rng, profile, rates, "")
-    draw_ck(rng, profile, rates)
+        _scleroderma_like(rng, profile)
+    draw_antibodies(rng, profile, context["rates"], "")
+    draw_ck(rng, profile, context["rates"])
     add_radiographs(rng, profile, recent=None)
+
+
+def _scleroderma_like(rng: Random, profile: Profile) -> None:
+    profile.diagnosis = _non_ssc_dates(rng, profile, 45.0) + 30
+    profile.diagnosis = min(profile.diagnosis, profile.visits[0])
+    profile.like_disorder = rng.choice(("morphoea", "eosinophilic_fasciitis"))
+    regions = ("forearm", "thigh", "lower_leg", "back")
+    profile.skin = {r: (1 if rng.random() < 0.6 else 0) for r in regions}
+    profile.skin |= {"fingers": 0, "hand": 0}
+    profile.skin[rng.choice(regions)] = 2
+    profile.skin_date = profile.visits[0]
+    _not_ssc_items(rng, profile, {"skin_thickening_sparing_fingers": "present"})
 
 
 def draw_profile(

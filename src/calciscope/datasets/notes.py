@@ -224,7 +224,7 @@ class NoteWriter:
         found = [les for les in profile.lesions if les.date <= day]
         draw = rng.random()
         if found:
-            if draw < 0.8:
+            if draw < 0.7:
                 return self._positive(rng, found, summary)
             oldest = min(found, key=lambda les: les.date)
             if draw < 0.9 and day - oldest.date > 3 * YEAR:
