@@ -76,69 +76,67 @@ def _iim_probability(present: set[str], onset_age: float) -> tuple[float, bool]:
     return 1 / (1 + math.exp(constant - score)), biopsy
 
 
-def _patient(rows: pd.DataFrame, birth: str) -> dict[str, Any]:
-    present = rows[rows.status == "present"]
-    names = set(present.concept)
-    visits = present[present.concept == "visit"].effective_date
+def _first(rows: list[dict[str, str]], concept: str) -> str | None:
+    return min((r["effective_date"] for r in rows if r["concept"] == concept), default=None)
+
+
+def _patient(rows: list[dict[str, str]], birth: str) -> dict[str, Any]:
+    present = [r for r in rows if r["status"] == "present"]
+    names = {r["concept"] for r in present}
     score: dict[str, int] = {}
     for name in names & SSC.keys():
         group, weight = SSC[name]
         score[group] = max(score.get(group, 0), weight)
-    skin = set(present[present.concept == "skin_thickening"].body_site)
-    leroy = "dcssc" if skin & PROXIMAL else ("lcssc" if skin else "sine")
-    calc = present[present.concept == "calcinosis"]
-    sheet = {GROUP[s] for s in calc[calc.morphology.isin(SHEET)].body_site}
-    subset = present[present.concept == "ssc_subset"].value_text
-    first = lambda concept: present[present.concept == concept].effective_date.min()  # noqa: E731
-    myo_onset = first("myositis_onset")
+    skin = {r["body_site"] for r in present if r["concept"] == "skin_thickening"}
+    calc = [r for r in present if r["concept"] == "calcinosis"]
+    sheet = {GROUP[r["body_site"]] for r in calc if r["morphology"] in SHEET}
+    subsets = [r["value_text"] for r in present if r["concept"] == "ssc_subset"]
+    myo_onset = _first(present, "myositis_onset")
     probability, biopsy = (0.0, False)
-    if isinstance(myo_onset, str):
+    if myo_onset:
         probability, biopsy = _iim_probability(names, _years(birth, myo_onset))
     rash = bool(names & {"heliotrope_rash", "gottron_papules", "gottron_sign"})
     excluded = bool(names & {"ssc_like_disorder", "skin_thickening_sparing_fingers"})
-    assessed = rows[rows.concept.isin(["radiograph", "calcinosis"])].effective_date
+    assessed = [r["effective_date"] for r in rows if r["concept"] in ("radiograph", "calcinosis")]
+    diagnosis, onset = _first(present, "ssc_diagnosis"), _first(present, "ssc_onset")
+    first_calc = _first(calc, "calcinosis")
     return {
-        "seen": bool(visits.between(*WINDOW).any()),
+        "seen": any(
+            WINDOW[0] <= r["effective_date"] <= WINDOW[1]
+            for r in present
+            if r["concept"] == "visit"
+        ),
         "ssc_score": sum(score.values()),
-        "ssc": "ssc_diagnosis" in names and sum(score.values()) >= 9 and not excluded,
-        "subset": subset.iloc[-1] if len(subset) else "none",
-        "leroy": leroy,
+        "ssc": diagnosis is not None and sum(score.values()) >= 9 and not excluded,
+        "subset": subsets[-1] if subsets else "none",
+        "leroy": "dcssc" if skin & PROXIMAL else ("lcssc" if skin else "sine"),
         "sheet_regions": len(sheet),
         "overlap_recorded": "ssc_myositis_overlap" in names,
         "iim": probability >= 0.55 and (rash or biopsy),
-        "age_at_diagnosis": _years(birth, first("ssc_diagnosis"))
-        if "ssc_diagnosis" in names
-        else None,
+        "age_at_diagnosis": _years(birth, diagnosis) if diagnosis else None,
         "scl70": "anti_scl70" in names,
         "pm_scl": "anti_pm_scl" in names,
         "onset_years": (
-            (
-                dt.date.fromisoformat(calc.effective_date.min())
-                - dt.date.fromisoformat(first("ssc_onset"))
-            ).days
-            / 365.25
-            if len(calc) and "ssc_onset" in names
+            (dt.date.fromisoformat(first_calc) - dt.date.fromisoformat(onset)).days / 365.25
+            if first_calc and onset
             else None
         ),
-        "recent_assessment": bool(assessed.between(*RECENT).any()),
+        "recent_assessment": any(RECENT[0] <= d <= RECENT[1] for d in assessed),
     }
 
 
 @pytest.fixture(scope="module")
 def recomputed(tables: dict[str, Any]) -> pd.DataFrame:
     catalogue = load_catalogue()
-    facts = tables["facts"].copy()
-    pairs = set(zip(facts.system, facts.code, strict=True))
-    concept = {pair: catalogue.concepts_for_code(*pair) for pair in pairs}
-    facts["concept"] = [concept[(s, c)][0] for s, c in zip(facts.system, facts.code, strict=True)]
-    overlap_codes = {("ICD10CM", "M34.82"), ("MONDO", "MONDO:0975068")}
-    extra = facts[[(s, c) in overlap_codes for s, c in zip(facts.system, facts.code, strict=True)]]
-    facts = pd.concat([facts, extra.assign(concept="ssc_myositis_overlap")]).drop_duplicates()
     births = dict(zip(tables["patients"].patient_id, tables["patients"].birth_date, strict=True))
-    grouped: dict[str, Any] = defaultdict(dict)
-    for pid, rows in facts.groupby("patient_id"):
-        grouped[str(pid)] = _patient(rows, births[str(pid)])
-    return pd.DataFrame.from_dict(grouped, orient="index")
+    grouped: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in tables["facts"].to_dict("records"):
+        concepts = catalogue.concepts_for_code(row["system"], row["code"])
+        assert concepts, (row["system"], row["code"])
+        for concept in concepts:  # ICD-10-CM M34.82 means SSc and SSc-myositis overlap
+            grouped[row["patient_id"]].append({**row, "concept": concept})
+    result = {pid: _patient(rows, births[pid]) for pid, rows in grouped.items()}
+    return pd.DataFrame.from_dict(result, orient="index")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from random import Random
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsLenAndGetItem
 
 __all__ = [
     "IIM_WEIGHTS",
@@ -18,6 +23,7 @@ __all__ = [
     "SSC_WEIGHTS",
     "WINDOW_START",
     "YEAR",
+    "DemoRandom",
     "Lesion",
     "Profile",
     "Radiograph",
@@ -77,6 +83,26 @@ MYOSITIS_ITEMS: tuple[str, ...] = (
     "gottron_sign",
     "dysphagia_or_oesophageal_dysmotility",
 )
+
+
+_T = TypeVar("_T")
+
+
+class DemoRandom(Random):
+    """A seeded Mersenne Twister with fast ``randint`` and ``choice``.
+
+    Both map one ``random()`` draw onto the range (a bias below 2**-40 for the small ranges used
+    here), several times faster than the rejection sampling of :class:`random.Random`, which
+    matters at a million patients. Deterministic for a given seed, like its parent.
+    """
+
+    def randint(self, a: int, b: int) -> int:
+        """Return a random integer in [a, b]."""
+        return a + int(self.random() * (b - a + 1))
+
+    def choice(self, seq: SupportsLenAndGetItem[_T]) -> _T:
+        """Return a random element of a non-empty sequence."""
+        return seq[int(self.random() * len(seq))]
 
 
 @dataclass(slots=True)

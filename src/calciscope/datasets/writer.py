@@ -13,7 +13,6 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from random import Random
 from typing import Any
 
 from calciscope.datasets.answer import ANSWER_HEADER, answer_row
@@ -21,6 +20,7 @@ from calciscope.datasets.draw import draw_profile
 from calciscope.datasets.facts import FACT_HEADER, IMAGE_HEADER, PATIENT_HEADER, FactWriter
 from calciscope.datasets.notes import NoteWriter
 from calciscope.datasets.plan import Archetype, CohortPlan, load_plan, load_rates
+from calciscope.datasets.profile import DemoRandom
 
 __all__ = ["CHUNK", "FILES", "Counts", "write_rows"]
 
@@ -68,8 +68,8 @@ class _ChunkWriter:
 
     def chunk(self, number: int) -> tuple[dict[str, list[str]], Counts]:
         rows: dict[str, list[str]] = {name: [] for name in FILES}
-        rng = Random(f"{self.seed}:{number}:draw")
-        note_rng = Random(f"{self.seed}:{number}:notes")
+        rng = DemoRandom(f"{self.seed}:{number}:draw")
+        note_rng = DemoRandom(f"{self.seed}:{number}:notes")
         counts = Counts()
         for index in range(number * CHUNK, min((number + 1) * CHUNK, self.plan.patients)):
             archetype = Archetype(self.plan.archetypes[index])
