@@ -6,11 +6,15 @@ import csv
 import datetime as dt
 import json
 import math
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+import ibis
+import ibis.expr.types as ir
 
 from calciscope.api.cohort import feature_table
 from calciscope.criteria import (
@@ -171,6 +175,26 @@ def _stored(row: dict[str, Any], index_date: dt.date) -> Iterator[StoredResult]:
     yield StoredResult(row["patient_id"], "phenotypes", index_date, ph.version, status, result)
 
 
+def _classify_rows(
+    features: ir.Table, when: dt.date, min_probability: float | None
+) -> list[dict[str, Any]]:
+    """Materialise the feature table as a temporary table in its own database, then classify there.
+
+    Compiling features and criteria as one query costs far more than the two apart.
+    """
+    backend = ibis.get_backend(features)
+    name = f"calciscope_features_{uuid.uuid4().hex[:10]}"
+    try:
+        backend.create_table(name, features, temp=True)
+        table = classify_table(
+            backend.table(name), index_date=when, min_probability=min_probability
+        )
+        return table.to_pyarrow().to_pylist()
+    finally:
+        backend.drop_table(name, force=True)
+        backend.disconnect()
+
+
 def classify_registry(
     registry: Registry, *, index_date: dt.date | None = None, min_probability: float | None = None
 ) -> ClassifySummary:
@@ -180,10 +204,7 @@ def classify_registry(
     ``classification_results`` per patient, with the criteria version and the index date.
     """
     when = index_date or dt.date.today()
-    table = classify_table(
-        feature_table(registry, index_date=when), index_date=when, min_probability=min_probability
-    )
-    frame = table.to_pyarrow().to_pylist()
+    frame = _classify_rows(feature_table(registry, index_date=when), when, min_probability)
     stored = [s for row in frame for s in _stored(row, when)]
     written = write_classification_results(registry, stored)
     counts: dict[str, dict[str, int]] = {}
@@ -222,7 +243,10 @@ def explain_patient(
     """
     when = index_date or dt.date.today()
     table = feature_table(registry, index_date=when)
-    rows = table.filter(table.patient_id == patient_id).to_pyarrow().to_pylist()
+    try:
+        rows = table.filter(table.patient_id == patient_id).to_pyarrow().to_pylist()
+    finally:
+        ibis.get_backend(table).disconnect()
     if not rows:
         raise ValidationError([Problem(registry.url, patient_id, "patient_id", "no such patient")])
     row = rows[0]

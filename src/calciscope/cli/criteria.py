@@ -100,7 +100,7 @@ def _render_result(con: Console, result: CriteriaResult) -> None:
         weight = "" if item.weight is None else f"{item.weight:g}"
         table.add_row(
             item.id,
-            item.group,
+            "" if item.group == item.id else item.group,
             f"[{_STYLE[item.state]}]{item.state.value}[/]",
             weight,
             "yes" if item.could_flip else "",
