@@ -199,3 +199,19 @@ def test_assess_requires_condition_and_sentence(tmp_path):
     source.write_text("a\tb\n1\t2\n")
     result = runner.invoke(app, ["notes", "assess", str(source)])
     assert result.exit_code == 1 and "column not found" in result.output
+
+
+@pytest.mark.postgres
+def test_extract_on_postgresql(postgres_database):
+    url = postgres_database()
+    registry = Registry(url)
+    registry.import_batch(
+        Batch(patients=[Patient(patient_id="P1")],
+              notes=[Note(note_id="N1", patient_id="P1", note_date=dt.date(2021, 3, 1), text=LETTER)]),
+        source="test", source_hash="x",
+    )  # fmt: skip
+    registry.close()
+    first = invoke("notes", "extract", "--db", url)
+    assert "1 notes read" in first.output and ", 0 new" not in first.output
+    assert ", 0 new" in invoke("notes", "extract", "--db", url).output
+    assert {f.body_site.value for f in calcinosis_facts(url, "P1")} == {"forearm"}

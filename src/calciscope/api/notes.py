@@ -46,8 +46,6 @@ __all__ = [
     "note_facts",
 ]
 
-csv.field_size_limit(sys.maxsize)
-
 
 @dataclass(frozen=True)
 class ExtractSummary:
@@ -156,6 +154,7 @@ def _documents(
     if suffix not in (".csv", ".tsv", ".jsonl", ".ndjson"):
         yield source.stem, None, source.read_text(encoding="utf-8", errors="replace")
         return
+    csv.field_size_limit(sys.maxsize)  # a note is one (large) CSV field
     with source.open(encoding="utf-8", newline="") as handle:
         if suffix in (".jsonl", ".ndjson"):
             rows: Iterable[dict[str, Any]] = (json.loads(line) for line in handle if line.strip())
@@ -267,6 +266,7 @@ def assess_tsv(source: str | Path, out: TextIO) -> int:
     int
         Rows written.
     """
+    csv.field_size_limit(sys.maxsize)
     with Path(source).open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t")
         fields = list(reader.fieldnames or [])
@@ -282,6 +282,7 @@ def assess_tsv(source: str | Path, out: TextIO) -> int:
 
 def evaluate_negex(source: str | Path) -> AssessmentScores:
     """Score :func:`assess_rows` on a NegEx/ConText test-kit TSV (gold columns by prefix)."""
+    csv.field_size_limit(sys.maxsize)
     with Path(source).open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t")
         rows = list(reader)

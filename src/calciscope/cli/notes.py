@@ -57,14 +57,18 @@ def extract(
 
     Re-running is safe: existing facts are kept, confirmed and rejected ones are never touched.
     """
+    day = parse_date(since)
     registry = api.open_registry(db)
-    total = registry.counts()["notes"]
-    with _progress() as progress:
-        task = progress.add_task("reading notes", total=total if since is None else None)
-        summary = notes_api.extract_notes(
-            registry, since=parse_date(since), jobs=jobs, chunk=chunk, target_rules=target_rules,
-            context_json=context_rules or (), progress=lambda n: progress.update(task, completed=n),
-        )  # fmt: skip
+    try:
+        total = registry.counts()["notes"]
+        with _progress() as progress:
+            task = progress.add_task("reading notes", total=total if day is None else None)
+            summary = notes_api.extract_notes(
+                registry, since=day, jobs=jobs, chunk=chunk, target_rules=target_rules,
+                context_json=context_rules or (), progress=lambda n: progress.update(task, completed=n),
+            )  # fmt: skip
+    finally:
+        registry.close()
     console.print(
         f"{summary.notes} notes read; {summary.facts} suggested facts, "
         f"{summary.new_facts} new ({summary.engine})"

@@ -1,0 +1,100 @@
+"""Accuracy of note extraction: NegEx/ConText test kit and the demo cohort's answer key.
+
+The same figures are asserted (with a small margin) by tests/extract/test_accuracy.py.
+Example::
+
+    python benchmarks/notes_accuracy.py --negex ../shared/data/negex/negex_dev.tsv
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from calciscope.api import evaluate_demo_notes, evaluate_negex
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLISHED_NEGEX = {
+    "precision": 0.984,
+    "recall": 0.978,
+}  # Chapman et al. test kit (genConText README)
+
+
+def _negex(path: Path) -> None:
+    s = evaluate_negex(path)
+    print(f"NegEx/ConText test kit: {path} ({s.n} sentences)")
+    print(f"  negation: TP {s.tp}  FP {s.fp}  FN {s.fn}  TN {s.tn}")
+    print(f"  precision {s.precision:.3f}  recall {s.recall:.3f}  F1 {s.f1:.3f}"
+          f"  (published NegEx: precision {PUBLISHED_NEGEX['precision']}, recall {PUBLISHED_NEGEX['recall']})")  # fmt: skip
+    print(
+        f"  temporality accuracy {s.temporality_accuracy:.3f}  experiencer accuracy {s.experiencer_accuracy:.3f}"
+    )
+
+
+def _medspacy_negex(path: Path, python: Path) -> None:
+    import csv
+
+    from calciscope.extract import Assessment
+    from calciscope.extract.evaluation import read_label_rows, score_assessments
+
+    worker = Path(__file__).resolve().parent / "notes_medspacy_negex.py"
+    done = subprocess.run(
+        [str(python), str(worker), str(path)], capture_output=True, text=True, check=True
+    )
+    predicted = [Assessment(*line.split("\t")) for line in done.stdout.splitlines() if line.strip()]
+    csv.field_size_limit(sys.maxsize)
+    with path.open(encoding="utf-8", newline="") as handle:
+        gold = read_label_rows(list(csv.DictReader(handle, delimiter="\t")))
+    s = score_assessments(gold, predicted)
+    print("  medspaCy 1.3 ConText (default rules, PyRuSH sentences) on the same file:")
+    print(f"    negation: TP {s.tp}  FP {s.fp}  FN {s.fn}  TN {s.tn}  precision {s.precision:.3f}"
+          f"  recall {s.recall:.3f}  F1 {s.f1:.3f}")  # fmt: skip
+    print(
+        f"    temporality accuracy {s.temporality_accuracy:.3f}  experiencer accuracy {s.experiencer_accuracy:.3f}"
+    )
+
+
+def _demo(patients: int | None, seed: int) -> None:
+    from calciscope.datasets import generate_demo_cohort
+
+    with tempfile.TemporaryDirectory() as folder:
+        manifest = generate_demo_cohort(folder, patients=patients, seed=seed)
+        s = evaluate_demo_notes(Path(folder) / "notes.jsonl", Path(folder) / "answer_key.csv")
+    print(
+        f"Synthetic demo cohort (seed {seed}): {manifest.patients} patients, {manifest.notes} notes"
+    )
+    for name, (p, r, f) in (("calcinosis present", s.present), ("calcinosis absent", s.absent),
+                            ("morphology", s.morphology)):  # fmt: skip
+        print(f"  {name:<20} precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}")
+    print(
+        f"  patient status accuracy {s.status_accuracy:.3f}  morphology accuracy {s.morphology_accuracy:.3f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--negex", type=Path, default=ROOT.parent / "shared" / "data" / "negex" / "negex_dev.tsv"
+    )
+    parser.add_argument("--patients", type=int, default=None)
+    parser.add_argument("--seeds", default="0", help="comma list of demo seeds")
+    parser.add_argument(
+        "--medspacy-python", type=Path, default=None, help="also score medspaCy on NegEx"
+    )
+    args = parser.parse_args(argv)
+    if args.negex.is_file():
+        _negex(args.negex)
+        if args.medspacy_python is not None and args.medspacy_python.exists():
+            _medspacy_negex(args.negex, args.medspacy_python)
+    else:
+        print(f"NegEx test kit not found at {args.negex}; skipped")
+    for seed in (int(s) for s in args.seeds.split(",")):
+        _demo(args.patients, seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
