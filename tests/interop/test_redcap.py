@@ -174,7 +174,7 @@ def _write_project(tmp_path, csv_text):
 def test_template_import_of_lesions_and_mrss(tmp_path):
     rows = (
         "record_id,redcap_repeat_instrument,redcap_repeat_instance,sex,birth_date,anti_pm_scl,mrss_hands_left,"
-        "lesion_date,lesion_region,lesion_laterality,lesion_morphology,lesion_detection,lesion_status\n"
+        "lesion_date,lesion_region,lesion_laterality,lesion_morphology,lesion_method,lesion_status\n"
         "P1,,,female,1961-02-03,1,2,,,,,,\n"
         "P1,calcinosis_lesions,1,,,,,2020-05-01,forearm,left,sheet_like,radiograph,1\n"
     )

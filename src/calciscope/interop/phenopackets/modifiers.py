@@ -1,6 +1,7 @@
 """Fact qualifiers (laterality, body site, morphology, method) as phenopacket modifiers.
 
-Laterality uses the HPO terms (Left HP:0012835, Right HP:0012834, Bilateral HP:0012832);
+Measurements have no modifiers: their qualifiers go in ``procedure`` (``code`` the method,
+``bodySite`` the site). Laterality uses the HPO terms (Left HP:0012835, Right HP:0012834, Bilateral HP:0012832);
 body site, morphology and method have no single standard term set, so they are written as
 ``calciscope:body_site.hand``-style classes declared in ``metaData.resources``.
 """
@@ -11,7 +12,12 @@ from typing import Any
 
 from calciscope.model import BodyRegion, Laterality, Method, Morphology
 
-__all__ = ["fields_to_modifiers", "modifiers_to_fields"]
+__all__ = [
+    "fields_to_modifiers",
+    "measurement_procedure",
+    "modifiers_to_fields",
+    "procedure_to_fields",
+]
 
 _LATERALITY = {
     Laterality.LEFT: ("HP:0012835", "Left"),
@@ -59,3 +65,37 @@ def fields_to_modifiers(fact: Any) -> list[dict[str, str]]:
                 {"id": f"calciscope:{name}.{value.value}", "label": value.value.replace("_", " ")}
             )
     return modifiers
+
+
+def measurement_procedure(fact: Any) -> dict[str, Any] | None:
+    """Return a measurement ``procedure`` carrying a fact's method, body site and laterality."""
+    if fact.body_site is None and fact.laterality is None and fact.method is None:
+        return None
+    method = fact.method.value if fact.method is not None else "unspecified"
+    procedure: dict[str, Any] = {
+        "code": {"id": f"calciscope:method.{method}", "label": method.replace("_", " ")}
+    }
+    if fact.body_site is not None or fact.laterality is not None:
+        site = fact.body_site.value if fact.body_site is not None else "unspecified"
+        side = f".{fact.laterality.value}" if fact.laterality is not None else ""
+        procedure["bodySite"] = {
+            "id": f"calciscope:body_site.{site}{side}",
+            "label": f"{site}{side}".replace(".", " "),
+        }
+    return procedure
+
+
+def procedure_to_fields(procedure: dict[str, Any]) -> dict[str, Any]:
+    """Return the Fact fields a measurement ``procedure`` written by calciscope carries."""
+    fields: dict[str, Any] = {}
+    method = str(procedure.get("code", {}).get("id", "")).removeprefix("calciscope:method.")
+    if method in Method._value2member_map_:
+        fields["method"] = Method(method)
+    site = str(procedure.get("bodySite", {}).get("id", ""))
+    if site.startswith("calciscope:body_site."):
+        region, _, side = site.removeprefix("calciscope:body_site.").partition(".")
+        if region in BodyRegion._value2member_map_:
+            fields["body_site"] = BodyRegion(region)
+        if side in Laterality._value2member_map_:
+            fields["laterality"] = Laterality(side)
+    return fields

@@ -30,7 +30,7 @@ from calciscope.interop.phenopackets.curie import (
     sanitise_id,
 )
 from calciscope.interop.phenopackets.hpo import load_hpo
-from calciscope.interop.phenopackets.modifiers import modifiers_to_fields
+from calciscope.interop.phenopackets.modifiers import modifiers_to_fields, procedure_to_fields
 from calciscope.interop.phenopackets.validation import TermUse, check_terms
 from calciscope.model import Fact, Patient, Sex, SourceKind, Status
 
@@ -130,6 +130,7 @@ def _measurement_facts(packet: dict[str, Any], patient: Patient, source: str) ->
             if unit.get("id", "").startswith("UCUM:")
             else unit.get("label") or unit.get("id")
         )
+        unit_text = None if unit_text == "1" else unit_text  # UCUM "1": dimensionless
         when, note = _when(measurement.get("timeObserved"), patient.birth_date)
         facts.append(
             _fact(
@@ -138,10 +139,12 @@ def _measurement_facts(packet: dict[str, Any], patient: Patient, source: str) ->
                 f"{source}#/measurements/{i}",
                 note=note,
                 effective_date=when,
-                value_num=quantity.get("value"),
+                # proto3 JSON leaves out zero values: a quantity without a value is 0
+                value_num=quantity.get("value", 0.0) if quantity else None,
                 unit=(unit_text or None) and unit_text[:32],
                 value_text=" ".join(filter(None, (category.get("id"), category.get("label"))))
                 or None,
+                **procedure_to_fields(measurement.get("procedure", {})),
             )
         )
     return facts

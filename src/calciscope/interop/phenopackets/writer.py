@@ -13,6 +13,7 @@ contradiction raises :class:`~calciscope.errors.ValidationError`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,7 +25,7 @@ from calciscope.errors import Problem, ValidationError
 from calciscope.features import load_catalogue
 from calciscope.interop.phenopackets.curie import code_to_curie
 from calciscope.interop.phenopackets.hpo import load_hpo
-from calciscope.interop.phenopackets.modifiers import fields_to_modifiers
+from calciscope.interop.phenopackets.modifiers import fields_to_modifiers, measurement_procedure
 from calciscope.interop.phenopackets.validation import Issue, IssueKind, TermUse, check_terms
 from calciscope.model import Fact, Patient, Sex, Status
 
@@ -147,6 +148,8 @@ def _measurement(fact: Fact) -> dict[str, Any]:
     }
     if fact.effective_date:
         measurement["timeObserved"] = _onset(fact)
+    if procedure := measurement_procedure(fact):
+        measurement["procedure"] = procedure
     return measurement
 
 
@@ -177,14 +180,21 @@ def _resources(packet: dict[str, Any]) -> list[dict[str, str]]:
 def _prune(
     features: list[dict[str, Any]], source: str
 ) -> tuple[list[dict[str, Any]], list[Problem]]:
-    """Drop redundant HPO terms; raise on unknown or obsolete ids and on contradictions."""
-    uses = [
-        TermUse(f["type"]["id"], bool(f.get("excluded")), f"#/phenotypicFeatures/{i}")
-        for i, f in enumerate(features)
-        if f["type"]["id"].startswith("HP:")
-    ]
-    issues = check_terms(uses, load_hpo())
-    fatal = [i for i in issues if i.kind not in (IssueKind.REDUNDANT, IssueKind.DUPLICATE)]
+    """Drop redundant HPO terms; raise on unknown or obsolete ids and on contradictions.
+
+    Ancestor checks compare features with the same modifiers only: "no skin thickening of the
+    chest" does not contradict "sclerodactyly", and a site-specific term is not redundant.
+    """
+    groups: dict[str, list[TermUse]] = {}
+    for i, f in enumerate(features):
+        if f["type"]["id"].startswith("HP:"):
+            key = json.dumps(f.get("modifiers", []), sort_keys=True)
+            use = TermUse(f["type"]["id"], bool(f.get("excluded")), f"#/phenotypicFeatures/{i}")
+            groups.setdefault(key, []).append(use)
+    issues = [i for uses in groups.values() for i in check_terms(uses, load_hpo())]
+    # The same term at other dates is not a duplicate (identical features were merged).
+    issues = [i for i in issues if i.kind is not IssueKind.DUPLICATE]
+    fatal = [i for i in issues if i.kind is not IssueKind.REDUNDANT]
     if fatal:
         raise ValidationError(
             [_problem(i, source) for i in fatal], summary="phenopacket export refused"

@@ -3,7 +3,7 @@
 The inverse of :mod:`~calciscope.interop.redcap.records` for the rules a mapping makes
 invertible (a fact fits a field when its code means the field's catalogue concept): ``status`` (value from ``values``), ``number``, ``date`` and ``text`` fields on the
 patient's row, and ``status`` rules with qualifier fields as one repeating-instrument instance
-per fact (the calcinosis lesions of the template). A non-repeating field holds one value, so
+per fact (the calcinosis lesions and radiographs of the template). A non-repeating field holds one value, so
 only the latest fact is written there; every fact not written is counted with its reason.
 """
 
@@ -54,7 +54,7 @@ def _cell(rule: FieldRule, fact: Fact) -> str | None:
     return None
 
 
-def _instance(rule: FieldRule, name: str, fact: Fact, mapping: Mapping) -> dict[str, str] | None:
+def _instance(rule: FieldRule, name: str, fact: Fact) -> dict[str, str] | None:
     inverse = {status: raw for raw, status in rule.values.items()}
     if fact.status not in inverse:
         return None
@@ -70,17 +70,20 @@ def _instance(rule: FieldRule, name: str, fact: Fact, mapping: Mapping) -> dict[
     return row
 
 
+Instance = tuple[str, dict[str, str]]
+
+
 def _place(
-    fact: Fact, mapping: Mapping, main: dict[str, tuple[Any, str]], lesions: list[dict[str, str]]
+    fact: Fact, mapping: Mapping, main: dict[str, tuple[Any, str]], instances: list[Instance]
 ) -> bool:
     placed = False
     for name, rule in mapping.fields.items():
         if rule.kind is FieldKind.IGNORE or not _matches(rule, fact):
             continue
         if rule.qualifiers:
-            row = _instance(rule, name, fact, mapping)
+            row = _instance(rule, name, fact)
             if row is not None:
-                lesions.append(row)
+                instances.append((name, row))
                 placed = True
             continue
         cell = _cell(rule, fact)
@@ -92,16 +95,40 @@ def _place(
     return placed
 
 
+def _instance_rows(
+    instances: list[Instance], forms: dict[str, str], record: dict[str, str]
+) -> list[dict[str, str]]:
+    rows, numbers = [], Counter[str]()
+    for name, row in instances:
+        form = forms[name]
+        numbers[form] += 1
+        rows.append(
+            row
+            | record
+            | {"redcap_repeat_instrument": form, "redcap_repeat_instance": str(numbers[form])}
+        )
+    return rows
+
+
+def _patient_row(
+    patient: Patient, mapping: Mapping, main: dict[str, tuple[Any, str]]
+) -> dict[str, str]:
+    row = {name: cell for name, (_, cell) in main.items()} | {mapping.record_id: patient.patient_id}
+    for key, column in mapping.patient.items():
+        value = getattr(patient, key, None)
+        if isinstance(value, bool):
+            row[column] = "1" if value else "0"
+        elif value is not None:
+            row[column] = str(getattr(value, "value", value))
+    return row
+
+
 def write_records(
     patients: list[Patient], facts: list[Fact], dictionary: list[DictionaryField], mapping: Mapping
 ) -> tuple[str, Counter[str]]:
     """Return (CSV text, counts of facts not written by reason) for a REDCap records import."""
     columns = [f.name for f in dictionary] + ["redcap_repeat_instrument", "redcap_repeat_instance"]
-    repeating = {
-        f.form
-        for f in dictionary
-        if f.name in {c for r in mapping.fields.values() for c in r.qualifiers.values()}
-    }
+    forms = {f.name: f.form for f in dictionary}
     by_patient: dict[str, list[Fact]] = {p.patient_id: [] for p in patients}
     for fact in facts:
         by_patient.setdefault(fact.patient_id, []).append(fact)
@@ -110,25 +137,10 @@ def write_records(
     writer.writeheader()
     for patient in patients:
         main: dict[str, tuple[Any, str]] = {}
-        lesions: list[dict[str, str]] = []
+        instances: list[Instance] = []
         for fact in by_patient[patient.patient_id]:
-            if not _place(fact, mapping, main, lesions):
+            if not _place(fact, mapping, main, instances):
                 skipped["no field of the mapping holds this fact"] += 1
-        row = {name: cell for name, (_, cell) in main.items()} | {
-            mapping.record_id: patient.patient_id
-        }
-        for key, column in mapping.patient.items():
-            value = getattr(patient, key, None)
-            if value is not None:
-                row[column] = str(getattr(value, "value", value))
-        writer.writerow(row)
-        for number, lesion in enumerate(lesions, start=1):
-            writer.writerow(
-                lesion
-                | {
-                    mapping.record_id: patient.patient_id,
-                    "redcap_repeat_instance": str(number),
-                    "redcap_repeat_instrument": next(iter(repeating), ""),
-                }
-            )
+        writer.writerow(_patient_row(patient, mapping, main))
+        writer.writerows(_instance_rows(instances, forms, {mapping.record_id: patient.patient_id}))
     return out.getvalue(), skipped

@@ -3,7 +3,8 @@
 ::
 
     record_id: record_id                 # the field that holds the patient id
-    patient: {sex: sex, sex_values: {"0": female, "1": male}, birth_date: dob, centre: redcap_data_access_group}
+    patient: {sex: sex, sex_values: {"0": female, "1": male}, birth_date: dob, centre: redcap_data_access_group,
+              synthetic: is_synthetic}   # birth_year too; synthetic reads 1/0
     form_dates: {visit: visit_date}      # the field dating every fact of a form (per row)
     fields:
       anti_pm_scl: {kind: status, system: calciscope, code: anti_pm_scl,

@@ -267,7 +267,7 @@ def _patient(row: dict[str, str], n: int, ctx: _Context) -> Patient | None:
         if raw_sex not in mapping.sex_values:
             ctx.problem(n, spec["sex"], f"sex value {raw_sex!r} is not in the mapping's sex_values")
         values["sex"] = mapping.sex_values.get(raw_sex)
-    for key in ("birth_date", "birth_year", "centre"):
+    for key in ("birth_date", "birth_year", "centre", "synthetic"):
         raw = row.get(spec[key], "").strip() if key in spec else ""
         if raw:
             values[key] = raw

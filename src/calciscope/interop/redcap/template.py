@@ -1,9 +1,10 @@
 """The calciscope REDCap project template: a data dictionary and its default mapping.
 
 Built from the feature catalogue (each feature's ``redcap`` field name), so the template, the
-mapping and the feature table can never disagree. Instruments: demographics, ssc_criteria,
+mapping and the feature table can never disagree. Instruments: demographics, visits (repeating: one instance per clinic visit), ssc_criteria,
 myositis_criteria, autoantibodies, skin (mRSS by site), calcinosis_lesions (enable it as a
-repeating instrument in REDCap's project setup: one instance per lesion), imaging, myositis.
+repeating instrument in REDCap's project setup: one instance per lesion), radiographs (also
+repeating: one instance per radiograph taken), imaging (findings), myositis.
 Status fields use ``1, Present | 0, Absent | 9, Unknown``: a blank answer stays unknown.
 """
 
@@ -29,12 +30,14 @@ __all__ = ["FORMS", "redcap_template"]
 #: Instruments in order, with the REDCap field-name prefixes that go to each.
 FORMS: dict[str, tuple[str, ...]] = {
     "demographics": ("death",),
+    "visits": (),
     "ssc_criteria": (),
     "myositis_criteria": ("weakness_", "neck_flexor", "legs_proximal", "heliotrope", "gottron", "mechanics",
                           "dysphagia", "finger_flexor", "iim_", "myositis_onset", "muscle_enzymes"),
     "autoantibodies": ("anti_", "ana"),
     "skin": ("mrss_", "skin_"),
     "calcinosis_lesions": (),
+    "radiographs": (),
     "imaging": ("acro_osteolysis", "osteoporosis"),
     "myositis": ("ck_", "biopsy_", "muscle_biopsy", "myositis"),
 }  # fmt: skip
@@ -119,30 +122,73 @@ def _demographics() -> list[DictionaryField]:
             identifier=True,
         ),
         DictionaryField("centre", "demographics", "text", "Centre"),
+        DictionaryField(
+            "synthetic", "demographics", "yesno", "Synthetic (generated) record, not a real patient"
+        ),
     ]
 
 
-def _lesions(catalogue: FeatureCatalogue) -> tuple[list[DictionaryField], FieldRule]:
-    form = "calcinosis_lesions"
+def _repeating(form: str, prefix: str, label: str, extra: dict[str, type]) -> list[DictionaryField]:
     fields = [
-        DictionaryField("lesion_date", form, "text", "Date the lesion was seen", validation="date_ymd"),
-        DictionaryField("lesion_region", form, "dropdown", "Body region", choices=_enum_choices(BodyRegion)),
-        DictionaryField("lesion_laterality", form, "dropdown", "Side", choices=_enum_choices(Laterality)),
-        DictionaryField("lesion_morphology", form, "dropdown", "Morphology", choices=_enum_choices(Morphology)),
-        DictionaryField("lesion_detection", form, "dropdown", "How it was detected", choices=_enum_choices(Method)),
-        DictionaryField("lesion_status", form, "radio", "Calcinosis at this site", choices=_STATUS_CHOICES),
-    ]  # fmt: skip
-    system, code = catalogue.concepts["calcinosis"].primary_code
-    qualifiers = {
-        "date": "lesion_date",
-        "body_site": "lesion_region",
-        "laterality": "lesion_laterality",
-        "morphology": "lesion_morphology",
-        "method": "lesion_detection",
-    }
-    return fields, FieldRule(
-        FieldKind.STATUS, system, code, values=_STATUS_VALUES, qualifiers=qualifiers
+        DictionaryField(f"{prefix}_date", form, "text", "Date", validation="date_ymd"),
+        DictionaryField(
+            f"{prefix}_region", form, "dropdown", "Body region", choices=_enum_choices(BodyRegion)
+        ),
+        DictionaryField(
+            f"{prefix}_laterality", form, "dropdown", "Side", choices=_enum_choices(Laterality)
+        ),
+    ]
+    fields += [
+        DictionaryField(
+            f"{prefix}_{name}",
+            form,
+            "dropdown",
+            name.replace("_", " ").capitalize(),
+            choices=_enum_choices(enum),
+        )
+        for name, enum in extra.items()
+    ]
+    return [
+        *fields,
+        DictionaryField(f"{prefix}_status", form, "radio", label, choices=_STATUS_CHOICES),
+    ]
+
+
+def _repeating_rule(
+    catalogue: FeatureCatalogue, concept: str, fields: list[DictionaryField]
+) -> FieldRule:
+    system, code = catalogue.concepts[concept].primary_code
+    qualifiers = {"date": fields[0].name, "body_site": fields[1].name, "laterality": fields[2].name}
+    qualifiers |= {f.name.split("_", 1)[1]: f.name for f in fields[3:-1]}
+    return FieldRule(FieldKind.STATUS, system, code, values=_STATUS_VALUES, qualifiers=qualifiers)
+
+
+def _repeating_forms(
+    catalogue: FeatureCatalogue,
+) -> tuple[list[DictionaryField], dict[str, FieldRule]]:
+    lesions = _repeating(
+        "calcinosis_lesions",
+        "lesion",
+        "Calcinosis at this site",
+        {"morphology": Morphology, "method": Method},
     )
+    radiographs = _repeating("radiographs", "radiograph", "Radiograph taken", {})
+    visits = [
+        DictionaryField("visit_date", "visits", "text", "Date of the visit", validation="date_ymd"),
+        DictionaryField("visit_status", "visits", "radio", "Patient seen", choices=_STATUS_CHOICES),
+    ]
+    system, code = catalogue.concepts["visit"].primary_code
+    visit_rule = FieldRule(
+        FieldKind.STATUS, system, code, values=_STATUS_VALUES, qualifiers={"date": "visit_date"}
+    )
+    rules = {
+        "visit_status": visit_rule,
+        "visit_date": FieldRule(FieldKind.IGNORE),
+        lesions[-1].name: _repeating_rule(catalogue, "calcinosis", lesions),
+        radiographs[-1].name: _repeating_rule(catalogue, "radiograph", radiographs),
+    }
+    rules |= {f.name: FieldRule(FieldKind.IGNORE) for f in lesions[:-1] + radiographs[:-1]}
+    return visits + lesions + radiographs, rules
 
 
 def redcap_template(
@@ -166,24 +212,22 @@ def redcap_template(
             pair = _feature_field(feature, catalogue)
             if pair is not None:
                 built[feature.redcap] = pair
-    lesion_fields, lesion_rule = _lesions(catalogue)
+    repeating_fields, repeating_rules = _repeating_forms(catalogue)
     order = list(FORMS)
-    items = sorted((pair[0] for pair in built.values()), key=lambda f: order.index(f.form))
-    fields = _demographics() + items
-    fields = (
-        [f for f in fields if f.form != "imaging"]
-        + lesion_fields
-        + [f for f in fields if f.form == "imaging"]
+    fields = sorted(
+        _demographics() + [pair[0] for pair in built.values()] + repeating_fields,
+        key=lambda f: order.index(f.form),
     )
-    fields = sorted(fields, key=lambda f: order.index(f.form))
-    rules = {name: rule for name, (_, rule) in built.items()} | {"lesion_status": lesion_rule}
-    rules |= {
-        f.name: FieldRule(FieldKind.IGNORE) for f in lesion_fields if f.name != "lesion_status"
-    }
+    rules = {name: rule for name, (_, rule) in built.items()} | repeating_rules
     mapping = Mapping(
         record_id="record_id",
         fields=rules,
-        patient={"sex": "sex", "birth_date": "birth_date", "centre": "centre"},
+        patient={
+            "sex": "sex",
+            "birth_date": "birth_date",
+            "centre": "centre",
+            "synthetic": "synthetic",
+        },
         sex_values={s.value: s for s in Sex},
     )
     return fields, mapping

@@ -1,0 +1,390 @@
+"""Verbs for other formats: Phenopackets, FHIR, REDCap and OMOP CDM, in and out.
+
+Every import validates the whole input first (a :class:`~calciscope.errors.ValidationError`
+lists every problem) and then writes it in one transaction. Every import and export returns a
+report of what was mapped and what was skipped, by kind and reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from calciscope.engine import connect
+from calciscope.errors import Problem, ValidationError
+from calciscope.interop import ReadResult
+from calciscope.model import Fact, Image, Note, Patient
+from calciscope.storage import ImportSummary, Registry
+
+__all__ = [
+    "ExportReport",
+    "InteropImport",
+    "RegistryRecords",
+    "export_fhir",
+    "export_phenopackets",
+    "export_redcap",
+    "import_fhir",
+    "import_omop",
+    "import_phenopackets",
+    "import_redcap",
+    "read_registry_records",
+    "redcap_mapping",
+    "redcap_template",
+    "screen_omop",
+]
+
+
+@dataclass(frozen=True)
+class InteropImport:
+    """The outcome of an import: the registry summary and the reader's mapped/skipped report."""
+
+    summary: ImportSummary
+    read: ReadResult
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote and what it left out (by reason)."""
+
+    files: list[Path] = field(default_factory=list)
+    written: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RegistryRecords:
+    """Patients and their facts, notes and images read from the registry."""
+
+    patients: list[Patient]
+    facts: list[Fact]
+    notes: list[Note]
+    images: list[Image]
+
+    def facts_of(self, patient_id: str) -> list[Fact]:
+        """Return one patient's facts."""
+        return [f for f in self.facts if f.patient_id == patient_id]
+
+
+def _hash(paths: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(p) for p in paths):
+        digest.update(str(path.name).encode())
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return digest.hexdigest()
+
+
+def _json_files(paths: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in map(Path, paths):
+        files += sorted(path.rglob("*.json")) if path.is_dir() else [path]
+    if not files:
+        raise ValidationError(
+            [Problem(", ".join(map(str, paths)), "files", "", "no JSON files found")]
+        )
+    return files
+
+
+def _write(registry: Registry, result: ReadResult, source: str, source_hash: str) -> InteropImport:
+    return InteropImport(
+        registry.import_batch(result.batch, source=source, source_hash=source_hash), result
+    )
+
+
+def _read_each(
+    files: list[Path],
+    reader: Callable[[list[Path]], ReadResult],
+    progress: Callable[[int], None] | None,
+) -> ReadResult:
+    """Read files one by one (reporting progress), then fail with every problem, or merge."""
+    result, problems = ReadResult(), list[Problem]()
+    for done, path in enumerate(files, start=1):
+        try:
+            result.merge(reader([path]))
+        except ValidationError as exc:
+            problems += exc.problems
+        if progress is not None:
+            progress(done)
+    if problems:
+        raise ValidationError(problems, summary="import failed")
+    return result
+
+
+def _progress_total(files: list[Path], progress: Callable[[int], None] | None) -> None:
+    if progress is not None:
+        progress(-len(files))  # a negative call announces the total
+
+
+def import_phenopackets(
+    registry: Registry, paths: Sequence[Path], *, progress: Callable[[int], None] | None = None
+) -> InteropImport:
+    """Validate phenopacket JSON files (or folders of them) and import them all or nothing.
+
+    ``progress`` is called first with minus the number of files, then with the count done.
+    """
+    from calciscope.interop.phenopackets import read_phenopackets
+
+    files = _json_files(paths)
+    _progress_total(files, progress)
+    return _write(
+        registry,
+        _read_each(files, read_phenopackets, progress),
+        f"phenopackets:{paths[0]}",
+        _hash(files),
+    )
+
+
+def import_fhir(
+    registry: Registry,
+    paths: Sequence[Path],
+    *,
+    stub_patients: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> InteropImport:
+    """Validate FHIR bundles (files or folders) and import them all or nothing.
+
+    Parameters
+    ----------
+    registry
+        The registry.
+    paths
+        Bundle JSON files or folders.
+    stub_patients
+        Map resources whose subject is a ``Patient/<id>`` outside the bundle to a bare patient;
+        an existing registry patient of that id is kept as it is (not overwritten).
+    progress
+        Called first with minus the number of files, then with the count done.
+    """
+    from calciscope.interop.fhir import read_fhir
+    from calciscope.interop.fhir.reader import unique_patients
+
+    files = _json_files(paths)
+    _progress_total(files, progress)
+    result = _read_each(files, lambda one: read_fhir(one, stub_patients=stub_patients), progress)
+    result.batch.patients = unique_patients(result.batch.patients)
+    if stub_patients:
+        existing = registry.existing_patient_ids(p.patient_id for p in result.batch.patients)
+        bare = {
+            p.patient_id for p in result.batch.patients if p == Patient(patient_id=p.patient_id)
+        }
+        result.batch.patients = [
+            p for p in result.batch.patients if p.patient_id not in existing & bare
+        ]
+    return _write(registry, result, f"fhir:{paths[0]}", _hash(files))
+
+
+def import_redcap(
+    registry: Registry, records: Path, dictionary: Path, mapping: Path | None = None
+) -> InteropImport:
+    """Validate a REDCap export under its dictionary and a mapping (generated when not given); import it."""
+    from calciscope.interop.redcap import read_redcap
+
+    result = read_redcap(Path(records), Path(dictionary), mapping)
+    inputs = [Path(records), Path(dictionary)] + ([Path(mapping)] if mapping else [])
+    return _write(registry, result, f"redcap:{records}", _hash(inputs))
+
+
+def import_omop(
+    registry: Registry, cdm_source: str | Path, concept_sets: dict[str, Path]
+) -> InteropImport:
+    """Copy the persons and concept-set events of a (small) CDM into the registry.
+
+    Screening normally runs inside the CDM (:func:`screen_omop`); importing is for moving a
+    few patients into the registry, for review in the web app or for export.
+    """
+    from calciscope.interop.omop import facts_view, load_concept_set, open_cdm, patients_view
+
+    cdm = open_cdm(cdm_source)
+    sets = {name: load_concept_set(Path(path), name=name) for name, path in concept_sets.items()}
+    facts = facts_view(cdm, sets)
+    people = patients_view(cdm)
+    people = people.filter(people.patient_id.isin(facts.patient_id))
+    result = ReadResult()
+    result.batch.patients = [Patient(**row) for row in people.to_pyarrow().to_pylist()]
+    result.batch.facts = [
+        Fact(**{k: v for k, v in row.items() if v is not None})
+        for row in facts.to_pyarrow().to_pylist()
+    ]
+    result.mapped.update({"person": len(result.batch.patients), "event": len(result.batch.facts)})
+    inputs = [Path(p) for p in concept_sets.values()]
+    return _write(registry, result, f"omop:{cdm_source}", _hash(inputs))
+
+
+def _rows(con: Any, name: str, ids: set[str] | None) -> list[dict[str, Any]]:
+    table = con.table(name)
+    if ids is not None:
+        table = table.filter(table.patient_id.isin(sorted(ids)))
+    return table.to_pyarrow().to_pylist()
+
+
+def read_registry_records(
+    registry: Registry, patient_ids: Sequence[str] | None = None
+) -> RegistryRecords:
+    """Return patients (all, or the given ids) with their facts, notes and images."""
+    con = connect(registry.url)
+    ids = set(patient_ids) if patient_ids else None
+    facts = [
+        Fact(**{k: v for k, v in row.items() if k in Fact.model_fields})
+        for row in _rows(con, "facts", ids)
+    ]
+    return RegistryRecords(
+        patients=[Patient(**row) for row in _rows(con, "patients", ids)],
+        facts=facts,
+        notes=[Note(**row) for row in _rows(con, "notes", ids)],
+        images=[
+            Image(**{k: v for k, v in row.items() if k in Image.model_fields})
+            for row in _rows(con, "images", ids)
+        ],
+    )
+
+
+def export_phenopackets(
+    registry: Registry,
+    out_dir: Path,
+    *,
+    patient_ids: Sequence[str] | None = None,
+    created: dt.datetime | None = None,
+) -> ExportReport:
+    """Write one validated phenopacket per patient into ``out_dir`` (``<patient_id>.json``).
+
+    Patients whose record cannot make a valid phenopacket (unknown or obsolete HPO ids,
+    contradictions) are not written; their problems are in the report's warnings.
+    """
+    from calciscope.interop.phenopackets import write_phenopacket
+
+    records, report = read_registry_records(registry, patient_ids), ExportReport()
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    for patient in records.patients:
+        try:
+            packet, warnings = write_phenopacket(
+                patient, records.facts_of(patient.patient_id), created=created
+            )
+        except ValidationError as exc:
+            report.skipped["patient refused by phenopacket validation"] += 1
+            report.warnings += exc.problems
+            continue
+        path = Path(out_dir) / f"{patient.patient_id.replace(':', '_')}.json"
+        path.write_text(json.dumps(packet, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        report.files.append(path)
+        report.written["phenopacket"] += 1
+        report.warnings += warnings
+    return report
+
+
+def export_fhir(
+    registry: Registry,
+    out: Path,
+    *,
+    patient_ids: Sequence[str] | None = None,
+    group_name: str | None = None,
+) -> ExportReport:
+    """Write the registry (or some patients) as one validated FHIR R4 collection Bundle."""
+    from calciscope.interop.fhir import write_fhir_bundle
+
+    records = read_registry_records(registry, patient_ids)
+    bundle = write_fhir_bundle(
+        records.patients, records.facts, records.notes, records.images, group_name=group_name
+    )
+    Path(out).write_text(json.dumps(bundle, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = ExportReport(files=[Path(out)])
+    report.written.update(e["resource"]["resourceType"] for e in bundle["entry"])
+    return report
+
+
+def redcap_template() -> tuple[str, str]:
+    """Return the calciscope REDCap data dictionary (CSV text) and its default mapping (YAML text)."""
+    from calciscope.interop.redcap import dump_mapping, write_dictionary
+    from calciscope.interop.redcap.template import redcap_template as build
+
+    fields, mapping = build()
+    return write_dictionary(fields), dump_mapping(mapping)
+
+
+def redcap_mapping(dictionary: Path) -> str:
+    """Return a generated mapping (YAML) for any REDCap data dictionary, for users to edit."""
+    from calciscope.interop.redcap import dump_mapping, generate_mapping, read_dictionary
+
+    return dump_mapping(generate_mapping(read_dictionary(Path(dictionary))))
+
+
+def export_redcap(
+    registry: Registry, out_dir: Path, *, patient_ids: Sequence[str] | None = None
+) -> ExportReport:
+    """Write ``dictionary.csv``, ``mapping.yaml`` and ``data.csv`` (records) for the calciscope template."""
+    from calciscope.interop.redcap.export import write_records
+    from calciscope.interop.redcap.template import redcap_template as build
+
+    fields, mapping = build()
+    records = read_registry_records(registry, patient_ids)
+    text, skipped = write_records(records.patients, records.facts, fields, mapping)
+    dictionary, mapping_text = redcap_template()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    report = ExportReport(skipped=skipped)
+    for name, content in (
+        ("dictionary.csv", dictionary),
+        ("mapping.yaml", mapping_text),
+        ("data.csv", text),
+    ):
+        (out / name).write_text(content, encoding="utf-8")
+        report.files.append(out / name)
+    report.written["patient"] = len(records.patients)
+    return report
+
+
+def screen_omop(
+    cdm_source: str | Path,
+    concept_sets: dict[str, Path],
+    *,
+    index_date: dt.date | None = None,
+    cohort_feature: str | None = None,
+    cohort_definition_id: int = 1,
+    cohort_out: Path | None = None,
+    features: Sequence[str] | None = None,
+) -> tuple[Any, int | None]:
+    """Screen an OMOP CDM in place: return its feature table (Ibis) and, if asked, write a cohort.
+
+    Parameters
+    ----------
+    cdm_source
+        A folder of CDM CSV/Parquet files or a database URL.
+    concept_sets
+        calciscope concept name → OHDSI concept-set JSON file.
+    index_date
+        Events after it are ignored; today by default.
+    cohort_feature, cohort_definition_id, cohort_out
+        Write the OHDSI cohort table of persons with this feature true to ``cohort_out`` (CSV).
+    features
+        Only these features in the returned table.
+
+    Returns
+    -------
+    tuple
+        The feature table (an Ibis expression that runs inside the CDM database) and the number
+        of cohort rows written (None when no cohort was asked for).
+    """
+    from calciscope.interop.omop import (
+        cohort_table,
+        load_concept_set,
+        open_cdm,
+        screen_cdm,
+        write_cohort,
+    )
+
+    cdm = open_cdm(cdm_source)
+    sets = {name: load_concept_set(Path(path), name=name) for name, path in concept_sets.items()}
+    table = screen_cdm(
+        cdm, sets, index_date=index_date, features=list(features) if features else None
+    )
+    if cohort_feature is None or cohort_out is None:
+        return table, None
+    cohort = cohort_table(
+        cdm, sets, cohort_feature, cohort_definition_id=cohort_definition_id, index_date=index_date
+    )
+    return table, write_cohort(cohort, Path(cohort_out))

@@ -1,0 +1,279 @@
+"""Commands for other formats: ``import``/``export`` phenopackets, fhir, redcap, omop; ``redcap``.
+
+``register_import`` and ``register_export`` add subcommands to the ``import`` and ``export``
+groups of :mod:`calciscope.cli.cohort`; :func:`register` adds the ``redcap`` group (and the
+import/export subcommands when the cohort module has not added them).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from calciscope import api
+from calciscope.cli.options import DbOption, IndexDateOption, parse_date
+
+__all__ = ["redcap_app", "register", "register_export", "register_import"]
+
+console = Console(stderr=True)
+redcap_app = typer.Typer(
+    help="REDCap: the calciscope project template and mapping files.", no_args_is_help=True
+)
+
+PathsArg = Annotated[list[Path], typer.Argument(help="JSON files or folders of them.", exists=True)]
+PatientOption = Annotated[
+    list[str] | None, typer.Option("--patient", help="Only this patient (repeatable).")
+]
+ConceptSetOption = Annotated[
+    list[str],
+    typer.Option(
+        "--concept-set",
+        help="NAME=FILE: an OHDSI concept-set JSON for a calciscope concept (repeatable).",
+    ),
+]
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int], None]]:
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int) -> None:
+            if done < 0:
+                bar.update(task, total=-done)
+            else:
+                bar.update(task, completed=done)
+
+        yield update
+
+
+def _report(result: api.InteropImport, registry_url: str) -> None:
+    table = Table("kind", "mapped", title="mapped")
+    for kind, count in sorted(result.read.mapped.items()):
+        table.add_row(kind, str(count))
+    console.print(table)
+    if result.read.skipped:
+        skipped = Table("kind", "reason", "skipped", title="skipped (not imported)")
+        for (kind, reason), count in sorted(result.read.skipped.items()):
+            skipped.add_row(kind, reason, str(count))
+        console.print(skipped)
+    for warning in result.read.warnings[:20]:
+        console.print(f"[yellow]warning[/] {warning}")
+    if len(result.read.warnings) > 20:
+        console.print(f"[yellow]... and {len(result.read.warnings) - 20} more warnings[/]")
+    counts = ", ".join(f"{n} {k}" for k, n in result.summary.counts.items())
+    console.print(f"imported {counts} into {registry_url} (batch {result.summary.batch_id[:8]})")
+
+
+def _concept_sets(values: list[str]) -> dict[str, Path]:
+    sets = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise typer.BadParameter(f"{value!r} is not NAME=FILE")
+        sets[name.strip()] = Path(path.strip())
+    return sets
+
+
+def import_phenopackets(paths: PathsArg, db: DbOption = None) -> None:
+    """Import GA4GH Phenopacket v2 JSON files (lowerCamelCase or snake_case), all or nothing."""
+    registry = api.open_registry(db)
+    with _progress("reading phenopackets") as progress:
+        result = api.import_phenopackets(registry, paths, progress=progress)
+    _report(result, registry.url)
+
+
+def import_fhir(
+    paths: PathsArg,
+    db: DbOption = None,
+    stub_patients: Annotated[
+        bool,
+        typer.Option(
+            "--stub-patients", help="Map resources about a Patient/<id> outside the bundle."
+        ),
+    ] = False,
+) -> None:
+    """Import FHIR R4 bundles (any type); print what was mapped and skipped, by resource type."""
+    registry = api.open_registry(db)
+    with _progress("reading FHIR bundles") as progress:
+        result = api.import_fhir(registry, paths, stub_patients=stub_patients, progress=progress)
+    _report(result, registry.url)
+
+
+def import_redcap(
+    records: Annotated[
+        Path, typer.Argument(help="Records export: data.csv (raw or label) or API JSON.")
+    ],
+    dictionary: Annotated[
+        Path, typer.Option("--dictionary", help="The project's data dictionary CSV.")
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", help="Mapping YAML (default: generated from the dictionary)."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Import a REDCap records export driven by its data dictionary and a mapping file."""
+    registry = api.open_registry(db)
+    with console.status(f"validating {records}"):
+        result = api.import_redcap(registry, records, dictionary, mapping)
+    _report(result, registry.url)
+
+
+def import_omop(
+    cdm: Annotated[str, typer.Argument(help="CDM folder (CSV/Parquet) or database URL.")],
+    concept_set: ConceptSetOption,
+    db: DbOption = None,
+) -> None:
+    """Copy the persons and concept-set events of a small OMOP CDM into the registry."""
+    registry = api.open_registry(db)
+    with console.status(f"reading {cdm}"):
+        result = api.import_omop(registry, cdm, _concept_sets(concept_set))
+    _report(result, registry.url)
+
+
+def _export_report(report: api.ExportReport) -> None:
+    written = ", ".join(f"{n} {k}" for k, n in sorted(report.written.items()))
+    console.print(
+        f"wrote {written} to {', '.join(map(str, report.files[:3]))}"
+        + (" ..." if len(report.files) > 3 else "")
+    )
+    for reason, count in sorted(report.skipped.items()):
+        console.print(f"[yellow]not written[/] {count}: {reason}")
+    for warning in report.warnings[:20]:
+        console.print(f"[yellow]warning[/] {warning}")
+
+
+def export_phenopackets(
+    out: Annotated[Path, typer.Argument(help="Folder to write <patient_id>.json into.")],
+    db: DbOption = None,
+    patient: PatientOption = None,
+) -> None:
+    """Export one validated Phenopacket v2 per patient."""
+    registry = api.open_registry(db)
+    with console.status("writing phenopackets"):
+        report = api.export_phenopackets(registry, out, patient_ids=patient)
+    _export_report(report)
+
+
+def export_fhir(
+    out: Annotated[Path, typer.Argument(help="Bundle file to write (JSON).")],
+    db: DbOption = None,
+    patient: PatientOption = None,
+    group: Annotated[
+        str | None, typer.Option("--group", help="Add a FHIR Group (cohort) of this name.")
+    ] = None,
+) -> None:
+    """Export patients as one FHIR R4 collection Bundle, validated with fhir.resources."""
+    registry = api.open_registry(db)
+    with console.status("writing FHIR bundle"):
+        report = api.export_fhir(registry, out, patient_ids=patient, group_name=group)
+    _export_report(report)
+
+
+def export_redcap(
+    out: Annotated[
+        Path, typer.Argument(help="Folder for dictionary.csv, mapping.yaml and data.csv.")
+    ],
+    db: DbOption = None,
+    patient: PatientOption = None,
+) -> None:
+    """Export records in the calciscope REDCap template (dictionary, mapping and records)."""
+    registry = api.open_registry(db)
+    with console.status("writing REDCap files"):
+        report = api.export_redcap(registry, out, patient_ids=patient)
+    _export_report(report)
+
+
+def export_omop(
+    cdm: Annotated[str, typer.Argument(help="CDM folder (CSV/Parquet) or database URL.")],
+    concept_set: ConceptSetOption,
+    feature: Annotated[
+        str, typer.Option("--feature", help="Persons with this feature true form the cohort.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Cohort CSV to write (OHDSI cohort table layout).")
+    ],
+    cohort_id: Annotated[
+        int, typer.Option("--cohort-id", help="cohort_definition_id to write.")
+    ] = 1,
+    index_date: IndexDateOption = None,
+) -> None:
+    """Screen an OMOP CDM in place and write the OHDSI cohort table of persons with a feature."""
+    with console.status(f"screening {cdm} inside its database"):
+        _, rows = api.screen_omop(
+            cdm, _concept_sets(concept_set), index_date=parse_date(index_date), cohort_feature=feature,
+            cohort_definition_id=cohort_id, cohort_out=out, features=[feature],
+        )  # fmt: skip
+    console.print(f"wrote {rows} cohort rows (cohort_definition_id {cohort_id}) to {out}")
+
+
+def redcap_template(
+    mapping_out: Annotated[
+        Path | None,
+        typer.Option("--mapping-out", help="Also write the template's default mapping YAML here."),
+    ] = None,
+) -> None:
+    """Print the calciscope REDCap data dictionary (18 columns) to standard output."""
+    dictionary, mapping = api.redcap_template()
+    sys.stdout.write(dictionary)
+    if mapping_out is not None:
+        mapping_out.write_text(mapping, encoding="utf-8")
+
+
+def redcap_mapping(
+    dictionary: Annotated[Path, typer.Argument(help="A REDCap data dictionary CSV.")],
+) -> None:
+    """Print a generated mapping (YAML) for any REDCap data dictionary, to edit and pass to `import redcap`."""
+    sys.stdout.write(api.redcap_mapping(dictionary))
+
+
+_IMPORTS: dict[str, Callable[..., None]] = {
+    "phenopackets": import_phenopackets,
+    "fhir": import_fhir,
+    "redcap": import_redcap,
+    "omop": import_omop,
+}
+_EXPORTS: dict[str, Callable[..., None]] = {
+    "phenopackets": export_phenopackets,
+    "fhir": export_fhir,
+    "redcap": export_redcap,
+    "omop": export_omop,
+}
+
+
+def _add(group: typer.Typer, commands: dict[str, Callable[..., None]]) -> None:
+    present = {info.name for info in group.registered_commands}
+    for name, command in commands.items():
+        if name not in present:
+            group.command(name)(command)
+
+
+def register_import(import_app: typer.Typer) -> None:
+    """Add ``import phenopackets|fhir|redcap|omop`` to the ``import`` group."""
+    _add(import_app, _IMPORTS)
+
+
+def register_export(export_app: typer.Typer) -> None:
+    """Add ``export phenopackets|fhir|redcap|omop`` to the ``export`` group."""
+    _add(export_app, _EXPORTS)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``redcap`` group, and the import/export subcommands (once)."""
+    from calciscope.cli import cohort
+
+    register_import(cohort.import_app)
+    register_export(cohort.export_app)
+    redcap_app.command("template")(redcap_template)
+    redcap_app.command("mapping")(redcap_mapping)
+    app.add_typer(redcap_app, name="redcap")
