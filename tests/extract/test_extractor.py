@@ -32,6 +32,8 @@ FLAGS = ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_f
         ("?early calcinosis at the right index fingertip", {"is_uncertain"}),
         ("Possible small calcific deposit at the elbow.", {"is_uncertain"}),
         ("Calcinosis cannot be excluded.", {"is_uncertain"}),
+        ("Calcinosis not excluded.", {"is_uncertain"}),
+        ("We cannot exclude calcinosis.", {"is_uncertain"}),
         ("History of nodular calcinosis excised from the thumb in 2010.", {"is_historical"}),
         ("Previous sheet-like calcinosis of both forearms (2015).", {"is_historical"}),
         ("If calcinosis develops we will arrange hand radiographs.", {"is_hypothetical"}),
@@ -136,6 +138,15 @@ def test_chondrocalcinosis_is_not_calcinosis(extractor):
         (
             "Anti-U1 RNP and anti-Scl-70 negative.",
             {"anti_u1rnp": "negative", "anti_scl70": "negative"},
+        ),
+        (
+            "ANA 1:640 speckled; anti-PM/Scl-75 positive; Scl-70 negative; RNA polymerase III not done.",
+            {
+                "ana": None,
+                "anti_pm_scl": "positive",
+                "anti_scl70": "negative",
+                "anti_rna_polymerase_iii": "not_tested",
+            },
         ),
     ],
 )

@@ -136,7 +136,7 @@ class NoteExtractor:
             mark_labels(text, sentence)
         link_calcinosis_attributes(grouped)
         for sentence in grouped:
-            link_antibody_results(sentence)
+            link_antibody_results(sentence, text)
         return [m for sentence in grouped for m in sentence]
 
     def _by_sentence(

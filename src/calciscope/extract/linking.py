@@ -150,17 +150,23 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
             _decide_concept(anchor)
 
 
-def link_antibody_results(sentence: Sequence[Mention]) -> None:
+def link_antibody_results(sentence: Sequence[Mention], text: str = "") -> None:
     """Give each antibody mention of a sentence its result (in place).
 
     Parameters
     ----------
     sentence
         The mentions of one sentence, in document order.
+    text
+        The document; a semicolon between two mentions ends a clause (results do not cross it).
     """
     pending: list[Mention] = []
     forward: Mention | None = None
+    previous_end = -1
     for item in sentence:
+        if text and previous_end >= 0 and ";" in text[previous_end : item.start]:
+            pending, forward = [], None
+        previous_end = item.end
         if item.category == Category.ANTIBODY:
             if forward is not None:
                 item.links["result"] = forward.metadata.get("result")
