@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from calciscope.errors import CatalogueError
 from calciscope.extract.patterns import (
@@ -29,8 +28,7 @@ _SEP_MARK = "\x00"
 _WORD_SEP = re.compile("[" + re.escape(SEPARATOR_CHARS) + "]+")
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """One match: character offsets, the index of the rule that matched, a captured value."""
 
     start: int
@@ -148,7 +146,8 @@ class PhraseMatcher:
                 rules = cache.get(text)
                 if rules is None:
                     rules = cache[text] = self._by_key.get(phrase_key(text), ())
-                found.extend(Match(start, end, r) for r in rules)
+                for rule in rules:
+                    found.append(Match(start, end, rule))
         extra = [
             Match(m.start(), m.end(), index, m.groupdict().get("value"))
             for index, regex in self._regexes
