@@ -32,6 +32,7 @@ def sentences(text):
         ),
         ("Normal bones  IMPRESSION: no calcinosis", ["Normal bones", "IMPRESSION: no calcinosis"]),
         ("Is it calcinosis? Probably not!  Done", ["Is it calcinosis?", "Probably not!", "Done"]),
+        ("One para\r\n\r\nTwo\r\nwrapped", ["One para", "Two\r\nwrapped"]),
     ],
 )
 def test_split_sentences(text, expected):

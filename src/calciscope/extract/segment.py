@@ -31,7 +31,7 @@ _ABBREVIATIONS = (
 ABBREVIATIONS = frozenset(_ABBREVIATIONS.split())
 
 _BOUNDARY = re.compile(
-    r"(?P<punct>[.!?]+)[\"')\]]*(?=\s|$)(?!\s+[a-z])|(?P<blank>\n[ \t]*\n\s*)|(?P<nl>\n(?![ \t]*[a-z(,]))"
+    r"(?P<punct>[.!?]+)[\"')\]]*(?=\s|$)(?!\s+[a-z])|(?P<blank>\n[ \t\r]*\n\s*)|(?P<nl>\n(?![ \t]*[a-z(,]))"
     r"|(?P<header>(?:(?<=\s\s)|(?<=\n))(?=[A-Z][\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s))"
 )
 _WORD_BEFORE = re.compile(r"([A-Za-z]+(?:\.[A-Za-z]+)*)$")
