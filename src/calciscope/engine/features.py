@@ -45,6 +45,17 @@ _KNOWN_MORPHOLOGY = ("nodular", "sheet_like", "reticular", "mixed")
 _DAYS_PER_YEAR = 365.25
 
 
+def _all(*conditions: ir.BooleanValue | None) -> ir.BooleanValue:
+    """AND of the given conditions, skipping None (no filter); true when there are none."""
+    present = [c for c in conditions if c is not None]
+    if not present:
+        return ibis.literal(True)
+    result = present[0]
+    for cond in present[1:]:
+        result = result & cond
+    return result
+
+
 def _flag(condition: ir.BooleanValue) -> ir.IntegerScalar:
     """1 when any row satisfies ``condition`` (null counts as no), else 0."""
     return ibis.cases((condition, 1), else_=0).max()
@@ -58,23 +69,22 @@ class _Compiler:
         self.catalogue = catalogue
 
     def concept_match(self, derive: Derivation) -> ir.BooleanValue:
-        codes = {
-            f"{system}|{code}"
-            for name in derive.concepts
-            for system, code in self.catalogue.concepts[name].codes
-        }
-        return self.f.key.isin(sorted(codes))
+        cond = self.f[_concept_column(derive.concepts[0])]
+        for name in derive.concepts[1:]:
+            cond = cond | self.f[_concept_column(name)]
+        return cond
 
     def _in(self, column: ir.Column, values: Iterable[Any]) -> ir.BooleanValue:
         return column.isin([v.value for v in values])
 
-    def site_match(self, derive: Derivation) -> ir.BooleanValue:
-        cond = ibis.literal(True)
+    def site_match(self, derive: Derivation) -> ir.BooleanValue | None:
+        """Return the site and laterality filter, or None when the feature has none."""
+        conds = []
         if derive.sites:
-            cond = cond & self._in(self.f.body_site, derive.sites).fill_null(False)
+            conds.append(self._in(self.f.body_site, derive.sites).fill_null(False))
         if derive.laterality:
-            cond = cond & self._in(self.f.laterality, derive.laterality).fill_null(False)
-        return cond
+            conds.append(self._in(self.f.laterality, derive.laterality).fill_null(False))
+        return _all(*conds)
 
     def status_is(self, status: Status) -> ir.BooleanValue:
         return self.f.status == status.value
@@ -83,21 +93,22 @@ class _Compiler:
     def status(self, derive: Derivation) -> dict[str, ir.Scalar]:
         concept = self.concept_match(derive)
         present = concept & self.status_is(Status.PRESENT)
-        absent = concept & self.status_is(Status.ABSENT)
         site_ok = self.site_match(derive)
-        site_open = self.f.body_site.isnull() if derive.sites else ibis.literal(True)
-        parts = {"pos": _flag(present & site_ok & self._morph_ok(derive))}
-        absent_here = absent & (site_ok | site_open)
+        here = _all(present, site_ok)
+        parts = {"pos": _flag(_all(here, self._morph_ok(derive)))}
+        absent_here = concept & self.status_is(Status.ABSENT)
+        if site_ok is not None:
+            absent_here = absent_here & (site_ok | self.f.body_site.isnull())
         if derive.morphology:
             absent_here = absent_here & (self.f.morphology.isnull() | self._morph_ok(derive))
-            parts["unk"] = _flag(present & site_ok & ~self._morph_known())
-            parts["any"] = _flag(present & site_ok)
+            parts["unk"] = _flag(here & ~self._morph_known())
+            parts["any"] = _flag(here)
         parts["neg"] = _flag(absent_here)
         return parts
 
-    def _morph_ok(self, derive: Derivation) -> ir.BooleanValue:
+    def _morph_ok(self, derive: Derivation) -> ir.BooleanValue | None:
         if not derive.morphology:
-            return ibis.literal(True)
+            return None
         return self._in(self.f.morphology, derive.morphology).fill_null(False)
 
     def _morph_known(self) -> ir.BooleanValue:
@@ -108,7 +119,7 @@ class _Compiler:
         present = concept & self.status_is(Status.PRESENT)
         return {
             "any": _flag(present),
-            "bad": _flag(present & self._morph_known() & ~self._morph_ok(derive)),
+            "bad": _flag(present & self._morph_known() & ~_all(self._morph_ok(derive))),
             "unk": _flag(present & ~self._morph_known()),
             "neg": _flag(concept & self.status_is(Status.ABSENT)),
         }
@@ -124,7 +135,7 @@ class _Compiler:
 
     def count_sites(self, derive: Derivation) -> dict[str, ir.Scalar]:
         concept = self.concept_match(derive)
-        present = concept & self.status_is(Status.PRESENT) & self._morph_ok(derive)
+        present = _all(concept & self.status_is(Status.PRESENT), self._morph_ok(derive))
         groups = self.f.body_site.substitute(
             {region.value: group for region, group in SITE_GROUPS.items()}
         )
@@ -140,11 +151,15 @@ class _Compiler:
         }
 
     def max_value(self, derive: Derivation) -> dict[str, ir.Scalar]:
-        cond = self.concept_match(derive) & self.status_is(Status.PRESENT) & self.site_match(derive)
+        cond = _all(
+            self.concept_match(derive), self.status_is(Status.PRESENT), self.site_match(derive)
+        )
         return {"val": ibis.cases((cond, self.f.value_num), else_=ibis.null("float64")).max()}
 
     def latest_date(self, derive: Derivation) -> dict[str, ir.Scalar]:
-        cond = self.concept_match(derive) & self.status_is(Status.PRESENT) & self.site_match(derive)
+        cond = _all(
+            self.concept_match(derive), self.status_is(Status.PRESENT), self.site_match(derive)
+        )
         return {"last": ibis.cases((cond, self.f.sort_date), else_=ibis.null("date")).max()}
 
 
@@ -225,16 +240,41 @@ def _finish(t: ir.Table, feature: Feature) -> ir.Value:
     return t[f"{name}__val"].cast(_IBIS_TYPES[feature.type])
 
 
+def _concept_column(name: str) -> str:
+    return f"c__{name}"
+
+
 def _prepare_facts(
-    facts: ir.Table, index_date: dt.date, review_states: Sequence[ReviewState]
+    facts: ir.Table,
+    index_date: dt.date,
+    review_states: Sequence[ReviewState],
+    catalogue: FeatureCatalogue,
+    concepts: set[str],
 ) -> ir.Table:
+    """Keep the facts that count and mark, once per fact, which concepts it means."""
     kept = facts.filter(
         facts.review_state.isin([s.value for s in review_states]),
         facts.effective_date.isnull() | (facts.effective_date <= index_date),
     )
-    return kept.mutate(
-        key=kept.system.concat("|", kept.code),
-        sort_date=kept.effective_date.fill_null(ibis.date(1800, 1, 1)),
+    key = kept.system.concat("|", kept.code)
+    marks = {
+        _concept_column(name): key.isin(
+            sorted(f"{s}|{c}" for s, c in catalogue.concepts[name].codes)
+        )
+        for name in sorted(concepts)
+    }
+    wanted = (
+        "patient_id",
+        "status",
+        "effective_date",
+        "value_num",
+        "value_text",
+        "body_site",
+        "laterality",
+        "morphology",
+    )
+    return kept.select(
+        *wanted, sort_date=kept.effective_date.fill_null(ibis.date(1800, 1, 1)), **marks
     )
 
 
@@ -248,8 +288,12 @@ def _latest_values(
     aggs = {}
     for feature in latest:
         derive = feature.derive
-        cond = sub.concept_match(derive) & sub.status_is(Status.PRESENT) & sub.site_match(derive)
-        cond = cond & (joined.sort_date == joined[f"{feature.name}__last"])
+        cond = _all(
+            sub.concept_match(derive),
+            sub.status_is(Status.PRESENT),
+            sub.site_match(derive),
+            joined.sort_date == joined[f"{feature.name}__last"],
+        )
         column = joined.value_text if feature.type is FeatureType.TEXT else joined.value_num
         aggs[f"{feature.name}__val"] = ibis.cases(
             (cond, column), else_=ibis.null(column.type())
@@ -294,7 +338,8 @@ def compute_feature_table(
     chosen = (
         [catalogue.feature(n) for n in features] if features else list(catalogue.features.values())
     )
-    f = _prepare_facts(facts, index_date, review_states)
+    concepts = {name for feature in chosen for name in feature.derive.concepts}
+    f = _prepare_facts(facts, index_date, review_states, catalogue, concepts)
     compiler = _Compiler(f, catalogue)
     aggs: dict[str, ir.Scalar] = {}
     for feature in chosen:

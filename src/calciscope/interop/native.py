@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -128,11 +128,12 @@ def _check_references(
     referenced = {r.patient_id for r in linked} - ids
     if referenced and lookup is not None:
         ids |= lookup(referenced)
-    for name, records in (
+    files: tuple[tuple[str, Sequence[Fact | Note | Image]], ...] = (
         ("facts.csv", batch.facts),
         ("notes.jsonl", batch.notes),
         ("images.csv", batch.images),
-    ):
+    )
+    for name, records in files:
         for number, record in enumerate(records, start=1):
             if record.patient_id not in ids:
                 problems.append(

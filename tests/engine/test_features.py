@@ -1,0 +1,235 @@
+"""The feature table: three-valued semantics, and the same answer on every engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from calciscope.engine import compute_feature_table, connect
+from calciscope.model import Fact, Patient
+from calciscope.storage import Batch, Registry
+from calciscope.storage.registry import _records
+
+INDEX = dt.date(2020, 1, 1)
+COMPARED = [
+    "raynaud_phenomenon", "calcinosis_any", "calcinosis_sheet_like", "calcinosis_nodular_only",
+    "calcinosis_regions", "calcinosis_sheet_like_regions", "calcinosis_first_date", "mrss_fingers_right",
+    "subset_recorded", "age_at_myositis_onset", "skin_thickening_upper_arms", "skin_thickening_hands",
+    "ck_max", "last_visit_date", "calcinosis_assessment_last_date",
+]  # fmt: skip
+
+
+def F(pid, system, code, **kw):
+    return Fact(patient_id=pid, system=system, code=code, **kw)
+
+
+PATIENTS = [
+    Patient(patient_id="P1", sex="female", birth_date=dt.date(1970, 1, 1)),
+    Patient(patient_id="P2", sex="male", birth_year=1980),
+    Patient(patient_id="P3"),
+    Patient(patient_id="P4"),
+]
+FACTS = [
+    F("P1", "HP", "HP:0030880", effective_date=dt.date(2000, 1, 1)),
+    F("P1", "calciscope", "calcinosis", morphology="sheet_like", body_site="forearm", laterality="left", effective_date=dt.date(2010, 1, 1)),
+    F("P1", "HP", "HP:0007618", morphology="reticular", body_site="thigh", effective_date=dt.date(2011, 1, 1)),
+    F("P1", "HP", "HP:0003761", morphology="nodular", body_site="face", effective_date=dt.date(2011, 1, 1)),
+    F("P1", "HP", "HP:0003761", morphology="nodular", body_site="neck", effective_date=dt.date(2011, 1, 1)),
+    F("P1", "calciscope", "mrss_site", value_num=2, body_site="fingers", laterality="right", effective_date=dt.date(2010, 1, 1)),
+    F("P1", "calciscope", "mrss_site", value_num=3, body_site="fingers", laterality="right", effective_date=dt.date(2012, 1, 1)),
+    F("P1", "calciscope", "mrss_site", value_num=1, body_site="fingers", laterality="right", effective_date=dt.date(2021, 1, 1)),
+    F("P1", "calciscope", "ssc_subset", value_text="dcssc", effective_date=dt.date(2012, 1, 1)),
+    F("P1", "calciscope", "myositis_onset", effective_date=dt.date(2005, 1, 1)),
+    F("P1", "HP", "HP:0001072", body_site="upper_arm", effective_date=dt.date(2012, 1, 1)),
+    F("P1", "LOINC", "2157-6", value_num=1450, unit="U/L", effective_date=dt.date(2006, 1, 1)),
+    F("P1", "LOINC", "2157-6", value_num=300, unit="U/L", effective_date=dt.date(2007, 1, 1)),
+    F("P2", "calciscope", "calcinosis", status="absent", effective_date=dt.date(2010, 1, 1)),
+    F("P2", "HP", "HP:0030880", status="absent", effective_date=dt.date(2000, 1, 1)),
+    F("P2", "calciscope", "myositis_onset", effective_date=dt.date(2005, 1, 1)),
+    F("P2", "HP", "HP:0001072", status="absent", effective_date=dt.date(2012, 1, 1)),
+    F("P2", "calciscope", "visit", effective_date=dt.date(2019, 6, 1)),
+    F("P2", "calciscope", "visit", effective_date=dt.date(2021, 6, 1)),
+    F("P3", "calciscope", "calcinosis", morphology="unspecified", effective_date=dt.date(2010, 1, 1)),
+    F("P3", "ICD10", "L94.2", morphology="nodular", body_site="hand", effective_date=dt.date(2011, 1, 1), review_state="suggested"),
+    F("P4", "calciscope", "calcinosis", morphology="nodular", body_site="hand", effective_date=dt.date(2021, 1, 1)),
+]  # fmt: skip
+
+EXPECTED = {
+    # face and neck are one region (clinical-reference §11.5): forearm, thigh, face/neck = 3
+    "P1": dict(raynaud_phenomenon=True, calcinosis_any=True, calcinosis_sheet_like=True, calcinosis_nodular_only=False,
+               calcinosis_regions=3, calcinosis_sheet_like_regions=2, calcinosis_first_date=dt.date(2010, 1, 1),
+               mrss_fingers_right=3.0, subset_recorded="dcssc", age_at_myositis_onset=35.0,
+               skin_thickening_upper_arms=True, skin_thickening_hands=None, ck_max=1450.0, last_visit_date=None,
+               calcinosis_assessment_last_date=dt.date(2011, 1, 1)),
+    "P2": dict(raynaud_phenomenon=False, calcinosis_any=False, calcinosis_sheet_like=False, calcinosis_nodular_only=False,
+               calcinosis_regions=0, calcinosis_sheet_like_regions=0, calcinosis_first_date=None, mrss_fingers_right=None,
+               subset_recorded=None, age_at_myositis_onset=24.5, skin_thickening_upper_arms=False,
+               skin_thickening_hands=False, ck_max=None, last_visit_date=dt.date(2019, 6, 1),
+               calcinosis_assessment_last_date=dt.date(2010, 1, 1)),
+    # a present lesion of unknown morphology and site: everything about its pattern is unknown,
+    # and the suggested (unconfirmed) nodular fact does not count
+    "P3": dict(raynaud_phenomenon=None, calcinosis_any=True, calcinosis_sheet_like=None, calcinosis_nodular_only=None,
+               calcinosis_regions=None, calcinosis_sheet_like_regions=None, calcinosis_first_date=dt.date(2010, 1, 1),
+               mrss_fingers_right=None, subset_recorded=None, age_at_myositis_onset=None, skin_thickening_upper_arms=None,
+               skin_thickening_hands=None, ck_max=None, last_visit_date=None,
+               calcinosis_assessment_last_date=dt.date(2010, 1, 1)),
+    # everything after the index date is ignored
+    "P4": dict.fromkeys(COMPARED),
+}  # fmt: skip
+
+
+def _duckdb_rows(patients, facts, **kw):
+    con = ibis.duckdb.connect()
+    try:
+        p = con.create_table(
+            "patients", pa.Table.from_pylist(_records(patients), schema=_PATIENT_SCHEMA)
+        )
+        f = con.create_table("facts", pa.Table.from_pylist(_records(facts), schema=_FACT_SCHEMA))
+        return _rows(f, p, **kw)
+    finally:
+        con.disconnect()
+
+
+_PATIENT_SCHEMA = pa.schema(
+    [
+        ("patient_id", pa.string()), ("sex", pa.string()), ("birth_date", pa.date32()), ("birth_year", pa.int64()),
+        ("centre", pa.string()), ("synthetic", pa.bool_()),
+    ]
+)  # fmt: skip
+_FACT_SCHEMA = pa.schema(
+    [
+        ("patient_id", pa.string()), ("system", pa.string()), ("code", pa.string()), ("status", pa.string()),
+        ("effective_date", pa.date32()), ("value_num", pa.float64()), ("value_text", pa.string()),
+        ("unit", pa.string()), ("body_site", pa.string()), ("laterality", pa.string()), ("morphology", pa.string()),
+        ("method", pa.string()), ("source_kind", pa.string()), ("provenance", pa.string()),
+        ("review_state", pa.string()), ("fact_id", pa.string()),
+    ]
+)  # fmt: skip
+
+
+def _registry_rows(url, patients, facts, **kw):
+    registry = Registry(url)
+    registry.import_batch(
+        Batch(patients=list(patients), facts=list(facts)), source="t", source_hash="t"
+    )
+    con = connect(registry.url)
+    try:
+        return _rows(con.table("facts"), con.table("patients"), **kw)
+    finally:
+        con.disconnect()
+        registry.close()
+
+
+def _rows(facts_t, patients_t, *, features=COMPARED, **kw):
+    # COMPARED covers every derivation kind; compiling only these keeps generated tests fast
+    table = compute_feature_table(facts_t, patients_t, index_date=INDEX, features=features, **kw)
+    return {
+        row["patient_id"]: {c: row[c] for c in COMPARED} for row in table.to_pyarrow().to_pylist()
+    }
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
+def test_three_valued_semantics(engine, tmp_path):
+    if engine == "sqlite":
+        rows = _registry_rows(f"sqlite:///{tmp_path}/r.db", PATIENTS, FACTS, features=None)
+    else:
+        rows = _duckdb_rows(PATIENTS, FACTS, features=None)
+    assert rows == EXPECTED  # the whole catalogue compiles and runs
+
+
+def test_kinds_covered_by_compared_features():
+    from calciscope.features import DerivationKind, load_catalogue
+
+    catalogue = load_catalogue()
+    assert {catalogue.features[name].derive.kind for name in COMPARED} == set(DerivationKind)
+
+
+def test_suggested_facts_count_only_when_asked(tmp_path):
+    from calciscope.model import ReviewState
+
+    states = (ReviewState.CONFIRMED, ReviewState.SUGGESTED)
+    rows = _registry_rows(f"sqlite:///{tmp_path}/r.db", PATIENTS, FACTS, review_states=states)
+    assert rows["P3"]["calcinosis_regions"] == 1
+    assert (
+        rows["P3"]["calcinosis_nodular_only"] is None
+    )  # the unspecified lesion still leaves it open
+
+
+@pytest.mark.postgres
+def test_three_valued_semantics_postgres(postgres_database):
+    assert _registry_rows(postgres_database(), PATIENTS, FACTS, features=None) == EXPECTED
+
+
+# --- engine equality on generated patients ------------------------------------------------
+_CODES = [
+    ("HP", "HP:0030880"), ("calciscope", "calcinosis"), ("HP", "HP:0007618"), ("calciscope", "mrss_site"),
+    ("calciscope", "ssc_subset"), ("calciscope", "myositis_onset"), ("HP", "HP:0001072"), ("LOINC", "2157-6"),
+    ("calciscope", "visit"), ("calciscope", "radiograph"),
+]  # fmt: skip
+_facts = st.builds(
+    lambda pid, sc, status, day, site, lat, morph, num, text, state: Fact(
+        patient_id=pid,
+        system=sc[0],
+        code=sc[1],
+        status=status,
+        effective_date=day,
+        body_site=site,
+        laterality=lat,
+        morphology=morph,
+        value_num=num,
+        value_text=text,
+        review_state=state,
+    ),
+    st.sampled_from(["P1", "P2", "P3", "P4"]),
+    st.sampled_from(_CODES),
+    st.sampled_from(["present", "absent", "unknown"]),
+    st.one_of(st.none(), st.dates(dt.date(2000, 1, 1), dt.date(2022, 1, 1))),
+    st.sampled_from([None, "fingers", "hand", "forearm", "upper_arm", "thigh", "face", "neck"]),
+    st.sampled_from([None, "left", "right"]),
+    st.sampled_from([None, "nodular", "sheet_like", "reticular", "mixed", "unspecified"]),
+    st.one_of(st.none(), st.integers(0, 3).map(float)),
+    st.sampled_from([None, "dcssc", "lcssc"]),
+    st.sampled_from(["confirmed", "suggested", "rejected"]),
+)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(_facts, max_size=40))
+def test_sqlite_and_duckdb_agree(tmp_path_factory, facts):
+    folder = tmp_path_factory.mktemp("eq")
+    assert _registry_rows(f"sqlite:///{folder}/r.db", PATIENTS, facts) == _duckdb_rows(
+        PATIENTS, facts
+    )
+
+
+def _clear(url):
+    registry = Registry(url)
+    with registry.engine.begin() as conn:
+        for table in ("facts", "import_batches", "patients"):
+            conn.exec_driver_sql(f"DELETE FROM {table}")
+    registry.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_postgres_and_duckdb_agree(postgres_database):
+    url = postgres_database()  # one database, cleared before each generated example
+
+    @settings(max_examples=8, deadline=None, derandomize=True)
+    @given(st.lists(_facts, max_size=40))
+    def check(facts):
+        _clear(url)
+        assert _registry_rows(url, PATIENTS, facts) == _duckdb_rows(PATIENTS, facts)
+
+    check()

@@ -1,0 +1,60 @@
+import datetime as dt
+
+import pydantic
+import pytest
+
+from calciscope.model import Fact, Morphology, Patient, ReviewState, Status
+
+
+def test_fact_id_is_stable_and_ignores_review_state():
+    a = Fact(patient_id="P1", system="HP", code="HP:0003761", effective_date=dt.date(2020, 1, 2))
+    b = Fact(
+        patient_id="P1",
+        system="HP",
+        code="HP:0003761",
+        effective_date=dt.date(2020, 1, 2),
+        review_state=ReviewState.SUGGESTED,
+    )
+    assert a.fact_id == b.fact_id
+    assert a.fact_id.startswith("F") and len(a.fact_id) == 21
+
+
+def test_fact_id_changes_with_content():
+    a = Fact(patient_id="P1", system="HP", code="HP:0003761")
+    b = Fact(patient_id="P1", system="HP", code="HP:0003761", status=Status.ABSENT)
+    assert a.fact_id != b.fact_id
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("system", "XYZ", "unknown code system"),
+        ("status", "maybe", "present"),
+        ("effective_date", "2020-13-01", "date"),
+        ("morphology", "blobby", "nodular"),
+    ],
+)
+def test_fact_rejects_bad_fields_naming_the_field(field, value, message):
+    data = {"patient_id": "P1", "system": "HP", "code": "HP:0003761", field: value}
+    with pytest.raises(pydantic.ValidationError) as info:
+        Fact.model_validate(data)
+    errors = info.value.errors()
+    assert errors[0]["loc"] == (field,)
+    assert message in str(info.value)
+
+
+def test_patient_birth_year_from_date_and_conflict():
+    assert Patient(patient_id="P1", birth_date=dt.date(1970, 5, 1)).birth_year == 1970
+    with pytest.raises(pydantic.ValidationError, match="disagrees"):
+        Patient(patient_id="P1", birth_date=dt.date(1970, 5, 1), birth_year=1971)
+
+
+def test_patient_id_characters():
+    with pytest.raises(pydantic.ValidationError):
+        Patient(patient_id="P 1; drop table")
+
+
+def test_records_are_frozen():
+    fact = Fact(patient_id="P1", system="HP", code="HP:0003761", morphology=Morphology.SHEET_LIKE)
+    with pytest.raises(pydantic.ValidationError):
+        fact.code = "x"  # type: ignore[misc]

@@ -1,0 +1,83 @@
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from calciscope.errors import RegistryError
+from calciscope.model import Fact, Note, Patient, ReviewState, Status
+from calciscope.storage import Batch, Registry
+
+
+def _batch() -> Batch:
+    patients = [Patient(patient_id=f"P{i}", sex="female", birth_year=1960 + i) for i in range(3)]
+    facts = [
+        Fact(patient_id="P0", system="HP", code="HP:0003761", effective_date=dt.date(2020, 1, 1)),
+        Fact(patient_id="P1", system="HP", code="HP:0030880", status=Status.ABSENT),
+    ]
+    notes = [Note(note_id="N1", patient_id="P0", text="No calcinosis.")]
+    return Batch(patients=patients, facts=facts, notes=notes)
+
+
+def _exercise(url: str) -> None:
+    registry = Registry(url)
+    registry.import_batch(_batch(), source="test", source_hash="h")
+    registry.import_batch(_batch(), source="test", source_hash="h")  # idempotent
+    counts = registry.counts()
+    assert (counts["patients"], counts["facts"], counts["notes"], counts["import_batches"]) == (
+        3,
+        2,
+        1,
+        2,
+    )
+    facts = registry.facts_for("P0")
+    assert [f.code for f in facts] == ["HP:0003761"]
+    assert registry.existing_patient_ids({"P0", "P9"}) == {"P0"}
+    assert [n.note_id for n in registry.iter_notes(chunk=1)] == ["N1"]
+    registry.close()
+
+
+def test_sqlite_registry_roundtrip(sqlite_url):
+    _exercise(sqlite_url)
+
+
+@pytest.mark.postgres
+def test_postgres_registry_roundtrip(postgres_database):
+    _exercise(postgres_database())
+
+
+def test_reimport_never_overwrites_a_confirmed_or_rejected_fact(sqlite_url):
+    registry = Registry(sqlite_url)
+    registry.import_batch(_batch(), source="test", source_hash="h")
+    fact_id = registry.facts_for("P0")[0].fact_id
+    assert registry.set_review_state(fact_id, ReviewState.REJECTED.value)
+    suggested = Fact(
+        patient_id="P0",
+        system="HP",
+        code="HP:0003761",
+        effective_date=dt.date(2020, 1, 1),
+        review_state=ReviewState.SUGGESTED,
+    )
+    registry.add_facts([suggested])
+    assert registry.facts_for("P0")[0].review_state is ReviewState.REJECTED
+
+
+def test_batch_is_all_or_nothing(sqlite_url):
+    registry = Registry(sqlite_url)
+    bad = _batch()
+    # The last patient breaks a NOT NULL constraint after the others were written in the same
+    # transaction: the database fails mid-batch and everything must roll back.
+    bad.patients.append(Patient.model_construct(patient_id="P9", sex=None, synthetic=False))
+    with pytest.raises(sa.exc.IntegrityError):
+        registry.import_batch(bad, source="bad", source_hash="b")
+    assert registry.counts() == {
+        "patients": 0,
+        "facts": 0,
+        "notes": 0,
+        "images": 0,
+        "import_batches": 0,
+    }
+
+
+def test_unopenable_registry_is_a_clear_error(tmp_path):
+    with pytest.raises(RegistryError, match="cannot open registry"):
+        Registry(f"sqlite:///{tmp_path}/missing/dir/x.db")
