@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calciscope.extract import NoteExtractor
 
@@ -205,3 +207,20 @@ def test_mentions_serialise(extractor):
         and record["sentence"] == [0, 14]
         and record["concept"] == "calcinosis"
     )
+
+
+WORDS = ["no", "calcinosis", "sheet-like", "of", "the", "left", "hand", "?", ".", "\n", "Findings:", "but",
+         "anti-Scl-70", "positive", "CK", "1,200", "history", "mother", "soft", "tissue", "calcification", ";"]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(WORDS), st.text(max_size=4)), max_size=40))
+def test_any_text_gives_consistent_mentions(words):
+    text = " ".join(words)
+    for mention in _EXTRACTOR.extract(text):
+        assert 0 <= mention.start < mention.end <= len(text)
+        assert text[mention.start : mention.end] == mention.text
+        assert mention.sentence[0] <= mention.start and mention.end <= mention.sentence[1]
+
+
+_EXTRACTOR = NoteExtractor()
