@@ -14,6 +14,7 @@ LeRoy EC, et al. J Rheumatol 1988;15:202-5. Clements P, et al. J Rheumatol 1995;
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -30,6 +31,7 @@ from calciscope.criteria import (
     load_criteria_sets,
 )
 from calciscope.criteria.definition import SCALE, Branch, ItemGroup, Leaf, SubgroupNode
+from calciscope.criteria.expression import Predicate
 from calciscope.engine.predicates import Tri, all_of, any_of, column, compile_predicate, int_literal
 from calciscope.model import CutaneousSubset
 
@@ -74,6 +76,57 @@ def _group_bounds(
     return low, high
 
 
+def _same_ranking(group: ItemGroup, variants: tuple[str, str]) -> bool:
+    """Return True when sorting by one variant's weights also sorts the other's."""
+    ranked = sorted(group.items, key=lambda item: -item.weight(variants[0]))
+    other = [item.weight(variants[1]) for item in ranked]
+    return all(a >= b for a, b in itertools.pairwise(other))
+
+
+def _merged_group_bounds(
+    group: ItemGroup, variants: tuple[str, str], flag: ir.BooleanValue, table: ir.Table
+) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+    """Both variants in one CASE: each predicate is evaluated once, the weight picked by ``flag``."""
+    first, second = variants
+    ranked = [
+        i
+        for i in sorted(group.items, key=lambda i: -i.weight(first))
+        if i.weight(first) or i.weight(second)
+    ]
+    if not ranked:
+        return int_literal(0), int_literal(0)
+    tris = [compile_predicate(item.when, table) for item in ranked]
+    weights = [
+        int_literal(i.weight(first))
+        if i.weight(first) == i.weight(second)
+        else _choose(flag, int_literal(i.weight(first)), int_literal(i.weight(second)))
+        for i in ranked
+    ]
+    low = ibis.cases(*[(t.t, w) for t, w in zip(tris, weights, strict=True)], else_=int_literal(0))
+    high = ibis.cases(
+        *[(~t.f, w) for t, w in zip(tris, weights, strict=True)], else_=int_literal(0)
+    )
+    return low, high
+
+
+def _variant_bounds(
+    cset: WeightedCriteriaSet, flag: ir.BooleanValue, table: ir.Table
+) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+    assert cset.variants is not None
+    variants = (cset.variants.when_true, cset.variants.otherwise)
+    if not all(
+        _same_ranking(g, variants) and _same_ranking(g, variants[::-1]) for g in cset.groups
+    ):
+        lo_t, hi_t = _bounds(cset, variants[0], table)
+        lo_o, hi_o = _bounds(cset, variants[1], table)
+        return _choose(flag, lo_t, lo_o), _choose(flag, hi_t, hi_o)
+    pairs = [_merged_group_bounds(g, variants, flag, table) for g in cset.groups]
+    low, high = pairs[0]
+    for lo, hi in pairs[1:]:
+        low, high = low + lo, high + hi
+    return low, high
+
+
 def _bounds(
     cset: WeightedCriteriaSet, variant: str, table: ir.Table
 ) -> tuple[ir.IntegerValue, ir.IntegerValue]:
@@ -106,15 +159,14 @@ def _scores(cset: WeightedCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     if cset.variants is None:
         low, high = _bounds(cset, "default", table)
         return common | {f"{p}_with": ibis.literal(False), f"{p}_low": low, f"{p}_high": high}
-    rule = cset.variants
-    flag = compile_predicate(rule.selector, table).t
-    lo_t, hi_t = _bounds(cset, rule.when_true, table)
-    lo_o, hi_o = _bounds(cset, rule.otherwise, table)
-    return common | {
-        f"{p}_with": flag,
-        f"{p}_low": _choose(flag, lo_t, lo_o),
-        f"{p}_high": _choose(flag, hi_t, hi_o),
+    flag = compile_predicate(cset.variants.selector, table).t
+    low, high = _variant_bounds(cset, flag, table)
+    tests = {
+        f"{p}_test_{i}_{side}": getattr(tri, side)
+        for i, tri in enumerate(_tree_tests(cset, table))
+        for side in "tf"
     }
+    return common | tests | {f"{p}_with": flag, f"{p}_low": low, f"{p}_high": high}
 
 
 def _threshold_outputs(cset: WeightedCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
@@ -157,31 +209,41 @@ def _category(
     return ibis.cases(*cases, else_=ibis.literal(cset.probability.below))
 
 
-def _leaf_conditions(
-    node: SubgroupNode, table: ir.Table, path: ir.BooleanValue
-) -> list[tuple[str, ir.BooleanValue]]:
+def _tests(node: SubgroupNode | None) -> list[Predicate]:
+    """Return the distinct tests of the subgroup tree, in pre-order (their column numbers)."""
+    if not isinstance(node, Branch):
+        return []
+    found = [node.test, *_tests(node.yes), *_tests(node.no)]
+    return list(dict.fromkeys(found))
+
+
+def _tree_tests(cset: WeightedCriteriaSet, table: ir.Table) -> list[Tri]:
+    return [compile_predicate(test, table) for test in _tests(cset.subgroups)]
+
+
+def _subtree(node: SubgroupNode, tests: dict[Predicate, Tri]) -> ir.StringValue:
+    """Nested CASE: follow a known test; for an unknown one, a label only if both branches agree."""
     if isinstance(node, Leaf):
-        return [(node.label, path)]
+        return ibis.literal(node.label)
     assert isinstance(node, Branch)
-    tri = compile_predicate(node.test, table)
-    return _leaf_conditions(node.yes, table, path & ~tri.f) + _leaf_conditions(
-        node.no, table, path & ~tri.t
+    tri, yes, no = tests[node.test], _subtree(node.yes, tests), _subtree(node.no, tests)
+    return ibis.cases(
+        (tri.t, yes),
+        (tri.f, no),
+        (yes == no, yes),
+        else_=ibis.literal(IimSubgroup.UNDETERMINED.value),
     )
 
 
-def _tree(node: SubgroupNode, table: ir.Table) -> ir.StringValue:
-    possible: dict[str, list[ir.BooleanValue]] = {}
-    for label, cond in _leaf_conditions(node, table, ibis.literal(True)):
-        possible.setdefault(label, []).append(cond)
-    can = {label: any_of(conds) for label, conds in possible.items()}
-    only = [
-        (
-            all_of([can[label]] + [~c for other, c in can.items() if other != label]),
-            ibis.literal(label),
-        )
-        for label in can
-    ]
-    return ibis.cases(*only, else_=ibis.literal(IimSubgroup.UNDETERMINED.value))
+def _tree(cset: WeightedCriteriaSet, table: ir.Table) -> ir.StringValue:
+    """Return the one subgroup every completion reaches, else undetermined."""
+    assert cset.subgroups is not None
+    p = f"_{cset.id}"
+    tests = {
+        test: Tri(table[f"{p}_test_{i}_t"], table[f"{p}_test_{i}_f"])
+        for i, test in enumerate(_tests(cset.subgroups))
+    }
+    return _subtree(cset.subgroups, tests)
 
 
 def _probability_stage(
@@ -227,7 +289,7 @@ def _probability_outputs(cset: WeightedCriteriaSet, table: ir.Table) -> dict[str
         (table[f"{p}_entry_t"] & (cat_low == cat_high), cat_low),
         else_=ibis.literal(IimCategory.UNDETERMINED.value),
     )
-    tree = _tree(cset.subgroups, table) if cset.subgroups else ibis.literal(IimSubgroup.NONE.value)
+    tree = _tree(cset, table) if cset.subgroups else ibis.literal(IimSubgroup.NONE.value)
     subgroup = ibis.cases(
         (~table[f"{p}_can"], ibis.literal(IimSubgroup.NONE.value)),
         (~table[f"{p}_must"], ibis.literal(IimSubgroup.UNDETERMINED.value)),
