@@ -19,8 +19,8 @@ The data are random and synthetic: they describe no real patient.
 from __future__ import annotations
 
 import argparse
-import os
 import datetime as dt
+import os
 import resource
 import tempfile
 import time
@@ -171,7 +171,7 @@ def main() -> None:
             n,
         )
         sample = min(args.sample, n)
-        seconds, done = timed(
+        timed(
             f"explanation path (pure Python), {sample:,}-row sample",
             lambda: explain_sample(path, sample),
             sample,
