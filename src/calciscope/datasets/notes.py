@@ -24,6 +24,7 @@ __all__ = ["MORPHOLOGY_RANK", "NoteWriter", "NotesSummary"]
 #: Most sheet-like first wins: sheet_like > reticular > mixed > nodular (answer key rule).
 MORPHOLOGY_RANK = {"none": 0, "nodular": 1, "mixed": 2, "reticular": 3, "sheet_like": 4}
 _HAND_REGIONS = frozenset({"fingers", "hand", "wrist"})
+_RASH = ("heliotrope_rash", "gottron_papules", "gottron_sign")
 
 
 @dataclass
@@ -158,7 +159,8 @@ class NoteWriter:
                 out.append(self._c(d["overlap"]))
             return out
         if profile.myositis:
-            return [self._c(d["myositis"]).format(year=year)]
+            rash = any(profile.myositis_items.get(k) == "present" for k in _RASH)
+            return [self._c(d["myositis_rash" if rash else "myositis"]).format(year=year)]
         if profile.like_disorder:
             return [self._c(d[profile.like_disorder])]
         return [self._c(d["primary_raynaud"])]
@@ -166,7 +168,8 @@ class NoteWriter:
     def _problems(self, rng: Random, profile: Profile) -> list[str]:
         bank = self.p["problems"]
         present = {**profile.items, **profile.myositis_items}
-        return [self._c(bank[k]) for k, v in present.items() if v == "present" and k in bank]
+        found = [self._c(bank[k]) for k, v in present.items() if v == "present" and k in bank]
+        return found or [self._c(self.p["no_problems"])]
 
     def _medication(self, rng: Random, profile: Profile) -> list[str]:
         m = self.p["medication"]
