@@ -167,7 +167,7 @@ def main() -> None:
         raw = duckdb.connect()
         bare, _ = timed(
             "bare hand-written DuckDB SQL, SSc 2013 score",
-            lambda: raw.sql(bare_ssc_sql(path)).fetch_arrow_table(),
+            lambda: raw.sql(bare_ssc_sql(path)).to_arrow_table(),
             n,
         )
         sample = min(args.sample, n)
