@@ -147,3 +147,47 @@ def test_missing_tables_and_bad_concept_sets(tmp_path):
     path = tmp_path / "cs.json"
     path.write_text(json.dumps({"expression": RA, "name": "RA"}), encoding="utf-8")
     assert load_concept_set(path).name == "RA"
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_postgres_cdm_gives_the_duckdb_answer(synthea, postgres_database):
+    from calciscope.engine import connect
+
+    url = postgres_database()
+    con = connect(url)
+    for name in (
+        "person",
+        "concept",
+        "concept_ancestor",
+        "concept_relationship",
+        "condition_occurrence",
+        "observation",
+        "observation_period",
+        "cdm_source",
+    ):
+        con.create_table(name, synthea.tables[name].to_pyarrow())
+    con.disconnect()
+    sets = {
+        "viral_sinusitis": load_concept_set(
+            {"items": [{"concept": {"CONCEPT_ID": 40481087}, "includeDescendants": True}]}
+        )
+    }
+    on_postgres = open_cdm(url)
+    try:
+        assert on_postgres.version == "5.4"
+        rows = lambda cdm: sorted(  # noqa: E731
+            map(
+                tuple,
+                screen_cdm(cdm, sets, index_date=INDEX, features=["viral_sinusitis"])
+                .to_pandas()
+                .values.tolist(),
+            )
+        )
+        assert rows(on_postgres) == rows(synthea) and len(rows(synthea)) == 28
+        cohort = cohort_table(
+            on_postgres, sets, "viral_sinusitis", cohort_definition_id=1, index_date=INDEX
+        )
+        assert cohort.count().execute() == 23
+    finally:
+        on_postgres.close()

@@ -44,6 +44,10 @@ class Cdm:
     version: str
     source: str
 
+    def close(self) -> None:
+        """Close the connection to the CDM database."""
+        self.con.disconnect()
+
     def table(self, name: str) -> ir.Table | None:
         """Return a table by (case-insensitive) name, or None when the CDM lacks it."""
         return self.tables.get(name.lower())

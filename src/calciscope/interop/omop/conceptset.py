@@ -86,9 +86,9 @@ def _plain(cdm: Cdm, items: list[ConceptSetItem]) -> ir.Table:
     if not with_descendants:
         return ids
     ancestor = cdm.tables["concept_ancestor"]
-    below = ancestor.filter(ancestor.ancestor_concept_id.isin(with_descendants)).select(
-        concept_id=ancestor.descendant_concept_id.cast("int64")
-    )
+    below = ancestor.filter(
+        ancestor.ancestor_concept_id.cast("int64").isin(with_descendants)
+    ).select(concept_id=ancestor.descendant_concept_id.cast("int64"))
     return ibis.union(ids, below, distinct=True)
 
 

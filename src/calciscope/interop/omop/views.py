@@ -41,9 +41,10 @@ _MALE, _FEMALE = 8507, 8532
 def patients_view(cdm: Cdm) -> ir.Table:
     """Return ``person`` as (patient_id, sex, birth_date, birth_year, centre, synthetic)."""
     p = cdm.tables["person"]
+    gender = p.gender_concept_id.cast("int64")
     sex = ibis.cases(
-        (p.gender_concept_id == _MALE, "male"),
-        (p.gender_concept_id == _FEMALE, "female"),
+        (gender == _MALE, "male"),
+        (gender == _FEMALE, "female"),
         else_="unknown",
     )
     complete = p.year_of_birth.notnull() & p.month_of_birth.notnull() & p.day_of_birth.notnull()
