@@ -6,6 +6,7 @@ The faces (CLI, web) call only these.
 from calciscope.api.cohort import (
     DEFAULT_DB_URL,
     FILTER_ALIASES,
+    CohortSummary,
     PatientRecord,
     feature_table,
     generate_demo_data,
@@ -14,6 +15,7 @@ from calciscope.api.cohort import (
     open_registry,
     patient_record,
     resolve_db_url,
+    summarise_cohort,
     write_feature_table,
 )
 from calciscope.api.criteria import (
@@ -54,6 +56,7 @@ __all__ = [
     "DEFAULT_DB_URL",
     "FILTER_ALIASES",
     "ClassifySummary",
+    "CohortSummary",
     "ExportReport",
     "ExtractSummary",
     "InteropImport",
@@ -87,6 +90,7 @@ __all__ = [
     "resolve_db_url",
     "score_spreadsheet",
     "screen_omop",
+    "summarise_cohort",
     "write_feature_table",
     "write_scores",
 ]

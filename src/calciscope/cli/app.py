@@ -43,7 +43,7 @@ def _register_all() -> None:
     from calciscope.cli import cohort
 
     cohort.register(app)
-    for name in ("criteria", "notes", "interop", "study"):
+    for name in ("demo", "criteria", "notes", "interop", "study"):
         try:
             module = __import__(f"calciscope.cli.{name}", fromlist=["register"])
         except ModuleNotFoundError as exc:

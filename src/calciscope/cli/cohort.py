@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,17 +18,21 @@ from calciscope.features import load_catalogue
 
 __all__ = ["export_app", "import_app", "register"]
 
-console = Console()
+#: Wide enough for the patient table when output is piped (Rich assumes 80 columns then).
+console = Console(width=max(shutil.get_terminal_size((120, 24)).columns, 100))
 import_app = typer.Typer(
     help="Import records into the registry (all or nothing).", no_args_is_help=True
 )
 export_app = typer.Typer(help="Export the registry or a study's cases.", no_args_is_help=True)
 patients_app = typer.Typer(help="List and show patients in the registry.", no_args_is_help=True)
 
-_LIST_COLUMNS = (
-    "patient_id", "sex", "birth_year", "ssc_diagnosis", "subset_recorded", "overlap_recorded",
-    "calcinosis_any", "calcinosis_sheet_like", "calcinosis_regions",
-)  # fmt: skip
+#: Columns of ``patients list`` and their short headers.
+_LIST_COLUMNS = {
+    "patient_id": "id", "sex": "sex", "birth_year": "born", "ssc_diagnosis": "SSc dx",
+    "subset_recorded": "subset", "overlap_recorded": "overlap dx", "calcinosis_any": "calcinosis",
+    "calcinosis_sheet_like": "sheet-like", "calcinosis_sheet_like_regions": "sheet regions",
+    "last_visit_date": "last visit",
+}  # fmt: skip
 
 
 def _progress() -> Progress:
@@ -97,10 +102,10 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _render_rows(data: pa.Table, columns: tuple[str, ...], title: str) -> None:
+def _render_rows(data: pa.Table, columns: dict[str, str], title: str) -> None:
     table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
+    for header in columns.values():
+        table.add_column(header)
     for row in data.select(list(columns)).to_pylist():
         table.add_row(*(_cell(row[c]) for c in columns))
     console.print(table)
@@ -121,21 +126,22 @@ def list_(
 ) -> None:
     """List patients with their key features, and how many match the filters."""
     registry = api.open_registry(db)
-    data, total = api.list_patients(registry, where=where or [], index_date=parse_date(index_date))
+    data, total = api.list_patients(
+        registry, where=where or [], columns=list(_LIST_COLUMNS), index_date=parse_date(index_date)
+    )
     shown = data.slice(0, limit)
     _render_rows(shown, _LIST_COLUMNS, f"patients ({', '.join(where or []) or 'all'})")
     console.print(f"{data.num_rows} of {total} patients match; showing {shown.num_rows}.")
 
 
-def _fact_label(system: str, code: str) -> str:
-    catalogue = load_catalogue()
-    names = catalogue.concepts_for_code(system, code)
-    return catalogue.concepts[names[0]].label if names else f"{system}:{code}"
+def _concept_name(system: str, code: str) -> str:
+    names = load_catalogue().concepts_for_code(system, code)
+    return ", ".join(names) if names else "-"
 
 
-def _facts_table(record: api.PatientRecord) -> Table:
-    table = Table(title=f"facts for {record.patient.patient_id}")
-    for column in (
+def _facts_table(record: api.PatientRecord, *, provenance: bool) -> Table:
+    table = Table(title=f"facts for {record.patient.patient_id} ({len(record.facts)})")
+    headers = [
         "date",
         "concept",
         "code",
@@ -145,18 +151,20 @@ def _facts_table(record: api.PatientRecord) -> Table:
         "morphology",
         "source",
         "review",
-    ):
+    ]
+    for column in [*headers, *(["provenance"] if provenance else [])]:
         table.add_column(column)
     for fact in record.facts:
         value = fact.value_text or (
             "" if fact.value_num is None else f"{fact.value_num:g} {fact.unit or ''}"
         )
-        site = " ".join(x for x in (fact.laterality, fact.body_site) if x)
-        table.add_row(
-            str(fact.effective_date or ""), _fact_label(fact.system, fact.code), f"{fact.system}:{fact.code}",
-            fact.status.value, value.strip(), site, fact.morphology or "", f"{fact.source_kind.value} {fact.provenance or ''}",
-            fact.review_state.value,
-        )  # fmt: skip
+        code = fact.code if ":" in fact.code else f"{fact.system}:{fact.code}"
+        cells = [
+            str(fact.effective_date or ""), _concept_name(fact.system, fact.code), code, fact.status.value,
+            value.strip(), " ".join(x for x in (fact.laterality, fact.body_site) if x), fact.morphology or "",
+            fact.source_kind.value, fact.review_state.value,
+        ]  # fmt: skip
+        table.add_row(*cells, *([fact.provenance or ""] if provenance else []))
     return table
 
 
@@ -164,6 +172,9 @@ def show(
     patient_id: Annotated[str, typer.Argument(help="The patient's pseudonymous id, e.g. P0001.")],
     explain: Annotated[
         bool, typer.Option("--explain", help="Explain every criteria result for this patient.")
+    ] = False,
+    provenance: Annotated[
+        bool, typer.Option("--provenance", help="Show where each fact came from.")
     ] = False,
     db: DbOption = None,
     index_date: IndexDateOption = None,
@@ -176,7 +187,7 @@ def show(
     console.print(
         f"[bold]{p.patient_id}[/]{tag}  sex {p.sex.value}, born {p.birth_date or p.birth_year or 'unknown'}, centre {p.centre or '-'}"
     )
-    console.print(_facts_table(record))
+    console.print(_facts_table(record, provenance=provenance))
     for note in record.notes:
         console.print(
             f"note {note.note_id} {note.note_date or ''} {note.note_type.value}: {len(note.text)} characters"
