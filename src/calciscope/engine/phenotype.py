@@ -94,13 +94,28 @@ def add_phenotype_columns(
 ) -> ir.Table:
     """Return ``table`` (features and criteria results) with every phenotype column added.
 
-    Each phenotype is one ``mutate`` so that later rules can use earlier ones.
+    Phenotypes are added in levels, one ``mutate`` per level: a rule that reads an earlier
+    phenotype comes in a later level than it.
     """
     chosen = phenotypes or load_phenotypes()
     when = index_date or dt.date.today()
-    for p in chosen.phenotypes:
-        table = table.mutate(**_compile(p, table, when))
+    for level in _levels(chosen):
+        table = table.mutate(**{k: v for p in level for k, v in _compile(p, table, when).items()})
     return table
+
+
+def _reads(p: Phenotype) -> frozenset[str]:
+    return (p.rule.features() if p.rule else frozenset()) | frozenset(p.sources) | frozenset(p.beside)
+
+
+def _levels(chosen: PhenotypeSet) -> list[list[Phenotype]]:
+    level: dict[str, int] = {}
+    for p in chosen.phenotypes:
+        level[p.id] = 1 + max((level[r] for r in _reads(p) if r in level and r != p.id), default=-1)
+    grouped: dict[int, list[Phenotype]] = {}
+    for p in chosen.phenotypes:
+        grouped.setdefault(level[p.id], []).append(p)
+    return [grouped[k] for k in sorted(grouped)]
 
 
 def classify_table(
