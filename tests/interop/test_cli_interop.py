@@ -145,3 +145,11 @@ def test_omop_screen_writes_cohort_and_import_copies(tmp_path, db):
     )
     assert copied.exit_code == 0, copied.output
     assert api.open_registry(db).counts()["patients"] == 1
+
+
+def test_redcap_pull_needs_a_token_in_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("REDCAP_TOKEN", raising=False)
+    result = runner.invoke(
+        app, ["redcap", "pull", "https://redcap.example/api/", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2 and "REDCAP_TOKEN" in result.output

@@ -330,3 +330,46 @@ def test_fuzzed_real_export_raises_only_validation_error(tmp_path, trial, data):
         read_records(path, dictionary, generate_mapping(dictionary))
     except ValidationError as exc:
         assert exc.problems
+
+
+class _FakeProject:
+    """Stands in for PyCap's Project, serving a real REDCapR project's files."""
+
+    def __init__(self, folder):
+        self.folder, self.def_field, self.requests = folder, "record_id", []
+
+    def export_metadata(self, format_type):
+        return (self.folder / "dictionary.csv").read_text(encoding="utf-8")
+
+    def export_records(self, format_type, fields=None, records=None):
+        with (self.folder / "data.csv").open(encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        if format_type == "json":
+            return [{"record_id": r["record_id"]} for r in rows]
+        self.requests.append(records)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(r for r in rows if r["record_id"] in records)
+        return out.getvalue()
+
+
+def test_pull_in_chunks_then_import(data_dir, tmp_path):
+    from calciscope.interop.redcap.live import pull_project
+
+    folder = data_dir("redcap", "REDCapR_test_projects", "projects", "repeating-instruments")
+    fake = _FakeProject(folder)
+    records, dictionary = pull_project(
+        "https://redcap.example/api/",
+        "token",
+        tmp_path,
+        chunk_size=1,
+        project_factory=lambda url, token: fake,
+    )
+    assert fake.requests == [["1"], ["2"]]
+    pulled = read_redcap(records, dictionary)
+    direct = read_redcap(folder / "data.csv", folder / "dictionary.csv")
+    content = lambda f: (f.patient_id, f.code, f.value_num, f.value_text, f.effective_date)  # noqa: E731
+    assert sorted(map(content, pulled.batch.facts), key=str) == sorted(
+        map(content, direct.batch.facts), key=str
+    )

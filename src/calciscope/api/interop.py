@@ -33,6 +33,7 @@ __all__ = [
     "import_omop",
     "import_phenopackets",
     "import_redcap",
+    "pull_redcap",
     "read_registry_records",
     "redcap_mapping",
     "redcap_template",
@@ -388,3 +389,13 @@ def screen_omop(
         cdm, sets, cohort_feature, cohort_definition_id=cohort_definition_id, index_date=index_date
     )
     return table, write_cohort(cohort, Path(cohort_out))
+
+
+def pull_redcap(url: str, token: str, out_dir: Path, *, chunk_size: int = 500) -> tuple[Path, Path]:
+    """Download a REDCap project's records and dictionary through its API (PyCap), in chunks.
+
+    Returns the paths of ``data.csv`` and ``dictionary.csv``, ready for :func:`import_redcap`.
+    """
+    from calciscope.interop.redcap.live import pull_project
+
+    return pull_project(url, token, Path(out_dir), chunk_size=chunk_size)

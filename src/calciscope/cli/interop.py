@@ -7,6 +7,7 @@ import/export subcommands when the cohort module has not added them).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -237,6 +238,29 @@ def redcap_mapping(
     sys.stdout.write(api.redcap_mapping(dictionary))
 
 
+def redcap_pull(
+    url: Annotated[str, typer.Argument(help="The REDCap API URL (https://.../api/).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for data.csv and dictionary.csv.")],
+    token_env: Annotated[
+        str,
+        typer.Option(
+            "--token-env",
+            help="Environment variable holding the API token (never on the command line).",
+        ),
+    ] = "REDCAP_TOKEN",
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Records per API request.")] = 500,
+) -> None:
+    """Download a REDCap project's records and dictionary through its API (PyCap), in chunks."""
+    token = os.environ.get(token_env)
+    if not token:
+        raise typer.BadParameter(f"set the API token in ${token_env}", param_hint="--token-env")
+    with console.status(f"pulling {url}"):
+        records, dictionary = api.pull_redcap(url, token, out, chunk_size=chunk_size)
+    console.print(
+        f"wrote {records} and {dictionary}; import with: calciscope import redcap {records} --dictionary {dictionary}"
+    )
+
+
 _IMPORTS: dict[str, Callable[..., None]] = {
     "phenopackets": import_phenopackets,
     "fhir": import_fhir,
@@ -276,4 +300,5 @@ def register(app: typer.Typer) -> None:
     register_export(cohort.export_app)
     redcap_app.command("template")(redcap_template)
     redcap_app.command("mapping")(redcap_mapping)
+    redcap_app.command("pull")(redcap_pull)
     app.add_typer(redcap_app, name="redcap")
