@@ -1,0 +1,124 @@
+"""Table 1: patient characteristics, Overall and by group, with a per-individual listing for small groups.
+
+Categorical and yes/no variables as n (%) of those with a known value; continuous variables as
+median [IQR] (pandas quantiles, linear interpolation, R's type 7); missing values counted on
+their own row and never in a denominator.
+
+References
+----------
+Hayes-Larson E, Kezios KL, Mooney SJ, Lovasi G. Who is in this study, anyway? Guidelines for a
+useful Table 1. J Clin Epidemiol 2019;114:125–32. DOI 10.1016/j.jclinepi.2019.06.011.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import pandas as pd
+
+from calciscope.stats.result import StatResult
+
+__all__ = ["SMALL_GROUP", "TableOneResult", "Variable", "VariableKind", "table_one"]
+
+#: Groups smaller than this are also listed patient by patient.
+SMALL_GROUP = 10
+
+
+class VariableKind(StrEnum):
+    """How a Table 1 variable is summarised."""
+
+    BOOLEAN = "boolean"
+    CATEGORICAL = "categorical"
+    CONTINUOUS = "continuous"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One Table 1 row: a column, its label and how to summarise it."""
+
+    column: str
+    label: str
+    kind: VariableKind
+
+
+@dataclass(frozen=True)
+class TableOneResult(StatResult):
+    """Table 1 (``summary``) and the per-individual ``listing`` of groups under :data:`SMALL_GROUP`."""
+
+    listing: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    group_sizes: dict[str, int] = field(default_factory=dict)
+
+
+def _n_pct(mask: pd.Series, known: int) -> str:
+    n = int(mask.sum())
+    return f"{n} ({100 * n / known:.1f})" if known else "0 (–)"
+
+
+def _continuous(values: pd.Series) -> str:
+    v = pd.to_numeric(values, errors="coerce").dropna()
+    if v.empty:
+        return "–"
+    q1, med, q3 = v.quantile([0.25, 0.5, 0.75])
+    return f"{med:.1f} [{q1:.1f}–{q3:.1f}]"
+
+
+def _cells(var: Variable, data: pd.DataFrame) -> list[tuple[str, str]]:
+    col = data[var.column]
+    known = col.dropna()
+    rows: list[tuple[str, str]] = []
+    if var.kind is VariableKind.CONTINUOUS:
+        rows.append(("median [IQR]", _continuous(col)))
+    elif var.kind is VariableKind.BOOLEAN:
+        rows.append(("n (%)", _n_pct(known.astype(bool), len(known))))
+    else:
+        for level in sorted(col.dropna().astype(str).unique()):
+            rows.append((level, _n_pct(known.astype(str) == level, len(known))))
+    rows.append(("missing", str(int(col.isna().sum()))))
+    return rows
+
+
+def _level_rows(variables: Sequence[Variable], data: pd.DataFrame) -> list[tuple[str, str]]:
+    return [(v.label, level) for v in variables for level, _ in _cells(v, data)]
+
+
+def table_one(
+    data: pd.DataFrame,
+    variables: Sequence[Variable],
+    *,
+    group: str | None = None,
+    id_column: str = "patient_id",
+) -> TableOneResult:
+    """Build Table 1 with an Overall column and one column per value of ``group``.
+
+    Parameters
+    ----------
+    data
+        One row per patient.
+    variables
+        The rows of the table, in order.
+    group
+        Column whose values give the group columns (omitted: Overall only).
+    id_column
+        Identifier shown in the listing of small groups.
+    """
+    parts = {"Overall": data}
+    if group is not None:
+        for name in sorted(data[group].dropna().astype(str).unique()):
+            parts[name] = data[data[group].astype(str) == name]
+    keys = _level_rows(variables, data)
+    table = pd.DataFrame(keys, columns=["Variable", "Level"])
+    for name, part in parts.items():
+        cells = dict(
+            ((v.label, level), value) for v in variables for level, value in _cells(v, part)
+        )
+        table[f"{name} (n={len(part)})"] = [cells.get(k, "0 (0.0)") for k in keys]
+    small = [n for n, p in parts.items() if n != "Overall" and 0 < len(p) < SMALL_GROUP]
+    cols = [id_column] + [v.column for v in variables]
+    listing = pd.concat(
+        [parts[n][cols].assign(group=n) for n in small], ignore_index=True
+    ) if small else pd.DataFrame(columns=[*cols, "group"])
+    sizes = {n: len(p) for n, p in parts.items()}
+    note = "n (%) of patients with a known value; median [IQR]; missing counted apart"
+    return TableOneResult("Table 1", table, note, listing, sizes)

@@ -1,0 +1,125 @@
+"""Statistics against outside references (the source of every value is named beside it)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from calciscope.stats import (
+    IntervalMethod,
+    Variable,
+    VariableKind,
+    aalen_johansen_cumulative_incidence,
+    chi_square_test,
+    clopper_pearson_interval,
+    fisher_exact_test,
+    kaplan_meier,
+    mann_whitney_u_test,
+    proportion,
+    table_one,
+    wilson_interval,
+)
+
+# Newcombe RG. Stat Med 1998;17:857-72, Table II: method 3 (Wilson score) and method 5
+# (Clopper-Pearson exact) for the four worked examples.
+NEWCOMBE = [
+    (81, 263, (0.2553, 0.3662), (0.2527, 0.3676)),
+    (15, 148, (0.0624, 0.1605), (0.0578, 0.1617)),
+    (0, 20, (0.0000, 0.1611), (0.0000, 0.1684)),
+    (1, 29, (0.0061, 0.1718), (0.0009, 0.1776)),
+]
+
+
+@pytest.mark.parametrize(("k", "n", "wilson", "exact"), NEWCOMBE)
+def test_intervals_match_newcombe_table(k, n, wilson, exact):
+    w, e = wilson_interval(k, n), clopper_pearson_interval(k, n)
+    assert (w.lower, w.upper) == pytest.approx(wilson, abs=1e-4)
+    assert (e.lower, e.upper) == pytest.approx(exact, abs=1e-4)
+
+
+def test_proportion_text_names_its_interval():
+    # the anchor denominator: 102 dcSSc of 461 (Achieng et al. 2024)
+    res = proportion(102, 461, interval=IntervalMethod.CLOPPER_PEARSON)
+    assert res.text() == "102/461 (22.1%; 95% CI 18.4–26.2%, Clopper–Pearson exact)"
+    assert "Clopper" in res.to_html()
+    assert proportion(0, 0).estimate is None
+
+
+def test_fisher_matches_r_tea_tasting():
+    # R: fisher.test(matrix(c(3, 1, 1, 3), nrow = 2))  -> p-value = 0.4857 (R ?fisher.test example)
+    res = fisher_exact_test([[3, 1], [1, 3]])
+    assert res.p_value == pytest.approx(0.4857, abs=1e-4)
+    assert res.statistic == pytest.approx(9.0)
+
+
+def test_chi_square_matches_r_example():
+    # R ?chisq.test (Agresti 2007, p. 39): M <- as.table(rbind(c(762, 327, 468), c(484, 239, 477)))
+    # chisq.test(M) -> X-squared = 30.07, df = 2, p-value = 2.954e-07
+    res = chi_square_test([[762, 327, 468], [484, 239, 477]])
+    assert res.statistic == pytest.approx(30.07, abs=0.01)
+    assert res.p_value == pytest.approx(2.954e-07, rel=1e-3)
+    assert res.summary.loc[0, "df"] == 2
+
+
+def test_mann_whitney_matches_r_wilcox_example():
+    # R ?wilcox.test (Hollander & Wolfe 1973, p. 69): wilcox.test(x, y) -> W = 35, p-value = 0.2544
+    x = [0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46]
+    y = [1.15, 0.88, 0.90, 0.74, 1.21]
+    res = mann_whitney_u_test(x, y)
+    assert res.statistic == 35
+    assert res.p_value == pytest.approx(0.2544, abs=1e-4)
+
+
+# Freireich EJ et al. Blood 1963;21:699 (6-MP arm, weeks of remission); Kaplan-Meier estimates as
+# tabulated in Kleinbaum DG, Klein M. Survival Analysis, 3rd ed. 2012, ch. 2 (and R survfit).
+SIX_MP = [6, 6, 6, 6, 7, 9, 10, 10, 11, 13, 16, 17, 19, 20, 22, 23, 25, 32, 32, 34, 35]
+SIX_MP_EVENT = [1, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
+SIX_MP_KM = {6: 0.8571, 7: 0.8067, 10: 0.7529, 13: 0.6902, 16: 0.6275, 22: 0.5378, 23: 0.4482}
+
+
+def test_kaplan_meier_matches_textbook_table():
+    res = kaplan_meier(SIX_MP, [bool(e) for e in SIX_MP_EVENT], times=list(SIX_MP_KM))
+    got = dict(zip(res.summary["time"], res.summary["estimate"], strict=True))
+    assert got == pytest.approx(SIX_MP_KM, abs=1e-4)
+    assert res.at_risk.loc["Overall", "6"] == 21
+    assert res.at_risk.loc["Overall", "23"] == 6
+
+
+def test_aalen_johansen_without_competing_events_is_one_minus_km():
+    codes = SIX_MP_EVENT
+    aj = aalen_johansen_cumulative_incidence(SIX_MP, codes, times=[10, 23])
+    assert list(aj.summary["estimate"]) == pytest.approx([1 - 0.7529, 1 - 0.4482], abs=2e-3)
+
+
+def test_aalen_johansen_with_competing_death_by_hand():
+    # 4 subjects: event at 1, death at 2, event at 3, censored at 4. By hand (Aalen-Johansen):
+    # CIF(1) = 1/4; S(2) = 3/4 * 2/3 = 1/2; CIF(3) = 1/4 + 1/2 * 1/2 = 1/2.
+    aj = aalen_johansen_cumulative_incidence([1, 2, 3, 4], [1, 2, 1, 0], times=[1, 2, 3])
+    assert list(aj.summary["estimate"]) == pytest.approx([0.25, 0.25, 0.5], abs=1e-3)
+    km = kaplan_meier([1, 2, 3, 4], [True, False, True, False], times=[3], cumulative_incidence=True)
+    assert km.summary["estimate"].iloc[0] > 0.5  # 1-KM overstates incidence under competing risk
+
+
+def test_table_one_counts_missing_apart_and_lists_small_groups():
+    data = pd.DataFrame(
+        {
+            "patient_id": ["a", "b", "c", "d"],
+            "sex": ["female", "female", "male", None],
+            "age": [27.0, 65.0, 41.0, None],
+            "scl70": [True, False, None, True],
+            "case": ["case", "case", "other", "other"],
+        }
+    )
+    variables = [
+        Variable("sex", "Sex", VariableKind.CATEGORICAL),
+        Variable("age", "Age", VariableKind.CONTINUOUS),
+        Variable("scl70", "Anti-Scl70", VariableKind.BOOLEAN),
+    ]
+    res = table_one(data, variables, group="case")
+    table = res.summary.set_index(["Variable", "Level"])
+    assert table.loc[("Sex", "female"), "Overall (n=4)"] == "2 (66.7)"
+    assert table.loc[("Sex", "missing"), "Overall (n=4)"] == "1"
+    assert table.loc[("Age", "median [IQR]"), "case (n=2)"] == "46.0 [36.5–55.5]"
+    assert table.loc[("Anti-Scl70", "n (%)"), "other (n=2)"] == "1 (100.0)"
+    assert set(res.listing["group"]) == {"case", "other"}
+    assert "<table" in res.to_html()
