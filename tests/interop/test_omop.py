@@ -10,6 +10,7 @@ import pytest
 from calciscope.errors import ValidationError
 from calciscope.interop.omop import (
     COHORT_COLUMNS,
+    classify_cdm,
     cohort_table,
     facts_view,
     load_concept_set,
@@ -191,3 +192,25 @@ def test_postgres_cdm_gives_the_duckdb_answer(synthea, postgres_database):
         assert cohort.count().execute() == 23
     finally:
         on_postgres.close()
+
+
+def test_criteria_and_phenotypes_run_inside_the_cdm_database(tmp_path):
+    files = {
+        "person": "person_id,gender_concept_id,year_of_birth,month_of_birth,day_of_birth,care_site_id\n1,8532,1960,1,2,\n2,8507,1970,,,\n",
+        "concept": "concept_id,concept_name\n4000,Systemic sclerosis\n",
+        "concept_ancestor": "ancestor_concept_id,descendant_concept_id\n",
+        "concept_relationship": "concept_id_1,concept_id_2,relationship_id\n",
+        "condition_occurrence": "condition_occurrence_id,person_id,condition_concept_id,condition_start_date\n1,1,4000,2019-05-06\n",
+    }
+    for name, text in files.items():
+        (tmp_path / f"{name}.csv").write_text(text, encoding="utf-8")
+    cdm = open_cdm(tmp_path)
+    sets = {"ssc_diagnosis": load_concept_set({"items": [{"concept": {"CONCEPT_ID": 4000}}]})}
+    table = classify_cdm(cdm, sets, index_date=INDEX).to_pandas().set_index("patient_id")
+    assert {"ssc2013_status", "iim2017_category", "extensive_sheet_like_calcinosis"} <= set(
+        table.columns
+    )
+    assert list(table.index) == ["1", "2"] or sorted(table.index) == ["1", "2"]
+    assert set(table.ssc2013_status) == {
+        "undetermined"
+    }  # items unknown: the score bounds stay open

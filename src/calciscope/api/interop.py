@@ -348,6 +348,7 @@ def screen_omop(
     cohort_definition_id: int = 1,
     cohort_out: Path | None = None,
     features: Sequence[str] | None = None,
+    classify: bool = False,
 ) -> tuple[Any, int | None]:
     """Screen an OMOP CDM in place: return its feature table (Ibis) and, if asked, write a cohort.
 
@@ -363,6 +364,8 @@ def screen_omop(
         Write the OHDSI cohort table of persons with this feature true to ``cohort_out`` (CSV).
     features
         Only these features in the returned table.
+    classify
+        Return every criteria-set result and phenotype (computed in the CDM database) instead.
 
     Returns
     -------
@@ -371,6 +374,7 @@ def screen_omop(
         of cohort rows written (None when no cohort was asked for).
     """
     from calciscope.interop.omop import (
+        classify_cdm,
         cohort_table,
         load_concept_set,
         open_cdm,
@@ -380,9 +384,12 @@ def screen_omop(
 
     cdm = open_cdm(cdm_source)
     sets = {name: load_concept_set(Path(path), name=name) for name, path in concept_sets.items()}
-    table = screen_cdm(
-        cdm, sets, index_date=index_date, features=list(features) if features else None
-    )
+    if classify:
+        table = classify_cdm(cdm, sets, index_date=index_date)
+    else:
+        table = screen_cdm(
+            cdm, sets, index_date=index_date, features=list(features) if features else None
+        )
     if cohort_feature is None or cohort_out is None:
         return table, None
     cohort = cohort_table(

@@ -3,6 +3,7 @@
 from calciscope.interop.omop.cdm import REQUIRED_TABLES, Cdm, open_cdm
 from calciscope.interop.omop.cohort import (
     COHORT_COLUMNS,
+    classify_cdm,
     cohort_table,
     extend_catalogue,
     screen_cdm,
@@ -29,6 +30,7 @@ __all__ = [
     "Cdm",
     "ConceptSet",
     "ConceptSetItem",
+    "classify_cdm",
     "cohort_table",
     "extend_catalogue",
     "facts_view",

@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 import pyarrow.csv as pacsv
 
 from calciscope.engine import compute_feature_table
+from calciscope.engine.phenotype import classify_table
 from calciscope.features import (
     Concept,
     Derivation,
@@ -29,7 +30,14 @@ from calciscope.interop.omop.cdm import Cdm
 from calciscope.interop.omop.conceptset import ConceptSet
 from calciscope.interop.omop.views import facts_view, patients_view
 
-__all__ = ["COHORT_COLUMNS", "cohort_table", "extend_catalogue", "screen_cdm", "write_cohort"]
+__all__ = [
+    "COHORT_COLUMNS",
+    "classify_cdm",
+    "cohort_table",
+    "extend_catalogue",
+    "screen_cdm",
+    "write_cohort",
+]
 
 #: Columns of the OHDSI cohort table.
 COHORT_COLUMNS = ("cohort_definition_id", "subject_id", "cohort_start_date", "cohort_end_date")
@@ -91,6 +99,18 @@ def screen_cdm(
         catalogue=extended,
         features=features,
     )
+
+
+def classify_cdm(
+    cdm: Cdm, concept_sets: dict[str, ConceptSet], *, index_date: dt.date | None = None
+) -> ir.Table:
+    """Return every criteria-set result and phenotype for the CDM's persons, computed in its database.
+
+    The packaged criteria sets and phenotypes run on the feature table of :func:`screen_cdm`;
+    features no concept set feeds are unknown, so criteria report their undecided bounds.
+    """
+    when = index_date or dt.date.today()
+    return classify_table(screen_cdm(cdm, concept_sets, index_date=when), index_date=when)
 
 
 def cohort_table(
