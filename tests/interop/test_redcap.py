@@ -373,3 +373,17 @@ def test_pull_in_chunks_then_import(data_dir, tmp_path):
     assert sorted(map(content, pulled.batch.facts), key=str) == sorted(
         map(content, direct.batch.facts), key=str
     )
+
+
+def test_label_export_values_map_back_to_codes(tmp_path):
+    rows = (
+        "record_id,redcap_repeat_instrument,redcap_repeat_instance,sex,anti_pm_scl,ssc_subset,lesion_region,"
+        "lesion_status\n"
+        "P1,,,female,Present,dcssc,,\n"
+        "P1,calcinosis_lesions,1,,,,upper arm,Absent\n"
+    )
+    result = read_redcap(*_write_project(tmp_path, rows))
+    facts = {(f.code, f.status, f.value_text, f.body_site) for f in result.batch.facts}
+    assert ("HP:0033560", Status.PRESENT, None, None) in facts
+    assert ("ssc_subset", Status.PRESENT, "dcssc", None) in facts
+    assert ("HP:0003761", Status.ABSENT, None, BodyRegion.UPPER_ARM) in facts
