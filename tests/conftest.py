@@ -56,3 +56,25 @@ def postgres_database() -> Iterator[Callable[[], str]]:
 def sqlite_url(tmp_path: Path) -> str:
     """A fresh SQLite registry URL in a temporary folder."""
     return f"sqlite:///{tmp_path / 'registry.db'}"
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default SYNTHETIC demo cohort (seed 0), generated once per test session."""
+    from calciscope.datasets import generate_demo_cohort
+
+    folder = tmp_path_factory.mktemp("demo")
+    generate_demo_cohort(folder, seed=0)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_registry_url(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An SQLite registry holding the default demo cohort (read-only for tests)."""
+    from calciscope import api
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('registry') / 'demo.db'}"
+    registry = api.open_registry(url)
+    api.import_directory(registry, demo_dir)
+    registry.close()
+    return url

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,16 @@ def feature_table(
     )
 
 
+@contextmanager
+def _computed(registry: Registry, **options: Any) -> Iterator[ir.Table]:
+    """A feature table whose database connection is closed when the block ends."""
+    table = feature_table(registry, **options)
+    try:
+        yield table
+    finally:
+        ibis.get_backend(table).disconnect()
+
+
 def _parse_value(column: str, raw: str) -> Any:
     catalogue = load_catalogue()
     if raw.lower() in ("unknown", "null", "none", ""):
@@ -193,17 +204,17 @@ def list_patients(
             FILTER_ALIASES.get(m.group(1), m.group(1)) for m in map(_FILTER_RE.match, where) if m
         ]
         wanted = sorted({c for c in [*columns, *named] if c in catalogue.features})
-    table = feature_table(registry, index_date=index_date, features=wanted)
-    total = int(table.count().execute())
-    problems = []
-    for clause in where:
-        try:
-            table = _filter(table, clause)
-        except ValueError as exc:
-            problems.append(Problem("--where", clause, clause.split("=")[0].strip(), str(exc)))
-    if problems:
-        raise ValidationError(problems, summary="cannot filter patients")
-    return table.to_pyarrow(), total
+    with _computed(registry, index_date=index_date, features=wanted) as table:
+        total = int(table.count().execute())
+        problems = []
+        for clause in where:
+            try:
+                table = _filter(table, clause)
+            except ValueError as exc:
+                problems.append(Problem("--where", clause, clause.split("=")[0].strip(), str(exc)))
+        if problems:
+            raise ValidationError(problems, summary="cannot filter patients")
+        return table.to_pyarrow(), total
 
 
 @dataclass(frozen=True)
@@ -236,7 +247,11 @@ def summarise_cohort(
         "calcinosis_any",
         "calcinosis_sheet_like_regions",
     ]
-    t = feature_table(registry, index_date=index_date, features=names)
+    with _computed(registry, index_date=index_date, features=names) as t:
+        return _summary(t, index_date, window_years)
+
+
+def _summary(t: ir.Table, index_date: dt.date, window_years: int) -> CohortSummary:
     start = index_date.replace(year=index_date.year - window_years)
     ssc = t.ssc_diagnosis.fill_null(False)
     seen = ssc & (t.last_visit_date >= start).fill_null(False)
@@ -290,13 +305,26 @@ def patient_record(registry: Registry, patient_id: str) -> PatientRecord:
     )
 
 
-def write_feature_table(table: ir.Table, out: Path) -> int:
-    """Write a feature table to Parquet (``.parquet``) or CSV (``.csv``); return the row count."""
-    data = table.to_pyarrow()
+def write_feature_table(
+    registry: Registry,
+    out: Path,
+    *,
+    index_date: dt.date | None = None,
+    include_suggested: bool = False,
+) -> tuple[int, int]:
+    """Write the feature table to Parquet (``.parquet``) or CSV (``.csv``).
+
+    Returns
+    -------
+    tuple of int
+        Rows (patients) and columns written.
+    """
+    with _computed(registry, index_date=index_date, include_suggested=include_suggested) as table:
+        data = table.to_pyarrow()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".csv":
         pacsv.write_csv(data, out)
     else:
         pq.write_table(data, out)
-    return data.num_rows
+    return data.num_rows, data.num_columns

@@ -87,8 +87,7 @@ def import_demo(
     db: DbOption = None,
 ) -> None:
     """Import a calciscope-format directory (the demo cohort, or a registry extract)."""
-    registry = api.open_registry(db)
-    with console.status(f"validating and importing {folder}"):
+    with api.open_registry(db) as registry, console.status(f"validating and importing {folder}"):
         summary = api.import_directory(registry, folder)
     counts = ", ".join(f"{n} {k}" for k, n in summary.counts.items())
     console.print(f"imported {counts} into {registry.url} (batch {summary.batch_id[:8]})")
@@ -125,10 +124,13 @@ def list_(
     index_date: IndexDateOption = None,
 ) -> None:
     """List patients with their key features, and how many match the filters."""
-    registry = api.open_registry(db)
-    data, total = api.list_patients(
-        registry, where=where or [], columns=list(_LIST_COLUMNS), index_date=parse_date(index_date)
-    )
+    with api.open_registry(db) as registry:
+        data, total = api.list_patients(
+            registry,
+            where=where or [],
+            columns=list(_LIST_COLUMNS),
+            index_date=parse_date(index_date),
+        )
     shown = data.slice(0, limit)
     _render_rows(shown, _LIST_COLUMNS, f"patients ({', '.join(where or []) or 'all'})")
     console.print(f"{data.num_rows} of {total} patients match; showing {shown.num_rows}.")
@@ -180,8 +182,14 @@ def show(
     index_date: IndexDateOption = None,
 ) -> None:
     """Show one patient's facts over time, with their sources, notes and images."""
-    registry = api.open_registry(db)
-    record = api.patient_record(registry, patient_id)
+    with api.open_registry(db) as registry:
+        record = api.patient_record(registry, patient_id)
+        _show(record, provenance=provenance)
+        if explain:
+            _explain(registry, patient_id, parse_date(index_date))
+
+
+def _show(record: api.PatientRecord, *, provenance: bool) -> None:
     p = record.patient
     tag = " [bold red]SYNTHETIC[/]" if p.synthetic else ""
     console.print(
@@ -196,8 +204,6 @@ def show(
         console.print(
             f"image {image.image_id} {image.image_date or ''} {image.modality.value} {image.body_site or ''}"
         )
-    if explain:
-        _explain(registry, patient_id, parse_date(index_date))
 
 
 def _explain(registry: Any, patient_id: str, index_date: Any) -> None:
@@ -221,13 +227,11 @@ def features(
     index_date: IndexDateOption = None,
 ) -> None:
     """Write the feature table: one row per patient, each feature true/false/unknown (null)."""
-    registry = api.open_registry(db)
-    table = api.feature_table(
-        registry, index_date=parse_date(index_date), include_suggested=include_suggested
-    )
-    with console.status("computing features in the database"):
-        rows = api.write_feature_table(table, out)
-    console.print(f"wrote {rows} patients x {len(table.columns)} columns to {out}")
+    with api.open_registry(db) as registry, console.status("computing features in the database"):
+        rows, columns = api.write_feature_table(
+            registry, out, index_date=parse_date(index_date), include_suggested=include_suggested
+        )
+    console.print(f"wrote {rows} patients x {columns} columns to {out}")
 
 
 def register(app: typer.Typer) -> None:

@@ -34,7 +34,8 @@ def demo(
         f"[bold red]SYNTHETIC[/] demo cohort: {manifest.patients} patients written to {out}"
     )
     import_demo(out, db=db)
-    summary = api.summarise_cohort(api.open_registry(db), index_date=DEFAULT_INDEX_DATE)
+    with api.open_registry(db) as registry:
+        summary = api.summarise_cohort(registry, index_date=DEFAULT_INDEX_DATE)
     _print_summary(summary)
 
 

@@ -128,6 +128,12 @@ class Registry:
         """Release the connection pool."""
         self.engine.dispose()
 
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # --- writing -------------------------------------------------------------------
     def import_batch(self, batch: Batch, *, source: str, source_hash: str) -> ImportSummary:
         """Write a validated batch in one transaction and record it in ``import_batches``."""
