@@ -124,7 +124,7 @@ def feature_table(
 
 @contextmanager
 def _computed(registry: Registry, **options: Any) -> Iterator[ir.Table]:
-    """A feature table whose database connection is closed when the block ends."""
+    """Yield a feature table whose database connection is closed when the block ends."""
     table = feature_table(registry, **options)
     try:
         yield table

@@ -212,7 +212,7 @@ def _explain(registry: Any, patient_id: str, index_date: Any) -> None:
     except ImportError:
         console.print("criteria explanations are not available in this build")
         return
-    render_explanation(console, api.explain_patient(registry, patient_id, index_date=index_date))  # type: ignore[attr-defined]
+    render_explanation(console, api.explain_patient(registry, patient_id, index_date=index_date))
 
 
 def features(
