@@ -153,3 +153,33 @@ def test_redcap_pull_needs_a_token_in_the_environment(tmp_path, monkeypatch):
         app, ["redcap", "pull", "https://redcap.example/api/", "--out", str(tmp_path)]
     )
     assert result.exit_code == 2 and "REDCAP_TOKEN" in result.output
+
+
+def test_export_note_nlp(db, tmp_path):
+    from calciscope.model import Fact, Patient, SourceKind, Status
+    from calciscope.storage import Batch
+
+    registry = api.open_registry(db)
+    provenance = json.dumps(
+        {"note_id": "N1", "start": 3, "end": 13, "text": "calcinosis", "engine": "1"}
+    )
+    fact = Fact(
+        patient_id="P1",
+        system="HP",
+        code="HP:0003761",
+        status=Status.ABSENT,
+        source_kind=SourceKind.NOTE,
+        provenance=provenance,
+    )
+    registry.import_batch(
+        Batch(patients=[Patient(patient_id="P1")], facts=[fact]), source="t", source_hash="0"
+    )
+    out = tmp_path / "note_nlp.csv"
+    assert _run("export", "note-nlp", out, "--db", db).exit_code == 0
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert (
+        len(rows) == 1
+        and rows[0]["term_exists"] == "N"
+        and rows[0]["lexical_variant"] == "calcinosis"
+    )

@@ -10,16 +10,20 @@ import pytest
 from calciscope.errors import ValidationError
 from calciscope.interop.omop import (
     COHORT_COLUMNS,
+    NOTE_NLP_COLUMNS,
     classify_cdm,
     cohort_table,
     facts_view,
     load_concept_set,
+    note_nlp_rows,
     open_cdm,
     patients_view,
     resolve_concept_set,
     screen_cdm,
+    stable_note_id,
     write_cohort,
 )
+from calciscope.model import Fact, Morphology, ReviewState, SourceKind, Status
 
 INDEX = dt.date(2030, 1, 1)
 RA = {
@@ -214,3 +218,57 @@ def test_criteria_and_phenotypes_run_inside_the_cdm_database(tmp_path):
     assert set(table.ssc2013_status) == {
         "undetermined"
     }  # items unknown: the score bounds stay open
+
+
+def test_note_nlp_rows_for_note_derived_facts():
+    provenance = json.dumps(
+        {
+            "note_id": "N1",
+            "start": 40,
+            "end": 57,
+            "text": "sheet-like calcinosis",
+            "rule": "calcinosis",
+            "modifiers": {"negated": False},
+            "engine": "1.0",
+        }
+    )
+    facts = [
+        Fact(
+            patient_id="P1",
+            system="HP",
+            code="HP:0003761",
+            status=Status.PRESENT,
+            source_kind=SourceKind.NOTE,
+            provenance=provenance,
+            review_state=ReviewState.SUGGESTED,
+            morphology=Morphology.SHEET_LIKE,
+        ),
+        Fact(
+            patient_id="P1",
+            system="HP",
+            code="HP:0003761",
+            status=Status.ABSENT,
+            source_kind=SourceKind.NOTE,
+            provenance=provenance.replace("40", "90"),
+            effective_date=dt.date(2020, 1, 2),
+        ),
+        Fact(
+            patient_id="P1",
+            system="HP",
+            code="HP:0003761",
+            source_kind=SourceKind.IMPORT,
+            provenance="x.csv row 2",
+        ),
+    ]
+    table = note_nlp_rows(
+        facts, concept_ids={("HP", "HP:0003761"): 4253370}, nlp_date=dt.date(2026, 1, 1)
+    )
+    rows = table.to_pylist()
+    assert tuple(table.column_names) == NOTE_NLP_COLUMNS and len(rows) == 2
+    assert [r["term_exists"] for r in rows] == ["Y", "N"] and rows[0]["offset"] == "40"
+    assert (
+        rows[0]["note_id"] == stable_note_id("N1") > 0 and rows[0]["note_nlp_concept_id"] == 4253370
+    )
+    assert "morphology=sheet_like" in rows[0]["term_modifiers"] and rows[1]["nlp_date"] == dt.date(
+        2020, 1, 2
+    )

@@ -27,6 +27,7 @@ __all__ = [
     "InteropImport",
     "RegistryRecords",
     "export_fhir",
+    "export_note_nlp",
     "export_phenopackets",
     "export_redcap",
     "import_fhir",
@@ -406,3 +407,31 @@ def pull_redcap(url: str, token: str, out_dir: Path, *, chunk_size: int = 500) -
     from calciscope.interop.redcap.live import pull_project
 
     return pull_project(url, token, Path(out_dir), chunk_size=chunk_size)
+
+
+def export_note_nlp(
+    registry: Registry,
+    out: Path,
+    *,
+    patient_ids: Sequence[str] | None = None,
+    include_rejected: bool = False,
+) -> ExportReport:
+    """Write OMOP NOTE_NLP rows (CSV) for the registry's facts derived from notes.
+
+    Rejected facts are left out unless asked for; suggested and confirmed facts are written
+    (``term_modifiers`` says which, with the status and qualifiers).
+    """
+    import pyarrow.csv as pacsv
+
+    from calciscope.interop.omop import note_nlp_rows
+    from calciscope.model import ReviewState
+
+    records = read_registry_records(registry, patient_ids)
+    facts = [
+        f for f in records.facts if include_rejected or f.review_state is not ReviewState.REJECTED
+    ]
+    table = note_nlp_rows(facts)
+    pacsv.write_csv(table, Path(out))
+    report = ExportReport(files=[Path(out)])
+    report.written["note_nlp row"] = table.num_rows
+    return report

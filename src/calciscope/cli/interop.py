@@ -218,6 +218,18 @@ def export_omop(
     console.print(f"wrote {rows} cohort rows (cohort_definition_id {cohort_id}) to {out}")
 
 
+def export_note_nlp(
+    out: Annotated[Path, typer.Argument(help="CSV file for the OMOP NOTE_NLP rows.")],
+    db: DbOption = None,
+    patient: PatientOption = None,
+) -> None:
+    """Export facts read from notes as OMOP NOTE_NLP rows (rejected suggestions left out)."""
+    registry = api.open_registry(db)
+    with console.status("writing NOTE_NLP rows"):
+        report = api.export_note_nlp(registry, out, patient_ids=patient)
+    _export_report(report)
+
+
 def redcap_template(
     mapping_out: Annotated[
         Path | None,
@@ -272,6 +284,7 @@ _EXPORTS: dict[str, Callable[..., None]] = {
     "fhir": export_fhir,
     "redcap": export_redcap,
     "omop": export_omop,
+    "note-nlp": export_note_nlp,
 }
 
 

@@ -15,6 +15,7 @@ from calciscope.interop.omop.conceptset import (
     load_concept_set,
     resolve_concept_set,
 )
+from calciscope.interop.omop.note_nlp import NOTE_NLP_COLUMNS, note_nlp_rows, stable_note_id
 from calciscope.interop.omop.views import (
     ABSENT_VALUE_IDS,
     ABSENT_VALUE_NAMES,
@@ -26,6 +27,7 @@ __all__ = [
     "ABSENT_VALUE_IDS",
     "ABSENT_VALUE_NAMES",
     "COHORT_COLUMNS",
+    "NOTE_NLP_COLUMNS",
     "REQUIRED_TABLES",
     "Cdm",
     "ConceptSet",
@@ -35,9 +37,11 @@ __all__ = [
     "extend_catalogue",
     "facts_view",
     "load_concept_set",
+    "note_nlp_rows",
     "open_cdm",
     "patients_view",
     "resolve_concept_set",
     "screen_cdm",
+    "stable_note_id",
     "write_cohort",
 ]
