@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from criteria_builders import IIM_BOOLEANS, REGIONS, SSC_FEATURES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calciscope.criteria import evaluate_set, load_criteria_set
+from criteria.criteria_builders import IIM_BOOLEANS, REGIONS, SSC_FEATURES
 
 SSC = load_criteria_set("ssc2013")
 IIM = load_criteria_set("iim2017")
