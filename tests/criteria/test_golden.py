@@ -322,3 +322,12 @@ def test_mrss_missing_site_gives_null_total_and_bounds() -> None:
     row = dict.fromkeys(MRSS_SITES, 1.0) | {"mrss_face": math.nan}
     out = evaluate_set(MRSS, row).outputs
     assert (out["mrss_total"], out["mrss_total_min"], out["mrss_total_max"]) == (None, 16, 19)
+
+
+def test_explanation_notes_gate_entry_rule_and_multiple_antibodies() -> None:
+    gated = evaluate_set(SSC, ssc_patient("ssc_like_disorder"))
+    assert any("ssc_like_disorder" in n for n in gated.notes)
+    several = evaluate_set(SSC, ssc_patient("anti_centromere", "anti_scl70"))
+    assert any("more than one SSc-specific antibody" in n for n in several.notes)  # §11.8
+    b0 = evaluate_set(IIM, iim_patient(45, "weakness_proximal_upper"))
+    assert any(n.startswith("not classifiable") for n in b0.notes)

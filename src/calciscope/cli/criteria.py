@@ -119,6 +119,8 @@ def _render_result(con: Console, result: CriteriaResult) -> None:
                 for k, v in extras.items()
             )
         )
+    for note in result.notes:
+        con.print(f"  [magenta]note:[/magenta] {note}")
     if result.could_flip:
         con.print(f"  unknown items that could change the result: {', '.join(result.could_flip)}")
     con.print(f"  [dim]{result.citation}[/dim]")

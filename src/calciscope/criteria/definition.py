@@ -71,6 +71,7 @@ class ItemGroup:
     label: str
     items: tuple[Item, ...]
     sufficient: bool = False
+    several_note: str | None = None  # data-quality note when more than one item is present
 
     def ranked(self, variant: str) -> tuple[Item, ...]:
         """Return the items that score in ``variant``, heaviest first."""

@@ -25,7 +25,13 @@ from calciscope.criteria.definition import (
     VariantRule,
     WeightedCriteriaSet,
 )
-from calciscope.criteria.expression import Compare, Evidence, FeatureTrue, Predicate, parse_predicate
+from calciscope.criteria.expression import (
+    Compare,
+    Evidence,
+    FeatureTrue,
+    Predicate,
+    parse_predicate,
+)
 from calciscope.errors import CatalogueError
 
 __all__ = ["SET_FILES", "load_criteria_set", "load_criteria_sets", "read_criteria_set"]
@@ -62,7 +68,11 @@ def _item(raw: Mapping[str, Any], where: str) -> Item:
 def _group(raw: Mapping[str, Any], where: str) -> ItemGroup:
     group_id = str(raw["id"])
     items = tuple(_item(i, f"{where}.{group_id}") for i in raw["items"])
-    return ItemGroup(group_id, str(raw.get("label", group_id)), items, bool(raw.get("sufficient")))
+    label = str(raw.get("label", group_id))
+    note = raw.get("note_if_several")
+    return ItemGroup(
+        group_id, label, items, bool(raw.get("sufficient")), None if note is None else str(note)
+    )
 
 
 def _tree(raw: Any, where: str) -> SubgroupNode:
@@ -130,7 +140,9 @@ def read_criteria_set(raw: Mapping[str, Any]) -> CriteriaSet:
         When the file is malformed (missing keys, unknown kind, bad weights).
     """
     try:
-        common: dict[str, Any] = {k: str(raw[k]) for k in ("id", "name", "version", "citation", "doi")}
+        common: dict[str, Any] = {
+            k: str(raw[k]) for k in ("id", "name", "version", "citation", "doi")
+        }
         kind = CriteriaSetKind(raw["kind"])
         if kind is CriteriaSetKind.WEIGHTED:
             return _weighted(raw, common)

@@ -190,6 +190,24 @@ def _flips(
     return (*flips, *unknown)
 
 
+def _notes(cset: WeightedCriteriaSet, row: Row, outputs: dict[str, Any]) -> tuple[str, ...]:
+    notes = []
+    fired = sorted(f for p in cset.not_applicable_if if p.truth(row) is True for f in p.features())
+    if fired:
+        notes.append(
+            f"not applicable: {', '.join(fired)} recorded (the criteria exclude these patients)"
+        )
+    if outputs.get("category") == IimCategory.NOT_CLASSIFIABLE:
+        notes.append(
+            "not classifiable: no heliotrope rash, Gottron's papules or Gottron's sign, and no muscle biopsy"
+        )
+    for group in cset.groups:
+        present = [i for i in group.items if i.when.truth(row) is True]
+        if group.several_note and len(present) > 1:
+            notes.append(group.several_note)
+    return tuple(notes)
+
+
 def evaluate_weighted(
     cset: WeightedCriteriaSet, row: Row, *, min_probability: float | None = None
 ) -> CriteriaResult:
@@ -232,6 +250,7 @@ def evaluate_weighted(
         items=bounds.items,
         outputs=_prefixed(cset, outputs),
         could_flip=_flips(cset, row, bounds, outputs) if not decided else (),
+        notes=_notes(cset, row, outputs),
     )
 
 
