@@ -46,7 +46,7 @@ SPECIAL: dict[str, st.SearchStrategy[Any]] = {
 }
 SETTINGS = settings(
     derandomize=True,
-    max_examples=12,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

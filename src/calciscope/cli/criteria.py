@@ -20,6 +20,16 @@ criteria_app = typer.Typer(
 )
 console = Console()
 
+MinProbabilityOption = Annotated[
+    float | None,
+    typer.Option(
+        "--min-probability",
+        min=0.5,
+        max=0.9,
+        help="Minimum 2017 IIM probability for 'probable', i.e. classified (default 0.55).",
+    ),
+]
+
 _STYLE = {
     ItemState.COUNTED: "green",
     ItemState.SUPERSEDED: "dim green",
@@ -43,12 +53,7 @@ def score(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write here instead of standard output.")
     ] = None,
-    min_probability: Annotated[
-        float,
-        typer.Option(
-            "--min-probability", help="Minimum IIM probability for 'probable' (classified)."
-        ),
-    ] = 0.55,
+    min_probability: MinProbabilityOption = None,
 ) -> None:
     """Score every patient of a spreadsheet by the chosen criteria sets (unknown cells give bounds)."""
     chosen = [s.strip() for s in sets.split(",") if s.strip()]
@@ -63,12 +68,7 @@ def score(
 def classify(
     db: DbOption = None,
     index_date: IndexDateOption = None,
-    min_probability: Annotated[
-        float,
-        typer.Option(
-            "--min-probability", help="Minimum IIM probability for 'probable' (classified)."
-        ),
-    ] = 0.55,
+    min_probability: MinProbabilityOption = None,
 ) -> None:
     """Classify every registry patient by every criteria set and phenotype, and store the results."""
     registry = api.open_registry(db)
