@@ -52,8 +52,8 @@ COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
 
 def clean_value(value: Any) -> Any:
     """Return None for every spelling of a missing value (None, NaN, NaT, pandas NA)."""
-    if value is None:
-        return None
+    if value is None or value is True or value is False:
+        return value
     if isinstance(value, float) and math.isnan(value):
         return None
     try:

@@ -76,7 +76,9 @@ def _group(group: ItemGroup, variant: str, row: Row) -> _Bounds:
         explained.append(
             ItemExplanation(item.id, item.label, group.id, state, weight / SCALE, gain)
         )
-    return _Bounds(low, high, _dedupe_counted(explained))
+    return _Bounds(
+        low, high, _dedupe_counted(explained) if len(explained) > 1 else tuple(explained)
+    )
 
 
 def _dedupe_counted(items: list[ItemExplanation]) -> tuple[ItemExplanation, ...]:
