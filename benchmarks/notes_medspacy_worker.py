@@ -48,22 +48,26 @@ def main() -> int:
     parser.add_argument("rules")
     parser.add_argument("notes")
     parser.add_argument("--sentencizer", choices=("pyrush", "spacy"), default="pyrush")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N notes")
     args = parser.parse_args()
     lines = Path(args.notes).read_text(encoding="utf-8").splitlines()
     texts = [json.loads(line)["text"] for line in lines]
     nlp = _build(args.rules, args.sentencizer)
-    start = time.perf_counter()
+    if args.limit:
+        texts = texts[: args.limit]
+    start, cpu = time.perf_counter(), time.process_time()
     entities = modified = 0
     for doc in nlp.pipe(texts, batch_size=64):
         for ent in doc.ents:
             entities += 1
             modified += bool(ent._.modifiers)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     result = {
         "tool": f"medspaCy ({args.sentencizer} sentences)",
         "documents": len(texts),
         "bytes": sum(len(t.encode("utf-8")) for t in texts),
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "entities": entities,
         "modified": modified,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
