@@ -66,13 +66,21 @@ class NoteWriter:
         self.p = _load()
         self.iso = iso
         self._rnd: Callable[[], float] = Random(0).random
+        self._sexed = {sex: self._sex_words(sex) for sex in ("female", "male")}
+        # Sentences that depend only on the patient's sex are formatted once, not per letter.
+        self._intros = {
+            sex: [t.format(age="{age}", **w) for t in self.p["intros"]]
+            for sex, w in self._sexed.items()
+        }
+        self._symptoms = {
+            sex: [t.format(**w) for t in self.p["symptoms"]] for sex, w in self._sexed.items()
+        }
 
     def _c(self, options: Sequence[Any]) -> Any:
         """Pick one option (faster than ``Random.choice``; same generator)."""
         return options[int(self._rnd() * len(options))]
 
-    def _words(self, profile: Profile) -> dict[str, str]:
-        sex = profile.sex
+    def _sex_words(self, sex: str) -> dict[str, str]:
         p = self.p
         words = {k: p[k][sex] for k in ("person", "pronoun", "object", "possessive")}
         words |= {k.capitalize(): v.capitalize() for k, v in words.items()}
@@ -93,7 +101,7 @@ class NoteWriter:
         """Return the patient's notes (JSON lines) and what they say about calcinosis."""
         self._rnd = rng.random
         summary = NotesSummary()
-        words = self._words(profile)
+        words = self._sexed[profile.sex]
         count = min(len(profile.visits), rng.randint(1, 4))
         dates = [*sorted(rng.sample(profile.visits[:-1], count - 1)), profile.last_visit]
         lines = []
@@ -144,7 +152,7 @@ class NoteWriter:
         return (
             f"{p['header']}\n{c(p['hospitals'])}\nClinic date: {_uk(self.iso(day))}\n\n"
             f"{c(p['openings']).format(gp=c(p['gps']))}\n\n{top}\n\n"
-            f"{c(p['intros']).format(age=age, **words)}\n{c(p['symptoms']).format(**words)}\n\n"
+            f"{c(self._intros[profile.sex]).format(age=age)}\n{c(self._symptoms[profile.sex])}\n\n"
             f"{exam}{'' if not calc else chr(10) + '- ' + calc}\n\n{results}\n\n"
             f"Plan:\n{plan}\n\n{c(p['closings'])}\n\nDr {c(p['consultants'])}\n"
             "Consultant Rheumatologist"
