@@ -215,8 +215,8 @@ def test_export_validates_and_round_trips():
     kinds = Counter(e["resource"]["resourceType"] for e in bundle["entry"])
     assert kinds == Counter(
         {
-            "Condition": 4,
-            "Observation": 2,
+            "Condition": 2,  # the absent dcSSc diagnosis and the unknown arthritis
+            "Observation": 4,  # CK, mRSS, calcinosis at a site, anti-PM/Scl
             "Patient": 1,
             "Provenance": 1,
             "DiagnosticReport": 1,
@@ -231,7 +231,14 @@ def test_export_validates_and_round_trips():
         if e["resource"].get("verificationStatus", {}).get("coding", [{}])[0].get("code")
         == "refuted"
     ]
-    assert len(refuted) == 2
+    assert [r["code"]["coding"][0]["code"] for r in refuted] == ["MONDO:0016356"]
+    negative = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"].get("interpretation")
+        and e["resource"]["interpretation"][0]["coding"][0]["code"] == "NEG"
+    ]
+    assert [r["code"]["coding"][0]["code"] for r in negative] == ["anti_pm_scl"]
     back = read_fhir_bundle(json.loads(json.dumps(bundle)), source="rt")
     assert back.batch.patients == [patient]
     assert sorted(map(_content, back.batch.facts), key=str) == sorted(map(_content, facts), key=str)

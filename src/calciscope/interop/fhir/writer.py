@@ -1,8 +1,9 @@
 """Write calciscope records as a FHIR R4 Bundle, validated with ``fhir.resources`` (R4B models).
 
-Patient (calciscope id as an identifier, synthetic patients tagged); facts with a LOINC code or
-a numeric value → Observation (UCUM quantity; absent → interpretation NEG, unknown →
-dataAbsentReason); other facts → Condition (absent → ``verificationStatus`` refuted, unknown →
+Patient (calciscope id as an identifier, synthetic patients tagged); labs (a LOINC code or a
+numeric value), autoantibody results and findings at a body site → Observation (UCUM quantity;
+absent → interpretation NEG, present without a value → POS, unknown → dataAbsentReason); other
+facts (diagnoses, findings without a site) → Condition (absent → ``verificationStatus`` refuted, unknown →
 unconfirmed); notes → DocumentReference, radiology reports → DiagnosticReport; images →
 ImagingStudy; a Provenance for every fact derived from a note or image or still suggested; and
 a Group for the cohort.
@@ -20,6 +21,7 @@ import pydantic
 from fhir.resources.R4B.bundle import Bundle
 
 from calciscope.errors import Problem, ValidationError
+from calciscope.features import load_catalogue
 from calciscope.interop.fhir.codes import EXTENSION, SYSTEM_URLS, coding_for
 from calciscope.interop.fhir.documents import FILE_REF_SYSTEM, RECORD_ID_SYSTEM
 from calciscope.interop.fhir.subjects import PATIENT_ID_SYSTEM, SYNTHETIC_TAG
@@ -220,13 +222,21 @@ def _imaging(image: Image, subject: str) -> dict[str, Any]:
     return study
 
 
+def _is_observation(fact: Fact) -> bool:
+    """Labs (LOINC or a value), antibody results and findings at a body site are Observations."""
+    if fact.system == "LOINC" or fact.value_num is not None or fact.body_site is not None:
+        return True
+    concepts = load_catalogue().concepts_for_code(fact.system, fact.code)
+    return any(name == "ana" or name.startswith("anti_") for name in concepts)
+
+
 def _fact_entries(
     facts: list[Fact], subjects: dict[str, str], when: str
 ) -> list[tuple[str, dict[str, Any]]]:
     entries = []
     for fact in facts:
         subject = subjects[fact.patient_id]
-        build = _observation if fact.system == "LOINC" or fact.value_num is not None else _condition
+        build = _observation if _is_observation(fact) else _condition
         url = _url("Fact", fact.fact_id)
         entries.append((url, build(fact, subject)))
         if fact.review_state is not ReviewState.CONFIRMED or fact.source_kind in (
