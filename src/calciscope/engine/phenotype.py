@@ -105,7 +105,9 @@ def add_phenotype_columns(
 
 
 def _reads(p: Phenotype) -> frozenset[str]:
-    return (p.rule.features() if p.rule else frozenset()) | frozenset(p.sources) | frozenset(p.beside)
+    return (
+        (p.rule.features() if p.rule else frozenset()) | frozenset(p.sources) | frozenset(p.beside)
+    )
 
 
 def _levels(chosen: PhenotypeSet) -> list[list[Phenotype]]:
