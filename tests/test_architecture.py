@@ -16,6 +16,7 @@ LAYERS = {
     "errors": 0,
     "model": 1,
     **dict.fromkeys(("features", "criteria", "phenotype", "extract", "imaging", "stats"), 2),
+    "study": 2,
     **dict.fromkeys(("storage", "engine", "interop", "report", "datasets"), 3),
     "api": 4,
     **dict.fromkeys(("cli", "web"), 5),

@@ -1,7 +1,7 @@
 """``calciscope demo``: the README's main job on the embedded default.
 
-Generates the SYNTHETIC demo cohort, imports it into the embedded SQLite registry and prints
-the headline counts with their denominators.
+Generates the SYNTHETIC demo cohort, imports it into the embedded SQLite registry, runs the
+default (anchor) study, writes ``calciscope-report/index.html`` and prints the headline numbers.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import typer
 from calciscope import api
 from calciscope.cli.cohort import console, import_demo
 from calciscope.cli.options import DbOption
+from calciscope.cli.study import print_run
 
 __all__ = ["register"]
 
@@ -24,40 +25,21 @@ def demo(
     ] = Path("calciscope-demo"),
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the synthetic cohort.")] = 0,
     db: DbOption = None,
+    report: Annotated[
+        Path, typer.Option("--report", help="Folder of the report bundle.")
+    ] = api.DEFAULT_REPORT_DIR,
 ) -> None:
-    """Build the SYNTHETIC demo cohort, import it into the registry and summarise it."""
-    from calciscope.datasets import DEFAULT_INDEX_DATE
-
+    """Build the SYNTHETIC demo cohort, import it, run the default study and write the report."""
     with console.status("generating the synthetic demo cohort"):
         manifest = api.generate_demo_data(out, seed=seed)
     console.print(
         f"[bold red]SYNTHETIC[/] demo cohort: {manifest.patients} patients written to {out}"
     )
     import_demo(out, db=db)
-    with api.open_registry(db) as registry:
-        summary = api.summarise_cohort(registry, index_date=DEFAULT_INDEX_DATE)
-    _print_summary(summary)
-
-
-def _print_summary(s: api.CohortSummary) -> None:
-    def pct(n: int, d: int) -> str:
-        return f"{n} of {d} ({100 * n / d:.1f}%)" if d else f"{n} of 0"
-
-    console.print(
-        f"\n[bold]Summary at index date {s.index_date}[/] (synthetic: {s.synthetic} of {s.patients} patients)"
-    )
-    console.print(
-        f"  SSc (clinician diagnosis) seen in the {s.window_years} years before: {s.ssc_seen_in_window}"
-    )
-    console.print(f"  dcSSc among them: {pct(s.dcssc_seen_in_window, s.ssc_seen_in_window)}")
-    console.print(f"  any calcinosis: {pct(s.calcinosis_seen_in_window, s.ssc_seen_in_window)}")
-    console.print(
-        "  sheet-like calcinosis in 2 or more body regions: "
-        f"{pct(s.sheet_like_two_regions_seen_in_window, s.ssc_seen_in_window)}"
-    )
-    console.print(
-        "Next: calciscope patients list --where subset=dcssc; calciscope classify; calciscope features"
-    )
+    with api.open_registry(db) as registry, console.status("running the default study"):
+        run = api.run_demo(registry, out=report)
+    console.print("\n[bold]Default study[/] (Achieng et al. 2024 design)")
+    print_run(run)
 
 
 def register(app: typer.Typer) -> None:

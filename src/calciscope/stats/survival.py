@@ -15,12 +15,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from lifelines import AalenJohansenFitter, KaplanMeierFitter
 
 from calciscope.stats.result import StatResult
+
+#: Anything array-like: a sequence, a pandas Series or a NumPy array.
+Values = Sequence[Any] | pd.Series | np.ndarray
 
 __all__ = [
     "CumulativeIncidenceResult",
@@ -78,17 +82,17 @@ def _frame(est: pd.DataFrame, ci: pd.DataFrame, complement: bool) -> pd.DataFram
     return frame
 
 
-def _groups(durations: Sequence[float], groups: Sequence[str] | None) -> pd.Series:
+def _groups(durations: Values, groups: Values | None) -> pd.Series:
     if groups is None:
         return pd.Series(["Overall"] * len(durations))
-    return pd.Series([str(g) for g in groups])
+    return pd.Series([str(g) for g in np.asarray(groups, dtype=object)])
 
 
 def kaplan_meier(
-    durations: Sequence[float],
-    events: Sequence[bool],
+    durations: Values,
+    events: Values,
     *,
-    groups: Sequence[str] | None = None,
+    groups: Values | None = None,
     times: Sequence[float] = (1, 5, 10),
     cumulative_incidence: bool = False,
 ) -> CumulativeIncidenceResult:
@@ -108,13 +112,16 @@ def kaplan_meier(
         Report ``1 − S(t)``, treating competing events as censoring (an overestimate when
         competing risks exist: use :func:`aalen_johansen_cumulative_incidence`).
     """
-    d, e = pd.Series(durations, dtype=float), pd.Series(events, dtype=bool)
+    d = pd.Series(np.asarray(durations, dtype=float))
+    e = pd.Series(np.asarray(events, dtype=bool))
     g = _groups(durations, groups)
     curves = {}
     for name in sorted(g.unique(), key=str):
         mask = (g == name).to_numpy()
         kmf = KaplanMeierFitter().fit(d[mask], e[mask], label=name)
-        curves[name] = _frame(kmf.survival_function_, kmf.confidence_interval_, cumulative_incidence)
+        curves[name] = _frame(
+            kmf.survival_function_, kmf.confidence_interval_, cumulative_incidence
+        )
     method = "Kaplan–Meier" + (" (1 − S)" if cumulative_incidence else "")
     note = "95% CI: exponential Greenwood (lifelines)"
     return CumulativeIncidenceResult(
@@ -134,10 +141,10 @@ def _aalen_johansen(d: pd.Series, codes: pd.Series, label: str, seed: int) -> pd
 
 
 def aalen_johansen_cumulative_incidence(
-    durations: Sequence[float],
-    events: Sequence[int],
+    durations: Values,
+    events: Values,
     *,
-    groups: Sequence[str] | None = None,
+    groups: Values | None = None,
     times: Sequence[float] = (1, 5, 10),
     seed: int = 0,
 ) -> CumulativeIncidenceResult:
@@ -156,7 +163,8 @@ def aalen_johansen_cumulative_incidence(
     seed
         Seed of lifelines' tie-breaking jitter (ties are jittered by a tiny amount).
     """
-    d, c = pd.Series(durations, dtype=float), pd.Series(events, dtype=int)
+    d = pd.Series(np.asarray(durations, dtype=float))
+    c = pd.Series(np.asarray(events, dtype=int))
     g = _groups(durations, groups)
     curves = {}
     for name in sorted(g.unique(), key=str):

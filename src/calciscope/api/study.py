@@ -1,0 +1,257 @@
+"""Verbs for studies: run a study file on a registry, the template, and the demo end to end.
+
+The registry's facts and patients are read once into an in-memory DuckDB database; the feature
+table is computed and materialised there, classified once, and every number of the report is
+computed from that one table (no recompilation per figure).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+import calciscope
+from calciscope.criteria import load_criteria_sets
+from calciscope.engine import compute_feature_table, connect
+from calciscope.engine.phenotype import classify_table
+from calciscope.features import load_catalogue
+from calciscope.model import ReviewState
+from calciscope.phenotype import load_phenotypes
+from calciscope.report import ReportBundle, write_report_bundle
+from calciscope.storage import Registry
+from calciscope.study import (
+    ReviewStates,
+    StudyAnalysis,
+    StudyDefinition,
+    analyse,
+    case_evidence,
+    find_cases,
+    load_study,
+    source_population,
+    study_template,
+)
+
+__all__ = [
+    "DEFAULT_REPORT_DIR",
+    "StudyData",
+    "StudyRun",
+    "headline_lines",
+    "init_study_text",
+    "load_study_data",
+    "run_demo",
+    "run_study",
+    "study_columns",
+]
+
+#: Where ``calciscope demo`` and ``study run`` write the report bundle by default.
+DEFAULT_REPORT_DIR = Path("calciscope-report")
+
+
+@dataclass(frozen=True)
+class StudyData:
+    """The classified table (confirmed facts), the same with suggested facts, and the facts."""
+
+    table: pd.DataFrame = field(repr=False)
+    suggested: pd.DataFrame | None = field(repr=False)
+    facts: pd.DataFrame = field(repr=False)
+    input_hashes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """A finished study: the analysis and the report bundle written."""
+
+    analysis: StudyAnalysis
+    bundle: ReportBundle
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        """The headline numbers (also in the bundle's ``results.json``)."""
+        return self.analysis.headline
+
+
+def init_study_text() -> str:
+    """Return the commented study template that reproduces the anchor design."""
+    return study_template()
+
+
+def study_columns() -> frozenset[str]:
+    """Return every feature and phenotype column a study file may name."""
+    features = set(load_catalogue().features)
+    phenotypes = {p.id for p in load_phenotypes().phenotypes}
+    return frozenset(features | phenotypes)
+
+
+def _classified(con: Any, states: tuple[ReviewState, ...], index_date: dt.date) -> pd.DataFrame:
+    features = compute_feature_table(
+        con.table("facts"), con.table("patients"), index_date=index_date, review_states=states
+    )
+    name = f"features_{'_'.join(s.value for s in states)}"
+    table = con.create_table(name, features.to_pyarrow(), overwrite=True)
+    classified = classify_table(table, index_date=index_date)
+    return table.join(classified, "patient_id").to_pyarrow().to_pandas()
+
+
+def _read_inputs(registry: Registry) -> tuple[pa.Table, pa.Table, dict[str, str]]:
+    source = connect(registry.url)
+    try:
+        facts = source.table("facts").to_pyarrow()
+        patients = source.table("patients").to_pyarrow()
+        batches = source.table("import_batches").select("source", "source_hash").to_pyarrow()
+        batches = batches.to_pylist()
+    finally:
+        source.disconnect()
+    hashes = {str(b["source"]): str(b["source_hash"]) for b in batches}
+    return facts, patients, hashes
+
+
+def _concepts(facts: pd.DataFrame) -> pd.Series:
+    catalogue = load_catalogue()
+    pairs = facts[["system", "code"]].drop_duplicates()
+    lookup = {
+        (s, c): (catalogue.concepts_for_code(s, c) or ("",))[0]
+        for s, c in zip(pairs["system"], pairs["code"], strict=True)
+    }
+    return pd.Series(
+        [lookup[(s, c)] for s, c in zip(facts["system"], facts["code"], strict=True)],
+        index=facts.index,
+    )
+
+
+def load_study_data(
+    registry: Registry, *, index_date: dt.date, include_suggested: bool = False
+) -> StudyData:
+    """Read the registry once and return the classified feature table(s) and the facts."""
+    facts, patients, hashes = _read_inputs(registry)
+    con = ibis.duckdb.connect()
+    try:
+        con.create_table("facts", facts)
+        con.create_table("patients", patients)
+        table = _classified(con, (ReviewState.CONFIRMED,), index_date)
+        suggested = None
+        has_suggested = pc.any(pc.equal(facts["review_state"], ReviewState.SUGGESTED.value)).as_py()
+        if include_suggested and has_suggested:
+            both = (ReviewState.CONFIRMED, ReviewState.SUGGESTED)
+            suggested = _classified(con, both, index_date)
+    finally:
+        con.disconnect()
+    frame = facts.to_pandas()
+    frame["concept"] = _concepts(frame)
+    return StudyData(table, suggested, frame, hashes)
+
+
+def _manifest(study: StudyDefinition, data: StudyData, source: str) -> dict[str, Any]:
+    return {
+        "calciscope_version": calciscope.__version__,
+        "python": platform.python_version(),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "study_title": study.title,
+        "study_sha256": hashlib.sha256(study.model_dump_json().encode()).hexdigest(),
+        "registry": source,
+        "input_hashes": data.input_hashes,
+        "feature_catalogue_version": load_catalogue().version,
+        "criteria_sets": {s.id: s.version for s in load_criteria_sets()},
+        "phenotypes_version": load_phenotypes().version,
+        "synthetic": bool(data.table["synthetic"].fillna(False).all()),
+    }
+
+
+def _target_label(study: StudyDefinition) -> str:
+    labels = {p.id: p.label for p in load_phenotypes().phenotypes}
+    text = labels.get(study.target_phenotype, study.target_phenotype)
+    return text.split(" (")[0].lower()
+
+
+def _as_study(study: StudyDefinition | Path | str) -> StudyDefinition:
+    if isinstance(study, StudyDefinition):
+        return study
+    return load_study(Path(study), known_columns=study_columns())
+
+
+def run_study(
+    study: StudyDefinition | Path | str,
+    registry: Registry,
+    *,
+    out: Path = DEFAULT_REPORT_DIR,
+    pseudonymise: bool | None = None,
+    clock: Callable[[], float] | None = None,
+) -> StudyRun:
+    """Run a study on a registry and write the report bundle to ``out``.
+
+    Parameters
+    ----------
+    study
+        A study definition or the path of a study YAML file (validated; every problem listed).
+    registry
+        The registry (SQLite, PostgreSQL, ...); it is read once.
+    out
+        Folder of the report bundle (``index.html``, tables, figures, manifest).
+    pseudonymise
+        Also write the pseudonymised export (default: the study's ``outputs.pseudonymise``).
+    clock
+        Timer for the returned phase timings (``time.perf_counter`` by default).
+    """
+    import time
+
+    tick = clock or time.perf_counter
+    marks = {"start": tick()}
+    spec = _as_study(study)
+    both = spec.review.states is ReviewStates.CONFIRMED_AND_SUGGESTED
+    data = load_study_data(registry, index_date=spec.population.index_date, include_suggested=both)
+    marks["load"] = tick()
+    cases = find_cases(source_population(data.table, spec), spec, data.suggested)
+    analysis = analyse(cases, spec, target_label=_target_label(spec))
+    marks["analyse"] = tick()
+    ids = list(analysis.table.loc[cases["case"] | cases["case_suggested_only"], "patient_id"])
+    evidence = case_evidence(data.facts, ids)
+    private = spec.outputs.pseudonymise if pseudonymise is None else pseudonymise
+    bundle = write_report_bundle(
+        analysis,
+        facts=data.facts,
+        evidence=evidence,
+        manifest=_manifest(spec, data, registry.url),
+        out_dir=Path(out),
+        pseudonymise=private,
+    )
+    marks["report"] = tick()
+    seconds = {k: marks[k] - marks["start"] for k in ("load", "analyse", "report")}
+    return StudyRun(analysis, bundle, seconds)
+
+
+def run_demo(registry: Registry, *, out: Path = DEFAULT_REPORT_DIR) -> StudyRun:
+    """Run the default (anchor) study on a registry holding the demo cohort; write the report."""
+    from calciscope.study import default_study
+
+    return run_study(default_study(), registry, out=out)
+
+
+def headline_lines(run: StudyRun) -> list[str]:
+    """Return the headline numbers as short lines for a terminal."""
+    h = run.headline
+    age, onset = h["age_at_ssc_diagnosis"], h["calcinosis_onset_years"]
+    lines = [
+        f"source population: {h['source_population']} SSc patients ({h['ssc_by']} diagnosis, "
+        f"seen {h['window_start']} to {h['index_date']})",
+        f"dcSSc: {h['dcssc_proportion']['text']}",
+        f"cases ({h['target_phenotype']}): {h['cases']}; dcSSc with SSc-myositis overlap: "
+        f"{h['cases_dcssc_with_overlap']} of {h['cases']}",
+    ]
+    if h["cases"]:
+        abs_ = ", ".join(f"{k} {n}" for k, n in h["antibodies_positive"].items() if n)
+        lines.append(
+            f"cases: age at diagnosis {age['min']:.0f}-{age['max']:.0f}, {h['women']} women, "
+            f"{abs_}; calcinosis {onset['min']:g}-{onset['max']:g} years after SSc onset"
+        )
+    lines.append(f"prompts to look (dcSSc + overlap, no recent assessment): {h['at_risk_prompts']}")
+    return lines

@@ -1,0 +1,232 @@
+"""The report bundle: one self-contained HTML file, tables as CSV + JSON, figures, manifest."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+from calciscope.report.bodymap import bodymap_figure
+from calciscope.report.export import write_pseudonymised_export
+from calciscope.report.figure import SavedFigure, close_figures, save_figure
+from calciscope.report.flow import attrition_figure
+from calciscope.report.incidence import incidence_figure
+from calciscope.report.pdf import write_pdf
+from calciscope.report.tables import (
+    attrition_table,
+    case_table,
+    comparison_table,
+    evidence_table,
+    proportion_table,
+)
+from calciscope.report.text import criteria_references, methods_paragraphs, results_paragraphs
+from calciscope.report.timeline import swimmer_figure
+from calciscope.study import OutputFormat, StudyAnalysis, is_true
+from calciscope.study.analysis import LABELS
+from calciscope.study.evidence import TIMELINE_CONCEPTS
+
+__all__ = ["ReportBundle", "case_names", "write_report_bundle"]
+
+
+@dataclass(frozen=True)
+class ReportBundle:
+    """Paths of what was written."""
+
+    out_dir: Path
+    index_html: Path
+    results_json: Path
+    files: tuple[Path, ...] = field(default=(), repr=False)
+    export_dir: Path | None = None
+    pdf: Path | None = None
+
+
+def case_names(a: StudyAnalysis) -> dict[str, str]:
+    """Return 'Case 1', 'Case 2', ... for confirmed cases, then 'Suggested 1', ... by patient id."""
+    names = {
+        pid: f"Case {i}" for i, pid in enumerate(a.table.loc[a.table["case"], "patient_id"], 1)
+    }
+    extra = a.table.loc[a.table["case_suggested_only"], "patient_id"]
+    return names | {pid: f"Suggested {i}" for i, pid in enumerate(extra, 1)}
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[Any, Any]]:
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, frame in tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+        (folder / f"{name}.json").write_text(
+            json.dumps(_records(frame), indent=1, default=_json_default), encoding="utf-8"
+        )
+        paths += [folder / f"{name}.csv", folder / f"{name}.json"]
+    return paths
+
+
+def _figures(
+    a: StudyAnalysis, facts: pd.DataFrame, names: dict[str, str], folder: Path
+) -> list[SavedFigure]:
+    pop = a.population
+    cases = a.table[a.table["case"]]
+    others = pop.loc[is_true(pop["calcinosis_any"]) & ~pop["case"], "patient_id"]
+    tl_facts = facts[
+        facts["patient_id"].isin(cases["patient_id"]) & facts["concept"].isin(TIMELINE_CONCEPTS)
+    ]
+    n_at = ", ".join(f"{t:g}" for t in a.study.time_to_event.at_risk_times)
+    return [
+        save_figure(attrition_figure(a.attrition), folder, "attrition", "Flow of patients",
+                    "From the registry to the source population, the dcSSc subset, dcSSc with SSc–myositis "
+                    "overlap and the cases; percentages of the source population."),
+        save_figure(swimmer_figure(cases, tl_facts, names), folder, "swimmer", "Timeline of each case",
+                    "Years from SSc onset; the grey bar runs from Raynaud onset (or SSc onset) to death or "
+                    "the last visit. Calcinosis marks are labelled with body regions and morphology."),
+        save_figure(bodymap_figure(facts, cases["patient_id"], others), folder, "bodymap",
+                    "Body regions with calcinosis",
+                    "Cases beside the other patients of the source population with calcinosis: patients "
+                    "with calcinosis recorded in each region, n (% of the group); marker area grows with "
+                    "the percentage. A schematic: arm regions drawn on the right, leg regions on the left; "
+                    "back and buttock/hip are posterior."),
+        save_figure(incidence_figure(a.incidence, LABELS), folder, "incidence",
+                    "Cumulative incidence of calcinosis from SSc onset",
+                    "Aalen–Johansen estimates with death as a competing risk and 95% confidence bands, by "
+                    f"cutaneous subset and by SSc–myositis overlap; numbers at risk at {n_at} years."),
+    ]  # fmt: skip
+
+
+def _tables(
+    a: StudyAnalysis, evidence: dict[str, list[dict[str, Any]]], names: dict[str, str]
+) -> dict[str, pd.DataFrame]:
+    incidence = pd.concat(
+        [r.summary.assign(by=by) for by, r in a.incidence.items()], ignore_index=True
+    )
+    incidence["group"] = incidence["group"].map(lambda g: LABELS.get(g, g))
+    for col in ("estimate", "lower", "upper"):
+        incidence[f"{col}_percent"] = (100 * incidence.pop(col)).round(1)
+    incidence = incidence.rename(columns={"time": "years"})
+    at_risk_n = pd.concat(
+        [
+            r.at_risk.rename_axis("group").reset_index().assign(by=by)
+            for by, r in a.incidence.items()
+        ],
+        ignore_index=True,
+    )
+    return {
+        "attrition": attrition_table(a),
+        "table1": a.table_one.summary,
+        "table1_listing": a.table_one.listing,
+        "cases": case_table(a, names),
+        "case_evidence": evidence_table(evidence, names),
+        "proportions": proportion_table(a),
+        "comparisons": comparison_table(a),
+        "cumulative_incidence": incidence,
+        "numbers_at_risk": at_risk_n,
+        "at_risk_prompts": a.at_risk,
+    }
+
+
+def _html(
+    a: StudyAnalysis,
+    tables: dict[str, pd.DataFrame],
+    figures: list[SavedFigure],
+    manifest: dict[str, Any],
+    pdf: bool,
+) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("calciscope.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+    )
+    html = {
+        k: v.to_html(index=False, border=0, na_rep="", float_format=lambda x: f"{x:.3g}")
+        for k, v in tables.items()
+    }
+    rows = [
+        (k, json.dumps(v, default=_json_default) if isinstance(v, dict) else v)
+        for k, v in manifest.items()
+    ]
+    return env.get_template("report.html.j2").render(
+        title=a.study.title, description=a.study.description, synthetic=a.headline["synthetic"],
+        h=a.headline, target_label=a.attrition[-1].label.removeprefix("Cases: "),
+        methods=methods_paragraphs(a), results=results_paragraphs(a), criteria=criteria_references(),
+        figures=figures, table_one=html["table1"], table_one_note=a.table_one.note,
+        listing=html["table1_listing"] if len(tables["table1_listing"]) else "",
+        cases=html["cases"], proportions=html["proportions"], comparisons=html["comparisons"],
+        incidence=html["cumulative_incidence"], evidence=html["case_evidence"], at_risk=html["at_risk_prompts"],
+        manifest_rows=rows, pdf=pdf,
+    )  # fmt: skip
+
+
+def write_report_bundle(
+    analysis: StudyAnalysis,
+    *,
+    facts: pd.DataFrame,
+    evidence: dict[str, list[dict[str, Any]]],
+    manifest: dict[str, Any],
+    out_dir: Path,
+    pseudonymise: bool = False,
+) -> ReportBundle:
+    """Write ``index.html``, ``results.json``, ``manifest.json``, tables, figures (and PDF, export).
+
+    Parameters
+    ----------
+    analysis
+        The computed study.
+    facts
+        Registry facts with a ``concept`` column (for timelines and the body map).
+    evidence
+        Evidence facts of each case (:func:`calciscope.study.case_evidence`).
+    manifest
+        Versions, input hashes and time.
+    out_dir
+        Folder to write (created).
+    pseudonymise
+        Also write ``export/``: pseudonymised ids, shifted dates, small cells suppressed.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = case_names(analysis)
+    tables = _tables(analysis, evidence, names)
+    paths = _write_tables(tables, out_dir / "tables")
+    figures = _figures(analysis, facts, names, out_dir / "figures")
+    paths += [p for f in figures for p in (f.svg_path, f.png_path)]
+    formats = analysis.study.outputs.formats
+    pdf = (
+        write_pdf(analysis, figures, out_dir / "report.pdf")
+        if OutputFormat.PDF in formats
+        else None
+    )
+    close_figures(figures)
+    results = {
+        "headline": analysis.headline,
+        "attrition": _records(tables["attrition"]),
+        "proportions": _records(tables["proportions"]),
+        "comparisons": _records(tables["comparisons"]),
+        "cases": _records(tables["cases"]),
+        "evidence": {names[p]: e for p, e in evidence.items()},
+        "at_risk_prompts": len(analysis.at_risk),
+        "manifest": manifest,
+    }
+    results_json = out_dir / "results.json"
+    results_json.write_text(json.dumps(results, indent=1, default=_json_default), encoding="utf-8")
+    (out_dir / "manifest.json").write_text(
+        json.dumps(manifest, indent=1, default=_json_default), encoding="utf-8"
+    )
+    index = out_dir / "index.html"
+    index.write_text(_html(analysis, tables, figures, manifest, pdf is not None), encoding="utf-8")
+    export = (
+        write_pseudonymised_export(analysis, tables, out_dir / "export") if pseudonymise else None
+    )
+    return ReportBundle(out_dir, index, results_json, (*paths, results_json, index), export, pdf)

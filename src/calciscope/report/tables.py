@@ -1,0 +1,130 @@
+"""The report's tables as DataFrames (each written as CSV and JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from calciscope.study import StudyAnalysis, is_true
+from calciscope.study.analysis import LABELS
+
+__all__ = [
+    "attrition_table",
+    "case_table",
+    "comparison_table",
+    "evidence_table",
+    "proportion_table",
+]
+
+
+def attrition_table(a: StudyAnalysis) -> pd.DataFrame:
+    """One row per flow-diagram box."""
+    return pd.DataFrame(
+        [
+            {
+                "step": s.label,
+                "n": s.count,
+                "percent_of_previous": None
+                if s.of_previous is None
+                else round(100 * s.of_previous, 1),
+                "percent_of_source_population": None
+                if s.of_population is None
+                else round(100 * s.of_population, 1),
+            }
+            for s in a.attrition
+        ]
+    )
+
+
+def _yes(value: Any) -> str:
+    if value is None or pd.isna(value):
+        return "unknown"
+    return "positive" if bool(value) else "negative"
+
+
+def case_table(a: StudyAnalysis, names: dict[str, str]) -> pd.DataFrame:
+    """One row per case (confirmed, then suggested-only): the per-individual listing."""
+    rows = []
+    picked = a.table[a.table["case"] | a.table["case_suggested_only"]]
+    for _, r in picked.iterrows():
+        row = {
+            "case": names[r["patient_id"]],
+            "patient_id": r["patient_id"],
+            "found_with": "suggested facts only (awaiting review)"
+            if r["case_suggested_only"]
+            else "confirmed facts",
+            "sex": r["sex"],
+            "age_at_ssc_diagnosis": None
+            if pd.isna(r["age_at_ssc_diagnosis"])
+            else round(float(r["age_at_ssc_diagnosis"])),
+            "subset": LABELS.get(r["subset"], r["subset"]),
+            "overlap": "yes" if r["overlap"] else "no",
+            "overlap_by_criteria": bool(
+                is_true(pd.Series([r["ssc_myositis_overlap_criteria"]])).iloc[0]
+            ),
+            "overlap_by_clinician": bool(
+                is_true(pd.Series([r["ssc_myositis_overlap_clinician"]])).iloc[0]
+            ),
+        }
+        row |= {LABELS.get(ab, ab): _yes(r[ab]) for ab in a.study.groups.antibodies}
+        onset = r["calcinosis_onset_years"]
+        row["calcinosis_years_after_ssc_onset"] = None if pd.isna(onset) else round(float(onset), 1)
+        row["sheet_like_regions"] = (
+            None
+            if pd.isna(r["calcinosis_sheet_like_regions"])
+            else int(r["calcinosis_sheet_like_regions"])
+        )
+        row["died"] = "yes" if r["death"] else "no"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def evidence_table(
+    evidence: dict[str, list[dict[str, Any]]], names: dict[str, str]
+) -> pd.DataFrame:
+    """One row per evidence fact of every case."""
+    rows = []
+    for pid, facts in evidence.items():
+        for f in facts:
+            prov = f["provenance"]
+            note = (
+                f"note {prov['note_id']} [{prov.get('start')}:{prov.get('end')}] rule {prov.get('rule')}"
+                if "note_id" in prov
+                else prov.get("source", "")
+            )
+            rows.append(
+                {"case": names[pid], "patient_id": pid}
+                | {k: f[k] for k in ("fact_id", "date", "concept", "code", "status", "body_site",
+                                     "laterality", "morphology", "method", "source_kind", "review_state")}
+                | {"provenance": note}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def proportion_table(a: StudyAnalysis) -> pd.DataFrame:
+    """Every headline proportion with its interval."""
+    labels = {
+        "dcssc": "dcSSc in the source population",
+        "overlap": "SSc–myositis overlap in the source population",
+        "calcinosis_any": "Calcinosis (any) in the source population",
+        "cases": "Cases in the source population",
+        "cases_in_dcssc_overlap": "Cases among dcSSc with overlap",
+    }
+    return pd.DataFrame(
+        [
+            {"measure": labels[k]} | p.to_dict()["rows"][0] | {"text": p.text()}
+            for k, p in a.proportions.items()
+        ]
+    )
+
+
+def comparison_table(a: StudyAnalysis) -> pd.DataFrame:
+    """Cases against the rest of the source population."""
+    rows = []
+    for name, t in a.comparisons.items():
+        rows.append(
+            {"variable": LABELS.get(name, name.replace("_", " ")), "test": t.method,
+             "statistic": t.statistic, "p_value": t.p_value, "note": t.note}
+        )  # fmt: skip
+    return pd.DataFrame(rows)

@@ -1,0 +1,137 @@
+"""Methods and results paragraphs generated from the study definition and the analysis."""
+
+from __future__ import annotations
+
+from calciscope.criteria import load_criteria_sets
+from calciscope.phenotype import load_phenotypes
+from calciscope.study import OverlapBasis, ReviewStates, SscBasis, StudyAnalysis, SubsetBasis
+from calciscope.study.analysis import LABELS
+
+__all__ = ["criteria_references", "methods_paragraphs", "results_paragraphs"]
+
+_SSC = {
+    SscBasis.CLINICIAN: "a clinician's recorded diagnosis of SSc",
+    SscBasis.CRITERIA: "classification by the 2013 ACR/EULAR criteria for SSc (score ≥ 9)",
+    SscBasis.EITHER: "a clinician's recorded diagnosis of SSc or classification by the 2013 "
+    "ACR/EULAR criteria (either sufficed)",
+}
+_OVERLAP = {
+    OverlapBasis.CRITERIA: "fulfilment of both the 2013 ACR/EULAR SSc criteria and the 2017 "
+    "EULAR/ACR criteria for idiopathic inflammatory myopathy (probable or definite)",
+    OverlapBasis.CLINICIAN: "a clinician's recorded diagnosis of SSc–myositis overlap",
+    OverlapBasis.EITHER: "either fulfilment of both the 2013 SSc and the 2017 IIM criteria "
+    "(probable or definite) or a clinician's recorded diagnosis of SSc–myositis overlap",
+}
+
+
+def criteria_references() -> list[dict[str, str]]:
+    """Return every criteria set with its version and citation (for the methods and the manifest)."""
+    return [
+        {"id": s.id, "name": s.name, "version": s.version, "citation": " ".join(s.citation.split())}
+        for s in load_criteria_sets()
+    ]
+
+
+def _population(a: StudyAnalysis) -> str:
+    s = a.study
+    p = s.population
+    return (
+        f"We identified all patients in the registry with SSc, defined by {_SSC[p.ssc_by]}, who "
+        f"had at least one recorded clinic visit between {s.window_start:%d %B %Y} and the index "
+        f"date of {p.index_date:%d %B %Y} (the {p.seen_within_years:g} years before the index "
+        "date). Facts dated after the index date were ignored."
+    )
+
+
+def _groups(a: StudyAnalysis) -> str:
+    s = a.study
+    subset = (
+        "the subset recorded by the clinician"
+        if s.groups.subset_by is SubsetBasis.RECORDED
+        else "the clinician-recorded subset when present, otherwise the LeRoy rule applied to the "
+        "body regions with skin thickening"
+    )
+    review = (
+        "Only facts confirmed by a person were counted."
+        if s.review.states is ReviewStates.CONFIRMED
+        else "Facts confirmed by a person defined the cases; patients who would qualify only "
+        "when facts suggested by note extraction or image reading are also counted are "
+        "reported separately and are not counted as cases."
+    )
+    return (
+        f"The cutaneous subset (dcSSc, lcSSc, ssSSc) was {subset}. SSc–myositis overlap was "
+        f"defined as {_OVERLAP[s.groups.overlap_by]}; no validated criteria for this overlap "
+        f"exist. {review}"
+    )
+
+
+def _phenotype(a: StudyAnalysis) -> str:
+    phenos = load_phenotypes()
+    target = next((p for p in phenos.phenotypes if p.id == a.study.target_phenotype), None)
+    label = target.label if target else a.study.target_phenotype
+    regions = phenos.parameters.get("min_sheet_like_regions", 2)
+    return (
+        f"The target phenotype was {label.lower()} (calciscope phenotype "
+        f"'{a.study.target_phenotype}', phenotypes version {phenos.version}): calcinosis of skin "
+        f"or subcutaneous tissue with at least one lesion described as sheet-like or reticular "
+        f"(Florence plate/linear/net patterns) in at least {regions} distinct body regions, from "
+        "clinical examination, radiographs, ultrasound or CT."
+    )
+
+
+def _statistics(a: StudyAnalysis) -> str:
+    st = a.study.statistics
+    return (
+        f"Proportions are given with {st.confidence_level:.0%} {st.interval.label} confidence "
+        "intervals. Cases were compared with the rest of the source population by Fisher's exact "
+        "test (antibodies) and the Mann–Whitney U test (age at diagnosis). The cumulative "
+        "incidence of calcinosis (first recorded calcinosis) from SSc onset (first non-Raynaud "
+        "symptom) was estimated by the Aalen–Johansen method with death as a competing risk, "
+        "censoring at the last visit; Kaplan–Meier 1 − S estimates are given for comparison. "
+        "Continuous variables are summarised as median [interquartile range] and categorical "
+        "ones as n (%) of patients with a known value; missing values are counted separately. "
+        "Analyses used calciscope with scipy, statsmodels and lifelines."
+    )
+
+
+def methods_paragraphs(a: StudyAnalysis) -> list[str]:
+    """Return the methods section: population, groups, phenotype, criteria sets, statistics."""
+    sets = "; ".join(f"{c['name']} (version {c['version']})" for c in criteria_references())
+    criteria = f"Patients were classified with the following criteria sets: {sets}."
+    return [_population(a), _groups(a), criteria, _phenotype(a), _statistics(a)]
+
+
+def results_paragraphs(a: StudyAnalysis) -> list[str]:
+    """Return the results section with the headline numbers."""
+    h, p = a.headline, a.proportions
+    age, onset = h["age_at_ssc_diagnosis"], h["calcinosis_onset_years"]
+    abs_ = ", ".join(f"{LABELS.get(k, k)} in {n}" for k, n in h["antibodies_positive"].items() if n)
+    first = (
+        f"The source population comprised {h['source_population']} patients with SSc, of whom "
+        f"{p['dcssc'].text()} had dcSSc and {p['overlap'].text()} had SSc–myositis overlap."
+    )
+    if not h["cases"]:
+        return [first, "No patient met the definition of the target phenotype."]
+    label = a.attrition[-1].label.removeprefix("Cases: ")
+    second = (
+        f"{label[:1].upper()}{label[1:]} was found in {h['cases']} patients "
+        f"({p['cases'].text()} of the source population); {h['cases_dcssc_with_overlap']} of "
+        f"the {h['cases']} had dcSSc with SSc–myositis overlap "
+        f"({p['cases_in_dcssc_overlap'].text()} of that subgroup). Ages at SSc diagnosis ranged "
+        f"from {age['min']:.0f} to {age['max']:.0f} years; {h['women']} were women. Antibodies "
+        f"positive among the cases: {abs_ or 'none of those compared'}. Calcinosis was first recorded "
+        f"{onset['min']:g}–{onset['max']:g} years after SSc onset."
+    )
+    third = (
+        f"{h['at_risk_prompts']} patients with dcSSc and SSc–myositis overlap had no radiograph "
+        f"or calcinosis assessment in the {a.study.at_risk.assessment_months} months before the "
+        "index date; they are listed separately as a prompt to consider radiographic assessment, "
+        "not as a diagnosis or a prediction."
+    )
+    extra = []
+    if h["cases_suggested_only"]:
+        extra.append(
+            f"A further {h['cases_suggested_only']} patients would meet the definition only when "
+            "suggested (unreviewed) facts from notes or images are counted; they await review."
+        )
+    return [first, second, *extra, third]

@@ -1,0 +1,56 @@
+"""Studies: the study definition file, case finding against denominators, and the analysis.
+
+Pure: no database, no web. The runner that reads a registry lives in :mod:`calciscope.api.study`.
+"""
+
+from calciscope.study.analysis import TABLE_ONE_VARIABLES, StudyAnalysis, analyse, event_times
+from calciscope.study.cohort import (
+    AT_RISK_TEXT,
+    AttritionStep,
+    at_risk_list,
+    attrition,
+    find_cases,
+    is_true,
+    source_population,
+)
+from calciscope.study.definition import (
+    DEFAULT_STUDY_FILE,
+    OutputFormat,
+    OverlapBasis,
+    ReviewStates,
+    SscBasis,
+    StudyDefinition,
+    SubsetBasis,
+    default_study,
+    load_study,
+    parse_study,
+    study_template,
+)
+from calciscope.study.evidence import case_evidence, parse_provenance
+
+__all__ = [
+    "AT_RISK_TEXT",
+    "DEFAULT_STUDY_FILE",
+    "TABLE_ONE_VARIABLES",
+    "AttritionStep",
+    "OutputFormat",
+    "OverlapBasis",
+    "ReviewStates",
+    "SscBasis",
+    "StudyAnalysis",
+    "StudyDefinition",
+    "SubsetBasis",
+    "analyse",
+    "at_risk_list",
+    "attrition",
+    "case_evidence",
+    "default_study",
+    "event_times",
+    "find_cases",
+    "is_true",
+    "load_study",
+    "parse_provenance",
+    "parse_study",
+    "source_population",
+    "study_template",
+]

@@ -1,0 +1,225 @@
+"""The numbers of a study: headline counts with intervals, Table 1, comparisons, time to event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from calciscope.stats import (
+    CumulativeIncidenceResult,
+    ProportionResult,
+    TableOneResult,
+    TestResult,
+    Variable,
+    VariableKind,
+    aalen_johansen_cumulative_incidence,
+    fisher_exact_test,
+    kaplan_meier,
+    mann_whitney_u_test,
+    proportion,
+    table_one,
+)
+from calciscope.study.cohort import AttritionStep, at_risk_list, attrition, is_true
+from calciscope.study.definition import StudyDefinition
+
+__all__ = ["LABELS", "TABLE_ONE_VARIABLES", "StudyAnalysis", "analyse", "event_times"]
+
+DAYS_PER_YEAR = 365.25
+
+#: Display names of subsets and antibodies.
+LABELS = {
+    "dcssc": "dcSSc",
+    "lcssc": "lcSSc",
+    "sine": "ssSSc (sine scleroderma)",
+    "unknown": "unknown",
+    "anti_scl70": "Anti-Scl70 (topoisomerase I)",
+    "anti_pm_scl": "Anti-PM/Scl",
+    "anti_centromere": "Anticentromere",
+    "anti_rna_polymerase_iii": "Anti-RNA polymerase III",
+    "anti_u1rnp": "Anti-U1RNP",
+    "anti_ku": "Anti-Ku",
+    "age_at_ssc_diagnosis": "Age at SSc diagnosis",
+    "overlap": "SSc–myositis overlap",
+    "no overlap": "No overlap",
+}
+
+#: Table 1 rows (antibodies of the study are added after these).
+TABLE_ONE_VARIABLES = (
+    Variable("sex", "Sex", VariableKind.CATEGORICAL),
+    Variable("age_at_ssc_diagnosis", "Age at SSc diagnosis, years", VariableKind.CONTINUOUS),
+    Variable("subset_label", "Cutaneous subset", VariableKind.CATEGORICAL),
+    Variable("overlap", "SSc–myositis overlap", VariableKind.BOOLEAN),
+    Variable("interstitial_lung_disease", "Interstitial lung disease", VariableKind.BOOLEAN),
+    Variable("calcinosis_any", "Calcinosis (any)", VariableKind.BOOLEAN),
+    Variable("disease_years", "Years since SSc onset at index date", VariableKind.CONTINUOUS),
+    Variable("death", "Died", VariableKind.BOOLEAN),
+)
+
+
+@dataclass(frozen=True)
+class StudyAnalysis:
+    """Everything the report shows, computed once from the annotated table."""
+
+    study: StudyDefinition
+    table: pd.DataFrame = field(repr=False)
+    attrition: list[AttritionStep]
+    proportions: dict[str, ProportionResult]
+    table_one: TableOneResult
+    comparisons: dict[str, TestResult]
+    incidence: dict[str, CumulativeIncidenceResult]
+    incidence_km: dict[str, CumulativeIncidenceResult]
+    at_risk: pd.DataFrame = field(repr=False)
+    headline: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def population(self) -> pd.DataFrame:
+        """The source population rows."""
+        return self.table[self.table["in_population"]]
+
+    @property
+    def cases(self) -> pd.DataFrame:
+        """The case rows (confirmed facts)."""
+        return self.table[self.table["case"]]
+
+
+def _years(end: pd.Series, start: pd.Series) -> pd.Series:
+    return (pd.to_datetime(end) - pd.to_datetime(start)).dt.days / DAYS_PER_YEAR
+
+
+def event_times(pop: pd.DataFrame, study: StudyDefinition) -> pd.DataFrame:
+    """Duration (years from origin) and event code: 1 calcinosis, 2 death first, 0 censored.
+
+    Patients without an origin date are left out; events before the origin count at time 0.
+    Censoring at the last visit on or before the index date.
+    """
+    spec = study.time_to_event
+    rows = pop[pop[spec.origin].notna()]
+    to_event = _years(rows[spec.event], rows[spec.origin]).clip(lower=0)
+    to_death = _years(rows["death_date"], rows[spec.origin]).clip(lower=0)
+    to_last = _years(rows["last_visit_date"], rows[spec.origin]).clip(lower=0)
+    code = np.where(to_event.notna(), 1, np.where(to_death.notna(), 2, 0))
+    duration = np.where(code == 1, to_event, np.where(code == 2, to_death, to_last))
+    return pd.DataFrame(
+        {
+            "duration": duration,
+            "event": code,
+            "subset": rows["subset"].to_numpy(),
+            "overlap": np.where(rows["overlap"], "overlap", "no overlap"),
+        },
+        index=rows.index,
+    ).dropna(subset=["duration"])
+
+
+def _proportions(pop: pd.DataFrame, study: StudyDefinition) -> dict[str, ProportionResult]:
+    s = study.statistics
+    n = len(pop)
+    focus = pop[pop["dcssc"] & pop["overlap"]]
+    pairs = {
+        "dcssc": (int(pop["dcssc"].sum()), n),
+        "overlap": (int(pop["overlap"].sum()), n),
+        "cases": (int(pop["case"].sum()), n),
+        "cases_in_dcssc_overlap": (int(focus["case"].sum()), len(focus)),
+        "calcinosis_any": (int(is_true(pop["calcinosis_any"]).sum()), n),
+    }
+    return {
+        k: proportion(c, t, interval=s.interval, level=s.confidence_level)
+        for k, (c, t) in pairs.items()
+    }
+
+
+def _comparisons(pop: pd.DataFrame, study: StudyDefinition) -> dict[str, TestResult]:
+    case = pop["case"]
+    out = {}
+    for ab in study.groups.antibodies:
+        known = pop[ab].notna()
+        pos = is_true(pop[ab])
+        table = [
+            [int((case & known & pos).sum()), int((case & known & ~pos).sum())],
+            [int((~case & known & pos).sum()), int((~case & known & ~pos).sum())],
+        ]
+        out[ab] = fisher_exact_test(table)
+    ages = pop["age_at_ssc_diagnosis"]
+    out["age_at_ssc_diagnosis"] = mann_whitney_u_test(ages[case].tolist(), ages[~case].tolist())
+    return out
+
+
+def _incidence(times: pd.DataFrame, study: StudyDefinition) -> tuple[dict, dict]:
+    at = study.time_to_event.at_risk_times
+    aj, km = {}, {}
+    for by in ("subset", "overlap"):
+        aj[by] = aalen_johansen_cumulative_incidence(
+            times["duration"], times["event"], groups=times[by], times=at
+        )
+        km[by] = kaplan_meier(
+            times["duration"], times["event"] == 1, groups=times[by], times=at,
+            cumulative_incidence=True,
+        )  # fmt: skip
+    return aj, km
+
+
+def _range(values: pd.Series, digits: int = 1) -> dict[str, float | None]:
+    v = values.dropna()
+    if v.empty:
+        return {"min": None, "max": None}
+    return {"min": round(float(v.min()), digits), "max": round(float(v.max()), digits)}
+
+
+def _headline(
+    table: pd.DataFrame, props: dict[str, ProportionResult], study: StudyDefinition
+) -> dict[str, Any]:
+    pop, cases = table[table["in_population"]], table[table["case"]]
+    dc = props["dcssc"]
+    return {
+        "synthetic": bool(table["synthetic"].fillna(False).all()) if len(table) else False,
+        "index_date": study.population.index_date.isoformat(),
+        "window_start": study.window_start.isoformat(),
+        "ssc_by": study.population.ssc_by.value,
+        "source_population": len(pop),
+        "dcssc": dc.count,
+        "dcssc_proportion": dc.to_dict()["rows"][0] | {"text": dc.text()},
+        "interval": dc.note,
+        "target_phenotype": study.target_phenotype,
+        "cases": len(cases),
+        "cases_suggested_only": int(table["case_suggested_only"].sum()),
+        "cases_dcssc": int(cases["dcssc"].sum()),
+        "cases_overlap": int(cases["overlap"].sum()),
+        "cases_dcssc_with_overlap": int((cases["dcssc"] & cases["overlap"]).sum()),
+        "overlap_by": study.groups.overlap_by.value,
+        "age_at_ssc_diagnosis": _range(cases["age_at_ssc_diagnosis"], 0),
+        "women": int(cases["sex"].eq("female").sum()),
+        "men": int(cases["sex"].eq("male").sum()),
+        "antibodies_positive": {
+            ab: int(is_true(cases[ab]).sum()) for ab in study.groups.antibodies
+        },
+        "calcinosis_onset_years": _range(cases["calcinosis_onset_years"], 1),
+        "at_risk_prompts": 0,
+    }
+
+
+def analyse(
+    table: pd.DataFrame, study: StudyDefinition, *, target_label: str | None = None
+) -> StudyAnalysis:
+    """Compute every number of the report from the table of :func:`~calciscope.study.cohort.find_cases`."""
+    table = table.copy()
+    table["disease_years"] = _years(
+        pd.Series(pd.Timestamp(study.population.index_date), index=table.index),
+        table["ssc_onset_date"],
+    )
+    table["death"] = is_true(table["death"])  # no death recorded: alive at last visit
+    table["subset_label"] = table["subset"].map(lambda v: LABELS.get(v, v))
+    pop = table[table["in_population"]].copy()
+    pop["group"] = np.where(pop["case"], "Cases", "Rest of source population")
+    variables = list(TABLE_ONE_VARIABLES) + [
+        Variable(ab, LABELS.get(ab, ab), VariableKind.BOOLEAN) for ab in study.groups.antibodies
+    ]
+    props = _proportions(pop, study)
+    aj, km = _incidence(event_times(pop, study), study)
+    risk = at_risk_list(table, study)
+    headline = _headline(table, props, study) | {"at_risk_prompts": len(risk)}
+    return StudyAnalysis(
+        study, table, attrition(table, study, target_label), props, table_one(pop, variables, group="group"),
+        _comparisons(pop, study), aj, km, risk, headline,
+    )  # fmt: skip

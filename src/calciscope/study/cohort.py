@@ -1,0 +1,177 @@
+"""Case finding against honest denominators: source population, groups, cases, attrition, at-risk.
+
+Pure functions over the classified feature table (one row per patient: features, criteria
+results and phenotypes) as a pandas DataFrame.
+
+References
+----------
+Achieng S, Harris J, Samaranayaka M, Herrick AL. A rare form of calcinosis in patients with
+systemic sclerosis-myositis overlap: report of four cases. Rheumatol Adv Pract 2024;8:rkae011.
+DOI 10.1093/rap/rkae011.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from calciscope.study.definition import (
+    OverlapBasis,
+    SscBasis,
+    StudyDefinition,
+    SubsetBasis,
+)
+
+__all__ = [
+    "AT_RISK_TEXT",
+    "AttritionStep",
+    "at_risk_list",
+    "attrition",
+    "find_cases",
+    "is_true",
+    "source_population",
+]
+
+#: The at-risk prompt: a prompt to look, never a diagnosis or a prediction.
+AT_RISK_TEXT = (
+    "consider radiographic assessment for calcinosis; extensive sheet-like calcinosis has been "
+    "reported in this subgroup (4 cases, Achieng et al. 2024)"
+)
+
+_OVERLAP_COLUMN = {
+    OverlapBasis.CRITERIA: "ssc_myositis_overlap_criteria",
+    OverlapBasis.CLINICIAN: "ssc_myositis_overlap_clinician",
+    OverlapBasis.EITHER: "ssc_myositis_overlap_either",
+}
+
+
+def is_true(series: pd.Series) -> pd.Series:
+    """Return True where the three-valued value is true (unknown counts as not true)."""
+    return series.astype("boolean").fillna(False).astype(bool)
+
+
+def _ssc(frame: pd.DataFrame, basis: SscBasis) -> pd.Series:
+    clinician = is_true(frame["ssc_diagnosis"])
+    criteria = frame["ssc2013_status"].eq("classified")
+    return {
+        SscBasis.CLINICIAN: clinician,
+        SscBasis.CRITERIA: criteria,
+        SscBasis.EITHER: clinician | criteria,
+    }[basis]
+
+
+def _seen(frame: pd.DataFrame, start: dt.date, end: dt.date) -> pd.Series:
+    last = pd.to_datetime(frame["last_visit_date"])
+    return (last >= pd.Timestamp(start)) & (last <= pd.Timestamp(end))
+
+
+def source_population(frame: pd.DataFrame, study: StudyDefinition) -> pd.DataFrame:
+    """Annotate every patient with ``ssc``, ``seen`` and ``in_population``, ``subset``, ``overlap``.
+
+    ``subset`` is the clinician-recorded subset (``groups.subset_by: recorded``) or the
+    ``cutaneous_subset`` phenotype; a missing subset is ``unknown``. ``overlap`` follows
+    ``groups.overlap_by``.
+    """
+    out = frame.copy()
+    out["ssc"] = _ssc(out, study.population.ssc_by)
+    out["seen"] = _seen(out, study.window_start, study.population.index_date)
+    out["in_population"] = out["ssc"] & out["seen"]
+    column = (
+        "subset_recorded" if study.groups.subset_by is SubsetBasis.RECORDED else "cutaneous_subset"
+    )
+    out["subset"] = out[column].fillna("unknown").replace({"undetermined": "unknown"})
+    out["dcssc"] = out["subset"].eq("dcssc")
+    out["overlap"] = is_true(out[_OVERLAP_COLUMN[study.groups.overlap_by]])
+    return out
+
+
+def find_cases(
+    population: pd.DataFrame, study: StudyDefinition, suggested: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Mark ``case`` (target phenotype with confirmed facts) and ``case_suggested_only``.
+
+    Parameters
+    ----------
+    population
+        Output of :func:`source_population`.
+    study
+        The study (its ``target_phenotype``).
+    suggested
+        The same classified table computed with suggested facts counted too (when the study
+        counts ``confirmed_and_suggested``); cases found only there are marked apart.
+    """
+    out = population.copy()
+    target = study.target_phenotype
+    out["case"] = out["in_population"] & is_true(out[target])
+    out["case_suggested_only"] = False
+    if suggested is not None:
+        extra = suggested.set_index("patient_id")[target].reindex(out["patient_id"])
+        with_suggested = is_true(pd.Series(extra.to_numpy(), index=out.index))
+        out["case_suggested_only"] = out["in_population"] & with_suggested & ~out["case"]
+    return out
+
+
+@dataclass(frozen=True)
+class AttritionStep:
+    """One box of the flow diagram: count and percentage of the step before and of the population."""
+
+    label: str
+    count: int
+    of_previous: float | None
+    of_population: float | None
+
+
+def attrition(
+    cases: pd.DataFrame, study: StudyDefinition, target_label: str | None = None
+) -> list[AttritionStep]:
+    """Registry → SSc → source population → dcSSc → dcSSc with overlap → cases."""
+    target = target_label or study.target_phenotype.replace("_", " ")
+    pop = cases["in_population"]
+    steps = [
+        ("Patients in the registry", pd.Series(True, index=cases.index)),
+        (f"SSc ({study.population.ssc_by.value})", cases["ssc"]),
+        (
+            f"Source population: SSc seen {study.window_start:%d %b %Y}–"
+            f"{study.population.index_date:%d %b %Y}",
+            pop,
+        ),
+        ("dcSSc", pop & cases["dcssc"]),
+        ("dcSSc with SSc–myositis overlap", pop & cases["dcssc"] & cases["overlap"]),
+        (f"Cases: {target}", cases["case"]),
+    ]
+    out: list[AttritionStep] = []
+    previous: int | None = None
+    n_pop = int(pop.sum())
+    for i, (label, mask) in enumerate(steps):
+        n = int(mask.sum())
+        of_prev = n / previous if previous else None
+        of_pop = n / n_pop if i >= 2 and n_pop else None
+        out.append(AttritionStep(label, n, of_prev, of_pop))
+        previous = n
+    return out
+
+
+def at_risk_list(cases: pd.DataFrame, study: StudyDefinition) -> pd.DataFrame:
+    """List dcSSc with overlap in the source population without a recent calcinosis assessment.
+
+    A prompt to look (e.g. radiographs), never a diagnosis or a prediction; antibodies are shown
+    beside the prompt, not used to score it.
+    """
+    index = pd.Timestamp(study.population.index_date)
+    cutoff = index - pd.DateOffset(months=study.at_risk.assessment_months)
+    dates = [
+        pd.to_datetime(cases[c])
+        for c in ("radiograph_last_date", "calcinosis_assessment_last_date")
+    ]
+    recent = pd.Series(False, index=cases.index)
+    for d in dates:
+        recent |= ((d >= cutoff) & (d <= index)).fillna(False)
+    mask = cases["in_population"] & cases["dcssc"] & cases["overlap"] & ~recent
+    last = pd.concat(dates, axis=1).max(axis=1)
+    cols = ["patient_id", "subset", "overlap", "anti_pm_scl", "anti_scl70"]
+    out = cases.loc[mask, cols].copy()
+    out["last_assessment"] = last[mask].dt.date
+    out["prompt"] = AT_RISK_TEXT
+    return out.reset_index(drop=True)

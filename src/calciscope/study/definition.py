@@ -1,0 +1,231 @@
+"""The study definition: a validated YAML file naming population, phenotype, groups and outputs.
+
+Every problem in a file is reported at once, naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticError
+
+from calciscope.errors import Problem, ValidationError
+from calciscope.stats import IntervalMethod
+
+__all__ = [
+    "DEFAULT_STUDY_FILE",
+    "AtRiskSpec",
+    "GroupSpec",
+    "OutputFormat",
+    "OutputSpec",
+    "OverlapBasis",
+    "PopulationSpec",
+    "ReviewSpec",
+    "ReviewStates",
+    "SscBasis",
+    "StatisticsSpec",
+    "StudyDefinition",
+    "SubsetBasis",
+    "TimeToEventSpec",
+    "default_study",
+    "load_study",
+    "parse_study",
+    "study_template",
+]
+
+#: The anchor study shipped in the package (also the ``study init`` template).
+DEFAULT_STUDY_FILE = "default_study.yaml"
+
+
+class SscBasis(StrEnum):
+    """Who counts as having SSc."""
+
+    CLINICIAN = "clinician"
+    CRITERIA = "criteria"
+    EITHER = "either"
+
+
+class SubsetBasis(StrEnum):
+    """Where the cutaneous subset comes from."""
+
+    RECORDED = "recorded"
+    PHENOTYPE = "phenotype"
+
+
+class OverlapBasis(StrEnum):
+    """Which SSc–myositis overlap defines the overlap group."""
+
+    CRITERIA = "criteria"
+    CLINICIAN = "clinician"
+    EITHER = "either"
+
+
+class ReviewStates(StrEnum):
+    """Which fact review states count."""
+
+    CONFIRMED = "confirmed"
+    CONFIRMED_AND_SUGGESTED = "confirmed_and_suggested"
+
+
+class OutputFormat(StrEnum):
+    """Files the report bundle holds."""
+
+    HTML = "html"
+    CSV = "csv"
+    JSON = "json"
+    SVG = "svg"
+    PNG = "png"
+    PDF = "pdf"
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PopulationSpec(_Spec):
+    """Source population: SSc by ``ssc_by``, seen within ``seen_within_years`` of ``index_date``."""
+
+    ssc_by: SscBasis = SscBasis.CLINICIAN
+    index_date: dt.date = dt.date(2023, 12, 31)
+    seen_within_years: float = Field(default=3, gt=0, le=100)
+
+
+class GroupSpec(_Spec):
+    """Comparison groups."""
+
+    subset_by: SubsetBasis = SubsetBasis.RECORDED
+    overlap_by: OverlapBasis = OverlapBasis.EITHER
+    antibodies: tuple[str, ...] = ("anti_scl70", "anti_pm_scl")
+
+
+class TimeToEventSpec(_Spec):
+    """Origin, event and the times at which numbers at risk are shown."""
+
+    origin: str = "ssc_onset_date"
+    event: str = "calcinosis_first_date"
+    at_risk_times: tuple[float, ...] = (0, 5, 10, 15, 20)
+
+
+class ReviewSpec(_Spec):
+    """Which review states count."""
+
+    states: ReviewStates = ReviewStates.CONFIRMED
+
+
+class StatisticsSpec(_Spec):
+    """Interval method and confidence level."""
+
+    interval: IntervalMethod = IntervalMethod.CLOPPER_PEARSON
+    confidence_level: float = Field(default=0.95, gt=0.5, lt=1)
+
+
+class AtRiskSpec(_Spec):
+    """The at-risk prompt: months without an assessment before a patient is listed."""
+
+    assessment_months: int = Field(default=12, ge=1, le=240)
+
+
+class OutputSpec(_Spec):
+    """Formats and the pseudonymised export."""
+
+    formats: tuple[OutputFormat, ...] = tuple(f for f in OutputFormat if f is not OutputFormat.PDF)
+    pseudonymise: bool = False
+    min_cell: int = Field(default=5, ge=1, le=100)
+
+
+class StudyDefinition(_Spec):
+    """A whole study file."""
+
+    title: str
+    description: str = ""
+    population: PopulationSpec = PopulationSpec()
+    target_phenotype: str = "extensive_sheet_like_calcinosis"
+    groups: GroupSpec = GroupSpec()
+    time_to_event: TimeToEventSpec = TimeToEventSpec()
+    review: ReviewSpec = ReviewSpec()
+    statistics: StatisticsSpec = StatisticsSpec()
+    at_risk: AtRiskSpec = AtRiskSpec()
+    outputs: OutputSpec = OutputSpec()
+
+    @property
+    def window_start(self) -> dt.date:
+        """First day of the 'seen within' window (calendar years back when a whole number)."""
+        years, end = self.population.seen_within_years, self.population.index_date
+        if float(years).is_integer():
+            day = 28 if (end.month, end.day) == (2, 29) else end.day
+            return end.replace(year=end.year - int(years), day=day)
+        return end - dt.timedelta(days=round(years * 365.25))
+
+
+def parse_study(
+    raw: Any, *, source: str = "<study>", known_columns: frozenset[str] | None = None
+) -> StudyDefinition:
+    """Validate a parsed study mapping; raise one :class:`ValidationError` listing every problem.
+
+    Parameters
+    ----------
+    raw
+        The parsed YAML.
+    source
+        Name of the file, used in every problem.
+    known_columns
+        Feature/phenotype columns the target, origin, event and antibodies may name.
+    """
+    if not isinstance(raw, dict):
+        raise ValidationError([Problem(source, "top level", "-", "a study file is a mapping")])
+    try:
+        study = StudyDefinition.model_validate(raw)
+    except PydanticError as exc:
+        problems = [
+            Problem(source, "study", ".".join(str(p) for p in e["loc"]) or "-", e["msg"])
+            for e in exc.errors()
+        ]
+        raise ValidationError(problems, summary=f"invalid study file {source}") from None
+    if known_columns is not None:
+        _check_columns(study, source, known_columns)
+    return study
+
+
+def _check_columns(study: StudyDefinition, source: str, known: frozenset[str]) -> None:
+    named = {
+        "target_phenotype": [study.target_phenotype],
+        "time_to_event.origin": [study.time_to_event.origin],
+        "time_to_event.event": [study.time_to_event.event],
+        "groups.antibodies": list(study.groups.antibodies),
+    }
+    problems = [
+        Problem(source, "study", key, f"unknown feature or phenotype {name!r}")
+        for key, names in named.items()
+        for name in names
+        if name not in known
+    ]
+    if problems:
+        raise ValidationError(problems, summary=f"invalid study file {source}")
+
+
+def load_study(path: Path, *, known_columns: frozenset[str] | None = None) -> StudyDefinition:
+    """Read and validate a study YAML file (see :func:`parse_study`)."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValidationError([Problem(str(path), "file", "-", str(exc))]) from None
+    except yaml.YAMLError as exc:
+        raise ValidationError([Problem(str(path), "file", "-", f"not YAML: {exc}")]) from None
+    return parse_study(raw, source=str(path), known_columns=known_columns)
+
+
+def study_template() -> str:
+    """Return the commented default study file (what ``calciscope study init`` prints)."""
+    return resources.files("calciscope.study").joinpath(DEFAULT_STUDY_FILE).read_text("utf-8")
+
+
+def default_study() -> StudyDefinition:
+    """Return the anchor study shipped in the package."""
+    return parse_study(yaml.safe_load(study_template()), source=DEFAULT_STUDY_FILE)

@@ -1,0 +1,19 @@
+"""The default study run once on the default demo registry (session-scoped, read-only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def demo_run(demo_registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The default (anchor) study on the SYNTHETIC demo cohort, with the pseudonymised export."""
+    from calciscope import api
+    from calciscope.study import default_study
+
+    out: Path = tmp_path_factory.mktemp("report") / "calciscope-report"
+    with api.open_registry(demo_registry_url) as registry:
+        return api.run_study(default_study(), registry, out=out, pseudonymise=True)

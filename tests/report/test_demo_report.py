@@ -1,0 +1,82 @@
+"""The report bundle of the default study on the demo cohort: the anchor numbers from its JSON.
+
+Expected values: Achieng S, Harris J, Samaranayaka M, Herrick AL. Rheumatol Adv Pract
+2024;8:rkae011 (461 SSc, 102 dcSSc, 4 cases, all dcSSc + SSc-myositis overlap, ages 27-65,
+3 women, 2 anti-Scl70+, 2 anti-PM/Scl+, calcinosis 1-6 years after SSc onset), which the
+synthetic demo cohort is calibrated to reproduce.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def results(demo_run):
+    return json.loads(demo_run.bundle.results_json.read_text(encoding="utf-8"))
+
+
+def test_json_states_the_anchor_numbers(results):
+    h = results["headline"]
+    assert h["synthetic"] is True
+    assert h["source_population"] == 461
+    assert h["dcssc"] == 102
+    dc = h["dcssc_proportion"]
+    assert round(100 * dc["proportion"], 1) == 22.1
+    assert dc["interval"] == "95% Clopper–Pearson exact"
+    assert (round(dc["lower"], 3), round(dc["upper"], 3)) == (0.184, 0.262)
+    assert h["cases"] == 4
+    assert h["cases_dcssc_with_overlap"] == 4
+    assert h["age_at_ssc_diagnosis"] == {"min": 27, "max": 65}
+    assert (h["women"], h["men"]) == (3, 1)
+    assert h["antibodies_positive"]["anti_scl70"] == 2
+    assert h["antibodies_positive"]["anti_pm_scl"] == 2
+    assert h["calcinosis_onset_years"] == {"min": 1.0, "max": 6.0}
+
+
+def test_every_case_lists_its_evidence(results):
+    assert sorted(results["evidence"]) == ["Case 1", "Case 2", "Case 3", "Case 4"]
+    for facts in results["evidence"].values():
+        calcinosis = [f for f in facts if f["concept"] == "calcinosis" and f["status"] == "present"]
+        assert calcinosis and all(f["fact_id"] and f["date"] and f["code"] for f in calcinosis)
+        assert any(f["morphology"] in ("sheet_like", "reticular") for f in calcinosis)
+
+
+def test_bundle_files(demo_run):
+    out = demo_run.bundle.out_dir
+    for name in ("attrition", "swimmer", "bodymap", "incidence"):
+        assert (out / "figures" / f"{name}.svg").stat().st_size > 1000
+        assert (out / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+    for name in ("table1", "cases", "case_evidence", "attrition", "at_risk_prompts", "proportions"):
+        assert (out / "tables" / f"{name}.csv").exists()
+        assert isinstance(json.loads((out / "tables" / f"{name}.json").read_text()), list)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["criteria_sets"]["ssc2013"] and manifest["phenotypes_version"]
+    assert manifest["input_hashes"] and manifest["calciscope_version"]
+
+
+def test_html_is_self_contained_and_says_synthetic(demo_run):
+    html = demo_run.bundle.index_html.read_text(encoding="utf-8")
+    assert "SYNTHETIC DATA" in html[:5000]  # prominent: at the top
+    assert html.count("<svg") >= 4
+    assert not re.search(r'src="(?!data:)', html)  # nothing loaded from outside
+    for heading in ("Methods", "Results", "Table 1", "Prompts to look", "Manifest"):
+        assert heading in html
+    assert "not a diagnosis and not a prediction" in html
+    assert "Clopper–Pearson exact" in html
+
+
+def test_pseudonymised_export(demo_run):
+    export = demo_run.bundle.export_dir
+    cases = (export / "cases.csv").read_text()
+    assert "P0" not in cases and "S-" in cases
+    evidence = (export / "case_evidence.csv").read_text()
+    assert "fact_id" not in evidence.splitlines()[0]
+    headline = json.loads((export / "results.json").read_text())["headline"]
+    assert headline["cases"] == "<5"
+    assert headline["source_population"] == 461
+    table = (export / "table1_counts.csv").read_text()
+    assert "<5" in table

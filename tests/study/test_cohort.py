@@ -1,0 +1,155 @@
+"""Case finding on a small hand-made table: population, groups, cases, attrition, at-risk."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from calciscope.study import (
+    AT_RISK_TEXT,
+    OverlapBasis,
+    SscBasis,
+    analyse,
+    at_risk_list,
+    attrition,
+    case_evidence,
+    default_study,
+    event_times,
+    find_cases,
+    parse_provenance,
+    source_population,
+)
+
+D = dt.date
+
+
+def _row(pid: str, **kw: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "patient_id": pid, "sex": "female", "synthetic": True, "ssc_diagnosis": True,
+        "ssc2013_status": "classified", "last_visit_date": D(2023, 6, 1), "subset_recorded": "lcssc",
+        "cutaneous_subset": "lcssc", "ssc_myositis_overlap_criteria": False,
+        "ssc_myositis_overlap_clinician": False, "ssc_myositis_overlap_either": False,
+        "extensive_sheet_like_calcinosis": False, "calcinosis_any": None,
+        "radiograph_last_date": None, "calcinosis_assessment_last_date": None,
+        "anti_pm_scl": False, "anti_scl70": False, "anti_centromere": None,
+        "anti_rna_polymerase_iii": None, "age_at_ssc_diagnosis": 50.0,
+        "calcinosis_onset_years": None, "ssc_onset_date": D(2010, 1, 1),
+        "calcinosis_first_date": None, "death_date": None, "death": None,
+        "interstitial_lung_disease": None, "calcinosis_sheet_like_regions": None,
+    }  # fmt: skip
+    return base | kw
+
+
+@pytest.fixture
+def table() -> pd.DataFrame:
+    rows = [
+        _row("A", subset_recorded="dcssc", ssc_myositis_overlap_either=True,
+             extensive_sheet_like_calcinosis=True, calcinosis_any=True, anti_scl70=True,
+             calcinosis_first_date=D(2013, 1, 1), calcinosis_onset_years=3.0,
+             radiograph_last_date=D(2023, 3, 1), age_at_ssc_diagnosis=27.0),
+        _row("B", subset_recorded="dcssc", ssc_myositis_overlap_either=True,
+             radiograph_last_date=D(2021, 1, 1), sex="male"),
+        _row("C", ssc_diagnosis=False, ssc2013_status="classified"),
+        _row("D", last_visit_date=D(2019, 1, 1)),
+        _row("E", death_date=D(2015, 1, 1), death=True),
+        _row("F", subset_recorded=None, calcinosis_any=True, calcinosis_first_date=D(2009, 6, 1)),
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_population_counts_clinician_or_criteria(table):
+    study = default_study()
+    pop = source_population(table, study)
+    assert list(pop.loc[pop["in_population"], "patient_id"]) == ["A", "B", "E", "F"]
+    either = study.model_copy(
+        update={"population": study.population.model_copy(update={"ssc_by": SscBasis.EITHER})}
+    )
+    assert source_population(table, either)["in_population"].sum() == 5
+    assert source_population(table, study).set_index("patient_id").loc["F", "subset"] == "unknown"
+
+
+def test_cases_and_attrition(table):
+    study = default_study()
+    cases = find_cases(source_population(table, study), study)
+    assert list(cases.loc[cases["case"], "patient_id"]) == ["A"]
+    steps = attrition(cases, study, "extensive sheet-like calcinosis")
+    assert [s.count for s in steps] == [6, 5, 4, 2, 2, 1]
+    assert steps[3].of_population == pytest.approx(0.5)
+    assert steps[-1].label == "Cases: extensive sheet-like calcinosis"
+
+
+def test_suggested_only_cases_are_apart(table):
+    study = default_study()
+    suggested = table.assign(extensive_sheet_like_calcinosis=table["patient_id"].isin(["A", "B"]))
+    cases = find_cases(source_population(table, study), study, suggested)
+    assert list(cases.loc[cases["case_suggested_only"], "patient_id"]) == ["B"]
+    assert cases["case"].sum() == 1
+
+
+def test_at_risk_is_a_prompt_for_overlap_without_recent_assessment(table):
+    study = default_study()
+    cases = find_cases(source_population(table, study), study)
+    risk = at_risk_list(cases, study)
+    assert list(risk["patient_id"]) == ["B"]  # A had a radiograph within 12 months
+    assert set(risk["prompt"]) == {AT_RISK_TEXT}
+    assert "diagnos" not in AT_RISK_TEXT and "predict" not in AT_RISK_TEXT
+
+
+def test_overlap_by_criteria_changes_the_group(table):
+    study = default_study()
+    by_criteria = study.model_copy(
+        update={"groups": study.groups.model_copy(update={"overlap_by": OverlapBasis.CRITERIA})}
+    )
+    assert not source_population(table, by_criteria)["overlap"].any()
+
+
+def test_event_times_censor_and_compete(table):
+    study = default_study()
+    pop = find_cases(source_population(table, study), study)
+    times = event_times(pop[pop["in_population"]], study).set_index(
+        pop.loc[pop["in_population"], "patient_id"]
+    )
+    assert times.loc["A", "event"] == 1 and times.loc["A", "duration"] == pytest.approx(
+        3.0, abs=0.01
+    )
+    assert times.loc["E", "event"] == 2
+    assert times.loc["B", "event"] == 0
+    assert times.loc["F", "duration"] == 0  # calcinosis before onset counts at time 0
+
+
+def test_analysis_headline(table):
+    study = default_study()
+    a = analyse(find_cases(source_population(table, study), study), study)
+    h = a.headline
+    assert (h["source_population"], h["dcssc"], h["cases"], h["women"]) == (4, 2, 1, 1)
+    assert h["antibodies_positive"]["anti_scl70"] == 1
+    assert h["synthetic"] is True
+    assert "Clopper" in h["interval"]
+
+
+def test_evidence_lists_facts_with_note_offsets_and_rules():
+    facts = pd.DataFrame(
+        [
+            {"fact_id": "F1", "patient_id": "A", "system": "HP", "code": "HP:0003761", "status": "present",
+             "effective_date": D(2013, 1, 1), "body_site": "thigh", "laterality": None, "morphology": "sheet_like",
+             "method": "radiograph", "source_kind": "note", "review_state": "suggested", "concept": "calcinosis",
+             "provenance": '{"note_id": "N1", "start": 10, "end": 20, "rule": "calc.sheet", "text": "sheets"}'},
+            {"fact_id": "F2", "patient_id": "A", "system": "calciscope", "code": "visit", "status": "present",
+             "effective_date": D(2013, 1, 1), "body_site": None, "laterality": None, "morphology": None,
+             "method": None, "source_kind": "structured", "review_state": "confirmed", "concept": "visit",
+             "provenance": "demo:visit"},
+        ]
+    )  # fmt: skip
+    ev = case_evidence(facts, ["A"])
+    assert [e["fact_id"] for e in ev["A"]] == ["F1"]
+    assert ev["A"][0]["provenance"] == {
+        "note_id": "N1",
+        "start": 10,
+        "end": 20,
+        "rule": "calc.sheet",
+        "text": "sheets",
+    }
+    assert parse_provenance("demo:x") == {"source": "demo:x"}
+    assert parse_provenance("{broken") == {"source": "{broken"}
