@@ -80,3 +80,29 @@ def test_facts_may_refer_to_patients_already_in_the_registry(tmp_path, sqlite_ur
     summary = api.import_directory(registry, second)
     assert summary.counts["facts"] == 1
     assert registry.counts()["facts"] == 3
+
+
+def test_streamed_import_rolls_back_chunks_already_written(tmp_path, sqlite_url, monkeypatch):
+    from calciscope.interop import native
+
+    monkeypatch.setattr(native, "_CHUNK", 1)  # every record is its own chunk, written at once
+    late_bad = ",P2,HP,HP:0030880,present,2020-99-01,,,,,,,,structured,demo,confirmed"
+    folder = _write(tmp_path / "d", [*GOOD, late_bad])
+    registry = api.open_registry(sqlite_url)
+    with pytest.raises(ValidationError) as info:
+        api.import_directory(registry, folder)
+    assert [(p.location, p.field) for p in info.value.problems] == [("row 4", "effective_date")]
+    assert registry.counts()["patients"] == 0 and registry.counts()["facts"] == 0
+
+
+def test_problem_list_is_capped(tmp_path, monkeypatch):
+    from calciscope.interop import native
+
+    monkeypatch.setattr(native, "_MAX_PROBLEMS", 3)
+    bad = [
+        f",P1,HP,HP:0030880,maybe,2020-01-0{i},,,,,,,,structured,demo,confirmed"
+        for i in range(1, 8)
+    ]
+    with pytest.raises(ValidationError, match="and 4 more not listed") as info:
+        read_directory(_write(tmp_path / "d", bad))
+    assert len(info.value.problems) == 3

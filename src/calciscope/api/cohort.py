@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from calciscope.engine import compute_feature_table, connect
 from calciscope.errors import Problem, ValidationError
 from calciscope.features import FeatureType, load_catalogue
-from calciscope.interop.native import directory_hash, read_directory
+from calciscope.interop.native import directory_hash, stream_directory
 from calciscope.model import Fact, Image, Note, Patient, ReviewState
 from calciscope.storage import ImportSummary, Registry
 
@@ -81,10 +81,11 @@ def generate_demo_data(
 
 def import_directory(registry: Registry, folder: Path) -> ImportSummary:
     """Validate a calciscope directory and import it in one transaction (all or nothing)."""
-    batch = read_directory(Path(folder), known_patients=registry.existing_patient_ids)
-    return registry.import_batch(
-        batch, source=str(folder), source_hash=directory_hash(Path(folder))
-    )
+    folder = Path(folder)
+    with registry.bulk_import(source=str(folder), source_hash=directory_hash(folder)) as writer:
+        for chunk in stream_directory(folder, known_patients=writer.existing_patient_ids):
+            writer.write(chunk)
+    return ImportSummary(batch_id=writer.batch_id, source=str(folder), counts=writer.counts)
 
 
 def feature_table(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from calciscope.errors import Problem, ValidationError
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import Batch
 
-__all__ = ["FILES", "PatientLookup", "directory_hash", "read_directory"]
+__all__ = ["FILES", "PatientLookup", "directory_hash", "read_directory", "stream_directory"]
 
 PatientLookup = Callable[[set[str]], set[str]]
 
@@ -106,84 +106,131 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | Problem]]:
             yield f"line {number}", data
 
 
-def _read_file(path: Path, model: type[pydantic.BaseModel], problems: list[Problem]) -> list[Any]:
+_CHUNK = 5000
+_MAX_PROBLEMS = 1000
+
+
+class _Problems:
+    """Problems collected while reading, capped so a wholly wrong file cannot exhaust memory."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+        self.more = 0
+
+    def add(self, problem: Problem) -> None:
+        if len(self.items) < _MAX_PROBLEMS:
+            self.items.append(problem)
+        else:
+            self.more += 1
+
+    def raise_if_any(self, folder: Path) -> None:
+        if self.items:
+            extra = f" (and {self.more} more not listed)" if self.more else ""
+            raise ValidationError(self.items, summary=f"cannot import {folder}{extra}")
+
+
+def _records(path: Path, model: type[pydantic.BaseModel], problems: _Problems) -> Iterator[Any]:
     rows = _jsonl_rows(path) if path.suffix == ".jsonl" else _csv_rows(path, model)
-    records = []
     for location, row in rows:
         if isinstance(row, Problem):
-            problems.append(row)
+            problems.add(row)
             continue
         try:
-            records.append(model.model_validate(row))
+            yield model.model_validate(row)
         except pydantic.ValidationError as exc:
-            problems.extend(_problems_from(exc, str(path), location))
-    return records
+            for problem in _problems_from(exc, str(path), location):
+                problems.add(problem)
 
 
-def _check_references(
-    batch: Batch, lookup: PatientLookup | None, folder: Path, problems: list[Problem]
-) -> None:
-    ids = {p.patient_id for p in batch.patients}
-    linked: list[Fact | Note | Image] = [*batch.facts, *batch.notes, *batch.images]
-    referenced = {r.patient_id for r in linked} - ids
-    if referenced and lookup is not None:
-        ids |= lookup(referenced)
-    files: tuple[tuple[str, Sequence[Fact | Note | Image]], ...] = (
-        ("facts.csv", batch.facts),
-        ("notes.jsonl", batch.notes),
-        ("images.csv", batch.images),
-    )
-    for name, records in files:
-        for number, record in enumerate(records, start=1):
-            if record.patient_id not in ids:
-                problems.append(
-                    Problem(
-                        str(folder / name),
-                        f"record {number}",
-                        "patient_id",
-                        f"unknown patient {record.patient_id!r}",
-                    )
-                )
+def _chunks(records: Iterator[Any]) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= _CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
-def read_directory(folder: Path, *, known_patients: PatientLookup | None = None) -> Batch:
-    """Read and validate a calciscope directory.
+class _Known:
+    """Patient ids a linked record may refer to: this folder's, then the registry's."""
+
+    def __init__(self, ids: set[str], lookup: PatientLookup | None) -> None:
+        self.ids = ids
+        self.lookup = lookup
+
+    def filter(self, chunk: list[Any], path: Path, start: int, problems: _Problems) -> list[Any]:
+        missing = {r.patient_id for r in chunk} - self.ids
+        if missing and self.lookup is not None:
+            self.ids |= self.lookup(missing)
+        kept = []
+        for number, record in enumerate(chunk, start=start):
+            if record.patient_id in self.ids:
+                kept.append(record)
+            else:
+                message = f"unknown patient {record.patient_id!r}"
+                problems.add(Problem(str(path), f"record {number}", "patient_id", message))
+        return kept
+
+
+def stream_directory(
+    folder: Path, *, known_patients: PatientLookup | None = None
+) -> Iterator[Batch]:
+    """Read a calciscope directory in chunks, validating every row as it goes.
+
+    Chunks hold only valid records; the problems found are raised together, as one
+    :class:`~calciscope.errors.ValidationError`, after the last chunk. A caller that writes
+    chunks inside one transaction (:meth:`calciscope.storage.Registry.bulk_import`) therefore
+    imports all or nothing with bounded memory.
 
     Parameters
     ----------
     folder
         The directory holding ``patients.csv`` and optionally the other files.
     known_patients
-        Given ids a batch refers to but does not define, returns those already in the registry
-        (for example :meth:`calciscope.storage.Registry.existing_patient_ids`).
-
-    Returns
-    -------
-    Batch
-        Every record, validated.
-
-    Raises
-    ------
-    ValidationError
-        Listing every bad row and field of every file; nothing has been written.
+        Given ids a chunk refers to but the folder does not define, returns those already in the
+        registry (for example :meth:`calciscope.storage.Registry.existing_patient_ids`).
     """
     folder = Path(folder)
-    problems: list[Problem] = []
+    problems = _Problems()
     if not (folder / "patients.csv").is_file():
         raise ValidationError(
             [Problem(str(folder), "-", "patients.csv", "missing file")], summary="cannot import"
         )
-    loaded: dict[str, list[Any]] = {}
-    for name, model in FILES.items():
+    ids: set[str] = set()
+    for chunk in _chunks(_records(folder / "patients.csv", Patient, problems)):
+        ids.update(p.patient_id for p in chunk)
+        yield Batch(patients=chunk)
+    known = _Known(ids, known_patients)
+    for name, model in list(FILES.items())[1:]:
         path = folder / name
-        loaded[name] = _read_file(path, model, problems) if path.is_file() else []
-    batch = Batch(
-        loaded["patients.csv"], loaded["facts.csv"], loaded["notes.jsonl"], loaded["images.csv"]
-    )
-    _check_references(batch, known_patients, folder, problems)
-    if problems:
-        raise ValidationError(problems, summary=f"cannot import {folder}")
-    return batch
+        if not path.is_file():
+            continue
+        number = 1
+        for chunk in _chunks(_records(path, model, problems)):
+            kept = known.filter(chunk, path, number, problems)
+            number += len(chunk)
+            yield Batch(**{_FIELD[name]: kept})
+    problems.raise_if_any(folder)
+
+
+_FIELD = {"facts.csv": "facts", "notes.jsonl": "notes", "images.csv": "images"}
+
+
+def read_directory(folder: Path, *, known_patients: PatientLookup | None = None) -> Batch:
+    """Read and validate a whole calciscope directory into one :class:`Batch` (small folders).
+
+    Raises
+    ------
+    ValidationError
+        Listing every bad row and field of every file.
+    """
+    whole = Batch()
+    for chunk in stream_directory(folder, known_patients=known_patients):
+        for key in ("patients", "facts", "notes", "images"):
+            getattr(whole, key).extend(getattr(chunk, key))
+    return whole
 
 
 def directory_hash(folder: Path) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -26,7 +27,7 @@ from calciscope.errors import RegistryError
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import schema
 
-__all__ = ["Batch", "ImportSummary", "Registry", "normalise_url"]
+__all__ = ["Batch", "BatchWriter", "ImportSummary", "Registry", "normalise_url"]
 
 _CHUNK = 5000
 
@@ -87,6 +88,48 @@ def _records(items: Iterable[Any], extra: dict[str, Any] | None = None) -> list[
     return rows
 
 
+def _existing(conn: Connection, ids: Iterable[str]) -> set[str]:
+    wanted = list(set(ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        q = sa.select(schema.patients.c.patient_id).where(schema.patients.c.patient_id.in_(chunk))
+        found.update(conn.scalars(q))
+    return found
+
+
+class BatchWriter:
+    """Writes records inside the transaction of :meth:`Registry.bulk_import`."""
+
+    def __init__(self, registry: Registry, batch_id: str) -> None:
+        self.registry = registry
+        self.batch_id = batch_id
+        self.conn: Connection | None = None
+        self.counts = {"patients": 0, "facts": 0, "notes": 0, "images": 0}
+
+    def write(self, batch: Batch) -> None:
+        """Upsert patients, notes and images; insert facts not already there."""
+        assert self.conn is not None, "use Registry.bulk_import()"
+        upsert = self.registry._upsert
+        upsert(self.conn, schema.patients, _records(batch.patients), "patient_id", update=True)
+        upsert(self.conn, schema.notes, _records(batch.notes), "note_id", update=True)
+        upsert(self.conn, schema.images, _records(batch.images), "image_id", update=True)
+        upsert(
+            self.conn,
+            schema.facts,
+            _records(batch.facts, {"batch_id": self.batch_id}),
+            "fact_id",
+            update=False,
+        )
+        for key, value in batch.counts().items():
+            self.counts[key] += value
+
+    def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
+        """Return which ids are in the registry, as seen inside this import's transaction."""
+        assert self.conn is not None, "use Registry.bulk_import()"
+        return _existing(self.conn, ids)
+
+
 class Registry:
     """A calciscope registry database.
 
@@ -135,30 +178,33 @@ class Registry:
         self.close()
 
     # --- writing -------------------------------------------------------------------
-    def import_batch(self, batch: Batch, *, source: str, source_hash: str) -> ImportSummary:
-        """Write a validated batch in one transaction and record it in ``import_batches``."""
-        batch_id = uuid.uuid4().hex
+    @contextmanager
+    def bulk_import(self, *, source: str, source_hash: str) -> Iterator[BatchWriter]:
+        """Open one transaction for an import: write chunks, then commit, or roll back on error.
+
+        Records are written as they come, so memory stays bounded; any exception raised inside
+        the block (for example a :class:`~calciscope.errors.ValidationError` collected while
+        reading) rolls the whole import back.
+        """
+        writer = BatchWriter(self, uuid.uuid4().hex)
         with self.engine.begin() as conn:
-            self._upsert(conn, schema.patients, _records(batch.patients), "patient_id", update=True)
-            self._upsert(conn, schema.notes, _records(batch.notes), "note_id", update=True)
-            self._upsert(conn, schema.images, _records(batch.images), "image_id", update=True)
-            self._upsert(
-                conn,
-                schema.facts,
-                _records(batch.facts, {"batch_id": batch_id}),
-                "fact_id",
-                update=False,
-            )
+            writer.conn = conn
+            yield writer
             conn.execute(
                 schema.import_batches.insert().values(
-                    batch_id=batch_id,
+                    batch_id=writer.batch_id,
                     source=source,
                     source_hash=source_hash,
                     imported_at=dt.datetime.now(dt.UTC),
-                    counts=batch.counts(),
+                    counts=writer.counts,
                 )
             )
-        return ImportSummary(batch_id=batch_id, source=source, counts=batch.counts())
+
+    def import_batch(self, batch: Batch, *, source: str, source_hash: str) -> ImportSummary:
+        """Write a validated batch in one transaction and record it in ``import_batches``."""
+        with self.bulk_import(source=source, source_hash=source_hash) as writer:
+            writer.write(batch)
+        return ImportSummary(batch_id=writer.batch_id, source=source, counts=writer.counts)
 
     def add_facts(self, facts: Sequence[Fact]) -> int:
         """Insert facts that are not there yet (existing ids, and their review state, are kept)."""
