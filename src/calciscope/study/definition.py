@@ -179,34 +179,41 @@ def parse_study(
     """
     if not isinstance(raw, dict):
         raise ValidationError([Problem(source, "top level", "-", "a study file is a mapping")])
+    problems = _column_problems(raw, source, known_columns) if known_columns is not None else []
+    study = None
     try:
         study = StudyDefinition.model_validate(raw)
     except PydanticError as exc:
         problems = [
             Problem(source, "study", ".".join(str(p) for p in e["loc"]) or "-", e["msg"])
             for e in exc.errors()
-        ]
-        raise ValidationError(problems, summary=f"invalid study file {source}") from None
-    if known_columns is not None:
-        _check_columns(study, source, known_columns)
+        ] + problems
+    if problems or study is None:
+        raise ValidationError(problems, summary=f"invalid study file {source}")
     return study
 
 
-def _check_columns(study: StudyDefinition, source: str, known: frozenset[str]) -> None:
-    named = {
-        "target_phenotype": [study.target_phenotype],
-        "time_to_event.origin": [study.time_to_event.origin],
-        "time_to_event.event": [study.time_to_event.event],
-        "groups.antibodies": list(study.groups.antibodies),
+def _named(raw: dict[str, Any]) -> dict[str, list[Any]]:
+    """Return the column names a raw study names, by field (defaults where absent)."""
+    tte_raw, groups_raw = raw.get("time_to_event"), raw.get("groups")
+    tte: dict[str, Any] = tte_raw if isinstance(tte_raw, dict) else {}
+    groups: dict[str, Any] = groups_raw if isinstance(groups_raw, dict) else {}
+    antibodies = groups.get("antibodies", GroupSpec().antibodies)
+    return {
+        "target_phenotype": [raw.get("target_phenotype", "extensive_sheet_like_calcinosis")],
+        "time_to_event.origin": [tte.get("origin", TimeToEventSpec().origin)],
+        "time_to_event.event": [tte.get("event", TimeToEventSpec().event)],
+        "groups.antibodies": list(antibodies) if isinstance(antibodies, list | tuple) else [],
     }
-    problems = [
+
+
+def _column_problems(raw: dict[str, Any], source: str, known: frozenset[str]) -> list[Problem]:
+    return [
         Problem(source, "study", key, f"unknown feature or phenotype {name!r}")
-        for key, names in named.items()
+        for key, names in _named(raw).items()
         for name in names
         if name not in known
     ]
-    if problems:
-        raise ValidationError(problems, summary=f"invalid study file {source}")
 
 
 def load_study(path: Path, *, known_columns: frozenset[str] | None = None) -> StudyDefinition:

@@ -1,0 +1,74 @@
+"""The study commands in-process: ``study init``, ``study run`` and the ``demo`` main job."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from calciscope.cli.app import app
+from calciscope.study import default_study, parse_study
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_study_init_prints_the_commented_anchor_template():
+    result = run("study", "init")
+    assert result.exit_code == 0
+    assert "Achieng" in result.output and "# who has SSc" in result.output
+    assert parse_study(yaml.safe_load(result.output)) == default_study()
+
+
+def test_study_run_reports_every_bad_field(tmp_path):
+    study = tmp_path / "bad.yaml"
+    study.write_text("title: x\npopulation: {ssc_by: vibes}\ntarget_phenotype: unicorn\n")
+    result = run("study", "run", str(study), "--db", f"sqlite:///{tmp_path / 'r.db'}")
+    assert result.exit_code == 1
+    assert "population.ssc_by" in result.output
+    assert "target_phenotype" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def small_registry(tmp_path_factory):
+    from calciscope import api
+
+    folder = tmp_path_factory.mktemp("small")
+    api.generate_demo_data(folder / "demo", patients=150, seed=5, notes=False)
+    url = f"sqlite:///{folder / 'r.db'}"
+    with api.open_registry(url) as registry:
+        api.import_directory(registry, folder / "demo")
+    return url
+
+
+def test_study_run_writes_the_bundle(tmp_path, small_registry):
+    study = tmp_path / "study.yaml"
+    study.write_text(run("study", "init").output)
+    out = tmp_path / "report"
+    result = run(
+        "study", "run", str(study), "--db", small_registry, "--out", str(out), "--pseudonymise"
+    )
+    assert result.exit_code == 0, result.output
+    assert "SYNTHETIC DATA" in result.output
+    assert "source population:" in result.output
+    assert str(out / "index.html") in result.output.replace("\n", "")
+    headline = json.loads((out / "results.json").read_text())["headline"]
+    assert headline["source_population"] > 0
+    assert (out / "export" / "README.txt").exists()
+
+
+@pytest.mark.slow
+def test_demo_is_the_main_job(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("demo", "--db", f"sqlite:///{tmp_path / 'demo.db'}")
+    assert result.exit_code == 0, result.output
+    text = result.output.replace("\n", " ")
+    assert "102/461 (22.1%; 95% CI 18.4–26.2%, Clopper–Pearson exact)" in text
+    assert "cases (extensive_sheet_like_calcinosis): 4" in text
+    assert (tmp_path / "calciscope-report" / "index.html").exists()
