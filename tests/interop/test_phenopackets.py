@@ -50,7 +50,7 @@ def test_totals_and_diseases(store):
     features = [f for f in result.batch.facts if f.system == "HP"]
     assert len(features) == 3734
     diseases = [f for f in result.batch.facts if f.code.startswith("OMIM:")]
-    assert len(diseases) == 163 and all(f.system == "calciscope" for f in diseases)
+    assert len(diseases) == 163 and all(f.system == "OMIM" for f in diseases)
     assert all(f.source_kind is SourceKind.IMPORT for f in result.batch.facts)
 
 
@@ -159,7 +159,8 @@ def test_export_refuses_contradiction():
         ("HP:0003761", ("HP", "HP:0003761")),
         ("LOINC:2157-6", ("LOINC", "2157-6")),
         ("SNOMEDCT:89155008", ("SNOMEDCT", "89155008")),
-        ("OMIM:613454", ("calciscope", "OMIM:613454")),
+        ("OMIM:613454", ("OMIM", "OMIM:613454")),
+        ("NCIT:C3262", ("calciscope", "NCIT:C3262")),
         ("calciscope:puffy_fingers", ("calciscope", "puffy_fingers")),
         ("Orphanet:90291", ("ORPHA", "ORPHA:90291")),
     ],

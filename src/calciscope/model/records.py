@@ -42,6 +42,7 @@ CODE_SYSTEMS: tuple[str, ...] = (
     "calciscope",
     "HP",
     "MONDO",
+    "OMIM",
     "SNOMEDCT",
     "LOINC",
     "ICD10",

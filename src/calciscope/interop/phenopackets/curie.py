@@ -1,9 +1,10 @@
 """CURIEs (``HP:0001234``, ``LOINC:2157-6``) to calciscope (system, code) and back, plus time.
 
 calciscope keeps the prefix in HP and MONDO codes (as the catalogue does) and drops it for
-SNOMED CT, LOINC and ICD-10. A prefix calciscope has no code system for (OMIM, NCIT, ...) is
-kept whole as a code in the ``calciscope`` namespace (``calciscope`` / ``OMIM:613454``), so
-nothing is lost and an export writes the same CURIE back.
+SNOMED CT, LOINC and ICD-10 (OMIM and Orphanet codes keep their prefix too). A prefix
+calciscope has no code system for (NCIT, ...) is kept whole as a code in the ``calciscope``
+namespace (``calciscope`` / ``NCIT:C3262``), so nothing is lost and an export writes the same
+CURIE back.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ _PREFIX_TO_SYSTEM = {
     "ICD10": "ICD10",
     "ICD10CM": "ICD10CM",
     "OMOP": "OMOP",
+    "OMIM": "OMIM",
     "calciscope": "calciscope",
 }
-_KEEP_PREFIX = {"HP", "MONDO"}
+_KEEP_PREFIX = {"HP", "MONDO", "OMIM"}
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T.*)?$")
 _BAD_ID_CHARS = re.compile(r"[^A-Za-z0-9._:\-]")
 
@@ -49,7 +51,9 @@ def curie_to_code(curie: str) -> tuple[str, str]:
     >>> curie_to_code("LOINC:2157-6")
     ('LOINC', '2157-6')
     >>> curie_to_code("OMIM:613454")
-    ('calciscope', 'OMIM:613454')
+    ('OMIM', 'OMIM:613454')
+    >>> curie_to_code("NCIT:C3262")
+    ('calciscope', 'NCIT:C3262')
     """
     prefix, sep, local = curie.partition(":")
     system = _PREFIX_TO_SYSTEM.get(prefix) if sep else None
