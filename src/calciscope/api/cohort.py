@@ -79,12 +79,31 @@ def generate_demo_data(
     )
 
 
-def import_directory(registry: Registry, folder: Path) -> ImportSummary:
-    """Validate a calciscope directory and import it in one transaction (all or nothing)."""
+def import_directory(
+    registry: Registry, folder: Path, *, progress: Callable[[int], None] | None = None
+) -> ImportSummary:
+    """Validate a calciscope directory and import it in one transaction (all or nothing).
+
+    Parameters
+    ----------
+    registry
+        The registry to import into.
+    folder
+        A directory in the calciscope format (see :mod:`calciscope.interop.native`).
+    progress
+        Called with the number of records written so far, after every chunk.
+
+    Raises
+    ------
+    ValidationError
+        Listing every bad file, row and field; the registry is unchanged.
+    """
     folder = Path(folder)
     with registry.bulk_import(source=str(folder), source_hash=directory_hash(folder)) as writer:
         for chunk in stream_directory(folder, known_patients=writer.existing_patient_ids):
             writer.write(chunk)
+            if progress is not None:
+                progress(sum(writer.counts.values()))
     return ImportSummary(batch_id=writer.batch_id, source=str(folder), counts=writer.counts)
 
 

@@ -87,8 +87,11 @@ def import_demo(
     db: DbOption = None,
 ) -> None:
     """Import a calciscope-format directory (the demo cohort, or a registry extract)."""
-    with api.open_registry(db) as registry, console.status(f"validating and importing {folder}"):
-        summary = api.import_directory(registry, folder)
+    with api.open_registry(db) as registry, _progress() as progress:
+        task = progress.add_task(f"importing {folder}", total=None)
+        summary = api.import_directory(
+            registry, folder, progress=lambda n: progress.update(task, completed=n)
+        )
     counts = ", ".join(f"{n} {k}" for k, n in summary.counts.items())
     console.print(f"imported {counts} into {registry.url} (batch {summary.batch_id[:8]})")
 
