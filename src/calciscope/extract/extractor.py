@@ -130,8 +130,7 @@ class NoteExtractor:
         starts = [s.start for s in sections]
         wanted = {bisect.bisect_right(starts, t.start) - 1 for t in targets if key[t.rule]}
         spans = self.sentences(text, sections, wanted)
-        modifiers = self._context.find(low)
-        grouped = self._by_sentence(text, low, spans, sections, targets, modifiers)
+        grouped = self._by_sentence(text, low, spans, sections, targets)
         for sentence in grouped:
             mark_labels(text, sentence)
         link_calcinosis_attributes(grouped)
@@ -146,7 +145,6 @@ class NoteExtractor:
         spans: Sequence[tuple[int, int, int]],
         sections: Sequence[Section],
         targets: Sequence[Match],
-        modifiers: Sequence[Match],
     ) -> list[list[Mention]]:
         starts = [s[0] for s in spans]
         per_sentence: dict[int, list[Match]] = {}
@@ -154,7 +152,6 @@ class NoteExtractor:
             index = bisect.bisect_right(starts, match.start) - 1
             if index >= 0 and match.start < spans[index][1]:
                 per_sentence.setdefault(index, []).append(match)
-        mod_starts = [m.start for m in modifiers]
         grouped = []
         key = self._key
         for index in sorted(per_sentence):
@@ -162,12 +159,10 @@ class NoteExtractor:
                 continue
             start, end, section_index = spans[index]
             end = max(end, per_sentence[index][-1].end)
-            lo, hi = bisect.bisect_left(mod_starts, start), bisect.bisect_left(mod_starts, end)
+            modifiers = self._context.find(low, start, end)
             section = sections[section_index]
             grouped.append(
-                self._mentions(
-                    text, low, (start, end), section, per_sentence[index], modifiers[lo:hi]
-                )
+                self._mentions(text, low, (start, end), section, per_sentence[index], modifiers)
             )
         return grouped
 

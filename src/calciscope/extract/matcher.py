@@ -123,13 +123,16 @@ class PhraseMatcher:
         """Return the indices of the rules whose phrase is ``matched_text``."""
         return self._by_key.get(phrase_key(matched_text), ())
 
-    def find(self, low: str) -> list[Match]:
+    def find(self, low: str, start: int = 0, end: int | None = None) -> list[Match]:
         """Return leftmost-longest, non-overlapping matches in lowercased text, by position.
 
         Parameters
         ----------
         low
             Lowercased text (see :func:`lower_same_length`); offsets refer to it.
+        start, end
+            Only look in ``low[start:end]`` (the characters around it still count for word
+            boundaries).
 
         Returns
         -------
@@ -138,20 +141,20 @@ class PhraseMatcher:
             terminator of several categories) gives one match per rule.
         """
         found: list[Match] = []
+        stop = len(low) if end is None else end
         if self._trie is not None:
             cache = self._cache
-            for m in self._trie.finditer(low):
-                start, end = m.span()
+            for m in self._trie.finditer(low, start, stop):
                 text = m.group()
                 rules = cache.get(text)
                 if rules is None:
                     rules = cache[text] = self._by_key.get(phrase_key(text), ())
                 for rule in rules:
-                    found.append(Match(start, end, rule))
+                    found.append(Match(m.start(), m.end(), rule))
         extra = [
             Match(m.start(), m.end(), index, m.groupdict().get("value"))
             for index, regex in self._regexes
-            for m in regex.finditer(low)
+            for m in regex.finditer(low, start, stop)
             if m.end() > m.start()
         ]
         return _resolve_overlaps(found + extra) if extra else found
