@@ -45,6 +45,12 @@ def test_every_case_lists_its_evidence(results):
         assert any(f["morphology"] in ("sheet_like", "reticular") for f in calcinosis)
 
 
+def test_case_images_are_listed(results):
+    images = results["images"]
+    assert {i["case"] for i in images} == {"Case 1", "Case 2", "Case 3", "Case 4"}
+    assert all(i["modality"] == "radiograph" and i["image_date"] for i in images)
+
+
 def test_bundle_files(demo_run):
     out = demo_run.bundle.out_dir
     for name in ("attrition", "swimmer", "bodymap", "incidence"):

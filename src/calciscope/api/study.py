@@ -7,10 +7,11 @@ computed from that one table (no recompilation per figure).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import platform
-from collections.abc import Callable
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,9 @@ __all__ = [
     "load_study_data",
     "run_demo",
     "run_study",
+    "run_study_on_data",
     "study_columns",
+    "study_data_from_tables",
 ]
 
 #: Where ``calciscope demo`` and ``study run`` write the report bundle by default.
@@ -65,6 +68,7 @@ class StudyData:
     suggested: pd.DataFrame | None = field(repr=False)
     facts: pd.DataFrame = field(repr=False)
     input_hashes: dict[str, str] = field(default_factory=dict)
+    images: pd.DataFrame | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -103,17 +107,21 @@ def _classified(con: Any, states: tuple[ReviewState, ...], index_date: dt.date) 
     return table.join(classified, "patient_id").to_pyarrow().to_pandas()
 
 
-def _read_inputs(registry: Registry) -> tuple[pa.Table, pa.Table, dict[str, str]]:
+_IMAGE_COLUMNS = ("image_id", "patient_id", "modality", "body_site", "laterality", "image_date")
+
+
+def _read_inputs(registry: Registry) -> tuple[pa.Table, pa.Table, dict[str, str], pd.DataFrame]:
     source = connect(registry.url)
     try:
         facts = source.table("facts").to_pyarrow()
         patients = source.table("patients").to_pyarrow()
+        images = source.table("images").select(*_IMAGE_COLUMNS).to_pyarrow().to_pandas()
         batches = source.table("import_batches").select("source", "source_hash").to_pyarrow()
         batches = batches.to_pylist()
     finally:
         source.disconnect()
     hashes = {str(b["source"]): str(b["source_hash"]) for b in batches}
-    return facts, patients, hashes
+    return facts, patients, hashes, images
 
 
 def _concepts(facts: pd.DataFrame) -> pd.Series:
@@ -129,11 +137,15 @@ def _concepts(facts: pd.DataFrame) -> pd.Series:
     )
 
 
-def load_study_data(
-    registry: Registry, *, index_date: dt.date, include_suggested: bool = False
+def study_data_from_tables(
+    facts: pa.Table,
+    patients: pa.Table,
+    *,
+    index_date: dt.date,
+    include_suggested: bool = False,
+    input_hashes: dict[str, str] | None = None,
 ) -> StudyData:
-    """Read the registry once and return the classified feature table(s) and the facts."""
-    facts, patients, hashes = _read_inputs(registry)
+    """Classify facts and patients (Arrow tables in the registry's layout) in in-memory DuckDB."""
     con = ibis.duckdb.connect()
     try:
         con.create_table("facts", facts)
@@ -148,7 +160,22 @@ def load_study_data(
         con.disconnect()
     frame = facts.to_pandas()
     frame["concept"] = _concepts(frame)
-    return StudyData(table, suggested, frame, hashes)
+    return StudyData(table, suggested, frame, dict(input_hashes or {}))
+
+
+def load_study_data(
+    registry: Registry, *, index_date: dt.date, include_suggested: bool = False
+) -> StudyData:
+    """Read the registry once and return the classified feature table(s) and the facts."""
+    facts, patients, hashes, images = _read_inputs(registry)
+    data = study_data_from_tables(
+        facts,
+        patients,
+        index_date=index_date,
+        include_suggested=include_suggested,
+        input_hashes=hashes,
+    )
+    return dataclasses.replace(data, images=images)
 
 
 def _manifest(study: StudyDefinition, data: StudyData, source: str) -> dict[str, Any]:
@@ -185,7 +212,6 @@ def run_study(
     *,
     out: Path = DEFAULT_REPORT_DIR,
     pseudonymise: bool | None = None,
-    clock: Callable[[], float] | None = None,
 ) -> StudyRun:
     """Run a study on a registry and write the report bundle to ``out``.
 
@@ -199,33 +225,41 @@ def run_study(
         Folder of the report bundle (``index.html``, tables, figures, manifest).
     pseudonymise
         Also write the pseudonymised export (default: the study's ``outputs.pseudonymise``).
-    clock
-        Timer for the returned phase timings (``time.perf_counter`` by default).
     """
-    import time
-
-    tick = clock or time.perf_counter
-    marks = {"start": tick()}
+    start = time.perf_counter()
     spec = _as_study(study)
     both = spec.review.states is ReviewStates.CONFIRMED_AND_SUGGESTED
     data = load_study_data(registry, index_date=spec.population.index_date, include_suggested=both)
-    marks["load"] = tick()
+    loaded = time.perf_counter() - start
+    run = run_study_on_data(spec, data, out=out, pseudonymise=pseudonymise, source=registry.url)
+    return StudyRun(run.analysis, run.bundle, {"load": loaded} | run.seconds)
+
+
+def run_study_on_data(
+    spec: StudyDefinition,
+    data: StudyData,
+    *,
+    out: Path = DEFAULT_REPORT_DIR,
+    pseudonymise: bool | None = None,
+    source: str = "",
+) -> StudyRun:
+    """Find cases, analyse and write the report from already classified data (see :class:`StudyData`)."""
+    start = time.perf_counter()
     cases = find_cases(source_population(data.table, spec), spec, data.suggested)
     analysis = analyse(cases, spec, target_label=_target_label(spec))
-    marks["analyse"] = tick()
+    analysed = time.perf_counter() - start
     ids = list(analysis.table.loc[cases["case"] | cases["case_suggested_only"], "patient_id"])
-    evidence = case_evidence(data.facts, ids)
     private = spec.outputs.pseudonymise if pseudonymise is None else pseudonymise
     bundle = write_report_bundle(
         analysis,
         facts=data.facts,
-        evidence=evidence,
-        manifest=_manifest(spec, data, registry.url),
+        evidence=case_evidence(data.facts, ids),
+        images=None if data.images is None else data.images[data.images["patient_id"].isin(ids)],
+        manifest=_manifest(spec, data, source),
         out_dir=Path(out),
         pseudonymise=private,
     )
-    marks["report"] = tick()
-    seconds = {k: marks[k] - marks["start"] for k in ("load", "analyse", "report")}
+    seconds = {"analyse": analysed, "report": time.perf_counter() - start - analysed}
     return StudyRun(analysis, bundle, seconds)
 
 

@@ -107,6 +107,34 @@ def _figures(
     ]  # fmt: skip
 
 
+def _display(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy for HTML: yes/no for booleans, blank for unknown."""
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return "" if value is None or (isinstance(value, float) and pd.isna(value)) else value
+
+    return frame.astype(object).map(cell)
+
+
+def _case_images(images: pd.DataFrame | None, names: dict[str, str]) -> pd.DataFrame:
+    columns = [
+        "case",
+        "patient_id",
+        "image_id",
+        "modality",
+        "body_site",
+        "laterality",
+        "image_date",
+    ]
+    if images is None or images.empty:
+        return pd.DataFrame(columns=columns)
+    out = images[images["patient_id"].isin(list(names))].copy()
+    out["case"] = out["patient_id"].map(names)
+    return out.sort_values(["case", "image_date"])[columns].reset_index(drop=True)
+
+
 def _tables(
     a: StudyAnalysis, evidence: dict[str, list[dict[str, Any]]], names: dict[str, str]
 ) -> dict[str, pd.DataFrame]:
@@ -150,7 +178,7 @@ def _html(
         autoescape=jinja2.select_autoescape(["html", "j2"]),
     )
     html = {
-        k: v.to_html(index=False, border=0, na_rep="", float_format=lambda x: f"{x:.3g}")
+        k: _display(v).to_html(index=False, border=0, na_rep="", float_format=lambda x: f"{x:.3g}")
         for k, v in tables.items()
     }
     rows = [
@@ -164,7 +192,7 @@ def _html(
         figures=figures, table_one=html["table1"], table_one_note=a.table_one.note,
         listing=html["table1_listing"] if len(tables["table1_listing"]) else "",
         cases=html["cases"], proportions=html["proportions"], comparisons=html["comparisons"],
-        incidence=html["cumulative_incidence"], evidence=html["case_evidence"], at_risk=html["at_risk_prompts"],
+        incidence=html["cumulative_incidence"], evidence=html["case_evidence"], images=html["case_images"], at_risk=html["at_risk_prompts"],
         manifest_rows=rows, pdf=pdf,
     )  # fmt: skip
 
@@ -177,6 +205,7 @@ def write_report_bundle(
     manifest: dict[str, Any],
     out_dir: Path,
     pseudonymise: bool = False,
+    images: pd.DataFrame | None = None,
 ) -> ReportBundle:
     """Write ``index.html``, ``results.json``, ``manifest.json``, tables, figures (and PDF, export).
 
@@ -194,11 +223,14 @@ def write_report_bundle(
         Folder to write (created).
     pseudonymise
         Also write ``export/``: pseudonymised ids, shifted dates, small cells suppressed.
+    images
+        Image records (radiographs) of the cases, listed with their evidence.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = case_names(analysis)
     tables = _tables(analysis, evidence, names)
+    tables["case_images"] = _case_images(images, names)
     paths = _write_tables(tables, out_dir / "tables")
     figures = _figures(analysis, facts, names, out_dir / "figures")
     paths += [p for f in figures for p in (f.svg_path, f.png_path)]
@@ -216,6 +248,7 @@ def write_report_bundle(
         "comparisons": _records(tables["comparisons"]),
         "cases": _records(tables["cases"]),
         "evidence": {names[p]: e for p, e in evidence.items()},
+        "images": _records(tables["case_images"]),
         "at_risk_prompts": len(analysis.at_risk),
         "manifest": manifest,
     }

@@ -58,10 +58,12 @@ def save_figure(fig: Any, out_dir: Path, name: str, title: str, caption: str) ->
     out_dir.mkdir(parents=True, exist_ok=True)
     svg, png = out_dir / f"{name}.svg", out_dir / f"{name}.png"
     with plt.rc_context(STYLE):
+        # the tight box once, for both files (bbox_inches="tight" would draw twice per file)
+        box = fig.get_tightbbox().padded(0.1)
         buffer = io.StringIO()
-        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        fig.savefig(buffer, format="svg", bbox_inches=box, metadata={"Date": None})
         svg.write_text(buffer.getvalue(), encoding="utf-8")
-        fig.savefig(png, format="png", dpi=150, bbox_inches="tight")
+        fig.savefig(png, format="png", dpi=150, bbox_inches=box)
     text = svg.read_text(encoding="utf-8")
     inline = text[text.index("<svg") :]
     encoded = base64.b64encode(png.read_bytes()).decode("ascii")
