@@ -39,17 +39,10 @@ app = typer.Typer(
 
 
 def _register_all() -> None:
-    # Imported here so that each command module can import ``app`` helpers without cycles.
-    from calciscope.cli import cohort
+    # One module per command group; each adds its commands to the root app.
+    from calciscope.cli import cohort, criteria, demo, interop, notes, study
 
-    cohort.register(app)
-    for name in ("demo", "criteria", "notes", "interop", "study"):
-        try:
-            module = __import__(f"calciscope.cli.{name}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"calciscope.cli.{name}":
-                raise
-            continue
+    for module in (demo, cohort, criteria, notes, interop, study):
         module.register(app)
 
 
