@@ -1,0 +1,40 @@
+"""The public Python API is ``calciscope.api``; this test fails when it drifts unnoticed.
+
+Adding or removing a verb is fine: update the list below in the same commit, and the CHANGELOG.
+"""
+
+from calciscope import api
+
+PUBLIC = {
+    # constants
+    "DEFAULT_DB_URL", "DEFAULT_REPORT_DIR", "FILTER_ALIASES",
+    # result and record types
+    "ClassifySummary", "CohortSummary", "ExportReport", "ExtractSummary", "InteropImport",
+    "PatientExplanation", "PatientRecord", "RegistryRecords", "ScoreFormat", "StudyData", "StudyRun",
+    # the registry and the cohort
+    "open_registry", "resolve_db_url", "generate_demo_data", "import_directory", "feature_table",
+    "write_feature_table", "list_patients", "patient_record", "summarise_cohort", "read_registry_records",
+    # criteria
+    "score_spreadsheet", "write_scores", "classify_registry", "explain_patient",
+    # notes
+    "extract_notes", "extract_file", "assess_tsv", "evaluate_negex", "evaluate_demo_notes",
+    # interoperability
+    "import_phenopackets", "export_phenopackets", "import_fhir", "export_fhir", "import_redcap",
+    "export_redcap", "redcap_template", "redcap_mapping", "pull_redcap", "import_omop", "screen_omop",
+    "export_note_nlp",
+    # the study
+    "run_study", "run_demo", "init_study_text", "load_study_data", "study_columns", "headline_lines",
+}  # fmt: skip
+
+
+def test_public_api_is_what_we_document():
+    assert set(api.__all__) == PUBLIC
+
+
+def test_top_level_package_stays_light():
+    import subprocess
+    import sys
+
+    code = "import sys, calciscope.model; print('ibis' in sys.modules, 'sqlalchemy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
