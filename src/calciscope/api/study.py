@@ -125,16 +125,15 @@ def _read_inputs(registry: Registry) -> tuple[pa.Table, pa.Table, dict[str, str]
 
 
 def _concepts(facts: pd.DataFrame) -> pd.Series:
+    """Return the catalogue concept of each fact's code ('' when the code maps to none)."""
     catalogue = load_catalogue()
     pairs = facts[["system", "code"]].drop_duplicates()
-    lookup = {
-        (s, c): (catalogue.concepts_for_code(s, c) or ("",))[0]
+    pairs["concept"] = [
+        (catalogue.concepts_for_code(s, c) or ("",))[0]
         for s, c in zip(pairs["system"], pairs["code"], strict=True)
-    }
-    return pd.Series(
-        [lookup[(s, c)] for s, c in zip(facts["system"], facts["code"], strict=True)],
-        index=facts.index,
-    )
+    ]
+    merged = facts[["system", "code"]].merge(pairs, on=["system", "code"], how="left")
+    return pd.Series(merged["concept"].to_numpy(), index=facts.index)
 
 
 def study_data_from_tables(

@@ -86,14 +86,16 @@ def _figures(
     tl_facts = facts[
         facts["patient_id"].isin(cases["patient_id"]) & facts["concept"].isin(TIMELINE_CONCEPTS)
     ]
+    shown = f"Cases 1–{SWIMMER_CASES} of {len(cases)}. " if len(cases) > SWIMMER_CASES else ""
     n_at = ", ".join(f"{t:g}" for t in a.study.time_to_event.at_risk_times)
     return [
         save_figure(attrition_figure(a.attrition), folder, "attrition", "Flow of patients",
                     "From the registry to the source population, the dcSSc subset, dcSSc with SSc–myositis "
                     "overlap and the cases; percentages of the source population."),
-        save_figure(swimmer_figure(cases, tl_facts, names), folder, "swimmer", "Timeline of each case",
-                    "Years from SSc onset; the grey bar runs from Raynaud onset (or SSc onset) to death or "
-                    "the last visit. Calcinosis marks are labelled with body regions and morphology."),
+        save_figure(swimmer_figure(cases.head(SWIMMER_CASES), tl_facts, names), folder, "swimmer",
+                    "Timeline of each case", shown + "Years from SSc onset; the grey bar runs from Raynaud "
+                    "onset (or SSc onset) to death or the last visit. Calcinosis marks are labelled with "
+                    "body regions and morphology."),
         save_figure(bodymap_figure(facts, cases["patient_id"], others), folder, "bodymap",
                     "Body regions with calcinosis",
                     "Cases beside the other patients of the source population with calcinosis: patients "
@@ -105,6 +107,24 @@ def _figures(
                     "Aalen–Johansen estimates with death as a competing risk and 95% confidence bands, by "
                     f"cutaneous subset and by SSc–myositis overlap; numbers at risk at {n_at} years."),
     ]  # fmt: skip
+
+
+#: Rows of a table shown in the HTML; every row is in tables/<name>.csv.
+HTML_ROWS = 200
+
+#: Cases drawn on the swimmer timeline.
+SWIMMER_CASES = 20
+
+
+def _table_html(name: str, frame: pd.DataFrame) -> str:
+    shown = _display(frame.head(HTML_ROWS))
+    text = shown.to_html(index=False, border=0, na_rep="", float_format=lambda x: f"{x:.3g}")
+    if len(frame) > HTML_ROWS:
+        text += (
+            f'<p class="small">First {HTML_ROWS} of {len(frame):,} rows; every row is in '
+            f"tables/{name}.csv and tables/{name}.json.</p>"
+        )
+    return str(text)
 
 
 def _display(frame: pd.DataFrame) -> pd.DataFrame:
@@ -177,10 +197,7 @@ def _html(
         loader=jinja2.PackageLoader("calciscope.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
     )
-    html = {
-        k: _display(v).to_html(index=False, border=0, na_rep="", float_format=lambda x: f"{x:.3g}")
-        for k, v in tables.items()
-    }
+    html = {k: _table_html(k, v) for k, v in tables.items()}
     rows = [
         (k, json.dumps(v, default=_json_default) if isinstance(v, dict) else v)
         for k, v in manifest.items()
