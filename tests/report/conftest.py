@@ -12,8 +12,13 @@ import pytest
 def demo_run(demo_registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The default (anchor) study on the SYNTHETIC demo cohort, with the pseudonymised export."""
     from calciscope import api
-    from calciscope.study import default_study
+    from calciscope.study import OutputFormat, default_study
 
+    study = default_study()
+    formats = (*study.outputs.formats, OutputFormat.PDF)
+    study = study.model_copy(
+        update={"outputs": study.outputs.model_copy(update={"formats": formats})}
+    )
     out: Path = tmp_path_factory.mktemp("report") / "calciscope-report"
     with api.open_registry(demo_registry_url) as registry:
-        return api.run_study(default_study(), registry, out=out, pseudonymise=True)
+        return api.run_study(study, registry, out=out, pseudonymise=True)

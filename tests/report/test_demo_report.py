@@ -64,6 +64,19 @@ def test_bundle_files(demo_run):
     assert manifest["input_hashes"] and manifest["calciscope_version"]
 
 
+def test_pdf_twin(demo_run):
+    pdf = demo_run.bundle.pdf
+    assert pdf is not None and pdf.read_bytes()[:5] == b"%PDF-"
+    assert pdf.stat().st_size > 20_000
+
+
+def test_comparisons_include_chi_square(results):
+    tests = {row["variable"]: row["test"] for row in results["comparisons"]}
+    assert tests["Anti-PM/Scl"] == "Fisher exact test"
+    assert tests["Calcinosis (any) across cutaneous subsets"] == "Pearson chi-square test"
+    assert tests["Age at SSc diagnosis"] == "Mann–Whitney U test"
+
+
 def test_html_is_self_contained_and_says_synthetic(demo_run):
     html = demo_run.bundle.index_html.read_text(encoding="utf-8")
     assert "SYNTHETIC DATA" in html[:5000]  # prominent: at the top

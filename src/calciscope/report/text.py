@@ -84,7 +84,8 @@ def _statistics(a: StudyAnalysis) -> str:
     return (
         f"Proportions are given with {st.confidence_level:.0%} {st.interval.label} confidence "
         "intervals. Cases were compared with the rest of the source population by Fisher's exact "
-        "test (antibodies) and the Mann–Whitney U test (age at diagnosis). The cumulative "
+        "test (antibodies) and the Mann–Whitney U test (age at diagnosis); calcinosis of any "
+        "kind was compared across cutaneous subsets by Pearson's chi-square test. The cumulative "
         "incidence of calcinosis (first recorded calcinosis) from SSc onset (first non-Raynaud "
         "symptom) was estimated by the Aalen–Johansen method with death as a competing risk, "
         "censoring at the last visit; Kaplan–Meier 1 − S estimates are given for comparison. "

@@ -16,6 +16,7 @@ from calciscope.stats import (
     Variable,
     VariableKind,
     aalen_johansen_cumulative_incidence,
+    chi_square_test,
     fisher_exact_test,
     kaplan_meier,
     mann_whitney_u_test,
@@ -44,6 +45,7 @@ LABELS = {
     "age_at_ssc_diagnosis": "Age at SSc diagnosis",
     "overlap": "SSc–myositis overlap",
     "no overlap": "No overlap",
+    "calcinosis_any_by_subset": "Calcinosis (any) across cutaneous subsets",
 }
 
 #: Table 1 rows (antibodies of the study are added after these).
@@ -141,6 +143,10 @@ def _comparisons(pop: pd.DataFrame, study: StudyDefinition) -> dict[str, TestRes
             [int((~case & known & pos).sum()), int((~case & known & ~pos).sum())],
         ]
         out[ab] = fisher_exact_test(table)
+    assessed = pop[pop["calcinosis_any"].notna() & pop["subset"].ne("unknown")]
+    crosstab = pd.crosstab(assessed["subset"], is_true(assessed["calcinosis_any"]))
+    if crosstab.shape[0] > 1 and crosstab.shape[1] > 1:
+        out["calcinosis_any_by_subset"] = chi_square_test(crosstab.to_numpy().tolist())
     ages = pop["age_at_ssc_diagnosis"]
     out["age_at_ssc_diagnosis"] = mann_whitney_u_test(ages[case].tolist(), ages[~case].tolist())
     return out
