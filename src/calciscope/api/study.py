@@ -41,6 +41,7 @@ from calciscope.study import (
     source_population,
     study_template,
 )
+from calciscope.study.evidence import EVIDENCE_CONCEPTS
 
 __all__ = [
     "DEFAULT_REPORT_DIR",
@@ -62,7 +63,11 @@ DEFAULT_REPORT_DIR = Path("calciscope-report")
 
 @dataclass(frozen=True)
 class StudyData:
-    """The classified table (confirmed facts), the same with suggested facts, and the facts."""
+    """The classified table (confirmed facts), the same with suggested facts, and the facts.
+
+    ``facts`` holds only the facts of the concepts the report shows (calcinosis, radiographs,
+    antibodies, subset), with a ``concept`` column.
+    """
 
     table: pd.DataFrame = field(repr=False)
     suggested: pd.DataFrame | None = field(repr=False)
@@ -124,16 +129,17 @@ def _read_inputs(registry: Registry) -> tuple[pa.Table, pa.Table, dict[str, str]
     return facts, patients, hashes, images
 
 
-def _concepts(facts: pd.DataFrame) -> pd.Series:
-    """Return the catalogue concept of each fact's code ('' when the code maps to none)."""
+def _report_facts(facts: pa.Table) -> pd.DataFrame:
+    """Return the facts of the concepts the report shows, with their ``concept``."""
     catalogue = load_catalogue()
-    pairs = facts[["system", "code"]].drop_duplicates()
+    pairs = facts.select(["system", "code"]).group_by(["system", "code"]).aggregate([]).to_pandas()
     pairs["concept"] = [
         (catalogue.concepts_for_code(s, c) or ("",))[0]
         for s, c in zip(pairs["system"], pairs["code"], strict=True)
     ]
-    merged = facts[["system", "code"]].merge(pairs, on=["system", "code"], how="left")
-    return pd.Series(merged["concept"].to_numpy(), index=facts.index)
+    pairs = pairs[pairs["concept"].isin(EVIDENCE_CONCEPTS)]
+    kept = facts.join(pa.Table.from_pandas(pairs, preserve_index=False), keys=["system", "code"])
+    return kept.to_pandas()
 
 
 def study_data_from_tables(
@@ -157,9 +163,7 @@ def study_data_from_tables(
             suggested = _classified(con, both, index_date)
     finally:
         con.disconnect()
-    frame = facts.to_pandas()
-    frame["concept"] = _concepts(frame)
-    return StudyData(table, suggested, frame, dict(input_hashes or {}))
+    return StudyData(table, suggested, _report_facts(facts), dict(input_hashes or {}))
 
 
 def load_study_data(
