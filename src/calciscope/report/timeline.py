@@ -13,13 +13,14 @@ from calciscope.report.figure import PALETTE, new_figure
 __all__ = ["swimmer_figure"]
 
 DAYS_PER_YEAR = 365.25
+_SITE_NAMES = {"buttock_hip": "buttock/hip", "ankle_foot": "ankle/foot"}
 _AB_SHORT = {"anti_scl70": "Scl70", "anti_pm_scl": "PM/Scl"}
 _MARKERS = {
     "raynaud": ("v", PALETTE[4], "Raynaud onset"),
     "ssc": ("D", PALETTE[0], "SSc onset (first non-Raynaud symptom)"),
     "myositis": ("s", PALETTE[2], "Myositis onset"),
     "calcinosis": ("o", PALETTE[5], "Calcinosis (region, morphology)"),
-    "antibody": ("^", PALETTE[3], "Antibody result (filled positive, open negative)"),
+    "antibody": ("^", PALETTE[3], "Antibody results (filled: any positive)"),
     "radiograph": ("x", "#666666", "Radiograph"),
     "death": ("X", "#000000", "Death"),
     "last": ("|", "#000000", "Last visit"),
@@ -45,7 +46,9 @@ def _calcinosis_labels(ax, facts: pd.DataFrame, origin: Any, y: float) -> None:
     for k, (date, group) in enumerate(present.groupby("effective_date")):
         x = _years(date, origin)
         _mark(ax, x, y, "calcinosis")
-        sites = sorted({str(s).replace("_", " ") for s in group["body_site"].dropna()})
+        sites = sorted(
+            {_SITE_NAMES.get(str(s), str(s).replace("_", " ")) for s in group["body_site"].dropna()}
+        )
         morph = sorted({str(m).replace("_", "-") for m in group["morphology"].dropna()})
         text = ", ".join(sites) + (f" ({', '.join(morph)})" if morph else "")
         if x is not None and text:
@@ -54,15 +57,19 @@ def _calcinosis_labels(ax, facts: pd.DataFrame, origin: Any, y: float) -> None:
 
 
 def _antibodies(ax, facts: pd.DataFrame, origin: Any, y: float) -> None:
-    abs_ = facts[facts["concept"].isin(list(_AB_SHORT))].copy()
-    abs_["positive"] = abs_["status"] == "present"
-    abs_ = abs_.sort_values(["positive", "effective_date"])  # positives drawn on top
-    for k, (_, fact) in enumerate(abs_.iterrows()):
-        x = _years(fact["effective_date"], origin)
-        positive = fact["status"] == "present"
+    """One marker per test date (filled when any result is positive), labelled with every result."""
+    abs_ = facts[facts["concept"].isin(list(_AB_SHORT))]
+    for k, (date, group) in enumerate(abs_.groupby("effective_date")):
+        x = _years(date, origin)
+        results = sorted(
+            f"{_AB_SHORT[c]}{'+' if st == 'present' else '−'}"
+            for c, st in zip(group["concept"], group["status"], strict=True)
+            if st in ("present", "absent")
+        )
+        positive = bool((group["status"] == "present").any())
         _mark(ax, x, y - 0.18, "antibody", filled=positive)
-        if positive and x is not None:
-            ax.annotate(f"{_AB_SHORT[fact['concept']]}+", (x, y - 0.18), xytext=(0, -14 - 9 * (k % 2)),
+        if x is not None and results:
+            ax.annotate(" ".join(results), (x, y - 0.18), xytext=(0, -14 - 9 * (k % 2)),
                         textcoords="offset points", ha="center", fontsize=8.5, color=PALETTE[3])  # fmt: skip
 
 
