@@ -37,6 +37,12 @@ def test_json_states_the_anchor_numbers(results):
     assert h["calcinosis_onset_years"] == {"min": 1.0, "max": 6.0}
 
 
+def test_both_intervals_are_named(results):
+    dcssc = next(r for r in results["proportions"] if r["measure"].startswith("dcSSc"))
+    assert dcssc["text"] == "102/461 (22.1%; 95% CI 18.4–26.2%, Clopper–Pearson exact)"
+    assert dcssc["other_interval"] == "102/461 (22.1%; 95% CI 18.6–26.1%, Wilson score)"
+
+
 def test_every_case_lists_its_evidence(results):
     assert sorted(results["evidence"]) == ["Case 1", "Case 2", "Case 3", "Case 4"]
     for facts in results["evidence"].values():

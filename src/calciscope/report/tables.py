@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from calciscope.stats import IntervalMethod, proportion
 from calciscope.study import StudyAnalysis, is_true
 from calciscope.study.analysis import LABELS
 
@@ -103,7 +104,7 @@ def evidence_table(
 
 
 def proportion_table(a: StudyAnalysis) -> pd.DataFrame:
-    """Every headline proportion with its interval."""
+    """Every headline proportion with the study's interval, and the other interval beside it."""
     labels = {
         "dcssc": "dcSSc in the source population",
         "overlap": "SSc–myositis overlap in the source population",
@@ -111,12 +112,19 @@ def proportion_table(a: StudyAnalysis) -> pd.DataFrame:
         "cases": "Cases in the source population",
         "cases_in_dcssc_overlap": "Cases among dcSSc with overlap",
     }
-    return pd.DataFrame(
-        [
-            {"measure": labels[k]} | p.to_dict()["rows"][0] | {"text": p.text()}
-            for k, p in a.proportions.items()
-        ]
-    )
+    other = {
+        IntervalMethod.CLOPPER_PEARSON: IntervalMethod.WILSON,
+        IntervalMethod.WILSON: IntervalMethod.CLOPPER_PEARSON,
+    }[a.study.statistics.interval]
+    rows = []
+    for k, p in a.proportions.items():
+        alt = proportion(p.count, p.total, interval=other, level=p.level)
+        rows.append(
+            {"measure": labels[k]}
+            | p.to_dict()["rows"][0]
+            | {"text": p.text(), "other_interval": alt.text()}
+        )
+    return pd.DataFrame(rows)
 
 
 def comparison_table(a: StudyAnalysis) -> pd.DataFrame:

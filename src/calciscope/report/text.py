@@ -81,9 +81,10 @@ def _phenotype(a: StudyAnalysis) -> str:
 
 def _statistics(a: StudyAnalysis) -> str:
     st = a.study.statistics
+    other = "Wilson score" if st.interval.value == "clopper_pearson" else "Clopper–Pearson exact"
     return (
         f"Proportions are given with {st.confidence_level:.0%} {st.interval.label} confidence "
-        "intervals. Cases were compared with the rest of the source population by Fisher's exact "
+        f"intervals ({other} intervals beside them in Table 3). Cases were compared with the rest of the source population by Fisher's exact "
         "test (antibodies) and the Mann–Whitney U test (age at diagnosis); calcinosis of any "
         "kind was compared across cutaneous subsets by Pearson's chi-square test. The cumulative "
         "incidence of calcinosis (first recorded calcinosis) from SSc onset (first non-Raynaud "
