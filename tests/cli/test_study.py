@@ -72,3 +72,21 @@ def test_demo_is_the_main_job(tmp_path, monkeypatch):
     assert "102/461 (22.1%; 95% CI 18.4–26.2%, Clopper–Pearson exact)" in text
     assert "cases (extensive_sheet_like_calcinosis): 4" in text
     assert (tmp_path / "calciscope-report" / "index.html").exists()
+
+
+@pytest.mark.postgres
+def test_study_run_on_postgresql(tmp_path, postgres_database):
+    from calciscope import api
+
+    api.generate_demo_data(tmp_path / "demo", patients=120, seed=2, notes=False)
+    url = postgres_database()
+    assert run("import", "demo", str(tmp_path / "demo"), "--db", url).exit_code == 0
+    study = tmp_path / "study.yaml"
+    study.write_text(run("study", "init").output)
+    result = run("study", "run", str(study), "--db", url, "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    headline = json.loads((tmp_path / "r" / "results.json").read_text())["headline"]
+    with api.open_registry(f"sqlite:///{tmp_path / 'same.db'}") as registry:
+        api.import_directory(registry, tmp_path / "demo")
+        same = api.run_study(default_study(), registry, out=tmp_path / "r2").headline
+    assert headline == same  # the same numbers from PostgreSQL and SQLite
