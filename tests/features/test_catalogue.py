@@ -9,10 +9,59 @@ VERIFIED_SNOMED = {"89155008", "396230008", "31384009"}
 VERIFIED_LOINC = {"2157-6", "16570-4", "8061-4"}
 
 #: Every feature the criteria issue (#3) names, spelled exactly.
-CRITERIA_FEATURES = ["skin_thickening_proximal_to_mcp", "puffy_fingers", "sclerodactyly", "digital_tip_ulcers", "fingertip_pitting_scars", "telangiectasia", "abnormal_nailfold_capillaries", "pulmonary_arterial_hypertension", "interstitial_lung_disease", "raynaud_phenomenon", "anti_centromere", "anti_scl70", "anti_rna_polymerase_iii", "skin_thickening_sparing_fingers", "ssc_like_disorder", "age_at_myositis_onset", "weakness_proximal_upper", "weakness_proximal_lower", "neck_flexor_weaker_than_extensor", "legs_proximal_weaker_than_distal", "heliotrope_rash", "gottron_papules", "gottron_sign", "dysphagia_or_oesophageal_dysmotility", "anti_jo1", "muscle_enzymes_elevated", "muscle_biopsy_done", "biopsy_endomysial_infiltrate", "biopsy_perimysial_perivascular_infiltrate", "biopsy_perifascicular_atrophy", "biopsy_rimmed_vacuoles", "finger_flexor_weakness_unresponsive", "mrss_face", "mrss_anterior_chest", "mrss_abdomen"]
+CRITERIA_FEATURES = [
+    "skin_thickening_proximal_to_mcp",
+    "puffy_fingers",
+    "sclerodactyly",
+    "digital_tip_ulcers",
+    "fingertip_pitting_scars",
+    "telangiectasia",
+    "abnormal_nailfold_capillaries",
+    "pulmonary_arterial_hypertension",
+    "interstitial_lung_disease",
+    "raynaud_phenomenon",
+    "anti_centromere",
+    "anti_scl70",
+    "anti_rna_polymerase_iii",
+    "skin_thickening_sparing_fingers",
+    "ssc_like_disorder",
+    "age_at_myositis_onset",
+    "weakness_proximal_upper",
+    "weakness_proximal_lower",
+    "neck_flexor_weaker_than_extensor",
+    "legs_proximal_weaker_than_distal",
+    "heliotrope_rash",
+    "gottron_papules",
+    "gottron_sign",
+    "dysphagia_or_oesophageal_dysmotility",
+    "anti_jo1",
+    "muscle_enzymes_elevated",
+    "muscle_biopsy_done",
+    "biopsy_endomysial_infiltrate",
+    "biopsy_perimysial_perivascular_infiltrate",
+    "biopsy_perifascicular_atrophy",
+    "biopsy_rimmed_vacuoles",
+    "finger_flexor_weakness_unresponsive",
+    "mrss_face",
+    "mrss_anterior_chest",
+    "mrss_abdomen",
+]
 CRITERIA_FEATURES += [
     f"skin_thickening_{r}"
-    for r in ["fingers", "hands", "forearms", "upper_arms", "face", "neck", "chest", "abdomen", "back", "thighs", "lower_legs", "feet"]
+    for r in [
+        "fingers",
+        "hands",
+        "forearms",
+        "upper_arms",
+        "face",
+        "neck",
+        "chest",
+        "abdomen",
+        "back",
+        "thighs",
+        "lower_legs",
+        "feet",
+    ]
 ]
 CRITERIA_FEATURES += [
     f"mrss_{site}_{side}"
