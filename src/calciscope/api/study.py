@@ -14,7 +14,7 @@ import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import pandas as pd
@@ -28,20 +28,13 @@ from calciscope.engine.phenotype import classify_table
 from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
 from calciscope.phenotype import load_phenotypes
-from calciscope.report import ReportBundle, write_report_bundle
 from calciscope.storage import Registry
-from calciscope.study import (
-    ReviewStates,
-    StudyAnalysis,
-    StudyDefinition,
-    analyse,
-    case_evidence,
-    find_cases,
-    load_study,
-    source_population,
-    study_template,
-)
-from calciscope.study.evidence import EVIDENCE_CONCEPTS
+
+if TYPE_CHECKING:
+    # study and report pull in scipy, statsmodels, lifelines and matplotlib: they are imported
+    # when a study runs, so that every other command starts quickly
+    from calciscope.report import ReportBundle
+    from calciscope.study import StudyAnalysis, StudyDefinition
 
 __all__ = [
     "DEFAULT_REPORT_DIR",
@@ -92,6 +85,8 @@ class StudyRun:
 
 def init_study_text() -> str:
     """Return the commented study template that reproduces the anchor design."""
+    from calciscope.study import study_template
+
     return study_template()
 
 
@@ -137,6 +132,8 @@ def _report_facts(facts: pa.Table) -> pd.DataFrame:
         (catalogue.concepts_for_code(s, c) or ("",))[0]
         for s, c in zip(pairs["system"], pairs["code"], strict=True)
     ]
+    from calciscope.study.evidence import EVIDENCE_CONCEPTS
+
     pairs = pairs[pairs["concept"].isin(EVIDENCE_CONCEPTS)]
     kept = facts.join(pa.Table.from_pandas(pairs, preserve_index=False), keys=["system", "code"])
     return kept.to_pandas()
@@ -204,6 +201,8 @@ def _target_label(study: StudyDefinition) -> str:
 
 
 def _as_study(study: StudyDefinition | Path | str) -> StudyDefinition:
+    from calciscope.study import StudyDefinition, load_study
+
     if isinstance(study, StudyDefinition):
         return study
     return load_study(Path(study), known_columns=study_columns())
@@ -229,6 +228,8 @@ def run_study(
     pseudonymise
         Also write the pseudonymised export (default: the study's ``outputs.pseudonymise``).
     """
+    from calciscope.study import ReviewStates
+
     start = time.perf_counter()
     spec = _as_study(study)
     both = spec.review.states is ReviewStates.CONFIRMED_AND_SUGGESTED
@@ -248,6 +249,9 @@ def run_study_on_data(
 ) -> StudyRun:
     """Find cases, analyse and write the report from already classified data (see :class:`StudyData`)."""
     start = time.perf_counter()
+    from calciscope.report import write_report_bundle
+    from calciscope.study import analyse, case_evidence, find_cases, source_population
+
     cases = find_cases(source_population(data.table, spec), spec, data.suggested)
     analysis = analyse(cases, spec, target_label=_target_label(spec))
     analysed = time.perf_counter() - start
