@@ -35,24 +35,15 @@ def test_study_run_reports_every_bad_field(tmp_path):
     assert "Traceback" not in result.output
 
 
-@pytest.fixture(scope="module")
-def small_registry(tmp_path_factory):
-    from calciscope import api
-
-    folder = tmp_path_factory.mktemp("small")
-    api.generate_demo_data(folder / "demo", patients=150, seed=5, notes=False)
-    url = f"sqlite:///{folder / 'r.db'}"
-    with api.open_registry(url) as registry:
-        api.import_directory(registry, folder / "demo")
-    return url
-
-
-def test_study_run_writes_the_bundle(tmp_path, small_registry):
+def test_study_run_writes_the_bundle(tmp_path, demo_registry_url):
     study = tmp_path / "study.yaml"
-    study.write_text(run("study", "init").output)
+    text = run("study", "init").output.replace(
+        "standard_exports: []", "standard_exports: [phenopackets, fhir]"
+    )
+    study.write_text(text)
     out = tmp_path / "report"
     result = run(
-        "study", "run", str(study), "--db", small_registry, "--out", str(out), "--pseudonymise"
+        "study", "run", str(study), "--db", demo_registry_url, "--out", str(out), "--pseudonymise"
     )
     assert result.exit_code == 0, result.output
     assert "SYNTHETIC DATA" in result.output
@@ -61,6 +52,9 @@ def test_study_run_writes_the_bundle(tmp_path, small_registry):
     headline = json.loads((out / "results.json").read_text())["headline"]
     assert headline["source_population"] > 0
     assert (out / "export" / "README.txt").exists()
+    assert headline["cases"] == 4
+    assert len(list((out / "exports" / "phenopackets").glob("*.json"))) == 4
+    assert (out / "exports" / "cases.fhir.json").exists()
 
 
 @pytest.mark.slow

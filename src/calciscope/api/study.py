@@ -76,6 +76,7 @@ class StudyRun:
     analysis: StudyAnalysis
     bundle: ReportBundle
     seconds: dict[str, float] = field(default_factory=dict)
+    exports: tuple[Path, ...] = ()
 
     @property
     def headline(self) -> dict[str, Any]:
@@ -236,7 +237,29 @@ def run_study(
     data = load_study_data(registry, index_date=spec.population.index_date, include_suggested=both)
     loaded = time.perf_counter() - start
     run = run_study_on_data(spec, data, out=out, pseudonymise=pseudonymise, source=registry.url)
-    return StudyRun(run.analysis, run.bundle, {"load": loaded} | run.seconds)
+    exported = _standard_exports(spec, registry, run, Path(out))
+    return StudyRun(run.analysis, run.bundle, {"load": loaded} | run.seconds, exported)
+
+
+def _standard_exports(
+    spec: StudyDefinition, registry: Registry, run: StudyRun, out: Path
+) -> tuple[Path, ...]:
+    """Export the cases as phenopackets and/or a FHIR bundle (``outputs.standard_exports``)."""
+    from calciscope.api.interop import export_fhir, export_phenopackets
+    from calciscope.study import StandardExport
+
+    table = run.analysis.table
+    ids = list(table.loc[table["case"], "patient_id"])
+    files: list[Path] = []
+    for kind in spec.outputs.standard_exports:
+        if kind is StandardExport.PHENOPACKETS:
+            files += export_phenopackets(
+                registry, out / "exports" / "phenopackets", patient_ids=ids
+            ).files
+        else:
+            target = out / "exports" / "cases.fhir.json"
+            files += export_fhir(registry, target, patient_ids=ids, group_name=spec.title).files
+    return tuple(files)
 
 
 def run_study_on_data(

@@ -28,6 +28,8 @@ def print_run(run: api.StudyRun) -> None:
     for line in api.headline_lines(run):
         console.print(f"  {line}")
     console.print(f"report: {run.bundle.index_html.resolve()}")
+    if run.exports:
+        console.print(f"standard exports: {len(run.exports)} file(s) in {run.exports[0].parent}")
     if run.bundle.export_dir is not None:
         console.print(f"pseudonymised export: {run.bundle.export_dir.resolve()}")
 

@@ -29,6 +29,7 @@ __all__ = [
     "ReviewSpec",
     "ReviewStates",
     "SscBasis",
+    "StandardExport",
     "StatisticsSpec",
     "StudyDefinition",
     "SubsetBasis",
@@ -84,6 +85,13 @@ class OutputFormat(StrEnum):
     PDF = "pdf"
 
 
+class StandardExport(StrEnum):
+    """Standard formats the cases can also be exported in (the interop exporters)."""
+
+    PHENOPACKETS = "phenopackets"
+    FHIR = "fhir"
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -137,6 +145,7 @@ class OutputSpec(_Spec):
     formats: tuple[OutputFormat, ...] = tuple(f for f in OutputFormat if f is not OutputFormat.PDF)
     pseudonymise: bool = False
     min_cell: int = Field(default=5, ge=1, le=100)
+    standard_exports: tuple[StandardExport, ...] = ()
 
 
 class StudyDefinition(_Spec):
