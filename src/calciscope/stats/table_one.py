@@ -116,11 +116,12 @@ def table_one(
         table[f"{name} (n={len(part)})"] = [cells.get(k, "0 (0.0)") for k in keys]
     small = [n for n, p in parts.items() if n != "Overall" and 0 < len(p) < SMALL_GROUP]
     cols = [id_column] + [v.column for v in variables]
-    listing = (
-        pd.concat([parts[n][cols].assign(group=n) for n in small], ignore_index=True)
-        if small
-        else pd.DataFrame(columns=[*cols, "group"])
-    )
+    names = {v.column: v.label for v in variables}
+    if small:
+        listing = pd.concat([parts[n][cols].assign(group=n) for n in small], ignore_index=True)
+    else:
+        listing = pd.DataFrame(columns=[*cols, "group"])
+    listing = listing.rename(columns=names)
     sizes = {n: len(p) for n, p in parts.items()}
     note = "n (%) of patients with a known value; median [IQR]; missing counted apart"
     return TableOneResult("Table 1", table, note, listing, sizes)
