@@ -96,7 +96,9 @@ def test_aalen_johansen_with_competing_death_by_hand():
     # CIF(1) = 1/4; S(2) = 3/4 * 2/3 = 1/2; CIF(3) = 1/4 + 1/2 * 1/2 = 1/2.
     aj = aalen_johansen_cumulative_incidence([1, 2, 3, 4], [1, 2, 1, 0], times=[1, 2, 3])
     assert list(aj.summary["estimate"]) == pytest.approx([0.25, 0.25, 0.5], abs=1e-3)
-    km = kaplan_meier([1, 2, 3, 4], [True, False, True, False], times=[3], cumulative_incidence=True)
+    km = kaplan_meier(
+        [1, 2, 3, 4], [True, False, True, False], times=[3], cumulative_incidence=True
+    )
     assert km.summary["estimate"].iloc[0] > 0.5  # 1-KM overstates incidence under competing risk
 
 
