@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from enum import Enum
 from typing import Annotated, Any
 
 from pydantic import (
@@ -159,9 +160,27 @@ class Fact(_Record):
             object.__setattr__(
                 self,
                 "fact_id",
-                make_fact_id(self.model_dump(mode="json", exclude={"fact_id", "review_state"})),
+                make_fact_id(
+                    {k: plain_value(v) for k, v in self.__dict__.items() if k not in _NOT_HASHED}
+                ),
             )
         return self
+
+
+_NOT_HASHED = frozenset({"fact_id", "review_state"})
+
+
+def plain_value(value: Any) -> Any:
+    """Return a field value as stored and hashed: Enum members by value, dates as ISO text.
+
+    This is what ``model_dump(mode="json")`` gives for calciscope's field types, without the
+    cost of serialising the whole model (fact ids must not change with the implementation).
+    """
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def make_fact_id(content: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import Enum
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -77,12 +78,11 @@ def normalise_url(url: str | Path) -> str:
 
 
 def _records(items: Iterable[Any], extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    # Straight from the validated fields (model_dump is several times slower); Enum members
+    # are stored as their value, dates stay dates for the database driver.
     rows = []
     for item in items:
-        row = item.model_dump(mode="python")
-        for key, value in row.items():
-            if hasattr(value, "value"):  # Enum members are stored as their value
-                row[key] = value.value
+        row = {k: (v.value if isinstance(v, Enum) else v) for k, v in item.__dict__.items()}
         row.update(extra or {})
         rows.append(row)
     return rows
