@@ -9,11 +9,11 @@ PUBLIC = {
     # constants
     "DEFAULT_DB_URL", "DEFAULT_REPORT_DIR", "FILTER_ALIASES",
     # result and record types
-    "ClassifySummary", "CohortSummary", "ExportReport", "ExtractSummary", "InteropImport",
+    "ClassifySummary", "ExportReport", "ExtractSummary", "InteropImport",
     "PatientExplanation", "PatientRecord", "RegistryRecords", "ScoreFormat", "StudyData", "StudyRun",
     # the registry and the cohort
     "open_registry", "resolve_db_url", "generate_demo_data", "import_directory", "feature_table",
-    "write_feature_table", "list_patients", "patient_record", "summarise_cohort", "read_registry_records",
+    "write_feature_table", "list_patients", "patient_record", "read_registry_records",
     # criteria
     "score_spreadsheet", "write_scores", "classify_registry", "explain_patient",
     # notes

@@ -6,7 +6,6 @@ The faces (CLI, web) call only these.
 from calciscope.api.cohort import (
     DEFAULT_DB_URL,
     FILTER_ALIASES,
-    CohortSummary,
     PatientRecord,
     feature_table,
     generate_demo_data,
@@ -15,7 +14,6 @@ from calciscope.api.cohort import (
     open_registry,
     patient_record,
     resolve_db_url,
-    summarise_cohort,
     write_feature_table,
 )
 from calciscope.api.criteria import (
@@ -70,7 +68,6 @@ __all__ = [
     "DEFAULT_REPORT_DIR",
     "FILTER_ALIASES",
     "ClassifySummary",
-    "CohortSummary",
     "ExportReport",
     "ExtractSummary",
     "InteropImport",
@@ -114,7 +111,6 @@ __all__ = [
     "score_spreadsheet",
     "screen_omop",
     "study_columns",
-    "summarise_cohort",
     "write_feature_table",
     "write_scores",
 ]

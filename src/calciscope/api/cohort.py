@@ -27,7 +27,6 @@ from calciscope.storage import ImportSummary, Registry
 __all__ = [
     "DEFAULT_DB_URL",
     "FILTER_ALIASES",
-    "CohortSummary",
     "PatientRecord",
     "feature_table",
     "generate_demo_data",
@@ -36,7 +35,6 @@ __all__ = [
     "open_registry",
     "patient_record",
     "resolve_db_url",
-    "summarise_cohort",
     "write_feature_table",
 ]
 
@@ -235,68 +233,6 @@ def list_patients(
         if problems:
             raise ValidationError(problems, summary="cannot filter patients")
         return table.to_pyarrow(), total
-
-
-@dataclass(frozen=True)
-class CohortSummary:
-    """Headline counts of a registry at an index date (features only; no criteria)."""
-
-    index_date: dt.date
-    window_years: int
-    patients: int
-    synthetic: int
-    ssc_diagnosed: int
-    ssc_seen_in_window: int
-    dcssc_seen_in_window: int
-    calcinosis_seen_in_window: int
-    sheet_like_two_regions_seen_in_window: int
-
-
-def summarise_cohort(
-    registry: Registry, *, index_date: dt.date, window_years: int = 3
-) -> CohortSummary:
-    """Count patients with a clinician SSc diagnosis seen in the window, and their subsets.
-
-    "Seen in the window" is at least one visit in the ``window_years`` before ``index_date``,
-    the denominator design of Achieng et al. 2024 (Rheumatol Adv Pract 8:rkae011).
-    """
-    names = [
-        "ssc_diagnosis",
-        "last_visit_date",
-        "subset_recorded",
-        "calcinosis_any",
-        "calcinosis_sheet_like_regions",
-    ]
-    with _computed(registry, index_date=index_date, features=names) as t:
-        return _summary(t, index_date, window_years)
-
-
-def _summary(t: ir.Table, index_date: dt.date, window_years: int) -> CohortSummary:
-    start = index_date.replace(year=index_date.year - window_years)
-    ssc = t.ssc_diagnosis.fill_null(False)
-    seen = ssc & (t.last_visit_date >= start).fill_null(False)
-
-    def count(cond: ir.BooleanValue) -> ir.IntegerScalar:
-        return ibis.cases((cond, 1), else_=0).sum()
-
-    row = (
-        t.aggregate(
-            patients=t.count(),
-            synthetic=count(t.synthetic.fill_null(False)),
-            ssc_diagnosed=count(ssc),
-            ssc_seen_in_window=count(seen),
-            dcssc_seen_in_window=count(seen & (t.subset_recorded == "dcssc").fill_null(False)),
-            calcinosis_seen_in_window=count(seen & t.calcinosis_any.fill_null(False)),
-            sheet_like_two_regions_seen_in_window=count(
-                seen & (t.calcinosis_sheet_like_regions >= 2).fill_null(False)
-            ),
-        )
-        .to_pyarrow()
-        .to_pylist()[0]
-    )
-    return CohortSummary(
-        index_date=index_date, window_years=window_years, **{k: int(v or 0) for k, v in row.items()}
-    )
 
 
 @dataclass(frozen=True)

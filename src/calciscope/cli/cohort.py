@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from calciscope import api
+from calciscope.cli.criteria import render_explanation
 from calciscope.cli.options import DbOption, IndexDateOption, parse_date
 from calciscope.features import load_catalogue
 
@@ -210,11 +211,6 @@ def _show(record: api.PatientRecord, *, provenance: bool) -> None:
 
 
 def _explain(registry: Any, patient_id: str, index_date: Any) -> None:
-    try:
-        from calciscope.cli.criteria import render_explanation
-    except ImportError:
-        console.print("criteria explanations are not available in this build")
-        return
     render_explanation(console, api.explain_patient(registry, patient_id, index_date=index_date))
 
 

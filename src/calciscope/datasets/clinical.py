@@ -6,7 +6,7 @@ import math
 from random import Random
 
 from calciscope.datasets.plan import Rates
-from calciscope.datasets.profile import MYOSITIS_ITEMS, SSC_ITEMS, Profile, ssc_score
+from calciscope.datasets.profile import MYOSITIS_ITEMS, Profile, ssc_items, ssc_score
 
 __all__ = [
     "PROXIMAL_REGIONS",
@@ -97,7 +97,7 @@ def draw_ssc_items(rng: Random, profile: Profile, rates: Rates) -> None:
         "interstitial_lung_disease": _status(rng, rates["ild_dcssc" if diffuse else "ild_lcssc"]),
         "raynaud_phenomenon": _status(rng, 0.97),
     }
-    for name in SSC_ITEMS[1:]:
+    for name in ssc_items()[1:]:
         if name not in ("sclerodactyly", "raynaud_phenomenon") and rng.random() < 0.08:
             del items[name]
     profile.items = items

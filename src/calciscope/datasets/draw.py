@@ -23,11 +23,11 @@ from calciscope.datasets.plan import DIFFUSE, NOT_SEEN, OVERLAP, Anchor, Archety
 from calciscope.datasets.profile import (
     INDEX,
     RECENT_START,
-    SSC_ITEMS,
     WINDOW_START,
     YEAR,
     Profile,
     shift_years,
+    ssc_items,
 )
 
 __all__ = ["draw_profile"]
@@ -155,7 +155,7 @@ def _non_ssc_dates(rng: Random, profile: Profile, mean_age: float) -> int:
 def _not_ssc_items(rng: Random, profile: Profile, present: dict[str, str]) -> None:
     # Every 2013 item is recorded (absent unless stated) but one low-weight item, so that the
     # upper bound of the score stays below 9 and the patient is decisively not classified.
-    items = dict.fromkeys(SSC_ITEMS, "absent") | present
+    items = dict.fromkeys(ssc_items(), "absent") | present
     del items[rng.choice(("telangiectasia", "abnormal_nailfold_capillaries", "digital_tip_ulcers"))]
     profile.items = items
 

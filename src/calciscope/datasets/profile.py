@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 from random import Random
 from typing import TYPE_CHECKING, TypeVar
+
+from calciscope.criteria import WeightedCriteriaSet, load_criteria_sets
 
 if TYPE_CHECKING:
     from _typeshed import SupportsLenAndGetItem
 
 __all__ = [
-    "IIM_WEIGHTS",
     "INDEX",
     "MYOSITIS_ITEMS",
     "RECENT_START",
-    "SSC_ITEMS",
-    "SSC_WEIGHTS",
     "WINDOW_START",
     "YEAR",
     "DemoRandom",
@@ -28,7 +28,9 @@ __all__ = [
     "Profile",
     "Radiograph",
     "shift_years",
+    "ssc_items",
     "ssc_score",
+    "ssc_weights",
 ]
 
 YEAR = 365.25
@@ -38,41 +40,37 @@ WINDOW_START = dt.date(2020, 12, 31).toordinal()
 #: First day of the 12 months before the index date (at-risk prompt, clinical-reference §11.7).
 RECENT_START = dt.date(2022, 12, 31).toordinal()
 
-#: 2013 ACR/EULAR SSc items (concept name -> (item group, weight)); van den Hoogen 2013.
-SSC_WEIGHTS: dict[str, tuple[str, int]] = {
-    "skin_thickening_proximal_to_mcp": ("sufficient", 9),
-    "puffy_fingers": ("fingers", 2),
-    "sclerodactyly": ("fingers", 4),
-    "digital_tip_ulcers": ("tips", 2),
-    "fingertip_pitting_scars": ("tips", 3),
-    "telangiectasia": ("telangiectasia", 2),
-    "abnormal_nailfold_capillaries": ("nailfold", 2),
-    "pulmonary_arterial_hypertension": ("lung", 2),
-    "interstitial_lung_disease": ("lung", 2),
-    "raynaud_phenomenon": ("raynaud", 3),
-    "anti_centromere": ("antibody", 3),
-    "anti_scl70": ("antibody", 3),
-    "anti_rna_polymerase_iii": ("antibody", 3),
-}
-SSC_ITEMS: tuple[str, ...] = tuple(k for k in SSC_WEIGHTS if not k.startswith("anti_"))
 
-#: 2017 EULAR/ACR IIM weights (no biopsy, with biopsy); Lundberg 2017, clinical-reference §3.1.
-IIM_WEIGHTS: dict[str, tuple[float, float]] = {
-    "weakness_proximal_upper": (0.7, 0.7),
-    "weakness_proximal_lower": (0.8, 0.5),
-    "neck_flexor_weaker_than_extensor": (1.9, 1.6),
-    "legs_proximal_weaker_than_distal": (0.9, 1.2),
-    "heliotrope_rash": (3.1, 3.2),
-    "gottron_papules": (2.1, 2.7),
-    "gottron_sign": (3.3, 3.7),
-    "dysphagia_or_oesophageal_dysmotility": (0.7, 0.6),
-    "anti_jo1": (3.9, 3.8),
-    "muscle_enzymes_elevated": (1.3, 1.4),
-    "biopsy_endomysial_infiltrate": (0.0, 1.7),
-    "biopsy_perimysial_perivascular_infiltrate": (0.0, 1.2),
-    "biopsy_perifascicular_atrophy": (0.0, 1.9),
-    "biopsy_rimmed_vacuoles": (0.0, 3.1),
-}
+@cache
+def ssc_weights() -> dict[str, tuple[str, int]]:
+    """Return the 2013 ACR/EULAR SSc items as concept name -> (item group, points).
+
+    Read from the packaged criteria set (``criteria/sets/ssc2013.yaml``, weights in tenths), so
+    the generator plans its patients with the same weights the classifier scores them by.
+
+    References
+    ----------
+    van den Hoogen F et al. 2013 classification criteria for systemic sclerosis. Arthritis Rheum
+    2013;65:2737-47. DOI 10.1002/art.38098
+    """
+    ssc = next(
+        cset
+        for cset in load_criteria_sets()
+        if isinstance(cset, WeightedCriteriaSet) and cset.id == "ssc2013"
+    )
+    return {
+        item.id: (group.id, item.weights["default"] // 10)
+        for group in ssc.groups
+        for item in group.items
+    }
+
+
+@cache
+def ssc_items() -> tuple[str, ...]:
+    """Return the 2013 SSc items other than the antibodies, the sufficient item first."""
+    return tuple(name for name in ssc_weights() if not name.startswith("anti_"))
+
+
 MYOSITIS_ITEMS: tuple[str, ...] = (
     "weakness_proximal_upper",
     "weakness_proximal_lower",
@@ -175,8 +173,8 @@ def ssc_score(profile: Profile) -> int:
     """
     best: dict[str, int] = {}
     for name, status in (*profile.items.items(), *profile.antibodies.items()):
-        if status == "present" and name in SSC_WEIGHTS:
-            group, weight = SSC_WEIGHTS[name]
+        if status == "present" and name in ssc_weights():
+            group, weight = ssc_weights()[name]
             best[group] = max(best.get(group, 0), weight)
     return sum(best.values())
 
