@@ -3,6 +3,7 @@
 from calciscope.features.catalogue import (
     SITE_GROUPS,
     Concept,
+    ConceptKind,
     Derivation,
     DerivationKind,
     Feature,
@@ -14,6 +15,7 @@ from calciscope.features.catalogue import (
 __all__ = [
     "SITE_GROUPS",
     "Concept",
+    "ConceptKind",
     "Derivation",
     "DerivationKind",
     "Feature",

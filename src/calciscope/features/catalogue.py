@@ -21,6 +21,7 @@ from calciscope.model import CODE_SYSTEMS, BodyRegion, Laterality, Morphology, S
 __all__ = [
     "SITE_GROUPS",
     "Concept",
+    "ConceptKind",
     "Derivation",
     "DerivationKind",
     "Feature",
@@ -34,6 +35,18 @@ SITE_GROUPS: dict[BodyRegion, str] = {region: region.value for region in BodyReg
     BodyRegion.FACE: "face_neck",
     BodyRegion.NECK: "face_neck",
 }
+
+
+class ConceptKind(StrEnum):
+    """What a concept is: something found about the patient, or something done to them.
+
+    A *finding* is any statement about the patient (a diagnosis, sign, test result or event);
+    a *procedure* is an intervention performed on the patient (a biopsy, a radiograph). Formats
+    that tell them apart use it: Phenopackets write procedures as ``medicalActions``.
+    """
+
+    FINDING = "finding"
+    PROCEDURE = "procedure"
 
 
 class DerivationKind(StrEnum):
@@ -67,6 +80,7 @@ class Concept:
     name: str
     label: str
     codes: tuple[tuple[str, str], ...]
+    kind: ConceptKind = ConceptKind.FINDING
 
     @property
     def primary_code(self) -> tuple[str, str]:
@@ -118,6 +132,11 @@ class FeatureCatalogue:
         """Return the concepts a (system, code) means (a code may mean several, e.g. M34.82)."""
         return self._by_code.get((system, code), ())
 
+    def is_procedure(self, system: str, code: str) -> bool:
+        """Whether a (system, code) means procedures only (every concept it means is one)."""
+        names = self.concepts_for_code(system, code)
+        return bool(names) and all(self.concepts[n].kind is ConceptKind.PROCEDURE for n in names)
+
     def feature(self, name: str) -> Feature:
         """Return a feature by name, or raise :class:`CatalogueError` naming it."""
         try:
@@ -134,7 +153,11 @@ def _concept(raw: dict[str, Any]) -> Concept:
             raise CatalogueError(f"concept {name!r}: unknown code system {system!r}")
         codes += [(system, str(value)) for value in values]
     codes.append(("calciscope", name))
-    return Concept(name=name, label=raw.get("label", name), codes=tuple(codes))
+    try:
+        kind = ConceptKind(raw.get("kind", ConceptKind.FINDING))
+    except ValueError as exc:
+        raise CatalogueError(f"concept {name!r}: {exc}") from None
+    return Concept(name=name, label=raw.get("label", name), codes=tuple(codes), kind=kind)
 
 
 def _enum_tuple(enum: type[StrEnum], values: list[str] | None, where: str) -> tuple[Any, ...]:

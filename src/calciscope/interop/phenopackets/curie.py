@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 import re
+from typing import Any
 
 __all__ = [
     "add_duration",
@@ -19,6 +21,7 @@ __all__ = [
     "curie_to_code",
     "parse_date",
     "sanitise_id",
+    "time_element_date",
 ]
 
 _PREFIX_TO_SYSTEM = {
@@ -100,3 +103,23 @@ def sanitise_id(text: str) -> str:
     """Return an identifier calciscope accepts: other characters become ``_`` (``Case 4`` → ``Case_4``)."""
     cleaned = _BAD_ID_CHARS.sub("_", text.strip())[:128]
     return cleaned if cleaned[:1].isalnum() else ("x" + cleaned)[:128]
+
+
+def time_element_date(
+    element: dict[str, Any] | None, birth: dt.date | None
+) -> tuple[dt.date | None, str]:
+    """Return (date, note) for a TimeElement; the note says what could not become a date.
+
+    A timestamp gives its date; an age (ISO 8601 duration) gives a date when the date of birth
+    is known. Anything else (an age without a date of birth, an age range, an ontology class)
+    is returned as a note for the provenance.
+    """
+    if not element:
+        return None, ""
+    if "timestamp" in element:
+        return parse_date(element["timestamp"]), ""
+    iso = element.get("age", {}).get("iso8601duration")
+    if iso and birth is not None:
+        when = add_duration(birth, iso)
+        return when, "" if when else f"onset {iso}"
+    return None, "onset " + json.dumps(element, sort_keys=True)

@@ -13,6 +13,8 @@ from typing import Any
 from calciscope.model import BodyRegion, Laterality, Method, Morphology
 
 __all__ = [
+    "body_site_class",
+    "body_site_fields",
     "fields_to_modifiers",
     "measurement_procedure",
     "modifiers_to_fields",
@@ -67,21 +69,39 @@ def fields_to_modifiers(fact: Any) -> list[dict[str, str]]:
     return modifiers
 
 
+def body_site_class(fact: Any) -> dict[str, str] | None:
+    """Return the ``calciscope:body_site.hand.left`` class of a fact's site and side, or None."""
+    if fact.body_site is None and fact.laterality is None:
+        return None
+    site = fact.body_site.value if fact.body_site is not None else "unspecified"
+    side = f".{fact.laterality.value}" if fact.laterality is not None else ""
+    return {"id": f"calciscope:body_site.{site}{side}", "label": f"{site}{side}".replace(".", " ")}
+
+
+def body_site_fields(site: dict[str, Any]) -> dict[str, Any]:
+    """Return the body site and laterality a :func:`body_site_class` class carries (else none)."""
+    fields: dict[str, Any] = {}
+    curie = str(site.get("id", ""))
+    if curie.startswith("calciscope:body_site."):
+        region, _, side = curie.removeprefix("calciscope:body_site.").partition(".")
+        if region in BodyRegion._value2member_map_:
+            fields["body_site"] = BodyRegion(region)
+        if side in Laterality._value2member_map_:
+            fields["laterality"] = Laterality(side)
+    return fields
+
+
 def measurement_procedure(fact: Any) -> dict[str, Any] | None:
     """Return a measurement ``procedure`` carrying a fact's method, body site and laterality."""
-    if fact.body_site is None and fact.laterality is None and fact.method is None:
+    site = body_site_class(fact)
+    if site is None and fact.method is None:
         return None
     method = fact.method.value if fact.method is not None else "unspecified"
     procedure: dict[str, Any] = {
         "code": {"id": f"calciscope:method.{method}", "label": method.replace("_", " ")}
     }
-    if fact.body_site is not None or fact.laterality is not None:
-        site = fact.body_site.value if fact.body_site is not None else "unspecified"
-        side = f".{fact.laterality.value}" if fact.laterality is not None else ""
-        procedure["bodySite"] = {
-            "id": f"calciscope:body_site.{site}{side}",
-            "label": f"{site}{side}".replace(".", " "),
-        }
+    if site is not None:
+        procedure["bodySite"] = site
     return procedure
 
 
@@ -91,11 +111,4 @@ def procedure_to_fields(procedure: dict[str, Any]) -> dict[str, Any]:
     method = str(procedure.get("code", {}).get("id", "")).removeprefix("calciscope:method.")
     if method in Method._value2member_map_:
         fields["method"] = Method(method)
-    site = str(procedure.get("bodySite", {}).get("id", ""))
-    if site.startswith("calciscope:body_site."):
-        region, _, side = site.removeprefix("calciscope:body_site.").partition(".")
-        if region in BodyRegion._value2member_map_:
-            fields["body_site"] = BodyRegion(region)
-        if side in Laterality._value2member_map_:
-            fields["laterality"] = Laterality(side)
-    return fields
+    return fields | body_site_fields(procedure.get("bodySite", {}))

@@ -5,15 +5,16 @@ id of a published case, ``Case 4``, is not unique across packets); ``subject.sex
 ``subject.dateOfBirth`` fill the patient; every phenotypic feature becomes a fact (any HPO id,
 not only catalogue ones) with status *absent* when ``excluded: true``; diseases and the
 diagnosed disease of each interpretation become facts; measurements become facts with a value
-and unit. Onsets become the fact's date when they are a timestamp, or an age and the date of
+and unit; procedures and treatments in ``medicalActions`` become present facts
+(:mod:`~calciscope.interop.phenopackets.actions`). Onsets become the fact's date when they are a timestamp, or an age and the date of
 birth is known; otherwise the onset is kept in the provenance. Structure is checked with the
 ``phenopackets`` protobuf schema; HPO curation problems are reported as warnings.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,12 @@ from phenopackets import Phenopacket
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
+from calciscope.interop.phenopackets.actions import action_problems, read_actions
 from calciscope.interop.phenopackets.curie import (
-    add_duration,
     curie_to_code,
     parse_date,
     sanitise_id,
+    time_element_date,
 )
 from calciscope.interop.phenopackets.hpo import load_hpo
 from calciscope.interop.phenopackets.modifiers import modifiers_to_fields, procedure_to_fields
@@ -37,21 +39,8 @@ from calciscope.model import Fact, Patient, Sex, SourceKind, Status
 __all__ = ["read_phenopacket", "read_phenopackets"]
 
 _SEX = {"FEMALE": Sex.FEMALE, "MALE": Sex.MALE, "OTHER_SEX": Sex.OTHER, "UNKNOWN_SEX": Sex.UNKNOWN}
-_SKIPPED_PARTS = ("biosamples", "medicalActions", "files")
+_SKIPPED_PARTS = ("biosamples", "files")
 _REQUIRED = (("phenotypicFeatures", "type"), ("diseases", "term"), ("measurements", "assay"))
-
-
-def _when(element: dict[str, Any] | None, birth: dt.date | None) -> tuple[dt.date | None, str]:
-    """Return (date, note) for a TimeElement; the note says what could not become a date."""
-    if not element:
-        return None, ""
-    if "timestamp" in element:
-        return parse_date(element["timestamp"]), ""
-    iso = element.get("age", {}).get("iso8601duration")
-    if iso and birth is not None:
-        when = add_duration(birth, iso)
-        return when, "" if when else f"onset {iso}"
-    return None, "onset " + json.dumps(element, sort_keys=True)
 
 
 def _patient(packet: dict[str, Any], source: str) -> Patient:
@@ -80,7 +69,7 @@ def _fact(patient: Patient, curie: str, location: str, **fields: Any) -> Fact:
 def _feature_facts(packet: dict[str, Any], patient: Patient, source: str) -> list[Fact]:
     facts = []
     for i, feature in enumerate(packet.get("phenotypicFeatures", [])):
-        when, note = _when(feature.get("onset"), patient.birth_date)
+        when, note = time_element_date(feature.get("onset"), patient.birth_date)
         facts.append(
             _fact(
                 patient,
@@ -99,7 +88,7 @@ def _feature_facts(packet: dict[str, Any], patient: Patient, source: str) -> lis
 def _disease_facts(packet: dict[str, Any], patient: Patient, source: str) -> list[Fact]:
     facts, seen = [], set()
     for i, disease in enumerate(packet.get("diseases", [])):
-        when, note = _when(disease.get("onset"), patient.birth_date)
+        when, note = time_element_date(disease.get("onset"), patient.birth_date)
         seen.add(disease["term"]["id"])
         facts.append(
             _fact(
@@ -131,7 +120,7 @@ def _measurement_facts(packet: dict[str, Any], patient: Patient, source: str) ->
             else unit.get("label") or unit.get("id")
         )
         unit_text = None if unit_text == "1" else unit_text  # UCUM "1": dimensionless
-        when, note = _when(measurement.get("timeObserved"), patient.birth_date)
+        when, note = time_element_date(measurement.get("timeObserved"), patient.birth_date)
         facts.append(
             _fact(
                 patient,
@@ -150,6 +139,17 @@ def _measurement_facts(packet: dict[str, Any], patient: Patient, source: str) ->
     return facts
 
 
+def _action_facts(
+    packet: dict[str, Any], patient: Patient, source: str
+) -> tuple[list[Fact], Counter[tuple[str, str]]]:
+    read, skipped = read_actions(packet, patient.birth_date)
+    facts = [
+        _fact(patient, curie, f"{source}#/medicalActions/{i}/{part}", **fields)
+        for i, (curie, part, fields) in read
+    ]
+    return facts, skipped
+
+
 def _parse(data: Any, source: str) -> dict[str, Any]:
     """Check structure against the protobuf schema; return the lowerCamelCase dict."""
     if not isinstance(data, dict):
@@ -166,7 +166,7 @@ def _parse(data: Any, source: str) -> dict[str, Any]:
         for part, key in _REQUIRED
         for i, item in enumerate(packet.get(part, []))
         if not item.get(key, {}).get("id")
-    ]
+    ] + action_problems(packet, source)
     if not (packet.get("id") or packet.get("subject", {}).get("id")):
         problems.append(Problem(source, "#/id", "id", "a phenopacket needs an id or a subject id"))
     if problems:
@@ -204,30 +204,24 @@ def read_phenopacket(data: Any, *, source: str) -> ReadResult:
     packet = _parse(data, source)
     try:
         patient = _patient(packet, source)
-        facts = (
-            _feature_facts(packet, patient, source)
-            + _disease_facts(packet, patient, source)
-            + _measurement_facts(packet, patient, source)
-        )
+        parts = {
+            "phenotypicFeature": _feature_facts(packet, patient, source),
+            "disease": _disease_facts(packet, patient, source),
+            "measurement": _measurement_facts(packet, patient, source),
+        }
+        parts["medicalAction"], skipped = _action_facts(packet, patient, source)
     except pydantic.ValidationError as exc:
         problems = [
             Problem(source, "$", ".".join(map(str, err["loc"])) or "?", err["msg"])
             for err in exc.errors()
         ]
         raise ValidationError(problems) from None
-    result = ReadResult(warnings=_curation_warnings(packet, source))
+    result = ReadResult(warnings=_curation_warnings(packet, source), skipped=skipped)
     result.batch.patients.append(patient)
-    result.batch.facts.extend(facts)
-    result.mapped.update(
-        {
-            "phenopacket": 1,
-            "phenotypicFeature": len(packet.get("phenotypicFeatures", [])),
-            "disease": len(facts)
-            - len(packet.get("phenotypicFeatures", []))
-            - len(packet.get("measurements", [])),
-            "measurement": len(packet.get("measurements", [])),
-        }
-    )
+    result.mapped["phenopacket"] = 1
+    for kind, facts in parts.items():
+        result.batch.facts.extend(facts)
+        result.mapped[kind] += len(facts)
     for part in _SKIPPED_PARTS:
         if packet.get(part):
             result.skipped[(part, "not mapped to calciscope facts")] += len(packet[part])

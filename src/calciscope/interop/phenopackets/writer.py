@@ -1,7 +1,8 @@
 """Write calciscope patients and facts as GA4GH Phenopacket v2 JSON, validated.
 
 Facts with a numeric value become ``measurements``; MONDO, Orphanet and OMIM codes become
-``diseases``; every other fact (HPO terms, and calciscope/SNOMED/ICD codes as ontology classes)
+``diseases``; present facts of procedure concepts become ``medicalActions`` (see
+:mod:`~calciscope.interop.phenopackets.actions`); every other fact (HPO terms, and calciscope/SNOMED/ICD codes as ontology classes)
 becomes a ``phenotypicFeature`` with ``excluded: true`` when absent. Facts of unknown status
 are not written (Phenopackets cannot say "unknown"). The date of a fact is written as an onset
 timestamp. Before returning, the packet is checked against the protobuf schema and the HPO:
@@ -23,6 +24,7 @@ from phenopackets import Phenopacket
 from calciscope import __version__
 from calciscope.errors import Problem, ValidationError
 from calciscope.features import load_catalogue
+from calciscope.interop.phenopackets.actions import is_procedure_action, procedure_action
 from calciscope.interop.phenopackets.curie import code_to_curie
 from calciscope.interop.phenopackets.hpo import load_hpo
 from calciscope.interop.phenopackets.modifiers import fields_to_modifiers, measurement_procedure
@@ -163,8 +165,13 @@ def _disease(fact: Fact) -> dict[str, Any]:
     return disease
 
 
+def _action(fact: Fact) -> dict[str, Any]:
+    curie = code_to_curie(fact.system, fact.code)
+    return procedure_action(fact, {"id": curie, "label": _label(curie)})
+
+
 def _resources(packet: dict[str, Any]) -> list[dict[str, str]]:
-    text = json_format.MessageToJson(json_format.ParseDict(packet, Phenopacket()))
+    text = json.dumps(packet)
     versions = {"HP": load_hpo().version, "calciscope": load_catalogue().version}
     used = [prefix for prefix in RESOURCES if f'"{prefix}:' in text]
     return [
@@ -218,6 +225,15 @@ def _unique(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _part(fact: Fact) -> str:
+    """Return where a written fact goes: measurements, diseases, actions or others (features)."""
+    if fact.value_num is not None:
+        return "measurements"
+    if code_to_curie(fact.system, fact.code).startswith(_DISEASE_PREFIXES):
+        return "diseases"
+    return "actions" if is_procedure_action(fact) else "others"
+
+
 def write_phenopacket(
     patient: Patient, facts: list[Fact], *, created: dt.datetime | None = None
 ) -> tuple[dict[str, Any], list[Problem]]:
@@ -246,14 +262,10 @@ def write_phenopacket(
         (f for f in facts if f.status is not Status.UNKNOWN),
         key=lambda f: (f.code, str(f.effective_date)),
     )
-    measured = [f for f in written if f.value_num is not None]
-    diseases = [
-        f
-        for f in written
-        if f.value_num is None and code_to_curie(f.system, f.code).startswith(_DISEASE_PREFIXES)
-    ]
-    others = [f for f in written if f not in measured and f not in diseases]
-    features, warnings = _prune(_unique(_feature(f) for f in others), patient.patient_id)
+    parts: dict[str, list[Fact]] = {"measurements": [], "diseases": [], "actions": [], "others": []}
+    for fact in written:
+        parts[_part(fact)].append(fact)
+    features, warnings = _prune(_unique(_feature(f) for f in parts["others"]), patient.patient_id)
     subject: dict[str, Any] = {"id": patient.patient_id, "sex": _SEX[patient.sex]}
     if patient.birth_date:
         subject["dateOfBirth"] = f"{patient.birth_date.isoformat()}T00:00:00Z"
@@ -261,8 +273,9 @@ def write_phenopacket(
         "id": patient.patient_id,
         "subject": subject,
         "phenotypicFeatures": features,
-        "diseases": _unique(_disease(f) for f in diseases),
-        "measurements": _unique(_measurement(f) for f in measured),
+        "diseases": _unique(_disease(f) for f in parts["diseases"]),
+        "measurements": _unique(_measurement(f) for f in parts["measurements"]),
+        "medicalActions": _unique(_action(f) for f in parts["actions"]),
     }
     stamp = (created or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     packet["metaData"] = {
