@@ -9,7 +9,7 @@ PUBLIC = {
     # constants
     "DEFAULT_DB_URL", "DEFAULT_REPORT_DIR", "FILTER_ALIASES",
     # result and record types
-    "ClassifySummary", "ExportReport", "ExtractSummary", "InteropImport",
+    "ClassifySummary", "ExportReport", "ExtractSummary", "InteropImport", "PatientIdColumn",
     "PatientExplanation", "PatientRecord", "RegistryRecords", "ScoreFormat", "StudyData", "StudyRun",
     # the registry and the cohort
     "open_registry", "resolve_db_url", "generate_demo_data", "import_directory", "feature_table",
@@ -21,7 +21,7 @@ PUBLIC = {
     # interoperability
     "import_phenopackets", "export_phenopackets", "import_fhir", "export_fhir", "import_redcap",
     "export_redcap", "redcap_template", "redcap_mapping", "pull_redcap", "import_omop", "screen_omop",
-    "export_note_nlp",
+    "export_note_nlp", "export_omop", "concept_set_files",
     # the study
     "run_study", "run_demo", "init_study_text", "load_study_data", "study_columns", "headline_lines",
 }  # fmt: skip

@@ -118,7 +118,7 @@ def test_omop_screen_writes_cohort_and_import_copies(tmp_path, db):
     out = tmp_path / "cohort.csv"
     result = _run(
         "export",
-        "omop",
+        "omop-cohort",
         cdm,
         "--concept-set",
         f"rheumatoid_arthritis={concept_set}",

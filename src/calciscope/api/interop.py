@@ -19,15 +19,19 @@ from typing import Any
 from calciscope.engine import connect
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
+from calciscope.interop.omop.cdm import PatientIdColumn
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import ImportSummary, Registry
 
 __all__ = [
     "ExportReport",
     "InteropImport",
+    "PatientIdColumn",
     "RegistryRecords",
+    "concept_set_files",
     "export_fhir",
     "export_note_nlp",
+    "export_omop",
     "export_phenopackets",
     "export_redcap",
     "import_fhir",
@@ -193,29 +197,98 @@ def import_redcap(
 
 
 def import_omop(
-    registry: Registry, cdm_source: str | Path, concept_sets: dict[str, Path]
+    registry: Registry,
+    cdm_source: str | Path,
+    concept_sets: dict[str, Path],
+    *,
+    patient_ids: PatientIdColumn = PatientIdColumn.PERSON_ID,
+    synthetic: bool | None = None,
 ) -> InteropImport:
-    """Copy the persons and concept-set events of a (small) CDM into the registry.
+    """Copy the persons with concept-set events of a (small) CDM into the registry.
 
-    Screening normally runs inside the CDM (:func:`screen_omop`); importing is for moving a
-    few patients into the registry, for review in the web app or for export.
+    Their events become facts, with their visits, deaths and notes. Screening normally runs
+    inside the CDM (:func:`screen_omop`); importing is for moving a few patients into the
+    registry, or reading back a CDM written by :func:`export_omop`.
+
+    Parameters
+    ----------
+    registry
+        The registry.
+    cdm_source
+        A folder of CDM CSV/Parquet files or a database URL.
+    concept_sets
+        calciscope concept name → OHDSI concept-set JSON file (see :func:`concept_set_files`).
+    patient_ids
+        The PERSON column read as the patient id: ``person_id`` or ``person_source_value``.
+    synthetic
+        Mark everything synthetic; by default when ``cdm_source`` says so (calciscope's export).
     """
-    from calciscope.interop.omop import facts_view, load_concept_set, open_cdm, patients_view
+    from calciscope.interop.omop import load_concept_set, open_cdm, read_cdm
 
-    cdm = open_cdm(cdm_source)
-    sets = {name: load_concept_set(Path(path), name=name) for name, path in concept_sets.items()}
-    facts = facts_view(cdm, sets)
-    people = patients_view(cdm)
-    people = people.filter(people.patient_id.isin(facts.patient_id))
-    result = ReadResult()
-    result.batch.patients = [Patient(**row) for row in people.to_pyarrow().to_pylist()]
-    result.batch.facts = [
-        Fact(**{k: v for k, v in row.items() if v is not None})
-        for row in facts.to_pyarrow().to_pylist()
-    ]
-    result.mapped.update({"person": len(result.batch.patients), "event": len(result.batch.facts)})
+    cdm = open_cdm(cdm_source, patient_ids=PatientIdColumn(patient_ids), synthetic=synthetic)
+    try:
+        sets = {name: load_concept_set(Path(p), name=name) for name, p in concept_sets.items()}
+        result = read_cdm(cdm, sets)
+    finally:
+        cdm.close()
     inputs = [Path(p) for p in concept_sets.values()]
     return _write(registry, result, f"omop:{cdm_source}", _hash(inputs))
+
+
+def concept_set_files(paths: Sequence[Path | str]) -> dict[str, Path]:
+    """Return concept name → concept-set file for ``NAME=FILE`` items and folders of ``NAME.json``."""
+    sets: dict[str, Path] = {}
+    for item in map(str, paths):
+        name, sep, path = item.partition("=")
+        if not sep and Path(item).is_dir():
+            sets |= {p.stem: p for p in sorted(Path(item).glob("*.json"))}
+        elif sep and name.strip() and path.strip():
+            sets[name.strip()] = Path(path.strip())
+        else:
+            raise ValidationError(
+                [
+                    Problem(
+                        item,
+                        "argument",
+                        "concept set",
+                        "expected NAME=FILE or a folder of NAME.json",
+                    )
+                ]
+            )
+    return sets
+
+
+def export_omop(
+    registry: Registry,
+    out_dir: Path,
+    *,
+    patient_ids: Sequence[str] | None = None,
+    vocabulary: Path | None = None,
+    today: dt.date | None = None,
+) -> ExportReport:
+    """Write the registry (or some patients) as an OMOP CDM v5.4 folder of CSV files.
+
+    Also writes ``concept_sets/<concept>.json`` (OHDSI format) for every catalogue concept used,
+    so ``import_omop(..., concept_set_files([out_dir / "concept_sets"]),
+    patient_ids="person_source_value")`` reads it back. ``vocabulary`` is an Athena
+    ``CONCEPT.csv`` whose standard SNOMED CT, LOINC and ICD-10(-CM) concepts are used instead of
+    local ones. See :mod:`calciscope.interop.omop.writer` for what goes where.
+    """
+    from calciscope.interop.omop import build_cdm, load_vocabulary, save_cdm
+
+    records = read_registry_records(registry, patient_ids)
+    cdm = build_cdm(
+        records.patients,
+        records.facts,
+        records.notes,
+        vocabulary=load_vocabulary(Path(vocabulary)) if vocabulary else None,
+        today=today,
+    )
+    files = save_cdm(cdm, Path(out_dir))
+    report = ExportReport(files=files, written=cdm.written, skipped=cdm.skipped)
+    if records.images:
+        report.skipped["image (OMOP CDM v5.4 has no table for images)"] += len(records.images)
+    return report
 
 
 def _rows(con: Any, name: str, ids: set[str] | None) -> list[dict[str, Any]]:

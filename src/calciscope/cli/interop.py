@@ -37,7 +37,8 @@ ConceptSetOption = Annotated[
     list[str],
     typer.Option(
         "--concept-set",
-        help="NAME=FILE: an OHDSI concept-set JSON for a calciscope concept (repeatable).",
+        help="NAME=FILE (an OHDSI concept-set JSON for a calciscope concept), or a folder of "
+        "NAME.json files such as an export's concept_sets/ (repeatable).",
     ),
 ]
 
@@ -76,13 +77,7 @@ def _report(result: api.InteropImport, registry_url: str) -> None:
 
 
 def _concept_sets(values: list[str]) -> dict[str, Path]:
-    sets = {}
-    for value in values:
-        name, sep, path = value.partition("=")
-        if not sep or not name or not path:
-            raise typer.BadParameter(f"{value!r} is not NAME=FILE")
-        sets[name.strip()] = Path(path.strip())
-    return sets
+    return api.concept_set_files(values)
 
 
 def import_phenopackets(paths: PathsArg, db: DbOption = None) -> None:
@@ -134,11 +129,25 @@ def import_omop(
     cdm: Annotated[str, typer.Argument(help="CDM folder (CSV/Parquet) or database URL.")],
     concept_set: ConceptSetOption,
     db: DbOption = None,
+    patient_ids: Annotated[
+        api.PatientIdColumn,
+        typer.Option("--patient-ids", help="PERSON column read as the patient id."),
+    ] = api.PatientIdColumn.PERSON_ID,
+    synthetic: Annotated[
+        bool | None,
+        typer.Option(
+            "--synthetic/--not-synthetic",
+            help="Mark the records synthetic (default: when cdm_source says SYNTHETIC).",
+        ),
+    ] = None,
 ) -> None:
-    """Copy the persons and concept-set events of a small OMOP CDM into the registry."""
+    """Copy the persons with concept-set events of a small OMOP CDM (and their visits, deaths, notes)."""
     registry = api.open_registry(db)
     with console.status(f"reading {cdm}"):
-        result = api.import_omop(registry, cdm, _concept_sets(concept_set))
+        result = api.import_omop(
+            registry, cdm, _concept_sets(concept_set), patient_ids=patient_ids,
+            synthetic=synthetic,
+        )  # fmt: skip
     _report(result, registry.url)
 
 
@@ -196,6 +205,26 @@ def export_redcap(
 
 
 def export_omop(
+    out: Annotated[Path, typer.Argument(help="Folder for the CDM CSV files and concept_sets/.")],
+    db: DbOption = None,
+    patient: PatientOption = None,
+    vocabulary: Annotated[
+        Path | None,
+        typer.Option(
+            "--vocabulary",
+            help="Athena CONCEPT.csv: use its standard SNOMED CT / LOINC / ICD-10 concepts.",
+            exists=True,
+        ),
+    ] = None,
+) -> None:
+    """Export the registry as an OMOP CDM v5.4 (CSV files) with a concept set per concept used."""
+    registry = api.open_registry(db)
+    with console.status("writing the OMOP CDM"):
+        report = api.export_omop(registry, out, patient_ids=patient, vocabulary=vocabulary)
+    _export_report(report)
+
+
+def export_omop_cohort(
     cdm: Annotated[str, typer.Argument(help="CDM folder (CSV/Parquet) or database URL.")],
     concept_set: ConceptSetOption,
     feature: Annotated[
@@ -284,6 +313,7 @@ _EXPORTS: dict[str, Callable[..., None]] = {
     "fhir": export_fhir,
     "redcap": export_redcap,
     "omop": export_omop,
+    "omop-cohort": export_omop_cohort,
     "note-nlp": export_note_nlp,
 }
 

@@ -7,6 +7,7 @@ or the database's own tables (PostgreSQL), and every query runs there.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import ibis.expr.types as ir
 from calciscope.engine import connect
 from calciscope.errors import Problem, ValidationError
 
-__all__ = ["REQUIRED_TABLES", "USED_TABLES", "Cdm", "open_cdm"]
+__all__ = ["REQUIRED_TABLES", "USED_TABLES", "Cdm", "PatientIdColumn", "open_cdm"]
 
 #: Tables calciscope reads; a CDM without them is refused.
 REQUIRED_TABLES = ("person", "concept", "concept_ancestor", "concept_relationship")
@@ -32,17 +33,34 @@ USED_TABLES = (
     "episode",
     "note",
     "note_nlp",
+    "visit_occurrence",
+    "death",
+    "care_site",
 )
+
+
+class PatientIdColumn(StrEnum):
+    """The PERSON column read as calciscope's patient id."""
+
+    PERSON_ID = "person_id"
+    PERSON_SOURCE_VALUE = "person_source_value"
 
 
 @dataclass
 class Cdm:
-    """An opened CDM: its Ibis backend, tables by lower-case name, and CDM version."""
+    """An opened CDM: its Ibis backend, tables by lower-case name, and CDM version.
+
+    ``patient_ids`` says which PERSON column becomes calciscope's patient id (``person_id``,
+    or ``person_source_value``, where calciscope's export keeps the registry id); ``synthetic``
+    marks every person and note as synthetic data.
+    """
 
     con: Any
     tables: dict[str, ir.Table]
     version: str
     source: str
+    patient_ids: PatientIdColumn = PatientIdColumn.PERSON_ID
+    synthetic: bool = False
 
     def close(self) -> None:
         """Close the connection to the CDM database."""
@@ -78,7 +96,21 @@ def _version(tables: dict[str, ir.Table]) -> str:
     return "5.4" if "episode" in tables else "5.3"
 
 
-def open_cdm(source: str | Path) -> Cdm:
+def _marked_synthetic(tables: dict[str, ir.Table]) -> bool:
+    """Return True when ``cdm_source.source_description`` starts with "SYNTHETIC" (as calciscope writes)."""
+    source = tables.get("cdm_source")
+    if source is None or "source_description" not in source.columns:
+        return False
+    values = source.select("source_description").limit(1).to_pyarrow().column(0).to_pylist()
+    return bool(values) and str(values[0] or "").strip().upper().startswith("SYNTHETIC")
+
+
+def open_cdm(
+    source: str | Path,
+    *,
+    patient_ids: PatientIdColumn = PatientIdColumn.PERSON_ID,
+    synthetic: bool | None = None,
+) -> Cdm:
     """Open a CDM from a folder of CSV/Parquet files or a database URL.
 
     Parameters
@@ -86,6 +118,11 @@ def open_cdm(source: str | Path) -> Cdm:
     source
         A folder (file names in any case: ``person.csv`` or ``PERSON.csv``), or a URL such as
         ``postgresql+psycopg://user@host/db`` or ``duckdb:///cdm.duckdb``.
+    patient_ids
+        The PERSON column that becomes the patient id.
+    synthetic
+        Mark persons and notes as synthetic; by default, when ``cdm_source.source_description``
+        starts with "SYNTHETIC" (calciscope writes that for a synthetic cohort).
 
     Raises
     ------
@@ -108,4 +145,5 @@ def open_cdm(source: str | Path) -> Cdm:
             ],
             summary="not an OMOP CDM",
         )
-    return Cdm(con=con, tables=tables, version=_version(tables), source=str(source))
+    marked = _marked_synthetic(tables) if synthetic is None else synthetic
+    return Cdm(con, tables, _version(tables), str(source), PatientIdColumn(patient_ids), marked)

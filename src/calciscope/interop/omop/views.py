@@ -9,6 +9,11 @@ observation row says *present*; an observation or measurement whose ``value_as_c
 is an absence value says *absent*. Absence values are the CDM's own concepts named
 ``Absent``, ``Negative``, ``Not detected``, ``Not present`` or ``No`` (looked up in its
 ``concept`` table) plus :data:`ABSENT_VALUE_IDS`.
+
+VISIT_OCCURRENCE rows are ``visit`` facts and DEATH rows ``death`` facts, with no concept set
+needed. Qualifiers come back from a qualifier concept written by calciscope (vocabulary
+``calciscope``, class ``Qualifier``: ``body_site=hand; laterality=left``), and
+``value_as_string`` becomes the fact's text.
 """
 
 from __future__ import annotations
@@ -18,10 +23,17 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from calciscope.interop.omop.cdm import Cdm
+from calciscope.interop.omop.cdm import Cdm, PatientIdColumn
 from calciscope.interop.omop.conceptset import ConceptSet, resolve_concept_set
+from calciscope.interop.omop.vocabulary import LOCAL_VOCABULARY, QUALIFIER_CLASS
 
-__all__ = ["ABSENT_VALUE_IDS", "ABSENT_VALUE_NAMES", "facts_view", "patients_view"]
+__all__ = [
+    "ABSENT_VALUE_IDS",
+    "ABSENT_VALUE_NAMES",
+    "facts_view",
+    "patients_view",
+    "person_ids",
+]
 
 #: Value concepts read as absent even when the CDM's concept table lacks them (Meas Value
 #: "Negative" 9189 and "Not detected" 9190, SNOMED qualifier "Absent" 4132135). These ids are
@@ -35,12 +47,51 @@ _EVENTS = (
     ("observation", "observation_concept_id", "observation_date", "value_as_number"),
     ("measurement", "measurement_concept_id", "measurement_date", "value_as_number"),
 )
+#: The column holding calciscope's qualifier concept (body site, side, morphology, method).
+_QUALIFIER_COLUMNS = {
+    "observation": "qualifier_concept_id",
+    "procedure_occurrence": "modifier_concept_id",
+}
+#: The row id of each table, written into the fact's provenance (``omop:observation/17``).
+_ROW_KEYS = {
+    "condition_occurrence": "condition_occurrence_id",
+    "procedure_occurrence": "procedure_occurrence_id",
+    "observation": "observation_id",
+    "measurement": "measurement_id",
+    "visit_occurrence": "visit_occurrence_id",
+    "death": "person_id",
+}
+#: (table, date column, calciscope concept) read without a concept set.
+_IMPLICIT = (("visit_occurrence", "visit_start_date", "visit"), ("death", "death_date", "death"))
 _MALE, _FEMALE = 8507, 8532
+
+
+def person_ids(cdm: Cdm) -> ir.Table:
+    """Return (person_key, patient_id): PERSON's id and the column read as the patient id."""
+    p = cdm.tables["person"]
+    if cdm.patient_ids is PatientIdColumn.PERSON_SOURCE_VALUE:
+        column = p.person_source_value.cast("string")
+    else:
+        column = p.person_id.cast("string")
+    return p.select(person_key=p.person_id.cast("int64"), patient_id=column)
+
+
+def _centre(cdm: Cdm, p: ir.Table) -> tuple[ir.Table, ir.Value]:
+    """Return PERSON joined to CARE_SITE (when the CDM has it) and the centre: name, else id."""
+    sites = cdm.table("care_site")
+    site_id = p.care_site_id.cast("int64").cast("string")
+    if sites is None or "care_site_name" not in sites.columns:
+        return p, site_id
+    names = sites.select(
+        site_key=sites.care_site_id.cast("int64"), site_name=sites.care_site_name.cast("string")
+    )
+    joined = p.left_join(names, p.care_site_id.cast("int64") == names.site_key)
+    return joined, ibis.coalesce(joined.site_name.nullif(""), site_id)
 
 
 def patients_view(cdm: Cdm) -> ir.Table:
     """Return ``person`` as (patient_id, sex, birth_date, birth_year, centre, synthetic)."""
-    p = cdm.tables["person"]
+    p, centre = _centre(cdm, cdm.tables["person"])
     gender = p.gender_concept_id.cast("int64")
     sex = ibis.cases(
         (gender == _MALE, "male"),
@@ -59,14 +110,17 @@ def patients_view(cdm: Cdm) -> ir.Table:
         ),
         else_=ibis.null().cast("date"),
     )
-    return p.select(
-        patient_id=p.person_id.cast("string"),
+    people = p.select(
+        person_key=p.person_id.cast("int64"),
         sex=sex,
         birth_date=birth,
         birth_year=p.year_of_birth.cast("int64"),
-        centre=p.care_site_id.cast("string"),
-        synthetic=ibis.literal(False),
+        centre=centre,
+        synthetic=ibis.literal(cdm.synthetic),
     )
+    ids = person_ids(cdm)
+    joined = people.inner_join(ids, "person_key")
+    return joined.select("patient_id", "sex", "birth_date", "birth_year", "centre", "synthetic")
 
 
 def _absent_ids(cdm: Cdm) -> ir.Table:
@@ -76,6 +130,53 @@ def _absent_ids(cdm: Cdm) -> ir.Table:
     )
     fixed = ibis.memtable({"concept_id": list(ABSENT_VALUE_IDS)}, schema={"concept_id": "int64"})
     return ibis.union(named, fixed, distinct=True)
+
+
+def _qualifier_concepts(cdm: Cdm) -> ir.Table:
+    concept = cdm.tables["concept"]
+    mine = concept.filter(
+        (concept.vocabulary_id == LOCAL_VOCABULARY) & (concept.concept_class_id == QUALIFIER_CLASS)
+    )
+    return mine.select(
+        qualifier_key=mine.concept_id.cast("int64"), qualifier_name=mine.concept_name
+    )
+
+
+def _qualifier(name: ir.StringValue, key: str) -> ir.StringValue:
+    return name.re_extract(rf"{key}=([a-z_]+)", 1).nullif("")
+
+
+def _text(t: ir.Table, column: str) -> ir.StringValue:
+    null: Any = ibis.null().cast("string")
+    return t[column].cast("string") if column in t.columns else null
+
+
+def _shape(hit: ir.Table, code: ir.Value, status: ir.Value, date: ir.Value, table: str,
+           value: ir.Value, text: ir.Value, unit: ir.Value, qualifiers: dict[str, ir.Value]) -> ir.Table:  # fmt: skip
+    null: Any = ibis.null().cast("string")
+    return hit.select(
+        person_key=hit.person_id.cast("int64"),
+        system=ibis.literal("calciscope"),
+        code=code,
+        status=status,
+        effective_date=date,
+        value_num=value,
+        value_text=text,
+        unit=unit,
+        body_site=qualifiers.get("body_site", null),
+        laterality=qualifiers.get("laterality", null),
+        morphology=qualifiers.get("morphology", null),
+        method=qualifiers.get("method", null),
+        source_kind=ibis.literal("import"),
+        provenance=_provenance(hit, table),
+        review_state=ibis.literal("confirmed"),
+    )
+
+
+def _provenance(t: ir.Table, table: str) -> ir.StringValue:
+    key = _ROW_KEYS[table]
+    prefix = ibis.literal(f"omop:{table}/")
+    return prefix + t[key].cast("string") if key in t.columns else prefix
 
 
 def _events(
@@ -91,42 +192,43 @@ def _events(
     if t is None:
         return None
     hit = t.inner_join(wanted, t[concept_col].cast("int64") == wanted.concept_id)
-    has_value = "value_as_concept_id" in t.columns
     status = (
         ibis.cases(
             (hit.value_as_concept_id.cast("int64").isin(absent.concept_id), "absent"),
             else_="present",
         )
-        if has_value
+        if "value_as_concept_id" in t.columns
         else ibis.literal("present")
     )
-    unit = (
-        t.unit_source_value.cast("string")
-        if "unit_source_value" in t.columns
-        else ibis.null().cast("string")
-    )
+    qualifiers: dict[str, ir.Value] = {}
+    column = _QUALIFIER_COLUMNS.get(table, "")
+    if column in t.columns:
+        names = _qualifier_concepts(cdm)
+        hit = hit.left_join(names, hit[column].cast("int64") == names.qualifier_key)
+        qualifiers = {
+            key: _qualifier(hit.qualifier_name, key)
+            for key in ("body_site", "laterality", "morphology", "method")
+        }
     null: Any = ibis.null().cast("string")
-    return hit.select(
-        patient_id=hit.person_id.cast("string"),
-        system=ibis.literal("calciscope"),
-        code=hit.calciscope_concept,
-        status=status,
-        effective_date=hit[date_col].cast("date"),
-        value_num=(hit[value_col].cast("float64") if value_col else ibis.null().cast("float64")),
-        value_text=null,
-        unit=unit if value_col else null,
-        body_site=null,
-        laterality=null,
-        morphology=null,
-        method=null,
-        source_kind=ibis.literal("import"),
-        provenance=ibis.literal(f"omop:{table}"),
-        review_state=ibis.literal("confirmed"),
-    )
+    value = hit[value_col].cast("float64") if value_col else ibis.null().cast("float64")
+    unit = _text(hit, "unit_source_value") if value_col else null
+    text = _text(hit, "value_as_string").nullif("") if table == "observation" else null
+    return _shape(hit, hit.calciscope_concept, status, hit[date_col].cast("date"), table,
+                  value, text, unit, qualifiers)  # fmt: skip
+
+
+def _implicit(cdm: Cdm, table: str, date_col: str, code: str) -> ir.Table | None:
+    """Return a present ``code`` fact for every row of a table that needs no concept set."""
+    t = cdm.table(table)
+    if t is None:
+        return None
+    null: Any = ibis.null().cast("string")
+    return _shape(t, ibis.literal(code), ibis.literal("present"), t[date_col].cast("date"), table,
+                  ibis.null().cast("float64"), null, null, {})  # fmt: skip
 
 
 def facts_view(cdm: Cdm, concept_sets: dict[str, ConceptSet]) -> ir.Table:
-    """Return the CDM's events in the given concept sets as registry-shaped facts.
+    """Return the CDM's events in the given concept sets, visits and deaths as registry-shaped facts.
 
     Parameters
     ----------
@@ -148,4 +250,11 @@ def facts_view(cdm: Cdm, concept_sets: dict[str, ConceptSet]) -> ir.Table:
         for table, concept, date, value in _EVENTS
         if (part := _events(cdm, table, concept, date, value, wanted, absent)) is not None
     ]
-    return ibis.union(*parts)
+    parts += [
+        part
+        for table, date, code in _IMPLICIT
+        if (part := _implicit(cdm, table, date, code)) is not None
+    ]
+    events = ibis.union(*parts)
+    joined = events.inner_join(person_ids(cdm), "person_key")
+    return joined.select("patient_id", *[c for c in events.columns if c != "person_key"])
