@@ -204,6 +204,42 @@ def test_template_import_of_lesions_and_mrss(tmp_path):
     )
 
 
+def test_template_fields_hold_the_value_their_feature_reads():
+    """Regression (default demo cohort, P0270): SSc coded MONDO then M34.82 three months later.
+
+    A non-repeating field holds one value; it used to be the latest fact's, so the diagnosis
+    date moved to the later code. Each field now holds what its feature reads.
+    """
+    fields, mapping = redcap_template()
+    day = dt.date
+
+    def fact(system, code, when, **extra):
+        return Fact(patient_id="R1", system=system, code=code, effective_date=when, **extra)
+
+    facts = [
+        fact("MONDO", "MONDO:0005100", day(2010, 4, 21)),
+        fact("ICD10CM", "M34.82", day(2010, 7, 20)),  # SSc with myopathy: also the overlap
+        fact("LOINC", "2157-6", day(2020, 1, 1), value_num=900.0, unit="U/L"),
+        fact("LOINC", "2157-6", day(2021, 1, 1), value_num=12345.67, unit="U/L"),
+        fact("LOINC", "2157-6", day(2022, 1, 1), value_num=300.0, unit="U/L"),
+        fact("HP", "HP:0030880", day(2015, 1, 1)),
+        fact("HP", "HP:0030880", day(2019, 1, 1), status=Status.ABSENT),
+        *(
+            fact("calciscope", "mrss_site", day(2021, 6, 1), value_num=float(score), **site)
+            for score in (3, 2)
+            for site in [{"body_site": BodyRegion.HAND, "laterality": Laterality.LEFT}]
+        ),
+    ]
+    text, skipped = write_records([Patient(patient_id="R1")], facts, fields, mapping)
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert not skipped
+    assert row["ssc_dx_date"] == "2010-04-21"  # first_date: the earliest
+    assert row["ck_max"] == "12345.67"  # max_value: the highest, every digit
+    assert row["raynaud_phenomenon"] == "1"  # status: present once is present
+    assert row["mrss_hands_left"] == "3"  # latest_value: ties give the highest, as the engine
+    assert row["overlap_dx"] == "1"
+
+
 def test_every_bad_cell_is_reported_with_row_and_field(tmp_path):
     rows = (
         "record_id,anti_pm_scl,mrss_hands_left,sex,birth_date,not_a_field\n"

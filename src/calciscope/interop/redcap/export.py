@@ -1,20 +1,30 @@
 """Write calciscope facts as a REDCap records CSV (raw) under a dictionary and mapping.
 
 The inverse of :mod:`~calciscope.interop.redcap.records` for the rules a mapping makes
-invertible (a fact fits a field when its code means the field's catalogue concept): ``status`` (value from ``values``), ``number``, ``date`` and ``text`` fields on the
-patient's row, and ``status`` rules with qualifier fields as one repeating-instrument instance
-per fact (the calcinosis lesions and radiographs of the template). A non-repeating field holds one value, so
-only the latest fact is written there; every fact not written is counted with its reason.
+invertible (a fact fits a field when its code means the field's catalogue concept): ``status``
+(value from ``values``), ``number``, ``date`` and ``text`` fields on the patient's row, and
+``status`` rules with qualifier fields as one repeating-instrument instance per fact (the
+calcinosis lesions and radiographs of the template). A non-repeating field holds one value. For
+a field of the template, which stands for one feature (its ``redcap`` name), that is the value
+the feature reads: the earliest date for a ``first_date`` feature, the highest value for
+``max_value``, present if any fact is present (else absent, else unknown) for ``status``;
+otherwise, and for fields of other mappings, the latest fact (ties: the highest value or text).
+Every fact not written is counted with its reason.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import math
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
-from calciscope.features import load_catalogue
+import numpy as np
+
+from calciscope.features import DerivationKind, Feature, load_catalogue
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.redcap.mapping import FieldKind, FieldRule, Mapping
 from calciscope.model import Fact, Patient, Status
@@ -41,9 +51,44 @@ def _matches(rule: FieldRule, fact: Fact) -> bool:
     )
 
 
+_STATUS_RANK = {Status.PRESENT: 2, Status.ABSENT: 1, Status.UNKNOWN: 0}
+Rank = Callable[[Fact], tuple[Any, ...]]
+
+
+def _latest(fact: Fact) -> tuple[Any, ...]:
+    value = fact.value_num if fact.value_num is not None else -math.inf
+    return fact.effective_date or dt.date.min, value, fact.value_text or ""
+
+
+#: Which fact a template field holds, by the kind of the feature it stands for (larger wins).
+_RANKS: dict[DerivationKind, Rank] = {
+    DerivationKind.FIRST_DATE: lambda f: (-(f.effective_date or dt.date.max).toordinal(),),
+    DerivationKind.MAX_VALUE: lambda f: (f.value_num if f.value_num is not None else -math.inf,),
+    DerivationKind.STATUS: lambda f: (_STATUS_RANK[f.status], *_latest(f)),
+}
+
+
+def _template_features(mapping: Mapping) -> dict[str, Feature]:
+    """Return the feature each field of the mapping stands for (template fields only)."""
+    catalogue, found = load_catalogue(), dict[str, Feature]()
+    for feature in catalogue.features.values():
+        name = feature.redcap or ""
+        rule = mapping.fields.get(name)
+        if rule is not None and name not in found:
+            concepts = catalogue.concepts_for_code(rule.system, rule.code)
+            if set(concepts) & set(feature.derive.concepts):
+                found[name] = feature
+    return found
+
+
+def _number(value: float) -> str:
+    """Return a number as REDCap number fields take it: positional, every digit kept."""
+    return str(np.format_float_positional(value, trim="-"))
+
+
 def _cell(rule: FieldRule, fact: Fact) -> str | None:
     if rule.kind is FieldKind.NUMBER and fact.value_num is not None:
-        return f"{fact.value_num:g}"
+        return _number(fact.value_num)
     if rule.kind is FieldKind.DATE and fact.status is Status.PRESENT and fact.effective_date:
         return fact.effective_date.isoformat()
     if rule.kind is FieldKind.TEXT and fact.value_text:
@@ -74,7 +119,11 @@ Instance = tuple[str, dict[str, str]]
 
 
 def _place(
-    fact: Fact, mapping: Mapping, main: dict[str, tuple[Any, str]], instances: list[Instance]
+    fact: Fact,
+    mapping: Mapping,
+    ranks: dict[str, Rank],
+    main: dict[str, tuple[Any, str]],
+    instances: list[Instance],
 ) -> bool:
     placed = False
     for name, rule in mapping.fields.items():
@@ -88,8 +137,8 @@ def _place(
             continue
         cell = _cell(rule, fact)
         if cell is not None:
-            key = (fact.effective_date is not None, fact.effective_date)
-            if name not in main or main[name][0] <= key:
+            key = ranks.get(name, _latest)(fact)
+            if name not in main or main[name][0] < key:
                 main[name] = (key, cell)
             placed = True
     return placed
@@ -132,6 +181,10 @@ def write_records(
     by_patient: dict[str, list[Fact]] = {p.patient_id: [] for p in patients}
     for fact in facts:
         by_patient.setdefault(fact.patient_id, []).append(fact)
+    ranks = {
+        name: _RANKS.get(feature.derive.kind, _latest)
+        for name, feature in _template_features(mapping).items()
+    }
     out, skipped = io.StringIO(), Counter[str]()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -139,7 +192,7 @@ def write_records(
         main: dict[str, tuple[Any, str]] = {}
         instances: list[Instance] = []
         for fact in by_patient[patient.patient_id]:
-            if not _place(fact, mapping, main, instances):
+            if not _place(fact, mapping, ranks, main, instances):
                 skipped["no field of the mapping holds this fact"] += 1
         writer.writerow(_patient_row(patient, mapping, main))
         writer.writerows(_instance_rows(instances, forms, {mapping.record_id: patient.patient_id}))
