@@ -293,3 +293,24 @@ def test_cli_exports_and_reads_back(exported, tmp_path):
 def test_qualifier_names_parse_back():
     values = {"body_site": "buttock_hip", "method": "clinical_examination"}
     assert parse_qualifiers(qualifier_name(values)) == values
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_export_into_postgresql_and_screen_it_there(exported, postgres_database, tmp_path):
+    """The default demo cohort written into an empty PostgreSQL database reads back the same."""
+    source, target, *_ = exported
+    url = postgres_database()
+    report = api.export_omop(source, url, concept_sets=tmp_path / "sets", today=TODAY)
+    assert report.written["person"] == source.counts()["patients"]
+    with pytest.raises(ValidationError, match="already exists"):
+        api.export_omop(source, url, concept_sets=tmp_path / "again")
+    back = api.open_registry(f"sqlite:///{tmp_path}/pg.db")
+    api.import_omop(
+        back, url, api.concept_set_files([tmp_path / "sets"]),
+        patient_ids=PatientIdColumn.PERSON_SOURCE_VALUE,
+    )  # fmt: skip
+    before, after = _table(target), _table(back)
+    assert [
+        c for c in before.columns if not before[c].astype(str).equals(after[c].astype(str))
+    ] == []

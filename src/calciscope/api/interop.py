@@ -260,19 +260,38 @@ def concept_set_files(paths: Sequence[Path | str]) -> dict[str, Path]:
 
 def export_omop(
     registry: Registry,
-    out_dir: Path,
+    out: Path | str,
     *,
     patient_ids: Sequence[str] | None = None,
     vocabulary: Path | None = None,
+    concept_sets: Path | None = None,
     today: dt.date | None = None,
 ) -> ExportReport:
-    """Write the registry (or some patients) as an OMOP CDM v5.4 folder of CSV files.
+    """Write the registry (or some patients) as an OMOP CDM v5.4: CSV files or database tables.
 
-    Also writes ``concept_sets/<concept>.json`` (OHDSI format) for every catalogue concept used,
-    so ``import_omop(..., concept_set_files([out_dir / "concept_sets"]),
-    patient_ids="person_source_value")`` reads it back. ``vocabulary`` is an Athena
-    ``CONCEPT.csv`` whose standard SNOMED CT, LOINC and ICD-10(-CM) concepts are used instead of
-    local ones. See :mod:`calciscope.interop.omop.writer` for what goes where.
+    Parameters
+    ----------
+    registry
+        The registry.
+    out
+        A folder for the CSV files, or the URL of a database without CDM tables (PostgreSQL,
+        SQLite), written in one transaction.
+    patient_ids
+        Only these patients.
+    vocabulary
+        An Athena ``CONCEPT.csv``: its standard SNOMED CT, LOINC and ICD-10(-CM) concepts are used
+        instead of local ones.
+    concept_sets
+        Folder for one OHDSI concept set per catalogue concept used (``<concept>.json``);
+        default ``<out>/concept_sets`` (``./concept_sets`` for a database).
+    today
+        The release date in ``cdm_source``.
+
+    Notes
+    -----
+    ``import_omop(registry, out, concept_set_files([concept_sets]),
+    patient_ids=PatientIdColumn.PERSON_SOURCE_VALUE)`` reads it back. See
+    :mod:`calciscope.interop.omop.writer` for what goes where.
     """
     from calciscope.interop.omop import build_cdm, load_vocabulary, save_cdm
 
@@ -284,8 +303,8 @@ def export_omop(
         vocabulary=load_vocabulary(Path(vocabulary)) if vocabulary else None,
         today=today,
     )
-    files = save_cdm(cdm, Path(out_dir))
-    report = ExportReport(files=files, written=cdm.written, skipped=cdm.skipped)
+    files = save_cdm(cdm, out, concept_sets=concept_sets)
+    report = ExportReport(files=[Path(f) for f in files], written=cdm.written, skipped=cdm.skipped)
     if records.images:
         report.skipped["image (OMOP CDM v5.4 has no table for images)"] += len(records.images)
     return report

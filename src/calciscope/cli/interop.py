@@ -205,9 +205,21 @@ def export_redcap(
 
 
 def export_omop(
-    out: Annotated[Path, typer.Argument(help="Folder for the CDM CSV files and concept_sets/.")],
+    out: Annotated[
+        str,
+        typer.Argument(
+            help="Folder for the CDM CSV files, or the URL of a database without CDM tables."
+        ),
+    ],
     db: DbOption = None,
     patient: PatientOption = None,
+    concept_sets: Annotated[
+        Path | None,
+        typer.Option(
+            "--concept-sets",
+            help="Folder for the concept sets (default OUT/concept_sets, ./concept_sets for a URL).",
+        ),
+    ] = None,
     vocabulary: Annotated[
         Path | None,
         typer.Option(
@@ -217,10 +229,12 @@ def export_omop(
         ),
     ] = None,
 ) -> None:
-    """Export the registry as an OMOP CDM v5.4 (CSV files) with a concept set per concept used."""
+    """Export the registry as an OMOP CDM v5.4 (CSV files or database tables) with concept sets."""
     registry = api.open_registry(db)
     with console.status("writing the OMOP CDM"):
-        report = api.export_omop(registry, out, patient_ids=patient, vocabulary=vocabulary)
+        report = api.export_omop(
+            registry, out, patient_ids=patient, vocabulary=vocabulary, concept_sets=concept_sets
+        )
     _export_report(report)
 
 

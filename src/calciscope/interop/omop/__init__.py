@@ -17,6 +17,7 @@ from calciscope.interop.omop.conceptset import (
 )
 from calciscope.interop.omop.note_nlp import NOTE_NLP_COLUMNS, note_nlp_rows, stable_note_id
 from calciscope.interop.omop.reader import read_cdm
+from calciscope.interop.omop.tables import CDM_TABLES, CdmExport, save_cdm, save_concept_sets
 from calciscope.interop.omop.views import (
     ABSENT_VALUE_IDS,
     ABSENT_VALUE_NAMES,
@@ -25,7 +26,7 @@ from calciscope.interop.omop.views import (
     person_ids,
 )
 from calciscope.interop.omop.vocabulary import load_vocabulary, parse_qualifiers, qualifier_name
-from calciscope.interop.omop.writer import CDM_TABLES, CdmExport, build_cdm, save_cdm
+from calciscope.interop.omop.writer import build_cdm
 
 __all__ = [
     "ABSENT_VALUE_IDS",
@@ -55,6 +56,7 @@ __all__ = [
     "read_cdm",
     "resolve_concept_set",
     "save_cdm",
+    "save_concept_sets",
     "screen_cdm",
     "stable_note_id",
     "write_cohort",

@@ -18,20 +18,17 @@ Not written, and counted: unknown facts (OMOP has no row for "unknown"), facts n
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from calciscope.features import FeatureCatalogue, load_catalogue
-from calciscope.interop.omop.note_nlp import NOTE_NLP_COLUMNS, note_nlp_rows, stable_note_id
+from calciscope.interop.omop.note_nlp import note_nlp_rows, stable_note_id
+from calciscope.interop.omop.tables import CdmExport
 from calciscope.interop.omop.vocabulary import (
     ABSENT_ID,
-    CONCEPT_COLUMNS,
     LOCAL_VOCABULARY,
     PRESENT_ID,
     REGISTRY_TYPE_ID,
@@ -41,82 +38,11 @@ from calciscope.interop.omop.vocabulary import (
 )
 from calciscope.model import Fact, Note, Patient, ReviewState, Sex, SourceKind, Status
 
-__all__ = ["CDM_TABLES", "CdmExport", "build_cdm", "save_cdm"]
+__all__ = ["build_cdm"]
 
-#: Columns of each table written (OMOP CDM v5.4).
-CDM_TABLES: dict[str, tuple[str, ...]] = {
-    "person": ("person_id", "gender_concept_id", "year_of_birth", "month_of_birth", "day_of_birth",
-               "birth_datetime", "race_concept_id", "ethnicity_concept_id", "location_id",
-               "provider_id", "care_site_id", "person_source_value", "gender_source_value",
-               "gender_source_concept_id", "race_source_value", "race_source_concept_id",
-               "ethnicity_source_value", "ethnicity_source_concept_id"),
-    "care_site": ("care_site_id", "care_site_name", "place_of_service_concept_id", "location_id",
-                  "care_site_source_value", "place_of_service_source_value"),
-    "observation_period": ("observation_period_id", "person_id", "observation_period_start_date",
-                           "observation_period_end_date", "period_type_concept_id"),
-    "visit_occurrence": ("visit_occurrence_id", "person_id", "visit_concept_id", "visit_start_date",
-                         "visit_start_datetime", "visit_end_date", "visit_end_datetime",
-                         "visit_type_concept_id", "provider_id", "care_site_id", "visit_source_value",
-                         "visit_source_concept_id", "admitted_from_concept_id",
-                         "admitted_from_source_value", "discharged_to_concept_id",
-                         "discharged_to_source_value", "preceding_visit_occurrence_id"),
-    "condition_occurrence": ("condition_occurrence_id", "person_id", "condition_concept_id",
-                             "condition_start_date", "condition_start_datetime", "condition_end_date",
-                             "condition_end_datetime", "condition_type_concept_id",
-                             "condition_status_concept_id", "stop_reason", "provider_id",
-                             "visit_occurrence_id", "visit_detail_id", "condition_source_value",
-                             "condition_source_concept_id", "condition_status_source_value"),
-    "procedure_occurrence": ("procedure_occurrence_id", "person_id", "procedure_concept_id",
-                             "procedure_date", "procedure_datetime", "procedure_end_date",
-                             "procedure_end_datetime", "procedure_type_concept_id",
-                             "modifier_concept_id", "quantity", "provider_id", "visit_occurrence_id",
-                             "visit_detail_id", "procedure_source_value",
-                             "procedure_source_concept_id", "modifier_source_value"),
-    "observation": ("observation_id", "person_id", "observation_concept_id", "observation_date",
-                    "observation_datetime", "observation_type_concept_id", "value_as_number",
-                    "value_as_string", "value_as_concept_id", "qualifier_concept_id",
-                    "unit_concept_id", "provider_id", "visit_occurrence_id", "visit_detail_id",
-                    "observation_source_value", "observation_source_concept_id",
-                    "unit_source_value", "qualifier_source_value", "value_source_value",
-                    "observation_event_id", "obs_event_field_concept_id"),
-    "measurement": ("measurement_id", "person_id", "measurement_concept_id", "measurement_date",
-                    "measurement_datetime", "measurement_time", "measurement_type_concept_id",
-                    "operator_concept_id", "value_as_number", "value_as_concept_id",
-                    "unit_concept_id", "range_low", "range_high", "provider_id",
-                    "visit_occurrence_id", "visit_detail_id", "measurement_source_value",
-                    "measurement_source_concept_id", "unit_source_value", "unit_source_concept_id",
-                    "value_source_value", "measurement_event_id", "meas_event_field_concept_id"),
-    "death": ("person_id", "death_date", "death_datetime", "death_type_concept_id",
-              "cause_concept_id", "cause_source_value", "cause_source_concept_id"),
-    "note": ("note_id", "person_id", "note_date", "note_datetime", "note_type_concept_id",
-             "note_class_concept_id", "note_title", "note_text", "encoding_concept_id",
-             "language_concept_id", "provider_id", "visit_occurrence_id", "visit_detail_id",
-             "note_source_value", "note_event_id", "note_event_field_concept_id"),
-    "note_nlp": NOTE_NLP_COLUMNS,
-    "concept": CONCEPT_COLUMNS,
-    "concept_ancestor": ("ancestor_concept_id", "descendant_concept_id",
-                         "min_levels_of_separation", "max_levels_of_separation"),
-    "concept_relationship": ("concept_id_1", "concept_id_2", "relationship_id",
-                             "valid_start_date", "valid_end_date", "invalid_reason"),
-    "vocabulary": ("vocabulary_id", "vocabulary_name", "vocabulary_reference",
-                   "vocabulary_version", "vocabulary_concept_id"),
-    "cdm_source": ("cdm_source_name", "cdm_source_abbreviation", "cdm_holder", "source_description",
-                   "source_documentation_reference", "cdm_etl_reference", "source_release_date",
-                   "cdm_release_date", "cdm_version", "cdm_version_concept_id", "vocabulary_version"),
-}  # fmt: skip
 _GENDER = {Sex.MALE: 8507, Sex.FEMALE: 8532}
 _CDM_V54 = 756265  # CDM version concept "OMOP CDM Version 5.4.0", as in OHDSI's ETL-Synthea
 _MAX_STRING = 60  # observation.value_as_string is varchar(60)
-
-
-@dataclass
-class CdmExport:
-    """The tables of an exported CDM (rows by table name), its concept sets and its report."""
-
-    tables: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    concept_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
-    written: Counter[str] = field(default_factory=Counter)
-    skipped: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -430,22 +356,3 @@ def build_cdm(
         {name: len(rows) for name, rows in out.tables.items() if name not in out.written}
     )
     return out
-
-
-def save_cdm(export: CdmExport, out_dir: Path) -> list[Path]:
-    """Write every table as ``<table>.csv`` and the concept sets as ``concept_sets/<name>.json``."""
-    folder = Path(out_dir)
-    (folder / "concept_sets").mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, columns in CDM_TABLES.items():
-        path = folder / f"{name}.csv"
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="raise")
-            writer.writeheader()
-            writer.writerows(export.tables.get(name, []))
-        paths.append(path)
-    for name, concept_set in export.concept_sets.items():
-        path = folder / "concept_sets" / f"{name}.json"
-        path.write_text(json.dumps(concept_set, indent=1) + "\n", encoding="utf-8")
-        paths.append(path)
-    return paths
