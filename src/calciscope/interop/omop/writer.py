@@ -318,37 +318,20 @@ def build_cdm(
     out = CdmExport()
     ordered = sorted(patients, key=lambda p: p.patient_id)
     persons = {p.patient_id: n for n, p in enumerate(ordered, start=1)}
-    centres = sorted({p.centre for p in ordered if p.centre})
-    care_sites = {c: n for n, c in enumerate(centres, start=1)}
+    care_sites = {c: n for n, c in enumerate(sorted({p.centre for p in ordered if p.centre}), 1)}
     ctx = _Context(
         persons, care_sites, ConceptRegistry(vocabulary or {}), catalogue or load_catalogue(), out
     )
-    out.tables["care_site"] = [{"care_site_id": n, "care_site_name": c[:255], "place_of_service_concept_id": 0,
-                                "care_site_source_value": c[:50]} for c, n in care_sites.items()]  # fmt: skip
-    out.tables["person"] = [
-        _person(p, persons[p.patient_id], care_sites.get(p.centre or "")) for p in ordered
-    ]
-    out.tables["death"], out.tables["observation"], out.tables["measurement"] = [], [], []
+    _people(ordered, ctx)
+    for table in ("death", "observation", "measurement"):
+        out.tables[table] = []
     for fact in sorted(facts, key=lambda f: (f.patient_id, str(f.effective_date), f.fact_id or "")):
-        if fact.patient_id not in persons:
-            continue
-        reason = _skip_reason(fact)
-        if reason is not None:
-            out.skipped[reason] += 1
-        else:
-            _event(fact, ctx)
-    out.tables["note"] = [_note(n, persons[n.patient_id]) for n in notes if n.patient_id in persons]
-    nlp_facts = [
-        f
-        for f in facts
-        if f.patient_id in persons
-        and f.source_kind is SourceKind.NOTE
-        and f.review_state is not ReviewState.REJECTED
-    ]
-    for fact in nlp_facts:  # NOTE_NLP rows carry the concept of what was found
-        ctx.concepts.code(fact.system, fact.code, _label(ctx.catalogue, fact), "Observation")
-    nlp = note_nlp_rows(nlp_facts, concept_ids=dict(ctx.concepts.used), nlp_date=today)
-    out.tables["note_nlp"] = nlp.to_pylist()
+        if fact.patient_id in persons:
+            if (reason := _skip_reason(fact)) is not None:
+                out.skipped[reason] += 1
+            else:
+                _event(fact, ctx)
+    _notes(notes, facts, ctx, today)
     out.tables["observation_period"] = _periods(out)
     _metadata(out, ctx, bool(ordered) and all(p.synthetic for p in ordered), today)
     out.concept_sets = _concept_sets(ctx)
@@ -356,3 +339,37 @@ def build_cdm(
         {name: len(rows) for name, rows in out.tables.items() if name not in out.written}
     )
     return out
+
+
+def _people(ordered: list[Patient], ctx: _Context) -> None:
+    ctx.out.tables["care_site"] = [
+        {
+            "care_site_id": n,
+            "care_site_name": c[:255],
+            "place_of_service_concept_id": 0,
+            "care_site_source_value": c[:50],
+        }
+        for c, n in ctx.care_sites.items()
+    ]
+    ctx.out.tables["person"] = [
+        _person(p, ctx.persons[p.patient_id], ctx.care_sites.get(p.centre or "")) for p in ordered
+    ]
+
+
+def _notes(notes: Sequence[Note], facts: Sequence[Fact], ctx: _Context, today: dt.date) -> None:
+    """Add NOTE rows, and NOTE_NLP rows for facts read from notes (not rejected) with their concept."""
+    persons = ctx.persons
+    ctx.out.tables["note"] = [
+        _note(n, persons[n.patient_id]) for n in notes if n.patient_id in persons
+    ]
+    found = [
+        f
+        for f in facts
+        if f.patient_id in persons
+        and f.source_kind is SourceKind.NOTE
+        and f.review_state is not ReviewState.REJECTED
+    ]
+    for fact in found:
+        ctx.concepts.code(fact.system, fact.code, _label(ctx.catalogue, fact), "Observation")
+    rows = note_nlp_rows(found, concept_ids=dict(ctx.concepts.used), nlp_date=today)
+    ctx.out.tables["note_nlp"] = rows.to_pylist()
