@@ -89,6 +89,7 @@ def main() -> None:
         before = _table(source)
         for name in args.formats.split(","):
             target = api.open_registry(f"sqlite:///{root}/{name}.db")
+            (root / name).mkdir()
             start = time.perf_counter()
             FORMATS[name](source, target, root / name)
             elapsed = time.perf_counter() - start
