@@ -245,6 +245,37 @@ def test_export_validates_and_round_trips():
     assert back.batch.notes == notes and back.batch.images == images
 
 
+def test_omim_diagnoses_export_and_come_back():
+    """Regression (Hypothesis): an OMIM fact (every phenopacket-store case has one) raised KeyError."""
+    patient = Patient(patient_id="A")
+    fact = Fact(patient_id="A", system="OMIM", code="OMIM:613454")
+    bundle = write_fhir_bundle([patient], [fact])
+    Bundle.model_validate(bundle)
+    condition = bundle["entry"][1]["resource"]
+    assert condition["code"]["coding"] == [{"system": "https://omim.org", "code": "613454"}]
+    assert [_content(f) for f in read_fhir_bundle(bundle, source="rt").batch.facts] == [
+        _content(fact)
+    ]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"status": Status.UNKNOWN, "body_site": BodyRegion.FINGERS},  # dataAbsentReason
+        {"value_num": 410.0, "unit": "U/L", "system": "LOINC", "code": "2157-6"},  # a quantity
+    ],
+)
+def test_observation_text_without_room_in_the_value_travels_in_a_note(extra):
+    """Regression (Hypothesis): an unknown finding at a site lost its text (value[x] was taken)."""
+    fields = {"system": "HP", "code": "HP:0000939", "value_text": "see letter"} | extra
+    fact = Fact(patient_id="A", **fields)
+    bundle = write_fhir_bundle([Patient(patient_id="A")], [fact])
+    Bundle.model_validate(bundle)
+    assert bundle["entry"][1]["resource"]["note"] == [{"text": "see letter"}]
+    back = read_fhir_bundle(bundle, source="rt").batch.facts
+    assert [_content(f) for f in back] == [_content(fact)]
+
+
 def test_export_refuses_orphan_records():
     _patient, facts, _, _ = _cohort()
     with pytest.raises(ValidationError, match="not exported"):

@@ -4,7 +4,9 @@ Condition: ``verificationStatus`` refuted → absent, unconfirmed/provisional/di
 unknown, entered-in-error → skipped; ``clinicalStatus`` is kept in the provenance. Observation:
 LOINC/SNOMED/... code; ``valueQuantity`` → value and unit; a coded or string value → text;
 ``interpretation`` NEG/ND (or a Negative/Not detected value) → absent, POS/DET → present;
-``dataAbsentReason`` → unknown; components become one fact each.
+``dataAbsentReason`` → unknown; the first ``note`` → text when the value gives none (calciscope
+writes a fact's text there when ``value[x]`` holds its quantity or is absent); components
+become one fact each.
 """
 
 from __future__ import annotations
@@ -147,6 +149,8 @@ def _observation_fact(
         or fhir_date(resource.get("issued"))
     )
     fields = _site(resource) | _extensions(resource) | _value(item)
+    if item is resource and not fields.get("value_text"):
+        fields["value_text"] = _note_text(resource)  # text with a quantity or an unknown value
     return Fact(
         patient_id=patient_id,
         system=coded[0],

@@ -26,6 +26,8 @@ SYSTEM_URLS: dict[str, str] = {
     "HP": "http://purl.obolibrary.org/obo/hp.owl",
     "MONDO": "http://purl.obolibrary.org/obo/mondo.owl",
     "ORPHA": "http://www.orpha.net",
+    # OMIM's own address (omim.org); not checked against HL7's terminology registry
+    "OMIM": "https://omim.org",
     "OMOP": "https://athena.ohdsi.org",
     "calciscope": "https://w3id.org/calciscope/concept",
 }
@@ -36,6 +38,9 @@ _URL_SYSTEMS = {url: system for system, url in SYSTEM_URLS.items()} | {
     "http://purl.obolibrary.org/obo/mondo.obo": "MONDO",
     "http://www.orpha.net/ORDO": "ORPHA",
     "http://hl7.org/fhir/sid/icd-10-de": "ICD10",
+    "http://omim.org": "OMIM",
+    "https://www.omim.org": "OMIM",
+    "http://www.omim.org": "OMIM",
 }
 #: Order of preference when a concept carries several codings.
 _PREFERENCE = (
@@ -47,6 +52,7 @@ _PREFERENCE = (
     "ICD10CM",
     "ICD10",
     "ORPHA",
+    "OMIM",
     "OMOP",
 )
 
@@ -55,7 +61,9 @@ EXTENSION = {
     name: f"https://w3id.org/calciscope/fhir/StructureDefinition/{name}"
     for name in ("morphology", "method", "laterality", "body-site", "note-type")
 }
-_PREFIXED = {"HP": "HP:", "MONDO": "MONDO:", "ORPHA": "ORPHA:"}
+_PREFIXED = {"HP": "HP:", "MONDO": "MONDO:", "ORPHA": "ORPHA:", "OMIM": "OMIM:"}
+#: Systems whose FHIR code is the bare number (calciscope keeps the prefix: ``OMIM:613454``).
+_BARE = {"OMIM": "OMIM:"}
 _REGION_WORDS = [
     (re.compile(r"finger|digit|thumb", re.I), BodyRegion.FINGERS),
     (re.compile(r"\bhand", re.I), BodyRegion.HAND),
@@ -103,7 +111,8 @@ def pick_coding(concept: Any) -> tuple[str, str, str] | None:
 
 def coding_for(system: str, code: str, display: str | None = None) -> dict[str, str]:
     """Return a FHIR Coding for a calciscope (system, code)."""
-    coding = {"system": SYSTEM_URLS[system], "code": code}
+    prefix = _BARE.get(system)
+    coding = {"system": SYSTEM_URLS[system], "code": code.removeprefix(prefix) if prefix else code}
     if display:
         coding["display"] = display
     return coding

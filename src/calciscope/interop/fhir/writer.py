@@ -139,6 +139,9 @@ def _observation(fact: Fact, subject: str) -> dict[str, Any]:
         resource["valueQuantity"] = quantity
     elif fact.value_text:
         resource["valueString"] = fact.value_text
+    if fact.value_text and "valueString" not in resource:
+        # no room in value[x] (a quantity, or dataAbsentReason for unknown): the note holds it
+        resource["note"] = [{"text": fact.value_text}]
     if fact.status is not Status.UNKNOWN and (
         fact.status is Status.ABSENT or fact.value_num is None
     ):
