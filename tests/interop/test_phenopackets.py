@@ -13,7 +13,17 @@ from hypothesis import strategies as st
 from calciscope.errors import ValidationError
 from calciscope.interop.phenopackets import read_phenopacket, read_phenopackets, write_phenopacket
 from calciscope.interop.phenopackets.curie import add_duration, code_to_curie, curie_to_code
-from calciscope.model import Fact, Laterality, Morphology, Patient, Sex, SourceKind, Status
+from calciscope.model import (
+    BodyRegion,
+    Fact,
+    Laterality,
+    Method,
+    Morphology,
+    Patient,
+    Sex,
+    SourceKind,
+    Status,
+)
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +120,35 @@ def test_export_writes_resources_with_versions():
     assert packet["diseases"] == [{"term": {"id": "MONDO:0016356", "label": "MONDO:0016356"}}]
     assert packet["measurements"][0]["assay"]["id"] == "LOINC:2157-6"
     assert any(f.get("excluded") for f in packet["phenotypicFeatures"]) and not warnings
+
+
+def test_disease_keeps_its_site_and_side_or_becomes_a_feature():
+    """Regression (Hypothesis): a MONDO/OMIM fact lost its site, side, morphology and method.
+
+    Calcinosis coded MONDO:0002123 at the left hand, sheet-like, feeds the calcinosis features.
+    """
+    hand = {"body_site": BodyRegion.HAND, "laterality": Laterality.LEFT}
+    facts = [
+        Fact(patient_id="P1", system="MONDO", code="MONDO:0005100", **hand),
+        Fact(
+            patient_id="P1",
+            system="MONDO",
+            code="MONDO:0002123",
+            morphology=Morphology.SHEET_LIKE,
+            method=Method.RADIOGRAPH,
+            **hand,
+        ),
+    ]
+    packet, _ = write_phenopacket(Patient(patient_id="P1"), facts)
+    assert packet["diseases"][0] | {"term": None} == {
+        "term": None,
+        "primarySite": {"id": "calciscope:body_site.hand", "label": "hand"},
+        "laterality": {"id": "HP:0012835", "label": "Left"},
+    }
+    assert [f["type"]["id"] for f in packet["phenotypicFeatures"]] == ["MONDO:0002123"]
+    back = read_phenopacket(packet, source="rt").batch.facts
+    content = lambda f: (f.code, f.body_site, f.laterality, f.morphology, f.method)  # noqa: E731
+    assert sorted(map(content, back)) == sorted(map(content, facts))
 
 
 @pytest.mark.parametrize(

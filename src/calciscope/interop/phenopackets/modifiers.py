@@ -1,7 +1,8 @@
 """Fact qualifiers (laterality, body site, morphology, method) as phenopacket modifiers.
 
 Measurements have no modifiers: their qualifiers go in ``procedure`` (``code`` the method,
-``bodySite`` the site). Laterality uses the HPO terms (Left HP:0012835, Right HP:0012834, Bilateral HP:0012832);
+``bodySite`` the site); diseases carry the site as ``primarySite`` and the side as
+``laterality``; medical-action procedures the site and side as ``bodySite``. Laterality uses the HPO terms (Left HP:0012835, Right HP:0012834, Bilateral HP:0012832);
 body site, morphology and method have no single standard term set, so they are written as
 ``calciscope:body_site.hand``-style classes declared in ``metaData.resources``.
 """
@@ -15,7 +16,10 @@ from calciscope.model import BodyRegion, Laterality, Method, Morphology
 __all__ = [
     "body_site_class",
     "body_site_fields",
+    "disease_site",
+    "disease_site_fields",
     "fields_to_modifiers",
+    "laterality_class",
     "measurement_procedure",
     "modifiers_to_fields",
     "procedure_to_fields",
@@ -50,16 +54,17 @@ def modifiers_to_fields(modifiers: list[dict[str, Any]]) -> dict[str, Any]:
     return fields
 
 
+def laterality_class(side: Laterality) -> dict[str, str]:
+    """Return the class of a side: the HPO term, or ``calciscope:laterality.unspecified``."""
+    if side in _LATERALITY:
+        hpo_id, label = _LATERALITY[side]
+        return {"id": hpo_id, "label": label}
+    return {"id": f"calciscope:laterality.{side.value}", "label": side.value}
+
+
 def fields_to_modifiers(fact: Any) -> list[dict[str, str]]:
     """Return the modifiers that write a fact's laterality, body site, morphology and method."""
-    modifiers = []
-    if fact.laterality in _LATERALITY:
-        hpo_id, label = _LATERALITY[fact.laterality]
-        modifiers.append({"id": hpo_id, "label": label})
-    elif fact.laterality is not None:
-        modifiers.append(
-            {"id": f"calciscope:laterality.{fact.laterality.value}", "label": fact.laterality.value}
-        )
+    modifiers = [laterality_class(fact.laterality)] if fact.laterality is not None else []
     for name in ("body_site", "morphology", "method"):
         value = getattr(fact, name)
         if value is not None:
@@ -67,6 +72,25 @@ def fields_to_modifiers(fact: Any) -> list[dict[str, str]]:
                 {"id": f"calciscope:{name}.{value.value}", "label": value.value.replace("_", " ")}
             )
     return modifiers
+
+
+def disease_site(fact: Any) -> dict[str, dict[str, str]]:
+    """Return a Disease's ``primarySite`` (body site) and ``laterality`` for a fact."""
+    site: dict[str, dict[str, str]] = {}
+    if fact.body_site is not None:
+        region = fact.body_site.value
+        site["primarySite"] = {"id": f"calciscope:body_site.{region}", "label": region}
+    if fact.laterality is not None:
+        site["laterality"] = laterality_class(fact.laterality)
+    return site
+
+
+def disease_site_fields(disease: dict[str, Any]) -> dict[str, Any]:
+    """Return the body site and laterality of a Disease (calciscope classes and HPO sides)."""
+    fields = body_site_fields(disease.get("primarySite", {}))
+    fields.pop("laterality", None)
+    side = modifiers_to_fields([disease.get("laterality", {})]).get("laterality")
+    return fields | ({"laterality": side} if side is not None else {})
 
 
 def body_site_class(fact: Any) -> dict[str, str] | None:

@@ -32,7 +32,11 @@ from calciscope.interop.phenopackets.curie import (
     time_element_date,
 )
 from calciscope.interop.phenopackets.hpo import load_hpo
-from calciscope.interop.phenopackets.modifiers import modifiers_to_fields, procedure_to_fields
+from calciscope.interop.phenopackets.modifiers import (
+    disease_site_fields,
+    modifiers_to_fields,
+    procedure_to_fields,
+)
 from calciscope.interop.phenopackets.validation import TermUse, check_terms
 from calciscope.model import Fact, Patient, Sex, SourceKind, Status
 
@@ -98,6 +102,7 @@ def _disease_facts(packet: dict[str, Any], patient: Patient, source: str) -> lis
                 note=note,
                 effective_date=when,
                 status=Status.ABSENT if disease.get("excluded") else Status.PRESENT,
+                **disease_site_fields(disease),
             )
         )
     for i, interpretation in enumerate(packet.get("interpretations", [])):

@@ -1,7 +1,8 @@
 """Write calciscope patients and facts as GA4GH Phenopacket v2 JSON, validated.
 
 Facts with a numeric value become ``measurements``; MONDO, Orphanet and OMIM codes become
-``diseases``; present facts of procedure concepts become ``medicalActions`` (see
+``diseases`` (body site as ``primarySite``, side as ``laterality``; one with a morphology,
+method or text a Disease cannot hold is written as a phenotypic feature with modifiers); present facts of procedure concepts become ``medicalActions`` (see
 :mod:`~calciscope.interop.phenopackets.actions`); every other fact (HPO terms, and calciscope/SNOMED/ICD codes as ontology classes)
 becomes a ``phenotypicFeature`` with ``excluded: true`` when absent. Facts of unknown status
 are not written (Phenopackets cannot say "unknown"). The date of a fact is written as an onset
@@ -27,7 +28,11 @@ from calciscope.features import load_catalogue
 from calciscope.interop.phenopackets.actions import is_procedure_action, procedure_action
 from calciscope.interop.phenopackets.curie import code_to_curie
 from calciscope.interop.phenopackets.hpo import load_hpo
-from calciscope.interop.phenopackets.modifiers import fields_to_modifiers, measurement_procedure
+from calciscope.interop.phenopackets.modifiers import (
+    disease_site,
+    fields_to_modifiers,
+    measurement_procedure,
+)
 from calciscope.interop.phenopackets.validation import Issue, IssueKind, TermUse, check_terms
 from calciscope.model import Fact, Patient, Sex, Status
 
@@ -162,7 +167,7 @@ def _disease(fact: Fact) -> dict[str, Any]:
         disease["excluded"] = True
     if onset := _onset(fact):
         disease["onset"] = onset
-    return disease
+    return disease | disease_site(fact)
 
 
 def _action(fact: Fact) -> dict[str, Any]:
@@ -229,8 +234,10 @@ def _part(fact: Fact) -> str:
     """Return where a written fact goes: measurements, diseases, actions or others (features)."""
     if fact.value_num is not None:
         return "measurements"
-    if code_to_curie(fact.system, fact.code).startswith(_DISEASE_PREFIXES):
-        return "diseases"
+    if code_to_curie(fact.system, fact.code).startswith(_DISEASE_PREFIXES) and not (
+        fact.morphology or fact.method or fact.value_text
+    ):
+        return "diseases"  # a Disease has a site and a side, but no morphology, method or text
     return "actions" if is_procedure_action(fact) else "others"
 
 
