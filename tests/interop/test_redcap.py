@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calciscope.errors import ValidationError
+from calciscope.features import load_catalogue
 from calciscope.interop.phenopackets import read_phenopackets
 from calciscope.interop.redcap import (
     COLUMNS,
@@ -28,6 +29,7 @@ from calciscope.interop.redcap.template import FORMS, redcap_template
 from calciscope.model import BodyRegion, Fact, Laterality, Method, Morphology, Patient, Sex, Status
 
 HERE = Path(__file__).parent
+CATALOGUE = load_catalogue()
 
 #: The REDCapR projects that cannot import, and why (each error names file, row and field).
 EXPECTED_FAILURES = {
@@ -238,6 +240,35 @@ def test_template_fields_hold_the_value_their_feature_reads():
     assert row["raynaud_phenomenon"] == "1"  # status: present once is present
     assert row["mrss_hands_left"] == "3"  # latest_value: ties give the highest, as the engine
     assert row["overlap_dx"] == "1"
+
+
+def test_site_fields_hold_what_their_feature_reads_and_birth_year_travels(tmp_path):
+    """Regression (Hypothesis): skin absent without a site, thickening at the wrist, a birth year.
+
+    An absent fact without a site says absent for every site (the engine reads it so); a fact at
+    any of a feature's sites fills its field (back at the first site); the template had no birth
+    year, so a patient known by year alone lost it (and every age).
+    """
+    fields, mapping = redcap_template()
+    patient = Patient(patient_id="R1", birth_year=1950)
+    facts = [
+        Fact(patient_id="R1", system="HP", code="HP:0100324", status=Status.ABSENT),
+        Fact(patient_id="R1", system="HP", code="HP:0001072", body_site=BodyRegion.WRIST),
+    ]
+    text, skipped = write_records([patient], facts, fields, mapping)
+    assert not skipped
+    row = next(csv.DictReader(io.StringIO(text)))
+    site_fields = [
+        f.redcap for f in CATALOGUE.features.values() if f.derive.concept == "skin_thickening"
+    ]
+    assert {name: row[name] for name in site_fields} == {
+        name: "1" if name == "skin_hands" else "0" for name in site_fields
+    }
+    (tmp_path / "data.csv").write_text(text, encoding="utf-8")
+    back = read_records(tmp_path / "data.csv", fields, mapping)
+    assert back.batch.patients == [patient]
+    hands = [f for f in back.batch.facts if f.status is Status.PRESENT]
+    assert [(f.code, f.body_site) for f in hands] == [("HP:0001072", BodyRegion.HAND)]
 
 
 def test_every_bad_cell_is_reported_with_row_and_field(tmp_path):

@@ -9,6 +9,8 @@ a field of the template, which stands for one feature (its ``redcap`` name), tha
 the feature reads: the earliest date for a ``first_date`` feature, the highest value for
 ``max_value``, present if any fact is present (else absent, else unknown) for ``status``;
 otherwise, and for fields of other mappings, the latest fact (ties: the highest value or text).
+A template field holds the facts its feature reads: at any of its body sites (they come back at
+its first), and an absent fact without a site in every site field of its concept.
 Every fact not written is counted with its reason.
 """
 
@@ -42,10 +44,30 @@ def _same_concept(rule: FieldRule, fact: Fact) -> bool:
     return bool(ours & set(catalogue.concepts_for_code(fact.system, fact.code)))
 
 
-def _matches(rule: FieldRule, fact: Fact) -> bool:
-    """Whether a rule's field holds a fact: same concept (any of its codes) and fixed qualifiers."""
+def _read_by(feature: Feature, fact: Fact) -> bool:
+    """Whether a feature reads a fact of its concept at its sites and side (as the engine does).
+
+    An absent fact without a site says "absent" for every site of a status feature.
+    """
+    derive = feature.derive
+    siteless_absence = fact.status is Status.ABSENT and fact.body_site is None
+    if derive.kind is DerivationKind.STATUS and siteless_absence:
+        return True
+    return (not derive.sites or fact.body_site in derive.sites) and (
+        not derive.laterality or fact.laterality in derive.laterality
+    )
+
+
+def _matches(rule: FieldRule, fact: Fact, feature: Feature | None = None) -> bool:
+    """Whether a rule's field holds a fact: same concept (any of its codes) and qualifiers.
+
+    A template field holds the facts its feature reads (any of the feature's sites: they come
+    back at its first); another field the facts with its fixed qualifiers.
+    """
     if not _same_concept(rule, fact):
         return False
+    if feature is not None and not feature.derive.morphology:
+        return _read_by(feature, fact)
     return all(
         getattr(getattr(fact, key), "value", None) == value for key, value in rule.fixed.items()
     )
@@ -121,13 +143,14 @@ Instance = tuple[str, dict[str, str]]
 def _place(
     fact: Fact,
     mapping: Mapping,
-    ranks: dict[str, Rank],
+    features: dict[str, Feature],
     main: dict[str, tuple[Any, str]],
     instances: list[Instance],
 ) -> bool:
     placed = False
     for name, rule in mapping.fields.items():
-        if rule.kind is FieldKind.IGNORE or not _matches(rule, fact):
+        feature = features.get(name)
+        if rule.kind is FieldKind.IGNORE or not _matches(rule, fact, feature):
             continue
         if rule.qualifiers:
             row = _instance(rule, name, fact)
@@ -137,7 +160,8 @@ def _place(
             continue
         cell = _cell(rule, fact)
         if cell is not None:
-            key = ranks.get(name, _latest)(fact)
+            rank = _RANKS.get(feature.derive.kind, _latest) if feature else _latest
+            key = rank(fact)
             if name not in main or main[name][0] < key:
                 main[name] = (key, cell)
             placed = True
@@ -181,10 +205,7 @@ def write_records(
     by_patient: dict[str, list[Fact]] = {p.patient_id: [] for p in patients}
     for fact in facts:
         by_patient.setdefault(fact.patient_id, []).append(fact)
-    ranks = {
-        name: _RANKS.get(feature.derive.kind, _latest)
-        for name, feature in _template_features(mapping).items()
-    }
+    features = _template_features(mapping)
     out, skipped = io.StringIO(), Counter[str]()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -192,7 +213,7 @@ def write_records(
         main: dict[str, tuple[Any, str]] = {}
         instances: list[Instance] = []
         for fact in by_patient[patient.patient_id]:
-            if not _place(fact, mapping, ranks, main, instances):
+            if not _place(fact, mapping, features, main, instances):
                 skipped["no field of the mapping holds this fact"] += 1
         writer.writerow(_patient_row(patient, mapping, main))
         writer.writerows(_instance_rows(instances, forms, {mapping.record_id: patient.patient_id}))

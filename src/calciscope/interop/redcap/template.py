@@ -121,6 +121,15 @@ def _demographics() -> list[DictionaryField]:
             validation="date_ymd",
             identifier=True,
         ),
+        DictionaryField(
+            "birth_year",
+            "demographics",
+            "text",
+            "Year of birth (when the date is not recorded)",
+            validation="integer",
+            minimum="1880",
+            maximum="2100",
+        ),
         DictionaryField("centre", "demographics", "text", "Centre"),
         DictionaryField(
             "synthetic", "demographics", "yesno", "Synthetic (generated) record, not a real patient"
@@ -225,6 +234,7 @@ def redcap_template(
         patient={
             "sex": "sex",
             "birth_date": "birth_date",
+            "birth_year": "birth_year",
             "centre": "centre",
             "synthetic": "synthetic",
         },
