@@ -72,10 +72,17 @@ class RegistryRecords:
     facts: list[Fact]
     notes: list[Note]
     images: list[Image]
+    _by_patient: dict[str, list[Fact]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_patient: dict[str, list[Fact]] = {}
+        for fact in self.facts:
+            by_patient.setdefault(fact.patient_id, []).append(fact)
+        object.__setattr__(self, "_by_patient", by_patient)
 
     def facts_of(self, patient_id: str) -> list[Fact]:
         """Return one patient's facts."""
-        return [f for f in self.facts if f.patient_id == patient_id]
+        return self._by_patient.get(patient_id, [])
 
 
 def _hash(paths: Sequence[Path]) -> str:
