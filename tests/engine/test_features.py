@@ -142,6 +142,21 @@ def test_three_valued_semantics(engine, tmp_path):
     assert rows == EXPECTED  # the whole catalogue compiles and runs
 
 
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
+def test_age_is_unknown_without_birth_date_or_year(engine, tmp_path):
+    """Regression (Hypothesis round trips): SQLite raised on a dated onset with no birth at all.
+
+    Imported phenopackets and FHIR bundles often have no date of birth.
+    """
+    patients = [Patient(patient_id="Q1")]
+    facts = [F("Q1", "calciscope", "myositis_onset", effective_date=dt.date(2005, 1, 1))]
+    if engine == "sqlite":
+        rows = _registry_rows(f"sqlite:///{tmp_path}/r.db", patients, facts)
+    else:
+        rows = _duckdb_rows(patients, facts)
+    assert rows["Q1"]["age_at_myositis_onset"] is None
+
+
 def test_kinds_covered_by_compared_features():
     from calciscope.features import DerivationKind, load_catalogue
 

@@ -223,7 +223,12 @@ def _finish_count(t: ir.Table, name: str) -> ir.Value:
 
 def _age(t: ir.Table, name: str) -> ir.Value:
     onset = t[f"{name}__val"]
-    birth = t.birth_date.fill_null(ibis.date(t.birth_year.cast("int32"), 7, 1))
+    # Guarded: SQLite's date function raises on a null year (no birth date and no birth year).
+    mid_year = ibis.cases(
+        (t.birth_year.notnull(), ibis.date(t.birth_year.cast("int32"), 7, 1)),
+        else_=ibis.null("date"),
+    )
+    birth = t.birth_date.fill_null(mid_year)
     return (onset.delta(birth, unit="day").cast("float64") / _DAYS_PER_YEAR).round(2)
 
 
