@@ -386,3 +386,22 @@ def test_fuzzed_real_bundle_never_raises_unhandled(small_bundle, data):
         read_fhir_bundle(bundle, source="fuzz.json", stub_patients=data.draw(st.booleans()))
     except ValidationError as exc:
         assert exc.problems
+
+
+def test_export_validation_names_each_bad_resource():
+    from calciscope.interop.fhir.writer import _validate
+
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": "urn:uuid:1", "resource": {"resourceType": "Patient", "gender": "female"}},
+            {
+                "fullUrl": "urn:uuid:2",
+                "resource": {"resourceType": "Observation", "status": "final"},
+            },
+        ],
+    }
+    with pytest.raises(ValidationError) as failure:
+        _validate(bundle)
+    assert [p.location for p in failure.value.problems] == ["entry.1.resource.code"]

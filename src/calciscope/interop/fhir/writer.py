@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pydantic
+from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
 from calciscope.errors import Problem, ValidationError
@@ -310,11 +311,24 @@ def write_fhir_bundle(
         "timestamp": when,
         "entry": [{"fullUrl": url, "resource": resource} for url, resource in entries],
     }
-    try:
-        Bundle.model_validate(bundle)
-    except pydantic.ValidationError as exc:
-        raise ValidationError(
-            [Problem("export", ".".join(map(str, e["loc"])), "", e["msg"]) for e in exc.errors()],
-            summary="FHIR bundle does not validate",
-        ) from None
+    _validate(bundle)
     return bundle
+
+
+def _validate(bundle: dict[str, Any]) -> None:
+    """Validate the envelope and each resource on its own (memory stays per resource)."""
+    problems: list[Problem] = []
+    checks = [("", Bundle, {**bundle, "entry": []})] + [
+        (f"entry.{i}.resource.", get_fhir_model_class(e["resource"]["resourceType"]), e["resource"])
+        for i, e in enumerate(bundle["entry"])
+    ]
+    for prefix, model, data in checks:
+        try:
+            model.model_validate(data)
+        except pydantic.ValidationError as exc:
+            problems += [
+                Problem("export", prefix + ".".join(map(str, e["loc"])), "", e["msg"])
+                for e in exc.errors()
+            ]
+    if problems:
+        raise ValidationError(problems, summary="FHIR bundle does not validate")
