@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from calciscope.model import (
     Status,
 )
 
-__all__ = ["read_records"]
+__all__ = ["read_record_rows", "read_records"]
 
 _REDCAP_COLUMNS = {"redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance",
                    "redcap_data_access_group", "redcap_survey_identifier", "redcap_record_name"}  # fmt: skip
@@ -44,6 +44,8 @@ _ENUMS: dict[str, Any] = {"body_site": BodyRegion, "laterality": Laterality, "mo
                           "method": Method}  # fmt: skip
 _TICKED = {"1", "checked"}
 _UNTICKED = {"0", "unchecked", ""}
+#: Where a row is: its CSV/JSON row number, or a named location (project XML: record, event, lines).
+Where = int | str
 
 
 @dataclass
@@ -57,8 +59,10 @@ class _Context:
     result: ReadResult = field(default_factory=ReadResult)
     filled: set[str] = field(default_factory=set)
 
-    def problem(self, row: int, column: str, message: str) -> None:
-        self.problems.append(Problem(self.source, f"row {row}", column, message))
+    def problem(self, row: Where, column: str, message: str) -> None:
+        """Record a problem at a CSV/JSON row number or a named location (project XML)."""
+        where = f"row {row}" if isinstance(row, int) else row
+        self.problems.append(Problem(self.source, where, column, message))
 
 
 def _checkbox_columns(fields: list[DictionaryField]) -> dict[str, tuple[str, str]]:
@@ -94,7 +98,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             yield number, {k or "": (v or "") for k, v in row.items()}
 
 
-def _check_header(columns: list[str], ctx: _Context) -> None:
+def _check_header(columns: list[str], ctx: _Context, where: Where = 1) -> None:
     forms = {f.form for f in ctx.fields.values()}
     allowed = (
         set(ctx.fields)
@@ -106,10 +110,10 @@ def _check_header(columns: list[str], ctx: _Context) -> None:
     for column in columns:
         if column not in allowed:
             ctx.problem(
-                1, column or "(empty header)", "column is not a field of the data dictionary"
+                where, column or "(empty header)", "column is not a field of the data dictionary"
             )
     if ctx.mapping.record_id not in columns:
-        ctx.problem(1, ctx.mapping.record_id, "the record id field is missing from the export")
+        ctx.problem(where, ctx.mapping.record_id, "the record id field is missing from the export")
 
 
 def _label_to_code(item: DictionaryField, value: str) -> str:
@@ -153,7 +157,7 @@ def _enum_value(key: str, raw: str, item: DictionaryField | None) -> Any:
     raise ValueError(f"{raw!r} is not one of {', '.join(enum._value2member_map_)}")
 
 
-def _qualifiers(rule: FieldRule, row: dict[str, str], n: int, ctx: _Context) -> dict[str, Any]:
+def _qualifiers(rule: FieldRule, row: dict[str, str], n: Where, ctx: _Context) -> dict[str, Any]:
     out: dict[str, Any] = {}
     pairs = [(k, v, None) for k, v in rule.fixed.items()] + [
         (k, row.get(col, "").strip(), col) for k, col in rule.qualifiers.items()
@@ -180,7 +184,7 @@ def _qualifiers(rule: FieldRule, row: dict[str, str], n: int, ctx: _Context) -> 
 
 
 def _value_fields(
-    item: DictionaryField, rule: FieldRule, raw: str, n: int, ctx: _Context
+    item: DictionaryField, rule: FieldRule, raw: str, n: Where, ctx: _Context
 ) -> dict[str, Any] | None:
     code = _label_to_code(item, raw)
     try:
@@ -210,7 +214,7 @@ def _checkbox_facts(
     item: DictionaryField,
     rule: FieldRule,
     row: dict[str, str],
-    n: int,
+    n: Where,
     ctx: _Context,
     base: dict[str, Any],
 ) -> list[Fact]:
@@ -237,7 +241,12 @@ def _checkbox_facts(
 
 
 def _field_facts(
-    name: str, rule: FieldRule, row: dict[str, str], n: int, ctx: _Context, base: dict[str, Any]
+    name: str,
+    rule: FieldRule,
+    row: dict[str, str],
+    n: Where,
+    ctx: _Context,
+    base: dict[str, Any],
 ) -> list[Fact]:
     item = ctx.fields[name]
     base = (
@@ -259,7 +268,7 @@ def _field_facts(
     return [Fact(**merged)]
 
 
-def _patient(row: dict[str, str], n: int, ctx: _Context) -> Patient | None:
+def _patient(row: dict[str, str], n: Where, ctx: _Context) -> Patient | None:
     mapping, spec = ctx.mapping, ctx.mapping.patient
     values: dict[str, Any] = {"patient_id": row.get(mapping.record_id, "").strip()}
     raw_sex = row.get(spec["sex"], "").strip() if "sex" in spec else ""
@@ -285,7 +294,7 @@ def _patient(row: dict[str, str], n: int, ctx: _Context) -> Patient | None:
     return patient
 
 
-def _merge_patient(patient: Patient, n: int, ctx: _Context) -> None:
+def _merge_patient(patient: Patient, n: Where, ctx: _Context) -> None:
     known = ctx.patients.get(patient.patient_id)
     if known is None:
         ctx.patients[patient.patient_id] = patient
@@ -309,22 +318,23 @@ def _merge_patient(patient: Patient, n: int, ctx: _Context) -> None:
     ctx.patients[patient.patient_id] = Patient(**merged)
 
 
-def _row(row: dict[str, str], n: int, ctx: _Context) -> None:
+def _row(row: dict[str, str], n: Where, ctx: _Context) -> None:
     patient = _patient(row, n, ctx)
     if patient is not None:
         _merge_patient(patient, n, ctx)
     # An invalid patient still has every cell checked, so one report lists every problem.
     patient_id = patient.patient_id if patient is not None else "invalid"
     ctx.filled = _filled_forms(row, ctx)
-    where = " ".join(
+    where = [f"row {n}"] if isinstance(n, int) else [n]  # a named location says the rest
+    where += [
         f"{k}={row[k]}"
         for k in ("redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance")
-        if row.get(k)
-    )
+        if row.get(k) and isinstance(n, int)
+    ]
     base = {
         "patient_id": patient_id,
         "source_kind": SourceKind.IMPORT,
-        "provenance": f"{ctx.source} row {n}" + (f" {where}" if where else ""),
+        "provenance": " ".join([ctx.source, *where]),
     }
     for name, rule in ctx.mapping.fields.items():
         item = ctx.fields.get(name)
@@ -345,7 +355,9 @@ def _row(row: dict[str, str], n: int, ctx: _Context) -> None:
             ctx.result.batch.facts.extend(facts)
 
 
-def _form_date(item: DictionaryField, row: dict[str, str], n: int, ctx: _Context) -> dt.date | None:
+def _form_date(
+    item: DictionaryField, row: dict[str, str], n: Where, ctx: _Context
+) -> dt.date | None:
     column = ctx.mapping.form_dates.get(item.form, "")
     if not row.get(column, "").strip():
         return None
@@ -373,25 +385,44 @@ def _check_mapping(ctx: _Context) -> None:
 
 
 def read_records(records: Path, dictionary: list[DictionaryField], mapping: Mapping) -> ReadResult:
-    """Read a REDCap records export under a dictionary and a mapping.
+    """Read a REDCap records export (CSV or API JSON) under a dictionary and a mapping.
 
     Raises
     ------
     ValidationError
         Listing every problem with file, row and field; nothing should be written.
     """
-    ctx = _Context(
-        str(records), mapping, {f.name: f for f in dictionary}, _checkbox_columns(dictionary)
-    )
+    return read_record_rows(_rows(Path(records)), str(records), dictionary, mapping)
+
+
+def read_record_rows(
+    rows: Iterable[tuple[Where, dict[str, str]]],
+    source: str,
+    dictionary: list[DictionaryField],
+    mapping: Mapping,
+) -> ReadResult:
+    """Read REDCap record rows (as a raw CSV export has them) under a dictionary and a mapping.
+
+    ``rows`` gives each row with its location; the project XML reader produces them too. A
+    :class:`ValidationError` raised while iterating them is merged into the report.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem with file, location and field; nothing should be written.
+    """
+    ctx = _Context(source, mapping, {f.name: f for f in dictionary}, _checkbox_columns(dictionary))
     _check_mapping(ctx)
     try:
-        for n, row in _rows(Path(records)):
-            if n <= 2 and ctx.result.mapped["record row"] == 0:
-                _check_header(list(row), ctx)
+        for n, row in rows:
+            if ctx.result.mapped["record row"] == 0:
+                _check_header(list(row), ctx, n if isinstance(n, str) else 1)
             _row(row, n, ctx)
             ctx.result.mapped["record row"] += 1
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, csv.Error) as exc:
-        ctx.problems.append(Problem(str(records), "file", "", f"cannot read records: {exc}"))
+        ctx.problems.append(Problem(source, "file", "", f"cannot read records: {exc}"))
+    except ValidationError as exc:
+        ctx.problems.extend(exc.problems)
     if ctx.problems:
         raise ValidationError(ctx.problems, summary="REDCap import failed")
     ctx.result.batch.patients = list(ctx.patients.values())
