@@ -193,13 +193,23 @@ def import_fhir(
 
 
 def import_redcap(
-    registry: Registry, records: Path, dictionary: Path, mapping: Path | None = None
+    registry: Registry,
+    records: Path,
+    dictionary: Path | None = None,
+    mapping: Path | None = None,
 ) -> InteropImport:
-    """Validate a REDCap export under its dictionary and a mapping (generated when not given); import it."""
-    from calciscope.interop.redcap import read_redcap
+    """Validate a REDCap export under a mapping (generated when not given); import it.
 
-    result = read_redcap(Path(records), Path(dictionary), mapping)
-    inputs = [Path(records), Path(dictionary)] + ([Path(mapping)] if mapping else [])
+    ``records`` is a CSV or API JSON export with its data ``dictionary``, or the project XML
+    (CDISC ODM, metadata and data) without one.
+    """
+    from calciscope.interop.redcap import read_redcap, read_redcap_odm
+
+    if dictionary is None:
+        result = read_redcap_odm(Path(records), mapping)
+    else:
+        result = read_redcap(Path(records), Path(dictionary), mapping)
+    inputs = [Path(p) for p in (records, dictionary, mapping) if p is not None]
     return _write(registry, result, f"redcap:{records}", _hash(inputs))
 
 
@@ -408,10 +418,17 @@ def redcap_template() -> tuple[str, str]:
 
 
 def redcap_mapping(dictionary: Path) -> str:
-    """Return a generated mapping (YAML) for any REDCap data dictionary, for users to edit."""
-    from calciscope.interop.redcap import dump_mapping, generate_mapping, read_dictionary
+    """Return a generated mapping (YAML) for a REDCap data dictionary or project XML, to edit."""
+    from calciscope.interop.redcap import (
+        dump_mapping,
+        generate_mapping,
+        is_xml,
+        read_dictionary,
+        read_odm_dictionary,
+    )
 
-    return dump_mapping(generate_mapping(read_dictionary(Path(dictionary))))
+    read = read_odm_dictionary if is_xml(Path(dictionary)) else read_dictionary
+    return dump_mapping(generate_mapping(read(Path(dictionary))))
 
 
 def export_redcap(

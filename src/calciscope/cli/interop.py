@@ -107,18 +107,24 @@ def import_fhir(
 
 def import_redcap(
     records: Annotated[
-        Path, typer.Argument(help="Records export: data.csv (raw or label) or API JSON.")
+        Path,
+        typer.Argument(
+            help="Records export: data.csv (raw or label) or API JSON; or the project XML."
+        ),
     ],
     dictionary: Annotated[
-        Path, typer.Option("--dictionary", help="The project's data dictionary CSV.")
-    ],
+        Path | None,
+        typer.Option(
+            "--dictionary", help="The data dictionary CSV (not with a project XML, which has one)."
+        ),
+    ] = None,
     mapping: Annotated[
         Path | None,
         typer.Option("--mapping", help="Mapping YAML (default: generated from the dictionary)."),
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Import a REDCap records export driven by its data dictionary and a mapping file."""
+    """Import a REDCap export (records and dictionary, or project XML) under a mapping file."""
     registry = api.open_registry(db)
     with console.status(f"validating {records}"):
         result = api.import_redcap(registry, records, dictionary, mapping)
@@ -287,9 +293,11 @@ def redcap_template(
 
 
 def redcap_mapping(
-    dictionary: Annotated[Path, typer.Argument(help="A REDCap data dictionary CSV.")],
+    dictionary: Annotated[
+        Path, typer.Argument(help="A REDCap data dictionary CSV, or a project XML.")
+    ],
 ) -> None:
-    """Print a generated mapping (YAML) for any REDCap data dictionary, to edit and pass to `import redcap`."""
+    """Print a generated mapping (YAML) for any REDCap dictionary or project XML, to edit and pass to `import redcap`."""
     sys.stdout.write(api.redcap_mapping(dictionary))
 
 

@@ -1,4 +1,8 @@
-"""REDCap: the calciscope project template, and dictionary-and-mapping-driven record import."""
+"""REDCap: the calciscope project template, and dictionary-and-mapping-driven record import.
+
+Records come as a CSV or API JSON export with its data dictionary, or as the project XML
+(CDISC ODM), which :mod:`~calciscope.interop.redcap.odm` turns into the same fields and rows.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ from calciscope.interop.redcap.mapping import (
     generate_mapping,
     load_mapping,
 )
-from calciscope.interop.redcap.records import read_records
+from calciscope.interop.redcap.odm import is_xml, read_odm, read_odm_dictionary
+from calciscope.interop.redcap.records import read_record_rows, read_records
 
 __all__ = [
     "COLUMNS",
@@ -30,12 +35,29 @@ __all__ = [
     "Mapping",
     "dump_mapping",
     "generate_mapping",
+    "is_xml",
     "load_mapping",
     "read_dictionary",
+    "read_odm_dictionary",
     "read_records",
     "read_redcap",
+    "read_redcap_odm",
     "write_dictionary",
 ]
+
+
+def _missing(*paths: Path) -> None:
+    for path in paths:
+        if not Path(path).is_file():
+            raise ValidationError(
+                [Problem(str(path), "file", "", "file not found")], summary="REDCap import failed"
+            )
+
+
+def _mapping(mapping: Path | Mapping | None, fields: list[DictionaryField]) -> Mapping:
+    if isinstance(mapping, Path | str):
+        return load_mapping(Path(mapping))
+    return mapping or generate_mapping(fields)
 
 
 def read_redcap(
@@ -57,12 +79,40 @@ def read_redcap(
     ValidationError
         Naming the file, row and field of every problem (a missing file included).
     """
-    for path in (records, dictionary):
-        if not Path(path).is_file():
-            raise ValidationError(
-                [Problem(str(path), "file", "", "file not found")], summary="REDCap import failed"
-            )
+    _missing(records, dictionary)
+    if is_xml(Path(records)):
+        raise ValidationError(
+            [Problem(str(records), "file", "", "a project XML carries its own metadata: "
+                     "read it without a data dictionary")], summary="REDCap import failed",
+        )  # fmt: skip
     fields = read_dictionary(Path(dictionary))
-    if isinstance(mapping, Path | str):
-        mapping = load_mapping(Path(mapping))
-    return read_records(Path(records), fields, mapping or generate_mapping(fields))
+    return read_records(Path(records), fields, _mapping(mapping, fields))
+
+
+def read_redcap_odm(path: Path, mapping: Path | Mapping | None = None) -> ReadResult:
+    """Read a REDCap project XML (CDISC ODM: metadata and data) under a mapping.
+
+    Parameters
+    ----------
+    path
+        The project XML ("Download project XML", API ``exportProjectXml``) or an ODM records
+        export, metadata included.
+    mapping
+        A mapping (or YAML file); by default one is generated from the XML's metadata.
+
+    Raises
+    ------
+    ValidationError
+        Naming the file, location (record, event, instance, lines) and field of every problem.
+    """
+    _missing(path)
+    if not is_xml(Path(path)):
+        raise ValidationError(
+            [Problem(str(path), "line 1", "", "not XML: a CSV or JSON records export needs "
+                     "its data dictionary")], summary="REDCap import failed",
+        )  # fmt: skip
+    project, rows = read_odm(Path(path))
+    try:
+        return read_record_rows(rows, str(path), project.fields, _mapping(mapping, project.fields))
+    finally:
+        rows.close()
