@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from calciscope import api
@@ -241,6 +245,20 @@ def test_broken_or_foreign_xml_is_reported_with_its_line(projects, tmp_path):
         assert message in problem.message, name
 
 
+def test_metadata_problems_name_the_element_and_line(projects, tmp_path):
+    renamed = _edit(
+        projects, "longitudinal", tmp_path,
+        ('redcap:RecordIdField="study_id"', 'redcap:RecordIdField="subject"'),
+        ('<ItemGroupRef ItemGroupOID="demographics.first_name"', '<ItemGroupRef ItemGroupOID="names"'),
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as info:
+        read_redcap_odm(renamed)
+    assert {(p.location, p.field) for p in info.value.problems} == {
+        ("MetaDataVersion, line 36", "redcap:RecordIdField"),
+        ("ItemGroupRef, line 104", "names"),
+    }
+
+
 def test_api_and_cli_read_project_xml_all_or_nothing(projects, tmp_path):
     project = projects["longitudinal"]
     db = f"sqlite:///{tmp_path}/r.db"
@@ -326,3 +344,28 @@ def test_template_round_trip_through_project_xml(demo_dir, demo_registry_url, tm
     before = api.read_registry_records(source, patients).patients
     assert sorted(xml.batch.patients, key=str) == sorted(before, key=str)
     assert len(before) == 120
+
+
+@given(data=st.data())
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_fuzzed_project_xml_raises_only_validation_error(projects, tmp_path, data):
+    """Random attribute values (still well-formed XML) or random text anywhere."""
+    text = (projects["longitudinal"] / "project.xml").read_text(encoding="utf-8")
+    values = [m.span(1) for m in re.finditer(r'="([^"]*)"', text)]
+    for _ in range(data.draw(st.integers(1, 4))):
+        if data.draw(st.booleans()):
+            start, end = data.draw(st.sampled_from(values))
+            new = html.escape(data.draw(st.text(max_size=12)), quote=True)
+        else:
+            start = data.draw(st.integers(0, len(text) - 1))
+            end, new = start + data.draw(st.integers(0, 40)), data.draw(st.text(max_size=12))
+        text = text[:start] + new + text[end:]
+        values = [m.span(1) for m in re.finditer(r'="([^"]*)"', text)]
+    path = tmp_path / "fuzz.xml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        read_redcap_odm(path)
+    except ValidationError as exc:
+        assert exc.problems and all(p.source == str(path) for p in exc.problems)

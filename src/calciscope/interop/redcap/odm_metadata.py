@@ -180,6 +180,8 @@ def _project(metadata: ET.Element, study: ET.Element | None, build: _Builder) ->
         build.problem(metadata, "MetaDataVersion", "ItemDef", "no REDCap fields (redcap:FieldType)")
         raise ValidationError(build.problems, summary=SUMMARY)
     record_id = metadata.get(f"{_R}RecordIdField") or fields[0].name
+    if record_id not in {f.name for f in fields}:
+        build.problem(metadata, "MetaDataVersion", "redcap:RecordIdField", f"no field {record_id}")
     fields.sort(key=lambda f: f.name != record_id)  # the record id first, as in a dictionary
     events = {
         e.get("OID", ""): e.get(f"{_R}UniqueEventName", "")
