@@ -276,6 +276,25 @@ def test_observation_text_without_room_in_the_value_travels_in_a_note(extra):
     assert [_content(f) for f in back] == [_content(fact)]
 
 
+def test_unknown_result_with_a_value_is_indeterminate():
+    """Regression (Hypothesis): an unknown-status lab with a value lost the value (dataAbsentReason)."""
+    fact = Fact(
+        patient_id="A",
+        system="LOINC",
+        code="2157-6",
+        status=Status.UNKNOWN,
+        value_num=0.0,
+        unit="U/L",
+    )
+    bundle = write_fhir_bundle([Patient(patient_id="A")], [fact])
+    Bundle.model_validate(bundle)
+    observation = bundle["entry"][1]["resource"]
+    assert observation["interpretation"][0]["coding"][0]["code"] == "IND"
+    assert "dataAbsentReason" not in observation  # obs-6: never beside a value
+    back = read_fhir_bundle(bundle, source="rt").batch.facts
+    assert [_content(f) for f in back] == [_content(fact)]
+
+
 def test_export_refuses_orphan_records():
     _patient, facts, _, _ = _cohort()
     with pytest.raises(ValidationError, match="not exported"):

@@ -151,6 +151,23 @@ def test_disease_keeps_its_site_and_side_or_becomes_a_feature():
     assert sorted(map(content, back)) == sorted(map(content, facts))
 
 
+def test_absent_result_with_a_value_stays_absent():
+    """Regression (Hypothesis): an absent lab with a value became a measurement, read as present."""
+    fact = Fact(
+        patient_id="P1",
+        system="LOINC",
+        code="2157-6",
+        status=Status.ABSENT,
+        value_num=9.0,
+        unit="U/L",
+    )
+    packet, _ = write_phenopacket(Patient(patient_id="P1"), [fact])
+    assert "measurements" not in packet
+    assert packet["phenotypicFeatures"][0]["excluded"] is True
+    (back,) = read_phenopacket(packet, source="rt").batch.facts
+    assert (back.code, back.status, back.value_num) == ("2157-6", Status.ABSENT, None)
+
+
 @pytest.mark.parametrize(
     ("codes", "expected"),
     [

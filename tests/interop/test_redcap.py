@@ -271,6 +271,32 @@ def test_site_fields_hold_what_their_feature_reads_and_birth_year_travels(tmp_pa
     assert [(f.code, f.body_site) for f in hands] == [("HP:0001072", BodyRegion.HAND)]
 
 
+def test_number_and_text_fields_hold_present_facts_only():
+    """Regression (Hypothesis): an absent CK with a value filled ck_max and came back present."""
+    fields, mapping = redcap_template()
+    facts = [
+        Fact(
+            patient_id="R1",
+            system="LOINC",
+            code="2157-6",
+            status=Status.ABSENT,
+            value_num=50.0,
+            unit="U/L",
+        ),
+        Fact(
+            patient_id="R1",
+            system="calciscope",
+            code="ssc_subset",
+            status=Status.UNKNOWN,
+            value_text="dcssc",
+        ),
+    ]
+    text, skipped = write_records([Patient(patient_id="R1")], facts, fields, mapping)
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert (row["ck_max"], row["ssc_subset"]) == ("", "")
+    assert skipped == {"no field of the mapping holds this fact": 2}
+
+
 def test_every_bad_cell_is_reported_with_row_and_field(tmp_path):
     rows = (
         "record_id,anti_pm_scl,mrss_hands_left,sex,birth_date,not_a_field\n"

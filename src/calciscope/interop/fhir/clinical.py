@@ -3,10 +3,10 @@
 Condition: ``verificationStatus`` refuted → absent, unconfirmed/provisional/differential →
 unknown, entered-in-error → skipped; ``clinicalStatus`` is kept in the provenance. Observation:
 LOINC/SNOMED/... code; ``valueQuantity`` → value and unit; a coded or string value → text;
-``interpretation`` NEG/ND (or a Negative/Not detected value) → absent, POS/DET → present;
-``dataAbsentReason`` → unknown; the first ``note`` → text when the value gives none (calciscope
-writes a fact's text there when ``value[x]`` holds its quantity or is absent); components
-become one fact each.
+``interpretation`` NEG/ND (or a Negative/Not detected value) → absent, POS/DET → present,
+IND (indeterminate) → unknown; ``dataAbsentReason`` → unknown; the first ``note`` → text when
+the value gives none (calciscope writes a fact's text there when ``value[x]`` holds its
+quantity or is absent); components become one fact each.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def _status(item: dict[str, Any]) -> Status:
     flags.add(_first_code(item.get("valueCodeableConcept")))
     if flags & _NEGATIVE:
         return Status.ABSENT
-    return Status.PRESENT
+    return Status.UNKNOWN if "IND" in flags else Status.PRESENT
 
 
 def _value(item: dict[str, Any]) -> dict[str, Any]:

@@ -2,9 +2,9 @@
 
 Patient (calciscope id as an identifier, synthetic patients tagged); labs (a LOINC code or a
 numeric value), autoantibody results and findings at a body site → Observation (UCUM quantity;
-absent → interpretation NEG, present without a value → POS, unknown → dataAbsentReason); other
-facts (diagnoses, findings without a site) → Condition (absent → ``verificationStatus`` refuted, unknown →
-unconfirmed); notes → DocumentReference, radiology reports → DiagnosticReport; images →
+absent → interpretation NEG, present without a value → POS, unknown → dataAbsentReason, or
+interpretation IND when it has a value); other facts (diagnoses, findings without a site) →
+Condition (absent → ``verificationStatus`` refuted, unknown → unconfirmed); notes → DocumentReference, radiology reports → DiagnosticReport; images →
 ImagingStudy; a Provenance for every fact derived from a note or image or still suggested; and
 a Group for the cohort.
 """
@@ -49,6 +49,7 @@ _DICOM = {
     Modality.MRI: "MR",
     Modality.PHOTOGRAPH: "XC",
 }
+_INTERPRETATION = {Status.PRESENT: "POS", Status.ABSENT: "NEG", Status.UNKNOWN: "IND"}
 _VERIFICATION = {
     Status.PRESENT: "confirmed",
     Status.ABSENT: "refuted",
@@ -127,9 +128,7 @@ def _observation(fact: Fact, subject: str) -> dict[str, Any]:
     }
     if fact.effective_date:
         resource["effectiveDateTime"] = fact.effective_date.isoformat()
-    if fact.status is Status.UNKNOWN:
-        resource["dataAbsentReason"] = _concept("data-absent-reason", "unknown")
-    elif fact.value_num is not None:
+    if fact.value_num is not None:
         quantity: dict[str, Any] = {"value": fact.value_num}
         if fact.unit:
             quantity |= {
@@ -138,15 +137,16 @@ def _observation(fact: Fact, subject: str) -> dict[str, Any]:
                 "code": fact.unit,
             }
         resource["valueQuantity"] = quantity
+    elif fact.status is Status.UNKNOWN:
+        resource["dataAbsentReason"] = _concept("data-absent-reason", "unknown")
     elif fact.value_text:
         resource["valueString"] = fact.value_text
     if fact.value_text and "valueString" not in resource:
         # no room in value[x] (a quantity, or dataAbsentReason for unknown): the note holds it
         resource["note"] = [{"text": fact.value_text}]
-    if fact.status is not Status.UNKNOWN and (
-        fact.status is Status.ABSENT or fact.value_num is None
-    ):
-        code = "NEG" if fact.status is Status.ABSENT else "POS"
+    # absent: NEG; present without a value: POS; unknown with a value: IND (indeterminate)
+    if fact.status is Status.ABSENT or (fact.value_num is None) != (fact.status is Status.UNKNOWN):
+        code = _INTERPRETATION[fact.status]
         resource["interpretation"] = [_concept("v3-ObservationInterpretation", code)]
     _qualifiers(fact, resource)
     return resource

@@ -1,15 +1,20 @@
 """Write calciscope patients and facts as GA4GH Phenopacket v2 JSON, validated.
 
-Facts with a numeric value become ``measurements``; MONDO, Orphanet and OMIM codes become
-``diseases`` (body site as ``primarySite``, side as ``laterality``; one with a morphology,
-method or text a Disease cannot hold is written as a phenotypic feature with modifiers); present facts of procedure concepts become ``medicalActions`` (see
-:mod:`~calciscope.interop.phenopackets.actions`); every other fact (HPO terms, and calciscope/SNOMED/ICD codes as ontology classes)
-becomes a ``phenotypicFeature`` with ``excluded: true`` when absent. Facts of unknown status
-are not written (Phenopackets cannot say "unknown"). The date of a fact is written as an onset
-timestamp. Before returning, the packet is checked against the protobuf schema and the HPO:
-ids must exist and not be obsolete, and curation problems must be absent; redundant
-observed ancestors and redundant excluded descendants are dropped (and reported), a
-contradiction raises :class:`~calciscope.errors.ValidationError`.
+* Present facts with a numeric value → ``measurements`` (a measurement cannot say absent: an
+  absent one is an excluded feature, without its value).
+* MONDO, Orphanet and OMIM codes → ``diseases`` (body site as ``primarySite``, side as
+  ``laterality``); one with a morphology, method or text, which a Disease cannot hold, is a
+  phenotypic feature with modifiers.
+* Present facts of procedure concepts → ``medicalActions``
+  (:mod:`~calciscope.interop.phenopackets.actions`).
+* Every other fact (HPO terms, and calciscope/SNOMED/ICD codes as ontology classes) → a
+  ``phenotypicFeature``, with ``excluded: true`` when absent.
+
+Facts of unknown status are not written (Phenopackets cannot say "unknown"). The date of a
+fact is written as an onset timestamp. Before returning, the packet is checked against the
+protobuf schema and the HPO: ids must exist and not be obsolete, and curation problems must be
+absent; redundant observed ancestors and redundant excluded descendants are dropped (and
+reported), a contradiction raises :class:`~calciscope.errors.ValidationError`.
 """
 
 from __future__ import annotations
@@ -232,8 +237,8 @@ def _unique(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _part(fact: Fact) -> str:
     """Return where a written fact goes: measurements, diseases, actions or others (features)."""
-    if fact.value_num is not None:
-        return "measurements"
+    if fact.value_num is not None and fact.status is Status.PRESENT:
+        return "measurements"  # a measurement cannot be excluded: an absent one is a feature
     if code_to_curie(fact.system, fact.code).startswith(_DISEASE_PREFIXES) and not (
         fact.morphology or fact.method or fact.value_text
     ):

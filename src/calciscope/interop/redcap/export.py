@@ -109,11 +109,13 @@ def _number(value: float) -> str:
 
 
 def _cell(rule: FieldRule, fact: Fact) -> str | None:
-    if rule.kind is FieldKind.NUMBER and fact.value_num is not None:
+    # number, date and text fields read back as present facts: only present ones go there
+    present = fact.status is Status.PRESENT
+    if rule.kind is FieldKind.NUMBER and present and fact.value_num is not None:
         return _number(fact.value_num)
-    if rule.kind is FieldKind.DATE and fact.status is Status.PRESENT and fact.effective_date:
+    if rule.kind is FieldKind.DATE and present and fact.effective_date:
         return fact.effective_date.isoformat()
-    if rule.kind is FieldKind.TEXT and fact.value_text:
+    if rule.kind is FieldKind.TEXT and present and fact.value_text:
         return fact.value_text
     if rule.kind is FieldKind.STATUS and fact.value_num is None:
         inverse = {status: raw for raw, status in rule.values.items()}
