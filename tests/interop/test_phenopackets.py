@@ -20,6 +20,7 @@ from calciscope.model import (
     Method,
     Morphology,
     Patient,
+    ReviewState,
     Sex,
     SourceKind,
     Status,
@@ -149,6 +150,18 @@ def test_disease_keeps_its_site_and_side_or_becomes_a_feature():
     back = read_phenopacket(packet, source="rt").batch.facts
     content = lambda f: (f.code, f.body_site, f.laterality, f.morphology, f.method)  # noqa: E731
     assert sorted(map(content, back)) == sorted(map(content, facts))
+
+
+def test_only_confirmed_facts_are_written():
+    """Regression (Hypothesis): a suggested fact (from a note) was exported and read back confirmed."""
+    facts = [
+        Fact(patient_id="P1", system="HP", code="HP:0000939", review_state=state)
+        for state in ReviewState
+    ]
+    packet, _ = write_phenopacket(Patient(patient_id="P1"), facts)
+    (back,) = read_phenopacket(packet, source="rt").batch.facts
+    assert (back.code, back.review_state) == ("HP:0000939", ReviewState.CONFIRMED)
+    assert len(packet["phenotypicFeatures"]) == 1
 
 
 def test_absent_result_with_a_value_stays_absent():

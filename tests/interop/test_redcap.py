@@ -26,7 +26,17 @@ from calciscope.interop.redcap import (
 from calciscope.interop.redcap.export import write_records
 from calciscope.interop.redcap.mapping import mapping_from_dict
 from calciscope.interop.redcap.template import FORMS, redcap_template
-from calciscope.model import BodyRegion, Fact, Laterality, Method, Morphology, Patient, Sex, Status
+from calciscope.model import (
+    BodyRegion,
+    Fact,
+    Laterality,
+    Method,
+    Morphology,
+    Patient,
+    ReviewState,
+    Sex,
+    Status,
+)
 
 HERE = Path(__file__).parent
 CATALOGUE = load_catalogue()
@@ -269,6 +279,18 @@ def test_site_fields_hold_what_their_feature_reads_and_birth_year_travels(tmp_pa
     assert back.batch.patients == [patient]
     hands = [f for f in back.batch.facts if f.status is Status.PRESENT]
     assert [(f.code, f.body_site) for f in hands] == [("HP:0001072", BodyRegion.HAND)]
+
+
+def test_only_confirmed_facts_are_written_and_the_rest_counted():
+    """Regression (Hypothesis): suggested and rejected facts were exported, read back confirmed."""
+    fields, mapping = redcap_template()
+    facts = [
+        Fact(patient_id="R1", system="HP", code="HP:0000939", review_state=state)
+        for state in (ReviewState.SUGGESTED, ReviewState.REJECTED)
+    ]
+    text, skipped = write_records([Patient(patient_id="R1")], facts, fields, mapping)
+    assert next(csv.DictReader(io.StringIO(text)))["osteoporosis"] == ""
+    assert skipped == {"not confirmed (suggested or rejected)": 2}
 
 
 def test_number_and_text_fields_hold_present_facts_only():

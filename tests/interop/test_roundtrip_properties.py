@@ -3,26 +3,29 @@
 Patients and facts are drawn from the catalogue: every code of every concept (HPO, MONDO,
 LOINC, SNOMED CT, ICD-10, ICD-10-CM and calciscope codes) plus codes the catalogue does not
 know (OMIM, Orphanet, an NCIT CURIE kept whole, an HPO term); statuses present / absent /
-unknown; dates or none; body site, laterality, morphology and method from the model's enums;
+unknown; confirmed, suggested or rejected; dates or none; body site, laterality, morphology and
+method from the model's enums;
 CK values with a unit, mRSS site scores and the recorded subset. Each format's writer and reader
 run in memory. What must hold:
 
 * FHIR carries every fact field and every patient field: the facts come back the same.
-* Phenopackets carry every fact except unknown-status ones, the value of an absent one, and HPO
-  terms the curation rule drops (reported as warnings); a patient whose terms contradict is refused, with only contradictions
+* Phenopackets carry every confirmed fact except unknown-status ones, the value of an absent
+  one, and HPO terms the curation rule drops (reported as warnings); a patient whose terms contradict is refused, with only contradictions
   as the reason; the patient loses ``centre``, ``synthetic`` and a birth year without a date.
-* REDCap (the calciscope template) keeps every patient field, and the lesions, radiographs and
-  visits of its repeating instruments fact by fact, compared at the catalogue-concept level with
+* REDCap (the calciscope template) keeps every patient field, and the confirmed lesions,
+  radiographs and visits of its repeating instruments fact by fact, compared at the catalogue-concept level with
   every field the feature compiler reads; its other fields hold one value each.
 * The property that matters: the **feature table** is the same after FHIR and after REDCap, and
   after Phenopackets differs only in those documented columns. It is computed for the source and
   every round trip of a cohort at once, on SQLite, from SQL compiled once for the module.
 
 Bugs these found (each has a regression test beside its format's tests): FHIR export raised on
-OMIM codes and lost an Observation's text when ``value[x]`` was taken; Phenopackets dropped a
-disease's site, side, morphology and method; REDCap lost a birth year, facts at a feature's
-other sites and absent facts without a site; the feature table raised on SQLite for an age
-without any birth date or year.
+OMIM codes, lost an Observation's text when ``value[x]`` was taken and an unknown result's
+value; Phenopackets dropped a disease's site, side, morphology and method, and read an absent
+result with a value back as present; REDCap lost a birth year, facts at a feature's other sites
+and absent facts without a site, and read absent or unknown values back as present;
+Phenopackets and REDCap turned suggested and rejected facts into confirmed ones; the feature
+table raised on SQLite for an age without any birth date or year.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ from calciscope.model import (
     Method,
     Morphology,
     Patient,
+    ReviewState,
     Sex,
     Status,
 )
@@ -109,6 +113,7 @@ _FINDING = st.fixed_dictionaries(
         "morphology": _maybe(st.sampled_from(list(Morphology))),
         "method": _maybe(st.sampled_from(list(Method))),
         "value_text": _maybe(_TEXT),
+        "review_state": st.sampled_from(list(ReviewState)),
     }
 )
 _LAB = st.fixed_dictionaries(
@@ -231,7 +236,7 @@ _REDCAP = redcap_template()
 def _via_fhir(patients: list[Patient], facts: list[Fact]) -> tuple[list[Patient], list[Fact]]:
     bundle = json.loads(json.dumps(write_fhir_bundle(patients, facts)))
     back = read_fhir_bundle(bundle, source="rt")
-    assert not back.skipped
+    assert {kind for kind, _ in back.skipped} <= {"Provenance"}  # applied as review states
     return back.batch.patients, back.batch.facts
 
 
@@ -287,6 +292,10 @@ def test_fhir_keeps_every_patient_and_fact(drawn):
     assert _bag(facts_back) == _bag(facts)
 
 
+def _confirmed(fact: Fact) -> bool:
+    return fact.review_state is ReviewState.CONFIRMED
+
+
 def _as_written(fact: Fact) -> tuple[Any, ...]:
     """A fact's content as a phenopacket carries it: an absent fact's value is not written."""
     if fact.status is Status.ABSENT and fact.value_num is not None:
@@ -305,7 +314,7 @@ def test_phenopackets_differ_only_where_documented(drawn):
         except ValidationError as exc:  # observed and excluded HPO terms contradict: refused
             assert all(p.message.startswith("contradiction") for p in exc.problems)
             continue
-        written = {_as_written(f) for f in own if f.status is not Status.UNKNOWN}
+        written = {_as_written(f) for f in own if f.status is not Status.UNKNOWN and _confirmed(f)}
         assert set(map(_content, back)) <= written
         lost = written - set(map(_content, back))
         assert {(system, code) for _, system, code, *_ in lost} <= {
@@ -324,7 +333,8 @@ def test_redcap_keeps_patients_and_repeating_facts(drawn):
     patients, facts = _build(drawn)
     patients_back, facts_back = _via_redcap(patients, facts)
     assert patients_back == patients
-    assert _by_concept(facts_back, _REPEATING) == _by_concept(facts, _REPEATING)
+    confirmed = [f for f in facts if _confirmed(f)]  # a REDCap record cannot say "suggested"
+    assert _by_concept(facts_back, _REPEATING) == _by_concept(confirmed, _REPEATING)
 
 
 # --- the feature table -------------------------------------------------------------------

@@ -10,7 +10,9 @@
 * Every other fact (HPO terms, and calciscope/SNOMED/ICD codes as ontology classes) → a
   ``phenotypicFeature``, with ``excluded: true`` when absent.
 
-Facts of unknown status are not written (Phenopackets cannot say "unknown"). The date of a
+Facts of unknown status are not written (Phenopackets cannot say "unknown"), nor facts not
+confirmed by a person (suggested or rejected: a phenopacket cannot say "unreviewed", and every
+fact read from one counts as confirmed). The date of a
 fact is written as an onset timestamp. Before returning, the packet is checked against the
 protobuf schema and the HPO: ids must exist and not be obsolete, and curation problems must be
 absent; redundant observed ancestors and redundant excluded descendants are dropped (and
@@ -39,7 +41,7 @@ from calciscope.interop.phenopackets.modifiers import (
     measurement_procedure,
 )
 from calciscope.interop.phenopackets.validation import Issue, IssueKind, TermUse, check_terms
-from calciscope.model import Fact, Patient, Sex, Status
+from calciscope.model import Fact, Patient, ReviewState, Sex, Status
 
 __all__ = ["RESOURCES", "write_phenopacket"]
 
@@ -256,7 +258,7 @@ def write_phenopacket(
     patient
         The subject.
     facts
-        The patient's facts; unknown-status facts are not written.
+        The patient's facts; unknown-status and unconfirmed facts are not written.
     created
         Creation time for ``metaData.created`` (now when not given).
 
@@ -271,7 +273,11 @@ def write_phenopacket(
         When an HPO id is unknown or obsolete, or observed and excluded terms contradict.
     """
     written = sorted(
-        (f for f in facts if f.status is not Status.UNKNOWN),
+        (
+            f
+            for f in facts
+            if f.status is not Status.UNKNOWN and f.review_state is ReviewState.CONFIRMED
+        ),
         key=lambda f: (f.code, str(f.effective_date)),
     )
     parts: dict[str, list[Fact]] = {"measurements": [], "diseases": [], "actions": [], "others": []}

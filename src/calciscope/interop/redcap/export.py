@@ -11,7 +11,8 @@ the feature reads: the earliest date for a ``first_date`` feature, the highest v
 otherwise, and for fields of other mappings, the latest fact (ties: the highest value or text).
 A template field holds the facts its feature reads: at any of its body sites (they come back at
 its first), and an absent fact without a site in every site field of its concept.
-Every fact not written is counted with its reason.
+Only facts confirmed by a person are written (a REDCap record cannot say "suggested"; every
+field reads back as confirmed). Every fact not written is counted with its reason.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy as np
 from calciscope.features import DerivationKind, Feature, load_catalogue
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.redcap.mapping import FieldKind, FieldRule, Mapping
-from calciscope.model import Fact, Patient, Status
+from calciscope.model import Fact, Patient, ReviewState, Status
 
 __all__ = ["write_records"]
 
@@ -215,7 +216,9 @@ def write_records(
         main: dict[str, tuple[Any, str]] = {}
         instances: list[Instance] = []
         for fact in by_patient[patient.patient_id]:
-            if not _place(fact, mapping, features, main, instances):
+            if fact.review_state is not ReviewState.CONFIRMED:
+                skipped["not confirmed (suggested or rejected)"] += 1
+            elif not _place(fact, mapping, features, main, instances):
                 skipped["no field of the mapping holds this fact"] += 1
         writer.writerow(_patient_row(patient, mapping, main))
         writer.writerows(_instance_rows(instances, forms, {mapping.record_id: patient.patient_id}))
