@@ -94,6 +94,8 @@ _MRSS_SITES = [
     for region in ("fingers", "hand", "forearm", "upper_arm", "thigh", "lower_leg", "ankle_foot")
     for side in (Laterality.LEFT, Laterality.RIGHT)
 ] + [(region, None) for region in ("face", "chest", "abdomen")]
+#: Dates before the index date: a REDCap status field carries no date, so a fact after the
+#: index date (ignored by the feature table) would count once it came back undated.
 _DATES = st.one_of(st.none(), st.dates(dt.date(1990, 1, 1), dt.date(2025, 12, 31)))
 _WORD = st.text(st.characters(codec="utf-8", categories=["L", "N", "P"]), min_size=1, max_size=8)
 _TEXT = st.lists(_WORD, min_size=1, max_size=3).map(" ".join)
@@ -147,6 +149,7 @@ _SUBSET = st.fixed_dictionaries(
 )
 _PATIENT = st.fixed_dictionaries(
     {
+        "id": st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,11}", fullmatch=True),
         "sex": st.sampled_from(list(Sex)),
         "birth": st.one_of(
             st.none(),
@@ -158,13 +161,13 @@ _PATIENT = st.fixed_dictionaries(
         "facts": st.lists(st.one_of(_FINDING, _FINDING, _LAB, _MRSS, _SUBSET), max_size=10),
     }
 )
-COHORT = st.lists(_PATIENT, min_size=1, max_size=5)
+COHORT = st.lists(_PATIENT, min_size=1, max_size=5, unique_by=lambda p: p["id"])
 
 
 def _build(drawn: list[dict[str, Any]]) -> tuple[list[Patient], list[Fact]]:
     patients, facts = [], {}
-    for i, raw in enumerate(drawn):
-        pid = f"G{i}"
+    for raw in drawn:
+        pid = raw["id"]
         birth = raw["birth"]
         patients.append(
             Patient(
