@@ -15,7 +15,7 @@ from calciscope.features import load_catalogue
 from calciscope.interop.phenopackets.curie import curie_to_code
 
 INDEX = dt.date(2026, 1, 1)
-pytestmark = pytest.mark.slow  # the three take about 27 s on 2 cores: CI runs them
+pytestmark = pytest.mark.slow  # the three take about 22 s on 2 cores: CI runs them
 
 
 @pytest.fixture(scope="module")
