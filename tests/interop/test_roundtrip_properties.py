@@ -253,14 +253,27 @@ def _via_redcap(patients: list[Patient], facts: list[Fact]) -> tuple[list[Patien
     return back.batch.patients, back.batch.facts
 
 
-def _phenopacket_round_trip(patient: Patient, facts: list[Fact]) -> tuple[list[Fact], set[str]]:
-    """Return the facts read back and the CURIEs the writer dropped as redundant."""
+def _phenopacket_round_trip(
+    patient: Patient, facts: list[Fact]
+) -> tuple[list[Fact], set[str], set[str]]:
+    """Return the facts read back, and the redundant CURIEs not written and written as results."""
     packet, warnings = write_phenopacket(patient, facts)
     back = read_phenopacket(json.loads(json.dumps(packet)), source="rt")
-    kept = Patient(patient_id=patient.patient_id, sex=patient.sex, birth_date=patient.birth_date)
-    assert back.batch.patients == [kept]  # no centre, synthetic flag or birth year alone
+    kept = Patient(
+        patient_id=patient.patient_id,
+        sex=patient.sex,
+        birth_date=patient.birth_date,
+        synthetic=patient.synthetic,
+    )
+    assert back.batch.patients == [kept]  # no centre, no birth year alone
     assert all(w.message.startswith("redundant_") for w in warnings)
-    return back.batch.facts, {w.message.split(": ")[1].split(" ")[0] for w in warnings}
+    curies = {
+        suffix: {
+            w.message.split(": ")[1].split(" ")[0] for w in warnings if w.message.endswith(suffix)
+        }
+        for suffix in ("not written", "written as a measurement")
+    }
+    return back.batch.facts, curies["not written"], curies["written as a measurement"]
 
 
 def _via_phenopackets(
@@ -270,13 +283,18 @@ def _via_phenopackets(
     kept, back, dropped = [], [], {}
     for patient in patients:
         try:
-            facts_back, curies = _phenopacket_round_trip(
+            facts_back, curies, _ = _phenopacket_round_trip(
                 patient, [f for f in facts if f.patient_id == patient.patient_id]
             )
         except ValidationError:
             continue  # refused: a contradiction (test_phenopackets_differ_only_where_documented)
         kept.append(
-            Patient(patient_id=patient.patient_id, sex=patient.sex, birth_date=patient.birth_date)
+            Patient(
+                patient_id=patient.patient_id,
+                sex=patient.sex,
+                birth_date=patient.birth_date,
+                synthetic=patient.synthetic,
+            )
         )
         back += facts_back
         dropped[patient.patient_id] = {
@@ -313,16 +331,29 @@ def test_phenopackets_differ_only_where_documented(drawn):
     for patient in patients:
         own = [f for f in facts if f.patient_id == patient.patient_id]
         try:
-            back, dropped = _phenopacket_round_trip(patient, own)
+            back, dropped, as_results = _phenopacket_round_trip(patient, own)
         except ValidationError as exc:  # observed and excluded HPO terms contradict: refused
             assert all(p.message.startswith("contradiction") for p in exc.problems)
             continue
         written = {_as_written(f) for f in own if f.status is not Status.UNKNOWN and _confirmed(f)}
-        assert set(map(_content, back)) <= written
+        results = [f for f in back if _content(f) not in written]  # redundant terms as results
         lost = written - set(map(_content, back))
-        assert {(system, code) for _, system, code, *_ in lost} <= {
-            curie_to_code(c) for c in dropped
-        }
+        converted = {curie_to_code(c) for c in as_results}
+        assert {(system, code) for _, system, code, *_ in lost} <= (
+            {curie_to_code(c) for c in dropped} | converted
+        )
+        assert _as_results(results) == _as_results(
+            [f for f in own if (f.system, f.code) in converted and _as_written(f) in lost]
+        )
+
+
+def _as_results(facts: list[Fact]) -> set[tuple[Any, ...]]:
+    """Facts as (concept, patient, status, date): what a Positive/Negative result carries."""
+    return {
+        (c, f.patient_id, f.status, f.effective_date)
+        for f in facts
+        for c in CATALOGUE.concepts_for_code(f.system, f.code)
+    }
 
 
 #: Concepts the REDCap template keeps fact by fact (repeating instruments: lesions, radiographs,
@@ -430,9 +461,9 @@ def test_feature_table_survives_each_format(feature_sql, drawn):
         assert _differing(rows, "redcap", pid) == set()
         if pid not in dropped:
             continue
-        # Phenopackets: no centre or synthetic flag; no birth year (so no age) without the date
-        # of birth; features of the concepts whose HPO terms the curation rule dropped.
-        allowed = {"centre", "synthetic"} | {
+        # Phenopackets: no centre; no birth year (so no age) without the date of birth; features
+        # of the concepts whose HPO terms the curation rule left out (not written as results).
+        allowed = {"centre"} | {
             f.name for f in CATALOGUE.features.values() if set(f.derive.concepts) & dropped[pid]
         }
         if patient.birth_date is None:

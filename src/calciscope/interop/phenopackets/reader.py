@@ -25,6 +25,7 @@ from phenopackets import Phenopacket
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
 from calciscope.interop.phenopackets.actions import action_problems, read_actions
+from calciscope.interop.phenopackets.conventions import answer_status, is_synthetic
 from calciscope.interop.phenopackets.curie import (
     curie_to_code,
     parse_date,
@@ -53,6 +54,7 @@ def _patient(packet: dict[str, Any], source: str) -> Patient:
         patient_id=sanitise_id(packet.get("id") or subject.get("id", "")),
         sex=_SEX.get(subject.get("sex", "UNKNOWN_SEX"), Sex.UNKNOWN),
         birth_date=parse_date(subject["dateOfBirth"]) if "dateOfBirth" in subject else None,
+        synthetic=is_synthetic(packet),
     )
 
 
@@ -126,6 +128,7 @@ def _measurement_facts(packet: dict[str, Any], patient: Patient, source: str) ->
         )
         unit_text = None if unit_text == "1" else unit_text  # UCUM "1": dimensionless
         when, note = time_element_date(measurement.get("timeObserved"), patient.birth_date)
+        answer = answer_status(category)
         facts.append(
             _fact(
                 patient,
@@ -133,11 +136,13 @@ def _measurement_facts(packet: dict[str, Any], patient: Patient, source: str) ->
                 f"{source}#/measurements/{i}",
                 note=note,
                 effective_date=when,
+                status=answer or Status.PRESENT,
                 # proto3 JSON leaves out zero values: a quantity without a value is 0
                 value_num=quantity.get("value", 0.0) if quantity else None,
                 unit=(unit_text or None) and unit_text[:32],
-                value_text=" ".join(filter(None, (category.get("id"), category.get("label"))))
-                or None,
+                value_text=None
+                if answer
+                else " ".join(filter(None, (category.get("id"), category.get("label")))) or None,
                 **procedure_to_fields(measurement.get("procedure", {})),
             )
         )

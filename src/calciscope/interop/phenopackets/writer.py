@@ -33,6 +33,7 @@ from calciscope import __version__
 from calciscope.errors import Problem, ValidationError
 from calciscope.features import load_catalogue
 from calciscope.interop.phenopackets.actions import is_procedure_action, procedure_action
+from calciscope.interop.phenopackets.conventions import RESULT_ANSWERS, SYNTHETIC_REFERENCE
 from calciscope.interop.phenopackets.curie import code_to_curie
 from calciscope.interop.phenopackets.hpo import load_hpo
 from calciscope.interop.phenopackets.modifiers import (
@@ -198,8 +199,11 @@ def _resources(packet: dict[str, Any]) -> list[dict[str, str]]:
 
 def _prune(
     features: list[dict[str, Any]], source: str
-) -> tuple[list[dict[str, Any]], list[Problem]]:
-    """Drop redundant HPO terms; raise on unknown or obsolete ids and on contradictions.
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Problem]]:
+    """Take out redundant HPO terms; raise on unknown or obsolete ids and on contradictions.
+
+    Returns the features kept, the redundant ones that travel as measurements
+    (:func:`_as_result`), and a warning for each redundant term.
 
     Ancestor checks compare features with the same modifiers only: "no skin thickening of the
     chest" does not contradict "sclerodactyly", and a site-specific term is not redundant.
@@ -220,11 +224,42 @@ def _prune(
         )
     drop = {int(i.use.location.rsplit("/", 1)[1]) for i in issues}
     kept = [f for index, f in enumerate(features) if index not in drop]
-    return kept, [_problem(i, source) for i in issues]
+    results = [r for index in sorted(drop) if (r := _as_result(features[index])) is not None]
+    return kept, results, [_problem(i, source, features) for i in issues]
 
 
-def _problem(issue: Issue, source: str) -> Problem:
-    return Problem(source, issue.use.location, "type", f"{issue.kind.value}: {issue.message}")
+def _as_result(feature: dict[str, Any]) -> dict[str, Any] | None:
+    """Return a redundant antibody-like term as a Positive/Negative measurement, or None.
+
+    The curation rule keeps a term and its ancestor out of ``phenotypicFeatures``; a catalogue
+    concept's result (ANA positive beside anti-Scl-70 positive) still travels, as a measurement
+    of the concept's LOINC assay (else its calciscope code) valued with the LOINC answer.
+    """
+    if feature.get("modifiers") or feature.get("description"):
+        return None
+    catalogue = load_catalogue()
+    names = catalogue.concepts_for_code("HP", feature["type"]["id"])
+    if not names:
+        return None
+    concept = catalogue.concepts[names[0]]
+    assay = next(
+        (code_to_curie(s, c) for s, c in concept.codes if s == "LOINC"),
+        f"calciscope:{concept.name}",
+    )
+    answer = RESULT_ANSWERS[Status.ABSENT if feature.get("excluded") else Status.PRESENT]
+    result = {"assay": {"id": assay, "label": concept.label}, "value": {"ontologyClass": answer}}
+    if "onset" in feature:
+        result["timeObserved"] = feature["onset"]
+    return result
+
+
+def _problem(issue: Issue, source: str, features: list[dict[str, Any]] | None = None) -> Problem:
+    message = f"{issue.kind.value}: {issue.message}"
+    if features is not None and issue.kind is IssueKind.REDUNDANT:
+        index = int(issue.use.location.rsplit("/", 1)[1])
+        kept = _as_result(features[index]) is not None
+        message += "; written as a measurement" if kept else "; not written"
+    return Problem(source, issue.use.location, "type", message)
 
 
 def _unique(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -283,7 +318,9 @@ def write_phenopacket(
     parts: dict[str, list[Fact]] = {"measurements": [], "diseases": [], "actions": [], "others": []}
     for fact in written:
         parts[_part(fact)].append(fact)
-    features, warnings = _prune(_unique(_feature(f) for f in parts["others"]), patient.patient_id)
+    features, results, warnings = _prune(
+        _unique(_feature(f) for f in parts["others"]), patient.patient_id
+    )
     subject: dict[str, Any] = {"id": patient.patient_id, "sex": _SEX[patient.sex]}
     if patient.birth_date:
         subject["dateOfBirth"] = f"{patient.birth_date.isoformat()}T00:00:00Z"
@@ -292,15 +329,18 @@ def write_phenopacket(
         "subject": subject,
         "phenotypicFeatures": features,
         "diseases": _unique(_disease(f) for f in parts["diseases"]),
-        "measurements": _unique(_measurement(f) for f in parts["measurements"]),
+        "measurements": _unique([*(_measurement(f) for f in parts["measurements"]), *results]),
         "medicalActions": _unique(_action(f) for f in parts["actions"]),
     }
     stamp = (created or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    packet["metaData"] = {
+    meta: dict[str, Any] = {
         "created": stamp,
         "createdBy": f"calciscope {__version__}",
         "phenopacketSchemaVersion": "2.0",
-        "resources": _resources(packet),
     }
+    if patient.synthetic:
+        meta["externalReferences"] = [SYNTHETIC_REFERENCE]
+    packet["metaData"] = meta
+    meta["resources"] = _resources(packet)
     json_format.ParseDict(packet, Phenopacket())
     return {k: v for k, v in packet.items() if v}, warnings

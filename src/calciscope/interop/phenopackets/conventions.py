@@ -1,0 +1,44 @@
+"""Two calciscope conventions shared by the Phenopacket reader and writer.
+
+* A lab result without a number (an autoantibody) that the curation rule keeps out of
+  ``phenotypicFeatures`` (a term beside its HPO ancestor) is written as a measurement valued
+  with the LOINC answer Positive (LA6576-8) or Negative (LA6577-6), from LOINC answer lists such
+  as LL2160-7; the reader reads those answers, from anyone's packets, as present and absent.
+* A synthetic record carries ``metaData.externalReferences`` ``calciscope:synthetic`` with a
+  "SYNTHETIC DATA" description, so it is still marked synthetic when read back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calciscope.model import Status
+
+__all__ = ["RESULT_ANSWERS", "SYNTHETIC_REFERENCE", "answer_status", "is_synthetic"]
+
+RESULT_ANSWERS: dict[Status, dict[str, str]] = {
+    Status.PRESENT: {"id": "LOINC:LA6576-8", "label": "Positive"},
+    Status.ABSENT: {"id": "LOINC:LA6577-6", "label": "Negative"},
+}
+SYNTHETIC_REFERENCE: dict[str, str] = {
+    "id": "calciscope:synthetic",
+    "description": "SYNTHETIC DATA: not a real patient (written by calciscope)",
+}
+
+
+def answer_status(value_class: dict[str, Any]) -> Status | None:
+    """Return present/absent for a Positive/Negative LOINC answer, else None."""
+    return next(
+        (
+            status
+            for status, answer in RESULT_ANSWERS.items()
+            if answer["id"] == value_class.get("id")
+        ),
+        None,
+    )
+
+
+def is_synthetic(packet: dict[str, Any]) -> bool:
+    """Return True when the packet carries calciscope's synthetic-data reference."""
+    references = packet.get("metaData", {}).get("externalReferences", [])
+    return any(ref.get("id") == SYNTHETIC_REFERENCE["id"] for ref in references)
