@@ -71,11 +71,11 @@ def test_phenopackets_round_trip_differs_only_where_documented(demo):
     assert report.written["phenopacket"] == 600 and not report.skipped
     target = api.open_registry(f"sqlite:///{root}/packets.db")
     api.import_phenopackets(target, [root / "packets"])
-    # Phenopackets have no place for the centre. The curation rule (no term with its ancestor)
-    # keeps redundant HPO terms out of the features; antibody results travel as Positive /
-    # Negative measurements instead, and the synthetic flag as an external reference.
+    # The curation rule (no term with its ancestor) keeps redundant HPO terms out of the
+    # features; antibody results travel as Positive / Negative measurements instead, and the
+    # centre and synthetic flag as calciscope external references.
     redundant = [w.message for w in report.warnings if w.message.startswith("redundant")]
     assert redundant and all(m.endswith("written as a measurement") for m in redundant)
     after = _table(target)
-    assert _differing(before, after) == {"centre"}
+    assert _differing(before, after) == set()
     assert after.synthetic.all()

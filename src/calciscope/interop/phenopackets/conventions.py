@@ -5,7 +5,9 @@
   with the LOINC answer Positive (LA6576-8) or Negative (LA6577-6), from LOINC answer lists such
   as LL2160-7; the reader reads those answers, from anyone's packets, as present and absent.
 * A synthetic record carries ``metaData.externalReferences`` ``calciscope:synthetic`` with a
-  "SYNTHETIC DATA" description, so it is still marked synthetic when read back.
+  "SYNTHETIC DATA" description, so it is still marked synthetic when read back; the patient's
+  centre (a Phenopacket has no field for it) travels as ``calciscope:centre`` whose description
+  is the centre's name.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from typing import Any
 
 from calciscope.model import Status
 
-__all__ = ["RESULT_ANSWERS", "SYNTHETIC_REFERENCE", "answer_status", "is_synthetic"]
+__all__ = [
+    "RESULT_ANSWERS",
+    "SYNTHETIC_REFERENCE",
+    "answer_status",
+    "centre_of",
+    "centre_reference",
+    "is_synthetic",
+]
 
 RESULT_ANSWERS: dict[Status, dict[str, str]] = {
     Status.PRESENT: {"id": "LOINC:LA6576-8", "label": "Positive"},
@@ -42,3 +51,17 @@ def is_synthetic(packet: dict[str, Any]) -> bool:
     """Return True when the packet carries calciscope's synthetic-data reference."""
     references = packet.get("metaData", {}).get("externalReferences", [])
     return any(ref.get("id") == SYNTHETIC_REFERENCE["id"] for ref in references)
+
+
+_CENTRE = "calciscope:centre"
+
+
+def centre_reference(centre: str) -> dict[str, str]:
+    """Return the external reference that carries a patient's centre."""
+    return {"id": _CENTRE, "description": centre}
+
+
+def centre_of(packet: dict[str, Any]) -> str | None:
+    """Return the centre carried by calciscope's external reference, if any."""
+    references = packet.get("metaData", {}).get("externalReferences", [])
+    return next((r.get("description") or None for r in references if r.get("id") == _CENTRE), None)

@@ -25,7 +25,7 @@ from phenopackets import Phenopacket
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
 from calciscope.interop.phenopackets.actions import action_problems, read_actions
-from calciscope.interop.phenopackets.conventions import answer_status, is_synthetic
+from calciscope.interop.phenopackets.conventions import answer_status, centre_of, is_synthetic
 from calciscope.interop.phenopackets.curie import (
     curie_to_code,
     parse_date,
@@ -54,6 +54,7 @@ def _patient(packet: dict[str, Any], source: str) -> Patient:
         patient_id=sanitise_id(packet.get("id") or subject.get("id", "")),
         sex=_SEX.get(subject.get("sex", "UNKNOWN_SEX"), Sex.UNKNOWN),
         birth_date=parse_date(subject["dateOfBirth"]) if "dateOfBirth" in subject else None,
+        centre=centre_of(packet),
         synthetic=is_synthetic(packet),
     )
 

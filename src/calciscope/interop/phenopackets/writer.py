@@ -33,7 +33,11 @@ from calciscope import __version__
 from calciscope.errors import Problem, ValidationError
 from calciscope.features import load_catalogue
 from calciscope.interop.phenopackets.actions import is_procedure_action, procedure_action
-from calciscope.interop.phenopackets.conventions import RESULT_ANSWERS, SYNTHETIC_REFERENCE
+from calciscope.interop.phenopackets.conventions import (
+    RESULT_ANSWERS,
+    SYNTHETIC_REFERENCE,
+    centre_reference,
+)
 from calciscope.interop.phenopackets.curie import code_to_curie
 from calciscope.interop.phenopackets.hpo import load_hpo
 from calciscope.interop.phenopackets.modifiers import (
@@ -338,8 +342,10 @@ def write_phenopacket(
         "createdBy": f"calciscope {__version__}",
         "phenopacketSchemaVersion": "2.0",
     }
-    if patient.synthetic:
-        meta["externalReferences"] = [SYNTHETIC_REFERENCE]
+    references = [SYNTHETIC_REFERENCE] if patient.synthetic else []
+    references += [centre_reference(patient.centre)] if patient.centre else []
+    if references:
+        meta["externalReferences"] = references
     packet["metaData"] = meta
     meta["resources"] = _resources(packet)
     json_format.ParseDict(packet, Phenopacket())
