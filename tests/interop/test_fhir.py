@@ -9,6 +9,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_mutations import JUNK, json_paths, mutate
 
 from calciscope.errors import ValidationError
 from calciscope.interop.fhir import read_fhir, read_fhir_bundle, write_fhir_bundle
@@ -356,30 +357,6 @@ def test_generated_round_trip(items):
     assert sorted(map(_content, back.batch.facts), key=str) == sorted(map(_content, facts), key=str)
 
 
-_JUNK = st.one_of(
-    st.none(),
-    st.integers(),
-    st.text(max_size=12),
-    st.booleans(),
-    st.floats(allow_nan=True),
-    st.lists(st.integers(), max_size=2),
-    st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
-)
-
-
-def _paths(node, prefix=()):
-    items = (
-        node.items()
-        if isinstance(node, dict)
-        else enumerate(node)
-        if isinstance(node, list)
-        else ()
-    )
-    for key, child in items:
-        yield (*prefix, key)
-        yield from _paths(child, (*prefix, key))
-
-
 @pytest.fixture(scope="module")
 def small_bundle(data_dir):
     path = data_dir("fhir", "hl7_r4_examples") / "Bundle-bundle-transaction.json"
@@ -393,14 +370,10 @@ def small_bundle(data_dir):
 def test_fuzzed_real_bundle_never_raises_unhandled(small_bundle, data):
     bundle = copy.deepcopy(small_bundle)
     for _ in range(data.draw(st.integers(1, 4))):
-        paths = list(_paths(bundle))
+        paths = list(json_paths(bundle))
         if not paths:
             break
-        path = data.draw(st.sampled_from(paths))
-        node = bundle
-        for key in path[:-1]:
-            node = node[key]
-        node[path[-1]] = data.draw(_JUNK)
+        mutate(bundle, data.draw(st.sampled_from(paths)), data.draw(JUNK))
     try:
         read_fhir_bundle(bundle, source="fuzz.json", stub_patients=data.draw(st.booleans()))
     except ValidationError as exc:

@@ -11,6 +11,7 @@ import pytest
 from google.protobuf import json_format
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_mutations import JUNK, json_paths, mutate
 from phenopackets import Phenopacket
 
 from calciscope.errors import ValidationError
@@ -145,29 +146,6 @@ def test_procedures_round_trip():
     assert back.mapped["medicalAction"] == 3
 
 
-_JUNK = st.one_of(
-    st.none(),
-    st.integers(),
-    st.text(max_size=12),
-    st.booleans(),
-    st.lists(st.integers(), max_size=2),
-    st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
-)
-
-
-def _paths(node, prefix=()):
-    items = (
-        node.items()
-        if isinstance(node, dict)
-        else enumerate(node)
-        if isinstance(node, list)
-        else ()
-    )
-    for key, child in items:
-        yield (*prefix, key)
-        yield from _paths(child, (*prefix, key))
-
-
 @given(data=st.data())
 @settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -175,12 +153,8 @@ def _paths(node, prefix=()):
 def test_fuzzed_actions_raise_only_validation_error(packet, data):
     broken = copy.deepcopy(packet)
     for _ in range(data.draw(st.integers(1, 3))):
-        paths = [p for p in _paths(broken) if p[0] == "medicalActions"] or [("id",)]
-        path = data.draw(st.sampled_from(paths))
-        node = broken
-        for key in path[:-1]:
-            node = node[key]
-        node[path[-1]] = data.draw(_JUNK)
+        paths = [p for p in json_paths(broken) if p[0] == "medicalActions"] or [("id",)]
+        mutate(broken, data.draw(st.sampled_from(paths)), data.draw(JUNK))
     try:
         result = read_phenopacket(broken, source="fuzz.json")
     except ValidationError as exc:

@@ -9,6 +9,7 @@ from collections import defaultdict
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_mutations import JUNK, json_paths, mutate
 
 from calciscope.errors import ValidationError
 from calciscope.interop.phenopackets import read_phenopacket, read_phenopackets, write_phenopacket
@@ -305,39 +306,10 @@ def test_generated_round_trip(items, birth):
     assert back.batch.patients == [patient]
 
 
-def _mutate(data, path, value):
-    node = data
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-
-
-def _paths(node, prefix=()):
-    if isinstance(node, dict):
-        for key, child in node.items():
-            yield (*prefix, key)
-            yield from _paths(child, (*prefix, key))
-    elif isinstance(node, list):
-        for index, child in enumerate(node):
-            yield (*prefix, index)
-            yield from _paths(child, (*prefix, index))
-
-
 @pytest.fixture(scope="module")
 def sample_packet(data_dir):
     folder = data_dir("redcap", "rarelink_evaluation_cohort", "phenopackets")
     return json.loads((folder / "8.json").read_text(encoding="utf-8"))
-
-
-_JUNK = st.one_of(
-    st.none(),
-    st.integers(),
-    st.text(max_size=12),
-    st.booleans(),
-    st.floats(allow_nan=True),
-    st.lists(st.integers(), max_size=2),
-    st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
-)
 
 
 @given(data=st.data())
@@ -346,10 +318,10 @@ _JUNK = st.one_of(
 )
 def test_fuzzed_real_packet_raises_only_validation_error(sample_packet, data):
     packet = copy.deepcopy(sample_packet)
-    paths = list(_paths(packet))
+    paths = list(json_paths(packet))
     for _ in range(data.draw(st.integers(1, 3))):
-        _mutate(packet, data.draw(st.sampled_from(paths)), data.draw(_JUNK))
-        paths = list(_paths(packet)) or [("id",)]
+        mutate(packet, data.draw(st.sampled_from(paths)), data.draw(JUNK))
+        paths = list(json_paths(packet)) or [("id",)]
     try:
         read_phenopacket(packet, source="fuzz.json")
     except ValidationError as exc:
