@@ -76,10 +76,6 @@ def _report(result: api.InteropImport, registry_url: str) -> None:
     console.print(f"imported {counts} into {registry_url} (batch {result.summary.batch_id[:8]})")
 
 
-def _concept_sets(values: list[str]) -> dict[str, Path]:
-    return api.concept_set_files(values)
-
-
 def import_phenopackets(paths: PathsArg, db: DbOption = None) -> None:
     """Import GA4GH Phenopacket v2 JSON files (lowerCamelCase or snake_case), all or nothing."""
     registry = api.open_registry(db)
@@ -151,7 +147,7 @@ def import_omop(
     registry = api.open_registry(db)
     with console.status(f"reading {cdm}"):
         result = api.import_omop(
-            registry, cdm, _concept_sets(concept_set), patient_ids=patient_ids,
+            registry, cdm, api.concept_set_files(concept_set), patient_ids=patient_ids,
             synthetic=synthetic,
         )  # fmt: skip
     _report(result, registry.url)
@@ -261,7 +257,7 @@ def export_omop_cohort(
     """Screen an OMOP CDM in place and write the OHDSI cohort table of persons with a feature."""
     with console.status(f"screening {cdm} inside its database"):
         _, rows = api.screen_omop(
-            cdm, _concept_sets(concept_set), index_date=parse_date(index_date), cohort_feature=feature,
+            cdm, api.concept_set_files(concept_set), index_date=parse_date(index_date), cohort_feature=feature,
             cohort_definition_id=cohort_id, cohort_out=out, features=[feature],
         )  # fmt: skip
     console.print(f"wrote {rows} cohort rows (cohort_definition_id {cohort_id}) to {out}")

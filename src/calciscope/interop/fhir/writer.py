@@ -251,6 +251,18 @@ def _fact_entries(
     return entries
 
 
+def _group(name: str, members: list[str]) -> dict[str, Any]:
+    """Return a Group (a cohort) of the patients with these references."""
+    return {
+        "resourceType": "Group",
+        "type": "person",
+        "actual": True,
+        "name": name,
+        "quantity": len(members),
+        "member": [{"entity": {"reference": reference}} for reference in members],
+    }
+
+
 def write_fhir_bundle(
     patients: Sequence[Patient],
     facts: Sequence[Fact],
@@ -292,19 +304,7 @@ def write_fhir_bundle(
     entries += [(_url("Note", n.note_id), _note(n, subjects[n.patient_id])) for n in notes]
     entries += [(_url("Image", i.image_id), _imaging(i, subjects[i.patient_id])) for i in images]
     if group_name:
-        entries.append(
-            (
-                _url("Group", group_name),
-                {
-                    "resourceType": "Group",
-                    "type": "person",
-                    "actual": True,
-                    "name": group_name,
-                    "quantity": len(patients),
-                    "member": [{"entity": {"reference": subjects[p.patient_id]}} for p in patients],
-                },
-            )
-        )
+        entries.append((_url("Group", group_name), _group(group_name, list(subjects.values()))))
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",

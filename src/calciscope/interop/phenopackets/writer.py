@@ -228,8 +228,9 @@ def _prune(
         )
     drop = {int(i.use.location.rsplit("/", 1)[1]) for i in issues}
     kept = [f for index, f in enumerate(features) if index not in drop]
-    results = [r for index in sorted(drop) if (r := _as_result(features[index])) is not None]
-    return kept, results, [_problem(i, source, features) for i in issues]
+    results = {index: _as_result(features[index]) for index in sorted(drop)}
+    warnings = [_problem(i, source, results) for i in issues]
+    return kept, [r for r in results.values() if r is not None], warnings
 
 
 def _as_result(feature: dict[str, Any]) -> dict[str, Any] | None:
@@ -257,11 +258,12 @@ def _as_result(feature: dict[str, Any]) -> dict[str, Any] | None:
     return result
 
 
-def _problem(issue: Issue, source: str, features: list[dict[str, Any]] | None = None) -> Problem:
+def _problem(
+    issue: Issue, source: str, results: dict[int, dict[str, Any] | None] | None = None
+) -> Problem:
     message = f"{issue.kind.value}: {issue.message}"
-    if features is not None and issue.kind is IssueKind.REDUNDANT:
-        index = int(issue.use.location.rsplit("/", 1)[1])
-        kept = _as_result(features[index]) is not None
+    if results is not None and issue.kind is IssueKind.REDUNDANT:
+        kept = results[int(issue.use.location.rsplit("/", 1)[1])] is not None
         message += "; written as a measurement" if kept else "; not written"
     return Problem(source, issue.use.location, "type", message)
 
@@ -285,6 +287,20 @@ def _part(fact: Fact) -> str:
     ):
         return "diseases"  # a Disease has a site and a side, but no morphology, method or text
     return "actions" if is_procedure_action(fact) else "others"
+
+
+def _meta(patient: Patient, created: dt.datetime | None) -> dict[str, Any]:
+    """Return ``metaData`` without its resources: creation, and the synthetic/centre references."""
+    meta: dict[str, Any] = {
+        "created": (created or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "createdBy": f"calciscope {__version__}",
+        "phenopacketSchemaVersion": "2.0",
+    }
+    references = [SYNTHETIC_REFERENCE] if patient.synthetic else []
+    references += [centre_reference(patient.centre)] if patient.centre else []
+    if references:
+        meta["externalReferences"] = references
+    return meta
 
 
 def write_phenopacket(
@@ -336,17 +352,7 @@ def write_phenopacket(
         "measurements": _unique([*(_measurement(f) for f in parts["measurements"]), *results]),
         "medicalActions": _unique(_action(f) for f in parts["actions"]),
     }
-    stamp = (created or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    meta: dict[str, Any] = {
-        "created": stamp,
-        "createdBy": f"calciscope {__version__}",
-        "phenopacketSchemaVersion": "2.0",
-    }
-    references = [SYNTHETIC_REFERENCE] if patient.synthetic else []
-    references += [centre_reference(patient.centre)] if patient.centre else []
-    if references:
-        meta["externalReferences"] = references
-    packet["metaData"] = meta
-    meta["resources"] = _resources(packet)
+    packet["metaData"] = _meta(patient, created)
+    packet["metaData"]["resources"] = _resources(packet)
     json_format.ParseDict(packet, Phenopacket())
     return {k: v for k, v in packet.items() if v}, warnings
