@@ -125,3 +125,58 @@ def test_table_one_counts_missing_apart_and_lists_small_groups():
     assert table.loc[("Anti-Scl70", "n (%)"), "other (n=2)"] == "1 (100.0)"
     assert set(res.listing["group"]) == {"case", "other"}
     assert "<table" in res.to_html()
+
+
+# Delayed entry (left truncation) with a competing event: 15 made-up subjects, checked against R
+# 4.2.2, survival 3.5-3:
+#   d <- data.frame(entry = c(0, 0, 1, 0.5, 2, 1, 0, 3, 2.5, 0, 4, 1, 0, 2, 1.5),
+#                   exit = c(2, 3, 4, 4, 5, 6, 6, 7, 8, 9, 10, 11, 4, 6, 8),
+#                   status = factor(c(1, 0, 1, 2, 1, 0, 1, 2, 1, 0, 1, 0, 1, 2, 0), 0:2,
+#                                   c("censored", "calcinosis", "death")))
+#   fit <- survfit(Surv(entry, exit, status) ~ 1, data = d, id = seq_len(nrow(d)))
+#   s <- summary(fit, times = c(2, 4, 6, 8, 10))
+#   cbind(s$time, s$n.risk[, 1], s$pstate[, 2], s$std.err[, 2], s$lower[, 2], s$upper[, 2])
+DELAYED_ENTRY = [0, 0, 1, 0.5, 2, 1, 0, 3, 2.5, 0, 4, 1, 0, 2, 1.5]
+DELAYED_EXIT = [2, 3, 4, 4, 5, 6, 6, 7, 8, 9, 10, 11, 4, 6, 8]
+DELAYED_STATUS = [1, 0, 1, 2, 1, 0, 1, 2, 1, 0, 1, 0, 1, 2, 0]
+R_SURVFIT = [  # time, n.risk, cumulative incidence, std.err, lower, upper
+    (2, 10, 0.10000, 0.09486832981, 0.01557683834, 0.6419788010),
+    (4, 12, 0.25000, 0.12162099599, 0.09634830766, 0.6486880934),
+    (6, 9, 0.38500, 0.13146926130, 0.19714856376, 0.7518441787),
+    (8, 5, 0.46375, 0.13739456185, 0.25947745860, 0.8288352432),
+    (10, 2, 0.62125, 0.15843061704, 0.37687189263, 1.0000000000),
+]
+
+
+def test_aalen_johansen_with_delayed_entry_matches_r_survfit():
+    times = [row[0] for row in R_SURVFIT]
+    res = aalen_johansen_cumulative_incidence(
+        DELAYED_EXIT, DELAYED_STATUS, entry=DELAYED_ENTRY, times=times
+    )
+    curve = res.curves["Overall"]
+    for time, n_risk, cif, se, lower, upper in R_SURVFIT:
+        row = curve[curve["time"] <= time].iloc[-1]
+        assert (row["estimate"], row["se"]) == pytest.approx((cif, se), abs=1e-9)
+        assert (row["lower"], row["upper"]) == pytest.approx((lower, upper), abs=1e-9)
+        assert res.at_risk.loc["Overall", f"{time:g}"] == n_risk
+    assert "delayed entry" in res.note
+
+
+def test_delayed_entry_keeps_late_entrants_out_of_early_risk_sets():
+    # Subject 2 enters at 5: the event at 1 is 1 of 1 at risk, not 1 of 2.
+    res = aalen_johansen_cumulative_incidence([1, 6], [1, 0], entry=[0, 5], times=[1])
+    assert res.summary["estimate"].iloc[0] == pytest.approx(1.0)
+    plain = aalen_johansen_cumulative_incidence([1, 6], [1, 0], times=[1])
+    assert plain.summary["estimate"].iloc[0] == pytest.approx(0.5)
+
+
+def test_kaplan_meier_with_delayed_entry_equals_aalen_johansen_without_competing_events():
+    events = [min(s, 1) if s != 2 else 0 for s in DELAYED_STATUS]
+    observed = [e == 1 for e in events]
+    km = kaplan_meier(
+        DELAYED_EXIT, observed, entry=DELAYED_ENTRY, times=[4, 8], cumulative_incidence=True
+    )
+    aj = aalen_johansen_cumulative_incidence(
+        DELAYED_EXIT, events, entry=DELAYED_ENTRY, times=[4, 8]
+    )
+    assert list(km.summary["estimate"]) == pytest.approx(list(aj.summary["estimate"]), abs=1e-9)

@@ -37,6 +37,7 @@ def _row(pid: str, **kw: object) -> dict[str, object]:
         "anti_rna_polymerase_iii": None, "age_at_ssc_diagnosis": 50.0,
         "calcinosis_onset_years": None, "ssc_onset_date": D(2010, 1, 1),
         "calcinosis_first_date": None, "death_date": None, "death": None,
+        "first_visit_date": D(2012, 1, 1),
         "interstitial_lung_disease": None, "calcinosis_sheet_like_regions": None,
     }  # fmt: skip
     return base | kw
@@ -50,7 +51,8 @@ def table() -> pd.DataFrame:
              calcinosis_first_date=D(2013, 1, 1), calcinosis_onset_years=3.0,
              radiograph_last_date=D(2023, 3, 1), age_at_ssc_diagnosis=27.0),
         _row("B", subset_recorded="dcssc", ssc_myositis_overlap_either=True,
-             radiograph_last_date=D(2021, 1, 1), sex="male"),
+             radiograph_last_date=D(2021, 1, 1), calcinosis_assessment_last_date=D(2021, 1, 1),
+             sex="male"),
         _row("C", ssc_diagnosis=False, ssc2013_status="classified"),
         _row("D", last_visit_date=D(2019, 1, 1)),
         _row("E", death_date=D(2015, 1, 1), death=True),
@@ -108,15 +110,29 @@ def test_overlap_by_criteria_changes_the_group(table):
 def test_event_times_censor_and_compete(table):
     study = default_study()
     pop = find_cases(source_population(table, study), study)
-    times = event_times(pop[pop["in_population"]], study).set_index(
-        pop.loc[pop["in_population"], "patient_id"]
-    )
-    assert times.loc["A", "event"] == 1 and times.loc["A", "duration"] == pytest.approx(
-        3.0, abs=0.01
-    )
+    times = event_times(pop[pop["in_population"]], study)
+    excluded = times.attrs["excluded"]
+    times.index = pop.loc[times.index, "patient_id"]
+    # onset 2010-01-01, registry entry 2012-01-01: follow-up starts 2 years after onset
+    assert times.loc["A", "event"] == 1
+    assert times.loc["A", ["entry", "duration"]].tolist() == pytest.approx([2.0, 3.0], abs=0.01)
     assert times.loc["E", "event"] == 2
+    # B: censored at the last calcinosis assessment (2021), not the last visit (2023)
     assert times.loc["B", "event"] == 0
-    assert times.loc["F", "duration"] == 0  # calcinosis before onset counts at time 0
+    assert times.loc["B", "duration"] == pytest.approx(11.0, abs=0.01)
+    # F had calcinosis before entry: prevalent, not incident, so left out and counted
+    assert "F" not in times.index
+    assert excluded == {"calcinosis before entry": 1}
+
+
+def test_event_times_without_delayed_entry_start_at_origin(table):
+    study = default_study()
+    study = study.model_copy(
+        update={"time_to_event": study.time_to_event.model_copy(update={"entry": None})}
+    )
+    pop = find_cases(source_population(table, study), study)
+    times = event_times(pop[pop["in_population"]], study)
+    assert set(times["entry"]) == {0.0}
 
 
 def test_analysis_headline(table):
@@ -153,3 +169,15 @@ def test_evidence_lists_facts_with_note_offsets_and_rules():
     }
     assert parse_provenance("demo:x") == {"source": "demo:x"}
     assert parse_provenance("{broken") == {"source": "{broken"}
+
+
+def test_methods_state_delayed_entry_censoring_and_exclusions(table):
+    from calciscope.report.text import methods_paragraphs
+
+    study = default_study()
+    a = analyse(find_cases(source_population(table, study), study), study)
+    text = " ".join(methods_paragraphs(a))
+    assert "delayed entry (left truncation) at the first registry record" in text
+    assert "censoring at the last calcinosis assessment" in text
+    assert "calcinosis before entry, 1" in text
+    assert a.incidence_excluded == {"calcinosis before entry": 1}

@@ -69,10 +69,35 @@ def test_unknown_columns_are_reported():
         parse_study(
             raw,
             source="s.yaml",
-            known_columns=frozenset({"anti_scl70", "ssc_onset_date", "calcinosis_first_date"}),
+            known_columns=frozenset(
+                {
+                    "anti_scl70",
+                    "ssc_onset_date",
+                    "calcinosis_first_date",
+                    "first_visit_date",
+                    "calcinosis_assessment_last_date",
+                }
+            ),
         )
     fields = {p.field for p in err.value.problems}
     assert fields == {"target_phenotype", "groups.antibodies"}
+
+
+def test_unknown_entry_and_censoring_columns_are_reported():
+    raw = yaml.safe_load(study_template())
+    raw["time_to_event"]["entry"] = "registry_birthday"
+    raw["time_to_event"]["censor_at"] = "never_date"
+    known = frozenset({"anti_scl70", "anti_pm_scl", "ssc_onset_date", "calcinosis_first_date"})
+    with pytest.raises(ValidationError) as err:
+        parse_study(raw, source="s.yaml", known_columns=known | {"extensive_sheet_like_calcinosis"})
+    fields = {p.field for p in err.value.problems}
+    assert {"time_to_event.entry", "time_to_event.censor_at"} <= fields
+
+
+def test_entry_null_means_observed_from_the_origin():
+    raw = yaml.safe_load(study_template())
+    raw["time_to_event"]["entry"] = None
+    assert parse_study(raw, source="s.yaml").time_to_event.entry is None
 
 
 def test_not_yaml_and_not_a_mapping(tmp_path):

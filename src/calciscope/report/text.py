@@ -79,6 +79,38 @@ def _phenotype(a: StudyAnalysis) -> str:
     )
 
 
+_DATE_WORDS = {
+    "first_visit_date": "first registry record (first clinic visit)",
+    "last_visit_date": "last visit",
+    "calcinosis_assessment_last_date": "last calcinosis assessment (a radiograph or a recorded "
+    "finding, present or absent)",
+}
+
+
+def _follow_up(a: StudyAnalysis) -> str:
+    """Describe delayed entry, censoring and who was left out of the incidence analysis."""
+    spec = a.study.time_to_event
+    censor = _DATE_WORDS.get(spec.censor_at, spec.censor_at.replace("_", " "))
+    text = f"censoring at the {censor}"
+    if spec.entry is not None:
+        entry = _DATE_WORDS.get(spec.entry, spec.entry.replace("_", " "))
+        text = (
+            f"with delayed entry (left truncation) at the {entry}, since patients enter the "
+            f"registry years after onset (Geskus, Biometrics 2011), and {text}; patients who "
+            "died before they could be seen are not in the registry, so estimates are "
+            "conditional on survival to registry entry"
+        )
+    return text
+
+
+def _incidence_exclusions(a: StudyAnalysis) -> str:
+    """Say who could not contribute follow-up to the cumulative incidence, by reason."""
+    if not a.incidence_excluded:
+        return ""
+    listed = "; ".join(f"{reason}, {n}" for reason, n in a.incidence_excluded.items())
+    return f"Left out of the cumulative incidence (no follow-up to contribute): {listed}. "
+
+
 def _statistics(a: StudyAnalysis) -> str:
     st = a.study.statistics
     other = "Wilson score" if st.interval.value == "clopper_pearson" else "Clopper–Pearson exact"
@@ -88,8 +120,9 @@ def _statistics(a: StudyAnalysis) -> str:
         "test (antibodies) and the Mann–Whitney U test (age at diagnosis); calcinosis of any "
         "kind was compared across cutaneous subsets by Pearson's chi-square test. The cumulative "
         "incidence of calcinosis (first recorded calcinosis) from SSc onset (first non-Raynaud "
-        "symptom) was estimated by the Aalen–Johansen method with death as a competing risk, "
-        "censoring at the last visit; Kaplan–Meier 1 − S estimates are given for comparison. "
+        f"symptom) was estimated by the Aalen–Johansen method with death as a competing risk, "
+        f"{_follow_up(a)}; Kaplan–Meier 1 − S estimates are given for comparison. "
+        f"{_incidence_exclusions(a)}"
         "Continuous variables are summarised as median [interquartile range] and categorical "
         "ones as n (%) of patients with a known value; missing values are counted separately. "
         "Analyses used calciscope with scipy, statsmodels and lifelines."

@@ -1,4 +1,4 @@
-"""Time to event: Kaplan–Meier and Aalen–Johansen cumulative incidence (lifelines), by group.
+"""Time to event: Kaplan–Meier (lifelines) and Aalen–Johansen cumulative incidence, by group.
 
 References
 ----------
@@ -12,14 +12,14 @@ DOI 10.21105/joss.01317.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from lifelines import AalenJohansenFitter, KaplanMeierFitter
+from lifelines import KaplanMeierFitter
+from scipy import stats
 
 from calciscope.stats.result import StatResult
 
@@ -44,13 +44,23 @@ class CumulativeIncidenceResult(StatResult):
 
 
 def numbers_at_risk(
-    durations: pd.Series, groups: pd.Series, times: Sequence[float]
+    durations: pd.Series,
+    groups: pd.Series,
+    times: Sequence[float],
+    *,
+    entry: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Return the number still under observation (duration ≥ t) per group (rows) and time (columns)."""
+    """Return the number at risk at each time, per group (rows) and time (columns).
+
+    A subject is at risk at *t* when ``duration >= t`` and, with delayed entry, ``entry < t``
+    (R's ``n.risk`` for ``Surv(entry, exit, status)``).
+    """
     rows = {}
+    starts = np.full(len(durations), -np.inf) if entry is None else entry.to_numpy()
     for name in sorted(groups.unique(), key=str):
-        d = durations[groups == name].to_numpy()
-        rows[str(name)] = [int((d >= t).sum()) for t in times]
+        mask = (groups == name).to_numpy()
+        d, e = durations.to_numpy()[mask], starts[mask]
+        rows[str(name)] = [int(((e < t) & (d >= t)).sum()) for t in times]
     return pd.DataFrame.from_dict(rows, orient="index", columns=[f"{t:g}" for t in times])
 
 
@@ -92,6 +102,7 @@ def kaplan_meier(
     durations: Values,
     events: Values,
     *,
+    entry: Values | None = None,
     groups: Values | None = None,
     times: Sequence[float] = (1, 5, 10),
     cumulative_incidence: bool = False,
@@ -104,6 +115,9 @@ def kaplan_meier(
         Time from origin to event or censoring.
     events
         True when the event was observed.
+    entry
+        Time from origin to the start of observation (delayed entry, left truncation);
+        lifelines' ``entry``. Omitted: everyone is observed from time 0.
     groups
         Group label of each subject (one curve per label); one overall curve when omitted.
     times
@@ -114,39 +128,91 @@ def kaplan_meier(
     """
     d = pd.Series(np.asarray(durations, dtype=float))
     e = pd.Series(np.asarray(events, dtype=bool))
+    start = None if entry is None else pd.Series(np.asarray(entry, dtype=float))
     g = _groups(durations, groups)
     curves = {}
     for name in sorted(g.unique(), key=str):
         mask = (g == name).to_numpy()
-        kmf = KaplanMeierFitter().fit(d[mask], e[mask], label=name)
+        kmf = KaplanMeierFitter().fit(
+            d[mask], e[mask], entry=None if start is None else start[mask], label=name
+        )
         curves[name] = _frame(
             kmf.survival_function_, kmf.confidence_interval_, cumulative_incidence
         )
     method = "Kaplan–Meier" + (" (1 − S)" if cumulative_incidence else "")
     note = "95% CI: exponential Greenwood (lifelines)"
     return CumulativeIncidenceResult(
-        method, _summary(curves, times), note, curves, numbers_at_risk(d, g, times), tuple(times)
+        method,
+        _summary(curves, times),
+        note,
+        curves,
+        numbers_at_risk(d, g, times, entry=start),
+        tuple(times),
     )
 
 
-def _aalen_johansen(d: pd.Series, codes: pd.Series, label: str, seed: int) -> pd.DataFrame:
-    if not (codes == 1).any():
-        return pd.DataFrame({"time": [0.0], "estimate": [0.0], "lower": [0.0], "upper": [0.0]})
-    ajf = AalenJohansenFitter(calculate_variance=True, seed=seed)
-    with warnings.catch_warnings():
-        # lifelines jitters tied times (seeded) and says so with a warning
-        warnings.simplefilter("ignore")
-        ajf.fit(d, codes, event_of_interest=1, label=label)
-    return _frame(ajf.cumulative_density_, ajf.confidence_interval_, complement=False)
+class _AalenJohansen:
+    """Aalen–Johansen estimate of the cumulative incidence of cause 1, cause 2 competing.
+
+    Follow-up of subject *i* is the interval ``(entry_i, exit_i]``: a subject is at risk at time
+    *t* when ``entry_i < t <= exit_i``, which is left truncation (delayed entry) as in R's
+    ``Surv(entry, exit, status)``. The standard error is the infinitesimal jackknife: each
+    subject's influence on the estimate is carried through the product-limit recursion and the
+    variance is the sum of squared influences, as R's ``survfit`` computes it for multi-state
+    data (Therneau, Crowson & Atkinson, *Multi-state models and competing risks*, survival
+    package vignette).
+    """
+
+    def __init__(self, entry: np.ndarray, exit_: np.ndarray, code: np.ndarray) -> None:
+        self.entry, self.exit, self.code = entry, exit_, code
+
+    def fit(self, level: float = 0.95) -> pd.DataFrame:
+        """Return the curve: time, estimate, standard error, lower and upper limits."""
+        entry, exit_, code = self.entry, self.exit, self.code
+        event_times = np.unique(exit_[code > 0])
+        surv, cif = 1.0, 0.0
+        infl_surv = np.zeros(len(exit_))
+        infl_cif = np.zeros(len(exit_))
+        rows = [(0.0, 0.0, 0.0)]
+        for t in event_times:
+            at_risk = (entry < t) & (exit_ >= t)
+            n = at_risk.sum()
+            if n == 0:
+                continue
+            ends = exit_ == t
+            dn1 = (ends & (code == 1)).astype(float)
+            dn_any = (ends & (code > 0)).astype(float)
+            hazard1, hazard = dn1.sum() / n, dn_any.sum() / n
+            # influence of each subject on the two Nelson–Aalen increments at t
+            infl_h1 = (dn1 - at_risk * hazard1) / n
+            infl_h = (dn_any - at_risk * hazard) / n
+            infl_cif = infl_cif + infl_surv * hazard1 + surv * infl_h1
+            infl_surv = infl_surv * (1 - hazard) - surv * infl_h
+            cif += surv * hazard1
+            surv *= 1 - hazard
+            rows.append((float(t), cif, float(np.sqrt((infl_cif**2).sum()))))
+        return _log_interval(pd.DataFrame(rows, columns=["time", "estimate", "se"]), level)
+
+
+def _log_interval(curve: pd.DataFrame, level: float) -> pd.DataFrame:
+    """Add limits on the log scale (R ``survfit``'s default ``conf.type = "log"``), within [0, 1]."""
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    est, se = curve["estimate"].to_numpy(), curve["se"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread = np.where(est > 0, np.exp(z * se / np.where(est > 0, est, 1)), 1.0)
+    curve["lower"] = np.clip(est / spread, 0, 1)
+    curve["upper"] = np.clip(est * spread, 0, 1)
+    return curve
 
 
 def aalen_johansen_cumulative_incidence(
     durations: Values,
     events: Values,
     *,
+    entry: Values | None = None,
     groups: Values | None = None,
     times: Sequence[float] = (1, 5, 10),
-    seed: int = 0,
+    level: float = 0.95,
 ) -> CumulativeIncidenceResult:
     """Aalen–Johansen cumulative incidence of event 1 with competing event 2, by group.
 
@@ -156,28 +222,54 @@ def aalen_johansen_cumulative_incidence(
         Time from origin to the first event or censoring.
     events
         0 censored, 1 event of interest, 2 competing event (e.g. death before calcinosis).
+    entry
+        Time from origin to the start of observation (delayed entry, left truncation): a subject
+        is in the risk set only after it. A prevalent cohort enters at its first registry
+        record, not at disease onset. Omitted: everyone is observed from time 0.
     groups
         Group label of each subject.
     times
         Times for the summary and the numbers at risk.
-    seed
-        Seed of lifelines' tie-breaking jitter (ties are jittered by a tiny amount).
+    level
+        Confidence level of the pointwise intervals.
+
+    Returns
+    -------
+    CumulativeIncidenceResult
+        Curves with pointwise intervals (log transform, infinitesimal-jackknife standard error,
+        the defaults of R's ``survfit``), summary at ``times`` and numbers at risk.
+
+    References
+    ----------
+    Aalen OO, Johansen S. Scand J Stat 1978;5:141–50.
+    Andersen PK, Borgan Ø, Gill RD, Keiding N. Statistical Models Based on Counting Processes.
+    Springer 1993, section IV.4 (product-limit estimators under left truncation).
+    Geskus RB. Cause-specific cumulative incidence estimation and the Fine and Gray model under
+    both left truncation and right censoring. Biometrics 2011;67:39–49.
+    DOI 10.1111/j.1541-0420.2010.01420.x.
     """
-    d = pd.Series(np.asarray(durations, dtype=float))
-    c = pd.Series(np.asarray(events, dtype=int))
+    d = np.asarray(durations, dtype=float)
+    c = np.asarray(events, dtype=int)
+    start = np.zeros(len(d)) if entry is None else np.asarray(entry, dtype=float)
     g = _groups(durations, groups)
     curves = {}
     for name in sorted(g.unique(), key=str):
         mask = (g == name).to_numpy()
-        curves[name] = _aalen_johansen(
-            d[mask].reset_index(drop=True), c[mask].reset_index(drop=True), name, seed
-        )
-    note = "death as competing risk; 95% CI by lifelines (log-log transform)"
+        fit = _AalenJohansen(start[mask], d[mask], c[mask]).fit(level)
+        curves[name] = fit[["time", "estimate", "lower", "upper", "se"]]
+    delayed = "" if entry is None else "delayed entry (left truncation) at the first record; "
+    note = (
+        f"{delayed}death as competing risk; {level:.0%} CI: log transform, "
+        "infinitesimal jackknife standard error (as R survival::survfit)"
+    )
+    at_risk = numbers_at_risk(
+        pd.Series(d), g, times, entry=None if entry is None else pd.Series(start)
+    )
     return CumulativeIncidenceResult(
         "Aalen–Johansen cumulative incidence",
         _summary(curves, times),
         note,
         curves,
-        numbers_at_risk(d, g, times),
+        at_risk,
         tuple(times),
     )

@@ -75,6 +75,8 @@ class StudyAnalysis:
     incidence_km: dict[str, CumulativeIncidenceResult]
     at_risk: pd.DataFrame = field(repr=False)
     headline: dict[str, Any] = field(default_factory=dict)
+    #: patients left out of the cumulative incidence analysis, by reason (see event_times)
+    incidence_excluded: dict[str, int] = field(default_factory=dict)
 
     @property
     def population(self) -> pd.DataFrame:
@@ -92,27 +94,57 @@ def _years(end: pd.Series, start: pd.Series) -> pd.Series:
 
 
 def event_times(pop: pd.DataFrame, study: StudyDefinition) -> pd.DataFrame:
-    """Duration (years from origin) and event code: 1 calcinosis, 2 death first, 0 censored.
+    """Entry, exit (years from origin) and event code: 1 calcinosis, 2 death first, 0 censored.
 
-    Patients without an origin date are left out; events before the origin count at time 0.
-    Censoring at the last visit on or before the index date.
+    The registry cohort is prevalent: patients are seen years after SSc onset, so follow-up
+    starts at ``time_to_event.entry`` (delayed entry, left truncation), and a patient is in the
+    risk set only from then on. Patients are censored at ``time_to_event.censor_at`` (by
+    default the last calcinosis assessment: a later visit without one says nothing about
+    calcinosis). Death before calcinosis is a competing event. Patients who cannot contribute
+    follow-up are left out, and ``frame.attrs["excluded"]`` counts them by reason: no origin
+    date, no entry date, never assessed, and an event, death or last assessment at or before
+    entry (calcinosis already present at entry is prevalent, not incident).
     """
     spec = study.time_to_event
-    rows = pop[pop[spec.origin].notna()]
-    to_event = _years(rows[spec.event], rows[spec.origin]).clip(lower=0)
-    to_death = _years(rows["death_date"], rows[spec.origin]).clip(lower=0)
-    to_last = _years(rows["last_visit_date"], rows[spec.origin]).clip(lower=0)
+    origin = pop[spec.origin]
+    to_event = _years(pop[spec.event], origin)
+    to_death = _years(pop["death_date"], origin)
+    to_censor = _years(pop[spec.censor_at], origin)
+    entry = (
+        pd.Series(0.0, index=pop.index)
+        if spec.entry is None
+        else _years(pop[spec.entry], origin).clip(lower=0)
+    )
     code = np.where(to_event.notna(), 1, np.where(to_death.notna(), 2, 0))
-    duration = np.where(code == 1, to_event, np.where(code == 2, to_death, to_last))
-    return pd.DataFrame(
+    exit_ = pd.Series(
+        np.where(code == 1, to_event, np.where(code == 2, to_death, to_censor)), index=pop.index
+    )
+    reasons = {
+        "no origin date": origin.isna(),
+        "no entry date": entry.isna(),
+        "never assessed for calcinosis": exit_.isna(),
+        "calcinosis before entry": (code == 1) & (exit_ <= entry),
+        "died before entry": (code == 2) & (exit_ <= entry),
+        "last assessment before entry": (code == 0) & (exit_ <= entry),
+    }
+    kept = pd.Series(True, index=pop.index)
+    excluded = {}
+    for reason, mask in reasons.items():
+        hit = kept & mask.fillna(False).to_numpy()
+        excluded[reason] = int(hit.sum())
+        kept &= ~hit
+    frame = pd.DataFrame(
         {
-            "duration": duration,
-            "event": code,
-            "subset": rows["subset"].to_numpy(),
-            "overlap": np.where(rows["overlap"], "overlap", "no overlap"),
+            "entry": entry[kept],
+            "duration": exit_[kept],
+            "event": code[kept.to_numpy()],
+            "subset": pop.loc[kept, "subset"],
+            "overlap": np.where(pop.loc[kept, "overlap"], "overlap", "no overlap"),
         },
-        index=rows.index,
-    ).dropna(subset=["duration"])
+        index=pop.index[kept],
+    )
+    frame.attrs["excluded"] = {k: v for k, v in excluded.items() if v}
+    return frame
 
 
 def _proportions(pop: pd.DataFrame, study: StudyDefinition) -> dict[str, ProportionResult]:
@@ -157,12 +189,16 @@ def _incidence(times: pd.DataFrame, study: StudyDefinition) -> tuple[dict, dict]
     aj, km = {}, {}
     for by in ("subset", "overlap"):
         aj[by] = aalen_johansen_cumulative_incidence(
-            times["duration"], times["event"], groups=times[by], times=at
+            times["duration"], times["event"], entry=times["entry"], groups=times[by], times=at
         )
         km[by] = kaplan_meier(
-            times["duration"], times["event"] == 1, groups=times[by], times=at,
+            times["duration"],
+            times["event"] == 1,
+            entry=times["entry"],
+            groups=times[by],
+            times=at,
             cumulative_incidence=True,
-        )  # fmt: skip
+        )
     return aj, km
 
 
@@ -222,10 +258,12 @@ def analyse(
         Variable(ab, LABELS.get(ab, ab), VariableKind.BOOLEAN) for ab in study.groups.antibodies
     ]
     props = _proportions(pop, study)
-    aj, km = _incidence(event_times(pop, study), study)
+    times = event_times(pop, study)
+    aj, km = _incidence(times, study)
     risk = at_risk_list(table, study)
     headline = _headline(table, props, study) | {"at_risk_prompts": len(risk)}
     return StudyAnalysis(
         study, table, attrition(table, study, target_label), props, table_one(pop, variables, group="group"),
         _comparisons(pop, study), aj, km, risk, headline,
+        incidence_excluded=times.attrs["excluded"],
     )  # fmt: skip

@@ -113,10 +113,16 @@ class GroupSpec(_Spec):
 
 
 class TimeToEventSpec(_Spec):
-    """Origin, event and the times at which numbers at risk are shown."""
+    """Origin, event, delayed entry, censoring and the times at which numbers at risk are shown.
+
+    ``entry`` is the start of observation in the registry (left truncation; ``None``: observed
+    from the origin); ``censor_at`` is the date a patient without the event is censored at.
+    """
 
     origin: str = "ssc_onset_date"
     event: str = "calcinosis_first_date"
+    entry: str | None = "first_visit_date"
+    censor_at: str = "calcinosis_assessment_last_date"
     at_risk_times: tuple[float, ...] = (0, 5, 10, 15, 20)
 
 
@@ -212,6 +218,10 @@ def _named(raw: dict[str, Any]) -> dict[str, list[Any]]:
         "target_phenotype": [raw.get("target_phenotype", "extensive_sheet_like_calcinosis")],
         "time_to_event.origin": [tte.get("origin", TimeToEventSpec().origin)],
         "time_to_event.event": [tte.get("event", TimeToEventSpec().event)],
+        "time_to_event.entry": [
+            name for name in [tte.get("entry", TimeToEventSpec().entry)] if name is not None
+        ],
+        "time_to_event.censor_at": [tte.get("censor_at", TimeToEventSpec().censor_at)],
         "groups.antibodies": list(antibodies) if isinstance(antibodies, list | tuple) else [],
     }
 
