@@ -51,7 +51,7 @@ def test_study_run_writes_the_bundle(tmp_path, demo_registry_url):
     assert str(out / "index.html") in result.output.replace("\n", "")
     headline = json.loads((out / "results.json").read_text())["headline"]
     assert headline["source_population"] > 0
-    assert (out / "export" / "README.txt").exists()
+    assert (out.parent / f"{out.name}-pseudonymised" / "README.txt").exists()
     assert headline["cases"] == 4
     assert len(list((out / "exports" / "phenopackets").glob("*.json"))) == 4
     assert (out / "exports" / "cases.fhir.json").exists()

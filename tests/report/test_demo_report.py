@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 
 
@@ -96,12 +97,62 @@ def test_html_is_self_contained_and_says_synthetic(demo_run):
 
 def test_pseudonymised_export(demo_run):
     export = demo_run.bundle.export_dir
-    cases = (export / "cases.csv").read_text()
-    assert "P0" not in cases and "S-" in cases
-    evidence = (export / "case_evidence.csv").read_text()
-    assert "fact_id" not in evidence.splitlines()[0]
+    # its own bundle beside the report, never a folder inside the identifiable one
+    assert export.parent == demo_run.bundle.out_dir.parent
+    assert export.name == "calciscope-report-pseudonymised"
+    assert (export / "index.html").read_text().count("SYNTHETIC DATA") == 1
     headline = json.loads((export / "results.json").read_text())["headline"]
     assert headline["cases"] == "<5"
     assert headline["source_population"] == 461
+    # every count describing the 4 hidden cases is hidden with them (3 women would be "<5",
+    # and 4 with overlap would reveal the case count)
+    assert headline["cases_dcssc_with_overlap"] in ("<5", "*")
+    assert headline["women"] == "<5" and headline["men"] == "<5"
+    assert set(headline["antibodies_positive"].values()) <= {"<5", "*"}
+    # 4 cases < 5: no case rows at all, since their number would reveal the hidden count
+    assert not (export / "cases.csv").exists()
+    assert "fewer than 5 cases" in (export / "README.txt").read_text()
+    attrition = (export / "attrition.csv").read_text()
+    assert "<5" in attrition and ",4\n" not in attrition
     table = (export / "table1_counts.csv").read_text()
     assert "<5" in table
+
+
+def test_k_anonymous_case_rows_resist_an_attack_with_the_registry(demo_run, tmp_path):
+    # lower the thresholds to 3 so that the 4 demo cases are exported as rows
+    from dataclasses import replace
+
+    from calciscope.report import case_names
+    from calciscope.report.export import _quasi_identifiers, write_pseudonymised_export
+    from calciscope.report.pseudonymise import WITHHELD
+    from calciscope.report.tables import attrition_table, case_table, evidence_table
+
+    a = demo_run.analysis
+    outputs = a.study.outputs.model_copy(update={"min_cell": 3, "k_anonymity": 3})
+    a = replace(a, study=a.study.model_copy(update={"outputs": outputs}))
+    names = case_names(a)
+    tables = {
+        "attrition": attrition_table(a),
+        "cases": case_table(a, names),
+        "case_evidence": evidence_table({}, names),
+    }
+    folder = write_pseudonymised_export(a, tables, tmp_path / "bundle")
+    exported = pd.read_csv(folder / "cases.csv", dtype=str, keep_default_na=False)
+    assert len(exported) == len(tables["cases"]) >= 3
+    registry = _quasi_identifiers(a).astype(object)
+    registry = registry.where(registry.notna(), "unknown").astype(str)
+
+    def fits(value: str, raw: str) -> bool:
+        if value == WITHHELD:
+            return True
+        if "–" in value and raw.replace(".", "").isdigit():
+            low, high = (float(v) for v in value.split("–"))
+            return low <= float(raw) <= high + 0.999
+        return value == raw or (value.replace(".0", "") == raw.replace(".0", ""))
+
+    for _, row in exported.iterrows():
+        matches = registry.apply(
+            lambda p, row=row: all(fits(str(row[c]), p[c]) for c in registry.columns), axis=1
+        )
+        assert matches.sum() >= 3, row.to_dict()
+    assert not exported["patient_id"].str.startswith("P0").any()

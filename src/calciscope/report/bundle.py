@@ -11,7 +11,7 @@ import jinja2
 import pandas as pd
 
 from calciscope.report.bodymap import bodymap_figure
-from calciscope.report.export import write_pseudonymised_export
+from calciscope.report.export import pseudonymised_dir, write_pseudonymised_export
 from calciscope.report.figure import SavedFigure, close_figures, save_figure
 from calciscope.report.flow import attrition_figure
 from calciscope.report.incidence import incidence_figure
@@ -239,7 +239,7 @@ def write_report_bundle(
     out_dir
         Folder to write (created).
     pseudonymise
-        Also write ``export/``: pseudonymised ids, shifted dates, small cells suppressed.
+        Also write the pseudonymised bundle ``<out_dir>-pseudonymised/`` (its own index.html).
     images
         Image records (radiographs) of the cases, listed with their evidence.
     """
@@ -277,6 +277,8 @@ def write_report_bundle(
     index = out_dir / "index.html"
     index.write_text(_html(analysis, tables, figures, manifest, pdf is not None), encoding="utf-8")
     export = (
-        write_pseudonymised_export(analysis, tables, out_dir / "export") if pseudonymise else None
+        write_pseudonymised_export(analysis, tables, pseudonymised_dir(out_dir))
+        if pseudonymise
+        else None
     )
     return ReportBundle(out_dir, index, results_json, (*paths, results_json, index), export, pdf)

@@ -1,29 +1,62 @@
-"""Write the pseudonymised export folder of a report bundle (see :mod:`calciscope.report.pseudonymise`)."""
+"""Write the pseudonymised bundle of a report (see :mod:`calciscope.report.pseudonymise`).
+
+The bundle is its own folder with its own ``index.html``, written beside the identifiable report
+(``<out>-pseudonymised/``), never inside it, so that it can be shared on its own.
+"""
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from calciscope.report.pseudonymise import SUPPRESSED, Pseudonymiser, suppress_small_cells
+from calciscope.report.pseudonymise import (
+    COMPLEMENTARY,
+    Pseudonymiser,
+    age_and_withholding_steps,
+    k_anonymise,
+    small_cell_mark,
+    suppress_chain,
+    suppress_small_cells,
+)
+from calciscope.report.tables import yes_no_unknown
 from calciscope.stats import VariableKind
 from calciscope.study import StudyAnalysis
-from calciscope.study.analysis import TABLE_ONE_VARIABLES
+from calciscope.study.analysis import LABELS, TABLE_ONE_VARIABLES
 
-__all__ = ["count_matrix", "write_pseudonymised_export"]
+__all__ = ["count_matrix", "pseudonymised_dir", "write_pseudonymised_export"]
 
-_README = """Pseudonymised export of a calciscope study report.
+_README = """Pseudonymised bundle of a calciscope study report.
 
 - patient ids are replaced by pseudonyms (HMAC-SHA256 under a key that was not stored);
-- every date of a patient is shifted by the same number of days (-180 to +180), so intervals
-  within a patient are kept and calendar dates are not;
-- registry fact ids and note ids are removed;
-- in aggregate tables, counts from 1 to {limit} are shown as "{shown}", and further cells are
-  suppressed (complementary suppression) wherever a row or column total would reveal them.
+- registry fact ids, note ids, provenance and calendar dates are removed;
+- in aggregate tables, counts from 1 to {limit} are shown as "{small}"; a cell hidden only so
+  that a row or column total cannot reveal a small one is shown as "{comp}" (it may hold any
+  count); the attrition flow is a chain, so a step is also hidden ("{comp}") when it differs
+  from the last shown step by 1 to {limit};
+- the case table is k-anonymous: every combination of its quasi-identifiers (sex, age band,
+  subset, overlap, antibodies, years to calcinosis, regions, death) is shared by at least {k}
+  patients of the source population; age bands widen and columns are withheld until it is;
+- {case_rows}
 """
+
+#: Case-table columns that an attacker holding the registry could match on, in the order they
+#: are withheld after age (the least informative for a case series first).
+_WITHHELD_ORDER = (
+    "died",
+    "sheet_like_regions",
+    "calcinosis_years_after_ssc_onset",
+    "overlap_by_criteria",
+    "overlap_by_clinician",
+)
+
+
+def pseudonymised_dir(out_dir: Path) -> Path:
+    """Return where the pseudonymised bundle of the report in ``out_dir`` is written."""
+    return out_dir.parent / f"{out_dir.name}-pseudonymised"
 
 
 def count_matrix(a: StudyAnalysis) -> pd.DataFrame:
@@ -52,50 +85,161 @@ def _suppressed_table_one(a: StudyAnalysis, min_cell: int) -> pd.DataFrame:
     return pd.concat(parts).reset_index()
 
 
-def _headline(h: dict[str, Any], min_cell: int) -> dict[str, Any]:
-    shown = SUPPRESSED.replace("5", str(min_cell))
+class _HeadlineSuppressor:
+    """Hide small headline counts, every count describing a hidden case set, and nested counts."""
 
-    def hide(value: Any) -> Any:
+    #: Headline keys that count (part of) the cases: hidden with the case count.
+    CASE_KEYS = ("cases_dcssc", "cases_overlap", "cases_dcssc_with_overlap", "women", "men")
+    #: Descriptions of individual cases, never in the pseudonymised headline.
+    INDIVIDUAL = ("age_at_ssc_diagnosis", "calcinosis_onset_years")
+
+    def __init__(self, min_cell: int) -> None:
+        self.min_cell = min_cell
+        self.small = small_cell_mark(min_cell)
+
+    def count(self, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             return value
-        return shown if 0 < value < min_cell else value
+        return self.small if 0 < value < self.min_cell else value
 
-    out = {
-        k: hide(v)
-        for k, v in h.items()
-        if k not in ("age_at_ssc_diagnosis", "calcinosis_onset_years")
+    def proportion(self, value: dict[str, Any]) -> Any:
+        hidden = any(self.count(value.get(k)) == self.small for k in ("count", "total"))
+        return {"suppressed": self.small, "interval": value.get("interval")} if hidden else value
+
+    def __call__(self, h: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in h.items():
+            if key in self.INDIVIDUAL:
+                continue
+            out[key] = self.proportion(value) if isinstance(value, dict) else self.count(value)
+        out["antibodies_positive"] = {
+            k: self.count(v) for k, v in h.get("antibodies_positive", {}).items()
+        }
+        if out.get("cases") == self.small:
+            for key in self.CASE_KEYS:
+                if key in out and out[key] != self.small:
+                    out[key] = COMPLEMENTARY
+            out["antibodies_positive"] = {
+                k: v if v == self.small else COMPLEMENTARY
+                for k, v in out["antibodies_positive"].items()
+            }
+        elif (out.get("women") == self.small) != (out.get("men") == self.small):
+            # women + men = cases: one hidden sex count is revealed by the other
+            for key in ("women", "men"):
+                out[key] = out[key] if out[key] == self.small else COMPLEMENTARY
+        return out
+
+
+def _quasi_identifiers(a: StudyAnalysis) -> pd.DataFrame:
+    """Return the case table's quasi-identifiers for the whole source population, same coding."""
+    pop = a.population
+    yes_no = {True: "yes", False: "no"}
+    frame = pd.DataFrame(
+        {
+            "sex": pop["sex"],
+            "age_at_ssc_diagnosis": pop["age_at_ssc_diagnosis"],
+            "subset": pop["subset"].map(lambda v: LABELS.get(v, v)),
+            "overlap": pop["overlap"].map(yes_no),
+            "calcinosis_years_after_ssc_onset": pop.get("calcinosis_onset_years"),
+            "sheet_like_regions": pop.get("calcinosis_sheet_like_regions"),
+            "died": pop["death"].map(yes_no),
+            "overlap_by_criteria": pop["ssc_myositis_overlap_criteria"].map(yes_no_unknown),
+            "overlap_by_clinician": pop["ssc_myositis_overlap_clinician"].map(yes_no_unknown),
+        }
+    )
+    for ab in a.study.groups.antibodies:
+        values = pop[ab].astype("boolean")
+        frame[LABELS.get(ab, ab)] = values.map({True: "positive", False: "negative"})
+    frame.index = pop["patient_id"]
+    return frame
+
+
+def _k_anonymous_cases(a: StudyAnalysis, cases: pd.DataFrame, k: int) -> pd.DataFrame:
+    population = _quasi_identifiers(a)
+    antibodies = [LABELS.get(ab, ab) for ab in a.study.groups.antibodies]
+    columns = [c for c in population.columns if c in cases.columns]
+    rows = cases.copy()
+    rows[columns] = population.loc[rows["patient_id"], columns].to_numpy()
+    steps = age_and_withholding_steps(
+        "age_at_ssc_diagnosis",
+        [
+            *(c for c in _WITHHELD_ORDER if c in columns),
+            *(c for c in antibodies if c in columns),
+            "overlap",
+            "subset",
+            "sex",
+        ],
+    )
+    steps = [s for s in steps if s.column in columns]
+    return k_anonymise(rows, population.reset_index(drop=True), steps, k=k)
+
+
+def _pseudonymised_tables(a: StudyAnalysis, tables: dict[str, pd.DataFrame]) -> dict:
+    out = a.study.outputs
+    pseudo = Pseudonymiser()
+    attrition = tables["attrition"][["step", "n"]].copy()
+    attrition["n"] = suppress_chain([int(n) for n in attrition["n"]], out.min_cell)
+    result: dict[str, pd.DataFrame] = {
+        "table1_counts": _suppressed_table_one(a, out.min_cell),
+        "attrition": attrition,
     }
-    out["antibodies_positive"] = {k: hide(v) for k, v in h["antibodies_positive"].items()}
-    return out
+    cases = tables["cases"]
+    if len(cases) >= max(out.min_cell, out.k_anonymity):
+        result["cases"] = pseudo.frame(_k_anonymous_cases(a, cases, out.k_anonymity), ())
+        evidence = tables["case_evidence"].drop(
+            columns=["fact_id", "provenance", "date"], errors="ignore"
+        )
+        result["case_evidence"] = pseudo.frame(evidence, ()) if len(evidence) else evidence
+    return result
+
+
+def _case_rows_sentence(a: StudyAnalysis, written: bool) -> str:
+    if written:
+        return "case rows are pseudonymised; share them only where individual-level data may go."
+    n = max(a.study.outputs.min_cell, a.study.outputs.k_anonymity)
+    return (
+        f"case rows are not included: there are fewer than {n} cases, so any row-level table "
+        "would reveal the suppressed case count."
+    )
+
+
+def _index_html(headline: dict[str, Any], tables: dict[str, pd.DataFrame], readme: str) -> str:
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<title>calciscope study: pseudonymised bundle</title></head><body>",
+        "<h1>Pseudonymised study bundle</h1>",
+    ]
+    if headline.get("synthetic"):
+        parts.append("<p><strong>SYNTHETIC DATA: no number describes real patients.</strong></p>")
+    parts.append(f"<pre>{html.escape(readme)}</pre><h2>Headline</h2><pre>")
+    parts.append(html.escape(json.dumps(headline, indent=1, default=str)) + "</pre>")
+    for name, frame in tables.items():
+        parts.append(f"<h2>{html.escape(name.replace('_', ' ').capitalize())}</h2>")
+        parts.append(frame.to_html(index=False, border=0, na_rep=""))
+    parts.append("</body></html>")
+    return "\n".join(parts)
 
 
 def write_pseudonymised_export(
     a: StudyAnalysis, tables: dict[str, pd.DataFrame], folder: Path
 ) -> Path:
-    """Write ``folder`` with pseudonymised individual tables and suppressed aggregate tables."""
+    """Write ``folder``: suppressed aggregate tables, k-anonymous case rows, README, index.html."""
     folder.mkdir(parents=True, exist_ok=True)
-    min_cell = a.study.outputs.min_cell
-    pseudo = Pseudonymiser()
-    cases = pseudo.frame(tables["cases"], ())
-    evidence = tables["case_evidence"].drop(columns=["fact_id", "provenance"], errors="ignore")
-    evidence = pseudo.frame(evidence, ("date",)) if len(evidence) else evidence
-    at_risk = pseudo.frame(tables["at_risk_prompts"], ("last_assessment",))
-    attrition = tables["attrition"][["step", "n"]].set_index("step")
-    outputs = {
-        "cases": cases,
-        "case_evidence": evidence,
-        "at_risk_prompts": at_risk,
-        "table1_counts": _suppressed_table_one(a, min_cell),
-        "attrition": suppress_small_cells(attrition, min_cell).reset_index(),
-    }
-    for name, frame in outputs.items():
+    out = a.study.outputs
+    result = _pseudonymised_tables(a, tables)
+    for name, frame in result.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
-    headline = _headline(a.headline, min_cell)
+    headline = _HeadlineSuppressor(out.min_cell)(a.headline)
     (folder / "results.json").write_text(
         json.dumps({"headline": headline}, indent=1, default=str), encoding="utf-8"
     )
-    shown = SUPPRESSED.replace("5", str(min_cell))
-    (folder / "README.txt").write_text(
-        _README.format(limit=min_cell - 1, shown=shown), encoding="utf-8"
+    readme = _README.format(
+        limit=out.min_cell - 1,
+        small=small_cell_mark(out.min_cell),
+        comp=COMPLEMENTARY,
+        k=out.k_anonymity,
+        case_rows=_case_rows_sentence(a, "cases" in result),
     )
+    (folder / "README.txt").write_text(readme, encoding="utf-8")
+    (folder / "index.html").write_text(_index_html(headline, result, readme), encoding="utf-8")
     return folder

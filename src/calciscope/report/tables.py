@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from calciscope.stats import IntervalMethod, proportion
-from calciscope.study import StudyAnalysis, is_true
+from calciscope.study import StudyAnalysis
 from calciscope.study.analysis import LABELS
 
 __all__ = [
@@ -38,6 +38,13 @@ def attrition_table(a: StudyAnalysis) -> pd.DataFrame:
     )
 
 
+def yes_no_unknown(value: Any) -> str:
+    """Return ``yes``, ``no`` or ``unknown`` for a three-valued (true/false/null) value."""
+    if value is None or pd.isna(value):
+        return "unknown"
+    return "yes" if bool(value) else "no"
+
+
 def _yes(value: Any) -> str:
     if value is None or pd.isna(value):
         return "unknown"
@@ -61,12 +68,9 @@ def case_table(a: StudyAnalysis, names: dict[str, str]) -> pd.DataFrame:
             else round(float(r["age_at_ssc_diagnosis"])),
             "subset": LABELS.get(r["subset"], r["subset"]),
             "overlap": "yes" if r["overlap"] else "no",
-            "overlap_by_criteria": bool(
-                is_true(pd.Series([r["ssc_myositis_overlap_criteria"]])).iloc[0]
-            ),
-            "overlap_by_clinician": bool(
-                is_true(pd.Series([r["ssc_myositis_overlap_clinician"]])).iloc[0]
-            ),
+            # three-valued: an overlap nobody recorded or could classify is unknown, not "no"
+            "overlap_by_criteria": yes_no_unknown(r["ssc_myositis_overlap_criteria"]),
+            "overlap_by_clinician": yes_no_unknown(r["ssc_myositis_overlap_clinician"]),
         }
         row |= {LABELS.get(ab, ab): _yes(r[ab]) for ab in a.study.groups.antibodies}
         onset = r["calcinosis_onset_years"]

@@ -151,6 +151,7 @@ class OutputSpec(_Spec):
     formats: tuple[OutputFormat, ...] = tuple(f for f in OutputFormat if f is not OutputFormat.PDF)
     pseudonymise: bool = False
     min_cell: int = Field(default=5, ge=1, le=100)
+    k_anonymity: int = Field(default=5, ge=1, le=100)
     standard_exports: tuple[StandardExport, ...] = ()
 
 
