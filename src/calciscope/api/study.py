@@ -136,7 +136,11 @@ def _report_facts(facts: pa.Table) -> pd.DataFrame:
     from calciscope.study.evidence import EVIDENCE_CONCEPTS
 
     pairs = pairs[pairs["concept"].isin(EVIDENCE_CONCEPTS)]
-    kept = facts.join(pa.Table.from_pandas(pairs, preserve_index=False), keys=["system", "code"])
+    # an explicit schema: with no matching pair the columns would be Arrow's null type, which
+    # cannot be a join key (a registry holding none of the report's concepts)
+    schema = pa.schema([("system", pa.string()), ("code", pa.string()), ("concept", pa.string())])
+    wanted = pa.Table.from_pandas(pairs, schema=schema, preserve_index=False)
+    kept = facts.join(wanted, keys=["system", "code"])
     return kept.to_pandas()
 
 

@@ -1,0 +1,74 @@
+"""A clinician-recorded SSc-myositis overlap: an overlap code, or SSc and myositis both coded.
+
+Hand-made patients go through the registry and the compiled phenotypes (the one evaluator), as
+a study reads them. WHO ICD-10 (UK) has no overlap code (M34.82 is ICD-10-CM only), so UK
+records code SSc and the myositis separately (issue 12).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from calciscope import api
+
+PATIENTS = {
+    # patient: facts as (system, code, status)
+    "UK-DM": [("ICD10", "M34.0", "present"), ("ICD10", "M33.1", "present")],
+    "UK-NOS": [("ICD10", "M34.9", "present"), ("ICD10", "M60.9", "present")],
+    "SNOMED": [("SNOMEDCT", "89155008", "present"), ("SNOMEDCT", "396230008", "present")],
+    "US-CODE": [("ICD10CM", "M34.82", "present")],
+    "SSC-ONLY": [("ICD10", "M34.0", "present")],
+    "NO-MYOSITIS": [("ICD10", "M34.0", "present"), ("ICD10", "M33.1", "absent")],
+    "INFECTIVE": [("ICD10", "M34.0", "present"), ("ICD10", "M60.0", "present")],
+    "DM-ONLY": [("ICD10", "M33.1", "present")],
+}
+EXPECTED = {
+    "UK-DM": True,
+    "UK-NOS": True,
+    "SNOMED": True,
+    "US-CODE": True,
+    "SSC-ONLY": None,  # nothing says whether there is a myositis: unknown, not "no"
+    "NO-MYOSITIS": None,  # no myositis, but no overlap code recorded absent either
+    "INFECTIVE": None,  # infective myositis (M60.0) is not an inflammatory myopathy
+    "DM-ONLY": None,  # no SSc diagnosis coded: the overlap code alone could still say
+}
+
+
+def _write(folder: Path) -> None:
+    with (folder / "patients.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["patient_id", "sex", "birth_date", "birth_year", "centre", "synthetic"])
+        for pid in PATIENTS:
+            w.writerow([pid, "female", "1970-01-01", "1970", "test", "true"])
+    header = "fact_id,patient_id,system,code,status,effective_date,value_num,value_text,unit,"
+    header += "body_site,laterality,morphology,method,source_kind,provenance,review_state"
+    with (folder / "facts.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header.split(","))
+        for pid, facts in PATIENTS.items():
+            for system, code, status in facts:
+                row = ["", pid, system, code, status, "2020-01-01", "", "", "", "", "", "", ""]
+                w.writerow([*row, "structured", "hand-made", "confirmed"])
+
+
+@pytest.fixture(scope="module")
+def overlap(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bool | None]:
+    folder = tmp_path_factory.mktemp("overlap")
+    _write(folder)
+    with api.open_registry(f"sqlite:///{folder / 'registry.db'}") as registry:
+        api.import_directory(registry, folder)
+        table = api.load_study_data(registry, index_date=dt.date(2023, 12, 31)).table
+    column = table.set_index("patient_id")["ssc_myositis_overlap_clinician"].astype(object)
+    return {
+        pid: None if value is None or value != value else bool(value)
+        for pid, value in column.items()
+    }
+
+
+@pytest.mark.parametrize(("patient", "expected"), EXPECTED.items())
+def test_overlap_recorded_by_a_clinician(overlap, patient, expected):
+    assert overlap[patient] is expected
