@@ -25,6 +25,12 @@ PATIENTS = {
     "NO-MYOSITIS": [("ICD10", "M34.0", "present"), ("ICD10", "M33.1", "absent")],
     "INFECTIVE": [("ICD10", "M34.0", "present"), ("ICD10", "M60.0", "present")],
     "DM-ONLY": [("ICD10", "M33.1", "present")],
+    "SAID-NO": [("ICD10CM", "M34.82", "absent")],
+    "SSC-NO-DM": [
+        ("ICD10", "M34.0", "present"),
+        ("ICD10", "M33.1", "absent"),
+        ("ICD10", "M60.9", "absent"),
+    ],
 }
 EXPECTED = {
     "UK-DM": True,
@@ -35,6 +41,8 @@ EXPECTED = {
     "NO-MYOSITIS": None,  # no myositis, but no overlap code recorded absent either
     "INFECTIVE": None,  # infective myositis (M60.0) is not an inflammatory myopathy
     "DM-ONLY": None,  # no SSc diagnosis coded: the overlap code alone could still say
+    "SAID-NO": False,  # a clinician recorded no overlap
+    "SSC-NO-DM": False,  # SSc, and every myositis recorded absent
 }
 
 
