@@ -1,14 +1,18 @@
-"""Accuracy of note extraction: NegEx/ConText test kit and the demo cohort's answer key.
+"""Accuracy of note extraction: hand-written document sets, NegEx/ConText kit, demo cohort.
 
+The document sets are tests/data/notes_eval/dev.jsonl (rules were tuned on it) and
+tests/data/notes_eval/test.jsonl (written before tuning, scored only at the end); see the
+README there. The NegEx file in ../shared/data is the development half of the test kit.
 The same figures are asserted (with a small margin) by tests/extract/test_accuracy.py.
 Example::
 
-    python benchmarks/notes_accuracy.py --negex ../shared/data/negex/negex_dev.tsv
+    python benchmarks/notes_accuracy.py --errors dev
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -57,6 +61,26 @@ def _medspacy_negex(path: Path, python: Path) -> None:
     )
 
 
+def _documents(name: str, path: Path, show_errors: bool) -> None:
+    from calciscope.extract import NoteExtractor
+    from calciscope.extract.evaluation import score_documents, summarise_document
+
+    docs = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+    extractor = NoteExtractor()
+    s = score_documents(docs, [summarise_document(extractor.extract(d["text"])) for d in docs])
+    print(f"Document set {name}: {path.name} ({s.n} documents, {s.affirmed} with calcinosis)")
+    print(f"  calcinosis status accuracy {s.status_accuracy:.3f}  ({s.status_correct}/{s.n})")
+    print(f"  morphology exact {s.morphology_accuracy:.3f}  regions exact {s.regions_exact:.3f}"
+          f"  (of {s.affirmed} affirmed)")  # fmt: skip
+    print(f"  sheet-like found {s.sheet_recall:.3f} ({s.sheet_found}/{s.sheet_gold})"
+          f"  false sheet-like {s.sheet_false}")  # fmt: skip
+    print(f"  subset accuracy {s.subset_correct / s.n:.3f}  myositis accuracy {s.myositis_correct / s.n:.3f}"
+          f"  chest reports with calcinosis facts {s.chest_calcinosis_facts}")  # fmt: skip
+    if show_errors:
+        for doc, field, gold, pred in s.errors:
+            print(f"    {doc} {field}: gold {gold} predicted {pred}")
+
+
 def _demo(patients: int | None, seed: int) -> None:
     from calciscope.datasets import generate_demo_cohort
 
@@ -79,12 +103,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--negex", type=Path, default=ROOT.parent / "shared" / "data" / "negex" / "negex_dev.tsv"
     )
+    parser.add_argument("--eval-dir", type=Path, default=ROOT / "tests" / "data" / "notes_eval")
+    parser.add_argument(
+        "--errors", default="dev", help="list the errors of these sets (comma list; 'none')"
+    )
+    parser.add_argument("--sets", default="dev,test", help="document sets to score")
     parser.add_argument("--patients", type=int, default=None)
     parser.add_argument("--seeds", default="0", help="comma list of demo seeds")
     parser.add_argument(
         "--medspacy-python", type=Path, default=None, help="also score medspaCy on NegEx"
     )
     args = parser.parse_args(argv)
+    for name in args.sets.split(","):
+        path = args.eval_dir / f"{name}.jsonl"
+        if path.is_file():
+            _documents(name, path, name in args.errors.split(","))
     if args.negex.is_file():
         _negex(args.negex)
         if args.medspacy_python is not None and args.medspacy_python.exists():
