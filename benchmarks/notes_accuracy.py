@@ -38,6 +38,31 @@ def _negex(path: Path) -> None:
     )
 
 
+def _negex_mixed(path: Path, extra: list[Path]) -> None:
+    """Score the NegEx file with the packaged ConText rules alone and mixed with ``extra``."""
+    import csv
+    import warnings
+
+    from calciscope.extract import NoteExtractor, load_rules
+    from calciscope.extract.evaluation import read_label_rows, score_assessments
+
+    csv.field_size_limit(sys.maxsize)
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    gold = read_label_rows(rows)
+    for label, files in (
+        ("packaged rules", []),
+        ("packaged + " + ", ".join(p.name for p in extra), extra),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rules = load_rules(extra_context=files)
+        extractor = NoteExtractor(rules)
+        s = score_assessments(gold, [extractor.assess(r["Condition"], r["sentence"]) for r in rows])
+        print(f"  {label}: negation precision {s.precision:.3f}  recall {s.recall:.3f}  F1 {s.f1:.3f}"
+              f"  ({len(rules.notices)} clashing phrases dropped)")  # fmt: skip
+
+
 def _medspacy_negex(path: Path, python: Path) -> None:
     import csv
 
@@ -108,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         "--errors", default="dev", help="list the errors of these sets (comma list; 'none')"
     )
     parser.add_argument("--sets", default="dev,test", help="document sets to score")
+    parser.add_argument(
+        "--context-rules", type=Path, action="append", default=[],
+        help="medspaCy context_rules JSON to mix in: NegEx is scored with and without it",
+    )  # fmt: skip
     parser.add_argument("--patients", type=int, default=None)
     parser.add_argument("--seeds", default="0", help="comma list of demo seeds")
     parser.add_argument(
@@ -120,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
             _documents(name, path, name in args.errors.split(","))
     if args.negex.is_file():
         _negex(args.negex)
+        if args.context_rules:
+            _negex_mixed(args.negex, args.context_rules)
         if args.medspacy_python is not None and args.medspacy_python.exists():
             _medspacy_negex(args.negex, args.medspacy_python)
     else:
