@@ -1,14 +1,18 @@
-"""Accuracy of note extraction: NegEx/ConText test kit and the demo cohort's answer key.
+"""Accuracy of note extraction: hand-written document sets, NegEx/ConText kit, demo cohort.
 
+The document sets are tests/data/notes_eval/dev.jsonl (rules were tuned on it) and
+tests/data/notes_eval/test.jsonl (written before tuning, scored only at the end); see the
+README there. The NegEx file in ../shared/data is the development half of the test kit.
 The same figures are asserted (with a small margin) by tests/extract/test_accuracy.py.
 Example::
 
-    python benchmarks/notes_accuracy.py --negex ../shared/data/negex/negex_dev.tsv
+    python benchmarks/notes_accuracy.py --errors dev
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -34,6 +38,31 @@ def _negex(path: Path) -> None:
     )
 
 
+def _negex_mixed(path: Path, extra: list[Path]) -> None:
+    """Score the NegEx file with the packaged ConText rules alone and mixed with ``extra``."""
+    import csv
+    import warnings
+
+    from calciscope.extract import NoteExtractor, load_rules
+    from calciscope.extract.evaluation import read_label_rows, score_assessments
+
+    csv.field_size_limit(sys.maxsize)
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    gold = read_label_rows(rows)
+    for label, files in (
+        ("packaged rules", []),
+        ("packaged + " + ", ".join(p.name for p in extra), extra),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rules = load_rules(extra_context=files)
+        extractor = NoteExtractor(rules)
+        s = score_assessments(gold, [extractor.assess(r["Condition"], r["sentence"]) for r in rows])
+        print(f"  {label}: negation precision {s.precision:.3f}  recall {s.recall:.3f}  F1 {s.f1:.3f}"
+              f"  ({len(rules.notices)} clashing phrases dropped)")  # fmt: skip
+
+
 def _medspacy_negex(path: Path, python: Path) -> None:
     import csv
 
@@ -55,6 +84,26 @@ def _medspacy_negex(path: Path, python: Path) -> None:
     print(
         f"    temporality accuracy {s.temporality_accuracy:.3f}  experiencer accuracy {s.experiencer_accuracy:.3f}"
     )
+
+
+def _documents(name: str, path: Path, show_errors: bool) -> None:
+    from calciscope.extract import NoteExtractor
+    from calciscope.extract.evaluation import score_documents, summarise_document
+
+    docs = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+    extractor = NoteExtractor()
+    s = score_documents(docs, [summarise_document(extractor.extract(d["text"])) for d in docs])
+    print(f"Document set {name}: {path.name} ({s.n} documents, {s.affirmed} with calcinosis)")
+    print(f"  calcinosis status accuracy {s.status_accuracy:.3f}  ({s.status_correct}/{s.n})")
+    print(f"  morphology exact {s.morphology_accuracy:.3f}  regions exact {s.regions_exact:.3f}"
+          f"  (of {s.affirmed} affirmed)")  # fmt: skip
+    print(f"  sheet-like found {s.sheet_recall:.3f} ({s.sheet_found}/{s.sheet_gold})"
+          f"  false sheet-like {s.sheet_false}")  # fmt: skip
+    print(f"  subset accuracy {s.subset_correct / s.n:.3f}  myositis accuracy {s.myositis_correct / s.n:.3f}"
+          f"  chest reports with calcinosis facts {s.chest_calcinosis_facts}")  # fmt: skip
+    if show_errors:
+        for doc, field, gold, pred in s.errors:
+            print(f"    {doc} {field}: gold {gold} predicted {pred}")
 
 
 def _demo(patients: int | None, seed: int) -> None:
@@ -79,14 +128,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--negex", type=Path, default=ROOT.parent / "shared" / "data" / "negex" / "negex_dev.tsv"
     )
+    parser.add_argument("--eval-dir", type=Path, default=ROOT / "tests" / "data" / "notes_eval")
+    parser.add_argument(
+        "--errors", default="dev", help="list the errors of these sets (comma list; 'none')"
+    )
+    parser.add_argument("--sets", default="dev,test", help="document sets to score")
+    parser.add_argument(
+        "--context-rules", type=Path, action="append", default=[],
+        help="medspaCy context_rules JSON to mix in: NegEx is scored with and without it",
+    )  # fmt: skip
     parser.add_argument("--patients", type=int, default=None)
     parser.add_argument("--seeds", default="0", help="comma list of demo seeds")
     parser.add_argument(
         "--medspacy-python", type=Path, default=None, help="also score medspaCy on NegEx"
     )
     args = parser.parse_args(argv)
+    for name in args.sets.split(","):
+        path = args.eval_dir / f"{name}.jsonl"
+        if path.is_file():
+            _documents(name, path, name in args.errors.split(","))
     if args.negex.is_file():
         _negex(args.negex)
+        if args.context_rules:
+            _negex_mixed(args.negex, args.context_rules)
         if args.medspacy_python is not None and args.medspacy_python.exists():
             _medspacy_negex(args.negex, args.medspacy_python)
     else:

@@ -186,8 +186,8 @@ def test_assess_adds_three_columns_and_keeps_the_rest(tmp_path):
     assert got == [
         ("Negated", "Recent", "Patient"),
         ("Affirmed", "Historical", "Patient"),
-        ("Affirmed", "Recent", "Other"),
-        ("Affirmed", "Hypothetical", "Patient"),
+        ("Affirmed", "Recent", "Family member"),
+        ("Affirmed", "Not particular", "Patient"),
         ("Possible", "Recent", "Patient"),
         ("Affirmed", "Recent", "Patient"),
     ]

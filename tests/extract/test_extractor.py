@@ -3,6 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calciscope.extract import NoteExtractor
+from calciscope.extract.mention import counted_concepts
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def test_modifier_rule_ids_are_reported(extractor):
         ("Reticular, lace-like calcinosis over the back.", ["reticular"]),
         ("Popcorn calcific deposits at the left index fingertip.", ["nodular"]),
         ("Small calcific nodules over the elbow.", ["nodular"]),
-        ("Calcinosis universalis.", ["reticular"]),
+        ("Calcinosis universalis.", []),  # an extent, not a pattern (issue 13)
         (
             "Calcinosis of mixed pattern (nodules and plaques) at the knee.",
             ["mixed", "nodular", "sheet_like"],
@@ -107,11 +108,16 @@ def test_each_calcinosis_gets_its_own_attributes(extractor):
         ("Vascular calcification of the digital arteries.", None),
         ("Incidental calcified lymph node.", None),
         ("Degenerative calcification of the MCP joint.", None),
-        ("Intramuscular calcification in the thigh.", "muscle_calcification"),
+        ("Intramuscular calcification in the thigh.", "calcinosis"),
     ],
 )
 def test_only_soft_tissue_calcification_counts_as_calcinosis(extractor, text, concept):
     assert calcinosis(extractor, text).concept == concept
+
+
+def test_intramuscular_calcification_counts_as_calcinosis_and_muscle_calcification(extractor):
+    mention = calcinosis(extractor, "Intramuscular calcification in the thigh.")
+    assert counted_concepts(mention) == ["calcinosis", "muscle_calcification"]
 
 
 def test_chondrocalcinosis_is_not_calcinosis(extractor):

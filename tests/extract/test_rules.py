@@ -4,6 +4,7 @@ import pytest
 
 from calciscope.errors import CatalogueError
 from calciscope.extract import Direction, NoteExtractor, load_context_rules_json, load_rules
+from calciscope.extract.rules import RuleMixWarning
 
 # A few rules in the layout of medspaCy's resources/context_rules.json (literal, category,
 # pattern as spaCy token dicts or null, direction, optional max_scope).
@@ -53,7 +54,7 @@ def test_yaml_words_like_no_stay_words():
     no_rule = next(r for r in load_rules().context if r.literal == "no")
     assert no_rule.pattern is None and no_rule.category == "NEGATED_EXISTENCE"
     pseudo = next(r for r in load_rules().context if r.literal == "no change")
-    assert pseudo.pattern[0]["LOWER"]["IN"] == ["no", "not"]
+    assert pseudo.pattern[0]["LOWER"]["IN"] == ["no", "not", "without"]
 
 
 def test_medspacy_context_rules_json_loads_and_applies(tmp_path):
@@ -67,7 +68,8 @@ def test_medspacy_context_rules_json_loads_and_applies(tmp_path):
         Direction.FORWARD,
     ]
     assert loaded[2].max_scope == 3 and loaded[3].allowed_types == frozenset({"CALCINOSIS"})
-    extractor = NoteExtractor(load_rules(extra_context=[path]))
+    with pytest.warns(RuleMixWarning, match="'absent' read as NEGATED_EXISTENCE FORWARD"):
+        extractor = NoteExtractor(load_rules(extra_context=[path]))
     (mention,) = [
         m for m in extractor.extract("Exclusion of calcinosis.") if m.category == "CALCINOSIS"
     ]

@@ -18,12 +18,21 @@ from calciscope.extract.linking import (
     link_calcinosis_attributes,
     mark_labels,
 )
-from calciscope.extract.matcher import Match, PhraseMatcher, lower_same_length
-from calciscope.extract.mention import Mention
-from calciscope.extract.rules import RuleSet, load_rules
+from calciscope.extract.matcher import LayeredMatcher, Match, PhraseMatcher, lower_same_length
+from calciscope.extract.mention import Category, Mention
+from calciscope.extract.rules import Direction, RuleSet, load_rules
 from calciscope.extract.segment import Section, find_headers, split_sentences
 
-__all__ = ["ATTRIBUTE_CATEGORIES", "ENGINE_VERSION", "Assessment", "NoteExtractor"]
+__all__ = [
+    "ATTRIBUTE_CATEGORIES",
+    "ENGINE_VERSION",
+    "EXPERIENCER_FAMILY",
+    "FINDING_LAYER",
+    "LAYERS",
+    "TEMPORALITY_NOT_PARTICULAR",
+    "Assessment",
+    "NoteExtractor",
+]
 
 #: Target categories that only describe a finding; a sentence with nothing but these gives no
 #: mentions (a body region in "skin thickening of the hands" is not reported).
@@ -31,8 +40,25 @@ ATTRIBUTE_CATEGORIES = frozenset(
     {"BODY_REGION", "LATERALITY", "EXTENT", "TISSUE", "MODALITY", "AB_RESULT"}
 )
 
+#: The matching layer of each target category; categories not listed are findings. Layers are
+#: matched separately (a longer phrase of one layer never swallows a word of another) and
+#: linked afterwards. A rule's ``metadata.layer`` overrides its category's layer.
+LAYERS: dict[str, str] = {
+    "TISSUE": "tissue",
+    "BODY_REGION": "site",
+    "LATERALITY": "site",
+    "MORPHOLOGY": "morphology",
+    "EXTENT": "morphology",
+    "MODALITY": "modality",
+}
+FINDING_LAYER = "finding"
+
+#: NegEx/ConText test-kit labels written by :meth:`NoteExtractor.assess` (``notes assess``).
+TEMPORALITY_NOT_PARTICULAR = "Not particular"
+EXPERIENCER_FAMILY = "Family member"
+
 #: Version of the extraction engine, recorded in the provenance of every suggested fact.
-ENGINE_VERSION = "calciscope-notes/1"
+ENGINE_VERSION = "calciscope-notes/2"
 
 
 @dataclass(frozen=True)
@@ -56,8 +82,23 @@ class NoteExtractor:
 
     def __init__(self, rules: RuleSet | None = None) -> None:
         self.rules = rules or load_rules()
-        self._targets = PhraseMatcher(self.rules.targets)
-        self._context = PhraseMatcher(self.rules.context)
+        layers = [
+            str(rule.metadata.get("layer") or LAYERS.get(rule.category, FINDING_LAYER))
+            for rule in self.rules.targets
+        ]
+        self._targets = LayeredMatcher(self.rules.targets, layers)
+        self._attribute_layers = tuple(x for x in self._targets.layers if x != FINDING_LAYER)
+        self._anchor = [
+            rule.category in (Category.CALCINOSIS, Category.CALCIFICATION)
+            for rule in self.rules.targets
+        ]
+        self._context = LayeredMatcher(
+            self.rules.context,
+            [
+                "terminate" if rule.direction is Direction.TERMINATE else "trigger"
+                for rule in self.rules.context
+            ],
+        )
         self._sections = PhraseMatcher(self.rules.sections)
         self._key = [rule.category not in ATTRIBUTE_CATEGORIES for rule in self.rules.targets]
 
@@ -107,7 +148,7 @@ class NoteExtractor:
 
     def imaging_method(self, text: str) -> str | None:
         """Return the first imaging method a document names ("XR HANDS" -> radiograph), if any."""
-        for match in self._targets.find(lower_same_length(text)):
+        for match in self._targets.find(lower_same_length(text), layers=("modality",)):
             method = self.rules.targets[match.rule].metadata.get("method")
             if method and method != "clinical_examination":
                 return str(method)
@@ -122,14 +163,20 @@ class NoteExtractor:
             A clinic letter, a radiology report or any clinical text.
         """
         low = lower_same_length(text)
-        targets = self._targets.find(low)
+        findings = self._targets.find(low, layers=(FINDING_LAYER,))
         key = self._key
-        if not any(key[t.rule] for t in targets):
+        if not any(key[t.rule] for t in findings):
             return []
         sections = self.sections(text, low)
         starts = [s.start for s in sections]
-        wanted = {bisect.bisect_right(starts, t.start) - 1 for t in targets if key[t.rule]}
+        wanted = {bisect.bisect_right(starts, t.start) - 1 for t in findings if key[t.rule]}
         spans = self.sentences(text, sections, wanted)
+        attributes = [
+            m
+            for a, b in self._anchor_ranges(findings, spans)
+            for m in self._targets.find(low, a, b, layers=self._attribute_layers)
+        ]
+        targets = _merge(findings, attributes, self._anchor)
         grouped = self._by_sentence(text, low, spans, sections, targets)
         for sentence in grouped:
             mark_labels(text, sentence)
@@ -137,6 +184,32 @@ class NoteExtractor:
         for sentence in grouped:
             link_antibody_results(sentence, text)
         return [m for sentence in grouped for m in sentence]
+
+    def _anchor_ranges(
+        self, findings: Sequence[Match], spans: Sequence[tuple[int, int, int]]
+    ) -> list[tuple[int, int]]:
+        """Return where attributes are looked for: around each calcinosis/calcification.
+
+        That is its sentence and the next one of the same section (which may lend it a
+        morphology); attributes elsewhere link to nothing.
+        """
+        starts = [s[0] for s in spans]
+        ranges: list[tuple[int, int]] = []
+        for match in findings:
+            if not self._anchor[match.rule]:
+                continue
+            i = bisect.bisect_right(starts, match.start) - 1
+            if i < 0:
+                continue
+            a, b, section = spans[i]
+            if i + 1 < len(spans) and spans[i + 1][2] == section:
+                b = spans[i + 1][1]
+            b = max(b, match.end)
+            if ranges and a <= ranges[-1][1]:
+                ranges[-1] = (ranges[-1][0], max(b, ranges[-1][1]))
+            else:
+                ranges.append((a, b))
+        return ranges
 
     def _by_sentence(
         self,
@@ -152,19 +225,48 @@ class NoteExtractor:
             index = bisect.bisect_right(starts, match.start) - 1
             if index >= 0 and match.start < spans[index][1]:
                 per_sentence.setdefault(index, []).append(match)
-        grouped = []
+        grouped: list[list[Mention]] = []
         key = self._key
-        for index in sorted(per_sentence):
-            if not any(key[t.rule] for t in per_sentence[index]):
-                continue
-            start, end, section_index = spans[index]
-            end = max(end, per_sentence[index][-1].end)
-            modifiers = self._context.find(low, start, end)
+        kept = [i for i in sorted(per_sentence) if any(key[t.rule] for t in per_sentence[i])]
+        if not kept:
+            return grouped
+        bounds = {
+            i: (spans[i][0], max(spans[i][1], max(t.end for t in per_sentence[i]))) for i in kept
+        }
+        every = self._modifiers(low, [bounds[i] for i in kept])
+        mod_starts = [m.start for m in every]
+        for index in kept:
+            start, end = bounds[index]
+            first = bisect.bisect_left(mod_starts, start)
+            last = bisect.bisect_left(mod_starts, end)
+            modifiers = [m for m in every[first:last] if m.end <= end]
+            section_index = spans[index][2]
             section = sections[section_index]
             grouped.append(
                 self._mentions(text, low, (start, end), section, per_sentence[index], modifiers)
             )
         return grouped
+
+    def _modifiers(self, low: str, windows: Sequence[tuple[int, int]]) -> list[Match]:
+        """Return the ConText matches in the sentence windows (neighbours scanned together).
+
+        Terminators are matched apart from the triggers (a terminator never hides a trigger),
+        and only in windows where a trigger was found.
+        """
+        merged: list[tuple[int, int]] = []
+        for a, b in windows:
+            if merged and a <= merged[-1][1] + 2:
+                merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+            else:
+                merged.append((a, b))
+        found: list[Match] = []
+        for a, b in merged:
+            triggers = self._context.find(low, a, b, layers=("trigger",))
+            if triggers:
+                found += triggers
+                found += self._context.find(low, a, b, layers=("terminate",))
+        found.sort(key=lambda m: (m.start, -m.end))
+        return found
 
     def _mentions(
         self,
@@ -227,8 +329,10 @@ class NoteExtractor:
         Returns
         -------
         Assessment
-            ``negation`` Affirmed / Negated / Possible, ``temporality`` Recent / Historical /
-            Hypothetical, ``experiencer`` Patient / Other.
+            In the NegEx/ConText test kit's own vocabulary: ``negation`` Affirmed / Negated /
+            Possible, ``temporality`` Recent / Historical / Not particular (hypothetical),
+            ``experiencer`` Patient / Family member (ConText's experiencer triggers are family
+            words; the kit's third value, Other, is not produced).
         """
         low = lower_same_length(sentence)
         sections = self.sections(sentence, low)
@@ -256,6 +360,27 @@ class NoteExtractor:
         return _judge(mention)
 
 
+def _merge(findings: list[Match], attributes: list[Match], anchor: Sequence[bool]) -> list[Match]:
+    """Merge finding and attribute matches; a word inside a finding's name is no attribute.
+
+    ("limited cutaneous SSc" is a subset, not an extent and a tissue.) Words inside a
+    calcinosis or calcification name do describe it ("sheets of calcification").
+    """
+    if not attributes:
+        return findings
+    findings_named = [f for f in findings if not anchor[f.rule]]
+    spans = [(f.start, f.end) for f in findings_named]
+    starts = [f.start for f in findings_named]
+    kept = list(findings)
+    for match in attributes:
+        i = bisect.bisect_right(starts, match.start) - 1
+        if i >= 0 and spans[i][0] <= match.start and match.end <= spans[i][1]:
+            continue
+        kept.append(match)
+    kept.sort(key=lambda m: (m.start, -m.end))
+    return kept
+
+
 def _locate(
     text: str, low: str, condition: str, spans: Sequence[tuple[int, int, int]]
 ) -> tuple[int, int] | None:
@@ -280,10 +405,10 @@ def _judge(mention: Mention) -> Assessment:
     else:
         negation = "Affirmed"
     if mention.is_hypothetical:
-        temporality = "Hypothetical"
+        temporality = TEMPORALITY_NOT_PARTICULAR
     elif mention.is_historical:
         temporality = "Historical"
     else:
         temporality = "Recent"
-    experiencer = "Other" if mention.is_family else "Patient"
+    experiencer = EXPERIENCER_FAMILY if mention.is_family else "Patient"
     return Assessment(negation, temporality, experiencer, tuple(mention.modifiers))

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from calciscope.extract.mention import Category, Mention
+from calciscope.extract.mention import Category, Mention, counted_concepts
 from calciscope.features import Concept, load_catalogue
 from calciscope.model import (
     BodyRegion,
@@ -126,23 +126,35 @@ def mentions_to_facts(
     catalogue = load_catalogue()
     facts: list[Fact] = []
     for mention in mentions:
-        name = mention.concept
         if mention.links.get("label"):
             continue
         status = status_of(mention) if mention.category in _FINDINGS else None
-        if name is None or status is None or name not in catalogue.concepts:
+        if status is None:
             continue
-        fields = _fact_fields(mention, catalogue.concepts[name], status)
-        if fields is None:
-            continue
-        base = fields | {
-            "patient_id": note.patient_id, "effective_date": note.note_date,
-            "source_kind": SourceKind.NOTE, "review_state": ReviewState.SUGGESTED,
-            "provenance": _provenance(note, mention, version),
-        }  # fmt: skip
-        if mention.category in (Category.CALCINOSIS, Category.CALCIFICATION):
-            base["method"] = _method(mention, note, note_method)
-            facts.extend(_calcinosis_facts(mention, status, base))
-        else:
-            facts.append(Fact(**base))
+        for name in counted_concepts(mention):
+            if name in catalogue.concepts:
+                facts.extend(_facts_for(note, mention, catalogue.concepts[name], status, version,
+                                        note_method))  # fmt: skip
     return facts
+
+
+def _facts_for(
+    note: Note,
+    mention: Mention,
+    concept: Concept,
+    status: Status,
+    version: str,
+    note_method: Method | None,
+) -> list[Fact]:
+    fields = _fact_fields(mention, concept, status)
+    if fields is None:
+        return []
+    base = fields | {
+        "patient_id": note.patient_id, "effective_date": note.note_date,
+        "source_kind": SourceKind.NOTE, "review_state": ReviewState.SUGGESTED,
+        "provenance": _provenance(note, mention, version),
+    }  # fmt: skip
+    if mention.category in (Category.CALCINOSIS, Category.CALCIFICATION):
+        base["method"] = _method(mention, note, note_method)
+        return list(_calcinosis_facts(mention, status, base))
+    return [Fact(**base)]

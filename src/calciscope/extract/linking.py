@@ -6,10 +6,17 @@ region that follows it (or precedes it, "hand, left"). A sentence that has morph
 words but no calcinosis mention ("The deposits are sheet-like.") lends them to the last
 calcinosis mention of the previous sentence in the same section.
 
-A general calcification counts toward ``calcinosis`` only when it is linked to a soft-tissue
-site (soft tissue, subcutaneous, cutaneous, fascial, periarticular, ...); linked to muscle it
-counts toward ``muscle_calcification``; otherwise (vascular, lymph node, granuloma, ...) it
-counts toward nothing.
+What a mention counts toward is decided by the rule data: a calcinosis mention counts toward
+its rule's ``concept``; a general calcification toward the ``counts_as`` concepts of the tissues
+linked to it (soft tissue, fascial -> calcinosis; intramuscular -> calcinosis and muscle
+calcification; vascular, lymph node, granuloma, cartilage, tendon ... -> nothing), else, when
+it has a body region as its site, toward its rule's ``site_counts_as``, else toward nothing. A
+rule with ``not_calcinosis`` ("calcified granuloma", "non-calcified nodule", "calcific
+tendinitis") counts toward nothing whatever is linked to it.
+
+A body region that names the imaging field ("hand X-ray", "films of both thighs") is a site
+only when the finding has no other site. Morphology and extent lent by the next sentence must
+not be negated or uncertain there ("No focal bone lesion" lends nothing).
 
 Antibody results: "positive for X and Y" applies forward, "X positive" and "X, Y negative"
 backward, to the antibodies between it and the previous result.
@@ -34,6 +41,8 @@ _CARRIED = frozenset({Category.MORPHOLOGY, Category.EXTENT})
 _LATERALITY_GAP = 25
 _PRE_NOMINAL = frozenset({Category.MORPHOLOGY, Category.EXTENT, Category.TISSUE})
 _ADJACENT = 40
+_FIELD_BEFORE = 2
+_FIELD_AFTER = 14
 
 
 def _distance(a: Mention, b: Mention) -> int:
@@ -64,9 +73,11 @@ def _add(anchor: Mention, key: str, value: object, item: Mention) -> None:
     anchor.links.setdefault("spans", []).append([item.start, item.end, item.category])
 
 
-def _regions(sentence: Sequence[Mention]) -> list[tuple[Mention, str | None]]:
+def _regions(sentence: Sequence[Mention]) -> list[tuple[Mention, str | None, bool]]:
+    """Return ``(region, laterality, names the imaging field)`` for each body region."""
     regions = [m for m in sentence if m.category == Category.BODY_REGION]
     sides = [m for m in sentence if m.category == Category.LATERALITY]
+    modalities = [m for m in sentence if m.category == Category.MODALITY]
     result = []
     for region in regions:
         side = None
@@ -74,7 +85,11 @@ def _regions(sentence: Sequence[Mention]) -> list[tuple[Mention, str | None]]:
         after = [s for s in sides if 0 <= s.start - region.end <= 3]
         if before or after:
             side = (before[-1] if before else after[0]).metadata.get("laterality")
-        result.append((region, side))
+        field = any(
+            0 <= m.start - region.end <= _FIELD_BEFORE or 0 <= region.start - m.end <= _FIELD_AFTER
+            for m in modalities
+        )
+        result.append((region, side, field))
     return result
 
 
@@ -82,26 +97,43 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention]) -> N
     for item in sentence:
         spec = _ATTRIBUTES.get(item.category)
         if spec is not None and item.metadata.get(spec[1]) is not None:
-            _add(_nearest(anchors, item), spec[0], item.metadata[spec[1]], item)
-    for region, side in _regions(sentence):
+            anchor = _nearest(anchors, item)
+            _add(anchor, spec[0], item.metadata[spec[1]], item)
+            if item.category == Category.TISSUE:
+                counts = anchor.links.setdefault("tissue_counts_as", [])
+                counts.extend(c for c in item.metadata.get("counts_as") or [] if c not in counts)
+    for region, side, field in _regions(sentence):
         entry = {"region": region.metadata.get("region"), "laterality": side}
-        _add(_nearest(anchors, region), "regions", entry, region)
+        key = "field_regions" if field else "regions"
+        _add(_nearest(anchors, region), key, entry, region)
+
+
+def _counted(anchor: Mention) -> list[str]:
+    """Return the concepts a calcinosis or calcification mention counts toward (rule data)."""
+    meta = anchor.metadata
+    if meta.get("not_calcinosis"):
+        return []
+    from_tissue = list(anchor.links.get("tissue_counts_as", []))
+    if anchor.category == Category.CALCINOSIS:
+        own = str(meta.get("concept", "calcinosis"))
+        return [own] + [c for c in from_tissue if c != own]
+    if from_tissue or anchor.links.get("tissue"):
+        return from_tissue
+    site = meta.get("site_counts_as")
+    return [str(site)] if site and anchor.links.get("regions") else []
 
 
 def _decide_concept(anchor: Mention) -> None:
     own = anchor.metadata.get("morphology")
     if own is not None and own not in anchor.links.get("morphology", []):
         anchor.links.setdefault("morphology", []).insert(0, own)
-    if anchor.category == Category.CALCINOSIS:
-        anchor.links["counts_as"] = anchor.metadata.get("concept", "calcinosis")
-        return
-    tissues = anchor.links.get("tissue", [])
-    if "soft_tissue" in tissues:
-        anchor.links["counts_as"] = "calcinosis"
-    elif "muscle" in tissues:
-        anchor.links["counts_as"] = "muscle_calcification"
-    else:
-        anchor.links["counts_as"] = None
+    fields = anchor.links.pop("field_regions", None)
+    if fields and not anchor.links.get("regions"):
+        anchor.links["regions"] = fields
+    counted = _counted(anchor)
+    anchor.links["counts_as"] = counted[0] if counted else None
+    if len(counted) > 1:
+        anchor.links["also_counts_as"] = counted[1:]
 
 
 def _drop_labels(anchors: list[Mention]) -> list[Mention]:
@@ -139,7 +171,10 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
             _link_sentence(anchors, sentence)
             previous, previous_section = anchors[-1], section
         elif previous is not None and section == previous_section:
-            carried = [m for m in sentence if m.category in _CARRIED]
+            carried = [
+                m for m in sentence
+                if m.category in _CARRIED and not (m.is_negated or m.is_uncertain)
+            ]  # fmt: skip
             if carried:
                 _link_sentence([previous], carried)
             previous = None

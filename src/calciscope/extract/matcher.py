@@ -5,12 +5,18 @@ regular expression, so the text is scanned once, in C, whatever the number of ru
 matched text is then looked up by its key (:func:`~calciscope.extract.patterns.phrase_key`).
 Rules given as regular expressions are run one by one; the few that exist are cheap. Matches
 are leftmost-longest and never overlap.
+
+:class:`LayeredMatcher` runs one such matcher per *layer* (findings, tissues, sites,
+morphology, ...): matches of different layers may overlap, so the morphology phrase "along the
+fascial planes" no longer swallows the tissue word "fascial", and linking decides afterwards
+what describes what. (A matcher that looks words up in a dictionary instead of one regular
+expression was tried: on the demo notes it ran at half the speed.)
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from calciscope.errors import CatalogueError
@@ -21,7 +27,7 @@ from calciscope.extract.patterns import (
     token_pattern_regex,
 )
 
-__all__ = ["Match", "PhraseMatcher", "lower_same_length"]
+__all__ = ["LayeredMatcher", "Match", "PhraseMatcher", "lower_same_length"]
 
 _SEP_RE = "[" + re.escape(SEPARATOR_CHARS) + "]*"
 _SEP_MARK = "\x00"
@@ -90,7 +96,13 @@ class PhraseMatcher:
         self._cache: dict[str, tuple[int, ...]] = {}
         groups: dict[tuple[str, str], list[str]] = {}
         for index, rule in enumerate(rules):
-            for phrase in self._phrases(index, rule):
+            for raw in self._phrases(index, rule):
+                # A separator at either end of a phrase (a medspaCy token pattern ending in an
+                # optional "'" or "-") would compile to a pattern with no word boundary there,
+                # so "uncle" would match inside "unclear": the ends are trimmed first.
+                phrase = raw.strip(SEPARATOR_CHARS)
+                if not phrase:
+                    continue
                 key = phrase_key(phrase)
                 known = self._by_key.get(key, ())
                 if all(rules[k].category != rule.category for k in known):
@@ -172,3 +184,49 @@ def _resolve_overlaps(matches: list[Match]) -> list[Match]:
             last_end = max(last_end, m.end)
             last_span = (m.start, m.end)
     return kept
+
+
+class LayeredMatcher:
+    """Match rules layer by layer; matches never overlap within a layer, may across layers.
+
+    Parameters
+    ----------
+    rules
+        The rules (as for :class:`PhraseMatcher`).
+    layers
+        The layer of each rule, in the same order.
+    """
+
+    def __init__(self, rules: Sequence[Any], layers: Sequence[str]) -> None:
+        grouped: dict[str, list[int]] = {}
+        for index, layer in enumerate(layers):
+            grouped.setdefault(layer, []).append(index)
+        self._layers = {
+            layer: (PhraseMatcher([rules[i] for i in indices]), tuple(indices))
+            for layer, indices in sorted(grouped.items())
+        }
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """The layer names."""
+        return tuple(self._layers)
+
+    def find(
+        self, low: str, start: int = 0, end: int | None = None, layers: Iterable[str] | None = None
+    ) -> list[Match]:
+        """Return the matches of the layers asked for (all by default), by position.
+
+        See :meth:`PhraseMatcher.find`; ``Match.rule`` indexes the rules given to the
+        constructor.
+        """
+        found: list[Match] = []
+        for name in self._layers if layers is None else layers:
+            if name not in self._layers:
+                continue
+            matcher, indices = self._layers[name]
+            found.extend(
+                Match(m.start, m.end, indices[m.rule], m.value)
+                for m in matcher.find(low, start, end)
+            )
+        found.sort(key=lambda m: (m.start, -m.end))
+        return found

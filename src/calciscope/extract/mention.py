@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["Category", "Mention"]
+__all__ = ["Category", "Mention", "counted_concepts"]
 
 
 class Category(StrEnum):
@@ -53,7 +53,8 @@ class Mention:
     links
         Attributes linked to it: for a calcinosis or calcification mention ``morphology``
         (list), ``regions`` (list of ``{"region", "laterality"}``), ``extent`` (list),
-        ``tissue`` (list), ``method``, ``counts_as`` (the concept it counts toward); for an
+        ``tissue`` (list), ``method``, ``counts_as`` (the concept it counts toward) and
+        ``also_counts_as`` (further concepts, e.g. intramuscular calcification); for an
         antibody ``result``; for each linked attribute its offsets under ``spans``.
     """
 
@@ -86,3 +87,10 @@ class Mention:
         record["sentence"] = list(self.sentence)
         record["concept"] = self.concept
         return record
+
+
+def counted_concepts(mention: Mention) -> list[str]:
+    """Return every catalogue concept a mention counts toward (``counts_as`` first)."""
+    first = mention.concept
+    found = [first] if first is not None else []
+    return found + [c for c in mention.links.get("also_counts_as", []) if c not in found]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -20,15 +21,18 @@ from typing import Any
 import yaml
 
 from calciscope.errors import CatalogueError
+from calciscope.extract.patterns import SEPARATOR_CHARS, expand_token_pattern, phrase_key
 
 __all__ = [
     "ConTextRule",
     "Direction",
+    "RuleMixWarning",
     "RuleSet",
     "SectionRule",
     "TargetRule",
     "load_context_rules_json",
     "load_rules",
+    "merge_context_rules",
 ]
 
 Pattern = str | tuple[Any, ...] | None
@@ -98,6 +102,11 @@ class RuleSet:
     context: tuple[ConTextRule, ...]
     sections: tuple[SectionRule, ...]
     version: str = ""
+    notices: tuple[str, ...] = ()
+
+
+class RuleMixWarning(UserWarning):
+    """Added rules were changed or dropped because they clash with the packaged rules."""
 
 
 class _RuleLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -233,11 +242,86 @@ def load_rules(
     c_data, c_src = _read(Path(context) if context else None, "context.yaml")
     s_data, s_src = _read(Path(sections) if sections else None, "sections.yaml")
     context_rules = _build(c_data.get("context_rules", []), _context, c_src, "context")
+    notices: list[str] = []
     for extra in extra_context:
-        context_rules.extend(load_context_rules_json(extra))
+        kept, said = merge_context_rules(context_rules, load_context_rules_json(extra))
+        context_rules.extend(kept)
+        notices.extend(said)
+    if notices:
+        warnings.warn(
+            f"{len(notices)} added ConText rule phrase(s) clash with the packaged rules and were"
+            " dropped (the packaged meaning is kept); measure before relying on mixed rules:"
+            " python benchmarks/notes_accuracy.py --context-rules FILE. First: " + notices[0],
+            RuleMixWarning,
+            stacklevel=2,
+        )
     return RuleSet(
         targets=tuple(_build(t_data.get("target_rules", []), _target, t_src, "target")),
         context=tuple(context_rules),
         sections=tuple(_build(s_data.get("section_rules", []), _section, s_src, "section")),
         version="/".join(str(d.get("version", "?")) for d in (t_data, c_data, s_data)),
+        notices=tuple(notices),
     )
+
+
+def _rule_phrases(rule: ConTextRule) -> list[str] | None:
+    if isinstance(rule.pattern, str):
+        return None
+    if rule.pattern:
+        return expand_token_pattern(list(rule.pattern))
+    return [rule.literal.lower()] if rule.literal.strip() else []
+
+
+def merge_context_rules(
+    packaged: Sequence[ConTextRule], added: Sequence[ConTextRule]
+) -> tuple[list[ConTextRule], list[str]]:
+    """Return the added rules that may join the packaged ones, and what was dropped.
+
+    Mixing rule sets must never silently change what the packaged rules say: a phrase the
+    packaged rules already read (in any category or direction: medspaCy reads "evaluate for"
+    as a negation, calciscope as uncertainty) keeps its packaged meaning, and the added rule
+    loses that phrase (a rule left with other phrases is kept as one literal rule per
+    phrase). Added rules with new phrases are kept: their effect can only be measured
+    (``benchmarks/notes_accuracy.py --context-rules``).
+
+    Parameters
+    ----------
+    packaged
+        The rules in force.
+    added
+        The rules to add (e.g. medspaCy's ``context_rules.json``).
+
+    Returns
+    -------
+    tuple
+        The rules to add and one notice per dropped phrase.
+    """
+    owner: dict[str, list[ConTextRule]] = {}
+    for rule in packaged:
+        for phrase in _rule_phrases(rule) or []:
+            owner.setdefault(phrase_key(phrase.strip(SEPARATOR_CHARS)), []).append(rule)
+    kept: list[ConTextRule] = []
+    notices: list[str] = []
+    for rule in added:
+        phrases = _rule_phrases(rule)
+        if phrases is None:
+            kept.append(rule)
+            continue
+        free = []
+        for phrase in phrases:
+            owners = owner.get(phrase_key(phrase.strip(SEPARATOR_CHARS)))
+            if not owners:
+                free.append(phrase)
+            elif all((o.category, o.direction) != (rule.category, rule.direction) for o in owners):
+                readings = ", ".join(f"{o.category} {o.direction.value}" for o in owners)
+                notices.append(
+                    f"{rule.rule_id}: {phrase!r} read as {rule.category} {rule.direction.value}"
+                    f" is dropped; the packaged rules read it as {readings}"
+                )
+        if len(free) == len(phrases):
+            kept.append(rule)
+        else:
+            kept.extend(
+                replace(rule, literal=p, pattern=None, rule_id=f"{rule.rule_id}:{p}") for p in free
+            )
+    return kept, notices

@@ -7,12 +7,16 @@ abbreviations ("Dr.", "e.g.", "approx."). The rules here are deliberately simple
 * a known section header (see ``rules/sections.yaml``) at the start of a line or sentence,
   followed by a colon or alone on its line, starts a section and is a sentence of its own;
 * ``. ! ?`` followed by white space end a sentence, unless the word before is a known
-  abbreviation or a single letter, or the next word starts in lower case;
+  abbreviation or a single letter, or the next word is written all in lower case (a word
+  that starts in lower case but has capitals in it, "dcSSc", "lcSSc", "mRSS", starts one);
+* a semicolon ends a sentence (a clause: "Calcinosis - no; ulcers - yes");
 * a run of capitalised words ending in a colon ("REFERRING DIAGNOSIS:", "Past History:") after
   a line break or two spaces starts a sentence (a header inside running text);
-* a blank line ends a sentence; so does a line break before a bullet or a numbered item, and a
-  line break after a short line (a heading, a list entry) when the next line starts with a
-  capital letter or a digit.
+* a blank line ends a sentence; so does a line break before a bullet or a numbered item, a
+  line break after a template line ("Label: value"), and a line break before a line that
+  starts with a capital letter or a digit, unless the line before is long (50+ characters)
+  and plainly runs on (it ends with a comma, a hyphen or a word such as "of", "the", "with"
+  that cannot end a sentence).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ _ABBREVIATIONS = (
 ABBREVIATIONS = frozenset(_ABBREVIATIONS.split())
 
 _BOUNDARY = re.compile(
-    r"(?P<punct>[.!?]+)[\"')\]]*(?=\s|$)(?!\s+[a-z])|(?P<blank>\n[ \t\r]*\n\s*)|(?P<nl>\n(?![ \t]*[a-z(,]))"
+    r"(?P<punct>[.!?]+)[\"')\]]*(?=\s|$)(?!\s+[a-z][a-z0-9'\-]*(?![A-Za-z0-9]))|(?P<semi>;)|(?P<blank>\n[ \t\r]*\n\s*)|(?P<nl>\n(?![ \t]*[(,]))"
     r"|(?P<header>(?:(?<=\s\s)|(?<=\n))(?=[A-Z][\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s))"
 )
 _WORD_BEFORE = re.compile(r"([A-Za-z]+(?:\.[A-Za-z]+)*)$")
@@ -39,6 +43,14 @@ _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s")
 _SHORT_LINE = 50
 _NON_SPACE = re.compile(r"\S")
 _LIST_NUMBER = re.compile(r"[ \t]*\d{1,2}")
+_LABEL_LINE = re.compile(r"[ \t]*[A-Z][A-Za-z0-9 /&()'\-]{0,40}:[ \t]*\S")
+_RUNS_ON = re.compile(
+    r"(?:[,\-/(&+]|\b(?:a|an|the|of|and|or|nor|with|without|to|in|at|by|for|from|on|onto|as|"
+    r"than|but|no|not|is|are|was|were|be|been|has|have|had|that|which|who|whose|shows?|"
+    r"showed|including|into|over|under|per|dr|mr|mrs|ms|prof|left|right|both|bilateral|"
+    r"this|these|her|his|their|its|very|also|then|and/or))[ \t\r]*$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +114,7 @@ def _next_char(text: str, at: int) -> str:
 
 
 def _is_break(text: str, m: re.Match[str]) -> bool:
-    if m.lastgroup in ("blank", "header"):
+    if m.lastgroup in ("blank", "header", "semi"):
         return True
     if m.lastgroup == "punct":
         if m.group("punct") != ".":
@@ -112,10 +124,13 @@ def _is_break(text: str, m: re.Match[str]) -> bool:
     if _BULLET.match(text, nxt):
         return True
     line_start = text.rfind("\n", 0, m.start()) + 1
+    if _LABEL_LINE.match(text, line_start, m.start()):
+        return True
     following = _next_char(text, nxt)
-    return len(text[line_start : m.start()].strip()) < _SHORT_LINE and (
-        following.isupper() or following.isdigit()
-    )
+    if not (following.isupper() or following.isdigit()):
+        return False
+    line = text[line_start : m.start()]
+    return len(line.strip()) < _SHORT_LINE or not _RUNS_ON.search(line[-24:])
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -138,7 +153,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     cursor = start
     for m in _BOUNDARY.finditer(text, start, end):
         if _is_break(text, m):
-            cut = m.end() if m.lastgroup == "punct" else m.start()
+            cut = m.end() if m.lastgroup in ("punct", "semi") else m.start()
             spans.append((cursor, cut))
             cursor = m.end()
     spans.append((cursor, end))

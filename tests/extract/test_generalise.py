@@ -1,0 +1,259 @@
+"""Regression tests for the defects of issue 13, each in sentences written for these tests."""
+
+from pathlib import Path
+
+import pytest
+
+from calciscope.extract import NoteExtractor, load_rules
+from calciscope.extract.evaluation import summarise_document
+from calciscope.extract.rules import RuleMixWarning, merge_context_rules
+from calciscope.extract.segment import split_sentences
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return NoteExtractor()
+
+
+def summary(extractor, text):
+    return summarise_document(extractor.extract(text))
+
+
+# --- 1. layers are matched separately -------------------------------------------------------
+
+
+def test_a_morphology_phrase_does_not_swallow_the_tissue_word(extractor):
+    s = summary(extractor, "Calcification tracking along the fascial planes of the left calf.")
+    assert (s.calcinosis, s.morphology, s.regions) == ("affirmed", ("sheet_like",), ("lower_leg",))
+
+
+def test_words_inside_a_subset_name_are_not_attributes(extractor):
+    s = summary(
+        extractor, "Limited cutaneous systemic sclerosis. Calcified granuloma in the left lung."
+    )
+    assert s.calcinosis == "not_mentioned" and s.subset == "lcssc"
+
+
+# --- 2. what is not calcinosis ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Two calcified granulomas in the left apex. No consolidation.",
+        "A calcified subcarinal node and a 4 mm noncalcified nodule in the lingula.",
+        "Dense calcification of the thoracic aorta and of the aortic valve leaflets.",
+        "Calcified pulmonary nodule, unchanged. Heart size normal.",
+        "Un-calcified nodules in both lower lobes.",
+        "Calcific tendonitis at the rotator cuff insertion.",
+        "Chondrocalcinosis of both knee menisci.",
+        "Phleboliths low in the pelvis and a calcified uterine leiomyoma.",
+        "Mitral annular calcification.",
+    ],
+)
+def test_calcification_with_a_name_of_its_own_is_not_calcinosis(extractor, text):
+    assert summary(extractor, text).calcinosis == "not_mentioned"
+
+
+def test_a_calcified_nodule_in_the_skin_is_calcinosis(extractor):
+    s = summary(extractor, "Calcified subcutaneous nodule on the right shin.")
+    assert (s.calcinosis, s.morphology, s.regions) == ("affirmed", ("nodular",), ("lower_leg",))
+
+
+# --- 3. sentence boundaries -------------------------------------------------------------------
+
+
+def test_a_lower_case_abbreviation_with_capitals_starts_a_sentence(extractor):
+    text = "Chest: no crackles. lcSSc with calcinosis at both elbows. mRSS 4."
+    s = summary(extractor, text)
+    assert (s.calcinosis, s.subset, s.regions) == ("affirmed", "lcssc", ("elbow",))
+    assert len(split_sentences(text)) == 3
+
+
+def test_an_all_lower_case_word_after_a_full_stop_does_not(extractor):
+    assert len(split_sentences("Seen by Dr. smith today.")) == 1
+
+
+def test_a_long_line_is_not_joined_to_a_template_line_below(extractor):
+    text = "Tender calcinosis at the right knee and at the left heel, seen on examination\nUlcers - none"
+    s = summary(extractor, text)
+    assert (s.calcinosis, s.regions) == ("affirmed", ("ankle_foot", "knee"))
+
+
+def test_a_long_line_that_runs_on_is_joined():
+    text = "The radiographs of both hands show soft tissue calcification at the\nRight thumb pulp."
+    assert len(split_sentences(text)) == 1
+
+
+def test_semicolons_and_label_lines_are_boundaries(extractor):
+    assert summary(extractor, "Calcinosis: left thumb; ulcers: none").calcinosis == "affirmed"
+    spans = split_sentences("Telangiectasia: lips and palms\nthen calcinosis over elbows")
+    assert len(spans) == 2
+
+
+# --- 4. triggers and scope --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        (
+            "Serology -ve for calcinosis-associated antibodies; calcinosis -ve for infection.",
+            "affirmed",
+        ),
+        ("He is -ve for calcinosis on today's films.", "negated"),
+        ("Films of the feet: no detected calcification in the soft tissues.", "negated"),
+        ("Subcutaneous calcification at the left elbow without significant change.", "affirmed"),
+        (
+            "Scattered non-calcified nodules; soft tissue calcification at the right thumb.",
+            "affirmed",
+        ),
+        ("No ulcers as the calcinosis over the elbow has healed over.", "affirmed"),
+        ("Negative for ANCA, positive for calcinosis at both elbows.", "affirmed"),
+        ("No infection (calcinosis at the knee is dry).", "affirmed"),
+        ("Antibiotics are not needed once the calcinosis ulcer has resolved.", "affirmed"),
+        ("Calcinosis of the thumbs, cause unclear.", "affirmed"),
+        ("Calcinosis of unknown aetiology at the left wrist.", "affirmed"),
+        ("Calcinosis at the wrist, possibly infected.", "affirmed"),
+        ("Probable calcinosis at the wrist.", "uncertain"),
+    ],
+)
+def test_trigger_scope(extractor, text, status):
+    assert summary(extractor, text).calcinosis == status
+
+
+def test_a_terminator_ends_only_its_own_category(extractor):
+    # "which" ends a negation, not the family scope of "her father".
+    mentions = extractor.extract("Her father had calcinosis which was painful, and calcinosis.")
+    first = next(m for m in mentions if m.category == "CALCINOSIS")
+    assert first.is_family
+
+
+# --- 5. morphology and sites ------------------------------------------------------------------
+
+
+def test_negated_morphology_of_the_next_sentence_is_not_carried(extractor):
+    s = summary(extractor, "Soft tissue calcification at the left ring finger. No nodular lesion.")
+    assert s.morphology == ()
+
+
+def test_the_imaging_field_is_no_site_when_another_site_is_named(extractor):
+    s = summary(extractor, "Wrist X-ray: calcinosis in the thenar eminence.")
+    assert s.regions == ("hand",)
+    s = summary(extractor, "Radiographs of both knees show calcinosis.")
+    assert s.regions == ("knee",)
+
+
+def test_calcinosis_universalis_is_an_extent(extractor):
+    mention = next(
+        m for m in extractor.extract("Calcinosis universalis.") if m.category == "CALCINOSIS"
+    )
+    assert mention.links.get("morphology", []) == []
+    assert mention.metadata["extent"] == "extensive"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Band-like soft tissue calcification across the back.",
+        "Plate-like calcinosis on both shins.",
+        "Layered subcutaneous calcification in the right forearm.",
+        "Confluent calcinosis over the buttocks.",
+        "Calcinosis forming a continuous shell over the left thigh.",
+        "Broad flat calcium deposits under the skin of the abdomen.",
+        "An exoskeleton of calcinosis over the chest.",
+    ],
+)
+def test_sheet_like_without_the_word_sheet(extractor, text):
+    s = summary(extractor, text)
+    assert s.calcinosis == "affirmed" and s.morphology == ("sheet_like",)
+
+
+def test_fascial_and_intramuscular_decision(extractor):
+    fascial = summary(extractor, "Plate-like fascial calcification in the left thigh.")
+    assert fascial.calcinosis == "affirmed"
+    mentions = extractor.extract("Intramuscular calcification in the calves.")
+    anchor = next(m for m in mentions if m.category == "CALCIFICATION")
+    assert anchor.links["counts_as"] == "calcinosis"
+    assert anchor.links["also_counts_as"] == ["muscle_calcification"]
+
+
+# --- 6. medspaCy rule files -----------------------------------------------------------------
+
+MEDSPACY_STYLE = Path(__file__).resolve().parents[1] / "data" / "medspacy_style_context_rules.json"
+
+
+@pytest.fixture(scope="module")
+def mixed():
+    with pytest.warns(RuleMixWarning) as caught:
+        rules = load_rules(extra_context=[MEDSPACY_STYLE])
+    return NoteExtractor(rules), rules, caught
+
+
+def test_a_pattern_ending_in_a_separator_keeps_its_word_boundary(mixed):
+    extractor, _, _ = mixed
+    for text in (
+        "Calcinosis at the right thumb, cause unclear.",
+        "Sonographic calcinosis at the left elbow.",
+    ):
+        anchor = next(m for m in extractor.extract(text) if m.category == "CALCINOSIS")
+        assert not anchor.is_family, text
+    anchor = next(
+        m for m in extractor.extract("Her uncle's calcinosis.") if m.category == "CALCINOSIS"
+    )
+    assert anchor.is_family
+
+
+def test_mixed_rules_never_change_a_packaged_phrase_silently(mixed):
+    extractor, rules, caught = mixed
+    assert any("'evaluate for' read as NEGATED_EXISTENCE" in n for n in rules.notices)
+    assert any("'resolved' read as NEGATED_EXISTENCE FORWARD" in n for n in rules.notices)
+    assert "clash with the packaged rules" in str(caught[0].message)
+    # The packaged reading of "evaluate for" (uncertainty) is kept.
+    anchor = next(
+        m
+        for m in extractor.extract("X-ray to evaluate for calcinosis of the hands.")
+        if m.category == "CALCINOSIS"
+    )
+    assert anchor.is_uncertain and not anchor.is_negated
+    # Phrases new to the packaged rules are added ("doubt" as uncertainty).
+    anchor = next(
+        m for m in extractor.extract("Doubt calcinosis at the thumb.") if m.category == "CALCINOSIS"
+    )
+    assert anchor.is_uncertain
+
+
+def test_mixing_the_packaged_rules_with_themselves_changes_nothing():
+    packaged = load_rules().context
+    kept, notices = merge_context_rules(packaged, packaged)
+    assert all(isinstance(r.pattern, str) for r in kept)  # only regex rules cannot be compared
+    assert notices == []
+
+
+# --- 7. notes assess speaks the NegEx kit's vocabulary --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "sentence", "expected"),
+    [
+        (
+            "calcinosis",
+            "Her brother has calcinosis of the elbows.",
+            ("Affirmed", "Recent", "Family member"),
+        ),
+        (
+            "calcinosis",
+            "Return to clinic if calcinosis develops.",
+            ("Affirmed", "Not particular", "Patient"),
+        ),
+        (
+            "calcinosis",
+            "History of calcinosis of the thumb.",
+            ("Affirmed", "Historical", "Patient"),
+        ),
+        ("calcinosis", "No calcinosis today.", ("Negated", "Recent", "Patient")),
+    ],
+)
+def test_assess_labels(extractor, condition, sentence, expected):
+    result = extractor.assess(condition, sentence)
+    assert (result.negation, result.temporality, result.experiencer) == expected
