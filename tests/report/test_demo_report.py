@@ -78,10 +78,16 @@ def test_pdf_twin(demo_run):
 
 
 def test_comparisons_include_chi_square(results):
-    tests = {row["variable"]: row["test"] for row in results["comparisons"]}
-    assert tests["Anti-PM/Scl"] == "Fisher exact test"
-    assert tests["Calcinosis (any) across cutaneous subsets"] == "Pearson chi-square test"
-    assert tests["Age at SSc diagnosis"] == "Mann–Whitney U test"
+    tests = {row["Variable"]: row for row in results["comparisons"]}
+    assert tests["Anti-PM/Scl"]["Test"] == "Fisher exact test"
+    # 4 cases: described with counts, never given a p value (statistics.min_group_for_tests)
+    assert tests["Anti-PM/Scl"]["P value"] is None
+    assert tests["Anti-PM/Scl"]["Counts"].startswith("positive: cases 2/4")
+    assert "not tested: 4 cases" in tests["Anti-PM/Scl"]["Note"]
+    assert tests["Calcinosis (any) across cutaneous subsets"]["P value"] is not None
+    assert tests["Calcinosis (any) across cutaneous subsets"]["Test"] == "Pearson chi-square test"
+    assert tests["Age at SSc diagnosis"]["Test"] == "Mann–Whitney U test"
+    assert tests["Age at SSc diagnosis"]["P value"] is None
 
 
 def test_html_is_self_contained_and_says_synthetic(demo_run):

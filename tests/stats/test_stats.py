@@ -45,11 +45,24 @@ def test_proportion_text_names_its_interval():
     assert proportion(0, 0).estimate is None
 
 
-def test_fisher_matches_r_tea_tasting():
-    # R: fisher.test(matrix(c(3, 1, 1, 3), nrow = 2))  -> p-value = 0.4857 (R ?fisher.test example)
-    res = fisher_exact_test([[3, 1], [1, 3]])
-    assert res.p_value == pytest.approx(0.4857, abs=1e-4)
-    assert res.statistic == pytest.approx(9.0)
+@pytest.mark.parametrize(
+    ("table", "r_fisher_test"),
+    [
+        # R 4.2.2: f <- fisher.test(matrix(c(3, 1, 1, 3), nrow = 2)) (the ?fisher.test tea
+        # tasting example); c(f$estimate, f$conf.int, f$p.value)
+        ([[3, 1], [1, 3]], (6.4083088670, 0.2117329153, 621.9337505454, 0.4857142857)),
+        # fisher.test(matrix(c(2, 2, 40, 417), nrow = 2)): 2 of 4 cases against 40 of 457
+        ([[2, 40], [2, 417]], (10.31101747129, 0.72948253740, 145.95346008626, 0.04324159482)),
+    ],
+)
+def test_fisher_matches_r_fisher_test(table, r_fisher_test):
+    estimate, low, high, p = r_fisher_test
+    res = fisher_exact_test(table)
+    assert res.p_value == pytest.approx(p, rel=1e-6)
+    assert res.statistic == pytest.approx(estimate, rel=1e-4)  # conditional MLE, as R
+    # the exact limits come from root finding in both; R and scipy agree to under 1%
+    assert res.summary.loc[0, "odds_ratio_lower"] == pytest.approx(low, rel=1e-3)
+    assert res.summary.loc[0, "odds_ratio_upper"] == pytest.approx(high, rel=1e-2)
 
 
 def test_chi_square_matches_r_example():

@@ -181,3 +181,15 @@ def test_methods_state_delayed_entry_censoring_and_exclusions(table):
     assert "censoring at the last calcinosis assessment" in text
     assert "calcinosis before entry, 1" in text
     assert a.incidence_excluded == {"calcinosis before entry": 1}
+
+
+def test_cases_are_tested_only_when_there_are_enough(table):
+    study = default_study()
+    a = analyse(find_cases(source_population(table, study), study), study)
+    assert a.comparisons["anti_scl70"].p_value is None  # 1 case
+    always = study.model_copy(
+        update={"statistics": study.statistics.model_copy(update={"min_group_for_tests": 0})}
+    )
+    b = analyse(find_cases(source_population(table, always), always), always)
+    assert b.comparisons["anti_scl70"].p_value is not None
+    assert "odds_ratio_lower" in b.comparisons["anti_scl70"].summary

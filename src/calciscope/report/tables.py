@@ -131,12 +131,40 @@ def proportion_table(a: StudyAnalysis) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _counts_text(summary: pd.DataFrame) -> str:
+    """Say the counts behind a comparison, e.g. ``cases 2/4 positive; rest 40/457``."""
+    row = summary.iloc[0].to_dict() if len(summary) else {}
+    if "cases_positive" in row:
+        return (
+            f"positive: cases {row['cases_positive']}/{row['cases_known']}, "
+            f"rest {row['rest_positive']}/{row['rest_known']} (of known)"
+        )
+    if "cases_known" in row:
+        return f"known: cases {row['cases_known']}, rest {row['rest_known']}"
+    return ""
+
+
+def _odds_ratio_text(t: Any) -> str:
+    summary = t.summary
+    if t.statistic is None or "odds_ratio_lower" not in summary:
+        return ""
+    lo, hi = summary.loc[0, "odds_ratio_lower"], summary.loc[0, "odds_ratio_upper"]
+    return f"{t.statistic:.2f} ({lo:.2f}–{hi:.2f})"
+
+
 def comparison_table(a: StudyAnalysis) -> pd.DataFrame:
-    """Cases against the rest of the source population."""
+    """Cases against the rest of the source population (p values only for large enough groups)."""
     rows = []
     for name, t in a.comparisons.items():
         rows.append(
-            {"variable": LABELS.get(name, name.replace("_", " ")), "test": t.method,
-             "statistic": t.statistic, "p_value": t.p_value, "note": t.note}
-        )  # fmt: skip
+            {
+                "Variable": LABELS.get(name, name.replace("_", " ")),
+                "Test": t.method,
+                "Counts": _counts_text(t.summary),
+                "Statistic": t.statistic,
+                f"Odds ratio ({a.study.statistics.confidence_level:.0%} CI)": _odds_ratio_text(t),
+                "P value": t.p_value,
+                "Note": t.note,
+            }
+        )
     return pd.DataFrame(rows)

@@ -111,13 +111,28 @@ def _incidence_exclusions(a: StudyAnalysis) -> str:
     return f"Left out of the cumulative incidence (no follow-up to contribute): {listed}. "
 
 
+def _case_tests(a: StudyAnalysis) -> str:
+    """Say how cases were compared with the rest: tested, or only described when few."""
+    n, minimum = int(a.table["case"].sum()), a.study.statistics.min_group_for_tests
+    if n < minimum:
+        return (
+            f"With {n} cases (fewer than {minimum}), cases were described beside the rest of "
+            "the source population, not compared by hypothesis tests: p values from so few "
+            "patients would mislead. "
+        )
+    return (
+        "Cases were compared with the rest of the source population by Fisher's exact test "
+        "(antibodies; conditional maximum-likelihood odds ratios with exact confidence "
+        "intervals) and the Mann–Whitney U test (age at diagnosis). "
+    )
+
+
 def _statistics(a: StudyAnalysis) -> str:
     st = a.study.statistics
     other = "Wilson score" if st.interval.value == "clopper_pearson" else "Clopper–Pearson exact"
     return (
         f"Proportions are given with {st.confidence_level:.0%} {st.interval.label} confidence "
-        f"intervals ({other} intervals beside them in Table 3). Cases were compared with the rest of the source population by Fisher's exact "
-        "test (antibodies) and the Mann–Whitney U test (age at diagnosis); calcinosis of any "
+        f"intervals ({other} intervals beside them in Table 3). {_case_tests(a)}Calcinosis of any "
         "kind was compared across cutaneous subsets by Pearson's chi-square test. The cumulative "
         "incidence of calcinosis (first recorded calcinosis) from SSc onset (first non-Raynaud "
         f"symptom) was estimated by the Aalen–Johansen method with death as a competing risk, "

@@ -42,15 +42,24 @@ def _result(method: str, statistic: float, p: float, note: str, **extra: float) 
     return TestResult(method, pd.DataFrame([row]), note, float(statistic), float(p))
 
 
-def fisher_exact_test(table: Sequence[Sequence[int]]) -> TestResult:
-    """Fisher's exact test on a 2×2 table (two-sided; the sample odds ratio as statistic)."""
+def fisher_exact_test(table: Sequence[Sequence[int]], *, level: float = 0.95) -> TestResult:
+    """Fisher's exact test on a 2×2 table, with the conditional odds ratio and its exact interval.
+
+    The statistic is the conditional maximum-likelihood odds ratio and the interval the exact
+    one, as R's ``fisher.test`` reports them (scipy ``contingency.odds_ratio``,
+    ``kind="conditional"``); the p value is two-sided.
+    """
     arr = np.asarray(table, dtype=int)
     res = sps.fisher_exact(arr, alternative="two-sided")
+    odds = sps.contingency.odds_ratio(arr, kind="conditional")
+    ci = odds.confidence_interval(confidence_level=level)
     return _result(
         "Fisher exact test",
-        float(res.statistic),
+        float(odds.statistic),
         float(res.pvalue),
-        "two-sided; statistic is the sample odds ratio",
+        f"two-sided; conditional maximum-likelihood odds ratio with exact {level:.0%} CI",
+        odds_ratio_lower=float(ci.low),
+        odds_ratio_upper=float(ci.high),
     )
 
 

@@ -164,8 +164,19 @@ def _proportions(pop: pd.DataFrame, study: StudyDefinition) -> dict[str, Proport
     }
 
 
+def _not_tested(method: str, n_cases: int, minimum: int, counts: dict[str, int]) -> TestResult:
+    """Return a comparison described, not tested: too few cases for a p value to mean much."""
+    note = (
+        f"not tested: {n_cases} cases, fewer than {minimum} (statistics.min_group_for_tests); "
+        "counts shown"
+    )
+    return TestResult(method, pd.DataFrame([counts]), note)
+
+
 def _comparisons(pop: pd.DataFrame, study: StudyDefinition) -> dict[str, TestResult]:
     case = pop["case"]
+    n_cases, minimum = int(case.sum()), study.statistics.min_group_for_tests
+    tested = n_cases >= minimum
     out = {}
     for ab in study.groups.antibodies:
         known = pop[ab].notna()
@@ -174,13 +185,35 @@ def _comparisons(pop: pd.DataFrame, study: StudyDefinition) -> dict[str, TestRes
             [int((case & known & pos).sum()), int((case & known & ~pos).sum())],
             [int((~case & known & pos).sum()), int((~case & known & ~pos).sum())],
         ]
-        out[ab] = fisher_exact_test(table)
+        counts = {
+            "cases_positive": table[0][0],
+            "cases_known": table[0][0] + table[0][1],
+            "rest_positive": table[1][0],
+            "rest_known": table[1][0] + table[1][1],
+        }
+        out[ab] = (
+            fisher_exact_test(table, level=study.statistics.confidence_level)
+            if tested
+            else _not_tested("Fisher exact test", n_cases, minimum, counts)
+        )
     assessed = pop[pop["calcinosis_any"].notna() & pop["subset"].ne("unknown")]
     crosstab = pd.crosstab(assessed["subset"], is_true(assessed["calcinosis_any"]))
     if crosstab.shape[0] > 1 and crosstab.shape[1] > 1:
         out["calcinosis_any_by_subset"] = chi_square_test(crosstab.to_numpy().tolist())
     ages = pop["age_at_ssc_diagnosis"]
-    out["age_at_ssc_diagnosis"] = mann_whitney_u_test(ages[case].tolist(), ages[~case].tolist())
+    out["age_at_ssc_diagnosis"] = (
+        mann_whitney_u_test(ages[case].tolist(), ages[~case].tolist())
+        if tested
+        else _not_tested(
+            "Mann–Whitney U test",
+            n_cases,
+            minimum,
+            {
+                "cases_known": int(ages[case].notna().sum()),
+                "rest_known": int(ages[~case].notna().sum()),
+            },
+        )
+    )
     return out
 
 

@@ -133,10 +133,11 @@ class ReviewSpec(_Spec):
 
 
 class StatisticsSpec(_Spec):
-    """Interval method and confidence level."""
+    """Interval method, confidence level, and the smallest group that gets hypothesis tests."""
 
     interval: IntervalMethod = IntervalMethod.CLOPPER_PEARSON
     confidence_level: float = Field(default=0.95, gt=0.5, lt=1)
+    min_group_for_tests: int = Field(default=10, ge=0)
 
 
 class AtRiskSpec(_Spec):
