@@ -10,8 +10,8 @@ import math
 
 import pytest
 
-from calciscope.criteria import evaluate_set, load_criteria_set
-from criteria.criteria_builders import MRSS_SITES, REGIONS, iim_patient, ssc_patient
+from calciscope.criteria import load_criteria_set
+from criteria.criteria_builders import MRSS_SITES, REGIONS, evaluate_set, iim_patient, ssc_patient
 
 SSC = load_criteria_set("ssc2013")
 IIM = load_criteria_set("iim2017")
