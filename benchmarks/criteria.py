@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from calciscope.criteria import load_criteria_set, load_criteria_sets
 from calciscope.engine.criteria import compute_criteria
-from calciscope.engine.explanation import read_criteria_result, read_phenotype_results
+from calciscope.engine.explanation import CriteriaReader, read_phenotype_results
 from calciscope.engine.phenotype import classify_table
 from calciscope.features import FeatureType, load_catalogue
 from calciscope.phenotype import load_phenotypes
@@ -133,9 +133,9 @@ def explain_rows(con: Any, sample: pa.Table) -> int:
     """The explanation path: every set and phenotype with its explanation columns, then objects."""
     table = con.create_table("sample", sample, overwrite=True)
     rows = classify_table(table, index_date=INDEX_DATE, explain=True).to_pyarrow().to_pylist()
-    sets, phenotypes = load_criteria_sets(), load_phenotypes()
+    readers, phenotypes = [CriteriaReader(c) for c in load_criteria_sets()], load_phenotypes()
     for row in rows:
-        [read_criteria_result(c, row) for c in sets]
+        [read(row) for read in readers]
         read_phenotype_results(phenotypes, row)
     return len(rows)
 

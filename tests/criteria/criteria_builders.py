@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from calciscope.criteria import CriteriaResult, CriteriaSet, load_criteria_set
-from calciscope.engine.explanation import add_explanation_columns, read_criteria_result
+from calciscope.engine.explanation import CriteriaReader, add_explanation_columns
 from calciscope.engine.rows import RowEvaluator
 
 SSC_FEATURES = (
@@ -93,8 +93,8 @@ def evaluate_rows(
     cset: CriteriaSet, rows: Sequence[dict[str, Any]], *, min_probability: float | None = None
 ) -> list[CriteriaResult]:
     """Score and explain ``rows`` through the one compiled evaluator (in-memory DuckDB)."""
-    scored = _evaluator(cset.id, min_probability).run(rows)
-    return [read_criteria_result(cset, row) for row in scored]
+    scored, read = _evaluator(cset.id, min_probability).run(rows), CriteriaReader(cset)
+    return [read(row) for row in scored]
 
 
 def evaluate_set(

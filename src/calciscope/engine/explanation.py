@@ -46,6 +46,7 @@ from calciscope.model import CutaneousSubset
 from calciscope.phenotype import Phenotype, PhenotypeKind, PhenotypeResult, PhenotypeSet
 
 __all__ = [
+    "CriteriaReader",
     "ExplainedItem",
     "add_explanation_columns",
     "explained_items",
@@ -95,6 +96,9 @@ def _tree_features(node: SubgroupNode | None) -> frozenset[str]:
     if not isinstance(node, Branch):
         return frozenset()
     return node.test.features() | _tree_features(node.yes) | _tree_features(node.no)
+
+
+_ITEM_STATES = {state.value: state for state in ItemState}  # faster than ItemState(value)
 
 
 def _state(tri: Tri, present: ir.Value) -> ir.StringValue:
@@ -314,42 +318,63 @@ def _bounds(cset: CriteriaSet, row: Mapping[str, Any]) -> tuple[float | None, fl
     return row[f"{cset.id}_score_min"], row[f"{cset.id}_score_max"]
 
 
+class CriteriaReader:
+    """Builds result objects of one set from rows carrying its result and explanation columns.
+
+    What does not depend on the patient (items, their rules, the flip candidates) is worked out
+    once, so that reading many rows (a spreadsheet, the benchmark) stays cheap.
+    """
+
+    def __init__(self, cset: CriteriaSet) -> None:
+        self.cset, s = cset, cset.id
+        self.items = [
+            (i, f"{s}__{i.id}__state", f"{s}__{i.id}__weight", f"{s}__{i.id}__flip")
+            for i in explained_items(cset)
+        ]
+        candidates = _flip_candidates(cset) if isinstance(cset, WeightedCriteriaSet) else ()
+        self.flips = [(c, f"{s}__could_flip__{k}") for k, c in enumerate(candidates)]
+
+    def __call__(self, row: Mapping[str, Any]) -> CriteriaResult:
+        """Build the result object from one row."""
+        cset, s = self.cset, self.cset.id
+        items = tuple(
+            ItemExplanation(
+                i.id,
+                i.label,
+                i.group,
+                _ITEM_STATES[row[state]],
+                row.get(weight),  # regions have no weight
+                bool(row[flip]),
+                i.rule,
+            )
+            for i, state, weight, flip in self.items
+        )
+        # a weighted set names its flips (items, entry and subgroup features) when undecided
+        flips = (
+            [c for c, name in self.flips if row[name]]
+            if isinstance(cset, WeightedCriteriaSet)
+            else [i.id for i in items if i.could_flip]
+        )
+        low, high = _bounds(cset, row)
+        return CriteriaResult(
+            criteria_set=s,
+            name=cset.name,
+            version=cset.version,
+            citation=cset.citation,
+            status=_status(cset, row[f"{s}__status"]),
+            decided=bool(row[f"{s}__decided"]),
+            score_min=low,
+            score_max=high,
+            items=items,
+            outputs=_outputs(cset, row),
+            could_flip=tuple(dict.fromkeys(flips)),
+            notes=_notes(cset, row),
+        )
+
+
 def read_criteria_result(cset: CriteriaSet, row: Mapping[str, Any]) -> CriteriaResult:
     """Build the result object from one row carrying the set's result and explanation columns."""
-    s = cset.id
-    items = tuple(
-        ItemExplanation(
-            i.id,
-            i.label,
-            i.group,
-            ItemState(row[f"{s}__{i.id}__state"]),
-            row.get(f"{s}__{i.id}__weight"),  # regions have no weight
-            bool(row[f"{s}__{i.id}__flip"]),
-            i.rule,
-        )
-        for i in explained_items(cset)
-    )
-    # a weighted set names its flips (items, entry and subgroup features) only when undecided
-    flips = (
-        [c for k, c in enumerate(_flip_candidates(cset)) if row[f"{s}__could_flip__{k}"]]
-        if isinstance(cset, WeightedCriteriaSet)
-        else [i.id for i in items if i.could_flip]
-    )
-    low, high = _bounds(cset, row)
-    return CriteriaResult(
-        criteria_set=s,
-        name=cset.name,
-        version=cset.version,
-        citation=cset.citation,
-        status=_status(cset, row[f"{s}__status"]),
-        decided=bool(row[f"{s}__decided"]),
-        score_min=low,
-        score_max=high,
-        items=items,
-        outputs=_outputs(cset, row),
-        could_flip=tuple(dict.fromkeys(flips)),
-        notes=_notes(cset, row),
-    )
+    return CriteriaReader(cset)(row)
 
 
 def _word(value: Any) -> str:

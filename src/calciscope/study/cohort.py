@@ -19,7 +19,6 @@ import pandas as pd
 
 from calciscope.phenotype import load_phenotypes
 from calciscope.study.definition import (
-    OverlapBasis,
     SscBasis,
     StudyDefinition,
     SubsetBasis,
@@ -33,13 +32,6 @@ __all__ = [
     "is_true",
     "source_population",
 ]
-
-_OVERLAP_COLUMN = {
-    OverlapBasis.CRITERIA: "ssc_myositis_overlap_criteria",
-    OverlapBasis.CLINICIAN: "ssc_myositis_overlap_clinician",
-    OverlapBasis.EITHER: "ssc_myositis_overlap_either",
-}
-
 
 #: The at-risk prompt phenotype of ``phenotypes.yaml``.
 _PROMPT = "at_risk_prompt"
@@ -81,7 +73,8 @@ def source_population(frame: pd.DataFrame, study: StudyDefinition) -> pd.DataFra
     )
     out["subset"] = out[column].fillna("unknown").replace({"undetermined": "unknown"})
     out["dcssc"] = out["subset"].eq("dcssc")
-    out["overlap"] = is_true(out[_OVERLAP_COLUMN[study.groups.overlap_by]])
+    # the overlap phenotypes are named after their basis (phenotypes.yaml)
+    out["overlap"] = is_true(out[f"ssc_myositis_overlap_{study.groups.overlap_by.value}"])
     return out
 
 
