@@ -1,10 +1,18 @@
-"""Builders of fully specified patients for the criteria tests (imported by the test modules)."""
+"""Builders of fully specified patients for the criteria tests, and the one evaluator run on them.
+
+:func:`evaluate_set` runs the compiled expression the registry uses (with its explanation
+columns) on an in-memory table, so every golden case tests the one path.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from calciscope.criteria import load_criteria_set
+from calciscope.criteria import CriteriaResult, CriteriaSet, load_criteria_set
+from calciscope.engine.explanation import CriteriaReader, add_explanation_columns
+from calciscope.engine.rows import RowEvaluator
 
 SSC_FEATURES = (
     "skin_thickening_proximal_to_mcp",
@@ -71,3 +79,26 @@ def iim_patient(age: float | None, *present: str, **values: Any) -> dict[str, An
     row.update(dict.fromkeys(present, True))
     row["age_at_myositis_onset"] = age
     return row | values
+
+
+@cache
+def _evaluator(cset_id: str, min_probability: float | None) -> RowEvaluator:
+    cset = load_criteria_set(cset_id)
+    return RowEvaluator(
+        lambda t: add_explanation_columns(t, [cset], min_probability=min_probability)
+    )
+
+
+def evaluate_rows(
+    cset: CriteriaSet, rows: Sequence[dict[str, Any]], *, min_probability: float | None = None
+) -> list[CriteriaResult]:
+    """Score and explain ``rows`` through the one compiled evaluator (in-memory DuckDB)."""
+    scored, read = _evaluator(cset.id, min_probability).run(rows), CriteriaReader(cset)
+    return [read(row) for row in scored]
+
+
+def evaluate_set(
+    cset: CriteriaSet, row: dict[str, Any], *, min_probability: float | None = None
+) -> CriteriaResult:
+    """Score and explain one patient through the one compiled evaluator."""
+    return evaluate_rows(cset, [row], min_probability=min_probability)[0]

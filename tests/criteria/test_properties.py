@@ -1,21 +1,33 @@
-"""Property tests of the explanation path: monotone scores, and bounds that hold every completion."""
+"""Property tests of the one evaluator: monotone scores, and bounds that hold every completion.
+
+Each example is scored in one batch (the patient and all its completions) on in-memory DuckDB.
+"""
 
 from __future__ import annotations
 
 import itertools
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calciscope.criteria import evaluate_set, load_criteria_set
-from criteria.criteria_builders import IIM_BOOLEANS, REGIONS, SSC_FEATURES
+from calciscope.criteria import load_criteria_set
+from criteria.criteria_builders import (
+    IIM_BOOLEANS,
+    REGIONS,
+    SSC_FEATURES,
+    evaluate_rows,
+    evaluate_set,
+)
 
 SSC = load_criteria_set("ssc2013")
 IIM = load_criteria_set("iim2017")
 LEROY = load_criteria_set("leroy")
 AGES = (9.0, 30.0, 55.0)
-SETTINGS = settings(derandomize=True, max_examples=60, deadline=None)
+SETTINGS = settings(derandomize=True, max_examples=30, deadline=None)
+# each example compiles nothing but runs a DuckDB query; the five properties take about a minute
+SLOW = pytest.mark.slow
 SSC_ITEMS = SSC_FEATURES[:13]  # the scored items (the last two are the gate)
 IIM_ITEMS = tuple(f for f in IIM_BOOLEANS if f != "muscle_biopsy_done")
 SKIN = tuple(f"skin_thickening_{r}" for r in REGIONS)
@@ -40,14 +52,15 @@ def _iim_row(draw_row: dict[str, Any], age: float | None, biopsy: bool) -> dict[
     return draw_row | {"age_at_myositis_onset": age, "muscle_biopsy_done": biopsy}
 
 
+@SLOW
 @SETTINGS
 @given(partial_patients(SSC_ITEMS, 0), st.sampled_from(SSC_ITEMS))
 def test_ssc2013_present_item_never_lowers_the_score(row: dict[str, Any], item: str) -> None:
-    before = evaluate_set(SSC, row | {item: False}).score_min
-    after = evaluate_set(SSC, row | {item: True}).score_min
-    assert after >= before
+    before, after = evaluate_rows(SSC, [row | {item: False}, row | {item: True}])
+    assert after.score_min >= before.score_min
 
 
+@SLOW
 @SETTINGS
 @given(
     partial_patients(IIM_ITEMS, 0), st.sampled_from(IIM_ITEMS), st.sampled_from(AGES), st.booleans()
@@ -56,20 +69,21 @@ def test_iim2017_present_item_never_lowers_the_score(
     row: dict[str, Any], item: str, age: float, biopsy: bool
 ) -> None:
     base = _iim_row(row, age, biopsy)
-    before = evaluate_set(IIM, base | {item: False}).outputs
-    after = evaluate_set(IIM, base | {item: True}).outputs
+    before, after = (
+        r.outputs for r in evaluate_rows(IIM, [base | {item: False}, base | {item: True}])
+    )
     assert after["iim2017_score_min"] >= before["iim2017_score_min"]
     assert after["iim2017_probability_min"] >= before["iim2017_probability_min"]
 
 
+@SLOW
 @SETTINGS
 @given(partial_patients(SSC_ITEMS, 6))
 def test_ssc2013_bounds_contain_every_completion(row: dict[str, Any]) -> None:
     # The not-applicable gate is not part of this property: by design an unknown gate does
     # not block (clinical-reference §1.2; tested in test_golden.py).
     row = row | {"skin_thickening_sparing_fingers": False, "ssc_like_disorder": False}
-    result = evaluate_set(SSC, row)
-    done = [evaluate_set(SSC, c) for c in completions(row)]
+    result, *done = evaluate_rows(SSC, [row, *completions(row)])
     scores = [d.score_min for d in done]
     assert all(d.score_min == d.score_max for d in done)
     assert (min(scores), max(scores)) == (result.score_min, result.score_max)
@@ -79,14 +93,14 @@ def test_ssc2013_bounds_contain_every_completion(row: dict[str, Any]) -> None:
         assert statuses == {result.status}
 
 
+@SLOW
 @SETTINGS
 @given(partial_patients(IIM_ITEMS, 5), st.sampled_from((*AGES, None)), st.booleans())
 def test_iim2017_bounds_contain_every_completion(
     row: dict[str, Any], age: float | None, biopsy: bool
 ) -> None:
     row = _iim_row(row, age, biopsy)
-    out = evaluate_set(IIM, row).outputs
-    done = [evaluate_set(IIM, c).outputs for c in completions(row)]
+    out, *done = (r.outputs for r in evaluate_rows(IIM, [row, *completions(row)]))
     scores = [d["iim2017_score_min"] for d in done]
     assert (min(scores), max(scores)) == (out["iim2017_score_min"], out["iim2017_score_max"])
     categories = {d["iim2017_category"] for d in done}
@@ -97,11 +111,14 @@ def test_iim2017_bounds_contain_every_completion(
         assert {d["iim2017_subgroup"] for d in done} == {out["iim2017_subgroup"]}
 
 
+@SLOW
 @SETTINGS
 @given(partial_patients(SKIN, 6))
 def test_leroy_decided_only_when_every_completion_agrees(row: dict[str, Any]) -> None:
-    subset = evaluate_set(LEROY, row).outputs["leroy_subset"]
-    subsets = {evaluate_set(LEROY, c).outputs["leroy_subset"] for c in completions(row)}
+    subset, *done = (
+        r.outputs["leroy_subset"] for r in evaluate_rows(LEROY, [row, *completions(row)])
+    )
+    subsets = set(done)
     assert (len(subsets) == 1) == (subset != "undetermined")
     if subset != "undetermined":
         assert subsets == {subset}

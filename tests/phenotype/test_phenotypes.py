@@ -1,14 +1,22 @@
-"""Phenotypes (clinical-reference §11.3, §11.4, §11.6, §11.7) on hand-built patients."""
+"""Phenotypes (clinical-reference §11.3, §11.4, §11.6, §11.7) on hand-built patients.
+
+Every case runs through the one evaluator (:func:`calciscope.engine.phenotype.add_phenotype_columns`)
+on an in-memory table, with the criteria results given as columns.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
 import pytest
 
+from calciscope.engine.explanation import read_phenotype_results
+from calciscope.engine.phenotype import add_phenotype_columns
+from calciscope.engine.rows import RowEvaluator
 from calciscope.errors import CatalogueError
-from calciscope.phenotype import assessment_cutoff, evaluate_phenotypes, load_phenotypes
+from calciscope.phenotype import PhenotypeResult, assessment_cutoff, load_phenotypes
 
 INDEX = dt.date(2024, 6, 30)
 # §11.7, verbatim
@@ -19,8 +27,26 @@ PROMPT = (
 OVERLAP = {"ssc2013_status": "classified", "iim2017_category": "probable"}
 
 
+CRITERIA = ("ssc2013_status", "iim2017_category", "leroy_subset")
+
+
+@cache
+def _evaluator(params: tuple[tuple[str, Any], ...]) -> RowEvaluator:
+    phenotypes = load_phenotypes(**dict(params))
+    return RowEvaluator(lambda t: add_phenotype_columns(t, index_date=INDEX, phenotypes=phenotypes))
+
+
+def evaluate(
+    row: dict[str, Any], **params: Any
+) -> tuple[dict[str, Any], tuple[PhenotypeResult, ...]]:
+    """The phenotype columns and results of one patient (criteria results given as text columns)."""
+    full = dict.fromkeys(CRITERIA) | row  # text columns even when a case leaves them out
+    out = _evaluator(tuple(sorted(params.items()))).run([full])[0]
+    return out, read_phenotype_results(load_phenotypes(**params), out)
+
+
 def outputs(row: dict[str, Any], **params: Any) -> dict[str, Any]:
-    return evaluate_phenotypes(row, index_date=INDEX, phenotypes=load_phenotypes(**params))[0]
+    return evaluate(row, **params)[0]
 
 
 @pytest.mark.parametrize(
@@ -133,7 +159,7 @@ def test_extent_and_onset_interval_name_their_anchor() -> None:
         "ssc_onset_date": dt.date(2018, 1, 1),
         "calcinosis_first_date": dt.date(2021, 1, 1),
     }
-    out, results = evaluate_phenotypes(row, index_date=INDEX)
+    out, results = evaluate(row)
     assert out["calcinosis_extent_regions"] == 3
     assert out["calcinosis_onset_years"] == pytest.approx(1096 / 365.25)
     note = next(r.note for r in results if r.id == "calcinosis_onset_years")

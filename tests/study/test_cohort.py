@@ -7,8 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from calciscope.phenotype import load_phenotypes
 from calciscope.study import (
-    AT_RISK_TEXT,
     OverlapBasis,
     SscBasis,
     analyse,
@@ -23,6 +23,7 @@ from calciscope.study import (
 )
 
 D = dt.date
+AT_RISK_TEXT = next(p.text for p in load_phenotypes().phenotypes if p.id == "at_risk_prompt")
 
 
 def _row(pid: str, **kw: object) -> dict[str, object]:
@@ -39,6 +40,8 @@ def _row(pid: str, **kw: object) -> dict[str, object]:
         "calcinosis_first_date": None, "death_date": None, "death": None,
         "first_visit_date": D(2012, 1, 1),
         "interstitial_lung_disease": None, "calcinosis_sheet_like_regions": None,
+        "at_risk_prompt": False, "at_risk_prompt_text": None, "at_risk_prompt_anti_pm_scl": False,
+        "at_risk_prompt_anti_scl70": False,
     }  # fmt: skip
     return base | kw
 
@@ -52,8 +55,9 @@ def table() -> pd.DataFrame:
              radiograph_last_date=D(2023, 3, 1), age_at_ssc_diagnosis=27.0),
         _row("B", subset_recorded="dcssc", ssc_myositis_overlap_either=True,
              radiograph_last_date=D(2021, 1, 1), calcinosis_assessment_last_date=D(2021, 1, 1),
-             sex="male"),
-        _row("C", ssc_diagnosis=False, ssc2013_status="classified"),
+             sex="male", at_risk_prompt=True, at_risk_prompt_text=AT_RISK_TEXT),
+        _row("C", ssc_diagnosis=False, ssc2013_status="classified", at_risk_prompt=True,
+             at_risk_prompt_text=AT_RISK_TEXT),
         _row("D", last_visit_date=D(2019, 1, 1)),
         _row("E", death_date=D(2015, 1, 1), death=True),
         _row("F", subset_recorded=None, calcinosis_any=True, calcinosis_first_date=D(2009, 6, 1)),
@@ -94,8 +98,12 @@ def test_at_risk_is_a_prompt_for_overlap_without_recent_assessment(table):
     study = default_study()
     cases = find_cases(source_population(table, study), study)
     risk = at_risk_list(cases, study)
-    assert list(risk["patient_id"]) == ["B"]  # A had a radiograph within 12 months
+    # A had a radiograph within 12 months (no prompt); C is shown it but is not in the population
+    assert list(risk["patient_id"]) == ["B"]
     assert set(risk["prompt"]) == {AT_RISK_TEXT}
+    assert list(risk.columns) == [
+        "patient_id", "subset", "overlap", "anti_pm_scl", "anti_scl70", "last_assessment", "prompt"
+    ]  # fmt: skip
     assert "diagnos" not in AT_RISK_TEXT and "predict" not in AT_RISK_TEXT
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import math
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +26,18 @@ from calciscope.criteria import (
     SiteSumCriteriaSet,
     SkinScoreStatus,
     clean_value,
-    evaluate_patient,
-    flat_outputs,
+    load_criteria_set,
     load_criteria_sets,
 )
-from calciscope.criteria.spreadsheet import SPREADSHEET_FIELDS, parse_rows, score_rows
-from calciscope.engine.criteria import output_columns
+from calciscope.criteria.results import html_table
+from calciscope.criteria.spreadsheet import SPREADSHEET_FIELDS, parse_rows
+from calciscope.engine import compute_feature_table, connect
+from calciscope.engine.criteria import compute_criteria, output_columns
+from calciscope.engine.explanation import read_criteria_result, read_phenotype_results
 from calciscope.engine.phenotype import classify_table
+from calciscope.engine.rows import RowEvaluator
 from calciscope.errors import Problem, ValidationError
-from calciscope.phenotype import PhenotypeResult, evaluate_phenotypes, load_phenotypes
+from calciscope.phenotype import PhenotypeResult, load_phenotypes
 from calciscope.phenotype import output_columns as phenotype_columns
 from calciscope.storage import Registry
 from calciscope.storage.classification import StoredResult, write_classification_results
@@ -101,7 +106,11 @@ def score_spreadsheet(
         header = [name.strip() for name in reader.fieldnames or []]
         reader.fieldnames = header
         parsed = parse_rows(str(path), header, reader)
-    return score_rows(parsed, chosen, min_probability=min_probability)
+    csets = [load_criteria_set(s) for s in chosen]
+    evaluator = RowEvaluator(lambda t: compute_criteria(t, csets, min_probability=min_probability))
+    scored = evaluator.run([{"patient_id": pid} | values for pid, values in parsed])
+    fields = [f for s in chosen for f in SPREADSHEET_FIELDS[s]]
+    return [{"patient_id": row["patient_id"]} | {f: row[f] for f in fields} for row in scored]
 
 
 def write_scores(rows: Sequence[dict[str, Any]], out: Path | None, fmt: ScoreFormat) -> str:
@@ -110,26 +119,15 @@ def write_scores(rows: Sequence[dict[str, Any]], out: Path | None, fmt: ScoreFor
         keyed = {r["patient_id"]: {k: v for k, v in r.items() if k != "patient_id"} for r in rows}
         text = json.dumps(keyed, indent=2) + "\n"
     else:
-        lines: list[str] = []
+        buffer = io.StringIO()
         fields = list(rows[0]) if rows else ["patient_id"]
-        writer = csv.DictWriter(_LineSink(lines), fieldnames=fields, lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
-        text = "".join(lines)
+        text = buffer.getvalue()
     if out is not None:
         Path(out).write_text(text, encoding="utf-8")
     return text
-
-
-class _LineSink:
-    """A minimal file-like target for :class:`csv.DictWriter`."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-
-    def write(self, text: str) -> int:
-        self.lines.append(text)
-        return len(text)
 
 
 @dataclass(frozen=True)
@@ -226,6 +224,16 @@ class PatientExplanation:
     def __iter__(self) -> Iterator[CriteriaResult]:
         return iter(self.criteria)
 
+    def _repr_html_(self) -> str:
+        """Return every result and phenotype as HTML tables, for notebooks."""
+        title = f"<h4>{self.patient_id} at {self.index_date}</h4>"
+        criteria = "".join(result._repr_html_() for result in self.criteria)
+        rows = [
+            (p.id, "unknown" if p.value is None else p.value, p.note, p.rule)
+            for p in self.phenotypes
+        ]
+        return title + criteria + html_table(("phenotype", "value", "note", "rule"), rows)
+
 
 def explain_patient(
     registry: Registry,
@@ -236,20 +244,44 @@ def explain_patient(
 ) -> PatientExplanation:
     """Explain every criteria set and phenotype for one registry patient.
 
+    The patient's facts are filtered in the registry's database, and the one classification
+    expression (with its explanation columns) runs there on that patient's row.
+
     Raises
     ------
     ValidationError
         When the registry has no such patient.
     """
     when = index_date or dt.date.today()
-    table = feature_table(registry, index_date=when)
+    con = connect(registry.url)
     try:
-        rows = table.filter(table.patient_id == patient_id).to_pyarrow().to_pylist()
+        facts, patients = con.table("facts"), con.table("patients")
+        features = compute_feature_table(
+            facts.filter(facts.patient_id == patient_id),
+            patients.filter(patients.patient_id == patient_id),
+            index_date=when,
+        )
+        rows = features.to_pyarrow().to_pylist()
     finally:
-        ibis.get_backend(table).disconnect()
+        con.disconnect()
     if not rows:
         raise ValidationError([Problem(registry.url, patient_id, "patient_id", "no such patient")])
-    row = rows[0]
-    criteria = evaluate_patient(row, min_probability=min_probability)
-    _, phenotypes = evaluate_phenotypes(row | flat_outputs(criteria), index_date=when)
-    return PatientExplanation(patient_id, when, criteria, phenotypes)
+    row = _explainer(when, min_probability).run(rows)[0]
+    criteria = tuple(read_criteria_result(c, row) for c in load_criteria_sets())
+    return PatientExplanation(
+        patient_id, when, criteria, read_phenotype_results(load_phenotypes(), row)
+    )
+
+
+@cache
+def _explainer(index_date: dt.date, min_probability: float | None) -> RowEvaluator:
+    """Return the classification with its explanation columns, compiled once per options.
+
+    The patient's row is computed in the registry's database; the classification then runs on
+    that one row in memory, so a second explanation (the web app, a notebook) skips compiling.
+    """
+    return RowEvaluator(
+        lambda t: classify_table(
+            t, index_date=index_date, min_probability=min_probability, explain=True
+        )
+    )

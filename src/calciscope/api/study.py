@@ -27,7 +27,7 @@ from calciscope.engine import compute_feature_table, connect
 from calciscope.engine.phenotype import classify_table
 from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
-from calciscope.phenotype import load_phenotypes
+from calciscope.phenotype import PhenotypeSet, load_phenotypes
 from calciscope.storage import Registry
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ __all__ = [
     "run_study_on_data",
     "study_columns",
     "study_data_from_tables",
+    "study_phenotypes",
 ]
 
 #: Where ``calciscope demo`` and ``study run`` write the report bundle by default.
@@ -98,13 +99,15 @@ def study_columns() -> frozenset[str]:
     return frozenset(features | phenotypes)
 
 
-def _classified(con: Any, states: tuple[ReviewState, ...], index_date: dt.date) -> pd.DataFrame:
+def _classified(
+    con: Any, states: tuple[ReviewState, ...], index_date: dt.date, phenotypes: PhenotypeSet | None
+) -> pd.DataFrame:
     features = compute_feature_table(
         con.table("facts"), con.table("patients"), index_date=index_date, review_states=states
     )
     name = f"features_{'_'.join(s.value for s in states)}"
     table = con.create_table(name, features.to_pyarrow(), overwrite=True)
-    classified = classify_table(table, index_date=index_date)
+    classified = classify_table(table, index_date=index_date, phenotypes=phenotypes)
     return table.join(classified, "patient_id").to_pyarrow().to_pandas()
 
 
@@ -151,25 +154,34 @@ def study_data_from_tables(
     index_date: dt.date,
     include_suggested: bool = False,
     input_hashes: dict[str, str] | None = None,
+    phenotypes: PhenotypeSet | None = None,
 ) -> StudyData:
-    """Classify facts and patients (Arrow tables in the registry's layout) in in-memory DuckDB."""
+    """Classify facts and patients (Arrow tables in the registry's layout) in in-memory DuckDB.
+
+    ``phenotypes`` are the phenotypes with the study's parameters (see :func:`study_phenotypes`);
+    the packaged defaults when not given.
+    """
     con = ibis.duckdb.connect()
     try:
         con.create_table("facts", facts)
         con.create_table("patients", patients)
-        table = _classified(con, (ReviewState.CONFIRMED,), index_date)
+        table = _classified(con, (ReviewState.CONFIRMED,), index_date, phenotypes)
         suggested = None
         has_suggested = pc.any(pc.equal(facts["review_state"], ReviewState.SUGGESTED.value)).as_py()
         if include_suggested and has_suggested:
             both = (ReviewState.CONFIRMED, ReviewState.SUGGESTED)
-            suggested = _classified(con, both, index_date)
+            suggested = _classified(con, both, index_date, phenotypes)
     finally:
         con.disconnect()
     return StudyData(table, suggested, _report_facts(facts), dict(input_hashes or {}))
 
 
 def load_study_data(
-    registry: Registry, *, index_date: dt.date, include_suggested: bool = False
+    registry: Registry,
+    *,
+    index_date: dt.date,
+    include_suggested: bool = False,
+    phenotypes: PhenotypeSet | None = None,
 ) -> StudyData:
     """Read the registry once and return the classified feature table(s) and the facts."""
     facts, patients, hashes, images = _read_inputs(registry)
@@ -179,6 +191,7 @@ def load_study_data(
         index_date=index_date,
         include_suggested=include_suggested,
         input_hashes=hashes,
+        phenotypes=phenotypes,
     )
     return dataclasses.replace(data, images=images)
 
@@ -197,6 +210,18 @@ def _manifest(study: StudyDefinition, data: StudyData, source: str) -> dict[str,
         "phenotypes_version": load_phenotypes().version,
         "synthetic": bool(data.table["synthetic"].fillna(False).all()),
     }
+
+
+def study_phenotypes(study: StudyDefinition) -> PhenotypeSet:
+    """Return the phenotypes with the study's parameters: the at-risk prompt's look-back and overlap.
+
+    The study lists the patients the ``at_risk_prompt`` phenotype is shown for, so the prompt
+    is defined once (``phenotypes.yaml``) and the study only sets its parameters.
+    """
+    return load_phenotypes(
+        assessment_months=study.at_risk.assessment_months,
+        overlap_definition=study.groups.overlap_by.value,
+    )
 
 
 def _target_label(study: StudyDefinition) -> str:
@@ -238,7 +263,12 @@ def run_study(
     start = time.perf_counter()
     spec = _as_study(study)
     both = spec.review.states is ReviewStates.CONFIRMED_AND_SUGGESTED
-    data = load_study_data(registry, index_date=spec.population.index_date, include_suggested=both)
+    data = load_study_data(
+        registry,
+        index_date=spec.population.index_date,
+        include_suggested=both,
+        phenotypes=study_phenotypes(spec),
+    )
     loaded = time.perf_counter() - start
     run = run_study_on_data(spec, data, out=out, pseudonymise=pseudonymise, source=registry.url)
     exported = _standard_exports(spec, registry, run, Path(out))

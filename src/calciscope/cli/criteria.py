@@ -131,9 +131,10 @@ def render_explanation(con: Console, explanation: api.PatientExplanation) -> Non
     con.print(f"[bold]Criteria for {explanation.patient_id} at {explanation.index_date}[/bold]")
     for result in explanation.criteria:
         _render_result(con, result)
-    table = Table("phenotype", "value", "note", box=None, pad_edge=False)
+    table = Table("phenotype", "value", "note", "rule", box=None, pad_edge=False)
     for ph in explanation.phenotypes:
-        table.add_row(ph.id, "unknown" if ph.value is None else str(ph.value), ph.note)
+        value = "unknown" if ph.value is None else str(ph.value)
+        table.add_row(ph.id, value, ph.note, f"[dim]{ph.rule}[/dim]")
     con.print(table)
     con.print("[dim]The at-risk prompt is a prompt to look, not a diagnosis or a prediction.[/dim]")
 

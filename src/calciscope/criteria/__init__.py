@@ -1,7 +1,8 @@
-"""Classification criteria as data: loading the set files and explaining one patient.
+"""Classification criteria as data: the set files, the predicate language and the result objects.
 
-The vectorised twin of this package lives in :mod:`calciscope.engine.criteria`; both read the
-same :mod:`calciscope.criteria.definition` objects.
+Criteria are evaluated in one place only, :mod:`calciscope.engine.criteria`, which compiles the
+:mod:`calciscope.criteria.definition` objects to Ibis (for the whole registry, a spreadsheet or
+one patient's explanation).
 """
 
 from calciscope.criteria.definition import (
@@ -12,7 +13,6 @@ from calciscope.criteria.definition import (
     SiteSumCriteriaSet,
     WeightedCriteriaSet,
 )
-from calciscope.criteria.evaluate import evaluate_patient, evaluate_set, flat_outputs
 from calciscope.criteria.expression import Predicate, clean_value, parse_predicate
 from calciscope.criteria.loader import SET_FILES, load_criteria_set, load_criteria_sets
 from calciscope.criteria.results import (
@@ -23,6 +23,7 @@ from calciscope.criteria.results import (
     IimVariant,
     ItemExplanation,
     ItemState,
+    ResultStatus,
     SkinScoreStatus,
 )
 
@@ -40,13 +41,11 @@ __all__ = [
     "Predicate",
     "ProbabilityModel",
     "RegionCriteriaSet",
+    "ResultStatus",
     "SiteSumCriteriaSet",
     "SkinScoreStatus",
     "WeightedCriteriaSet",
     "clean_value",
-    "evaluate_patient",
-    "evaluate_set",
-    "flat_outputs",
     "load_criteria_set",
     "load_criteria_sets",
     "parse_predicate",

@@ -114,10 +114,6 @@ class ProbabilityModel:
         cats = tuple((c, probability if c == self.classified else p) for c, p in self.categories)
         return replace(self, categories=cats)
 
-    def probability(self, variant: str, tenths: int) -> float:
-        """Return the probability for a score given in tenths."""
-        return 1.0 / (1.0 + math.exp(self.intercepts[variant] - tenths / SCALE))
-
     def thresholds(self, variant: str) -> tuple[tuple[str, int], ...]:
         """Return ``(category, lowest score in tenths)``: P ≥ p ⇔ score ≥ c + logit(p)."""
         out = []
@@ -125,18 +121,6 @@ class ProbabilityModel:
             exact = SCALE * (self.intercepts[variant] + math.log(p / (1.0 - p)))
             out.append((category, math.ceil(exact - 1e-9)))
         return tuple(out)
-
-    def category(self, variant: str, tenths: int) -> str:
-        """Return the category of a score (tenths) by probability."""
-        for category, lowest in self.thresholds(variant):
-            if tenths >= lowest:
-                return category
-        return self.below
-
-    def classified_categories(self) -> tuple[str, ...]:
-        """Return the categories at or above the "classified" minimum."""
-        names = [c for c, _ in self.categories]
-        return tuple(names[: names.index(self.classified) + 1])
 
 
 @dataclass(frozen=True)

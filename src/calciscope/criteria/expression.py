@@ -1,9 +1,10 @@
 """Three-valued predicates over one patient's features: the shared language of criteria and phenotypes.
 
-A predicate is data (parsed from the criteria and phenotype YAML files). It is evaluated two
-ways from the same object: here, in pure Python for one patient (:meth:`Predicate.truth`), and
-by :mod:`calciscope.engine.criteria`, which compiles it to a pair of never-null Ibis booleans
-(*certainly true*, *certainly false*), so that no engine's NULL semantics can leak in.
+A predicate is data (parsed from the criteria and phenotype YAML files), and it is evaluated in
+one place only: :mod:`calciscope.engine.predicates` compiles it to a pair of never-null Ibis
+booleans (*certainly true*, *certainly false*), so that no engine's NULL semantics can leak in.
+Here a predicate only says which features it reads, combines with ``&``, ``|`` and ``~`` (Kleene
+AND, OR, NOT) and describes itself, so that an explanation can print the rule that fired.
 
 Forms accepted in YAML::
 
@@ -19,13 +20,14 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from calciscope.errors import CatalogueError
 
 __all__ = [
+    "COMPARISONS",
     "AllOf",
     "AnyOf",
     "Compare",
@@ -39,8 +41,7 @@ __all__ = [
     "parse_predicate",
 ]
 
-Row = Mapping[str, Any]
-
+#: The comparison operators a predicate may use (the compiler applies them to Ibis columns).
 COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
@@ -65,15 +66,37 @@ def clean_value(value: Any) -> Any:
 
 
 class Predicate:
-    """A three-valued condition: :meth:`truth` gives True, False or None (unknown)."""
+    """A three-valued condition over one patient's features (true, false or unknown).
 
-    def truth(self, row: Row) -> bool | None:
-        """Evaluate for one patient (a mapping from feature name to value)."""
-        raise NotImplementedError
+    Predicates combine like gpsea's: ``a & b`` (Kleene AND), ``a | b`` (Kleene OR) and ``~a``
+    (Kleene NOT) build new predicates, and :meth:`describe` renders the rule as text.
+    """
 
     def features(self) -> frozenset[str]:
         """Return the names of the features (or result columns) this predicate reads."""
         raise NotImplementedError
+
+    def describe(self) -> str:
+        """Return the rule as a short text, e.g. ``anti_scl70 and not ssc_like_disorder``."""
+        raise NotImplementedError
+
+    def __and__(self, other: Predicate) -> Predicate:
+        return AllOf((*_parts(self, AllOf), *_parts(other, AllOf)))
+
+    def __or__(self, other: Predicate) -> Predicate:
+        return AnyOf((*_parts(self, AnyOf), *_parts(other, AnyOf)))
+
+    def __invert__(self) -> Predicate:
+        return self.part if isinstance(self, Not) else Not(self)
+
+
+def _parts(pred: Predicate, kind: type[AllOf] | type[AnyOf]) -> tuple[Predicate, ...]:
+    """Flatten ``(a & b) & c`` into one AND of three, so descriptions stay flat."""
+    return pred.parts if isinstance(pred, kind) else (pred,)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
 
 
 @dataclass(frozen=True)
@@ -82,12 +105,11 @@ class FeatureTrue(Predicate):
 
     feature: str
 
-    def truth(self, row: Row) -> bool | None:  # noqa: D102
-        value = clean_value(row.get(self.feature))
-        return None if value is None else bool(value)
-
     def features(self) -> frozenset[str]:  # noqa: D102
         return frozenset({self.feature})
+
+    def describe(self) -> str:  # noqa: D102
+        return self.feature
 
 
 @dataclass(frozen=True)
@@ -98,12 +120,11 @@ class Compare(Predicate):
     op: str
     value: float
 
-    def truth(self, row: Row) -> bool | None:  # noqa: D102
-        value = clean_value(row.get(self.feature))
-        return None if value is None else COMPARISONS[self.op](value, self.value)
-
     def features(self) -> frozenset[str]:  # noqa: D102
         return frozenset({self.feature})
+
+    def describe(self) -> str:  # noqa: D102
+        return f"{self.feature} {self.op} {_number(self.value)}"
 
 
 @dataclass(frozen=True)
@@ -114,16 +135,13 @@ class Range(Predicate):
     low: float | None
     below: float | None
 
-    def truth(self, row: Row) -> bool | None:  # noqa: D102
-        value = clean_value(row.get(self.feature))
-        if value is None:
-            return None
-        return (self.low is None or value >= self.low) and (
-            self.below is None or value < self.below
-        )
-
     def features(self) -> frozenset[str]:  # noqa: D102
         return frozenset({self.feature})
+
+    def describe(self) -> str:  # noqa: D102
+        low = "" if self.low is None else f"{_number(self.low)} <= "
+        below = "" if self.below is None else f" < {_number(self.below)}"
+        return f"{low}{self.feature}{below}"
 
 
 @dataclass(frozen=True)
@@ -134,66 +152,55 @@ class OneOf(Predicate):
     yes: tuple[str, ...]
     no: tuple[str, ...]
 
-    def truth(self, row: Row) -> bool | None:  # noqa: D102
-        value = clean_value(row.get(self.feature))
-        if value in self.yes:
-            return True
-        return False if value in self.no else None
-
     def features(self) -> frozenset[str]:  # noqa: D102
         return frozenset({self.feature})
 
+    def describe(self) -> str:  # noqa: D102
+        return f"{self.feature} in {{{', '.join(self.yes)}}}"
+
 
 @dataclass(frozen=True)
-class AnyOf(Predicate):
+class _Combination(Predicate):
+    parts: tuple[Predicate, ...]
+
+    def features(self) -> frozenset[str]:
+        return frozenset().union(*(p.features() for p in self.parts))
+
+    def _joined(self, word: str) -> str:
+        texts = [p.describe() for p in self.parts]
+        wrapped = [
+            f"({t})" if isinstance(p, _Combination) else t
+            for p, t in zip(self.parts, texts, strict=True)
+        ]
+        return f" {word} ".join(wrapped)
+
+
+@dataclass(frozen=True)
+class AnyOf(_Combination):
     """Kleene OR: true if any part is true, false if every part is false."""
 
-    parts: tuple[Predicate, ...]
-
-    def truth(self, row: Row) -> bool | None:  # noqa: D102
-        values = [p.truth(row) for p in self.parts]
-        if any(v is True for v in values):
-            return True
-        return False if all(v is False for v in values) else None
-
-    def features(self) -> frozenset[str]:  # noqa: D102
-        return frozenset().union(*(p.features() for p in self.parts))
+    def describe(self) -> str:  # noqa: D102
+        return self._joined("or")
 
 
 @dataclass(frozen=True)
-class AllOf(Predicate):
+class AllOf(_Combination):
     """Kleene AND: false if any part is false, true if every part is true."""
 
-    parts: tuple[Predicate, ...]
-
-    def truth(self, row: Row) -> bool | None:  # noqa: D102
-        values = [p.truth(row) for p in self.parts]
-        if any(v is False for v in values):
-            return False
-        return True if all(v is True for v in values) else None
-
-    def features(self) -> frozenset[str]:  # noqa: D102
-        return frozenset().union(*(p.features() for p in self.parts))
+    def describe(self) -> str:  # noqa: D102
+        return self._joined("and")
 
 
 @dataclass(frozen=True)
-class Evidence(Predicate):
+class Evidence(_Combination):
     """Several sources for one finding: any true → true; else any false → false; else unknown.
 
     Unlike Kleene OR, one source recorded false is enough to call the finding absent when no
     source says it is present (e.g. a region recorded without thickening, or scored 0 on mRSS).
     """
 
-    parts: tuple[Predicate, ...]
-
-    def truth(self, row: Row) -> bool | None:  # noqa: D102
-        values = [p.truth(row) for p in self.parts]
-        if any(v is True for v in values):
-            return True
-        return False if any(v is False for v in values) else None
-
-    def features(self) -> frozenset[str]:  # noqa: D102
-        return frozenset().union(*(p.features() for p in self.parts))
+    def describe(self) -> str:  # noqa: D102
+        return f"evidence of any of ({', '.join(p.describe() for p in self.parts)})"
 
 
 @dataclass(frozen=True)
@@ -202,12 +209,12 @@ class Not(Predicate):
 
     part: Predicate
 
-    def truth(self, row: Row) -> bool | None:  # noqa: D102
-        value = self.part.truth(row)
-        return None if value is None else not value
-
     def features(self) -> frozenset[str]:  # noqa: D102
         return self.part.features()
+
+    def describe(self) -> str:  # noqa: D102
+        text = self.part.describe()
+        return f"not ({text})" if isinstance(self.part, _Combination) else f"not {text}"
 
 
 def _parse_feature(raw: dict[str, Any], where: str) -> Predicate:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from calciscope.model import CutaneousSubset
 
 __all__ = [
     "CriteriaResult",
@@ -14,7 +17,9 @@ __all__ = [
     "IimVariant",
     "ItemExplanation",
     "ItemState",
+    "ResultStatus",
     "SkinScoreStatus",
+    "html_table",
 ]
 
 
@@ -75,9 +80,26 @@ class ItemState(StrEnum):
     NOT_SCORED = "not_scored"  # no weight in the variant that applies
 
 
+#: What a criteria set concludes: a status, an IIM category, a cutaneous subset or a skin score state.
+ResultStatus = CriteriaStatus | IimCategory | CutaneousSubset | SkinScoreStatus
+
+
+def html_table(header: tuple[str, ...], rows: list[tuple[Any, ...]], caption: str = "") -> str:
+    """Return a small HTML table (the notebook display of result objects); cells are escaped."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td>{html.escape('' if c is None else str(c))}</td>" for c in row)
+        + "</tr>"
+        for row in rows
+    )
+    title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<table>{title}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 @dataclass(frozen=True)
 class ItemExplanation:
-    """One item (or region, or site) for one patient."""
+    """One item (or region, or site) for one patient; ``rule`` is the item's predicate as text."""
 
     id: str
     label: str
@@ -85,6 +107,7 @@ class ItemExplanation:
     state: ItemState
     weight: float | None = None
     could_flip: bool = False
+    rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,7 +122,7 @@ class CriteriaResult:
     name: str
     version: str
     citation: str
-    status: str
+    status: ResultStatus
     decided: bool
     score_min: float | None
     score_max: float | None
@@ -113,7 +136,7 @@ class CriteriaResult:
         return {
             "criteria_set": self.criteria_set,
             "version": self.version,
-            "status": self.status,
+            "status": self.status.value,
             "decided": self.decided,
             "score_min": self.score_min,
             "score_max": self.score_max,
@@ -125,3 +148,15 @@ class CriteriaResult:
                 for i in self.items
             ],
         }
+
+    def _repr_html_(self) -> str:
+        """Return the result as an HTML table (items, states, weights), for notebooks."""
+        bounds = "" if self.score_min is None else f", score {self.score_min:g}–{self.score_max:g}"
+        caption = f"{self.name} ({self.version}): {self.status.value}{bounds}"
+        rows = [
+            (i.id, i.group, i.state.value, i.weight, "yes" if i.could_flip else "", i.rule)
+            for i in self.items
+        ]
+        header = ("item", "group", "state", "weight", "could flip", "rule")
+        notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
+        return html_table(header, rows, caption) + notes

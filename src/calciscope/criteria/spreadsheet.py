@@ -1,4 +1,7 @@
-"""The spreadsheet calculator's input and output rules (pure: rows of strings in, rows out).
+"""The spreadsheet calculator's input and output rules (pure: rows of strings in, typed rows out).
+
+The parsed rows are scored by the one compiled evaluator, on an in-memory table
+(:func:`calciscope.api.score_spreadsheet`).
 
 Input: a ``patient_id`` column and feature columns named exactly as in the feature catalogue.
 Booleans are true/false, yes/no or 1/0 in any case, empty for unknown; ages and mRSS site
@@ -12,12 +15,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from calciscope.criteria.evaluate import evaluate_patient, flat_outputs
-from calciscope.criteria.loader import load_criteria_set
 from calciscope.errors import Problem, ValidationError
 from calciscope.features import FeatureType, load_catalogue
 
-__all__ = ["SPREADSHEET_FIELDS", "parse_rows", "score_rows"]
+__all__ = ["SPREADSHEET_FIELDS", "parse_rows"]
 
 #: Output fields of each set, exactly as the calculator writes them, in order.
 SPREADSHEET_FIELDS: dict[str, tuple[str, ...]] = {
@@ -125,19 +126,3 @@ def parse_rows(
     if problems:
         raise ValidationError(problems, summary=f"{source}: invalid values")
     return parsed
-
-
-def score_rows(
-    rows: Sequence[tuple[str, Mapping[str, Any]]],
-    sets: Sequence[str] = tuple(SPREADSHEET_FIELDS),
-    *,
-    min_probability: float | None = None,
-) -> list[dict[str, Any]]:
-    """Score parsed rows; each output row is ``patient_id`` then the fields of each set, in order."""
-    chosen = tuple(load_criteria_set(s) for s in sets)
-    fields = [f for s in sets for f in SPREADSHEET_FIELDS[s]]
-    out = []
-    for pid, values in rows:
-        flat = flat_outputs(evaluate_patient(values, chosen, min_probability=min_probability))
-        out.append({"patient_id": pid} | {f: flat[f] for f in fields})
-    return out

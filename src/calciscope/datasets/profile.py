@@ -13,6 +13,7 @@ from random import Random
 from typing import TYPE_CHECKING, TypeVar
 
 from calciscope.criteria import WeightedCriteriaSet, load_criteria_sets
+from calciscope.model import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     from _typeshed import SupportsLenAndGetItem
@@ -33,7 +34,7 @@ __all__ = [
     "ssc_weights",
 ]
 
-YEAR = 365.25
+YEAR = DAYS_PER_YEAR
 INDEX = dt.date(2023, 12, 31).toordinal()
 #: First day of the 3-year window before the index date (Achieng et al. 2024).
 WINDOW_START = dt.date(2020, 12, 31).toordinal()

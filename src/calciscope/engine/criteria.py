@@ -1,4 +1,4 @@
-"""Compile criteria sets to Ibis: the vectorised twin of :func:`calciscope.criteria.evaluate_set`.
+"""Compile criteria sets to Ibis: the one evaluator of every criteria set.
 
 Every criteria set becomes a few staged ``mutate`` steps over the feature table, so SQLite,
 DuckDB and PostgreSQL score every patient inside the database. Scores are integer tenths
@@ -35,7 +35,29 @@ from calciscope.criteria.expression import Predicate
 from calciscope.engine.predicates import Tri, all_of, any_of, column, compile_predicate, int_literal
 from calciscope.model import CutaneousSubset
 
-__all__ = ["add_criteria_columns", "compute_criteria", "output_columns"]
+__all__ = [
+    "add_criteria_columns",
+    "choose",
+    "compute_criteria",
+    "drop_helpers",
+    "group_bounds",
+    "input_columns",
+    "output_columns",
+    "stage_criteria_columns",
+]
+
+
+def input_columns(cset: CriteriaSet) -> frozenset[str]:
+    """Return the feature columns a set reads (every other column can be left out)."""
+    if isinstance(cset, RegionCriteriaSet):
+        return frozenset().union(*(r.evidence.features() for r in cset.proximal + cset.distal))
+    if isinstance(cset, SiteSumCriteriaSet):
+        return frozenset(cset.sites)
+    rules = [i.when for g in cset.groups for i in g.items] + list(cset.not_applicable_if)
+    rules += [cset.variants.selector] if cset.variants else []
+    rules += [cset.classifiable_if] if cset.classifiable_if else []
+    rules += _tests(cset.subgroups)
+    return frozenset().union(*(r.features() for r in rules))
 
 
 def output_columns(cset: CriteriaSet) -> tuple[str, ...]:
@@ -59,9 +81,10 @@ def output_columns(cset: CriteriaSet) -> tuple[str, ...]:
     return tuple(f"{cset.id}_{n}" for n in names)
 
 
-def _group_bounds(
+def group_bounds(
     group: ItemGroup, variant: str, table: ir.Table
 ) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+    """Return the group's lowest and highest score (tenths): the heaviest certain / possible item."""
     ranked = group.ranked(variant)
     if not ranked:
         return int_literal(0), int_literal(0)
@@ -99,7 +122,7 @@ def _merged_group_bounds(
     weights = [
         int_literal(i.weight(first))
         if i.weight(first) == i.weight(second)
-        else _choose(flag, int_literal(i.weight(first)), int_literal(i.weight(second)))
+        else choose(flag, int_literal(i.weight(first)), int_literal(i.weight(second)))
         for i in ranked
     ]
     low = ibis.cases(*[(t.t, w) for t, w in zip(tris, weights, strict=True)], else_=int_literal(0))
@@ -119,7 +142,7 @@ def _variant_bounds(
     ):
         lo_t, hi_t = _bounds(cset, variants[0], table)
         lo_o, hi_o = _bounds(cset, variants[1], table)
-        return _choose(flag, lo_t, lo_o), _choose(flag, hi_t, hi_o)
+        return choose(flag, lo_t, lo_o), choose(flag, hi_t, hi_o)
     pairs = [_merged_group_bounds(g, variants, flag, table) for g in cset.groups]
     low, high = pairs[0]
     for lo, hi in pairs[1:]:
@@ -130,7 +153,7 @@ def _variant_bounds(
 def _bounds(
     cset: WeightedCriteriaSet, variant: str, table: ir.Table
 ) -> tuple[ir.IntegerValue, ir.IntegerValue]:
-    pairs = [_group_bounds(g, variant, table) for g in cset.groups]
+    pairs = [group_bounds(g, variant, table) for g in cset.groups]
     low, high = pairs[0]
     for lo, hi in pairs[1:]:
         low, high = low + lo, high + hi
@@ -142,7 +165,7 @@ def _points(tenths: ir.IntegerValue) -> ir.FloatingValue:
     return tenths.cast("float64") / float(SCALE)
 
 
-def _choose(flag: ir.BooleanValue, when_true: ir.Value, otherwise: ir.Value) -> ir.Value:
+def choose(flag: ir.BooleanValue, when_true: ir.Value, otherwise: ir.Value) -> ir.Value:
     """``flag`` is never null here, so a CASE is safe."""
     return ibis.cases((flag, when_true), else_=otherwise)
 
@@ -192,7 +215,7 @@ def _variant_threshold(
         return int_literal(thresholds["default"][category])
     with_t = thresholds[cset.variants.when_true][category]
     without_t = thresholds[cset.variants.otherwise][category]
-    return _choose(flag, int_literal(with_t), int_literal(without_t))
+    return choose(flag, int_literal(with_t), int_literal(without_t))
 
 
 def _category(
@@ -263,7 +286,7 @@ def _probability_stage(
     cset_p = replace(cset, probability=model)
     assert cset.variants is not None
     rule = cset.variants
-    intercept = _choose(
+    intercept = choose(
         flag,
         ibis.literal(model.intercepts[rule.when_true]),
         ibis.literal(model.intercepts[rule.otherwise]),
@@ -273,7 +296,7 @@ def _probability_stage(
         f"{p}_cat_high": _category(cset_p, high, flag, thresholds),
         f"{p}_must": entry.t & (low >= bar),
         f"{p}_can": ~entry.f & (high >= bar),
-        f"{cset.id}_variant": _choose(
+        f"{cset.id}_variant": choose(
             flag, ibis.literal(rule.when_true), ibis.literal(rule.otherwise)
         ),
         f"{cset.id}_probability_min": 1.0 / (1.0 + (intercept - _points(low)).exp()),
@@ -353,6 +376,31 @@ def _site_sum(cset: SiteSumCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     return {f"{cset.id}_total": total, f"{cset.id}_total_min": low, f"{cset.id}_total_max": high}
 
 
+def stage_criteria_columns(
+    table: ir.Table,
+    sets: Sequence[CriteriaSet],
+    *,
+    min_probability: float | None = None,
+) -> ir.Table:
+    """Return ``table`` with every result column of ``sets`` and the ``_``-prefixed helpers.
+
+    The helpers (integer score bounds in tenths, the variant flag, the entry and gate flags)
+    are what :mod:`calciscope.engine.explanation` reads to say why; callers that only want
+    results use :func:`add_criteria_columns`, which drops them.
+    """
+    table = table.mutate(**{k: v for c in sets for k, v in _stage_one(c, table).items()})
+    two = {k: v for c in sets for k, v in _stage_two(c, table, min_probability).items()}
+    table = table.mutate(**two) if two else table
+    three = {k: v for c in sets for k, v in _stage_three(c, table).items()}
+    return table.mutate(**three) if three else table
+
+
+def drop_helpers(table: ir.Table, before: Sequence[str]) -> ir.Table:
+    """Drop the ``_``-prefixed helper columns added since ``before`` (the original columns)."""
+    helpers = [c for c in table.columns if c.startswith("_") and c not in set(before)]
+    return table.drop(*helpers) if helpers else table
+
+
 def add_criteria_columns(
     table: ir.Table,
     sets: Sequence[CriteriaSet] | None = None,
@@ -370,15 +418,9 @@ def add_criteria_columns(
     min_probability
         Minimum probability for "classified" in sets with a probability model (default 0.55).
     """
-    helpers_before = set(table.columns)
     chosen = load_criteria_sets() if sets is None else tuple(sets)
-    table = table.mutate(**{k: v for c in chosen for k, v in _stage_one(c, table).items()})
-    two = {k: v for c in chosen for k, v in _stage_two(c, table, min_probability).items()}
-    table = table.mutate(**two) if two else table
-    three = {k: v for c in chosen for k, v in _stage_three(c, table).items()}
-    table = table.mutate(**three) if three else table
-    helpers = [c for c in table.columns if c.startswith("_") and c not in helpers_before]
-    return table.drop(*helpers) if helpers else table
+    staged = stage_criteria_columns(table, chosen, min_probability=min_probability)
+    return drop_helpers(staged, table.columns)
 
 
 def compute_criteria(

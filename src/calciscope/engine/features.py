@@ -18,6 +18,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from calciscope.engine.predicates import IBIS_TYPES
 from calciscope.features import (
     SITE_GROUPS,
     Derivation,
@@ -27,22 +28,14 @@ from calciscope.features import (
     FeatureType,
     load_catalogue,
 )
-from calciscope.model import ReviewState, Status
+from calciscope.model import DAYS_PER_YEAR, ReviewState, Status
 
 __all__ = ["PATIENT_COLUMNS", "compute_feature_table"]
 
 #: Patient columns carried at the front of every feature table.
 PATIENT_COLUMNS: tuple[str, ...] = ("patient_id", "sex", "birth_year", "centre", "synthetic")
 
-_IBIS_TYPES = {
-    FeatureType.BOOLEAN: "boolean",
-    FeatureType.NUMBER: "float64",
-    FeatureType.INTEGER: "int64",
-    FeatureType.DATE: "date",
-    FeatureType.TEXT: "string",
-}
 _KNOWN_MORPHOLOGY = ("nodular", "sheet_like", "reticular", "mixed")
-_DAYS_PER_YEAR = 365.25
 
 
 def _all(*conditions: ir.BooleanValue | None) -> ir.BooleanValue:
@@ -182,7 +175,7 @@ def _aggregates(compiler: _Compiler, feature: Feature) -> dict[str, ir.Scalar]:
 
 
 def _null(feature: Feature) -> ir.Value:
-    return ibis.null(_IBIS_TYPES[feature.type])
+    return ibis.null(IBIS_TYPES[feature.type])
 
 
 def _finish_status(t: ir.Table, name: str, derive: Derivation) -> ir.Value:
@@ -229,7 +222,7 @@ def _age(t: ir.Table, name: str) -> ir.Value:
         else_=ibis.null("date"),
     )
     birth = t.birth_date.fill_null(mid_year)
-    return (onset.delta(birth, unit="day").cast("float64") / _DAYS_PER_YEAR).round(2)
+    return (onset.delta(birth, unit="day").cast("float64") / DAYS_PER_YEAR).round(2)
 
 
 def _finish(t: ir.Table, feature: Feature) -> ir.Value:
@@ -242,7 +235,7 @@ def _finish(t: ir.Table, feature: Feature) -> ir.Value:
         return _finish_count(t, name)
     if kind is DerivationKind.AGE_AT:
         return _age(t, name)
-    return t[f"{name}__val"].cast(_IBIS_TYPES[feature.type])
+    return t[f"{name}__val"].cast(IBIS_TYPES[feature.type])
 
 
 def _concept_column(name: str) -> str:

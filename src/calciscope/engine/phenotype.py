@@ -1,4 +1,4 @@
-"""Compile phenotypes (``phenotype/phenotypes.yaml``) to Ibis: the twin of :func:`calciscope.phenotype.evaluate_phenotypes`.
+"""Compile phenotypes (``phenotype/phenotypes.yaml``) to Ibis: the one evaluator of every phenotype.
 
 References
 ----------
@@ -15,11 +15,12 @@ import ibis
 import ibis.expr.types as ir
 
 from calciscope.criteria import CriteriaSet, load_criteria_sets
-from calciscope.engine.criteria import add_criteria_columns
+from calciscope.engine.criteria import add_criteria_columns, input_columns
 from calciscope.engine.criteria import output_columns as criteria_columns
+from calciscope.engine.explanation import add_explanation_columns
 from calciscope.engine.predicates import Tri, any_of, column, compile_predicate
+from calciscope.model import DAYS_PER_YEAR
 from calciscope.phenotype import (
-    DAYS_PER_YEAR,
     Phenotype,
     PhenotypeKind,
     PhenotypeSet,
@@ -90,7 +91,10 @@ def _compile(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir
 
 
 def add_phenotype_columns(
-    table: ir.Table, *, index_date: dt.date | None = None, phenotypes: PhenotypeSet | None = None
+    table: ir.Table,
+    *,
+    index_date: dt.date | None = None,
+    phenotypes: PhenotypeSet | None = None,
 ) -> ir.Table:
     """Return ``table`` (features and criteria results) with every phenotype column added.
 
@@ -127,6 +131,7 @@ def classify_table(
     phenotypes: PhenotypeSet | None = None,
     index_date: dt.date | None = None,
     min_probability: float | None = None,
+    explain: bool = False,
 ) -> ir.Table:
     """Return ``patient_id``, every criteria result column and every phenotype column.
 
@@ -140,11 +145,20 @@ def classify_table(
         Date the at-risk prompt's look-back counts from (default: today).
     min_probability
         Minimum probability for "classified" IIM (default 0.55).
+    explain
+        Add the explanation columns of every set (item states, weights, flips; see
+        :mod:`calciscope.engine.explanation`) beside the results; for a few rows only.
     """
     chosen_sets = load_criteria_sets() if sets is None else tuple(sets)
     chosen_ph = phenotypes or load_phenotypes()
-    scored = add_criteria_columns(table, chosen_sets, min_probability=min_probability)
+    # carrying only the columns a rule reads keeps every staged query (and its SQL) small
+    reads = frozenset().union(*map(input_columns, chosen_sets), *map(_reads, chosen_ph.phenotypes))
+    table = table.select("patient_id", *[c for c in table.columns if c in reads - {"patient_id"}])
+    add = add_explanation_columns if explain else add_criteria_columns
+    scored = add(table, chosen_sets, min_probability=min_probability)
     full = add_phenotype_columns(scored, index_date=index_date, phenotypes=chosen_ph)
     columns = [c for s in chosen_sets for c in criteria_columns(s)]
+    if explain:  # the explanation columns are named ``<set>__...``
+        columns += [c for s in chosen_sets for c in full.columns if c.startswith(f"{s.id}__")]
     columns += [c for p in chosen_ph.phenotypes for c in output_columns(p)]
     return full.select("patient_id", *columns)

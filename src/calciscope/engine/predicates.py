@@ -17,6 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from calciscope.criteria.expression import (
+    COMPARISONS,
     AllOf,
     AnyOf,
     Compare,
@@ -29,16 +30,16 @@ from calciscope.criteria.expression import (
 )
 from calciscope.features import FeatureType, load_catalogue
 
-__all__ = ["Tri", "all_of", "any_of", "column", "compile_predicate", "int_literal"]
+__all__ = ["IBIS_TYPES", "Tri", "all_of", "any_of", "column", "compile_predicate", "int_literal"]
 
-_TYPES = {
+#: The Ibis type of each catalogue feature type (the feature table's column types).
+IBIS_TYPES = {
     FeatureType.BOOLEAN: "boolean",
     FeatureType.NUMBER: "float64",
     FeatureType.INTEGER: "int64",
     FeatureType.DATE: "date",
     FeatureType.TEXT: "string",
 }
-_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq}
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def column(table: ir.Table, name: str, dtype: str | None = None) -> ir.Value:
         return table[name]
     if dtype is None:
         feature = load_catalogue().features.get(name)
-        dtype = _TYPES[feature.type] if feature else "float64"
+        dtype = IBIS_TYPES[feature.type] if feature else "float64"
     return ibis.null(dtype)
 
 
@@ -97,7 +98,7 @@ def _(pred: FeatureTrue, table: ir.Table) -> Tri:
 @compile_predicate.register
 def _(pred: Compare, table: ir.Table) -> Tri:
     value = column(table, pred.feature, "float64")
-    return _known(value, _OPS[pred.op](value, pred.value))
+    return _known(value, COMPARISONS[pred.op](value, pred.value))
 
 
 @compile_predicate.register

@@ -14,9 +14,11 @@ from calciscope.model.enums import (
     Status,
 )
 from calciscope.model.records import CODE_SYSTEMS, Fact, Image, Note, Patient, make_fact_id
+from calciscope.model.units import DAYS_PER_YEAR
 
 __all__ = [
     "CODE_SYSTEMS",
+    "DAYS_PER_YEAR",
     "BodyRegion",
     "CutaneousSubset",
     "Fact",

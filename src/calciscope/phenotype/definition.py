@@ -9,6 +9,8 @@ DOI 10.1093/rap/rkae011.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,13 +22,16 @@ from typing import Any
 import yaml
 
 from calciscope.criteria.expression import Predicate, parse_predicate
+from calciscope.criteria.results import html_table
 from calciscope.errors import CatalogueError
 
 __all__ = [
     "OverlapDefinition",
     "Phenotype",
     "PhenotypeKind",
+    "PhenotypeResult",
     "PhenotypeSet",
+    "assessment_cutoff",
     "load_phenotypes",
     "output_columns",
 ]
@@ -76,6 +81,30 @@ class PhenotypeSet:
     version: str
     parameters: Mapping[str, Any]
     phenotypes: tuple[Phenotype, ...]
+
+
+@dataclass(frozen=True)
+class PhenotypeResult:
+    """One phenotype for one patient: its value, what the value rests on, and its rule as text."""
+
+    id: str
+    label: str
+    value: Any
+    note: str = ""
+    rule: str = ""
+
+    def _repr_html_(self) -> str:
+        value = "unknown" if self.value is None else self.value
+        return html_table(
+            ("phenotype", "value", "note", "rule"), [(self.id, value, self.note, self.rule)]
+        )
+
+
+def assessment_cutoff(index_date: dt.date, months: int) -> dt.date:
+    """Return the date ``months`` calendar months before ``index_date`` (day clipped to the month)."""
+    year, month0 = divmod(index_date.year * 12 + index_date.month - 1 - months, 12)
+    day = min(index_date.day, calendar.monthrange(year, month0 + 1)[1])
+    return dt.date(year, month0 + 1, day)
 
 
 def output_columns(phenotype: Phenotype) -> tuple[str, ...]:

@@ -8,11 +8,11 @@ from typing import Any
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from calciscope.model import DAYS_PER_YEAR
 from calciscope.report.figure import PALETTE, new_figure
 
 __all__ = ["swimmer_figure"]
 
-DAYS_PER_YEAR = 365.25
 _SITE_NAMES = {"buttock_hip": "buttock/hip", "ankle_foot": "ankle/foot"}
 _AB_SHORT = {"anti_scl70": "Scl70", "anti_pm_scl": "PM/Scl"}
 _MARKERS = {

@@ -5,7 +5,6 @@ Pure: no database, no web. The runner that reads a registry lives in :mod:`calci
 
 from calciscope.study.analysis import TABLE_ONE_VARIABLES, StudyAnalysis, analyse, event_times
 from calciscope.study.cohort import (
-    AT_RISK_TEXT,
     AttritionStep,
     at_risk_list,
     attrition,
@@ -30,7 +29,6 @@ from calciscope.study.definition import (
 from calciscope.study.evidence import case_evidence, parse_provenance
 
 __all__ = [
-    "AT_RISK_TEXT",
     "DEFAULT_STUDY_FILE",
     "TABLE_ONE_VARIABLES",
     "AttritionStep",

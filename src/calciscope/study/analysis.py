@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calciscope.model import DAYS_PER_YEAR
 from calciscope.stats import (
     CumulativeIncidenceResult,
     ProportionResult,
@@ -27,8 +28,6 @@ from calciscope.study.cohort import AttritionStep, at_risk_list, attrition, is_t
 from calciscope.study.definition import StudyDefinition
 
 __all__ = ["LABELS", "TABLE_ONE_VARIABLES", "StudyAnalysis", "analyse", "event_times"]
-
-DAYS_PER_YEAR = 365.25
 
 #: Display names of subsets and antibodies.
 LABELS = {

@@ -17,15 +17,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from calciscope.phenotype import load_phenotypes
 from calciscope.study.definition import (
-    OverlapBasis,
     SscBasis,
     StudyDefinition,
     SubsetBasis,
 )
 
 __all__ = [
-    "AT_RISK_TEXT",
     "AttritionStep",
     "at_risk_list",
     "attrition",
@@ -34,17 +33,8 @@ __all__ = [
     "source_population",
 ]
 
-#: The at-risk prompt: a prompt to look, never a diagnosis or a prediction.
-AT_RISK_TEXT = (
-    "consider radiographic assessment for calcinosis; extensive sheet-like calcinosis has been "
-    "reported in this subgroup (4 cases, Achieng et al. 2024)"
-)
-
-_OVERLAP_COLUMN = {
-    OverlapBasis.CRITERIA: "ssc_myositis_overlap_criteria",
-    OverlapBasis.CLINICIAN: "ssc_myositis_overlap_clinician",
-    OverlapBasis.EITHER: "ssc_myositis_overlap_either",
-}
+#: The at-risk prompt phenotype of ``phenotypes.yaml``.
+_PROMPT = "at_risk_prompt"
 
 
 def is_true(series: pd.Series) -> pd.Series:
@@ -83,7 +73,8 @@ def source_population(frame: pd.DataFrame, study: StudyDefinition) -> pd.DataFra
     )
     out["subset"] = out[column].fillna("unknown").replace({"undetermined": "unknown"})
     out["dcssc"] = out["subset"].eq("dcssc")
-    out["overlap"] = is_true(out[_OVERLAP_COLUMN[study.groups.overlap_by]])
+    # the overlap phenotypes are named after their basis (phenotypes.yaml)
+    out["overlap"] = is_true(out[f"ssc_myositis_overlap_{study.groups.overlap_by.value}"])
     return out
 
 
@@ -154,24 +145,21 @@ def attrition(
 
 
 def at_risk_list(cases: pd.DataFrame, study: StudyDefinition) -> pd.DataFrame:
-    """List dcSSc with overlap in the source population without a recent calcinosis assessment.
+    """List the source population patients for whom the ``at_risk_prompt`` phenotype is shown.
 
-    A prompt to look (e.g. radiographs), never a diagnosis or a prediction; antibodies are shown
-    beside the prompt, not used to score it.
+    The prompt (dcSSc with SSc-myositis overlap and no radiograph or calcinosis assessment in
+    the look-back) is defined once, in ``phenotypes.yaml``, and classified with the study's
+    parameters; this only keeps the source population and names the columns of the report.
+    It is a prompt to look, never a diagnosis or a prediction; the antibodies are shown beside
+    the prompt, not used to score it.
     """
-    index = pd.Timestamp(study.population.index_date)
-    cutoff = index - pd.DateOffset(months=study.at_risk.assessment_months)
-    dates = [
-        pd.to_datetime(cases[c])
-        for c in ("radiograph_last_date", "calcinosis_assessment_last_date")
-    ]
-    recent = pd.Series(False, index=cases.index)
-    for d in dates:
-        recent |= ((d >= cutoff) & (d <= index)).fillna(False)
-    mask = cases["in_population"] & cases["dcssc"] & cases["overlap"] & ~recent
+    prompt = next(p for p in load_phenotypes().phenotypes if p.id == _PROMPT)
+    mask = cases["in_population"] & is_true(cases[_PROMPT])
+    dates = [pd.to_datetime(cases[c]) for c in prompt.sources]  # the dates it looks back at
     last = pd.concat(dates, axis=1).max(axis=1)
-    cols = ["patient_id", "subset", "overlap", "anti_pm_scl", "anti_scl70"]
-    out = cases.loc[mask, cols].copy()
+    out = cases.loc[mask, ["patient_id", "subset", "overlap"]].copy()
+    for antibody in prompt.beside:
+        out[antibody] = cases.loc[mask, f"{_PROMPT}_{antibody}"]
     out["last_assessment"] = last[mask].dt.date
-    out["prompt"] = AT_RISK_TEXT
+    out["prompt"] = cases.loc[mask, f"{_PROMPT}_text"]
     return out.reset_index(drop=True)

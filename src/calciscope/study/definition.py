@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
 from calciscope.errors import Problem, ValidationError
+from calciscope.model import DAYS_PER_YEAR
 from calciscope.stats import IntervalMethod
 
 __all__ = [
@@ -177,7 +178,7 @@ class StudyDefinition(_Spec):
         if float(years).is_integer():
             day = 28 if (end.month, end.day) == (2, 29) else end.day
             return end.replace(year=end.year - int(years), day=day)
-        return end - dt.timedelta(days=round(years * 365.25))
+        return end - dt.timedelta(days=round(years * DAYS_PER_YEAR))
 
 
 def parse_study(

@@ -1,0 +1,401 @@
+"""Why each result came out as it did, computed by the same compiled expression as the result.
+
+For every criteria set the compiler can add, beside the result columns, one state, weight and
+"could flip" column per item (``ssc2013__puffy_fingers__state`` ...), the status, whether the
+result is decided, which gates fired, and which unknowns could flip the result. An explanation
+is one row of that expression: filtered in the registry's database (``patients show
+--explain``) or run on an in-memory table (the spreadsheet calculator, the golden tests).
+:func:`read_criteria_result` and :func:`read_phenotype_results` only turn such a row into
+result objects; they evaluate nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from calciscope.criteria import (
+    CriteriaResult,
+    CriteriaSet,
+    CriteriaStatus,
+    IimCategory,
+    IimSubgroup,
+    ItemExplanation,
+    ItemState,
+    RegionCriteriaSet,
+    SiteSumCriteriaSet,
+    SkinScoreStatus,
+    WeightedCriteriaSet,
+    load_criteria_sets,
+)
+from calciscope.criteria.definition import SCALE, Branch, Item, ItemGroup, SubgroupNode
+from calciscope.criteria.results import ResultStatus
+from calciscope.engine.criteria import (
+    choose,
+    drop_helpers,
+    group_bounds,
+    output_columns,
+    stage_criteria_columns,
+)
+from calciscope.engine.predicates import Tri, all_of, any_of, column, compile_predicate, int_literal
+from calciscope.model import CutaneousSubset
+from calciscope.phenotype import Phenotype, PhenotypeKind, PhenotypeResult, PhenotypeSet
+
+__all__ = [
+    "CriteriaReader",
+    "ExplainedItem",
+    "add_explanation_columns",
+    "explained_items",
+    "read_criteria_result",
+    "read_phenotype_results",
+]
+
+_NOT_CLASSIFIABLE_NOTE = "not classifiable: no heliotrope rash, Gottron's papules or Gottron's sign, and no muscle biopsy"
+
+
+@dataclass(frozen=True)
+class ExplainedItem:
+    """An item as the explanation lists it (a weighted item, a skin region or an mRSS site)."""
+
+    id: str
+    label: str
+    group: str
+    rule: str
+
+
+def explained_items(cset: CriteriaSet) -> tuple[ExplainedItem, ...]:
+    """Return the items of a set in the order the explanation lists them."""
+    if isinstance(cset, RegionCriteriaSet):
+        return tuple(
+            ExplainedItem(r.id, r.id.replace("_", " "), group, r.evidence.describe())
+            for group, regions in (("proximal", cset.proximal), ("distal", cset.distal))
+            for r in regions
+        )
+    if isinstance(cset, SiteSumCriteriaSet):
+        return tuple(ExplainedItem(s, s.replace("_", " "), cset.id, s) for s in cset.sites)
+    return tuple(
+        ExplainedItem(i.id, i.label, g.id, i.when.describe()) for g in cset.groups for i in g.items
+    )
+
+
+def _flip_candidates(cset: WeightedCriteriaSet) -> tuple[str, ...]:
+    """Items, then (sorted) the entry and subgroup-tree features, that may be named as flips."""
+    items = tuple(i.id for i in explained_items(cset))
+    return items + tuple(sorted(_entry_features(cset) | _tree_features(cset.subgroups)))
+
+
+def _entry_features(cset: WeightedCriteriaSet) -> frozenset[str]:
+    return cset.classifiable_if.features() if cset.classifiable_if else frozenset()
+
+
+def _tree_features(node: SubgroupNode | None) -> frozenset[str]:
+    if not isinstance(node, Branch):
+        return frozenset()
+    return node.test.features() | _tree_features(node.yes) | _tree_features(node.no)
+
+
+_ITEM_STATES = {state.value: state for state in ItemState}  # faster than ItemState(value)
+
+
+def _state(tri: Tri, present: ir.Value) -> ir.StringValue:
+    return ibis.cases(
+        (tri.t, present),
+        (tri.f, ibis.literal(ItemState.ABSENT.value)),
+        else_=ibis.literal(ItemState.UNKNOWN.value),
+    )
+
+
+class _WeightedColumns:
+    """The explanation columns of a weighted set, in two steps over the staged table.
+
+    :meth:`helpers` evaluates each item's predicate, weight and each group's certain score once;
+    :meth:`columns` reads them by name, so that the SQL stays linear in the number of items.
+    """
+
+    def __init__(self, cset: WeightedCriteriaSet) -> None:
+        self.cset, self.p = cset, f"_{cset.id}"
+        rule = cset.variants
+        self.variants = ("default", "default") if rule is None else (rule.when_true, rule.otherwise)
+
+    def _weight(self, item: Item, flag: ir.BooleanValue) -> ir.IntegerValue:
+        """Return the item's weight (tenths) in the variant that applies to the patient."""
+        first, second = (item.weight(v) for v in self.variants)
+        return (
+            int_literal(first)
+            if first == second
+            else choose(flag, int_literal(first), int_literal(second))
+        )
+
+    def _group_low(
+        self, group: ItemGroup, flag: ir.BooleanValue, table: ir.Table
+    ) -> ir.IntegerValue:
+        """Return the group's certain score: its heaviest item recorded present, in the variant."""
+        first, second = (group_bounds(group, v, table)[0] for v in self.variants)
+        return first if self.cset.variants is None else choose(flag, first, second)
+
+    def helpers(self, table: ir.Table) -> dict[str, ir.Value]:
+        """Truth, weight of every item and certain score of every group, as helper columns."""
+        p, flag, out = self.p, table[f"{self.p}_with"], {}
+        for group in self.cset.groups:
+            out[f"{p}__{group.id}__low"] = self._group_low(group, flag, table)
+            for item in group.items:
+                tri = compile_predicate(item.when, table)
+                out[f"{p}__{item.id}__t"], out[f"{p}__{item.id}__f"] = tri.t, tri.f
+                out[f"{p}__{item.id}__w"] = self._weight(item, flag)
+        gates = [compile_predicate(g, table).t for g in self.cset.not_applicable_if]
+        return out | {f"{self.cset.id}__gate__{k}": t for k, t in enumerate(gates)}
+
+    def _group(self, group: ItemGroup, table: ir.Table) -> dict[str, ir.Value]:
+        """State, weight and gain of each item; only the first heaviest present item counts."""
+        s, p, low, out = self.cset.id, self.p, table[f"{self.p}__{group.id}__low"], {}
+        counted_before: list[ir.BooleanValue] = []
+        for item in group.items:
+            t, f, weight = (table[f"{p}__{item.id}__{x}"] for x in "tfw")
+            counts = t & (weight != 0) & (weight == low)
+            present = ibis.cases(
+                (counts & ~any_of(counted_before), ibis.literal(ItemState.COUNTED.value)),
+                else_=ibis.literal(ItemState.SUPERSEDED.value),
+            )
+            counted_before.append(counts)
+            out[f"{s}__{item.id}__state"] = ibis.cases(
+                (weight == 0, ibis.literal(ItemState.NOT_SCORED.value)),
+                else_=_state(Tri(t, f), present),
+            )
+            out[f"{s}__{item.id}__weight"] = weight.cast("float64") / float(SCALE)
+            # an unknown item could raise the score only if it outweighs what already counts
+            out[f"{s}__{item.id}__flip"] = ~t & ~f & (weight > low)
+        if group.several_note:
+            present_items = [table[f"{p}__{i.id}__t"] for i in group.items]
+            count = sum((ibis.cases((t, 1), else_=0) for t in present_items), int_literal(0))
+            out[f"{s}__several__{group.id}"] = count > 1
+        return out
+
+    def _status(self, table: ir.Table) -> tuple[ir.StringValue, ir.BooleanValue, ir.BooleanValue]:
+        """Return the status, whether it is undetermined, and whether the whole result is decided."""
+        s = self.cset.id
+        if self.cset.probability is None:
+            status = table[f"{s}_status"]
+            open_ = status == CriteriaStatus.UNDETERMINED.value
+            return status, open_, ~open_
+        status = table[f"{s}_category"]
+        open_ = status == IimCategory.UNDETERMINED.value
+        subgroup_open = table[f"{s}_subgroup"] == IimSubgroup.UNDETERMINED.value
+        return status, open_, ~open_ & ~subgroup_open
+
+    def columns(self, table: ir.Table) -> dict[str, ir.Value]:
+        """Every explanation column, from the table with :meth:`helpers` added."""
+        s, p, cset = self.cset.id, self.p, self.cset
+        out: dict[str, ir.Value] = {}
+        for group in cset.groups:
+            out |= self._group(group, table)
+        status, open_, decided = self._status(table)
+        out |= {f"{s}__status": status, f"{s}__decided": decided}
+        items = [out[f"{s}__{i.id}__flip"] & open_ for g in cset.groups for i in g.items]
+        entry_open = ~table[f"{p}_entry_t"] & ~table[f"{p}_entry_f"]
+        tree_open = (
+            table[f"{s}_subgroup"] == IimSubgroup.UNDETERMINED.value
+            if cset.probability is not None
+            else ibis.literal(False)
+        )
+        entry, tree = _entry_features(cset), _tree_features(cset.subgroups)
+        extras = [
+            any_of(
+                [c for c, member in ((entry_open, f in entry), (tree_open, f in tree)) if member]
+            )
+            & column(table, f).isnull()
+            for f in _flip_candidates(cset)[len(items) :]
+        ]
+        return out | {f"{s}__could_flip__{k}": v & ~decided for k, v in enumerate(items + extras)}
+
+
+def _region_columns(cset: RegionCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
+    s = cset.id
+    status = table[f"{s}_subset"]
+    open_ = status == CutaneousSubset.UNDETERMINED.value
+    prox = [compile_predicate(r.evidence, table) for r in cset.proximal]
+    dist = [compile_predicate(r.evidence, table) for r in cset.distal]
+    # a distal region can flip the subset only once every proximal region is known absent
+    distal_open = open_ & all_of([t.f for t in prox])
+    out: dict[str, ir.Value] = {f"{s}__status": status, f"{s}__decided": ~open_}
+    for regions, tris, can in ((cset.proximal, prox, open_), (cset.distal, dist, distal_open)):
+        for region, tri in zip(regions, tris, strict=True):
+            counted = ibis.literal(ItemState.COUNTED.value)
+            out[f"{s}__{region.id}__state"] = _state(tri, counted)
+            out[f"{s}__{region.id}__flip"] = can & ~tri.t & ~tri.f
+    return out
+
+
+def _site_columns(cset: SiteSumCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
+    s = cset.id
+    complete = table[f"{s}_total"].notnull()
+    out: dict[str, ir.Value] = {
+        f"{s}__status": ibis.cases(
+            (complete, ibis.literal(SkinScoreStatus.COMPLETE.value)),
+            else_=ibis.literal(SkinScoreStatus.INCOMPLETE.value),
+        ),
+        f"{s}__decided": complete,
+    }
+    for site in cset.sites:
+        value = column(table, site, "float64").cast("float64")
+        known = Tri(value.notnull(), ibis.literal(False))
+        out[f"{s}__{site}__state"] = _state(known, ibis.literal(ItemState.COUNTED.value))
+        out[f"{s}__{site}__weight"], out[f"{s}__{site}__flip"] = value, value.isnull()
+    return out
+
+
+def _helpers(cset: CriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
+    return _WeightedColumns(cset).helpers(table) if isinstance(cset, WeightedCriteriaSet) else {}
+
+
+def _columns(cset: CriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
+    if isinstance(cset, RegionCriteriaSet):
+        return _region_columns(cset, table)
+    if isinstance(cset, SiteSumCriteriaSet):
+        return _site_columns(cset, table)
+    return _WeightedColumns(cset).columns(table)
+
+
+def add_explanation_columns(
+    table: ir.Table,
+    sets: Sequence[CriteriaSet] | None = None,
+    *,
+    min_probability: float | None = None,
+) -> ir.Table:
+    """Return ``table`` with the result columns of ``sets`` and their explanation columns.
+
+    The same compiled results as :func:`~calciscope.engine.criteria.add_criteria_columns`
+    (two more ``mutate`` steps read the staged helpers); meant for few rows, such as one
+    patient.
+    """
+    chosen = load_criteria_sets() if sets is None else tuple(sets)
+    staged = stage_criteria_columns(table, chosen, min_probability=min_probability)
+    staged = staged.mutate(**{k: v for c in chosen for k, v in _helpers(c, staged).items()})
+    explained = staged.mutate(**{k: v for c in chosen for k, v in _columns(c, staged).items()})
+    return drop_helpers(explained, table.columns)
+
+
+def _status(cset: CriteriaSet, text: str) -> ResultStatus:
+    if isinstance(cset, RegionCriteriaSet):
+        return CutaneousSubset(text)
+    if isinstance(cset, SiteSumCriteriaSet):
+        return SkinScoreStatus(text)
+    return CriteriaStatus(text) if cset.probability is None else IimCategory(text)
+
+
+def _outputs(cset: CriteriaSet, row: Mapping[str, Any]) -> dict[str, Any]:
+    names = list(output_columns(cset))
+    if isinstance(cset, WeightedCriteriaSet):  # the bounds first, as every result reads them
+        bounds = [f"{cset.id}_score_min", f"{cset.id}_score_max"]
+        names = bounds + [n for n in names if n not in bounds]
+    return {n: row[n] for n in names}
+
+
+def _notes(cset: CriteriaSet, row: Mapping[str, Any]) -> tuple[str, ...]:
+    if not isinstance(cset, WeightedCriteriaSet):
+        return ()
+    s, notes = cset.id, []
+    fired = [p for k, p in enumerate(cset.not_applicable_if) if row[f"{s}__gate__{k}"]]
+    if fired:
+        names = ", ".join(sorted(frozenset().union(*(p.features() for p in fired))))
+        notes.append(f"not applicable: {names} recorded (the criteria exclude these patients)")
+    if cset.probability is not None and row[f"{s}_category"] == IimCategory.NOT_CLASSIFIABLE:
+        notes.append(_NOT_CLASSIFIABLE_NOTE)
+    notes += [
+        g.several_note for g in cset.groups if g.several_note and row[f"{s}__several__{g.id}"]
+    ]
+    return tuple(notes)
+
+
+def _bounds(cset: CriteriaSet, row: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    if isinstance(cset, RegionCriteriaSet):
+        return None, None
+    if isinstance(cset, SiteSumCriteriaSet):
+        return row[f"{cset.id}_total_min"], row[f"{cset.id}_total_max"]
+    return row[f"{cset.id}_score_min"], row[f"{cset.id}_score_max"]
+
+
+class CriteriaReader:
+    """Builds result objects of one set from rows carrying its result and explanation columns.
+
+    What does not depend on the patient (items, their rules, the flip candidates) is worked out
+    once, so that reading many rows (a spreadsheet, the benchmark) stays cheap.
+    """
+
+    def __init__(self, cset: CriteriaSet) -> None:
+        self.cset, s = cset, cset.id
+        self.items = [
+            (i, f"{s}__{i.id}__state", f"{s}__{i.id}__weight", f"{s}__{i.id}__flip")
+            for i in explained_items(cset)
+        ]
+        candidates = _flip_candidates(cset) if isinstance(cset, WeightedCriteriaSet) else ()
+        self.flips = [(c, f"{s}__could_flip__{k}") for k, c in enumerate(candidates)]
+
+    def __call__(self, row: Mapping[str, Any]) -> CriteriaResult:
+        """Build the result object from one row."""
+        cset, s = self.cset, self.cset.id
+        items = tuple(
+            ItemExplanation(
+                i.id,
+                i.label,
+                i.group,
+                _ITEM_STATES[row[state]],
+                row.get(weight),  # regions have no weight
+                bool(row[flip]),
+                i.rule,
+            )
+            for i, state, weight, flip in self.items
+        )
+        # a weighted set names its flips (items, entry and subgroup features) when undecided
+        flips = (
+            [c for c, name in self.flips if row[name]]
+            if isinstance(cset, WeightedCriteriaSet)
+            else [i.id for i in items if i.could_flip]
+        )
+        low, high = _bounds(cset, row)
+        return CriteriaResult(
+            criteria_set=s,
+            name=cset.name,
+            version=cset.version,
+            citation=cset.citation,
+            status=_status(cset, row[f"{s}__status"]),
+            decided=bool(row[f"{s}__decided"]),
+            score_min=low,
+            score_max=high,
+            items=items,
+            outputs=_outputs(cset, row),
+            could_flip=tuple(dict.fromkeys(flips)),
+            notes=_notes(cset, row),
+        )
+
+
+def read_criteria_result(cset: CriteriaSet, row: Mapping[str, Any]) -> CriteriaResult:
+    """Build the result object from one row carrying the set's result and explanation columns."""
+    return CriteriaReader(cset)(row)
+
+
+def _word(value: Any) -> str:
+    return {True: "positive", False: "negative", None: "unknown"}.get(value, str(value))
+
+
+def _note(p: Phenotype, row: Mapping[str, Any]) -> str:
+    if p.kind is not PhenotypeKind.PROMPT:
+        return p.anchor or ""
+    beside = "; ".join(f"{b}: {_word(row[f'{p.id}_{b}'])}" for b in p.beside)
+    shown = row[p.id] is True
+    return f"{p.text if shown else 'no prompt'} [shown beside, not scored: {beside}]"
+
+
+def read_phenotype_results(
+    phenotypes: PhenotypeSet, row: Mapping[str, Any]
+) -> tuple[PhenotypeResult, ...]:
+    """Build one result per phenotype from one row carrying the phenotype columns."""
+    return tuple(
+        PhenotypeResult(
+            p.id, p.label, row[p.id], _note(p, row), p.rule.describe() if p.rule else ""
+        )
+        for p in phenotypes.phenotypes
+    )
