@@ -189,6 +189,9 @@ def _at_risk(**extra: Any) -> dict[str, Any]:
             _at_risk(ssc2013_status="not_classified", iim2017_category="not_iim"),
             None,
         ),  # clinician unknown
+        (_at_risk(calcinosis_any=True), False),  # calcinosis already known: nothing to look for
+        (_at_risk(calcinosis_any=False), True),  # recorded absent long ago: look again
+        (_at_risk(calcinosis_any=None), True),
     ],
 )
 def test_at_risk_prompt(row: dict[str, Any], shown: bool | None) -> None:
@@ -204,6 +207,14 @@ def test_at_risk_look_back_and_overlap_definition_are_configurable() -> None:
     clinician_only = _at_risk(ssc2013_status="not_classified", overlap_recorded=True)
     assert outputs(clinician_only, overlap_definition="clinician")["at_risk_prompt"] is True
     assert outputs(clinician_only, overlap_definition="criteria")["at_risk_prompt"] is False
+
+
+def test_at_risk_prompt_shows_the_study_antibodies_beside_it() -> None:
+    row = _at_risk(anti_centromere=False, anti_rna_polymerase_iii=True)
+    out = outputs(row, antibodies=("anti_centromere", "anti_rna_polymerase_iii"))
+    assert out["at_risk_prompt"] is True
+    assert out["at_risk_prompt_anti_rna_polymerase_iii"] is True
+    assert "at_risk_prompt_anti_pm_scl" not in out
 
 
 def test_prompt_is_never_worded_as_a_diagnosis_or_prediction() -> None:

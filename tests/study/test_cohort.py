@@ -41,7 +41,8 @@ def _row(pid: str, **kw: object) -> dict[str, object]:
         "first_visit_date": D(2012, 1, 1),
         "interstitial_lung_disease": None, "calcinosis_sheet_like_regions": None,
         "at_risk_prompt": False, "at_risk_prompt_text": None, "at_risk_prompt_anti_pm_scl": False,
-        "at_risk_prompt_anti_scl70": False,
+        "at_risk_prompt_anti_scl70": False, "at_risk_prompt_anti_centromere": None,
+        "at_risk_prompt_anti_rna_polymerase_iii": None,
     }  # fmt: skip
     return base | kw
 
@@ -101,9 +102,16 @@ def test_at_risk_is_a_prompt_for_overlap_without_recent_assessment(table):
     # A had a radiograph within 12 months (no prompt); C is shown it but is not in the population
     assert list(risk["patient_id"]) == ["B"]
     assert set(risk["prompt"]) == {AT_RISK_TEXT}
+    # the study's antibodies are shown beside the prompt (groups.antibodies), not scored
+    antibodies = list(study.groups.antibodies)
     assert list(risk.columns) == [
-        "patient_id", "subset", "overlap", "anti_pm_scl", "anti_scl70", "last_assessment", "prompt"
-    ]  # fmt: skip
+        "patient_id",
+        "subset",
+        "overlap",
+        *antibodies,
+        "last_assessment",
+        "prompt",
+    ]
     assert "diagnos" not in AT_RISK_TEXT and "predict" not in AT_RISK_TEXT
 
 

@@ -66,8 +66,10 @@ def _prompt(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir.
             for d in (column(table, s, "date") for s in p.sources)
         ]
     )
+    # a true `unless` feature answers the prompt's question already (e.g. calcinosis known)
+    known = any_of([column(table, f, "boolean").cast("boolean").fill_null(False) for f in p.unless])
     when = compile_predicate(p.rule, table)
-    shown = Tri(when.t & ~recent, when.f | recent)
+    shown = Tri(when.t & ~recent & ~known, when.f | recent | known)
     out: dict[str, ir.Value] = {
         p.id: _three_valued(shown),
         f"{p.id}_text": ibis.cases((shown.t, ibis.literal(p.text)), else_=ibis.null("string")),
@@ -110,7 +112,10 @@ def add_phenotype_columns(
 
 def _reads(p: Phenotype) -> frozenset[str]:
     return (
-        (p.rule.features() if p.rule else frozenset()) | frozenset(p.sources) | frozenset(p.beside)
+        (p.rule.features() if p.rule else frozenset())
+        | frozenset(p.sources)
+        | frozenset(p.beside)
+        | frozenset(p.unless)
     )
 
 

@@ -71,6 +71,8 @@ class Phenotype:
     months: int = 12
     text: str = ""
     beside: tuple[str, ...] = ()
+    #: a prompt is not shown when one of these features is true (what it asks is known)
+    unless: tuple[str, ...] = ()
     reference: str = ""
 
 
@@ -148,6 +150,7 @@ def _phenotype(raw: Mapping[str, Any]) -> Phenotype:
         months=int(raw.get("months", 12)),
         text=" ".join(str(raw.get("text", "")).split()),
         beside=tuple(map(str, raw.get("beside", ()))),
+        unless=tuple(map(str, raw.get("unless", ()))),
         reference=" ".join(str(raw.get("reference", "")).split()),
     )
 

@@ -158,7 +158,7 @@ def at_risk_list(cases: pd.DataFrame, study: StudyDefinition) -> pd.DataFrame:
     dates = [pd.to_datetime(cases[c]) for c in prompt.sources]  # the dates it looks back at
     last = pd.concat(dates, axis=1).max(axis=1)
     out = cases.loc[mask, ["patient_id", "subset", "overlap"]].copy()
-    for antibody in prompt.beside:
+    for antibody in study.groups.antibodies:  # the prompt's `beside`, set by study_phenotypes
         out[antibody] = cases.loc[mask, f"{_PROMPT}_{antibody}"]
     out["last_assessment"] = last[mask].dt.date
     out["prompt"] = cases.loc[mask, f"{_PROMPT}_text"]
