@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -172,20 +173,31 @@ def _fact_item(kind: QueueKind, stored: StoredFact, evidence: Evidence | None) -
     )
 
 
+_Rows = tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]
+
+# Classifying the cohort costs seconds of Ibis compilation whatever its size, so the rows are
+# kept per open registry (dropped with it) and reused while the registry's facts, review
+# states and patients are unchanged (ReviewRepository.state_token).
+_CLASSIFIED: weakref.WeakKeyDictionary[Registry, tuple[Any, _Rows]] = weakref.WeakKeyDictionary()
+
+
 def _classified_rows(
-    registry: Registry, patient: str | None, index_date: dt.date
-) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    registry: Registry, repo: ReviewRepository, conn: Connection, index_date: dt.date
+) -> _Rows:
     """Return the classified rows on confirmed facts and, by patient, with suggested facts."""
+    key = (repo.state_token(conn), index_date)
+    cached = _CLASSIFIED.get(registry)
+    if cached is not None and cached[0] == key:
+        return cached[1]
     from calciscope.api.study import study_data_from_tables
 
     con = connect(registry.url)
     try:
-        facts, patients = con.table("facts"), con.table("patients")
-        if patient is not None:
-            facts = facts.filter(facts.patient_id == patient)
-            patients = patients.filter(patients.patient_id == patient)
         data = study_data_from_tables(
-            facts.to_pyarrow(), patients.to_pyarrow(), index_date=index_date, include_suggested=True
+            con.table("facts").to_pyarrow(),
+            con.table("patients").to_pyarrow(),
+            index_date=index_date,
+            include_suggested=True,
         )
     finally:
         con.disconnect()
@@ -193,7 +205,9 @@ def _classified_rows(
     both: list[dict[str, Any]] = (
         data.suggested.to_dict("records") if data.suggested is not None else []  # type: ignore[assignment]
     )
-    return rows, {str(r["patient_id"]): r for r in both}
+    result = (rows, {str(r["patient_id"]): r for r in both})
+    _CLASSIFIED[registry] = (key, result)
+    return result
 
 
 def _patient_items(
@@ -247,8 +261,9 @@ def review_queue(
         The registry.
     kinds
         Only these kinds (see :func:`queue_kinds`); all by default. Suggested facts alone
-        are read straight from the registry; patient kinds classify the cohort (seconds on a
-        large registry), or one patient when ``patient`` is given.
+        are read straight from the registry; patient kinds classify the cohort (seconds of
+        query compilation), which is kept with the open registry and reused until its facts,
+        review states or patients change.
     patient
         Only this patient's items.
     index_date
@@ -268,7 +283,9 @@ def review_queue(
                 items += _fact_items(repo, conn, kind, patient)
         patient_kinds = [k for k in chosen if k.source is not QueueSource.SUGGESTED_FACTS]
         if patient_kinds:
-            rows, suggested = _classified_rows(registry, patient, index_date or dt.date.today())
+            rows, suggested = _classified_rows(registry, repo, conn, index_date or dt.date.today())
+            if patient is not None:
+                rows = [r for r in rows if str(r["patient_id"]) == patient]
             found = list(_patient_items(patient_kinds, rows, suggested))
             decided = repo.decided_items(conn, [k.name for k in patient_kinds])
             items += [i for i in found if i.item_id not in decided]
