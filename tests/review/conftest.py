@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from calciscope import api
-from calciscope.model import Patient
-from calciscope.model import Note
+from calciscope.model import Note, Patient
 from calciscope.storage import Batch, Registry
 
 #: A SYNTHETIC clinic letter: extraction suggests sheet-like calcinosis in two regions.
