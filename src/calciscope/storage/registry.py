@@ -28,7 +28,7 @@ from calciscope.errors import RegistryError
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import schema
 
-__all__ = ["Batch", "BatchWriter", "ImportSummary", "Registry", "normalise_url"]
+__all__ = ["Batch", "BatchWriter", "ImportSummary", "Registry", "fact_from_row", "normalise_url"]
 
 _CHUNK = 5000
 
@@ -88,6 +88,11 @@ def _records(items: Iterable[Any], extra: dict[str, Any] | None = None) -> list[
     return rows
 
 
+def fact_from_row(row: Any) -> Fact:
+    """Return the :class:`~calciscope.model.Fact` of a ``facts`` row (storage columns dropped)."""
+    return Fact(**{k: v for k, v in row.items() if k in Fact.model_fields})
+
+
 def _existing(conn: Connection, ids: Iterable[str]) -> set[str]:
     wanted = list(set(ids))
     found: set[str] = set()
@@ -96,6 +101,19 @@ def _existing(conn: Connection, ids: Iterable[str]) -> set[str]:
         q = sa.select(schema.patients.c.patient_id).where(schema.patients.c.patient_id.in_(chunk))
         found.update(conn.scalars(q))
     return found
+
+
+#: How long an SQLite writer waits for another one to finish (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers (the web app, a study) go on while an import or a review writes;
+    # the busy timeout makes a second writer wait instead of failing at once
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
 
 
 class BatchWriter:
@@ -143,6 +161,8 @@ class Registry:
         self.url = normalise_url(url)
         try:
             self.engine: Engine = sa.create_engine(self.url, future=True)
+            if self.engine.dialect.name == "sqlite":
+                sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             self._migrate()
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             raise RegistryError(f"cannot open registry {self.url}: {exc}") from exc
@@ -234,15 +254,39 @@ class Registry:
                 stmt = stmt.on_conflict_do_nothing(index_elements=[key])
             conn.execute(stmt, chunk)
 
-    def set_review_state(self, fact_id: str, state: str) -> bool:
-        """Set a fact's review state; return False when there is no such fact."""
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                schema.facts.update()
-                .where(schema.facts.c.fact_id == fact_id)
-                .values(review_state=state)
-            )
-        return bool(result.rowcount)
+    def set_review_state(
+        self,
+        fact_id: str,
+        state: str,
+        *,
+        expected_version: int | None = None,
+        conn: Connection | None = None,
+    ) -> bool:
+        """Set a fact's review state and bump its version; return False when there is no such fact.
+
+        Parameters
+        ----------
+        fact_id, state
+            The fact and its new review state.
+        expected_version
+            When given, the update happens only if the fact is still at this version (a
+            reviewer decided on what they read); otherwise False is returned as well.
+        conn
+            A connection inside an open transaction (the review verbs write the decision and
+            its audit row in the same one); a new transaction by default.
+        """
+        t = schema.facts
+        stmt = (
+            t.update()
+            .where(t.c.fact_id == fact_id, t.c.superseded_by.is_(None))
+            .values(review_state=state, version=t.c.version + 1)
+        )
+        if expected_version is not None:
+            stmt = stmt.where(t.c.version == expected_version)
+        if conn is not None:
+            return bool(conn.execute(stmt).rowcount)
+        with self.engine.begin() as own:
+            return bool(own.execute(stmt).rowcount)
 
     # --- reading -------------------------------------------------------------------
     def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
@@ -270,13 +314,18 @@ class Registry:
             )
         return Patient(**row) if row else None
 
-    def facts_for(self, patient_id: str) -> list[Fact]:
-        """Return a patient's facts ordered by date (undated first)."""
+    def facts_for(self, patient_id: str, *, include_superseded: bool = False) -> list[Fact]:
+        """Return a patient's facts ordered by date (undated first).
+
+        Facts replaced by a correction are left out unless ``include_superseded``.
+        """
         t = schema.facts
         q = sa.select(t).where(t.c.patient_id == patient_id).order_by(t.c.effective_date, t.c.code)
+        if not include_superseded:
+            q = q.where(t.c.superseded_by.is_(None))
         with self.engine.connect() as conn:
             rows = conn.execute(q).mappings().all()
-        return [Fact(**{k: v for k, v in row.items() if k != "batch_id"}) for row in rows]
+        return [fact_from_row(row) for row in rows]
 
     def notes_for(self, patient_id: str) -> list[Note]:
         """Return a patient's notes ordered by date."""

@@ -1,0 +1,264 @@
+"""Recording review decisions: confirm or reject a suggested fact, acknowledge or dismiss an item.
+
+A decision, the fact it changes and its audit row are written in one transaction; a stale
+``expected_version`` raises :class:`~calciscope.errors.ReviewConflict` and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+
+from calciscope.api.queue import OPEN
+from calciscope.api.users import default_actor, require_text
+from calciscope.errors import Problem, ReviewConflict, ValidationError
+from calciscope.model import ReviewDecision, ReviewState
+from calciscope.phenotype.review_queue import load_review_queue
+from calciscope.storage import Registry
+from calciscope.storage.review import ReviewRecord, ReviewRepository
+
+__all__ = ["ReviewRecord", "review", "review_history", "review_items"]
+
+_FACT_KIND = "suggested_fact"
+_FACT_DECISIONS = {
+    ReviewDecision.CONFIRM: ReviewState.CONFIRMED,
+    ReviewDecision.REJECT: ReviewState.REJECTED,
+}
+_ITEM_DECISIONS = {
+    ReviewDecision.CONFIRM: "acknowledged",
+    ReviewDecision.ACKNOWLEDGE: "acknowledged",
+    ReviewDecision.REJECT: "dismissed",
+    ReviewDecision.DISMISS: "dismissed",
+}
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A decision checked and ready to write."""
+
+    item_id: str
+    kind: str
+    patient_id: str
+    fact_id: str | None
+    previous_state: str
+    new_state: str
+    version: int
+
+
+def _parse_decision(
+    decision: ReviewDecision | str, problems: list[Problem]
+) -> ReviewDecision | None:
+    try:
+        return ReviewDecision(decision)
+    except ValueError:
+        names = ", ".join(d.value for d in ReviewDecision)
+        problems.append(Problem("review", str(decision), "decision", f"expected one of {names}"))
+        return None
+
+
+def _plan_fact(
+    repo: ReviewRepository,
+    conn: Connection,
+    item_id: str,
+    decision: ReviewDecision,
+    expected: int | None,
+) -> _Planned | Problem:
+    fact_id = item_id.split(":", 1)[1]
+    stored = repo.stored_fact(conn, fact_id)
+    if stored is None:
+        return Problem("review", item_id, "item_id", "no such fact")
+    if stored.superseded_by:
+        return Problem(
+            "review", item_id, "item_id", f"corrected; review fact:{stored.superseded_by}"
+        )
+    if decision not in _FACT_DECISIONS:
+        return Problem("review", item_id, "decision", "a fact is confirmed or rejected")
+    if expected is not None and expected != stored.version:
+        raise ReviewConflict(item_id, expected, stored.version)
+    return _Planned(
+        item_id, _FACT_KIND, stored.fact.patient_id, fact_id,
+        stored.fact.review_state.value, _FACT_DECISIONS[decision].value, stored.version,
+    )  # fmt: skip
+
+
+def _plan_item(
+    repo: ReviewRepository,
+    conn: Connection,
+    item_id: str,
+    decision: ReviewDecision,
+    expected: int | None,
+) -> _Planned | Problem:
+    kind_name, _, patient_id = item_id.partition(":")
+    kind = load_review_queue().kind(kind_name)
+    if kind is None or not patient_id:
+        return Problem(
+            "review", item_id, "item_id", "expected fact:<fact id> or <kind>:<patient id>"
+        )
+    if not kind.decidable:
+        return Problem("review", item_id, "item_id", f"{kind.label}: {kind.description}")
+    if not repo.patient_exists(conn, patient_id):
+        return Problem("review", item_id, "item_id", f"no such patient {patient_id!r}")
+    decided = repo.decided_items(conn, [kind.name]).get(item_id)
+    current = decided[1] if decided else 0
+    if expected is not None and expected != current:
+        raise ReviewConflict(item_id, expected, current)
+    previous = decided[0] if decided else OPEN
+    return _Planned(
+        item_id, kind.name, patient_id, None, previous, _ITEM_DECISIONS[decision], current
+    )
+
+
+def _plan(
+    repo: ReviewRepository,
+    conn: Connection,
+    item_id: str,
+    decision: ReviewDecision,
+    expected: int | None,
+) -> _Planned | Problem:
+    if item_id.startswith("F") and ":" not in item_id:
+        item_id = f"fact:{item_id}"  # a bare fact id, as `facts` commands print them
+    if item_id.startswith("fact:"):
+        return _plan_fact(repo, conn, item_id, decision, expected)
+    return _plan_item(repo, conn, item_id, decision, expected)
+
+
+def _write(
+    repo: ReviewRepository,
+    conn: Connection,
+    plan: _Planned,
+    decision: ReviewDecision,
+    reviewer: str,
+    reason: str,
+) -> ReviewRecord:
+    if plan.fact_id is not None and not repo.registry.set_review_state(
+        plan.fact_id, plan.new_state, expected_version=plan.version, conn=conn
+    ):
+        current = repo.stored_fact(conn, plan.fact_id)
+        raise ReviewConflict(plan.item_id, plan.version, current.version if current else None)
+    if plan.fact_id is None:  # items that are not facts are acknowledged or dismissed
+        decision = (
+            ReviewDecision.ACKNOWLEDGE
+            if plan.new_state == "acknowledged"
+            else ReviewDecision.DISMISS
+        )
+    record = repo.record_decision(
+        conn,
+        item_id=plan.item_id,
+        item_version=plan.version,
+        kind=plan.kind,
+        patient_id=plan.patient_id,
+        fact_id=plan.fact_id,
+        decision=decision.value,
+        previous_state=plan.previous_state,
+        new_state=plan.new_state,
+        reviewer=reviewer,
+        reason=reason,
+    )
+    repo.append_audit(
+        conn,
+        actor=reviewer,
+        action=f"review.{decision.value}",
+        target=plan.item_id,
+        before={"state": plan.previous_state, "version": plan.version},
+        after={"state": plan.new_state, "version": plan.version + 1},
+        detail=reason,
+    )
+    return record
+
+
+def review_items(
+    registry: Registry,
+    item_ids: Sequence[str],
+    decision: ReviewDecision | str,
+    *,
+    reviewer: str | None = None,
+    reason: str,
+    expected_versions: Mapping[str, int] | None = None,
+    only_open: bool = False,
+) -> list[ReviewRecord]:
+    """Record one decision on several items in one transaction (all or nothing).
+
+    Parameters
+    ----------
+    registry
+        The registry.
+    item_ids
+        Queue item ids (``fact:<fact id>`` or ``<kind>:<patient id>``; a bare fact id works).
+    decision
+        ``confirm`` or ``reject`` (for items that are not facts: acknowledge or dismiss).
+    reviewer
+        Who decides (:func:`~calciscope.api.users.default_actor` by default).
+    reason
+        Why; required.
+    expected_versions
+        The version each item had when the reviewer read it.
+    only_open
+        Decide only items still waiting (a suggested fact, an open patient item): an item
+        someone has decided raises ReviewConflict (the command line's default, where the
+        reviewer read the queue, not a version).
+
+    Raises
+    ------
+    ValidationError
+        Naming the field: an unknown item, a decision that does not fit the item, no reason.
+    ReviewConflict
+        When an item changed since its expected version; nothing is written.
+    """
+    problems: list[Problem] = []
+    require_text(problems, "review", "reason", reason)
+    if not item_ids:
+        problems.append(Problem("review", "", "item_id", "name at least one item"))
+    chosen = _parse_decision(decision, problems)
+    actor = reviewer or default_actor()
+    require_text(problems, "review", "reviewer", actor)
+    repo = ReviewRepository(registry)
+    with repo.transaction() as conn:
+        plans = []
+        if chosen is not None:
+            for item_id in item_ids:
+                plan = _plan(repo, conn, item_id, chosen, (expected_versions or {}).get(item_id))
+                if isinstance(plan, Problem):
+                    problems.append(plan)
+                    continue
+                if only_open and plan.previous_state not in (ReviewState.SUGGESTED.value, OPEN):
+                    raise ReviewConflict(
+                        plan.item_id, None, plan.version, state=plan.previous_state
+                    )
+                plans.append(plan)
+        if problems:
+            raise ValidationError(problems, summary="cannot record the review")
+        assert chosen is not None
+        return [_write(repo, conn, p, chosen, actor, reason.strip()) for p in plans]
+
+
+def review(
+    registry: Registry,
+    item_id: str,
+    decision: ReviewDecision | str,
+    *,
+    reviewer: str | None = None,
+    reason: str,
+    expected_version: int | None = None,
+) -> ReviewRecord:
+    """Record a decision on one queue item (see :func:`review_items`).
+
+    Raises
+    ------
+    ValidationError
+        For a bad item id, a decision that does not fit the item, or an empty reason.
+    ReviewConflict
+        When ``expected_version`` is stale (someone decided first); nothing is written.
+    """
+    versions = {item_id: expected_version} if expected_version is not None else None
+    return review_items(
+        registry, [item_id], decision, reviewer=reviewer, reason=reason, expected_versions=versions
+    )[0]
+
+
+def review_history(registry: Registry, *, patient: str | None = None) -> list[ReviewRecord]:
+    """Return the recorded decisions, oldest first (optionally one patient's)."""
+    repo = ReviewRepository(registry)
+    with repo.read() as conn:
+        return repo.decisions(conn, patient_id=patient)
