@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from calciscope import api
+from calciscope.engine.classifier import rule_column
+from calciscope.engine.rows import RowEvaluator
 from calciscope.errors import ValidationError
 from calciscope.phenotype.review_queue import QueueSource, load_review_queue
 
@@ -80,7 +82,13 @@ def test_unknown_kind_names_the_field(one_patient):
 )  # fmt: skip
 def test_patient_kinds_read_the_classified_row(row, with_suggested, expected):
     kinds = [k for k in load_review_queue().kinds if k.source is not QueueSource.SUGGESTED_FACTS]
-    assert {k.name for k in kinds if k.matches(row, with_suggested)} == expected
+    # the kinds' rules run through the one compiler, as the queue runs them on the cohort
+    rules = {k.column: k.when for k in kinds if k.when is not None}
+    evaluator = RowEvaluator(
+        lambda t: t.mutate(**{name: rule_column(rule, t) for name, rule in rules.items()})
+    )
+    classified = evaluator.run([{"patient_id": "X", **row}])[0]
+    assert {k.name for k in kinds if k.matches(classified, with_suggested)} == expected
 
 
 def test_reasons_are_filled_from_the_row():

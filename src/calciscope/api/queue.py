@@ -177,7 +177,10 @@ def _classified_rows(
         con.disconnect()
     classifier = _CLASSIFIERS.get(registry)
     if classifier is None or classifier.index_date != index_date:
-        classifier = CohortClassifier(facts, patients, index_date=index_date, states=_STATES)
+        rules = {k.column: k.when for k in load_review_queue().kinds if k.when is not None}
+        classifier = CohortClassifier(
+            facts, patients, index_date=index_date, states=_STATES, rules=rules
+        )
         _CLASSIFIERS[registry] = classifier
     confirmed, both = classifier.run(facts, patients)
     result = (confirmed.to_pylist(), {str(r["patient_id"]): r for r in both.to_pylist()})

@@ -12,17 +12,19 @@ in-memory DuckDB database, and then runs the same SQL on new copies of the facts
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ibis
 import pyarrow as pa
 
+from calciscope.criteria.expression import Predicate
 from calciscope.engine.features import compute_feature_table
 from calciscope.engine.phenotype import classify_table
+from calciscope.engine.predicates import compile_predicate
 from calciscope.model import ReviewState
 
-__all__ = ["CohortClassifier"]
+__all__ = ["CohortClassifier", "rule_column"]
 
 
 class CohortClassifier:
@@ -38,6 +40,9 @@ class CohortClassifier:
     states
         One tuple of review states per classification to produce (for example confirmed
         only, and confirmed with suggested).
+    rules
+        Further three-valued columns to add, by name: predicates over the classified row
+        (the review queue's kinds), compiled with the same compiler as criteria and phenotypes.
     """
 
     def __init__(
@@ -47,6 +52,7 @@ class CohortClassifier:
         *,
         index_date: dt.date,
         states: Sequence[tuple[ReviewState, ...]],
+        rules: Mapping[str, Predicate] | None = None,
     ) -> None:
         self.index_date = index_date
         self.con: Any = ibis.duckdb.connect()
@@ -64,6 +70,9 @@ class CohortClassifier:
             self.con.raw_sql(f"CREATE OR REPLACE TABLE {name} AS {feature_sql}")
             table = self.con.table(name)
             classified = table.join(classify_table(table, index_date=index_date), "patient_id")
+            classified = classified.mutate(
+                **{name: rule_column(rule, classified) for name, rule in (rules or {}).items()}
+            )
             self._sql.append((name, feature_sql, str(self.con.compile(classified))))
 
     def _load(self, facts: pa.Table, patients: pa.Table) -> None:
@@ -82,6 +91,12 @@ class CohortClassifier:
     def close(self) -> None:
         """Close the in-memory database."""
         self.con.disconnect()
+
+
+def rule_column(rule: Predicate, table: Any) -> Any:
+    """Return a compiled predicate as one true / false / null column."""
+    tri = compile_predicate(rule, table)
+    return ibis.cases((tri.t, True), (tri.f, False), else_=ibis.null("boolean"))
 
 
 def _arrow(relation: Any) -> pa.Table:

@@ -1,8 +1,9 @@
 """Review queue kinds as data (``phenotype/review_queue.yaml``): what needs a person, and why.
 
 The patient kinds are predicates over one classified patient row (features, criteria results
-and phenotypes), in the same language as criteria and phenotypes; nothing here evaluates a
-clinical rule of its own.
+and phenotypes), in the same language as criteria and phenotypes. They are compiled by the one
+evaluator (:class:`calciscope.engine.classifier.CohortClassifier`) into a column per kind,
+:attr:`QueueKind.column`; nothing here evaluates a clinical rule of its own.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from calciscope.criteria.expression import FeatureTrue, Predicate, clean_value, parse_predicate
+from calciscope.criteria.expression import Predicate, clean_value, parse_predicate
 from calciscope.errors import CatalogueError
 from calciscope.phenotype.definition import _substitute
 
@@ -82,8 +83,13 @@ class QueueKind:
     unknown: str | None = None
     phenotype: str | None = None
 
+    @property
+    def column(self) -> str:
+        """Return the name of the compiled column holding this kind's ``when`` rule."""
+        return f"queue_{self.name}"
+
     def matches(self, row: Mapping[str, Any], with_suggested: Mapping[str, Any] | None) -> bool:
-        """Return True when a patient (classified row) belongs to this kind.
+        """Return True when a patient (classified row, with :attr:`column`) belongs to this kind.
 
         Parameters
         ----------
@@ -93,15 +99,15 @@ class QueueKind:
             The same patient's row when suggested facts count (None when there are none).
         """
         if self.source is QueueSource.SUGGESTED_ONLY:
-            target = FeatureTrue(str(self.phenotype))
+            target = str(self.phenotype)
             return (
                 with_suggested is not None
-                and target.truth(with_suggested) is True
-                and target.truth(row) is not True
+                and clean_value(with_suggested.get(target)) is True
+                and clean_value(row.get(target)) is not True
             )
         if self.source is not QueueSource.PATIENTS or self.when is None:
             return False
-        if self.when.truth(row) is not True:
+        if clean_value(row.get(self.column)) is not True:
             return False
         return self.unknown is None or clean_value(row.get(self.unknown)) is None
 
