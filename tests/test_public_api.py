@@ -24,6 +24,9 @@ PUBLIC = {
     "export_note_nlp", "export_omop", "concept_set_files",
     # the study
     "run_study", "run_demo", "init_study_text", "load_study_data", "study_columns", "headline_lines",
+    # images
+    "IMAGE_ROOTS_ENV", "AgreementReport", "ReadingImport", "Roi", "image_roots", "import_images",
+    "import_readings", "measure_image", "reader_agreement", "resolve_image_path",
 }  # fmt: skip
 
 
