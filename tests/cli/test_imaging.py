@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 pytest.importorskip("pydicom")
 pytest.importorskip("skimage")
 
+from calciscope import api
 from calciscope.cli.app import app
 from calciscope.model import Patient, ReviewState, SourceKind
 from calciscope.storage import Batch, Registry
@@ -79,6 +80,16 @@ def test_readings_become_image_facts_and_agreement(indexed, tmp_path):
     sheet = [f for f in facts if f.morphology and f.morphology.value == "sheet_like"]
     assert sheet and sheet[0].review_state is ReviewState.CONFIRMED
     assert any(f.review_state is ReviewState.SUGGESTED for f in facts)
+    # the facts flow into features like any other: the clinician's plate is sheet-like calcinosis;
+    # P2's stone is nodular, and the researcher's net on P1 counts only with suggestions
+    with Registry(url) as registry:
+        table = api.feature_table(
+            registry,
+            features=["calcinosis_any", "calcinosis_sheet_like", "calcinosis_nodular_only"],
+        ).to_pyarrow()
+    rows = {r["patient_id"]: r for r in table.to_pylist()}
+    assert rows["P1"]["calcinosis_sheet_like"] is True
+    assert rows["P2"]["calcinosis_any"] is True and rows["P2"]["calcinosis_nodular_only"] is True
     out = invoke("images", "agreement", "--db", url)
     assert "dr_a vs res_b" in out.output and "ICC(2,1)" in out.output
     assert "Cohen's kappa" in out.output
