@@ -124,3 +124,19 @@ def test_measure_json_and_overlay(indexed, tmp_path):
     assert "px" in out.output and "SUGGESTION" in out.output
     out = invoke("images", "measure", films / "RG3_J2KR.dcm", "--roi", "0,0,99999,10", code=1)
     assert "outside" in out.output
+
+
+def test_measure_an_indexed_image_only_inside_an_image_root(indexed, tmp_path, monkeypatch):
+    url, films = indexed
+    monkeypatch.delenv("CALCISCOPE_IMAGE_ROOTS", raising=False)
+    image_id = _image_ids(url)["P2"]
+    roi = "600,600,1100,1100"
+    out = invoke("images", "measure", image_id, "--roi", roi, "--db", url, code=1)
+    assert "no image root configured" in out.output
+    other = tmp_path / "other"
+    other.mkdir()
+    args = ("images", "measure", image_id, "--roi", roi, "--db", url, "--json")
+    out = invoke(*args, "--image-root", other, code=1)
+    assert "outside the configured image roots" in out.output
+    data = json.loads(invoke(*args, "--image-root", films).output)
+    assert data["unit"] == "px"  # RG3 has no pixel spacing

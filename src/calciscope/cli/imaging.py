@@ -58,9 +58,20 @@ def _parse_roi(text: str) -> api.Roi:
         raise typer.BadParameter(str(exc)) from None
 
 
+def _image_path(image: str, db: str | None, roots: list[Path]) -> Path:
+    path = Path(image)
+    if path.is_file():
+        return path
+    with api.open_registry(db) as registry:
+        return api.resolve_image_path(registry, image, roots)
+
+
 @images_app.command("measure")
 def measure(
-    image: Annotated[Path, typer.Argument(help="A DICOM, PNG or JPEG file.", exists=True)],
+    image: Annotated[
+        str,
+        typer.Argument(help="A DICOM, PNG or JPEG file, or the id of an indexed image (IMG-...)."),
+    ],
     roi: Annotated[str, typer.Option("--roi", help="Region of interest X0,Y0,X1,Y1 in pixels.")],
     pixel_spacing: Annotated[
         float | None,
@@ -70,16 +81,29 @@ def measure(
     overlay: Annotated[
         Path | None, typer.Option("--overlay", help="Write the ROI with deposits as PNG.")
     ] = None,
+    image_root: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--image-root",
+            help="Folder an indexed image may be opened from (repeatable; also "
+            "$CALCISCOPE_IMAGE_ROOTS).",
+        ),
+    ] = None,
+    db: DbOption = None,
 ) -> None:
-    """Measure calcification in an ROI and SUGGEST a pattern (a suggestion, not a diagnosis)."""
+    """Measure calcification in an ROI and SUGGEST a pattern (a suggestion, not a diagnosis).
+
+    An indexed image is opened only from inside a configured image root.
+    """
+    path = _image_path(image, db, image_root or [])
     result = api.measure_image(
-        image, _parse_roi(roi), pixel_spacing_mm=pixel_spacing, overlay=overlay
+        path, _parse_roi(roi), pixel_spacing_mm=pixel_spacing, overlay=overlay
     )
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return
     shape = result.shape
-    table = Table(title=f"{image.name}, ROI {result.roi} ({result.spacing_note})")
+    table = Table(title=f"{path.name}, ROI {result.roi} ({result.spacing_note})")
     table.add_column("measure")
     table.add_column("value", justify="right")
     width = shape.large_deposit_width
