@@ -222,3 +222,28 @@ def test_thumbnail_is_at_most_256_px():
 
     png = thumbnail_png(np.zeros((2500, 2000), dtype=np.uint8))
     assert max(PilImage.open(BytesIO(png)).size) == 256
+
+
+@pytest.mark.postgres
+def test_images_and_readings_on_postgresql(postgres_database, dicom_dir, tmp_path):
+    with Registry(postgres_database()) as registry:
+        registry.import_batch(
+            Batch(patients=[Patient(patient_id="P6", synthetic=True)]), source="t", source_hash="x"
+        )
+        folder = tmp_path / "films"
+        folder.mkdir()
+        shutil.copy(next(dicom_dir.rglob("RG3_J2KR.dcm")), folder)
+        mapping = tmp_path / "ids.csv"
+        mapping.write_text("dicom_patient_id,patient_id\n11RG3,P6\n")
+        api.import_images(registry, folder, mapping=mapping, workers=1)
+        (image,) = registry.images_for("P6")
+        assert ImageRepository(registry).file(image.image_id)["thumbnail_png"][:4] == b"\x89PNG"
+        readings = tmp_path / "readings.csv"
+        readings.write_text(
+            "image_id,reader,reader_role,reading_date,blinded,body_site,laterality,presence,florence\n"
+            f"{image.image_id},dr_a,clinician,2024-01-01,yes,ankle_foot,right,present,plate\n"
+        )
+        done = api.import_readings(registry, readings)
+        assert done.confirmed_facts == 1
+        assert api.import_readings(registry, readings).readings == 1  # re-import replaces
+        assert len(ImageRepository(registry).regions()) == 1
