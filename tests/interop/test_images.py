@@ -247,3 +247,14 @@ def test_images_and_readings_on_postgresql(postgres_database, dicom_dir, tmp_pat
         assert done.confirmed_facts == 1
         assert api.import_readings(registry, readings).readings == 1  # re-import replaces
         assert len(ImageRepository(registry).regions()) == 1
+
+
+def test_missing_extra_gives_the_install_hint(monkeypatch):
+    import sys
+
+    from calciscope.errors import MissingExtraError
+    from calciscope.interop.images import require_imaging
+
+    monkeypatch.setitem(sys.modules, "pydicom", None)
+    with pytest.raises(MissingExtraError, match=r"pip install 'calciscope\[imaging\]'"):
+        require_imaging()

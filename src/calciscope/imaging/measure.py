@@ -331,11 +331,16 @@ def _deposits(mask: np.ndarray, min_px: int) -> tuple[np.ndarray, int]:
 
 
 def _hull_areas(labels: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Convex hull area (px²) of each labelled deposit, from its boundary pixels' corners."""
+    """Convex hull area (px²) of each labelled deposit, from the corners of its row-run ends.
+
+    The hull of a pixel set is the hull of each row's first and last pixel, so only run ends
+    (a label differing from its left or right neighbour) go to Qhull.
+    """
     from scipy.spatial import ConvexHull, QhullError
 
-    boundary = (labels > 0) & ~ndimage.binary_erosion(labels > 0, structure=_EIGHT)
-    where = np.flatnonzero(boundary)
+    padded = np.pad(labels, ((0, 0), (1, 1)))
+    ends = (labels > 0) & ((padded[:, 1:-1] != padded[:, :-2]) | (padded[:, 1:-1] != padded[:, 2:]))
+    where = np.flatnonzero(ends)
     lab = labels.ravel()[where]
     order = np.argsort(lab, kind="stable")
     where, lab = where[order], lab[order]

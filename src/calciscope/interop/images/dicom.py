@@ -251,6 +251,10 @@ def _read_dicom(path: Path, preview: int | None) -> tuple[LoadedImage | None, Pr
     array, problem = _decode(ds, path, preview)
     if array is None:
         return None, problem
+    if preview and min(array.shape) > 2 * preview:
+        # a thumbnail needs no more than twice its size: the LUTs run on a strided copy
+        stride = min(array.shape) // (2 * preview)
+        array = array[::stride, ::stride]
     values = np.asarray(apply_modality_lut(array, ds), dtype=np.float32)
     monochrome1 = str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1"
     display = _display(values, ds, monochrome1)
