@@ -15,7 +15,7 @@ from calciscope import api
 from calciscope.errors import ValidationError
 from calciscope.imaging.measure import Roi, measure_calcification
 from calciscope.interop.images import index_folder, read_dicom, thumbnail_png
-from calciscope.model import Modality, Patient
+from calciscope.model import Modality, Morphology, Patient
 from calciscope.storage import Batch, Registry
 from calciscope.storage.images import ImageRepository
 
@@ -258,3 +258,18 @@ def test_missing_extra_gives_the_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "pydicom", None)
     with pytest.raises(MissingExtraError, match=r"pip install 'calciscope\[imaging\]'"):
         require_imaging()
+
+
+def test_a_phantom_written_as_dicom_measures_as_in_memory(tmp_path):
+    from calciscope.imaging.phantom import make_phantom
+    from calciscope.interop.images.phantom_dicom import write_phantom_dicom
+
+    phantom = make_phantom(Morphology.SHEET_LIKE, seed=5)
+    path = write_phantom_dicom(phantom, tmp_path / "phantom.dcm")
+    image, problem = read_dicom(path)
+    assert problem is None and image.meta.patient_ref.startswith("SYNTHETIC")
+    assert image.meta.pixel_spacing_mm == pytest.approx(phantom.pixel_spacing_mm)
+    result = api.measure_image(path, Roi(*phantom.roi))
+    assert result.unit == "mm²"
+    assert result.calcified_area == pytest.approx(phantom.truth_area_mm2, rel=0.05)
+    assert result.suggestion.pattern is phantom.pattern

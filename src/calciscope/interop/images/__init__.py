@@ -15,6 +15,7 @@ from calciscope.interop.images.index import (
     read_mapping,
     thumbnail_png,
 )
+from calciscope.interop.images.phantom_dicom import write_phantom_dicom
 from calciscope.interop.images.photo import SIDECAR_NAME, SidecarRow, read_photo, read_sidecar
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "read_sidecar",
     "require_imaging",
     "thumbnail_png",
+    "write_phantom_dicom",
 ]
