@@ -30,6 +30,9 @@ PUBLIC = {
     "review_items", "review_history", "add_fact", "correct_fact", "fact_history", "add_user",
     "list_users", "disable_user", "authenticate", "default_actor", "record_audit", "audit_log",
     "export_audit_log",
+    # images
+    "IMAGE_ROOTS_ENV", "AgreementReport", "ReadingImport", "Roi", "image_roots", "import_images",
+    "import_readings", "measure_image", "reader_agreement", "resolve_image_path",
 }  # fmt: skip
 
 

@@ -26,6 +26,17 @@ from calciscope.api.criteria import (
     write_scores,
 )
 from calciscope.api.facts import FactRevision, add_fact, correct_fact, fact_history
+from calciscope.api.imaging import (
+    IMAGE_ROOTS_ENV,
+    AgreementReport,
+    ReadingImport,
+    image_roots,
+    import_images,
+    import_readings,
+    measure_image,
+    reader_agreement,
+    resolve_image_path,
+)
 from calciscope.api.interop import (
     ExportReport,
     InteropImport,
@@ -81,12 +92,15 @@ from calciscope.api.users import (
     record_audit,
 )
 from calciscope.errors import ReviewConflict
+from calciscope.imaging.measure import Roi
 from calciscope.model import ReviewDecision, Role
 
 __all__ = [
     "DEFAULT_DB_URL",
     "DEFAULT_REPORT_DIR",
     "FILTER_ALIASES",
+    "IMAGE_ROOTS_ENV",
+    "AgreementReport",
     "AuditEntry",
     "ClassifySummary",
     "Evidence",
@@ -98,11 +112,13 @@ __all__ = [
     "PatientIdColumn",
     "PatientRecord",
     "QueueKind",
+    "ReadingImport",
     "RegistryRecords",
     "ReviewConflict",
     "ReviewDecision",
     "ReviewItem",
     "ReviewRecord",
+    "Roi",
     "Role",
     "ScoreFormat",
     "StudyData",
@@ -133,24 +149,30 @@ __all__ = [
     "feature_table",
     "generate_demo_data",
     "headline_lines",
+    "image_roots",
     "import_directory",
     "import_fhir",
+    "import_images",
     "import_omop",
     "import_phenopackets",
+    "import_readings",
     "import_redcap",
     "init_study_text",
     "list_patients",
     "list_users",
     "load_study_data",
+    "measure_image",
     "open_registry",
     "patient_record",
     "pull_redcap",
     "queue_kinds",
     "read_registry_records",
+    "reader_agreement",
     "record_audit",
     "redcap_mapping",
     "redcap_template",
     "resolve_db_url",
+    "resolve_image_path",
     "review",
     "review_history",
     "review_items",

@@ -46,6 +46,7 @@ def _register_all() -> None:
         criteria,
         demo,
         facts,
+        imaging,
         interop,
         notes,
         review,
@@ -53,7 +54,7 @@ def _register_all() -> None:
         users,
     )
 
-    for module in (demo, cohort, criteria, notes, interop, study):
+    for module in (demo, cohort, criteria, notes, interop, study, imaging):
         module.register(app)
     for module in (review, facts, users, audit):
         module.register(app)

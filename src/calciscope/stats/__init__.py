@@ -4,6 +4,7 @@ Each result has a ``summary`` DataFrame and ``to_html()``; values are tested aga
 and published tables.
 """
 
+from calciscope.stats.agreement import AgreementResult, cohen_kappa, intraclass_correlation
 from calciscope.stats.comparison import (
     TestResult,
     chi_square_test,
@@ -34,6 +35,7 @@ from calciscope.stats.table_one import (
 
 __all__ = [
     "SMALL_GROUP",
+    "AgreementResult",
     "CumulativeIncidenceResult",
     "IntervalMethod",
     "ProportionResult",
@@ -45,7 +47,9 @@ __all__ = [
     "aalen_johansen_cumulative_incidence",
     "chi_square_test",
     "clopper_pearson_interval",
+    "cohen_kappa",
     "fisher_exact_test",
+    "intraclass_correlation",
     "kaplan_meier",
     "mann_whitney_u_test",
     "numbers_at_risk",

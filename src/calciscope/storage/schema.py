@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -24,6 +25,9 @@ __all__ = [
     "classification_results",
     "fact_revisions",
     "facts",
+    "image_files",
+    "image_reading_regions",
+    "image_readings",
     "images",
     "import_batches",
     "metadata",
@@ -180,4 +184,50 @@ fact_revisions = Table(
     Column("reason", Text, nullable=False),
     Index("ix_fact_revisions_fact", "fact_id"),
     Index("ix_fact_revisions_supersedes", "supersedes"),
+)
+
+# --- images: the indexed file, and readings (migration 0003_images) -----------------------
+image_files = Table(
+    "image_files",
+    metadata,
+    Column("image_id", String(128), ForeignKey("images.image_id"), primary_key=True),
+    Column("root", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("file_format", String(16), nullable=False),
+    Column("rows", Integer),
+    Column("columns", Integer),
+    Column("pixel_spacing_mm", Float),
+    Column("spacing_source", String(32)),
+    Column("photometric", String(32)),
+    Column("transfer_syntax", String(64)),
+    Column("body_part", String(64)),
+    Column("notes", Text),
+    Column("thumbnail_png", LargeBinary),
+    Index("ix_image_files_sha256", "sha256"),
+)
+
+image_readings = Table(
+    "image_readings",
+    metadata,
+    Column("reading_id", String(64), primary_key=True),
+    Column("image_id", String(128), ForeignKey("images.image_id"), nullable=False),
+    Column("reader", String(128), nullable=False),
+    Column("reader_role", String(32), nullable=False),
+    Column("reading_date", Date, nullable=False),
+    Column("blinded", Boolean, nullable=False),
+    Column("sctc_global_grade", String(16)),
+    Column("source", Text),
+    Index("ix_image_readings_image", "image_id"),
+)
+
+image_reading_regions = Table(
+    "image_reading_regions",
+    metadata,
+    Column("reading_id", String(64), ForeignKey("image_readings.reading_id"), primary_key=True),
+    Column("body_site", String(32), primary_key=True),
+    Column("laterality", String(16), primary_key=True),
+    Column("presence", String(16), nullable=False),
+    Column("florence", String(16)),
+    Column("morphology", String(16)),
+    Column("area_mm2", Float),
 )

@@ -1,0 +1,143 @@
+"""Benchmark and validate image measurement: phantom accuracy, ROI speed, thumbnail speed.
+
+1. **Accuracy** on SYNTHETIC phantoms (``calciscope.imaging.phantom``): the share of phantoms
+   whose measured area is within 5% of the drawn truth, and whose suggested pattern is the drawn
+   one (the bar: area within 5% and pattern right on at least 95% of 300 phantoms).
+2. **Speed of one measurement** on a 2,500 x 2,000 ROI of the real PA hand radiograph in
+   ``../shared/data/dicom/radiographs`` (budget 300 ms), beside a floor: one Gaussian filter
+   of the same ROI (the cheapest step any method needs). Median of repeats, wall and CPU time.
+3. **Thumbnails** for 300 DICOM files: the shared DICOMs repeated (budget 30 s on 2 cores),
+   through the same decoding and thumbnail code as ``calciscope import images``.
+
+Example::
+
+    PYTHONPATH=src python benchmarks/imaging.py --phantoms 300 --thumbnails 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+DICOM = HERE.parent.parent / "shared" / "data" / "dicom"
+HAND = DICOM / "radiographs" / "NM_Kakadu44_SOTmarkerincons.dcm"
+
+
+def _one_phantom(spec: tuple[str, float, int]) -> tuple[str, float, float, bool, float]:
+    from calciscope.imaging.measure import Roi, measure_calcification
+    from calciscope.imaging.phantom import make_phantom
+    from calciscope.model import Morphology
+
+    pattern, spacing, seed = spec
+    phantom = make_phantom(Morphology(pattern), pixel_spacing_mm=spacing, seed=seed)
+    start = time.process_time()
+    result = measure_calcification(
+        phantom.pixels, Roi(*phantom.roi), pixel_spacing_mm=phantom.pixel_spacing_mm
+    )
+    cpu = time.process_time() - start
+    error = (result.calcified_area - phantom.truth_area_mm2) / phantom.truth_area_mm2
+    return pattern, spacing, error, result.suggestion.pattern == phantom.pattern, cpu
+
+
+def accuracy(count: int, workers: int) -> None:
+    from calciscope.imaging.phantom import phantom_series
+
+    specs = [(p.value, s, seed) for p, s, seed in phantom_series(count, seed=2026)]
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        rows = list(pool.map(_one_phantom, specs, chunksize=4))
+    wall = time.perf_counter() - start
+    errors = np.array([abs(r[2]) for r in rows])
+    right = sum(r[3] for r in rows)
+    print(f"SYNTHETIC phantoms: {count} ({wall:.1f} s wall on {workers} processes)")
+    print(
+        f"  area within 5% of truth: {int((errors <= 0.05).sum())}/{count} "
+        f"({(errors <= 0.05).mean():.1%}); |error| median {np.median(errors):.2%}, "
+        f"95th centile {np.percentile(errors, 95):.2%}, max {errors.max():.2%}"
+    )
+    print(f"  pattern suggested right: {right}/{count} ({right / count:.1%})")
+    for pattern in sorted({r[0] for r in rows}):
+        mine = [r for r in rows if r[0] == pattern]
+        within = sum(abs(r[2]) <= 0.05 for r in mine)
+        print(
+            f"    {pattern:<11} n={len(mine):<4} area within 5% {within}/{len(mine)}, "
+            f"pattern right {sum(r[3] for r in mine)}/{len(mine)}"
+        )
+    cpu = [r[4] for r in rows]
+    print(f"  measurement CPU per phantom: median {statistics.median(cpu) * 1000:.0f} ms")
+
+
+def roi_speed(repeats: int) -> None:
+    from scipy import ndimage
+
+    from calciscope.imaging.measure import Roi, measure_calcification
+    from calciscope.interop.images import read_dicom
+
+    image, problem = read_dicom(HAND)
+    if image is None:
+        sys.exit(f"cannot read {HAND}: {problem}")
+    roi = Roi(0, 0, 2000, 2500)
+    crop = image.pixels[: roi.y1, : roi.x1]
+    measure_calcification(image.pixels, roi, pixel_spacing_mm=0.115)  # warm imports
+    times, floors = [], []
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        ndimage.gaussian_filter(np.asarray(crop, dtype=np.float32), 0.8)
+        floors.append((time.perf_counter() - w0, time.process_time() - c0))
+        w0, c0 = time.perf_counter(), time.process_time()
+        measure_calcification(image.pixels, roi, pixel_spacing_mm=image.meta.pixel_spacing_mm)
+        times.append((time.perf_counter() - w0, time.process_time() - c0))
+    wall = statistics.median(t[0] for t in times)
+    cpu = statistics.median(t[1] for t in times)
+    floor = statistics.median(t[1] for t in floors)
+    print(f"ROI measurement, {roi.y1 - roi.y0} x {roi.x1 - roi.x0} px of {HAND.name}:")
+    print(
+        f"  median of {repeats}: {wall * 1000:.0f} ms wall, {cpu * 1000:.0f} ms CPU "
+        f"(budget 300 ms); floor (one Gaussian filter) {floor * 1000:.0f} ms CPU, "
+        f"ratio {cpu / max(floor, 1e-9):.1f}x"
+    )
+
+
+def thumbnails(count: int, workers: int) -> None:
+    from calciscope.interop.images.index import _index_one
+
+    files = sorted(DICOM.rglob("*.dcm"))
+    jobs = [(files[i % len(files)], files[i % len(files)].name, None) for i in range(count)]
+    w0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(_index_one, jobs, chunksize=2))
+    wall = time.perf_counter() - w0
+    made = sum(not hasattr(r, "message") for r in results)
+    print(
+        f"thumbnails: {made}/{count} DICOM files ({len(files)} distinct, repeated) in "
+        f"{wall:.1f} s wall on {workers} processes (budget 30 s); "
+        f"{wall / count * 1000:.0f} ms per file"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phantoms", type=int, default=300)
+    parser.add_argument("--thumbnails", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if not DICOM.is_dir():
+        sys.exit(f"shared DICOM data not found at {DICOM}")
+    if args.phantoms:
+        accuracy(args.phantoms, args.workers)
+    if args.repeats:
+        roi_speed(args.repeats)
+    if args.thumbnails:
+        thumbnails(args.thumbnails, args.workers)
+
+
+if __name__ == "__main__":
+    main()

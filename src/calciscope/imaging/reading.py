@@ -1,0 +1,216 @@
+"""Structured readings of a radiograph or photograph, one row per body region and side.
+
+Each region row records whether calcinosis is present, absent or unknown, its morphology in
+the Florence classification, mapped to calciscope's morphology, and optionally a measured area.
+The whole reading may carry the SCTC *simple* global grade (mild / moderate / severe).
+
+What is and is not implemented, and why:
+
+- **Florence classification** (Bartoli et al. 2016): stone, net and plate are the radiographic
+  types, mousse the clinical one (a soft, extrudable lesion seen and felt). The mapping to
+  calciscope's morphology is ours, not the paper's: stone and mousse → nodular, net →
+  reticular, plate → sheet-like (clinical-reference.md §4.2; the paper's full definitions were
+  not retrieved, only the abstract's names and counts).
+- **SCTC radiographic calcinosis score** (Chung et al. 2015): the *simple* score, a global grade
+  of mild, moderate or severe, is implemented. The *complex* score grades area coverage, density
+  and anatomic location per hand region; its region list, scales and weights could not be
+  confirmed (full text not retrieved), so calciscope records no extent or density grade that
+  would pretend to be it. A measured area (mm², from ``images measure`` or the reader) is
+  recorded per region instead.
+- **Change of the score** (Valenzuela et al. 2022): a rise of more than 25% is progression, a
+  fall of more than 25% improvement, anything between stable (:func:`classify_score_change`).
+
+References
+----------
+Bartoli F, et al. Rheumatology (Oxford) 2016;55(9):1610–4.
+DOI 10.1093/rheumatology/kew193 (the Florence classification).
+Chung L, Valenzuela A, Fiorentino D, et al. Arthritis Care Res (Hoboken) 2015;67(3):425–30.
+DOI 10.1002/acr.22434 (the SCTC radiographic calcinosis score, simple and complex).
+Valenzuela A, et al. Semin Arthritis Rheum 2022;53:151980 (change of the SCTC score over one
+year; the ±25% categories).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+
+from calciscope.model import (
+    BodyRegion,
+    Fact,
+    Image,
+    Laterality,
+    Method,
+    Modality,
+    Morphology,
+    ReviewState,
+    SourceKind,
+    Status,
+)
+
+__all__ = [
+    "CALCINOSIS_CODE",
+    "FLORENCE_MORPHOLOGY",
+    "Florence",
+    "ReaderRole",
+    "Reading",
+    "RegionReading",
+    "ScoreChange",
+    "SctcGlobalGrade",
+    "classify_score_change",
+    "morphology_for",
+    "reading_facts",
+]
+
+#: The code an image-derived calcinosis fact carries (HPO Calcinosis, clinical-reference §6).
+CALCINOSIS_CODE = ("HP", "HP:0003761")
+
+
+class Florence(StrEnum):
+    """Florence classification of calcinosis (Bartoli et al. 2016)."""
+
+    STONE = "stone"
+    NET = "net"
+    PLATE = "plate"
+    MOUSSE = "mousse"
+
+
+#: Our crosswalk (not the paper's): Florence type → calciscope morphology.
+FLORENCE_MORPHOLOGY: dict[Florence, Morphology] = {
+    Florence.STONE: Morphology.NODULAR,
+    Florence.MOUSSE: Morphology.NODULAR,
+    Florence.NET: Morphology.RETICULAR,
+    Florence.PLATE: Morphology.SHEET_LIKE,
+}
+
+
+class SctcGlobalGrade(StrEnum):
+    """The SCTC simple radiographic calcinosis score: one global grade (Chung et al. 2015)."""
+
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+
+
+class ReaderRole(StrEnum):
+    """Who read the image; a clinician's reading is confirmed as it is entered."""
+
+    CLINICIAN = "clinician"
+    RESEARCHER = "researcher"
+    OTHER = "other"
+
+
+class ScoreChange(StrEnum):
+    """Change of an SCTC score over follow-up (Valenzuela et al. 2022)."""
+
+    PROGRESSION = "progression"
+    STABLE = "stable"
+    IMPROVEMENT = "improvement"
+
+
+def morphology_for(florence: Florence | None, morphology: Morphology | None) -> Morphology | None:
+    """Return the morphology a region row implies; raise ValueError when the two disagree."""
+    mapped = FLORENCE_MORPHOLOGY.get(florence) if florence else None
+    if mapped and morphology and morphology not in (mapped, Morphology.MIXED):
+        raise ValueError(f"Florence {florence} maps to {mapped}, not {morphology}")
+    return morphology or mapped
+
+
+@dataclass(frozen=True)
+class RegionReading:
+    """One body region and side of a reading."""
+
+    body_site: BodyRegion
+    laterality: Laterality
+    presence: Status
+    florence: Florence | None = None
+    morphology: Morphology | None = None
+    area_mm2: float | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reader's reading of one image."""
+
+    image_id: str
+    reader: str
+    reader_role: ReaderRole
+    reading_date: dt.date
+    blinded: bool
+    regions: tuple[RegionReading, ...]
+    sctc_global_grade: SctcGlobalGrade | None = None
+
+    @property
+    def reading_id(self) -> str:
+        """A stable id: the same image, reader and date give the same reading."""
+        key = f"{self.image_id}|{self.reader}|{self.reading_date.isoformat()}"
+        return "R" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+
+
+_METHOD = {
+    Modality.RADIOGRAPH: Method.RADIOGRAPH,
+    Modality.ULTRASOUND: Method.ULTRASOUND,
+    Modality.CT: Method.CT,
+    Modality.MRI: Method.MRI,
+    Modality.PHOTOGRAPH: Method.PHOTOGRAPH,
+}
+
+
+def reading_facts(reading: Reading, image: Image) -> list[Fact]:
+    """Return the calcinosis facts a reading states, one per region row.
+
+    The facts have source kind ``image``, the image's date and method, and a provenance naming
+    the image, the reader, the reading date and blinding. A clinician's reading is confirmed;
+    any other reader's facts are suggestions that wait in the review queue. Rows read as
+    ``unknown`` state nothing and give no fact.
+    """
+    state = (
+        ReviewState.CONFIRMED
+        if reading.reader_role is ReaderRole.CLINICIAN
+        else ReviewState.SUGGESTED
+    )
+    provenance = (
+        f"image:{image.image_id}; reader:{reading.reader} ({reading.reader_role.value}); "
+        f"reading:{reading.reading_date.isoformat()}; blinded:{'yes' if reading.blinded else 'no'}"
+    )
+    facts = []
+    for region in reading.regions:
+        if region.presence is Status.UNKNOWN:
+            continue
+        facts.append(
+            Fact(
+                patient_id=image.patient_id,
+                system=CALCINOSIS_CODE[0],
+                code=CALCINOSIS_CODE[1],
+                status=region.presence,
+                effective_date=image.image_date or reading.reading_date,
+                value_num=region.area_mm2 if region.presence is Status.PRESENT else None,
+                unit="mm2" if region.area_mm2 is not None else None,
+                body_site=region.body_site,
+                laterality=region.laterality,
+                morphology=region.morphology if region.presence is Status.PRESENT else None,
+                method=_METHOD[image.modality],
+                source_kind=SourceKind.IMAGE,
+                provenance=provenance,
+                review_state=state,
+            )
+        )
+    return facts
+
+
+def classify_score_change(baseline: float, follow_up: float) -> ScoreChange:
+    """Classify the change of an SCTC calcinosis score (Valenzuela et al. 2022).
+
+    A rise of more than 25% is progression, a fall of more than 25% improvement, and anything
+    from −25% to +25% stable. A baseline of 0 with any rise is progression.
+    """
+    if baseline <= 0:
+        return ScoreChange.PROGRESSION if follow_up > 0 else ScoreChange.STABLE
+    change = (follow_up - baseline) / baseline
+    if change > 0.25:
+        return ScoreChange.PROGRESSION
+    if change < -0.25:
+        return ScoreChange.IMPROVEMENT
+    return ScoreChange.STABLE

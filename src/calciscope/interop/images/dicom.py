@@ -1,0 +1,265 @@
+"""Read a DICOM radiograph: pixels for measuring, a display image, and the index metadata.
+
+pydicom decodes the pixel data, with the pylibjpeg plugins for JPEG (lossless and baseline),
+JPEG-LS and JPEG 2000. The measuring image applies the Modality LUT (rescale slope and
+intercept, or a Modality LUT Sequence) and is turned so that calcium is bright (MONOCHROME1
+inverted). The display image applies the VOI LUT (VOI LUT Sequence, or Window Center/Width;
+the 0.5–99.5 percentile range when there is none). Pixel spacing comes from Pixel Spacing, else
+Imager Pixel Spacing; zero or missing spacing means measurements in pixels, and the metadata
+says so.
+
+Every failure is a :class:`~calciscope.errors.Problem` naming the file and the reason (not a
+DICOM file, no pixel data, a transfer syntax with no decoder installed, a decoder error, a
+colour image); nothing else is raised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from calciscope.errors import MissingExtraError, Problem
+from calciscope.model import Laterality, Modality
+
+__all__ = ["ImageMeta", "LoadedImage", "read_dicom", "require_imaging"]
+
+#: DICOM Modality (0008,0060) → calciscope modality; others are indexed as radiographs only
+#: when they are projection X-ray (CR, DX, RG, MG).
+_MODALITIES = {
+    "CR": Modality.RADIOGRAPH,
+    "DX": Modality.RADIOGRAPH,
+    "RG": Modality.RADIOGRAPH,
+    "MG": Modality.RADIOGRAPH,
+    "CT": Modality.CT,
+    "MR": Modality.MRI,
+    "US": Modality.ULTRASOUND,
+    "XC": Modality.PHOTOGRAPH,
+}
+_LATERALITY = {"R": Laterality.RIGHT, "L": Laterality.LEFT, "B": Laterality.BILATERAL}
+
+
+def require_imaging() -> None:
+    """Raise :class:`MissingExtraError` with the install hint when the imaging extra is absent."""
+    for module, package in (("pydicom", "pydicom"), ("skimage", "scikit-image")):
+        try:
+            __import__(module)
+        except ModuleNotFoundError:
+            raise MissingExtraError(package, "imaging") from None
+
+
+@dataclass(frozen=True)
+class ImageMeta:
+    """What the index keeps about one image file (all optional except the format)."""
+
+    file_format: str
+    modality: Modality
+    patient_ref: str | None = None
+    image_date: dt.date | None = None
+    body_part: str | None = None
+    laterality: Laterality | None = None
+    pixel_spacing_mm: float | None = None
+    spacing_source: str = "none"
+    rows: int = 0
+    columns: int = 0
+    photometric: str | None = None
+    transfer_syntax: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """A decoded image: ``pixels`` for measuring (float32, calcium bright), ``display`` (uint8)."""
+
+    path: Path
+    meta: ImageMeta
+    pixels: np.ndarray = field(repr=False)
+    display: np.ndarray = field(repr=False)
+
+
+def _date(value: Any) -> dt.date | None:
+    text = str(value or "").strip()
+    try:
+        return dt.datetime.strptime(text[:8], "%Y%m%d").date() if len(text) >= 8 else None
+    except ValueError:
+        return None
+
+
+def _spacing(ds: Any) -> tuple[float | None, str, tuple[str, ...]]:
+    notes: list[str] = []
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
+        value = ds.get(keyword)
+        if not value:
+            continue
+        try:
+            row, col = (float(v) for v in value)
+        except (TypeError, ValueError):
+            notes.append(f"{keyword} {value!r} is not two numbers")
+            continue
+        if row <= 0 or col <= 0:
+            notes.append(f"{keyword} {row:g}/{col:g} is not a size")
+            continue
+        if abs(row - col) > 0.01 * max(row, col):
+            notes.append(f"{keyword} {row:g}/{col:g} is not square; areas use the mean")
+        return (row + col) / 2, keyword, tuple(notes)
+    notes.append("no usable pixel spacing: measurements in pixels")
+    return None, "none", tuple(notes)
+
+
+def _meta(ds: Any) -> ImageMeta:
+    spacing, source, notes = _spacing(ds)
+    side = str(ds.get("ImageLaterality") or ds.get("Laterality") or "").strip().upper()
+    date = _date(ds.get("StudyDate")) or _date(ds.get("AcquisitionDate"))
+    return ImageMeta(
+        file_format="dicom",
+        modality=_MODALITIES.get(str(ds.get("Modality", "")).upper(), Modality.RADIOGRAPH),
+        patient_ref=str(ds.get("PatientID") or "").strip() or None,
+        image_date=date or _date(ds.get("ContentDate")),
+        body_part=str(ds.get("BodyPartExamined") or "").strip() or None,
+        laterality=_LATERALITY.get(side),
+        pixel_spacing_mm=spacing,
+        spacing_source=source,
+        rows=int(ds.get("Rows", 0)),
+        columns=int(ds.get("Columns", 0)),
+        photometric=str(ds.get("PhotometricInterpretation", "")) or None,
+        transfer_syntax=str(ds.file_meta.get("TransferSyntaxUID", "")) or None,
+        notes=notes,
+    )
+
+
+def _display(modality_values: np.ndarray, ds: Any, monochrome1: bool) -> np.ndarray:
+    from pydicom.pixels import apply_voi_lut
+
+    shown, low, high = modality_values, 0.0, 0.0
+    if "VOILUTSequence" in ds or "WindowCenter" in ds:
+        windowed = np.asarray(apply_voi_lut(modality_values, ds), dtype=np.float32)
+        low, high = (float(v) for v in np.percentile(windowed[::4, ::4], (0.5, 99.5)))
+        if high > low:  # a window that misses the pixel range leaves one grey: not used
+            shown, low, high = windowed, float(windowed.min()), float(windowed.max())
+    if shown is modality_values:
+        low, high = (float(v) for v in np.percentile(shown[::4, ::4], (0.5, 99.5)))
+    scaled = np.clip((shown - low) / max(high - low, 1e-6), 0.0, 1.0)
+    if monochrome1:
+        scaled = 1.0 - scaled
+    return (scaled * 255.0 + 0.5).astype(np.uint8)
+
+
+_J2K_SYNTAXES = frozenset({"1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"})
+
+
+def _j2k_preview(ds: Any, target: int) -> np.ndarray | None:
+    """Decode a JPEG 2000 frame at reduced resolution (Pillow/OpenJPEG), or None if it cannot.
+
+    JPEG 2000 keeps its resolution levels apart, so a thumbnail needs only the coarse levels:
+    8-60 times less work than a full decode on the shared radiographs.
+    """
+    import io
+
+    from PIL import Image as PilImage
+    from pydicom.encaps import generate_frames
+
+    if str(ds.file_meta.get("TransferSyntaxUID")) not in _J2K_SYNTAXES:
+        return None
+    if int(ds.get("NumberOfFrames", 1) or 1) != 1 or int(ds.get("PixelRepresentation", 0)):
+        return None
+    frame = next(generate_frames(ds.PixelData, number_of_frames=1))
+    longest = max(int(ds.get("Rows", 0)), int(ds.get("Columns", 0)), 1)
+    for reduce in range(max(0, min(5, int(np.log2(longest / target)))), 0, -1):
+        try:
+            with PilImage.open(io.BytesIO(frame)) as picture:
+                picture.reduce = reduce  # type: ignore[method-assign,assignment]
+                picture.load()
+                return np.asarray(picture)
+        except (OSError, ValueError):
+            continue  # fewer resolution levels than asked for: try a smaller reduction
+    return None
+
+
+def _decode(
+    ds: Any, path: Path, preview: int | None = None
+) -> tuple[np.ndarray | None, Problem | None]:
+    from pydicom.pixels import get_decoder
+
+    name = str(path)
+    if "PixelData" not in ds:
+        return None, Problem(name, "file", "PixelData", "no pixel data (not an image object)")
+    syntax = ds.file_meta.get("TransferSyntaxUID")
+    try:
+        decoder = get_decoder(syntax) if syntax is not None else None
+    except NotImplementedError:
+        decoder = None
+    if syntax is not None and (decoder is None or not decoder.is_available):
+        return None, Problem(
+            name,
+            "file",
+            "TransferSyntaxUID",
+            f"unsupported transfer syntax {syntax.name} ({syntax})",
+        )
+    if int(ds.get("SamplesPerPixel", 1)) != 1:
+        return None, Problem(name, "file", "SamplesPerPixel", "colour DICOM is not a radiograph")
+    try:
+        reduced = _j2k_preview(ds, preview) if preview else None
+        array = reduced if reduced is not None else ds.pixel_array
+    except Exception as exc:  # pydicom and the plugins raise many kinds; each becomes a Problem
+        return None, Problem(name, "file", "PixelData", f"cannot decode pixel data: {exc}")
+    if array.ndim == 3:
+        array = array[0]  # multi-frame: the first frame is the one indexed and measured
+    return array, None
+
+
+def read_dicom(
+    path: Path, *, preview: int | None = None
+) -> tuple[LoadedImage | None, Problem | None]:
+    """Read one DICOM file; warnings from pydicom and the decoders become notes of the image.
+
+    Parameters
+    ----------
+    path
+        The file.
+    preview
+        When given, a JPEG 2000 image may be decoded at a reduced resolution still at least
+        this many pixels on its long side (for thumbnails); ``meta`` keeps the full size.
+
+    Returns
+    -------
+    tuple
+        ``(image, None)`` when it reads, else ``(None, problem)`` naming the file and reason.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        image, problem = _read_dicom(path, preview)
+    said = tuple(dict.fromkeys(f"reader warning: {w.message}" for w in caught))
+    if image is not None and said:
+        meta = ImageMeta(**{**image.meta.__dict__, "notes": image.meta.notes + said})
+        image = LoadedImage(image.path, meta, image.pixels, image.display)
+    return image, problem
+
+
+def _read_dicom(path: Path, preview: int | None) -> tuple[LoadedImage | None, Problem | None]:
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+    from pydicom.pixels import apply_modality_lut
+
+    try:
+        ds = pydicom.dcmread(path)
+    except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
+        return None, Problem(str(path), "file", "-", f"not a readable DICOM file: {exc}")
+    array, problem = _decode(ds, path, preview)
+    if array is None:
+        return None, problem
+    if preview and min(array.shape) > 2 * preview:
+        # a thumbnail needs no more than twice its size: the LUTs run on a strided copy
+        stride = min(array.shape) // (2 * preview)
+        array = array[::stride, ::stride]
+    values = np.asarray(apply_modality_lut(array, ds), dtype=np.float32)
+    monochrome1 = str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1"
+    display = _display(values, ds, monochrome1)
+    pixels = (float(values.max()) - values) if monochrome1 else values
+    meta = _meta(ds)
+    if array.shape != (meta.rows, meta.columns) and not preview:
+        meta = ImageMeta(**{**meta.__dict__, "rows": array.shape[0], "columns": array.shape[1]})
+    return LoadedImage(path, meta, pixels, display), None

@@ -1,0 +1,183 @@
+"""Read ``readings.csv``: structured readings done elsewhere, one row per image, reader, region.
+
+Columns (``florence``, ``morphology``, ``sctc_global_grade`` and ``area_mm2`` may be empty)::
+
+    image_id,reader,reader_role,reading_date,blinded,body_site,laterality,presence,
+    florence,morphology,sctc_global_grade,area_mm2
+
+Rows with the same image, reader and reading date form one reading. Every bad row and field is
+a :class:`~calciscope.errors.Problem`; a file with any problem imports nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import defaultdict
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from calciscope.errors import Problem
+from calciscope.imaging.reading import (
+    Florence,
+    ReaderRole,
+    Reading,
+    RegionReading,
+    SctcGlobalGrade,
+    morphology_for,
+)
+from calciscope.model import BodyRegion, Laterality, Morphology, Status
+
+__all__ = ["READING_COLUMNS", "read_readings"]
+
+READING_COLUMNS = (
+    "image_id",
+    "reader",
+    "reader_role",
+    "reading_date",
+    "blinded",
+    "body_site",
+    "laterality",
+    "presence",
+    "florence",
+    "morphology",
+    "sctc_global_grade",
+    "area_mm2",
+)
+_REQUIRED = READING_COLUMNS[:8]
+_YES = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+
+
+class _Row:
+    """Parses one CSV row, collecting a Problem for every bad field."""
+
+    def __init__(self, raw: dict[str, str], source: str, number: int) -> None:
+        self.raw = {k: (v or "").strip() for k, v in raw.items() if k}
+        self.where = (source, f"row {number}")
+        self.problems: list[Problem] = []
+
+    def fail(self, name: str, message: str) -> None:
+        self.problems.append(Problem(*self.where, name, message))
+
+    def enum(self, name: str, kind: type[StrEnum], *, required: bool = False) -> Any:
+        value = self.raw.get(name, "").lower()
+        if not value:
+            if required:
+                self.fail(name, "missing")
+            return None
+        try:
+            return kind(value)
+        except ValueError:
+            self.fail(name, f"{value!r} is not one of {', '.join(m.value for m in kind)}")
+            return None
+
+    def text(self, name: str) -> str:
+        value = self.raw.get(name, "")
+        if not value:
+            self.fail(name, "missing")
+        return value
+
+    def date(self) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(self.raw.get("reading_date", ""))
+        except ValueError:
+            self.fail("reading_date", f"{self.raw.get('reading_date')!r} is not YYYY-MM-DD")
+            return None
+
+    def area(self) -> float | None:
+        value = self.raw.get("area_mm2", "")
+        try:
+            area = float(value) if value else None
+        except ValueError:
+            area = -1.0
+        if area is not None and area < 0:
+            self.fail("area_mm2", f"{value!r} is not an area (a number >= 0)")
+            return None
+        return area
+
+    def blinded(self) -> bool:
+        value = self.raw.get("blinded", "").lower()
+        if value not in _YES:
+            self.fail("blinded", f"{value!r} is not yes or no")
+        return _YES.get(value, False)
+
+    def region(self) -> RegionReading | None:
+        site = self.enum("body_site", BodyRegion, required=True)
+        side = self.enum("laterality", Laterality) or Laterality.UNSPECIFIED
+        presence = self.enum("presence", Status, required=True)
+        florence = self.enum("florence", Florence)
+        morphology = self.enum("morphology", Morphology)
+        try:
+            morphology = morphology_for(florence, morphology)
+        except ValueError as exc:
+            self.fail("morphology", str(exc))
+        if presence is not Status.PRESENT and (florence or morphology):
+            self.fail("presence", "a morphology is given for calcinosis that is not present")
+        area = self.area()
+        if self.problems:
+            return None
+        return RegionReading(site, side, presence, florence, morphology, area)
+
+
+def _header_problems(source: str, fields: list[str] | None) -> list[Problem]:
+    missing = [c for c in _REQUIRED if c not in (fields or [])]
+    return [Problem(source, "header", ",".join(missing), "missing column(s)")] if missing else []
+
+
+def read_readings(path: Path) -> tuple[list[Reading], list[Problem]]:
+    """Read a readings CSV into :class:`Reading` objects, or every problem found."""
+    source = str(path)
+    try:
+        with Path(path).open(newline="", encoding="utf-8-sig") as handle:
+            return _ReadingGroups(source).read(csv.DictReader(handle))
+    except OSError as exc:
+        return [], [Problem(source, "file", "-", f"cannot read: {exc}")]
+
+
+class _ReadingGroups:
+    """Groups CSV rows into readings (same image, reader and date), checking each row."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.regions: dict[tuple, list[RegionReading]] = defaultdict(list)
+        self.heads: dict[tuple, tuple] = {}
+        self.problems: list[Problem] = []
+
+    def read(self, reader: csv.DictReader) -> tuple[list[Reading], list[Problem]]:
+        self.problems += _header_problems(self.source, list(reader.fieldnames or []))
+        if self.problems:
+            return [], self.problems
+        for number, raw in enumerate(reader, start=2):
+            self._add(_Row(raw, self.source, number))
+        readings = [
+            Reading(
+                head[0],
+                head[1],
+                self.heads[head][0],
+                head[2],
+                self.heads[head][1],
+                tuple(regions),
+                self.heads[head][2],
+            )
+            for head, regions in self.regions.items()
+        ]
+        return readings, self.problems
+
+    def _add(self, row: _Row) -> None:
+        head = (row.text("image_id"), row.text("reader"), row.date())
+        extra = (
+            row.enum("reader_role", ReaderRole, required=True),
+            row.blinded(),
+            row.enum("sctc_global_grade", SctcGlobalGrade),
+        )
+        region = row.region()
+        if region is not None and self.heads.setdefault(head, extra) != extra:
+            row.fail("reader_role", "role, blinding or grade differ within one reading")
+        taken = {(r.body_site, r.laterality) for r in self.regions.get(head, [])}
+        if region is not None and (region.body_site, region.laterality) in taken:
+            row.fail("body_site", "this region and side is already in this reading")
+        if row.problems or region is None:
+            self.problems += row.problems
+            return
+        self.regions[head].append(region)

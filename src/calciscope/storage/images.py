@@ -1,0 +1,136 @@
+"""The image side of the registry: indexed files, thumbnails and readings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from calciscope.imaging.reading import Reading
+from calciscope.model import Fact, Image
+from calciscope.storage import schema
+from calciscope.storage.registry import BatchWriter, Registry
+
+__all__ = ["ImageRepository", "StoredRegion"]
+
+
+@dataclass(frozen=True)
+class StoredRegion:
+    """One region row of a stored reading, with its reading's image and reader."""
+
+    image_id: str
+    reader: str
+    reading_date: Any
+    body_site: str
+    laterality: str
+    presence: str
+    morphology: str | None
+    area_mm2: float | None
+    sctc_global_grade: str | None
+
+
+class ImageRepository:
+    """Reads and writes the image tables of one registry.
+
+    Parameters
+    ----------
+    registry
+        The open registry.
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    def write_files(self, writer: BatchWriter, rows: Sequence[dict[str, Any]]) -> None:
+        """Upsert ``image_files`` rows inside an import's transaction (after the images)."""
+        assert writer.conn is not None, "use Registry.bulk_import()"
+        self.registry._upsert(writer.conn, schema.image_files, list(rows), "image_id", update=True)
+
+    def image(self, image_id: str) -> Image | None:
+        """Return one image, or None."""
+        t = schema.images
+        with self.registry.engine.connect() as conn:
+            row = conn.execute(sa.select(t).where(t.c.image_id == image_id)).mappings().first()
+        return Image(**row) if row else None
+
+    def images(self, ids: Sequence[str]) -> dict[str, Image]:
+        """Return the images with the given ids, by id."""
+        t = schema.images
+        with self.registry.engine.connect() as conn:
+            rows = conn.execute(sa.select(t).where(t.c.image_id.in_(list(set(ids))))).mappings()
+            return {row["image_id"]: Image(**row) for row in rows}
+
+    def file(self, image_id: str) -> dict[str, Any] | None:
+        """Return the ``image_files`` row of an image (with its thumbnail), or None."""
+        t = schema.image_files
+        with self.registry.engine.connect() as conn:
+            row = conn.execute(sa.select(t).where(t.c.image_id == image_id)).mappings().first()
+        return dict(row) if row else None
+
+    def write_readings(self, readings: Sequence[Reading], facts: Sequence[Fact]) -> None:
+        """Store readings (replacing a reading with the same id) and their facts, in one go."""
+        head, region = schema.image_readings, schema.image_reading_regions
+        ids = [r.reading_id for r in readings]
+        with self.registry.engine.begin() as conn:
+            conn.execute(region.delete().where(region.c.reading_id.in_(ids)))
+            conn.execute(head.delete().where(head.c.reading_id.in_(ids)))
+            if readings:
+                conn.execute(head.insert(), [_head_row(r) for r in readings])
+                conn.execute(region.insert(), [row for r in readings for row in _region_rows(r)])
+            self.registry._upsert(conn, schema.facts, _fact_rows(facts), "fact_id", update=False)
+
+    def regions(self) -> list[StoredRegion]:
+        """Return every stored region row with its reading's image, reader and grade."""
+        head, region = schema.image_readings, schema.image_reading_regions
+        q = sa.select(
+            head.c.image_id,
+            head.c.reader,
+            head.c.reading_date,
+            region.c.body_site,
+            region.c.laterality,
+            region.c.presence,
+            region.c.morphology,
+            region.c.area_mm2,
+            head.c.sctc_global_grade,
+        ).join(region, region.c.reading_id == head.c.reading_id)
+        with self.registry.engine.connect() as conn:
+            return [StoredRegion(**row) for row in conn.execute(q).mappings()]
+
+
+def _head_row(reading: Reading) -> dict[str, Any]:
+    grade = reading.sctc_global_grade
+    return {
+        "reading_id": reading.reading_id,
+        "image_id": reading.image_id,
+        "reader": reading.reader,
+        "reader_role": reading.reader_role.value,
+        "reading_date": reading.reading_date,
+        "blinded": reading.blinded,
+        "sctc_global_grade": grade.value if grade else None,
+        "source": None,
+    }
+
+
+def _region_rows(reading: Reading) -> list[dict[str, Any]]:
+    return [
+        {
+            "reading_id": reading.reading_id,
+            "body_site": r.body_site.value,
+            "laterality": r.laterality.value,
+            "presence": r.presence.value,
+            "florence": r.florence.value if r.florence else None,
+            "morphology": r.morphology.value if r.morphology else None,
+            "area_mm2": r.area_mm2,
+        }
+        for r in reading.regions
+    ]
+
+
+def _fact_rows(facts: Sequence[Fact]) -> list[dict[str, Any]]:
+    rows = []
+    for fact in facts:
+        row = {k: getattr(v, "value", v) for k, v in fact.__dict__.items()}
+        rows.append(row | {"batch_id": None})
+    return rows

@@ -1,0 +1,275 @@
+"""Image files: the real third-party DICOMs in ../shared/data/dicom, photos with a sidecar."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pydicom")
+pytest.importorskip("skimage")
+
+from calciscope import api
+from calciscope.errors import ValidationError
+from calciscope.imaging.measure import Roi, measure_calcification
+from calciscope.interop.images import index_folder, read_dicom, thumbnail_png
+from calciscope.model import Modality, Morphology, Patient
+from calciscope.storage import Batch, Registry
+from calciscope.storage.images import ImageRepository
+
+#: PatientID of each shared file (read from the files) -> registry id
+MAPPING = {
+    "1CT1": "P1", "4MR1": "P1", "2010101610-1": "P2", "XXXXXXXX": "P3", "9RG1": "P4",
+    "10RG2": "P5", "11RG3": "P6",
+}  # fmt: skip
+NO_PATIENT_ID = "JPEG2KLossless_1s_1f_u_16_16.dcm"
+
+
+@pytest.fixture(scope="module")
+def dicom_dir(shared_data: Path) -> Path:
+    return shared_data / "dicom"
+
+
+@pytest.fixture(scope="module")
+def decoded(dicom_dir: Path) -> dict:
+    files = sorted(dicom_dir.rglob("*.dcm"))
+    assert len(files) >= 10
+    return {path: read_dicom(path) for path in files}
+
+
+def test_every_shared_dicom_reads_with_sane_metadata(decoded):
+    for path, (image, problem) in decoded.items():
+        assert problem is None, problem
+        assert image.pixels.ndim == 2 and image.pixels.dtype == np.float32
+        assert image.display.dtype == np.uint8 and image.display.shape == image.pixels.shape
+        spacing = image.meta.pixel_spacing_mm
+        assert spacing is None or 0.05 <= spacing <= 1.0, path.name
+        if spacing is None:
+            assert any("pixels" in n for n in image.meta.notes)
+        assert image.display.std() > 5, f"{path.name}: display is one grey"
+
+
+@pytest.mark.parametrize(
+    ("name", "spacing", "source", "modality"),
+    [
+        ("NM_Kakadu44_SOTmarkerincons.dcm", 0.115, "PixelSpacing", Modality.RADIOGRAPH),
+        (NO_PATIENT_ID, 0.4, "ImagerPixelSpacing", Modality.RADIOGRAPH),
+        ("RG1_J2KI.dcm", None, "none", Modality.RADIOGRAPH),  # PixelSpacing 0/0
+        ("RG2_JLSL.dcm", 0.2, "PixelSpacing", Modality.RADIOGRAPH),  # JPEG-LS
+        ("RG2_JPLL.dcm", 0.2, "PixelSpacing", Modality.RADIOGRAPH),  # JPEG lossless
+        ("CT_small.dcm", 0.661468, "PixelSpacing", Modality.CT),
+    ],
+)
+def test_spacing_and_modality(decoded, name, spacing, source, modality):
+    image, _ = next(v for k, v in decoded.items() if k.name == name)
+    assert image.meta.pixel_spacing_mm == (pytest.approx(spacing) if spacing else None)
+    assert image.meta.spacing_source == source and image.meta.modality is modality
+
+
+def test_lossless_encodings_decode_to_the_same_pixels(decoded):
+    ls, ll = (
+        next(v[0] for k, v in decoded.items() if k.name == n)
+        for n in ("RG2_JLSL.dcm", "RG2_JPLL.dcm")
+    )
+    assert np.array_equal(ls.pixels, ll.pixels)
+
+
+def test_monochrome1_is_turned_so_calcium_is_bright(dicom_dir):
+    import pydicom
+
+    path = next(dicom_dir.rglob("RG3_J2KR.dcm"))
+    raw = pydicom.dcmread(path).pixel_array.astype(np.float32)
+    image, _ = read_dicom(path)
+    assert image.meta.photometric == "MONOCHROME1"
+    assert np.allclose(image.pixels, raw.max() - raw)
+
+
+def test_every_shared_radiograph_measures_with_sane_units(decoded):
+    for path, (image, _) in decoded.items():
+        rows, cols = image.pixels.shape
+        roi = Roi(
+            cols // 4, rows // 4, cols // 4 + min(512, cols // 2), rows // 4 + min(512, rows // 2)
+        )
+        result = measure_calcification(
+            image.pixels, roi, pixel_spacing_mm=image.meta.pixel_spacing_mm
+        )
+        roi_px = (roi.x1 - roi.x0) * (roi.y1 - roi.y0)
+        expected_unit = "px" if image.meta.pixel_spacing_mm is None else "mm²"
+        assert result.unit == expected_unit, path.name
+        pixel_area = (image.meta.pixel_spacing_mm or 1.0) ** 2
+        assert 0 <= result.calcified_area <= roi_px * pixel_area + 1e-6
+        assert 0.0 <= result.area_fraction <= 1.0
+
+
+def test_index_of_the_shared_folder_names_the_one_file_it_cannot_take(dicom_dir):
+    index = index_folder(dicom_dir, mapping=MAPPING, known_patients=lambda ids: set(), workers=2)
+    unknown = [p for p in index.problems if "not in the registry" in p.message]
+    others = [p for p in index.problems if p not in unknown]
+    assert [Path(p.source).name for p in others] == [NO_PATIENT_ID]
+    assert "no PatientID" in others[0].message
+    assert len(unknown) == 9  # every other file reads; only its patient is missing here
+
+
+@pytest.fixture
+def registry(sqlite_url):
+    reg = Registry(sqlite_url)
+    patients = [Patient(patient_id=f"P{i}", synthetic=True) for i in range(1, 8)]
+    reg.import_batch(Batch(patients=patients), source="test", source_hash="x")
+    yield reg
+    reg.close()
+
+
+@pytest.fixture
+def mapping_csv(tmp_path):
+    path = tmp_path / "ids.csv"
+    lines = ["dicom_patient_id,patient_id", *(f"{k},{v}" for k, v in MAPPING.items())]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_import_is_all_or_nothing(registry, dicom_dir, mapping_csv):
+    with pytest.raises(ValidationError) as caught:
+        api.import_images(registry, dicom_dir, mapping=mapping_csv, workers=1)
+    assert NO_PATIENT_ID in str(caught.value)
+    assert registry.counts()["images"] == 0
+
+
+def test_import_indexes_hash_and_thumbnail(registry, dicom_dir, mapping_csv, tmp_path):
+    folder = tmp_path / "films"
+    folder.mkdir()
+    for path in dicom_dir.rglob("*.dcm"):
+        if path.name != NO_PATIENT_ID:
+            shutil.copy(path, folder / path.name)
+    summary = api.import_images(registry, folder, mapping=mapping_csv, workers=2)
+    assert summary.counts["images"] == 9
+    repo = ImageRepository(registry)
+    hand = next(i for i in registry.images_for("P3"))
+    assert hand.body_site.value == "hand" and hand.file_ref == "NM_Kakadu44_SOTmarkerincons.dcm"
+    row = repo.file(hand.image_id)
+    assert row["sha256"].startswith(hand.image_id.removeprefix("IMG-"))
+    assert row["pixel_spacing_mm"] == pytest.approx(0.115)
+    assert row["thumbnail_png"][:8] == b"\x89PNG\r\n\x1a\n"
+    # the files stay where they are: the registry resolves them only inside a configured root
+    with pytest.raises(ValidationError, match="no image root"):
+        api.resolve_image_path(registry, hand.image_id)
+    with pytest.raises(ValidationError, match="outside"):
+        api.resolve_image_path(registry, hand.image_id, roots=[tmp_path / "elsewhere"])
+    path = api.resolve_image_path(registry, hand.image_id, roots=[folder])
+    assert path == (folder / hand.file_ref).resolve()
+
+
+def test_unreadable_files_are_problems_naming_the_file(registry, dicom_dir, mapping_csv, tmp_path):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    good = next(dicom_dir.rglob("RG2_JPLL.dcm")).read_bytes()
+    (folder / "truncated.dcm").write_bytes(good[: len(good) // 3])
+    (folder / "text.dcm").write_text("not a DICOM file")
+    with pytest.raises(ValidationError) as caught:
+        api.import_images(registry, folder, mapping=mapping_csv, workers=1)
+    message = str(caught.value)
+    assert "truncated.dcm" in message and "text.dcm" in message
+    assert registry.counts()["images"] == 0
+
+
+def test_unsupported_transfer_syntax_is_named(tmp_path):
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import MPEG2MPML, SecondaryCaptureImageStorage, generate_uid
+
+    meta = FileMetaDataset()
+    meta.TransferSyntaxUID = MPEG2MPML
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.PatientID, ds.Modality, ds.Rows, ds.Columns = "X", "CR", 4, 4
+    ds.SamplesPerPixel, ds.BitsAllocated, ds.BitsStored, ds.HighBit = 1, 8, 8, 7
+    ds.PhotometricInterpretation, ds.PixelRepresentation = "MONOCHROME2", 0
+    ds.PixelData = encapsulate([b"\x00" * 16])
+    path = tmp_path / "mpeg.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    image, problem = read_dicom(path)
+    assert image is None and "unsupported transfer syntax" in problem.message
+
+
+def test_photographs_need_a_sidecar_row(registry, tmp_path):
+    from PIL import Image as PilImage
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("hand.png", "elbow.jpg"):
+        PilImage.fromarray(rng.integers(0, 255, (64, 80, 3), dtype=np.uint8)).save(folder / name)
+    (folder / "sidecar.csv").write_text(
+        "file,patient_id,date,body_site,laterality,modality,pixel_spacing_mm\n"
+        "hand.png,P1,2024-03-01,hand,right,photograph,\n"
+    )
+    with pytest.raises(ValidationError, match=r"elbow\.jpg"):
+        api.import_images(registry, folder, workers=1)
+    with (folder / "sidecar.csv").open("a") as handle:
+        handle.write("elbow.jpg,P2,2024-03-02,elbow,left,photograph,0.2\n")
+    assert api.import_images(registry, folder, workers=1).counts["images"] == 2
+    (image,) = registry.images_for("P2")
+    assert image.modality is Modality.PHOTOGRAPH and image.laterality.value == "left"
+
+
+def test_thumbnail_is_at_most_256_px():
+    from io import BytesIO
+
+    from PIL import Image as PilImage
+
+    png = thumbnail_png(np.zeros((2500, 2000), dtype=np.uint8))
+    assert max(PilImage.open(BytesIO(png)).size) == 256
+
+
+@pytest.mark.postgres
+def test_images_and_readings_on_postgresql(postgres_database, dicom_dir, tmp_path):
+    with Registry(postgres_database()) as registry:
+        registry.import_batch(
+            Batch(patients=[Patient(patient_id="P6", synthetic=True)]), source="t", source_hash="x"
+        )
+        folder = tmp_path / "films"
+        folder.mkdir()
+        shutil.copy(next(dicom_dir.rglob("RG3_J2KR.dcm")), folder)
+        mapping = tmp_path / "ids.csv"
+        mapping.write_text("dicom_patient_id,patient_id\n11RG3,P6\n")
+        api.import_images(registry, folder, mapping=mapping, workers=1)
+        (image,) = registry.images_for("P6")
+        assert ImageRepository(registry).file(image.image_id)["thumbnail_png"][:4] == b"\x89PNG"
+        readings = tmp_path / "readings.csv"
+        readings.write_text(
+            "image_id,reader,reader_role,reading_date,blinded,body_site,laterality,presence,florence\n"
+            f"{image.image_id},dr_a,clinician,2024-01-01,yes,ankle_foot,right,present,plate\n"
+        )
+        done = api.import_readings(registry, readings)
+        assert done.confirmed_facts == 1
+        assert api.import_readings(registry, readings).readings == 1  # re-import replaces
+        assert len(ImageRepository(registry).regions()) == 1
+
+
+def test_missing_extra_gives_the_install_hint(monkeypatch):
+    import sys
+
+    from calciscope.errors import MissingExtraError
+    from calciscope.interop.images import require_imaging
+
+    monkeypatch.setitem(sys.modules, "pydicom", None)
+    with pytest.raises(MissingExtraError, match=r"pip install 'calciscope\[imaging\]'"):
+        require_imaging()
+
+
+def test_a_phantom_written_as_dicom_measures_as_in_memory(tmp_path):
+    from calciscope.imaging.phantom import make_phantom
+    from calciscope.interop.images.phantom_dicom import write_phantom_dicom
+
+    phantom = make_phantom(Morphology.SHEET_LIKE, seed=5)
+    path = write_phantom_dicom(phantom, tmp_path / "phantom.dcm")
+    image, problem = read_dicom(path)
+    assert problem is None and image.meta.patient_ref.startswith("SYNTHETIC")
+    assert image.meta.pixel_spacing_mm == pytest.approx(phantom.pixel_spacing_mm)
+    result = api.measure_image(path, Roi(*phantom.roi))
+    assert result.unit == "mm²"
+    assert result.calcified_area == pytest.approx(phantom.truth_area_mm2, rel=0.05)
+    assert result.suggestion.pattern is phantom.pattern
