@@ -38,7 +38,7 @@ from calciscope.interop.phenopackets.conventions import (
     SYNTHETIC_REFERENCE,
     centre_reference,
 )
-from calciscope.interop.phenopackets.curie import code_to_curie
+from calciscope.interop.phenopackets.curie import code_to_curie, onset_from_provenance
 from calciscope.interop.phenopackets.hpo import load_hpo
 from calciscope.interop.phenopackets.modifiers import (
     disease_site,
@@ -127,9 +127,10 @@ RESOURCES: dict[str, dict[str, str]] = {
 
 
 def _onset(fact: Fact) -> dict[str, Any]:
-    return (
-        {"timestamp": f"{fact.effective_date.isoformat()}T00:00:00Z"} if fact.effective_date else {}
-    )
+    """Return the fact's date as a timestamp, or the onset its phenopacket gave (an age)."""
+    if fact.effective_date:
+        return {"timestamp": f"{fact.effective_date.isoformat()}T00:00:00Z"}
+    return onset_from_provenance(fact.provenance) or {}
 
 
 def _label(curie: str) -> str:
@@ -221,15 +222,21 @@ def _prune(
     issues = [i for uses in groups.values() for i in check_terms(uses, load_hpo())]
     # The same term at other dates is not a duplicate (identical features were merged).
     issues = [i for i in issues if i.kind is not IssueKind.DUPLICATE]
-    fatal = [i for i in issues if i.kind is not IssueKind.REDUNDANT]
+    # An id newer than the bundled HPO is written as given, with a warning: refusing the
+    # patient for it would drop every other finding.
+    newer = [i for i in issues if i.kind is IssueKind.UNKNOWN]
+    fatal = [i for i in issues if i.kind not in (IssueKind.REDUNDANT, IssueKind.UNKNOWN)]
     if fatal:
         raise ValidationError(
             [_problem(i, source) for i in fatal], summary="phenopacket export refused"
         )
-    drop = {int(i.use.location.rsplit("/", 1)[1]) for i in issues}
+    redundant = [i for i in issues if i.kind is IssueKind.REDUNDANT]
+    drop = {int(i.use.location.rsplit("/", 1)[1]) for i in redundant}
     kept = [f for index, f in enumerate(features) if index not in drop]
     results = {index: _as_result(features[index]) for index in sorted(drop)}
-    warnings = [_problem(i, source, results) for i in issues]
+    warnings = [_problem(i, source, results) for i in redundant] + [
+        _problem(i, source) for i in newer
+    ]
     return kept, [r for r in results.values() if r is not None], warnings
 
 
@@ -262,6 +269,8 @@ def _problem(
     issue: Issue, source: str, results: dict[int, dict[str, Any] | None] | None = None
 ) -> Problem:
     message = f"{issue.kind.value}: {issue.message}"
+    if issue.kind is IssueKind.UNKNOWN:
+        message += "; written as given (newer than the bundled HPO?)"
     if results is not None and issue.kind is IssueKind.REDUNDANT:
         kept = results[int(issue.use.location.rsplit("/", 1)[1])] is not None
         message += "; written as a measurement" if kept else "; not written"
