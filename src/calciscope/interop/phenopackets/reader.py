@@ -39,7 +39,7 @@ from calciscope.interop.phenopackets.modifiers import (
     modifiers_to_fields,
     procedure_to_fields,
 )
-from calciscope.interop.phenopackets.validation import TermUse, check_terms
+from calciscope.interop.phenopackets.validation import Issue, IssueKind, TermUse, check_terms
 from calciscope.model import Fact, Patient, Sex, SourceKind, Status
 from calciscope.storage import PatientOrigin
 
@@ -221,18 +221,31 @@ def _curation_warnings(packet: dict[str, Any], source: str) -> list[Problem]:
 
     The same term at another date, or with other modifiers (a body site), is neither a
     duplicate nor redundant, as the phenopacket writer decides: calciscope's own export reads
-    back without false warnings.
+    back without false warnings. An exclusion without an onset holds at every time, so an
+    observed descendant at any onset contradicts it.
     """
-    groups: dict[str, list[TermUse]] = {}
+    groups: dict[str, dict[str, list[TermUse]]] = {}
     for i, f in enumerate(packet.get("phenotypicFeatures", [])):
         if f["type"].get("id", "").startswith("HP:"):
-            key = json.dumps([f.get("modifiers", []), f.get("onset")], sort_keys=True)
+            modifiers = json.dumps(f.get("modifiers", []), sort_keys=True)
+            onset = json.dumps(f.get("onset"), sort_keys=True)
             use = TermUse(f["type"]["id"], bool(f.get("excluded")), f"#/phenotypicFeatures/{i}")
-            groups.setdefault(key, []).append(use)
-    issues = [issue for uses in groups.values() for issue in check_terms(uses, load_hpo())]
+            groups.setdefault(modifiers, {}).setdefault(onset, []).append(use)
+    issues: dict[tuple[str, str, str], Issue] = {}
+    for by_onset in groups.values():
+        always = [u for u in by_onset.get("null", []) if u.excluded]
+        for onset, uses in by_onset.items():
+            found = check_terms(uses, load_hpo())
+            if onset != "null":
+                found += [
+                    i
+                    for i in check_terms(uses + always, load_hpo())
+                    if i.kind is IssueKind.CONTRADICTION and i.use in uses
+                ]
+            issues.update(((i.kind, i.use.location, i.message), i) for i in found)
     return [
         Problem(source, issue.use.location, "type", f"{issue.kind.value}: {issue.message}")
-        for issue in sorted(issues, key=lambda i: int(i.use.location.rsplit("/", 1)[1]))
+        for issue in sorted(issues.values(), key=lambda i: int(i.use.location.rsplit("/", 1)[1]))
     ]
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -52,6 +53,8 @@ __all__ = ["RESOURCES", "write_phenopacket"]
 
 _SEX = {Sex.FEMALE: "FEMALE", Sex.MALE: "MALE", Sex.OTHER: "OTHER_SEX", Sex.UNKNOWN: "UNKNOWN_SEX"}
 _DISEASE_PREFIXES = ("MONDO:", "ORPHA:", "OMIM:")
+#: The form of an HPO id; an unknown id of this form may be newer than the bundled release.
+_HPO_ID = re.compile(r"^HP:\d{7}$")
 
 #: Resource descriptions for ``metaData.resources`` (versions as used by calciscope).
 RESOURCES: dict[str, dict[str, str]] = {
@@ -222,10 +225,11 @@ def _prune(
     issues = [i for uses in groups.values() for i in check_terms(uses, load_hpo())]
     # The same term at other dates is not a duplicate (identical features were merged).
     issues = [i for i in issues if i.kind is not IssueKind.DUPLICATE]
-    # An id newer than the bundled HPO is written as given, with a warning: refusing the
-    # patient for it would drop every other finding.
-    newer = [i for i in issues if i.kind is IssueKind.UNKNOWN]
-    fatal = [i for i in issues if i.kind not in (IssueKind.REDUNDANT, IssueKind.UNKNOWN)]
+    # A well-formed id the bundled HPO does not know may be newer than its release: it is
+    # written as given, with a warning (refusing the patient would drop every other finding);
+    # a malformed one (HP:0003125x) is refused.
+    newer = [i for i in issues if i.kind is IssueKind.UNKNOWN and _HPO_ID.match(i.use.hpo_id)]
+    fatal = [i for i in issues if i.kind is not IssueKind.REDUNDANT and i not in newer]
     if fatal:
         raise ValidationError(
             [_problem(i, source) for i in fatal], summary="phenopacket export refused"
