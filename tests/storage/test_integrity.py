@@ -128,3 +128,16 @@ def test_an_undated_statement_is_held_by_a_dated_one():
     assert not index.holds(
         Fact(patient_id="P1", system="HP", code="HP:0100774", effective_date=dt.date(2021, 1, 1))
     )
+
+
+@pytest.mark.postgres
+def test_the_checks_hold_on_postgresql(postgres_database):
+    registry = _registry(postgres_database())
+    refused = Batch(patients=[P.model_copy(update={"sex": Sex.MALE})])
+    with pytest.raises(ValidationError, match="sex"):
+        registry.import_batch(refused, source="s", source_hash="2")
+    again = Fact(patient_id="P1", system="HP", code="HP:0100774", provenance="export.json#/0")
+    summary = registry.import_batch(Batch(facts=[again]), source="s", source_hash="3")
+    assert summary.counts["facts_already_in_registry"] == 1
+    assert len(registry.facts_for("P1")) == 1 and registry.patient("P1") == P
+    registry.close()
