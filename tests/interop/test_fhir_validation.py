@@ -127,3 +127,11 @@ def test_the_effective_date_is_never_replaced_by_issued(fields, date):
     assert (str(fact.effective_date) if fact.effective_date else None) == date
     if date is None:
         assert "effectiveDateTime=2020-02" in fact.provenance  # kept, not substituted
+
+
+def test_every_official_example_and_synthea_bundle_passes(data_dir):
+    files = [p for p in sorted(data_dir("fhir").glob("*/*.json")) if p.name != "package.json"]
+    assert len(files) >= 240
+    for path in files:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        read_fhir_bundle(data, source=path.name, stub_patients=True)  # raises on any problem

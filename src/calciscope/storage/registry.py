@@ -187,7 +187,8 @@ class BatchWriter:
         wanted = sorted(ids)
         for start in range(0, len(wanted), _CHUNK):
             t = schema.patients
-            q = sa.select(t).where(t.c.patient_id.in_(wanted[start : start + _CHUNK]))
+            columns = [t.c[name] for name in Patient.model_fields]
+            q = sa.select(*columns).where(t.c.patient_id.in_(wanted[start : start + _CHUNK]))
             found.update((r["patient_id"], Patient(**r)) for r in self.conn.execute(q).mappings())
         return found
 
