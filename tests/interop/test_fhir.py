@@ -68,7 +68,15 @@ def test_synthea_counts(bundles):
         {"Observation": 1089, "Condition": 61, "Patient": 9, "ImagingStudy": 7}
     )
     assert result.skipped[("Claim", "resource type not mapped to calciscope records")] == 240
-    assert {f.system for f in result.batch.facts} == {"SNOMEDCT", "LOINC"}
+    deceased = [
+        e["resource"]
+        for path in bundles[1]
+        for e in json.loads(path.read_text(encoding="utf-8"))["entry"]
+        if "deceasedDateTime" in e["resource"]
+    ]
+    deaths = [f for f in result.batch.facts if (f.system, f.code) == ("calciscope", "death")]
+    assert len(deaths) == len(deceased) > 0  # Patient.deceasedDateTime → a death fact
+    assert {f.system for f in result.batch.facts} == {"SNOMEDCT", "LOINC", "calciscope"}
     assert all(
         f.source_kind is SourceKind.IMPORT and "#/entry/" in f.provenance
         for f in result.batch.facts

@@ -1,9 +1,12 @@
 """The registry repository: open (and migrate) a database, import batches, read records.
 
 SQLite file by default; PostgreSQL by URL (``postgresql+psycopg://user@host/db``). Every
-import runs in one transaction, so a batch lands whole or not at all. Patients, notes and
-images are upserted by id; facts are keyed by a content hash, so importing the same batch
-twice changes nothing, and a fact a person has confirmed or rejected is never overwritten.
+import runs in one transaction, so a batch lands whole or not at all. Patients are checked
+against the registry and each other before they are written (a disagreement fails the import
+unless ``update_patients``: :mod:`calciscope.storage.integrity`); notes and images are upserted
+by id; facts are keyed by a content hash, and a fact whose statement the registry already holds
+is not added again, so importing the same batch twice changes nothing, and a fact a person has
+confirmed or rejected is never overwritten.
 """
 
 from __future__ import annotations
