@@ -28,6 +28,7 @@ from calciscope.model import (
     SourceKind,
     Status,
 )
+from calciscope.storage import Registry
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,15 @@ def test_synthea_counts(bundles):
         {"Observation": 1089, "Condition": 61, "Patient": 9, "ImagingStudy": 7}
     )
     assert result.skipped[("Claim", "resource type not mapped to calciscope records")] == 240
-    assert {f.system for f in result.batch.facts} == {"SNOMEDCT", "LOINC"}
+    deceased = [
+        e["resource"]
+        for path in bundles[1]
+        for e in json.loads(path.read_text(encoding="utf-8"))["entry"]
+        if "deceasedDateTime" in e["resource"]
+    ]
+    deaths = [f for f in result.batch.facts if (f.system, f.code) == ("calciscope", "death")]
+    assert len(deaths) == len(deceased) > 0  # Patient.deceasedDateTime → a death fact
+    assert {f.system for f in result.batch.facts} == {"SNOMEDCT", "LOINC", "calciscope"}
     assert all(
         f.source_kind is SourceKind.IMPORT and "#/entry/" in f.provenance
         for f in result.batch.facts
@@ -75,12 +84,15 @@ def test_synthea_counts(bundles):
     assert any(f.value_num is not None and f.unit for f in result.batch.facts)
 
 
-def test_hl7_examples_with_and_without_stub_patients(bundles):
+def test_hl7_examples_with_and_without_stub_patients(bundles, sqlite_url):
     strict = read_fhir(bundles[0])
     stubs = read_fhir(bundles[0], stub_patients=True)
     assert strict.skipped[("Observation", "subject is not a Patient in this bundle")] > 400
     assert stubs.mapped["Observation"] == 450 and len(stubs.batch.facts) > len(strict.batch.facts)
-    assert len({p.patient_id for p in stubs.batch.patients}) == len(stubs.batch.patients)
+    # each file names its patients (stubs repeat across files); the registry keeps one per id
+    registry = Registry(sqlite_url)
+    registry.import_batch(stubs.batch, source="hl7", source_hash="-")
+    assert registry.counts()["patients"] == len({p.patient_id for p in stubs.batch.patients})
     assert any(f.status is Status.ABSENT for f in stubs.batch.facts)  # interpretation NEG
 
 

@@ -78,7 +78,11 @@ def generate_demo_data(
 
 
 def import_directory(
-    registry: Registry, folder: Path, *, progress: Callable[[int], None] | None = None
+    registry: Registry,
+    folder: Path,
+    *,
+    progress: Callable[[int], None] | None = None,
+    update_patients: bool = False,
 ) -> ImportSummary:
     """Validate a calciscope directory and import it in one transaction (all or nothing).
 
@@ -90,19 +94,27 @@ def import_directory(
         A directory in the calciscope format (see :mod:`calciscope.interop.native`).
     progress
         Called with the number of records written so far, after every chunk.
+    update_patients
+        Let patients of the folder replace stored ones that disagree (sex, birth, centre,
+        synthetic) instead of failing; counted as ``patients_updated``.
 
     Raises
     ------
     ValidationError
-        Listing every bad file, row and field; the registry is unchanged.
+        Listing every bad file, row and field, and every patient that disagrees with the
+        registry or with another row; the registry is unchanged.
     """
     folder = Path(folder)
-    with registry.bulk_import(source=str(folder), source_hash=directory_hash(folder)) as writer:
+    with registry.bulk_import(
+        source=str(folder), source_hash=directory_hash(folder), update_patients=update_patients
+    ) as writer:
         for chunk in stream_directory(folder, known_patients=writer.existing_patient_ids):
             writer.write(chunk)
             if progress is not None:
                 progress(sum(writer.counts.values()))
-    return ImportSummary(batch_id=writer.batch_id, source=str(folder), counts=writer.counts)
+    return ImportSummary(
+        batch_id=writer.batch_id, source=str(folder), counts=writer.summary_counts()
+    )
 
 
 def feature_table(

@@ -104,10 +104,13 @@ def _json_files(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
-def _write(registry: Registry, result: ReadResult, source: str, source_hash: str) -> InteropImport:
-    return InteropImport(
-        registry.import_batch(result.batch, source=source, source_hash=source_hash), result
+def _write(
+    registry: Registry, result: ReadResult, source: str, source_hash: str, update: bool
+) -> InteropImport:
+    summary = registry.import_batch(
+        result.batch, source=source, source_hash=source_hash, update_patients=update
     )
+    return InteropImport(summary, result)
 
 
 def _read_each(
@@ -135,11 +138,17 @@ def _progress_total(files: list[Path], progress: Callable[[int], None] | None) -
 
 
 def import_phenopackets(
-    registry: Registry, paths: Sequence[Path], *, progress: Callable[[int], None] | None = None
+    registry: Registry,
+    paths: Sequence[Path],
+    *,
+    progress: Callable[[int], None] | None = None,
+    update_patients: bool = False,
 ) -> InteropImport:
     """Validate phenopacket JSON files (or folders of them) and import them all or nothing.
 
     ``progress`` is called first with minus the number of files, then with the count done.
+    ``update_patients`` lets the packets' sex, birth date, centre and synthetic flag replace
+    stored values that disagree (otherwise the import fails, naming file and field).
     """
     from calciscope.interop.phenopackets import read_phenopackets
 
@@ -150,6 +159,7 @@ def import_phenopackets(
         _read_each(files, read_phenopackets, progress),
         f"phenopackets:{paths[0]}",
         _hash(files),
+        update_patients,
     )
 
 
@@ -159,6 +169,7 @@ def import_fhir(
     *,
     stub_patients: bool = False,
     progress: Callable[[int], None] | None = None,
+    update_patients: bool = False,
 ) -> InteropImport:
     """Validate FHIR bundles (files or folders) and import them all or nothing.
 
@@ -173,23 +184,16 @@ def import_fhir(
         an existing registry patient of that id is kept as it is (not overwritten).
     progress
         Called first with minus the number of files, then with the count done.
+    update_patients
+        Let the bundles' sex, birth date, centre and synthetic flag replace stored values that
+        disagree (otherwise the import fails, naming file, entry and field).
     """
     from calciscope.interop.fhir import read_fhir
-    from calciscope.interop.fhir.reader import unique_patients
 
     files = _json_files(paths)
     _progress_total(files, progress)
     result = _read_each(files, lambda one: read_fhir(one, stub_patients=stub_patients), progress)
-    result.batch.patients = unique_patients(result.batch.patients)
-    if stub_patients:
-        existing = registry.existing_patient_ids(p.patient_id for p in result.batch.patients)
-        bare = {
-            p.patient_id for p in result.batch.patients if p == Patient(patient_id=p.patient_id)
-        }
-        result.batch.patients = [
-            p for p in result.batch.patients if p.patient_id not in existing & bare
-        ]
-    return _write(registry, result, f"fhir:{paths[0]}", _hash(files))
+    return _write(registry, result, f"fhir:{paths[0]}", _hash(files), update_patients)
 
 
 def import_redcap(
@@ -197,11 +201,15 @@ def import_redcap(
     records: Path,
     dictionary: Path | None = None,
     mapping: Path | None = None,
+    *,
+    update_patients: bool = False,
 ) -> InteropImport:
     """Validate a REDCap export under a mapping (generated when not given); import it.
 
     ``records`` is a CSV or API JSON export with its data ``dictionary``, or the project XML
-    (CDISC ODM, metadata and data) without one.
+    (CDISC ODM, metadata and data) without one. ``update_patients`` lets the records' sex,
+    birth date, centre and synthetic flag replace stored values that disagree (otherwise the
+    import fails, naming file, row and field).
     """
     from calciscope.interop.redcap import read_redcap, read_redcap_odm
 
@@ -210,7 +218,7 @@ def import_redcap(
     else:
         result = read_redcap(Path(records), Path(dictionary), mapping)
     inputs = [Path(p) for p in (records, dictionary, mapping) if p is not None]
-    return _write(registry, result, f"redcap:{records}", _hash(inputs))
+    return _write(registry, result, f"redcap:{records}", _hash(inputs), update_patients)
 
 
 def import_omop(
@@ -220,6 +228,7 @@ def import_omop(
     *,
     patient_ids: PatientIdColumn = PatientIdColumn.PERSON_ID,
     synthetic: bool | None = None,
+    update_patients: bool = False,
 ) -> InteropImport:
     """Copy the persons with concept-set events of a (small) CDM into the registry.
 
@@ -239,6 +248,9 @@ def import_omop(
         The PERSON column read as the patient id: ``person_id`` or ``person_source_value``.
     synthetic
         Mark everything synthetic; by default when ``cdm_source`` says so (calciscope's export).
+    update_patients
+        Let the persons' sex, birth year and synthetic flag replace stored values that
+        disagree (otherwise the import fails, naming the person and field).
     """
     from calciscope.interop.omop import load_concept_set, open_cdm, read_cdm
 
@@ -249,7 +261,7 @@ def import_omop(
     finally:
         cdm.close()
     inputs = [Path(p) for p in concept_sets.values()]
-    return _write(registry, result, f"omop:{cdm_source}", _hash(inputs))
+    return _write(registry, result, f"omop:{cdm_source}", _hash(inputs), update_patients)
 
 
 def concept_set_files(paths: Sequence[Path | str]) -> dict[str, Path]:
@@ -365,13 +377,17 @@ def export_phenopackets(
 ) -> ExportReport:
     """Write one validated phenopacket per patient into ``out_dir`` (``<patient_id>.json``).
 
-    Patients whose record cannot make a valid phenopacket (unknown or obsolete HPO ids,
-    contradictions) are not written; their problems are in the report's warnings.
+    A ``:`` in an id becomes ``_`` in the file name; when two ids would then share a file name
+    (``A:1`` and ``A_1``, or ``p1`` and ``P1`` on a case-insensitive disk) the later one gets a
+    ``-2`` suffix and a warning says so. Patients whose record cannot make a valid phenopacket
+    (obsolete HPO ids, contradictions) are not written; their problems are in the report's
+    warnings, as are HPO ids newer than the bundled ontology (written as given).
     """
     from calciscope.interop.phenopackets import write_phenopacket
 
     records, report = read_registry_records(registry, patient_ids), ExportReport()
     Path(out_dir).mkdir(parents=True, exist_ok=True)
+    names = _FileNames()
     for patient in records.patients:
         try:
             packet, warnings = write_phenopacket(
@@ -381,12 +397,33 @@ def export_phenopackets(
             report.skipped["patient refused by phenopacket validation"] += 1
             report.warnings += exc.problems
             continue
-        path = Path(out_dir) / f"{patient.patient_id.replace(':', '_')}.json"
+        path = Path(out_dir) / names.claim(patient.patient_id, report)
         path.write_text(json.dumps(packet, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         report.files.append(path)
         report.written["phenopacket"] += 1
         report.warnings += warnings
     return report
+
+
+@dataclass
+class _FileNames:
+    """File names given to patients in one export folder: never the same file twice."""
+
+    taken: dict[str, str] = field(default_factory=dict)
+
+    def claim(self, patient_id: str, report: ExportReport) -> str:
+        """Return a free ``.json`` name for a patient, warning in ``report`` when it differs."""
+        stem = patient_id.replace(":", "_")
+        name, n = f"{stem}.json", 1
+        while name.casefold() in self.taken:
+            n += 1
+            name = f"{stem}-{n}.json"
+        self.taken[name.casefold()] = patient_id
+        if n > 1:
+            other = self.taken[f"{stem}.json".casefold()]
+            message = f"written as {name}: {stem}.json holds patient {other!r}"
+            report.warnings.append(Problem(patient_id, "file name", "patient_id", message))
+        return name
 
 
 def export_fhir(

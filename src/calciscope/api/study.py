@@ -222,7 +222,7 @@ def study_phenotypes(study: StudyDefinition) -> PhenotypeSet:
     return load_phenotypes(
         assessment_months=study.at_risk.assessment_months,
         overlap_definition=study.groups.overlap_by.value,
-        antibodies=list(study.groups.antibodies),
+        antibodies=tuple(study.groups.antibodies),
     )
 
 

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from calciscope import api
 from calciscope.cli.criteria import render_explanation
-from calciscope.cli.options import DbOption, IndexDateOption, parse_date
+from calciscope.cli.options import DbOption, IndexDateOption, UpdatePatientsOption, parse_date
 from calciscope.features import load_catalogue
 
 __all__ = ["export_app", "import_app", "register"]
@@ -86,15 +86,20 @@ def import_demo(
         typer.Argument(help="A directory written by `calciscope demo-data` (calciscope format)."),
     ],
     db: DbOption = None,
+    update_patients: UpdatePatientsOption = False,
 ) -> None:
     """Import a calciscope-format directory (the demo cohort, or a registry extract)."""
+    from calciscope.cli.interop import print_import_summary
+
     with api.open_registry(db) as registry, _progress() as progress:
         task = progress.add_task(f"importing {folder}", total=None)
         summary = api.import_directory(
-            registry, folder, progress=lambda n: progress.update(task, completed=n)
+            registry,
+            folder,
+            progress=lambda n: progress.update(task, completed=n),
+            update_patients=update_patients,
         )
-    counts = ", ".join(f"{n} {k}" for k, n in summary.counts.items())
-    console.print(f"imported {counts} into {registry.url} (batch {summary.batch_id[:8]})")
+    print_import_summary(summary.counts, summary.batch_id, registry.url)
 
 
 def _cell(value: Any) -> str:

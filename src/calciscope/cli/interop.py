@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from calciscope import api
-from calciscope.cli.options import DbOption, IndexDateOption, parse_date
+from calciscope.cli.options import DbOption, IndexDateOption, UpdatePatientsOption, parse_date
 
 __all__ = ["redcap_app", "register", "register_export", "register_import"]
 
@@ -72,15 +72,33 @@ def _report(result: api.InteropImport, registry_url: str) -> None:
         console.print(f"[yellow]warning[/] {warning}")
     if len(result.read.warnings) > 20:
         console.print(f"[yellow]... and {len(result.read.warnings) - 20} more warnings[/]")
-    counts = ", ".join(f"{n} {k}" for k, n in result.summary.counts.items())
-    console.print(f"imported {counts} into {registry_url} (batch {result.summary.batch_id[:8]})")
+    print_import_summary(result.summary.counts, result.summary.batch_id, registry_url)
 
 
-def import_phenopackets(paths: PathsArg, db: DbOption = None) -> None:
+def print_import_summary(counts: dict[str, int], batch_id: str, registry_url: str) -> None:
+    """Print what an import carried, and what the registry's integrity checks did with it."""
+    carried = ", ".join(f"{counts[k]} {k}" for k in ("patients", "facts", "notes", "images"))
+    console.print(f"imported {carried} into {registry_url} (batch {batch_id[:8]})")
+    notes = {
+        "facts_already_in_registry": "facts were already in the registry (same statement): "
+        "not added again",
+        "patients_updated": "stored patients updated (--update-patients)",
+        "patients_completed": "stored patients completed with values they lacked",
+    }
+    for key, text in notes.items():
+        if counts.get(key):
+            console.print(f"  {counts[key]} {text}")
+
+
+def import_phenopackets(
+    paths: PathsArg, db: DbOption = None, update_patients: UpdatePatientsOption = False
+) -> None:
     """Import GA4GH Phenopacket v2 JSON files (lowerCamelCase or snake_case), all or nothing."""
     registry = api.open_registry(db)
     with _progress("reading phenopackets") as progress:
-        result = api.import_phenopackets(registry, paths, progress=progress)
+        result = api.import_phenopackets(
+            registry, paths, progress=progress, update_patients=update_patients
+        )
     _report(result, registry.url)
 
 
@@ -93,11 +111,18 @@ def import_fhir(
             "--stub-patients", help="Map resources about a Patient/<id> outside the bundle."
         ),
     ] = False,
+    update_patients: UpdatePatientsOption = False,
 ) -> None:
     """Import FHIR R4 bundles (any type); print what was mapped and skipped, by resource type."""
     registry = api.open_registry(db)
     with _progress("reading FHIR bundles") as progress:
-        result = api.import_fhir(registry, paths, stub_patients=stub_patients, progress=progress)
+        result = api.import_fhir(
+            registry,
+            paths,
+            stub_patients=stub_patients,
+            progress=progress,
+            update_patients=update_patients,
+        )
     _report(result, registry.url)
 
 
@@ -119,11 +144,14 @@ def import_redcap(
         typer.Option("--mapping", help="Mapping YAML (default: generated from the dictionary)."),
     ] = None,
     db: DbOption = None,
+    update_patients: UpdatePatientsOption = False,
 ) -> None:
     """Import a REDCap export (records and dictionary, or project XML) under a mapping file."""
     registry = api.open_registry(db)
     with console.status(f"validating {records}"):
-        result = api.import_redcap(registry, records, dictionary, mapping)
+        result = api.import_redcap(
+            registry, records, dictionary, mapping, update_patients=update_patients
+        )
     _report(result, registry.url)
 
 
@@ -142,13 +170,14 @@ def import_omop(
             help="Mark the records synthetic (default: when cdm_source says SYNTHETIC).",
         ),
     ] = None,
+    update_patients: UpdatePatientsOption = False,
 ) -> None:
     """Copy the persons with concept-set events of a small OMOP CDM (and their visits, deaths, notes)."""
     registry = api.open_registry(db)
     with console.status(f"reading {cdm}"):
         result = api.import_omop(
             registry, cdm, api.concept_set_files(concept_set), patient_ids=patient_ids,
-            synthetic=synthetic,
+            synthetic=synthetic, update_patients=update_patients,
         )  # fmt: skip
     _report(result, registry.url)
 

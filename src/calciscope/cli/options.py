@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["DbOption", "IndexDateOption", "parse_date"]
+__all__ = ["DbOption", "IndexDateOption", "UpdatePatientsOption", "parse_date"]
 
 DbOption = Annotated[
     str | None,
@@ -35,5 +35,14 @@ IndexDateOption = Annotated[
     str | None,
     typer.Option(
         "--index-date", help="Index date (YYYY-MM-DD); facts after it are ignored. Default: today."
+    ),
+]
+
+UpdatePatientsOption = Annotated[
+    bool,
+    typer.Option(
+        "--update-patients",
+        help="Replace a stored patient's sex, birth date or year, centre or synthetic flag when "
+        "the import disagrees (recorded in the import batch); without it such an import fails.",
     ),
 ]

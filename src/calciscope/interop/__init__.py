@@ -39,10 +39,7 @@ class ReadResult:
 
     def merge(self, other: ReadResult) -> None:
         """Add another result's records, counts and warnings to this one."""
-        self.batch.patients += other.batch.patients
-        self.batch.facts += other.batch.facts
-        self.batch.notes += other.batch.notes
-        self.batch.images += other.batch.images
+        self.batch.extend(other.batch)
         self.mapped.update(other.mapped)
         self.skipped.update(other.skipped)
         self.warnings += other.warnings

@@ -23,7 +23,7 @@ import pydantic
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.model import Fact, Image, Note, Patient
-from calciscope.storage import Batch
+from calciscope.storage import Batch, PatientOrigin
 
 __all__ = ["FILES", "PatientLookup", "directory_hash", "read_directory", "stream_directory"]
 
@@ -129,21 +129,23 @@ class _Problems:
             raise ValidationError(self.items, summary=f"cannot import {folder}{extra}")
 
 
-def _records(path: Path, model: type[pydantic.BaseModel], problems: _Problems) -> Iterator[Any]:
+def _records(
+    path: Path, model: type[pydantic.BaseModel], problems: _Problems
+) -> Iterator[tuple[str, Any]]:
     rows = _jsonl_rows(path) if path.suffix == ".jsonl" else _csv_rows(path, model)
     for location, row in rows:
         if isinstance(row, Problem):
             problems.add(row)
             continue
         try:
-            yield model.model_validate(row)
+            yield location, model.model_validate(row)
         except pydantic.ValidationError as exc:
             for problem in _problems_from(exc, str(path), location):
                 problems.add(problem)
 
 
-def _chunks(records: Iterator[Any]) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
+def _chunks(records: Iterator[tuple[str, Any]]) -> Iterator[list[tuple[str, Any]]]:
+    chunk: list[tuple[str, Any]] = []
     for record in records:
         chunk.append(record)
         if len(chunk) >= _CHUNK:
@@ -160,17 +162,17 @@ class _Known:
         self.ids = ids
         self.lookup = lookup
 
-    def filter(self, chunk: list[Any], path: Path, start: int, problems: _Problems) -> list[Any]:
-        missing = {r.patient_id for r in chunk} - self.ids
+    def filter(self, chunk: list[tuple[str, Any]], path: Path, problems: _Problems) -> list[Any]:
+        missing = {r.patient_id for _, r in chunk} - self.ids
         if missing and self.lookup is not None:
             self.ids |= self.lookup(missing)
         kept = []
-        for number, record in enumerate(chunk, start=start):
+        for location, record in chunk:
             if record.patient_id in self.ids:
                 kept.append(record)
             else:
                 message = f"unknown patient {record.patient_id!r}"
-                problems.add(Problem(str(path), f"record {number}", "patient_id", message))
+                problems.add(Problem(str(path), location, "patient_id", message))
         return kept
 
 
@@ -199,19 +201,20 @@ def stream_directory(
             [Problem(str(folder), "-", "patients.csv", "missing file")], summary="cannot import"
         )
     ids: set[str] = set()
-    for chunk in _chunks(_records(folder / "patients.csv", Patient, problems)):
-        ids.update(p.patient_id for p in chunk)
-        yield Batch(patients=chunk)
+    path = folder / "patients.csv"
+    for chunk in _chunks(_records(path, Patient, problems)):
+        ids.update(p.patient_id for _, p in chunk)
+        yield Batch(
+            patients=[p for _, p in chunk],
+            patient_origins=[PatientOrigin(str(path), where) for where, _ in chunk],
+        )
     known = _Known(ids, known_patients)
     for name, model in list(FILES.items())[1:]:
         path = folder / name
         if not path.is_file():
             continue
-        number = 1
         for chunk in _chunks(_records(path, model, problems)):
-            kept = known.filter(chunk, path, number, problems)
-            number += len(chunk)
-            yield Batch(**{_FIELD[name]: kept})
+            yield Batch(**{_FIELD[name]: known.filter(chunk, path, problems)})
     problems.raise_if_any(folder)
 
 
@@ -228,8 +231,7 @@ def read_directory(folder: Path, *, known_patients: PatientLookup | None = None)
     """
     whole = Batch()
     for chunk in stream_directory(folder, known_patients=known_patients):
-        for key in ("patients", "facts", "notes", "images"):
-            getattr(whole, key).extend(getattr(chunk, key))
+        whole.extend(chunk)
     return whole
 
 

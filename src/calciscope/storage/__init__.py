@@ -1,5 +1,6 @@
 """The registry: SQLAlchemy tables, Alembic migrations and the repository."""
 
+from calciscope.storage.integrity import PatientOrigin
 from calciscope.storage.registry import (
     Batch,
     BatchWriter,
@@ -13,6 +14,7 @@ __all__ = [
     "Batch",
     "BatchWriter",
     "ImportSummary",
+    "PatientOrigin",
     "Registry",
     "fact_from_row",
     "normalise_url",

@@ -1,9 +1,12 @@
 """The registry repository: open (and migrate) a database, import batches, read records.
 
 SQLite file by default; PostgreSQL by URL (``postgresql+psycopg://user@host/db``). Every
-import runs in one transaction, so a batch lands whole or not at all. Patients, notes and
-images are upserted by id; facts are keyed by a content hash, so importing the same batch
-twice changes nothing, and a fact a person has confirmed or rejected is never overwritten.
+import runs in one transaction, so a batch lands whole or not at all. Patients are checked
+against the registry and each other before they are written (a disagreement fails the import
+unless ``update_patients``: :mod:`calciscope.storage.integrity`); notes and images are upserted
+by id; facts are keyed by a content hash, and a fact whose statement the registry already holds
+is not added again, so importing the same batch twice changes nothing, and a fact a person has
+confirmed or rejected is never overwritten.
 """
 
 from __future__ import annotations
@@ -24,11 +27,20 @@ from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from calciscope.errors import RegistryError
+from calciscope.errors import Problem, RegistryError, ValidationError
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import schema
+from calciscope.storage.integrity import PatientOrigin, PatientReconciler, StatementIndex
 
-__all__ = ["Batch", "BatchWriter", "ImportSummary", "Registry", "fact_from_row", "normalise_url"]
+__all__ = [
+    "Batch",
+    "BatchWriter",
+    "ImportSummary",
+    "PatientOrigin",
+    "Registry",
+    "fact_from_row",
+    "normalise_url",
+]
 
 _CHUNK = 5000
 
@@ -41,6 +53,28 @@ class Batch:
     facts: list[Fact] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)
+    #: Where each patient record was read (same order as ``patients``; may be shorter, for
+    #: readers that do not say, and is then padded with the record's id as its location).
+    patient_origins: list[PatientOrigin | None] = field(default_factory=list)
+
+    def origins(self) -> list[PatientOrigin | None]:
+        """Return ``patient_origins`` padded with None to the length of ``patients``."""
+        missing = len(self.patients) - len(self.patient_origins)
+        return self.patient_origins[: len(self.patients)] + [None] * max(missing, 0)
+
+    def add_patient(self, patient: Patient, origin: PatientOrigin | None = None) -> None:
+        """Add a patient record and where it was read."""
+        self.patient_origins = self.origins()
+        self.patients.append(patient)
+        self.patient_origins.append(origin)
+
+    def extend(self, other: Batch) -> None:
+        """Add another batch's records (and patient origins) to this one."""
+        self.patient_origins = self.origins() + other.origins()
+        self.patients += other.patients
+        self.facts += other.facts
+        self.notes += other.notes
+        self.images += other.images
 
     def counts(self) -> dict[str, int]:
         """Return the number of records of each kind."""
@@ -93,6 +127,12 @@ def fact_from_row(row: Any) -> Fact:
     return Fact(**{k: v for k, v in row.items() if k in Fact.model_fields})
 
 
+def _with_patient_problems(exc: ValidationError, problems: list[Problem]) -> ValidationError:
+    if not problems:
+        return exc
+    return ValidationError([*exc.problems, *problems], summary=exc.summary)
+
+
 def _existing(conn: Connection, ids: Iterable[str]) -> set[str]:
     wanted = list(set(ids))
     found: set[str] = set()
@@ -117,35 +157,95 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class BatchWriter:
-    """Writes records inside the transaction of :meth:`Registry.bulk_import`."""
+    """Writes records inside the transaction of :meth:`Registry.bulk_import`.
 
-    def __init__(self, registry: Registry, batch_id: str) -> None:
+    Every importer writes through here, so the checks of :mod:`calciscope.storage.integrity`
+    apply to all of them: patients that disagree are collected as problems (raised when the
+    import ends, rolling it back), statements the registry already holds are not added again.
+    """
+
+    def __init__(self, registry: Registry, batch_id: str, *, update_patients: bool = False) -> None:
         self.registry = registry
         self.batch_id = batch_id
         self.conn: Connection | None = None
         self.counts = {"patients": 0, "facts": 0, "notes": 0, "images": 0}
+        self.source = ""
+        self.reconciler = PatientReconciler(update=update_patients)
+        self.already = 0
+        self._statements: dict[str, StatementIndex] = {}
 
     def write(self, batch: Batch) -> None:
-        """Upsert patients, notes and images; insert facts not already there."""
+        """Write patients (checked), notes and images; insert facts the registry does not hold."""
         assert self.conn is not None, "use Registry.bulk_import()"
         upsert = self.registry._upsert
-        upsert(self.conn, schema.patients, _records(batch.patients), "patient_id", update=True)
+        origins = [
+            origin or PatientOrigin(self.source, f"patient {p.patient_id}")
+            for p, origin in zip(batch.patients, batch.origins(), strict=True)
+        ]
+        patients = self.reconciler.rows(zip(batch.patients, origins, strict=True), self._stored)
+        upsert(self.conn, schema.patients, _records(patients), "patient_id", update=True)
         upsert(self.conn, schema.notes, _records(batch.notes), "note_id", update=True)
         upsert(self.conn, schema.images, _records(batch.images), "image_id", update=True)
+        facts = self._new_statements(batch.facts)
         upsert(
             self.conn,
             schema.facts,
-            _records(batch.facts, {"batch_id": self.batch_id}),
+            _records(facts, {"batch_id": self.batch_id}),
             "fact_id",
             update=False,
         )
         for key, value in batch.counts().items():
             self.counts[key] += value
+        self.already += len(batch.facts) - len(facts)
 
     def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
         """Return which ids are in the registry, as seen inside this import's transaction."""
         assert self.conn is not None, "use Registry.bulk_import()"
         return _existing(self.conn, ids)
+
+    def summary_counts(self) -> dict[str, int]:
+        """Return the batch's counts: records carried, plus what the integrity checks did."""
+        extra = self.reconciler.counts()
+        if self.already:
+            extra["facts_already_in_registry"] = self.already
+        return self.counts | extra
+
+    def _stored(self, ids: set[str]) -> dict[str, Patient]:
+        assert self.conn is not None
+        found: dict[str, Patient] = {}
+        wanted = sorted(ids)
+        for start in range(0, len(wanted), _CHUNK):
+            t = schema.patients
+            columns = [t.c[name] for name in Patient.model_fields]
+            q = sa.select(*columns).where(t.c.patient_id.in_(wanted[start : start + _CHUNK]))
+            found.update((r["patient_id"], Patient(**r)) for r in self.conn.execute(q).mappings())
+        return found
+
+    def _new_statements(self, facts: list[Fact]) -> list[Fact]:
+        """Return the facts whose statement the registry did not hold before this import."""
+        before = self.reconciler.before
+        ids = {f.patient_id for f in facts if before.get(f.patient_id, True) is not None}
+        self._load_statements(ids - self._statements.keys())
+        return [
+            f
+            for f in facts
+            if f.patient_id not in self._statements or not self._statements[f.patient_id].holds(f)
+        ]
+
+    def _load_statements(self, ids: set[str]) -> None:
+        assert self.conn is not None
+        t, wanted = schema.facts, sorted(ids)
+        columns = [c for c in t.columns if c.name not in ("provenance", "review_state", "fact_id")]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            self._statements.update((pid, StatementIndex()) for pid in chunk)
+            q = sa.select(*columns).where(
+                t.c.patient_id.in_(chunk),
+                t.c.review_state == "confirmed",
+                sa.or_(t.c.batch_id.is_(None), t.c.batch_id != self.batch_id),
+            )
+            for row in self.conn.execute(q).mappings():
+                self._statements[row["patient_id"]].add(dict(row))
 
 
 class Registry:
@@ -199,32 +299,56 @@ class Registry:
 
     # --- writing -------------------------------------------------------------------
     @contextmanager
-    def bulk_import(self, *, source: str, source_hash: str) -> Iterator[BatchWriter]:
+    def bulk_import(
+        self, *, source: str, source_hash: str, update_patients: bool = False
+    ) -> Iterator[BatchWriter]:
         """Open one transaction for an import: write chunks, then commit, or roll back on error.
 
         Records are written as they come, so memory stays bounded; any exception raised inside
         the block (for example a :class:`~calciscope.errors.ValidationError` collected while
-        reading) rolls the whole import back.
+        reading) rolls the whole import back, and so do patients that disagree with the
+        registry or with each other (:mod:`calciscope.storage.integrity`), reported together
+        with the reader's problems.
+
+        Parameters
+        ----------
+        source, source_hash
+            What is imported, recorded in ``import_batches``.
+        update_patients
+            Let the import's patient values replace stored ones that disagree (counted as
+            ``patients_updated`` in the batch's counts) instead of failing.
         """
-        writer = BatchWriter(self, uuid.uuid4().hex)
+        writer = BatchWriter(self, uuid.uuid4().hex, update_patients=update_patients)
+        writer.source = source
         with self.engine.begin() as conn:
             writer.conn = conn
-            yield writer
+            try:
+                yield writer
+            except ValidationError as exc:
+                raise _with_patient_problems(exc, writer.reconciler.problems) from None
+            if writer.reconciler.problems:
+                raise ValidationError(writer.reconciler.problems, summary=f"cannot import {source}")
             conn.execute(
                 schema.import_batches.insert().values(
                     batch_id=writer.batch_id,
                     source=source,
                     source_hash=source_hash,
                     imported_at=dt.datetime.now(dt.UTC),
-                    counts=writer.counts,
+                    counts=writer.summary_counts(),
                 )
             )
 
-    def import_batch(self, batch: Batch, *, source: str, source_hash: str) -> ImportSummary:
+    def import_batch(
+        self, batch: Batch, *, source: str, source_hash: str, update_patients: bool = False
+    ) -> ImportSummary:
         """Write a validated batch in one transaction and record it in ``import_batches``."""
-        with self.bulk_import(source=source, source_hash=source_hash) as writer:
+        with self.bulk_import(
+            source=source, source_hash=source_hash, update_patients=update_patients
+        ) as writer:
             writer.write(batch)
-        return ImportSummary(batch_id=writer.batch_id, source=source, counts=writer.counts)
+        return ImportSummary(
+            batch_id=writer.batch_id, source=source, counts=writer.summary_counts()
+        )
 
     def add_facts(self, facts: Sequence[Fact]) -> int:
         """Insert facts that are not there yet (existing ids, and their review state, are kept)."""

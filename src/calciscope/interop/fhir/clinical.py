@@ -11,13 +11,14 @@ quantity or is absent); components become one fact each.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from calciscope.interop.fhir.codes import EXTENSION, as_list, body_site_from, pick_coding
 from calciscope.interop.fhir.subjects import fhir_date
 from calciscope.model import Fact, Laterality, Method, Morphology, SourceKind, Status
 
-__all__ = ["condition_facts", "observation_facts"]
+__all__ = ["condition_facts", "death_facts", "observation_facts"]
 
 _VERIFICATION = {
     "refuted": Status.ABSENT,
@@ -69,6 +70,26 @@ def _note_text(resource: dict[str, Any]) -> str | None:
     return None
 
 
+def _date_of(
+    resource: dict[str, Any], elements: tuple[str, ...], fallback: str
+) -> tuple[dt.date | None, str]:
+    """Return the date of the first element present, with a note when it is not a whole date.
+
+    Only when none of ``elements`` (nor ``effectivePeriod.start``) is there is ``fallback``
+    (``issued``, ``recordedDate``) used: a partial date (``2020-02``) is kept in the provenance,
+    never replaced by another element's date. The reader has checked the formats already.
+    """
+    period = resource.get("effectivePeriod")
+    given = {name: resource[name] for name in elements if name in resource}
+    if isinstance(period, dict) and "start" in period:
+        given.setdefault("effectivePeriod.start", period["start"])
+    if not given:
+        return fhir_date(resource.get(fallback)), ""
+    name, value = next(iter(given.items()))
+    when = fhir_date(value)
+    return when, "" if when else f" {name}={value}"
+
+
 def condition_facts(resource: dict[str, Any], patient_id: str, where: str) -> list[Fact] | str:
     """Map a Condition to one fact, or return why it is skipped."""
     coded = pick_coding(resource.get("code"))
@@ -78,7 +99,7 @@ def condition_facts(resource: dict[str, Any], patient_id: str, where: str) -> li
     if verification == "entered-in-error":
         return "verificationStatus entered-in-error"
     clinical = _first_code(resource.get("clinicalStatus"))
-    when = fhir_date(resource.get("onsetDateTime")) or fhir_date(resource.get("recordedDate"))
+    when, note = _date_of(resource, ("onsetDateTime",), "recordedDate")
     fields = _site(resource) | _extensions(resource)
     return [
         Fact(
@@ -89,7 +110,7 @@ def condition_facts(resource: dict[str, Any], patient_id: str, where: str) -> li
             status=_VERIFICATION.get(verification or "", Status.PRESENT),
             value_text=_note_text(resource),
             source_kind=SourceKind.IMPORT,
-            provenance=where + (f" clinicalStatus={clinical}" if clinical else ""),
+            provenance=where + (f" clinicalStatus={clinical}" if clinical else "") + note,
             **{k: v for k, v in fields.items() if v is not None},
         )
     ]
@@ -138,16 +159,7 @@ def _observation_fact(
     coded = pick_coding(item.get("code"))
     if coded is None:
         return None
-    when = (
-        fhir_date(resource.get("effectiveDateTime"))
-        or fhir_date(resource.get("effectiveInstant"))
-        or fhir_date(
-            (resource.get("effectivePeriod") or {}).get("start")
-            if isinstance(resource.get("effectivePeriod"), dict)
-            else None
-        )
-        or fhir_date(resource.get("issued"))
-    )
+    when, note = _date_of(resource, ("effectiveDateTime", "effectiveInstant"), "issued")
     fields = _site(resource) | _extensions(resource) | _value(item)
     if item is resource and not fields.get("value_text"):
         fields["value_text"] = _note_text(resource)  # text with a quantity or an unknown value
@@ -158,7 +170,7 @@ def _observation_fact(
         status=_status(item),
         effective_date=when,
         source_kind=SourceKind.IMPORT,
-        provenance=where,
+        provenance=where + note,
         **{k: v for k, v in fields.items() if v is not None},
     )
 
@@ -178,3 +190,29 @@ def observation_facts(resource: dict[str, Any], patient_id: str, where: str) -> 
         if (f := _observation_fact(item, resource, patient_id, loc)) is not None
     ]
     return facts or "no code in a supported system (LOINC, SNOMED CT, HPO, ...)"
+
+
+def death_facts(resource: dict[str, Any], patient_id: str, where: str) -> list[Fact]:
+    """Map a Patient's ``deceasedDateTime`` (or ``deceasedBoolean: true``) to a death fact.
+
+    Death is the catalogue's ``death`` concept (``calciscope`` / ``death``), as the OMOP and
+    REDCap readers record it; a partial date (``2020-03``) stays in the provenance.
+    """
+    if "deceasedDateTime" in resource:
+        value = resource["deceasedDateTime"]
+        when = fhir_date(value)
+        note = "" if when else f" deceasedDateTime={value}"
+    elif resource.get("deceasedBoolean") is True:
+        when, note = None, " deceasedBoolean=true"
+    else:
+        return []
+    return [
+        Fact(
+            patient_id=patient_id,
+            system="calciscope",
+            code="death",
+            effective_date=when,
+            source_kind=SourceKind.IMPORT,
+            provenance=where + note,
+        )
+    ]

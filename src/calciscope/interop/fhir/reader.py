@@ -18,17 +18,19 @@ import pydantic
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
-from calciscope.interop.fhir.clinical import condition_facts, observation_facts
+from calciscope.interop.fhir.clinical import condition_facts, death_facts, observation_facts
 from calciscope.interop.fhir.codes import CALCISCOPE_SYSTEM, as_list
 from calciscope.interop.fhir.documents import (
     diagnostic_report_notes,
     document_notes,
     imaging_images,
 )
-from calciscope.interop.fhir.subjects import Subjects, map_patient
-from calciscope.model import Fact, Patient, ReviewState
+from calciscope.interop.fhir.subjects import Subjects, map_patient, raw_patient_id
+from calciscope.interop.fhir.validation import check_resource
+from calciscope.model import Fact, ReviewState
+from calciscope.storage import PatientOrigin
 
-__all__ = ["read_fhir", "read_fhir_bundle", "unique_patients"]
+__all__ = ["read_fhir", "read_fhir_bundle"]
 
 Entry = tuple[str, Any, str]
 _Mapper = Callable[[dict[str, Any], str, str, str], list[Any] | str]
@@ -68,9 +70,11 @@ def _kind(resource: Any) -> str:
     return kind if isinstance(kind, str) else "(no resource)"
 
 
-def _add_patients(entries: list[Entry], result: ReadResult, subjects: Subjects) -> None:
-    seen: set[str] = set()
-    for full_url, resource, _ in entries:
+def _add_patients(
+    entries: list[Entry], result: ReadResult, subjects: Subjects, source: str
+) -> None:
+    """Add every Patient resource with where it was read; the registry checks they agree."""
+    for full_url, resource, loc in entries:
         if _kind(resource) != "Patient":
             continue
         try:
@@ -81,10 +85,11 @@ def _add_patients(entries: list[Entry], result: ReadResult, subjects: Subjects) 
             result.skipped[("Patient", patient)] += 1
             continue
         subjects.add(patient, resource, full_url)
-        if patient.patient_id not in seen:
-            seen.add(patient.patient_id)
-            result.batch.patients.append(patient)
+        origin = PatientOrigin(source, f"#{loc}", raw_id=raw_patient_id(resource, full_url))
+        result.batch.add_patient(patient, origin)
         result.mapped["Patient"] += 1
+        where = f"{source}#{loc} (Patient/{resource.get('id', full_url)})"
+        result.batch.facts += death_facts(resource, patient.patient_id, where)
 
 
 def _map_one(entry: Entry, source: str, subjects: Subjects) -> list[Any] | str:
@@ -162,7 +167,9 @@ def read_fhir_bundle(data: Any, *, source: str, stub_patients: bool = False) -> 
     Raises
     ------
     ValidationError
-        When the input is not a FHIR resource at all.
+        When the input is not a FHIR resource, or an element calciscope reads is not valid
+        FHIR R4 (:mod:`~calciscope.interop.fhir.validation`): every such problem, with entry
+        and path.
     """
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         raise ValidationError(
@@ -170,8 +177,16 @@ def read_fhir_bundle(data: Any, *, source: str, stub_patients: bool = False) -> 
         )
     bundle = data if data["resourceType"] == "Bundle" else {"entry": [{"resource": data}]}
     entries = list(_entries(bundle, ""))
+    problems = [
+        Problem(source, f"#{loc}", path, message)
+        for _, resource, loc in entries
+        if isinstance(resource, dict)
+        for path, message in check_resource(resource)
+    ]
+    if problems:
+        raise ValidationError(problems)
     result, subjects = ReadResult(), Subjects(stubs=[] if stub_patients else None)
-    _add_patients(entries, result, subjects)
+    _add_patients(entries, result, subjects, source)
     states = _review_states(entries)
     for entry in entries:
         kind = _kind(entry[1])
@@ -199,7 +214,8 @@ def read_fhir_bundle(data: Any, *, source: str, stub_patients: bool = False) -> 
     for stub in subjects.stubs or []:
         if stub.patient_id not in known:
             known.add(stub.patient_id)
-            result.batch.patients.append(stub)
+            where = f"reference Patient/{stub.patient_id}"
+            result.batch.add_patient(stub, PatientOrigin(source, where, stub=True))
             result.mapped["Patient (stub)"] += 1
     return result
 
@@ -223,16 +239,4 @@ def read_fhir(paths: list[Path], *, stub_patients: bool = False) -> ReadResult:
             problems.extend(exc.problems)
     if problems:
         raise ValidationError(problems, summary="FHIR import failed")
-    result.batch.patients = unique_patients(result.batch.patients)
     return result
-
-
-def unique_patients(patients: list[Patient]) -> list[Patient]:
-    """Return one patient per id, preferring a described patient over a bare stub."""
-    chosen: dict[str, Patient] = {}
-    for patient in patients:
-        if patient.patient_id not in chosen or chosen[patient.patient_id] == Patient(
-            patient_id=patient.patient_id
-        ):
-            chosen[patient.patient_id] = patient
-    return list(chosen.values())

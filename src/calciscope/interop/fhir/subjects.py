@@ -10,7 +10,14 @@ from calciscope.interop.fhir.codes import as_list
 from calciscope.interop.phenopackets.curie import parse_date, sanitise_id
 from calciscope.model import Patient, Sex
 
-__all__ = ["PATIENT_ID_SYSTEM", "SYNTHETIC_TAG", "Subjects", "fhir_date", "map_patient"]
+__all__ = [
+    "PATIENT_ID_SYSTEM",
+    "SYNTHETIC_TAG",
+    "Subjects",
+    "fhir_date",
+    "map_patient",
+    "raw_patient_id",
+]
 
 #: Identifier system for calciscope patient ids (FHIR ids allow no ``_`` or ``:``).
 PATIENT_ID_SYSTEM = "https://w3id.org/calciscope/patient-id"
@@ -37,14 +44,20 @@ def _own(resource: dict[str, Any], system: str, key: str = "identifier") -> Any:
     )
 
 
-def map_patient(resource: dict[str, Any], full_url: str) -> Patient | str:
-    """Return the Patient a FHIR Patient resource describes, or the reason it cannot be mapped."""
+def raw_patient_id(resource: dict[str, Any], full_url: str) -> str | None:
+    """Return a Patient's id as the bundle gives it: calciscope's identifier, ``id`` or fullUrl."""
     raw_id = (
         _own(resource, PATIENT_ID_SYSTEM)
         or resource.get("id")
         or full_url.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
     )
-    if not isinstance(raw_id, str) or not raw_id.strip():
+    return raw_id if isinstance(raw_id, str) and raw_id.strip() else None
+
+
+def map_patient(resource: dict[str, Any], full_url: str) -> Patient | str:
+    """Return the Patient a FHIR Patient resource describes, or the reason it cannot be mapped."""
+    raw_id = raw_patient_id(resource, full_url)
+    if raw_id is None:
         return "Patient has no id and no fullUrl"
     birth = resource.get("birthDate")
     year = int(birth[:4]) if isinstance(birth, str) and birth[:4].isdigit() else None

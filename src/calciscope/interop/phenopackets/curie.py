@@ -19,6 +19,7 @@ __all__ = [
     "add_duration",
     "code_to_curie",
     "curie_to_code",
+    "onset_from_provenance",
     "parse_date",
     "sanitise_id",
     "time_element_date",
@@ -123,3 +124,36 @@ def time_element_date(
         when = add_duration(birth, iso)
         return when, "" if when else f"onset {iso}"
     return None, "onset " + json.dumps(element, sort_keys=True)
+
+
+_ONSET_NOTE = "; onset "
+
+
+def onset_from_provenance(provenance: str | None) -> dict[str, Any] | None:
+    """Return the TimeElement :func:`time_element_date` left in a fact's provenance, or None.
+
+    The reader keeps an onset it cannot date (an age without a date of birth, an age range, an
+    ontology class) as ``; onset {...}`` after the location; the writer puts it back, so an
+    onset given as an age survives export.
+    """
+    if not provenance or _ONSET_NOTE not in provenance:
+        return None
+    text = provenance.split(_ONSET_NOTE, 1)[1].strip()
+    if _DURATION.match(text):
+        return {"age": {"iso8601duration": text}}
+    try:
+        element = json.loads(text)
+    except ValueError:
+        return None
+    return element if isinstance(element, dict) and _is_time_element(element) else None
+
+
+def _is_time_element(element: dict[str, Any]) -> bool:
+    from google.protobuf import json_format
+    from phenopackets import TimeElement
+
+    try:
+        json_format.ParseDict(element, TimeElement())
+    except (json_format.ParseError, TypeError, ValueError):
+        return False
+    return True

@@ -14,6 +14,7 @@ birth is known; otherwise the onset is kept in the provenance. Structure is chec
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -38,14 +39,24 @@ from calciscope.interop.phenopackets.modifiers import (
     modifiers_to_fields,
     procedure_to_fields,
 )
-from calciscope.interop.phenopackets.validation import TermUse, check_terms
+from calciscope.interop.phenopackets.validation import Issue, IssueKind, TermUse, check_terms
 from calciscope.model import Fact, Patient, Sex, SourceKind, Status
+from calciscope.storage import PatientOrigin
 
 __all__ = ["read_phenopacket", "read_phenopackets"]
 
 _SEX = {"FEMALE": Sex.FEMALE, "MALE": Sex.MALE, "OTHER_SEX": Sex.OTHER, "UNKNOWN_SEX": Sex.UNKNOWN}
 _SKIPPED_PARTS = ("biosamples", "files")
 _REQUIRED = (("phenotypicFeatures", "type"), ("diseases", "term"), ("measurements", "assay"))
+#: Where a packet names a concept calciscope stores, each must be a prefixed CURIE.
+_CODED = (
+    *((part, (key,)) for part, key in _REQUIRED),
+    ("interpretations", ("diagnosis", "disease")),
+    ("medicalActions", ("procedure", "code")),
+    ("medicalActions", ("treatment", "agent")),
+)
+_CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*:\S+$")
+_GENOMIC = "genomic interpretation (variants and genes) is not mapped to calciscope facts"
 
 
 def _patient(packet: dict[str, Any], source: str) -> Patient:
@@ -172,12 +183,16 @@ def _parse(data: Any, source: str) -> dict[str, Any]:
             [Problem(source, "$", "", f"not a valid Phenopacket v2: {exc}")]
         ) from None
     packet: dict[str, Any] = json_format.MessageToDict(message)
-    problems = [
-        Problem(source, f"#/{part}/{i}", key, f"{key}.id is required")
-        for part, key in _REQUIRED
-        for i, item in enumerate(packet.get(part, []))
-        if not item.get(key, {}).get("id")
-    ] + action_problems(packet, source)
+    problems = (
+        [
+            Problem(source, f"#/{part}/{i}", key, f"{key}.id is required")
+            for part, key in _REQUIRED
+            for i, item in enumerate(packet.get(part, []))
+            if not item.get(key, {}).get("id")
+        ]
+        + action_problems(packet, source)
+        + _curie_problems(packet, source)
+    )
     if not (packet.get("id") or packet.get("subject", {}).get("id")):
         problems.append(Problem(source, "#/id", "id", "a phenopacket needs an id or a subject id"))
     if problems:
@@ -185,15 +200,52 @@ def _parse(data: Any, source: str) -> dict[str, Any]:
     return packet
 
 
+def _curie_problems(packet: dict[str, Any], source: str) -> list[Problem]:
+    """Return a problem for each concept id that is a bare word (``calcinosis``), not a CURIE."""
+    problems = []
+    for part, keys in _CODED:
+        for i, item in enumerate(packet.get(part, [])):
+            concept = item
+            for key in keys:
+                concept = concept.get(key, {})
+            curie = concept.get("id", "")
+            if curie and not _CURIE.match(curie):
+                path = ".".join((*keys, "id"))
+                message = f"{curie!r} is not a prefixed CURIE (PREFIX:ID, e.g. HP:0100774)"
+                problems.append(Problem(source, f"#/{part}/{i}", path, message))
+    return problems
+
+
 def _curation_warnings(packet: dict[str, Any], source: str) -> list[Problem]:
-    uses = [
-        TermUse(f["type"]["id"], bool(f.get("excluded")), f"#/phenotypicFeatures/{i}")
-        for i, f in enumerate(packet.get("phenotypicFeatures", []))
-        if f["type"].get("id", "").startswith("HP:")
-    ]
+    """Check HPO curation among features that say the same about where, how and when.
+
+    The same term at another date, or with other modifiers (a body site), is neither a
+    duplicate nor redundant, as the phenopacket writer decides: calciscope's own export reads
+    back without false warnings. An exclusion without an onset holds at every time, so an
+    observed descendant at any onset contradicts it.
+    """
+    groups: dict[str, dict[str, list[TermUse]]] = {}
+    for i, f in enumerate(packet.get("phenotypicFeatures", [])):
+        if f["type"].get("id", "").startswith("HP:"):
+            modifiers = json.dumps(f.get("modifiers", []), sort_keys=True)
+            onset = json.dumps(f.get("onset"), sort_keys=True)
+            use = TermUse(f["type"]["id"], bool(f.get("excluded")), f"#/phenotypicFeatures/{i}")
+            groups.setdefault(modifiers, {}).setdefault(onset, []).append(use)
+    issues: dict[tuple[str, str, str], Issue] = {}
+    for by_onset in groups.values():
+        always = [u for u in by_onset.get("null", []) if u.excluded]
+        for onset, uses in by_onset.items():
+            found = check_terms(uses, load_hpo())
+            if onset != "null":
+                found += [
+                    i
+                    for i in check_terms(uses + always, load_hpo())
+                    if i.kind is IssueKind.CONTRADICTION and i.use in uses
+                ]
+            issues.update(((i.kind, i.use.location, i.message), i) for i in found)
     return [
         Problem(source, issue.use.location, "type", f"{issue.kind.value}: {issue.message}")
-        for issue in check_terms(uses, load_hpo())
+        for issue in sorted(issues.values(), key=lambda i: int(i.use.location.rsplit("/", 1)[1]))
     ]
 
 
@@ -228,7 +280,9 @@ def read_phenopacket(data: Any, *, source: str) -> ReadResult:
         ]
         raise ValidationError(problems) from None
     result = ReadResult(warnings=_curation_warnings(packet, source), skipped=skipped)
-    result.batch.patients.append(patient)
+    where = "#/id" if packet.get("id") else "#/subject/id"
+    raw_id = packet.get("id") or packet.get("subject", {}).get("id")
+    result.batch.add_patient(patient, PatientOrigin(source, where, raw_id=raw_id))
     result.mapped["phenopacket"] = 1
     for kind, facts in parts.items():
         result.batch.facts.extend(facts)
@@ -236,6 +290,12 @@ def read_phenopacket(data: Any, *, source: str) -> ReadResult:
     for part in _SKIPPED_PARTS:
         if packet.get(part):
             result.skipped[(part, "not mapped to calciscope facts")] += len(packet[part])
+    genomic = sum(
+        len(i.get("diagnosis", {}).get("genomicInterpretations", []))
+        for i in packet.get("interpretations", [])
+    )
+    if genomic:
+        result.skipped[("genomicInterpretation", _GENOMIC)] += genomic
     return result
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -38,7 +39,7 @@ from calciscope.interop.phenopackets.conventions import (
     SYNTHETIC_REFERENCE,
     centre_reference,
 )
-from calciscope.interop.phenopackets.curie import code_to_curie
+from calciscope.interop.phenopackets.curie import code_to_curie, onset_from_provenance
 from calciscope.interop.phenopackets.hpo import load_hpo
 from calciscope.interop.phenopackets.modifiers import (
     disease_site,
@@ -52,6 +53,8 @@ __all__ = ["RESOURCES", "write_phenopacket"]
 
 _SEX = {Sex.FEMALE: "FEMALE", Sex.MALE: "MALE", Sex.OTHER: "OTHER_SEX", Sex.UNKNOWN: "UNKNOWN_SEX"}
 _DISEASE_PREFIXES = ("MONDO:", "ORPHA:", "OMIM:")
+#: The form of an HPO id; an unknown id of this form may be newer than the bundled release.
+_HPO_ID = re.compile(r"^HP:\d{7}$")
 
 #: Resource descriptions for ``metaData.resources`` (versions as used by calciscope).
 RESOURCES: dict[str, dict[str, str]] = {
@@ -127,9 +130,10 @@ RESOURCES: dict[str, dict[str, str]] = {
 
 
 def _onset(fact: Fact) -> dict[str, Any]:
-    return (
-        {"timestamp": f"{fact.effective_date.isoformat()}T00:00:00Z"} if fact.effective_date else {}
-    )
+    """Return the fact's date as a timestamp, or the onset its phenopacket gave (an age)."""
+    if fact.effective_date:
+        return {"timestamp": f"{fact.effective_date.isoformat()}T00:00:00Z"}
+    return onset_from_provenance(fact.provenance) or {}
 
 
 def _label(curie: str) -> str:
@@ -221,15 +225,22 @@ def _prune(
     issues = [i for uses in groups.values() for i in check_terms(uses, load_hpo())]
     # The same term at other dates is not a duplicate (identical features were merged).
     issues = [i for i in issues if i.kind is not IssueKind.DUPLICATE]
-    fatal = [i for i in issues if i.kind is not IssueKind.REDUNDANT]
+    # A well-formed id the bundled HPO does not know may be newer than its release: it is
+    # written as given, with a warning (refusing the patient would drop every other finding);
+    # a malformed one (HP:0003125x) is refused.
+    newer = [i for i in issues if i.kind is IssueKind.UNKNOWN and _HPO_ID.match(i.use.hpo_id)]
+    fatal = [i for i in issues if i.kind is not IssueKind.REDUNDANT and i not in newer]
     if fatal:
         raise ValidationError(
             [_problem(i, source) for i in fatal], summary="phenopacket export refused"
         )
-    drop = {int(i.use.location.rsplit("/", 1)[1]) for i in issues}
+    redundant = [i for i in issues if i.kind is IssueKind.REDUNDANT]
+    drop = {int(i.use.location.rsplit("/", 1)[1]) for i in redundant}
     kept = [f for index, f in enumerate(features) if index not in drop]
     results = {index: _as_result(features[index]) for index in sorted(drop)}
-    warnings = [_problem(i, source, results) for i in issues]
+    warnings = [_problem(i, source, results) for i in redundant] + [
+        _problem(i, source) for i in newer
+    ]
     return kept, [r for r in results.values() if r is not None], warnings
 
 
@@ -262,6 +273,8 @@ def _problem(
     issue: Issue, source: str, results: dict[int, dict[str, Any] | None] | None = None
 ) -> Problem:
     message = f"{issue.kind.value}: {issue.message}"
+    if issue.kind is IssueKind.UNKNOWN:
+        message += "; written as given (newer than the bundled HPO?)"
     if results is not None and issue.kind is IssueKind.REDUNDANT:
         kept = results[int(issue.use.location.rsplit("/", 1)[1])] is not None
         message += "; written as a measurement" if kept else "; not written"

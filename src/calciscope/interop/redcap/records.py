@@ -35,6 +35,7 @@ from calciscope.model import (
     SourceKind,
     Status,
 )
+from calciscope.storage import PatientOrigin
 
 __all__ = ["read_record_rows", "read_records"]
 
@@ -56,6 +57,7 @@ class _Context:
     checkbox_columns: dict[str, tuple[str, str]]
     problems: list[Problem] = field(default_factory=list)
     patients: dict[str, Patient] = field(default_factory=dict)
+    patient_rows: dict[str, Where] = field(default_factory=dict)
     result: ReadResult = field(default_factory=ReadResult)
     filled: set[str] = field(default_factory=set)
 
@@ -298,6 +300,7 @@ def _merge_patient(patient: Patient, n: Where, ctx: _Context) -> None:
     known = ctx.patients.get(patient.patient_id)
     if known is None:
         ctx.patients[patient.patient_id] = patient
+        ctx.patient_rows[patient.patient_id] = n
         return
     merged = known.model_dump() | {
         k: v for k, v in patient.model_dump().items() if v not in (None, "unknown", False)
@@ -425,7 +428,10 @@ def read_record_rows(
         ctx.problems.extend(exc.problems)
     if ctx.problems:
         raise ValidationError(ctx.problems, summary="REDCap import failed")
-    ctx.result.batch.patients = list(ctx.patients.values())
+    for patient in ctx.patients.values():
+        where = ctx.patient_rows[patient.patient_id]
+        location = f"row {where}" if isinstance(where, int) else where
+        ctx.result.batch.add_patient(patient, PatientOrigin(source, location))
     used = (
         set(mapping.fields)
         | set(mapping.form_dates.values())

@@ -1,0 +1,259 @@
+"""What an import may change in the registry: the one check every importer goes through.
+
+Patients
+    A patient record of an import is compared with the stored patient of that id and with the
+    other records of the same import. A *stated* value (sex other than unknown, a birth date or
+    year, a centre, the synthetic flag) that disagrees is a
+    :class:`~calciscope.errors.Problem` naming the file, the row or entry and the field: the
+    import fails. With ``update_patients`` a disagreement with the *stored* patient replaces it
+    instead, and the import's batch counts ``patients_updated``; two records of one import that
+    disagree always fail (there is no rule for which of them is right). A value the registry
+    lacks is filled in (``patients_completed``); a value the import lacks never erases one.
+    Two different source ids that become the same calciscope id (``Case 4`` and ``Case/4``)
+    fail too.
+
+Facts
+    A fact already held by the registry is not added again. Two facts are the same statement
+    when they say the same about the same patient: the same code (or codes that mean the same
+    catalogue concepts, as a phenopacket's Negative LOINC result and the HPO term it was
+    written from), status, value, unit, site, side, morphology and method, and the same date -
+    or no date, which the dated fact already says. Where it was read from (provenance, source
+    kind) does not count, so re-importing calciscope's own export of a patient adds nothing;
+    only confirmed stored facts count, so new evidence for a suggested or rejected fact is
+    kept. The batch counts the facts left out as ``facts_already_in_registry``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from calciscope.errors import Problem
+from calciscope.features import load_catalogue
+from calciscope.model import Fact, Patient, Sex
+
+__all__ = ["FactKey", "PatientOrigin", "PatientReconciler", "StatementIndex", "statement_key"]
+
+#: The fields of a fact that make its clinical content (besides patient, code and date).
+_CONTENT = (
+    "status",
+    "value_num",
+    "value_text",
+    "unit",
+    "body_site",
+    "laterality",
+    "morphology",
+    "method",
+)
+
+FactKey = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class PatientOrigin:
+    """Where a patient record of an import was read, for the problems that name it.
+
+    Parameters
+    ----------
+    source
+        The file (or other source).
+    location
+        The row, entry or JSON path.
+    raw_id
+        The id as the source wrote it, before it was made a calciscope id (``Case 4``).
+    stub
+        The record only names the patient (a reference to ``Patient/<id>``): it states no
+        sex, birth or centre and never changes a patient.
+    """
+
+    source: str
+    location: str
+    raw_id: str | None = None
+    stub: bool = False
+
+
+def _stated(patient: Patient) -> dict[str, Any]:
+    """Return the values a patient record states (unknown sex and missing values say nothing)."""
+    values: dict[str, Any] = {"synthetic": patient.synthetic}
+    if patient.sex is not Sex.UNKNOWN:
+        values["sex"] = patient.sex
+    if patient.birth_date is not None:
+        values["birth_date"] = patient.birth_date
+    if patient.birth_year is not None:
+        values["birth_year"] = patient.birth_year
+    if patient.centre is not None:
+        values["centre"] = patient.centre
+    return values
+
+
+def patient_disagreements(old: Patient, new: Patient) -> list[tuple[str, Any, Any]]:
+    """Return ``(field, old value, new value)`` for each value both state differently."""
+    a, b = _stated(old), _stated(new)
+    names = ["sex", "birth_date", "centre", "synthetic"]
+    if "birth_date" not in a or "birth_date" not in b:
+        names.append("birth_year")  # two birth dates that differ say so themselves
+    return [(k, a[k], b[k]) for k in names if k in a and k in b and a[k] != b[k]]
+
+
+def merge_patients(old: Patient, new: Patient) -> Patient:
+    """Return ``old`` with every value ``new`` states (``new`` wins where both state one)."""
+    values = _stated(old) | _stated(new)
+    if "birth_date" in values and values["birth_year"] != values["birth_date"].year:
+        del values["birth_date"]  # ``new`` states only a year, which old's birth date contradicts
+    return Patient(patient_id=new.patient_id, **values)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Enum):
+        return repr(value.value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return repr(value)
+
+
+@dataclass
+class PatientReconciler:
+    """Compares the patient records of one import with each other and with the registry.
+
+    Parameters
+    ----------
+    update
+        Let the import's stated values replace disagreeing stored ones (``--update-patients``).
+    """
+
+    update: bool = False
+    problems: list[Problem] = field(default_factory=list)
+    updated: set[str] = field(default_factory=set)
+    completed: set[str] = field(default_factory=set)
+    #: The registry's patients before the import (None: not there), by id.
+    before: dict[str, Patient | None] = field(default_factory=dict)
+    _seen: dict[str, tuple[Patient, PatientOrigin]] = field(default_factory=dict)
+    _raw: dict[str, tuple[str, PatientOrigin]] = field(default_factory=dict)
+
+    def rows(
+        self,
+        patients: Iterable[tuple[Patient, PatientOrigin]],
+        lookup: Callable[[set[str]], Mapping[str, Patient]],
+    ) -> list[Patient]:
+        """Return the patients to write (new or changed), collecting problems on the way.
+
+        ``lookup`` returns the registry's patients of the given ids; it is asked once per id,
+        so what is compared is the registry as it was before this import.
+        """
+        records = list(patients)
+        unknown = {p.patient_id for p, _ in records} - self.before.keys()
+        if unknown:
+            found = lookup(unknown)
+            self.before.update({pid: found.get(pid) for pid in unknown})
+        out: dict[str, Patient] = {}
+        for patient, origin in records:
+            self._check_raw_id(patient.patient_id, origin)
+            merged = self._against_import(patient, origin)
+            if merged is None:
+                continue
+            old = self.before[patient.patient_id]
+            written = merged if old is None else self._against_registry(old, merged, origin)
+            if written is not None and written != old:
+                out[patient.patient_id] = written
+        return list(out.values())
+
+    def counts(self) -> dict[str, int]:
+        """Return the counts recorded with the batch (only those that are not zero)."""
+        counts = {
+            "patients_updated": len(self.updated),
+            "patients_completed": len(self.completed - self.updated),
+        }
+        return {k: v for k, v in counts.items() if v}
+
+    def _check_raw_id(self, patient_id: str, origin: PatientOrigin) -> None:
+        if origin.raw_id is None:
+            return
+        first = self._raw.setdefault(patient_id, (origin.raw_id, origin))
+        if first[0] != origin.raw_id:
+            self.problems.append(
+                Problem(
+                    origin.source,
+                    origin.location,
+                    "id",
+                    f"{origin.raw_id!r} and {first[0]!r} ({first[1].source}, "
+                    f"{first[1].location}) both become patient id {patient_id!r}; "
+                    "give them distinct ids",
+                )
+            )
+
+    def _against_import(self, patient: Patient, origin: PatientOrigin) -> Patient | None:
+        """Merge with this import's earlier records of the id; None for a stub of a known one."""
+        earlier = self._seen.get(patient.patient_id)
+        if earlier is None or earlier[1].stub:
+            self._seen[patient.patient_id] = (patient, origin)
+            return patient
+        if origin.stub:
+            return None
+        for name, before, now in patient_disagreements(earlier[0], patient):
+            message = (
+                f"{name} {_shown(now)} disagrees with {_shown(before)} in {earlier[1].source}, "
+                f"{earlier[1].location} (another record of this import)"
+            )
+            self.problems.append(Problem(origin.source, origin.location, name, message))
+        merged = merge_patients(earlier[0], patient)
+        self._seen[patient.patient_id] = (merged, earlier[1])
+        return merged
+
+    def _against_registry(
+        self, old: Patient, new: Patient, origin: PatientOrigin
+    ) -> Patient | None:
+        if origin.stub:
+            return None
+        disagreements = patient_disagreements(old, new)
+        if disagreements and not self.update:
+            for name, before, now in disagreements:
+                message = (
+                    f"{name} {_shown(now)} disagrees with the registry's {_shown(before)} for "
+                    f"patient {new.patient_id!r}; use --update-patients to replace it"
+                )
+                self.problems.append(Problem(origin.source, origin.location, name, message))
+            return None
+        merged = merge_patients(old, new)
+        if merged != old:
+            (self.updated if disagreements else self.completed).add(new.patient_id)
+        return merged
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def statement_key(content: Mapping[str, Any]) -> FactKey:
+    """Return what a fact says (its fields, as a mapping) without date, provenance or review.
+
+    The code counts as the catalogue concepts it means, so two codes of one concept (an HPO
+    term and the LOINC result written for it) make the same statement.
+    """
+    system, code = str(content["system"]), str(content["code"])
+    concepts = load_catalogue().concepts_for_code(system, code)
+    what = ("concepts", *sorted(concepts)) if concepts else (system, code)
+    return (content["patient_id"], what, *(_plain(content.get(name)) for name in _CONTENT))
+
+
+@dataclass
+class StatementIndex:
+    """The statements the registry held, per patient, before the import began."""
+
+    dated: set[FactKey] = field(default_factory=set)
+    undated: set[FactKey] = field(default_factory=set)
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        """Add a stored confirmed fact (a row of the facts table)."""
+        key = statement_key(row)
+        self.undated.add(key)
+        self.dated.add((*key, row.get("effective_date")))
+
+    def holds(self, fact: Fact) -> bool:
+        """Whether the registry already says what ``fact`` says (an undated fact: at any date)."""
+        key = statement_key(fact.__dict__)
+        if fact.effective_date is None:
+            return key in self.undated
+        return (*key, fact.effective_date) in self.dated
