@@ -136,7 +136,13 @@ def _report_facts(facts: pa.Table) -> pd.DataFrame:
     from calciscope.study.evidence import EVIDENCE_CONCEPTS
 
     pairs = pairs[pairs["concept"].isin(EVIDENCE_CONCEPTS)]
-    kept = facts.join(pa.Table.from_pandas(pairs, preserve_index=False), keys=["system", "code"])
+    # Typed columns: an empty registry gives empty pairs, which pandas would type as null.
+    types = {name: facts.schema.field(name).type for name in ("system", "code")}
+    wanted = pa.table(
+        {name: pa.array(pairs[name], types[name]) for name in types}
+        | {"concept": pa.array(pairs["concept"], pa.string())}
+    )
+    kept = facts.join(wanted, keys=["system", "code"])
     return kept.to_pandas()
 
 

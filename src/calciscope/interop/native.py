@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import pydantic
 
 from calciscope.errors import Problem, ValidationError
+from calciscope.interop.jsontext import parse_json
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import Batch
 
@@ -90,12 +90,9 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | Problem]]:
             if not line.strip():
                 continue
             try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield (
-                    f"line {number}",
-                    Problem(str(path), f"line {number}", "(line)", f"not JSON: {exc.msg}"),
-                )
+                data = parse_json(line, source=str(path), location=f"line {number}")
+            except ValidationError as exc:
+                yield f"line {number}", exc.problems[0]
                 continue
             if not isinstance(data, dict):
                 yield (

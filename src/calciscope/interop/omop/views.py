@@ -66,14 +66,16 @@ _IMPLICIT = (("visit_occurrence", "visit_start_date", "visit"), ("death", "death
 _MALE, _FEMALE = 8507, 8532
 
 
+def _patient_id(cdm: Cdm, p: ir.Table) -> ir.StringValue:
+    if cdm.patient_ids is PatientIdColumn.PERSON_SOURCE_VALUE:
+        return p.person_source_value.cast("string")
+    return p.person_id.cast("int64").cast("string")
+
+
 def person_ids(cdm: Cdm) -> ir.Table:
     """Return (person_key, patient_id): PERSON's id and the column read as the patient id."""
     p = cdm.tables["person"]
-    if cdm.patient_ids is PatientIdColumn.PERSON_SOURCE_VALUE:
-        column = p.person_source_value.cast("string")
-    else:
-        column = p.person_id.cast("string")
-    return p.select(person_key=p.person_id.cast("int64"), patient_id=column)
+    return p.select(person_key=p.person_id.cast("int64"), patient_id=_patient_id(cdm, p))
 
 
 def _centre(cdm: Cdm, p: ir.Table) -> tuple[ir.Table, ir.Value]:
@@ -110,17 +112,16 @@ def patients_view(cdm: Cdm) -> ir.Table:
         ),
         else_=ibis.null().cast("date"),
     )
-    people = p.select(
-        person_key=p.person_id.cast("int64"),
+    # The patient id comes from the same PERSON row: a self-join with person_ids() breaks
+    # Ibis when person_id is an INTEGER (the official DDL, Eunomia's Parquet files).
+    return p.select(
+        patient_id=_patient_id(cdm, p),
         sex=sex,
         birth_date=birth,
         birth_year=p.year_of_birth.cast("int64"),
         centre=centre,
         synthetic=ibis.literal(cdm.synthetic),
     )
-    ids = person_ids(cdm)
-    joined = people.inner_join(ids, "person_key")
-    return joined.select("patient_id", "sex", "birth_date", "birth_year", "centre", "synthetic")
 
 
 def _absent_ids(cdm: Cdm) -> ir.Table:

@@ -13,7 +13,6 @@ birth is known; otherwise the onset is kept in the provenance. Structure is chec
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from phenopackets import Phenopacket
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
+from calciscope.interop.jsontext import load_json
 from calciscope.interop.phenopackets.actions import action_problems, read_actions
 from calciscope.interop.phenopackets.conventions import answer_status, centre_of, is_synthetic
 from calciscope.interop.phenopackets.curie import (
@@ -250,10 +250,8 @@ def read_phenopackets(paths: list[Path]) -> ReadResult:
     result, problems = ReadResult(), []
     for path in paths:
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = load_json(path)
             result.merge(read_phenopacket(data, source=str(path)))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            problems.append(Problem(str(path), "$", "", f"cannot read JSON: {exc}"))
         except ValidationError as exc:
             problems.extend(exc.problems)
     if problems:
