@@ -135,6 +135,9 @@ def _absent_ids(cdm: Cdm) -> ir.Table:
 
 def _qualifier_concepts(cdm: Cdm) -> ir.Table:
     concept = cdm.tables["concept"]
+    if not {"vocabulary_id", "concept_class_id"} <= set(concept.columns):
+        schema = {"qualifier_key": "int64", "qualifier_name": "string"}
+        return ibis.memtable({"qualifier_key": [], "qualifier_name": []}, schema=schema)
     mine = concept.filter(
         (concept.vocabulary_id == LOCAL_VOCABULARY) & (concept.concept_class_id == QUALIFIER_CLASS)
     )
