@@ -128,15 +128,20 @@ class _Problems:
 
 def _records(path: Path, model: type[pydantic.BaseModel], problems: _Problems) -> Iterator[Any]:
     rows = _jsonl_rows(path) if path.suffix == ".jsonl" else _csv_rows(path, model)
-    for location, row in rows:
-        if isinstance(row, Problem):
-            problems.add(row)
-            continue
-        try:
-            yield model.model_validate(row)
-        except pydantic.ValidationError as exc:
-            for problem in _problems_from(exc, str(path), location):
-                problems.add(problem)
+    location = "row 1"
+    try:
+        for location, row in rows:
+            if isinstance(row, Problem):
+                problems.add(row)
+                continue
+            try:
+                yield model.model_validate(row)
+            except pydantic.ValidationError as exc:
+                for problem in _problems_from(exc, str(path), location):
+                    problems.add(problem)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        # A file that stops being text (or CSV) part way: name the last row read.
+        problems.add(Problem(str(path), f"after {location}", "(file)", f"cannot read: {exc}"))
 
 
 def _chunks(records: Iterator[Any]) -> Iterator[list[Any]]:

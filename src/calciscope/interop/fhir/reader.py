@@ -212,7 +212,7 @@ def read_fhir(paths: list[Path], *, stub_patients: bool = False) -> ReadResult:
     ValidationError
         Listing every file that is not readable FHIR JSON (nothing should be written).
     """
-    result, problems = ReadResult(), []
+    result, problems = ReadResult(), list[Problem]()
     for path in paths:
         try:
             data = load_json(path)

@@ -132,23 +132,40 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _view(con: Any, name: str, path: Path) -> Problem | None:
-    """Create the view ``cdm_<name>`` over a CSV or Parquet file; return why it cannot be read."""
+def _csv_reader(con: Any, literal: str, delimiter: str) -> str:
+    """Return a ``read_csv`` call with the dialect and column types DuckDB sniffs, once.
+
+    A view over ``read_csv_auto`` would sniff the file again at every query that uses it.
+    """
+    options = f"delim='{delimiter}', header=true"
+    prompt = con.raw_sql(f"SELECT Prompt FROM sniff_csv('{literal}', {options})").fetchone()[0]
+    reader = str(prompt).strip().removeprefix("FROM ").strip()
+    fixed = ", ".join(o for o in options.split(", ") if o.split("=")[0] + "=" not in reader)
+    return (
+        reader.replace("auto_detect=false", f"auto_detect=false, {fixed}", 1) if fixed else reader
+    )
+
+
+def _view(con: Any, name: str, path: Path) -> tuple[ir.Table | None, Problem | None]:
+    """Create the view ``cdm_<name>`` over a CSV or Parquet file; return it or why it cannot be read."""
     literal = str(path.resolve()).replace("'", "''")
-    if path.suffix.lower() == ".parquet":
-        reader = f"read_parquet('{literal}')"
-    else:
-        reader = f"read_csv_auto('{literal}', delim='{_delimiter(path)}', header=true)"
     try:
+        if path.suffix.lower() == ".parquet":
+            reader = f"read_parquet('{literal}')"
+        else:
+            reader = _csv_reader(con, literal, _delimiter(path))
         # A view, not a copy: DuckDB reads the file when a query needs it.
         con.raw_sql(f"CREATE OR REPLACE VIEW cdm_{name} AS SELECT * FROM {reader}")
-        columns = con.table(f"cdm_{name}").columns
-        if any(c != c.lower() for c in columns):  # PERSON_ID as person_id
-            quoted = ", ".join(f"{_quote(c)} AS {_quote(c.lower())}" for c in columns)
+        table = con.table(f"cdm_{name}")
+        if any(c != c.lower() for c in table.columns):  # PERSON_ID as person_id
+            quoted = ", ".join(f"{_quote(c)} AS {_quote(c.lower())}" for c in table.columns)
             con.raw_sql(f"CREATE OR REPLACE VIEW cdm_{name} AS SELECT {quoted} FROM {reader}")
+            table = con.table(f"cdm_{name}")
     except (duckdb.Error, OSError) as exc:
-        return Problem(str(path), "file", "", f"cannot read as a CDM table: {_first_line(exc)}")
-    return None
+        return None, Problem(
+            str(path), "file", "", f"cannot read as a CDM table: {_first_line(exc)}"
+        )
+    return table, None
 
 
 def _folder_tables(con: Any, folder: Path) -> tuple[dict[str, ir.Table], list[Problem]]:
@@ -158,26 +175,43 @@ def _folder_tables(con: Any, folder: Path) -> tuple[dict[str, ir.Table], list[Pr
         name, suffix = path.stem.lower(), path.suffix.lower()
         if name not in USED_TABLES or suffix not in (".csv", ".parquet"):
             continue
-        problem = _view(con, name, path)
-        if problem is None:
-            tables[name] = con.table(f"cdm_{name}")
-        else:
+        table, problem = _view(con, name, path)
+        if table is not None:
+            tables[name] = table
+        if problem is not None:
             problems.append(problem)
     return tables, problems
 
 
+#: Columns read as text (any type is cast); every other column read is a date or a number.
+_TEXT_COLUMNS = frozenset(("concept_name", "vocabulary_id", "concept_class_id", "relationship_id",
+                           "note_title", "note_text", "note_source_value"))  # fmt: skip
+
+
+def _type_problem(column: str, dtype: Any) -> str | None:
+    """Return why a column's type cannot be read as calciscope reads it, or None."""
+    if column in _TEXT_COLUMNS or dtype.is_string():
+        return None
+    if column.endswith("_date"):
+        ok = dtype.is_date() or dtype.is_timestamp()
+        return None if ok else f"has type {dtype}; expected dates (YYYY-MM-DD)"
+    return None if dtype.is_numeric() else f"has type {dtype}; expected integers"
+
+
 def _column_problems(tables: dict[str, ir.Table], where: dict[str, str]) -> list[Problem]:
-    return [
-        Problem(
-            where.get(name, name),
-            name,
-            column,
-            "column missing (a CDM table needs a header row, comma- or tab-separated)",
-        )
-        for name, table in tables.items()
-        for column in READ_COLUMNS.get(name, ())
-        if column not in table.columns
-    ]
+    problems = []
+    for name, table in tables.items():
+        schema = table.schema()
+        for column in READ_COLUMNS.get(name, ()):
+            if column not in schema:
+                why: str | None = (
+                    "column missing (a CDM table needs a header row, comma- or tab-separated)"
+                )
+            else:
+                why = _type_problem(column, schema[column])
+            if why is not None:
+                problems.append(Problem(where.get(name, name), name, column, why))
+    return problems
 
 
 def _version(tables: dict[str, ir.Table]) -> str:

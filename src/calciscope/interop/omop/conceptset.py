@@ -98,7 +98,7 @@ def _expand(cdm: Cdm, items: list[ConceptSetItem]) -> ir.Table | None:
         targets = _plain(cdm, mapped)
         rel = cdm.tables["concept_relationship"]
         maps = rel.filter(
-            (rel.relationship_id == "Maps to")
+            (rel.relationship_id.cast("string") == "Maps to")
             & rel.concept_id_2.cast("int64").isin(targets.concept_id)
         )
         expanded = ibis.union(

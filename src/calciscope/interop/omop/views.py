@@ -126,7 +126,7 @@ def patients_view(cdm: Cdm) -> ir.Table:
 
 def _absent_ids(cdm: Cdm) -> ir.Table:
     concept = cdm.tables["concept"]
-    named = concept.filter(concept.concept_name.isin(ABSENT_VALUE_NAMES)).select(
+    named = concept.filter(concept.concept_name.cast("string").isin(ABSENT_VALUE_NAMES)).select(
         concept_id=concept.concept_id.cast("int64")
     )
     fixed = ibis.memtable({"concept_id": list(ABSENT_VALUE_IDS)}, schema={"concept_id": "int64"})
@@ -139,10 +139,11 @@ def _qualifier_concepts(cdm: Cdm) -> ir.Table:
         schema = {"qualifier_key": "int64", "qualifier_name": "string"}
         return ibis.memtable({"qualifier_key": [], "qualifier_name": []}, schema=schema)
     mine = concept.filter(
-        (concept.vocabulary_id == LOCAL_VOCABULARY) & (concept.concept_class_id == QUALIFIER_CLASS)
+        (concept.vocabulary_id.cast("string") == LOCAL_VOCABULARY)
+        & (concept.concept_class_id.cast("string") == QUALIFIER_CLASS)
     )
     return mine.select(
-        qualifier_key=mine.concept_id.cast("int64"), qualifier_name=mine.concept_name
+        qualifier_key=mine.concept_id.cast("int64"), qualifier_name=mine.concept_name.cast("string")
     )
 
 

@@ -247,7 +247,7 @@ def read_phenopackets(paths: list[Path]) -> ReadResult:
     ValidationError
         Listing every problem of every file (nothing should be written).
     """
-    result, problems = ReadResult(), []
+    result, problems = ReadResult(), list[Problem]()
     for path in paths:
         try:
             data = load_json(path)

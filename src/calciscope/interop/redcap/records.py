@@ -96,6 +96,10 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         for number, row in enumerate(reader, start=2):
+            if None in row:  # DictReader keeps the extra cells in a list under None
+                raise ValidationError(
+                    [Problem(str(path), f"row {number}", "(row)", "more cells than header columns")]
+                )
             yield number, {k or "": (v or "") for k, v in row.items()}
 
 
