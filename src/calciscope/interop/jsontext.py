@@ -50,12 +50,13 @@ def _depth_problem(data: Any) -> str | None:
     stack: list[tuple[Any, int]] = [(data, 1)]
     while stack:
         node, depth = stack.pop()
-        children = (
-            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        )
-        if children and depth > MAX_DEPTH:
+        if not isinstance(node, dict | list):
+            continue
+        if depth > MAX_DEPTH:
             return f"nested more than {MAX_DEPTH} levels deep"
-        stack.extend((child, depth + 1) for child in children)
+        stack.extend(
+            (child, depth + 1) for child in (node.values() if isinstance(node, dict) else node)
+        )
     return None
 
 
