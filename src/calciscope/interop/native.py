@@ -13,6 +13,7 @@ lists every bad row and field of every file.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -92,7 +93,7 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | Problem]]:
             try:
                 data = parse_json(line, source=str(path), location=f"line {number}")
             except ValidationError as exc:
-                yield f"line {number}", exc.problems[0]
+                yield f"line {number}", dataclasses.replace(exc.problems[0], field="(line)")
                 continue
             if not isinstance(data, dict):
                 yield (
