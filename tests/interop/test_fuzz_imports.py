@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 import typer.testing
 from json_mutations import mutate_bytes, mutate_csv, mutate_json
@@ -41,6 +42,19 @@ class Format:
     folder: Path
     mutable: tuple[str, ...]
     args: Callable[[Path], list[str]]
+    #: Parquet twins of the CSV files that a case does not mutate (DuckDB reads them without
+    #: sniffing, which is most of an OMOP case's time).
+    twins: Path | None = None
+
+    def copy(self, target: Path, mutated: str) -> None:
+        """Copy the seed into ``target``: every file, or the mutated CSV and Parquet twins."""
+        shutil.copytree(self.folder, target, ignore=shutil.ignore_patterns("*.xml"))
+        if self.twins is None:
+            return
+        for twin in self.twins.iterdir():
+            if f"{twin.stem}.csv" != mutated:
+                (target / f"{twin.stem}.csv").unlink()
+                shutil.copy(twin, target / twin.name)
 
 
 def _raw_json(text: str, rng: random.Random) -> str:
@@ -91,6 +105,16 @@ def _first_lines(source: Path, target: Path, lines: int) -> None:
         target.write_text("".join(line for _, line in zip(range(lines), handle, strict=False)))
 
 
+def _parquet_twins(folder: Path, target: Path) -> Path:
+    target.mkdir()
+    for path in folder.glob("*.csv"):
+        duckdb.sql(
+            f"COPY (SELECT * FROM read_csv_auto('{path}')) "
+            f"TO '{target / path.stem}.parquet' (FORMAT parquet)"
+        )
+    return target
+
+
 @pytest.fixture(scope="module")
 def formats(data_dir, tmp_path_factory) -> dict[str, Format]:
     """Small real seeds of each format, in folders the cases copy."""
@@ -130,6 +154,7 @@ def formats(data_dir, tmp_path_factory) -> dict[str, Format]:
             ("PERSON.csv", "CONDITION_OCCURRENCE.csv", "CONCEPT.csv", "CONCEPT_ANCESTOR.csv",
              "OBSERVATION.csv", "CDM_SOURCE.csv", "sinusitis.json"),
             lambda f: [str(f), "--concept-set", f"sinusitis={f / 'sinusitis.json'}"],
+            _parquet_twins(omop, root / "omop-parquet"),
         ),
         "demo": Format(
             "demo", demo, ("patients.csv", "facts.csv", "facts.csv", "notes.jsonl", "images.csv"),
@@ -154,8 +179,8 @@ def run_cases(fmt: Format, root: Path, cases: int) -> dict[str, int]:
     for case in range(cases):
         rng = random.Random(f"{SEED}-{fmt.name}-{case}")
         folder = root / f"case{case}"
-        shutil.copytree(fmt.folder, folder, ignore=shutil.ignore_patterns("*.xml"))
         name = rng.choice(fmt.mutable)
+        fmt.copy(folder, name)
         for _ in range(rng.randint(1, 2)):
             mutate_file(folder / name, rng)
         before = _dump(db)
