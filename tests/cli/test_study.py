@@ -84,3 +84,49 @@ def test_study_run_on_postgresql(tmp_path, postgres_database):
         api.import_directory(registry, tmp_path / "demo")
         same = api.run_study(default_study(), registry, out=tmp_path / "r2").headline
     assert headline == same  # the same numbers from PostgreSQL and SQLite
+
+
+def _one_patient_registry(tmp_path):
+    packet = {
+        "id": "P1",
+        "subject": {"id": "P1", "sex": "FEMALE"},
+        "metaData": {"created": "2024-01-01T00:00:00Z", "phenopacketSchemaVersion": "2.0"},
+    }
+    (tmp_path / "p.json").write_text(json.dumps(packet), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    assert run("import", "phenopackets", str(tmp_path / "p.json"), "--db", url).exit_code == 0
+    study = tmp_path / "study.yaml"
+    study.write_text(run("study", "init").output, encoding="utf-8")
+    return url, study
+
+
+def test_study_run_with_no_cases_and_pseudonymisation_writes_the_report(tmp_path):
+    url, study = _one_patient_registry(tmp_path)
+    out = tmp_path / "report"
+    result = run("study", "run", str(study), "--db", url, "--out", str(out), "--pseudonymise")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    private = out.parent / f"{out.name}-pseudonymised"
+    assert (out / "index.html").is_file() and (private / "index.html").is_file()
+    # no case rows: 0 cases cannot be shown row by row without revealing the count
+    assert not (private / "cases.csv").exists()
+    assert json.loads((out / "results.json").read_text())["headline"]["cases"] == 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []
+
+
+def test_a_failing_report_leaves_the_old_bundle_as_it_was(tmp_path, monkeypatch):
+    from calciscope.report import bundle
+
+    url, study = _one_patient_registry(tmp_path)
+    out = tmp_path / "report"
+    assert run("study", "run", str(study), "--db", url, "--out", str(out)).exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(bundle, "write_pseudonymised_export", broken)
+    result = run("study", "run", str(study), "--db", url, "--out", str(out), "--pseudonymise")
+    assert result.exit_code != 0
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []

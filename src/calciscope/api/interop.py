@@ -577,14 +577,14 @@ def export_note_nlp(
     """
     import pyarrow.csv as pacsv
 
-    from calciscope.interop.omop import note_nlp_rows
+    from calciscope.interop.omop import note_id_map, note_nlp_rows
     from calciscope.model import ReviewState
 
     records = read_registry_records(registry, patient_ids)
     facts = [
         f for f in records.facts if include_rejected or f.review_state is not ReviewState.REJECTED
     ]
-    table = note_nlp_rows(facts)
+    table = note_nlp_rows(facts, note_ids=note_id_map(n.note_id for n in records.notes))
     pacsv.write_csv(table, Path(out))
     report = ExportReport(files=[Path(out)])
     report.written["note_nlp row"] = table.num_rows

@@ -94,8 +94,7 @@ def import_phenopackets(
     paths: PathsArg, db: DbOption = None, update_patients: UpdatePatientsOption = False
 ) -> None:
     """Import GA4GH Phenopacket v2 JSON files (lowerCamelCase or snake_case), all or nothing."""
-    registry = api.open_registry(db)
-    with _progress("reading phenopackets") as progress:
+    with api.open_registry(db) as registry, _progress("reading phenopackets") as progress:
         result = api.import_phenopackets(
             registry, paths, progress=progress, update_patients=update_patients
         )
@@ -114,8 +113,7 @@ def import_fhir(
     update_patients: UpdatePatientsOption = False,
 ) -> None:
     """Import FHIR R4 bundles (any type); print what was mapped and skipped, by resource type."""
-    registry = api.open_registry(db)
-    with _progress("reading FHIR bundles") as progress:
+    with api.open_registry(db) as registry, _progress("reading FHIR bundles") as progress:
         result = api.import_fhir(
             registry,
             paths,
@@ -147,8 +145,7 @@ def import_redcap(
     update_patients: UpdatePatientsOption = False,
 ) -> None:
     """Import a REDCap export (records and dictionary, or project XML) under a mapping file."""
-    registry = api.open_registry(db)
-    with console.status(f"validating {records}"):
+    with api.open_registry(db) as registry, console.status(f"validating {records}"):
         result = api.import_redcap(
             registry, records, dictionary, mapping, update_patients=update_patients
         )
@@ -173,8 +170,7 @@ def import_omop(
     update_patients: UpdatePatientsOption = False,
 ) -> None:
     """Copy the persons with concept-set events of a small OMOP CDM (and their visits, deaths, notes)."""
-    registry = api.open_registry(db)
-    with console.status(f"reading {cdm}"):
+    with api.open_registry(db) as registry, console.status(f"reading {cdm}"):
         result = api.import_omop(
             registry, cdm, api.concept_set_files(concept_set), patient_ids=patient_ids,
             synthetic=synthetic, update_patients=update_patients,

@@ -13,8 +13,8 @@ lists every bad row and field of every file.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import pydantic
 
 from calciscope.errors import Problem, ValidationError
+from calciscope.interop.jsontext import parse_json
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import Batch, PatientOrigin
 
@@ -90,12 +91,9 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | Problem]]:
             if not line.strip():
                 continue
             try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield (
-                    f"line {number}",
-                    Problem(str(path), f"line {number}", "(line)", f"not JSON: {exc.msg}"),
-                )
+                data = parse_json(line, source=str(path), location=f"line {number}")
+            except ValidationError as exc:
+                yield f"line {number}", dataclasses.replace(exc.problems[0], field="(line)")
                 continue
             if not isinstance(data, dict):
                 yield (
@@ -133,15 +131,20 @@ def _records(
     path: Path, model: type[pydantic.BaseModel], problems: _Problems
 ) -> Iterator[tuple[str, Any]]:
     rows = _jsonl_rows(path) if path.suffix == ".jsonl" else _csv_rows(path, model)
-    for location, row in rows:
-        if isinstance(row, Problem):
-            problems.add(row)
-            continue
-        try:
-            yield location, model.model_validate(row)
-        except pydantic.ValidationError as exc:
-            for problem in _problems_from(exc, str(path), location):
-                problems.add(problem)
+    location = "row 1"
+    try:
+        for location, row in rows:
+            if isinstance(row, Problem):
+                problems.add(row)
+                continue
+            try:
+                yield location, model.model_validate(row)
+            except pydantic.ValidationError as exc:
+                for problem in _problems_from(exc, str(path), location):
+                    problems.add(problem)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        # A file that stops being text (or CSV) part way: name the last row read.
+        problems.add(Problem(str(path), f"after {location}", "(file)", f"cannot read: {exc}"))
 
 
 def _chunks(records: Iterator[tuple[str, Any]]) -> Iterator[list[tuple[str, Any]]]:

@@ -59,6 +59,14 @@ _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL cannot store U+0000 in text; refuse it on every backend alike.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("contains a NUL character (U+0000), which a registry cannot store")
+        return value
+
 
 class Patient(_Record):
     """A pseudonymous patient.

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,9 +245,78 @@ def write_report_bundle(
         Also write the pseudonymised bundle ``<out_dir>-pseudonymised/`` (its own index.html).
     images
         Image records (radiographs) of the cases, listed with their evidence.
+
+    Notes
+    -----
+    The bundle is written into a hidden folder beside ``out_dir`` and its files are moved into
+    ``out_dir`` only when every one was written: a failure leaves ``out_dir`` as it was.
     """
     out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    # the pseudonymised bundle is its own folder beside the report, staged the same way
+    private = pseudonymised_dir(out_dir) if pseudonymise else None
+    private_staging = (
+        Path(tempfile.mkdtemp(prefix=f".{private.name}-", dir=out_dir.parent)) if private else None
+    )
+    try:
+        written = _write_bundle(
+            analysis,
+            facts=facts,
+            evidence=evidence,
+            manifest=manifest,
+            out_dir=staging,
+            pseudonymised=private_staging,
+            images=images,
+        )
+        _move_into(staging, out_dir)
+        if private is not None and private_staging is not None:
+            _move_into(private_staging, private)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if private_staging is not None:
+            shutil.rmtree(private_staging, ignore_errors=True)
+    return _rebased(written, staging, out_dir, private)
+
+
+def _move_into(staging: Path, out_dir: Path) -> None:
+    """Move every entry of ``staging`` into ``out_dir``, replacing entries of the same name."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    for entry in sorted(staging.iterdir()):
+        target = out_dir / entry.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif entry.is_dir() and target.exists():
+            target.unlink()
+        os.replace(entry, target)
+
+
+def _rebased(
+    bundle: ReportBundle, staging: Path, out_dir: Path, private: Path | None
+) -> ReportBundle:
+    def move(path: Path) -> Path:
+        return out_dir / path.relative_to(staging)
+
+    return ReportBundle(
+        out_dir,
+        move(bundle.index_html),
+        move(bundle.results_json),
+        tuple(map(move, bundle.files)),
+        private,
+        None if bundle.pdf is None else move(bundle.pdf),
+    )
+
+
+def _write_bundle(
+    analysis: StudyAnalysis,
+    *,
+    facts: pd.DataFrame,
+    evidence: dict[str, list[dict[str, Any]]],
+    manifest: dict[str, Any],
+    out_dir: Path,
+    pseudonymised: Path | None,
+    images: pd.DataFrame | None,
+) -> ReportBundle:
     names = case_names(analysis)
     tables = _tables(analysis, evidence, names)
     tables["case_images"] = _case_images(images, names)
@@ -277,8 +349,8 @@ def write_report_bundle(
     index = out_dir / "index.html"
     index.write_text(_html(analysis, tables, figures, manifest, pdf is not None), encoding="utf-8")
     export = (
-        write_pseudonymised_export(analysis, tables, pseudonymised_dir(out_dir))
-        if pseudonymise
+        write_pseudonymised_export(analysis, tables, pseudonymised)
+        if pseudonymised is not None
         else None
     )
     return ReportBundle(out_dir, index, results_json, (*paths, results_json, index), export, pdf)

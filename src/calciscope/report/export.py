@@ -82,6 +82,8 @@ def count_matrix(a: StudyAnalysis) -> pd.DataFrame:
 def _suppressed_table_one(a: StudyAnalysis, min_cell: int) -> pd.DataFrame:
     counts = count_matrix(a)
     parts = [suppress_small_cells(counts.loc[[v]], min_cell) for v in counts.index.unique(0)]
+    if not parts:  # an empty source population
+        return pd.DataFrame(columns=["Variable", "Level", "Cases", "Rest", "Overall"])
     return pd.concat(parts).reset_index()
 
 

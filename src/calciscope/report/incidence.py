@@ -34,7 +34,8 @@ def _panel(ax, risk_ax, result: CumulativeIncidenceResult, title: str, labels) -
     ax.set_ylim(0, min(100, 10 * int(10 * top + 2)))
     ax.set_title(title, loc="left", fontweight="bold")
     ax.set_ylabel("Cumulative incidence of calcinosis (%)")
-    ax.legend(loc="upper left")
+    if result.curves:  # no curve (an empty population): no legend to draw
+        ax.legend(loc="upper left")
     ax.grid(axis="y", color="#dddddd", lw=0.6)
     ax.tick_params(labelbottom=True)
     ax.set_xlabel("Years from SSc onset")
@@ -44,7 +45,7 @@ def _panel(ax, risk_ax, result: CumulativeIncidenceResult, title: str, labels) -
 def _risk_table(ax, result: CumulativeIncidenceResult, horizon: float, labels) -> None:
     ax.set_xlim(0, horizon)
     rows = list(result.at_risk.index)
-    ax.set_ylim(-0.5, len(rows) - 0.5)
+    ax.set_ylim(-0.5, max(len(rows), 1) - 0.5)  # one empty row when nobody is at risk
     for r, name in enumerate(rows):
         y = len(rows) - 1 - r
         for t, count in zip(result.times, result.at_risk.loc[name], strict=True):

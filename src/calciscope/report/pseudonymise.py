@@ -86,6 +86,8 @@ class Pseudonymiser:
     ) -> pd.DataFrame:
         """Return a copy with ids pseudonymised and the given date columns shifted."""
         out = data.copy()
+        if out.empty:
+            return out  # no rows, perhaps not even columns (a study with no cases)
         shifts = pd.to_timedelta(out[id_column].map(self.shift_days), unit="D")
         for col in date_columns:
             if col in out:

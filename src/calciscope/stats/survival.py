@@ -79,7 +79,8 @@ def _summary(curves: dict[str, pd.DataFrame], times: Sequence[float]) -> pd.Data
                     "upper": None if last is None else float(last["upper"]),
                 }
             )
-    return pd.DataFrame(rows)
+    numbers = dict.fromkeys(("time", "estimate", "lower", "upper"), float)
+    return pd.DataFrame(rows, columns=["group", *numbers]).astype(numbers)
 
 
 def _frame(est: pd.DataFrame, ci: pd.DataFrame, complement: bool) -> pd.DataFrame:

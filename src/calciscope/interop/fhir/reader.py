@@ -9,7 +9,6 @@ bundles are read too. References by ``urn:uuid:``, ``Patient/<id>`` and absolute
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from calciscope.interop.fhir.documents import (
 )
 from calciscope.interop.fhir.subjects import Subjects, map_patient, raw_patient_id
 from calciscope.interop.fhir.validation import check_resource
+from calciscope.interop.jsontext import load_json
 from calciscope.model import Fact, ReviewState
 from calciscope.storage import PatientOrigin
 
@@ -228,13 +228,11 @@ def read_fhir(paths: list[Path], *, stub_patients: bool = False) -> ReadResult:
     ValidationError
         Listing every file that is not readable FHIR JSON (nothing should be written).
     """
-    result, problems = ReadResult(), []
+    result, problems = ReadResult(), list[Problem]()
     for path in paths:
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = load_json(path)
             result.merge(read_fhir_bundle(data, source=str(path), stub_patients=stub_patients))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-            problems.append(Problem(str(path), "$", "", f"cannot read JSON: {exc}"))
         except ValidationError as exc:
             problems.extend(exc.problems)
     if problems:

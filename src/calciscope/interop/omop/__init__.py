@@ -15,7 +15,13 @@ from calciscope.interop.omop.conceptset import (
     load_concept_set,
     resolve_concept_set,
 )
-from calciscope.interop.omop.note_nlp import NOTE_NLP_COLUMNS, note_nlp_rows, stable_note_id
+from calciscope.interop.omop.note_nlp import (
+    MAX_CDM_ID,
+    NOTE_NLP_COLUMNS,
+    note_id_map,
+    note_nlp_rows,
+    stable_note_id,
+)
 from calciscope.interop.omop.reader import read_cdm
 from calciscope.interop.omop.tables import CDM_TABLES, CdmExport, save_cdm, save_concept_sets
 from calciscope.interop.omop.views import (
@@ -33,6 +39,7 @@ __all__ = [
     "ABSENT_VALUE_NAMES",
     "CDM_TABLES",
     "COHORT_COLUMNS",
+    "MAX_CDM_ID",
     "NOTE_NLP_COLUMNS",
     "REQUIRED_TABLES",
     "Cdm",
@@ -47,6 +54,7 @@ __all__ = [
     "facts_view",
     "load_concept_set",
     "load_vocabulary",
+    "note_id_map",
     "note_nlp_rows",
     "open_cdm",
     "parse_qualifiers",

@@ -11,13 +11,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 
 from calciscope.engine import connect
 from calciscope.errors import Problem, ValidationError
 
-__all__ = ["REQUIRED_TABLES", "USED_TABLES", "Cdm", "PatientIdColumn", "open_cdm"]
+__all__ = ["READ_COLUMNS", "REQUIRED_TABLES", "USED_TABLES", "Cdm", "PatientIdColumn", "open_cdm"]
 
 #: Tables calciscope reads; a CDM without them is refused.
 REQUIRED_TABLES = ("person", "concept", "concept_ancestor", "concept_relationship")
@@ -37,6 +38,25 @@ USED_TABLES = (
     "death",
     "care_site",
 )
+
+#: Columns calciscope reads from each table it uses; a table without one is refused.
+READ_COLUMNS: dict[str, tuple[str, ...]] = {
+    "person": ("person_id", "gender_concept_id", "year_of_birth", "month_of_birth",
+               "day_of_birth", "care_site_id"),
+    "concept": ("concept_id", "concept_name"),
+    "concept_ancestor": ("ancestor_concept_id", "descendant_concept_id"),
+    "concept_relationship": ("concept_id_1", "concept_id_2", "relationship_id"),
+    "condition_occurrence": ("person_id", "condition_concept_id", "condition_start_date"),
+    "procedure_occurrence": ("person_id", "procedure_concept_id", "procedure_date"),
+    "observation": ("person_id", "observation_concept_id", "observation_date"),
+    "measurement": ("person_id", "measurement_concept_id", "measurement_date"),
+    "observation_period": ("person_id", "observation_period_end_date"),
+    "visit_occurrence": ("person_id", "visit_start_date"),
+    "death": ("person_id", "death_date"),
+    "note": ("note_id", "person_id", "note_date", "note_title", "note_text",
+             "note_source_value"),
+    "care_site": ("care_site_id",),
+}  # fmt: skip
 
 
 class PatientIdColumn(StrEnum):
@@ -66,24 +86,132 @@ class Cdm:
         """Close the connection to the CDM database."""
         self.con.disconnect()
 
+    def fetch(self, expression: ir.Table) -> list[dict[str, Any]]:
+        """Run a query on the CDM and return its rows.
+
+        Raises
+        ------
+        ValidationError
+            When a CDM file holds a value its column cannot take (DuckDB reads a folder's files
+            only when a query needs them, so a bad row deep in a file surfaces here).
+        """
+        try:
+            rows: list[dict[str, Any]] = expression.to_pyarrow().to_pylist()
+        except duckdb.Error as exc:
+            raise ValidationError(
+                [Problem(self.source, "query", "", _first_line(exc))],
+                summary=f"OMOP CDM {self.source} not read",
+            ) from None
+        return rows
+
     def table(self, name: str) -> ir.Table | None:
         """Return a table by (case-insensitive) name, or None when the CDM lacks it."""
         return self.tables.get(name.lower())
 
 
-def _folder_tables(con: Any, folder: Path) -> dict[str, ir.Table]:
+def _delimiter(path: Path) -> str:
+    """Return the delimiter of a CSV file: a tab when its header row has one, else a comma.
+
+    Athena's vocabulary files and many CDM dumps are tab-separated but named ``.csv``.
+    """
+    with path.open("rb") as handle:
+        header = handle.readline(1 << 16)
+    return "\t" if b"\t" in header else ","
+
+
+def _first_line(exc: BaseException) -> str:
+    """Return DuckDB's message without its advice: the error, the column and the file."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    useful = [line for line in lines[1:] if line.startswith(("Error when converting", "file ="))]
+    return "; ".join([lines[0], *useful])
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _csv_reader(con: Any, literal: str, delimiter: str) -> str:
+    """Return a ``read_csv`` call with the dialect and column types DuckDB sniffs, once.
+
+    A view over ``read_csv_auto`` would sniff the file again at every query that uses it.
+    """
+    options = f"delim='{delimiter}', header=true"
+    prompt = con.raw_sql(f"SELECT Prompt FROM sniff_csv('{literal}', {options})").fetchone()[0]
+    reader = str(prompt).strip().removeprefix("FROM ").strip()
+    fixed = ", ".join(o for o in options.split(", ") if o.split("=")[0] + "=" not in reader)
+    return (
+        reader.replace("auto_detect=false", f"auto_detect=false, {fixed}", 1) if fixed else reader
+    )
+
+
+def _view(con: Any, name: str, path: Path) -> tuple[ir.Table | None, Problem | None]:
+    """Create the view ``cdm_<name>`` over a CSV or Parquet file; return it or why it cannot be read."""
+    literal = str(path.resolve()).replace("'", "''")
+    try:
+        if path.suffix.lower() == ".parquet":
+            reader = f"read_parquet('{literal}')"
+        else:
+            reader = _csv_reader(con, literal, _delimiter(path))
+        # A view, not a copy: DuckDB reads the file when a query needs it.
+        con.raw_sql(f"CREATE OR REPLACE VIEW cdm_{name} AS SELECT * FROM {reader}")
+        table = con.table(f"cdm_{name}")
+        if any(c != c.lower() for c in table.columns):  # PERSON_ID as person_id
+            quoted = ", ".join(f"{_quote(c)} AS {_quote(c.lower())}" for c in table.columns)
+            con.raw_sql(f"CREATE OR REPLACE VIEW cdm_{name} AS SELECT {quoted} FROM {reader}")
+            table = con.table(f"cdm_{name}")
+    except (duckdb.Error, OSError) as exc:
+        return None, Problem(
+            str(path), "file", "", f"cannot read as a CDM table: {_first_line(exc)}"
+        )
+    return table, None
+
+
+def _folder_tables(con: Any, folder: Path) -> tuple[dict[str, ir.Table], list[Problem]]:
     tables: dict[str, ir.Table] = {}
+    problems: list[Problem] = []
     for path in sorted(folder.iterdir()):
         name, suffix = path.stem.lower(), path.suffix.lower()
-        if name not in USED_TABLES:
+        if name not in USED_TABLES or suffix not in (".csv", ".parquet"):
             continue
-        reader = {".csv": "read_csv_auto", ".parquet": "read_parquet"}.get(suffix)
-        if reader is not None:
-            # A view, not a copy: DuckDB reads the file when a query needs it.
-            literal = str(path.resolve()).replace("'", "''")
-            con.raw_sql(f"CREATE OR REPLACE VIEW cdm_{name} AS SELECT * FROM {reader}('{literal}')")
-            tables[name] = con.table(f"cdm_{name}")
-    return tables
+        table, problem = _view(con, name, path)
+        if table is not None:
+            tables[name] = table
+        if problem is not None:
+            problems.append(problem)
+    return tables, problems
+
+
+#: Columns read as text (any type is cast); every other column read is a date or a number.
+_TEXT_COLUMNS = frozenset(("concept_name", "vocabulary_id", "concept_class_id", "relationship_id",
+                           "note_title", "note_text", "note_source_value"))  # fmt: skip
+
+
+def _type_problem(column: str, dtype: Any) -> str | None:
+    """Return why a column's type cannot be read as calciscope reads it, or None."""
+    if column in _TEXT_COLUMNS or dtype.is_string():
+        return None
+    if column.endswith("_date"):
+        ok = dtype.is_date() or dtype.is_timestamp()
+        return None if ok else f"has type {dtype}; expected dates (YYYY-MM-DD)"
+    return None if dtype.is_numeric() else f"has type {dtype}; expected integers"
+
+
+def _column_problems(tables: dict[str, ir.Table], where: dict[str, str]) -> list[Problem]:
+    problems = []
+    for name, table in tables.items():
+        schema = table.schema()
+        for column in READ_COLUMNS.get(name, ()):
+            if column not in schema:
+                why: str | None = (
+                    "column missing (a CDM table needs a header row, comma- or tab-separated)"
+                )
+            else:
+                why = _type_problem(column, schema[column])
+            if why is not None:
+                problems.append(Problem(where.get(name, name), name, column, why))
+    return problems
 
 
 def _version(tables: dict[str, ir.Table]) -> str:
@@ -130,20 +258,31 @@ def open_cdm(
         When a required table is missing.
     """
     path = Path(str(source))
+    problems: list[Problem] = []
     if "://" not in str(source) and path.is_dir():
         con = ibis.duckdb.connect()
-        tables = _folder_tables(con, path)
+        tables, problems = _folder_tables(con, path)
+        files = {p.stem.lower(): str(p) for p in path.iterdir()}
     else:
         con = connect(str(source))
         tables = {name.lower(): con.table(name) for name in con.list_tables()}
-    missing = [name for name in REQUIRED_TABLES if name not in tables]
-    if missing:
+        files = {}
+    problems += [
+        Problem(str(source), "tables", name, "required OMOP CDM table is missing")
+        for name in REQUIRED_TABLES
+        if name not in tables and name not in {Path(p.source).stem.lower() for p in problems}
+    ]
+    problems += _column_problems(tables, files)
+    if problems:
+        con.disconnect()
+        raise ValidationError(problems, summary=f"{source} is not a readable OMOP CDM")
+    try:
+        marked = _marked_synthetic(tables) if synthetic is None else synthetic
+        version = _version(tables)
+    except duckdb.Error as exc:
+        con.disconnect()
         raise ValidationError(
-            [
-                Problem(str(source), "tables", name, "required OMOP CDM table is missing")
-                for name in missing
-            ],
-            summary="not an OMOP CDM",
-        )
-    marked = _marked_synthetic(tables) if synthetic is None else synthetic
-    return Cdm(con, tables, _version(tables), str(source), PatientIdColumn(patient_ids), marked)
+            [Problem(files.get("cdm_source", str(source)), "cdm_source", "", _first_line(exc))],
+            summary=f"{source} is not a readable OMOP CDM",
+        ) from None
+    return Cdm(con, tables, version, str(source), PatientIdColumn(patient_ids), marked)

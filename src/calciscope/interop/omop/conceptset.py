@@ -8,7 +8,6 @@ concepts (plus descendants from ``concept_ancestor``, plus the source concepts t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from calciscope.errors import Problem, ValidationError
+from calciscope.interop.jsontext import load_json
 from calciscope.interop.omop.cdm import Cdm
 
 __all__ = ["ConceptSet", "ConceptSetItem", "load_concept_set", "resolve_concept_set"]
@@ -62,10 +62,7 @@ def _item(raw: Any, where: str, source: str) -> ConceptSetItem:
 def load_concept_set(data: Path | dict[str, Any], *, name: str | None = None) -> ConceptSet:
     """Read an OHDSI concept-set expression (a file, or parsed JSON; ``expression`` wrappers too)."""
     source = str(data) if isinstance(data, Path) else "concept set"
-    try:
-        raw = json.loads(data.read_text(encoding="utf-8")) if isinstance(data, Path) else data
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError([Problem(source, "$", "", f"cannot read JSON: {exc}")]) from None
+    raw = load_json(data) if isinstance(data, Path) else data
     expression = raw.get("expression", raw) if isinstance(raw, dict) else None
     if not isinstance(expression, dict) or not isinstance(expression.get("items"), list):
         raise ValidationError(
@@ -101,7 +98,7 @@ def _expand(cdm: Cdm, items: list[ConceptSetItem]) -> ir.Table | None:
         targets = _plain(cdm, mapped)
         rel = cdm.tables["concept_relationship"]
         maps = rel.filter(
-            (rel.relationship_id == "Maps to")
+            (rel.relationship_id.cast("string") == "Maps to")
             & rel.concept_id_2.cast("int64").isin(targets.concept_id)
         )
         expanded = ibis.union(

@@ -4,8 +4,9 @@ One row per fact with ``source_kind = note`` whose provenance is the JSON that
 :mod:`calciscope.extract` writes (note id, character offsets, matched text, ConText modifiers).
 ``term_exists`` is ``Y`` for present, ``N`` for absent and for unknown (uncertain) facts, the
 OHDSI reading ("negated, hypothetical, ruled out or uncertain: N"); the status and the fact's
-qualifiers are spelled out in ``term_modifiers``. ``note_id`` must be an integer in the CDM:
-pass the CDM's ids, or a stable 63-bit number is derived from calciscope's note id.
+qualifiers are spelled out in ``term_modifiers``. ``note_id`` must be an integer in the CDM
+(32-bit in the official DDL): pass the CDM's ids, or a stable number from 1 to 2**31 - 1 is
+derived from calciscope's note id (:func:`note_id_map` keeps them distinct).
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pyarrow as pa
 
 from calciscope.model import Fact, SourceKind, Status
 
-__all__ = ["NOTE_NLP_COLUMNS", "note_nlp_rows", "stable_note_id"]
+__all__ = ["MAX_CDM_ID", "NOTE_NLP_COLUMNS", "note_id_map", "note_nlp_rows", "stable_note_id"]
 
 NOTE_NLP_COLUMNS = (
     "note_nlp_id", "note_id", "section_concept_id", "snippet", "offset", "lexical_variant",
@@ -30,9 +31,31 @@ NOTE_NLP_COLUMNS = (
 _QUALIFIERS = ("body_site", "laterality", "morphology", "method")
 
 
+#: The largest id an OMOP ``integer`` column holds (the official DDL's INTEGER is 32-bit).
+MAX_CDM_ID = 2**31 - 1
+
+
 def stable_note_id(note_id: str) -> int:
-    """Return a stable positive 63-bit integer for a calciscope note id."""
-    return int.from_bytes(hashlib.sha1(note_id.encode("utf-8")).digest()[:8], "big") >> 1
+    """Return a stable integer from 1 to :data:`MAX_CDM_ID` for a calciscope note id."""
+    number = int.from_bytes(hashlib.sha1(note_id.encode("utf-8")).digest()[:8], "big")
+    return number % MAX_CDM_ID + 1
+
+
+def note_id_map(note_ids: Iterable[str]) -> dict[str, int]:
+    """Return a distinct CDM ``note_id`` for each calciscope note id.
+
+    Each is :func:`stable_note_id`; the rare collision (31 bits) takes the next free number,
+    in the order of the sorted ids, so the same notes get the same numbers in every export.
+    """
+    taken: set[int] = set()
+    out: dict[str, int] = {}
+    for note_id in sorted(set(note_ids)):
+        number = stable_note_id(note_id)
+        while number in taken:
+            number = number % MAX_CDM_ID + 1
+        taken.add(number)
+        out[note_id] = number
+    return out
 
 
 def _provenance(fact: Fact) -> dict[str, Any] | None:

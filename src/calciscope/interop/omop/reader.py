@@ -56,7 +56,7 @@ def _notes(cdm: Cdm, wanted: set[str]) -> list[dict[str, Any]]:
         note_date=joined.note_date.cast("date"),
         text=joined.note_text.cast("string"),
     )
-    rows = table.to_pyarrow().to_pylist()
+    rows = cdm.fetch(table)
     return [
         {
             "note_id": r["note_id"],
@@ -79,10 +79,10 @@ def read_cdm(cdm: Cdm, concept_sets: dict[str, ConceptSet], *, notes: bool = Tru
     ValidationError
         Listing every row (``table/row id``) and field that does not make a valid record.
     """
-    every = facts_view(cdm, concept_sets).to_pyarrow().to_pylist()
+    every = cdm.fetch(facts_view(cdm, concept_sets))
     wanted = {row["patient_id"] for row in every if row["code"] in concept_sets}
     facts = [row for row in every if row["patient_id"] in wanted]
-    people = [r for r in patients_view(cdm).to_pyarrow().to_pylist() if r["patient_id"] in wanted]
+    people = [r for r in cdm.fetch(patients_view(cdm)) if r["patient_id"] in wanted]
     note_rows = _notes(cdm, wanted) if notes else []
     problems: list[Problem] = []
     result = ReadResult()

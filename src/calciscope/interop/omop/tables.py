@@ -74,6 +74,8 @@ CDM_TABLES: dict[str, tuple[str, ...]] = {
                          "min_levels_of_separation", "max_levels_of_separation"),
     "concept_relationship": ("concept_id_1", "concept_id_2", "relationship_id",
                              "valid_start_date", "valid_end_date", "invalid_reason"),
+    "domain": ("domain_id", "domain_name", "domain_concept_id"),
+    "concept_class": ("concept_class_id", "concept_class_name", "concept_class_concept_id"),
     "vocabulary": ("vocabulary_id", "vocabulary_name", "vocabulary_reference",
                    "vocabulary_version", "vocabulary_concept_id"),
     "cdm_source": ("cdm_source_name", "cdm_source_abbreviation", "cdm_holder", "source_description",

@@ -66,14 +66,16 @@ _IMPLICIT = (("visit_occurrence", "visit_start_date", "visit"), ("death", "death
 _MALE, _FEMALE = 8507, 8532
 
 
+def _patient_id(cdm: Cdm, p: ir.Table) -> ir.StringValue:
+    if cdm.patient_ids is PatientIdColumn.PERSON_SOURCE_VALUE:
+        return p.person_source_value.cast("string")
+    return p.person_id.cast("int64").cast("string")
+
+
 def person_ids(cdm: Cdm) -> ir.Table:
     """Return (person_key, patient_id): PERSON's id and the column read as the patient id."""
     p = cdm.tables["person"]
-    if cdm.patient_ids is PatientIdColumn.PERSON_SOURCE_VALUE:
-        column = p.person_source_value.cast("string")
-    else:
-        column = p.person_id.cast("string")
-    return p.select(person_key=p.person_id.cast("int64"), patient_id=column)
+    return p.select(person_key=p.person_id.cast("int64"), patient_id=_patient_id(cdm, p))
 
 
 def _centre(cdm: Cdm, p: ir.Table) -> tuple[ir.Table, ir.Value]:
@@ -110,22 +112,21 @@ def patients_view(cdm: Cdm) -> ir.Table:
         ),
         else_=ibis.null().cast("date"),
     )
-    people = p.select(
-        person_key=p.person_id.cast("int64"),
+    # The patient id comes from the same PERSON row: a self-join with person_ids() breaks
+    # Ibis when person_id is an INTEGER (the official DDL, Eunomia's Parquet files).
+    return p.select(
+        patient_id=_patient_id(cdm, p),
         sex=sex,
         birth_date=birth,
         birth_year=p.year_of_birth.cast("int64"),
         centre=centre,
         synthetic=ibis.literal(cdm.synthetic),
     )
-    ids = person_ids(cdm)
-    joined = people.inner_join(ids, "person_key")
-    return joined.select("patient_id", "sex", "birth_date", "birth_year", "centre", "synthetic")
 
 
 def _absent_ids(cdm: Cdm) -> ir.Table:
     concept = cdm.tables["concept"]
-    named = concept.filter(concept.concept_name.isin(ABSENT_VALUE_NAMES)).select(
+    named = concept.filter(concept.concept_name.cast("string").isin(ABSENT_VALUE_NAMES)).select(
         concept_id=concept.concept_id.cast("int64")
     )
     fixed = ibis.memtable({"concept_id": list(ABSENT_VALUE_IDS)}, schema={"concept_id": "int64"})
@@ -134,11 +135,15 @@ def _absent_ids(cdm: Cdm) -> ir.Table:
 
 def _qualifier_concepts(cdm: Cdm) -> ir.Table:
     concept = cdm.tables["concept"]
+    if not {"vocabulary_id", "concept_class_id"} <= set(concept.columns):
+        schema = {"qualifier_key": "int64", "qualifier_name": "string"}
+        return ibis.memtable({"qualifier_key": [], "qualifier_name": []}, schema=schema)
     mine = concept.filter(
-        (concept.vocabulary_id == LOCAL_VOCABULARY) & (concept.concept_class_id == QUALIFIER_CLASS)
+        (concept.vocabulary_id.cast("string") == LOCAL_VOCABULARY)
+        & (concept.concept_class_id.cast("string") == QUALIFIER_CLASS)
     )
     return mine.select(
-        qualifier_key=mine.concept_id.cast("int64"), qualifier_name=mine.concept_name
+        qualifier_key=mine.concept_id.cast("int64"), qualifier_name=mine.concept_name.cast("string")
     )
 
 

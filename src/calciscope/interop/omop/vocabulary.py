@@ -10,9 +10,12 @@ so the same code gets the same id in every export), and every combination of qua
 LOINC, ICD-10 and ICD-10-CM that it holds as standard concepts use those ids instead.
 
 The fixed ids below are from the OHDSI standard vocabulary (Present 4181412, Absent 4132135,
-Outpatient Visit 9202, Registry type 32879, Male 8507, Female 8532); they are also written into
-the exported ``concept`` table with their names, and calciscope reads absence by name, so a
-round trip does not depend on them. Check them against your vocabulary before merging.
+Outpatient Visit 9202, Registry type 32879, Male 8507, Female 8532, No matching concept 0, OMOP
+CDM Version 5.4.0 756265); they are also written into the exported ``concept`` table with their
+names, with ``domain``, ``vocabulary`` and ``concept_class`` rows for what the concept table
+uses, so the export loads into the official DDL with its foreign keys. calciscope reads absence
+by name, so a round trip does not depend on them. Check them against your vocabulary before
+merging.
 """
 
 from __future__ import annotations
@@ -28,7 +31,10 @@ from calciscope.errors import Problem, ValidationError
 
 __all__ = [
     "ABSENT_ID",
+    "CDM_V54_ID",
+    "FIXED_IDS",
     "LOCAL_VOCABULARY",
+    "NO_MATCH_ID",
     "PRESENT_ID",
     "QUALIFIER_CLASS",
     "REGISTRY_TYPE_ID",
@@ -43,6 +49,7 @@ LOCAL_VOCABULARY = "calciscope"
 QUALIFIER_CLASS = "Qualifier"
 PRESENT_ID, ABSENT_ID = 4181412, 4132135
 VISIT_ID, REGISTRY_TYPE_ID = 9202, 32879
+NO_MATCH_ID, CDM_V54_ID = 0, 756265  # "No matching concept"; the CDM version (ETL-Synthea's)
 _FIXED = {
     PRESENT_ID: ("Present", "Meas Value", "SNOMED", "Qualifier Value", "52101004"),
     ABSENT_ID: ("Absent", "Meas Value", "SNOMED", "Qualifier Value", "2667000"),
@@ -50,7 +57,11 @@ _FIXED = {
     REGISTRY_TYPE_ID: ("Registry", "Type Concept", "Type Concept", "Type Concept", "Registry"),
     8507: ("MALE", "Gender", "Gender", "Gender", "M"),
     8532: ("FEMALE", "Gender", "Gender", "Gender", "F"),
+    NO_MATCH_ID: ("No matching concept", "Metadata", "None", "Undefined", "No matching concept"),
+    CDM_V54_ID: ("OMOP CDM Version 5.4.0", "Metadata", "CDM", "CDM", "CDM v5.4.0"),
 }
+#: Concept ids calciscope writes without a vocabulary; each gets a row in the export's concept table.
+FIXED_IDS = frozenset(_FIXED)
 _LOCAL_BASE, _LOCAL_SPAN = 2_000_000_000, 147_000_000
 #: calciscope code systems that have an OMOP vocabulary of the same meaning.
 OMOP_VOCABULARIES = {"SNOMEDCT": "SNOMED", "LOINC": "LOINC", "ICD10": "ICD10", "ICD10CM": "ICD10CM"}
@@ -153,7 +164,7 @@ class ConceptRegistry:
     def fixed(self, concept_id: int) -> int:
         """Return one of the fixed standard ids, describing it in the concept table."""
         name, domain, vocabulary, klass, code = _FIXED[concept_id]
-        self._describe(concept_id, name, domain, vocabulary, klass, code, True)
+        self._describe(concept_id, name, domain, vocabulary, klass, code, concept_id != NO_MATCH_ID)
         return concept_id
 
     def _local(self, key: str, name: str, domain: str, klass: str) -> int:

@@ -25,11 +25,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calciscope.features import FeatureCatalogue, load_catalogue
-from calciscope.interop.omop.note_nlp import note_nlp_rows, stable_note_id
+from calciscope.interop.omop.note_nlp import note_id_map, note_nlp_rows
 from calciscope.interop.omop.tables import CdmExport
 from calciscope.interop.omop.vocabulary import (
     ABSENT_ID,
+    CDM_V54_ID,
+    FIXED_IDS,
     LOCAL_VOCABULARY,
+    NO_MATCH_ID,
     PRESENT_ID,
     REGISTRY_TYPE_ID,
     VISIT_ID,
@@ -41,7 +44,6 @@ from calciscope.model import Fact, Note, Patient, ReviewState, Sex, SourceKind, 
 __all__ = ["build_cdm"]
 
 _GENDER = {Sex.MALE: 8507, Sex.FEMALE: 8532}
-_CDM_V54 = 756265  # CDM version concept "OMOP CDM Version 5.4.0", as in OHDSI's ETL-Synthea
 _MAX_STRING = 60  # observation.value_as_string is varchar(60)
 
 
@@ -195,8 +197,8 @@ def _event(fact: Fact, ctx: _Context) -> None:
     ctx.out.written[table] += 1
 
 
-def _note(note: Note, person: int) -> dict[str, Any]:
-    return {"note_id": stable_note_id(note.note_id), "person_id": person,
+def _note(note: Note, person: int, number: int) -> dict[str, Any]:
+    return {"note_id": number, "person_id": person,
             "note_date": note.note_date, "note_type_concept_id": REGISTRY_TYPE_ID,
             "note_class_concept_id": 0, "note_title": note.note_type.value, "note_text": note.text,
             "encoding_concept_id": 0, "language_concept_id": 0,
@@ -252,7 +254,47 @@ def _concept_sets(ctx: _Context) -> dict[str, dict[str, Any]]:
     }
 
 
+def _describe_fixed(out: CdmExport, ctx: _Context) -> None:
+    """Give every fixed concept id written in any ``*_concept_id`` column its concept row."""
+    used = {
+        value
+        for rows in out.tables.values()
+        for row in rows
+        for column, value in row.items()
+        if column.endswith("_concept_id") and value in FIXED_IDS
+    }
+    for concept_id in sorted(used | {NO_MATCH_ID}):  # 0 fills the vocabulary's own columns
+        ctx.concepts.fixed(concept_id)
+
+
+def _vocabulary_tables(out: CdmExport, rows: list[dict[str, Any]], version: str) -> None:
+    """Write the domain, concept_class and vocabulary rows the concept table refers to."""
+    domains = sorted({r["domain_id"] for r in rows})
+    classes = sorted({r["concept_class_id"] for r in rows})
+    out.tables["domain"] = [
+        {"domain_id": d, "domain_name": d, "domain_concept_id": NO_MATCH_ID} for d in domains
+    ]
+    out.tables["concept_class"] = [
+        {"concept_class_id": c, "concept_class_name": c, "concept_class_concept_id": NO_MATCH_ID}
+        for c in classes
+    ]
+    out.tables["vocabulary"] = [
+        {
+            "vocabulary_id": v,
+            "vocabulary_name": "calciscope local concepts" if v == LOCAL_VOCABULARY else v,
+            "vocabulary_reference": "https://github.com/calciscope/calciscope"
+            if v == LOCAL_VOCABULARY
+            else None,
+            "vocabulary_version": version if v == LOCAL_VOCABULARY else None,
+            "vocabulary_concept_id": NO_MATCH_ID,
+        }
+        for v in sorted({r["vocabulary_id"] for r in rows})
+    ]
+
+
 def _metadata(out: CdmExport, ctx: _Context, synthetic: bool, today: dt.date) -> None:
+    ctx.concepts.fixed(CDM_V54_ID)
+    _describe_fixed(out, ctx)
     rows = ctx.concepts.concept_rows()
     out.tables["concept"] = rows
     out.tables["concept_ancestor"] = [
@@ -265,15 +307,7 @@ def _metadata(out: CdmExport, ctx: _Context, synthetic: bool, today: dt.date) ->
         for r in rows
         if r["standard_concept"] == "S"
     ]
-    out.tables["vocabulary"] = [
-        {
-            "vocabulary_id": LOCAL_VOCABULARY,
-            "vocabulary_name": "calciscope local concepts",
-            "vocabulary_reference": "https://github.com/calciscope/calciscope",
-            "vocabulary_version": ctx.catalogue.version,
-            "vocabulary_concept_id": 0,
-        }
-    ]
+    _vocabulary_tables(out, rows, ctx.catalogue.version)
     description = "calciscope registry export"
     out.tables["cdm_source"] = [
         {
@@ -285,7 +319,7 @@ def _metadata(out: CdmExport, ctx: _Context, synthetic: bool, today: dt.date) ->
             "source_release_date": today,
             "cdm_release_date": today,
             "cdm_version": "v5.4",
-            "cdm_version_concept_id": _CDM_V54,
+            "cdm_version_concept_id": CDM_V54_ID,
             "vocabulary_version": ctx.catalogue.version,
         }
     ]
@@ -359,9 +393,9 @@ def _people(ordered: list[Patient], ctx: _Context) -> None:
 def _notes(notes: Sequence[Note], facts: Sequence[Fact], ctx: _Context, today: dt.date) -> None:
     """Add NOTE rows, and NOTE_NLP rows for facts read from notes (not rejected) with their concept."""
     persons = ctx.persons
-    ctx.out.tables["note"] = [
-        _note(n, persons[n.patient_id]) for n in notes if n.patient_id in persons
-    ]
+    kept = [n for n in notes if n.patient_id in persons]
+    numbers = note_id_map(n.note_id for n in kept)
+    ctx.out.tables["note"] = [_note(n, persons[n.patient_id], numbers[n.note_id]) for n in kept]
     found = [
         f
         for f in facts
@@ -371,5 +405,7 @@ def _notes(notes: Sequence[Note], facts: Sequence[Fact], ctx: _Context, today: d
     ]
     for fact in found:
         ctx.concepts.code(fact.system, fact.code, _label(ctx.catalogue, fact), "Observation")
-    rows = note_nlp_rows(found, concept_ids=dict(ctx.concepts.used), nlp_date=today)
+    rows = note_nlp_rows(
+        found, concept_ids=dict(ctx.concepts.used), note_ids=numbers, nlp_date=today
+    )
     ctx.out.tables["note_nlp"] = rows.to_pylist()

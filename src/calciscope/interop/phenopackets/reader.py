@@ -25,6 +25,7 @@ from phenopackets import Phenopacket
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
+from calciscope.interop.jsontext import load_json
 from calciscope.interop.phenopackets.actions import action_problems, read_actions
 from calciscope.interop.phenopackets.conventions import answer_status, centre_of, is_synthetic
 from calciscope.interop.phenopackets.curie import (
@@ -307,13 +308,11 @@ def read_phenopackets(paths: list[Path]) -> ReadResult:
     ValidationError
         Listing every problem of every file (nothing should be written).
     """
-    result, problems = ReadResult(), []
+    result, problems = ReadResult(), list[Problem]()
     for path in paths:
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = load_json(path)
             result.merge(read_phenopacket(data, source=str(path)))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            problems.append(Problem(str(path), "$", "", f"cannot read JSON: {exc}"))
         except ValidationError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -22,6 +22,7 @@ import pydantic
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
+from calciscope.interop.jsontext import load_json
 from calciscope.interop.phenopackets.curie import curie_to_code
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.redcap.mapping import FieldKind, FieldRule, Mapping
@@ -84,7 +85,7 @@ def _checkbox_columns(fields: list[DictionaryField]) -> dict[str, tuple[str, str
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     if path.suffix.lower() == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json(path)
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise ValidationError(
                 [Problem(str(path), "$", "", "a JSON export must be a list of records")]
@@ -97,6 +98,10 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         for number, row in enumerate(reader, start=2):
+            if None in row:  # DictReader keeps the extra cells in a list under None
+                raise ValidationError(
+                    [Problem(str(path), f"row {number}", "(row)", "more cells than header columns")]
+                )
             yield number, {k or "": (v or "") for k, v in row.items()}
 
 
