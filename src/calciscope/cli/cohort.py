@@ -9,18 +9,20 @@ from typing import Annotated, Any
 import pyarrow as pa
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from calciscope import api
 from calciscope.cli.criteria import render_explanation
-from calciscope.cli.options import DbOption, IndexDateOption, parse_date
+from calciscope.cli.options import DbOption, IndexDateOption, JsonOption, parse_date
+from calciscope.cli.output import echo_json, index_date_or_today, mark_read_only, progress
 from calciscope.features import load_catalogue
 
 __all__ = ["export_app", "import_app", "register"]
 
 #: Wide enough for the patient table when output is piped (Rich assumes 80 columns then).
 console = Console(width=max(shutil.get_terminal_size((120, 24)).columns, 100))
+#: progress bars and notes go to standard error, so that standard output holds only the data
+err_console = Console(stderr=True)
 import_app = typer.Typer(
     help="Import records into the registry (all or nothing).", no_args_is_help=True
 )
@@ -34,13 +36,6 @@ _LIST_COLUMNS = {
     "calcinosis_sheet_like": "sheet-like", "calcinosis_sheet_like_regions": "sheet regions",
     "last_visit_date": "last visit",
 }  # fmt: skip
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
-    )  # fmt: skip
 
 
 def demo_data(
@@ -65,14 +60,10 @@ def demo_data(
     from calciscope.datasets import DEFAULT_PATIENTS
 
     total = patients or DEFAULT_PATIENTS
-    with _progress() as progress:
-        task = progress.add_task("generating synthetic patients", total=total)
+    with progress(err_console, "generating synthetic patients") as update:
+        update(-total)
         manifest = api.generate_demo_data(
-            out,
-            patients=patients,
-            seed=seed,
-            notes=notes,
-            progress=lambda n: progress.update(task, completed=n),
+            out, patients=patients, seed=seed, notes=notes, progress=update
         )
     console.print(
         f"[bold]SYNTHETIC[/] demo cohort written to {out}: {manifest.patients} patients, {manifest.facts} facts, "
@@ -88,11 +79,8 @@ def import_demo(
     db: DbOption = None,
 ) -> None:
     """Import a calciscope-format directory (the demo cohort, or a registry extract)."""
-    with api.open_registry(db) as registry, _progress() as progress:
-        task = progress.add_task(f"importing {folder}", total=None)
-        summary = api.import_directory(
-            registry, folder, progress=lambda n: progress.update(task, completed=n)
-        )
+    with api.open_registry(db) as registry, progress(err_console, f"importing {folder}") as update:
+        summary = api.import_directory(registry, folder, progress=update)
     counts = ", ".join(f"{n} {k}" for k, n in summary.counts.items())
     console.print(f"imported {counts} into {registry.url} (batch {summary.batch_id[:8]})")
 
@@ -126,17 +114,25 @@ def list_(
     ] = 50,
     db: DbOption = None,
     index_date: IndexDateOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """List patients with their key features, and how many match the filters."""
+    mark_read_only()
+    when, when_text = index_date_or_today(parse_date(index_date))
     with api.open_registry(db) as registry:
         data, total = api.list_patients(
-            registry,
-            where=where or [],
-            columns=list(_LIST_COLUMNS),
-            index_date=parse_date(index_date),
+            registry, where=where or [], columns=list(_LIST_COLUMNS), index_date=when
         )
     shown = data.slice(0, limit)
-    _render_rows(shown, _LIST_COLUMNS, f"patients ({', '.join(where or []) or 'all'})")
+    if as_json:
+        echo_json(
+            {
+                "index_date": when, "where": where or [], "matching": data.num_rows,
+                "total": total, "shown": shown.num_rows, "patients": shown.to_pylist(),
+            }
+        )  # fmt: skip
+        return
+    _render_rows(shown, _LIST_COLUMNS, f"patients ({', '.join(where or []) or 'all'}), {when_text}")
     console.print(f"{data.num_rows} of {total} patients match; showing {shown.num_rows}.")
 
 
@@ -184,13 +180,38 @@ def show(
     ] = False,
     db: DbOption = None,
     index_date: IndexDateOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Show one patient's facts over time, with their sources, notes and images."""
+    mark_read_only()
+    when, when_text = index_date_or_today(parse_date(index_date))
     with api.open_registry(db) as registry:
         record = api.patient_record(registry, patient_id)
-        _show(record, provenance=provenance)
-        if explain:
-            _explain(registry, patient_id, parse_date(index_date))
+        explanation = (
+            api.explain_patient(registry, patient_id, index_date=when) if explain else None
+        )
+    if as_json:
+        echo_json(_record_json(record, explanation))
+        return
+    _show(record, provenance=provenance)
+    if explanation is not None:
+        console.print(when_text)
+        render_explanation(console, explanation)
+
+
+def _record_json(
+    record: api.PatientRecord, explanation: api.PatientExplanation | None
+) -> dict[str, Any]:
+    notes = [
+        {"note_id": n.note_id, "note_date": n.note_date, "note_type": n.note_type, "characters": len(n.text)}
+        for n in record.notes
+    ]  # fmt: skip
+    data: dict[str, Any] = {
+        "patient": record.patient, "facts": record.facts, "notes": notes, "images": record.images,
+    }  # fmt: skip
+    if explanation is not None:
+        data["explanation"] = explanation
+    return data
 
 
 def _show(record: api.PatientRecord, *, provenance: bool) -> None:
@@ -210,10 +231,6 @@ def _show(record: api.PatientRecord, *, provenance: bool) -> None:
         )
 
 
-def _explain(registry: Any, patient_id: str, index_date: Any) -> None:
-    render_explanation(console, api.explain_patient(registry, patient_id, index_date=index_date))
-
-
 def features(
     out: Annotated[Path, typer.Option("--out", help="Output file: .parquet or .csv.")] = Path(
         "features.parquet"
@@ -226,11 +243,15 @@ def features(
     index_date: IndexDateOption = None,
 ) -> None:
     """Write the feature table: one row per patient, each feature true/false/unknown (null)."""
-    with api.open_registry(db) as registry, console.status("computing features in the database"):
+    when, when_text = index_date_or_today(parse_date(index_date))
+    with (
+        api.open_registry(db) as registry,
+        progress(err_console, "computing features in the database"),
+    ):
         rows, columns = api.write_feature_table(
-            registry, out, index_date=parse_date(index_date), include_suggested=include_suggested
+            registry, out, index_date=when, include_suggested=include_suggested
         )
-    console.print(f"wrote {rows} patients x {columns} columns to {out}")
+    console.print(f"wrote {rows} patients x {columns} columns to {out} ({when_text})")
 
 
 def register(app: typer.Typer) -> None:

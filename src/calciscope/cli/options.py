@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["DbOption", "IndexDateOption", "parse_date"]
+__all__ = ["DbOption", "IndexDateOption", "JsonOption", "parse_date"]
 
 DbOption = Annotated[
     str | None,
@@ -34,6 +34,11 @@ def parse_date(value: str | None) -> dt.date | None:
 IndexDateOption = Annotated[
     str | None,
     typer.Option(
-        "--index-date", help="Index date (YYYY-MM-DD); facts after it are ignored. Default: today."
+        "--index-date",
+        help="Index date (YYYY-MM-DD); facts after it are ignored. Default: today (printed).",
     ),
+]
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Write JSON to standard output instead of a table.")
 ]

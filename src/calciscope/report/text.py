@@ -92,7 +92,7 @@ def _statistics(a: StudyAnalysis) -> str:
         "censoring at the last visit; Kaplan–Meier 1 − S estimates are given for comparison. "
         "Continuous variables are summarised as median [interquartile range] and categorical "
         "ones as n (%) of patients with a known value; missing values are counted separately. "
-        "Analyses used calciscope with scipy, statsmodels and lifelines."
+        "Analyses used calciscope with scipy and lifelines."
     )
 
 

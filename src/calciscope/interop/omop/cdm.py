@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 
 from calciscope.engine import connect
 from calciscope.errors import Problem, ValidationError
+from calciscope.storage.database_url import display_url
 
 __all__ = ["REQUIRED_TABLES", "USED_TABLES", "Cdm", "PatientIdColumn", "open_cdm"]
 
@@ -140,10 +141,11 @@ def open_cdm(
     if missing:
         raise ValidationError(
             [
-                Problem(str(source), "tables", name, "required OMOP CDM table is missing")
+                Problem(display_url(source), "tables", name, "required OMOP CDM table is missing")
                 for name in missing
             ],
             summary="not an OMOP CDM",
         )
     marked = _marked_synthetic(tables) if synthetic is None else synthetic
-    return Cdm(con, tables, _version(tables), str(source), PatientIdColumn(patient_ids), marked)
+    shown = display_url(source)
+    return Cdm(con, tables, _version(tables), shown, PatientIdColumn(patient_ids), marked)

@@ -1,4 +1,4 @@
-"""Pull a REDCap project through its API with PyCap (the ``interop`` extra), in chunks.
+"""Pull a REDCap project through its API with PyCap (the ``redcap`` extra), in chunks.
 
 Large projects run out of memory when exported in one request (PyCap #267, #80, #328), so the
 record ids are fetched first and the records exported ``chunk_size`` at a time, each chunk
@@ -13,17 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from calciscope.errors import MissingExtraError
+from calciscope.errors import require_extra
 
 __all__ = ["pull_project"]
 
 
 def _project(url: str, token: str) -> Any:
-    try:
-        from redcap import Project
-    except ModuleNotFoundError as exc:
-        raise MissingExtraError("PyCap", "interop") from exc
-    return Project(url, token)
+    redcap = require_extra("redcap", "redcap", package="PyCap")
+    return redcap.Project(url, token)
 
 
 def _record_ids(project: Any) -> list[str]:
