@@ -52,7 +52,7 @@ def test_patients_show_json_with_explanation(demo_registry_url):
 def test_index_date_defaults_to_today_and_says_so(demo_registry_url, tmp_path):
     today = dt.date.today().isoformat()
     listed = run("patients", "list", "--db", demo_registry_url, "--limit", "0")
-    assert f"index date {today} (today" in listed.output
+    assert f"index date {today} (today" in " ".join(listed.output.split())
     assert (
         json.loads(
             run("patients", "list", "--db", demo_registry_url, "--limit", "0", "--json").stdout
@@ -63,7 +63,7 @@ def test_index_date_defaults_to_today_and_says_so(demo_registry_url, tmp_path):
     written = run(
         "features", "--db", demo_registry_url, "--out", str(out), "--index-date", "2023-12-31"
     )
-    assert "index date 2023-12-31" in written.output
+    assert "index date 2023-12-31" in " ".join(written.output.split())
 
 
 def test_read_only_command_does_not_say_nothing_was_written(demo_registry_url):

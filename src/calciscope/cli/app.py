@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from calciscope.cli.output import configure_logging, wrote_nothing_suffix
+from calciscope.cli.output import configure_logging, start_invocation, wrote_nothing
 from calciscope.errors import CalciscopeError, ValidationError
 
 __all__ = ["app", "main"]
@@ -22,10 +22,11 @@ class _Group(TyperGroup):
     """Root group that turns calciscope errors into clean command-line errors."""
 
     def invoke(self, ctx: Any) -> Any:
+        start_invocation()
         try:
             return super().invoke(ctx)
         except ValidationError as exc:
-            message = exc.render(nothing_written=wrote_nothing_suffix(ctx))
+            message = exc.render(nothing_written=wrote_nothing())
             typer.echo(f"error: {message}", err=True)
             raise typer.Exit(code=1) from exc
         except CalciscopeError as exc:

@@ -125,12 +125,10 @@ def list_(
         )
     shown = data.slice(0, limit)
     if as_json:
+        counts = {"matching": data.num_rows, "total": total, "shown": shown.num_rows}
         echo_json(
-            {
-                "index_date": when, "where": where or [], "matching": data.num_rows,
-                "total": total, "shown": shown.num_rows, "patients": shown.to_pylist(),
-            }
-        )  # fmt: skip
+            {"index_date": when, "where": where or [], **counts, "patients": shown.to_pylist()}
+        )
         return
     _render_rows(shown, _LIST_COLUMNS, f"patients ({', '.join(where or []) or 'all'}), {when_text}")
     console.print(f"{data.num_rows} of {total} patients match; showing {shown.num_rows}.")
@@ -202,13 +200,13 @@ def show(
 def _record_json(
     record: api.PatientRecord, explanation: api.PatientExplanation | None
 ) -> dict[str, Any]:
+    # notes are summarised as in the table: their text stays in the registry
     notes = [
-        {"note_id": n.note_id, "note_date": n.note_date, "note_type": n.note_type, "characters": len(n.text)}
+        n.model_dump(mode="json", exclude={"text"}) | {"characters": len(n.text)}
         for n in record.notes
-    ]  # fmt: skip
-    data: dict[str, Any] = {
-        "patient": record.patient, "facts": record.facts, "notes": notes, "images": record.images,
-    }  # fmt: skip
+    ]
+    data: dict[str, Any] = {"patient": record.patient, "facts": record.facts}
+    data |= {"notes": notes, "images": record.images}
     if explanation is not None:
         data["explanation"] = explanation
     return data

@@ -17,9 +17,9 @@ import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-import click
 import typer
 from pydantic import BaseModel
 from rich.console import Console
@@ -32,13 +32,21 @@ __all__ = [
     "is_quiet",
     "mark_read_only",
     "progress",
+    "start_invocation",
     "to_jsonable",
-    "wrote_nothing_suffix",
+    "wrote_nothing",
 ]
 
 _LOGGER = "calciscope"
-_READ_ONLY = "calciscope.read_only"
-_QUIET = "calciscope.quiet"
+# Per invocation (reset by start_invocation): set by the root options and by the command.
+_QUIET: ContextVar[bool] = ContextVar("calciscope_quiet", default=False)
+_READ_ONLY: ContextVar[bool] = ContextVar("calciscope_read_only", default=False)
+
+
+def start_invocation() -> None:
+    """Forget the options of a previous invocation in this process (tests run many)."""
+    _QUIET.set(False)
+    _READ_ONLY.set(False)
 
 
 def configure_logging(*, verbose: int, quiet: bool) -> None:
@@ -56,15 +64,12 @@ def configure_logging(*, verbose: int, quiet: bool) -> None:
     logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
-    context = click.get_current_context(silent=True)
-    if context is not None:
-        context.meta[_QUIET] = quiet
+    _QUIET.set(quiet)
 
 
 def is_quiet() -> bool:
     """Return whether ``--quiet`` was given to this invocation."""
-    context = click.get_current_context(silent=True)
-    return bool(context is not None and context.meta.get(_QUIET))
+    return _QUIET.get()
 
 
 @contextmanager
@@ -121,12 +126,10 @@ def index_date_or_today(value: dt.date | None) -> tuple[dt.date, str]:
 
 
 def mark_read_only() -> None:
-    """Mark the running command as one that never writes (errors then don't say so)."""
-    context = click.get_current_context(silent=True)
-    if context is not None:
-        context.meta[_READ_ONLY] = True
+    """Mark the running command as one that never writes (its errors then don't say so)."""
+    _READ_ONLY.set(True)
 
 
-def wrote_nothing_suffix(context: click.Context) -> bool:
-    """Return whether an error of this command should say that nothing was written."""
-    return not context.meta.get(_READ_ONLY, False)
+def wrote_nothing() -> bool:
+    """Return whether an error of the running command should say that nothing was written."""
+    return not _READ_ONLY.get()
