@@ -18,9 +18,12 @@ PG_ADMIN_URL = os.environ.get(
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The folder of real third-party test files (../shared/data); skip when absent."""
+    """The folder of real third-party test files (../shared/data); skip when absent (fail in CI)."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared test data not found at {SHARED_DATA}")
+        reason = f"shared test data not found at {SHARED_DATA}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI needs ../shared/data")
+        pytest.skip(reason)
     return SHARED_DATA
 
 

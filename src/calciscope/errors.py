@@ -10,12 +10,16 @@
     └── MissingExtraError      an optional extra is not installed (the message is the hint)
 
 Every error that reaches the command line is printed as its message, never a traceback.
+Optional dependencies are imported through :func:`require_extra`, which raises
+:class:`MissingExtraError` with the ``pip install 'calciscope[extra]'`` hint.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import ModuleType
 
 __all__ = [
     "CalciscopeError",
@@ -25,6 +29,7 @@ __all__ = [
     "RegistryError",
     "ReviewConflict",
     "ValidationError",
+    "require_extra",
 ]
 
 
@@ -63,11 +68,13 @@ class ValidationError(CalciscopeError):
     def __init__(self, problems: Iterable[Problem], *, summary: str = "invalid input") -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
         self.summary = summary
-        super().__init__(self._render())
+        super().__init__(self.render())
 
-    def _render(self) -> str:
+    def render(self, *, nothing_written: bool = True) -> str:
+        """Return the message; ``nothing_written=False`` for a command that never writes."""
         shown = self.problems[:50]
-        lines = [f"{self.summary}: {len(self.problems)} problem(s); nothing was written"]
+        written = "; nothing was written" if nothing_written else ""
+        lines = [f"{self.summary}: {len(self.problems)} problem(s){written}"]
         lines += [f"  - {p}" for p in shown]
         if len(self.problems) > len(shown):
             lines.append(f"  ... and {len(self.problems) - len(shown)} more")
@@ -111,3 +118,31 @@ class MissingExtraError(CalciscopeError):
 
     def __init__(self, package: str, extra: str) -> None:
         super().__init__(f"{package} is not installed: pip install 'calciscope[{extra}]'")
+
+
+def require_extra(extra: str, module: str, *, package: str | None = None) -> ModuleType:
+    """Import an optional dependency, or raise :class:`MissingExtraError` naming its extra.
+
+    Parameters
+    ----------
+    extra
+        The calciscope extra that installs it (``web``, ``imaging``, ``postgres``, ...).
+    module
+        The module to import, e.g. ``"fastapi"`` or ``"skimage.measure"``.
+    package
+        The distribution name to show when it differs from the module's top-level name
+        (``PyCap`` for ``redcap``).
+
+    Returns
+    -------
+    types.ModuleType
+        The imported module.
+
+    Examples
+    --------
+    >>> fastapi = require_extra("web", "fastapi")  # doctest: +SKIP
+    """
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise MissingExtraError(package or module.split(".")[0], extra) from exc

@@ -137,7 +137,7 @@ def feature_table(
     features
         Only these features (all by default).
     """
-    con = connect(registry.url)
+    con = connect(registry.connection_url)
     states = (
         (ReviewState.CONFIRMED, ReviewState.SUGGESTED)
         if include_suggested

@@ -253,7 +253,7 @@ def explain_patient(
         When the registry has no such patient.
     """
     when = index_date or dt.date.today()
-    con = connect(registry.url)
+    con = connect(registry.connection_url)
     try:
         facts, patients = con.table("facts"), con.table("patients")
         features = compute_feature_table(

@@ -261,7 +261,7 @@ def import_omop(
     finally:
         cdm.close()
     inputs = [Path(p) for p in concept_sets.values()]
-    return _write(registry, result, f"omop:{cdm_source}", _hash(inputs), update_patients)
+    return _write(registry, result, f"omop:{cdm.source}", _hash(inputs), update_patients)
 
 
 def concept_set_files(paths: Sequence[Path | str]) -> dict[str, Path]:
@@ -350,22 +350,25 @@ def read_registry_records(
     registry: Registry, patient_ids: Sequence[str] | None = None
 ) -> RegistryRecords:
     """Return patients (all, or the given ids) with their facts, notes and images."""
-    con = connect(registry.url)
+    con = connect(registry.connection_url)
     ids = set(patient_ids) if patient_ids else None
-    facts = [
-        Fact(**{k: v for k, v in row.items() if k in Fact.model_fields})
-        for row in _rows(con, "facts", ids)
-        if row.get("superseded_by") is None  # a corrected fact travels as its correction
-    ]
-    return RegistryRecords(
-        patients=[Patient(**row) for row in _rows(con, "patients", ids)],
-        facts=facts,
-        notes=[Note(**row) for row in _rows(con, "notes", ids)],
-        images=[
-            Image(**{k: v for k, v in row.items() if k in Image.model_fields})
-            for row in _rows(con, "images", ids)
-        ],
-    )
+    try:
+        facts = [
+            Fact(**{k: v for k, v in row.items() if k in Fact.model_fields})
+            for row in _rows(con, "facts", ids)
+            if row.get("superseded_by") is None  # a corrected fact travels as its correction
+        ]
+        return RegistryRecords(
+            patients=[Patient(**row) for row in _rows(con, "patients", ids)],
+            facts=facts,
+            notes=[Note(**row) for row in _rows(con, "notes", ids)],
+            images=[
+                Image(**{k: v for k, v in row.items() if k in Image.model_fields})
+                for row in _rows(con, "images", ids)
+            ],
+        )
+    finally:
+        con.disconnect()
 
 
 def export_phenopackets(

@@ -169,7 +169,7 @@ def _classified_rows(
     cached = _CLASSIFIED.get(registry)
     if cached is not None and cached[0] == key:
         return cached[1]
-    con = connect(registry.url)
+    con = connect(registry.connection_url)
     try:
         facts = con.table("facts").to_pyarrow()
         patients = con.table("patients").to_pyarrow()

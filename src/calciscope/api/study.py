@@ -31,7 +31,7 @@ from calciscope.phenotype import PhenotypeSet, load_phenotypes
 from calciscope.storage import Registry
 
 if TYPE_CHECKING:
-    # study and report pull in scipy, statsmodels, lifelines and matplotlib: they are imported
+    # study and report pull in scipy, lifelines and matplotlib: they are imported
     # when a study runs, so that every other command starts quickly
     from calciscope.report import ReportBundle
     from calciscope.study import StudyAnalysis, StudyDefinition
@@ -115,7 +115,7 @@ _IMAGE_COLUMNS = ("image_id", "patient_id", "modality", "body_site", "laterality
 
 
 def _read_inputs(registry: Registry) -> tuple[pa.Table, pa.Table, dict[str, str], pd.DataFrame]:
-    source = connect(registry.url)
+    source = connect(registry.connection_url)
     try:
         facts = source.table("facts")
         facts = facts.filter(facts.superseded_by.isnull()).to_pyarrow()  # corrected facts
@@ -198,6 +198,8 @@ def load_study_data(
 
 
 def _manifest(study: StudyDefinition, data: StudyData, source: str) -> dict[str, Any]:
+    from calciscope.report.bundle import dependency_versions
+
     return {
         "calciscope_version": calciscope.__version__,
         "python": platform.python_version(),
@@ -210,6 +212,7 @@ def _manifest(study: StudyDefinition, data: StudyData, source: str) -> dict[str,
         "criteria_sets": {s.id: s.version for s in load_criteria_sets()},
         "phenotypes_version": load_phenotypes().version,
         "synthetic": bool(data.table["synthetic"].fillna(False).all()),
+        "dependencies": dependency_versions(),
     }
 
 

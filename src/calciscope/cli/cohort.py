@@ -9,18 +9,26 @@ from typing import Annotated, Any
 import pyarrow as pa
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from calciscope import api
 from calciscope.cli.criteria import render_explanation
-from calciscope.cli.options import DbOption, IndexDateOption, UpdatePatientsOption, parse_date
+from calciscope.cli.options import (
+    DbOption,
+    IndexDateOption,
+    JsonOption,
+    UpdatePatientsOption,
+    parse_date,
+)
+from calciscope.cli.output import echo_json, index_date_or_today, mark_read_only, progress
 from calciscope.features import load_catalogue
 
 __all__ = ["export_app", "import_app", "register"]
 
 #: Wide enough for the patient table when output is piped (Rich assumes 80 columns then).
 console = Console(width=max(shutil.get_terminal_size((120, 24)).columns, 100))
+#: progress bars and notes go to standard error, so that standard output holds only the data
+err_console = Console(stderr=True)
 import_app = typer.Typer(
     help="Import records into the registry (all or nothing).", no_args_is_help=True
 )
@@ -34,13 +42,6 @@ _LIST_COLUMNS = {
     "calcinosis_sheet_like": "sheet-like", "calcinosis_sheet_like_regions": "sheet regions",
     "last_visit_date": "last visit",
 }  # fmt: skip
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
-    )  # fmt: skip
 
 
 def demo_data(
@@ -65,14 +66,10 @@ def demo_data(
     from calciscope.datasets import DEFAULT_PATIENTS
 
     total = patients or DEFAULT_PATIENTS
-    with _progress() as progress:
-        task = progress.add_task("generating synthetic patients", total=total)
+    with progress(err_console, "generating synthetic patients") as update:
+        update(-total)
         manifest = api.generate_demo_data(
-            out,
-            patients=patients,
-            seed=seed,
-            notes=notes,
-            progress=lambda n: progress.update(task, completed=n),
+            out, patients=patients, seed=seed, notes=notes, progress=update
         )
     console.print(
         f"[bold]SYNTHETIC[/] demo cohort written to {out}: {manifest.patients} patients, {manifest.facts} facts, "
@@ -91,13 +88,9 @@ def import_demo(
     """Import a calciscope-format directory (the demo cohort, or a registry extract)."""
     from calciscope.cli.interop import print_import_summary
 
-    with api.open_registry(db) as registry, _progress() as progress:
-        task = progress.add_task(f"importing {folder}", total=None)
+    with api.open_registry(db) as registry, progress(err_console, f"importing {folder}") as update:
         summary = api.import_directory(
-            registry,
-            folder,
-            progress=lambda n: progress.update(task, completed=n),
-            update_patients=update_patients,
+            registry, folder, progress=update, update_patients=update_patients
         )
     print_import_summary(summary.counts, summary.batch_id, registry.url)
 
@@ -131,17 +124,23 @@ def list_(
     ] = 50,
     db: DbOption = None,
     index_date: IndexDateOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """List patients with their key features, and how many match the filters."""
+    mark_read_only()
+    when, when_text = index_date_or_today(parse_date(index_date))
     with api.open_registry(db) as registry:
         data, total = api.list_patients(
-            registry,
-            where=where or [],
-            columns=list(_LIST_COLUMNS),
-            index_date=parse_date(index_date),
+            registry, where=where or [], columns=list(_LIST_COLUMNS), index_date=when
         )
     shown = data.slice(0, limit)
-    _render_rows(shown, _LIST_COLUMNS, f"patients ({', '.join(where or []) or 'all'})")
+    if as_json:
+        counts = {"matching": data.num_rows, "total": total, "shown": shown.num_rows}
+        echo_json(
+            {"index_date": when, "where": where or [], **counts, "patients": shown.to_pylist()}
+        )
+        return
+    _render_rows(shown, _LIST_COLUMNS, f"patients ({', '.join(where or []) or 'all'}), {when_text}")
     console.print(f"{data.num_rows} of {total} patients match; showing {shown.num_rows}.")
 
 
@@ -189,13 +188,38 @@ def show(
     ] = False,
     db: DbOption = None,
     index_date: IndexDateOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Show one patient's facts over time, with their sources, notes and images."""
+    mark_read_only()
+    when, when_text = index_date_or_today(parse_date(index_date))
     with api.open_registry(db) as registry:
         record = api.patient_record(registry, patient_id)
-        _show(record, provenance=provenance)
-        if explain:
-            _explain(registry, patient_id, parse_date(index_date))
+        explanation = (
+            api.explain_patient(registry, patient_id, index_date=when) if explain else None
+        )
+    if as_json:
+        echo_json(_record_json(record, explanation))
+        return
+    _show(record, provenance=provenance)
+    if explanation is not None:
+        console.print(when_text)
+        render_explanation(console, explanation)
+
+
+def _record_json(
+    record: api.PatientRecord, explanation: api.PatientExplanation | None
+) -> dict[str, Any]:
+    # notes are summarised as in the table: their text stays in the registry
+    notes = [
+        n.model_dump(mode="json", exclude={"text"}) | {"characters": len(n.text)}
+        for n in record.notes
+    ]
+    data: dict[str, Any] = {"patient": record.patient, "facts": record.facts}
+    data |= {"notes": notes, "images": record.images}
+    if explanation is not None:
+        data["explanation"] = explanation
+    return data
 
 
 def _show(record: api.PatientRecord, *, provenance: bool) -> None:
@@ -215,10 +239,6 @@ def _show(record: api.PatientRecord, *, provenance: bool) -> None:
         )
 
 
-def _explain(registry: Any, patient_id: str, index_date: Any) -> None:
-    render_explanation(console, api.explain_patient(registry, patient_id, index_date=index_date))
-
-
 def features(
     out: Annotated[Path, typer.Option("--out", help="Output file: .parquet or .csv.")] = Path(
         "features.parquet"
@@ -231,11 +251,15 @@ def features(
     index_date: IndexDateOption = None,
 ) -> None:
     """Write the feature table: one row per patient, each feature true/false/unknown (null)."""
-    with api.open_registry(db) as registry, console.status("computing features in the database"):
+    when, when_text = index_date_or_today(parse_date(index_date))
+    with (
+        api.open_registry(db) as registry,
+        progress(err_console, "computing features in the database"),
+    ):
         rows, columns = api.write_feature_table(
-            registry, out, index_date=parse_date(index_date), include_suggested=include_suggested
+            registry, out, index_date=when, include_suggested=include_suggested
         )
-    console.print(f"wrote {rows} patients x {columns} columns to {out}")
+    console.print(f"wrote {rows} patients x {columns} columns to {out} ({when_text})")
 
 
 def register(app: typer.Typer) -> None:

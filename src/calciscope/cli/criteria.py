@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from calciscope import api
-from calciscope.cli.options import DbOption, IndexDateOption, parse_date
+from calciscope.cli.options import DbOption, IndexDateOption, JsonOption, parse_date
+from calciscope.cli.output import echo_json, index_date_or_today, mark_read_only, progress
 from calciscope.criteria import CriteriaResult, ItemState
 
 __all__ = ["criteria_app", "register", "render_explanation"]
@@ -19,6 +20,7 @@ criteria_app = typer.Typer(
     help="Classification criteria: the spreadsheet calculator.", no_args_is_help=True
 )
 console = Console()
+err_console = Console(stderr=True)
 
 MinProbabilityOption = Annotated[
     float | None,
@@ -56,6 +58,8 @@ def score(
     min_probability: MinProbabilityOption = None,
 ) -> None:
     """Score every patient of a spreadsheet by the chosen criteria sets (unknown cells give bounds)."""
+    if out is None:
+        mark_read_only()
     chosen = [s.strip() for s in sets.split(",") if s.strip()]
     rows = api.score_spreadsheet(patients, sets=chosen, min_probability=min_probability)
     text = api.write_scores(rows, out, fmt)
@@ -69,15 +73,20 @@ def classify(
     db: DbOption = None,
     index_date: IndexDateOption = None,
     min_probability: MinProbabilityOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Classify every registry patient by every criteria set and phenotype, and store the results."""
-    registry = api.open_registry(db)
-    with console.status("classifying inside the database"):
-        summary = api.classify_registry(
-            registry, index_date=parse_date(index_date), min_probability=min_probability
-        )
+    when, when_text = index_date_or_today(parse_date(index_date))
+    with (
+        api.open_registry(db) as registry,
+        progress(err_console, "classifying inside the database"),
+    ):
+        summary = api.classify_registry(registry, index_date=when, min_probability=min_probability)
+    if as_json:
+        echo_json(summary)
+        return
     console.print(
-        f"classified {summary.patients} patients at index date {summary.index_date}: "
+        f"classified {summary.patients} patients at {when_text}: "
         f"{summary.rows} results stored in classification_results"
     )
     table = Table("criteria set", "status", "patients")

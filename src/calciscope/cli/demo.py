@@ -13,8 +13,9 @@ from typing import Annotated
 import typer
 
 from calciscope import api
-from calciscope.cli.cohort import console, import_demo
+from calciscope.cli.cohort import console, err_console, import_demo
 from calciscope.cli.options import DbOption
+from calciscope.cli.output import progress
 from calciscope.cli.study import print_run
 
 __all__ = ["register"]
@@ -31,19 +32,19 @@ def demo(
     ] = api.DEFAULT_REPORT_DIR,
 ) -> None:
     """Build the SYNTHETIC demo cohort, import it, run the default study and write the report."""
-    with console.status("generating the synthetic demo cohort"):
+    with progress(err_console, "generating the synthetic demo cohort"):
         manifest = api.generate_demo_data(out, seed=seed)
     console.print(
         f"[bold red]SYNTHETIC[/] demo cohort: {manifest.patients} patients written to {out}"
     )
     import_demo(out, db=db)
     with api.open_registry(db) as registry:
-        with console.status("reading the notes (suggested facts for review)"):
+        with progress(err_console, "reading the notes (suggested facts for review)"):
             notes = api.extract_notes(registry)
         console.print(
             f"read {notes.notes} notes: {notes.new_facts} suggested facts wait for review"
         )
-        with console.status("running the default study"):
+        with progress(err_console, "running the default study"):
             run = api.run_demo(registry, out=report)
     console.print("\n[bold]Default study[/] (Achieng et al. 2024 design)")
     print_run(run)

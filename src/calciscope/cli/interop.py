@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from calciscope import api
 from calciscope.cli.options import DbOption, IndexDateOption, UpdatePatientsOption, parse_date
+from calciscope.cli.output import index_date_or_today, mark_read_only, progress
 
 __all__ = ["redcap_app", "register", "register_export", "register_import"]
 
@@ -43,19 +43,8 @@ ConceptSetOption = Annotated[
 ]
 
 
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int], None]]:
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int) -> None:
-            if done < 0:
-                bar.update(task, total=-done)
-            else:
-                bar.update(task, completed=done)
-
-        yield update
+def _progress(label: str) -> AbstractContextManager[Callable[[int], None]]:
+    return progress(console, label)
 
 
 def _report(result: api.InteropImport, registry_url: str) -> None:
@@ -145,7 +134,7 @@ def import_redcap(
     update_patients: UpdatePatientsOption = False,
 ) -> None:
     """Import a REDCap export (records and dictionary, or project XML) under a mapping file."""
-    with api.open_registry(db) as registry, console.status(f"validating {records}"):
+    with api.open_registry(db) as registry, _progress(f"validating {records}"):
         result = api.import_redcap(
             registry, records, dictionary, mapping, update_patients=update_patients
         )
@@ -170,7 +159,7 @@ def import_omop(
     update_patients: UpdatePatientsOption = False,
 ) -> None:
     """Copy the persons with concept-set events of a small OMOP CDM (and their visits, deaths, notes)."""
-    with api.open_registry(db) as registry, console.status(f"reading {cdm}"):
+    with api.open_registry(db) as registry, _progress("reading the OMOP CDM"):
         result = api.import_omop(
             registry, cdm, api.concept_set_files(concept_set), patient_ids=patient_ids,
             synthetic=synthetic, update_patients=update_patients,
@@ -196,8 +185,7 @@ def export_phenopackets(
     patient: PatientOption = None,
 ) -> None:
     """Export one validated Phenopacket v2 per patient."""
-    registry = api.open_registry(db)
-    with console.status("writing phenopackets"):
+    with api.open_registry(db) as registry, _progress("writing phenopackets"):
         report = api.export_phenopackets(registry, out, patient_ids=patient)
     _export_report(report)
 
@@ -211,8 +199,7 @@ def export_fhir(
     ] = None,
 ) -> None:
     """Export patients as one FHIR R4 collection Bundle, validated with fhir.resources."""
-    registry = api.open_registry(db)
-    with console.status("writing FHIR bundle"):
+    with api.open_registry(db) as registry, _progress("writing FHIR bundle"):
         report = api.export_fhir(registry, out, patient_ids=patient, group_name=group)
     _export_report(report)
 
@@ -225,8 +212,7 @@ def export_redcap(
     patient: PatientOption = None,
 ) -> None:
     """Export records in the calciscope REDCap template (dictionary, mapping and records)."""
-    registry = api.open_registry(db)
-    with console.status("writing REDCap files"):
+    with api.open_registry(db) as registry, _progress("writing REDCap files"):
         report = api.export_redcap(registry, out, patient_ids=patient)
     _export_report(report)
 
@@ -257,8 +243,7 @@ def export_omop(
     ] = None,
 ) -> None:
     """Export the registry as an OMOP CDM v5.4 (CSV files or database tables) with concept sets."""
-    registry = api.open_registry(db)
-    with console.status("writing the OMOP CDM"):
+    with api.open_registry(db) as registry, _progress("writing the OMOP CDM"):
         report = api.export_omop(
             registry, out, patient_ids=patient, vocabulary=vocabulary, concept_sets=concept_sets
         )
@@ -280,12 +265,15 @@ def export_omop_cohort(
     index_date: IndexDateOption = None,
 ) -> None:
     """Screen an OMOP CDM in place and write the OHDSI cohort table of persons with a feature."""
-    with console.status(f"screening {cdm} inside its database"):
+    when, when_text = index_date_or_today(parse_date(index_date))
+    with _progress("screening the OMOP CDM inside its database"):
         _, rows = api.screen_omop(
-            cdm, api.concept_set_files(concept_set), index_date=parse_date(index_date), cohort_feature=feature,
+            cdm, api.concept_set_files(concept_set), index_date=when, cohort_feature=feature,
             cohort_definition_id=cohort_id, cohort_out=out, features=[feature],
         )  # fmt: skip
-    console.print(f"wrote {rows} cohort rows (cohort_definition_id {cohort_id}) to {out}")
+    console.print(
+        f"wrote {rows} cohort rows (cohort_definition_id {cohort_id}, {when_text}) to {out}"
+    )
 
 
 def export_note_nlp(
@@ -294,8 +282,7 @@ def export_note_nlp(
     patient: PatientOption = None,
 ) -> None:
     """Export facts read from notes as OMOP NOTE_NLP rows (rejected suggestions left out)."""
-    registry = api.open_registry(db)
-    with console.status("writing NOTE_NLP rows"):
+    with api.open_registry(db) as registry, _progress("writing NOTE_NLP rows"):
         report = api.export_note_nlp(registry, out, patient_ids=patient)
     _export_report(report)
 
@@ -307,6 +294,8 @@ def redcap_template(
     ] = None,
 ) -> None:
     """Print the calciscope REDCap data dictionary (18 columns) to standard output."""
+    if mapping_out is None:
+        mark_read_only()
     dictionary, mapping = api.redcap_template()
     sys.stdout.write(dictionary)
     if mapping_out is not None:
@@ -319,6 +308,7 @@ def redcap_mapping(
     ],
 ) -> None:
     """Print a generated mapping (YAML) for any REDCap dictionary or project XML, to edit and pass to `import redcap`."""
+    mark_read_only()
     sys.stdout.write(api.redcap_mapping(dictionary))
 
 
@@ -338,7 +328,7 @@ def redcap_pull(
     token = os.environ.get(token_env)
     if not token:
         raise typer.BadParameter(f"set the API token in ${token_env}", param_hint="--token-env")
-    with console.status(f"pulling {url}"):
+    with _progress(f"pulling {url}"):
         records, dictionary = api.pull_redcap(url, token, out, chunk_size=chunk_size)
     console.print(
         f"wrote {records} and {dictionary}; import with: calciscope import redcap {records} --dictionary {dictionary}"

@@ -9,11 +9,11 @@ from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from calciscope import api
 from calciscope.api import notes as notes_api
 from calciscope.cli.options import DbOption, parse_date
+from calciscope.cli.output import mark_read_only, progress
 
 __all__ = ["notes_app", "register"]
 
@@ -61,11 +61,12 @@ def extract(
     registry = api.open_registry(db)
     try:
         total = registry.counts()["notes"]
-        with _progress() as progress:
-            task = progress.add_task("reading notes", total=total if day is None else None)
+        with progress(console, "reading notes") as update:
+            if day is None:
+                update(-total)
             summary = notes_api.extract_notes(
                 registry, since=day, jobs=jobs, chunk=chunk, target_rules=target_rules,
-                context_json=context_rules or (), progress=lambda n: progress.update(task, completed=n),
+                context_json=context_rules or (), progress=update,
             )  # fmt: skip
     finally:
         registry.close()
@@ -98,6 +99,8 @@ def extract_file(
     context_rules: ContextJson = None,
 ) -> None:
     """Write one JSON line per mention (offsets, category, rule, modifiers, flags, links)."""
+    if out is None:
+        mark_read_only()
     handle: TextIO
     with out.open("w", encoding="utf-8") if out else nullcontext(sys.stdout) as handle:
         docs, mentions = notes_api.extract_file(
@@ -120,17 +123,12 @@ def assess(
     ] = None,
 ) -> None:
     """Add calciscope_negation, calciscope_temporality and calciscope_experiencer columns."""
+    if out is None:
+        mark_read_only()
     handle: TextIO
     with out.open("w", encoding="utf-8", newline="") if out else nullcontext(sys.stdout) as handle:
         rows = notes_api.assess_tsv(source, handle)
     console.print(f"{rows} rows assessed" + (f" -> {out}" if out else ""))
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
-    )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

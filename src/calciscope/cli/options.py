@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["DbOption", "IndexDateOption", "UpdatePatientsOption", "parse_date"]
+__all__ = ["DbOption", "IndexDateOption", "JsonOption", "UpdatePatientsOption", "parse_date"]
 
 DbOption = Annotated[
     str | None,
@@ -34,7 +34,8 @@ def parse_date(value: str | None) -> dt.date | None:
 IndexDateOption = Annotated[
     str | None,
     typer.Option(
-        "--index-date", help="Index date (YYYY-MM-DD); facts after it are ignored. Default: today."
+        "--index-date",
+        help="Index date (YYYY-MM-DD); facts after it are ignored. Default: today (printed).",
     ),
 ]
 
@@ -45,4 +46,8 @@ UpdatePatientsOption = Annotated[
         help="Replace a stored patient's sex, birth date or year, centre or synthetic flag when "
         "the import disagrees (recorded in the import batch); without it such an import fails.",
     ),
+]
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Write JSON to standard output instead of a table.")
 ]

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from calciscope import api
-from calciscope.cli.cohort import console
+from calciscope.cli.cohort import console, err_console
 from calciscope.cli.options import DbOption
+from calciscope.cli.output import mark_read_only, progress
 
 __all__ = ["print_run", "register"]
 
@@ -54,7 +55,7 @@ def run(
     ] = None,
 ) -> None:
     """Run STUDY on the registry and write the report bundle (index.html, tables, figures)."""
-    with api.open_registry(db) as registry, console.status("running the study"):
+    with api.open_registry(db) as registry, progress(err_console, "running the study"):
         result = api.run_study(study, registry, out=out, pseudonymise=pseudonymise)
     print_run(result)
 
@@ -62,6 +63,7 @@ def run(
 @study_app.command("init")
 def init() -> None:
     """Print a commented study file that reproduces the anchor design (redirect it to a file)."""
+    mark_read_only()
     typer.echo(api.init_study_text(), nl=False)
 
 

@@ -8,23 +8,23 @@ from urllib.parse import unquote, urlparse
 
 import ibis
 
-from calciscope.errors import MissingExtraError, RegistryError
+from calciscope.errors import RegistryError, require_extra
+from calciscope.storage.database_url import display_url, normalise_url
+from calciscope.storage.sqlite_locking import busy_timeout, set_busy_timeout
 
 __all__ = ["connect"]
 
 
 def _postgres(url: str) -> Any:
     parsed = urlparse(url)
-    try:
-        return ibis.postgres.connect(
-            host=parsed.hostname or "localhost",
-            port=parsed.port or 5432,
-            user=unquote(parsed.username) if parsed.username else None,
-            password=unquote(parsed.password) if parsed.password else None,
-            database=parsed.path.lstrip("/") or None,
-        )
-    except ModuleNotFoundError as exc:
-        raise MissingExtraError("psycopg", "postgres") from exc
+    require_extra("postgres", "psycopg")
+    return ibis.postgres.connect(
+        host=parsed.hostname or "localhost",
+        port=parsed.port or 5432,
+        user=unquote(parsed.username) if parsed.username else None,
+        password=unquote(parsed.password) if parsed.password else None,
+        database=parsed.path.lstrip("/") or None,
+    )
 
 
 def connect(url: str | Path) -> Any:
@@ -41,16 +41,20 @@ def connect(url: str | Path) -> Any:
     ibis.BaseBackend
         A connection on which calciscope's expressions run.
     """
-    text = str(url)
-    scheme = text.split("://", 1)[0].split("+", 1)[0] if "://" in text else "sqlite"
+    text = normalise_url(url)
+    scheme = text.split("://", 1)[0].split("+", 1)[0]
     if scheme == "sqlite":
-        path = text.split(":///", 1)[1] if "://" in text else text
-        return ibis.sqlite.connect(path or ":memory:")
+        path = text.split(":///", 1)[1] if ":///" in text else ""
+        con = ibis.sqlite.connect(path or ":memory:")
+        # the registry is in WAL mode (set when it is opened): wait for a writer's lock
+        set_busy_timeout(con.con, busy_timeout())
+        return con
     if scheme in ("postgresql", "postgres"):
         return _postgres(text)
     if scheme == "duckdb":
         path = text.split(":///", 1)[1] if ":///" in text else ""
         return ibis.duckdb.connect(path or ":memory:")
     raise RegistryError(
-        f"unsupported database URL {text!r}: use sqlite:///, postgresql+psycopg:// or duckdb:///"
+        f"unsupported database URL {display_url(text)!r}: use sqlite:///, postgresql+psycopg:// "
+        "or duckdb:///"
     )

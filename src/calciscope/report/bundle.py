@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,29 @@ from calciscope.study import OutputFormat, StudyAnalysis, is_true
 from calciscope.study.analysis import LABELS
 from calciscope.study.evidence import TIMELINE_CONCEPTS
 
-__all__ = ["ReportBundle", "case_names", "write_report_bundle"]
+__all__ = ["ReportBundle", "case_names", "dependency_versions", "write_report_bundle"]
+
+
+def dependency_versions() -> dict[str, str]:
+    """Return the installed version of every package calciscope declares (core and extras).
+
+    Written into the study manifest, so that a report says which libraries computed it; an
+    extra that is not installed, and the test tools, are left out.
+    """
+    try:
+        requirements = metadata.requires("calciscope") or []
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        return {}
+    versions: dict[str, str] = {}
+    for requirement in requirements:
+        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+        if match is None or re.search(r"extra\s*==\s*['\"]test['\"]", requirement):
+            continue
+        try:
+            versions[match.group(0).lower()] = metadata.version(match.group(0))
+        except metadata.PackageNotFoundError:
+            continue
+    return dict(sorted(versions.items()))
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,7 @@ def _statistics(a: StudyAnalysis) -> str:
         f"{_incidence_exclusions(a)}"
         "Continuous variables are summarised as median [interquartile range] and categorical "
         "ones as n (%) of patients with a known value; missing values are counted separately. "
-        "Analyses used calciscope with scipy, statsmodels and lifelines."
+        "Analyses used calciscope with scipy and lifelines."
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
+from scipy.stats import binomtest
 
 from calciscope.stats.result import StatResult
 
@@ -41,7 +41,8 @@ class IntervalMethod(StrEnum):
         return {"clopper_pearson": "Clopper–Pearson exact", "wilson": "Wilson score"}[self.value]
 
 
-_STATSMODELS = {IntervalMethod.CLOPPER_PEARSON: "beta", IntervalMethod.WILSON: "wilson"}
+#: scipy ``BinomTestResult.proportion_ci`` method of each interval
+_SCIPY = {IntervalMethod.CLOPPER_PEARSON: "exact", IntervalMethod.WILSON: "wilson"}
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def proportion(
     interval: IntervalMethod = IntervalMethod.CLOPPER_PEARSON,
     level: float = 0.95,
 ) -> ProportionResult:
-    """Estimate ``count / total`` with a two-sided interval (statsmodels ``proportion_confint``).
+    """Estimate ``count / total`` with a two-sided interval (scipy ``binomtest(...).proportion_ci``).
 
     Parameters
     ----------
@@ -86,8 +87,8 @@ def proportion(
     if total <= 0:
         lo = hi = est = None
     else:
-        lo_, hi_ = proportion_confint(count, total, alpha=1 - level, method=_STATSMODELS[interval])
-        lo, hi, est = float(lo_), float(hi_), count / total
+        ci = binomtest(count, total).proportion_ci(confidence_level=level, method=_SCIPY[interval])
+        lo, hi, est = float(ci.low), float(ci.high), count / total
     summary = pd.DataFrame(
         [
             {

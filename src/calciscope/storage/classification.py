@@ -54,7 +54,7 @@ def write_classification_results(registry: Registry, results: Sequence[StoredRes
     ]
     dialect = postgresql if registry.dialect == "postgresql" else sqlite
     keys = ["patient_id", "criteria_set", "index_date"]
-    with registry.engine.begin() as conn:
+    with registry.write() as conn:
         for start in range(0, len(rows), _CHUNK):
             stmt = dialect.insert(table)
             update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}

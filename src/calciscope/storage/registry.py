@@ -1,17 +1,20 @@
 """The registry repository: open (and migrate) a database, import batches, read records.
 
 SQLite file by default; PostgreSQL by URL (``postgresql+psycopg://user@host/db``). Every
-import runs in one transaction, so a batch lands whole or not at all. Patients are checked
-against the registry and each other before they are written (a disagreement fails the import
-unless ``update_patients``: :mod:`calciscope.storage.integrity`); notes and images are upserted
-by id; facts are keyed by a content hash, and a fact whose statement the registry already holds
-is not added again, so importing the same batch twice changes nothing, and a fact a person has
-confirmed or rejected is never overwritten.
+import runs in one transaction, so a batch lands whole or not at all. An SQLite registry runs
+in WAL mode with a busy timeout: readers work during an import, and a second writer waits for
+the first (``BEGIN IMMEDIATE``), then proceeds or fails with "registry busy". Patients are
+checked against the registry and each other before they are written (a disagreement fails the
+import unless ``update_patients``: :mod:`calciscope.storage.integrity`); notes and images are
+upserted by id; facts are keyed by a content hash, and a fact whose statement the registry
+already holds is not added again, so importing the same batch twice changes nothing, and a
+fact a person has confirmed or rejected is never overwritten.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,10 +30,12 @@ from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from calciscope.errors import Problem, RegistryError, ValidationError
+from calciscope.errors import MissingExtraError, Problem, RegistryError, ValidationError
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import schema
+from calciscope.storage.database_url import display_url, hide_password, normalise_url
 from calciscope.storage.integrity import PatientOrigin, PatientReconciler, StatementIndex
+from calciscope.storage.sqlite_locking import busy_timeout, configure_sqlite, is_busy
 
 __all__ = [
     "Batch",
@@ -43,6 +48,8 @@ __all__ = [
 ]
 
 _CHUNK = 5000
+#: Alembic keeps its migration context in module globals: one migration at a time per process
+_MIGRATE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -95,22 +102,6 @@ class ImportSummary:
     counts: dict[str, int]
 
 
-def normalise_url(url: str | Path) -> str:
-    """Return a SQLAlchemy URL; a bare path means an SQLite file.
-
-    Parameters
-    ----------
-    url
-        ``sqlite:///file.db``, ``postgresql+psycopg://...``, or a file path.
-    """
-    text = str(url)
-    if "://" in text:
-        if text.startswith("postgresql://") or text.startswith("postgres://"):
-            return "postgresql+psycopg://" + text.split("://", 1)[1]
-        return text
-    return f"sqlite:///{text}"
-
-
 def _records(items: Iterable[Any], extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     # Straight from the validated fields (model_dump is several times slower); Enum members
     # are stored as their value, dates stay dates for the database driver.
@@ -141,19 +132,6 @@ def _existing(conn: Connection, ids: Iterable[str]) -> set[str]:
         q = sa.select(schema.patients.c.patient_id).where(schema.patients.c.patient_id.in_(chunk))
         found.update(conn.scalars(q))
     return found
-
-
-#: How long an SQLite writer waits for another one to finish (milliseconds).
-SQLITE_BUSY_TIMEOUT_MS = 10_000
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers (the web app, a study) go on while an import or a review writes;
-    # the busy timeout makes a second writer wait instead of failing at once
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.close()
 
 
 class BatchWriter:
@@ -255,22 +233,60 @@ class Registry:
     ----------
     url
         Database URL or SQLite file path. The schema is created or upgraded on open.
+    busy_timeout_s
+        SQLite: seconds a writer waits for another writer before "registry busy" (default
+        ``$CALCISCOPE_BUSY_TIMEOUT`` or 30).
     """
 
-    def __init__(self, url: str | Path) -> None:
-        self.url = normalise_url(url)
+    def __init__(self, url: str | Path, *, busy_timeout_s: float | None = None) -> None:
+        self._url = normalise_url(url)
+        #: the URL as it may be printed or written into a report: the password is ``***``
+        self.url = display_url(self._url)
+        self.busy_timeout = busy_timeout() if busy_timeout_s is None else busy_timeout_s
         try:
-            self.engine: Engine = sa.create_engine(self.url, future=True)
+            self.engine: Engine = sa.create_engine(self._url, future=True)
             if self.engine.dialect.name == "sqlite":
-                sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-            self._migrate()
+                configure_sqlite(self.engine, seconds=self.busy_timeout)
+            with self._busy_guard():
+                self._migrate()
         except (sa.exc.SQLAlchemyError, OSError) as exc:
-            raise RegistryError(f"cannot open registry {self.url}: {exc}") from exc
+            message = hide_password(str(exc), self._url)
+            raise RegistryError(f"cannot open registry {self.url}: {message}") from None
         except ModuleNotFoundError as exc:
+            raise MissingExtraError(exc.name or "a database driver", "postgres") from None
+
+    @property
+    def connection_url(self) -> str:
+        """The full URL, password included, to open another connection; never print it."""
+        return self._url
+
+    @contextmanager
+    def _busy_guard(self) -> Iterator[None]:
+        """Turn SQLite's "database is locked" (after the busy timeout) into "registry busy"."""
+        try:
+            yield
+        except sa.exc.OperationalError as exc:
+            if not is_busy(exc):
+                raise
             raise RegistryError(
-                f"cannot open registry {self.url}: {exc.name} is missing; "
-                "for PostgreSQL: pip install 'calciscope[postgres]'"
-            ) from exc
+                f"registry busy: another process is writing to {self.url}; waited "
+                f"{self.busy_timeout:g} s, try again when it has finished"
+            ) from None
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """Open a writing transaction (SQLite: ``BEGIN IMMEDIATE``, waiting for another writer).
+
+        Raises
+        ------
+        RegistryError
+            "registry busy" when another writer holds the registry past the busy timeout.
+        """
+        engine = self.engine
+        if self.dialect == "sqlite":
+            engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+        with self._busy_guard(), engine.begin() as conn:
+            yield conn
 
     def _migrate(self) -> None:
         config = Config()
@@ -278,7 +294,7 @@ class Registry:
             resources.files("calciscope.storage").joinpath("migrations")
         ) as path:
             config.set_main_option("script_location", str(path))
-            with self.engine.begin() as connection:
+            with _MIGRATE_LOCK, self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
 
@@ -320,7 +336,7 @@ class Registry:
         """
         writer = BatchWriter(self, uuid.uuid4().hex, update_patients=update_patients)
         writer.source = source
-        with self.engine.begin() as conn:
+        with self.write() as conn:
             writer.conn = conn
             try:
                 yield writer
@@ -352,7 +368,7 @@ class Registry:
 
     def add_facts(self, facts: Sequence[Fact]) -> int:
         """Insert facts that are not there yet (existing ids, and their review state, are kept)."""
-        with self.engine.begin() as conn:
+        with self.write() as conn:
             self._upsert(conn, schema.facts, _records(facts), "fact_id", update=False)
         return len(facts)
 
@@ -409,7 +425,7 @@ class Registry:
             stmt = stmt.where(t.c.version == expected_version)
         if conn is not None:
             return bool(conn.execute(stmt).rowcount)
-        with self.engine.begin() as own:
+        with self.write() as own:
             return bool(own.execute(stmt).rowcount)
 
     # --- reading -------------------------------------------------------------------

@@ -17,6 +17,7 @@ import ibis.expr.types as ir
 
 from calciscope.engine import connect
 from calciscope.errors import Problem, ValidationError
+from calciscope.storage.database_url import display_url
 
 __all__ = ["READ_COLUMNS", "REQUIRED_TABLES", "USED_TABLES", "Cdm", "PatientIdColumn", "open_cdm"]
 
@@ -258,6 +259,7 @@ def open_cdm(
         When a required table is missing.
     """
     path = Path(str(source))
+    shown = display_url(source)  # never the password of a database URL
     problems: list[Problem] = []
     if "://" not in str(source) and path.is_dir():
         con = ibis.duckdb.connect()
@@ -268,21 +270,21 @@ def open_cdm(
         tables = {name.lower(): con.table(name) for name in con.list_tables()}
         files = {}
     problems += [
-        Problem(str(source), "tables", name, "required OMOP CDM table is missing")
+        Problem(shown, "tables", name, "required OMOP CDM table is missing")
         for name in REQUIRED_TABLES
         if name not in tables and name not in {Path(p.source).stem.lower() for p in problems}
     ]
     problems += _column_problems(tables, files)
     if problems:
         con.disconnect()
-        raise ValidationError(problems, summary=f"{source} is not a readable OMOP CDM")
+        raise ValidationError(problems, summary=f"{shown} is not a readable OMOP CDM")
     try:
         marked = _marked_synthetic(tables) if synthetic is None else synthetic
         version = _version(tables)
     except duckdb.Error as exc:
         con.disconnect()
         raise ValidationError(
-            [Problem(files.get("cdm_source", str(source)), "cdm_source", "", _first_line(exc))],
-            summary=f"{source} is not a readable OMOP CDM",
+            [Problem(files.get("cdm_source", shown), "cdm_source", "", _first_line(exc))],
+            summary=f"{shown} is not a readable OMOP CDM",
         ) from None
-    return Cdm(con, tables, version, str(source), PatientIdColumn(patient_ids), marked)
+    return Cdm(con, tables, version, shown, PatientIdColumn(patient_ids), marked)

