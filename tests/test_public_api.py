@@ -24,6 +24,8 @@ PUBLIC = {
     "export_note_nlp", "export_omop", "concept_set_files",
     # the study
     "run_study", "run_demo", "init_study_text", "load_study_data", "study_columns", "headline_lines",
+    # the dashboard
+    "registry_overview", "RegistryOverview", "PhenotypeCount",
 }  # fmt: skip
 
 

@@ -54,6 +54,7 @@ from calciscope.api.notes import (
     extract_file,
     extract_notes,
 )
+from calciscope.api.overview import PhenotypeCount, RegistryOverview, registry_overview
 from calciscope.api.study import (
     DEFAULT_REPORT_DIR,
     StudyData,
@@ -77,6 +78,8 @@ __all__ = [
     "PatientExplanation",
     "PatientIdColumn",
     "PatientRecord",
+    "PhenotypeCount",
+    "RegistryOverview",
     "RegistryRecords",
     "ScoreFormat",
     "StudyData",
@@ -111,6 +114,7 @@ __all__ = [
     "read_registry_records",
     "redcap_mapping",
     "redcap_template",
+    "registry_overview",
     "resolve_db_url",
     "run_demo",
     "run_study",

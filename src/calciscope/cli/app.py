@@ -40,9 +40,9 @@ app = typer.Typer(
 
 def _register_all() -> None:
     # One module per command group; each adds its commands to the root app.
-    from calciscope.cli import cohort, criteria, demo, interop, notes, study
+    from calciscope.cli import cohort, criteria, demo, interop, notes, serve, study
 
-    for module in (demo, cohort, criteria, notes, interop, study):
+    for module in (demo, cohort, criteria, notes, interop, study, serve):
         module.register(app)
 
 

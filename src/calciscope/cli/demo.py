@@ -40,6 +40,19 @@ def demo(
         run = api.run_demo(registry, out=report)
     console.print("\n[bold]Default study[/] (Achieng et al. 2024 design)")
     print_run(run)
+    _print_serve_hint(db)
+
+
+def _print_serve_hint(db: str | None) -> None:
+    """Say how to open the review workspace on the demo registry."""
+    where = f" --db {db}" if db else ""
+    console.print(
+        "\n[bold]Review workspace[/] (needs pip install 'calciscope[web]'):\n"
+        f"  calciscope users add YOUR_NAME --role clinician{where}\n"
+        f"  calciscope serve{where} --insecure-cookies\n"
+        "  then open http://127.0.0.1:8000 (--insecure-cookies: plain HTTP on this machine only)",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
