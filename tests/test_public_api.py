@@ -24,6 +24,12 @@ PUBLIC = {
     "export_note_nlp", "export_omop", "concept_set_files",
     # the study
     "run_study", "run_demo", "init_study_text", "load_study_data", "study_columns", "headline_lines",
+    # review, facts by hand, users and the audit log
+    "AuditEntry", "Evidence", "FactRevision", "QueueKind", "ReviewConflict", "ReviewDecision",
+    "ReviewItem", "ReviewRecord", "Role", "User", "queue_kinds", "review_queue", "review",
+    "review_items", "review_history", "add_fact", "correct_fact", "fact_history", "add_user",
+    "list_users", "disable_user", "authenticate", "default_actor", "record_audit", "audit_log",
+    "export_audit_log",
     # the dashboard
     "registry_overview", "RegistryOverview", "PhenotypeCount",
 }  # fmt: skip

@@ -5,6 +5,7 @@
     CalciscopeError
     ├── ValidationError        bad input: every problem, with file, row and field
     ├── RegistryError          the registry database cannot be opened or migrated
+    ├── ReviewConflict         a review item or fact changed since the reviewer read it
     ├── CatalogueError         a feature catalogue, criteria set or rule file is malformed
     └── MissingExtraError      an optional extra is not installed (the message is the hint)
 
@@ -22,6 +23,7 @@ __all__ = [
     "MissingExtraError",
     "Problem",
     "RegistryError",
+    "ReviewConflict",
     "ValidationError",
 ]
 
@@ -74,6 +76,22 @@ class ValidationError(CalciscopeError):
 
 class RegistryError(CalciscopeError):
     """The registry database cannot be opened, migrated or written."""
+
+
+class ReviewConflict(CalciscopeError):
+    """Someone decided or corrected the item since it was read (optimistic concurrency).
+
+    Nothing was written; read the item again and decide on its current version.
+    """
+
+    def __init__(self, item_id: str, expected: int | None, current: int | None) -> None:
+        self.item_id = item_id
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            f"{item_id} was changed by someone else (you read version {expected}, it is now "
+            f"version {current}); nothing was written: reload it and decide again"
+        )
 
 
 class CatalogueError(CalciscopeError):

@@ -343,6 +343,7 @@ def read_registry_records(
     facts = [
         Fact(**{k: v for k, v in row.items() if k in Fact.model_fields})
         for row in _rows(con, "facts", ids)
+        if row.get("superseded_by") is None  # a corrected fact travels as its correction
     ]
     return RegistryRecords(
         patients=[Patient(**row) for row in _rows(con, "patients", ids)],

@@ -114,7 +114,8 @@ _IMAGE_COLUMNS = ("image_id", "patient_id", "modality", "body_site", "laterality
 def _read_inputs(registry: Registry) -> tuple[pa.Table, pa.Table, dict[str, str], pd.DataFrame]:
     source = connect(registry.url)
     try:
-        facts = source.table("facts").to_pyarrow()
+        facts = source.table("facts")
+        facts = facts.filter(facts.superseded_by.isnull()).to_pyarrow()  # corrected facts
         patients = source.table("patients").to_pyarrow()
         images = source.table("images").select(*_IMAGE_COLUMNS).to_pyarrow().to_pandas()
         batches = source.table("import_batches").select("source", "source_hash").to_pyarrow()

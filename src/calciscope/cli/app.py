@@ -40,9 +40,23 @@ app = typer.Typer(
 
 def _register_all() -> None:
     # One module per command group; each adds its commands to the root app.
-    from calciscope.cli import cohort, criteria, demo, interop, notes, serve, study
+    from calciscope.cli import (
+        audit,
+        cohort,
+        criteria,
+        demo,
+        facts,
+        interop,
+        notes,
+        review,
+        serve,
+        study,
+        users,
+    )
 
     for module in (demo, cohort, criteria, notes, interop, study, serve):
+        module.register(app)
+    for module in (review, facts, users, audit):
         module.register(app)
 
 

@@ -256,11 +256,17 @@ def _prepare_facts(
     catalogue: FeatureCatalogue,
     concepts: set[str],
 ) -> ir.Table:
-    """Keep the facts that count and mark, once per fact, which concepts it means."""
+    """Keep the facts that count and mark, once per fact, which concepts it means.
+
+    A fact replaced by a correction (``superseded_by`` set) never counts; rejected facts
+    count only if ``review_states`` names them (it never does in calciscope).
+    """
     kept = facts.filter(
         facts.review_state.isin([s.value for s in review_states]),
         facts.effective_date.isnull() | (facts.effective_date <= index_date),
     )
+    if "superseded_by" in facts.columns:  # registries before 0002_review and OMOP views lack it
+        kept = kept.filter(kept.superseded_by.isnull())
     key = kept.system.concat("|", kept.code)
     marks = {
         _concept_column(name): key.isin(

@@ -12,7 +12,9 @@ __all__ = [
     "Modality",
     "Morphology",
     "NoteType",
+    "ReviewDecision",
     "ReviewState",
+    "Role",
     "Sex",
     "SourceKind",
     "Status",
@@ -33,6 +35,28 @@ class ReviewState(StrEnum):
     CONFIRMED = "confirmed"
     SUGGESTED = "suggested"
     REJECTED = "rejected"
+
+
+class ReviewDecision(StrEnum):
+    """What a reviewer decided about a queue item.
+
+    Facts are confirmed or rejected; items that are not facts (an at-risk prompt, a subset
+    that contradicts LeRoy) are acknowledged or dismissed. ``confirm`` and ``reject`` on such
+    an item mean acknowledge and dismiss.
+    """
+
+    CONFIRM = "confirm"
+    REJECT = "reject"
+    ACKNOWLEDGE = "acknowledge"
+    DISMISS = "dismiss"
+
+
+class Role(StrEnum):
+    """A registry user's role: clinicians review and edit, researchers read, admins manage."""
+
+    ADMIN = "admin"
+    CLINICIAN = "clinician"
+    RESEARCHER = "researcher"
 
 
 class SourceKind(StrEnum):

@@ -28,7 +28,7 @@ from calciscope.errors import RegistryError
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import schema
 
-__all__ = ["Batch", "BatchWriter", "ImportSummary", "Registry", "normalise_url"]
+__all__ = ["Batch", "BatchWriter", "ImportSummary", "Registry", "fact_from_row", "normalise_url"]
 
 _CHUNK = 5000
 
@@ -86,6 +86,11 @@ def _records(items: Iterable[Any], extra: dict[str, Any] | None = None) -> list[
         row.update(extra or {})
         rows.append(row)
     return rows
+
+
+def fact_from_row(row: Any) -> Fact:
+    """Return the :class:`~calciscope.model.Fact` of a ``facts`` row (storage columns dropped)."""
+    return Fact(**{k: v for k, v in row.items() if k in Fact.model_fields})
 
 
 def _existing(conn: Connection, ids: Iterable[str]) -> set[str]:
@@ -234,15 +239,39 @@ class Registry:
                 stmt = stmt.on_conflict_do_nothing(index_elements=[key])
             conn.execute(stmt, chunk)
 
-    def set_review_state(self, fact_id: str, state: str) -> bool:
-        """Set a fact's review state; return False when there is no such fact."""
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                schema.facts.update()
-                .where(schema.facts.c.fact_id == fact_id)
-                .values(review_state=state)
-            )
-        return bool(result.rowcount)
+    def set_review_state(
+        self,
+        fact_id: str,
+        state: str,
+        *,
+        expected_version: int | None = None,
+        conn: Connection | None = None,
+    ) -> bool:
+        """Set a fact's review state and bump its version; return False when there is no such fact.
+
+        Parameters
+        ----------
+        fact_id, state
+            The fact and its new review state.
+        expected_version
+            When given, the update happens only if the fact is still at this version (a
+            reviewer decided on what they read); otherwise False is returned as well.
+        conn
+            A connection inside an open transaction (the review verbs write the decision and
+            its audit row in the same one); a new transaction by default.
+        """
+        t = schema.facts
+        stmt = (
+            t.update()
+            .where(t.c.fact_id == fact_id, t.c.superseded_by.is_(None))
+            .values(review_state=state, version=t.c.version + 1)
+        )
+        if expected_version is not None:
+            stmt = stmt.where(t.c.version == expected_version)
+        if conn is not None:
+            return bool(conn.execute(stmt).rowcount)
+        with self.engine.begin() as own:
+            return bool(own.execute(stmt).rowcount)
 
     # --- reading -------------------------------------------------------------------
     def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
@@ -270,13 +299,18 @@ class Registry:
             )
         return Patient(**row) if row else None
 
-    def facts_for(self, patient_id: str) -> list[Fact]:
-        """Return a patient's facts ordered by date (undated first)."""
+    def facts_for(self, patient_id: str, *, include_superseded: bool = False) -> list[Fact]:
+        """Return a patient's facts ordered by date (undated first).
+
+        Facts replaced by a correction are left out unless ``include_superseded``.
+        """
         t = schema.facts
         q = sa.select(t).where(t.c.patient_id == patient_id).order_by(t.c.effective_date, t.c.code)
+        if not include_superseded:
+            q = q.where(t.c.superseded_by.is_(None))
         with self.engine.connect() as conn:
             rows = conn.execute(q).mappings().all()
-        return [Fact(**{k: v for k, v in row.items() if k != "batch_id"}) for row in rows]
+        return [fact_from_row(row) for row in rows]
 
     def notes_for(self, patient_id: str) -> list[Note]:
         """Return a patient's notes ordered by date."""

@@ -16,16 +16,21 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 __all__ = [
+    "audit_log",
     "classification_results",
+    "fact_revisions",
     "facts",
     "images",
     "import_batches",
     "metadata",
     "notes",
     "patients",
+    "review_decisions",
+    "users",
 ]
 
 metadata = MetaData()
@@ -61,6 +66,10 @@ facts = Table(
     Column("provenance", Text),
     Column("review_state", String(16), nullable=False),
     Column("batch_id", String(64)),
+    # 0002_review: a decision or correction bumps the version (optimistic concurrency); a
+    # corrected fact keeps its row and points at the fact that replaced it
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("superseded_by", String(64)),
     Index("ix_facts_patient", "patient_id"),
     Index("ix_facts_code", "system", "code"),
 )
@@ -110,4 +119,65 @@ classification_results = Table(
     Column("status", String(32), nullable=False),
     Column("result", JSON, nullable=False),
     Column("computed_at", DateTime(timezone=True), nullable=False),
+)
+
+# --- 0002_review: users, the append-only audit log, review decisions, fact revisions ------
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(256), nullable=False),
+    Column("before", JSON),
+    Column("after", JSON),
+    Column("detail", Text),
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_actor", "actor"),
+)
+
+review_decisions = Table(
+    "review_decisions",
+    metadata,
+    Column("decision_id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", String(256), nullable=False),
+    Column("item_version", Integer, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("patient_id", String(128), nullable=False),
+    Column("fact_id", String(64)),
+    Column("decision", String(16), nullable=False),
+    Column("previous_state", String(16)),
+    Column("new_state", String(16), nullable=False),
+    Column("reviewer", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    # two reviewers deciding the same version of an item: the second insert fails
+    UniqueConstraint("item_id", "item_version", name="uq_review_decisions_item_version"),
+    Index("ix_review_decisions_patient", "patient_id"),
+)
+
+fact_revisions = Table(
+    "fact_revisions",
+    metadata,
+    Column("revision_id", Integer, primary_key=True, autoincrement=True),
+    Column("fact_id", String(64), nullable=False),
+    Column("supersedes", String(64)),
+    Column("action", String(16), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("ix_fact_revisions_fact", "fact_id"),
+    Index("ix_fact_revisions_supersedes", "supersedes"),
 )

@@ -1,0 +1,275 @@
+"""Verbs for facts a person enters or corrects, and a fact's history.
+
+A person's fact is validated by the same model as every import (:class:`~calciscope.model.Fact`)
+and is confirmed. A correction never overwrites: it writes a new fact, marks the old one as
+superseded by it (kept, with its review state) and records who, when and why; studies and the
+feature table read only facts that are not superseded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic
+import sqlalchemy as sa
+
+from calciscope.api.users import default_actor, require_text
+from calciscope.errors import Problem, ValidationError
+from calciscope.model import Fact, ReviewState
+from calciscope.storage import Registry, schema
+from calciscope.storage.review import FactRevision, ReviewRepository, as_utc, fact_content
+
+__all__ = ["FactRevision", "add_fact", "correct_fact", "fact_history"]
+
+#: Fields a correction may not change (an id is derived; the review state is a decision; a fact
+#: about the wrong patient is rejected and added again to the right one).
+_FIXED = frozenset({"fact_id", "review_state", "patient_id", "source_kind", "provenance"})
+
+
+def _validated(fields: Mapping[str, Any], source: str, location: str) -> Fact:
+    try:
+        return Fact.model_validate(dict(fields))
+    except pydantic.ValidationError as exc:
+        problems = [
+            Problem(source, location, ".".join(map(str, e["loc"])) or "fact", e["msg"])
+            for e in exc.errors()
+        ]
+        raise ValidationError(problems, summary=f"cannot {source.split()[0]} the fact") from None
+
+
+def _author_reason(source: str, author: str | None, reason: str) -> str:
+    problems: list[Problem] = []
+    actor = author or default_actor()
+    require_text(problems, source, "reason", reason)
+    require_text(problems, source, "author", actor)
+    if problems:
+        raise ValidationError(problems, summary=f"cannot {source.split()[0]} the fact")
+    return actor
+
+
+def add_fact(
+    registry: Registry, fields: Mapping[str, Any], *, author: str | None = None, reason: str
+) -> Fact:
+    """Enter a fact by hand: validated like an import, confirmed, recorded with who and why.
+
+    Parameters
+    ----------
+    registry
+        The registry.
+    fields
+        The fact's fields (``patient_id``, ``system``, ``code``, ``status``, ...); the id is
+        derived from them.
+    author
+        Who enters it (:func:`~calciscope.api.users.default_actor` by default).
+    reason
+        Why; required.
+
+    Raises
+    ------
+    ValidationError
+        Naming the field: a bad value, an unknown patient, an identical fact already there.
+    """
+    actor = _author_reason("add fact", author, reason)
+    extra = sorted(set(fields) & {"fact_id", "review_state"})
+    if extra:
+        raise ValidationError(
+            [Problem("add fact", "", f, "is set by calciscope, not entered") for f in extra],
+            summary="cannot add the fact",
+        )
+    fact = _validated(fields, "add fact", str(fields.get("patient_id", "")))
+    repo = ReviewRepository(registry)
+    with repo.transaction() as conn:
+        problems = []
+        if not repo.patient_exists(conn, fact.patient_id):
+            problems.append(Problem("add fact", fact.patient_id, "patient_id", "no such patient"))
+        if repo.stored_fact(conn, fact.fact_id) is not None:
+            problems.append(
+                Problem("add fact", fact.patient_id, "fact", f"already recorded as {fact.fact_id}")
+            )
+        if problems:
+            raise ValidationError(problems, summary="cannot add the fact")
+        repo.insert_fact(conn, fact, action="added", author=actor, reason=reason.strip())
+        repo.append_audit(
+            conn,
+            actor=actor,
+            action="fact.add",
+            target=f"fact:{fact.fact_id}",
+            after=fact_content(fact),
+            detail=reason.strip(),
+        )
+    return fact
+
+
+def _changed(old: Fact, changes: Mapping[str, Any]) -> Fact:
+    bad = [
+        Problem(
+            "correct fact",
+            old.fact_id,
+            k,
+            "cannot be corrected" if k in _FIXED else "no such field",
+        )
+        for k in changes
+        if k in _FIXED or k not in Fact.model_fields
+    ]
+    if not changes:
+        bad.append(Problem("correct fact", old.fact_id, "changes", "nothing to correct"))
+    if bad:
+        raise ValidationError(bad, summary="cannot correct the fact")
+    content = {k: v for k, v in fact_content(old).items() if k != "fact_id"}
+    new = _validated(
+        content | dict(changes) | {"review_state": ReviewState.CONFIRMED},
+        "correct fact",
+        old.fact_id,
+    )
+    if new.fact_id == old.fact_id:
+        raise ValidationError(
+            [Problem("correct fact", old.fact_id, "changes", "the correction changes nothing")],
+            summary="cannot correct the fact",
+        )
+    return new
+
+
+def correct_fact(
+    registry: Registry,
+    fact_id: str,
+    changes: Mapping[str, Any],
+    *,
+    author: str | None = None,
+    reason: str,
+    expected_version: int | None = None,
+) -> Fact:
+    """Correct a fact: a new confirmed fact supersedes it; the old one is kept with its history.
+
+    Parameters
+    ----------
+    registry
+        The registry.
+    fact_id
+        The fact to correct (current, not already superseded).
+    changes
+        New values of some fields (``status``, ``effective_date``, ``body_site``,
+        ``morphology``, ``value_num``, ...), validated like an import.
+    author, reason
+        Who corrects it and why (reason required).
+    expected_version
+        The fact's version when the author read it; a newer one raises ReviewConflict.
+
+    Returns
+    -------
+    Fact
+        The new fact.
+
+    Raises
+    ------
+    ValidationError
+        Naming the field; nothing is written.
+    ReviewConflict
+        When the fact changed since ``expected_version``.
+    """
+    actor = _author_reason("correct fact", author, reason)
+    repo = ReviewRepository(registry)
+    with repo.transaction() as conn:
+        stored = repo.stored_fact(conn, fact_id)
+        if stored is None or stored.superseded_by:
+            message = (
+                "no such fact" if stored is None else f"already corrected by {stored.superseded_by}"
+            )
+            raise ValidationError(
+                [Problem("correct fact", fact_id, "fact_id", message)],
+                summary="cannot correct the fact",
+            )
+        new = _changed(stored.fact, changes)
+        if repo.stored_fact(conn, new.fact_id) is not None:
+            raise ValidationError(
+                [
+                    Problem(
+                        "correct fact",
+                        fact_id,
+                        "changes",
+                        f"the result is already fact {new.fact_id}",
+                    )
+                ],
+                summary="cannot correct the fact",
+            )
+        version = stored.version if expected_version is None else expected_version
+        repo.supersede(conn, fact_id, new.fact_id, version)
+        repo.insert_fact(
+            conn, new, action="corrected", author=actor, reason=reason.strip(), supersedes=fact_id
+        )
+        repo.append_audit(
+            conn,
+            actor=actor,
+            action="fact.correct",
+            target=f"fact:{fact_id}",
+            before=fact_content(stored.fact) | {"version": stored.version},
+            after=fact_content(new) | {"supersedes": fact_id},
+            detail=reason.strip(),
+        )
+    return new
+
+
+def _chain(repo: ReviewRepository, conn: sa.Connection, fact_id: str) -> list[str]:
+    """Return the ids of a fact's correction chain, oldest first."""
+    chain = [fact_id]
+    while True:  # back through what each fact superseded
+        rev = repo.revisions(conn, [chain[0]]).get(chain[0])
+        if rev is None or not rev["supersedes"] or rev["supersedes"] in chain:
+            break
+        chain.insert(0, rev["supersedes"])
+    while True:  # forward through what superseded it
+        stored = repo.stored_fact(conn, chain[-1])
+        if stored is None or not stored.superseded_by or stored.superseded_by in chain:
+            break
+        chain.append(stored.superseded_by)
+    return chain
+
+
+def fact_history(registry: Registry, fact_id: str) -> list[FactRevision]:
+    """Return a fact's correction chain, oldest first: each fact, who wrote it, when and why.
+
+    Raises
+    ------
+    ValidationError
+        When there is no such fact.
+    """
+    repo = ReviewRepository(registry)
+    with repo.read() as conn:
+        if repo.stored_fact(conn, fact_id) is None:
+            raise ValidationError(
+                [Problem("fact history", fact_id, "fact_id", "no such fact")], summary="not found"
+            )
+        chain = _chain(repo, conn, fact_id)
+        stored = repo.stored_facts(conn, chain)
+        revisions = repo.revisions(conn, chain)
+        batches = _batch_times(conn, [stored[i].fact.fact_id for i in chain])
+    history = []
+    for fid in chain:
+        rev = revisions.get(fid)
+        history.append(
+            FactRevision(
+                fact=stored[fid].fact,
+                version=stored[fid].version,
+                superseded_by=stored[fid].superseded_by,
+                supersedes=rev["supersedes"] if rev else None,
+                action=rev["action"] if rev else "imported",
+                author=rev["author"] if rev else None,
+                at=as_utc(rev["at"]) if rev else _maybe_utc(batches.get(fid)),
+                reason=rev["reason"] if rev else None,
+            )
+        )
+    return history
+
+
+def _maybe_utc(value: Any) -> Any:
+    return None if value is None else as_utc(value)
+
+
+def _batch_times(conn: sa.Connection, fact_ids: list[str]) -> dict[str, Any]:
+    f, b = schema.facts, schema.import_batches
+    q = (
+        sa.select(f.c.fact_id, b.c.imported_at)
+        .join(b, b.c.batch_id == f.c.batch_id)
+        .where(f.c.fact_id.in_(fact_ids))
+    )
+    return {fid: at for fid, at in conn.execute(q)}

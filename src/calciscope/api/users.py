@@ -1,0 +1,276 @@
+"""Verbs for users and the audit log: add, list, disable, authenticate; record and read audit rows.
+
+Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106); the hash never leaves
+this module. Every change to a user writes an audit row in the same transaction. The audit log
+is append-only: there is no verb to edit or delete a row.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import getpass
+import json
+import os
+import re
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from calciscope.errors import Problem, ValidationError
+from calciscope.model import Role
+from calciscope.storage import Registry
+from calciscope.storage.review import AuditEntry, ReviewRepository, User, user_from_row
+
+__all__ = [
+    "AuditEntry",
+    "User",
+    "add_user",
+    "audit_log",
+    "authenticate",
+    "default_actor",
+    "disable_user",
+    "export_audit_log",
+    "list_users",
+    "record_audit",
+]
+
+#: Shortest password ``add_user`` accepts.
+MIN_PASSWORD_LENGTH = 8
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+_HASHER = PasswordHasher()
+
+
+def default_actor() -> str:
+    """Return who is acting from the command line: ``$CALCISCOPE_USER``, else the OS user."""
+    name = os.environ.get("CALCISCOPE_USER")
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def jsonable(value: Any) -> Any:
+    """Return ``value`` as plain JSON data (dates as ISO text, enums by value)."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    return str(value)
+
+
+def require_text(problems: list[Problem], source: str, field: str, value: str | None) -> None:
+    """Add a problem naming ``field`` when ``value`` is empty."""
+    if value is None or not str(value).strip():
+        problems.append(Problem(source, field, field, "is required and cannot be empty"))
+
+
+def _user_problems(name: str, role: str | Role, password: str) -> list[Problem]:
+    problems = []
+    if not _NAME_RE.match(name or ""):
+        problems.append(Problem("user", name, "name", "1-64 letters, digits, '.', '_', '@' or '-'"))
+    if role not in Role._value2member_map_:
+        problems.append(Problem("user", name, "role", f"{role!r} is not one of {', '.join(Role)}"))
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        problems.append(
+            Problem("user", name, "password", f"needs at least {MIN_PASSWORD_LENGTH} characters")
+        )
+    return problems
+
+
+def add_user(
+    registry: Registry, name: str, role: Role | str, password: str, *, actor: str | None = None
+) -> User:
+    """Add an active user with an argon2id password hash.
+
+    Parameters
+    ----------
+    registry
+        The registry.
+    name, role, password
+        The user's login name, role (admin, clinician or researcher) and password.
+    actor
+        Who adds the user, for the audit log (:func:`default_actor` by default).
+
+    Raises
+    ------
+    ValidationError
+        Naming the field: a bad or taken name, an unknown role, a short password.
+    """
+    problems = _user_problems(name, role, password)
+    if problems:
+        raise ValidationError(problems, summary="cannot add user")
+    repo = ReviewRepository(registry)
+    with repo.transaction() as conn:
+        if repo.user_row(conn, name) is not None:
+            raise ValidationError(
+                [Problem("user", name, "name", "a user with this name exists")],
+                summary="cannot add user",
+            )
+        user = repo.insert_user(conn, name, Role(role), _HASHER.hash(password))
+        repo.append_audit(
+            conn,
+            actor=actor or default_actor(),
+            action="user.add",
+            target=f"user:{name}",
+            after={"name": name, "role": user.role.value, "active": True},
+        )
+    return user
+
+
+def list_users(registry: Registry) -> list[User]:
+    """Return every user, by name (without password hashes)."""
+    repo = ReviewRepository(registry)
+    with repo.read() as conn:
+        return repo.users(conn)
+
+
+def disable_user(registry: Registry, name: str, *, actor: str | None = None) -> User:
+    """Disable a user (kept for the audit trail; a disabled user cannot log in).
+
+    Raises
+    ------
+    ValidationError
+        When there is no such user.
+    """
+    repo = ReviewRepository(registry)
+    with repo.transaction() as conn:
+        row = repo.user_row(conn, name)
+        if row is None:
+            raise ValidationError(
+                [Problem("user", name, "name", "no such user")], summary="cannot disable user"
+            )
+        repo.update_user(conn, name, active=False)
+        repo.append_audit(
+            conn,
+            actor=actor or default_actor(),
+            action="user.disable",
+            target=f"user:{name}",
+            before={"active": bool(row["active"])},
+            after={"active": False},
+        )
+        return user_from_row({**row, "active": False})
+
+
+@cache
+def _dummy_hash() -> str:
+    return _HASHER.hash("calciscope: no such user")
+
+
+def authenticate(registry: Registry, name: str, password: str) -> User | None:
+    """Return the user when the name and password match an active user, else None.
+
+    An unknown name costs one hash verification like a known one, so timing does not tell
+    which names exist. An old-parameter hash is upgraded on a successful login.
+    """
+    repo = ReviewRepository(registry)
+    with repo.read() as conn:
+        row = repo.user_row(conn, name)
+    stored = row["password_hash"] if row is not None else _dummy_hash()
+    try:
+        _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None or not row["active"]:
+        return None
+    if _HASHER.check_needs_rehash(stored):
+        with repo.transaction() as conn:
+            repo.update_user(conn, name, password_hash=_HASHER.hash(password))
+    return user_from_row(row)
+
+
+def record_audit(
+    registry: Registry,
+    *,
+    actor: str,
+    action: str,
+    target: str,
+    before: Any = None,
+    after: Any = None,
+    detail: str | None = None,
+) -> None:
+    """Append one row to the audit log (login, patient read, import, export, study run, ...).
+
+    Raises
+    ------
+    ValidationError
+        When ``actor``, ``action`` or ``target`` is empty.
+    """
+    problems: list[Problem] = []
+    for field, value in (("actor", actor), ("action", action), ("target", target)):
+        require_text(problems, "audit", field, value)
+    if problems:
+        raise ValidationError(problems, summary="cannot record audit entry")
+    repo = ReviewRepository(registry)
+    with repo.transaction() as conn:
+        repo.append_audit(
+            conn,
+            actor=actor,
+            action=action,
+            target=target,
+            before=jsonable(before),
+            after=jsonable(after),
+            detail=detail,
+        )
+
+
+def audit_log(
+    registry: Registry,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    since: dt.datetime | None = None,
+    limit: int | None = 1000,
+) -> list[AuditEntry]:
+    """Return audit rows, oldest first, filtered by actor, action and time (at most ``limit``)."""
+    repo = ReviewRepository(registry)
+    with repo.read() as conn:
+        return repo.audit_entries(conn, actor=actor, action=action, since=since, limit=limit)
+
+
+_AUDIT_COLUMNS: Sequence[str] = (
+    "entry_id",
+    "at",
+    "actor",
+    "action",
+    "target",
+    "before",
+    "after",
+    "detail",
+)
+
+
+def export_audit_log(registry: Registry, out: Path) -> int:
+    """Write the whole audit log to a CSV file (before/after as JSON text); return the row count."""
+    entries = audit_log(registry, limit=None)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(_AUDIT_COLUMNS)
+        for e in entries:
+            writer.writerow(
+                [
+                    e.entry_id,
+                    e.at.isoformat(),
+                    e.actor,
+                    e.action,
+                    e.target,
+                    "" if e.before is None else json.dumps(e.before, sort_keys=True),
+                    "" if e.after is None else json.dumps(e.after, sort_keys=True),
+                    e.detail or "",
+                ]
+            )
+    return len(entries)

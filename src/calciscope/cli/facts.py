@@ -1,0 +1,151 @@
+"""``calciscope facts add|correct|history``: enter and correct facts by hand.
+
+A correction supersedes the fact (the old one is kept with its history); both record who and
+why. Values are validated by the same model as imports, so errors name the field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from calciscope import api
+from calciscope.cli.cohort import console
+from calciscope.cli.options import DbOption
+from calciscope.cli.review import ReasonOption, to_json
+
+__all__ = ["register"]
+
+facts_app = typer.Typer(help="Enter, correct and trace facts by hand.", no_args_is_help=True)
+
+_Text = Annotated[str | None, typer.Option(show_default=False)]
+AuthorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--author", help="Who (default: $CALCISCOPE_USER, else the OS user).", show_default=False
+    ),
+]
+
+
+def _fields(**options: Any) -> dict[str, Any]:
+    """Map the command's options to fact fields, leaving out the ones not given."""
+    names = {"date": "effective_date", "value": "value_num", "site": "body_site"}
+    return {names.get(k, k): v for k, v in options.items() if v is not None}
+
+
+def add(
+    reason: ReasonOption,
+    patient: Annotated[str, typer.Option("--patient", help="Patient id.")],
+    system: Annotated[
+        str, typer.Option("--system", help="Code system (HP, SNOMEDCT, LOINC, calciscope, ...).")
+    ],
+    code: Annotated[str, typer.Option("--code", help="Code in that system.")],
+    status: Annotated[
+        str, typer.Option("--status", help="present, absent or unknown.")
+    ] = "present",
+    date: Annotated[str | None, typer.Option("--date", help="Effective date (YYYY-MM-DD).")] = None,
+    value: Annotated[float | None, typer.Option("--value", help="Numeric value.")] = None,
+    value_text: Annotated[str | None, typer.Option("--value-text", help="Text value.")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="Unit of the value.")] = None,
+    site: Annotated[
+        str | None, typer.Option("--site", help="Body region (fingers, hand, ...).")
+    ] = None,
+    laterality: Annotated[
+        str | None, typer.Option("--laterality", help="left, right, bilateral.")
+    ] = None,
+    morphology: Annotated[
+        str | None, typer.Option("--morphology", help="nodular, sheet_like, ...")
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option("--method", help="radiograph, clinical_examination, ...")
+    ] = None,
+    author: AuthorOption = None,
+    db: DbOption = None,
+) -> None:
+    """Enter a confirmed fact for a patient (validated like an import)."""
+    fields = _fields(
+        patient_id=patient, system=system, code=code, status=status, date=date, value=value,
+        value_text=value_text, unit=unit, site=site, laterality=laterality,
+        morphology=morphology, method=method,
+    )  # fmt: skip
+    with api.open_registry(db) as registry:
+        fact = api.add_fact(registry, fields, author=author, reason=reason)
+    console.print(
+        f"added fact {fact.fact_id} for {fact.patient_id} ({fact.system}:{fact.code} {fact.status})"
+    )
+
+
+def correct(
+    fact_id: Annotated[str, typer.Argument(help="The fact to correct (F...).")],
+    reason: ReasonOption,
+    system: Annotated[str | None, typer.Option("--system", help="New code system.")] = None,
+    code: Annotated[str | None, typer.Option("--code", help="New code.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="present, absent or unknown.")
+    ] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Effective date (YYYY-MM-DD).")] = None,
+    value: Annotated[float | None, typer.Option("--value", help="Numeric value.")] = None,
+    value_text: Annotated[str | None, typer.Option("--value-text", help="Text value.")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="Unit of the value.")] = None,
+    site: Annotated[str | None, typer.Option("--site", help="Body region.")] = None,
+    laterality: Annotated[str | None, typer.Option("--laterality", help="Side.")] = None,
+    morphology: Annotated[
+        str | None, typer.Option("--morphology", help="Calcinosis morphology.")
+    ] = None,
+    method: Annotated[str | None, typer.Option("--method", help="How it was found.")] = None,
+    expected_version: Annotated[
+        int | None, typer.Option("--expected-version", help="Fail if the fact changed since.")
+    ] = None,
+    author: AuthorOption = None,
+    db: DbOption = None,
+) -> None:
+    """Correct a fact: a new confirmed fact supersedes it; the old one is kept."""
+    changes = _fields(
+        system=system, code=code, status=status, date=date, value=value, value_text=value_text,
+        unit=unit, site=site, laterality=laterality, morphology=morphology, method=method,
+    )  # fmt: skip
+    with api.open_registry(db) as registry:
+        new = api.correct_fact(
+            registry,
+            fact_id,
+            changes,
+            author=author,
+            reason=reason,
+            expected_version=expected_version,
+        )
+    console.print(f"fact {fact_id} superseded by {new.fact_id}")
+
+
+def history(
+    fact_id: Annotated[str, typer.Argument(help="Any fact of the chain (F...).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Show a fact's corrections, oldest first: each version, who, when and why."""
+    with api.open_registry(db) as registry:
+        revisions = api.fact_history(registry, fact_id)
+    if as_json:
+        typer.echo(to_json(revisions))
+        return
+    table = Table(title=f"history of {fact_id}")
+    for header in ("fact", "action", "by", "at", "why", "state", "content"):
+        table.add_column(header, overflow="fold")
+    for r in revisions:
+        f = r.fact
+        content = " ".join(
+            str(v) for v in (f.code, f.status, f.effective_date, f.body_site, f.morphology) if v
+        )
+        state = "superseded" if r.superseded_by else f.review_state.value
+        at = r.at.isoformat(timespec="seconds") if r.at else ""
+        table.add_row(f.fact_id, r.action, r.author or "", at, r.reason or "", state, content)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``facts`` to the root app."""
+    facts_app.command("add")(add)
+    facts_app.command("correct")(correct)
+    facts_app.command("history")(history)
+    app.add_typer(facts_app, name="facts")

@@ -1,0 +1,138 @@
+"""``calciscope review list|confirm|reject``: the review queue in the terminal."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from calciscope import api
+from calciscope.cli.cohort import console
+from calciscope.cli.options import DbOption, IndexDateOption, parse_date
+
+__all__ = ["ReasonOption", "ReviewerOption", "register", "to_json"]
+
+review_app = typer.Typer(
+    help="The review queue: what needs a person, and their decisions.", no_args_is_help=True
+)
+
+ReasonOption = Annotated[
+    str, typer.Option("--reason", help="Why (required; recorded with the decision).")
+]
+ReviewerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--reviewer",
+        help="Who decides (default: $CALCISCOPE_USER, else the OS user).",
+        show_default=False,
+    ),
+]
+_IDS = Annotated[list[str], typer.Argument(help="Queue item ids (fact:F..., or KIND:PATIENT).")]
+
+
+def to_json(value: Any) -> str:
+    """Return dataclasses, dates and enums as indented JSON text."""
+    if isinstance(value, list):
+        value = [
+            dataclasses.asdict(v) if dataclasses.is_dataclass(v) and not isinstance(v, type) else v
+            for v in value
+        ]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    return json.dumps(value, indent=2, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return str(value)
+
+
+def _render(items: list[api.ReviewItem], limit: int) -> None:
+    table = Table(title=f"review queue: {len(items)} open item(s)")
+    for header in ("item", "kind", "patient", "reason", "evidence"):
+        table.add_column(header, overflow="fold")
+    for item in items[:limit]:
+        evidence = ""
+        if item.evidence is not None:
+            evidence = f"{item.evidence.note_id}: {item.evidence.sentence}"
+        table.add_row(item.item_id, item.kind, item.patient_id, item.reason, evidence)
+    console.print(table)
+    if len(items) > limit:
+        console.print(f"{len(items) - limit} more; use --limit, --kind or --patient")
+
+
+def list_(
+    kind: Annotated[
+        list[str] | None,
+        typer.Option("--kind", help="Only this kind (repeatable); see `review kinds`."),
+    ] = None,
+    patient: Annotated[str | None, typer.Option("--patient", help="Only this patient.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (every item).")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="Rows shown in the table.")] = 50,
+    index_date: IndexDateOption = None,
+    db: DbOption = None,
+) -> None:
+    """List the open review items with the reason each is there and its evidence sentence."""
+    with api.open_registry(db) as registry:
+        items = api.review_queue(
+            registry, kinds=kind, patient=patient, index_date=parse_date(index_date)
+        )
+    if as_json:
+        typer.echo(to_json(items))
+        return
+    _render(items, limit)
+
+
+def kinds() -> None:
+    """List the review queue kinds (data in phenotype/review_queue.yaml)."""
+    table = Table(title="review queue kinds")
+    for header in ("kind", "label", "decided by", "description"):
+        table.add_column(header, overflow="fold")
+    for k in api.queue_kinds():
+        how = "confirm/reject" if k.decidable else "deciding other items"
+        table.add_row(k.name, k.label, how, k.description)
+    console.print(table)
+
+
+def _decide(
+    ids: list[str], decision: str, reason: str, reviewer: str | None, db: str | None
+) -> None:
+    with api.open_registry(db) as registry:
+        records = api.review_items(registry, ids, decision, reviewer=reviewer, reason=reason)
+    for r in records:
+        console.print(
+            f"{r.item_id}: {r.previous_state} -> {r.new_state} (by {r.reviewer}, version {r.version})"
+        )
+
+
+def confirm(
+    ids: _IDS, reason: ReasonOption, reviewer: ReviewerOption = None, db: DbOption = None
+) -> None:
+    """Confirm suggested facts (or acknowledge other items); all or nothing."""
+    _decide(ids, "confirm", reason, reviewer, db)
+
+
+def reject(
+    ids: _IDS, reason: ReasonOption, reviewer: ReviewerOption = None, db: DbOption = None
+) -> None:
+    """Reject suggested facts (or dismiss other items); all or nothing."""
+    _decide(ids, "reject", reason, reviewer, db)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``review`` to the root app."""
+    review_app.command("list")(list_)
+    review_app.command("kinds")(kinds)
+    review_app.command("confirm")(confirm)
+    review_app.command("reject")(reject)
+    app.add_typer(review_app, name="review")

@@ -1,0 +1,75 @@
+"""``calciscope users add|list|disable``: the people who may use the review workspace."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from calciscope import api
+from calciscope.cli.cohort import console
+from calciscope.cli.options import DbOption
+from calciscope.cli.review import to_json
+
+__all__ = ["register"]
+
+users_app = typer.Typer(help="Registry users, their roles and passwords.", no_args_is_help=True)
+_Name = Annotated[str, typer.Argument(help="Login name.")]
+
+
+def add(
+    name: _Name,
+    role: Annotated[str, typer.Option("--role", help="admin, clinician or researcher.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Add a user; the password is prompted for (or read from stdin) and stored as argon2id."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with api.open_registry(db) as registry:
+        user = api.add_user(registry, name, role, password)
+    console.print(f"added user {user.name} ({user.role.value})")
+
+
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    db: DbOption = None,
+) -> None:
+    """List users with their role and whether they are active."""
+    with api.open_registry(db) as registry:
+        users = api.list_users(registry)
+    if as_json:
+        typer.echo(to_json(users))
+        return
+    table = Table(title=f"{len(users)} user(s)")
+    for header in ("name", "role", "active", "created"):
+        table.add_column(header)
+    for u in users:
+        table.add_row(
+            u.name,
+            u.role.value,
+            "yes" if u.active else "no",
+            u.created_at.isoformat(timespec="seconds"),
+        )
+    console.print(table)
+
+
+def disable(name: _Name, db: DbOption = None) -> None:
+    """Disable a user (kept for the audit trail; they can no longer log in)."""
+    with api.open_registry(db) as registry:
+        user = api.disable_user(registry, name)
+    console.print(f"disabled user {user.name}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``users`` to the root app."""
+    users_app.command("add")(add)
+    users_app.command("list")(list_)
+    users_app.command("disable")(disable)
+    app.add_typer(users_app, name="users")

@@ -1,0 +1,374 @@
+"""The review tables: decisions, fact revisions (supersession), users and the audit log.
+
+Every method that writes takes a :class:`~sqlalchemy.engine.Connection` inside a transaction
+the caller opened with :meth:`ReviewRepository.transaction`, so that a decision, the fact it
+changes and its audit row land together or not at all. The audit log has an append method
+and read methods only: nothing here updates or deletes an audit row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from calciscope.errors import ReviewConflict
+from calciscope.model import Fact, Note, Role
+from calciscope.model.records import plain_value
+from calciscope.storage import schema
+from calciscope.storage.registry import Registry, fact_from_row
+
+__all__ = [
+    "AuditEntry",
+    "FactRevision",
+    "ReviewRecord",
+    "ReviewRepository",
+    "StoredFact",
+    "User",
+    "as_utc",
+    "fact_content",
+]
+
+
+@dataclass(frozen=True)
+class StoredFact:
+    """A fact as stored: the record, its version and the fact that superseded it (if any)."""
+
+    fact: Fact
+    version: int
+    superseded_by: str | None
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """One recorded decision about a queue item."""
+
+    decision_id: int
+    item_id: str
+    item_version: int
+    kind: str
+    patient_id: str
+    fact_id: str | None
+    decision: str
+    previous_state: str | None
+    new_state: str
+    reviewer: str
+    reason: str
+    decided_at: dt.datetime
+
+    @property
+    def version(self) -> int:
+        """The item's version after this decision."""
+        return self.item_version + 1
+
+
+@dataclass(frozen=True)
+class FactRevision:
+    """One fact in a correction chain, oldest first, with who made it, when and why.
+
+    ``action`` is ``imported`` (no person wrote it: an import or note extraction),
+    ``added`` (entered by a person) or ``corrected`` (replaces ``supersedes``).
+    """
+
+    fact: Fact
+    version: int
+    superseded_by: str | None
+    supersedes: str | None
+    action: str
+    author: str | None
+    at: dt.datetime | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class User:
+    """A registry user (the password hash never leaves storage and the users API)."""
+
+    name: str
+    role: Role
+    active: bool
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row of the append-only audit log."""
+
+    entry_id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    target: str
+    before: Any
+    after: Any
+    detail: str | None
+
+
+def fact_content(fact: Fact) -> dict[str, Any]:
+    """Return a fact's fields as JSON-ready values (what the audit log stores)."""
+    return {k: plain_value(v) for k, v in fact.__dict__.items()}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """Return a stored time as an aware UTC datetime (SQLite hands back naive ones)."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+class ReviewRepository:
+    """Reads and writes the review tables of one registry.
+
+    Parameters
+    ----------
+    registry
+        The open registry.
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """Open one transaction: commit at the end of the block, roll back on any error."""
+        with self.registry.engine.begin() as conn:
+            yield conn
+
+    def read(self) -> Any:
+        """Return a read-only connection context (``with repo.read() as conn``)."""
+        return self.registry.engine.connect()
+
+    # --- facts ---------------------------------------------------------------------
+    def stored_fact(self, conn: Connection, fact_id: str) -> StoredFact | None:
+        """Return a fact with its version and supersession, or None."""
+        t = schema.facts
+        row = conn.execute(sa.select(t).where(t.c.fact_id == fact_id)).mappings().first()
+        if row is None:
+            return None
+        return StoredFact(fact_from_row(row), int(row["version"]), row["superseded_by"])
+
+    def stored_facts(self, conn: Connection, fact_ids: Sequence[str]) -> dict[str, StoredFact]:
+        """Return the stored facts among ``fact_ids``, by id."""
+        t = schema.facts
+        rows = conn.execute(sa.select(t).where(t.c.fact_id.in_(list(fact_ids)))).mappings()
+        return {
+            r["fact_id"]: StoredFact(fact_from_row(r), int(r["version"]), r["superseded_by"])
+            for r in rows
+        }
+
+    def suggested_facts(self, conn: Connection, patient_id: str | None) -> list[StoredFact]:
+        """Return the current (not superseded) suggested facts, by patient, date and code."""
+        t = schema.facts
+        q = (
+            sa.select(t)
+            .where(t.c.review_state == "suggested", t.c.superseded_by.is_(None))
+            .order_by(t.c.patient_id, t.c.effective_date, t.c.code, t.c.fact_id)
+        )
+        if patient_id is not None:
+            q = q.where(t.c.patient_id == patient_id)
+        return [
+            StoredFact(fact_from_row(r), int(r["version"]), None)
+            for r in conn.execute(q).mappings()
+        ]
+
+    def insert_fact(
+        self,
+        conn: Connection,
+        fact: Fact,
+        *,
+        action: str,
+        author: str,
+        reason: str,
+        supersedes: str | None = None,
+    ) -> None:
+        """Insert a fact a person wrote and its revision row."""
+        row = {k: v.value if isinstance(v, Enum) else v for k, v in fact.__dict__.items()}
+        conn.execute(schema.facts.insert().values(**row))
+        conn.execute(
+            schema.fact_revisions.insert().values(
+                fact_id=fact.fact_id,
+                supersedes=supersedes,
+                action=action,
+                author=author,
+                at=_now(),
+                reason=reason,
+            )
+        )
+
+    def supersede(self, conn: Connection, old_id: str, new_id: str, expected_version: int) -> None:
+        """Mark ``old_id`` as replaced by ``new_id``; raise ReviewConflict if it moved on."""
+        t = schema.facts
+        done = conn.execute(
+            t.update()
+            .where(
+                t.c.fact_id == old_id,
+                t.c.version == expected_version,
+                t.c.superseded_by.is_(None),
+            )
+            .values(superseded_by=new_id, version=t.c.version + 1)
+        )
+        if not done.rowcount:
+            current = self.stored_fact(conn, old_id)
+            raise ReviewConflict(
+                f"fact:{old_id}", expected_version, current.version if current else None
+            )
+
+    def revisions(self, conn: Connection, fact_ids: Sequence[str]) -> dict[str, Any]:
+        """Return the revision row of each of ``fact_ids`` that a person wrote."""
+        t = schema.fact_revisions
+        rows = conn.execute(sa.select(t).where(t.c.fact_id.in_(list(fact_ids)))).mappings()
+        return {r["fact_id"]: r for r in rows}
+
+    def notes(self, conn: Connection, note_ids: Sequence[str]) -> dict[str, Note]:
+        """Return the notes among ``note_ids``, by id."""
+        t = schema.notes
+        rows = conn.execute(sa.select(t).where(t.c.note_id.in_(list(note_ids)))).mappings()
+        return {r["note_id"]: Note(**r) for r in rows}
+
+    def patient_exists(self, conn: Connection, patient_id: str) -> bool:
+        """Return True when the patient is in the registry."""
+        t = schema.patients
+        q = sa.select(t.c.patient_id).where(t.c.patient_id == patient_id)
+        return conn.execute(q).first() is not None
+
+    # --- decisions -----------------------------------------------------------------
+    def item_versions(self, conn: Connection, item_ids: Sequence[str]) -> dict[str, int]:
+        """Return how many decisions each item has (its version, for items that are not facts)."""
+        t = schema.review_decisions
+        q = (
+            sa.select(t.c.item_id, sa.func.count())
+            .where(t.c.item_id.in_(list(item_ids)))
+            .group_by(t.c.item_id)
+        )
+        return {item: int(n) for item, n in conn.execute(q)}
+
+    def decided_items(self, conn: Connection, kinds: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """Return ``item_id -> (latest new_state, number of decisions)`` for items of ``kinds``."""
+        t = schema.review_decisions
+        q = (
+            sa.select(t.c.item_id, t.c.new_state, t.c.item_version)
+            .where(t.c.kind.in_(list(kinds)))
+            .order_by(t.c.item_id, t.c.item_version)
+        )
+        latest: dict[str, tuple[str, int]] = {}
+        for item, state, version in conn.execute(q):
+            latest[item] = (state, int(version) + 1)
+        return latest
+
+    def record_decision(self, conn: Connection, **values: Any) -> ReviewRecord:
+        """Insert a decision; raise ReviewConflict when this item version is already decided."""
+        values = {**values, "decided_at": _now()}
+        try:
+            with conn.begin_nested():
+                result = conn.execute(schema.review_decisions.insert().values(**values))
+        except sa.exc.IntegrityError:
+            current = self.item_versions(conn, [values["item_id"]]).get(values["item_id"], 0)
+            raise ReviewConflict(values["item_id"], values["item_version"], current) from None
+        key = result.inserted_primary_key
+        assert key is not None
+        return ReviewRecord(decision_id=int(key[0]), **values)
+
+    def decisions(self, conn: Connection, *, patient_id: str | None = None) -> list[ReviewRecord]:
+        """Return recorded decisions, oldest first (optionally for one patient)."""
+        t = schema.review_decisions
+        q = sa.select(t).order_by(t.c.decision_id)
+        if patient_id is not None:
+            q = q.where(t.c.patient_id == patient_id)
+        return [
+            ReviewRecord(**{**r, "decided_at": as_utc(r["decided_at"])})
+            for r in conn.execute(q).mappings()
+        ]
+
+    # --- users ---------------------------------------------------------------------
+    def user_row(self, conn: Connection, name: str) -> Any | None:
+        """Return a user's row (with the password hash), or None."""
+        t = schema.users
+        return conn.execute(sa.select(t).where(t.c.name == name)).mappings().first()
+
+    def insert_user(self, conn: Connection, name: str, role: Role, password_hash: str) -> User:
+        """Insert an active user."""
+        user = User(name=name, role=role, active=True, created_at=_now())
+        conn.execute(
+            schema.users.insert().values(
+                name=name,
+                role=role.value,
+                password_hash=password_hash,
+                active=True,
+                created_at=user.created_at,
+            )
+        )
+        return user
+
+    def update_user(self, conn: Connection, name: str, **values: Any) -> None:
+        """Change a user's ``active`` flag or password hash."""
+        conn.execute(schema.users.update().where(schema.users.c.name == name).values(**values))
+
+    def users(self, conn: Connection) -> list[User]:
+        """Return every user, by name."""
+        t = schema.users
+        return [user_from_row(r) for r in conn.execute(sa.select(t).order_by(t.c.name)).mappings()]
+
+    # --- audit ---------------------------------------------------------------------
+    def append_audit(
+        self,
+        conn: Connection,
+        *,
+        actor: str,
+        action: str,
+        target: str,
+        before: Any = None,
+        after: Any = None,
+        detail: str | None = None,
+    ) -> None:
+        """Append one audit row (there is no method to change or remove one)."""
+        conn.execute(
+            schema.audit_log.insert().values(
+                at=_now(),
+                actor=actor,
+                action=action,
+                target=target,
+                before=before,
+                after=after,
+                detail=detail,
+            )
+        )
+
+    def audit_entries(
+        self,
+        conn: Connection,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int | None = 1000,
+    ) -> list[AuditEntry]:
+        """Return audit rows, oldest first, filtered by actor, action and time."""
+        t = schema.audit_log
+        q = sa.select(t).order_by(t.c.entry_id)
+        if actor is not None:
+            q = q.where(t.c.actor == actor)
+        if action is not None:
+            q = q.where(t.c.action == action)
+        if since is not None:
+            q = q.where(t.c.at >= since)
+        if limit is not None:
+            q = q.limit(limit)
+        return [AuditEntry(**{**r, "at": as_utc(r["at"])}) for r in conn.execute(q).mappings()]
+
+
+def user_from_row(row: Any) -> User:
+    """Return the :class:`User` of a ``users`` row."""
+    return User(
+        name=row["name"],
+        role=Role(row["role"]),
+        active=bool(row["active"]),
+        created_at=as_utc(row["created_at"]),
+    )

@@ -1,0 +1,55 @@
+"""The Alembic head and ``storage.schema.metadata`` describe the same database."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from calciscope.storage import Registry, schema
+
+
+def _differences(url: str) -> list[object]:
+    with Registry(url) as registry, registry.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(context, schema.metadata)
+
+
+def test_sqlite_head_matches_schema(sqlite_url):
+    assert _differences(sqlite_url) == []
+
+
+@pytest.mark.postgres
+def test_postgres_head_matches_schema(postgres_database):
+    assert _differences(postgres_database()) == []
+
+
+def test_0002_upgrades_a_0001_registry_keeping_its_facts(tmp_path):
+    from importlib import resources
+
+    from alembic import command
+    from alembic.config import Config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    config = Config()
+    with resources.as_file(resources.files("calciscope.storage").joinpath("migrations")) as path:
+        config.set_main_option("script_location", str(path))
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0001")
+            conn.execute(
+                sa.text("INSERT INTO patients VALUES ('P1', 'female', NULL, 1970, NULL, 1)")
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO facts (fact_id, patient_id, system, code, status, source_kind, "
+                    "review_state) VALUES ('F1', 'P1', 'HP', 'HP:0003761', 'present', 'note', "
+                    "'suggested')"
+                )
+            )
+    engine.dispose()
+    with Registry(url) as registry, registry.engine.connect() as conn:
+        row = conn.execute(sa.select(schema.facts)).mappings().one()
+    assert (row["fact_id"], row["version"], row["superseded_by"]) == ("F1", 1, None)
