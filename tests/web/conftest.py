@@ -10,22 +10,17 @@ import json
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from web_client import PASSWORDS, ROLE_USER, client_for, sign_in
 
-from calciscope import api  # noqa: E402
-from calciscope.web import WebSettings, create_app  # noqa: E402
+from calciscope import api
+from calciscope.web import WebSettings, create_app
 
-PASSWORDS = {
-    "ada": ("admin", "admin-pass-1234"),
-    "cleo": ("clinician", "clinician-pass-1234"),
-    "rhea": ("researcher", "researcher-pass-1234"),
-}
-ROLE_USER = {role: name for name, (role, _) in PASSWORDS.items()}
 SCRIPT_NOTE = {
     "note_id": "P0001-XSS",
     "patient_id": "P0001",
@@ -73,34 +68,11 @@ def app(web_settings: WebSettings) -> Iterator[object]:
     application.state.registry.close()
 
 
-def client_for(application: object) -> TestClient:
-    """Return an anonymous client over HTTPS (the session cookie is Secure)."""
-    return TestClient(application, base_url="https://testserver", follow_redirects=False)
-
-
-def csrf_of(client: TestClient) -> str:
-    """Return the client's session CSRF token."""
-    return str(client.get("/api/session").json()["csrf_token"])
-
-
-def sign_in(client: TestClient, name: str) -> TestClient:
-    """Sign ``client`` in as ``name``; its ``X-CSRF-Token`` header is then set."""
-    token = csrf_of(client)
-    response = client.post(
-        "/api/login",
-        json={"name": name, "password": PASSWORDS[name][1]},
-        headers={"X-CSRF-Token": token},
-    )
-    assert response.status_code == 200, response.text
-    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-    return client
-
-
 @pytest.fixture
-def signed_in(app: object) -> Callable[[str], TestClient]:
+def signed_in(app: object) -> Callable[[str], Any]:
     """Return a function giving a client signed in with a role (admin, clinician, researcher)."""
 
-    def make(role: str) -> TestClient:
+    def make(role: str) -> Any:
         return sign_in(client_for(app), ROLE_USER[role])
 
     return make

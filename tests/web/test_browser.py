@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web_client import PASSWORDS
 
 from calciscope import api
 from calciscope.web import WebSettings, create_app
-from tests.web.conftest import PASSWORDS
 
 pytestmark = pytest.mark.browser
 
@@ -170,6 +170,6 @@ def test_confirm_a_suggested_calcinosis_fact(page, server, browser_registry):
     page.click("button[type=submit]")
     page.goto(f"{base}/admin/audit?actor=cleo")
     audit = page.locator("[data-testid=audit]").inner_text()
-    assert "review" in audit and patient in audit or "fact:" in audit
+    assert ("review" in audit and patient in audit) or "fact:" in audit
     _shot(page, "web-audit.png")
     shutil.rmtree(DOCS_IMG / "__pycache__", ignore_errors=True)

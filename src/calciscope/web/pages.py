@@ -53,7 +53,7 @@ def page(
     allowed = frozenset(roles)
 
     def register(build: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-        signature = inspect.signature(build)
+        signature = inspect.signature(build, eval_str=True)
 
         def as_html(**kwargs: Any) -> Any:
             return render(kwargs["request"], template, build(**kwargs))

@@ -104,10 +104,11 @@ def disable_json(
 
 
 def _entries(request: Request, actor: str, action: str, limit: int) -> list[dict[str, Any]]:
+    # the api returns the oldest rows first; the page shows the newest first
     rows = api.audit_log(
-        request.app.state.registry, actor=actor or None, action=action or None, limit=limit
+        request.app.state.registry, actor=actor or None, action=action or None, limit=10**9
     )
-    return [jsonable_encoder(vars(e)) for e in rows]
+    return [jsonable_encoder(vars(e)) for e in reversed(rows[-limit:])]
 
 
 @page(router, "/admin/audit", "audit.html", roles=ADMINS, summary="Audit log")
@@ -135,7 +136,7 @@ def audit_csv(
     action: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     """Export the audit log as CSV (before/after as JSON text); the export is itself audited."""
-    rows = _entries(request, actor, action, 1_000_000)
+    rows = _entries(request, actor, action, 10**9)[::-1]
     out = io.StringIO()
     fields = ["entry_id", "at", "actor", "action", "target", "before", "after", "detail"]
     writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")

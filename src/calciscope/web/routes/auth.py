@@ -39,14 +39,26 @@ def _sign_in(request: Request, name: str, password: str) -> tuple[Any, int]:
     user = api.authenticate(registry, name, password)
     if user is None:
         state.login_limiter.failed(key)
-        api.record_audit(registry, actor=name, action="login_failed", target=_client(request))
+        api.record_audit(
+            registry,
+            actor=name or "(blank)",
+            action="login_failed",
+            target=f"user:{name or '(blank)'}",
+            detail=f"from {_client(request)}",
+        )
         return None, 0
     state.login_limiter.succeeded(key)
     request.session.clear()  # a new session on sign-in (no fixation)
     request.session["user"] = user.name
     csrf_token(request)
     state.active_users.refresh()
-    api.record_audit(registry, actor=user.name, action="login", target=_client(request))
+    api.record_audit(
+        registry,
+        actor=user.name,
+        action="login",
+        target=f"user:{user.name}",
+        detail=f"from {_client(request)}",
+    )
     return user, 0
 
 
@@ -95,7 +107,9 @@ def login_json(request: Request, credentials: Credentials) -> Response:
 
 
 def _sign_out(request: Request, user: WebUser) -> None:
-    api.record_audit(request.app.state.registry, actor=user.name, action="logout", target="")
+    api.record_audit(
+        request.app.state.registry, actor=user.name, action="logout", target=f"user:{user.name}"
+    )
     request.session.clear()
 
 

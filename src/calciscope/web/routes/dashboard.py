@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from calciscope import api
 from calciscope.web.pages import page
 from calciscope.web.security import ANY_ROLE, WebUser, current_user
 
@@ -16,9 +15,11 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-def queue_sizes(request: Request) -> dict[str, int]:
-    """Items waiting in the review queue, by kind."""
-    items = api.review_queue(request.app.state.registry)
+def queue_sizes(request: Request) -> dict[str, int] | None:
+    """Return the items waiting in the review queue by kind (None while first computed)."""
+    items, _ = request.app.state.queues.get_or_start((None, None))
+    if items is None:
+        return None
     return dict(sorted(Counter(item.kind for item in items).items()))
 
 
@@ -26,8 +27,9 @@ def queue_sizes(request: Request) -> dict[str, int]:
 def dashboard(request: Request, user: Annotated[WebUser, Depends(current_user)]) -> dict[str, Any]:
     """Show counts, the attrition flow and phenotype counts of the default study, and queue sizes.
 
-    The study numbers are computed in the background (they take seconds); ``overview`` is
-    null until the first result, and ``overview_fresh`` is false while a newer one is computed.
+    The study numbers and the queue are computed in the background (they take seconds);
+    ``overview`` and ``queue`` are null until the first result, and ``overview_fresh`` is
+    false while a newer overview is computed.
     """
     state = request.app.state
     overview, fresh = state.overview.get_or_start("default")

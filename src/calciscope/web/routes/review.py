@@ -23,6 +23,8 @@ __all__ = ["router"]
 
 router = APIRouter()
 
+#: The kind the queue page opens on.
+DEFAULT_KIND = "suggested_fact"
 #: Items listed on one page of the queue (the counts cover all).
 QUEUE_PAGE = 100
 
@@ -48,12 +50,16 @@ def _item_row(item: Any) -> dict[str, Any]:
 def queue(
     request: Request,
     user: Annotated[WebUser, Depends(current_user)],
-    kind: Annotated[str, Query(max_length=100)] = "",
+    kind: Annotated[str, Query(max_length=100, description="a queue kind, or all")] = DEFAULT_KIND,
     patient: Annotated[str, Query(max_length=128)] = "",
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """Open items (optionally of one kind or patient), with the reason each is there."""
-    items = _queue(request, kind, patient)
+    """List open items (of one kind, or ``all``; of one patient), with why each is there.
+
+    The default kind is the suggested facts (read straight from the registry); the patient
+    kinds classify the cohort, which takes seconds on a large registry.
+    """
+    items = _queue(request, "" if kind == "all" else kind, patient)
     return {
         "kinds": [
             {"name": k.name, "label": k.label, "decidable": k.decidable} for k in api.queue_kinds()
@@ -69,7 +75,9 @@ def queue(
 
 
 def _find(request: Request, item_id: str, patient: str) -> Any:
-    for item in _queue(request, None, patient or None):
+    # item ids are "fact:<fact id>" (suggested facts) or "<kind>:<patient id>"
+    kind = DEFAULT_KIND if item_id.startswith("fact:") else item_id.split(":")[0]
+    for item in _queue(request, kind, patient or None):
         if item.item_id == item_id:
             return item
     raise ValidationError(
