@@ -53,3 +53,17 @@ def test_0002_upgrades_a_0001_registry_keeping_its_facts(tmp_path):
     with Registry(url) as registry, registry.engine.connect() as conn:
         row = conn.execute(sa.select(schema.facts)).mappings().one()
     assert (row["fact_id"], row["version"], row["superseded_by"]) == ("F1", 1, None)
+
+
+def test_sqlite_registry_serves_reads_while_a_write_is_open(sqlite_url):
+    with Registry(sqlite_url) as registry:
+        with registry.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+        with registry.engine.begin() as writer:
+            writer.execute(
+                schema.patients.insert().values(patient_id="P1", sex="female", synthetic=True)
+            )
+            with registry.engine.connect() as reader:  # WAL: not blocked, sees the last commit
+                assert reader.scalar(sa.select(sa.func.count()).select_from(schema.patients)) == 0
+        assert registry.counts()["patients"] == 1

@@ -56,17 +56,8 @@ from calciscope.api.notes import (
     extract_notes,
 )
 from calciscope.api.overview import PhenotypeCount, RegistryOverview, registry_overview
-from calciscope.api.review import (
-    Evidence,
-    QueueKind,
-    ReviewItem,
-    ReviewRecord,
-    queue_kinds,
-    review,
-    review_history,
-    review_items,
-    review_queue,
-)
+from calciscope.api.queue import Evidence, QueueKind, ReviewItem, queue_kinds, review_queue
+from calciscope.api.review import ReviewRecord, review, review_history, review_items
 from calciscope.api.study import (
     DEFAULT_REPORT_DIR,
     StudyData,

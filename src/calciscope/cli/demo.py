@@ -1,7 +1,8 @@
 """``calciscope demo``: the README's main job on the embedded default.
 
-Generates the SYNTHETIC demo cohort, imports it into the embedded SQLite registry, runs the
-default (anchor) study, writes ``calciscope-report/index.html`` and prints the headline numbers.
+Generates the SYNTHETIC demo cohort, imports it into the embedded SQLite registry, reads its
+notes (suggested facts wait in the review queue), runs the default (anchor) study, writes
+``calciscope-report/index.html``, prints the headline numbers and how to review.
 """
 
 from __future__ import annotations
@@ -36,18 +37,27 @@ def demo(
         f"[bold red]SYNTHETIC[/] demo cohort: {manifest.patients} patients written to {out}"
     )
     import_demo(out, db=db)
-    with api.open_registry(db) as registry, console.status("running the default study"):
-        run = api.run_demo(registry, out=report)
+    with api.open_registry(db) as registry:
+        with console.status("reading the notes (suggested facts for review)"):
+            notes = api.extract_notes(registry)
+        console.print(
+            f"read {notes.notes} notes: {notes.new_facts} suggested facts wait for review"
+        )
+        with console.status("running the default study"):
+            run = api.run_demo(registry, out=report)
     console.print("\n[bold]Default study[/] (Achieng et al. 2024 design)")
     print_run(run)
-    _print_serve_hint(db)
+    print_review_hint(db)
 
 
-def _print_serve_hint(db: str | None) -> None:
-    """Say how to open the review workspace on the demo registry."""
+def print_review_hint(db: str | None) -> None:
+    """Print how to review what the demo suggested: in the terminal, or in the web app."""
     where = f" --db {db}" if db else ""
     console.print(
-        "\n[bold]Review workspace[/] (needs pip install 'calciscope[web]'):\n"
+        "\n[bold]Review[/] the suggested facts and prompts (docs/review.md):\n"
+        f"  calciscope review list{where}\n"
+        f"  calciscope review confirm ITEM_ID --reason TEXT{where}\n"
+        "\n[bold]Review workspace[/] in a browser (docs/web.md; pip install 'calciscope[web]'):\n"
         f"  calciscope users add YOUR_NAME --role clinician{where}\n"
         f"  calciscope serve{where} --insecure-cookies\n"
         "  then open http://127.0.0.1:8000 (--insecure-cookies: plain HTTP on this machine only)",

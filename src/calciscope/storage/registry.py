@@ -103,6 +103,19 @@ def _existing(conn: Connection, ids: Iterable[str]) -> set[str]:
     return found
 
 
+#: How long an SQLite writer waits for another one to finish (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers (the web app, a study) go on while an import or a review writes;
+    # the busy timeout makes a second writer wait instead of failing at once
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
 class BatchWriter:
     """Writes records inside the transaction of :meth:`Registry.bulk_import`."""
 
@@ -148,6 +161,8 @@ class Registry:
         self.url = normalise_url(url)
         try:
             self.engine: Engine = sa.create_engine(self.url, future=True)
+            if self.engine.dialect.name == "sqlite":
+                sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             self._migrate()
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             raise RegistryError(f"cannot open registry {self.url}: {exc}") from exc

@@ -239,6 +239,23 @@ class ReviewRepository:
         q = sa.select(t.c.patient_id).where(t.c.patient_id == patient_id)
         return conn.execute(q).first() is not None
 
+    def state_token(self, conn: Connection) -> tuple[int, ...]:
+        """Return numbers that change whenever facts, their review states or patients change.
+
+        Every write to facts adds a row or bumps a version; every import adds a batch.
+        """
+        f, b, p = schema.facts, schema.import_batches, schema.patients
+        facts = conn.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(f.c.version), 0),
+                sa.func.count(f.c.superseded_by),
+            )
+        ).one()
+        batches = conn.scalar(sa.select(sa.func.count()).select_from(b)) or 0
+        patients = conn.scalar(sa.select(sa.func.count()).select_from(p)) or 0
+        return (*(int(v) for v in facts), int(batches), int(patients))
+
     # --- decisions -----------------------------------------------------------------
     def item_versions(self, conn: Connection, item_ids: Sequence[str]) -> dict[str, int]:
         """Return how many decisions each item has (its version, for items that are not facts)."""

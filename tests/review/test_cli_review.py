@@ -1,0 +1,138 @@
+"""The terminal loop, in-process: review, facts, users and audit commands."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from calciscope import api
+from calciscope.cli.app import app
+from calciscope.errors import ValidationError
+from calciscope.storage import schema
+
+runner = CliRunner()
+
+
+def run(db: str, *args: str, stdin: str | None = None):
+    return runner.invoke(app, [*args, "--db", db], input=stdin)
+
+
+@pytest.fixture
+def db(one_patient, monkeypatch) -> str:
+    monkeypatch.setenv("CALCISCOPE_USER", "drsmith")
+    return one_patient.url
+
+
+def _queue(db: str, *args: str) -> list[dict]:
+    result = run(db, "review", "list", "--json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_review_list_confirm_reject_and_audit(db):
+    facts = _queue(db, "--kind", "suggested_fact", "--patient", "P1")
+    assert len(facts) == 3 and all(f["evidence"]["sentence"] for f in facts)
+    table = run(db, "review", "list", "--patient", "P1")
+    assert table.exit_code == 0 and "sheet-like calcinosis" in table.output
+    first, second, third = (f["item_id"] for f in facts)
+    done = run(db, "review", "confirm", first, second, "--reason", "letter of 2022-03-01")
+    assert done.exit_code == 0, done.output
+    assert "suggested -> confirmed (by drsmith" in done.output
+    no = run(db, "review", "reject", third, "--reason", "wrong patient", "--reviewer", "drjones")
+    assert no.exit_code == 0 and "suggested -> rejected (by drjones" in no.output
+    assert _queue(db, "--kind", "suggested_fact") == []
+    audit = json.loads(run(db, "audit", "list", "--json").output)
+    assert [(a["actor"], a["action"]) for a in audit] == [
+        ("drsmith", "review.confirm"),
+        ("drsmith", "review.confirm"),
+        ("drjones", "review.reject"),
+    ]
+
+
+def test_review_errors_name_the_field_and_write_nothing(db):
+    [item] = [f["item_id"] for f in _queue(db, "--kind", "suggested_fact")][:1]
+    result = run(db, "review", "confirm", item, "fact:Fnope", "--reason", "r")
+    assert result.exit_code == 1
+    assert "field 'item_id'" in result.output and "nothing was written" in result.output
+    assert "Traceback" not in result.output
+    assert run(db, "review", "confirm", item).exit_code == 2  # --reason is required
+    assert run(db, "audit", "list", "--json").output.strip() == "[]"
+
+
+def test_facts_add_correct_history(db):
+    added = run(
+        db, "facts", "add", "--patient", "P1", "--system", "HP", "--code", "HP:0003761",
+        "--date", "2023-05-01", "--site", "fingers", "--morphology", "nodular",
+        "--method", "radiograph", "--reason", "hand radiograph",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    fact_id = added.output.split()[2]
+    fixed = run(db, "facts", "correct", fact_id, "--site", "hand", "--reason", "report says hand")
+    assert fixed.exit_code == 0, fixed.output
+    new_id = fixed.output.split()[-1]
+    history = json.loads(run(db, "facts", "history", new_id, "--json").output)
+    assert [h["action"] for h in history] == ["added", "corrected"]
+    assert history[0]["superseded_by"] == new_id and history[1]["author"] == "drsmith"
+    shown = run(db, "facts", "history", fact_id)
+    assert shown.exit_code == 0 and "report says hand" in shown.output
+    bad = run(db, "facts", "add", "--patient", "P1", "--system", "HP", "--code", "X", "--status",
+              "maybe", "--reason", "r")  # fmt: skip
+    assert bad.exit_code == 1 and "field 'status'" in bad.output
+    bad = run(db, "facts", "correct", new_id, "--site", "tail", "--reason", "r")
+    assert bad.exit_code == 1 and "field 'body_site'" in bad.output
+
+
+def test_users_add_list_disable(db, one_patient):
+    added = run(db, "users", "add", "drjones", "--role", "clinician", "--password-stdin",
+                stdin="correct horse battery\n")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    prompted = run(
+        db, "users", "add", "admin1", "--role", "admin", stdin="s3cret-pass\ns3cret-pass\n"
+    )
+    assert prompted.exit_code == 0, prompted.output
+    users = json.loads(run(db, "users", "list", "--json").output)
+    assert [(u["name"], u["role"], u["active"]) for u in users] == [
+        ("admin1", "admin", True),
+        ("drjones", "clinician", True),
+    ]
+    assert "password" not in json.dumps(users)
+    assert run(db, "users", "disable", "drjones").exit_code == 0
+    assert api.authenticate(one_patient, "drjones", "correct horse battery") is None
+    assert api.authenticate(one_patient, "admin1", "s3cret-pass") is not None
+    bad = run(db, "users", "add", "x y", "--role", "boss", "--password-stdin", stdin="short\n")
+    assert bad.exit_code == 1
+    for field in ("'name'", "'role'", "'password'"):
+        assert f"field {field}" in bad.output
+    assert run(db, "users", "list").exit_code == 0
+
+
+def test_audit_export_csv(db, tmp_path):
+    [item] = [f["item_id"] for f in _queue(db, "--kind", "suggested_fact")][:1]
+    run(db, "review", "confirm", item, "--reason", "seen")
+    out = tmp_path / "audit.csv"
+    result = run(db, "audit", "export", str(out))
+    assert result.exit_code == 0 and "1 audit row" in result.output
+    with out.open(encoding="utf-8", newline="") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert row["action"] == "review.confirm" and row["actor"] == "drsmith"
+    assert json.loads(row["after"]) == {"state": "confirmed", "version": 2}
+    listed = run(db, "audit", "list", "--actor", "drsmith", "--since", "2000-01-01")
+    assert listed.exit_code == 0 and "review.confirm" in listed.output
+
+
+def test_passwords_are_argon2id(one_patient):
+    api.add_user(one_patient, "drjones", "researcher", "correct horse battery")
+    with one_patient.engine.connect() as conn:
+        stored = conn.scalar(sa.select(schema.users.c.password_hash))
+    assert stored.startswith("$argon2id$") and "correct horse" not in stored
+    assert (
+        api.authenticate(one_patient, "drjones", "correct horse battery").role.value == "researcher"
+    )
+    assert api.authenticate(one_patient, "drjones", "wrong") is None
+    assert api.authenticate(one_patient, "nobody", "correct horse battery") is None
+    with pytest.raises(ValidationError, match="exists"):
+        api.add_user(one_patient, "drjones", "admin", "another long one")

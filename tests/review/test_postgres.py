@@ -1,0 +1,57 @@
+"""The review core path on PostgreSQL: queue, confirm, conflict, correct, users, audit."""
+
+from __future__ import annotations
+
+import pytest
+
+from calciscope import api
+from calciscope.errors import ReviewConflict
+
+pytestmark = pytest.mark.postgres
+
+
+def test_review_core_path_on_postgres(postgres_database, reimport_letter):
+    with api.open_registry(postgres_database()) as registry:
+        reimport_letter(registry)
+        items = api.review_queue(registry, patient="P1")
+        facts = [i for i in items if i.kind == "suggested_fact"]
+        assert len(facts) == 3 and "suggested_case" in {i.kind for i in items}
+        first = facts[0]
+        api.review(
+            registry,
+            first.item_id,
+            "confirm",
+            reviewer="a",
+            reason="r",
+            expected_version=first.version,
+        )
+        with pytest.raises(ReviewConflict):
+            api.review(
+                registry,
+                first.item_id,
+                "reject",
+                reviewer="b",
+                reason="r",
+                expected_version=first.version,
+            )
+        api.review(registry, "at_risk:P1", "dismiss", reviewer="a", reason="r", expected_version=0)
+        with pytest.raises(ReviewConflict):
+            api.review(
+                registry, "at_risk:P1", "dismiss", reviewer="b", reason="r", expected_version=0
+            )
+        new = api.correct_fact(
+            registry, facts[1].fact_id, {"morphology": "nodular"}, author="a", reason="r"
+        )
+        assert [h.fact.fact_id for h in api.fact_history(registry, new.fact_id)] == [
+            facts[1].fact_id,
+            new.fact_id,
+        ]
+        api.add_user(registry, "drjones", "clinician", "correct horse battery", actor="a")
+        assert api.authenticate(registry, "drjones", "correct horse battery") is not None
+        reimport_letter(registry)
+        assert [i.fact_id for i in api.review_queue(registry, kinds=["suggested_fact"])] == [
+            facts[2].fact_id
+        ]
+        actions = [e.action for e in api.audit_log(registry)]
+        assert actions == ["review.confirm", "review.dismiss", "fact.correct", "user.add"]
+        assert all(e.actor == "a" for e in api.audit_log(registry))

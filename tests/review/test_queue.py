@@ -1,0 +1,90 @@
+"""The review queue: kinds as data, suggested facts with their sentences, patient items."""
+
+from __future__ import annotations
+
+import pytest
+
+from calciscope import api
+from calciscope.errors import ValidationError
+from calciscope.phenotype.review_queue import QueueSource, load_review_queue
+
+
+def test_queue_kinds_are_data_with_reasons():
+    kinds = {k.name: k for k in api.queue_kinds()}
+    assert list(kinds) == [
+        "suggested_fact",
+        "suggested_case",
+        "unknown_phenotype",
+        "subset_contradiction",
+        "calcinosis_before_onset",
+        "at_risk",
+    ]
+    assert all(k.reason and k.description and k.label for k in kinds.values())
+    assert kinds["suggested_case"].decidable is False
+    assert load_review_queue().parameters["target_phenotype"] == "extensive_sheet_like_calcinosis"
+
+
+def test_demo_queue_holds_suggested_facts_with_their_sentences(reviewed_demo_url):
+    with api.open_registry(reviewed_demo_url) as registry:
+        items = api.review_queue(registry, kinds=["suggested_fact"])
+    assert len(items) > 1000
+    calcinosis = [i for i in items if i.fact and i.fact.code == "HP:0003761"]
+    assert calcinosis
+    for item in items[:200]:
+        ev = item.evidence
+        assert item.item_id == f"fact:{item.fact_id}" and item.state == "suggested"
+        assert ev is not None and ev.note_id.startswith(item.patient_id)
+        assert ev.text_excerpt and ev.text_excerpt in ev.sentence
+        assert ev.sentence_start <= ev.start < ev.end <= ev.sentence_start + len(ev.sentence)
+        assert "suggested from" in item.reason
+
+
+def test_demo_queue_has_at_risk_prompts_for_one_patient(reviewed_demo_url):
+    with api.open_registry(reviewed_demo_url) as registry:
+        prompts = api.review_queue(registry, kinds=["at_risk"])
+        assert prompts and all(p.state == "open" and p.version == 0 for p in prompts)
+        first = prompts[0]
+        assert first.item_id == f"at_risk:{first.patient_id}"
+        assert "radiographic assessment" in first.reason
+        mine = api.review_queue(registry, patient=first.patient_id)
+    assert first.item_id in {i.item_id for i in mine}
+    assert {i.patient_id for i in mine} == {first.patient_id}
+
+
+def test_one_patient_would_be_a_case_only_with_suggested_facts(one_patient):
+    items = api.review_queue(one_patient)
+    kinds = [i.kind for i in items]
+    assert kinds.count("suggested_fact") == 3
+    assert "suggested_case" in kinds
+    case = next(i for i in items if i.kind == "suggested_case")
+    assert "extensive_sheet_like_calcinosis" in case.reason
+
+
+def test_unknown_kind_names_the_field(one_patient):
+    with pytest.raises(ValidationError) as err:
+        api.review_queue(one_patient, kinds=["nonsense"])
+    assert err.value.problems[0].field == "kind"
+
+
+@pytest.mark.parametrize(
+    ("row", "with_suggested", "expected"),
+    [
+        ({"subset_mismatch": True, "subset_recorded": "lcssc", "leroy_subset": "dcssc"}, None, {"subset_contradiction"}),
+        ({"calcinosis_onset_years": -1.5}, None, {"calcinosis_before_onset"}),
+        ({"calcinosis_onset_years": 2.0}, None, set()),
+        ({"calcinosis_any": True, "extensive_sheet_like_calcinosis": None}, None, {"unknown_phenotype"}),
+        ({"calcinosis_any": True, "extensive_sheet_like_calcinosis": False}, None, set()),
+        ({"extensive_sheet_like_calcinosis": None}, {"extensive_sheet_like_calcinosis": True}, {"suggested_case"}),
+        ({"at_risk_prompt": True, "at_risk_prompt_text": "consider"}, None, {"at_risk"}),
+    ],
+)  # fmt: skip
+def test_patient_kinds_read_the_classified_row(row, with_suggested, expected):
+    kinds = [k for k in load_review_queue().kinds if k.source is not QueueSource.SUGGESTED_FACTS]
+    assert {k.name for k in kinds if k.matches(row, with_suggested)} == expected
+
+
+def test_reasons_are_filled_from_the_row():
+    kind = load_review_queue().kind("subset_contradiction")
+    assert kind is not None
+    reason = kind.describe({"subset_recorded": "lcssc", "leroy_subset": None})
+    assert reason == "recorded subset lcssc contradicts the LeRoy rule (unknown)"
