@@ -84,6 +84,7 @@ def server(browser_registry: tuple[Path, str], tmp_path_factory) -> Iterator[tup
     )  # fmt: skip
     app = create_app(settings)
     app.state.overview.get("default")
+    app.state.queues.get((None, None))
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)
@@ -133,7 +134,6 @@ def test_confirm_a_suggested_calcinosis_fact(page, server, browser_registry):
     before = app.state.overview.get("default")
     calcinosis_before = next(p for p in before.phenotypes if p.id == "calcinosis_any").counts
     page.locator("[data-testid=cases]").wait_for()
-    _shot(page, "web-dashboard.png")
 
     page.goto(f"{base}/patients/{patient}")
     assert _calcinosis_true(page).startswith("False")
@@ -161,8 +161,12 @@ def test_confirm_a_suggested_calcinosis_fact(page, server, browser_registry):
     after = app.state.overview.get("default")
     calcinosis_after = next(p for p in after.phenotypes if p.id == "calcinosis_any").counts
     assert calcinosis_after.get("true", 0) == calcinosis_before.get("true", 0) + 1
+    app.state.queues.get((None, None))
     page.goto(f"{base}/")
     page.locator("[data-testid=cases]").wait_for()
+    shown = page.locator('[data-phenotype-count="calcinosis_any"]').inner_text()
+    assert f"true {calcinosis_after['true']}" in shown
+    _shot(page, "web-dashboard.png")
 
     page.click("button:has-text('Sign out')")
     page.fill("input[name=name]", "ada")

@@ -45,8 +45,16 @@ class RegistryOverview:
     cases_suggested_only: int
 
 
+def _label(value: Any) -> str:
+    if value is None or value != value:  # None or NaN
+        return "unknown"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value).lower()
+
+
 def _value_counts(column: pd.Series) -> dict[str, int]:
-    labels = column.map(lambda v: "unknown" if v is None or v != v else str(v).lower())
+    labels = column.map(_label)
     return {str(k): int(n) for k, n in labels.value_counts().sort_index().items()}
 
 

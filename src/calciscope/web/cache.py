@@ -6,6 +6,7 @@ or older than ``ttl`` seconds (a CLI import may have run), is stale.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -13,6 +14,8 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 __all__ = ["Generation", "RecentResults"]
+
+_log = logging.getLogger(__name__)
 
 
 class Generation:
@@ -88,6 +91,8 @@ class RecentResults:
         generation = self.generation.value
         try:
             self._store(key, generation, self.compute(key))
+        except Exception:  # the next request tries again; the server keeps serving
+            _log.exception("computing %r in the background failed", key)
         finally:
             with self._lock:
                 self._running.discard(key)

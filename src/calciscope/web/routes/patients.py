@@ -51,8 +51,12 @@ def registry_id(request: Request, user: WebUser, shown: str) -> str:
 
 
 def _cell(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()[:10]
+    if isinstance(value, float):
+        return round(value, 2)
     return value
 
 
