@@ -34,8 +34,10 @@ class Generation:
 class RecentResults:
     """Results of ``compute(key)`` for the last ``size`` keys, valid for one generation and ``ttl``.
 
-    :meth:`get` computes in the caller's thread; :meth:`get_or_start` computes in a background
-    thread and returns None (or the stale value) meanwhile, for results too slow for a request.
+    :meth:`get` computes in the caller's thread (one computation per key at a time);
+    :meth:`get_or_start` computes in a background thread and returns None (or the stale value)
+    meanwhile, for results too slow for a request; :meth:`get_recent` returns a stale value at
+    once and refreshes it in the background.
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class RecentResults:
         self.ttl = ttl
         self._items: OrderedDict[Hashable, tuple[int, float, Any]] = OrderedDict()
         self._running: set[Hashable] = set()
+        self._computing: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def _fresh(self, key: Hashable) -> tuple[bool, Any]:
@@ -65,15 +68,39 @@ class RecentResults:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
+    def _key_lock(self, key: Hashable) -> threading.Lock:
+        with self._lock:
+            return self._computing.setdefault(key, threading.Lock())
+
     def get(self, key: Hashable) -> Any:
-        """Return the cached value or compute it now."""
+        """Return the cached value or compute it now (once, however many requests wait for it)."""
         fresh, value = self._fresh(key)
         if fresh:
             return value
-        generation = self.generation.value
-        value = self.compute(key)
-        self._store(key, generation, value)
-        return value
+        with self._key_lock(key):
+            fresh, value = self._fresh(key)  # computed by the request we waited for
+            if fresh:
+                return value
+            generation = self.generation.value
+            value = self.compute(key)
+            self._store(key, generation, value)
+            return value
+
+    def get_recent(self, key: Hashable) -> Any:
+        """Return the cached value even if stale (refreshing it in the background), else compute.
+
+        For reads that may lag the last write by one computation (the patient list, the queue):
+        requests never wait for a recomputation once a value exists.
+        """
+        fresh, value = self._fresh(key)
+        with self._lock:
+            known = key in self._items
+        if fresh:
+            return value
+        if known:
+            self.get_or_start(key)
+            return value
+        return self.get(key)
 
     def get_or_start(self, key: Hashable) -> tuple[Any, bool]:
         """Return (value or the last stale value or None, whether it is fresh); start a refresh."""

@@ -71,7 +71,11 @@ def patients(
 ) -> dict[str, Any]:
     """Patients matching every filter (the ``patients list --where`` syntax) and the search."""
     clauses = tuple(w for w in where if w.strip())
-    table, total = request.app.state.patient_lists.get(clauses)
+    try:
+        table, total = request.app.state.patient_lists.get_recent(clauses)
+    except TypeError as exc:  # a value the api could not compare (REVIEW_CONTRACT.md)
+        problem = Problem("where", " AND ".join(clauses), "where", f"cannot compare: {exc}")
+        raise ValidationError([problem], summary="cannot filter patients") from None
     needle = q.strip().lower()
     rows = []
     for row in table.select(list(LIST_COLUMNS)).to_pylist():

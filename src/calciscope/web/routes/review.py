@@ -30,7 +30,8 @@ QUEUE_PAGE = 100
 
 
 def _queue(request: Request, kind: str | None, patient: str | None) -> list[Any]:
-    return list(request.app.state.queues.get((kind or None, patient or None)))
+    # may lag a decision by one computation; deciding an item twice is a conflict, not a loss
+    return list(request.app.state.queues.get_recent((kind or None, patient or None)))
 
 
 def _item_row(item: Any) -> dict[str, Any]:
