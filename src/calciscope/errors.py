@@ -84,13 +84,21 @@ class ReviewConflict(CalciscopeError):
     Nothing was written; read the item again and decide on its current version.
     """
 
-    def __init__(self, item_id: str, expected: int | None, current: int | None) -> None:
+    def __init__(
+        self, item_id: str, expected: int | None, current: int | None, *, state: str | None = None
+    ) -> None:
         self.item_id = item_id
         self.expected = expected
         self.current = current
+        self.state = state
+        seen = (
+            f"it is already {state} (version {current})"
+            if state is not None
+            else f"you read version {expected}, it is now version {current}"
+        )
         super().__init__(
-            f"{item_id} was changed by someone else (you read version {expected}, it is now "
-            f"version {current}); nothing was written: reload it and decide again"
+            f"{item_id} was decided or changed by someone else ({seen}); nothing was written: "
+            "reload it and decide again"
         )
 
 

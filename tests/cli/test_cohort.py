@@ -122,6 +122,7 @@ def test_demo_main_job(tmp_path, monkeypatch):
     text = " ".join(result.output.split())
     assert "SYNTHETIC" in text
     assert re.search(r"\b461\b", text) and re.search(r"\b102\b", text) and "22.1%" in text, text
+    assert "suggested facts wait for review" in text and "calciscope review list" in text
 
 
 def _commands(group, prefix=()):

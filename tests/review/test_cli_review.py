@@ -136,3 +136,24 @@ def test_passwords_are_argon2id(one_patient):
     assert api.authenticate(one_patient, "nobody", "correct horse battery") is None
     with pytest.raises(ValidationError, match="exists"):
         api.add_user(one_patient, "drjones", "admin", "another long one")
+
+
+def test_review_list_on_the_demo_shows_sentences(reviewed_demo_url):
+    args = ("review", "list", "--kind", "suggested_fact", "--patient", "P0001")
+    result = run(reviewed_demo_url, *args)
+    assert result.exit_code == 0, result.output
+    assert "17 open item(s)" in result.output and "P0001-L1:" in result.output
+    items = json.loads(run(reviewed_demo_url, *args, "--json").output)
+    ana = next(i for i in items if i["fact"]["code"] == "HP:0003493")
+    assert ana["evidence"]["sentence"] == "- ANA weakly positive"
+    assert ana["reason"] == "Antinuclear antibodies (present) suggested from clinic_letter P0001-L1"
+
+
+def test_a_second_reviewer_gets_a_conflict_not_a_silent_flip(db):
+    [item] = [f["item_id"] for f in _queue(db, "--kind", "suggested_fact")][:1]
+    assert run(db, "review", "confirm", item, "--reason", "first").exit_code == 0
+    late = run(db, "review", "reject", item, "--reason", "second", "--reviewer", "drjones")
+    assert late.exit_code == 1
+    assert "already confirmed (version 2)" in late.output and "nothing was written" in late.output
+    again = run(db, "review", "reject", item, "--reason", "on second thoughts", "--redecide")
+    assert again.exit_code == 0 and "confirmed -> rejected" in again.output

@@ -53,6 +53,18 @@ def test_confirming_suggested_calcinosis_changes_features_and_phenotype(one_pati
     assert "suggested_case" not in kinds  # she is a case on confirmed facts now
 
 
+def test_studies_count_the_correction_not_the_superseded_fact(one_patient):
+    items = _facts(one_patient)
+    api.review_items(one_patient, [i.item_id for i in items], "confirm", reviewer="a", reason="r")
+    assert _target(one_patient) is True
+    api.correct_fact(
+        one_patient, items[0].fact_id, {"morphology": "nodular"}, author="a", reason="r"
+    )
+    assert _target(one_patient) is False  # one sheet-like region left, not two
+    exported = api.read_registry_records(one_patient, ["P1"]).facts
+    assert items[0].fact_id not in {f.fact_id for f in exported}
+
+
 def test_rejecting_removes_the_fact_from_the_queue_and_the_features(one_patient):
     item = _facts(one_patient)[0]
     record = api.review(one_patient, item.item_id, "reject", reviewer="drsmith", reason="family")

@@ -2,8 +2,9 @@
 
 The queue kinds are data (``phenotype/review_queue.yaml``). Suggested facts are read straight
 from the registry with their evidence sentence; patient kinds are computed on the classified
-feature table the studies use (:func:`calciscope.api.study.study_data_from_tables`), with and
-without suggested facts. Nothing here is a clinical rule.
+feature table the studies use (the feature table, criteria and phenotype columns, compiled once
+by :class:`~calciscope.engine.classifier.CohortClassifier`), with and without suggested facts.
+Nothing here is a clinical rule.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from calciscope.engine import connect
+from calciscope.engine.classifier import CohortClassifier
 from calciscope.errors import Problem, ValidationError
 from calciscope.extract.segment import split_sentences
 from calciscope.features import load_catalogue
-from calciscope.model import Fact, Note
+from calciscope.model import Fact, Note, ReviewState
 from calciscope.phenotype.review_queue import QueueKind, QueueSource, load_review_queue
 from calciscope.storage import Registry
 from calciscope.storage.review import ReviewRepository, StoredFact
@@ -150,10 +152,12 @@ def _fact_item(kind: QueueKind, stored: StoredFact, evidence: Evidence | None) -
 
 
 _Rows = tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]
+_STATES = ((ReviewState.CONFIRMED,), (ReviewState.CONFIRMED, ReviewState.SUGGESTED))
 
-# Classifying the cohort costs seconds of Ibis compilation whatever its size, so the rows are
-# kept per open registry (dropped with it) and reused while the registry's facts, review
-# states and patients are unchanged (ReviewRepository.state_token).
+# Classifying the cohort costs seconds of SQL compilation whatever its size. Per open registry
+# (dropped with it) the compiled classifier is kept, and so are its rows while the registry's
+# facts, review states and patients are unchanged (ReviewRepository.state_token).
+_CLASSIFIERS: weakref.WeakKeyDictionary[Registry, CohortClassifier] = weakref.WeakKeyDictionary()
 _CLASSIFIED: weakref.WeakKeyDictionary[Registry, tuple[Any, _Rows]] = weakref.WeakKeyDictionary()
 
 
@@ -165,23 +169,18 @@ def _classified_rows(
     cached = _CLASSIFIED.get(registry)
     if cached is not None and cached[0] == key:
         return cached[1]
-    from calciscope.api.study import study_data_from_tables
-
     con = connect(registry.url)
     try:
-        data = study_data_from_tables(
-            con.table("facts").to_pyarrow(),
-            con.table("patients").to_pyarrow(),
-            index_date=index_date,
-            include_suggested=True,
-        )
+        facts = con.table("facts").to_pyarrow()
+        patients = con.table("patients").to_pyarrow()
     finally:
         con.disconnect()
-    rows: list[dict[str, Any]] = data.table.to_dict("records")  # type: ignore[assignment]
-    both: list[dict[str, Any]] = (
-        data.suggested.to_dict("records") if data.suggested is not None else []  # type: ignore[assignment]
-    )
-    result = (rows, {str(r["patient_id"]): r for r in both})
+    classifier = _CLASSIFIERS.get(registry)
+    if classifier is None or classifier.index_date != index_date:
+        classifier = CohortClassifier(facts, patients, index_date=index_date, states=_STATES)
+        _CLASSIFIERS[registry] = classifier
+    confirmed, both = classifier.run(facts, patients)
+    result = (confirmed.to_pylist(), {str(r["patient_id"]): r for r in both.to_pylist()})
     _CLASSIFIED[registry] = (key, result)
     return result
 

@@ -176,6 +176,7 @@ def review_items(
     reviewer: str | None = None,
     reason: str,
     expected_versions: Mapping[str, int] | None = None,
+    only_open: bool = False,
 ) -> list[ReviewRecord]:
     """Record one decision on several items in one transaction (all or nothing).
 
@@ -193,6 +194,10 @@ def review_items(
         Why; required.
     expected_versions
         The version each item had when the reviewer read it.
+    only_open
+        Decide only items still waiting (a suggested fact, an open patient item): an item
+        someone has decided raises ReviewConflict (the command line's default, where the
+        reviewer read the queue, not a version).
 
     Raises
     ------
@@ -216,8 +221,12 @@ def review_items(
                 plan = _plan(repo, conn, item_id, chosen, (expected_versions or {}).get(item_id))
                 if isinstance(plan, Problem):
                     problems.append(plan)
-                else:
-                    plans.append(plan)
+                    continue
+                if only_open and plan.previous_state not in (ReviewState.SUGGESTED.value, OPEN):
+                    raise ReviewConflict(
+                        plan.item_id, None, plan.version, state=plan.previous_state
+                    )
+                plans.append(plan)
         if problems:
             raise ValidationError(problems, summary="cannot record the review")
         assert chosen is not None

@@ -15,7 +15,7 @@ from calciscope import api
 from calciscope.cli.cohort import console
 from calciscope.cli.options import DbOption, IndexDateOption, parse_date
 
-__all__ = ["ReasonOption", "ReviewerOption", "register", "to_json"]
+__all__ = ["ReasonOption", "RedecideOption", "ReviewerOption", "register", "to_json"]
 
 review_app = typer.Typer(
     help="The review queue: what needs a person, and their decisions.", no_args_is_help=True
@@ -104,11 +104,27 @@ def kinds() -> None:
     console.print(table)
 
 
+RedecideOption = Annotated[
+    bool,
+    typer.Option(
+        "--redecide",
+        help="Also change items someone already decided (otherwise that is a conflict).",
+    ),
+]
+
+
 def _decide(
-    ids: list[str], decision: str, reason: str, reviewer: str | None, db: str | None
+    ids: list[str],
+    decision: str,
+    reason: str,
+    reviewer: str | None,
+    db: str | None,
+    redecide: bool,
 ) -> None:
     with api.open_registry(db) as registry:
-        records = api.review_items(registry, ids, decision, reviewer=reviewer, reason=reason)
+        records = api.review_items(
+            registry, ids, decision, reviewer=reviewer, reason=reason, only_open=not redecide
+        )
     for r in records:
         console.print(
             f"{r.item_id}: {r.previous_state} -> {r.new_state} (by {r.reviewer}, version {r.version})"
@@ -116,17 +132,25 @@ def _decide(
 
 
 def confirm(
-    ids: _IDS, reason: ReasonOption, reviewer: ReviewerOption = None, db: DbOption = None
+    ids: _IDS,
+    reason: ReasonOption,
+    reviewer: ReviewerOption = None,
+    redecide: RedecideOption = False,
+    db: DbOption = None,
 ) -> None:
     """Confirm suggested facts (or acknowledge other items); all or nothing."""
-    _decide(ids, "confirm", reason, reviewer, db)
+    _decide(ids, "confirm", reason, reviewer, db, redecide)
 
 
 def reject(
-    ids: _IDS, reason: ReasonOption, reviewer: ReviewerOption = None, db: DbOption = None
+    ids: _IDS,
+    reason: ReasonOption,
+    reviewer: ReviewerOption = None,
+    redecide: RedecideOption = False,
+    db: DbOption = None,
 ) -> None:
     """Reject suggested facts (or dismiss other items); all or nothing."""
-    _decide(ids, "reject", reason, reviewer, db)
+    _decide(ids, "reject", reason, reviewer, db, redecide)
 
 
 def register(app: typer.Typer) -> None:
