@@ -67,8 +67,8 @@ def serve(
         researcher_notes=researchers_read_notes,
     )
     app = create_app(settings)
-    scheme = "http"
-    typer.echo(f"calciscope serves {url} on {scheme}://{host}:{port} (Ctrl-C stops)")
+    # uvicorn speaks plain HTTP; TLS is the reverse proxy's job (docs/web.md)
+    typer.echo(f"calciscope serves {url} on http://{host}:{port} (Ctrl-C stops)")
     if insecure_cookies and host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo("warning: --insecure-cookies on a non-loopback address sends sessions in clear")
     uvicorn.run(app, host=host, port=port, log_level="warning")
