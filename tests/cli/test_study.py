@@ -66,6 +66,8 @@ def test_demo_is_the_main_job(tmp_path, monkeypatch):
     assert "102/461 (22.1%; 95% CI 18.4–26.2%, Clopper–Pearson exact)" in text
     assert "cases (extensive_sheet_like_calcinosis): 4" in text
     assert (tmp_path / "calciscope-report" / "index.html").exists()
+    words = " ".join(result.output.split())
+    assert "calciscope serve --db sqlite:///" in words and "calciscope users add" in words
 
 
 @pytest.mark.postgres

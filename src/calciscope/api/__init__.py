@@ -66,6 +66,7 @@ from calciscope.api.notes import (
     extract_file,
     extract_notes,
 )
+from calciscope.api.overview import PhenotypeCount, RegistryOverview, registry_overview
 from calciscope.api.queue import Evidence, QueueKind, ReviewItem, queue_kinds, review_queue
 from calciscope.api.review import ReviewRecord, review, review_history, review_items
 from calciscope.api.study import (
@@ -111,8 +112,10 @@ __all__ = [
     "PatientExplanation",
     "PatientIdColumn",
     "PatientRecord",
+    "PhenotypeCount",
     "QueueKind",
     "ReadingImport",
+    "RegistryOverview",
     "RegistryRecords",
     "ReviewConflict",
     "ReviewDecision",
@@ -171,6 +174,7 @@ __all__ = [
     "record_audit",
     "redcap_mapping",
     "redcap_template",
+    "registry_overview",
     "resolve_db_url",
     "resolve_image_path",
     "review",

@@ -81,11 +81,12 @@ def _register_all() -> None:
         interop,
         notes,
         review,
+        serve,
         study,
         users,
     )
 
-    for module in (demo, cohort, criteria, notes, interop, study, imaging):
+    for module in (demo, cohort, criteria, notes, interop, study, imaging, serve):
         module.register(app)
     for module in (review, facts, users, audit):
         module.register(app)

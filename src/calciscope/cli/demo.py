@@ -52,12 +52,17 @@ def demo(
 
 
 def print_review_hint(db: str | None) -> None:
-    """Print how to review what the demo suggested (the terminal loop)."""
+    """Print how to review what the demo suggested: in the terminal, or in the web app."""
     where = f" --db {db}" if db else ""
     console.print(
         "\n[bold]Review[/] the suggested facts and prompts (docs/review.md):\n"
         f"  calciscope review list{where}\n"
-        f"  calciscope review confirm ITEM_ID --reason TEXT{where}"
+        f"  calciscope review confirm ITEM_ID --reason TEXT{where}\n"
+        "\n[bold]Review workspace[/] in a browser (docs/web.md; pip install 'calciscope[web]'):\n"
+        f"  calciscope users add YOUR_NAME --role clinician{where}\n"
+        f"  calciscope serve{where} --insecure-cookies\n"
+        "  then open http://127.0.0.1:8000 (--insecure-cookies: plain HTTP on this machine only)",
+        highlight=False,
     )
 
 

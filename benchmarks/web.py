@@ -1,0 +1,252 @@
+"""Benchmark: the web app under 50 concurrent clients on loopback (SYNTHETIC registry).
+
+Builds an N-patient synthetic registry (default 10,000; notes read into suggested facts), adds
+a clinician, starts ``calciscope serve`` in a subprocess (uvicorn, one process) and runs
+``--clients`` concurrent httpx clients for ``--seconds`` (default 60). Each client signs in,
+then loops over a mix of requests: the patient page, a filtered patient list, the review queue
+and a review decision (POST; each client decides its own items, so a 409 is an error here).
+Prints p50/p95/p99 latency per kind and overall, and the error count, on SQLite and, when the
+server on 127.0.0.1:5432 answers, on PostgreSQL.
+
+Usage::
+
+    python benchmarks/web.py [--patients 10000] [--seconds 60] [--clients 50] [--no-postgres]
+                             [--workdir DIR]
+
+Target (issue 11): p95 < 100 ms with 0 errors on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+
+from calciscope import api
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+USER, PASSWORD = "bench", "bench-password-1234"
+FILTERS = ("sex=female", "subset=dcssc", "calcinosis=true", "overlap=true")
+
+
+def build_registry(url: str, cohort: Path, patients: int) -> None:
+    """Generate (once) and import the synthetic cohort, read its notes, add the clinician."""
+    if not (cohort / "patients.csv").exists():
+        start = time.perf_counter()
+        api.generate_demo_data(cohort, patients=patients, seed=0)
+        print(f"  generated {patients} SYNTHETIC patients in {time.perf_counter() - start:.0f} s")
+    start = time.perf_counter()
+    registry = api.open_registry(url)
+    try:
+        api.import_directory(registry, cohort)
+        extracted = api.extract_notes(registry)
+        api.add_user(registry, USER, "clinician", PASSWORD)
+    finally:
+        registry.close()
+    print(
+        f"  imported and read {extracted.notes} notes ({extracted.new_facts} suggested facts) "
+        f"in {time.perf_counter() - start:.0f} s"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``calciscope serve`` on a free loopback port; return the process and base URL."""
+    port = _free_port()
+    env = os.environ | {"CALCISCOPE_SECRET_KEY": uuid.uuid4().hex * 2}
+    exe = Path(sys.executable).with_name("calciscope")
+    command = [str(exe), "serve", "--db", url, "--port", str(port), "--insecure-cookies"]
+    process = subprocess.Popen(command, cwd=workdir, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            httpx.get(f"{base}/login", timeout=1)
+            return process, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError("the server did not start")
+
+
+async def signed_in(base: str) -> httpx.AsyncClient:
+    """Return a client signed in as the clinician, with its CSRF header set."""
+    client = httpx.AsyncClient(base_url=base, timeout=60)
+    token = (await client.get("/api/session")).json()["csrf_token"]
+    response = await client.post(
+        "/api/login", json={"name": USER, "password": PASSWORD}, headers={"X-CSRF-Token": token}
+    )
+    response.raise_for_status()
+    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return client
+
+
+class Load:
+    """The request mix, the latencies by kind and the errors."""
+
+    def __init__(self, patients: list[str], items: list[dict[str, object]], seed: int) -> None:
+        self.patients = patients
+        self.items = items
+        self.random = random.Random(seed)
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+
+    def request(self, client_no: int, clients: int) -> tuple[str, str, str, dict[str, object]]:
+        """Return (kind, method, path, options) of the next request."""
+        kind = self.random.choice(("patient", "list", "queue", "review"))
+        if kind == "review" and self.items:
+            mine = self.items[client_no::clients]
+            if mine:
+                item = mine.pop(0)
+                self.items.remove(item)
+                body = {"decision": self.random.choice(("confirm", "reject")),
+                        "reason": "benchmark", "expected_version": item["version"]}  # fmt: skip
+                return kind, "POST", f"/api/review/items/{item['item_id']}/decision", {"json": body}
+            kind = "queue"
+        if kind == "patient":
+            return kind, "GET", f"/patients/{self.random.choice(self.patients)}", {}
+        if kind == "list":
+            params = {"where": self.random.choice(FILTERS), "page": self.random.randint(1, 5)}
+            return kind, "GET", "/api/patients", {"params": params}
+        offset = self.random.randrange(0, 500, 100)
+        return "queue", "GET", "/api/review", {"params": {"offset": offset}}
+
+    async def client(
+        self, http: httpx.AsyncClient, client_no: int, clients: int, deadline: float
+    ) -> None:
+        """Run one signed-in client until the deadline."""
+        try:
+            while time.perf_counter() < deadline:
+                kind, method, path, options = self.request(client_no, clients)
+                start = time.perf_counter()
+                try:
+                    response = await http.request(method, path, **options)  # type: ignore[arg-type]
+                    ok = response.status_code < 400
+                except httpx.HTTPError:
+                    ok = False
+                self.latency[kind].append(time.perf_counter() - start)
+                if not ok:
+                    self.errors[kind] += 1
+        finally:
+            await http.aclose()
+
+
+def _pcts(values: list[float]) -> str:
+    if len(values) < 2:
+        return "too few requests"
+    q = statistics.quantiles(values, n=100)
+    return f"p50 {q[49] * 1000:6.0f} ms  p95 {q[94] * 1000:6.0f} ms  p99 {q[98] * 1000:6.0f} ms"
+
+
+async def run_load(base: str, seconds: float, clients: int) -> Load:
+    """Warm the caches, then run the clients for ``seconds``."""
+    warm = await signed_in(base)
+    listing = (await warm.get("/api/patients", params={"size": 200})).json()
+    patients = [r["patient_id"] for r in listing["rows"]]
+    queue = (await warm.get("/api/review")).json()
+    for f in FILTERS:
+        await warm.get("/api/patients", params={"where": f})
+    await warm.aclose()
+    load = Load(patients, list(queue["items"]), seed=0)
+    # sign in one by one: argon2id is memory-hard by design, and logins are not the load
+    sessions = [await signed_in(base) for _ in range(clients)]
+    deadline = time.perf_counter() + seconds
+    await asyncio.gather(*(load.client(s, n, clients, deadline) for n, s in enumerate(sessions)))
+    return load
+
+
+def report(name: str, load: Load, seconds: float) -> None:
+    """Print the latency percentiles and errors."""
+    every = [v for values in load.latency.values() for v in values]
+    print(f"\n{name}: {len(every)} requests in {seconds:.0f} s ({len(every) / seconds:.1f}/s)")
+    for kind in sorted(load.latency):
+        values = load.latency[kind]
+        print(f"  {kind:8} {len(values):6} requests  {_pcts(values)}  errors {load.errors[kind]}")
+    print(
+        f"  {'all':8} {len(every):6} requests  {_pcts(every)}  errors {sum(load.errors.values())}"
+    )
+
+
+def bench(name: str, url: str, workdir: Path, args: argparse.Namespace) -> None:
+    """Build the registry at ``url``, serve it and load it."""
+    print(f"\n== {name}: {url.split('@')[-1]}")
+    built = workdir / f"{name}.built"
+    if not built.exists():  # --workdir keeps a built SQLite registry for the next run
+        build_registry(url, workdir / "cohort", args.patients)
+        built.touch()
+    process, base = start_server(url, workdir)
+    try:
+        load = asyncio.run(run_load(base, args.seconds, args.clients))
+        report(name, load, args.seconds)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _postgres_url() -> str | None:
+    try:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        name = f"calciscope_bench_{uuid.uuid4().hex[:8]}"
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    except Exception as exc:  # no server, no driver: the SQLite figures stand alone
+        print(f"PostgreSQL not reachable ({type(exc).__name__}); skipped")
+        return None
+
+
+def _drop(url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+
+
+def main() -> None:
+    """Parse the options and run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--workdir", type=Path, help="keep the cohort and the SQLite registry here for reruns"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        bench("SQLite", f"sqlite:///{workdir / 'bench.db'}", workdir, args)
+        url = None if args.no_postgres else _postgres_url()
+        if url:
+            try:
+                bench("PostgreSQL", url, workdir, args)
+            finally:
+                _drop(url)
+
+
+if __name__ == "__main__":
+    main()

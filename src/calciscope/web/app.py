@@ -1,0 +1,196 @@
+"""The FastAPI application: registry, sessions, error pages, routers.
+
+Routes live in :mod:`calciscope.web.routes`, one module per area; they call :mod:`calciscope.api`
+only and render templates.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from calciscope import api
+from calciscope.errors import CalciscopeError, ValidationError
+from calciscope.web.cache import Generation, RecentResults
+from calciscope.web.pages import render
+from calciscope.web.routes.patients import LIST_COLUMNS
+from calciscope.web.security import (
+    AccessDenied,
+    LoginLimiter,
+    NotAuthenticated,
+    Pseudonyms,
+)
+from calciscope.web.settings import WebSettings
+
+__all__ = ["SESSION_COOKIE", "create_app"]
+
+SESSION_COOKIE = "calciscope_session"
+SESSION_SECONDS = 8 * 3600
+STATIC = Path(__file__).parent / "static"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _problems(exc: ValidationError) -> list[dict[str, str]]:
+    return [{"field": p.field, "location": p.location, "message": p.message} for p in exc.problems]
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    def _unauthenticated(request: Request, exc: NotAuthenticated) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "not signed in"}, status_code=401)
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(AccessDenied)
+    def _denied(request: Request, exc: AccessDenied) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.message}, status_code=403)
+        return render(request, "error.html", {"title": "Not allowed", "message": exc.message}, 403)
+
+    @app.exception_handler(ValidationError)
+    def _invalid(request: Request, exc: ValidationError) -> Response:
+        body = {"detail": exc.summary, "problems": _problems(exc)}
+        if _wants_json(request):
+            return JSONResponse(body, status_code=422)
+        context = {"title": "Cannot do that", "message": str(exc.summary), "problems": body}
+        return render(request, "error.html", context, 422)
+
+    @app.exception_handler(CalciscopeError)
+    def _error(request: Request, exc: CalciscopeError) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=409)
+        return render(request, "error.html", {"title": "Cannot do that", "message": str(exc)}, 409)
+
+
+class _ActiveUsers:
+    """Active users and their roles, re-read from the registry at most every ``ttl`` seconds."""
+
+    def __init__(self, registry: Any, ttl: float = 2.0) -> None:
+        self.registry = registry
+        self.ttl = ttl
+        self._at = -ttl
+        self._users: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self) -> dict[str, str]:
+        with self._lock:
+            if time.monotonic() - self._at > self.ttl:
+                self._users = {
+                    u.name: str(getattr(u.role, "value", u.role))
+                    for u in api.list_users(self.registry)
+                    if u.active
+                }
+                self._at = time.monotonic()
+            return self._users
+
+    def refresh(self) -> None:
+        """Forget the cache (after a user was added or disabled)."""
+        with self._lock:
+            self._at = -self.ttl
+
+
+def _patient_ids(registry: Any) -> Callable[[], list[str]]:
+    def read() -> list[str]:
+        table, _ = api.list_patients(registry, columns=["sex"])
+        return [str(v) for v in table.column("patient_id").to_pylist()]
+
+    return read
+
+
+def _check_every_route_declares_access(app: FastAPI) -> None:
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            extra = route.openapi_extra or {}
+            if "x-roles" not in extra and not extra.get("x-public"):
+                raise RuntimeError(f"route {route.path} declares no roles")
+
+
+#: Sent with every response: no framing, no sniffing, scripts only from this server.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+async def _security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+    response: Response = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def create_app(settings: WebSettings) -> FastAPI:
+    """Build the app for one registry (opened, and migrated, here)."""
+    from calciscope.web.routes import ROUTERS
+
+    registry = api.open_registry(settings.db_url)
+    app = FastAPI(
+        title="calciscope",
+        description="The review workspace of a calciscope registry (SYNTHETIC data in the demo).",
+        version="1",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.registry = registry
+    app.state.active_users = _ActiveUsers(registry)
+    app.state.login_limiter = LoginLimiter(settings.login_attempts, settings.login_window_seconds)
+    app.state.pseudonyms = Pseudonyms(settings.secret_key, _patient_ids(registry))
+    generation = Generation()
+    app.state.generation = generation
+    app.state.overview = RecentResults(
+        lambda _: api.registry_overview(registry), generation, size=1, ttl=300
+    )
+    app.state.explanations = RecentResults(
+        lambda pid: api.explain_patient(registry, pid), generation, size=256, ttl=300
+    )
+    app.state.queues = RecentResults(
+        lambda key: api.review_queue(registry, kinds=[key[0]] if key[0] else None, patient=key[1]),
+        generation,
+        size=64,
+        ttl=60,
+    )
+    app.state.patient_lists = RecentResults(
+        lambda where: api.list_patients(registry, where=where, columns=list(LIST_COLUMNS)),
+        generation,
+        size=32,
+        ttl=60,
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_SECONDS,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.middleware("http")(_security_headers)
+    _install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in ROUTERS:
+        # the routes themselves, not FastAPI's lazily included router (0.16x), so that
+        # app.routes lists every APIRoute for the access check below and the route x role test
+        app.router.routes.extend(router.routes)
+    _check_every_route_declares_access(app)
+    return app

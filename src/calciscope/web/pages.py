@@ -1,0 +1,73 @@
+"""Pages with JSON twins: one function builds the data, two routes render it.
+
+``@page(router, "/patients", "patients.html", roles=READERS)`` registers ``GET /patients``
+(HTML, not in the OpenAPI schema) and ``GET /api/patients`` (JSON, in the schema), both behind
+the same role check, both from the same data.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import APIRouter, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from calciscope.web.security import WebRole, csrf_token, guarded
+
+__all__ = ["TEMPLATES", "page", "render"]
+
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,  # every value is escaped: a note holding <script> renders as text
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Any:
+    """Render a template with the request's user and CSRF token."""
+    user = getattr(request.state, "user", None)
+    html = TEMPLATES.get_template(template).render(
+        request=request, user=user, csrf=csrf_token(request), **context
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def page(
+    router: APIRouter,
+    path: str,
+    template: str,
+    *,
+    roles: Iterable[WebRole],
+    summary: str,
+) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
+    """Register ``build`` as the HTML page ``path`` and its JSON twin ``/api`` + ``path``.
+
+    ``build`` takes ``request`` and any query/path parameters and dependencies FastAPI can
+    inject, and returns the page's data as a dict.
+    """
+    allowed = frozenset(roles)
+
+    def register(build: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+        signature = inspect.signature(build, eval_str=True)
+
+        def as_html(**kwargs: Any) -> Any:
+            return render(kwargs["request"], template, build(**kwargs))
+
+        def as_json(**kwargs: Any) -> Any:
+            return JSONResponse(jsonable_encoder(build(**kwargs)))
+
+        for view, route, extra in (
+            (as_html, path, {"include_in_schema": False, "response_class": HTMLResponse}),
+            (as_json, "/api" + path, {"summary": summary}),
+        ):
+            view.__signature__ = signature  # type: ignore[attr-defined]
+            view.__name__ = f"{build.__name__}_{'html' if view is as_html else 'json'}"
+            guarded(router, "GET", route, roles=allowed, **extra)(view)
+        return build
+
+    return register

@@ -1,0 +1,154 @@
+"""Administration: users (add, disable) and the audit log (read, export as CSV).
+
+The audit log is append-only: the app has no route that changes or deletes a row.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
+
+from calciscope import api
+from calciscope.web.pages import page
+from calciscope.web.security import ADMINS, WebUser, current_user, guarded
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+def _user_row(user: Any) -> dict[str, Any]:
+    return {
+        "name": user.name,
+        "role": str(getattr(user.role, "value", user.role)),
+        "active": user.active,
+        "created_at": user.created_at,
+    }
+
+
+@page(router, "/admin/users", "users.html", roles=ADMINS, summary="Users")
+def users(request: Request, user: Annotated[WebUser, Depends(current_user)]) -> dict[str, Any]:
+    """Every user with role and whether they may sign in."""
+    return {
+        "users": [_user_row(u) for u in api.list_users(request.app.state.registry)],
+        "roles": ["clinician", "researcher", "admin"],
+    }
+
+
+class NewUser(BaseModel):
+    """A user to add (the password is hashed with argon2id by the registry)."""
+
+    name: str
+    role: str
+    password: str
+
+
+def _add_user(request: Request, admin: WebUser, new: NewUser) -> Any:
+    state = request.app.state
+    added = api.add_user(state.registry, new.name, new.role, new.password, actor=admin.name)
+    state.active_users.refresh()
+    return added
+
+
+def _disable(request: Request, admin: WebUser, name: str) -> Any:
+    state = request.app.state
+    disabled = api.disable_user(state.registry, name, actor=admin.name)
+    state.active_users.refresh()
+    return disabled
+
+
+@guarded(router, "POST", "/admin/users", roles=ADMINS, include_in_schema=False)
+def add_user_form(
+    request: Request,
+    user: Annotated[WebUser, Depends(current_user)],
+    name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    """Add a user from the form."""
+    _add_user(request, user, NewUser(name=name, role=role, password=password))
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@guarded(router, "POST", "/api/admin/users", roles=ADMINS, summary="Add a user")
+def add_user_json(
+    request: Request, user: Annotated[WebUser, Depends(current_user)], body: NewUser
+) -> dict[str, Any]:
+    """Add a user; 422 naming the field when the name, role or password is not acceptable."""
+    return jsonable_encoder(_user_row(_add_user(request, user, body)))
+
+
+@guarded(router, "POST", "/admin/users/{name}/disable", roles=ADMINS, include_in_schema=False)
+def disable_form(
+    request: Request, user: Annotated[WebUser, Depends(current_user)], name: str
+) -> Response:
+    """Disable a user (they are signed out at their next request)."""
+    _disable(request, user, name)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@guarded(router, "POST", "/api/admin/users/{name}/disable", roles=ADMINS, summary="Disable")
+def disable_json(
+    request: Request, user: Annotated[WebUser, Depends(current_user)], name: str
+) -> dict[str, Any]:
+    """Disable a user."""
+    return jsonable_encoder(_user_row(_disable(request, user, name)))
+
+
+def _entries(request: Request, actor: str, action: str, limit: int) -> list[dict[str, Any]]:
+    # the api returns the oldest rows first; the page shows the newest first
+    rows = api.audit_log(
+        request.app.state.registry, actor=actor or None, action=action or None, limit=10**9
+    )
+    return [jsonable_encoder(vars(e)) for e in reversed(rows[-limit:])]
+
+
+@page(router, "/admin/audit", "audit.html", roles=ADMINS, summary="Audit log")
+def audit(
+    request: Request,
+    user: Annotated[WebUser, Depends(current_user)],
+    actor: Annotated[str, Query(max_length=128)] = "",
+    action: Annotated[str, Query(max_length=64)] = "",
+    limit: Annotated[int, Query(ge=1, le=10000)] = 200,
+) -> dict[str, Any]:
+    """Show the newest audit rows: who, when, what, before and after."""
+    return {
+        "entries": _entries(request, actor, action, limit),
+        "actor": actor,
+        "action": action,
+        "limit": limit,
+    }
+
+
+@guarded(router, "GET", "/admin/audit.csv", roles=ADMINS, summary="Export the audit log")
+def audit_csv(
+    request: Request,
+    user: Annotated[WebUser, Depends(current_user)],
+    actor: Annotated[str, Query(max_length=128)] = "",
+    action: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """Export the audit log as CSV (before/after as JSON text); the export is itself audited."""
+    rows = _entries(request, actor, action, 10**9)[::-1]
+    out = io.StringIO()
+    fields = ["entry_id", "at", "actor", "action", "target", "before", "after", "detail"]
+    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row | {k: json.dumps(row.get(k)) for k in ("before", "after")})
+    api.record_audit(
+        request.app.state.registry, actor=user.name, action="export", target="audit_log",
+        detail=f"{len(rows)} rows",
+    )  # fmt: skip
+    stamp = dt.date.today().isoformat()
+    return Response(
+        out.getvalue(), media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="calciscope-audit-{stamp}.csv"'},
+    )  # fmt: skip

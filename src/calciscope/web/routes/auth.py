@@ -1,0 +1,129 @@
+"""Signing in and out (HTML form and JSON), with the login rate limit and audit rows."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
+
+from calciscope import api
+from calciscope.web.pages import render
+from calciscope.web.security import ANY_ROLE, WebUser, csrf_token, current_user, guarded
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+class Credentials(BaseModel):
+    """A user name and password."""
+
+    name: str
+    password: str
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _sign_in(request: Request, name: str, password: str) -> tuple[Any, int]:
+    """Return (user or None, seconds to wait); record the attempt in the audit log."""
+    state = request.app.state
+    key = (name, _client(request))
+    wait = state.login_limiter.retry_after(key)
+    if wait:
+        return None, wait
+    registry = state.registry
+    user = api.authenticate(registry, name, password)
+    if user is None:
+        state.login_limiter.failed(key)
+        api.record_audit(
+            registry,
+            actor=name or "(blank)",
+            action="login_failed",
+            target=f"user:{name or '(blank)'}",
+            detail=f"from {_client(request)}",
+        )
+        return None, 0
+    state.login_limiter.succeeded(key)
+    request.session.clear()  # a new session on sign-in (no fixation)
+    request.session["user"] = user.name
+    csrf_token(request)
+    state.active_users.refresh()
+    api.record_audit(
+        registry,
+        actor=user.name,
+        action="login",
+        target=f"user:{user.name}",
+        detail=f"from {_client(request)}",
+    )
+    return user, 0
+
+
+@guarded(router, "GET", "/login", roles=None, include_in_schema=False)
+def login_form(request: Request) -> Response:
+    """Show the sign-in page."""
+    return render(request, "login.html", {"error": None, "name": ""})
+
+
+@guarded(router, "POST", "/login", roles=None, include_in_schema=False)
+def login(
+    request: Request, name: Annotated[str, Form()] = "", password: Annotated[str, Form()] = ""
+) -> Response:
+    """Sign in from the form; on success go to the dashboard."""
+    user, wait = _sign_in(request, name, password)
+    if user is not None:
+        return RedirectResponse("/", status_code=303)
+    error = f"Too many failed sign-ins; wait {wait} s." if wait else "Wrong name or password."
+    status = 429 if wait else 401
+    headers = {"Retry-After": str(wait)} if wait else None
+    response = render(request, "login.html", {"error": error, "name": name}, status)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+@guarded(router, "GET", "/api/session", roles=None, summary="Session and CSRF token")
+def session_info(request: Request) -> dict[str, Any]:
+    """Return the CSRF token for the next unsafe request, and the signed-in user if any."""
+    name = request.session.get("user")
+    return {"csrf_token": csrf_token(request), "user": name}
+
+
+@guarded(router, "POST", "/api/login", roles=None, summary="Sign in")
+def login_json(request: Request, credentials: Credentials) -> Response:
+    """Sign in; send the CSRF token from ``GET /api/session`` as ``X-CSRF-Token``."""
+    user, wait = _sign_in(request, credentials.name, credentials.password)
+    if user is not None:
+        role = str(getattr(user.role, "value", user.role))
+        return JSONResponse({"user": user.name, "role": role, "csrf_token": csrf_token(request)})
+    if wait:
+        return JSONResponse(
+            {"detail": "too many failed sign-ins"}, 429, headers={"Retry-After": str(wait)}
+        )
+    return JSONResponse({"detail": "wrong name or password"}, status_code=401)
+
+
+def _sign_out(request: Request, user: WebUser) -> None:
+    api.record_audit(
+        request.app.state.registry, actor=user.name, action="logout", target=f"user:{user.name}"
+    )
+    request.session.clear()
+
+
+@guarded(router, "POST", "/logout", roles=ANY_ROLE, include_in_schema=False)
+def logout(request: Request, user: Annotated[WebUser, Depends(current_user)]) -> Response:
+    """Sign out and go to the sign-in page."""
+    _sign_out(request, user)
+    return RedirectResponse("/login", status_code=303)
+
+
+@guarded(router, "POST", "/api/logout", roles=ANY_ROLE, summary="Sign out")
+def logout_json(
+    request: Request, user: Annotated[WebUser, Depends(current_user)]
+) -> dict[str, str]:
+    """Sign out."""
+    _sign_out(request, user)
+    return {"detail": "signed out"}

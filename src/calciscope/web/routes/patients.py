@@ -1,0 +1,275 @@
+"""The patient list (filters and text search, paginated) and the patient page.
+
+Researchers see pseudonyms (and open patients by them), never registry ids, and no note text
+unless the server allows it (``calciscope serve --researchers-read-notes``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from calciscope import api
+from calciscope.errors import Problem, ValidationError
+from calciscope.features import load_catalogue
+from calciscope.web.pages import page
+from calciscope.web.security import READERS, WebUser, current_user
+
+__all__ = ["LIST_COLUMNS", "router"]
+
+router = APIRouter()
+
+#: Columns of the patient list (the same as ``calciscope patients list``).
+LIST_COLUMNS = {
+    "patient_id": "id",
+    "sex": "sex",
+    "birth_year": "born",
+    "ssc_diagnosis": "SSc diagnosis",
+    "subset_recorded": "subset",
+    "overlap_recorded": "overlap",
+    "calcinosis_any": "calcinosis",
+    "calcinosis_sheet_like": "sheet-like",
+    "last_visit_date": "last visit",
+}
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+def shown_id(request: Request, user: WebUser, patient_id: str) -> str:
+    """Return the id this user sees: the registry id, or a pseudonym for researchers."""
+    return patient_id if user.sees_real_ids else request.app.state.pseudonyms.of(patient_id)
+
+
+def registry_id(request: Request, user: WebUser, shown: str) -> str:
+    """Return the registry id behind the id in a URL; a researcher must use a pseudonym."""
+    real = shown if user.sees_real_ids else request.app.state.pseudonyms.resolve(shown)
+    if real is None:
+        raise ValidationError([Problem("url", shown, "patient_id", "no such patient")])
+    return real
+
+
+def _cell(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()[:10]
+    if isinstance(value, float):
+        return round(value, 2)
+    return value
+
+
+@page(router, "/patients", "patients.html", roles=READERS, summary="Patient list")
+def patients(
+    request: Request,
+    user: Annotated[WebUser, Depends(current_user)],
+    where: Annotated[list[str], Query(description="NAME=VALUE filters on features")] = [],  # noqa: B006
+    q: Annotated[str, Query(max_length=200, description="text search in every column")] = "",
+    page_number: Annotated[int, Query(alias="page", ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """Patients matching every filter (the ``patients list --where`` syntax) and the search."""
+    clauses = tuple(w for w in where if w.strip())
+    try:
+        table, total = request.app.state.patient_lists.get_recent(clauses)
+    except TypeError as exc:  # a value the api could not compare (REVIEW_CONTRACT.md)
+        problem = Problem("where", " AND ".join(clauses), "where", f"cannot compare: {exc}")
+        raise ValidationError([problem], summary="cannot filter patients") from None
+    needle = q.strip().lower()
+    rows = []
+    for row in table.select(list(LIST_COLUMNS)).to_pylist():
+        row = {k: _cell(v) for k, v in row.items()}
+        row["patient_id"] = shown_id(request, user, row["patient_id"])
+        if needle and not any(needle in str(v).lower() for v in row.values()):
+            continue
+        rows.append(row)
+    start = (page_number - 1) * size
+    return {
+        "columns": LIST_COLUMNS,
+        "rows": rows[start : start + size],
+        "matching": len(rows),
+        "total": total,
+        "where": list(clauses),
+        "q": q,
+        "page": page_number,
+        "size": size,
+        "pages": max(1, -(-len(rows) // size)),
+        "filters": sorted(api.FILTER_ALIASES),
+    }
+
+
+def _evidence(fact: Any) -> dict[str, Any] | None:
+    """Return the note span a suggested fact came from (its provenance), when it has one."""
+    if not fact.provenance or not fact.provenance.startswith("{"):
+        return None
+    try:
+        record = json.loads(fact.provenance)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or "note_id" not in record:
+        return None
+    return {k: record.get(k) for k in ("note_id", "start", "end", "rule")}
+
+
+def note_segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """Split ``text`` into (piece, highlighted) at the evidence spans (merged where they overlap)."""
+    pieces: list[tuple[str, bool]] = []
+    position = 0
+    for start, end in sorted(spans):
+        start, end = max(start, position), min(end, len(text))
+        if start >= end:
+            continue
+        pieces += [(text[position:start], False), (text[start:end], True)]
+        position = end
+    pieces.append((text[position:], False))
+    return [p for p in pieces if p[0]]
+
+
+def _fact_row(fact: Any, concept_names: Any, private: bool) -> dict[str, Any]:
+    names = concept_names(fact.system, fact.code)
+    evidence = _evidence(fact)
+    return {
+        "fact_id": fact.fact_id,
+        "date": fact.effective_date,
+        "concept": ", ".join(names) if names else f"{fact.system}:{fact.code}",
+        "code": f"{fact.system}:{fact.code}",
+        "status": fact.status.value,
+        "value": fact.value_num if fact.value_num is not None else fact.value_text,
+        "unit": fact.unit,
+        "site": " ".join(v.value for v in (fact.laterality, fact.body_site) if v is not None),
+        "morphology": fact.morphology.value if fact.morphology else None,
+        "method": fact.method.value if fact.method else None,
+        "source": fact.source_kind.value,
+        "provenance": None if private and evidence else fact.provenance,
+        "evidence": None if private else evidence,
+        "review_state": fact.review_state.value,
+    }
+
+
+def _timeline(facts: list[dict[str, Any]], notes: list[Any], images: list[Any]) -> list[Any]:
+    events = [(f["date"], "fact", f"{f['concept']} ({f['status']})") for f in facts if f["date"]]
+    events += [(n.note_date, "note", n.note_type.value) for n in notes if n.note_date]
+    events += [
+        (i.image_date, "image", f"{i.modality.value} {i.body_site.value if i.body_site else ''}")
+        for i in images
+        if i.image_date
+    ]
+    return [{"date": d, "kind": k, "what": w} for d, k, w in sorted(events, key=lambda e: e[0])]
+
+
+def reads_notes(request: Request, user: WebUser) -> bool:
+    """Clinicians read note text; researchers only when the server allows it."""
+    return user.sees_real_ids or request.app.state.settings.researcher_notes
+
+
+def patient_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
+    """Everything of one patient but the criteria (see :func:`criteria`)."""
+    state = request.app.state
+    pid = registry_id(request, user, shown)
+    record = api.patient_record(state.registry, pid)
+    api.record_audit(state.registry, actor=user.name, action="patient_read", target=pid)
+    private = not reads_notes(request, user)
+    catalogue = load_catalogue()
+    facts = [_fact_row(f, catalogue.concepts_for_code, private) for f in record.facts]
+    facts.sort(key=lambda f: (f["date"] or dt.date.min, f["concept"]))
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for f in facts:
+        if f["evidence"] and f["review_state"] != "rejected":
+            ev = f["evidence"]
+            spans.setdefault(ev["note_id"], []).append((int(ev["start"]), int(ev["end"])))
+    notes = [
+        {
+            "note_id": n.note_id,
+            "note_type": n.note_type.value,
+            "note_date": n.note_date,
+            "segments": None if private else note_segments(n.text, spans.get(n.note_id, [])),
+        }
+        for n in sorted(record.notes, key=lambda n: n.note_date or dt.date.min)
+    ]
+    p = record.patient
+    return {
+        "patient": {
+            "id": shown,
+            "sex": p.sex.value,
+            "birth_year": p.birth_year,
+            "centre": p.centre,
+            "synthetic": p.synthetic,
+        },
+        "facts": facts,
+        "notes": notes,
+        "notes_hidden": private,
+        "images": [
+            {
+                "image_id": i.image_id,
+                "modality": i.modality.value,
+                "site": " ".join(v.value for v in (i.laterality, i.body_site) if v is not None),
+                "date": i.image_date,
+                "file_ref": i.file_ref,
+            }
+            for i in record.images
+        ],
+        "timeline": _timeline(facts, record.notes, record.images),
+    }
+
+
+@page(router, "/patients/{patient_id}", "patient.html", roles=READERS, summary="Patient page")
+def patient(
+    request: Request, user: Annotated[WebUser, Depends(current_user)], patient_id: str
+) -> dict[str, Any]:
+    """Show a patient's timeline, facts with provenance and review state, notes and images."""
+    return patient_data(request, user, patient_id)
+
+
+def criteria_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
+    """Every criteria set and phenotype of one patient, with the item-level explanation."""
+    pid = registry_id(request, user, shown)
+    explanation = request.app.state.explanations.get(pid)
+    return {
+        "patient_id": shown,
+        "index_date": explanation.index_date,
+        "criteria": [
+            {
+                "criteria_set": c.criteria_set,
+                "name": c.name,
+                "version": c.version,
+                "citation": c.citation,
+                "status": c.status,
+                "decided": c.decided,
+                "score_min": c.score_min,
+                "score_max": c.score_max,
+                "could_flip": list(c.could_flip),
+                "notes": list(c.notes),
+                "items": [
+                    {
+                        "id": i.id,
+                        "label": i.label,
+                        "group": i.group,
+                        "state": i.state.value,
+                        "weight": i.weight,
+                        "could_flip": i.could_flip,
+                    }
+                    for i in c.items
+                ],
+            }
+            for c in explanation.criteria
+        ],
+        "phenotypes": [
+            {"id": p.id, "label": p.label, "value": _cell(p.value), "note": p.note}
+            for p in explanation.phenotypes
+        ],
+    }
+
+
+@page(
+    router,
+    "/patients/{patient_id}/criteria",
+    "criteria.html",
+    roles=READERS,
+    summary="Criteria and phenotypes of a patient, explained",
+)
+def criteria(
+    request: Request, user: Annotated[WebUser, Depends(current_user)], patient_id: str
+) -> dict[str, Any]:
+    """Every criteria set with items, score bounds and what could flip; every phenotype."""
+    return criteria_data(request, user, patient_id)

@@ -1,0 +1,198 @@
+"""The review queue: keyboard driven (j/k, c confirm, r reject with a reason), evidence in place.
+
+Decisions go to :func:`calciscope.api.review` with the version the page was rendered from, so a
+second clinician deciding the same item gets a conflict message and nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from calciscope import api
+from calciscope.errors import Problem, ReviewConflict, ValidationError
+from calciscope.web.pages import page, render
+from calciscope.web.routes.patients import note_segments
+from calciscope.web.security import CLINICIANS, WebUser, current_user, guarded
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+#: The kind the queue page opens on.
+DEFAULT_KIND = "suggested_fact"
+#: Items listed on one page of the queue (the counts cover all).
+QUEUE_PAGE = 100
+
+
+def _queue(request: Request, kind: str | None, patient: str | None) -> list[Any]:
+    # may lag a decision by one computation; deciding an item twice is a conflict, not a loss
+    return list(request.app.state.queues.get_recent((kind or None, patient or None)))
+
+
+def _item_row(item: Any) -> dict[str, Any]:
+    return {
+        "item_id": item.item_id,
+        "kind": item.kind,
+        "patient_id": item.patient_id,
+        "reason": item.reason,
+        "fact_id": item.fact_id,
+        "version": item.version,
+        "state": item.state,
+        "sentence": item.evidence.sentence if item.evidence else None,
+    }
+
+
+@page(router, "/review", "review.html", roles=CLINICIANS, summary="Review queue")
+def queue(
+    request: Request,
+    user: Annotated[WebUser, Depends(current_user)],
+    kind: Annotated[str, Query(max_length=100, description="a queue kind, or all")] = DEFAULT_KIND,
+    patient: Annotated[str, Query(max_length=128)] = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """List open items (of one kind, or ``all``; of one patient), with why each is there.
+
+    The default kind is the suggested facts (read straight from the registry); the patient
+    kinds classify the cohort, which takes seconds on a large registry.
+    """
+    items = _queue(request, "" if kind == "all" else kind, patient)
+    return {
+        "kinds": [
+            {"name": k.name, "label": k.label, "decidable": k.decidable} for k in api.queue_kinds()
+        ],
+        "kind": kind,
+        "patient": patient,
+        "by_kind": dict(Counter(i.kind for i in items)),
+        "total": len(items),
+        "offset": offset,
+        "page_size": QUEUE_PAGE,
+        "items": [_item_row(i) for i in items[offset : offset + QUEUE_PAGE]],
+    }
+
+
+def _find(request: Request, item_id: str, patient: str) -> Any:
+    # item ids are "fact:<fact id>" (suggested facts) or "<kind>:<patient id>"
+    kind = DEFAULT_KIND if item_id.startswith("fact:") else item_id.split(":")[0]
+    for item in _queue(request, kind, patient or None):
+        if item.item_id == item_id:
+            return item
+    raise ValidationError(
+        [Problem("review", item_id, "item_id", "no such open item (decided already?)")]
+    )
+
+
+def item_data(request: Request, item_id: str, patient: str) -> dict[str, Any]:
+    """One item with its evidence letter, the matched words and sentence marked in place."""
+    item = _find(request, item_id, patient)
+    letter = None
+    ev = item.evidence
+    if ev is not None:
+        record = api.patient_record(request.app.state.registry, item.patient_id)
+        note = next((n for n in record.notes if n.note_id == ev.note_id), None)
+        if note is not None:
+            sentence = (ev.sentence_start, ev.sentence_start + len(ev.sentence))
+            letter = {
+                "note_id": note.note_id,
+                "note_type": note.note_type.value,
+                "note_date": note.note_date,
+                "segments": _marked(note.text, sentence, (ev.start, ev.end)),
+            }
+    return {"item": _item_row(item), "letter": letter}
+
+
+def _marked(text: str, sentence: tuple[int, int], match: tuple[int, int]) -> list[Any]:
+    """Pieces of the letter: ('text', 0) plain, 1 in the evidence sentence, 2 the match itself."""
+    out: list[tuple[str, int]] = []
+    for piece, in_sentence in note_segments(text, [sentence]):
+        if not in_sentence:
+            out.append((piece, 0))
+            continue
+        offset = text.find(piece, sentence[0])
+        local = (match[0] - offset, match[1] - offset)
+        out += [(p, 2 if m else 1) for p, m in note_segments(piece, [local])]
+    return out
+
+
+@page(
+    router,
+    "/review/items/{item_id}",
+    "review_item.html",
+    roles=CLINICIANS,
+    summary="One review item with its evidence",
+)
+def item(
+    request: Request,
+    user: Annotated[WebUser, Depends(current_user)],
+    item_id: str,
+    patient: Annotated[str, Query(max_length=128)] = "",
+) -> dict[str, Any]:
+    """Show the item, the reason it is there and the letter with its evidence sentence highlighted."""
+    return item_data(request, item_id, patient)
+
+
+class Decision(BaseModel):
+    """A reviewer's decision on one item."""
+
+    decision: str = Field(description="confirm or reject (acknowledge or dismiss a patient item)")
+    reason: str = Field(max_length=2000)
+    expected_version: int | None = Field(
+        default=None, description="the item's version when it was shown; stale means conflict"
+    )
+
+
+def _decide(request: Request, user: WebUser, item_id: str, decision: Decision) -> Any:
+    state = request.app.state
+    record = api.review(
+        state.registry,
+        item_id,
+        decision.decision,
+        reviewer=user.name,
+        reason=decision.reason,
+        expected_version=decision.expected_version,
+    )
+    state.generation.bump()
+    return record
+
+
+@guarded(router, "POST", "/api/review/items/{item_id}/decision", roles=CLINICIANS, summary="Decide")
+def decide_json(
+    request: Request,
+    user: Annotated[WebUser, Depends(current_user)],
+    item_id: str,
+    decision: Decision,
+) -> dict[str, Any]:
+    """Confirm or reject an item; 409 with the conflict when someone decided it first."""
+    return {"decided": item_id, "record": _record(_decide(request, user, item_id, decision))}
+
+
+def _record(record: Any) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if not k.startswith("_")}
+
+
+@guarded(
+    router, "POST", "/review/items/{item_id}/decision", roles=CLINICIANS, include_in_schema=False
+)
+def decide(
+    request: Request,
+    user: Annotated[WebUser, Depends(current_user)],
+    item_id: str,
+    decision: Annotated[str, Form()],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    expected_version: Annotated[int | None, Form()] = None,
+) -> Response:
+    """Decide from the form (HTMX); return the outcome fragment, or the conflict or the problem."""
+    chosen = Decision(decision=decision, reason=reason, expected_version=expected_version)
+    context: dict[str, Any] = {"item_id": item_id, "decision": decision, "problems": []}
+    try:
+        _decide(request, user, item_id, chosen)
+    except ReviewConflict as exc:
+        return render(request, "review_outcome.html", context | {"conflict": str(exc)}, 409)
+    except ValidationError as exc:
+        context["problems"] = [f"{p.field}: {p.message}" for p in exc.problems]
+        return render(request, "review_outcome.html", context | {"conflict": None}, 422)
+    return render(request, "review_outcome.html", context | {"conflict": None})

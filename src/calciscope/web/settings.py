@@ -1,0 +1,101 @@
+"""How the web app is configured: the registry URL, cookie security and the secret key.
+
+The secret key signs the session cookie. It comes from ``$CALCISCOPE_SECRET_KEY`` or from a
+file generated once with mode 0600 next to the registry (``.calciscope-secret-key`` beside an
+SQLite file, in the working directory for a server database). It is never in the code.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from calciscope.errors import Problem, ValidationError
+
+__all__ = [
+    "SECRET_ENV",
+    "SECRET_FILE_NAME",
+    "WebSettings",
+    "load_secret_key",
+    "runs_dir_for",
+    "secret_key_path",
+]
+
+#: Environment variable holding the session-signing key.
+SECRET_ENV = "CALCISCOPE_SECRET_KEY"
+#: Name of the generated key file.
+SECRET_FILE_NAME = ".calciscope-secret-key"
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Settings of one app instance.
+
+    Parameters
+    ----------
+    db_url
+        The registry.
+    secret_key
+        Signs session cookies (see :func:`load_secret_key`).
+    secure_cookies
+        Send the session cookie only over HTTPS. Turn off only for plain-HTTP localhost
+        (``calciscope serve --insecure-cookies``).
+    researcher_notes
+        Let researchers read note text (off by default: researchers see coded facts only).
+    login_attempts, login_window_seconds
+        Failed logins allowed per user name and client address within the window.
+    runs_dir
+        Where study runs from the web app are written (:func:`runs_dir_for` by default).
+    """
+
+    db_url: str
+    secret_key: str
+    runs_dir: Path
+    secure_cookies: bool = True
+    researcher_notes: bool = False
+    login_attempts: int = 5
+    login_window_seconds: int = 900
+
+
+def secret_key_path(db_url: str) -> Path:
+    """Return where the generated key lives: beside an SQLite file, else the working directory."""
+    prefix = "sqlite:///"
+    if db_url.startswith(prefix) and db_url[len(prefix) :] not in ("", ":memory:"):
+        return Path(db_url[len(prefix) :]).resolve().parent / SECRET_FILE_NAME
+    return Path.cwd() / SECRET_FILE_NAME
+
+
+def runs_dir_for(db_url: str) -> Path:
+    """Return the default folder of the web app's study runs, beside the key file."""
+    return secret_key_path(db_url).parent / "calciscope-web-runs"
+
+
+def load_secret_key(db_url: str) -> str:
+    """Return the key from ``$CALCISCOPE_SECRET_KEY``, else from (or into) the key file.
+
+    Raises
+    ------
+    ValidationError
+        When the key file can be read by other users (its mode must be 0600).
+    """
+    from_env = os.environ.get(SECRET_ENV)
+    if from_env:
+        return from_env
+    path = secret_key_path(db_url)
+    try:
+        # O_EXCL: never overwrite a key another process has just written
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise ValidationError(
+                [Problem(str(path), "", "mode", f"is {mode:o}; run chmod 600 {path}")],
+                summary="the secret key file is readable by other users",
+            ) from None
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="utf-8").strip()

@@ -1,0 +1,63 @@
+// calciscope review keys: j/k next/previous item, c confirm, r reject (type a reason, Enter).
+// Hand-written, no build step; the server checks everything (roles, CSRF, versions).
+(function () {
+  "use strict";
+  function items() { return Array.from(document.querySelectorAll("#queue .queue-item")); }
+  function current() { return document.querySelector("#queue .queue-item.current"); }
+  function select(step) {
+    const list = items();
+    if (!list.length) { return; }
+    let at = list.indexOf(current());
+    at = at < 0 ? 0 : Math.min(Math.max(at + step, 0), list.length - 1);
+    list.forEach(function (li) { li.classList.remove("current"); });
+    list[at].classList.add("current");
+    list[at].scrollIntoView({block: "nearest"});
+    htmx.trigger(list[at], "click");
+  }
+  function decide(which) {
+    const button = document.getElementById(which);
+    if (button) { button.click(); }
+  }
+  document.addEventListener("keydown", function (event) {
+    const form = document.getElementById("decision");
+    const reason = document.getElementById("reason");
+    if (event.target === reason) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        decide(form.dataset.mode === "confirm" ? "confirm" : "reject");
+      } else if (event.key === "Escape") {
+        reason.blur();
+      }
+      return;
+    }
+    if (event.target.closest("input, select, textarea") || event.ctrlKey || event.metaKey || event.altKey) {
+      return;
+    }
+    if (event.key === "j") { select(1); }
+    else if (event.key === "k") { select(-1); }
+    else if (event.key === "c" && form) {
+      if (!reason.value) { reason.value = "confirmed from the highlighted evidence"; }
+      form.dataset.mode = "confirm";
+      decide("confirm");
+    } else if (event.key === "r" && form) {
+      event.preventDefault();
+      form.dataset.mode = "reject";
+      reason.placeholder = "reason for rejecting, then Enter";
+      reason.focus();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    const li = event.target.closest("#queue .queue-item");
+    if (li) {
+      items().forEach(function (other) { other.classList.remove("current"); });
+      li.classList.add("current");
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const form = event.detail.elt;
+    if (form.id === "decision" && event.detail.successful) {
+      const li = current();
+      if (li) { li.classList.add("decided"); }
+    }
+  });
+})();

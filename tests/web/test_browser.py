@@ -1,0 +1,179 @@
+"""The review path in Debian's Chromium, driven by Playwright (marker ``browser``).
+
+Sign in, open the queue, confirm a suggested calcinosis fact from its highlighted sentence, see
+the patient's phenotype and the study count change, check the audit row. Screenshots go to
+docs/img/ (docs/web.md shows them). Skipped when Chromium or Playwright is absent; CI installs
+both (.ci/run).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web_client import PASSWORDS
+
+from calciscope import api
+from calciscope.web import WebSettings, create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+NOTE_TEXT = (
+    "SYNTHETIC DEMO RECORD - not a real patient\nRheumatology Outpatients\n\n"
+    "She reports a tender lump on the right index finger.\n"
+    "On examination there is calcinosis of the right index finger.\n"
+    "Plan: hand radiographs.\n"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _candidate(registry: Any) -> str:
+    """A patient of the study population with calcinosis recorded absent (confirmed facts)."""
+    where = ["calcinosis=false", "ssc_diagnosis=true", "last_visit_date>=2021-06-01"]
+    table, _ = api.list_patients(registry, where=[*where, "last_visit_date<=2023-12-01"])
+    return str(table.column("patient_id")[0])
+
+
+@pytest.fixture(scope="module")
+def browser_registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A 60-patient SYNTHETIC registry where one patient has a letter mentioning calcinosis."""
+    folder = tmp_path_factory.mktemp("browser")
+    cohort = folder / "cohort"
+    api.generate_demo_data(cohort, patients=60, seed=1, notes=False)
+    path = folder / "registry.db"
+    registry = api.open_registry(f"sqlite:///{path}")
+    try:
+        api.import_directory(registry, cohort)
+        patient = _candidate(registry)
+        note = {
+            "note_id": f"{patient}-WEB1", "patient_id": patient, "note_type": "clinic_letter",
+            "note_date": "2023-06-01", "text": NOTE_TEXT, "synthetic": True,
+        }  # fmt: skip
+        (cohort / "notes.jsonl").write_text(json.dumps(note) + "\n", encoding="utf-8")
+        api.import_directory(registry, cohort)
+        api.extract_notes(registry)
+        api.add_user(registry, "cleo", "clinician", PASSWORDS["cleo"][1])
+        api.add_user(registry, "ada", "admin", PASSWORDS["ada"][1])
+    finally:
+        registry.close()
+    return path, patient
+
+
+@pytest.fixture(scope="module")
+def server(browser_registry: tuple[Path, str], tmp_path_factory) -> Iterator[tuple[str, Any]]:
+    """Uvicorn serving the app on loopback over plain HTTP (so cookies are not Secure-only)."""
+    uvicorn = pytest.importorskip("uvicorn")
+    path, _ = browser_registry
+    settings = WebSettings(
+        db_url=f"sqlite:///{path}", secret_key="browser-" + "k" * 40,
+        runs_dir=tmp_path_factory.mktemp("runs"), secure_cookies=False,
+    )  # fmt: skip
+    app = create_app(settings)
+    app.state.overview.get("default")
+    app.state.queues.get((None, None))
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    while not instance.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", app
+    instance.should_exit = True
+    thread.join(timeout=10)
+    app.state.registry.close()
+
+
+@pytest.fixture(scope="module")
+def page(server) -> Iterator[Any]:
+    """A Chromium page (Debian's chromium; playwright cannot download a browser here)."""
+    if not CHROMIUM.exists():
+        pytest.skip("chromium is not installed (apt-get install chromium); CI installs it")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": 1360, "height": 900})
+        yield context.new_page()
+        browser.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOCS_IMG / name), full_page=False)
+
+
+def _calcinosis_true(page: Any) -> str:
+    cell = page.locator('[data-phenotype="calcinosis_any"]')
+    cell.wait_for()
+    return str(cell.inner_text())
+
+
+def test_confirm_a_suggested_calcinosis_fact(page, server, browser_registry):
+    base, app = server
+    _, patient = browser_registry
+    page.goto(f"{base}/login")
+    _shot(page, "web-login.png")
+    page.fill("input[name=name]", "cleo")
+    page.fill("input[name=password]", PASSWORDS["cleo"][1])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    before = app.state.overview.get("default")
+    calcinosis_before = next(p for p in before.phenotypes if p.id == "calcinosis_any").counts
+    page.locator("[data-testid=cases]").wait_for()
+
+    page.goto(f"{base}/patients/{patient}")
+    assert _calcinosis_true(page).startswith("False")
+
+    page.goto(f"{base}/review?kind=suggested_fact&patient={patient}")
+    items = page.locator("#queue .queue-item")
+    assert items.count() >= 1
+    page.keyboard.press("j")
+    sentence = page.locator("mark.sentence")
+    sentence.first.wait_for()
+    while "calcinosis" not in page.locator("#item .reason").inner_text().lower():
+        page.keyboard.press("j")
+        page.wait_for_timeout(300)
+    assert "calcinosis" in page.locator("mark.match").first.inner_text().lower()
+    _shot(page, "web-review.png")
+    page.keyboard.press("c")
+    page.locator("#outcome .ok").wait_for()
+    assert "Confirmed" in page.locator("#outcome").inner_text()
+    _shot(page, "web-review-confirmed.png")
+
+    page.goto(f"{base}/patients/{patient}")
+    assert _calcinosis_true(page).startswith("True")
+    _shot(page, "web-patient.png")
+
+    after = app.state.overview.get("default")
+    calcinosis_after = next(p for p in after.phenotypes if p.id == "calcinosis_any").counts
+    assert calcinosis_after.get("true", 0) == calcinosis_before.get("true", 0) + 1
+    app.state.queues.get((None, None))
+    page.goto(f"{base}/")
+    page.locator("[data-testid=cases]").wait_for()
+    shown = page.locator('[data-phenotype-count="calcinosis_any"]').inner_text()
+    assert f"true {calcinosis_after['true']}" in shown
+    _shot(page, "web-dashboard.png")
+
+    page.click("button:has-text('Sign out')")
+    page.fill("input[name=name]", "ada")
+    page.fill("input[name=password]", PASSWORDS["ada"][1])
+    page.click("button[type=submit]")
+    page.goto(f"{base}/admin/audit?actor=cleo")
+    audit = page.locator("[data-testid=audit]").inner_text()
+    assert ("review" in audit and patient in audit) or "fact:" in audit
+    _shot(page, "web-audit.png")
+    shutil.rmtree(DOCS_IMG / "__pycache__", ignore_errors=True)

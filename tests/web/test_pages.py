@@ -1,0 +1,203 @@
+"""Every page and its JSON twin, as the role that uses it (SYNTHETIC registry)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+
+import pytest
+
+from calciscope import api
+
+
+def _calcinosis_item(app):
+    items = [i for i in app.state.queues.get(("suggested_fact", None)) if i.evidence]
+    return next(i for i in items if i.patient_id == "P0001" and "calcinosis" in i.reason.lower())
+
+
+def test_login_page_and_form_sign_in_writes_audit(app):
+    from web_client import PASSWORDS, client_for
+
+    client = client_for(app)
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    wrong = client.post("/login", data={"name": "cleo", "password": "no", "csrf_token": token})
+    assert wrong.status_code == 401 and "Wrong name or password" in wrong.text
+    right = {"name": "cleo", "password": PASSWORDS["cleo"][1], "csrf_token": token}
+    response = client.post("/login", data=right)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert [e.action for e in api.audit_log(app.state.registry, actor="cleo")][:2] in (
+        ["login", "login_failed"],
+        ["login_failed", "login"],
+    )
+
+
+@pytest.mark.slow
+def test_dashboard(app, signed_in):
+    client = signed_in("researcher")
+    # the queue and the study numbers are computed in the background; here, now
+    app.state.queues.get((None, None))
+    app.state.overview.get("default")
+    data = client.get("/api/").json()
+    assert data["counts"]["patients"] == 40
+    assert data["queue"]["suggested_fact"] > 0
+    assert data["overview"]["attrition"][0]["count"] == 40
+    assert {p["id"] for p in data["overview"]["phenotypes"]} >= {"calcinosis_any"}
+    page = client.get("/")
+    assert page.status_code == 200 and "Patients in the registry" in page.text
+    assert 'data-queue="suggested_fact"' in page.text and "hx-get" not in page.text
+
+
+def test_patient_list_filters_search_and_pages(app, signed_in):
+    client = signed_in("clinician")
+    everyone = client.get("/api/patients", params={"size": 10}).json()
+    assert everyone["total"] == 40 and len(everyone["rows"]) == 10 and everyone["pages"] == 4
+    women = client.get("/api/patients", params={"where": "sex=female", "size": 200}).json()
+    assert 0 < women["matching"] < 40
+    assert all(r["sex"] == "female" for r in women["rows"])
+    found = client.get("/api/patients", params={"q": "P0001"}).json()
+    assert [r["patient_id"] for r in found["rows"]] == ["P0001"]
+    bad = client.get("/api/patients", params={"where": "no_such_column=1"})
+    assert bad.status_code == 422 and bad.json()["problems"][0]["field"] == "no_such_column"
+    assert "P0001" in client.get("/patients", params={"q": "P0001"}).text
+
+
+def test_patient_page_and_criteria(app, signed_in):
+    client = signed_in("clinician")
+    data = client.get("/api/patients/P0001").json()
+    assert data["facts"] and data["timeline"]
+    assert any(f["review_state"] == "suggested" and f["evidence"] for f in data["facts"])
+    page = client.get("/patients/P0001").text
+    assert "<mark>calcinosis</mark>" in page.lower() or "<mark>" in page
+    reads = api.audit_log(app.state.registry, actor="cleo", action="patient_read")
+    assert reads and reads[0].target == "P0001"
+    criteria = client.get("/api/patients/P0001/criteria").json()
+    sets = {c["criteria_set"] for c in criteria["criteria"]}
+    assert {"ssc2013", "leroy"} <= sets
+    assert all(c["items"] or c["criteria_set"] == "leroy" for c in criteria["criteria"])
+    assert {p["id"] for p in criteria["phenotypes"]} >= {"calcinosis_any"}
+
+
+def test_review_queue_item_and_decision(app, signed_in):
+    client = signed_in("clinician")
+    queue = client.get("/api/review", params={"kind": "suggested_fact"}).json()
+    assert queue["total"] > 0 and queue["items"][0]["reason"]
+    item = _calcinosis_item(app)
+    detail = client.get(f"/review/items/{item.item_id}", params={"patient": "P0001"}).text
+    assert 'class="sentence"' in detail and 'class="match"' in detail
+    response = client.post(
+        f"/review/items/{item.item_id}/decision",
+        data={
+            "decision": "confirm",
+            "reason": "seen in the letter",
+            "expected_version": item.version,
+        },
+    )
+    assert response.status_code == 200 and "Confirmed" in response.text
+    facts = {f.fact_id: f for f in api.patient_record(app.state.registry, "P0001").facts}
+    assert facts[item.fact_id].review_state.value == "confirmed"
+    entry = api.audit_log(app.state.registry, actor="cleo")[-1]
+    assert item.fact_id in entry.target
+
+
+def test_a_second_decision_on_the_same_version_is_a_conflict(app, signed_in):
+    first, second = signed_in("clinician"), signed_in("clinician")
+    item = _calcinosis_item(app)
+    body = {"decision": "reject", "reason": "not calcinosis", "expected_version": item.version}
+    assert first.post(f"/api/review/items/{item.item_id}/decision", json=body).status_code == 200
+    late = second.post(f"/api/review/items/{item.item_id}/decision", json=body)
+    assert late.status_code == 409 and late.json()["detail"]
+    form = {"decision": "confirm", "reason": "yes", "expected_version": item.version}
+    html = second.post(f"/review/items/{item.item_id}/decision", data=form)
+    assert html.status_code == 409 and "Conflict" in html.text
+
+
+def test_reject_needs_a_reason(app, signed_in):
+    client = signed_in("clinician")
+    item = _calcinosis_item(app)
+    body = {"decision": "reject", "reason": "", "expected_version": item.version}
+    response = client.post(f"/api/review/items/{item.item_id}/decision", json=body)
+    assert response.status_code == 422
+    assert any(p["field"] == "reason" for p in response.json()["problems"])
+
+
+def test_fact_entry_and_correction(app, signed_in):
+    client = signed_in("clinician")
+    assert 'name="code"' in client.get("/facts/new", params={"patient": "P0001"}).text
+    bad = client.post(
+        "/facts/new",
+        data={"patient_id": "P0001", "system": "NOPE", "code": "x", "reason": "test"},
+    )
+    assert bad.status_code == 422 and 'data-field="system"' in bad.text
+    fields = {
+        "patient_id": "P0001",
+        "system": "calciscope",
+        "code": "calcinosis",
+        "status": "present",
+        "effective_date": "2023-05-01",
+        "body_site": "hand",
+        "reason": "seen in clinic",
+    }
+    added = client.post("/facts/new", data=fields)
+    assert added.status_code == 303, added.text
+    new = next(
+        f for f in api.patient_record(app.state.registry, "P0001").facts
+        if f.effective_date and f.effective_date.isoformat() == "2023-05-01" and f.code == "calcinosis"
+    )  # fmt: skip
+    form = client.get(f"/facts/{new.fact_id}/correct").text
+    version = re.search(r'name="expected_version" value="(\d+)"', form).group(1)
+    corrected = client.post(
+        f"/facts/{new.fact_id}/correct",
+        data=fields | {"body_site": "wrist", "reason": "wrong site", "expected_version": version},
+    )
+    assert corrected.status_code == 303, corrected.text
+    history = client.get(f"/api/facts/{new.fact_id}/history").json()
+    assert len(history) == 2 and history[0]["superseded_by"]
+    json_bad = client.post("/api/facts", json={"fields": {"patient_id": "P0001"}, "reason": "x"})
+    assert json_bad.status_code == 422
+    assert {p["field"] for p in json_bad.json()["problems"]} >= {"system"}
+
+
+def test_users_admin(app, signed_in):
+    client = signed_in("admin")
+    assert {u["name"] for u in client.get("/api/admin/users").json()["users"]} >= {"cleo"}
+    added = client.post(
+        "/api/admin/users", json={"name": "nina", "role": "clinician", "password": "long-pass-9876"}
+    )
+    assert added.status_code == 200 and added.json()["role"] == "clinician"
+    bad = client.post("/api/admin/users", json={"name": "x", "role": "king", "password": "p"})
+    assert bad.status_code == 422 and "role" in {p["field"] for p in bad.json()["problems"]}
+    assert client.post("/api/admin/users/nina/disable").json()["active"] is False
+
+
+def test_audit_view_and_export(app, signed_in):
+    signed_in("clinician").get("/api/patients/P0001")
+    client = signed_in("admin")
+    assert "patient_read" in client.get("/admin/audit").text
+    response = client.get("/admin/audit.csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert any(r["action"] == "patient_read" and r["target"] == "P0001" for r in rows)
+    assert api.audit_log(app.state.registry, action="export")[-1].target == "audit_log"
+
+
+@pytest.mark.slow
+def test_study_run_report_and_bundle(app, signed_in):
+    client = signed_in("clinician")
+    bad = client.post("/api/study/runs", files={"study_file": ("s.yaml", b"title: [unclosed")})
+    assert bad.status_code == 422
+    run = client.post("/api/study/runs").json()
+    assert run["headline"] and run["title"]
+    page = client.get(f"/study/runs/{run['run_id']}").text
+    assert "source population" in page
+    assert client.get(f"/study/runs/{run['run_id']}/report/index.html").status_code == 200
+    assert client.get(f"/study/runs/{run['run_id']}/report/../run.json").status_code in (404, 422)
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get(f"/study/runs/{run['run_id']}/bundle.zip").content)
+    )
+    assert "index.html" in archive.namelist()
+    actions = [e.action for e in api.audit_log(app.state.registry, actor="cleo")]
+    assert "study_run" in actions and "export" in actions
+    researcher = signed_in("researcher")
+    assert researcher.get(f"/study/runs/{run['run_id']}/report/index.html").status_code == 403

@@ -1,0 +1,124 @@
+"""Security: sessions, CSRF, the login rate limit, injection, escaping, the append-only audit log."""
+
+from __future__ import annotations
+
+import pytest
+from web_client import PASSWORDS, client_for, csrf_of
+
+from calciscope import api
+
+INJECTIONS = (
+    "' OR 1=1 --",
+    '"; DROP TABLE patients; --',
+    "<script>alert(1)</script>",
+    "subset=dcssc' OR '1'='1",
+    "patient_id=P0001; DELETE FROM facts",
+    "{{7*7}}",
+)
+
+
+def test_session_cookie_is_secure_httponly_samesite(app):
+    client = client_for(app)
+    token = csrf_of(client)
+    response = client.post(
+        "/api/login",
+        json={"name": "cleo", "password": PASSWORDS["cleo"][1]},
+        headers={"X-CSRF-Token": token},
+    )
+    cookie = response.headers["set-cookie"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_security_headers(app):
+    response = client_for(app).get("/login")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_pages_redirect_and_api_refuses_without_session(app):
+    client = client_for(app)
+    assert client.get("/patients").headers["location"] == "/login"
+    assert client.get("/api/patients").status_code == 401
+
+
+def test_login_needs_the_csrf_token(app):
+    client = client_for(app)
+    response = client.post("/api/login", json={"name": "cleo", "password": PASSWORDS["cleo"][1]})
+    assert response.status_code == 403
+    response = client.post("/login", data={"name": "cleo", "password": PASSWORDS["cleo"][1]})
+    assert response.status_code == 403
+
+
+def test_login_failures_are_rate_limited_per_user_and_address(app):
+    client = client_for(app)
+    token = csrf_of(client)
+    headers = {"X-CSRF-Token": token}
+    statuses = [
+        client.post("/api/login", json={"name": "cleo", "password": "wrong"}, headers=headers)
+        for _ in range(6)
+    ]
+    assert [r.status_code for r in statuses] == [401] * 5 + [429]
+    assert int(statuses[-1].headers["retry-after"]) > 0
+    right = {"name": "cleo", "password": PASSWORDS["cleo"][1]}
+    assert client.post("/api/login", json=right, headers=headers).status_code == 429
+    other = {"name": "rhea", "password": PASSWORDS["rhea"][1]}
+    assert client.post("/api/login", json=other, headers=headers).status_code == 200
+    actions = [e.action for e in api.audit_log(app.state.registry, actor="cleo")]
+    assert actions.count("login_failed") == 5
+
+
+def test_a_disabled_user_is_signed_out(app, signed_in):
+    client = signed_in("clinician")
+    assert client.get("/api/patients").status_code == 200
+    api.disable_user(app.state.registry, "cleo")
+    app.state.active_users.refresh()
+    assert client.get("/api/patients").status_code == 401
+
+
+@pytest.mark.parametrize("text", INJECTIONS)
+def test_injection_in_search_and_filters(app, signed_in, text):
+    client = signed_in("clinician")
+    before = app.state.registry.counts()
+    for params in ({"q": text}, {"where": text}, {"where": ["sex=female", text]}):
+        for path in ("/patients", "/api/patients"):
+            response = client.get(path, params=params)
+            assert response.status_code in (200, 422), (path, params, response.status_code)
+            if not path.startswith("/api/"):
+                assert "<script>alert(1)" not in response.text
+    response = client.get("/api/review", params={"kind": text, "patient": text})
+    assert response.status_code in (200, 422)
+    assert app.state.registry.counts() == before
+
+
+def test_script_in_a_note_renders_inert(app, signed_in):
+    client = signed_in("clinician")
+    page = client.get("/patients/P0001").text
+    assert "<script>alert('owned')</script>" not in page
+    assert "&lt;script&gt;alert(" in page
+
+
+def test_researchers_see_pseudonyms_and_no_note_text(app, signed_in):
+    client = signed_in("researcher")
+    listing = client.get("/api/patients", params={"size": 200}).json()
+    ids = [row["patient_id"] for row in listing["rows"]]
+    assert ids and all(i.startswith("R-") for i in ids)
+    assert "P0001" not in client.get("/patients", params={"size": 200}).text
+    assert client.get("/api/patients/P0001").status_code == 422
+    pseudonym = app.state.pseudonyms.of("P0001")
+    page = client.get(f"/api/patients/{pseudonym}").json()
+    assert page["notes_hidden"] and all(n["segments"] is None for n in page["notes"])
+    assert all(f["evidence"] is None for f in page["facts"])
+    assert "calcinosis of the right index finger" not in client.get(f"/patients/{pseudonym}").text
+
+
+def test_the_audit_log_cannot_be_edited_through_the_app(app, signed_in):
+    client = signed_in("admin")
+    entries = client.get("/api/admin/audit").json()["entries"]
+    assert entries
+    first = entries[-1]["entry_id"]
+    for method in ("PUT", "PATCH", "DELETE", "POST"):
+        for path in ("/admin/audit", "/api/admin/audit", f"/api/admin/audit/{first}"):
+            assert client.request(method, path, json={"actor": "x"}).status_code in (404, 405)
+    after = client.get("/api/admin/audit", params={"limit": 10000}).json()["entries"]
+    kept = {e["entry_id"]: e for e in after}
+    assert all(kept[e["entry_id"]] == e for e in entries)
