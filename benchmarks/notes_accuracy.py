@@ -1,7 +1,7 @@
 """Accuracy of note extraction: hand-written document sets, NegEx/ConText kit, demo cohort.
 
-The document sets are tests/data/notes_eval/dev.jsonl (rules were tuned on it) and
-tests/data/notes_eval/test.jsonl (written before tuning, scored only at the end); see the
+The document sets are tests/extract/data/notes_eval/dev.jsonl (rules were tuned on it) and
+tests/extract/data/notes_eval/test.jsonl (written before tuning, scored only at the end); see the
 README there. The NegEx file in ../shared/data is the development half of the test kit.
 The same figures are asserted (with a small margin) by tests/extract/test_accuracy.py.
 Example::
@@ -128,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--negex", type=Path, default=ROOT.parent / "shared" / "data" / "negex" / "negex_dev.tsv"
     )
-    parser.add_argument("--eval-dir", type=Path, default=ROOT / "tests" / "data" / "notes_eval")
+    parser.add_argument(
+        "--eval-dir", type=Path, default=ROOT / "tests" / "extract" / "data" / "notes_eval"
+    )
     parser.add_argument(
         "--errors", default="dev", help="list the errors of these sets (comma list; 'none')"
     )

@@ -4,7 +4,7 @@ NegEx/ConText test kit (Chapman et al.; ../shared/data/negex/negex_dev.tsv, 1,21
 the rest of the 2,376 is held out): published NegEx negation precision 0.984, recall 0.978.
 The assertions sit just under what calciscope achieves (P 0.991, R 0.983, temporality 0.944,
 experiencer 0.998 on 2026-12-04) so that a regression shows. The hand-written documents are
-in tests/data/notes_eval (dev: tuned on; test: scored at the end).
+in tests/extract/data/notes_eval (dev: tuned on; test: scored at the end).
 """
 
 import pytest
@@ -49,7 +49,7 @@ def _document_scores(shared_name):
     from calciscope.extract import NoteExtractor
     from calciscope.extract.evaluation import score_documents, summarise_document
 
-    path = Path(__file__).resolve().parents[1] / "data" / "notes_eval" / f"{shared_name}.jsonl"
+    path = Path(__file__).resolve().parent / "data" / "notes_eval" / f"{shared_name}.jsonl"
     docs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     extractor = NoteExtractor()
     return score_documents(docs, [summarise_document(extractor.extract(d["text"])) for d in docs])

@@ -180,7 +180,7 @@ def test_fascial_and_intramuscular_decision(extractor):
 
 # --- 6. medspaCy rule files -----------------------------------------------------------------
 
-MEDSPACY_STYLE = Path(__file__).resolve().parents[1] / "data" / "medspacy_style_context_rules.json"
+MEDSPACY_STYLE = Path(__file__).resolve().parent / "data" / "medspacy_style_context_rules.json"
 
 
 @pytest.fixture(scope="module")

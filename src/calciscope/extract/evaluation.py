@@ -221,7 +221,7 @@ def read_label_rows(rows: Sequence[Mapping[str, str]]) -> list[tuple[str, str, s
     return [(pick(r, "negation"), pick(r, "temporality"), pick(r, "experiencer")) for r in rows]
 
 
-# --- document-level evaluation (tests/data/notes_eval/{dev,test}.jsonl) ----------------------
+# --- document-level evaluation (tests/extract/data/notes_eval/{dev,test}.jsonl) ----------------------
 
 #: Document-level calcinosis status labels.
 DOCUMENT_STATUSES = ("affirmed", "negated", "uncertain", "not_mentioned")
@@ -305,7 +305,7 @@ def summarise_document(mentions: Sequence[Mention]) -> DocumentSummary:
 
 @dataclass(frozen=True)
 class DocumentScores:
-    """Document-level agreement with annotations (see ``tests/data/notes_eval/README.md``)."""
+    """Document-level agreement with annotations (see ``tests/extract/data/notes_eval/README.md``)."""
 
     n: int
     status_correct: int
