@@ -58,7 +58,7 @@ def print_review_hint(db: str | None) -> None:
         "\n[bold]Review[/] the suggested facts and prompts (docs/review.md):\n"
         f"  calciscope review list{where}\n"
         f"  calciscope review confirm ITEM_ID --reason TEXT{where}\n"
-        "\n[bold]Review workspace[/] in a browser (docs/web.md; pip install 'calciscope[web]'):\n"
+        "\n[bold]Review workspace[/] in a browser (docs/web.md; pip install 'calciscope\\[web]'):\n"
         f"  calciscope users add YOUR_NAME --role clinician{where}\n"
         f"  calciscope serve{where} --insecure-cookies\n"
         "  then open http://127.0.0.1:8000 (--insecure-cookies: plain HTTP on this machine only)",
