@@ -161,8 +161,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+    part = text[start:end]
+    kept = part.lstrip()
+    start += len(part) - len(kept)
+    return start, start + len(kept.rstrip())
