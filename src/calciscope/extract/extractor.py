@@ -200,8 +200,10 @@ class NoteExtractor:
         for sentence in grouped:
             mark_labels(text, sentence)
         link_calcinosis_attributes(grouped)
+        antibody = Category.ANTIBODY
         for sentence in grouped:
-            link_antibody_results(sentence, text)
+            if any(m.category == antibody for m in sentence):  # else nothing to link
+                link_antibody_results(sentence, text)
         return [m for sentence in grouped for m in sentence]
 
     def _anchor_ranges(
