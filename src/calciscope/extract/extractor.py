@@ -101,6 +101,25 @@ class NoteExtractor:
         )
         self._sections = PhraseMatcher(self.rules.sections)
         self._key = [rule.category not in ATTRIBUTE_CATEGORIES for rule in self.rules.targets]
+        flags = frozenset(CATEGORY_FLAGS.values())
+        self._target_info = [
+            (
+                rule.category,
+                rule.rule_id,
+                rule.metadata,
+                tuple((k, bool(v)) for k, v in rule.attributes.items() if k in flags),
+            )
+            for rule in self.rules.targets
+        ]
+        self._context_flags = [
+            (CATEGORY_FLAGS.get(rule.category), rule.rule_id) for rule in self.rules.context
+        ]
+        self._section_flags = [
+            (CATEGORY_FLAGS.get(str(rule.metadata["modifier"]).upper()), rule.rule_id)
+            if rule.metadata.get("modifier")
+            else None
+            for rule in self.rules.sections
+        ]
 
     @property
     def version(self) -> str:
@@ -181,8 +200,10 @@ class NoteExtractor:
         for sentence in grouped:
             mark_labels(text, sentence)
         link_calcinosis_attributes(grouped)
+        antibody = Category.ANTIBODY
         for sentence in grouped:
-            link_antibody_results(sentence, text)
+            if any(m.category == antibody for m in sentence):  # else nothing to link
+                link_antibody_results(sentence, text)
         return [m for sentence in grouped for m in sentence]
 
     def _anchor_ranges(
@@ -277,33 +298,37 @@ class NoteExtractor:
         targets: Sequence[Match],
         modifiers: Sequence[Match],
     ) -> list[Mention]:
-        rules = self.rules
-        pairs = [(t, rules.targets[t.rule].category) for t in targets]
-        reached = modifiers_reaching(low, pairs, modifiers, rules.context, sentence)
-        section_rule = rules.sections[section.rule] if section.rule is not None else None
+        info = self._target_info
+        pairs = [(t, info[t.rule][0]) for t in targets]
+        if modifiers:
+            reached = modifiers_reaching(low, pairs, modifiers, self.rules.context, sentence)
+        else:
+            reached = [[] for _ in pairs]
+        header = self._section_flags[section.rule] if section.rule is not None else None
+        context_flags = self._context_flags
         mentions = []
         for (match, category), mods in zip(pairs, reached, strict=True):
-            rule = rules.targets[match.rule]
+            _, rule_id, metadata, own_flags = info[match.rule]
             mention = Mention(
                 start=match.start, end=match.end, text=text[match.start : match.end],
-                category=category, rule_id=rule.rule_id, metadata=dict(rule.metadata),
+                category=category, rule_id=rule_id, metadata=dict(metadata),
                 value=match.value, section=section.category, sentence=sentence,
             )  # fmt: skip
             for i in mods:
-                self._flag(
-                    mention,
-                    rules.context[modifiers[i].rule].category,
-                    rules.context[modifiers[i].rule].rule_id,
-                )
-            if section_rule is not None and section_rule.metadata.get("modifier"):
-                self._flag(
-                    mention, str(section_rule.metadata["modifier"]).upper(), section_rule.rule_id
-                )
-            for key, value in rule.attributes.items():
-                if key in CATEGORY_FLAGS.values():
-                    setattr(mention, key, bool(value))
+                self._set_flag(mention, *context_flags[modifiers[i].rule])
+            if header is not None:
+                self._set_flag(mention, *header)
+            for flag, value in own_flags:
+                setattr(mention, flag, value)
             mentions.append(mention)
         return mentions
+
+    @staticmethod
+    def _set_flag(mention: Mention, flag: str | None, rule_id: str) -> None:
+        if flag is not None:
+            setattr(mention, flag, True)
+        if rule_id not in mention.modifiers:
+            mention.modifiers.append(rule_id)
 
     @staticmethod
     def _flag(mention: Mention, category: str, rule_id: str) -> None:

@@ -32,6 +32,7 @@ __all__ = ["LayeredMatcher", "Match", "PhraseMatcher", "lower_same_length"]
 _SEP_RE = "[" + re.escape(SEPARATOR_CHARS) + "]*"
 _SEP_MARK = "\x00"
 _WORD_SEP = re.compile("[" + re.escape(SEPARATOR_CHARS) + "]+")
+_new_match = tuple.__new__
 
 
 class Match(NamedTuple):
@@ -110,6 +111,7 @@ class PhraseMatcher:
                 groups.setdefault(_boundary(phrase), []).append(phrase)
         alternatives = [h + _trie_regex(p) + t for (h, t), p in sorted(groups.items())]
         self._trie = re.compile("|".join(alternatives)) if alternatives else None
+        self._numbers: Sequence[int] | None = None
 
     def _phrases(self, index: int, rule: Any) -> list[str]:
         pattern = rule.pattern
@@ -152,29 +154,50 @@ class PhraseMatcher:
             One match per rule that matched a span; a phrase shared by several rules (a
             terminator of several categories) gives one match per rule.
         """
-        found: list[Match] = []
         stop = len(low) if end is None else end
+        numbers = self._numbers
+        new = _new_match
+        found: list[Match] = []
         if self._trie is not None:
             cache = self._cache
             for m in self._trie.finditer(low, start, stop):
                 text = m.group()
                 rules = cache.get(text)
                 if rules is None:
-                    rules = cache[text] = self._by_key.get(phrase_key(text), ())
-                for rule in rules:
-                    found.append(Match(m.start(), m.end(), rule))
+                    rules = self._by_key.get(phrase_key(text), ())
+                    if numbers is not None:
+                        rules = tuple(numbers[r] for r in rules)
+                    cache[text] = rules
+                if len(rules) == 1:
+                    found.append(new(Match, (*m.span(), rules[0], None)))
+                else:
+                    span = m.span()
+                    found += [new(Match, (*span, rule, None)) for rule in rules]
+        if not self._regexes:
+            return found
         extra = [
-            Match(m.start(), m.end(), index, m.groupdict().get("value"))
+            new(Match, (*m.span(), index, m.groupdict().get("value")))
             for index, regex in self._regexes
             for m in regex.finditer(low, start, stop)
             if m.end() > m.start()
         ]
         return _resolve_overlaps(found + extra) if extra else found
 
+    def number_rules(self, numbers: Sequence[int]) -> None:
+        """Report rule ``i`` as ``numbers[i]`` in matches (its index in a larger rule list).
+
+        Used by :class:`LayeredMatcher`; :meth:`rules_for` keeps the local indices.
+        """
+        if self._numbers is not None:
+            raise ValueError("rules are already numbered")
+        self._numbers = tuple(numbers)
+        self._cache = {}
+        self._regexes = [(self._numbers[i], regex) for i, regex in self._regexes]
+
 
 def _resolve_overlaps(matches: list[Match]) -> list[Match]:
     """Keep leftmost-longest matches; matches with the very same span are all kept."""
-    matches.sort(key=lambda m: (m.start, -m.end))
+    matches.sort(key=_position)
     kept: list[Match] = []
     last_end = -1
     last_span = (-1, -1)
@@ -201,10 +224,11 @@ class LayeredMatcher:
         grouped: dict[str, list[int]] = {}
         for index, layer in enumerate(layers):
             grouped.setdefault(layer, []).append(index)
-        self._layers = {
-            layer: (PhraseMatcher([rules[i] for i in indices]), tuple(indices))
-            for layer, indices in sorted(grouped.items())
-        }
+        self._layers: dict[str, PhraseMatcher] = {}
+        for layer, indices in sorted(grouped.items()):
+            matcher = PhraseMatcher([rules[i] for i in indices])
+            matcher.number_rules(indices)
+            self._layers[layer] = matcher
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -219,14 +243,19 @@ class LayeredMatcher:
         See :meth:`PhraseMatcher.find`; ``Match.rule`` indexes the rules given to the
         constructor.
         """
+        chosen = [
+            self._layers[name]
+            for name in (self._layers if layers is None else layers)
+            if name in self._layers
+        ]
+        if len(chosen) == 1:  # one layer's matches are already by position
+            return chosen[0].find(low, start, end)
         found: list[Match] = []
-        for name in self._layers if layers is None else layers:
-            if name not in self._layers:
-                continue
-            matcher, indices = self._layers[name]
-            found.extend(
-                Match(m.start, m.end, indices[m.rule], m.value)
-                for m in matcher.find(low, start, end)
-            )
-        found.sort(key=lambda m: (m.start, -m.end))
+        for matcher in chosen:
+            found += matcher.find(low, start, end)
+        found.sort(key=_position)
         return found
+
+
+def _position(match: Match) -> tuple[int, int]:
+    return match.start, -match.end

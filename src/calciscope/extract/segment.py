@@ -34,9 +34,13 @@ _ABBREVIATIONS = (
 )
 ABBREVIATIONS = frozenset(_ABBREVIATIONS.split())
 
+# Every alternative starts at one of ".!?;", a line break or a capital letter: the lookahead
+# in front rejects all other positions at once (same matches, the scan is about twice as fast).
 _BOUNDARY = re.compile(
+    r"(?=[.!?;\nA-Z])(?:"
     r"(?P<punct>[.!?]+)[\"')\]]*(?=\s|$)(?!\s+[a-z][a-z0-9'\-]*(?![A-Za-z0-9]))|(?P<semi>;)|(?P<blank>\n[ \t\r]*\n\s*)|(?P<nl>\n(?![ \t]*[(,]))"
-    r"|(?P<header>(?:(?<=\s\s)|(?<=\n))(?=[A-Z][\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s))"
+    r"|(?P<header>(?=[A-Z])(?:(?<=\s\s)|(?<=\n))(?=[A-Z][\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s))"
+    r")"
 )
 _WORD_BEFORE = re.compile(r"([A-Za-z]+(?:\.[A-Za-z]+)*)$")
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s")
@@ -161,8 +165,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+    part = text[start:end]
+    kept = part.lstrip()
+    start += len(part) - len(kept)
+    return start, start + len(kept.rstrip())
