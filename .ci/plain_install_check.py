@@ -81,6 +81,19 @@ CALLS = [
     Call("redcap pull", "https://redcap.invalid/api/ --out pulled", "extra:redcap"),
     Call("study init"),
     Call("study run", "study.yaml --out report2"),
+    # the review loop in the terminal, on the small registry (notes extract made suggestions)
+    Call("review kinds"),
+    Call("review list", f"{SMALL} --json --kind suggested_fact"),
+    Call(
+        "facts add",
+        f"--patient P0001 --system HP --code HP:0003761 --status present --date 2024-01-01 "
+        f"--reason 'plain install check' {SMALL}",
+    ),
+    Call("users list", SMALL),
+    Call("audit list", f"{SMALL} --json"),
+    Call("audit export", f"audit.csv {SMALL}"),
+    # the web app needs the web extra: the hint, not a traceback
+    Call("serve", SMALL, "extra:web"),
     # PostgreSQL needs the postgres extra: the hint, not a traceback
     Call("patients list", "--db postgresql+psycopg://u@127.0.0.1:1/x", "extra:postgres"),
 ]
