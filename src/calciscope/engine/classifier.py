@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from calciscope.criteria.expression import Predicate
 from calciscope.engine.features import compute_feature_table
-from calciscope.engine.phenotype import classify_table
+from calciscope.engine.phenotype import classify_table, three_valued
 from calciscope.engine.predicates import compile_predicate
 from calciscope.model import ReviewState
 
@@ -95,8 +95,7 @@ class CohortClassifier:
 
 def rule_column(rule: Predicate, table: Any) -> Any:
     """Return a compiled predicate as one true / false / null column."""
-    tri = compile_predicate(rule, table)
-    return ibis.cases((tri.t, True), (tri.f, False), else_=ibis.null("boolean"))
+    return three_valued(compile_predicate(rule, table))
 
 
 def _arrow(relation: Any) -> pa.Table:

@@ -29,10 +29,11 @@ from calciscope.phenotype import (
     output_columns,
 )
 
-__all__ = ["add_phenotype_columns", "classify_table"]
+__all__ = ["add_phenotype_columns", "classify_table", "three_valued"]
 
 
-def _three_valued(tri: Tri) -> ir.BooleanValue:
+def three_valued(tri: Tri) -> ir.BooleanValue:
+    """Return a compiled predicate as one true / false / null column."""
     return ibis.cases((tri.t, True), (tri.f, False), else_=ibis.null("boolean"))
 
 
@@ -71,7 +72,7 @@ def _prompt(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir.
     when = compile_predicate(p.rule, table)
     shown = Tri(when.t & ~recent & ~known, when.f | recent | known)
     out: dict[str, ir.Value] = {
-        p.id: _three_valued(shown),
+        p.id: three_valued(shown),
         f"{p.id}_text": ibis.cases((shown.t, ibis.literal(p.text)), else_=ibis.null("string")),
     }
     return out | {f"{p.id}_{b}": column(table, b) for b in p.beside}
@@ -80,7 +81,7 @@ def _prompt(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir.
 def _compile(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir.Value]:
     if p.kind is PhenotypeKind.PREDICATE:
         assert p.rule is not None
-        return {p.id: _three_valued(compile_predicate(p.rule, table))}
+        return {p.id: three_valued(compile_predicate(p.rule, table))}
     if p.kind is PhenotypeKind.VALUE:
         return {p.id: column(table, p.sources[0])}
     if p.kind is PhenotypeKind.YEARS_BETWEEN:
