@@ -19,8 +19,11 @@ LAYERS = {
     "study": 2,
     **dict.fromkeys(("storage", "engine", "interop", "report", "datasets"), 3),
     "api": 4,
-    **dict.fromkeys(("cli", "web"), 5),
+    **dict.fromkeys(("cli", "web", "__main__"), 5),
 }
+#: the faces call only the api (and say what went wrong through the errors it raises)
+FACES = ("cli", "web", "__main__")
+FACE_MAY_IMPORT = ("api", "errors", *FACES)
 #: layer-2 parts that must not use a database driver or a web framework
 FORBIDDEN_IN_DOMAIN = ("sqlalchemy", "psycopg", "duckdb", "fastapi", "starlette", "typer")
 
@@ -58,6 +61,10 @@ def test_imports_flow_downward(path):
             )
         if mine == 2:
             assert name.split(".")[0] not in FORBIDDEN_IN_DOMAIN, f"{path.name} imports {name}"
+        if part in FACES and name.startswith("calciscope."):
+            assert name.split(".")[1] in FACE_MAY_IMPORT, (
+                f"{path.name} ({part}) imports {name}: the faces call only calciscope.api"
+            )
 
 
 def test_every_part_is_layered():

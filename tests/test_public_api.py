@@ -35,6 +35,9 @@ PUBLIC = {
     "import_readings", "measure_image", "reader_agreement", "resolve_image_path",
     # the dashboard
     "registry_overview", "RegistryOverview", "PhenotypeCount",
+    # the vocabulary the faces show: catalogue, criteria results, fact fields, demo size
+    "load_catalogue", "CriteriaResult", "ItemState", "CODE_SYSTEMS", "BodyRegion", "Laterality",
+    "Method", "Morphology", "Status", "DEFAULT_PATIENTS",
 }  # fmt: skip
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -103,3 +104,69 @@ def test_progress_is_off_when_not_a_terminal(tmp_path):
     data = json.loads(result.stdout)
     assert data["index_date"] == "2023-12-31" and data["patients"] > 0
     assert "\r" not in result.output and "━" not in result.output
+
+
+def _leaf_commands() -> dict[str, Any]:
+    import typer
+
+    from calciscope.cli.app import app
+
+    found: dict[str, Any] = {}
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        if hasattr(command, "commands"):
+            for name, sub in command.commands.items():
+                walk(sub, (*path, name))
+        else:
+            found[" ".join(path)] = command
+
+    walk(typer.main.get_command(app), ())
+    return found
+
+
+# Commands that list or show something (rather than write files) print a table by default.
+LISTING = {
+    "patients list",
+    "patients show",
+    "classify",
+    "review list",
+    "review kinds",
+    "facts history",
+    "users list",
+    "audit list",
+    "images measure",
+    "images agreement",
+}
+
+
+def test_every_listing_and_show_command_has_json():
+    commands = _leaf_commands()
+    assert commands.keys() >= LISTING
+    named = {p for p in commands if p.split()[-1] in {"list", "show", "history", "kinds"}}
+    assert named <= LISTING, "a new listing command must be added here (and get --json)"
+    for path in LISTING:
+        options = {o for param in commands[path].params for o in getattr(param, "opts", [])}
+        assert "--json" in options, path
+
+
+def test_review_kinds_and_agreement_json(tmp_path):
+    kinds = json.loads(run("review", "kinds", "--json").stdout)
+    assert {k["name"] for k in kinds} >= {"suggested_fact", "suggested_case"}
+    assert all(k["label"] and k["description"] for k in kinds)
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    data = json.loads(run("images", "agreement", "--db", db, "--json").stdout)
+    assert data["pairs"] == 0 and data["readers"] is None
+    assert data["skipped"] == {"all": "no image was read by two readers"}
+
+
+def test_python_dash_m_runs_the_cli():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "calciscope", "review", "kinds", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout)

@@ -154,6 +154,27 @@ def test_missing_tables_and_bad_concept_sets(tmp_path):
     assert load_concept_set(path).name == "RA"
 
 
+def test_a_text_value_in_a_number_or_date_column_names_file_row_and_column(data_dir, tmp_path):
+    """One bad cell makes DuckDB read the column as text: refused up front, never cast away."""
+    source = data_dir("omop", "eunomia_gibleed_v5.3_csv")
+    for name in ("person", "concept", "concept_ancestor", "concept_relationship"):
+        lines = (source / f"{name}.csv").read_text(encoding="utf-8").splitlines()
+        if name == "person":
+            cells = lines[2].split(",")
+            cells[2] = "19x0"  # year_of_birth of the second data row
+            lines[2] = ",".join(cells)
+            cells = lines[5].split(",")
+            cells[5] = "1950-13-45 00:00:00"  # birth_datetime is not read: no problem
+            lines[5] = ",".join(cells)
+        (tmp_path / f"{name}.csv").write_text("\n".join(lines[:50]) + "\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        open_cdm(tmp_path)
+    problems = caught.value.problems
+    assert [(p.location, p.field) for p in problems] == [("row 2", "year_of_birth")]
+    assert problems[0].source.endswith("person.csv")
+    assert problems[0].message == "'19x0' is not an integer"
+
+
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_postgres_cdm_gives_the_duckdb_answer(synthea, postgres_database):

@@ -92,23 +92,43 @@ from calciscope.api.users import (
     list_users,
     record_audit,
 )
+from calciscope.criteria import CriteriaResult, ItemState
+from calciscope.datasets import DEFAULT_PATIENTS
 from calciscope.errors import ReviewConflict
+from calciscope.features import load_catalogue
 from calciscope.imaging.measure import Roi
-from calciscope.model import ReviewDecision, Role
+from calciscope.model import (
+    CODE_SYSTEMS,
+    BodyRegion,
+    Laterality,
+    Method,
+    Morphology,
+    ReviewDecision,
+    Role,
+    Status,
+)
 
 __all__ = [
+    "CODE_SYSTEMS",
     "DEFAULT_DB_URL",
+    "DEFAULT_PATIENTS",
     "DEFAULT_REPORT_DIR",
     "FILTER_ALIASES",
     "IMAGE_ROOTS_ENV",
     "AgreementReport",
     "AuditEntry",
+    "BodyRegion",
     "ClassifySummary",
+    "CriteriaResult",
     "Evidence",
     "ExportReport",
     "ExtractSummary",
     "FactRevision",
     "InteropImport",
+    "ItemState",
+    "Laterality",
+    "Method",
+    "Morphology",
     "PatientExplanation",
     "PatientIdColumn",
     "PatientRecord",
@@ -124,6 +144,7 @@ __all__ = [
     "Roi",
     "Role",
     "ScoreFormat",
+    "Status",
     "StudyData",
     "StudyRun",
     "User",
@@ -163,6 +184,7 @@ __all__ = [
     "init_study_text",
     "list_patients",
     "list_users",
+    "load_catalogue",
     "load_study_data",
     "measure_image",
     "open_registry",

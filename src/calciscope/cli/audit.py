@@ -12,8 +12,8 @@ from rich.table import Table
 
 from calciscope import api
 from calciscope.cli.cohort import console
-from calciscope.cli.options import DbOption
-from calciscope.cli.review import to_json
+from calciscope.cli.options import DbOption, JsonOption
+from calciscope.cli.output import echo_json
 
 __all__ = ["register"]
 
@@ -41,7 +41,7 @@ def list_(
         str | None, typer.Option("--since", help="Only from this date/time (ISO).")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many rows.")] = 1000,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """List audit rows, oldest first."""
@@ -50,7 +50,7 @@ def list_(
             registry, actor=actor, action=action, since=_since(since), limit=limit
         )
     if as_json:
-        typer.echo(to_json(entries))
+        echo_json(entries)
         return
     table = Table(title=f"audit log: {len(entries)} row(s)")
     for header in ("#", "at", "actor", "action", "target", "before -> after", "detail"):

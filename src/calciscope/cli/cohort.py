@@ -21,7 +21,6 @@ from calciscope.cli.options import (
     parse_date,
 )
 from calciscope.cli.output import echo_json, index_date_or_today, mark_read_only, progress
-from calciscope.features import load_catalogue
 
 __all__ = ["export_app", "import_app", "register"]
 
@@ -63,9 +62,7 @@ def demo_data(
     ] = True,
 ) -> None:
     """Write the SYNTHETIC demo cohort: structured records, notes, radiology reports, answer key."""
-    from calciscope.datasets import DEFAULT_PATIENTS
-
-    total = patients or DEFAULT_PATIENTS
+    total = patients or api.DEFAULT_PATIENTS
     with progress(err_console, "generating synthetic patients") as update:
         update(-total)
         manifest = api.generate_demo_data(
@@ -145,7 +142,7 @@ def list_(
 
 
 def _concept_name(system: str, code: str) -> str:
-    names = load_catalogue().concepts_for_code(system, code)
+    names = api.load_catalogue().concepts_for_code(system, code)
     return ", ".join(names) if names else "-"
 
 

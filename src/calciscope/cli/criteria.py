@@ -12,7 +12,6 @@ from rich.table import Table
 from calciscope import api
 from calciscope.cli.options import DbOption, IndexDateOption, JsonOption, parse_date
 from calciscope.cli.output import echo_json, index_date_or_today, mark_read_only, progress
-from calciscope.criteria import CriteriaResult, ItemState
 
 __all__ = ["criteria_app", "register", "render_explanation"]
 
@@ -33,11 +32,11 @@ MinProbabilityOption = Annotated[
 ]
 
 _STYLE = {
-    ItemState.COUNTED: "green",
-    ItemState.SUPERSEDED: "dim green",
-    ItemState.ABSENT: "dim",
-    ItemState.UNKNOWN: "yellow",
-    ItemState.NOT_SCORED: "dim",
+    api.ItemState.COUNTED: "green",
+    api.ItemState.SUPERSEDED: "dim green",
+    api.ItemState.ABSENT: "dim",
+    api.ItemState.UNKNOWN: "yellow",
+    api.ItemState.NOT_SCORED: "dim",
 }
 
 
@@ -96,7 +95,7 @@ def classify(
     console.print(table)
 
 
-def _render_result(con: Console, result: CriteriaResult) -> None:
+def _render_result(con: Console, result: api.CriteriaResult) -> None:
     bounds = ""
     if result.score_min is not None:
         bounds = f"  score {result.score_min:g}–{result.score_max:g}"

@@ -13,8 +13,9 @@ from rich.table import Table
 
 from calciscope import api
 from calciscope.cli.cohort import console
-from calciscope.cli.options import DbOption
-from calciscope.cli.review import ReasonOption, to_json
+from calciscope.cli.options import DbOption, JsonOption
+from calciscope.cli.output import echo_json
+from calciscope.cli.review import ReasonOption
 
 __all__ = ["register"]
 
@@ -120,14 +121,14 @@ def correct(
 
 def history(
     fact_id: Annotated[str, typer.Argument(help="Any fact of the chain (F...).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """Show a fact's corrections, oldest first: each version, who, when and why."""
     with api.open_registry(db) as registry:
         revisions = api.fact_history(registry, fact_id)
     if as_json:
-        typer.echo(to_json(revisions))
+        echo_json(revisions)
         return
     table = Table(title=f"history of {fact_id}")
     for header in ("fact", "action", "by", "at", "why", "state", "content"):

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from calciscope import api
-from calciscope.cli.options import DbOption
+from calciscope.cli.options import DbOption, JsonOption
+from calciscope.cli.output import echo_json
 
 __all__ = ["images_app", "register"]
 
@@ -77,7 +78,7 @@ def measure(
         float | None,
         typer.Option("--pixel-spacing", min=0.0001, help="Pixel size in mm (overrides the file)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
     overlay: Annotated[
         Path | None, typer.Option("--overlay", help="Write the ROI with deposits as PNG.")
     ] = None,
@@ -147,10 +148,13 @@ def read_import(
 
 
 @images_app.command("agreement")
-def agreement(db: DbOption = None) -> None:
+def agreement(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Between-reader agreement: Cohen's kappa (presence, morphology, grade), ICC(2,1) (area)."""
     with api.open_registry(db) as registry:
         report = api.reader_agreement(registry)
+    if as_json:
+        echo_json(report)
+        return
     if report.readers is None:
         console.print("no image was read by two readers")
         return

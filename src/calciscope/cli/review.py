@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-import json
-from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from calciscope import api
 from calciscope.cli.cohort import console
-from calciscope.cli.options import DbOption, IndexDateOption, parse_date
+from calciscope.cli.options import DbOption, IndexDateOption, JsonOption, parse_date
+from calciscope.cli.output import echo_json
 
-__all__ = ["ReasonOption", "RedecideOption", "ReviewerOption", "register", "to_json"]
+__all__ = ["ReasonOption", "RedecideOption", "ReviewerOption", "register"]
 
 review_app = typer.Typer(
     help="The review queue: what needs a person, and their decisions.", no_args_is_help=True
@@ -33,28 +30,6 @@ ReviewerOption = Annotated[
     ),
 ]
 _IDS = Annotated[list[str], typer.Argument(help="Queue item ids (fact:F..., or KIND:PATIENT).")]
-
-
-def to_json(value: Any) -> str:
-    """Return dataclasses, dates and enums as indented JSON text."""
-    if isinstance(value, list):
-        value = [
-            dataclasses.asdict(v) if dataclasses.is_dataclass(v) and not isinstance(v, type) else v
-            for v in value
-        ]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
-    return json.dumps(value, indent=2, default=_plain)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    return str(value)
 
 
 def _render(items: list[api.ReviewItem], limit: int) -> None:
@@ -77,7 +52,7 @@ def list_(
         typer.Option("--kind", help="Only this kind (repeatable); see `review kinds`."),
     ] = None,
     patient: Annotated[str | None, typer.Option("--patient", help="Only this patient.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (every item).")] = False,
+    as_json: JsonOption = False,
     limit: Annotated[int, typer.Option("--limit", help="Rows shown in the table.")] = 50,
     index_date: IndexDateOption = None,
     db: DbOption = None,
@@ -88,13 +63,16 @@ def list_(
             registry, kinds=kind, patient=patient, index_date=parse_date(index_date)
         )
     if as_json:
-        typer.echo(to_json(items))
+        echo_json(items)
         return
     _render(items, limit)
 
 
-def kinds() -> None:
+def kinds(as_json: JsonOption = False) -> None:
     """List the review queue kinds (data in phenotype/review_queue.yaml)."""
+    if as_json:
+        echo_json(api.queue_kinds())
+        return
     table = Table(title="review queue kinds")
     for header in ("kind", "label", "decided by", "description"):
         table.add_column(header, overflow="fold")

@@ -10,8 +10,8 @@ from rich.table import Table
 
 from calciscope import api
 from calciscope.cli.cohort import console
-from calciscope.cli.options import DbOption
-from calciscope.cli.review import to_json
+from calciscope.cli.options import DbOption, JsonOption
+from calciscope.cli.output import echo_json
 
 __all__ = ["register"]
 
@@ -38,14 +38,14 @@ def add(
 
 
 def list_(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """List users with their role and whether they are active."""
     with api.open_registry(db) as registry:
         users = api.list_users(registry)
     if as_json:
-        typer.echo(to_json(users))
+        echo_json(users)
         return
     table = Table(title=f"{len(users)} user(s)")
     for header in ("name", "role", "active", "created"):

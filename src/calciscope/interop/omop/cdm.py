@@ -210,9 +210,35 @@ def _column_problems(tables: dict[str, ir.Table], where: dict[str, str]) -> list
                 )
             else:
                 why = _type_problem(column, schema[column])
+                if why is None and column not in _TEXT_COLUMNS and schema[column].is_string():
+                    bad = _unreadable_values(table, column)
+                    if bad is not None:
+                        problems.append(Problem(where.get(name, name), bad[0], column, bad[1]))
             if why is not None:
                 problems.append(Problem(where.get(name, name), name, column, why))
     return problems
+
+
+def _unreadable_values(table: ir.Table, column: str) -> tuple[str, str] | None:
+    """Return where and why values of a column stored as text are not dates or integers.
+
+    A CSV column with one bad value is read as text; the value would otherwise become a query
+    error far from its file, or be cast away. Row numbers count data rows (the header is not one).
+    """
+    target = "date" if column.endswith("_date") else "int64"
+    text = table[column].cast("string").strip()
+    bad = (
+        table.mutate(_row=ibis.row_number() + 1, _text=text)
+        .filter(lambda t: t._text.notnull() & (t._text != "") & t._text.try_cast(target).isnull())
+        .select("_row", "_text")
+    )
+    count = bad.count().to_pyarrow().as_py()
+    if not count:
+        return None
+    first = bad.order_by("_row").limit(1).to_pyarrow().to_pylist()[0]
+    kind = "a date (YYYY-MM-DD)" if target == "date" else "an integer"
+    more = f" (and {count - 1} more row(s))" if count > 1 else ""
+    return f"row {first['_row']}", f"{first['_text']!r} is not {kind}{more}"
 
 
 def _version(tables: dict[str, ir.Table]) -> str:

@@ -17,7 +17,6 @@ from pydantic import BaseModel, Field
 
 from calciscope import api
 from calciscope.errors import ValidationError
-from calciscope.model import CODE_SYSTEMS, BodyRegion, Laterality, Method, Morphology, Status
 from calciscope.web.pages import render
 from calciscope.web.security import CLINICIANS, WebUser, current_user, guarded
 
@@ -28,17 +27,17 @@ router = APIRouter()
 #: The form's fields: name, label and the choices (None: free text; "date"/"number": typed).
 FACT_FIELDS: tuple[tuple[str, str, Any], ...] = (
     ("patient_id", "Patient", None),
-    ("system", "Code system", CODE_SYSTEMS),
+    ("system", "Code system", api.CODE_SYSTEMS),
     ("code", "Code", None),
-    ("status", "Status", tuple(s.value for s in Status)),
+    ("status", "api.Status", tuple(s.value for s in api.Status)),
     ("effective_date", "Date", "date"),
     ("value_num", "Value (number)", "number"),
     ("value_text", "Value (text)", None),
     ("unit", "Unit", None),
-    ("body_site", "Body site", tuple(s.value for s in BodyRegion)),
-    ("laterality", "Laterality", tuple(s.value for s in Laterality)),
-    ("morphology", "Morphology", tuple(s.value for s in Morphology)),
-    ("method", "Method", tuple(s.value for s in Method)),
+    ("body_site", "Body site", tuple(s.value for s in api.BodyRegion)),
+    ("laterality", "api.Laterality", tuple(s.value for s in api.Laterality)),
+    ("morphology", "api.Morphology", tuple(s.value for s in api.Morphology)),
+    ("method", "api.Method", tuple(s.value for s in api.Method)),
 )
 _NAMES = tuple(name for name, _, _ in FACT_FIELDS)
 

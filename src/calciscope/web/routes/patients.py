@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from calciscope import api
 from calciscope.errors import Problem, ValidationError
-from calciscope.features import load_catalogue
 from calciscope.web.pages import page
 from calciscope.web.security import READERS, WebUser, current_user
 
@@ -170,7 +169,7 @@ def patient_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
     record = api.patient_record(state.registry, pid)
     api.record_audit(state.registry, actor=user.name, action="patient_read", target=pid)
     private = not reads_notes(request, user)
-    catalogue = load_catalogue()
+    catalogue = api.load_catalogue()
     facts = [_fact_row(f, catalogue.concepts_for_code, private) for f in record.facts]
     facts.sort(key=lambda f: (f["date"] or dt.date.min, f["concept"]))
     spans: dict[str, list[tuple[int, int]]] = {}

@@ -1,0 +1,5 @@
+"""``python -m calciscope``: the same as the ``calciscope`` command."""
+
+from calciscope.cli.app import main
+
+main()
