@@ -124,6 +124,28 @@ def test_ids_that_sanitise_alike_fail(tmp_path, sqlite_url):
         api.import_phenopackets(registry, files)
 
 
+def test_ids_that_sanitise_alike_fail_across_imports(tmp_path, sqlite_url):
+    """'Case 4' imported once, 'Case/4' later: the second would merge into the first; refused."""
+    registry = api.open_registry(sqlite_url)
+    first = _write(tmp_path / "a.json", _packet("Case 4"))
+    api.import_phenopackets(registry, [first])
+    fhir = _write(tmp_path / "b.json", _fhir_patient("Case-4", gender="female"))
+    second = _write(tmp_path / "c.json", _packet("Case/4"))
+    before = _state(registry)
+    with pytest.raises(ValidationError) as caught:
+        api.import_phenopackets(registry, [second])
+    (problem,) = caught.value.problems
+    assert problem.source == str(second) and problem.field == "id"
+    assert "'Case/4' becomes patient id 'Case_4'" in problem.message
+    assert "holds for 'Case 4'" in problem.message
+    assert _state(registry) == before
+    # the same source id again, and the calciscope id itself (an export read back), still match
+    api.import_phenopackets(registry, [first])
+    api.import_phenopackets(registry, [_write(tmp_path / "d.json", _packet("Case_4"))])
+    api.import_fhir(registry, [fhir])  # 'Case-4' is a valid id: another patient
+    assert [row[0] for row in _state(registry)["patients"]] == ["Case-4", "Case_4"]
+
+
 def test_reimporting_the_same_files_changes_nothing(registry, tmp_path):
     path = _write(tmp_path / "x.json", _packet("X9", born="1970-01-01T00:00:00Z"))
     api.import_phenopackets(registry, [path])

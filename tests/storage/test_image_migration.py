@@ -1,4 +1,4 @@
-"""Migration 0003_images adds the image tables and removes them again on a one-step downgrade."""
+"""Migrations 0003_images and 0004 add their tables and remove them again on a downgrade."""
 
 from __future__ import annotations
 
@@ -25,8 +25,18 @@ def _alembic(registry: Registry, action, target: str) -> None:
 def test_image_tables_come_and_go(sqlite_url):
     with Registry(sqlite_url) as registry:
         assert set(sa.inspect(registry.engine).get_table_names()) >= IMAGE_TABLES
-        _alembic(registry, command.downgrade, "-1")
+        _alembic(registry, command.downgrade, "0002")
         names = set(sa.inspect(registry.engine).get_table_names())
         assert not IMAGE_TABLES & names and "images" in names
         _alembic(registry, command.upgrade, "head")
         assert set(sa.inspect(registry.engine).get_table_names()) >= IMAGE_TABLES
+
+
+def test_patient_source_ids_come_and_go(sqlite_url):
+    with Registry(sqlite_url) as registry:
+        assert "patient_source_ids" in sa.inspect(registry.engine).get_table_names()
+        _alembic(registry, command.downgrade, "0003_images")
+        names = set(sa.inspect(registry.engine).get_table_names())
+        assert "patient_source_ids" not in names and names >= IMAGE_TABLES
+        _alembic(registry, command.upgrade, "head")
+        assert "patient_source_ids" in sa.inspect(registry.engine).get_table_names()

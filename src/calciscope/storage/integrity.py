@@ -122,9 +122,15 @@ class PatientReconciler:
     ----------
     update
         Let the import's stated values replace disagreeing stored ones (``--update-patients``).
+    source_ids
+        Returns the source ids the registry holds for the given patient ids (``Case 4`` for
+        ``Case_4``), so that another source id becoming the same patient id is refused.
     """
 
     update: bool = False
+    source_ids: Callable[[set[str]], Mapping[str, set[str]]] | None = None
+    #: Source ids this import brings that the registry does not hold yet, by patient id.
+    new_source_ids: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     updated: set[str] = field(default_factory=set)
     completed: set[str] = field(default_factory=set)
@@ -148,9 +154,11 @@ class PatientReconciler:
         if unknown:
             found = lookup(unknown)
             self.before.update({pid: found.get(pid) for pid in unknown})
+        stored = self._stored_source_ids(records)
         out: dict[str, Patient] = {}
         for patient, origin in records:
             self._check_raw_id(patient.patient_id, origin)
+            self._check_source_id(patient.patient_id, origin, stored)
             merged = self._against_import(patient, origin)
             if merged is None:
                 continue
@@ -183,6 +191,39 @@ class PatientReconciler:
                     "give them distinct ids",
                 )
             )
+
+    def _stored_source_ids(
+        self, records: list[tuple[Patient, PatientOrigin]]
+    ) -> Mapping[str, set[str]]:
+        """Return the registry's source ids of the patients whose source id is not their id."""
+        renamed = {p.patient_id for p, o in records if o.raw_id not in (None, p.patient_id)}
+        if not renamed or self.source_ids is None:
+            return {}
+        return self.source_ids(renamed)
+
+    def _check_source_id(
+        self, patient_id: str, origin: PatientOrigin, stored: Mapping[str, set[str]]
+    ) -> None:
+        """Refuse a source id that becomes a patient id the registry holds for another one.
+
+        A source id equal to the patient id (calciscope's own export read back) always matches.
+        """
+        raw = origin.raw_id
+        if raw is None or raw == patient_id:
+            return
+        others = sorted(stored.get(patient_id, set()) - {raw})
+        if others:
+            self.problems.append(
+                Problem(
+                    origin.source,
+                    origin.location,
+                    "id",
+                    f"{raw!r} becomes patient id {patient_id!r}, which the registry already "
+                    f"holds for {others[0]!r} from an earlier import; give them distinct ids",
+                )
+            )
+        elif raw not in stored.get(patient_id, set()):
+            self.new_source_ids.setdefault(patient_id, raw)
 
     def _against_import(self, patient: Patient, origin: PatientOrigin) -> Patient | None:
         """Merge with this import's earlier records of the id; None for a stub of a known one."""

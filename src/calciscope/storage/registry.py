@@ -148,7 +148,7 @@ class BatchWriter:
         self.conn: Connection | None = None
         self.counts = {"patients": 0, "facts": 0, "notes": 0, "images": 0}
         self.source = ""
-        self.reconciler = PatientReconciler(update=update_patients)
+        self.reconciler = PatientReconciler(update=update_patients, source_ids=self._source_ids)
         self.already = 0
         self._statements: dict[str, StatementIndex] = {}
 
@@ -198,6 +198,28 @@ class BatchWriter:
             q = sa.select(*columns).where(t.c.patient_id.in_(wanted[start : start + _CHUNK]))
             found.update((r["patient_id"], Patient(**r)) for r in self.conn.execute(q).mappings())
         return found
+
+    def _source_ids(self, ids: set[str]) -> dict[str, set[str]]:
+        assert self.conn is not None
+        found: dict[str, set[str]] = {}
+        wanted, t = sorted(ids), schema.patient_source_ids
+        for start in range(0, len(wanted), _CHUNK):
+            q = sa.select(t.c.patient_id, t.c.source_id).where(
+                t.c.patient_id.in_(wanted[start : start + _CHUNK])
+            )
+            for patient_id, source_id in self.conn.execute(q):
+                found.setdefault(patient_id, set()).add(source_id)
+        return found
+
+    def write_source_ids(self) -> None:
+        """Record the source ids this import brought (called once its patients are written)."""
+        assert self.conn is not None
+        rows = [
+            {"patient_id": pid, "source_id": raw, "batch_id": self.batch_id}
+            for pid, raw in sorted(self.reconciler.new_source_ids.items())
+        ]
+        for start in range(0, len(rows), _CHUNK):
+            self.conn.execute(schema.patient_source_ids.insert(), rows[start : start + _CHUNK])
 
     def _new_statements(self, facts: list[Fact]) -> list[Fact]:
         """Return the facts whose statement the registry did not hold before this import."""
@@ -344,6 +366,7 @@ class Registry:
                 raise _with_patient_problems(exc, writer.reconciler.problems) from None
             if writer.reconciler.problems:
                 raise ValidationError(writer.reconciler.problems, summary=f"cannot import {source}")
+            writer.write_source_ids()
             conn.execute(
                 schema.import_batches.insert().values(
                     batch_id=writer.batch_id,

@@ -32,6 +32,7 @@ __all__ = [
     "import_batches",
     "metadata",
     "notes",
+    "patient_source_ids",
     "patients",
     "review_decisions",
     "users",
@@ -230,4 +231,14 @@ image_reading_regions = Table(
     Column("florence", String(16)),
     Column("morphology", String(16)),
     Column("area_mm2", Float),
+)
+
+# --- 0004: the ids other systems gave a patient (``Case 4``), which became its id (``Case_4``) --
+
+patient_source_ids = Table(
+    "patient_source_ids",
+    metadata,
+    Column("patient_id", String(128), ForeignKey("patients.patient_id"), primary_key=True),
+    Column("source_id", String(512), primary_key=True),
+    Column("batch_id", String(64), nullable=False),
 )
