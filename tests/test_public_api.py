@@ -33,6 +33,7 @@ PUBLIC = {
     # images
     "IMAGE_ROOTS_ENV", "AgreementReport", "ReadingImport", "Roi", "image_roots", "import_images",
     "import_readings", "measure_image", "reader_agreement", "resolve_image_path",
+    "record_reading", "image_readings", "image_thumbnail", "load_indexed_image",
     # the dashboard
     "registry_overview", "RegistryOverview", "PhenotypeCount",
 }  # fmt: skip

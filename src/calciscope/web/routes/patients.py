@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from calciscope import api
 from calciscope.errors import Problem, ValidationError
 from calciscope.features import load_catalogue
+from calciscope.storage.images import ImageRepository
 from calciscope.web.pages import page
 from calciscope.web.security import READERS, WebUser, current_user
 
@@ -188,6 +189,7 @@ def patient_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
         for n in sorted(record.notes, key=lambda n: n.note_date or dt.date.min)
     ]
     p = record.patient
+    indexed = ImageRepository(state.registry).indexed([i.image_id for i in record.images])
     return {
         "patient": {
             "id": shown,
@@ -206,6 +208,7 @@ def patient_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
                 "site": " ".join(v.value for v in (i.laterality, i.body_site) if v is not None),
                 "date": i.image_date,
                 "file_ref": i.file_ref,
+                "indexed": i.image_id in indexed,
             }
             for i in record.images
         ],

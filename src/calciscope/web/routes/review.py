@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from calciscope import api
 from calciscope.errors import Problem, ReviewConflict, ValidationError
+from calciscope.imaging.reading import image_of_provenance
 from calciscope.web.pages import page, render
 from calciscope.web.routes.patients import note_segments
 from calciscope.web.security import CLINICIANS, WebUser, current_user, guarded
@@ -102,7 +103,8 @@ def item_data(request: Request, item_id: str, patient: str) -> dict[str, Any]:
                 "note_date": note.note_date,
                 "segments": _marked(note.text, sentence, (ev.start, ev.end)),
             }
-    return {"item": _item_row(item), "letter": letter}
+    image_id = image_of_provenance(item.fact.provenance) if item.fact is not None else None
+    return {"item": _item_row(item), "letter": letter, "image_id": image_id}
 
 
 def _marked(text: str, sentence: tuple[int, int], match: tuple[int, int]) -> list[Any]:
