@@ -264,23 +264,24 @@ class _Segmenter:
         floor = 1e-6 * (float(np.ptp(crop)) or 1.0)
         self.sd = max(_noise_sd(smooth), floor)
         self.raw_sd = max(_noise_sd(crop), floor)
+        self.seed_mask = self.residual > settings.seed_sd * self.sd
 
     def detect(self) -> tuple[np.ndarray, int]:
         """Hysteresis: grow regions above grow_sd that hold a seed above seed_sd and are big."""
         s = self.settings
         labels, count = ndimage.label(self.residual > s.grow_sd * self.sd, structure=_EIGHT)
-        seeds = labels[self.residual > s.seed_sd * self.sd]
+        seeds = labels[self.seed_mask]
         keep = np.bincount(seeds, minlength=count + 1) > 0
         keep &= np.bincount(labels.ravel(), minlength=count + 1) >= self.min_px
         keep[0] = False
-        kept = np.cumsum(keep) * keep  # renumber the kept regions 1..n
-        return kept[labels].astype(np.int32), int(keep.sum())
+        kept = (np.cumsum(keep) * keep).astype(np.int32)  # renumber the kept regions 1..n
+        return kept[labels], int(keep.sum())
 
     def half_maximum(self, labels: np.ndarray, count: int) -> np.ndarray:
         """Place each deposit's edge where the residual falls to half its own contrast."""
         if count == 0:
             return np.zeros(labels.shape, dtype=bool)
-        seeds = labels * (self.residual > self.settings.seed_sd * self.sd)
+        seeds = labels * self.seed_mask
         contrast = _label_means(self.raw, seeds, count)
         # Rose criterion: a deposit whose contrast is under min_cnr noise SDs of the unsmoothed
         # image is noise (clumps where the opening sits low, as along a slanting bone edge)
@@ -326,8 +327,8 @@ def _deposits(mask: np.ndarray, min_px: int) -> tuple[np.ndarray, int]:
     labels, count = ndimage.label(mask, structure=_EIGHT)
     keep = np.bincount(labels.ravel(), minlength=count + 1) >= min_px
     keep[0] = False
-    kept = np.cumsum(keep) * keep
-    return kept[labels].astype(np.int32), int(keep.sum())
+    kept = (np.cumsum(keep) * keep).astype(np.int32)
+    return kept[labels], int(keep.sum())
 
 
 def _hull_areas(labels: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -371,11 +372,19 @@ def _perimeters(labels: np.ndarray, count: int) -> np.ndarray:
     return (np.pi / 4) * crossings[1:]
 
 
+def _holes(labels: np.ndarray, ids: np.ndarray) -> int:
+    """Holes of the given deposits: 1 - Euler number (8-connected) of each, in its bounding box."""
+    from skimage.measure import euler_number
+
+    if not len(ids):
+        return 0
+    boxes = ndimage.find_objects(labels, max_label=int(ids.max()))
+    return sum(1 - int(euler_number(labels[boxes[i - 1]] == i, connectivity=2)) for i in ids)
+
+
 def _shape(
     labels: np.ndarray, count: int, pixel_area: float, settings: MeasureSettings
 ) -> DepositShape:
-    from skimage.measure import regionprops
-
     if count == 0:
         return DepositShape(0, 0.0, 0.0, 0.0, 0.0, 0, None)
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(float)
@@ -392,7 +401,7 @@ def _shape(
     if len(large_ids):
         perimeter = _perimeters(labels, count)[large_ids - 1].sum()
         width = 2 * large_area / perimeter * math.sqrt(pixel_area) if perimeter else None
-    holes = sum(1 - r.euler_number for r in regionprops(labels) if r.label in set(large_ids))
+    holes = _holes(labels, large_ids)
     return DepositShape(
         deposit_count=count,
         largest_deposit=float(areas.max()) * pixel_area,
