@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from test_browser import CHROMIUM, DOCS_IMG, _free_port
-from test_images import write_film
+from test_web_images import write_film
 from web_client import PASSWORDS
 
 from calciscope import api
