@@ -33,11 +33,16 @@ PUBLIC = {
     # images
     "IMAGE_ROOTS_ENV", "AgreementReport", "ReadingImport", "Roi", "image_roots", "import_images",
     "import_readings", "measure_image", "reader_agreement", "resolve_image_path",
+    "record_reading", "image_readings", "image_thumbnail", "load_indexed_image",
     # the dashboard
     "registry_overview", "RegistryOverview", "PhenotypeCount",
     # the vocabulary the faces show: catalogue, criteria results, fact fields, demo size
     "load_catalogue", "CriteriaResult", "ItemState", "CODE_SYSTEMS", "BodyRegion", "Laterality",
-    "Method", "Morphology", "Status", "DEFAULT_PATIENTS",
+    "Method", "Morphology", "Status", "DEFAULT_PATIENTS", "Registry",
+    # what the image viewer and reading form show
+    "DemoFilms", "add_demo_radiographs", "Florence", "SctcGlobalGrade", "form_regions",
+    "image_of_provenance", "indexed_image", "indexed_image_file", "indexed_image_ids",
+    "image_viewer_pixels", "measure_loaded_image",
 }  # fmt: skip
 
 

@@ -68,6 +68,9 @@ def test_demo_is_the_main_job(tmp_path, monkeypatch):
     assert (tmp_path / "calciscope-report" / "index.html").exists()
     words = " ".join(result.output.split())
     assert "calciscope serve --db sqlite:///" in words and "calciscope users add" in words
+    # SYNTHETIC phantom films of some patients, their measurement readings waiting for review
+    assert "SYNTHETIC radiographs: 32 phantom films measured" in words
+    assert f"--image-root {tmp_path / 'calciscope-demo' / 'radiographs' / 'films'}" in words
 
 
 @pytest.mark.postgres

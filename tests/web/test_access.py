@@ -32,6 +32,11 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/admin/users"): {"data": {"name": "", "role": "nobody", "password": ""}},
     ("POST", "/api/study/runs"): {"files": {"study_file": ("s.yaml", b"title: [unclosed")}},
     ("POST", "/study/runs"): {"files": {"study_file": ("s.yaml", b"title: [unclosed")}},
+    ("POST", "/api/images/{image_id}/measure"): {"json": {"x0": 0, "y0": 0, "x1": 1, "y1": 1}},
+    ("POST", "/api/images/{image_id}/readings"): {
+        "json": {"reading_date": "2024-01-01", "blinded": "no", "regions": []}
+    },
+    ("POST", "/images/{image_id}/readings"): {"data": {"reading_date": "2024-01-01"}},
 }
 
 
@@ -56,6 +61,7 @@ def _path_values(app: Any, client: Any, role: str) -> dict[str, str]:
         "run_id": "0123456789ab",
         "name": "nobody",
         "path": "index.html",
+        "image_id": "IMG-0000000000000000",
     }
 
 

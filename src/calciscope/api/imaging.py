@@ -4,25 +4,36 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.imaging.measure import MeasurementResult, MeasureSettings, Roi
+from calciscope.imaging.reading import Reading
+from calciscope.model import Image
 from calciscope.stats.agreement import AgreementResult
 from calciscope.storage import ImportSummary, Registry
-from calciscope.storage.images import StoredRegion
+from calciscope.storage.images import StoredReading, StoredRegion
+
+if TYPE_CHECKING:
+    from calciscope.interop.images import LoadedImage
+    from calciscope.interop.images.viewer import ViewerPixels
 
 __all__ = [
     "IMAGE_ROOTS_ENV",
     "AgreementReport",
     "ReadingImport",
+    "image_readings",
     "image_roots",
+    "image_thumbnail",
     "import_images",
     "import_readings",
+    "load_indexed_image",
     "measure_image",
     "reader_agreement",
+    "record_reading",
     "resolve_image_path",
 ]
 
@@ -206,37 +217,162 @@ class ReadingImport:
     suggested_facts: int
 
 
-def import_readings(registry: Registry, path: Path) -> ReadingImport:
+def import_readings(registry: Registry, path: Path, *, actor: str | None = None) -> ReadingImport:
     """Import readings done elsewhere; they become image-derived calcinosis facts.
 
     A reader with the clinician role confirms; every other reader's facts wait as suggestions.
+    Each reading is an audit row (``image_reading``) by ``actor`` (default: the OS user).
 
     Raises
     ------
     ValidationError
         Every bad row or field, and every reading of an image not in the registry.
     """
-    from calciscope.imaging.reading import reading_facts
     from calciscope.interop.images.readings import read_readings
+
+    readings, problems = read_readings(Path(path))
+    return _store_readings(registry, readings, problems, str(path), actor)
+
+
+def record_reading(
+    registry: Registry,
+    image_id: str,
+    *,
+    reader: str,
+    reader_role: str,
+    reading_date: str,
+    blinded: str,
+    regions: Sequence[Mapping[str, str]],
+    sctc_global_grade: str = "",
+    actor: str | None = None,
+) -> ReadingImport:
+    """Record one reader's reading of one image (the web app's reading form).
+
+    The fields are those of ``readings.csv`` and are checked by the same code as
+    :func:`import_readings`; ``regions`` holds one mapping per region row (``body_site``,
+    ``laterality``, ``presence``, ``florence``, ``morphology``, ``area_mm2``). Regions read as
+    unknown may be left out: they state nothing.
+
+    Raises
+    ------
+    ValidationError
+        A bad field (named with its region row), no region read present or absent, or an
+        image not in the registry; nothing is written.
+    """
+    from calciscope.interop.images.readings import readings_from_rows
+
+    head = {
+        "image_id": image_id,
+        "reader": reader,
+        "reader_role": reader_role,
+        "reading_date": reading_date,
+        "blinded": blinded,
+        "sctc_global_grade": sctc_global_grade,
+    }
+    source = f"reading of {image_id}"
+    rows = [dict(head) | {k: str(v) for k, v in region.items()} for region in regions]
+    if not any(r.get("presence", "").strip().lower() in ("present", "absent") for r in rows):
+        problem = Problem(source, "form", "presence", "no region read as present or absent")
+        raise ValidationError([problem], summary="nothing to record")
+    readings, problems = readings_from_rows(rows, source)
+    return _store_readings(registry, readings, problems, source, actor)
+
+
+def _store_readings(
+    registry: Registry,
+    readings: list[Reading],
+    problems: list[Problem],
+    source: str,
+    actor: str | None,
+) -> ReadingImport:
+    """Check the images, write readings and their facts, and audit each reading."""
+    from calciscope.api.users import default_actor, record_audit
+    from calciscope.imaging.reading import reading_facts
     from calciscope.model import ReviewState
     from calciscope.storage.images import ImageRepository
 
-    readings, problems = read_readings(Path(path))
     repo = ImageRepository(registry)
     images = repo.images([r.image_id for r in readings])
-    problems += [
-        Problem(str(path), r.image_id, "image_id", "no such image in the registry")
+    problems = problems + [
+        Problem(source, r.image_id, "image_id", "no such image in the registry")
         for r in readings
         if r.image_id not in images
     ]
     if problems:
         raise ValidationError(problems, summary="readings import failed")
-    facts = [f for r in readings for f in reading_facts(r, images[r.image_id])]
+    by_reading = {r.reading_id: reading_facts(r, images[r.image_id]) for r in readings}
+    facts = [f for r in readings for f in by_reading[r.reading_id]]
     repo.write_readings(readings, facts)
+    for reading in readings:
+        written = by_reading[reading.reading_id]
+        record_audit(
+            registry,
+            actor=actor or default_actor(),
+            action="image_reading",
+            target=reading.reading_id,
+            after={
+                "image_id": reading.image_id,
+                "reader": reading.reader,
+                "reader_role": reading.reader_role.value,
+                "reading_date": reading.reading_date.isoformat(),
+                "regions": len(reading.regions),
+                "facts": [f.fact_id for f in written],
+                "review_state": written[0].review_state.value if written else None,
+            },
+            detail=source,
+        )
     confirmed = sum(f.review_state is ReviewState.CONFIRMED for f in facts)
     return ReadingImport(
         len(readings), sum(len(r.regions) for r in readings), confirmed, len(facts) - confirmed
     )
+
+
+def load_indexed_image(
+    registry: Registry, image_id: str, roots: Sequence[Path] = ()
+) -> LoadedImage:
+    """Decode an indexed image from its file (inside a configured image root).
+
+    Raises
+    ------
+    ValidationError
+        The image is unknown, lies outside the roots, or its file no longer reads.
+    """
+    _require()
+    from calciscope.interop.images import SidecarRow, load_image
+    from calciscope.model import Modality
+    from calciscope.storage.images import ImageRepository
+
+    path = resolve_image_path(registry, image_id, roots)
+    stored = ImageRepository(registry).file(image_id) or {}
+    spacing = stored.get("pixel_spacing_mm")
+    row = SidecarRow("-", None, None, None, Modality.RADIOGRAPH, spacing)
+    image, problem = load_image(path, row)
+    if image is None:
+        raise ValidationError([problem] if problem else [], summary="cannot open the image")
+    return image
+
+
+def image_thumbnail(registry: Registry, image_id: str) -> bytes:
+    """Return the stored PNG thumbnail of an image.
+
+    Raises
+    ------
+    ValidationError
+        When the image has no indexed file (and so no thumbnail).
+    """
+    from calciscope.storage.images import ImageRepository
+
+    row = ImageRepository(registry).file(image_id)
+    if row is None or not row.get("thumbnail_png"):
+        raise ValidationError([Problem("registry", image_id, "image_id", "no thumbnail")])
+    return bytes(row["thumbnail_png"])
+
+
+def image_readings(registry: Registry, image_id: str) -> list[StoredReading]:
+    """Return the readings of one image, oldest first, with their region rows."""
+    from calciscope.storage.images import ImageRepository
+
+    return ImageRepository(registry).readings_of(image_id)
 
 
 @dataclass(frozen=True)
@@ -318,3 +454,82 @@ def _best_pair(
             if common > best:
                 best, pair = common, (one, other)
     return pair
+
+
+@dataclass(frozen=True)
+class DemoFilms:
+    """What :func:`add_demo_radiographs` drew and imported (all SYNTHETIC)."""
+
+    folder: Path
+    films: int
+    #: suggested pattern -> films measured with it
+    suggested: dict[str, int]
+    suggested_facts: int
+
+
+def add_demo_radiographs(registry: Registry, out: Path, seed: int) -> DemoFilms:
+    """Draw SYNTHETIC phantom films for some demo patients, index them and import their readings.
+
+    The readings are measurements by ``calciscope-measure``: their facts are suggestions that
+    wait in the review queue.
+
+    Raises
+    ------
+    MissingExtraError
+        Without the imaging extra.
+    """
+    _require()
+    from calciscope.datasets.radiographs import write_demo_radiographs
+
+    films = write_demo_radiographs(out, seed=seed)
+    import_images(registry, films.folder, mapping=films.mapping)
+    done = import_readings(registry, films.readings, actor="calciscope demo")
+    return DemoFilms(
+        films.folder.resolve(), films.films, dict(films.suggested), done.suggested_facts
+    )
+
+
+def indexed_image(registry: Registry, image_id: str) -> Image | None:
+    """Return an image's registry row, or None when there is no such image."""
+    from calciscope.storage.images import ImageRepository
+
+    return ImageRepository(registry).image(image_id)
+
+
+def indexed_image_file(registry: Registry, image_id: str) -> dict[str, Any]:
+    """Return what indexing stored about an image's file (hash, spacing, size), or {}."""
+    from calciscope.storage.images import ImageRepository
+
+    return ImageRepository(registry).file(image_id) or {}
+
+
+def indexed_image_ids(registry: Registry, image_ids: Sequence[str]) -> set[str]:
+    """Return which of the images have an indexed file (and so a thumbnail)."""
+    from calciscope.storage.images import ImageRepository
+
+    return set(ImageRepository(registry).indexed(list(image_ids)))
+
+
+def image_viewer_pixels(image: LoadedImage) -> ViewerPixels:
+    """Return a decoded image's grey levels as 16-bit pixels for the web viewer's window/level."""
+    from calciscope.interop.images.viewer import viewer_pixels
+
+    return viewer_pixels(image)
+
+
+def measure_loaded_image(image: LoadedImage, roi: Roi, *, image_id: str) -> MeasurementResult:
+    """Measure calcification inside ``roi`` of an image already decoded (the viewer's cache).
+
+    Raises
+    ------
+    ValidationError
+        The ROI lies outside the image.
+    """
+    from calciscope.imaging.measure import measure_calcification
+
+    try:
+        return measure_calcification(
+            image.pixels, roi, pixel_spacing_mm=image.meta.pixel_spacing_mm
+        )
+    except ValueError as exc:
+        raise ValidationError([Problem("request", image_id, "roi", str(exc))]) from None

@@ -24,6 +24,7 @@ from calciscope.engine.classifier import CohortClassifier
 from calciscope.errors import Problem, ValidationError
 from calciscope.extract.segment import split_sentences
 from calciscope.features import load_catalogue
+from calciscope.imaging.reading import image_of_provenance
 from calciscope.model import Fact, Note, ReviewState
 from calciscope.phenotype.review_queue import QueueKind, QueueSource, load_review_queue
 from calciscope.storage import Registry
@@ -138,6 +139,11 @@ def _fact_item(kind: QueueKind, stored: StoredFact, evidence: Evidence | None) -
     }
     if evidence is not None:
         cells |= {"note_id": evidence.note_id, "note_type": evidence.note_type}
+    elif image_of_provenance(fact.provenance):  # a reader's region row (api.record_reading)
+        cells |= {
+            "note_type": "a reading of image",
+            "note_id": image_of_provenance(fact.provenance),
+        }
     return ReviewItem(
         item_id=f"fact:{fact.fact_id}",
         kind=kind.name,

@@ -126,7 +126,63 @@ def _read_inputs(registry: Registry) -> tuple[pa.Table, pa.Table, dict[str, str]
     finally:
         source.disconnect()
     hashes = {str(b["source"]): str(b["source_hash"]) for b in batches}
-    return facts, patients, hashes, images
+    return facts, patients, hashes, _with_readings(registry, images)
+
+
+def _with_readings(registry: Registry, images: pd.DataFrame) -> pd.DataFrame:
+    """Add each image's thumbnail and readings (for the report's radiograph panel and methods).
+
+    The between-reader agreement (:func:`calciscope.api.reader_agreement`) is kept in
+    ``images.attrs["agreement"]`` when two readers read the same films.
+    """
+    from calciscope.api.imaging import reader_agreement
+    from calciscope.storage.images import ImageRepository
+
+    repo = ImageRepository(registry)
+    indexed = repo.indexed(list(images["image_id"])) if len(images) else set()
+    thumbs, texts, readers, counts, blinded = [], [], [], [], []
+    for image_id in images["image_id"]:
+        row = repo.file(image_id) if image_id in indexed else None
+        readings = repo.readings_of(image_id) if image_id in indexed else []
+        thumbs.append(bytes(row["thumbnail_png"]) if row and row["thumbnail_png"] else None)
+        texts.append("\n".join(_reading_text(r) for r in readings) or None)
+        readers.append(tuple(sorted({f"{r.reader} ({r.reader_role})" for r in readings})))
+        counts.append(len(readings))
+        blinded.append(sum(r.blinded for r in readings))
+    columns = {
+        "thumbnail_png": thumbs, "reading": texts, "readers": readers, "readings": counts,
+        "blinded_readings": blinded,
+    }  # fmt: skip
+    images = images.assign(
+        **{k: pd.Series(v, index=images.index, dtype=object) for k, v in columns.items()}
+    )
+    report = reader_agreement(registry) if indexed else None
+    if report is not None and report.readers is not None and report.results:
+        images.attrs["agreement"] = {
+            "readers": report.readers,
+            "pairs": report.pairs,
+            "results": {
+                name: {"method": r.method, "estimate": r.estimate, "lower": r.lower,
+                       "upper": r.upper, "n": r.n}
+                for name, r in report.results.items()
+                if r.estimate is not None
+            },
+        }  # fmt: skip
+    return images
+
+
+def _reading_text(reading: Any) -> str:
+    regions = "; ".join(
+        f"{g['body_site']} {'' if g['laterality'] == 'unspecified' else g['laterality']} "
+        f"{g['presence']}"
+        + (f", Florence {g['florence']}" if g["florence"] else "")
+        + (f", {g['morphology']}" if g["morphology"] else "")
+        + (f", {g['area_mm2']:g} mm²" if g["area_mm2"] is not None else "")
+        for g in reading.regions
+    )
+    grade = f", SCTC {reading.sctc_global_grade}" if reading.sctc_global_grade else ""
+    blind = "blinded" if reading.blinded else "not blinded"
+    return f"{reading.reader} ({reading.reader_role}, {reading.reading_date}, {blind}{grade}): {regions}"
 
 
 def _report_facts(facts: pa.Table) -> pd.DataFrame:

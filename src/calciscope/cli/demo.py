@@ -17,6 +17,7 @@ from calciscope.cli.cohort import console, err_console, import_demo
 from calciscope.cli.options import DbOption
 from calciscope.cli.output import progress
 from calciscope.cli.study import print_run
+from calciscope.errors import MissingExtraError
 
 __all__ = ["register"]
 
@@ -44,14 +45,34 @@ def demo(
         console.print(
             f"read {notes.notes} notes: {notes.new_facts} suggested facts wait for review"
         )
+        films = demo_radiographs(registry, out, seed)
         with progress(err_console, "running the default study"):
             run = api.run_demo(registry, out=report)
     console.print("\n[bold]Default study[/] (Achieng et al. 2024 design)")
     print_run(run)
-    print_review_hint(db)
+    print_review_hint(db, films)
 
 
-def print_review_hint(db: str | None) -> None:
+def demo_radiographs(registry: api.Registry, out: Path, seed: int) -> Path | None:
+    """Index SYNTHETIC phantom films of some patients and import their measurement readings.
+
+    Needs the imaging extra; without it the demo goes on without films and says so.
+    """
+    try:
+        with progress(err_console, "drawing and measuring SYNTHETIC phantom radiographs"):
+            films = api.add_demo_radiographs(registry, out, seed)
+    except MissingExtraError as exc:
+        console.print(f"no SYNTHETIC radiographs in this demo: {exc}", highlight=False)
+        return None
+    found = ", ".join(f"{k} {n}" for k, n in sorted(films.suggested.items()))
+    console.print(
+        f"[bold red]SYNTHETIC[/] radiographs: {films.films} phantom films measured ({found}); "
+        f"{films.suggested_facts} image-derived suggested facts wait for review"
+    )
+    return films.folder
+
+
+def print_review_hint(db: str | None, films: Path | None = None) -> None:
     """Print how to review what the demo suggested: in the terminal, or in the web app."""
     where = f" --db {db}" if db else ""
     console.print(
@@ -60,7 +81,9 @@ def print_review_hint(db: str | None) -> None:
         f"  calciscope review confirm ITEM_ID --reason TEXT{where}\n"
         "\n[bold]Review workspace[/] in a browser (docs/web.md; pip install 'calciscope\\[web]'):\n"
         f"  calciscope users add YOUR_NAME --role clinician{where}\n"
-        f"  calciscope serve{where} --insecure-cookies\n"
+        f"  calciscope serve{where} --insecure-cookies"
+        + (f" --image-root {films}" if films else "")
+        + "\n"
         "  then open http://127.0.0.1:8000 (--insecure-cookies: plain HTTP on this machine only)",
         highlight=False,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -46,6 +47,14 @@ def serve(
             "--researchers-read-notes", help="Let researchers read note text (off by default)."
         ),
     ] = False,
+    image_root: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--image-root",
+            help="A folder the image viewer may open indexed images from (repeat; also "
+            "$CALCISCOPE_IMAGE_ROOTS).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web app (dashboard, patients, review queue, facts, studies, audit) on a registry.
 
@@ -65,6 +74,7 @@ def serve(
         runs_dir=runs_dir_for(url),
         secure_cookies=not insecure_cookies,
         researcher_notes=researchers_read_notes,
+        image_roots=tuple(image_root or ()),
     )
     app = create_app(settings)
     # uvicorn speaks plain HTTP; TLS is the reverse proxy's job (docs/web.md)

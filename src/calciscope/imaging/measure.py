@@ -207,8 +207,11 @@ def _median(image: np.ndarray) -> float:
     return float(np.median(flat[:: max(1, flat.size // 250_000)]))
 
 
-def _label_means(values: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
-    where = np.flatnonzero(labels)
+def _label_means(
+    values: np.ndarray, labels: np.ndarray, count: int, within: np.ndarray | None = None
+) -> np.ndarray:
+    """Mean of ``values`` per label (over the pixels of ``within`` only, when given)."""
+    where = np.flatnonzero(labels if within is None else within)
     sums = np.bincount(labels.ravel()[where], values.ravel()[where], minlength=count + 1)
     sizes = np.bincount(labels.ravel()[where], minlength=count + 1)
     return sums / np.maximum(sizes, 1)
@@ -233,8 +236,7 @@ def _opening(image: np.ndarray, window: int) -> np.ndarray:
     extra = (-(rows + 2 * pad) % k, -(cols + 2 * pad) % k)
     padded = np.pad(image, ((pad, pad + extra[0]), (pad, pad + extra[1])), mode="edge")
     if k > 1:
-        h, w = padded.shape
-        padded = padded.reshape(h // k, k, w // k, k).min(axis=(1, 3))
+        padded = _block_minima(padded, k)
     size = max(3, round(window / k) | 1)
     opened = ndimage.maximum_filter(ndimage.minimum_filter(padded, size), size)
     if k == 1:
@@ -245,6 +247,21 @@ def _opening(image: np.ndarray, window: int) -> np.ndarray:
     full = np.repeat(np.repeat(block, k, axis=0), k, axis=1)
     offset = pad - start * k
     return np.minimum(full[offset : offset + rows, offset : offset + cols], image)
+
+
+def _block_minima(image: np.ndarray, k: int) -> np.ndarray:
+    """Minima of k x k blocks by k strided minimum passes per axis.
+
+    The same values as ``reshape(h // k, k, w // k, k).min(axis=(1, 3))`` at a fraction of its
+    cost (NumPy reduces short inner axes slowly).
+    """
+    rows = image[0::k]
+    for i in range(1, k):
+        rows = np.minimum(rows, image[i::k])
+    out = rows[:, 0::k]
+    for j in range(1, k):
+        out = np.minimum(out, rows[:, j::k])
+    return out
 
 
 class _Segmenter:
@@ -264,24 +281,24 @@ class _Segmenter:
         floor = 1e-6 * (float(np.ptp(crop)) or 1.0)
         self.sd = max(_noise_sd(smooth), floor)
         self.raw_sd = max(_noise_sd(crop), floor)
+        self.seed_mask = self.residual > settings.seed_sd * self.sd
 
     def detect(self) -> tuple[np.ndarray, int]:
         """Hysteresis: grow regions above grow_sd that hold a seed above seed_sd and are big."""
         s = self.settings
         labels, count = ndimage.label(self.residual > s.grow_sd * self.sd, structure=_EIGHT)
-        seeds = labels[self.residual > s.seed_sd * self.sd]
+        seeds = labels[self.seed_mask]
         keep = np.bincount(seeds, minlength=count + 1) > 0
         keep &= np.bincount(labels.ravel(), minlength=count + 1) >= self.min_px
         keep[0] = False
-        kept = np.cumsum(keep) * keep  # renumber the kept regions 1..n
-        return kept[labels].astype(np.int32), int(keep.sum())
+        kept = (np.cumsum(keep) * keep).astype(np.int32)  # renumber the kept regions 1..n
+        return kept[labels], int(keep.sum())
 
     def half_maximum(self, labels: np.ndarray, count: int) -> np.ndarray:
         """Place each deposit's edge where the residual falls to half its own contrast."""
         if count == 0:
             return np.zeros(labels.shape, dtype=bool)
-        seeds = labels * (self.residual > self.settings.seed_sd * self.sd)
-        contrast = _label_means(self.raw, seeds, count)
+        contrast = _label_means(self.raw, labels, count, self.seed_mask)
         # Rose criterion: a deposit whose contrast is under min_cnr noise SDs of the unsmoothed
         # image is noise (clumps where the opening sits low, as along a slanting bone edge)
         half = (0.5 * contrast).astype(np.float32)
@@ -326,8 +343,8 @@ def _deposits(mask: np.ndarray, min_px: int) -> tuple[np.ndarray, int]:
     labels, count = ndimage.label(mask, structure=_EIGHT)
     keep = np.bincount(labels.ravel(), minlength=count + 1) >= min_px
     keep[0] = False
-    kept = np.cumsum(keep) * keep
-    return kept[labels].astype(np.int32), int(keep.sum())
+    kept = (np.cumsum(keep) * keep).astype(np.int32)
+    return kept[labels], int(keep.sum())
 
 
 def _hull_areas(labels: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -371,11 +388,33 @@ def _perimeters(labels: np.ndarray, count: int) -> np.ndarray:
     return (np.pi / 4) * crossings[1:]
 
 
+def _euler8(mask: np.ndarray) -> int:
+    """Euler number of a binary image, 8-connected, from its 2 x 2 quads (Gray 1971).
+
+    E = (Q1 - Q3 - 2 QD) / 4, where Q1 and Q3 count quads with one and three pixels set and QD
+    the diagonal pairs; the same value as ``skimage.measure.euler_number(mask, 2)``, several
+    times faster. Gray SB. IEEE Trans Comput 1971;C-20(5):551-61, DOI 10.1109/T-C.1971.223289.
+    """
+    p = np.pad(mask, 1).astype(np.uint8)
+    a, b, c, d = p[:-1, :-1], p[:-1, 1:], p[1:, :-1], p[1:, 1:]
+    total = a + b + c + d
+    q1 = np.count_nonzero(total == 1)
+    q3 = np.count_nonzero(total == 3)
+    diagonal = np.count_nonzero((total == 2) & (a == d))
+    return int(q1 - q3 - 2 * diagonal) // 4
+
+
+def _holes(labels: np.ndarray, ids: np.ndarray) -> int:
+    """Holes of the given deposits: 1 - Euler number (8-connected) of each, in its bounding box."""
+    if not len(ids):
+        return 0
+    boxes = ndimage.find_objects(labels, max_label=int(ids.max()))
+    return sum(1 - _euler8(labels[boxes[i - 1]] == i) for i in ids)
+
+
 def _shape(
     labels: np.ndarray, count: int, pixel_area: float, settings: MeasureSettings
 ) -> DepositShape:
-    from skimage.measure import regionprops
-
     if count == 0:
         return DepositShape(0, 0.0, 0.0, 0.0, 0.0, 0, None)
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(float)
@@ -392,7 +431,7 @@ def _shape(
     if len(large_ids):
         perimeter = _perimeters(labels, count)[large_ids - 1].sum()
         width = 2 * large_area / perimeter * math.sqrt(pixel_area) if perimeter else None
-    holes = sum(1 - r.euler_number for r in regionprops(labels) if r.label in set(large_ids))
+    holes = _holes(labels, large_ids)
     return DepositShape(
         deposit_count=count,
         largest_deposit=float(areas.max()) * pixel_area,

@@ -53,6 +53,7 @@ from calciscope.model import (
 __all__ = [
     "CALCINOSIS_CODE",
     "FLORENCE_MORPHOLOGY",
+    "MIDLINE_REGIONS",
     "Florence",
     "ReaderRole",
     "Reading",
@@ -60,6 +61,8 @@ __all__ = [
     "ScoreChange",
     "SctcGlobalGrade",
     "classify_score_change",
+    "form_regions",
+    "image_of_provenance",
     "morphology_for",
     "reading_facts",
 ]
@@ -198,6 +201,36 @@ def reading_facts(reading: Reading, image: Image) -> list[Fact]:
             )
         )
     return facts
+
+
+#: Regions on the body's midline: read once, without a side (every other region has two).
+MIDLINE_REGIONS = frozenset(
+    {BodyRegion.FACE, BodyRegion.NECK, BodyRegion.CHEST, BodyRegion.ABDOMEN, BodyRegion.BACK}
+)
+
+
+def form_regions(first: BodyRegion | None = None) -> list[tuple[BodyRegion, Laterality]]:
+    """Return the rows of a reading form: every catalogue body region, by side where it has one.
+
+    The image's own region (``first``) comes first; the others keep the catalogue's order.
+    """
+    rows = [
+        (region, side)
+        for region in BodyRegion
+        for side in (
+            (Laterality.UNSPECIFIED,)
+            if region in MIDLINE_REGIONS
+            else (Laterality.RIGHT, Laterality.LEFT)
+        )
+    ]
+    return sorted(rows, key=lambda row: row[0] != first)
+
+
+def image_of_provenance(provenance: str | None) -> str | None:
+    """Return the image id named in an image-derived fact's provenance (``image:IMG-...;``)."""
+    if not provenance or not provenance.startswith("image:"):
+        return None
+    return provenance[len("image:") :].split(";", 1)[0].strip() or None
 
 
 def classify_score_change(baseline: float, follow_up: float) -> ScoreChange:

@@ -21,6 +21,7 @@ from calciscope.report.figure import SavedFigure, close_figures, save_figure
 from calciscope.report.flow import attrition_figure
 from calciscope.report.incidence import incidence_figure
 from calciscope.report.pdf import write_pdf
+from calciscope.report.radiographs import image_methods, radiograph_panel
 from calciscope.report.tables import (
     attrition_table,
     case_table,
@@ -174,9 +175,12 @@ def _case_images(images: pd.DataFrame | None, names: dict[str, str]) -> pd.DataF
         "body_site",
         "laterality",
         "image_date",
+        "reading",
     ]
     if images is None or images.empty:
         return pd.DataFrame(columns=columns)
+    if "reading" not in images:
+        images = images.assign(reading=None)
     out = images[images["patient_id"].isin(list(names))].copy()
     out["case"] = out["patient_id"].map(names)
     return out.sort_values(["case", "image_date"])[columns].reset_index(drop=True)
@@ -219,6 +223,7 @@ def _html(
     figures: list[SavedFigure],
     manifest: dict[str, Any],
     pdf: bool,
+    films: dict[str, str] | None = None,
 ) -> str:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("calciscope.report", "templates"),
@@ -232,7 +237,8 @@ def _html(
     return env.get_template("report.html.j2").render(
         title=a.study.title, description=a.study.description, synthetic=a.headline["synthetic"],
         h=a.headline, target_label=a.attrition[-1].label.removeprefix("Cases: "),
-        methods=methods_paragraphs(a), results=results_paragraphs(a), criteria=criteria_references(),
+        methods=[*methods_paragraphs(a), *[t for t in [(films or {}).get("methods")] if t]],
+        radiographs=(films or {}).get("panel", ""), results=results_paragraphs(a), criteria=criteria_references(),
         figures=figures, table_one=html["table1"], table_one_note=a.table_one.note,
         listing=html["table1_listing"] if len(tables["table1_listing"]) else "",
         cases=html["cases"], proportions=html["proportions"], comparisons=html["comparisons"],
@@ -371,7 +377,15 @@ def _write_bundle(
         json.dumps(manifest, indent=1, default=_json_default), encoding="utf-8"
     )
     index = out_dir / "index.html"
-    index.write_text(_html(analysis, tables, figures, manifest, pdf is not None), encoding="utf-8")
+    films = {
+        "panel": radiograph_panel(images, names),
+        "methods": image_methods(
+            None if images is None else images[images["patient_id"].isin(list(names))],
+            None if images is None else images.attrs.get("agreement"),
+        ),
+    }
+    page = _html(analysis, tables, figures, manifest, pdf is not None, films)
+    index.write_text(page, encoding="utf-8")
     export = (
         write_pseudonymised_export(analysis, tables, pseudonymised)
         if pseudonymised is not None

@@ -13,7 +13,7 @@ from calciscope.model import Fact, Image
 from calciscope.storage import schema
 from calciscope.storage.registry import BatchWriter, Registry
 
-__all__ = ["ImageRepository", "StoredRegion"]
+__all__ = ["ImageRepository", "StoredReading", "StoredRegion"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,20 @@ class StoredRegion:
     morphology: str | None
     area_mm2: float | None
     sctc_global_grade: str | None
+
+
+@dataclass(frozen=True)
+class StoredReading:
+    """One stored reading of an image with its region rows (as stored: plain strings)."""
+
+    reading_id: str
+    image_id: str
+    reader: str
+    reader_role: str
+    reading_date: Any
+    blinded: bool
+    sctc_global_grade: str | None
+    regions: tuple[dict[str, Any], ...]
 
 
 class ImageRepository:
@@ -69,6 +83,13 @@ class ImageRepository:
             row = conn.execute(sa.select(t).where(t.c.image_id == image_id)).mappings().first()
         return dict(row) if row else None
 
+    def indexed(self, ids: Sequence[str]) -> set[str]:
+        """Return which of ``ids`` have an indexed file (and so a thumbnail)."""
+        t = schema.image_files
+        with self.registry.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.c.image_id).where(t.c.image_id.in_(list(set(ids)))))
+            return {row[0] for row in rows}
+
     def write_readings(self, readings: Sequence[Reading], facts: Sequence[Fact]) -> None:
         """Store readings (replacing a reading with the same id) and their facts, in one go."""
         head, region = schema.image_readings, schema.image_reading_regions
@@ -80,6 +101,41 @@ class ImageRepository:
                 conn.execute(head.insert(), [_head_row(r) for r in readings])
                 conn.execute(region.insert(), [row for r in readings for row in _region_rows(r)])
             self.registry._upsert(conn, schema.facts, _fact_rows(facts), "fact_id", update=False)
+
+    def readings_of(self, image_id: str) -> list[StoredReading]:
+        """Return the readings of one image (oldest first) with their region rows."""
+        head, region = schema.image_readings, schema.image_reading_regions
+        with self.registry.engine.connect() as conn:
+            heads = [
+                dict(h)
+                for h in conn.execute(
+                    sa.select(head)
+                    .where(head.c.image_id == image_id)
+                    .order_by(head.c.reading_date, head.c.reader)
+                ).mappings()
+            ]
+            ids = [h["reading_id"] for h in heads]
+            regions: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+            rows = conn.execute(
+                sa.select(region)
+                .where(region.c.reading_id.in_(ids))
+                .order_by(region.c.body_site, region.c.laterality)
+            ).mappings()
+            for row in rows:
+                regions[row["reading_id"]].append(dict(row))
+        return [
+            StoredReading(
+                reading_id=h["reading_id"],
+                image_id=h["image_id"],
+                reader=h["reader"],
+                reader_role=h["reader_role"],
+                reading_date=h["reading_date"],
+                blinded=bool(h["blinded"]),
+                sctc_global_grade=h["sctc_global_grade"],
+                regions=tuple(regions[h["reading_id"]]),
+            )
+            for h in heads
+        ]
 
     def regions(self) -> list[StoredRegion]:
         """Return every stored region row with its reading's image, reader and grade."""

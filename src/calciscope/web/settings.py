@@ -49,6 +49,8 @@ class WebSettings:
         Failed logins allowed per user name and client address within the window.
     runs_dir
         Where study runs from the web app are written (:func:`runs_dir_for` by default).
+    image_roots
+        Folders the viewer may open indexed images from (besides ``$CALCISCOPE_IMAGE_ROOTS``).
     """
 
     db_url: str
@@ -58,6 +60,7 @@ class WebSettings:
     researcher_notes: bool = False
     login_attempts: int = 5
     login_window_seconds: int = 900
+    image_roots: tuple[Path, ...] = ()
 
 
 def secret_key_path(db_url: str) -> Path:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from calciscope.imaging.reading import (
 )
 from calciscope.model import BodyRegion, Laterality, Morphology, Status
 
-__all__ = ["READING_COLUMNS", "read_readings"]
+__all__ = ["READING_COLUMNS", "read_readings", "readings_from_rows"]
 
 READING_COLUMNS = (
     "image_id",
@@ -130,9 +131,22 @@ def read_readings(path: Path) -> tuple[list[Reading], list[Problem]]:
     source = str(path)
     try:
         with Path(path).open(newline="", encoding="utf-8-sig") as handle:
-            return _ReadingGroups(source).read(csv.DictReader(handle))
+            reader = csv.DictReader(handle)
+            return readings_from_rows(reader, source, list(reader.fieldnames or []))
     except OSError as exc:
         return [], [Problem(source, "file", "-", f"cannot read: {exc}")]
+
+
+def readings_from_rows(
+    rows: Iterable[dict[str, str]], source: str, fields: list[str] | None = None
+) -> tuple[list[Reading], list[Problem]]:
+    """Group rows in the CSV's columns into readings, or return every problem found.
+
+    The CSV import and the web app's reading form both come through here, so a reading is
+    checked the same way wherever it is entered. Rows are numbered as in a CSV file (the
+    first data row is row 2).
+    """
+    return _ReadingGroups(source).read(rows, fields)
 
 
 class _ReadingGroups:
@@ -144,11 +158,14 @@ class _ReadingGroups:
         self.heads: dict[tuple, tuple] = {}
         self.problems: list[Problem] = []
 
-    def read(self, reader: csv.DictReader) -> tuple[list[Reading], list[Problem]]:
-        self.problems += _header_problems(self.source, list(reader.fieldnames or []))
+    def read(
+        self, rows: Iterable[dict[str, str]], fields: list[str] | None
+    ) -> tuple[list[Reading], list[Problem]]:
+        if fields is not None:
+            self.problems += _header_problems(self.source, fields)
         if self.problems:
             return [], self.problems
-        for number, raw in enumerate(reader, start=2):
+        for number, raw in enumerate(rows, start=2):
             self._add(_Row(raw, self.source, number))
         readings = [
             Reading(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from calciscope.web.routes import admin, auth, dashboard, facts, patients, review, study
+from calciscope.web.routes import admin, auth, dashboard, facts, images, patients, review, study
 
 __all__ = ["ROUTERS"]
 
@@ -13,5 +13,6 @@ ROUTERS = (
     review.router,
     facts.router,
     study.router,
+    images.router,
     admin.router,
 )

@@ -187,6 +187,7 @@ def patient_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
         for n in sorted(record.notes, key=lambda n: n.note_date or dt.date.min)
     ]
     p = record.patient
+    indexed = api.indexed_image_ids(state.registry, [i.image_id for i in record.images])
     return {
         "patient": {
             "id": shown,
@@ -205,6 +206,7 @@ def patient_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
                 "site": " ".join(v.value for v in (i.laterality, i.body_site) if v is not None),
                 "date": i.image_date,
                 "file_ref": i.file_ref,
+                "indexed": i.image_id in indexed,
             }
             for i in record.images
         ],

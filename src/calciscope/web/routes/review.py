@@ -102,7 +102,8 @@ def item_data(request: Request, item_id: str, patient: str) -> dict[str, Any]:
                 "note_date": note.note_date,
                 "segments": _marked(note.text, sentence, (ev.start, ev.end)),
             }
-    return {"item": _item_row(item), "letter": letter}
+    image_id = api.image_of_provenance(item.fact.provenance) if item.fact is not None else None
+    return {"item": _item_row(item), "letter": letter, "image_id": image_id}
 
 
 def _marked(text: str, sentence: tuple[int, int], match: tuple[int, int]) -> list[Any]:

@@ -1,0 +1,148 @@
+"""SYNTHETIC radiographs for the demo cohort: phantom films and a measurement-based reading.
+
+For some radiograph rows of a generated cohort's ``images.csv`` (every film of a patient whose
+answer-key morphology is sheet-like, reticular or mixed, and a few nodular ones), this writes a
+phantom film (:mod:`calciscope.imaging.phantom`, labelled SYNTHETIC in its pixels, Patient's
+Name ``SYNTHETIC^PHANTOM`` and Image Comments) showing the patient's true pattern, with the
+row's date, region and side. It then measures each film's region and writes
+``readings.csv``: the measurement's suggested pattern as the Florence type (nodular → stone,
+reticular → net, sheet-like → plate), the measured area, by the reader ``calciscope-measure``
+with the role ``other``. Imported with :func:`calciscope.api.import_readings`, its facts are
+**suggestions** waiting in the review queue: a pattern the coded record may not hold is found
+from the film, never confirmed without a clinician.
+
+The generator's own files are not changed: the films, ``ids.csv`` and ``readings.csv`` go to
+``<cohort>/radiographs/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from calciscope.model import Morphology
+
+__all__ = ["DemoFilms", "write_demo_radiographs"]
+
+#: Florence type a measured pattern is entered as (the inverse of our Florence crosswalk).
+_FLORENCE = {
+    Morphology.NODULAR: "stone",
+    Morphology.RETICULAR: "net",
+    Morphology.SHEET_LIKE: "plate",
+}
+#: Phantom pattern drawn for an answer-key morphology (mixed: its sheet-like part).
+_DRAWN = {
+    "nodular": Morphology.NODULAR,
+    "sheet_like": Morphology.SHEET_LIKE,
+    "reticular": Morphology.RETICULAR,
+    "mixed": Morphology.SHEET_LIKE,
+}
+_SIDES = {"right": "R", "left": "L", "bilateral": "B"}
+READER = "calciscope-measure"
+
+
+@dataclass(frozen=True)
+class DemoFilms:
+    """What :func:`write_demo_radiographs` wrote."""
+
+    folder: Path
+    mapping: Path
+    readings: Path
+    films: int
+    suggested: dict[str, int]
+
+
+def _dicom_part(region: str) -> str:
+    from calciscope.interop.images.index import _BODY_PARTS
+
+    return next((code for code, r in _BODY_PARTS.items() if r.value == region), "HAND")
+
+
+def _truth(cohort: Path) -> dict[str, str]:
+    with (cohort / "answer_key.csv").open(newline="", encoding="utf-8") as handle:
+        return {r["patient_id"]: r["calcinosis_morphology"] for r in csv.DictReader(handle)}
+
+
+def _chosen(cohort: Path, nodular: int) -> list[tuple[dict[str, str], Morphology]]:
+    truth = _truth(cohort)
+    chosen, plain = [], 0
+    with (cohort / "images.csv").open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            pattern = _DRAWN.get(truth.get(row["patient_id"], ""))
+            if row["modality"] != "radiograph" or pattern is None:
+                continue
+            if pattern is Morphology.NODULAR:
+                if plain >= nodular:
+                    continue
+                plain += 1
+            chosen.append((row, pattern))
+    return chosen
+
+
+def write_demo_radiographs(cohort: Path, *, seed: int = 0, nodular: int = 6) -> DemoFilms:
+    """Write SYNTHETIC phantom films and a measurement-based reading for a generated cohort.
+
+    Parameters
+    ----------
+    cohort
+        A folder written by :func:`calciscope.api.generate_demo_data`.
+    seed
+        Seed of the phantoms (with the row number).
+    nodular
+        How many films of patients with only nodular calcinosis to include.
+    """
+    import pydicom
+
+    from calciscope.imaging.measure import Roi, measure_calcification
+    from calciscope.imaging.phantom import make_phantom
+    from calciscope.interop.images import file_sha256, write_phantom_dicom
+
+    folder = Path(cohort) / "radiographs"
+    films = folder / "films"
+    films.mkdir(parents=True, exist_ok=True)
+    ids, readings = ["dicom_patient_id,patient_id"], []
+    suggested: dict[str, int] = {}
+    for number, (row, pattern) in enumerate(_chosen(Path(cohort), nodular)):
+        phantom = make_phantom(pattern, pixel_spacing_mm=0.15, seed=seed * 100_000 + number)
+        date = dt.date.fromisoformat(row["image_date"])
+        path = write_phantom_dicom(phantom, films / f"{row['image_id']}.dcm", study_date=date)
+        ds = pydicom.dcmread(path)
+        ds.BodyPartExamined = _dicom_part(row["body_site"])
+        ds.ImageLaterality = _SIDES.get(row["laterality"], "")
+        ds.save_as(path, enforce_file_format=True)
+        ids.append(f"SYNTHETIC-{phantom.seed},{row['patient_id']}")
+        result = measure_calcification(
+            phantom.pixels, Roi(*phantom.roi), pixel_spacing_mm=phantom.pixel_spacing_mm
+        )
+        found = result.suggestion.pattern
+        suggested[found.value if found else "none"] = (
+            suggested.get(found.value if found else "none", 0) + 1
+        )
+        readings.append(
+            {
+                "image_id": "IMG-" + file_sha256(path)[:16],
+                "reader": READER,
+                "reader_role": "other",
+                "reading_date": row["image_date"],
+                "blinded": "yes",
+                "body_site": row["body_site"],
+                "laterality": row["laterality"] or "unspecified",
+                "presence": "present" if found else "unknown",
+                "florence": _FLORENCE.get(found, "") if found else "",
+                "morphology": "",
+                "sctc_global_grade": "",
+                "area_mm2": f"{result.calcified_area:.1f}" if found else "",
+            }
+        )
+    mapping = folder / "ids.csv"
+    mapping.write_text("\n".join(ids) + "\n", encoding="utf-8")
+    reading_file = folder / "readings.csv"
+    with reading_file.open("w", newline="", encoding="utf-8") as handle:
+        from calciscope.interop.images.readings import READING_COLUMNS
+
+        writer = csv.DictWriter(handle, fieldnames=list(READING_COLUMNS))
+        writer.writeheader()
+        writer.writerows(readings)
+    return DemoFilms(films, mapping, reading_file, len(readings), suggested)
