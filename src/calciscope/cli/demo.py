@@ -48,14 +48,21 @@ def demo(
             run = api.run_demo(registry, out=report)
     console.print("\n[bold]Default study[/] (Achieng et al. 2024 design)")
     print_run(run)
-    print_review_hint(db)
+    print_review_hint(db, awaiting=int(run.headline["cases_suggested_only"]))
 
 
-def print_review_hint(db: str | None) -> None:
+def print_review_hint(db: str | None, *, awaiting: int = 0) -> None:
     """Print how to review what the demo suggested: in the terminal, or in the web app."""
     where = f" --db {db}" if db else ""
+    cases = (
+        f"  calciscope review list --kind suggested_case{where}"
+        f"   ({awaiting} would be cases once their suggested facts are confirmed)\n"
+        if awaiting
+        else ""
+    )
     console.print(
         "\n[bold]Review[/] the suggested facts and prompts (docs/review.md):\n"
+        f"{cases}"
         f"  calciscope review list{where}\n"
         f"  calciscope review confirm ITEM_ID --reason TEXT{where}\n"
         "\n[bold]Review workspace[/] in a browser (docs/web.md; pip install 'calciscope\\[web]'):\n"
