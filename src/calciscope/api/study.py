@@ -340,7 +340,7 @@ def run_demo(registry: Registry, *, out: Path = DEFAULT_REPORT_DIR) -> StudyRun:
 
 
 def _cases_line(h: dict[str, Any]) -> str:
-    """The case count; cases found only with suggested facts are counted apart."""
+    """Return the case count line; cases found only with suggested facts are counted apart."""
     head = f"cases ({h['target_phenotype']}): "
     if not h.get("cases_suggested_only"):
         return (

@@ -45,11 +45,11 @@ _SPECIAL = {
 _RECENT = {Archetype.ANCHOR: True, Archetype.DC_OVERLAP_ASSESSED: True}
 _RECENT_FORBIDDEN = {Archetype.DC_OVERLAP_AT_RISK: False}
 #: How an overlap / calcinosis is recorded (``rates.yaml``); the last option takes the rest.
-_OVERLAP_RECORDED = (
+_OVERLAP_RECORDED: tuple[tuple[tuple[str, str], ...], str] = (
     (("code", "overlap_coded"), ("two_diagnoses", "overlap_two_diagnoses")),
     "letters",
 )
-_CALCINOSIS_RECORDED = (
+_CALCINOSIS_RECORDED: tuple[tuple[tuple[str, str], ...], str] = (
     (("structured", "calcinosis_morphology_coded"), ("site_only", "calcinosis_site_only")),
     "notes",
 )
@@ -152,7 +152,7 @@ def _draw_ssc(
         )
 
 
-def _recorded(rng: Random, rates: Rates, options: tuple[tuple[str, str], str]) -> str:
+def _recorded(rng: Random, rates: Rates, options: tuple[tuple[tuple[str, str], ...], str]) -> str:
     """Pick how something is recorded: the first options at their rates, the last the rest."""
     draw = rng.random()
     for value, rate in options[0]:
