@@ -239,9 +239,7 @@ def test_an_overlap_known_only_by_criteria_moves_with_its_items(
     # without any recorded 2017 item the overlap is unknown, not "no", and the case no longer
     # counts as dcSSc with overlap
     items = pa.array(sorted(IIM_CONCEPTS))
-    exam = pc.and_(
-        pc.equal(tables["facts"]["patient_id"], pid), pc.is_in(tables["concept"], items)
-    )
+    exam = pc.and_(pc.equal(tables["facts"]["patient_id"], pid), pc.is_in(tables["concept"], items))
     after = _study(tables, exam)
     assert after.case[pid] and not after.overlap[pid]
     assert pd.isna(after.ssc_myositis_overlap_either[pid])
