@@ -95,8 +95,7 @@ def draw_skin(rng: Random, profile: Profile) -> None:
 def draw_mrss_missing(rng: Random, profile: Profile, rate: float) -> None:
     """Leave some sites of the 17-site mRSS exam unrecorded (``rates.yaml`` mrss_site_unrecorded)."""
     if profile.mrss:
-        sites = MRSS_SITE_KEYS
-        profile.mrss_missing = frozenset(site for site in sites if rng.random() < rate)
+        profile.mrss_missing = frozenset(s for s in MRSS_SITE_KEYS if rng.random() < rate)
 
 
 def _status(rng: Random, probability: float) -> str:
@@ -131,9 +130,10 @@ def top_up(profile: Profile) -> None:
     """Record further items present until the present items alone score at least 9.
 
     Items are recorded in a fixed order; at the first one left unrecorded the top-up stops (the
-    clinician diagnosed SSc on a finding that was never written down, so it stays unknown). When the recorded items then score below 9 but the unrecorded ones could reach it,
-    the patient is *undetermined* by the 2013 criteria (the bounds of the score straddle 9);
-    only when nothing unrecorded could reach 9 is the ACA recorded present.
+    clinician diagnosed SSc on a finding that was never written down, so it stays unknown).
+    When the recorded items then score below 9 but the unrecorded ones could reach it, the
+    patient is *undetermined* by the 2013 criteria (the bounds of the score straddle 9); only
+    when nothing unrecorded could reach 9 is the ACA recorded present.
     """
     for name in _ORDER_TOP_UP:
         if ssc_score(profile) >= 9:
