@@ -81,3 +81,18 @@ def demo_registry_url(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
     api.import_directory(registry, demo_dir)
     registry.close()
     return url
+
+
+@pytest.fixture(scope="session")
+def reviewed_demo_url(demo_registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The demo registry after `calciscope demo` reads its notes (read-only for tests)."""
+    import shutil
+
+    from calciscope import api
+
+    target = tmp_path_factory.mktemp("reviewed") / "demo.db"
+    shutil.copy(demo_registry_url.removeprefix("sqlite:///"), target)
+    url = f"sqlite:///{target}"
+    with api.open_registry(url) as registry:
+        api.extract_notes(registry)
+    return url

@@ -1,5 +1,9 @@
 """The default cohort reproduces Achieng et al. 2024, recomputed from the structured facts.
 
+Two of the four anchor cases record their calcinosis morphology only in radiology reports and
+letters (``plan.yaml`` ``calcinosis_recorded``): the facts show two, the answer key four, and the
+notes of the other two state their sheet-like calcinosis.
+
 Achieng S, Harris J, Samaranayaka M, Herrick AL. Rheumatol Adv Pract 2024;8:rkae011
 (DOI 10.1093/rap/rkae011): 461 SSc patients seen in the 3 years before the index date, 102 with
 dcSSc, 4 with extensive sheet-like calcinosis (all dcSSc + myositis overlap, ages at SSc diagnosis
@@ -19,7 +23,7 @@ import pytest
 from calciscope.features import SITE_GROUPS, load_catalogue
 from calciscope.model import BodyRegion
 
-WINDOW = ("2020-12-31", "2023-12-31")
+WINDOW = ("2021-01-01", "2023-12-31")
 RECENT = ("2022-12-31", "2023-12-31")
 # 2013 ACR/EULAR SSc weights (van den Hoogen 2013, clinical-reference §1.1): item -> (group, weight)
 SSC = {
@@ -87,6 +91,11 @@ def _patient(rows: list[dict[str, str]], birth: str) -> dict[str, Any]:
     for name in names & SSC.keys():
         group, weight = SSC[name]
         score[group] = max(score.get(group, 0), weight)
+    absent = {r["concept"] for r in rows if r["status"] == "absent"}
+    upper: dict[str, int] = {}
+    for name, (group, weight) in SSC.items():
+        if name not in absent or name in names:
+            upper[group] = max(upper.get(group, 0), weight)
     skin = {r["body_site"] for r in present if r["concept"] == "skin_thickening"}
     calc = [r for r in present if r["concept"] == "calcinosis"]
     sheet = {GROUP[r["body_site"]] for r in calc if r["morphology"] in SHEET}
@@ -107,7 +116,8 @@ def _patient(rows: list[dict[str, str]], birth: str) -> dict[str, Any]:
             if r["concept"] == "visit"
         ),
         "ssc_score": sum(score.values()),
-        "ssc": diagnosis is not None and sum(score.values()) >= 9 and not excluded,
+        "ssc_score_upper": sum(upper.values()),
+        "ssc": diagnosis is not None and not excluded,
         "subset": subsets[-1] if subsets else "none",
         "leroy": "dcssc" if skin & PROXIMAL else ("lcssc" if skin else "sine"),
         "sheet_regions": len(sheet),
@@ -154,8 +164,18 @@ def test_102_dcssc_by_clinician_and_by_leroy(seen_ssc: pd.DataFrame) -> None:
     assert (seen_ssc.subset == seen_ssc.leroy).all()
 
 
-def test_every_seen_ssc_patient_fulfils_2013_from_present_items(seen_ssc: pd.DataFrame) -> None:
-    assert (seen_ssc.ssc_score >= 9).all()
+def test_every_seen_ssc_patient_fulfils_2013_or_is_undetermined(
+    seen_ssc: pd.DataFrame, tables: dict[str, Any]
+) -> None:
+    # a clinician's SSc diagnosis whose record lacks an item stays undetermined by the 2013
+    # criteria: the score's lower bound is below 9, its upper bound (unrecorded items present) not
+    answer = tables["answer"].set_index("patient_id").loc[seen_ssc.index]
+    classified = seen_ssc.ssc_score >= 9
+    undetermined = ~classified & (seen_ssc.ssc_score_upper >= 9)
+    assert (classified | undetermined).all()
+    assert (answer.ssc2013[classified] == "classified").all()
+    assert (answer.ssc2013[undetermined] == "undetermined").all()
+    assert undetermined.sum() >= 1
 
 
 def test_non_ssc_patients_do_not_fulfil_2013(
@@ -165,46 +185,74 @@ def test_non_ssc_patients_do_not_fulfil_2013(
     not_ssc = recomputed[answer.loc[recomputed.index, "ssc"] == "false"]
     assert len(not_ssc) > 50
     assert not not_ssc.ssc.any()
+    assert (not_ssc.ssc_score_upper < 9).all()  # decisively not classified
 
 
-def test_exactly_four_extensive_sheet_like(recomputed: pd.DataFrame) -> None:
-    cases = recomputed[recomputed.sheet_regions >= 2]
-    assert len(cases) == 4
-    assert cases.seen.all() and cases.ssc.all()
-    assert (cases.subset == "dcssc").all() and (cases.leroy == "dcssc").all()
-    assert cases.overlap_recorded.all() and cases.iim.all()
+@pytest.fixture(scope="module")
+def anchors(recomputed: pd.DataFrame, tables: dict[str, Any]) -> pd.DataFrame:
+    """The four anchor cases of the answer key, with what the facts say about them."""
+    answer = tables["answer"].set_index("patient_id")
+    ids = answer.index[answer.extensive_sheet_like == "true"]
+    return recomputed.loc[ids].join(answer.loc[ids, ["calcinosis_recorded", "notes_morphology"]])
 
 
-def test_anchor_demographics_and_antibodies(
-    recomputed: pd.DataFrame, tables: dict[str, Any]
+def test_four_extensive_sheet_like_two_of_them_only_in_notes(
+    recomputed: pd.DataFrame, anchors: pd.DataFrame
 ) -> None:
-    cases = recomputed[recomputed.sheet_regions >= 2]
-    sexes = tables["patients"].set_index("patient_id").loc[cases.index, "sex"]
+    assert len(anchors) == 4
+    assert anchors.seen.all() and anchors.ssc.all()
+    assert (anchors.subset == "dcssc").all() and (anchors.leroy == "dcssc").all()
+    assert anchors.iim.all()
+    # the facts show the two whose morphology is coded; the other two only in their notes
+    coded = anchors.calcinosis_recorded == "structured"
+    assert coded.sum() == 2
+    assert list(recomputed.index[recomputed.sheet_regions >= 2]) == list(anchors.index[coded])
+    assert set(anchors.calcinosis_recorded[~coded]) == {"site_only", "notes"}
+    assert set(anchors.notes_morphology) <= {"sheet_like", "reticular"}
+
+
+def test_anchor_demographics_and_antibodies(anchors: pd.DataFrame, tables: dict[str, Any]) -> None:
+    sexes = tables["patients"].set_index("patient_id").loc[anchors.index, "sex"]
     assert (sexes == "female").sum() == 3 and (sexes == "male").sum() == 1
-    assert cases.age_at_diagnosis.min() == 27 and cases.age_at_diagnosis.max() == 65
-    assert cases.scl70.sum() == 2 and cases.pm_scl.sum() == 2
-    assert not (cases.scl70 & cases.pm_scl).any()
-    assert round(cases.onset_years.min(), 1) == 1.0 and round(cases.onset_years.max(), 1) == 6.0
+    assert anchors.age_at_diagnosis.min() == 27 and anchors.age_at_diagnosis.max() == 65
+    assert anchors.scl70.sum() == 2 and anchors.pm_scl.sum() == 2
+    assert not (anchors.scl70 & anchors.pm_scl).any()
+    onset = tables["answer"].set_index("patient_id").loc[anchors.index, "calcinosis_onset_years"]
+    assert sorted(onset.astype(float)) == [1.0, 3.0, 4.0, 6.0]
+    coded = anchors[anchors.calcinosis_recorded != "notes"]  # dated calcinosis facts
+    assert coded.onset_years.notna().all()
 
 
 def test_one_region_sheet_like_and_mixed_cases_exercise_the_threshold(
+    tables: dict[str, Any],
+) -> None:
+    answer = tables["answer"]
+    sheet = answer.calcinosis_morphology.isin(["sheet_like", "reticular"])
+    assert (sheet & (answer.extensive_sheet_like == "false")).sum() >= 3
+    assert (answer.calcinosis_morphology == "mixed").sum() >= 3
+
+
+def test_overlap_patients_meet_iim_criteria(
     recomputed: pd.DataFrame, tables: dict[str, Any]
 ) -> None:
-    assert (recomputed.sheet_regions == 1).sum() >= 3
-    assert (tables["answer"].calcinosis_morphology == "mixed").sum() >= 3
-
-
-def test_overlap_patients_meet_iim_criteria(recomputed: pd.DataFrame) -> None:
-    overlap = recomputed[recomputed.overlap_recorded]
+    answer = tables["answer"].set_index("patient_id").loc[recomputed.index]
+    overlap = recomputed[answer.overlap == "true"]
     assert len(overlap) >= 30
-    assert overlap.iim.all()
+    assert overlap.iim.all()  # present IIM items are always recorded
+    # coded as an overlap, as SSc and a myositis, or stated only in letters
+    ways = answer.overlap_recorded[answer.overlap == "true"].value_counts()
+    assert set(ways.index) == {"code", "two_diagnoses", "letters"}
+    coded = answer.overlap_recorded[overlap.index] == "code"
+    assert (overlap.overlap_recorded == coded).all()
 
 
 def test_answer_key_agrees_with_facts(recomputed: pd.DataFrame, tables: dict[str, Any]) -> None:
     answer = tables["answer"].set_index("patient_id").loc[recomputed.index]
     assert ((answer.ssc == "true") == recomputed.ssc).all()
     assert ((answer.seen_in_window == "true") == recomputed.seen).all()
-    assert ((answer.extensive_sheet_like == "true") == (recomputed.sheet_regions >= 2)).all()
+    coded = answer.calcinosis_recorded == "structured"
+    sheet = answer.extensive_sheet_like == "true"
+    assert ((sheet & coded) == (recomputed.sheet_regions >= 2)).all()
     assert (answer.subset == recomputed.subset).all()
     ssc = recomputed.ssc
     ages = answer.age_at_ssc_diagnosis[ssc].astype(int)
@@ -213,7 +261,7 @@ def test_answer_key_agrees_with_facts(recomputed: pd.DataFrame, tables: dict[str
         recomputed.ssc
         & recomputed.seen
         & (recomputed.subset == "dcssc")
-        & recomputed.overlap_recorded
+        & (answer.overlap == "true")
         & ~recomputed.recent_assessment
     )
     assert ((answer.at_risk == "true") == at_risk).all()
@@ -225,7 +273,7 @@ def test_dcssc_overlap_without_calcinosis_includes_assessed_and_unassessed(
 ) -> None:
     answer = tables["answer"].set_index("patient_id").loc[recomputed.index]
     group = recomputed.ssc & recomputed.seen & (recomputed.subset == "dcssc")
-    group &= recomputed.overlap_recorded & (answer.calcinosis != "present")
+    group &= (answer.overlap == "true") & (answer.calcinosis != "present")
     assert (group & recomputed.recent_assessment).sum() >= 3
     assert (group & ~recomputed.recent_assessment).sum() >= 5
 

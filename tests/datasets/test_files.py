@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import calciscope.datasets
@@ -26,7 +27,8 @@ FILES = ("patients.csv", "facts.csv", "notes.jsonl", "images.csv", "answer_key.c
 ANSWER_HEADER = (
     "patient_id,ssc,seen_in_window,subset,overlap,calcinosis,calcinosis_morphology,"
     "calcinosis_regions,extensive_sheet_like,at_risk,notes_calcinosis,notes_morphology,sex,"
-    "age_at_ssc_diagnosis,anti_scl70,anti_pm_scl,calcinosis_onset_years"
+    "age_at_ssc_diagnosis,anti_scl70,anti_pm_scl,calcinosis_onset_years,ssc2013,"
+    "overlap_recorded,calcinosis_recorded"
 )
 
 
@@ -75,12 +77,31 @@ def test_worker_processes_give_the_same_bytes(
     assert seen[-1] == 2500 and seen == sorted(seen)
 
 
-def test_notes_flag_does_not_change_facts(default_cohort: DemoManifest, tmp_path: Path) -> None:
+def test_without_notes_what_notes_alone_record_becomes_facts(
+    default_cohort: DemoManifest, tables: dict[str, Any], tmp_path: Path
+) -> None:
     bare = generate_demo_cohort(tmp_path / "bare", notes=False)
     assert bare.notes == 0
-    digest = _digest(bare.out_dir)
-    assert digest["facts.csv"] == _digest(default_cohort.out_dir)["facts.csv"]
     assert (bare.out_dir / "notes.jsonl").read_text() == ""
+    facts = pd.read_csv(bare.out_dir / "facts.csv", dtype=str, keep_default_na=False)
+    answer = pd.read_csv(bare.out_dir / "answer_key.csv", dtype=str, keep_default_na=False)
+    # with notes, the facts are those without notes less what only the notes record
+    with_notes = set(tables["facts"].itertuples(index=False))
+    without = set(facts.itertuples(index=False))
+    key = tables["answer"].set_index("patient_id")
+    extra = pd.DataFrame(sorted(without - with_notes), columns=facts.columns)
+    recorded = key.loc[extra.patient_id]
+    in_notes = recorded.calcinosis_recorded.isin(["site_only", "notes"])
+    in_notes |= recorded.overlap_recorded.isin(["letters", "two_diagnoses"])
+    assert len(extra) > 50 and in_notes.all()
+    # the only facts not written without notes: calcinosis coded at a site, its morphology
+    # left to the notes
+    site_only = pd.DataFrame(sorted(with_notes - without), columns=facts.columns)
+    assert len(site_only) > 10 and set(site_only.morphology) == {""}
+    assert set(key.loc[site_only.patient_id, "calcinosis_recorded"]) == {"site_only"}
+    # and the key says everything is recorded as facts
+    assert set(answer.calcinosis_recorded) == {"", "structured"}
+    assert set(answer.overlap_recorded) == {"", "code"}
 
 
 def test_every_file_says_synthetic(default_cohort: DemoManifest, tables: dict[str, Any]) -> None:

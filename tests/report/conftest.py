@@ -9,8 +9,9 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def demo_run(demo_registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The default (anchor) study on the SYNTHETIC demo cohort, with the pseudonymised export."""
+def demo_run(reviewed_demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The default (anchor) study on the SYNTHETIC demo cohort with its notes read (as
+    ``calciscope demo`` runs it), with the pseudonymised export."""
     from calciscope import api
     from calciscope.study import OutputFormat, default_study
 
@@ -20,5 +21,5 @@ def demo_run(demo_registry_url: str, tmp_path_factory: pytest.TempPathFactory) -
         update={"outputs": study.outputs.model_copy(update={"formats": formats})}
     )
     out: Path = tmp_path_factory.mktemp("report") / "calciscope-report"
-    with api.open_registry(demo_registry_url) as registry:
+    with api.open_registry(reviewed_demo_url) as registry:
         return api.run_study(study, registry, out=out, pseudonymise=True)

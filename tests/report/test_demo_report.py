@@ -3,7 +3,9 @@
 Expected values: Achieng S, Harris J, Samaranayaka M, Herrick AL. Rheumatol Adv Pract
 2024;8:rkae011 (461 SSc, 102 dcSSc, 4 cases, all dcSSc + SSc-myositis overlap, ages 27-65,
 3 women, 2 anti-Scl70+, 2 anti-PM/Scl+, calcinosis 1-6 years after SSc onset), which the
-synthetic demo cohort is calibrated to reproduce.
+synthetic demo cohort is calibrated to reproduce. Two of the four cases record their calcinosis
+morphology only in notes: before review the study finds 2 cases from confirmed facts and 2 with
+suggested facts; once a reviewer confirms those facts, the headline is the paper's.
 """
 
 from __future__ import annotations
@@ -29,7 +31,46 @@ def test_json_states_the_anchor_numbers(results):
     assert round(100 * dc["proportion"], 1) == 22.1
     assert dc["interval"] == "95% Clopper–Pearson exact"
     assert (round(dc["lower"], 3), round(dc["upper"], 3)) == (0.184, 0.262)
-    assert h["cases"] == 4
+    # 4 cases: 2 from confirmed facts, 2 awaiting review; all 4 dcSSc with overlap
+    assert (h["cases"], h["cases_suggested_only"], h["cases_with_suggested"]) == (2, 2, 4)
+    assert h["cases_with_suggested_dcssc_with_overlap"] == 4
+    assert h["cases_dcssc_with_overlap"] == 2
+    # the confirmed two (the anchors aged 27 and 52 at diagnosis)
+    assert h["age_at_ssc_diagnosis"] == {"min": 27, "max": 52}
+    assert (h["women"], h["men"]) == (2, 0)
+    assert h["antibodies_positive"]["anti_scl70"] == 1
+    assert h["antibodies_positive"]["anti_pm_scl"] == 1
+    assert h["calcinosis_onset_years"] == {"min": 1.0, "max": 4.0}
+
+
+@pytest.fixture(scope="module")
+def after_review(reviewed_demo_url, tmp_path_factory):
+    """The default study after a reviewer confirms the calcinosis read from the cases' notes."""
+    import shutil
+
+    from calciscope import api
+    from calciscope.study import default_study
+
+    target = tmp_path_factory.mktemp("after-review") / "demo.db"
+    shutil.copy(reviewed_demo_url.removeprefix("sqlite:///"), target)
+    with api.open_registry(f"sqlite:///{target}") as registry:
+        waiting = api.review_queue(registry, kinds=["suggested_case"])
+        patients = sorted({i.patient_id for i in waiting})
+        facts = [
+            item.item_id
+            for pid in patients
+            for item in api.review_queue(registry, kinds=["suggested_fact"], patient=pid)
+            if item.fact is not None and item.fact.code == "HP:0003761"  # calcinosis
+        ]
+        api.review_items(registry, facts, "confirm", reviewer="test", reason="read the reports")
+        run = api.run_study(default_study(), registry, out=target.parent / "report")
+    return patients, run.headline
+
+
+def test_after_review_the_headline_is_the_papers(after_review):
+    patients, h = after_review
+    assert len(patients) == 2
+    assert (h["cases"], h["cases_suggested_only"]) == (4, 0)
     assert h["cases_dcssc_with_overlap"] == 4
     assert h["age_at_ssc_diagnosis"] == {"min": 27, "max": 65}
     assert (h["women"], h["men"]) == (3, 1)
@@ -45,7 +86,8 @@ def test_both_intervals_are_named(results):
 
 
 def test_every_case_lists_its_evidence(results):
-    assert sorted(results["evidence"]) == ["Case 1", "Case 2", "Case 3", "Case 4"]
+    # the confirmed cases, then those found only with facts suggested from their notes
+    assert sorted(results["evidence"]) == ["Case 1", "Case 2", "Suggested 1", "Suggested 2"]
     for facts in results["evidence"].values():
         calcinosis = [f for f in facts if f["concept"] == "calcinosis" and f["status"] == "present"]
         assert calcinosis and all(f["fact_id"] and f["date"] and f["code"] for f in calcinosis)
@@ -54,7 +96,7 @@ def test_every_case_lists_its_evidence(results):
 
 def test_case_images_are_listed(results):
     images = results["images"]
-    assert {i["case"] for i in images} == {"Case 1", "Case 2", "Case 3", "Case 4"}
+    assert {i["case"] for i in images} == {"Case 1", "Case 2", "Suggested 1", "Suggested 2"}
     assert all(i["modality"] == "radiograph" and i["image_date"] for i in images)
 
 
@@ -80,10 +122,11 @@ def test_pdf_twin(demo_run):
 def test_comparisons_include_chi_square(results):
     tests = {row["Variable"]: row for row in results["comparisons"]}
     assert tests["Anti-PM/Scl"]["Test"] == "Fisher exact test"
-    # 4 cases: described with counts, never given a p value (statistics.min_group_for_tests)
+    # 2 confirmed cases: described with counts, never given a p value
+    # (statistics.min_group_for_tests)
     assert tests["Anti-PM/Scl"]["P value"] is None
-    assert tests["Anti-PM/Scl"]["Counts"].startswith("positive: cases 2/4")
-    assert "not tested: 4 cases" in tests["Anti-PM/Scl"]["Note"]
+    assert tests["Anti-PM/Scl"]["Counts"].startswith("positive: cases 1/2")
+    assert "not tested: 2 cases" in tests["Anti-PM/Scl"]["Note"]
     assert tests["Calcinosis (any) across cutaneous subsets"]["P value"] is not None
     assert tests["Calcinosis (any) across cutaneous subsets"]["Test"] == "Pearson chi-square test"
     assert tests["Age at SSc diagnosis"]["Test"] == "Mann–Whitney U test"
@@ -110,10 +153,13 @@ def test_pseudonymised_export(demo_run):
     headline = json.loads((export / "results.json").read_text())["headline"]
     assert headline["cases"] == "<5"
     assert headline["source_population"] == 461
-    # every count describing the 4 hidden cases is hidden with them (3 women would be "<5",
-    # and 4 with overlap would reveal the case count)
+    # every count describing the hidden cases is hidden with them (2 women would be "<5",
+    # and 0 men would reveal the case count), and so are the cases awaiting review
     assert headline["cases_dcssc_with_overlap"] in ("<5", "*")
-    assert headline["women"] == "<5" and headline["men"] == "<5"
+    assert headline["women"] == "<5" and headline["men"] == "*"
+    for key in ("cases_suggested_only", "cases_with_suggested"):
+        assert headline[key] in ("<5", "*")
+    assert headline["cases_with_suggested_dcssc_with_overlap"] in ("<5", "*")
     assert set(headline["antibodies_positive"].values()) <= {"<5", "*"}
     # 4 cases < 5: no case rows at all, since their number would reveal the hidden count
     assert not (export / "cases.csv").exists()

@@ -20,17 +20,6 @@ LETTER = (
 )
 
 
-@pytest.fixture(scope="session")
-def reviewed_demo_url(demo_registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The demo registry after `calciscope demo` reads its notes (read-only for tests)."""
-    target = tmp_path_factory.mktemp("reviewed") / "demo.db"
-    shutil.copy(demo_registry_url.removeprefix("sqlite:///"), target)
-    url = f"sqlite:///{target}"
-    with api.open_registry(url) as registry:
-        api.extract_notes(registry)
-    return url
-
-
 @pytest.fixture
 def demo_copy(reviewed_demo_url: str, tmp_path: Path) -> Iterator[Registry]:
     """A private, writable copy of the reviewed demo registry."""

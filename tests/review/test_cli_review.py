@@ -142,7 +142,7 @@ def test_review_list_on_the_demo_shows_sentences(reviewed_demo_url):
     args = ("review", "list", "--kind", "suggested_fact", "--patient", "P0001")
     result = run(reviewed_demo_url, *args)
     assert result.exit_code == 0, result.output
-    assert "17 open item(s)" in result.output and "P0001-L1:" in result.output
+    assert "19 open item(s)" in result.output and "P0001-L1:" in result.output
     items = json.loads(run(reviewed_demo_url, *args, "--json").output)
     ana = next(i for i in items if i["fact"]["code"] == "HP:0003493")
     assert ana["evidence"]["sentence"] == "- ANA weakly positive"

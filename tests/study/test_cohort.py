@@ -209,3 +209,14 @@ def test_cases_are_tested_only_when_there_are_enough(table):
     b = analyse(find_cases(source_population(table, always), always), always)
     assert b.comparisons["anti_scl70"].p_value is not None
     assert "odds_ratio_lower" in b.comparisons["anti_scl70"].summary
+
+
+def test_window_is_exactly_three_years_at_its_boundaries():
+    # 3 years ending on 31 Dec 2023 are 1 Jan 2021 to 31 Dec 2023 (1,095 days): a last visit on
+    # 31 Dec 2020 is 3 years and 1 day before the index date and outside the window
+    study = default_study()
+    assert (study.population.index_date - study.window_start).days + 1 == 3 * 365
+    days = [D(2020, 12, 31), D(2021, 1, 1), D(2023, 12, 31), D(2024, 1, 1)]
+    frame = pd.DataFrame([_row(f"P{i}", last_visit_date=d) for i, d in enumerate(days)])
+    seen = source_population(frame, study)["seen"].tolist()
+    assert seen == [False, True, True, False]

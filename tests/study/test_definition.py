@@ -24,7 +24,7 @@ def test_default_study_reproduces_the_anchor_design():
     study = default_study()
     assert study.population.ssc_by is SscBasis.CLINICIAN
     assert study.population.index_date == dt.date(2023, 12, 31)
-    assert study.window_start == dt.date(2020, 12, 31)
+    assert study.window_start == dt.date(2021, 1, 1)
     assert study.target_phenotype == "extensive_sheet_like_calcinosis"
     assert study.groups.overlap_by is OverlapBasis.EITHER
     assert study.review.states is ReviewStates.CONFIRMED_AND_SUGGESTED
@@ -112,4 +112,4 @@ def test_not_yaml_and_not_a_mapping(tmp_path):
 def test_fractional_window_counts_days():
     raw = yaml.safe_load(study_template()) | {"title": "t"}
     raw["population"]["seen_within_years"] = 0.5
-    assert parse_study(raw).window_start == dt.date(2023, 7, 1)  # 183 days
+    assert parse_study(raw).window_start == dt.date(2023, 7, 2)  # 183 days, both ends in

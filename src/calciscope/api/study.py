@@ -395,6 +395,22 @@ def run_demo(registry: Registry, *, out: Path = DEFAULT_REPORT_DIR) -> StudyRun:
     return run_study(default_study(), registry, out=out)
 
 
+def _cases_line(h: dict[str, Any]) -> str:
+    """Return the case count line; cases found only with suggested facts are counted apart."""
+    head = f"cases ({h['target_phenotype']}): "
+    if not h.get("cases_suggested_only"):
+        return (
+            f"{head}{h['cases']}; dcSSc with SSc-myositis overlap: "
+            f"{h['cases_dcssc_with_overlap']} of {h['cases']}"
+        )
+    total = h["cases_with_suggested"]
+    return (
+        f"{head}{total}: {h['cases']} from confirmed facts, {h['cases_suggested_only']} awaiting "
+        f"review; dcSSc with SSc-myositis overlap: {h['cases_with_suggested_dcssc_with_overlap']} "
+        f"of {total} ({h['cases_dcssc_with_overlap']} of {h['cases']} confirmed)"
+    )
+
+
 def headline_lines(run: StudyRun) -> list[str]:
     """Return the headline numbers as short lines for a terminal."""
     h = run.headline
@@ -403,13 +419,13 @@ def headline_lines(run: StudyRun) -> list[str]:
         f"source population: {h['source_population']} SSc patients ({h['ssc_by']} diagnosis, "
         f"seen {h['window_start']} to {h['index_date']})",
         f"dcSSc: {h['dcssc_proportion']['text']}",
-        f"cases ({h['target_phenotype']}): {h['cases']}; dcSSc with SSc-myositis overlap: "
-        f"{h['cases_dcssc_with_overlap']} of {h['cases']}",
+        _cases_line(h),
     ]
     if h["cases"]:
         abs_ = ", ".join(f"{k} {n}" for k, n in h["antibodies_positive"].items() if n)
+        which = "confirmed cases" if h.get("cases_suggested_only") else "cases"
         lines.append(
-            f"cases: age at diagnosis {age['min']:.0f}-{age['max']:.0f}, {h['women']} women, "
+            f"{which}: age at diagnosis {age['min']:.0f}-{age['max']:.0f}, {h['women']} women, "
             f"{abs_}; calcinosis {onset['min']:g}-{onset['max']:g} years after SSc onset"
         )
     lines.append(f"prompts to look (dcSSc + overlap, no recent assessment): {h['at_risk_prompts']}")

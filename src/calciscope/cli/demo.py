@@ -50,7 +50,7 @@ def demo(
             run = api.run_demo(registry, out=report)
     console.print("\n[bold]Default study[/] (Achieng et al. 2024 design)")
     print_run(run)
-    print_review_hint(db, films)
+    print_review_hint(db, films, awaiting=int(run.headline["cases_suggested_only"]))
 
 
 def demo_radiographs(registry: api.Registry, out: Path, seed: int) -> Path | None:
@@ -72,11 +72,18 @@ def demo_radiographs(registry: api.Registry, out: Path, seed: int) -> Path | Non
     return films.folder
 
 
-def print_review_hint(db: str | None, films: Path | None = None) -> None:
+def print_review_hint(db: str | None, films: Path | None = None, *, awaiting: int = 0) -> None:
     """Print how to review what the demo suggested: in the terminal, or in the web app."""
     where = f" --db {db}" if db else ""
+    cases = (
+        f"  calciscope review list --kind suggested_case{where}"
+        f"   ({awaiting} would be cases once their suggested facts are confirmed)\n"
+        if awaiting
+        else ""
+    )
     console.print(
         "\n[bold]Review[/] the suggested facts and prompts (docs/review.md):\n"
+        f"{cases}"
         f"  calciscope review list{where}\n"
         f"  calciscope review confirm ITEM_ID --reason TEXT{where}\n"
         "\n[bold]Review workspace[/] in a browser (docs/web.md; pip install 'calciscope\\[web]'):\n"

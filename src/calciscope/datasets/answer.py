@@ -6,7 +6,7 @@ import datetime as dt
 
 from calciscope.datasets.lesions import recent_assessment
 from calciscope.datasets.notes import MORPHOLOGY_RANK, NotesSummary
-from calciscope.datasets.profile import INDEX, WINDOW_START, YEAR, Profile
+from calciscope.datasets.profile import INDEX, WINDOW_START, YEAR, Profile, ssc2013_status
 from calciscope.features import SITE_GROUPS
 
 __all__ = ["ANSWER_HEADER", "answer_row", "extensive_sheet_like", "sheet_like_regions"]
@@ -14,7 +14,8 @@ __all__ = ["ANSWER_HEADER", "answer_row", "extensive_sheet_like", "sheet_like_re
 ANSWER_HEADER = (
     "patient_id,ssc,seen_in_window,subset,overlap,calcinosis,calcinosis_morphology,"
     "calcinosis_regions,extensive_sheet_like,at_risk,notes_calcinosis,notes_morphology,sex,"
-    "age_at_ssc_diagnosis,anti_scl70,anti_pm_scl,calcinosis_onset_years\n"
+    "age_at_ssc_diagnosis,anti_scl70,anti_pm_scl,calcinosis_onset_years,ssc2013,"
+    "overlap_recorded,calcinosis_recorded\n"
 )
 _GROUP = {region.value: group for region, group in SITE_GROUPS.items()}
 _SHEET = frozenset({"sheet_like", "reticular"})
@@ -77,10 +78,17 @@ def answer_row(profile: Profile, pid: str, summary: NotesSummary | None) -> str:
     notes_morph = summary.morphology if summary else "none"
     age, onset = _ssc_numbers(profile)
     antibodies = profile.antibodies
+    ssc2013 = "not_applicable" if profile.like_disorder else ssc2013_status(profile)
+    # without notes everything is written as facts (FactWriter), so the key says so too
+    overlap_recorded = (profile.overlap_recorded if summary else "code") if profile.overlap else ""
+    calcinosis_recorded = ""
+    if profile.lesions:
+        calcinosis_recorded = profile.calcinosis_recorded if summary else "structured"
     return (
         f"{pid},{_flag(profile.ssc)},{_flag(seen)},{profile.subset},{_flag(profile.overlap)},"
         f"{calcinosis},{morph},{regions},{_flag(extensive_sheet_like(profile))},{_flag(at_risk)},"
         f"{notes_calcinosis},{notes_morph},{profile.sex},{age},"
         f"{_flag(antibodies.get('anti_scl70') == 'present')},"
-        f"{_flag(antibodies.get('anti_pm_scl') == 'present')},{onset}\n"
+        f"{_flag(antibodies.get('anti_pm_scl') == 'present')},{onset},{ssc2013},"
+        f"{overlap_recorded},{calcinosis_recorded}\n"
     )

@@ -6,13 +6,21 @@ import math
 from random import Random
 
 from calciscope.datasets.plan import Rates
-from calciscope.datasets.profile import MYOSITIS_ITEMS, Profile, ssc_items, ssc_score
+from calciscope.datasets.profile import (
+    MYOSITIS_ITEMS,
+    Profile,
+    ssc_items,
+    ssc_score,
+    ssc_score_upper,
+)
 
 __all__ = [
+    "MRSS_SITE_KEYS",
     "PROXIMAL_REGIONS",
     "SKIN_REGIONS",
     "draw_antibodies",
     "draw_ck",
+    "draw_mrss_missing",
     "draw_myositis",
     "draw_skin",
     "draw_ssc_items",
@@ -35,6 +43,13 @@ SKIN_REGIONS: tuple[str, ...] = (
 )
 #: LeRoy dcSSc regions (proximal to elbows/knees or trunk); LeRoy et al. 1988.
 PROXIMAL_REGIONS = frozenset({"upper_arm", "thigh", "chest", "abdomen", "back"})
+#: The 17 sites of the modified Rodnan skin score: 3 midline, 7 paired.
+MRSS_MIDLINE = ("face", "chest", "abdomen")
+MRSS_PAIRED = ("fingers", "hand", "forearm", "upper_arm", "thigh", "lower_leg", "ankle_foot")
+MRSS_SITE_KEYS: tuple[str, ...] = (
+    *MRSS_MIDLINE,
+    *(f"{region}:{side}" for region in MRSS_PAIRED for side in ("right", "left")),
+)
 
 _DC_SKIN = {"face": 0.7, "neck": 0.3, "lower_leg": 0.7, "ankle_foot": 0.5}
 _DC_PROXIMAL = {"upper_arm": 0.8, "thigh": 0.5, "chest": 0.5, "abdomen": 0.4, "back": 0.15}
@@ -77,6 +92,12 @@ def draw_skin(rng: Random, profile: Profile) -> None:
     profile.mrss = profile.subset != "sine" and rand() < 0.75
 
 
+def draw_mrss_missing(rng: Random, profile: Profile, rate: float) -> None:
+    """Leave some sites of the 17-site mRSS exam unrecorded (``rates.yaml`` mrss_site_unrecorded)."""
+    if profile.mrss:
+        profile.mrss_missing = frozenset(s for s in MRSS_SITE_KEYS if rng.random() < rate)
+
+
 def _status(rng: Random, probability: float) -> str:
     return "present" if rng.random() < probability else "absent"
 
@@ -97,20 +118,30 @@ def draw_ssc_items(rng: Random, profile: Profile, rates: Rates) -> None:
         "interstitial_lung_disease": _status(rng, rates["ild_dcssc" if diffuse else "ild_lcssc"]),
         "raynaud_phenomenon": _status(rng, 0.97),
     }
+    unrecorded = rates["ssc_item_unrecorded"]
     for name in ssc_items()[1:]:
-        if name not in ("sclerodactyly", "raynaud_phenomenon") and rng.random() < 0.08:
+        if name not in ("sclerodactyly", "raynaud_phenomenon") and rng.random() < unrecorded:
             del items[name]
     profile.items = items
     top_up(profile)
 
 
 def top_up(profile: Profile) -> None:
-    """Record further items present until the present items alone score at least 9."""
+    """Record further items present until the present items alone score at least 9.
+
+    Items are recorded in a fixed order; at the first one left unrecorded the top-up stops (the
+    clinician diagnosed SSc on a finding that was never written down, so it stays unknown).
+    When the recorded items then score below 9 but the unrecorded ones could reach it, the
+    patient is *undetermined* by the 2013 criteria (the bounds of the score straddle 9); only
+    when nothing unrecorded could reach 9 is the ACA recorded present.
+    """
     for name in _ORDER_TOP_UP:
         if ssc_score(profile) >= 9:
             return
+        if name not in profile.items:
+            break  # the item the diagnosis rested on was never recorded
         profile.items[name] = "present"
-    if ssc_score(profile) < 9:
+    if ssc_score(profile) < 9 and ssc_score_upper(profile) < 9:
         profile.antibodies["anti_centromere"] = "present"
         profile.antibodies["ana"] = "present"
 
@@ -128,8 +159,13 @@ def _specific_antibody(rng: Random, profile: Profile, rates: Rates) -> str:
 
 
 def draw_antibodies(rng: Random, profile: Profile, rates: Rates, specific: str | None) -> None:
-    """Set antibody results; ``specific`` forces the SSc-specific one ('' = none positive)."""
+    """Set antibody results; ``specific`` forces the SSc-specific one ('' = none positive).
+
+    An SSc patient whose specific antibody is drawn (``specific`` None) may have antibodies
+    left untested at the rates of ``rates.yaml``; planned antibodies are always tested.
+    """
     rand = rng.random
+    untested = specific is None
     if specific is None:
         specific = _specific_antibody(rng, profile, rates) if profile.ssc else ""
     suffix = "_overlap" if profile.overlap else ""
@@ -140,8 +176,12 @@ def draw_antibodies(rng: Random, profile: Profile, rates: Rates, specific: str |
     for name in ("anti_pm_scl", "anti_u1rnp", "anti_ku"):
         abs_[name] = _status(rng, rates[name + suffix] if profile.ssc else 0.005)
     abs_["anti_jo1"] = _status(rng, 0.05 if profile.myositis else 0.002)
-    if profile.ssc and rand() < 0.15 and abs_["anti_rna_polymerase_iii"] == "absent":
-        del abs_["anti_rna_polymerase_iii"]
+    if profile.ssc and untested:
+        # Becker 2019 (EUSTAR): ACA, anti-Scl-70 and anti-U1RNP results missing in 3.7%, 2.5%
+        # and 18.7%; an untested antibody is unknown whatever the patient's true status
+        for name in ("anti_centromere", "anti_scl70", "anti_u1rnp", "anti_rna_polymerase_iii"):
+            if rand() < rates["untested_" + name]:
+                del abs_[name]
     if rand() < 0.3 and abs_["anti_ku"] == "absent":
         del abs_["anti_ku"]
     if not profile.myositis and rand() < 0.4 and abs_["anti_jo1"] == "absent":
@@ -153,20 +193,30 @@ def draw_antibodies(rng: Random, profile: Profile, rates: Rates, specific: str |
 
 
 def draw_ck(rng: Random, profile: Profile, rates: Rates) -> None:
-    """Set the creatine kinase (U/L; upper limit of normal 200)."""
+    """Set the creatine kinase (U/L; upper limit of normal 200); None when not measured."""
     if profile.myositis:
         profile.ck = max(250, int(rng.lognormvariate(math.log(1500), 0.7)))
     elif rng.random() < rates["ck_raised_without_myositis"]:
         profile.ck = rng.randint(205, 450)
     else:
         profile.ck = min(199, max(25, int(rng.lognormvariate(math.log(95), 0.35))))
+    if not profile.myositis and rng.random() < rates["ck_missing"]:
+        profile.ck = None
 
 
-def draw_myositis(profile: Profile, pattern: dict[str, list[str]]) -> None:
-    """Set the 2017 EULAR/ACR IIM items from a planned pattern (``plan.yaml``)."""
+def draw_myositis(
+    rng: Random, profile: Profile, pattern: dict[str, list[str]], unrecorded: float
+) -> None:
+    """Set the 2017 EULAR/ACR IIM items from a planned pattern (``plan.yaml``).
+
+    Present items are always recorded; an absent item is left unrecorded with probability
+    ``unrecorded`` (so the upper bound of the score rises, the lower bound does not).
+    """
     present = set(pattern["present"])
     profile.myositis_items = {
-        name: "present" if name in present else "absent" for name in MYOSITIS_ITEMS
+        name: "present" if name in present else "absent"
+        for name in MYOSITIS_ITEMS
+        if name in present or rng.random() >= unrecorded
     }
     findings = set(pattern["biopsy"])
     if findings:

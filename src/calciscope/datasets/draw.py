@@ -9,6 +9,7 @@ from typing import Any
 from calciscope.datasets.clinical import (
     draw_antibodies,
     draw_ck,
+    draw_mrss_missing,
     draw_myositis,
     draw_skin,
     draw_ssc_items,
@@ -43,6 +44,15 @@ _SPECIAL = {
 }
 _RECENT = {Archetype.ANCHOR: True, Archetype.DC_OVERLAP_ASSESSED: True}
 _RECENT_FORBIDDEN = {Archetype.DC_OVERLAP_AT_RISK: False}
+#: How an overlap / calcinosis is recorded (``rates.yaml``); the last option takes the rest.
+_OVERLAP_RECORDED: tuple[tuple[tuple[str, str], ...], str] = (
+    (("code", "overlap_coded"), ("two_diagnoses", "overlap_two_diagnoses")),
+    "letters",
+)
+_CALCINOSIS_RECORDED: tuple[tuple[tuple[str, str], ...], str] = (
+    (("structured", "calcinosis_morphology_coded"), ("site_only", "calcinosis_site_only")),
+    "notes",
+)
 
 
 def _subset(rng: Random, archetype: Archetype, rates: Rates) -> str:
@@ -110,6 +120,7 @@ def _draw_ssc(
         profile.sex = anchor.sex
     _ssc_dates(rng, profile, archetype, anchor)
     draw_skin(rng, profile)
+    draw_mrss_missing(rng, profile, rates["mrss_site_unrecorded"])
     profile.skin_date = rng.choice(profile.visits)
     specific = None
     if anchor is not None:
@@ -125,9 +136,30 @@ def _draw_ssc(
         _myositis_dates(rng, profile, profile.ssc_onset)
         patterns = context["patterns"]
         name = anchor.myositis_pattern if anchor else rng.choice(sorted(patterns))
-        draw_myositis(profile, patterns[name])
+        profile.overlap_recorded = (
+            anchor.overlap_recorded if anchor else _recorded(rng, rates, _OVERLAP_RECORDED)
+        )
+        # absent IIM items go unrecorded only where the myositis is also coded: an overlap
+        # stated only in letters rests on the 2017 criteria, so its items are complete, and
+        # the planned anchors keep their planned pattern
+        coded = anchor is None and profile.overlap_recorded != "letters"
+        draw_myositis(rng, profile, patterns[name], rates["iim_item_unrecorded"] if coded else 0)
     draw_ck(rng, profile, rates)
     _draw_calcinosis(rng, profile, archetype, anchor, rates)
+    if profile.lesions:
+        profile.calcinosis_recorded = (
+            anchor.calcinosis_recorded if anchor else _recorded(rng, rates, _CALCINOSIS_RECORDED)
+        )
+
+
+def _recorded(rng: Random, rates: Rates, options: tuple[tuple[tuple[str, str], ...], str]) -> str:
+    """Pick how something is recorded: the first options at their rates, the last the rest."""
+    draw = rng.random()
+    for value, rate in options[0]:
+        if draw < rates[rate]:
+            return value
+        draw -= rates[rate]
+    return options[1]
 
 
 def _draw_calcinosis(
@@ -171,7 +203,8 @@ def _draw_not_ssc(
         onset = _non_ssc_dates(rng, profile, 52.0)
         profile.myositis_onset, profile.myositis_diagnosis = onset, profile.visits[0]
         profile.birth = min(profile.birth, onset - int(18.5 * YEAR))
-        draw_myositis(profile, context["patterns"][rng.choice(sorted(context["patterns"]))])
+        pattern = context["patterns"][rng.choice(sorted(context["patterns"]))]
+        draw_myositis(rng, profile, pattern, context["rates"]["iim_item_unrecorded"])
         present = {}
         if rng.random() < 0.3:
             present["raynaud_phenomenon"] = "present"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from calciscope.datasets.clinical import PROXIMAL_REGIONS
+from calciscope.datasets.clinical import MRSS_MIDLINE, MRSS_PAIRED, PROXIMAL_REGIONS
 from calciscope.datasets.lesions import UNPAIRED
 from calciscope.datasets.profile import Profile
 from calciscope.features import load_catalogue
@@ -30,8 +30,6 @@ FACT_HEADER = (
 )
 IMAGE_HEADER = "image_id,patient_id,modality,body_site,laterality,image_date,file_ref\n"
 _BASE = dt.date(1880, 1, 1).toordinal()
-_MRSS_SITES = ("fingers", "hand", "forearm", "upper_arm", "thigh", "lower_leg", "ankle_foot")
-_MRSS_MIDLINE = ("face", "chest", "abdomen")
 #: Other catalogue codes used now and then (concept -> codes), to exercise code mapping.
 _ALTERNATIVES = {
     "ssc_diagnosis": ("ICD10,M34.0", "SNOMEDCT,89155008", "ICD10,M34.9"),
@@ -54,7 +52,11 @@ def iso_dates() -> Callable[[int], str]:
 class FactWriter:
     """Build fact, patient and image rows for profiles, with the catalogue's codes."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, notes: bool = True) -> None:
+        #: With notes written, what a patient's notes alone record is left out of the facts
+        #: (``Profile.overlap_recorded`` letters, ``calcinosis_recorded`` site_only / notes);
+        #: without notes there is nowhere else to say it, so it is written as facts.
+        self.notes = notes
         catalogue = load_catalogue()
         self.code = {
             name: ",".join(concept.primary_code) for name, concept in catalogue.concepts.items()
@@ -114,9 +116,10 @@ class FactWriter:
             add("ssc_like_disorder", "present", profile.diagnosis, "visit", rest)
         if profile.myositis:
             assert profile.myositis_diagnosis is not None and profile.myositis_onset is not None
-            add("myositis_diagnosis", "present", profile.myositis_diagnosis, "visit")
+            if profile.overlap_recorded != "letters" or not self.notes:
+                add("myositis_diagnosis", "present", profile.myositis_diagnosis, "visit")
             add("myositis_onset", "present", profile.myositis_onset, "history")
-            if profile.overlap:
+            if profile.overlap and (profile.overlap_recorded == "code" or not self.notes):
                 add("ssc_myositis_overlap", "present", profile.myositis_diagnosis, "visit")
 
     def _items(self, profile: Profile, add: Callable[..., None]) -> None:
@@ -141,13 +144,17 @@ class FactWriter:
         if not profile.mrss:
             return
         head = f",{pid},{codes['mrss_site']},present,{date},"
-        for region in _MRSS_MIDLINE:
-            out.append(f"{head}{profile.skin.get(region, 0)},,,{region}{tail}")
-        for region in _MRSS_SITES:
+        missing = profile.mrss_missing
+        for region in MRSS_MIDLINE:
+            if region not in missing:
+                out.append(f"{head}{profile.skin.get(region, 0)},,,{region}{tail}")
+        for region in MRSS_PAIRED:
             score = profile.skin.get(region, 0)
             left = max(1, score - 1) if score and region in PROXIMAL_REGIONS else score
-            out.append(f"{head}{score},,,{region},right{sided}")
-            out.append(f"{head}{left},,,{region},left{sided}")
+            if f"{region}:right" not in missing:
+                out.append(f"{head}{score},,,{region},right{sided}")
+            if f"{region}:left" not in missing:
+                out.append(f"{head}{left},,,{region},left{sided}")
 
     def _labs(self, profile: Profile, add: Callable[..., None]) -> None:
         day = profile.diagnosis or profile.myositis_diagnosis or profile.visits[0]
@@ -170,8 +177,10 @@ class FactWriter:
             add(name, status, day, "pathology")
 
     def _calcinosis(self, profile: Profile, pid: str, add: Callable[..., None]) -> list[str]:
-        for lesion in profile.lesions:
-            rest = f",,,{lesion.region},{lesion.side},{lesion.morphology},{lesion.method}"
+        recorded = profile.calcinosis_recorded if self.notes else "structured"
+        for lesion in profile.lesions if recorded != "notes" else ():
+            morphology = lesion.morphology if recorded == "structured" else ""
+            rest = f",,,{lesion.region},{lesion.side},{morphology},{lesion.method}"
             add("calcinosis", "present", lesion.date, "exam", rest)
         for day, region, method in profile.assessments:
             add("calcinosis", "absent", day, "exam", f",,,{region},,,{method}")

@@ -163,7 +163,12 @@ class NoteWriter:
         year = self.iso(profile.diagnosis or profile.visits[0])[:4]
         if profile.ssc:
             out = [self._c(d[profile.subset]).format(year=year)]
-            if profile.overlap:
+            if profile.overlap and profile.overlap_recorded == "two_diagnoses":
+                rash = any(profile.myositis_items.get(k) == "present" for k in _RASH)
+                myositis = d["myositis_rash" if rash else "myositis"]
+                since = self.iso(profile.myositis_diagnosis or profile.visits[0])[:4]
+                out.append(self._c(myositis).format(year=since))
+            elif profile.overlap:
                 out.append(self._c(d["overlap"]))
             return out
         if profile.myositis:

@@ -87,6 +87,8 @@ class Anchor:
     onset_to_calcinosis_years: int
     myositis_pattern: str
     lesions: tuple[tuple[str, str, str], ...]
+    overlap_recorded: str = "code"
+    calcinosis_recorded: str = "structured"
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,18 @@ __all__ = [
     "Profile",
     "Radiograph",
     "shift_years",
+    "ssc2013_status",
     "ssc_items",
     "ssc_score",
+    "ssc_score_upper",
     "ssc_weights",
 ]
 
 YEAR = DAYS_PER_YEAR
 INDEX = dt.date(2023, 12, 31).toordinal()
-#: First day of the 3-year window before the index date (Achieng et al. 2024).
-WINDOW_START = dt.date(2020, 12, 31).toordinal()
+#: First day of the 3-year window ending on the index date (Achieng et al. 2024): exactly 3
+#: calendar years, 1 Jan 2021 to 31 Dec 2023, as ``StudyDefinition.window_start`` counts it.
+WINDOW_START = dt.date(2021, 1, 1).toordinal()
 #: First day of the 12 months before the index date (at-risk prompt, clinical-reference §11.7).
 RECENT_START = dt.date(2022, 12, 31).toordinal()
 
@@ -155,6 +158,12 @@ class Profile:
     assessments: list[tuple[int, str, str]] = field(default_factory=list)
     radiographs: list[Radiograph] = field(default_factory=list)
     like_disorder: str = ""
+    #: how a clinician overlap is recorded: code, two_diagnoses or letters ('' without overlap)
+    overlap_recorded: str = ""
+    #: how calcinosis lesions are recorded: structured, site_only or notes (RECORDED_AS)
+    calcinosis_recorded: str = "structured"
+    #: mRSS sites left unrecorded ("region" or "region:side")
+    mrss_missing: frozenset[str] = frozenset()
 
     @property
     def last_visit(self) -> int:
@@ -178,6 +187,29 @@ def ssc_score(profile: Profile) -> int:
             group, weight = ssc_weights()[name]
             best[group] = max(best.get(group, 0), weight)
     return sum(best.values())
+
+
+def ssc_score_upper(profile: Profile) -> int:
+    """Return the 2013 score if every unrecorded item (and untested antibody) were present."""
+    weights = ssc_weights()
+    recorded = {**profile.items, **profile.antibodies}
+    best: dict[str, int] = {}
+    for name, (group, weight) in weights.items():
+        if recorded.get(name, "unknown") != "absent":
+            best[group] = max(best.get(group, 0), weight)
+    return sum(best.values())
+
+
+def ssc2013_status(profile: Profile) -> str:
+    """Return ``classified``, ``undetermined`` or ``not_classified`` from the bounds of the score.
+
+    The lower bound counts the items recorded present, the upper bound also every unrecorded
+    item; the exclusion gate (skin thickening sparing the fingers, an SSc-like disorder) is
+    applied by the caller.
+    """
+    if ssc_score(profile) >= 9:
+        return "classified"
+    return "undetermined" if ssc_score_upper(profile) >= 9 else "not_classified"
 
 
 def shift_years(ordinal: int, years: int) -> int:

@@ -62,7 +62,7 @@ class _ChunkWriter:
         self.plan, self.seed, self.notes = plan, seed, notes
         self.anchors = raw["anchors"]
         self.context: dict[str, Any] = {"rates": load_rates(), "patterns": raw["myositis_patterns"]}
-        self.facts = FactWriter()
+        self.facts = FactWriter(notes=notes)
         self.note_writer = NoteWriter(self.facts.iso)
         self.width = max(4, len(str(plan.patients)))
 

@@ -129,6 +129,16 @@ class _HeadlineSuppressor:
             # women + men = cases: one hidden sex count is revealed by the other
             for key in ("women", "men"):
                 out[key] = out[key] if out[key] == self.small else COMPLEMENTARY
+        return self._with_suggested(out)
+
+    def _with_suggested(self, out: dict[str, Any]) -> dict[str, Any]:
+        # cases + cases_suggested_only = cases_with_suggested: one hidden count of the three is
+        # revealed by the other two, so all three go; the overlap count among them goes with them
+        chain = ("cases", "cases_suggested_only", "cases_with_suggested")
+        if any(out.get(key) in (self.small, COMPLEMENTARY) for key in chain):
+            for key in (*chain, "cases_with_suggested_dcssc_with_overlap"):
+                if key in out and out[key] != self.small:
+                    out[key] = COMPLEMENTARY
         return out
 
 

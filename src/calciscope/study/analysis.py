@@ -245,6 +245,7 @@ def _headline(
     table: pd.DataFrame, props: dict[str, ProportionResult], study: StudyDefinition
 ) -> dict[str, Any]:
     pop, cases = table[table["in_population"]], table[table["case"]]
+    found = table[table["case"] | table["case_suggested_only"]]  # confirmed + awaiting review
     dc = props["dcssc"]
     return {
         "synthetic": bool(table["synthetic"].fillna(False).all()) if len(table) else False,
@@ -258,6 +259,8 @@ def _headline(
         "target_phenotype": study.target_phenotype,
         "cases": len(cases),
         "cases_suggested_only": int(table["case_suggested_only"].sum()),
+        "cases_with_suggested": len(found),
+        "cases_with_suggested_dcssc_with_overlap": int((found["dcssc"] & found["overlap"]).sum()),
         "cases_dcssc": int(cases["dcssc"].sum()),
         "cases_overlap": int(cases["overlap"].sum()),
         "cases_dcssc_with_overlap": int((cases["dcssc"] & cases["overlap"]).sum()),

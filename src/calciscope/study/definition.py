@@ -173,12 +173,18 @@ class StudyDefinition(_Spec):
 
     @property
     def window_start(self) -> dt.date:
-        """First day of the 'seen within' window (calendar years back when a whole number)."""
+        """First day of the 'seen within' window, which ends on the index date (both included).
+
+        The window is exactly ``seen_within_years`` long: whole numbers count calendar years
+        (3 years before 31 Dec 2023 is 1 Jan 2021 to 31 Dec 2023, 1,095 days), fractions count
+        days (x 365.25, rounded). The day that is exactly N years before the index date belongs
+        to the year before the window, so it is not in it.
+        """
         years, end = self.population.seen_within_years, self.population.index_date
         if float(years).is_integer():
             day = 28 if (end.month, end.day) == (2, 29) else end.day
-            return end.replace(year=end.year - int(years), day=day)
-        return end - dt.timedelta(days=round(years * DAYS_PER_YEAR))
+            return end.replace(year=end.year - int(years), day=day) + dt.timedelta(days=1)
+        return end - dt.timedelta(days=round(years * DAYS_PER_YEAR) - 1)
 
 
 def parse_study(
