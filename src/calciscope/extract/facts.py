@@ -14,6 +14,7 @@ Policy (documented in docs/notes.md):
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
 from enum import Enum
@@ -33,7 +34,7 @@ from calciscope.model import (
     SourceKind,
     Status,
 )
-from calciscope.model.records import fact_id_of
+from calciscope.model.records import make_fact_id
 
 __all__ = ["fact_row", "mentions_to_facts", "mentions_to_rows", "morphology_of", "status_of"]
 
@@ -161,6 +162,7 @@ def mentions_to_rows(
 
 #: Whether a shape of fact (see :func:`mentions_to_rows`) gives the validated row unvalidated.
 _SHAPES: dict[tuple[Any, ...], bool] = {}
+_NOT_HASHED = frozenset({"fact_id", "review_state"})  # as calciscope.model.records
 _FACT_DEFAULTS = {name: field.default for name, field in Fact.model_fields.items()}
 
 
@@ -174,7 +176,12 @@ _ROW_DEFAULTS = {k: (v.value if isinstance(v, Enum) else v) for k, v in _FACT_DE
 
 def _row(fields: dict[str, Any]) -> dict[str, Any]:
     row = _ROW_DEFAULTS | {k: (v.value if isinstance(v, Enum) else v) for k, v in fields.items()}
-    row["fact_id"] = fact_id_of(row)  # hashes enum values and dates as Fact does
+    # What Fact hashes for its id: enum values (done above), dates as ISO text. The shape check
+    # in mentions_to_rows compares the result with the validated Fact's id.
+    row["fact_id"] = make_fact_id(
+        {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()
+         if k not in _NOT_HASHED}
+    )  # fmt: skip
     return row
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Mapping
 from enum import Enum
 from typing import Annotated, Any
 
@@ -36,7 +35,7 @@ from calciscope.model.enums import (
     Status,
 )
 
-__all__ = ["CODE_SYSTEMS", "Fact", "Image", "Note", "Patient", "fact_id_of", "make_fact_id"]
+__all__ = ["CODE_SYSTEMS", "Fact", "Image", "Note", "Patient", "make_fact_id"]
 
 #: Code systems a fact may use; ``calciscope`` is our own namespace for concepts that
 #: have no verified standard code (clinical-reference.md §6 marks what is verified).
@@ -166,19 +165,17 @@ class Fact(_Record):
     @model_validator(mode="after")
     def _fill_id(self) -> Fact:
         if not self.fact_id:
-            object.__setattr__(self, "fact_id", fact_id_of(self.__dict__))
+            object.__setattr__(
+                self,
+                "fact_id",
+                make_fact_id(
+                    {k: plain_value(v) for k, v in self.__dict__.items() if k not in _NOT_HASHED}
+                ),
+            )
         return self
 
 
 _NOT_HASHED = frozenset({"fact_id", "review_state"})
-
-
-def fact_id_of(fields: Mapping[str, Any]) -> str:
-    """Return the content id ``Fact`` gives a fact with these fields (every field, defaults too).
-
-    ``fact_id`` and ``review_state`` are left out of the hash.
-    """
-    return make_fact_id({k: plain_value(v) for k, v in fields.items() if k not in _NOT_HASHED})
 
 
 def plain_value(value: Any) -> Any:
