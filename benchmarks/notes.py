@@ -13,9 +13,13 @@ Set up medspaCy once::
 Example::
 
     python benchmarks/notes.py --notes 20000 --medspacy-python /work/venv-medspacy/bin/python
+    python benchmarks/notes.py --notes 5000 --rounds 2 --jobs 2
 
 Rates are given per wall-clock second and per CPU second of the measuring process (the latter
-is steadier on a shared machine). medspaCy as shipped runs at about 10 documents/s, so 20,000
+is steadier on a shared machine), beside two floors measured in the same run: read + lowercase,
+and read + lowercase + a regex split into sentences. ``--jobs 2`` also runs the floors, the
+extractor and a ``notes extract`` worker's job (notes to suggested-fact rows) in two processes at
+once, each on half of the notes; the load average is printed first. medspaCy as shipped runs at about 10 documents/s, so 20,000
 notes take it over half an hour; ``--medspacy-notes N`` runs it on the first N of the same notes.
 """
 
