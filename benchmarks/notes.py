@@ -13,9 +13,13 @@ Set up medspaCy once::
 Example::
 
     python benchmarks/notes.py --notes 20000 --medspacy-python /work/venv-medspacy/bin/python
+    python benchmarks/notes.py --notes 5000 --rounds 2 --jobs 2
 
 Rates are given per wall-clock second and per CPU second of the measuring process (the latter
-is steadier on a shared machine). medspaCy as shipped runs at about 10 documents/s, so 20,000
+is steadier on a shared machine), beside two floors measured in the same run: read + lowercase,
+and read + lowercase + a regex split into sentences. ``--jobs 2`` also runs the floors, the
+extractor and a ``notes extract`` worker's job (notes to suggested-fact rows) in two processes at
+once, each on half of the notes; the load average is printed first. medspaCy as shipped runs at about 10 documents/s, so 20,000
 notes take it over half an hour; ``--medspacy-notes N`` runs it on the first N of the same notes.
 """
 
@@ -23,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import resource
 import statistics
 import subprocess
@@ -42,36 +48,76 @@ def _texts(path: Path) -> list[str]:
     return [json.loads(line)["text"] for line in path.open(encoding="utf-8")]
 
 
-def run_floor(notes: Path) -> dict[str, object]:
+_SPLIT = re.compile(r"[.!?;]\s+|\n")
+
+
+def run_floor(notes: Path, part: int = 0, parts: int = 1) -> dict[str, object]:
     """Read the notes and lowercase them: the least any extractor must do."""
-    start, cpu = time.perf_counter(), time.process_time()
-    texts = _texts(notes)
+    start, cpu, began = time.perf_counter(), time.process_time(), time.time()
+    texts = _texts(notes)[part::parts]
     lowered = [t.lower() for t in texts]
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    result = _result("floor (read + lowercase)", texts, seconds, 0, cpu)
+    result = _result("floor (read + lowercase)", texts, seconds, 0, cpu, began)
     result["entities"] = "" if lowered else 0
     return result
 
 
-def run_calciscope(notes: Path) -> dict[str, object]:
+def run_floor_split(notes: Path, part: int = 0, parts: int = 1) -> dict[str, object]:
+    """Read, lowercase and regex-split the notes into sentences: a floor with one scan."""
+    start, cpu, began = time.perf_counter(), time.process_time(), time.time()
+    texts = _texts(notes)[part::parts]
+    pieces = sum(len(_SPLIT.split(t.lower())) for t in texts)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    result = _result("floor (+ regex split)", texts, seconds, 0, cpu, began)
+    result["entities"] = "" if pieces else 0
+    return result
+
+
+def run_calciscope(notes: Path, part: int = 0, parts: int = 1) -> dict[str, object]:
     """Extract mentions (targets, ConText, linking) from every note, in this process."""
     from calciscope.extract import NoteExtractor
 
     extractor = NoteExtractor()
-    texts = _texts(notes)
-    start, cpu = time.perf_counter(), time.process_time()
+    texts = _texts(notes)[part::parts]
+    start, cpu, began = time.perf_counter(), time.process_time(), time.time()
     mentions = [extractor.extract(text) for text in texts]
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    result = _result("calciscope", texts, seconds, sum(len(m) for m in mentions), cpu)
+    result = _result("calciscope", texts, seconds, sum(len(m) for m in mentions), cpu, began)
     result["modified"] = sum(bool(x.modifiers) for m in mentions for x in m)
     return result
 
 
+def run_fact_rows(notes: Path, part: int = 0, parts: int = 1) -> dict[str, object]:
+    """Notes to suggested-fact rows in batches of 500: a ``notes extract`` worker's job."""
+    from calciscope.extract.pipeline import extractor_for, fact_rows_for_notes
+    from calciscope.model import Note
+
+    extractor_for()
+    lines = notes.read_text(encoding="utf-8").splitlines()[part::parts]
+    batch = [Note(**json.loads(line)) for line in lines]
+    start, cpu, began = time.perf_counter(), time.process_time(), time.time()
+    rows = 0
+    for first in range(0, len(batch), 500):
+        rows += len(fact_rows_for_notes(batch[first : first + 500])[1])
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return _result("calciscope -> fact rows", [n.text for n in batch], seconds, rows, cpu, began)
+
+
+_WORKERS = {
+    "floor": run_floor,
+    "floor-split": run_floor_split,
+    "calciscope": run_calciscope,
+    "fact-rows": run_fact_rows,
+}
+
+
 def _result(
-    tool: str, texts: list[str], seconds: float, entities: int, cpu: float
+    tool: str, texts: list[str], seconds: float, entities: int, cpu: float, began: float = 0.0
 ) -> dict[str, object]:
     return {
         "tool": tool,
+        "began": began,
+        "ended": began + seconds,
         "documents": len(texts),
         "bytes": sum(len(t.encode("utf-8")) for t in texts),
         "seconds": seconds,
@@ -137,12 +183,17 @@ def main(argv: list[str] | None = None) -> int:
         help="run medspaCy on the first N of the notes only (default: all); rates stay comparable",
     )  # fmt: skip
     parser.add_argument("--workdir", type=Path, default=None)
-    parser.add_argument("--worker", choices=("floor", "calciscope"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--jobs", type=int, default=1,
+        help="also run floor, calciscope and fact rows in this many processes at once",
+    )  # fmt: skip
+    parser.add_argument("--worker", choices=tuple(_WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--notes-file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--part", default="0/1", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        runner = run_floor if args.worker == "floor" else run_calciscope
-        print(json.dumps(runner(args.notes_file)))
+        part, parts = (int(x) for x in args.part.split("/"))
+        print(json.dumps(_WORKERS[args.worker](args.notes_file, part, parts)))
         return 0
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="calciscope-notes-bench-"))
     notes, rules = _prepare(folder, args.notes)
@@ -154,11 +205,17 @@ def main(argv: list[str] | None = None) -> int:
     if medspacy is None or not Path(medspacy).exists():
         print("medspaCy skipped: pass --medspacy-python (see the module docstring to set it up)")
         variants = []
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (shared machine)")
     for index in range(max(args.rounds, len(variants) + 1)):
-        for worker in ("floor", "calciscope"):
+        for worker in ("floor", "floor-split", "calciscope"):
             if index < args.rounds:
                 result = _subprocess([*own, worker])
                 runs.setdefault(worker, []).append(result)
+                print("  " + _line(result), flush=True)
+        for worker in ("floor", "floor-split", "calciscope", "fact-rows"):
+            if index < args.rounds and args.jobs > 1:
+                result = _parallel(own, worker, args.jobs)
+                runs.setdefault(f"{worker} x{args.jobs}", []).append(result)
                 print("  " + _line(result), flush=True)
         if index < len(variants):
             worker_py = str(HERE / "notes_medspacy_worker.py")
@@ -177,6 +234,36 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _parallel(own: list[str], worker: str, jobs: int) -> dict[str, object]:
+    """Run a worker in ``jobs`` processes at once, each on its share of the notes.
+
+    Wall-clock time is from the first process starting its timed work to the last one
+    finishing (process start-up and rule loading are left out, as in the one-process runs);
+    CPU time is summed over the processes.
+    """
+    procs = [
+        subprocess.Popen([*own, worker, "--part", f"{k}/{jobs}"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for k in range(jobs)
+    ]  # fmt: skip
+    parts = []
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"{worker} worker failed:\n{err[-3000:]}")
+        parts.append(json.loads(out.strip().splitlines()[-1]))
+    began = min(float(p["began"]) for p in parts)  # type: ignore[arg-type]
+    ended = max(float(p["ended"]) for p in parts)  # type: ignore[arg-type]
+    total = {k: sum(p[k] for p in parts) for k in ("documents", "bytes", "cpu_seconds")}  # type: ignore[misc]
+    return {
+        "tool": f"{parts[0]['tool']} x{jobs} processes",
+        **total,
+        "seconds": ended - began,
+        "entities": sum(int(p["entities"] or 0) for p in parts),  # type: ignore[call-overload]
+        "peak_rss_mb": max(float(p["peak_rss_mb"]) for p in parts),  # type: ignore[arg-type]
+    }
+
+
 def _rate(result: dict[str, object], key: str = "seconds") -> float:
     return float(result["documents"]) / float(result[key])  # type: ignore[arg-type]
 
@@ -193,7 +280,17 @@ def _summary(runs: dict[str, list[dict[str, object]]]) -> None:
                 f"calciscope / {name}: {ours / _rate(result):.1f}x documents/s "
                 f"({ours_cpu / _rate(result, 'cpu_seconds'):.1f}x per CPU-second)"
             )
-    print(f"calciscope / floor: {ours / _rate(best['floor']):.3f} of the raw floor")
+    for floor in ("floor", "floor-split"):
+        print(f"calciscope / {floor}: {ours / _rate(best[floor]):.3f} wall, "
+              f"{ours_cpu / _rate(best[floor], 'cpu_seconds'):.3f} per CPU-second")  # fmt: skip
+    for name in ("calciscope", "fact-rows"):
+        key = next((k for k in best if k.startswith(f"{name} x")), None)
+        if key is not None:
+            jobs = key.split(" x")[1]
+            floor = best[f"floor-split x{jobs}"]
+            print(f"{key}: {_rate(best[key]):,.0f} docs/s wall, "
+                  f"{_rate(best[key], 'cpu_seconds'):,.0f} per CPU-s; / floor-split x{jobs} "
+                  f"{_rate(best[key]) / _rate(floor):.3f} wall")  # fmt: skip
     print(f"(runs per tool: {', '.join(f'{k} {len(v)}' for k, v in runs.items())}; "
           f"median calciscope {statistics.median(_rate(r) for r in runs['calciscope']):,.0f} docs/s)")  # fmt: skip
 

@@ -105,3 +105,53 @@ def test_same_note_gives_same_fact_ids():
     text = "Plate-like calcinosis over both knees. Anti-Scl-70 positive."
     first = [f.fact_id for f in note_facts(note(text))]
     assert first == [f.fact_id for f in note_facts(note(text))] and len(set(first)) == len(first)
+
+
+def _eval_notes():
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "data" / "notes_eval"
+    docs = [json.loads(line) for name in ("dev", "test") for line in
+            (folder / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]  # fmt: skip
+    kinds = [NoteType.RADIOLOGY_REPORT if d["kind"] == "radiology" else NoteType.CLINIC_LETTER
+             for d in docs]  # fmt: skip
+    return [
+        Note(note_id=d["id"], patient_id=f"P-{d['id']}", note_type=kind, text=d["text"],
+             note_date=dt.date(2021, 3, 4) if i % 2 else None)
+        for i, (d, kind) in enumerate(zip(docs, kinds, strict=True))
+    ]  # fmt: skip
+
+
+def test_fact_rows_are_the_validated_facts_rows():
+    from calciscope.extract.facts import fact_row
+    from calciscope.extract.pipeline import fact_rows_for_notes, facts_for_notes
+
+    notes = _eval_notes()
+    count, rows = fact_rows_for_notes(notes)
+    _, facts = facts_for_notes(notes)
+    assert count == len(notes) and len(rows) > 50
+    assert rows == [fact_row(f) for f in facts]
+    # the same again, once every shape is known (rows built without validation)
+    assert fact_rows_for_notes(notes)[1] == rows
+    assert {type(v) for row in rows for v in row.values()} <= {str, float, dt.date, type(None)}
+
+
+def test_fact_row_of_a_shape_that_validation_changes_is_validated(monkeypatch):
+    from calciscope.extract import facts as facts_module
+
+    # A catalogue code with surrounding spaces: Fact strips it, so the unvalidated row would
+    # differ and the shape must be validated every time.
+    monkeypatch.setattr(facts_module, "_SHAPES", {})
+    fields = {
+        "system": "calciscope", "code": " calcinosis ", "status": Status.PRESENT,
+        "patient_id": "P1", "effective_date": None, "source_kind": SourceKind.NOTE,
+        "review_state": ReviewState.SUGGESTED, "provenance": "{}",
+    }  # fmt: skip
+    from calciscope.model import Fact
+
+    want = facts_module.fact_row(Fact(**fields))
+    assert facts_module._row(fields) != want  # what an unchecked row would have been
+    monkeypatch.setattr(facts_module, "_fields", lambda *a: iter([dict(fields), dict(fields)]))
+    rows = facts_module.mentions_to_rows(note(""), [], version="v")
+    assert rows == [want, want]
+    assert list(facts_module._SHAPES.values()) == [False]

@@ -81,3 +81,24 @@ def test_batch_is_all_or_nothing(sqlite_url):
 def test_unopenable_registry_is_a_clear_error(tmp_path):
     with pytest.raises(RegistryError, match="cannot open registry"):
         Registry(f"sqlite:///{tmp_path}/missing/dir/x.db")
+
+
+def test_add_fact_rows_inserts_like_add_facts_and_keeps_reviewed(sqlite_url):
+    from calciscope.extract.facts import fact_row
+
+    registry = Registry(sqlite_url)
+    registry.import_batch(_batch(), source="test", source_hash="h")
+    fact_id = registry.facts_for("P0")[0].fact_id
+    assert registry.set_review_state(fact_id, ReviewState.REJECTED.value)
+    suggested = Fact(
+        patient_id="P0", system="HP", code="HP:0003761",
+        effective_date=dt.date(2020, 1, 1), review_state=ReviewState.SUGGESTED,
+    )  # fmt: skip
+    other = suggested.model_copy(update={"effective_date": dt.date(2021, 1, 1), "fact_id": ""})
+    other = Fact(**other.model_dump(exclude={"fact_id"}))
+    before = registry.counts()["facts"]
+    assert registry.add_fact_rows([fact_row(suggested), fact_row(other)]) == 2
+    assert registry.facts_for("P0")[0].review_state is ReviewState.REJECTED
+    stored = {f.fact_id: f for f in registry.facts_for("P0")}
+    assert stored[other.fact_id] == other
+    assert registry.counts()["facts"] == before + (suggested.fact_id != fact_id) + 1

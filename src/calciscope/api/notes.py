@@ -17,7 +17,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,7 +32,7 @@ from calciscope.extract.evaluation import (
     score_assessments,
     score_patients,
 )
-from calciscope.extract.pipeline import RulePaths, extractor_for, facts_for_notes, note_facts
+from calciscope.extract.pipeline import RulePaths, extractor_for, fact_rows_for_notes, note_facts
 from calciscope.features import load_catalogue
 from calciscope.model import Fact, Note
 
@@ -73,16 +74,33 @@ def _batches(notes: Iterable[Note], size: int) -> Iterator[list[Note]]:
         yield batch
 
 
+def _worker_context() -> BaseContext:
+    """Return how worker processes start: forked from a server that imported calciscope once.
+
+    A spawned worker re-imports the program's main module first: for the ``calciscope``
+    command that is the whole CLI, about 2 s of CPU per worker, more than extracting a few
+    thousand notes. A fork server (POSIX) imports it, and the extraction pipeline, once and
+    forks the workers from that clean single-threaded process. Elsewhere workers are spawned.
+    """
+    if "forkserver" not in get_all_start_methods():
+        return get_context("spawn")
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["__main__", "calciscope.extract.pipeline"])
+    return context
+
+
 def _results(
     batches: Iterable[list[Note]], jobs: int, paths: RulePaths
-) -> Iterator[tuple[int, list[Fact]]]:
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    # Facts travel as table rows: validating and pickling a pydantic Fact per suggestion cost
+    # as much as extracting it (see calciscope.extract.facts.mentions_to_rows).
     if jobs <= 1:
-        yield from (facts_for_notes(batch, paths) for batch in batches)
+        yield from (fact_rows_for_notes(batch, paths) for batch in batches)
         return
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-        pending: deque[Future[tuple[int, list[Fact]]]] = deque()
+    with ProcessPoolExecutor(jobs, mp_context=_worker_context()) as pool:
+        pending: deque[Future[tuple[int, list[dict[str, Any]]]]] = deque()
         for batch in batches:
-            pending.append(pool.submit(facts_for_notes, batch, paths))
+            pending.append(pool.submit(fact_rows_for_notes, batch, paths))
             if len(pending) >= 2 * jobs:  # bounded: never more than 2 batches per worker queued
                 yield pending.popleft().result()
         while pending:
@@ -130,7 +148,7 @@ def extract_notes(
     notes = registry.iter_notes(since=since, chunk=chunk)
     for count, facts in _results(_batches(notes, chunk), max(1, jobs), paths):
         if facts:
-            registry.add_facts(facts)
+            registry.add_fact_rows(facts)
         done, suggested = done + count, suggested + len(facts)
         if progress is not None:
             progress(done)

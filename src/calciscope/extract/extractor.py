@@ -60,6 +60,8 @@ EXPERIENCER_FAMILY = "Family member"
 #: Version of the extraction engine, recorded in the provenance of every suggested fact.
 ENGINE_VERSION = "calciscope-notes/2"
 
+_LAST = 1 << 62  # sorts after every offset (for bisecting ``(start, end, ...)`` tuples)
+
 
 @dataclass(frozen=True)
 class Assessment:
@@ -240,32 +242,31 @@ class NoteExtractor:
         sections: Sequence[Section],
         targets: Sequence[Match],
     ) -> list[list[Mention]]:
-        starts = [s[0] for s in spans]
-        per_sentence: dict[int, list[Match]] = {}
-        for match in targets:
-            index = bisect.bisect_right(starts, match.start) - 1
-            if index >= 0 and match.start < spans[index][1]:
-                per_sentence.setdefault(index, []).append(match)
-        grouped: list[list[Mention]] = []
         key = self._key
-        kept = [i for i in sorted(per_sentence) if any(key[t.rule] for t in per_sentence[i])]
+        grouped: list[list[Mention]] = []
+        kept = [
+            (i, found) for i, found in _group(targets, spans) if any(key[t.rule] for t in found)
+        ]
         if not kept:
             return grouped
-        bounds = {
-            i: (spans[i][0], max(spans[i][1], max(t.end for t in per_sentence[i]))) for i in kept
-        }
-        every = self._modifiers(low, [bounds[i] for i in kept])
+        bounds = []
+        for i, found in kept:
+            start, end = spans[i][0], spans[i][1]
+            for t in found:
+                if t.end > end:
+                    end = t.end
+            bounds.append((start, end))
+        every = self._modifiers(low, bounds)
         mod_starts = [m.start for m in every]
-        for index in kept:
-            start, end = bounds[index]
-            first = bisect.bisect_left(mod_starts, start)
-            last = bisect.bisect_left(mod_starts, end)
-            modifiers = [m for m in every[first:last] if m.end <= end]
-            section_index = spans[index][2]
-            section = sections[section_index]
-            grouped.append(
-                self._mentions(text, low, (start, end), section, per_sentence[index], modifiers)
-            )
+        for (index, found), (start, end) in zip(kept, bounds, strict=True):
+            if every:
+                first = bisect.bisect_left(mod_starts, start)
+                last = bisect.bisect_left(mod_starts, end)
+                modifiers = [m for m in every[first:last] if m.end <= end]
+            else:
+                modifiers = every
+            section = sections[spans[index][2]]
+            grouped.append(self._mentions(text, low, (start, end), section, found, modifiers))
         return grouped
 
     def _modifiers(self, low: str, windows: Sequence[tuple[int, int]]) -> list[Match]:
@@ -299,20 +300,32 @@ class NoteExtractor:
         modifiers: Sequence[Match],
     ) -> list[Mention]:
         info = self._target_info
+        header = self._section_flags[section.rule] if section.rule is not None else None
+        category_of = section.category
+        if not modifiers and header is None:  # nothing to decide: the common case
+            mentions = []
+            for match in targets:
+                category, rule_id, metadata, own_flags = info[match.rule]
+                mention = Mention(
+                    match.start, match.end, text[match.start : match.end], category, rule_id,
+                    dict(metadata), match.value, category_of, sentence,
+                )  # fmt: skip
+                for flag, value in own_flags:
+                    setattr(mention, flag, value)
+                mentions.append(mention)
+            return mentions
         pairs = [(t, info[t.rule][0]) for t in targets]
         if modifiers:
             reached = modifiers_reaching(low, pairs, modifiers, self.rules.context, sentence)
         else:
             reached = [[] for _ in pairs]
-        header = self._section_flags[section.rule] if section.rule is not None else None
         context_flags = self._context_flags
         mentions = []
         for (match, category), mods in zip(pairs, reached, strict=True):
             _, rule_id, metadata, own_flags = info[match.rule]
             mention = Mention(
-                start=match.start, end=match.end, text=text[match.start : match.end],
-                category=category, rule_id=rule_id, metadata=dict(metadata),
-                value=match.value, section=section.category, sentence=sentence,
+                match.start, match.end, text[match.start : match.end], category, rule_id,
+                dict(metadata), match.value, category_of, sentence,
             )  # fmt: skip
             for i in mods:
                 self._set_flag(mention, *context_flags[modifiers[i].rule])
@@ -383,6 +396,26 @@ class NoteExtractor:
             header = self.rules.sections[section.rule]
             self._flag(mention, str(header.metadata["modifier"]).upper(), header.rule_id)
         return _judge(mention)
+
+
+def _group(
+    targets: Sequence[Match], spans: Sequence[tuple[int, int, int]]
+) -> list[tuple[int, list[Match]]]:
+    """Return ``(sentence index, its targets)``; both are by position, so one walk does."""
+    groups: list[tuple[int, list[Match]]] = []
+    count = len(spans)
+    index = -1
+    span_end = -1
+    for match in targets:
+        begin = match.start
+        if index + 1 < count and spans[index + 1][0] <= begin:
+            index = bisect.bisect_right(spans, (begin, _LAST)) - 1
+            span_end = spans[index][1]
+        if index >= 0 and begin < span_end:
+            if not groups or groups[-1][0] != index:
+                groups.append((index, []))
+            groups[-1][1].append(match)
+    return groups
 
 
 def _merge(findings: list[Match], attributes: list[Match], anchor: Sequence[bool]) -> list[Match]:

@@ -14,8 +14,10 @@ Policy (documented in docs/notes.md):
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
+from enum import Enum
 from typing import Any
 
 from calciscope.extract.mention import Category, Mention, counted_concepts
@@ -32,8 +34,9 @@ from calciscope.model import (
     SourceKind,
     Status,
 )
+from calciscope.model.records import make_fact_id
 
-__all__ = ["mentions_to_facts", "morphology_of", "status_of"]
+__all__ = ["fact_row", "mentions_to_facts", "mentions_to_rows", "morphology_of", "status_of"]
 
 _RESULT_STATUS = {
     "positive": Status.PRESENT,
@@ -80,7 +83,9 @@ def _provenance(note: Note, mention: Mention, version: str) -> str:
     return json.dumps(record, ensure_ascii=False, sort_keys=True)[:2000]
 
 
-def _calcinosis_facts(mention: Mention, status: Status, base: dict[str, Any]) -> Iterator[Fact]:
+def _calcinosis_facts(
+    mention: Mention, status: Status, base: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
     if status is Status.PRESENT:
         base = base | {"morphology": morphology_of(mention)}
     regions = mention.links.get("regions") or [None]
@@ -90,7 +95,7 @@ def _calcinosis_facts(mention: Mention, status: Status, base: dict[str, Any]) ->
             site["body_site"] = BodyRegion(entry["region"])
             if entry.get("laterality"):
                 site["laterality"] = Laterality(entry["laterality"])
-        yield Fact(**base, **site)
+        yield base | site
 
 
 def _fact_fields(mention: Mention, concept: Concept, status: Status) -> dict[str, Any] | None:
@@ -123,8 +128,67 @@ def mentions_to_facts(
         How findings in this note were made when a mention says nothing (for a radiology
         report, the modality named in the report; radiograph by default).
     """
+    return [Fact(**fields) for fields in _fields(note, mentions, version, note_method)]
+
+
+def mentions_to_rows(
+    note: Note, mentions: Iterable[Mention], *, version: str, note_method: Method | None = None
+) -> list[dict[str, Any]]:
+    """Return the same facts as :func:`mentions_to_facts`, as ``facts`` table rows.
+
+    A row holds every field (enum members as their values, dates as dates) and the
+    ``fact_id`` the :class:`~calciscope.model.Fact` would have. Building and pickling a
+    validated ``Fact`` per suggestion costs as much as the extraction, so ``notes extract``
+    moves rows instead. They are checked all the same: the first fact of each *shape* (its
+    code, the values rules give it, the fields set) is validated in full and its row compared
+    with the one built here; a shape that differs is validated every time.
+    """
+    rows = []
+    for fields in _fields(note, mentions, version, note_method):
+        shape = (
+            fields["system"], fields["code"], fields.get("value_text"), fields.get("unit"),
+            tuple(fields), type(fields.get("value_num")), type(fields.get("effective_date")),
+        )  # fmt: skip
+        trusted = _SHAPES.get(shape)
+        if trusted:
+            rows.append(_row(fields))
+            continue
+        validated = fact_row(Fact(**fields))  # raises on bad values, as mentions_to_facts does
+        if trusted is None:
+            _SHAPES[shape] = _row(fields) == validated
+        rows.append(validated)
+    return rows
+
+
+#: Whether a shape of fact (see :func:`mentions_to_rows`) gives the validated row unvalidated.
+_SHAPES: dict[tuple[Any, ...], bool] = {}
+_NOT_HASHED = frozenset({"fact_id", "review_state"})  # as calciscope.model.records
+_FACT_DEFAULTS = {name: field.default for name, field in Fact.model_fields.items()}
+
+
+def fact_row(fact: Fact) -> dict[str, Any]:
+    """Return a fact as a ``facts`` table row (enum members as values, dates as dates)."""
+    return {k: (v.value if isinstance(v, Enum) else v) for k, v in fact.__dict__.items()}
+
+
+_ROW_DEFAULTS = {k: (v.value if isinstance(v, Enum) else v) for k, v in _FACT_DEFAULTS.items()}
+
+
+def _row(fields: dict[str, Any]) -> dict[str, Any]:
+    row = _ROW_DEFAULTS | {k: (v.value if isinstance(v, Enum) else v) for k, v in fields.items()}
+    # What Fact hashes for its id: enum values (done above), dates as ISO text. The shape check
+    # in mentions_to_rows compares the result with the validated Fact's id.
+    row["fact_id"] = make_fact_id(
+        {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()
+         if k not in _NOT_HASHED}
+    )  # fmt: skip
+    return row
+
+
+def _fields(
+    note: Note, mentions: Iterable[Mention], version: str, note_method: Method | None
+) -> Iterator[dict[str, Any]]:
     catalogue = load_catalogue()
-    facts: list[Fact] = []
     for mention in mentions:
         if mention.links.get("label"):
             continue
@@ -133,9 +197,8 @@ def mentions_to_facts(
             continue
         for name in counted_concepts(mention):
             if name in catalogue.concepts:
-                facts.extend(_facts_for(note, mention, catalogue.concepts[name], status, version,
-                                        note_method))  # fmt: skip
-    return facts
+                yield from _facts_for(note, mention, catalogue.concepts[name], status, version,
+                                      note_method)  # fmt: skip
 
 
 def _facts_for(
@@ -145,7 +208,7 @@ def _facts_for(
     status: Status,
     version: str,
     note_method: Method | None,
-) -> list[Fact]:
+) -> list[dict[str, Any]]:
     fields = _fact_fields(mention, concept, status)
     if fields is None:
         return []
@@ -157,4 +220,4 @@ def _facts_for(
     if mention.category in (Category.CALCINOSIS, Category.CALCIFICATION):
         base["method"] = _method(mention, note, note_method)
         return list(_calcinosis_facts(mention, status, base))
-    return [Fact(**base)]
+    return [base]

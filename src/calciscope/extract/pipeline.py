@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from typing import Any
 
 from calciscope.extract.extractor import NoteExtractor
-from calciscope.extract.facts import mentions_to_facts
+from calciscope.extract.facts import mentions_to_facts, mentions_to_rows
 from calciscope.extract.rules import load_rules
 from calciscope.model import Fact, Method, Note, NoteType
 
-__all__ = ["RulePaths", "extractor_for", "facts_for_notes", "note_facts"]
+__all__ = ["RulePaths", "extractor_for", "fact_rows_for_notes", "facts_for_notes", "note_facts"]
 
 #: ``(targets YAML, context YAML, medspaCy context JSON files)``; None = the packaged file.
 RulePaths = tuple[str | None, str | None, tuple[str, ...]]
@@ -57,3 +58,22 @@ def facts_for_notes(
     """Return ``(number of notes, their suggested facts)`` for a batch of notes."""
     extractor = extractor_for(paths)
     return len(notes), [fact for note in notes for fact in note_facts(note, extractor)]
+
+
+def fact_rows_for_notes(
+    notes: Sequence[Note], paths: RulePaths = (None, None, ())
+) -> tuple[int, list[dict[str, Any]]]:
+    """Return ``(number of notes, their suggested facts as table rows)`` for a batch of notes.
+
+    The same facts as :func:`facts_for_notes` (see :func:`~calciscope.extract.facts.mentions_to_rows`),
+    cheaper to build and to send back from a worker process.
+    """
+    extractor = extractor_for(paths)
+    version = extractor.version
+    rows: list[dict[str, Any]] = []
+    for note in notes:
+        mentions = extractor.extract(note.text)
+        if mentions:
+            method = _note_method(extractor, note)
+            rows += mentions_to_rows(note, mentions, version=version, note_method=method)
+    return len(notes), rows

@@ -395,6 +395,15 @@ class Registry:
             self._upsert(conn, schema.facts, _records(facts), "fact_id", update=False)
         return len(facts)
 
+    def add_fact_rows(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert facts given as ``facts`` rows (from validated facts, e.g. ``mentions_to_rows``).
+
+        As :meth:`add_facts`: ids already there, and their review state, are kept.
+        """
+        with self.write() as conn:
+            self._upsert(conn, schema.facts, list(rows), "fact_id", update=False)
+        return len(rows)
+
     def _upsert(
         self,
         conn: Connection,
