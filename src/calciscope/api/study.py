@@ -1,17 +1,19 @@
 """Verbs for studies: run a study file on a registry, the template, and the demo end to end.
 
-The registry's facts and patients are read once into an in-memory DuckDB database; the feature
-table is computed and materialised there, classified once, and every number of the report is
-computed from that one table (no recompilation per figure).
+A study runs where the data is (:mod:`calciscope.engine.study`): the feature table, criteria,
+phenotypes, source population, groups and cases are computed in the registry's database and
+materialised there once; counts, the source population's analysis columns and the few case
+facts are read back, and every number of the report is computed from them.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import platform
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,16 +21,25 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 import calciscope
 from calciscope.criteria import load_criteria_sets
-from calciscope.engine import compute_feature_table, connect
-from calciscope.engine.phenotype import classify_table
+from calciscope.engine import connect
+from calciscope.engine.study import (
+    StudyQuery,
+    classified_table,
+    has_suggested,
+    images,
+    input_hashes,
+    release_cached,
+    report_facts,
+)
+from calciscope.errors import RegistryError
 from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
 from calciscope.phenotype import PhenotypeSet, load_phenotypes
 from calciscope.storage import Registry
+from calciscope.storage.database_url import display_url
 
 if TYPE_CHECKING:
     # study and report pull in scipy, lifelines and matplotlib: they are imported
@@ -99,38 +110,26 @@ def study_columns() -> frozenset[str]:
     return frozenset(features | phenotypes)
 
 
-def _classified(
-    con: Any, states: tuple[ReviewState, ...], index_date: dt.date, phenotypes: PhenotypeSet | None
-) -> pd.DataFrame:
-    features = compute_feature_table(
-        con.table("facts"), con.table("patients"), index_date=index_date, review_states=states
-    )
-    name = f"features_{'_'.join(s.value for s in states)}"
-    table = con.create_table(name, features.to_pyarrow(), overwrite=True)
-    classified = classify_table(table, index_date=index_date, phenotypes=phenotypes)
-    return table.join(classified, "patient_id").to_pyarrow().to_pandas()
+def _classified_frames(
+    con: Any,
+    index_date: dt.date,
+    include_suggested: bool,
+    phenotypes: PhenotypeSet | None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    confirmed = (ReviewState.CONFIRMED,)
+    table = classified_table(con, index_date, confirmed, phenotypes).to_pyarrow().to_pandas()
+    suggested = None
+    if include_suggested and has_suggested(con):
+        both = (ReviewState.CONFIRMED, ReviewState.SUGGESTED)
+        suggested = classified_table(con, index_date, both, phenotypes).to_pyarrow().to_pandas()
+    return table, suggested
 
 
-_IMAGE_COLUMNS = ("image_id", "patient_id", "modality", "body_site", "laterality", "image_date")
-
-
-def _read_inputs(registry: Registry) -> tuple[pa.Table, pa.Table, dict[str, str], pd.DataFrame]:
-    source = connect(registry.connection_url)
-    try:
-        facts = source.table("facts")
-        facts = facts.filter(facts.superseded_by.isnull()).to_pyarrow()  # corrected facts
-        patients = source.table("patients").to_pyarrow()
-        images = source.table("images").select(*_IMAGE_COLUMNS).to_pyarrow().to_pandas()
-        batches = source.table("import_batches").select("source", "source_hash").to_pyarrow()
-        batches = batches.to_pylist()
-    finally:
-        source.disconnect()
-    hashes = {str(b["source"]): str(b["source_hash"]) for b in batches}
-    return facts, patients, hashes, _with_readings(registry, images)
-
-
-def _with_readings(registry: Registry, images: pd.DataFrame) -> pd.DataFrame:
+def _with_readings(registry: Registry | str, images: pd.DataFrame | None) -> pd.DataFrame | None:
     """Add each image's thumbnail and readings (for the report's radiograph panel and methods).
+
+    On a database URL that is not a registry (a DuckDB file of its tables) the images are
+    listed without thumbnails or readings.
 
     The between-reader agreement (:func:`calciscope.api.reader_agreement`) is kept in
     ``images.attrs["agreement"]`` when two readers read the same films.
@@ -138,12 +137,14 @@ def _with_readings(registry: Registry, images: pd.DataFrame) -> pd.DataFrame:
     from calciscope.api.imaging import reader_agreement
     from calciscope.storage.images import ImageRepository
 
-    repo = ImageRepository(registry)
-    indexed = repo.indexed(list(images["image_id"])) if len(images) else set()
+    if images is None:
+        return None
+    repo = ImageRepository(registry) if isinstance(registry, Registry) else None
+    indexed = repo.indexed(list(images["image_id"])) if repo is not None and len(images) else set()
     thumbs, texts, readers, counts, blinded = [], [], [], [], []
     for image_id in images["image_id"]:
-        row = repo.file(image_id) if image_id in indexed else None
-        readings = repo.readings_of(image_id) if image_id in indexed else []
+        row = repo.file(image_id) if repo is not None and image_id in indexed else None
+        readings = repo.readings_of(image_id) if repo is not None and image_id in indexed else []
         thumbs.append(bytes(row["thumbnail_png"]) if row and row["thumbnail_png"] else None)
         texts.append("\n".join(_reading_text(r) for r in readings) or None)
         readers.append(tuple(sorted({f"{r.reader} ({r.reader_role})" for r in readings})))
@@ -156,7 +157,7 @@ def _with_readings(registry: Registry, images: pd.DataFrame) -> pd.DataFrame:
     images = images.assign(
         **{k: pd.Series(v, index=images.index, dtype=object) for k, v in columns.items()}
     )
-    report = reader_agreement(registry) if indexed else None
+    report = reader_agreement(registry) if indexed and isinstance(registry, Registry) else None
     if report is not None and report.readers is not None and report.results:
         images.attrs["agreement"] = {
             "readers": report.readers,
@@ -185,25 +186,6 @@ def _reading_text(reading: Any) -> str:
     return f"{reading.reader} ({reading.reader_role}, {reading.reading_date}, {blind}{grade}): {regions}"
 
 
-def _report_facts(facts: pa.Table) -> pd.DataFrame:
-    """Return the facts of the concepts the report shows, with their ``concept``."""
-    catalogue = load_catalogue()
-    pairs = facts.select(["system", "code"]).group_by(["system", "code"]).aggregate([]).to_pandas()
-    pairs["concept"] = [
-        (catalogue.concepts_for_code(s, c) or ("",))[0]
-        for s, c in zip(pairs["system"], pairs["code"], strict=True)
-    ]
-    from calciscope.study.evidence import EVIDENCE_CONCEPTS
-
-    pairs = pairs[pairs["concept"].isin(EVIDENCE_CONCEPTS)]
-    # an explicit schema: with no matching pair the columns would be Arrow's null type, which
-    # cannot be a join key (a registry holding none of the report's concepts)
-    schema = pa.schema([("system", pa.string()), ("code", pa.string()), ("concept", pa.string())])
-    wanted = pa.Table.from_pandas(pairs, schema=schema, preserve_index=False)
-    kept = facts.join(wanted, keys=["system", "code"])
-    return kept.to_pandas()
-
-
 def study_data_from_tables(
     facts: pa.Table,
     patients: pa.Table,
@@ -222,38 +204,52 @@ def study_data_from_tables(
     try:
         con.create_table("facts", facts)
         con.create_table("patients", patients)
-        table = _classified(con, (ReviewState.CONFIRMED,), index_date, phenotypes)
-        suggested = None
-        has_suggested = pc.any(pc.equal(facts["review_state"], ReviewState.SUGGESTED.value)).as_py()
-        if include_suggested and has_suggested:
-            both = (ReviewState.CONFIRMED, ReviewState.SUGGESTED)
-            suggested = _classified(con, both, index_date, phenotypes)
+        table, suggested = _classified_frames(con, index_date, include_suggested, phenotypes)
+        data = StudyData(table, suggested, report_facts(con), dict(input_hashes or {}))
     finally:
+        release_cached(con)
         con.disconnect()
-    return StudyData(table, suggested, _report_facts(facts), dict(input_hashes or {}))
+    return data
 
 
 def load_study_data(
-    registry: Registry,
+    registry: Registry | str,
     *,
     index_date: dt.date,
     include_suggested: bool = False,
     phenotypes: PhenotypeSet | None = None,
 ) -> StudyData:
-    """Read the registry once and return the classified feature table(s) and the facts."""
-    facts, patients, hashes, images = _read_inputs(registry)
-    data = study_data_from_tables(
-        facts,
-        patients,
-        index_date=index_date,
-        include_suggested=include_suggested,
-        input_hashes=hashes,
-        phenotypes=phenotypes,
-    )
-    return dataclasses.replace(data, images=images)
+    """Return every patient's classified feature table(s) and the report's facts.
+
+    Classified in the registry's database and read back whole: for a notebook or a small
+    registry. :func:`run_study` reads only what the report needs.
+    """
+    with _connection(registry) as con:
+        table, suggested = _classified_frames(con, index_date, include_suggested, phenotypes)
+        return StudyData(
+            table,
+            suggested,
+            report_facts(con),
+            input_hashes(con),
+            _with_readings(registry, images(con)),
+        )
 
 
-def _manifest(study: StudyDefinition, data: StudyData, source: str) -> dict[str, Any]:
+@contextmanager
+def _connection(registry: Registry | str) -> Iterator[Any]:
+    """Open an Ibis connection to the registry's database (a Registry or a database URL), closed after."""
+    url = registry.connection_url if isinstance(registry, Registry) else registry
+    con = connect(url)
+    try:
+        yield con
+    finally:
+        release_cached(con)
+        con.disconnect()
+
+
+def _manifest(
+    study: StudyDefinition, input_hashes: dict[str, str], synthetic: bool, source: str
+) -> dict[str, Any]:
     from calciscope.report.bundle import dependency_versions
 
     return {
@@ -263,11 +259,11 @@ def _manifest(study: StudyDefinition, data: StudyData, source: str) -> dict[str,
         "study_title": study.title,
         "study_sha256": hashlib.sha256(study.model_dump_json().encode()).hexdigest(),
         "registry": source,
-        "input_hashes": data.input_hashes,
+        "input_hashes": input_hashes,
         "feature_catalogue_version": load_catalogue().version,
         "criteria_sets": {s.id: s.version for s in load_criteria_sets()},
         "phenotypes_version": load_phenotypes().version,
-        "synthetic": bool(data.table["synthetic"].fillna(False).all()),
+        "synthetic": synthetic,
         "dependencies": dependency_versions(),
     }
 
@@ -301,47 +297,77 @@ def _as_study(study: StudyDefinition | Path | str) -> StudyDefinition:
 
 def run_study(
     study: StudyDefinition | Path | str,
-    registry: Registry,
+    registry: Registry | str,
     *,
     out: Path = DEFAULT_REPORT_DIR,
     pseudonymise: bool | None = None,
 ) -> StudyRun:
-    """Run a study on a registry and write the report bundle to ``out``.
+    """Run a study in the registry's database and write the report bundle to ``out``.
+
+    The feature table, criteria, phenotypes, source population, groups and cases are computed
+    in the database (one temporary table); the registry-wide counts, the source population's
+    rows (only the columns the analysis reads) and the report's facts of the patients shown are
+    all that is read back.
 
     Parameters
     ----------
     study
         A study definition or the path of a study YAML file (validated; every problem listed).
     registry
-        The registry (SQLite, PostgreSQL, ...); it is read once.
+        The registry (SQLite, PostgreSQL), or the URL of a database holding the registry's
+        tables (``duckdb:///registry.duckdb``, an SQLite file, PostgreSQL).
     out
         Folder of the report bundle (``index.html``, tables, figures, manifest).
     pseudonymise
         Also write the pseudonymised export (default: the study's ``outputs.pseudonymise``).
     """
-    from calciscope.study import ReviewStates
+    from calciscope.report import write_report_bundle
+    from calciscope.study import ReviewStates, analyse, case_evidence
 
     start = time.perf_counter()
     spec = _as_study(study)
     both = spec.review.states is ReviewStates.CONFIRMED_AND_SUGGESTED
-    data = load_study_data(
-        registry,
-        index_date=spec.population.index_date,
-        include_suggested=both,
-        phenotypes=study_phenotypes(spec),
-    )
-    loaded = time.perf_counter() - start
-    run = run_study_on_data(spec, data, out=out, pseudonymise=pseudonymise, source=registry.url)
+    source = registry.url if isinstance(registry, Registry) else display_url(registry)
+    with _connection(registry) as con:
+        query = StudyQuery(con, spec, study_phenotypes(spec), include_suggested=both)
+        population, counts = query.population(), query.counts()
+        loaded = time.perf_counter() - start
+        analysis = analyse(population, spec, target_label=_target_label(spec), counts=counts)
+        analysed = time.perf_counter() - start - loaded
+        shown = population["case"] | population["case_suggested_only"]
+        ids = list(population.loc[shown, "patient_id"])
+        facts = query.report_facts()
+        private = spec.outputs.pseudonymise if pseudonymise is None else pseudonymise
+        bundle = write_report_bundle(
+            analysis,
+            facts=facts,
+            evidence=case_evidence(facts, ids),
+            images=_with_readings(registry, query.images(ids)),
+            manifest=_manifest(spec, query.input_hashes(), counts.synthetic, source),
+            out_dir=Path(out),
+            pseudonymise=private,
+        )
+    run = StudyRun(analysis, bundle)
     exported = _standard_exports(spec, registry, run, Path(out))
-    return StudyRun(run.analysis, run.bundle, {"load": loaded} | run.seconds, exported)
+    reported = time.perf_counter() - start - loaded - analysed
+    seconds = {"load": loaded, "analyse": analysed, "report": reported}
+    return StudyRun(analysis, bundle, seconds, exported)
 
 
 def _standard_exports(
-    spec: StudyDefinition, registry: Registry, run: StudyRun, out: Path
+    spec: StudyDefinition, registry: Registry | str, run: StudyRun, out: Path
 ) -> tuple[Path, ...]:
     """Export the cases as phenopackets and/or a FHIR bundle (``outputs.standard_exports``)."""
     from calciscope.api.interop import export_fhir, export_phenopackets
     from calciscope.study import StandardExport
+
+    if not spec.outputs.standard_exports:
+        return ()
+    if not isinstance(registry, Registry):
+        raise RegistryError(
+            "outputs.standard_exports reads the cases' records through a registry: run the "
+            "study on the registry (sqlite:/// or postgresql+psycopg://), not on a database URL"
+        )
 
     table = run.analysis.table
     ids = list(table.loc[table["case"], "patient_id"])
@@ -380,7 +406,9 @@ def run_study_on_data(
         facts=data.facts,
         evidence=case_evidence(data.facts, ids),
         images=None if data.images is None else data.images[data.images["patient_id"].isin(ids)],
-        manifest=_manifest(spec, data, source),
+        manifest=_manifest(
+            spec, data.input_hashes, bool(data.table["synthetic"].fillna(False).all()), source
+        ),
         out_dir=Path(out),
         pseudonymise=private,
     )

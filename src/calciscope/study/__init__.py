@@ -6,6 +6,7 @@ Pure: no database, no web. The runner that reads a registry lives in :mod:`calci
 from calciscope.study.analysis import TABLE_ONE_VARIABLES, StudyAnalysis, analyse, event_times
 from calciscope.study.cohort import (
     AttritionStep,
+    RegistryCounts,
     at_risk_list,
     attrition,
     find_cases,
@@ -34,6 +35,7 @@ __all__ = [
     "AttritionStep",
     "OutputFormat",
     "OverlapBasis",
+    "RegistryCounts",
     "ReviewStates",
     "SscBasis",
     "StandardExport",

@@ -24,7 +24,13 @@ from calciscope.stats import (
     proportion,
     table_one,
 )
-from calciscope.study.cohort import AttritionStep, at_risk_list, attrition, is_true
+from calciscope.study.cohort import (
+    AttritionStep,
+    RegistryCounts,
+    at_risk_list,
+    attrition,
+    is_true,
+)
 from calciscope.study.definition import StudyDefinition
 
 __all__ = ["LABELS", "TABLE_ONE_VARIABLES", "StudyAnalysis", "analyse", "event_times"]
@@ -242,13 +248,20 @@ def _range(values: pd.Series, digits: int = 1) -> dict[str, float | None]:
 
 
 def _headline(
-    table: pd.DataFrame, props: dict[str, ProportionResult], study: StudyDefinition
+    table: pd.DataFrame,
+    props: dict[str, ProportionResult],
+    study: StudyDefinition,
+    counts: RegistryCounts | None,
 ) -> dict[str, Any]:
     pop, cases = table[table["in_population"]], table[table["case"]]
     found = table[table["case"] | table["case_suggested_only"]]  # confirmed + awaiting review
     dc = props["dcssc"]
+    if counts is None:
+        synthetic = bool(table["synthetic"].fillna(False).all()) if len(table) else False
+    else:
+        synthetic = counts.synthetic and counts.patients > 0
     return {
-        "synthetic": bool(table["synthetic"].fillna(False).all()) if len(table) else False,
+        "synthetic": synthetic,
         "index_date": study.population.index_date.isoformat(),
         "window_start": study.window_start.isoformat(),
         "ssc_by": study.population.ssc_by.value,
@@ -277,9 +290,17 @@ def _headline(
 
 
 def analyse(
-    table: pd.DataFrame, study: StudyDefinition, *, target_label: str | None = None
+    table: pd.DataFrame,
+    study: StudyDefinition,
+    *,
+    target_label: str | None = None,
+    counts: RegistryCounts | None = None,
 ) -> StudyAnalysis:
-    """Compute every number of the report from the table of :func:`~calciscope.study.cohort.find_cases`."""
+    """Compute every number of the report from the table of :func:`~calciscope.study.cohort.find_cases`.
+
+    ``table`` holds every patient of the registry, or only the source population when
+    ``counts`` gives the registry-wide counts (a study run in the database).
+    """
     table = table.copy()
     table["disease_years"] = _years(
         pd.Series(pd.Timestamp(study.population.index_date), index=table.index),
@@ -296,9 +317,9 @@ def analyse(
     times = event_times(pop, study)
     aj, km = _incidence(times, study)
     risk = at_risk_list(table, study)
-    headline = _headline(table, props, study) | {"at_risk_prompts": len(risk)}
+    headline = _headline(table, props, study, counts) | {"at_risk_prompts": len(risk)}
     return StudyAnalysis(
-        study, table, attrition(table, study, target_label), props, table_one(pop, variables, group="group"),
+        study, table, attrition(table, study, target_label, counts), props, table_one(pop, variables, group="group"),
         _comparisons(pop, study), aj, km, risk, headline,
         incidence_excluded=times.attrs["excluded"],
     )  # fmt: skip

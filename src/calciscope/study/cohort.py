@@ -26,6 +26,7 @@ from calciscope.study.definition import (
 
 __all__ = [
     "AttritionStep",
+    "RegistryCounts",
     "at_risk_list",
     "attrition",
     "find_cases",
@@ -105,6 +106,20 @@ def find_cases(
 
 
 @dataclass(frozen=True)
+class RegistryCounts:
+    """Counts over every patient of the registry, for when the table holds the population only.
+
+    A study run in the database brings back only the source population's rows; the first boxes
+    of the flow (patients in the registry, SSc) and whether every patient is synthetic are
+    counted there.
+    """
+
+    patients: int
+    ssc: int
+    synthetic: bool
+
+
+@dataclass(frozen=True)
 class AttritionStep:
     """One box of the flow diagram: count and percentage of the step before and of the population."""
 
@@ -115,14 +130,22 @@ class AttritionStep:
 
 
 def attrition(
-    cases: pd.DataFrame, study: StudyDefinition, target_label: str | None = None
+    cases: pd.DataFrame,
+    study: StudyDefinition,
+    target_label: str | None = None,
+    counts: RegistryCounts | None = None,
 ) -> list[AttritionStep]:
-    """Registry → SSc → source population → dcSSc → dcSSc with overlap → cases."""
+    """Registry → SSc → source population → dcSSc → dcSSc with overlap → cases.
+
+    ``counts`` gives the first two boxes when ``cases`` holds the source population only.
+    """
     target = target_label or study.target_phenotype.replace("_", " ")
     pop = cases["in_population"]
-    steps = [
-        ("Patients in the registry", pd.Series(True, index=cases.index)),
-        (f"SSc ({study.population.ssc_by.value})", cases["ssc"]),
+    registry = len(cases) if counts is None else counts.patients
+    ssc = int(cases["ssc"].sum()) if counts is None else counts.ssc
+    steps: list[tuple[str, pd.Series | int]] = [
+        ("Patients in the registry", registry),
+        (f"SSc ({study.population.ssc_by.value})", ssc),
         (
             f"Source population: SSc seen {study.window_start:%d %b %Y}–"
             f"{study.population.index_date:%d %b %Y}",
@@ -136,7 +159,7 @@ def attrition(
     previous: int | None = None
     n_pop = int(pop.sum())
     for i, (label, mask) in enumerate(steps):
-        n = int(mask.sum())
+        n = mask if isinstance(mask, int) else int(mask.sum())
         of_prev = n / previous if previous else None
         of_pop = n / n_pop if i >= 2 and n_pop else None
         out.append(AttritionStep(label, n, of_prev, of_pop))

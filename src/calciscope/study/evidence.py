@@ -55,7 +55,8 @@ def _row(fact: pd.Series) -> dict[str, Any]:
 def case_evidence(facts: pd.DataFrame, case_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Return, per case, its evidence facts in date order (see :data:`EVIDENCE_CONCEPTS`)."""
     wanted = facts[facts["patient_id"].isin(case_ids) & facts["concept"].isin(EVIDENCE_CONCEPTS)]
-    wanted = wanted.sort_values(["patient_id", "effective_date", "concept", "body_site"])
+    # fact_id last: facts tied on the rest keep one order on every engine
+    wanted = wanted.sort_values(["patient_id", "effective_date", "concept", "body_site", "fact_id"])
     out: dict[str, list[dict[str, Any]]] = {pid: [] for pid in case_ids}
     for _, fact in wanted.iterrows():
         out[fact["patient_id"]].append(_row(fact))

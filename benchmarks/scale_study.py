@@ -1,0 +1,260 @@
+"""Benchmark: the default study in the database on a large SYNTHETIC registry (issue 16).
+
+Builds (or reuses, cached in ``--cache``) an N-patient SYNTHETIC cohort from the demo generator
+(no notes), loads it into a DuckDB file, an SQLite registry and a PostgreSQL registry, and runs
+``api.run_study`` with the default study on each, every run in a fresh child process, printing
+
+* wall seconds of the study (and its load / analyse / report phases) and the child's peak RSS;
+* the floor measured in the same run on the same engine: one grouped scan of every fact
+  (``SELECT patient_id, count(*), max(effective_date) FROM facts GROUP BY patient_id``, read
+  back), the least any study must do; and the ratio of the study to it;
+* the machine's cores and load average (the machine may be shared).
+
+The registries are filled by a bulk load of the generated CSV files (DuckDB from Arrow, SQLite
+``executemany``, PostgreSQL ``COPY``) into the registry's own schema, not by ``import``: this
+benchmark times the study, and the importer has its own benchmark.
+
+Targets (issue 16, at 1,000,000 patients, about 50 M facts): peak RSS under 2 GB on every
+engine, and under 60 s on DuckDB.
+
+Usage::
+
+    python benchmarks/scale_study.py [--patients 20000] [--engines duckdb,sqlite,postgres]
+        [--cache /tmp/calciscope-scale-study] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+Every patient is synthetic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+FACT_TYPES = {
+    "effective_date": pa.date32(),
+    "value_num": pa.float64(),
+    **{c: pa.string() for c in ("fact_id", "patient_id", "system", "code", "status", "value_text",
+                                "unit", "body_site", "laterality", "morphology", "method",
+                                "source_kind", "provenance", "review_state")},
+}  # fmt: skip
+PATIENT_TYPES = {"birth_date": pa.date32(), "birth_year": pa.int64(), "synthetic": pa.bool_()}
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+#: The child: run the default study on one database URL and print its figures as JSON.
+CHILD = """
+import json, sys, time
+from pathlib import Path
+from calciscope import api
+from calciscope.study import default_study
+url, out = sys.argv[1], Path(sys.argv[2])
+start = time.perf_counter()
+run = api.run_study(default_study(), url, out=out)
+wall = time.perf_counter() - start
+h = run.headline
+print(json.dumps({
+    "wall": wall, "seconds": run.seconds,
+    # VmHWM, not ru_maxrss: Linux carries the parent's high-water mark across exec into the latter
+    "peak_mb": int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024,
+    "population": h["source_population"], "cases": h["cases"], "dcssc": h["dcssc"],
+    "synthetic": h["synthetic"],
+}))
+"""
+
+#: The floor: one grouped scan of every fact on the same engine, read back.
+FLOOR = """
+import sys, time
+from calciscope.engine import connect
+con = connect(sys.argv[1])
+start = time.perf_counter()
+f = con.table("facts")
+n = f.group_by("patient_id").aggregate(n=f.count(), last=f.effective_date.max()).to_pyarrow().num_rows
+print(time.perf_counter() - start)
+con.disconnect()
+"""
+
+
+def _read(folder: Path) -> tuple[pa.Table, pa.Table]:
+    facts = pacsv.read_csv(
+        folder / "facts.csv", convert_options=pacsv.ConvertOptions(column_types=FACT_TYPES)
+    )
+    ids = pa.array([f"F{i:09d}" for i in range(facts.num_rows)])
+    facts = facts.set_column(facts.schema.get_field_index("fact_id"), "fact_id", ids)
+    patients = pacsv.read_csv(
+        folder / "patients.csv", convert_options=pacsv.ConvertOptions(column_types=PATIENT_TYPES)
+    )
+    return facts, patients
+
+
+def cohort(cache: Path, patients: int) -> Path:
+    """Generate the SYNTHETIC cohort once per size (cached)."""
+    from calciscope import api
+
+    folder = cache / f"cohort-{patients}"
+    if not (folder / "done").exists():
+        start = time.perf_counter()
+        api.generate_demo_data(folder, patients=patients, notes=False)
+        (folder / "done").write_text("ok")
+        print(f"generated {patients:,} SYNTHETIC patients in {time.perf_counter() - start:.0f} s")
+    return folder
+
+
+def _rows(table: pa.Table) -> list[tuple[Any, ...]]:
+    return list(zip(*(c.to_pylist() for c in table.columns), strict=True))
+
+
+def load_duckdb(folder: Path, path: Path) -> str:
+    """A DuckDB file holding the registry's facts and patients."""
+    import ibis
+
+    url = f"duckdb:///{path}"
+    if not path.exists():
+        facts, patients = _read(folder)
+        facts = facts.append_column("superseded_by", pa.nulls(facts.num_rows, pa.string()))
+        con = ibis.duckdb.connect(str(path))
+        con.create_table("patients", patients)
+        con.create_table("facts", facts)
+        con.disconnect()
+    return url
+
+
+def _load_registry(url: str, folder: Path, copy: Any) -> None:
+    from calciscope import api
+
+    facts, patients = _read(folder)
+    with api.open_registry(url):  # creates the registry's schema (migrations)
+        pass
+    copy("patients", patients)
+    copy("facts", facts)
+
+
+def load_sqlite(folder: Path, path: Path) -> str:
+    """An SQLite registry filled by executemany."""
+    import sqlite3
+
+    url = f"sqlite:///{path}"
+    if path.exists():
+        return url
+
+    def copy(name: str, table: pa.Table) -> None:
+        con = sqlite3.connect(path)
+        marks = ",".join("?" * table.num_columns)
+        with con:
+            for batch in table.to_batches(200_000):
+                rows = _rows(pa.Table.from_batches([batch]))
+                con.executemany(
+                    f"INSERT INTO {name} ({','.join(table.column_names)}) VALUES ({marks})", rows
+                )
+        con.close()
+
+    _load_registry(url, folder, copy)
+    return url
+
+
+def load_postgres(folder: Path, admin_url: str, patients: int) -> str:
+    """A PostgreSQL registry (database ``calciscope_scale_<N>``) filled by COPY."""
+    import psycopg
+
+    name = f"calciscope_scale_{patients}"
+    base = admin_url.split("://", 1)[1].rsplit("/", 1)[0]
+    url = f"postgresql+psycopg://{base}/{name}"
+    conninfo = f"postgresql://{base}/{name}"
+    with psycopg.connect(f"postgresql://{base}/postgres", autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists:
+            with psycopg.connect(conninfo) as con:
+                done = con.execute("SELECT count(*) FROM patients").fetchone()
+            if done and done[0] == patients:
+                _analyze(conninfo)
+                return url
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+    def copy(table_name: str, table: pa.Table) -> None:
+        with psycopg.connect(conninfo) as con, con.cursor() as cur:
+            columns = ",".join(table.column_names)
+            with cur.copy(f"COPY {table_name} ({columns}) FROM STDIN") as out:
+                for batch in table.to_batches(200_000):
+                    for row in _rows(pa.Table.from_batches([batch])):
+                        out.write_row(row)
+
+    _load_registry(url, folder, copy)
+    _analyze(conninfo)
+    return url
+
+
+def _analyze(conninfo: str) -> None:
+    """Gather the planner's statistics, as after any bulk load (autovacuum does it later).
+
+    Without them PostgreSQL estimates one row per table and joins by nested loops.
+    """
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as con:
+        con.execute("ANALYZE patients")
+        con.execute("ANALYZE facts")
+
+
+def _child(code: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def main() -> None:
+    """Build or reuse the registries, run the study on each engine and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--patients", type=int, default=20_000)
+    parser.add_argument("--engines", default="duckdb,sqlite,postgres")
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "calciscope-scale-study"
+    )
+    parser.add_argument("--pg", default=os.environ.get("CALCISCOPE_TEST_PG", PG_DEFAULT))
+    args = parser.parse_args()
+    args.cache.mkdir(parents=True, exist_ok=True)
+    print(
+        f"SYNTHETIC cohort of {args.patients:,} patients; cores available "
+        f"{len(os.sched_getaffinity(0))}; load average {os.getloadavg()[0]:.1f} (machine may be shared)"
+    )
+    folder = cohort(args.cache, args.patients)
+    loaders = {
+        "duckdb": lambda: load_duckdb(folder, args.cache / f"registry-{args.patients}.duckdb"),
+        "sqlite": lambda: load_sqlite(folder, args.cache / f"registry-{args.patients}.db"),
+        "postgres": lambda: load_postgres(folder, args.pg, args.patients),
+    }
+    for engine in args.engines.split(","):
+        start = time.perf_counter()
+        url = loaders[engine]()
+        loaded = time.perf_counter() - start
+        floor = float(_child(FLOOR, url))
+        with tempfile.TemporaryDirectory() as out:
+            figures = json.loads(_child(CHILD, url, str(Path(out) / "report")))
+        s = figures["seconds"]
+        print(
+            f"{engine}: study {figures['wall']:.1f} s wall (in the database + read back "
+            f"{s['load']:.1f} s, analyse {s['analyse']:.1f} s, report {s['report']:.1f} s), "
+            f"peak RSS {figures['peak_mb']:.0f} MB; floor (one grouped scan of the facts) "
+            f"{floor:.1f} s, ratio {figures['wall'] / floor:.1f}x; registry ready in {loaded:.0f} s"
+        )
+        print(
+            f"  source population {figures['population']:,}, dcSSc {figures['dcssc']:,}, "
+            f"cases {figures['cases']:,}, synthetic {figures['synthetic']}; load average "
+            f"{os.getloadavg()[0]:.1f}"
+        )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"this process (generation and bulk load, not the study): peak RSS {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,319 @@
+"""A study where the data is: case finding, counts and the few rows a report needs, in the database.
+
+The registry's facts and patients never leave the database. :class:`StudyQuery` builds one Ibis
+expression per study (the feature table of :func:`~calciscope.engine.compute_feature_table`,
+classified by :func:`~calciscope.engine.phenotype.classify_table`, with the study's source
+population, groups and cases added as columns), materialises it once as a temporary table of
+the engine (``Table.cache``: a temporary table on SQLite, PostgreSQL and DuckDB, a cached
+DataFrame on Spark), and then asks that table for:
+
+* counts over the whole registry (patients, SSc, all synthetic) for the attrition flow;
+* the source population's rows, restricted to the columns the analysis reads (the survival and
+  cumulative incidence estimates, Table 1 medians and rank tests need individual values);
+* the report's facts (evidence, timelines, body map) of the few patients shown, and their images.
+
+Everything is engine-agnostic Ibis; nothing here names a backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+from ibis.common.exceptions import TableNotFound
+
+from calciscope.engine.features import compute_feature_table
+from calciscope.engine.phenotype import classify_table
+from calciscope.features import load_catalogue
+from calciscope.model import ReviewState
+from calciscope.phenotype import PhenotypeSet, load_phenotypes
+from calciscope.study.analysis import TABLE_ONE_VARIABLES
+from calciscope.study.cohort import RegistryCounts
+from calciscope.study.definition import SscBasis, StudyDefinition, SubsetBasis
+from calciscope.study.evidence import EVIDENCE_CONCEPTS
+
+__all__ = [
+    "REPORT_FACT_COLUMNS",
+    "StudyQuery",
+    "classified_table",
+    "has_suggested",
+    "images",
+    "input_hashes",
+    "release_cached",
+    "report_concept",
+    "report_facts",
+]
+
+#: Fact columns the report reads (evidence rows, timelines, body map).
+REPORT_FACT_COLUMNS = (
+    "fact_id", "patient_id", "system", "code", "status", "effective_date", "body_site",
+    "laterality", "morphology", "method", "source_kind", "review_state", "provenance",
+)  # fmt: skip
+
+#: Columns the study adds to the classified table (see :meth:`StudyQuery.annotate`).
+STUDY_COLUMNS = ("ssc", "seen", "in_population", "subset", "dcssc", "overlap", "case")
+
+_IMAGE_COLUMNS = ("image_id", "patient_id", "modality", "body_site", "laterality", "image_date")
+
+
+def _true(value: ir.Value) -> ir.BooleanValue:
+    """Return true where a three-valued column is true; unknown counts as not true."""
+    return value.cast("boolean").fill_null(False)
+
+
+def report_concept(system: ir.StringValue, code: ir.StringValue) -> ir.StringValue:
+    """Return the report concept of a fact's code (the catalogue's first concept), else null.
+
+    Only codes whose first concept is one of :data:`~calciscope.study.evidence.EVIDENCE_CONCEPTS`
+    get one; written as a ``CASE`` over literal code lists, so every engine evaluates it.
+    """
+    catalogue = load_catalogue()
+    by_concept: dict[str, set[str]] = {}
+    for concept in catalogue.concepts.values():
+        for s, c in concept.codes:
+            first = (catalogue.concepts_for_code(s, c) or ("",))[0]
+            if first in EVIDENCE_CONCEPTS:
+                by_concept.setdefault(first, set()).add(f"{s}|{c}")
+    key = system.concat("|", code)
+    cases = [(key.isin(sorted(codes)), ibis.literal(name)) for name, codes in by_concept.items()]
+    return ibis.cases(*cases, else_=ibis.null("string"))
+
+
+@dataclass
+class StudyQuery:
+    """One study on one connection: the annotated table, materialised once, and what is read of it.
+
+    Parameters
+    ----------
+    con
+        An Ibis backend holding the registry's ``facts`` and ``patients`` tables (and, when
+        present, ``images`` and ``import_batches``).
+    study
+        The study definition.
+    phenotypes
+        The phenotypes with the study's parameters (``api.study.study_phenotypes``).
+    include_suggested
+        Also classify with suggested facts counted, to mark cases found only with them.
+    """
+
+    con: Any
+    study: StudyDefinition
+    phenotypes: PhenotypeSet | None = None
+    include_suggested: bool = False
+
+    def __post_init__(self) -> None:
+        self._table: ir.Table | None = None
+
+    # --- the annotated table ---------------------------------------------------------------
+    def classified(self, states: tuple[ReviewState, ...]) -> ir.Table:
+        """Return the feature table with every criteria result and phenotype (one row per patient)."""
+        index_date = self.study.population.index_date
+        return classified_table(self.con, index_date, states, self.phenotypes)
+
+    def annotate(self, table: ir.Table, suggested: ir.Table | None = None) -> ir.Table:
+        """Add the study's columns: ``ssc``, ``seen``, ``in_population``, groups and cases.
+
+        The same definitions as :func:`calciscope.study.source_population` and
+        :func:`calciscope.study.find_cases` (which do this on a pandas table).
+        """
+        s = self.study
+        clinician = _true(table.ssc_diagnosis)
+        criteria = (table.ssc2013_status == "classified").fill_null(False)
+        ssc = {
+            SscBasis.CLINICIAN: clinician,
+            SscBasis.CRITERIA: criteria,
+            SscBasis.EITHER: clinician | criteria,
+        }[s.population.ssc_by]
+        last = table.last_visit_date
+        seen = ((last >= s.window_start) & (last <= s.population.index_date)).fill_null(False)
+        column = (
+            "subset_recorded" if s.groups.subset_by is SubsetBasis.RECORDED else "cutaneous_subset"
+        )
+        raw = table[column].cast("string").fill_null("unknown")
+        subset = ibis.cases((raw == "undetermined", ibis.literal("unknown")), else_=raw)
+        # the overlap phenotypes are named after their basis (phenotypes.yaml)
+        overlap = _true(table[f"ssc_myositis_overlap_{s.groups.overlap_by.value}"])
+        out = table.mutate(ssc=ssc, seen=seen, subset=subset, overlap=overlap)
+        out = out.mutate(in_population=out.ssc & out.seen, dcssc=out.subset == "dcssc")
+        out = out.mutate(case=out.in_population & _true(out[s.target_phenotype]))
+        if suggested is None:
+            return out.mutate(case_suggested_only=ibis.literal(False))
+        extra = suggested.select("patient_id", with_suggested=_true(suggested[s.target_phenotype]))
+        joined = out.left_join(extra, "patient_id").drop("patient_id_right")
+        only = joined.in_population & joined.with_suggested.fill_null(False) & ~joined.case
+        return joined.mutate(case_suggested_only=only).drop("with_suggested")
+
+    def _has_suggested(self) -> bool:
+        return has_suggested(self.con)
+
+    @property
+    def table(self) -> ir.Table:
+        """Return the annotated table, materialised on first use."""
+        if self._table is None:
+            confirmed = self.classified((ReviewState.CONFIRMED,))
+            suggested = None
+            if self.include_suggested and self._has_suggested():
+                states = (ReviewState.CONFIRMED, ReviewState.SUGGESTED)
+                suggested = self.classified(states)
+            self._table = self.annotate(confirmed, suggested).cache()
+        return self._table
+
+    # --- what comes back -------------------------------------------------------------------
+    def counts(self) -> RegistryCounts:
+        """Count over the whole registry for the attrition flow and the manifest."""
+        t = self.table
+        expr = t.aggregate(
+            patients=t.count(),
+            ssc=ibis.cases((t.ssc, 1), else_=0).sum(),
+            not_synthetic=ibis.cases(
+                (t.synthetic.cast("boolean").fill_null(False), 0), else_=1
+            ).sum(),
+        )
+        row = self.con.execute(expr).iloc[0]
+        patients = int(row["patients"])
+        return RegistryCounts(
+            patients=patients,
+            ssc=0 if pd.isna(row["ssc"]) else int(row["ssc"]),
+            synthetic=patients == 0 or int(row["not_synthetic"]) == 0,
+        )
+
+    def analysis_columns(self) -> list[str]:
+        """Return the columns the analysis and the report read of the source population's rows."""
+        s = self.study
+        prompt = next(p for p in load_phenotypes().phenotypes if p.id == "at_risk_prompt")
+        tte = s.time_to_event
+        wanted = [
+            "patient_id", "sex", "synthetic", *STUDY_COLUMNS, "case_suggested_only",
+            *(v.column for v in TABLE_ONE_VARIABLES if v.column not in ("subset_label", "disease_years")),
+            "ssc_onset_date", "death_date", "calcinosis_onset_years",
+            "calcinosis_sheet_like_regions", "ssc_myositis_overlap_criteria",
+            "ssc_myositis_overlap_clinician", s.target_phenotype, *s.groups.antibodies,
+            tte.origin, tte.event, tte.censor_at, *([tte.entry] if tte.entry else []),
+            prompt.id, f"{prompt.id}_text", *(f"{prompt.id}_{ab}" for ab in s.groups.antibodies),
+            *prompt.sources, "last_visit_date", "first_visit_date", "raynaud_onset_date", "myositis_onset_date",
+        ]  # fmt: skip
+        have = set(self.table.columns)
+        return [c for c in dict.fromkeys(wanted) if c in have]
+
+    def population(self, columns: Iterable[str] | None = None) -> pd.DataFrame:
+        """Return the source population's rows (only ``columns``), ordered by patient id."""
+        t = self.table
+        chosen = list(columns) if columns is not None else self.analysis_columns()
+        frame = _pandas(t.filter(t.in_population).select(*chosen))
+        # Python's string order (DuckDB's), not the engine's collation
+        return frame.sort_values("patient_id", kind="stable").reset_index(drop=True)
+
+    def report_facts(self) -> pd.DataFrame:
+        """Return the report concepts' facts of the patients the report shows.
+
+        The cases (confirmed and suggested-only), for evidence and timelines, and the other
+        patients of the source population with calcinosis, for the body map.
+        """
+        t = self.table
+        shown = t.case | t.case_suggested_only | (t.in_population & _true(t.calcinosis_any))
+        return report_facts(self.con, t.filter(shown).select("patient_id"))
+
+    def images(self, patient_ids: Iterable[str]) -> pd.DataFrame | None:
+        """Return the image records of the given patients (None when the database has no images table)."""
+        return images(self.con, patient_ids)
+
+    def input_hashes(self) -> dict[str, str]:
+        """Return the source file hashes of the import batches."""
+        return input_hashes(self.con)
+
+
+def images(con: Any, patient_ids: Iterable[str] | None = None) -> pd.DataFrame | None:
+    """Return the image records of the given patients (None: everyone's; None without an images table)."""
+    chosen = _table(con, "images")
+    if chosen is None:
+        return None
+    if patient_ids is not None:
+        ids = sorted(set(patient_ids))
+        chosen = chosen.filter(chosen.patient_id.isin(ids) if ids else ibis.literal(False))
+    frame = _pandas(chosen.select(*_IMAGE_COLUMNS))
+    return frame.sort_values("image_id", kind="stable").reset_index(drop=True)
+
+
+def input_hashes(con: Any) -> dict[str, str]:
+    """Return the source file hashes of the import batches (empty without an ``import_batches`` table)."""
+    table = _table(con, "import_batches")
+    if table is None:
+        return {}
+    batches = _pandas(table.select("source", "source_hash"))
+    return {str(s): str(h) for s, h in zip(batches["source"], batches["source_hash"], strict=True)}
+
+
+def classified_table(
+    con: Any,
+    index_date: dt.date,
+    states: tuple[ReviewState, ...],
+    phenotypes: PhenotypeSet | None = None,
+) -> ir.Table:
+    """Return the feature table joined with every criteria result and phenotype, in ``con``'s database."""
+    features = compute_feature_table(
+        con.table("facts"), con.table("patients"), index_date=index_date, review_states=states
+    )
+    # materialised: the staged criteria and phenotype steps read the features many times, and
+    # the engines' planners do best with a plain table under the study's own steps
+    features = features.cache()
+    scored = classify_table(features, index_date=index_date, phenotypes=phenotypes)
+    classified = features.join(scored, "patient_id").cache()
+    features.release()
+    return classified
+
+
+def release_cached(con: Any) -> None:
+    """Drop the temporary tables ``Table.cache`` made on ``con`` (before it is closed).
+
+    Ibis drops them when their expressions are garbage collected, which may be after the
+    connection is closed; this drops them now.
+    """
+    for name in list(getattr(con, "_cache_name_to_entry", {})):
+        con._finalize_cached_table(name)
+
+
+def has_suggested(con: Any) -> bool:
+    """Return whether any fact awaits review (is suggested)."""
+    facts = con.table("facts")
+    hit = facts.filter(facts.review_state == ReviewState.SUGGESTED.value).limit(1).count()
+    return bool(con.execute(hit))
+
+
+def report_facts(con: Any, patients: ir.Table | None = None) -> pd.DataFrame:
+    """Return the report concepts' facts (corrected facts left out) of ``patients`` (None: everyone).
+
+    ``patients`` is a table with a ``patient_id`` column in the same database (a semi-join, so
+    no id list leaves the database). With a ``concept`` column (:func:`report_concept`),
+    ordered by fact id.
+    """
+    facts = con.table("facts")
+    kept = facts.filter(facts.superseded_by.isnull()) if "superseded_by" in facts.columns else facts
+    kept = kept.select(*REPORT_FACT_COLUMNS, concept=report_concept(kept.system, kept.code))
+    kept = kept.filter(kept.concept.notnull())
+    if patients is not None:
+        # an inner join on distinct ids (not a correlated EXISTS, which SQLite runs per fact)
+        kept = kept.inner_join(patients.distinct(), "patient_id")
+    frame = _pandas(kept.select(*REPORT_FACT_COLUMNS, "concept"))
+    return frame.sort_values("fact_id", kind="stable").reset_index(drop=True)
+
+
+def _table(con: Any, name: str) -> ir.Table | None:
+    """Return the table ``name``, or None when the database has none (a registry's copy)."""
+    try:
+        return con.table(name)
+    except TableNotFound:
+        return None
+
+
+def _pandas(expr: ir.Table) -> pd.DataFrame:
+    """Run ``expr`` and return it as pandas through Arrow.
+
+    Arrow in the expression's Ibis schema, whatever the engine: dates become ``datetime.date``
+    objects, booleans with nulls objects, integers with nulls floats, on every engine alike.
+    """
+    return expr.to_pyarrow().to_pandas()
