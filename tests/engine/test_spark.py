@@ -257,7 +257,9 @@ def test_postgres_registry_agrees_as_well(
     registry = api.open_registry(postgres_database())
     try:
         api.import_directory(registry, cohort)
-        features = api.feature_table(registry, index_date=INDEX).to_pyarrow()
+        table = api.feature_table(registry, index_date=INDEX)
+        features = table.to_pyarrow()
+        ibis.get_backend(table).disconnect()
         assert_same(features, sqlite_features, "PostgreSQL")
     finally:
         registry.close()
