@@ -10,9 +10,11 @@ whole. URL handling and the refusals need no Spark.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,10 +26,10 @@ import pytest
 
 from calciscope import api
 from calciscope.criteria import clean_value
-from calciscope.engine import compute_feature_table
+from calciscope.engine import compute_feature_table, connect
 from calciscope.engine.phenotype import classify_table
 from calciscope.engine.spark import normalise_spark_url, parse_spark_url
-from calciscope.errors import RegistryError
+from calciscope.errors import MissingExtraError, RegistryError
 from calciscope.model import ReviewState
 from calciscope.storage.database_url import display_url, hide_password, normalise_url
 
@@ -51,6 +53,16 @@ def test_spark_connect_token_is_never_shown() -> None:
     url = "sc://cluster.example:443/;token=s3cr3t;use_ssl=true"
     assert display_url(url) == "sc://cluster.example:443/;token=***;use_ssl=true"
     assert "s3cr3t" not in hide_password(f"cannot connect to {url}", url)
+
+
+def test_a_plain_install_names_the_spark_extra(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    with pytest.raises(MissingExtraError, match=r"calciscope\[spark\]"):
+        api.open_registry(f"spark://local?warehouse={tmp_path}")
+    with pytest.raises(MissingExtraError, match=r"calciscope\[spark\]"):
+        connect(f"spark://local?warehouse={tmp_path}")
 
 
 @pytest.mark.parametrize(
@@ -169,7 +181,10 @@ def test_every_criteria_set_and_phenotype_agree_and_are_stored_on_spark(
     spark_registry: Any, sqlite_registry: Any
 ) -> None:
     from calciscope.api.criteria import classify_registry
-    from calciscope.storage.classification import read_classification_results
+    from calciscope.storage.classification import (
+        read_classification_results,
+        write_classification_results,
+    )
 
     on_sqlite = classify_registry(sqlite_registry, index_date=INDEX)
     on_spark = classify_registry(spark_registry, index_date=INDEX)
@@ -181,9 +196,12 @@ def test_every_criteria_set_and_phenotype_agree_and_are_stored_on_spark(
         assert (a.patient_id, a.criteria_set, a.status) == (b.patient_id, b.criteria_set, b.status)
         bad = {k: (a.result[k], v) for k, v in b.result.items() if not _same(a.result[k], v)}
         assert not bad, f"{a.patient_id} {a.criteria_set}: {bad}"
-    # classifying again replaces the stored rows (keyed by patient, set and index date)
-    classify_registry(spark_registry, index_date=INDEX)
-    assert len(read_classification_results(spark_registry, index_date=INDEX)) == on_sqlite.rows
+    # storing results again replaces the stored rows (keyed by patient, set and index date)
+    changed = [dataclasses.replace(r, status="recomputed") for r in got[:3]]
+    write_classification_results(spark_registry, changed)
+    again = read_classification_results(spark_registry, index_date=INDEX)
+    assert len(again) == on_sqlite.rows
+    assert sum(r.status == "recomputed" for r in again) == 3
 
 
 @pytest.mark.spark

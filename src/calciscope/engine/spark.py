@@ -163,6 +163,7 @@ def spark_session(url: str) -> Any:
     Local warehouses share one JVM: the second and later get ``newSession()`` of the first (its
     own views and settings, the same SparkContext), so two warehouses' tables never mix.
     """
+    require_extra("spark", "pyspark")
     location = parse_spark_url(url)
     with _LOCK:
         session = _SESSIONS.get(location.key)
