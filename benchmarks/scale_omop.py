@@ -108,10 +108,12 @@ def floor_query(folder: Path) -> list[tuple[Any, ...]]:
 
 
 def calciscope_cohort(source: str) -> list[tuple[Any, ...]]:
-    """The cohort as calciscope builds it inside the CDM's engine."""
+    """The cohort as calciscope builds it inside the CDM's engine (prints the open time)."""
     sets = {FEATURE: load_concept_set({"items": [{"concept": {"CONCEPT_ID": PARENT},
                                                    "includeDescendants": True}]}, name=FEATURE)}  # fmt: skip
+    start = time.perf_counter()
     cdm = open_cdm(source)
+    print(f"  open_cdm (views, column and version checks): {time.perf_counter() - start:.2f} s")
     try:
         table = cohort_table(cdm, sets, FEATURE, cohort_definition_id=1, index_date=INDEX)
         return [tuple(r.values()) for r in table.to_pyarrow().to_pylist()]
