@@ -281,3 +281,26 @@ def test_postgres_registry_agrees_as_well(
         assert_same(features, sqlite_features, "PostgreSQL")
     finally:
         registry.close()
+
+
+@pytest.mark.spark
+def test_a_changed_patient_is_refused_or_replaced_on_spark_as_on_sqlite(
+    spark_registry: Any, cohort: Path, tmp_path: Path
+) -> None:
+    from calciscope.errors import ValidationError
+
+    lines = (cohort / "patients.csv").read_text().splitlines()
+    header, first = lines[0], lines[1].split(",")
+    first[1] = "male" if first[1] == "female" else "female"
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    (changed / "patients.csv").write_text(f"{header}\n{','.join(first)}\n")
+    before = spark_registry.patient(first[0])
+    with pytest.raises(ValidationError, match="cannot import"):
+        api.import_directory(spark_registry, changed)
+    assert spark_registry.patient(first[0]) == before
+    summary = api.import_directory(spark_registry, changed, update_patients=True)
+    assert summary.counts["patients_updated"] == 1
+    after = spark_registry.patient(first[0])
+    assert after is not None and after.sex.value == first[1]
+    assert spark_registry.counts()["patients"] == PATIENTS
