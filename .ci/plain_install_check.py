@@ -96,6 +96,8 @@ CALLS = [
     Call("serve", SMALL, "extra:web"),
     # PostgreSQL needs the postgres extra: the hint, not a traceback
     Call("patients list", "--db postgresql+psycopg://u@127.0.0.1:1/x", "extra:postgres"),
+    # Spark needs the spark extra: the hint, not a traceback
+    Call("patients list", "--db spark://local?warehouse=wh", "extra:spark"),
 ]
 #: Commands whose real call is another CI step.
 COVERED = {"demo": "the quick-start step (calciscope demo)"}

@@ -57,8 +57,17 @@ def resolve_db_url(url: str | None = None) -> str:
 
 
 def open_registry(url: str | None = None) -> Registry:
-    """Open (creating or migrating) the registry at ``url`` (see :func:`resolve_db_url`)."""
-    return Registry(resolve_db_url(url))
+    """Open (creating or migrating) the registry at ``url`` (see :func:`resolve_db_url`).
+
+    A ``spark://`` or ``sc://`` URL opens a :class:`~calciscope.storage.spark.SparkRegistry`
+    (Parquet tables read and written through Spark; needs the ``spark`` extra).
+    """
+    resolved = resolve_db_url(url)
+    if resolved.startswith(("spark://", "sc://")):
+        from calciscope.storage.spark import SparkRegistry
+
+        return SparkRegistry(resolved)
+    return Registry(resolved)
 
 
 def generate_demo_data(

@@ -14,8 +14,8 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         envvar="CALCISCOPE_DB",
-        help="Registry database URL (sqlite:///file.db or postgresql+psycopg://user@host/db); "
-        "default sqlite:///calciscope.db.",
+        help="Registry database URL (sqlite:///file.db, postgresql+psycopg://user@host/db, "
+        "spark://local?warehouse=FOLDER or sc://HOST:PORT); default sqlite:///calciscope.db.",
         show_default=False,
     ),
 ]

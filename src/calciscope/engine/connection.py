@@ -1,4 +1,4 @@
-"""Ibis connections from database URLs (the registry's SQLite/PostgreSQL, DuckDB files)."""
+"""Ibis connections from database URLs (the registry's SQLite/PostgreSQL, DuckDB files, Spark)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ def connect(url: str | Path) -> Any:
     ----------
     url
         ``sqlite:///file.db``, ``postgresql+psycopg://user@host:port/db``, ``duckdb:///file.duckdb``
-        (``duckdb://`` alone is an in-memory database), or a plain path to an SQLite file.
+        (``duckdb://`` alone is an in-memory database), ``spark://local?warehouse=PATH`` (a local
+        Spark session over a folder of Parquet tables), ``sc://HOST:PORT`` (Spark Connect; see
+        :mod:`calciscope.engine.spark`), or a plain path to an SQLite file.
 
     Returns
     -------
@@ -54,7 +56,11 @@ def connect(url: str | Path) -> Any:
     if scheme == "duckdb":
         path = text.split(":///", 1)[1] if ":///" in text else ""
         return ibis.duckdb.connect(path or ":memory:")
+    if scheme in ("spark", "sc"):
+        from calciscope.engine.spark import connect_spark
+
+        return connect_spark(text)
     raise RegistryError(
-        f"unsupported database URL {display_url(text)!r}: use sqlite:///, postgresql+psycopg:// "
-        "or duckdb:///"
+        f"unsupported database URL {display_url(text)!r}: use sqlite:///, postgresql+psycopg://, "
+        "duckdb:///, spark://local or sc://HOST:PORT"
     )

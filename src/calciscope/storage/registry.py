@@ -460,7 +460,37 @@ class Registry:
         with self.write() as own:
             return bool(own.execute(stmt).rowcount)
 
+    def write_classification_rows(self, rows: list[dict[str, Any]]) -> int:
+        """Insert or replace ``classification_results`` rows (patient, set and index date)."""
+        table = schema.classification_results
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
+        keys = ["patient_id", "criteria_set", "index_date"]
+        with self.write() as conn:
+            for start in range(0, len(rows), _CHUNK):
+                stmt = dialect.insert(table)
+                update = {
+                    c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys
+                }
+                conn.execute(
+                    stmt.on_conflict_do_update(index_elements=keys, set_=update),
+                    rows[start : start + _CHUNK],
+                )
+        return len(rows)
+
     # --- reading -------------------------------------------------------------------
+    def classification_rows(
+        self, *, patient_id: str | None = None, index_date: dt.date | None = None
+    ) -> list[dict[str, Any]]:
+        """Return ``classification_results`` rows ordered by patient, set and index date."""
+        t = schema.classification_results
+        query = sa.select(t).order_by(t.c.patient_id, t.c.criteria_set, t.c.index_date)
+        if patient_id is not None:
+            query = query.where(t.c.patient_id == patient_id)
+        if index_date is not None:
+            query = query.where(t.c.index_date == index_date)
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
     def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
         """Return which of the given patient ids are already in the registry."""
         wanted = list(set(ids))

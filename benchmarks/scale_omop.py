@@ -1,0 +1,158 @@
+"""Benchmark: OMOP screening of a SYNTHETIC CDM, calciscope against a hand-written DuckDB query.
+
+Writes a SYNTHETIC OMOP CDM (``cdm_source`` says so) of N persons and about ``events`` condition
+occurrences per person as Parquet files, then builds the OHDSI cohort of one concept set (a
+parent concept with its descendants, through ``concept_ancestor``) three ways and prints the
+times:
+
+- the floor: one hand-written DuckDB SQL query over the same files (concept set resolved
+  through ``concept_ancestor``, first event, end of the last observation period);
+- calciscope on DuckDB (``open_cdm(folder)`` + ``cohort_table``), and its ratio to the floor
+  (issue 16 target: at most 1.5x at 1 M persons / 100 M event rows);
+- calciscope on Spark local (``spark://local?warehouse=FOLDER``), unless ``--no-spark``.
+
+The three cohorts are checked to be the same rows.
+
+Usage::
+
+    python benchmarks/scale_omop.py [--persons 100000] [--events 100] [--no-spark]
+
+Every person is synthetic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from calciscope.interop.omop import cohort_table, load_concept_set, open_cdm
+
+INDEX = dt.date(2025, 1, 1)
+PARENT = 4_000_000  # the concept set: this concept with its descendants
+CHILDREN = range(PARENT + 1, PARENT + 6)
+OTHER = 2_000  # other condition concepts
+FEATURE = "synthetic_condition"
+
+
+def write_cdm(folder: Path, persons: int, events: int) -> int:
+    """Write the SYNTHETIC CDM as Parquet files; return the number of condition rows."""
+    con = duckdb.connect()
+    con.execute("SELECT setseed(0.16)")
+    out = lambda name: str(folder / f"{name}.parquet")  # noqa: E731
+    con.execute(
+        f"""COPY (SELECT i AS person_id, CASE WHEN random() < 0.8 THEN 8532 ELSE 8507 END
+                   AS gender_concept_id, 1940 + (i % 60)::INT AS year_of_birth,
+                   1 + (i % 12)::INT AS month_of_birth, 1 + (i % 28)::INT AS day_of_birth,
+                   NULL::BIGINT AS care_site_id
+            FROM range(1, {persons} + 1) t(i)) TO '{out("person")}'"""
+    )
+    concepts = [PARENT, *CHILDREN, *range(1, OTHER + 1)]
+    con.execute(
+        f"""COPY (SELECT c AS concept_id, 'synthetic concept ' || c AS concept_name
+            FROM unnest({concepts}) t(c)) TO '{out("concept")}'"""
+    )
+    con.execute(
+        f"""COPY (SELECT {PARENT} AS ancestor_concept_id, c AS descendant_concept_id
+            FROM unnest({[PARENT, *CHILDREN]}) t(c)
+            UNION ALL SELECT c, c FROM unnest({list(range(1, OTHER + 1))}) t(c))
+            TO '{out("concept_ancestor")}'"""
+    )
+    con.execute(
+        f"""COPY (SELECT 1 AS concept_id_1, 1 AS concept_id_2, 'Maps to' AS relationship_id)
+            TO '{out("concept_relationship")}'"""
+    )
+    # about one person in twenty has the condition (a child concept), the rest other concepts
+    con.execute(
+        f"""COPY (SELECT row_number() OVER () AS condition_occurrence_id,
+                   1 + (hash(i * 7919) % {persons})::BIGINT AS person_id,
+                   CASE WHEN hash(i) % 2000 = 0 THEN {PARENT + 1} + (i % 5)::INT
+                        ELSE 1 + (i % {OTHER})::INT END AS condition_concept_id,
+                   DATE '2000-01-01' + (hash(i * 31) % 9500)::INT AS condition_start_date
+            FROM range({persons * events}) t(i)) TO '{out("condition_occurrence")}'"""
+    )
+    con.execute(
+        f"""COPY (SELECT i AS person_id, DATE '2000-01-01' AS observation_period_start_date,
+                   DATE '2024-12-31' AS observation_period_end_date
+            FROM range(1, {persons} + 1) t(i)) TO '{out("observation_period")}'"""
+    )
+    con.execute(
+        f"""COPY (SELECT 'SYNTHETIC benchmark CDM' AS source_description, 'v5.4' AS cdm_version)
+            TO '{out("cdm_source")}'"""
+    )
+    return persons * events
+
+
+def floor_query(folder: Path) -> list[tuple[Any, ...]]:
+    """The same cohort, written by hand in DuckDB SQL."""
+    f = lambda name: f"read_parquet('{folder / name}.parquet')"  # noqa: E731
+    sql = f"""
+        WITH cs AS (SELECT descendant_concept_id AS id FROM {f("concept_ancestor")}
+                    WHERE ancestor_concept_id = {PARENT}),
+             ev AS (SELECT person_id, condition_start_date AS d FROM {f("condition_occurrence")}
+                    WHERE condition_concept_id IN (SELECT id FROM cs)),
+             chosen AS (SELECT DISTINCT person_id FROM ev WHERE d <= DATE '{INDEX}'),
+             first AS (SELECT person_id, min(d) AS start FROM ev GROUP BY person_id),
+             ends AS (SELECT person_id, max(observation_period_end_date) AS e
+                      FROM {f("observation_period")} GROUP BY person_id)
+        SELECT 1, c.person_id, first.start, coalesce(ends.e, first.start)
+        FROM chosen c JOIN first USING (person_id) LEFT JOIN ends USING (person_id)
+        ORDER BY 2"""
+    return [tuple(r) for r in duckdb.sql(sql).fetchall()]
+
+
+def calciscope_cohort(source: str) -> list[tuple[Any, ...]]:
+    """The cohort as calciscope builds it inside the CDM's engine (prints the open time)."""
+    sets = {FEATURE: load_concept_set({"items": [{"concept": {"CONCEPT_ID": PARENT},
+                                                   "includeDescendants": True}]}, name=FEATURE)}  # fmt: skip
+    start = time.perf_counter()
+    cdm = open_cdm(source)
+    print(f"  open_cdm (views, column and version checks): {time.perf_counter() - start:.2f} s")
+    try:
+        table = cohort_table(cdm, sets, FEATURE, cohort_definition_id=1, index_date=INDEX)
+        return [tuple(r.values()) for r in table.to_pyarrow().to_pylist()]
+    finally:
+        cdm.close()
+
+
+def timed(label: str, run: Any) -> tuple[float, list[tuple[Any, ...]]]:
+    start = time.perf_counter()
+    rows = run()
+    seconds = time.perf_counter() - start
+    print(f"{label:<34} {seconds:8.2f} s  {len(rows):>9,} cohort rows")
+    return seconds, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=100, help="condition rows per person")
+    parser.add_argument("--no-spark", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="calciscope-omop-") as tmp:
+        folder = Path(tmp)
+        start = time.perf_counter()
+        rows = write_cdm(folder, args.persons, args.events)
+        print(f"SYNTHETIC CDM: {args.persons:,} persons, {rows:,} condition rows "
+              f"({time.perf_counter() - start:.1f} s to write)")  # fmt: skip
+        floor, want = timed("hand-written DuckDB SQL (floor)", lambda: floor_query(folder))
+        ours, got = timed("calciscope on DuckDB", lambda: calciscope_cohort(str(folder)))
+        assert got == want, "calciscope's cohort differs from the hand-written query's"
+        print(f"ratio calciscope / floor: {ours / floor:.2f}x (target <= 1.5x)")
+        if not args.no_spark:
+            url = f"spark://local?warehouse={folder}"
+            spark, on_spark = timed("calciscope on Spark local", lambda: calciscope_cohort(url))
+            assert on_spark == want, "the cohort on Spark differs"
+            print(f"ratio Spark / floor: {spark / floor:.2f}x")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process: {peak:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,363 @@
+"""Spark through Ibis' PySpark backend: sessions, URLs and the table store.
+
+Two URL forms (``--db``, an OMOP CDM, ``$CALCISCOPE_DB``):
+
+``spark://local?warehouse=PATH``
+    A SparkSession (``local[*]``; ``&master=local[2]`` to choose; under spark-submit, the
+    session spark-submit configured) over a warehouse folder:
+    every table is a Parquet folder ``PATH/<table>/``, registered as a view when the session
+    connects. Without ``warehouse=`` the folder is ``./calciscope-warehouse``.
+    :func:`~calciscope.storage.database_url.normalise_url` makes the path absolute.
+``sc://HOST:PORT[/;token=...;use_ssl=true][;database=NAME]``
+    Spark Connect to a cluster (a Spark Connect server, Databricks). Tables are the cluster's
+    catalog tables in ``database`` (the session's current database by default); calciscope
+    writes them with ``saveAsTable`` (Parquet, or the cluster's default format).
+
+One session per URL per process: calling ``disconnect()`` on a backend from :func:`connect`
+does not stop it (calciscope opens and closes a backend per verb; a JVM start costs seconds).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from calciscope.errors import RegistryError, require_extra
+
+__all__ = [
+    "DEFAULT_WAREHOUSE",
+    "HIDDEN_COLUMNS",
+    "SparkLocation",
+    "TableStore",
+    "connect_spark",
+    "is_spark_url",
+    "parse_spark_url",
+    "spark_session",
+]
+
+#: The warehouse folder of ``spark://local`` without ``warehouse=`` (relative to the cwd).
+DEFAULT_WAREHOUSE = "calciscope-warehouse"
+
+#: Partition helper columns left out of the views Ibis reads (see calciscope.storage.spark).
+HIDDEN_COLUMNS = ("patient_bucket",)
+
+_LOCK = threading.Lock()
+_SESSIONS: dict[str, Any] = {}
+
+
+def is_spark_url(url: str | Path) -> bool:
+    """Return True for ``spark://`` and ``sc://`` URLs."""
+    return str(url).startswith(("spark://", "sc://"))
+
+
+@dataclass(frozen=True)
+class SparkLocation:
+    """Where a Spark URL points: a local warehouse folder or a Spark Connect endpoint."""
+
+    #: the master of a local session (``local[2]``); None: ``local[*]``, or spark-submit's
+    master: str | None
+    #: the warehouse folder (local) whose sub-folders are the tables
+    warehouse: Path | None
+    #: the ``sc://`` URL handed to Spark Connect (calciscope's own parameters removed)
+    remote: str | None
+    #: the catalog database of the tables (Spark Connect), or None for the current one
+    database: str | None
+
+    @property
+    def key(self) -> str:
+        """The session cache key."""
+        return self.remote or f"{self.master}|{self.warehouse}"
+
+
+def parse_spark_url(url: str) -> SparkLocation:
+    """Return the location of a ``spark://local?...`` or ``sc://...`` URL.
+
+    Raises
+    ------
+    RegistryError
+        For a ``spark://`` host other than ``local`` or an unknown parameter.
+    """
+    if url.startswith("sc://"):
+        head, *params = url.split(";")
+        kept, database = [], None
+        for param in params:
+            name, _, value = param.partition("=")
+            if name == "database":
+                database = value or None
+            elif param:
+                kept.append(param)
+        return SparkLocation(None, None, ";".join([head, *kept]), database)
+    parts = urlsplit(url)
+    if parts.netloc != "local":
+        raise RegistryError(
+            f"unsupported Spark URL {url!r}: use spark://local?warehouse=PATH for a local "
+            "session or sc://HOST:PORT for Spark Connect"
+        )
+    options = dict(parse_qsl(parts.query))
+    unknown = sorted(set(options) - {"warehouse", "master"})
+    if unknown:
+        raise RegistryError(
+            f"unknown parameter {unknown[0]!r} in {url!r}: spark://local takes warehouse= and master="
+        )
+    warehouse = Path(options.get("warehouse") or DEFAULT_WAREHOUSE).expanduser().absolute()
+    return SparkLocation(options.get("master"), warehouse, None, None)
+
+
+def normalise_spark_url(url: str) -> str:
+    """Return a ``spark://local`` URL with its warehouse as an absolute path (sc:// unchanged)."""
+    if not url.startswith("spark://"):
+        return url
+    location = parse_spark_url(url)
+    text = f"spark://local?warehouse={location.warehouse}"
+    if location.master is not None:
+        text += f"&master={location.master}"
+    return text
+
+
+def _build(location: SparkLocation) -> Any:
+    sql = require_extra("spark", "pyspark.sql", package="pyspark")
+    builder = sql.SparkSession.builder
+    if location.remote is not None:
+        try:
+            return builder.remote(location.remote).getOrCreate()
+        except ModuleNotFoundError as exc:  # grpcio and friends: pyspark[connect]
+            raise RegistryError(
+                f"Spark Connect needs {exc.name}: pip install 'pyspark[connect]'"
+            ) from None
+    assert location.warehouse is not None
+    location.warehouse.mkdir(parents=True, exist_ok=True)
+    active = sql.SparkSession.getActiveSession()
+    if active is not None:  # a session the caller (or spark-submit's driver) made first
+        return active
+    options = {
+        "spark.sql.warehouse.dir": str(location.warehouse),
+        "spark.ui.enabled": os.environ.get("CALCISCOPE_SPARK_UI", "false"),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": os.environ.get("CALCISCOPE_SPARK_PARTITIONS", "8"),
+        "spark.driver.memory": os.environ.get("CALCISCOPE_SPARK_DRIVER_MEMORY", "2g"),
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.ui.showConsoleProgress": "false",
+    }
+    if location.master is not None or "PYSPARK_GATEWAY_PORT" not in os.environ:
+        # under spark-submit the master comes from its command line
+        builder = builder.master(location.master or "local[*]")
+    builder = builder.appName("calciscope")
+    for key, value in options.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel(os.environ.get("CALCISCOPE_SPARK_LOG", "ERROR"))
+    return session
+
+
+def spark_session(url: str) -> Any:
+    """Return the process's SparkSession for a Spark URL (created on first use).
+
+    Local warehouses share one JVM: the second and later get ``newSession()`` of the first (its
+    own views and settings, the same SparkContext), so two warehouses' tables never mix.
+    """
+    require_extra("spark", "pyspark")
+    location = parse_spark_url(url)
+    with _LOCK:
+        session = _SESSIONS.get(location.key)
+        if session is None:
+            local = [s for key, s in _SESSIONS.items() if "|" in key]
+            if local and location.remote is None:
+                session = local[0].newSession()
+                session.conf.set("spark.sql.session.timeZone", "UTC")
+            else:
+                session = _build(location)
+            _SESSIONS[location.key] = session
+    return session
+
+
+@atexit.register
+def _stop_sessions() -> None:  # pragma: no cover - at interpreter exit
+    with _LOCK:
+        for session in _SESSIONS.values():
+            with contextlib.suppress(Exception):  # the JVM may already be gone
+                session.stop()
+        _SESSIONS.clear()
+
+
+class TableStore:
+    """The tables behind a Spark URL: read, append and replace whole tables.
+
+    Local: Parquet folders ``<warehouse>/<name>/`` (a replace writes a new folder and swaps it
+    in). Spark Connect: catalog tables (``saveAsTable``) in the URL's database.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.location = parse_spark_url(url)
+        self.session = spark_session(url)
+
+    # --- names -------------------------------------------------------------------------
+    def _path(self, name: str) -> Path:
+        assert self.location.warehouse is not None
+        return self.location.warehouse / name
+
+    def _qualified(self, name: str) -> str:
+        db = self.location.database
+        return f"`{db}`.`{name}`" if db else f"`{name}`"
+
+    def names(self) -> list[str]:
+        """Return the tables the store holds."""
+        if self.location.warehouse is None:
+            db = self.location.database
+            rows = self.session.sql(f"SHOW TABLES IN `{db}`" if db else "SHOW TABLES").collect()
+            return sorted(r.tableName for r in rows if not r.isTemporary)
+        found = []
+        for path in sorted(self.location.warehouse.iterdir()):
+            if path.name.startswith(("_", ".")):
+                continue
+            if path.is_dir() and any(path.rglob("*.parquet")):
+                found.append(path.name)
+            elif path.suffix == ".parquet" and path.is_file():
+                found.append(path.stem)
+        return found
+
+    def exists(self, name: str) -> bool:
+        """Return True when the store holds the table."""
+        if self.location.warehouse is None:
+            return bool(self.session.catalog.tableExists(self._qualified(name).replace("`", "")))
+        return name in self.names()
+
+    # --- reading -----------------------------------------------------------------------
+    def read(self, name: str) -> Any:
+        """Return the table as a Spark DataFrame."""
+        if self.location.warehouse is None:
+            return self.session.table(self._qualified(name))
+        path = self._path(name)
+        if not path.is_dir():
+            path = path.with_suffix(".parquet")
+        return self.session.read.parquet(str(path))
+
+    def register_views(self) -> list[str]:
+        """Register every local table as a temporary view of its name (Spark Connect: none)."""
+        if self.location.warehouse is None:
+            if self.location.database:
+                self.session.sql(f"USE `{self.location.database}`")
+            return []
+        names = self.names()
+        for name in names:
+            self._view(name)
+        return names
+
+    def _view(self, name: str) -> None:
+        frame = self.read(name)
+        hidden = [c for c in HIDDEN_COLUMNS if c in frame.columns]
+        (frame.drop(*hidden) if hidden else frame).createOrReplaceTempView(name)
+
+    # --- writing -----------------------------------------------------------------------
+    def append(self, name: str, frame: Any, partition_by: tuple[str, ...] = ()) -> None:
+        """Append rows (creating the table)."""
+        writer = frame.write.mode("append")
+        if partition_by:
+            writer = writer.partitionBy(*partition_by)
+        if self.location.warehouse is None:
+            writer.saveAsTable(self._qualified(name))
+        else:
+            writer.parquet(str(self._path(name)))
+        self._refresh(name)
+
+    def replace(self, name: str, frame: Any, partition_by: tuple[str, ...] = ()) -> None:
+        """Replace the table's rows with ``frame`` (which may read the table itself)."""
+        if self.location.warehouse is None:
+            frame = frame.localCheckpoint()
+            writer = frame.write.mode("overwrite")
+            if partition_by:
+                writer = writer.partitionBy(*partition_by)
+            writer.saveAsTable(self._qualified(name))
+            return
+        path = self._path(name)
+        tag = uuid.uuid4().hex[:8]
+        fresh, old = path.with_name(f"_{name}.new-{tag}"), path.with_name(f"_{name}.old-{tag}")
+        writer = frame.write.mode("error")
+        if partition_by:
+            writer = writer.partitionBy(*partition_by)
+        writer.parquet(str(fresh))
+        if path.exists():
+            path.rename(old)
+        fresh.rename(path)
+        shutil.rmtree(old, ignore_errors=True)
+        self._refresh(name)
+
+    def drop(self, name: str) -> None:
+        """Remove a table (no error when it is not there)."""
+        if self.location.warehouse is None:
+            self.session.sql(f"DROP TABLE IF EXISTS {self._qualified(name)}")
+        else:
+            shutil.rmtree(self._path(name), ignore_errors=True)
+            self.session.catalog.dropTempView(name)
+
+    def _refresh(self, name: str) -> None:
+        if self.location.warehouse is not None and not name.startswith("_"):
+            self._view(name)
+
+
+def _backend_class() -> type:
+    require_extra("spark", "pyspark")
+    import ibis
+
+    _ = ibis.pyspark  # loading the backend through ibis registers its options
+    from ibis.backends.pyspark import Backend
+
+    base: Any = Backend
+
+    class CalciscopeSpark(base):
+        """Ibis' PySpark backend on a shared session: ``disconnect`` leaves it running."""
+
+        def disconnect(self) -> None:
+            """Keep the process's session (stopped at exit)."""
+
+        def create_table(self, name: str, /, obj: Any = None, **kwargs: Any) -> Any:
+            """Create a table; ``temp=True`` gives a cached temporary view."""
+            if not kwargs.pop("temp", False) or obj is None:
+                return super().create_table(name, obj, **kwargs)
+            table = obj if hasattr(obj, "op") else ibis.memtable(obj)
+            self._run_pre_execute_hooks(table)
+            frame = self._session.sql(self.compile(table)).localCheckpoint()
+            frame.createOrReplaceTempView(name)
+            return self.table(name)
+
+        def to_pyarrow(self, expr: Any, /, **kwargs: Any) -> Any:
+            """Run the query and fetch Arrow directly (Ibis goes through pandas)."""
+            from ibis.formats.pyarrow import PyArrowData
+
+            table = expr.as_table()
+            self._run_pre_execute_hooks(table)
+            sql = self.compile(table, params=kwargs.get("params"), limit=kwargs.get("limit"))
+            frame = self._session.sql(sql)
+            if not hasattr(frame, "toArrow"):  # pyspark < 4
+                return super().to_pyarrow(expr, **kwargs)
+            result = PyArrowData.convert_table(frame.toArrow(), table.schema())
+            return expr.__pyarrow_result__(result)
+
+        def drop_table(self, name: str, /, **kwargs: Any) -> None:
+            """Drop a table or a temporary view."""
+            if self._session.catalog.dropTempView(name):
+                return
+            super().drop_table(name, **kwargs)
+
+    return CalciscopeSpark
+
+
+_BACKEND: type | None = None
+
+
+def connect_spark(url: str) -> Any:
+    """Return an Ibis backend on the Spark session of ``url``, its tables registered."""
+    global _BACKEND
+    require_extra("spark", "pyspark")
+    if _BACKEND is None:
+        _BACKEND = _backend_class()
+    store = TableStore(url)
+    store.register_views()
+    return _BACKEND().connect(store.session)

@@ -1,0 +1,423 @@
+"""A registry on Spark: the registry's tables as Parquet, read and written through Spark.
+
+:class:`SparkRegistry` implements the reading and importing interface of
+:class:`~calciscope.storage.registry.Registry` (the same :class:`BatchWriter`, patient checks and
+fact idempotence), so every importer, the feature table, classification, phenotypes, the study
+and the exports run on it unchanged; Ibis reads the tables through
+:func:`calciscope.engine.connect` (``spark://`` and ``sc://`` URLs, :mod:`calciscope.engine.spark`).
+
+Layout. ``patients`` and ``import_batches`` are unpartitioned; ``facts``, ``notes`` and
+``images`` are partitioned by ``patient_bucket = crc32(patient_id) % 32``: buckets of
+even size whatever the codes (Python computes the same CRC-32), so an import appends one file per bucket, and one patient's record
+(the patient view, ``criteria explain``) reads one bucket. The bucket column is left out of the
+views the Ibis queries read. ``classification_results`` is partitioned by ``criteria_set``.
+
+An import stages its rows in ``_staging/<batch>`` (Parquet, outside the tables) and adds them
+when the block ends: facts already held are left out (content-hash ids), new patients, notes
+and images are appended, and only when an import replaces stored rows (``--update-patients``,
+a note imported again) is that table rewritten (a new folder swapped in). A failed import
+leaves the tables as they were.
+
+Review decisions, users, the audit log and image readings need transactions and row updates:
+on Spark they are refused with a message naming SQLite or PostgreSQL (docs/scale.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import tempfile
+import uuid
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from calciscope.errors import RegistryError, ValidationError
+from calciscope.model import Fact, Image, Note, Patient
+from calciscope.storage import schema
+from calciscope.storage.database_url import display_url, normalise_url
+from calciscope.storage.integrity import StatementIndex
+from calciscope.storage.registry import (
+    BatchWriter,
+    Registry,
+    _records,
+    _with_patient_problems,
+    fact_from_row,
+)
+
+__all__ = ["PATIENT_BUCKETS", "REGISTRY_TABLES", "SparkRegistry", "arrow_schema"]
+
+#: Buckets of ``patient_bucket`` (the partition column of facts, notes and images).
+PATIENT_BUCKETS = 32
+#: Registry tables a Spark registry holds, with their partition columns.
+REGISTRY_TABLES: dict[str, tuple[str, ...]] = {
+    "patients": (),
+    "facts": ("patient_bucket",),
+    "notes": ("patient_bucket",),
+    "images": ("patient_bucket",),
+    "import_batches": (),
+    "classification_results": ("criteria_set",),
+}
+_KEYS = {
+    "patients": ("patient_id",),
+    "facts": ("fact_id",),
+    "notes": ("note_id",),
+    "images": ("image_id",),
+    "classification_results": ("patient_id", "criteria_set", "index_date"),
+}
+_REFUSED = (
+    "needs a transactional database (row updates in one transaction): use an SQLite or "
+    "PostgreSQL registry for the review workspace; a Spark registry holds imports, the feature "
+    "table, classification and studies (docs/scale.md)"
+)
+
+
+def _arrow_type(column: sa.Column[Any]) -> pa.DataType:
+    kind = column.type
+    if isinstance(kind, sa.Boolean):
+        return pa.bool_()
+    if isinstance(kind, sa.Integer):
+        return pa.int64()
+    if isinstance(kind, sa.Float):
+        return pa.float64()
+    if isinstance(kind, sa.DateTime):
+        return pa.timestamp("us", tz="UTC")
+    if isinstance(kind, sa.Date):
+        return pa.date32()
+    if isinstance(kind, sa.LargeBinary):
+        return pa.binary()
+    return pa.string()  # String, Text, JSON (stored as JSON text)
+
+
+def arrow_schema(name: str) -> pa.Schema:
+    """Return the Arrow schema of a registry table (JSON columns as text)."""
+    return pa.schema([(c.name, _arrow_type(c)) for c in schema.metadata.tables[name].columns])
+
+
+def _arrow(name: str, rows: list[dict[str, Any]]) -> pa.Table:
+    table = schema.metadata.tables[name]
+    defaults = {
+        c.name: int(str(default)) if (default := getattr(c.server_default, "arg", None)) else None
+        for c in table.columns
+        if isinstance(c.type, sa.Integer)
+    }
+    fixed = []
+    for row in rows:
+        out = {}
+        for column in table.columns:
+            value = row.get(column.name, defaults.get(column.name))
+            if isinstance(column.type, sa.JSON) and value is not None:
+                value = json.dumps(value, sort_keys=True, default=str)
+            out[column.name] = value
+        fixed.append(out)
+    return pa.Table.from_pylist(fixed, schema=arrow_schema(name))
+
+
+class _Staging:
+    """The rows of one import, written as Parquet files beside the tables until it ends."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.parts: dict[str, int] = {}
+
+    def add(self, name: str, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        number = self.parts.get(name, 0)
+        self.parts[name] = number + 1
+        target = self.folder / name
+        target.mkdir(parents=True, exist_ok=True)
+        table = _arrow(name, rows)
+        order = pa.array(range(number * 10**9, number * 10**9 + len(rows)), type=pa.int64())
+        pq.write_table(table.append_column("_order", order), target / f"part-{number:06d}.parquet")
+
+
+class SparkBatchWriter(BatchWriter):
+    """The :class:`BatchWriter` of a Spark registry: reads the registry through Spark."""
+
+    registry: SparkRegistry
+
+    def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
+        """Return which ids are in the registry or already staged by this import."""
+        wanted = set(ids)
+        return self.registry.existing_patient_ids(wanted) | (wanted & set(self.reconciler._seen))
+
+    def _stored(self, ids: set[str]) -> dict[str, Patient]:
+        return {p.patient_id: p for p in self.registry._patients(ids)}
+
+    def _load_statements(self, ids: set[str]) -> None:
+        self._statements.update((pid, StatementIndex()) for pid in ids)
+        if not ids:
+            return
+        facts = self.registry._facts_of(ids).filter("review_state = 'confirmed'")
+        for row in facts.toLocalIterator():
+            self._statements[row["patient_id"]].add(row.asDict())
+
+
+class SparkRegistry(Registry):
+    """A registry whose tables live in Spark (``spark://local?warehouse=...`` or ``sc://...``).
+
+    Parameters
+    ----------
+    url
+        A Spark URL (:mod:`calciscope.engine.spark`).
+    """
+
+    def __init__(self, url: str | Path, *, busy_timeout_s: float | None = None) -> None:
+        from calciscope.engine.spark import TableStore
+
+        self._url = normalise_url(url)
+        self.url = display_url(self._url)
+        self.busy_timeout = 0.0
+        self.store = TableStore(self._url)
+        self.store.register_views()
+
+    # --- what a Spark registry refuses -----------------------------------------------------
+    @property
+    def engine(self) -> NoReturn:  # type: ignore[override]
+        """Refused: the review workspace, users and image readings need SQLite or PostgreSQL."""
+        raise RegistryError(f"{self.url}: this {_REFUSED}")
+
+    @property
+    def dialect(self) -> str:
+        """``spark``."""
+        return "spark"
+
+    def close(self) -> None:
+        """Nothing to release: the Spark session lives as long as the process."""
+
+    @contextmanager
+    def write(self) -> Iterator[Any]:
+        """Refused: a Spark registry has no SQL transactions."""
+        raise RegistryError(f"{self.url}: this {_REFUSED}")
+        yield  # pragma: no cover
+
+    def set_review_state(self, fact_id: str, state: str, **options: Any) -> bool:
+        """Refused: review decisions need SQLite or PostgreSQL."""
+        raise RegistryError(f"{self.url}: a review decision {_REFUSED}")
+
+    # --- reading -----------------------------------------------------------------------
+    def _table(self, name: str) -> Any | None:
+        return self.store.read(name) if self.store.exists(name) else None
+
+    def _by_patient(self, name: str, ids: set[str]) -> Any | None:
+        from pyspark.sql import functions as F
+
+        frame = self._table(name)
+        if frame is None:
+            return None
+        wanted = sorted(ids)
+        if "patient_bucket" in frame.columns:
+            buckets = sorted({self.bucket_of(pid) for pid in wanted})
+            frame = frame.filter(F.col("patient_bucket").isin(buckets))
+        return frame.filter(F.col("patient_id").isin(wanted))
+
+    @staticmethod
+    def bucket_of(patient_id: str) -> int:
+        """Return the ``patient_bucket`` of a patient id (CRC-32 of its UTF-8, as Spark's crc32)."""
+        return zlib.crc32(patient_id.encode("utf-8")) % PATIENT_BUCKETS
+
+    def _facts_of(self, ids: set[str]) -> Any:
+        frame = self._by_patient("facts", ids)
+        if frame is None:
+            return self.store.session.createDataFrame([], _spark_schema("facts"))
+        return frame
+
+    def _patients(self, ids: set[str]) -> list[Patient]:
+        frame = self._by_patient("patients", ids)
+        if frame is None:
+            return []
+        names = list(Patient.model_fields)
+        return [Patient(**row.asDict()) for row in frame.select(*names).collect()]
+
+    def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
+        """Return which of the given patient ids are already in the registry."""
+        frame = self._by_patient("patients", set(ids))
+        if frame is None:
+            return set()
+        return {row["patient_id"] for row in frame.select("patient_id").collect()}
+
+    def patient(self, patient_id: str) -> Patient | None:
+        """Return one patient, or None."""
+        found = self._patients({patient_id})
+        return found[0] if found else None
+
+    def _rows(self, name: str, patient_id: str, order: Sequence[str]) -> list[dict[str, Any]]:
+        frame = self._by_patient(name, {patient_id})
+        if frame is None:
+            return []
+        rows = [row.asDict() for row in frame.drop("patient_bucket").collect()]
+        return sorted(rows, key=lambda r: tuple((r[k] is not None, r[k]) for k in order))
+
+    def facts_for(self, patient_id: str, *, include_superseded: bool = False) -> list[Fact]:
+        """Return a patient's facts ordered by date (undated first)."""
+        rows = self._rows("facts", patient_id, ("effective_date", "code"))
+        return [fact_from_row(r) for r in rows if include_superseded or r["superseded_by"] is None]
+
+    def notes_for(self, patient_id: str) -> list[Note]:
+        """Return a patient's notes ordered by date."""
+        return [Note(**r) for r in self._rows("notes", patient_id, ("note_date", "note_id"))]
+
+    def images_for(self, patient_id: str) -> list[Image]:
+        """Return a patient's images ordered by date."""
+        return [Image(**r) for r in self._rows("images", patient_id, ("image_date", "image_id"))]
+
+    def iter_notes(self, *, since: dt.date | None = None, chunk: int = 1000) -> Iterator[Note]:
+        """Stream notes (optionally only those dated on or after ``since``) in id order."""
+        frame = self._table("notes")
+        if frame is None:
+            return
+        if since is not None:
+            frame = frame.filter(frame.note_date >= since)
+        for row in frame.drop("patient_bucket").orderBy("note_id").toLocalIterator():
+            yield Note(**row.asDict())
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of rows in each registry table."""
+        names = ("patients", "facts", "notes", "images", "import_batches")
+        return {n: 0 if (f := self._table(n)) is None else int(f.count()) for n in names}
+
+    # --- writing -----------------------------------------------------------------------
+    def _upsert(
+        self, conn: Any, table: sa.Table, rows: list[dict[str, Any]], key: str, *, update: bool
+    ) -> None:
+        conn.add(table.name, rows)
+
+    @contextmanager
+    def bulk_import(
+        self, *, source: str, source_hash: str, update_patients: bool = False
+    ) -> Iterator[BatchWriter]:
+        """Stage an import's rows, then add them to the tables when the block ends.
+
+        The same checks as :meth:`Registry.bulk_import`: any exception inside the block, or
+        patients that disagree, leave the registry unchanged.
+        """
+        writer = SparkBatchWriter(self, uuid.uuid4().hex, update_patients=update_patients)
+        writer.source = source
+        with self._staging(writer.batch_id) as staging:
+            writer.conn = staging  # type: ignore[assignment]  # rows go to the staging folder
+            try:
+                yield writer
+            except ValidationError as exc:
+                raise _with_patient_problems(exc, writer.reconciler.problems) from None
+            if writer.reconciler.problems:
+                raise ValidationError(writer.reconciler.problems, summary=f"cannot import {source}")
+            batch = {
+                "batch_id": writer.batch_id,
+                "source": source,
+                "source_hash": source_hash,
+                "imported_at": dt.datetime.now(dt.UTC),
+                "counts": writer.summary_counts(),
+            }
+            staging.add("import_batches", [batch])
+            self._commit(staging)
+
+    def add_facts(self, facts: Sequence[Fact]) -> int:
+        """Insert facts that are not there yet (existing ids, and their review state, are kept)."""
+        with self._staging(uuid.uuid4().hex) as staging:
+            staging.add("facts", _records(facts))
+            self._commit(staging)
+        return len(facts)
+
+    @contextmanager
+    def _staging(self, batch_id: str) -> Iterator[_Staging]:
+        warehouse = self.store.location.warehouse
+        if warehouse is not None:
+            folder = warehouse / "_staging" / batch_id
+            folder.mkdir(parents=True)
+        else:
+            folder = Path(tempfile.mkdtemp(prefix="calciscope-staging-"))
+        try:
+            yield _Staging(folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _staged(self, staging: _Staging, name: str) -> Any:
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        path = staging.folder / name
+        if self.store.location.warehouse is not None:
+            frame = self.store.session.read.schema(_spark_schema(name, order=True)).parquet(
+                str(path)
+            )
+        else:  # Spark Connect: the staged rows travel from this process to the cluster
+            frame = self.store.session.createDataFrame(pq.read_table(path).to_pandas())
+        keys = _KEYS.get(name)
+        if keys:  # one row per key: the last staged (upserts) or the first (facts)
+            order = F.col("_order").asc() if name == "facts" else F.col("_order").desc()
+            window = Window.partitionBy(*keys).orderBy(order)
+            frame = frame.withColumn("_n", F.row_number().over(window)).filter("_n = 1")
+            frame = frame.drop("_n")
+        frame = frame.drop("_order")
+        if "patient_bucket" in REGISTRY_TABLES[name]:
+            bucket = (F.crc32(F.col("patient_id")) % PATIENT_BUCKETS).cast("int")
+            frame = frame.withColumn("patient_bucket", bucket)
+        return frame
+
+    def _commit(self, staging: _Staging) -> None:
+        for name in REGISTRY_TABLES:
+            if name in staging.parts:
+                self._merge(name, self._staged(staging, name), replace=name != "facts")
+
+    def _merge(self, name: str, new: Any, *, replace: bool) -> None:
+        """Add staged rows: facts whose id is held are dropped; other tables replace by key."""
+        partition_by = REGISTRY_TABLES[name]
+        keys = list(_KEYS.get(name, ()))
+        old = self._table(name)
+        if partition_by:
+            new = new.repartition(*partition_by)
+        if old is None or not keys:
+            self.store.append(name, new, partition_by)
+            return
+        old = old.select(*new.columns)
+        if not replace:
+            self.store.append(name, new.join(old.select(*keys), keys, "left_anti"), partition_by)
+            return
+        new = new.subtract(old)  # rows stored exactly as they are: nothing to write
+        if new.join(old.select(*keys), keys, "left_semi").isEmpty():
+            self.store.append(name, new, partition_by)
+            return
+        kept = old.join(new.select(*keys), keys, "left_anti")
+        self.store.replace(name, kept.unionByName(new), partition_by)
+
+    # --- classification results ------------------------------------------------------------
+    def write_classification_rows(self, rows: list[dict[str, Any]]) -> int:
+        """Insert or replace results (keyed by patient, set and index date)."""
+        with self._staging(uuid.uuid4().hex) as staging:
+            staging.add("classification_results", rows)
+            if rows:
+                self._commit(staging)
+        return len(rows)
+
+    def classification_rows(
+        self, *, patient_id: str | None = None, index_date: dt.date | None = None
+    ) -> list[dict[str, Any]]:
+        """Return stored results ordered by patient, set and index date."""
+        frame = self._table("classification_results")
+        if frame is None:
+            return []
+        if patient_id is not None:
+            frame = frame.filter(frame.patient_id == patient_id)
+        if index_date is not None:
+            frame = frame.filter(frame.index_date == index_date)
+        rows = [r.asDict() for r in frame.collect()]
+        for row in rows:
+            row["result"] = json.loads(row["result"])
+        return sorted(rows, key=lambda r: (r["patient_id"], r["criteria_set"], r["index_date"]))
+
+
+def _spark_schema(name: str, *, order: bool = False) -> Any:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    arrow = arrow_schema(name)
+    if order:
+        arrow = arrow.append(pa.field("_order", pa.int64()))
+    return from_arrow_schema(arrow)

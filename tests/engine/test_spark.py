@@ -1,0 +1,306 @@
+"""Spark through Ibis' PySpark backend, and engine equality: SQLite = DuckDB = Spark (= PostgreSQL).
+
+One local SparkSession (``local[2]``, two shuffle partitions, no UI) serves every test. Cohorts
+are the SYNTHETIC demo generator's at fixed seeds: a small generated cohort, imported into an
+SQLite registry, a Spark registry (Parquet warehouse) and, under marker postgres, a PostgreSQL
+registry; DuckDB computes from the same rows in memory (as the study does). The feature table,
+every criteria set and the phenotypes are compared cell by cell, and the study headline as a
+whole. URL handling and the refusals need no Spark.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from calciscope import api
+from calciscope.criteria import clean_value
+from calciscope.engine import compute_feature_table, connect
+from calciscope.engine.phenotype import classify_table
+from calciscope.engine.spark import normalise_spark_url, parse_spark_url
+from calciscope.errors import MissingExtraError, RegistryError
+from calciscope.model import ReviewState
+from calciscope.storage.database_url import display_url, hide_password, normalise_url
+
+INDEX = dt.date(2024, 6, 30)
+SEED, PATIENTS = 11, 40
+
+
+# --- URLs: no Spark needed ------------------------------------------------------------------
+def test_spark_urls_are_normalised_in_the_one_normaliser(tmp_path: Path) -> None:
+    here = Path.cwd() / "calciscope-warehouse"
+    assert normalise_url("spark://local") == f"spark://local?warehouse={here}"
+    url = normalise_url(f"spark://local?warehouse={tmp_path}&master=local[2]")
+    assert url == f"spark://local?warehouse={tmp_path}&master=local[2]"
+    assert parse_spark_url(url).master == "local[2]"
+    assert normalise_spark_url("sc://h:15002") == "sc://h:15002"
+    remote = parse_spark_url("sc://h:15002/;token=abc;database=cdm;use_ssl=true")
+    assert (remote.remote, remote.database) == ("sc://h:15002/;token=abc;use_ssl=true", "cdm")
+
+
+def test_spark_connect_token_is_never_shown() -> None:
+    url = "sc://cluster.example:443/;token=s3cr3t;use_ssl=true"
+    assert display_url(url) == "sc://cluster.example:443/;token=***;use_ssl=true"
+    assert "s3cr3t" not in hide_password(f"cannot connect to {url}", url)
+
+
+def test_a_plain_install_names_the_spark_extra(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    with pytest.raises(MissingExtraError, match=r"calciscope\[spark\]"):
+        api.open_registry(f"spark://local?warehouse={tmp_path}")
+    with pytest.raises(MissingExtraError, match=r"calciscope\[spark\]"):
+        connect(f"spark://local?warehouse={tmp_path}")
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("spark://cluster:7077", "use spark://local?warehouse=PATH"),
+        ("spark://local?wh=/x", "unknown parameter 'wh'"),
+    ],
+)
+def test_bad_spark_urls_say_what_to_write(url: str, why: str) -> None:
+    with pytest.raises(RegistryError, match=why.replace("?", r"\?")):
+        parse_spark_url(url)
+
+
+# --- one Spark session for the module -------------------------------------------------------
+@pytest.fixture(scope="module")
+def spark_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    pytest.importorskip("pyspark")
+    os.environ.setdefault("CALCISCOPE_SPARK_PARTITIONS", "2")
+    warehouse = tmp_path_factory.mktemp("warehouse")
+    return f"spark://local?warehouse={warehouse}&master=local[2]"
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("generated")
+    api.generate_demo_data(folder, patients=PATIENTS, seed=SEED, notes=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def sqlite_registry(cohort: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    registry = api.open_registry(f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'r.db'}")
+    api.import_directory(registry, cohort)
+    yield registry
+    registry.close()
+
+
+@pytest.fixture(scope="module")
+def spark_registry(cohort: Path, spark_url: str) -> Any:
+    registry = api.open_registry(spark_url)
+    summary = api.import_directory(registry, cohort)
+    assert summary.counts["patients"] == PATIENTS
+    return registry
+
+
+def _rows(table: pa.Table) -> dict[str, dict[str, Any]]:
+    return {r["patient_id"]: r for r in table.to_pylist()}
+
+
+def _same(a: Any, b: Any) -> bool:
+    a, b = clean_value(a), clean_value(b)
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return bool(a == b)
+
+
+def assert_same(got: pa.Table, want: pa.Table, engine: str) -> None:
+    got_rows, want_rows = _rows(got), _rows(want)
+    assert set(got_rows) == set(want_rows) and want_rows
+    assert set(got.column_names) == set(want.column_names)
+    for pid, row in want_rows.items():
+        bad = {k: (got_rows[pid][k], v) for k, v in row.items() if not _same(got_rows[pid][k], v)}
+        assert not bad, f"{engine} differs from SQLite for {pid}: {bad}"
+
+
+def _duckdb_features(registry: Any) -> pa.Table:
+    """The feature table computed by in-memory DuckDB from the registry's rows (the study's path)."""
+    source = ibis.get_backend(api.feature_table(registry, index_date=INDEX))
+    con = ibis.duckdb.connect()
+    con.create_table("facts", source.table("facts").to_pyarrow())
+    con.create_table("patients", source.table("patients").to_pyarrow())
+    states = (ReviewState.CONFIRMED,)
+    table = compute_feature_table(
+        con.table("facts"), con.table("patients"), index_date=INDEX, review_states=states
+    )
+    return table.to_pyarrow()
+
+
+@pytest.fixture(scope="module")
+def sqlite_features(sqlite_registry: Any) -> pa.Table:
+    return api.feature_table(sqlite_registry, index_date=INDEX).to_pyarrow()
+
+
+@pytest.mark.spark
+def test_import_into_spark_writes_partitioned_parquet_and_is_idempotent(
+    spark_registry: Any, sqlite_registry: Any, cohort: Path
+) -> None:
+    warehouse = parse_spark_url(spark_registry.connection_url).warehouse
+    assert warehouse is not None
+    buckets = sorted(p.name for p in (warehouse / "facts").iterdir() if p.is_dir())
+    assert buckets and all(b.startswith("patient_bucket=") for b in buckets)
+    assert pq.read_table(next((warehouse / "patients").glob("*.parquet"))).num_rows > 0
+    again = api.import_directory(spark_registry, cohort)
+    assert again.counts["facts_already_in_registry"] == again.counts["facts"]
+    counts = spark_registry.counts()
+    assert counts == sqlite_registry.counts() | {"import_batches": 2}
+    pid = "P0001"
+    assert spark_registry.patient(pid) == sqlite_registry.patient(pid)
+    by_id = lambda facts: sorted(facts, key=lambda f: f.fact_id)  # noqa: E731 - ties of date
+    assert by_id(spark_registry.facts_for(pid)) == by_id(sqlite_registry.facts_for(pid))
+    assert spark_registry.images_for(pid) == sqlite_registry.images_for(pid)
+
+
+@pytest.mark.spark
+def test_feature_table_sqlite_duckdb_spark_agree(
+    spark_registry: Any, sqlite_registry: Any, sqlite_features: pa.Table
+) -> None:
+    spark = api.feature_table(spark_registry, index_date=INDEX).to_pyarrow()
+    assert_same(spark, sqlite_features, "Spark")
+    assert_same(_duckdb_features(sqlite_registry), sqlite_features, "DuckDB")
+
+
+@pytest.mark.spark
+def test_every_criteria_set_and_phenotype_agree_and_are_stored_on_spark(
+    spark_registry: Any, sqlite_registry: Any
+) -> None:
+    from calciscope.api.criteria import classify_registry
+    from calciscope.storage.classification import (
+        read_classification_results,
+        write_classification_results,
+    )
+
+    on_sqlite = classify_registry(sqlite_registry, index_date=INDEX)
+    on_spark = classify_registry(spark_registry, index_date=INDEX)
+    assert on_spark.counts == on_sqlite.counts and on_spark.rows == on_sqlite.rows
+    want = read_classification_results(sqlite_registry, index_date=INDEX)
+    got = read_classification_results(spark_registry, index_date=INDEX)
+    assert len(got) == len(want) == on_sqlite.rows
+    for a, b in zip(got, want, strict=True):
+        assert (a.patient_id, a.criteria_set, a.status) == (b.patient_id, b.criteria_set, b.status)
+        bad = {k: (a.result[k], v) for k, v in b.result.items() if not _same(a.result[k], v)}
+        assert not bad, f"{a.patient_id} {a.criteria_set}: {bad}"
+    # storing results again replaces the stored rows (keyed by patient, set and index date)
+    changed = [dataclasses.replace(r, status="recomputed") for r in got[:3]]
+    write_classification_results(spark_registry, changed)
+    again = read_classification_results(spark_registry, index_date=INDEX)
+    assert len(again) == on_sqlite.rows
+    assert sum(r.status == "recomputed" for r in again) == 3
+
+
+@pytest.mark.spark
+def test_duckdb_classification_of_the_same_features_agrees(sqlite_features: pa.Table) -> None:
+    con = ibis.duckdb.connect()
+    lite = ibis.sqlite.connect()
+    results = [
+        classify_table(c.create_table("ft", sqlite_features), index_date=INDEX).to_pyarrow()
+        for c in (con, lite)
+    ]
+    assert_same(results[0], results[1], "DuckDB")
+
+
+@pytest.mark.spark
+def test_study_headline_is_the_same_on_spark(
+    spark_registry: Any, sqlite_registry: Any, tmp_path: Path
+) -> None:
+    from calciscope.study import study_template
+
+    study = tmp_path / "study.yaml"
+    study.write_text(study_template())
+    on_sqlite = api.run_study(study, sqlite_registry, out=tmp_path / "sqlite")
+    on_spark = api.run_study(study, spark_registry, out=tmp_path / "spark")
+    assert on_spark.headline == on_sqlite.headline
+    assert on_sqlite.headline["source_population"] > 0
+
+
+@pytest.mark.spark
+def test_review_writes_are_refused_on_spark_with_a_clear_message(spark_registry: Any) -> None:
+    with pytest.raises(RegistryError, match=r"transactional database.*SQLite or PostgreSQL"):
+        spark_registry.set_review_state("f", "confirmed")
+    with pytest.raises(RegistryError, match="review workspace"):
+        api.list_users(spark_registry)
+
+
+@pytest.mark.spark
+def test_omop_screening_in_spark_gives_the_duckdb_answer(
+    shared_data: Path, tmp_path_factory: pytest.TempPathFactory, spark_url: str
+) -> None:
+    from calciscope.interop.omop import cohort_table, load_concept_set, open_cdm, screen_cdm
+
+    synthea = open_cdm(shared_data / "omop" / "synthea27nj_v5.4_csv")
+    warehouse = tmp_path_factory.mktemp("cdm")
+    for name in ("person", "concept", "concept_ancestor", "concept_relationship",
+                 "condition_occurrence", "observation", "observation_period", "cdm_source"):  # fmt: skip
+        (warehouse / name).mkdir()
+        pq.write_table(synthea.tables[name].to_pyarrow(), warehouse / name / "part-0.parquet")
+    sets = {
+        "viral_sinusitis": load_concept_set(
+            {"items": [{"concept": {"CONCEPT_ID": 40481087}, "includeDescendants": True}]}
+        )
+    }
+    on_spark = open_cdm(f"spark://local?warehouse={warehouse}&master=local[2]")
+    assert on_spark.version == "5.4"
+
+    def rows(cdm: Any) -> list[tuple[Any, ...]]:
+        table = screen_cdm(cdm, sets, index_date=dt.date(2030, 1, 1), features=["viral_sinusitis"])
+        return sorted(tuple(r.values()) for r in table.to_pyarrow().to_pylist())
+
+    assert rows(on_spark) == rows(synthea) and len(rows(synthea)) == 28
+    cohort = cohort_table(
+        on_spark, sets, "viral_sinusitis", cohort_definition_id=1, index_date=dt.date(2030, 1, 1)
+    )
+    assert cohort.count().execute() == 23
+
+
+@pytest.mark.postgres
+def test_postgres_registry_agrees_as_well(
+    cohort: Path, postgres_database: Any, sqlite_features: pa.Table
+) -> None:
+    registry = api.open_registry(postgres_database())
+    try:
+        api.import_directory(registry, cohort)
+        table = api.feature_table(registry, index_date=INDEX)
+        features = table.to_pyarrow()
+        ibis.get_backend(table).disconnect()
+        assert_same(features, sqlite_features, "PostgreSQL")
+    finally:
+        registry.close()
+
+
+@pytest.mark.spark
+def test_a_changed_patient_is_refused_or_replaced_on_spark_as_on_sqlite(
+    spark_registry: Any, cohort: Path, tmp_path: Path
+) -> None:
+    from calciscope.errors import ValidationError
+
+    lines = (cohort / "patients.csv").read_text().splitlines()
+    header, first = lines[0], lines[1].split(",")
+    first[1] = "male" if first[1] == "female" else "female"
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    (changed / "patients.csv").write_text(f"{header}\n{','.join(first)}\n")
+    before = spark_registry.patient(first[0])
+    with pytest.raises(ValidationError, match="cannot import"):
+        api.import_directory(spark_registry, changed)
+    assert spark_registry.patient(first[0]) == before
+    summary = api.import_directory(spark_registry, changed, update_patients=True)
+    assert summary.counts["patients_updated"] == 1
+    after = spark_registry.patient(first[0])
+    assert after is not None and after.sex.value == first[1]
+    assert spark_registry.counts()["patients"] == PATIENTS
