@@ -193,3 +193,18 @@ def test_kaplan_meier_with_delayed_entry_equals_aalen_johansen_without_competing
         DELAYED_EXIT, events, entry=DELAYED_ENTRY, times=[4, 8]
     )
     assert list(km.summary["estimate"]) == pytest.approx(list(aj.summary["estimate"]), abs=1e-9)
+
+
+def test_kaplan_meier_names_a_group_it_cannot_estimate_after_delayed_entry():
+    """Group a's first event empties its risk set before the others enter: no curve, a note."""
+    result = kaplan_meier(
+        [1, 5, 6, 4, 7],
+        [True, True, False, True, False],
+        entry=[0, 3, 3, 0, 0],
+        groups=["a", "a", "a", "b", "b"],
+        times=(1, 5),
+        cumulative_incidence=True,
+    )
+    assert list(result.curves) == ["b"]
+    assert "not estimable for a" in result.note
+    assert result.at_risk.loc["a"].tolist() == [1, 2]

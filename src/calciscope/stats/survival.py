@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
+from lifelines.exceptions import StatError
 from scipy import stats
 
 from calciscope.stats.result import StatResult
@@ -131,17 +132,28 @@ def kaplan_meier(
     e = pd.Series(np.asarray(events, dtype=bool))
     start = None if entry is None else pd.Series(np.asarray(entry, dtype=float))
     g = _groups(durations, groups)
-    curves = {}
+    curves, not_estimable = {}, []
     for name in sorted(g.unique(), key=str):
         mask = (g == name).to_numpy()
-        kmf = KaplanMeierFitter().fit(
-            d[mask], e[mask], entry=None if start is None else start[mask], label=name
-        )
+        try:
+            kmf = KaplanMeierFitter().fit(
+                d[mask], e[mask], entry=None if start is None else start[mask], label=name
+            )
+        except StatError:
+            # With delayed entry, events before enough subjects have entered empty the risk set
+            # and S(t) is 0 from then on: no estimate is honest for that group.
+            not_estimable.append(name)
+            continue
         curves[name] = _frame(
             kmf.survival_function_, kmf.confidence_interval_, cumulative_incidence
         )
     method = "Kaplan–Meier" + (" (1 − S)" if cumulative_incidence else "")
     note = "95% CI: exponential Greenwood (lifelines)"
+    if not_estimable:
+        note += (
+            f"; not estimable for {', '.join(not_estimable)}: too few subjects at risk at the "
+            "earliest event times after delayed entry"
+        )
     return CumulativeIncidenceResult(
         method,
         _summary(curves, times),
