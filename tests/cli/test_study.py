@@ -75,7 +75,7 @@ def test_demo_is_the_main_job(tmp_path, monkeypatch):
     assert "calciscope review list --kind suggested_case --db sqlite:///" in words
     assert "calciscope serve --db sqlite:///" in words and "calciscope users add" in words
     # SYNTHETIC phantom films of some patients, their measurement readings waiting for review
-    assert "SYNTHETIC radiographs: 32 phantom films measured" in words
+    assert "SYNTHETIC radiographs: 27 phantom films measured" in words
     assert f"--image-root {tmp_path / 'calciscope-demo' / 'radiographs' / 'films'}" in words
 
 

@@ -23,7 +23,14 @@ from calciscope.features import load_catalogue
 from calciscope.model import Fact, Image, Note, Patient
 
 HEADER = "SYNTHETIC DEMO RECORD - not a real patient"
-FILES = ("patients.csv", "facts.csv", "notes.jsonl", "images.csv", "answer_key.csv")
+FILES = (
+    "patients.csv",
+    "facts.csv",
+    "notes.jsonl",
+    "images.csv",
+    "answer_key.csv",
+    "image_key.csv",
+)
 ANSWER_HEADER = (
     "patient_id,ssc,seen_in_window,subset,overlap,calcinosis,calcinosis_morphology,"
     "calcinosis_regions,extensive_sheet_like,at_risk,notes_calcinosis,notes_morphology,sex,"

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from calciscope.datasets.lesions import recent_assessment
+from calciscope.datasets.lesions import UNPAIRED, recent_assessment
 from calciscope.datasets.notes import MORPHOLOGY_RANK, NotesSummary
 from calciscope.datasets.profile import INDEX, WINDOW_START, YEAR, Profile, ssc2013_status
 from calciscope.features import SITE_GROUPS
 
-__all__ = ["ANSWER_HEADER", "answer_row", "extensive_sheet_like", "sheet_like_regions"]
+__all__ = [
+    "ANSWER_HEADER",
+    "IMAGE_KEY_HEADER",
+    "answer_row",
+    "extensive_sheet_like",
+    "image_key_rows",
+    "sheet_like_regions",
+]
 
 ANSWER_HEADER = (
     "patient_id,ssc,seen_in_window,subset,overlap,calcinosis,calcinosis_morphology,"
@@ -92,3 +99,28 @@ def answer_row(profile: Profile, pid: str, summary: NotesSummary | None) -> str:
         f"{_flag(antibodies.get('anti_pm_scl') == 'present')},{onset},{ssc2013},"
         f"{overlap_recorded},{calcinosis_recorded}\n"
     )
+
+
+#: The truth behind each radiograph of ``images.csv``: the calcinosis drawn in its region.
+IMAGE_KEY_HEADER = "image_id,patient_id,body_site,laterality,calcinosis_morphology\n"
+
+
+def image_key_rows(profile: Profile, pid: str) -> list[str]:
+    """Return the ``image_key.csv`` rows of a patient's radiographs (SYNTHETIC truth, not imported).
+
+    A film shows the lesions of its region (and side, for a paired region); its morphology is
+    the highest ranked of theirs (sheet-like, reticular, mixed, nodular:
+    ``MORPHOLOGY_RANK``), empty when the film's region has none.
+    """
+    rows = []
+    for number, film in enumerate(profile.radiographs, start=1):
+        shown = [
+            les.morphology
+            for les in profile.lesions
+            if les.region == film.region
+            and (not les.side or not film.side or les.side == film.side)
+        ]
+        morph = max(shown, key=MORPHOLOGY_RANK.__getitem__) if shown else ""
+        side = "" if film.region in UNPAIRED else film.side
+        rows.append(f"{pid}-XR{number},{pid},{film.region},{side},{morph}\n")
+    return rows

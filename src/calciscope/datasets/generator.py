@@ -36,7 +36,8 @@ built to reproduce the denominators of Achieng et al. 2024 (Rheumatol Adv Pract 
 sheet-like calcinosis, all dcSSc with SSc-myositis overlap (exact at the default size and seed 0).
 
 Files: patients.csv, facts.csv, notes.jsonl, images.csv (import with `calciscope import demo`),
-answer_key.csv (the truth the generator used; not imported), manifest.json.
+answer_key.csv (the truth the generator used, per patient; not imported), image_key.csv (the
+calcinosis each radiograph's region holds; not imported), manifest.json.
 """
 
 

@@ -32,12 +32,11 @@ _FLORENCE = {
     Morphology.RETICULAR: "net",
     Morphology.SHEET_LIKE: "plate",
 }
-#: Phantom pattern drawn for an answer-key morphology (mixed: its sheet-like part).
+#: Phantom pattern drawn for a film's true morphology (no phantom draws mixed lesions).
 _DRAWN = {
     "nodular": Morphology.NODULAR,
     "sheet_like": Morphology.SHEET_LIKE,
     "reticular": Morphology.RETICULAR,
-    "mixed": Morphology.SHEET_LIKE,
 }
 _SIDES = {"right": "R", "left": "L", "bilateral": "B"}
 READER = "calciscope-measure"
@@ -60,17 +59,20 @@ def _dicom_part(region: str) -> str:
     return next((code for code, r in _BODY_PARTS.items() if r.value == region), "HAND")
 
 
-def _truth(cohort: Path) -> dict[str, str]:
-    with (cohort / "answer_key.csv").open(newline="", encoding="utf-8") as handle:
-        return {r["patient_id"]: r["calcinosis_morphology"] for r in csv.DictReader(handle)}
-
-
 def _chosen(cohort: Path, nodular: int) -> list[tuple[dict[str, str], Morphology]]:
-    truth = _truth(cohort)
+    """Return the radiographs to draw, each with the pattern of the lesions in its region.
+
+    The pattern comes from the generator's per-film truth (``image_key.csv``), so a film of a
+    region with nodular lesions shows nodules even when the patient has sheet-like calcinosis
+    elsewhere. Films of regions without calcinosis, or with mixed lesions (there is no mixed
+    phantom), are not drawn.
+    """
+    with (cohort / "image_key.csv").open(newline="", encoding="utf-8") as handle:
+        truth = {r["image_id"]: r["calcinosis_morphology"] for r in csv.DictReader(handle)}
     chosen, plain = [], 0
     with (cohort / "images.csv").open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            pattern = _DRAWN.get(truth.get(row["patient_id"], ""))
+            pattern = _DRAWN.get(truth.get(row["image_id"], ""))
             if row["modality"] != "radiograph" or pattern is None:
                 continue
             if pattern is Morphology.NODULAR:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from calciscope.datasets.answer import ANSWER_HEADER, answer_row
+from calciscope.datasets.answer import ANSWER_HEADER, IMAGE_KEY_HEADER, answer_row, image_key_rows
 from calciscope.datasets.draw import draw_profile
 from calciscope.datasets.facts import FACT_HEADER, IMAGE_HEADER, PATIENT_HEADER, FactWriter
 from calciscope.datasets.notes import NoteWriter
@@ -32,6 +32,7 @@ FILES: dict[str, str] = {
     "notes.jsonl": "",
     "images.csv": IMAGE_HEADER,
     "answer_key.csv": ANSWER_HEADER,
+    "image_key.csv": IMAGE_KEY_HEADER,
 }
 _PARALLEL_FROM = 20_000
 _BUFFER = 1 << 20
@@ -88,6 +89,7 @@ class _ChunkWriter:
             rows["facts.csv"] += facts
             rows["images.csv"] += images
             rows["answer_key.csv"].append(answer_row(profile, pid, summary))
+            rows["image_key.csv"] += image_key_rows(profile, pid)
             counts.patients += 1
             counts.facts += len(facts)
             counts.images += len(images)
