@@ -255,8 +255,8 @@ def stream_directory(
     problems.raise_if_any(folder)
 
 
-#: Bytes of ``facts.csv`` read, checked and written at a time (some 50,000 rows).
-_BLOCK_BYTES = 8 << 20
+#: Bytes of ``facts.csv`` read, checked and written at a time (some 40,000 rows).
+_BLOCK_BYTES = 4 << 20
 
 
 def _header(path: Path) -> list[str] | None:
