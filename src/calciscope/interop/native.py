@@ -417,6 +417,9 @@ _FIELD = {"facts.csv": "facts", "notes.jsonl": "notes", "images.csv": "images"}
 def read_directory(folder: Path, *, known_patients: PatientLookup | None = None) -> Batch:
     """Read and validate a whole calciscope directory into one :class:`Batch` (small folders).
 
+    The facts of ``facts.csv`` are in the batch's ``fact_rows`` (fact tables, see
+    :mod:`calciscope.storage.bulk`), and in ``facts`` only for rows the model validated.
+
     Raises
     ------
     ValidationError
