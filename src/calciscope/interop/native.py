@@ -8,21 +8,34 @@ and :class:`~calciscope.model.Image`; an empty cell is a null. ``answer_key.csv`
 
 Everything is validated before anything is written: one :class:`~calciscope.errors.ValidationError`
 lists every bad row and field of every file.
+
+``facts.csv``, the big file, is read with pyarrow in blocks of a few megabytes and validated a
+whole block at a time (:mod:`calciscope.interop.native_facts`): the rows that pass become a fact
+table for the bulk writer (:mod:`calciscope.storage.bulk`); a row a vectorised check doubts is
+validated by the :class:`~calciscope.model.Fact` model, which names the field and what is wrong,
+exactly as for the other files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import hashlib
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from queue import Empty, Full, Queue
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pydantic
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop.jsontext import parse_json
+from calciscope.interop.native_facts import check_block
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import Batch, PatientOrigin
 
@@ -50,7 +63,7 @@ def _problems_from(exc: pydantic.ValidationError, source: str, location: str) ->
 
 
 def _csv_rows(
-    path: Path, model: type[pydantic.BaseModel]
+    path: Path, model: type[pydantic.BaseModel], skip: int = 0
 ) -> Iterator[tuple[str, dict[str, Any] | Problem]]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
@@ -69,6 +82,8 @@ def _csv_rows(
         if unknown:
             return
         for number, row in enumerate(reader, start=2):
+            if number - 2 < skip:
+                continue
             if None in row:
                 yield (
                     f"row {number}",
@@ -127,21 +142,32 @@ class _Problems:
             raise ValidationError(self.items, summary=f"cannot import {folder}{extra}")
 
 
-def _records(
-    path: Path, model: type[pydantic.BaseModel], problems: _Problems
+def _validated(
+    path: Path,
+    model: type[pydantic.BaseModel],
+    rows: Iterator[tuple[str, dict[str, Any] | Problem]],
+    problems: _Problems,
 ) -> Iterator[tuple[str, Any]]:
-    rows = _jsonl_rows(path) if path.suffix == ".jsonl" else _csv_rows(path, model)
+    """Validate rows with the model, collecting the problems of those that fail."""
+    for location, row in rows:
+        if isinstance(row, Problem):
+            problems.add(row)
+            continue
+        try:
+            yield location, model.model_validate(row)
+        except pydantic.ValidationError as exc:
+            for problem in _problems_from(exc, str(path), location):
+                problems.add(problem)
+
+
+def _records(
+    path: Path, model: type[pydantic.BaseModel], problems: _Problems, *, skip: int = 0
+) -> Iterator[tuple[str, Any]]:
+    rows = _jsonl_rows(path) if path.suffix == ".jsonl" else _csv_rows(path, model, skip)
     location = "row 1"
     try:
-        for location, row in rows:
-            if isinstance(row, Problem):
-                problems.add(row)
-                continue
-            try:
-                yield location, model.model_validate(row)
-            except pydantic.ValidationError as exc:
-                for problem in _problems_from(exc, str(path), location):
-                    problems.add(problem)
+        for location, record in _validated(path, model, rows, problems):
+            yield location, record
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         # A file that stops being text (or CSV) part way: name the last row read.
         problems.add(Problem(str(path), f"after {location}", "(file)", f"cannot read: {exc}"))
@@ -165,10 +191,15 @@ class _Known:
         self.ids = ids
         self.lookup = lookup
 
-    def filter(self, chunk: list[tuple[str, Any]], path: Path, problems: _Problems) -> list[Any]:
-        missing = {r.patient_id for _, r in chunk} - self.ids
+    def unknown(self, ids: set[str]) -> set[str]:
+        """Return those of ``ids`` that are neither in the folder nor in the registry."""
+        missing = ids - self.ids
         if missing and self.lookup is not None:
             self.ids |= self.lookup(missing)
+        return missing - self.ids
+
+    def filter(self, chunk: list[tuple[str, Any]], path: Path, problems: _Problems) -> list[Any]:
+        self.unknown({r.patient_id for _, r in chunk})
         kept = []
         for location, record in chunk:
             if record.patient_id in self.ids:
@@ -216,9 +247,168 @@ def stream_directory(
         path = folder / name
         if not path.is_file():
             continue
+        if name == "facts.csv":
+            yield from _fact_batches(path, known, problems)
+            continue
         for chunk in _chunks(_records(path, model, problems)):
             yield Batch(**{_FIELD[name]: known.filter(chunk, path, problems)})
     problems.raise_if_any(folder)
+
+
+#: Bytes of ``facts.csv`` read, checked and written at a time (some 40,000 rows).
+_BLOCK_BYTES = 4 << 20
+
+
+def _header(path: Path) -> list[str] | None:
+    """Return the column names of a CSV file, or None when they cannot be read (or repeat)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            names = next(csv.reader(handle), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    if not names or len(set(names)) != len(names):
+        return None
+    return names
+
+
+def _fact_batches(path: Path, known: _Known, problems: _Problems) -> Iterator[Batch]:
+    """Read ``facts.csv`` block by block with pyarrow; the model validates doubted rows.
+
+    Anything the CSV parser stops at (a row with more or fewer cells, text that is not UTF-8)
+    sends the rest of the file, from the first row not yet written, through the row-by-row
+    reader, which names the row.
+    """
+    names = _header(path)
+    if names is None or any(n not in Fact.model_fields for n in names):
+        yield from _slow_fact_batches(path, known, problems, skip=0)
+        return
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=_BLOCK_BYTES),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (OSError, pa.ArrowInvalid):
+        yield from _slow_fact_batches(path, known, problems, skip=0)
+        return
+    done = 0
+    for item in _prefetched(_checked_blocks(reader)):
+        if isinstance(item, Exception):
+            # the parser stopped (a row with more or fewer cells, text that is not UTF-8)
+            yield from _slow_fact_batches(path, known, problems, skip=done)
+            return
+        block, table, doubt = item
+        yield _fact_block(block, table, doubt, done, path, known, problems)
+        done += block.num_rows
+
+
+_Checked = tuple[pa.Table, pa.Table, pa.Array]
+
+
+def _checked_blocks(reader: Any) -> Iterator[_Checked | Exception]:
+    """Read and check blocks; a parser error ends the blocks (it is the last item)."""
+    while True:
+        try:
+            block = pa.Table.from_batches([reader.read_next_batch()])
+        except StopIteration:
+            return
+        except (OSError, pa.ArrowInvalid) as exc:
+            yield exc
+            return
+        yield (block, *check_block(block))
+
+
+def _prefetched(items: Iterator[_Checked | Exception]) -> Iterator[_Checked | Exception]:
+    """Produce ``items`` in a thread, a block ahead of the consumer (which writes meanwhile).
+
+    pyarrow parses and computes without the GIL and the database works in its own process (or
+    without the GIL), so reading the next block overlaps with writing this one; at most two
+    blocks wait, so memory stays bounded.
+    """
+    queue: Queue[tuple[str, Any]] = Queue(maxsize=2)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_produce, args=(items, queue, stop), name="calciscope-facts-reader", daemon=True
+    )
+    thread.start()
+    try:
+        while True:
+            kind, value = queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        while thread.is_alive():
+            with contextlib.suppress(Empty):
+                queue.get(timeout=0.1)
+
+
+def _produce(items: Iterator[Any], queue: Queue[tuple[str, Any]], stop: threading.Event) -> None:
+    """Put ``items`` on the queue until they end or the consumer stops."""
+    try:
+        for item in items:
+            while not stop.is_set():
+                try:
+                    queue.put(("item", item), timeout=0.1)
+                    break
+                except Full:
+                    continue
+            if stop.is_set():
+                return
+        queue.put(("end", None))
+    except Exception as exc:  # a bug in a check: raised again in the consumer
+        queue.put(("error", exc))
+
+
+def _slow_fact_batches(
+    path: Path, known: _Known, problems: _Problems, *, skip: int
+) -> Iterator[Batch]:
+    for chunk in _chunks(_records(path, Fact, problems, skip=skip)):
+        yield Batch(facts=known.filter(chunk, path, problems))
+
+
+def _fact_block(
+    block: pa.Table,
+    table: pa.Table,
+    doubt: pa.Array,
+    first: int,
+    path: Path,
+    known: _Known,
+    problems: _Problems,
+) -> Batch:
+    """Return a checked block's valid facts of known patients (``first``: rows before it).
+
+    ``table`` holds the rows :func:`~calciscope.interop.native_facts.check_block` passed; the
+    rows it doubted (``doubt``) are validated by the model here.
+    """
+    doubted = pc.indices_nonzero(doubt)
+    rows = (
+        (
+            f"row {first + position + 2}",
+            {k: v for k, v in row.items() if not (k == "fact_id" and v is None)},
+        )
+        for position, row in zip(doubted.to_pylist(), block.take(doubted).to_pylist(), strict=True)
+    )
+    facts = list(_validated(path, Fact, rows, problems))
+    unknown = known.unknown(set(pc.unique(table.column("patient_id")).to_pylist()))
+    if unknown:
+        passed = pc.indices_nonzero(pc.invert(doubt))
+        where = pc.is_in(table.column("patient_id"), pa.array(sorted(unknown), pa.string()))
+        for position in pc.indices_nonzero(where).to_pylist():
+            location = f"row {first + passed[position].as_py() + 2}"
+            message = f"unknown patient {table.column('patient_id')[position].as_py()!r}"
+            problems.add(Problem(str(path), location, "patient_id", message))
+        table = table.filter(pc.invert(where))
+    return Batch(facts=known.filter(facts, path, problems), fact_rows=[table])
 
 
 _FIELD = {"facts.csv": "facts", "notes.jsonl": "notes", "images.csv": "images"}
@@ -226,6 +416,9 @@ _FIELD = {"facts.csv": "facts", "notes.jsonl": "notes", "images.csv": "images"}
 
 def read_directory(folder: Path, *, known_patients: PatientLookup | None = None) -> Batch:
     """Read and validate a whole calciscope directory into one :class:`Batch` (small folders).
+
+    The facts of ``facts.csv`` are in the batch's ``fact_rows`` (fact tables, see
+    :mod:`calciscope.storage.bulk`), and in ``facts`` only for rows the model validated.
 
     Raises
     ------

@@ -292,9 +292,17 @@ class StatementIndex:
         self.undated.add(key)
         self.dated.add((*key, row.get("effective_date")))
 
-    def holds(self, fact: Fact) -> bool:
-        """Whether the registry already says what ``fact`` says (an undated fact: at any date)."""
-        key = statement_key(fact.__dict__)
-        if fact.effective_date is None:
+    def __bool__(self) -> bool:
+        return bool(self.undated)
+
+    def holds(self, fact: Fact | Mapping[str, Any]) -> bool:
+        """Whether the registry already says what ``fact`` says (an undated fact: at any date).
+
+        ``fact`` is a record or a row of a fact table (:mod:`calciscope.storage.bulk`).
+        """
+        content = fact if isinstance(fact, Mapping) else fact.__dict__
+        key = statement_key(content)
+        date = content.get("effective_date")
+        if date is None:
             return key in self.undated
-        return (*key, fact.effective_date) in self.dated
+        return (*key, date) in self.dated

@@ -24,6 +24,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -33,6 +35,7 @@ from sqlalchemy.engine import Connection, Engine
 from calciscope.errors import MissingExtraError, Problem, RegistryError, ValidationError
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import schema
+from calciscope.storage.bulk import FactSink, fact_sink, fact_table
 from calciscope.storage.database_url import display_url, hide_password, normalise_url
 from calciscope.storage.integrity import PatientOrigin, PatientReconciler, StatementIndex
 from calciscope.storage.sqlite_locking import busy_timeout, configure_sqlite, is_busy
@@ -63,6 +66,9 @@ class Batch:
     #: Where each patient record was read (same order as ``patients``; may be shorter, for
     #: readers that do not say, and is then padded with the record's id as its location).
     patient_origins: list[PatientOrigin | None] = field(default_factory=list)
+    #: Facts already validated in columnar form (:mod:`calciscope.storage.bulk`), as the
+    #: native reader gives them; written like ``facts``.
+    fact_rows: list[pa.Table] = field(default_factory=list)
 
     def origins(self) -> list[PatientOrigin | None]:
         """Return ``patient_origins`` padded with None to the length of ``patients``."""
@@ -82,12 +88,13 @@ class Batch:
         self.facts += other.facts
         self.notes += other.notes
         self.images += other.images
+        self.fact_rows += other.fact_rows
 
     def counts(self) -> dict[str, int]:
         """Return the number of records of each kind."""
         return {
             "patients": len(self.patients),
-            "facts": len(self.facts),
+            "facts": len(self.facts) + sum(t.num_rows for t in self.fact_rows),
             "notes": len(self.notes),
             "images": len(self.images),
         }
@@ -151,9 +158,13 @@ class BatchWriter:
         self.reconciler = PatientReconciler(update=update_patients, source_ids=self._source_ids)
         self.already = 0
         self._statements: dict[str, StatementIndex] = {}
+        self._sink: FactSink | None = None
 
     def write(self, batch: Batch) -> None:
-        """Write patients (checked), notes and images; insert facts the registry does not hold."""
+        """Write patients (checked), notes and images; insert facts the registry does not hold.
+
+        Facts, as records or as fact tables, all go through :meth:`write_fact_rows`.
+        """
         assert self.conn is not None, "use Registry.bulk_import()"
         upsert = self.registry._upsert
         origins = [
@@ -164,17 +175,27 @@ class BatchWriter:
         upsert(self.conn, schema.patients, _records(patients), "patient_id", update=True)
         upsert(self.conn, schema.notes, _records(batch.notes), "note_id", update=True)
         upsert(self.conn, schema.images, _records(batch.images), "image_id", update=True)
-        facts = self._new_statements(batch.facts)
-        upsert(
-            self.conn,
-            schema.facts,
-            _records(facts, {"batch_id": self.batch_id}),
-            "fact_id",
-            update=False,
-        )
+        if batch.facts:
+            self.write_fact_rows(fact_table(batch.facts))
+        for rows in batch.fact_rows:
+            self.write_fact_rows(rows)
         for key, value in batch.counts().items():
-            self.counts[key] += value
-        self.already += len(batch.facts) - len(facts)
+            if key != "facts":
+                self.counts[key] += value
+
+    def write_fact_rows(self, rows: pa.Table) -> None:
+        """Insert validated fact rows (:mod:`calciscope.storage.bulk`) the registry does not hold.
+
+        Rows whose statement a confirmed stored fact already makes are left out (counted as
+        ``facts_already_in_registry``); rows whose ``fact_id`` is stored keep the stored row.
+        """
+        assert self.conn is not None, "use Registry.bulk_import()"
+        self.counts["facts"] += rows.num_rows
+        kept = self._new_statement_rows(rows)
+        self.already += rows.num_rows - kept.num_rows
+        if self._sink is None:
+            self._sink = fact_sink(self.conn)
+        self._sink.write(kept, self.batch_id)
 
     def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
         """Return which ids are in the registry, as seen inside this import's transaction."""
@@ -221,16 +242,27 @@ class BatchWriter:
         for start in range(0, len(rows), _CHUNK):
             self.conn.execute(schema.patient_source_ids.insert(), rows[start : start + _CHUNK])
 
-    def _new_statements(self, facts: list[Fact]) -> list[Fact]:
-        """Return the facts whose statement the registry did not hold before this import."""
+    def _new_statement_rows(self, rows: pa.Table) -> pa.Table:
+        """Return the rows whose statement the registry did not hold before this import."""
         before = self.reconciler.before
-        ids = {f.patient_id for f in facts if before.get(f.patient_id, True) is not None}
+        pids = {p for p in pc.unique(rows.column("patient_id")).to_pylist()}
+        ids = {p for p in pids if before.get(p, True) is not None}
         self._load_statements(ids - self._statements.keys())
-        return [
-            f
-            for f in facts
-            if f.patient_id not in self._statements or not self._statements[f.patient_id].holds(f)
+        held_by = [p for p in ids if self._statements[p]]
+        if not held_by:
+            return rows
+        check = pc.is_in(rows.column("patient_id"), pa.array(held_by, pa.string()))
+        positions = pc.indices_nonzero(check).to_pylist()
+        candidates = rows.take(positions).to_pylist()
+        drop = [
+            position
+            for position, row in zip(positions, candidates, strict=True)
+            if self._statements[row["patient_id"]].holds(row)
         ]
+        if not drop:
+            return rows
+        keep = pc.invert(pc.is_in(pa.array(range(rows.num_rows)), pa.array(drop)))
+        return rows.filter(keep)
 
     def _load_statements(self, ids: set[str]) -> None:
         assert self.conn is not None

@@ -1,0 +1,269 @@
+"""Benchmark: bulk import of the native format against a bare insert floor (issue 16).
+
+Writes a SYNTHETIC cohort in the calciscope directory format (``patients.csv``, ``facts.csv``;
+about 50 facts per patient, every patient flagged synthetic), then, each in its own process so
+that the peak RSS is the import's own:
+
+- ``calciscope import demo``'s path (``api.import_directory``) into a fresh SQLite registry and
+  a fresh PostgreSQL registry, in facts/s with the process's peak RSS;
+- the floor, timed in the same run: the same fact rows (read back from the SQLite registry,
+  untimed) written into a table with the same ``fact_id`` primary key by one bare
+  ``executemany`` per 50,000 rows in one transaction (SQLite), or by ``COPY`` of the same rows
+  as CSV (PostgreSQL); and the ratio import / floor.
+
+Usage::
+
+    python benchmarks/scale_import.py [--patients 20000] [--engines sqlite,postgresql]
+        [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+``--patients 100000`` and ``--patients 1000000`` give the sizes of issue 16 (5 M and 50 M facts;
+the 1 M run needs some 15 GB of disk for the CSV and the registries).
+Target: within 3x of the floor on both engines, peak RSS under 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+FACT_HEADER = (
+    "fact_id,patient_id,system,code,status,effective_date,value_num,value_text,unit,"
+    "body_site,laterality,morphology,method,source_kind,provenance,review_state"
+)
+#: (system, code, unit, has a value, has a site) of the synthetic facts
+CODES = [
+    ("calciscope", "visit", None, False, False),
+    ("HP", "HP:0003761", None, False, True),  # calcinosis
+    ("HP", "HP:0030880", None, False, False),  # Raynaud
+    ("LOINC", "2157-6", "U/L", True, False),  # CK
+    ("calciscope", "mrss_total", None, True, False),
+    ("SNOMEDCT", "31996006", None, False, False),
+    ("ICD10", "M34.0", None, False, False),
+    ("HP", "HP:0001047", None, False, True),
+]
+SITES = ["hand", "fingers", "elbow", "knee", "forearm", None]
+SIDES = ["left", "right", "bilateral", None]
+_FLOOR_CHUNK = 50_000
+
+
+def generate(folder: Path, patients: int, seed: int = 0) -> int:
+    """Write a SYNTHETIC native-format cohort; return the number of facts written."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True)
+    with (folder / "patients.csv").open("w") as handle:
+        handle.write("patient_id,sex,birth_year,centre,synthetic\n")
+        for i in range(patients):
+            sex = rng.choice(["female", "female", "female", "male"])
+            handle.write(f"S{i:07d},{sex},{rng.randint(1930, 2000)},C{i % 12},true\n")
+    written = 0
+    with (folder / "facts.csv").open("w") as handle:
+        handle.write(FACT_HEADER + "\n")
+        lines: list[str] = []
+        for i in range(patients):
+            pid = f"S{i:07d}"
+            year = rng.randint(1995, 2020)
+            for n in range(rng.randint(40, 60)):
+                system, code, unit, valued, sited = rng.choice(CODES)
+                date = f"{year + n // 6}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+                value = f"{rng.uniform(10, 900):.1f}" if valued else ""
+                status = "present" if rng.random() < 0.8 else "absent"
+                site = rng.choice(SITES) if sited else None
+                side = rng.choice(SIDES) if site else None
+                lines.append(
+                    f",{pid},{system},{code},{status},{date},{value},,{unit or ''},"
+                    f"{site or ''},{side or ''},,,structured,synthetic:{pid}:{n},confirmed\n"
+                )
+            if len(lines) > 100_000:
+                written += len(lines)
+                handle.writelines(lines)
+                lines = []
+        written += len(lines)
+        handle.writelines(lines)
+    return written
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_import(url: str, folder: str) -> dict[str, Any]:
+    """Import the folder into the registry at ``url`` (in this process); return the figures."""
+    from calciscope import api
+
+    registry = api.open_registry(url)
+    start = time.perf_counter()
+    summary = api.import_directory(registry, Path(folder))
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "counts": summary.counts, "peak_mb": _peak_mb()}
+
+
+_COLUMNS = (
+    "fact_id, patient_id, system, code, status, effective_date, value_num, value_text, unit, "
+    "body_site, laterality, morphology, method, source_kind, provenance, review_state, batch_id"
+)
+_FLOOR_TABLE = (
+    "CREATE TABLE floor (fact_id VARCHAR(64) PRIMARY KEY, patient_id VARCHAR(128), "
+    "system VARCHAR(16), code VARCHAR(128), status VARCHAR(16), effective_date DATE, "
+    "value_num FLOAT, value_text TEXT, unit VARCHAR(32), body_site VARCHAR(32), "
+    "laterality VARCHAR(16), morphology VARCHAR(16), method VARCHAR(32), "
+    "source_kind VARCHAR(16), provenance TEXT, review_state VARCHAR(16), batch_id VARCHAR(64))"
+)
+
+
+def _source_chunks(source_db: str) -> Any:
+    with sqlite3.connect(source_db) as source:
+        cursor = source.execute(f"SELECT {_COLUMNS} FROM facts")
+        while rows := cursor.fetchmany(_FLOOR_CHUNK):
+            yield rows
+
+
+def child_floor_sqlite(source_db: str, target_db: str) -> dict[str, Any]:
+    """Time bare executemany of the registry's fact rows into a table with the same key."""
+    target = sqlite3.connect(target_db, isolation_level=None)
+    target.execute("PRAGMA journal_mode = WAL")
+    target.execute(_FLOOR_TABLE)
+    marks = ", ".join("?" for _ in _COLUMNS.split(","))
+    seconds, rows = 0.0, 0
+    target.execute("BEGIN IMMEDIATE")
+    for chunk in _source_chunks(source_db):
+        start = time.perf_counter()
+        target.executemany(f"INSERT INTO floor VALUES ({marks})", chunk)
+        seconds += time.perf_counter() - start
+        rows += len(chunk)
+    start = time.perf_counter()
+    target.execute("COMMIT")
+    seconds += time.perf_counter() - start
+    return {"seconds": seconds, "rows": rows, "peak_mb": _peak_mb()}
+
+
+def child_floor_postgresql(source_db: str, url: str) -> dict[str, Any]:
+    """Time COPY of the registry's fact rows (as CSV, made untimed) into a table with the same key."""
+    import psycopg
+
+    names = [c.strip() for c in _COLUMNS.split(",")]
+    seconds, rows = 0.0, 0
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        with conn.cursor() as cursor:
+            cursor.execute(_FLOOR_TABLE)
+        conn.commit()
+        with conn.cursor() as cursor:
+            for chunk in _source_chunks(source_db):
+                table = pa.table({n: [r[i] for r in chunk] for i, n in enumerate(names)})
+                buffer = io.BytesIO()
+                options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+                pacsv.write_csv(table, buffer, options)
+                start = time.perf_counter()
+                with cursor.copy(f"COPY floor ({_COLUMNS}) FROM STDIN (FORMAT csv)") as copy:
+                    copy.write(buffer.getbuffer())
+                seconds += time.perf_counter() - start
+                rows += len(chunk)
+        start = time.perf_counter()
+        conn.commit()
+        seconds += time.perf_counter() - start
+    return {"seconds": seconds, "rows": rows, "peak_mb": _peak_mb()}
+
+
+def _run_child(*args: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *args], check=True, capture_output=True, text=True
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _pg_database(admin_url: str, name: str, *, drop: bool = False) -> str:
+    import psycopg
+
+    plain = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        if drop:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def main() -> None:
+    """Generate, import, time the floor, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--patients", type=int, default=20_000)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--workdir", type=Path, default=None, help="where to write (default: tmp)")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        runner = {
+            "import": child_import,
+            "floor-sqlite": child_floor_sqlite,
+            "floor-postgresql": child_floor_postgresql,
+        }[kind]
+        print(json.dumps(runner(*rest)))
+        return
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        root = Path(tmp)
+        start = time.perf_counter()
+        facts = generate(root / "cohort", args.patients)
+        size = (root / "cohort" / "facts.csv").stat().st_size / 1e6
+        print(
+            f"SYNTHETIC cohort: {args.patients:,} patients, {facts:,} facts "
+            f"(facts.csv {size:,.0f} MB), written in {time.perf_counter() - start:.1f} s"
+        )
+        sqlite_db = str(root / "registry.db")
+        engines = args.engines.split(",")
+        if "sqlite" in engines or "postgresql" in engines:
+            imported = _run_child("import", f"sqlite:///{sqlite_db}", str(root / "cohort"))
+            floor = _run_child("floor-sqlite", sqlite_db, str(root / "floor.db"))
+            _report("sqlite", facts, imported, floor, "executemany", show="sqlite" in engines)
+        if "postgresql" in engines:
+            name = f"calciscope_bulkimport_{uuid.uuid4().hex[:8]}"
+            url = _pg_database(args.pg, name)
+            floor_name = f"{name}_floor"
+            floor_url = _pg_database(args.pg, floor_name)
+            try:
+                imported = _run_child("import", url, str(root / "cohort"))
+                floor = _run_child("floor-postgresql", sqlite_db, floor_url)
+                _report("postgresql", facts, imported, floor, "COPY", show=True)
+            finally:
+                _pg_database(args.pg, name, drop=True)
+                _pg_database(args.pg, floor_name, drop=True)
+
+
+def _report(
+    engine: str,
+    facts: int,
+    imported: dict[str, Any],
+    floor: dict[str, Any],
+    what: str,
+    *,
+    show: bool,
+) -> None:
+    if not show:
+        return
+    rate = facts / imported["seconds"]
+    floor_rate = floor["rows"] / floor["seconds"]
+    print(
+        f"{engine:10s} import {imported['seconds']:7.1f} s = {rate:10,.0f} facts/s, "
+        f"peak RSS {imported['peak_mb']:,.0f} MB; floor (bare {what}, same {floor['rows']:,} rows, "
+        f"same primary key) {floor['seconds']:6.1f} s = {floor_rate:10,.0f} rows/s; "
+        f"ratio {imported['seconds'] / floor['seconds']:.2f}x (target <= 3x, RSS < 1024 MB)"
+    )
+    print(f"{'':10s} counts {imported['counts']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Vectorised checks of a block of ``facts.csv`` rows (pyarrow), for the bulk import.
+
+:func:`check_block` takes the block's columns as text (an empty cell is null) and returns the
+rows that certainly pass the :class:`~calciscope.model.Fact` model, typed as a fact table
+(:mod:`calciscope.storage.bulk`) with their content-hash ids, and a mask of the rows it doubts.
+The checks are deliberately narrower than the model: a doubted row is not an error, it is
+validated by the model itself (:mod:`calciscope.interop.native`), which then either accepts it
+(a date written another way, a code with spaces around it) or names the field and what is
+wrong. So a fact id never depends on which path read the row.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from calciscope.model import (
+    CODE_SYSTEMS,
+    BodyRegion,
+    Laterality,
+    Method,
+    Morphology,
+    ReviewState,
+    SourceKind,
+    Status,
+)
+from calciscope.storage.bulk import FACT_COLUMNS, FACT_SCHEMA, fact_ids
+
+__all__ = ["check_block"]
+
+#: Required enum fields, with the value an absent column means (the model's default).
+_REQUIRED = {
+    "status": (Status, Status.PRESENT.value),
+    "source_kind": (SourceKind, SourceKind.STRUCTURED.value),
+    "review_state": (ReviewState, ReviewState.CONFIRMED.value),
+}
+_OPTIONAL = {
+    "body_site": BodyRegion,
+    "laterality": Laterality,
+    "morphology": Morphology,
+    "method": Method,
+}
+#: An identifier the model takes as it is (no whitespace to strip).
+_ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"
+#: A code that has nothing to strip: printable ASCII at both ends.
+_CODE = r"^[!-~](.*[!-~])?$"
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_NUMBER = r"^-?[0-9]{1,300}(\.[0-9]{1,300})?([eE][-+]?[0-9]{1,2})?$"
+_MAX_TEXT = 2000
+
+
+def _or(a: pa.Array, b: pa.Array) -> pa.Array:
+    return pc.or_(a, pc.fill_null(b, True))
+
+
+def _in(column: pa.Array, values: list[str]) -> pa.Array:
+    return pc.fill_null(pc.is_in(column, pa.array(values, pa.string())), False)
+
+
+def _dates(raw: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Return ``(dates, doubted)``: ISO dates parsed; any other text doubted."""
+    shaped = pc.and_(pc.match_substring_regex(raw, _DATE), pc.invert(pc.starts_with(raw, "0000")))
+    parsed = pc.strptime(
+        pc.if_else(pc.fill_null(shaped, False), raw, pa.scalar(None, pa.string())),
+        format="%Y-%m-%d",
+        unit="s",
+        error_is_null=True,
+    )
+    dates = pc.cast(parsed, pa.date32())
+    # strptime rolls 2020-02-30 over to March: only a date that prints as written is one
+    same = pc.fill_null(pc.equal(pc.cast(dates, pa.string()), raw), False)
+    dates = pc.if_else(same, dates, pa.scalar(None, pa.date32()))
+    return dates, pc.and_(pc.is_valid(raw), pc.invert(same))
+
+
+def _numbers(raw: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Return ``(numbers, doubted)``: plain decimal numbers parsed; any other text doubted."""
+    plain = pc.fill_null(pc.match_substring_regex(raw, _NUMBER), False)
+    numbers = pc.cast(pc.if_else(plain, raw, pa.scalar(None, pa.string())), pa.float64())
+    return numbers, pc.and_(pc.is_valid(raw), pc.invert(plain))
+
+
+def _text_columns(block: pa.Table) -> dict[str, pa.Array]:
+    """Return every fact column as text: the block's, the model's default, or nulls."""
+    n = block.num_rows
+    columns = {}
+    for name in FACT_COLUMNS:
+        if name in block.column_names:
+            columns[name] = block.column(name).combine_chunks()
+        elif name in _REQUIRED:
+            columns[name] = pa.array([_REQUIRED[name][1]] * n, pa.string())
+        else:
+            columns[name] = pa.nulls(n, pa.string())
+    return columns
+
+
+def _doubted_text(columns: dict[str, pa.Array]) -> pa.Array:
+    """Return the mask of rows whose text fields the model might see differently."""
+    doubt = pa.array([False] * len(columns["patient_id"]), pa.bool_())
+    for column in columns.values():
+        doubt = pc.or_(doubt, pc.fill_null(pc.match_substring(column, "\x00"), False))
+    for name, pattern in (("patient_id", _ID), ("code", _CODE)):
+        doubt = _or(doubt, pc.invert(pc.match_substring_regex(columns[name], pattern)))
+        doubt = _or(doubt, pc.greater(pc.utf8_length(columns[name]), 128))
+    doubt = _or(doubt, pc.invert(_in(columns["system"], list(CODE_SYSTEMS))))
+    for name, (enum, _default) in _REQUIRED.items():
+        doubt = _or(doubt, pc.invert(_in(columns[name], [e.value for e in enum])))
+    for name, choices in _OPTIONAL.items():
+        known = _in(columns[name], [e.value for e in choices])
+        doubt = pc.or_(doubt, pc.and_(pc.is_valid(columns[name]), pc.invert(known)))
+    for name in ("value_text", "provenance"):
+        too_long = pc.greater(pc.utf8_length(columns[name]), _MAX_TEXT)
+        doubt = pc.or_(doubt, pc.fill_null(too_long, False))
+    return doubt
+
+
+def check_block(block: pa.Table) -> tuple[pa.Table, pa.Array]:
+    """Return ``(passed rows as a fact table, mask of doubted rows)`` for a block of text columns.
+
+    ``block`` has some of the columns of :data:`calciscope.storage.bulk.FACT_COLUMNS`, all
+    strings; the fact table has all of them, ``fact_id`` filled in where the block has none.
+    """
+    columns = _text_columns(block)
+    doubt = _doubted_text(columns)
+    columns["effective_date"], bad_date = _dates(columns["effective_date"])
+    columns["value_num"], bad_number = _numbers(columns["value_num"])
+    doubt = pc.or_(pc.or_(doubt, bad_date), bad_number)
+    passed = pc.invert(doubt)
+    arrays = [pc.filter(columns[name], passed) for name in FACT_COLUMNS]
+    table = pa.Table.from_arrays(arrays, schema=FACT_SCHEMA)
+    given = table.column("fact_id")
+    if given.null_count:
+        table = table.set_column(0, "fact_id", pc.coalesce(given, fact_ids(table)))
+    return table, doubt

@@ -1,0 +1,229 @@
+"""The bulk fact writer every importer feeds: validated fact rows, columnar, in large batches.
+
+A *fact table* is a :class:`pyarrow.Table` with the columns :data:`FACT_COLUMNS` (strings,
+``effective_date`` as ``date32``, ``value_num`` as ``float64``) whose rows are already
+validated and carry their content-hash ``fact_id``. The native reader builds it straight from
+``facts.csv`` (:mod:`calciscope.interop.native`); the other readers' validated
+:class:`~calciscope.model.Fact` records become one with :func:`fact_table`. Both go to
+:meth:`calciscope.storage.BatchWriter.write_fact_rows`, which drops the statements the registry
+already holds (:mod:`calciscope.storage.integrity`) and hands the rest to a :class:`FactSink`:
+
+- SQLite: one ``executemany`` of ``INSERT ... ON CONFLICT (fact_id) DO NOTHING`` per batch on the
+  import's connection (inside its ``BEGIN IMMEDIATE`` transaction);
+- PostgreSQL: ``COPY`` (psycopg 3) of the batch as CSV, straight into ``facts`` while none of
+  its ids is stored yet, else into a temporary staging table and then
+  ``INSERT INTO facts SELECT ... FROM staging ON CONFLICT (fact_id) DO NOTHING``.
+
+``DO NOTHING`` is what keeps a confirmed or rejected fact from being overwritten by a
+re-import: a fact id already stored keeps its row, review state and version. Another registry
+(a Parquet warehouse, for example) implements :class:`FactSink` the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from sqlalchemy.engine import Connection
+
+from calciscope.model import Fact
+from calciscope.model.records import plain_value
+
+__all__ = [
+    "FACT_COLUMNS",
+    "FACT_SCHEMA",
+    "HASHED_COLUMNS",
+    "FactSink",
+    "PostgresFactSink",
+    "SqliteFactSink",
+    "fact_ids",
+    "fact_sink",
+    "fact_table",
+]
+
+#: The fact fields an import writes, in the order of :data:`FACT_SCHEMA`.
+FACT_COLUMNS: tuple[str, ...] = (
+    "fact_id",
+    "patient_id",
+    "system",
+    "code",
+    "status",
+    "effective_date",
+    "value_num",
+    "value_text",
+    "unit",
+    "body_site",
+    "laterality",
+    "morphology",
+    "method",
+    "source_kind",
+    "provenance",
+    "review_state",
+)
+
+FACT_SCHEMA = pa.schema(
+    [
+        (
+            name,
+            pa.date32()
+            if name == "effective_date"
+            else pa.float64()
+            if name == "value_num"
+            else pa.string(),
+        )
+        for name in FACT_COLUMNS
+    ]
+)
+
+#: The fields a fact id is the hash of (:func:`calciscope.model.make_fact_id`), sorted.
+HASHED_COLUMNS: tuple[str, ...] = tuple(
+    sorted(c for c in FACT_COLUMNS if c not in ("fact_id", "review_state"))
+)
+
+
+def fact_table(facts: Sequence[Fact]) -> pa.Table:
+    """Return validated :class:`~calciscope.model.Fact` records as a fact table."""
+    columns: dict[str, list[Any]] = {name: [] for name in FACT_COLUMNS}
+    for fact in facts:
+        values = fact.__dict__
+        for name in FACT_COLUMNS:
+            value = values[name]
+            columns[name].append(
+                value if name in ("effective_date", "value_num") else plain_value(value)
+            )
+    return pa.table(columns, schema=FACT_SCHEMA)
+
+
+def fact_ids(table: pa.Table) -> pa.Array:
+    """Return the content-hash id of every row (as :func:`calciscope.model.make_fact_id`).
+
+    The text hashed is ``key=value`` of the fields of :data:`HASHED_COLUMNS` joined by ``|``,
+    an absent value written as nothing, dates in ISO form and numbers as Python prints a float.
+    """
+    parts: list[Any] = []
+    for number, name in enumerate(HASHED_COLUMNS):
+        column = table.column(name)
+        if name == "value_num":
+            column = pa.array(
+                [None if v is None else str(v) for v in column.to_pylist()], pa.string()
+            )
+        elif column.type != pa.string():
+            column = pc.cast(column, pa.string())
+        parts.append(("|" if number else "") + f"{name}=")
+        parts.append(pc.fill_null(column, ""))
+    joined = pc.binary_join_element_wise(*parts, "")
+    sha1 = hashlib.sha1
+    return pa.array(
+        ["F" + sha1(text.encode()).hexdigest()[:20] for text in joined.to_pylist()], pa.string()
+    )
+
+
+class FactSink(Protocol):
+    """Where validated fact rows are written, inside the import's transaction.
+
+    ``write`` inserts the rows whose ``fact_id`` is not stored yet and leaves stored ones as
+    they are; it may be called many times per import (once per batch of rows).
+    """
+
+    def write(self, rows: pa.Table, batch_id: str) -> None:
+        """Insert the rows (columns :data:`FACT_COLUMNS`) that are not stored yet."""
+
+
+_INSERTED = (*FACT_COLUMNS, "batch_id")
+
+
+class SqliteFactSink:
+    """``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING`` on the import's connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._dbapi = conn.connection.dbapi_connection
+        names = ", ".join(_INSERTED)
+        marks = ", ".join("?" for _ in _INSERTED)
+        self._sql = f"INSERT INTO facts ({names}) VALUES ({marks}) ON CONFLICT (fact_id) DO NOTHING"
+
+    def write(self, rows: pa.Table, batch_id: str) -> None:
+        """Insert the rows that are not stored yet."""
+        if not rows.num_rows:
+            return
+        columns = []
+        for name in FACT_COLUMNS:
+            column = rows.column(name)
+            if name == "effective_date":
+                column = pc.cast(column, pa.string())  # SQLAlchemy's Date on SQLite: ISO text
+            columns.append(column.to_pylist())
+        columns.append([batch_id] * rows.num_rows)
+        assert self._dbapi is not None
+        cursor = self._dbapi.cursor()
+        try:
+            cursor.executemany(self._sql, zip(*columns, strict=True))  # type: ignore[arg-type]
+        finally:
+            cursor.close()
+
+
+class PostgresFactSink:
+    """``COPY`` of new rows straight into ``facts``; through a staging table when some exist.
+
+    A batch with no id twice is first copied into ``facts`` directly, inside a savepoint. When
+    the registry already holds one of its ids, the copy fails and is rolled back to the
+    savepoint, and that batch and every later one of the import are copied into a temporary
+    staging table and inserted with ``INSERT ... SELECT ... ON CONFLICT (fact_id) DO NOTHING``.
+    """
+
+    _STAGING = "calciscope_facts_staging"
+
+    def __init__(self, conn: Connection) -> None:
+        self._dbapi: Any = conn.connection.dbapi_connection
+        self._staging = False
+        self._direct = True
+
+    def write(self, rows: pa.Table, batch_id: str) -> None:
+        """Insert the rows that are not stored yet."""
+        if not rows.num_rows:
+            return
+        import psycopg
+
+        table = rows.select(list(FACT_COLUMNS)).append_column(
+            "batch_id", pa.array([batch_id] * rows.num_rows, pa.string())
+        )
+        buffer = io.BytesIO()
+        options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+        pacsv.write_csv(table, buffer, options)
+        names = ", ".join(_INSERTED)
+        ids = table.column("fact_id")
+        with self._dbapi.cursor() as cursor:
+            if self._direct and len(pc.unique(ids)) == len(ids):
+                cursor.execute("SAVEPOINT calciscope_copy")
+                try:
+                    with cursor.copy(f"COPY facts ({names}) FROM STDIN (FORMAT csv)") as copy:
+                        copy.write(buffer.getbuffer())
+                except psycopg.errors.UniqueViolation:
+                    cursor.execute("ROLLBACK TO SAVEPOINT calciscope_copy")
+                    self._direct = False  # the registry holds some: stage from now on
+                else:
+                    cursor.execute("RELEASE SAVEPOINT calciscope_copy")
+                    return
+            if not self._staging:
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {self._STAGING} "
+                    f"(LIKE facts INCLUDING DEFAULTS) ON COMMIT DROP"
+                )
+                self._staging = True
+            with cursor.copy(f"COPY {self._STAGING} ({names}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(buffer.getbuffer())
+            cursor.execute(
+                f"INSERT INTO facts ({names}) SELECT {names} FROM {self._STAGING} "
+                f"ON CONFLICT (fact_id) DO NOTHING"
+            )
+            cursor.execute(f"TRUNCATE {self._STAGING}")
+
+
+def fact_sink(conn: Connection) -> FactSink:
+    """Return the bulk fact writer for the import's connection (SQLite or PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        return PostgresFactSink(conn)
+    return SqliteFactSink(conn)
