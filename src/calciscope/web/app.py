@@ -6,9 +6,11 @@ only and render templates.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,8 @@ __all__ = ["SESSION_COOKIE", "create_app"]
 SESSION_COOKIE = "calciscope_session"
 SESSION_SECONDS = 8 * 3600
 STATIC = Path(__file__).parent / "static"
+
+_log = logging.getLogger(__name__)
 
 
 def _wants_json(request: Request) -> bool:
@@ -111,6 +115,27 @@ def _patient_ids(registry: Any) -> Callable[[], list[str]]:
     return read
 
 
+def _warm_up(registry: Any, patient_ids: Callable[[], list[str]]) -> None:
+    """Compile the per-patient explanation once, before the first patient page asks for it."""
+    try:
+        ids = patient_ids()
+        if ids:
+            api.explain_patient(registry, ids[0])
+    except Exception:  # the first patient page compiles instead; the server keeps serving
+        _log.exception("warming up the explanation failed")
+
+
+def _lifespan(registry: Any) -> Callable[[FastAPI], Any]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(
+            target=_warm_up, args=(registry, _patient_ids(registry)), daemon=True
+        ).start()
+        yield
+
+    return lifespan
+
+
 def _check_every_route_declares_access(app: FastAPI) -> None:
     for route in app.routes:
         if isinstance(route, APIRoute):
@@ -151,6 +176,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan(registry),
     )
     app.state.settings = settings
     app.state.registry = registry
