@@ -55,9 +55,8 @@ def test_explain_patient_matches_the_registry_side_evaluation(demo_registry_url:
 
 
 def test_explain_patient_names_an_unknown_patient(demo_registry_url: str) -> None:
-    with api.open_registry(demo_registry_url) as registry:
-        with pytest.raises(ValidationError) as raised:
-            api.explain_patient(registry, "NO-SUCH-PATIENT", index_date=INDEX)
+    with api.open_registry(demo_registry_url) as registry, pytest.raises(ValidationError) as raised:
+        api.explain_patient(registry, "NO-SUCH-PATIENT", index_date=INDEX)
     assert raised.value.problems[0].field == "patient_id"
 
 
