@@ -1,4 +1,4 @@
-"""Migration 0003_images adds the image tables and removes them again on a one-step downgrade."""
+"""Migration 0003_images adds the image tables and removes them again when downgraded to 0002."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def _alembic(registry: Registry, action, target: str) -> None:
 def test_image_tables_come_and_go(sqlite_url):
     with Registry(sqlite_url) as registry:
         assert set(sa.inspect(registry.engine).get_table_names()) >= IMAGE_TABLES
-        _alembic(registry, command.downgrade, "-1")
+        _alembic(registry, command.downgrade, "0002")
         names = set(sa.inspect(registry.engine).get_table_names())
         assert not IMAGE_TABLES & names and "images" in names
         _alembic(registry, command.upgrade, "head")

@@ -102,6 +102,21 @@ def test_review_queue_item_and_decision(app, signed_in):
     assert item.fact_id in entry.target
 
 
+def test_review_queue_pages(app, signed_in):
+    client = signed_in("clinician")
+    whole = api.review_queue(app.state.registry, kinds=["suggested_fact"])
+    page = client.get("/api/review", params={"limit": 3, "offset": 2}).json()
+    assert page["total"] == len(whole) and page["by_kind"] == {"suggested_fact": len(whole)}
+    assert [i["item_id"] for i in page["items"]] == [i.item_id for i in whole[2:5]]
+    html = client.get("/review", params={"limit": 3, "offset": 3}).text
+    assert "previous 3 items" in html and "next 3 items" in html
+    assert f"Items 4–6 of {len(whole)}" in html
+    every = client.get("/api/review", params={"kind": "all", "limit": 500}).json()
+    assert every["total"] == len(api.review_queue(app.state.registry))
+    for bad in ({"limit": 0}, {"offset": -1}, {"limit": 501}, {"kind": "nope"}):
+        assert client.get("/api/review", params=bad).status_code == 422, bad
+
+
 def test_a_second_decision_on_the_same_version_is_a_conflict(app, signed_in):
     first, second = signed_in("clinician"), signed_in("clinician")
     item = _calcinosis_item(app)

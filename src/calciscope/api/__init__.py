@@ -67,7 +67,15 @@ from calciscope.api.notes import (
     extract_notes,
 )
 from calciscope.api.overview import PhenotypeCount, RegistryOverview, registry_overview
-from calciscope.api.queue import Evidence, QueueKind, ReviewItem, queue_kinds, review_queue
+from calciscope.api.queue import (
+    Evidence,
+    QueueKind,
+    ReviewItem,
+    queue_kinds,
+    review_queue,
+    review_queue_counts,
+    review_queue_item,
+)
 from calciscope.api.review import ReviewRecord, review, review_history, review_items
 from calciscope.api.study import (
     DEFAULT_REPORT_DIR,
@@ -181,6 +189,8 @@ __all__ = [
     "review_history",
     "review_items",
     "review_queue",
+    "review_queue_counts",
+    "review_queue_item",
     "run_demo",
     "run_study",
     "score_spreadsheet",

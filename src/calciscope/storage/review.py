@@ -164,13 +164,26 @@ class ReviewRepository:
             for r in rows
         }
 
-    def suggested_facts(self, conn: Connection, patient_id: str | None) -> list[StoredFact]:
-        """Return the current (not superseded) suggested facts, by patient, date and code."""
+    def suggested_facts(
+        self,
+        conn: Connection,
+        patient_id: str | None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[StoredFact]:
+        """Return the current (not superseded) suggested facts, by patient, date and code.
+
+        ``limit`` and ``offset`` page through them in that order (index
+        ``ix_facts_open_suggested``).
+        """
         t = schema.facts
         q = (
             sa.select(t)
             .where(t.c.review_state == "suggested", t.c.superseded_by.is_(None))
             .order_by(t.c.patient_id, t.c.effective_date, t.c.code, t.c.fact_id)
+            .offset(offset)
+            .limit(limit)
         )
         if patient_id is not None:
             q = q.where(t.c.patient_id == patient_id)
@@ -178,6 +191,18 @@ class ReviewRepository:
             StoredFact(fact_from_row(r), int(r["version"]), None)
             for r in conn.execute(q).mappings()
         ]
+
+    def count_suggested(self, conn: Connection, patient_id: str | None) -> int:
+        """Return how many current suggested facts there are (of one patient, or all)."""
+        t = schema.facts
+        q = (
+            sa.select(sa.func.count())
+            .select_from(t)
+            .where(t.c.review_state == "suggested", t.c.superseded_by.is_(None))
+        )
+        if patient_id is not None:
+            q = q.where(t.c.patient_id == patient_id)
+        return int(conn.scalar(q) or 0)
 
     def insert_fact(
         self,

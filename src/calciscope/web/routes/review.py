@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from calciscope import api
 from calciscope.errors import Problem, ReviewConflict, ValidationError
+from calciscope.phenotype.review_queue import QueueSource
 from calciscope.web.pages import page, render
 from calciscope.web.routes.patients import note_segments
 from calciscope.web.security import CLINICIANS, WebUser, current_user, guarded
@@ -47,43 +48,65 @@ def _item_row(item: Any) -> dict[str, Any]:
     }
 
 
+def _page(
+    request: Request, kind: str, patient: str, offset: int, limit: int
+) -> tuple[list[Any], dict[str, int]]:
+    """Return one page of the queue and the count of each kind.
+
+    Suggested facts are paged and counted in the registry (indexed: current at every
+    request, whatever the queue's size); the patient kinds classify the cohort, kept between
+    requests (see :func:`_queue`).
+    """
+    registry = request.app.state.registry
+    chosen = [kind] if kind != "all" else None
+    sources = {k.name: k.source for k in api.queue_kinds()}
+    if chosen and sources.get(kind) is QueueSource.SUGGESTED_FACTS:
+        counts = api.review_queue_counts(registry, kinds=chosen, patient=patient or None)
+        items = api.review_queue(
+            registry, kinds=chosen, patient=patient or None, limit=limit, offset=offset
+        )
+        return items, counts
+    every = _queue(request, "" if kind == "all" else kind, patient)
+    return every[offset : offset + limit], dict(Counter(i.kind for i in every))
+
+
 @page(router, "/review", "review.html", roles=CLINICIANS, summary="Review queue")
 def queue(
     request: Request,
     user: Annotated[WebUser, Depends(current_user)],
     kind: Annotated[str, Query(max_length=100, description="a queue kind, or all")] = DEFAULT_KIND,
     patient: Annotated[str, Query(max_length=128)] = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500, description="items on this page")] = QUEUE_PAGE,
 ) -> dict[str, Any]:
-    """List open items (of one kind, or ``all``; of one patient), with why each is there.
+    """List one page of open items (of one kind, or ``all``; of one patient), with why each is there.
 
-    The default kind is the suggested facts (read straight from the registry); the patient
-    kinds classify the cohort, which takes seconds on a large registry.
+    The default kind is the suggested facts (paged in the registry); the patient kinds
+    classify the cohort, which takes seconds on a large registry.
     """
-    items = _queue(request, "" if kind == "all" else kind, patient)
+    items, by_kind = _page(request, kind, patient, offset, limit)
     return {
         "kinds": [
             {"name": k.name, "label": k.label, "decidable": k.decidable} for k in api.queue_kinds()
         ],
         "kind": kind,
         "patient": patient,
-        "by_kind": dict(Counter(i.kind for i in items)),
-        "total": len(items),
+        "by_kind": by_kind,
+        "total": sum(by_kind.values()),
         "offset": offset,
-        "page_size": QUEUE_PAGE,
-        "items": [_item_row(i) for i in items[offset : offset + QUEUE_PAGE]],
+        "page_size": limit,
+        "items": [_item_row(i) for i in items],
     }
 
 
 def _find(request: Request, item_id: str, patient: str) -> Any:
     # item ids are "fact:<fact id>" (suggested facts) or "<kind>:<patient id>"
-    kind = DEFAULT_KIND if item_id.startswith("fact:") else item_id.split(":")[0]
-    for item in _queue(request, kind, patient or None):
-        if item.item_id == item_id:
-            return item
-    raise ValidationError(
-        [Problem("review", item_id, "item_id", "no such open item (decided already?)")]
-    )
+    item = api.review_queue_item(request.app.state.registry, item_id)
+    if patient and item.patient_id != patient:
+        raise ValidationError(
+            [Problem("review", item_id, "item_id", f"not an item of patient {patient}")]
+        )
+    return item
 
 
 def item_data(request: Request, item_id: str, patient: str) -> dict[str, Any]:
