@@ -162,20 +162,39 @@ def _computed(registry: Registry, **options: Any) -> Iterator[ir.Table]:
         ibis.get_backend(table).disconnect()
 
 
-def _parse_value(column: str, raw: str) -> Any:
+def _parse_value(column: str, raw: str, dtype: Any) -> Any:
+    """Read a filter's value as the column's type (the feature catalogue's, else the table's)."""
     catalogue = load_catalogue()
     if raw.lower() in ("unknown", "null", "none", ""):
         return None
-    ftype = catalogue.features[column].type if column in catalogue.features else FeatureType.TEXT
+    if column in catalogue.features:
+        ftype = catalogue.features[column].type
+    elif dtype.is_boolean():
+        ftype = FeatureType.BOOLEAN
+    elif dtype.is_numeric():
+        ftype = FeatureType.NUMBER
+    elif dtype.is_date() or dtype.is_timestamp():
+        ftype = FeatureType.DATE
+    else:
+        ftype = FeatureType.TEXT
     if ftype is FeatureType.BOOLEAN:
         if raw.lower() not in ("true", "false", "yes", "no", "1", "0"):
             raise ValueError(f"{column} is true/false/unknown, not {raw!r}")
         return raw.lower() in ("true", "yes", "1")
     if ftype in (FeatureType.NUMBER, FeatureType.INTEGER):
-        return float(raw)
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{column} is a number, not {raw!r}") from None
     if ftype is FeatureType.DATE:
-        return dt.date.fromisoformat(raw)
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"{column} is a date (YYYY-MM-DD), not {raw!r}") from None
     return raw
+
+
+_ORDERED = (">", "<", ">=", "<=")
 
 
 def _filter(table: ir.Table, clause: str) -> ir.Table:
@@ -186,19 +205,26 @@ def _filter(table: ir.Table, clause: str) -> ir.Table:
     column = FILTER_ALIASES.get(name, name)
     if column not in table.columns:
         raise ValueError(f"unknown column {name!r} in filter {clause!r}")
-    value = _parse_value(column, raw)
     col = table[column]
+    value = _parse_value(column, raw, col.type())
     if value is None:
+        if op not in ("=", "!="):
+            raise ValueError(f"{name} {op} unknown compares nothing; write {name}=unknown")
         return table.filter(col.isnull() if op == "=" else col.notnull())
-    ops = {
-        "=": col == value,
-        "!=": col != value,
-        ">": col > value,
-        "<": col < value,
-        ">=": col >= value,
-        "<=": col <= value,
+    if op in _ORDERED and isinstance(value, bool):
+        raise ValueError(f"{name} is true/false/unknown: use = or !=, not {op}")
+    comparisons = {
+        "=": lambda: col == value,
+        "!=": lambda: col != value,
+        ">": lambda: col > value,
+        "<": lambda: col < value,
+        ">=": lambda: col >= value,
+        "<=": lambda: col <= value,
     }
-    return table.filter(ops[op])
+    try:
+        return table.filter(comparisons[op]())
+    except (TypeError, ibis.common.exceptions.IbisError) as exc:  # a value of another type
+        raise ValueError(f"cannot compare {name} with {raw!r}: {exc}") from None
 
 
 def list_patients(
@@ -241,7 +267,9 @@ def list_patients(
             try:
                 table = _filter(table, clause)
             except ValueError as exc:
-                problems.append(Problem("--where", clause, clause.split("=")[0].strip(), str(exc)))
+                named = _FILTER_RE.match(clause)
+                field = named.group(1) if named else clause.strip()
+                problems.append(Problem("--where", clause, field, str(exc)))
         if problems:
             raise ValidationError(problems, summary="cannot filter patients")
         return table.to_pyarrow(), total
