@@ -162,21 +162,24 @@ def _computed(registry: Registry, **options: Any) -> Iterator[ir.Table]:
         ibis.get_backend(table).disconnect()
 
 
+def _value_type(column: str, dtype: Any) -> FeatureType:
+    catalogue = load_catalogue()
+    if column in catalogue.features:
+        return catalogue.features[column].type
+    if dtype.is_boolean():
+        return FeatureType.BOOLEAN
+    if dtype.is_numeric():
+        return FeatureType.NUMBER
+    if dtype.is_date() or dtype.is_timestamp():
+        return FeatureType.DATE
+    return FeatureType.TEXT
+
+
 def _parse_value(column: str, raw: str, dtype: Any) -> Any:
     """Read a filter's value as the column's type (the feature catalogue's, else the table's)."""
-    catalogue = load_catalogue()
     if raw.lower() in ("unknown", "null", "none", ""):
         return None
-    if column in catalogue.features:
-        ftype = catalogue.features[column].type
-    elif dtype.is_boolean():
-        ftype = FeatureType.BOOLEAN
-    elif dtype.is_numeric():
-        ftype = FeatureType.NUMBER
-    elif dtype.is_date() or dtype.is_timestamp():
-        ftype = FeatureType.DATE
-    else:
-        ftype = FeatureType.TEXT
+    ftype = _value_type(column, dtype)
     if ftype is FeatureType.BOOLEAN:
         if raw.lower() not in ("true", "false", "yes", "no", "1", "0"):
             raise ValueError(f"{column} is true/false/unknown, not {raw!r}")
