@@ -270,8 +270,8 @@ def list_patients(
             try:
                 table = _filter(table, clause)
             except ValueError as exc:
-                named = _FILTER_RE.match(clause)
-                field = named.group(1) if named else clause.strip()
+                parsed = _FILTER_RE.match(clause)
+                field = parsed.group(1) if parsed else clause.strip()
                 problems.append(Problem("--where", clause, field, str(exc)))
         if problems:
             raise ValidationError(problems, summary="cannot filter patients")
