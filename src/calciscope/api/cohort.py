@@ -29,6 +29,7 @@ __all__ = [
     "FILTER_ALIASES",
     "PatientRecord",
     "feature_table",
+    "filter_patients",
     "generate_demo_data",
     "import_directory",
     "list_patients",
@@ -230,6 +231,21 @@ def _filter(table: ir.Table, clause: str) -> ir.Table:
         raise ValueError(f"cannot compare {name} with {raw!r}: {exc}") from None
 
 
+def _filtered(table: ir.Table, where: Sequence[str]) -> ir.Table:
+    """Apply every clause; raise one ValidationError naming the field of each bad one."""
+    problems = []
+    for clause in where:
+        try:
+            table = _filter(table, clause)
+        except ValueError as exc:
+            parsed = _FILTER_RE.match(clause)
+            field = parsed.group(1) if parsed else clause.strip()
+            problems.append(Problem("--where", clause, field, str(exc)))
+    if problems:
+        raise ValidationError(problems, summary="cannot filter patients")
+    return table
+
+
 def list_patients(
     registry: Registry,
     *,
@@ -265,17 +281,25 @@ def list_patients(
         wanted = sorted({c for c in [*columns, *named] if c in catalogue.features})
     with _computed(registry, index_date=index_date, features=wanted) as table:
         total = int(table.count().execute())
-        problems = []
-        for clause in where:
-            try:
-                table = _filter(table, clause)
-            except ValueError as exc:
-                parsed = _FILTER_RE.match(clause)
-                field = parsed.group(1) if parsed else clause.strip()
-                problems.append(Problem("--where", clause, field, str(exc)))
-        if problems:
-            raise ValidationError(problems, summary="cannot filter patients")
-        return table.to_pyarrow(), total
+        return _filtered(table, where).to_pyarrow(), total
+
+
+def filter_patients(table: pa.Table, where: Sequence[str] = ()) -> pa.Table:
+    """Return the rows of an in-memory feature table matching every ``where`` clause.
+
+    The clauses of :func:`list_patients`, applied to a table it (or
+    :func:`~calciscope.api.criteria.patient_features`) returned.
+
+    Raises
+    ------
+    ValidationError
+        Naming the field of every clause that names an unknown column or a value of the wrong
+        type.
+    """
+    if not where:
+        return table
+    result: pa.Table = _filtered(ibis.memtable(table), where).to_pyarrow()
+    return result
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ __all__ = [
     "ScoreFormat",
     "classify_registry",
     "explain_patient",
+    "patient_features",
     "score_spreadsheet",
     "write_scores",
 ]
@@ -292,6 +293,27 @@ def _arrow_rows(conn: sa.Connection, table: sa.Table, patient_id: str) -> pa.Tab
             if isinstance(value, dt.datetime) and value.tzinfo is not None:
                 row[name] = value.astimezone(dt.UTC).replace(tzinfo=None)
     return pa.Table.from_pylist(rows, schema=layout)
+
+
+def patient_features(
+    registry: Registry, patient_ids: Sequence[str], *, index_date: dt.date | None = None
+) -> pa.Table:
+    """Return the feature-table rows of a few patients, computed from their own rows in memory.
+
+    The same rows as :func:`~calciscope.api.cohort.list_patients` gives for them (the same
+    compiled expression), at the cost of the patients' facts rather than the registry's: for
+    keeping a list current after a change to one patient. Unknown ids give no row.
+    """
+    when = index_date or dt.date.today()
+    parts = []
+    for pid in dict.fromkeys(patient_ids):
+        facts, patients = patient_tables(registry, pid)
+        if patients.num_rows:
+            parts.append(_features(when).run(facts=facts, patients=patients))
+    if not parts:
+        facts, patients = patient_tables(registry, "")
+        return _features(when).run(facts=facts, patients=patients)
+    return pa.concat_tables(parts)
 
 
 def patient_tables(registry: Registry, patient_id: str) -> tuple[pa.Table, pa.Table]:

@@ -138,8 +138,13 @@ class ReviewRepository:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """Open one transaction: commit at the end of the block, roll back on any error."""
-        with self.registry.engine.begin() as conn:
+        """Open one writing transaction: commit at the end of the block, roll back on any error.
+
+        It takes the write lock when it begins (SQLite ``BEGIN IMMEDIATE``, waiting for another
+        writer): a transaction that read first and wrote later could not upgrade its lock once
+        another writer had committed, and failed at once with "database is locked".
+        """
+        with self.registry.write() as conn:
             yield conn
 
     def read(self) -> Any:
@@ -391,10 +396,11 @@ class ReviewRepository:
         action: str | None = None,
         since: dt.datetime | None = None,
         limit: int | None = 1000,
+        newest_first: bool = False,
     ) -> list[AuditEntry]:
-        """Return audit rows, oldest first, filtered by actor, action and time."""
+        """Return audit rows, oldest (or newest) first, filtered by actor, action and time."""
         t = schema.audit_log
-        q = sa.select(t).order_by(t.c.entry_id)
+        q = sa.select(t).order_by(t.c.entry_id.desc() if newest_first else t.c.entry_id)
         if actor is not None:
             q = q.where(t.c.actor == actor)
         if action is not None:

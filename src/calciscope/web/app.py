@@ -22,9 +22,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from calciscope import api
 from calciscope.errors import CalciscopeError, ValidationError
-from calciscope.web.cache import Generation, RecentResults
+from calciscope.web.cache import Generation, PatientTable, RecentResults
 from calciscope.web.pages import render
-from calciscope.web.routes.patients import LIST_COLUMNS
 from calciscope.web.security import (
     AccessDenied,
     LoginLimiter,
@@ -197,12 +196,13 @@ def create_app(settings: WebSettings) -> FastAPI:
         size=64,
         ttl=60,
     )
-    app.state.patient_lists = RecentResults(
-        lambda where: api.list_patients(registry, where=where, columns=list(LIST_COLUMNS)),
-        generation,
-        size=32,
+    app.state.patient_table = PatientTable(
+        lambda: api.list_patients(registry)[0],
+        lambda ids: api.patient_features(registry, ids),
+        lambda table, where: api.filter_patients(table, where),
         ttl=60,
     )
+    generation.listen(app.state.patient_table.written)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

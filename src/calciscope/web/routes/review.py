@@ -178,7 +178,7 @@ def _decide(request: Request, user: WebUser, item_id: str, decision: Decision) -
         reason=decision.reason,
         expected_version=decision.expected_version,
     )
-    state.generation.bump()
+    state.generation.bump(record.patient_id)
     return record
 
 
