@@ -110,6 +110,7 @@ class Load:
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
         self.floor = False
+        self.failures: dict[str, int] = defaultdict(int)
 
     def request(self, client_no: int, clients: int) -> tuple[str, str, str, dict[str, object]]:
         """Return (kind, method, path, options) of the next request."""
@@ -152,11 +153,13 @@ class Load:
                 try:
                     response = await http.request(method, path, **options)  # type: ignore[arg-type]
                     ok = response.status_code < 400
-                except httpx.HTTPError:
-                    ok = False
+                    failure = str(response.status_code)
+                except httpx.HTTPError as exc:
+                    ok, failure = False, type(exc).__name__
                 self.latency[kind].append(time.perf_counter() - start)
                 if not ok:
                     self.errors[kind] += 1
+                    self.failures[f"{kind} {failure}"] += 1
         finally:
             if close:
                 await http.aclose()
@@ -171,13 +174,17 @@ def _pcts(values: list[float]) -> str:
 
 async def run_load(base: str, seconds: float, clients: int) -> Load:
     """Warm the caches, then run the clients for ``seconds``."""
+    started = time.perf_counter()
     warm = await signed_in(base)
+    warm.timeout = httpx.Timeout(600)  # the first list computes the feature table of everyone
     listing = (await warm.get("/api/patients", params={"size": 200})).json()
     patients = [r["patient_id"] for r in listing["rows"]]
     queue = (await warm.get("/api/review")).json()
     for f in FILTERS:
         await warm.get("/api/patients", params={"where": f})
     await warm.aclose()
+    print(f"  first list, queue and filters (the server computing its table): "
+          f"{time.perf_counter() - started:.0f} s")  # fmt: skip
     load = Load(patients, list(queue["items"]), seed=0)
     # sign in one by one: argon2id is memory-hard by design, and logins are not the load
     sessions = [await signed_in(base) for _ in range(clients)]
@@ -200,6 +207,8 @@ def report(name: str, load: Load, seconds: float) -> None:
     for kind in sorted(load.latency):
         values = load.latency[kind]
         print(f"  {kind:8} {len(values):6} requests  {_pcts(values)}  errors {load.errors[kind]}")
+    if load.failures:
+        print("  errors by kind and status:", dict(sorted(load.failures.items())))
     errors = sum(n for kind, n in load.errors.items() if kind != "floor")
     print(f"  {'all':8} {len(every):6} requests  {_pcts(every)}  errors {errors}")
     floor = load.latency.get("floor", [])

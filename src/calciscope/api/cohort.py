@@ -280,7 +280,8 @@ def list_patients(
         ]
         wanted = sorted({c for c in [*columns, *named] if c in catalogue.features})
     with _computed(registry, index_date=index_date, features=wanted) as table:
-        total = int(table.count().execute())
+        # one feature row per patient: count the patients, not the computed table (run twice)
+        total = int(ibis.get_backend(table).table("patients").count().execute())
         return _filtered(table, where).to_pyarrow(), total
 
 
@@ -298,7 +299,11 @@ def filter_patients(table: pa.Table, where: Sequence[str] = ()) -> pa.Table:
     """
     if not where:
         return table
-    result: pa.Table = _filtered(ibis.memtable(table), where).to_pyarrow()
+    con = ibis.duckdb.connect()  # its own: a DuckDB connection runs one query at a time
+    try:
+        result: pa.Table = con.to_pyarrow(_filtered(ibis.memtable(table), where))
+    finally:
+        con.disconnect()
     return result
 
 

@@ -114,22 +114,22 @@ def _patient_ids(registry: Any) -> Callable[[], list[str]]:
     return read
 
 
-def _warm_up(registry: Any, patient_ids: Callable[[], list[str]]) -> None:
-    """Compile the per-patient explanation once, before the first patient page asks for it."""
+def _warm_up(app: FastAPI) -> None:
+    """Compile the per-patient explanation and compute the patient table before they are asked."""
+    state = app.state
     try:
-        ids = patient_ids()
+        ids = _patient_ids(state.registry)()
         if ids:
-            api.explain_patient(registry, ids[0])
-    except Exception:  # the first patient page compiles instead; the server keeps serving
-        _log.exception("warming up the explanation failed")
+            api.explain_patient(state.registry, ids[0])
+        state.patient_table.table()
+    except Exception:  # the first request computes instead; the server keeps serving
+        _log.exception("warming up failed")
 
 
 def _lifespan(registry: Any) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        threading.Thread(
-            target=_warm_up, args=(registry, _patient_ids(registry)), daemon=True
-        ).start()
+        threading.Thread(target=_warm_up, args=(app,), daemon=True).start()
         yield
 
     return lifespan
@@ -192,6 +192,12 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     app.state.queues = RecentResults(
         lambda key: api.review_queue(registry, kinds=[key[0]] if key[0] else None, patient=key[1]),
+        generation,
+        size=64,
+        ttl=60,
+    )
+    app.state.queue_counts = RecentResults(
+        lambda key: api.review_queue_counts(registry, kinds=[key[0]], patient=key[1]),
         generation,
         size=64,
         ttl=60,

@@ -53,15 +53,17 @@ def _page(
 ) -> tuple[list[Any], dict[str, int]]:
     """Return one page of the queue and the count of each kind.
 
-    Suggested facts are paged and counted in the registry (indexed: current at every
-    request, whatever the queue's size); the patient kinds classify the cohort, kept between
-    requests (see :func:`_queue`).
+    Suggested facts are paged in the registry (indexed: current at every request, whatever
+    the queue's size) and counted there (the count, a scan of the index, is kept between
+    requests and may lag a decision by one count); the patient kinds classify the cohort,
+    kept between requests (see :func:`_queue`).
     """
-    registry = request.app.state.registry
+    state = request.app.state
+    registry = state.registry
     chosen = [kind] if kind != "all" else None
     sources = {k.name: k.source for k in api.queue_kinds()}
     if chosen and sources.get(kind) is QueueSource.SUGGESTED_FACTS:
-        counts = api.review_queue_counts(registry, kinds=chosen, patient=patient or None)
+        counts = dict(state.queue_counts.get_recent((kind, patient or None)))
         items = api.review_queue(
             registry, kinds=chosen, patient=patient or None, limit=limit, offset=offset
         )
