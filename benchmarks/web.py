@@ -3,10 +3,13 @@
 Builds an N-patient synthetic registry (default 10,000; notes read into suggested facts), adds
 a clinician, starts ``calciscope serve`` in a subprocess (uvicorn, one process) and runs
 ``--clients`` concurrent httpx clients for ``--seconds`` (default 60). Each client signs in,
-then loops over a mix of requests: the patient page, a filtered patient list, the review queue
-and a review decision (POST; each client decides its own items, so a 409 is an error here).
+then loops over a mix of requests: the patient page, its criteria panel, a filtered patient list,
+the review queue and a review decision (POST; each client decides its own items, so a 409 is an error here).
 Prints p50/p95/p99 latency per kind and overall, and the error count, on SQLite and, when the
-server on 127.0.0.1:5432 answers, on PostgreSQL.
+server on 127.0.0.1:5432 answers, on PostgreSQL. A floor is measured first with the same signed-in
+clients for 10 s: ``GET /api/session`` only (the framework, the session middleware and JSON,
+no registry), and the pages' p95 is printed as a ratio of the floor's, which a shared machine's
+load moves less than the absolute figures.
 
 Usage::
 
@@ -106,10 +109,14 @@ class Load:
         self.random = random.Random(seed)
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
+        self.floor = False
+        self.failures: dict[str, int] = defaultdict(int)
 
     def request(self, client_no: int, clients: int) -> tuple[str, str, str, dict[str, object]]:
         """Return (kind, method, path, options) of the next request."""
-        kind = self.random.choice(("patient", "list", "queue", "review"))
+        if self.floor:  # the framework's own cost: session middleware, JSON, nothing else
+            return "floor", "GET", "/api/session", {}
+        kind = self.random.choice(("patient", "criteria", "list", "queue", "review"))
         if kind == "review" and self.items:
             mine = self.items[client_no::clients]
             if mine:
@@ -121,6 +128,8 @@ class Load:
             kind = "queue"
         if kind == "patient":
             return kind, "GET", f"/patients/{self.random.choice(self.patients)}", {}
+        if kind == "criteria":  # the patient page's criteria panel (an HTMX fragment)
+            return kind, "GET", f"/patients/{self.random.choice(self.patients)}/criteria", {}
         if kind == "list":
             params = {"where": self.random.choice(FILTERS), "page": self.random.randint(1, 5)}
             return kind, "GET", "/api/patients", {"params": params}
@@ -128,7 +137,13 @@ class Load:
         return "queue", "GET", "/api/review", {"params": {"offset": offset}}
 
     async def client(
-        self, http: httpx.AsyncClient, client_no: int, clients: int, deadline: float
+        self,
+        http: httpx.AsyncClient,
+        client_no: int,
+        clients: int,
+        deadline: float,
+        *,
+        close: bool = True,
     ) -> None:
         """Run one signed-in client until the deadline."""
         try:
@@ -138,13 +153,16 @@ class Load:
                 try:
                     response = await http.request(method, path, **options)  # type: ignore[arg-type]
                     ok = response.status_code < 400
-                except httpx.HTTPError:
-                    ok = False
+                    failure = str(response.status_code)
+                except httpx.HTTPError as exc:
+                    ok, failure = False, type(exc).__name__
                 self.latency[kind].append(time.perf_counter() - start)
                 if not ok:
                     self.errors[kind] += 1
+                    self.failures[f"{kind} {failure}"] += 1
         finally:
-            await http.aclose()
+            if close:
+                await http.aclose()
 
 
 def _pcts(values: list[float]) -> str:
@@ -156,31 +174,50 @@ def _pcts(values: list[float]) -> str:
 
 async def run_load(base: str, seconds: float, clients: int) -> Load:
     """Warm the caches, then run the clients for ``seconds``."""
+    started = time.perf_counter()
     warm = await signed_in(base)
+    warm.timeout = httpx.Timeout(600)  # the first list computes the feature table of everyone
     listing = (await warm.get("/api/patients", params={"size": 200})).json()
     patients = [r["patient_id"] for r in listing["rows"]]
     queue = (await warm.get("/api/review")).json()
     for f in FILTERS:
         await warm.get("/api/patients", params={"where": f})
     await warm.aclose()
+    print(f"  first list, queue and filters (the server computing its table): "
+          f"{time.perf_counter() - started:.0f} s")  # fmt: skip
     load = Load(patients, list(queue["items"]), seed=0)
     # sign in one by one: argon2id is memory-hard by design, and logins are not the load
     sessions = [await signed_in(base) for _ in range(clients)]
-    deadline = time.perf_counter() + seconds
-    await asyncio.gather(*(load.client(s, n, clients, deadline) for n, s in enumerate(sessions)))
+    floor = Load([], [], seed=1)
+    floor.floor = True
+    for target, length in ((floor, min(10.0, seconds)), (load, seconds)):
+        deadline = time.perf_counter() + length
+        await asyncio.gather(
+            *(target.client(s, n, clients, deadline, close=target is load)
+              for n, s in enumerate(sessions))
+        )  # fmt: skip
+    load.latency["floor"], load.errors["floor"] = floor.latency["floor"], floor.errors["floor"]
     return load
 
 
 def report(name: str, load: Load, seconds: float) -> None:
-    """Print the latency percentiles and errors."""
-    every = [v for values in load.latency.values() for v in values]
+    """Print the latency percentiles and errors, and the page p95 against the floor's."""
+    every = [v for kind, values in load.latency.items() if kind != "floor" for v in values]
     print(f"\n{name}: {len(every)} requests in {seconds:.0f} s ({len(every) / seconds:.1f}/s)")
     for kind in sorted(load.latency):
         values = load.latency[kind]
         print(f"  {kind:8} {len(values):6} requests  {_pcts(values)}  errors {load.errors[kind]}")
-    print(
-        f"  {'all':8} {len(every):6} requests  {_pcts(every)}  errors {sum(load.errors.values())}"
-    )
+    if load.failures:
+        print("  errors by kind and status:", dict(sorted(load.failures.items())))
+    errors = sum(n for kind, n in load.errors.items() if kind != "floor")
+    print(f"  {'all':8} {len(every):6} requests  {_pcts(every)}  errors {errors}")
+    floor = load.latency.get("floor", [])
+    if len(floor) > 1 and len(every) > 1:
+        p95, floor_p95 = (statistics.quantiles(v, n=100)[94] for v in (every, floor))
+        print(
+            f"  p95 of the pages / p95 of the floor (GET /api/session, same clients, "
+            f"{len(floor) / min(10.0, seconds):.0f}/s): {p95 / floor_p95:.1f}x"
+        )
 
 
 def bench(name: str, url: str, workdir: Path, args: argparse.Namespace) -> None:

@@ -29,7 +29,8 @@ PUBLIC = {
     "ReviewItem", "ReviewRecord", "Role", "User", "queue_kinds", "review_queue", "review",
     "review_items", "review_history", "add_fact", "correct_fact", "fact_history", "add_user",
     "list_users", "disable_user", "authenticate", "default_actor", "record_audit", "audit_log",
-    "export_audit_log",
+    "export_audit_log", "review_queue_counts", "review_queue_item", "patient_features",
+    "filter_patients", "QueueSource",
     # images
     "IMAGE_ROOTS_ENV", "AgreementReport", "ReadingImport", "Roi", "image_roots", "import_images",
     "import_readings", "measure_image", "reader_agreement", "resolve_image_path",

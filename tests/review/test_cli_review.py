@@ -51,6 +51,8 @@ def test_review_list_confirm_reject_and_audit(db):
         ("drsmith", "review.confirm"),
         ("drjones", "review.reject"),
     ]
+    latest = json.loads(run(db, "audit", "list", "--json", "--newest-first", "--limit", "1").output)
+    assert [(a["actor"], a["action"]) for a in latest] == [("drjones", "review.reject")]
 
 
 def test_review_errors_name_the_field_and_write_nothing(db):

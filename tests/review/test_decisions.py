@@ -267,6 +267,8 @@ def test_every_change_writes_an_audit_row_with_before_and_after(one_patient):
     assert user.actor == "admin" and "password" not in str(user.after)
     assert entries[0].at.tzinfo is not None
     assert api.audit_log(one_patient, actor="admin") == [user]
+    assert api.audit_log(one_patient, newest_first=True) == entries[::-1]
+    assert api.audit_log(one_patient, newest_first=True, limit=2) == [user, correct]
 
 
 def test_the_audit_log_has_no_edit_verb(one_patient):

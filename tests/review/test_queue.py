@@ -96,3 +96,45 @@ def test_reasons_are_filled_from_the_row():
     assert kind is not None
     reason = kind.describe({"subset_recorded": "lcssc", "leroy_subset": None})
     assert reason == "recorded subset lcssc contradicts the LeRoy rule (unknown)"
+
+
+def test_pages_of_suggested_facts_are_slices_of_the_whole_queue(reviewed_demo_url):
+    with api.open_registry(reviewed_demo_url) as registry:
+        whole = api.review_queue(registry, kinds=["suggested_fact"])
+        counts = api.review_queue_counts(registry, kinds=["suggested_fact"])
+        assert counts == {"suggested_fact": len(whole)}
+        for offset in (0, 137, len(whole) - 5, len(whole) + 10):
+            page = api.review_queue(registry, kinds=["suggested_fact"], limit=50, offset=offset)
+            assert [i.item_id for i in page] == [i.item_id for i in whole[offset : offset + 50]]
+            assert page == whole[offset : offset + 50]  # evidence and all
+        patient = whole[0].patient_id
+        mine = api.review_queue(registry, kinds=["suggested_fact"], patient=patient, limit=2)
+        assert mine == [i for i in whole if i.patient_id == patient][:2]
+        assert api.review_queue_counts(registry, kinds=["suggested_fact"], patient=patient) == {
+            "suggested_fact": sum(i.patient_id == patient for i in whole)
+        }
+
+
+def test_pages_of_every_kind_and_their_counts(one_patient):
+    whole = api.review_queue(one_patient)
+    assert api.review_queue(one_patient, limit=2, offset=1) == whole[1:3]
+    counts = api.review_queue_counts(one_patient)
+    assert set(counts) == {k.name for k in api.queue_kinds()}  # zero counts included
+    assert sum(counts.values()) == len(whole)
+    assert counts["suggested_fact"] == 3
+
+
+@pytest.mark.parametrize(("limit", "offset", "field"), [(0, 0, "limit"), (5, -1, "offset")])
+def test_bad_page_names_the_field(one_patient, limit, offset, field):
+    with pytest.raises(ValidationError) as raised:
+        api.review_queue(one_patient, limit=limit, offset=offset)
+    assert [p.field for p in raised.value.problems] == [field]
+
+
+def test_one_item_by_its_id(one_patient):
+    for item in api.review_queue(one_patient):
+        assert api.review_queue_item(one_patient, item.item_id) == item
+    for missing in ("fact:NOPE", "suggested_case:NOPE", "nokind:P1", "fact", "at_risk"):
+        with pytest.raises(ValidationError) as raised:
+            api.review_queue_item(one_patient, missing)
+        assert raised.value.problems[0].field == "item_id"

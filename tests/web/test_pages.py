@@ -102,6 +102,43 @@ def test_review_queue_item_and_decision(app, signed_in):
     assert item.fact_id in entry.target
 
 
+def test_review_queue_pages(app, signed_in):
+    client = signed_in("clinician")
+    whole = api.review_queue(app.state.registry, kinds=["suggested_fact"])
+    page = client.get("/api/review", params={"limit": 3, "offset": 2}).json()
+    assert page["total"] == len(whole) and page["by_kind"] == {"suggested_fact": len(whole)}
+    assert [i["item_id"] for i in page["items"]] == [i.item_id for i in whole[2:5]]
+    html = client.get("/review", params={"limit": 3, "offset": 3}).text
+    assert "previous 3 items" in html and "next 3 items" in html
+    assert f"Items 4–6 of {len(whole)}" in html
+    every = client.get("/api/review", params={"kind": "all", "limit": 500}).json()
+    assert every["total"] == len(api.review_queue(app.state.registry))
+    for bad in ({"limit": 0}, {"offset": -1}, {"limit": 501}, {"kind": "nope"}):
+        assert client.get("/api/review", params=bad).status_code == 422, bad
+
+
+def test_patient_list_follows_a_decision_at_once(app, signed_in):
+    client = signed_in("clinician")
+    where = {"where": ["calcinosis=true", "sex!=unknown"], "size": 200}  # 2 clauses: 1 key
+    before = client.get("/api/patients", params=where).json()
+    item = _calcinosis_item(app)
+    body = {"decision": "confirm", "reason": "in the letter", "expected_version": item.version}
+    assert client.post(f"/api/review/items/{item.item_id}/decision", json=body).status_code == 200
+    after = client.get("/api/patients", params=where).json()
+    # the same rows a fresh computation in the registry gives, P0001 among them now
+    table, total = api.list_patients(app.state.registry, where=where["where"])
+    fresh = table.select(list(after["columns"])).to_pylist()
+    assert [r["patient_id"] for r in after["rows"]] == [r["patient_id"] for r in fresh]
+    assert after["total"] == total and before["total"] == total
+    mine = client.get("/api/patients", params={"q": "P0001"}).json()["rows"]
+    table, _ = api.list_patients(app.state.registry, where=["patient_id=P0001"])
+    expected = [
+        {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
+        for row in table.select(list(after["columns"])).to_pylist()
+    ]
+    assert mine == expected
+
+
 def test_a_second_decision_on_the_same_version_is_a_conflict(app, signed_in):
     first, second = signed_in("clinician"), signed_in("clinician")
     item = _calcinosis_item(app)
@@ -176,6 +213,12 @@ def test_audit_view_and_export(app, signed_in):
     signed_in("clinician").get("/api/patients/P0001")
     client = signed_in("admin")
     assert "patient_read" in client.get("/admin/audit").text
+    newest = client.get("/api/admin/audit", params={"limit": 2}).json()["entries"]
+    oldest = client.get("/api/admin/audit", params={"order": "oldest", "limit": 2}).json()
+    every = api.audit_log(app.state.registry, limit=None)
+    assert [e["entry_id"] for e in newest] == [e.entry_id for e in every[::-1][:2]]
+    assert [e["entry_id"] for e in oldest["entries"]] == [e.entry_id for e in every[:2]]
+    assert client.get("/api/admin/audit", params={"order": "sideways"}).status_code == 422
     response = client.get("/admin/audit.csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert any(r["action"] == "patient_read" and r["target"] == "P0001" for r in rows)

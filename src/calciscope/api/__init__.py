@@ -8,6 +8,7 @@ from calciscope.api.cohort import (
     FILTER_ALIASES,
     PatientRecord,
     feature_table,
+    filter_patients,
     generate_demo_data,
     import_directory,
     list_patients,
@@ -22,6 +23,7 @@ from calciscope.api.criteria import (
     ScoreFormat,
     classify_registry,
     explain_patient,
+    patient_features,
     score_spreadsheet,
     write_scores,
 )
@@ -78,7 +80,16 @@ from calciscope.api.notes import (
     extract_notes,
 )
 from calciscope.api.overview import PhenotypeCount, RegistryOverview, registry_overview
-from calciscope.api.queue import Evidence, QueueKind, ReviewItem, queue_kinds, review_queue
+from calciscope.api.queue import (
+    Evidence,
+    QueueKind,
+    QueueSource,
+    ReviewItem,
+    queue_kinds,
+    review_queue,
+    review_queue_counts,
+    review_queue_item,
+)
 from calciscope.api.review import ReviewRecord, review, review_history, review_items
 from calciscope.api.study import (
     DEFAULT_REPORT_DIR,
@@ -149,6 +160,7 @@ __all__ = [
     "PatientRecord",
     "PhenotypeCount",
     "QueueKind",
+    "QueueSource",
     "ReadingImport",
     "Registry",
     "RegistryOverview",
@@ -189,6 +201,7 @@ __all__ = [
     "extract_notes",
     "fact_history",
     "feature_table",
+    "filter_patients",
     "form_regions",
     "generate_demo_data",
     "headline_lines",
@@ -216,6 +229,7 @@ __all__ = [
     "measure_image",
     "measure_loaded_image",
     "open_registry",
+    "patient_features",
     "patient_record",
     "pull_redcap",
     "queue_kinds",
@@ -232,6 +246,8 @@ __all__ = [
     "review_history",
     "review_items",
     "review_queue",
+    "review_queue_counts",
+    "review_queue_item",
     "run_demo",
     "run_study",
     "score_spreadsheet",

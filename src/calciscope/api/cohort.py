@@ -29,6 +29,7 @@ __all__ = [
     "FILTER_ALIASES",
     "PatientRecord",
     "feature_table",
+    "filter_patients",
     "generate_demo_data",
     "import_directory",
     "list_patients",
@@ -171,20 +172,42 @@ def _computed(registry: Registry, **options: Any) -> Iterator[ir.Table]:
         ibis.get_backend(table).disconnect()
 
 
-def _parse_value(column: str, raw: str) -> Any:
+def _value_type(column: str, dtype: Any) -> FeatureType:
     catalogue = load_catalogue()
+    if column in catalogue.features:
+        return catalogue.features[column].type
+    if dtype.is_boolean():
+        return FeatureType.BOOLEAN
+    if dtype.is_numeric():
+        return FeatureType.NUMBER
+    if dtype.is_date() or dtype.is_timestamp():
+        return FeatureType.DATE
+    return FeatureType.TEXT
+
+
+def _parse_value(column: str, raw: str, dtype: Any) -> Any:
+    """Read a filter's value as the column's type (the feature catalogue's, else the table's)."""
     if raw.lower() in ("unknown", "null", "none", ""):
         return None
-    ftype = catalogue.features[column].type if column in catalogue.features else FeatureType.TEXT
+    ftype = _value_type(column, dtype)
     if ftype is FeatureType.BOOLEAN:
         if raw.lower() not in ("true", "false", "yes", "no", "1", "0"):
             raise ValueError(f"{column} is true/false/unknown, not {raw!r}")
         return raw.lower() in ("true", "yes", "1")
     if ftype in (FeatureType.NUMBER, FeatureType.INTEGER):
-        return float(raw)
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{column} is a number, not {raw!r}") from None
     if ftype is FeatureType.DATE:
-        return dt.date.fromisoformat(raw)
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"{column} is a date (YYYY-MM-DD), not {raw!r}") from None
     return raw
+
+
+_ORDERED = (">", "<", ">=", "<=")
 
 
 def _filter(table: ir.Table, clause: str) -> ir.Table:
@@ -195,19 +218,41 @@ def _filter(table: ir.Table, clause: str) -> ir.Table:
     column = FILTER_ALIASES.get(name, name)
     if column not in table.columns:
         raise ValueError(f"unknown column {name!r} in filter {clause!r}")
-    value = _parse_value(column, raw)
     col = table[column]
+    value = _parse_value(column, raw, col.type())
     if value is None:
+        if op not in ("=", "!="):
+            raise ValueError(f"{name} {op} unknown compares nothing; write {name}=unknown")
         return table.filter(col.isnull() if op == "=" else col.notnull())
-    ops = {
-        "=": col == value,
-        "!=": col != value,
-        ">": col > value,
-        "<": col < value,
-        ">=": col >= value,
-        "<=": col <= value,
+    if op in _ORDERED and isinstance(value, bool):
+        raise ValueError(f"{name} is true/false/unknown: use = or !=, not {op}")
+    comparisons = {
+        "=": lambda: col == value,
+        "!=": lambda: col != value,
+        ">": lambda: col > value,
+        "<": lambda: col < value,
+        ">=": lambda: col >= value,
+        "<=": lambda: col <= value,
     }
-    return table.filter(ops[op])
+    try:
+        return table.filter(comparisons[op]())
+    except (TypeError, ibis.common.exceptions.IbisError) as exc:  # a value of another type
+        raise ValueError(f"cannot compare {name} with {raw!r}: {exc}") from None
+
+
+def _filtered(table: ir.Table, where: Sequence[str]) -> ir.Table:
+    """Apply every clause; raise one ValidationError naming the field of each bad one."""
+    problems = []
+    for clause in where:
+        try:
+            table = _filter(table, clause)
+        except ValueError as exc:
+            parsed = _FILTER_RE.match(clause)
+            field = parsed.group(1) if parsed else clause.strip()
+            problems.append(Problem("--where", clause, field, str(exc)))
+    if problems:
+        raise ValidationError(problems, summary="cannot filter patients")
+    return table
 
 
 def list_patients(
@@ -244,16 +289,31 @@ def list_patients(
         ]
         wanted = sorted({c for c in [*columns, *named] if c in catalogue.features})
     with _computed(registry, index_date=index_date, features=wanted) as table:
-        total = int(table.count().execute())
-        problems = []
-        for clause in where:
-            try:
-                table = _filter(table, clause)
-            except ValueError as exc:
-                problems.append(Problem("--where", clause, clause.split("=")[0].strip(), str(exc)))
-        if problems:
-            raise ValidationError(problems, summary="cannot filter patients")
-        return table.to_pyarrow(), total
+        # one feature row per patient: count the patients, not the computed table (run twice)
+        total = int(ibis.get_backend(table).table("patients").count().execute())
+        return _filtered(table, where).to_pyarrow(), total
+
+
+def filter_patients(table: pa.Table, where: Sequence[str] = ()) -> pa.Table:
+    """Return the rows of an in-memory feature table matching every ``where`` clause.
+
+    The clauses of :func:`list_patients`, applied to a table it (or
+    :func:`~calciscope.api.criteria.patient_features`) returned.
+
+    Raises
+    ------
+    ValidationError
+        Naming the field of every clause that names an unknown column or a value of the wrong
+        type.
+    """
+    if not where:
+        return table
+    con = ibis.duckdb.connect()  # its own: a DuckDB connection runs one query at a time
+    try:
+        result: pa.Table = con.to_pyarrow(_filtered(ibis.memtable(table), where))
+    finally:
+        con.disconnect()
+    return result
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,14 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
+import sqlalchemy as sa
 
 from calciscope.api.cohort import feature_table
 from calciscope.criteria import (
@@ -31,15 +33,15 @@ from calciscope.criteria import (
 )
 from calciscope.criteria.results import html_table
 from calciscope.criteria.spreadsheet import SPREADSHEET_FIELDS, parse_rows
-from calciscope.engine import compute_feature_table, connect
+from calciscope.engine import compute_feature_table
 from calciscope.engine.criteria import compute_criteria, output_columns
-from calciscope.engine.explanation import read_criteria_result, read_phenotype_results
+from calciscope.engine.explanation import CriteriaReader, read_phenotype_results
 from calciscope.engine.phenotype import classify_table
-from calciscope.engine.rows import RowEvaluator
+from calciscope.engine.rows import RowEvaluator, TablesEvaluator
 from calciscope.errors import Problem, ValidationError
 from calciscope.phenotype import PhenotypeResult, load_phenotypes
 from calciscope.phenotype import output_columns as phenotype_columns
-from calciscope.storage import Registry
+from calciscope.storage import Registry, schema
 from calciscope.storage.classification import StoredResult, write_classification_results
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "ScoreFormat",
     "classify_registry",
     "explain_patient",
+    "patient_features",
     "score_spreadsheet",
     "write_scores",
 ]
@@ -244,8 +247,10 @@ def explain_patient(
 ) -> PatientExplanation:
     """Explain every criteria set and phenotype for one registry patient.
 
-    The patient's facts are filtered in the registry's database, and the one classification
-    expression (with its explanation columns) runs there on that patient's row.
+    Only that patient's facts and patient row are read from the registry; the feature table and
+    the one classification expression (with its explanation columns) run on them in memory,
+    each compiled once per process and options (:class:`~calciscope.engine.rows.TablesEvaluator`,
+    :class:`~calciscope.engine.rows.RowEvaluator`), so an explanation takes milliseconds.
 
     Raises
     ------
@@ -253,35 +258,98 @@ def explain_patient(
         When the registry has no such patient.
     """
     when = index_date or dt.date.today()
-    con = connect(registry.connection_url)
-    try:
-        facts, patients = con.table("facts"), con.table("patients")
-        features = compute_feature_table(
-            facts.filter(facts.patient_id == patient_id),
-            patients.filter(patients.patient_id == patient_id),
-            index_date=when,
-        )
-        rows = features.to_pyarrow().to_pylist()
-    finally:
-        con.disconnect()
-    if not rows:
+    facts, patients = patient_tables(registry, patient_id)
+    if not patients.num_rows:
         raise ValidationError([Problem(registry.url, patient_id, "patient_id", "no such patient")])
+    rows = _features(when).run(facts=facts, patients=patients).to_pylist()
     row = _explainer(when, min_probability).run(rows)[0]
-    criteria = tuple(read_criteria_result(c, row) for c in load_criteria_sets())
+    criteria = tuple(read(row) for read in _readers())
     return PatientExplanation(
         patient_id, when, criteria, read_phenotype_results(load_phenotypes(), row)
     )
 
 
+def _arrow_type(column: sa.Column[Any]) -> pa.DataType:
+    kind = column.type
+    if isinstance(kind, sa.Boolean):
+        return pa.bool_()
+    if isinstance(kind, sa.DateTime):
+        return pa.timestamp("us")
+    if isinstance(kind, sa.Date):
+        return pa.date32()
+    if isinstance(kind, sa.Float):
+        return pa.float64()
+    if isinstance(kind, sa.Integer):
+        return pa.int64()
+    return pa.string()
+
+
+def _arrow_rows(conn: sa.Connection, table: sa.Table, patient_id: str) -> pa.Table:
+    layout = pa.schema([(c.name, _arrow_type(c)) for c in table.columns])
+    query = sa.select(table).where(table.c.patient_id == patient_id)
+    rows = [dict(row) for row in conn.execute(query).mappings()]
+    for row in rows:  # a timezone-aware time (PostgreSQL) as UTC, as SQLite keeps it
+        for name, value in row.items():
+            if isinstance(value, dt.datetime) and value.tzinfo is not None:
+                row[name] = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return pa.Table.from_pylist(rows, schema=layout)
+
+
+def patient_features(
+    registry: Registry, patient_ids: Sequence[str], *, index_date: dt.date | None = None
+) -> pa.Table:
+    """Return the feature-table rows of a few patients, computed from their own rows in memory.
+
+    The same rows as :func:`~calciscope.api.cohort.list_patients` gives for them (the same
+    compiled expression), at the cost of the patients' facts rather than the registry's: for
+    keeping a list current after a change to one patient. Unknown ids give no row.
+    """
+    when = index_date or dt.date.today()
+    parts = []
+    for pid in dict.fromkeys(patient_ids):
+        facts, patients = patient_tables(registry, pid)
+        if patients.num_rows:
+            parts.append(_features(when).run(facts=facts, patients=patients))
+    if not parts:
+        facts, patients = patient_tables(registry, "")
+        return _features(when).run(facts=facts, patients=patients)
+    return pa.concat_tables(parts)
+
+
+def patient_tables(registry: Registry, patient_id: str) -> tuple[pa.Table, pa.Table]:
+    """Return one patient's facts and patient row as Arrow tables in the registry's layout."""
+    with registry.engine.connect() as conn:
+        return (
+            _arrow_rows(conn, schema.facts, patient_id),
+            _arrow_rows(conn, schema.patients, patient_id),
+        )
+
+
+@lru_cache(maxsize=8)
+def _features(index_date: dt.date) -> TablesEvaluator:
+    """Return the feature table over in-memory facts and patients, compiled once per index date."""
+    return TablesEvaluator(
+        lambda facts, patients: compute_feature_table(facts, patients, index_date=index_date),
+        engine="sqlite",
+    )
+
+
 @cache
+def _readers() -> tuple[CriteriaReader, ...]:
+    """Return a result reader per packaged criteria set (their items worked out once)."""
+    return tuple(CriteriaReader(c) for c in load_criteria_sets())
+
+
+@lru_cache(maxsize=8)
 def _explainer(index_date: dt.date, min_probability: float | None) -> RowEvaluator:
     """Return the classification with its explanation columns, compiled once per options.
 
-    The patient's row is computed in the registry's database; the classification then runs on
-    that one row in memory, so a second explanation (the web app, a notebook) skips compiling.
+    The classification runs on the patient's feature row in a private in-memory SQLite
+    database, so a second explanation (the web app, a notebook) skips compiling.
     """
     return RowEvaluator(
         lambda t: classify_table(
             t, index_date=index_date, min_probability=min_probability, explain=True
-        )
+        ),
+        engine="sqlite",
     )

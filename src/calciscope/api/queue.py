@@ -30,7 +30,17 @@ from calciscope.phenotype.review_queue import QueueKind, QueueSource, load_revie
 from calciscope.storage import Registry
 from calciscope.storage.review import ReviewRepository, StoredFact
 
-__all__ = ["OPEN", "Evidence", "QueueKind", "ReviewItem", "queue_kinds", "review_queue"]
+__all__ = [
+    "OPEN",
+    "Evidence",
+    "QueueKind",
+    "QueueSource",
+    "ReviewItem",
+    "queue_kinds",
+    "review_queue",
+    "review_queue_counts",
+    "review_queue_item",
+]
 
 #: State of a patient item nobody has decided.
 OPEN = "open"
@@ -124,9 +134,15 @@ def _concept_label(system: str, code: str) -> str:
 
 
 def _fact_items(
-    repo: ReviewRepository, conn: Connection, kind: QueueKind, patient: str | None
+    repo: ReviewRepository,
+    conn: Connection,
+    kind: QueueKind,
+    patient: str | None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[ReviewItem]:
-    stored = repo.suggested_facts(conn, patient)
+    stored = repo.suggested_facts(conn, patient, limit=limit, offset=offset)
     note_ids = {str(_provenance(s.fact).get("note_id", "")) for s in stored} - {""}
     notes = _NoteSentences(repo.notes(conn, sorted(note_ids)) if note_ids else {})
     return [_fact_item(kind, s, notes.evidence(s.fact)) for s in stored]
@@ -230,12 +246,24 @@ def _chosen_kinds(kinds: Sequence[str] | None) -> list[QueueKind]:
     return [k for k in known.kinds if k.name in set(kinds)]
 
 
+def _check_page(limit: int | None, offset: int) -> None:
+    problems = []
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        problems.append(Problem("review queue", str(limit), "limit", "a whole number, 1 or more"))
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        problems.append(Problem("review queue", str(offset), "offset", "a whole number, 0 or more"))
+    if problems:
+        raise ValidationError(problems, summary="cannot list the review queue")
+
+
 def review_queue(
     registry: Registry,
     *,
     kinds: Sequence[str] | None = None,
     patient: str | None = None,
     index_date: dt.date | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[ReviewItem]:
     """Return the open review items, by patient, in the order of the queue kinds.
 
@@ -252,6 +280,61 @@ def review_queue(
         Only this patient's items.
     index_date
         Facts after this date are ignored by the patient kinds; today by default.
+    limit, offset
+        One page of the queue: at most ``limit`` items after the first ``offset`` (all by
+        default). A page of suggested facts alone is read from the registry as one page
+        (indexed), whatever the queue's size; :func:`review_queue_counts` counts the whole.
+
+    Raises
+    ------
+    ValidationError
+        When a kind is unknown, or ``limit`` or ``offset`` is not a whole number in range.
+    """
+    chosen = _chosen_kinds(kinds)
+    _check_page(limit, offset)
+    repo = ReviewRepository(registry)
+    with repo.read() as conn:
+        if len(chosen) == 1 and chosen[0].source is QueueSource.SUGGESTED_FACTS:
+            return _fact_items(repo, conn, chosen[0], patient, limit=limit, offset=offset)
+        items = _all_items(registry, repo, conn, chosen, patient, index_date)
+    return items[offset:] if limit is None else items[offset : offset + limit]
+
+
+def _all_items(
+    registry: Registry,
+    repo: ReviewRepository,
+    conn: Connection,
+    chosen: Sequence[QueueKind],
+    patient: str | None,
+    index_date: dt.date | None,
+) -> list[ReviewItem]:
+    items: list[ReviewItem] = []
+    for kind in chosen:
+        if kind.source is QueueSource.SUGGESTED_FACTS:
+            items += _fact_items(repo, conn, kind, patient)
+    patient_kinds = [k for k in chosen if k.source is not QueueSource.SUGGESTED_FACTS]
+    if patient_kinds:
+        rows, suggested = _classified_rows(registry, repo, conn, index_date or dt.date.today())
+        if patient is not None:
+            rows = [r for r in rows if str(r["patient_id"]) == patient]
+        found = list(_patient_items(patient_kinds, rows, suggested))
+        decided = repo.decided_items(conn, [k.name for k in patient_kinds])
+        items += [i for i in found if i.item_id not in decided]
+    order = {k.name: n for n, k in enumerate(chosen)}
+    return sorted(items, key=lambda i: (i.patient_id, order[i.kind]))
+
+
+def review_queue_counts(
+    registry: Registry,
+    *,
+    kinds: Sequence[str] | None = None,
+    patient: str | None = None,
+    index_date: dt.date | None = None,
+) -> dict[str, int]:
+    """Return how many open items each kind holds (every kind chosen, zero included).
+
+    Suggested facts are counted in the registry (indexed); patient kinds classify the cohort,
+    as :func:`review_queue` does.
 
     Raises
     ------
@@ -260,18 +343,56 @@ def review_queue(
     """
     chosen = _chosen_kinds(kinds)
     repo = ReviewRepository(registry)
-    items: list[ReviewItem] = []
+    counts = {k.name: 0 for k in chosen}
     with repo.read() as conn:
         for kind in chosen:
             if kind.source is QueueSource.SUGGESTED_FACTS:
-                items += _fact_items(repo, conn, kind, patient)
+                counts[kind.name] = repo.count_suggested(conn, patient)
         patient_kinds = [k for k in chosen if k.source is not QueueSource.SUGGESTED_FACTS]
         if patient_kinds:
-            rows, suggested = _classified_rows(registry, repo, conn, index_date or dt.date.today())
-            if patient is not None:
-                rows = [r for r in rows if str(r["patient_id"]) == patient]
-            found = list(_patient_items(patient_kinds, rows, suggested))
-            decided = repo.decided_items(conn, [k.name for k in patient_kinds])
-            items += [i for i in found if i.item_id not in decided]
-    order = {k.name: n for n, k in enumerate(chosen)}
-    return sorted(items, key=lambda i: (i.patient_id, order[i.kind]))
+            for item in _all_items(registry, repo, conn, patient_kinds, patient, index_date):
+                counts[item.kind] += 1
+    return counts
+
+
+def review_queue_item(
+    registry: Registry, item_id: str, *, index_date: dt.date | None = None
+) -> ReviewItem:
+    """Return one open item of the queue by its id (``fact:<fact id>`` or ``<kind>:<patient>``).
+
+    Raises
+    ------
+    ValidationError
+        Naming ``item_id`` when no such item is open (unknown, or decided already).
+    """
+    repo = ReviewRepository(registry)
+    missing = ValidationError(
+        [Problem("review", item_id, "item_id", "no such open item (decided already?)")],
+        summary="cannot show the review item",
+    )
+    known = load_review_queue()
+    prefix, _, rest = item_id.partition(":")
+    if not rest:
+        raise missing
+    if prefix == "fact":
+        fact_kinds = [k for k in known.kinds if k.source is QueueSource.SUGGESTED_FACTS]
+        with repo.read() as conn:
+            stored = repo.stored_fact(conn, rest)
+            if (
+                not fact_kinds
+                or stored is None
+                or stored.superseded_by
+                or stored.fact.review_state is not ReviewState.SUGGESTED
+            ):
+                raise missing
+            note_id = str(_provenance(stored.fact).get("note_id", ""))
+            notes = _NoteSentences(repo.notes(conn, [note_id]) if note_id else {})
+            return _fact_item(fact_kinds[0], stored, notes.evidence(stored.fact))
+    kind = known.kind(prefix)
+    if kind is None or kind.source is QueueSource.SUGGESTED_FACTS:
+        raise missing
+    found = review_queue(registry, kinds=[kind.name], patient=rest, index_date=index_date)
+    for item in found:
+        if item.item_id == item_id:
+            return item
+    raise missing

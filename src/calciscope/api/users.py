@@ -233,11 +233,18 @@ def audit_log(
     action: str | None = None,
     since: dt.datetime | None = None,
     limit: int | None = 1000,
+    newest_first: bool = False,
 ) -> list[AuditEntry]:
-    """Return audit rows, oldest first, filtered by actor, action and time (at most ``limit``)."""
+    """Return audit rows filtered by actor, action and time (at most ``limit``).
+
+    Oldest first by default; ``newest_first`` returns the latest ``limit`` rows, newest first
+    (the audit page), read as such from the registry.
+    """
     repo = ReviewRepository(registry)
     with repo.read() as conn:
-        return repo.audit_entries(conn, actor=actor, action=action, since=since, limit=limit)
+        return repo.audit_entries(
+            conn, actor=actor, action=action, since=since, limit=limit, newest_first=newest_first
+        )
 
 
 _AUDIT_COLUMNS: Sequence[str] = (

@@ -41,13 +41,21 @@ def list_(
         str | None, typer.Option("--since", help="Only from this date/time (ISO).")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many rows.")] = 1000,
+    newest_first: Annotated[
+        bool, typer.Option("--newest-first", help="The latest rows, newest first.")
+    ] = False,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """List audit rows, oldest first."""
+    """List audit rows, oldest first (or the latest, newest first)."""
     with api.open_registry(db) as registry:
         entries = api.audit_log(
-            registry, actor=actor, action=action, since=_since(since), limit=limit
+            registry,
+            actor=actor,
+            action=action,
+            since=_since(since),
+            limit=limit,
+            newest_first=newest_first,
         )
     if as_json:
         echo_json(entries)

@@ -32,18 +32,22 @@ ReviewerOption = Annotated[
 _IDS = Annotated[list[str], typer.Argument(help="Queue item ids (fact:F..., or KIND:PATIENT).")]
 
 
-def _render(items: list[api.ReviewItem], limit: int) -> None:
-    table = Table(title=f"review queue: {len(items)} open item(s)")
+def _render(items: list[api.ReviewItem], total: int, offset: int) -> None:
+    table = Table(title=f"review queue: {total} open item(s)")
     for header in ("item", "kind", "patient", "reason", "evidence"):
         table.add_column(header, overflow="fold")
-    for item in items[:limit]:
+    for item in items:
         evidence = ""
         if item.evidence is not None:
             evidence = f"{item.evidence.note_id}: {item.evidence.sentence}"
         table.add_row(item.item_id, item.kind, item.patient_id, item.reason, evidence)
     console.print(table)
-    if len(items) > limit:
-        console.print(f"{len(items) - limit} more; use --limit, --kind or --patient")
+    after = total - offset - len(items)
+    if after > 0:
+        console.print(
+            f"items {offset + 1}-{offset + len(items)} of {total}; {after} more: use "
+            f"--offset {offset + len(items)}, --limit, --kind or --patient"
+        )
 
 
 def list_(
@@ -53,19 +57,31 @@ def list_(
     ] = None,
     patient: Annotated[str | None, typer.Option("--patient", help="Only this patient.")] = None,
     as_json: JsonOption = False,
-    limit: Annotated[int, typer.Option("--limit", help="Rows shown in the table.")] = 50,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", min=1, help="Items listed (default 50 in the table, all with --json)."
+        ),
+    ] = None,
+    offset: Annotated[
+        int, typer.Option("--offset", min=0, help="Skip this many items (the next page).")
+    ] = 0,
     index_date: IndexDateOption = None,
     db: DbOption = None,
 ) -> None:
     """List the open review items with the reason each is there and its evidence sentence."""
+    when = parse_date(index_date)
+    page = limit if limit is not None else (None if as_json else 50)
     with api.open_registry(db) as registry:
         items = api.review_queue(
-            registry, kinds=kind, patient=patient, index_date=parse_date(index_date)
+            registry, kinds=kind, patient=patient, index_date=when, limit=page, offset=offset
         )
+        if not as_json:
+            counts = api.review_queue_counts(registry, kinds=kind, patient=patient, index_date=when)
     if as_json:
         echo_json(items)
         return
-    _render(items, limit)
+    _render(items, sum(counts.values()), offset)
 
 
 def kinds(as_json: JsonOption = False) -> None:

@@ -138,8 +138,13 @@ class ReviewRepository:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """Open one transaction: commit at the end of the block, roll back on any error."""
-        with self.registry.engine.begin() as conn:
+        """Open one writing transaction: commit at the end of the block, roll back on any error.
+
+        It takes the write lock when it begins (SQLite ``BEGIN IMMEDIATE``, waiting for another
+        writer): a transaction that read first and wrote later could not upgrade its lock once
+        another writer had committed, and failed at once with "database is locked".
+        """
+        with self.registry.write() as conn:
             yield conn
 
     def read(self) -> Any:
@@ -164,13 +169,26 @@ class ReviewRepository:
             for r in rows
         }
 
-    def suggested_facts(self, conn: Connection, patient_id: str | None) -> list[StoredFact]:
-        """Return the current (not superseded) suggested facts, by patient, date and code."""
+    def suggested_facts(
+        self,
+        conn: Connection,
+        patient_id: str | None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[StoredFact]:
+        """Return the current (not superseded) suggested facts, by patient, date and code.
+
+        ``limit`` and ``offset`` page through them in that order (index
+        ``ix_facts_open_suggested``).
+        """
         t = schema.facts
         q = (
             sa.select(t)
             .where(t.c.review_state == "suggested", t.c.superseded_by.is_(None))
             .order_by(t.c.patient_id, t.c.effective_date, t.c.code, t.c.fact_id)
+            .offset(offset)
+            .limit(limit)
         )
         if patient_id is not None:
             q = q.where(t.c.patient_id == patient_id)
@@ -178,6 +196,18 @@ class ReviewRepository:
             StoredFact(fact_from_row(r), int(r["version"]), None)
             for r in conn.execute(q).mappings()
         ]
+
+    def count_suggested(self, conn: Connection, patient_id: str | None) -> int:
+        """Return how many current suggested facts there are (of one patient, or all)."""
+        t = schema.facts
+        q = (
+            sa.select(sa.func.count())
+            .select_from(t)
+            .where(t.c.review_state == "suggested", t.c.superseded_by.is_(None))
+        )
+        if patient_id is not None:
+            q = q.where(t.c.patient_id == patient_id)
+        return int(conn.scalar(q) or 0)
 
     def insert_fact(
         self,
@@ -366,10 +396,11 @@ class ReviewRepository:
         action: str | None = None,
         since: dt.datetime | None = None,
         limit: int | None = 1000,
+        newest_first: bool = False,
     ) -> list[AuditEntry]:
-        """Return audit rows, oldest first, filtered by actor, action and time."""
+        """Return audit rows, oldest (or newest) first, filtered by actor, action and time."""
         t = schema.audit_log
-        q = sa.select(t).order_by(t.c.entry_id)
+        q = sa.select(t).order_by(t.c.entry_id.desc() if newest_first else t.c.entry_id)
         if actor is not None:
             q = q.where(t.c.actor == actor)
         if action is not None:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 __all__ = [
@@ -77,6 +78,16 @@ facts = Table(
     Column("superseded_by", String(64)),
     Index("ix_facts_patient", "patient_id"),
     Index("ix_facts_code", "system", "code"),
+    # 0005: the review queue pages through the open suggested facts in this order
+    Index(
+        "ix_facts_open_suggested",
+        "patient_id",
+        "effective_date",
+        "code",
+        "fact_id",
+        sqlite_where=text("review_state = 'suggested' AND superseded_by IS NULL"),
+        postgresql_where=text("review_state = 'suggested' AND superseded_by IS NULL"),
+    ),
 )
 
 notes = Table(

@@ -6,9 +6,11 @@ only and render templates.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from calciscope import api
 from calciscope.errors import CalciscopeError, ValidationError
-from calciscope.web.cache import Generation, RecentResults
+from calciscope.web.cache import Generation, PatientTable, RecentResults
 from calciscope.web.pages import render
-from calciscope.web.routes.patients import LIST_COLUMNS
 from calciscope.web.security import (
     AccessDenied,
     LoginLimiter,
@@ -36,6 +37,8 @@ __all__ = ["SESSION_COOKIE", "create_app"]
 SESSION_COOKIE = "calciscope_session"
 SESSION_SECONDS = 8 * 3600
 STATIC = Path(__file__).parent / "static"
+
+_log = logging.getLogger(__name__)
 
 
 def _wants_json(request: Request) -> bool:
@@ -111,6 +114,27 @@ def _patient_ids(registry: Any) -> Callable[[], list[str]]:
     return read
 
 
+def _warm_up(app: FastAPI) -> None:
+    """Compile the per-patient explanation and compute the patient table before they are asked."""
+    state = app.state
+    try:
+        ids = _patient_ids(state.registry)()
+        if ids:
+            api.explain_patient(state.registry, ids[0])
+        state.patient_table.table()
+    except Exception:  # the first request computes instead; the server keeps serving
+        _log.exception("warming up failed")
+
+
+def _lifespan(registry: Any) -> Callable[[FastAPI], Any]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=_warm_up, args=(app,), daemon=True).start()
+        yield
+
+    return lifespan
+
+
 def _check_every_route_declares_access(app: FastAPI) -> None:
     for route in app.routes:
         if isinstance(route, APIRoute):
@@ -151,6 +175,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan(registry),
     )
     app.state.settings = settings
     app.state.registry = registry
@@ -171,12 +196,19 @@ def create_app(settings: WebSettings) -> FastAPI:
         size=64,
         ttl=60,
     )
-    app.state.patient_lists = RecentResults(
-        lambda where: api.list_patients(registry, where=where, columns=list(LIST_COLUMNS)),
+    app.state.queue_counts = RecentResults(
+        lambda key: api.review_queue_counts(registry, kinds=[key[0]], patient=key[1]),
         generation,
-        size=32,
+        size=64,
         ttl=60,
     )
+    app.state.patient_table = PatientTable(
+        lambda: api.list_patients(registry)[0],
+        lambda ids: api.patient_features(registry, ids),
+        lambda table, where: api.filter_patients(table, where),
+        ttl=60,
+    )
+    generation.listen(app.state.patient_table.written)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

@@ -1,7 +1,9 @@
 """Slow read results kept between requests, dropped when the app writes or when they age.
 
 The app counts its own writes (``generation``); a cached value computed before the last write,
-or older than ``ttl`` seconds (a CLI import may have run), is stale.
+or older than ``ttl`` seconds (a CLI import may have run), is stale. The patient list's feature
+table (:class:`PatientTable`) is instead kept current patient by patient: a write names the
+patients it changed, and only their rows are computed again.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-__all__ = ["Generation", "RecentResults"]
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["Generation", "PatientTable", "RecentResults"]
 
 _log = logging.getLogger(__name__)
 
@@ -24,11 +29,18 @@ class Generation:
     def __init__(self) -> None:
         self.value = 0
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[tuple[str, ...]], None]] = []
 
-    def bump(self) -> None:
-        """Count a write: every cached read is stale from now on."""
+    def listen(self, listener: Callable[[tuple[str, ...]], None]) -> None:
+        """Call ``listener`` with the patients of every write (empty: unknown, maybe all)."""
+        self._listeners.append(listener)
+
+    def bump(self, *patient_ids: str) -> None:
+        """Count a write (to these patients): every cached read is stale from now on."""
         with self._lock:
             self.value += 1
+        for listener in self._listeners:
+            listener(patient_ids)
 
 
 class RecentResults:
@@ -123,3 +135,119 @@ class RecentResults:
         finally:
             with self._lock:
                 self._running.discard(key)
+
+
+class PatientTable:
+    """The whole feature table of the patient list, current after each of the app's writes.
+
+    ``compute_all()`` returns the registry's feature table; ``compute_some(ids)`` the rows of a
+    few patients, from their own facts (milliseconds). A write that names its patients
+    replaces their rows at once; any other write, and age (``ttl`` seconds: a CLI import may
+    have run), starts one recomputation of the whole in the background while the current
+    table is served. Filtered views are kept for the current table.
+    """
+
+    def __init__(
+        self,
+        compute_all: Callable[[], pa.Table],
+        compute_some: Callable[[tuple[str, ...]], pa.Table],
+        filter_rows: Callable[[pa.Table, tuple[str, ...]], pa.Table],
+        *,
+        ttl: float,
+        views: int = 32,
+    ) -> None:
+        self.compute_all, self.compute_some, self.filter_rows = (
+            compute_all,
+            compute_some,
+            filter_rows,
+        )
+        self.ttl = ttl
+        self.views = views
+        self._table: pa.Table | None = None
+        self._at = 0.0
+        self._stale = False
+        self._pending: set[str] | None = None  # patients written while the whole is computed
+        self._filtered: OrderedDict[tuple[str, ...], pa.Table] = OrderedDict()
+        self._lock = threading.Lock()
+        self._first = threading.Lock()
+
+    def table(self) -> pa.Table:
+        """Return the current table (computing it the first time; refreshing it when stale)."""
+        with self._lock:
+            table, due = self._table, self._stale or time.monotonic() - self._at > self.ttl
+        if table is None:
+            with self._first:
+                if self._table is None:
+                    self._set(self.compute_all())
+                return self._table
+        if due:
+            self._start_refresh()
+        return table
+
+    def filtered(self, where: tuple[str, ...]) -> tuple[pa.Table, int]:
+        """Return the rows matching every clause, and the number of patients."""
+        table = self.table()
+        with self._lock:
+            hit = self._filtered.get(where) if self._table is table else None
+        if hit is None:
+            hit = self.filter_rows(table, where)
+            with self._lock:
+                if self._table is table:
+                    self._filtered[where] = hit
+                    while len(self._filtered) > self.views:
+                        self._filtered.popitem(last=False)
+        return hit, table.num_rows
+
+    def written(self, patient_ids: tuple[str, ...]) -> None:
+        """Take a write into account: recompute these patients' rows, or the whole if unnamed."""
+        if not patient_ids:
+            with self._lock:
+                self._stale = True
+            return
+        with self._lock:
+            if self._table is None:
+                return
+            if self._pending is not None:
+                self._pending.update(patient_ids)
+        rows = self.compute_some(patient_ids)
+        with self._lock:
+            table = self._table
+            if table is None:
+                return
+            keep = pc.invert(pc.is_in(table["patient_id"], value_set=pa.array(patient_ids)))
+            fresh = rows.select(table.column_names).cast(table.schema)
+            merged = pa.concat_tables([table.filter(keep), fresh]).sort_by("patient_id")
+            self._replace(merged)
+
+    def _set(self, table: pa.Table) -> None:
+        with self._lock:
+            self._replace(table)
+            self._at = time.monotonic()
+            self._stale = False
+
+    def _replace(self, table: pa.Table) -> None:
+        self._table = table
+        self._filtered.clear()
+
+    def _start_refresh(self) -> None:
+        with self._lock:
+            if self._pending is not None:
+                return
+            self._pending = set()
+            self._stale = False
+            self._at = time.monotonic()
+        threading.Thread(target=self._refresh, daemon=True).start()
+
+    def _refresh(self) -> None:
+        try:
+            table = self.compute_all()
+        except Exception:  # the next request tries again; the server keeps serving
+            _log.exception("computing the patient table in the background failed")
+            with self._lock:
+                self._pending = None  # tried again when the table ages out
+            return
+        self._set(table)
+        with self._lock:
+            pending, self._pending = self._pending or set(), None
+        if pending:  # written while the whole was computed from the registry
+            self.written(tuple(sorted(pending)))

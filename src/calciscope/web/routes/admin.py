@@ -9,7 +9,7 @@ import csv
 import datetime as dt
 import io
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -103,12 +103,17 @@ def disable_json(
     return jsonable_encoder(_user_row(_disable(request, user, name)))
 
 
-def _entries(request: Request, actor: str, action: str, limit: int) -> list[dict[str, Any]]:
-    # the api returns the oldest rows first; the page shows the newest first
+def _entries(
+    request: Request, actor: str, action: str, limit: int | None, newest_first: bool
+) -> list[dict[str, Any]]:
     rows = api.audit_log(
-        request.app.state.registry, actor=actor or None, action=action or None, limit=10**9
+        request.app.state.registry,
+        actor=actor or None,
+        action=action or None,
+        limit=limit,
+        newest_first=newest_first,
     )
-    return [jsonable_encoder(vars(e)) for e in reversed(rows[-limit:])]
+    return [jsonable_encoder(vars(e)) for e in rows]
 
 
 @page(router, "/admin/audit", "audit.html", roles=ADMINS, summary="Audit log")
@@ -118,13 +123,17 @@ def audit(
     actor: Annotated[str, Query(max_length=128)] = "",
     action: Annotated[str, Query(max_length=64)] = "",
     limit: Annotated[int, Query(ge=1, le=10000)] = 200,
+    order: Annotated[
+        Literal["newest", "oldest"], Query(description="newest first (default) or oldest first")
+    ] = "newest",
 ) -> dict[str, Any]:
-    """Show the newest audit rows: who, when, what, before and after."""
+    """Show the newest (or oldest) audit rows: who, when, what, before and after."""
     return {
-        "entries": _entries(request, actor, action, limit),
+        "entries": _entries(request, actor, action, limit, order == "newest"),
         "actor": actor,
         "action": action,
         "limit": limit,
+        "order": order,
     }
 
 
@@ -136,7 +145,7 @@ def audit_csv(
     action: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     """Export the audit log as CSV (before/after as JSON text); the export is itself audited."""
-    rows = _entries(request, actor, action, 10**9)[::-1]
+    rows = _entries(request, actor, action, None, newest_first=False)
     out = io.StringIO()
     fields = ["entry_id", "at", "actor", "action", "target", "before", "after", "detail"]
     writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")

@@ -105,7 +105,7 @@ async def new_fact(request: Request, user: Annotated[WebUser, Depends(current_us
 
 def _add(request: Request, user: WebUser, fields: dict[str, Any], reason: str) -> Any:
     fact = api.add_fact(request.app.state.registry, fields, author=user.name, reason=reason)
-    request.app.state.generation.bump()
+    request.app.state.generation.bump(fact.patient_id)
     return fact
 
 
@@ -121,7 +121,7 @@ def _correct(
         reason=reason,
         expected_version=expected_version,
     )
-    request.app.state.generation.bump()
+    request.app.state.generation.bump(fact.patient_id)
     return fact
 
 

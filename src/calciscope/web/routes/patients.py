@@ -71,7 +71,7 @@ def patients(
     """Patients matching every filter (the ``patients list --where`` syntax) and the search."""
     clauses = tuple(w for w in where if w.strip())
     try:
-        table, total = request.app.state.patient_lists.get_recent(clauses)
+        table, total = request.app.state.patient_table.filtered(clauses)
     except TypeError as exc:  # a value the api could not compare (REVIEW_CONTRACT.md)
         problem = Problem("where", " AND ".join(clauses), "where", f"cannot compare: {exc}")
         raise ValidationError([problem], summary="cannot filter patients") from None

@@ -47,43 +47,67 @@ def _item_row(item: Any) -> dict[str, Any]:
     }
 
 
+def _page(
+    request: Request, kind: str, patient: str, offset: int, limit: int
+) -> tuple[list[Any], dict[str, int]]:
+    """Return one page of the queue and the count of each kind.
+
+    Suggested facts are paged in the registry (indexed: current at every request, whatever
+    the queue's size) and counted there (the count, a scan of the index, is kept between
+    requests and may lag a decision by one count); the patient kinds classify the cohort,
+    kept between requests (see :func:`_queue`).
+    """
+    state = request.app.state
+    registry = state.registry
+    chosen = [kind] if kind != "all" else None
+    sources = {k.name: k.source for k in api.queue_kinds()}
+    if chosen and sources.get(kind) is api.QueueSource.SUGGESTED_FACTS:
+        counts = dict(state.queue_counts.get_recent((kind, patient or None)))
+        items = api.review_queue(
+            registry, kinds=chosen, patient=patient or None, limit=limit, offset=offset
+        )
+        return items, counts
+    every = _queue(request, "" if kind == "all" else kind, patient)
+    return every[offset : offset + limit], dict(Counter(i.kind for i in every))
+
+
 @page(router, "/review", "review.html", roles=CLINICIANS, summary="Review queue")
 def queue(
     request: Request,
     user: Annotated[WebUser, Depends(current_user)],
     kind: Annotated[str, Query(max_length=100, description="a queue kind, or all")] = DEFAULT_KIND,
     patient: Annotated[str, Query(max_length=128)] = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500, description="items on this page")] = QUEUE_PAGE,
 ) -> dict[str, Any]:
-    """List open items (of one kind, or ``all``; of one patient), with why each is there.
+    """List one page of open items (of one kind, or ``all``; of one patient), with why each is there.
 
-    The default kind is the suggested facts (read straight from the registry); the patient
-    kinds classify the cohort, which takes seconds on a large registry.
+    The default kind is the suggested facts (paged in the registry); the patient kinds
+    classify the cohort, which takes seconds on a large registry.
     """
-    items = _queue(request, "" if kind == "all" else kind, patient)
+    items, by_kind = _page(request, kind, patient, offset, limit)
     return {
         "kinds": [
             {"name": k.name, "label": k.label, "decidable": k.decidable} for k in api.queue_kinds()
         ],
         "kind": kind,
         "patient": patient,
-        "by_kind": dict(Counter(i.kind for i in items)),
-        "total": len(items),
+        "by_kind": by_kind,
+        "total": sum(by_kind.values()),
         "offset": offset,
-        "page_size": QUEUE_PAGE,
-        "items": [_item_row(i) for i in items[offset : offset + QUEUE_PAGE]],
+        "page_size": limit,
+        "items": [_item_row(i) for i in items],
     }
 
 
 def _find(request: Request, item_id: str, patient: str) -> Any:
     # item ids are "fact:<fact id>" (suggested facts) or "<kind>:<patient id>"
-    kind = DEFAULT_KIND if item_id.startswith("fact:") else item_id.split(":")[0]
-    for item in _queue(request, kind, patient or None):
-        if item.item_id == item_id:
-            return item
-    raise ValidationError(
-        [Problem("review", item_id, "item_id", "no such open item (decided already?)")]
-    )
+    item = api.review_queue_item(request.app.state.registry, item_id)
+    if patient and item.patient_id != patient:
+        raise ValidationError(
+            [Problem("review", item_id, "item_id", f"not an item of patient {patient}")]
+        )
+    return item
 
 
 def item_data(request: Request, item_id: str, patient: str) -> dict[str, Any]:
@@ -156,7 +180,7 @@ def _decide(request: Request, user: WebUser, item_id: str, decision: Decision) -
         reason=decision.reason,
         expected_version=decision.expected_version,
     )
-    state.generation.bump()
+    state.generation.bump(record.patient_id)
     return record
 
 

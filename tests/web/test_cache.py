@@ -1,0 +1,100 @@
+"""The patient list's table is kept current patient by patient (no web server needed)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pyarrow as pa
+import pytest
+
+pytest.importorskip("fastapi", reason="the web extra is not installed")
+
+from calciscope.web.cache import Generation, PatientTable
+
+
+class Registry:
+    """A stand-in for the registry: a value per patient, and counts of what was computed."""
+
+    def __init__(self) -> None:
+        self.values = {"P1": 1, "P2": 2, "P3": 3}
+        self.whole = 0
+        self.some: list[tuple[str, ...]] = []
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def table(self, ids: tuple[str, ...] | None = None) -> pa.Table:
+        chosen = sorted(self.values) if ids is None else [i for i in ids if i in self.values]
+        return pa.table({"patient_id": chosen, "x": [self.values[i] for i in chosen]})
+
+    def compute_all(self) -> pa.Table:
+        self.whole += 1
+        snapshot = self.table()
+        self.gate.wait(5)
+        return snapshot
+
+    def compute_some(self, ids: tuple[str, ...]) -> pa.Table:
+        self.some.append(ids)
+        return self.table(ids)
+
+
+def _below(table: pa.Table, where: tuple[str, ...]) -> pa.Table:
+    limit = int(where[0]) if where else 99
+    return table.filter(pa.compute.less(table["x"], limit))
+
+
+def _table(registry: Registry, ttl: float = 60) -> tuple[PatientTable, Generation]:
+    cache = PatientTable(registry.compute_all, registry.compute_some, _below, ttl=ttl)
+    generation = Generation()
+    generation.listen(cache.written)
+    return cache, generation
+
+
+def _wait_for(condition, seconds: float = 5) -> None:
+    end = time.monotonic() + seconds
+    while not condition() and time.monotonic() < end:
+        time.sleep(0.01)
+    assert condition()
+
+
+def test_a_named_write_recomputes_only_that_patient():
+    registry = Registry()
+    cache, generation = _table(registry)
+    rows, total = cache.filtered(("3",))
+    assert rows["patient_id"].to_pylist() == ["P1", "P2"] and total == 3
+    registry.values["P2"] = 10
+    generation.bump("P2")
+    assert registry.some == [("P2",)] and registry.whole == 1
+    rows, _ = cache.filtered(("3",))
+    assert rows["patient_id"].to_pylist() == ["P1"]  # the filtered view was dropped too
+    assert cache.table().to_pylist() == registry.table().to_pylist()
+
+
+def test_an_unnamed_write_or_age_recomputes_the_whole_in_the_background():
+    registry = Registry()
+    cache, generation = _table(registry)
+    cache.table()
+    registry.values["P4"] = 4
+    generation.bump()
+    assert cache.table()["patient_id"].to_pylist() == ["P1", "P2", "P3"]  # served at once
+    _wait_for(lambda: cache.table().num_rows == 4)
+    assert registry.whole == 2
+    aged, _ = _table(registry, ttl=0)
+    aged.table()
+    registry.values["P5"] = 5
+    _wait_for(lambda: aged.table().num_rows == 5)
+
+
+def test_a_write_during_a_whole_recomputation_is_not_lost():
+    registry = Registry()
+    cache, generation = _table(registry)
+    cache.table()
+    registry.gate.clear()  # the next whole computation reads, then waits
+    generation.bump()
+    cache.table()  # starts it
+    _wait_for(lambda: registry.whole == 2)
+    registry.values["P1"] = 100
+    generation.bump("P1")
+    registry.gate.set()
+    _wait_for(lambda: cache.table()["x"].to_pylist()[0] == 100)
+    assert cache.table().to_pylist() == registry.table().to_pylist()
