@@ -28,6 +28,7 @@ from calciscope.engine.phenotype import classify_table
 from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
 from calciscope.phenotype import PhenotypeSet, load_phenotypes
+from calciscope.phenotype import output_columns as phenotype_columns
 from calciscope.storage import Registry
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ __all__ = [
     "study_columns",
     "study_data_from_tables",
     "study_phenotypes",
+    "variant_phenotypes",
 ]
 
 #: Where ``calciscope demo`` and ``study run`` write the report bundle by default.
@@ -68,6 +70,11 @@ class StudyData:
     facts: pd.DataFrame = field(repr=False)
     input_hashes: dict[str, str] = field(default_factory=dict)
     images: pd.DataFrame | None = field(default=None, repr=False)
+    #: sensitivity analyses that change phenotype parameters: label → (table, suggested),
+    #: the main tables with the phenotype columns classified with the variant's parameters
+    variants: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]] = field(
+        default_factory=dict, repr=False
+    )
 
 
 @dataclass(frozen=True)
@@ -100,15 +107,28 @@ def study_columns() -> frozenset[str]:
 
 
 def _classified(
-    con: Any, states: tuple[ReviewState, ...], index_date: dt.date, phenotypes: PhenotypeSet | None
-) -> pd.DataFrame:
+    con: Any,
+    states: tuple[ReviewState, ...],
+    index_date: dt.date,
+    phenotypes: PhenotypeSet | None,
+    variants: dict[str, PhenotypeSet] | None = None,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Return the classified table, and one per phenotype variant (its phenotype columns)."""
     features = compute_feature_table(
         con.table("facts"), con.table("patients"), index_date=index_date, review_states=states
     )
     name = f"features_{'_'.join(s.value for s in states)}"
     table = con.create_table(name, features.to_pyarrow(), overwrite=True)
     classified = classify_table(table, index_date=index_date, phenotypes=phenotypes)
-    return table.join(classified, "patient_id").to_pyarrow().to_pandas()
+    frame = table.join(classified, "patient_id").to_pyarrow().to_pandas()
+    out = {}
+    for label, chosen in (variants or {}).items():
+        columns = [c for p in chosen.phenotypes for c in phenotype_columns(p)]
+        redone = classify_table(table, index_date=index_date, phenotypes=chosen)
+        alt = redone.select("patient_id", *columns).to_pyarrow().to_pandas()
+        merged = frame.drop(columns=[c for c in columns if c in frame.columns])
+        out[label] = merged.merge(alt, on="patient_id", how="left")
+    return frame, out
 
 
 _IMAGE_COLUMNS = ("image_id", "patient_id", "modality", "body_site", "laterality", "image_date")
@@ -156,25 +176,30 @@ def study_data_from_tables(
     include_suggested: bool = False,
     input_hashes: dict[str, str] | None = None,
     phenotypes: PhenotypeSet | None = None,
+    variants: dict[str, PhenotypeSet] | None = None,
 ) -> StudyData:
     """Classify facts and patients (Arrow tables in the registry's layout) in in-memory DuckDB.
 
     ``phenotypes`` are the phenotypes with the study's parameters (see :func:`study_phenotypes`);
-    the packaged defaults when not given.
+    the packaged defaults when not given. ``variants`` are the phenotypes of the sensitivity
+    analyses that change phenotype parameters, by label (:func:`variant_phenotypes`).
     """
     con = ibis.duckdb.connect()
     try:
         con.create_table("facts", facts)
         con.create_table("patients", patients)
-        table = _classified(con, (ReviewState.CONFIRMED,), index_date, phenotypes)
-        suggested = None
+        table, alt = _classified(con, (ReviewState.CONFIRMED,), index_date, phenotypes, variants)
+        suggested, alt_suggested = None, dict[str, pd.DataFrame]()
         has_suggested = pc.any(pc.equal(facts["review_state"], ReviewState.SUGGESTED.value)).as_py()
         if include_suggested and has_suggested:
             both = (ReviewState.CONFIRMED, ReviewState.SUGGESTED)
-            suggested = _classified(con, both, index_date, phenotypes)
+            suggested, alt_suggested = _classified(con, both, index_date, phenotypes, variants)
     finally:
         con.disconnect()
-    return StudyData(table, suggested, _report_facts(facts), dict(input_hashes or {}))
+    tables = {label: (alt[label], alt_suggested.get(label)) for label in alt}
+    return StudyData(
+        table, suggested, _report_facts(facts), dict(input_hashes or {}), variants=tables
+    )
 
 
 def load_study_data(
@@ -183,6 +208,7 @@ def load_study_data(
     index_date: dt.date,
     include_suggested: bool = False,
     phenotypes: PhenotypeSet | None = None,
+    variants: dict[str, PhenotypeSet] | None = None,
 ) -> StudyData:
     """Read the registry once and return the classified feature table(s) and the facts."""
     facts, patients, hashes, images = _read_inputs(registry)
@@ -193,6 +219,7 @@ def load_study_data(
         include_suggested=include_suggested,
         input_hashes=hashes,
         phenotypes=phenotypes,
+        variants=variants,
     )
     return dataclasses.replace(data, images=images)
 
@@ -223,10 +250,20 @@ def study_phenotypes(study: StudyDefinition) -> PhenotypeSet:
     is defined once (``phenotypes.yaml``) and the study only sets its parameters.
     """
     return load_phenotypes(
+        **study.phenotype_parameters,
         assessment_months=study.at_risk.assessment_months,
         overlap_definition=study.groups.overlap_by.value,
         antibodies=tuple(study.groups.antibodies),
     )
+
+
+def variant_phenotypes(study: StudyDefinition) -> dict[str, PhenotypeSet]:
+    """Return the phenotypes of each sensitivity analysis that changes phenotype parameters."""
+    return {
+        spec.label: study_phenotypes(study.variant(spec))
+        for spec in study.sensitivity
+        if spec.phenotype_parameters
+    }
 
 
 def _target_label(study: StudyDefinition) -> str:
@@ -268,11 +305,13 @@ def run_study(
     start = time.perf_counter()
     spec = _as_study(study)
     both = spec.review.states is ReviewStates.CONFIRMED_AND_SUGGESTED
+    both = both or any(v.count_suggested for v in spec.sensitivity)
     data = load_study_data(
         registry,
         index_date=spec.population.index_date,
         include_suggested=both,
         phenotypes=study_phenotypes(spec),
+        variants=variant_phenotypes(spec),
     )
     loaded = time.perf_counter() - start
     run = run_study_on_data(spec, data, out=out, pseudonymise=pseudonymise, source=registry.url)
@@ -312,10 +351,18 @@ def run_study_on_data(
     """Find cases, analyse and write the report from already classified data (see :class:`StudyData`)."""
     start = time.perf_counter()
     from calciscope.report import write_report_bundle
-    from calciscope.study import analyse, case_evidence, find_cases, source_population
+    from calciscope.study import (
+        analyse,
+        case_evidence,
+        find_cases,
+        sensitivity_table,
+        source_population,
+    )
 
     cases = find_cases(source_population(data.table, spec), spec, data.suggested)
     analysis = analyse(cases, spec, target_label=_target_label(spec))
+    sensitivity = sensitivity_table(spec, (data.table, data.suggested), data.variants)
+    analysis = dataclasses.replace(analysis, sensitivity=sensitivity)
     analysed = time.perf_counter() - start
     ids = list(analysis.table.loc[cases["case"] | cases["case_suggested_only"], "patient_id"])
     private = spec.outputs.pseudonymise if pseudonymise is None else pseudonymise

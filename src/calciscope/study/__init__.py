@@ -17,6 +17,8 @@ from calciscope.study.definition import (
     OutputFormat,
     OverlapBasis,
     ReviewStates,
+    SeenBy,
+    SensitivitySpec,
     SscBasis,
     StandardExport,
     StudyDefinition,
@@ -27,6 +29,7 @@ from calciscope.study.definition import (
     study_template,
 )
 from calciscope.study.evidence import case_evidence, parse_provenance
+from calciscope.study.sensitivity import sensitivity_table
 
 __all__ = [
     "DEFAULT_STUDY_FILE",
@@ -35,6 +38,8 @@ __all__ = [
     "OutputFormat",
     "OverlapBasis",
     "ReviewStates",
+    "SeenBy",
+    "SensitivitySpec",
     "SscBasis",
     "StandardExport",
     "StudyAnalysis",
@@ -51,6 +56,7 @@ __all__ = [
     "load_study",
     "parse_provenance",
     "parse_study",
+    "sensitivity_table",
     "source_population",
     "study_template",
 ]
