@@ -7,6 +7,10 @@ from calciscope.features import DerivationKind, load_catalogue
 #: clinical-reference.md §6.4 and §6.5: the only SNOMED CT and LOINC codes marked verified.
 VERIFIED_SNOMED = {"89155008", "396230008", "31384009"}
 VERIFIED_LOINC = {"2157-6", "16570-4", "8061-4"}
+#: Checked for issue 12 against HL7 ObservationDefinitions of LOINC 2.74 (AST 1920-8, ALT
+#: 1742-6: "... [Enzymatic activity/volume] in Serum or Plasma") and an OMOP lab mapping (LDH
+#: 2532-0 or 14804-9); see concepts.yaml.
+VERIFIED_LOINC |= {"1920-8", "1742-6", "2532-0", "14804-9"}
 
 #: Every feature the criteria issue (#3) names, spelled exactly.
 CRITERIA_FEATURES = [

@@ -125,6 +125,8 @@ def test_cutaneous_subset(
                 "calcinosis_any": True,
                 "calcinosis_sheet_like": True,
                 "calcinosis_sheet_like_regions": 1,
+                # every lesion has its site: the count is exact, so 1 < 2 is false
+                "calcinosis_sheet_like_regions_exact": 1,
             },
             None,
             True,
@@ -149,8 +151,16 @@ def test_calcinosis_phenotypes(
 
 
 def test_extensive_sheet_like_threshold_is_configurable() -> None:
-    row = {"calcinosis_sheet_like": True, "calcinosis_sheet_like_regions": 2}
+    row = {
+        "calcinosis_sheet_like": True,
+        "calcinosis_sheet_like_regions": 2,
+        "calcinosis_sheet_like_regions_exact": 2,
+    }
     assert outputs(row, min_sheet_like_regions=3)["extensive_sheet_like_calcinosis"] is False
+    # only the lower bound known (a lesion without its site): 2 known sites of 3 needed is
+    # unknown, not false
+    lower = {"calcinosis_sheet_like": True, "calcinosis_sheet_like_regions": 2}
+    assert outputs(lower, min_sheet_like_regions=3)["extensive_sheet_like_calcinosis"] is None
 
 
 def test_extent_and_onset_interval_name_their_anchor() -> None:

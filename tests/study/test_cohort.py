@@ -220,3 +220,27 @@ def test_window_is_exactly_three_years_at_its_boundaries():
     frame = pd.DataFrame([_row(f"P{i}", last_visit_date=d) for i, d in enumerate(days)])
     seen = source_population(frame, study)["seen"].tolist()
     assert seen == [False, True, True, False]
+
+
+def test_flow_names_exclusions_and_draws_cases_from_the_source_population(table):
+    """STROBE-style flow: exclusion reasons, and the cases' box comes from the population."""
+    study = default_study()
+    steps = attrition(find_cases(source_population(table, study), study), study)
+    assert steps[1].excluded == (("not SSc (clinician)", 1),)  # C
+    assert steps[2].excluded == (("last visit before the window", 1),)  # D
+    assert steps[-1].parent == 2 and steps[-1].of_previous == pytest.approx(1 / 4)
+
+
+def test_unknown_overlap_stays_unknown_in_table_one_and_proportions(table):
+    """F's overlap is unknown: Table 1 counts it missing; the proportion is of known (3)."""
+    study = default_study()
+    table = table.astype({"ssc_myositis_overlap_either": "object"})
+    table.loc[table["patient_id"] == "F", "ssc_myositis_overlap_either"] = None
+    a = analyse(find_cases(source_population(table, study), study), study)
+    rows = a.table_one.summary.set_index(["Variable", "Level"])
+    overall = next(c for c in rows.columns if c.startswith("Overall"))
+    assert rows.loc[("SSc–myositis overlap", "missing"), overall] == "1"
+    assert (a.proportions["overlap"].count, a.proportions["overlap"].total) == (2, 3)
+    # F's subset is unknown too: missing in Table 1, not an "unknown" level
+    assert rows.loc[("Cutaneous subset", "missing"), overall] == "1"
+    assert ("Cutaneous subset", "unknown") not in rows.index

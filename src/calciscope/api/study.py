@@ -8,6 +8,7 @@ facts are read back, and every number of the report is computed from them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import platform
@@ -60,6 +61,7 @@ __all__ = [
     "study_columns",
     "study_data_from_tables",
     "study_phenotypes",
+    "variant_phenotypes",
 ]
 
 #: Where ``calciscope demo`` and ``study run`` write the report bundle by default.
@@ -79,6 +81,11 @@ class StudyData:
     facts: pd.DataFrame = field(repr=False)
     input_hashes: dict[str, str] = field(default_factory=dict)
     images: pd.DataFrame | None = field(default=None, repr=False)
+    #: sensitivity analyses that change phenotype parameters: label → (table, suggested),
+    #: the main tables with the phenotype columns classified with the variant's parameters
+    variants: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]] = field(
+        default_factory=dict, repr=False
+    )
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,19 @@ def _classified_frames(
         both = (ReviewState.CONFIRMED, ReviewState.SUGGESTED)
         suggested = classified_table(con, index_date, both, phenotypes).to_pyarrow().to_pandas()
     return table, suggested
+
+
+def _variant_frames(
+    con: Any,
+    index_date: dt.date,
+    include_suggested: bool,
+    variants: dict[str, PhenotypeSet] | None,
+) -> dict[str, tuple[pd.DataFrame, pd.DataFrame | None]]:
+    """Classify again with each sensitivity analysis's phenotypes (the one evaluator)."""
+    return {
+        label: _classified_frames(con, index_date, include_suggested, chosen)
+        for label, chosen in (variants or {}).items()
+    }
 
 
 def _with_readings(registry: Registry | str, images: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -194,18 +214,23 @@ def study_data_from_tables(
     include_suggested: bool = False,
     input_hashes: dict[str, str] | None = None,
     phenotypes: PhenotypeSet | None = None,
+    variants: dict[str, PhenotypeSet] | None = None,
 ) -> StudyData:
     """Classify facts and patients (Arrow tables in the registry's layout) in in-memory DuckDB.
 
     ``phenotypes`` are the phenotypes with the study's parameters (see :func:`study_phenotypes`);
-    the packaged defaults when not given.
+    the packaged defaults when not given. ``variants`` are the phenotypes of the sensitivity
+    analyses that change phenotype parameters, by label (:func:`variant_phenotypes`).
     """
     con = ibis.duckdb.connect()
     try:
         con.create_table("facts", facts)
         con.create_table("patients", patients)
         table, suggested = _classified_frames(con, index_date, include_suggested, phenotypes)
-        data = StudyData(table, suggested, report_facts(con), dict(input_hashes or {}))
+        alt = _variant_frames(con, index_date, include_suggested, variants)
+        data = StudyData(
+            table, suggested, report_facts(con), dict(input_hashes or {}), variants=alt
+        )
     finally:
         release_cached(con)
         con.disconnect()
@@ -218,6 +243,7 @@ def load_study_data(
     index_date: dt.date,
     include_suggested: bool = False,
     phenotypes: PhenotypeSet | None = None,
+    variants: dict[str, PhenotypeSet] | None = None,
 ) -> StudyData:
     """Return every patient's classified feature table(s) and the report's facts.
 
@@ -232,6 +258,7 @@ def load_study_data(
             report_facts(con),
             input_hashes(con),
             _with_readings(registry, images(con)),
+            variants=_variant_frames(con, index_date, include_suggested, variants),
         )
 
 
@@ -275,10 +302,20 @@ def study_phenotypes(study: StudyDefinition) -> PhenotypeSet:
     is defined once (``phenotypes.yaml``) and the study only sets its parameters.
     """
     return load_phenotypes(
+        **study.phenotype_parameters,
         assessment_months=study.at_risk.assessment_months,
         overlap_definition=study.groups.overlap_by.value,
         antibodies=tuple(study.groups.antibodies),
     )
+
+
+def variant_phenotypes(study: StudyDefinition) -> dict[str, PhenotypeSet]:
+    """Return the phenotypes of each sensitivity analysis that changes phenotype parameters."""
+    return {
+        spec.label: study_phenotypes(study.variant(spec))
+        for spec in study.sensitivity
+        if spec.phenotype_parameters
+    }
 
 
 def _target_label(study: StudyDefinition) -> str:
@@ -333,6 +370,9 @@ def run_study(
         population, counts = query.population(), query.counts()
         loaded = time.perf_counter() - start
         analysis = analyse(population, spec, target_label=_target_label(spec), counts=counts)
+        if spec.sensitivity:
+            table = _sensitivity_in_database(con, spec, population)
+            analysis = dataclasses.replace(analysis, sensitivity=table)
         analysed = time.perf_counter() - start - loaded
         shown = population["case"] | population["case_suggested_only"]
         ids = list(population.loc[shown, "patient_id"])
@@ -352,6 +392,31 @@ def run_study(
     reported = time.perf_counter() - start - loaded - analysed
     seconds = {"load": loaded, "analyse": analysed, "report": reported}
     return StudyRun(analysis, bundle, seconds, exported)
+
+
+def _sensitivity_in_database(
+    con: Any, spec: StudyDefinition, population: pd.DataFrame
+) -> pd.DataFrame:
+    """Return the main analysis and each sensitivity analysis side by side, run in the database.
+
+    A variant is the study with its changes (:meth:`StudyDefinition.variant`), classified again
+    by the one evaluator; only its source population's case columns come back.
+    """
+    from calciscope.study import MAIN_ANALYSIS, sensitivity_row, variant_changes
+
+    wanted = ["patient_id", "in_population", "case", "case_suggested_only", "dcssc", "overlap"]
+    rows = [sensitivity_row(MAIN_ANALYSIS, "as defined above", population, suggested=False)]
+    for variant in spec.sensitivity:
+        study = spec.variant(variant)
+        query = StudyQuery(
+            con, study, study_phenotypes(study), include_suggested=variant.count_suggested
+        )
+        changes = variant_changes(variant)
+        if variant.count_suggested and not has_suggested(con):
+            changes += " (no suggested facts in the registry)"
+        cases = query.population(wanted)
+        rows.append(sensitivity_row(variant.label, changes, cases, variant.count_suggested))
+    return pd.DataFrame(rows)
 
 
 def _standard_exports(
@@ -394,10 +459,18 @@ def run_study_on_data(
     """Find cases, analyse and write the report from already classified data (see :class:`StudyData`)."""
     start = time.perf_counter()
     from calciscope.report import write_report_bundle
-    from calciscope.study import analyse, case_evidence, find_cases, source_population
+    from calciscope.study import (
+        analyse,
+        case_evidence,
+        find_cases,
+        sensitivity_table,
+        source_population,
+    )
 
     cases = find_cases(source_population(data.table, spec), spec, data.suggested)
     analysis = analyse(cases, spec, target_label=_target_label(spec))
+    sensitivity = sensitivity_table(spec, (data.table, data.suggested), data.variants)
+    analysis = dataclasses.replace(analysis, sensitivity=sensitivity)
     analysed = time.perf_counter() - start
     ids = list(analysis.table.loc[cases["case"] | cases["case_suggested_only"], "patient_id"])
     private = spec.outputs.pseudonymise if pseudonymise is None else pseudonymise

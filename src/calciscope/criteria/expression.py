@@ -14,6 +14,8 @@ Forms accepted in YAML::
     {feature: x, in: [a], not_in: [b, c]}  text value: true if in ``in``, false if in ``not_in``
     {any: [...]}, {all: [...]}, {not: ...} Kleene OR, AND, NOT
     {evidence: [...]}                      true if any part is true, else false if any is false
+    {absent_if: ...}                       never true; false when the part is true (evidence
+                                           that can only rule a finding out, inside ``evidence``)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from calciscope.errors import CatalogueError
 
 __all__ = [
     "COMPARISONS",
+    "AbsentIf",
     "AllOf",
     "AnyOf",
     "Compare",
@@ -204,6 +207,24 @@ class Evidence(_Combination):
 
 
 @dataclass(frozen=True)
+class AbsentIf(Predicate):
+    """Evidence that can only rule a finding out: never true, false when ``part`` is true.
+
+    Used inside :class:`Evidence` for a body region without a site of its own in a scored
+    instrument (the back in the mRSS), which is taken as not thickened when the instrument's
+    sites standing for it were scored and never above 0 (leroy1988.yaml).
+    """
+
+    part: Predicate
+
+    def features(self) -> frozenset[str]:  # noqa: D102
+        return self.part.features()
+
+    def describe(self) -> str:  # noqa: D102
+        return f"absent when {self.part.describe()}"
+
+
+@dataclass(frozen=True)
 class Not(Predicate):
     """Kleene NOT."""
 
@@ -249,6 +270,8 @@ def parse_predicate(raw: Any, where: str = "predicate") -> Predicate:
             return cls(tuple(parse_predicate(p, where) for p in raw[key]))
     if "not" in raw:
         return Not(parse_predicate(raw["not"], where))
+    if "absent_if" in raw:
+        return AbsentIf(parse_predicate(raw["absent_if"], where))
     if "feature" in raw:
         return _parse_feature(raw, where)
     raise CatalogueError(f"{where}: cannot read predicate {raw!r}")

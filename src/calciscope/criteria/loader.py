@@ -26,6 +26,7 @@ from calciscope.criteria.definition import (
     WeightedCriteriaSet,
 )
 from calciscope.criteria.expression import (
+    AbsentIf,
     Compare,
     Evidence,
     FeatureTrue,
@@ -122,11 +123,15 @@ def _weighted(raw: Mapping[str, Any], common: dict[str, Any]) -> WeightedCriteri
     )
 
 
-def _regions(raw: Mapping[str, Any]) -> tuple[Region, ...]:
+def _regions(raw: Mapping[str, Any], where: str) -> tuple[Region, ...]:
+    """Regions as ``name: [site features]`` or ``name: {sites: [...], absent_if: predicate}``."""
     regions = []
-    for name, sites in raw.items():
+    for name, spec in raw.items():
+        sites = spec.get("sites", ()) if isinstance(spec, Mapping) else spec
         sources: list[Predicate] = [FeatureTrue(f"skin_thickening_{name}")]
         sources += [Compare(site, ">", 0.0) for site in sites]
+        if isinstance(spec, Mapping) and "absent_if" in spec:
+            sources.append(AbsentIf(parse_predicate(spec["absent_if"], f"{where}.{name}")))
         regions.append(Region(str(name), Evidence(tuple(sources))))
     return tuple(regions)
 
@@ -150,8 +155,8 @@ def read_criteria_set(raw: Mapping[str, Any]) -> CriteriaSet:
             labels = raw["labels"]
             return RegionCriteriaSet(
                 **common,
-                proximal=_regions(raw["proximal"]),
-                distal=_regions(raw["distal"]),
+                proximal=_regions(raw["proximal"], f"{common['id']}.proximal"),
+                distal=_regions(raw["distal"], f"{common['id']}.distal"),
                 proximal_label=labels["proximal"],
                 distal_label=labels["distal"],
                 none_label=labels["none"],

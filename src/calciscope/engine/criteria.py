@@ -182,14 +182,27 @@ def _scores(cset: WeightedCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     if cset.variants is None:
         low, high = _bounds(cset, "default", table)
         return common | {f"{p}_with": ibis.literal(False), f"{p}_low": low, f"{p}_high": high}
-    flag = compile_predicate(cset.variants.selector, table).t
+    selector = compile_predicate(cset.variants.selector, table)
+    flag = selector.t
     low, high = _variant_bounds(cset, flag, table)
+    # selector unknown (biopsy status not recorded): the when_true variant's bounds are kept
+    # too, so the result spans both variants (the biopsy may have been done)
+    alt_low, alt_high = _bounds(cset, cset.variants.when_true, table)
     tests = {
         f"{p}_test_{i}_{side}": getattr(tri, side)
         for i, tri in enumerate(_tree_tests(cset, table))
         for side in "tf"
     }
-    return common | tests | {f"{p}_with": flag, f"{p}_low": low, f"{p}_high": high}
+    return (
+        common
+        | tests
+        | {f"{p}_with": flag, f"{p}_low": low, f"{p}_high": high}
+        | {
+            f"{p}_open": ~selector.t & ~selector.f,
+            f"{p}_alt_low": alt_low,
+            f"{p}_alt_high": alt_high,
+        }
+    )
 
 
 def _threshold_outputs(cset: WeightedCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
@@ -291,25 +304,40 @@ def _probability_stage(
         ibis.literal(model.intercepts[rule.when_true]),
         ibis.literal(model.intercepts[rule.otherwise]),
     )
+    # the when_true variant, for a patient whose selector is unknown (``_open``)
+    is_open, alt_low, alt_high = table[f"{p}_open"], table[f"{p}_alt_low"], table[f"{p}_alt_high"]
+    always = ibis.literal(True)
+    alt_bar = _variant_threshold(cset, always, model.classified, thresholds)
+    alt_c = ibis.literal(model.intercepts[rule.when_true])
+    p_low = 1.0 / (1.0 + (intercept - _points(low)).exp())
+    p_high = 1.0 / (1.0 + (intercept - _points(high)).exp())
+    alt_p_low = 1.0 / (1.0 + (alt_c - _points(alt_low)).exp())
+    alt_p_high = 1.0 / (1.0 + (alt_c - _points(alt_high)).exp())
     return {
         f"{p}_cat_low": _category(cset_p, low, flag, thresholds),
         f"{p}_cat_high": _category(cset_p, high, flag, thresholds),
-        f"{p}_must": entry.t & (low >= bar),
-        f"{p}_can": ~entry.f & (high >= bar),
+        f"{p}_alt_cat_low": _category(cset_p, alt_low, always, thresholds),
+        f"{p}_alt_cat_high": _category(cset_p, alt_high, always, thresholds),
+        f"{p}_must": entry.t & (low >= bar) & (~is_open | (alt_low >= alt_bar)),
+        f"{p}_can": ~entry.f & ((high >= bar) | (is_open & (alt_high >= alt_bar))),
         f"{cset.id}_variant": choose(
             flag, ibis.literal(rule.when_true), ibis.literal(rule.otherwise)
         ),
-        f"{cset.id}_probability_min": 1.0 / (1.0 + (intercept - _points(low)).exp()),
-        f"{cset.id}_probability_max": 1.0 / (1.0 + (intercept - _points(high)).exp()),
+        f"{cset.id}_probability_min": choose(is_open, _least(p_low, alt_p_low), p_low),
+        f"{cset.id}_probability_max": choose(is_open, _greatest(p_high, alt_p_high), p_high),
     }
 
 
 def _probability_outputs(cset: WeightedCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     p = f"_{cset.id}"
     cat_low, cat_high = table[f"{p}_cat_low"], table[f"{p}_cat_high"]
+    alt_agrees = (table[f"{p}_alt_cat_low"] == cat_low) & (table[f"{p}_alt_cat_high"] == cat_low)
     category = ibis.cases(
         (table[f"{p}_entry_f"], ibis.literal(IimCategory.NOT_CLASSIFIABLE.value)),
-        (table[f"{p}_entry_t"] & (cat_low == cat_high), cat_low),
+        (
+            table[f"{p}_entry_t"] & (cat_low == cat_high) & (~table[f"{p}_open"] | alt_agrees),
+            cat_low,
+        ),
         else_=ibis.literal(IimCategory.UNDETERMINED.value),
     )
     tree = _tree(cset, table) if cset.subgroups else ibis.literal(IimSubgroup.NONE.value)
@@ -330,6 +358,14 @@ def _stage_one(cset: CriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     return _scores(cset, table)
 
 
+def _least(a: ir.Value, b: ir.Value) -> ir.Value:
+    return ibis.cases((a <= b, a), else_=b)
+
+
+def _greatest(a: ir.Value, b: ir.Value) -> ir.Value:
+    return ibis.cases((a >= b, a), else_=b)
+
+
 def _stage_two(
     cset: CriteriaSet, table: ir.Table, min_probability: float | None
 ) -> dict[str, ir.Value]:
@@ -337,9 +373,14 @@ def _stage_two(
     if not isinstance(cset, WeightedCriteriaSet):
         return {}
     p = f"_{cset.id}"
+    low, high = table[f"{p}_low"], table[f"{p}_high"]
+    if cset.variants is not None:  # an unknown selector spans both variants
+        is_open = table[f"{p}_open"]
+        low = choose(is_open, _least(low, table[f"{p}_alt_low"]), low)
+        high = choose(is_open, _greatest(high, table[f"{p}_alt_high"]), high)
     scores = {
-        f"{cset.id}_score_min": _points(table[f"{p}_low"]),
-        f"{cset.id}_score_max": _points(table[f"{p}_high"]),
+        f"{cset.id}_score_min": _points(low),
+        f"{cset.id}_score_max": _points(high),
     }
     if cset.probability is None:
         return scores | _threshold_outputs(cset, table)

@@ -18,8 +18,9 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from calciscope.engine.predicates import IBIS_TYPES
+from calciscope.engine.predicates import IBIS_TYPES, all_of, any_of
 from calciscope.features import (
+    MIDLINE_GROUPS,
     SITE_GROUPS,
     Derivation,
     DerivationKind,
@@ -97,6 +98,15 @@ class _Compiler:
             parts["unk"] = _flag(here & ~self._morph_known())
             parts["any"] = _flag(here)
         parts["neg"] = _flag(absent_here)
+        for i, limit in enumerate(derive.above_upper_limit):
+            measured = (
+                self.f[_concept_column(limit.concept)]
+                & self.status_is(Status.PRESENT)
+                & self.f.value_num.notnull()
+                & (self.f.unit.isnull() | self.f.unit.isin(list(limit.units)))
+            )
+            value = ibis.cases((measured, self.f.value_num), else_=ibis.null("float64"))
+            parts[f"lim{i}"] = value.max()
         return parts
 
     def _morph_ok(self, derive: Derivation) -> ir.BooleanValue | None:
@@ -118,10 +128,11 @@ class _Compiler:
         }
 
     def dates(self, derive: Derivation, *, first: bool) -> dict[str, ir.Scalar]:
-        cond = (
+        cond = _all(
             self.concept_match(derive)
             & self._in(self.f.status, derive.statuses)
-            & self.site_match(derive)
+            & self.site_match(derive),
+            self._morph_ok(derive),
         )
         value = ibis.cases((cond, self.f.effective_date), else_=ibis.null("date"))
         return {"val": value.min() if first else value.max()}
@@ -134,11 +145,28 @@ class _Compiler:
         )
         any_present = concept & self.status_is(Status.PRESENT)
         unknown_morph = ~self._morph_known() if derive.morphology else ibis.literal(False)
+        sited = present & self.f.body_site.notnull()
+        open_ = (present & self.f.body_site.isnull()) | (any_present & unknown_morph)
+
+        def distinct(cond: ir.BooleanValue) -> ir.IntegerScalar:
+            return ibis.cases((cond, groups), else_=ibis.null("string")).nunique()
+
+        if not derive.by_side:
+            n = distinct(sited)
+        else:
+            # a paired region counts once per side (bilateral = both); a midline one, or a
+            # paired one whose lesions all lack a side, once; a paired lesion without its side
+            # leaves the count a lower bound (it may be the other side)
+            paired = sited & ~groups.isin(sorted(MIDLINE_GROUPS))
+            lat = self.f.laterality
+            left = paired & lat.isin(["left", "bilateral"]).fill_null(False)
+            right = paired & lat.isin(["right", "bilateral"]).fill_null(False)
+            sided = paired & lat.isin(["left", "right", "bilateral"]).fill_null(False)
+            n = distinct(left) + distinct(right) + distinct(sited) - distinct(sided)
+            open_ = open_ | (paired & ~sided)
         return {
-            "n": ibis.cases(
-                (present & self.f.body_site.notnull(), groups), else_=ibis.null("string")
-            ).nunique(),
-            "open": _flag((present & self.f.body_site.isnull()) | (any_present & unknown_morph)),
+            "n": n,
+            "open": _flag(open_),
             "any": _flag(any_present),
             "neg": _flag(concept & self.status_is(Status.ABSENT)),
         }
@@ -178,11 +206,40 @@ def _null(feature: Feature) -> ir.Value:
     return ibis.null(IBIS_TYPES[feature.type])
 
 
+def _limit_flags(
+    t: ir.Table, name: str, derive: Derivation
+) -> tuple[ir.BooleanValue, ir.BooleanValue]:
+    """Return (a measured value above its limit, every measurement at or below its limit).
+
+    The limit is the one for the patient's sex; with sex neither female nor male a value is
+    raised only above both limits and normal only at or below both (never null).
+    """
+    raised, normal = [], []
+    for i, limit in enumerate(derive.above_upper_limit):
+        highest = t[f"{name}__lim{i}"]
+        high_limit = ibis.cases(
+            (t.sex == "female", limit.female),
+            (t.sex == "male", limit.male),
+            else_=max(limit.female, limit.male),
+        )
+        low_limit = ibis.cases(
+            (t.sex == "female", limit.female),
+            (t.sex == "male", limit.male),
+            else_=min(limit.female, limit.male),
+        )
+        raised.append((highest > high_limit).fill_null(False))
+        normal.append((highest <= low_limit).fill_null(False))
+    return any_of(raised), all_of(normal)
+
+
 def _finish_status(t: ir.Table, name: str, derive: Derivation) -> ir.Value:
     pos, neg = t[f"{name}__pos"], t[f"{name}__neg"]
+    raised, normal = ibis.literal(False), ibis.literal(False)
+    if derive.above_upper_limit:
+        raised, normal = _limit_flags(t, name, derive)
     cases: list[tuple[ir.BooleanValue, ir.Value]] = [
-        (pos == 1, ibis.literal(True)),
-        (neg == 1, ibis.literal(False)),
+        ((pos == 1) | raised, ibis.literal(True)),
+        ((neg == 1) | normal, ibis.literal(False)),
     ]
     if derive.morphology:
         cases.append(((t[f"{name}__any"] == 1) & (t[f"{name}__unk"] == 0), ibis.literal(False)))
@@ -199,14 +256,17 @@ def _finish_all_match(t: ir.Table, name: str) -> ir.Value:
     )
 
 
-def _finish_count(t: ir.Table, name: str) -> ir.Value:
-    """Count distinct regions known (a lower bound).
+def _finish_count(t: ir.Table, name: str, derive: Derivation) -> ir.Value:
+    """Count distinct regions known (a lower bound; ``exact``: unknown unless complete).
 
     Unknown when none is known but a lesion lacks its site or morphology; 0 when calcinosis is
-    recorded absent or every lesion is known not to match.
+    recorded absent or every lesion is known not to match. An ``exact`` count is unknown as soon
+    as one matching lesion lacks its site (or side, when sides count) or morphology.
     """
     n, open_, any_, neg = (t[f"{name}__{part}"] for part in ("n", "open", "any", "neg"))
+    first = (open_ == 1, ibis.null("int64")) if derive.exact else (n > 0, n.cast("int64"))
     return ibis.cases(
+        first,
         (n > 0, n.cast("int64")),
         (open_ == 1, ibis.null("int64")),
         ((neg == 1) | (any_ == 1), ibis.literal(0, "int64")),
@@ -232,7 +292,7 @@ def _finish(t: ir.Table, feature: Feature) -> ir.Value:
     if kind is DerivationKind.ALL_MATCH:
         return _finish_all_match(t, name)
     if kind is DerivationKind.COUNT_SITES:
-        return _finish_count(t, name)
+        return _finish_count(t, name, feature.derive)
     if kind is DerivationKind.AGE_AT:
         return _age(t, name)
     return t[f"{name}__val"].cast(IBIS_TYPES[feature.type])
@@ -254,6 +314,8 @@ def _prepare_facts(
     A fact replaced by a correction (``superseded_by`` set) never counts; rejected facts
     count only if ``review_states`` names them (it never does in calciscope).
     """
+    if "unit" not in facts.columns:  # fact tables written without units (CSV twins, views)
+        facts = facts.mutate(unit=ibis.null("string"))
     kept = facts.filter(
         facts.review_state.isin([s.value for s in review_states]),
         facts.effective_date.isnull() | (facts.effective_date <= index_date),
@@ -273,6 +335,7 @@ def _prepare_facts(
         "effective_date",
         "value_num",
         "value_text",
+        "unit",
         "body_site",
         "laterality",
         "morphology",
@@ -342,7 +405,7 @@ def compute_feature_table(
     chosen = (
         [catalogue.feature(n) for n in features] if features else list(catalogue.features.values())
     )
-    concepts = {name for feature in chosen for name in feature.derive.concepts}
+    concepts = {name for feature in chosen for name in feature.derive.read_concepts}
     f = _prepare_facts(facts, index_date, review_states, catalogue, concepts)
     compiler = _Compiler(f, catalogue)
     aggs: dict[str, ir.Scalar] = {}

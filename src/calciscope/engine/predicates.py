@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 
 from calciscope.criteria.expression import (
     COMPARISONS,
+    AbsentIf,
     AllOf,
     AnyOf,
     Compare,
@@ -137,6 +138,11 @@ def _(pred: Evidence, table: ir.Table) -> Tri:
     parts = [compile_predicate(p, table) for p in pred.parts]
     t = any_of([p.t for p in parts])
     return Tri(t, ~t & any_of([p.f for p in parts]))
+
+
+@compile_predicate.register
+def _(pred: AbsentIf, table: ir.Table) -> Tri:
+    return Tri(ibis.literal(False), compile_predicate(pred.part, table).t)
 
 
 @compile_predicate.register

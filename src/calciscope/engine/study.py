@@ -56,7 +56,16 @@ REPORT_FACT_COLUMNS = (
 )  # fmt: skip
 
 #: Columns the study adds to the classified table (see :meth:`StudyQuery.annotate`).
-STUDY_COLUMNS = ("ssc", "seen", "in_population", "subset", "dcssc", "overlap", "case")
+STUDY_COLUMNS = (
+    "ssc",
+    "seen",
+    "in_population",
+    "subset",
+    "dcssc",
+    "overlap",
+    "overlap_status",
+    "case",
+)
 
 _IMAGE_COLUMNS = ("image_id", "patient_id", "modality", "body_site", "laterality", "image_date")
 
@@ -129,7 +138,7 @@ class StudyQuery:
             SscBasis.CRITERIA: criteria,
             SscBasis.EITHER: clinician | criteria,
         }[s.population.ssc_by]
-        last = table.last_visit_date
+        last = table[s.population.seen_by.column]
         seen = ((last >= s.window_start) & (last <= s.population.index_date)).fill_null(False)
         column = (
             "subset_recorded" if s.groups.subset_by is SubsetBasis.RECORDED else "cutaneous_subset"
@@ -137,8 +146,15 @@ class StudyQuery:
         raw = table[column].cast("string").fill_null("unknown")
         subset = ibis.cases((raw == "undetermined", ibis.literal("unknown")), else_=raw)
         # the overlap phenotypes are named after their basis (phenotypes.yaml)
-        overlap = _true(table[f"ssc_myositis_overlap_{s.groups.overlap_by.value}"])
-        out = table.mutate(ssc=ssc, seen=seen, subset=subset, overlap=overlap)
+        # ``overlap`` is the group (known true); ``overlap_status`` keeps unknown as unknown
+        status = table[f"ssc_myositis_overlap_{s.groups.overlap_by.value}"].cast("boolean")
+        out = table.mutate(
+            ssc=ssc,
+            seen=seen,
+            subset=subset,
+            overlap=status.fill_null(False),
+            overlap_status=status,
+        )
         out = out.mutate(in_population=out.ssc & out.seen, dcssc=out.subset == "dcssc")
         out = out.mutate(case=out.in_population & _true(out[s.target_phenotype]))
         if suggested is None:
@@ -166,20 +182,36 @@ class StudyQuery:
     # --- what comes back -------------------------------------------------------------------
     def counts(self) -> RegistryCounts:
         """Count over the whole registry for the attrition flow and the manifest."""
-        t = self.table
+        t, s = self.table, self.study
+        out = t.ssc & ~t.in_population
+        # why SSc patients are not in the source population (study.cohort._not_seen_reasons)
+        died = out & (t.death_date < s.window_start).fill_null(False)
+        last = t[s.population.seen_by.column]
+        before = out & ~died & (last < s.window_start).fill_null(False)
+        never = out & ~died & last.isnull()
         expr = t.aggregate(
             patients=t.count(),
             ssc=ibis.cases((t.ssc, 1), else_=0).sum(),
             not_synthetic=ibis.cases(
                 (t.synthetic.cast("boolean").fill_null(False), 0), else_=1
             ).sum(),
+            died=ibis.cases((died, 1), else_=0).sum(),
+            before=ibis.cases((before, 1), else_=0).sum(),
+            never=ibis.cases((never, 1), else_=0).sum(),
         )
         row = self.con.execute(expr).iloc[0]
         patients = int(row["patients"])
+        what = "visit" if s.population.seen_by.value == "visit" else "record"
+        named = (
+            ("died before the window", row["died"]),
+            (f"last {what} before the window", row["before"]),
+            (f"no {what} recorded", row["never"]),
+        )
         return RegistryCounts(
             patients=patients,
             ssc=0 if pd.isna(row["ssc"]) else int(row["ssc"]),
             synthetic=patients == 0 or int(row["not_synthetic"]) == 0,
+            not_seen=tuple((reason, int(n)) for reason, n in named if not pd.isna(n) and int(n)),
         )
 
     def analysis_columns(self) -> list[str]:
@@ -190,7 +222,7 @@ class StudyQuery:
         wanted = [
             "patient_id", "sex", "synthetic", *STUDY_COLUMNS, "case_suggested_only",
             *(v.column for v in TABLE_ONE_VARIABLES if v.column not in ("subset_label", "disease_years")),
-            "ssc_onset_date", "death_date", "calcinosis_onset_years",
+            "ssc_onset_date", "death_date", "calcinosis_onset_years", s.population.seen_by.column,
             "calcinosis_sheet_like_regions", "ssc_myositis_overlap_criteria",
             "ssc_myositis_overlap_clinician", s.target_phenotype, *s.groups.antibodies,
             tte.origin, tte.event, tte.censor_at, *([tte.entry] if tte.entry else []),
@@ -205,6 +237,8 @@ class StudyQuery:
         t = self.table
         chosen = list(columns) if columns is not None else self.analysis_columns()
         frame = _pandas(t.filter(t.in_population).select(*chosen))
+        if "overlap_status" in frame:  # true / false / NA, as study.cohort.source_population
+            frame["overlap_status"] = frame["overlap_status"].astype("boolean")
         # Python's string order (DuckDB's), not the engine's collation
         return frame.sort_values("patient_id", kind="stable").reset_index(drop=True)
 

@@ -1,6 +1,7 @@
 """The feature catalogue: clinical concepts with their codes, and features derived from them."""
 
 from calciscope.features.catalogue import (
+    MIDLINE_GROUPS,
     SITE_GROUPS,
     Concept,
     ConceptKind,
@@ -9,10 +10,12 @@ from calciscope.features.catalogue import (
     Feature,
     FeatureCatalogue,
     FeatureType,
+    UpperLimit,
     load_catalogue,
 )
 
 __all__ = [
+    "MIDLINE_GROUPS",
     "SITE_GROUPS",
     "Concept",
     "ConceptKind",
@@ -21,5 +24,6 @@ __all__ = [
     "Feature",
     "FeatureCatalogue",
     "FeatureType",
+    "UpperLimit",
     "load_catalogue",
 ]

@@ -19,6 +19,7 @@ from calciscope.errors import CatalogueError
 from calciscope.model import CODE_SYSTEMS, BodyRegion, Laterality, Morphology, Status
 
 __all__ = [
+    "MIDLINE_GROUPS",
     "SITE_GROUPS",
     "Concept",
     "ConceptKind",
@@ -27,6 +28,7 @@ __all__ = [
     "Feature",
     "FeatureCatalogue",
     "FeatureType",
+    "UpperLimit",
     "load_catalogue",
 ]
 
@@ -35,6 +37,11 @@ SITE_GROUPS: dict[BodyRegion, str] = {region: region.value for region in BodyReg
     BodyRegion.FACE: "face_neck",
     BodyRegion.NECK: "face_neck",
 }
+
+
+#: Site groups without a left and right (clinical-reference §11.5: "laterality where it
+#: applies"): a lesion there is one site whatever side is recorded when sides are counted.
+MIDLINE_GROUPS: frozenset[str] = frozenset({"chest", "abdomen", "back", "face_neck"})
 
 
 class ConceptKind(StrEnum):
@@ -92,6 +99,20 @@ class Concept:
 
 
 @dataclass(frozen=True)
+class UpperLimit:
+    """The upper limit of normal of a measured concept, by sex (a default table in YAML).
+
+    A value of the concept in one of ``units`` (a fact without a unit is taken to be in the
+    first) above the limit counts as raised; values in other units are not compared.
+    """
+
+    concept: str
+    units: tuple[str, ...]
+    female: float
+    male: float
+
+
+@dataclass(frozen=True)
 class Derivation:
     """How one feature is derived from facts of one or more concepts."""
 
@@ -101,11 +122,22 @@ class Derivation:
     laterality: tuple[Laterality, ...] = ()
     morphology: tuple[Morphology, ...] = ()
     statuses: tuple[Status, ...] = (Status.PRESENT,)
+    above_upper_limit: tuple[UpperLimit, ...] = ()
+    #: count_sites: left and right of a paired region count as two sites
+    by_side: bool = False
+    #: count_sites: null (unknown) instead of the known lower bound when a lesion lacks its
+    #: site, side or morphology
+    exact: bool = False
 
     @property
     def concept(self) -> str:
         """The first (usually only) concept."""
         return self.concepts[0]
+
+    @property
+    def read_concepts(self) -> tuple[str, ...]:
+        """Every concept whose facts the derivation reads (measured ones included)."""
+        return self.concepts + tuple(limit.concept for limit in self.above_upper_limit)
 
 
 @dataclass(frozen=True)
@@ -167,6 +199,27 @@ def _enum_tuple(enum: type[StrEnum], values: list[str] | None, where: str) -> tu
         raise CatalogueError(f"{where}: {exc}") from None
 
 
+def _limits(
+    raw: list[dict[str, Any]], concepts: dict[str, Concept], where: str
+) -> tuple[UpperLimit, ...]:
+    try:
+        limits = tuple(
+            UpperLimit(
+                concept=str(item["concept"]),
+                units=tuple(str(u) for u in item["units"]),
+                female=float(item["female"]),
+                male=float(item["male"]),
+            )
+            for item in raw
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CatalogueError(f"{where}: bad above_upper_limit entry ({exc!r})") from None
+    unknown = [limit.concept for limit in limits if limit.concept not in concepts]
+    if unknown:
+        raise CatalogueError(f"{where}: unknown concept(s) {unknown} in above_upper_limit")
+    return limits
+
+
 def _feature(raw: dict[str, Any], concepts: dict[str, Concept]) -> Feature:
     name = raw["name"]
     spec = raw["derive"]
@@ -187,6 +240,9 @@ def _feature(raw: dict[str, Any], concepts: dict[str, Concept]) -> Feature:
         laterality=_enum_tuple(Laterality, spec.get("laterality"), where),
         morphology=_enum_tuple(Morphology, spec.get("morphology"), where),
         statuses=_enum_tuple(Status, spec.get("statuses"), where) or (Status.PRESENT,),
+        above_upper_limit=_limits(spec.get("above_upper_limit") or [], concepts, where),
+        by_side=bool(spec.get("by_side", False)),
+        exact=bool(spec.get("exact", False)),
     )
     label = raw.get("label") or concepts[listed[0]].label
     return Feature(name=name, type=ftype, label=label, derive=derive, redcap=raw.get("redcap"))

@@ -128,7 +128,11 @@ def _substitute(raw: Any, params: Mapping[str, Any]) -> Any:
     if isinstance(raw, str) and raw.startswith("$") and raw[1:] in params:
         return params[raw[1:]]
     if isinstance(raw, str):
-        return re.sub(r"\$(\w+)", lambda m: str(params.get(m.group(1), m.group(0))), raw)
+        return re.sub(
+            r"\$\{(\w+)\}|\$(\w+)",
+            lambda m: str(params.get(m.group(1) or m.group(2), m.group(0))),
+            raw,
+        )
     return raw
 
 
@@ -162,7 +166,10 @@ def load_phenotypes(**overrides: Any) -> PhenotypeSet:
     ----------
     **overrides
         ``min_sheet_like_regions`` (default 2), ``assessment_months`` (12),
-        ``overlap_definition`` (``criteria`` | ``clinician`` | ``either``, default ``either``).
+        ``overlap_definition`` (``criteria`` | ``clinician`` | ``either``, default ``either``),
+        ``sheet_like_morphology`` (``sheet_like`` | ``sheet_like_or_mixed``), ``region_unit``
+        (``regions`` | ``sides``), ``onset_event`` (``calcinosis`` | ``calcinosis_sheet_like`` |
+        ``calcinosis_sheet_like_or_mixed``); the choices are listed in ``phenotypes.yaml``.
 
     Raises
     ------
@@ -181,6 +188,11 @@ def _load(overrides: tuple[tuple[str, Any], ...]) -> PhenotypeSet:
     if unknown:
         raise CatalogueError(f"unknown phenotype parameter(s) {unknown}; known: {sorted(params)}")
     params |= dict(overrides)
+    for name, allowed in (raw.get("choices") or {}).items():
+        if str(params.get(name)) not in map(str, allowed):
+            raise CatalogueError(
+                f"phenotype parameter {name}={params.get(name)!r}; expected one of {allowed}"
+            )
     try:
         params["overlap_definition"] = OverlapDefinition(params["overlap_definition"]).value
         phenotypes = tuple(_phenotype(_substitute(p, params)) for p in raw["phenotypes"])

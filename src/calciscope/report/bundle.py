@@ -28,6 +28,7 @@ from calciscope.report.tables import (
     comparison_table,
     evidence_table,
     proportion_table,
+    sensitivity_report_table,
 )
 from calciscope.report.text import criteria_references, methods_paragraphs, results_paragraphs
 from calciscope.report.timeline import swimmer_figure
@@ -118,8 +119,10 @@ def _figures(
     n_at = ", ".join(f"{t:g}" for t in a.study.time_to_event.at_risk_times)
     return [
         save_figure(attrition_figure(a.attrition), folder, "attrition", "Flow of patients",
-                    "From the registry to the source population, the dcSSc subset, dcSSc with SSc–myositis "
-                    "overlap and the cases; percentages of the source population."),
+                    "STROBE-style flow: from the registry to the source population, with the patients "
+                    "excluded at each step and why; the dcSSc subset and dcSSc with SSc–myositis overlap "
+                    "below it; the cases come from the source population (a case need not have dcSSc or "
+                    "overlap). Percentages of the source population."),
         save_figure(swimmer_figure(cases.head(SWIMMER_CASES), tl_facts, names), folder, "swimmer",
                     "Timeline of each case", shown + "Years from SSc onset; the grey bar runs from Raynaud "
                     "onset (or SSc onset) to death or the last visit. Calcinosis marks are labelled with "
@@ -214,6 +217,7 @@ def _tables(
         "cumulative_incidence": incidence,
         "numbers_at_risk": at_risk_n,
         "at_risk_prompts": a.at_risk,
+        "sensitivity": sensitivity_report_table(a),
     }
 
 
@@ -243,6 +247,7 @@ def _html(
         listing=html["table1_listing"] if len(tables["table1_listing"]) else "",
         cases=html["cases"], proportions=html["proportions"], comparisons=html["comparisons"],
         incidence=html["cumulative_incidence"], evidence=html["case_evidence"], images=html["case_images"], at_risk=html["at_risk_prompts"],
+        sensitivity=html["sensitivity"] if len(tables["sensitivity"]) > 1 else "",
         manifest_rows=rows, pdf=pdf,
     )  # fmt: skip
 

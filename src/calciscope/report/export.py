@@ -151,7 +151,7 @@ def _quasi_identifiers(a: StudyAnalysis) -> pd.DataFrame:
             "sex": pop["sex"],
             "age_at_ssc_diagnosis": pop["age_at_ssc_diagnosis"],
             "subset": pop["subset"].map(lambda v: LABELS.get(v, v)),
-            "overlap": pop["overlap"].map(yes_no),
+            "overlap": pop["overlap_status"].map(yes_no_unknown),
             "calcinosis_years_after_ssc_onset": pop.get("calcinosis_onset_years"),
             "sheet_like_regions": pop.get("calcinosis_sheet_like_regions"),
             "died": pop["death"].map(yes_no),

@@ -12,7 +12,12 @@ from calciscope.stats import CumulativeIncidenceResult
 __all__ = ["incidence_figure"]
 
 _TITLES = {"subset": "By cutaneous subset", "overlap": "By SSc–myositis overlap"}
-_SHORT = {"sine": "ssSSc", "overlap": "SSc–myositis overlap", "no overlap": "No overlap"}
+_SHORT = {
+    "sine": "ssSSc",
+    "overlap": "SSc–myositis overlap",
+    "no overlap": "No overlap",
+    "overlap unknown": "Overlap unknown",
+}
 _RISK = {"overlap": "Overlap"}
 
 

@@ -16,16 +16,20 @@ __all__ = [
     "comparison_table",
     "evidence_table",
     "proportion_table",
+    "sensitivity_report_table",
 ]
 
 
 def attrition_table(a: StudyAnalysis) -> pd.DataFrame:
-    """One row per flow-diagram box."""
+    """Return one row per flow-diagram box, with the box it comes from and the exclusions."""
+    steps = a.attrition
     return pd.DataFrame(
         [
             {
                 "step": s.label,
                 "n": s.count,
+                "from": "" if i == 0 else steps[i - 1 if s.parent is None else s.parent].label,
+                "excluded": "; ".join(f"{reason}: {n}" for reason, n in s.excluded),
                 "percent_of_previous": None
                 if s.of_previous is None
                 else round(100 * s.of_previous, 1),
@@ -33,7 +37,7 @@ def attrition_table(a: StudyAnalysis) -> pd.DataFrame:
                 if s.of_population is None
                 else round(100 * s.of_population, 1),
             }
-            for s in a.attrition
+            for i, s in enumerate(steps)
         ]
     )
 
@@ -67,7 +71,7 @@ def case_table(a: StudyAnalysis, names: dict[str, str]) -> pd.DataFrame:
             if pd.isna(r["age_at_ssc_diagnosis"])
             else round(float(r["age_at_ssc_diagnosis"])),
             "subset": LABELS.get(r["subset"], r["subset"]),
-            "overlap": "yes" if r["overlap"] else "no",
+            "overlap": yes_no_unknown(r["overlap_status"]),
             # three-valued: an overlap nobody recorded or could classify is unknown, not "no"
             "overlap_by_criteria": yes_no_unknown(r["ssc_myositis_overlap_criteria"]),
             "overlap_by_clinician": yes_no_unknown(r["ssc_myositis_overlap_clinician"]),
@@ -111,7 +115,7 @@ def proportion_table(a: StudyAnalysis) -> pd.DataFrame:
     """Every headline proportion with the study's interval, and the other interval beside it."""
     labels = {
         "dcssc": "dcSSc in the source population",
-        "overlap": "SSc–myositis overlap in the source population",
+        "overlap": "SSc–myositis overlap in the source population (of known status)",
         "calcinosis_any": "Calcinosis (any) in the source population",
         "cases": "Cases in the source population",
         "cases_in_dcssc_overlap": "Cases among dcSSc with overlap",
@@ -129,6 +133,24 @@ def proportion_table(a: StudyAnalysis) -> pd.DataFrame:
             | {"text": p.text(), "other_interval": alt.text()}
         )
     return pd.DataFrame(rows)
+
+
+#: Human headings of the sensitivity table (study/sensitivity.py columns).
+_SENSITIVITY_HEADINGS = {
+    "analysis": "Analysis",
+    "changes": "What changes",
+    "source_population": "Source population",
+    "cases": "Cases",
+    "dcssc_with_overlap_of_cases": "Cases with dcSSc and SSc–myositis overlap",
+    "all_cases_dcssc_with_overlap": "All cases dcSSc with overlap",
+}
+
+
+def sensitivity_report_table(a: StudyAnalysis) -> pd.DataFrame:
+    """Return the main analysis and each sensitivity analysis side by side, with human headings."""
+    if a.sensitivity is None or a.sensitivity.empty:
+        return pd.DataFrame(columns=list(_SENSITIVITY_HEADINGS.values()))
+    return a.sensitivity[list(_SENSITIVITY_HEADINGS)].rename(columns=_SENSITIVITY_HEADINGS)
 
 
 def _counts_text(summary: pd.DataFrame) -> str:

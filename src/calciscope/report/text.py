@@ -32,12 +32,19 @@ def criteria_references() -> list[dict[str, str]]:
     ]
 
 
+_SEEN = {
+    "visit": "recorded clinic visit",
+    "any_record": "dated encounter-like record (clinic visit, radiograph, laboratory test or "
+    "mRSS examination)",
+}
+
+
 def _population(a: StudyAnalysis) -> str:
     s = a.study
     p = s.population
     return (
         f"We identified all patients in the registry with SSc, defined by {_SSC[p.ssc_by]}, who "
-        f"had at least one recorded clinic visit between {s.window_start:%d %B %Y} and the index "
+        f"had at least one {_SEEN[p.seen_by.value]} between {s.window_start:%d %B %Y} and the index "
         f"date of {p.index_date:%d %B %Y} (the {p.seen_within_years:g} years before the index "
         "date). Facts dated after the index date were ignored."
     )
@@ -66,16 +73,35 @@ def _groups(a: StudyAnalysis) -> str:
 
 
 def _phenotype(a: StudyAnalysis) -> str:
-    phenos = load_phenotypes()
+    phenos = load_phenotypes(**a.study.phenotype_parameters)
     target = next((p for p in phenos.phenotypes if p.id == a.study.target_phenotype), None)
-    label = target.label if target else a.study.target_phenotype
-    regions = phenos.parameters.get("min_sheet_like_regions", 2)
+    label = target.label.split(" (")[0] if target else a.study.target_phenotype
+    par = phenos.parameters
+    regions = par.get("min_sheet_like_regions", 2)
+    mixed = (
+        "lesions described as mixed (nodular and sheet-like) counted toward sheet-like"
+        if par.get("sheet_like_morphology") == "sheet_like_or_mixed"
+        else "lesions described as mixed (nodular and sheet-like) were not counted as sheet-like"
+    )
+    sites = (
+        "body sites, the left and right of a paired region counted as two sites"
+        if par.get("region_unit") == "sides"
+        else "distinct body regions, left and right of a region counted as one"
+    )
+    onset = {
+        "calcinosis": "the first calcinosis of any kind",
+        "calcinosis_sheet_like": "the first sheet-like or reticular calcinosis",
+        "calcinosis_sheet_like_or_mixed": "the first sheet-like, reticular or mixed calcinosis",
+    }.get(str(par.get("onset_event")), str(par.get("onset_event")))
     return (
         f"The target phenotype was {label.lower()} (calciscope phenotype "
         f"'{a.study.target_phenotype}', phenotypes version {phenos.version}): calcinosis of skin "
         f"or subcutaneous tissue with at least one lesion described as sheet-like or reticular "
-        f"(Florence plate/linear/net patterns) in at least {regions} distinct body regions, from "
-        "clinical examination, radiographs, ultrasound or CT."
+        f"(Florence plate/linear/net patterns) in at least {regions} {sites}, from clinical "
+        f"examination, radiographs, ultrasound or CT; {mixed}. A lesion recorded without its "
+        "site left the count open: such a patient was a case only if the known sites already "
+        f"reached {regions}, and otherwise counted as unknown, not as a non-case. The onset "
+        f"interval ran from SSc onset to {onset}."
     )
 
 
@@ -148,7 +174,21 @@ def methods_paragraphs(a: StudyAnalysis) -> list[str]:
     """Return the methods section: population, groups, phenotype, criteria sets, statistics."""
     sets = "; ".join(f"{c['name']} (version {c['version']})" for c in criteria_references())
     criteria = f"Patients were classified with the following criteria sets: {sets}."
-    return [_population(a), _groups(a), criteria, _phenotype(a), _statistics(a)]
+    return [_population(a), _groups(a), criteria, _phenotype(a), _statistics(a), *_sensitivity(a)]
+
+
+def _sensitivity(a: StudyAnalysis) -> list[str]:
+    """Name the sensitivity analyses (Table 6), if the study has any."""
+    if not a.study.sensitivity:
+        return []
+    from calciscope.study.sensitivity import variant_changes
+
+    listed = "; ".join(f"{v.label} ({variant_changes(v)})" for v in a.study.sensitivity)
+    return [
+        "Sensitivity analyses repeated the case finding with the definitions changed one at a "
+        f"time: {listed}. Table 6 gives the cases and how many had dcSSc with SSc–myositis "
+        "overlap under each, beside the main analysis."
+    ]
 
 
 def results_paragraphs(a: StudyAnalysis) -> list[str]:
@@ -158,7 +198,8 @@ def results_paragraphs(a: StudyAnalysis) -> list[str]:
     abs_ = ", ".join(f"{LABELS.get(k, k)} in {n}" for k, n in h["antibodies_positive"].items() if n)
     first = (
         f"The source population comprised {h['source_population']} patients with SSc, of whom "
-        f"{p['dcssc'].text()} had dcSSc and {p['overlap'].text()} had SSc–myositis overlap."
+        f"{p['dcssc'].text()} had dcSSc and {p['overlap'].text()} of those with a known "
+        "status had SSc–myositis overlap."
     )
     if not h["cases"]:
         return [first, "No patient met the definition of the target phenotype."]

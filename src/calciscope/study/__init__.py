@@ -18,6 +18,8 @@ from calciscope.study.definition import (
     OutputFormat,
     OverlapBasis,
     ReviewStates,
+    SeenBy,
+    SensitivitySpec,
     SscBasis,
     StandardExport,
     StudyDefinition,
@@ -28,15 +30,24 @@ from calciscope.study.definition import (
     study_template,
 )
 from calciscope.study.evidence import case_evidence, parse_provenance
+from calciscope.study.sensitivity import (
+    MAIN_ANALYSIS,
+    sensitivity_row,
+    sensitivity_table,
+    variant_changes,
+)
 
 __all__ = [
     "DEFAULT_STUDY_FILE",
+    "MAIN_ANALYSIS",
     "TABLE_ONE_VARIABLES",
     "AttritionStep",
     "OutputFormat",
     "OverlapBasis",
     "RegistryCounts",
     "ReviewStates",
+    "SeenBy",
+    "SensitivitySpec",
     "SscBasis",
     "StandardExport",
     "StudyAnalysis",
@@ -53,6 +64,9 @@ __all__ = [
     "load_study",
     "parse_provenance",
     "parse_study",
+    "sensitivity_row",
+    "sensitivity_table",
     "source_population",
     "study_template",
+    "variant_changes",
 ]

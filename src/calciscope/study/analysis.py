@@ -50,6 +50,7 @@ LABELS = {
     "age_at_ssc_diagnosis": "Age at SSc diagnosis",
     "overlap": "SSc–myositis overlap",
     "no overlap": "No overlap",
+    "overlap unknown": "Overlap unknown",
     "calcinosis_any_by_subset": "Calcinosis (any) across cutaneous subsets",
 }
 
@@ -58,7 +59,7 @@ TABLE_ONE_VARIABLES = (
     Variable("sex", "Sex", VariableKind.CATEGORICAL),
     Variable("age_at_ssc_diagnosis", "Age at SSc diagnosis, years", VariableKind.CONTINUOUS),
     Variable("subset_label", "Cutaneous subset", VariableKind.CATEGORICAL),
-    Variable("overlap", "SSc–myositis overlap", VariableKind.BOOLEAN),
+    Variable("overlap_status", "SSc–myositis overlap", VariableKind.BOOLEAN),
     Variable("interstitial_lung_disease", "Interstitial lung disease", VariableKind.BOOLEAN),
     Variable("calcinosis_any", "Calcinosis (any)", VariableKind.BOOLEAN),
     Variable("disease_years", "Years since SSc onset at index date", VariableKind.CONTINUOUS),
@@ -82,6 +83,8 @@ class StudyAnalysis:
     headline: dict[str, Any] = field(default_factory=dict)
     #: patients left out of the cumulative incidence analysis, by reason (see event_times)
     incidence_excluded: dict[str, int] = field(default_factory=dict)
+    #: the main analysis and each sensitivity analysis side by side (study/sensitivity.py)
+    sensitivity: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def population(self) -> pd.DataFrame:
@@ -144,12 +147,19 @@ def event_times(pop: pd.DataFrame, study: StudyDefinition) -> pd.DataFrame:
             "duration": exit_[kept],
             "event": code[kept.to_numpy()],
             "subset": pop.loc[kept, "subset"],
-            "overlap": np.where(pop.loc[kept, "overlap"], "overlap", "no overlap"),
+            "overlap": _overlap_groups(pop.loc[kept, "overlap_status"]),
         },
         index=pop.index[kept],
     )
     frame.attrs["excluded"] = {k: v for k, v in excluded.items() if v}
     return frame
+
+
+def _overlap_groups(status: pd.Series) -> np.ndarray:
+    """Overlap known true, known false, or unknown: unknown is its own group, never "no"."""
+    known = status.notna().to_numpy()
+    true = status.fillna(False).astype(bool).to_numpy()
+    return np.where(true, "overlap", np.where(known, "no overlap", "overlap unknown"))
 
 
 def _proportions(pop: pd.DataFrame, study: StudyDefinition) -> dict[str, ProportionResult]:
@@ -158,7 +168,8 @@ def _proportions(pop: pd.DataFrame, study: StudyDefinition) -> dict[str, Proport
     focus = pop[pop["dcssc"] & pop["overlap"]]
     pairs = {
         "dcssc": (int(pop["dcssc"].sum()), n),
-        "overlap": (int(pop["overlap"].sum()), n),
+        # of known: the same denominator as Table 1 (unknown overlap is not "no overlap")
+        "overlap": (int(pop["overlap"].sum()), int(pop["overlap_status"].notna().sum())),
         "cases": (int(pop["case"].sum()), n),
         "cases_in_dcssc_overlap": (int(focus["case"].sum()), len(focus)),
         "calcinosis_any": (int(is_true(pop["calcinosis_any"]).sum()), n),
@@ -307,7 +318,10 @@ def analyse(
         table["ssc_onset_date"],
     )
     table["death"] = is_true(table["death"])  # no death recorded: alive at last visit
-    table["subset_label"] = table["subset"].map(lambda v: LABELS.get(v, v))
+    # an unknown subset is missing in Table 1 (counted apart), not a level of the denominator
+    table["subset_label"] = table["subset"].map(
+        lambda v: None if v == "unknown" else LABELS.get(v, v)
+    )
     pop = table[table["in_population"]].copy()
     pop["group"] = np.where(pop["case"], "Cases", "Rest of source population")
     variables = list(TABLE_ONE_VARIABLES) + [

@@ -53,29 +53,34 @@ def _ssc(frame: pd.DataFrame, basis: SscBasis) -> pd.Series:
     }[basis]
 
 
-def _seen(frame: pd.DataFrame, start: dt.date, end: dt.date) -> pd.Series:
-    last = pd.to_datetime(frame["last_visit_date"])
+def _seen(frame: pd.DataFrame, start: dt.date, end: dt.date, column: str) -> pd.Series:
+    last = pd.to_datetime(frame[column])
     return (last >= pd.Timestamp(start)) & (last <= pd.Timestamp(end))
 
 
 def source_population(frame: pd.DataFrame, study: StudyDefinition) -> pd.DataFrame:
-    """Annotate every patient with ``ssc``, ``seen`` and ``in_population``, ``subset``, ``overlap``.
+    """Annotate every patient with ``ssc``, ``seen``, ``in_population``, ``subset``, ``overlap``.
 
     ``subset`` is the clinician-recorded subset (``groups.subset_by: recorded``) or the
     ``cutaneous_subset`` phenotype; a missing subset is ``unknown``. ``overlap`` follows
-    ``groups.overlap_by``.
+    ``groups.overlap_by`` (true only when known true); ``overlap_status`` is true / false / NA.
     """
     out = frame.copy()
     out["ssc"] = _ssc(out, study.population.ssc_by)
-    out["seen"] = _seen(out, study.window_start, study.population.index_date)
+    out["seen"] = _seen(
+        out, study.window_start, study.population.index_date, study.population.seen_by.column
+    )
     out["in_population"] = out["ssc"] & out["seen"]
     column = (
         "subset_recorded" if study.groups.subset_by is SubsetBasis.RECORDED else "cutaneous_subset"
     )
     out["subset"] = out[column].fillna("unknown").replace({"undetermined": "unknown"})
     out["dcssc"] = out["subset"].eq("dcssc")
-    # the overlap phenotypes are named after their basis (phenotypes.yaml)
-    out["overlap"] = is_true(out[f"ssc_myositis_overlap_{study.groups.overlap_by.value}"])
+    # the overlap phenotypes are named after their basis (phenotypes.yaml); ``overlap`` is
+    # the group (known true), ``overlap_status`` keeps unknown as unknown (Table 1, case table)
+    status = out[f"ssc_myositis_overlap_{study.groups.overlap_by.value}"].astype("boolean")
+    out["overlap_status"] = status
+    out["overlap"] = status.fillna(False).astype(bool)
     return out
 
 
@@ -117,16 +122,40 @@ class RegistryCounts:
     patients: int
     ssc: int
     synthetic: bool
+    #: why SSc patients are not in the source population, with counts (the flow's box)
+    not_seen: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
 class AttritionStep:
-    """One box of the flow diagram: count and percentage of the step before and of the population."""
+    """One box of the flow diagram (STROBE-style).
+
+    ``count`` with its share of the box it comes from (``parent``: an index into the steps,
+    None for the box above) and of the source population; ``excluded`` lists the patients left
+    out on the way into this box, by reason.
+    """
 
     label: str
     count: int
     of_previous: float | None
     of_population: float | None
+    excluded: tuple[tuple[str, int], ...] = ()
+    parent: int | None = None
+
+
+def _not_seen_reasons(cases: pd.DataFrame, study: StudyDefinition) -> tuple[tuple[str, int], ...]:
+    """Why SSc patients are not in the source population: died, last seen before, never seen."""
+    out = cases[cases["ssc"] & ~cases["in_population"]]
+    start = pd.Timestamp(study.window_start)
+    died = pd.to_datetime(out.get("death_date", pd.Series(pd.NaT, index=out.index))) < start
+    last = pd.to_datetime(out[study.population.seen_by.column])
+    what = "visit" if study.population.seen_by.value == "visit" else "record"
+    reasons = (
+        ("died before the window", died),
+        (f"last {what} before the window", ~died & (last < start)),
+        (f"no {what} recorded", ~died & last.isna()),
+    )
+    return tuple((reason, int(mask.sum())) for reason, mask in reasons if int(mask.sum()))
 
 
 def attrition(
@@ -135,35 +164,44 @@ def attrition(
     target_label: str | None = None,
     counts: RegistryCounts | None = None,
 ) -> list[AttritionStep]:
-    """Registry → SSc → source population → dcSSc → dcSSc with overlap → cases.
+    """Registry → SSc → source population; dcSSc → with overlap, and the cases, from it.
 
-    ``counts`` gives the first two boxes when ``cases`` holds the source population only.
+    Exclusions carry their reasons (not SSc; not seen in the window: died before it, last
+    visit before it, no visit). dcSSc and dcSSc with overlap are subgroups of the source
+    population; the cases come from the source population too, not from the overlap box,
+    since a case need not have dcSSc or overlap. ``counts`` gives the first boxes and the
+    reasons when ``cases`` holds the source population only (a study run in the database).
     """
     target = target_label or study.target_phenotype.replace("_", " ")
     pop = cases["in_population"]
-    registry = len(cases) if counts is None else counts.patients
-    ssc = int(cases["ssc"].sum()) if counts is None else counts.ssc
-    steps: list[tuple[str, pd.Series | int]] = [
-        ("Patients in the registry", registry),
-        (f"SSc ({study.population.ssc_by.value})", ssc),
+    n_all = len(cases) if counts is None else counts.patients
+    n_ssc = int(cases["ssc"].sum()) if counts is None else counts.ssc
+    not_seen = _not_seen_reasons(cases, study) if counts is None else counts.not_seen
+    window = (
+        f"Source population: SSc seen {study.window_start:%d %b %Y}–"
+        f"{study.population.index_date:%d %b %Y}"
+    )
+    steps: list[tuple[str, pd.Series | int, tuple[tuple[str, int], ...], int | None]] = [
+        ("Patients in the registry", n_all, (), None),
         (
-            f"Source population: SSc seen {study.window_start:%d %b %Y}–"
-            f"{study.population.index_date:%d %b %Y}",
-            pop,
+            f"SSc ({study.population.ssc_by.value})",
+            n_ssc,
+            ((f"not SSc ({study.population.ssc_by.value})", n_all - n_ssc),),
+            None,
         ),
-        ("dcSSc", pop & cases["dcssc"]),
-        ("dcSSc with SSc–myositis overlap", pop & cases["dcssc"] & cases["overlap"]),
-        (f"Cases: {target}", cases["case"]),
+        (window, pop, not_seen, None),
+        ("dcSSc", pop & cases["dcssc"], (), None),
+        ("dcSSc with SSc–myositis overlap", pop & cases["dcssc"] & cases["overlap"], (), None),
+        (f"Cases: {target}", cases["case"], (), 2),
     ]
     out: list[AttritionStep] = []
-    previous: int | None = None
     n_pop = int(pop.sum())
-    for i, (label, mask) in enumerate(steps):
+    for i, (label, mask, excluded, parent) in enumerate(steps):
         n = mask if isinstance(mask, int) else int(mask.sum())
+        previous = out[parent].count if parent is not None else (out[-1].count if out else 0)
         of_prev = n / previous if previous else None
         of_pop = n / n_pop if i >= 2 and n_pop else None
-        out.append(AttritionStep(label, n, of_prev, of_pop))
-        previous = n
+        out.append(AttritionStep(label, n, of_prev, of_pop, excluded, parent))
     return out
 
 

@@ -29,6 +29,8 @@ __all__ = [
     "PopulationSpec",
     "ReviewSpec",
     "ReviewStates",
+    "SeenBy",
+    "SensitivitySpec",
     "SscBasis",
     "StandardExport",
     "StatisticsSpec",
@@ -68,6 +70,18 @@ class OverlapBasis(StrEnum):
     EITHER = "either"
 
 
+class SeenBy(StrEnum):
+    """Which dated records make a patient "seen" in the window."""
+
+    VISIT = "visit"
+    ANY_RECORD = "any_record"
+
+    @property
+    def column(self) -> str:
+        """The feature holding the last such date on or before the index date."""
+        return "last_visit_date" if self is SeenBy.VISIT else "last_encounter_date"
+
+
 class ReviewStates(StrEnum):
     """Which fact review states count."""
 
@@ -103,6 +117,24 @@ class PopulationSpec(_Spec):
     ssc_by: SscBasis = SscBasis.CLINICIAN
     index_date: dt.date = dt.date(2023, 12, 31)
     seen_within_years: float = Field(default=3, gt=0, le=100)
+    #: a clinic visit (``visit``) or any dated encounter-like record (``any_record``: visit,
+    #: radiograph, laboratory test, mRSS exam; feature ``last_encounter_date``)
+    seen_by: SeenBy = SeenBy.VISIT
+
+
+class SensitivitySpec(_Spec):
+    """One sensitivity analysis: the main analysis with a few keys changed (issue 12).
+
+    ``phenotype_parameters`` are merged over the study's; ``count_suggested`` counts cases
+    found with suggested (unreviewed) facts too; ``seen_by`` / ``seen_within_years`` change
+    who is in the source population.
+    """
+
+    label: str = Field(min_length=1, max_length=120)
+    phenotype_parameters: dict[str, str | int] = Field(default_factory=dict)
+    count_suggested: bool = False
+    seen_by: SeenBy | None = None
+    seen_within_years: float | None = Field(default=None, gt=0, le=100)
 
 
 class GroupSpec(_Spec):
@@ -164,12 +196,34 @@ class StudyDefinition(_Spec):
     description: str = ""
     population: PopulationSpec = PopulationSpec()
     target_phenotype: str = "extensive_sheet_like_calcinosis"
+    #: parameters of phenotypes.yaml for this study (sheet_like_morphology, region_unit,
+    #: min_sheet_like_regions, onset_event); the packaged defaults where absent
+    phenotype_parameters: dict[str, str | int] = Field(default_factory=dict)
     groups: GroupSpec = GroupSpec()
     time_to_event: TimeToEventSpec = TimeToEventSpec()
     review: ReviewSpec = ReviewSpec()
     statistics: StatisticsSpec = StatisticsSpec()
     at_risk: AtRiskSpec = AtRiskSpec()
     outputs: OutputSpec = OutputSpec()
+    #: sensitivity analyses, shown side by side with the main analysis in the report
+    sensitivity: tuple[SensitivitySpec, ...] = ()
+
+    def variant(self, spec: SensitivitySpec) -> StudyDefinition:
+        """Return the study as the sensitivity analysis ``spec`` changes it."""
+        population = self.population.model_copy(
+            update={
+                k: v
+                for k, v in (
+                    ("seen_by", spec.seen_by),
+                    ("seen_within_years", spec.seen_within_years),
+                )
+                if v is not None
+            }
+        )
+        params = {**self.phenotype_parameters, **spec.phenotype_parameters}
+        return self.model_copy(
+            update={"population": population, "phenotype_parameters": params, "sensitivity": ()}
+        )
 
     @property
     def window_start(self) -> dt.date:
@@ -212,9 +266,39 @@ def parse_study(
             Problem(source, "study", ".".join(str(p) for p in e["loc"]) or "-", e["msg"])
             for e in exc.errors()
         ] + problems
+    if study is not None:
+        problems += _parameter_problems(study.phenotype_parameters, source, "phenotype_parameters")
+        labels = [v.label for v in study.sensitivity]
+        for i, v in enumerate(study.sensitivity):
+            merged = {**study.phenotype_parameters, **v.phenotype_parameters}
+            where = f"sensitivity.{i}.phenotype_parameters"
+            problems += _parameter_problems(merged, source, where)
+            if labels.count(v.label) > 1:
+                problems.append(
+                    Problem(source, "study", f"sensitivity.{i}.label", "labels must differ")
+                )
     if problems or study is None:
         raise ValidationError(problems, summary=f"invalid study file {source}")
     return study
+
+
+#: Phenotype parameters a study sets from its other keys (groups, at_risk), not directly.
+_STUDY_SET_PARAMETERS = frozenset({"overlap_definition", "assessment_months", "antibodies"})
+
+
+def _parameter_problems(params: dict[str, Any], source: str, where: str) -> list[Problem]:
+    """Check phenotype parameters against phenotypes.yaml (names and listed choices)."""
+    from calciscope.errors import CatalogueError
+    from calciscope.phenotype import load_phenotypes
+
+    owned = sorted(_STUDY_SET_PARAMETERS & set(params))
+    if owned:
+        return [Problem(source, "study", where, f"set {owned} through groups / at_risk")]
+    try:
+        load_phenotypes(**params)
+    except CatalogueError as exc:
+        return [Problem(source, "study", where, str(exc))]
+    return []
 
 
 def _named(raw: dict[str, Any]) -> dict[str, list[Any]]:

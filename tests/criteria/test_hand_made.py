@@ -1,0 +1,201 @@
+"""Hand-made patients from facts to results: the feature table and the evaluator on one path.
+
+Each patient is a few facts as a registry would hold them; the test runs the packaged feature
+catalogue and criteria sets in DuckDB, as ``classify`` does, and reads one result column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from calciscope.criteria import load_criteria_set
+from calciscope.engine import compute_feature_table
+from calciscope.engine.criteria import add_criteria_columns
+from calciscope.model import Fact, Patient
+from calciscope.storage.registry import _records
+from criteria.criteria_builders import evaluate_rows, evaluate_set, iim_patient
+from engine.test_features import _FACT_SCHEMA, _PATIENT_SCHEMA
+
+INDEX = dt.date(2025, 1, 1)
+IIM = load_criteria_set("iim2017")
+BIOPSY_ITEMS = [f"biopsy_{x}" for x in ("endomysial_infiltrate", "perimysial_perivascular_infiltrate",
+                                        "perifascicular_atrophy", "rimmed_vacuoles")]  # fmt: skip
+MRSS_SITES = load_criteria_set("mrss").sites  # type: ignore[union-attr]
+_SITE = {
+    "face": ("face", None), "anterior_chest": ("chest", None), "abdomen": ("abdomen", None),
+    "fingers": ("fingers", 1), "hands": ("hand", 1), "forearms": ("forearm", 1),
+    "upper_arms": ("upper_arm", 1), "thighs": ("thigh", 1), "lower_legs": ("lower_leg", 1),
+    "feet": ("ankle_foot", 1),
+}  # fmt: skip
+
+
+def mrss_exam(pid: str, day: dt.date, scores: dict[str, float]) -> list[Fact]:
+    """A complete 17-site mRSS exam: every site 0 unless ``scores`` names it (``hands_left``)."""
+    facts = []
+    for site in MRSS_SITES:
+        name = site.removeprefix("mrss_")
+        region, side = name, None
+        for suffix in ("_right", "_left"):
+            if name.endswith(suffix):
+                region, side = name.removesuffix(suffix), suffix[1:]
+        body_site = _SITE[region][0]
+        facts.append(
+            Fact(
+                patient_id=pid,
+                system="calciscope",
+                code="mrss_site",
+                value_num=scores.get(name, 0.0),
+                body_site=body_site,
+                laterality=side,
+                effective_date=day,
+            )
+        )
+    return facts
+
+
+def results(
+    facts: list[Fact], sets: tuple[str, ...], *, sex: str = "female", **kw: Any
+) -> dict[str, Any]:
+    """Return the one patient's feature and result columns."""
+    pid = facts[0].patient_id
+    patient = Patient(patient_id=pid, sex=sex, birth_year=1970)
+    con = ibis.duckdb.connect()
+    try:
+        p = con.create_table(
+            "patients", pa.Table.from_pylist(_records([patient]), schema=_PATIENT_SCHEMA)
+        )
+        f = con.create_table("facts", pa.Table.from_pylist(_records(facts), schema=_FACT_SCHEMA))
+        table = compute_feature_table(f, p, index_date=INDEX, **kw)
+        scored = add_criteria_columns(table, [load_criteria_set(s) for s in sets])
+        (row,) = scored.to_pyarrow().to_pylist()
+        return row
+    finally:
+        con.disconnect()
+
+
+def subset(facts: list[Fact]) -> str:
+    return str(results(facts, ("leroy",))["leroy_subset"])
+
+
+def test_subset_is_the_maximal_extent_ever_recorded() -> None:
+    """dcSSc whose proximal skin regressed to 0 at the latest exam stays dcSSc (LeRoy 1988)."""
+    early = mrss_exam("R1", dt.date(2015, 3, 1), {"upper_arms_right": 2, "fingers_right": 3})
+    latest = mrss_exam("R1", dt.date(2022, 3, 1), {"fingers_right": 1})
+    assert subset(latest) == "lcssc"  # the latest exam alone is limited
+    assert subset(early + latest) == "dcssc"
+
+
+def test_complete_mrss_with_every_proximal_site_zero_gives_lcssc() -> None:
+    """The back has no mRSS site: the two trunk sites scored 0 rule it out (docs/criteria.md)."""
+    assert subset(mrss_exam("L1", dt.date(2021, 5, 1), {"fingers_left": 2, "face": 1})) == "lcssc"
+
+
+def test_recorded_back_thickening_still_makes_dcssc() -> None:
+    facts = mrss_exam("L2", dt.date(2021, 5, 1), {"fingers_left": 2})
+    back = Fact(patient_id="L2", system="HP", code="HP:0001072", body_site="back")
+    assert subset([*facts, back]) == "dcssc"
+
+
+def test_all_zero_complete_mrss_is_sine_scleroderma() -> None:
+    """Face scored 0 rules the neck out too, so a complete all-zero exam gives ssSSc."""
+    assert subset(mrss_exam("S1", dt.date(2021, 5, 1), {})) == "sine"
+
+
+def test_trunk_not_scored_leaves_the_back_open() -> None:
+    exam = [
+        f
+        for f in mrss_exam("U1", dt.date(2021, 5, 1), {"fingers_left": 2})
+        if f.body_site != "abdomen"
+    ]
+    assert subset(exam) == "undetermined"
+
+
+def _lab(pid: str, code: str, value: float, unit: str | None = "U/L") -> Fact:
+    return Fact(
+        patient_id=pid,
+        system="LOINC",
+        code=code,
+        value_num=value,
+        unit=unit,
+        effective_date=dt.date(2019, 4, 1),
+    )
+
+
+CK, LDH, AST, ALT = "2157-6", "2532-0", "1920-8", "1742-6"
+
+
+def enzymes(facts: list[Fact], sex: str = "female") -> bool | None:
+    row = results(facts, ("iim2017",), sex=sex, features=["muscle_enzymes_elevated"])
+    return row["muscle_enzymes_elevated"]
+
+
+def test_numeric_enzyme_above_the_uln_sets_the_iim_item() -> None:
+    """Lundberg 2017: CK, LDH, AST or ALT above the ULN (default table in features.yaml)."""
+    assert enzymes([_lab("E1", CK, 1450)]) is True
+    assert enzymes([_lab("E2", ALT, 60)], sex="female") is True  # women's ALT limit 45
+    assert enzymes([_lab("E3", ALT, 60)], sex="male") is None  # men's limit 70; others unmeasured
+    assert enzymes([_lab("E4", LDH, 300, unit=None)]) is True  # no unit: taken as U/L
+
+
+def test_normal_enzymes_say_no_only_when_all_four_were_measured() -> None:
+    assert enzymes([_lab("N1", CK, 90)]) is None  # LDH, AST, ALT could still be raised
+    normal = [_lab("N2", c, v) for c, v in ((CK, 90), (LDH, 180), (AST, 20), (ALT, 25))]
+    assert enzymes(normal) is False
+
+
+def test_enzyme_in_another_unit_is_not_compared() -> None:
+    assert enzymes([_lab("K1", CK, 30.0, unit="ukat/L")]) is None
+
+
+def test_sex_unknown_needs_both_limits() -> None:
+    assert enzymes([_lab("X1", CK, 300)], sex="unknown") is None  # between 210 and 400
+    assert enzymes([_lab("X2", CK, 450)], sex="unknown") is True
+
+
+def test_biopsy_unknown_bounds_include_the_with_biopsy_variant() -> None:
+    """Lundberg 2017 weights differ with a biopsy; unknown biopsy status spans both variants."""
+    items = ("heliotrope_rash", "weakness_proximal_upper", "weakness_proximal_lower",
+             "neck_flexor_weaker_than_extensor", "muscle_enzymes_elevated",
+             "dysphagia_or_oesophageal_dysmotility")  # fmt: skip
+    row = iim_patient(45, *items, muscle_biopsy_done=None)
+    for name in BIOPSY_ITEMS:
+        row[name] = None
+    out = evaluate_set(IIM, row).outputs
+    # without biopsy 2.1+3.1+0.7+0.8+1.9+1.3+0.7 = 10.6; with biopsy 2.2+3.2+0.7+0.5+1.6+1.4+0.6
+    # = 10.2 plus up to 1.7+1.2+1.9+3.1 from the four unknown biopsy items = 18.1
+    assert (out["iim2017_score_min"], out["iim2017_score_max"]) == (10.2, 18.1)
+    assert out["iim2017_category"] == "definite"  # definite in every completion
+    recorded = evaluate_set(IIM, iim_patient(45, *items, muscle_biopsy_done=False)).outputs
+    assert (recorded["iim2017_score_min"], recorded["iim2017_score_max"]) == (10.6, 10.6)
+
+
+def test_biopsy_unknown_can_leave_the_category_undetermined() -> None:
+    """5.2 without biopsy is not IIM (P 0.47); with a biopsy of unknown result it could be IIM."""
+    row = iim_patient(45, "heliotrope_rash", muscle_biopsy_done=None)
+    for name in BIOPSY_ITEMS:
+        row[name] = None
+    out = evaluate_set(IIM, row).outputs
+    assert out["iim2017_category"] == "undetermined"
+    assert out["iim2017_probability_min"] < 0.5 < 0.9 < out["iim2017_probability_max"]
+    known = evaluate_set(IIM, iim_patient(45, "heliotrope_rash")).outputs
+    assert known["iim2017_category"] == "not_iim"
+
+
+def test_biopsy_unknown_bounds_equal_every_completion() -> None:
+    """Every completion (biopsy done or not, each finding present or absent) lies in the bounds."""
+    row = iim_patient(45, "heliotrope_rash", "weakness_proximal_lower", muscle_biopsy_done=None)
+    for name in BIOPSY_ITEMS:
+        row[name] = None
+    completions = [
+        row | {"muscle_biopsy_done": done} | dict(zip(BIOPSY_ITEMS, bits, strict=True))
+        for done in (False, True)
+        for bits in itertools.product((False, True), repeat=len(BIOPSY_ITEMS))
+    ]
+    scores = [r.outputs["iim2017_score_min"] for r in evaluate_rows(IIM, completions)]
+    bounds = evaluate_set(IIM, row).outputs
+    assert (bounds["iim2017_score_min"], bounds["iim2017_score_max"]) == (min(scores), max(scores))
