@@ -78,9 +78,14 @@ def _plan_fact(
     if expected is not None and expected != stored.version:
         raise ReviewConflict(item_id, expected, stored.version)
     return _Planned(
-        item_id, _FACT_KIND, stored.fact.patient_id, fact_id,
-        stored.fact.review_state.value, _FACT_DECISIONS[decision].value, stored.version,
-    )  # fmt: skip
+        item_id,
+        _FACT_KIND,
+        stored.fact.patient_id,
+        fact_id,
+        stored.fact.review_state.value,
+        _FACT_DECISIONS[decision].value,
+        stored.version,
+    )
 
 
 def _plan_item(

@@ -171,9 +171,12 @@ def _with_readings(registry: Registry | str, images: pd.DataFrame | None) -> pd.
         counts.append(len(readings))
         blinded.append(sum(r.blinded for r in readings))
     columns = {
-        "thumbnail_png": thumbs, "reading": texts, "readers": readers, "readings": counts,
+        "thumbnail_png": thumbs,
+        "reading": texts,
+        "readers": readers,
+        "readings": counts,
         "blinded_readings": blinded,
-    }  # fmt: skip
+    }
     images = images.assign(
         **{k: pd.Series(v, index=images.index, dtype=object) for k, v in columns.items()}
     )
@@ -183,12 +186,17 @@ def _with_readings(registry: Registry | str, images: pd.DataFrame | None) -> pd.
             "readers": report.readers,
             "pairs": report.pairs,
             "results": {
-                name: {"method": r.method, "estimate": r.estimate, "lower": r.lower,
-                       "upper": r.upper, "n": r.n}
+                name: {
+                    "method": r.method,
+                    "estimate": r.estimate,
+                    "lower": r.lower,
+                    "upper": r.upper,
+                    "n": r.n,
+                }
                 for name, r in report.results.items()
                 if r.estimate is not None
             },
-        }  # fmt: skip
+        }
     return images
 
 

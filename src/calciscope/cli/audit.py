@@ -66,9 +66,14 @@ def list_(
     for e in entries:
         change = f"{json.dumps(e.before)} -> {json.dumps(e.after)}"
         table.add_row(
-            str(e.entry_id), e.at.isoformat(timespec="seconds"), e.actor, e.action, e.target,
-            change, e.detail or "",
-        )  # fmt: skip
+            str(e.entry_id),
+            e.at.isoformat(timespec="seconds"),
+            e.actor,
+            e.action,
+            e.target,
+            change,
+            e.detail or "",
+        )
     console.print(table)
 
 

@@ -36,11 +36,17 @@ patients_app = typer.Typer(help="List and show patients in the registry.", no_ar
 
 #: Columns of ``patients list`` and their short headers.
 _LIST_COLUMNS = {
-    "patient_id": "id", "sex": "sex", "birth_year": "born", "ssc_diagnosis": "SSc dx",
-    "subset_recorded": "subset", "overlap_recorded": "overlap dx", "calcinosis_any": "calcinosis",
-    "calcinosis_sheet_like": "sheet-like", "calcinosis_sheet_like_regions": "sheet regions",
+    "patient_id": "id",
+    "sex": "sex",
+    "birth_year": "born",
+    "ssc_diagnosis": "SSc dx",
+    "subset_recorded": "subset",
+    "overlap_recorded": "overlap dx",
+    "calcinosis_any": "calcinosis",
+    "calcinosis_sheet_like": "sheet-like",
+    "calcinosis_sheet_like_regions": "sheet regions",
     "last_visit_date": "last visit",
-}  # fmt: skip
+}
 
 
 def demo_data(
@@ -167,10 +173,16 @@ def _facts_table(record: api.PatientRecord, *, provenance: bool) -> Table:
         )
         code = fact.code if ":" in fact.code else f"{fact.system}:{fact.code}"
         cells = [
-            str(fact.effective_date or ""), _concept_name(fact.system, fact.code), code, fact.status.value,
-            value.strip(), " ".join(x for x in (fact.laterality, fact.body_site) if x), fact.morphology or "",
-            fact.source_kind.value, fact.review_state.value,
-        ]  # fmt: skip
+            str(fact.effective_date or ""),
+            _concept_name(fact.system, fact.code),
+            code,
+            fact.status.value,
+            value.strip(),
+            " ".join(x for x in (fact.laterality, fact.body_site) if x),
+            fact.morphology or "",
+            fact.source_kind.value,
+            fact.review_state.value,
+        ]
         table.add_row(*cells, *([fact.provenance or ""] if provenance else []))
     return table
 

@@ -67,10 +67,19 @@ def add(
 ) -> None:
     """Enter a confirmed fact for a patient (validated like an import)."""
     fields = _fields(
-        patient_id=patient, system=system, code=code, status=status, date=date, value=value,
-        value_text=value_text, unit=unit, site=site, laterality=laterality,
-        morphology=morphology, method=method,
-    )  # fmt: skip
+        patient_id=patient,
+        system=system,
+        code=code,
+        status=status,
+        date=date,
+        value=value,
+        value_text=value_text,
+        unit=unit,
+        site=site,
+        laterality=laterality,
+        morphology=morphology,
+        method=method,
+    )
     with api.open_registry(db) as registry:
         fact = api.add_fact(registry, fields, author=author, reason=reason)
     console.print(
@@ -104,9 +113,18 @@ def correct(
 ) -> None:
     """Correct a fact: a new confirmed fact supersedes it; the old one is kept."""
     changes = _fields(
-        system=system, code=code, status=status, date=date, value=value, value_text=value_text,
-        unit=unit, site=site, laterality=laterality, morphology=morphology, method=method,
-    )  # fmt: skip
+        system=system,
+        code=code,
+        status=status,
+        date=date,
+        value=value,
+        value_text=value_text,
+        unit=unit,
+        site=site,
+        laterality=laterality,
+        morphology=morphology,
+        method=method,
+    )
     with api.open_registry(db) as registry:
         new = api.correct_fact(
             registry,

@@ -161,9 +161,13 @@ def import_omop(
     """Copy the persons with concept-set events of a small OMOP CDM (and their visits, deaths, notes)."""
     with api.open_registry(db) as registry, _progress("reading the OMOP CDM"):
         result = api.import_omop(
-            registry, cdm, api.concept_set_files(concept_set), patient_ids=patient_ids,
-            synthetic=synthetic, update_patients=update_patients,
-        )  # fmt: skip
+            registry,
+            cdm,
+            api.concept_set_files(concept_set),
+            patient_ids=patient_ids,
+            synthetic=synthetic,
+            update_patients=update_patients,
+        )
     _report(result, registry.url)
 
 
@@ -268,9 +272,14 @@ def export_omop_cohort(
     when, when_text = index_date_or_today(parse_date(index_date))
     with _progress("screening the OMOP CDM inside its database"):
         _, rows = api.screen_omop(
-            cdm, api.concept_set_files(concept_set), index_date=when, cohort_feature=feature,
-            cohort_definition_id=cohort_id, cohort_out=out, features=[feature],
-        )  # fmt: skip
+            cdm,
+            api.concept_set_files(concept_set),
+            index_date=when,
+            cohort_feature=feature,
+            cohort_definition_id=cohort_id,
+            cohort_out=out,
+            features=[feature],
+        )
     console.print(
         f"wrote {rows} cohort rows (cohort_definition_id {cohort_id}, {when_text}) to {out}"
     )

@@ -65,9 +65,14 @@ def extract(
             if day is None:
                 update(-total)
             summary = notes_api.extract_notes(
-                registry, since=day, jobs=jobs, chunk=chunk, target_rules=target_rules,
-                context_json=context_rules or (), progress=update,
-            )  # fmt: skip
+                registry,
+                since=day,
+                jobs=jobs,
+                chunk=chunk,
+                target_rules=target_rules,
+                context_json=context_rules or (),
+                progress=update,
+            )
     finally:
         registry.close()
     console.print(
@@ -104,9 +109,12 @@ def extract_file(
     handle: TextIO
     with out.open("w", encoding="utf-8") if out else nullcontext(sys.stdout) as handle:
         docs, mentions = notes_api.extract_file(
-            source, handle, id_column=id_column, text_columns=text_column or (),
+            source,
+            handle,
+            id_column=id_column,
+            text_columns=text_column or (),
             context_json=context_rules or (),
-        )  # fmt: skip
+        )
     console.print(f"{docs} documents, {mentions} mentions" + (f" -> {out}" if out else ""))
 
 

@@ -51,9 +51,20 @@ __all__ = [
 
 #: Fact columns the report reads (evidence rows, timelines, body map).
 REPORT_FACT_COLUMNS = (
-    "fact_id", "patient_id", "system", "code", "status", "effective_date", "body_site",
-    "laterality", "morphology", "method", "source_kind", "review_state", "provenance",
-)  # fmt: skip
+    "fact_id",
+    "patient_id",
+    "system",
+    "code",
+    "status",
+    "effective_date",
+    "body_site",
+    "laterality",
+    "morphology",
+    "method",
+    "source_kind",
+    "review_state",
+    "provenance",
+)
 
 #: Columns the study adds to the classified table (see :meth:`StudyQuery.annotate`).
 STUDY_COLUMNS = (
@@ -220,15 +231,38 @@ class StudyQuery:
         prompt = next(p for p in load_phenotypes().phenotypes if p.id == "at_risk_prompt")
         tte = s.time_to_event
         wanted = [
-            "patient_id", "sex", "synthetic", *STUDY_COLUMNS, "case_suggested_only",
-            *(v.column for v in TABLE_ONE_VARIABLES if v.column not in ("subset_label", "disease_years")),
-            "ssc_onset_date", "death_date", "calcinosis_onset_years", s.population.seen_by.column,
-            "calcinosis_sheet_like_regions", "ssc_myositis_overlap_criteria",
-            "ssc_myositis_overlap_clinician", s.target_phenotype, *s.groups.antibodies,
-            tte.origin, tte.event, tte.censor_at, *([tte.entry] if tte.entry else []),
-            prompt.id, f"{prompt.id}_text", *(f"{prompt.id}_{ab}" for ab in s.groups.antibodies),
-            *prompt.sources, "last_visit_date", "first_visit_date", "raynaud_onset_date", "myositis_onset_date",
-        ]  # fmt: skip
+            "patient_id",
+            "sex",
+            "synthetic",
+            *STUDY_COLUMNS,
+            "case_suggested_only",
+            *(
+                v.column
+                for v in TABLE_ONE_VARIABLES
+                if v.column not in ("subset_label", "disease_years")
+            ),
+            "ssc_onset_date",
+            "death_date",
+            "calcinosis_onset_years",
+            s.population.seen_by.column,
+            "calcinosis_sheet_like_regions",
+            "ssc_myositis_overlap_criteria",
+            "ssc_myositis_overlap_clinician",
+            s.target_phenotype,
+            *s.groups.antibodies,
+            tte.origin,
+            tte.event,
+            tte.censor_at,
+            *([tte.entry] if tte.entry else []),
+            prompt.id,
+            f"{prompt.id}_text",
+            *(f"{prompt.id}_{ab}" for ab in s.groups.antibodies),
+            *prompt.sources,
+            "last_visit_date",
+            "first_visit_date",
+            "raynaud_onset_date",
+            "myositis_onset_date",
+        ]
         have = set(self.table.columns)
         return [c for c in dict.fromkeys(wanted) if c in have]
 

@@ -198,9 +198,13 @@ def score_patients(
         morph_ok += g_morph == p_morph
     n = len(gold)
     return PatientScores(
-        n, _f1(counts["ptp"], counts["pfp"], counts["pfn"]), _f1(counts["atp"], counts["afp"], counts["afn"]),
-        _f1(counts["mtp"], counts["mfp"], counts["mfn"]), status_ok / n if n else 0.0, morph_ok / n if n else 0.0,
-    )  # fmt: skip
+        n,
+        _f1(counts["ptp"], counts["pfp"], counts["pfn"]),
+        _f1(counts["atp"], counts["afp"], counts["afn"]),
+        _f1(counts["mtp"], counts["mfp"], counts["mfn"]),
+        status_ok / n if n else 0.0,
+        morph_ok / n if n else 0.0,
+    )
 
 
 def _count(counts: dict[str, int], prefix: str, gold: bool, pred: bool) -> None:
@@ -271,10 +275,12 @@ def summarise_document(mentions: Sequence[Mention]) -> DocumentSummary:
         only when no specific pattern is named).
     """
     calcinosis = [
-        m for m in mentions
+        m
+        for m in mentions
         if m.category in (Category.CALCINOSIS, Category.CALCIFICATION)
-        and not m.links.get("label") and "calcinosis" in counted_concepts(m)
-    ]  # fmt: skip
+        and not m.links.get("label")
+        and "calcinosis" in counted_concepts(m)
+    ]
     statuses = [_mention_status(m) for m in calcinosis]
     affirmed = [m for m, s in zip(calcinosis, statuses, strict=True) if s == "affirmed"]
     morphology = {str(v) for m in affirmed for v in m.links.get("morphology", [])}
@@ -381,9 +387,19 @@ def score_documents(
         )
         c["reg"] += _check(errors, doc_id, "regions", tuple(sorted(doc["regions"])), pred.regions)
     return DocumentScores(
-        len(gold), c["status"], c["aff"], c["morph"], c["reg"], c["sg"], c["sf"], c["sx"],
-        c["sub"], c["myo"], c["chest"], tuple(errors),
-    )  # fmt: skip
+        len(gold),
+        c["status"],
+        c["aff"],
+        c["morph"],
+        c["reg"],
+        c["sg"],
+        c["sf"],
+        c["sx"],
+        c["sub"],
+        c["myo"],
+        c["chest"],
+        tuple(errors),
+    )
 
 
 def _check(errors: list[tuple[str, str, str, str]], doc: str, field: str, g: Any, p: Any) -> bool:

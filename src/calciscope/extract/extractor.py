@@ -307,9 +307,16 @@ class NoteExtractor:
             for match in targets:
                 category, rule_id, metadata, own_flags = info[match.rule]
                 mention = Mention(
-                    match.start, match.end, text[match.start : match.end], category, rule_id,
-                    dict(metadata), match.value, category_of, sentence,
-                )  # fmt: skip
+                    match.start,
+                    match.end,
+                    text[match.start : match.end],
+                    category,
+                    rule_id,
+                    dict(metadata),
+                    match.value,
+                    category_of,
+                    sentence,
+                )
                 for flag, value in own_flags:
                     setattr(mention, flag, value)
                 mentions.append(mention)
@@ -324,9 +331,16 @@ class NoteExtractor:
         for (match, category), mods in zip(pairs, reached, strict=True):
             _, rule_id, metadata, own_flags = info[match.rule]
             mention = Mention(
-                match.start, match.end, text[match.start : match.end], category, rule_id,
-                dict(metadata), match.value, category_of, sentence,
-            )  # fmt: skip
+                match.start,
+                match.end,
+                text[match.start : match.end],
+                category,
+                rule_id,
+                dict(metadata),
+                match.value,
+                category_of,
+                sentence,
+            )
             for i in mods:
                 self._set_flag(mention, *context_flags[modifiers[i].rule])
             if header is not None:

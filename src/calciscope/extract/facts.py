@@ -44,9 +44,16 @@ _RESULT_STATUS = {
     "negative": Status.ABSENT,
 }
 _FINDINGS = frozenset(
-    {Category.CALCINOSIS, Category.CALCIFICATION, Category.SSC_SUBSET, Category.MYOSITIS,
-     Category.OVERLAP, Category.ANTIBODY, Category.CK_VALUE}
-)  # fmt: skip
+    {
+        Category.CALCINOSIS,
+        Category.CALCIFICATION,
+        Category.SSC_SUBSET,
+        Category.MYOSITIS,
+        Category.OVERLAP,
+        Category.ANTIBODY,
+        Category.CK_VALUE,
+    }
+)
 
 
 def status_of(mention: Mention) -> Status | None:
@@ -76,10 +83,14 @@ def _method(mention: Mention, note: Note, note_method: Method | None) -> Method 
 
 def _provenance(note: Note, mention: Mention, version: str) -> str:
     record = {
-        "note_id": note.note_id, "start": mention.start, "end": mention.end,
-        "text": mention.text[:120], "rule": mention.rule_id, "modifiers": mention.modifiers,
+        "note_id": note.note_id,
+        "start": mention.start,
+        "end": mention.end,
+        "text": mention.text[:120],
+        "rule": mention.rule_id,
+        "modifiers": mention.modifiers,
         "engine": version,
-    }  # fmt: skip
+    }
     return json.dumps(record, ensure_ascii=False, sort_keys=True)[:2000]
 
 
@@ -146,9 +157,14 @@ def mentions_to_rows(
     rows = []
     for fields in _fields(note, mentions, version, note_method):
         shape = (
-            fields["system"], fields["code"], fields.get("value_text"), fields.get("unit"),
-            tuple(fields), type(fields.get("value_num")), type(fields.get("effective_date")),
-        )  # fmt: skip
+            fields["system"],
+            fields["code"],
+            fields.get("value_text"),
+            fields.get("unit"),
+            tuple(fields),
+            type(fields.get("value_num")),
+            type(fields.get("effective_date")),
+        )
         trusted = _SHAPES.get(shape)
         if trusted:
             rows.append(_row(fields))
@@ -179,9 +195,12 @@ def _row(fields: dict[str, Any]) -> dict[str, Any]:
     # What Fact hashes for its id: enum values (done above), dates as ISO text. The shape check
     # in mentions_to_rows compares the result with the validated Fact's id.
     row["fact_id"] = make_fact_id(
-        {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()
-         if k not in _NOT_HASHED}
-    )  # fmt: skip
+        {
+            k: (v.isoformat() if isinstance(v, dt.date) else v)
+            for k, v in row.items()
+            if k not in _NOT_HASHED
+        }
+    )
     return row
 
 
@@ -197,8 +216,9 @@ def _fields(
             continue
         for name in counted_concepts(mention):
             if name in catalogue.concepts:
-                yield from _facts_for(note, mention, catalogue.concepts[name], status, version,
-                                      note_method)  # fmt: skip
+                yield from _facts_for(
+                    note, mention, catalogue.concepts[name], status, version, note_method
+                )
 
 
 def _facts_for(
@@ -213,10 +233,12 @@ def _facts_for(
     if fields is None:
         return []
     base = fields | {
-        "patient_id": note.patient_id, "effective_date": note.note_date,
-        "source_kind": SourceKind.NOTE, "review_state": ReviewState.SUGGESTED,
+        "patient_id": note.patient_id,
+        "effective_date": note.note_date,
+        "source_kind": SourceKind.NOTE,
+        "review_state": ReviewState.SUGGESTED,
         "provenance": _provenance(note, mention, version),
-    }  # fmt: skip
+    }
     if mention.category in (Category.CALCINOSIS, Category.CALCIFICATION):
         base["method"] = _method(mention, note, note_method)
         return list(_calcinosis_facts(mention, status, base))

@@ -172,9 +172,10 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
             previous, previous_section = anchors[-1], section
         elif previous is not None and section == previous_section:
             carried = [
-                m for m in sentence
+                m
+                for m in sentence
                 if m.category in _CARRIED and not (m.is_negated or m.is_uncertain)
-            ]  # fmt: skip
+            ]
             if carried:
                 _link_sentence([previous], carried)
             previous = None

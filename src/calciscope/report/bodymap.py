@@ -64,8 +64,13 @@ def _silhouette(ax) -> None:
 _LEFT = frozenset(
     {"face", "neck", "back", "abdomen", "buttock_hip", "thigh", "knee", "lower_leg", "ankle_foot"}
 )
-_NAMES = {"buttock_hip": "buttock/hip", "ankle_foot": "ankle/foot", "upper_arm": "upper arm",
-          "lower_leg": "lower leg", "back": "back (posterior)"}  # fmt: skip
+_NAMES = {
+    "buttock_hip": "buttock/hip",
+    "ankle_foot": "ankle/foot",
+    "upper_arm": "upper arm",
+    "lower_leg": "lower leg",
+    "back": "back (posterior)",
+}
 
 
 def _column(ax, shown: list[tuple[str, int]], total: int, colour: str, left: bool) -> None:
@@ -77,10 +82,15 @@ def _column(ax, shown: list[tuple[str, int]], total: int, colour: str, left: boo
         last_y = label_y
         pct = 100 * count / total if total else 0
         ax.scatter([x], [y], s=40 + 6 * pct, color=colour, alpha=0.75, edgecolor="white", zorder=2)
-        ax.annotate(f"{_NAMES.get(region, region)}  {count} ({pct:.0f}%)", (x, y),
-                    xytext=(-2.9 if left else 3.1, label_y), fontsize=8.5, va="center",
-                    ha="right" if left else "left",
-                    arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.6})  # fmt: skip
+        ax.annotate(
+            f"{_NAMES.get(region, region)}  {count} ({pct:.0f}%)",
+            (x, y),
+            xytext=(-2.9 if left else 3.1, label_y),
+            fontsize=8.5,
+            va="center",
+            ha="right" if left else "left",
+            arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.6},
+        )
 
 
 def _labels(ax, counts: pd.Series, total: int, colour: str) -> None:
@@ -94,9 +104,13 @@ def bodymap_figure(facts: pd.DataFrame, cases: Iterable[str], others: Iterable[s
     case_ids, other_ids = list(cases), list(others)
     panels = [
         (f"Cases (n={len(case_ids)})", region_counts(facts, case_ids), len(case_ids), PALETTE[5]),
-        (f"Other patients with calcinosis (n={len(other_ids)})", region_counts(facts, other_ids),
-         len(other_ids), PALETTE[0]),
-    ]  # fmt: skip
+        (
+            f"Other patients with calcinosis (n={len(other_ids)})",
+            region_counts(facts, other_ids),
+            len(other_ids),
+            PALETTE[0],
+        ),
+    ]
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(12, 5.0))
         for ax, (title, counts, total, colour) in zip(axes, panels, strict=True):

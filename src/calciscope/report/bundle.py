@@ -118,26 +118,44 @@ def _figures(
     shown = f"Cases 1–{SWIMMER_CASES} of {len(cases)}. " if len(cases) > SWIMMER_CASES else ""
     n_at = ", ".join(f"{t:g}" for t in a.study.time_to_event.at_risk_times)
     return [
-        save_figure(attrition_figure(a.attrition), folder, "attrition", "Flow of patients",
-                    "STROBE-style flow: from the registry to the source population, with the patients "
-                    "excluded at each step and why; the dcSSc subset and dcSSc with SSc–myositis overlap "
-                    "below it; the cases come from the source population (a case need not have dcSSc or "
-                    "overlap). Percentages of the source population."),
-        save_figure(swimmer_figure(cases.head(SWIMMER_CASES), tl_facts, names), folder, "swimmer",
-                    "Timeline of each case", shown + "Years from SSc onset; the grey bar runs from Raynaud "
-                    "onset (or SSc onset) to death or the last visit. Calcinosis marks are labelled with "
-                    "body regions and morphology."),
-        save_figure(bodymap_figure(facts, cases["patient_id"], others), folder, "bodymap",
-                    "Body regions with calcinosis",
-                    "Cases beside the other patients of the source population with calcinosis: patients "
-                    "with calcinosis recorded in each region, n (% of the group); marker area grows with "
-                    "the percentage. A schematic: arm regions drawn on the right, leg regions on the left; "
-                    "back and buttock/hip are posterior."),
-        save_figure(incidence_figure(a.incidence, LABELS), folder, "incidence",
-                    "Cumulative incidence of calcinosis from SSc onset",
-                    "Aalen–Johansen estimates with death as a competing risk and 95% confidence bands, by "
-                    f"cutaneous subset and by SSc–myositis overlap; numbers at risk at {n_at} years."),
-    ]  # fmt: skip
+        save_figure(
+            attrition_figure(a.attrition),
+            folder,
+            "attrition",
+            "Flow of patients",
+            "STROBE-style flow: from the registry to the source population, with the patients "
+            "excluded at each step and why; the dcSSc subset and dcSSc with SSc–myositis overlap "
+            "below it; the cases come from the source population (a case need not have dcSSc or "
+            "overlap). Percentages of the source population.",
+        ),
+        save_figure(
+            swimmer_figure(cases.head(SWIMMER_CASES), tl_facts, names),
+            folder,
+            "swimmer",
+            "Timeline of each case",
+            shown + "Years from SSc onset; the grey bar runs from Raynaud "
+            "onset (or SSc onset) to death or the last visit. Calcinosis marks are labelled with "
+            "body regions and morphology.",
+        ),
+        save_figure(
+            bodymap_figure(facts, cases["patient_id"], others),
+            folder,
+            "bodymap",
+            "Body regions with calcinosis",
+            "Cases beside the other patients of the source population with calcinosis: patients "
+            "with calcinosis recorded in each region, n (% of the group); marker area grows with "
+            "the percentage. A schematic: arm regions drawn on the right, leg regions on the left; "
+            "back and buttock/hip are posterior.",
+        ),
+        save_figure(
+            incidence_figure(a.incidence, LABELS),
+            folder,
+            "incidence",
+            "Cumulative incidence of calcinosis from SSc onset",
+            "Aalen–Johansen estimates with death as a competing risk and 95% confidence bands, by "
+            f"cutaneous subset and by SSc–myositis overlap; numbers at risk at {n_at} years.",
+        ),
+    ]
 
 
 #: Rows of a table shown in the HTML; every row is in tables/<name>.csv.
@@ -239,17 +257,30 @@ def _html(
         for k, v in manifest.items()
     ]
     return env.get_template("report.html.j2").render(
-        title=a.study.title, description=a.study.description, synthetic=a.headline["synthetic"],
-        h=a.headline, target_label=a.attrition[-1].label.removeprefix("Cases: "),
+        title=a.study.title,
+        description=a.study.description,
+        synthetic=a.headline["synthetic"],
+        h=a.headline,
+        target_label=a.attrition[-1].label.removeprefix("Cases: "),
         methods=[*methods_paragraphs(a), *[t for t in [(films or {}).get("methods")] if t]],
-        radiographs=(films or {}).get("panel", ""), results=results_paragraphs(a), criteria=criteria_references(),
-        figures=figures, table_one=html["table1"], table_one_note=a.table_one.note,
+        radiographs=(films or {}).get("panel", ""),
+        results=results_paragraphs(a),
+        criteria=criteria_references(),
+        figures=figures,
+        table_one=html["table1"],
+        table_one_note=a.table_one.note,
         listing=html["table1_listing"] if len(tables["table1_listing"]) else "",
-        cases=html["cases"], proportions=html["proportions"], comparisons=html["comparisons"],
-        incidence=html["cumulative_incidence"], evidence=html["case_evidence"], images=html["case_images"], at_risk=html["at_risk_prompts"],
+        cases=html["cases"],
+        proportions=html["proportions"],
+        comparisons=html["comparisons"],
+        incidence=html["cumulative_incidence"],
+        evidence=html["case_evidence"],
+        images=html["case_images"],
+        at_risk=html["at_risk_prompts"],
         sensitivity=html["sensitivity"] if len(tables["sensitivity"]) > 1 else "",
-        manifest_rows=rows, pdf=pdf,
-    )  # fmt: skip
+        manifest_rows=rows,
+        pdf=pdf,
+    )
 
 
 def write_report_bundle(

@@ -25,15 +25,24 @@ def step_text(step: AttritionStep) -> str:
 def _box(ax: object, x: float, y: float, w: float, h: float, colour: str) -> None:
     ax.add_patch(  # type: ignore[attr-defined]
         FancyBboxPatch(
-            (x, y), w, h, boxstyle="round,pad=0.02,rounding_size=0.12",
-            facecolor="white", edgecolor=colour, linewidth=1.6,
+            (x, y),
+            w,
+            h,
+            boxstyle="round,pad=0.02,rounding_size=0.12",
+            facecolor="white",
+            edgecolor=colour,
+            linewidth=1.6,
         )
-    )  # fmt: skip
+    )
 
 
 def _arrow(ax: object, start: tuple[float, float], end: tuple[float, float]) -> None:
-    ax.annotate("", xy=end, xytext=start,  # type: ignore[attr-defined]
-                arrowprops={"arrowstyle": "-|>", "color": "#444444", "lw": 1.2})  # fmt: skip
+    ax.annotate(  # type: ignore[attr-defined]
+        "",
+        xy=end,
+        xytext=start,
+        arrowprops={"arrowstyle": "-|>", "color": "#444444", "lw": 1.2},
+    )
 
 
 def attrition_figure(steps: Sequence[AttritionStep]) -> object:
@@ -70,8 +79,17 @@ def attrition_figure(steps: Sequence[AttritionStep]) -> object:
         _box(ax, x0, y, x1 - x0, box_h, colour)
         middle = (x0 + x1) / 2
         label = step.label.replace(": ", ":\n", 1)  # "Source population:\nSSc seen ..."
-        ax.text(middle, y + box_h * 0.64, label, ha="center", va="center", fontsize=9,
-                fontweight="bold", color=colour, linespacing=1.1)  # fmt: skip
+        ax.text(
+            middle,
+            y + box_h * 0.64,
+            label,
+            ha="center",
+            va="center",
+            fontsize=9,
+            fontweight="bold",
+            color=colour,
+            linespacing=1.1,
+        )
         ax.text(middle, y + box_h * 0.2, step_text(step), ha="center", va="center", fontsize=8.5)
         if i == 0:
             continue
@@ -87,8 +105,15 @@ def attrition_figure(steps: Sequence[AttritionStep]) -> object:
             eh = 0.2 + 0.19 * len(lines)
             ey = y + box_h + (gap - box_h) / 2 - eh / 2
             _box(ax, right[0], ey, right[1] - right[0], eh, "#999999")
-            ax.text(right[0] + 0.15, ey + eh / 2, "\n".join(lines), ha="left", va="center",
-                    fontsize=8.5, color="#333333")  # fmt: skip
+            ax.text(
+                right[0] + 0.15,
+                ey + eh / 2,
+                "\n".join(lines),
+                ha="left",
+                va="center",
+                fontsize=8.5,
+                color="#333333",
+            )
             lx = (left[0] + left[1]) / 2
             _arrow(ax, (lx, ey + eh / 2), (right[0] - 0.02, ey + eh / 2))
     return fig

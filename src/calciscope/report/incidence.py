@@ -31,10 +31,23 @@ def _panel(ax, risk_ax, result: CumulativeIncidenceResult, title: str, labels) -
     )
     for i, (name, curve) in enumerate(result.curves.items()):
         colour = PALETTE[i % len(PALETTE)]
-        ax.step(curve["time"], 100 * curve["estimate"], where="post", color=colour, lw=1.8,
-                label=labels.get(name, name))  # fmt: skip
-        ax.fill_between(curve["time"], 100 * curve["lower"].fillna(0), 100 * curve["upper"].fillna(0),
-                        step="post", color=colour, alpha=0.12, lw=0)  # fmt: skip
+        ax.step(
+            curve["time"],
+            100 * curve["estimate"],
+            where="post",
+            color=colour,
+            lw=1.8,
+            label=labels.get(name, name),
+        )
+        ax.fill_between(
+            curve["time"],
+            100 * curve["lower"].fillna(0),
+            100 * curve["upper"].fillna(0),
+            step="post",
+            color=colour,
+            alpha=0.12,
+            lw=0,
+        )
     ax.set_xlim(0, horizon)
     ax.set_ylim(0, min(100, 10 * int(10 * top + 2)))
     ax.set_title(title, loc="left", fontweight="bold")
@@ -54,8 +67,15 @@ def _risk_table(ax, result: CumulativeIncidenceResult, horizon: float, labels) -
     for r, name in enumerate(rows):
         y = len(rows) - 1 - r
         for t, count in zip(result.times, result.at_risk.loc[name], strict=True):
-            ax.text(t, y, str(count), ha="center", va="center", fontsize=9,
-                    color=PALETTE[r % len(PALETTE)])  # fmt: skip
+            ax.text(
+                t,
+                y,
+                str(count),
+                ha="center",
+                va="center",
+                fontsize=9,
+                color=PALETTE[r % len(PALETTE)],
+            )
     names = [_RISK.get(n, labels.get(n, n)) for n in reversed(rows)]
     ax.set_yticks(range(len(rows)), names, fontsize=9)
     ax.set_xticks([])

@@ -52,8 +52,12 @@ def write_pdf(a: StudyAnalysis, figures: Sequence[SavedFigure], path: Path) -> P
         plt.rc_context(STYLE),
         PdfPages(path, metadata={"Title": a.study.title, "CreationDate": None}) as pdf,
     ):
-        _text_page(pdf, a.study.title, [("Note", banner)] * bool(banner)
-                   + [("Methods", methods_paragraphs(a)), ("Results", results_paragraphs(a))])  # fmt: skip
+        _text_page(
+            pdf,
+            a.study.title,
+            [("Note", banner)] * bool(banner)
+            + [("Methods", methods_paragraphs(a)), ("Results", results_paragraphs(a))],
+        )
         for i, figure in enumerate(figures, 1):
             _figure_page(pdf, i, figure)
     return path

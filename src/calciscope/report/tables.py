@@ -104,10 +104,24 @@ def evidence_table(
             )
             rows.append(
                 {"case": names[pid], "patient_id": pid}
-                | {k: f[k] for k in ("fact_id", "date", "concept", "code", "status", "body_site",
-                                     "laterality", "morphology", "method", "source_kind", "review_state")}
+                | {
+                    k: f[k]
+                    for k in (
+                        "fact_id",
+                        "date",
+                        "concept",
+                        "code",
+                        "status",
+                        "body_site",
+                        "laterality",
+                        "morphology",
+                        "method",
+                        "source_kind",
+                        "review_state",
+                    )
+                }
                 | {"provenance": note}
-            )  # fmt: skip
+            )
     return pd.DataFrame(rows)
 
 

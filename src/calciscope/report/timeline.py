@@ -52,8 +52,15 @@ def _calcinosis_labels(ax, facts: pd.DataFrame, origin: Any, y: float) -> None:
         morph = sorted({str(m).replace("_", "-") for m in group["morphology"].dropna()})
         text = ", ".join(sites) + (f" ({', '.join(morph)})" if morph else "")
         if x is not None and text:
-            ax.annotate(text, (x, y), xytext=(0, 24 + 11 * (k % 2)), textcoords="offset points",
-                        ha="center", fontsize=8.5, color=PALETTE[5])  # fmt: skip
+            ax.annotate(
+                text,
+                (x, y),
+                xytext=(0, 24 + 11 * (k % 2)),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8.5,
+                color=PALETTE[5],
+            )
 
 
 def _antibodies(ax, facts: pd.DataFrame, origin: Any, y: float) -> None:
@@ -69,8 +76,15 @@ def _antibodies(ax, facts: pd.DataFrame, origin: Any, y: float) -> None:
         positive = bool((group["status"] == "present").any())
         _mark(ax, x, y - 0.18, "antibody", filled=positive)
         if x is not None and results:
-            ax.annotate(" ".join(results), (x, y - 0.18), xytext=(0, -14 - 9 * (k % 2)),
-                        textcoords="offset points", ha="center", fontsize=8.5, color=PALETTE[3])  # fmt: skip
+            ax.annotate(
+                " ".join(results),
+                (x, y - 0.18),
+                xytext=(0, -14 - 9 * (k % 2)),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8.5,
+                color=PALETTE[3],
+            )
 
 
 def _lane(ax, row: pd.Series, facts: pd.DataFrame, y: float) -> None:
@@ -79,8 +93,7 @@ def _lane(ax, row: pd.Series, facts: pd.DataFrame, y: float) -> None:
     start, end = _years(row["raynaud_onset_date"], origin), _years(end_date, origin)
     myositis = _years(row["myositis_onset_date"], origin)
     first = min(x for x in (0.0, start, myositis) if x is not None)
-    ax.plot([first, end or 0.0], [y, y], color="#bbbbbb", lw=5, zorder=1,
-            solid_capstyle="butt")  # fmt: skip
+    ax.plot([first, end or 0.0], [y, y], color="#bbbbbb", lw=5, zorder=1, solid_capstyle="butt")
     _mark(ax, start, y, "raynaud")
     _mark(ax, 0.0, y, "ssc")
     _mark(ax, myositis, y, "myositis")

@@ -69,8 +69,13 @@ def cohen_kappa(first: Sequence[Hashable], second: Sequence[Hashable]) -> Agreem
     rows, cols = p.sum(axis=1), p.sum(axis=0)
     po, pe = float(np.trace(p)), float(rows @ cols)
     if pe >= 1.0:
-        return _result("Cohen's kappa", float("nan"), (float("nan"), float("nan")), n,
-                       "both readers used one category only: kappa is undefined")  # fmt: skip
+        return _result(
+            "Cohen's kappa",
+            float("nan"),
+            (float("nan"), float("nan")),
+            n,
+            "both readers used one category only: kappa is undefined",
+        )
     kappa = (po - pe) / (1 - pe)
     se = _kappa_se(p, rows, cols, po, pe, n)
     ci = (kappa - 1.959964 * se, min(1.0, kappa + 1.959964 * se))

@@ -333,7 +333,15 @@ def analyse(
     risk = at_risk_list(table, study)
     headline = _headline(table, props, study, counts) | {"at_risk_prompts": len(risk)}
     return StudyAnalysis(
-        study, table, attrition(table, study, target_label, counts), props, table_one(pop, variables, group="group"),
-        _comparisons(pop, study), aj, km, risk, headline,
+        study,
+        table,
+        attrition(table, study, target_label, counts),
+        props,
+        table_one(pop, variables, group="group"),
+        _comparisons(pop, study),
+        aj,
+        km,
+        risk,
+        headline,
         incidence_excluded=times.attrs["excluded"],
-    )  # fmt: skip
+    )

@@ -23,9 +23,14 @@ __all__ = [
 
 #: DICOM modality codes (http://dicom.nema.org/resources/ontology/DCM) for each image modality.
 MODALITIES: dict[str, Modality] = {
-    "CR": Modality.RADIOGRAPH, "DX": Modality.RADIOGRAPH, "RG": Modality.RADIOGRAPH,
-    "US": Modality.ULTRASOUND, "CT": Modality.CT, "MR": Modality.MRI, "XC": Modality.PHOTOGRAPH,
-}  # fmt: skip
+    "CR": Modality.RADIOGRAPH,
+    "DX": Modality.RADIOGRAPH,
+    "RG": Modality.RADIOGRAPH,
+    "US": Modality.ULTRASOUND,
+    "CT": Modality.CT,
+    "MR": Modality.MRI,
+    "XC": Modality.PHOTOGRAPH,
+}
 FILE_REF_SYSTEM = "https://w3id.org/calciscope/file-ref"
 #: Identifier system for calciscope note and image ids (FHIR ids allow no ``_`` or ``:``).
 RECORD_ID_SYSTEM = "https://w3id.org/calciscope/record-id"

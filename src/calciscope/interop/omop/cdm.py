@@ -42,8 +42,14 @@ USED_TABLES = (
 
 #: Columns calciscope reads from each table it uses; a table without one is refused.
 READ_COLUMNS: dict[str, tuple[str, ...]] = {
-    "person": ("person_id", "gender_concept_id", "year_of_birth", "month_of_birth",
-               "day_of_birth", "care_site_id"),
+    "person": (
+        "person_id",
+        "gender_concept_id",
+        "year_of_birth",
+        "month_of_birth",
+        "day_of_birth",
+        "care_site_id",
+    ),
     "concept": ("concept_id", "concept_name"),
     "concept_ancestor": ("ancestor_concept_id", "descendant_concept_id"),
     "concept_relationship": ("concept_id_1", "concept_id_2", "relationship_id"),
@@ -54,10 +60,9 @@ READ_COLUMNS: dict[str, tuple[str, ...]] = {
     "observation_period": ("person_id", "observation_period_end_date"),
     "visit_occurrence": ("person_id", "visit_start_date"),
     "death": ("person_id", "death_date"),
-    "note": ("note_id", "person_id", "note_date", "note_title", "note_text",
-             "note_source_value"),
+    "note": ("note_id", "person_id", "note_date", "note_title", "note_text", "note_source_value"),
     "care_site": ("care_site_id",),
-}  # fmt: skip
+}
 
 
 class PatientIdColumn(StrEnum):
@@ -185,8 +190,17 @@ def _folder_tables(con: Any, folder: Path) -> tuple[dict[str, ir.Table], list[Pr
 
 
 #: Columns read as text (any type is cast); every other column read is a date or a number.
-_TEXT_COLUMNS = frozenset(("concept_name", "vocabulary_id", "concept_class_id", "relationship_id",
-                           "note_title", "note_text", "note_source_value"))  # fmt: skip
+_TEXT_COLUMNS = frozenset(
+    (
+        "concept_name",
+        "vocabulary_id",
+        "concept_class_id",
+        "relationship_id",
+        "note_title",
+        "note_text",
+        "note_source_value",
+    )
+)
 
 
 def _type_problem(column: str, dtype: Any) -> str | None:

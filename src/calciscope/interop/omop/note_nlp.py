@@ -24,10 +24,21 @@ from calciscope.model import Fact, SourceKind, Status
 __all__ = ["MAX_CDM_ID", "NOTE_NLP_COLUMNS", "note_id_map", "note_nlp_rows", "stable_note_id"]
 
 NOTE_NLP_COLUMNS = (
-    "note_nlp_id", "note_id", "section_concept_id", "snippet", "offset", "lexical_variant",
-    "note_nlp_concept_id", "note_nlp_source_concept_id", "nlp_system", "nlp_date", "nlp_datetime",
-    "term_exists", "term_temporal", "term_modifiers",
-)  # fmt: skip
+    "note_nlp_id",
+    "note_id",
+    "section_concept_id",
+    "snippet",
+    "offset",
+    "lexical_variant",
+    "note_nlp_concept_id",
+    "note_nlp_source_concept_id",
+    "nlp_system",
+    "nlp_date",
+    "nlp_datetime",
+    "term_exists",
+    "term_temporal",
+    "term_modifiers",
+)
 _QUALIFIERS = ("body_site", "laterality", "morphology", "method")
 
 
@@ -87,14 +98,21 @@ def _row(
     modifiers = _modifiers(fact, record)
     historical = "historical" in modifiers.lower()
     return {
-        "note_nlp_id": number, "note_id": note_id, "section_concept_id": 0,
-        "snippet": str(record.get("text", ""))[:250], "offset": str(record.get("start", "")),
-        "lexical_variant": str(record.get("text", ""))[:250], "note_nlp_concept_id": concept_id,
-        "note_nlp_source_concept_id": 0, "nlp_system": f"calciscope {record.get('engine', '')}".strip(),
-        "nlp_date": fact.effective_date or when, "nlp_datetime": None,
+        "note_nlp_id": number,
+        "note_id": note_id,
+        "section_concept_id": 0,
+        "snippet": str(record.get("text", ""))[:250],
+        "offset": str(record.get("start", "")),
+        "lexical_variant": str(record.get("text", ""))[:250],
+        "note_nlp_concept_id": concept_id,
+        "note_nlp_source_concept_id": 0,
+        "nlp_system": f"calciscope {record.get('engine', '')}".strip(),
+        "nlp_date": fact.effective_date or when,
+        "nlp_datetime": None,
         "term_exists": "Y" if fact.status is Status.PRESENT else "N",
-        "term_temporal": "historical" if historical else "", "term_modifiers": modifiers,
-    }  # fmt: skip
+        "term_temporal": "historical" if historical else "",
+        "term_modifiers": modifiers,
+    }
 
 
 def note_nlp_rows(

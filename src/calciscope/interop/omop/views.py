@@ -156,8 +156,17 @@ def _text(t: ir.Table, column: str) -> ir.StringValue:
     return t[column].cast("string") if column in t.columns else null
 
 
-def _shape(hit: ir.Table, code: ir.Value, status: ir.Value, date: ir.Value, table: str,
-           value: ir.Value, text: ir.Value, unit: ir.Value, qualifiers: dict[str, ir.Value]) -> ir.Table:  # fmt: skip
+def _shape(
+    hit: ir.Table,
+    code: ir.Value,
+    status: ir.Value,
+    date: ir.Value,
+    table: str,
+    value: ir.Value,
+    text: ir.Value,
+    unit: ir.Value,
+    qualifiers: dict[str, ir.Value],
+) -> ir.Table:
     null: Any = ibis.null().cast("string")
     return hit.select(
         person_key=hit.person_id.cast("int64"),
@@ -218,8 +227,17 @@ def _events(
     value = hit[value_col].cast("float64") if value_col else ibis.null().cast("float64")
     unit = _text(hit, "unit_source_value") if value_col else null
     text = _text(hit, "value_as_string").nullif("") if table == "observation" else null
-    return _shape(hit, hit.calciscope_concept, status, hit[date_col].cast("date"), table,
-                  value, text, unit, qualifiers)  # fmt: skip
+    return _shape(
+        hit,
+        hit.calciscope_concept,
+        status,
+        hit[date_col].cast("date"),
+        table,
+        value,
+        text,
+        unit,
+        qualifiers,
+    )
 
 
 def _implicit(cdm: Cdm, table: str, date_col: str, code: str) -> ir.Table | None:
@@ -228,8 +246,17 @@ def _implicit(cdm: Cdm, table: str, date_col: str, code: str) -> ir.Table | None
     if t is None:
         return None
     null: Any = ibis.null().cast("string")
-    return _shape(t, ibis.literal(code), ibis.literal("present"), t[date_col].cast("date"), table,
-                  ibis.null().cast("float64"), null, null, {})  # fmt: skip
+    return _shape(
+        t,
+        ibis.literal(code),
+        ibis.literal("present"),
+        t[date_col].cast("date"),
+        table,
+        ibis.null().cast("float64"),
+        null,
+        null,
+        {},
+    )
 
 
 def facts_view(cdm: Cdm, concept_sets: dict[str, ConceptSet]) -> ir.Table:

@@ -67,9 +67,17 @@ _LOCAL_BASE, _LOCAL_SPAN = 2_000_000_000, 147_000_000
 OMOP_VOCABULARIES = {"SNOMEDCT": "SNOMED", "LOINC": "LOINC", "ICD10": "ICD10", "ICD10CM": "ICD10CM"}
 _QUALIFIERS = ("body_site", "laterality", "morphology", "method")
 CONCEPT_COLUMNS = (
-    "concept_id", "concept_name", "domain_id", "vocabulary_id", "concept_class_id",
-    "standard_concept", "concept_code", "valid_start_date", "valid_end_date", "invalid_reason",
-)  # fmt: skip
+    "concept_id",
+    "concept_name",
+    "domain_id",
+    "vocabulary_id",
+    "concept_class_id",
+    "standard_concept",
+    "concept_code",
+    "valid_start_date",
+    "valid_end_date",
+    "invalid_reason",
+)
 
 
 @dataclass(frozen=True)
@@ -145,8 +153,15 @@ class ConceptRegistry:
         """
         known = self.vocabulary.get((OMOP_VOCABULARIES.get(system, ""), code))
         if known is not None:
-            self._describe(known.concept_id, known.name, known.domain, OMOP_VOCABULARIES[system],
-                           "Standard" if known.standard else "Source", code, known.standard)  # fmt: skip
+            self._describe(
+                known.concept_id,
+                known.name,
+                known.domain,
+                OMOP_VOCABULARIES[system],
+                "Standard" if known.standard else "Source",
+                code,
+                known.standard,
+            )
         if known is not None and known.standard:
             ids = known.concept_id, known.concept_id
         else:
@@ -179,15 +194,31 @@ class ConceptRegistry:
             self._describe(concept_id, name, domain, LOCAL_VOCABULARY, klass, code, True)
         return self._by_key[key]
 
-    def _describe(self, concept_id: int, name: str, domain: str, vocabulary: str, klass: str,
-                  code: str, standard: bool) -> None:  # fmt: skip
-        self.rows.setdefault(concept_id, {
-            "concept_id": concept_id, "concept_name": name[:255], "domain_id": domain,
-            "vocabulary_id": vocabulary, "concept_class_id": klass,
-            "standard_concept": "S" if standard else None, "concept_code": code[:50],
-            "valid_start_date": dt.date(1970, 1, 1), "valid_end_date": dt.date(2099, 12, 31),
-            "invalid_reason": None,
-        })  # fmt: skip
+    def _describe(
+        self,
+        concept_id: int,
+        name: str,
+        domain: str,
+        vocabulary: str,
+        klass: str,
+        code: str,
+        standard: bool,
+    ) -> None:
+        self.rows.setdefault(
+            concept_id,
+            {
+                "concept_id": concept_id,
+                "concept_name": name[:255],
+                "domain_id": domain,
+                "vocabulary_id": vocabulary,
+                "concept_class_id": klass,
+                "standard_concept": "S" if standard else None,
+                "concept_code": code[:50],
+                "valid_start_date": dt.date(1970, 1, 1),
+                "valid_end_date": dt.date(2099, 12, 31),
+                "invalid_reason": None,
+            },
+        )
 
     def concept_rows(self) -> list[dict[str, Any]]:
         """Return the ``concept`` table rows, sorted by id."""

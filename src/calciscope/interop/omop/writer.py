@@ -62,13 +62,21 @@ class _Context:
 def _person(patient: Patient, person_id: int, care_site: int | None) -> dict[str, Any]:
     birth, year = patient.birth_date, patient.birth_year
     return {
-        "person_id": person_id, "gender_concept_id": _GENDER.get(patient.sex, 0),
-        "year_of_birth": birth.year if birth else year, "month_of_birth": birth and birth.month,
-        "day_of_birth": birth and birth.day, "birth_datetime": birth and f"{birth} 00:00:00",
-        "race_concept_id": 0, "ethnicity_concept_id": 0, "care_site_id": care_site,
-        "person_source_value": patient.patient_id, "gender_source_value": patient.sex.value,
-        "gender_source_concept_id": 0, "race_source_concept_id": 0, "ethnicity_source_concept_id": 0,
-    }  # fmt: skip
+        "person_id": person_id,
+        "gender_concept_id": _GENDER.get(patient.sex, 0),
+        "year_of_birth": birth.year if birth else year,
+        "month_of_birth": birth and birth.month,
+        "day_of_birth": birth and birth.day,
+        "birth_datetime": birth and f"{birth} 00:00:00",
+        "race_concept_id": 0,
+        "ethnicity_concept_id": 0,
+        "care_site_id": care_site,
+        "person_source_value": patient.patient_id,
+        "gender_source_value": patient.sex.value,
+        "gender_source_concept_id": 0,
+        "race_source_concept_id": 0,
+        "ethnicity_source_concept_id": 0,
+    }
 
 
 def _label(catalogue: FeatureCatalogue, fact: Fact) -> str:
@@ -79,9 +87,11 @@ def _label(catalogue: FeatureCatalogue, fact: Fact) -> str:
 
 def _qualifiers(fact: Fact) -> dict[str, str]:
     values = {
-        "body_site": fact.body_site, "laterality": fact.laterality,
-        "morphology": fact.morphology, "method": fact.method,
-    }  # fmt: skip
+        "body_site": fact.body_site,
+        "laterality": fact.laterality,
+        "morphology": fact.morphology,
+        "method": fact.method,
+    }
     return {k: v.value for k, v in values.items() if v is not None}
 
 
@@ -106,43 +116,68 @@ def _table_for(fact: Fact, ctx: _Context, domain: str) -> str:
 
 
 def _visit(fact: Fact, ctx: _Context, concept: int, source: int, number: int) -> dict[str, Any]:
-    return {"visit_occurrence_id": number, "visit_concept_id": ctx.concepts.fixed(VISIT_ID),
-            "visit_start_date": fact.effective_date, "visit_end_date": fact.effective_date,
-            "visit_type_concept_id": REGISTRY_TYPE_ID, "visit_source_value": _source_value(fact),
-            "visit_source_concept_id": source}  # fmt: skip
+    return {
+        "visit_occurrence_id": number,
+        "visit_concept_id": ctx.concepts.fixed(VISIT_ID),
+        "visit_start_date": fact.effective_date,
+        "visit_end_date": fact.effective_date,
+        "visit_type_concept_id": REGISTRY_TYPE_ID,
+        "visit_source_value": _source_value(fact),
+        "visit_source_concept_id": source,
+    }
 
 
 def _death(fact: Fact, ctx: _Context, concept: int, source: int, number: int) -> dict[str, Any]:
     ctx.deaths.add(ctx.persons[fact.patient_id])
-    return {"death_date": fact.effective_date, "death_type_concept_id": REGISTRY_TYPE_ID,
-            "cause_concept_id": 0, "cause_source_concept_id": 0}  # fmt: skip
+    return {
+        "death_date": fact.effective_date,
+        "death_type_concept_id": REGISTRY_TYPE_ID,
+        "cause_concept_id": 0,
+        "cause_source_concept_id": 0,
+    }
 
 
 def _condition(fact: Fact, ctx: _Context, concept: int, source: int, number: int) -> dict[str, Any]:
-    return {"condition_occurrence_id": number, "condition_concept_id": concept,
-            "condition_start_date": fact.effective_date,
-            "condition_type_concept_id": REGISTRY_TYPE_ID, "condition_status_concept_id": 0,
-            "condition_source_value": _source_value(fact), "condition_source_concept_id": source}  # fmt: skip
+    return {
+        "condition_occurrence_id": number,
+        "condition_concept_id": concept,
+        "condition_start_date": fact.effective_date,
+        "condition_type_concept_id": REGISTRY_TYPE_ID,
+        "condition_status_concept_id": 0,
+        "condition_source_value": _source_value(fact),
+        "condition_source_concept_id": source,
+    }
 
 
 def _procedure(fact: Fact, ctx: _Context, concept: int, source: int, number: int) -> dict[str, Any]:
-    return {"procedure_occurrence_id": number, "procedure_concept_id": concept,
-            "procedure_date": fact.effective_date, "procedure_type_concept_id": REGISTRY_TYPE_ID,
-            "modifier_concept_id": ctx.concepts.qualifier(_qualifiers(fact)),
-            "procedure_source_value": _source_value(fact),
-            "procedure_source_concept_id": source}  # fmt: skip
+    return {
+        "procedure_occurrence_id": number,
+        "procedure_concept_id": concept,
+        "procedure_date": fact.effective_date,
+        "procedure_type_concept_id": REGISTRY_TYPE_ID,
+        "modifier_concept_id": ctx.concepts.qualifier(_qualifiers(fact)),
+        "procedure_source_value": _source_value(fact),
+        "procedure_source_concept_id": source,
+    }
 
 
 def _measurement(
     fact: Fact, ctx: _Context, concept: int, source: int, number: int
 ) -> dict[str, Any]:
     absent = fact.status is Status.ABSENT
-    return {"measurement_id": number, "measurement_concept_id": concept,
-            "measurement_date": fact.effective_date, "measurement_type_concept_id": REGISTRY_TYPE_ID,
-            "operator_concept_id": 0, "value_as_number": fact.value_num,
-            "value_as_concept_id": ctx.concepts.fixed(ABSENT_ID) if absent else 0,
-            "unit_concept_id": 0, "measurement_source_value": _source_value(fact),
-            "measurement_source_concept_id": source, "unit_source_value": fact.unit}  # fmt: skip
+    return {
+        "measurement_id": number,
+        "measurement_concept_id": concept,
+        "measurement_date": fact.effective_date,
+        "measurement_type_concept_id": REGISTRY_TYPE_ID,
+        "operator_concept_id": 0,
+        "value_as_number": fact.value_num,
+        "value_as_concept_id": ctx.concepts.fixed(ABSENT_ID) if absent else 0,
+        "unit_concept_id": 0,
+        "measurement_source_value": _source_value(fact),
+        "measurement_source_concept_id": source,
+        "unit_source_value": fact.unit,
+    }
 
 
 def _observation(
@@ -154,19 +189,33 @@ def _observation(
         ctx.out.skipped["value_text cut to 60 characters (observation.value_as_string)"] += 1
         text = text[:_MAX_STRING]
     qualifier = ctx.concepts.qualifier(_qualifiers(fact))
-    return {"observation_id": number, "observation_concept_id": concept,
-            "observation_date": fact.effective_date, "observation_type_concept_id": REGISTRY_TYPE_ID,
-            "value_as_number": fact.value_num, "value_as_string": text,
-            "value_as_concept_id": ctx.concepts.fixed(value), "qualifier_concept_id": qualifier,
-            "unit_concept_id": 0, "observation_source_value": _source_value(fact),
-            "observation_source_concept_id": source, "unit_source_value": fact.unit,
-            "qualifier_source_value": ctx.concepts.rows[qualifier]["concept_code"] if qualifier else None}  # fmt: skip
+    return {
+        "observation_id": number,
+        "observation_concept_id": concept,
+        "observation_date": fact.effective_date,
+        "observation_type_concept_id": REGISTRY_TYPE_ID,
+        "value_as_number": fact.value_num,
+        "value_as_string": text,
+        "value_as_concept_id": ctx.concepts.fixed(value),
+        "qualifier_concept_id": qualifier,
+        "unit_concept_id": 0,
+        "observation_source_value": _source_value(fact),
+        "observation_source_concept_id": source,
+        "unit_source_value": fact.unit,
+        "qualifier_source_value": ctx.concepts.rows[qualifier]["concept_code"]
+        if qualifier
+        else None,
+    }
 
 
 _BUILDERS = {
-    "visit_occurrence": _visit, "death": _death, "condition_occurrence": _condition,
-    "procedure_occurrence": _procedure, "measurement": _measurement, "observation": _observation,
-}  # fmt: skip
+    "visit_occurrence": _visit,
+    "death": _death,
+    "condition_occurrence": _condition,
+    "procedure_occurrence": _procedure,
+    "measurement": _measurement,
+    "observation": _observation,
+}
 
 
 def _source_value(fact: Fact) -> str:
@@ -192,25 +241,40 @@ def _event(fact: Fact, ctx: _Context) -> None:
     domain = row["domain_id"] if row["vocabulary_id"] != LOCAL_VOCABULARY else ""
     table = _table_for(fact, ctx, domain)
     rows = ctx.out.tables[table]
-    rows.append({"person_id": ctx.persons[fact.patient_id]}
-                | _BUILDERS[table](fact, ctx, concept, source, len(rows) + 1))  # fmt: skip
+    rows.append(
+        {"person_id": ctx.persons[fact.patient_id]}
+        | _BUILDERS[table](fact, ctx, concept, source, len(rows) + 1)
+    )
     ctx.out.written[table] += 1
 
 
 def _note(note: Note, person: int, number: int) -> dict[str, Any]:
-    return {"note_id": number, "person_id": person,
-            "note_date": note.note_date, "note_type_concept_id": REGISTRY_TYPE_ID,
-            "note_class_concept_id": 0, "note_title": note.note_type.value, "note_text": note.text,
-            "encoding_concept_id": 0, "language_concept_id": 0,
-            "note_source_value": note.note_id[:50]}  # fmt: skip
+    return {
+        "note_id": number,
+        "person_id": person,
+        "note_date": note.note_date,
+        "note_type_concept_id": REGISTRY_TYPE_ID,
+        "note_class_concept_id": 0,
+        "note_title": note.note_type.value,
+        "note_text": note.text,
+        "encoding_concept_id": 0,
+        "language_concept_id": 0,
+        "note_source_value": note.note_id[:50],
+    }
 
 
 def _periods(out: CdmExport) -> list[dict[str, Any]]:
     """One observation period per person: from the first to the last dated record."""
     dates: dict[int, list[dt.date]] = defaultdict(list)
-    columns = {"visit_occurrence": "visit_start_date", "death": "death_date",
-               "condition_occurrence": "condition_start_date", "procedure_occurrence": "procedure_date",
-               "observation": "observation_date", "measurement": "measurement_date", "note": "note_date"}  # fmt: skip
+    columns = {
+        "visit_occurrence": "visit_start_date",
+        "death": "death_date",
+        "condition_occurrence": "condition_start_date",
+        "procedure_occurrence": "procedure_date",
+        "observation": "observation_date",
+        "measurement": "measurement_date",
+        "note": "note_date",
+    }
     for table, column in columns.items():
         for row in out.tables.get(table, []):
             if row.get(column) is not None:

@@ -82,9 +82,16 @@ def read_redcap(
     _missing(records, dictionary)
     if is_xml(Path(records)):
         raise ValidationError(
-            [Problem(str(records), "file", "", "a project XML carries its own metadata: "
-                     "read it without a data dictionary")], summary="REDCap import failed",
-        )  # fmt: skip
+            [
+                Problem(
+                    str(records),
+                    "file",
+                    "",
+                    "a project XML carries its own metadata: read it without a data dictionary",
+                )
+            ],
+            summary="REDCap import failed",
+        )
     fields = read_dictionary(Path(dictionary))
     return read_records(Path(records), fields, _mapping(mapping, fields))
 
@@ -108,9 +115,16 @@ def read_redcap_odm(path: Path, mapping: Path | Mapping | None = None) -> ReadRe
     _missing(path)
     if not is_xml(Path(path)):
         raise ValidationError(
-            [Problem(str(path), "line 1", "", "not XML: a CSV or JSON records export needs "
-                     "its data dictionary")], summary="REDCap import failed",
-        )  # fmt: skip
+            [
+                Problem(
+                    str(path),
+                    "line 1",
+                    "",
+                    "not XML: a CSV or JSON records export needs its data dictionary",
+                )
+            ],
+            summary="REDCap import failed",
+        )
     project, rows = read_odm(Path(path))
     try:
         return read_record_rows(rows, str(path), project.fields, _mapping(mapping, project.fields))

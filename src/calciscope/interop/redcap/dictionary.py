@@ -18,15 +18,40 @@ __all__ = ["COLUMNS", "DictionaryField", "read_dictionary", "write_dictionary"]
 
 #: REDCap's 18 data-dictionary columns, in order.
 COLUMNS = (
-    "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
-    "Choices, Calculations, OR Slider Labels", "Field Note", "Text Validation Type OR Show Slider Number",
-    "Text Validation Min", "Text Validation Max", "Identifier?", "Branching Logic (Show field only if...)",
-    "Required Field?", "Custom Alignment", "Question Number (surveys only)", "Matrix Group Name",
-    "Matrix Ranking?", "Field Annotation",
-)  # fmt: skip
+    "Variable / Field Name",
+    "Form Name",
+    "Section Header",
+    "Field Type",
+    "Field Label",
+    "Choices, Calculations, OR Slider Labels",
+    "Field Note",
+    "Text Validation Type OR Show Slider Number",
+    "Text Validation Min",
+    "Text Validation Max",
+    "Identifier?",
+    "Branching Logic (Show field only if...)",
+    "Required Field?",
+    "Custom Alignment",
+    "Question Number (surveys only)",
+    "Matrix Group Name",
+    "Matrix Ranking?",
+    "Field Annotation",
+)
 _CHOICE_TYPES = {"radio", "dropdown", "checkbox"}
-_TYPES = {"text", "notes", "calc", "dropdown", "radio", "checkbox", "yesno", "truefalse", "file",
-          "slider", "descriptive", "sql"}  # fmt: skip
+_TYPES = {
+    "text",
+    "notes",
+    "calc",
+    "dropdown",
+    "radio",
+    "checkbox",
+    "yesno",
+    "truefalse",
+    "file",
+    "slider",
+    "descriptive",
+    "sql",
+}
 
 
 @dataclass(frozen=True)
@@ -79,11 +104,20 @@ def _row_field(
             Problem(source, where, COLUMNS[5], f"{field_type} field {name} has no choices")
         )
     return DictionaryField(
-        name=name, form=form, field_type=field_type, label=cells[4], choices=choices,
-        validation=cells[7].strip(), identifier=cells[10].strip().lower() == "y", section=cells[2],
-        note=cells[6], minimum=cells[8], maximum=cells[9], required=cells[12].strip().lower() == "y",
+        name=name,
+        form=form,
+        field_type=field_type,
+        label=cells[4],
+        choices=choices,
+        validation=cells[7].strip(),
+        identifier=cells[10].strip().lower() == "y",
+        section=cells[2],
+        note=cells[6],
+        minimum=cells[8],
+        maximum=cells[9],
+        required=cells[12].strip().lower() == "y",
         annotation=cells[17],
-    )  # fmt: skip
+    )
 
 
 def read_dictionary(path: Path) -> list[DictionaryField]:

@@ -103,11 +103,16 @@ def _rule(name: str, raw: Any, source: str, problems: list[Problem]) -> FieldRul
             Problem(source, where, "qualifiers", f"unknown qualifier(s) {sorted(unknown)}")
         )
     return FieldRule(
-        kind=kind, system=system, code=str(raw.get("code") or ("" if kind is FieldKind.IGNORE else f"redcap.{name}")), values=values, choices=choices,
-        unit=raw.get("unit"), fixed={str(k): str(v) for k, v in (raw.get("fixed") or {}).items()},
+        kind=kind,
+        system=system,
+        code=str(raw.get("code") or ("" if kind is FieldKind.IGNORE else f"redcap.{name}")),
+        values=values,
+        choices=choices,
+        unit=raw.get("unit"),
+        fixed={str(k): str(v) for k, v in (raw.get("fixed") or {}).items()},
         qualifiers={str(k): str(v) for k, v in (raw.get("qualifiers") or {}).items()},
         text_from=str(raw.get("text_from", "label")),
-    )  # fmt: skip
+    )
 
 
 def mapping_from_dict(data: Any, source: str) -> Mapping:

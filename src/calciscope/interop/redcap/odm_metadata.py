@@ -16,15 +16,30 @@ from dataclasses import dataclass, field
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop.redcap.dictionary import DictionaryField, _choices
 
-__all__ = ["EVENT", "INSTANCE", "INSTRUMENT", "ODM_NS", "ODM_TAG", "REDCAP_NS", "REDCAP_TAG",
-           "SUMMARY", "OdmProject", "invalid", "read_metadata"]  # fmt: skip
+__all__ = [
+    "EVENT",
+    "INSTANCE",
+    "INSTRUMENT",
+    "ODM_NS",
+    "ODM_TAG",
+    "REDCAP_NS",
+    "REDCAP_TAG",
+    "SUMMARY",
+    "OdmProject",
+    "invalid",
+    "read_metadata",
+]
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 REDCAP_NS = "https://projectredcap.org"
 ODM_TAG, REDCAP_TAG = f"{{{ODM_NS}}}", f"{{{REDCAP_NS}}}"
 _O, _R = ODM_TAG, REDCAP_TAG
 #: The columns a CSV export adds for longitudinal projects and repeat instances.
-EVENT, INSTRUMENT, INSTANCE = "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance"  # fmt: skip
+EVENT, INSTRUMENT, INSTANCE = (
+    "redcap_event_name",
+    "redcap_repeat_instrument",
+    "redcap_repeat_instance",
+)
 SUMMARY = "REDCap project XML is invalid"
 #: ODM's field types and validations where the data dictionary spells them differently.
 _FIELD_TYPES = {"select": "dropdown", "textarea": "notes"}
@@ -82,16 +97,20 @@ def _field(item: ET.Element, form: str, code_lists: dict[str, ET.Element]) -> Di
     field_type = _FIELD_TYPES.get(field_type, field_type)
     validation = item.get(f"{_R}TextValidationType", "")
     return DictionaryField(
-        name=item.get(f"{_R}Variable") or item.get("Name") or "", form=form, field_type=field_type,
+        name=item.get(f"{_R}Variable") or item.get("Name") or "",
+        form=form,
+        field_type=field_type,
         label=_text(item, f"{_O}Question/{_O}TranslatedText"),
         choices=_item_choices(item, field_type, code_lists),
         validation=_VALIDATIONS.get(validation, validation),
         identifier=item.get(f"{_R}Identifier", "").lower() == "y",
-        section=item.get(f"{_R}SectionHeader", ""), note=item.get(f"{_R}FieldNote", ""),
-        minimum=_range(item, "GE"), maximum=_range(item, "LE"),
+        section=item.get(f"{_R}SectionHeader", ""),
+        note=item.get(f"{_R}FieldNote", ""),
+        minimum=_range(item, "GE"),
+        maximum=_range(item, "LE"),
         required=item.get(f"{_R}RequiredField", "").lower() == "y",
         annotation=item.get(f"{_R}FieldAnnotation", ""),
-    )  # fmt: skip
+    )
 
 
 def _is_field(item: ET.Element, form: str) -> bool:
@@ -135,8 +154,20 @@ def _form_items(
 
 def _check_field(item: ET.Element, made: DictionaryField, build: _Builder) -> None:
     oid = item.get("OID", "")
-    if made.field_type not in {"text", "notes", "calc", "dropdown", "radio", "checkbox", "yesno",
-                               "truefalse", "file", "slider", "descriptive", "sql"}:  # fmt: skip
+    if made.field_type not in {
+        "text",
+        "notes",
+        "calc",
+        "dropdown",
+        "radio",
+        "checkbox",
+        "yesno",
+        "truefalse",
+        "file",
+        "slider",
+        "descriptive",
+        "sql",
+    }:
         build.problem(item, f"ItemDef {oid}", made.name, f"unknown field type {made.field_type!r}")
     elif made.field_type in ("dropdown", "radio", "checkbox") and not made.choices:
         build.problem(item, f"ItemDef {oid}", made.name, f"{made.field_type} field has no choices")
@@ -193,8 +224,10 @@ def _project(metadata: ET.Element, study: ET.Element | None, build: _Builder) ->
         for e in metadata.iter(f"{_O}StudyEventDef")
         if e.get("Repeating") == "Yes"
     }
-    forms = {f.get("OID", ""): f.get(f"{_R}FormName") or f.get("OID", "").removeprefix("Form.")
-             for f in metadata.iter(f"{_O}FormDef")}  # fmt: skip
+    forms = {
+        f.get("OID", ""): f.get(f"{_R}FormName") or f.get("OID", "").removeprefix("Form.")
+        for f in metadata.iter(f"{_O}FormDef")
+    }
     extra = [EVENT] if events else []
     extra += [INSTRUMENT, INSTANCE] if repeating_forms or repeating_events else []
     columns = [record_id, *extra, *(c for c in columns if c != record_id)]

@@ -40,10 +40,20 @@ from calciscope.storage import PatientOrigin
 
 __all__ = ["read_record_rows", "read_records"]
 
-_REDCAP_COLUMNS = {"redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance",
-                   "redcap_data_access_group", "redcap_survey_identifier", "redcap_record_name"}  # fmt: skip
-_ENUMS: dict[str, Any] = {"body_site": BodyRegion, "laterality": Laterality, "morphology": Morphology,
-                          "method": Method}  # fmt: skip
+_REDCAP_COLUMNS = {
+    "redcap_event_name",
+    "redcap_repeat_instrument",
+    "redcap_repeat_instance",
+    "redcap_data_access_group",
+    "redcap_survey_identifier",
+    "redcap_record_name",
+}
+_ENUMS: dict[str, Any] = {
+    "body_site": BodyRegion,
+    "laterality": Laterality,
+    "morphology": Morphology,
+    "method": Method,
+}
 _TICKED = {"1", "checked"}
 _UNTICKED = {"0", "unchecked", ""}
 #: Where a row is: its CSV/JSON row number, or a named location (project XML: record, event, lines).

@@ -32,15 +32,26 @@ FORMS: dict[str, tuple[str, ...]] = {
     "demographics": ("death",),
     "visits": (),
     "ssc_criteria": (),
-    "myositis_criteria": ("weakness_", "neck_flexor", "legs_proximal", "heliotrope", "gottron", "mechanics",
-                          "dysphagia", "finger_flexor", "iim_", "myositis_onset", "muscle_enzymes"),
+    "myositis_criteria": (
+        "weakness_",
+        "neck_flexor",
+        "legs_proximal",
+        "heliotrope",
+        "gottron",
+        "mechanics",
+        "dysphagia",
+        "finger_flexor",
+        "iim_",
+        "myositis_onset",
+        "muscle_enzymes",
+    ),
     "autoantibodies": ("anti_", "ana"),
     "skin": ("mrss_", "skin_"),
     "calcinosis_lesions": (),
     "radiographs": (),
     "imaging": ("acro_osteolysis", "osteoporosis"),
     "myositis": ("ck_", "biopsy_", "muscle_biopsy", "myositis"),
-}  # fmt: skip
+}
 _STATUS_CHOICES = {"1": "Present", "0": "Absent", "9": "Unknown"}
 _STATUS_VALUES = {"1": Status.PRESENT, "0": Status.ABSENT, "9": Status.UNKNOWN}
 _UNITS = {"creatine_kinase": "U/L"}

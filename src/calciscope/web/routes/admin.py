@@ -153,11 +153,15 @@ def audit_csv(
     for row in rows:
         writer.writerow(row | {k: json.dumps(row.get(k)) for k in ("before", "after")})
     api.record_audit(
-        request.app.state.registry, actor=user.name, action="export", target="audit_log",
+        request.app.state.registry,
+        actor=user.name,
+        action="export",
+        target="audit_log",
         detail=f"{len(rows)} rows",
-    )  # fmt: skip
+    )
     stamp = dt.date.today().isoformat()
     return Response(
-        out.getvalue(), media_type="text/csv",
+        out.getvalue(),
+        media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="calciscope-audit-{stamp}.csv"'},
-    )  # fmt: skip
+    )

@@ -97,9 +97,14 @@ async def new_fact(request: Request, user: Annotated[WebUser, Depends(current_us
         fact = await run_in_threadpool(_add, request, user, fields, reason)
     except ValidationError as exc:
         return _form(
-            request, fields, action="/facts/new", title="Add a fact", status=422,
-            errors=_errors(exc), reason=reason,
-        )  # fmt: skip
+            request,
+            fields,
+            action="/facts/new",
+            title="Add a fact",
+            status=422,
+            errors=_errors(exc),
+            reason=reason,
+        )
     return RedirectResponse(f"/patients/{fact.patient_id}", status_code=303)
 
 
@@ -110,9 +115,13 @@ def _add(request: Request, user: WebUser, fields: dict[str, Any], reason: str) -
 
 
 def _correct(
-    request: Request, user: WebUser, fact_id: str, changes: dict[str, Any], reason: str,
+    request: Request,
+    user: WebUser,
+    fact_id: str,
+    changes: dict[str, Any],
+    reason: str,
     expected_version: int | None,
-) -> Any:  # fmt: skip
+) -> Any:
     fact = api.correct_fact(
         request.app.state.registry,
         fact_id,
@@ -162,9 +171,13 @@ def correct_form(
     values = {k: v for k, v in jsonable_encoder(latest.fact).items() if v is not None}
     values["expected_version"] = latest.version
     return _form(
-        request, values, action=f"/facts/{latest.fact.fact_id}/correct",
-        title=f"Correct fact {latest.fact.fact_id}", history=history, fixed=("patient_id",),
-    )  # fmt: skip
+        request,
+        values,
+        action=f"/facts/{latest.fact.fact_id}/correct",
+        title=f"Correct fact {latest.fact.fact_id}",
+        history=history,
+        fixed=("patient_id",),
+    )
 
 
 @guarded(router, "POST", "/facts/{fact_id}/correct", roles=CLINICIANS, include_in_schema=False)
@@ -187,10 +200,16 @@ async def correct(
         )
     except ValidationError as exc:
         return _form(
-            request, entered | {"expected_version": version}, action=f"/facts/{fact_id}/correct",
-            title=f"Correct fact {fact_id}", status=422, errors=_errors(exc), history=history,
-            reason=reason, fixed=("patient_id",),
-        )  # fmt: skip
+            request,
+            entered | {"expected_version": version},
+            action=f"/facts/{fact_id}/correct",
+            title=f"Correct fact {fact_id}",
+            status=422,
+            errors=_errors(exc),
+            history=history,
+            reason=reason,
+            fixed=("patient_id",),
+        )
     return RedirectResponse(f"/patients/{fact.patient_id}", status_code=303)
 
 

@@ -83,9 +83,12 @@ def _run(request: Request, user: WebUser, text: bytes | None) -> str:
     }
     (folder / "run.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     api.record_audit(
-        state.registry, actor=user.name, action="study_run", target=f"study:{run_id}",
+        state.registry,
+        actor=user.name,
+        action="study_run",
+        target=f"study:{run_id}",
         after={"title": summary["title"], "uploaded": text is not None},
-    )  # fmt: skip
+    )
     return run_id
 
 
@@ -131,8 +134,13 @@ def study_run(
     return summary | {"full_report": user.role is WebRole.CLINICIAN}
 
 
-@guarded(router, "GET", "/study/runs/{run_id}/report/{path:path}", roles=CLINICIANS,
-         include_in_schema=False)  # fmt: skip
+@guarded(
+    router,
+    "GET",
+    "/study/runs/{run_id}/report/{path:path}",
+    roles=CLINICIANS,
+    include_in_schema=False,
+)
 def report_file(
     request: Request, user: Annotated[WebUser, Depends(current_user)], run_id: str, path: str
 ) -> Response:
@@ -164,12 +172,16 @@ def bundle(
         for file in sorted(p for p in root.rglob("*") if p.is_file()):
             archive.write(file, file.relative_to(root).as_posix())
     api.record_audit(
-        request.app.state.registry, actor=user.name, action="export",
-        target=f"study:{run_id}", detail="full bundle" if root.name == "report" else "pseudonymised",
-    )  # fmt: skip
+        request.app.state.registry,
+        actor=user.name,
+        action="export",
+        target=f"study:{run_id}",
+        detail="full bundle" if root.name == "report" else "pseudonymised",
+    )
     buffer.seek(0)
     name = f"calciscope-study-{run_id}.zip"
     return StreamingResponse(
-        buffer, media_type="application/zip",
+        buffer,
+        media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )  # fmt: skip
+    )
