@@ -194,8 +194,13 @@ class BatchWriter:
         kept = self._new_statement_rows(rows)
         self.already += rows.num_rows - kept.num_rows
         if self._sink is None:
-            self._sink = fact_sink(self.conn)
+            self._sink = self._fact_sink()
         self._sink.write(kept, self.batch_id)
+
+    def _fact_sink(self) -> FactSink:
+        """Return the bulk fact writer of this import (the Spark registry stages Parquet)."""
+        assert self.conn is not None
+        return fact_sink(self.conn)
 
     def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
         """Return which ids are in the registry, as seen inside this import's transaction."""

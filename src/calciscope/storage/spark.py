@@ -42,6 +42,7 @@ import sqlalchemy as sa
 from calciscope.errors import RegistryError, ValidationError
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import schema
+from calciscope.storage.bulk import FactSink
 from calciscope.storage.database_url import display_url, normalise_url
 from calciscope.storage.integrity import StatementIndex
 from calciscope.storage.registry import (
@@ -139,6 +140,17 @@ class _Staging:
         pq.write_table(table.append_column("_order", order), target / f"part-{number:06d}.parquet")
 
 
+class _StagedFacts:
+    """The bulk fact writer of a Spark import: validated rows are staged as Parquet."""
+
+    def __init__(self, staging: _Staging) -> None:
+        self.staging = staging
+
+    def write(self, rows: pa.Table, batch_id: str) -> None:
+        """Stage the rows; stored fact ids are left as they are when the import is applied."""
+        self.staging.add("facts", [r | {"batch_id": batch_id} for r in rows.to_pylist()])
+
+
 class SparkBatchWriter(BatchWriter):
     """The :class:`BatchWriter` of a Spark registry: reads the registry through Spark."""
 
@@ -151,6 +163,14 @@ class SparkBatchWriter(BatchWriter):
 
     def _stored(self, ids: set[str]) -> dict[str, Patient]:
         return {p.patient_id: p for p in self.registry._patients(ids)}
+
+    def _fact_sink(self) -> FactSink:
+        return _StagedFacts(self.conn)  # type: ignore[arg-type]  # the import's staging folder
+
+    def _source_ids(self, ids: set[str]) -> dict[str, set[str]]:
+        # source ids are not kept on Spark (no patient_source_ids table): collisions are
+        # checked within one import only (docs/scale.md)
+        return {}
 
     def _load_statements(self, ids: set[str]) -> None:
         self._statements.update((pid, StatementIndex()) for pid in ids)
