@@ -33,7 +33,11 @@ TRACEBACK = "Traceback (most recent call last)"
 
 @dataclass(frozen=True)
 class Call:
-    """One real call: the command path, its arguments (split like a shell), ``ok`` or ``extra:X``."""
+    """One real call: the command path, its arguments (split like a shell) and what to expect.
+
+    ``ok`` (exit 0), ``extra:X`` (exit != 0 with X's install hint) or ``error:FIELD`` (exit 1
+    with a clean ``error:`` naming the field: bad input typed by hand).
+    """
 
     command: str
     args: str = ""
@@ -90,6 +94,16 @@ CALLS = [
         f"--reason 'plain install check' {SMALL}",
     ),
     Call("users list", SMALL),
+    Call("users disable", f"nobody {SMALL}", "error:name"),
+    # ids nobody has: a clean error naming the field, nothing written
+    Call("review confirm", f"fact:F0 --reason check {SMALL}", "error:item_id"),
+    Call("review reject", f"fact:F0 --reason check {SMALL}", "error:item_id"),
+    Call("facts history", f"F0 {SMALL}", "error:fact_id"),
+    Call("facts correct", f"F0 --status absent --reason check {SMALL}", "error:fact_id"),
+    # images: indexing needs the imaging extra; the rest answers without it
+    Call("import images", f"small {SMALL}", "extra:imaging"),
+    Call("images agreement", f"{SMALL} --json"),
+    Call("images read-import", f"missing.csv {SMALL}", "error:-"),
     Call("audit list", f"{SMALL} --json"),
     Call("audit export", f"audit.csv {SMALL}"),
     # the web app needs the web extra: the hint, not a traceback
@@ -150,6 +164,10 @@ def judge(call: Call, code: int, output: str) -> str | None:
         return "printed a traceback"
     if call.expect == OK:
         return None if code == 0 else f"exit {code}"
+    if call.expect.startswith("error:"):
+        field = call.expect.removeprefix("error:")
+        clean = code == 1 and "error:" in output and f"field {field!r}" in output
+        return None if clean else f"expected exit 1 with an error naming field {field!r}"
     extra = call.expect.removeprefix("extra:")
     hint = f"pip install 'calciscope[{extra}]'"
     if code == 0 or hint not in output:

@@ -14,7 +14,7 @@ from rich.table import Table
 from calciscope import api
 from calciscope.cli.cohort import console
 from calciscope.cli.options import DbOption, JsonOption
-from calciscope.cli.output import echo_json
+from calciscope.cli.output import echo_json, mark_read_only
 from calciscope.cli.review import ReasonOption
 
 __all__ = ["register"]
@@ -143,6 +143,7 @@ def history(
     db: DbOption = None,
 ) -> None:
     """Show a fact's corrections, oldest first: each version, who, when and why."""
+    mark_read_only()
     with api.open_registry(db) as registry:
         revisions = api.fact_history(registry, fact_id)
     if as_json:
