@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     # when a study runs, so that every other command starts quickly
     from calciscope.report import ReportBundle
     from calciscope.study import StudyAnalysis, StudyDefinition
+    from calciscope.study.definition import SensitivitySpec
 
 __all__ = [
     "DEFAULT_REPORT_DIR",
@@ -410,21 +411,20 @@ def _sensitivity_in_database(
     A variant is the study with its changes (:meth:`StudyDefinition.variant`), classified again
     by the one evaluator; only its source population's case columns come back.
     """
-    from calciscope.study import MAIN_ANALYSIS, sensitivity_row, variant_changes
+    from calciscope.study import sensitivity_rows
 
     wanted = ["patient_id", "in_population", "case", "case_suggested_only", "dcssc", "overlap"]
-    rows = [sensitivity_row(MAIN_ANALYSIS, "as defined above", population, suggested=False)]
-    for variant in spec.sensitivity:
+    suggested = has_suggested(con)
+
+    def cases_of(variant: SensitivitySpec | None) -> tuple[pd.DataFrame, bool]:
+        if variant is None:
+            return population, suggested
         study = spec.variant(variant)
-        query = StudyQuery(
-            con, study, study_phenotypes(study), include_suggested=variant.count_suggested
-        )
-        changes = variant_changes(variant)
-        if variant.count_suggested and not has_suggested(con):
-            changes += " (no suggested facts in the registry)"
-        cases = query.population(wanted)
-        rows.append(sensitivity_row(variant.label, changes, cases, variant.count_suggested))
-    return pd.DataFrame(rows)
+        phenotypes = study_phenotypes(study)
+        query = StudyQuery(con, study, phenotypes, include_suggested=variant.count_suggested)
+        return query.population(wanted), suggested
+
+    return sensitivity_rows(spec, cases_of)
 
 
 def _standard_exports(

@@ -33,7 +33,7 @@ from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
 from calciscope.phenotype import PhenotypeSet, load_phenotypes
 from calciscope.study.analysis import TABLE_ONE_VARIABLES
-from calciscope.study.cohort import RegistryCounts
+from calciscope.study.cohort import RegistryCounts, not_seen_reasons
 from calciscope.study.definition import SscBasis, StudyDefinition, SubsetBasis
 from calciscope.study.evidence import EVIDENCE_CONCEPTS
 
@@ -195,7 +195,7 @@ class StudyQuery:
         """Count over the whole registry for the attrition flow and the manifest."""
         t, s = self.table, self.study
         out = t.ssc & ~t.in_population
-        # why SSc patients are not in the source population (study.cohort._not_seen_reasons)
+        # why SSc patients are not in the source population (cohort.not_seen_reasons labels them)
         died = out & (t.death_date < s.window_start).fill_null(False)
         last = t[s.population.seen_by.column]
         before = out & ~died & (last < s.window_start).fill_null(False)
@@ -212,17 +212,14 @@ class StudyQuery:
         )
         row = self.con.execute(expr).iloc[0]
         patients = int(row["patients"])
-        what = "visit" if s.population.seen_by.value == "visit" else "record"
-        named = (
-            ("died before the window", row["died"]),
-            (f"last {what} before the window", row["before"]),
-            (f"no {what} recorded", row["never"]),
+        died_n, before_n, never_n = (
+            0 if pd.isna(row[k]) else int(row[k]) for k in ("died", "before", "never")
         )
         return RegistryCounts(
             patients=patients,
             ssc=0 if pd.isna(row["ssc"]) else int(row["ssc"]),
             synthetic=patients == 0 or int(row["not_synthetic"]) == 0,
-            not_seen=tuple((reason, int(n)) for reason, n in named if not pd.isna(n) and int(n)),
+            not_seen=not_seen_reasons(s, died_n, before_n, never_n),
         )
 
     def analysis_columns(self) -> list[str]:

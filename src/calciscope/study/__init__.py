@@ -32,7 +32,7 @@ from calciscope.study.definition import (
 from calciscope.study.evidence import case_evidence, parse_provenance
 from calciscope.study.sensitivity import (
     MAIN_ANALYSIS,
-    sensitivity_row,
+    sensitivity_rows,
     sensitivity_table,
     variant_changes,
 )
@@ -64,7 +64,7 @@ __all__ = [
     "load_study",
     "parse_provenance",
     "parse_study",
-    "sensitivity_row",
+    "sensitivity_rows",
     "sensitivity_table",
     "source_population",
     "study_template",

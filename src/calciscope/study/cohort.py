@@ -143,19 +143,27 @@ class AttritionStep:
     parent: int | None = None
 
 
+def not_seen_reasons(
+    study: StudyDefinition, died: int, before: int, never: int
+) -> tuple[tuple[str, int], ...]:
+    """Label why SSc patients are not in the source population (the counts that are not 0)."""
+    what = "visit" if study.population.seen_by.value == "visit" else "record"
+    named = (
+        ("died before the window", died),
+        (f"last {what} before the window", before),
+        (f"no {what} recorded", never),
+    )
+    return tuple((reason, n) for reason, n in named if n)
+
+
 def _not_seen_reasons(cases: pd.DataFrame, study: StudyDefinition) -> tuple[tuple[str, int], ...]:
     """Why SSc patients are not in the source population: died, last seen before, never seen."""
     out = cases[cases["ssc"] & ~cases["in_population"]]
     start = pd.Timestamp(study.window_start)
     died = pd.to_datetime(out.get("death_date", pd.Series(pd.NaT, index=out.index))) < start
     last = pd.to_datetime(out[study.population.seen_by.column])
-    what = "visit" if study.population.seen_by.value == "visit" else "record"
-    reasons = (
-        ("died before the window", died),
-        (f"last {what} before the window", ~died & (last < start)),
-        (f"no {what} recorded", ~died & last.isna()),
-    )
-    return tuple((reason, int(mask.sum())) for reason, mask in reasons if int(mask.sum()))
+    before, never = ~died & (last < start), ~died & last.isna()
+    return not_seen_reasons(study, int(died.sum()), int(before.sum()), int(never.sum()))
 
 
 def attrition(

@@ -7,14 +7,14 @@ a variant that counts suggested facts, or changes who is "seen", reuses the main
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
 from calciscope.study.cohort import find_cases, source_population
 from calciscope.study.definition import SensitivitySpec, StudyDefinition
 
-__all__ = ["MAIN_ANALYSIS", "sensitivity_row", "sensitivity_table", "variant_changes"]
+__all__ = ["MAIN_ANALYSIS", "sensitivity_rows", "sensitivity_table", "variant_changes"]
 
 #: The label of the main analysis row.
 MAIN_ANALYSIS = "Main analysis"
@@ -35,13 +35,7 @@ def variant_changes(spec: SensitivitySpec) -> str:
     return "; ".join(parts) or "as the main analysis"
 
 
-def _row(label: str, changes: str, study: StudyDefinition, tables: Tables, suggested: bool) -> dict:
-    table, with_suggested = tables
-    cases = find_cases(source_population(table, study), study, with_suggested)
-    return sensitivity_row(label, changes, cases, suggested)
-
-
-def sensitivity_row(label: str, changes: str, cases: pd.DataFrame, suggested: bool) -> dict:
+def _row(label: str, changes: str, cases: pd.DataFrame, suggested: bool) -> dict:
     """Return one analysis's row from its case-finding table.
 
     ``cases`` has ``in_population``, ``case``, ``case_suggested_only``, ``dcssc`` and
@@ -61,10 +55,32 @@ def sensitivity_row(label: str, changes: str, cases: pd.DataFrame, suggested: bo
     }
 
 
+#: The case-finding table of the main analysis (None) or of a variant, and whether the
+#: registry holds suggested facts (a variant counting them says so when there are none).
+CasesOf = Callable[[SensitivitySpec | None], tuple[pd.DataFrame, bool]]
+
+
+def sensitivity_rows(study: StudyDefinition, cases_of: CasesOf) -> pd.DataFrame:
+    """Return one row per analysis: the main one, then each of ``study.sensitivity``.
+
+    ``cases_of`` finds the cases of the main analysis or of a variant (in memory, or in the
+    database for a study run there); this function only counts and labels them.
+    """
+    main, _ = cases_of(None)
+    rows = [_row(MAIN_ANALYSIS, "as defined above", main, suggested=False)]
+    for spec in study.sensitivity:
+        cases, has_suggested = cases_of(spec)
+        changes = variant_changes(spec)
+        if spec.count_suggested and not has_suggested:
+            changes += " (no suggested facts in the registry)"
+        rows.append(_row(spec.label, changes, cases, suggested=spec.count_suggested))
+    return pd.DataFrame(rows)
+
+
 def sensitivity_table(
     study: StudyDefinition, main: Tables, variants: Mapping[str, Tables] | None = None
 ) -> pd.DataFrame:
-    """Return one row per analysis: the main one, then each of ``study.sensitivity``.
+    """Return one row per analysis from classified tables held in memory.
 
     Parameters
     ----------
@@ -76,14 +92,12 @@ def sensitivity_table(
         Classified tables of the variants that change phenotype parameters, by label (the
         others reuse ``main``).
     """
-    rows = [_row(MAIN_ANALYSIS, "as defined above", study, main, suggested=False)]
-    for spec in study.sensitivity:
-        tables = (variants or {}).get(spec.label, main)
-        if spec.count_suggested and tables[1] is None:
-            changes = variant_changes(spec) + " (no suggested facts in the registry)"
-        else:
-            changes = variant_changes(spec)
-        rows.append(
-            _row(spec.label, changes, study.variant(spec), tables, suggested=spec.count_suggested)
-        )
-    return pd.DataFrame(rows)
+
+    def cases_of(spec: SensitivitySpec | None) -> tuple[pd.DataFrame, bool]:
+        tables = main if spec is None else (variants or {}).get(spec.label, main)
+        chosen = study if spec is None else study.variant(spec)
+        table, with_suggested = tables
+        cases = find_cases(source_population(table, chosen), chosen, with_suggested)
+        return cases, with_suggested is not None
+
+    return sensitivity_rows(study, cases_of)

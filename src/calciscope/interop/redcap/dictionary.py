@@ -14,7 +14,14 @@ from pathlib import Path
 
 from calciscope.errors import Problem, ValidationError
 
-__all__ = ["COLUMNS", "DictionaryField", "read_dictionary", "write_dictionary"]
+__all__ = [
+    "CHOICE_TYPES",
+    "COLUMNS",
+    "FIELD_TYPES",
+    "DictionaryField",
+    "read_dictionary",
+    "write_dictionary",
+]
 
 #: REDCap's 18 data-dictionary columns, in order.
 COLUMNS = (
@@ -37,21 +44,24 @@ COLUMNS = (
     "Matrix Ranking?",
     "Field Annotation",
 )
-_CHOICE_TYPES = {"radio", "dropdown", "checkbox"}
-_TYPES = {
-    "text",
-    "notes",
-    "calc",
-    "dropdown",
-    "radio",
-    "checkbox",
-    "yesno",
-    "truefalse",
-    "file",
-    "slider",
-    "descriptive",
-    "sql",
-}
+#: REDCap field types whose field lists its choices, and every field type REDCap knows.
+CHOICE_TYPES = frozenset({"radio", "dropdown", "checkbox"})
+FIELD_TYPES = frozenset(
+    {
+        "text",
+        "notes",
+        "calc",
+        "dropdown",
+        "radio",
+        "checkbox",
+        "yesno",
+        "truefalse",
+        "file",
+        "slider",
+        "descriptive",
+        "sql",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,7 @@ def _choices(text: str, field_type: str) -> dict[str, str]:
         return {"1": "Yes", "0": "No"}
     if field_type == "truefalse":
         return {"1": "True", "0": "False"}
-    if field_type not in _CHOICE_TYPES or not text.strip():
+    if field_type not in CHOICE_TYPES or not text.strip():
         return {}
     pairs = [part.split(",", 1) for part in text.split("|")]
     return {code.strip(): label.strip() for code, *rest in pairs for label in (rest or [""])}
@@ -93,13 +103,13 @@ def _row_field(
     if not name:
         problems.append(Problem(source, where, COLUMNS[0], "empty field name"))
         return None
-    if field_type not in _TYPES:
+    if field_type not in FIELD_TYPES:
         problems.append(
             Problem(source, where, COLUMNS[3], f"unknown field type {cells[3]!r} for {name}")
         )
         return None
     choices = _choices(cells[5], field_type)
-    if field_type in _CHOICE_TYPES and not choices:
+    if field_type in CHOICE_TYPES and not choices:
         problems.append(
             Problem(source, where, COLUMNS[5], f"{field_type} field {name} has no choices")
         )

@@ -14,7 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.redcap.dictionary import DictionaryField, _choices
+from calciscope.interop.redcap.dictionary import (
+    CHOICE_TYPES,
+    FIELD_TYPES,
+    DictionaryField,
+    _choices,
+)
 
 __all__ = [
     "EVENT",
@@ -154,22 +159,9 @@ def _form_items(
 
 def _check_field(item: ET.Element, made: DictionaryField, build: _Builder) -> None:
     oid = item.get("OID", "")
-    if made.field_type not in {
-        "text",
-        "notes",
-        "calc",
-        "dropdown",
-        "radio",
-        "checkbox",
-        "yesno",
-        "truefalse",
-        "file",
-        "slider",
-        "descriptive",
-        "sql",
-    }:
+    if made.field_type not in FIELD_TYPES:
         build.problem(item, f"ItemDef {oid}", made.name, f"unknown field type {made.field_type!r}")
-    elif made.field_type in ("dropdown", "radio", "checkbox") and not made.choices:
+    elif made.field_type in CHOICE_TYPES and not made.choices:
         build.problem(item, f"ItemDef {oid}", made.name, f"{made.field_type} field has no choices")
 
 
