@@ -215,6 +215,21 @@ def test_photographs_need_a_sidecar_row(registry, tmp_path):
     assert image.modality is Modality.PHOTOGRAPH and image.laterality.value == "left"
 
 
+@pytest.mark.parametrize("name", [NO_PATIENT_ID, "RG1_J2KI.dcm", "966_fixed.dcm"])
+def test_jpeg2000_thumbnails_decode_only_the_coarse_levels(dicom_dir, decoded, name):
+    # the first has a padding byte after its end-of-codestream marker, which Pillow refuses
+    # unless it is dropped; the second has 5 levels in COD but Pillow reads only one
+    path = next(dicom_dir.rglob(name))
+    preview, problem = read_dicom(path, preview=256)
+    full = decoded[path][0]
+    assert problem is None and 256 <= max(preview.display.shape) < max(full.display.shape) / 1.9
+    assert (preview.meta.rows, preview.meta.columns) == full.pixels.shape
+    # the coarse level is the full image, smaller: its mean grey agrees
+    assert abs(float(preview.pixels.mean()) - float(full.pixels.mean())) < 0.02 * float(
+        np.ptp(full.pixels)
+    )
+
+
 def test_thumbnail_is_at_most_256_px():
     from io import BytesIO
 

@@ -151,11 +151,36 @@ def _display(modality_values: np.ndarray, ds: Any, monochrome1: bool) -> np.ndar
 _J2K_SYNTAXES = frozenset({"1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"})
 
 
+def _j2k_header(codestream: bytes) -> tuple[int, int] | None:
+    """Decomposition levels and sample precision (bits) of a JPEG 2000 codestream, or None.
+
+    The main header is a run of marker segments (marker, 2-byte length) from SIZ up to the first
+    tile part (SOT, 0xFF90). ISO/IEC 15444-1 Annex A.5.1 puts the first component's precision
+    minus one in the low 7 bits of SIZ's Ssiz (byte 42 of the stream), A.6.1 the level count in
+    COD's SPcod.
+    """
+    if len(codestream) < 43 or codestream[2:4] != b"\xff\x51":
+        return None
+    precision = (codestream[42] & 0x7F) + 1
+    at = 2  # after SOC
+    while at + 4 <= len(codestream):
+        marker, length = codestream[at : at + 2], int.from_bytes(codestream[at + 2 : at + 4])
+        if marker == b"\xff\x90" or length < 2:
+            return None
+        if marker == b"\xff\x52" and at + 9 < len(codestream):
+            return codestream[at + 9], precision
+        at += 2 + length
+    return None
+
+
 def _j2k_preview(ds: Any, target: int) -> np.ndarray | None:
     """Decode a JPEG 2000 frame at reduced resolution (Pillow/OpenJPEG), or None if it cannot.
 
     JPEG 2000 keeps its resolution levels apart, so a thumbnail needs only the coarse levels:
-    8-60 times less work than a full decode on the shared radiographs.
+    8-60 times less work than a full decode on the shared radiographs. The reduction is the
+    largest the codestream's levels allow that keeps ``target`` px on the long side (then smaller
+    ones, which Pillow reads where it refuses the largest); bytes after the end-of-codestream
+    marker (DICOM's even-length padding) are dropped, as Pillow refuses some streams with them.
     """
     import io
 
@@ -167,16 +192,39 @@ def _j2k_preview(ds: Any, target: int) -> np.ndarray | None:
     if int(ds.get("NumberOfFrames", 1) or 1) != 1 or int(ds.get("PixelRepresentation", 0)):
         return None
     frame = next(generate_frames(ds.PixelData, number_of_frames=1))
+    end = frame.rfind(b"\xff\xd9")
+    if end >= len(frame) - 4:
+        frame = frame[: end + 2]
     longest = max(int(ds.get("Rows", 0)), int(ds.get("Columns", 0)), 1)
-    for reduce in range(max(0, min(5, int(np.log2(longest / target)))), 0, -1):
+    header = _j2k_header(frame)
+    if header is None:
+        return None
+    levels, precision = header
+    for reduce in range(min(levels, max(0, int(np.log2(longest / target)))), 0, -1):
         try:
             with PilImage.open(io.BytesIO(frame)) as picture:
                 picture.reduce = reduce  # type: ignore[method-assign,assignment]
                 picture.load()
-                return np.asarray(picture)
+                array = np.asarray(picture)
         except (OSError, ValueError):
-            continue  # fewer resolution levels than asked for: try a smaller reduction
-    return None
+            continue  # OpenJPEG in Pillow refuses some reductions of some streams: try less
+        # Pillow scales samples up to fill 8 or 16 bits (x << (bits - precision)): undo it
+        shift = 8 * array.dtype.itemsize - precision
+        return array >> shift if 0 < shift < 16 else array
+    return None  # Pillow cannot read this codestream: pydicom decodes it in full
+
+
+#: decoders preferred where installed: CharLS (pyjpegls) reads JPEG-LS about three times faster
+#: than libjpeg (pylibjpeg), which pydicom would try first
+_PREFERRED_PLUGINS = ("pyjpegls",)
+
+
+def _full_decode(ds: Any, decoder: Any) -> np.ndarray:
+    from pydicom.pixels import pixel_array
+
+    plugins = decoder.available_plugins if decoder is not None else ()
+    plugin = next((p for p in _PREFERRED_PLUGINS if p in plugins), "")
+    return pixel_array(ds, decoding_plugin=plugin) if plugin else ds.pixel_array
 
 
 def _decode(
@@ -203,7 +251,7 @@ def _decode(
         return None, Problem(name, "file", "SamplesPerPixel", "colour DICOM is not a radiograph")
     try:
         reduced = _j2k_preview(ds, preview) if preview else None
-        array = reduced if reduced is not None else ds.pixel_array
+        array = reduced if reduced is not None else _full_decode(ds, decoder)
     except Exception as exc:  # pydicom and the plugins raise many kinds; each becomes a Problem
         return None, Problem(name, "file", "PixelData", f"cannot decode pixel data: {exc}")
     if array.ndim == 3:
