@@ -1,0 +1,212 @@
+"""Step 4 of the measurement: label the deposits and describe their shape.
+
+The deposits are kept as a list of their pixels (flat index and deposit number, in raster
+order) beside the label image, so every descriptor after the labelling reads the calcified
+pixels only, not the whole ROI: on the 2,500 x 2,000 hand film 17% of the pixels. Two
+8-connected deposits never touch along an edge, so a deposit pixel's 4-neighbour is either the
+same deposit or background: the perimeter and the row-run ends come from the mask alone.
+
+Descriptors: area, elongation (major / minor axis of the inertia ellipse), solidity (area /
+convex hull area; Qhull, Barber et al. 1996), holes (1 − Euler number, 8-connected; Gray 1971)
+and mean width of the large deposits (2 × area / Crofton perimeter).
+
+References
+----------
+Barber CB, Dobkin DP, Huhdanpaa H. The Quickhull algorithm for convex hulls. ACM Trans Math
+Softw 1996;22(4):469–83. DOI 10.1145/235815.235821.
+Gray SB. Local properties of binary images in two dimensions. IEEE Trans Comput
+1971;C-20(5):551–61. DOI 10.1109/T-C.1971.223289.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+__all__ = ["DepositShape", "Deposits"]
+
+_EIGHT = np.ones((3, 3), dtype=bool)
+#: the solidity of the largest deposits (and of every large one) comes from its convex hull; the
+#: rest, small and so light in the area-weighted mean, count as 1
+_HULLS = 50
+
+
+@dataclass(frozen=True)
+class DepositShape:
+    """Shape descriptors of the calcified area (areas in the result's unit)."""
+
+    deposit_count: int
+    largest_deposit: float
+    elongation: float
+    solidity: float
+    sheet_share: float
+    holes: int
+    large_deposit_width: float | None
+
+
+class Deposits:
+    """The 8-connected deposits of a mask, at least ``min_px`` pixels each, numbered 1..count.
+
+    Attributes
+    ----------
+    mask
+        The deposits' pixels (smaller pieces dropped).
+    count
+        Number of deposits.
+    areas
+        Pixels per deposit (deposit ``k`` at index ``k - 1``).
+    """
+
+    def __init__(self, mask: np.ndarray, min_px: int) -> None:
+        raw, found = ndimage.label(mask, structure=_EIGHT)
+        self._raw = raw
+        where = np.flatnonzero(mask)
+        raw_lab = raw.ravel()[where]
+        keep = np.bincount(raw_lab, minlength=found + 1) >= min_px
+        keep[0] = False
+        number = (np.cumsum(keep) * keep).astype(np.int32)  # raw label -> deposit 1..count
+        self._raw_ids = np.flatnonzero(keep)
+        self.count = len(self._raw_ids)
+        self.mask = mask
+        if self.count < found:
+            kept = keep[raw_lab]
+            self.mask = mask.copy()
+            self.mask.ravel()[where[~kept]] = False
+            where, raw_lab = where[kept], raw_lab[kept]
+        self.where, self.lab = where, number[raw_lab]
+        cols = mask.shape[1]
+        self.y, self.x = np.divmod(where, cols)
+        self.areas = np.bincount(self.lab, minlength=self.count + 1)[1:].astype(float)
+        # row runs: a pixel starts (ends) a run when the pixel before (after) it in raster order
+        # is not its left (right) neighbour, or it is on the ROI's left (right) edge
+        joined = np.diff(where) == 1
+        self._starts = np.ones(len(where), dtype=bool)
+        self._starts[1:] = ~joined | (self.x[1:] == 0)
+        self._stops = np.ones(len(where), dtype=bool)
+        self._stops[:-1] = ~joined | (self.x[:-1] == cols - 1)
+
+    @property
+    def pixels(self) -> int:
+        """Number of calcified pixels."""
+        return len(self.where)
+
+    def inertia_axes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Major and minor axis lengths of every deposit's inertia ellipse.
+
+        The moments are summed run by run (closed forms of the sums of x and x² over a run);
+        every partial sum is an integer under 2**53, so the result is the same as pixel by pixel.
+        """
+        start, stop = self._starts, self._stops
+        lab, y = self.lab[start], self.y[start]
+        x0, x1 = self.x[start], self.x[stop]
+        length = x1 - x0 + 1
+        sum_x = (x0 + x1) * length // 2
+        sum_xx = _sum_of_squares(x1) - _sum_of_squares(x0 - 1)
+        n = np.bincount(lab, length.astype(float), minlength=self.count + 1)
+        n[0] = 1.0
+
+        def mean(v: np.ndarray) -> np.ndarray:
+            return np.bincount(lab, v.astype(float), minlength=self.count + 1) / n
+
+        my, mx = mean(length * y), mean(sum_x)
+        cyy = mean(length * y * y) - my**2 + 1 / 12
+        cxx = mean(sum_xx) - mx**2 + 1 / 12
+        cxy = mean(y * sum_x) - mx * my
+        root = np.sqrt(np.maximum(((cxx - cyy) / 2) ** 2 + cxy**2, 0.0))
+        major = 4 * np.sqrt(np.maximum((cxx + cyy) / 2 + root, 0.0))
+        minor = 4 * np.sqrt(np.maximum((cxx + cyy) / 2 - root, 0.0))
+        return major[1:], minor[1:]
+
+    def _crossings(self) -> np.ndarray:
+        """Edges of each pixel to outside the deposit (left, right, up, down; the ROI border)."""
+        flat = self.mask.ravel()
+        rows, cols = self.mask.shape
+        w = self.where
+        up = (self.y == 0) | ~flat[w - cols]
+        down = (self.y == rows - 1) | ~flat[np.minimum(w + cols, flat.size - 1)]
+        return self._starts.astype(np.int8) + self._stops + up + down
+
+    def _run_ends(self, ids: np.ndarray) -> list[np.ndarray]:
+        """Flat indices of each given deposit's row-run ends (first and last pixel of each run).
+
+        A deposit's convex hull and bounding box are those of its run ends.
+        """
+        ends = self._starts | self._stops
+        where, lab = self.where[ends], self.lab[ends]
+        order = np.argsort(lab, kind="stable")
+        where, lab = where[order], lab[order]
+        starts = np.searchsorted(lab, ids)
+        stops = np.searchsorted(lab, ids, side="right")
+        return [where[a:b] for a, b in zip(starts, stops, strict=True)]
+
+    def _hull_area(self, ends: np.ndarray) -> float:
+        """Convex hull area (px²) of a deposit from the corners of its run-end pixels."""
+        from scipy.spatial import ConvexHull, QhullError
+
+        corners = np.array([[-0.5, -0.5], [-0.5, 0.5], [0.5, -0.5], [0.5, 0.5]])
+        y, x = np.divmod(ends, self.mask.shape[1])
+        points = (np.stack([y, x], axis=1)[:, None, :] + corners[None]).reshape(-1, 2)
+        try:
+            return float(ConvexHull(points).volume)
+        except QhullError:
+            return float(len(ends))
+
+    def _holes(self, deposit: int, ends: np.ndarray) -> int:
+        """1 - Euler number of one deposit, in its bounding box (from its run ends)."""
+        y, x = np.divmod(ends, self.mask.shape[1])
+        box = self._raw[y.min() : y.max() + 1, x.min() : x.max() + 1]
+        return 1 - _euler8(box == self._raw_ids[deposit - 1])
+
+    def shape(self, pixel_area: float, large_deposit_mm2: float) -> DepositShape:
+        """Shape descriptors, areas in the unit of ``pixel_area`` (mm² per px, or 1)."""
+        if self.count == 0:
+            return DepositShape(0, 0.0, 0.0, 0.0, 0.0, 0, None)
+        areas = self.areas
+        major, minor = self.inertia_axes()
+        weights = areas / areas.sum()
+        large_ids = np.flatnonzero(areas * pixel_area >= large_deposit_mm2) + 1
+        hull_ids = np.union1d(np.argsort(areas)[::-1][:_HULLS] + 1, large_ids)
+        ends = dict(zip(hull_ids.tolist(), self._run_ends(hull_ids), strict=True))
+        solid = np.ones(self.count)
+        solid[hull_ids - 1] = areas[hull_ids - 1] / [self._hull_area(ends[i]) for i in hull_ids]
+        large_area = areas[large_ids - 1].sum()
+        width = None
+        if len(large_ids):
+            # Crofton: π/4 x the row and column edge crossings (the ROI border is an edge)
+            crossings = np.bincount(self.lab, self._crossings(), self.count + 1)
+            perimeter = (np.pi / 4) * crossings[large_ids]
+            total = perimeter.sum()
+            width = 2 * large_area / total * math.sqrt(pixel_area) if total else None
+        return DepositShape(
+            deposit_count=self.count,
+            largest_deposit=float(areas.max()) * pixel_area,
+            elongation=float(np.dot(weights, major / np.maximum(minor, 1.0))),
+            solidity=float(np.dot(weights, solid)),
+            sheet_share=float(large_area / areas.sum()),
+            holes=int(sum(self._holes(i, ends[i]) for i in large_ids.tolist())),
+            large_deposit_width=width,
+        )
+
+
+def _sum_of_squares(m: np.ndarray) -> np.ndarray:
+    """0² + 1² + ... + m² (0 for m = -1), exactly in integers."""
+    return m * (m + 1) * (2 * m + 1) // 6
+
+
+def _euler8(mask: np.ndarray) -> int:
+    """Euler number of a binary image, 8-connected, from its 2 x 2 quads (Gray 1971).
+
+    E = (Q1 - Q3 - 2 QD) / 4, where Q1 and Q3 count quads with one and three pixels set and QD
+    the diagonal pairs; the same value as ``skimage.measure.euler_number(mask, 2)``, several
+    times faster.
+    """
+    p = np.pad(mask, 1).astype(np.uint8)
+    a, b, c, d = p[:-1, :-1], p[:-1, 1:], p[1:, :-1], p[1:, 1:]
+    total = a + b + c + d
+    q1 = np.count_nonzero(total == 1)
+    q3 = np.count_nonzero(total == 3)
+    diagonal = np.count_nonzero((total == 2) & (a == d))
+    return int(q1 - q3 - 2 * diagonal) // 4
