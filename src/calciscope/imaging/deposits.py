@@ -61,13 +61,13 @@ class Deposits:
     """
 
     def __init__(self, mask: np.ndarray, min_px: int) -> None:
-        raw, found = ndimage.label(mask, structure=_EIGHT)
+        raw, found = ndimage.label(mask, structure=_EIGHT, output=np.intp)
         self._raw = raw
         where = np.flatnonzero(mask)
         raw_lab = raw.ravel()[where]
         keep = np.bincount(raw_lab, minlength=found + 1) >= min_px
         keep[0] = False
-        number = (np.cumsum(keep) * keep).astype(np.int32)  # raw label -> deposit 1..count
+        number = np.cumsum(keep) * keep  # raw label -> deposit 1..count
         self._raw_ids = np.flatnonzero(keep)
         self.count = len(self._raw_ids)
         self.mask = mask
@@ -129,35 +129,44 @@ class Deposits:
         down = (self.y == rows - 1) | ~flat[np.minimum(w + cols, flat.size - 1)]
         return self._starts.astype(np.int8) + self._stops + up + down
 
-    def _run_ends(self, ids: np.ndarray) -> list[np.ndarray]:
-        """Flat indices of each given deposit's row-run ends (first and last pixel of each run).
+    def _rows(self, ids: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Each given deposit's rows: row, leftmost and rightmost column (runs, raster order).
 
-        A deposit's convex hull and bounding box are those of its run ends.
+        A deposit's convex hull and bounding box are those of its rows' outer pixels.
         """
-        ends = self._starts | self._stops
-        where, lab = self.where[ends], self.lab[ends]
+        start = self._starts
+        lab, y, x0, x1 = self.lab[start], self.y[start], self.x[start], self.x[self._stops]
         order = np.argsort(lab, kind="stable")
-        where, lab = where[order], lab[order]
-        starts = np.searchsorted(lab, ids)
-        stops = np.searchsorted(lab, ids, side="right")
-        return [where[a:b] for a, b in zip(starts, stops, strict=True)]
+        lab, y, x0, x1 = lab[order], y[order], x0[order], x1[order]
+        rows = []
+        bounds = zip(
+            np.searchsorted(lab, ids), np.searchsorted(lab, ids, side="right"), strict=True
+        )
+        for a, b in bounds:
+            row = y[a:b]
+            first = np.r_[True, row[1:] != row[:-1]]  # the leftmost run of each row
+            last = np.r_[row[1:] != row[:-1], True]  # the rightmost
+            rows.append((row[first], x0[a:b][first], x1[a:b][last]))
+        return rows
 
-    def _hull_area(self, ends: np.ndarray) -> float:
-        """Convex hull area (px²) of a deposit from the corners of its run-end pixels."""
+    @staticmethod
+    def _hull_area(row: np.ndarray, left: np.ndarray, right: np.ndarray) -> float:
+        """Convex hull area (px²) of a deposit: the outer corners of its rows' end pixels."""
         from scipy.spatial import ConvexHull, QhullError
 
-        corners = np.array([[-0.5, -0.5], [-0.5, 0.5], [0.5, -0.5], [0.5, 0.5]])
-        y, x = np.divmod(ends, self.mask.shape[1])
-        points = (np.stack([y, x], axis=1)[:, None, :] + corners[None]).reshape(-1, 2)
+        top, bottom = row - 0.5, row + 0.5
+        x0, x1 = left - 0.5, right + 0.5
+        points = np.concatenate(
+            [np.stack(p, axis=1) for p in ((top, x0), (bottom, x0), (top, x1), (bottom, x1))]
+        )
         try:
             return float(ConvexHull(points).volume)
-        except QhullError:
-            return float(len(ends))
+        except QhullError:  # cannot happen with pixel corners; kept for safety
+            return float(np.sum(right - left + 1))
 
-    def _holes(self, deposit: int, ends: np.ndarray) -> int:
-        """1 - Euler number of one deposit, in its bounding box (from its run ends)."""
-        y, x = np.divmod(ends, self.mask.shape[1])
-        box = self._raw[y.min() : y.max() + 1, x.min() : x.max() + 1]
+    def _holes(self, deposit: int, row: np.ndarray, left: np.ndarray, right: np.ndarray) -> int:
+        """1 - Euler number of one deposit, in its bounding box."""
+        box = self._raw[row[0] : row[-1] + 1, left.min() : right.max() + 1]
         return 1 - _euler8(box == self._raw_ids[deposit - 1])
 
     def shape(self, pixel_area: float, large_deposit_mm2: float) -> DepositShape:
@@ -169,9 +178,9 @@ class Deposits:
         weights = areas / areas.sum()
         large_ids = np.flatnonzero(areas * pixel_area >= large_deposit_mm2) + 1
         hull_ids = np.union1d(np.argsort(areas)[::-1][:_HULLS] + 1, large_ids)
-        ends = dict(zip(hull_ids.tolist(), self._run_ends(hull_ids), strict=True))
+        rows = dict(zip(hull_ids.tolist(), self._rows(hull_ids), strict=True))
         solid = np.ones(self.count)
-        solid[hull_ids - 1] = areas[hull_ids - 1] / [self._hull_area(ends[i]) for i in hull_ids]
+        solid[hull_ids - 1] = areas[hull_ids - 1] / [self._hull_area(*rows[i]) for i in hull_ids]
         large_area = areas[large_ids - 1].sum()
         width = None
         if len(large_ids):
@@ -186,7 +195,7 @@ class Deposits:
             elongation=float(np.dot(weights, major / np.maximum(minor, 1.0))),
             solidity=float(np.dot(weights, solid)),
             sheet_share=float(large_area / areas.sum()),
-            holes=int(sum(self._holes(i, ends[i]) for i in large_ids.tolist())),
+            holes=int(sum(self._holes(i, *rows[i]) for i in large_ids.tolist())),
             large_deposit_width=width,
         )
 

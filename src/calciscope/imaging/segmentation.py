@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["Segmenter"]
 
 _EIGHT = np.ones((3, 3), dtype=bool)
+# label images are np.intp throughout: NumPy's bincount and indexing take intp, and would
+# convert an int32 image (a copy of the whole ROI) at every use
 #: rows per stripe of the row-wise filters: a stripe of a 2,000-px-wide float32 ROI (1 MB)
 #: stays in the cache across a filter's passes, and two stripes run at once on two cores
 _STRIPE_ROWS = 128
@@ -196,7 +198,8 @@ class Segmenter:
         Returns the region labels, their number and which of them are kept (index 0 never).
         """
         s = self.settings
-        labels, count = ndimage.label(self.residual > s.grow_sd * self.sd, structure=_EIGHT)
+        grow = self.residual > s.grow_sd * self.sd
+        labels, count = ndimage.label(grow, structure=_EIGHT, output=np.intp)
         keep = np.bincount(labels[self.seed_mask], minlength=count + 1) > 0
         keep &= np.bincount(labels.ravel(), minlength=count + 1) >= self.min_px
         keep[0] = False
@@ -219,7 +222,8 @@ class Segmenter:
 
 
 def _fill_small_holes(mask: np.ndarray, min_px: int) -> np.ndarray:
-    holes, count = ndimage.label(~mask)
+    """Fill the holes (4-connected background pieces) smaller than a deposit."""
+    holes, count = ndimage.label(~mask, output=np.intp)
     small = np.bincount(holes.ravel(), minlength=count + 1) < min_px
     small[0] = False
-    return mask | small[holes]
+    return mask | small[holes] if small.any() else mask
