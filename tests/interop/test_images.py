@@ -215,6 +215,61 @@ def test_photographs_need_a_sidecar_row(registry, tmp_path):
     assert image.modality is Modality.PHOTOGRAPH and image.laterality.value == "left"
 
 
+def test_colour_photographs_keep_their_colour_and_radiographs_stay_grey(registry, tmp_path):
+    import base64
+    import re
+    from io import BytesIO
+
+    import pandas as pd
+    from PIL import Image as PilImage
+
+    from calciscope.interop.images.viewer import viewer_pixels
+    from calciscope.report.radiographs import radiograph_panel
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    picture = np.zeros((60, 90, 3), dtype=np.uint8)
+    picture[..., 0] = 200  # red skin, a blue-green lesion on the right
+    picture[:, 45:] = (20, 120, 160)
+    for name in ("lesion.jpg", "film.png"):
+        PilImage.fromarray(picture).save(folder / name, quality=95)
+    (folder / "sidecar.csv").write_text(
+        "file,patient_id,date,body_site,laterality,modality,pixel_spacing_mm\n"
+        "lesion.jpg,P1,2024-03-01,hand,right,photograph,\n"
+        "film.png,P2,2024-03-01,hand,left,radiograph,0.2\n"
+    )
+    api.import_images(registry, folder, workers=1)
+    ids = {"lesion.jpg": registry.images_for("P1")[0].image_id}
+    ids["film.png"] = registry.images_for("P2")[0].image_id
+    rows = {name: api.indexed_image_file(registry, i) for name, i in ids.items()}
+
+    def rgb(png: bytes) -> PilImage.Image:
+        return PilImage.open(BytesIO(png)).convert("RGB")
+
+    photo_thumb = rgb(rows["lesion.jpg"]["thumbnail_png"])
+    red, green, blue = photo_thumb.getpixel((5, 5))
+    assert red > 150 and green < 60 and blue < 60  # still red
+    assert photo_thumb.getpixel((photo_thumb.width - 5, 5))[2] > 120  # still blue-green
+    film_thumb = rgb(rows["film.png"]["thumbnail_png"])
+    assert len(set(film_thumb.getpixel((5, 5)))) == 1  # grey: R = G = B
+
+    photo = api.load_indexed_image(registry, ids["lesion.jpg"], roots=[folder])
+    view = viewer_pixels(photo)
+    values = np.frombuffer(view.data, dtype="<u2").reshape(view.height, view.width, 3)
+    assert view.channels == 3 and values[5, 5, 0] > 2 * values[5, 5, 1]
+    film = api.load_indexed_image(registry, ids["film.png"], roots=[folder])
+    assert viewer_pixels(film).channels == 1 and film.display.ndim == 2
+
+    frame = pd.DataFrame(
+        [{**rows["lesion.jpg"], "image_id": ids["lesion.jpg"], "patient_id": "P1",
+          "laterality": "right", "body_site": "hand",
+          "modality": "photograph", "image_date": None, "reading": None}]
+    )  # fmt: skip
+    html = radiograph_panel(frame, {"P1": "Case 1"})
+    embedded = base64.b64decode(re.search(r"base64,([^\"]+)", html).group(1))
+    assert rgb(embedded).getpixel((5, 5))[0] > 150 and rgb(embedded).getpixel((5, 5))[1] < 60
+
+
 @pytest.mark.parametrize("name", [NO_PATIENT_ID, "RG1_J2KI.dcm", "966_fixed.dcm"])
 def test_jpeg2000_thumbnails_decode_only_the_coarse_levels(dicom_dir, decoded, name):
     # the first has a padding byte after its end-of-codestream marker, which Pillow refuses

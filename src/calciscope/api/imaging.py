@@ -343,9 +343,13 @@ def load_indexed_image(
     from calciscope.storage.images import ImageRepository
 
     path = resolve_image_path(registry, image_id, roots)
-    stored = ImageRepository(registry).file(image_id) or {}
+    repository = ImageRepository(registry)
+    stored = repository.file(image_id) or {}
     spacing = stored.get("pixel_spacing_mm")
-    row = SidecarRow("-", None, None, None, Modality.RADIOGRAPH, spacing)
+    # the indexed modality decides the display: a photograph keeps its colour, a film is grey
+    indexed = repository.image(image_id)
+    modality = indexed.modality if indexed is not None else Modality.RADIOGRAPH
+    row = SidecarRow("-", None, None, None, modality, spacing)
     image, problem = load_image(path, row)
     if image is None:
         raise ValidationError([problem] if problem else [], summary="cannot open the image")

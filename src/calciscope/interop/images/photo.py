@@ -8,7 +8,9 @@ A folder of photographs carries ``sidecar.csv`` with one row per file::
 
 ``file`` is relative to the folder; ``modality`` defaults to photograph; ``pixel_spacing_mm``
 is optional (measurements in px without it). A photograph's pixels for measuring are its
-luminance (ITU-R 601); a 16-bit greyscale PNG keeps its 16 bits.
+luminance (ITU-R 601); a 16-bit greyscale PNG keeps its 16 bits. The display image (thumbnail,
+viewer, report) of a colour photograph is RGB; a file whose modality is radiograph is shown in
+grey whatever its channels.
 """
 
 from __future__ import annotations
@@ -112,9 +114,12 @@ def read_photo(path: Path, row: SidecarRow) -> tuple[LoadedImage | None, Problem
     try:
         with Image.open(path) as image:
             image.load()
-            display = np.asarray(image.convert("RGB") if image.mode != "L" else image)
             grey = image if image.mode in ("L", "I;16", "I") else image.convert("L")
             pixels = np.asarray(grey, dtype=np.float32)
+            colour = image.mode not in ("1", "L", "LA", "I;16", "I", "F")
+            # a photograph keeps its colour for the eye; a radiograph (grey film) is shown grey
+            keep = colour and row.modality is not Modality.RADIOGRAPH
+            display = np.asarray(image.convert("RGB")) if keep else np.asarray(grey)
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         return None, Problem(str(path), "file", "-", f"not a readable PNG/JPEG image: {exc}")
     if display.dtype != np.uint8:

@@ -5,6 +5,10 @@ range of a 12- or 16-bit radiograph reaches the screen (an 8-bit PNG would have 
 window on the server). Large films are reduced by whole-pixel block means to at most
 ``max_side`` pixels on the long side; ``scale`` says by how much, so a region drawn on the
 screen maps back to the file's pixels.
+
+A colour photograph (an RGB display image) is sent as its red, green and blue levels, three
+16-bit values per pixel (``channels`` = 3), so the viewer shows it in colour; window and level
+then act on each channel alike, as brightness and contrast.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ class ViewerPixels:
     """Little-endian uint16 pixels (row-major) and how to turn them back into image values.
 
     ``value = low + stored * (high - low) / 65535``; ``window_center`` and ``window_width`` are
-    the starting window in image values (the 0.5-99.5 percentile range).
+    the starting window in image values (the 0.5-99.5 percentile range). ``channels`` is 1
+    (grey levels) or 3 (red, green, blue of each pixel in turn, a colour photograph).
     """
 
     data: bytes
@@ -39,6 +44,7 @@ class ViewerPixels:
     window_width: float
     original_width: int
     original_height: int
+    channels: int = 1
 
 
 def _block_mean(pixels: np.ndarray, factor: int) -> np.ndarray:
@@ -46,15 +52,15 @@ def _block_mean(pixels: np.ndarray, factor: int) -> np.ndarray:
         return pixels
     rows, cols = (pixels.shape[0] // factor) * factor, (pixels.shape[1] // factor) * factor
     cropped = pixels[:rows, :cols]
-    return cropped.reshape(rows // factor, factor, cols // factor, factor).mean(axis=(1, 3))
+    shape = (rows // factor, factor, cols // factor, factor, *pixels.shape[2:])
+    return cropped.reshape(shape).mean(axis=(1, 3))
 
 
 def viewer_pixels(image: LoadedImage, max_side: int = VIEWER_MAX_SIDE) -> ViewerPixels:
-    """Return the image's measured values (calcium bright) as 16-bit pixels for the viewer."""
-    pixels = np.asarray(image.pixels, dtype=np.float32)
-    if pixels.ndim == 3:  # a photograph: grey from its channels
-        pixels = pixels.mean(axis=2)
-    factor = max(1, -(-max(pixels.shape) // max_side))
+    """Return the measured values (calcium bright), or a colour photograph's RGB, as 16 bits."""
+    colour = image.display.ndim == 3
+    pixels = np.asarray(image.display if colour else image.pixels, dtype=np.float32)
+    factor = max(1, -(-max(pixels.shape[:2]) // max_side))
     reduced = _block_mean(pixels, factor)
     low, high = float(reduced.min()), float(reduced.max())
     span = high - low or 1.0
@@ -74,4 +80,5 @@ def viewer_pixels(image: LoadedImage, max_side: int = VIEWER_MAX_SIDE) -> Viewer
         window_width=max(p_high - p_low, span / 65535.0),
         original_width=int(pixels.shape[1]),
         original_height=int(pixels.shape[0]),
+        channels=3 if colour else 1,
     )

@@ -164,7 +164,10 @@ def thumbnail(
 def pixels(
     request: Request, user: Annotated[WebUser, Depends(current_user)], image_id: str
 ) -> Response:
-    """Send the image's grey levels as little-endian 16-bit pixels; headers say how to read them."""
+    """Send the image's grey levels (or a photograph's RGB) as little-endian 16-bit values.
+
+    The headers say how to read them (size, scale, value range, starting window, channels).
+    """
     _image(request, user, image_id)
     view = api.image_viewer_pixels(_decoded(request).get(image_id))
     headers = {
@@ -175,6 +178,7 @@ def pixels(
         "X-Value-High": repr(view.high),
         "X-Window-Center": repr(view.window_center),
         "X-Window-Width": repr(view.window_width),
+        "X-Channels": str(view.channels),
     }
     return Response(view.data, media_type="application/octet-stream", headers=headers)
 

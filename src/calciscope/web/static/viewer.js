@@ -1,7 +1,8 @@
 // calciscope image viewer: window/level, zoom, pan and a region of interest on a canvas.
 // Hand-written, no build step, no CDN. The server sends the image's grey levels as 16-bit
-// pixels (GET .../pixels, headers X-Width, X-Height, X-Scale, X-Value-Low/High); window and
-// level are applied here to those values, so the whole dynamic range is there to window.
+// pixels (GET .../pixels, headers X-Width, X-Height, X-Scale, X-Value-Low/High; X-Channels 3
+// for a colour photograph's red, green and blue); window and level are applied here to those
+// values, so the whole dynamic range is there to window.
 (function () {
   "use strict";
   const canvas = document.getElementById("viewer");
@@ -10,7 +11,7 @@
   const $ = function (id) { return document.getElementById(id); };
   const status = $("viewer-status");
   const view = {zoom: 1, x: 0, y: 0};          // image pixel at the canvas' top-left, zoom factor
-  let img = null;                                // {w, h, scale, low, high, data: Uint16Array}
+  let img = null;                                // {w, h, scale, low, high, data, channels}
   let win = {center: 0, width: 1};               // in image values
   let start = {center: 0, width: 1};
   let roi = null;                                // [x0, y0, x1, y1] in the served pixels
@@ -30,9 +31,16 @@
     for (let i = 0; i < 65536; i++) { lut[i] = ((i - lo) / span) * 255; }
     const out = pixelsImage.data;
     const src = img.data;
-    for (let i = 0, j = 0; i < src.length; i++, j += 4) {
-      const v = lut[src[i]];
-      out[j] = v; out[j + 1] = v; out[j + 2] = v; out[j + 3] = 255;
+    if (img.channels === 3) {                    // a colour photograph: R, G, B per pixel
+      for (let i = 0, j = 0; i < src.length; i += 3, j += 4) {
+        out[j] = lut[src[i]]; out[j + 1] = lut[src[i + 1]]; out[j + 2] = lut[src[i + 2]];
+        out[j + 3] = 255;
+      }
+    } else {
+      for (let i = 0, j = 0; i < src.length; i++, j += 4) {
+        const v = lut[src[i]];
+        out[j] = v; out[j + 1] = v; out[j + 2] = v; out[j + 3] = 255;
+      }
     }
     layerCtx.putImageData(pixelsImage, 0, 0);
     $("wl-center").value = win.center.toPrecision(6);
@@ -204,7 +212,7 @@
         w: parseInt(h.get("X-Width"), 10), h: parseInt(h.get("X-Height"), 10),
         scale: parseInt(h.get("X-Scale"), 10),
         low: parseFloat(h.get("X-Value-Low")), high: parseFloat(h.get("X-Value-High")),
-        data: new Uint16Array(buffer)
+        data: new Uint16Array(buffer), channels: parseInt(h.get("X-Channels") || "1", 10)
       };
       start = {center: parseFloat(h.get("X-Window-Center")), width: parseFloat(h.get("X-Window-Width"))};
       win = {center: start.center, width: start.width};
