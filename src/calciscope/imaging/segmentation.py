@@ -119,16 +119,6 @@ def _median(image: np.ndarray) -> float:
     return float(np.median(flat[:: max(1, flat.size // 250_000)]))
 
 
-def _label_means(
-    values: np.ndarray, labels: np.ndarray, count: int, within: np.ndarray | None = None
-) -> np.ndarray:
-    """Mean of ``values`` per label (over the pixels of ``within`` only, when given)."""
-    where = np.flatnonzero(labels if within is None else within)
-    sums = np.bincount(labels.ravel()[where], values.ravel()[where], minlength=count + 1)
-    sizes = np.bincount(labels.ravel()[where], minlength=count + 1)
-    return sums / np.maximum(sizes, 1)
-
-
 def _opening(image: np.ndarray, window: int) -> np.ndarray:
     """Grey opening with a ``window``-wide square, the background of step 1.
 
@@ -200,7 +190,9 @@ class Segmenter:
         s = self.settings
         grow = self.residual > s.grow_sd * self.sd
         labels, count = ndimage.label(grow, structure=_EIGHT, output=np.intp)
-        keep = np.bincount(labels[self.seed_mask], minlength=count + 1) > 0
+        self._seed_labels = labels[self.seed_mask]  # the seeds' regions, kept for the contrast
+        self._seed_counts = np.bincount(self._seed_labels, minlength=count + 1)
+        keep = self._seed_counts > 0
         keep &= np.bincount(labels.ravel(), minlength=count + 1) >= self.min_px
         keep[0] = False
         return labels, count, keep
@@ -209,7 +201,9 @@ class Segmenter:
         """Place each kept region's edge where the residual falls to half its own contrast."""
         if not keep.any():
             return np.zeros(labels.shape, dtype=bool)
-        contrast = _label_means(self.raw, labels, count, self.seed_mask)
+        # each region's contrast: the mean unsmoothed residual over its seed pixels
+        sums = np.bincount(self._seed_labels, self.raw[self.seed_mask], minlength=count + 1)
+        contrast = sums / np.maximum(self._seed_counts, 1)
         # Rose criterion: a deposit whose contrast is under min_cnr noise SDs of the unsmoothed
         # image is noise (clumps where the opening sits low, as along a slanting bone edge)
         half = (0.5 * contrast).astype(np.float32)
