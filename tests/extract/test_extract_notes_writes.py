@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from calciscope import api
 from calciscope.api import notes as notes_api
+from calciscope.extract.pipeline import extractor_for
 from calciscope.model import Note, Patient
 from calciscope.storage import Batch
 
@@ -51,6 +52,7 @@ def test_writing_every_batch_or_once_stores_the_same_rows(tmp_path, monkeypatch)
     each = _registry(f"sqlite:///{tmp_path / 'each.db'}")
     assert api.extract_notes(each, chunk=2) == summary
     assert summary.notes == 9 and summary.new_facts == summary.facts > 9
+    assert summary.engine == extractor_for().version  # read from the rules, none compiled
     stored = _facts(once)
     assert stored == _facts(each)
     assert all(row[16] is None for row in stored)  # batch_id: from no import

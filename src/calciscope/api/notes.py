@@ -32,7 +32,13 @@ from calciscope.extract.evaluation import (
     score_assessments,
     score_patients,
 )
-from calciscope.extract.pipeline import RulePaths, extractor_for, fact_rows_for_notes, note_facts
+from calciscope.extract.pipeline import (
+    RulePaths,
+    extractor_for,
+    fact_rows_for_notes,
+    note_facts,
+    version_for,
+)
 from calciscope.features import load_catalogue
 from calciscope.model import Fact, Note
 
@@ -163,7 +169,7 @@ def extract_notes(
     if pending:
         registry.add_fact_rows(pending)
     new = registry.counts()["facts"] - before
-    return ExtractSummary(done, suggested, new, extractor_for(paths).version)
+    return ExtractSummary(done, suggested, new, version_for(paths))
 
 
 def _documents(

@@ -32,6 +32,7 @@ __all__ = [
     "TEMPORALITY_NOT_PARTICULAR",
     "Assessment",
     "NoteExtractor",
+    "engine_version",
 ]
 
 #: Target categories that only describe a finding; a sentence with nothing but these gives no
@@ -61,6 +62,11 @@ EXPERIENCER_FAMILY = "Family member"
 ENGINE_VERSION = "calciscope-notes/2"
 
 _LAST = 1 << 62  # sorts after every offset (for bisecting ``(start, end, ...)`` tuples)
+
+
+def engine_version(rules: RuleSet) -> str:
+    """Return the engine and rule versions an extractor with these rules records."""
+    return f"{ENGINE_VERSION}; rules {rules.version}"
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ class NoteExtractor:
     @property
     def version(self) -> str:
         """Engine and rule versions, as recorded in provenance."""
-        return f"{ENGINE_VERSION}; rules {self.rules.version}"
+        return engine_version(self.rules)
 
     def sections(self, text: str, low: str | None = None) -> list[Section]:
         """Split a document into sections at known headers (the first may have no header)."""
