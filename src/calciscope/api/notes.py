@@ -32,7 +32,13 @@ from calciscope.extract.evaluation import (
     score_assessments,
     score_patients,
 )
-from calciscope.extract.pipeline import RulePaths, extractor_for, fact_rows_for_notes, note_facts
+from calciscope.extract.pipeline import (
+    RulePaths,
+    extractor_for,
+    fact_rows_for_notes,
+    note_facts,
+    version_for,
+)
 from calciscope.features import load_catalogue
 from calciscope.model import Fact, Note
 
@@ -107,6 +113,11 @@ def _results(
             yield pending.popleft().result()
 
 
+#: Suggested facts written per transaction: a commit (an fsync on SQLite) per batch of notes
+#: cost more than extracting them; this many rows stay in memory at most (a few MB).
+_WRITE_ROWS = 20_000
+
+
 def extract_notes(
     registry: Any,
     *,
@@ -146,14 +157,19 @@ def extract_notes(
     before = registry.counts()["facts"]
     done = suggested = 0
     notes = registry.iter_notes(since=since, chunk=chunk)
+    pending: list[dict[str, Any]] = []
     for count, facts in _results(_batches(notes, chunk), max(1, jobs), paths):
-        if facts:
-            registry.add_fact_rows(facts)
+        pending += facts
+        if len(pending) >= _WRITE_ROWS:
+            registry.add_fact_rows(pending)
+            pending = []
         done, suggested = done + count, suggested + len(facts)
         if progress is not None:
             progress(done)
+    if pending:
+        registry.add_fact_rows(pending)
     new = registry.counts()["facts"] - before
-    return ExtractSummary(done, suggested, new, extractor_for(paths).version)
+    return ExtractSummary(done, suggested, new, version_for(paths))
 
 
 def _documents(

@@ -32,6 +32,7 @@ __all__ = [
     "TEMPORALITY_NOT_PARTICULAR",
     "Assessment",
     "NoteExtractor",
+    "engine_version",
 ]
 
 #: Target categories that only describe a finding; a sentence with nothing but these gives no
@@ -60,7 +61,13 @@ EXPERIENCER_FAMILY = "Family member"
 #: Version of the extraction engine, recorded in the provenance of every suggested fact.
 ENGINE_VERSION = "calciscope-notes/2"
 
+_new_tuple = tuple.__new__
 _LAST = 1 << 62  # sorts after every offset (for bisecting ``(start, end, ...)`` tuples)
+
+
+def engine_version(rules: RuleSet) -> str:
+    """Return the engine and rule versions an extractor with these rules records."""
+    return f"{ENGINE_VERSION}; rules {rules.version}"
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,7 @@ class NoteExtractor:
             ],
         )
         self._sections = PhraseMatcher(self.rules.sections)
+        self._section_categories = [rule.category for rule in self.rules.sections]
         self._key = [rule.category not in ATTRIBUTE_CATEGORIES for rule in self.rules.targets]
         flags = frozenset(CATEGORY_FLAGS.values())
         self._target_info = [
@@ -126,7 +134,7 @@ class NoteExtractor:
     @property
     def version(self) -> str:
         """Engine and rule versions, as recorded in provenance."""
-        return f"{ENGINE_VERSION}; rules {self.rules.version}"
+        return engine_version(self.rules)
 
     def sections(self, text: str, low: str | None = None) -> list[Section]:
         """Split a document into sections at known headers (the first may have no header)."""
@@ -135,11 +143,12 @@ class NoteExtractor:
         headers = find_headers(text, found)
         sections = []
         starts = [h[0] for h in headers] + [len(text)]
+        new = _new_tuple  # Section(...) without the keyword-argument handling
         if not headers or headers[0][0] > 0:
-            sections.append(Section(0, starts[0]))
+            sections.append(new(Section, (0, starts[0], None, None, None)))
+        categories = self._section_categories
         for (start, header_end, rule), end in zip(headers, starts[1:], strict=True):
-            category = self.rules.sections[rule].category
-            sections.append(Section(start, end, category, rule, header_end))
+            sections.append(new(Section, (start, end, categories[rule], rule, header_end)))
         return sections
 
     def sentences(

@@ -15,6 +15,7 @@ expression was tried: on the demo notes it ran at half the speed.)
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
@@ -181,7 +182,12 @@ class PhraseMatcher:
             for m in regex.finditer(low, start, stop)
             if m.end() > m.start()
         ]
-        return _resolve_overlaps(found + extra) if extra else found
+        if not extra:
+            return found
+        if len(extra) == 1 and not _overlaps(found, extra[0]):  # the common case: insert it
+            bisect.insort(found, extra[0], key=_position)
+            return found
+        return _resolve_overlaps(found + extra)
 
     def number_rules(self, numbers: Sequence[int]) -> None:
         """Report rule ``i`` as ``numbers[i]`` in matches (its index in a larger rule list).
@@ -193,6 +199,19 @@ class PhraseMatcher:
         self._numbers = tuple(numbers)
         self._cache = {}
         self._regexes = [(self._numbers[i], regex) for i, regex in self._regexes]
+
+
+def _overlaps(found: list[Match], match: Match) -> bool:
+    """Whether ``match`` overlaps (or has the span of) a match in ``found`` (sorted, disjoint)."""
+    i = bisect.bisect_left(found, match.start, key=_start)
+    # the match before may reach into it; the one at or after its start may begin inside it
+    return (i > 0 and found[i - 1].end > match.start) or (
+        i < len(found) and found[i].start < max(match.end, match.start + 1)
+    )
+
+
+def _start(match: Match) -> int:
+    return match.start
 
 
 def _resolve_overlaps(matches: list[Match]) -> list[Match]:
@@ -229,6 +248,7 @@ class LayeredMatcher:
             matcher = PhraseMatcher([rules[i] for i in indices])
             matcher.number_rules(indices)
             self._layers[layer] = matcher
+        self._chosen: dict[tuple[str, ...] | None, list[PhraseMatcher]] = {}
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -243,11 +263,14 @@ class LayeredMatcher:
         See :meth:`PhraseMatcher.find`; ``Match.rule`` indexes the rules given to the
         constructor.
         """
-        chosen = [
-            self._layers[name]
-            for name in (self._layers if layers is None else layers)
-            if name in self._layers
-        ]
+        key = None if layers is None else tuple(layers)
+        chosen = self._chosen.get(key)
+        if chosen is None:
+            chosen = self._chosen[key] = [
+                self._layers[name]
+                for name in (self._layers if layers is None else key)  # type: ignore[union-attr]
+                if name in self._layers
+            ]
         if len(chosen) == 1:  # one layer's matches are already by position
             return chosen[0].find(low, start, end)
         found: list[Match] = []

@@ -10,12 +10,19 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from calciscope.extract.extractor import NoteExtractor
+from calciscope.extract.extractor import NoteExtractor, engine_version
 from calciscope.extract.facts import mentions_to_facts, mentions_to_rows
 from calciscope.extract.rules import load_rules
 from calciscope.model import Fact, Method, Note, NoteType
 
-__all__ = ["RulePaths", "extractor_for", "fact_rows_for_notes", "facts_for_notes", "note_facts"]
+__all__ = [
+    "RulePaths",
+    "extractor_for",
+    "fact_rows_for_notes",
+    "facts_for_notes",
+    "note_facts",
+    "version_for",
+]
 
 #: ``(targets YAML, context YAML, medspaCy context JSON files)``; None = the packaged file.
 RulePaths = tuple[str | None, str | None, tuple[str, ...]]
@@ -26,6 +33,16 @@ def extractor_for(paths: RulePaths = (None, None, ())) -> NoteExtractor:
     """Return the (cached) extractor for a set of rule files."""
     targets, context, extra = paths
     return NoteExtractor(load_rules(targets=targets, context=context, extra_context=extra))
+
+
+def version_for(paths: RulePaths = (None, None, ())) -> str:
+    """Return :attr:`NoteExtractor.version` for a set of rule files, without building one.
+
+    (A parent whose workers extract needs only the version: compiling the rules costs more
+    than reading them.)
+    """
+    targets, context, extra = paths
+    return engine_version(load_rules(targets=targets, context=context, extra_context=extra))
 
 
 def _note_method(extractor: NoteExtractor, note: Note) -> Method | None:

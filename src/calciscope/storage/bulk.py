@@ -127,10 +127,11 @@ class FactSink(Protocol):
     """Where validated fact rows are written, inside the import's transaction.
 
     ``write`` inserts the rows whose ``fact_id`` is not stored yet and leaves stored ones as
-    they are; it may be called many times per import (once per batch of rows).
+    they are; it may be called many times per import (once per batch of rows). Rows that come
+    from no import (facts suggested by ``notes extract``) have no batch id (None).
     """
 
-    def write(self, rows: pa.Table, batch_id: str) -> None:
+    def write(self, rows: pa.Table, batch_id: str | None) -> None:
         """Insert the rows (columns :data:`FACT_COLUMNS`) that are not stored yet."""
 
 
@@ -146,7 +147,7 @@ class SqliteFactSink:
         marks = ", ".join("?" for _ in _INSERTED)
         self._sql = f"INSERT INTO facts ({names}) VALUES ({marks}) ON CONFLICT (fact_id) DO NOTHING"
 
-    def write(self, rows: pa.Table, batch_id: str) -> None:
+    def write(self, rows: pa.Table, batch_id: str | None) -> None:
         """Insert the rows that are not stored yet."""
         if not rows.num_rows:
             return
@@ -181,7 +182,7 @@ class PostgresFactSink:
         self._staging = False
         self._direct = True
 
-    def write(self, rows: pa.Table, batch_id: str) -> None:
+    def write(self, rows: pa.Table, batch_id: str | None) -> None:
         """Insert the rows that are not stored yet."""
         if not rows.num_rows:
             return

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection, Engine
 from calciscope.errors import MissingExtraError, Problem, RegistryError, ValidationError
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import schema
-from calciscope.storage.bulk import FactSink, fact_sink, fact_table
+from calciscope.storage.bulk import FACT_SCHEMA, FactSink, fact_sink, fact_table
 from calciscope.storage.database_url import display_url, hide_password, normalise_url
 from calciscope.storage.integrity import PatientOrigin, PatientReconciler, StatementIndex
 from calciscope.storage.sqlite_locking import busy_timeout, configure_sqlite, is_busy
@@ -435,10 +435,15 @@ class Registry:
     def add_fact_rows(self, rows: Sequence[dict[str, Any]]) -> int:
         """Insert facts given as ``facts`` rows (from validated facts, e.g. ``mentions_to_rows``).
 
-        As :meth:`add_facts`: ids already there, and their review state, are kept.
+        As :meth:`add_facts`: ids already there, and their review state, are kept. The rows go
+        through the bulk fact writer imports use (:func:`~calciscope.storage.bulk.fact_sink`:
+        one ``executemany`` on SQLite, ``COPY`` on PostgreSQL), with no batch id.
         """
+        if not rows:
+            return 0
+        table = pa.Table.from_pylist(list(rows), schema=FACT_SCHEMA)
         with self.write() as conn:
-            self._upsert(conn, schema.facts, list(rows), "fact_id", update=False)
+            fact_sink(conn).write(table, None)
         return len(rows)
 
     def _upsert(

@@ -146,7 +146,7 @@ class _StagedFacts:
     def __init__(self, staging: _Staging) -> None:
         self.staging = staging
 
-    def write(self, rows: pa.Table, batch_id: str) -> None:
+    def write(self, rows: pa.Table, batch_id: str | None) -> None:
         """Stage the rows; stored fact ids are left as they are when the import is applied."""
         self.staging.add("facts", [r | {"batch_id": batch_id} for r in rows.to_pylist()])
 

@@ -1,0 +1,60 @@
+"""``notes extract`` writes its suggested facts in large transactions; what lands is the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from calciscope import api
+from calciscope.api import notes as notes_api
+from calciscope.extract.pipeline import extractor_for
+from calciscope.model import Note, Patient
+from calciscope.storage import Batch
+
+_TEXTS = [
+    "Sheet-like calcinosis of both thighs. Anti-PM/Scl positive.",
+    "No calcinosis. Creatine kinase 300 U/L.",
+    "Nodular calcinosis at the left thumb; dcSSc.",
+]
+
+
+def _registry(url: str):
+    registry = api.open_registry(url)
+    notes = [
+        Note(
+            note_id=f"P{p}-L{i}",
+            patient_id=f"P{p}",
+            note_date=dt.date(2020, 1, 1 + i),
+            text=text,
+            synthetic=True,
+        )
+        for p in range(3)
+        for i, text in enumerate(_TEXTS)
+    ]
+    patients = [Patient(patient_id=f"P{p}", synthetic=True) for p in range(3)]
+    registry.import_batch(Batch(patients=patients, notes=notes), source="test", source_hash="t")
+    return registry
+
+
+def _facts(registry) -> list[tuple]:
+    with registry.engine.connect() as conn:
+        return sorted(
+            tuple(r)
+            for r in conn.execute(sa.text("SELECT * FROM facts WHERE source_kind = 'note'"))
+        )
+
+
+def test_writing_every_batch_or_once_stores_the_same_rows(tmp_path, monkeypatch):
+    once = _registry(f"sqlite:///{tmp_path / 'once.db'}")
+    summary = api.extract_notes(once, chunk=2)
+    monkeypatch.setattr(notes_api, "_WRITE_ROWS", 1)  # a transaction per batch of 2 notes
+    each = _registry(f"sqlite:///{tmp_path / 'each.db'}")
+    assert api.extract_notes(each, chunk=2) == summary
+    assert summary.notes == 9 and summary.new_facts == summary.facts > 9
+    assert summary.engine == extractor_for().version  # read from the rules, none compiled
+    stored = _facts(once)
+    assert stored == _facts(each)
+    assert all(row[16] is None for row in stored)  # batch_id: from no import
+    again = api.extract_notes(once, chunk=4)
+    assert again.new_facts == 0 and _facts(once) == stored

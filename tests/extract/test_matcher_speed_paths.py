@@ -1,0 +1,83 @@
+"""The fast paths of the phrase matcher and of fact ids give what the general ones give."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import NamedTuple
+
+from calciscope.extract.matcher import Match, PhraseMatcher, _resolve_overlaps
+from calciscope.extract.patterns import SEPARATOR_CHARS
+from calciscope.model.records import fact_id_of_values, make_fact_id
+
+
+class _Rule(NamedTuple):
+    literal: str
+    category: str
+    pattern: object = None
+
+
+_RULES = [
+    _Rule("calcinosis", "CALCINOSIS"),
+    _Rule("soft tissue calcification", "CALCIFICATION"),
+    _Rule("tissue", "TISSUE"),
+    _Rule("ck", "CK_VALUE", r"ck\s*(?P<value>\d+)"),
+    _Rule("ck level", "CK_VALUE", r"ck level \d+ u/l"),
+]
+
+
+def _general(matcher: PhraseMatcher, low: str) -> list[tuple[int, int, int]]:
+    """What find returned before its fast path: every match, then leftmost-longest."""
+    assert matcher._trie is not None
+    found = [
+        (m.start(), m.end(), rule)
+        for m in matcher._trie.finditer(low)
+        for rule in matcher.rules_for(m.group().strip(SEPARATOR_CHARS))
+    ]
+    extra = [
+        (m.start(), m.end(), index)
+        for index, regex in matcher._regexes
+        for m in regex.finditer(low)
+        if m.end() > m.start()
+    ]
+    if not extra:
+        return found
+    kept = _resolve_overlaps([Match(*f) for f in found] + [Match(*e) for e in extra])
+    return [(m.start, m.end, m.rule) for m in kept]
+
+
+def test_a_regex_match_beside_phrases_is_inserted_in_order():
+    matcher = PhraseMatcher(_RULES)
+    low = "calcinosis, ck 300 and soft tissue calcification"
+    found = [(m.start, m.end, m.rule) for m in matcher.find(low)]
+    assert found == [(0, 10, 0), (12, 18, 3), (23, 48, 1)]
+
+
+def test_a_regex_match_inside_a_phrase_goes_through_overlap_resolution():
+    matcher = PhraseMatcher([*_RULES, _Rule("tissue calc", "X", r"tissue calc")])
+    low = "soft tissue calcification"
+    found = [(m.start, m.end, m.rule) for m in matcher.find(low)]
+    assert found == [(0, 25, 1)]  # leftmost-longest: the phrase, not the regex inside it
+
+
+def test_fast_path_equals_general_path_on_random_text():
+    matcher = PhraseMatcher(_RULES)
+    words = ["calcinosis", "ck", "12", "ck level 40 u/l", "soft", "tissue", "calcification", "x"]
+    rng = random.Random(7)
+    for _ in range(500):
+        low = " ".join(rng.choice(words) for _ in range(rng.randint(1, 9)))
+        got = [(m.start, m.end, m.rule) for m in matcher.find(low)]
+        assert got == _general(matcher, low), low
+
+
+def test_fact_id_of_values_is_make_fact_id():
+    content = {
+        "patient_id": "P1",
+        "code": "calcinosis",
+        "effective_date": dt.date(2020, 1, 2).isoformat(),
+        "value_num": 1.5,
+        "unit": None,
+        "odd{key}": "x",
+    }
+    keys = tuple(sorted(content))
+    assert fact_id_of_values(keys, [content[k] for k in keys]) == make_fact_id(content)
