@@ -10,7 +10,8 @@ PUBLIC = {
     "DEFAULT_DB_URL", "DEFAULT_REPORT_DIR", "FILTER_ALIASES",
     # result and record types
     "ClassifySummary", "ExportReport", "ExtractSummary", "InteropImport", "PatientIdColumn",
-    "PatientExplanation", "PatientRecord", "RegistryRecords", "ScoreFormat", "StudyData", "StudyRun",
+    "PatientExplanation", "PatientRecord", "RegistryRecords", "ResultSource", "ScoreFormat",
+    "StudyData", "StudyRun",
     # the registry and the cohort
     "open_registry", "resolve_db_url", "generate_demo_data", "import_directory", "feature_table",
     "write_feature_table", "list_patients", "patient_record", "read_registry_records",

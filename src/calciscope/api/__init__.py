@@ -20,6 +20,7 @@ from calciscope.api.cohort import (
 from calciscope.api.criteria import (
     ClassifySummary,
     PatientExplanation,
+    ResultSource,
     ScoreFormat,
     classify_registry,
     explain_patient,
@@ -165,6 +166,7 @@ __all__ = [
     "Registry",
     "RegistryOverview",
     "RegistryRecords",
+    "ResultSource",
     "ReviewConflict",
     "ReviewDecision",
     "ReviewItem",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import math
@@ -12,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import sqlalchemy as sa
 
+from calciscope import __version__
 from calciscope.api.cohort import feature_table
 from calciscope.criteria import (
     CriteriaResult,
@@ -42,11 +45,18 @@ from calciscope.errors import Problem, ValidationError
 from calciscope.phenotype import PhenotypeResult, load_phenotypes
 from calciscope.phenotype import output_columns as phenotype_columns
 from calciscope.storage import Registry, schema
-from calciscope.storage.classification import StoredResult, write_classification_results
+from calciscope.storage.classification import (
+    StoredResult,
+    data_version,
+    data_versions,
+    read_classification_results,
+    write_classification_results,
+)
 
 __all__ = [
     "ClassifySummary",
     "PatientExplanation",
+    "ResultSource",
     "ScoreFormat",
     "classify_registry",
     "explain_patient",
@@ -164,16 +174,47 @@ def _status(cset: CriteriaSet, result: dict[str, Any]) -> str:
     return str(result[key])
 
 
-def _stored(row: dict[str, Any], index_date: dt.date) -> Iterator[StoredResult]:
+#: The packaged definitions a classification depends on (any edit makes stored results stale).
+_DEFINITION_FILES = (
+    ("calciscope.criteria", "sets"),
+    ("calciscope.phenotype", "phenotypes.yaml"),
+    ("calciscope.features", "features.yaml"),
+    ("calciscope.features", "concepts.yaml"),
+)
+
+
+@lru_cache(maxsize=8)
+def _definitions_version(min_probability: float | None) -> str:
+    """Return a hash of the definitions and options a classification is computed from.
+
+    The criteria sets, phenotypes and feature catalogue as packaged, calciscope's version (the
+    compiler that evaluates them) and the IIM probability threshold.
+    """
+    digest = hashlib.sha256(f"{__version__}|{min_probability!r}".encode())
+    for package, name in _DEFINITION_FILES:
+        path = resources.files(package).joinpath(name)
+        files = sorted(path.iterdir(), key=lambda p: p.name) if path.is_dir() else [path]
+        for file in (f for f in files if f.name.endswith(".yaml")):
+            digest.update(f"{package}/{file.name}\n".encode() + file.read_bytes())
+    return digest.hexdigest()
+
+
+def _stored(
+    row: dict[str, Any], index_date: dt.date, definitions: str, data: str | None
+) -> Iterator[StoredResult]:
+    """Split one classified row (with its explanation columns) into a stored result per set."""
+    pid = row["patient_id"]
     for cset in load_criteria_sets():
-        result = {c: _native(row[c]) for c in output_columns(cset)}
+        explanation = [c for c in row if c.startswith(f"{cset.id}__")]
+        result = {c: _native(row[c]) for c in [*output_columns(cset), *explanation]}
+        status = _status(cset, result)
         yield StoredResult(
-            row["patient_id"], cset.id, index_date, cset.version, _status(cset, result), result
+            pid, cset.id, index_date, cset.version, status, result, definitions, data
         )
     ph = load_phenotypes()
     result = {c: _native(row[c]) for p in ph.phenotypes for c in phenotype_columns(p)}
     status = "prompt" if result["at_risk_prompt"] else "no_prompt"
-    yield StoredResult(row["patient_id"], "phenotypes", index_date, ph.version, status, result)
+    yield StoredResult(pid, "phenotypes", index_date, ph.version, status, result, definitions, data)
 
 
 def _classify_rows(
@@ -187,8 +228,9 @@ def _classify_rows(
     name = f"calciscope_features_{uuid.uuid4().hex[:10]}"
     try:
         backend.create_table(name, features, temp=True)
+        # with the explanation columns, so that explain_patient can reuse what is stored
         table = classify_table(
-            backend.table(name), index_date=when, min_probability=min_probability
+            backend.table(name), index_date=when, min_probability=min_probability, explain=True
         )
         return table.to_pyarrow().to_pylist()
     finally:
@@ -202,17 +244,34 @@ def classify_registry(
     """Classify every patient of the registry inside its database and store every result.
 
     Each criteria set (and the phenotypes, as set ``phenotypes``) gives one row in
-    ``classification_results`` per patient, with the criteria version and the index date.
+    ``classification_results`` per patient, with the criteria version, the index date, its
+    explanation, and what it was computed from (the definitions' and the patient's data
+    version), so that :func:`explain_patient` reuses it while neither has changed.
     """
     when = index_date or dt.date.today()
+    definitions = _definitions_version(min_probability)
+    # read before classifying: a change made meanwhile then reads as stale, never as fresh;
+    # a Spark registry records no data version (its results are stored, never reused)
+    versions = data_versions(registry) if registry.dialect != "spark" else {}
     frame = _classify_rows(feature_table(registry, index_date=when), when, min_probability)
-    stored = [s for row in frame for s in _stored(row, when)]
+    stored = [
+        s for row in frame for s in _stored(row, when, definitions, versions.get(row["patient_id"]))
+    ]
     written = write_classification_results(registry, stored)
     counts: dict[str, dict[str, int]] = {}
     for s in stored:
         counts.setdefault(s.criteria_set, {}).setdefault(s.status, 0)
         counts[s.criteria_set][s.status] += 1
     return ClassifySummary(patients=len(frame), rows=written, index_date=when, counts=counts)
+
+
+class ResultSource(StrEnum):
+    """Where an explanation's results come from."""
+
+    #: ``classification_results``, stored from the same definitions and patient data
+    STORED = "stored"
+    #: computed now (nothing stored, or stored before a change to the definitions or data)
+    COMPUTED = "computed"
 
 
 @dataclass(frozen=True)
@@ -223,13 +282,14 @@ class PatientExplanation:
     index_date: dt.date
     criteria: tuple[CriteriaResult, ...]
     phenotypes: tuple[PhenotypeResult, ...]
+    source: ResultSource = ResultSource.COMPUTED
 
     def __iter__(self) -> Iterator[CriteriaResult]:
         return iter(self.criteria)
 
     def _repr_html_(self) -> str:
         """Return every result and phenotype as HTML tables, for notebooks."""
-        title = f"<h4>{self.patient_id} at {self.index_date}</h4>"
+        title = f"<h4>{self.patient_id} at {self.index_date} ({self.source.value})</h4>"
         criteria = "".join(result._repr_html_() for result in self.criteria)
         rows = [
             (p.id, "unknown" if p.value is None else p.value, p.note, p.rule)
@@ -251,6 +311,9 @@ def explain_patient(
     the one classification expression (with its explanation columns) run on them in memory,
     each compiled once per process and options (:class:`~calciscope.engine.rows.TablesEvaluator`,
     :class:`~calciscope.engine.rows.RowEvaluator`), so an explanation takes milliseconds.
+    Results stored by :func:`classify_registry` for this index date are used instead while
+    they are fresh (same definitions, options and patient data); the explanation's ``source``
+    says which. Nothing is written.
 
     Raises
     ------
@@ -261,12 +324,37 @@ def explain_patient(
     facts, patients = patient_tables(registry, patient_id)
     if not patients.num_rows:
         raise ValidationError([Problem(registry.url, patient_id, "patient_id", "no such patient")])
-    rows = _features(when).run(facts=facts, patients=patients).to_pylist()
-    row = _explainer(when, min_probability).run(rows)[0]
+    row, source = _fresh_row(registry, when, min_probability, facts, patients), ResultSource.STORED
+    if row is None:
+        rows = _features(when).run(facts=facts, patients=patients).to_pylist()
+        row, source = _explainer(when, min_probability).run(rows)[0], ResultSource.COMPUTED
     criteria = tuple(read(row) for read in _readers())
-    return PatientExplanation(
-        patient_id, when, criteria, read_phenotype_results(load_phenotypes(), row)
-    )
+    phenotypes = read_phenotype_results(load_phenotypes(), row)
+    return PatientExplanation(patient_id, when, criteria, phenotypes, source)
+
+
+def _fresh_row(
+    registry: Registry,
+    when: dt.date,
+    min_probability: float | None,
+    facts: pa.Table,
+    patients: pa.Table,
+) -> dict[str, Any] | None:
+    """Return the patient's stored results as one row, or None unless every one is fresh."""
+    pid = patients["patient_id"][0].as_py()
+    stored = read_classification_results(registry, patient_id=pid, index_date=when)
+    if not stored:
+        return None
+    definitions = _definitions_version(min_probability)
+    data = data_version(patients.to_pylist()[0], facts.to_pylist())
+    fresh = [s for s in stored if (s.definitions_version, s.data_version) == (definitions, data)]
+    wanted = {c.id for c in load_criteria_sets()} | {"phenotypes"}
+    if {s.criteria_set for s in fresh} != wanted:
+        return None
+    row: dict[str, Any] = {"patient_id": pid}
+    for s in fresh:
+        row |= s.result
+    return row
 
 
 def _arrow_type(column: sa.Column[Any]) -> pa.DataType:

@@ -137,6 +137,12 @@ def _render_result(con: Console, result: api.CriteriaResult) -> None:
 def render_explanation(con: Console, explanation: api.PatientExplanation) -> None:
     """Print every criteria result (items counted, absent, unknown; bounds; flips) and the phenotypes."""
     con.print(f"[bold]Criteria for {explanation.patient_id} at {explanation.index_date}[/bold]")
+    source = (
+        "classify's results: definitions and data unchanged since"
+        if explanation.source is api.ResultSource.STORED
+        else "computed now: no fresh stored results"
+    )
+    con.print(f"source: {explanation.source.value} [dim]({source})[/dim]")
     for result in explanation.criteria:
         _render_result(con, result)
     table = Table("phenotype", "value", "note", "rule", box=None, pad_edge=False)

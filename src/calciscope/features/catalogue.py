@@ -7,6 +7,7 @@ writers, reports) refers to features by the names defined here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -169,6 +170,22 @@ class FeatureCatalogue:
         names = self.concepts_for_code(system, code)
         return bool(names) and all(self.concepts[n].kind is ConceptKind.PROCEDURE for n in names)
 
+    def extended(
+        self, concepts: Iterable[Concept], features: Iterable[Feature] = ()
+    ) -> FeatureCatalogue:
+        """Return a copy with these concepts and features added (their codes looked up too)."""
+        by_code = dict(self._by_code)
+        added = {c.name: c for c in concepts}
+        for concept in added.values():
+            for key in concept.codes:
+                by_code[key] = (*by_code.get(key, ()), concept.name)
+        return FeatureCatalogue(
+            self.version,
+            self.concepts | added,
+            self.features | {f.name: f for f in features},
+            by_code,
+        )
+
     def feature(self, name: str) -> Feature:
         """Return a feature by name, or raise :class:`CatalogueError` naming it."""
         try:
@@ -269,20 +286,16 @@ def load_catalogue() -> FeatureCatalogue:
     concepts_raw = _read_yaml("concepts.yaml")
     features_raw = _read_yaml("features.yaml")
     concepts: dict[str, Concept] = {}
-    by_code: dict[tuple[str, str], tuple[str, ...]] = {}
     for raw in concepts_raw["concepts"]:
         concept = _concept(raw)
         if concept.name in concepts:
             raise CatalogueError(f"duplicate concept {concept.name!r}")
         concepts[concept.name] = concept
-        for key in concept.codes:
-            by_code[key] = (*by_code.get(key, ()), concept.name)
     features: dict[str, Feature] = {}
     for raw in features_raw["features"]:
         feature = _feature(raw, concepts)
         if feature.name in features:
             raise CatalogueError(f"duplicate feature {feature.name!r}")
         features[feature.name] = feature
-    return FeatureCatalogue(
-        version=str(features_raw["version"]), concepts=concepts, features=features, _by_code=by_code
-    )
+    empty = FeatureCatalogue(version=str(features_raw["version"]), concepts={}, features={})
+    return empty.extended(concepts.values(), features.values())

@@ -1,15 +1,34 @@
-"""Store and read criteria results in ``classification_results`` (one row per patient, set and index date)."""
+"""Store and read criteria results in ``classification_results`` (one row per patient, set and index date).
+
+Each row records what it was computed from: the definitions (``definitions_version``, a hash
+the caller gives) and the patient's data (``data_version``, :func:`data_version`: a hash of the
+patient's row and every one of their fact rows, superseded ones and review states included).
+Any import, added or corrected fact, or review decision changes a fact row, so it changes the
+hash; a stored result whose hashes still match is the result a fresh computation would give.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import hashlib
+import itertools
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+
+from calciscope.storage import schema
 from calciscope.storage.registry import Registry
 
-__all__ = ["StoredResult", "read_classification_results", "write_classification_results"]
+__all__ = [
+    "StoredResult",
+    "data_version",
+    "data_versions",
+    "read_classification_results",
+    "write_classification_results",
+]
 
 
 @dataclass(frozen=True)
@@ -22,6 +41,9 @@ class StoredResult:
     criteria_version: str
     status: str
     result: dict[str, Any]
+    #: What the result was computed from (None: not recorded, never reused).
+    definitions_version: str | None = None
+    data_version: str | None = None
 
 
 def write_classification_results(registry: Registry, results: Sequence[StoredResult]) -> int:
@@ -42,6 +64,8 @@ def write_classification_results(registry: Registry, results: Sequence[StoredRes
             "status": r.status,
             "result": r.result,
             "computed_at": now,
+            "definitions_version": r.definitions_version,
+            "data_version": r.data_version,
         }
         for r in results
     ]
@@ -54,3 +78,32 @@ def read_classification_results(
     """Return stored results, optionally for one patient and/or one index date."""
     rows = registry.classification_rows(patient_id=patient_id, index_date=index_date)
     return [StoredResult(**{k: v for k, v in row.items() if k != "computed_at"}) for row in rows]
+
+
+def data_version(patient: Mapping[Any, Any], facts: Iterable[Mapping[Any, Any]]) -> str:
+    """Return the hash of one patient's row and fact rows (in the registry's layout).
+
+    The same rows give the same hash however they were read (the whole table, or one
+    patient's rows as Arrow tables): columns in schema order, facts by id, values as text.
+    """
+    people = [c.name for c in schema.patients.columns]
+    columns = [c.name for c in schema.facts.columns]
+    rows = sorted(([str(f.get(c)) for c in columns] for f in facts), key=lambda r: r[0])
+    text = json.dumps([[str(patient.get(c)) for c in people], rows])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def data_versions(registry: Registry) -> dict[str, str]:
+    """Return :func:`data_version` of every patient of an SQL registry (one pass over facts)."""
+    facts = schema.facts
+    query = sa.select(facts).order_by(facts.c.patient_id)
+    with registry.engine.connect() as conn:
+        patients = {r["patient_id"]: r for r in conn.execute(sa.select(schema.patients)).mappings()}
+        by_patient = {
+            pid: data_version(patients[pid], rows)
+            for pid, rows in itertools.groupby(
+                conn.execution_options(yield_per=10_000).execute(query).mappings(),
+                key=lambda r: r["patient_id"],
+            )
+        }
+    return {pid: by_patient.get(pid) or data_version(row, ()) for pid, row in patients.items()}

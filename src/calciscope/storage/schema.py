@@ -135,6 +135,9 @@ classification_results = Table(
     Column("status", String(32), nullable=False),
     Column("result", JSON, nullable=False),
     Column("computed_at", DateTime(timezone=True), nullable=False),
+    # 0006: what the result was computed from; reused only while both still match
+    Column("definitions_version", String(64)),
+    Column("data_version", String(64)),
 )
 
 # --- 0002_review: users, the append-only audit log, review decisions, fact revisions ------

@@ -16,19 +16,10 @@ from typing import Any
 
 from calciscope.interop.fhir.codes import EXTENSION, as_list, body_site_from, pick_coding
 from calciscope.interop.fhir.subjects import fhir_date
-from calciscope.model import Fact, Laterality, Method, Morphology, SourceKind, Status
+from calciscope.interop.mappings import FHIR_NEGATIVE, FHIR_VERIFICATION_READ, QUALIFIER_ENUMS
+from calciscope.model import Fact, SourceKind, Status
 
 __all__ = ["condition_facts", "death_facts", "observation_facts"]
-
-_VERIFICATION = {
-    "refuted": Status.ABSENT,
-    "unconfirmed": Status.UNKNOWN,
-    "provisional": Status.UNKNOWN,
-    "differential": Status.UNKNOWN,
-}
-_NEGATIVE = {"NEG", "ND", "260385009", "260415000"}
-_POSITIVE = {"POS", "DET", "10828004", "260373001"}
-_EXT_ENUMS: dict[str, Any] = {"morphology": Morphology, "method": Method, "laterality": Laterality}
 
 
 def _first_code(concept: Any) -> str | None:
@@ -43,8 +34,8 @@ def _first_code(concept: Any) -> str | None:
 def _extensions(resource: dict[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for ext in resource.get("extension", []) if isinstance(resource.get("extension"), list) else []:
-        for name, enum in _EXT_ENUMS.items():
-            if isinstance(ext, dict) and ext.get("url") == EXTENSION[name]:
+        for name, enum in QUALIFIER_ENUMS.items():  # the body site is ``bodySite``, not here
+            if isinstance(ext, dict) and name in EXTENSION and ext.get("url") == EXTENSION[name]:
                 value = enum._value2member_map_.get(ext.get("valueCode"))
                 if value is not None:
                     fields[name] = value
@@ -107,7 +98,7 @@ def condition_facts(resource: dict[str, Any], patient_id: str, where: str) -> li
             system=coded[0],
             code=coded[1],
             effective_date=when,
-            status=_VERIFICATION.get(verification or "", Status.PRESENT),
+            status=FHIR_VERIFICATION_READ.get(verification or "", Status.PRESENT),
             value_text=_note_text(resource),
             source_kind=SourceKind.IMPORT,
             provenance=where + (f" clinicalStatus={clinical}" if clinical else "") + note,
@@ -125,7 +116,7 @@ def _status(item: dict[str, Any]) -> Status:
         else set()
     )
     flags.add(_first_code(item.get("valueCodeableConcept")))
-    if flags & _NEGATIVE:
+    if flags & FHIR_NEGATIVE:
         return Status.ABSENT
     return Status.UNKNOWN if "IND" in flags else Status.PRESENT
 

@@ -1,69 +1,32 @@
-"""FHIR code system URLs ⇄ calciscope code systems, and calciscope's own FHIR extensions."""
+"""FHIR codings ⇄ calciscope codes (tables in :mod:`calciscope.interop.mappings`), and extensions."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from calciscope.interop.mappings import (
+    FHIR_BARE_CODE,
+    FHIR_SYSTEM_PREFERENCE,
+    FHIR_URL_SYSTEMS,
+    SYSTEM_URLS,
+    prefixed_code,
+)
 from calciscope.model import BodyRegion, Laterality
 
 __all__ = [
-    "CALCISCOPE_SYSTEM",
     "EXTENSION",
-    "SYSTEM_URLS",
     "as_list",
     "body_site_from",
     "coding_for",
     "pick_coding",
 ]
 
-#: FHIR ``Coding.system`` for each calciscope code system.
-SYSTEM_URLS: dict[str, str] = {
-    "SNOMEDCT": "http://snomed.info/sct",
-    "LOINC": "http://loinc.org",
-    "ICD10": "http://hl7.org/fhir/sid/icd-10",
-    "ICD10CM": "http://hl7.org/fhir/sid/icd-10-cm",
-    "HP": "http://purl.obolibrary.org/obo/hp.owl",
-    "MONDO": "http://purl.obolibrary.org/obo/mondo.owl",
-    "ORPHA": "http://www.orpha.net",
-    # OMIM's own address (omim.org); not checked against HL7's terminology registry
-    "OMIM": "https://omim.org",
-    "OMOP": "https://athena.ohdsi.org",
-    "calciscope": "https://w3id.org/calciscope/concept",
-}
-CALCISCOPE_SYSTEM = SYSTEM_URLS["calciscope"]
-_URL_SYSTEMS = {url: system for system, url in SYSTEM_URLS.items()} | {
-    "http://hpo.jax.org": "HP",
-    "https://hpo.jax.org": "HP",
-    "http://purl.obolibrary.org/obo/mondo.obo": "MONDO",
-    "http://www.orpha.net/ORDO": "ORPHA",
-    "http://hl7.org/fhir/sid/icd-10-de": "ICD10",
-    "http://omim.org": "OMIM",
-    "https://www.omim.org": "OMIM",
-    "http://www.omim.org": "OMIM",
-}
-#: Order of preference when a concept carries several codings.
-_PREFERENCE = (
-    "calciscope",
-    "HP",
-    "MONDO",
-    "SNOMEDCT",
-    "LOINC",
-    "ICD10CM",
-    "ICD10",
-    "ORPHA",
-    "OMIM",
-    "OMOP",
-)
-
 #: Extensions calciscope writes (and reads back) for fields FHIR has no element for.
 EXTENSION = {
     name: f"https://w3id.org/calciscope/fhir/StructureDefinition/{name}"
     for name in ("morphology", "method", "laterality", "body-site", "note-type")
 }
-_PREFIXED = {"HP": "HP:", "MONDO": "MONDO:", "ORPHA": "ORPHA:", "OMIM": "OMIM:"}
-#: Systems whose FHIR code is the bare number (calciscope keeps the prefix: ``OMIM:613454``).
-_BARE = {"OMIM": "OMIM:"}
 _REGION_WORDS = [
     (re.compile(r"finger|digit|thumb", re.I), BodyRegion.FINGERS),
     (re.compile(r"\bhand", re.I), BodyRegion.HAND),
@@ -87,11 +50,6 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _code(system: str, code: str) -> str:
-    prefix = _PREFIXED.get(system, "")
-    return code if not prefix or code.startswith(prefix) else prefix + code
-
-
 def pick_coding(concept: Any) -> tuple[str, str, str] | None:
     """Return (system, code, display) of the preferred supported coding of a CodeableConcept."""
     if not isinstance(concept, dict) or not isinstance(concept.get("coding"), list):
@@ -100,19 +58,23 @@ def pick_coding(concept: Any) -> tuple[str, str, str] | None:
     for coding in concept["coding"]:
         if not isinstance(coding, dict) or not isinstance(coding.get("code"), str):
             continue
-        system = _URL_SYSTEMS.get(str(coding.get("system", "")).rstrip("/"))
+        system = FHIR_URL_SYSTEMS.get(str(coding.get("system", "")).rstrip("/"))
         if system and coding["code"].strip():
             found.setdefault(
                 system,
-                (system, _code(system, coding["code"].strip()), str(coding.get("display", ""))),
+                (
+                    system,
+                    prefixed_code(system, coding["code"].strip()),
+                    str(coding.get("display", "")),
+                ),
             )
-    return next((found[s] for s in _PREFERENCE if s in found), None)
+    return next((found[s] for s in FHIR_SYSTEM_PREFERENCE if s in found), None)
 
 
 def coding_for(system: str, code: str, display: str | None = None) -> dict[str, str]:
     """Return a FHIR Coding for a calciscope (system, code)."""
-    prefix = _BARE.get(system)
-    coding = {"system": SYSTEM_URLS[system], "code": code.removeprefix(prefix) if prefix else code}
+    bare = code.removeprefix(f"{system}:") if system in FHIR_BARE_CODE else code
+    coding = {"system": SYSTEM_URLS[system], "code": bare}
     if display:
         coding["display"] = display
     return coding

@@ -18,7 +18,7 @@ import pydantic
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
 from calciscope.interop.fhir.clinical import condition_facts, death_facts, observation_facts
-from calciscope.interop.fhir.codes import CALCISCOPE_SYSTEM, as_list
+from calciscope.interop.fhir.codes import as_list
 from calciscope.interop.fhir.documents import (
     diagnostic_report_notes,
     document_notes,
@@ -27,6 +27,7 @@ from calciscope.interop.fhir.documents import (
 from calciscope.interop.fhir.subjects import Subjects, map_patient, raw_patient_id
 from calciscope.interop.fhir.validation import check_resource
 from calciscope.interop.jsontext import load_json
+from calciscope.interop.mappings import CALCISCOPE_SYSTEM
 from calciscope.model import Fact, ReviewState
 from calciscope.storage import PatientOrigin
 
@@ -112,12 +113,14 @@ def _map_one(entry: Entry, source: str, subjects: Subjects) -> list[Any] | str:
         return f"invalid {'.'.join(map(str, err['loc']))}: {err['msg']}"
 
 
-def _store(records: list[Any], result: ReadResult) -> None:
+def _store(records: list[Any], result: ReadResult, state: ReviewState | None) -> None:
+    """Add mapped records to the batch; a Provenance's review state applies to the facts."""
+    batch = result.batch
+    lists: dict[str, list[Any]] = {"Fact": batch.facts, "Note": batch.notes, "Image": batch.images}
     for record in records:
-        kind = type(record).__name__
-        getattr(result.batch, {"Fact": "facts", "Note": "notes", "Image": "images"}[kind]).append(
-            record
-        )
+        if state and isinstance(record, Fact):
+            record = record.model_copy(update={"review_state": state})
+        lists[type(record).__name__].append(record)
 
 
 def _review_states(entries: list[Entry]) -> dict[str, ReviewState]:
@@ -196,16 +199,7 @@ def read_fhir_bundle(data: Any, *, source: str, stub_patients: bool = False) -> 
         if isinstance(outcome, str):
             result.skipped[(kind, outcome)] += 1
         else:
-            state = states.get(entry[0])
-            _store(
-                [
-                    r.model_copy(update={"review_state": state})
-                    if state and isinstance(r, Fact)
-                    else r
-                    for r in outcome
-                ],
-                result,
-            )
+            _store(outcome, result, states.get(entry[0]))
             result.mapped[kind] += 1
         contained = entry[1].get("contained") if isinstance(entry[1], dict) else None
         for item in contained if isinstance(contained, list) else []:

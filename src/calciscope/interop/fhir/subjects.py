@@ -24,8 +24,6 @@ PATIENT_ID_SYSTEM = "https://w3id.org/calciscope/patient-id"
 #: ``meta.tag`` system marking synthetic records.
 SYNTHETIC_TAG = "https://w3id.org/calciscope/tag"
 
-_SEX = {"female": Sex.FEMALE, "male": Sex.MALE, "other": Sex.OTHER, "unknown": Sex.UNKNOWN}
-
 
 def fhir_date(value: Any) -> dt.date | None:
     """Return the date of a FHIR date/dateTime/instant (``2012-05-07T14:00:00+02:00``), or None."""
@@ -63,7 +61,7 @@ def map_patient(resource: dict[str, Any], full_url: str) -> Patient | str:
     year = int(birth[:4]) if isinstance(birth, str) and birth[:4].isdigit() else None
     return Patient(
         patient_id=sanitise_id(raw_id),
-        sex=_SEX.get(str(resource.get("gender", "unknown")), Sex.UNKNOWN),
+        sex=Sex._value2member_map_.get(str(resource.get("gender")), Sex.UNKNOWN),  # type: ignore[arg-type]
         birth_date=fhir_date(birth),
         birth_year=year if year and 1880 <= year <= 2100 else None,
         synthetic=_own(resource.get("meta") or {}, SYNTHETIC_TAG, "tag") == "synthetic",

@@ -23,9 +23,10 @@ from fhir.resources.R4B.bundle import Bundle
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.features import load_catalogue
-from calciscope.interop.fhir.codes import EXTENSION, SYSTEM_URLS, coding_for
+from calciscope.interop.fhir.codes import EXTENSION, coding_for
 from calciscope.interop.fhir.documents import FILE_REF_SYSTEM, RECORD_ID_SYSTEM
 from calciscope.interop.fhir.subjects import PATIENT_ID_SYSTEM, SYNTHETIC_TAG
+from calciscope.interop.mappings import CALCISCOPE_SYSTEM, FHIR_INTERPRETATION, FHIR_VERIFICATION
 from calciscope.model import (
     Fact,
     Image,
@@ -48,12 +49,6 @@ _DICOM = {
     Modality.CT: "CT",
     Modality.MRI: "MR",
     Modality.PHOTOGRAPH: "XC",
-}
-_INTERPRETATION = {Status.PRESENT: "POS", Status.ABSENT: "NEG", Status.UNKNOWN: "IND"}
-_VERIFICATION = {
-    Status.PRESENT: "confirmed",
-    Status.ABSENT: "refuted",
-    Status.UNKNOWN: "unconfirmed",
 }
 
 
@@ -104,7 +99,7 @@ def _condition(fact: Fact, subject: str) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Condition",
         "subject": {"reference": subject},
-        "verificationStatus": _concept("condition-ver-status", _VERIFICATION[fact.status]),
+        "verificationStatus": _concept("condition-ver-status", FHIR_VERIFICATION[fact.status]),
         "code": {"coding": [coding_for(fact.system, fact.code)]},
     }
     if fact.status is not Status.ABSENT:
@@ -146,7 +141,7 @@ def _observation(fact: Fact, subject: str) -> dict[str, Any]:
         resource["note"] = [{"text": fact.value_text}]
     # absent: NEG; present without a value: POS; unknown with a value: IND (indeterminate)
     if fact.status is Status.ABSENT or (fact.value_num is None) != (fact.status is Status.UNKNOWN):
-        code = _INTERPRETATION[fact.status]
+        code = FHIR_INTERPRETATION[fact.status]
         resource["interpretation"] = [_concept("v3-ObservationInterpretation", code)]
     _qualifiers(fact, resource)
     return resource
@@ -161,7 +156,7 @@ def _provenance(target: str, fact: Fact, when: str) -> dict[str, Any]:
         "target": [{"reference": target}],
         "recorded": when,
         "activity": {
-            "coding": [{"system": SYSTEM_URLS["calciscope"], "code": activity}],
+            "coding": [{"system": CALCISCOPE_SYSTEM, "code": activity}],
             "text": f"{fact.source_kind.value} ({activity}): {fact.provenance or ''}"[:1000],
         },
         "agent": [{"who": {"display": "calciscope"}}],

@@ -1,5 +1,6 @@
 """OMOP CDM v5.3/v5.4: open a CDM, resolve concept sets, screen it in place, read it; write CDMs and cohorts."""
 
+from calciscope.interop.mappings import ABSENT_VALUE_IDS, ABSENT_VALUE_NAMES
 from calciscope.interop.omop.cdm import REQUIRED_TABLES, Cdm, PatientIdColumn, open_cdm
 from calciscope.interop.omop.cohort import (
     COHORT_COLUMNS,
@@ -24,13 +25,7 @@ from calciscope.interop.omop.note_nlp import (
 )
 from calciscope.interop.omop.reader import read_cdm
 from calciscope.interop.omop.tables import CDM_TABLES, CdmExport, save_cdm, save_concept_sets
-from calciscope.interop.omop.views import (
-    ABSENT_VALUE_IDS,
-    ABSENT_VALUE_NAMES,
-    facts_view,
-    patients_view,
-    person_ids,
-)
+from calciscope.interop.omop.views import facts_view, patients_view, person_ids
 from calciscope.interop.omop.vocabulary import load_vocabulary, parse_qualifiers, qualifier_name
 from calciscope.interop.omop.writer import build_cdm
 

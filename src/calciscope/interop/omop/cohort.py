@@ -7,7 +7,6 @@ of the same name, so any OHDSI concept set can define a feature.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -51,21 +50,19 @@ def extend_catalogue(
     new = [n for n in names if n not in catalogue.concepts]
     if not new:
         return catalogue
-    concepts = dict(catalogue.concepts) | {
-        n: Concept(n, n.replace("_", " "), (("calciscope", n),)) for n in new
-    }
-    features = dict(catalogue.features) | {
-        n: Feature(
-            n,
-            FeatureType.BOOLEAN,
-            f"{n.replace('_', ' ')} (OMOP concept set)",
-            Derivation(DerivationKind.STATUS, (n,)),
-        )
-        for n in new
-        if n not in catalogue.features
-    }
-    by_code = dict(catalogue._by_code) | {("calciscope", n): (n,) for n in new}
-    return dataclasses.replace(catalogue, concepts=concepts, features=features, _by_code=by_code)
+    return catalogue.extended(
+        [Concept(n, n.replace("_", " "), (("calciscope", n),)) for n in new],
+        [
+            Feature(
+                n,
+                FeatureType.BOOLEAN,
+                f"{n.replace('_', ' ')} (OMOP concept set)",
+                Derivation(DerivationKind.STATUS, (n,)),
+            )
+            for n in new
+            if n not in catalogue.features
+        ],
+    )
 
 
 def screen_cdm(

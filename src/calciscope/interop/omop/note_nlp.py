@@ -19,6 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from calciscope.interop.mappings import QUALIFIERS
 from calciscope.model import Fact, SourceKind, Status
 
 __all__ = ["MAX_CDM_ID", "NOTE_NLP_COLUMNS", "note_id_map", "note_nlp_rows", "stable_note_id"]
@@ -39,7 +40,6 @@ NOTE_NLP_COLUMNS = (
     "term_temporal",
     "term_modifiers",
 )
-_QUALIFIERS = ("body_site", "laterality", "morphology", "method")
 
 
 #: The largest id an OMOP ``integer`` column holds (the official DDL's INTEGER is 32-bit).
@@ -81,7 +81,7 @@ def _modifiers(fact: Fact, record: dict[str, Any]) -> str:
     parts = [f"status={fact.status.value}", f"calciscope={fact.system}:{fact.code}"]
     parts += [
         f"{name}={getattr(fact, name).value}"
-        for name in _QUALIFIERS
+        for name in QUALIFIERS
         if getattr(fact, name) is not None
     ]
     context = record.get("modifiers")

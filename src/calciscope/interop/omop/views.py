@@ -23,23 +23,24 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from calciscope.interop.mappings import (
+    ABSENT_VALUE_IDS,
+    ABSENT_VALUE_NAMES,
+    LOCAL_VOCABULARY,
+    OMOP_GENDER,
+    QUALIFIER_CLASS,
+    QUALIFIERS,
+)
 from calciscope.interop.omop.cdm import Cdm, PatientIdColumn
 from calciscope.interop.omop.conceptset import ConceptSet, resolve_concept_set
-from calciscope.interop.omop.vocabulary import LOCAL_VOCABULARY, QUALIFIER_CLASS
+from calciscope.interop.omop.tables import CDM_TABLES
 
 __all__ = [
-    "ABSENT_VALUE_IDS",
-    "ABSENT_VALUE_NAMES",
     "facts_view",
     "patients_view",
     "person_ids",
 ]
 
-#: Value concepts read as absent even when the CDM's concept table lacks them (Meas Value
-#: "Negative" 9189 and "Not detected" 9190, SNOMED qualifier "Absent" 4132135). These ids are
-#: from the OHDSI standard vocabulary as we know it; check them against your vocabulary.
-ABSENT_VALUE_IDS: tuple[int, ...] = (9189, 9190, 4132135)
-ABSENT_VALUE_NAMES: tuple[str, ...] = ("Absent", "Negative", "Not detected", "Not present", "No")
 #: (table, concept column, date column, value-as-number column or None) for each event table.
 _EVENTS = (
     ("condition_occurrence", "condition_concept_id", "condition_start_date", None),
@@ -52,18 +53,8 @@ _QUALIFIER_COLUMNS = {
     "observation": "qualifier_concept_id",
     "procedure_occurrence": "modifier_concept_id",
 }
-#: The row id of each table, written into the fact's provenance (``omop:observation/17``).
-_ROW_KEYS = {
-    "condition_occurrence": "condition_occurrence_id",
-    "procedure_occurrence": "procedure_occurrence_id",
-    "observation": "observation_id",
-    "measurement": "measurement_id",
-    "visit_occurrence": "visit_occurrence_id",
-    "death": "person_id",
-}
 #: (table, date column, calciscope concept) read without a concept set.
 _IMPLICIT = (("visit_occurrence", "visit_start_date", "visit"), ("death", "death_date", "death"))
-_MALE, _FEMALE = 8507, 8532
 
 
 def _patient_id(cdm: Cdm, p: ir.Table) -> ir.StringValue:
@@ -95,11 +86,7 @@ def patients_view(cdm: Cdm) -> ir.Table:
     """Return ``person`` as (patient_id, sex, birth_date, birth_year, centre, synthetic)."""
     p, centre = _centre(cdm, cdm.tables["person"])
     gender = p.gender_concept_id.cast("int64")
-    sex = ibis.cases(
-        (gender == _MALE, "male"),
-        (gender == _FEMALE, "female"),
-        else_="unknown",
-    )
+    sex = ibis.cases(*((gender == i, s.value) for s, i in OMOP_GENDER.items()), else_="unknown")
     complete = p.year_of_birth.notnull() & p.month_of_birth.notnull() & p.day_of_birth.notnull()
     birth = ibis.cases(
         (
@@ -188,7 +175,8 @@ def _shape(
 
 
 def _provenance(t: ir.Table, table: str) -> ir.StringValue:
-    key = _ROW_KEYS[table]
+    # the row id (first column in the DDL; death has none: person_id), as ``omop:observation/17``
+    key = CDM_TABLES[table][0]
     prefix = ibis.literal(f"omop:{table}/")
     return prefix + t[key].cast("string") if key in t.columns else prefix
 
@@ -219,10 +207,7 @@ def _events(
     if column in t.columns:
         names = _qualifier_concepts(cdm)
         hit = hit.left_join(names, hit[column].cast("int64") == names.qualifier_key)
-        qualifiers = {
-            key: _qualifier(hit.qualifier_name, key)
-            for key in ("body_site", "laterality", "morphology", "method")
-        }
+        qualifiers = {key: _qualifier(hit.qualifier_name, key) for key in QUALIFIERS}
     null: Any = ibis.null().cast("string")
     value = hit[value_col].cast("float64") if value_col else ibis.null().cast("float64")
     unit = _text(hit, "unit_source_value") if value_col else null

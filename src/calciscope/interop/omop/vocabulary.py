@@ -9,13 +9,10 @@ so the same code gets the same id in every export), and every combination of qua
 :func:`parse_qualifiers`. When the user passes an Athena ``CONCEPT.csv``, codes of SNOMED CT,
 LOINC, ICD-10 and ICD-10-CM that it holds as standard concepts use those ids instead.
 
-The fixed ids below are from the OHDSI standard vocabulary (Present 4181412, Absent 4132135,
-Outpatient Visit 9202, Registry type 32879, Male 8507, Female 8532, No matching concept 0, OMOP
-CDM Version 5.4.0 756265); they are also written into the exported ``concept`` table with their
-names, with ``domain``, ``vocabulary`` and ``concept_class`` rows for what the concept table
+The fixed standard ids (:data:`calciscope.interop.mappings.FIXED_CONCEPTS`) are also written
+into the exported ``concept`` table with their names, with ``domain``, ``vocabulary`` and ``concept_class`` rows for what the concept table
 uses, so the export loads into the official DDL with its foreign keys. calciscope reads absence
-by name, so a round trip does not depend on them. Check them against your vocabulary before
-merging.
+by name, so a round trip does not depend on them.
 """
 
 from __future__ import annotations
@@ -28,44 +25,26 @@ from pathlib import Path
 from typing import Any
 
 from calciscope.errors import Problem, ValidationError
+from calciscope.interop.mappings import (
+    FIXED_CONCEPTS,
+    LOCAL_VOCABULARY,
+    NO_MATCH_ID,
+    OMOP_VOCABULARIES,
+    QUALIFIER_CLASS,
+    QUALIFIERS,
+)
 
 __all__ = [
-    "ABSENT_ID",
-    "CDM_V54_ID",
     "FIXED_IDS",
-    "LOCAL_VOCABULARY",
-    "NO_MATCH_ID",
-    "PRESENT_ID",
-    "QUALIFIER_CLASS",
-    "REGISTRY_TYPE_ID",
-    "VISIT_ID",
     "ConceptRegistry",
     "load_vocabulary",
     "parse_qualifiers",
     "qualifier_name",
 ]
 
-LOCAL_VOCABULARY = "calciscope"
-QUALIFIER_CLASS = "Qualifier"
-PRESENT_ID, ABSENT_ID = 4181412, 4132135
-VISIT_ID, REGISTRY_TYPE_ID = 9202, 32879
-NO_MATCH_ID, CDM_V54_ID = 0, 756265  # "No matching concept"; the CDM version (ETL-Synthea's)
-_FIXED = {
-    PRESENT_ID: ("Present", "Meas Value", "SNOMED", "Qualifier Value", "52101004"),
-    ABSENT_ID: ("Absent", "Meas Value", "SNOMED", "Qualifier Value", "2667000"),
-    VISIT_ID: ("Outpatient Visit", "Visit", "Visit", "Visit", "OP"),
-    REGISTRY_TYPE_ID: ("Registry", "Type Concept", "Type Concept", "Type Concept", "Registry"),
-    8507: ("MALE", "Gender", "Gender", "Gender", "M"),
-    8532: ("FEMALE", "Gender", "Gender", "Gender", "F"),
-    NO_MATCH_ID: ("No matching concept", "Metadata", "None", "Undefined", "No matching concept"),
-    CDM_V54_ID: ("OMOP CDM Version 5.4.0", "Metadata", "CDM", "CDM", "CDM v5.4.0"),
-}
 #: Concept ids calciscope writes without a vocabulary; each gets a row in the export's concept table.
-FIXED_IDS = frozenset(_FIXED)
+FIXED_IDS = frozenset(FIXED_CONCEPTS)
 _LOCAL_BASE, _LOCAL_SPAN = 2_000_000_000, 147_000_000
-#: calciscope code systems that have an OMOP vocabulary of the same meaning.
-OMOP_VOCABULARIES = {"SNOMEDCT": "SNOMED", "LOINC": "LOINC", "ICD10": "ICD10", "ICD10CM": "ICD10CM"}
-_QUALIFIERS = ("body_site", "laterality", "morphology", "method")
 CONCEPT_COLUMNS = (
     "concept_id",
     "concept_name",
@@ -119,13 +98,13 @@ def load_vocabulary(path: Path) -> dict[tuple[str, str], StandardConcept]:
 
 def qualifier_name(values: dict[str, str]) -> str:
     """Return the name of a qualifier concept: ``body_site=hand; laterality=left``."""
-    return "; ".join(f"{k}={values[k]}" for k in _QUALIFIERS if values.get(k))
+    return "; ".join(f"{k}={values[k]}" for k in QUALIFIERS if values.get(k))
 
 
 def parse_qualifiers(name: str) -> dict[str, str]:
     """Return the qualifiers spelled out in a qualifier concept's name (inverse of the above)."""
     pairs = (part.strip().partition("=") for part in name.split(";"))
-    return {k: v for k, _, v in pairs if k in _QUALIFIERS and v}
+    return {k: v for k, _, v in pairs if k in QUALIFIERS and v}
 
 
 def _local_id(key: str, taken: set[int]) -> int:
@@ -178,7 +157,7 @@ class ConceptRegistry:
 
     def fixed(self, concept_id: int) -> int:
         """Return one of the fixed standard ids, describing it in the concept table."""
-        name, domain, vocabulary, klass, code = _FIXED[concept_id]
+        name, domain, vocabulary, klass, code = FIXED_CONCEPTS[concept_id]
         self._describe(concept_id, name, domain, vocabulary, klass, code, concept_id != NO_MATCH_ID)
         return concept_id
 

@@ -25,25 +25,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calciscope.features import FeatureCatalogue, load_catalogue
-from calciscope.interop.omop.note_nlp import note_id_map, note_nlp_rows
-from calciscope.interop.omop.tables import CdmExport
-from calciscope.interop.omop.vocabulary import (
+from calciscope.interop.mappings import (
     ABSENT_ID,
     CDM_V54_ID,
-    FIXED_IDS,
     LOCAL_VOCABULARY,
     NO_MATCH_ID,
+    OMOP_GENDER,
     PRESENT_ID,
+    QUALIFIERS,
     REGISTRY_TYPE_ID,
     VISIT_ID,
-    ConceptRegistry,
-    StandardConcept,
 )
-from calciscope.model import Fact, Note, Patient, ReviewState, Sex, SourceKind, Status
+from calciscope.interop.omop.note_nlp import note_id_map, note_nlp_rows
+from calciscope.interop.omop.tables import CdmExport
+from calciscope.interop.omop.vocabulary import FIXED_IDS, ConceptRegistry, StandardConcept
+from calciscope.model import Fact, Note, Patient, ReviewState, SourceKind, Status
 
 __all__ = ["build_cdm"]
 
-_GENDER = {Sex.MALE: 8507, Sex.FEMALE: 8532}
 _MAX_STRING = 60  # observation.value_as_string is varchar(60)
 
 
@@ -63,7 +62,7 @@ def _person(patient: Patient, person_id: int, care_site: int | None) -> dict[str
     birth, year = patient.birth_date, patient.birth_year
     return {
         "person_id": person_id,
-        "gender_concept_id": _GENDER.get(patient.sex, 0),
+        "gender_concept_id": OMOP_GENDER.get(patient.sex, 0),
         "year_of_birth": birth.year if birth else year,
         "month_of_birth": birth and birth.month,
         "day_of_birth": birth and birth.day,
@@ -86,12 +85,7 @@ def _label(catalogue: FeatureCatalogue, fact: Fact) -> str:
 
 
 def _qualifiers(fact: Fact) -> dict[str, str]:
-    values = {
-        "body_site": fact.body_site,
-        "laterality": fact.laterality,
-        "morphology": fact.morphology,
-        "method": fact.method,
-    }
+    values = {name: getattr(fact, name) for name in QUALIFIERS}
     return {k: v.value for k, v in values.items() if v is not None}
 
 

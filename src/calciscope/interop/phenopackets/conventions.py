@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from calciscope.interop.mappings import RESULT_ANSWERS
 from calciscope.model import Status
 
 __all__ = [
-    "RESULT_ANSWERS",
     "SYNTHETIC_REFERENCE",
     "answer_status",
     "centre_of",
@@ -25,10 +25,6 @@ __all__ = [
     "is_synthetic",
 ]
 
-RESULT_ANSWERS: dict[Status, dict[str, str]] = {
-    Status.PRESENT: {"id": "LOINC:LA6576-8", "label": "Positive"},
-    Status.ABSENT: {"id": "LOINC:LA6577-6", "label": "Negative"},
-}
 SYNTHETIC_REFERENCE: dict[str, str] = {
     "id": "calciscope:synthetic",
     "description": "SYNTHETIC DATA: not a real patient (written by calciscope)",

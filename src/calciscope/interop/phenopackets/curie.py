@@ -1,10 +1,6 @@
-"""CURIEs (``HP:0001234``, ``LOINC:2157-6``) to calciscope (system, code) and back, plus time.
+"""Phenopacket ids and times: CURIEs, ISO 8601 durations, onsets and dates.
 
-calciscope keeps the prefix in HP and MONDO codes (as the catalogue does) and drops it for
-SNOMED CT, LOINC and ICD-10 (OMIM and Orphanet codes keep their prefix too). A prefix
-calciscope has no code system for (NCIT, ...) is kept whole as a code in the ``calciscope``
-namespace (``calciscope`` / ``NCIT:C3262``), so nothing is lost and an export writes the same
-CURIE back.
+The CURIE rules (which prefix maps to which code system) are in :mod:`calciscope.interop.mappings`.
 """
 
 from __future__ import annotations
@@ -14,6 +10,8 @@ import datetime as dt
 import json
 import re
 from typing import Any
+
+from calciscope.interop.mappings import code_to_curie, curie_to_code
 
 __all__ = [
     "add_duration",
@@ -25,56 +23,8 @@ __all__ = [
     "time_element_date",
 ]
 
-_PREFIX_TO_SYSTEM = {
-    "HP": "HP",
-    "MONDO": "MONDO",
-    "ORPHA": "ORPHA",
-    "Orphanet": "ORPHA",
-    "SNOMEDCT": "SNOMEDCT",
-    "SNOMEDCT_US": "SNOMEDCT",
-    "SNOMED": "SNOMEDCT",
-    "LOINC": "LOINC",
-    "ICD10": "ICD10",
-    "ICD10CM": "ICD10CM",
-    "OMOP": "OMOP",
-    "OMIM": "OMIM",
-    "calciscope": "calciscope",
-}
-_KEEP_PREFIX = {"HP", "MONDO", "OMIM"}
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T.*)?$")
 _BAD_ID_CHARS = re.compile(r"[^A-Za-z0-9._:\-]")
-
-
-def curie_to_code(curie: str) -> tuple[str, str]:
-    """Return calciscope's (system, code) for a CURIE.
-
-    Examples
-    --------
-    >>> curie_to_code("HP:0003761")
-    ('HP', 'HP:0003761')
-    >>> curie_to_code("LOINC:2157-6")
-    ('LOINC', '2157-6')
-    >>> curie_to_code("OMIM:613454")
-    ('OMIM', 'OMIM:613454')
-    >>> curie_to_code("NCIT:C3262")
-    ('calciscope', 'NCIT:C3262')
-    """
-    prefix, sep, local = curie.partition(":")
-    system = _PREFIX_TO_SYSTEM.get(prefix) if sep else None
-    if system is None:
-        return "calciscope", curie
-    if prefix in _KEEP_PREFIX:
-        return system, f"{prefix}:{local}"
-    if system == "ORPHA":
-        return system, f"ORPHA:{local}"
-    return system, local
-
-
-def code_to_curie(system: str, code: str) -> str:
-    """Return the CURIE for calciscope's (system, code); the inverse of :func:`curie_to_code`."""
-    if system in _KEEP_PREFIX or system == "ORPHA" or (system == "calciscope" and ":" in code):
-        return code
-    return f"{system}:{code}"
 
 
 def add_duration(start: dt.date, iso: str) -> dt.date | None:

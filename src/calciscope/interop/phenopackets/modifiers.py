@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from calciscope.model import BodyRegion, Laterality, Method, Morphology
+from calciscope.interop.mappings import QUALIFIER_ENUMS
+from calciscope.model import BodyRegion, Laterality, Method
 
 __all__ = [
     "body_site_class",
@@ -30,12 +31,6 @@ _LATERALITY = {
     Laterality.RIGHT: ("HP:0012834", "Right"),
     Laterality.BILATERAL: ("HP:0012832", "Bilateral"),
 }
-_ENUMS: dict[str, Any] = {
-    "body_site": BodyRegion,
-    "morphology": Morphology,
-    "method": Method,
-    "laterality": Laterality,
-}
 
 
 def modifiers_to_fields(modifiers: list[dict[str, Any]]) -> dict[str, Any]:
@@ -48,7 +43,7 @@ def modifiers_to_fields(modifiers: list[dict[str, Any]]) -> dict[str, Any]:
             fields["laterality"] = by_hpo[curie]
         elif curie.startswith("calciscope:") and "." in curie:
             name, _, value = curie.removeprefix("calciscope:").partition(".")
-            enum = _ENUMS.get(name)
+            enum = QUALIFIER_ENUMS.get(name)
             if enum is not None and value in enum._value2member_map_:
                 fields[name] = enum(value)
     return fields

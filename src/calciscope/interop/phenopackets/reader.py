@@ -26,14 +26,10 @@ from phenopackets import Phenopacket
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
 from calciscope.interop.jsontext import load_json
+from calciscope.interop.mappings import PHENOPACKET_SEX, curie_to_code, excluded_status
 from calciscope.interop.phenopackets.actions import action_problems, read_actions
 from calciscope.interop.phenopackets.conventions import answer_status, centre_of, is_synthetic
-from calciscope.interop.phenopackets.curie import (
-    curie_to_code,
-    parse_date,
-    sanitise_id,
-    time_element_date,
-)
+from calciscope.interop.phenopackets.curie import parse_date, sanitise_id, time_element_date
 from calciscope.interop.phenopackets.hpo import load_hpo
 from calciscope.interop.phenopackets.modifiers import (
     disease_site_fields,
@@ -46,7 +42,7 @@ from calciscope.storage import PatientOrigin
 
 __all__ = ["read_phenopacket", "read_phenopackets"]
 
-_SEX = {"FEMALE": Sex.FEMALE, "MALE": Sex.MALE, "OTHER_SEX": Sex.OTHER, "UNKNOWN_SEX": Sex.UNKNOWN}
+_SEX = {code: sex for sex, code in PHENOPACKET_SEX.items()}
 _SKIPPED_PARTS = ("biosamples", "files")
 _REQUIRED = (("phenotypicFeatures", "type"), ("diseases", "term"), ("measurements", "assay"))
 #: Where a packet names a concept calciscope stores, each must be a prefixed CURIE.
@@ -95,7 +91,7 @@ def _feature_facts(packet: dict[str, Any], patient: Patient, source: str) -> lis
                 feature["type"]["id"],
                 f"{source}#/phenotypicFeatures/{i}",
                 note=note,
-                status=Status.ABSENT if feature.get("excluded") else Status.PRESENT,
+                status=excluded_status(feature.get("excluded")),
                 effective_date=when,
                 value_text=feature.get("description") or None,
                 **modifiers_to_fields(feature.get("modifiers", [])),
@@ -116,7 +112,7 @@ def _disease_facts(packet: dict[str, Any], patient: Patient, source: str) -> lis
                 f"{source}#/diseases/{i}",
                 note=note,
                 effective_date=when,
-                status=Status.ABSENT if disease.get("excluded") else Status.PRESENT,
+                status=excluded_status(disease.get("excluded")),
                 **disease_site_fields(disease),
             )
         )

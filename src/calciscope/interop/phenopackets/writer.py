@@ -33,13 +33,15 @@ from phenopackets import Phenopacket
 from calciscope import __version__
 from calciscope.errors import Problem, ValidationError
 from calciscope.features import load_catalogue
-from calciscope.interop.phenopackets.actions import is_procedure_action, procedure_action
-from calciscope.interop.phenopackets.conventions import (
+from calciscope.interop.mappings import (
+    PHENOPACKET_SEX,
     RESULT_ANSWERS,
-    SYNTHETIC_REFERENCE,
-    centre_reference,
+    code_to_curie,
+    excluded_status,
 )
-from calciscope.interop.phenopackets.curie import code_to_curie, onset_from_provenance
+from calciscope.interop.phenopackets.actions import is_procedure_action, procedure_action
+from calciscope.interop.phenopackets.conventions import SYNTHETIC_REFERENCE, centre_reference
+from calciscope.interop.phenopackets.curie import onset_from_provenance
 from calciscope.interop.phenopackets.hpo import load_hpo
 from calciscope.interop.phenopackets.modifiers import (
     disease_site,
@@ -47,11 +49,10 @@ from calciscope.interop.phenopackets.modifiers import (
     measurement_procedure,
 )
 from calciscope.interop.phenopackets.validation import Issue, IssueKind, TermUse, check_terms
-from calciscope.model import Fact, Patient, ReviewState, Sex, Status
+from calciscope.model import Fact, Patient, ReviewState, Status
 
 __all__ = ["RESOURCES", "write_phenopacket"]
 
-_SEX = {Sex.FEMALE: "FEMALE", Sex.MALE: "MALE", Sex.OTHER: "OTHER_SEX", Sex.UNKNOWN: "UNKNOWN_SEX"}
 _DISEASE_PREFIXES = ("MONDO:", "ORPHA:", "OMIM:")
 #: The form of an HPO id; an unknown id of this form may be newer than the bundled release.
 _HPO_ID = re.compile(r"^HP:\d{7}$")
@@ -262,7 +263,7 @@ def _as_result(feature: dict[str, Any]) -> dict[str, Any] | None:
         (code_to_curie(s, c) for s, c in concept.codes if s == "LOINC"),
         f"calciscope:{concept.name}",
     )
-    answer = RESULT_ANSWERS[Status.ABSENT if feature.get("excluded") else Status.PRESENT]
+    answer = RESULT_ANSWERS[excluded_status(feature.get("excluded"))]
     result = {"assay": {"id": assay, "label": concept.label}, "value": {"ontologyClass": answer}}
     if "onset" in feature:
         result["timeObserved"] = feature["onset"]
@@ -354,7 +355,7 @@ def write_phenopacket(
     features, results, warnings = _prune(
         _unique(_feature(f) for f in parts["others"]), patient.patient_id
     )
-    subject: dict[str, Any] = {"id": patient.patient_id, "sex": _SEX[patient.sex]}
+    subject: dict[str, Any] = {"id": patient.patient_id, "sex": PHENOPACKET_SEX[patient.sex]}
     if patient.birth_date:
         subject["dateOfBirth"] = f"{patient.birth_date.isoformat()}T00:00:00Z"
     packet: dict[str, Any] = {

@@ -34,8 +34,6 @@ from calciscope.model import Fact, Patient, ReviewState, Status
 
 __all__ = ["write_records"]
 
-_QUALIFIER_ATTRS = ("body_site", "laterality", "morphology", "method")
-
 
 def _same_concept(rule: FieldRule, fact: Fact) -> bool:
     if (rule.system, rule.code) == (fact.system, fact.code):

@@ -33,12 +33,13 @@ from typing import Any
 import yaml
 
 from calciscope.errors import Problem, ValidationError
+from calciscope.interop.mappings import QUALIFIERS
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.model import CODE_SYSTEMS, Sex, Status
 
 __all__ = ["FieldKind", "FieldRule", "Mapping", "dump_mapping", "generate_mapping", "load_mapping"]
 
-_QUALIFIERS = ("body_site", "laterality", "morphology", "method", "date", "unit", "status")
+_QUALIFIERS = (*QUALIFIERS, "date", "unit", "status")
 _NUMERIC = ("integer", "number", "float")
 
 

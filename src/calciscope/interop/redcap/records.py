@@ -23,7 +23,7 @@ import pydantic
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
 from calciscope.interop.jsontext import load_json
-from calciscope.interop.phenopackets.curie import curie_to_code
+from calciscope.interop.mappings import curie_to_code
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.redcap.mapping import FieldKind, FieldRule, Mapping
 from calciscope.model import (

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from calciscope.features import DerivationKind, Feature, FeatureCatalogue, load_catalogue
+from calciscope.interop.mappings import REDCAP_STATUS_VALUES
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.redcap.mapping import FieldKind, FieldRule, Mapping
 from calciscope.model import (
@@ -22,7 +23,6 @@ from calciscope.model import (
     Method,
     Morphology,
     Sex,
-    Status,
 )
 
 __all__ = ["FORMS", "redcap_template"]
@@ -52,8 +52,7 @@ FORMS: dict[str, tuple[str, ...]] = {
     "imaging": ("acro_osteolysis", "osteoporosis"),
     "myositis": ("ck_", "biopsy_", "muscle_biopsy", "myositis"),
 }
-_STATUS_CHOICES = {"1": "Present", "0": "Absent", "9": "Unknown"}
-_STATUS_VALUES = {"1": Status.PRESENT, "0": Status.ABSENT, "9": Status.UNKNOWN}
+_STATUS_CHOICES = {code: status.value.capitalize() for code, status in REDCAP_STATUS_VALUES.items()}
 _UNITS = {"creatine_kinase": "U/L"}
 
 
@@ -95,7 +94,7 @@ def _feature_field(
     if kind is DerivationKind.STATUS:
         item = DictionaryField(field_type="radio", choices=_STATUS_CHOICES, **common)
         return item, FieldRule(
-            FieldKind.STATUS, system, code, values=_STATUS_VALUES, fixed=_fixed(feature)
+            FieldKind.STATUS, system, code, values=REDCAP_STATUS_VALUES, fixed=_fixed(feature)
         )
     if kind is DerivationKind.FIRST_DATE:
         item = DictionaryField(field_type="text", validation="date_ymd", **common)
@@ -180,7 +179,9 @@ def _repeating_rule(
     system, code = catalogue.concepts[concept].primary_code
     qualifiers = {"date": fields[0].name, "body_site": fields[1].name, "laterality": fields[2].name}
     qualifiers |= {f.name.split("_", 1)[1]: f.name for f in fields[3:-1]}
-    return FieldRule(FieldKind.STATUS, system, code, values=_STATUS_VALUES, qualifiers=qualifiers)
+    return FieldRule(
+        FieldKind.STATUS, system, code, values=REDCAP_STATUS_VALUES, qualifiers=qualifiers
+    )
 
 
 def _repeating_forms(
@@ -199,7 +200,11 @@ def _repeating_forms(
     ]
     system, code = catalogue.concepts["visit"].primary_code
     visit_rule = FieldRule(
-        FieldKind.STATUS, system, code, values=_STATUS_VALUES, qualifiers={"date": "visit_date"}
+        FieldKind.STATUS,
+        system,
+        code,
+        values=REDCAP_STATUS_VALUES,
+        qualifiers={"date": "visit_date"},
     )
     rules = {
         "visit_status": visit_rule,
