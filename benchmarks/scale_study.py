@@ -114,17 +114,41 @@ def _rows(table: pa.Table) -> list[tuple[Any, ...]]:
 
 
 def load_duckdb(folder: Path, path: Path) -> str:
-    """A DuckDB file holding the registry's facts and patients."""
-    import ibis
+    """A DuckDB file holding the registry's facts and patients, loaded by DuckDB's CSV reader.
+
+    DuckDB reads the CSV files itself (streamed, in parallel), so a 50 M-fact cohort loads
+    without passing through this process's memory.
+    """
+    import duckdb
 
     url = f"duckdb:///{path}"
     if not path.exists():
-        facts, patients = _read(folder)
-        facts = facts.append_column("superseded_by", pa.nulls(facts.num_rows, pa.string()))
-        con = ibis.duckdb.connect(str(path))
-        con.create_table("patients", patients)
-        con.create_table("facts", facts)
-        con.disconnect()
+        con = duckdb.connect(str(path))
+        con.execute("SET memory_limit='1GB'")
+        sql_types = {pa.date32(): "DATE", pa.float64(): "DOUBLE", pa.string(): "VARCHAR"}
+        header = (folder / "facts.csv").open().readline().strip().split(",")
+        types = {name: sql_types[FACT_TYPES[name]] for name in header}
+        columns = ", ".join(c if c != "fact_id" else "NULL AS fact_id" for c in header)
+        facts = (folder / "facts.csv").as_posix()
+        con.execute(
+            f"CREATE TABLE facts AS SELECT * REPLACE ('F' || lpad(CAST(row_number() OVER () "
+            f"AS VARCHAR), 9, '0') AS fact_id), CAST(NULL AS VARCHAR) AS superseded_by "
+            f"FROM (SELECT {columns} FROM read_csv('{facts}', header=true, columns={types!r}))"
+        )
+        patient_types = {
+            "patient_id": "VARCHAR",
+            "sex": "VARCHAR",
+            "birth_date": "DATE",
+            "birth_year": "BIGINT",
+            "centre": "VARCHAR",
+            "synthetic": "BOOLEAN",
+        }
+        patients = (folder / "patients.csv").as_posix()
+        con.execute(
+            f"CREATE TABLE patients AS SELECT * FROM read_csv('{patients}', header=true, "
+            f"columns={patient_types!r})"
+        )
+        con.close()
     return url
 
 
