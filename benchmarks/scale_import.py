@@ -97,6 +97,11 @@ def generate(folder: Path, patients: int, seed: int = 0) -> int:
 
 
 def _peak_mb() -> float:
+    # VmHWM, not ru_maxrss: Linux carries the parent's high-water mark across exec into the latter
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -230,7 +235,7 @@ def main() -> None:
             floor = _run_child("floor-sqlite", sqlite_db, str(root / "floor.db"))
             _report("sqlite", facts, imported, floor, "executemany", show="sqlite" in engines)
         if "postgresql" in engines:
-            name = f"calciscope_bulkimport_{uuid.uuid4().hex[:8]}"
+            name = f"calciscope_bulkimport_scalemillion_{uuid.uuid4().hex[:8]}"
             url = _pg_database(args.pg, name)
             floor_name = f"{name}_floor"
             floor_url = _pg_database(args.pg, floor_name)
