@@ -71,6 +71,31 @@ print(json.dumps({
 }))
 """
 
+#: ``--database-only``: only the in-database step of ``run_study`` (the study's table in the
+#: database, the registry-wide counts, the source population's rows read back), no analysis
+#: and no report, for sizes where the whole study does not fit the time available.
+CHILD_DATABASE = """
+import json, sys, time
+from calciscope.api.study import study_phenotypes
+from calciscope.engine import connect
+from calciscope.engine.study import StudyQuery
+from calciscope.study import default_study
+url = sys.argv[1]
+start = time.perf_counter()
+study = default_study()
+con = connect(url)
+query = StudyQuery(con, study, study_phenotypes(study))
+population, counts = query.population(), query.counts()
+wall = time.perf_counter() - start
+print(json.dumps({
+    "wall": wall, "seconds": {"load": wall, "analyse": 0.0, "report": 0.0},
+    "peak_mb": int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024,
+    "population": len(population), "cases": int(population["case"].sum()),
+    "dcssc": int(population["dcssc"].sum()), "synthetic": counts.synthetic,
+    "rows_mb": population.memory_usage(deep=True).sum() / 2**20,
+}))
+"""
+
 #: The floor: one grouped scan of every fact on the same engine, read back.
 FLOOR = """
 import sys, time
@@ -125,6 +150,7 @@ def load_duckdb(folder: Path, path: Path) -> str:
     if not path.exists():
         con = duckdb.connect(str(path))
         con.execute("SET memory_limit='1GB'")
+        con.execute("SET enable_progress_bar=false")
         sql_types = {pa.date32(): "DATE", pa.float64(): "DOUBLE", pa.string(): "VARCHAR"}
         header = (folder / "facts.csv").open().readline().strip().split(",")
         types = {name: sql_types[FACT_TYPES[name]] for name in header}
@@ -245,6 +271,11 @@ def main() -> None:
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "calciscope-scale-study"
     )
     parser.add_argument("--pg", default=os.environ.get("CALCISCOPE_TEST_PG", PG_DEFAULT))
+    parser.add_argument(
+        "--database-only",
+        action="store_true",
+        help="run only the in-database step (no analysis, no report)",
+    )
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     print(
@@ -263,7 +294,8 @@ def main() -> None:
         loaded = time.perf_counter() - start
         floor = float(_child(FLOOR, url))
         with tempfile.TemporaryDirectory() as out:
-            figures = json.loads(_child(CHILD, url, str(Path(out) / "report")))
+            code = CHILD_DATABASE if args.database_only else CHILD
+            figures = json.loads(_child(code, url, str(Path(out) / "report")))
         s = figures["seconds"]
         print(
             f"{engine}: study {figures['wall']:.1f} s wall (in the database + read back "
@@ -271,6 +303,8 @@ def main() -> None:
             f"peak RSS {figures['peak_mb']:.0f} MB; floor (one grouped scan of the facts) "
             f"{floor:.1f} s, ratio {figures['wall'] / floor:.1f}x; registry ready in {loaded:.0f} s"
         )
+        if "rows_mb" in figures:
+            print(f"  source population rows in pandas: {figures['rows_mb']:.0f} MB")
         print(
             f"  source population {figures['population']:,}, dcSSc {figures['dcssc']:,}, "
             f"cases {figures['cases']:,}, synthetic {figures['synthetic']}; load average "
