@@ -60,7 +60,7 @@ SIDES = ["left", "right", "bilateral", None]
 _FLOOR_CHUNK = 50_000
 
 
-def generate(folder: Path, patients: int, seed: int = 0) -> int:
+def generate(folder: Path, patients: int, seed: int = 0, *, facts: bool = True) -> int:
     """Write a SYNTHETIC native-format cohort; return the number of facts written."""
     rng = random.Random(seed)
     folder.mkdir(parents=True)
@@ -69,6 +69,8 @@ def generate(folder: Path, patients: int, seed: int = 0) -> int:
         for i in range(patients):
             sex = rng.choice(["female", "female", "female", "male"])
             handle.write(f"S{i:07d},{sex},{rng.randint(1930, 2000)},C{i % 12},true\n")
+    if not facts:
+        return 0
     written = 0
     with (folder / "facts.csv").open("w") as handle:
         handle.write(FACT_HEADER + "\n")
@@ -97,6 +99,11 @@ def generate(folder: Path, patients: int, seed: int = 0) -> int:
 
 
 def _peak_mb() -> float:
+    # VmHWM, not ru_maxrss: Linux carries the parent's high-water mark across exec into the latter
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -203,6 +210,11 @@ def main() -> None:
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--workdir", type=Path, default=None, help="where to write (default: tmp)")
+    parser.add_argument(
+        "--patients-only",
+        action="store_true",
+        help="write and import only patients.csv: the patient check's memory and speed, no floor",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -217,20 +229,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         root = Path(tmp)
         start = time.perf_counter()
-        facts = generate(root / "cohort", args.patients)
-        size = (root / "cohort" / "facts.csv").stat().st_size / 1e6
+        facts = generate(root / "cohort", args.patients, facts=not args.patients_only)
+        csv = root / "cohort" / "facts.csv"
+        size = csv.stat().st_size / 1e6 if csv.exists() else 0.0
         print(
             f"SYNTHETIC cohort: {args.patients:,} patients, {facts:,} facts "
             f"(facts.csv {size:,.0f} MB), written in {time.perf_counter() - start:.1f} s"
         )
         sqlite_db = str(root / "registry.db")
         engines = args.engines.split(",")
+        if args.patients_only:
+            _patients_only(args, engines, sqlite_db)
+            return
         if "sqlite" in engines or "postgresql" in engines:
             imported = _run_child("import", f"sqlite:///{sqlite_db}", str(root / "cohort"))
             floor = _run_child("floor-sqlite", sqlite_db, str(root / "floor.db"))
             _report("sqlite", facts, imported, floor, "executemany", show="sqlite" in engines)
         if "postgresql" in engines:
-            name = f"calciscope_bulkimport_{uuid.uuid4().hex[:8]}"
+            name = f"calciscope_bulkimport_scalemillion_{uuid.uuid4().hex[:8]}"
             url = _pg_database(args.pg, name)
             floor_name = f"{name}_floor"
             floor_url = _pg_database(args.pg, floor_name)
@@ -241,6 +257,24 @@ def main() -> None:
             finally:
                 _pg_database(args.pg, name, drop=True)
                 _pg_database(args.pg, floor_name, drop=True)
+
+
+def _patients_only(args: argparse.Namespace, engines: list[str], sqlite_db: str) -> None:
+    """Import only the patients on each engine; print patients/s and the peak RSS."""
+    folder = str(Path(sqlite_db).parent / "cohort")
+    for engine in engines:
+        name = f"calciscope_bulkimport_scalemillion_{uuid.uuid4().hex[:8]}"
+        url = f"sqlite:///{sqlite_db}" if engine == "sqlite" else _pg_database(args.pg, name)
+        try:
+            imported = _run_child("import", url, folder)
+        finally:
+            if engine != "sqlite":
+                _pg_database(args.pg, name, drop=True)
+        print(
+            f"{engine:10s} patients only: import {imported['seconds']:7.1f} s = "
+            f"{args.patients / imported['seconds']:,.0f} patients/s, peak RSS "
+            f"{imported['peak_mb']:,.0f} MB; counts {imported['counts']}"
+        )
 
 
 def _report(

@@ -13,7 +13,7 @@ PUBLIC = {
     "PatientExplanation", "PatientRecord", "RegistryRecords", "ResultSource", "ScoreFormat",
     "StudyData", "StudyRun",
     # the registry and the cohort
-    "open_registry", "resolve_db_url", "generate_demo_data", "import_directory", "feature_table",
+    "open_registry", "open_study_source", "resolve_db_url", "generate_demo_data", "import_directory", "feature_table",
     "write_feature_table", "list_patients", "patient_record", "read_registry_records",
     # criteria
     "score_spreadsheet", "write_scores", "classify_registry", "explain_patient",

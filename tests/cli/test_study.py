@@ -58,6 +58,76 @@ def test_study_run_writes_the_bundle(tmp_path, demo_registry_url):
     assert (out / "exports" / "cases.fhir.json").exists()
 
 
+def _duckdb_copy(sqlite_url: str, path) -> str:
+    """Copy the registry's facts and patients into a DuckDB file (an analysis copy)."""
+    import duckdb
+    import ibis
+
+    source, target = ibis.sqlite.connect(sqlite_url.split(":///", 1)[1]), duckdb.connect(str(path))
+    try:
+        for name in ("facts", "patients"):
+            target.register("rows", source.table(name).to_pyarrow())
+            target.execute(f"CREATE TABLE {name} AS SELECT * FROM rows")
+            target.unregister("rows")
+    finally:
+        source.disconnect()
+        target.close()
+    return f"duckdb:///{path}"
+
+
+def test_study_run_on_a_duckdb_file_gives_the_registry_numbers(tmp_path, demo_registry_url):
+    study = tmp_path / "study.yaml"
+    study.write_text(run("study", "init").output)
+    url = _duckdb_copy(demo_registry_url, tmp_path / "registry.duckdb") + "?memory_limit=300MB"
+    result = run("study", "run", str(study), "--db", url, "--out", str(tmp_path / "d"))
+    assert result.exit_code == 0, result.output
+    assert "SYNTHETIC DATA" in result.output
+    on_duckdb = json.loads((tmp_path / "d" / "results.json").read_text())
+    result = run(
+        "study", "run", str(study), "--db", demo_registry_url, "--out", str(tmp_path / "s")
+    )
+    assert result.exit_code == 0, result.output
+    on_sqlite = json.loads((tmp_path / "s" / "results.json").read_text())
+    assert on_duckdb["headline"] == on_sqlite["headline"]
+    assert on_duckdb["headline"]["source_population"] > 0
+    manifest = json.loads((tmp_path / "d" / "manifest.json").read_text())
+    assert manifest["registry"] == url
+
+
+def test_study_run_names_what_is_wrong_with_a_duckdb_url(tmp_path):
+    study = tmp_path / "study.yaml"
+    study.write_text(run("study", "init").output)
+    missing = tmp_path / "none.duckdb"
+    empty = tmp_path / "empty.duckdb"
+    import duckdb
+
+    duckdb.connect(str(empty)).execute("CREATE TABLE patients (patient_id TEXT)").close()
+    cases = {
+        f"duckdb:///{missing}": f"no DuckDB file {missing}",
+        "duckdb://": "empty in-memory DuckDB database",
+        f"duckdb:///{empty}": f"DuckDB file {empty} holds no facts table",
+        f"duckdb:///{empty}?memory_limit=lots": "Memory must have a number",
+        f"duckdb:///{empty}?memory=1GB": "unknown DuckDB setting 'memory'",
+    }
+    for url, message in cases.items():
+        result = run("study", "run", str(study), "--db", url)
+        assert result.exit_code == 1, (url, result.output)
+        assert message in " ".join(result.output.split()), (url, result.output)
+        assert "Traceback" not in result.output
+    assert not missing.exists()  # the check does not create the file
+
+
+def test_study_run_names_an_unreachable_postgresql_registry(tmp_path):
+    study = tmp_path / "study.yaml"
+    study.write_text(run("study", "init").output)
+    url = "postgresql://calciscope:secret@127.0.0.1:1/nowhere"
+    result = run("study", "run", str(study), "--db", url)
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert "cannot open registry postgresql+psycopg://calciscope:***@127.0.0.1:1/nowhere" in text
+    assert "secret" not in result.output and "Traceback" not in result.output
+
+
 @pytest.mark.slow
 def test_demo_is_the_main_job(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

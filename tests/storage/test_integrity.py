@@ -141,3 +141,72 @@ def test_the_checks_hold_on_postgresql(postgres_database):
     assert summary.counts["facts_already_in_registry"] == 1
     assert len(registry.facts_for("P1")) == 1 and registry.patient("P1") == P
     registry.close()
+
+
+def _states_table_rows(registry: Registry) -> list[str]:
+    import sqlalchemy as sa
+
+    with registry.engine.connect() as conn:
+        if registry.dialect == "sqlite":
+            q = "SELECT name FROM sqlite_temp_master WHERE name = 'calciscope_import_patients'"
+        else:
+            q = "SELECT relname FROM pg_class WHERE relname = 'calciscope_import_patients'"
+        return list(conn.scalars(sa.text(q)))
+
+
+def _checks_across_chunks(registry: Registry) -> None:
+    """Records of one patient in different chunks: checked against each other, not in memory."""
+    with registry.bulk_import(source="a", source_hash="a") as writer:
+        writer.write(Batch(patients=[Patient(patient_id="N1", centre="A")]))
+        writer.write(Batch(patients=[Patient(patient_id=f"X{i}") for i in range(20)]))
+        # the import's states are in the temporary table, not the reconciler
+        assert writer.reconciler.new_in_registry({"N1", "P1", "X3"}) == {"N1", "X3"}
+        writer.write(
+            Batch(
+                patients=[Patient(patient_id="N2", sex=Sex.MALE)],
+                patient_origins=[PatientOrigin("f.json", "#/entry/0", raw_id="n 2")],
+            )
+        )
+        writer.write(Batch(patients=[Patient(patient_id="N1", sex=Sex.MALE)]))  # completes N1
+    assert registry.patient("N1") == Patient(patient_id="N1", sex=Sex.MALE, centre="A")
+    assert _states_table_rows(registry) == []  # dropped before the import committed
+    refused = [
+        Batch(
+            patients=[Patient(patient_id="N3", centre="A")],
+            patient_origins=[PatientOrigin("g.csv", "row 2")],
+        ),
+        Batch(patients=[Patient(patient_id=f"Y{i}") for i in range(20)]),
+        Batch(
+            patients=[Patient(patient_id="N3", centre="B")],
+            patient_origins=[PatientOrigin("g.csv", "row 30")],
+        ),
+        # another source id that becomes N2, which the registry holds for 'n 2'
+        Batch(
+            patients=[Patient(patient_id="N2", sex=Sex.MALE)],
+            patient_origins=[PatientOrigin("h.json", "#/entry/4", raw_id="n/2")],
+        ),
+    ]
+    with (
+        pytest.raises(ValidationError) as caught,
+        registry.bulk_import(source="b", source_hash="b") as writer,
+    ):
+        for batch in refused:
+            writer.write(batch)
+    centre, source_id = caught.value.problems
+    assert (centre.location, centre.field) == ("row 30", "centre")
+    assert "row 2 (another record of this import)" in centre.message
+    assert (source_id.source, source_id.field) == ("h.json", "id")
+    assert "'n/2' becomes patient id 'N2'" in source_id.message and "'n 2'" in source_id.message
+    assert registry.patient("N3") is None and registry.patient("Y0") is None
+    assert _states_table_rows(registry) == []
+
+
+def test_the_patient_checks_keep_their_state_in_the_database(sqlite_url):
+    _checks_across_chunks(_registry(sqlite_url))
+
+
+@pytest.mark.postgres
+def test_the_patient_checks_keep_their_state_in_postgresql(postgres_database):
+    registry = _registry(postgres_database())
+    _checks_across_chunks(registry)
+    registry.close()

@@ -18,11 +18,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from calciscope.engine import compute_feature_table, connect
-from calciscope.errors import Problem, ValidationError
+from calciscope.engine.connection import duckdb_path
+from calciscope.errors import Problem, RegistryError, ValidationError
 from calciscope.features import FeatureType, load_catalogue
 from calciscope.interop.native import directory_hash, stream_directory
 from calciscope.model import Fact, Image, Note, Patient, ReviewState
 from calciscope.storage import ImportSummary, Registry
+from calciscope.storage.database_url import display_url, normalise_url
 
 __all__ = [
     "DEFAULT_DB_URL",
@@ -34,6 +36,7 @@ __all__ = [
     "import_directory",
     "list_patients",
     "open_registry",
+    "open_study_source",
     "patient_record",
     "resolve_db_url",
     "write_feature_table",
@@ -69,6 +72,65 @@ def open_registry(url: str | None = None) -> Registry:
 
         return SparkRegistry(resolved)
     return Registry(resolved)
+
+
+#: The tables a database must hold for a study to run on it without a registry around them.
+STUDY_TABLES = ("facts", "patients")
+
+
+@contextmanager
+def open_study_source(url: str | None = None) -> Iterator[Registry | str]:
+    """Yield what ``study run --db URL`` runs on, checked; a registry is closed after.
+
+    A registry URL (SQLite, PostgreSQL, Spark) opens the registry (:func:`open_registry`). A
+    ``duckdb:///FILE`` URL is a DuckDB file holding the registry's ``facts`` and ``patients``
+    tables (an analysis copy of a registry, as the benchmarks load): its URL is yielded, for
+    :func:`~calciscope.api.run_study` to connect to with calciscope's DuckDB settings (memory
+    limit, threads, spill folder: :func:`calciscope.engine.connection.duckdb_config`).
+
+    Raises
+    ------
+    RegistryError
+        The DuckDB URL names no file, a file that does not exist, or a database without the
+        registry's tables (the message names which).
+    """
+    resolved = resolve_db_url(url)
+    if not resolved.startswith("duckdb:"):
+        with open_registry(resolved) as registry:
+            yield registry
+        return
+    text = normalise_url(resolved)
+    path = duckdb_path(text)
+    if path == ":memory:":
+        raise RegistryError(
+            f"{display_url(text)!r} is an empty in-memory DuckDB database: give the file holding "
+            "the registry's tables, duckdb:///FILE.duckdb"
+        )
+    if not Path(path).is_file():
+        raise RegistryError(
+            f"no DuckDB file {path} (from --db {display_url(text)!r}): give an existing file "
+            "holding the registry's facts and patients tables"
+        )
+    con = connect(text)
+    try:
+        missing = [name for name in STUDY_TABLES if not _has_table(con, name)]
+    finally:
+        con.disconnect()
+    if missing:
+        raise RegistryError(
+            f"DuckDB file {path} holds no {' and no '.join(missing)} table: a study runs on the "
+            f"registry's tables ({', '.join(STUDY_TABLES)})"
+        )
+    yield text
+
+
+def _has_table(con: Any, name: str) -> bool:
+    # con.table, not list_tables: Ibis 12's list_tables fails on DuckDB 2 (fetch_arrow_table)
+    try:
+        con.table(name)
+    except ibis.common.exceptions.TableNotFound:
+        return False
+    return True
 
 
 def generate_demo_data(

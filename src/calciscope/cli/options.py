@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["DbOption", "IndexDateOption", "JsonOption", "UpdatePatientsOption", "parse_date"]
+__all__ = [
+    "DbOption",
+    "IndexDateOption",
+    "JsonOption",
+    "StudyDbOption",
+    "UpdatePatientsOption",
+    "parse_date",
+]
 
 DbOption = Annotated[
     str | None,
@@ -16,6 +23,21 @@ DbOption = Annotated[
         envvar="CALCISCOPE_DB",
         help="Registry database URL (sqlite:///file.db, postgresql+psycopg://user@host/db, "
         "spark://local?warehouse=FOLDER or sc://HOST:PORT); default sqlite:///calciscope.db.",
+        show_default=False,
+    ),
+]
+
+#: ``study run`` also runs on a DuckDB file holding the registry's tables.
+StudyDbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="CALCISCOPE_DB",
+        help="The registry (sqlite:///file.db, postgresql+psycopg://user@host/db, "
+        "spark://local?warehouse=FOLDER, sc://HOST:PORT), or a DuckDB file holding the "
+        "registry's facts and patients tables (duckdb:///FILE.duckdb; DuckDB's memory limit is "
+        "1GB unless ?memory_limit=, or $CALCISCOPE_DUCKDB_MEMORY, says otherwise; also threads= "
+        "and temp_directory=); default sqlite:///calciscope.db.",
         show_default=False,
     ),
 ]

@@ -9,7 +9,7 @@ import typer
 
 from calciscope import api
 from calciscope.cli.cohort import console, err_console
-from calciscope.cli.options import DbOption
+from calciscope.cli.options import StudyDbOption
 from calciscope.cli.output import mark_read_only, progress
 
 __all__ = ["print_run", "register"]
@@ -40,7 +40,7 @@ def run(
     study: Annotated[
         Path, typer.Argument(help="The study file (YAML; see `calciscope study init`).")
     ],
-    db: DbOption = None,
+    db: StudyDbOption = None,
     out: Annotated[
         Path, typer.Option("--out", help="Folder of the report bundle.")
     ] = api.DEFAULT_REPORT_DIR,
@@ -55,7 +55,7 @@ def run(
     ] = None,
 ) -> None:
     """Run STUDY on the registry and write the report bundle (index.html, tables, figures)."""
-    with api.open_registry(db) as registry, progress(err_console, "running the study"):
+    with api.open_study_source(db) as registry, progress(err_console, "running the study"):
         result = api.run_study(study, registry, out=out, pseudonymise=pseudonymise)
     print_run(result)
 

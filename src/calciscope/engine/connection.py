@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
 import ibis
 
@@ -12,7 +14,69 @@ from calciscope.errors import RegistryError, require_extra
 from calciscope.storage.database_url import display_url, normalise_url
 from calciscope.storage.sqlite_locking import busy_timeout, set_busy_timeout
 
-__all__ = ["connect"]
+__all__ = ["DUCKDB_SETTINGS", "connect", "duckdb_config", "duckdb_path"]
+
+
+#: The settings calciscope gives every DuckDB connection it opens from a URL: the URL's query
+#: parameter of that name (``duckdb:///r.duckdb?memory_limit=4GB``), else the environment
+#: variable, else the default. The memory limit bounds DuckDB's buffers (hash aggregates, joins,
+#: sorts); past it DuckDB spills to ``temp_directory``, so a 50 M-fact study fits a laptop.
+#: DuckDB's own default limit is 80% of the machine's memory.
+DUCKDB_SETTINGS: dict[str, tuple[str, str | None]] = {
+    "memory_limit": ("CALCISCOPE_DUCKDB_MEMORY", "1GB"),
+    "threads": ("CALCISCOPE_DUCKDB_THREADS", None),
+    "temp_directory": ("CALCISCOPE_DUCKDB_TEMP", None),
+}
+
+
+def duckdb_path(url: str) -> str:
+    """Return the database file of a ``duckdb:///FILE`` URL (``:memory:`` for ``duckdb://``)."""
+    rest = url.split("://", 1)[1].split("?", 1)[0]
+    path = rest[1:] if rest.startswith("/") else rest
+    return unquote(path) or ":memory:"
+
+
+def duckdb_config(url: str = "duckdb://") -> dict[str, str]:
+    """Return the DuckDB settings for a ``duckdb://`` URL (see :data:`DUCKDB_SETTINGS`).
+
+    ``temp_directory`` defaults to ``<file>.tmp`` beside a database file (DuckDB's own choice)
+    and to a folder of this process under the system's temporary folder for an in-memory
+    database, so that both can spill.
+
+    Raises
+    ------
+    RegistryError
+        For a query parameter that is not one of the settings.
+    """
+    query = dict(parse_qsl(urlparse(url).query, keep_blank_values=True))
+    unknown = sorted(query.keys() - DUCKDB_SETTINGS.keys())
+    if unknown:
+        raise RegistryError(
+            f"unknown DuckDB setting {unknown[0]!r} in {display_url(url)!r}: use "
+            + ", ".join(DUCKDB_SETTINGS)
+        )
+    config = {}
+    for name, (variable, default) in DUCKDB_SETTINGS.items():
+        value = query.get(name) or os.environ.get(variable) or default
+        if value:
+            config[name] = value
+    if "temp_directory" not in config and duckdb_path(url) == ":memory:":
+        folder = Path(tempfile.gettempdir()) / f"calciscope-duckdb-{os.getpid()}"
+        config["temp_directory"] = str(folder)
+    return config
+
+
+def _duckdb(url: str) -> Any:
+    config = duckdb_config(url)
+    try:
+        return ibis.duckdb.connect(duckdb_path(url), **config)
+    except Exception as exc:  # duckdb.Error: a setting DuckDB refuses, a file it cannot open
+        settings = ", ".join(f"{k}={v}" for k, v in config.items())
+        raise RegistryError(
+            f"cannot open DuckDB database {display_url(url)!r} ({settings}): {exc}; the "
+            "settings come from the URL's query or $CALCISCOPE_DUCKDB_MEMORY, "
+            "$CALCISCOPE_DUCKDB_THREADS, $CALCISCOPE_DUCKDB_TEMP"
+        ) from None
 
 
 def _postgres(url: str) -> Any:
@@ -34,7 +98,8 @@ def connect(url: str | Path) -> Any:
     ----------
     url
         ``sqlite:///file.db``, ``postgresql+psycopg://user@host:port/db``, ``duckdb:///file.duckdb``
-        (``duckdb://`` alone is an in-memory database), ``spark://local?warehouse=PATH`` (a local
+        (``duckdb://`` alone is an in-memory database; memory limit, threads and spill folder
+        as in :func:`duckdb_config`), ``spark://local?warehouse=PATH`` (a local
         Spark session over a folder of Parquet tables), ``sc://HOST:PORT`` (Spark Connect; see
         :mod:`calciscope.engine.spark`), or a plain path to an SQLite file.
 
@@ -54,8 +119,7 @@ def connect(url: str | Path) -> Any:
     if scheme in ("postgresql", "postgres"):
         return _postgres(text)
     if scheme == "duckdb":
-        path = text.split(":///", 1)[1] if ":///" in text else ""
-        return ibis.duckdb.connect(path or ":memory:")
+        return _duckdb(text)
     if scheme in ("spark", "sc"):
         from calciscope.engine.spark import connect_spark
 

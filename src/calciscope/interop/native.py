@@ -185,7 +185,13 @@ def _chunks(records: Iterator[tuple[str, Any]]) -> Iterator[list[tuple[str, Any]
 
 
 class _Known:
-    """Patient ids a linked record may refer to: this folder's, then the registry's."""
+    """Patient ids a linked record may refer to.
+
+    Without a lookup, the folder's ids (kept while reading ``patients.csv``). With one, the
+    lookup answers for the folder's patients too, since the importer has written them by then
+    (:func:`stream_directory`), and only the last answer is kept: memory does not grow with the
+    number of patients.
+    """
 
     def __init__(self, ids: set[str], lookup: PatientLookup | None) -> None:
         self.ids = ids
@@ -193,10 +199,12 @@ class _Known:
 
     def unknown(self, ids: set[str]) -> set[str]:
         """Return those of ``ids`` that are neither in the folder nor in the registry."""
+        if self.lookup is None:
+            return ids - self.ids
         missing = ids - self.ids
-        if missing and self.lookup is not None:
-            self.ids |= self.lookup(missing)
-        return missing - self.ids
+        if missing:
+            self.ids = (ids & self.ids) | self.lookup(missing)
+        return ids - self.ids
 
     def filter(self, chunk: list[tuple[str, Any]], path: Path, problems: _Problems) -> list[Any]:
         self.unknown({r.patient_id for _, r in chunk})
@@ -225,8 +233,11 @@ def stream_directory(
     folder
         The directory holding ``patients.csv`` and optionally the other files.
     known_patients
-        Given ids a chunk refers to but the folder does not define, returns those already in the
-        registry (for example :meth:`calciscope.storage.Registry.existing_patient_ids`).
+        Given ids the facts, notes or images refer to, returns those in the registry, the
+        patients of this folder included: the caller writes each chunk of patients before it
+        asks for the next chunk (as :func:`calciscope.api.import_directory` does, through
+        :meth:`calciscope.storage.BatchWriter.existing_patient_ids`), so the reader does not
+        keep every patient id of the folder. Without it, the folder's ids are kept.
     """
     folder = Path(folder)
     problems = _Problems()
@@ -237,7 +248,8 @@ def stream_directory(
     ids: set[str] = set()
     path = folder / "patients.csv"
     for chunk in _chunks(_records(path, Patient, problems)):
-        ids.update(p.patient_id for _, p in chunk)
+        if known_patients is None:
+            ids.update(p.patient_id for _, p in chunk)
         yield Batch(
             patients=[p for _, p in chunk],
             patient_origins=[PatientOrigin(str(path), where) for where, _ in chunk],

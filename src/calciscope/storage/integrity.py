@@ -10,7 +10,11 @@ Patients
     disagree always fail (there is no rule for which of them is right). A value the registry
     lacks is filled in (``patients_completed``); a value the import lacks never erases one.
     Two different source ids that become the same calciscope id (``Case 4`` and ``Case/4``)
-    fail too.
+    fail too. What the check remembers of each patient of the import (the registry's record
+    before it, the import's merged record and where it was read, the source id) is kept in a
+    :class:`PatientStates`: in memory for small imports and Spark, in a temporary table of
+    the registry's database for SQLite and PostgreSQL (:mod:`calciscope.storage.registry`), so
+    that an import of a million patients holds only the current chunk's in memory.
 
 Facts
     A fact already held by the registry is not added again. Two facts are the same statement
@@ -26,16 +30,26 @@ Facts
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from calciscope.errors import Problem
 from calciscope.features import load_catalogue
 from calciscope.model import Fact, Patient, Sex
 
-__all__ = ["FactKey", "PatientOrigin", "PatientReconciler", "StatementIndex", "statement_key"]
+__all__ = [
+    "FactKey",
+    "MemoryPatientStates",
+    "PatientOrigin",
+    "PatientReconciler",
+    "PatientState",
+    "PatientStates",
+    "StatementIndex",
+    "statement_key",
+]
 
 #: The fields of a fact that make its clinical content (besides patient, code and date).
 _CONTENT = (
@@ -115,6 +129,98 @@ def _shown(value: Any) -> str:
 
 
 @dataclass
+class PatientState:
+    """What the import check remembers of one patient id of an import."""
+
+    #: The registry's patient before the import (None: not there).
+    before: Patient | None
+    #: This import's records of the id, merged, and where the first was read.
+    seen: Patient | None = None
+    origin: PatientOrigin | None = None
+    #: The first source id (as written) that became this id, and where it was read.
+    raw_id: str | None = None
+    raw_origin: PatientOrigin | None = None
+    #: The source id to record in ``patient_source_ids`` when the import ends.
+    new_source_id: str | None = None
+
+    def to_json(self) -> str:
+        """Return the state as JSON text (for a table row)."""
+        patient = lambda p: None if p is None else p.model_dump(mode="json")  # noqa: E731
+        origin = lambda o: None if o is None else asdict(o)  # noqa: E731
+        return json.dumps(
+            [
+                patient(self.before),
+                patient(self.seen),
+                origin(self.origin),
+                self.raw_id,
+                origin(self.raw_origin),
+                self.new_source_id,
+            ]
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> PatientState:
+        """Return the state :meth:`to_json` wrote."""
+        before, seen, origin, raw_id, raw_origin, new_source_id = json.loads(text)
+        patient = lambda p: None if p is None else Patient.model_validate(p)  # noqa: E731
+        place = lambda o: None if o is None else PatientOrigin(**o)  # noqa: E731
+        return cls(
+            patient(before),
+            patient(seen),
+            place(origin),
+            raw_id,
+            place(raw_origin),
+            new_source_id,
+        )
+
+
+class PatientStates(Protocol):
+    """Where the import check keeps its :class:`PatientState` of each patient id of an import."""
+
+    def get(self, ids: set[str]) -> dict[str, PatientState]:
+        """Return the states of those ``ids`` that have one."""
+        ...
+
+    def put(self, states: Mapping[str, PatientState]) -> None:
+        """Store (add or replace) states."""
+        ...
+
+    def new_source_ids(self) -> Iterator[tuple[str, str]]:
+        """Yield ``(patient id, source id)`` to record, in patient id order."""
+        ...
+
+    def new_in_registry(self, ids: set[str]) -> set[str]:
+        """Return those of ``ids`` whose state says the registry did not hold them."""
+        ...
+
+
+@dataclass
+class MemoryPatientStates:
+    """:class:`PatientStates` in a dict: one entry per patient of the import."""
+
+    states: dict[str, PatientState] = field(default_factory=dict)
+
+    def get(self, ids: set[str]) -> dict[str, PatientState]:
+        """Return the states of those ``ids`` that have one."""
+        return {pid: self.states[pid] for pid in ids if pid in self.states}
+
+    def put(self, states: Mapping[str, PatientState]) -> None:
+        """Store (add or replace) states."""
+        self.states.update(states)
+
+    def new_source_ids(self) -> Iterator[tuple[str, str]]:
+        """Yield ``(patient id, source id)`` to record, in patient id order."""
+        for pid in sorted(self.states):
+            raw = self.states[pid].new_source_id
+            if raw is not None:
+                yield pid, raw
+
+    def new_in_registry(self, ids: set[str]) -> set[str]:
+        """Return those of ``ids`` whose state says the registry did not hold them."""
+        return {pid for pid in ids if pid in self.states and self.states[pid].before is None}
+
+
+@dataclass
 class PatientReconciler:
     """Compares the patient records of one import with each other and with the registry.
 
@@ -125,19 +231,16 @@ class PatientReconciler:
     source_ids
         Returns the source ids the registry holds for the given patient ids (``Case 4`` for
         ``Case_4``), so that another source id becoming the same patient id is refused.
+    states
+        Where each patient's state is kept between chunks (in memory by default).
     """
 
     update: bool = False
     source_ids: Callable[[set[str]], Mapping[str, set[str]]] | None = None
-    #: Source ids this import brings that the registry does not hold yet, by patient id.
-    new_source_ids: dict[str, str] = field(default_factory=dict)
+    states: PatientStates = field(default_factory=MemoryPatientStates)
     problems: list[Problem] = field(default_factory=list)
     updated: set[str] = field(default_factory=set)
     completed: set[str] = field(default_factory=set)
-    #: The registry's patients before the import (None: not there), by id.
-    before: dict[str, Patient | None] = field(default_factory=dict)
-    _seen: dict[str, tuple[Patient, PatientOrigin]] = field(default_factory=dict)
-    _raw: dict[str, tuple[str, PatientOrigin]] = field(default_factory=dict)
 
     def rows(
         self,
@@ -150,23 +253,35 @@ class PatientReconciler:
         so what is compared is the registry as it was before this import.
         """
         records = list(patients)
-        unknown = {p.patient_id for p, _ in records} - self.before.keys()
+        ids = {p.patient_id for p, _ in records}
+        states = self.states.get(ids)
+        unknown = ids - states.keys()
         if unknown:
             found = lookup(unknown)
-            self.before.update({pid: found.get(pid) for pid in unknown})
+            states.update({pid: PatientState(before=found.get(pid)) for pid in unknown})
         stored = self._stored_source_ids(records)
         out: dict[str, Patient] = {}
         for patient, origin in records:
-            self._check_raw_id(patient.patient_id, origin)
-            self._check_source_id(patient.patient_id, origin, stored)
-            merged = self._against_import(patient, origin)
+            state = states[patient.patient_id]
+            self._check_raw_id(state, patient.patient_id, origin)
+            self._check_source_id(state, patient.patient_id, origin, stored)
+            merged = self._against_import(state, patient, origin)
             if merged is None:
                 continue
-            old = self.before[patient.patient_id]
+            old = state.before
             written = merged if old is None else self._against_registry(old, merged, origin)
             if written is not None and written != old:
                 out[patient.patient_id] = written
+        self.states.put(states)
         return list(out.values())
+
+    def new_in_registry(self, ids: set[str]) -> set[str]:
+        """Return those of ``ids`` that this import brings and the registry did not hold."""
+        return self.states.new_in_registry(ids)
+
+    def seen(self, ids: set[str]) -> set[str]:
+        """Return those of ``ids`` that this import has brought so far."""
+        return {pid for pid, state in self.states.get(ids).items() if state.seen is not None}
 
     def counts(self) -> dict[str, int]:
         """Return the counts recorded with the batch (only those that are not zero)."""
@@ -176,18 +291,21 @@ class PatientReconciler:
         }
         return {k: v for k, v in counts.items() if v}
 
-    def _check_raw_id(self, patient_id: str, origin: PatientOrigin) -> None:
+    def _check_raw_id(self, state: PatientState, patient_id: str, origin: PatientOrigin) -> None:
         if origin.raw_id is None:
             return
-        first = self._raw.setdefault(patient_id, (origin.raw_id, origin))
-        if first[0] != origin.raw_id:
+        if state.raw_id is None or state.raw_origin is None:
+            state.raw_id, state.raw_origin = origin.raw_id, origin
+            return
+        if state.raw_id != origin.raw_id:
+            first = state.raw_origin
             self.problems.append(
                 Problem(
                     origin.source,
                     origin.location,
                     "id",
-                    f"{origin.raw_id!r} and {first[0]!r} ({first[1].source}, "
-                    f"{first[1].location}) both become patient id {patient_id!r}; "
+                    f"{origin.raw_id!r} and {state.raw_id!r} ({first.source}, "
+                    f"{first.location}) both become patient id {patient_id!r}; "
                     "give them distinct ids",
                 )
             )
@@ -202,7 +320,11 @@ class PatientReconciler:
         return self.source_ids(renamed)
 
     def _check_source_id(
-        self, patient_id: str, origin: PatientOrigin, stored: Mapping[str, set[str]]
+        self,
+        state: PatientState,
+        patient_id: str,
+        origin: PatientOrigin,
+        stored: Mapping[str, set[str]],
     ) -> None:
         """Refuse a source id that becomes a patient id the registry holds for another one.
 
@@ -222,25 +344,27 @@ class PatientReconciler:
                     f"holds for {others[0]!r} from an earlier import; give them distinct ids",
                 )
             )
-        elif raw not in stored.get(patient_id, set()):
-            self.new_source_ids.setdefault(patient_id, raw)
+        elif raw not in stored.get(patient_id, set()) and state.new_source_id is None:
+            state.new_source_id = raw
 
-    def _against_import(self, patient: Patient, origin: PatientOrigin) -> Patient | None:
+    def _against_import(
+        self, state: PatientState, patient: Patient, origin: PatientOrigin
+    ) -> Patient | None:
         """Merge with this import's earlier records of the id; None for a stub of a known one."""
-        earlier = self._seen.get(patient.patient_id)
-        if earlier is None or earlier[1].stub:
-            self._seen[patient.patient_id] = (patient, origin)
+        earlier, where = state.seen, state.origin
+        if earlier is None or where is None or where.stub:
+            state.seen, state.origin = patient, origin
             return patient
         if origin.stub:
             return None
-        for name, before, now in patient_disagreements(earlier[0], patient):
+        for name, before, now in patient_disagreements(earlier, patient):
             message = (
-                f"{name} {_shown(now)} disagrees with {_shown(before)} in {earlier[1].source}, "
-                f"{earlier[1].location} (another record of this import)"
+                f"{name} {_shown(now)} disagrees with {_shown(before)} in {where.source}, "
+                f"{where.location} (another record of this import)"
             )
             self.problems.append(Problem(origin.source, origin.location, name, message))
-        merged = merge_patients(earlier[0], patient)
-        self._seen[patient.patient_id] = (merged, earlier[1])
+        merged = merge_patients(earlier, patient)
+        state.seen = merged
         return merged
 
     def _against_registry(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
@@ -37,7 +37,13 @@ from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import schema
 from calciscope.storage.bulk import FACT_SCHEMA, FactSink, fact_sink, fact_table
 from calciscope.storage.database_url import display_url, hide_password, normalise_url
-from calciscope.storage.integrity import PatientOrigin, PatientReconciler, StatementIndex
+from calciscope.storage.integrity import (
+    PatientOrigin,
+    PatientReconciler,
+    PatientState,
+    PatientStates,
+    StatementIndex,
+)
 from calciscope.storage.sqlite_locking import busy_timeout, configure_sqlite, is_busy
 
 __all__ = [
@@ -141,6 +147,109 @@ def _existing(conn: Connection, ids: Iterable[str]) -> set[str]:
     return found
 
 
+#: The import's patient states (:class:`~calciscope.storage.integrity.PatientState`), kept in a
+#: temporary table of the import's connection rather than in memory: one row per patient.
+_STATES = sa.Table(
+    "calciscope_import_patients",
+    sa.MetaData(),
+    sa.Column("patient_id", sa.Text, primary_key=True),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("new_in_registry", sa.Boolean, nullable=False),
+    sa.Column("new_source_id", sa.Text),
+    prefixes=["TEMPORARY"],
+)
+
+
+class _TablePatientStates:
+    """:class:`~calciscope.storage.integrity.PatientStates` in a temporary table of the import.
+
+    Made on the first chunk of patients, inside the import's transaction, and dropped before it
+    commits (a rollback drops it too); only one chunk's states are in memory at a time, so an
+    import of a million patients checks them in bounded memory.
+    """
+
+    def __init__(self, writer: BatchWriter) -> None:
+        self.writer = writer
+        self.made = False
+
+    @property
+    def conn(self) -> Connection:
+        assert self.writer.conn is not None
+        return self.writer.conn
+
+    def get(self, ids: set[str]) -> dict[str, PatientState]:
+        if not self.made:
+            return {}
+        found: dict[str, PatientState] = {}
+        wanted = sorted(ids)
+        for start in range(0, len(wanted), _CHUNK):
+            q = sa.select(_STATES.c.patient_id, _STATES.c.state).where(
+                _STATES.c.patient_id.in_(wanted[start : start + _CHUNK])
+            )
+            found.update((pid, PatientState.from_json(text)) for pid, text in self.conn.execute(q))
+        return found
+
+    def put(self, states: Mapping[str, PatientState]) -> None:
+        if not states:
+            return
+        if not self.made:
+            _STATES.drop(self.conn, checkfirst=True)
+            _STATES.create(self.conn)
+            self.made = True
+        rows = [
+            {
+                "patient_id": pid,
+                "state": state.to_json(),
+                "new_in_registry": state.before is None,
+                "new_source_id": state.new_source_id,
+            }
+            for pid, state in states.items()
+        ]
+        dialect = postgresql if self.writer.registry.dialect == "postgresql" else sqlite
+        for start in range(0, len(rows), _CHUNK):
+            stmt = dialect.insert(_STATES)
+            update = {
+                c.name: stmt.excluded[c.name] for c in _STATES.columns if c.name != "patient_id"
+            }
+            stmt = stmt.on_conflict_do_update(index_elements=["patient_id"], set_=update)
+            self.conn.execute(stmt, rows[start : start + _CHUNK])
+
+    def new_source_ids(self) -> Iterator[tuple[str, str]]:
+        if not self.made:
+            return
+        last = ""
+        while True:
+            q = (
+                sa.select(_STATES.c.patient_id, _STATES.c.new_source_id)
+                .where(_STATES.c.new_source_id.is_not(None), _STATES.c.patient_id > last)
+                .order_by(_STATES.c.patient_id)
+                .limit(_CHUNK)
+            )
+            page = [(pid, raw) for pid, raw in self.conn.execute(q)]
+            if not page:
+                return
+            yield from page
+            last = page[-1][0]
+
+    def new_in_registry(self, ids: set[str]) -> set[str]:
+        if not self.made:
+            return set()
+        found: set[str] = set()
+        wanted = sorted(ids)
+        for start in range(0, len(wanted), _CHUNK):
+            q = sa.select(_STATES.c.patient_id).where(
+                _STATES.c.patient_id.in_(wanted[start : start + _CHUNK]), _STATES.c.new_in_registry
+            )
+            found.update(self.conn.scalars(q))
+        return found
+
+    def drop(self) -> None:
+        """Drop the table (before the import commits)."""
+        if self.made:
+            _STATES.drop(self.conn)
+            self.made = False
+
+
 class BatchWriter:
     """Writes records inside the transaction of :meth:`Registry.bulk_import`.
 
@@ -155,7 +264,9 @@ class BatchWriter:
         self.conn: Connection | None = None
         self.counts = {"patients": 0, "facts": 0, "notes": 0, "images": 0}
         self.source = ""
-        self.reconciler = PatientReconciler(update=update_patients, source_ids=self._source_ids)
+        self.reconciler = PatientReconciler(
+            update=update_patients, source_ids=self._source_ids, states=self._patient_states()
+        )
         self.already = 0
         self._statements: dict[str, StatementIndex] = {}
         self._sink: FactSink | None = None
@@ -196,6 +307,17 @@ class BatchWriter:
         if self._sink is None:
             self._sink = self._fact_sink()
         self._sink.write(kept, self.batch_id)
+
+    def _patient_states(self) -> PatientStates:
+        """Return where the import check keeps each patient's state: a temporary table."""
+        return _TablePatientStates(self)
+
+    def finish(self) -> None:
+        """Record the source ids this import brought and drop its temporary table."""
+        self.write_source_ids()
+        states = self.reconciler.states
+        if isinstance(states, _TablePatientStates):
+            states.drop()
 
     def _fact_sink(self) -> FactSink:
         """Return the bulk fact writer of this import (the Spark registry stages Parquet)."""
@@ -240,18 +362,21 @@ class BatchWriter:
     def write_source_ids(self) -> None:
         """Record the source ids this import brought (called once its patients are written)."""
         assert self.conn is not None
-        rows = [
-            {"patient_id": pid, "source_id": raw, "batch_id": self.batch_id}
-            for pid, raw in sorted(self.reconciler.new_source_ids.items())
-        ]
-        for start in range(0, len(rows), _CHUNK):
-            self.conn.execute(schema.patient_source_ids.insert(), rows[start : start + _CHUNK])
+        rows: list[dict[str, str]] = []
+        for pid, raw in self.reconciler.states.new_source_ids():
+            rows.append({"patient_id": pid, "source_id": raw, "batch_id": self.batch_id})
+            if len(rows) == _CHUNK:
+                self.conn.execute(schema.patient_source_ids.insert(), rows)
+                rows = []
+        if rows:
+            self.conn.execute(schema.patient_source_ids.insert(), rows)
 
     def _new_statement_rows(self, rows: pa.Table) -> pa.Table:
         """Return the rows whose statement the registry did not hold before this import."""
-        before = self.reconciler.before
-        pids = {p for p in pc.unique(rows.column("patient_id")).to_pylist()}
-        ids = {p for p in pids if before.get(p, True) is not None}
+        pids = set(pc.unique(rows.column("patient_id")).to_pylist())
+        # patients new to the registry hold no statements; only this block's are kept
+        ids = pids - self.reconciler.new_in_registry(pids)
+        self._statements = {p: self._statements[p] for p in ids if p in self._statements}
         self._load_statements(ids - self._statements.keys())
         held_by = [p for p in ids if self._statements[p]]
         if not held_by:
@@ -403,7 +528,7 @@ class Registry:
                 raise _with_patient_problems(exc, writer.reconciler.problems) from None
             if writer.reconciler.problems:
                 raise ValidationError(writer.reconciler.problems, summary=f"cannot import {source}")
-            writer.write_source_ids()
+            writer.finish()
             conn.execute(
                 schema.import_batches.insert().values(
                     batch_id=writer.batch_id,

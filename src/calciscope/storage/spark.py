@@ -44,7 +44,7 @@ from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import schema
 from calciscope.storage.bulk import FactSink
 from calciscope.storage.database_url import display_url, normalise_url
-from calciscope.storage.integrity import StatementIndex
+from calciscope.storage.integrity import MemoryPatientStates, PatientStates, StatementIndex
 from calciscope.storage.registry import (
     BatchWriter,
     Registry,
@@ -159,7 +159,10 @@ class SparkBatchWriter(BatchWriter):
     def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
         """Return which ids are in the registry or already staged by this import."""
         wanted = set(ids)
-        return self.registry.existing_patient_ids(wanted) | (wanted & set(self.reconciler._seen))
+        return self.registry.existing_patient_ids(wanted) | self.reconciler.seen(wanted)
+
+    def _patient_states(self) -> PatientStates:
+        return MemoryPatientStates()  # no temporary tables: the import's patients in memory
 
     def _stored(self, ids: set[str]) -> dict[str, Patient]:
         return {p.patient_id: p for p in self.registry._patients(ids)}
