@@ -17,18 +17,20 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import ibis
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
 from calciscope import api
-from calciscope.api.study import study_data_from_tables, study_phenotypes
-from calciscope.datasets import DEFAULT_INDEX_DATE, generate_demo_cohort
+from calciscope.api.study import study_phenotypes
+from calciscope.datasets import generate_demo_cohort
 from calciscope.datasets.profile import MYOSITIS_ITEMS
 from calciscope.engine import connect
+from calciscope.engine.study import StudyQuery, release_cached
 from calciscope.features import load_catalogue
-from calciscope.study import default_study, find_cases, source_population
+from calciscope.study import default_study
 
 STUDY = default_study()
 #: The EULAR/ACR 2017 IIM items and the CK they are derived from (Lundberg IE et al. Ann Rheum
@@ -53,9 +55,14 @@ def _answer(folder: Path) -> pd.DataFrame:
     return key.set_index("patient_id")
 
 
-def _cases(data: Any) -> pd.DataFrame:
-    cases = find_cases(source_population(data.table, STUDY), STUDY, data.suggested)
-    return cases.set_index("patient_id")
+def _cases(con: Any, include_suggested: bool) -> pd.DataFrame:
+    """Every patient's classified row with the study's columns, from the study's one query."""
+    query = StudyQuery(con, STUDY, study_phenotypes(STUDY), include_suggested=include_suggested)
+    try:
+        return query.table.to_pandas().set_index("patient_id")
+    finally:
+        release_cached(con)
+        con.disconnect()
 
 
 @pytest.fixture(scope="module", params=[(3, 300), (11, 900)], ids=["seed3-n300", "seed11-n900"])
@@ -67,14 +74,9 @@ def studied(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     with api.open_registry(f"sqlite:///{folder / 'registry.db'}") as registry:
         api.import_directory(registry, folder / "cohort")
         api.extract_notes(registry)
-        data = api.load_study_data(
-            registry,
-            index_date=STUDY.population.index_date,
-            include_suggested=True,
-            phenotypes=study_phenotypes(STUDY),
-        )
+        cases = _cases(connect(registry.connection_url), include_suggested=True)
     answer = _answer(folder / "cohort")
-    return _cases(data).reindex(answer.index), answer
+    return cases.reindex(answer.index), answer
 
 
 def _agreement(found: pd.Series, truth: pd.Series) -> float:
@@ -144,13 +146,10 @@ def _study(tables: dict[str, Any], drop: pa.Array | None = None, facts: Any = No
     kept = tables["facts"] if facts is None else facts
     if drop is not None:
         kept = kept.filter(pc.invert(pc.fill_null(drop, False)))
-    data = study_data_from_tables(
-        kept,
-        tables["patients"],
-        index_date=DEFAULT_INDEX_DATE,
-        phenotypes=study_phenotypes(STUDY),
-    )
-    return _cases(data)
+    con = ibis.duckdb.connect()
+    con.create_table("facts", kept)
+    con.create_table("patients", tables["patients"])
+    return _cases(con, include_suggested=False)
 
 
 def _is(tables: dict[str, Any], patient: str, concept: str) -> pa.Array:

@@ -1,4 +1,8 @@
-"""Case finding on a small hand-made table: population, groups, cases, attrition, at-risk."""
+"""Case finding on a small hand-made table: population, groups, cases, attrition, at-risk.
+
+The hand-made classified table goes through the study's one query (``StudyQuery.on_frames``:
+the same expression a study runs in the registry's database), then the analysis.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,20 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from calciscope.engine.study import StudyQuery
 from calciscope.phenotype import load_phenotypes
 from calciscope.study import (
     OverlapBasis,
     SscBasis,
+    StudyAnalysis,
+    StudyDefinition,
     analyse,
     at_risk_list,
     attrition,
     case_evidence,
     default_study,
     event_times,
-    find_cases,
     parse_provenance,
-    source_population,
 )
 
 D = dt.date
@@ -47,6 +52,19 @@ def _row(pid: str, **kw: object) -> dict[str, object]:
     return base | kw
 
 
+def _everyone(
+    table: pd.DataFrame, study: StudyDefinition, suggested: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Every patient's row with the study's columns (in_population, subset, overlap, case)."""
+    everyone = StudyQuery.on_frames(study, table, suggested).table.to_pandas()
+    return everyone.sort_values("patient_id").reset_index(drop=True)
+
+
+def _analyse(table: pd.DataFrame, study: StudyDefinition) -> StudyAnalysis:
+    query = StudyQuery.on_frames(study, table)
+    return analyse(query.population(), study, counts=query.counts())
+
+
 @pytest.fixture
 def table() -> pd.DataFrame:
     rows = [
@@ -68,20 +86,22 @@ def table() -> pd.DataFrame:
 
 def test_population_counts_clinician_or_criteria(table):
     study = default_study()
-    pop = source_population(table, study)
+    pop = _everyone(table, study)
     assert list(pop.loc[pop["in_population"], "patient_id"]) == ["A", "B", "E", "F"]
     either = study.model_copy(
         update={"population": study.population.model_copy(update={"ssc_by": SscBasis.EITHER})}
     )
-    assert source_population(table, either)["in_population"].sum() == 5
-    assert source_population(table, study).set_index("patient_id").loc["F", "subset"] == "unknown"
+    assert _everyone(table, either)["in_population"].sum() == 5
+    assert _everyone(table, study).set_index("patient_id").loc["F", "subset"] == "unknown"
 
 
 def test_cases_and_attrition(table):
     study = default_study()
-    cases = find_cases(source_population(table, study), study)
+    cases = _everyone(table, study)
     assert list(cases.loc[cases["case"], "patient_id"]) == ["A"]
-    steps = attrition(cases, study, "extensive sheet-like calcinosis")
+    steps = attrition(
+        StudyQuery.on_frames(study, table).counts(), study, "extensive sheet-like calcinosis"
+    )
     assert [s.count for s in steps] == [6, 5, 4, 2, 2, 1]
     assert steps[3].of_population == pytest.approx(0.5)
     assert steps[-1].label == "Cases: extensive sheet-like calcinosis"
@@ -90,15 +110,14 @@ def test_cases_and_attrition(table):
 def test_suggested_only_cases_are_apart(table):
     study = default_study()
     suggested = table.assign(extensive_sheet_like_calcinosis=table["patient_id"].isin(["A", "B"]))
-    cases = find_cases(source_population(table, study), study, suggested)
+    cases = _everyone(table, study, suggested)
     assert list(cases.loc[cases["case_suggested_only"], "patient_id"]) == ["B"]
     assert cases["case"].sum() == 1
 
 
 def test_at_risk_is_a_prompt_for_overlap_without_recent_assessment(table):
     study = default_study()
-    cases = find_cases(source_population(table, study), study)
-    risk = at_risk_list(cases, study)
+    risk = at_risk_list(StudyQuery.on_frames(study, table).population(), study)
     # A had a radiograph within 12 months (no prompt); C is shown it but is not in the population
     assert list(risk["patient_id"]) == ["B"]
     assert set(risk["prompt"]) == {AT_RISK_TEXT}
@@ -120,13 +139,13 @@ def test_overlap_by_criteria_changes_the_group(table):
     by_criteria = study.model_copy(
         update={"groups": study.groups.model_copy(update={"overlap_by": OverlapBasis.CRITERIA})}
     )
-    assert not source_population(table, by_criteria)["overlap"].any()
+    assert not _everyone(table, by_criteria)["overlap"].any()
 
 
 def test_event_times_censor_and_compete(table):
     study = default_study()
-    pop = find_cases(source_population(table, study), study)
-    times = event_times(pop[pop["in_population"]], study)
+    pop = StudyQuery.on_frames(study, table).population()
+    times = event_times(pop, study)
     excluded = times.attrs["excluded"]
     times.index = pop.loc[times.index, "patient_id"]
     # onset 2010-01-01, registry entry 2012-01-01: follow-up starts 2 years after onset
@@ -146,14 +165,13 @@ def test_event_times_without_delayed_entry_start_at_origin(table):
     study = study.model_copy(
         update={"time_to_event": study.time_to_event.model_copy(update={"entry": None})}
     )
-    pop = find_cases(source_population(table, study), study)
-    times = event_times(pop[pop["in_population"]], study)
+    times = event_times(StudyQuery.on_frames(study, table).population(), study)
     assert set(times["entry"]) == {0.0}
 
 
 def test_analysis_headline(table):
     study = default_study()
-    a = analyse(find_cases(source_population(table, study), study), study)
+    a = _analyse(table, study)
     h = a.headline
     assert (h["source_population"], h["dcssc"], h["cases"], h["women"]) == (4, 2, 1, 1)
     assert h["antibodies_positive"]["anti_scl70"] == 1
@@ -191,7 +209,7 @@ def test_methods_state_delayed_entry_censoring_and_exclusions(table):
     from calciscope.report.text import methods_paragraphs
 
     study = default_study()
-    a = analyse(find_cases(source_population(table, study), study), study)
+    a = _analyse(table, study)
     text = " ".join(methods_paragraphs(a))
     assert "delayed entry (left truncation) at the first registry record" in text
     assert "censoring at the last calcinosis assessment" in text
@@ -201,12 +219,12 @@ def test_methods_state_delayed_entry_censoring_and_exclusions(table):
 
 def test_cases_are_tested_only_when_there_are_enough(table):
     study = default_study()
-    a = analyse(find_cases(source_population(table, study), study), study)
+    a = _analyse(table, study)
     assert a.comparisons["anti_scl70"].p_value is None  # 1 case
     always = study.model_copy(
         update={"statistics": study.statistics.model_copy(update={"min_group_for_tests": 0})}
     )
-    b = analyse(find_cases(source_population(table, always), always), always)
+    b = _analyse(table, always)
     assert b.comparisons["anti_scl70"].p_value is not None
     assert "odds_ratio_lower" in b.comparisons["anti_scl70"].summary
 
@@ -218,14 +236,14 @@ def test_window_is_exactly_three_years_at_its_boundaries():
     assert (study.population.index_date - study.window_start).days + 1 == 3 * 365
     days = [D(2020, 12, 31), D(2021, 1, 1), D(2023, 12, 31), D(2024, 1, 1)]
     frame = pd.DataFrame([_row(f"P{i}", last_visit_date=d) for i, d in enumerate(days)])
-    seen = source_population(frame, study)["seen"].tolist()
+    seen = _everyone(frame, study).set_index("patient_id")["seen"].tolist()
     assert seen == [False, True, True, False]
 
 
 def test_flow_names_exclusions_and_draws_cases_from_the_source_population(table):
     """STROBE-style flow: exclusion reasons, and the cases' box comes from the population."""
     study = default_study()
-    steps = attrition(find_cases(source_population(table, study), study), study)
+    steps = attrition(StudyQuery.on_frames(study, table).counts(), study)
     assert steps[1].excluded == (("not SSc (clinician)", 1),)  # C
     assert steps[2].excluded == (("last visit before the window", 1),)  # D
     assert steps[-1].parent == 2 and steps[-1].of_previous == pytest.approx(1 / 4)
@@ -236,7 +254,7 @@ def test_unknown_overlap_stays_unknown_in_table_one_and_proportions(table):
     study = default_study()
     table = table.astype({"ssc_myositis_overlap_either": "object"})
     table.loc[table["patient_id"] == "F", "ssc_myositis_overlap_either"] = None
-    a = analyse(find_cases(source_population(table, study), study), study)
+    a = _analyse(table, study)
     rows = a.table_one.summary.set_index(["Variable", "Level"])
     overall = next(c for c in rows.columns if c.startswith("Overall"))
     assert rows.loc[("SSc–myositis overlap", "missing"), overall] == "1"

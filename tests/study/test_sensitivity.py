@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+import ibis
 import pyarrow as pa
 import pytest
 
-from calciscope.api.study import study_data_from_tables, study_phenotypes, variant_phenotypes
+from calciscope.api.study import sensitivity_table, study_phenotypes
+from calciscope.engine.study import StudyQuery
 from calciscope.errors import ValidationError
 from calciscope.model import Fact, Patient
 from calciscope.storage.registry import _records
-from calciscope.study import default_study, parse_study, sensitivity_table
+from calciscope.study import default_study, parse_study
 from engine.test_features import _FACT_SCHEMA, _PATIENT_SCHEMA
 
 INDEX = dt.date(2023, 12, 31)
@@ -79,14 +81,11 @@ STUDY = {
 def _table() -> dict[str, list]:
     study = parse_study(STUDY)
     patients = [Patient(patient_id=p, sex="female", birth_year=1960) for p in "ABCD"]
-    data = study_data_from_tables(
-        pa.Table.from_pylist(_records(FACTS), schema=_FACT_SCHEMA),
-        pa.Table.from_pylist(_records(patients), schema=_PATIENT_SCHEMA),
-        index_date=INDEX,
-        phenotypes=study_phenotypes(study),
-        variants=variant_phenotypes(study),
-    )
-    table = sensitivity_table(study, (data.table, data.suggested), data.variants)
+    con = ibis.duckdb.connect()
+    con.create_table("facts", pa.Table.from_pylist(_records(FACTS), schema=_FACT_SCHEMA))
+    con.create_table("patients", pa.Table.from_pylist(_records(patients), schema=_PATIENT_SCHEMA))
+    # each variant is classified again in the database, by the study's one query
+    table = sensitivity_table(StudyQuery(con, study, study_phenotypes(study)))
     return table.set_index("analysis").to_dict()
 
 

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from calciscope.api.study import _as_study, _target_label, load_study_data
+from calciscope.api.study import _as_study, _connection, _target_label, study_phenotypes
+from calciscope.engine.study import StudyQuery
 from calciscope.phenotype import PhenotypeKind, load_phenotypes
 from calciscope.storage import Registry
 
@@ -53,38 +52,36 @@ def _label(value: Any) -> str:
     return str(value).lower()
 
 
-def _value_counts(column: pd.Series) -> dict[str, int]:
-    labels = column.map(_label)
-    return {str(k): int(n) for k, n in labels.value_counts().sort_index().items()}
-
-
 def registry_overview(
     registry: Registry, study: StudyDefinition | Path | str | None = None
 ) -> RegistryOverview:
     """Return the attrition flow, case counts and phenotype counts of ``study`` on ``registry``.
 
-    Case finding is the study's own (:func:`calciscope.study.find_cases`); nothing is written.
-    Cases count confirmed facts; ``cases_suggested_only`` counts the patients who would be
-    cases if their suggested facts were confirmed.
+    The study's own query (:class:`~calciscope.engine.study.StudyQuery`) runs in the registry's
+    database and only counts come back; nothing is written. Cases count confirmed facts;
+    ``cases_suggested_only`` counts the patients who would be cases if their suggested facts
+    were confirmed.
     """
-    from calciscope.study import attrition, default_study, find_cases, source_population
+    from calciscope.study import attrition, default_study
 
     spec = default_study() if study is None else _as_study(study)
-    # suggested facts are always read, so that cases waiting for review are counted apart
-    data = load_study_data(registry, index_date=spec.population.index_date, include_suggested=True)
-    cases = find_cases(source_population(data.table, spec), spec, data.suggested)
-    steps = attrition(cases, spec, _target_label(spec))
-    population = cases[cases["in_population"]]
-    phenotypes = [
-        PhenotypeCount(p.id, p.label, _value_counts(population[p.id]))
-        for p in load_phenotypes().phenotypes
-        if p.kind in _COUNTED_KINDS and p.id in population.columns
-    ]
-    return RegistryOverview(
-        study_title=spec.title,
-        index_date=spec.population.index_date,
-        attrition=[vars(s) for s in steps],
-        phenotypes=phenotypes,
-        cases=int(cases["case"].sum()),
-        cases_suggested_only=int(cases["case_suggested_only"].sum()),
-    )
+    with _connection(registry) as con:
+        # suggested facts are always read, so that cases waiting for review are counted apart
+        query = StudyQuery(con, spec, study_phenotypes(spec), include_suggested=True)
+        counts = query.counts()
+        phenotypes = []
+        for p in load_phenotypes().phenotypes:
+            if p.kind in _COUNTED_KINDS and p.id in query.table.columns:
+                by_value = query.value_counts(p.id)
+                labels: dict[str, int] = {}
+                for value, n in zip(by_value["value"], by_value["n"], strict=True):
+                    labels[_label(value)] = labels.get(_label(value), 0) + int(n)
+                phenotypes.append(PhenotypeCount(p.id, p.label, dict(sorted(labels.items()))))
+        return RegistryOverview(
+            study_title=spec.title,
+            index_date=spec.population.index_date,
+            attrition=[vars(s) for s in attrition(counts, spec, _target_label(spec))],
+            phenotypes=phenotypes,
+            cases=counts.cases,
+            cases_suggested_only=counts.cases_suggested_only,
+        )

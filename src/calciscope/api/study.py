@@ -19,9 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ibis
 import pandas as pd
-import pyarrow as pa
 
 import calciscope
 from calciscope.criteria import load_criteria_sets
@@ -45,6 +43,8 @@ from calciscope.storage.database_url import display_url
 if TYPE_CHECKING:
     # study and report pull in scipy, lifelines and matplotlib: they are imported
     # when a study runs, so that every other command starts quickly
+    from ibis.backends import BaseBackend
+
     from calciscope.report import ReportBundle
     from calciscope.study import StudyAnalysis, StudyDefinition
     from calciscope.study.definition import SensitivitySpec
@@ -58,9 +58,8 @@ __all__ = [
     "load_study_data",
     "run_demo",
     "run_study",
-    "run_study_on_data",
+    "sensitivity_table",
     "study_columns",
-    "study_data_from_tables",
     "study_phenotypes",
     "variant_phenotypes",
 ]
@@ -82,11 +81,6 @@ class StudyData:
     facts: pd.DataFrame = field(repr=False)
     input_hashes: dict[str, str] = field(default_factory=dict)
     images: pd.DataFrame | None = field(default=None, repr=False)
-    #: sensitivity analyses that change phenotype parameters: label → (table, suggested),
-    #: the main tables with the phenotype columns classified with the variant's parameters
-    variants: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]] = field(
-        default_factory=dict, repr=False
-    )
 
 
 @dataclass(frozen=True)
@@ -133,20 +127,9 @@ def _classified_frames(
     return table, suggested
 
 
-def _variant_frames(
-    con: Any,
-    index_date: dt.date,
-    include_suggested: bool,
-    variants: dict[str, PhenotypeSet] | None,
-) -> dict[str, tuple[pd.DataFrame, pd.DataFrame | None]]:
-    """Classify again with each sensitivity analysis's phenotypes (the one evaluator)."""
-    return {
-        label: _classified_frames(con, index_date, include_suggested, chosen)
-        for label, chosen in (variants or {}).items()
-    }
-
-
-def _with_readings(registry: Registry | str, images: pd.DataFrame | None) -> pd.DataFrame | None:
+def _with_readings(
+    registry: Registry | str | BaseBackend, images: pd.DataFrame | None
+) -> pd.DataFrame | None:
     """Add each image's thumbnail and readings (for the report's radiograph panel and methods).
 
     On a database URL that is not a registry (a DuckDB file of its tables) the images are
@@ -215,44 +198,12 @@ def _reading_text(reading: Any) -> str:
     return f"{reading.reader} ({reading.reader_role}, {reading.reading_date}, {blind}{grade}): {regions}"
 
 
-def study_data_from_tables(
-    facts: pa.Table,
-    patients: pa.Table,
-    *,
-    index_date: dt.date,
-    include_suggested: bool = False,
-    input_hashes: dict[str, str] | None = None,
-    phenotypes: PhenotypeSet | None = None,
-    variants: dict[str, PhenotypeSet] | None = None,
-) -> StudyData:
-    """Classify facts and patients (Arrow tables in the registry's layout) in in-memory DuckDB.
-
-    ``phenotypes`` are the phenotypes with the study's parameters (see :func:`study_phenotypes`);
-    the packaged defaults when not given. ``variants`` are the phenotypes of the sensitivity
-    analyses that change phenotype parameters, by label (:func:`variant_phenotypes`).
-    """
-    con = ibis.duckdb.connect()
-    try:
-        con.create_table("facts", facts)
-        con.create_table("patients", patients)
-        table, suggested = _classified_frames(con, index_date, include_suggested, phenotypes)
-        alt = _variant_frames(con, index_date, include_suggested, variants)
-        data = StudyData(
-            table, suggested, report_facts(con), dict(input_hashes or {}), variants=alt
-        )
-    finally:
-        release_cached(con)
-        con.disconnect()
-    return data
-
-
 def load_study_data(
     registry: Registry | str,
     *,
     index_date: dt.date,
     include_suggested: bool = False,
     phenotypes: PhenotypeSet | None = None,
-    variants: dict[str, PhenotypeSet] | None = None,
 ) -> StudyData:
     """Return every patient's classified feature table(s) and the report's facts.
 
@@ -267,15 +218,23 @@ def load_study_data(
             report_facts(con),
             input_hashes(con),
             _with_readings(registry, images(con)),
-            variants=_variant_frames(con, index_date, include_suggested, variants),
         )
 
 
 @contextmanager
-def _connection(registry: Registry | str) -> Iterator[Any]:
-    """Open an Ibis connection to the registry's database (a Registry or a database URL), closed after."""
-    url = registry.connection_url if isinstance(registry, Registry) else registry
-    con = connect(url)
+def _connection(registry: Registry | str | BaseBackend) -> Iterator[Any]:
+    """Open an Ibis connection to the registry's database, closed after.
+
+    ``registry`` is a Registry, a database URL, or an Ibis connection already open (holding
+    the registry's tables, e.g. Arrow tables in an in-memory DuckDB), which stays open.
+    """
+    if not isinstance(registry, Registry | str):
+        try:
+            yield registry
+        finally:
+            release_cached(registry)
+        return
+    con = connect(registry.connection_url if isinstance(registry, Registry) else registry)
     try:
         yield con
     finally:
@@ -343,7 +302,7 @@ def _as_study(study: StudyDefinition | Path | str) -> StudyDefinition:
 
 def run_study(
     study: StudyDefinition | Path | str,
-    registry: Registry | str,
+    registry: Registry | str | BaseBackend,
     *,
     out: Path = DEFAULT_REPORT_DIR,
     pseudonymise: bool | None = None,
@@ -360,31 +319,32 @@ def run_study(
     study
         A study definition or the path of a study YAML file (validated; every problem listed).
     registry
-        The registry (SQLite, PostgreSQL), or the URL of a database holding the registry's
-        tables (``duckdb:///registry.duckdb``, an SQLite file, PostgreSQL).
+        The registry (SQLite, PostgreSQL), the URL of a database holding the registry's
+        tables (``duckdb:///registry.duckdb``, an SQLite file, PostgreSQL, Spark), or an open
+        Ibis connection holding them (``facts`` and ``patients``; left open).
     out
         Folder of the report bundle (``index.html``, tables, figures, manifest).
     pseudonymise
         Also write the pseudonymised export (default: the study's ``outputs.pseudonymise``).
     """
     from calciscope.report import write_report_bundle
-    from calciscope.study import ReviewStates, analyse, case_evidence
+    from calciscope.study import ReviewStates, case_evidence
 
     start = time.perf_counter()
     spec = _as_study(study)
     both = spec.review.states is ReviewStates.CONFIRMED_AND_SUGGESTED
-    source = registry.url if isinstance(registry, Registry) else display_url(registry)
+    source = (
+        registry.url
+        if isinstance(registry, Registry)
+        else display_url(registry)
+        if isinstance(registry, str)
+        else f"{registry.name} connection"
+    )
     with _connection(registry) as con:
         query = StudyQuery(con, spec, study_phenotypes(spec), include_suggested=both)
-        population, counts = query.population(), query.counts()
-        loaded = time.perf_counter() - start
-        analysis = analyse(population, spec, target_label=_target_label(spec), counts=counts)
-        if spec.sensitivity:
-            table = _sensitivity_in_database(con, spec, population)
-            analysis = dataclasses.replace(analysis, sensitivity=table)
-        analysed = time.perf_counter() - start - loaded
-        shown = population["case"] | population["case_suggested_only"]
-        ids = list(population.loc[shown, "patient_id"])
+        analysis, seconds = _analyse(query)
+        table = analysis.table
+        ids = list(table.loc[table["case"] | table["case_suggested_only"], "patient_id"])
         facts = query.report_facts()
         private = spec.outputs.pseudonymise if pseudonymise is None else pseudonymise
         bundle = write_report_bundle(
@@ -392,43 +352,59 @@ def run_study(
             facts=facts,
             evidence=case_evidence(facts, ids),
             images=_with_readings(registry, query.images(ids)),
-            manifest=_manifest(spec, query.input_hashes(), counts.synthetic, source),
+            manifest=_manifest(spec, query.input_hashes(), analysis.headline["synthetic"], source),
             out_dir=Path(out),
             pseudonymise=private,
         )
     run = StudyRun(analysis, bundle)
     exported = _standard_exports(spec, registry, run, Path(out))
-    reported = time.perf_counter() - start - loaded - analysed
-    seconds = {"load": loaded, "analyse": analysed, "report": reported}
+    seconds["report"] = time.perf_counter() - start - seconds["load"] - seconds["analyse"]
     return StudyRun(analysis, bundle, seconds, exported)
 
 
-def _sensitivity_in_database(
-    con: Any, spec: StudyDefinition, population: pd.DataFrame
-) -> pd.DataFrame:
-    """Return the main analysis and each sensitivity analysis side by side, run in the database.
+def _analyse(query: StudyQuery) -> tuple[StudyAnalysis, dict[str, float]]:
+    """Run the study's query, analyse what comes back, and add the sensitivity analyses.
 
-    A variant is the study with its changes (:meth:`StudyDefinition.variant`), classified again
-    by the one evaluator; only its source population's case columns come back.
+    Returns the analysis and the seconds spent loading and analysing.
+    """
+    from calciscope.study import analyse
+
+    start = time.perf_counter()
+    spec = query.study
+    population, counts = query.population(), query.counts()
+    loaded = time.perf_counter() - start
+    analysis = analyse(population, spec, target_label=_target_label(spec), counts=counts)
+    if spec.sensitivity:
+        table = sensitivity_table(query, population)
+        analysis = dataclasses.replace(analysis, sensitivity=table)
+    return analysis, {"load": loaded, "analyse": time.perf_counter() - start - loaded}
+
+
+def sensitivity_table(query: StudyQuery, population: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return the main analysis and each sensitivity analysis side by side.
+
+    A sensitivity analysis is the study with its changes (:meth:`StudyQuery.variant`),
+    classified again by the one evaluator when it changes phenotype parameters; only its
+    source population's case columns come back. ``population`` is the main analysis's
+    source population when already read.
     """
     from calciscope.study import sensitivity_rows
 
+    spec = query.study
     wanted = ["patient_id", "in_population", "case", "case_suggested_only", "dcssc", "overlap"]
-    suggested = has_suggested(con)
+    suggested = query.has_suggested()
 
     def cases_of(variant: SensitivitySpec | None) -> tuple[pd.DataFrame, bool]:
         if variant is None:
-            return population, suggested
-        study = spec.variant(variant)
-        phenotypes = study_phenotypes(study)
-        query = StudyQuery(con, study, phenotypes, include_suggested=variant.count_suggested)
-        return query.population(wanted), suggested
+            return (query.population(wanted) if population is None else population), suggested
+        phenotypes = study_phenotypes(spec.variant(variant))
+        return query.variant(variant, phenotypes).population(wanted), suggested
 
     return sensitivity_rows(spec, cases_of)
 
 
 def _standard_exports(
-    spec: StudyDefinition, registry: Registry | str, run: StudyRun, out: Path
+    spec: StudyDefinition, registry: Registry | str | BaseBackend, run: StudyRun, out: Path
 ) -> tuple[Path, ...]:
     """Export the cases as phenopackets and/or a FHIR bundle (``outputs.standard_exports``)."""
     from calciscope.api.interop import export_fhir, export_phenopackets
@@ -454,47 +430,6 @@ def _standard_exports(
             target = out / "exports" / "cases.fhir.json"
             files += export_fhir(registry, target, patient_ids=ids, group_name=spec.title).files
     return tuple(files)
-
-
-def run_study_on_data(
-    spec: StudyDefinition,
-    data: StudyData,
-    *,
-    out: Path = DEFAULT_REPORT_DIR,
-    pseudonymise: bool | None = None,
-    source: str = "",
-) -> StudyRun:
-    """Find cases, analyse and write the report from already classified data (see :class:`StudyData`)."""
-    start = time.perf_counter()
-    from calciscope.report import write_report_bundle
-    from calciscope.study import (
-        analyse,
-        case_evidence,
-        find_cases,
-        sensitivity_table,
-        source_population,
-    )
-
-    cases = find_cases(source_population(data.table, spec), spec, data.suggested)
-    analysis = analyse(cases, spec, target_label=_target_label(spec))
-    sensitivity = sensitivity_table(spec, (data.table, data.suggested), data.variants)
-    analysis = dataclasses.replace(analysis, sensitivity=sensitivity)
-    analysed = time.perf_counter() - start
-    ids = list(analysis.table.loc[cases["case"] | cases["case_suggested_only"], "patient_id"])
-    private = spec.outputs.pseudonymise if pseudonymise is None else pseudonymise
-    bundle = write_report_bundle(
-        analysis,
-        facts=data.facts,
-        evidence=case_evidence(data.facts, ids),
-        images=None if data.images is None else data.images[data.images["patient_id"].isin(ids)],
-        manifest=_manifest(
-            spec, data.input_hashes, bool(data.table["synthetic"].fillna(False).all()), source
-        ),
-        out_dir=Path(out),
-        pseudonymise=private,
-    )
-    seconds = {"analyse": analysed, "report": time.perf_counter() - start - analysed}
-    return StudyRun(analysis, bundle, seconds)
 
 
 def run_demo(registry: Registry, *, out: Path = DEFAULT_REPORT_DIR) -> StudyRun:

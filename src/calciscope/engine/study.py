@@ -20,11 +20,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 from ibis.common.exceptions import TableNotFound
 
 from calciscope.engine.features import compute_feature_table
@@ -34,7 +35,7 @@ from calciscope.model import ReviewState
 from calciscope.phenotype import PhenotypeSet, load_phenotypes
 from calciscope.study.analysis import TABLE_ONE_VARIABLES
 from calciscope.study.cohort import RegistryCounts, not_seen_reasons
-from calciscope.study.definition import SscBasis, StudyDefinition, SubsetBasis
+from calciscope.study.definition import SensitivitySpec, SscBasis, StudyDefinition, SubsetBasis
 from calciscope.study.evidence import EVIDENCE_CONCEPTS
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "release_cached",
     "report_concept",
     "report_facts",
+    "upload",
 ]
 
 #: Fact columns the report reads (evidence rows, timelines, body map).
@@ -119,27 +121,50 @@ class StudyQuery:
         The phenotypes with the study's parameters (``api.study.study_phenotypes``).
     include_suggested
         Also classify with suggested facts counted, to mark cases found only with them.
+    given
+        Tables already classified, in ``con`` (confirmed facts; with suggested facts counted,
+        or None), read instead of classifying ``con``'s facts: a hand-made table of a golden
+        test, or a notebook's classified table (:meth:`on_frames`).
     """
 
     con: Any
     study: StudyDefinition
     phenotypes: PhenotypeSet | None = None
     include_suggested: bool = False
+    given: tuple[ir.Table, ir.Table | None] | None = None
 
     def __post_init__(self) -> None:
         self._table: ir.Table | None = None
 
+    @classmethod
+    def on_frames(
+        cls, study: StudyDefinition, table: pd.DataFrame, suggested: pd.DataFrame | None = None
+    ) -> StudyQuery:
+        """Return the study of classified tables held in pandas, run in an in-memory DuckDB."""
+        con = ibis.duckdb.connect()
+        given = (upload(con, "classified", table), upload(con, "suggested", suggested))
+        return cls(con, study, include_suggested=suggested is not None, given=given)
+
+    def variant(self, spec: SensitivitySpec, phenotypes: PhenotypeSet | None) -> StudyQuery:
+        """Return the query of a sensitivity analysis: the study with the variant's changes.
+
+        ``phenotypes`` are the variant's phenotypes (classified again unless the tables are given).
+        """
+        study, both = self.study.variant(spec), spec.count_suggested
+        return StudyQuery(self.con, study, phenotypes, include_suggested=both, given=self.given)
+
     # --- the annotated table ---------------------------------------------------------------
     def classified(self, states: tuple[ReviewState, ...]) -> ir.Table:
         """Return the feature table with every criteria result and phenotype (one row per patient)."""
+        if self.given is not None:
+            return self.given[0] if ReviewState.SUGGESTED not in states else self.given[1]
         index_date = self.study.population.index_date
         return classified_table(self.con, index_date, states, self.phenotypes)
 
     def annotate(self, table: ir.Table, suggested: ir.Table | None = None) -> ir.Table:
         """Add the study's columns: ``ssc``, ``seen``, ``in_population``, groups and cases.
 
-        The same definitions as :func:`calciscope.study.source_population` and
-        :func:`calciscope.study.find_cases` (which do this on a pandas table).
+        The one definition of the source population, the groups and the cases.
         """
         s = self.study
         clinician = _true(table.ssc_diagnosis)
@@ -175,7 +200,10 @@ class StudyQuery:
         only = joined.in_population & joined.with_suggested.fill_null(False) & ~joined.case
         return joined.mutate(case_suggested_only=only).drop("with_suggested")
 
-    def _has_suggested(self) -> bool:
+    def has_suggested(self) -> bool:
+        """Return whether any fact awaits review (is suggested)."""
+        if self.given is not None:
+            return self.given[1] is not None
         return has_suggested(self.con)
 
     @property
@@ -184,7 +212,7 @@ class StudyQuery:
         if self._table is None:
             confirmed = self.classified((ReviewState.CONFIRMED,))
             suggested = None
-            if self.include_suggested and self._has_suggested():
+            if self.include_suggested and self.has_suggested():
                 states = (ReviewState.CONFIRMED, ReviewState.SUGGESTED)
                 suggested = self.classified(states)
             self._table = self.annotate(confirmed, suggested).cache()
@@ -192,35 +220,52 @@ class StudyQuery:
 
     # --- what comes back -------------------------------------------------------------------
     def counts(self) -> RegistryCounts:
-        """Count over the whole registry for the attrition flow and the manifest."""
+        """Count over the whole registry: the flow's boxes, the proportions, the manifest."""
         t, s = self.table, self.study
         out = t.ssc & ~t.in_population
         # why SSc patients are not in the source population (cohort.not_seen_reasons labels them)
         died = out & (t.death_date < s.window_start).fill_null(False)
         last = t[s.population.seen_by.column]
-        before = out & ~died & (last < s.window_start).fill_null(False)
-        never = out & ~died & last.isnull()
+        pop, focus = t.in_population, t.in_population & t.dcssc & t.overlap
+        counted = {
+            "ssc": t.ssc,
+            "not_synthetic": ~_true(t.synthetic),
+            "died": died,
+            "before": out & ~died & (last < s.window_start).fill_null(False),
+            "never": out & ~died & last.isnull(),
+            "source_population": pop,
+            "dcssc": pop & t.dcssc,
+            "dcssc_with_overlap": focus,
+            "cases": t.case,
+            "cases_suggested_only": t.case_suggested_only,
+            "cases_in_dcssc_overlap": focus & t.case,
+            "overlap": pop & t.overlap,
+            "overlap_known": pop & t.overlap_status.notnull(),
+            "calcinosis_any": pop & _true(t.calcinosis_any),
+        }
         expr = t.aggregate(
             patients=t.count(),
-            ssc=ibis.cases((t.ssc, 1), else_=0).sum(),
-            not_synthetic=ibis.cases(
-                (t.synthetic.cast("boolean").fill_null(False), 0), else_=1
-            ).sum(),
-            died=ibis.cases((died, 1), else_=0).sum(),
-            before=ibis.cases((before, 1), else_=0).sum(),
-            never=ibis.cases((never, 1), else_=0).sum(),
+            **{k: ibis.cases((v, 1), else_=0).sum() for k, v in counted.items()},
         )
         row = self.con.execute(expr).iloc[0]
-        patients = int(row["patients"])
-        died_n, before_n, never_n = (
-            0 if pd.isna(row[k]) else int(row[k]) for k in ("died", "before", "never")
-        )
+        # a sum over no rows is null
+        n = {k: 0 if pd.isna(row[k]) else int(row[k]) for k in ("patients", *counted)}
         return RegistryCounts(
-            patients=patients,
-            ssc=0 if pd.isna(row["ssc"]) else int(row["ssc"]),
-            synthetic=patients == 0 or int(row["not_synthetic"]) == 0,
-            not_seen=not_seen_reasons(s, died_n, before_n, never_n),
+            patients=n["patients"],
+            ssc=n["ssc"],
+            synthetic=n["patients"] == 0 or n["not_synthetic"] == 0,
+            not_seen=not_seen_reasons(s, n["died"], n["before"], n["never"]),
+            **{
+                k: n[k]
+                for k in counted
+                if k not in ("ssc", "not_synthetic", "died", "before", "never")
+            },
         )
+
+    def value_counts(self, column: str) -> pd.DataFrame:
+        """Return the source population's patients by value of ``column`` (``value``, ``n``)."""
+        t = self.table.filter(self.table.in_population)
+        return _pandas(t.group_by(value=t[column]).aggregate(n=t.count()))
 
     def analysis_columns(self) -> list[str]:
         """Return the columns the analysis and the report read of the source population's rows."""
@@ -268,7 +313,7 @@ class StudyQuery:
         t = self.table
         chosen = list(columns) if columns is not None else self.analysis_columns()
         frame = _pandas(t.filter(t.in_population).select(*chosen))
-        if "overlap_status" in frame:  # true / false / NA, as study.cohort.source_population
+        if "overlap_status" in frame:  # true / false / NA
             frame["overlap_status"] = frame["overlap_status"].astype("boolean")
         # Python's string order (DuckDB's), not the engine's collation
         return frame.sort_values("patient_id", kind="stable").reset_index(drop=True)
@@ -290,6 +335,23 @@ class StudyQuery:
     def input_hashes(self) -> dict[str, str]:
         """Return the source file hashes of the import batches."""
         return input_hashes(self.con)
+
+
+@overload
+def upload(con: Any, name: str, frame: pd.DataFrame) -> ir.Table: ...
+@overload
+def upload(con: Any, name: str, frame: None) -> None: ...
+def upload(con: Any, name: str, frame: pd.DataFrame | None) -> ir.Table | None:
+    """Create table ``name`` in ``con`` from a pandas frame (None: none).
+
+    A column with no value at all (every patient unknown) has no type in pandas: it is
+    created as a string column, which every expression of the study casts as it needs.
+    """
+    if frame is None:
+        return None
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    typed = [f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in arrow.schema]
+    return con.create_table(name, arrow.cast(pa.schema(typed)))
 
 
 def images(con: Any, patient_ids: Iterable[str] | None = None) -> pd.DataFrame | None:

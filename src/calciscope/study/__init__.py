@@ -1,6 +1,7 @@
-"""Studies: the study definition file, case finding against denominators, and the analysis.
+"""Studies: the study definition file, the flow and the analysis of what the database returns.
 
-Pure: no database, no web. The runner that reads a registry lives in :mod:`calciscope.api.study`.
+No database, no web: case finding runs in the database (:mod:`calciscope.engine.study`); the
+runner lives in :mod:`calciscope.api.study`.
 """
 
 from calciscope.study.analysis import TABLE_ONE_VARIABLES, StudyAnalysis, analyse, event_times
@@ -9,9 +10,7 @@ from calciscope.study.cohort import (
     RegistryCounts,
     at_risk_list,
     attrition,
-    find_cases,
     is_true,
-    source_population,
 )
 from calciscope.study.definition import (
     DEFAULT_STUDY_FILE,
@@ -33,7 +32,6 @@ from calciscope.study.evidence import case_evidence, parse_provenance
 from calciscope.study.sensitivity import (
     MAIN_ANALYSIS,
     sensitivity_rows,
-    sensitivity_table,
     variant_changes,
 )
 
@@ -59,14 +57,11 @@ __all__ = [
     "case_evidence",
     "default_study",
     "event_times",
-    "find_cases",
     "is_true",
     "load_study",
     "parse_provenance",
     "parse_study",
     "sensitivity_rows",
-    "sensitivity_table",
-    "source_population",
     "study_template",
     "variant_changes",
 ]

@@ -162,21 +162,19 @@ def _overlap_groups(status: pd.Series) -> np.ndarray:
     return np.where(true, "overlap", np.where(known, "no overlap", "overlap unknown"))
 
 
-def _proportions(pop: pd.DataFrame, study: StudyDefinition) -> dict[str, ProportionResult]:
-    s = study.statistics
-    n = len(pop)
-    focus = pop[pop["dcssc"] & pop["overlap"]]
+def _proportions(counts: RegistryCounts, study: StudyDefinition) -> dict[str, ProportionResult]:
+    s, c, n = study.statistics, counts, counts.source_population
     pairs = {
-        "dcssc": (int(pop["dcssc"].sum()), n),
+        "dcssc": (c.dcssc, n),
         # of known: the same denominator as Table 1 (unknown overlap is not "no overlap")
-        "overlap": (int(pop["overlap"].sum()), int(pop["overlap_status"].notna().sum())),
-        "cases": (int(pop["case"].sum()), n),
-        "cases_in_dcssc_overlap": (int(focus["case"].sum()), len(focus)),
-        "calcinosis_any": (int(is_true(pop["calcinosis_any"]).sum()), n),
+        "overlap": (c.overlap, c.overlap_known),
+        "cases": (c.cases, n),
+        "cases_in_dcssc_overlap": (c.cases_in_dcssc_overlap, c.dcssc_with_overlap),
+        "calcinosis_any": (c.calcinosis_any, n),
     }
     return {
-        k: proportion(c, t, interval=s.interval, level=s.confidence_level)
-        for k, (c, t) in pairs.items()
+        k: proportion(count, total, interval=s.interval, level=s.confidence_level)
+        for k, (count, total) in pairs.items()
     }
 
 
@@ -262,21 +260,17 @@ def _headline(
     table: pd.DataFrame,
     props: dict[str, ProportionResult],
     study: StudyDefinition,
-    counts: RegistryCounts | None,
+    counts: RegistryCounts,
 ) -> dict[str, Any]:
-    pop, cases = table[table["in_population"]], table[table["case"]]
+    cases = table[table["case"]]
     found = table[table["case"] | table["case_suggested_only"]]  # confirmed + awaiting review
     dc = props["dcssc"]
-    if counts is None:
-        synthetic = bool(table["synthetic"].fillna(False).all()) if len(table) else False
-    else:
-        synthetic = counts.synthetic and counts.patients > 0
     return {
-        "synthetic": synthetic,
+        "synthetic": counts.synthetic and counts.patients > 0,
         "index_date": study.population.index_date.isoformat(),
         "window_start": study.window_start.isoformat(),
         "ssc_by": study.population.ssc_by.value,
-        "source_population": len(pop),
+        "source_population": counts.source_population,
         "dcssc": dc.count,
         "dcssc_proportion": dc.to_dict()["rows"][0] | {"text": dc.text()},
         "interval": dc.note,
@@ -305,12 +299,13 @@ def analyse(
     study: StudyDefinition,
     *,
     target_label: str | None = None,
-    counts: RegistryCounts | None = None,
+    counts: RegistryCounts,
 ) -> StudyAnalysis:
-    """Compute every number of the report from the table of :func:`~calciscope.study.cohort.find_cases`.
+    """Compute every number of the report from what the study's database query returned.
 
-    ``table`` holds every patient of the registry, or only the source population when
-    ``counts`` gives the registry-wide counts (a study run in the database).
+    ``table`` holds the source population's rows (the columns of
+    :meth:`~calciscope.engine.study.StudyQuery.analysis_columns`); ``counts`` the counts
+    computed in the database (the flow and the proportions).
     """
     table = table.copy()
     table["disease_years"] = _years(
@@ -327,7 +322,7 @@ def analyse(
     variables = list(TABLE_ONE_VARIABLES) + [
         Variable(ab, LABELS.get(ab, ab), VariableKind.BOOLEAN) for ab in study.groups.antibodies
     ]
-    props = _proportions(pop, study)
+    props = _proportions(counts, study)
     times = event_times(pop, study)
     aj, km = _incidence(times, study)
     risk = at_risk_list(table, study)
@@ -335,7 +330,7 @@ def analyse(
     return StudyAnalysis(
         study,
         table,
-        attrition(table, study, target_label, counts),
+        attrition(counts, study, target_label),
         props,
         table_one(pop, variables, group="group"),
         _comparisons(pop, study),

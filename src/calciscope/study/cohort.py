@@ -1,7 +1,9 @@
-"""Case finding against honest denominators: source population, groups, cases, attrition, at-risk.
+"""The study's flow and at-risk list, from what the database computed.
 
-Pure functions over the classified feature table (one row per patient: features, criteria
-results and phenotypes) as a pandas DataFrame.
+Who is in the source population, in which group and a case is decided once, in the database
+(:meth:`calciscope.engine.study.StudyQuery.annotate`); this module labels the counts that come
+back (:class:`RegistryCounts`) as the flow diagram's boxes and lists the at-risk prompts of
+the source population's rows.
 
 References
 ----------
@@ -12,26 +14,20 @@ DOI 10.1093/rap/rkae011.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
 
 from calciscope.phenotype import load_phenotypes
-from calciscope.study.definition import (
-    SscBasis,
-    StudyDefinition,
-    SubsetBasis,
-)
+from calciscope.study.definition import StudyDefinition
 
 __all__ = [
     "AttritionStep",
     "RegistryCounts",
     "at_risk_list",
     "attrition",
-    "find_cases",
     "is_true",
-    "source_population",
+    "not_seen_reasons",
 ]
 
 #: The at-risk prompt phenotype of ``phenotypes.yaml``.
@@ -43,87 +39,30 @@ def is_true(series: pd.Series) -> pd.Series:
     return series.astype("boolean").fillna(False).astype(bool)
 
 
-def _ssc(frame: pd.DataFrame, basis: SscBasis) -> pd.Series:
-    clinician = is_true(frame["ssc_diagnosis"])
-    criteria = frame["ssc2013_status"].eq("classified")
-    return {
-        SscBasis.CLINICIAN: clinician,
-        SscBasis.CRITERIA: criteria,
-        SscBasis.EITHER: clinician | criteria,
-    }[basis]
-
-
-def _seen(frame: pd.DataFrame, start: dt.date, end: dt.date, column: str) -> pd.Series:
-    last = pd.to_datetime(frame[column])
-    return (last >= pd.Timestamp(start)) & (last <= pd.Timestamp(end))
-
-
-def source_population(frame: pd.DataFrame, study: StudyDefinition) -> pd.DataFrame:
-    """Annotate every patient with ``ssc``, ``seen``, ``in_population``, ``subset``, ``overlap``.
-
-    ``subset`` is the clinician-recorded subset (``groups.subset_by: recorded``) or the
-    ``cutaneous_subset`` phenotype; a missing subset is ``unknown``. ``overlap`` follows
-    ``groups.overlap_by`` (true only when known true); ``overlap_status`` is true / false / NA.
-    """
-    out = frame.copy()
-    out["ssc"] = _ssc(out, study.population.ssc_by)
-    out["seen"] = _seen(
-        out, study.window_start, study.population.index_date, study.population.seen_by.column
-    )
-    out["in_population"] = out["ssc"] & out["seen"]
-    column = (
-        "subset_recorded" if study.groups.subset_by is SubsetBasis.RECORDED else "cutaneous_subset"
-    )
-    out["subset"] = out[column].fillna("unknown").replace({"undetermined": "unknown"})
-    out["dcssc"] = out["subset"].eq("dcssc")
-    # the overlap phenotypes are named after their basis (phenotypes.yaml); ``overlap`` is
-    # the group (known true), ``overlap_status`` keeps unknown as unknown (Table 1, case table)
-    status = out[f"ssc_myositis_overlap_{study.groups.overlap_by.value}"].astype("boolean")
-    out["overlap_status"] = status
-    out["overlap"] = status.fillna(False).astype(bool)
-    return out
-
-
-def find_cases(
-    population: pd.DataFrame, study: StudyDefinition, suggested: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """Mark ``case`` (target phenotype with confirmed facts) and ``case_suggested_only``.
-
-    Parameters
-    ----------
-    population
-        Output of :func:`source_population`.
-    study
-        The study (its ``target_phenotype``).
-    suggested
-        The same classified table computed with suggested facts counted too (when the study
-        counts ``confirmed_and_suggested``); cases found only there are marked apart.
-    """
-    out = population.copy()
-    target = study.target_phenotype
-    out["case"] = out["in_population"] & is_true(out[target])
-    out["case_suggested_only"] = False
-    if suggested is not None:
-        extra = suggested.set_index("patient_id")[target].reindex(out["patient_id"])
-        with_suggested = is_true(pd.Series(extra.to_numpy(), index=out.index))
-        out["case_suggested_only"] = out["in_population"] & with_suggested & ~out["case"]
-    return out
-
-
 @dataclass(frozen=True)
 class RegistryCounts:
-    """Counts over every patient of the registry, for when the table holds the population only.
+    """What the study counts in the database: the flow's boxes and the proportions' numerators.
 
-    A study run in the database brings back only the source population's rows; the first boxes
-    of the flow (patients in the registry, SSc) and whether every patient is synthetic are
-    counted there.
+    Computed by :meth:`calciscope.engine.study.StudyQuery.counts` over every patient of the
+    registry; only these numbers come back, not the patients' rows.
     """
 
     patients: int
     ssc: int
     synthetic: bool
     #: why SSc patients are not in the source population, with counts (the flow's box)
-    not_seen: tuple[tuple[str, int], ...] = ()
+    not_seen: tuple[tuple[str, int], ...]
+    source_population: int
+    dcssc: int
+    dcssc_with_overlap: int
+    cases: int
+    #: cases found only when suggested (unreviewed) facts count too
+    cases_suggested_only: int
+    cases_in_dcssc_overlap: int
+    #: overlap known true, and known at all (true or false): unknown is not "no overlap"
+    overlap: int
+    overlap_known: int
+    calcinosis_any: int
 
 
 @dataclass(frozen=True)
@@ -156,59 +95,35 @@ def not_seen_reasons(
     return tuple((reason, n) for reason, n in named if n)
 
 
-def _not_seen_reasons(cases: pd.DataFrame, study: StudyDefinition) -> tuple[tuple[str, int], ...]:
-    """Why SSc patients are not in the source population: died, last seen before, never seen."""
-    out = cases[cases["ssc"] & ~cases["in_population"]]
-    start = pd.Timestamp(study.window_start)
-    died = pd.to_datetime(out.get("death_date", pd.Series(pd.NaT, index=out.index))) < start
-    last = pd.to_datetime(out[study.population.seen_by.column])
-    before, never = ~died & (last < start), ~died & last.isna()
-    return not_seen_reasons(study, int(died.sum()), int(before.sum()), int(never.sum()))
-
-
 def attrition(
-    cases: pd.DataFrame,
-    study: StudyDefinition,
-    target_label: str | None = None,
-    counts: RegistryCounts | None = None,
+    counts: RegistryCounts, study: StudyDefinition, target_label: str | None = None
 ) -> list[AttritionStep]:
     """Registry → SSc → source population; dcSSc → with overlap, and the cases, from it.
 
     Exclusions carry their reasons (not SSc; not seen in the window: died before it, last
     visit before it, no visit). dcSSc and dcSSc with overlap are subgroups of the source
     population; the cases come from the source population too, not from the overlap box,
-    since a case need not have dcSSc or overlap. ``counts`` gives the first boxes and the
-    reasons when ``cases`` holds the source population only (a study run in the database).
+    since a case need not have dcSSc or overlap.
     """
     target = target_label or study.target_phenotype.replace("_", " ")
-    pop = cases["in_population"]
-    n_all = len(cases) if counts is None else counts.patients
-    n_ssc = int(cases["ssc"].sum()) if counts is None else counts.ssc
-    not_seen = _not_seen_reasons(cases, study) if counts is None else counts.not_seen
+    c, ssc_by = counts, study.population.ssc_by.value
     window = (
         f"Source population: SSc seen {study.window_start:%d %b %Y}–"
         f"{study.population.index_date:%d %b %Y}"
     )
-    steps: list[tuple[str, pd.Series | int, tuple[tuple[str, int], ...], int | None]] = [
-        ("Patients in the registry", n_all, (), None),
-        (
-            f"SSc ({study.population.ssc_by.value})",
-            n_ssc,
-            ((f"not SSc ({study.population.ssc_by.value})", n_all - n_ssc),),
-            None,
-        ),
-        (window, pop, not_seen, None),
-        ("dcSSc", pop & cases["dcssc"], (), None),
-        ("dcSSc with SSc–myositis overlap", pop & cases["dcssc"] & cases["overlap"], (), None),
-        (f"Cases: {target}", cases["case"], (), 2),
+    steps: list[tuple[str, int, tuple[tuple[str, int], ...], int | None]] = [
+        ("Patients in the registry", c.patients, (), None),
+        (f"SSc ({ssc_by})", c.ssc, ((f"not SSc ({ssc_by})", c.patients - c.ssc),), None),
+        (window, c.source_population, c.not_seen, None),
+        ("dcSSc", c.dcssc, (), None),
+        ("dcSSc with SSc–myositis overlap", c.dcssc_with_overlap, (), None),
+        (f"Cases: {target}", c.cases, (), 2),
     ]
     out: list[AttritionStep] = []
-    n_pop = int(pop.sum())
-    for i, (label, mask, excluded, parent) in enumerate(steps):
-        n = mask if isinstance(mask, int) else int(mask.sum())
+    for i, (label, n, excluded, parent) in enumerate(steps):
         previous = out[parent].count if parent is not None else (out[-1].count if out else 0)
         of_prev = n / previous if previous else None
-        of_pop = n / n_pop if i >= 2 and n_pop else None
+        of_pop = n / c.source_population if i >= 2 and c.source_population else None
         out.append(AttritionStep(label, n, of_prev, of_pop, excluded, parent))
     return out
 

@@ -1,26 +1,22 @@
 """Sensitivity analyses: the case count and "all dcSSc with overlap" under each variant.
 
 The variants are data (``sensitivity`` in the study file). A variant that changes phenotype
-parameters is classified again by the one evaluator (the runner passes its classified table);
-a variant that counts suggested facts, or changes who is "seen", reuses the main tables.
+parameters is classified again by the one evaluator; each variant's source population and
+cases come from its own query (:meth:`calciscope.engine.study.StudyQuery.variant`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import pandas as pd
 
-from calciscope.study.cohort import find_cases, source_population
 from calciscope.study.definition import SensitivitySpec, StudyDefinition
 
-__all__ = ["MAIN_ANALYSIS", "sensitivity_rows", "sensitivity_table", "variant_changes"]
+__all__ = ["MAIN_ANALYSIS", "sensitivity_rows", "variant_changes"]
 
 #: The label of the main analysis row.
 MAIN_ANALYSIS = "Main analysis"
-
-#: One classified table (confirmed facts) and the same with suggested facts counted (or None).
-Tables = tuple[pd.DataFrame, pd.DataFrame | None]
 
 
 def variant_changes(spec: SensitivitySpec) -> str:
@@ -63,8 +59,8 @@ CasesOf = Callable[[SensitivitySpec | None], tuple[pd.DataFrame, bool]]
 def sensitivity_rows(study: StudyDefinition, cases_of: CasesOf) -> pd.DataFrame:
     """Return one row per analysis: the main one, then each of ``study.sensitivity``.
 
-    ``cases_of`` finds the cases of the main analysis or of a variant (in memory, or in the
-    database for a study run there); this function only counts and labels them.
+    ``cases_of`` finds the cases of the main analysis or of a variant (in the database, see
+    ``calciscope.api.study``); this function only counts and labels them.
     """
     main, _ = cases_of(None)
     rows = [_row(MAIN_ANALYSIS, "as defined above", main, suggested=False)]
@@ -75,29 +71,3 @@ def sensitivity_rows(study: StudyDefinition, cases_of: CasesOf) -> pd.DataFrame:
             changes += " (no suggested facts in the registry)"
         rows.append(_row(spec.label, changes, cases, suggested=spec.count_suggested))
     return pd.DataFrame(rows)
-
-
-def sensitivity_table(
-    study: StudyDefinition, main: Tables, variants: Mapping[str, Tables] | None = None
-) -> pd.DataFrame:
-    """Return one row per analysis from classified tables held in memory.
-
-    Parameters
-    ----------
-    study
-        The study; its ``sensitivity`` list gives the variants.
-    main
-        The main analysis's classified tables.
-    variants
-        Classified tables of the variants that change phenotype parameters, by label (the
-        others reuse ``main``).
-    """
-
-    def cases_of(spec: SensitivitySpec | None) -> tuple[pd.DataFrame, bool]:
-        tables = main if spec is None else (variants or {}).get(spec.label, main)
-        chosen = study if spec is None else study.variant(spec)
-        table, with_suggested = tables
-        cases = find_cases(source_population(table, chosen), chosen, with_suggested)
-        return cases, with_suggested is not None
-
-    return sensitivity_rows(study, cases_of)
