@@ -127,6 +127,7 @@ from calciscope.model import (
     Method,
     Morphology,
     ReviewDecision,
+    ReviewState,
     Role,
     Status,
 )
@@ -169,6 +170,7 @@ __all__ = [
     "ReviewDecision",
     "ReviewItem",
     "ReviewRecord",
+    "ReviewState",
     "Roi",
     "Role",
     "ScoreFormat",
