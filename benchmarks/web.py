@@ -9,12 +9,17 @@ Prints p50/p95/p99 latency per kind and overall, and the error count, on SQLite 
 server on 127.0.0.1:5432 answers, on PostgreSQL. A floor is measured first with the same signed-in
 clients for 10 s: ``GET /api/session`` only (the framework, the session middleware and JSON,
 no registry), and the pages' p95 is printed as a ratio of the floor's, which a shared machine's
-load moves less than the absolute figures.
+load moves less than the absolute figures. The server's CPU time per request (from
+/proc, the server process and its threads) is printed for each phase: it does not grow with
+the waiting that another session's load adds, so it can be judged on a shared machine.
 
 Usage::
 
-    python benchmarks/web.py [--patients 10000] [--seconds 60] [--clients 50] [--no-postgres]
-                             [--workdir DIR]
+    python benchmarks/web.py [--patients 10000] [--seconds 60] [--clients 50] [--pause S]
+                             [--no-postgres | --no-sqlite] [--workdir DIR]
+
+``--pause S``: each client waits S seconds between requests (0, the default, never pauses:
+the clients offer as much load as the server takes).
 
 Target (issue 11): p95 < 100 ms with 0 errors on a 2-core machine.
 """
@@ -40,6 +45,7 @@ import httpx
 from calciscope import api
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_PREFIX = "calciscope_bench_webspeed_"
 USER, PASSWORD = "bench", "bench-password-1234"
 FILTERS = ("sex=female", "subset=dcssc", "calcinosis=true", "overlap=true")
 
@@ -103,7 +109,10 @@ async def signed_in(base: str) -> httpx.AsyncClient:
 class Load:
     """The request mix, the latencies by kind and the errors."""
 
-    def __init__(self, patients: list[str], items: list[dict[str, object]], seed: int) -> None:
+    def __init__(
+        self, patients: list[str], items: list[dict[str, object]], seed: int, pause: float = 0.0
+    ) -> None:
+        self.pause = pause
         self.patients = patients
         self.items = items
         self.random = random.Random(seed)
@@ -111,6 +120,8 @@ class Load:
         self.errors: dict[str, int] = defaultdict(int)
         self.floor = False
         self.failures: dict[str, int] = defaultdict(int)
+        self.cpu = 0.0  # server CPU seconds during the run
+        self.floor_cpu = 0.0
 
     def request(self, client_no: int, clients: int) -> tuple[str, str, str, dict[str, object]]:
         """Return (kind, method, path, options) of the next request."""
@@ -160,6 +171,8 @@ class Load:
                 if not ok:
                     self.errors[kind] += 1
                     self.failures[f"{kind} {failure}"] += 1
+                if self.pause:
+                    await asyncio.sleep(self.pause)
         finally:
             if close:
                 await http.aclose()
@@ -172,7 +185,18 @@ def _pcts(values: list[float]) -> str:
     return f"p50 {q[49] * 1000:6.0f} ms  p95 {q[94] * 1000:6.0f} ms  p99 {q[98] * 1000:6.0f} ms"
 
 
-async def run_load(base: str, seconds: float, clients: int) -> Load:
+def cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU seconds of a process (Linux /proc), 0 elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run_load(
+    base: str, seconds: float, clients: int, pid: int = 0, pause: float = 0.0
+) -> Load:
     """Warm the caches, then run the clients for ``seconds``."""
     started = time.perf_counter()
     warm = await signed_in(base)
@@ -185,18 +209,21 @@ async def run_load(base: str, seconds: float, clients: int) -> Load:
     await warm.aclose()
     print(f"  first list, queue and filters (the server computing its table): "
           f"{time.perf_counter() - started:.0f} s")  # fmt: skip
-    load = Load(patients, list(queue["items"]), seed=0)
+    load = Load(patients, list(queue["items"]), seed=0, pause=pause)
     # sign in one by one: argon2id is memory-hard by design, and logins are not the load
     sessions = [await signed_in(base) for _ in range(clients)]
-    floor = Load([], [], seed=1)
+    floor = Load([], [], seed=1, pause=pause)
     floor.floor = True
     for target, length in ((floor, min(10.0, seconds)), (load, seconds)):
         deadline = time.perf_counter() + length
+        cpu = cpu_seconds(pid)
         await asyncio.gather(
             *(target.client(s, n, clients, deadline, close=target is load)
               for n, s in enumerate(sessions))
         )  # fmt: skip
+        target.cpu = cpu_seconds(pid) - cpu
     load.latency["floor"], load.errors["floor"] = floor.latency["floor"], floor.errors["floor"]
+    load.floor_cpu = floor.cpu
     return load
 
 
@@ -218,6 +245,12 @@ def report(name: str, load: Load, seconds: float) -> None:
             f"  p95 of the pages / p95 of the floor (GET /api/session, same clients, "
             f"{len(floor) / min(10.0, seconds):.0f}/s): {p95 / floor_p95:.1f}x"
         )
+    if load.cpu and every and floor:
+        per, floor_per = load.cpu / len(every) * 1000, load.floor_cpu / len(floor) * 1000
+        print(
+            f"  server CPU per request: {per:.1f} ms (floor {floor_per:.1f} ms, "
+            f"{per / floor_per:.1f}x); {load.cpu:.0f} CPU s in {seconds:.0f} s"
+        )
 
 
 def bench(name: str, url: str, workdir: Path, args: argparse.Namespace) -> None:
@@ -229,7 +262,9 @@ def bench(name: str, url: str, workdir: Path, args: argparse.Namespace) -> None:
         built.touch()
     process, base = start_server(url, workdir)
     try:
-        load = asyncio.run(run_load(base, args.seconds, args.clients))
+        load = asyncio.run(
+            run_load(base, args.seconds, args.clients, process.pid, pause=args.pause)
+        )
         report(name, load, args.seconds)
     finally:
         process.terminate()
@@ -245,7 +280,7 @@ def _postgres_url() -> str | None:
         import sqlalchemy as sa
 
         engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        name = f"calciscope_bench_{uuid.uuid4().hex[:8]}"
+        name = f"{PG_PREFIX}{uuid.uuid4().hex[:8]}"
         with engine.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
@@ -268,7 +303,9 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--pause", type=float, default=0.0, help="seconds between requests")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument(
         "--workdir", type=Path, help="keep the cohort and the SQLite registry here for reruns"
     )
@@ -276,7 +313,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        bench("SQLite", f"sqlite:///{workdir / 'bench.db'}", workdir, args)
+        if not args.no_sqlite:
+            bench("SQLite", f"sqlite:///{workdir / 'bench.db'}", workdir, args)
         url = None if args.no_postgres else _postgres_url()
         if url:
             try:

@@ -74,6 +74,7 @@ def test_registry_is_in_wal_mode(url):
     with Registry(url) as registry, registry.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
 
 
 def test_readers_work_while_another_process_writes(url, holder):

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 
-from calciscope.web.cache import Generation, PatientTable
+from calciscope.web.cache import Generation, PatientTable, RecentResults
 
 
 class Registry:
@@ -98,3 +98,62 @@ def test_a_write_during_a_whole_recomputation_is_not_lost():
     registry.gate.set()
     _wait_for(lambda: cache.table()["x"].to_pylist()[0] == 100)
     assert cache.table().to_pylist() == registry.table().to_pylist()
+
+
+def test_age_recomputes_the_whole_only_when_written_outside_the_app():
+    registry = Registry()
+    outside = {"imports": 1}
+    cache = PatientTable(
+        registry.compute_all,
+        registry.compute_some,
+        _below,
+        ttl=0,
+        outside=lambda: outside["imports"],
+        max_age=3600,
+    )
+    generation = Generation()
+    generation.listen(cache.written)
+    cache.table()
+    registry.values["P2"] = 20
+    generation.bump("P2")  # the app's own write: that row only
+    for _ in range(5):
+        cache.table()
+        time.sleep(0.02)
+    assert registry.whole == 1 and cache.table()["x"].to_pylist() == [1, 20, 3]
+    registry.values["P6"] = 6
+    outside["imports"] = 2  # a CLI import
+    _wait_for(lambda: cache.table().num_rows == 4)
+    assert registry.whole == 2
+
+
+def test_a_write_adjusts_the_kept_values_in_step():
+    generation = Generation()
+    computed = []
+
+    def count(key: str) -> int:
+        computed.append(key)
+        return 10
+
+    counts = RecentResults(count, generation, size=4, ttl=60)
+    assert counts.get_current("all") == 10 and counts.get_current("P1") == 10
+    seen = []
+    written = generation.write(
+        lambda: "P1",
+        lambda patient: (patient,),
+        lambda patient, at, to: counts.adjust(lambda k, v: v - 1, at, to),
+    )
+    generation.listen(seen.append)
+    assert written == "P1" and generation.value == 1
+    assert counts.get_current("all") == 9 and computed == ["all", "P1"]  # not counted again
+    generation.bump("P1")  # a write that does not adjust: counted again
+    assert counts.get_current("all") == 10 and computed == ["all", "P1", "all"]
+    assert seen == [("P1",)]
+
+
+def test_forget_drops_only_the_named_keys():
+    generation = Generation()
+    calls = []
+    results = RecentResults(lambda k: calls.append(k) or len(calls), generation, size=4, ttl=60)
+    assert results.get("P1") == 1 and results.get("P2") == 2
+    results.forget(("P1",))
+    assert results.get("P1") == 3 and results.get("P2") == 2

@@ -244,3 +244,32 @@ def test_study_run_report_and_bundle(app, signed_in):
     assert "study_run" in actions and "export" in actions
     researcher = signed_in("researcher")
     assert researcher.get(f"/study/runs/{run['run_id']}/report/index.html").status_code == 403
+
+
+def test_queue_count_and_phenotype_follow_a_decision_at_once(app, signed_in):
+    client = signed_in("clinician")
+    item = _calcinosis_item(app)
+    mine = {"patient": item.patient_id}
+    before = client.get("/api/review").json()["by_kind"]["suggested_fact"]
+    before_mine = client.get("/api/review", params=mine).json()["total"]
+    other = next(i for i in api.review_queue(app.state.registry) if i.patient_id != "P0001")
+    client.get(f"/api/patients/{other.patient_id}/criteria")  # kept: not the decided patient
+    client.get("/api/patients/P0001/criteria")
+    kept = app.state.explanations.get("P0001")
+    body = {"decision": "confirm", "reason": "in the letter", "expected_version": item.version}
+    assert client.post(f"/api/review/items/{item.item_id}/decision", json=body).status_code == 200
+    # the kept counts are one less at once (no recount lagging behind), and equal the registry's
+    after = client.get("/api/review").json()["by_kind"]["suggested_fact"]
+    counted = api.review_queue_counts(app.state.registry, kinds=["suggested_fact"])
+    assert after == before - 1 == counted["suggested_fact"]
+    assert client.get("/api/review", params=mine).json()["total"] == before_mine - 1
+    every = client.get("/api/review", params={"kind": "all", "limit": 500}).json()
+    assert item.item_id not in {i["item_id"] for i in every["items"]}
+    # the decided patient's explanation is computed again (the registry's, as of the decision);
+    # another patient's is kept
+    phenotypes = client.get("/api/patients/P0001/criteria").json()["phenotypes"]
+    assert app.state.explanations.get("P0001") is not kept
+    fresh = api.explain_patient(app.state.registry, "P0001").phenotypes
+    shown = {p["id"]: p["value"] for p in phenotypes}
+    assert shown["calcinosis_any"] == next(p.value for p in fresh if p.id == "calcinosis_any")
+    assert other.patient_id in app.state.explanations._items

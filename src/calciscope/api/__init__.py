@@ -129,6 +129,7 @@ from calciscope.model import (
     Method,
     Morphology,
     ReviewDecision,
+    ReviewState,
     Role,
     Status,
 )
@@ -172,6 +173,7 @@ __all__ = [
     "ReviewDecision",
     "ReviewItem",
     "ReviewRecord",
+    "ReviewState",
     "Roi",
     "Role",
     "ScoreFormat",

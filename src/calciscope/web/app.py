@@ -114,6 +114,12 @@ def _patient_ids(registry: Any) -> Callable[[], list[str]]:
     return read
 
 
+def _outside_token(registry: Any) -> tuple[int, ...]:
+    """Return counts the app's own writes never change: a change means a write outside it."""
+    counts = registry.counts()
+    return tuple(counts.get(k, 0) for k in ("patients", "notes", "images", "import_batches"))
+
+
 def _warm_up(app: FastAPI) -> None:
     """Compile the per-patient explanation and compute the patient table before they are asked."""
     state = app.state
@@ -187,9 +193,13 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.state.overview = RecentResults(
         lambda _: api.registry_overview(registry), generation, size=1, ttl=300
     )
+    # a patient's explanation reads only that patient's facts: a write forgets the patients it
+    # names (every explanation when it names none), not the explanations of everyone
+    by_patient = Generation()
     app.state.explanations = RecentResults(
-        lambda pid: api.explain_patient(registry, pid), generation, size=256, ttl=300
+        lambda pid: api.explain_patient(registry, pid), by_patient, size=256, ttl=300
     )
+    generation.listen(lambda ids: app.state.explanations.forget(ids) if ids else by_patient.bump())
     app.state.queues = RecentResults(
         lambda key: api.review_queue(registry, kinds=[key[0]] if key[0] else None, patient=key[1]),
         generation,
@@ -207,6 +217,8 @@ def create_app(settings: WebSettings) -> FastAPI:
         lambda ids: api.patient_features(registry, ids),
         lambda table, where: api.filter_patients(table, where),
         ttl=60,
+        outside=lambda: _outside_token(registry),
+        max_age=600,
     )
     generation.listen(app.state.patient_table.written)
     app.add_middleware(

@@ -1,9 +1,12 @@
 """Slow read results kept between requests, dropped when the app writes or when they age.
 
 The app counts its own writes (``generation``); a cached value computed before the last write,
-or older than ``ttl`` seconds (a CLI import may have run), is stale. The patient list's feature
-table (:class:`PatientTable`) is instead kept current patient by patient: a write names the
-patients it changed, and only their rows are computed again.
+or older than ``ttl`` seconds (a CLI import may have run), is stale. A write that knows what it
+changed may instead adjust the cached values in step with the count (:meth:`Generation.write`:
+a review decision takes one item off the queue counts), so they stay current without a
+recomputation. The patient list's feature table (:class:`PatientTable`) is kept current patient
+by patient: a write names the patients it changed, and only their rows are computed again; the
+whole is computed again only when the registry changed outside the app.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,6 +24,7 @@ import pyarrow.compute as pc
 __all__ = ["Generation", "PatientTable", "RecentResults"]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 class Generation:
@@ -29,6 +33,8 @@ class Generation:
     def __init__(self) -> None:
         self.value = 0
         self._lock = threading.Lock()
+        #: held by a write and its adjustments, and by a cache storing a value (see write)
+        self.writing = threading.RLock()
         self._listeners: list[Callable[[tuple[str, ...]], None]] = []
 
     def listen(self, listener: Callable[[tuple[str, ...]], None]) -> None:
@@ -42,6 +48,30 @@ class Generation:
         for listener in self._listeners:
             listener(patient_ids)
 
+    def write(
+        self,
+        do: Callable[[], _T],
+        patients: Callable[[_T], tuple[str, ...]],
+        adjust: Callable[[_T, int, int], None],
+    ) -> _T:
+        """Run the write ``do()``, ``adjust(result, generation, next)`` the caches, count it.
+
+        Values a cache holds for the current generation are adjusted and carried over to the
+        next one (:meth:`RecentResults.adjust`), so a write that knows its effect leaves
+        them current. While the write runs no cache stores a value: a value read after the
+        write but stored before the adjustment would otherwise be adjusted twice.
+        """
+        with self.writing:
+            result = do()
+            with self._lock:
+                current = self.value
+            adjust(result, current, current + 1)
+            with self._lock:
+                self.value += 1
+        for listener in self._listeners:
+            listener(patients(result))
+        return result
+
 
 class RecentResults:
     """Results of ``compute(key)`` for the last ``size`` keys, valid for one generation and ``ttl``.
@@ -49,7 +79,8 @@ class RecentResults:
     :meth:`get` computes in the caller's thread (one computation per key at a time);
     :meth:`get_or_start` computes in a background thread and returns None (or the stale value)
     meanwhile, for results too slow for a request; :meth:`get_recent` returns a stale value at
-    once and refreshes it in the background.
+    once and refreshes it in the background; :meth:`get_current` computes after the app's own
+    writes and refreshes in the background only what is stale by age.
     """
 
     def __init__(
@@ -62,6 +93,7 @@ class RecentResults:
         self._items: OrderedDict[Hashable, tuple[int, float, Any]] = OrderedDict()
         self._running: set[Hashable] = set()
         self._computing: dict[Hashable, threading.Lock] = {}
+        self._epochs: dict[Hashable, int] = {}  # bumped by forget(): a result computing is stale
         self._lock = threading.Lock()
 
     def _fresh(self, key: Hashable) -> tuple[bool, Any]:
@@ -73,8 +105,14 @@ class RecentResults:
             fresh = generation == self.generation.value and time.monotonic() - at < self.ttl
             return fresh, value
 
-    def _store(self, key: Hashable, generation: int, value: Any) -> None:
+    def _epoch(self, key: Hashable) -> int:
         with self._lock:
+            return self._epochs.get(key, 0)
+
+    def _store(self, key: Hashable, generation: int, value: Any, epoch: int) -> None:
+        with self.generation.writing, self._lock:  # not in the middle of a write (see write)
+            if self._epochs.get(key, 0) != epoch:  # forgotten while computed
+                return
             self._items[key] = (generation, time.monotonic(), value)
             self._items.move_to_end(key)
             while len(self._items) > self.size:
@@ -93,10 +131,45 @@ class RecentResults:
             fresh, value = self._fresh(key)  # computed by the request we waited for
             if fresh:
                 return value
-            generation = self.generation.value
+            generation, epoch = self.generation.value, self._epoch(key)
             value = self.compute(key)
-            self._store(key, generation, value)
+            self._store(key, generation, value, epoch)
             return value
+
+    def get_current(self, key: Hashable) -> Any:
+        """Return the value as of the app's last write: computed now if a write made it stale.
+
+        A value only older than ``ttl`` (the registry may have changed outside the app) is
+        returned at once and refreshed in the background.
+        """
+        with self._lock:
+            item = self._items.get(key)
+        if item is not None and item[0] == self.generation.value:
+            if time.monotonic() - item[1] >= self.ttl:
+                self.get_or_start(key)
+            return item[2]
+        return self.get(key)
+
+    def adjust(
+        self, change: Callable[[Hashable, Any], Any], generation: int, to: int | None
+    ) -> None:
+        """Apply ``change(key, value)`` to the values current at ``generation``; keep them at ``to``.
+
+        For a write that knows its effect on the cached values (see :meth:`Generation.write`);
+        ``to=None`` leaves them stale (a partial adjustment: served until recomputed).
+        """
+        with self._lock:
+            for key, (at_generation, at, value) in list(self._items.items()):
+                if at_generation == generation:
+                    keep = at_generation if to is None else to
+                    self._items[key] = (keep, at, change(key, value))
+
+    def forget(self, keys: tuple[Hashable, ...]) -> None:
+        """Drop the values of ``keys`` (and any being computed for them), keeping the others."""
+        with self._lock:
+            for key in keys:
+                self._items.pop(key, None)
+                self._epochs[key] = self._epochs.get(key, 0) + 1
 
     def get_recent(self, key: Hashable) -> Any:
         """Return the cached value even if stale (refreshing it in the background), else compute.
@@ -127,9 +200,10 @@ class RecentResults:
         return value, False
 
     def _refresh(self, key: Hashable) -> None:
-        generation = self.generation.value
         try:
-            self._store(key, generation, self.compute(key))
+            with self._key_lock(key):  # a request asking meanwhile waits for this computation
+                generation, epoch = self.generation.value, self._epoch(key)
+                self._store(key, generation, self.compute(key), epoch)
         except Exception:  # the next request tries again; the server keeps serving
             _log.exception("computing %r in the background failed", key)
         finally:
@@ -142,9 +216,14 @@ class PatientTable:
 
     ``compute_all()`` returns the registry's feature table; ``compute_some(ids)`` the rows of a
     few patients, from their own facts (milliseconds). A write that names its patients
-    replaces their rows at once; any other write, and age (``ttl`` seconds: a CLI import may
-    have run), starts one recomputation of the whole in the background while the current
-    table is served. Filtered views are kept for the current table.
+    replaces their rows at once; any other write starts one recomputation of the whole in the
+    background while the current table is served. Writes outside the app (a CLI import) are
+    looked for every ``ttl`` seconds: ``outside()`` returns a cheap token of the registry
+    (counts of patients, notes, images and imports, which the app's own writes do not change)
+    and the whole is computed again when it differs from the token read with the table; without
+    ``outside``, and in any case after ``max_age`` seconds (outside writes the token cannot see,
+    such as a CLI review decision), the whole is computed again. Filtered views are kept for
+    the current table.
     """
 
     def __init__(
@@ -154,6 +233,8 @@ class PatientTable:
         filter_rows: Callable[[pa.Table, tuple[str, ...]], pa.Table],
         *,
         ttl: float,
+        outside: Callable[[], Hashable] | None = None,
+        max_age: float = 600.0,
         views: int = 32,
     ) -> None:
         self.compute_all, self.compute_some, self.filter_rows = (
@@ -162,9 +243,13 @@ class PatientTable:
             filter_rows,
         )
         self.ttl = ttl
+        self.outside = outside
+        self.max_age = max_age
         self.views = views
         self._table: pa.Table | None = None
-        self._at = 0.0
+        self._token: Hashable = None  # outside() when the table was computed
+        self._at = 0.0  # when the whole was computed
+        self._checked = 0.0  # when outside() was last compared
         self._stale = False
         self._pending: set[str] | None = None  # patients written while the whole is computed
         self._filtered: OrderedDict[tuple[str, ...], pa.Table] = OrderedDict()
@@ -173,15 +258,20 @@ class PatientTable:
 
     def table(self) -> pa.Table:
         """Return the current table (computing it the first time; refreshing it when stale)."""
+        now = time.monotonic()
         with self._lock:
-            table, due = self._table, self._stale or time.monotonic() - self._at > self.ttl
+            table, checked = self._table, now - self._checked > self.ttl
+            due = self._stale or now - self._at > self.max_age
+            if self.outside is None:
+                due = due or checked
         if table is None:
             with self._first:
                 if self._table is None:
-                    self._set(self.compute_all())
+                    token = self._read_token()
+                    self._set(self.compute_all(), token)
                 return self._table
-        if due:
-            self._start_refresh()
+        if due or checked:
+            self._start_refresh(whole=due)
         return table
 
     def filtered(self, where: tuple[str, ...]) -> tuple[pa.Table, int]:
@@ -219,34 +309,47 @@ class PatientTable:
             merged = pa.concat_tables([table.filter(keep), fresh]).sort_by("patient_id")
             self._replace(merged)
 
-    def _set(self, table: pa.Table) -> None:
+    def _read_token(self) -> Hashable:
+        return None if self.outside is None else self.outside()
+
+    def _set(self, table: pa.Table, token: Hashable) -> None:
         with self._lock:
             self._replace(table)
-            self._at = time.monotonic()
+            self._at = self._checked = time.monotonic()
+            self._token = token
             self._stale = False
 
     def _replace(self, table: pa.Table) -> None:
         self._table = table
         self._filtered.clear()
 
-    def _start_refresh(self) -> None:
+    def _start_refresh(self, *, whole: bool) -> None:
         with self._lock:
             if self._pending is not None:
                 return
             self._pending = set()
             self._stale = False
-            self._at = time.monotonic()
-        threading.Thread(target=self._refresh, daemon=True).start()
+            self._checked = time.monotonic()
+            if whole:
+                self._at = self._checked
+        threading.Thread(target=self._refresh, args=(whole,), daemon=True).start()
 
-    def _refresh(self) -> None:
+    def _refresh(self, whole: bool) -> None:
         try:
+            token = self._read_token()
+            with self._lock:
+                unchanged = token == self._token
+            if not whole and unchanged:  # nothing written outside the app: keep the table
+                with self._lock:
+                    self._pending = None  # the app's own writes went into the table already
+                return
             table = self.compute_all()
         except Exception:  # the next request tries again; the server keeps serving
             _log.exception("computing the patient table in the background failed")
             with self._lock:
                 self._pending = None  # tried again when the table ages out
             return
-        self._set(table)
+        self._set(table, token)
         with self._lock:
             pending, self._pending = self._pending or set(), None
         if pending:  # written while the whole was computed from the registry

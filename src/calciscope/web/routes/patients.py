@@ -59,6 +59,12 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _list_row(request: Request, user: WebUser, row: dict[str, Any]) -> dict[str, Any]:
+    cells = {k: _cell(v) for k, v in row.items()}
+    cells["patient_id"] = shown_id(request, user, cells["patient_id"])
+    return cells
+
+
 @page(router, "/patients", "patients.html", roles=READERS, summary="Patient list")
 def patients(
     request: Request,
@@ -76,24 +82,25 @@ def patients(
         problem = Problem("where", " AND ".join(clauses), "where", f"cannot compare: {exc}")
         raise ValidationError([problem], summary="cannot filter patients") from None
     needle = q.strip().lower()
-    rows = []
-    for row in table.select(list(LIST_COLUMNS)).to_pylist():
-        row = {k: _cell(v) for k, v in row.items()}
-        row["patient_id"] = shown_id(request, user, row["patient_id"])
-        if needle and not any(needle in str(v).lower() for v in row.values()):
-            continue
-        rows.append(row)
-    start = (page_number - 1) * size
+    shown = table.select(list(LIST_COLUMNS))
+    start = min((page_number - 1) * size, shown.num_rows)
+    if not needle:  # only the page's rows become Python values
+        matching = shown.num_rows
+        rows = [_list_row(request, user, r) for r in shown.slice(start, size).to_pylist()]
+    else:  # the search reads every cell as shown (pseudonyms included)
+        every = (_list_row(request, user, r) for r in shown.to_pylist())
+        found = [r for r in every if any(needle in str(v).lower() for v in r.values())]
+        matching, rows = len(found), found[start : start + size]
     return {
         "columns": LIST_COLUMNS,
-        "rows": rows[start : start + size],
-        "matching": len(rows),
+        "rows": rows,
+        "matching": matching,
         "total": total,
         "where": list(clauses),
         "q": q,
         "page": page_number,
         "size": size,
-        "pages": max(1, -(-len(rows) // size)),
+        "pages": max(1, -(-matching // size)),
         "filters": sorted(api.FILTER_ALIASES),
     }
 

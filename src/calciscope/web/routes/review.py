@@ -54,15 +54,17 @@ def _page(
 
     Suggested facts are paged in the registry (indexed: current at every request, whatever
     the queue's size) and counted there (the count, a scan of the index, is kept between
-    requests and may lag a decision by one count); the patient kinds classify the cohort,
-    kept between requests (see :func:`_queue`).
+    requests: a decision here takes its item off the kept count, another write of the app
+    counts again, and a count older than a minute is refreshed in the background for writes
+    outside the app); the patient kinds classify the cohort, kept between requests (see
+    :func:`_queue`).
     """
     state = request.app.state
     registry = state.registry
     chosen = [kind] if kind != "all" else None
     sources = {k.name: k.source for k in api.queue_kinds()}
     if chosen and sources.get(kind) is api.QueueSource.SUGGESTED_FACTS:
-        counts = dict(state.queue_counts.get_recent((kind, patient or None)))
+        counts = dict(state.queue_counts.get_current((kind, patient or None)))
         items = api.review_queue(
             registry, kinds=chosen, patient=patient or None, limit=limit, offset=offset
         )
@@ -172,16 +174,37 @@ class Decision(BaseModel):
 
 def _decide(request: Request, user: WebUser, item_id: str, decision: Decision) -> Any:
     state = request.app.state
-    record = api.review(
-        state.registry,
-        item_id,
-        decision.decision,
-        reviewer=user.name,
-        reason=decision.reason,
-        expected_version=decision.expected_version,
-    )
-    state.generation.bump(record.patient_id)
-    return record
+
+    def write() -> Any:
+        return api.review(
+            state.registry,
+            item_id,
+            decision.decision,
+            reviewer=user.name,
+            reason=decision.reason,
+            expected_version=decision.expected_version,
+        )
+
+    def adjust(record: Any, generation: int, following: int) -> None:
+        # the decided item leaves the queue now: the counts of its kind (the whole queue's and
+        # its patient's) are one less and stay current; the kept queue lists lose the item
+        # and are served so until recomputed (the patient kinds may change with the decision)
+        if record.previous_state == api.ReviewState.SUGGESTED.value:
+
+            def minus_one(key: Any, counts: dict[str, int]) -> dict[str, int]:
+                kind, patient = key
+                if kind != record.kind or patient not in (None, record.patient_id):
+                    return counts
+                return counts | {kind: max(0, counts.get(kind, 0) - 1)}
+
+            state.queue_counts.adjust(minus_one, generation, following)
+
+        def without(key: Any, items: list[Any]) -> list[Any]:
+            return [i for i in items if i.item_id != record.item_id]
+
+        state.queues.adjust(without, generation, None)
+
+    return state.generation.write(write, lambda record: (record.patient_id,), adjust)
 
 
 @guarded(router, "POST", "/api/review/items/{item_id}/decision", roles=CLINICIANS, summary="Decide")
