@@ -18,6 +18,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from calciscope.engine import compute_feature_table, connect
+from calciscope.engine.features import dated_records
 from calciscope.errors import Problem, ValidationError
 from calciscope.features import FeatureType, load_catalogue
 from calciscope.interop.native import directory_hash, stream_directory
@@ -159,6 +160,7 @@ def feature_table(
         index_date=index_date or dt.date.today(),
         review_states=states,
         features=features,
+        records=dated_records(con),
     )
 
 

@@ -34,8 +34,8 @@ def criteria_references() -> list[dict[str, str]]:
 
 _SEEN = {
     "visit": "recorded clinic visit",
-    "any_record": "dated encounter-like record (clinic visit, radiograph, laboratory test or "
-    "mRSS examination)",
+    "any_record": "dated encounter-like record (clinic visit, letter or other note, image, "
+    "radiograph, laboratory test or mRSS examination)",
 }
 
 
