@@ -110,10 +110,19 @@ class _Compiler:
                 self.f[_concept_column(limit.concept)]
                 & self.status_is(Status.PRESENT)
                 & self.f.value_num.notnull()
+            )
+            # a value with its own reference range is compared with it (same unit by
+            # definition); the others, in one of the default table's units, with the default
+            own = measured & self.f.reference_high.notnull()
+            default = (
+                measured
+                & self.f.reference_high.isnull()
                 & (self.f.unit.isnull() | self.f.unit.isin(list(limit.units)))
             )
-            value = ibis.cases((measured, self.f.value_num), else_=ibis.null("float64"))
+            value = ibis.cases((default, self.f.value_num), else_=ibis.null("float64"))
             parts[f"lim{i}"] = value.max()
+            parts[f"own{i}"] = _flag(own)
+            parts[f"ownhigh{i}"] = _flag(own & (self.f.value_num > self.f.reference_high))
         return parts
 
     def _morph_ok(self, derive: Derivation) -> ir.BooleanValue | None:
@@ -218,12 +227,16 @@ def _limit_flags(
 ) -> tuple[ir.BooleanValue, ir.BooleanValue]:
     """Return (a measured value above its limit, every measurement at or below its limit).
 
-    The limit is the one for the patient's sex; with sex neither female nor male a value is
-    raised only above both limits and normal only at or below both (never null).
+    A value that carries its own reference range (``reference_high``, the laboratory's upper
+    limit of normal) is compared with it. Any other value is compared with the default limit
+    for the patient's sex; with sex neither female nor male it is raised only above both
+    limits and normal only at or below both (never null).
     """
     raised, normal = [], []
     for i, limit in enumerate(derive.above_upper_limit):
         highest = t[f"{name}__lim{i}"]
+        own_measured = (t[f"{name}__own{i}"] == 1).fill_null(False)
+        own_high = (t[f"{name}__ownhigh{i}"] == 1).fill_null(False)
         high_limit = ibis.cases(
             (t.sex == "female", limit.female),
             (t.sex == "male", limit.male),
@@ -234,8 +247,9 @@ def _limit_flags(
             (t.sex == "male", limit.male),
             else_=min(limit.female, limit.male),
         )
-        raised.append((highest > high_limit).fill_null(False))
-        normal.append((highest <= low_limit).fill_null(False))
+        raised.append(own_high | (highest > high_limit).fill_null(False))
+        default_normal = (highest <= low_limit).fill_null(False) | (highest.isnull() & own_measured)
+        normal.append(~own_high & default_normal)
     return any_of(raised), all_of(normal)
 
 
@@ -375,6 +389,8 @@ def _prepare_facts(
     """
     if "unit" not in facts.columns:  # fact tables written without units (CSV twins, views)
         facts = facts.mutate(unit=ibis.null("string"))
+    if "reference_high" not in facts.columns:  # registries before 0006, views, CSV twins
+        facts = facts.mutate(reference_high=ibis.null("float64"))
     kept = facts.filter(
         facts.review_state.isin([s.value for s in review_states]),
         facts.effective_date.isnull() | (facts.effective_date <= index_date),
@@ -395,6 +411,7 @@ def _prepare_facts(
         "value_num",
         "value_text",
         "unit",
+        "reference_high",
         "body_site",
         "laterality",
         "morphology",

@@ -125,6 +125,11 @@ class Fact(_Record):
         When the finding held (exam, test or onset date).
     value_num, value_text, unit
         A measured or categorical value (for example CK in U/L, an mRSS site score).
+    reference_high
+        The upper end of the reference range the laboratory gave with ``value_num``, in the
+        same unit (FHIR ``Observation.referenceRange.high``, OMOP ``measurement.range_high``).
+        When present it is the upper limit of normal the value is compared with; otherwise the
+        feature catalogue's default table is used.
     body_site, laterality, morphology, method
         Where, which side, what shape, and how it was found.
     source_kind, provenance
@@ -144,6 +149,7 @@ class Fact(_Record):
     value_num: float | None = None
     value_text: str | None = Field(default=None, max_length=2000)
     unit: str | None = None
+    reference_high: float | None = None
     body_site: BodyRegion | None = None
     laterality: Laterality | None = None
     morphology: Morphology | None = None
@@ -176,6 +182,9 @@ class Fact(_Record):
 
 
 _NOT_HASHED = frozenset({"fact_id", "review_state"})
+#: Fields added after fact ids were first issued: hashed only when set, so the id of every fact
+#: without them stays what it was (re-imports of older extracts stay idempotent).
+HASHED_WHEN_SET = frozenset({"reference_high"})
 
 
 def plain_value(value: Any) -> Any:
@@ -197,14 +206,19 @@ def make_fact_id(content: dict[str, Any]) -> str:
     Parameters
     ----------
     content
-        The fact's fields, without ``fact_id``.
+        The fact's fields, without ``fact_id``. A field of :data:`HASHED_WHEN_SET` counts only
+        when it has a value.
 
     Returns
     -------
     str
         ``F`` followed by 20 hex digits.
     """
-    parts = [f"{key}={'' if content[key] is None else content[key]}" for key in sorted(content)]
+    parts = [
+        f"{key}={'' if content[key] is None else content[key]}"
+        for key in sorted(content)
+        if content[key] is not None or key not in HASHED_WHEN_SET
+    ]
     return "F" + hashlib.sha1("|".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
