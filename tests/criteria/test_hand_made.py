@@ -115,13 +115,16 @@ def test_trunk_not_scored_leaves_the_back_open() -> None:
     assert subset(exam) == "undetermined"
 
 
-def _lab(pid: str, code: str, value: float, unit: str | None = "U/L") -> Fact:
+def _lab(
+    pid: str, code: str, value: float, unit: str | None = "U/L", high: float | None = None
+) -> Fact:
     return Fact(
         patient_id=pid,
         system="LOINC",
         code=code,
         value_num=value,
         unit=unit,
+        reference_high=high,
         effective_date=dt.date(2019, 4, 1),
     )
 
@@ -150,6 +153,27 @@ def test_normal_enzymes_say_no_only_when_all_four_were_measured() -> None:
 
 def test_enzyme_in_another_unit_is_not_compared() -> None:
     assert enzymes([_lab("K1", CK, 30.0, unit="ukat/L")]) is None
+
+
+def test_a_fact_s_own_reference_range_is_its_uln() -> None:
+    """The laboratory's upper limit of normal (reference_high) wins over the default table."""
+    assert enzymes([_lab("R1", CK, 180, high=170)]) is True  # default (women) 210: not raised
+    assert enzymes([_lab("R2", CK, 300, high=320)], sex="female") is None  # default would say yes
+    # its own range is in its own unit: a value in another unit is compared too
+    assert enzymes([_lab("R3", CK, 5.2, unit="ukat/L", high=3.2)]) is True
+    # every enzyme at or below its own limit: normal, whatever the defaults say
+    normal = [
+        _lab("R4", c, v, high=h)
+        for c, v, h in ((CK, 300, 320), (LDH, 230, 250), (AST, 40, 40), (ALT, 50, 55))
+    ]
+    assert enzymes(normal, sex="female") is False
+    # one enzyme by its own range, the others by the default table
+    mixed = [
+        _lab("R5", CK, 300, high=320),
+        *(_lab("R5", c, v) for c, v in ((LDH, 180), (AST, 20), (ALT, 25))),
+    ]
+    assert enzymes(mixed, sex="unknown") is False  # the CK would be "between limits" by default
+    assert enzymes([*mixed[1:], _lab("R5", CK, 330, high=320)], sex="unknown") is True
 
 
 def test_sex_unknown_needs_both_limits() -> None:

@@ -107,7 +107,7 @@ _FACT_SCHEMA = pa.schema(
         ("effective_date", pa.date32()), ("value_num", pa.float64()), ("value_text", pa.string()),
         ("unit", pa.string()), ("body_site", pa.string()), ("laterality", pa.string()), ("morphology", pa.string()),
         ("method", pa.string()), ("source_kind", pa.string()), ("provenance", pa.string()),
-        ("review_state", pa.string()), ("fact_id", pa.string()),
+        ("review_state", pa.string()), ("fact_id", pa.string()), ("reference_high", pa.float64()),
     ]
 )  # fmt: skip
 

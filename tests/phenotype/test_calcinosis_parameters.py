@@ -122,3 +122,17 @@ def test_onset_to_the_first_sheet_like_lesion_by_the_parameter() -> None:
 def test_a_parameter_outside_its_choices_is_refused() -> None:
     with pytest.raises(CatalogueError, match="region_unit"):
         load_phenotypes(region_unit="limbs")
+
+
+def test_calcinosis_dated_before_onset_is_reversed_not_a_negative_interval() -> None:
+    onset = Fact(
+        patient_id="R1", system="calciscope", code="ssc_onset", effective_date=dt.date(2015, 1, 1)
+    )
+    early = lesion("R1", "sheet_like", "thigh", "left", day=dt.date(2013, 1, 1))
+    out = phenotypes([onset, early])
+    assert out["calcinosis_onset_years"] is None  # unknown, never -2.0
+    assert out["calcinosis_onset_years_reversed"] is True
+    in_order = phenotypes([onset, lesion("R1", "sheet_like", "thigh", day=dt.date(2017, 1, 1))])
+    assert in_order["calcinosis_onset_years"] == pytest.approx(2.0, abs=0.01)
+    assert in_order["calcinosis_onset_years_reversed"] is False
+    assert phenotypes([early])["calcinosis_onset_years_reversed"] is None  # no onset: unknown

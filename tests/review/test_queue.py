@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from calciscope import api
 from calciscope.engine.classifier import rule_column
 from calciscope.engine.rows import RowEvaluator
 from calciscope.errors import ValidationError
+from calciscope.model import Fact, Patient
 from calciscope.phenotype.review_queue import QueueSource, load_review_queue
+from calciscope.storage import Batch
+
+D = dt.date
 
 
 def test_queue_kinds_are_data_with_reasons():
@@ -72,8 +78,8 @@ def test_unknown_kind_names_the_field(one_patient):
     ("row", "with_suggested", "expected"),
     [
         ({"subset_mismatch": True, "subset_recorded": "lcssc", "leroy_subset": "dcssc"}, None, {"subset_contradiction"}),
-        ({"calcinosis_onset_years": -1.5}, None, {"calcinosis_before_onset"}),
-        ({"calcinosis_onset_years": 2.0}, None, set()),
+        ({"calcinosis_onset_years_reversed": True}, None, {"calcinosis_before_onset"}),
+        ({"calcinosis_onset_years": 2.0, "calcinosis_onset_years_reversed": False}, None, set()),
         ({"calcinosis_any": True, "extensive_sheet_like_calcinosis": None}, None, {"unknown_phenotype"}),
         ({"calcinosis_any": True, "extensive_sheet_like_calcinosis": False}, None, set()),
         ({"extensive_sheet_like_calcinosis": None}, {"extensive_sheet_like_calcinosis": True}, {"suggested_case"}),
@@ -138,3 +144,30 @@ def test_one_item_by_its_id(one_patient):
         with pytest.raises(ValidationError) as raised:
             api.review_queue_item(one_patient, missing)
         assert raised.value.problems[0].field == "item_id"
+
+
+def test_calcinosis_dated_before_ssc_onset_is_a_queue_item(sqlite_url):
+    # a hand-made (SYNTHETIC) patient: SSc onset 2015, calcinosis recorded in 2013
+    facts = [
+        Fact(patient_id="B1", system="calciscope", code="ssc_onset", effective_date=D(2015, 1, 1)),
+        Fact(
+            patient_id="B1",
+            system="calciscope",
+            code="calcinosis",
+            morphology="nodular",
+            body_site="fingers",
+            effective_date=D(2013, 6, 1),
+        ),
+    ]
+    with api.open_registry(sqlite_url) as registry:
+        registry.import_batch(
+            Batch(
+                patients=[Patient(patient_id="B1", sex="female", birth_year=1960, synthetic=True)],
+                facts=facts,
+            ),
+            source="test",
+            source_hash="before-onset",
+        )
+        items = api.review_queue(registry, kinds=["calcinosis_before_onset"])
+    assert [(i.item_id, i.patient_id) for i in items] == [("calcinosis_before_onset:B1", "B1")]
+    assert items[0].reason == "first calcinosis 2013-06-01 is before SSc onset 2015-01-01"

@@ -15,6 +15,7 @@ from calciscope import api
 from calciscope.errors import ValidationError
 from calciscope.interop import native
 from calciscope.model import CODE_SYSTEMS, BodyRegion, Fact, Laterality, ReviewState, Status
+from calciscope.model.records import make_fact_id, plain_value
 from calciscope.storage import Registry
 from calciscope.storage.bulk import FACT_COLUMNS, fact_ids, fact_table
 
@@ -33,11 +34,12 @@ _text = st.one_of(st.none(), st.text(st.characters(blacklist_characters="\x00"),
     value=st.one_of(st.none(), st.floats(allow_nan=False)),
     text=_text,
     unit=_text,
+    high=st.one_of(st.none(), st.floats(allow_nan=False)),
     site=st.one_of(st.none(), st.sampled_from(list(BodyRegion))),
     side=st.one_of(st.none(), st.sampled_from(list(Laterality))),
 )
 def test_columnar_fact_ids_are_the_models(
-    system, code, status, date, value, text, unit, site, side
+    system, code, status, date, value, text, unit, high, site, side
 ):
     fact = Fact(
         patient_id="P1",
@@ -48,10 +50,21 @@ def test_columnar_fact_ids_are_the_models(
         value_num=value,
         value_text=text,
         unit=unit,
+        reference_high=high,
         body_site=site,
         laterality=side,
     )
     assert fact_ids(fact_table([fact])).to_pylist() == [fact.fact_id]
+
+
+def test_a_fact_without_a_reference_range_keeps_the_id_it_had_before_0006():
+    fact = Fact(patient_id="P1", system="LOINC", code="2157-6", value_num=250.0, unit="U/L")
+    # the id calciscope gave this fact before facts had a reference_high field
+    before = {k: v for k, v in fact.__dict__.items() if k not in ("fact_id", "review_state")}
+    del before["reference_high"]
+    assert fact.fact_id == make_fact_id({k: plain_value(v) for k, v in before.items()})
+    ranged = Fact(**(fact.__dict__ | {"fact_id": "", "reference_high": 190.0}))
+    assert ranged.fact_id != fact.fact_id
 
 
 def _folder(root: Path, rows: list[str]) -> Path:
@@ -63,13 +76,14 @@ def _folder(root: Path, rows: list[str]) -> Path:
 
 # Rows the vectorised checks doubt but the model accepts, each differently written.
 ODD = [
-    ",P1,HP,HP:0003761,present,2020-05-01,,,,hand,left,nodular,radiograph,structured,x,confirmed",
-    ",P1,HP, HP:0030880 ,present,2020-05-01,,,,,,,,structured,x,confirmed",  # spaces stripped
-    ",P2,LOINC,2157-6,present,2021-02-03,3,,U/L,,,,,structured,x,confirmed",  # 3 is 3.0
-    ",P2,LOINC,2157-6,present,2021-02-04,+4.50,,U/L,,,,,structured,x,confirmed",
-    ",P2,LOINC,2157-6,present,,1e3,,U/L,,,,,structured,x,suggested",
-    ',P1,calciscope,visit,absent,2019-01-01,,"a, ""quoted""\nline",,,,,,structured,x,confirmed',
-    "given-id,P1,calciscope,visit,present,2019-01-02,,,,,,,,import,x,rejected",
+    ",P1,HP,HP:0003761,present,2020-05-01,,,,hand,left,nodular,radiograph,structured,x,confirmed,",
+    ",P1,HP, HP:0030880 ,present,2020-05-01,,,,,,,,structured,x,confirmed,",  # spaces stripped
+    ",P2,LOINC,2157-6,present,2021-02-03,3,,U/L,,,,,structured,x,confirmed,",  # 3 is 3.0
+    ",P2,LOINC,2157-6,present,2021-02-04,+4.50,,U/L,,,,,structured,x,confirmed,",
+    ",P2,LOINC,2157-6,present,,1e3,,U/L,,,,,structured,x,suggested,",
+    ',P1,calciscope,visit,absent,2019-01-01,,"a, ""quoted""\nline",,,,,,structured,x,confirmed,',
+    ",P2,LOINC,2157-6,present,2021-02-05,250,,U/L,,,,,structured,x,confirmed,+190.0",  # its ULN
+    "given-id,P1,calciscope,visit,present,2019-01-02,,,,,,,,import,x,rejected,",
 ]
 
 
@@ -120,9 +134,9 @@ def test_a_row_the_parser_refuses_is_read_row_by_row(tmp_path, monkeypatch):
 
 
 def test_doubted_rows_are_named_with_their_field(tmp_path):
-    rows = [ODD[0], ",P1,HP,HP:1,present,2020-02-30,,,,,,,,structured,x,confirmed"]
-    rows.append(",P1,HP,HP:1,present,2020-02-01,12abc,,,,,,,structured,x,confirmed")
-    rows.append(",P9,HP,HP:1,present,2020-02-01,,,,,,,,structured,x,confirmed")
+    rows = [ODD[0], ",P1,HP,HP:1,present,2020-02-30,,,,,,,,structured,x,confirmed,"]
+    rows.append(",P1,HP,HP:1,present,2020-02-01,12abc,,,,,,,structured,x,confirmed,")
+    rows.append(",P9,HP,HP:1,present,2020-02-01,,,,,,,,structured,x,confirmed,")
     with pytest.raises(ValidationError) as info:
         native.read_directory(_folder(tmp_path / "d", rows))
     where = {(p.location, p.field) for p in info.value.problems}

@@ -32,11 +32,13 @@ from calciscope.study import analyse, default_study
 
 STUDY = default_study()
 INDEX = STUDY.population.index_date
-#: the registry tables a study reads, and of two of them the columns it reads
+#: the registry tables a study reads, and of some of them the columns it reads (dated notes and
+#: images are records of contact for `population.seen_by: any_record`)
 TABLES: dict[str, tuple[str, ...] | None] = {
     "facts": None,
     "patients": None,
     "images": ("image_id", "patient_id", "modality", "body_site", "laterality", "image_date"),
+    "notes": ("note_id", "patient_id", "note_type", "note_date"),
     "import_batches": ("source", "source_hash"),
 }
 SETTINGS = settings(

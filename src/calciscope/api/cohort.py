@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from calciscope.engine import compute_feature_table, connect
 from calciscope.engine.connection import duckdb_path
+from calciscope.engine.features import dated_records
 from calciscope.errors import Problem, RegistryError, ValidationError
 from calciscope.features import FeatureType, load_catalogue
 from calciscope.interop.native import directory_hash, stream_directory
@@ -221,6 +222,7 @@ def feature_table(
         index_date=index_date or dt.date.today(),
         review_states=states,
         features=features,
+        records=dated_records(con),
     )
 
 

@@ -457,6 +457,8 @@ def _cases_line(h: dict[str, Any]) -> str:
 
 def headline_lines(run: StudyRun) -> list[str]:
     """Return the headline numbers as short lines for a terminal."""
+    from calciscope.report.text import value_range
+
     h = run.headline
     age, onset = h["age_at_ssc_diagnosis"], h["calcinosis_onset_years"]
     lines = [
@@ -469,8 +471,8 @@ def headline_lines(run: StudyRun) -> list[str]:
         abs_ = ", ".join(f"{k} {n}" for k, n in h["antibodies_positive"].items() if n)
         which = "confirmed cases" if h.get("cases_suggested_only") else "cases"
         lines.append(
-            f"{which}: age at diagnosis {age['min']:.0f}-{age['max']:.0f}, {h['women']} women, "
-            f"{abs_}; calcinosis {onset['min']:g}-{onset['max']:g} years after SSc onset"
+            f"{which}: age at diagnosis {value_range(age, '.0f', '-')}, {h['women']} women, "
+            f"{abs_}; calcinosis {value_range(onset, 'g', '-')} years after SSc onset"
         )
     lines.append(f"prompts to look (dcSSc + overlap, no recent assessment): {h['at_risk_prompts']}")
     return lines

@@ -14,6 +14,7 @@ from calciscope.datasets.clinical import MRSS_MIDLINE, MRSS_PAIRED, PROXIMAL_REG
 from calciscope.datasets.lesions import UNPAIRED
 from calciscope.datasets.profile import Profile
 from calciscope.features import load_catalogue
+from calciscope.storage.bulk import FACT_COLUMNS
 
 __all__ = [
     "FACT_HEADER",
@@ -24,10 +25,9 @@ __all__ = [
 ]
 
 PATIENT_HEADER = "patient_id,sex,birth_date,birth_year,centre,synthetic\n"
-FACT_HEADER = (
-    "fact_id,patient_id,system,code,status,effective_date,value_num,value_text,unit,"
-    "body_site,laterality,morphology,method,source_kind,provenance,review_state\n"
-)
+#: The ``facts.csv`` header: the registry's fact columns, in their order (the rows below are
+#: written in it).
+FACT_HEADER = ",".join(FACT_COLUMNS) + "\n"
 IMAGE_HEADER = "image_id,patient_id,modality,body_site,laterality,image_date,file_ref\n"
 _BASE = dt.date(1880, 1, 1).toordinal()
 #: Other catalogue codes used now and then (concept -> codes), to exercise code mapping.
@@ -88,7 +88,7 @@ class FactWriter:
             date = iso(day)
             code = codes[concept]
             out.append(
-                f",{pid},{code},{status},{date},{rest},structured,demo:{kind}:{date},confirmed\n"
+                f",{pid},{code},{status},{date},{rest},structured,demo:{kind}:{date},confirmed,\n"
             )
 
         for day in profile.visits:
@@ -135,7 +135,7 @@ class FactWriter:
     def _skin(self, profile: Profile, out: list[str], pid: str, codes: dict[str, str]) -> None:
         # The skin exam is the bulk of the rows (up to 29 per patient): rows are built inline.
         date = self.iso(profile.skin_date)
-        sided = f",,,structured,demo:exam:{date},confirmed\n"
+        sided = f",,,structured,demo:exam:{date},confirmed,\n"
         tail = "," + sided
         skin = codes["skin_thickening"]
         for region, score in profile.skin.items():

@@ -17,6 +17,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+from ibis.common.exceptions import TableNotFound
 
 from calciscope.engine.predicates import IBIS_TYPES, all_of, any_of
 from calciscope.features import (
@@ -31,7 +32,13 @@ from calciscope.features import (
 )
 from calciscope.model import DAYS_PER_YEAR, ReviewState, Status
 
-__all__ = ["PATIENT_COLUMNS", "compute_feature_table"]
+__all__ = [
+    "IMAGE_RECORD",
+    "NOTE_RECORD",
+    "PATIENT_COLUMNS",
+    "compute_feature_table",
+    "dated_records",
+]
 
 #: Patient columns carried at the front of every feature table.
 PATIENT_COLUMNS: tuple[str, ...] = ("patient_id", "sex", "birth_year", "centre", "synthetic")
@@ -103,10 +110,19 @@ class _Compiler:
                 self.f[_concept_column(limit.concept)]
                 & self.status_is(Status.PRESENT)
                 & self.f.value_num.notnull()
+            )
+            # a value with its own reference range is compared with it (same unit by
+            # definition); the others, in one of the default table's units, with the default
+            own = measured & self.f.reference_high.notnull()
+            default = (
+                measured
+                & self.f.reference_high.isnull()
                 & (self.f.unit.isnull() | self.f.unit.isin(list(limit.units)))
             )
-            value = ibis.cases((measured, self.f.value_num), else_=ibis.null("float64"))
+            value = ibis.cases((default, self.f.value_num), else_=ibis.null("float64"))
             parts[f"lim{i}"] = value.max()
+            parts[f"own{i}"] = _flag(own)
+            parts[f"ownhigh{i}"] = _flag(own & (self.f.value_num > self.f.reference_high))
         return parts
 
     def _morph_ok(self, derive: Derivation) -> ir.BooleanValue | None:
@@ -211,12 +227,16 @@ def _limit_flags(
 ) -> tuple[ir.BooleanValue, ir.BooleanValue]:
     """Return (a measured value above its limit, every measurement at or below its limit).
 
-    The limit is the one for the patient's sex; with sex neither female nor male a value is
-    raised only above both limits and normal only at or below both (never null).
+    A value that carries its own reference range (``reference_high``, the laboratory's upper
+    limit of normal) is compared with it. Any other value is compared with the default limit
+    for the patient's sex; with sex neither female nor male it is raised only above both
+    limits and normal only at or below both (never null).
     """
     raised, normal = [], []
     for i, limit in enumerate(derive.above_upper_limit):
         highest = t[f"{name}__lim{i}"]
+        own_measured = (t[f"{name}__own{i}"] == 1).fill_null(False)
+        own_high = (t[f"{name}__ownhigh{i}"] == 1).fill_null(False)
         high_limit = ibis.cases(
             (t.sex == "female", limit.female),
             (t.sex == "male", limit.male),
@@ -227,8 +247,9 @@ def _limit_flags(
             (t.sex == "male", limit.male),
             else_=min(limit.female, limit.male),
         )
-        raised.append((highest > high_limit).fill_null(False))
-        normal.append((highest <= low_limit).fill_null(False))
+        raised.append(own_high | (highest > high_limit).fill_null(False))
+        default_normal = (highest <= low_limit).fill_null(False) | (highest.isnull() & own_measured)
+        normal.append(~own_high & default_normal)
     return any_of(raised), all_of(normal)
 
 
@@ -302,6 +323,58 @@ def _concept_column(name: str) -> str:
     return f"c__{name}"
 
 
+#: The concepts a dated record that is not a fact stands for (``records`` of
+#: :func:`compute_feature_table`): a note or letter, and a stored image, each on its date.
+NOTE_RECORD, IMAGE_RECORD = "dated_note", "dated_image"
+
+
+def dated_records(con: Any) -> ir.Table | None:
+    """Return the dated notes and images of a registry database as ``records``.
+
+    Columns ``patient_id``, ``concept`` (:data:`NOTE_RECORD` or :data:`IMAGE_RECORD`) and
+    ``record_date``; None when the database holds neither table (a copy of the facts only).
+    A letter or a radiograph on a date is a record of contact, as a visit fact is (a study's
+    ``population.seen_by: any_record`` reads them through ``last_encounter_date``).
+    """
+    parts = []
+    for table, column, concept in (
+        ("notes", "note_date", NOTE_RECORD),
+        ("images", "image_date", IMAGE_RECORD),
+    ):
+        try:  # not list_tables(): Ibis' DuckDB listing fails with some duckdb releases
+            t = con.table(table)
+        except TableNotFound:
+            continue
+        t = t.filter(t[column].notnull())
+        parts.append(
+            t.select(
+                patient_id=t.patient_id.cast("string"),
+                concept=ibis.literal(concept),
+                record_date=t[column].cast("date"),
+            )
+        )
+    return ibis.union(*parts) if parts else None
+
+
+def _with_records(facts: ir.Table, records: ir.Table) -> ir.Table:
+    """Return ``facts`` with one confirmed, present ``calciscope:<concept>`` fact per record."""
+    fixed: dict[str, ir.Value] = {
+        "patient_id": records.patient_id,
+        "system": ibis.literal("calciscope"),
+        "code": records.concept,
+        "status": ibis.literal(Status.PRESENT.value),
+        "effective_date": records.record_date,
+        "review_state": ibis.literal(ReviewState.CONFIRMED.value),
+    }
+    shaped = records.select(
+        **{
+            name: (fixed[name] if name in fixed else ibis.null()).cast(typ)
+            for name, typ in facts.schema().items()
+        }
+    )
+    return facts.union(shaped)
+
+
 def _prepare_facts(
     facts: ir.Table,
     index_date: dt.date,
@@ -316,6 +389,8 @@ def _prepare_facts(
     """
     if "unit" not in facts.columns:  # fact tables written without units (CSV twins, views)
         facts = facts.mutate(unit=ibis.null("string"))
+    if "reference_high" not in facts.columns:  # registries before 0006, views, CSV twins
+        facts = facts.mutate(reference_high=ibis.null("float64"))
     kept = facts.filter(
         facts.review_state.isin([s.value for s in review_states]),
         facts.effective_date.isnull() | (facts.effective_date <= index_date),
@@ -336,6 +411,7 @@ def _prepare_facts(
         "value_num",
         "value_text",
         "unit",
+        "reference_high",
         "body_site",
         "laterality",
         "morphology",
@@ -376,6 +452,7 @@ def compute_feature_table(
     catalogue: FeatureCatalogue | None = None,
     review_states: Sequence[ReviewState] = (ReviewState.CONFIRMED,),
     features: Sequence[str] | None = None,
+    records: ir.Table | None = None,
 ) -> ir.Table:
     """Return the feature table as an Ibis expression (nothing runs until it is executed).
 
@@ -395,6 +472,10 @@ def compute_feature_table(
         images are added only when asked for).
     features
         Restrict to these feature names (all by default).
+    records
+        Dated records that are not facts (:func:`dated_records`: notes and images), each read
+        as a confirmed fact of its concept on its date; without them the features that list
+        those concepts (``last_encounter_date``) see the facts alone.
 
     Returns
     -------
@@ -406,6 +487,8 @@ def compute_feature_table(
         [catalogue.feature(n) for n in features] if features else list(catalogue.features.values())
     )
     concepts = {name for feature in chosen for name in feature.derive.read_concepts}
+    if records is not None and concepts & {NOTE_RECORD, IMAGE_RECORD}:
+        facts = _with_records(facts, records)
     f = _prepare_facts(facts, index_date, review_states, catalogue, concepts)
     compiler = _Compiler(f, catalogue)
     aggs: dict[str, ir.Scalar] = {}

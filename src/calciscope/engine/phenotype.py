@@ -53,9 +53,23 @@ def _mismatch(p: Phenotype, table: ir.Table) -> ir.BooleanValue:
     return ibis.cases((both & (first != second), True), (both, False), else_=ibis.null("boolean"))
 
 
-def _years(p: Phenotype, table: ir.Table) -> ir.FloatingValue:
+def _years(p: Phenotype, table: ir.Table) -> dict[str, ir.Value]:
+    """Return the interval in years, unknown when the end is dated before the start.
+
+    A reversed pair of dates is a data-quality problem (a wrong date), not a negative interval:
+    ``<id>_reversed`` is then true (the review queue reads it), false when both dates are
+    known and in order, unknown otherwise.
+    """
     start, end = (column(table, s, "date") for s in p.sources)
-    return end.delta(start, unit="day").cast("float64") / DAYS_PER_YEAR
+    known = start.notnull() & end.notnull()
+    reversed_ = known & (end < start).fill_null(False)
+    years = end.delta(start, unit="day").cast("float64") / DAYS_PER_YEAR
+    return {
+        p.id: ibis.cases((reversed_, ibis.null("float64")), else_=years),
+        f"{p.id}_reversed": ibis.cases(
+            (reversed_, True), (known, False), else_=ibis.null("boolean")
+        ),
+    }
 
 
 def _prompt(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir.Value]:
@@ -85,7 +99,7 @@ def _compile(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir
     if p.kind is PhenotypeKind.VALUE:
         return {p.id: column(table, p.sources[0])}
     if p.kind is PhenotypeKind.YEARS_BETWEEN:
-        return {p.id: _years(p, table)}
+        return _years(p, table)
     if p.kind is PhenotypeKind.FIRST_KNOWN:
         return {p.id: _first_known(p, table)}
     if p.kind is PhenotypeKind.MISMATCH:

@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 from ibis.common.exceptions import TableNotFound
 
-from calciscope.engine.features import compute_feature_table
+from calciscope.engine.features import compute_feature_table, dated_records
 from calciscope.engine.phenotype import classify_table
 from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
@@ -383,7 +383,11 @@ def classified_table(
 ) -> ir.Table:
     """Return the feature table joined with every criteria result and phenotype, in ``con``'s database."""
     features = compute_feature_table(
-        con.table("facts"), con.table("patients"), index_date=index_date, review_states=states
+        con.table("facts"),
+        con.table("patients"),
+        index_date=index_date,
+        review_states=states,
+        records=dated_records(con),
     )
     # materialised: the staged criteria and phenotype steps read the features many times, and
     # the engines' planners do best with a plain table under the study's own steps

@@ -24,7 +24,7 @@ from calciscope.model import (
     SourceKind,
     Status,
 )
-from calciscope.storage.bulk import FACT_COLUMNS, FACT_SCHEMA, fact_ids
+from calciscope.storage.bulk import FACT_COLUMNS, FACT_SCHEMA, NUMBER_COLUMNS, fact_ids
 
 __all__ = ["check_block"]
 
@@ -123,8 +123,10 @@ def check_block(block: pa.Table) -> tuple[pa.Table, pa.Array]:
     columns = _text_columns(block)
     doubt = _doubted_text(columns)
     columns["effective_date"], bad_date = _dates(columns["effective_date"])
-    columns["value_num"], bad_number = _numbers(columns["value_num"])
-    doubt = pc.or_(pc.or_(doubt, bad_date), bad_number)
+    doubt = pc.or_(doubt, bad_date)
+    for name in NUMBER_COLUMNS:
+        columns[name], bad_number = _numbers(columns[name])
+        doubt = pc.or_(doubt, bad_number)
     passed = pc.invert(doubt)
     arrays = [pc.filter(columns[name], passed) for name in FACT_COLUMNS]
     table = pa.Table.from_arrays(arrays, schema=FACT_SCHEMA)

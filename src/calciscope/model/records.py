@@ -127,6 +127,11 @@ class Fact(_Record):
         When the finding held (exam, test or onset date).
     value_num, value_text, unit
         A measured or categorical value (for example CK in U/L, an mRSS site score).
+    reference_high
+        The upper end of the reference range the laboratory gave with ``value_num``, in the
+        same unit (FHIR ``Observation.referenceRange.high``, OMOP ``measurement.range_high``).
+        When present it is the upper limit of normal the value is compared with; otherwise the
+        feature catalogue's default table is used.
     body_site, laterality, morphology, method
         Where, which side, what shape, and how it was found.
     source_kind, provenance
@@ -146,6 +151,7 @@ class Fact(_Record):
     value_num: float | None = None
     value_text: str | None = Field(default=None, max_length=2000)
     unit: str | None = None
+    reference_high: float | None = None
     body_site: BodyRegion | None = None
     laterality: Laterality | None = None
     morphology: Morphology | None = None
@@ -178,6 +184,9 @@ class Fact(_Record):
 
 
 _NOT_HASHED = frozenset({"fact_id", "review_state"})
+#: Fields added after fact ids were first issued: hashed only when set, so the id of every fact
+#: without them stays what it was (re-imports of older extracts stay idempotent).
+HASHED_WHEN_SET = frozenset({"reference_high"})
 
 
 def plain_value(value: Any) -> Any:
@@ -199,7 +208,8 @@ def make_fact_id(content: dict[str, Any]) -> str:
     Parameters
     ----------
     content
-        The fact's fields, without ``fact_id``.
+        The fact's fields, without ``fact_id``. A field of :data:`HASHED_WHEN_SET` counts only
+        when it has a value.
 
     Returns
     -------
@@ -214,10 +224,20 @@ def fact_id_of_values(keys: tuple[str, ...], values: Sequence[Any]) -> str:
     """Return :func:`make_fact_id` of ``dict(zip(keys, values))``; ``keys`` must be sorted.
 
     For callers that hash many facts with the same fields (``notes extract``): the text that is
-    hashed is laid out once per set of keys.
+    hashed is laid out once per set of keys. A field of :data:`HASHED_WHEN_SET` without a value
+    is left out, so adding such a field kept the ids of every fact that does not use it.
     """
+    optional = _optional_positions(keys)
+    if optional and any(values[i] is None for i in optional):
+        kept = [i for i in range(len(keys)) if i not in optional or values[i] is not None]
+        keys, values = tuple(keys[i] for i in kept), [values[i] for i in kept]
     text = _id_layout(keys).format(*["" if value is None else value for value in values])
     return "F" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+@functools.cache
+def _optional_positions(keys: tuple[str, ...]) -> frozenset[int]:
+    return frozenset(i for i, key in enumerate(keys) if key in HASHED_WHEN_SET)
 
 
 @functools.cache

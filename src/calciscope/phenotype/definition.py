@@ -110,7 +110,14 @@ def assessment_cutoff(index_date: dt.date, months: int) -> dt.date:
 
 
 def output_columns(phenotype: Phenotype) -> tuple[str, ...]:
-    """Return the result columns of a phenotype (a prompt adds its text and the features beside it)."""
+    """Return the result columns of a phenotype.
+
+    A prompt adds its text and the features beside it; ``years_between`` adds
+    ``<id>_reversed``, true when the end is dated before the start (the interval itself is then
+    unknown: a data-quality item, never a negative interval).
+    """
+    if phenotype.kind is PhenotypeKind.YEARS_BETWEEN:
+        return (phenotype.id, f"{phenotype.id}_reversed")
     if phenotype.kind is PhenotypeKind.PROMPT:
         return (
             phenotype.id,

@@ -7,7 +7,7 @@ from calciscope.phenotype import load_phenotypes
 from calciscope.study import OverlapBasis, ReviewStates, SscBasis, StudyAnalysis, SubsetBasis
 from calciscope.study.analysis import LABELS
 
-__all__ = ["criteria_references", "methods_paragraphs", "results_paragraphs"]
+__all__ = ["criteria_references", "methods_paragraphs", "results_paragraphs", "value_range"]
 
 _SSC = {
     SscBasis.CLINICIAN: "a clinician's recorded diagnosis of SSc",
@@ -24,6 +24,18 @@ _OVERLAP = {
 }
 
 
+def value_range(span: dict[str, float | None], spec: str = "g", dash: str = "–") -> str:
+    """Return ``{"min": .., "max": ..}`` as text ("1–6"), or "unknown" when no value is known.
+
+    A case's calcinosis dated before SSc onset has no interval (it is a data-quality item in
+    the review queue), so the onset range may be unknown for every case.
+    """
+    low, high = span["min"], span["max"]
+    if low is None or high is None:
+        return "unknown"
+    return f"{low:{spec}}{dash}{high:{spec}}"
+
+
 def criteria_references() -> list[dict[str, str]]:
     """Return every criteria set with its version and citation (for the methods and the manifest)."""
     return [
@@ -34,8 +46,8 @@ def criteria_references() -> list[dict[str, str]]:
 
 _SEEN = {
     "visit": "recorded clinic visit",
-    "any_record": "dated encounter-like record (clinic visit, radiograph, laboratory test or "
-    "mRSS examination)",
+    "any_record": "dated encounter-like record (clinic visit, letter or other note, image, "
+    "radiograph, laboratory test or mRSS examination)",
 }
 
 
@@ -208,10 +220,10 @@ def results_paragraphs(a: StudyAnalysis) -> list[str]:
         f"{label[:1].upper()}{label[1:]} was found in {h['cases']} patients "
         f"({p['cases'].text()} of the source population); {h['cases_dcssc_with_overlap']} of "
         f"the {h['cases']} had dcSSc with SSc–myositis overlap "
-        f"({p['cases_in_dcssc_overlap'].text()} of that subgroup). Ages at SSc diagnosis ranged "
-        f"from {age['min']:.0f} to {age['max']:.0f} years; {h['women']} were women. Antibodies "
+        f"({p['cases_in_dcssc_overlap'].text()} of that subgroup). Ages at SSc diagnosis: "
+        f"{value_range(age, '.0f', ' to ')} years; {h['women']} were women. Antibodies "
         f"positive among the cases: {abs_ or 'none of those compared'}. Calcinosis was first recorded "
-        f"{onset['min']:g}–{onset['max']:g} years after SSc onset."
+        f"{value_range(onset)} years after SSc onset (of the cases with both dates in order)."
     )
     third = (
         f"{h['at_risk_prompts']} patients with dcSSc and SSc–myositis overlap had no radiograph "

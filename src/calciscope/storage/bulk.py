@@ -32,12 +32,13 @@ import pyarrow.csv as pacsv
 from sqlalchemy.engine import Connection
 
 from calciscope.model import Fact
-from calciscope.model.records import plain_value
+from calciscope.model.records import HASHED_WHEN_SET, plain_value
 
 __all__ = [
     "FACT_COLUMNS",
     "FACT_SCHEMA",
     "HASHED_COLUMNS",
+    "NUMBER_COLUMNS",
     "FactSink",
     "PostgresFactSink",
     "SqliteFactSink",
@@ -64,7 +65,13 @@ FACT_COLUMNS: tuple[str, ...] = (
     "source_kind",
     "provenance",
     "review_state",
+    # added by 0006: last, so files written before it still read column for column
+    "reference_high",
 )
+
+#: The fact columns that hold numbers (float64 in a fact table, printed as Python prints a float
+#: when hashed).
+NUMBER_COLUMNS: frozenset[str] = frozenset({"value_num", "reference_high"})
 
 FACT_SCHEMA = pa.schema(
     [
@@ -73,7 +80,7 @@ FACT_SCHEMA = pa.schema(
             pa.date32()
             if name == "effective_date"
             else pa.float64()
-            if name == "value_num"
+            if name in NUMBER_COLUMNS
             else pa.string(),
         )
         for name in FACT_COLUMNS
@@ -94,7 +101,7 @@ def fact_table(facts: Sequence[Fact]) -> pa.Table:
         for name in FACT_COLUMNS:
             value = values[name]
             columns[name].append(
-                value if name in ("effective_date", "value_num") else plain_value(value)
+                value if name == "effective_date" or name in NUMBER_COLUMNS else plain_value(value)
             )
     return pa.table(columns, schema=FACT_SCHEMA)
 
@@ -103,18 +110,23 @@ def fact_ids(table: pa.Table) -> pa.Array:
     """Return the content-hash id of every row (as :func:`calciscope.model.make_fact_id`).
 
     The text hashed is ``key=value`` of the fields of :data:`HASHED_COLUMNS` joined by ``|``,
-    an absent value written as nothing, dates in ISO form and numbers as Python prints a float.
+    an absent value written as nothing, dates in ISO form and numbers as Python prints a float;
+    a field of :data:`~calciscope.model.records.HASHED_WHEN_SET` only when it has a value.
     """
     parts: list[Any] = []
     for number, name in enumerate(HASHED_COLUMNS):
         column = table.column(name)
-        if name == "value_num":
+        if name in NUMBER_COLUMNS:
             column = pa.array(
                 [None if v is None else str(v) for v in column.to_pylist()], pa.string()
             )
         elif column.type != pa.string():
             column = pc.cast(column, pa.string())
-        parts.append(("|" if number else "") + f"{name}=")
+        key = ("|" if number else "") + f"{name}="
+        if name in HASHED_WHEN_SET:
+            parts.append(pc.fill_null(pc.binary_join_element_wise(key, column, ""), ""))
+            continue
+        parts.append(key)
         parts.append(pc.fill_null(column, ""))
     joined = pc.binary_join_element_wise(*parts, "")
     sha1 = hashlib.sha1

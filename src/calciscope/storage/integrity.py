@@ -57,6 +57,7 @@ _CONTENT = (
     "value_num",
     "value_text",
     "unit",
+    "reference_high",
     "body_site",
     "laterality",
     "morphology",

@@ -76,6 +76,8 @@ facts = Table(
     # corrected fact keeps its row and points at the fact that replaced it
     Column("version", Integer, nullable=False, server_default="1"),
     Column("superseded_by", String(64)),
+    # 0006_reference_high: the upper end of the laboratory's reference range of value_num
+    Column("reference_high", Float),
     Index("ix_facts_patient", "patient_id"),
     Index("ix_facts_code", "system", "code"),
     # 0005: the review queue pages through the open suggested facts in this order

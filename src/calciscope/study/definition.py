@@ -118,7 +118,8 @@ class PopulationSpec(_Spec):
     index_date: dt.date = dt.date(2023, 12, 31)
     seen_within_years: float = Field(default=3, gt=0, le=100)
     #: a clinic visit (``visit``) or any dated encounter-like record (``any_record``: visit,
-    #: radiograph, laboratory test, mRSS exam; feature ``last_encounter_date``)
+    #: radiograph, laboratory test, mRSS exam, dated note or letter, dated image; feature
+    #: ``last_encounter_date``)
     seen_by: SeenBy = SeenBy.VISIT
 
 

@@ -121,11 +121,35 @@ def _status(item: dict[str, Any]) -> Status:
     return Status.UNKNOWN if "IND" in flags else Status.PRESENT
 
 
+def _reference_high(item: dict[str, Any], unit: Any) -> float | None:
+    """Return the upper end of the value's reference range (``referenceRange.high``).
+
+    Only a high in the value's own unit (or with no unit) counts, and only when the ranges
+    given agree on one (several ranges for different groups, ``appliesTo``, leave it unknown).
+    """
+    ranges = item.get("referenceRange")
+    if not isinstance(ranges, list):
+        return None
+    highs = set()
+    for entry in ranges:
+        high = entry.get("high") if isinstance(entry, dict) else None
+        if not isinstance(high, dict) or not isinstance(high.get("value"), int | float):
+            continue
+        its_unit = high.get("code") or high.get("unit")
+        if its_unit is None or its_unit == unit:
+            highs.add(float(high["value"]))
+    return highs.pop() if len(highs) == 1 else None
+
+
 def _value(item: dict[str, Any]) -> dict[str, Any]:
     quantity = item.get("valueQuantity")
     if isinstance(quantity, dict) and isinstance(quantity.get("value"), int | float):
         unit = quantity.get("code") or quantity.get("unit")
-        return {"value_num": float(quantity["value"]), "unit": str(unit)[:32] if unit else None}
+        return {
+            "value_num": float(quantity["value"]),
+            "unit": str(unit)[:32] if unit else None,
+            "reference_high": _reference_high(item, unit),
+        }
     if isinstance(item.get("valueInteger"), int) and not isinstance(item["valueInteger"], bool):
         return {"value_num": float(item["valueInteger"])}
     concept = item.get("valueCodeableConcept")

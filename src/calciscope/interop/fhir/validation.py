@@ -130,6 +130,7 @@ _VALUES: dict[str, Check] = {
     "valueString": _string,
     "interpretation": _list(_CONCEPT),
     "dataAbsentReason": _CONCEPT,
+    "referenceRange": _list(_object({"low": _QUANTITY, "high": _QUANTITY, "text": _string})),
 }
 _RESOURCES: dict[str, dict[str, Check]] = {
     "Patient": {

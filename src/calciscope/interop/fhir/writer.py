@@ -132,6 +132,9 @@ def _observation(fact: Fact, subject: str) -> dict[str, Any]:
                 "code": fact.unit,
             }
         resource["valueQuantity"] = quantity
+        if fact.reference_high is not None:
+            high = {k: v for k, v in quantity.items() if k != "value"}
+            resource["referenceRange"] = [{"high": {"value": fact.reference_high} | high}]
     elif fact.status is Status.UNKNOWN:
         resource["dataAbsentReason"] = _concept("data-absent-reason", "unknown")
     elif fact.value_text:

@@ -153,6 +153,7 @@ def _shape(
     text: ir.Value,
     unit: ir.Value,
     qualifiers: dict[str, ir.Value],
+    reference_high: ir.Value | None = None,
 ) -> ir.Table:
     null: Any = ibis.null().cast("string")
     return hit.select(
@@ -164,6 +165,7 @@ def _shape(
         value_num=value,
         value_text=text,
         unit=unit,
+        reference_high=ibis.null("float64") if reference_high is None else reference_high,
         body_site=qualifiers.get("body_site", null),
         laterality=qualifiers.get("laterality", null),
         morphology=qualifiers.get("morphology", null),
@@ -212,6 +214,8 @@ def _events(
     value = hit[value_col].cast("float64") if value_col else ibis.null().cast("float64")
     unit = _text(hit, "unit_source_value") if value_col else null
     text = _text(hit, "value_as_string").nullif("") if table == "observation" else null
+    # the measurement's reference range (CDM measurement.range_high), in its own unit
+    high = hit.range_high.cast("float64") if "range_high" in hit.columns else None
     return _shape(
         hit,
         hit.calciscope_concept,
@@ -222,6 +226,7 @@ def _events(
         text,
         unit,
         qualifiers,
+        high,
     )
 
 

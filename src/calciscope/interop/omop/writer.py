@@ -168,6 +168,7 @@ def _measurement(
         "value_as_number": fact.value_num,
         "value_as_concept_id": ctx.concepts.fixed(ABSENT_ID) if absent else 0,
         "unit_concept_id": 0,
+        "range_high": fact.reference_high,
         "measurement_source_value": _source_value(fact),
         "measurement_source_concept_id": source,
         "unit_source_value": fact.unit,
@@ -183,6 +184,8 @@ def _observation(
         ctx.out.skipped["value_text cut to 60 characters (observation.value_as_string)"] += 1
         text = text[:_MAX_STRING]
     qualifier = ctx.concepts.qualifier(_qualifiers(fact))
+    if fact.reference_high is not None:
+        ctx.out.skipped["reference_high not kept (observation has no range_high)"] += 1
     return {
         "observation_id": number,
         "observation_concept_id": concept,
