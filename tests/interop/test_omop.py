@@ -89,6 +89,38 @@ def test_cohort_table_written_in_ohdsi_layout(eunomia, tmp_path):
     assert all(r["cohort_start_date"] <= r["cohort_end_date"] for r in rows)
 
 
+def test_cohort_rows_equal_a_hand_written_query(synthea, data_dir):
+    """Members, start (first event of the feature's concept set, never a visit) and end."""
+    folder = data_dir("omop", "synthea27nj_v5.4_csv")
+    sets = {
+        "viral_sinusitis": load_concept_set(
+            {"items": [{"concept": {"CONCEPT_ID": 40481087}, "includeDescendants": True}]}
+        )
+    }
+    cohort = cohort_table(
+        synthea, sets, "viral_sinusitis", cohort_definition_id=2, index_date=INDEX
+    )
+    got = [tuple(r.values()) for r in cohort.to_pyarrow().to_pylist()]
+    csv_ = lambda name: f"read_csv_auto('{folder}/{name}.csv')"  # noqa: E731
+    expected = duckdb.sql(
+        f"""WITH ev AS (SELECT person_id, condition_start_date AS d
+                        FROM {csv_("CONDITION_OCCURRENCE")}
+                        WHERE condition_concept_id = 40481087  -- no descendants: the
+                        -- extract's CONCEPT_ANCESTOR is empty
+                        AND condition_start_date <= DATE '{INDEX}'),
+                 ends AS (SELECT person_id, max(observation_period_end_date) AS e
+                          FROM {csv_("OBSERVATION_PERIOD")} GROUP BY 1)
+            SELECT 2, person_id, min(d), coalesce(max(ends.e), min(d))
+            FROM ev LEFT JOIN ends USING (person_id) GROUP BY person_id ORDER BY person_id"""
+    ).fetchall()
+    assert got == [tuple(r) for r in expected] and len(got) == 23
+    visits = duckdb.sql(
+        f"select person_id, min(visit_start_date) from {csv_('VISIT_OCCURRENCE')} group by 1"
+    ).fetchall()
+    first_visit = dict(visits)
+    assert any(first_visit[person] < start for _, person, start, _ in got)  # visits not counted
+
+
 def test_v54_upper_case_files_and_concept_sets(synthea, data_dir):
     folder = data_dir("omop", "synthea27nj_v5.4_csv")
     assert synthea.version == "5.4"

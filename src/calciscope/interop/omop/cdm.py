@@ -255,23 +255,31 @@ def _unreadable_values(table: ir.Table, column: str) -> tuple[str, str] | None:
     return f"row {first['_row']}", f"{first['_text']!r} is not {kind}{more}"
 
 
-def _version(tables: dict[str, ir.Table]) -> str:
+def _source_row(tables: dict[str, ir.Table]) -> dict[str, Any]:
+    """Return ``cdm_source``'s version and description of its first row, in one query."""
     source = tables.get("cdm_source")
-    if source is not None and "cdm_version" in source.columns:
-        value = source.select("cdm_version").limit(1).to_pyarrow().column(0).to_pylist()
-        if value and value[0] is not None:
-            text = str(value[0]).lstrip("v")
-            return "5.4" if text.startswith("5.4") else "5.3" if text.startswith("5.3") else text
+    wanted = [
+        c
+        for c in ("cdm_version", "source_description")
+        if source is not None and c in source.columns
+    ]
+    if source is None or not wanted:
+        return {}
+    rows = source.select(*wanted).limit(1).to_pyarrow().to_pylist()
+    return rows[0] if rows else {}
+
+
+def _version(tables: dict[str, ir.Table], source: dict[str, Any]) -> str:
+    value = source.get("cdm_version")
+    if value is not None:
+        text = str(value).lstrip("v")
+        return "5.4" if text.startswith("5.4") else "5.3" if text.startswith("5.3") else text
     return "5.4" if "episode" in tables else "5.3"
 
 
-def _marked_synthetic(tables: dict[str, ir.Table]) -> bool:
+def _marked_synthetic(source: dict[str, Any]) -> bool:
     """Return True when ``cdm_source.source_description`` starts with "SYNTHETIC" (as calciscope writes)."""
-    source = tables.get("cdm_source")
-    if source is None or "source_description" not in source.columns:
-        return False
-    values = source.select("source_description").limit(1).to_pyarrow().column(0).to_pylist()
-    return bool(values) and str(values[0] or "").strip().upper().startswith("SYNTHETIC")
+    return str(source.get("source_description") or "").strip().upper().startswith("SYNTHETIC")
 
 
 def open_cdm(
@@ -319,8 +327,9 @@ def open_cdm(
         con.disconnect()
         raise ValidationError(problems, summary=f"{shown} is not a readable OMOP CDM")
     try:
-        marked = _marked_synthetic(tables) if synthetic is None else synthetic
-        version = _version(tables)
+        source_row = _source_row(tables)
+        marked = _marked_synthetic(source_row) if synthetic is None else synthetic
+        version = _version(tables, source_row)
     except duckdb.Error as exc:
         con.disconnect()
         raise ValidationError(

@@ -27,7 +27,7 @@ from calciscope.features import (
 )
 from calciscope.interop.omop.cdm import Cdm
 from calciscope.interop.omop.conceptset import ConceptSet
-from calciscope.interop.omop.views import facts_view, patients_view
+from calciscope.interop.omop.views import person_facts, person_rows, with_patient_ids
 
 __all__ = [
     "COHORT_COLUMNS",
@@ -65,6 +65,30 @@ def extend_catalogue(
     )
 
 
+def _reads(catalogue: FeatureCatalogue, features: list[str] | None) -> set[str]:
+    """Return the calciscope concepts whose facts the features read (all features by default)."""
+    chosen = features or list(catalogue.features)
+    return {name for f in chosen for name in catalogue.feature(f).derive.read_concepts}
+
+
+def _feature_table(
+    facts: ir.Table,
+    persons: ir.Table,
+    catalogue: FeatureCatalogue,
+    features: list[str] | None,
+    index_date: dt.date,
+) -> ir.Table:
+    """Return the feature table of ``person_key``-keyed facts and persons, keyed the same way."""
+    table = compute_feature_table(
+        facts.rename(patient_id="person_key"),
+        persons.rename(patient_id="person_key"),
+        index_date=index_date,
+        catalogue=catalogue,
+        features=features,
+    )
+    return table.rename(person_key="patient_id")
+
+
 def screen_cdm(
     cdm: Cdm,
     concept_sets: dict[str, ConceptSet],
@@ -74,6 +98,9 @@ def screen_cdm(
     catalogue: FeatureCatalogue | None = None,
 ) -> ir.Table:
     """Return the feature table of the CDM's persons, computed inside the CDM database.
+
+    The query groups and joins on PERSON's integer id; the text patient id is made at the
+    output. Rows are in patient id order.
 
     Parameters
     ----------
@@ -89,13 +116,12 @@ def screen_cdm(
         The feature catalogue (the packaged one, extended with unknown concept names).
     """
     extended = extend_catalogue(list(concept_sets), catalogue)
-    return compute_feature_table(
-        facts_view(cdm, concept_sets),
-        patients_view(cdm),
-        index_date=index_date or dt.date.today(),
-        catalogue=extended,
-        features=features,
-    )
+    when = index_date or dt.date.today()
+    # only the facts of the concepts the features read: other concept sets, visits and deaths
+    # are not read at all
+    facts = person_facts(cdm, concept_sets, _reads(extended, features))
+    table = _feature_table(facts, person_rows(cdm), extended, features, when)
+    return with_patient_ids(cdm, table).order_by("patient_id")
 
 
 def classify_cdm(
@@ -120,31 +146,36 @@ def cohort_table(
 ) -> ir.Table:
     """Return the OHDSI cohort rows of persons whose feature is true.
 
-    ``cohort_start_date`` is the person's first event of the feature's concept sets;
-    ``cohort_end_date`` is the end of the latest observation period (the start date when
-    the CDM has no ``observation_period``).
+    ``subject_id`` is PERSON's ``person_id``. ``cohort_start_date`` is the person's first
+    present event of the concept sets the feature reads (of every fact, visits included, for
+    a feature that reads none); ``cohort_end_date`` is the end of the latest observation
+    period (the start date when the CDM has no ``observation_period``).
+
+    The query stays on PERSON's integer id, reads only the feature's concept sets, and
+    computes the feature only for persons with such an event (no one else can be in the
+    cohort).
     """
-    table = screen_cdm(cdm, concept_sets, index_date=index_date, features=[feature])
-    chosen = table.filter(table[feature]).select("patient_id")
-    facts = facts_view(cdm, concept_sets)
-    first = (
-        facts.filter(facts.status == "present")
-        .group_by("patient_id")
-        .aggregate(start=facts.effective_date.min())
-    )
-    rows = chosen.inner_join(first, "patient_id")
+    when = index_date or dt.date.today()
+    catalogue = extend_catalogue(list(concept_sets))
+    facts = person_facts(cdm, concept_sets, _reads(catalogue, [feature]) or None)
+    present = facts.filter(facts.status == "present")
+    first = present.group_by("person_key").aggregate(start=present.effective_date.min())
+    persons = person_rows(cdm).semi_join(first, "person_key")
+    table = _feature_table(facts, persons, catalogue, [feature], when)
+    chosen = table.filter(table[feature]).select("person_key")
+    rows = chosen.inner_join(first, "person_key")
     period = cdm.table("observation_period")
     if period is not None:
-        ends = period.group_by(pid=period.person_id.cast("string")).aggregate(
+        ends = period.group_by(person_key=period.person_id.cast("int64")).aggregate(
             end=period.observation_period_end_date.cast("date").max()
         )
-        rows = rows.left_join(ends, rows.patient_id == ends.pid)
+        rows = rows.left_join(ends, "person_key")
         end = ibis.coalesce(rows.end, rows.start)
     else:
         end = rows.start
     return rows.select(
         cohort_definition_id=ibis.literal(cohort_definition_id, "int64"),
-        subject_id=rows.patient_id.cast("int64"),
+        subject_id=rows.person_key,
         cohort_start_date=rows.start,
         cohort_end_date=end,
     ).order_by("subject_id")

@@ -18,6 +18,7 @@ needed. Qualifiers come back from a qualifier concept written by calciscope (voc
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import ibis
@@ -38,7 +39,10 @@ from calciscope.interop.omop.tables import CDM_TABLES
 __all__ = [
     "facts_view",
     "patients_view",
+    "person_facts",
     "person_ids",
+    "person_rows",
+    "with_patient_ids",
 ]
 
 #: (table, concept column, date column, value-as-number column or None) for each event table.
@@ -82,8 +86,11 @@ def _centre(cdm: Cdm, p: ir.Table) -> tuple[ir.Table, ir.Value]:
     return joined, ibis.coalesce(joined.site_name.nullif(""), site_id)
 
 
-def patients_view(cdm: Cdm) -> ir.Table:
-    """Return ``person`` as (patient_id, sex, birth_date, birth_year, centre, synthetic)."""
+def _persons(cdm: Cdm, key: str) -> ir.Table:
+    """Return ``person`` as (``key``, sex, birth_date, birth_year, centre, synthetic).
+
+    ``key`` is ``patient_id`` (the patient id, text) or ``person_key`` (PERSON's integer id).
+    """
     p, centre = _centre(cdm, cdm.tables["person"])
     gender = p.gender_concept_id.cast("int64")
     sex = ibis.cases(*((gender == i, s.value) for s, i in OMOP_GENDER.items()), else_="unknown")
@@ -101,14 +108,29 @@ def patients_view(cdm: Cdm) -> ir.Table:
     )
     # The patient id comes from the same PERSON row: a self-join with person_ids() breaks
     # Ibis when person_id is an INTEGER (the official DDL, Eunomia's Parquet files).
+    ids = {"patient_id": _patient_id(cdm, p), "person_key": p.person_id.cast("int64")}
     return p.select(
-        patient_id=_patient_id(cdm, p),
+        **{key: ids[key]},
         sex=sex,
         birth_date=birth,
         birth_year=p.year_of_birth.cast("int64"),
         centre=centre,
         synthetic=ibis.literal(cdm.synthetic),
     )
+
+
+def patients_view(cdm: Cdm) -> ir.Table:
+    """Return ``person`` as (patient_id, sex, birth_date, birth_year, centre, synthetic)."""
+    return _persons(cdm, "patient_id")
+
+
+def person_rows(cdm: Cdm) -> ir.Table:
+    """Return :func:`patients_view` keyed by PERSON's integer id (``person_key``), not the patient id.
+
+    Queries that stay inside the CDM join and group on the integer; the text patient id is made
+    once, at the output (:func:`with_patient_ids`).
+    """
+    return _persons(cdm, "person_key")
 
 
 def _absent_ids(cdm: Cdm) -> ir.Table:
@@ -249,6 +271,69 @@ def _implicit(cdm: Cdm, table: str, date_col: str, code: str) -> ir.Table | None
     )
 
 
+def _empty_facts() -> ir.Table:
+    schema = {
+        "person_key": "int64",
+        "system": "string",
+        "code": "string",
+        "status": "string",
+        "effective_date": "date",
+        "value_num": "float64",
+        "value_text": "string",
+        "unit": "string",
+        "body_site": "string",
+        "laterality": "string",
+        "morphology": "string",
+        "method": "string",
+        "source_kind": "string",
+        "provenance": "string",
+        "review_state": "string",
+    }
+    return ibis.memtable({name: [] for name in schema}, schema=schema)
+
+
+def person_facts(
+    cdm: Cdm, concept_sets: dict[str, ConceptSet], concepts: Collection[str] | None = None
+) -> ir.Table:
+    """Return :func:`facts_view`'s rows keyed by the event's integer ``person_key``.
+
+    Parameters
+    ----------
+    cdm
+        The opened CDM.
+    concept_sets
+        calciscope concept name → the concept set that means it in OMOP.
+    concepts
+        Only facts of these calciscope concepts (the concept sets of other names and the visit
+        and death tables are then not read at all); every one by default.
+
+    Events of a ``person_id`` that PERSON lacks are kept (a join with PERSON drops them).
+    """
+    keep = (lambda name: True) if concepts is None else set(concepts).__contains__
+    resolved = [
+        resolve_concept_set(cdm, cs).mutate(calciscope_concept=ibis.literal(name))
+        for name, cs in concept_sets.items()
+        if keep(name)
+    ]
+    parts: list[ir.Table] = []
+    if resolved:
+        wanted = (
+            ibis.union(*resolved, distinct=True) if len(resolved) > 1 else resolved[0].distinct()
+        )
+        absent = _absent_ids(cdm)
+        parts += [
+            part
+            for table, concept, date, value in _EVENTS
+            if (part := _events(cdm, table, concept, date, value, wanted, absent)) is not None
+        ]
+    parts += [
+        part
+        for table, date, code in _IMPLICIT
+        if keep(code) and (part := _implicit(cdm, table, date, code)) is not None
+    ]
+    return ibis.union(*parts) if parts else _empty_facts()
+
+
 def facts_view(cdm: Cdm, concept_sets: dict[str, ConceptSet]) -> ir.Table:
     """Return the CDM's events in the given concept sets, visits and deaths as registry-shaped facts.
 
@@ -259,24 +344,19 @@ def facts_view(cdm: Cdm, concept_sets: dict[str, ConceptSet]) -> ir.Table:
     concept_sets
         calciscope concept name → the concept set that means it in OMOP.
     """
-    wanted = ibis.union(
-        *[
-            resolve_concept_set(cdm, cs).mutate(calciscope_concept=ibis.literal(name))
-            for name, cs in concept_sets.items()
-        ],
-        distinct=True,
-    )
-    absent = _absent_ids(cdm)
-    parts = [
-        part
-        for table, concept, date, value in _EVENTS
-        if (part := _events(cdm, table, concept, date, value, wanted, absent)) is not None
-    ]
-    parts += [
-        part
-        for table, date, code in _IMPLICIT
-        if (part := _implicit(cdm, table, date, code)) is not None
-    ]
-    events = ibis.union(*parts)
+    events = person_facts(cdm, concept_sets)
     joined = events.inner_join(person_ids(cdm), "person_key")
     return joined.select("patient_id", *[c for c in events.columns if c != "person_key"])
+
+
+def with_patient_ids(cdm: Cdm, table: ir.Table) -> ir.Table:
+    """Return a table keyed by ``person_key`` with the patient id in its place (first column).
+
+    The patient id is the text of ``person_id`` (a cast, no join), or ``person_source_value``
+    when the CDM was opened so (a join with PERSON).
+    """
+    rest = [c for c in table.columns if c != "person_key"]
+    if cdm.patient_ids is PatientIdColumn.PERSON_ID:
+        return table.select(table.person_key.cast("string").name("patient_id"), *rest)
+    joined = table.inner_join(person_ids(cdm), "person_key")
+    return joined.select("patient_id", *rest)
