@@ -5,16 +5,16 @@ catalogue (and the options); ``data_version`` a hash of the patient's rows. A st
 reused (``explain``, the web app) only while both still match; older rows have neither and are
 never reused.
 
-Revision ID: 0006_result_versions
-Revises: 0005_review_queue_index
+Revision ID: 0007_result_versions
+Revises: 0006_reference_high
 Create Date: 2026-12-04
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_result_versions"
-down_revision = "0005_review_queue_index"
+revision = "0007_result_versions"
+down_revision = "0006_reference_high"
 branch_labels = None
 depends_on = None
 
