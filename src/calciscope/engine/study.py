@@ -33,7 +33,7 @@ from calciscope.engine.phenotype import classify_table
 from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
 from calciscope.phenotype import PhenotypeSet, load_phenotypes
-from calciscope.study.analysis import TABLE_ONE_VARIABLES
+from calciscope.study.analysis import TABLE_ONE_VARIABLES, table_one_columns
 from calciscope.study.cohort import RegistryCounts, not_seen_reasons
 from calciscope.study.definition import SensitivitySpec, SscBasis, StudyDefinition, SubsetBasis
 from calciscope.study.evidence import EVIDENCE_CONCEPTS
@@ -251,6 +251,7 @@ class StudyQuery:
         # a sum over no rows is null
         n = {k: 0 if pd.isna(row[k]) else int(row[k]) for k in ("patients", *counted)}
         return RegistryCounts(
+            levels=self._levels(table_one_columns(s)),
             patients=n["patients"],
             ssc=n["ssc"],
             synthetic=n["patients"] == 0 or n["not_synthetic"] == 0,
@@ -261,6 +262,17 @@ class StudyQuery:
                 if k not in ("ssc", "not_synthetic", "died", "before", "never")
             },
         )
+
+    def _levels(self, columns: Iterable[str]) -> dict[tuple[str, bool], dict[Any, int]]:
+        """Count the source population by (column, case) and value: Table 1's n (%) and missing."""
+        t = self.table.filter(self.table.in_population)
+        out: dict[tuple[str, bool], dict[Any, int]] = {}
+        for column in columns:
+            frame = _pandas(t.group_by(case=t.case, value=t[column]).aggregate(n=t.count()))
+            for case, value, n in frame.itertuples(index=False):
+                key = None if pd.isna(value) else value.item() if hasattr(value, "item") else value
+                out.setdefault((column, bool(case)), {})[key] = int(n)
+        return out
 
     def value_counts(self, column: str) -> pd.DataFrame:
         """Return the source population's patients by value of ``column`` (``value``, ``n``)."""

@@ -12,15 +12,16 @@ useful Table 1. J Clin Epidemiol 2019;114:125–32. DOI 10.1016/j.jclinepi.2019.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, cast
 
 import pandas as pd
 
 from calciscope.stats.result import StatResult
 
-__all__ = ["SMALL_GROUP", "TableOneResult", "Variable", "VariableKind", "table_one"]
+__all__ = ["SMALL_GROUP", "TableOneResult", "Variable", "VariableKind", "level_counts", "table_one"]
 
 #: Groups smaller than this are also listed patient by patient.
 SMALL_GROUP = 10
@@ -51,8 +52,7 @@ class TableOneResult(StatResult):
     group_sizes: dict[str, int] = field(default_factory=dict)
 
 
-def _n_pct(mask: pd.Series, known: int) -> str:
-    n = int(mask.sum())
+def _n_pct(n: int, known: int) -> str:
     return f"{n} ({100 * n / known:.1f})" if known else "0 (–)"
 
 
@@ -64,23 +64,28 @@ def _continuous(values: pd.Series) -> str:
     return f"{med:.1f} [{q1:.1f}–{q3:.1f}]"
 
 
-def _cells(var: Variable, data: pd.DataFrame) -> list[tuple[str, str]]:
-    col = data[var.column]
-    known = col.dropna()
-    rows: list[tuple[str, str]] = []
+def level_counts(values: pd.Series) -> dict[Any, int]:
+    """Return the patients by value (None: missing), the form :func:`table_one`'s ``counts`` take."""
+    counts = values.value_counts(dropna=False)
+    return {None if pd.isna(cast(Any, k)) else k: int(n) for k, n in counts.items()}
+
+
+def _cells(
+    var: Variable, values: pd.Series, levels: Mapping[Any, int] | None
+) -> list[tuple[str, str]]:
     if var.kind is VariableKind.CONTINUOUS:
-        rows.append(("median [IQR]", _continuous(col)))
-    elif var.kind is VariableKind.BOOLEAN:
-        rows.append(("n (%)", _n_pct(known.astype(bool), len(known))))
+        return [("median [IQR]", _continuous(values)), ("missing", str(int(values.isna().sum())))]
+    levels = level_counts(values) if levels is None else levels
+    known = {k: n for k, n in levels.items() if k is not None}
+    total = sum(known.values())
+    if var.kind is VariableKind.BOOLEAN:
+        rows = [("n (%)", _n_pct(sum(n for k, n in known.items() if bool(k)), total))]
     else:
-        for level in sorted(col.dropna().astype(str).unique()):
-            rows.append((level, _n_pct(known.astype(str) == level, len(known))))
-    rows.append(("missing", str(int(col.isna().sum()))))
-    return rows
-
-
-def _level_rows(variables: Sequence[Variable], data: pd.DataFrame) -> list[tuple[str, str]]:
-    return [(v.label, level) for v in variables for level, _ in _cells(v, data)]
+        by_level: dict[str, int] = {}
+        for k, n in known.items():
+            by_level[str(k)] = by_level.get(str(k), 0) + n
+        rows = [(level, _n_pct(by_level[level], total)) for level in sorted(by_level)]
+    return [*rows, ("missing", str(levels.get(None, 0)))]
 
 
 def table_one(
@@ -89,6 +94,7 @@ def table_one(
     *,
     group: str | None = None,
     id_column: str = "patient_id",
+    counts: Mapping[str, Mapping[str, Mapping[Any, int]]] | None = None,
 ) -> TableOneResult:
     """Build Table 1 with an Overall column and one column per value of ``group``.
 
@@ -102,18 +108,28 @@ def table_one(
         Column whose values give the group columns (omitted: Overall only).
     id_column
         Identifier shown in the listing of small groups.
+    counts
+        Patients by value (None: missing) of the categorical and yes/no variables, by column
+        (``Overall`` or a group) and variable column, counted where the data is; a variable
+        not given is counted from ``data``.
     """
     parts = {"Overall": data}
     if group is not None:
         for name in sorted(data[group].dropna().astype(str).unique()):
             parts[name] = data[data[group].astype(str) == name]
-    keys = _level_rows(variables, data)
-    table = pd.DataFrame(keys, columns=["Variable", "Level"])
+    columns = []
     for name, part in parts.items():
-        cells = dict(
-            ((v.label, level), value) for v in variables for level, value in _cells(v, part)
-        )
-        table[f"{name} (n={len(part)})"] = [cells.get(k, "0 (0.0)") for k in keys]
+        given = (counts or {}).get(name, {})
+        cells = {
+            (v.label, level): value
+            for v in variables
+            for level, value in _cells(v, part[v.column], given.get(v.column))
+        }
+        columns.append((f"{name} (n={len(part)})", cells))
+    keys = list(columns[0][1])  # the Overall column has every level
+    table = pd.DataFrame(keys, columns=["Variable", "Level"])
+    for heading, cells in columns:
+        table[heading] = [cells.get(k, "0 (0.0)") for k in keys]
     small = [n for n, p in parts.items() if n != "Overall" and 0 < len(p) < SMALL_GROUP]
     cols = [id_column] + [v.column for v in variables]
     names = {v.column: v.label for v in variables}

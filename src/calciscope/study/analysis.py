@@ -33,7 +33,14 @@ from calciscope.study.cohort import (
 )
 from calciscope.study.definition import StudyDefinition
 
-__all__ = ["LABELS", "TABLE_ONE_VARIABLES", "StudyAnalysis", "analyse", "event_times"]
+__all__ = [
+    "LABELS",
+    "TABLE_ONE_VARIABLES",
+    "StudyAnalysis",
+    "analyse",
+    "event_times",
+    "table_one_columns",
+]
 
 #: Display names of subsets and antibodies.
 LABELS = {
@@ -65,6 +72,37 @@ TABLE_ONE_VARIABLES = (
     Variable("disease_years", "Years since SSc onset at index date", VariableKind.CONTINUOUS),
     Variable("death", "Died", VariableKind.BOOLEAN),
 )
+
+
+def _subset_label(value: Any) -> str | None:
+    # an unknown subset is missing in Table 1 (counted apart), not a level of the denominator
+    return None if value is None or value == "unknown" else LABELS.get(value, value)
+
+
+#: Table 1 variables counted from another column of the study's query, and how a value reads.
+_COUNTED_AS = {
+    "subset_label": ("subset", _subset_label),
+    "death": ("death", lambda v: v is not None and bool(v)),  # no death recorded: alive
+}
+
+
+def table_one_columns(study: StudyDefinition) -> tuple[str, ...]:
+    """Return the columns whose values Table 1 counts in the database (its n (%) and missing)."""
+    counted = [v for v in TABLE_ONE_VARIABLES if v.kind is not VariableKind.CONTINUOUS]
+    return (*(_COUNTED_AS.get(v.column, (v.column,))[0] for v in counted), *study.groups.antibodies)
+
+
+def _table_one_counts(counts: RegistryCounts) -> dict[str, dict[str, dict[Any, int]]]:
+    """Return Table 1's counts by column (Overall, Cases, Rest) and variable, from the database's."""
+    read = {source: (column, how) for column, (source, how) in _COUNTED_AS.items()}
+    out: dict[str, dict[str, dict[Any, int]]] = {}
+    for (source, case), levels in counts.levels.items():
+        column, how = read.get(source, (source, lambda v: v))
+        for part in ("Overall", "Cases" if case else "Rest of source population"):
+            cell = out.setdefault(part, {}).setdefault(column, {})
+            for value, n in levels.items():
+                cell[how(value)] = cell.get(how(value), 0) + n
+    return out
 
 
 @dataclass(frozen=True)
@@ -313,10 +351,7 @@ def analyse(
         table["ssc_onset_date"],
     )
     table["death"] = is_true(table["death"])  # no death recorded: alive at last visit
-    # an unknown subset is missing in Table 1 (counted apart), not a level of the denominator
-    table["subset_label"] = table["subset"].map(
-        lambda v: None if v == "unknown" else LABELS.get(v, v)
-    )
+    table["subset_label"] = table["subset"].map(_subset_label)
     pop = table[table["in_population"]].copy()
     pop["group"] = np.where(pop["case"], "Cases", "Rest of source population")
     variables = list(TABLE_ONE_VARIABLES) + [
@@ -332,7 +367,7 @@ def analyse(
         table,
         attrition(counts, study, target_label),
         props,
-        table_one(pop, variables, group="group"),
+        table_one(pop, variables, group="group", counts=_table_one_counts(counts)),
         _comparisons(pop, study),
         aj,
         km,

@@ -14,7 +14,8 @@ DOI 10.1093/rap/rkae011.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -63,6 +64,8 @@ class RegistryCounts:
     overlap: int
     overlap_known: int
     calcinosis_any: int
+    #: Table 1: the source population's patients by (column, case) and value (None: unknown)
+    levels: dict[tuple[str, bool], dict[Any, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
