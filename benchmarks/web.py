@@ -200,7 +200,7 @@ async def run_load(
     """Warm the caches, then run the clients for ``seconds``."""
     started = time.perf_counter()
     warm = await signed_in(base)
-    warm.timeout = httpx.Timeout(600)  # the first list computes the feature table of everyone
+    warm.timeout = httpx.Timeout(1800)  # the first list computes the feature table of everyone
     listing = (await warm.get("/api/patients", params={"size": 200})).json()
     patients = [r["patient_id"] for r in listing["rows"]]
     queue = (await warm.get("/api/review")).json()
@@ -257,7 +257,7 @@ def bench(name: str, url: str, workdir: Path, args: argparse.Namespace) -> None:
     """Build the registry at ``url``, serve it and load it."""
     print(f"\n== {name}: {url.split('@')[-1]}")
     built = workdir / f"{name}.built"
-    if not built.exists():  # --workdir keeps a built SQLite registry for the next run
+    if name != "SQLite" or not built.exists():  # --workdir keeps a built SQLite registry
         build_registry(url, workdir / "cohort", args.patients)
         built.touch()
     process, base = start_server(url, workdir)

@@ -28,7 +28,7 @@ from web_client import ROLE_USER, client_for, sign_in  # noqa: E402
 from calciscope.web.app import SESSION_COOKIE  # noqa: E402
 
 #: Generated requests per operation and role (the whole test stays within about a minute).
-EXAMPLES = 8
+EXAMPLES = 5
 #: Fewer for the costly ones: a study run runs the whole study; a sign-in hashes (argon2id).
 FEWER = {("POST", "/api/study/runs"): 1, ("POST", "/api/login"): 2}
 #: Operations not sent: signing out would end the session every other request uses.

@@ -187,7 +187,12 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.state.registry = registry
     app.state.active_users = _ActiveUsers(registry)
     app.state.login_limiter = LoginLimiter(settings.login_attempts, settings.login_window_seconds)
-    app.state.pseudonyms = Pseudonyms(settings.secret_key, _patient_ids(registry))
+    # the ids of the kept patient table: an unknown pseudonym costs a look at it, never a
+    # computation of the patient list
+    app.state.pseudonyms = Pseudonyms(
+        settings.secret_key,
+        lambda: [str(v) for v in app.state.patient_table.table().column("patient_id").to_pylist()],
+    )
     generation = Generation()
     app.state.generation = generation
     app.state.overview = RecentResults(

@@ -200,6 +200,7 @@ class Pseudonyms:
         self._key = hashlib.sha256(("pseudonym:" + key).encode()).digest()
         self._patient_ids = patient_ids
         self._reverse: dict[str, str] = {}
+        self._hashed: set[str] = set()  # registry ids whose pseudonym is known
         self._lock = threading.Lock()
 
     def of(self, patient_id: str) -> str:
@@ -214,5 +215,7 @@ class Pseudonyms:
         if pseudonym not in self._reverse:
             with self._lock:
                 for pid in self._patient_ids():
-                    self.of(pid)
+                    if pid not in self._hashed:  # only patients new since the last look
+                        self.of(pid)
+                        self._hashed.add(pid)
         return self._reverse.get(pseudonym)
