@@ -190,6 +190,8 @@ def spark_session(url: str) -> Any:
     """
     require_extra("spark", "pyspark")
     location = parse_spark_url(url)
+    if location.warehouse is not None:  # a second warehouse too (its session is newSession())
+        location.warehouse.mkdir(parents=True, exist_ok=True)
     with _LOCK:
         session = _SESSIONS.get(location.key)
         if session is None:
