@@ -77,6 +77,36 @@ def test_bad_spark_urls_say_what_to_write(url: str, why: str) -> None:
         parse_spark_url(url)
 
 
+def test_spark_import_stages_bulk_fact_rows_a_column_at_a_time_as_row_by_row(
+    tmp_path: Path,
+) -> None:
+    """The Spark import's fact staging (Arrow columns cast) writes what the row path wrote."""
+    from calciscope.storage.bulk import FACT_SCHEMA
+    from calciscope.storage.spark import _arrow, _StagedFacts, _Staging
+
+    values: dict[str, list[Any]] = {name: [None, None, None] for name in FACT_SCHEMA.names}
+    values |= {
+        "fact_id": ["f1", "f2", "f3"],
+        "patient_id": ["P1", "P1", "P2"],
+        "system": ["calciscope"] * 3,
+        "code": ["calcinosis", "ck", "raynaud"],
+        "status": ["present", "present", "absent"],
+        "effective_date": [dt.date(2020, 1, 2), None, dt.date(2021, 3, 4)],
+        "value_num": [None, 412.5, None],
+        "unit": [None, "U/L", None],
+        "body_site": ["hand", None, None],
+        "source_kind": ["import"] * 3,
+        "review_state": ["confirmed"] * 3,
+    }
+    rows = pa.Table.from_pydict(values, schema=FACT_SCHEMA)
+    staging = _Staging(tmp_path)
+    _StagedFacts(staging).write(rows, "batch-1")
+    got = pq.read_table(tmp_path / "facts" / "part-000000.parquet")
+    want = _arrow("facts", [r | {"batch_id": "batch-1"} for r in rows.to_pylist()])
+    assert got.drop_columns(["_order"]).equals(want)
+    assert got["_order"].to_pylist() == [0, 1, 2] and set(got["version"].to_pylist()) == {1}
+
+
 # --- one Spark session for the module -------------------------------------------------------
 @pytest.fixture(scope="module")
 def spark_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -304,3 +334,151 @@ def test_a_changed_patient_is_refused_or_replaced_on_spark_as_on_sqlite(
     after = spark_registry.patient(first[0])
     assert after is not None and after.sex.value == first[1]
     assert spark_registry.counts()["patients"] == PATIENTS
+
+
+@pytest.mark.spark
+def test_source_ids_are_kept_on_spark_across_imports(spark_url: str, tmp_path: Path) -> None:
+    """'Case 4' imported once, 'Case/4' later would merge into it: refused on Spark as on SQLite."""
+    import json
+
+    from calciscope.errors import ValidationError
+
+    def packet(packet_id: str) -> Path:
+        path = tmp_path / f"{len(list(tmp_path.iterdir()))}.json"
+        data = {
+            "id": packet_id,
+            "subject": {"id": packet_id, "sex": "FEMALE"},
+            "phenotypicFeatures": [{"type": {"id": "HP:0100774", "label": "Hyperostosis"}}],
+            "metaData": {"created": "2026-01-01T00:00:00Z", "createdBy": "test"},
+        }
+        path.write_text(json.dumps(data), encoding="utf-8")
+        return path
+
+    warehouse = parse_spark_url(spark_url).warehouse
+    assert warehouse is not None
+    registry = api.open_registry(f"spark://local?warehouse={warehouse.parent / 'ids'}")
+    first = packet("Case 4")
+    api.import_phenopackets(registry, [first])
+    with pytest.raises(ValidationError) as caught:
+        api.import_phenopackets(registry, [packet("Case/4")])
+    (problem,) = caught.value.problems
+    assert "'Case/4' becomes patient id 'Case_4'" in problem.message
+    assert "holds for 'Case 4'" in problem.message
+    api.import_phenopackets(registry, [first])  # the same source id again still matches
+    source_ids = registry.store.read("patient_source_ids").collect()
+    assert [(r.patient_id, r.source_id) for r in source_ids] == [("Case_4", "Case 4")]
+
+
+#: A Spark Connect server: a local session with Spark's Connect plugin (its jar ships with
+#: PySpark 4) listening on a port, until it is stopped.
+CONNECT_SERVER = """
+import sys, time
+from pyspark import SparkConf, SparkContext
+from pyspark.sql import SparkSession
+port, warehouse = sys.argv[1], sys.argv[2]
+conf = (SparkConf().setMaster("local[2]").setAppName("calciscope-connect-test")
+        .set("spark.plugins", "org.apache.spark.sql.connect.SparkConnectPlugin")
+        .set("spark.connect.grpc.binding.address", "127.0.0.1")
+        .set("spark.connect.grpc.binding.port", port)
+        .set("spark.sql.warehouse.dir", warehouse).set("spark.ui.enabled", "false")
+        .set("spark.sql.session.timeZone", "UTC").set("spark.sql.shuffle.partitions", "2"))
+SparkSession(SparkContext.getOrCreate(conf)).sparkContext.setLogLevel("ERROR")
+while True:
+    time.sleep(60)
+"""
+
+#: The client: calciscope on ``sc://`` imports the cohort, then writes the feature table and
+#: the stored classification (a process holding a local session cannot open Spark Connect).
+CONNECT_CLIENT = """
+import datetime as dt, json, sys
+from pathlib import Path
+import pyarrow.parquet as pq
+from calciscope import api
+from calciscope.api.criteria import classify_registry
+from calciscope.storage.classification import read_classification_results
+url, cohort, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+index = dt.date.fromisoformat(sys.argv[4])
+registry = api.open_registry(url)
+counts = api.import_directory(registry, cohort).counts
+pq.write_table(api.feature_table(registry, index_date=index).to_pyarrow(), out / "features.parquet")
+classify_registry(registry, index_date=index)
+rows = [[r.patient_id, r.criteria_set, r.status, r.result]
+        for r in read_classification_results(registry, index_date=index)]
+tables = registry.store.names()
+(out / "out.json").write_text(json.dumps({"counts": counts, "rows": rows, "tables": tables},
+                                         default=str))
+"""
+
+
+@pytest.fixture(scope="module")
+def connect_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    import signal
+    import socket
+    import subprocess
+    import time
+
+    pytest.importorskip("grpc", reason="Spark Connect needs pyspark[connect] (grpcio)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    warehouse = tmp_path_factory.mktemp("connect-warehouse")
+    log = (warehouse.parent / "connect-server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-c", CONNECT_SERVER, str(port), str(warehouse)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its JVM is stopped with it, by process group
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            assert server.poll() is None, f"the Spark Connect server stopped: see {log.name}"
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert time.monotonic() < deadline, "the Spark Connect server did not start"
+            time.sleep(2)
+        yield port
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+@pytest.mark.spark
+def test_spark_connect_registry_gives_the_sqlite_answer(
+    connect_port: int, cohort: Path, sqlite_registry: Any, sqlite_features: pa.Table, tmp_path: Path
+) -> None:
+    """A registry over sc://127.0.0.1:PORT (catalog tables): import, feature table, classification."""
+    import json
+    import subprocess
+
+    from calciscope.api.criteria import classify_registry
+    from calciscope.storage.classification import read_classification_results
+
+    source = str(Path(api.__file__).resolve().parents[2])
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
+    url = f"sc://127.0.0.1:{connect_port}"
+    done = subprocess.run(
+        [sys.executable, "-c", CONNECT_CLIENT, url, str(cohort), str(tmp_path), INDEX.isoformat()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads((tmp_path / "out.json").read_text())
+    assert out["counts"]["patients"] == PATIENTS
+    assert {"facts", "patients", "classification_results"} <= set(out["tables"])
+    assert_same(pq.read_table(tmp_path / "features.parquet"), sqlite_features, "Spark Connect")
+    classify_registry(sqlite_registry, index_date=INDEX)
+    want = read_classification_results(sqlite_registry, index_date=INDEX)
+    assert len(out["rows"]) == len(want)
+    for (pid, criteria_set, status, result), b in zip(out["rows"], want, strict=True):
+        assert (pid, criteria_set, status) == (b.patient_id, b.criteria_set, b.status)
+        bad = {k: (result[k], v) for k, v in b.result.items() if not _same(result[k], v)}
+        assert not bad, f"{pid} {criteria_set}: {bad}"

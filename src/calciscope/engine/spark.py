@@ -122,7 +122,32 @@ def normalise_spark_url(url: str) -> str:
     return text
 
 
+#: PySpark's errors when a process mixes a local session and Spark Connect (either order).
+_MIXED = ("SESSION_ALREADY_EXIST", "CONNECT_URL_NOT_SET", "SESSION_OR_CONTEXT_EXISTS")
+
+
+_MIXED_MESSAGE = (
+    "one process holds either local Spark sessions (spark://local) or Spark Connect ones "
+    "(sc://), not both (a PySpark rule): open the other in a separate process"
+)
+
+
 def _build(location: SparkLocation) -> Any:
+    from pyspark.errors import PySparkRuntimeError
+    from pyspark.sql.utils import is_remote
+
+    if location.remote is None and is_remote():  # a Spark Connect session came first
+        raise RegistryError(_MIXED_MESSAGE)
+    try:
+        return _session(location)
+    except PySparkRuntimeError as exc:
+        condition = getattr(exc, "getCondition", exc.getErrorClass)()  # pyspark 4 / 3.5
+        if condition not in _MIXED:
+            raise
+        raise RegistryError(_MIXED_MESSAGE) from None
+
+
+def _session(location: SparkLocation) -> Any:
     sql = require_extra("spark", "pyspark.sql", package="pyspark")
     builder = sql.SparkSession.builder
     if location.remote is not None:
@@ -165,6 +190,8 @@ def spark_session(url: str) -> Any:
     """
     require_extra("spark", "pyspark")
     location = parse_spark_url(url)
+    if location.warehouse is not None:  # a second warehouse too (its session is newSession())
+        location.warehouse.mkdir(parents=True, exist_ok=True)
     with _LOCK:
         session = _SESSIONS.get(location.key)
         if session is None:
