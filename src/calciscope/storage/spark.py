@@ -218,7 +218,7 @@ class SparkBatchWriter(BatchWriter):
         """Stage the source ids this import brought (added with its patients)."""
         rows = [
             {"patient_id": pid, "source_id": raw, "batch_id": self.batch_id}
-            for pid, raw in sorted(self.reconciler.new_source_ids.items())
+            for pid, raw in self.reconciler.states.new_source_ids()
         ]
         staging: Any = self.conn  # the import's staging folder (bulk_import)
         staging.add("patient_source_ids", rows)
