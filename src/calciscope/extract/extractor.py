@@ -311,29 +311,10 @@ class NoteExtractor:
         info = self._target_info
         header = self._section_flags[section.rule] if section.rule is not None else None
         category_of = section.category
-        if not modifiers and header is None:  # nothing to decide: the common case
-            mentions = []
-            for match in targets:
-                category, rule_id, metadata, own_flags = info[match.rule]
-                mention = Mention(
-                    match.start,
-                    match.end,
-                    text[match.start : match.end],
-                    category,
-                    rule_id,
-                    dict(metadata),
-                    match.value,
-                    category_of,
-                    sentence,
-                )
-                for flag, value in own_flags:
-                    setattr(mention, flag, value)
-                mentions.append(mention)
-            return mentions
         pairs = [(t, info[t.rule][0]) for t in targets]
         if modifiers:
             reached = modifiers_reaching(low, pairs, modifiers, self.rules.context, sentence)
-        else:
+        else:  # the common case: no modifier in the sentence
             reached = [[] for _ in pairs]
         context_flags = self._context_flags
         mentions = []
