@@ -11,7 +11,7 @@ PUBLIC = {
     # result and record types
     "ClassifySummary", "ExportReport", "ExtractSummary", "InteropImport", "PatientIdColumn",
     "PatientExplanation", "PatientRecord", "RegistryRecords", "ResultSource", "ScoreFormat",
-    "StudyData", "StudyRun",
+    "StudyData", "StudyRun", "Headline",
     # the registry and the cohort
     "open_registry", "open_study_source", "resolve_db_url", "generate_demo_data", "import_directory", "feature_table",
     "write_feature_table", "list_patients", "patient_record", "read_registry_records",

@@ -95,6 +95,7 @@ from calciscope.api.queue import (
 from calciscope.api.review import ReviewRecord, review, review_history, review_items
 from calciscope.api.study import (
     DEFAULT_REPORT_DIR,
+    Headline,
     StudyData,
     StudyRun,
     headline_lines,
@@ -153,6 +154,7 @@ __all__ = [
     "ExtractSummary",
     "FactRevision",
     "Florence",
+    "Headline",
     "InteropImport",
     "ItemState",
     "Laterality",

@@ -39,6 +39,7 @@ from calciscope.model import ReviewState
 from calciscope.phenotype import PhenotypeSet, load_phenotypes
 from calciscope.storage import Registry
 from calciscope.storage.database_url import display_url
+from calciscope.study.headline import Headline
 
 if TYPE_CHECKING:
     # study and report pull in scipy, lifelines and matplotlib: they are imported
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_REPORT_DIR",
+    "Headline",
     "StudyData",
     "StudyRun",
     "headline_lines",
@@ -93,8 +95,8 @@ class StudyRun:
     exports: tuple[Path, ...] = ()
 
     @property
-    def headline(self) -> dict[str, Any]:
-        """The headline numbers (also in the bundle's ``results.json``)."""
+    def headline(self) -> Headline:
+        """The headline numbers (``to_dict()``: the bundle's ``results.json``)."""
         return self.analysis.headline
 
 
@@ -352,7 +354,7 @@ def run_study(
             facts=facts,
             evidence=case_evidence(facts, ids),
             images=_with_readings(registry, query.images(ids)),
-            manifest=_manifest(spec, query.input_hashes(), analysis.headline["synthetic"], source),
+            manifest=_manifest(spec, query.input_hashes(), analysis.headline.synthetic, source),
             out_dir=Path(out),
             pseudonymise=private,
         )
@@ -388,10 +390,11 @@ def sensitivity_table(query: StudyQuery, population: pd.DataFrame | None = None)
     source population's case columns come back. ``population`` is the main analysis's
     source population when already read.
     """
-    from calciscope.study import sensitivity_rows
+    from calciscope.study import sensitivity_rows, subgroup_column
 
     spec = query.study
-    wanted = ["patient_id", "in_population", "case", "case_suggested_only", "dcssc", "overlap"]
+    focus = subgroup_column(spec.headline.focus)
+    wanted = ["patient_id", "in_population", "case", "case_suggested_only", focus]
     suggested = query.has_suggested()
 
     def cases_of(variant: SensitivitySpec | None) -> tuple[pd.DataFrame, bool]:
@@ -439,40 +442,37 @@ def run_demo(registry: Registry, *, out: Path = DEFAULT_REPORT_DIR) -> StudyRun:
     return run_study(default_study(), registry, out=out)
 
 
-def _cases_line(h: dict[str, Any]) -> str:
+def _cases_line(h: Headline, focus: str) -> str:
     """Return the case count line; cases found only with suggested facts are counted apart."""
-    head = f"cases ({h['target_phenotype']}): "
-    if not h.get("cases_suggested_only"):
-        return (
-            f"{head}{h['cases']}; dcSSc with SSc-myositis overlap: "
-            f"{h['cases_dcssc_with_overlap']} of {h['cases']}"
-        )
-    total = h["cases_with_suggested"]
+    head = f"cases ({h.target_phenotype}): "
+    if not h.cases_suggested_only:
+        return f"{head}{h.cases}; {focus}: {h.cases_in_focus} of {h.cases}"
+    total = h.cases_with_suggested
     return (
-        f"{head}{total}: {h['cases']} from confirmed facts, {h['cases_suggested_only']} awaiting "
-        f"review; dcSSc with SSc-myositis overlap: {h['cases_with_suggested_dcssc_with_overlap']} "
-        f"of {total} ({h['cases_dcssc_with_overlap']} of {h['cases']} confirmed)"
+        f"{head}{total}: {h.cases} from confirmed facts, {h.cases_suggested_only} awaiting "
+        f"review; {focus}: {h.cases_with_suggested_in_focus} of {total} ({h.cases_in_focus} of "
+        f"{h.cases} confirmed)"
     )
 
 
 def headline_lines(run: StudyRun) -> list[str]:
-    """Return the headline numbers as short lines for a terminal."""
+    """Return the headline numbers as short lines for a terminal (plain hyphens)."""
     from calciscope.report.text import value_range
 
-    h = run.headline
-    age, onset = h["age_at_ssc_diagnosis"], h["calcinosis_onset_years"]
+    h, study = run.headline, run.analysis.study
     lines = [
-        f"source population: {h['source_population']} SSc patients ({h['ssc_by']} diagnosis, "
-        f"seen {h['window_start']} to {h['index_date']})",
-        f"dcSSc: {h['dcssc_proportion']['text']}",
-        _cases_line(h),
+        f"source population: {h.source_population} SSc patients ({h.ssc_by} diagnosis, "
+        f"seen {h.window_start} to {h.index_date})",
+        f"{study.headline_label}: {h.proportion.text()}",
+        _cases_line(h, study.focus_label.replace("–", "-")),
     ]
-    if h["cases"]:
-        abs_ = ", ".join(f"{k} {n}" for k, n in h["antibodies_positive"].items() if n)
-        which = "confirmed cases" if h.get("cases_suggested_only") else "cases"
+    if h.cases:
+        abs_ = ", ".join(f"{k} {n}" for k, n in h.antibodies_positive.items() if n)
+        which = "confirmed cases" if h.cases_suggested_only else "cases"
+        age, onset = h.age_at_ssc_diagnosis, h.calcinosis_onset_years
         lines.append(
-            f"{which}: age at diagnosis {value_range(age, '.0f', '-')}, {h['women']} women, "
+            f"{which}: age at diagnosis {value_range(age, '.0f', '-')}, {h.women} women, "
             f"{abs_}; calcinosis {value_range(onset, 'g', '-')} years after SSc onset"
         )
-    lines.append(f"prompts to look (dcSSc + overlap, no recent assessment): {h['at_risk_prompts']}")
+    lines.append(f"prompts to look (dcSSc + overlap, no recent assessment): {h.at_risk_prompts}")
     return lines

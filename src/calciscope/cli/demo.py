@@ -50,7 +50,7 @@ def demo(
             run = api.run_demo(registry, out=report)
     console.print("\n[bold]Default study[/] (Achieng et al. 2024 design)")
     print_run(run)
-    print_review_hint(db, films, awaiting=int(run.headline["cases_suggested_only"]))
+    print_review_hint(db, films, awaiting=run.headline.cases_suggested_only)
 
 
 def demo_radiographs(registry: api.Registry, out: Path, seed: int) -> Path | None:

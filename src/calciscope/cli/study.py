@@ -22,7 +22,7 @@ study_app = typer.Typer(
 
 def print_run(run: api.StudyRun) -> None:
     """Print the headline numbers, the synthetic warning and the report path."""
-    if run.headline["synthetic"]:
+    if run.headline.synthetic:
         console.print(
             "[bold red]SYNTHETIC DATA[/]: the demo cohort; no number describes real patients."
         )

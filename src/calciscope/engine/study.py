@@ -35,7 +35,15 @@ from calciscope.model import ReviewState
 from calciscope.phenotype import PhenotypeSet, load_phenotypes
 from calciscope.study.analysis import TABLE_ONE_VARIABLES, table_one_columns
 from calciscope.study.cohort import RegistryCounts, not_seen_reasons
-from calciscope.study.definition import SensitivitySpec, SscBasis, StudyDefinition, SubsetBasis
+from calciscope.study.definition import (
+    STUDY_COLUMNS,
+    Condition,
+    SensitivitySpec,
+    SscBasis,
+    StudyDefinition,
+    SubsetBasis,
+    subgroup_column,
+)
 from calciscope.study.evidence import EVIDENCE_CONCEPTS
 
 __all__ = [
@@ -45,6 +53,7 @@ __all__ = [
     "has_suggested",
     "images",
     "input_hashes",
+    "matches",
     "release_cached",
     "report_concept",
     "report_facts",
@@ -68,24 +77,27 @@ REPORT_FACT_COLUMNS = (
     "provenance",
 )
 
-#: Columns the study adds to the classified table (see :meth:`StudyQuery.annotate`).
-STUDY_COLUMNS = (
-    "ssc",
-    "seen",
-    "in_population",
-    "subset",
-    "dcssc",
-    "overlap",
-    "overlap_status",
-    "case",
-)
-
 _IMAGE_COLUMNS = ("image_id", "patient_id", "modality", "body_site", "laterality", "image_date")
 
 
 def _true(value: ir.Value) -> ir.BooleanValue:
     """Return true where a three-valued column is true; unknown counts as not true."""
     return value.cast("boolean").fill_null(False)
+
+
+def matches(t: ir.Table, when: Condition) -> ir.BooleanValue:
+    """Return where every condition of a study file's ``when`` holds (unknown never matches)."""
+    hit = ibis.literal(True)
+    for column, wanted in when.items():
+        value, values = t[column], wanted if isinstance(wanted, list) else [wanted]
+        if isinstance(values[0], bool):
+            test = value.cast("boolean").isin(values)
+        elif isinstance(values[0], str):
+            test = value.cast("string").isin(values)
+        else:
+            test = value.isin(values)
+        hit &= test.fill_null(False)
+    return hit
 
 
 def report_concept(system: ir.StringValue, code: ir.StringValue) -> ir.StringValue:
@@ -191,8 +203,16 @@ class StudyQuery:
             overlap=status.fill_null(False),
             overlap_status=status,
         )
-        out = out.mutate(in_population=out.ssc & out.seen, dcssc=out.subset == "dcssc")
+        out = out.mutate(in_population=out.ssc & out.seen)
         out = out.mutate(case=out.in_population & _true(out[s.target_phenotype]))
+        # the study file's subgroups (flow.subgroups), each a column: in the source population
+        # and matching its conditions
+        out = out.mutate(
+            **{
+                subgroup_column(g.id): out.in_population & matches(out, g.when)
+                for g in s.flow.subgroups
+            }
+        )
         if suggested is None:
             return out.mutate(case_suggested_only=ibis.literal(False))
         extra = suggested.select("patient_id", with_suggested=_true(suggested[s.target_phenotype]))
@@ -226,7 +246,7 @@ class StudyQuery:
         # why SSc patients are not in the source population (cohort.not_seen_reasons labels them)
         died = out & (t.death_date < s.window_start).fill_null(False)
         last = t[s.population.seen_by.column]
-        pop, focus = t.in_population, t.in_population & t.dcssc & t.overlap
+        pop = t.in_population
         counted = {
             "ssc": t.ssc,
             "not_synthetic": ~_true(t.synthetic),
@@ -234,33 +254,33 @@ class StudyQuery:
             "before": out & ~died & (last < s.window_start).fill_null(False),
             "never": out & ~died & last.isnull(),
             "source_population": pop,
-            "dcssc": pop & t.dcssc,
-            "dcssc_with_overlap": focus,
             "cases": t.case,
             "cases_suggested_only": t.case_suggested_only,
-            "cases_in_dcssc_overlap": focus & t.case,
-            "overlap": pop & t.overlap,
-            "overlap_known": pop & t.overlap_status.notnull(),
-            "calcinosis_any": pop & _true(t.calcinosis_any),
         }
+        # the study file's design: each subgroup, each proportion's numerator and denominator
+        design = {f"g{i}": t[subgroup_column(g.id)] for i, g in enumerate(s.flow.subgroups)}
+        for i, p in enumerate(s.proportions):
+            within = pop if p.within is None else t[subgroup_column(p.within)]
+            known = within if p.of_known is None else within & t[p.of_known].notnull()
+            design |= {f"p{i}": within & matches(t, p.when), f"p{i}_of": known}
         expr = t.aggregate(
             patients=t.count(),
-            **{k: ibis.cases((v, 1), else_=0).sum() for k, v in counted.items()},
+            **{k: ibis.cases((v, 1), else_=0).sum() for k, v in (counted | design).items()},
         )
         row = self.con.execute(expr).iloc[0]
         # a sum over no rows is null
-        n = {k: 0 if pd.isna(row[k]) else int(row[k]) for k in ("patients", *counted)}
+        n = {k: 0 if pd.isna(row[k]) else int(row[k]) for k in ("patients", *counted, *design)}
         return RegistryCounts(
             levels=self._levels(table_one_columns(s)),
             patients=n["patients"],
             ssc=n["ssc"],
             synthetic=n["patients"] == 0 or n["not_synthetic"] == 0,
             not_seen=not_seen_reasons(s, n["died"], n["before"], n["never"]),
-            **{
-                k: n[k]
-                for k in counted
-                if k not in ("ssc", "not_synthetic", "died", "before", "never")
-            },
+            source_population=n["source_population"],
+            cases=n["cases"],
+            cases_suggested_only=n["cases_suggested_only"],
+            subgroups={g.id: n[f"g{i}"] for i, g in enumerate(s.flow.subgroups)},
+            proportions={p.id: (n[f"p{i}"], n[f"p{i}_of"]) for i, p in enumerate(s.proportions)},
         )
 
     def _levels(self, columns: Iterable[str]) -> dict[tuple[str, bool], dict[Any, int]]:
@@ -290,6 +310,7 @@ class StudyQuery:
             "synthetic",
             *STUDY_COLUMNS,
             "case_suggested_only",
+            *(subgroup_column(g.id) for g in s.flow.subgroups),
             *(
                 v.column
                 for v in TABLE_ONE_VARIABLES

@@ -259,8 +259,9 @@ def _html(
     return env.get_template("report.html.j2").render(
         title=a.study.title,
         description=a.study.description,
-        synthetic=a.headline["synthetic"],
+        synthetic=a.headline.synthetic,
         h=a.headline,
+        proportion_label=a.study.headline_label,
         target_label=a.attrition[-1].label.removeprefix("Cases: "),
         methods=[*methods_paragraphs(a), *[t for t in [(films or {}).get("methods")] if t]],
         radiographs=(films or {}).get("panel", ""),
@@ -397,7 +398,7 @@ def _write_bundle(
     )
     close_figures(figures)
     results = {
-        "headline": analysis.headline,
+        "headline": analysis.headline.to_dict(),
         "attrition": _records(tables["attrition"]),
         "proportions": _records(tables["proportions"]),
         "comparisons": _records(tables["comparisons"]),

@@ -26,6 +26,7 @@ from calciscope.report.tables import yes_no_unknown
 from calciscope.stats import VariableKind
 from calciscope.study import StudyAnalysis
 from calciscope.study.analysis import LABELS, TABLE_ONE_VARIABLES
+from calciscope.study.headline import Headline
 
 __all__ = ["count_matrix", "pseudonymised_dir", "write_pseudonymised_export"]
 
@@ -90,14 +91,15 @@ def _suppressed_table_one(a: StudyAnalysis, min_cell: int) -> pd.DataFrame:
 class _HeadlineSuppressor:
     """Hide small headline counts, every count describing a hidden case set, and nested counts."""
 
-    #: Headline keys that count (part of) the cases: hidden with the case count.
-    CASE_KEYS = ("cases_dcssc", "cases_overlap", "cases_dcssc_with_overlap", "women", "men")
     #: Descriptions of individual cases, never in the pseudonymised headline.
     INDIVIDUAL = ("age_at_ssc_diagnosis", "calcinosis_onset_years")
 
-    def __init__(self, min_cell: int) -> None:
+    def __init__(self, min_cell: int, headline: Headline) -> None:
         self.min_cell = min_cell
         self.small = small_cell_mark(min_cell)
+        #: headline keys that count (part of) the cases: hidden with the case count
+        self.case_keys = (*(f"cases_{g}" for g in headline.cases_in), "women", "men")
+        self.focus_key = f"cases_with_suggested_{headline.focus}"
 
     def count(self, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -118,7 +120,7 @@ class _HeadlineSuppressor:
             k: self.count(v) for k, v in h.get("antibodies_positive", {}).items()
         }
         if out.get("cases") == self.small:
-            for key in self.CASE_KEYS:
+            for key in self.case_keys:
                 if key in out and out[key] != self.small:
                     out[key] = COMPLEMENTARY
             out["antibodies_positive"] = {
@@ -136,7 +138,7 @@ class _HeadlineSuppressor:
         # revealed by the other two, so all three go; the overlap count among them goes with them
         chain = ("cases", "cases_suggested_only", "cases_with_suggested")
         if any(out.get(key) in (self.small, COMPLEMENTARY) for key in chain):
-            for key in (*chain, "cases_with_suggested_dcssc_with_overlap"):
+            for key in (*chain, self.focus_key):
                 if key in out and out[key] != self.small:
                     out[key] = COMPLEMENTARY
         return out
@@ -241,7 +243,7 @@ def write_pseudonymised_export(
     result = _pseudonymised_tables(a, tables)
     for name, frame in result.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
-    headline = _HeadlineSuppressor(out.min_cell)(a.headline)
+    headline = _HeadlineSuppressor(out.min_cell, a.headline)(a.headline.to_dict())
     (folder / "results.json").write_text(
         json.dumps({"headline": headline}, indent=1, default=str), encoding="utf-8"
     )

@@ -45,7 +45,7 @@ def write_pdf(a: StudyAnalysis, figures: Sequence[SavedFigure], path: Path) -> P
     """Write methods, results and every figure to ``path`` and return it."""
     banner = (
         ["SYNTHETIC DATA: the synthetic demo cohort; no number here describes real patients."]
-        if a.headline["synthetic"]
+        if a.headline.synthetic
         else []
     )
     with (

@@ -126,45 +126,43 @@ def evidence_table(
 
 
 def proportion_table(a: StudyAnalysis) -> pd.DataFrame:
-    """Every headline proportion with the study's interval, and the other interval beside it."""
-    labels = {
-        "dcssc": "dcSSc in the source population",
-        "overlap": "SSc–myositis overlap in the source population (of known status)",
-        "calcinosis_any": "Calcinosis (any) in the source population",
-        "cases": "Cases in the source population",
-        "cases_in_dcssc_overlap": "Cases among dcSSc with overlap",
-    }
+    """Every proportion of the study file with the study's interval, and the other interval beside it."""
     other = {
         IntervalMethod.CLOPPER_PEARSON: IntervalMethod.WILSON,
         IntervalMethod.WILSON: IntervalMethod.CLOPPER_PEARSON,
     }[a.study.statistics.interval]
     rows = []
-    for k, p in a.proportions.items():
+    for spec in a.study.proportions:
+        p = a.proportions[spec.id]
         alt = proportion(p.count, p.total, interval=other, level=p.level)
         rows.append(
-            {"measure": labels[k]}
+            {"measure": spec.label}
             | p.to_dict()["rows"][0]
             | {"text": p.text(), "other_interval": alt.text()}
         )
     return pd.DataFrame(rows)
 
 
-#: Human headings of the sensitivity table (study/sensitivity.py columns).
-_SENSITIVITY_HEADINGS = {
-    "analysis": "Analysis",
-    "changes": "What changes",
-    "source_population": "Source population",
-    "cases": "Cases",
-    "dcssc_with_overlap_of_cases": "Cases with dcSSc and SSc–myositis overlap",
-    "all_cases_dcssc_with_overlap": "All cases dcSSc with overlap",
-}
+def _sensitivity_headings(a: StudyAnalysis) -> dict[str, str]:
+    """Human headings of the sensitivity table (study/sensitivity.py columns)."""
+    h = a.study.headline
+    label = a.study.focus_label
+    return {
+        "analysis": "Analysis",
+        "changes": "What changes",
+        "source_population": "Source population",
+        "cases": "Cases",
+        f"{h.focus}_of_cases": h.heading("cases", label),
+        f"all_cases_{h.focus}": h.heading("all", label),
+    }
 
 
 def sensitivity_report_table(a: StudyAnalysis) -> pd.DataFrame:
     """Return the main analysis and each sensitivity analysis side by side, with human headings."""
+    headings = _sensitivity_headings(a)
     if a.sensitivity is None or a.sensitivity.empty:
-        return pd.DataFrame(columns=list(_SENSITIVITY_HEADINGS.values()))
-    return a.sensitivity[list(_SENSITIVITY_HEADINGS)].rename(columns=_SENSITIVITY_HEADINGS)
+        return pd.DataFrame(columns=list(headings.values()))
+    return a.sensitivity[list(headings)].rename(columns=headings)
 
 
 def _counts_text(summary: pd.DataFrame) -> str:

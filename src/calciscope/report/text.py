@@ -198,43 +198,55 @@ def _sensitivity(a: StudyAnalysis) -> list[str]:
     listed = "; ".join(f"{v.label} ({variant_changes(v)})" for v in a.study.sensitivity)
     return [
         "Sensitivity analyses repeated the case finding with the definitions changed one at a "
-        f"time: {listed}. Table 6 gives the cases and how many had dcSSc with SSc–myositis "
-        "overlap under each, beside the main analysis."
+        f"time: {listed}. Table 6 gives the cases and how many had {a.study.focus_label} under "
+        "each, beside the main analysis."
     ]
+
+
+def _case_share(a: StudyAnalysis, within: str | None, where: str) -> str:
+    """Return " (x/n (..%) of <where>)" for the study's proportion of cases ``within``, if it has one."""
+    spec = next(
+        (p for p in a.study.proportions if p.when == {"case": True} and p.within == within), None
+    )
+    return f" ({a.proportions[spec.id].text()} of {where})" if spec else ""
 
 
 def results_paragraphs(a: StudyAnalysis) -> list[str]:
     """Return the results section with the headline numbers."""
-    h, p = a.headline, a.proportions
-    age, onset = h["age_at_ssc_diagnosis"], h["calcinosis_onset_years"]
-    abs_ = ", ".join(f"{LABELS.get(k, k)} in {n}" for k, n in h["antibodies_positive"].items() if n)
-    first = (
-        f"The source population comprised {h['source_population']} patients with SSc, of whom "
-        f"{p['dcssc'].text()} had dcSSc and {p['overlap'].text()} of those with a known "
-        "status had SSc–myositis overlap."
+    h = a.headline
+    phrases = [
+        f"{a.proportions[p.id].text()} {p.results}" for p in a.study.proportions if p.results
+    ]
+    whom = (
+        ", of whom " + ", ".join(phrases[:-1]) + " and " * (len(phrases) > 1) + phrases[-1]
+        if phrases
+        else ""
     )
-    if not h["cases"]:
+    first = f"The source population comprised {h.source_population} patients with SSc{whom}."
+    if not h.cases:
         return [first, "No patient met the definition of the target phenotype."]
     label = a.attrition[-1].label.removeprefix("Cases: ")
+    focus = h.focus
+    abs_ = ", ".join(f"{LABELS.get(k, k)} in {n}" for k, n in h.antibodies_positive.items() if n)
     second = (
-        f"{label[:1].upper()}{label[1:]} was found in {h['cases']} patients "
-        f"({p['cases'].text()} of the source population); {h['cases_dcssc_with_overlap']} of "
-        f"the {h['cases']} had dcSSc with SSc–myositis overlap "
-        f"({p['cases_in_dcssc_overlap'].text()} of that subgroup). Ages at SSc diagnosis: "
-        f"{value_range(age, '.0f', ' to ')} years; {h['women']} were women. Antibodies "
-        f"positive among the cases: {abs_ or 'none of those compared'}. Calcinosis was first recorded "
-        f"{value_range(onset)} years after SSc onset (of the cases with both dates in order)."
+        f"{label[:1].upper()}{label[1:]} was found in {h.cases} patients"
+        f"{_case_share(a, None, 'the source population')}; {h.cases_in_focus} of the {h.cases} "
+        f"had {a.study.focus_label}{_case_share(a, focus, 'that subgroup')}. Ages at SSc diagnosis: "
+        f"{value_range(h.age_at_ssc_diagnosis, '.0f', ' to ')} years; {h.women} were women. "
+        f"Antibodies positive among the cases: {abs_ or 'none of those compared'}. Calcinosis "
+        f"was first recorded {value_range(h.calcinosis_onset_years)} years after SSc onset (of "
+        "the cases with both dates in order)."
     )
     third = (
-        f"{h['at_risk_prompts']} patients with dcSSc and SSc–myositis overlap had no radiograph "
+        f"{h.at_risk_prompts} patients with dcSSc and SSc–myositis overlap had no radiograph "
         f"or calcinosis assessment in the {a.study.at_risk.assessment_months} months before the "
         "index date; they are listed separately as a prompt to consider radiographic assessment, "
         "not as a diagnosis or a prediction."
     )
     extra = []
-    if h["cases_suggested_only"]:
+    if h.cases_suggested_only:
         extra.append(
-            f"A further {h['cases_suggested_only']} patients would meet the definition only when "
+            f"A further {h.cases_suggested_only} patients would meet the definition only when "
             "suggested (unreviewed) facts from notes or images are counted; they await review."
         )
     return [first, second, *extra, third]

@@ -27,8 +27,10 @@ from calciscope.study.definition import (
     load_study,
     parse_study,
     study_template,
+    subgroup_column,
 )
 from calciscope.study.evidence import case_evidence, parse_provenance
+from calciscope.study.headline import Headline
 from calciscope.study.sensitivity import (
     MAIN_ANALYSIS,
     sensitivity_rows,
@@ -40,6 +42,7 @@ __all__ = [
     "MAIN_ANALYSIS",
     "TABLE_ONE_VARIABLES",
     "AttritionStep",
+    "Headline",
     "OutputFormat",
     "OverlapBasis",
     "RegistryCounts",
@@ -63,5 +66,6 @@ __all__ = [
     "parse_study",
     "sensitivity_rows",
     "study_template",
+    "subgroup_column",
     "variant_changes",
 ]

@@ -31,7 +31,8 @@ from calciscope.study.cohort import (
     attrition,
     is_true,
 )
-from calciscope.study.definition import StudyDefinition
+from calciscope.study.definition import StudyDefinition, subgroup_column
+from calciscope.study.headline import Headline
 
 __all__ = [
     "LABELS",
@@ -118,7 +119,7 @@ class StudyAnalysis:
     incidence: dict[str, CumulativeIncidenceResult]
     incidence_km: dict[str, CumulativeIncidenceResult]
     at_risk: pd.DataFrame = field(repr=False)
-    headline: dict[str, Any] = field(default_factory=dict)
+    headline: Headline
     #: patients left out of the cumulative incidence analysis, by reason (see event_times)
     incidence_excluded: dict[str, int] = field(default_factory=dict)
     #: the main analysis and each sensitivity analysis side by side (study/sensitivity.py)
@@ -201,18 +202,11 @@ def _overlap_groups(status: pd.Series) -> np.ndarray:
 
 
 def _proportions(counts: RegistryCounts, study: StudyDefinition) -> dict[str, ProportionResult]:
-    s, c, n = study.statistics, counts, counts.source_population
-    pairs = {
-        "dcssc": (c.dcssc, n),
-        # of known: the same denominator as Table 1 (unknown overlap is not "no overlap")
-        "overlap": (c.overlap, c.overlap_known),
-        "cases": (c.cases, n),
-        "cases_in_dcssc_overlap": (c.cases_in_dcssc_overlap, c.dcssc_with_overlap),
-        "calcinosis_any": (c.calcinosis_any, n),
-    }
+    """Return the study file's proportions (``proportions``) from the database's counts."""
+    s = study.statistics
     return {
         k: proportion(count, total, interval=s.interval, level=s.confidence_level)
-        for k, (count, total) in pairs.items()
+        for k, (count, total) in counts.proportions.items()
     }
 
 
@@ -299,37 +293,34 @@ def _headline(
     props: dict[str, ProportionResult],
     study: StudyDefinition,
     counts: RegistryCounts,
-) -> dict[str, Any]:
+    at_risk_prompts: int,
+) -> Headline:
     cases = table[table["case"]]
     found = table[table["case"] | table["case_suggested_only"]]  # confirmed + awaiting review
-    dc = props["dcssc"]
-    return {
-        "synthetic": counts.synthetic and counts.patients > 0,
-        "index_date": study.population.index_date.isoformat(),
-        "window_start": study.window_start.isoformat(),
-        "ssc_by": study.population.ssc_by.value,
-        "source_population": counts.source_population,
-        "dcssc": dc.count,
-        "dcssc_proportion": dc.to_dict()["rows"][0] | {"text": dc.text()},
-        "interval": dc.note,
-        "target_phenotype": study.target_phenotype,
-        "cases": len(cases),
-        "cases_suggested_only": int(table["case_suggested_only"].sum()),
-        "cases_with_suggested": len(found),
-        "cases_with_suggested_dcssc_with_overlap": int((found["dcssc"] & found["overlap"]).sum()),
-        "cases_dcssc": int(cases["dcssc"].sum()),
-        "cases_overlap": int(cases["overlap"].sum()),
-        "cases_dcssc_with_overlap": int((cases["dcssc"] & cases["overlap"]).sum()),
-        "overlap_by": study.groups.overlap_by.value,
-        "age_at_ssc_diagnosis": _range(cases["age_at_ssc_diagnosis"], 0),
-        "women": int(cases["sex"].eq("female").sum()),
-        "men": int(cases["sex"].eq("male").sum()),
-        "antibodies_positive": {
-            ab: int(is_true(cases[ab]).sum()) for ab in study.groups.antibodies
-        },
-        "calcinosis_onset_years": _range(cases["calcinosis_onset_years"], 1),
-        "at_risk_prompts": 0,
-    }
+    h = study.headline
+    return Headline(
+        synthetic=counts.synthetic and counts.patients > 0,
+        index_date=study.population.index_date,
+        window_start=study.window_start,
+        ssc_by=study.population.ssc_by.value,
+        source_population=counts.source_population,
+        proportion_id=h.proportion,
+        proportion=props[h.proportion],
+        target_phenotype=study.target_phenotype,
+        cases=len(cases),
+        cases_suggested_only=int(table["case_suggested_only"].sum()),
+        cases_with_suggested=len(found),
+        focus=h.focus,
+        cases_with_suggested_in_focus=int(found[subgroup_column(h.focus)].sum()),
+        cases_in={g: int(cases[subgroup_column(g)].sum()) for g in h.cases_in},
+        overlap_by=study.groups.overlap_by.value,
+        age_at_ssc_diagnosis=_range(cases["age_at_ssc_diagnosis"], 0),
+        women=int(cases["sex"].eq("female").sum()),
+        men=int(cases["sex"].eq("male").sum()),
+        antibodies_positive={ab: int(is_true(cases[ab]).sum()) for ab in study.groups.antibodies},
+        calcinosis_onset_years=_range(cases["calcinosis_onset_years"], 1),
+        at_risk_prompts=at_risk_prompts,
+    )
 
 
 def analyse(
@@ -361,7 +352,7 @@ def analyse(
     times = event_times(pop, study)
     aj, km = _incidence(times, study)
     risk = at_risk_list(table, study)
-    headline = _headline(table, props, study, counts) | {"at_risk_prompts": len(risk)}
+    headline = _headline(table, props, study, counts, len(risk))
     return StudyAnalysis(
         study,
         table,

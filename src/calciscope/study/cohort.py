@@ -54,16 +54,13 @@ class RegistryCounts:
     #: why SSc patients are not in the source population, with counts (the flow's box)
     not_seen: tuple[tuple[str, int], ...]
     source_population: int
-    dcssc: int
-    dcssc_with_overlap: int
     cases: int
     #: cases found only when suggested (unreviewed) facts count too
     cases_suggested_only: int
-    cases_in_dcssc_overlap: int
-    #: overlap known true, and known at all (true or false): unknown is not "no overlap"
-    overlap: int
-    overlap_known: int
-    calcinosis_any: int
+    #: the study file's subgroups (``flow.subgroups``) by id
+    subgroups: dict[str, int] = field(default_factory=dict)
+    #: the study file's proportions by id: (numerator, denominator)
+    proportions: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: Table 1: the source population's patients by (column, case) and value (None: unknown)
     levels: dict[tuple[str, bool], dict[Any, int]] = field(default_factory=dict)
 
@@ -101,12 +98,12 @@ def not_seen_reasons(
 def attrition(
     counts: RegistryCounts, study: StudyDefinition, target_label: str | None = None
 ) -> list[AttritionStep]:
-    """Registry → SSc → source population; dcSSc → with overlap, and the cases, from it.
+    """Registry → SSc → source population → the study file's flow boxes; the cases from it.
 
     Exclusions carry their reasons (not SSc; not seen in the window: died before it, last
-    visit before it, no visit). dcSSc and dcSSc with overlap are subgroups of the source
-    population; the cases come from the source population too, not from the overlap box,
-    since a case need not have dcSSc or overlap.
+    visit before it, no visit). The boxes (``flow.subgroups``, e.g. dcSSc → dcSSc with
+    overlap) are a chain below the source population; the cases come from the source
+    population too, not from the last box, since a case need not belong to it.
     """
     target = target_label or study.target_phenotype.replace("_", " ")
     c, ssc_by = counts, study.population.ssc_by.value
@@ -118,8 +115,7 @@ def attrition(
         ("Patients in the registry", c.patients, (), None),
         (f"SSc ({ssc_by})", c.ssc, ((f"not SSc ({ssc_by})", c.patients - c.ssc),), None),
         (window, c.source_population, c.not_seen, None),
-        ("dcSSc", c.dcssc, (), None),
-        ("dcSSc with SSc–myositis overlap", c.dcssc_with_overlap, (), None),
+        *((g.label, c.subgroups[g.id], (), None) for g in study.flow.boxes),
         (f"Cases: {target}", c.cases, (), 2),
     ]
     out: list[AttritionStep] = []

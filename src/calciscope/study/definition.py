@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from functools import cache
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +24,14 @@ from calciscope.stats import IntervalMethod
 __all__ = [
     "DEFAULT_STUDY_FILE",
     "AtRiskSpec",
+    "FlowSpec",
     "GroupSpec",
+    "HeadlineSpec",
     "OutputFormat",
     "OutputSpec",
     "OverlapBasis",
     "PopulationSpec",
+    "ProportionSpec",
     "ReviewSpec",
     "ReviewStates",
     "SeenBy",
@@ -35,12 +40,14 @@ __all__ = [
     "StandardExport",
     "StatisticsSpec",
     "StudyDefinition",
+    "SubgroupSpec",
     "SubsetBasis",
     "TimeToEventSpec",
     "default_study",
     "load_study",
     "parse_study",
     "study_template",
+    "subgroup_column",
 ]
 
 #: The anchor study shipped in the package (also the ``study init`` template).
@@ -190,6 +197,86 @@ class OutputSpec(_Spec):
     standard_exports: tuple[StandardExport, ...] = ()
 
 
+#: A condition on the source population's rows: column -> the value (or one of the values) it
+#: must have. Unknown (null) never matches.
+Condition = dict[str, str | bool | int | float | list[str | int]]
+
+#: Columns the study adds to the classified table; conditions may name them (engine/study.py).
+STUDY_COLUMNS = ("ssc", "seen", "in_population", "subset", "overlap", "overlap_status", "case")
+
+_ID = r"^[a-z][a-z0-9_]*$"
+
+
+def subgroup_column(id: str) -> str:
+    """Return the study's column of the subgroup ``id`` (in the source population and matching it)."""
+    return f"subgroup_{id}"
+
+
+@cache
+def _packaged(key: str) -> Any:
+    """Return a section of the packaged (anchor) study file: the design a study inherits."""
+    return yaml.safe_load(study_template())[key]
+
+
+class SubgroupSpec(_Spec):
+    """A named group of the source population: the patients matching every ``when`` condition."""
+
+    id: str = Field(pattern=_ID, max_length=60)
+    label: str = Field(min_length=1, max_length=120)
+    when: Condition = Field(min_length=1)
+    #: drawn as a box of the flow, below the one above it (whose conditions it includes)
+    box: bool = True
+
+
+class FlowSpec(_Spec):
+    """The flow below the source population: its subgroups (boxes and groups the cases are counted in)."""
+
+    subgroups: tuple[SubgroupSpec, ...] = ()
+
+    @property
+    def boxes(self) -> tuple[SubgroupSpec, ...]:
+        """The subgroups drawn in the flow, top to bottom."""
+        return tuple(g for g in self.subgroups if g.box)
+
+    def subgroup(self, id: str) -> SubgroupSpec:
+        """Return the subgroup ``id``."""
+        return next(g for g in self.subgroups if g.id == id)
+
+
+class ProportionSpec(_Spec):
+    """A proportion of Table 3: of the source population (or subgroup ``within``), ``when``.
+
+    ``of_known`` keeps only patients with a known value of that column in the denominator;
+    ``results`` is the phrase the results text says it with (absent: not in the text).
+    """
+
+    id: str = Field(pattern=_ID, max_length=60)
+    label: str = Field(min_length=1, max_length=120)
+    when: Condition = Field(min_length=1)
+    within: str | None = None
+    of_known: str | None = None
+    results: str | None = None
+
+
+class HeadlineSpec(_Spec):
+    """What the headline shows: the first proportion, the case counts by subgroup and the focus.
+
+    ``focus`` is the subgroup the case series is about ("4 of 4 cases had dcSSc with
+    SSc–myositis overlap"); ``focus_headings`` head its columns of the sensitivity table.
+    """
+
+    proportion: str
+    cases_in: tuple[str, ...] = ()
+    focus: str
+    focus_headings: dict[str, str] = Field(default_factory=dict)
+
+    def heading(self, which: str, label: str) -> str:
+        """Return the sensitivity table's heading ``cases`` or ``all`` of the focus (``label``)."""
+        return self.focus_headings.get(
+            which, f"{'All cases' if which == 'all' else 'Cases'}: {label}"
+        )
+
+
 class StudyDefinition(_Spec):
     """A whole study file."""
 
@@ -208,6 +295,28 @@ class StudyDefinition(_Spec):
     outputs: OutputSpec = OutputSpec()
     #: sensitivity analyses, shown side by side with the main analysis in the report
     sensitivity: tuple[SensitivitySpec, ...] = ()
+    #: the design: flow subgroups, proportions and headline (the packaged study's when absent)
+    flow: FlowSpec = Field(default_factory=lambda: FlowSpec.model_validate(_packaged("flow")))
+    proportions: tuple[ProportionSpec, ...] = Field(
+        default_factory=lambda: tuple(
+            ProportionSpec.model_validate(p) for p in _packaged("proportions")
+        )
+    )
+    headline: HeadlineSpec = Field(
+        default_factory=lambda: HeadlineSpec.model_validate(_packaged("headline"))
+    )
+
+    @property
+    def headline_label(self) -> str:
+        """Name of the headline proportion: the label of its subgroup (same id), else its own."""
+        k = self.headline.proportion
+        named = {g.id: g.label for g in self.flow.subgroups}
+        return named.get(k) or next(p.label for p in self.proportions if p.id == k)
+
+    @property
+    def focus_label(self) -> str:
+        """The label of the headline's focus subgroup."""
+        return self.flow.subgroup(self.headline.focus).label
 
     def variant(self, spec: SensitivitySpec) -> StudyDefinition:
         """Return the study as the sensitivity analysis ``spec`` changes it."""
@@ -278,6 +387,9 @@ def parse_study(
                 problems.append(
                     Problem(source, "study", f"sensitivity.{i}.label", "labels must differ")
                 )
+        problems += [
+            Problem(source, "study", where, text) for where, text in _design_problems(study)
+        ]
     if problems or study is None:
         raise ValidationError(problems, summary=f"invalid study file {source}")
     return study
@@ -302,6 +414,44 @@ def _parameter_problems(params: dict[str, Any], source: str, where: str) -> list
     return []
 
 
+def _design_problems(study: StudyDefinition) -> list[tuple[str, str]]:
+    """Check that the design's ids are unique and that it names only subgroups and proportions it has."""
+    groups = [g.id for g in study.flow.subgroups]
+    props = [p.id for p in study.proportions]
+    out = [
+        (f"{where}.{i}.id", f"{name!r} is used twice")
+        for where, ids in (("flow.subgroups", groups), ("proportions", props))
+        for i, name in enumerate(ids)
+        if ids.index(name) != i
+    ]
+    boxes = study.flow.boxes
+    out += [
+        (
+            f"flow.subgroups.{groups.index(b.id)}.when",
+            f"must include the conditions of {a.id!r}, the box above",
+        )
+        for a, b in pairwise(boxes)
+        if not a.when.items() <= b.when.items()
+    ]
+    h = study.headline
+    named = [(f"proportions.{i}.within", p.within) for i, p in enumerate(study.proportions)]
+    named += [
+        ("headline.focus", h.focus),
+        *((f"headline.cases_in.{i}", g) for i, g in enumerate(h.cases_in)),
+    ]
+    out += [
+        (where, f"no subgroup {name!r} in flow.subgroups")
+        for where, name in named
+        if name is not None and name not in groups
+    ]
+    if h.proportion not in props:
+        out.append(("headline.proportion", f"no proportion {h.proportion!r} in proportions"))
+    unknown = set(h.focus_headings) - {"cases", "all"}
+    if unknown:
+        out.append(("headline.focus_headings", f"keys are cases and all, not {sorted(unknown)}"))
+    return out
+
+
 def _named(raw: dict[str, Any]) -> dict[str, list[Any]]:
     """Return the column names a raw study names, by field (defaults where absent)."""
     tte_raw, groups_raw = raw.get("time_to_event"), raw.get("groups")
@@ -317,15 +467,35 @@ def _named(raw: dict[str, Any]) -> dict[str, list[Any]]:
         ],
         "time_to_event.censor_at": [tte.get("censor_at", TimeToEventSpec().censor_at)],
         "groups.antibodies": list(antibodies) if isinstance(antibodies, list | tuple) else [],
+        **_condition_columns(raw),
     }
 
 
+def _condition_columns(raw: dict[str, Any]) -> dict[str, list[Any]]:
+    """Return the columns the design's conditions name, by field (``flow.subgroups.0.when``)."""
+    flow = raw.get("flow")
+    sections = {
+        "flow.subgroups": flow.get("subgroups") if isinstance(flow, dict) else None,
+        "proportions": raw.get("proportions"),
+    }
+    out: dict[str, list[Any]] = {}
+    for where, entries in sections.items():
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            when = entry.get("when") if isinstance(entry, dict) else None
+            out[f"{where}.{i}.when"] = list(when) if isinstance(when, dict) else []
+            if isinstance(entry, dict) and entry.get("of_known") is not None:
+                out[f"{where}.{i}.of_known"] = [entry["of_known"]]
+    return out
+
+
 def _column_problems(raw: dict[str, Any], source: str, known: frozenset[str]) -> list[Problem]:
+    # the design's conditions may also name the study's own columns (subset, overlap, case...)
+    design = known | set(STUDY_COLUMNS)
     return [
         Problem(source, "study", key, f"unknown feature or phenotype {name!r}")
         for key, names in _named(raw).items()
         for name in names
-        if name not in known
+        if name not in (design if key.startswith(("flow.", "proportions.")) else known)
     ]
 
 

@@ -1,4 +1,4 @@
-"""Sensitivity analyses: the case count and "all dcSSc with overlap" under each variant.
+"""Sensitivity analyses: the case count and how many are in the focus subgroup under each variant.
 
 The variants are data (``sensitivity`` in the study file). A variant that changes phenotype
 parameters is classified again by the one evaluator; each variant's source population and
@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from calciscope.study.definition import SensitivitySpec, StudyDefinition
+from calciscope.study.definition import SensitivitySpec, StudyDefinition, subgroup_column
 
 __all__ = ["MAIN_ANALYSIS", "sensitivity_rows", "variant_changes"]
 
@@ -31,23 +31,23 @@ def variant_changes(spec: SensitivitySpec) -> str:
     return "; ".join(parts) or "as the main analysis"
 
 
-def _row(label: str, changes: str, cases: pd.DataFrame, suggested: bool) -> dict:
+def _row(label: str, changes: str, cases: pd.DataFrame, suggested: bool, focus: str) -> dict:
     """Return one analysis's row from its case-finding table.
 
-    ``cases`` has ``in_population``, ``case``, ``case_suggested_only``, ``dcssc`` and
-    ``overlap``; the source population's rows suffice.
+    ``cases`` has ``in_population``, ``case``, ``case_suggested_only`` and the focus
+    subgroup's column (``headline.focus``); the source population's rows suffice.
     """
     counted = cases["case"] | (cases["case_suggested_only"] if suggested else False)
-    both = counted & cases["dcssc"] & cases["overlap"]
+    both = counted & cases[subgroup_column(focus)]
     n, k = int(counted.sum()), int(both.sum())
     return {
         "analysis": label,
         "changes": changes,
         "source_population": int(cases["in_population"].sum()),
         "cases": n,
-        "cases_dcssc_with_overlap": k,
-        "all_cases_dcssc_with_overlap": "" if n == 0 else ("yes" if k == n else "no"),
-        "dcssc_with_overlap_of_cases": f"{k} of {n}",
+        f"cases_{focus}": k,
+        f"all_cases_{focus}": "" if n == 0 else ("yes" if k == n else "no"),
+        f"{focus}_of_cases": f"{k} of {n}",
     }
 
 
@@ -63,11 +63,12 @@ def sensitivity_rows(study: StudyDefinition, cases_of: CasesOf) -> pd.DataFrame:
     ``calciscope.api.study``); this function only counts and labels them.
     """
     main, _ = cases_of(None)
-    rows = [_row(MAIN_ANALYSIS, "as defined above", main, suggested=False)]
+    focus = study.headline.focus
+    rows = [_row(MAIN_ANALYSIS, "as defined above", main, suggested=False, focus=focus)]
     for spec in study.sensitivity:
         cases, has_suggested = cases_of(spec)
         changes = variant_changes(spec)
         if spec.count_suggested and not has_suggested:
             changes += " (no suggested facts in the registry)"
-        rows.append(_row(spec.label, changes, cases, suggested=spec.count_suggested))
+        rows.append(_row(spec.label, changes, cases, spec.count_suggested, focus))
     return pd.DataFrame(rows)
