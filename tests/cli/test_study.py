@@ -163,7 +163,7 @@ def test_study_run_on_postgresql(tmp_path, postgres_database):
     headline = json.loads((tmp_path / "r" / "results.json").read_text())["headline"]
     with api.open_registry(f"sqlite:///{tmp_path / 'same.db'}") as registry:
         api.import_directory(registry, tmp_path / "demo")
-        same = api.run_study(default_study(), registry, out=tmp_path / "r2").headline
+        same = api.run_study(default_study(), registry, out=tmp_path / "r2").headline.to_dict()
     assert headline == same  # the same numbers from PostgreSQL and SQLite
 
 

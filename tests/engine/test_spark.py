@@ -256,7 +256,7 @@ def test_study_headline_is_the_same_on_spark(
     on_sqlite = api.run_study(study, sqlite_registry, out=tmp_path / "sqlite")
     on_spark = api.run_study(study, spark_registry, out=tmp_path / "spark")
     assert on_spark.headline == on_sqlite.headline
-    assert on_sqlite.headline["source_population"] > 0
+    assert on_sqlite.headline.source_population > 0
 
 
 @pytest.mark.spark

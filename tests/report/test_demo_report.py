@@ -64,7 +64,7 @@ def after_review(reviewed_demo_url, tmp_path_factory):
         ]
         api.review_items(registry, facts, "confirm", reviewer="test", reason="read the reports")
         run = api.run_study(default_study(), registry, out=target.parent / "report")
-    return patients, run.headline
+    return patients, run.headline.to_dict()
 
 
 def test_after_review_the_headline_is_the_papers(after_review):

@@ -172,7 +172,7 @@ def test_event_times_without_delayed_entry_start_at_origin(table):
 def test_analysis_headline(table):
     study = default_study()
     a = _analyse(table, study)
-    h = a.headline
+    h = a.headline.to_dict()
     assert (h["source_population"], h["dcssc"], h["cases"], h["women"]) == (4, 2, 1, 1)
     assert h["antibodies_positive"]["anti_scl70"] == 1
     assert h["synthetic"] is True

@@ -76,6 +76,7 @@ def test_unknown_columns_are_reported():
                     "calcinosis_first_date",
                     "first_visit_date",
                     "calcinosis_assessment_last_date",
+                    "calcinosis_any",  # named by the template's proportions
                 }
             ),
         )

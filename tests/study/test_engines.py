@@ -96,7 +96,7 @@ def study_outputs(url: str) -> dict[str, Any]:
         "classified": _rows(classified_frame),
         "population": _rows(population),
         "counts": counts,
-        "headline": analysis.headline,
+        "headline": analysis.headline.to_dict(),
         "attrition": analysis.attrition,
         "report facts": sorted(map(tuple, facts.astype(str).to_numpy().tolist())),
     }
