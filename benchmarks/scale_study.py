@@ -61,7 +61,7 @@ url, out = sys.argv[1], Path(sys.argv[2])
 start = time.perf_counter()
 run = api.run_study(default_study(), url, out=out)
 wall = time.perf_counter() - start
-h = run.headline
+h = run.headline.to_dict()
 print(json.dumps({
     "wall": wall, "seconds": run.seconds,
     # VmHWM, not ru_maxrss: Linux carries the parent's high-water mark across exec into the latter

@@ -101,7 +101,7 @@ def large(workdir: Path, patients: int, do_import: bool) -> None:
     con.create_table("patients", people)
     run = api.run_study(study, con, out=workdir / "large-report")
     con.disconnect()
-    h, s = run.headline, run.seconds
+    h, s = run.headline.to_dict(), run.seconds
     print(
         f"default study, {patients:,} patients / {facts.num_rows:,} facts: generate {t1 - t0:.1f} s, "
         f"read CSV {t2 - t1:.1f} s, in DuckDB (features + criteria + phenotypes + study columns, "
