@@ -26,11 +26,13 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import sqlalchemy as sa
 from ibis.common.exceptions import TableNotFound
 
 from calciscope.criteria import CriteriaSet, load_criteria_sets
 from calciscope.engine.criteria import output_columns
-from calciscope.storage.classification import data_version
+from calciscope.storage import schema
+from calciscope.storage.classification import hash_rows
 
 __all__ = ["StoredCriteria", "StoredResults", "unchanged"]
 
@@ -168,19 +170,28 @@ def unchanged(con: Any, stored: dict[str, str]) -> bool:
     """Return whether every patient's data version is still the stored one (stops at the first not).
 
     Read through the Ibis connection ``con`` (any engine holding the registry's tables), hashed
-    by :func:`~calciscope.storage.classification.data_version` as the registry hashes the rows
-    it classifies; the patients are read whole, the facts a few thousand patients at a time.
+    as :func:`~calciscope.storage.classification.data_version` hashes the rows the registry
+    classifies (every value as Python's ``str``, a column at a time); the patients are read
+    whole, the facts a few thousand patients at a time.
     """
-    people = con.table("patients").to_pyarrow().to_pylist()
+    people = _text(con.table("patients").to_pyarrow(), schema.patients)
     facts = con.table("facts")
     for start in range(0, len(people), _PATIENTS):
         chunk = people[start : start + _PATIENTS]
-        ids = [p["patient_id"] for p in chunk]
-        by_patient: dict[str, list[dict[str, Any]]] = {pid: [] for pid in ids}
-        for row in facts.filter(facts.patient_id.isin(ids)).to_pyarrow().to_pylist():
-            by_patient[row["patient_id"]].append(row)
-        for patient in chunk:
-            pid = patient["patient_id"]
-            if stored.get(pid) != data_version(patient, by_patient[pid]):
-                return False
+        ids = [p[0] for p in chunk]  # patient_id is the patients table's first column
+        by_patient: dict[str, list[tuple[str, ...]]] = {pid: [] for pid in ids}
+        for row in _text(facts.filter(facts.patient_id.isin(ids)).to_pyarrow(), schema.facts):
+            by_patient[row[1]].append(row)  # fact_id, then patient_id
+        if any(stored.get(p[0]) != hash_rows(p, by_patient[p[0]]) for p in chunk):
+            return False
     return True
+
+
+def _text(table: pa.Table, layout: sa.Table) -> list[tuple[str, ...]]:
+    """Return the rows of ``table`` as text in the registry's column order (``str`` of each value)."""
+    n = table.num_rows
+    columns = [
+        map(str, table[c.name].to_pylist()) if c.name in table.column_names else ["None"] * n
+        for c in layout.columns
+    ]
+    return list(zip(*columns, strict=True))

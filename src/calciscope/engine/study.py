@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, overload
 
 import ibis
@@ -439,14 +440,24 @@ def classified_table(
     features = features.cache()
     criteria = None
     if stored is not None:
-        types = add_criteria_columns(features, load_criteria_sets()).schema()
-        criteria = stored.table(types)
+        criteria = stored.table(_criteria_types(features.schema()))
     scored = classify_table(
         features, index_date=index_date, phenotypes=phenotypes, criteria=criteria
     )
     classified = features.join(scored, "patient_id").cache()
     features.release()
     return classified
+
+
+@lru_cache(maxsize=4)
+def _criteria_types(features: ir.Schema) -> ir.Schema:
+    """Return the types of the criteria columns computed on a feature table of this schema.
+
+    Building the criteria expression costs about a second of Python: once per process.
+    """
+    return add_criteria_columns(
+        ibis.table(features, name="features"), load_criteria_sets()
+    ).schema()
 
 
 def release_cached(con: Any) -> None:
