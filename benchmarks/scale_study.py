@@ -10,6 +10,12 @@ Builds (or reuses, cached in ``--cache``) an N-patient SYNTHETIC cohort from the
   back), the least any study must do; and the ratio of the study to it;
 * the machine's cores and load average (the machine may be shared).
 
+``--reuse`` (SQLite and PostgreSQL registries): classify the registry first
+(``api.classify_registry`` at the study's index date, timed), then run the study twice, each
+in a fresh child: with every criteria set computed (``reuse=False``) and with the stored results
+read (``reuse=True``); prints each run's CPU-seconds (the child's user + system time), the
+same-run ratio of the two, and where the classification came from (the manifest's words).
+
 The registries are filled by a bulk load of the generated CSV files (DuckDB from Arrow, SQLite
 ``executemany``, PostgreSQL ``COPY``) into the registry's own schema, not by ``import``: this
 benchmark times the study, and the importer has its own benchmark.
@@ -21,6 +27,7 @@ Usage::
 
     python benchmarks/scale_study.py [--patients 20000] [--engines duckdb,sqlite,postgres]
         [--cache /tmp/calciscope-scale-study] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
+        [--reuse]
 
 Every patient is synthetic.
 """
@@ -53,17 +60,20 @@ PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 #: The child: run the default study on one database URL and print its figures as JSON.
 CHILD = """
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 from calciscope import api
 from calciscope.study import default_study
 url, out = sys.argv[1], Path(sys.argv[2])
+reuse = len(sys.argv) > 3 and sys.argv[3] == "reuse"
 start = time.perf_counter()
-run = api.run_study(default_study(), url, out=out)
+run = api.run_study(default_study(), url, out=out, reuse=reuse)
 wall = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_SELF)
 h = run.headline.to_dict()
 print(json.dumps({
-    "wall": wall, "seconds": run.seconds,
+    "wall": wall, "seconds": run.seconds, "cpu": usage.ru_utime + usage.ru_stime,
+    "classification": json.loads((out / "manifest.json").read_text())["classification"],
     # VmHWM, not ru_maxrss: Linux carries the parent's high-water mark across exec into the latter
     "peak_mb": int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024,
     "population": h["source_population"], "cases": h["cases"], "dcssc": h["dcssc"],
@@ -94,6 +104,18 @@ print(json.dumps({
     "dcssc": int(population["dcssc"].sum()), "synthetic": counts.synthetic,
     "rows_mb": population.memory_usage(deep=True).sum() / 2**20,
 }))
+"""
+
+#: ``--reuse``: store the classification at the study's index date; print its seconds as JSON.
+CLASSIFY = """
+import json, resource, sys, time
+from calciscope import api
+from calciscope.study import default_study
+start = time.perf_counter()
+with api.open_registry(sys.argv[1]) as registry:
+    api.classify_registry(registry, index_date=default_study().population.index_date)
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"wall": time.perf_counter() - start, "cpu": usage.ru_utime + usage.ru_stime}))
 """
 
 #: The floor: one grouped scan of every fact on the same engine, read back.
@@ -262,6 +284,22 @@ def _child(code: str, *args: str) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+def reuse_figures(url: str, computed: dict[str, Any]) -> None:
+    """Classify (stored results), run the study reading them, and print both runs' CPU-seconds."""
+    classify = json.loads(_child(CLASSIFY, url))
+    with tempfile.TemporaryDirectory() as out:
+        stored = json.loads(_child(CHILD, url, str(Path(out) / "report"), "reuse"))
+        again = json.loads(_child(CHILD, url, str(Path(out) / "again")))
+    same = all(stored[k] == computed[k] for k in ("population", "cases", "dcssc"))
+    print(
+        f"  classify (stored results) {classify['cpu']:.1f} CPU-s ({classify['wall']:.1f} s wall); "
+        f"study computed {computed['cpu']:.1f} CPU-s then {again['cpu']:.1f} CPU-s, "
+        f"stored read {stored['cpu']:.1f} CPU-s ({stored['classification']!r}); "
+        f"ratio stored/computed {stored['cpu'] / min(computed['cpu'], again['cpu']):.2f}; "
+        f"same headline counts {same}; load average {os.getloadavg()[0]:.1f}"
+    )
+
+
 def main() -> None:
     """Build or reuse the registries, run the study on each engine and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -276,7 +314,14 @@ def main() -> None:
         action="store_true",
         help="run only the in-database step (no analysis, no report)",
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="classify first, then time the study computing vs reading the stored results",
+    )
     args = parser.parse_args()
+    if args.reuse and args.database_only:
+        parser.error("--reuse times the whole study: not with --database-only")
     args.cache.mkdir(parents=True, exist_ok=True)
     print(
         f"SYNTHETIC cohort of {args.patients:,} patients; cores available "
@@ -303,6 +348,8 @@ def main() -> None:
             f"peak RSS {figures['peak_mb']:.0f} MB; floor (one grouped scan of the facts) "
             f"{floor:.1f} s, ratio {figures['wall'] / floor:.1f}x; registry ready in {loaded:.0f} s"
         )
+        if args.reuse and engine != "duckdb":
+            reuse_figures(url, figures)
         if "rows_mb" in figures:
             print(f"  source population rows in pandas: {figures['rows_mb']:.0f} MB")
         print(

@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 import calciscope
+from calciscope.api.criteria import _definitions_version
 from calciscope.criteria import load_criteria_sets
 from calciscope.engine import connect
+from calciscope.engine.stored import StoredResults
 from calciscope.engine.study import (
     StudyQuery,
     classified_table,
@@ -245,7 +247,11 @@ def _connection(registry: Registry | str | BaseBackend) -> Iterator[Any]:
 
 
 def _manifest(
-    study: StudyDefinition, input_hashes: dict[str, str], synthetic: bool, source: str
+    study: StudyDefinition,
+    input_hashes: dict[str, str],
+    synthetic: bool,
+    source: str,
+    classification: str = "computed",
 ) -> dict[str, Any]:
     from calciscope.report.bundle import dependency_versions
 
@@ -260,6 +266,8 @@ def _manifest(
         "feature_catalogue_version": load_catalogue().version,
         "criteria_sets": {s.id: s.version for s in load_criteria_sets()},
         "phenotypes_version": load_phenotypes().version,
+        # the criteria results: computed by this run, or stored ones still current (classify)
+        "classification": classification,
         "synthetic": synthetic,
         "dependencies": dependency_versions(),
     }
@@ -308,6 +316,7 @@ def run_study(
     *,
     out: Path = DEFAULT_REPORT_DIR,
     pseudonymise: bool | None = None,
+    reuse: bool = True,
 ) -> StudyRun:
     """Run a study in the registry's database and write the report bundle to ``out``.
 
@@ -328,6 +337,11 @@ def run_study(
         Folder of the report bundle (``index.html``, tables, figures, manifest).
     pseudonymise
         Also write the pseudonymised export (default: the study's ``outputs.pseudonymise``).
+    reuse
+        Read the criteria results :func:`~calciscope.api.classify_registry` stored at the
+        study's index date while they are current (same definitions, every patient's data
+        unchanged; :mod:`calciscope.engine.stored`) instead of computing them; the manifest's
+        ``classification`` says which. False: always compute.
     """
     from calciscope.report import write_report_bundle
     from calciscope.study import ReviewStates, case_evidence
@@ -343,7 +357,13 @@ def run_study(
         else f"{registry.name} connection"
     )
     with _connection(registry) as con:
-        query = StudyQuery(con, spec, study_phenotypes(spec), include_suggested=both)
+        query = StudyQuery(
+            con,
+            spec,
+            study_phenotypes(spec),
+            include_suggested=both,
+            stored=StoredResults(con, _definitions_version(None)) if reuse else None,
+        )
         analysis, seconds = _analyse(query)
         table = analysis.table
         ids = list(table.loc[table["case"] | table["case_suggested_only"], "patient_id"])
@@ -354,7 +374,13 @@ def run_study(
             facts=facts,
             evidence=case_evidence(facts, ids),
             images=_with_readings(registry, query.images(ids)),
-            manifest=_manifest(spec, query.input_hashes(), analysis.headline.synthetic, source),
+            manifest=_manifest(
+                spec,
+                query.input_hashes(),
+                analysis.headline.synthetic,
+                source,
+                query.classification,
+            ),
             out_dir=Path(out),
             pseudonymise=private,
         )

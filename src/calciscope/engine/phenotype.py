@@ -152,6 +152,7 @@ def classify_table(
     index_date: dt.date | None = None,
     min_probability: float | None = None,
     explain: bool = False,
+    criteria: ir.Table | None = None,
 ) -> ir.Table:
     """Return ``patient_id``, every criteria result column and every phenotype column.
 
@@ -168,6 +169,10 @@ def classify_table(
     explain
         Add the explanation columns of every set (item states, weights, flips; see
         :mod:`calciscope.engine.explanation`) beside the results; for a few rows only.
+    criteria
+        The criteria result columns already computed (``patient_id`` and every set's columns,
+        one row per patient of ``table``: stored results, :mod:`calciscope.engine.stored`),
+        joined instead of computed; the phenotypes are computed on them as on computed ones.
     """
     chosen_sets = load_criteria_sets() if sets is None else tuple(sets)
     chosen_ph = phenotypes or load_phenotypes()
@@ -175,7 +180,10 @@ def classify_table(
     reads = frozenset().union(*map(input_columns, chosen_sets), *map(_reads, chosen_ph.phenotypes))
     table = table.select("patient_id", *[c for c in table.columns if c in reads - {"patient_id"}])
     add = add_explanation_columns if explain else add_criteria_columns
-    scored = add(table, chosen_sets, min_probability=min_probability)
+    if criteria is None:
+        scored = add(table, chosen_sets, min_probability=min_probability)
+    else:
+        scored = table.join(criteria, "patient_id")
     full = add_phenotype_columns(scored, index_date=index_date, phenotypes=chosen_ph)
     columns = [c for s in chosen_sets for c in criteria_columns(s)]
     if explain:  # the explanation columns are named ``<set>__...``

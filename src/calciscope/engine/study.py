@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, overload
 
 import ibis
@@ -28,8 +29,11 @@ import pandas as pd
 import pyarrow as pa
 from ibis.common.exceptions import TableNotFound
 
+from calciscope.criteria import load_criteria_sets
+from calciscope.engine.criteria import add_criteria_columns
 from calciscope.engine.features import compute_feature_table, dated_records
 from calciscope.engine.phenotype import classify_table
+from calciscope.engine.stored import StoredCriteria, StoredResults
 from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
 from calciscope.phenotype import PhenotypeSet, load_phenotypes
@@ -137,6 +141,9 @@ class StudyQuery:
         Tables already classified, in ``con`` (confirmed facts; with suggested facts counted,
         or None), read instead of classifying ``con``'s facts: a hand-made table of a golden
         test, or a notebook's classified table (:meth:`on_frames`).
+    stored
+        The criteria results stored in ``con`` that may be read instead of computing them
+        (confirmed facts only; read only while current: :mod:`calciscope.engine.stored`).
     """
 
     con: Any
@@ -144,6 +151,7 @@ class StudyQuery:
     phenotypes: PhenotypeSet | None = None
     include_suggested: bool = False
     given: tuple[ir.Table, ir.Table | None] | None = None
+    stored: StoredResults | None = None
 
     def __post_init__(self) -> None:
         self._table: ir.Table | None = None
@@ -163,7 +171,14 @@ class StudyQuery:
         ``phenotypes`` are the variant's phenotypes (classified again unless the tables are given).
         """
         study, both = self.study.variant(spec), spec.count_suggested
-        return StudyQuery(self.con, study, phenotypes, include_suggested=both, given=self.given)
+        return StudyQuery(
+            self.con,
+            study,
+            phenotypes,
+            include_suggested=both,
+            given=self.given,
+            stored=self.stored,
+        )
 
     # --- the annotated table ---------------------------------------------------------------
     def classified(self, states: tuple[ReviewState, ...]) -> ir.Table:
@@ -171,7 +186,21 @@ class StudyQuery:
         if self.given is not None:
             return self.given[0] if ReviewState.SUGGESTED not in states else self.given[1]
         index_date = self.study.population.index_date
-        return classified_table(self.con, index_date, states, self.phenotypes)
+        return classified_table(self.con, index_date, states, self.phenotypes, self._stored(states))
+
+    def _stored(self, states: tuple[ReviewState, ...]) -> StoredCriteria | None:
+        """Return the current stored criteria results to read for ``states`` (None: compute)."""
+        if self.stored is None or states != (ReviewState.CONFIRMED,):
+            return None  # what is stored is classified from confirmed facts
+        return self.stored.at(self.study.population.index_date)
+
+    @property
+    def classification(self) -> str:
+        """Say where the criteria results come from: ``computed``, or which stored results."""
+        if self.given is not None:
+            return "given"
+        found = self._stored((ReviewState.CONFIRMED,))
+        return "computed" if found is None else found.describe()
 
     def annotate(self, table: ir.Table, suggested: ir.Table | None = None) -> ir.Table:
         """Add the study's columns: ``ssc``, ``seen``, ``in_population``, groups and cases.
@@ -413,8 +442,13 @@ def classified_table(
     index_date: dt.date,
     states: tuple[ReviewState, ...],
     phenotypes: PhenotypeSet | None = None,
+    stored: StoredCriteria | None = None,
 ) -> ir.Table:
-    """Return the feature table joined with every criteria result and phenotype, in ``con``'s database."""
+    """Return the feature table joined with every criteria result and phenotype, in ``con``'s database.
+
+    With ``stored`` (current stored results at ``index_date``), the criteria results are read
+    from them, typed as the computed ones, instead of computed; the phenotypes are computed.
+    """
     features = compute_feature_table(
         con.table("facts"),
         con.table("patients"),
@@ -425,10 +459,26 @@ def classified_table(
     # materialised: the staged criteria and phenotype steps read the features many times, and
     # the engines' planners do best with a plain table under the study's own steps
     features = features.cache()
-    scored = classify_table(features, index_date=index_date, phenotypes=phenotypes)
+    criteria = None
+    if stored is not None:
+        criteria = stored.table(_criteria_types(features.schema()))
+    scored = classify_table(
+        features, index_date=index_date, phenotypes=phenotypes, criteria=criteria
+    )
     classified = features.join(scored, "patient_id").cache()
     features.release()
     return classified
+
+
+@lru_cache(maxsize=4)
+def _criteria_types(features: ir.Schema) -> ir.Schema:
+    """Return the types of the criteria columns computed on a feature table of this schema.
+
+    Building the criteria expression costs about a second of Python: once per process.
+    """
+    return add_criteria_columns(
+        ibis.table(features, name="features"), load_criteria_sets()
+    ).schema()
 
 
 def release_cached(con: Any) -> None:

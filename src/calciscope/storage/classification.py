@@ -26,6 +26,7 @@ __all__ = [
     "StoredResult",
     "data_version",
     "data_versions",
+    "hash_rows",
     "read_classification_results",
     "write_classification_results",
 ]
@@ -88,8 +89,17 @@ def data_version(patient: Mapping[Any, Any], facts: Iterable[Mapping[Any, Any]])
     """
     people = [c.name for c in schema.patients.columns]
     columns = [c.name for c in schema.facts.columns]
-    rows = sorted(([str(f.get(c)) for c in columns] for f in facts), key=lambda r: r[0])
-    text = json.dumps([[str(patient.get(c)) for c in people], rows])
+    rows = [[str(f.get(c)) for c in columns] for f in facts]
+    return hash_rows([str(patient.get(c)) for c in people], rows)
+
+
+def hash_rows(patient: Sequence[str], facts: Iterable[Sequence[str]]) -> str:
+    """Return :func:`data_version` of a patient row and fact rows already as text, in schema order.
+
+    For a reader that turns whole columns to text at once (``engine.stored``).
+    """
+    rows = sorted(facts, key=lambda r: r[0])
+    text = json.dumps([list(patient), [list(r) for r in rows]])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

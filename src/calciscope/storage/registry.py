@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
@@ -40,10 +40,10 @@ from calciscope.storage.database_url import display_url, hide_password, normalis
 from calciscope.storage.integrity import (
     PatientOrigin,
     PatientReconciler,
-    PatientState,
     PatientStates,
     StatementIndex,
 )
+from calciscope.storage.patient_states import TablePatientStates
 from calciscope.storage.sqlite_locking import busy_timeout, configure_sqlite, is_busy
 
 __all__ = [
@@ -147,109 +147,6 @@ def _existing(conn: Connection, ids: Iterable[str]) -> set[str]:
     return found
 
 
-#: The import's patient states (:class:`~calciscope.storage.integrity.PatientState`), kept in a
-#: temporary table of the import's connection rather than in memory: one row per patient.
-_STATES = sa.Table(
-    "calciscope_import_patients",
-    sa.MetaData(),
-    sa.Column("patient_id", sa.Text, primary_key=True),
-    sa.Column("state", sa.Text, nullable=False),
-    sa.Column("new_in_registry", sa.Boolean, nullable=False),
-    sa.Column("new_source_id", sa.Text),
-    prefixes=["TEMPORARY"],
-)
-
-
-class _TablePatientStates:
-    """:class:`~calciscope.storage.integrity.PatientStates` in a temporary table of the import.
-
-    Made on the first chunk of patients, inside the import's transaction, and dropped before it
-    commits (a rollback drops it too); only one chunk's states are in memory at a time, so an
-    import of a million patients checks them in bounded memory.
-    """
-
-    def __init__(self, writer: BatchWriter) -> None:
-        self.writer = writer
-        self.made = False
-
-    @property
-    def conn(self) -> Connection:
-        assert self.writer.conn is not None
-        return self.writer.conn
-
-    def get(self, ids: set[str]) -> dict[str, PatientState]:
-        if not self.made:
-            return {}
-        found: dict[str, PatientState] = {}
-        wanted = sorted(ids)
-        for start in range(0, len(wanted), _CHUNK):
-            q = sa.select(_STATES.c.patient_id, _STATES.c.state).where(
-                _STATES.c.patient_id.in_(wanted[start : start + _CHUNK])
-            )
-            found.update((pid, PatientState.from_json(text)) for pid, text in self.conn.execute(q))
-        return found
-
-    def put(self, states: Mapping[str, PatientState]) -> None:
-        if not states:
-            return
-        if not self.made:
-            _STATES.drop(self.conn, checkfirst=True)
-            _STATES.create(self.conn)
-            self.made = True
-        rows = [
-            {
-                "patient_id": pid,
-                "state": state.to_json(),
-                "new_in_registry": state.before is None,
-                "new_source_id": state.new_source_id,
-            }
-            for pid, state in states.items()
-        ]
-        dialect = postgresql if self.writer.registry.dialect == "postgresql" else sqlite
-        for start in range(0, len(rows), _CHUNK):
-            stmt = dialect.insert(_STATES)
-            update = {
-                c.name: stmt.excluded[c.name] for c in _STATES.columns if c.name != "patient_id"
-            }
-            stmt = stmt.on_conflict_do_update(index_elements=["patient_id"], set_=update)
-            self.conn.execute(stmt, rows[start : start + _CHUNK])
-
-    def new_source_ids(self) -> Iterator[tuple[str, str]]:
-        if not self.made:
-            return
-        last = ""
-        while True:
-            q = (
-                sa.select(_STATES.c.patient_id, _STATES.c.new_source_id)
-                .where(_STATES.c.new_source_id.is_not(None), _STATES.c.patient_id > last)
-                .order_by(_STATES.c.patient_id)
-                .limit(_CHUNK)
-            )
-            page = [(pid, raw) for pid, raw in self.conn.execute(q)]
-            if not page:
-                return
-            yield from page
-            last = page[-1][0]
-
-    def new_in_registry(self, ids: set[str]) -> set[str]:
-        if not self.made:
-            return set()
-        found: set[str] = set()
-        wanted = sorted(ids)
-        for start in range(0, len(wanted), _CHUNK):
-            q = sa.select(_STATES.c.patient_id).where(
-                _STATES.c.patient_id.in_(wanted[start : start + _CHUNK]), _STATES.c.new_in_registry
-            )
-            found.update(self.conn.scalars(q))
-        return found
-
-    def drop(self) -> None:
-        """Drop the table (before the import commits)."""
-        if self.made:
-            _STATES.drop(self.conn)
-            self.made = False
-
-
 class BatchWriter:
     """Writes records inside the transaction of :meth:`Registry.bulk_import`.
 
@@ -310,13 +207,44 @@ class BatchWriter:
 
     def _patient_states(self) -> PatientStates:
         """Return where the import check keeps each patient's state: a temporary table."""
-        return _TablePatientStates(self)
+        return TablePatientStates(self)
+
+    @property
+    def dialect(self) -> str:
+        """The registry's dialect (where the import's temporary tables are written)."""
+        return self.registry.dialect
+
+    @contextmanager
+    def checked(self) -> Iterator[BatchWriter]:
+        """Run the import's block; fail it on the reader's or the integrity checks' problems.
+
+        Every registry's ``bulk_import`` runs its block in here, inside its own transaction (or
+        staging folder), so that the problems are reported alike: the reader's and the
+        patients' together. On success the import's source ids are recorded.
+        """
+        try:
+            yield self
+        except ValidationError as exc:
+            raise _with_patient_problems(exc, self.reconciler.problems) from None
+        if self.reconciler.problems:
+            raise ValidationError(self.reconciler.problems, summary=f"cannot import {self.source}")
+        self.finish()
+
+    def batch_row(self, source_hash: str) -> dict[str, Any]:
+        """Return the import's ``import_batches`` row (written when the import commits)."""
+        return {
+            "batch_id": self.batch_id,
+            "source": self.source,
+            "source_hash": source_hash,
+            "imported_at": dt.datetime.now(dt.UTC),
+            "counts": self.summary_counts(),
+        }
 
     def finish(self) -> None:
         """Record the source ids this import brought and drop its temporary table."""
         self.write_source_ids()
         states = self.reconciler.states
-        if isinstance(states, _TablePatientStates):
+        if isinstance(states, TablePatientStates):
             states.drop()
 
     def _fact_sink(self) -> FactSink:
@@ -522,22 +450,9 @@ class Registry:
         writer.source = source
         with self.write() as conn:
             writer.conn = conn
-            try:
+            with writer.checked():
                 yield writer
-            except ValidationError as exc:
-                raise _with_patient_problems(exc, writer.reconciler.problems) from None
-            if writer.reconciler.problems:
-                raise ValidationError(writer.reconciler.problems, summary=f"cannot import {source}")
-            writer.finish()
-            conn.execute(
-                schema.import_batches.insert().values(
-                    batch_id=writer.batch_id,
-                    source=source,
-                    source_hash=source_hash,
-                    imported_at=dt.datetime.now(dt.UTC),
-                    counts=writer.summary_counts(),
-                )
-            )
+            conn.execute(schema.import_batches.insert().values(**writer.batch_row(source_hash)))
 
     def import_batch(
         self, batch: Batch, *, source: str, source_hash: str, update_patients: bool = False

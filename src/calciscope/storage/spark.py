@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from calciscope.errors import RegistryError, ValidationError
+from calciscope.errors import RegistryError
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import schema
 from calciscope.storage.bulk import FactSink
@@ -49,7 +49,6 @@ from calciscope.storage.registry import (
     BatchWriter,
     Registry,
     _records,
-    _with_patient_problems,
     fact_from_row,
 )
 
@@ -374,21 +373,9 @@ class SparkRegistry(Registry):
         writer.source = source
         with self._staging(writer.batch_id) as staging:
             writer.conn = staging  # type: ignore[assignment]  # rows go to the staging folder
-            try:
+            with writer.checked():
                 yield writer
-            except ValidationError as exc:
-                raise _with_patient_problems(exc, writer.reconciler.problems) from None
-            if writer.reconciler.problems:
-                raise ValidationError(writer.reconciler.problems, summary=f"cannot import {source}")
-            writer.write_source_ids()
-            batch = {
-                "batch_id": writer.batch_id,
-                "source": source,
-                "source_hash": source_hash,
-                "imported_at": dt.datetime.now(dt.UTC),
-                "counts": writer.summary_counts(),
-            }
-            staging.add("import_batches", [batch])
+            staging.add("import_batches", [writer.batch_row(source_hash)])
             self._commit(staging)
 
     def add_facts(self, facts: Sequence[Fact]) -> int:
