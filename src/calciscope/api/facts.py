@@ -18,7 +18,13 @@ from calciscope.api.users import default_actor, require_text
 from calciscope.errors import Problem, ValidationError
 from calciscope.model import Fact, ReviewState
 from calciscope.storage import Registry, schema
-from calciscope.storage.review import FactRevision, ReviewRepository, as_utc, fact_content
+from calciscope.storage.review import (
+    FactRevision,
+    ReviewRepository,
+    StoredFact,
+    as_utc,
+    fact_content,
+)
 
 __all__ = ["FactRevision", "add_fact", "correct_fact", "fact_history"]
 
@@ -101,33 +107,40 @@ def add_fact(
     return fact
 
 
-def _changed(old: Fact, changes: Mapping[str, Any]) -> Fact:
+def _cannot_correct(fact_id: str, field: str, message: str) -> ValidationError:
+    problem = Problem("correct fact", fact_id, field, message)
+    return ValidationError([problem], summary="cannot correct the fact")
+
+
+def _correction(
+    repo: ReviewRepository, conn: sa.Connection, fact_id: str, changes: Mapping[str, Any]
+) -> tuple[StoredFact, Fact]:
+    """Return the stored fact and the fact that corrects it, or raise naming what is wrong."""
+    stored = repo.stored_fact(conn, fact_id)
+    if stored is None:
+        raise _cannot_correct(fact_id, "fact_id", "no such fact")
+    if stored.superseded_by:  # only the newest fact of a chain is corrected: no forks
+        raise _cannot_correct(fact_id, "fact_id", f"already corrected by {stored.superseded_by}")
     bad = [
         Problem(
-            "correct fact",
-            old.fact_id,
-            k,
-            "cannot be corrected" if k in _FIXED else "no such field",
+            "correct fact", fact_id, k, "cannot be corrected" if k in _FIXED else "no such field"
         )
         for k in changes
         if k in _FIXED or k not in Fact.model_fields
     ]
     if not changes:
-        bad.append(Problem("correct fact", old.fact_id, "changes", "nothing to correct"))
+        bad.append(Problem("correct fact", fact_id, "changes", "nothing to correct"))
     if bad:
         raise ValidationError(bad, summary="cannot correct the fact")
-    content = {k: v for k, v in fact_content(old).items() if k != "fact_id"}
-    new = _validated(
-        content | dict(changes) | {"review_state": ReviewState.CONFIRMED},
-        "correct fact",
-        old.fact_id,
-    )
-    if new.fact_id == old.fact_id:
-        raise ValidationError(
-            [Problem("correct fact", old.fact_id, "changes", "the correction changes nothing")],
-            summary="cannot correct the fact",
-        )
-    return new
+    content = {k: v for k, v in fact_content(stored.fact).items() if k != "fact_id"}
+    # a correction is a person's decision, so the new fact is confirmed whatever the old one was
+    changed = content | dict(changes) | {"review_state": ReviewState.CONFIRMED}
+    new = _validated(changed, "correct fact", fact_id)
+    if new.fact_id == fact_id:  # the id is a hash of the content: same id, same fact
+        raise _cannot_correct(fact_id, "changes", "the correction changes nothing")
+    if repo.stored_fact(conn, new.fact_id) is not None:
+        raise _cannot_correct(fact_id, "changes", f"the result is already fact {new.fact_id}")
+    return stored, new
 
 
 def correct_fact(
@@ -170,28 +183,7 @@ def correct_fact(
     actor = _author_reason("correct fact", author, reason)
     repo = ReviewRepository(registry)
     with repo.transaction() as conn:
-        stored = repo.stored_fact(conn, fact_id)
-        if stored is None or stored.superseded_by:
-            message = (
-                "no such fact" if stored is None else f"already corrected by {stored.superseded_by}"
-            )
-            raise ValidationError(
-                [Problem("correct fact", fact_id, "fact_id", message)],
-                summary="cannot correct the fact",
-            )
-        new = _changed(stored.fact, changes)
-        if repo.stored_fact(conn, new.fact_id) is not None:
-            raise ValidationError(
-                [
-                    Problem(
-                        "correct fact",
-                        fact_id,
-                        "changes",
-                        f"the result is already fact {new.fact_id}",
-                    )
-                ],
-                summary="cannot correct the fact",
-            )
+        stored, new = _correction(repo, conn, fact_id, changes)
         version = stored.version if expected_version is None else expected_version
         repo.supersede(conn, fact_id, new.fact_id, version)
         repo.insert_fact(

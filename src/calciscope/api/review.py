@@ -32,6 +32,8 @@ _ITEM_DECISIONS = {
     ReviewDecision.REJECT: "dismissed",
     ReviewDecision.DISMISS: "dismissed",
 }
+#: States of an item still waiting for a decision: a suggested fact, an open patient item.
+_WAITING = (ReviewState.SUGGESTED.value, OPEN)
 
 
 @dataclass(frozen=True)
@@ -58,119 +60,95 @@ def _parse_decision(
         return None
 
 
-def _plan_fact(
-    repo: ReviewRepository,
-    conn: Connection,
-    item_id: str,
-    decision: ReviewDecision,
-    expected: int | None,
-) -> _Planned | Problem:
-    fact_id = item_id.split(":", 1)[1]
-    stored = repo.stored_fact(conn, fact_id)
-    if stored is None:
-        return Problem("review", item_id, "item_id", "no such fact")
-    if stored.superseded_by:
-        return Problem(
-            "review", item_id, "item_id", f"corrected; review fact:{stored.superseded_by}"
+@dataclass(frozen=True)
+class _Review:
+    """One decision on several items, in one transaction: plan every item, then write them."""
+
+    repo: ReviewRepository
+    conn: Connection
+    decision: ReviewDecision
+    reviewer: str
+    reason: str
+
+    def plan(self, item_id: str, expected: int | None, only_open: bool) -> _Planned | Problem:
+        """Check one item: a Problem to report with the others, or the write it needs."""
+        if item_id.startswith("F") and ":" not in item_id:
+            item_id = f"fact:{item_id}"  # a bare fact id, as `facts` commands print them
+        plan = (self._fact if item_id.startswith("fact:") else self._item)(item_id, expected)
+        if isinstance(plan, _Planned) and only_open and plan.previous_state not in _WAITING:
+            # the command line checks no versions: someone who decided first wins
+            raise ReviewConflict(plan.item_id, None, plan.version, state=plan.previous_state)
+        return plan
+
+    def _fact(self, item_id: str, expected: int | None) -> _Planned | Problem:
+        fact_id = item_id.split(":", 1)[1]
+        stored = self.repo.stored_fact(self.conn, fact_id)
+        if stored is None:
+            return Problem("review", item_id, "item_id", "no such fact")
+        if stored.superseded_by:  # the correction is what is reviewed now
+            message = f"corrected; review fact:{stored.superseded_by}"
+            return Problem("review", item_id, "item_id", message)
+        if self.decision not in _FACT_DECISIONS:
+            return Problem("review", item_id, "decision", "a fact is confirmed or rejected")
+        if expected is not None and expected != stored.version:
+            raise ReviewConflict(item_id, expected, stored.version)
+        state = stored.fact.review_state.value
+        new_state = _FACT_DECISIONS[self.decision].value
+        return _Planned(
+            item_id, _FACT_KIND, stored.fact.patient_id, fact_id, state, new_state, stored.version
         )
-    if decision not in _FACT_DECISIONS:
-        return Problem("review", item_id, "decision", "a fact is confirmed or rejected")
-    if expected is not None and expected != stored.version:
-        raise ReviewConflict(item_id, expected, stored.version)
-    return _Planned(
-        item_id,
-        _FACT_KIND,
-        stored.fact.patient_id,
-        fact_id,
-        stored.fact.review_state.value,
-        _FACT_DECISIONS[decision].value,
-        stored.version,
-    )
 
+    def _item(self, item_id: str, expected: int | None) -> _Planned | Problem:
+        kind_name, _, patient_id = item_id.partition(":")
+        kind = load_review_queue().kind(kind_name)
+        if kind is None or not patient_id:
+            message = "expected fact:<fact id> or <kind>:<patient id>"
+            return Problem("review", item_id, "item_id", message)
+        if not kind.decidable:
+            return Problem("review", item_id, "item_id", f"{kind.label}: {kind.description}")
+        if not self.repo.patient_exists(self.conn, patient_id):
+            return Problem("review", item_id, "item_id", f"no such patient {patient_id!r}")
+        # a patient item has no row until decided: version 0 and open before that
+        previous, current = self.repo.decided_items(self.conn, [kind.name]).get(item_id, (OPEN, 0))
+        if expected is not None and expected != current:
+            raise ReviewConflict(item_id, expected, current)
+        new_state = _ITEM_DECISIONS[self.decision]
+        return _Planned(item_id, kind.name, patient_id, None, previous, new_state, current)
 
-def _plan_item(
-    repo: ReviewRepository,
-    conn: Connection,
-    item_id: str,
-    decision: ReviewDecision,
-    expected: int | None,
-) -> _Planned | Problem:
-    kind_name, _, patient_id = item_id.partition(":")
-    kind = load_review_queue().kind(kind_name)
-    if kind is None or not patient_id:
-        return Problem(
-            "review", item_id, "item_id", "expected fact:<fact id> or <kind>:<patient id>"
+    def write(self, plan: _Planned) -> ReviewRecord:
+        """Write one planned decision (the fact's new state, the decision, the audit row)."""
+        repo, conn, decision, reason = self.repo, self.conn, self.decision, self.reason.strip()
+        if plan.fact_id is not None and not repo.registry.set_review_state(
+            plan.fact_id, plan.new_state, expected_version=plan.version, conn=conn
+        ):
+            current = repo.stored_fact(conn, plan.fact_id)
+            raise ReviewConflict(plan.item_id, plan.version, current.version if current else None)
+        if plan.fact_id is None:  # items that are not facts are acknowledged or dismissed
+            acknowledged = plan.new_state == "acknowledged"
+            decision = ReviewDecision.ACKNOWLEDGE if acknowledged else ReviewDecision.DISMISS
+        record = repo.record_decision(
+            conn,
+            item_id=plan.item_id,
+            item_version=plan.version,
+            kind=plan.kind,
+            patient_id=plan.patient_id,
+            fact_id=plan.fact_id,
+            decision=decision.value,
+            previous_state=plan.previous_state,
+            new_state=plan.new_state,
+            reviewer=self.reviewer,
+            reason=reason,
         )
-    if not kind.decidable:
-        return Problem("review", item_id, "item_id", f"{kind.label}: {kind.description}")
-    if not repo.patient_exists(conn, patient_id):
-        return Problem("review", item_id, "item_id", f"no such patient {patient_id!r}")
-    decided = repo.decided_items(conn, [kind.name]).get(item_id)
-    current = decided[1] if decided else 0
-    if expected is not None and expected != current:
-        raise ReviewConflict(item_id, expected, current)
-    previous = decided[0] if decided else OPEN
-    return _Planned(
-        item_id, kind.name, patient_id, None, previous, _ITEM_DECISIONS[decision], current
-    )
-
-
-def _plan(
-    repo: ReviewRepository,
-    conn: Connection,
-    item_id: str,
-    decision: ReviewDecision,
-    expected: int | None,
-) -> _Planned | Problem:
-    if item_id.startswith("F") and ":" not in item_id:
-        item_id = f"fact:{item_id}"  # a bare fact id, as `facts` commands print them
-    if item_id.startswith("fact:"):
-        return _plan_fact(repo, conn, item_id, decision, expected)
-    return _plan_item(repo, conn, item_id, decision, expected)
-
-
-def _write(
-    repo: ReviewRepository,
-    conn: Connection,
-    plan: _Planned,
-    decision: ReviewDecision,
-    reviewer: str,
-    reason: str,
-) -> ReviewRecord:
-    if plan.fact_id is not None and not repo.registry.set_review_state(
-        plan.fact_id, plan.new_state, expected_version=plan.version, conn=conn
-    ):
-        current = repo.stored_fact(conn, plan.fact_id)
-        raise ReviewConflict(plan.item_id, plan.version, current.version if current else None)
-    if plan.fact_id is None:  # items that are not facts are acknowledged or dismissed
-        decision = (
-            ReviewDecision.ACKNOWLEDGE
-            if plan.new_state == "acknowledged"
-            else ReviewDecision.DISMISS
+        repo.append_audit(
+            conn,
+            actor=self.reviewer,
+            action=f"review.{decision.value}",
+            target=plan.item_id,
+            before={"state": plan.previous_state, "version": plan.version},
+            after={"state": plan.new_state, "version": plan.version + 1},
+            detail=reason,
         )
-    record = repo.record_decision(
-        conn,
-        item_id=plan.item_id,
-        item_version=plan.version,
-        kind=plan.kind,
-        patient_id=plan.patient_id,
-        fact_id=plan.fact_id,
-        decision=decision.value,
-        previous_state=plan.previous_state,
-        new_state=plan.new_state,
-        reviewer=reviewer,
-        reason=reason,
-    )
-    repo.append_audit(
-        conn,
-        actor=reviewer,
-        action=f"review.{decision.value}",
-        target=plan.item_id,
-        before={"state": plan.previous_state, "version": plan.version},
-        after={"state": plan.new_state, "version": plan.version + 1},
-        detail=reason,
-    )
-    return record
+        return record
 
 
 def review_items(
@@ -218,24 +196,15 @@ def review_items(
     chosen = _parse_decision(decision, problems)
     actor = reviewer or default_actor()
     require_text(problems, "review", "reviewer", actor)
-    repo = ReviewRepository(registry)
+    repo, versions = ReviewRepository(registry), expected_versions or {}
     with repo.transaction() as conn:
-        plans = []
-        if chosen is not None:
-            for item_id in item_ids:
-                plan = _plan(repo, conn, item_id, chosen, (expected_versions or {}).get(item_id))
-                if isinstance(plan, Problem):
-                    problems.append(plan)
-                    continue
-                if only_open and plan.previous_state not in (ReviewState.SUGGESTED.value, OPEN):
-                    raise ReviewConflict(
-                        plan.item_id, None, plan.version, state=plan.previous_state
-                    )
-                plans.append(plan)
-        if problems:
+        # every item is checked before any is written, so that one bad item writes nothing
+        session = None if chosen is None else _Review(repo, conn, chosen, actor, reason)
+        plans = [session.plan(i, versions.get(i), only_open) for i in item_ids] if session else []
+        problems += [p for p in plans if isinstance(p, Problem)]
+        if problems or session is None:
             raise ValidationError(problems, summary="cannot record the review")
-        assert chosen is not None
-        return [_write(repo, conn, p, chosen, actor, reason.strip()) for p in plans]
+        return [session.write(p) for p in plans if isinstance(p, _Planned)]
 
 
 def review(

@@ -421,12 +421,19 @@ def _prepare_facts(
     )
 
 
-def _latest_values(
-    f: ir.Table, first: ir.Table, catalogue: FeatureCatalogue, latest: list[Feature]
+def _with_latest_values(
+    f: ir.Table, grouped: ir.Table, catalogue: FeatureCatalogue, chosen: list[Feature]
 ) -> ir.Table:
-    joined = f.inner_join(
-        first.select("patient_id", *[f"{x.name}__last" for x in latest]), "patient_id"
-    )
+    """Add each latest-value feature's ``__val``: the value on the ``__last`` date found first.
+
+    A second pass, since no aggregate knows the last date while it runs over the facts.
+    """
+    kinds = (DerivationKind.LATEST_VALUE, DerivationKind.LATEST_TEXT)
+    latest = [x for x in chosen if x.derive.kind in kinds]
+    if not latest:
+        return grouped
+    last_dates = grouped.select("patient_id", *[f"{x.name}__last" for x in latest])
+    joined = f.inner_join(last_dates, "patient_id")
     sub = _Compiler(joined, catalogue)
     aggs = {}
     for feature in latest:
@@ -441,7 +448,8 @@ def _latest_values(
         aggs[f"{feature.name}__val"] = ibis.cases(
             (cond, column), else_=ibis.null(column.type())
         ).max()
-    return joined.group_by("patient_id").aggregate(**aggs)
+    values = joined.group_by("patient_id").aggregate(**aggs)
+    return grouped.left_join(values, "patient_id").drop("patient_id_right")
 
 
 def compute_feature_table(
@@ -491,19 +499,13 @@ def compute_feature_table(
         facts = _with_records(facts, records)
     f = _prepare_facts(facts, index_date, review_states, catalogue, concepts)
     compiler = _Compiler(f, catalogue)
-    aggs: dict[str, ir.Scalar] = {}
-    for feature in chosen:
-        for part, expr in _aggregates(compiler, feature).items():
-            aggs[f"{feature.name}__{part}"] = expr
+    aggs = {
+        f"{feature.name}__{part}": expr
+        for feature in chosen
+        for part, expr in _aggregates(compiler, feature).items()
+    }
     grouped = f.group_by("patient_id").aggregate(**aggs)
-    latest = [
-        x
-        for x in chosen
-        if x.derive.kind in (DerivationKind.LATEST_VALUE, DerivationKind.LATEST_TEXT)
-    ]
-    if latest:
-        values = _latest_values(f, grouped, catalogue, latest)
-        grouped = grouped.left_join(values, "patient_id").drop("patient_id_right")
+    grouped = _with_latest_values(f, grouped, catalogue, chosen)
     base = patients.select("patient_id", "sex", "birth_date", "birth_year", "centre", "synthetic")
     t = base.left_join(grouped, "patient_id").drop("patient_id_right")
     columns = {feature.name: _finish(t, feature) for feature in chosen}

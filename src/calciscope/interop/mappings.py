@@ -18,6 +18,7 @@ __all__ = [
     "CALCISCOPE_SYSTEM",
     "CDM_V54_ID",
     "FHIR_BARE_CODE",
+    "FHIR_EXTENSION_QUALIFIERS",
     "FHIR_INTERPRETATION",
     "FHIR_NEGATIVE",
     "FHIR_SYSTEM_PREFERENCE",
@@ -28,6 +29,7 @@ __all__ = [
     "LOCAL_VOCABULARY",
     "NO_MATCH_ID",
     "OMOP_GENDER",
+    "OMOP_QUALIFIER_COLUMNS",
     "OMOP_VOCABULARIES",
     "PHENOPACKET_SEX",
     "PREFIXED_SYSTEMS",
@@ -56,6 +58,9 @@ QUALIFIER_ENUMS: dict[str, type[StrEnum]] = {
     "method": Method,
 }
 QUALIFIERS = tuple(QUALIFIER_ENUMS)
+#: Qualifiers FHIR has no element for, written (in this order) and read as calciscope extensions;
+#: the body site has ``bodySite``.
+FHIR_EXTENSION_QUALIFIERS = ("morphology", "method", "laterality")
 
 # --- Status ↔ external codes ------------------------------------------------------------------
 
@@ -201,6 +206,11 @@ FIXED_CONCEPTS = {
     OMOP_GENDER[Sex.FEMALE]: ("FEMALE", "Gender", "Gender", "Gender", "F"),
     NO_MATCH_ID: ("No matching concept", "Metadata", "None", "Undefined", "No matching concept"),
     CDM_V54_ID: ("OMOP CDM Version 5.4.0", "Metadata", "CDM", "CDM", "CDM v5.4.0"),
+}
+#: The column of each CDM table that holds calciscope's qualifier concept (site, side, shape, how).
+OMOP_QUALIFIER_COLUMNS = {
+    "observation": "qualifier_concept_id",
+    "procedure_occurrence": "modifier_concept_id",
 }
 #: calciscope code systems that have an OMOP vocabulary of the same meaning.
 OMOP_VOCABULARIES = {"SNOMEDCT": "SNOMED", "LOINC": "LOINC", "ICD10": "ICD10", "ICD10CM": "ICD10CM"}

@@ -14,16 +14,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from calciscope.model import (
-    CODE_SYSTEMS,
-    BodyRegion,
-    Laterality,
-    Method,
-    Morphology,
-    ReviewState,
-    SourceKind,
-    Status,
-)
+from calciscope.interop.mappings import QUALIFIER_ENUMS
+from calciscope.model import CODE_SYSTEMS, ReviewState, SourceKind, Status
 from calciscope.storage.bulk import FACT_COLUMNS, FACT_SCHEMA, NUMBER_COLUMNS, fact_ids
 
 __all__ = ["check_block"]
@@ -33,12 +25,6 @@ _REQUIRED = {
     "status": (Status, Status.PRESENT.value),
     "source_kind": (SourceKind, SourceKind.STRUCTURED.value),
     "review_state": (ReviewState, ReviewState.CONFIRMED.value),
-}
-_OPTIONAL = {
-    "body_site": BodyRegion,
-    "laterality": Laterality,
-    "morphology": Morphology,
-    "method": Method,
 }
 #: An identifier the model takes as it is (no whitespace to strip).
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"
@@ -105,7 +91,7 @@ def _doubted_text(columns: dict[str, pa.Array]) -> pa.Array:
     doubt = _or(doubt, pc.invert(_in(columns["system"], list(CODE_SYSTEMS))))
     for name, (enum, _default) in _REQUIRED.items():
         doubt = _or(doubt, pc.invert(_in(columns[name], [e.value for e in enum])))
-    for name, choices in _OPTIONAL.items():
+    for name, choices in QUALIFIER_ENUMS.items():
         known = _in(columns[name], [e.value for e in choices])
         doubt = pc.or_(doubt, pc.and_(pc.is_valid(columns[name]), pc.invert(known)))
     for name in ("value_text", "provenance"):

@@ -12,7 +12,7 @@ DOI 10.21105/joss.01317.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,10 +94,30 @@ def _frame(est: pd.DataFrame, ci: pd.DataFrame, complement: bool) -> pd.DataFram
     return frame
 
 
-def _groups(durations: Values, groups: Values | None) -> pd.Series:
-    if groups is None:
-        return pd.Series(["Overall"] * len(durations))
-    return pd.Series([str(g) for g in np.asarray(groups, dtype=object)])
+class _Subjects:
+    """Both estimators' input: the subjects' durations, delayed entries and group labels."""
+
+    def __init__(self, durations: Values, entry: Values | None, groups: Values | None) -> None:
+        self.durations = pd.Series(np.asarray(durations, dtype=float))
+        self.entry = None if entry is None else pd.Series(np.asarray(entry, dtype=float))
+        labels = (
+            ["Overall"] * len(durations) if groups is None else np.asarray(groups, dtype=object)
+        )
+        self.labels = pd.Series([str(g) for g in labels])
+
+    def by_group(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Yield each group's label and row mask, in label order (the order of the curves)."""
+        for name in sorted(self.labels.unique(), key=str):
+            yield name, (self.labels == name).to_numpy()
+
+    def result(
+        self, method: str, note: str, curves: dict[str, pd.DataFrame], times: Sequence[float]
+    ) -> CumulativeIncidenceResult:
+        """Return the curves with their summary and numbers at risk at ``times``."""
+        at_risk = numbers_at_risk(self.durations, self.labels, times, entry=self.entry)
+        return CumulativeIncidenceResult(
+            method, _summary(curves, times), note, curves, at_risk, tuple(times)
+        )
 
 
 def kaplan_meier(
@@ -128,13 +148,11 @@ def kaplan_meier(
         Report ``1 − S(t)``, treating competing events as censoring (an overestimate when
         competing risks exist: use :func:`aalen_johansen_cumulative_incidence`).
     """
-    d = pd.Series(np.asarray(durations, dtype=float))
+    subjects = _Subjects(durations, entry, groups)
+    d, start = subjects.durations, subjects.entry
     e = pd.Series(np.asarray(events, dtype=bool))
-    start = None if entry is None else pd.Series(np.asarray(entry, dtype=float))
-    g = _groups(durations, groups)
     curves, not_estimable = {}, []
-    for name in sorted(g.unique(), key=str):
-        mask = (g == name).to_numpy()
+    for name, mask in subjects.by_group():
         try:
             kmf = KaplanMeierFitter().fit(
                 d[mask], e[mask], entry=None if start is None else start[mask], label=name
@@ -154,14 +172,7 @@ def kaplan_meier(
             f"; not estimable for {', '.join(not_estimable)}: too few subjects at risk at the "
             "earliest event times after delayed entry"
         )
-    return CumulativeIncidenceResult(
-        method,
-        _summary(curves, times),
-        note,
-        curves,
-        numbers_at_risk(d, g, times, entry=start),
-        tuple(times),
-    )
+    return subjects.result(method, note, curves, times)
 
 
 class _AalenJohansen:
@@ -215,7 +226,7 @@ def _log_interval(curve: pd.DataFrame, level: float) -> pd.DataFrame:
         spread = np.where(est > 0, np.exp(z * se / np.where(est > 0, est, 1)), 1.0)
     curve["lower"] = np.clip(est / spread, 0, 1)
     curve["upper"] = np.clip(est * spread, 0, 1)
-    return curve
+    return curve[["time", "estimate", "lower", "upper", "se"]]  # the se last, after KM's columns
 
 
 def aalen_johansen_cumulative_incidence(
@@ -261,28 +272,16 @@ def aalen_johansen_cumulative_incidence(
     both left truncation and right censoring. Biometrics 2011;67:39–49.
     DOI 10.1111/j.1541-0420.2010.01420.x.
     """
-    d = np.asarray(durations, dtype=float)
-    c = np.asarray(events, dtype=int)
-    start = np.zeros(len(d)) if entry is None else np.asarray(entry, dtype=float)
-    g = _groups(durations, groups)
-    curves = {}
-    for name in sorted(g.unique(), key=str):
-        mask = (g == name).to_numpy()
-        fit = _AalenJohansen(start[mask], d[mask], c[mask]).fit(level)
-        curves[name] = fit[["time", "estimate", "lower", "upper", "se"]]
+    subjects = _Subjects(durations, entry, groups)
+    d, c = subjects.durations.to_numpy(), np.asarray(events, dtype=int)
+    start = np.zeros(len(d)) if subjects.entry is None else subjects.entry.to_numpy()
+    curves = {
+        name: _AalenJohansen(start[mask], d[mask], c[mask]).fit(level)
+        for name, mask in subjects.by_group()
+    }
     delayed = "" if entry is None else "delayed entry (left truncation) at the first record; "
     note = (
         f"{delayed}death as competing risk; {level:.0%} CI: log transform, "
         "infinitesimal jackknife standard error (as R survival::survfit)"
     )
-    at_risk = numbers_at_risk(
-        pd.Series(d), g, times, entry=None if entry is None else pd.Series(start)
-    )
-    return CumulativeIncidenceResult(
-        "Aalen–Johansen cumulative incidence",
-        _summary(curves, times),
-        note,
-        curves,
-        at_risk,
-        tuple(times),
-    )
+    return subjects.result("Aalen–Johansen cumulative incidence", note, curves, times)

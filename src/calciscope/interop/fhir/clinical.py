@@ -16,7 +16,13 @@ from typing import Any
 
 from calciscope.interop.fhir.codes import EXTENSION, as_list, body_site_from, pick_coding
 from calciscope.interop.fhir.subjects import fhir_date
-from calciscope.interop.mappings import FHIR_NEGATIVE, FHIR_VERIFICATION_READ, QUALIFIER_ENUMS
+from calciscope.interop.mappings import (
+    FHIR_EXTENSION_QUALIFIERS,
+    FHIR_INTERPRETATION,
+    FHIR_NEGATIVE,
+    FHIR_VERIFICATION_READ,
+    QUALIFIER_ENUMS,
+)
 from calciscope.model import Fact, SourceKind, Status
 
 __all__ = ["condition_facts", "death_facts", "observation_facts"]
@@ -34,9 +40,9 @@ def _first_code(concept: Any) -> str | None:
 def _extensions(resource: dict[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for ext in resource.get("extension", []) if isinstance(resource.get("extension"), list) else []:
-        for name, enum in QUALIFIER_ENUMS.items():  # the body site is ``bodySite``, not here
-            if isinstance(ext, dict) and name in EXTENSION and ext.get("url") == EXTENSION[name]:
-                value = enum._value2member_map_.get(ext.get("valueCode"))
+        for name in FHIR_EXTENSION_QUALIFIERS:
+            if isinstance(ext, dict) and ext.get("url") == EXTENSION[name]:
+                value = QUALIFIER_ENUMS[name]._value2member_map_.get(ext.get("valueCode"))
                 if value is not None:
                     fields[name] = value
     return fields
@@ -118,7 +124,7 @@ def _status(item: dict[str, Any]) -> Status:
     flags.add(_first_code(item.get("valueCodeableConcept")))
     if flags & FHIR_NEGATIVE:
         return Status.ABSENT
-    return Status.UNKNOWN if "IND" in flags else Status.PRESENT
+    return Status.UNKNOWN if FHIR_INTERPRETATION[Status.UNKNOWN] in flags else Status.PRESENT
 
 
 def _reference_high(item: dict[str, Any], unit: Any) -> float | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from calciscope.interop.mappings import (
     FHIR_BARE_CODE,
+    FHIR_EXTENSION_QUALIFIERS,
     FHIR_SYSTEM_PREFERENCE,
     FHIR_URL_SYSTEMS,
     SYSTEM_URLS,
@@ -25,7 +26,7 @@ __all__ = [
 #: Extensions calciscope writes (and reads back) for fields FHIR has no element for.
 EXTENSION = {
     name: f"https://w3id.org/calciscope/fhir/StructureDefinition/{name}"
-    for name in ("morphology", "method", "laterality", "body-site", "note-type")
+    for name in (*FHIR_EXTENSION_QUALIFIERS, "body-site", "note-type")
 }
 _REGION_WORDS = [
     (re.compile(r"finger|digit|thumb", re.I), BodyRegion.FINGERS),

@@ -26,7 +26,12 @@ from calciscope.features import load_catalogue
 from calciscope.interop.fhir.codes import EXTENSION, coding_for
 from calciscope.interop.fhir.documents import FILE_REF_SYSTEM, RECORD_ID_SYSTEM
 from calciscope.interop.fhir.subjects import PATIENT_ID_SYSTEM, SYNTHETIC_TAG
-from calciscope.interop.mappings import CALCISCOPE_SYSTEM, FHIR_INTERPRETATION, FHIR_VERIFICATION
+from calciscope.interop.mappings import (
+    CALCISCOPE_SYSTEM,
+    FHIR_EXTENSION_QUALIFIERS,
+    FHIR_INTERPRETATION,
+    FHIR_VERIFICATION,
+)
 from calciscope.model import (
     Fact,
     Image,
@@ -88,7 +93,7 @@ def _qualifiers(fact: Fact, resource: dict[str, Any]) -> None:
         }
     extensions = [
         {"url": EXTENSION[name], "valueCode": getattr(fact, name).value}
-        for name in ("morphology", "method", "laterality")
+        for name in FHIR_EXTENSION_QUALIFIERS
         if getattr(fact, name) is not None
     ]
     if extensions:

@@ -29,6 +29,7 @@ from calciscope.interop.mappings import (
     ABSENT_VALUE_NAMES,
     LOCAL_VOCABULARY,
     OMOP_GENDER,
+    OMOP_QUALIFIER_COLUMNS,
     QUALIFIER_CLASS,
     QUALIFIERS,
 )
@@ -52,11 +53,6 @@ _EVENTS = (
     ("observation", "observation_concept_id", "observation_date", "value_as_number"),
     ("measurement", "measurement_concept_id", "measurement_date", "value_as_number"),
 )
-#: The column holding calciscope's qualifier concept (body site, side, morphology, method).
-_QUALIFIER_COLUMNS = {
-    "observation": "qualifier_concept_id",
-    "procedure_occurrence": "modifier_concept_id",
-}
 #: (table, date column, calciscope concept) read without a concept set.
 _IMPLICIT = (("visit_occurrence", "visit_start_date", "visit"), ("death", "death_date", "death"))
 
@@ -188,10 +184,7 @@ def _shape(
         value_text=text,
         unit=unit,
         reference_high=ibis.null("float64") if reference_high is None else reference_high,
-        body_site=qualifiers.get("body_site", null),
-        laterality=qualifiers.get("laterality", null),
-        morphology=qualifiers.get("morphology", null),
-        method=qualifiers.get("method", null),
+        **{name: qualifiers.get(name, null) for name in QUALIFIERS},
         source_kind=ibis.literal("import"),
         provenance=_provenance(hit, table),
         review_state=ibis.literal("confirmed"),
@@ -227,7 +220,7 @@ def _events(
         else ibis.literal("present")
     )
     qualifiers: dict[str, ir.Value] = {}
-    column = _QUALIFIER_COLUMNS.get(table, "")
+    column = OMOP_QUALIFIER_COLUMNS.get(table, "")
     if column in t.columns:
         names = _qualifier_concepts(cdm)
         hit = hit.left_join(names, hit[column].cast("int64") == names.qualifier_key)

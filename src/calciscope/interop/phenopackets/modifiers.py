@@ -59,8 +59,9 @@ def laterality_class(side: Laterality) -> dict[str, str]:
 
 def fields_to_modifiers(fact: Any) -> list[dict[str, str]]:
     """Return the modifiers that write a fact's laterality, body site, morphology and method."""
+    # laterality first: it is an HPO term where there is one, the others calciscope's own
     modifiers = [laterality_class(fact.laterality)] if fact.laterality is not None else []
-    for name in ("body_site", "morphology", "method"):
+    for name in (q for q in QUALIFIER_ENUMS if q != "laterality"):
         value = getattr(fact, name)
         if value is not None:
             modifiers.append(

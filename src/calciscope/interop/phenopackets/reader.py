@@ -60,7 +60,7 @@ def _patient(packet: dict[str, Any], source: str) -> Patient:
     subject = packet.get("subject", {})
     return Patient(
         patient_id=sanitise_id(packet.get("id") or subject.get("id", "")),
-        sex=_SEX.get(subject.get("sex", "UNKNOWN_SEX"), Sex.UNKNOWN),
+        sex=_SEX.get(subject.get("sex", PHENOPACKET_SEX[Sex.UNKNOWN]), Sex.UNKNOWN),
         birth_date=parse_date(subject["dateOfBirth"]) if "dateOfBirth" in subject else None,
         centre=centre_of(packet),
         synthetic=is_synthetic(packet),

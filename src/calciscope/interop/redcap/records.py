@@ -23,15 +23,11 @@ import pydantic
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
 from calciscope.interop.jsontext import load_json
-from calciscope.interop.mappings import curie_to_code
+from calciscope.interop.mappings import QUALIFIER_ENUMS, curie_to_code
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.redcap.mapping import FieldKind, FieldRule, Mapping
 from calciscope.model import (
-    BodyRegion,
     Fact,
-    Laterality,
-    Method,
-    Morphology,
     Patient,
     SourceKind,
     Status,
@@ -47,12 +43,6 @@ _REDCAP_COLUMNS = {
     "redcap_data_access_group",
     "redcap_survey_identifier",
     "redcap_record_name",
-}
-_ENUMS: dict[str, Any] = {
-    "body_site": BodyRegion,
-    "laterality": Laterality,
-    "morphology": Morphology,
-    "method": Method,
 }
 _TICKED = {"1", "checked"}
 _UNTICKED = {"0", "unchecked", ""}
@@ -167,7 +157,7 @@ def _filled_forms(row: dict[str, str], ctx: _Context) -> set[str]:
 def _enum_value(key: str, raw: str, item: DictionaryField | None) -> Any:
     code = _label_to_code(item, raw) if item else raw
     label = item.choices.get(code, code) if item else code
-    enum = _ENUMS[key]
+    enum = QUALIFIER_ENUMS[key]
     for candidate in (code, label, label.lower().replace(" ", "_")):
         if candidate in enum._value2member_map_:
             return enum(candidate)
