@@ -102,6 +102,7 @@ CALLS = [
     Call("facts correct", f"F0 --status absent --reason check {SMALL}", "error:fact_id"),
     # images: indexing needs the imaging extra; the rest answers without it
     Call("import images", f"small {SMALL}", "extra:imaging"),
+    Call("images measure", "photo.png --roi 4,4,60,44 --overlay out/overlay.png", "extra:imaging"),
     Call("images agreement", f"{SMALL} --json"),
     Call("images read-import", f"missing.csv {SMALL}", "error:-"),
     Call("audit list", f"{SMALL} --json"),
@@ -140,9 +141,32 @@ def _inputs(work: Path) -> None:
         "Condition\tsentence\ncalcinosis\tThere is no calcinosis of the fingers.\n",
         encoding="utf-8",
     )
+    (work / "photo.png").write_bytes(_png(64, 48))
     (work / "scores-in.csv").write_text(
         "patient_id,skin_thickening_proximal_to_mcp,raynaud_phenomenon\nS1,true,yes\n",
         encoding="utf-8",
+    )
+
+
+def _png(width: int, height: int) -> bytes:
+    """Return a small 8-bit grey PNG (a bright square on grey), written without Pillow."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(
+        b"\x00" + bytes(230 if 16 <= x < 40 and 14 <= y < 34 else 90 for x in range(width))
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
     )
 
 

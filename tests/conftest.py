@@ -84,15 +84,30 @@ def demo_registry_url(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="session")
-def reviewed_demo_url(demo_registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The demo registry after `calciscope demo` reads its notes (read-only for tests)."""
+def reviewed_demo_url(
+    demo_dir: Path, demo_registry_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """The demo registry after `calciscope demo` reads its notes and films (read-only for tests).
+
+    As in ``calciscope demo``: the notes' suggested facts, and the SYNTHETIC phantom films'
+    measurement suggestions (the only record of one anchor's sheet-like morphology) when the
+    imaging extra is installed.
+    """
+    import contextlib
     import shutil
 
     from calciscope import api
+    from calciscope.errors import MissingExtraError
 
     target = tmp_path_factory.mktemp("reviewed") / "demo.db"
     shutil.copy(demo_registry_url.removeprefix("sqlite:///"), target)
     url = f"sqlite:///{target}"
+    films = tmp_path_factory.mktemp("demo-films")  # the films beside a copy of the key files
+    for name in ("images.csv", "image_key.csv"):
+        shutil.copy(demo_dir / name, films / name)
     with api.open_registry(url) as registry:
         api.extract_notes(registry)
+        # without the imaging extra the film-only anchor stays unfound, as in the demo
+        with contextlib.suppress(MissingExtraError):
+            api.add_demo_radiographs(registry, films, seed=0)
     return url

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -124,6 +125,27 @@ def test_measure_json_and_overlay(indexed, tmp_path):
     assert "px" in out.output and "SUGGESTION" in out.output
     out = invoke("images", "measure", films / "RG3_J2KR.dcm", "--roi", "0,0,99999,10", code=1)
     assert "outside" in out.output
+
+
+def test_measure_a_colour_photograph_without_sidecar(tmp_path):
+    from PIL import Image
+
+    pixels = np.zeros((200, 300, 3), dtype=np.uint8)
+    pixels[...] = (180, 120, 100)  # skin
+    pixels[80:120, 100:160] = 250  # a bright deposit
+    photo, overlay = tmp_path / "photo.png", tmp_path / "out" / "overlay.png"
+    Image.fromarray(pixels).save(photo)
+    out = invoke("images", "measure", photo, "--roi", "10,10,290,190", "--overlay", overlay)
+    assert "no pixel spacing" in out.output and "overlay written" in out.output
+    with Image.open(overlay) as picture:
+        # the photograph keeps its colour outside the deposit (skin, not grey)
+        assert picture.mode == "RGB" and picture.getpixel((40, 40)) == (180, 120, 100)
+    # a sidecar row, when there is one, gives the spacing
+    (tmp_path / "sidecar.csv").write_text(
+        "file,patient_id,date,body_site,laterality,pixel_spacing_mm\nphoto.png,P1,,,,0.2\n"
+    )
+    data = json.loads(invoke("images", "measure", photo, "--roi", "10,10,290,190", "--json").output)
+    assert data["unit"] == "mm²" and data["pixel_spacing_mm"] == 0.2
 
 
 def test_measure_an_indexed_image_only_inside_an_image_root(indexed, tmp_path, monkeypatch):

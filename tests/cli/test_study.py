@@ -137,7 +137,8 @@ def test_demo_is_the_main_job(tmp_path, monkeypatch):
     assert "102/461 (22.1%; 95% CI 18.4–26.2%, Clopper–Pearson exact)" in text
     assert (tmp_path / "calciscope-report" / "index.html").exists()
     words = " ".join(result.output.split())
-    # two anchors are found only in their notes: the study counts them apart, the queue has them
+    # two anchors are found only with suggested facts (one from its notes, one from its films'
+    # measurement): the study counts them apart, the queue has them
     assert (
         "cases (extensive_sheet_like_calcinosis): 4: 2 from confirmed facts, 2 awaiting review; "
         "dcSSc with SSc-myositis overlap: 4 of 4 (2 of 2 confirmed)" in words

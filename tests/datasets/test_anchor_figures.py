@@ -1,8 +1,9 @@
 """The default cohort reproduces Achieng et al. 2024, recomputed from the structured facts.
 
-Two of the four anchor cases record their calcinosis morphology only in radiology reports and
-letters (``plan.yaml`` ``calcinosis_recorded``): the facts show two, the answer key four, and the
-notes of the other two state their sheet-like calcinosis.
+Two of the four anchor cases do not code their calcinosis morphology (``plan.yaml``
+``calcinosis_recorded``): the facts show two, the answer key four. One states its sheet-like
+calcinosis only in radiology reports and letters; the other's is only on its radiographs (no
+note describes it: the demo's measurement of its films suggests it).
 
 Achieng S, Harris J, Samaranayaka M, Herrick AL. Rheumatol Adv Pract 2024;8:rkae011
 (DOI 10.1093/rap/rkae011): 461 SSc patients seen in the 3 years before the index date, 102 with
@@ -196,19 +197,22 @@ def anchors(recomputed: pd.DataFrame, tables: dict[str, Any]) -> pd.DataFrame:
     return recomputed.loc[ids].join(answer.loc[ids, ["calcinosis_recorded", "notes_morphology"]])
 
 
-def test_four_extensive_sheet_like_two_of_them_only_in_notes(
+def test_four_extensive_sheet_like_one_only_in_notes_one_only_on_films(
     recomputed: pd.DataFrame, anchors: pd.DataFrame
 ) -> None:
     assert len(anchors) == 4
     assert anchors.seen.all() and anchors.ssc.all()
     assert (anchors.subset == "dcssc").all() and (anchors.leroy == "dcssc").all()
     assert anchors.iim.all()
-    # the facts show the two whose morphology is coded; the other two only in their notes
+    # the facts show the two whose morphology is coded; the other two only in their notes, or
+    # only on their films
     coded = anchors.calcinosis_recorded == "structured"
     assert coded.sum() == 2
     assert list(recomputed.index[recomputed.sheet_regions >= 2]) == list(anchors.index[coded])
-    assert set(anchors.calcinosis_recorded[~coded]) == {"site_only", "notes"}
-    assert set(anchors.notes_morphology) <= {"sheet_like", "reticular"}
+    assert set(anchors.calcinosis_recorded[~coded]) == {"film", "notes"}
+    film = anchors.calcinosis_recorded == "film"
+    assert set(anchors.notes_morphology[~film]) <= {"sheet_like", "reticular"}
+    assert (anchors.notes_morphology[film] == "none").all()  # no note describes it
 
 
 def test_anchor_demographics_and_antibodies(anchors: pd.DataFrame, tables: dict[str, Any]) -> None:

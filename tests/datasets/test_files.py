@@ -98,14 +98,14 @@ def test_without_notes_what_notes_alone_record_becomes_facts(
     key = tables["answer"].set_index("patient_id")
     extra = pd.DataFrame(sorted(without - with_notes), columns=facts.columns)
     recorded = key.loc[extra.patient_id]
-    in_notes = recorded.calcinosis_recorded.isin(["site_only", "notes"])
+    in_notes = recorded.calcinosis_recorded.isin(["site_only", "notes", "film"])
     in_notes |= recorded.overlap_recorded.isin(["letters", "two_diagnoses"])
     assert len(extra) > 50 and in_notes.all()
     # the only facts not written without notes: calcinosis coded at a site, its morphology
-    # left to the notes
+    # left to the notes (or, for the film-only anchor, to its radiographs)
     site_only = pd.DataFrame(sorted(with_notes - without), columns=facts.columns)
     assert len(site_only) > 10 and set(site_only.morphology) == {""}
-    assert set(key.loc[site_only.patient_id, "calcinosis_recorded"]) == {"site_only"}
+    assert set(key.loc[site_only.patient_id, "calcinosis_recorded"]) == {"site_only", "film"}
     # and the key says everything is recorded as facts
     assert set(answer.calcinosis_recorded) == {"", "structured"}
     assert set(answer.overlap_recorded) == {"", "code"}

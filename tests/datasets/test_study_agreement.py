@@ -4,7 +4,8 @@ The answer key (``answer_key.csv``) is the truth the generator drew; the study s
 registry records (facts, and facts suggested from notes). On other seeds and sizes than the
 calibrated default, every patient's source-population membership, subset and case status must
 agree with the key: cases whose morphology is coded are found from confirmed facts, those whose
-morphology is only in radiology reports and letters once suggested facts are counted.
+morphology is only in radiology reports and letters, or only on their radiographs (the demo's
+measured phantom films), once suggested facts are counted.
 
 Metamorphic checks change the registry's facts and require the study to move as it clinically
 should: a lesion removed, a subset recoded, the visits in the window removed, the defining item of
@@ -67,15 +68,29 @@ def _cases(con: Any, include_suggested: bool) -> pd.DataFrame:
 
 @pytest.fixture(scope="module", params=[(3, 300), (11, 900)], ids=["seed3-n300", "seed11-n900"])
 def studied(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Generate, import, read the notes and classify a cohort of another seed and size."""
+    """Generate, import, read the notes and films, and classify a cohort of another seed and size.
+
+    As ``calciscope demo`` does, the SYNTHETIC phantom films are measured and their suggestions
+    imported: a film-only anchor's morphology is nowhere else. Without the imaging extra those
+    anchors cannot be found, and are left out of the comparison.
+    """
+    from calciscope.errors import MissingExtraError
+
     seed, size = request.param
     folder = tmp_path_factory.mktemp(f"agreement-{seed}-{size}")
     generate_demo_cohort(folder / "cohort", patients=size, seed=seed)
     with api.open_registry(f"sqlite:///{folder / 'registry.db'}") as registry:
         api.import_directory(registry, folder / "cohort")
         api.extract_notes(registry)
+        try:
+            api.add_demo_radiographs(registry, folder / "cohort", seed=seed)
+            films = True
+        except MissingExtraError:
+            films = False
         cases = _cases(connect(registry.connection_url), include_suggested=True)
     answer = _answer(folder / "cohort")
+    if not films:
+        answer = answer[answer.calcinosis_recorded != "film"]
     return cases.reindex(answer.index), answer
 
 

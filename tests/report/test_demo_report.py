@@ -3,8 +3,9 @@
 Expected values: Achieng S, Harris J, Samaranayaka M, Herrick AL. Rheumatol Adv Pract
 2024;8:rkae011 (461 SSc, 102 dcSSc, 4 cases, all dcSSc + SSc-myositis overlap, ages 27-65,
 3 women, 2 anti-Scl70+, 2 anti-PM/Scl+, calcinosis 1-6 years after SSc onset), which the
-synthetic demo cohort is calibrated to reproduce. Two of the four cases record their calcinosis
-morphology only in notes: before review the study finds 2 cases from confirmed facts and 2 with
+synthetic demo cohort is calibrated to reproduce. Two of the four cases do not code their
+calcinosis morphology (one states it only in notes, one shows it only on its radiographs, read by
+the demo's measurement): before review the study finds 2 cases from confirmed facts and 2 with
 suggested facts; once a reviewer confirms those facts, the headline is the paper's.
 """
 
@@ -45,7 +46,7 @@ def test_json_states_the_anchor_numbers(results):
 
 @pytest.fixture(scope="module")
 def after_review(reviewed_demo_url, tmp_path_factory):
-    """The default study after a reviewer confirms the calcinosis read from the cases' notes."""
+    """The default study after a reviewer confirms the calcinosis read from notes and films."""
     import shutil
 
     from calciscope import api
@@ -86,7 +87,7 @@ def test_both_intervals_are_named(results):
 
 
 def test_every_case_lists_its_evidence(results):
-    # the confirmed cases, then those found only with facts suggested from their notes
+    # the confirmed cases, then those found only with facts suggested from their notes or films
     assert sorted(results["evidence"]) == ["Case 1", "Case 2", "Suggested 1", "Suggested 2"]
     for facts in results["evidence"].values():
         calcinosis = [f for f in facts if f["concept"] == "calcinosis" and f["status"] == "present"]

@@ -144,8 +144,11 @@ def test_review_list_on_the_demo_shows_sentences(reviewed_demo_url):
     args = ("review", "list", "--kind", "suggested_fact", "--patient", "P0001")
     result = run(reviewed_demo_url, *args)
     assert result.exit_code == 0, result.output
-    assert "19 open item(s)" in result.output and "P0001-L1:" in result.output
+    # 19 suggested from the notes, 1 from the measurement of the patient's SYNTHETIC film
+    assert "20 open item(s)" in result.output and "P0001-L1:" in result.output
     items = json.loads(run(reviewed_demo_url, *args, "--json").output)
+    from_film = [i for i in items if "a reading of image IMG-" in i["reason"]]
+    assert len(from_film) == 1 and from_film[0]["evidence"] is None
     ana = next(i for i in items if i["fact"]["code"] == "HP:0003493")
     assert ana["evidence"]["sentence"] == "- ANA weakly positive"
     assert ana["reason"] == "Antinuclear antibodies (present) suggested from clinic_letter P0001-L1"

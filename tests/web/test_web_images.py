@@ -274,3 +274,37 @@ def test_an_image_outside_the_roots_is_not_opened(web_settings, tmp_path):
         assert client.get(f"/images/{image_id}/thumbnail.png").status_code == 200
     finally:
         application.state.registry.close()
+
+
+def test_a_colour_photograph_is_sent_in_colour(web_settings, tmp_path):
+    from PIL import Image
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    pixels = np.zeros((60, 80, 3), dtype=np.uint8)
+    pixels[...] = (200, 90, 70)  # reddish skin
+    pixels[20:40, 30:50] = (245, 245, 240)  # a chalky deposit
+    Image.fromarray(pixels).save(photos / "lesion.png")
+    (photos / "sidecar.csv").write_text(
+        "file,patient_id,date,body_site,laterality,modality\n"
+        f"lesion.png,{PATIENT},2022-05-02,fingers,right,photograph\n"
+    )
+    registry = api.open_registry(web_settings.db_url)
+    try:
+        api.import_images(registry, photos, workers=1)
+    finally:
+        registry.close()
+    application = create_app(dataclasses.replace(web_settings, image_roots=(photos,)))
+    try:
+        client = _client(application, "clinician")
+        response = client.get(f"/api/images/{_image_id(application)}/pixels")
+        h = response.headers
+        assert response.status_code == 200 and h["x-channels"] == "3"
+        width, height = int(h["x-width"]), int(h["x-height"])
+        stored = np.frombuffer(response.content, dtype="<u2").reshape(height, width, 3)
+        red, green, blue = (int(v) for v in stored[5, 5])
+        assert red > green > blue  # the skin's colour, not one grey level
+        page = client.get(f"/images/{_image_id(application)}")
+        assert page.status_code == 200
+    finally:
+        application.state.registry.close()

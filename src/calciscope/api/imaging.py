@@ -187,12 +187,9 @@ def measure_image(
     """
     _require()
     from calciscope.imaging.measure import measure_calcification
-    from calciscope.interop.images import SidecarRow, load_image
     from calciscope.interop.images.overlay import write_overlay
-    from calciscope.model import Modality
 
-    row = SidecarRow("-", None, None, None, Modality.RADIOGRAPH, pixel_spacing_mm)
-    image, problem = load_image(Path(path), row)
+    image, problem = _load_for_measuring(Path(path))
     if image is None:
         raise ValidationError([problem] if problem else [], summary="cannot measure")
     spacing = pixel_spacing_mm or image.meta.pixel_spacing_mm
@@ -205,6 +202,24 @@ def measure_image(
     if overlay is not None:
         write_overlay(image.display, result, overlay)
     return result
+
+
+def _load_for_measuring(path: Path) -> tuple[Any, Any]:
+    """Read a file to measure; a PNG/JPEG needs no sidecar (its row is used when there is one).
+
+    Without a sidecar row a PNG/JPEG is a photograph (a colour one keeps its colour in the
+    overlay; a grey export of a film stays grey) with no patient, date or spacing.
+    """
+    from calciscope.interop.images import SidecarRow, load_image, read_sidecar
+    from calciscope.interop.images.photo import PHOTO_SUFFIXES
+    from calciscope.model import Modality
+
+    row = None
+    if path.suffix.lower() in PHOTO_SUFFIXES:
+        rows, _ = read_sidecar(path.parent)  # a broken sidecar does not stop a measurement
+        row = rows.get(path.name) or SidecarRow("-", None, None, None, Modality.PHOTOGRAPH, None)
+    image, problem = load_image(path, row)
+    return image, problem
 
 
 @dataclass(frozen=True)

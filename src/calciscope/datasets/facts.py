@@ -54,7 +54,7 @@ class FactWriter:
 
     def __init__(self, *, notes: bool = True) -> None:
         #: With notes written, what a patient's notes alone record is left out of the facts
-        #: (``Profile.overlap_recorded`` letters, ``calcinosis_recorded`` site_only / notes);
+        #: (``Profile.overlap_recorded`` letters, ``calcinosis_recorded`` site_only / notes / film);
         #: without notes there is nowhere else to say it, so it is written as facts.
         self.notes = notes
         catalogue = load_catalogue()

@@ -110,8 +110,17 @@ class NoteWriter:
             text = self._letter(rng, profile, day, context, summary)
             lines.append(self._json(f"{pid}-L{number}", pid, "clinic_letter", day, text))
         for number, film in enumerate(profile.radiographs, start=1):
-            text = self._report(rng, profile, film, summary)
-            lines.append(self._json(f"{pid}-R{number}", pid, "radiology_report", film.date, text))
+            unreported = _film_only(profile) and any(
+                les.date <= film.date and _on_film(les, film) for les in profile.lesions
+            )
+            # a film-only patient's films of her calcinosis have no report: the morphology is
+            # read from the film itself (the report is drawn all the same, so that every other
+            # patient's notes stay the same draws)
+            text = self._report(rng, profile, film, NotesSummary() if unreported else summary)
+            if not unreported:
+                lines.append(
+                    self._json(f"{pid}-R{number}", pid, "radiology_report", film.date, text)
+                )
         return lines, summary
 
     def _json(self, note_id: str, pid: str, kind: str, day: int, text: str) -> str:
@@ -147,7 +156,12 @@ class NoteWriter:
         p, c = self.p, self._c
         words, (top, exam, results) = context
         age = int((day - profile.birth) / YEAR)
-        calc = self._calcinosis_line(rng, profile, day, summary)
+        if _film_only(profile) and any(les.date <= day for les in profile.lesions):
+            # the letters of a film-only patient say nothing of her calcinosis (same draws)
+            self._calcinosis_line(rng, profile, day, NotesSummary())
+            calc = ""
+        else:
+            calc = self._calcinosis_line(rng, profile, day, summary)
         plan = "\n".join(f"- {x}" for x in self._plan(rng, profile, words))
         return (
             f"{p['header']}\n{c(p['hospitals'])}\nClinic date: {_uk(self.iso(day))}\n\n"
@@ -314,6 +328,11 @@ class NoteWriter:
             bare = site.removeprefix("the ")
             impressions.append(self._c(r["impression_positive"][morph]).format(site=bare))
         return " ".join(impressions)
+
+
+def _film_only(profile: Profile) -> bool:
+    """Whether the patient's calcinosis morphology is only on the films (plan.yaml ``film``)."""
+    return profile.calcinosis_recorded == "film"
 
 
 def _on_film(lesion: Lesion, film: Radiograph) -> bool:

@@ -160,7 +160,8 @@ class Profile:
     like_disorder: str = ""
     #: how a clinician overlap is recorded: code, two_diagnoses or letters ('' without overlap)
     overlap_recorded: str = ""
-    #: how calcinosis lesions are recorded: structured, site_only or notes (RECORDED_AS)
+    #: how calcinosis lesions are recorded: structured, site_only, notes or film (plan.yaml;
+    #: film: coded at the sites, the morphology only on the radiographs)
     calcinosis_recorded: str = "structured"
     #: mRSS sites left unrecorded ("region" or "region:side")
     mrss_missing: frozenset[str] = frozenset()

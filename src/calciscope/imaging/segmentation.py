@@ -38,7 +38,10 @@ _THREADS = min(2, os.cpu_count() or 1)
 
 
 def _by_stripes(
-    function: Callable[[np.ndarray], np.ndarray], image: np.ndarray, halo: int
+    function: Callable[[np.ndarray], np.ndarray],
+    image: np.ndarray,
+    halo: int,
+    stripe_rows: int = _STRIPE_ROWS,
 ) -> np.ndarray:
     """Apply a filter that reaches ``halo`` rows up and down, stripe by stripe, in threads.
 
@@ -47,17 +50,44 @@ def _by_stripes(
     rows keep the filter's border rule). NumPy and SciPy release the GIL, so two stripes run at
     once.
     """
-    out = np.empty_like(image)
-    rows = image.shape[0]
+    return _stripes(lambda low, high: function(image[low:high]), image.shape[0], halo, stripe_rows)
 
-    def run(top: int) -> None:
-        bottom = min(top + _STRIPE_ROWS, rows)
+
+def _stripes(
+    function: Callable[[int, int], np.ndarray], rows: int, halo: int, stripe_rows: int
+) -> np.ndarray:
+    """Call ``function(low, high)`` on haloed row ranges in threads; keep each core's rows.
+
+    ``function`` returns the rows ``low:high`` of the result (any dtype); the halo rows are
+    dropped and the cores put together.
+    """
+    starts = list(range(0, rows, stripe_rows))
+    parts: list[np.ndarray] = [np.empty(0)] * len(starts)
+
+    def run(index: int) -> None:
+        top = starts[index]
+        bottom = min(top + stripe_rows, rows)
         low, high = max(0, top - halo), min(rows, bottom + halo)
-        out[top:bottom] = function(image[low:high])[top - low : bottom - low]
+        parts[index] = function(low, high)[top - low : bottom - low]
 
     with ThreadPoolExecutor(_THREADS) as pool:
-        list(pool.map(run, range(0, rows, _STRIPE_ROWS)))
+        list(pool.map(run, range(len(starts))))
+    out = np.empty((rows, *parts[0].shape[1:]), dtype=parts[0].dtype)
+    for top, part in zip(starts, parts, strict=True):
+        out[top : top + len(part)] = part
     return out
+
+
+def _halves(rows: int, halo: int, align: int = 1) -> int:
+    """Rows per stripe that cut ``rows`` into one stripe per thread, at a multiple of ``align``.
+
+    Large-halo steps (the opening, the hole filling) run on as few stripes as there are
+    threads, so the halo rows done twice stay a small share of the work; a short image (where
+    the halo would be most of a stripe) is one stripe.
+    """
+    if _THREADS < 2 or rows < 4 * halo:
+        return rows
+    return -(-rows // (_THREADS * align)) * align
 
 
 def _gaussian(image: np.ndarray, sigma: float) -> np.ndarray:
@@ -119,6 +149,26 @@ def _median(image: np.ndarray) -> float:
     return float(np.median(flat[:: max(1, flat.size // 250_000)]))
 
 
+def _background(image: np.ndarray, window: int) -> np.ndarray:
+    """Return the opening of step 1, one stripe per thread: the values of :func:`_opening`.
+
+    A core pixel's opening reads the image at most ``window`` rows away, plus the block grid's
+    rounding (a few blocks of k rows); stripes start at multiples of k, so each stripe's block
+    grid is the whole image's, and the edge padding of a stripe's cut rows lies outside the
+    reach of its core rows.
+    """
+    k = _block(window)
+    halo = -(-(window + 6 * k) // k) * k
+    rows = _halves(image.shape[0], halo, k)
+    if rows >= image.shape[0]:
+        return _opening(image, window)
+    return _by_stripes(lambda stripe: _opening(stripe, window), image, halo, rows)
+
+
+def _block(window: int) -> int:
+    return min(4, max(1, window // 24))
+
+
 def _opening(image: np.ndarray, window: int) -> np.ndarray:
     """Grey opening with a ``window``-wide square, the background of step 1.
 
@@ -129,7 +179,7 @@ def _opening(image: np.ndarray, window: int) -> np.ndarray:
     in the wrong pixel (the cap restores the bright side, the dilation the dark side), and the
     four min/max passes cost k² times less.
     """
-    k = min(4, max(1, window // 24))
+    k = _block(window)
     pad = window // 2 + 2 * k
     rows, cols = image.shape
     extra = (-(rows + 2 * pad) % k, -(cols + 2 * pad) % k)
@@ -171,7 +221,7 @@ class Segmenter:
         self.min_px = max(3, math.ceil(settings.min_deposit_mm2 / spacing**2))
         self.window = window = max(3, round(settings.background_window_mm / spacing) | 1)
         smooth = _gaussian(crop, settings.smoothing_px)
-        background = _opening(smooth, window)
+        background = _background(smooth, window)
         # the opening sits a little below the mean background; the median residual is that offset
         self.residual = smooth - background
         self.residual -= _median(self.residual)
@@ -193,7 +243,8 @@ class Segmenter:
         self._seed_labels = labels[self.seed_mask]  # the seeds' regions, kept for the contrast
         self._seed_counts = np.bincount(self._seed_labels, minlength=count + 1)
         keep = self._seed_counts > 0
-        keep &= np.bincount(labels.ravel(), minlength=count + 1) >= self.min_px
+        # region sizes from the grown pixels only (a third of the ROI on a hand film)
+        keep &= np.bincount(labels[grow], minlength=count + 1) >= self.min_px
         keep[0] = False
         return labels, count, keep
 
@@ -216,8 +267,31 @@ class Segmenter:
 
 
 def _fill_small_holes(mask: np.ndarray, min_px: int) -> np.ndarray:
-    """Fill the holes (4-connected background pieces) smaller than a deposit."""
+    """Fill the holes (4-connected background pieces) smaller than a deposit.
+
+    Stripe by stripe in threads, with ``min_px`` rows of halo: a hole of fewer than ``min_px``
+    pixels spans fewer rows than that, so a hole with a pixel in a stripe's core lies whole in
+    the haloed stripe, away from its cut rows. A piece that touches a cut row may continue
+    beyond it and is not filled there; any piece that does not is the whole image's piece.
+    """
+    total = mask.shape[0]
+    rows = _halves(total, min_px)
+    if rows >= total:
+        return mask | _small_holes(mask, min_px, cut_top=False, cut_bottom=False)
+
+    def stripe_holes(low: int, high: int) -> np.ndarray:
+        return _small_holes(mask[low:high], min_px, cut_top=low > 0, cut_bottom=high < total)
+
+    return mask | _stripes(stripe_holes, total, min_px, rows)
+
+
+def _small_holes(mask: np.ndarray, min_px: int, cut_top: bool, cut_bottom: bool) -> np.ndarray:
+    """Pieces of ``~mask`` smaller than ``min_px`` that touch no cut row."""
     holes, count = ndimage.label(~mask, output=np.intp)
     small = np.bincount(holes.ravel(), minlength=count + 1) < min_px
     small[0] = False
-    return mask | small[holes] if small.any() else mask
+    if cut_top:
+        small[holes[0]] = False
+    if cut_bottom:
+        small[holes[-1]] = False
+    return small[holes] if small.any() else np.zeros(mask.shape, dtype=bool)
