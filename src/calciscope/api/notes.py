@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import itertools
 import json
 import sys
 from collections import deque
@@ -22,6 +21,8 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any, TextIO
 
+import pyarrow as pa
+
 from calciscope.errors import Problem, ValidationError
 from calciscope.extract import Assessment
 from calciscope.extract.evaluation import (
@@ -32,15 +33,18 @@ from calciscope.extract.evaluation import (
     score_assessments,
     score_patients,
 )
+from calciscope.extract.facts import ROW_COLUMNS
 from calciscope.extract.pipeline import (
+    NoteFields,
     RulePaths,
     extractor_for,
-    fact_rows_for_notes,
+    fact_columns_for_notes,
     note_facts,
     version_for,
 )
 from calciscope.features import load_catalogue
 from calciscope.model import Fact, Note
+from calciscope.storage.bulk import FACT_COLUMNS, FACT_SCHEMA, fact_sink
 
 __all__ = [
     "ExtractSummary",
@@ -74,9 +78,17 @@ def _rule_paths(
     )
 
 
-def _batches(notes: Iterable[Note], size: int) -> Iterator[list[Note]]:
-    iterator = iter(notes)
-    while batch := list(itertools.islice(iterator, size)):
+def _batches(notes: Iterable[Note], size: int) -> Iterator[list[NoteFields]]:
+    """Yield the notes as :data:`NoteFields` tuples, ``size`` at a time."""
+    batch: list[NoteFields] = []
+    for note in notes:
+        batch.append(
+            (note.note_id, note.patient_id, note.note_type.value, note.note_date, note.text)
+        )
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
         yield batch
 
 
@@ -96,17 +108,18 @@ def _worker_context() -> BaseContext:
 
 
 def _results(
-    batches: Iterable[list[Note]], jobs: int, paths: RulePaths
-) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-    # Facts travel as table rows: validating and pickling a pydantic Fact per suggestion cost
-    # as much as extracting it (see calciscope.extract.facts.mentions_to_rows).
+    batches: Iterable[list[NoteFields]], jobs: int, paths: RulePaths
+) -> Iterator[tuple[int, list[list[Any]]]]:
+    # Notes go to the workers as plain tuples and facts come back as columns of plain values:
+    # pickling models (a pydantic Note, a Fact or a dict per row) and building an Arrow table
+    # from dicts cost the parent more than the workers' extraction (docs/notes.md).
     if jobs <= 1:
-        yield from (fact_rows_for_notes(batch, paths) for batch in batches)
+        yield from (fact_columns_for_notes(batch, paths) for batch in batches)
         return
     with ProcessPoolExecutor(jobs, mp_context=_worker_context()) as pool:
-        pending: deque[Future[tuple[int, list[dict[str, Any]]]]] = deque()
+        pending: deque[Future[tuple[int, list[list[Any]]]]] = deque()
         for batch in batches:
-            pending.append(pool.submit(fact_rows_for_notes, batch, paths))
+            pending.append(pool.submit(fact_columns_for_notes, batch, paths))
             if len(pending) >= 2 * jobs:  # bounded: never more than 2 batches per worker queued
                 yield pending.popleft().result()
         while pending:
@@ -116,6 +129,22 @@ def _results(
 #: Suggested facts written per transaction: a commit (an fsync on SQLite) per batch of notes
 #: cost more than extracting them; this many rows stay in memory at most (a few MB).
 _WRITE_ROWS = 20_000
+#: Where each ``facts`` table column is among the workers' columns (``ROW_COLUMNS``).
+_TABLE_COLUMNS = tuple(ROW_COLUMNS.index(name) for name in FACT_COLUMNS)
+
+
+def _write_fact_columns(registry: Any, columns: list[list[Any]]) -> None:
+    """Insert new suggested facts given as columns, through the registry's bulk fact writer.
+
+    What :meth:`~calciscope.storage.Registry.add_fact_rows` does, from columns: the table is
+    built column by column instead of from a dict per row (several times the cost).
+    """
+    arrays = [
+        pa.array(columns[i], type=FACT_SCHEMA.field(k).type)
+        for k, i in zip(FACT_COLUMNS, _TABLE_COLUMNS, strict=True)
+    ]
+    with registry.write() as conn:
+        fact_sink(conn).write(pa.Table.from_arrays(arrays, schema=FACT_SCHEMA), None)
 
 
 def extract_notes(
@@ -157,17 +186,18 @@ def extract_notes(
     before = registry.counts()["facts"]
     done = suggested = 0
     notes = registry.iter_notes(since=since, chunk=chunk)
-    pending: list[dict[str, Any]] = []
-    for count, facts in _results(_batches(notes, chunk), max(1, jobs), paths):
-        pending += facts
-        if len(pending) >= _WRITE_ROWS:
-            registry.add_fact_rows(pending)
-            pending = []
-        done, suggested = done + count, suggested + len(facts)
+    pending: list[list[Any]] = [[] for _ in ROW_COLUMNS]
+    for count, columns in _results(_batches(notes, chunk), max(1, jobs), paths):
+        for held, new in zip(pending, columns, strict=True):
+            held += new
+        if len(pending[0]) >= _WRITE_ROWS:
+            _write_fact_columns(registry, pending)
+            pending = [[] for _ in ROW_COLUMNS]
+        done, suggested = done + count, suggested + len(columns[0])
         if progress is not None:
             progress(done)
-    if pending:
-        registry.add_fact_rows(pending)
+    if pending[0]:
+        _write_fact_columns(registry, pending)
     new = registry.counts()["facts"] - before
     return ExtractSummary(done, suggested, new, version_for(paths))
 
