@@ -19,7 +19,9 @@ Rates are given per wall-clock second and per CPU second of the measuring proces
 is steadier on a shared machine), beside two floors measured in the same run: read + lowercase,
 and read + lowercase + a regex split into sentences. ``--jobs 2`` also runs the floors, the
 extractor and a ``notes extract`` worker's job (notes to suggested-fact rows) in two processes at
-once, each on half of the notes; the load average is printed first. medspaCy as shipped runs at about 10 documents/s, so 20,000
+once, each on half of the notes; the load average is printed first. ``--extract-command`` also
+times the whole ``notes extract --jobs N`` on an SQLite registry of the same demo cohort
+(wall time, the parent's CPU per note, the workers' CPU read from /proc). medspaCy as shipped runs at about 10 documents/s, so 20,000
 notes take it over half an hour; ``--medspacy-notes N`` runs it on the first N of the same notes.
 """
 
