@@ -19,7 +19,9 @@ Rates are given per wall-clock second and per CPU second of the measuring proces
 is steadier on a shared machine), beside two floors measured in the same run: read + lowercase,
 and read + lowercase + a regex split into sentences. ``--jobs 2`` also runs the floors, the
 extractor and a ``notes extract`` worker's job (notes to suggested-fact rows) in two processes at
-once, each on half of the notes; the load average is printed first. medspaCy as shipped runs at about 10 documents/s, so 20,000
+once, each on half of the notes; the load average is printed first. ``--extract-command`` also
+times the whole ``notes extract --jobs N`` on an SQLite registry of the same demo cohort
+(wall time, the parent's CPU per note, the workers' CPU read from /proc). medspaCy as shipped runs at about 10 documents/s, so 20,000
 notes take it over half an hour; ``--medspacy-notes N`` runs it on the first N of the same notes.
 """
 
@@ -88,19 +90,92 @@ def run_calciscope(notes: Path, part: int = 0, parts: int = 1) -> dict[str, obje
 
 
 def run_fact_rows(notes: Path, part: int = 0, parts: int = 1) -> dict[str, object]:
-    """Notes to suggested-fact rows in batches of 500: a ``notes extract`` worker's job."""
-    from calciscope.extract.pipeline import extractor_for, fact_rows_for_notes
-    from calciscope.model import Note
+    """Notes to suggested-fact columns in batches of 500: a ``notes extract`` worker's job."""
+    import datetime as dt
+
+    from calciscope.extract.pipeline import extractor_for, fact_columns_for_notes
 
     extractor_for()
-    lines = notes.read_text(encoding="utf-8").splitlines()[part::parts]
-    batch = [Note(**json.loads(line)) for line in lines]
+    records = [json.loads(line) for line in notes.read_text(encoding="utf-8").splitlines()]
+    batch = [
+        (r["note_id"], r["patient_id"], r["note_type"],
+         dt.date.fromisoformat(r["note_date"]) if r.get("note_date") else None, r["text"])
+        for r in records[part::parts]
+    ]  # fmt: skip
     start, cpu, began = time.perf_counter(), time.process_time(), time.time()
     rows = 0
     for first in range(0, len(batch), 500):
-        rows += len(fact_rows_for_notes(batch[first : first + 500])[1])
+        rows += len(fact_columns_for_notes(batch[first : first + 500])[1][0])
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return _result("calciscope -> fact rows", [n.text for n in batch], seconds, rows, cpu, began)
+    return _result("calciscope -> fact rows", [n[4] for n in batch], seconds, rows, cpu, began)
+
+
+def _descendants_cpu(seen: dict[int, tuple[int, float]]) -> None:
+    """Record ``pid: (depth, CPU seconds so far)`` of every descendant process (Linux).
+
+    Depth 1 is a child (the fork server, the resource tracker), depth 2 a grandchild (a
+    worker forked by the fork server).
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    todo = [(os.getpid(), 0)]
+    while todo:
+        pid, depth = todo.pop()
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            todo.append((child, depth + 1))
+            try:
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            cpu = (int(fields[11]) + int(fields[12])) / tick
+            seen[child] = (depth + 1, max(seen.get(child, (0, 0.0))[1], cpu))
+
+
+def run_extract_command(registry_db: Path, jobs: int, chunk: int) -> dict[str, object]:
+    """``notes extract --jobs N`` on a copy of a demo registry, through the api, timed.
+
+    Returns wall time, the CPU of this (the parent) process and that of its workers (read
+    from /proc every 0.1 s while it runs), and the notes and facts it wrote.
+    """
+    import shutil
+    import threading
+
+    from calciscope import api
+    from calciscope.api import notes as notes_api
+
+    work = registry_db.with_name("extract-run.db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{work}{suffix}").unlink(missing_ok=True)
+    shutil.copy(registry_db, work)
+    registry = api.open_registry(f"sqlite:///{work}")
+    seen: dict[int, tuple[int, float]] = {}
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.1):
+            _descendants_cpu(seen)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    load = os.getloadavg()[0]
+    start, cpu, began = time.perf_counter(), time.process_time(), time.time()
+    watcher.start()
+    summary = notes_api.extract_notes(registry, jobs=jobs, chunk=chunk)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    done.set()
+    watcher.join()
+    registry.close()
+    return {
+        "tool": f"notes extract --jobs {jobs}", "began": began, "ended": began + seconds,
+        "documents": summary.notes, "bytes": 0, "seconds": seconds, "cpu_seconds": cpu,
+        "worker_cpu_seconds": sum(c for d, c in seen.values() if d > 1),
+        "workers": sum(d > 1 for d, _ in seen.values()),
+        "helper_cpu_seconds": sum(c for d, c in seen.values() if d == 1),
+        "entities": summary.facts,
+        "peak_rss_mb": _peak_rss_mb(), "load": load,
+    }  # fmt: skip
 
 
 _WORKERS = {
@@ -187,13 +262,16 @@ def main(argv: list[str] | None = None) -> int:
         "--jobs", type=int, default=1,
         help="also run floor, calciscope and fact rows in this many processes at once",
     )  # fmt: skip
-    parser.add_argument("--worker", choices=tuple(_WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--extract-command", action="store_true",
+        help="also time `notes extract --jobs N` (N = --jobs) on a registry of the demo cohort",
+    )  # fmt: skip
+    parser.add_argument("--worker", choices=(*_WORKERS, "extract-command"), help=argparse.SUPPRESS)
     parser.add_argument("--notes-file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--part", default="0/1", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        part, parts = (int(x) for x in args.part.split("/"))
-        print(json.dumps(_WORKERS[args.worker](args.notes_file, part, parts)))
+        print(json.dumps(_run_worker(args)))
         return 0
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="calciscope-notes-bench-"))
     notes, rules = _prepare(folder, args.notes)
@@ -231,7 +309,57 @@ def main(argv: list[str] | None = None) -> int:
             runs.setdefault(str(result["tool"]), []).append(result)
             print("  " + _line(result), flush=True)
     _summary(runs)
+    if args.extract_command:
+        _extract_command_runs(folder, args.rounds, args.jobs, runs)
     return 0
+
+
+def _run_worker(args: argparse.Namespace) -> dict[str, object]:
+    if args.worker == "extract-command":
+        return run_extract_command(args.notes_file, args.jobs, 500)
+    part, parts = (int(x) for x in args.part.split("/"))
+    return _WORKERS[args.worker](args.notes_file, part, parts)
+
+
+def _extract_command_runs(
+    folder: Path, rounds: int, jobs: int, runs: dict[str, list[dict[str, object]]]
+) -> None:
+    """Time the whole ``notes extract`` command on a registry of the demo cohort."""
+    from calciscope import api
+
+    registry_db = folder / "registry.db"
+    if not registry_db.exists():
+        registry = api.open_registry(f"sqlite:///{registry_db}")
+        api.import_directory(registry, folder / "demo")
+        registry.close()
+    command = [sys.executable, str(Path(__file__).resolve()), "--notes-file", str(registry_db)]
+    print(f"\nnotes extract on {registry_db} (SQLite), {rounds} runs:")
+    results = []
+    for _ in range(rounds):
+        result = _subprocess([*command, "--jobs", str(jobs), "--worker", "extract-command"])
+        results.append(result)
+        docs, wall = float(result["documents"]), float(result["seconds"])  # type: ignore[arg-type]
+        parent, workers = float(result["cpu_seconds"]), float(result["worker_cpu_seconds"])  # type: ignore[arg-type]
+        per_worker = docs / workers if workers else float("nan")
+        print(
+            f"  {result['tool']}: {int(docs):,} notes, {int(result['entities']):,} facts "  # type: ignore[call-overload]
+            f"in {wall:.1f} s wall = {docs / wall:,.0f} docs/s; parent CPU {parent:.2f} s = "
+            f"{parent / docs * 1e6:.0f} us/note; {result['workers']} workers {workers:.2f} CPU-s "
+            f"= {per_worker:,.0f} docs per worker CPU-s (fork server "
+            f"{float(result['helper_cpu_seconds']):.2f} CPU-s: it imports calciscope); "  # type: ignore[arg-type]
+            f"parent + workers {docs / (parent + workers):,.0f} docs per CPU-s; "
+            f"load {float(result['load']):.1f}",  # type: ignore[arg-type]
+            flush=True,
+        )
+    floor = runs.get(f"floor-split x{jobs}") or runs.get("floor-split")
+    if floor:
+        best = sorted(floor, key=_rate)[len(floor) // 2]
+        mid = sorted(results, key=_rate)[len(results) // 2]
+        total = float(mid["cpu_seconds"]) + float(mid["worker_cpu_seconds"])  # type: ignore[arg-type]
+        print(
+            f"notes extract / floor-split: {_rate(mid) / _rate(best):.3f} wall, "
+            f"{float(mid['documents']) / total / _rate(best, 'cpu_seconds'):.3f} per CPU-second"  # type: ignore[arg-type]
+        )
 
 
 def _parallel(own: list[str], worker: str, jobs: int) -> dict[str, object]:

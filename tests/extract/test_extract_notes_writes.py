@@ -58,3 +58,15 @@ def test_writing_every_batch_or_once_stores_the_same_rows(tmp_path, monkeypatch)
     assert all(row[16] is None for row in stored)  # batch_id: from no import
     again = api.extract_notes(once, chunk=4)
     assert again.new_facts == 0 and _facts(once) == stored
+
+
+def test_notes_read_by_id_range_or_streamed_give_the_same_facts(tmp_path, monkeypatch):
+    since = dt.date(2020, 1, 2)
+    ranged = _registry(f"sqlite:///{tmp_path / 'ranged.db'}")
+    assert len(list(notes_api._note_ranges(ranged, since, 2) or [])) == 3  # 6 notes, 2 a batch
+    by_range = api.extract_notes(ranged, chunk=2, since=since)
+    monkeypatch.setattr(notes_api, "_note_ranges", lambda *args: None)  # as a Spark registry
+    streamed = _registry(f"sqlite:///{tmp_path / 'streamed.db'}")
+    assert api.extract_notes(streamed, chunk=2, since=since) == by_range
+    assert by_range.notes == 6 and by_range.new_facts > 0
+    assert _facts(ranged) == _facts(streamed)

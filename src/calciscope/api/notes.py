@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import itertools
 import json
 import sys
 from collections import deque
@@ -22,6 +21,9 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any, TextIO
 
+import pyarrow as pa
+import sqlalchemy as sa
+
 from calciscope.errors import Problem, ValidationError
 from calciscope.extract import Assessment
 from calciscope.extract.evaluation import (
@@ -32,15 +34,19 @@ from calciscope.extract.evaluation import (
     score_assessments,
     score_patients,
 )
+from calciscope.extract.facts import ROW_COLUMNS
 from calciscope.extract.pipeline import (
+    NoteFields,
     RulePaths,
     extractor_for,
-    fact_rows_for_notes,
+    fact_columns_for_notes,
     note_facts,
     version_for,
 )
 from calciscope.features import load_catalogue
 from calciscope.model import Fact, Note
+from calciscope.storage import Registry, schema
+from calciscope.storage.bulk import FACT_COLUMNS, FACT_SCHEMA, fact_sink
 
 __all__ = [
     "ExtractSummary",
@@ -74,9 +80,17 @@ def _rule_paths(
     )
 
 
-def _batches(notes: Iterable[Note], size: int) -> Iterator[list[Note]]:
-    iterator = iter(notes)
-    while batch := list(itertools.islice(iterator, size)):
+def _batches(notes: Iterable[Note], size: int) -> Iterator[list[NoteFields]]:
+    """Yield the notes as :data:`NoteFields` tuples, ``size`` at a time."""
+    batch: list[NoteFields] = []
+    for note in notes:
+        batch.append(
+            (note.note_id, note.patient_id, note.note_type.value, note.note_date, note.text)
+        )
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
         yield batch
 
 
@@ -85,37 +99,123 @@ def _worker_context() -> BaseContext:
 
     A spawned worker re-imports the program's main module first: for the ``calciscope``
     command that is the whole CLI, about 2 s of CPU per worker, more than extracting a few
-    thousand notes. A fork server (POSIX) imports it, and the extraction pipeline, once and
-    forks the workers from that clean single-threaded process. Elsewhere workers are spawned.
+    thousand notes. A fork server (POSIX) imports it, and the extraction pipeline, once, builds
+    the packaged extractor (:mod:`calciscope.extract.warm`) and forks the workers from that
+    clean single-threaded process. Elsewhere workers are spawned.
     """
     if "forkserver" not in get_all_start_methods():
         return get_context("spawn")
     context = get_context("forkserver")
-    context.set_forkserver_preload(["__main__", "calciscope.extract.pipeline"])
+    context.set_forkserver_preload(["__main__", "calciscope.api.notes", "calciscope.extract.warm"])
     return context
 
 
+#: A batch of notes for a worker: the notes themselves, or where it reads them from the
+#: registry (``(database URL, first note id, last note id, since)``).
+_Batch = list[NoteFields] | tuple[str, str, str, dt.date | None]
+
+
 def _results(
-    batches: Iterable[list[Note]], jobs: int, paths: RulePaths
-) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-    # Facts travel as table rows: validating and pickling a pydantic Fact per suggestion cost
-    # as much as extracting it (see calciscope.extract.facts.mentions_to_rows).
+    batches: Iterable[_Batch], jobs: int, paths: RulePaths
+) -> Iterator[tuple[int, list[list[Any]]]]:
+    # Notes go to the workers as plain tuples, or workers read them from the registry
+    # themselves; facts come back as columns of plain values. Pickling models (a pydantic
+    # Note, a Fact or a dict per row) and building an Arrow table from dicts cost the parent
+    # more than the workers' extraction (docs/notes.md).
     if jobs <= 1:
-        yield from (fact_rows_for_notes(batch, paths) for batch in batches)
+        yield from (_extract_batch(batch, paths) for batch in batches)
         return
     with ProcessPoolExecutor(jobs, mp_context=_worker_context()) as pool:
-        pending: deque[Future[tuple[int, list[dict[str, Any]]]]] = deque()
+        pending: deque[Future[tuple[int, list[list[Any]]]]] = deque()
         for batch in batches:
-            pending.append(pool.submit(fact_rows_for_notes, batch, paths))
+            pending.append(pool.submit(_extract_batch, batch, paths))
             if len(pending) >= 2 * jobs:  # bounded: never more than 2 batches per worker queued
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
 
 
+def _extract_batch(batch: _Batch, paths: RulePaths) -> tuple[int, list[list[Any]]]:
+    """Return ``(notes, fact columns)`` of a batch (in a worker process, or in this one)."""
+    if isinstance(batch, tuple):
+        batch = _read_notes(*batch)
+    return fact_columns_for_notes(batch, paths)
+
+
+def _note_ranges(
+    registry: Any, since: dt.date | None, chunk: int
+) -> Iterator[tuple[str, str, str, dt.date | None]] | None:
+    """Return where each batch of notes lies, for workers that read their own notes.
+
+    Only for a database registry on a file or a server (workers cannot see an in-memory
+    database); None otherwise, and the notes are read here with ``iter_notes``. The note ids
+    are read once, in order, and cut into batches of ``chunk``.
+    """
+    engine = getattr(registry, "engine", None)
+    if type(registry).iter_notes is not Registry.iter_notes or engine is None:
+        return None
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return None
+    url = engine.url.render_as_string(hide_password=False)
+    t = schema.notes
+    query = sa.select(t.c.note_id).order_by(t.c.note_id)
+    if since is not None:
+        query = query.where(t.c.note_date >= since)
+    with engine.connect() as conn:
+        ids = conn.execute(query).scalars().all()
+    return (
+        (url, ids[i], ids[min(i + chunk, len(ids)) - 1], since) for i in range(0, len(ids), chunk)
+    )
+
+
+#: A worker's database engines, by URL (one per process, reused for every batch).
+_ENGINES: dict[str, sa.Engine] = {}
+
+
+def _read_notes(url: str, first: str, last: str, since: dt.date | None) -> list[NoteFields]:
+    """Read the notes with ids from ``first`` to ``last`` (and dated from ``since``)."""
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES[url] = sa.create_engine(url)
+    t = schema.notes
+    query = (
+        sa.select(t.c.note_id, t.c.patient_id, t.c.note_type, t.c.note_date, t.c.text)
+        .where(t.c.note_id >= first, t.c.note_id <= last)
+        .order_by(t.c.note_id)
+    )
+    if since is not None:
+        query = query.where(t.c.note_date >= since)
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(query)]
+
+
 #: Suggested facts written per transaction: a commit (an fsync on SQLite) per batch of notes
 #: cost more than extracting them; this many rows stay in memory at most (a few MB).
 _WRITE_ROWS = 20_000
+#: Where each ``facts`` table column is among the workers' columns (``ROW_COLUMNS``).
+_TABLE_COLUMNS = tuple(ROW_COLUMNS.index(name) for name in FACT_COLUMNS)
+
+
+#: SQLite page cache of the connection that writes suggested facts: with the default 2 MB,
+#: inserting into the facts table's indexes re-read pages all the time (about a quarter of
+#: the parent's CPU); 64 MB is at most that much memory, while it is used.
+_SQLITE_CACHE = "PRAGMA cache_size = -65536"
+
+
+def _write_fact_columns(registry: Any, columns: list[list[Any]]) -> None:
+    """Insert new suggested facts given as columns, through the registry's bulk fact writer.
+
+    What :meth:`~calciscope.storage.Registry.add_fact_rows` does, from columns: the table is
+    built column by column instead of from a dict per row (several times the cost).
+    """
+    arrays = [
+        pa.array(columns[i], type=FACT_SCHEMA.field(k).type)
+        for k, i in zip(FACT_COLUMNS, _TABLE_COLUMNS, strict=True)
+    ]
+    with registry.write() as conn:
+        if getattr(getattr(conn, "dialect", None), "name", None) == "sqlite":
+            conn.exec_driver_sql(_SQLITE_CACHE)
+        fact_sink(conn).write(pa.Table.from_arrays(arrays, schema=FACT_SCHEMA), None)
 
 
 def extract_notes(
@@ -156,18 +256,24 @@ def extract_notes(
     paths = _rule_paths(target_rules, context_rules, context_json)
     before = registry.counts()["facts"]
     done = suggested = 0
-    notes = registry.iter_notes(since=since, chunk=chunk)
-    pending: list[dict[str, Any]] = []
-    for count, facts in _results(_batches(notes, chunk), max(1, jobs), paths):
-        pending += facts
-        if len(pending) >= _WRITE_ROWS:
-            registry.add_fact_rows(pending)
-            pending = []
-        done, suggested = done + count, suggested + len(facts)
+    ranges = _note_ranges(registry, since, chunk)
+    batches: Iterable[_Batch] = (
+        ranges
+        if ranges is not None
+        else _batches(registry.iter_notes(since=since, chunk=chunk), chunk)
+    )
+    pending: list[list[Any]] = [[] for _ in ROW_COLUMNS]
+    for count, columns in _results(batches, max(1, jobs), paths):
+        for held, new in zip(pending, columns, strict=True):
+            held += new
+        if len(pending[0]) >= _WRITE_ROWS:
+            _write_fact_columns(registry, pending)
+            pending = [[] for _ in ROW_COLUMNS]
+        done, suggested = done + count, suggested + len(columns[0])
         if progress is not None:
             progress(done)
-    if pending:
-        registry.add_fact_rows(pending)
+    if pending[0]:
+        _write_fact_columns(registry, pending)
     new = registry.counts()["facts"] - before
     return ExtractSummary(done, suggested, new, version_for(paths))
 
