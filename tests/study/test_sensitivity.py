@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import ibis
@@ -179,3 +180,25 @@ def test_one_query_equals_one_classification_per_variant(
     assert any(len(a) for a in alone) and any(a["case"].any() for a in alone)
     for (v, _), one, other in zip(variants, together, alone, strict=True):
         assert _sorted_rows(one) == _sorted_rows(other), v.label
+
+
+@pytest.mark.postgres
+def test_table_six_is_the_same_on_postgres(
+    postgres_database: Callable[[], str], tmp_path: Path
+) -> None:
+    """The one query gives PostgreSQL the same Table 6 as SQLite (a SYNTHETIC generated cohort)."""
+    api.generate_demo_data(tmp_path / "cohort", patients=150, seed=7, notes=False)
+    study = default_study().model_copy(update={"sensitivity": tuple(ALL_KINDS)})
+    tables = []
+    for url in (f"sqlite:///{tmp_path / 'r.db'}", postgres_database()):
+        with api.open_registry(url) as r:
+            api.import_directory(r, tmp_path / "cohort")
+        con = connect(url)
+        try:
+            query = StudyQuery(con, study, study_phenotypes(study), include_suggested=True)
+            tables.append(sensitivity_table(query))
+        finally:
+            release_cached(con)
+            con.disconnect()
+    assert tables[0]["cases"].sum() > 0
+    pd.testing.assert_frame_equal(tables[1], tables[0])
