@@ -51,6 +51,7 @@ import pyarrow.csv as pacsv
 FACT_TYPES = {
     "effective_date": pa.date32(),
     "value_num": pa.float64(),
+    "reference_high": pa.float64(),
     **{c: pa.string() for c in ("fact_id", "patient_id", "system", "code", "status", "value_text",
                                 "unit", "body_site", "laterality", "morphology", "method",
                                 "source_kind", "provenance", "review_state")},
@@ -76,6 +77,7 @@ print(json.dumps({
     "classification": json.loads((out / "manifest.json").read_text())["classification"],
     # VmHWM, not ru_maxrss: Linux carries the parent's high-water mark across exec into the latter
     "peak_mb": int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024,
+    "cpu": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
     "population": h["source_population"], "cases": h["cases"], "dcssc": h["dcssc"],
     "synthetic": h["synthetic"],
 }))
@@ -85,7 +87,7 @@ print(json.dumps({
 #: database, the registry-wide counts, the source population's rows read back), no analysis
 #: and no report, for sizes where the whole study does not fit the time available.
 CHILD_DATABASE = """
-import json, sys, time
+import json, resource, sys, time
 from calciscope.api.study import study_phenotypes
 from calciscope.engine import connect
 from calciscope.engine.study import StudyQuery
@@ -100,6 +102,7 @@ wall = time.perf_counter() - start
 print(json.dumps({
     "wall": wall, "seconds": {"load": wall, "analyse": 0.0, "report": 0.0},
     "peak_mb": int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024,
+    "cpu": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
     "population": len(population), "cases": int(population["case"].sum()),
     "dcssc": int(population["dcssc"].sum()), "synthetic": counts.synthetic,
     "rows_mb": population.memory_usage(deep=True).sum() / 2**20,
@@ -345,7 +348,7 @@ def main() -> None:
         print(
             f"{engine}: study {figures['wall']:.1f} s wall (in the database + read back "
             f"{s['load']:.1f} s, analyse {s['analyse']:.1f} s, report {s['report']:.1f} s), "
-            f"peak RSS {figures['peak_mb']:.0f} MB; floor (one grouped scan of the facts) "
+            f"{figures['cpu']:.1f} CPU-s, peak RSS {figures['peak_mb']:.0f} MB; floor (one grouped scan of the facts) "
             f"{floor:.1f} s, ratio {figures['wall'] / floor:.1f}x; registry ready in {loaded:.0f} s"
         )
         if args.reuse and engine != "duckdb":

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -257,6 +258,9 @@ def test_study_headline_is_the_same_on_spark(
     on_spark = api.run_study(study, spark_registry, out=tmp_path / "spark")
     assert on_spark.headline == on_sqlite.headline
     assert on_sqlite.headline.source_population > 0
+    # Table 6: every sensitivity analysis, from the one query over the classified tables
+    assert on_sqlite.analysis.sensitivity is not None and len(on_sqlite.analysis.sensitivity) > 1
+    pd.testing.assert_frame_equal(on_spark.analysis.sensitivity, on_sqlite.analysis.sensitivity)
 
 
 @pytest.mark.spark

@@ -411,10 +411,11 @@ def _analyse(query: StudyQuery) -> tuple[StudyAnalysis, dict[str, float]]:
 def sensitivity_table(query: StudyQuery, population: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return the main analysis and each sensitivity analysis side by side.
 
-    A sensitivity analysis is the study with its changes (:meth:`StudyQuery.variant`),
-    classified again by the one evaluator when it changes phenotype parameters; only its
-    source population's case columns come back. ``population`` is the main analysis's
-    source population when already read.
+    A sensitivity analysis is the study with its changes (:meth:`StudyQuery.variant`); every
+    variant's case finding is one query over the main analysis's classified tables, which
+    recomputes only the phenotypes a variant's parameters change
+    (:meth:`StudyQuery.variant_cases`); only the source populations' case columns come back.
+    ``population`` is the main analysis's source population when already read.
     """
     from calciscope.study import sensitivity_rows, subgroup_column
 
@@ -422,12 +423,15 @@ def sensitivity_table(query: StudyQuery, population: pd.DataFrame | None = None)
     focus = subgroup_column(spec.headline.focus)
     wanted = ["patient_id", "in_population", "case", "case_suggested_only", focus]
     suggested = query.has_suggested()
+    variants = [(v, study_phenotypes(spec.variant(v))) for v in spec.sensitivity]
+    found = dict(
+        zip((v.label for v in spec.sensitivity), query.variant_cases(variants), strict=True)
+    )
 
     def cases_of(variant: SensitivitySpec | None) -> tuple[pd.DataFrame, bool]:
         if variant is None:
             return (query.population(wanted) if population is None else population), suggested
-        phenotypes = study_phenotypes(spec.variant(variant))
-        return query.variant(variant, phenotypes).population(wanted), suggested
+        return found[variant.label], suggested
 
     return sensitivity_rows(spec, cases_of)
 

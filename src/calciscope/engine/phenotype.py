@@ -8,6 +8,7 @@ DOI 10.1093/rap/rkae011.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
@@ -29,7 +30,7 @@ from calciscope.phenotype import (
     output_columns,
 )
 
-__all__ = ["add_phenotype_columns", "classify_table", "three_valued"]
+__all__ = ["add_phenotype_columns", "changed_phenotypes", "classify_table", "three_valued"]
 
 
 def three_valued(tri: Tri) -> ir.BooleanValue:
@@ -123,6 +124,22 @@ def add_phenotype_columns(
     for level in _levels(chosen):
         table = table.mutate(**{k: v for p in level for k, v in _compile(p, table, when).items()})
     return table
+
+
+def changed_phenotypes(base: PhenotypeSet, other: PhenotypeSet) -> PhenotypeSet:
+    """Return ``other`` with only the phenotypes that differ from ``base``'s and those reading them.
+
+    Added by :func:`add_phenotype_columns` to a table that holds ``base``'s phenotype columns
+    (a column of the same name is replaced), they give that table ``other``'s phenotypes: every
+    other phenotype is the same rule over the same columns. A sensitivity analysis that changes
+    phenotype parameters recomputes only these (``calciscope.engine.study``).
+    """
+    before = {p.id: p for p in base.phenotypes}
+    changed = {p.id for p in other.phenotypes if before.get(p.id) != p}
+    while more := {p.id for p in other.phenotypes if _reads(p) & changed} - changed:
+        changed |= more
+    kept = tuple(p for p in other.phenotypes if p.id in changed)
+    return dataclasses.replace(other, phenotypes=kept)
 
 
 def _reads(p: Phenotype) -> frozenset[str]:

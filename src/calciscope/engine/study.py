@@ -18,7 +18,9 @@ Everything is engine-agnostic Ibis; nothing here names a backend.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import functools
+import operator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, overload
@@ -32,7 +34,7 @@ from ibis.common.exceptions import TableNotFound
 from calciscope.criteria import load_criteria_sets
 from calciscope.engine.criteria import add_criteria_columns
 from calciscope.engine.features import compute_feature_table, dated_records
-from calciscope.engine.phenotype import classify_table
+from calciscope.engine.phenotype import add_phenotype_columns, changed_phenotypes, classify_table
 from calciscope.engine.stored import StoredCriteria, StoredResults
 from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
@@ -155,6 +157,7 @@ class StudyQuery:
 
     def __post_init__(self) -> None:
         self._table: ir.Table | None = None
+        self._classified: dict[tuple[ReviewState, ...], ir.Table] = {}
 
     @classmethod
     def on_frames(
@@ -179,6 +182,68 @@ class StudyQuery:
             given=self.given,
             stored=self.stored,
         )
+
+    def variant_columns(self) -> tuple[str, ...]:
+        """Return the case-finding columns a sensitivity analysis is counted from.
+
+        The source population, the cases (confirmed, and found only with suggested facts) and
+        the study file's focus subgroup (``headline.focus``; ``calciscope.study.sensitivity``).
+        """
+        focus = subgroup_column(self.study.headline.focus)
+        return ("in_population", "case", "case_suggested_only", focus)
+
+    def variant_cases(
+        self, variants: Sequence[tuple[SensitivitySpec, PhenotypeSet | None]]
+    ) -> list[pd.DataFrame]:
+        """Return each sensitivity analysis's case finding, all from one query.
+
+        ``variants`` are the analyses with their phenotypes. Each returned frame holds
+        :meth:`variant_columns` for the variant's own source population. No variant classifies
+        the facts again: all read the classified tables the main analysis reads (made once, see
+        :meth:`_classified_once`); a variant recomputes only the phenotypes its parameters change
+        (and those reading them, :func:`~calciscope.engine.phenotype.changed_phenotypes`), then
+        adds its own source population, groups and cases (:meth:`annotate`). The variants are
+        joined by patient into one query, so the engine plans and scans them together.
+        """
+        if not variants:
+            return []
+        confirmed = self._classified_once((ReviewState.CONFIRMED,))
+        counted = any(spec.count_suggested for spec, _ in variants) and self.has_suggested()
+        both = (ReviewState.CONFIRMED, ReviewState.SUGGESTED)
+        suggested = self._classified_once(both) if counted else None
+        base = self.phenotypes or load_phenotypes()
+        out = confirmed.select("patient_id")
+        columns = self.variant_columns()
+        for i, (spec, phenotypes) in enumerate(variants):
+            changed = changed_phenotypes(base, phenotypes or load_phenotypes())
+
+            def redo(t: ir.Table, changed: PhenotypeSet = changed) -> ir.Table:
+                # given tables are used as given (a golden test's or a notebook's classification)
+                if self.given is not None or not changed.phenotypes:
+                    return t
+                when = self.study.population.index_date
+                return add_phenotype_columns(t, index_date=when, phenotypes=changed)
+
+            extra = redo(suggested) if spec.count_suggested and suggested is not None else None
+            cases = self.variant(spec, phenotypes).annotate(redo(confirmed), extra)
+            named = {f"{c}_{i}": cases[c] for c in columns}
+            out = out.inner_join(cases.select("patient_id", **named), "patient_id")
+        anyone = functools.reduce(
+            operator.or_, [out[f"in_population_{i}"] for i in range(len(variants))]
+        )
+        frame = _pandas(out.filter(anyone).drop("patient_id"))
+        return [
+            frame.loc[frame[f"in_population_{i}"], [f"{c}_{i}" for c in columns]]
+            .set_axis(list(columns), axis=1)
+            .reset_index(drop=True)
+            for i in range(len(variants))
+        ]
+
+    def _classified_once(self, states: tuple[ReviewState, ...]) -> ir.Table:
+        """Return :meth:`classified`, made once per review states (the variants read it again)."""
+        if states not in self._classified:
+            self._classified[states] = self.classified(states)
+        return self._classified[states]
 
     # --- the annotated table ---------------------------------------------------------------
     def classified(self, states: tuple[ReviewState, ...]) -> ir.Table:
@@ -259,11 +324,11 @@ class StudyQuery:
     def table(self) -> ir.Table:
         """Return the annotated table, materialised on first use."""
         if self._table is None:
-            confirmed = self.classified((ReviewState.CONFIRMED,))
+            confirmed = self._classified_once((ReviewState.CONFIRMED,))
             suggested = None
             if self.include_suggested and self.has_suggested():
                 states = (ReviewState.CONFIRMED, ReviewState.SUGGESTED)
-                suggested = self.classified(states)
+                suggested = self._classified_once(states)
             self._table = self.annotate(confirmed, suggested).cache()
         return self._table
 
