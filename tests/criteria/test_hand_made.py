@@ -176,6 +176,26 @@ def test_a_fact_s_own_reference_range_is_its_uln() -> None:
     assert enzymes([*mixed[1:], _lab("R5", CK, 330, high=320)], sex="unknown") is True
 
 
+def test_ck_250_against_its_own_uln_through_the_iim_score() -> None:
+    """CK 250 U/L is raised against a ULN of 200 and not against 300, whatever the default says.
+
+    Through the compiled IIM 2017 set: the enzyme item adds 1.3 (no biopsy) only when raised.
+    """
+    others = [_lab("U", c, v) for c, v in ((LDH, 180), (AST, 20), (ALT, 25))]
+
+    def iim(high: float, sex: str) -> dict[str, Any]:
+        facts = [_lab("U", CK, 250, high=high), *others]
+        return results(facts, ("iim2017",), sex=sex)
+
+    for sex in ("female", "male"):  # default CK limits 210 (women) and 400 (men)
+        raised, normal = iim(200, sex), iim(300, sex)
+        assert (raised["muscle_enzymes_elevated"], normal["muscle_enzymes_elevated"]) == (
+            True,
+            False,
+        )
+        assert raised["iim2017_score_min"] == normal["iim2017_score_min"] + 1.3
+
+
 def test_sex_unknown_needs_both_limits() -> None:
     assert enzymes([_lab("X1", CK, 300)], sex="unknown") is None  # between 210 and 400
     assert enzymes([_lab("X2", CK, 450)], sex="unknown") is True
