@@ -59,11 +59,16 @@ def mrss_exam(pid: str, day: dt.date, scores: dict[str, float]) -> list[Fact]:
 
 
 def results(
-    facts: list[Fact], sets: tuple[str, ...], *, sex: str = "female", **kw: Any
+    facts: list[Fact],
+    sets: tuple[str, ...],
+    *,
+    sex: str = "female",
+    birth: dict[str, Any] | None = None,
+    **kw: Any,
 ) -> dict[str, Any]:
-    """Return the one patient's feature and result columns."""
+    """Return the one patient's feature and result columns (born 1970 unless ``birth``)."""
     pid = facts[0].patient_id
-    patient = Patient(patient_id=pid, sex=sex, birth_year=1970)
+    patient = Patient(patient_id=pid, sex=sex, **(birth or {"birth_year": 1970}))
     con = ibis.duckdb.connect()
     try:
         p = con.create_table(
@@ -174,6 +179,62 @@ def test_a_fact_s_own_reference_range_is_its_uln() -> None:
     ]
     assert enzymes(mixed, sex="unknown") is False  # the CK would be "between limits" by default
     assert enzymes([*mixed[1:], _lab("R5", CK, 330, high=320)], sex="unknown") is True
+
+
+def test_ck_250_against_its_own_uln_through_the_iim_score() -> None:
+    """CK 250 U/L is raised against a ULN of 200 and not against 300, whatever the default says.
+
+    Through the compiled IIM 2017 set: the enzyme item adds 1.3 (no biopsy) only when raised.
+    """
+    others = [_lab("U", c, v) for c, v in ((LDH, 180), (AST, 20), (ALT, 25))]
+
+    def iim(high: float, sex: str) -> dict[str, Any]:
+        facts = [_lab("U", CK, 250, high=high), *others]
+        return results(facts, ("iim2017",), sex=sex)
+
+    for sex in ("female", "male"):  # default CK limits 210 (women) and 400 (men)
+        raised, normal = iim(200, sex), iim(300, sex)
+        assert (raised["muscle_enzymes_elevated"], normal["muscle_enzymes_elevated"]) == (
+            True,
+            False,
+        )
+        assert raised["iim2017_score_min"] == normal["iim2017_score_min"] + 1.3
+
+
+def _lab_on(pid: str, code: str, value: float, day: dt.date) -> Fact:
+    return _lab(pid, code, value).model_copy(update={"effective_date": day, "fact_id": ""})
+
+
+def test_default_uln_follows_the_age_at_the_measurement() -> None:
+    """NORIP age bands (Lilleng 2011; Norwegian NORIP tables): men's CK 400 below 50 y, 280
+    from 50; LDH 205 to 69 y, 255 from 70. The band is the age on the day of the test."""
+    man = {"birth_date": dt.date(1960, 6, 15)}
+
+    def raised(code: str, value: float, day: dt.date, sex: str = "male", **birth: Any) -> Any:
+        facts = [_lab_on("A1", code, value, day)]
+        row = results(facts, (), sex=sex, birth=birth or man, features=["muscle_enzymes_elevated"])
+        return row["muscle_enzymes_elevated"]
+
+    assert raised(CK, 300, dt.date(2010, 6, 14)) is None  # 49 years old: limit 400
+    assert raised(CK, 300, dt.date(2010, 6, 15)) is True  # 50 on that day: limit 280
+    assert raised(CK, 300, dt.date(2010, 6, 15), sex="female") is True  # women 210 at any age
+    # with only the birth year, 2010 could be age 49 or 50: raised only above both limits
+    assert raised(CK, 300, dt.date(2010, 3, 1), birth_year=1960) is None
+    assert raised(CK, 450, dt.date(2010, 3, 1), birth_year=1960) is True
+    older = {"birth_date": dt.date(1950, 6, 15)}
+    assert raised(LDH, 230, dt.date(2020, 6, 14), **older) is True  # 69: limit 205
+    assert raised(LDH, 230, dt.date(2020, 6, 15), **older) is None  # 70: limit 255
+    # an undated value: any age band, so raised only above 400 for a man
+    undated = _lab("A2", CK, 300).model_copy(update={"effective_date": None, "fact_id": ""})
+    row = results([undated], (), sex="male", birth=man, features=["muscle_enzymes_elevated"])
+    assert row["muscle_enzymes_elevated"] is None
+    # normal only at or below every limit the value could have
+    normal = [
+        _lab_on("A3", c, v, dt.date(2021, 1, 1))
+        for c, v in ((CK, 250), (LDH, 240), (AST, 20), (ALT, 25))
+    ]
+    row = results(normal, (), sex="male", birth=older, features=["muscle_enzymes_elevated"])
+    assert row["muscle_enzymes_elevated"] is False  # 70: CK 250 <= 280 and LDH 240 <= 255
 
 
 def test_sex_unknown_needs_both_limits() -> None:

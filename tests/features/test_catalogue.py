@@ -133,3 +133,22 @@ def test_derivations_reference_known_kinds_and_concepts():
     assert all(
         c in catalogue.concepts for f in catalogue.features.values() for c in f.derive.concepts
     )
+
+
+def test_enzyme_limits_have_the_norip_age_bands():
+    """CK men 400 below 50 y and 280 from 50; LDH 205 to 69 y and 255 from 70 (docs/criteria.md)."""
+    derive = load_catalogue().feature("muscle_enzymes_elevated").derive
+    periods = {limit.concept: limit.periods() for limit in derive.above_upper_limit}
+    assert periods["creatine_kinase"] == [(0, 50, 210.0, 400.0), (50, None, 210.0, 280.0)]
+    assert periods["lactate_dehydrogenase"] == [(0, 70, 205.0, 205.0), (70, None, 255.0, 255.0)]
+    assert periods["alanine_aminotransferase"] == [(0, None, 45.0, 70.0)]
+
+
+def test_age_bands_must_rise():
+    from calciscope.errors import CatalogueError
+    from calciscope.features.catalogue import _limits
+
+    concepts = load_catalogue().concepts
+    raw = {"concept": "creatine_kinase", "units": ["U/L"], "female": 210, "male": 400}
+    with pytest.raises(CatalogueError, match="band ages must rise"):
+        _limits([raw | {"bands": [{"from_age": 70}, {"from_age": 50}]}], concepts, "feature 'x'")

@@ -88,6 +88,26 @@ def test_facts_add_correct_history(db):
     assert bad.exit_code == 1 and "field 'body_site'" in bad.output
 
 
+def test_facts_add_and_correct_carry_the_reference_high(db, one_patient):
+    """``--reference-high`` is the laboratory's ULN (issue 12); a bad one names the field."""
+    args = ("--patient", "P1", "--system", "LOINC", "--code", "2157-6", "--date", "2023-05-01",
+            "--value", "250", "--unit", "U/L", "--reason", "lab result")  # fmt: skip
+    added = run(db, "facts", "add", *args, "--reference-high", "200")
+    assert added.exit_code == 0, added.output
+    fact_id = added.output.split()[2]
+    (fact,) = [f for f in one_patient.facts_for("P1") if f.fact_id == fact_id]
+    assert (fact.value_num, fact.reference_high) == (250.0, 200.0)
+    fixed = run(db, "facts", "correct", fact_id, "--reference-high", "300", "--reason", "typo")
+    assert fixed.exit_code == 0, fixed.output
+    (new,) = [f for f in one_patient.facts_for("P1") if f.fact_id == fixed.output.split()[-1]]
+    assert new.reference_high == 300.0
+    negative = run(db, "facts", "add", *args, "--reference-high", "-5")
+    assert negative.exit_code == 1 and "field 'reference_high'" in negative.output
+    assert "Traceback" not in negative.output
+    text = run(db, "facts", "add", *args, "--reference-high", "high")
+    assert text.exit_code == 2 and "--reference-high" in text.output
+
+
 def test_users_add_list_disable(db, one_patient):
     added = run(db, "users", "add", "drjones", "--role", "clinician", "--password-stdin",
                 stdin="correct horse battery\n")  # fmt: skip

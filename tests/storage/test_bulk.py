@@ -34,7 +34,8 @@ _text = st.one_of(st.none(), st.text(st.characters(blacklist_characters="\x00"),
     value=st.one_of(st.none(), st.floats(allow_nan=False)),
     text=_text,
     unit=_text,
-    high=st.one_of(st.none(), st.floats(allow_nan=False)),
+    # a reference range's upper limit is finite and 0 or more (the model refuses the rest)
+    high=st.one_of(st.none(), st.floats(min_value=0, allow_nan=False, allow_infinity=False)),
     site=st.one_of(st.none(), st.sampled_from(list(BodyRegion))),
     side=st.one_of(st.none(), st.sampled_from(list(Laterality))),
 )

@@ -197,6 +197,27 @@ def test_fact_entry_and_correction(app, signed_in):
     assert {p["field"] for p in json_bad.json()["problems"]} >= {"system"}
 
 
+def test_fact_form_takes_the_reference_high(app, signed_in):
+    """The laboratory's ULN is entered with the value (issue 12); a negative one is refused."""
+    client = signed_in("clinician")
+    assert 'name="reference_high"' in client.get("/facts/new", params={"patient": "P0001"}).text
+    fields = {
+        "patient_id": "P0001", "system": "LOINC", "code": "2157-6", "status": "present",
+        "effective_date": "2023-06-01", "value_num": "250", "unit": "U/L", "reason": "lab",
+    }  # fmt: skip
+    bad = client.post("/facts/new", data=fields | {"reference_high": "-1"})
+    assert bad.status_code == 422 and 'data-field="reference_high"' in bad.text
+    added = client.post("/facts/new", data=fields | {"reference_high": "200"})
+    assert added.status_code == 303, added.text
+    (fact,) = [
+        f for f in api.patient_record(app.state.registry, "P0001").facts
+        if f.code == "2157-6" and f.effective_date and f.effective_date.isoformat() == "2023-06-01"
+    ]  # fmt: skip
+    assert fact.reference_high == 200.0
+    form = client.get(f"/facts/{fact.fact_id}/correct").text
+    assert 'name="reference_high" type="text" value="200.0"' in form
+
+
 def test_users_admin(app, signed_in):
     client = signed_in("admin")
     assert {u["name"] for u in client.get("/api/admin/users").json()["users"]} >= {"cleo"}

@@ -28,6 +28,14 @@ AuthorOption = Annotated[
         "--author", help="Who (default: $CALCISCOPE_USER, else the OS user).", show_default=False
     ),
 ]
+ReferenceHighOption = Annotated[
+    float | None,
+    typer.Option(
+        "--reference-high",
+        help="The laboratory's upper limit of normal for the value, in its unit (0 or more).",
+        show_default=False,
+    ),
+]
 
 
 def _fields(**options: Any) -> dict[str, Any]:
@@ -50,6 +58,7 @@ def add(
     value: Annotated[float | None, typer.Option("--value", help="Numeric value.")] = None,
     value_text: Annotated[str | None, typer.Option("--value-text", help="Text value.")] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="Unit of the value.")] = None,
+    reference_high: ReferenceHighOption = None,
     site: Annotated[
         str | None, typer.Option("--site", help="Body region (fingers, hand, ...).")
     ] = None,
@@ -75,6 +84,7 @@ def add(
         value=value,
         value_text=value_text,
         unit=unit,
+        reference_high=reference_high,
         site=site,
         laterality=laterality,
         morphology=morphology,
@@ -99,6 +109,7 @@ def correct(
     value: Annotated[float | None, typer.Option("--value", help="Numeric value.")] = None,
     value_text: Annotated[str | None, typer.Option("--value-text", help="Text value.")] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="Unit of the value.")] = None,
+    reference_high: ReferenceHighOption = None,
     site: Annotated[str | None, typer.Option("--site", help="Body region.")] = None,
     laterality: Annotated[str | None, typer.Option("--laterality", help="Side.")] = None,
     morphology: Annotated[
@@ -120,6 +131,7 @@ def correct(
         value=value,
         value_text=value_text,
         unit=unit,
+        reference_high=reference_high,
         site=site,
         laterality=laterality,
         morphology=morphology,

@@ -1,8 +1,9 @@
 """Compile the feature catalogue to one Ibis expression: the feature table.
 
 One row per patient at an index date; booleans are true / false / null (present / absent /
-unknown). The whole table is two grouped scans of the facts (a second one only for
-"latest value" features) and a join to the patients, so it runs inside SQLite, DuckDB,
+unknown). The whole table is one grouped scan of the facts (plus one for "latest value"
+features, and one of the laboratory values joined to their patients' sex and birth for the
+default upper limits of normal) and a join to the patients, so it runs inside SQLite, DuckDB,
 PostgreSQL or Spark without Python loops over rows.
 
 Three-valued logic is spelled out with explicit indicator columns (``cases(...)`` 0/1
@@ -28,6 +29,7 @@ from calciscope.features import (
     Feature,
     FeatureCatalogue,
     FeatureType,
+    UpperLimit,
     load_catalogue,
 )
 from calciscope.model import DAYS_PER_YEAR, ReviewState, Status
@@ -112,15 +114,8 @@ class _Compiler:
                 & self.f.value_num.notnull()
             )
             # a value with its own reference range is compared with it (same unit by
-            # definition); the others, in one of the default table's units, with the default
+            # definition); the others with the default table (_default_limits: by sex and age)
             own = measured & self.f.reference_high.notnull()
-            default = (
-                measured
-                & self.f.reference_high.isnull()
-                & (self.f.unit.isnull() | self.f.unit.isin(list(limit.units)))
-            )
-            value = ibis.cases((default, self.f.value_num), else_=ibis.null("float64"))
-            parts[f"lim{i}"] = value.max()
             parts[f"own{i}"] = _flag(own)
             parts[f"ownhigh{i}"] = _flag(own & (self.f.value_num > self.f.reference_high))
         return parts
@@ -228,29 +223,94 @@ def _limit_flags(
     """Return (a measured value above its limit, every measurement at or below its limit).
 
     A value that carries its own reference range (``reference_high``, the laboratory's upper
-    limit of normal) is compared with it. Any other value is compared with the default limit
-    for the patient's sex; with sex neither female nor male it is raised only above both
-    limits and normal only at or below both (never null).
+    limit of normal) is compared with it; any other with the default table
+    (:func:`_default_limits`).
     """
     raised, normal = [], []
-    for i, limit in enumerate(derive.above_upper_limit):
-        highest = t[f"{name}__lim{i}"]
+    for i in range(len(derive.above_upper_limit)):
         own_measured = (t[f"{name}__own{i}"] == 1).fill_null(False)
         own_high = (t[f"{name}__ownhigh{i}"] == 1).fill_null(False)
-        high_limit = ibis.cases(
-            (t.sex == "female", limit.female),
-            (t.sex == "male", limit.male),
-            else_=max(limit.female, limit.male),
-        )
-        low_limit = ibis.cases(
-            (t.sex == "female", limit.female),
-            (t.sex == "male", limit.male),
-            else_=min(limit.female, limit.male),
-        )
-        raised.append(own_high | (highest > high_limit).fill_null(False))
-        default_normal = (highest <= low_limit).fill_null(False) | (highest.isnull() & own_measured)
+        default_measured = (t[f"{name}__defn{i}"] == 1).fill_null(False)
+        default_high = (t[f"{name}__defhigh{i}"] == 1).fill_null(False)
+        default_open = (t[f"{name}__defopen{i}"] == 1).fill_null(False)
+        raised.append(own_high | default_high)
+        default_normal = (default_measured & ~default_open) | (~default_measured & own_measured)
         normal.append(~own_high & default_normal)
     return any_of(raised), all_of(normal)
+
+
+def _age_bounds(j: ir.Table) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+    """Return the lowest and highest age (whole years) at each fact's date; null when unknown.
+
+    Exact with a birth date; with a birth year only, either of two ages.
+    """
+    day, birth = j.effective_date, j.p_birth_date
+    before_birthday = (day.month() * 100 + day.day()) < (birth.month() * 100 + birth.day())
+    exact = day.year() - birth.year() - ibis.cases((before_birthday, 1), else_=0)
+    by_year = day.year() - j.p_birth_year.cast("int64")
+    low = ibis.cases((birth.notnull(), exact), else_=by_year - 1)
+    high = ibis.cases((birth.notnull(), exact), else_=by_year)
+    return low, high
+
+
+def _row_limits(
+    limit: UpperLimit, sex: ir.StringValue, low: ir.IntegerValue, high: ir.IntegerValue
+) -> tuple[ir.FloatingValue, ir.FloatingValue]:
+    """Return (the highest, the lowest) default limit a measurement could have.
+
+    Over the sexes the patient could be (female, male, or both when neither is recorded) and
+    the age bands the age at the measurement could fall in (every band when it is unknown).
+    """
+    highs, lows = [], []
+    for start, end, female, male in limit.periods():
+        possible = high >= start if end is None else (high >= start) & (low < end)
+        possible = possible.fill_null(True)
+        by_sex_high = ibis.cases(
+            (sex == "female", female), (sex == "male", male), else_=max(female, male)
+        )
+        by_sex_low = ibis.cases(
+            (sex == "female", female), (sex == "male", male), else_=min(female, male)
+        )
+        highs.append(ibis.cases((possible, by_sex_high), else_=-1.0))
+        lows.append(ibis.cases((possible, by_sex_low), else_=float("inf")))
+    if len(highs) == 1:
+        return highs[0], lows[0]
+    return ibis.greatest(*highs), ibis.least(*lows)
+
+
+def _default_limits(f: ir.Table, patients: ir.Table, features: list[Feature]) -> ir.Table:
+    """Return, per patient, each limit's comparison of the values without their own range.
+
+    Columns ``<feature>__defn<i>`` (1: a value in one of the default table's units was
+    measured; a value without a unit counts as in them), ``__defhigh<i>`` (1: one is above the
+    highest limit it could have) and ``__defopen<i>`` (1: one is not at or below the lowest
+    limit it could have). The limit is by sex and by age at the measurement (the table's age
+    bands): with sex neither female nor male, or the age unknown, a value is raised only above
+    every limit it could have and normal only at or below every one (never null).
+    """
+    limits = [
+        (x.name, i, lim) for x in features for i, lim in enumerate(x.derive.above_upper_limit)
+    ]
+    concepts = sorted({_concept_column(lim.concept) for _, _, lim in limits})
+    lab = f.filter(any_of([f[c] for c in concepts]), f.reference_high.isnull())
+    people = patients.select(
+        "patient_id", p_sex="sex", p_birth_date="birth_date", p_birth_year="birth_year"
+    )
+    j = lab.inner_join(people, "patient_id")
+    low, high = _age_bounds(j)
+    aggs: dict[str, ir.Scalar] = {}
+    for name, i, limit in limits:
+        measured = (
+            j[_concept_column(limit.concept)]
+            & (j.status == Status.PRESENT.value)
+            & j.value_num.notnull()
+            & (j.unit.isnull() | j.unit.isin(list(limit.units)))
+        )
+        top, bottom = _row_limits(limit, j.p_sex, low, high)
+        aggs[f"{name}__defn{i}"] = _flag(measured)
+        aggs[f"{name}__defhigh{i}"] = _flag(measured & (j.value_num > top))
+        aggs[f"{name}__defopen{i}"] = _flag(measured & ~(j.value_num <= bottom))
+    return j.group_by("patient_id").aggregate(**aggs)
 
 
 def _finish_status(t: ir.Table, name: str, derive: Derivation) -> ir.Value:
@@ -506,6 +566,10 @@ def compute_feature_table(
     }
     grouped = f.group_by("patient_id").aggregate(**aggs)
     grouped = _with_latest_values(f, grouped, catalogue, chosen)
+    limited = [x for x in chosen if x.derive.above_upper_limit]
+    if limited:
+        defaults = _default_limits(f, patients, limited)
+        grouped = grouped.left_join(defaults, "patient_id").drop("patient_id_right")
     base = patients.select("patient_id", "sex", "birth_date", "birth_year", "centre", "synthetic")
     t = base.left_join(grouped, "patient_id").drop("patient_id_right")
     columns = {feature.name: _finish(t, feature) for feature in chosen}

@@ -3,6 +3,7 @@
 from calciscope.features.catalogue import (
     MIDLINE_GROUPS,
     SITE_GROUPS,
+    AgeBand,
     Concept,
     ConceptKind,
     Derivation,
@@ -17,6 +18,7 @@ from calciscope.features.catalogue import (
 __all__ = [
     "MIDLINE_GROUPS",
     "SITE_GROUPS",
+    "AgeBand",
     "Concept",
     "ConceptKind",
     "Derivation",

@@ -100,17 +100,36 @@ class Concept:
 
 
 @dataclass(frozen=True)
+class AgeBand:
+    """The limits from an age on (whole years at the measurement), until the next band's age."""
+
+    from_age: int
+    female: float
+    male: float
+
+
+@dataclass(frozen=True)
 class UpperLimit:
-    """The upper limit of normal of a measured concept, by sex (a default table in YAML).
+    """The upper limit of normal of a measured concept, by sex and age (a default table in YAML).
 
     A value of the concept in one of ``units`` (a fact without a unit is taken to be in the
     first) above the limit counts as raised; values in other units are not compared.
+    ``female`` / ``male`` hold below the first of ``bands`` (ascending ``from_age``); a band
+    that leaves out a sex keeps that sex's limit from the band before.
     """
 
     concept: str
     units: tuple[str, ...]
     female: float
     male: float
+    bands: tuple[AgeBand, ...] = ()
+
+    def periods(self) -> list[tuple[int, int | None, float, float]]:
+        """Return ``(from age, until age or None, female, male)`` covering every age."""
+        starts = [0, *(band.from_age for band in self.bands)]
+        limits = [(self.female, self.male), *((b.female, b.male) for b in self.bands)]
+        ends: list[int | None] = [*starts[1:], None]
+        return [(a, b, f, m) for a, b, (f, m) in zip(starts, ends, limits, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -216,6 +235,19 @@ def _enum_tuple(enum: type[StrEnum], values: list[str] | None, where: str) -> tu
         raise CatalogueError(f"{where}: {exc}") from None
 
 
+def _bands(raw: list[dict[str, Any]], female: float, male: float) -> tuple[AgeBand, ...]:
+    """Return the age bands of a limit; a sex a band leaves out keeps the band before's limit."""
+    bands = []
+    for item in raw:
+        female = float(item.get("female", female))
+        male = float(item.get("male", male))
+        bands.append(AgeBand(from_age=int(item["from_age"]), female=female, male=male))
+    ages = [band.from_age for band in bands]
+    if ages != sorted(set(ages)) or (ages and ages[0] <= 0):
+        raise ValueError(f"band ages must rise and be above 0, got {ages}")
+    return tuple(bands)
+
+
 def _limits(
     raw: list[dict[str, Any]], concepts: dict[str, Concept], where: str
 ) -> tuple[UpperLimit, ...]:
@@ -226,6 +258,7 @@ def _limits(
                 units=tuple(str(u) for u in item["units"]),
                 female=float(item["female"]),
                 male=float(item["male"]),
+                bands=_bands(item.get("bands") or [], float(item["female"]), float(item["male"])),
             )
             for item in raw
         )

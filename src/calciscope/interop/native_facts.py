@@ -113,6 +113,8 @@ def check_block(block: pa.Table) -> tuple[pa.Table, pa.Array]:
     for name in NUMBER_COLUMNS:
         columns[name], bad_number = _numbers(columns[name])
         doubt = pc.or_(doubt, bad_number)
+    # a reference range's upper limit is 0 or more: the model names a negative one
+    doubt = pc.or_(doubt, pc.fill_null(pc.less(columns["reference_high"], 0), False))
     passed = pc.invert(doubt)
     arrays = [pc.filter(columns[name], passed) for name in FACT_COLUMNS]
     table = pa.Table.from_arrays(arrays, schema=FACT_SCHEMA)

@@ -131,7 +131,7 @@ class Fact(_Record):
         The upper end of the reference range the laboratory gave with ``value_num``, in the
         same unit (FHIR ``Observation.referenceRange.high``, OMOP ``measurement.range_high``).
         When present it is the upper limit of normal the value is compared with; otherwise the
-        feature catalogue's default table is used.
+        feature catalogue's default table is used. A finite number, 0 or more.
     body_site, laterality, morphology, method
         Where, which side, what shape, and how it was found.
     source_kind, provenance
@@ -151,7 +151,7 @@ class Fact(_Record):
     value_num: float | None = None
     value_text: str | None = Field(default=None, max_length=2000)
     unit: str | None = None
-    reference_high: float | None = None
+    reference_high: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     body_site: BodyRegion | None = None
     laterality: Laterality | None = None
     morphology: Morphology | None = None

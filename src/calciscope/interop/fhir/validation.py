@@ -74,6 +74,12 @@ def _decimal(value: Any, path: str) -> Iterator[Finding]:
         yield path, f"expected a number, got {value!r}"
 
 
+def _not_negative(value: Any, path: str) -> Iterator[Finding]:
+    yield from _decimal(value, path)
+    if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        yield path, f"a reference range's upper limit is 0 or more, got {value!r}"
+
+
 def _gender(value: Any, path: str) -> Iterator[Finding]:
     if not isinstance(value, str) or value not in _GENDERS:
         yield path, f"{value!r} is not a FHIR gender (male, female, other, unknown)"
@@ -113,6 +119,8 @@ _EXTENSION = _object({"url": _string, "valueCode": _string})
 _ANNOTATION = _object({"text": _string})
 _ATTACHMENT = _object({"contentType": _string, "data": _string, "url": _string})
 _QUANTITY = _object({"value": _decimal, "unit": _string, "code": _string, "system": _string})
+#: ``referenceRange.high``: the upper limit of normal calciscope reads (``reference_high``)
+_HIGH = _object({"value": _not_negative, "unit": _string, "code": _string, "system": _string})
 _PERIOD = _object({"start": _DATETIME_CHECK, "end": _DATETIME_CHECK})
 _COMMON: dict[str, Check] = {
     "id": _string,
@@ -130,7 +138,7 @@ _VALUES: dict[str, Check] = {
     "valueString": _string,
     "interpretation": _list(_CONCEPT),
     "dataAbsentReason": _CONCEPT,
-    "referenceRange": _list(_object({"low": _QUANTITY, "high": _QUANTITY, "text": _string})),
+    "referenceRange": _list(_object({"low": _QUANTITY, "high": _HIGH, "text": _string})),
 }
 _RESOURCES: dict[str, dict[str, Check]] = {
     "Patient": {

@@ -14,6 +14,7 @@ birth is known; otherwise the onset is kept in the provenance. Structure is chec
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from pathlib import Path
@@ -124,18 +125,40 @@ def _disease_facts(packet: dict[str, Any], patient: Patient, source: str) -> lis
     return facts
 
 
+def _unit_text(unit: dict[str, Any]) -> str | None:
+    """Return a quantity's unit as calciscope stores it (UCUM code, else label or id)."""
+    text = (
+        unit.get("id", "").removeprefix("UCUM:")
+        if unit.get("id", "").startswith("UCUM:")
+        else unit.get("label") or unit.get("id")
+    )
+    return None if text == "1" else text  # UCUM "1": dimensionless
+
+
+def _reference_high(quantity: dict[str, Any], source: str, where: str) -> float | None:
+    """Return ``quantity.referenceRange.high``, the upper limit of normal (``reference_high``).
+
+    Taken when the range is in the value's unit (or gives none); proto3 JSON leaves out a zero
+    high, so a range without one says nothing. A negative high is an error.
+    """
+    ranged = quantity.get("referenceRange")
+    if not isinstance(ranged, dict) or "high" not in ranged:
+        return None
+    high = float(ranged["high"])
+    if not math.isfinite(high) or high < 0:
+        field = "value.quantity.referenceRange.high"
+        message = f"a reference range's upper limit is a number, 0 or more; got {ranged['high']!r}"
+        raise ValidationError([Problem(source, where, field, message)])
+    unit = _unit_text(ranged.get("unit") or {})
+    return high if unit is None or unit == _unit_text(quantity.get("unit", {})) else None
+
+
 def _measurement_facts(packet: dict[str, Any], patient: Patient, source: str) -> list[Fact]:
     facts = []
     for i, measurement in enumerate(packet.get("measurements", [])):
         value = measurement.get("value", {})
         quantity, category = value.get("quantity", {}), value.get("ontologyClass", {})
-        unit = quantity.get("unit", {})
-        unit_text = (
-            unit.get("id", "").removeprefix("UCUM:")
-            if unit.get("id", "").startswith("UCUM:")
-            else unit.get("label") or unit.get("id")
-        )
-        unit_text = None if unit_text == "1" else unit_text  # UCUM "1": dimensionless
+        unit_text = _unit_text(quantity.get("unit", {}))
         when, note = time_element_date(measurement.get("timeObserved"), patient.birth_date)
         answer = answer_status(category)
         facts.append(
@@ -149,6 +172,7 @@ def _measurement_facts(packet: dict[str, Any], patient: Patient, source: str) ->
                 # proto3 JSON leaves out zero values: a quantity without a value is 0
                 value_num=quantity.get("value", 0.0) if quantity else None,
                 unit=(unit_text or None) and unit_text[:32],
+                reference_high=_reference_high(quantity, source, f"#/measurements/{i}"),
                 value_text=None
                 if answer
                 else " ".join(filter(None, (category.get("id"), category.get("label")))) or None,

@@ -166,9 +166,13 @@ def _measurement(fact: Fact) -> dict[str, Any]:
         if fact.unit
         else {"id": "UCUM:1", "label": "1"}
     )
+    quantity: dict[str, Any] = {"unit": unit, "value": fact.value_num}
+    if fact.reference_high is not None:
+        # the laboratory's upper limit of normal, in the value's unit (low is not recorded)
+        quantity["referenceRange"] = {"unit": unit, "high": fact.reference_high}
     measurement: dict[str, Any] = {
         "assay": {"id": curie, "label": _label(curie)},
-        "value": {"quantity": {"unit": unit, "value": fact.value_num}},
+        "value": {"quantity": quantity},
     }
     if fact.effective_date:
         measurement["timeObserved"] = _onset(fact)

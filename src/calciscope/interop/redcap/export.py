@@ -9,6 +9,8 @@ a field of the template, which stands for one feature (its ``redcap`` name), tha
 the feature reads: the earliest date for a ``first_date`` feature, the highest value for
 ``max_value``, present if any fact is present (else absent, else unknown) for ``status``;
 otherwise, and for fields of other mappings, the latest fact (ties: the highest value or text).
+A ``number`` field's value carries its upper limit of normal (``reference_high``) in the
+field ``<field>_uln`` when the dictionary has one (the template has one for laboratory values).
 A template field holds the facts its feature reads: at any of its body sites (they come back at
 its first), and an absent fact without a site in every site field of its concept.
 Only facts confirmed by a person are written (a REDCap record cannot say "suggested"; every
@@ -29,7 +31,7 @@ import numpy as np
 
 from calciscope.features import DerivationKind, Feature, load_catalogue
 from calciscope.interop.redcap.dictionary import DictionaryField
-from calciscope.interop.redcap.mapping import FieldKind, FieldRule, Mapping
+from calciscope.interop.redcap.mapping import ULN_SUFFIX, FieldKind, FieldRule, Mapping
 from calciscope.model import Fact, Patient, ReviewState, Status
 
 __all__ = ["write_records"]
@@ -145,7 +147,7 @@ def _place(
     fact: Fact,
     mapping: Mapping,
     features: dict[str, Feature],
-    main: dict[str, tuple[Any, str]],
+    main: dict[str, tuple[Any, str | None]],
     instances: list[Instance],
 ) -> bool:
     placed = False
@@ -165,6 +167,9 @@ def _place(
             key = rank(fact)
             if name not in main or main[name][0] < key:
                 main[name] = (key, cell)
+                # the value's upper limit of normal goes beside it (<field>_uln), or nowhere
+                uln = None if fact.reference_high is None else _number(fact.reference_high)
+                main[f"{name}{ULN_SUFFIX}"] = (key, uln)
             placed = True
     return placed
 
@@ -185,9 +190,17 @@ def _instance_rows(
 
 
 def _patient_row(
-    patient: Patient, mapping: Mapping, main: dict[str, tuple[Any, str]]
+    patient: Patient,
+    mapping: Mapping,
+    main: dict[str, tuple[Any, str | None]],
+    columns: list[str],
+    skipped: Counter[str],
 ) -> dict[str, str]:
-    row = {name: cell for name, (_, cell) in main.items()} | {mapping.record_id: patient.patient_id}
+    row = {name: cell for name, (_, cell) in main.items() if cell is not None}
+    for name in [n for n in row if n.endswith(ULN_SUFFIX) and n not in columns]:
+        del row[name]
+        skipped[f"reference_high not kept (the dictionary has no {ULN_SUFFIX} field)"] += 1
+    row[mapping.record_id] = patient.patient_id
     for key, column in mapping.patient.items():
         value = getattr(patient, key, None)
         if isinstance(value, bool):
@@ -211,13 +224,13 @@ def write_records(
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for patient in patients:
-        main: dict[str, tuple[Any, str]] = {}
+        main: dict[str, tuple[Any, str | None]] = {}
         instances: list[Instance] = []
         for fact in by_patient[patient.patient_id]:
             if fact.review_state is not ReviewState.CONFIRMED:
                 skipped["not confirmed (suggested or rejected)"] += 1
             elif not _place(fact, mapping, features, main, instances):
                 skipped["no field of the mapping holds this fact"] += 1
-        writer.writerow(_patient_row(patient, mapping, main))
+        writer.writerow(_patient_row(patient, mapping, main, columns, skipped))
         writer.writerows(_instance_rows(instances, forms, {mapping.record_id: patient.patient_id}))
     return out.getvalue(), skipped

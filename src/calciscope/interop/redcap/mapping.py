@@ -18,7 +18,8 @@ Kinds: ``status`` (raw value → present/absent/unknown), ``number`` (value and 
 ``date`` (a present fact dated by the value), ``text`` (value or choice label as text),
 ``checkbox`` (one fact per option; ``choices`` may give each option its own code), ``code``
 (the value is itself a CURIE such as ``HP:0001627``; a ``status`` qualifier field, read
-through ``values``, says present or absent), ``ignore``. Dictionary fields a mapping does not
+through ``values``, says present or absent), ``ignore``. A ``number`` field ``X`` takes its
+upper limit of normal (``reference_high``) from the dictionary field ``X_uln`` when there is one. Dictionary fields a mapping does not
 list are not imported, and are counted in the import report.
 :func:`generate_mapping` writes a mapping for any dictionary (codes ``redcap.<field>``).
 """
@@ -37,7 +38,20 @@ from calciscope.interop.mappings import QUALIFIERS
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.model import CODE_SYSTEMS, Sex, Status
 
-__all__ = ["FieldKind", "FieldRule", "Mapping", "dump_mapping", "generate_mapping", "load_mapping"]
+__all__ = [
+    "ULN_SUFFIX",
+    "FieldKind",
+    "FieldRule",
+    "Mapping",
+    "dump_mapping",
+    "generate_mapping",
+    "load_mapping",
+]
+
+#: A ``number`` field's upper limit of normal (the fact's ``reference_high``, the laboratory's
+#: reference range high in the value's unit) is the dictionary field of the same name with this
+#: suffix (``ck_max`` → ``ck_max_uln``). It needs no rule of its own.
+ULN_SUFFIX = "_uln"
 
 _QUALIFIERS = (*QUALIFIERS, "date", "unit", "status")
 _NUMERIC = ("integer", "number", "float")
@@ -210,14 +224,16 @@ def generate_mapping(dictionary: list[DictionaryField]) -> Mapping:
     """Return a mapping for any dictionary: every field to ``calciscope`` / ``redcap.<field>``.
 
     Identifier fields (``Identifier? = y``), free-text notes, files and descriptive fields are
-    ignored; each form's facts are dated by its first date field.
+    ignored, and so is a number field's ``<field>_uln`` (read as its upper limit of normal);
+    each form's facts are dated by its first date field.
     """
     dates: dict[str, str] = {}
     for item in dictionary[1:]:
         if item.validation.lower().startswith("date") and not item.identifier:
             dates.setdefault(item.form, item.name)
-    return Mapping(
-        record_id=dictionary[0].name,
-        form_dates=dates,
-        fields={item.name: _generated_rule(item) for item in dictionary[1:]},
-    )
+    rules = {item.name: _generated_rule(item) for item in dictionary[1:]}
+    for name in list(rules):  # a number's <field>_uln is its ULN, not a fact of its own
+        base = rules.get(name.removesuffix(ULN_SUFFIX)) if name.endswith(ULN_SUFFIX) else None
+        if base is not None and base.kind is FieldKind.NUMBER:
+            rules[name] = FieldRule(FieldKind.IGNORE)
+    return Mapping(record_id=dictionary[0].name, form_dates=dates, fields=rules)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from calciscope.interop import ReadResult
 from calciscope.interop.jsontext import load_json
 from calciscope.interop.mappings import QUALIFIER_ENUMS, curie_to_code
 from calciscope.interop.redcap.dictionary import DictionaryField
-from calciscope.interop.redcap.mapping import FieldKind, FieldRule, Mapping
+from calciscope.interop.redcap.mapping import ULN_SUFFIX, FieldKind, FieldRule, Mapping
 from calciscope.model import (
     Fact,
     Patient,
@@ -267,12 +268,30 @@ def _field_facts(
     values = _value_fields(item, rule, raw, n, ctx)
     if values is None:
         return []
+    if rule.kind is FieldKind.NUMBER and f"{name}{ULN_SUFFIX}" in ctx.fields:
+        values["reference_high"] = _uln(item, f"{name}{ULN_SUFFIX}", row, n, ctx)
     merged = (
         {"system": rule.system, "code": rule.code}
         | base
         | {k: v for k, v in values.items() if v is not None}
     )
     return [Fact(**merged)]
+
+
+def _uln(item: DictionaryField, column: str, row: dict[str, str], n: Where, ctx: _Context) -> Any:
+    """Return a number field's upper limit of normal from its ``<field>_uln`` field, or None."""
+    raw = row.get(column, "").strip()
+    if not raw:
+        return None
+    try:
+        high = _parse_number(ctx.fields.get(column, item), raw)
+    except ValueError:
+        ctx.problem(n, column, f"upper limit of normal {raw!r} is not a number")
+        return None
+    if not math.isfinite(high) or high < 0:
+        ctx.problem(n, column, f"upper limit of normal {raw!r} is not a number 0 or more")
+        return None
+    return high
 
 
 def _patient(row: dict[str, str], n: Where, ctx: _Context) -> Patient | None:
@@ -442,6 +461,7 @@ def read_record_rows(
         | set(mapping.form_dates.values())
         | set(mapping.patient.values())
         | {c for r in mapping.fields.values() for c in r.qualifiers.values()}
+        | {f"{n}{ULN_SUFFIX}" for n, r in mapping.fields.items() if r.kind is FieldKind.NUMBER}
         | {mapping.record_id}
     )
     unused = [f for f in dictionary if f.name not in used and f.field_type != "descriptive"]

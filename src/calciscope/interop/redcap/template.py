@@ -15,7 +15,7 @@ from typing import Any
 from calciscope.features import DerivationKind, Feature, FeatureCatalogue, load_catalogue
 from calciscope.interop.mappings import REDCAP_STATUS_VALUES
 from calciscope.interop.redcap.dictionary import DictionaryField
-from calciscope.interop.redcap.mapping import FieldKind, FieldRule, Mapping
+from calciscope.interop.redcap.mapping import ULN_SUFFIX, FieldKind, FieldRule, Mapping
 from calciscope.model import (
     BodyRegion,
     CutaneousSubset,
@@ -117,6 +117,35 @@ def _feature_field(
         )
         return item, FieldRule(FieldKind.TEXT, system, code, text_from="code")
     return None
+
+
+def _uln_field(
+    pair: tuple[DictionaryField, FieldRule], catalogue: FeatureCatalogue
+) -> list[DictionaryField]:
+    """Return the ``<field>_uln`` field of a laboratory number field (one with a default ULN)."""
+    item, rule = pair
+    limited = {
+        limit.concept
+        for feature in catalogue.features.values()
+        for limit in feature.derive.above_upper_limit
+    }
+    if (
+        rule.kind is not FieldKind.NUMBER
+        or not set(catalogue.concepts_for_code(rule.system, rule.code)) & limited
+    ):
+        return []
+    label = f"{item.label}: the laboratory's upper limit of normal (same unit)"
+    return [
+        DictionaryField(
+            f"{item.name}{ULN_SUFFIX}",
+            item.form,
+            "text",
+            label,
+            validation="number",
+            minimum="0",
+            annotation=f"reference_high of {item.name}",
+        )
+    ]
 
 
 def _demographics() -> list[DictionaryField]:
@@ -240,7 +269,9 @@ def redcap_template(
     repeating_fields, repeating_rules = _repeating_forms(catalogue)
     order = list(FORMS)
     fields = sorted(
-        _demographics() + [pair[0] for pair in built.values()] + repeating_fields,
+        _demographics()
+        + [f for pair in built.values() for f in (pair[0], *_uln_field(pair, catalogue))]
+        + repeating_fields,
         key=lambda f: order.index(f.form),
     )
     rules = {name: rule for name, (_, rule) in built.items()} | repeating_rules

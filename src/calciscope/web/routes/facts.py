@@ -29,15 +29,16 @@ FACT_FIELDS: tuple[tuple[str, str, Any], ...] = (
     ("patient_id", "Patient", None),
     ("system", "Code system", api.CODE_SYSTEMS),
     ("code", "Code", None),
-    ("status", "api.Status", tuple(s.value for s in api.Status)),
+    ("status", "Status", tuple(s.value for s in api.Status)),
     ("effective_date", "Date", "date"),
     ("value_num", "Value (number)", "number"),
     ("value_text", "Value (text)", None),
     ("unit", "Unit", None),
+    ("reference_high", "Upper limit of normal (laboratory's, same unit)", "number"),
     ("body_site", "Body site", tuple(s.value for s in api.BodyRegion)),
-    ("laterality", "api.Laterality", tuple(s.value for s in api.Laterality)),
-    ("morphology", "api.Morphology", tuple(s.value for s in api.Morphology)),
-    ("method", "api.Method", tuple(s.value for s in api.Method)),
+    ("laterality", "Laterality", tuple(s.value for s in api.Laterality)),
+    ("morphology", "Morphology", tuple(s.value for s in api.Morphology)),
+    ("method", "Method", tuple(s.value for s in api.Method)),
 )
 _NAMES = tuple(name for name, _, _ in FACT_FIELDS)
 
