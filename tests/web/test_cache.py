@@ -157,3 +157,18 @@ def test_forget_drops_only_the_named_keys():
     assert results.get("P1") == 1 and results.get("P2") == 2
     results.forget(("P1",))
     assert results.get("P1") == 3 and results.get("P2") == 2
+
+
+def test_named_writes_keep_the_rows_in_patient_order():
+    """In place (one row each), a new patient, a patient gone: always the registry's table."""
+    registry = Registry()
+    cache, generation = _table(registry)
+    cache.table()
+    for change, named in (
+        (lambda: registry.values.update(P1=7, P3=9), ("P3", "P1")),
+        (lambda: registry.values.update(P0=5), ("P0", "P1", "P2", "P3")),
+        (lambda: registry.values.pop("P2"), ("P2", "P3")),
+    ):
+        change()
+        generation.bump(*named)
+        assert cache.table().to_pylist() == registry.table().to_pylist()

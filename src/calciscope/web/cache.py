@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -304,10 +305,8 @@ class PatientTable:
             table = self._table
             if table is None:
                 return
-            keep = pc.invert(pc.is_in(table["patient_id"], value_set=pa.array(patient_ids)))
             fresh = rows.select(table.column_names).cast(table.schema)
-            merged = pa.concat_tables([table.filter(keep), fresh]).sort_by("patient_id")
-            self._replace(merged)
+            self._replace(_with_rows(table, fresh, patient_ids))
 
     def _read_token(self) -> Hashable:
         return None if self.outside is None else self.outside()
@@ -354,3 +353,26 @@ class PatientTable:
             pending, self._pending = self._pending or set(), None
         if pending:  # written while the whole was computed from the registry
             self.written(tuple(sorted(pending)))
+
+
+def _with_rows(table: pa.Table, fresh: pa.Table, patient_ids: tuple[str, ...]) -> pa.Table:
+    """Return ``table`` (sorted by patient) with the rows of ``patient_ids`` now ``fresh``.
+
+    When every named patient has exactly one row in both (a decision, an entry), the fresh
+    rows take their places (one gather, no sort); otherwise rows are dropped or added and the
+    whole is sorted again.
+    """
+    ids = table["patient_id"]
+    fresh_ids = fresh["patient_id"]
+    named = pa.array(patient_ids, type=ids.type)
+    at = pc.index_in(fresh_ids, value_set=ids)
+    if (
+        fresh.num_rows == len(set(patient_ids))
+        and at.null_count == 0
+        and pc.sum(pc.is_in(ids, value_set=named)).as_py() == fresh.num_rows
+    ):
+        order = np.arange(table.num_rows)
+        order[at.to_numpy()] = np.arange(table.num_rows, table.num_rows + fresh.num_rows)
+        return pa.concat_tables([table, fresh]).take(pa.array(order))
+    keep = pc.invert(pc.is_in(ids, value_set=named))
+    return pa.concat_tables([table.filter(keep), fresh]).sort_by("patient_id")
