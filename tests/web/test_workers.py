@@ -54,9 +54,13 @@ def test_a_decision_through_one_worker_is_seen_through_the_other(two_workers, we
     after = other.get("/api/review").json()
     assert after["total"] == before["total"] - 1
     assert item["item_id"] not in {i["item_id"] for i in after["items"]}
-    fresh = sign_in(client_for(create_app(web_settings)), "cleo")  # a worker started now
-    for path in (f"/api/patients/{pid}/criteria", "/api/patients?where=sex=female&size=200"):
-        assert other.get(path).json() == fresh.get(path).json(), path
+    started_now = create_app(web_settings)  # a worker started after the decision
+    fresh = sign_in(client_for(started_now), "cleo")
+    try:
+        for path in (f"/api/patients/{pid}/criteria", "/api/patients?where=sex=female&size=200"):
+            assert other.get(path).json() == fresh.get(path).json(), path
+    finally:
+        started_now.state.registry.close()
     again = other.post(
         f"/api/review/items/{item['item_id']}/decision",
         json={"decision": "reject", "reason": "late", "expected_version": item["version"]},

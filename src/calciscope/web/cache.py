@@ -141,13 +141,17 @@ class RecentResults:
         """Return the value as of the app's last write: computed now if a write made it stale.
 
         A value only older than ``ttl`` (the registry may have changed outside the app) is
-        returned at once and refreshed in the background.
+        returned at once and refreshed in the background. While another request computes the
+        value, the last one is returned rather than waited behind: under a stream of writes a
+        computation is often stale by its end, and requests queued behind it for seconds.
         """
         with self._lock:
             item = self._items.get(key)
         if item is not None and item[0] == self.generation.value:
             if time.monotonic() - item[1] >= self.ttl:
                 self.get_or_start(key)
+            return item[2]
+        if item is not None and self._key_lock(key).locked():
             return item[2]
         return self.get(key)
 

@@ -26,8 +26,9 @@ class RegistryWatch:
     """The registry's change mark as this worker last saw it, and what to do when it moves.
 
     ``apply(changes)`` runs with the decisions this worker made itself left out
-    (:meth:`made`); ``lock`` is held while the changes are read and applied (the app's write
-    lock, so that a write of this worker is never reported as another's).
+    (:meth:`made`, called inside the write); ``lock`` (the app's write lock) is held while the
+    changes are read, so that a write of this worker is never taken for another's, and not
+    while they are applied (the patients' rows are computed again then).
     """
 
     def __init__(
@@ -61,19 +62,17 @@ class RegistryWatch:
             return  # another request is looking: this one is served meanwhile
         try:
             self._at = time.monotonic()
-            with self.lock:
+            with self.lock:  # read while no write of this worker is half done
                 changes = api.registry_changes(self.registry, self._mark)
                 if changes.mark == self._mark:
                     return
                 self._mark = changes.mark
                 own = {d.decision_id for d in changes.decisions} & self._own
                 self._own -= own
-                others = tuple(d for d in changes.decisions if d.decision_id not in own)
-                if others or changes.patients or changes.imported:
-                    self.apply(
-                        api.RegistryChanges(
-                            changes.mark, others, changes.patients, changes.imported
-                        )
-                    )
+            others = tuple(d for d in changes.decisions if d.decision_id not in own)
+            if others or changes.patients or changes.imported:
+                self.apply(
+                    api.RegistryChanges(changes.mark, others, changes.patients, changes.imported)
+                )
         finally:
             self._checking.release()
