@@ -1,7 +1,8 @@
 """Benchmark: the web app under 50 concurrent clients on loopback (SYNTHETIC registry).
 
 Builds an N-patient synthetic registry (default 10,000; notes read into suggested facts), adds
-a clinician, starts ``calciscope serve`` in a subprocess (uvicorn, one process) and runs
+a clinician, starts ``calciscope serve --workers N`` in a subprocess (uvicorn; 2 worker
+processes by default, one per core of the target machine) and runs
 ``--clients`` concurrent httpx clients for ``--seconds`` (default 60). Each client signs in,
 then loops over a mix of requests: the patient page, its criteria panel, a filtered patient list,
 the review queue and a review decision (POST; each client decides its own items, so a 409 is an error here).
@@ -16,7 +17,13 @@ the waiting that another session's load adds, so it can be judged on a shared ma
 Usage::
 
     python benchmarks/web.py [--patients 10000] [--seconds 60] [--clients 50] [--pause S]
+                             [--workers 2] [--route-seconds 5] [--postgres-url URL]
                              [--no-postgres | --no-sqlite] [--workdir DIR]
+
+After the mixed run, each kind of request runs alone for ``--route-seconds`` with the same
+clients, and the server's CPU time per request of each kind is printed (the figure to judge
+a change by on a shared machine). ``--postgres-url``: a PostgreSQL registry built by an
+earlier run (kept, not dropped), instead of a new database.
 
 ``--pause S``: each client waits S seconds between requests (0, the default, never pauses:
 the clients offer as much load as the server takes).
@@ -48,6 +55,7 @@ PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_PREFIX = "calciscope_bench_webspeed_"
 USER, PASSWORD = "bench", "bench-password-1234"
 FILTERS = ("sex=female", "subset=dcssc", "calcinosis=true", "overlap=true")
+KINDS = ("patient", "criteria", "list", "queue", "review")
 
 
 def build_registry(url: str, cohort: Path, patients: int) -> None:
@@ -76,15 +84,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(url: str, workdir: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``calciscope serve`` on a free loopback port; return the process and base URL."""
     port = _free_port()
     env = os.environ | {"CALCISCOPE_SECRET_KEY": uuid.uuid4().hex * 2}
     exe = Path(sys.executable).with_name("calciscope")
-    command = [str(exe), "serve", "--db", url, "--port", str(port), "--insecure-cookies"]
+    command = [str(exe), "serve", "--db", url, "--port", str(port), "--insecure-cookies",
+               "--workers", str(workers)]  # fmt: skip
     process = subprocess.Popen(command, cwd=workdir, env=env)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
+    for _ in range(18_000):  # workers compute their patient table before they serve
         try:
             httpx.get(f"{base}/login", timeout=1)
             return process, base
@@ -122,12 +131,15 @@ class Load:
         self.failures: dict[str, int] = defaultdict(int)
         self.cpu = 0.0  # server CPU seconds during the run
         self.floor_cpu = 0.0
+        self.only: str | None = None  # one kind of request alone (CPU per request by route)
+        self.routes: dict[str, tuple[float, int]] = {}  # kind -> (CPU seconds, requests) alone
+        self.loads: list[float] = []  # the machine's 1-minute load average, start and end
 
     def request(self, client_no: int, clients: int) -> tuple[str, str, str, dict[str, object]]:
         """Return (kind, method, path, options) of the next request."""
         if self.floor:  # the framework's own cost: session middleware, JSON, nothing else
             return "floor", "GET", "/api/session", {}
-        kind = self.random.choice(("patient", "criteria", "list", "queue", "review"))
+        kind = self.only or self.random.choice(KINDS)
         if kind == "review" and self.items:
             mine = self.items[client_no::clients]
             if mine:
@@ -185,43 +197,85 @@ def _pcts(values: list[float]) -> str:
     return f"p50 {q[49] * 1000:6.0f} ms  p95 {q[94] * 1000:6.0f} ms  p99 {q[98] * 1000:6.0f} ms"
 
 
-def cpu_seconds(pid: int) -> float:
-    """Return the user + system CPU seconds of a process (Linux /proc), 0 elsewhere."""
+def _stat(pid: int) -> list[str]:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
+        return []
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU seconds of a process and its workers (Linux /proc), else 0."""
+    if not pid:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))):
+            parents[int(entry.name)] = (int(fields[1]), fields)
+    tree, total = {pid}, 0.0
+    for child, (parent, _) in sorted(parents.items()):  # children start after their parent
+        if parent in tree:
+            tree.add(child)
+    for member in tree:
+        fields = parents.get(member, (0, []))[1]
+        if fields:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+async def _phase(target: Load, sessions: list[httpx.AsyncClient], length: float, pid: int) -> int:
+    """Run every session on ``target`` for ``length`` seconds; return the requests made."""
+    before = sum(len(v) for v in target.latency.values())
+    deadline = time.perf_counter() + length
+    cpu = cpu_seconds(pid)
+    await asyncio.gather(
+        *(target.client(s, n, len(sessions), deadline, close=False) for n, s in enumerate(sessions))
+    )
+    target.cpu += cpu_seconds(pid) - cpu
+    return sum(len(v) for v in target.latency.values()) - before
 
 
 async def run_load(
-    base: str, seconds: float, clients: int, pid: int = 0, pause: float = 0.0
+    base: str,
+    seconds: float,
+    clients: int,
+    pid: int = 0,
+    pause: float = 0.0,
+    route_seconds: float = 0.0,
 ) -> Load:
-    """Warm the caches, then run the clients for ``seconds``."""
+    """Warm the caches, then run the clients for ``seconds`` (then each kind alone)."""
     started = time.perf_counter()
     warm = await signed_in(base)
     warm.timeout = httpx.Timeout(1800)  # the first list computes the feature table of everyone
     listing = (await warm.get("/api/patients", params={"size": 200})).json()
     patients = [r["patient_id"] for r in listing["rows"]]
-    queue = (await warm.get("/api/review")).json()
+    items = []
+    for offset in range(0, 2000, 500):  # enough open items for every review of the run
+        page = await warm.get("/api/review", params={"offset": offset, "limit": 500})
+        items += page.json()["items"]
     for f in FILTERS:
         await warm.get("/api/patients", params={"where": f})
     await warm.aclose()
     print(f"  first list, queue and filters (the server computing its table): "
           f"{time.perf_counter() - started:.0f} s")  # fmt: skip
-    load = Load(patients, list(queue["items"]), seed=0, pause=pause)
+    load = Load(patients, items, seed=0, pause=pause)
     # sign in one by one: argon2id is memory-hard by design, and logins are not the load
     sessions = [await signed_in(base) for _ in range(clients)]
     floor = Load([], [], seed=1, pause=pause)
     floor.floor = True
-    for target, length in ((floor, min(10.0, seconds)), (load, seconds)):
-        deadline = time.perf_counter() + length
-        cpu = cpu_seconds(pid)
-        await asyncio.gather(
-            *(target.client(s, n, clients, deadline, close=target is load)
-              for n, s in enumerate(sessions))
-        )  # fmt: skip
-        target.cpu = cpu_seconds(pid) - cpu
+    load.loads.append(os.getloadavg()[0])
+    try:
+        await _phase(floor, sessions, min(10.0, seconds), pid)
+        await _phase(load, sessions, seconds, pid)
+        load.loads.append(os.getloadavg()[0])
+        for kind in KINDS if route_seconds else ():
+            alone = Load(patients, load.items, seed=2, pause=pause)
+            alone.only = kind
+            made = await _phase(alone, sessions, route_seconds, pid)
+            load.routes[kind] = (alone.cpu, made)
+    finally:
+        for session in sessions:
+            await session.aclose()
     load.latency["floor"], load.errors["floor"] = floor.latency["floor"], floor.errors["floor"]
     load.floor_cpu = floor.cpu
     return load
@@ -251,21 +305,36 @@ def report(name: str, load: Load, seconds: float) -> None:
             f"  server CPU per request: {per:.1f} ms (floor {floor_per:.1f} ms, "
             f"{per / floor_per:.1f}x); {load.cpu:.0f} CPU s in {seconds:.0f} s"
         )
+    if load.routes:
+        alone = ", ".join(
+            f"{kind} {cpu / made * 1000:.1f}" for kind, (cpu, made) in load.routes.items() if made
+        )
+        print(f"  server CPU per request by route, each alone (ms): {alone}")
+    if load.loads:
+        print(f"  machine load average (1 min) at the start and end: {load.loads}")
 
 
 def bench(name: str, url: str, workdir: Path, args: argparse.Namespace) -> None:
     """Build the registry at ``url``, serve it and load it."""
     print(f"\n== {name}: {url.split('@')[-1]}")
     built = workdir / f"{name}.built"
-    if name != "SQLite" or not built.exists():  # --workdir keeps a built SQLite registry
+    prebuilt = name == "PostgreSQL" and args.postgres_url
+    if not prebuilt and (name != "SQLite" or not built.exists()):  # --workdir keeps SQLite
         build_registry(url, workdir / "cohort", args.patients)
         built.touch()
-    process, base = start_server(url, workdir)
+    process, base = start_server(url, workdir, args.workers)
     try:
         load = asyncio.run(
-            run_load(base, args.seconds, args.clients, process.pid, pause=args.pause)
+            run_load(
+                base,
+                args.seconds,
+                args.clients,
+                process.pid,
+                pause=args.pause,
+                route_seconds=args.route_seconds,
+            )
         )
-        report(name, load, args.seconds)
+        report(f"{name}, {args.workers} worker(s)", load, args.seconds)
     finally:
         process.terminate()
         try:
@@ -304,6 +373,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--pause", type=float, default=0.0, help="seconds between requests")
+    parser.add_argument("--workers", type=int, default=2, help="serve --workers N")
+    parser.add_argument(
+        "--route-seconds", type=float, default=5.0, help="then each kind alone (CPU per request)"
+    )
+    parser.add_argument("--postgres-url", help="a PostgreSQL registry built before (kept)")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument(
@@ -315,6 +389,9 @@ def main() -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         if not args.no_sqlite:
             bench("SQLite", f"sqlite:///{workdir / 'bench.db'}", workdir, args)
+        if args.postgres_url and not args.no_postgres:
+            bench("PostgreSQL", args.postgres_url, workdir, args)
+            return
         url = None if args.no_postgres else _postgres_url()
         if url:
             try:

@@ -43,3 +43,46 @@ def test_a_value_of_the_wrong_type_names_the_field(demo_registry_url, clause, fi
         api.list_patients(registry, where=[clause], columns=["sex"], index_date=INDEX)
     [problem] = raised.value.problems
     assert problem.field == field and message in problem.message
+
+
+SAME_ROWS = [
+    ("birth_year>1960", "sex=female"),
+    ("birth_year<=1955.5",),
+    ("last_visit_date>=2020-12-31",),
+    ("calcinosis=true",),
+    ("calcinosis!=true",),
+    ("calcinosis=unknown",),
+    ("subset=dcssc", "overlap=false"),
+    ("sex!=male",),
+]
+
+
+@pytest.mark.parametrize("where", SAME_ROWS, ids=" AND ".join)
+def test_filtering_a_kept_table_gives_the_rows_of_the_database(demo_registry_url, where):
+    """filter_patients (Arrow, on the web app's kept table) agrees with list_patients (SQL)."""
+    with api.open_registry(demo_registry_url) as registry:
+        everyone, _ = api.list_patients(registry, index_date=INDEX)
+        in_database, _ = api.list_patients(registry, where=list(where), index_date=INDEX)
+    kept = api.filter_patients(everyone, where)
+    expected = sorted(in_database.column("patient_id").to_pylist())
+    assert sorted(kept.column("patient_id").to_pylist()) == expected
+
+
+@pytest.mark.parametrize(
+    ("clause", "field", "message"),
+    [
+        ("birth_year>abc", "birth_year", "is a number"),
+        ("calcinosis>true", "calcinosis", "use = or !="),
+        ("sex>unknown", "sex", "compares nothing"),
+        ("last_visit_date>2020-13-01", "last_visit_date", "is a date"),
+        ("colour=blue", "colour", "unknown column"),
+        ("no clause", "no clause", "cannot read filter"),
+    ],
+)
+def test_filtering_a_kept_table_names_the_field(demo_registry_url, clause, field, message):
+    with api.open_registry(demo_registry_url) as registry:
+        everyone, _ = api.list_patients(registry, columns=["sex"], index_date=INDEX)
+    with pytest.raises(ValidationError) as raised:
+        api.filter_patients(everyone, [clause])
+    [problem] = raised.value.problems
+    assert problem.field == field and message in problem.message

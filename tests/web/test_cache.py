@@ -157,3 +157,44 @@ def test_forget_drops_only_the_named_keys():
     assert results.get("P1") == 1 and results.get("P2") == 2
     results.forget(("P1",))
     assert results.get("P1") == 3 and results.get("P2") == 2
+
+
+def test_named_writes_keep_the_rows_in_patient_order():
+    """In place (one row each), a new patient, a patient gone: always the registry's table."""
+    registry = Registry()
+    cache, generation = _table(registry)
+    cache.table()
+    for change, named in (
+        (lambda: registry.values.update(P1=7, P3=9), ("P3", "P1")),
+        (lambda: registry.values.update(P0=5), ("P0", "P1", "P2", "P3")),
+        (lambda: registry.values.pop("P2"), ("P2", "P3")),
+    ):
+        change()
+        generation.bump(*named)
+        assert cache.table().to_pylist() == registry.table().to_pylist()
+
+
+def test_a_stale_value_is_served_while_another_request_computes_it():
+    """Under a stream of writes, requests do not queue behind one recount."""
+    generation = Generation()
+    gate, started = threading.Event(), threading.Event()
+    gate.set()
+    values = iter((10, 8))
+
+    def count(key: str) -> int:
+        started.set()
+        gate.wait(5)
+        return next(values)
+
+    counts = RecentResults(count, generation, size=4, ttl=60)
+    assert counts.get_current("all") == 10
+    generation.bump()  # stale now: the next request counts again
+    gate.clear()
+    started.clear()
+    recount = threading.Thread(target=counts.get_current, args=("all",))
+    recount.start()
+    assert started.wait(5)
+    assert counts.get_current("all") == 10  # the last value, at once, while the recount runs
+    gate.set()
+    recount.join(5)
+    assert counts.get_current("all") == 8

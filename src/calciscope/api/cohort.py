@@ -8,12 +8,14 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -362,7 +364,10 @@ def filter_patients(table: pa.Table, where: Sequence[str] = ()) -> pa.Table:
     """Return the rows of an in-memory feature table matching every ``where`` clause.
 
     The clauses of :func:`list_patients`, applied to a table it (or
-    :func:`~calciscope.api.criteria.patient_features`) returned.
+    :func:`~calciscope.api.criteria.patient_features`) returned, as Arrow expressions: each
+    clause is read once per column type and kept (:func:`_arrow_clause`), so filtering a kept
+    table again (the web app's list after every review) compiles nothing. A comparison with
+    an unknown (null) value matches no row, as in the database.
 
     Raises
     ------
@@ -372,12 +377,63 @@ def filter_patients(table: pa.Table, where: Sequence[str] = ()) -> pa.Table:
     """
     if not where:
         return table
-    con = ibis.duckdb.connect()  # its own: a DuckDB connection runs one query at a time
+    problems, expressions = [], []
+    for clause in where:
+        match = _FILTER_RE.match(clause)
+        column = FILTER_ALIASES.get(match.group(1), match.group(1)) if match else ""
+        dtype = table.schema.field(column).type if column in table.column_names else None
+        try:
+            expressions.append(_arrow_clause(clause, dtype))
+        except ValueError as exc:
+            field = match.group(1) if match else clause.strip()
+            problems.append(Problem("--where", clause, field, str(exc)))
+    if problems:
+        raise ValidationError(problems, summary="cannot filter patients")
+    condition = expressions[0]
+    for expression in expressions[1:]:
+        condition = condition & expression
     try:
-        result: pa.Table = con.to_pyarrow(_filtered(ibis.memtable(table), where))
-    finally:
-        con.disconnect()
-    return result
+        return table.filter(condition)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        problem = Problem("--where", " AND ".join(where), "where", f"cannot compare: {exc}")
+        raise ValidationError([problem], summary="cannot filter patients") from None
+
+
+@lru_cache(maxsize=512)
+def _arrow_clause(clause: str, dtype: pa.DataType | None) -> pc.Expression:
+    """Return one clause as an Arrow expression on a column of Arrow type ``dtype``.
+
+    ``dtype`` is None when the table has no such column. Values are read as in
+    :func:`_filter` (the feature catalogue's type first, else the column's).
+    """
+    match = _FILTER_RE.match(clause)
+    if not match:
+        raise ValueError(f"cannot read filter {clause!r}; write NAME=VALUE (or !=, >, <, >=, <=)")
+    name, op, raw = match.groups()
+    column = FILTER_ALIASES.get(name, name)
+    if dtype is None:
+        raise ValueError(f"unknown column {name!r} in filter {clause!r}")
+    col = pc.field(column)
+    value = _parse_value(column, raw, ibis.dtype(dtype))
+    if value is None:
+        if op not in ("=", "!="):
+            raise ValueError(f"{name} {op} unknown compares nothing; write {name}=unknown")
+        return col.is_null() if op == "=" else col.is_valid()
+    if op in _ORDERED and isinstance(value, bool):
+        raise ValueError(f"{name} is true/false/unknown: use = or !=, not {op}")
+    if isinstance(value, str) and not (
+        pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
+    ):
+        raise ValueError(f"cannot compare {name} with {raw!r}: not a text column")
+    comparisons = {
+        "=": lambda: col == value,
+        "!=": lambda: col != value,
+        ">": lambda: col > value,
+        "<": lambda: col < value,
+        ">=": lambda: col >= value,
+        "<=": lambda: col <= value,
+    }
+    return comparisons[op]()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import json
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -28,15 +28,17 @@ from calciscope.imaging.reading import image_of_provenance
 from calciscope.model import Fact, Note, ReviewState
 from calciscope.phenotype.review_queue import QueueKind, QueueSource, load_review_queue
 from calciscope.storage import Registry
-from calciscope.storage.review import ReviewRepository, StoredFact
+from calciscope.storage.review import ReviewRecord, ReviewRepository, StoredFact
 
 __all__ = [
     "OPEN",
     "Evidence",
     "QueueKind",
     "QueueSource",
+    "RegistryChanges",
     "ReviewItem",
     "queue_kinds",
+    "registry_changes",
     "review_queue",
     "review_queue_counts",
     "review_queue_item",
@@ -93,7 +95,6 @@ class _NoteSentences:
 
     def __init__(self, notes: Mapping[str, Note]) -> None:
         self.notes = notes
-        self._spans: dict[str, list[tuple[int, int]]] = {}
 
     def evidence(self, fact: Fact) -> Evidence | None:
         """Return where ``fact`` was read, from its provenance (None when not from a note)."""
@@ -102,9 +103,7 @@ class _NoteSentences:
         if note is None or "start" not in prov or "end" not in prov:
             return None
         start, end = int(prov["start"]), int(prov["end"])
-        if note.note_id not in self._spans:
-            self._spans[note.note_id] = split_sentences(note.text)
-        spans = self._spans[note.note_id]
+        spans = _sentence_spans(note.text)
         first, last = next(((a, b) for a, b in spans if a <= start < b), (start, end))
         return Evidence(
             note_id=note.note_id,
@@ -116,6 +115,12 @@ class _NoteSentences:
             text_excerpt=note.text[start:end],
             sentence_start=first,
         )
+
+
+@lru_cache(maxsize=4096)
+def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Return the sentences of a note's text (kept: the queue's pages cite the same notes)."""
+    return tuple(split_sentences(text))
 
 
 def _provenance(fact: Fact) -> dict[str, Any]:
@@ -396,3 +401,38 @@ def review_queue_item(
         if item.item_id == item_id:
             return item
     raise missing
+
+
+@dataclass(frozen=True)
+class RegistryChanges:
+    """What was written to the registry since a mark (by another process as much as this one).
+
+    ``mark`` is what the next call passes as ``since``. ``decisions`` are the review decisions
+    recorded since, oldest first; ``patients`` those whose facts a person added or corrected
+    since; ``imported`` says an import ran since (anything may have changed). A process
+    keeping results of the registry between requests (the web app's workers) drops or adjusts
+    what these name.
+    """
+
+    mark: tuple[int, int, int]
+    decisions: tuple[ReviewRecord, ...] = ()
+    patients: tuple[str, ...] = ()
+    imported: bool = False
+
+
+def registry_changes(
+    registry: Registry, since: tuple[int, int, int] | None = None
+) -> RegistryChanges:
+    """Return the review decisions, fact entries and imports written since the mark ``since``.
+
+    Without ``since``, only the current mark (nothing is reported). Costs three indexed
+    look-ups when nothing changed.
+    """
+    repo = ReviewRepository(registry)
+    with repo.read() as conn:
+        mark = repo.change_mark(conn)
+        if since is None or tuple(since) == mark:
+            return RegistryChanges(mark)
+        decisions = tuple(repo.decisions_after(conn, since[0])) if mark[0] != since[0] else ()
+        patients = tuple(repo.revised_patients(conn, since[1])) if mark[1] != since[1] else ()
+    return RegistryChanges(mark, decisions, patients, imported=mark[2] != since[2])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,10 @@ _WEB_MODULES = {
     "itsdangerous": "itsdangerous",
     "argon2": "argon2-cffi",
 }
+
+
+#: How long ``serve --workers N`` waits for a worker's answer before restarting it.
+WORKER_HEALTHCHECK_SECONDS = 300
 
 
 def _require_web() -> None:
@@ -55,6 +60,24 @@ def serve(
             "$CALCISCOPE_IMAGE_ROOTS).",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Worker processes (uvicorn); each follows the others' writes within "
+            "--watch-seconds.",
+        ),
+    ] = 1,
+    watch_seconds: Annotated[
+        float,
+        typer.Option(
+            "--watch-seconds",
+            min=0.0,
+            help="How often a worker looks for writes made by other workers or the CLI.",
+        ),
+    ] = 0.5,
 ) -> None:
     """Serve the web app (dashboard, patients, review queue, facts, studies, audit) on a registry.
 
@@ -75,13 +98,33 @@ def serve(
         secure_cookies=not insecure_cookies,
         researcher_notes=researchers_read_notes,
         image_roots=tuple(image_root or ()),
+        watch_seconds=watch_seconds,
+        warm_before_serving=workers > 1,
     )
-    app = create_app(settings)
     # uvicorn speaks plain HTTP; TLS is the reverse proxy's job (docs/web.md)
-    typer.echo(f"calciscope serves {url} on http://{host}:{port} (Ctrl-C stops)")
+    processes = f" ({workers} workers)" if workers > 1 else ""
+    if workers == 1:
+        app = create_app(settings)  # opened (and migrated) here: its errors before listening
+    typer.echo(f"calciscope serves {url} on http://{host}:{port}{processes} (Ctrl-C stops)")
     if insecure_cookies and host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo("warning: --insecure-cookies on a non-loopback address sends sessions in clear")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    # each worker process builds its own app from the settings in its environment
+    api.open_registry(url).close()  # migrated once, here, before the workers open it
+    os.environ.update(settings.to_environment())
+    uvicorn.run(
+        "calciscope.web:create_app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        # a worker importing, or computing its first tables on a loaded machine, may answer
+        # the supervisor's ping late; it is restarted only when it does not answer at all
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -34,10 +34,17 @@ class QueueSource(StrEnum):
 
 
 class _Cells(dict[str, str]):
-    """Row values as text for a reason template; missing or unknown values read 'unknown'."""
+    """Row values as text for a reason template; missing or unknown values read 'unknown'.
+
+    Only the values the template names are read as text (a row has dozens of columns).
+    """
+
+    def __init__(self, row: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.row = row
 
     def __missing__(self, key: str) -> str:
-        return "unknown"
+        return _text(self.row[key]) if key in self.row else "unknown"
 
 
 def _text(value: Any) -> str:
@@ -113,7 +120,7 @@ class QueueKind:
 
     def describe(self, row: Mapping[str, Any]) -> str:
         """Return the reason for one item, filled from its row (or fact fields)."""
-        return self.reason.format_map(_Cells({k: _text(v) for k, v in row.items()}))
+        return self.reason.format_map(_Cells(row))
 
 
 @dataclass(frozen=True)

@@ -334,6 +334,43 @@ class ReviewRepository:
             for r in conn.execute(q).mappings()
         ]
 
+    # --- changes: what other processes wrote (the web app's workers follow each other) ---
+    def change_mark(self, conn: Connection) -> tuple[int, int, int]:
+        """Return the last decision id, the last fact revision id and the number of imports.
+
+        Three indexed look-ups: every review decision adds a decision row, every fact a person
+        adds or corrects a revision row, every import a batch.
+        """
+        d, r, b = schema.review_decisions, schema.fact_revisions, schema.import_batches
+        row = conn.execute(
+            sa.select(
+                sa.select(sa.func.coalesce(sa.func.max(d.c.decision_id), 0)).scalar_subquery(),
+                sa.select(sa.func.coalesce(sa.func.max(r.c.revision_id), 0)).scalar_subquery(),
+                sa.select(sa.func.count()).select_from(b).scalar_subquery(),
+            )
+        ).one()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def decisions_after(self, conn: Connection, decision_id: int) -> list[ReviewRecord]:
+        """Return the decisions recorded after ``decision_id``, oldest first."""
+        t = schema.review_decisions
+        q = sa.select(t).where(t.c.decision_id > decision_id).order_by(t.c.decision_id)
+        return [
+            ReviewRecord(**{**r, "decided_at": as_utc(r["decided_at"])})
+            for r in conn.execute(q).mappings()
+        ]
+
+    def revised_patients(self, conn: Connection, revision_id: int) -> list[str]:
+        """Return the patients of the facts added or corrected after revision ``revision_id``."""
+        r, f = schema.fact_revisions, schema.facts
+        q = (
+            sa.select(f.c.patient_id)
+            .join(r, r.c.fact_id == f.c.fact_id)
+            .where(r.c.revision_id > revision_id)
+            .distinct()
+        )
+        return sorted(str(pid) for pid in conn.scalars(q))
+
     # --- users ---------------------------------------------------------------------
     def user_row(self, conn: Connection, name: str) -> Any | None:
         """Return a user's row (with the password hash), or None."""

@@ -6,7 +6,13 @@ Routes call :mod:`calciscope.api` only and render templates; every page has a JS
 
 from __future__ import annotations
 
-from calciscope.web.app import create_app
+from calciscope.web.app import create_app, create_app_from_environment
 from calciscope.web.settings import WebSettings, load_secret_key, runs_dir_for
 
-__all__ = ["WebSettings", "create_app", "load_secret_key", "runs_dir_for"]
+__all__ = [
+    "WebSettings",
+    "create_app",
+    "create_app_from_environment",
+    "load_secret_key",
+    "runs_dir_for",
+]

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from calciscope import api
@@ -31,8 +32,9 @@ from calciscope.web.security import (
     Pseudonyms,
 )
 from calciscope.web.settings import WebSettings
+from calciscope.web.watch import RegistryWatch
 
-__all__ = ["SESSION_COOKIE", "create_app"]
+__all__ = ["SESSION_COOKIE", "create_app", "create_app_from_environment"]
 
 SESSION_COOKIE = "calciscope_session"
 SESSION_SECONDS = 8 * 3600
@@ -135,7 +137,10 @@ def _warm_up(app: FastAPI) -> None:
 def _lifespan(registry: Any) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        threading.Thread(target=_warm_up, args=(app,), daemon=True).start()
+        if app.state.settings.warm_before_serving:  # another worker serves meanwhile
+            await run_in_threadpool(_warm_up, app)
+        else:
+            threading.Thread(target=_warm_up, args=(app,), daemon=True).start()
         yield
 
     return lifespan
@@ -162,11 +167,41 @@ SECURITY_HEADERS = {
 }
 
 
-async def _security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+async def _around_each_request(request: Request, call_next: Callable[[Request], Any]) -> Response:
+    """Follow the other workers' writes when due (see :mod:`~calciscope.web.watch`); add headers."""
+    watch: RegistryWatch = request.app.state.watch
+    if watch.due():
+        await run_in_threadpool(watch.check)
     response: Response = await call_next(request)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
+
+
+def _follow(app: FastAPI, changes: api.RegistryChanges) -> None:
+    """Treat what another process wrote as this worker treats its own writes."""
+    from calciscope.web.routes.review import follow_decisions
+
+    state = app.state
+    if changes.imported:  # anything may have changed
+        state.generation.bump()
+        return
+    if changes.decisions:
+        records = list(changes.decisions)
+        state.generation.write(
+            lambda: records,
+            lambda done: tuple(sorted({r.patient_id for r in done})),
+            lambda done, generation, following: follow_decisions(
+                state, done, generation, following
+            ),
+        )
+    if changes.patients:
+        state.generation.bump(*changes.patients)
+
+
+def create_app_from_environment() -> FastAPI:
+    """Build the app from the settings ``calciscope serve --workers N`` put in the environment."""
+    return create_app(WebSettings.from_environment())
 
 
 def create_app(settings: WebSettings) -> FastAPI:
@@ -223,7 +258,8 @@ def create_app(settings: WebSettings) -> FastAPI:
         lambda table, where: api.filter_patients(table, where),
         ttl=60,
         outside=lambda: _outside_token(registry),
-        max_age=600,
+        # decisions, entries and imports are seen by the watch; this is for CLI note reading
+        max_age=1800,
     )
     generation.listen(app.state.patient_table.written)
     app.add_middleware(
@@ -234,7 +270,13 @@ def create_app(settings: WebSettings) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.middleware("http")(_security_headers)
+    app.state.watch = RegistryWatch(
+        registry,
+        lambda changes: _follow(app, changes),
+        every=settings.watch_seconds,
+        lock=generation.writing,
+    )
+    app.middleware("http")(_around_each_request)
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -140,13 +141,17 @@ class RecentResults:
         """Return the value as of the app's last write: computed now if a write made it stale.
 
         A value only older than ``ttl`` (the registry may have changed outside the app) is
-        returned at once and refreshed in the background.
+        returned at once and refreshed in the background. While another request computes the
+        value, the last one is returned rather than waited behind: under a stream of writes a
+        computation is often stale by its end, and requests queued behind it for seconds.
         """
         with self._lock:
             item = self._items.get(key)
         if item is not None and item[0] == self.generation.value:
             if time.monotonic() - item[1] >= self.ttl:
                 self.get_or_start(key)
+            return item[2]
+        if item is not None and self._key_lock(key).locked():
             return item[2]
         return self.get(key)
 
@@ -304,10 +309,8 @@ class PatientTable:
             table = self._table
             if table is None:
                 return
-            keep = pc.invert(pc.is_in(table["patient_id"], value_set=pa.array(patient_ids)))
             fresh = rows.select(table.column_names).cast(table.schema)
-            merged = pa.concat_tables([table.filter(keep), fresh]).sort_by("patient_id")
-            self._replace(merged)
+            self._replace(_with_rows(table, fresh, patient_ids))
 
     def _read_token(self) -> Hashable:
         return None if self.outside is None else self.outside()
@@ -354,3 +357,26 @@ class PatientTable:
             pending, self._pending = self._pending or set(), None
         if pending:  # written while the whole was computed from the registry
             self.written(tuple(sorted(pending)))
+
+
+def _with_rows(table: pa.Table, fresh: pa.Table, patient_ids: tuple[str, ...]) -> pa.Table:
+    """Return ``table`` (sorted by patient) with the rows of ``patient_ids`` now ``fresh``.
+
+    When every named patient has exactly one row in both (a decision, an entry), the fresh
+    rows take their places (one gather, no sort); otherwise rows are dropped or added and the
+    whole is sorted again.
+    """
+    ids = table["patient_id"]
+    fresh_ids = fresh["patient_id"]
+    named = pa.array(patient_ids, type=ids.type)
+    at = pc.index_in(fresh_ids, value_set=ids)
+    if (
+        fresh.num_rows == len(set(patient_ids))
+        and at.null_count == 0
+        and pc.sum(pc.is_in(ids, value_set=named)).as_py() == fresh.num_rows
+    ):
+        order = np.arange(table.num_rows)
+        order[at.to_numpy()] = np.arange(table.num_rows, table.num_rows + fresh.num_rows)
+        return pa.concat_tables([table, fresh]).take(pa.array(order))
+    keep = pc.invert(pc.is_in(ids, value_set=named))
+    return pa.concat_tables([table.filter(keep), fresh]).sort_by("patient_id")

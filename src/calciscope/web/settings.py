@@ -7,6 +7,7 @@ SQLite file, in the working directory for a server database). It is never in the
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import stat
@@ -18,6 +19,7 @@ from calciscope.errors import Problem, ValidationError
 __all__ = [
     "SECRET_ENV",
     "SECRET_FILE_NAME",
+    "SETTINGS_ENV",
     "WebSettings",
     "load_secret_key",
     "runs_dir_for",
@@ -26,6 +28,8 @@ __all__ = [
 
 #: Environment variable holding the session-signing key.
 SECRET_ENV = "CALCISCOPE_SECRET_KEY"
+#: Environment variable holding the other settings for the workers of ``serve --workers``.
+SETTINGS_ENV = "CALCISCOPE_WEB_SETTINGS"
 #: Name of the generated key file.
 SECRET_FILE_NAME = ".calciscope-secret-key"
 
@@ -51,6 +55,14 @@ class WebSettings:
         Where study runs from the web app are written (:func:`runs_dir_for` by default).
     image_roots
         Folders the viewer may open indexed images from (besides ``$CALCISCOPE_IMAGE_ROOTS``).
+    watch_seconds
+        How often a worker looks for what other processes wrote to the registry (another
+        worker of ``serve --workers``, the CLI; :mod:`calciscope.web.watch`): a decision made
+        through one worker is seen by the others at their first request this long after it.
+    warm_before_serving
+        Compute the patient table before taking requests (``serve --workers N``: a worker
+        still computing takes none, the ready ones serve); one process serves at once and
+        computes in the background.
     """
 
     db_url: str
@@ -61,6 +73,42 @@ class WebSettings:
     login_attempts: int = 5
     login_window_seconds: int = 900
     image_roots: tuple[Path, ...] = ()
+    watch_seconds: float = 0.5
+    warm_before_serving: bool = False
+
+    def to_environment(self) -> dict[str, str]:
+        """Return environment variables from which :meth:`from_environment` builds these settings.
+
+        For the worker processes of ``calciscope serve --workers N``: the secret key goes into
+        ``$CALCISCOPE_SECRET_KEY`` (as if the user had set it), the rest as JSON.
+        """
+        fields = {
+            "db_url": self.db_url,
+            "runs_dir": str(self.runs_dir),
+            "secure_cookies": self.secure_cookies,
+            "researcher_notes": self.researcher_notes,
+            "login_attempts": self.login_attempts,
+            "login_window_seconds": self.login_window_seconds,
+            "image_roots": [str(p) for p in self.image_roots],
+            "watch_seconds": self.watch_seconds,
+            "warm_before_serving": self.warm_before_serving,
+        }
+        return {SECRET_ENV: self.secret_key, SETTINGS_ENV: json.dumps(fields)}
+
+    @classmethod
+    def from_environment(cls) -> WebSettings:
+        """Return the settings :meth:`to_environment` wrote (in a worker process)."""
+        try:
+            fields = json.loads(os.environ[SETTINGS_ENV])
+            secret = os.environ[SECRET_ENV]
+        except (KeyError, ValueError) as exc:
+            raise ValidationError(
+                [Problem("environment", SETTINGS_ENV, type(exc).__name__, str(exc))],
+                summary="a web worker needs the settings calciscope serve gives it",
+            ) from None
+        fields["runs_dir"] = Path(fields["runs_dir"])
+        fields["image_roots"] = tuple(Path(p) for p in fields["image_roots"])
+        return cls(secret_key=secret, **fields)
 
 
 def secret_key_path(db_url: str) -> Path:

@@ -186,25 +186,34 @@ def _decide(request: Request, user: WebUser, item_id: str, decision: Decision) -
         )
 
     def adjust(record: Any, generation: int, following: int) -> None:
-        # the decided item leaves the queue now: the counts of its kind (the whole queue's and
-        # its patient's) are one less and stay current; the kept queue lists lose the item
-        # and are served so until recomputed (the patient kinds may change with the decision)
-        if record.previous_state == api.ReviewState.SUGGESTED.value:
-
-            def minus_one(key: Any, counts: dict[str, int]) -> dict[str, int]:
-                kind, patient = key
-                if kind != record.kind or patient not in (None, record.patient_id):
-                    return counts
-                return counts | {kind: max(0, counts.get(kind, 0) - 1)}
-
-            state.queue_counts.adjust(minus_one, generation, following)
-
-        def without(key: Any, items: list[Any]) -> list[Any]:
-            return [i for i in items if i.item_id != record.item_id]
-
-        state.queues.adjust(without, generation, None)
+        state.watch.made(record.decision_id)  # in the write: the watch never reports it too
+        follow_decisions(state, [record], generation, following)
 
     return state.generation.write(write, lambda record: (record.patient_id,), adjust)
+
+
+def follow_decisions(state: Any, records: list[Any], generation: int, following: int) -> None:
+    """Adjust the kept queue counts and lists for decisions (this worker's, or another's).
+
+    The decided items leave the queue now: the counts of their kind (the whole queue's and
+    their patient's) are one less per suggested fact decided and stay current; the kept queue
+    lists lose the items and are served so until recomputed (the patient kinds may change).
+    """
+    opened = [r for r in records if r.previous_state == api.ReviewState.SUGGESTED.value]
+    if opened:
+
+        def minus(key: Any, counts: dict[str, int]) -> dict[str, int]:
+            kind, patient = key
+            gone = sum(r.kind == kind and patient in (None, r.patient_id) for r in opened)
+            return counts | {kind: max(0, counts.get(kind, 0) - gone)} if gone else counts
+
+        state.queue_counts.adjust(minus, generation, following)
+    decided = {r.item_id for r in records}
+
+    def without(key: Any, items: list[Any]) -> list[Any]:
+        return [i for i in items if i.item_id not in decided]
+
+    state.queues.adjust(without, generation, None)
 
 
 @guarded(router, "POST", "/api/review/items/{item_id}/decision", roles=CLINICIANS, summary="Decide")
