@@ -57,7 +57,7 @@ def outputs(url: str, definitions: str | None) -> dict[str, Any]:
         "population columns": list(population.columns),
         "population": _rows(population),
         "counts": counts,
-        "headline": analysis.headline,
+        "headline": analysis.headline.to_dict(),
         "attrition": analysis.attrition,
     }
 
