@@ -103,7 +103,7 @@ def test_source_population_and_subset_agree_patient_by_patient(studied: Any) -> 
     population = (answer.ssc == "true") & (answer.seen_in_window == "true")
     assert _agreement(cases.in_population, population) == 1.0
     dcssc = population & (answer.subset == "dcssc")
-    assert _agreement(cases.in_population & cases.dcssc, dcssc) == 1.0
+    assert _agreement(cases.in_population & cases.subgroup_dcssc, dcssc) == 1.0
 
 
 def test_case_status_agrees_patient_by_patient(studied: Any) -> None:
@@ -214,9 +214,13 @@ def test_recoding_the_subset_moves_a_case_out_of_dcssc(
     )
     after = _study(tables, facts=recoded)
     pop = after.in_population
-    assert after.case[pid] and not after.dcssc[pid]  # still a case, now limited
-    assert (pop & after.dcssc).sum() == (baseline.in_population & baseline.dcssc).sum() - 1
-    assert (after.case & after.dcssc).sum() == (baseline.case & baseline.dcssc).sum() - 1
+    assert after.case[pid] and not after.subgroup_dcssc[pid]  # still a case, now limited
+    assert (pop & after.subgroup_dcssc).sum() == (
+        baseline.in_population & baseline.subgroup_dcssc
+    ).sum() - 1
+    assert (after.case & after.subgroup_dcssc).sum() == (
+        baseline.case & baseline.subgroup_dcssc
+    ).sum() - 1
     assert after.in_population.sum() == baseline.in_population.sum()
 
 
@@ -257,8 +261,8 @@ def test_an_overlap_known_only_by_criteria_moves_with_its_items(
     after = _study(tables, exam)
     assert after.case[pid] and not after.overlap[pid]
     assert pd.isna(after.ssc_myositis_overlap_either[pid])
-    assert (after.case & after.dcssc & after.overlap).sum() == (
-        (baseline.case & baseline.dcssc & baseline.overlap).sum() - 1
+    assert (after.case & after.subgroup_dcssc & after.overlap).sum() == (
+        (baseline.case & baseline.subgroup_dcssc & baseline.overlap).sum() - 1
     )
 
 

@@ -256,7 +256,9 @@ def extract_notes(
     paths = _rule_paths(target_rules, context_rules, context_json)
     before = registry.counts()["facts"]
     done = suggested = 0
-    ranges = _note_ranges(registry, since, chunk)
+    # workers read their own notes; in this process the registry's own connection reads them
+    # (an engine of our own would stay open and keep SQLite's WAL from being checkpointed)
+    ranges = _note_ranges(registry, since, chunk) if jobs > 1 else None
     batches: Iterable[_Batch] = (
         ranges
         if ranges is not None
