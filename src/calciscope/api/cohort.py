@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -274,34 +275,45 @@ def _parse_value(column: str, raw: str, dtype: Any) -> Any:
 
 
 _ORDERED = (">", "<", ">=", "<=")
+#: Each filter operator on (column, value): Ibis columns and Arrow expressions alike.
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    "<": operator.lt,
+    ">=": operator.ge,
+    "<=": operator.le,
+}
 
 
-def _filter(table: ir.Table, clause: str) -> ir.Table:
+def _read_clause(clause: str) -> tuple[str, str, str, str]:
+    """Return a filter clause's name, operator, raw value and the column the name stands for."""
     match = _FILTER_RE.match(clause)
     if not match:
         raise ValueError(f"cannot read filter {clause!r}; write NAME=VALUE (or !=, >, <, >=, <=)")
     name, op, raw = match.groups()
-    column = FILTER_ALIASES.get(name, name)
+    return name, op, raw, FILTER_ALIASES.get(name, name)
+
+
+def _check_operator(name: str, op: str, value: object) -> None:
+    """Refuse an ordering of unknown or of true/false (both filter compilers read clauses so)."""
+    if value is None and op not in ("=", "!="):
+        raise ValueError(f"{name} {op} unknown compares nothing; write {name}=unknown")
+    if op in _ORDERED and isinstance(value, bool):
+        raise ValueError(f"{name} is true/false/unknown: use = or !=, not {op}")
+
+
+def _filter(table: ir.Table, clause: str) -> ir.Table:
+    name, op, raw, column = _read_clause(clause)
     if column not in table.columns:
         raise ValueError(f"unknown column {name!r} in filter {clause!r}")
     col = table[column]
     value = _parse_value(column, raw, col.type())
+    _check_operator(name, op, value)
     if value is None:
-        if op not in ("=", "!="):
-            raise ValueError(f"{name} {op} unknown compares nothing; write {name}=unknown")
         return table.filter(col.isnull() if op == "=" else col.notnull())
-    if op in _ORDERED and isinstance(value, bool):
-        raise ValueError(f"{name} is true/false/unknown: use = or !=, not {op}")
-    comparisons = {
-        "=": lambda: col == value,
-        "!=": lambda: col != value,
-        ">": lambda: col > value,
-        "<": lambda: col < value,
-        ">=": lambda: col >= value,
-        "<=": lambda: col <= value,
-    }
     try:
-        return table.filter(comparisons[op]())
+        return table.filter(_COMPARE[op](col, value))
     except (TypeError, ibis.common.exceptions.IbisError) as exc:  # a value of another type
         raise ValueError(f"cannot compare {name} with {raw!r}: {exc}") from None
 
@@ -406,34 +418,19 @@ def _arrow_clause(clause: str, dtype: pa.DataType | None) -> pc.Expression:
     ``dtype`` is None when the table has no such column. Values are read as in
     :func:`_filter` (the feature catalogue's type first, else the column's).
     """
-    match = _FILTER_RE.match(clause)
-    if not match:
-        raise ValueError(f"cannot read filter {clause!r}; write NAME=VALUE (or !=, >, <, >=, <=)")
-    name, op, raw = match.groups()
-    column = FILTER_ALIASES.get(name, name)
+    name, op, raw, column = _read_clause(clause)
     if dtype is None:
         raise ValueError(f"unknown column {name!r} in filter {clause!r}")
     col = pc.field(column)
     value = _parse_value(column, raw, ibis.dtype(dtype))
+    _check_operator(name, op, value)
     if value is None:
-        if op not in ("=", "!="):
-            raise ValueError(f"{name} {op} unknown compares nothing; write {name}=unknown")
         return col.is_null() if op == "=" else col.is_valid()
-    if op in _ORDERED and isinstance(value, bool):
-        raise ValueError(f"{name} is true/false/unknown: use = or !=, not {op}")
     if isinstance(value, str) and not (
         pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
     ):
         raise ValueError(f"cannot compare {name} with {raw!r}: not a text column")
-    comparisons = {
-        "=": lambda: col == value,
-        "!=": lambda: col != value,
-        ">": lambda: col > value,
-        "<": lambda: col < value,
-        ">=": lambda: col >= value,
-        "<=": lambda: col <= value,
-    }
-    return comparisons[op]()
+    return _COMPARE[op](col, value)
 
 
 @dataclass(frozen=True)
