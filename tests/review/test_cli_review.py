@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 
 import pytest
@@ -106,6 +107,58 @@ def test_facts_add_and_correct_carry_the_reference_high(db, one_patient):
     assert "Traceback" not in negative.output
     text = run(db, "facts", "add", *args, "--reference-high", "high")
     assert text.exit_code == 2 and "--reference-high" in text.output
+
+
+def test_facts_correct_clears_the_reference_high_and_keeps_the_history(db, one_patient):
+    """``--clear reference-high`` (issue 12): a new fact without the ULN supersedes the old one,
+    which keeps its ULN in the history; the default table then decides the enzyme item."""
+    args = ("--patient", "P1", "--system", "LOINC", "--code", "2157-6", "--date", "2023-05-01",
+            "--value", "190", "--unit", "U/L", "--reason", "lab result")  # fmt: skip
+    fact_id = run(db, "facts", "add", *args, "--reference-high", "150").output.split()[2]
+
+    def enzymes() -> object:
+        table = api.feature_table(one_patient, features=["muscle_enzymes_elevated"])
+        [value] = table.to_pyarrow().column("muscle_enzymes_elevated").to_pylist()
+        return value
+
+    assert enzymes() is True  # 190 > the laboratory's 150
+    cleared = run(db, "facts", "correct", fact_id, "--clear", "reference-high", "--reason", "r")
+    assert cleared.exit_code == 0, cleared.output
+    new_id = cleared.output.split()[-1]
+    (new,) = [f for f in one_patient.facts_for("P1") if f.fact_id == new_id]
+    assert (new.value_num, new.reference_high) == (190.0, None)
+    # 190 <= 210, the default for women: normal, but one normal CK leaves the item unknown
+    assert enzymes() is None
+    history = json.loads(run(db, "facts", "history", new_id, "--json").output)
+    assert [(h["action"], h["fact"]["reference_high"]) for h in history] == [
+        ("added", 150.0),
+        ("corrected", None),
+    ]
+    assert history[0]["superseded_by"] == new_id
+    assert "ULN 150" in run(db, "facts", "history", new_id).output
+    again = run(db, "facts", "correct", new_id, "--clear", "reference-high", "--reason", "r")
+    assert again.exit_code == 1 and "changes nothing" in again.output
+    both = run(db, "facts", "correct", new_id, "--clear", "reference-high",
+               "--reference-high", "5", "--reason", "r")  # fmt: skip
+    assert both.exit_code == 2 and "both given a value and cleared" in both.output
+    wrong = run(db, "facts", "correct", new_id, "--clear", "code", "--reason", "r")
+    assert wrong.exit_code == 2 and "cannot be cleared" in wrong.output
+
+
+def test_api_correct_fact_sets_and_clears_the_reference_high(one_patient):
+    fields = {"patient_id": "P1", "system": "LOINC", "code": "2157-6", "value_num": 250.0,
+              "unit": "U/L", "effective_date": dt.date(2023, 5, 1)}  # fmt: skip
+    first = api.add_fact(one_patient, fields, author="drsmith", reason="lab")
+    ranged = api.correct_fact(
+        one_patient, first.fact_id, {"reference_high": 300.0}, author="drsmith", reason="range"
+    )
+    assert ranged.reference_high == 300.0 and ranged.fact_id != first.fact_id
+    with pytest.raises(ValidationError, match="reference_high"):
+        api.correct_fact(
+            one_patient, ranged.fact_id, {"reference_high": -1}, author="drsmith", reason="r"
+        )
+    history = api.fact_history(one_patient, ranged.fact_id)
+    assert [r.fact.reference_high for r in history] == [None, 300.0]
 
 
 def test_users_add_list_disable(db, one_patient):

@@ -162,7 +162,10 @@ def correct_fact(
         The fact to correct (current, not already superseded).
     changes
         New values of some fields (``status``, ``effective_date``, ``body_site``,
-        ``morphology``, ``value_num``, ...), validated like an import.
+        ``morphology``, ``value_num``, ``reference_high``, ...), validated like an import. A
+        field mapped to ``None`` is cleared (``{"reference_high": None}`` removes the
+        laboratory's upper limit of normal, so the default table applies again); the old fact,
+        with its value, stays in the history.
     author, reason
         Who corrects it and why (reason required).
     expected_version

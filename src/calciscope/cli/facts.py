@@ -38,10 +38,54 @@ ReferenceHighOption = Annotated[
 ]
 
 
+#: Option name -> fact field (the options whose name differs from the field).
+_NAMES = {"date": "effective_date", "value": "value_num", "site": "body_site"}
+
+#: Fields ``facts correct --clear`` may empty (by option name): every optional one.
+CLEARABLE = (
+    "date",
+    "value",
+    "value-text",
+    "unit",
+    "reference-high",
+    "site",
+    "laterality",
+    "morphology",
+    "method",
+)
+
+ClearOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--clear",
+        help="Clear a field the fact has (repeat for more): " + ", ".join(CLEARABLE) + ".",
+        show_default=False,
+    ),
+]
+
+
 def _fields(**options: Any) -> dict[str, Any]:
     """Map the command's options to fact fields, leaving out the ones not given."""
-    names = {"date": "effective_date", "value": "value_num", "site": "body_site"}
-    return {names.get(k, k): v for k, v in options.items() if v is not None}
+    return {_NAMES.get(k, k): v for k, v in options.items() if v is not None}
+
+
+def _cleared(names: list[str] | None, given: dict[str, Any]) -> dict[str, None]:
+    """Return ``--clear`` as fact fields set to None; a name that is not clearable, or a field
+    also given a value, is an error naming it."""
+    out: dict[str, None] = {}
+    for name in names or []:
+        option = name.strip().lower().replace("_", "-")
+        field = _NAMES.get(option, option.replace("-", "_"))
+        if option not in CLEARABLE:
+            raise typer.BadParameter(
+                f"{name!r} cannot be cleared; one of: {', '.join(CLEARABLE)}", param_hint="--clear"
+            )
+        if field in given:
+            raise typer.BadParameter(
+                f"{option} is both given a value and cleared", param_hint="--clear"
+            )
+        out[field] = None
+    return out
 
 
 def add(
@@ -116,13 +160,18 @@ def correct(
         str | None, typer.Option("--morphology", help="Calcinosis morphology.")
     ] = None,
     method: Annotated[str | None, typer.Option("--method", help="How it was found.")] = None,
+    clear: ClearOption = None,
     expected_version: Annotated[
         int | None, typer.Option("--expected-version", help="Fail if the fact changed since.")
     ] = None,
     author: AuthorOption = None,
     db: DbOption = None,
 ) -> None:
-    """Correct a fact: a new confirmed fact supersedes it; the old one is kept."""
+    """Correct a fact: a new confirmed fact supersedes it; the old one is kept.
+
+    ``--clear reference-high`` removes the laboratory's upper limit of normal (the default
+    table then applies); ``--reference-high N`` sets it.
+    """
     changes = _fields(
         system=system,
         code=code,
@@ -137,6 +186,7 @@ def correct(
         morphology=morphology,
         method=method,
     )
+    changes |= _cleared(clear, changes)
     with api.open_registry(db) as registry:
         new = api.correct_fact(
             registry,
@@ -166,9 +216,10 @@ def history(
         table.add_column(header, overflow="fold")
     for r in revisions:
         f = r.fact
-        content = " ".join(
-            str(v) for v in (f.code, f.status, f.effective_date, f.body_site, f.morphology) if v
-        )
+        value = None if f.value_num is None else f"{f.value_num:g} {f.unit or ''}".strip()
+        uln = None if f.reference_high is None else f"(ULN {f.reference_high:g})"
+        shown = (f.code, f.status, f.effective_date, value, uln, f.body_site, f.morphology)
+        content = " ".join(str(v) for v in shown if v)
         state = "superseded" if r.superseded_by else f.review_state.value
         at = r.at.isoformat(timespec="seconds") if r.at else ""
         table.add_row(f.fact_id, r.action, r.author or "", at, r.reason or "", state, content)
