@@ -284,3 +284,40 @@ def test_biopsy_unknown_bounds_equal_every_completion() -> None:
     scores = [r.outputs["iim2017_score_min"] for r in evaluate_rows(IIM, completions)]
     bounds = evaluate_set(IIM, row).outputs
     assert (bounds["iim2017_score_min"], bounds["iim2017_score_max"]) == (min(scores), max(scores))
+
+
+def test_the_uln_shown_for_a_value_is_the_one_the_enzyme_item_uses() -> None:
+    """``api.lab_limit`` (the web patient page's ULN column) says which limit applies to one
+    value: the laboratory's, or the default table's by sex and age at the test (issue 12). A
+    value above its ``high`` makes the item true in the feature compiler, one at or below its
+    ``low`` does not (hand-made SYNTHETIC patients)."""
+    from calciscope import api
+
+    man = {"birth_date": dt.date(1960, 6, 15)}
+    cases = [  # (sex, birth, day, unit, own ULN) -> (source, low, high, words in the text)
+        ("female", man, dt.date(2010, 6, 15), "U/L", None, ("default", 210, 210, "female, aged 50")),
+        ("male", man, dt.date(2010, 6, 14), "U/L", None, ("default", 400, 400, "male, aged 49")),
+        ("male", man, dt.date(2010, 6, 15), "U/L", None, ("default", 280, 280, "male, aged 50")),
+        ("male", {"birth_year": 1960}, dt.date(2010, 3, 1), None, None,
+         ("default", 280, 400, "aged 49-50")),
+        ("unknown", man, dt.date(2001, 1, 1), "U/L", None, ("default", 210, 400, "sex unknown")),
+        ("male", man, None, "U/L", None, ("default", 280, 400, "age unknown")),
+        ("male", man, dt.date(2010, 6, 15), "U/L", 170.0, ("laboratory", 170, 170, "laboratory's")),
+    ]  # fmt: skip
+    for i, (sex, birth, day, unit, own, (source, low, high, words)) in enumerate(cases):
+        patient = Patient(patient_id=f"U{i}", sex=sex, **birth)
+        ck = _lab(f"U{i}", CK, 0, unit, own).model_copy(update={"effective_date": day})
+        limit = api.lab_limit(ck, patient)
+        assert limit is not None and (limit.source, limit.low, limit.high) == (source, low, high)
+        assert words in limit.text and limit.feature == "muscle_enzymes_elevated", limit.text
+        for value, expected in ((high + 1, True), (low, None)):
+            fact = ck.model_copy(update={"value_num": float(value), "fact_id": ""})
+            row = results([fact], (), sex=sex, birth=birth, features=["muscle_enzymes_elevated"])
+            assert row["muscle_enzymes_elevated"] is expected, (i, value)
+    woman = Patient(patient_id="U9", sex="female", birth_year=1970)
+    other_unit = api.lab_limit(_lab("U9", CK, 4.0, "ukat/L"), woman)
+    assert other_unit is not None and other_unit.source == "not compared"
+    assert "ukat/L" in other_unit.text and other_unit.high is None
+    assert api.lab_limit(Fact(patient_id="U9", system="HP", code="HP:0003761"), woman) is None
+    absent = _lab("U9", CK, 300).model_copy(update={"status": "absent", "fact_id": ""})
+    assert api.lab_limit(absent, woman) is None

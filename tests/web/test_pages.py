@@ -218,6 +218,45 @@ def test_fact_form_takes_the_reference_high(app, signed_in):
     assert 'name="reference_high" type="text" value="200.0"' in form
 
 
+def test_patient_page_shows_each_lab_value_s_uln_and_where_it_comes_from(app, signed_in):
+    """The facts table shows the ULN the IIM enzyme item compares a value with: the
+    laboratory's when recorded, else the default table's for the patient's sex and age (issue 12;
+    the lookup is the api's, the page only shows it)."""
+    client = signed_in("clinician")
+    fields = {
+        "patient_id": "P0001", "system": "LOINC", "code": "2157-6", "status": "present",
+        "value_num": "250", "unit": "U/L", "reason": "lab",
+    }  # fmt: skip
+    own = fields | {"effective_date": "2023-06-01", "reference_high": "200"}
+    assert client.post("/facts/new", data=own).status_code == 303
+    assert (
+        client.post("/facts/new", data=fields | {"effective_date": "2023-07-01"}).status_code == 303
+    )
+    patient = api.patient_record(app.state.registry, "P0001").patient
+    page = client.get("/patients/P0001").text
+    assert "upper limit of normal" in page
+    assert "ULN 200 U/L (the laboratory&#39;s, recorded with the value)" in page
+    data = client.get("/api/patients/P0001").json()
+    uln = {f["date"]: f["uln"] for f in data["facts"] if f["code"] == "LOINC:2157-6"}
+    assert uln["2023-06-01"]["source"] == "laboratory"
+    assert uln["2023-07-01"]["source"] == "default"
+    shown = uln["2023-07-01"]["text"]
+    assert shown in page
+    default = re.fullmatch(r"ULN ([0-9-]+) U/L \(default table for ([^;]+); none recorded\)", shown)
+    assert default is not None, shown
+    age, born = 2023 - patient.birth_year, patient.birth_date
+    if born is not None:  # exact: the birthday may fall after the test's 1 July
+        age -= (born.month, born.day) > (7, 1)
+    ages = f"aged {age}" if born else f"aged {age - 1}-{age}"
+    assert default.group(2) == f"{patient.sex.value}, {ages}"
+    # CK: women 210; men 400 below 50 y, 280 from 50 (features.yaml, NORIP)
+    expected = {
+        "female": "210",
+        "male": "280" if age - 1 >= 50 else "400" if age < 50 else "280-400",
+    }
+    assert default.group(1) == expected[patient.sex.value]
+
+
 def test_users_admin(app, signed_in):
     client = signed_in("admin")
     assert {u["name"] for u in client.get("/api/admin/users").json()["users"]} >= {"cleo"}

@@ -29,7 +29,14 @@ from calciscope.api.criteria import (
     score_spreadsheet,
     write_scores,
 )
-from calciscope.api.facts import FactRevision, add_fact, correct_fact, fact_history
+from calciscope.api.facts import (
+    FactRevision,
+    LabLimit,
+    add_fact,
+    correct_fact,
+    fact_history,
+    lab_limit,
+)
 from calciscope.api.imaging import (
     IMAGE_ROOTS_ENV,
     AgreementReport,
@@ -159,6 +166,7 @@ __all__ = [
     "Headline",
     "InteropImport",
     "ItemState",
+    "LabLimit",
     "Laterality",
     "Method",
     "Morphology",
@@ -231,6 +239,7 @@ __all__ = [
     "indexed_image_file",
     "indexed_image_ids",
     "init_study_text",
+    "lab_limit",
     "list_patients",
     "list_users",
     "load_catalogue",

@@ -8,15 +8,18 @@ feature table read only facts that are not superseded.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import pydantic
 import sqlalchemy as sa
 
 from calciscope.api.users import default_actor, require_text
 from calciscope.errors import Problem, ValidationError
-from calciscope.model import Fact, ReviewState
+from calciscope.features import load_catalogue
+from calciscope.model import Fact, Patient, ReviewState, Status
 from calciscope.storage import Registry, schema
 from calciscope.storage.review import (
     FactRevision,
@@ -26,7 +29,7 @@ from calciscope.storage.review import (
     fact_content,
 )
 
-__all__ = ["FactRevision", "add_fact", "correct_fact", "fact_history"]
+__all__ = ["FactRevision", "LabLimit", "add_fact", "correct_fact", "fact_history", "lab_limit"]
 
 #: Fields a correction may not change (an id is derived; the review state is a decision; a fact
 #: about the wrong patient is rejected and added again to the right one).
@@ -268,3 +271,73 @@ def _batch_times(conn: sa.Connection, fact_ids: list[str]) -> dict[str, Any]:
         .where(f.c.fact_id.in_(fact_ids))
     )
     return {fid: at for fid, at in conn.execute(q)}
+
+
+@dataclass(frozen=True)
+class LabLimit:
+    """The upper limit of normal a measured value is compared with, and where it comes from.
+
+    ``source`` is ``laboratory`` (the fact's own ``reference_high``), ``default`` (the
+    catalogue's default table, by the patient's sex and age at the measurement) or
+    ``not compared`` (the value's unit is not one the default table is in). ``low`` and
+    ``high`` are the lowest and highest limit the value could have: equal unless sex or age is
+    unknown (then a value counts as raised only above ``high``, as normal only at or below
+    ``low``). ``feature`` is the feature whose rule reads the value; ``text`` says it all in
+    words (for a page or a terminal).
+    """
+
+    source: Literal["laboratory", "default", "not compared"]
+    low: float | None
+    high: float | None
+    unit: str | None
+    feature: str
+    text: str
+
+
+def _ages(patient: Patient, day: dt.date | None) -> tuple[int, int] | None:
+    """Return the lowest and highest whole age at ``day`` (None when the age is unknown)."""
+    if day is None:
+        return None
+    if patient.birth_date is not None:
+        b = patient.birth_date
+        age = day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+        return age, age
+    if patient.birth_year is not None:
+        return day.year - patient.birth_year - 1, day.year - patient.birth_year
+    return None
+
+
+def lab_limit(fact: Fact, patient: Patient) -> LabLimit | None:
+    """Return the upper limit of normal a criteria rule compares this fact's value with.
+
+    None when no rule compares it (not a measured value of a concept with an upper-limit
+    table, such as CK, LDH, AST or ALT for the IIM 2017 enzyme item). The default table and
+    its age and sex bands are the catalogue's (``features.yaml``, cited in docs/criteria.md);
+    this only says which limit applies to one value.
+    """
+    if fact.value_num is None or fact.status is not Status.PRESENT:
+        return None
+    tables = load_catalogue().upper_limits(fact.system, fact.code)
+    if not tables:
+        return None
+    feature, limit = tables[0]
+    unit = fact.unit
+    if fact.reference_high is not None:
+        high = fact.reference_high
+        text = f"ULN {high:g} {unit or ''} (the laboratory's, recorded with the value)"
+        return LabLimit("laboratory", high, high, unit, feature.name, " ".join(text.split()))
+    if not limit.takes_unit(unit):
+        text = f"not compared: the default table is in {', '.join(limit.units)}, not {unit}"
+        return LabLimit("not compared", None, None, unit, feature.name, text)
+    ages = _ages(patient, fact.effective_date)
+    sex = patient.sex.value
+    low, high = limit.bounds(sex, ages)
+    unit = unit or limit.units[0]
+    who = [sex if sex in ("female", "male") else "sex unknown"]
+    if ages is None:
+        who.append("age unknown")
+    else:
+        who.append(f"aged {ages[0]}" if ages[0] == ages[1] else f"aged {ages[0]}-{ages[1]}")
+    shown = f"{high:g}" if low == high else f"{low:g}-{high:g}"
+    text = f"ULN {shown} {unit} (default table for {', '.join(who)}; none recorded)"
+    return LabLimit("default", low, high, unit, feature.name, text)

@@ -70,8 +70,10 @@ def _fields(**options: Any) -> dict[str, Any]:
 
 
 def _cleared(names: list[str] | None, given: dict[str, Any]) -> dict[str, None]:
-    """Return ``--clear`` as fact fields set to None; a name that is not clearable, or a field
-    also given a value, is an error naming it."""
+    """Return ``--clear`` as fact fields set to None.
+
+    A name that is not clearable, or a field also given a value, is an error naming it.
+    """
     out: dict[str, None] = {}
     for name in names or []:
         option = name.strip().lower().replace("_", "-")

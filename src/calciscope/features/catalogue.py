@@ -131,6 +131,28 @@ class UpperLimit:
         ends: list[int | None] = [*starts[1:], None]
         return [(a, b, f, m) for a, b, (f, m) in zip(starts, ends, limits, strict=True)]
 
+    def takes_unit(self, unit: str | None) -> bool:
+        """Whether a value in ``unit`` is compared with this table (no unit: the first unit)."""
+        return unit is None or unit in self.units
+
+    def bounds(self, sex: str | None, ages: tuple[int, int] | None) -> tuple[float, float]:
+        """Return (the lowest, the highest) limit a measurement could have.
+
+        Over the sexes the patient could be (``female``, ``male``, both for any other or none)
+        and the age bands the age at the measurement could fall in (``ages``: lowest and
+        highest whole years; ``None``: unknown, every band). The same rule the feature
+        compiler applies in the database (``engine.features._row_limits``): a value is raised
+        only above the highest and normal only at or below the lowest.
+        """
+        lows, highs = [], []
+        for start, end, female, male in self.periods():
+            if ages is not None and not (ages[1] >= start and (end is None or ages[0] < end)):
+                continue
+            by_sex = {"female": (female,), "male": (male,)}.get(sex or "", (female, male))
+            lows.append(min(by_sex))
+            highs.append(max(by_sex))
+        return min(lows), max(highs)
+
 
 @dataclass(frozen=True)
 class Derivation:
@@ -183,6 +205,20 @@ class FeatureCatalogue:
     def concepts_for_code(self, system: str, code: str) -> tuple[str, ...]:
         """Return the concepts a (system, code) means (a code may mean several, e.g. M34.82)."""
         return self._by_code.get((system, code), ())
+
+    def upper_limits(self, system: str, code: str) -> list[tuple[Feature, UpperLimit]]:
+        """Return the default upper-limit tables a value of this code is compared with.
+
+        Each as (the feature whose derivation holds the table, the table), in catalogue order
+        (``muscle_enzymes_elevated`` and its CK, LDH, AST and ALT limits).
+        """
+        concepts = set(self.concepts_for_code(system, code))
+        return [
+            (feature, limit)
+            for feature in self.features.values()
+            for limit in feature.derive.above_upper_limit
+            if limit.concept in concepts
+        ]
 
     def is_procedure(self, system: str, code: str) -> bool:
         """Whether a (system, code) means procedures only (every concept it means is one)."""

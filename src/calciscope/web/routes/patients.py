@@ -132,9 +132,10 @@ def note_segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bo
     return [p for p in pieces if p[0]]
 
 
-def _fact_row(fact: Any, concept_names: Any, private: bool) -> dict[str, Any]:
+def _fact_row(fact: Any, concept_names: Any, private: bool, patient: Any) -> dict[str, Any]:
     names = concept_names(fact.system, fact.code)
     evidence = _evidence(fact)
+    limit = api.lab_limit(fact, patient)  # which ULN the criteria compare the value with
     return {
         "fact_id": fact.fact_id,
         "date": fact.effective_date,
@@ -143,6 +144,7 @@ def _fact_row(fact: Any, concept_names: Any, private: bool) -> dict[str, Any]:
         "status": fact.status.value,
         "value": fact.value_num if fact.value_num is not None else fact.value_text,
         "unit": fact.unit,
+        "uln": None if limit is None else {"source": limit.source, "text": limit.text},
         "site": " ".join(v.value for v in (fact.laterality, fact.body_site) if v is not None),
         "morphology": fact.morphology.value if fact.morphology else None,
         "method": fact.method.value if fact.method else None,
@@ -177,7 +179,9 @@ def patient_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
     api.record_audit(state.registry, actor=user.name, action="patient_read", target=pid)
     private = not reads_notes(request, user)
     catalogue = api.load_catalogue()
-    facts = [_fact_row(f, catalogue.concepts_for_code, private) for f in record.facts]
+    facts = [
+        _fact_row(f, catalogue.concepts_for_code, private, record.patient) for f in record.facts
+    ]
     facts.sort(key=lambda f: (f["date"] or dt.date.min, f["concept"]))
     spans: dict[str, list[tuple[int, int]]] = {}
     for f in facts:
