@@ -148,6 +148,35 @@ def test_measure_a_colour_photograph_without_sidecar(tmp_path):
     assert data["unit"] == "mm²" and data["pixel_spacing_mm"] == 0.2
 
 
+@pytest.mark.parametrize(
+    ("mode", "suffix"),
+    [("L", ".png"), ("LA", ".png"), ("P", ".png"), ("I;16", ".png"), ("L", ".jpg")],
+)
+def test_measure_overlay_is_in_colour_on_a_grey_or_palette_file_without_sidecar(
+    tmp_path, mode, suffix
+):
+    """Without a sidecar, the overlay of any PNG/JPEG is RGB: grey stays grey, deposits are red."""
+    from PIL import Image
+
+    grey = np.full((200, 300), 90, dtype=np.uint8)
+    grey[80:120, 100:160] = 250  # a bright deposit
+    picture = Image.fromarray(grey)
+    if mode == "I;16":
+        picture = Image.fromarray(grey.astype(np.uint16) * 256)
+    elif mode != "L":
+        picture = picture.convert(mode)
+    photo, overlay = tmp_path / f"film{suffix}", tmp_path / "overlay.png"
+    picture.save(photo)
+    out = invoke("images", "measure", photo, "--roi", "10,10,290,190", "--overlay", overlay)
+    assert "overlay written" in out.output
+    with Image.open(overlay) as drawn:
+        assert drawn.mode == "RGB"
+        red, green, blue = drawn.getpixel((120, 90))  # inside the deposit (ROI coordinates)
+        assert red > green + 60 and red > blue + 60
+        r, g, b = drawn.getpixel((30, 40))  # soft tissue: grey, as in the file
+        assert r == g == b
+
+
 def test_measure_an_indexed_image_only_inside_an_image_root(indexed, tmp_path, monkeypatch):
     url, films = indexed
     monkeypatch.delenv("CALCISCOPE_IMAGE_ROOTS", raising=False)

@@ -86,6 +86,66 @@ def test_monochrome1_is_turned_so_calcium_is_bright(dicom_dir):
     assert np.allclose(image.pixels, raw.max() - raw)
 
 
+def _ramp_dicom(tmp_path: Path, name: str, **tags) -> Path:
+    """A SYNTHETIC 16 x 256 MONOCHROME2 ramp (stored values 0..255 along each row)."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+    meta = FileMetaDataset()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.PatientName, ds.PatientID, ds.Modality = "SYNTHETIC^RAMP", "X", "DX"
+    ds.Rows, ds.Columns = 16, 256
+    ds.SamplesPerPixel, ds.BitsAllocated, ds.BitsStored, ds.HighBit = 1, 16, 16, 15
+    ds.PhotometricInterpretation, ds.PixelRepresentation = "MONOCHROME2", 0
+    for key, value in tags.items():
+        setattr(ds, key, value)
+    ds.PixelData = np.tile(np.arange(256, dtype=np.uint16), (16, 1)).tobytes()
+    path = tmp_path / name
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_rescale_window_and_voi_lut_sequence(tmp_path):
+    from pydicom.dataset import Dataset
+
+    # rescale slope and intercept give the measured values; no window: 0.5-99.5 centiles shown
+    image, _ = read_dicom(_ramp_dicom(tmp_path, "r.dcm", RescaleSlope="2", RescaleIntercept="-100"))
+    assert np.allclose(image.pixels[0], np.arange(256) * 2 - 100)
+    assert image.display[0, 0] == 0 and image.display[0, -1] == 255
+    assert image.meta.pixel_spacing_mm is None and image.meta.spacing_source == "none"
+    # Window Center/Width (LINEAR) on the rescaled values: black below, white above, linear between
+    image, _ = read_dicom(
+        _ramp_dicom(
+            tmp_path, "w.dcm", RescaleSlope="2", RescaleIntercept="-100",
+            WindowCenter="100", WindowWidth="101",
+        )
+    )  # fmt: skip
+    values, shown = image.pixels[0], image.display[0].astype(int)
+    assert (shown[values < 50] == 0).all() and (shown[values > 150] == 255).all()
+    ramp = shown[(values > 52) & (values < 148)]
+    assert (np.diff(ramp) >= 0).all() and 0 < ramp[0] < ramp[-1] < 255
+    # a VOI LUT Sequence: a step at stored value 128 (LUT of 256 entries from 0)
+    lut = Dataset()
+    lut.LUTDescriptor = [256, 0, 16]
+    lut.LUTData = np.array([0] * 128 + [4095] * 128, dtype=np.uint16).tobytes()
+    image, _ = read_dicom(_ramp_dicom(tmp_path, "v.dcm", VOILUTSequence=[lut]))
+    assert set(image.display[0, :128]) == {0} and set(image.display[0, 128:]) == {255}
+    # MONOCHROME1: the window is shown inverted and the measured values turned (calcium bright)
+    image, _ = read_dicom(
+        _ramp_dicom(
+            tmp_path, "m1.dcm", PhotometricInterpretation="MONOCHROME1",
+            WindowCenter="128", WindowWidth="256", ImagerPixelSpacing=["0.2", "0.2"],
+        )
+    )  # fmt: skip
+    assert image.display[0, 0] == 255 and image.display[0, -1] == 0
+    assert image.pixels[0, 0] == 255 and image.pixels[0, -1] == 0
+    assert image.meta.pixel_spacing_mm == 0.2 and image.meta.spacing_source == "ImagerPixelSpacing"
+
+
 def test_every_shared_radiograph_measures_with_sane_units(decoded):
     for path, (image, _) in decoded.items():
         rows, cols = image.pixels.shape

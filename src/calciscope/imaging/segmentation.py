@@ -140,7 +140,10 @@ def _noise_sd(image: np.ndarray, lag: int = 3) -> float:
     """
     rows = image[:: max(1, image.shape[0] // 256)]
     diff = (rows[:, lag:] - rows[:, :-lag]).ravel()
-    return 1.4826 * float(np.median(np.abs(diff - np.median(diff)))) / math.sqrt(2.0)
+    # in place: a median reads the values, not their order, so partitioning diff is harmless
+    diff -= np.median(diff, overwrite_input=True)
+    np.abs(diff, out=diff)
+    return 1.4826 * float(np.median(diff, overwrite_input=True)) / math.sqrt(2.0)
 
 
 def _median(image: np.ndarray) -> float:
