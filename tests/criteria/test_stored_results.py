@@ -14,11 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from calciscope import api
-from calciscope.api import criteria as api_criteria
 from calciscope.api.criteria import ResultSource
 from calciscope.cli.app import app
 from calciscope.model import Fact, Patient, ReviewState, Status
 from calciscope.storage import Batch, Registry
+from calciscope.storage import classification as stored_classification
 from calciscope.storage.classification import read_classification_results
 
 INDEX = dt.date(2025, 1, 1)
@@ -102,19 +102,21 @@ def test_a_definition_change_makes_every_result_stale(
     api.classify_registry(registry, index_date=INDEX)
     assert api.explain_patient(registry, "b", index_date=INDEX).source is ResultSource.STORED
     # another release: the compiler that evaluates the definitions may differ
-    monkeypatch.setattr(api_criteria, "__version__", "edited")
-    api_criteria._definitions_version.cache_clear()
+    monkeypatch.setattr(stored_classification, "__version__", "edited")
+    stored_classification.definitions_version.cache_clear()
     try:
         assert api.explain_patient(registry, "b", index_date=INDEX).source is ResultSource.COMPUTED
     finally:
         monkeypatch.undo()
-        api_criteria._definitions_version.cache_clear()
+        stored_classification.definitions_version.cache_clear()
 
 
 def test_the_definitions_version_covers_the_packaged_files() -> None:
-    files = {name for _, name in api_criteria._DEFINITION_FILES}
+    files = {name for _, name in stored_classification._DEFINITION_FILES}
     assert {"sets", "phenotypes.yaml", "features.yaml", "concepts.yaml"} <= files
-    assert api_criteria._definitions_version(None) != api_criteria._definitions_version(0.7)
+    assert stored_classification.definitions_version(
+        None
+    ) != stored_classification.definitions_version(0.7)
 
 
 def test_cli_explain_says_where_its_results_come_from(registry: Registry, sqlite_url: str) -> None:

@@ -1,5 +1,6 @@
 import datetime as dt
 
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
@@ -83,8 +84,9 @@ def test_unopenable_registry_is_a_clear_error(tmp_path):
         Registry(f"sqlite:///{tmp_path}/missing/dir/x.db")
 
 
-def test_add_fact_rows_inserts_like_add_facts_and_keeps_reviewed(sqlite_url):
+def test_add_fact_table_inserts_like_add_facts_and_keeps_reviewed(sqlite_url):
     from calciscope.extract.facts import fact_row
+    from calciscope.storage.bulk import FACT_SCHEMA
 
     registry = Registry(sqlite_url)
     registry.import_batch(_batch(), source="test", source_hash="h")
@@ -97,8 +99,13 @@ def test_add_fact_rows_inserts_like_add_facts_and_keeps_reviewed(sqlite_url):
     other = suggested.model_copy(update={"effective_date": dt.date(2021, 1, 1), "fact_id": ""})
     other = Fact(**other.model_dump(exclude={"fact_id"}))
     before = registry.counts()["facts"]
-    assert registry.add_fact_rows([fact_row(suggested), fact_row(other)]) == 2
+    table = pa.Table.from_pylist([fact_row(suggested), fact_row(other)], schema=FACT_SCHEMA)
+    assert registry.add_fact_table(table) == 2
     assert registry.facts_for("P0")[0].review_state is ReviewState.REJECTED
     stored = {f.fact_id: f for f in registry.facts_for("P0")}
     assert stored[other.fact_id] == other
+    assert registry.counts()["facts"] == before + (suggested.fact_id != fact_id) + 1
+    # record batches are written alike; rows already stored are kept, not added again
+    assert registry.add_fact_table(table.to_batches()) == 2
+    assert registry.add_fact_table(table.slice(0, 0)) == 0
     assert registry.counts()["facts"] == before + (suggested.fact_id != fact_id) + 1

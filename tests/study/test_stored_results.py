@@ -20,19 +20,18 @@ from typing import Any
 import pytest
 
 from calciscope import api
-from calciscope.api.criteria import _definitions_version
 from calciscope.api.study import study_phenotypes
 from calciscope.engine import connect
 from calciscope.engine.stored import StoredResults, unchanged
 from calciscope.engine.study import StudyQuery, release_cached
 from calciscope.model import Fact, Patient, ReviewState
 from calciscope.storage import Batch
-from calciscope.storage.classification import data_versions
+from calciscope.storage.classification import data_versions, definitions_version
 from calciscope.study import analyse
 
 from .test_engines import INDEX, STUDY, _rows, duckdb_copy, make_cohort
 
-DEFINITIONS = _definitions_version(None)
+DEFINITIONS = definitions_version(None)
 
 
 def outputs(url: str, definitions: str | None) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 import math
@@ -13,7 +12,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,6 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import sqlalchemy as sa
 
-from calciscope import __version__
 from calciscope.api.cohort import feature_table
 from calciscope.criteria import (
     CriteriaResult,
@@ -49,6 +46,7 @@ from calciscope.storage.classification import (
     StoredResult,
     data_version,
     data_versions,
+    definitions_version,
     read_classification_results,
     write_classification_results,
 )
@@ -174,31 +172,6 @@ def _status(cset: CriteriaSet, result: dict[str, Any]) -> str:
     return str(result[key])
 
 
-#: The packaged definitions a classification depends on (any edit makes stored results stale).
-_DEFINITION_FILES = (
-    ("calciscope.criteria", "sets"),
-    ("calciscope.phenotype", "phenotypes.yaml"),
-    ("calciscope.features", "features.yaml"),
-    ("calciscope.features", "concepts.yaml"),
-)
-
-
-@lru_cache(maxsize=8)
-def _definitions_version(min_probability: float | None) -> str:
-    """Return a hash of the definitions and options a classification is computed from.
-
-    The criteria sets, phenotypes and feature catalogue as packaged, calciscope's version (the
-    compiler that evaluates them) and the IIM probability threshold.
-    """
-    digest = hashlib.sha256(f"{__version__}|{min_probability!r}".encode())
-    for package, name in _DEFINITION_FILES:
-        path = resources.files(package).joinpath(name)
-        files = sorted(path.iterdir(), key=lambda p: p.name) if path.is_dir() else [path]
-        for file in (f for f in files if f.name.endswith(".yaml")):
-            digest.update(f"{package}/{file.name}\n".encode() + file.read_bytes())
-    return digest.hexdigest()
-
-
 def _stored(
     row: dict[str, Any], index_date: dt.date, definitions: str, data: str | None
 ) -> Iterator[StoredResult]:
@@ -249,7 +222,7 @@ def classify_registry(
     version), so that :func:`explain_patient` reuses it while neither has changed.
     """
     when = index_date or dt.date.today()
-    definitions = _definitions_version(min_probability)
+    definitions = definitions_version(min_probability)
     # read before classifying: a change made meanwhile then reads as stale, never as fresh;
     # a Spark registry records no data version (its results are stored, never reused)
     versions = data_versions(registry) if registry.dialect != "spark" else {}
@@ -345,7 +318,7 @@ def _fresh_row(
     stored = read_classification_results(registry, patient_id=pid, index_date=when)
     if not stored:
         return None
-    definitions = _definitions_version(min_probability)
+    definitions = definitions_version(min_probability)
     data = data_version(patients.to_pylist()[0], facts.to_pylist())
     fresh = [s for s in stored if (s.definitions_version, s.data_version) == (definitions, data)]
     wanted = {c.id for c in load_criteria_sets()} | {"phenotypes"}

@@ -46,7 +46,7 @@ from calciscope.extract.pipeline import (
 from calciscope.features import load_catalogue
 from calciscope.model import Fact, Note
 from calciscope.storage import Registry, schema
-from calciscope.storage.bulk import FACT_COLUMNS, FACT_SCHEMA, fact_sink
+from calciscope.storage.bulk import FACT_COLUMNS, FACT_SCHEMA
 
 __all__ = [
     "ExtractSummary",
@@ -196,26 +196,16 @@ _WRITE_ROWS = 20_000
 _TABLE_COLUMNS = tuple(ROW_COLUMNS.index(name) for name in FACT_COLUMNS)
 
 
-#: SQLite page cache of the connection that writes suggested facts: with the default 2 MB,
-#: inserting into the facts table's indexes re-read pages all the time (about a quarter of
-#: the parent's CPU); 64 MB is at most that much memory, while it is used.
-_SQLITE_CACHE = "PRAGMA cache_size = -65536"
+def _write_fact_columns(registry: Registry, columns: list[list[Any]]) -> None:
+    """Insert new suggested facts given as columns (:meth:`Registry.add_fact_table`).
 
-
-def _write_fact_columns(registry: Any, columns: list[list[Any]]) -> None:
-    """Insert new suggested facts given as columns, through the registry's bulk fact writer.
-
-    What :meth:`~calciscope.storage.Registry.add_fact_rows` does, from columns: the table is
-    built column by column instead of from a dict per row (several times the cost).
+    The table is built column by column instead of from a dict per row (several times faster).
     """
     arrays = [
         pa.array(columns[i], type=FACT_SCHEMA.field(k).type)
         for k, i in zip(FACT_COLUMNS, _TABLE_COLUMNS, strict=True)
     ]
-    with registry.write() as conn:
-        if getattr(getattr(conn, "dialect", None), "name", None) == "sqlite":
-            conn.exec_driver_sql(_SQLITE_CACHE)
-        fact_sink(conn).write(pa.Table.from_arrays(arrays, schema=FACT_SCHEMA), None)
+    registry.add_fact_table(pa.Table.from_arrays(arrays, schema=FACT_SCHEMA))
 
 
 def extract_notes(

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 import calciscope
-from calciscope.api.criteria import _definitions_version
 from calciscope.criteria import load_criteria_sets
 from calciscope.engine import connect
 from calciscope.engine.stored import StoredResults
@@ -40,6 +39,7 @@ from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
 from calciscope.phenotype import PhenotypeSet, load_phenotypes
 from calciscope.storage import Registry
+from calciscope.storage.classification import definitions_version
 from calciscope.storage.database_url import display_url
 from calciscope.study.headline import Headline
 
@@ -362,7 +362,7 @@ def run_study(
             spec,
             study_phenotypes(spec),
             include_suggested=both,
-            stored=StoredResults(con, _definitions_version(None)) if reuse else None,
+            stored=StoredResults(con, definitions_version(None)) if reuse else None,
         )
         analysis, seconds = _analyse(query)
         table = analysis.table

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -34,50 +34,58 @@ def _require_web() -> None:
             raise MissingExtraError(package, "web")
 
 
+HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+PortOption = Annotated[int, typer.Option("--port", help="Port to listen on.")]
+InsecureCookiesOption = Annotated[
+    bool,
+    typer.Option(
+        "--insecure-cookies",
+        help="Send the session cookie over plain HTTP too (only for http://127.0.0.1; "
+        "behind HTTPS leave it off).",
+    ),
+]
+ResearchersReadNotesOption = Annotated[
+    bool,
+    typer.Option(
+        "--researchers-read-notes", help="Let researchers read note text (off by default)."
+    ),
+]
+ImageRootOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--image-root",
+        help="A folder the image viewer may open indexed images from (repeat; also "
+        "$CALCISCOPE_IMAGE_ROOTS).",
+    ),
+]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=64,
+        help="Worker processes (uvicorn); each follows the others' writes within --watch-seconds.",
+    ),
+]
+WatchSecondsOption = Annotated[
+    float,
+    typer.Option(
+        "--watch-seconds",
+        min=0.0,
+        help="How often a worker looks for writes made by other workers or the CLI.",
+    ),
+]
+
+
 def serve(
     db: DbOption = None,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
-    insecure_cookies: Annotated[
-        bool,
-        typer.Option(
-            "--insecure-cookies",
-            help="Send the session cookie over plain HTTP too (only for http://127.0.0.1; "
-            "behind HTTPS leave it off).",
-        ),
-    ] = False,
-    researchers_read_notes: Annotated[
-        bool,
-        typer.Option(
-            "--researchers-read-notes", help="Let researchers read note text (off by default)."
-        ),
-    ] = False,
-    image_root: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--image-root",
-            help="A folder the image viewer may open indexed images from (repeat; also "
-            "$CALCISCOPE_IMAGE_ROOTS).",
-        ),
-    ] = None,
-    workers: Annotated[
-        int,
-        typer.Option(
-            "--workers",
-            min=1,
-            max=64,
-            help="Worker processes (uvicorn); each follows the others' writes within "
-            "--watch-seconds.",
-        ),
-    ] = 1,
-    watch_seconds: Annotated[
-        float,
-        typer.Option(
-            "--watch-seconds",
-            min=0.0,
-            help="How often a worker looks for writes made by other workers or the CLI.",
-        ),
-    ] = 0.5,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    insecure_cookies: InsecureCookiesOption = False,
+    researchers_read_notes: ResearchersReadNotesOption = False,
+    image_root: ImageRootOption = None,
+    workers: WorkersOption = 1,
+    watch_seconds: WatchSecondsOption = 0.5,
 ) -> None:
     """Serve the web app (dashboard, patients, review queue, facts, studies, audit) on a registry.
 
@@ -85,8 +93,6 @@ def serve(
     $CALCISCOPE_SECRET_KEY or a generated file with mode 0600 next to the registry.
     """
     _require_web()
-    import uvicorn
-
     from calciscope import api
     from calciscope.web import WebSettings, create_app, load_secret_key, runs_dir_for
 
@@ -103,16 +109,25 @@ def serve(
     )
     # uvicorn speaks plain HTTP; TLS is the reverse proxy's job (docs/web.md)
     processes = f" ({workers} workers)" if workers > 1 else ""
-    if workers == 1:
-        app = create_app(settings)  # opened (and migrated) here: its errors before listening
+    app = create_app(settings) if workers == 1 else None  # opened here: its errors first
     typer.echo(f"calciscope serves {url} on http://{host}:{port}{processes} (Ctrl-C stops)")
     if insecure_cookies and host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo("warning: --insecure-cookies on a non-loopback address sends sessions in clear")
-    if workers == 1:
+    if app is not None:
+        import uvicorn
+
         uvicorn.run(app, host=host, port=port, log_level="warning")
-        return
-    # each worker process builds its own app from the settings in its environment
-    api.open_registry(url).close()  # migrated once, here, before the workers open it
+    else:
+        _serve_workers(settings, workers=workers, host=host, port=port)
+
+
+def _serve_workers(settings: Any, *, workers: int, host: str, port: int) -> None:
+    """Run ``workers`` uvicorn processes, each building its app from the settings it inherits."""
+    import uvicorn
+
+    from calciscope import api
+
+    api.open_registry(settings.db_url).close()  # migrated once, here, before the workers open it
     os.environ.update(settings.to_environment())
     uvicorn.run(
         "calciscope.web:create_app_from_environment",

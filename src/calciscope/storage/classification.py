@@ -1,7 +1,7 @@
 """Store and read criteria results in ``classification_results`` (one row per patient, set and index date).
 
-Each row records what it was computed from: the definitions (``definitions_version``, a hash
-the caller gives) and the patient's data (``data_version``, :func:`data_version`: a hash of the
+Each row records what it was computed from: the definitions (``definitions_version``,
+:func:`definitions_version`: a hash of the packaged definitions and options) and the patient's data (``data_version``, :func:`data_version`: a hash of the
 patient's row and every one of their fact rows, superseded ones and review states included).
 Any import, added or corrected fact, or review decision changes a fact row, so it changes the
 hash; a stored result whose hashes still match is the result a fresh computation would give.
@@ -15,10 +15,13 @@ import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 import sqlalchemy as sa
 
+from calciscope import __version__
 from calciscope.storage import schema
 from calciscope.storage.registry import Registry
 
@@ -26,6 +29,7 @@ __all__ = [
     "StoredResult",
     "data_version",
     "data_versions",
+    "definitions_version",
     "hash_rows",
     "read_classification_results",
     "write_classification_results",
@@ -79,6 +83,31 @@ def read_classification_results(
     """Return stored results, optionally for one patient and/or one index date."""
     rows = registry.classification_rows(patient_id=patient_id, index_date=index_date)
     return [StoredResult(**{k: v for k, v in row.items() if k != "computed_at"}) for row in rows]
+
+
+#: The packaged definitions a classification depends on (any edit makes stored results stale).
+_DEFINITION_FILES = (
+    ("calciscope.criteria", "sets"),
+    ("calciscope.phenotype", "phenotypes.yaml"),
+    ("calciscope.features", "features.yaml"),
+    ("calciscope.features", "concepts.yaml"),
+)
+
+
+@lru_cache(maxsize=8)
+def definitions_version(min_probability: float | None) -> str:
+    """Return a hash of the definitions and options a classification is computed from.
+
+    The criteria sets, phenotypes and feature catalogue as packaged, calciscope's version (the
+    compiler that evaluates them) and the IIM probability threshold.
+    """
+    digest = hashlib.sha256(f"{__version__}|{min_probability!r}".encode())
+    for package, name in _DEFINITION_FILES:
+        path = resources.files(package).joinpath(name)
+        files = sorted(path.iterdir(), key=lambda p: p.name) if path.is_dir() else [path]
+        for file in (f for f in files if f.name.endswith(".yaml")):
+            digest.update(f"{package}/{file.name}\n".encode() + file.read_bytes())
+    return digest.hexdigest()
 
 
 def data_version(patient: Mapping[Any, Any], facts: Iterable[Mapping[Any, Any]]) -> str:

@@ -472,19 +472,24 @@ class Registry:
             self._upsert(conn, schema.facts, _records(facts), "fact_id", update=False)
         return len(facts)
 
-    def add_fact_rows(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert facts given as ``facts`` rows (from validated facts, e.g. ``mentions_to_rows``).
+    def add_fact_table(self, facts: pa.Table | Iterable[pa.RecordBatch]) -> int:
+        """Insert validated fact rows (:data:`~calciscope.storage.bulk.FACT_SCHEMA`).
 
-        As :meth:`add_facts`: ids already there, and their review state, are kept. The rows go
-        through the bulk fact writer imports use (:func:`~calciscope.storage.bulk.fact_sink`:
-        one ``executemany`` on SQLite, ``COPY`` on PostgreSQL), with no batch id.
+        As :meth:`add_facts`: ids already there, and their review state, are kept. The rows go,
+        with no batch id, through the bulk fact writer imports use
+        (:func:`~calciscope.storage.bulk.fact_sink`: one ``executemany`` on SQLite, ``COPY`` on
+        PostgreSQL), in one transaction. Returns the number of rows given.
         """
-        if not rows:
+        table = facts if isinstance(facts, pa.Table) else pa.Table.from_batches(facts, FACT_SCHEMA)
+        if not table.num_rows:
             return 0
-        table = pa.Table.from_pylist(list(rows), schema=FACT_SCHEMA)
         with self.write() as conn:
+            if self.dialect == "sqlite":
+                # with SQLite's default 2 MB page cache, inserting into the facts table's
+                # indexes re-reads pages all the time; 64 MB is at most that much memory
+                conn.exec_driver_sql("PRAGMA cache_size = -65536")
             fact_sink(conn).write(table, None)
-        return len(rows)
+        return table.num_rows
 
     def _upsert(
         self,
