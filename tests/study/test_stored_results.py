@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from calciscope import api
 from calciscope.api.study import study_phenotypes
 from calciscope.engine import connect
+from calciscope.engine import stored as stored_module
 from calciscope.engine.stored import StoredResults, unchanged
 from calciscope.engine.study import StudyQuery, release_cached
 from calciscope.model import Fact, Patient, ReviewState
@@ -193,3 +195,34 @@ def test_run_study_says_where_the_classification_came_from(
     for k in results:
         results[k].pop("manifest")
     assert results["stored"] == results["computed"]
+    # every table of the bundle, file for file
+    tables = {
+        k: {p.relative_to(tmp_path / k): p.read_bytes() for p in (tmp_path / k).rglob("*.csv")}
+        for k in ("stored", "computed")
+    }
+    assert tables["stored"] and tables["stored"] == tables["computed"]
+
+
+def test_on_sqlite_one_number_says_the_stored_results_are_current(
+    classified_demo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The registry's generation decides: no pass over the facts, and any writer counts."""
+
+    def no_pass(*args: object) -> bool:
+        raise AssertionError("the facts were hashed")
+
+    monkeypatch.setattr(stored_module, "unchanged", no_pass)
+    assert _source(classified_demo).startswith("stored results from ")
+    # a note added by another writer (not calciscope, no data version covers notes): stale
+    engine = sa.create_engine(classified_demo)
+    with engine.begin() as conn:
+        pid = conn.scalar(sa.text("SELECT min(patient_id) FROM patients"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO notes (note_id, patient_id, note_type, note_date, text, synthetic) "
+                "VALUES ('N-new', :pid, 'clinic_letter', '2020-01-01', 'SYNTHETIC', 1)"
+            ),
+            {"pid": pid},
+        )
+    engine.dispose()
+    assert _source(classified_demo) == "computed"

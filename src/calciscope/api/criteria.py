@@ -172,22 +172,28 @@ def _status(cset: CriteriaSet, result: dict[str, Any]) -> str:
     return str(result[key])
 
 
-def _stored(
-    row: dict[str, Any], index_date: dt.date, definitions: str, data: str | None
-) -> Iterator[StoredResult]:
+@dataclass(frozen=True)
+class _Versions:
+    """What a classification was computed from: definitions, the patient's data, the registry."""
+
+    definitions: str
+    data: str | None
+    generation: int | None
+
+
+def _stored(row: dict[str, Any], index_date: dt.date, of: _Versions) -> Iterator[StoredResult]:
     """Split one classified row (with its explanation columns) into a stored result per set."""
     pid = row["patient_id"]
+    versions = (of.definitions, of.data, of.generation)
     for cset in load_criteria_sets():
         explanation = [c for c in row if c.startswith(f"{cset.id}__")]
         result = {c: _native(row[c]) for c in [*output_columns(cset), *explanation]}
         status = _status(cset, result)
-        yield StoredResult(
-            pid, cset.id, index_date, cset.version, status, result, definitions, data
-        )
+        yield StoredResult(pid, cset.id, index_date, cset.version, status, result, *versions)
     ph = load_phenotypes()
     result = {c: _native(row[c]) for p in ph.phenotypes for c in phenotype_columns(p)}
     status = "prompt" if result["at_risk_prompt"] else "no_prompt"
-    yield StoredResult(pid, "phenotypes", index_date, ph.version, status, result, definitions, data)
+    yield StoredResult(pid, "phenotypes", index_date, ph.version, status, result, *versions)
 
 
 def _classify_rows(
@@ -219,16 +225,24 @@ def classify_registry(
     Each criteria set (and the phenotypes, as set ``phenotypes``) gives one row in
     ``classification_results`` per patient, with the criteria version, the index date, its
     explanation, and what it was computed from (the definitions' and the patient's data
-    version), so that :func:`explain_patient` reuses it while neither has changed.
+    version, and the registry's generation), so that :func:`explain_patient` reuses it while
+    neither has changed, and ``run_study`` and the web app while the generation is the same.
     """
     when = index_date or dt.date.today()
     definitions = definitions_version(min_probability)
     # read before classifying: a change made meanwhile then reads as stale, never as fresh;
     # a Spark registry records no data version (its results are stored, never reused)
+    # (nor a generation); the generation read first, too, dates the results no later than
+    # the data they were computed from
+    generation = registry.generation()
     versions = data_versions(registry) if registry.dialect != "spark" else {}
     frame = _classify_rows(feature_table(registry, index_date=when), when, min_probability)
     stored = [
-        s for row in frame for s in _stored(row, when, definitions, versions.get(row["patient_id"]))
+        s
+        for row in frame
+        for s in _stored(
+            row, when, _Versions(definitions, versions.get(row["patient_id"]), generation)
+        )
     ]
     written = write_classification_results(registry, stored)
     counts: dict[str, dict[str, int]] = {}

@@ -9,9 +9,13 @@ version still matches their rows now. Anything else (a fact added, corrected or 
 a patient added, another calciscope or criteria file, nothing stored) and the study classifies
 as before: never a stale result, never a mix of stored and fresh ones.
 
-The check reads the registry's ``patients`` and ``facts`` through the study's own connection
-(any engine holding the registry's tables: an SQLite or PostgreSQL registry, a DuckDB file of
-its tables), so it costs one pass over the facts.
+On an SQLite or PostgreSQL registry the check is one number: every stored row must carry the
+registry's generation now (``registry_state``, bumped by database triggers at every write to
+patients, facts, notes, images and source ids: migration 0008), so a few aggregate queries
+decide, whatever the registry's size. Elsewhere (a DuckDB file of the registry's tables, which
+has no triggers) the check reads ``patients`` and ``facts`` through the study's own connection
+and hashes every patient's rows: one pass over the facts. A Spark registry stores no data
+version: never current.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from calciscope.engine.criteria import output_columns
 from calciscope.storage import schema
 from calciscope.storage.classification import hash_rows
 
-__all__ = ["StoredCriteria", "StoredResults", "unchanged"]
+__all__ = ["StoredCriteria", "StoredResults", "registry_generation", "unchanged"]
 
 #: patients whose facts are read at a time (an ``IN`` list: every engine, bounded memory)
 _PATIENTS = 2_000
@@ -106,9 +110,12 @@ class StoredResults:
             return None
         ids = [s.id for s in self.sets]
         stored = stored.filter(stored.index_date == index_date, stored.criteria_set.isin(ids))
+        generation = registry_generation(self.con)
         # cheap checks in the database first: a row per patient and set, all of them versioned
         # by the definitions the study would use (anything else: compute, without a pass)
         unlike = (stored.definitions_version != self.definitions_version).fill_null(True)
+        if generation is not None:  # ... and computed at the registry's generation now
+            unlike = unlike | (stored.generation != generation).fill_null(True)
         summary = stored.aggregate(
             rows=stored.count(),
             patients=stored.patient_id.nunique(),
@@ -122,10 +129,12 @@ class StoredResults:
             return None
         if int(row["unlike"]):
             return None
-        versions = stored.select("patient_id", "data_version").distinct().to_pyarrow()
-        wanted = dict(zip(*(versions[c].to_pylist() for c in versions.column_names), strict=True))
-        if len(wanted) != everyone or not unchanged(self.con, wanted):
-            return None  # (two versions of one patient fold into one key: a count short)
+        if generation is None:  # no counter kept here: hash every patient's rows (one pass)
+            versions = stored.select("patient_id", "data_version").distinct().to_pyarrow()
+            columns = (versions[c].to_pylist() for c in versions.column_names)
+            wanted = dict(zip(*columns, strict=True))
+            if len(wanted) != everyone or not unchanged(self.con, wanted):
+                return None  # (two versions of one patient fold into one key: a count short)
         # as text: Ibis reads a JSON column back as objects, and not on every engine
         read = stored.select("patient_id", "criteria_set", result=stored.result.cast("string"))
         frame = read.order_by("patient_id", "criteria_set").to_pyarrow()
@@ -133,6 +142,28 @@ class StoredResults:
         return StoredCriteria(
             _pivot(frame, self.sets), index_date, self.definitions_version, computed_at
         )
+
+
+#: Ibis backends whose registry database keeps ``registry_state`` with triggers (migration 0008)
+_COUNTED = ("sqlite", "postgres")
+
+
+def registry_generation(con: Any) -> int | None:
+    """Return the registry's generation read through ``con``, or None where none is kept.
+
+    Only an SQLite or PostgreSQL registry keeps one (database triggers bump it at every write:
+    :meth:`~calciscope.storage.Registry.generation`); a DuckDB file of the registry's tables or
+    a Spark warehouse has no triggers, so a ``registry_state`` copied into it would not follow
+    later writes: None there.
+    """
+    if getattr(con, "name", None) not in _COUNTED:
+        return None
+    try:
+        state = con.table("registry_state")
+    except TableNotFound:
+        return None
+    value = state.filter(state.id == 1).generation.max().execute()
+    return None if value is None else int(value)
 
 
 def _utc(value: Any) -> dt.datetime:

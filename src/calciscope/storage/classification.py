@@ -5,6 +5,9 @@ Each row records what it was computed from: the definitions (``definitions_versi
 patient's row and every one of their fact rows, superseded ones and review states included).
 Any import, added or corrected fact, or review decision changes a fact row, so it changes the
 hash; a stored result whose hashes still match is the result a fresh computation would give.
+Each row also records the registry's ``generation`` (:meth:`Registry.generation`, moved on by
+database triggers at every write to the registry's data): a result whose generation is the
+registry's still is current for every patient, which one read tells.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class StoredResult:
     #: What the result was computed from (None: not recorded, never reused).
     definitions_version: str | None = None
     data_version: str | None = None
+    #: the registry's generation (:meth:`Registry.generation`) the result was computed at
+    generation: int | None = None
 
 
 def write_classification_results(registry: Registry, results: Sequence[StoredResult]) -> int:
@@ -71,6 +76,7 @@ def write_classification_results(registry: Registry, results: Sequence[StoredRes
             "computed_at": now,
             "definitions_version": r.definitions_version,
             "data_version": r.data_version,
+            "generation": r.generation,
         }
         for r in results
     ]

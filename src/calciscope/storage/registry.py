@@ -565,6 +565,18 @@ class Registry:
         return len(rows)
 
     # --- reading -------------------------------------------------------------------
+    def generation(self) -> int | None:
+        """Return the registry's generation: moved on by every write to its data, by anyone.
+
+        Database triggers (migration ``0008``) bump it on each insert, update and delete of
+        patients, facts, notes, images and source ids, in the writer's transaction: two reads
+        that give the same number saw the same data. One indexed read. None where nothing
+        keeps it (a Spark registry): its stored results are never taken as current.
+        """
+        query = sa.select(schema.registry_state.c.generation).where(schema.registry_state.c.id == 1)
+        with self.engine.connect() as conn:
+            return int(conn.scalar(query) or 0)
+
     def classification_rows(
         self, *, patient_id: str | None = None, index_date: dt.date | None = None
     ) -> list[dict[str, Any]]:

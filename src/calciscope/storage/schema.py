@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -35,6 +36,7 @@ __all__ = [
     "notes",
     "patient_source_ids",
     "patients",
+    "registry_state",
     "review_decisions",
     "users",
 ]
@@ -140,6 +142,17 @@ classification_results = Table(
     # 0006: what the result was computed from; reused only while both still match
     Column("definitions_version", String(64)),
     Column("data_version", String(64)),
+    # 0008: the registry's generation the results were computed at (see registry_state)
+    Column("generation", BigInteger),
+)
+
+# --- 0008: one row; database triggers bump ``generation`` on every write to patients, facts,
+# notes, images and patient_source_ids (any writer), so one integer tells whether they changed
+registry_state = Table(
+    "registry_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", BigInteger, nullable=False),
 )
 
 # --- 0002_review: users, the append-only audit log, review decisions, fact revisions ------

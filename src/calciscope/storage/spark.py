@@ -274,6 +274,14 @@ class SparkRegistry(Registry):
         raise RegistryError(f"{self.url}: a review decision {_REFUSED}")
 
     # --- reading -----------------------------------------------------------------------
+    def generation(self) -> int | None:
+        """None: Spark tables have no triggers, so no counter follows every writer.
+
+        Stored results of a Spark registry are therefore never taken as current (a study and
+        the web app compute).
+        """
+        return None
+
     def _table(self, name: str) -> Any | None:
         return self.store.read(name) if self.store.exists(name) else None
 
