@@ -94,6 +94,8 @@ def test_readings_become_image_facts_and_agreement(indexed, tmp_path):
     out = invoke("images", "agreement", "--db", url)
     assert "dr_a vs res_b" in out.output and "ICC(2,1)" in out.output
     assert "Cohen's kappa" in out.output
+    # the ordered SCTC grade: a weighted kappa, as Chung et al. 2015 used for the simple score
+    assert "weighted kappa (linear)" in out.output
 
 
 def test_bad_readings_import_nothing(indexed, tmp_path):

@@ -106,3 +106,33 @@ def test_settings_change_the_suggestion_rule():
         phantom.pixels, Roi(*phantom.roi), pixel_spacing_mm=0.15, settings=strict
     )
     assert result.suggestion.pattern is Morphology.SHEET_LIKE
+
+
+def test_deposit_descriptors_agree_with_scikit_image(measured):
+    """Areas, inertia axes and Euler numbers are scikit-image's (regionprops, 8-connected).
+
+    calciscope treats a pixel as a unit square, adding 1/12 to each second moment, so its axis
+    lengths are scikit-image's with 1/12 added to each eigenvalue of the inertia tensor.
+    """
+    from skimage.measure import label, regionprops
+
+    from calciscope.imaging.deposits import Deposits, _euler8
+
+    checked = 0
+    for _, result in measured[:9]:
+        deposits = Deposits(result.mask, 3)
+        regions = regionprops(label(result.mask, connectivity=2))
+        assert len(regions) == deposits.count
+        order = np.argsort([r.label for r in regions])
+        major, minor = deposits.inertia_axes()
+        for k, region in enumerate(regions[i] for i in order):
+            assert deposits.areas[k] == region.area
+            assert (major[k] / 4) ** 2 - 1 / 12 == pytest.approx(
+                (region.axis_major_length / 4) ** 2, rel=1e-9, abs=1e-9
+            )
+            assert (minor[k] / 4) ** 2 - 1 / 12 == pytest.approx(
+                (region.axis_minor_length / 4) ** 2, rel=1e-9, abs=1e-9
+            )
+            assert _euler8(region.image) == region.euler_number
+            checked += 1
+    assert checked >= 30

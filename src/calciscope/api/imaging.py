@@ -409,7 +409,7 @@ class AgreementReport:
 
 
 def reader_agreement(registry: Registry) -> AgreementReport:
-    """Compute Cohen's kappa (presence, morphology, SCTC grade) and ICC(2,1) (area).
+    """Compute Cohen's kappa (presence, morphology), weighted kappa (SCTC grade), ICC(2,1) (area).
 
     The two readers with the most images in common are compared, region by region (image,
     body site, side); when a reader read an image twice, the latest reading counts.
@@ -437,7 +437,8 @@ def reader_agreement(registry: Registry) -> AgreementReport:
 def _comparisons(
     rows: list[tuple[StoredRegion, StoredRegion]],
 ) -> dict[str, Callable[[], AgreementResult]]:
-    from calciscope.stats.agreement import cohen_kappa, intraclass_correlation
+    from calciscope.imaging.reading import SctcGlobalGrade
+    from calciscope.stats.agreement import cohen_kappa, intraclass_correlation, weighted_kappa
 
     morph = [(x.morphology, y.morphology) for x, y in rows if x.morphology and y.morphology]
     grades = {
@@ -455,8 +456,11 @@ def _comparisons(
             [x.presence for x, _ in rows], [y.presence for _, y in rows]
         ),
         "morphology": lambda: cohen_kappa([x for x, _ in morph], [y for _, y in morph]),
-        "sctc_global_grade": lambda: cohen_kappa(
-            [x for x, _ in grades.values()], [y for _, y in grades.values()]
+        # ordered grades: a weighted kappa, as Chung et al. (2015) used for the simple score
+        "sctc_global_grade": lambda: weighted_kappa(
+            [x for x, _ in grades.values()],
+            [y for _, y in grades.values()],
+            [g.value for g in SctcGlobalGrade],
         ),
         "area_mm2": lambda: intraclass_correlation(areas),
     }

@@ -149,7 +149,7 @@ def read_import(
 
 @images_app.command("agreement")
 def agreement(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Between-reader agreement: Cohen's kappa (presence, morphology, grade), ICC(2,1) (area)."""
+    """Between-reader agreement: kappa (presence, morphology), weighted kappa (grade), ICC (area)."""
     with api.open_registry(db) as registry:
         report = api.reader_agreement(registry)
     if as_json:

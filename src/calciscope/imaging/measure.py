@@ -15,7 +15,8 @@ The method, step by step (all inside the ROI):
    full-width-at-half-maximum rule, so the area does not grow or shrink with contrast or blur.
 4. **Shape**: connected deposits (8-connectivity), their area, elongation (major / minor axis of
    the inertia ellipse), solidity (area / convex area), holes (1 − Euler number) and mean width
-   (2 × area / perimeter), via scikit-image ``regionprops``.
+   (2 × area / perimeter), computed from the deposits' row runs (:mod:`.deposits`): the same
+   areas, inertia axes and Euler numbers as scikit-image ``regionprops`` (tested), faster.
 
 The suggested pattern is read from the numbers: when less than half the calcified area lies in
 large deposits (≥ ``large_deposit_mm2``) it is *nodular*; otherwise large deposits made of thin

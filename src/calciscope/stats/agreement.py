@@ -1,13 +1,17 @@
 """Agreement between two readers: Cohen's kappa (categories) and the ICC (grades, areas).
 
-The SCTC calcinosis papers report between-reader agreement this way: kappa for the simple
-global grade, ICC for the complex score (Chung et al. 2015); calciscope uses kappa for presence
-and morphology, ICC for measured or read areas.
+The SCTC calcinosis papers report between-reader agreement this way: a weighted kappa for the
+simple global grade, ICC for the complex score (Chung et al. 2015); calciscope uses kappa for
+presence and morphology, a linearly weighted kappa for ordered grades, ICC for measured or read
+areas. (Chung et al. name a weighted kappa; which weights they used was not confirmed, only the
+abstract was read: the linear weights here are calciscope's choice.)
 
 References
 ----------
 Cohen J. A coefficient of agreement for nominal scales. Educ Psychol Meas 1960;20:37–46.
 DOI 10.1177/001316446002000104.
+Cohen J. Weighted kappa: nominal scale agreement with provision for scaled disagreement or
+partial credit. Psychol Bull 1968;70:213–20. DOI 10.1037/h0026256.
 Fleiss JL, Cohen J, Everitt BS. Large sample standard errors of kappa and weighted kappa.
 Psychol Bull 1969;72:323–7. DOI 10.1037/h0028106.
 Shrout PE, Fleiss JL. Intraclass correlations: uses in assessing rater reliability. Psychol Bull
@@ -27,7 +31,7 @@ from scipy import stats as sps
 
 from calciscope.stats.result import StatResult
 
-__all__ = ["AgreementResult", "cohen_kappa", "intraclass_correlation"]
+__all__ = ["AgreementResult", "cohen_kappa", "intraclass_correlation", "weighted_kappa"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,58 @@ def cohen_kappa(first: Sequence[Hashable], second: Sequence[Hashable]) -> Agreem
     se = _kappa_se(p, rows, cols, po, pe, n)
     ci = (kappa - 1.959964 * se, min(1.0, kappa + 1.959964 * se))
     return _result("Cohen's kappa", kappa, ci, n, "unweighted; 95% CI from the asymptotic SE")
+
+
+def weighted_kappa(
+    first: Sequence[Hashable], second: Sequence[Hashable], order: Sequence[Hashable]
+) -> AgreementResult:
+    """Cohen's weighted kappa with linear weights for ordered categories (Cohen 1968).
+
+    Agreement weight ``1 - |i - j| / (k - 1)`` between the ``i``-th and ``j``-th category of
+    ``order``; with one weight per cell on the diagonal only it would be :func:`cohen_kappa`.
+    The 95% interval uses the large-sample standard error of Fleiss, Cohen and Everitt (1969)
+    for weighted kappa.
+
+    Parameters
+    ----------
+    first, second
+        The two readers' category for each item, in the same order.
+    order
+        Every category, from lowest to highest.
+    """
+    if len(first) != len(second) or not first:
+        raise ValueError("kappa needs two equally long, non-empty lists of ratings")
+    pos = {c: i for i, c in enumerate(order)}
+    unknown = sorted({str(c) for c in (*first, *second) if c not in pos})
+    if unknown or len(pos) < 2:
+        raise ValueError(f"categories {unknown} are not among the ordered {list(order)}")
+    k = len(pos)
+    table = np.zeros((k, k))
+    for a, b in zip(first, second, strict=True):
+        table[pos[a], pos[b]] += 1
+    n = int(table.sum())
+    index = np.arange(k)
+    weights = 1.0 - np.abs(index[:, None] - index[None, :]) / (k - 1)
+    return _weighted(table / n, weights, n)
+
+
+def _weighted(p: np.ndarray, weights: np.ndarray, n: int) -> AgreementResult:
+    rows, cols = p.sum(axis=1), p.sum(axis=0)
+    po = float((weights * p).sum())
+    pe = float((weights * np.outer(rows, cols)).sum())
+    method = "weighted kappa (linear)"
+    if pe >= 1.0:
+        nan = float("nan")
+        return _result(method, nan, (nan, nan), n, "both readers used one category only")
+    kappa = (po - pe) / (1 - pe)
+    # Fleiss, Cohen & Everitt (1969): variance of weighted kappa under the alternative
+    row_mean = weights @ cols  # w-bar(i.) = sum_j p(.j) w(ij)
+    col_mean = rows @ weights  # w-bar(.j) = sum_i p(i.) w(ij)
+    spread = weights - (row_mean[:, None] + col_mean[None, :]) * (1 - kappa)
+    variance = float((p * spread**2).sum() - (kappa - pe * (1 - kappa)) ** 2) / (n * (1 - pe) ** 2)
+    se = float(np.sqrt(max(variance, 0.0)))
+    ci = (kappa - 1.959964 * se, min(1.0, kappa + 1.959964 * se))
+    return _result(method, kappa, ci, n, "linear weights; 95% CI from the asymptotic SE")
 
 
 def _kappa_se(
