@@ -125,34 +125,6 @@ def _provenance(note: Note | NoteRef, mention: Mention, version: str) -> str:
 _STRING = json.encoder.encode_basestring
 
 
-def _calcinosis_facts(
-    mention: Mention, status: Status, base: dict[str, Any]
-) -> Iterator[dict[str, Any]]:
-    if status is Status.PRESENT:
-        base = base | {"morphology": morphology_of(mention)}
-    regions = mention.links.get("regions") or [None]
-    for entry in regions:
-        site: dict[str, Any] = {}
-        if entry is not None:
-            site["body_site"] = BodyRegion(entry["region"])
-            if entry.get("laterality"):
-                site["laterality"] = Laterality(entry["laterality"])
-        yield base | site
-
-
-def _fact_fields(mention: Mention, concept: Concept, status: Status) -> dict[str, Any] | None:
-    system, code = _primary_code(concept)
-    fields: dict[str, Any] = {"system": system, "code": code, "status": status}
-    if mention.category == Category.SSC_SUBSET:
-        fields["value_text"] = mention.metadata.get("value")
-    elif mention.category == Category.CK_VALUE:
-        if mention.value is None:
-            return None
-        fields["value_num"] = float(mention.value.replace(",", ""))
-        fields["unit"] = mention.metadata.get("unit", "U/L")
-    return fields
-
-
 def _primary_code(concept: Concept) -> tuple[str, str]:
     """``concept.primary_code``, computed once per concept name (it is asked for every fact)."""
     found = _PRIMARY_CODES.get(concept.name)
@@ -264,10 +236,7 @@ _ROW_DEFAULTS = {k: (v.value if isinstance(v, Enum) else v) for k, v in _FACT_DE
 
 
 def _row(fields: dict[str, Any]) -> dict[str, Any]:
-    row = _ROW_DEFAULTS | fields
-    for k, v in fields.items():
-        if isinstance(v, Enum):
-            row[k] = v._value_  # .value is a slow descriptor
+    row = _ROW_DEFAULTS | fields  # the fields hold plain values (see _fields)
     # What Fact hashes for its id (make_fact_id): the fields but fact_id and review_state, by
     # name, dates as ISO text. Every row has every field, so the names are sorted once. The
     # shape check in mentions_to_rows compares the result with the validated Fact's id.
@@ -307,39 +276,72 @@ _ROW_VALUES = operator.itemgetter(*ROW_COLUMNS)
 def _fields(
     note: Note | NoteRef, mentions: Iterable[Mention], version: str, note_method: Method | None
 ) -> Iterator[dict[str, Any]]:
-    catalogue = load_catalogue()
+    """Yield the fields of each suggested fact, enum members as their values.
+
+    (A ``Fact`` accepts the values, and a ``facts`` row then needs no conversion.)
+    """
+    concepts = load_catalogue().concepts
     for mention in mentions:
         if mention.links.get("label"):
             continue
         status = status_of(mention) if mention.category in _FINDINGS else None
         if status is None:
             continue
+        provenance = None
         for name in counted_concepts(mention):
-            if name in catalogue.concepts:
-                yield from _facts_for(
-                    note, mention, catalogue.concepts[name], status, version, note_method
-                )
+            concept = concepts.get(name)
+            fields = None if concept is None else _fact_fields(mention, concept, status)
+            if fields is None:
+                continue
+            if provenance is None:
+                provenance = _provenance(note, mention, version)
+            fields["patient_id"] = note.patient_id
+            fields["effective_date"] = note.note_date
+            fields["source_kind"] = _NOTE
+            fields["review_state"] = _SUGGESTED
+            fields["provenance"] = provenance
+            if mention.category in _ANCHORS:
+                yield from _calcinosis_facts(mention, note, note_method, status, fields)
+            else:
+                yield fields
 
 
-def _facts_for(
-    note: Note | NoteRef,
+def _fact_fields(mention: Mention, concept: Concept, status: Status) -> dict[str, Any] | None:
+    system, code = _primary_code(concept)
+    fields: dict[str, Any] = {"system": system, "code": code, "status": status._value_}
+    if mention.category == Category.SSC_SUBSET:
+        fields["value_text"] = mention.metadata.get("value")
+    elif mention.category == Category.CK_VALUE:
+        if mention.value is None:
+            return None
+        fields["value_num"] = float(mention.value.replace(",", ""))
+        fields["unit"] = mention.metadata.get("unit", "U/L")
+    return fields
+
+
+def _calcinosis_facts(
     mention: Mention,
-    concept: Concept,
-    status: Status,
-    version: str,
+    note: Note | NoteRef,
     note_method: Method | None,
-) -> list[dict[str, Any]]:
-    fields = _fact_fields(mention, concept, status)
-    if fields is None:
-        return []
-    base = fields | {
-        "patient_id": note.patient_id,
-        "effective_date": note.note_date,
-        "source_kind": SourceKind.NOTE,
-        "review_state": ReviewState.SUGGESTED,
-        "provenance": _provenance(note, mention, version),
-    }
-    if mention.category in (Category.CALCINOSIS, Category.CALCIFICATION):
-        base["method"] = _method(mention, note, note_method)
-        return list(_calcinosis_facts(mention, status, base))
-    return [base]
+    status: Status,
+    fields: dict[str, Any],
+) -> Iterator[dict[str, Any]]:
+    """Yield a calcinosis or calcification fact per linked region (one without a region)."""
+    method = _method(mention, note, note_method)
+    fields["method"] = None if method is None else method._value_
+    if status is Status.PRESENT:
+        fields["morphology"] = morphology_of(mention)._value_
+    regions = mention.links.get("regions")
+    if not regions:
+        yield fields
+        return
+    for entry in regions:
+        site = fields | {"body_site": BodyRegion(entry["region"])._value_}
+        if entry.get("laterality"):
+            site["laterality"] = Laterality(entry["laterality"])._value_
+        yield site
+
+
+_NOTE = SourceKind.NOTE.value
+_SUGGESTED = ReviewState.SUGGESTED.value
+_ANCHORS = frozenset({Category.CALCINOSIS, Category.CALCIFICATION})
