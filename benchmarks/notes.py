@@ -21,7 +21,8 @@ and read + lowercase + a regex split into sentences. ``--jobs 2`` also runs the 
 extractor and a ``notes extract`` worker's job (notes to suggested-fact rows) in two processes at
 once, each on half of the notes; the load average is printed first. ``--extract-command`` also
 times the whole ``notes extract --jobs N`` on an SQLite registry of the same demo cohort
-(wall time, the parent's CPU per note, the workers' CPU read from /proc). medspaCy as shipped runs at about 10 documents/s, so 20,000
+(wall time, the parent's CPU per note, the workers' CPU read from /proc) beside its floor: the CPU
+SQLite needs to insert the same rows with one ``executemany`` on a fresh copy. medspaCy as shipped runs at about 10 documents/s, so 20,000
 notes take it over half an hour; ``--medspacy-notes N`` runs it on the first N of the same notes.
 """
 
@@ -93,7 +94,7 @@ def run_fact_rows(notes: Path, part: int = 0, parts: int = 1) -> dict[str, objec
     """Notes to suggested-fact columns in batches of 500: a ``notes extract`` worker's job."""
     import datetime as dt
 
-    from calciscope.extract.pipeline import extractor_for, fact_columns_for_notes
+    from calciscope.extract.pipeline import extractor_for, fact_values_for_notes
 
     extractor_for()
     records = [json.loads(line) for line in notes.read_text(encoding="utf-8").splitlines()]
@@ -105,7 +106,7 @@ def run_fact_rows(notes: Path, part: int = 0, parts: int = 1) -> dict[str, objec
     start, cpu, began = time.perf_counter(), time.process_time(), time.time()
     rows = 0
     for first in range(0, len(batch), 500):
-        rows += len(fact_columns_for_notes(batch[first : first + 500])[1][0])
+        rows += len(fact_values_for_notes(batch[first : first + 500])[1])
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     return _result("calciscope -> fact rows", [n[4] for n in batch], seconds, rows, cpu, began)
 
@@ -153,10 +154,13 @@ def run_extract_command(registry_db: Path, jobs: int, chunk: int) -> dict[str, o
     registry = api.open_registry(f"sqlite:///{work}")
     seen: dict[int, tuple[int, float]] = {}
     done = threading.Event()
+    watching = [0.0]  # the watcher's own CPU, left out of the parent's
 
     def watch() -> None:
+        began = time.thread_time()
         while not done.wait(0.1):
             _descendants_cpu(seen)
+        watching[0] = time.thread_time() - began
 
     watcher = threading.Thread(target=watch, daemon=True)
     load = os.getloadavg()[0]
@@ -166,7 +170,9 @@ def run_extract_command(registry_db: Path, jobs: int, chunk: int) -> dict[str, o
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     done.set()
     watcher.join()
+    cpu -= watching[0]
     registry.close()
+    floor = _insert_floor(registry_db, work)
     return {
         "tool": f"notes extract --jobs {jobs}", "began": began, "ended": began + seconds,
         "documents": summary.notes, "bytes": 0, "seconds": seconds, "cpu_seconds": cpu,
@@ -174,8 +180,50 @@ def run_extract_command(registry_db: Path, jobs: int, chunk: int) -> dict[str, o
         "workers": sum(d > 1 for d, _ in seen.values()),
         "helper_cpu_seconds": sum(c for d, c in seen.values() if d == 1),
         "entities": summary.facts,
-        "peak_rss_mb": _peak_rss_mb(), "load": load,
+        "peak_rss_mb": _peak_rss_mb(), "load": load, "insert_floor_cpu_seconds": floor,
     }  # fmt: skip
+
+
+def _insert_floor(registry_db: Path, extracted: Path) -> float:
+    """CPU seconds SQLite itself needs to insert the note facts ``notes extract`` wrote.
+
+    The floor of the parent's work: the very rows (the same primary keys, in the order they
+    were written) go, as ready tuples of stored values, to ``executemany`` of the same
+    ``INSERT ... ON CONFLICT (fact_id) DO NOTHING`` on a fresh copy of the registry, in
+    transactions of the same size, with the same page cache and pragmas (WAL, synchronous
+    NORMAL).
+    """
+    import shutil
+    import sqlite3
+
+    from calciscope.api import notes as notes_api
+    from calciscope.extract.facts import ROW_COLUMNS
+
+    with sqlite3.connect(extracted) as source:
+        rows = source.execute(
+            f"SELECT {', '.join(ROW_COLUMNS)} FROM facts WHERE source_kind = 'note' ORDER BY rowid"
+        ).fetchall()
+    fresh = registry_db.with_name("insert-floor.db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{fresh}{suffix}").unlink(missing_ok=True)
+    shutil.copy(registry_db, fresh)
+    conn = sqlite3.connect(fresh, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    sql = (
+        f"INSERT INTO facts ({', '.join(ROW_COLUMNS)}) VALUES "
+        f"({', '.join('?' for _ in ROW_COLUMNS)}) ON CONFLICT (fact_id) DO NOTHING"
+    )
+    size = notes_api._WRITE_ROWS
+    cpu = time.process_time()
+    for first in range(0, len(rows), size):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(notes_api._SQLITE_CACHE)
+        conn.executemany(sql, rows[first : first + size])
+        conn.execute("COMMIT")
+    cpu = time.process_time() - cpu
+    conn.close()
+    return cpu
 
 
 _WORKERS = {
@@ -340,6 +388,7 @@ def _extract_command_runs(
         results.append(result)
         docs, wall = float(result["documents"]), float(result["seconds"])  # type: ignore[arg-type]
         parent, workers = float(result["cpu_seconds"]), float(result["worker_cpu_seconds"])  # type: ignore[arg-type]
+        floor = float(result["insert_floor_cpu_seconds"])  # type: ignore[arg-type]
         per_worker = docs / workers if workers else float("nan")
         print(
             f"  {result['tool']}: {int(docs):,} notes, {int(result['entities']):,} facts "  # type: ignore[call-overload]
@@ -348,7 +397,8 @@ def _extract_command_runs(
             f"= {per_worker:,.0f} docs per worker CPU-s (fork server "
             f"{float(result['helper_cpu_seconds']):.2f} CPU-s: it imports calciscope); "  # type: ignore[arg-type]
             f"parent + workers {docs / (parent + workers):,.0f} docs per CPU-s; "
-            f"load {float(result['load']):.1f}",  # type: ignore[arg-type]
+            f"SQLite insert floor {floor / docs * 1e6:.0f} us/note (parent / floor "
+            f"{parent / floor:.2f}); load {float(result['load']):.1f}",  # type: ignore[arg-type]
             flush=True,
         )
     floor = runs.get(f"floor-split x{jobs}") or runs.get("floor-split")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 
 from calciscope import api
@@ -70,3 +71,49 @@ def test_notes_read_by_id_range_or_streamed_give_the_same_facts(tmp_path, monkey
     assert api.extract_notes(streamed, chunk=2, since=since) == by_range
     assert by_range.notes == 6 and by_range.new_facts > 0
     assert _facts(ranged) == _facts(streamed)
+
+
+def _plain(rows: list[tuple]) -> list[tuple]:
+    """Rows with dates as ISO text (SQLite returns the stored text, PostgreSQL a date)."""
+    return sorted(tuple(v.isoformat() if isinstance(v, dt.date) else v for v in r) for r in rows)
+
+
+def test_suggested_facts_are_the_same_on_postgresql(tmp_path, postgres_database):
+    lite = _registry(f"sqlite:///{tmp_path / 'lite.db'}")
+    server = _registry(postgres_database())
+    try:
+        summary = api.extract_notes(lite, chunk=2)
+        assert api.extract_notes(server, chunk=2) == summary
+        assert summary.new_facts == summary.facts > 9
+        assert _plain(_facts(server)) == _plain(_facts(lite))
+        assert api.extract_notes(server, chunk=4).new_facts == 0  # re-run: nothing new
+    finally:
+        server.close()
+
+
+def test_a_reviewed_fact_is_kept_when_extraction_runs_again(tmp_path):
+    registry = _registry(f"sqlite:///{tmp_path / 'reviewed.db'}")
+    api.extract_notes(registry, chunk=2)
+    with registry.engine.begin() as conn:
+        fact_id = conn.execute(
+            sa.text("SELECT fact_id FROM facts WHERE source_kind = 'note' ORDER BY fact_id")
+        ).scalar()
+        conn.execute(
+            sa.text("UPDATE facts SET review_state = 'rejected', version = 2 WHERE fact_id = :f"),
+            {"f": fact_id},
+        )
+    again = api.extract_notes(registry, chunk=3)
+    assert again.new_facts == 0 and again.facts > 9
+    with registry.engine.connect() as conn:
+        state = conn.execute(
+            sa.text("SELECT review_state, version FROM facts WHERE fact_id = :f"), {"f": fact_id}
+        ).one()
+    assert tuple(state) == ("rejected", 2)
+
+
+def test_fact_values_need_every_fact_column(tmp_path):
+    from calciscope.storage.bulk import FACT_COLUMNS, write_fact_values
+
+    registry = _registry(f"sqlite:///{tmp_path / 'names.db'}")
+    with registry.write() as conn, pytest.raises(ValueError, match="fact columns expected"):
+        write_fact_values(conn, FACT_COLUMNS[:-1], [("x",) * (len(FACT_COLUMNS) - 1)])

@@ -136,18 +136,23 @@ def test_fact_rows_are_the_validated_facts_rows():
     assert {type(v) for row in rows for v in row.values()} <= {str, float, dt.date, type(None)}
 
 
-def test_fact_columns_are_the_fact_rows_column_by_column():
+def test_fact_values_are_the_fact_rows_as_stored_tuples():
     from calciscope.extract.facts import ROW_COLUMNS
-    from calciscope.extract.pipeline import fact_columns_for_notes, fact_rows_for_notes
+    from calciscope.extract.pipeline import fact_rows_for_notes, fact_values_for_notes
 
     notes = _eval_notes()
     _, rows = fact_rows_for_notes(notes)
     fields = [(n.note_id, n.patient_id, n.note_type.value, n.note_date, n.text) for n in notes]
-    count, columns = fact_columns_for_notes(fields)
-    assert count == len(notes) and len(columns) == len(ROW_COLUMNS)
-    assert [
-        dict(zip(ROW_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True)
-    ] == rows
+    count, values = fact_values_for_notes(fields)
+    assert count == len(notes) and all(len(v) == len(ROW_COLUMNS) for v in values)
+    # the same rows, the effective date as the ISO text the table stores
+    stored = [
+        row | {"effective_date": row["effective_date"] and row["effective_date"].isoformat()}
+        for row in rows
+    ]
+    assert [dict(zip(ROW_COLUMNS, v, strict=True)) for v in values] == stored
+    assert any(row["effective_date"] for row in stored)
+    assert {type(x) for v in values for x in v} <= {str, float, type(None)}
 
 
 def test_fact_row_of_a_shape_that_validation_changes_is_validated(monkeypatch):

@@ -18,10 +18,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
+from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any, TextIO
 
-import pyarrow as pa
 import sqlalchemy as sa
 
 from calciscope.errors import Problem, ValidationError
@@ -39,14 +39,13 @@ from calciscope.extract.pipeline import (
     NoteFields,
     RulePaths,
     extractor_for,
-    fact_columns_for_notes,
+    fact_values_for_notes,
     note_facts,
     version_for,
 )
 from calciscope.features import load_catalogue
 from calciscope.model import Fact, Note
 from calciscope.storage import Registry, schema
-from calciscope.storage.bulk import FACT_COLUMNS, FACT_SCHEMA
 
 __all__ = [
     "ExtractSummary",
@@ -115,18 +114,20 @@ def _worker_context() -> BaseContext:
 _Batch = list[NoteFields] | tuple[str, str, str, dt.date | None]
 
 
-def _results(
-    batches: Iterable[_Batch], jobs: int, paths: RulePaths
-) -> Iterator[tuple[int, list[list[Any]]]]:
+#: What a batch gives: ``(notes, suggested facts as tuples of stored values, engine version)``.
+_Result = tuple[int, list[tuple[Any, ...]], str]
+
+
+def _results(batches: Iterable[_Batch], jobs: int, paths: RulePaths) -> Iterator[_Result]:
     # Notes go to the workers as plain tuples, or workers read them from the registry
-    # themselves; facts come back as columns of plain values. Pickling models (a pydantic
-    # Note, a Fact or a dict per row) and building an Arrow table from dicts cost the parent
-    # more than the workers' extraction (docs/notes.md).
+    # themselves; facts come back as tuples of stored values, which the parent inserts as
+    # they are. Pickling models (a pydantic Note, a Fact or a dict per row) and converting
+    # rows in the parent cost more than the workers' extraction (docs/notes.md).
     if jobs <= 1:
         yield from (_extract_batch(batch, paths) for batch in batches)
         return
     with ProcessPoolExecutor(jobs, mp_context=_worker_context()) as pool:
-        pending: deque[Future[tuple[int, list[list[Any]]]]] = deque()
+        pending: deque[Future[_Result]] = deque()
         for batch in batches:
             pending.append(pool.submit(_extract_batch, batch, paths))
             if len(pending) >= 2 * jobs:  # bounded: never more than 2 batches per worker queued
@@ -135,11 +136,12 @@ def _results(
             yield pending.popleft().result()
 
 
-def _extract_batch(batch: _Batch, paths: RulePaths) -> tuple[int, list[list[Any]]]:
-    """Return ``(notes, fact columns)`` of a batch (in a worker process, or in this one)."""
+def _extract_batch(batch: _Batch, paths: RulePaths) -> _Result:
+    """Return ``(notes, fact tuples, engine version)`` of a batch (in a worker or here)."""
     if isinstance(batch, tuple):
         batch = _read_notes(*batch)
-    return fact_columns_for_notes(batch, paths)
+    count, rows = fact_values_for_notes(batch, paths)
+    return count, rows, extractor_for(paths).version
 
 
 def _note_ranges(
@@ -168,15 +170,16 @@ def _note_ranges(
     )
 
 
-#: A worker's database engines, by URL (one per process, reused for every batch).
-_ENGINES: dict[str, sa.Engine] = {}
-
-
 def _read_notes(url: str, first: str, last: str, since: dt.date | None) -> list[NoteFields]:
-    """Read the notes with ids from ``first`` to ``last`` (and dated from ``since``)."""
+    """Read the notes with ids from ``first`` to ``last`` (and dated from ``since``).
+
+    In a worker process. Its engine keeps no connection open between batches on SQLite (an
+    idle connection of another process can keep the WAL from being checkpointed) and is
+    disposed of when the worker exits.
+    """
     engine = _ENGINES.get(url)
     if engine is None:
-        engine = _ENGINES[url] = sa.create_engine(url)
+        engine = _ENGINES[url] = _worker_engine(url)
     t = schema.notes
     query = (
         sa.select(t.c.note_id, t.c.patient_id, t.c.note_type, t.c.note_date, t.c.text)
@@ -189,23 +192,33 @@ def _read_notes(url: str, first: str, last: str, since: dt.date | None) -> list[
         return [tuple(row) for row in conn.execute(query)]
 
 
+#: A worker's database engines, by URL (one per process, reused for every batch).
+_ENGINES: dict[str, sa.Engine] = {}
+
+
+def _worker_engine(url: str) -> sa.Engine:
+    """Return a worker's engine for the registry at ``url``, disposed of at the worker's exit."""
+    if sa.make_url(url).get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    else:
+        engine = sa.create_engine(url, pool_size=1, max_overflow=0)
+    # run by multiprocessing when a worker process ends (atexit handlers are not)
+    Finalize(None, engine.dispose, exitpriority=10)
+    return engine
+
+
 #: Suggested facts written per transaction: a commit (an fsync on SQLite) per batch of notes
 #: cost more than extracting them; this many rows stay in memory at most (a few MB).
 _WRITE_ROWS = 20_000
-#: Where each ``facts`` table column is among the workers' columns (``ROW_COLUMNS``).
-_TABLE_COLUMNS = tuple(ROW_COLUMNS.index(name) for name in FACT_COLUMNS)
 
 
-def _write_fact_columns(registry: Registry, columns: list[list[Any]]) -> None:
-    """Insert new suggested facts given as columns (:meth:`Registry.add_fact_table`).
+def _write_fact_values(registry: Registry, rows: list[tuple[Any, ...]]) -> None:
+    """Insert new suggested facts, tuples of stored values in ``ROW_COLUMNS`` order.
 
-    The table is built column by column instead of from a dict per row (several times faster).
+    Through :meth:`Registry.add_fact_values` (one ``executemany`` of the tuples as they came
+    from the workers on SQLite, the bulk fact writer elsewhere).
     """
-    arrays = [
-        pa.array(columns[i], type=FACT_SCHEMA.field(k).type)
-        for k, i in zip(FACT_COLUMNS, _TABLE_COLUMNS, strict=True)
-    ]
-    registry.add_fact_table(pa.Table.from_arrays(arrays, schema=FACT_SCHEMA))
+    registry.add_fact_values(ROW_COLUMNS, rows)
 
 
 def extract_notes(
@@ -254,20 +267,21 @@ def extract_notes(
         if ranges is not None
         else _batches(registry.iter_notes(since=since, chunk=chunk), chunk)
     )
-    pending: list[list[Any]] = [[] for _ in ROW_COLUMNS]
-    for count, columns in _results(batches, max(1, jobs), paths):
-        for held, new in zip(pending, columns, strict=True):
-            held += new
-        if len(pending[0]) >= _WRITE_ROWS:
-            _write_fact_columns(registry, pending)
-            pending = [[] for _ in ROW_COLUMNS]
-        done, suggested = done + count, suggested + len(columns[0])
+    pending: list[tuple[Any, ...]] = []
+    engine = None  # the version the extractors report (reading it from the rules costs more)
+    for count, rows, version in _results(batches, max(1, jobs), paths):
+        engine = version
+        pending += rows
+        if len(pending) >= _WRITE_ROWS:
+            _write_fact_values(registry, pending)
+            pending = []
+        done, suggested = done + count, suggested + len(rows)
         if progress is not None:
             progress(done)
-    if pending[0]:
-        _write_fact_columns(registry, pending)
+    if pending:
+        _write_fact_values(registry, pending)
     new = registry.counts()["facts"] - before
-    return ExtractSummary(done, suggested, new, version_for(paths))
+    return ExtractSummary(done, suggested, new, engine or version_for(paths))
 
 
 def _documents(

@@ -20,7 +20,7 @@ import json
 import operator
 from collections.abc import Iterable, Iterator
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from calciscope.extract.mention import Category, Mention, counted_concepts
 from calciscope.features import Concept, load_catalogue
@@ -40,13 +40,29 @@ from calciscope.model.records import HASHED_WHEN_SET, fact_id_of_values
 
 __all__ = [
     "ROW_COLUMNS",
+    "NoteRef",
     "fact_row",
     "mentions_to_facts",
     "mentions_to_rows",
+    "mentions_to_values",
     "morphology_of",
-    "rows_to_columns",
     "status_of",
 ]
+
+
+class NoteRef(NamedTuple):
+    """What suggested facts need of a note: a stored note's fields, without building a model.
+
+    (``notes extract`` reads notes already validated when they were stored; a pydantic
+    :class:`~calciscope.model.Note` per note cost its workers more than the tuple.)
+    """
+
+    note_id: str
+    patient_id: str
+    note_type: str
+    note_date: dt.date | None
+    text: str
+
 
 _RESULT_STATUS = {
     "positive": Status.PRESENT,
@@ -84,14 +100,14 @@ def morphology_of(mention: Mention) -> Morphology:
     return found.pop() if found else Morphology.UNSPECIFIED
 
 
-def _method(mention: Mention, note: Note, note_method: Method | None) -> Method | None:
+def _method(mention: Mention, note: Note | NoteRef, note_method: Method | None) -> Method | None:
     methods = mention.links.get("method") or []
     if methods:
         return Method(methods[0])
     return note_method if note.note_type == NoteType.RADIOLOGY_REPORT else None
 
 
-def _provenance(note: Note, mention: Mention, version: str) -> str:
+def _provenance(note: Note | NoteRef, mention: Mention, version: str) -> str:
     """Return the provenance JSON of a fact from a mention (keys sorted, as ``json.dumps``).
 
     Written out by hand, with the JSON string encoder: ``json.dumps`` of the same record gives
@@ -109,32 +125,15 @@ def _provenance(note: Note, mention: Mention, version: str) -> str:
 _STRING = json.encoder.encode_basestring
 
 
-def _calcinosis_facts(
-    mention: Mention, status: Status, base: dict[str, Any]
-) -> Iterator[dict[str, Any]]:
-    if status is Status.PRESENT:
-        base = base | {"morphology": morphology_of(mention)}
-    regions = mention.links.get("regions") or [None]
-    for entry in regions:
-        site: dict[str, Any] = {}
-        if entry is not None:
-            site["body_site"] = BodyRegion(entry["region"])
-            if entry.get("laterality"):
-                site["laterality"] = Laterality(entry["laterality"])
-        yield base | site
+def _primary_code(concept: Concept) -> tuple[str, str]:
+    """``concept.primary_code``, computed once per concept name (it is asked for every fact)."""
+    found = _PRIMARY_CODES.get(concept.name)
+    if found is None or found[0] is not concept:
+        found = _PRIMARY_CODES[concept.name] = (concept, concept.primary_code)
+    return found[1]
 
 
-def _fact_fields(mention: Mention, concept: Concept, status: Status) -> dict[str, Any] | None:
-    system, code = concept.primary_code
-    fields: dict[str, Any] = {"system": system, "code": code, "status": status}
-    if mention.category == Category.SSC_SUBSET:
-        fields["value_text"] = mention.metadata.get("value")
-    elif mention.category == Category.CK_VALUE:
-        if mention.value is None:
-            return None
-        fields["value_num"] = float(mention.value.replace(",", ""))
-        fields["unit"] = mention.metadata.get("unit", "U/L")
-    return fields
+_PRIMARY_CODES: dict[str, tuple[Concept, tuple[str, str]]] = {}
 
 
 def mentions_to_facts(
@@ -158,7 +157,11 @@ def mentions_to_facts(
 
 
 def mentions_to_rows(
-    note: Note, mentions: Iterable[Mention], *, version: str, note_method: Method | None = None
+    note: Note | NoteRef,
+    mentions: Iterable[Mention],
+    *,
+    version: str,
+    note_method: Method | None = None,
 ) -> list[dict[str, Any]]:
     """Return the same facts as :func:`mentions_to_facts`, as ``facts`` table rows.
 
@@ -169,8 +172,36 @@ def mentions_to_rows(
     code, the values rules give it, the fields set) is validated in full and its row compared
     with the one built here; a shape that differs is validated every time.
     """
-    rows = []
-    for fields in _fields(note, mentions, version, note_method):
+    return list(_checked_rows(_fields(note, mentions, version, note_method)))
+
+
+def mentions_to_values(
+    note: Note | NoteRef,
+    mentions: Iterable[Mention],
+    *,
+    version: str,
+    note_method: Method | None = None,
+) -> list[tuple[Any, ...]]:
+    """Return the rows of :func:`mentions_to_rows` as tuples of stored values (a worker's job).
+
+    One tuple per fact, its values in :data:`ROW_COLUMNS` order, as the ``facts`` table stores
+    them (the effective date as ISO text): ``notes extract`` inserts them as they come back from
+    its workers, with no conversion in between.
+    """
+    pick = _ROW_VALUES
+    values = []
+    for row in _checked_rows(_fields(note, mentions, version, note_method)):
+        day = row["effective_date"]
+        if day is not None:
+            row["effective_date"] = day.isoformat()
+        values.append(pick(row))
+    return values
+
+
+def _checked_rows(facts: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Yield the ``facts`` row of each fact's fields (see :func:`mentions_to_rows`)."""
+    shapes = _SHAPES
+    for fields in facts:
         shape = (
             fields["system"],
             fields["code"],
@@ -180,15 +211,14 @@ def mentions_to_rows(
             type(fields.get("value_num")),
             type(fields.get("effective_date")),
         )
-        trusted = _SHAPES.get(shape)
+        trusted = shapes.get(shape)
         if trusted:
-            rows.append(_row(fields))
+            yield _row(fields)
             continue
         validated = fact_row(Fact(**fields))  # raises on bad values, as mentions_to_facts does
         if trusted is None:
-            _SHAPES[shape] = _row(fields) == validated
-        rows.append(validated)
-    return rows
+            shapes[shape] = _row(fields) == validated
+        yield validated
 
 
 #: Whether a shape of fact (see :func:`mentions_to_rows`) gives the validated row unvalidated.
@@ -206,9 +236,7 @@ _ROW_DEFAULTS = {k: (v.value if isinstance(v, Enum) else v) for k, v in _FACT_DE
 
 
 def _row(fields: dict[str, Any]) -> dict[str, Any]:
-    row = _ROW_DEFAULTS.copy()
-    for k, v in fields.items():
-        row[k] = v._value_ if isinstance(v, Enum) else v  # .value is a slow descriptor
+    row = _ROW_DEFAULTS | fields  # the fields hold plain values (see _fields)
     # What Fact hashes for its id (make_fact_id): the fields but fact_id and review_state, by
     # name, dates as ISO text. Every row has every field, so the names are sorted once. The
     # shape check in mentions_to_rows compares the result with the validated Fact's id.
@@ -238,61 +266,82 @@ _HASHED_COMMON = operator.itemgetter(*_COMMON)
 _LAYOUT_COMMON = "|".join(k.replace("{", "{{").replace("}", "}}") + "={}" for k in _COMMON)
 _sha1 = hashlib.sha1
 
-#: The order of the columns :func:`rows_to_columns` returns: a ``facts`` row's fields.
+#: The fields of a ``facts`` row, in the order of :func:`mentions_to_values`' tuples.
 ROW_COLUMNS: tuple[str, ...] = tuple(_ROW_DEFAULTS)
-
-
-def rows_to_columns(rows: Iterable[dict[str, Any]], columns: list[list[Any]]) -> None:
-    """Append rows (of :func:`mentions_to_rows`) to ``columns``, one list per ROW_COLUMNS name.
-
-    Columns travel between processes at less cost than one dict per row (``notes extract``).
-    """
-    pick = _ROW_VALUES
-    appenders = [column.append for column in columns]
-    for row in rows:
-        for append, value in zip(appenders, pick(row), strict=True):
-            append(value)
 
 
 _ROW_VALUES = operator.itemgetter(*ROW_COLUMNS)
 
 
 def _fields(
-    note: Note, mentions: Iterable[Mention], version: str, note_method: Method | None
+    note: Note | NoteRef, mentions: Iterable[Mention], version: str, note_method: Method | None
 ) -> Iterator[dict[str, Any]]:
-    catalogue = load_catalogue()
+    """Yield the fields of each suggested fact, enum members as their values.
+
+    (A ``Fact`` accepts the values, and a ``facts`` row then needs no conversion.)
+    """
+    concepts = load_catalogue().concepts
     for mention in mentions:
         if mention.links.get("label"):
             continue
         status = status_of(mention) if mention.category in _FINDINGS else None
         if status is None:
             continue
+        provenance = None
         for name in counted_concepts(mention):
-            if name in catalogue.concepts:
-                yield from _facts_for(
-                    note, mention, catalogue.concepts[name], status, version, note_method
-                )
+            concept = concepts.get(name)
+            fields = None if concept is None else _fact_fields(mention, concept, status)
+            if fields is None:
+                continue
+            if provenance is None:
+                provenance = _provenance(note, mention, version)
+            fields["patient_id"] = note.patient_id
+            fields["effective_date"] = note.note_date
+            fields["source_kind"] = _NOTE
+            fields["review_state"] = _SUGGESTED
+            fields["provenance"] = provenance
+            if mention.category in _ANCHORS:
+                yield from _calcinosis_facts(mention, note, note_method, status, fields)
+            else:
+                yield fields
 
 
-def _facts_for(
-    note: Note,
+def _fact_fields(mention: Mention, concept: Concept, status: Status) -> dict[str, Any] | None:
+    system, code = _primary_code(concept)
+    fields: dict[str, Any] = {"system": system, "code": code, "status": status._value_}
+    if mention.category == Category.SSC_SUBSET:
+        fields["value_text"] = mention.metadata.get("value")
+    elif mention.category == Category.CK_VALUE:
+        if mention.value is None:
+            return None
+        fields["value_num"] = float(mention.value.replace(",", ""))
+        fields["unit"] = mention.metadata.get("unit", "U/L")
+    return fields
+
+
+def _calcinosis_facts(
     mention: Mention,
-    concept: Concept,
-    status: Status,
-    version: str,
+    note: Note | NoteRef,
     note_method: Method | None,
-) -> list[dict[str, Any]]:
-    fields = _fact_fields(mention, concept, status)
-    if fields is None:
-        return []
-    base = fields | {
-        "patient_id": note.patient_id,
-        "effective_date": note.note_date,
-        "source_kind": SourceKind.NOTE,
-        "review_state": ReviewState.SUGGESTED,
-        "provenance": _provenance(note, mention, version),
-    }
-    if mention.category in (Category.CALCINOSIS, Category.CALCIFICATION):
-        base["method"] = _method(mention, note, note_method)
-        return list(_calcinosis_facts(mention, status, base))
-    return [base]
+    status: Status,
+    fields: dict[str, Any],
+) -> Iterator[dict[str, Any]]:
+    """Yield a calcinosis or calcification fact per linked region (one without a region)."""
+    method = _method(mention, note, note_method)
+    fields["method"] = None if method is None else method._value_
+    if status is Status.PRESENT:
+        fields["morphology"] = morphology_of(mention)._value_
+    regions = mention.links.get("regions")
+    if not regions:
+        yield fields
+        return
+    for entry in regions:
+        site = fields | {"body_site": BodyRegion(entry["region"])._value_}
+        if entry.get("laterality"):
+            site["laterality"] = Laterality(entry["laterality"])._value_
+        yield site
+
+
+_NOTE = SourceKind.NOTE.value
+_SUGGESTED = ReviewState.SUGGESTED.value
+_ANCHORS = frozenset({Category.CALCINOSIS, Category.CALCIFICATION})

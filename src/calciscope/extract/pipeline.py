@@ -13,10 +13,10 @@ from typing import Any
 
 from calciscope.extract.extractor import NoteExtractor, engine_version
 from calciscope.extract.facts import (
-    ROW_COLUMNS,
+    NoteRef,
     mentions_to_facts,
     mentions_to_rows,
-    rows_to_columns,
+    mentions_to_values,
 )
 from calciscope.extract.rules import load_rules
 from calciscope.model import Fact, Method, Note, NoteType
@@ -25,8 +25,8 @@ __all__ = [
     "NoteFields",
     "RulePaths",
     "extractor_for",
-    "fact_columns_for_notes",
     "fact_rows_for_notes",
+    "fact_values_for_notes",
     "facts_for_notes",
     "note_facts",
     "version_for",
@@ -56,7 +56,7 @@ def version_for(paths: RulePaths = (None, None, ())) -> str:
     return engine_version(load_rules(targets=targets, context=context, extra_context=extra))
 
 
-def _note_method(extractor: NoteExtractor, note: Note) -> Method | None:
+def _note_method(extractor: NoteExtractor, note: Note | NoteRef) -> Method | None:
     if note.note_type != NoteType.RADIOLOGY_REPORT:
         return None
     return Method(extractor.imaging_method(note.text) or Method.RADIOGRAPH)
@@ -107,30 +107,27 @@ def fact_rows_for_notes(
     return len(notes), rows
 
 
-def fact_columns_for_notes(
+def fact_values_for_notes(
     notes: Sequence[NoteFields], paths: RulePaths = (None, None, ())
-) -> tuple[int, list[list[Any]]]:
-    """Return ``(number of notes, their suggested facts as columns)`` (a worker's job).
+) -> tuple[int, list[tuple[Any, ...]]]:
+    """Return ``(number of notes, their suggested facts as tuples)`` (a worker's job).
 
-    The rows of :func:`fact_rows_for_notes` as one list per name of
-    :data:`~calciscope.extract.facts.ROW_COLUMNS`, for notes given as :data:`NoteFields`
-    (already validated when they were stored).
+    The rows of :func:`fact_rows_for_notes` as tuples of stored values in
+    :data:`~calciscope.extract.facts.ROW_COLUMNS` order (see
+    :func:`~calciscope.extract.facts.mentions_to_values`), for notes given as
+    :data:`NoteFields` (already validated when they were stored).
     """
     extractor = extractor_for(paths)
     version = extractor.version
-    columns: list[list[Any]] = [[] for _ in ROW_COLUMNS]
-    construct = Note.model_construct
-    for note_id, patient_id, note_type, note_date, text in notes:
-        mentions = extractor.extract(text)
+    extract = extractor.extract
+    values: list[tuple[Any, ...]] = []
+    for fields in notes:
+        mentions = extract(fields[4])
         if mentions:
-            note = construct(
-                note_id=note_id,
-                patient_id=patient_id,
-                note_type=NoteType(note_type),
-                note_date=note_date,
-                text=text,
-            )
+            note = _new_tuple(NoteRef, fields)
             method = _note_method(extractor, note)
-            rows = mentions_to_rows(note, mentions, version=version, note_method=method)
-            rows_to_columns(rows, columns)
-    return len(notes), columns
+            values += mentions_to_values(note, mentions, version=version, note_method=method)
+    return len(notes), values
+
+
+_new_tuple = tuple.__new__  # NoteRef(*fields) without the argument handling

@@ -45,6 +45,7 @@ __all__ = [
     "fact_ids",
     "fact_sink",
     "fact_table",
+    "write_fact_values",
 ]
 
 #: The fact fields an import writes, in the order of :data:`FACT_SCHEMA`.
@@ -240,3 +241,42 @@ def fact_sink(conn: Connection) -> FactSink:
     if conn.dialect.name == "postgresql":
         return PostgresFactSink(conn)
     return SqliteFactSink(conn)
+
+
+def write_fact_values(
+    conn: Connection, names: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert validated fact rows given as tuples of stored values, with no batch id.
+
+    For writers that receive facts as plain tuples (``notes extract`` from its workers): each
+    tuple holds the values of the columns ``names`` (the :data:`FACT_COLUMNS`, in any order) as
+    the table stores them, the effective date as ISO text. As :class:`FactSink`, rows whose
+    ``fact_id`` is stored keep the stored row. On SQLite the tuples go to one ``executemany``
+    as they are (no Arrow table, no per-row conversion); elsewhere they become a fact table for
+    :func:`fact_sink`.
+    """
+    if sorted(names) != sorted(FACT_COLUMNS):
+        raise ValueError(f"fact columns expected, got {list(names)}")
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        sql = (
+            f"INSERT INTO facts ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
+            f"ON CONFLICT (fact_id) DO NOTHING"
+        )
+        cursor = dbapi.cursor()
+        try:
+            cursor.executemany(sql, rows)
+        finally:
+            cursor.close()
+        return
+    columns = dict(zip(names, zip(*rows, strict=True), strict=True))
+    arrays = []
+    for field in FACT_SCHEMA:
+        if field.name == "effective_date":
+            arrays.append(pc.cast(pa.array(columns[field.name], pa.string()), field.type))
+        else:
+            arrays.append(pa.array(columns[field.name], field.type))
+    fact_sink(conn).write(pa.Table.from_arrays(arrays, schema=FACT_SCHEMA), None)

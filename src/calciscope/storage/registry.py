@@ -35,7 +35,13 @@ from sqlalchemy.engine import Connection, Engine
 from calciscope.errors import MissingExtraError, Problem, RegistryError, ValidationError
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import schema
-from calciscope.storage.bulk import FACT_SCHEMA, FactSink, fact_sink, fact_table
+from calciscope.storage.bulk import (
+    FACT_SCHEMA,
+    FactSink,
+    fact_sink,
+    fact_table,
+    write_fact_values,
+)
 from calciscope.storage.database_url import display_url, hide_password, normalise_url
 from calciscope.storage.integrity import (
     PatientOrigin,
@@ -57,6 +63,9 @@ __all__ = [
 ]
 
 _CHUNK = 5000
+#: SQLite page cache while facts are inserted: with the default 2 MB, inserting into the facts
+#: table's indexes re-reads pages all the time; 64 MB is at most that much memory, while used.
+_SQLITE_WRITE_CACHE = "PRAGMA cache_size = -65536"
 #: Alembic keeps its migration context in module globals: one migration at a time per process
 _MIGRATE_LOCK = threading.Lock()
 
@@ -485,11 +494,24 @@ class Registry:
             return 0
         with self.write() as conn:
             if self.dialect == "sqlite":
-                # with SQLite's default 2 MB page cache, inserting into the facts table's
-                # indexes re-reads pages all the time; 64 MB is at most that much memory
-                conn.exec_driver_sql("PRAGMA cache_size = -65536")
+                conn.exec_driver_sql(_SQLITE_WRITE_CACHE)
             fact_sink(conn).write(table, None)
         return table.num_rows
+
+    def add_fact_values(self, names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> int:
+        """Insert validated fact rows given as tuples of stored values (columns ``names``).
+
+        As :meth:`add_fact_table`, for writers that hold plain tuples (``notes extract``'s
+        workers): :func:`~calciscope.storage.bulk.write_fact_values`, one ``executemany`` of
+        the tuples as they are on SQLite, in one transaction. Returns the number of rows given.
+        """
+        if not rows:
+            return 0
+        with self.write() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql(_SQLITE_WRITE_CACHE)
+            write_fact_values(conn, names, rows)
+        return len(rows)
 
     def _upsert(
         self,

@@ -1,0 +1,63 @@
+"""The hand-written evaluation sets stay apart from each other and from the text rules come from.
+
+Issue 13 asks for a development set (rules tuned on it) and a test set (scored only at the
+end), kept apart from the text the rules are written from: the packaged rule files and the
+demo generator's phrase bank. A test document that shares a sentence with those would score
+the rules on text they were written from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+FOLDER = Path(__file__).resolve().parent / "data" / "notes_eval"
+_FIELDS = {"id", "kind", "locale", "source", "text", "calcinosis", "morphology", "regions"}
+
+
+def _documents(name: str) -> list[dict]:
+    lines = (FOLDER / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def _sentences(text: str) -> set[str]:
+    """Sentences of 40+ characters, lowercased, white space collapsed (short ones recur)."""
+    pieces = re.split(r"(?<=[.;!?])\s+|\n", text.lower())
+    return {" ".join(p.split()) for p in pieces if len(p.strip()) >= 40}
+
+
+def _rule_and_phrase_text() -> str:
+    parts = [
+        resources.files("calciscope.extract").joinpath("rules", name).read_text("utf-8")
+        for name in ("targets.yaml", "context.yaml", "sections.yaml")
+    ]
+    parts.append(resources.files("calciscope.datasets").joinpath("phrases.yaml").read_text("utf-8"))
+    return " ".join(" ".join(parts).lower().split())
+
+
+def test_every_document_is_annotated_and_says_where_its_wording_came_from():
+    for name in ("dev", "test"):
+        for doc in _documents(name):
+            assert set(doc) >= _FIELDS, (name, doc.get("id"))
+            assert doc["source"].strip(), (name, doc["id"])
+
+
+def test_dev_and_test_share_no_document_and_no_sentence():
+    dev, test = _documents("dev"), _documents("test")
+    assert not {d["id"] for d in dev} & {d["id"] for d in test}
+    assert not {d["text"] for d in dev} & {d["text"] for d in test}
+    dev_sentences = set().union(*(_sentences(d["text"]) for d in dev))
+    shared = [(d["id"], s) for d in test for s in _sentences(d["text"]) & dev_sentences]
+    assert shared == []
+
+
+@pytest.mark.parametrize("name", ["dev", "test"])
+def test_no_sentence_comes_from_the_rule_files_or_the_demo_phrase_bank(name):
+    source = _rule_and_phrase_text()
+    sentences = [(d["id"], s) for d in _documents(name) for s in _sentences(d["text"])]
+    assert len(sentences) > 50  # most documents have a long sentence to compare
+    assert [(i, s) for i, s in sentences if s in source] == []
