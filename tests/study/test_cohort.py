@@ -306,3 +306,20 @@ def test_methods_say_how_mixed_lesions_and_sides_were_counted(table, parameters,
     text = " ".join(methods_paragraphs(_analyse(table, study)))
     for phrase in words:
         assert phrase in text, (phrase, text)
+
+
+def test_case_table_prints_unknown_not_false(table):
+    """Issue 12: a case whose overlap nobody recorded or could classify reads "unknown" in the
+    per-case table (it printed False before), with her site × morphology beside it. No death
+    recorded reads "no": the analysis takes her as alive at her last visit (analysis.py)."""
+    from calciscope.report.tables import case_table
+
+    study = default_study()
+    table = table.astype({"ssc_myositis_overlap_either": "object"})
+    table.loc[table["patient_id"] == "A", "ssc_myositis_overlap_either"] = None
+    a = _analyse(table, study)
+    lesion = {"concept": "calcinosis", "status": "present", "body_site": "forearm",
+              "laterality": "left", "morphology": "sheet_like"}  # fmt: skip
+    [row] = case_table(a, {"A": "Case 1"}, {"A": [lesion]}).to_dict("records")
+    assert (row["case"], row["overlap"], row["died"]) == ("Case 1", "unknown", "no")
+    assert row["calcinosis_sites"] == "forearm (left): sheet-like"

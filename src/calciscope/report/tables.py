@@ -174,7 +174,7 @@ def case_table(
         )
         if evidence is not None:
             row["calcinosis_sites"] = sites_by_morphology(evidence.get(r["patient_id"], []))
-        row["died"] = yes_no_unknown(r["death"])  # no death recorded is unknown, not "no"
+        row["died"] = yes_no_unknown(r["death"])  # analyse(): no death recorded is alive
         rows.append(row)
     return pd.DataFrame(rows)
 
