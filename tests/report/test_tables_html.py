@@ -22,6 +22,14 @@ def test_unknown_is_blank_not_none():
     assert "<td>no</td>" in html
 
 
+def test_unknown_of_a_nullable_column_is_blank_not_na():
+    """The Table 1 listing reads overlap_status as a nullable boolean: unknown is blank."""
+    frame = pd.DataFrame({"overlap_status": pd.array([True, None, False], dtype="boolean")})
+    html = _table_html("listing", frame)
+    assert "NA" not in html and html.count("<td></td>") == 1
+    assert "<th>Overlap status</th>" in html
+
+
 def test_sites_by_morphology_lists_each_site_once_with_its_morphologies():
     from calciscope.report.tables import heading, sites_by_morphology
 

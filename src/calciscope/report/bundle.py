@@ -183,7 +183,9 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
     def cell(value: Any) -> Any:
         if isinstance(value, bool):
             return "yes" if value else "no"
-        return "" if value is None or (isinstance(value, float) and pd.isna(value)) else value
+        if value is None or value is pd.NA or value is pd.NaT:
+            return ""  # pandas' NA of a nullable column (overlap_status) too, never "<NA>"
+        return "" if isinstance(value, float) and pd.isna(value) else value
 
     return frame.astype(object).map(cell)
 
