@@ -80,3 +80,47 @@ def overlap(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bool | None]:
 @pytest.mark.parametrize(("patient", "expected"), EXPECTED.items())
 def test_overlap_recorded_by_a_clinician(overlap, patient, expected):
     assert overlap[patient] is expected
+
+
+def test_an_overlap_stated_in_a_note_counts_once_its_fact_is_confirmed(tmp_path):
+    """Issue 12: an overlap stated in a letter is a suggested fact; the clinician overlap stays
+    unknown until a person confirms it, then it is true (hand-made SYNTHETIC patient)."""
+    from calciscope.model import Note, Patient
+    from calciscope.storage import Batch
+
+    letter = (
+        "SYNTHETIC letter. Diagnosis: diffuse cutaneous systemic sclerosis with "
+        "SSc-myositis overlap. Plan: review in clinic."
+    )
+    with api.open_registry(f"sqlite:///{tmp_path / 'registry.db'}") as registry:
+        registry.import_batch(
+            Batch(
+                patients=[Patient(patient_id="N1", sex="female", birth_year=1970, synthetic=True)],
+                notes=[
+                    Note(
+                        note_id="N1-L1",
+                        patient_id="N1",
+                        note_date=dt.date(2022, 3, 1),
+                        text=letter,
+                        synthetic=True,
+                    )
+                ],
+            ),
+            source="test",
+            source_hash="overlap-letter",
+        )
+        api.extract_notes(registry)
+
+        def clinician() -> object:
+            table = api.load_study_data(registry, index_date=dt.date(2023, 12, 31)).table
+            value = table.set_index("patient_id").loc["N1", "ssc_myositis_overlap_clinician"]
+            return None if value is None or value != value else bool(value)
+
+        assert clinician() is None  # suggested only: not yet known
+        [item] = [
+            i
+            for i in api.review_queue(registry, kinds=["suggested_fact"], patient="N1")
+            if "overlap" in i.reason.lower()
+        ]
+        api.review(registry, item.item_id, "confirm", reviewer="drsmith", reason="letter")
+        assert clinician() is True

@@ -209,3 +209,25 @@ def test_k_anonymous_case_rows_resist_an_attack_with_the_registry(demo_run, tmp_
         )
         assert matches.sum() >= 3, row.to_dict()
     assert not exported["patient_id"].str.startswith("P0").any()
+
+
+def test_case_table_shows_site_by_morphology_with_human_headings(demo_run):
+    """Issue 12: the per-case table shows body site × morphology; a death nobody recorded is
+    unknown, not "no"; the report's tables have human headings, never snake_case (the CSV
+    keeps the column names)."""
+    out = demo_run.bundle.out_dir
+    cases = pd.read_csv(out / "tables" / "cases.csv", dtype=str, keep_default_na=False)
+    assert len(cases) == 4 and set(cases["died"]) <= {"yes", "no", "unknown"}
+    for sites in cases["calcinosis_sites"]:
+        assert "sheet-like" in sites and ": " in sites, sites
+    html = demo_run.bundle.index_html.read_text(encoding="utf-8")
+
+    def headings(page: str) -> list[str]:  # column headings (the manifest's rows keep its keys)
+        heads = re.findall(r"<thead>(.*?)</thead>", page, flags=re.S)
+        return [h.strip() for head in heads for h in re.findall(r"<th[^>]*>([^<]*)</th>", head)]
+
+    shown = headings(html)
+    assert "Calcinosis: body site × morphology" in shown
+    assert shown and not [h for h in shown if "_" in h], sorted(set(shown))
+    pseudonymised = (demo_run.bundle.export_dir / "index.html").read_text(encoding="utf-8")
+    assert not [h for h in headings(pseudonymised) if "_" in h]

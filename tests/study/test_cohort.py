@@ -262,3 +262,64 @@ def test_unknown_overlap_stays_unknown_in_table_one_and_proportions(table):
     # F's subset is unknown too: missing in Table 1, not an "unknown" level
     assert rows.loc[("Cutaneous subset", "missing"), overall] == "1"
     assert ("Cutaneous subset", "unknown") not in rows.index
+
+
+def test_a_death_before_the_window_is_its_own_exclusion_reason(table):
+    """STROBE flow (issue 12): G died in 2019 after a last visit in 2018, so she is excluded as
+    "died before the window", apart from D (alive, last visit before it)."""
+    g = _row("G", last_visit_date=D(2018, 5, 1), death_date=D(2019, 2, 1), death=True)
+    with_g = pd.DataFrame([*table.to_dict("records"), g])
+    study = default_study()
+    steps = attrition(StudyQuery.on_frames(study, with_g).counts(), study)
+    assert steps[2].excluded == (("died before the window", 1), ("last visit before the window", 1))
+
+
+def test_unknown_overlap_is_its_own_group_in_the_incidence_figure(table):
+    """Unknown stays unknown in the figures too (issue 12): E's unknown overlap puts her in
+    "overlap unknown", never in "no overlap" (she contributes follow-up until her death)."""
+    study = default_study()
+    table = table.astype({"ssc_myositis_overlap_either": "object"})
+    table.loc[table["patient_id"] == "E", "ssc_myositis_overlap_either"] = None
+    a = _analyse(table, study)
+    assert "overlap unknown" in set(a.incidence["overlap"].summary["group"])
+    pop = StudyQuery.on_frames(study, table).population()
+    times = event_times(pop, study)
+    by_patient = dict(zip(pop.loc[times.index, "patient_id"], times["overlap"], strict=True))
+    assert by_patient["E"] == "overlap unknown" and by_patient["A"] == "overlap"
+
+
+@pytest.mark.parametrize(
+    ("parameters", "words"),
+    [
+        ({}, ("mixed (nodular and sheet-like) were not counted as sheet-like", "left and right")),
+        (
+            {"sheet_like_morphology": "sheet_like_or_mixed", "region_unit": "sides"},
+            ("mixed (nodular and sheet-like) counted toward sheet-like", "counted as two sites"),
+        ),
+    ],
+)
+def test_methods_say_how_mixed_lesions_and_sides_were_counted(table, parameters, words):
+    """The methods text states the phenotype's parameters (issue 12: mixed, laterality)."""
+    from calciscope.report.text import methods_paragraphs
+
+    study = default_study().model_copy(update={"phenotype_parameters": parameters})
+    text = " ".join(methods_paragraphs(_analyse(table, study)))
+    for phrase in words:
+        assert phrase in text, (phrase, text)
+
+
+def test_case_table_prints_unknown_not_false(table):
+    """Issue 12: a case whose overlap nobody recorded or could classify reads "unknown" in the
+    per-case table (it printed False before), with her site × morphology beside it. No death
+    recorded reads "no": the analysis takes her as alive at her last visit (analysis.py)."""
+    from calciscope.report.tables import case_table
+
+    study = default_study()
+    table = table.astype({"ssc_myositis_overlap_either": "object"})
+    table.loc[table["patient_id"] == "A", "ssc_myositis_overlap_either"] = None
+    a = _analyse(table, study)
+    lesion = {"concept": "calcinosis", "status": "present", "body_site": "forearm",
+              "laterality": "left", "morphology": "sheet_like"}  # fmt: skip
+    [row] = case_table(a, {"A": "Case 1"}, {"A": [lesion]}).to_dict("records")
+    assert (row["case"], row["overlap"], row["died"]) == ("Case 1", "unknown", "no")
+    assert row["calcinosis_sites"] == "forearm (left): sheet-like"

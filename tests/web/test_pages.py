@@ -216,6 +216,15 @@ def test_fact_form_takes_the_reference_high(app, signed_in):
     assert fact.reference_high == 200.0
     form = client.get(f"/facts/{fact.fact_id}/correct").text
     assert 'name="reference_high" type="text" value="200.0"' in form
+    # emptying the field clears the ULN: a new fact supersedes, the old one keeps its 200
+    version = re.search(r'name="expected_version" value="(\d+)"', form).group(1)
+    data = fields | {"reference_high": "", "reason": "not this test's range"}
+    cleared = client.post(
+        f"/facts/{fact.fact_id}/correct", data=data | {"expected_version": version}
+    )
+    assert cleared.status_code == 303, cleared.text
+    history = client.get(f"/api/facts/{fact.fact_id}/history").json()
+    assert [h["fact"]["reference_high"] for h in history] == [200.0, None]
 
 
 def test_patient_page_shows_each_lab_value_s_uln_and_where_it_comes_from(app, signed_in):

@@ -194,6 +194,13 @@ def _load(overrides: tuple[tuple[str, Any], ...]) -> PhenotypeSet:
     unknown = sorted({k for k, _ in overrides} - set(params))
     if unknown:
         raise CatalogueError(f"unknown phenotype parameter(s) {unknown}; known: {sorted(params)}")
+    for name, value in overrides:  # a whole-number parameter takes a whole number
+        default = params[name]
+        whole = isinstance(default, int) and not isinstance(default, bool)
+        if whole and (isinstance(value, bool) or not isinstance(value, int)):
+            raise CatalogueError(
+                f"phenotype parameter {name}={value!r}: a whole number is expected"
+            )
     params |= dict(overrides)
     for name, allowed in (raw.get("choices") or {}).items():
         if str(params.get(name)) not in map(str, allowed):

@@ -27,6 +27,7 @@ from calciscope.report.tables import (
     case_table,
     comparison_table,
     evidence_table,
+    heading,
     proportion_table,
     sensitivity_report_table,
 )
@@ -166,7 +167,7 @@ SWIMMER_CASES = 20
 
 
 def _table_html(name: str, frame: pd.DataFrame) -> str:
-    shown = _display(frame.head(HTML_ROWS))
+    shown = _display(frame.head(HTML_ROWS)).rename(columns=heading)
     text = shown.to_html(index=False, border=0, na_rep="", float_format=lambda x: f"{x:.3g}")
     if len(frame) > HTML_ROWS:
         text += (
@@ -182,7 +183,9 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
     def cell(value: Any) -> Any:
         if isinstance(value, bool):
             return "yes" if value else "no"
-        return "" if value is None or (isinstance(value, float) and pd.isna(value)) else value
+        if value is None or value is pd.NA or value is pd.NaT:
+            return ""  # pandas' NA of a nullable column (overlap_status) too, never "<NA>"
+        return "" if isinstance(value, float) and pd.isna(value) else value
 
     return frame.astype(object).map(cell)
 
@@ -228,7 +231,7 @@ def _tables(
         "attrition": attrition_table(a),
         "table1": a.table_one.summary,
         "table1_listing": a.table_one.listing,
-        "cases": case_table(a, names),
+        "cases": case_table(a, names, evidence),
         "case_evidence": evidence_table(evidence, names),
         "proportions": proportion_table(a),
         "comparisons": comparison_table(a),

@@ -22,7 +22,7 @@ from calciscope.report.pseudonymise import (
     suppress_chain,
     suppress_small_cells,
 )
-from calciscope.report.tables import yes_no_unknown
+from calciscope.report.tables import heading, yes_no_unknown
 from calciscope.stats import VariableKind
 from calciscope.study import StudyAnalysis
 from calciscope.study.analysis import LABELS, TABLE_ONE_VARIABLES
@@ -199,6 +199,8 @@ def _pseudonymised_tables(a: StudyAnalysis, tables: dict[str, pd.DataFrame]) -> 
     }
     cases = tables["cases"]
     if len(cases) >= max(out.min_cell, out.k_anonymity):
+        # the site x morphology summary is not a banded quasi-identifier: left out of the rows
+        cases = cases.drop(columns=["calcinosis_sites"], errors="ignore")
         result["cases"] = pseudo.frame(_k_anonymous_cases(a, cases, out.k_anonymity), ())
         evidence = tables["case_evidence"].drop(
             columns=["fact_id", "provenance", "date"], errors="ignore"
@@ -229,7 +231,7 @@ def _index_html(headline: dict[str, Any], tables: dict[str, pd.DataFrame], readm
     parts.append(html.escape(json.dumps(headline, indent=1, default=str)) + "</pre>")
     for name, frame in tables.items():
         parts.append(f"<h2>{html.escape(name.replace('_', ' ').capitalize())}</h2>")
-        parts.append(frame.to_html(index=False, border=0, na_rep=""))
+        parts.append(frame.rename(columns=heading).to_html(index=False, border=0, na_rep=""))
     parts.append("</body></html>")
     return "\n".join(parts)
 

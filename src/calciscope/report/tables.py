@@ -11,12 +11,15 @@ from calciscope.study import StudyAnalysis
 from calciscope.study.analysis import LABELS
 
 __all__ = [
+    "HEADINGS",
     "attrition_table",
     "case_table",
     "comparison_table",
     "evidence_table",
+    "heading",
     "proportion_table",
     "sensitivity_report_table",
+    "sites_by_morphology",
 ]
 
 
@@ -55,8 +58,93 @@ def _yes(value: Any) -> str:
     return "positive" if bool(value) else "negative"
 
 
-def case_table(a: StudyAnalysis, names: dict[str, str]) -> pd.DataFrame:
-    """One row per case (confirmed, then suggested-only): the per-individual listing."""
+#: Human headings of the report's table columns (the CSV and JSON keep the column names).
+HEADINGS = {
+    "case": "Case",
+    "patient_id": "Patient id",
+    "found_with": "Found with",
+    "sex": "Sex",
+    "age_at_ssc_diagnosis": "Age at SSc diagnosis, years",
+    "subset": "Cutaneous subset",
+    "overlap": "SSc–myositis overlap",
+    "overlap_by_criteria": "Overlap by criteria",
+    "overlap_by_clinician": "Overlap recorded by a clinician",
+    "calcinosis_years_after_ssc_onset": "Calcinosis, years after SSc onset",
+    "sheet_like_regions": "Body regions with sheet-like calcinosis",
+    "calcinosis_sites": "Calcinosis: body site × morphology",
+    "died": "Died",
+    "fact_id": "Fact id",
+    "date": "Date",
+    "concept": "Concept",
+    "code": "Code",
+    "status": "Status",
+    "body_site": "Body site",
+    "laterality": "Side",
+    "morphology": "Morphology",
+    "method": "Method",
+    "source_kind": "Source",
+    "review_state": "Review state",
+    "provenance": "Provenance",
+    "image_id": "Image id",
+    "modality": "Modality",
+    "image_date": "Image date",
+    "reading": "Reading",
+    "last_assessment": "Last radiograph or calcinosis assessment",
+    "prompt": "Prompt",
+    "years": "Years",
+    "group": "Group",
+    "by": "By",
+    "estimate_percent": "Cumulative incidence, %",
+    "lower_percent": "Lower 95% limit, %",
+    "upper_percent": "Upper 95% limit, %",
+}
+
+
+def heading(column: Any) -> str:
+    """Return the human heading of a report column: never snake_case (issue 12)."""
+    name = str(column)
+    if name in HEADINGS or name in LABELS:
+        return HEADINGS.get(name) or LABELS[name]
+    if "_" not in name:
+        return name
+    text = name.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+_MORPHOLOGY = {"sheet_like": "sheet-like", None: "morphology not recorded"}
+
+
+def sites_by_morphology(facts: list[dict[str, Any]]) -> str:
+    """Return a case's calcinosis as body site × morphology, from its evidence facts.
+
+    ``forearm (left): sheet-like; thigh: nodular, sheet-like; site not recorded: nodular``:
+    each site (with its side) once, in order of first record, with every morphology recorded
+    there; present calcinosis facts only. Empty when none is recorded.
+    """
+    by_site: dict[str, set[str]] = {}
+    for f in facts:
+        if f.get("concept") != "calcinosis" or f.get("status") != "present":
+            continue
+        site = f.get("body_site") or "site not recorded"
+        if f.get("laterality"):
+            site = f"{site} ({f['laterality']})"
+        morphology = f.get("morphology")
+        by_site.setdefault(site, set()).add(_MORPHOLOGY.get(morphology, str(morphology)))
+    return "; ".join(
+        f"{site.replace('_', ' ')}: {', '.join(sorted(kinds))}" for site, kinds in by_site.items()
+    )
+
+
+def case_table(
+    a: StudyAnalysis,
+    names: dict[str, str],
+    evidence: dict[str, list[dict[str, Any]]] | None = None,
+) -> pd.DataFrame:
+    """One row per case (confirmed, then suggested-only): the per-individual listing.
+
+    With the cases' ``evidence`` (:func:`calciscope.study.case_evidence`), a column gives each
+    case's calcinosis as body site × morphology.
+    """
     rows = []
     picked = a.table[a.table["case"] | a.table["case_suggested_only"]]
     for _, r in picked.iterrows():
@@ -84,7 +172,9 @@ def case_table(a: StudyAnalysis, names: dict[str, str]) -> pd.DataFrame:
             if pd.isna(r["calcinosis_sheet_like_regions"])
             else int(r["calcinosis_sheet_like_regions"])
         )
-        row["died"] = "yes" if r["death"] else "no"
+        if evidence is not None:
+            row["calcinosis_sites"] = sites_by_morphology(evidence.get(r["patient_id"], []))
+        row["died"] = yes_no_unknown(r["death"])  # analyse(): no death recorded is alive
         rows.append(row)
     return pd.DataFrame(rows)
 

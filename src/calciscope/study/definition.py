@@ -368,13 +368,21 @@ def parse_study(
     if not isinstance(raw, dict):
         raise ValidationError([Problem(source, "top level", "-", "a study file is a mapping")])
     problems = _column_problems(raw, source, known_columns) if known_columns is not None else []
+    types = column_types(known_columns) if known_columns is not None else {}
+    checked = _condition_problems(raw, source, types) + _typed_column_problems(raw, source, types)
+    said = {p.field for p in checked}
+    problems += checked
     study = None
     try:
         study = StudyDefinition.model_validate(raw)
     except PydanticError as exc:
+        fields = [".".join(str(p) for p in e["loc"]) or "-" for e in exc.errors()]
         problems = [
-            Problem(source, "study", ".".join(str(p) for p in e["loc"]) or "-", e["msg"])
-            for e in exc.errors()
+            Problem(source, "study", field, e["msg"])
+            for field, e in zip(fields, exc.errors(), strict=True)
+            # a condition value already named, with its value, is not said again as the
+            # five members of the Condition union it failed
+            if not any(field == f or field.startswith(f + ".") for f in said)
         ] + problems
     if study is not None:
         problems += _parameter_problems(study.phenotype_parameters, source, "phenotype_parameters")
@@ -493,6 +501,201 @@ def _column_problems(raw: dict[str, Any], source: str, known: frozenset[str]) ->
         for key, names in _named(raw).items()
         for name in names
         if name not in (design if key.startswith(("flow.", "proportions.")) else known)
+    ]
+
+
+#: A column's value kind (``boolean``, ``number``, ``integer``, ``date``, ``text``) and, for a
+#: text column with a fixed vocabulary, the values it takes.
+ColumnType = tuple[str, tuple[str, ...]]
+
+#: The study's own columns (engine/study.py ``StudyQuery.annotate``): ``subset`` is text
+#: (unknown and undetermined read "unknown"), ``overlap_status`` true / false / unknown (null).
+_STUDY_COLUMN_TYPES: dict[str, ColumnType] = {
+    "ssc": ("boolean", ()),
+    "seen": ("boolean", ()),
+    "in_population": ("boolean", ()),
+    "subset": ("text", ("dcssc", "lcssc", "sine", "unknown")),
+    "overlap": ("boolean", ()),
+    "overlap_status": ("boolean", ()),
+    "case": ("boolean", ()),
+}
+
+
+@cache
+def _catalogue_types() -> dict[str, ColumnType]:
+    """Return the value kind of every feature and phenotype column.
+
+    From features.yaml and phenotypes.yaml: predicates, mismatches and prompts are true /
+    false / unknown.
+    """
+    from calciscope.features import load_catalogue
+    from calciscope.phenotype import load_phenotypes
+    from calciscope.phenotype.definition import PhenotypeKind
+
+    out: dict[str, ColumnType] = {
+        name: (feature.type.value, ()) for name, feature in load_catalogue().features.items()
+    }
+    for p in load_phenotypes().phenotypes:
+        if p.kind is PhenotypeKind.YEARS_BETWEEN:
+            out[p.id] = ("number", ())
+        elif p.kind is PhenotypeKind.FIRST_KNOWN:
+            out[p.id] = ("text", (*p.values, *([p.otherwise] if p.otherwise else [])))
+        elif p.kind is PhenotypeKind.VALUE:
+            if p.sources and p.sources[0] in out:
+                out[p.id] = out[p.sources[0]]
+        else:
+            out[p.id] = ("boolean", ())
+    return out
+
+
+def column_types(known: frozenset[str]) -> dict[str, ColumnType]:
+    """Return the value kind of each known column a study file may name, and the study's own."""
+    types = _catalogue_types()
+    return {k: types[k] for k in known if k in types} | _STUDY_COLUMN_TYPES
+
+
+def _unknown_asked(what: str, value: Any) -> str | None:
+    if value is None or (
+        what == "boolean" and isinstance(value, str) and value.lower() in ("unknown", "null")
+    ):
+        shown = "null" if value is None else repr(value)
+        return (
+            f"{shown} never matches: unknown is not a value a condition can ask for (a "
+            "proportion's of_known keeps only the patients with a known value)"
+        )
+    return None
+
+
+def _boolean_problem(column: str, value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    hint = " (write true or false without quotes)" if isinstance(value, str) else ""
+    return f"{value!r} is not true or false; {column} is true, false or unknown{hint}"
+
+
+def _number_problem(column: str, what: str, value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"{value!r} is not a number; {column} is a number"
+    if what == "integer" and not float(value).is_integer():
+        return f"{value!r} is not a whole number; {column} is a count"
+    return None
+
+
+def _date_problem(value: Any) -> str | None:
+    try:
+        dt.date.fromisoformat(value if isinstance(value, str) else "")
+    except ValueError:
+        return f"{value!r} is not a date as text; write it 'YYYY-MM-DD', in quotes"
+    return None
+
+
+def _text_problem(column: str, allowed: tuple[str, ...], value: Any) -> str | None:
+    if not isinstance(value, str):
+        return f"{value!r} is not text; {column} is text"
+    if allowed and value not in allowed:
+        return f"{value!r} is not a value of {column}; one of {', '.join(allowed)}"
+    return None
+
+
+def _value_problem(column: str, kind: ColumnType, value: Any) -> str | None:
+    """Say what is wrong with one value a condition asks ``column`` to have (None: nothing)."""
+    what, allowed = kind
+    unknown = _unknown_asked(what, value)
+    if unknown:
+        return unknown
+    if isinstance(value, dict | list):
+        return f"{value!r} is not a value"
+    if what == "boolean":
+        return _boolean_problem(column, value)
+    if what in ("number", "integer"):
+        return _number_problem(column, what, value)
+    if what == "date":
+        return _date_problem(value)
+    return _text_problem(column, allowed, value)
+
+
+def _condition_problems(
+    raw: dict[str, Any], source: str, types: dict[str, ColumnType]
+) -> list[Problem]:
+    """Check every ``when`` of the design: column to a value or a list of values.
+
+    Each value must be of the column's kind (``types``; a column not in it is only checked for
+    its shape).
+
+    Each problem names the key path (``flow.subgroups.0.when.calcinosis_any``) and the value.
+    """
+    flow = raw.get("flow")
+    sections = {
+        "flow.subgroups": flow.get("subgroups") if isinstance(flow, dict) else None,
+        "proportions": raw.get("proportions"),
+    }
+    out: list[Problem] = []
+    for section, entries in sections.items():
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(entry, dict) or "when" not in entry:
+                continue
+            where, when = f"{section}.{i}.when", entry["when"]
+            if not isinstance(when, dict):
+                text = f"{when!r} is not a condition: write {{column: value}}"
+                out.append(Problem(source, "study", where, text))
+                continue
+            for column, wanted in when.items():
+                found = _wanted_problem(str(column), wanted, types.get(str(column)))
+                if found:
+                    out.append(Problem(source, "study", f"{where}.{column}", found))
+    return out
+
+
+def _wanted_problem(column: str, wanted: Any, kind: ColumnType | None) -> str | None:
+    """Say what is wrong with what a condition asks of ``column`` (a value or a list of them)."""
+    if isinstance(wanted, dict):
+        return (
+            f"{wanted!r}: a condition has no operators ({', '.join(map(str, wanted)) or 'none'}); "
+            "give the value, or a list of values, the column must have"
+        )
+    values = wanted if isinstance(wanted, list) else [wanted]
+    if not values:
+        return "[] matches nothing: give at least one value"
+    for value in values:
+        if isinstance(value, dict | list):
+            return f"{wanted!r}: a list holds values only, not {value!r}"
+        message = _value_problem(column, kind or ("any", ()), value)
+        if kind is None and message and value is not None:
+            continue  # an unknown column is named elsewhere; only its shape is checked here
+        if message:
+            return message
+    if len({float if type(v) is int else type(v) for v in values}) > 1:
+        return f"{wanted!r} mixes kinds of value"
+    return None
+
+
+#: Columns other keys name, and the kind each must be (the time-to-event dates, the
+#: antibodies compared, the target phenotype).
+_TYPED_KEYS = {
+    "target_phenotype": "boolean",
+    "time_to_event.origin": "date",
+    "time_to_event.event": "date",
+    "time_to_event.entry": "date",
+    "time_to_event.censor_at": "date",
+    "groups.antibodies": "boolean",
+}
+
+
+def _typed_column_problems(
+    raw: dict[str, Any], source: str, types: dict[str, ColumnType]
+) -> list[Problem]:
+    """Check that the columns named by other keys are of the kind the analysis reads."""
+    named = _named(raw)
+    return [
+        Problem(
+            source,
+            "study",
+            key,
+            f"{name!r} is a {types[name][0]} column; {key} needs a {kind} one",
+        )
+        for key, kind in _TYPED_KEYS.items()
+        for name in named.get(key, [])
+        if isinstance(name, str) and name in types and types[name][0] != kind
     ]
 
 
