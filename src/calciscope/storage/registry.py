@@ -496,21 +496,23 @@ class Registry:
         conn: Connection,
         table: sa.Table,
         rows: list[dict[str, Any]],
-        key: str,
+        key: str | list[str],
         *,
         update: bool,
     ) -> None:
+        """Insert rows in chunks; one whose ``key`` is stored replaces it (or, not ``update``, not)."""
         if not rows:
             return
+        keys = [key] if isinstance(key, str) else key
         dialect = postgresql if self.dialect == "postgresql" else sqlite
         for start in range(0, len(rows), _CHUNK):
             chunk = rows[start : start + _CHUNK]
             stmt = dialect.insert(table)
             if update:
-                cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
-                stmt = stmt.on_conflict_do_update(index_elements=[key], set_=cols)
+                cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+                stmt = stmt.on_conflict_do_update(index_elements=keys, set_=cols)
             else:
-                stmt = stmt.on_conflict_do_nothing(index_elements=[key])
+                stmt = stmt.on_conflict_do_nothing(index_elements=keys)
             conn.execute(stmt, chunk)
 
     def set_review_state(
@@ -549,19 +551,9 @@ class Registry:
 
     def write_classification_rows(self, rows: list[dict[str, Any]]) -> int:
         """Insert or replace ``classification_results`` rows (patient, set and index date)."""
-        table = schema.classification_results
-        dialect = postgresql if self.dialect == "postgresql" else sqlite
         keys = ["patient_id", "criteria_set", "index_date"]
         with self.write() as conn:
-            for start in range(0, len(rows), _CHUNK):
-                stmt = dialect.insert(table)
-                update = {
-                    c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys
-                }
-                conn.execute(
-                    stmt.on_conflict_do_update(index_elements=keys, set_=update),
-                    rows[start : start + _CHUNK],
-                )
+            self._upsert(conn, schema.classification_results, rows, keys, update=True)
         return len(rows)
 
     # --- reading -------------------------------------------------------------------
@@ -580,16 +572,8 @@ class Registry:
 
     def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
         """Return which of the given patient ids are already in the registry."""
-        wanted = list(set(ids))
-        found: set[str] = set()
         with self.engine.connect() as conn:
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
-                q = sa.select(schema.patients.c.patient_id).where(
-                    schema.patients.c.patient_id.in_(chunk)
-                )
-                found.update(conn.scalars(q))
-        return found
+            return _existing(conn, ids)
 
     def patient(self, patient_id: str) -> Patient | None:
         """Return one patient, or None."""
