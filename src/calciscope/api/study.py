@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     # when a study runs, so that every other command starts quickly
     from ibis.backends import BaseBackend
 
+    from calciscope.api.imaging import AgreementReport
     from calciscope.report import ReportBundle
     from calciscope.study import StudyAnalysis, StudyDefinition
     from calciscope.study.definition import SensitivitySpec
@@ -170,22 +171,24 @@ def _with_readings(
     )
     report = reader_agreement(registry) if indexed and isinstance(registry, Registry) else None
     if report is not None and report.readers is not None and report.results:
-        images.attrs["agreement"] = {
-            "readers": report.readers,
-            "pairs": report.pairs,
-            "results": {
-                name: {
-                    "method": r.method,
-                    "estimate": r.estimate,
-                    "lower": r.lower,
-                    "upper": r.upper,
-                    "n": r.n,
-                }
-                for name, r in report.results.items()
-                if r.estimate is not None
-            },
-        }
+        images.attrs["agreement"] = _agreement(report)
     return images
+
+
+def _agreement(report: AgreementReport) -> dict[str, Any]:
+    """Return the between-reader agreement as the report reads it (estimated results only)."""
+    results = {
+        name: {
+            "method": r.method,
+            "estimate": r.estimate,
+            "lower": r.lower,
+            "upper": r.upper,
+            "n": r.n,
+        }
+        for name, r in report.results.items()
+        if r.estimate is not None
+    }
+    return {"readers": report.readers, "pairs": report.pairs, "results": results}
 
 
 def _reading_text(reading: Any) -> str:
@@ -349,13 +352,7 @@ def run_study(
     start = time.perf_counter()
     spec = _as_study(study)
     both = spec.review.states is ReviewStates.CONFIRMED_AND_SUGGESTED
-    source = (
-        registry.url
-        if isinstance(registry, Registry)
-        else display_url(registry)
-        if isinstance(registry, str)
-        else f"{registry.name} connection"
-    )
+    source = _source_name(registry)
     with _connection(registry) as con:
         query = StudyQuery(
             con,
@@ -388,6 +385,13 @@ def run_study(
     exported = _standard_exports(spec, registry, run, Path(out))
     seconds["report"] = time.perf_counter() - start - seconds["load"] - seconds["analyse"]
     return StudyRun(analysis, bundle, seconds, exported)
+
+
+def _source_name(registry: Registry | str | BaseBackend) -> str:
+    """Return how the manifest names what the study ran on (a URL without its password)."""
+    if isinstance(registry, Registry):
+        return registry.url
+    return display_url(registry) if isinstance(registry, str) else f"{registry.name} connection"
 
 
 def _analyse(query: StudyQuery) -> tuple[StudyAnalysis, dict[str, float]]:
