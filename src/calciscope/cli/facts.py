@@ -21,7 +21,6 @@ __all__ = ["register"]
 
 facts_app = typer.Typer(help="Enter, correct and trace facts by hand.", no_args_is_help=True)
 
-_Text = Annotated[str | None, typer.Option(show_default=False)]
 AuthorOption = Annotated[
     str | None,
     typer.Option(
@@ -38,10 +37,21 @@ ReferenceHighOption = Annotated[
 ]
 
 
-def _fields(**options: Any) -> dict[str, Any]:
-    """Map the command's options to fact fields, leaving out the ones not given."""
-    names = {"date": "effective_date", "value": "value_num", "site": "body_site"}
-    return {names.get(k, k): v for k, v in options.items() if v is not None}
+#: The command options that are not fact fields (the others are named after one, or mapped).
+_NOT_FIELDS = ("fact_id", "reason", "author", "db", "expected_version")
+
+
+def _fields(options: dict[str, Any]) -> dict[str, Any]:
+    """Map a command's options (its ``locals()``) to fact fields, leaving out those not given."""
+    names = {
+        "patient": "patient_id",
+        "date": "effective_date",
+        "value": "value_num",
+        "site": "body_site",
+    }
+    return {
+        names.get(k, k): v for k, v in options.items() if v is not None and k not in _NOT_FIELDS
+    }
 
 
 def add(
@@ -75,21 +85,7 @@ def add(
     db: DbOption = None,
 ) -> None:
     """Enter a confirmed fact for a patient (validated like an import)."""
-    fields = _fields(
-        patient_id=patient,
-        system=system,
-        code=code,
-        status=status,
-        date=date,
-        value=value,
-        value_text=value_text,
-        unit=unit,
-        reference_high=reference_high,
-        site=site,
-        laterality=laterality,
-        morphology=morphology,
-        method=method,
-    )
+    fields = _fields(locals())
     with api.open_registry(db) as registry:
         fact = api.add_fact(registry, fields, author=author, reason=reason)
     console.print(
@@ -123,20 +119,7 @@ def correct(
     db: DbOption = None,
 ) -> None:
     """Correct a fact: a new confirmed fact supersedes it; the old one is kept."""
-    changes = _fields(
-        system=system,
-        code=code,
-        status=status,
-        date=date,
-        value=value,
-        value_text=value_text,
-        unit=unit,
-        reference_high=reference_high,
-        site=site,
-        laterality=laterality,
-        morphology=morphology,
-        method=method,
-    )
+    changes = _fields(locals())
     with api.open_registry(db) as registry:
         new = api.correct_fact(
             registry,

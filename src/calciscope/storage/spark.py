@@ -356,13 +356,7 @@ class SparkRegistry(Registry):
 
     # --- writing -----------------------------------------------------------------------
     def _upsert(
-        self,
-        conn: Any,
-        table: sa.Table,
-        rows: list[dict[str, Any]],
-        key: str | list[str],
-        *,
-        update: bool,
+        self, conn: Any, table: sa.Table, rows: list[dict[str, Any]], key: object, *, update: bool
     ) -> None:
         conn.add(table.name, rows)
 
