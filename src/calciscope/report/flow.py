@@ -52,24 +52,6 @@ _BOX_H, _GAP = 0.95, 1.45
 _LEFT, _RIGHT = (0.3, 6.6), (7.2, 11.7)
 
 
-class _FlowLayout:
-    """Where each step's box stands: its row, counted down from the top, and its column."""
-
-    def __init__(self, steps: Sequence[AttritionStep]) -> None:
-        self.rows: dict[int, int] = {}
-        row = 0
-        for i, step in enumerate(steps):
-            if step.parent is None:
-                self.rows[i], row = row, row + 1
-            else:  # a branch: in the right column, one row below the box it comes from
-                self.rows[i] = self.rows[step.parent] + 1
-        self.height = _GAP * max(self.rows.values()) + _BOX_H + 0.5
-
-    def top(self, i: int) -> float:
-        """Return the y of the lower edge of step ``i``'s box."""
-        return self.height - 0.25 - _BOX_H - self.rows[i] * _GAP
-
-
 def attrition_figure(steps: Sequence[AttritionStep]) -> object:
     """Draw the STROBE-style flow: the chain down the left, exclusions (with reasons) to the right.
 
@@ -77,22 +59,30 @@ def attrition_figure(steps: Sequence[AttritionStep]) -> object:
     come from the source population and need not have dcSSc or overlap) is drawn in the right
     column with its own arrow from that box, not beneath a box it need not belong to.
     """
-    layout = _FlowLayout(steps)
-    fig, ax = new_figure(8.4, layout.height)
+    rows: list[int] = []
+    chain = 0
+    for step in steps:
+        if step.parent is None:
+            rows.append(chain)
+            chain += 1
+        else:  # a branch: one row below the box it comes from, in the right column
+            rows.append(rows[step.parent] + 1)
+    height = _GAP * max(rows) + _BOX_H + 0.5
+    tops = [height - 0.25 - _BOX_H - row * _GAP for row in rows]  # lower edge of each box
+    fig, ax = new_figure(8.4, height)
     ax.set_xlim(0, 12)
-    ax.set_ylim(0, layout.height)
+    ax.set_ylim(0, height)
     ax.axis("off")
+    lx = (_LEFT[0] + _LEFT[1]) / 2
     for i, step in enumerate(steps):
-        middle = _draw_step(ax, step, layout.top(i))
+        y = tops[i]
+        middle = _draw_step(ax, step, y)
         if i == 0:
             continue
-        y = layout.top(i)
-        lx = (_LEFT[0] + _LEFT[1]) / 2
         if step.parent is None:
-            _arrow(ax, (lx, layout.top(i - 1) - 0.02), (lx, y + _BOX_H + 0.02))
+            _arrow(ax, (lx, tops[i - 1] - 0.02), (lx, y + _BOX_H + 0.02))
         else:
-            source = layout.top(step.parent)
-            _arrow(ax, (_LEFT[1], source + _BOX_H * 0.3), (middle, y + _BOX_H + 0.02))
+            _arrow(ax, (_LEFT[1], tops[step.parent] + _BOX_H * 0.3), (middle, y + _BOX_H + 0.02))
         if step.excluded:
             _draw_exclusions(ax, step.excluded, y)
     return fig

@@ -468,17 +468,15 @@ class Registry:
 
     def add_facts(self, facts: Sequence[Fact]) -> int:
         """Insert facts that are not there yet (existing ids, and their review state, are kept)."""
-        with self.write() as conn:
-            self._upsert(conn, schema.facts, _records(facts), "fact_id", update=False)
-        return len(facts)
+        return self.add_fact_table(fact_table(facts))
 
     def add_fact_table(self, facts: pa.Table | Iterable[pa.RecordBatch]) -> int:
         """Insert validated fact rows (:data:`~calciscope.storage.bulk.FACT_SCHEMA`).
 
-        As :meth:`add_facts`: ids already there, and their review state, are kept. The rows go,
-        with no batch id, through the bulk fact writer imports use
-        (:func:`~calciscope.storage.bulk.fact_sink`: one ``executemany`` on SQLite, ``COPY`` on
-        PostgreSQL), in one transaction. Returns the number of rows given.
+        Ids already there, and their review state, are kept. The rows go, with no batch id,
+        through the bulk fact writer imports use (:func:`~calciscope.storage.bulk.fact_sink`: one
+        ``executemany`` on SQLite, ``COPY`` on PostgreSQL), in one transaction. Returns the
+        number of rows given.
         """
         table = facts if isinstance(facts, pa.Table) else pa.Table.from_batches(facts, FACT_SCHEMA)
         if not table.num_rows:
