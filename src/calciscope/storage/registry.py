@@ -53,6 +53,7 @@ __all__ = [
     "PatientOrigin",
     "Registry",
     "fact_from_row",
+    "model_rows",
     "normalise_url",
 ]
 
@@ -115,9 +116,12 @@ class ImportSummary:
     counts: dict[str, int]
 
 
-def _records(items: Iterable[Any], extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    # Straight from the validated fields (model_dump is several times slower); Enum members
-    # are stored as their value, dates stay dates for the database driver.
+def model_rows(items: Iterable[Any], extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Return validated model records as table rows (plus ``extra`` columns).
+
+    Straight from the validated fields (model_dump is several times slower); Enum members are
+    stored as their value, dates stay dates for the database driver.
+    """
     rows = []
     for item in items:
         row = {k: (v.value if isinstance(v, Enum) else v) for k, v in item.__dict__.items()}
@@ -180,9 +184,9 @@ class BatchWriter:
             for p, origin in zip(batch.patients, batch.origins(), strict=True)
         ]
         patients = self.reconciler.rows(zip(batch.patients, origins, strict=True), self._stored)
-        upsert(self.conn, schema.patients, _records(patients), "patient_id", update=True)
-        upsert(self.conn, schema.notes, _records(batch.notes), "note_id", update=True)
-        upsert(self.conn, schema.images, _records(batch.images), "image_id", update=True)
+        upsert(self.conn, schema.patients, model_rows(patients), "patient_id", update=True)
+        upsert(self.conn, schema.notes, model_rows(batch.notes), "note_id", update=True)
+        upsert(self.conn, schema.images, model_rows(batch.images), "image_id", update=True)
         if batch.facts:
             self.write_fact_rows(fact_table(batch.facts))
         for rows in batch.fact_rows:
