@@ -48,7 +48,6 @@ if TYPE_CHECKING:
     # when a study runs, so that every other command starts quickly
     from ibis.backends import BaseBackend
 
-    from calciscope.api.imaging import AgreementReport
     from calciscope.report import ReportBundle
     from calciscope.study import StudyAnalysis, StudyDefinition
     from calciscope.study.definition import SensitivitySpec
@@ -171,24 +170,22 @@ def _with_readings(
     )
     report = reader_agreement(registry) if indexed and isinstance(registry, Registry) else None
     if report is not None and report.readers is not None and report.results:
-        images.attrs["agreement"] = _agreement(report)
-    return images
-
-
-def _agreement(report: AgreementReport) -> dict[str, Any]:
-    """Return the between-reader agreement as the report reads it (estimated results only)."""
-    results = {
-        name: {
-            "method": r.method,
-            "estimate": r.estimate,
-            "lower": r.lower,
-            "upper": r.upper,
-            "n": r.n,
+        images.attrs["agreement"] = {
+            "readers": report.readers,
+            "pairs": report.pairs,
+            "results": {
+                name: {
+                    "method": r.method,
+                    "estimate": r.estimate,
+                    "lower": r.lower,
+                    "upper": r.upper,
+                    "n": r.n,
+                }
+                for name, r in report.results.items()
+                if r.estimate is not None
+            },
         }
-        for name, r in report.results.items()
-        if r.estimate is not None
-    }
-    return {"readers": report.readers, "pairs": report.pairs, "results": results}
+    return images
 
 
 def _reading_text(reading: Any) -> str:
