@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from calciscope.engine import compute_feature_table, connect
 from calciscope.model import Fact, Patient
 from calciscope.storage import Batch, Registry
-from calciscope.storage.registry import _records
+from calciscope.storage.registry import model_rows
 
 INDEX = dt.date(2020, 1, 1)
 COMPARED = [
@@ -87,9 +87,9 @@ def _duckdb_rows(patients, facts, **kw):
     con = ibis.duckdb.connect()
     try:
         p = con.create_table(
-            "patients", pa.Table.from_pylist(_records(patients), schema=_PATIENT_SCHEMA)
+            "patients", pa.Table.from_pylist(model_rows(patients), schema=_PATIENT_SCHEMA)
         )
-        f = con.create_table("facts", pa.Table.from_pylist(_records(facts), schema=_FACT_SCHEMA))
+        f = con.create_table("facts", pa.Table.from_pylist(model_rows(facts), schema=_FACT_SCHEMA))
         return _rows(f, p, **kw)
     finally:
         con.disconnect()

@@ -19,7 +19,7 @@ from calciscope.errors import CatalogueError
 from calciscope.features import load_catalogue
 from calciscope.model import Fact, Patient
 from calciscope.phenotype import load_phenotypes
-from calciscope.storage.registry import _records
+from calciscope.storage.registry import model_rows
 from engine.test_features import _FACT_SCHEMA, _PATIENT_SCHEMA
 
 INDEX = dt.date(2025, 1, 1)
@@ -46,11 +46,11 @@ def phenotypes(facts: list[Fact], **params: Any) -> dict[str, Any]:
         p = con.create_table(
             "patients",
             pa.Table.from_pylist(
-                _records([Patient(patient_id=pid, sex="female", birth_year=1960)]),
+                model_rows([Patient(patient_id=pid, sex="female", birth_year=1960)]),
                 schema=_PATIENT_SCHEMA,
             ),
         )
-        f = con.create_table("facts", pa.Table.from_pylist(_records(facts), schema=_FACT_SCHEMA))
+        f = con.create_table("facts", pa.Table.from_pylist(model_rows(facts), schema=_FACT_SCHEMA))
         chosen = load_phenotypes(**params)
         # only the calcinosis phenotypes' features (criteria results are absent, so unknown)
         reads = frozenset().union(*map(_reads, chosen.phenotypes))

@@ -349,13 +349,7 @@ def run_study(
     start = time.perf_counter()
     spec = _as_study(study)
     both = spec.review.states is ReviewStates.CONFIRMED_AND_SUGGESTED
-    source = (
-        registry.url
-        if isinstance(registry, Registry)
-        else display_url(registry)
-        if isinstance(registry, str)
-        else f"{registry.name} connection"
-    )
+    source = _source_name(registry)
     with _connection(registry) as con:
         query = StudyQuery(
             con,
@@ -388,6 +382,13 @@ def run_study(
     exported = _standard_exports(spec, registry, run, Path(out))
     seconds["report"] = time.perf_counter() - start - seconds["load"] - seconds["analyse"]
     return StudyRun(analysis, bundle, seconds, exported)
+
+
+def _source_name(registry: Registry | str | BaseBackend) -> str:
+    """Return how the manifest names what the study ran on (a URL without its password)."""
+    if isinstance(registry, Registry):
+        return registry.url
+    return display_url(registry) if isinstance(registry, str) else f"{registry.name} connection"
 
 
 def _analyse(query: StudyQuery) -> tuple[StudyAnalysis, dict[str, float]]:

@@ -21,7 +21,6 @@ __all__ = ["register"]
 
 facts_app = typer.Typer(help="Enter, correct and trace facts by hand.", no_args_is_help=True)
 
-_Text = Annotated[str | None, typer.Option(show_default=False)]
 AuthorOption = Annotated[
     str | None,
     typer.Option(
@@ -64,11 +63,6 @@ ClearOption = Annotated[
 ]
 
 
-def _fields(**options: Any) -> dict[str, Any]:
-    """Map the command's options to fact fields, leaving out the ones not given."""
-    return {_NAMES.get(k, k): v for k, v in options.items() if v is not None}
-
-
 def _cleared(names: list[str] | None, given: dict[str, Any]) -> dict[str, None]:
     """Return ``--clear`` as fact fields set to None.
 
@@ -88,6 +82,18 @@ def _cleared(names: list[str] | None, given: dict[str, Any]) -> dict[str, None]:
             )
         out[field] = None
     return out
+
+
+#: The command options that are not fact fields (the others are named after one, or mapped).
+_NOT_FIELDS = ("fact_id", "reason", "author", "db", "expected_version", "clear")
+
+
+def _fields(options: dict[str, Any]) -> dict[str, Any]:
+    """Map a command's options (its ``locals()``) to fact fields, leaving out those not given."""
+    names = {"patient": "patient_id", **_NAMES}
+    return {
+        names.get(k, k): v for k, v in options.items() if v is not None and k not in _NOT_FIELDS
+    }
 
 
 def add(
@@ -121,21 +127,7 @@ def add(
     db: DbOption = None,
 ) -> None:
     """Enter a confirmed fact for a patient (validated like an import)."""
-    fields = _fields(
-        patient_id=patient,
-        system=system,
-        code=code,
-        status=status,
-        date=date,
-        value=value,
-        value_text=value_text,
-        unit=unit,
-        reference_high=reference_high,
-        site=site,
-        laterality=laterality,
-        morphology=morphology,
-        method=method,
-    )
+    fields = _fields(locals())
     with api.open_registry(db) as registry:
         fact = api.add_fact(registry, fields, author=author, reason=reason)
     console.print(
@@ -174,20 +166,7 @@ def correct(
     ``--clear reference-high`` removes the laboratory's upper limit of normal (the default
     table then applies); ``--reference-high N`` sets it.
     """
-    changes = _fields(
-        system=system,
-        code=code,
-        status=status,
-        date=date,
-        value=value,
-        value_text=value_text,
-        unit=unit,
-        reference_high=reference_high,
-        site=site,
-        laterality=laterality,
-        morphology=morphology,
-        method=method,
-    )
+    changes = _fields(locals())
     changes |= _cleared(clear, changes)
     with api.open_registry(db) as registry:
         new = api.correct_fact(

@@ -21,6 +21,7 @@ import csv
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from calciscope.model import Morphology
 
@@ -95,11 +96,8 @@ def write_demo_radiographs(cohort: Path, *, seed: int = 0, nodular: int = 6) -> 
     nodular
         How many films of patients with only nodular calcinosis to include.
     """
-    import pydicom
-
     from calciscope.imaging.measure import Roi, measure_calcification
-    from calciscope.imaging.phantom import make_phantom
-    from calciscope.interop.images import file_sha256, write_phantom_dicom
+    from calciscope.interop.images.readings import READING_COLUMNS
 
     folder = Path(cohort) / "radiographs"
     films = folder / "films"
@@ -107,44 +105,61 @@ def write_demo_radiographs(cohort: Path, *, seed: int = 0, nodular: int = 6) -> 
     ids, readings = ["dicom_patient_id,patient_id"], []
     suggested: dict[str, int] = {}
     for number, (row, pattern) in enumerate(_chosen(Path(cohort), nodular)):
-        phantom = make_phantom(pattern, pixel_spacing_mm=0.15, seed=seed * 100_000 + number)
-        date = dt.date.fromisoformat(row["image_date"])
-        path = write_phantom_dicom(phantom, films / f"{row['image_id']}.dcm", study_date=date)
-        ds = pydicom.dcmread(path)
-        ds.BodyPartExamined = _dicom_part(row["body_site"])
-        ds.ImageLaterality = _SIDES.get(row["laterality"], "")
-        ds.save_as(path, enforce_file_format=True)
+        phantom, path = _write_film(row, pattern, films, seed=seed * 100_000 + number)
         ids.append(f"SYNTHETIC-{phantom.seed},{row['patient_id']}")
         result = measure_calcification(
             phantom.pixels, Roi(*phantom.roi), pixel_spacing_mm=phantom.pixel_spacing_mm
         )
         found = result.suggestion.pattern
-        suggested[found.value if found else "none"] = (
-            suggested.get(found.value if found else "none", 0) + 1
-        )
-        readings.append(
-            {
-                "image_id": "IMG-" + file_sha256(path)[:16],
-                "reader": READER,
-                "reader_role": "other",
-                "reading_date": row["image_date"],
-                "blinded": "yes",
-                "body_site": row["body_site"],
-                "laterality": row["laterality"] or "unspecified",
-                "presence": "present" if found else "unknown",
-                "florence": _FLORENCE.get(found, "") if found else "",
-                "morphology": "",
-                "sctc_global_grade": "",
-                "area_mm2": f"{result.calcified_area:.1f}" if found else "",
-            }
-        )
+        key = found.value if found else "none"
+        suggested[key] = suggested.get(key, 0) + 1
+        readings.append(_reading_row(row, path, found, result.calcified_area))
     mapping = folder / "ids.csv"
     mapping.write_text("\n".join(ids) + "\n", encoding="utf-8")
     reading_file = folder / "readings.csv"
     with reading_file.open("w", newline="", encoding="utf-8") as handle:
-        from calciscope.interop.images.readings import READING_COLUMNS
-
         writer = csv.DictWriter(handle, fieldnames=list(READING_COLUMNS))
         writer.writeheader()
         writer.writerows(readings)
     return DemoFilms(films, mapping, reading_file, len(readings), suggested)
+
+
+def _write_film(
+    row: dict[str, str], pattern: Morphology, films: Path, *, seed: int
+) -> tuple[Any, Path]:
+    """Write the phantom of one ``images.csv`` row (its date, region and side); return both."""
+    import pydicom
+
+    from calciscope.imaging.phantom import make_phantom
+    from calciscope.interop.images import write_phantom_dicom
+
+    phantom = make_phantom(pattern, pixel_spacing_mm=0.15, seed=seed)
+    date = dt.date.fromisoformat(row["image_date"])
+    path = write_phantom_dicom(phantom, films / f"{row['image_id']}.dcm", study_date=date)
+    ds = pydicom.dcmread(path)
+    ds.BodyPartExamined = _dicom_part(row["body_site"])
+    ds.ImageLaterality = _SIDES.get(row["laterality"], "")
+    ds.save_as(path, enforce_file_format=True)
+    return phantom, path
+
+
+def _reading_row(
+    row: dict[str, str], path: Path, found: Morphology | None, area_mm2: float
+) -> dict[str, str]:
+    """Return the ``readings.csv`` row of a measured film (``found``: the suggested pattern)."""
+    from calciscope.interop.images import file_sha256
+
+    return {
+        "image_id": "IMG-" + file_sha256(path)[:16],
+        "reader": READER,
+        "reader_role": "other",
+        "reading_date": row["image_date"],
+        "blinded": "yes",
+        "body_site": row["body_site"],
+        "laterality": row["laterality"] or "unspecified",
+        "presence": "present" if found else "unknown",
+        "florence": _FLORENCE.get(found, "") if found else "",
+        "morphology": "",
+        "sctc_global_grade": "",
+        "area_mm2": f"{area_mm2:.1f}" if found else "",
+    }

@@ -213,10 +213,6 @@ def _aggregates(compiler: _Compiler, feature: Feature) -> dict[str, ir.Scalar]:
     return compiler.latest_date(derive)  # LATEST_VALUE, LATEST_TEXT
 
 
-def _null(feature: Feature) -> ir.Value:
-    return ibis.null(IBIS_TYPES[feature.type])
-
-
 def _limit_flags(
     t: ir.Table, name: str, derive: Derivation
 ) -> tuple[ir.BooleanValue, ir.BooleanValue]:

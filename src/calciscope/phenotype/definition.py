@@ -34,6 +34,7 @@ __all__ = [
     "assessment_cutoff",
     "load_phenotypes",
     "output_columns",
+    "substitute_parameters",
 ]
 
 
@@ -127,11 +128,15 @@ def output_columns(phenotype: Phenotype) -> tuple[str, ...]:
     return (phenotype.id,)
 
 
-def _substitute(raw: Any, params: Mapping[str, Any]) -> Any:
+def substitute_parameters(raw: Any, params: Mapping[str, Any]) -> Any:
+    """Return parsed YAML with its ``$name`` and ``${name}`` placeholders replaced from ``params``.
+
+    A string that is one whole ``$name`` takes the parameter itself (a number stays a number).
+    """
     if isinstance(raw, dict):
-        return {k: _substitute(v, params) for k, v in raw.items()}
+        return {k: substitute_parameters(v, params) for k, v in raw.items()}
     if isinstance(raw, list):
-        return [_substitute(v, params) for v in raw]
+        return [substitute_parameters(v, params) for v in raw]
     if isinstance(raw, str) and raw.startswith("$") and raw[1:] in params:
         return params[raw[1:]]
     if isinstance(raw, str):
@@ -209,7 +214,7 @@ def _load(overrides: tuple[tuple[str, Any], ...]) -> PhenotypeSet:
             )
     try:
         params["overlap_definition"] = OverlapDefinition(params["overlap_definition"]).value
-        phenotypes = tuple(_phenotype(_substitute(p, params)) for p in raw["phenotypes"])
+        phenotypes = tuple(_phenotype(substitute_parameters(p, params)) for p in raw["phenotypes"])
     except (KeyError, ValueError, TypeError) as exc:
         raise CatalogueError(f"phenotypes.yaml: {exc!r}") from None
     return PhenotypeSet(version=str(raw["version"]), parameters=params, phenotypes=phenotypes)

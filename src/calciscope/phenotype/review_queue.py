@@ -20,7 +20,7 @@ import yaml
 
 from calciscope.criteria.expression import Predicate, clean_value, parse_predicate
 from calciscope.errors import CatalogueError
-from calciscope.phenotype.definition import _substitute
+from calciscope.phenotype.definition import substitute_parameters
 
 __all__ = ["QueueKind", "QueueSource", "ReviewQueueDefinition", "load_review_queue"]
 
@@ -164,7 +164,7 @@ def load_review_queue() -> ReviewQueueDefinition:
     try:
         raw = yaml.safe_load(text)
         params = dict(raw.get("parameters") or {})
-        kinds = tuple(_kind(_substitute(k, params)) for k in raw["kinds"])
+        kinds = tuple(_kind(substitute_parameters(k, params)) for k in raw["kinds"])
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise CatalogueError(f"review_queue.yaml: {exc!r}") from None
     return ReviewQueueDefinition(version=str(raw["version"]), parameters=params, kinds=kinds)

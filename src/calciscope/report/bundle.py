@@ -100,9 +100,7 @@ def _write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
     paths = []
     for name, frame in tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
-        (folder / f"{name}.json").write_text(
-            json.dumps(_records(frame), indent=1, default=_json_default), encoding="utf-8"
-        )
+        _write_json(folder / f"{name}.json", _records(frame))
         paths += [folder / f"{name}.csv", folder / f"{name}.json"]
     return paths
 
@@ -400,22 +398,12 @@ def _write_bundle(
         else None
     )
     close_figures(figures)
-    results = {
-        "headline": analysis.headline.to_dict(),
-        "attrition": _records(tables["attrition"]),
-        "proportions": _records(tables["proportions"]),
-        "comparisons": _records(tables["comparisons"]),
-        "cases": _records(tables["cases"]),
-        "evidence": {names[p]: e for p, e in evidence.items()},
-        "images": _records(tables["case_images"]),
-        "at_risk_prompts": len(analysis.at_risk),
-        "manifest": manifest,
-    }
     results_json = out_dir / "results.json"
-    results_json.write_text(json.dumps(results, indent=1, default=_json_default), encoding="utf-8")
-    (out_dir / "manifest.json").write_text(
-        json.dumps(manifest, indent=1, default=_json_default), encoding="utf-8"
+    _write_json(
+        results_json,
+        _results(analysis, tables, {names[p]: e for p, e in evidence.items()}, manifest),
     )
+    _write_json(out_dir / "manifest.json", manifest)
     index = out_dir / "index.html"
     films = {
         "panel": radiograph_panel(images, names),
@@ -432,3 +420,27 @@ def _write_bundle(
         else None
     )
     return ReportBundle(out_dir, index, results_json, (*paths, results_json, index), export, pdf)
+
+
+def _results(
+    analysis: StudyAnalysis,
+    tables: dict[str, pd.DataFrame],
+    evidence: dict[str, list[dict[str, Any]]],
+    manifest: dict[str, Any],
+) -> dict[str, Any]:
+    """Return what ``results.json`` holds: the headline, the tables, the cases' evidence."""
+    return {
+        "headline": analysis.headline.to_dict(),
+        "attrition": _records(tables["attrition"]),
+        "proportions": _records(tables["proportions"]),
+        "comparisons": _records(tables["comparisons"]),
+        "cases": _records(tables["cases"]),
+        "evidence": evidence,
+        "images": _records(tables["case_images"]),
+        "at_risk_prompts": len(analysis.at_risk),
+        "manifest": manifest,
+    }
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, indent=1, default=_json_default), encoding="utf-8")

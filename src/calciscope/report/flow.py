@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from matplotlib.patches import FancyBboxPatch
 
@@ -45,6 +46,12 @@ def _arrow(ax: object, start: tuple[float, float], end: tuple[float, float]) -> 
     )
 
 
+#: Box height and the distance between the tops of two rows (figure units).
+_BOX_H, _GAP = 0.95, 1.45
+#: x ranges of the two columns: the chain (left), exclusions and branches (right)
+_LEFT, _RIGHT = (0.3, 6.6), (7.2, 11.7)
+
+
 def attrition_figure(steps: Sequence[AttritionStep]) -> object:
     """Draw the STROBE-style flow: the chain down the left, exclusions (with reasons) to the right.
 
@@ -52,68 +59,73 @@ def attrition_figure(steps: Sequence[AttritionStep]) -> object:
     come from the source population and need not have dcSSc or overlap) is drawn in the right
     column with its own arrow from that box, not beneath a box it need not belong to.
     """
-    rows: dict[int, int] = {}
-    row = 0
-    for i, step in enumerate(steps):
+    rows: list[int] = []
+    chain = 0
+    for step in steps:
         if step.parent is None:
-            rows[i], row = row, row + 1
-        else:
-            rows[i] = rows[step.parent] + 1
-    box_h, gap = 0.95, 1.45
-    height = gap * max(rows.values()) + box_h + 0.5
+            rows.append(chain)
+            chain += 1
+        else:  # a branch: one row below the box it comes from, in the right column
+            rows.append(rows[step.parent] + 1)
+    height = _GAP * max(rows) + _BOX_H + 0.5
+    tops = [height - 0.25 - _BOX_H - row * _GAP for row in rows]  # lower edge of each box
     fig, ax = new_figure(8.4, height)
     ax.set_xlim(0, 12)
     ax.set_ylim(0, height)
     ax.axis("off")
-    left, right = (0.3, 6.6), (7.2, 11.7)  # x ranges of the two columns
-
-    def top(i: int) -> float:
-        return height - 0.25 - box_h - rows[i] * gap
-
+    lx = (_LEFT[0] + _LEFT[1]) / 2
     for i, step in enumerate(steps):
-        y = top(i)
-        x0, x1 = left if step.parent is None else right
-        colour = PALETTE[0] if "Source population" in step.label else "#555555"
-        if step.label.startswith("Cases"):
-            colour = PALETTE[5]
-        _box(ax, x0, y, x1 - x0, box_h, colour)
-        middle = (x0 + x1) / 2
-        label = step.label.replace(": ", ":\n", 1)  # "Source population:\nSSc seen ..."
-        ax.text(
-            middle,
-            y + box_h * 0.64,
-            label,
-            ha="center",
-            va="center",
-            fontsize=9,
-            fontweight="bold",
-            color=colour,
-            linespacing=1.1,
-        )
-        ax.text(middle, y + box_h * 0.2, step_text(step), ha="center", va="center", fontsize=8.5)
+        y = tops[i]
+        middle = _draw_step(ax, step, y)
         if i == 0:
             continue
         if step.parent is None:
-            above = top(i - 1)
-            lx = (left[0] + left[1]) / 2
-            _arrow(ax, (lx, above - 0.02), (lx, y + box_h + 0.02))
+            _arrow(ax, (lx, tops[i - 1] - 0.02), (lx, y + _BOX_H + 0.02))
         else:
-            source = top(step.parent)
-            _arrow(ax, (left[1], source + box_h * 0.3), (middle, y + box_h + 0.02))
+            _arrow(ax, (_LEFT[1], tops[step.parent] + _BOX_H * 0.3), (middle, y + _BOX_H + 0.02))
         if step.excluded:
-            lines = ["Excluded"] + [f"{reason}: n = {n:,}" for reason, n in step.excluded]
-            eh = 0.2 + 0.19 * len(lines)
-            ey = y + box_h + (gap - box_h) / 2 - eh / 2
-            _box(ax, right[0], ey, right[1] - right[0], eh, "#999999")
-            ax.text(
-                right[0] + 0.15,
-                ey + eh / 2,
-                "\n".join(lines),
-                ha="left",
-                va="center",
-                fontsize=8.5,
-                color="#333333",
-            )
-            lx = (left[0] + left[1]) / 2
-            _arrow(ax, (lx, ey + eh / 2), (right[0] - 0.02, ey + eh / 2))
+            _draw_exclusions(ax, step.excluded, y)
     return fig
+
+
+def _draw_step(ax: Any, step: AttritionStep, y: float) -> float:
+    """Draw one step's box (label and count) with its lower edge at ``y``; return its middle."""
+    x0, x1 = _LEFT if step.parent is None else _RIGHT
+    colour = PALETTE[0] if "Source population" in step.label else "#555555"
+    if step.label.startswith("Cases"):
+        colour = PALETTE[5]
+    _box(ax, x0, y, x1 - x0, _BOX_H, colour)
+    middle = (x0 + x1) / 2
+    label = step.label.replace(": ", ":\n", 1)  # "Source population:\nSSc seen ..."
+    ax.text(
+        middle,
+        y + _BOX_H * 0.64,
+        label,
+        ha="center",
+        va="center",
+        fontsize=9,
+        fontweight="bold",
+        color=colour,
+        linespacing=1.1,
+    )
+    ax.text(middle, y + _BOX_H * 0.2, step_text(step), ha="center", va="center", fontsize=8.5)
+    return middle
+
+
+def _draw_exclusions(ax: Any, excluded: Sequence[tuple[str, int]], y: float) -> None:
+    """Draw the "Excluded" box (reasons and counts) to the right of the gap above ``y``."""
+    lines = ["Excluded"] + [f"{reason}: n = {n:,}" for reason, n in excluded]
+    eh = 0.2 + 0.19 * len(lines)
+    ey = y + _BOX_H + (_GAP - _BOX_H) / 2 - eh / 2
+    _box(ax, _RIGHT[0], ey, _RIGHT[1] - _RIGHT[0], eh, "#999999")
+    ax.text(
+        _RIGHT[0] + 0.15,
+        ey + eh / 2,
+        "\n".join(lines),
+        ha="left",
+        va="center",
+        fontsize=8.5,
+        color="#333333",
+    )
+    lx = (_LEFT[0] + _LEFT[1]) / 2
+    _arrow(ax, (lx, ey + eh / 2), (_RIGHT[0] - 0.02, ey + eh / 2))

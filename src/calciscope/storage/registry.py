@@ -59,6 +59,7 @@ __all__ = [
     "PatientOrigin",
     "Registry",
     "fact_from_row",
+    "model_rows",
     "normalise_url",
 ]
 
@@ -124,9 +125,12 @@ class ImportSummary:
     counts: dict[str, int]
 
 
-def _records(items: Iterable[Any], extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    # Straight from the validated fields (model_dump is several times slower); Enum members
-    # are stored as their value, dates stay dates for the database driver.
+def model_rows(items: Iterable[Any], extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Return validated model records as table rows (plus ``extra`` columns).
+
+    Straight from the validated fields (model_dump is several times slower); Enum members are
+    stored as their value, dates stay dates for the database driver.
+    """
     rows = []
     for item in items:
         row = {k: (v.value if isinstance(v, Enum) else v) for k, v in item.__dict__.items()}
@@ -189,9 +193,9 @@ class BatchWriter:
             for p, origin in zip(batch.patients, batch.origins(), strict=True)
         ]
         patients = self.reconciler.rows(zip(batch.patients, origins, strict=True), self._stored)
-        upsert(self.conn, schema.patients, _records(patients), "patient_id", update=True)
-        upsert(self.conn, schema.notes, _records(batch.notes), "note_id", update=True)
-        upsert(self.conn, schema.images, _records(batch.images), "image_id", update=True)
+        upsert(self.conn, schema.patients, model_rows(patients), "patient_id", update=True)
+        upsert(self.conn, schema.notes, model_rows(batch.notes), "note_id", update=True)
+        upsert(self.conn, schema.images, model_rows(batch.images), "image_id", update=True)
         if batch.facts:
             self.write_fact_rows(fact_table(batch.facts))
         for rows in batch.fact_rows:
@@ -477,17 +481,15 @@ class Registry:
 
     def add_facts(self, facts: Sequence[Fact]) -> int:
         """Insert facts that are not there yet (existing ids, and their review state, are kept)."""
-        with self.write() as conn:
-            self._upsert(conn, schema.facts, _records(facts), "fact_id", update=False)
-        return len(facts)
+        return self.add_fact_table(fact_table(facts))
 
     def add_fact_table(self, facts: pa.Table | Iterable[pa.RecordBatch]) -> int:
         """Insert validated fact rows (:data:`~calciscope.storage.bulk.FACT_SCHEMA`).
 
-        As :meth:`add_facts`: ids already there, and their review state, are kept. The rows go,
-        with no batch id, through the bulk fact writer imports use
-        (:func:`~calciscope.storage.bulk.fact_sink`: one ``executemany`` on SQLite, ``COPY`` on
-        PostgreSQL), in one transaction. Returns the number of rows given.
+        Ids already there, and their review state, are kept. The rows go, with no batch id,
+        through the bulk fact writer imports use (:func:`~calciscope.storage.bulk.fact_sink`: one
+        ``executemany`` on SQLite, ``COPY`` on PostgreSQL), in one transaction. Returns the
+        number of rows given.
         """
         table = facts if isinstance(facts, pa.Table) else pa.Table.from_batches(facts, FACT_SCHEMA)
         if not table.num_rows:
@@ -518,21 +520,23 @@ class Registry:
         conn: Connection,
         table: sa.Table,
         rows: list[dict[str, Any]],
-        key: str,
+        key: str | list[str],
         *,
         update: bool,
     ) -> None:
+        """Insert rows in chunks; one whose ``key`` is stored replaces it (or, not ``update``, not)."""
         if not rows:
             return
+        keys = [key] if isinstance(key, str) else key
         dialect = postgresql if self.dialect == "postgresql" else sqlite
         for start in range(0, len(rows), _CHUNK):
             chunk = rows[start : start + _CHUNK]
             stmt = dialect.insert(table)
             if update:
-                cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
-                stmt = stmt.on_conflict_do_update(index_elements=[key], set_=cols)
+                cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+                stmt = stmt.on_conflict_do_update(index_elements=keys, set_=cols)
             else:
-                stmt = stmt.on_conflict_do_nothing(index_elements=[key])
+                stmt = stmt.on_conflict_do_nothing(index_elements=keys)
             conn.execute(stmt, chunk)
 
     def set_review_state(
@@ -571,19 +575,9 @@ class Registry:
 
     def write_classification_rows(self, rows: list[dict[str, Any]]) -> int:
         """Insert or replace ``classification_results`` rows (patient, set and index date)."""
-        table = schema.classification_results
-        dialect = postgresql if self.dialect == "postgresql" else sqlite
         keys = ["patient_id", "criteria_set", "index_date"]
         with self.write() as conn:
-            for start in range(0, len(rows), _CHUNK):
-                stmt = dialect.insert(table)
-                update = {
-                    c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys
-                }
-                conn.execute(
-                    stmt.on_conflict_do_update(index_elements=keys, set_=update),
-                    rows[start : start + _CHUNK],
-                )
+            self._upsert(conn, schema.classification_results, rows, keys, update=True)
         return len(rows)
 
     # --- reading -------------------------------------------------------------------
@@ -614,16 +608,8 @@ class Registry:
 
     def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
         """Return which of the given patient ids are already in the registry."""
-        wanted = list(set(ids))
-        found: set[str] = set()
         with self.engine.connect() as conn:
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
-                q = sa.select(schema.patients.c.patient_id).where(
-                    schema.patients.c.patient_id.in_(chunk)
-                )
-                found.update(conn.scalars(q))
-        return found
+            return _existing(conn, ids)
 
     def patient(self, patient_id: str) -> Patient | None:
         """Return one patient, or None."""

@@ -48,8 +48,8 @@ from calciscope.storage.integrity import MemoryPatientStates, PatientStates, Sta
 from calciscope.storage.registry import (
     BatchWriter,
     Registry,
-    _records,
     fact_from_row,
+    model_rows,
 )
 
 __all__ = ["PATIENT_BUCKETS", "REGISTRY_TABLES", "SparkRegistry", "arrow_schema"]
@@ -364,7 +364,7 @@ class SparkRegistry(Registry):
 
     # --- writing -----------------------------------------------------------------------
     def _upsert(
-        self, conn: Any, table: sa.Table, rows: list[dict[str, Any]], key: str, *, update: bool
+        self, conn: Any, table: sa.Table, rows: list[dict[str, Any]], key: object, *, update: bool
     ) -> None:
         conn.add(table.name, rows)
 
@@ -389,7 +389,7 @@ class SparkRegistry(Registry):
     def add_facts(self, facts: Sequence[Fact]) -> int:
         """Insert facts that are not there yet (existing ids, and their review state, are kept)."""
         with self._staging(uuid.uuid4().hex) as staging:
-            staging.add("facts", _records(facts))
+            staging.add("facts", model_rows(facts))
             self._commit(staging)
         return len(facts)
 

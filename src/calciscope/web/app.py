@@ -206,28 +206,8 @@ def create_app_from_environment() -> FastAPI:
 
 def create_app(settings: WebSettings) -> FastAPI:
     """Build the app for one registry (opened, and migrated, here)."""
-    from calciscope.web.routes import ROUTERS
-
     registry = api.open_registry(settings.db_url)
-    app = FastAPI(
-        title="calciscope",
-        description="The review workspace of a calciscope registry (SYNTHETIC data in the demo).",
-        version="1",
-        openapi_url="/api/openapi.json",
-        docs_url=None,
-        redoc_url=None,
-        lifespan=_lifespan(registry),
-    )
-    app.state.settings = settings
-    app.state.registry = registry
-    app.state.active_users = _ActiveUsers(registry)
-    app.state.login_limiter = LoginLimiter(settings.login_attempts, settings.login_window_seconds)
-    # the ids of the kept patient table: an unknown pseudonym costs a look at it, never a
-    # computation of the patient list
-    app.state.pseudonyms = Pseudonyms(
-        settings.secret_key,
-        lambda: [str(v) for v in app.state.patient_table.table().column("patient_id").to_pylist()],
-    )
+    app = _new_app(settings, registry)
     generation = Generation()
     app.state.generation = generation
     app.state.overview = RecentResults(
@@ -276,6 +256,38 @@ def create_app(settings: WebSettings) -> FastAPI:
         every=settings.watch_seconds,
         lock=generation.writing,
     )
+    _add_routes(app)
+    return app
+
+
+def _new_app(settings: WebSettings, registry: Any) -> FastAPI:
+    """Return the app of ``registry`` with its settings, users, login limiter and pseudonyms."""
+    app = FastAPI(
+        title="calciscope",
+        description="The review workspace of a calciscope registry (SYNTHETIC data in the demo).",
+        version="1",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=_lifespan(registry),
+    )
+    app.state.settings = settings
+    app.state.registry = registry
+    app.state.active_users = _ActiveUsers(registry)
+    app.state.login_limiter = LoginLimiter(settings.login_attempts, settings.login_window_seconds)
+    # the ids of the kept patient table: an unknown pseudonym costs a look at it, never a
+    # computation of the patient list
+    app.state.pseudonyms = Pseudonyms(
+        settings.secret_key,
+        lambda: [str(v) for v in app.state.patient_table.table().column("patient_id").to_pylist()],
+    )
+    return app
+
+
+def _add_routes(app: FastAPI) -> None:
+    """Add the per-request middleware, error pages, static files and every route (checked)."""
+    from calciscope.web.routes import ROUTERS
+
     app.middleware("http")(_around_each_request)
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -284,4 +296,3 @@ def create_app(settings: WebSettings) -> FastAPI:
         # app.routes lists every APIRoute for the access check below and the route x role test
         app.router.routes.extend(router.routes)
     _check_every_route_declares_access(app)
-    return app

@@ -19,6 +19,7 @@ __all__ = [
     "COLUMNS",
     "FIELD_TYPES",
     "DictionaryField",
+    "parse_choices",
     "read_dictionary",
     "write_dictionary",
 ]
@@ -83,7 +84,8 @@ class DictionaryField:
     annotation: str = ""
 
 
-def _choices(text: str, field_type: str) -> dict[str, str]:
+def parse_choices(text: str, field_type: str) -> dict[str, str]:
+    """Return a field's choices (code → label) from its choices cell, as REDCap reads them."""
     if field_type == "yesno":
         return {"1": "Yes", "0": "No"}
     if field_type == "truefalse":
@@ -108,7 +110,7 @@ def _row_field(
             Problem(source, where, COLUMNS[3], f"unknown field type {cells[3]!r} for {name}")
         )
         return None
-    choices = _choices(cells[5], field_type)
+    choices = parse_choices(cells[5], field_type)
     if field_type in CHOICE_TYPES and not choices:
         problems.append(
             Problem(source, where, COLUMNS[5], f"{field_type} field {name} has no choices")

@@ -18,7 +18,7 @@ from calciscope.interop.redcap.dictionary import (
     CHOICE_TYPES,
     FIELD_TYPES,
     DictionaryField,
-    _choices,
+    parse_choices,
 )
 
 __all__ = [
@@ -81,9 +81,9 @@ def _item_choices(
     ref = item.find(f"{_O}CodeListRef")
     codes = code_lists.get(ref.get("CodeListOID", "")) if ref is not None else None
     if codes is None or field_type in ("yesno", "truefalse"):
-        return _choices("", field_type)
+        return parse_choices("", field_type)
     if field_type == "checkbox":
-        return _choices(codes.get(f"{_R}CheckboxChoices", ""), field_type)
+        return parse_choices(codes.get(f"{_R}CheckboxChoices", ""), field_type)
     return {
         c.get("CodedValue", ""): _text(c, f"{_O}Decode/{_O}TranslatedText")
         for c in codes.iter(f"{_O}CodeListItem")
