@@ -16,7 +16,7 @@ PUBLIC = {
     "open_registry", "open_study_source", "resolve_db_url", "generate_demo_data", "import_directory", "feature_table",
     "write_feature_table", "list_patients", "patient_record", "read_registry_records",
     # criteria
-    "score_spreadsheet", "write_scores", "classify_registry", "explain_patient",
+    "score_spreadsheet", "write_scores", "classify_registry", "explain_patient", "kept_patient_table",
     # notes
     "extract_notes", "extract_file", "assess_tsv", "evaluate_negex", "evaluate_demo_notes",
     # interoperability

@@ -7,8 +7,10 @@ import datetime as dt
 import io
 import json
 import math
+import os
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, lru_cache
@@ -18,9 +20,10 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.feather as feather
 import sqlalchemy as sa
 
-from calciscope.api.cohort import feature_table
+from calciscope.api.cohort import feature_table, list_patients
 from calciscope.criteria import (
     CriteriaResult,
     CriteriaSet,
@@ -428,3 +431,61 @@ def _explainer(index_date: dt.date, min_probability: float | None) -> RowEvaluat
         ),
         engine="sqlite",
     )
+
+
+#: Prefix of the files :func:`kept_patient_table` keeps (one per date, generation, definitions).
+_KEPT = "patients-"
+
+
+def kept_patient_table(registry: Registry, folder: Path) -> pa.Table:
+    """Return the whole patient table (``list_patients(registry)[0]``), computed once per change.
+
+    The table is kept in ``folder`` as an Arrow file named by today's date, the registry's
+    generation (:meth:`~calciscope.storage.Registry.generation`, moved on by any write to its
+    data) and the definitions' version. While all three are the same, the file is read (memory
+    mapped: the workers of ``serve --workers N`` share its pages) instead of computing the
+    table. Otherwise one process computes it, holding a lock on the folder, and writes it;
+    another process asking meanwhile waits for it and reads its file. The generation is read
+    before computing, so a write made meanwhile leaves the file stale, never wrong. Files of
+    other generations are removed; a Spark registry keeps no generation and always computes.
+    The file holds patient data: the folder is made readable by its owner only.
+    """
+    generation = registry.generation()
+    if generation is None:
+        return list_patients(registry)[0]
+    definitions = definitions_version(None)[:16]
+    name = f"{_KEPT}{dt.date.today():%Y%m%d}-{generation}-{definitions}.arrow"
+    path = folder / name
+    if path.exists():
+        return _read_kept(path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with _folder_lock(folder):
+        if path.exists():  # computed by the process we waited for
+            return _read_kept(path)
+        table = list_patients(registry)[0]
+        part = path.with_suffix(f".{os.getpid()}.part")
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            feather.write_feather(table, out, compression="uncompressed")
+        os.replace(part, path)  # whole or absent for a reader
+        for old in folder.glob(f"{_KEPT}*.arrow"):
+            if old.name != name:
+                old.unlink(missing_ok=True)
+    return table
+
+
+def _read_kept(path: Path) -> pa.Table:
+    return feather.read_table(path, memory_map=True)
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder/.lock`` (between processes; POSIX ``flock``)."""
+    import fcntl
+
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

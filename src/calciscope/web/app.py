@@ -232,8 +232,11 @@ def create_app(settings: WebSettings) -> FastAPI:
         size=64,
         ttl=60,
     )
+    # the whole table is kept in a file per registry generation: the workers of
+    # ``serve --workers N`` compute it once between them, and a restart reads it
+    kept = settings.runs_dir.parent / "calciscope-web-tables"
     app.state.patient_table = PatientTable(
-        lambda: api.list_patients(registry)[0],
+        lambda: api.kept_patient_table(registry, kept),
         lambda ids: api.patient_features(registry, ids),
         lambda table, where: api.filter_patients(table, where),
         ttl=60,

@@ -1,0 +1,67 @@
+"""The web app's patient table is computed once per registry generation and kept in a file.
+
+SYNTHETIC demo registry. ``api.kept_patient_table`` gives the table ``list_patients`` gives;
+while the registry's generation is the same it reads the kept file instead of computing, two
+askers at once compute it once between them, and any write makes it compute again.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from calciscope import api
+from calciscope.api import criteria as api_criteria
+
+
+@pytest.fixture
+def registry_url(tmp_path: Path, demo_registry_url: str) -> str:
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_registry_url.split(":///", 1)[1], path)
+    return f"sqlite:///{path}"
+
+
+def test_the_kept_table_is_computed_once_per_generation(
+    registry_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "kept"
+    computed: list[int] = []
+    compute = api_criteria.list_patients
+
+    def counting(registry: api.Registry) -> tuple[object, int]:
+        computed.append(1)
+        return compute(registry)
+
+    monkeypatch.setattr(api_criteria, "list_patients", counting)
+    with api.open_registry(registry_url) as registry:
+        expected = compute(registry)[0]
+        tables = []
+        askers = [
+            threading.Thread(target=lambda: tables.append(api.kept_patient_table(registry, folder)))
+            for _ in range(3)
+        ]
+        for asker in askers:
+            asker.start()
+        for asker in askers:
+            asker.join()
+        assert len(computed) == 1  # the others waited for it and read its file
+        assert all(t.equals(expected) for t in tables) and len(tables) == 3
+        (kept,) = folder.glob("patients-*.arrow")
+        assert kept.stat().st_mode & 0o077 == 0  # patient data: the owner's only
+        assert api.kept_patient_table(registry, folder).equals(expected)
+        assert len(computed) == 1
+        pid = str(expected["patient_id"][0])
+        api.add_fact(
+            registry,
+            {"patient_id": pid, "system": "calciscope", "code": "sclerodactyly"},
+            author="tester",
+            reason="SYNTHETIC",
+        )
+        again = api.kept_patient_table(registry, folder)
+        assert len(computed) == 2
+        assert again.equals(compute(registry)[0])
+        assert [p.name for p in folder.glob("patients-*.arrow")] != [kept.name]
+        assert len(list(folder.glob("patients-*.arrow"))) == 1
