@@ -294,3 +294,29 @@ def test_queue_count_and_phenotype_follow_a_decision_at_once(app, signed_in):
     shown = {p["id"]: p["value"] for p in phenotypes}
     assert shown["calcinosis_any"] == next(p.value for p in fresh if p.id == "calcinosis_any")
     assert other.patient_id in app.state.explanations._items
+
+
+def test_a_bad_parameter_on_a_page_is_shown_as_a_page(app, signed_in):
+    """A value FastAPI refuses (page=0, limit=abc) names its field in HTML; the API keeps JSON."""
+    client = signed_in("clinician")
+    for path, params, field in (
+        ("/patients", {"page": "0"}, "page"),
+        ("/review", {"limit": "abc"}, "limit"),
+        ("/review", {"offset": "-1"}, "offset"),
+    ):
+        response = client.get(path, params=params)
+        assert response.status_code == 422 and response.headers["content-type"].startswith(
+            "text/html"
+        ), (path, params)
+        assert f"<strong>{field}</strong>" in response.text and "Cannot do that" in response.text
+    api_twin = client.get("/api/patients", params={"page": "0"})
+    assert api_twin.status_code == 422 and api_twin.json()["detail"][0]["loc"] == ["query", "page"]
+    # the review form sends its decision with HTMX: a fragment for the outcome, escaped
+    item = _calcinosis_item(app)
+    fragment = client.post(
+        f"/review/items/{item.item_id}/decision",
+        data={"decision": "confirm", "reason": "x", "expected_version": "<b>2</b>"},
+        headers={"HX-Request": "true"},
+    )
+    assert fragment.status_code == 422 and "<html" not in fragment.text
+    assert "expected_version:" in fragment.text and "<b>" not in fragment.text
