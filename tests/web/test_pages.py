@@ -228,6 +228,11 @@ def test_users_admin(app, signed_in):
     bad = client.post("/api/admin/users", json={"name": "x", "role": "king", "password": "p"})
     assert bad.status_code == 422 and "role" in {p["field"] for p in bad.json()["problems"]}
     assert client.post("/api/admin/users/nina/disable").json()["active"] is False
+    # an admin cannot lock themselves out (the page shows no button; the server refuses too)
+    for path in ("/api/admin/users/ada/disable", "/admin/users/ada/disable"):
+        refused = client.post(path)
+        assert refused.status_code == 422 and "yourself" in refused.text, path
+    assert client.get("/api/admin/users").status_code == 200
 
 
 def test_audit_view_and_export(app, signed_in):

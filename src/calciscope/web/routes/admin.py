@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
 from calciscope import api
+from calciscope.errors import Problem, ValidationError
 from calciscope.web.pages import page
 from calciscope.web.security import ADMINS, WebUser, current_user, guarded
 
@@ -57,6 +58,13 @@ def _add_user(request: Request, admin: WebUser, new: NewUser) -> Any:
 
 
 def _disable(request: Request, admin: WebUser, name: str) -> Any:
+    if name == admin.name:  # the page offers no button for it; the server refuses it too
+        message = (
+            "you cannot disable yourself here; another admin can, or `calciscope users disable`"
+        )
+        raise ValidationError(
+            [Problem("user", name, "name", message)], summary="cannot disable user"
+        )
     state = request.app.state
     disabled = api.disable_user(state.registry, name, actor=admin.name)
     state.active_users.refresh()
