@@ -50,3 +50,14 @@ def test_without_the_web_extra_serve_says_what_to_install(monkeypatch):
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 1
     assert "pip install 'calciscope[web]'" in result.output
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "-1", "http"])
+def test_a_port_out_of_range_is_a_usage_error(tmp_path, monkeypatch, port):
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: pytest.fail("served"))
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    result = CliRunner().invoke(app, ["serve", "--db", db, "--port", port])
+    assert result.exit_code == 2 and "--port" in result.output  # was an OverflowError traceback
+    assert result.exception is None or isinstance(result.exception, SystemExit)

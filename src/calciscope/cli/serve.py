@@ -37,7 +37,9 @@ def _require_web() -> None:
 def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port to listen on (1-65535).")
+    ] = 8000,
     insecure_cookies: Annotated[
         bool,
         typer.Option(
