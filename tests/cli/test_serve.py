@@ -61,3 +61,12 @@ def test_a_port_out_of_range_is_a_usage_error(tmp_path, monkeypatch, port):
     result = CliRunner().invoke(app, ["serve", "--db", db, "--port", port])
     assert result.exit_code == 2 and "--port" in result.output  # was an OverflowError traceback
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_registry_in_a_missing_folder_is_a_clean_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("CALCISCOPE_SECRET_KEY", raising=False)
+    db = f"sqlite:///{tmp_path / 'no' / 'such' / 'r.db'}"
+    result = CliRunner().invoke(app, ["serve", "--db", db])
+    assert result.exit_code == 1 and "error:" in result.output  # was a FileNotFoundError
+    assert "field 'secret key file'" in result.output and "CALCISCOPE_SECRET_KEY" in result.output
+    assert not (tmp_path / "no").exists()
