@@ -239,6 +239,8 @@ def test_audit_view_and_export(app, signed_in):
     signed_in("clinician").get("/api/patients/P0001")
     client = signed_in("admin")
     assert "patient_read" in client.get("/admin/audit").text
+    imported = client.get("/api/admin/audit", params={"action": "import"}).json()["entries"]
+    assert [e["target"].endswith("cohort") for e in imported] == [True]  # the fixture's import
     newest = client.get("/api/admin/audit", params={"limit": 2}).json()["entries"]
     oldest = client.get("/api/admin/audit", params={"order": "oldest", "limit": 2}).json()
     every = api.audit_log(app.state.registry, limit=None)

@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.model import Role
-from calciscope.storage import Registry
+from calciscope.storage import ImportSummary, Registry
 from calciscope.storage.review import AuditEntry, ReviewRepository, User, user_from_row
 
 __all__ = [
@@ -225,6 +225,24 @@ def record_audit(
             after=jsonable(after),
             detail=detail,
         )
+
+
+def audit_import(registry: Registry, summary: ImportSummary, actor: str | None = None) -> None:
+    """Append the audit row of an import: who, the source, the batch and what it carried.
+
+    A Spark registry keeps no audit log (it refuses transactions; docs/scale.md): nothing is
+    written there.
+    """
+    if registry.dialect == "spark":
+        return
+    record_audit(
+        registry,
+        actor=actor or default_actor(),
+        action="import",
+        target=summary.source,
+        after={"batch_id": summary.batch_id, **summary.counts},
+        detail=f"batch {summary.batch_id}",
+    )
 
 
 def audit_log(
