@@ -78,6 +78,12 @@ def test_patient_page_and_criteria(app, signed_in):
     assert {"ssc2013", "leroy"} <= sets
     assert all(c["items"] or c["criteria_set"] == "leroy" for c in criteria["criteria"])
     assert {p["id"] for p in criteria["phenotypes"]} >= {"calcinosis_any"}
+    # score bounds and what could flip an undecided set, in the JSON and on the page
+    undecided = [c for c in criteria["criteria"] if not c["decided"]]
+    assert undecided and all(c["could_flip"] for c in undecided)
+    assert all(c["score_min"] <= c["score_max"] for c in undecided if c["score_min"] is not None)
+    panel = client.get("/patients/P0001/criteria").text
+    assert "could flip" in panel and undecided[0]["could_flip"][0] in panel
 
 
 def test_review_queue_item_and_decision(app, signed_in):
