@@ -36,12 +36,15 @@ class Call:
     """One real call: the command path, its arguments (split like a shell) and what to expect.
 
     ``ok`` (exit 0), ``extra:X`` (exit != 0 with X's install hint) or ``error:FIELD`` (exit 1
-    with a clean ``error:`` naming the field: bad input typed by hand).
+    with a clean ``error:`` naming the field: bad input typed by hand). ``stdin`` is what the
+    command reads from standard input (a password given with ``--password-stdin``); without it
+    standard input is empty, so a command that prompts cannot wait for a person.
     """
 
     command: str
     args: str = ""
     expect: str = OK
+    stdin: str | None = None
 
 
 SMALL = "--db sqlite:///small.db"
@@ -93,7 +96,13 @@ CALLS = [
         f"--patient P0001 --system HP --code HP:0003761 --status present --date 2024-01-01 "
         f"--reason 'plain install check' {SMALL}",
     ),
+    # non-interactive: the password from standard input (a prompt would wait for a person)
+    Call(
+        "users add", f"cleo --role clinician --password-stdin {SMALL}", stdin="plain-check-1234\n"
+    ),
+    Call("users add", f"cleo2 --role king --password-stdin {SMALL}", "error:role", "short\n"),
     Call("users list", SMALL),
+    Call("users disable", f"cleo {SMALL}"),
     Call("users disable", f"nobody {SMALL}", "error:name"),
     # ids nobody has: a clean error naming the field, nothing written
     Call("review confirm", f"fact:F0 --reason check {SMALL}", "error:item_id"),
@@ -171,13 +180,20 @@ def _png(width: int, height: int) -> bytes:
 
 
 def run(
-    exe: str, args: list[str], work: Path, env_extra: dict[str, str] | None = None
+    exe: str,
+    args: list[str],
+    work: Path,
+    env_extra: dict[str, str] | None = None,
+    stdin: str | None = None,
 ) -> tuple[int, str]:
-    """Run the installed ``calciscope`` with arguments; return the exit code and all output."""
+    """Run the installed ``calciscope`` with arguments; return the exit code and all output.
+
+    ``stdin`` is written to its standard input; without it standard input is empty.
+    """
     env = os.environ | {"COLUMNS": "120", "REDCAP_TOKEN": "not-a-token"} | (env_extra or {})
     proc = subprocess.run(
         [exe, *args], cwd=work, capture_output=True, text=True, timeout=600, env=env,
-        stdin=subprocess.DEVNULL,
+        input=stdin or "",
     )  # fmt: skip
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -224,7 +240,8 @@ def main(exe: str) -> int:
     called = {call.command for call in CALLS}
     for call in CALLS:
         start = time.monotonic()
-        code, output = run(exe, [*call.command.split(), *shlex.split(call.args)], work)
+        args = [*call.command.split(), *shlex.split(call.args)]
+        code, output = run(exe, args, work, stdin=call.stdin)
         problem = judge(call, code, output)
         print(f"  {call.command} {call.args}: exit {code} ({time.monotonic() - start:.1f} s)")
         if problem:

@@ -30,7 +30,7 @@ PUBLIC = {
     "ReviewItem", "ReviewRecord", "ReviewState", "Role", "User", "queue_kinds", "review_queue", "review",
     "review_items", "review_history", "add_fact", "correct_fact", "fact_history", "LabLimit", "lab_limit", "add_user",
     "list_users", "disable_user", "authenticate", "default_actor", "record_audit", "audit_log",
-    "export_audit_log", "review_queue_counts", "registry_changes", "RegistryChanges", "review_queue_item", "patient_features",
+    "export_audit_log", "write_audit_csv", "review_queue_counts", "registry_changes", "RegistryChanges", "review_queue_item", "patient_features",
     "filter_patients", "QueueSource",
     # images
     "IMAGE_ROOTS_ENV", "AgreementReport", "ReadingImport", "Roi", "image_roots", "import_images",

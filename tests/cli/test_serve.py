@@ -50,3 +50,23 @@ def test_without_the_web_extra_serve_says_what_to_install(monkeypatch):
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 1
     assert "pip install 'calciscope[web]'" in result.output
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "-1", "http"])
+def test_a_port_out_of_range_is_a_usage_error(tmp_path, monkeypatch, port):
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: pytest.fail("served"))
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    result = CliRunner().invoke(app, ["serve", "--db", db, "--port", port])
+    assert result.exit_code == 2 and "--port" in result.output  # was an OverflowError traceback
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_registry_in_a_missing_folder_is_a_clean_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("CALCISCOPE_SECRET_KEY", raising=False)
+    db = f"sqlite:///{tmp_path / 'no' / 'such' / 'r.db'}"
+    result = CliRunner().invoke(app, ["serve", "--db", db])
+    assert result.exit_code == 1 and "error:" in result.output  # was a FileNotFoundError
+    assert "field 'secret key file'" in result.output and "CALCISCOPE_SECRET_KEY" in result.output
+    assert not (tmp_path / "no").exists()

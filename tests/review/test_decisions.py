@@ -273,7 +273,13 @@ def test_every_change_writes_an_audit_row_with_before_and_after(one_patient):
 
 def test_the_audit_log_has_no_edit_verb(one_patient):
     verbs = [n for n in api.__all__ if "audit" in n.lower()]
-    assert sorted(verbs) == ["AuditEntry", "audit_log", "export_audit_log", "record_audit"]
+    assert sorted(verbs) == [
+        "AuditEntry",
+        "audit_log",
+        "export_audit_log",
+        "record_audit",
+        "write_audit_csv",
+    ]
     api.record_audit(
         one_patient,
         actor="web",
@@ -288,3 +294,13 @@ def test_the_audit_log_has_no_edit_verb(one_patient):
     assert {p.field for p in err.value.problems} == {"actor", "target"}
     with one_patient.engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(schema.audit_log)) == 1
+
+
+def test_an_import_writes_an_audit_row(sqlite_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("CALCISCOPE_USER", "datamanager")
+    api.generate_demo_data(tmp_path / "cohort", patients=4, seed=3, notes=False)
+    with api.open_registry(sqlite_url) as registry:
+        summary = api.import_directory(registry, tmp_path / "cohort")
+        [entry] = api.audit_log(registry, action="import")
+    assert entry.actor == "datamanager" and entry.target == str(tmp_path / "cohort")
+    assert entry.after["batch_id"] == summary.batch_id and entry.after["patients"] == 4

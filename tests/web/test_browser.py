@@ -26,6 +26,8 @@ from calciscope.web import WebSettings, create_app
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
+#: Errors the page's browser console showed (failed loads, script errors).
+CONSOLE_ERRORS: list[str] = []
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 NOTE_TEXT = (
     "SYNTHETIC DEMO RECORD - not a real patient\nRheumatology Outpatients\n\n"
@@ -107,7 +109,12 @@ def page(server) -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         context = browser.new_context(viewport={"width": 1360, "height": 900})
-        yield context.new_page()
+        tab = context.new_page()
+        # what the browser console shows a user: a failed load (the favicon), a script error
+        CONSOLE_ERRORS.clear()
+        tab.on("console", lambda m: CONSOLE_ERRORS.append(m.text) if m.type == "error" else None)
+        tab.on("pageerror", lambda e: CONSOLE_ERRORS.append(str(e)))
+        yield tab
         browser.close()
 
 
@@ -118,7 +125,9 @@ def _shot(page: Any, name: str) -> None:
 
 def _calcinosis_true(page: Any) -> str:
     cell = page.locator('[data-phenotype="calcinosis_any"]')
-    cell.wait_for()
+    # the panel loads after the page; the first explanation compiles its queries (a minute at
+    # a load average of 25 on this 2-core machine, longer than Playwright's 30 s default)
+    cell.wait_for(timeout=300_000)
     return str(cell.inner_text())
 
 
@@ -176,4 +185,5 @@ def test_confirm_a_suggested_calcinosis_fact(page, server, browser_registry):
     audit = page.locator("[data-testid=audit]").inner_text()
     assert ("review" in audit and patient in audit) or "fact:" in audit
     _shot(page, "web-audit.png")
+    assert CONSOLE_ERRORS == []
     shutil.rmtree(DOCS_IMG / "__pycache__", ignore_errors=True)

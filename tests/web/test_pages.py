@@ -78,6 +78,12 @@ def test_patient_page_and_criteria(app, signed_in):
     assert {"ssc2013", "leroy"} <= sets
     assert all(c["items"] or c["criteria_set"] == "leroy" for c in criteria["criteria"])
     assert {p["id"] for p in criteria["phenotypes"]} >= {"calcinosis_any"}
+    # score bounds and what could flip an undecided set, in the JSON and on the page
+    undecided = [c for c in criteria["criteria"] if not c["decided"]]
+    assert undecided and all(c["could_flip"] for c in undecided)
+    assert all(c["score_min"] <= c["score_max"] for c in undecided if c["score_min"] is not None)
+    panel = client.get("/patients/P0001/criteria").text
+    assert "could flip" in panel and undecided[0]["could_flip"][0] in panel
 
 
 def test_review_queue_item_and_decision(app, signed_in):
@@ -276,12 +282,19 @@ def test_users_admin(app, signed_in):
     bad = client.post("/api/admin/users", json={"name": "x", "role": "king", "password": "p"})
     assert bad.status_code == 422 and "role" in {p["field"] for p in bad.json()["problems"]}
     assert client.post("/api/admin/users/nina/disable").json()["active"] is False
+    # an admin cannot lock themselves out (the page shows no button; the server refuses too)
+    for path in ("/api/admin/users/ada/disable", "/admin/users/ada/disable"):
+        refused = client.post(path)
+        assert refused.status_code == 422 and "yourself" in refused.text, path
+    assert client.get("/api/admin/users").status_code == 200
 
 
 def test_audit_view_and_export(app, signed_in):
     signed_in("clinician").get("/api/patients/P0001")
     client = signed_in("admin")
     assert "patient_read" in client.get("/admin/audit").text
+    imported = client.get("/api/admin/audit", params={"action": "import"}).json()["entries"]
+    assert [e["target"].endswith("cohort") for e in imported] == [True]  # the fixture's import
     newest = client.get("/api/admin/audit", params={"limit": 2}).json()["entries"]
     oldest = client.get("/api/admin/audit", params={"order": "oldest", "limit": 2}).json()
     every = api.audit_log(app.state.registry, limit=None)
@@ -342,3 +355,29 @@ def test_queue_count_and_phenotype_follow_a_decision_at_once(app, signed_in):
     shown = {p["id"]: p["value"] for p in phenotypes}
     assert shown["calcinosis_any"] == next(p.value for p in fresh if p.id == "calcinosis_any")
     assert other.patient_id in app.state.explanations._items
+
+
+def test_a_bad_parameter_on_a_page_is_shown_as_a_page(app, signed_in):
+    """A value FastAPI refuses (page=0, limit=abc) names its field in HTML; the API keeps JSON."""
+    client = signed_in("clinician")
+    for path, params, field in (
+        ("/patients", {"page": "0"}, "page"),
+        ("/review", {"limit": "abc"}, "limit"),
+        ("/review", {"offset": "-1"}, "offset"),
+    ):
+        response = client.get(path, params=params)
+        assert response.status_code == 422 and response.headers["content-type"].startswith(
+            "text/html"
+        ), (path, params)
+        assert f"<strong>{field}</strong>" in response.text and "Cannot do that" in response.text
+    api_twin = client.get("/api/patients", params={"page": "0"})
+    assert api_twin.status_code == 422 and api_twin.json()["detail"][0]["loc"] == ["query", "page"]
+    # the review form sends its decision with HTMX: a fragment for the outcome, escaped
+    item = _calcinosis_item(app)
+    fragment = client.post(
+        f"/review/items/{item.item_id}/decision",
+        data={"decision": "confirm", "reason": "x", "expected_version": "<b>2</b>"},
+        headers={"HX-Request": "true"},
+    )
+    assert fragment.status_code == 422 and "<html" not in fragment.text
+    assert "expected_version:" in fragment.text and "<b>" not in fragment.text

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
 import pytest
 from web_client import PASSWORDS, client_for, csrf_of
 
@@ -122,3 +126,24 @@ def test_the_audit_log_cannot_be_edited_through_the_app(app, signed_in):
     after = client.get("/api/admin/audit", params={"limit": 10000}).json()["entries"]
     kept = {e["entry_id"]: e for e in after}
     assert all(kept[e["entry_id"]] == e for e in entries)
+
+
+def test_the_audit_export_cannot_smuggle_a_spreadsheet_formula(app, signed_in, tmp_path):
+    """A reason typed as a formula is exported as text (OWASP CSV injection), by app and CLI."""
+    formula = '=HYPERLINK("http://evil.invalid","click")'
+    item = next(i for i in app.state.queues.get(("suggested_fact", None)) if i.fact_id)
+    body = {"decision": "reject", "reason": formula, "expected_version": item.version}
+    client = signed_in("clinician")
+    assert client.post(f"/api/review/items/{item.item_id}/decision", json=body).status_code == 200
+    exported = signed_in("admin").get("/admin/audit.csv", params={"actor": "cleo"})
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    (decision,) = [r for r in rows if r["action"] == "review.reject"]
+    assert decision["detail"] == "'" + formula and decision["target"] == item.item_id
+    assert json.loads(decision["after"])["state"] == "rejected"
+    # the stored row keeps what was typed; only the spreadsheet file is guarded
+    assert api.audit_log(app.state.registry, action="review.reject")[-1].detail == formula
+    out = tmp_path / "audit.csv"
+    api.export_audit_log(app.state.registry, out)
+    with out.open(encoding="utf-8", newline="") as handle:
+        details = [r["detail"] for r in csv.DictReader(handle) if r["action"] == "review.reject"]
+    assert details == ["'" + formula]

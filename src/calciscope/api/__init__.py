@@ -126,6 +126,7 @@ from calciscope.api.users import (
     export_audit_log,
     list_users,
     record_audit,
+    write_audit_csv,
 )
 from calciscope.criteria import CriteriaResult, ItemState
 from calciscope.datasets import DEFAULT_PATIENTS
@@ -276,6 +277,7 @@ __all__ = [
     "score_spreadsheet",
     "screen_omop",
     "study_columns",
+    "write_audit_csv",
     "write_feature_table",
     "write_scores",
 ]

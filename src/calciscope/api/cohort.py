@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from calciscope.api.users import audit_import
 from calciscope.engine import compute_feature_table, connect
 from calciscope.engine.connection import duckdb_path
 from calciscope.engine.features import dated_records
@@ -188,9 +189,11 @@ def import_directory(
             writer.write(chunk)
             if progress is not None:
                 progress(sum(writer.counts.values()))
-    return ImportSummary(
+    summary = ImportSummary(
         batch_id=writer.batch_id, source=str(folder), counts=writer.summary_counts()
     )
+    audit_import(registry, summary)
+    return summary
 
 
 def feature_table(

@@ -106,7 +106,11 @@ def import_images(
     with registry.bulk_import(source=str(index.root), source_hash=source_hash) as writer:
         writer.write(Batch(images=index.images))
         ImageRepository(registry).write_files(writer, index.files)
-    return ImportSummary(batch_id=writer.batch_id, source=str(index.root), counts=writer.counts)
+    summary = ImportSummary(batch_id=writer.batch_id, source=str(index.root), counts=writer.counts)
+    from calciscope.api.users import audit_import
+
+    audit_import(registry, summary)
+    return summary
 
 
 def _hash_of(parts: Sequence[str]) -> str:

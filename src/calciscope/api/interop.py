@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from calciscope.api.users import audit_import
 from calciscope.engine import connect
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
@@ -110,6 +111,7 @@ def _write(
     summary = registry.import_batch(
         result.batch, source=source, source_hash=source_hash, update_patients=update
     )
+    audit_import(registry, summary)
     return InteropImport(summary, result)
 
 

@@ -13,17 +13,17 @@ import getpass
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.model import Role
-from calciscope.storage import Registry
+from calciscope.storage import ImportSummary, Registry
 from calciscope.storage.review import AuditEntry, ReviewRepository, User, user_from_row
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "export_audit_log",
     "list_users",
     "record_audit",
+    "write_audit_csv",
 ]
 
 #: Shortest password ``add_user`` accepts.
@@ -226,6 +227,24 @@ def record_audit(
         )
 
 
+def audit_import(registry: Registry, summary: ImportSummary, actor: str | None = None) -> None:
+    """Append the audit row of an import: who, the source, the batch and what it carried.
+
+    A Spark registry keeps no audit log (it refuses transactions; docs/scale.md): nothing is
+    written there.
+    """
+    if registry.dialect == "spark":
+        return
+    record_audit(
+        registry,
+        actor=actor or default_actor(),
+        action="import",
+        target=summary.source,
+        after={"batch_id": summary.batch_id, **summary.counts},
+        detail=f"batch {summary.batch_id}",
+    )
+
+
 def audit_log(
     registry: Registry,
     *,
@@ -259,25 +278,45 @@ _AUDIT_COLUMNS: Sequence[str] = (
 )
 
 
+#: A cell starting with one of these is run as a formula by spreadsheets (OWASP CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """Return ``text`` with a leading ``'`` when a spreadsheet would read it as a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def write_audit_csv(entries: Iterable[AuditEntry], handle: TextIO) -> int:
+    """Write audit rows as CSV (a header, before/after as JSON text); return the row count.
+
+    Text cells (actor, action, target, detail: a reviewer's reason, a patient id) that a
+    spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) start with ``'`` in the file.
+    """
+    writer = csv.writer(handle)
+    writer.writerow(_AUDIT_COLUMNS)
+    count = 0
+    for e in entries:
+        writer.writerow(
+            [
+                e.entry_id,
+                e.at.isoformat(),
+                _spreadsheet_safe(e.actor),
+                _spreadsheet_safe(e.action),
+                _spreadsheet_safe(e.target),
+                "" if e.before is None else json.dumps(e.before, sort_keys=True),
+                "" if e.after is None else json.dumps(e.after, sort_keys=True),
+                _spreadsheet_safe(e.detail or ""),
+            ]
+        )
+        count += 1
+    return count
+
+
 def export_audit_log(registry: Registry, out: Path) -> int:
-    """Write the whole audit log to a CSV file (before/after as JSON text); return the row count."""
+    """Write the whole audit log to a CSV file (see :func:`write_audit_csv`); return the rows."""
     entries = audit_log(registry, limit=None)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(_AUDIT_COLUMNS)
-        for e in entries:
-            writer.writerow(
-                [
-                    e.entry_id,
-                    e.at.isoformat(),
-                    e.actor,
-                    e.action,
-                    e.target,
-                    "" if e.before is None else json.dumps(e.before, sort_keys=True),
-                    "" if e.after is None else json.dumps(e.after, sort_keys=True),
-                    e.detail or "",
-                ]
-            )
-    return len(entries)
+        return write_audit_csv(entries, handle)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from calciscope import api
 from calciscope.cli.cohort import console, err_console, import_demo
@@ -62,7 +63,8 @@ def demo_radiographs(registry: api.Registry, out: Path, seed: int) -> Path | Non
         with progress(err_console, "drawing and measuring SYNTHETIC phantom radiographs"):
             films = api.add_demo_radiographs(registry, out, seed)
     except MissingExtraError as exc:
-        console.print(f"no SYNTHETIC radiographs in this demo: {exc}", highlight=False)
+        # escaped: rich would read the hint's "[imaging]" as markup and print "calciscope"
+        console.print(f"no SYNTHETIC radiographs in this demo: {escape(str(exc))}", highlight=False)
         return None
     found = ", ".join(f"{k} {n}" for k, n in sorted(films.suggested.items()))
     console.print(

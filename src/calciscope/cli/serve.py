@@ -35,7 +35,9 @@ def _require_web() -> None:
 
 
 HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]
-PortOption = Annotated[int, typer.Option("--port", help="Port to listen on.")]
+PortOption = Annotated[
+    int, typer.Option("--port", min=1, max=65535, help="Port to listen on (1-65535).")
+]
 InsecureCookiesOption = Annotated[
     bool,
     typer.Option(

@@ -12,6 +12,7 @@ from calciscope import api
 from calciscope.cli.cohort import console
 from calciscope.cli.options import DbOption, JsonOption
 from calciscope.cli.output import echo_json
+from calciscope.errors import Problem, ValidationError
 
 __all__ = ["register"]
 
@@ -28,13 +29,26 @@ def add(
     db: DbOption = None,
 ) -> None:
     """Add a user; the password is prompted for (or read from stdin) and stored as argon2id."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else _prompt_password(name)
     with api.open_registry(db) as registry:
         user = api.add_user(registry, name, role, password)
     console.print(f"added user {user.name} ({user.role.value})")
+
+
+def _prompt_password(name: str) -> str:
+    """Ask for the password twice; without a terminal (a script, a pipe), say how to give it."""
+    try:
+        return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+    except typer.Abort:
+        if sys.stdin is not None and sys.stdin.isatty():
+            raise  # Ctrl-C at the prompt: the usual "Aborted!"
+        problem = Problem(
+            "user",
+            name,
+            "password",
+            "no password was typed (no terminal); give it on standard input with --password-stdin",
+        )
+        raise ValidationError([problem], summary="cannot add user") from None
 
 
 def list_(

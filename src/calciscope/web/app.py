@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +26,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from calciscope import api
 from calciscope.errors import CalciscopeError, ValidationError
 from calciscope.web.cache import Generation, PatientTable, RecentResults
-from calciscope.web.pages import render
+from calciscope.web.pages import TEMPLATES, render
 from calciscope.web.security import (
     AccessDenied,
     LoginLimiter,
@@ -51,7 +53,39 @@ def _problems(exc: ValidationError) -> list[dict[str, str]]:
     return [{"field": p.field, "location": p.location, "message": p.message} for p in exc.problems]
 
 
+_PROBLEMS_FRAGMENT = (
+    '<ul class="error problems" role="alert">'
+    "{% for p in problems %}<li>{{ p.field }}: {{ p.message }}</li>{% endfor %}</ul>"
+)
+
+
+async def _bad_parameter(request: Request, exc: Exception) -> Response:
+    """Show a request whose parameters FastAPI refused: JSON for the API, HTML for a page."""
+    if not isinstance(exc, RequestValidationError):  # registered for this class only
+        raise exc
+    # the JSON API keeps FastAPI's 422 (its OpenAPI schema describes it); a page shows the
+    # fields in HTML, as the api's errors are shown, not a JSON body in the browser
+    if _wants_json(request):
+        return await request_validation_exception_handler(request, exc)
+    problems = [
+        {
+            "field": str(e["loc"][-1]) if e.get("loc") else "request",
+            "location": " ".join(str(part) for part in e.get("loc", ())[:-1]),
+            "message": str(e.get("msg", "not acceptable")),
+        }
+        for e in exc.errors()
+    ]
+    if request.headers.get("HX-Request"):  # a fragment for the part of the page asked
+        html = TEMPLATES.from_string(_PROBLEMS_FRAGMENT).render(problems=problems)
+        return HTMLResponse(html, status_code=422)
+    message = "a value in the address or the form cannot be used"
+    context = {"title": "Cannot do that", "message": message, "problems": {"problems": problems}}
+    return render(request, "error.html", context, 422)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _bad_parameter)
+
     @app.exception_handler(NotAuthenticated)
     def _unauthenticated(request: Request, exc: NotAuthenticated) -> Response:
         if _wants_json(request):

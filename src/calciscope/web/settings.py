@@ -130,7 +130,8 @@ def load_secret_key(db_url: str) -> str:
     Raises
     ------
     ValidationError
-        When the key file can be read by other users (its mode must be 0600).
+        When the key file can be read by other users (its mode must be 0600), or cannot be
+        written (the registry's folder does not exist, or is not writable).
     """
     from_env = os.environ.get(SECRET_ENV)
     if from_env:
@@ -147,6 +148,12 @@ def load_secret_key(db_url: str) -> str:
                 summary="the secret key file is readable by other users",
             ) from None
         return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:  # a folder that does not exist, or that we may not write in
+        message = f"cannot be written ({exc.strerror}); check the folder, or set ${SECRET_ENV}"
+        raise ValidationError(
+            [Problem(str(path), "", "secret key file", message)],
+            summary="cannot create the secret key file",
+        ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()

@@ -5,10 +5,8 @@ The audit log is append-only: the app has no route that changes or deletes a row
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -17,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
 from calciscope import api
+from calciscope.errors import Problem, ValidationError
 from calciscope.web.pages import page
 from calciscope.web.security import ADMINS, WebUser, current_user, guarded
 
@@ -59,6 +58,13 @@ def _add_user(request: Request, admin: WebUser, new: NewUser) -> Any:
 
 
 def _disable(request: Request, admin: WebUser, name: str) -> Any:
+    if name == admin.name:  # the page offers no button for it; the server refuses it too
+        message = (
+            "you cannot disable yourself here; another admin can, or `calciscope users disable`"
+        )
+        raise ValidationError(
+            [Problem("user", name, "name", message)], summary="cannot disable user"
+        )
     state = request.app.state
     disabled = api.disable_user(state.registry, name, actor=admin.name)
     state.active_users.refresh()
@@ -144,20 +150,17 @@ def audit_csv(
     actor: Annotated[str, Query(max_length=128)] = "",
     action: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    """Export the audit log as CSV (before/after as JSON text); the export is itself audited."""
-    rows = _entries(request, actor, action, None, newest_first=False)
+    """Export the audit log as CSV (before/after as JSON text); the export is itself audited.
+
+    The same file as ``calciscope audit export`` (``api.write_audit_csv``): text a spreadsheet
+    would run as a formula starts with ``'``.
+    """
+    registry = request.app.state.registry
+    rows = api.audit_log(registry, actor=actor or None, action=action or None, limit=None)
     out = io.StringIO()
-    fields = ["entry_id", "at", "actor", "action", "target", "before", "after", "detail"]
-    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(row | {k: json.dumps(row.get(k)) for k in ("before", "after")})
+    count = api.write_audit_csv(rows, out)
     api.record_audit(
-        request.app.state.registry,
-        actor=user.name,
-        action="export",
-        target="audit_log",
-        detail=f"{len(rows)} rows",
+        registry, actor=user.name, action="export", target="audit_log", detail=f"{count} rows"
     )
     stamp = dt.date.today().isoformat()
     return Response(
