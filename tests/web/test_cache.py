@@ -244,3 +244,27 @@ def test_a_stale_value_is_served_while_another_request_computes_it():
     gate.set()
     recount.join(5)
     assert counts.get_current("all") == 8
+
+
+def test_json_twins_are_what_jsonable_encoder_gives():
+    import datetime as dt
+    import json
+
+    from fastapi.encoders import jsonable_encoder
+
+    from calciscope.model import ReviewState
+    from calciscope.web.pages import json_response
+
+    plain = {
+        "date": dt.date(2024, 2, 29),
+        "at": dt.datetime(2024, 2, 29, 13, 5),
+        "state": ReviewState.SUGGESTED,
+        "pair": (1, 2.5),
+        "text": "café <script>",
+        "none": None,
+        "nested": [{"n": 1, "ok": True}],
+        3: "an int key",
+    }
+    for data in (plain, plain | {"set": {1}}, plain | {"key": {dt.date(2024, 1, 1): 1}}):
+        body = json.loads(json_response(data).body)
+        assert body == json.loads(json.dumps(jsonable_encoder(data)))
