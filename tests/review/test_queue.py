@@ -176,3 +176,20 @@ def test_calcinosis_dated_before_ssc_onset_is_a_queue_item(sqlite_url):
         items = api.review_queue(registry, kinds=["calcinosis_before_onset"])
     assert [(i.item_id, i.patient_id) for i in items] == [("calcinosis_before_onset:B1", "B1")]
     assert items[0].reason == "first calcinosis 2013-06-01 is before SSc onset 2015-01-01"
+
+
+def test_kept_items_never_outlive_a_write_through_another_connection(sqlite_url, one_patient):
+    """Items and records are kept per stored row: a decision elsewhere shows at the next read."""
+    first = api.review_queue(one_patient, kinds=["suggested_fact"])
+    again = api.review_queue(one_patient, kinds=["suggested_fact"])
+    assert [i.item_id for i in again] == [i.item_id for i in first]
+    assert again[0] is first[0]  # the same stored fact and note: the item was kept
+    with api.open_registry(sqlite_url) as other:  # another connection (another process alike)
+        api.review(other, first[0].item_id, "confirm", reviewer="other", reason="in the letter")
+    after = api.review_queue(one_patient, kinds=["suggested_fact"])
+    assert first[0].item_id not in {i.item_id for i in after}
+    assert [i.item_id for i in after] == [i.item_id for i in first[1:]]
+    facts = {f.fact_id: f for f in one_patient.facts_for(first[0].patient_id)}
+    assert facts[first[0].fact_id].review_state.value == "confirmed"
+    with pytest.raises(ValidationError):  # the kept item is gone with its version
+        api.review_queue_item(one_patient, first[0].item_id)

@@ -109,3 +109,26 @@ def test_add_fact_table_inserts_like_add_facts_and_keeps_reviewed(sqlite_url):
     assert registry.add_fact_table(table.to_batches()) == 2
     assert registry.add_fact_table(table.slice(0, 0)) == 0
     assert registry.counts()["facts"] == before + (suggested.fact_id != fact_id) + 1
+
+
+def test_records_built_from_rows_are_kept_by_value_and_typed():
+    """The same stored values give the same record; values that hash alike but differ do not."""
+    from calciscope.storage.registry import fact_from_row
+
+    row = {
+        "fact_id": "F1",
+        "patient_id": "P1",
+        "system": "HP",
+        "code": "HP:0003761",
+        "status": "present",
+        "value_num": 1,
+        "version": 3,
+    }
+    first = fact_from_row(row)
+    assert fact_from_row(dict(row)) is first
+    assert fact_from_row(row | {"version": 4}) is first  # storage columns are not the record's
+    changed = fact_from_row(row | {"status": "absent"})
+    assert changed is not first and changed.status.value == "absent"
+    assert fact_from_row(row | {"value_num": 1.5}).value_num == 1.5
+    same_value = fact_from_row(row | {"value_num": 1.0})  # 1 == 1.0: kept apart by type
+    assert same_value is not first and same_value == first

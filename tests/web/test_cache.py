@@ -64,9 +64,55 @@ def test_a_named_write_recomputes_only_that_patient():
     assert rows["patient_id"].to_pylist() == ["P1", "P2"] and total == 3
     registry.values["P2"] = 10
     generation.bump("P2")
-    assert registry.some == [("P2",)] and registry.whole == 1
+    assert registry.some == []  # the write does not wait: the next read computes the row
     rows, _ = cache.filtered(("3",))
+    assert registry.some == [("P2",)] and registry.whole == 1
     assert rows["patient_id"].to_pylist() == ["P1"]  # the filtered view was dropped too
+    assert cache.table().to_pylist() == registry.table().to_pylist()
+    assert registry.some == [("P2",)]  # computed once
+
+
+def test_writes_between_two_reads_are_computed_together():
+    registry = Registry()
+    cache, generation = _table(registry)
+    cache.table()
+    registry.values.update(P1=5, P3=0)
+    generation.bump("P3")
+    generation.bump("P1")
+    assert cache.filtered(("4",))[0]["patient_id"].to_pylist() == ["P2", "P3"]
+    assert registry.some == [("P1", "P3")]
+
+
+def test_many_writes_in_place_keep_the_table_whole():
+    """Rows replaced in place, many times over: the pieces are joined, the order kept."""
+    registry = Registry()
+    registry.values = {f"P{n:03}": n for n in range(100)}
+    cache, generation = _table(registry)
+    cache.table()
+    for n in range(0, 100, 3):
+        registry.values[f"P{n:03}"] = -n
+        generation.bump(f"P{n:03}")
+        assert cache.table().to_pylist() == registry.table().to_pylist()
+    assert cache.table()["x"].num_chunks <= 33
+
+
+def test_a_failed_row_computation_is_tried_again():
+    registry = Registry()
+    cache, generation = _table(registry)
+    cache.table()
+    registry.values["P2"] = 20
+    real, calls = registry.compute_some, []
+
+    def failing(ids: tuple[str, ...]) -> pa.Table:
+        calls.append(ids)
+        if len(calls) == 1:
+            raise RuntimeError("the registry is busy")
+        return real(ids)
+
+    cache.compute_some = failing
+    generation.bump("P2")
+    with pytest.raises(RuntimeError):
+        cache.table()
     assert cache.table().to_pylist() == registry.table().to_pylist()
 
 
@@ -198,3 +244,27 @@ def test_a_stale_value_is_served_while_another_request_computes_it():
     gate.set()
     recount.join(5)
     assert counts.get_current("all") == 8
+
+
+def test_json_twins_are_what_jsonable_encoder_gives():
+    import datetime as dt
+    import json
+
+    from fastapi.encoders import jsonable_encoder
+
+    from calciscope.model import ReviewState
+    from calciscope.web.pages import json_response
+
+    plain = {
+        "date": dt.date(2024, 2, 29),
+        "at": dt.datetime(2024, 2, 29, 13, 5),
+        "state": ReviewState.SUGGESTED,
+        "pair": (1, 2.5),
+        "text": "café <script>",
+        "none": None,
+        "nested": [{"n": 1, "ok": True}],
+        3: "an int key",
+    }
+    for data in (plain, plain | {"set": {1}}, plain | {"key": {dt.date(2024, 1, 1): 1}}):
+        body = json.loads(json_response(data).body)
+        assert body == json.loads(json.dumps(jsonable_encoder(data)))

@@ -362,9 +362,12 @@ def _arrow_type(column: sa.Column[Any]) -> pa.DataType:
     return pa.string()
 
 
-def _arrow_rows(conn: sa.Connection, table: sa.Table, patient_id: str) -> pa.Table:
+def _arrow_rows(conn: sa.Connection, table: sa.Table, patient_ids: Sequence[str]) -> pa.Table:
     layout = pa.schema([(c.name, _arrow_type(c)) for c in table.columns])
-    query = sa.select(table).where(table.c.patient_id == patient_id)
+    if len(patient_ids) == 1:
+        query = sa.select(table).where(table.c.patient_id == patient_ids[0])
+    else:
+        query = sa.select(table).where(table.c.patient_id.in_(list(patient_ids)))
     rows = [dict(row) for row in conn.execute(query).mappings()]
     for row in rows:  # a timezone-aware time (PostgreSQL) as UTC, as SQLite keeps it
         for name, value in row.items():
@@ -383,24 +386,29 @@ def patient_features(
     keeping a list current after a change to one patient. Unknown ids give no row.
     """
     when = index_date or dt.date.today()
+    ids = list(dict.fromkeys(patient_ids))
     parts = []
-    for pid in dict.fromkeys(patient_ids):
-        facts, patients = patient_tables(registry, pid)
-        if patients.num_rows:
-            parts.append(_features(when).run(facts=facts, patients=patients))
-    if not parts:
-        facts, patients = patient_tables(registry, "")
-        return _features(when).run(facts=facts, patients=patients)
-    return pa.concat_tables(parts)
+    for start in range(0, max(len(ids), 1), _FEATURE_BATCH):  # one run per batch of patients
+        facts, patients = _tables_of(registry, ids[start : start + _FEATURE_BATCH])
+        parts.append(_features(when).run(facts=facts, patients=patients))
+    return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+
+
+#: Patients whose rows one run of :func:`patient_features` computes together.
+_FEATURE_BATCH = 200
+
+
+def _tables_of(registry: Registry, patient_ids: Sequence[str]) -> tuple[pa.Table, pa.Table]:
+    with registry.engine.connect() as conn:
+        return (
+            _arrow_rows(conn, schema.facts, patient_ids),
+            _arrow_rows(conn, schema.patients, patient_ids),
+        )
 
 
 def patient_tables(registry: Registry, patient_id: str) -> tuple[pa.Table, pa.Table]:
     """Return one patient's facts and patient row as Arrow tables in the registry's layout."""
-    with registry.engine.connect() as conn:
-        return (
-            _arrow_rows(conn, schema.facts, patient_id),
-            _arrow_rows(conn, schema.patients, patient_id),
-        )
+    return _tables_of(registry, [patient_id])
 
 
 @lru_cache(maxsize=8)

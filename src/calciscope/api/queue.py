@@ -15,6 +15,7 @@ import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -123,12 +124,17 @@ def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(split_sentences(text))
 
 
-def _provenance(fact: Fact) -> dict[str, Any]:
+def _provenance(fact: Fact) -> Mapping[str, Any]:
+    return _provenance_of(fact.provenance or "")
+
+
+@lru_cache(maxsize=16_384)
+def _provenance_of(text: str) -> Mapping[str, Any]:
     try:
-        prov = json.loads(fact.provenance or "")
+        prov = json.loads(text)
     except ValueError:
-        return {}
-    return prov if isinstance(prov, dict) else {}
+        return MappingProxyType({})
+    return MappingProxyType(prov if isinstance(prov, dict) else {})
 
 
 @cache
@@ -148,9 +154,25 @@ def _fact_items(
     offset: int = 0,
 ) -> list[ReviewItem]:
     stored = repo.suggested_facts(conn, patient, limit=limit, offset=offset)
-    note_ids = {str(_provenance(s.fact).get("note_id", "")) for s in stored} - {""}
-    notes = _NoteSentences(repo.notes(conn, sorted(note_ids)) if note_ids else {})
-    return [_fact_item(kind, s, notes.evidence(s.fact)) for s in stored]
+    cited = [str(_provenance(s.fact).get("note_id", "")) for s in stored]
+    wanted = set(cited) - {""}
+    notes = repo.notes(conn, sorted(wanted)) if wanted else {}
+    return [_kept_item(kind.name, s, notes.get(n)) for s, n in zip(stored, cited, strict=True)]
+
+
+@lru_cache(maxsize=8192)
+def _kept_item(kind: str, stored: StoredFact, note: Note | None) -> ReviewItem:
+    """Return the item of a suggested fact (its evidence found in its note once, then kept).
+
+    The same stored fact (version included) and note give the same item: a queue's pages are
+    read again and again while few of their items change.
+    """
+    evidence = _NoteSentences({note.note_id: note} if note is not None else {}).evidence(
+        stored.fact
+    )
+    chosen = load_review_queue().kind(kind)
+    assert chosen is not None  # the caller's kind
+    return _fact_item(chosen, stored, evidence)
 
 
 def _fact_item(kind: QueueKind, stored: StoredFact, evidence: Evidence | None) -> ReviewItem:

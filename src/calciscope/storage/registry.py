@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,7 @@ __all__ = [
     "fact_from_row",
     "model_rows",
     "normalise_url",
+    "note_from_row",
 ]
 
 _CHUNK = 5000
@@ -139,9 +141,52 @@ def model_rows(items: Iterable[Any], extra: dict[str, Any] | None = None) -> lis
     return rows
 
 
+_FACT_FIELDS = frozenset(Fact.model_fields)
+_NOTE_FIELDS = frozenset(Note.model_fields)
+_Key = tuple[tuple[str, ...], tuple[Any, ...], tuple[type, ...]]
+
+
+def _key(row: Any, fields: frozenset[str]) -> _Key | None:
+    """Return the names of ``fields`` in ``row``, their values and types; None if unhashable."""
+    names = tuple(k for k in row if k in fields)
+    values = tuple(row[k] for k in names)
+    key = (names, values, tuple(map(type, values)))  # 1, 1.0 and True hash alike: types tell
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+# A record is built (and validated) from a stored row once: the same row values give the same
+# record, which is immutable, so it is shared. The web app reads the same facts and notes for
+# every page of the queue and every patient page; validating them each time was most of the cost.
+@lru_cache(maxsize=16_384)
+def _fact_of(key: _Key) -> Fact:
+    return Fact(**dict(zip(key[0], key[1], strict=True)))
+
+
+@lru_cache(maxsize=4096)
+def _note_of(key: _Key) -> Note:
+    return Note(**dict(zip(key[0], key[1], strict=True)))
+
+
 def fact_from_row(row: Any) -> Fact:
-    """Return the :class:`~calciscope.model.Fact` of a ``facts`` row (storage columns dropped)."""
-    return Fact(**{k: v for k, v in row.items() if k in Fact.model_fields})
+    """Return the :class:`~calciscope.model.Fact` of a ``facts`` row (storage columns dropped).
+
+    Built once per distinct row (kept: the last 16,384); an identical row gives the same
+    immutable record.
+    """
+    key = _key(row, _FACT_FIELDS)
+    if key is None:
+        return Fact(**{k: v for k, v in row.items() if k in _FACT_FIELDS})
+    return _fact_of(key)
+
+
+def note_from_row(row: Any) -> Note:
+    """Return the :class:`~calciscope.model.Note` of a ``notes`` row (kept like facts)."""
+    key = _key(row, _NOTE_FIELDS)
+    return Note(**row) if key is None else _note_of(key)
 
 
 def _with_patient_problems(exc: ValidationError, problems: list[Problem]) -> ValidationError:
@@ -641,7 +686,7 @@ class Registry:
         t = schema.notes
         q = sa.select(t).where(t.c.patient_id == patient_id).order_by(t.c.note_date, t.c.note_id)
         with self.engine.connect() as conn:
-            return [Note(**row) for row in conn.execute(q).mappings()]
+            return [note_from_row(row) for row in conn.execute(q).mappings()]
 
     def images_for(self, patient_id: str) -> list[Image]:
         """Return a patient's images ordered by date."""
@@ -662,7 +707,7 @@ class Registry:
                 rows = conn.execute(q).mappings().all()
             if not rows:
                 return
-            yield from (Note(**row) for row in rows)
+            yield from (note_from_row(row) for row in rows)
             last = rows[-1]["note_id"]
 
     def counts(self) -> dict[str, int]:

@@ -22,7 +22,7 @@ from calciscope.errors import ReviewConflict
 from calciscope.model import Fact, Note, Role
 from calciscope.model.records import plain_value
 from calciscope.storage import schema
-from calciscope.storage.registry import Registry, fact_from_row
+from calciscope.storage.registry import Registry, fact_from_row, note_from_row
 
 __all__ = [
     "AuditEntry",
@@ -261,7 +261,7 @@ class ReviewRepository:
         """Return the notes among ``note_ids``, by id."""
         t = schema.notes
         rows = conn.execute(sa.select(t).where(t.c.note_id.in_(list(note_ids)))).mappings()
-        return {r["note_id"]: Note(**r) for r in rows}
+        return {r["note_id"]: note_from_row(r) for r in rows}
 
     def patient_exists(self, conn: Connection, patient_id: str) -> bool:
         """Return True when the patient is in the registry."""

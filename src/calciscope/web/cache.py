@@ -18,7 +18,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -258,11 +257,17 @@ class PatientTable:
         self._stale = False
         self._pending: set[str] | None = None  # patients written while the whole is computed
         self._filtered: OrderedDict[tuple[str, ...], pa.Table] = OrderedDict()
+        self._dirty: set[str] = set()  # patients written whose rows are not computed yet
         self._lock = threading.Lock()
         self._first = threading.Lock()
+        self._catching_up = threading.Lock()
 
     def table(self) -> pa.Table:
-        """Return the current table (computing it the first time; refreshing it when stale)."""
+        """Return the current table (computing it the first time; refreshing it when stale).
+
+        The rows of patients written since the last read are computed first, together.
+        """
+        self._catch_up()
         now = time.monotonic()
         with self._lock:
             table, checked = self._table, now - self._checked > self.ttl
@@ -294,7 +299,12 @@ class PatientTable:
         return hit, table.num_rows
 
     def written(self, patient_ids: tuple[str, ...]) -> None:
-        """Take a write into account: recompute these patients' rows, or the whole if unnamed."""
+        """Take a write into account: these patients' rows, or the whole if unnamed, are stale.
+
+        Named patients' rows are computed again at the next read of the table, together (a
+        write does not wait for them, and several writes between two reads cost one
+        computation).
+        """
         if not patient_ids:
             with self._lock:
                 self._stale = True
@@ -304,13 +314,29 @@ class PatientTable:
                 return
             if self._pending is not None:
                 self._pending.update(patient_ids)
-        rows = self.compute_some(patient_ids)
-        with self._lock:
-            table = self._table
-            if table is None:
-                return
-            fresh = rows.select(table.column_names).cast(table.schema)
-            self._replace(_with_rows(table, fresh, patient_ids))
+            self._dirty.update(patient_ids)
+
+    def _catch_up(self) -> None:
+        """Compute again the rows of the patients written since the last read (one at a time)."""
+        if not self._dirty:
+            return
+        with self._catching_up:
+            with self._lock:
+                ids, self._dirty = tuple(sorted(self._dirty)), set()
+            if not ids:
+                return  # computed by the read we waited for
+            try:
+                rows = self.compute_some(ids)
+            except BaseException:
+                with self._lock:
+                    self._dirty.update(ids)  # the next read tries again
+                raise
+            with self._lock:
+                table = self._table
+                if table is None:
+                    return
+                fresh = rows.select(table.column_names).cast(table.schema)
+                self._replace(_with_rows(table, fresh, ids))
 
     def _read_token(self) -> Hashable:
         return None if self.outside is None else self.outside()
@@ -363,8 +389,9 @@ def _with_rows(table: pa.Table, fresh: pa.Table, patient_ids: tuple[str, ...]) -
     """Return ``table`` (sorted by patient) with the rows of ``patient_ids`` now ``fresh``.
 
     When every named patient has exactly one row in both (a decision, an entry), the fresh
-    rows take their places (one gather, no sort); otherwise rows are dropped or added and the
-    whole is sorted again.
+    rows take their places: the table is cut around them and put together again (no copy of
+    the other rows; the pieces are joined into one chunk once they are many); otherwise rows
+    are dropped or added and the whole is sorted again.
     """
     ids = table["patient_id"]
     fresh_ids = fresh["patient_id"]
@@ -373,10 +400,22 @@ def _with_rows(table: pa.Table, fresh: pa.Table, patient_ids: tuple[str, ...]) -
     if (
         fresh.num_rows == len(set(patient_ids))
         and at.null_count == 0
+        and len(set(at.to_pylist())) == fresh.num_rows
         and pc.sum(pc.is_in(ids, value_set=named)).as_py() == fresh.num_rows
     ):
-        order = np.arange(table.num_rows)
-        order[at.to_numpy()] = np.arange(table.num_rows, table.num_rows + fresh.num_rows)
-        return pa.concat_tables([table, fresh]).take(pa.array(order))
+        places = sorted(zip(at.to_pylist(), range(fresh.num_rows), strict=True))
+        pieces, start = [], 0
+        for place, row in places:
+            pieces += [table.slice(start, place - start), fresh.slice(row, 1)]
+            start = place + 1
+        pieces.append(table.slice(start))
+        joined = pa.concat_tables([p for p in pieces if p.num_rows])
+        if joined.column(0).num_chunks > _CHUNKS:
+            joined = joined.combine_chunks()
+        return joined
     keep = pc.invert(pc.is_in(ids, value_set=named))
     return pa.concat_tables([table.filter(keep), fresh]).sort_by("patient_id")
+
+
+#: Pieces the table may be in before they are joined again (filters slow down with many).
+_CHUNKS = 32
