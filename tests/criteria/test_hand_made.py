@@ -17,7 +17,7 @@ from calciscope.criteria import load_criteria_set
 from calciscope.engine import compute_feature_table
 from calciscope.engine.criteria import add_criteria_columns
 from calciscope.model import Fact, Patient
-from calciscope.storage.registry import _records
+from calciscope.storage.registry import model_rows
 from criteria.criteria_builders import evaluate_rows, evaluate_set, iim_patient
 from engine.test_features import _FACT_SCHEMA, _PATIENT_SCHEMA
 
@@ -72,9 +72,9 @@ def results(
     con = ibis.duckdb.connect()
     try:
         p = con.create_table(
-            "patients", pa.Table.from_pylist(_records([patient]), schema=_PATIENT_SCHEMA)
+            "patients", pa.Table.from_pylist(model_rows([patient]), schema=_PATIENT_SCHEMA)
         )
-        f = con.create_table("facts", pa.Table.from_pylist(_records(facts), schema=_FACT_SCHEMA))
+        f = con.create_table("facts", pa.Table.from_pylist(model_rows(facts), schema=_FACT_SCHEMA))
         table = compute_feature_table(f, p, index_date=INDEX, **kw)
         scored = add_criteria_columns(table, [load_criteria_set(s) for s in sets])
         (row,) = scored.to_pyarrow().to_pylist()
