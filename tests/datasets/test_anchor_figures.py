@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from calciscope.datasets.plan import load_rates
 from calciscope.features import SITE_GROUPS, load_catalogue
 from calciscope.model import BodyRegion
 
@@ -285,3 +286,36 @@ def test_dcssc_overlap_without_calcinosis_includes_assessed_and_unassessed(
 def test_all_regions_are_body_regions(tables: dict[str, Any]) -> None:
     sites = set(tables["facts"].body_site) - {""}
     assert sites <= {region.value for region in BodyRegion}
+
+
+@pytest.mark.parametrize(
+    ("antibody", "rate"),
+    [
+        ("anti_centromere", "untested_anti_centromere"),
+        ("anti_scl70", "untested_anti_scl70"),
+        ("anti_u1rnp", "untested_anti_u1rnp"),
+        ("anti_rna_polymerase_iii", "untested_anti_rna_polymerase_iii"),
+    ],
+)
+def test_antibodies_are_untested_at_the_calibrated_rates(
+    tables: dict[str, Any], seen_ssc: pd.DataFrame, antibody: str, rate: str
+) -> None:
+    """An SSc patient has no result at all for an antibody about as often as rates.yaml says.
+
+    The rates are Becker 2019's (EUSTAR) availability figures or demo choices; the few planned
+    (anchor) patients are always tested, so the observed share may sit a little under the rate.
+    A binomial band of 4 standard errors keeps the check from failing by chance.
+    """
+    catalogue = load_catalogue()
+    tested = {
+        pid
+        for pid, system, code in zip(
+            tables["facts"].patient_id, tables["facts"].system, tables["facts"].code, strict=True
+        )
+        if antibody in catalogue.concepts_for_code(system, code)
+    }
+    expected = load_rates()[rate]
+    n = len(seen_ssc)
+    untested = sum(pid not in tested for pid in seen_ssc.index) / n
+    band = 4 * (expected * (1 - expected) / n) ** 0.5
+    assert expected - band <= untested <= expected + band, (antibody, untested, expected)
