@@ -43,6 +43,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def other_patient(app: Any, patient: str) -> str:
+    """The other patient with a letter (its suggested facts wait in the queue)."""
+    items = api.review_queue(app.state.registry, kinds=["suggested_fact"])
+    return next(i.patient_id for i in items if i.patient_id != patient)
+
+
 def _candidate(registry: Any) -> str:
     """A patient of the study population with calcinosis recorded absent (confirmed facts)."""
     where = ["calcinosis=false", "ssc_diagnosis=true", "last_visit_date>=2021-06-01"]
@@ -52,7 +58,7 @@ def _candidate(registry: Any) -> str:
 
 @pytest.fixture(scope="module")
 def browser_registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A 60-patient SYNTHETIC registry where one patient has a letter mentioning calcinosis."""
+    """A 60-patient SYNTHETIC registry where two patients have a letter mentioning calcinosis."""
     folder = tmp_path_factory.mktemp("browser")
     cohort = folder / "cohort"
     api.generate_demo_data(cohort, patients=60, seed=1, notes=False)
@@ -61,11 +67,22 @@ def browser_registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, st
     try:
         api.import_directory(registry, cohort)
         patient = _candidate(registry)
-        note = {
-            "note_id": f"{patient}-WEB1", "patient_id": patient, "note_type": "clinic_letter",
-            "note_date": "2023-06-01", "text": NOTE_TEXT, "synthetic": True,
-        }  # fmt: skip
-        (cohort / "notes.jsonl").write_text(json.dumps(note) + "\n", encoding="utf-8")
+        # another patient's letter: the queue keeps items after the confirmation (the keys)
+        table, _ = api.list_patients(registry, where=[f"patient_id!={patient}"])
+        other = str(table.column("patient_id")[0])
+        notes = [
+            {
+                "note_id": f"{pid}-WEB1",
+                "patient_id": pid,
+                "note_type": "clinic_letter",
+                "note_date": "2023-06-01",
+                "text": NOTE_TEXT,
+                "synthetic": True,
+            }
+            for pid in (patient, other)
+        ]
+        lines = "".join(json.dumps(note) + "\n" for note in notes)
+        (cohort / "notes.jsonl").write_text(lines, encoding="utf-8")
         api.import_directory(registry, cohort)
         api.extract_notes(registry)
         api.add_user(registry, "cleo", "clinician", PASSWORDS["cleo"][1])
@@ -177,6 +194,26 @@ def test_confirm_a_suggested_calcinosis_fact(page, server, browser_registry):
     assert f"true {calcinosis_after['true']}" in shown
     _shot(page, "web-dashboard.png")
 
+    # the keys: next and previous (j, k), reject (r), type the reason, Enter
+    page.goto(f"{base}/review?kind=suggested_fact&patient={other_patient(app, patient)}")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    first = page.locator("#queue .queue-item").first
+    assert "current" in (first.get_attribute("class") or "")
+    page.locator("#item .reason").wait_for()
+    # keys pressed quickly: the item shown is the one highlighted (hx-sync drops late answers)
+    page.wait_for_function(
+        "document.querySelector('#decision').getAttribute('hx-post').includes("
+        "encodeURIComponent(document.querySelector('#queue .current').dataset.itemId))"
+    )
+    page.keyboard.press("r")
+    page.keyboard.type("not this patient's letter")
+    page.keyboard.press("Enter")
+    page.locator("#outcome .ok").wait_for()
+    assert "Rejected" in page.locator("#outcome").inner_text()
+    rejected = str(first.get_attribute("data-item-id"))
+
     page.click("button:has-text('Sign out')")
     page.fill("input[name=name]", "ada")
     page.fill("input[name=password]", PASSWORDS["ada"][1])
@@ -184,6 +221,9 @@ def test_confirm_a_suggested_calcinosis_fact(page, server, browser_registry):
     page.goto(f"{base}/admin/audit?actor=cleo")
     audit = page.locator("[data-testid=audit]").inner_text()
     assert ("review" in audit and patient in audit) or "fact:" in audit
+    assert "review.reject" in audit and rejected in audit and "not this patient" in audit
     _shot(page, "web-audit.png")
-    assert CONSOLE_ERRORS == []
+    # htmx logs the requests hx-sync replaced (keys pressed quickly) as errors: not a fault
+    replaced = ("htmx:afterRequest", "htmx:sendAbort")
+    assert [e for e in CONSOLE_ERRORS if not e.startswith(replaced)] == []
     shutil.rmtree(DOCS_IMG / "__pycache__", ignore_errors=True)
