@@ -36,6 +36,7 @@ from calciscope.errors import MissingExtraError, Problem, RegistryError, Validat
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import schema
 from calciscope.storage.bulk import FACT_SCHEMA, FactSink, fact_sink, fact_table
+from calciscope.storage.bulk_sql import copy_upsert, one_of
 from calciscope.storage.database_url import display_url, hide_password, normalise_url
 from calciscope.storage.integrity import (
     PatientOrigin,
@@ -142,8 +143,10 @@ def _existing(conn: Connection, ids: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        q = sa.select(schema.patients.c.patient_id).where(schema.patients.c.patient_id.in_(chunk))
-        found.update(conn.scalars(q))
+        column = schema.patients.c.patient_id
+        found.update(
+            conn.scalars(sa.select(column).where(one_of(column, chunk, conn.dialect.name)))
+        )
     return found
 
 
@@ -180,7 +183,10 @@ class BatchWriter:
             for p, origin in zip(batch.patients, batch.origins(), strict=True)
         ]
         patients = self.reconciler.rows(zip(batch.patients, origins, strict=True), self._stored)
-        upsert(self.conn, schema.patients, _records(patients), "patient_id", update=True)
+        if self.dialect == "postgresql":  # COPY and one upsert (bulk_sql)
+            copy_upsert(self.conn, schema.patients, _records(patients), "patient_id", update=True)
+        else:
+            upsert(self.conn, schema.patients, _records(patients), "patient_id", update=True)
         upsert(self.conn, schema.notes, _records(batch.notes), "note_id", update=True)
         upsert(self.conn, schema.images, _records(batch.images), "image_id", update=True)
         if batch.facts:
@@ -271,7 +277,9 @@ class BatchWriter:
         for start in range(0, len(wanted), _CHUNK):
             t = schema.patients
             columns = [t.c[name] for name in Patient.model_fields]
-            q = sa.select(*columns).where(t.c.patient_id.in_(wanted[start : start + _CHUNK]))
+            q = sa.select(*columns).where(
+                one_of(t.c.patient_id, wanted[start : start + _CHUNK], self.dialect)
+            )
             found.update((r["patient_id"], Patient(**r)) for r in self.conn.execute(q).mappings())
         return found
 
@@ -281,7 +289,7 @@ class BatchWriter:
         wanted, t = sorted(ids), schema.patient_source_ids
         for start in range(0, len(wanted), _CHUNK):
             q = sa.select(t.c.patient_id, t.c.source_id).where(
-                t.c.patient_id.in_(wanted[start : start + _CHUNK])
+                one_of(t.c.patient_id, wanted[start : start + _CHUNK], self.dialect)
             )
             for patient_id, source_id in self.conn.execute(q):
                 found.setdefault(patient_id, set()).add(source_id)
@@ -330,7 +338,7 @@ class BatchWriter:
             chunk = wanted[start : start + _CHUNK]
             self._statements.update((pid, StatementIndex()) for pid in chunk)
             q = sa.select(*columns).where(
-                t.c.patient_id.in_(chunk),
+                one_of(t.c.patient_id, chunk, self.dialect),
                 t.c.review_state == "confirmed",
                 sa.or_(t.c.batch_id.is_(None), t.c.batch_id != self.batch_id),
             )
