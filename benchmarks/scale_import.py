@@ -7,7 +7,7 @@ that the peak RSS is the import's own:
 - ``calciscope import demo``'s path (``api.import_directory``) into a fresh SQLite registry and
   a fresh PostgreSQL registry, in facts/s with the process's peak RSS;
 - the floor, timed in the same run: the same fact rows (read back from the SQLite registry,
-  untimed) written into a table with the same ``fact_id`` primary key by one bare
+  or from the PostgreSQL one when SQLite is not among ``--engines``, untimed) written into a table with the same ``fact_id`` primary key by one bare
   ``executemany`` per 50,000 rows in one transaction (SQLite), or by ``COPY`` of the same rows
   as CSV (PostgreSQL); and the ratio import / floor.
 
@@ -132,6 +132,16 @@ _FLOOR_TABLE = (
 
 
 def _source_chunks(source_db: str) -> Any:
+    """Yield the registry's fact rows in chunks: an SQLite file, or a PostgreSQL URL."""
+    if source_db.startswith("postgresql"):
+        import psycopg
+
+        plain = source_db.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(plain) as source, source.cursor(name="floor_rows") as cursor:
+            cursor.execute(f"SELECT {_COLUMNS} FROM facts")
+            while rows := cursor.fetchmany(_FLOOR_CHUNK):
+                yield rows
+        return
     with sqlite3.connect(source_db) as source:
         cursor = source.execute(f"SELECT {_COLUMNS} FROM facts")
         while rows := cursor.fetchmany(_FLOOR_CHUNK):
@@ -209,6 +219,11 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=20_000)
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument(
+        "--pg-prefix",
+        default="calciscope_bulkimport",
+        help="prefix of the PostgreSQL databases made (and dropped) by the run",
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="where to write (default: tmp)")
     parser.add_argument(
         "--patients-only",
@@ -241,18 +256,20 @@ def main() -> None:
         if args.patients_only:
             _patients_only(args, engines, sqlite_db)
             return
-        if "sqlite" in engines or "postgresql" in engines:
+        if "sqlite" in engines:
             imported = _run_child("import", f"sqlite:///{sqlite_db}", str(root / "cohort"))
             floor = _run_child("floor-sqlite", sqlite_db, str(root / "floor.db"))
             _report("sqlite", facts, imported, floor, "executemany", show="sqlite" in engines)
         if "postgresql" in engines:
-            name = f"calciscope_bulkimport_scalemillion_{uuid.uuid4().hex[:8]}"
+            name = f"{args.pg_prefix}_{uuid.uuid4().hex[:8]}"
             url = _pg_database(args.pg, name)
             floor_name = f"{name}_floor"
             floor_url = _pg_database(args.pg, floor_name)
             try:
                 imported = _run_child("import", url, str(root / "cohort"))
-                floor = _run_child("floor-postgresql", sqlite_db, floor_url)
+                # the floor's rows: read back (untimed) from the SQLite registry, else from this one
+                source = sqlite_db if "sqlite" in engines else url
+                floor = _run_child("floor-postgresql", source, floor_url)
                 _report("postgresql", facts, imported, floor, "COPY", show=True)
             finally:
                 _pg_database(args.pg, name, drop=True)
@@ -263,7 +280,7 @@ def _patients_only(args: argparse.Namespace, engines: list[str], sqlite_db: str)
     """Import only the patients on each engine; print patients/s and the peak RSS."""
     folder = str(Path(sqlite_db).parent / "cohort")
     for engine in engines:
-        name = f"calciscope_bulkimport_scalemillion_{uuid.uuid4().hex[:8]}"
+        name = f"{args.pg_prefix}_{uuid.uuid4().hex[:8]}"
         url = f"sqlite:///{sqlite_db}" if engine == "sqlite" else _pg_database(args.pg, name)
         try:
             imported = _run_child("import", url, folder)

@@ -16,6 +16,12 @@ in a fresh child: with every criteria set computed (``reuse=False``) and with th
 read (``reuse=True``); prints each run's CPU-seconds (the child's user + system time), the
 same-run ratio of the two, and where the classification came from (the manifest's words).
 
+``--replicate-from B``: the registry of N patients is built inside DuckDB from a generated cohort
+of B patients (the demo generator's rows, N/B copies, each copy's patient and fact ids given a
+``-R<k>`` suffix) instead of generating N patients, so a 1 M-patient SYNTHETIC registry takes
+a minute, not the generator's ten; every copy has the same facts, so the study's counts must be
+N/B times the base's (printed). PostgreSQL is then filled from that DuckDB file (CSV, ``COPY``).
+
 The registries are filled by a bulk load of the generated CSV files (DuckDB from Arrow, SQLite
 ``executemany``, PostgreSQL ``COPY``) into the registry's own schema, not by ``import``: this
 benchmark times the study, and the importer has its own benchmark.
@@ -203,6 +209,81 @@ def load_duckdb(folder: Path, path: Path) -> str:
     return url
 
 
+def replicate_duckdb(base: Path, path: Path, copies: int) -> str:
+    """A DuckDB file of ``copies`` SYNTHETIC copies of the base file's patients and facts.
+
+    Copy ``k`` (0-based) gets the ids ``<id>-R<k>``; everything else is the base's rows, so the
+    file is built by DuckDB alone (no row passes through Python).
+    """
+    import duckdb
+
+    url = f"duckdb:///{path}"
+    if path.exists():
+        return url
+    part = path.with_suffix(".part")
+    part.unlink(missing_ok=True)
+    con = duckdb.connect(str(part))
+    con.execute("SET memory_limit='1GB'")
+    con.execute("SET enable_progress_bar=false")
+    con.execute(f"ATTACH '{base}' AS base (READ_ONLY)")
+    suffix = "'-R' || lpad(CAST(k AS VARCHAR), 4, '0')"
+    con.execute(
+        f"CREATE TABLE patients AS SELECT p.* REPLACE (p.patient_id || {suffix} AS patient_id) "
+        f"FROM range({copies}) r(k), base.patients p ORDER BY k, p.patient_id"
+    )
+    # a copy at a time: each copy's facts together, as an import would append them (no sort)
+    con.execute("CREATE TABLE facts AS SELECT * FROM base.facts LIMIT 0")
+    for k in range(copies):
+        con.execute(
+            f"INSERT INTO facts SELECT f.* REPLACE (f.fact_id || {suffix} AS fact_id, "
+            f"f.patient_id || {suffix} AS patient_id) FROM (SELECT {k} AS k) r, base.facts f"
+        )
+    con.close()
+    part.rename(path)
+    return url
+
+
+def load_postgres_from_duckdb(duck: Path, admin_url: str, name: str) -> str:
+    """A PostgreSQL registry (database ``name``) filled from a DuckDB file by CSV and ``COPY``."""
+    import duckdb
+    import psycopg
+
+    from calciscope import api
+
+    base = admin_url.split("://", 1)[1].rsplit("/", 1)[0]
+    url = f"postgresql+psycopg://{base}/{name}"
+    conninfo = f"postgresql://{base}/{name}"
+    src = duckdb.connect(str(duck), read_only=True)
+    want = src.execute("SELECT count(*) FROM patients").fetchone()[0]
+    with psycopg.connect(f"postgresql://{base}/postgres", autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists:
+            with psycopg.connect(conninfo) as con:
+                done = con.execute("SELECT count(*) FROM patients").fetchone()
+            if done and done[0] == want:
+                src.close()
+                _analyze(conninfo)
+                return url
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    with api.open_registry(url):  # creates the registry's schema (migrations)
+        pass
+    csv = duck.with_suffix(".copy.csv")
+    with psycopg.connect(conninfo) as con, con.cursor() as cur:
+        for table in ("patients", "facts"):
+            columns = [r[0] for r in src.execute(f"DESCRIBE {table}").fetchall()]
+            names = ",".join(columns)
+            src.execute(f"COPY (SELECT {names} FROM {table}) TO '{csv}' (HEADER false)")
+            copy = f"COPY {table} ({names}) FROM STDIN (FORMAT csv)"
+            with cur.copy(copy) as out, csv.open("rb") as f:
+                while block := f.read(8 << 20):
+                    out.write(block)
+            csv.unlink()
+    src.close()
+    _analyze(conninfo)
+    return url
+
+
 def _load_registry(url: str, folder: Path, copy: Any) -> None:
     from calciscope import api
 
@@ -313,6 +394,13 @@ def main() -> None:
     )
     parser.add_argument("--pg", default=os.environ.get("CALCISCOPE_TEST_PG", PG_DEFAULT))
     parser.add_argument(
+        "--replicate-from",
+        type=int,
+        default=0,
+        metavar="B",
+        help="build the N-patient registry from N/B copies of a generated B-patient cohort",
+    )
+    parser.add_argument(
         "--database-only",
         action="store_true",
         help="run only the in-database step (no analysis, no report)",
@@ -330,12 +418,31 @@ def main() -> None:
         f"SYNTHETIC cohort of {args.patients:,} patients; cores available "
         f"{len(os.sched_getaffinity(0))}; load average {os.getloadavg()[0]:.1f} (machine may be shared)"
     )
-    folder = cohort(args.cache, args.patients)
-    loaders = {
-        "duckdb": lambda: load_duckdb(folder, args.cache / f"registry-{args.patients}.duckdb"),
-        "sqlite": lambda: load_sqlite(folder, args.cache / f"registry-{args.patients}.db"),
-        "postgres": lambda: load_postgres(folder, args.pg, args.patients),
-    }
+    base = args.replicate_from
+    if base:
+        if args.patients % base:
+            parser.error("--patients must be a multiple of --replicate-from")
+        start = time.perf_counter()
+        duck = args.cache / f"registry-{args.patients}-of-{base}.duckdb"
+        base_file = args.cache / f"registry-{base}.duckdb"
+        load_duckdb(cohort(args.cache, base), base_file)
+        replicate_duckdb(base_file, duck, args.patients // base)
+        print(
+            f"SYNTHETIC registry of {args.patients // base} copies of {base:,} generated "
+            f"patients ready in {time.perf_counter() - start:.0f} s"
+        )
+        pg_name = f"scale4_study_{args.patients}_of_{base}"
+        loaders = {
+            "duckdb": lambda: f"duckdb:///{duck}",
+            "postgres": lambda: load_postgres_from_duckdb(duck, args.pg, pg_name),
+        }
+    else:
+        folder = cohort(args.cache, args.patients)
+        loaders = {
+            "duckdb": lambda: load_duckdb(folder, args.cache / f"registry-{args.patients}.duckdb"),
+            "sqlite": lambda: load_sqlite(folder, args.cache / f"registry-{args.patients}.db"),
+            "postgres": lambda: load_postgres(folder, args.pg, args.patients),
+        }
     for engine in args.engines.split(","):
         start = time.perf_counter()
         url = loaders[engine]()

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
     from calciscope.report import ReportBundle
     from calciscope.study import StudyAnalysis, StudyDefinition
+    from calciscope.study.cohort import RegistryCounts
     from calciscope.study.definition import SensitivitySpec
 
 __all__ = [
@@ -339,8 +340,9 @@ def run_study(
         Also write the pseudonymised export (default: the study's ``outputs.pseudonymise``).
     reuse
         Read the criteria results :func:`~calciscope.api.classify_registry` stored at the
-        study's index date while they are current (same definitions, every patient's data
-        unchanged; :mod:`calciscope.engine.stored`) instead of computing them; the manifest's
+        study's index date while they are current (same definitions, and the registry's
+        generation unchanged since: :mod:`calciscope.engine.stored`) instead of computing them;
+        the manifest's
         ``classification`` says which. False: always compute.
     """
     from calciscope.report import write_report_bundle
@@ -358,22 +360,20 @@ def run_study(
             include_suggested=both,
             stored=StoredResults(con, definitions_version(None)) if reuse else None,
         )
-        analysis, seconds = _analyse(query)
-        table = analysis.table
-        ids = list(table.loc[table["case"] | table["case_suggested_only"], "patient_id"])
-        facts = query.report_facts()
+        read = _read_back(query)
+        # the study's temporary tables are dropped before the analysis, so the database's
+        # memory (at a million patients, DuckDB's whole memory limit) is not held beside the
+        # analysis's and the report's
+        release_cached(con)
+        analysis, seconds = _analyse(query, read)
         private = spec.outputs.pseudonymise if pseudonymise is None else pseudonymise
         bundle = write_report_bundle(
             analysis,
-            facts=facts,
-            evidence=case_evidence(facts, ids),
-            images=_with_readings(registry, query.images(ids)),
+            facts=read.facts,
+            evidence=case_evidence(read.facts, read.shown),
+            images=_with_readings(registry, read.images),
             manifest=_manifest(
-                spec,
-                query.input_hashes(),
-                analysis.headline.synthetic,
-                source,
-                query.classification,
+                spec, read.input_hashes, analysis.headline.synthetic, source, read.classification
             ),
             out_dir=Path(out),
             pseudonymise=private,
@@ -391,22 +391,71 @@ def _source_name(registry: Registry | str | BaseBackend) -> str:
     return display_url(registry) if isinstance(registry, str) else f"{registry.name} connection"
 
 
-def _analyse(query: StudyQuery) -> tuple[StudyAnalysis, dict[str, float]]:
-    """Run the study's query, analyse what comes back, and add the sensitivity analyses.
+@dataclass(frozen=True)
+class _ReadBack:
+    """Everything a study reads back from the database, read before any of it is analysed."""
 
-    Returns the analysis and the seconds spent loading and analysing.
+    population: pd.DataFrame
+    counts: RegistryCounts
+    #: each sensitivity analysis's case finding (:meth:`StudyQuery.variant_cases`), by label
+    variants: dict[str, pd.DataFrame]
+    #: the patients shown as cases (confirmed, and found only with suggested facts)
+    shown: list[str]
+    facts: pd.DataFrame
+    images: pd.DataFrame | None
+    input_hashes: dict[str, str]
+    classification: str
+    #: whether any fact awaits review (a variant counting suggested facts says so when none do)
+    suggested: bool
+    seconds: float
+
+
+def _read_back(query: StudyQuery) -> _ReadBack:
+    """Run the study's query and read back what the analysis and the report need.
+
+    The source population's rows, the registry-wide counts, the sensitivity analyses' case
+    finding, the report's facts and the cases' images: all of it before the study's temporary
+    tables are released, so the analysis runs with the database's memory given back.
     """
-    from calciscope.study import analyse
-
     start = time.perf_counter()
     spec = query.study
     population, counts = query.population(), query.counts()
-    loaded = time.perf_counter() - start
-    analysis = analyse(population, spec, target_label=_target_label(spec), counts=counts)
+    variants = [(v, study_phenotypes(spec.variant(v))) for v in spec.sensitivity]
+    found = query.variant_cases(variants)
+    picked = population["case"] | population["case_suggested_only"]
+    shown = list(population.loc[picked, "patient_id"])
+    return _ReadBack(
+        population,
+        counts,
+        dict(zip((v.label for v in spec.sensitivity), found, strict=True)),
+        shown,
+        query.report_facts(),
+        query.images(shown),
+        query.input_hashes(),
+        query.classification,
+        query.has_suggested(),
+        time.perf_counter() - start,
+    )
+
+
+def _analyse(query: StudyQuery, read: _ReadBack) -> tuple[StudyAnalysis, dict[str, float]]:
+    """Analyse what came back and add the sensitivity analyses (no database work).
+
+    Returns the analysis and the seconds spent in the database with the reading back
+    (``load``) and analysing.
+    """
+    from calciscope.study import analyse, sensitivity_rows
+
+    start = time.perf_counter()
+    spec = query.study
+    analysis = analyse(read.population, spec, target_label=_target_label(spec), counts=read.counts)
     if spec.sensitivity:
-        table = sensitivity_table(query, population)
+        table = sensitivity_rows(
+            spec,
+            lambda v: (read.population if v is None else read.variants[v.label], read.suggested),
+        )
         analysis = dataclasses.replace(analysis, sensitivity=table)
-    return analysis, {"load": loaded, "analyse": time.perf_counter() - start - loaded}
+    return analysis, {"load": read.seconds, "analyse": time.perf_counter() - start}
 
 
 def sensitivity_table(query: StudyQuery, population: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -13,9 +13,10 @@ from collections.abc import Iterator, Mapping
 from typing import Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
+from calciscope.storage.bulk_sql import copy_upsert, one_of
 from calciscope.storage.integrity import PatientState
 
 __all__ = ["TablePatientStates"]
@@ -72,7 +73,7 @@ class TablePatientStates:
         wanted = sorted(ids)
         for start in range(0, len(wanted), _CHUNK):
             q = sa.select(_STATES.c.patient_id, _STATES.c.state).where(
-                _STATES.c.patient_id.in_(wanted[start : start + _CHUNK])
+                one_of(_STATES.c.patient_id, wanted[start : start + _CHUNK], self.writer.dialect)
             )
             found.update((pid, PatientState.from_json(text)) for pid, text in self.conn.execute(q))
         return found
@@ -94,9 +95,11 @@ class TablePatientStates:
             }
             for pid, state in states.items()
         ]
-        dialect = postgresql if self.writer.dialect == "postgresql" else sqlite
+        if self.writer.dialect == "postgresql":  # COPY and one upsert (bulk_sql)
+            copy_upsert(self.conn, _STATES, rows, "patient_id", update=True)
+            return
         for start in range(0, len(rows), _CHUNK):
-            stmt = dialect.insert(_STATES)
+            stmt = sqlite.insert(_STATES)
             update = {
                 c.name: stmt.excluded[c.name] for c in _STATES.columns if c.name != "patient_id"
             }
@@ -129,7 +132,8 @@ class TablePatientStates:
         wanted = sorted(ids)
         for start in range(0, len(wanted), _CHUNK):
             q = sa.select(_STATES.c.patient_id).where(
-                _STATES.c.patient_id.in_(wanted[start : start + _CHUNK]), _STATES.c.new_in_registry
+                one_of(_STATES.c.patient_id, wanted[start : start + _CHUNK], self.writer.dialect),
+                _STATES.c.new_in_registry,
             )
             found.update(self.conn.scalars(q))
         return found

@@ -43,6 +43,7 @@ from calciscope.storage.bulk import (
     fact_table,
     write_fact_values,
 )
+from calciscope.storage.bulk_sql import copy_upsert, one_of
 from calciscope.storage.database_url import display_url, hide_password, normalise_url
 from calciscope.storage.integrity import (
     PatientOrigin,
@@ -200,8 +201,10 @@ def _existing(conn: Connection, ids: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        q = sa.select(schema.patients.c.patient_id).where(schema.patients.c.patient_id.in_(chunk))
-        found.update(conn.scalars(q))
+        column = schema.patients.c.patient_id
+        found.update(
+            conn.scalars(sa.select(column).where(one_of(column, chunk, conn.dialect.name)))
+        )
     return found
 
 
@@ -238,7 +241,8 @@ class BatchWriter:
             for p, origin in zip(batch.patients, batch.origins(), strict=True)
         ]
         patients = self.reconciler.rows(zip(batch.patients, origins, strict=True), self._stored)
-        upsert(self.conn, schema.patients, model_rows(patients), "patient_id", update=True)
+        write = copy_upsert if self.dialect == "postgresql" else upsert  # COPY: bulk_sql
+        write(self.conn, schema.patients, model_rows(patients), "patient_id", update=True)
         upsert(self.conn, schema.notes, model_rows(batch.notes), "note_id", update=True)
         upsert(self.conn, schema.images, model_rows(batch.images), "image_id", update=True)
         if batch.facts:
@@ -329,7 +333,9 @@ class BatchWriter:
         for start in range(0, len(wanted), _CHUNK):
             t = schema.patients
             columns = [t.c[name] for name in Patient.model_fields]
-            q = sa.select(*columns).where(t.c.patient_id.in_(wanted[start : start + _CHUNK]))
+            q = sa.select(*columns).where(
+                one_of(t.c.patient_id, wanted[start : start + _CHUNK], self.dialect)
+            )
             found.update((r["patient_id"], Patient(**r)) for r in self.conn.execute(q).mappings())
         return found
 
@@ -339,7 +345,7 @@ class BatchWriter:
         wanted, t = sorted(ids), schema.patient_source_ids
         for start in range(0, len(wanted), _CHUNK):
             q = sa.select(t.c.patient_id, t.c.source_id).where(
-                t.c.patient_id.in_(wanted[start : start + _CHUNK])
+                one_of(t.c.patient_id, wanted[start : start + _CHUNK], self.dialect)
             )
             for patient_id, source_id in self.conn.execute(q):
                 found.setdefault(patient_id, set()).add(source_id)
@@ -388,7 +394,7 @@ class BatchWriter:
             chunk = wanted[start : start + _CHUNK]
             self._statements.update((pid, StatementIndex()) for pid in chunk)
             q = sa.select(*columns).where(
-                t.c.patient_id.in_(chunk),
+                one_of(t.c.patient_id, chunk, self.dialect),
                 t.c.review_state == "confirmed",
                 sa.or_(t.c.batch_id.is_(None), t.c.batch_id != self.batch_id),
             )

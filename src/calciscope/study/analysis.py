@@ -336,14 +336,17 @@ def analyse(
     :meth:`~calciscope.engine.study.StudyQuery.analysis_columns`); ``counts`` the counts
     computed in the database (the flow and the proportions).
     """
-    table = table.copy()
+    # shallow copies: the added columns are new arrays, the rows' values are not copied (at a
+    # million patients each deep copy of the source population would be hundreds of MB)
+    table = table.copy(deep=False)
     table["disease_years"] = _years(
         pd.Series(pd.Timestamp(study.population.index_date), index=table.index),
         table["ssc_onset_date"],
     )
     table["death"] = is_true(table["death"])  # no death recorded: alive at last visit
     table["subset_label"] = table["subset"].map(_subset_label)
-    pop = table[table["in_population"]].copy()
+    inside = table["in_population"].to_numpy(dtype=bool)
+    pop = (table if inside.all() else table[inside]).copy(deep=False)
     pop["group"] = np.where(pop["case"], "Cases", "Rest of source population")
     variables = list(TABLE_ONE_VARIABLES) + [
         Variable(ab, LABELS.get(ab, ab), VariableKind.BOOLEAN) for ab in study.groups.antibodies

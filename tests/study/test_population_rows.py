@@ -1,0 +1,70 @@
+"""The source population's rows read back from the database: the values of ``to_pandas``, less memory.
+
+:func:`calciscope.engine.study.arrow_to_pandas` converts the rows the study reads back (the
+source population, the report's facts); :func:`calciscope.study.analyse` works on shallow
+copies of them. Both must leave every value as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pyarrow as pa
+
+from calciscope.engine.study import StudyQuery, arrow_to_pandas
+from calciscope.study import analyse
+
+from .test_cohort import _row
+
+D = dt.date
+
+
+def _rows() -> pa.Table:
+    return pa.table(
+        {
+            "patient_id": ["A", "B", "C", "D"],
+            "onset": pa.array([D(2010, 1, 1), None, D(2010, 1, 1), D(1999, 12, 31)]),
+            "flag": pa.array([True, None, False, True]),
+            "never": pa.array([None, None, None, None], pa.date32()),
+            "years": pa.array([1, None, 3, 4], pa.int64()),
+            "last": pa.chunked_array([[D(2020, 5, 1), None], [D(2020, 5, 1), D(2021, 1, 1)]]),
+        }
+    )
+
+
+def test_rows_have_the_values_and_types_of_to_pandas():
+    table = _rows()
+    got, want = arrow_to_pandas(table), table.to_pandas()
+    assert list(got.columns) == list(want.columns)
+    assert got.dtypes.equals(want.dtypes)
+    pd.testing.assert_frame_equal(got, want)
+    assert got["onset"].tolist() == [D(2010, 1, 1), None, D(2010, 1, 1), D(1999, 12, 31)]
+    assert got["never"].tolist() == [None] * 4
+
+
+def test_a_day_is_one_object_however_many_patients_share_it():
+    got = arrow_to_pandas(_rows())
+    assert got["onset"][0] is got["onset"][2]
+    assert got["last"][0] is got["last"][2]  # across Arrow chunks too
+
+
+def test_no_rows_and_no_dates_convert_as_to_pandas():
+    empty = _rows().slice(0, 0)
+    pd.testing.assert_frame_equal(arrow_to_pandas(empty), empty.to_pandas())
+    plain = _rows().drop_columns(["onset", "never", "last"])
+    pd.testing.assert_frame_equal(arrow_to_pandas(plain), plain.to_pandas())
+
+
+def test_the_analysis_leaves_the_rows_it_was_given_as_they_were():
+    from calciscope.study import default_study
+
+    study = default_study()
+    rows = [_row("A", death_date=D(2022, 1, 1), death=True), _row("B"), _row("C", death=None)]
+    query = StudyQuery.on_frames(study, pd.DataFrame(rows))
+    population = query.population()
+    before = population.copy(deep=True)
+    a = analyse(population, study, counts=query.counts())
+    pd.testing.assert_frame_equal(population, before)
+    assert {"disease_years", "subset_label"} <= set(a.table.columns)
+    assert a.table["death"].tolist() == [True, False, False]
