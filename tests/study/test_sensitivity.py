@@ -17,7 +17,7 @@ from calciscope.engine import connect
 from calciscope.engine.study import StudyQuery, release_cached
 from calciscope.errors import ValidationError
 from calciscope.model import Fact, Patient
-from calciscope.storage.registry import _records
+from calciscope.storage.registry import model_rows
 from calciscope.study import default_study, parse_study
 from engine.test_features import _FACT_SCHEMA, _PATIENT_SCHEMA
 
@@ -87,8 +87,8 @@ def _table() -> dict[str, list]:
     study = parse_study(STUDY)
     patients = [Patient(patient_id=p, sex="female", birth_year=1960) for p in "ABCD"]
     con = ibis.duckdb.connect()
-    con.create_table("facts", pa.Table.from_pylist(_records(FACTS), schema=_FACT_SCHEMA))
-    con.create_table("patients", pa.Table.from_pylist(_records(patients), schema=_PATIENT_SCHEMA))
+    con.create_table("facts", pa.Table.from_pylist(model_rows(FACTS), schema=_FACT_SCHEMA))
+    con.create_table("patients", pa.Table.from_pylist(model_rows(patients), schema=_PATIENT_SCHEMA))
     # every variant's case finding in the database, in one query over the classified table
     table = sensitivity_table(StudyQuery(con, study, study_phenotypes(study)))
     return table.set_index("analysis").to_dict()
