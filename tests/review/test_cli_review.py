@@ -56,6 +56,13 @@ def test_review_list_confirm_reject_and_audit(db):
     assert [(a["actor"], a["action"]) for a in latest] == [("drjones", "review.reject")]
 
 
+def test_review_list_of_an_unknown_patient_is_an_error_not_an_empty_queue(db):
+    result = run(db, "review", "list", "--patient", "NOPE")
+    assert result.exit_code != 0
+    assert "NOPE" in result.output and "no such patient" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_review_errors_name_the_field_and_write_nothing(db):
     [item] = [f["item_id"] for f in _queue(db, "--kind", "suggested_fact")][:1]
     result = run(db, "review", "confirm", item, "fact:Fnope", "--reason", "r")

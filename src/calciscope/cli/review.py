@@ -73,6 +73,8 @@ def list_(
     when = parse_date(index_date)
     page = limit if limit is not None else (None if as_json else 50)
     with api.open_registry(db) as registry:
+        if patient is not None:
+            api.patient_record(registry, patient)  # an unknown id is an error, not an empty list
         items = api.review_queue(
             registry, kinds=kind, patient=patient, index_date=when, limit=page, offset=offset
         )
