@@ -59,7 +59,7 @@ def test_every_write_moves_the_generation_on_and_reads_do_not(url: str) -> None:
         registry.facts_for("P1"), registry.counts(), registry.patient("P1")
         assert not moved()  # reads
         # the bulk fact writer: executemany on SQLite, COPY on PostgreSQL
-        registry.add_fact_rows(fact_table([_fact("P1", "HP:0100679")]).to_pylist())
+        registry.add_fact_table(fact_table([_fact("P1", "HP:0100679")]))
         assert moved()
         fact = registry.facts_for("P1")[0]
         registry.set_review_state(fact.fact_id, ReviewState.REJECTED.value)
@@ -134,3 +134,39 @@ def test_0008_upgrades_a_0007_registry_keeping_its_rows(url: str) -> None:
         assert (row["patient_id"], row["data_version"], row["generation"]) == ("P1", "v", None)
         registry.add_facts([_fact("P1")])
         assert registry.generation() > first
+
+
+def test_a_bulk_insert_on_sqlite_moves_the_generation_once_and_keeps_the_trigger(
+    tmp_path: Path,
+) -> None:
+    """The bulk writer takes the per-row trigger out for its batch and puts it back."""
+    from calciscope.storage.bulk import fact_sink
+
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    with Registry(url) as registry:
+        registry.import_batch(
+            Batch(patients=[Patient(patient_id="P1", sex="female", synthetic=True)]),
+            source="SYNTHETIC",
+            source_hash="p",
+        )
+        before = registry.generation()
+        assert before is not None
+        facts = [_fact("P1", code) for code in ("HP:0003761", "HP:0100679", "HP:0002514")]
+        with registry.write() as conn:
+            fact_sink(conn).write(fact_table(facts), None)
+        assert registry.generation() == before + 1  # once for three rows
+        assert len(registry.facts_for("P1")) == 3
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            triggers = conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'facts'"
+            ).scalars()
+            assert "facts_generation_insert" in set(triggers)
+        with engine.begin() as conn:  # another writer still moves it on, row by row
+            conn.exec_driver_sql(
+                "INSERT INTO facts (fact_id, patient_id, system, code, status, review_state, "
+                "source_kind, version) VALUES ('FX', 'P1', 'HP', 'HP:1', 'present', "
+                "'confirmed', 'structured', 1)"
+            )
+        engine.dispose()
+        assert registry.generation() == before + 2

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -172,11 +172,46 @@ class SqliteFactSink:
             columns.append(column.to_pylist())
         columns.append([batch_id] * rows.num_rows)
         assert self._dbapi is not None
-        cursor = self._dbapi.cursor()
+        insert_many_sqlite(self._dbapi, self._sql, zip(*columns, strict=True))
+
+
+#: The SQLite trigger of migration 0008 that moves the registry's generation on per fact inserted.
+_FACTS_INSERT_TRIGGER = "facts_generation_insert"
+
+
+def insert_many_sqlite(dbapi: Any, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    """``executemany`` an ``INSERT INTO facts`` on SQLite, moving the generation on once.
+
+    SQLite has only row triggers, so migration 0008's insert trigger on ``facts`` runs one
+    ``UPDATE registry_state`` per row: it doubled the cost of inserting a fact. Inside the
+    writer's own transaction this takes the trigger out, inserts, moves the generation on once
+    and puts the trigger back, all before the commit. SQLite has one writer at a time, so no
+    other writer ever meets ``facts`` without its trigger, and a rollback restores it. Outside a
+    transaction (or on a registry older than 0008) the rows are inserted as they are.
+    """
+    cursor = dbapi.cursor()
+
+    def stored_trigger() -> str | None:
+        found = cursor.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+            (_FACTS_INSERT_TRIGGER,),
+        ).fetchone()
+        return str(found[0]) if found else None
+
+    try:
+        trigger = stored_trigger() if dbapi.in_transaction else None
+        if trigger is None:
+            cursor.executemany(sql, rows)
+            return
+        cursor.execute(f"DROP TRIGGER {_FACTS_INSERT_TRIGGER}")
         try:
-            cursor.executemany(self._sql, zip(*columns, strict=True))  # type: ignore[arg-type]
+            cursor.executemany(sql, rows)
+            cursor.execute("UPDATE registry_state SET generation = generation + 1")
         finally:
-            cursor.close()
+            if stored_trigger() is None:  # (a failed transaction rolled back has it already)
+                cursor.execute(trigger)
+    finally:
+        cursor.close()
 
 
 class PostgresFactSink:
@@ -266,11 +301,7 @@ def write_fact_values(
             f"INSERT INTO facts ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
             f"ON CONFLICT (fact_id) DO NOTHING"
         )
-        cursor = dbapi.cursor()
-        try:
-            cursor.executemany(sql, rows)
-        finally:
-            cursor.close()
+        insert_many_sqlite(dbapi, sql, rows)
         return
     columns = dict(zip(names, zip(*rows, strict=True), strict=True))
     arrays = []
