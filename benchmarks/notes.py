@@ -218,7 +218,7 @@ def _insert_floor(registry_db: Path, extracted: Path) -> float:
     cpu = time.process_time()
     for first in range(0, len(rows), size):
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute(notes_api._SQLITE_CACHE)
+        conn.execute("PRAGMA cache_size = -65536")  # as Registry.add_fact_values
         conn.executemany(sql, rows[first : first + size])
         conn.execute("COMMIT")
     cpu = time.process_time() - cpu
