@@ -210,6 +210,9 @@ def _insert_floor(registry_db: Path, extracted: Path) -> float:
     conn = sqlite3.connect(fresh, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
+    # SQLite's own insert into the facts table (its key and indexes), without migration 0008's
+    # per-row generation trigger, which the bulk writer also takes out for its batches
+    conn.execute("DROP TRIGGER IF EXISTS facts_generation_insert")
     sql = (
         f"INSERT INTO facts ({', '.join(ROW_COLUMNS)}) VALUES "
         f"({', '.join('?' for _ in ROW_COLUMNS)}) ON CONFLICT (fact_id) DO NOTHING"

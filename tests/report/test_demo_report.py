@@ -189,7 +189,13 @@ def test_k_anonymous_case_rows_resist_an_attack_with_the_registry(demo_run, tmp_
         "cases": case_table(a, names),
         "case_evidence": evidence_table({}, names),
     }
+    evidence = pd.read_csv(demo_run.bundle.out_dir / "tables" / "case_evidence.csv", dtype=str)
+    assert len(evidence) and {"concept", "body_site"} <= set(evidence.columns)
+    tables["case_evidence"] = evidence
     folder = write_pseudonymised_export(a, tables, tmp_path / "bundle")
+    # the evidence rows would give back the withheld columns under the same pseudonyms
+    assert not (folder / "case_evidence.csv").exists()
+    assert "no per-case evidence rows" in (folder / "README.txt").read_text()
     exported = pd.read_csv(folder / "cases.csv", dtype=str, keep_default_na=False)
     assert len(exported) == len(tables["cases"]) >= 3
     registry = _quasi_identifiers(a).astype(object)

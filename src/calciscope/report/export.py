@@ -42,6 +42,8 @@ _README = """Pseudonymised bundle of a calciscope study report.
   subset, overlap, antibodies, years to calcinosis, regions, death) is shared by at least {k}
   patients of the source population; age bands widen and columns are withheld until it is;
 - {case_rows}
+- no per-case evidence rows: linked to the case rows they would give back what those withhold
+  (subset, antibodies), and a case's calcinosis sites single it out; they stay in the report.
 """
 
 #: Case-table columns that an attacker holding the registry could match on, in the order they
@@ -202,10 +204,9 @@ def _pseudonymised_tables(a: StudyAnalysis, tables: dict[str, pd.DataFrame]) -> 
         # the site x morphology summary is not a banded quasi-identifier: left out of the rows
         cases = cases.drop(columns=["calcinosis_sites"], errors="ignore")
         result["cases"] = pseudo.frame(_k_anonymous_cases(a, cases, out.k_anonymity), ())
-        evidence = tables["case_evidence"].drop(
-            columns=["fact_id", "provenance", "date"], errors="ignore"
-        )
-        result["case_evidence"] = pseudo.frame(evidence, ()) if len(evidence) else evidence
+        # no per-case evidence rows: under the same pseudonyms they would give back what the
+        # k-anonymous rows withhold (subset and antibody facts are evidence), and a case's
+        # calcinosis sites and sides single it out to anyone holding the registry
     return result
 
 
