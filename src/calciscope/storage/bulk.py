@@ -156,9 +156,6 @@ class SqliteFactSink:
 
     def __init__(self, conn: Connection) -> None:
         self._dbapi = conn.connection.dbapi_connection
-        names = ", ".join(_INSERTED)
-        marks = ", ".join("?" for _ in _INSERTED)
-        self._sql = f"INSERT INTO facts ({names}) VALUES ({marks}) ON CONFLICT (fact_id) DO NOTHING"
 
     def write(self, rows: pa.Table, batch_id: str | None) -> None:
         """Insert the rows that are not stored yet."""
@@ -172,15 +169,18 @@ class SqliteFactSink:
             columns.append(column.to_pylist())
         columns.append([batch_id] * rows.num_rows)
         assert self._dbapi is not None
-        insert_many_sqlite(self._dbapi, self._sql, zip(*columns, strict=True))
+        insert_many_sqlite(self._dbapi, _INSERTED, zip(*columns, strict=True))
 
 
 #: The SQLite trigger of migration 0008 that moves the registry's generation on per fact inserted.
 _FACTS_INSERT_TRIGGER = "facts_generation_insert"
 
 
-def insert_many_sqlite(dbapi: Any, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-    """``executemany`` an ``INSERT INTO facts`` on SQLite, moving the generation on once.
+def insert_many_sqlite(dbapi: Any, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Insert fact rows (values of the columns ``names``) on SQLite, moving the generation on once.
+
+    One ``executemany`` of ``INSERT ... ON CONFLICT (fact_id) DO NOTHING``: a stored fact id
+    keeps its row.
 
     SQLite has only row triggers, so migration 0008's insert trigger on ``facts`` runs one
     ``UPDATE registry_state`` per row: it doubled the cost of inserting a fact. Inside the
@@ -189,6 +189,10 @@ def insert_many_sqlite(dbapi: Any, sql: str, rows: Iterable[Sequence[Any]]) -> N
     other writer ever meets ``facts`` without its trigger, and a rollback restores it. Outside a
     transaction (or on a registry older than 0008) the rows are inserted as they are.
     """
+    marks = ", ".join("?" for _ in names)
+    sql = (
+        f"INSERT INTO facts ({', '.join(names)}) VALUES ({marks}) ON CONFLICT (fact_id) DO NOTHING"
+    )
     cursor = dbapi.cursor()
 
     def stored_trigger() -> str | None:
@@ -297,11 +301,7 @@ def write_fact_values(
     if conn.dialect.name == "sqlite":
         dbapi = conn.connection.dbapi_connection
         assert dbapi is not None
-        sql = (
-            f"INSERT INTO facts ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
-            f"ON CONFLICT (fact_id) DO NOTHING"
-        )
-        insert_many_sqlite(dbapi, sql, rows)
+        insert_many_sqlite(dbapi, names, rows)
         return
     columns = dict(zip(names, zip(*rows, strict=True), strict=True))
     arrays = []
