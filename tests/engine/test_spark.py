@@ -377,6 +377,7 @@ def test_source_ids_are_kept_on_spark_across_imports(spark_url: str, tmp_path: P
 #: PySpark 4) listening on a port, until it is stopped.
 CONNECT_SERVER = """
 import sys, time
+from pathlib import Path
 from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 port, warehouse = sys.argv[1], sys.argv[2]
@@ -387,6 +388,9 @@ conf = (SparkConf().setMaster("local[2]").setAppName("calciscope-connect-test")
         .set("spark.sql.warehouse.dir", warehouse).set("spark.ui.enabled", "false")
         .set("spark.sql.session.timeZone", "UTC").set("spark.sql.shuffle.partitions", "2"))
 SparkSession(SparkContext.getOrCreate(conf)).sparkContext.setLogLevel("ERROR")
+# The Connect plugin opens its port while the context starts, before the line above makes
+# the session the JVM's default; a client that came then would find no session. Say ready.
+(Path(warehouse).parent / (Path(warehouse).name + ".ready")).write_text("ready")
 while True:
     time.sleep(60)
 """
@@ -427,6 +431,7 @@ def connect_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         port = int(probe.getsockname()[1])
     warehouse = tmp_path_factory.mktemp("connect-warehouse")
     log = (warehouse.parent / "connect-server.log").open("w")
+    ready = warehouse.parent / (warehouse.name + ".ready")  # written once the session exists
     server = subprocess.Popen(
         [sys.executable, "-c", CONNECT_SERVER, str(port), str(warehouse)],
         stdout=log,
@@ -438,7 +443,7 @@ def connect_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         while True:
             assert server.poll() is None, f"the Spark Connect server stopped: see {log.name}"
             with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
+                if ready.exists() and s.connect_ex(("127.0.0.1", port)) == 0:
                     break
             assert time.monotonic() < deadline, "the Spark Connect server did not start"
             time.sleep(2)
