@@ -6,6 +6,9 @@ The text columns of a record's fields are as long as the model's ``max_length`` 
 
 from __future__ import annotations
 
+from typing import Any
+
+import pyarrow as pa
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -29,6 +32,7 @@ from sqlalchemy import (
 from calciscope.model import Fact, Image, Note, Patient, max_length
 
 __all__ = [
+    "arrow_schema",
     "audit_log",
     "classification_results",
     "fact_revisions",
@@ -287,3 +291,25 @@ patient_source_ids = Table(
     Column("source_id", String(512), primary_key=True),
     Column("batch_id", String(64), nullable=False),
 )
+
+
+def _arrow_type(column: Column[Any]) -> pa.DataType:
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return pa.bool_()
+    if isinstance(kind, Integer):
+        return pa.int64()
+    if isinstance(kind, Float):
+        return pa.float64()
+    if isinstance(kind, DateTime):
+        return pa.timestamp("us", tz="UTC")
+    if isinstance(kind, Date):
+        return pa.date32()
+    if isinstance(kind, LargeBinary):
+        return pa.binary()
+    return pa.string()  # String, Text, JSON (stored as JSON text)
+
+
+def arrow_schema(name: str) -> pa.Schema:
+    """Return the Arrow schema of a registry table (JSON columns as text)."""
+    return pa.schema([(c.name, _arrow_type(c)) for c in metadata.tables[name].columns])
