@@ -8,7 +8,8 @@ from typing import get_args
 import pytest
 import sqlalchemy as sa
 
-from calciscope.model import CODE_SYSTEMS, Fact, Image, Note, Patient, max_length
+from calciscope.model import CODE_SYSTEMS, Fact, Image, Note, Patient
+from calciscope.model.records import max_length
 from calciscope.storage import schema
 
 LAYOUT = [

@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from calciscope.interop.mappings import QUALIFIER_ENUMS
-from calciscope.model import CODE_SYSTEMS, Fact, ReviewState, SourceKind, Status, max_length
+from calciscope.model import CODE_SYSTEMS, Fact, ReviewState, SourceKind, Status
+from calciscope.model.records import max_length
 from calciscope.storage.bulk import FACT_COLUMNS, FACT_SCHEMA, NUMBER_COLUMNS, fact_ids
 
 __all__ = ["check_block"]

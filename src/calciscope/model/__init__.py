@@ -15,15 +15,7 @@ from calciscope.model.enums import (
     SourceKind,
     Status,
 )
-from calciscope.model.records import (
-    CODE_SYSTEMS,
-    Fact,
-    Image,
-    Note,
-    Patient,
-    make_fact_id,
-    max_length,
-)
+from calciscope.model.records import CODE_SYSTEMS, Fact, Image, Note, Patient, make_fact_id
 from calciscope.model.units import DAYS_PER_YEAR
 
 __all__ = [
@@ -47,5 +39,4 @@ __all__ = [
     "SourceKind",
     "Status",
     "make_fact_id",
-    "max_length",
 ]

@@ -29,7 +29,8 @@ from sqlalchemy import (
     text,
 )
 
-from calciscope.model import Fact, Image, Note, Patient, max_length
+from calciscope.model import Fact, Image, Note, Patient
+from calciscope.model.records import max_length
 
 __all__ = [
     "arrow_schema",
