@@ -68,3 +68,15 @@ def test_sqlite_registry_serves_reads_while_a_write_is_open(sqlite_url):
             with registry.engine.connect() as reader:  # WAL: not blocked, sees the last commit
                 assert reader.scalar(sa.select(sa.func.count()).select_from(schema.patients)) == 0
         assert registry.counts()["patients"] == 1
+
+
+def test_the_head_comparison_sees_a_column_length(sqlite_url):
+    """The diff compares types with their lengths: a column one character longer is a difference."""
+    changed = sa.MetaData()
+    for table in schema.metadata.sorted_tables:
+        table.to_metadata(changed)
+    changed.tables["facts"].c.unit.type = sa.String(33)
+    with Registry(sqlite_url) as registry, registry.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        found = compare_metadata(context, changed)
+    assert [(d[0][0], d[0][3]) for d in found] == [("modify_type", "unit")]

@@ -21,7 +21,6 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.feather as feather
-import sqlalchemy as sa
 
 from calciscope.api.cohort import feature_table, list_patients
 from calciscope.criteria import (
@@ -44,7 +43,7 @@ from calciscope.engine.rows import RowEvaluator, TablesEvaluator
 from calciscope.errors import Problem, ValidationError
 from calciscope.phenotype import PhenotypeResult, load_phenotypes
 from calciscope.phenotype import output_columns as phenotype_columns
-from calciscope.storage import Registry, schema
+from calciscope.storage import Registry
 from calciscope.storage.classification import (
     StoredResult,
     data_version,
@@ -347,35 +346,6 @@ def _fresh_row(
     return row
 
 
-def _arrow_type(column: sa.Column[Any]) -> pa.DataType:
-    kind = column.type
-    if isinstance(kind, sa.Boolean):
-        return pa.bool_()
-    if isinstance(kind, sa.DateTime):
-        return pa.timestamp("us")
-    if isinstance(kind, sa.Date):
-        return pa.date32()
-    if isinstance(kind, sa.Float):
-        return pa.float64()
-    if isinstance(kind, sa.Integer):
-        return pa.int64()
-    return pa.string()
-
-
-def _arrow_rows(conn: sa.Connection, table: sa.Table, patient_ids: Sequence[str]) -> pa.Table:
-    layout = pa.schema([(c.name, _arrow_type(c)) for c in table.columns])
-    if len(patient_ids) == 1:
-        query = sa.select(table).where(table.c.patient_id == patient_ids[0])
-    else:
-        query = sa.select(table).where(table.c.patient_id.in_(list(patient_ids)))
-    rows = [dict(row) for row in conn.execute(query).mappings()]
-    for row in rows:  # a timezone-aware time (PostgreSQL) as UTC, as SQLite keeps it
-        for name, value in row.items():
-            if isinstance(value, dt.datetime) and value.tzinfo is not None:
-                row[name] = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return pa.Table.from_pylist(rows, schema=layout)
-
-
 def patient_features(
     registry: Registry, patient_ids: Sequence[str], *, index_date: dt.date | None = None
 ) -> pa.Table:
@@ -389,7 +359,7 @@ def patient_features(
     ids = list(dict.fromkeys(patient_ids))
     parts = []
     for start in range(0, max(len(ids), 1), _FEATURE_BATCH):  # one run per batch of patients
-        facts, patients = _tables_of(registry, ids[start : start + _FEATURE_BATCH])
+        facts, patients = registry.patient_tables(ids[start : start + _FEATURE_BATCH])
         parts.append(_features(when).run(facts=facts, patients=patients))
     return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
 
@@ -398,17 +368,9 @@ def patient_features(
 _FEATURE_BATCH = 200
 
 
-def _tables_of(registry: Registry, patient_ids: Sequence[str]) -> tuple[pa.Table, pa.Table]:
-    with registry.engine.connect() as conn:
-        return (
-            _arrow_rows(conn, schema.facts, patient_ids),
-            _arrow_rows(conn, schema.patients, patient_ids),
-        )
-
-
 def patient_tables(registry: Registry, patient_id: str) -> tuple[pa.Table, pa.Table]:
     """Return one patient's facts and patient row as Arrow tables in the registry's layout."""
-    return _tables_of(registry, [patient_id])
+    return registry.patient_tables([patient_id])
 
 
 @lru_cache(maxsize=8)

@@ -20,7 +20,7 @@ from calciscope.api.users import default_actor, require_text
 from calciscope.errors import Problem, ValidationError
 from calciscope.features import load_catalogue
 from calciscope.model import Fact, Patient, ReviewState, Status
-from calciscope.storage import Registry, schema
+from calciscope.storage import Registry
 from calciscope.storage.review import (
     FactRevision,
     ReviewRepository,
@@ -240,7 +240,7 @@ def fact_history(registry: Registry, fact_id: str) -> list[FactRevision]:
         chain = _chain(repo, conn, fact_id)
         stored = repo.stored_facts(conn, chain)
         revisions = repo.revisions(conn, chain)
-        batches = _batch_times(conn, [stored[i].fact.fact_id for i in chain])
+        batches = repo.import_times(conn, [stored[i].fact.fact_id for i in chain])
     history = []
     for fid in chain:
         rev = revisions.get(fid)
@@ -261,16 +261,6 @@ def fact_history(registry: Registry, fact_id: str) -> list[FactRevision]:
 
 def _maybe_utc(value: Any) -> Any:
     return None if value is None else as_utc(value)
-
-
-def _batch_times(conn: sa.Connection, fact_ids: list[str]) -> dict[str, Any]:
-    f, b = schema.facts, schema.import_batches
-    q = (
-        sa.select(f.c.fact_id, b.c.imported_at)
-        .join(b, b.c.batch_id == f.c.batch_id)
-        .where(f.c.fact_id.in_(fact_ids))
-    )
-    return {fid: at for fid, at in conn.execute(q)}
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from calciscope.api.users import audit_import
-from calciscope.engine import connect
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
 from calciscope.interop.omop.cdm import PatientIdColumn
@@ -352,9 +351,8 @@ def read_registry_records(
     registry: Registry, patient_ids: Sequence[str] | None = None
 ) -> RegistryRecords:
     """Return patients (all, or the given ids) with their facts, notes and images."""
-    con = connect(registry.connection_url)
     ids = set(patient_ids) if patient_ids else None
-    try:
+    with registry.ibis_connection() as con:
         facts = [
             Fact(**{k: v for k, v in row.items() if k in Fact.model_fields})
             for row in _rows(con, "facts", ids)
@@ -369,8 +367,6 @@ def read_registry_records(
                 for row in _rows(con, "images", ids)
             ],
         )
-    finally:
-        con.disconnect()
 
 
 def export_phenopackets(

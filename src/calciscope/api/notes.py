@@ -18,11 +18,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
-from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any, TextIO
-
-import sqlalchemy as sa
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.extract import Assessment
@@ -45,7 +42,8 @@ from calciscope.extract.pipeline import (
 )
 from calciscope.features import load_catalogue
 from calciscope.model import Fact, Note
-from calciscope.storage import Registry, schema
+from calciscope.storage import Registry
+from calciscope.storage.registry import read_note_range
 
 __all__ = [
     "ExtractSummary",
@@ -139,7 +137,7 @@ def _results(batches: Iterable[_Batch], jobs: int, paths: RulePaths) -> Iterator
 def _extract_batch(batch: _Batch, paths: RulePaths) -> _Result:
     """Return ``(notes, fact tuples, engine version)`` of a batch (in a worker or here)."""
     if isinstance(batch, tuple):
-        batch = _read_notes(*batch)
+        batch = read_note_range(*batch)
     count, rows = fact_values_for_notes(batch, paths)
     return count, rows, extractor_for(paths).version
 
@@ -159,52 +157,10 @@ def _note_ranges(
     if engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
         return None
     url = engine.url.render_as_string(hide_password=False)
-    t = schema.notes
-    query = sa.select(t.c.note_id).order_by(t.c.note_id)
-    if since is not None:
-        query = query.where(t.c.note_date >= since)
-    with engine.connect() as conn:
-        ids = conn.execute(query).scalars().all()
+    ids = registry.note_ids(since=since)
     return (
         (url, ids[i], ids[min(i + chunk, len(ids)) - 1], since) for i in range(0, len(ids), chunk)
     )
-
-
-def _read_notes(url: str, first: str, last: str, since: dt.date | None) -> list[NoteFields]:
-    """Read the notes with ids from ``first`` to ``last`` (and dated from ``since``).
-
-    In a worker process. Its engine keeps no connection open between batches on SQLite (an
-    idle connection of another process can keep the WAL from being checkpointed) and is
-    disposed of when the worker exits.
-    """
-    engine = _ENGINES.get(url)
-    if engine is None:
-        engine = _ENGINES[url] = _worker_engine(url)
-    t = schema.notes
-    query = (
-        sa.select(t.c.note_id, t.c.patient_id, t.c.note_type, t.c.note_date, t.c.text)
-        .where(t.c.note_id >= first, t.c.note_id <= last)
-        .order_by(t.c.note_id)
-    )
-    if since is not None:
-        query = query.where(t.c.note_date >= since)
-    with engine.connect() as conn:
-        return [tuple(row) for row in conn.execute(query)]
-
-
-#: A worker's database engines, by URL (one per process, reused for every batch).
-_ENGINES: dict[str, sa.Engine] = {}
-
-
-def _worker_engine(url: str) -> sa.Engine:
-    """Return a worker's engine for the registry at ``url``, disposed of at the worker's exit."""
-    if sa.make_url(url).get_backend_name() == "sqlite":
-        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    else:
-        engine = sa.create_engine(url, pool_size=1, max_overflow=0)
-    # run by multiprocessing when a worker process ends (atexit handlers are not)
-    Finalize(None, engine.dispose, exitpriority=10)
-    return engine
 
 
 #: Suggested facts written per transaction: a commit (an fsync on SQLite) per batch of notes

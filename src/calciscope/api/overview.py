@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from calciscope.api.study import _as_study, _connection, _target_label, study_phenotypes
+from calciscope.api.study import as_study, study_connection, study_phenotypes, target_label
 from calciscope.engine.study import StudyQuery
 from calciscope.phenotype import PhenotypeKind, load_phenotypes
 from calciscope.storage import Registry
@@ -64,8 +64,8 @@ def registry_overview(
     """
     from calciscope.study import attrition, default_study
 
-    spec = default_study() if study is None else _as_study(study)
-    with _connection(registry) as con:
+    spec = default_study() if study is None else as_study(study)
+    with study_connection(registry) as con:
         # suggested facts are always read, so that cases waiting for review are counted apart
         query = StudyQuery(con, spec, study_phenotypes(spec), include_suggested=True)
         counts = query.counts()
@@ -80,7 +80,7 @@ def registry_overview(
         return RegistryOverview(
             study_title=spec.title,
             index_date=spec.population.index_date,
-            attrition=[vars(s) for s in attrition(counts, spec, _target_label(spec))],
+            attrition=[vars(s) for s in attrition(counts, spec, target_label(spec))],
             phenotypes=phenotypes,
             cases=counts.cases,
             cases_suggested_only=counts.cases_suggested_only,

@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from calciscope.engine import connect
 from calciscope.engine.classifier import CohortClassifier
 from calciscope.errors import Problem, ValidationError
 from calciscope.extract.segment import split_sentences
@@ -218,12 +217,9 @@ def _classified_rows(
     cached = _CLASSIFIED.get(registry)
     if cached is not None and cached[0] == key:
         return cached[1]
-    con = connect(registry.connection_url)
-    try:
+    with registry.ibis_connection() as con:
         facts = con.table("facts").to_pyarrow()
         patients = con.table("patients").to_pyarrow()
-    finally:
-        con.disconnect()
     classifier = _CLASSIFIERS.get(registry)
     if classifier is None or classifier.index_date != index_date:
         rules = {k.column: k.when for k in load_review_queue().kinds if k.when is not None}

@@ -58,6 +58,7 @@ __all__ = [
     "Headline",
     "StudyData",
     "StudyRun",
+    "as_study",
     "headline_lines",
     "init_study_text",
     "load_study_data",
@@ -65,7 +66,9 @@ __all__ = [
     "run_study",
     "sensitivity_table",
     "study_columns",
+    "study_connection",
     "study_phenotypes",
+    "target_label",
     "variant_phenotypes",
 ]
 
@@ -215,7 +218,7 @@ def load_study_data(
     Classified in the registry's database and read back whole: for a notebook or a small
     registry. :func:`run_study` reads only what the report needs.
     """
-    with _connection(registry) as con:
+    with study_connection(registry) as con:
         table, suggested = _classified_frames(con, index_date, include_suggested, phenotypes)
         return StudyData(
             table,
@@ -227,24 +230,24 @@ def load_study_data(
 
 
 @contextmanager
-def _connection(registry: Registry | str | BaseBackend) -> Iterator[Any]:
+def study_connection(registry: Registry | str | BaseBackend) -> Iterator[Any]:
     """Open an Ibis connection to the registry's database, closed after.
 
-    ``registry`` is a Registry, a database URL, or an Ibis connection already open (holding
-    the registry's tables, e.g. Arrow tables in an in-memory DuckDB), which stays open.
+    ``registry`` is a Registry (:meth:`Registry.ibis_connection`), a database URL, or an Ibis
+    connection already open (holding the registry's tables, e.g. Arrow tables in an in-memory
+    DuckDB), which stays open; the temporary tables the block cached are dropped either way.
     """
-    if not isinstance(registry, Registry | str):
-        try:
-            yield registry
-        finally:
-            release_cached(registry)
+    if isinstance(registry, Registry):
+        with registry.ibis_connection() as con:
+            yield con
         return
-    con = connect(registry.connection_url if isinstance(registry, Registry) else registry)
+    con = connect(registry) if isinstance(registry, str) else registry
     try:
         yield con
     finally:
         release_cached(con)
-        con.disconnect()
+        if isinstance(registry, str):
+            con.disconnect()
 
 
 def _manifest(
@@ -297,13 +300,15 @@ def variant_phenotypes(study: StudyDefinition) -> dict[str, PhenotypeSet]:
     }
 
 
-def _target_label(study: StudyDefinition) -> str:
+def target_label(study: StudyDefinition) -> str:
+    """Return the study's target phenotype as a lower-case label (for the attrition flow)."""
     labels = {p.id: p.label for p in load_phenotypes().phenotypes}
     text = labels.get(study.target_phenotype, study.target_phenotype)
     return text.split(" (")[0].lower()
 
 
-def _as_study(study: StudyDefinition | Path | str) -> StudyDefinition:
+def as_study(study: StudyDefinition | Path | str) -> StudyDefinition:
+    """Return a study definition, loading it from its file when given a path."""
     from calciscope.study import StudyDefinition, load_study
 
     if isinstance(study, StudyDefinition):
@@ -349,10 +354,10 @@ def run_study(
     from calciscope.study import ReviewStates, case_evidence
 
     start = time.perf_counter()
-    spec = _as_study(study)
+    spec = as_study(study)
     both = spec.review.states is ReviewStates.CONFIRMED_AND_SUGGESTED
     source = _source_name(registry)
-    with _connection(registry) as con:
+    with study_connection(registry) as con:
         query = StudyQuery(
             con,
             spec,
@@ -448,7 +453,7 @@ def _analyse(query: StudyQuery, read: _ReadBack) -> tuple[StudyAnalysis, dict[st
 
     start = time.perf_counter()
     spec = query.study
-    analysis = analyse(read.population, spec, target_label=_target_label(spec), counts=read.counts)
+    analysis = analyse(read.population, spec, target_label=target_label(spec), counts=read.counts)
     if spec.sensitivity:
         table = sensitivity_rows(
             spec,

@@ -14,6 +14,7 @@ from calciscope.datasets.clinical import MRSS_MIDLINE, MRSS_PAIRED, PROXIMAL_REG
 from calciscope.datasets.lesions import UNPAIRED
 from calciscope.datasets.profile import Profile
 from calciscope.features import load_catalogue
+from calciscope.model import Image, Patient
 from calciscope.storage.bulk import FACT_COLUMNS
 
 __all__ = [
@@ -24,11 +25,11 @@ __all__ = [
     "iso_dates",
 ]
 
-PATIENT_HEADER = "patient_id,sex,birth_date,birth_year,centre,synthetic\n"
-#: The ``facts.csv`` header: the registry's fact columns, in their order (the rows below are
-#: written in it).
+#: The headers of ``patients.csv``, ``facts.csv`` and ``images.csv``: the records' fields in the
+#: model's order (facts: the registry's fact columns), which the rows below are written in.
+PATIENT_HEADER = ",".join(Patient.model_fields) + "\n"
 FACT_HEADER = ",".join(FACT_COLUMNS) + "\n"
-IMAGE_HEADER = "image_id,patient_id,modality,body_site,laterality,image_date,file_ref\n"
+IMAGE_HEADER = ",".join(Image.model_fields) + "\n"
 _BASE = dt.date(1880, 1, 1).toordinal()
 #: Other catalogue codes used now and then (concept -> codes), to exercise code mapping.
 _ALTERNATIVES = {

@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from calciscope.interop.mappings import QUALIFIER_ENUMS
-from calciscope.model import CODE_SYSTEMS, ReviewState, SourceKind, Status
+from calciscope.model import CODE_SYSTEMS, Fact, ReviewState, SourceKind, Status
+from calciscope.model.records import max_length
 from calciscope.storage.bulk import FACT_COLUMNS, FACT_SCHEMA, NUMBER_COLUMNS, fact_ids
 
 __all__ = ["check_block"]
@@ -32,7 +33,8 @@ _ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"
 _CODE = r"^[!-~](.*[!-~])?$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _NUMBER = r"^-?[0-9]{1,300}(\.[0-9]{1,300})?([eE][-+]?[0-9]{1,2})?$"
-_MAX_TEXT = 2000
+#: The model's bound of each bounded text field: a longer cell is left to the model to name.
+_LIMITS = {n: limit for n in FACT_COLUMNS if (limit := max_length(Fact, n)) is not None}
 
 
 def _or(a: pa.Array, b: pa.Array) -> pa.Array:
@@ -87,15 +89,14 @@ def _doubted_text(columns: dict[str, pa.Array]) -> pa.Array:
         doubt = pc.or_(doubt, pc.fill_null(pc.match_substring(column, "\x00"), False))
     for name, pattern in (("patient_id", _ID), ("code", _CODE)):
         doubt = _or(doubt, pc.invert(pc.match_substring_regex(columns[name], pattern)))
-        doubt = _or(doubt, pc.greater(pc.utf8_length(columns[name]), 128))
     doubt = _or(doubt, pc.invert(_in(columns["system"], list(CODE_SYSTEMS))))
     for name, (enum, _default) in _REQUIRED.items():
         doubt = _or(doubt, pc.invert(_in(columns[name], [e.value for e in enum])))
     for name, choices in QUALIFIER_ENUMS.items():
         known = _in(columns[name], [e.value for e in choices])
         doubt = pc.or_(doubt, pc.and_(pc.is_valid(columns[name]), pc.invert(known)))
-    for name in ("value_text", "provenance"):
-        too_long = pc.greater(pc.utf8_length(columns[name]), _MAX_TEXT)
+    for name, limit in _LIMITS.items():
+        too_long = pc.greater(pc.utf8_length(columns[name]), limit)
         doubt = pc.or_(doubt, pc.fill_null(too_long, False))
     return doubt
 

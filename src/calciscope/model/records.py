@@ -37,7 +37,7 @@ from calciscope.model.enums import (
     Status,
 )
 
-__all__ = ["CODE_SYSTEMS", "Fact", "Image", "Note", "Patient", "make_fact_id"]
+__all__ = ["CODE_SYSTEMS", "Fact", "Image", "Note", "Patient", "make_fact_id", "max_length"]
 
 #: Code systems a fact may use; ``calciscope`` is our own namespace for concepts that
 #: have no verified standard code (clinical-reference.md §6 marks what is verified).
@@ -93,7 +93,8 @@ class Patient(_Record):
     sex: Sex = Sex.UNKNOWN
     birth_date: dt.date | None = None
     birth_year: int | None = Field(default=None, ge=1880, le=2100)
-    centre: str | None = None
+    # every text bound here is the registry column's length too (max_length, storage.schema)
+    centre: str | None = Field(default=None, max_length=128)
     synthetic: bool = False
 
     @field_validator("patient_id")
@@ -150,7 +151,7 @@ class Fact(_Record):
     effective_date: dt.date | None = None
     value_num: float | None = None
     value_text: str | None = Field(default=None, max_length=2000)
-    unit: str | None = None
+    unit: str | None = Field(default=None, max_length=32)
     reference_high: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     body_site: BodyRegion | None = None
     laterality: Laterality | None = None
@@ -159,7 +160,7 @@ class Fact(_Record):
     source_kind: SourceKind = SourceKind.STRUCTURED
     provenance: str | None = Field(default=None, max_length=2000)
     review_state: ReviewState = ReviewState.CONFIRMED
-    fact_id: str = ""
+    fact_id: str = Field(default="", max_length=64)
 
     @field_validator("system")
     @classmethod
@@ -181,6 +182,18 @@ class Fact(_Record):
                 ),
             )
         return self
+
+
+def max_length(model: type[BaseModel], name: str) -> int | None:
+    """Return the longest text a model's field takes, or None when it is unbounded.
+
+    The bound is written once, in the field's constraint; the registry's column lengths
+    (``storage.schema``) and the bulk import's checks are read from here.
+    """
+    for constraint in model.model_fields[name].metadata:
+        if getattr(constraint, "max_length", None) is not None:
+            return int(constraint.max_length)
+    return None
 
 
 _NOT_HASHED = frozenset({"fact_id", "review_state"})

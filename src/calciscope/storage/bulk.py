@@ -48,26 +48,15 @@ __all__ = [
     "write_fact_values",
 ]
 
-#: The fact fields an import writes, in the order of :data:`FACT_SCHEMA`.
+#: Fact fields added after the first layout: written last, in the order they came, so that files
+#: written before them still read column for column (``reference_high``: 0006).
+_ADDED_FIELDS = ("reference_high",)
+#: The fact fields an import writes, in the order of :data:`FACT_SCHEMA` (and of ``facts.csv``):
+#: the id first, then the model's fields in their order, then :data:`_ADDED_FIELDS`.
 FACT_COLUMNS: tuple[str, ...] = (
     "fact_id",
-    "patient_id",
-    "system",
-    "code",
-    "status",
-    "effective_date",
-    "value_num",
-    "value_text",
-    "unit",
-    "body_site",
-    "laterality",
-    "morphology",
-    "method",
-    "source_kind",
-    "provenance",
-    "review_state",
-    # added by 0006: last, so files written before it still read column for column
-    "reference_high",
+    *(name for name in Fact.model_fields if name not in ("fact_id", *_ADDED_FIELDS)),
+    *_ADDED_FIELDS,
 )
 
 #: The fact columns that hold numbers (float64 in a fact table, printed as Python prints a float

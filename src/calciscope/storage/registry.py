@@ -18,40 +18,33 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from enum import Enum
 from functools import lru_cache
 from importlib import resources
+from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from calciscope.errors import MissingExtraError, Problem, RegistryError, ValidationError
+from calciscope.errors import MissingExtraError, RegistryError
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import schema
-from calciscope.storage.bulk import (
-    FACT_SCHEMA,
-    FactSink,
-    fact_sink,
-    fact_table,
-    write_fact_values,
+from calciscope.storage.batch import (
+    CHUNK,
+    Batch,
+    BatchWriter,
+    ImportSummary,
+    model_rows,
+    stored_patient_ids,
 )
-from calciscope.storage.bulk_sql import copy_upsert, one_of
+from calciscope.storage.bulk import FACT_SCHEMA, fact_sink, fact_table, write_fact_values
 from calciscope.storage.database_url import display_url, hide_password, normalise_url
-from calciscope.storage.integrity import (
-    PatientOrigin,
-    PatientReconciler,
-    PatientStates,
-    StatementIndex,
-)
-from calciscope.storage.patient_states import TablePatientStates
+from calciscope.storage.integrity import PatientOrigin
 from calciscope.storage.sqlite_locking import busy_timeout, configure_sqlite, is_busy
 
 __all__ = [
@@ -64,82 +57,14 @@ __all__ = [
     "model_rows",
     "normalise_url",
     "note_from_row",
+    "read_note_range",
 ]
 
-_CHUNK = 5000
 #: SQLite page cache while facts are inserted: with the default 2 MB, inserting into the facts
 #: table's indexes re-reads pages all the time; 64 MB is at most that much memory, while used.
 _SQLITE_WRITE_CACHE = "PRAGMA cache_size = -65536"
 #: Alembic keeps its migration context in module globals: one migration at a time per process
 _MIGRATE_LOCK = threading.Lock()
-
-
-@dataclass
-class Batch:
-    """Records that are imported together, all or nothing."""
-
-    patients: list[Patient] = field(default_factory=list)
-    facts: list[Fact] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
-    images: list[Image] = field(default_factory=list)
-    #: Where each patient record was read (same order as ``patients``; may be shorter, for
-    #: readers that do not say, and is then padded with the record's id as its location).
-    patient_origins: list[PatientOrigin | None] = field(default_factory=list)
-    #: Facts already validated in columnar form (:mod:`calciscope.storage.bulk`), as the
-    #: native reader gives them; written like ``facts``.
-    fact_rows: list[pa.Table] = field(default_factory=list)
-
-    def origins(self) -> list[PatientOrigin | None]:
-        """Return ``patient_origins`` padded with None to the length of ``patients``."""
-        missing = len(self.patients) - len(self.patient_origins)
-        return self.patient_origins[: len(self.patients)] + [None] * max(missing, 0)
-
-    def add_patient(self, patient: Patient, origin: PatientOrigin | None = None) -> None:
-        """Add a patient record and where it was read."""
-        self.patient_origins = self.origins()
-        self.patients.append(patient)
-        self.patient_origins.append(origin)
-
-    def extend(self, other: Batch) -> None:
-        """Add another batch's records (and patient origins) to this one."""
-        self.patient_origins = self.origins() + other.origins()
-        self.patients += other.patients
-        self.facts += other.facts
-        self.notes += other.notes
-        self.images += other.images
-        self.fact_rows += other.fact_rows
-
-    def counts(self) -> dict[str, int]:
-        """Return the number of records of each kind."""
-        return {
-            "patients": len(self.patients),
-            "facts": len(self.facts) + sum(t.num_rows for t in self.fact_rows),
-            "notes": len(self.notes),
-            "images": len(self.images),
-        }
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    """What an import did: the batch id and the counts of records it carried."""
-
-    batch_id: str
-    source: str
-    counts: dict[str, int]
-
-
-def model_rows(items: Iterable[Any], extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Return validated model records as table rows (plus ``extra`` columns).
-
-    Straight from the validated fields (model_dump is several times slower); Enum members are
-    stored as their value, dates stay dates for the database driver.
-    """
-    rows = []
-    for item in items:
-        row = {k: (v.value if isinstance(v, Enum) else v) for k, v in item.__dict__.items()}
-        row.update(extra or {})
-        rows.append(row)
-    return rows
 
 
 _FACT_FIELDS = frozenset(Fact.model_fields)
@@ -190,216 +115,52 @@ def note_from_row(row: Any) -> Note:
     return Note(**row) if key is None else _note_of(key)
 
 
-def _with_patient_problems(exc: ValidationError, problems: list[Problem]) -> ValidationError:
-    if not problems:
-        return exc
-    return ValidationError([*exc.problems, *problems], summary=exc.summary)
+#: A note as an extraction worker reads it: id, patient, type, date and text.
+NoteRow = tuple[str, str, str, dt.date | None, str]
+#: An extraction worker's database engines, by URL (one per process, reused for every batch).
+_WORKER_ENGINES: dict[str, Engine] = {}
 
 
-def _existing(conn: Connection, ids: Iterable[str]) -> set[str]:
-    wanted = list(set(ids))
-    found: set[str] = set()
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        column = schema.patients.c.patient_id
-        found.update(
-            conn.scalars(sa.select(column).where(one_of(column, chunk, conn.dialect.name)))
-        )
-    return found
+def read_note_range(url: str, first: str, last: str, since: dt.date | None) -> list[NoteRow]:
+    """Read the notes with ids from ``first`` to ``last`` (and dated from ``since``), in id order.
 
-
-class BatchWriter:
-    """Writes records inside the transaction of :meth:`Registry.bulk_import`.
-
-    Every importer writes through here, so the checks of :mod:`calciscope.storage.integrity`
-    apply to all of them: patients that disagree are collected as problems (raised when the
-    import ends, rolling it back), statements the registry already holds are not added again.
+    For an extraction worker in another process, given the registry's URL
+    (:meth:`Registry.note_ids` cut into ranges). Its engine keeps no connection open between
+    batches on SQLite (an idle connection of another process can keep the WAL from being
+    checkpointed) and is disposed of when the worker exits.
     """
+    engine = _WORKER_ENGINES.get(url)
+    if engine is None:
+        engine = _WORKER_ENGINES[url] = _worker_engine(url)
+    t = schema.notes
+    query = (
+        sa.select(t.c.note_id, t.c.patient_id, t.c.note_type, t.c.note_date, t.c.text)
+        .where(t.c.note_id >= first, t.c.note_id <= last)
+        .order_by(t.c.note_id)
+    )
+    if since is not None:
+        query = query.where(t.c.note_date >= since)
+    with engine.connect() as conn:
+        return [(row[0], row[1], row[2], row[3], row[4]) for row in conn.execute(query)]
 
-    def __init__(self, registry: Registry, batch_id: str, *, update_patients: bool = False) -> None:
-        self.registry = registry
-        self.batch_id = batch_id
-        self.conn: Connection | None = None
-        self.counts = {"patients": 0, "facts": 0, "notes": 0, "images": 0}
-        self.source = ""
-        self.reconciler = PatientReconciler(
-            update=update_patients, source_ids=self._source_ids, states=self._patient_states()
-        )
-        self.already = 0
-        self._statements: dict[str, StatementIndex] = {}
-        self._sink: FactSink | None = None
 
-    def write(self, batch: Batch) -> None:
-        """Write patients (checked), notes and images; insert facts the registry does not hold.
+def _worker_engine(url: str) -> Engine:
+    """Return a worker's engine for the registry at ``url``, disposed of at the worker's exit."""
+    if sa.make_url(url).get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    else:
+        engine = sa.create_engine(url, pool_size=1, max_overflow=0)
+    # run by multiprocessing when a worker process ends (atexit handlers are not)
+    Finalize(None, engine.dispose, exitpriority=10)
+    return engine
 
-        Facts, as records or as fact tables, all go through :meth:`write_fact_rows`.
-        """
-        assert self.conn is not None, "use Registry.bulk_import()"
-        upsert = self.registry._upsert
-        origins = [
-            origin or PatientOrigin(self.source, f"patient {p.patient_id}")
-            for p, origin in zip(batch.patients, batch.origins(), strict=True)
-        ]
-        patients = self.reconciler.rows(zip(batch.patients, origins, strict=True), self._stored)
-        write = copy_upsert if self.dialect == "postgresql" else upsert  # COPY: bulk_sql
-        write(self.conn, schema.patients, model_rows(patients), "patient_id", update=True)
-        upsert(self.conn, schema.notes, model_rows(batch.notes), "note_id", update=True)
-        upsert(self.conn, schema.images, model_rows(batch.images), "image_id", update=True)
-        if batch.facts:
-            self.write_fact_rows(fact_table(batch.facts))
-        for rows in batch.fact_rows:
-            self.write_fact_rows(rows)
-        for key, value in batch.counts().items():
-            if key != "facts":
-                self.counts[key] += value
 
-    def write_fact_rows(self, rows: pa.Table) -> None:
-        """Insert validated fact rows (:mod:`calciscope.storage.bulk`) the registry does not hold.
-
-        Rows whose statement a confirmed stored fact already makes are left out (counted as
-        ``facts_already_in_registry``); rows whose ``fact_id`` is stored keep the stored row.
-        """
-        assert self.conn is not None, "use Registry.bulk_import()"
-        self.counts["facts"] += rows.num_rows
-        kept = self._new_statement_rows(rows)
-        self.already += rows.num_rows - kept.num_rows
-        if self._sink is None:
-            self._sink = self._fact_sink()
-        self._sink.write(kept, self.batch_id)
-
-    def _patient_states(self) -> PatientStates:
-        """Return where the import check keeps each patient's state: a temporary table."""
-        return TablePatientStates(self)
-
-    @property
-    def dialect(self) -> str:
-        """The registry's dialect (where the import's temporary tables are written)."""
-        return self.registry.dialect
-
-    @contextmanager
-    def checked(self) -> Iterator[BatchWriter]:
-        """Run the import's block; fail it on the reader's or the integrity checks' problems.
-
-        Every registry's ``bulk_import`` runs its block in here, inside its own transaction (or
-        staging folder), so that the problems are reported alike: the reader's and the
-        patients' together. On success the import's source ids are recorded.
-        """
-        try:
-            yield self
-        except ValidationError as exc:
-            raise _with_patient_problems(exc, self.reconciler.problems) from None
-        if self.reconciler.problems:
-            raise ValidationError(self.reconciler.problems, summary=f"cannot import {self.source}")
-        self.finish()
-
-    def batch_row(self, source_hash: str) -> dict[str, Any]:
-        """Return the import's ``import_batches`` row (written when the import commits)."""
-        return {
-            "batch_id": self.batch_id,
-            "source": self.source,
-            "source_hash": source_hash,
-            "imported_at": dt.datetime.now(dt.UTC),
-            "counts": self.summary_counts(),
-        }
-
-    def finish(self) -> None:
-        """Record the source ids this import brought and drop its temporary table."""
-        self.write_source_ids()
-        states = self.reconciler.states
-        if isinstance(states, TablePatientStates):
-            states.drop()
-
-    def _fact_sink(self) -> FactSink:
-        """Return the bulk fact writer of this import (the Spark registry stages Parquet)."""
-        assert self.conn is not None
-        return fact_sink(self.conn)
-
-    def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
-        """Return which ids are in the registry, as seen inside this import's transaction."""
-        assert self.conn is not None, "use Registry.bulk_import()"
-        return _existing(self.conn, ids)
-
-    def summary_counts(self) -> dict[str, int]:
-        """Return the batch's counts: records carried, plus what the integrity checks did."""
-        extra = self.reconciler.counts()
-        if self.already:
-            extra["facts_already_in_registry"] = self.already
-        return self.counts | extra
-
-    def _stored(self, ids: set[str]) -> dict[str, Patient]:
-        assert self.conn is not None
-        found: dict[str, Patient] = {}
-        wanted = sorted(ids)
-        for start in range(0, len(wanted), _CHUNK):
-            t = schema.patients
-            columns = [t.c[name] for name in Patient.model_fields]
-            q = sa.select(*columns).where(
-                one_of(t.c.patient_id, wanted[start : start + _CHUNK], self.dialect)
-            )
-            found.update((r["patient_id"], Patient(**r)) for r in self.conn.execute(q).mappings())
-        return found
-
-    def _source_ids(self, ids: set[str]) -> dict[str, set[str]]:
-        assert self.conn is not None
-        found: dict[str, set[str]] = {}
-        wanted, t = sorted(ids), schema.patient_source_ids
-        for start in range(0, len(wanted), _CHUNK):
-            q = sa.select(t.c.patient_id, t.c.source_id).where(
-                one_of(t.c.patient_id, wanted[start : start + _CHUNK], self.dialect)
-            )
-            for patient_id, source_id in self.conn.execute(q):
-                found.setdefault(patient_id, set()).add(source_id)
-        return found
-
-    def write_source_ids(self) -> None:
-        """Record the source ids this import brought (called once its patients are written)."""
-        assert self.conn is not None
-        rows: list[dict[str, str]] = []
-        for pid, raw in self.reconciler.states.new_source_ids():
-            rows.append({"patient_id": pid, "source_id": raw, "batch_id": self.batch_id})
-            if len(rows) == _CHUNK:
-                self.conn.execute(schema.patient_source_ids.insert(), rows)
-                rows = []
-        if rows:
-            self.conn.execute(schema.patient_source_ids.insert(), rows)
-
-    def _new_statement_rows(self, rows: pa.Table) -> pa.Table:
-        """Return the rows whose statement the registry did not hold before this import."""
-        pids = set(pc.unique(rows.column("patient_id")).to_pylist())
-        # patients new to the registry hold no statements; only this block's are kept
-        ids = pids - self.reconciler.new_in_registry(pids)
-        self._statements = {p: self._statements[p] for p in ids if p in self._statements}
-        self._load_statements(ids - self._statements.keys())
-        held_by = [p for p in ids if self._statements[p]]
-        if not held_by:
-            return rows
-        check = pc.is_in(rows.column("patient_id"), pa.array(held_by, pa.string()))
-        positions = pc.indices_nonzero(check).to_pylist()
-        candidates = rows.take(positions).to_pylist()
-        drop = [
-            position
-            for position, row in zip(positions, candidates, strict=True)
-            if self._statements[row["patient_id"]].holds(row)
-        ]
-        if not drop:
-            return rows
-        keep = pc.invert(pc.is_in(pa.array(range(rows.num_rows)), pa.array(drop)))
-        return rows.filter(keep)
-
-    def _load_statements(self, ids: set[str]) -> None:
-        assert self.conn is not None
-        t, wanted = schema.facts, sorted(ids)
-        columns = [c for c in t.columns if c.name not in ("provenance", "review_state", "fact_id")]
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
-            self._statements.update((pid, StatementIndex()) for pid in chunk)
-            q = sa.select(*columns).where(
-                one_of(t.c.patient_id, chunk, self.dialect),
-                t.c.review_state == "confirmed",
-                sa.or_(t.c.batch_id.is_(None), t.c.batch_id != self.batch_id),
-            )
-            for row in self.conn.execute(q).mappings():
-                self._statements[row["patient_id"]].add(dict(row))
+def _arrow_rows(conn: Connection, table: sa.Table, patient_ids: Sequence[str]) -> pa.Table:
+    """Return the rows of ``table`` about the given patients, as Arrow in the table's layout."""
+    column = table.c.patient_id
+    where = column == patient_ids[0] if len(patient_ids) == 1 else column.in_(list(patient_ids))
+    rows = [dict(row) for row in conn.execute(sa.select(table).where(where)).mappings()]
+    return pa.Table.from_pylist(rows, schema=schema.arrow_schema(table.name))
 
 
 class Registry:
@@ -473,6 +234,24 @@ class Registry:
             with _MIGRATE_LOCK, self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
+
+    @contextmanager
+    def ibis_connection(self) -> Iterator[Any]:
+        """Open an Ibis connection to the registry's database; closed when the block ends.
+
+        For the analytic reads (feature table, classification, the study) that run in the
+        database. The temporary tables the block cached are dropped before it is closed.
+        """
+        # engine (Ibis) sits beside storage; imported here so opening a registry needs no Ibis
+        from calciscope.engine.connection import connect
+        from calciscope.engine.study import release_cached
+
+        con = connect(self.connection_url)
+        try:
+            yield con
+        finally:
+            release_cached(con)
+            con.disconnect()
 
     @property
     def dialect(self) -> str:
@@ -580,8 +359,8 @@ class Registry:
             return
         keys = [key] if isinstance(key, str) else key
         dialect = postgresql if self.dialect == "postgresql" else sqlite
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start : start + _CHUNK]
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
             stmt = dialect.insert(table)
             if update:
                 cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
@@ -660,7 +439,7 @@ class Registry:
     def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
         """Return which of the given patient ids are already in the registry."""
         with self.engine.connect() as conn:
-            return _existing(conn, ids)
+            return stored_patient_ids(conn, ids)
 
     def patient(self, patient_id: str) -> Patient | None:
         """Return one patient, or None."""
@@ -700,6 +479,25 @@ class Registry:
         q = sa.select(t).where(t.c.patient_id == patient_id).order_by(t.c.image_date, t.c.image_id)
         with self.engine.connect() as conn:
             return [Image(**row) for row in conn.execute(q).mappings()]
+
+    def patient_tables(self, patient_ids: Sequence[str]) -> tuple[pa.Table, pa.Table]:
+        """Return ``(facts, patients)`` of the given patients as Arrow tables, in one read.
+
+        Every column of the registry's ``facts`` and ``patients`` tables, typed as
+        :func:`~calciscope.storage.schema.arrow_schema` gives them; unknown ids give no row.
+        """
+        with self.engine.connect() as conn:
+            facts = _arrow_rows(conn, schema.facts, patient_ids)
+            return facts, _arrow_rows(conn, schema.patients, patient_ids)
+
+    def note_ids(self, *, since: dt.date | None = None) -> list[str]:
+        """Return the ids of the notes (only those dated on or after ``since``), in order."""
+        t = schema.notes
+        query = sa.select(t.c.note_id).order_by(t.c.note_id)
+        if since is not None:
+            query = query.where(t.c.note_date >= since)
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
 
     def iter_notes(self, *, since: dt.date | None = None, chunk: int = 1000) -> Iterator[Note]:
         """Stream notes (optionally only those dated on or after ``since``) in id order."""

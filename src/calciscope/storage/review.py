@@ -257,6 +257,16 @@ class ReviewRepository:
         rows = conn.execute(sa.select(t).where(t.c.fact_id.in_(list(fact_ids)))).mappings()
         return {r["fact_id"]: r for r in rows}
 
+    def import_times(self, conn: Connection, fact_ids: Sequence[str]) -> dict[str, Any]:
+        """Return when each of ``fact_ids`` that an import brought was imported (its batch's time)."""
+        f, b = schema.facts, schema.import_batches
+        q = (
+            sa.select(f.c.fact_id, b.c.imported_at)
+            .join(b, b.c.batch_id == f.c.batch_id)
+            .where(f.c.fact_id.in_(list(fact_ids)))
+        )
+        return {fid: at for fid, at in conn.execute(q)}
+
     def notes(self, conn: Connection, note_ids: Sequence[str]) -> dict[str, Note]:
         """Return the notes among ``note_ids``, by id."""
         t = schema.notes

@@ -1,7 +1,14 @@
-"""Registry tables (SQLAlchemy Core). Alembic migrations in ``migrations/`` create them."""
+"""Registry tables (SQLAlchemy Core). Alembic migrations in ``migrations/`` create them.
+
+The text columns of a record's fields are as long as the model's ``max_length`` of the field
+(:func:`_text`): the bound is written once, so a value that passes validation fits its column.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pyarrow as pa
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -22,7 +29,11 @@ from sqlalchemy import (
     text,
 )
 
+from calciscope.model import Fact, Image, Note, Patient
+from calciscope.model.records import max_length
+
 __all__ = [
+    "arrow_schema",
     "audit_log",
     "classification_results",
     "fact_revisions",
@@ -43,29 +54,39 @@ __all__ = [
 
 metadata = MetaData()
 
+
+def _text(model: type[Patient | Fact | Note | Image], name: str) -> String | Text:
+    """Return the column type of a model's text field: ``String`` of its bound, or ``Text``."""
+    limit = max_length(model, name)
+    return Text() if limit is None else String(limit)
+
+
+#: The patient id column's type, in every table that refers to a patient.
+_PATIENT_ID = _text(Patient, "patient_id")
+
 patients = Table(
     "patients",
     metadata,
-    Column("patient_id", String(128), primary_key=True),
+    Column("patient_id", _PATIENT_ID, primary_key=True),
     Column("sex", String(16), nullable=False),
     Column("birth_date", Date),
     Column("birth_year", Integer),
-    Column("centre", String(128)),
+    Column("centre", _text(Patient, "centre")),
     Column("synthetic", Boolean, nullable=False, default=False),
 )
 
 facts = Table(
     "facts",
     metadata,
-    Column("fact_id", String(64), primary_key=True),
-    Column("patient_id", String(128), ForeignKey("patients.patient_id"), nullable=False),
+    Column("fact_id", _text(Fact, "fact_id"), primary_key=True),
+    Column("patient_id", _PATIENT_ID, ForeignKey("patients.patient_id"), nullable=False),
     Column("system", String(16), nullable=False),
-    Column("code", String(128), nullable=False),
+    Column("code", _text(Fact, "code"), nullable=False),
     Column("status", String(16), nullable=False),
     Column("effective_date", Date),
     Column("value_num", Float),
     Column("value_text", Text),
-    Column("unit", String(32)),
+    Column("unit", _text(Fact, "unit")),
     Column("body_site", String(32)),
     Column("laterality", String(16)),
     Column("morphology", String(16)),
@@ -97,8 +118,8 @@ facts = Table(
 notes = Table(
     "notes",
     metadata,
-    Column("note_id", String(128), primary_key=True),
-    Column("patient_id", String(128), ForeignKey("patients.patient_id"), nullable=False),
+    Column("note_id", _text(Note, "note_id"), primary_key=True),
+    Column("patient_id", _PATIENT_ID, ForeignKey("patients.patient_id"), nullable=False),
     Column("note_type", String(32), nullable=False),
     Column("note_date", Date),
     Column("text", Text, nullable=False),
@@ -109,8 +130,8 @@ notes = Table(
 images = Table(
     "images",
     metadata,
-    Column("image_id", String(128), primary_key=True),
-    Column("patient_id", String(128), ForeignKey("patients.patient_id"), nullable=False),
+    Column("image_id", _text(Image, "image_id"), primary_key=True),
+    Column("patient_id", _PATIENT_ID, ForeignKey("patients.patient_id"), nullable=False),
     Column("modality", String(16), nullable=False),
     Column("body_site", String(32)),
     Column("laterality", String(16)),
@@ -132,7 +153,7 @@ import_batches = Table(
 classification_results = Table(
     "classification_results",
     metadata,
-    Column("patient_id", String(128), ForeignKey("patients.patient_id"), primary_key=True),
+    Column("patient_id", _PATIENT_ID, ForeignKey("patients.patient_id"), primary_key=True),
     Column("criteria_set", String(64), primary_key=True),
     Column("index_date", Date, primary_key=True),
     Column("criteria_version", String(64), nullable=False),
@@ -189,7 +210,7 @@ review_decisions = Table(
     Column("item_id", String(256), nullable=False),
     Column("item_version", Integer, nullable=False),
     Column("kind", String(64), nullable=False),
-    Column("patient_id", String(128), nullable=False),
+    Column("patient_id", _PATIENT_ID, nullable=False),
     Column("fact_id", String(64)),
     Column("decision", String(16), nullable=False),
     Column("previous_state", String(16)),
@@ -267,7 +288,29 @@ image_reading_regions = Table(
 patient_source_ids = Table(
     "patient_source_ids",
     metadata,
-    Column("patient_id", String(128), ForeignKey("patients.patient_id"), primary_key=True),
+    Column("patient_id", _PATIENT_ID, ForeignKey("patients.patient_id"), primary_key=True),
     Column("source_id", String(512), primary_key=True),
     Column("batch_id", String(64), nullable=False),
 )
+
+
+def _arrow_type(column: Column[Any]) -> pa.DataType:
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return pa.bool_()
+    if isinstance(kind, Integer):
+        return pa.int64()
+    if isinstance(kind, Float):
+        return pa.float64()
+    if isinstance(kind, DateTime):
+        return pa.timestamp("us", tz="UTC")
+    if isinstance(kind, Date):
+        return pa.date32()
+    if isinstance(kind, LargeBinary):
+        return pa.binary()
+    return pa.string()  # String, Text, JSON (stored as JSON text)
+
+
+def arrow_schema(name: str) -> pa.Schema:
+    """Return the Arrow schema of a registry table (JSON columns as text)."""
+    return pa.schema([(c.name, _arrow_type(c)) for c in metadata.tables[name].columns])

@@ -51,6 +51,7 @@ from calciscope.storage.registry import (
     fact_from_row,
     model_rows,
 )
+from calciscope.storage.schema import arrow_schema
 
 __all__ = ["PATIENT_BUCKETS", "REGISTRY_TABLES", "SparkRegistry", "arrow_schema"]
 
@@ -81,28 +82,6 @@ _REFUSED = (
     "PostgreSQL registry for the review workspace; a Spark registry holds imports, the feature "
     "table, classification and studies (docs/scale.md)"
 )
-
-
-def _arrow_type(column: sa.Column[Any]) -> pa.DataType:
-    kind = column.type
-    if isinstance(kind, sa.Boolean):
-        return pa.bool_()
-    if isinstance(kind, sa.Integer):
-        return pa.int64()
-    if isinstance(kind, sa.Float):
-        return pa.float64()
-    if isinstance(kind, sa.DateTime):
-        return pa.timestamp("us", tz="UTC")
-    if isinstance(kind, sa.Date):
-        return pa.date32()
-    if isinstance(kind, sa.LargeBinary):
-        return pa.binary()
-    return pa.string()  # String, Text, JSON (stored as JSON text)
-
-
-def arrow_schema(name: str) -> pa.Schema:
-    """Return the Arrow schema of a registry table (JSON columns as text)."""
-    return pa.schema([(c.name, _arrow_type(c)) for c in schema.metadata.tables[name].columns])
 
 
 def _defaults(name: str) -> dict[str, int]:
