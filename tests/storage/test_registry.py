@@ -34,7 +34,23 @@ def _exercise(url: str) -> None:
     assert [f.code for f in facts] == ["HP:0003761"]
     assert registry.existing_patient_ids({"P0", "P9"}) == {"P0"}
     assert [n.note_id for n in registry.iter_notes(chunk=1)] == ["N1"]
+    assert registry.note_ids() == ["N1"] and registry.note_ids(since=dt.date(2000, 1, 1)) == []
+    facts, patients = registry.patient_tables(["P0", "P1", "P9"])
+    assert sorted(facts.column("code").to_pylist()) == ["HP:0003761", "HP:0030880"]
+    assert facts.schema.field("effective_date").type == pa.date32()
+    assert sorted(patients.column("patient_id").to_pylist()) == ["P0", "P1"]
+    with registry.ibis_connection() as con:
+        assert con.table("facts").count().execute() == 2
     registry.close()
+
+
+def test_the_ibis_connection_is_closed_when_the_block_ends(sqlite_url):
+    import sqlite3
+
+    with Registry(sqlite_url) as registry, registry.ibis_connection() as con:
+        assert con.table("patients").count().execute() == 0
+    with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
+        con.table("patients").count().execute()
 
 
 def test_sqlite_registry_roundtrip(sqlite_url):
