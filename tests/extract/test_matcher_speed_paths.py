@@ -70,6 +70,30 @@ def test_fast_path_equals_general_path_on_random_text():
         assert got == _general(matcher, low), low
 
 
+def test_rules_sharing_one_regex_are_matched_as_if_each_ran_alone():
+    # The matcher runs a regular expression shared by several rules once (ConText's "(" and
+    # ")" terminators of two categories); matches must come in the order of separate runs.
+    rules = [
+        _Rule("(", "NEGATED_EXISTENCE", r"[()]"),
+        *_RULES,
+        _Rule("paren", "PAREN", r"\(\w+"),
+        _Rule("open", "OPEN", r"\("),  # the span of the shared pattern, between its two rules
+        _Rule(")", "HISTORICAL", r"[()]"),
+        _Rule("ck", "OTHER", r"ck\s*(?P<value>\d+)"),
+    ]
+    matcher = PhraseMatcher(rules)
+    assert len(matcher._distinct_regexes) == len(matcher._regexes) - 2
+    words = ["calcinosis", "(ck", "12)", "(", ")", "ck 40", "soft tissue", "calcification", "x"]
+    rng = random.Random(13)
+    seen_shared = 0
+    for _ in range(500):
+        low = " ".join(rng.choice(words) for _ in range(rng.randint(1, 9)))
+        got = [(m.start, m.end, m.rule) for m in matcher.find(low)]
+        assert got == _general(matcher, low), low
+        seen_shared += sum(rule in (0, len(rules) - 2) for _, _, rule in got)
+    assert seen_shared  # the shared pattern did match
+
+
 def test_fact_id_of_values_is_make_fact_id():
     content = {
         "patient_id": "P1",

@@ -62,6 +62,7 @@ EXPERIENCER_FAMILY = "Family member"
 ENGINE_VERSION = "calciscope-notes/2"
 
 _new_tuple = tuple.__new__
+_ANCHOR, _ANTIBODY = 1, 2  # kinds of target rule (see NoteExtractor._by_sentence)
 _LAST = 1 << 62  # sorts after every offset (for bisecting ``(start, end, ...)`` tuples)
 
 
@@ -111,6 +112,10 @@ class NoteExtractor:
         self._sections = PhraseMatcher(self.rules.sections)
         self._section_categories = [rule.category for rule in self.rules.sections]
         self._key = [rule.category not in ATTRIBUTE_CATEGORIES for rule in self.rules.targets]
+        self._kind = [
+            _ANCHOR if anchor else _ANTIBODY if rule.category == Category.ANTIBODY else 0
+            for rule, anchor in zip(self.rules.targets, self._anchor, strict=True)
+        ]
         flags = frozenset(CATEGORY_FLAGS.values())
         self._target_info = [
             (
@@ -201,20 +206,20 @@ class NoteExtractor:
         starts = [s.start for s in sections]
         wanted = {bisect.bisect_right(starts, t.start) - 1 for t in findings if key[t.rule]}
         spans = self.sentences(text, sections, wanted)
+        ranges = self._anchor_ranges(findings, spans)
         attributes = [
             m
-            for a, b in self._anchor_ranges(findings, spans)
+            for a, b in ranges
             for m in self._targets.find(low, a, b, layers=self._attribute_layers)
         ]
         targets = _merge(findings, attributes, self._anchor)
-        grouped = self._by_sentence(text, low, spans, sections, targets)
-        for sentence in grouped:
+        grouped, labelled, antibodies = self._by_sentence(text, low, spans, sections, targets)
+        for sentence in labelled:  # sentences with two calcinosis mentions or more
             mark_labels(text, sentence)
-        link_calcinosis_attributes(grouped)
-        antibody = Category.ANTIBODY
-        for sentence in grouped:
-            if any(m.category == antibody for m in sentence):  # else nothing to link
-                link_antibody_results(sentence, text)
+        if ranges:  # else no sentence has a calcinosis or calcification mention
+            link_calcinosis_attributes(grouped)
+        for sentence in antibodies:  # else nothing to link
+            link_antibody_results(sentence, text)
         return [m for sentence in grouped for m in sentence]
 
     def _anchor_ranges(
@@ -250,22 +255,25 @@ class NoteExtractor:
         spans: Sequence[tuple[int, int, int]],
         sections: Sequence[Section],
         targets: Sequence[Match],
-    ) -> list[list[Mention]]:
+    ) -> tuple[list[list[Mention]], list[list[Mention]], list[list[Mention]]]:
+        """Return the mentions of each sentence, and two selections of those sentences.
+
+        The sentences with two calcinosis or calcification mentions or more (one may be a
+        field label), and those that name an antibody (to link results to).
+        """
         key = self._key
         grouped: list[list[Mention]] = []
+        labelled: list[list[Mention]] = []
+        antibodies: list[list[Mention]] = []
         kept = [
             (i, found) for i, found in _group(targets, spans) if any(key[t.rule] for t in found)
         ]
+        # a sentence reaches to the end of its last target (one may run over its end)
+        bounds = [(spans[i][0], max(spans[i][1], *(t.end for t in found))) for i, found in kept]
         if not kept:
-            return grouped
-        bounds = []
-        for i, found in kept:
-            start, end = spans[i][0], spans[i][1]
-            for t in found:
-                if t.end > end:
-                    end = t.end
-            bounds.append((start, end))
+            return grouped, labelled, antibodies
         every = self._modifiers(low, bounds)
+        kinds = self._kind
         mod_starts = [m.start for m in every]
         for (index, found), (start, end) in zip(kept, bounds, strict=True):
             if every:
@@ -275,8 +283,14 @@ class NoteExtractor:
             else:
                 modifiers = every
             section = sections[spans[index][2]]
-            grouped.append(self._mentions(text, low, (start, end), section, found, modifiers))
-        return grouped
+            mentions = self._mentions(text, low, (start, end), section, found, modifiers)
+            grouped.append(mentions)
+            found_kinds = [kinds[t.rule] for t in found]
+            if found_kinds.count(_ANCHOR) > 1:
+                labelled.append(mentions)
+            if _ANTIBODY in found_kinds:
+                antibodies.append(mentions)
+        return grouped, labelled, antibodies
 
     def _modifiers(self, low: str, windows: Sequence[tuple[int, int]]) -> list[Match]:
         """Return the ConText matches in the sentence windows (neighbours scanned together).
@@ -311,33 +325,37 @@ class NoteExtractor:
         info = self._target_info
         header = self._section_flags[section.rule] if section.rule is not None else None
         category_of = section.category
-        pairs = [(t, info[t.rule][0]) for t in targets]
         if modifiers:
+            pairs = [(t, info[t.rule][0]) for t in targets]
             reached = modifiers_reaching(low, pairs, modifiers, self.rules.context, sentence)
         else:  # the common case: no modifier in the sentence
-            reached = [[] for _ in pairs]
+            reached = None
         context_flags = self._context_flags
-        mentions = []
-        for (match, category), mods in zip(pairs, reached, strict=True):
-            _, rule_id, metadata, own_flags = info[match.rule]
+        set_flag = self._set_flag
+        mentions: list[Mention] = []
+        append = mentions.append
+        for number, match in enumerate(targets):
+            start, end, rule, value = match
+            category, rule_id, metadata, own_flags = info[rule]
             mention = Mention(
-                match.start,
-                match.end,
-                text[match.start : match.end],
+                start,
+                end,
+                text[start:end],
                 category,
                 rule_id,
                 dict(metadata),
-                match.value,
+                value,
                 category_of,
                 sentence,
             )
-            for i in mods:
-                self._set_flag(mention, *context_flags[modifiers[i].rule])
+            if reached is not None:
+                for i in reached[number]:
+                    set_flag(mention, *context_flags[modifiers[i].rule])
             if header is not None:
-                self._set_flag(mention, *header)
-            for flag, value in own_flags:
-                setattr(mention, flag, value)
-            mentions.append(mention)
+                set_flag(mention, *header)
+            for flag, on in own_flags:
+                setattr(mention, flag, on)
+            append(mention)
         return mentions
 
     @staticmethod

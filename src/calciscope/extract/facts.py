@@ -190,35 +190,41 @@ def mentions_to_values(
     """
     pick = _ROW_VALUES
     values = []
-    for row in _checked_rows(_fields(note, mentions, version, note_method)):
-        day = row["effective_date"]
-        if day is not None:
-            row["effective_date"] = day.isoformat()
+    day = note.note_date
+    iso = None if day is None else day.isoformat()  # every fact of a note has its date
+    for fields in _fields(note, mentions, version, note_method):
+        row = _checked_row(fields)
+        stored = row["effective_date"]
+        if stored is not None:
+            row["effective_date"] = iso if stored is day else stored.isoformat()
         values.append(pick(row))
     return values
 
 
 def _checked_rows(facts: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Yield the ``facts`` row of each fact's fields (see :func:`mentions_to_rows`)."""
-    shapes = _SHAPES
-    for fields in facts:
-        shape = (
-            fields["system"],
-            fields["code"],
-            fields.get("value_text"),
-            fields.get("unit"),
-            tuple(fields),
-            type(fields.get("value_num")),
-            type(fields.get("effective_date")),
-        )
-        trusted = shapes.get(shape)
-        if trusted:
-            yield _row(fields)
-            continue
-        validated = fact_row(Fact(**fields))  # raises on bad values, as mentions_to_facts does
-        if trusted is None:
-            shapes[shape] = _row(fields) == validated
-        yield validated
+    return map(_checked_row, facts)
+
+
+def _checked_row(fields: dict[str, Any]) -> dict[str, Any]:
+    """Return the ``facts`` row of a fact's fields (see :func:`mentions_to_rows`)."""
+    get = fields.get
+    shape = (
+        fields["system"],
+        fields["code"],
+        get("value_text"),
+        get("unit"),
+        tuple(fields),
+        type(get("value_num")),
+        type(get("effective_date")),
+    )
+    trusted = _SHAPES.get(shape)
+    if trusted:
+        return _row(fields)
+    validated = fact_row(Fact(**fields))  # raises on bad values, as mentions_to_facts does
+    if trusted is None:
+        _SHAPES[shape] = _row(fields) == validated
+    return validated
 
 
 #: Whether a shape of fact (see :func:`mentions_to_rows`) gives the validated row unvalidated.
@@ -281,10 +287,16 @@ def _fields(
     (A ``Fact`` accepts the values, and a ``facts`` row then needs no conversion.)
     """
     concepts = load_catalogue().concepts
+    common = {  # the same for every fact of the note
+        "patient_id": note.patient_id,
+        "effective_date": note.note_date,
+        "source_kind": _NOTE,
+        "review_state": _SUGGESTED,
+    }
     for mention in mentions:
-        if mention.links.get("label"):
+        if mention.category not in _FINDINGS or mention.links.get("label"):
             continue
-        status = status_of(mention) if mention.category in _FINDINGS else None
+        status = status_of(mention)
         if status is None:
             continue
         provenance = None
@@ -295,10 +307,7 @@ def _fields(
                 continue
             if provenance is None:
                 provenance = _provenance(note, mention, version)
-            fields["patient_id"] = note.patient_id
-            fields["effective_date"] = note.note_date
-            fields["source_kind"] = _NOTE
-            fields["review_state"] = _SUGGESTED
+            fields.update(common)
             fields["provenance"] = provenance
             if mention.category in _ANCHORS:
                 yield from _calcinosis_facts(mention, note, note_method, status, fields)
@@ -336,10 +345,22 @@ def _calcinosis_facts(
         yield fields
         return
     for entry in regions:
-        site = fields | {"body_site": BodyRegion(entry["region"])._value_}
-        if entry.get("laterality"):
-            site["laterality"] = Laterality(entry["laterality"])._value_
+        site = fields | {"body_site": _value_of(BodyRegion, entry["region"])}
+        side = entry.get("laterality")
+        if side:
+            site["laterality"] = _value_of(Laterality, side)
         yield site
+
+
+def _value_of(kind: type[Enum], value: Any) -> Any:
+    """``kind(value)._value_``, looked up in a table for the members' own values."""
+    found = _ENUM_VALUES[kind].get(value) if isinstance(value, str) else None
+    return kind(value)._value_ if found is None else found
+
+
+_ENUM_VALUES: dict[type[Enum], dict[str, Any]] = {
+    kind: {str(m._value_): m._value_ for m in kind} for kind in (BodyRegion, Laterality)
+}
 
 
 _NOTE = SourceKind.NOTE.value

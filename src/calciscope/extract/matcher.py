@@ -113,6 +113,7 @@ class PhraseMatcher:
         alternatives = [h + _trie_regex(p) + t for (h, t), p in sorted(groups.items())]
         self._trie = re.compile("|".join(alternatives)) if alternatives else None
         self._numbers: Sequence[int] | None = None
+        self._distinct_regexes = _distinct(self._regexes)
 
     def _phrases(self, index: int, rule: Any) -> list[str]:
         pattern = rule.pattern
@@ -178,10 +179,13 @@ class PhraseMatcher:
             return found
         extra = [
             new(Match, (*m.span(), index, m.groupdict().get("value")))
-            for index, regex in self._regexes
+            for indices, regex in self._distinct_regexes
             for m in regex.finditer(low, start, stop)
             if m.end() > m.start()
+            for index in indices
         ]
+        if len(self._distinct_regexes) < len(self._regexes):
+            extra.sort(key=_position_rule)  # as if each rule had been run on its own
         if not extra:
             return found
         if len(extra) == 1 and not _overlaps(found, extra[0]):  # the common case: insert it
@@ -199,6 +203,17 @@ class PhraseMatcher:
         self._numbers = tuple(numbers)
         self._cache = {}
         self._regexes = [(self._numbers[i], regex) for i, regex in self._regexes]
+        self._distinct_regexes = _distinct(self._regexes)
+
+
+def _distinct(
+    regexes: Sequence[tuple[int, re.Pattern[str]]],
+) -> list[tuple[list[int], re.Pattern[str]]]:
+    """Group rules whose regular expressions are the same, so each one is run once."""
+    grouped: dict[tuple[str, int], tuple[list[int], re.Pattern[str]]] = {}
+    for index, regex in regexes:
+        grouped.setdefault((regex.pattern, regex.flags), ([], regex))[0].append(index)
+    return list(grouped.values())
 
 
 def _overlaps(found: list[Match], match: Match) -> bool:
@@ -282,3 +297,7 @@ class LayeredMatcher:
 
 def _position(match: Match) -> tuple[int, int]:
     return match.start, -match.end
+
+
+def _position_rule(match: Match) -> tuple[int, int, int]:
+    return match.start, -match.end, match.rule

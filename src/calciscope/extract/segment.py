@@ -48,6 +48,9 @@ _BOUNDARY = re.compile(
     r"|(?:(?<=\s\s[A-Z])|(?<=\n[A-Z]))(?=[\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s)(?P<header>)"
     r")"
 )
+#: Boundaries that always end a sentence, and those whose mark stays with the sentence before.
+_ALWAYS = frozenset({"blank", "header", "semi"})
+_AFTER = frozenset({"punct", "semi"})
 _WORD_BEFORE = re.compile(r"([A-Za-z]+(?:\.[A-Za-z]+)*)$")
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s")
 _SHORT_LINE = 50
@@ -126,10 +129,8 @@ def _next_char(text: str, at: int) -> str:
     return m.group() if m else ""
 
 
-def _is_break(text: str, m: re.Match[str]) -> bool:
-    if m.lastgroup in ("blank", "header", "semi"):
-        return True
-    if m.lastgroup == "punct":
+def _is_break(text: str, m: re.Match[str], kind: str | None) -> bool:
+    if kind == "punct":
         marks = m.group()  # a run of ".!?", then closing quotes or brackets
         if marks[0] != "." or marks[1:2] in (".", "!", "?"):
             return True
@@ -166,9 +167,9 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     cuts = []
     cursor = start
     for m in _BOUNDARY.finditer(text, start, end):
-        if _is_break(text, m):
-            kind = m.lastgroup
-            cut = m.end() if kind in ("punct", "semi") else m.start()
+        kind = m.lastgroup
+        if kind in _ALWAYS or _is_break(text, m, kind):
+            cut = m.end() if kind in _AFTER else m.start()
             cuts.append((cursor, cut))
             cursor = m.start() if kind == "header" else m.end()
     cuts.append((cursor, end))
