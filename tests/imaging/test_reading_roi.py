@@ -195,3 +195,32 @@ def test_a_reading_without_a_measured_region_shows_the_thumbnail_and_says_so():
     panel = radiograph_panel(pd.DataFrame([row]), {"P1": "Case 1"})
     assert "<svg" not in panel and "<img " in panel
     assert "No measured region stored with the readings: no overlay." in panel
+
+
+def test_an_sctc_grade_on_a_film_that_is_not_of_the_hand_is_refused(film):
+    import sqlalchemy as sa
+
+    from calciscope.storage import schema
+
+    registry, image, _, _ = film
+    region = {"body_site": "thigh", "laterality": "left", "presence": "present"}
+    with registry.engine.begin() as conn:
+        conn.execute(
+            sa.update(schema.images)
+            .where(schema.images.c.image_id == image.image_id)
+            .values(body_site="thigh")
+        )
+    head = {"reader": "dr_a", "reader_role": "clinician", "reading_date": "2024-01-02"}
+    with pytest.raises(ValidationError) as caught:
+        api.record_reading(
+            registry,
+            image.image_id,
+            blinded="yes",
+            regions=[region],
+            sctc_global_grade="mild",
+            **head,
+        )
+    (problem,) = caught.value.problems
+    assert problem.field == "sctc_global_grade" and "this film shows the thigh" in problem.message
+    done = api.record_reading(registry, image.image_id, blinded="yes", regions=[region], **head)
+    assert done.confirmed_facts == 1  # without the grade the reading is recorded
