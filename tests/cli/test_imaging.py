@@ -123,6 +123,11 @@ def test_measure_json_and_overlay(indexed, tmp_path):
     assert data["unit"] == "mm²" and data["pixel_spacing_mm"] == 0.17
     assert data["suggestion_only"] is True
     assert overlay.read_bytes()[:4] == b"\x89PNG"
+    # the readings.csv columns that keep the measurement with a reading
+    from calciscope.imaging.mask import decode_mask_text
+
+    assert data["roi"] == [600, 600, 1100, 1100]
+    assert decode_mask_text(data["deposit_mask"], (500, 500))[:4] == b"\x89PNG"
     out = invoke("images", "measure", films / "RG3_J2KR.dcm", "--roi", "600,600,1100,1100")
     assert "px" in out.output and "SUGGESTION" in out.output
     out = invoke("images", "measure", films / "RG3_J2KR.dcm", "--roi", "0,0,99999,10", code=1)

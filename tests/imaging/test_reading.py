@@ -103,3 +103,22 @@ def test_other_readers_only_suggest():
 
 def test_reading_id_is_stable():
     assert _reading(ReaderRole.CLINICIAN).reading_id == _reading(ReaderRole.OTHER).reading_id
+
+
+def test_the_sctc_grade_applies_to_hand_radiographs_only():
+    import dataclasses
+
+    from calciscope.imaging.reading import SctcGlobalGrade, sctc_grade_problem
+    from calciscope.model import Modality
+
+    graded = dataclasses.replace(
+        _reading(ReaderRole.CLINICIAN), sctc_global_grade=SctcGlobalGrade.SEVERE
+    )
+    hand = IMAGE.model_copy(update={"body_site": BodyRegion.HAND})
+    assert sctc_grade_problem(graded, hand) is None
+    assert sctc_grade_problem(graded, IMAGE) is None  # region not recorded
+    assert sctc_grade_problem(_reading(ReaderRole.CLINICIAN), IMAGE) is None  # not graded
+    hip = sctc_grade_problem(graded, IMAGE.model_copy(update={"body_site": BodyRegion.BUTTOCK_HIP}))
+    assert hip is not None and hip.endswith("this film shows the buttock hip")
+    photo = hand.model_copy(update={"modality": Modality.PHOTOGRAPH})
+    assert "this image is a photograph" in (sctc_grade_problem(graded, photo) or "")

@@ -13,11 +13,12 @@ pytest.importorskip("skimage")
 
 from calciscope import api
 from calciscope.errors import ValidationError
+from calciscope.imaging.mask import deposit_mask_png, mask_text
 from calciscope.imaging.measure import Roi, measure_calcification
 from calciscope.interop.images import index_folder, read_dicom, thumbnail_png
 from calciscope.model import Modality, Morphology, Patient
 from calciscope.storage import Batch, Registry
-from calciscope.storage.images import ImageRepository
+from calciscope.storage.images import ImageRepository, stored_roi
 
 #: PatientID of each shared file (read from the files) -> registry id
 MAPPING = {
@@ -370,13 +371,18 @@ def test_images_and_readings_on_postgresql(postgres_database, dicom_dir, tmp_pat
         assert ImageRepository(registry).file(image.image_id)["thumbnail_png"][:4] == b"\x89PNG"
         readings = tmp_path / "readings.csv"
         readings.write_text(
-            "image_id,reader,reader_role,reading_date,blinded,body_site,laterality,presence,florence\n"
-            f"{image.image_id},dr_a,clinician,2024-01-01,yes,ankle_foot,right,present,plate\n"
+            "image_id,reader,reader_role,reading_date,blinded,body_site,laterality,presence,"
+            "florence,roi,deposit_mask\n"
+            f"{image.image_id},dr_a,clinician,2024-01-01,yes,ankle_foot,right,present,plate,"
+            f'"10,10,90,90",{mask_text(deposit_mask_png(np.eye(80, dtype=bool)))}\n'
         )
         done = api.import_readings(registry, readings)
         assert done.confirmed_facts == 1
         assert api.import_readings(registry, readings).readings == 1  # re-import replaces
         assert len(ImageRepository(registry).regions()) == 1
+        (reading,) = ImageRepository(registry).readings_of(image.image_id)
+        assert stored_roi(reading.regions[0]) == Roi(10, 10, 90, 90)  # migration 0009's columns
+        assert bytes(reading.regions[0]["deposit_mask_png"])[:4] == b"\x89PNG"
 
 
 def test_missing_extra_gives_the_install_hint(monkeypatch):

@@ -25,7 +25,8 @@ def test_postgres_head_matches_schema(postgres_database):
     assert _differences(postgres_database()) == []
 
 
-def test_0002_upgrades_a_0001_registry_keeping_its_facts(tmp_path):
+def _registry_at(tmp_path, revision: str, *statements: str) -> str:
+    """Return the URL of a SQLite registry migrated up to ``revision`` holding ``statements``."""
     from importlib import resources
 
     from alembic import command
@@ -38,18 +39,21 @@ def test_0002_upgrades_a_0001_registry_keeping_its_facts(tmp_path):
         config.set_main_option("script_location", str(path))
         with engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.upgrade(config, "0001")
-            conn.execute(
-                sa.text("INSERT INTO patients VALUES ('P1', 'female', NULL, 1970, NULL, 1)")
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO facts (fact_id, patient_id, system, code, status, source_kind, "
-                    "review_state) VALUES ('F1', 'P1', 'HP', 'HP:0003761', 'present', 'note', "
-                    "'suggested')"
-                )
-            )
+            command.upgrade(config, revision)
+            for statement in statements:
+                conn.execute(sa.text(statement))
     engine.dispose()
+    return url
+
+
+def test_0002_upgrades_a_0001_registry_keeping_its_facts(tmp_path):
+    url = _registry_at(
+        tmp_path,
+        "0001",
+        "INSERT INTO patients VALUES ('P1', 'female', NULL, 1970, NULL, 1)",
+        "INSERT INTO facts (fact_id, patient_id, system, code, status, source_kind, "
+        "review_state) VALUES ('F1', 'P1', 'HP', 'HP:0003761', 'present', 'note', 'suggested')",
+    )
     with Registry(url) as registry, registry.engine.connect() as conn:
         row = conn.execute(sa.select(schema.facts)).mappings().one()
     assert (row["fact_id"], row["version"], row["superseded_by"]) == ("F1", 1, None)
@@ -80,3 +84,25 @@ def test_the_head_comparison_sees_a_column_length(sqlite_url):
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         found = compare_metadata(context, changed)
     assert [(d[0][0], d[0][3]) for d in found] == [("modify_type", "unit")]
+
+
+def test_0009_upgrades_a_0008_registry_keeping_its_readings_without_a_roi(tmp_path):
+    """Readings stored before 0009 keep their rows; their region rows have no ROI and no mask."""
+    from calciscope.storage.images import ImageRepository, stored_roi
+
+    url = _registry_at(
+        tmp_path,
+        "0008_registry_generation",
+        "INSERT INTO patients (patient_id, sex, synthetic) VALUES ('P1', 'female', 1)",
+        "INSERT INTO images (image_id, patient_id, modality, body_site) "
+        "VALUES ('IMG-1', 'P1', 'radiograph', 'hand')",
+        "INSERT INTO image_readings (reading_id, image_id, reader, reader_role, reading_date, "
+        "blinded) VALUES ('R1', 'IMG-1', 'dr_a', 'clinician', '2024-01-02', 1)",
+        "INSERT INTO image_reading_regions (reading_id, body_site, laterality, presence, "
+        "florence, area_mm2) VALUES ('R1', 'hand', 'right', 'present', 'plate', 12.5)",
+    )
+    with Registry(url) as registry:
+        (reading,) = ImageRepository(registry).readings_of("IMG-1")
+    (region,) = reading.regions
+    assert (region["florence"], region["area_mm2"]) == ("plate", 12.5)
+    assert stored_roi(region) is None and region["deposit_mask_png"] is None

@@ -150,7 +150,11 @@ def test_view_measure_read_and_confirm(page, server):
     page.locator("#viewer").scroll_into_view_if_needed()
     page.screenshot(path=str(DOCS_IMG / "web-image-viewer.png"))
 
-    # the reading form: hand, right, present, Florence plate
+    # the reading form: hand, right, present, Florence plate; the measured region went with
+    # the film's own row (hidden fields, its area filled in), for the report's overlay
+    assert page.locator("input[name='roi.hand.right']").input_value().count(",") == 3
+    assert page.locator("input[name='deposit_mask.hand.right']").input_value()
+    assert page.locator("input[name='area_mm2.hand.right']").input_value()
     page.select_option("select[name='presence.hand.right']", "present")
     page.select_option("select[name='florence.hand.right']", "plate")
     page.click("details.other-regions summary")
@@ -161,6 +165,7 @@ def test_view_measure_read_and_confirm(page, server):
     page.locator("#saved").wait_for()
     assert "suggested" in page.locator("#saved").inner_text()
     assert "Florence plate · sheet_like" in page.locator("table.readings").inner_text()
+    assert "(deposits kept)" in page.locator("table.readings").inner_text()
     page.locator("#saved").scroll_into_view_if_needed()
     page.screenshot(path=str(DOCS_IMG / "web-image-reading.png"), full_page=True)
 

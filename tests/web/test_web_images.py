@@ -93,13 +93,16 @@ def test_viewer_pixels_keep_the_grey_levels(image_app):
     assert low < float(h["x-window-center"]) < high and float(h["x-window-width"]) > 0
 
 
+def _film_size(app: Any, image_id: str) -> tuple[int, int]:
+    film = api.load_indexed_image(app.state.registry, image_id, app.state.settings.image_roots)
+    rows, cols = film.pixels.shape
+    return rows, cols
+
+
 def test_measure_an_roi_suggests_the_pattern(image_app):
     client = _client(image_app, "clinician")
     image_id = _image_id(image_app)
-    film = api.load_indexed_image(
-        image_app.state.registry, image_id, image_app.state.settings.image_roots
-    )
-    rows, cols = film.pixels.shape
+    rows, cols = _film_size(image_app, image_id)
     band = round(4.0 / 0.15)
     response = client.post(
         f"/api/images/{image_id}/measure", json={"x0": 0, "y0": band, "x1": cols, "y1": rows}
@@ -113,6 +116,36 @@ def test_measure_an_roi_suggests_the_pattern(image_app):
         f"/api/images/{image_id}/measure", json={"x0": 0, "y0": 0, "x1": cols + 50, "y1": 10}
     )
     assert outside.status_code == 422 and outside.json()["problems"][0]["field"] == "roi"
+
+
+def test_a_measured_region_is_kept_with_the_reading_form_row(image_app):
+    client = _client(image_app, "clinician")
+    image_id = _image_id(image_app)
+    rows, cols = _film_size(image_app, image_id)
+    reply = client.post(
+        f"/api/images/{image_id}/measure", json={"x0": 0, "y0": 30, "x1": cols, "y1": rows}
+    ).json()
+    assert reply["roi"] == f"0,30,{cols},{rows}" and reply["deposit_mask"]
+    page = client.get(f"/images/{image_id}")
+    assert 'name="roi.hand.right"' in page.text and 'data-own-region="hand.' in page.text
+    hand = {
+        "presence": "present",
+        "florence": "plate",
+        "roi": reply["roi"],
+        "deposit_mask": reply["deposit_mask"],
+    }
+    saved = client.post(
+        f"/images/{image_id}/readings", data=_form(image_id, client, hand__right=hand)
+    )
+    assert saved.status_code == 303, saved.text
+    shown = client.get(saved.headers["location"])
+    assert f"measured region 0,30,{cols},{rows} (deposits kept)" in shown.text
+    (reading,) = api.image_readings(image_app.state.registry, image_id)
+    assert reading.regions[0]["roi_y0"] == 30 and reading.regions[0]["deposit_mask_png"]
+    outside = {"roi": f"0,30,{cols},{rows + 5}", "deposit_mask": ""}
+    bad = _form(image_id, client, hand__right=hand | outside)
+    refused = client.post(f"/images/{image_id}/readings", data=bad)
+    assert refused.status_code == 422 and "reaches outside" in refused.text
 
 
 def _form(image_id: str, client: Any, **regions: dict[str, str]) -> dict[str, str]:

@@ -306,7 +306,7 @@ def _store_readings(
 ) -> ReadingImport:
     """Check the images, write readings and their facts, and audit each reading."""
     from calciscope.api.users import default_actor, record_audit
-    from calciscope.imaging.reading import reading_facts
+    from calciscope.imaging.reading import reading_facts, sctc_grade_problem
     from calciscope.model import ReviewState
     from calciscope.storage.images import ImageRepository
 
@@ -316,6 +316,12 @@ def _store_readings(
         Problem(source, r.image_id, "image_id", "no such image in the registry")
         for r in readings
         if r.image_id not in images
+    ]
+    problems += _roi_problems(repo, [r for r in readings if r.image_id in images], source)
+    problems += [
+        Problem(source, f"{r.image_id} {r.reader} {r.reading_date}", "sctc_global_grade", why)
+        for r in readings
+        if r.image_id in images and (why := sctc_grade_problem(r, images[r.image_id]))
     ]
     if problems:
         raise ValidationError(problems, summary="readings import failed")
@@ -344,6 +350,22 @@ def _store_readings(
     return ReadingImport(
         len(readings), sum(len(r.regions) for r in readings), confirmed, len(facts) - confirmed
     )
+
+
+def _roi_problems(repo: Any, readings: Sequence[Reading], source: str) -> list[Problem]:
+    """Return a problem for each measured region outside its image (when its size is indexed)."""
+    problems = []
+    for reading in readings:
+        size = repo.file(reading.image_id) or {}
+        for region in reading.regions:
+            if region.roi is None or size.get("rows") is None or size.get("columns") is None:
+                continue
+            try:
+                region.roi.check((size["rows"], size["columns"]))
+            except ValueError as exc:
+                where = f"{reading.image_id} {region.body_site.value} {region.laterality.value}"
+                problems.append(Problem(source, where, "roi", str(exc)))
+    return problems
 
 
 def load_indexed_image(

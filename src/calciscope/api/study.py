@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import platform
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +41,7 @@ from calciscope.phenotype import PhenotypeSet, load_phenotypes
 from calciscope.storage import Registry
 from calciscope.storage.classification import definitions_version
 from calciscope.storage.database_url import display_url
+from calciscope.storage.images import StoredReading, stored_roi
 from calciscope.study.headline import Headline
 
 if TYPE_CHECKING:
@@ -154,10 +155,13 @@ def _with_readings(
     repo = ImageRepository(registry) if isinstance(registry, Registry) else None
     indexed = repo.indexed(list(images["image_id"])) if repo is not None and len(images) else set()
     thumbs, texts, readers, counts, blinded = [], [], [], [], []
+    sizes, overlays = [], []
     for image_id in images["image_id"]:
         row = repo.file(image_id) if repo is not None and image_id in indexed else None
         readings = repo.readings_of(image_id) if repo is not None and image_id in indexed else []
         thumbs.append(bytes(row["thumbnail_png"]) if row and row["thumbnail_png"] else None)
+        sizes.append((row["columns"], row["rows"]) if row and row["rows"] else None)
+        overlays.append(tuple(_measured_regions(readings)))
         texts.append("\n".join(_reading_text(r) for r in readings) or None)
         readers.append(tuple(sorted({f"{r.reader} ({r.reader_role})" for r in readings})))
         counts.append(len(readings))
@@ -168,6 +172,8 @@ def _with_readings(
         "readers": readers,
         "readings": counts,
         "blinded_readings": blinded,
+        "image_size": sizes,
+        "overlays": overlays,
     }
     images = images.assign(
         **{k: pd.Series(v, index=images.index, dtype=object) for k, v in columns.items()}
@@ -190,6 +196,22 @@ def _with_readings(
             },
         }
     return images
+
+
+def _measured_regions(readings: Sequence[StoredReading]) -> Iterator[dict[str, Any]]:
+    """Yield the measured regions of the readings (ROI, deposits) for the report's overlay."""
+    for reading in readings:
+        for region in reading.regions:
+            roi = stored_roi(region)
+            if roi is None:
+                continue
+            side = "" if region["laterality"] == "unspecified" else f" {region['laterality']}"
+            mask = region.get("deposit_mask_png")
+            yield {
+                "roi": roi,
+                "deposit_mask_png": bytes(mask) if mask is not None else None,
+                "label": f"{reading.reader}, {region['body_site']}{side}",
+            }
 
 
 def _reading_text(reading: Any) -> str:

@@ -101,7 +101,9 @@ def measure(
         path, _parse_roi(roi), pixel_spacing_mm=pixel_spacing, overlay=overlay
     )
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        # roi and deposit_mask are the readings.csv columns that keep the measurement
+        reply = result.to_dict() | {"deposit_mask": result.deposit_mask_text()}
+        typer.echo(json.dumps(reply, indent=2, ensure_ascii=False))
         return
     shape = result.shape
     table = Table(title=f"{path.name}, ROI {result.roi} ({result.spacing_note})")

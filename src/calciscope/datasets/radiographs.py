@@ -113,7 +113,7 @@ def write_demo_radiographs(cohort: Path, *, seed: int = 0, nodular: int = 6) -> 
         found = result.suggestion.pattern
         key = found.value if found else "none"
         suggested[key] = suggested.get(key, 0) + 1
-        readings.append(_reading_row(row, path, found, result.calcified_area))
+        readings.append(_reading_row(row, path, result))
     mapping = folder / "ids.csv"
     mapping.write_text("\n".join(ids) + "\n", encoding="utf-8")
     reading_file = folder / "readings.csv"
@@ -143,12 +143,11 @@ def _write_film(
     return phantom, path
 
 
-def _reading_row(
-    row: dict[str, str], path: Path, found: Morphology | None, area_mm2: float
-) -> dict[str, str]:
-    """Return the ``readings.csv`` row of a measured film (``found``: the suggested pattern)."""
+def _reading_row(row: dict[str, str], path: Path, result: Any) -> dict[str, str]:
+    """Return the ``readings.csv`` row of a measured film: the suggestion, ROI and deposits."""
     from calciscope.interop.images import file_sha256
 
+    found, area_mm2 = result.suggestion.pattern, result.calcified_area
     return {
         "image_id": "IMG-" + file_sha256(path)[:16],
         "reader": READER,
@@ -162,4 +161,6 @@ def _reading_row(
         "morphology": "",
         "sctc_global_grade": "",
         "area_mm2": f"{area_mm2:.1f}" if found else "",
+        "roi": str(result.roi),
+        "deposit_mask": result.deposit_mask_text(),
     }

@@ -32,6 +32,7 @@ from calciscope.imaging.reading import (
     classify_score_change,
     morphology_for,
     reading_facts,
+    sctc_grade_problem,
 )
 
 __all__ = [
@@ -57,5 +58,6 @@ __all__ = [
     "morphology_for",
     "phantom_series",
     "reading_facts",
+    "sctc_grade_problem",
     "suggest_pattern",
 ]

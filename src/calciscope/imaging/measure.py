@@ -157,6 +157,18 @@ class MeasurementResult:
     threshold: dict[str, float]
     mask: np.ndarray = field(repr=False)
 
+    def deposit_mask_png(self) -> bytes:
+        """Return the deposits as the two-colour PNG a reading keeps (:mod:`.mask`)."""
+        from calciscope.imaging.mask import deposit_mask_png
+
+        return deposit_mask_png(self.mask)
+
+    def deposit_mask_text(self) -> str:
+        """:meth:`deposit_mask_png` as base64 text: the ``deposit_mask`` of ``readings.csv``."""
+        from calciscope.imaging.mask import mask_text
+
+        return mask_text(self.deposit_mask_png())
+
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (without the mask)."""
         return {

@@ -11,32 +11,49 @@ What is and is not implemented, and why:
   calciscope's morphology is ours, not the paper's: stone and mousse → nodular, net →
   reticular, plate → sheet-like (clinical-reference.md §4.2; the paper's full definitions were
   not retrieved, only the abstract's names and counts).
-- **SCTC radiographic calcinosis score** (Chung et al. 2015): the *simple* score, a global grade
-  of mild, moderate or severe, is implemented. The *complex* score grades area coverage, density
-  and anatomic location per hand region; its region list, scales and weights could not be
-  confirmed (full text not retrieved), so calciscope records no extent or density grade that
-  would pretend to be it. A measured area (mm², from ``images measure`` or the reader) is
-  recorded per region instead.
-- **Change of the score** (Valenzuela et al. 2022): a rise of more than 25% is progression, a
-  fall of more than 25% improvement, anything between stable (:func:`classify_score_change`).
+- **SCTC radiographic calcinosis score** (Chung et al. 2015), checked against the paper's
+  abstract (the full text was not retrieved). Confirmed there: the score is for calcinosis
+  *of the hands* in SSc, read on hand radiographs; there are two systems, "simple" and
+  "complex"; the simple one's reliability was reported by a weighted kappa and improved "if
+  dichotomized as mild/moderate vs. severe", so its grades include mild, moderate and severe;
+  the complex one "accounts for the area coverage, density, and anatomic location" and was
+  assessed by the ICC (inter-rater 0.89, intra-rater 0.93). Implemented: the *simple* score as
+  one global grade, mild / moderate / severe, accepted only on a reading of a radiograph whose
+  region is the hand or fingers, or not indexed (:func:`sctc_grade_problem`). Not confirmed,
+  so not implemented: the simple score's grade definitions and whether it has a grade for no
+  calcinosis; the complex score's region list, its area and density scales and how they are
+  combined (calciscope records no extent or density grade that would pretend to be it; a
+  measured area in mm² is recorded per region instead); the kappa's weights.
+- **Change of the score** (Valenzuela et al. 2022, abstract; two readers scored baseline and
+  one-year antero-posterior hand radiographs, ICC 0.93): progression is a rise of more than
+  25% from baseline, stability a change from −25% to +25%, improvement a fall of more than 25%
+  (:func:`classify_score_change`). The cut-offs apply to the numeric (complex) score, which
+  calciscope does not compute: the function takes scores computed elsewhere. A baseline of 0
+  is not covered by the paper (every patient had calcinosis); calciscope's rule for it is its
+  own.
 
 References
 ----------
 Bartoli F, et al. Rheumatology (Oxford) 2016;55(9):1610–4.
 DOI 10.1093/rheumatology/kew193 (the Florence classification).
-Chung L, Valenzuela A, Fiorentino D, et al. Arthritis Care Res (Hoboken) 2015;67(3):425–30.
-DOI 10.1002/acr.22434 (the SCTC radiographic calcinosis score, simple and complex).
-Valenzuela A, et al. Semin Arthritis Rheum 2022;53:151980 (change of the SCTC score over one
-year; the ±25% categories).
+Chung L, Valenzuela A, Fiorentino D, et al. Validation of a novel radiographic scoring system
+for calcinosis affecting the hands of patients with systemic sclerosis. Arthritis Care Res
+(Hoboken) 2015;67(3):425–30. DOI 10.1002/acr.22434 (the SCTC radiographic calcinosis score,
+simple and complex).
+Valenzuela A, Stevens K, Chung MP, et al. Change in calcinosis over 1 year using the
+scleroderma clinical trials consortium radiologic scoring system for calcinosis of the hands in
+patients with systemic sclerosis. Semin Arthritis Rheum 2022;53:151980.
+DOI 10.1016/j.semarthrit.2022.151980 (the ±25% change categories).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
+from calciscope.imaging.measure import Roi
 from calciscope.model import (
     BodyRegion,
     Fact,
@@ -54,6 +71,7 @@ __all__ = [
     "CALCINOSIS_CODE",
     "FLORENCE_MORPHOLOGY",
     "MIDLINE_REGIONS",
+    "SCTC_REGIONS",
     "Florence",
     "ReaderRole",
     "Reading",
@@ -65,6 +83,7 @@ __all__ = [
     "image_of_provenance",
     "morphology_for",
     "reading_facts",
+    "sctc_grade_problem",
 ]
 
 #: The code an image-derived calcinosis fact carries (HPO Calcinosis, clinical-reference §6).
@@ -90,7 +109,11 @@ FLORENCE_MORPHOLOGY: dict[Florence, Morphology] = {
 
 
 class SctcGlobalGrade(StrEnum):
-    """The SCTC simple radiographic calcinosis score: one global grade (Chung et al. 2015)."""
+    """The SCTC simple radiographic calcinosis score of the hands: one global grade.
+
+    Chung et al. 2015 (abstract): the simple system's grades include mild, moderate and severe
+    (reliability improved "if dichotomized as mild/moderate vs. severe").
+    """
 
     MILD = "mild"
     MODERATE = "moderate"
@@ -131,6 +154,10 @@ class RegionReading:
     florence: Florence | None = None
     morphology: Morphology | None = None
     area_mm2: float | None = None
+    #: the measurement behind the row: its region of interest (file pixels) and the deposits
+    #: it found, a two-colour PNG (:mod:`calciscope.imaging.mask`); the report draws them
+    roi: Roi | None = None
+    deposit_mask_png: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -233,11 +260,33 @@ def image_of_provenance(provenance: str | None) -> str | None:
     return provenance[len("image:") :].split(";", 1)[0].strip() or None
 
 
+#: Where the SCTC score applies: it was developed and validated on hand radiographs (Chung et
+#: al. 2015; Valenzuela et al. 2022 used antero-posterior hand radiographs).
+SCTC_REGIONS = frozenset({BodyRegion.HAND, BodyRegion.FINGERS})
+
+
+def sctc_grade_problem(reading: Reading, image: Image) -> str | None:
+    """Return why a reading's SCTC grade does not apply to its image, or None when it does.
+
+    The grade applies to a radiograph of the hand or fingers (:data:`SCTC_REGIONS`), or of an
+    unrecorded region (a film indexed without Body Part Examined may well be a hand).
+    """
+    if reading.sctc_global_grade is None:
+        return None
+    rule = "the SCTC score grades hand radiographs (Chung et al. 2015)"
+    if image.modality is not Modality.RADIOGRAPH:
+        return f"{rule}; this image is a {image.modality.value}"
+    if image.body_site is not None and image.body_site not in SCTC_REGIONS:
+        return f"{rule}; this film shows the {image.body_site.value.replace('_', ' ')}"
+    return None
+
+
 def classify_score_change(baseline: float, follow_up: float) -> ScoreChange:
     """Classify the change of an SCTC calcinosis score (Valenzuela et al. 2022).
 
     A rise of more than 25% is progression, a fall of more than 25% improvement, and anything
-    from −25% to +25% stable. A baseline of 0 with any rise is progression.
+    from −25% to +25% stable (the paper's cut-offs). A baseline of 0 with any rise is
+    progression: calciscope's own rule, the paper does not cover it.
     """
     if baseline <= 0:
         return ScoreChange.PROGRESSION if follow_up > 0 else ScoreChange.STABLE

@@ -263,10 +263,15 @@ class Segmenter:
         half = (0.5 * contrast).astype(np.float32)
         half[~keep] = np.inf
         half[contrast < self.settings.min_cnr * self.raw_sd] = np.inf
-        # each pixel within 3 px of a deposit takes the lowest half-maximum around it
-        near = half[labels]
-        threshold = _by_stripes(lambda stripe: _running(stripe, 7, np.minimum), near, 3)
-        return _fill_small_holes(self.raw >= threshold, self.min_px)
+        # each pixel within 3 px of a deposit takes the lowest half-maximum around it; per
+        # stripe, so the look-up, the minimum and the comparison share the cache and the cores
+        raw = self.raw
+
+        def edges(low: int, high: int) -> np.ndarray:
+            threshold = _running(half[labels[low:high]], 7, np.minimum)
+            return np.greater_equal(raw[low:high], threshold)
+
+        return _fill_small_holes(_stripes(edges, labels.shape[0], 3, _STRIPE_ROWS), self.min_px)
 
 
 def _fill_small_holes(mask: np.ndarray, min_px: int) -> np.ndarray:

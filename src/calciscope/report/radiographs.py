@@ -1,7 +1,8 @@
 """The case-series report's radiograph panel and the methods text on how films were read.
 
 The panel shows, for every image of a case that was indexed (so has a thumbnail), the thumbnail
-and the readings of it. The methods paragraph says who read the films (readers and their roles),
+and the readings of it, with the overlay of every measured region a reading kept (the ROI and
+its deposits, migration 0009); an image whose readings kept none says so. The methods paragraph says who read the films (readers and their roles),
 how (the Florence classification, Bartoli et al. 2016; the SCTC simple grade, Chung et al.
 2015), whether blinded, and the inter-reader agreement when two readers read the same films.
 The panel goes into the report's own ``index.html`` only: a thumbnail may carry burned-in text,
@@ -27,7 +28,7 @@ FLORENCE_CITATION = (
 
 
 def radiograph_panel(images: pd.DataFrame | None, names: dict[str, str]) -> str:
-    """Return HTML figures (thumbnail and readings) for the cases' indexed images, or ''."""
+    """Return HTML figures (thumbnail, overlay, readings) for the cases' indexed images, or ''."""
     if images is None or images.empty or "thumbnail_png" not in images:
         return ""
     rows = images[images["patient_id"].isin(list(names)) & images["thumbnail_png"].notna()]
@@ -38,18 +39,62 @@ def radiograph_panel(images: pd.DataFrame | None, names: dict[str, str]) -> str:
 
 
 def _figure(row: dict[Any, Any], case: str) -> str:
-    picture = base64.b64encode(bytes(row["thumbnail_png"])).decode("ascii")
     where = " ".join(str(v) for v in (row["laterality"], row["body_site"]) if isinstance(v, str))
     reading = html.escape(str(row["reading"] or "not read")).replace("\n", "<br>")
     image_id = html.escape(str(row["image_id"]))
     date = row["image_date"] if isinstance(row["image_date"], dt.date) else "undated"
+    picture, note = _picture(row, image_id)
     return (
         '<figure class="radiograph">'
-        f'<img src="data:image/png;base64,{picture}" alt="{image_id}">'
+        f"{picture}"
         f"<figcaption><b>{html.escape(case)}</b> · {html.escape(str(row['modality']))} "
-        f"{html.escape(where)} · {date}<br><code>{image_id}</code><br>{reading}</figcaption>"
+        f"{html.escape(where)} · {date}<br><code>{image_id}</code><br>{reading}<br>"
+        f'<span class="overlay-note">{note}</span></figcaption>'
         "</figure>"
     )
+
+
+def _data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(bytes(png)).decode("ascii")
+
+
+def _picture(row: dict[Any, Any], image_id: str) -> tuple[str, str]:
+    """Return the thumbnail, with the measured regions drawn over it, and a note on them.
+
+    The overlay is SVG in the file's pixel coordinates: the thumbnail stretched over the
+    whole film, each measured ROI as a yellow rectangle and its deposits (the stored
+    two-colour PNG, red on transparent) inside it.
+    """
+    thumbnail = _data_url(row["thumbnail_png"])
+    regions = [r for r in (row.get("overlays") or ()) if r.get("roi") is not None]
+    size = row.get("image_size")
+    if not regions or not size or not all(size):
+        plain = f'<img src="{thumbnail}" alt="{image_id}">'
+        if size and regions:
+            return plain, "Measured region not drawn: the film's size is not indexed."
+        return plain, "No measured region stored with the readings: no overlay."
+    cols, rows = (int(v) for v in size)
+    parts = [f'<image href="{thumbnail}" x="0" y="0" width="{cols}" height="{rows}"/>']
+    notes = []
+    for region in regions:
+        roi = region["roi"]
+        box = f'x="{roi.x0}" y="{roi.y0}" width="{roi.x1 - roi.x0}" height="{roi.y1 - roi.y0}"'
+        if region.get("deposit_mask_png"):
+            parts.append(
+                f'<image href="{_data_url(region["deposit_mask_png"])}" {box} '
+                'preserveAspectRatio="none" opacity="0.7" style="image-rendering:pixelated"/>'
+            )
+        stroke = max(2, round(max(cols, rows) / 128))
+        parts.append(f'<rect {box} fill="none" stroke="#ffd200" stroke-width="{stroke}"/>')
+        kept = "deposits in red" if region.get("deposit_mask_png") else "no deposit outline kept"
+        notes.append(f"{html.escape(region['label'])}: ROI {roi} ({kept})")
+    shown = 256 / max(cols, rows)  # the thumbnail's size
+    svg = (
+        f'<svg class="overlay" width="{round(cols * shown)}" height="{round(rows * shown)}" '
+        f'viewBox="0 0 {cols} {rows}" role="img" '
+        f'aria-label="{image_id} with its measured regions">{"".join(parts)}</svg>'
+    )
+    return svg, "Measured region(s), a SUGGESTION, not a diagnosis: " + "; ".join(notes) + "."
 
 
 def image_methods(images: pd.DataFrame | None, agreement: dict[str, Any] | None) -> str:

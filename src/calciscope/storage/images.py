@@ -8,12 +8,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from calciscope.imaging.measure import Roi
 from calciscope.imaging.reading import Reading
 from calciscope.model import Fact, Image
 from calciscope.storage import schema
 from calciscope.storage.registry import BatchWriter, Registry
 
-__all__ = ["ImageRepository", "StoredReading", "StoredRegion"]
+__all__ = ["ROI_COLUMNS", "ImageRepository", "StoredReading", "StoredRegion", "stored_roi"]
+
+#: The columns of a region row's ROI (migration 0009).
+ROI_COLUMNS = ("roi_x0", "roi_y0", "roi_x1", "roi_y1")
 
 
 @dataclass(frozen=True)
@@ -179,9 +183,24 @@ def _region_rows(reading: Reading) -> list[dict[str, Any]]:
             "florence": r.florence.value if r.florence else None,
             "morphology": r.morphology.value if r.morphology else None,
             "area_mm2": r.area_mm2,
+            **_roi_columns(r.roi),
+            "deposit_mask_png": r.deposit_mask_png,
         }
         for r in reading.regions
     ]
+
+
+def _roi_columns(roi: Roi | None) -> dict[str, int | None]:
+    corners = (roi.x0, roi.y0, roi.x1, roi.y1) if roi else (None,) * 4
+    return dict(zip(ROI_COLUMNS, corners, strict=True))
+
+
+def stored_roi(region: dict[str, Any]) -> Roi | None:
+    """Return the ROI of a stored region row, or None (no measurement, or read before 0009)."""
+    corners = [region.get(name) for name in ROI_COLUMNS]
+    if any(c is None for c in corners):
+        return None
+    return Roi(*(int(c) for c in corners if c is not None))
 
 
 def _fact_rows(facts: Sequence[Fact]) -> list[dict[str, Any]]:

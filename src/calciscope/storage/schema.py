@@ -281,6 +281,12 @@ image_reading_regions = Table(
     Column("florence", String(16)),
     Column("morphology", String(16)),
     Column("area_mm2", Float),
+    # 0009: the measurement behind the row (ROI in file pixels, deposits as a two-colour PNG)
+    Column("roi_x0", Integer),
+    Column("roi_y0", Integer),
+    Column("roi_x1", Integer),
+    Column("roi_y1", Integer),
+    Column("deposit_mask_png", LargeBinary),
 )
 
 # --- 0004: the ids other systems gave a patient (``Case 4``), which became its id (``Case_4``) --

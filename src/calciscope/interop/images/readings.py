@@ -1,9 +1,14 @@
 """Read ``readings.csv``: structured readings done elsewhere, one row per image, reader, region.
 
-Columns (``florence``, ``morphology``, ``sctc_global_grade`` and ``area_mm2`` may be empty)::
+Columns (``florence``, ``morphology``, ``sctc_global_grade``, ``area_mm2``, ``roi`` and
+``deposit_mask`` may be empty or left out)::
 
     image_id,reader,reader_role,reading_date,blinded,body_site,laterality,presence,
-    florence,morphology,sctc_global_grade,area_mm2
+    florence,morphology,sctc_global_grade,area_mm2,roi,deposit_mask
+
+``roi`` (``X0,Y0,X1,Y1`` in the file's pixels) and ``deposit_mask`` (base64 of the
+two-colour PNG of :mod:`calciscope.imaging.mask`) are the measurement behind a region row;
+the report draws them over the thumbnail. A mask needs its ROI.
 
 Rows with the same image, reader and reading date form one reading. Every bad row and field is
 a :class:`~calciscope.errors.Problem`; a file with any problem imports nothing.
@@ -20,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from calciscope.errors import Problem
+from calciscope.imaging.mask import decode_mask_text
+from calciscope.imaging.measure import Roi
 from calciscope.imaging.reading import (
     Florence,
     ReaderRole,
@@ -45,6 +52,8 @@ READING_COLUMNS = (
     "morphology",
     "sctc_global_grade",
     "area_mm2",
+    "roi",
+    "deposit_mask",
 )
 _REQUIRED = READING_COLUMNS[:8]
 _YES = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
@@ -116,9 +125,28 @@ class _Row:
         if presence is not Status.PRESENT and (florence or morphology):
             self.fail("presence", "a morphology is given for calcinosis that is not present")
         area = self.area()
+        roi, mask = self.measured_region()
         if self.problems:
             return None
-        return RegionReading(site, side, presence, florence, morphology, area)
+        return RegionReading(site, side, presence, florence, morphology, area, roi, mask)
+
+    def measured_region(self) -> tuple[Roi | None, bytes | None]:
+        """Return the ROI and deposit mask of the measurement behind the row (both optional)."""
+        text, mask_text = self.raw.get("roi", ""), self.raw.get("deposit_mask", "")
+        roi = mask = None
+        if text:
+            try:
+                roi = Roi.parse(text)
+            except ValueError as exc:
+                self.fail("roi", str(exc))
+        if mask_text and not text:
+            self.fail("deposit_mask", "a deposit mask needs the roi it was measured in")
+        if mask_text and roi is not None:
+            try:
+                mask = decode_mask_text(mask_text, (roi.x1 - roi.x0, roi.y1 - roi.y0))
+            except ValueError as exc:
+                self.fail("deposit_mask", str(exc))
+        return roi, mask
 
 
 def _header_problems(source: str, fields: list[str] | None) -> list[Problem]:

@@ -32,7 +32,7 @@ router = APIRouter()
 
 _LOCK = threading.Lock()
 #: Region-row fields of the form (besides presence), as in ``readings.csv``.
-REGION_FIELDS = ("presence", "florence", "morphology", "area_mm2")
+REGION_FIELDS = ("presence", "florence", "morphology", "area_mm2", "roi", "deposit_mask")
 
 
 def _decoded(request: Request) -> RecentResults:
@@ -97,11 +97,17 @@ def _reading_rows(readings: list[Any]) -> list[dict[str, Any]]:
                         "area_mm2",
                     )
                 }
+                | {"roi": _roi_text(reg), "outline": reg.get("deposit_mask_png") is not None}
                 for reg in r.regions
             ],
         }
         for r in readings
     ]
+
+
+def _roi_text(region: dict[str, Any]) -> str | None:
+    corners = [region.get(k) for k in ("roi_x0", "roi_y0", "roi_x1", "roi_y1")]
+    return None if None in corners else ",".join(str(c) for c in corners)
 
 
 def image_data(request: Request, user: WebUser, image_id: str) -> dict[str, Any]:
@@ -203,7 +209,13 @@ def measure(
     _image(request, user, image_id)
     box = api.Roi(roi.x0, roi.y0, roi.x1, roi.y1)
     result = api.measure_loaded_image(_decoded(request).get(image_id), box, image_id=image_id)
-    return {"image_id": image_id, "measurement": result.to_dict()}
+    # the ROI and the deposits go with a reading saved after it (the report's overlay)
+    return {
+        "image_id": image_id,
+        "measurement": result.to_dict(),
+        "roi": str(box),
+        "deposit_mask": result.deposit_mask_text(),
+    }
 
 
 def _regions_from_form(form: Any) -> list[dict[str, str]]:
@@ -281,6 +293,8 @@ class RegionIn(BaseModel):
     florence: str = ""
     morphology: str = ""
     area_mm2: str = ""
+    roi: str = Field("", description="X0,Y0,X1,Y1 of the measurement behind the row")
+    deposit_mask: str = Field("", description="its deposits: base64 PNG of the measure reply")
 
 
 class ReadingIn(BaseModel):

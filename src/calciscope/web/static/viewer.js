@@ -155,6 +155,23 @@
   $("wl-center").addEventListener("change", typedWindow);
   $("wl-width").addEventListener("change", typedWindow);
 
+  // the measured ROI and its deposits go with the reading form's row of the film's own region
+  function attachMeasurement(body, m) {
+    const form = $("reading-form");
+    if (!form) { return; }
+    const own = form.dataset.ownRegion || "";
+    const site = own.split(".")[0];
+    const rows = Array.prototype.slice.call(form.querySelectorAll("tr[data-region]"));
+    const row = rows.filter(function (r) { return r.dataset.region === own; })[0] ||
+      rows.filter(function (r) { return r.dataset.region.split(".")[0] === site; })[0];
+    if (!row) { return; }
+    row.querySelector('[data-field="roi"]').value = body.roi;
+    row.querySelector('[data-field="deposit_mask"]').value = body.deposit_mask;
+    row.querySelector('[data-field="roi-note"]').textContent = "measured region " + body.roi;
+    const area = row.querySelector('input[inputmode="decimal"]');
+    if (area && !area.value && m.unit === "mm²" && m.deposit_count > 0) { area.value = m.calcified_area; }
+  }
+
   $("roi-form").addEventListener("submit", function (e) {
     e.preventDefault();
     const box = ["x0", "y0", "x1", "y1"].map(function (k) { return parseInt($("roi-" + k).value, 10); });
@@ -195,6 +212,7 @@
         });
         out.appendChild(table);
         if (m.spacing_note) { const p = document.createElement("p"); p.className = "hint"; p.textContent = m.spacing_note; out.appendChild(p); }
+        attachMeasurement(res.body, m);
       })
       .catch(function (err) { out.textContent = "Cannot measure: " + err; });
   });
