@@ -14,8 +14,10 @@ it has a body region as its site, toward its rule's ``site_counts_as``, else tow
 rule with ``not_calcinosis`` ("calcified granuloma", "non-calcified nodule", "calcific
 tendinitis") counts toward nothing whatever is linked to it.
 
-A body region that names the imaging field ("hand X-ray", "films of both thighs") is a site
-only when the finding has no other site. Morphology and extent lent by the next sentence must
+A body region that names the imaging field ("hand X-ray", "films of both thighs") or labels a
+template line ("Hands: calcinosis at the ring finger") is a site only when the finding has no
+other site. A tissue word introduced by a preposition ("calcification in the supraspinatus
+tendon, consistent with calcific tendinitis") describes the finding before it, not the next one. Morphology and extent lent by the next sentence must
 not be negated or uncertain there ("No focal bone lesion" lends nothing).
 
 Antibody results: "positive for X and Y" applies forward, "X positive" and "X, Y negative"
@@ -24,6 +26,7 @@ backward, to the antibodies between it and the previous result.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from calciscope.extract.mention import Category, Mention
@@ -43,6 +46,13 @@ _PRE_NOMINAL = frozenset({Category.MORPHOLOGY, Category.EXTENT, Category.TISSUE}
 _ADJACENT = 40
 _FIELD_BEFORE = 2
 _FIELD_AFTER = 14
+# "in the gluteus medius tendon", "within both": a preposition, an article and at most two
+# words that are no conjunction ("at the tips and soft tissue ..." starts a new phrase).
+_AFTER_PREPOSITION = re.compile(
+    r"(?<![a-z])(?:in|within|of|along|into|at|over|beneath|under|underneath|involving|around|"
+    r"about|throughout|across)\s+(?:(?:the|a|an|both|its|their)\s+)?"
+    r"(?:(?!(?:and|or|with|but|plus)\s)[a-z\-]+\s+){0,2}$"
+)
 
 
 def _distance(a: Mention, b: Mention) -> int:
@@ -55,11 +65,11 @@ def _nearest(anchors: Sequence[Mention], item: Mention) -> Mention:
     Adjectives (morphology, extent, tissue) prefer the anchor just after them ("nodular
     calcinosis"), sites the one just before ("calcinosis at the hand"), else the nearest.
     """
-    if item.category in _PRE_NOMINAL:
+    if item.category in _PRE_NOMINAL and not item.links.get("after_noun"):
         after = [a for a in anchors if 0 <= a.start - item.end <= _ADJACENT]
         if after:
             return after[0]
-    elif item.category == Category.BODY_REGION:
+    elif item.category == Category.BODY_REGION or item.links.get("after_noun"):
         before = [a for a in anchors if a.end <= item.start]
         if before:
             return before[-1]
@@ -80,12 +90,12 @@ def _regions(sentence: Sequence[Mention]) -> list[tuple[Mention, str | None, boo
     modalities = [m for m in sentence if m.category == Category.MODALITY]
     result = []
     for region in regions:
-        side = None
+        side = region.metadata.get("laterality")  # a site that names its side ("R index")
         before = [s for s in sides if 0 <= region.start - s.end <= _LATERALITY_GAP]
         after = [s for s in sides if 0 <= s.start - region.end <= 3]
-        if before or after:
+        if side is None and (before or after):
             side = (before[-1] if before else after[0]).metadata.get("laterality")
-        field = any(
+        field = bool(region.links.get("field")) or any(
             0 <= m.start - region.end <= _FIELD_BEFORE or 0 <= region.start - m.end <= _FIELD_AFTER
             for m in modalities
         )
@@ -142,15 +152,27 @@ def _drop_labels(anchors: list[Mention]) -> list[Mention]:
 
 
 def mark_labels(text: str, sentence: Sequence[Mention]) -> None:
-    """Mark a finding written as a field label followed by a fuller mention (in place).
+    """Mark field labels and post-nominal tissues in a sentence (in place).
 
     In "Calcinosis: nodular calcinosis at the thumb" the first word names the field; the
-    finding is the second mention. A lone "Calcinosis: none" stays a finding.
+    finding is the second mention. A lone "Calcinosis: none" stays a finding. A body region
+    written as a label ("Hands: ...") names a field; a tissue word after a preposition ("in the
+    tendon") describes the finding before it.
     """
     anchors = [m for m in sentence if m.category in _ANCHORS]
     for anchor in anchors[:-1]:
         if text[anchor.end : anchor.end + 3].lstrip(" \t").startswith(":"):
             anchor.links["label"] = True
+    if not anchors:
+        return
+    for item in sentence:
+        if item.category == Category.BODY_REGION:
+            if text[item.end : item.end + 3].lstrip(" \t").startswith(":"):
+                item.links["field"] = True
+        elif item.category == Category.TISSUE and _AFTER_PREPOSITION.search(
+            text[max(0, item.start - 40) : item.start].lower()
+        ):
+            item.links["after_noun"] = True
 
 
 def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
@@ -182,8 +204,12 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
         for anchor in anchors:
             _decide_concept(anchor)
     for sentence in sentences:
-        for anchor in (m for m in sentence if m.category == Category.CALCIFICATION):
-            _decide_concept(anchor)
+        for item in sentence:
+            if item.category == Category.CALCIFICATION:
+                _decide_concept(item)
+            elif item.links:  # the marks of ``mark_labels`` are not part of the output
+                item.links.pop("field", None)
+                item.links.pop("after_noun", None)
 
 
 def link_antibody_results(sentence: Sequence[Mention], text: str = "") -> None:
