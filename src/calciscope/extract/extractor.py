@@ -214,7 +214,7 @@ class NoteExtractor:
         ]
         targets = _merge(findings, attributes, self._anchor)
         grouped, labelled, antibodies = self._by_sentence(text, low, spans, sections, targets)
-        for sentence in labelled:  # sentences with two calcinosis mentions or more
+        for sentence in labelled:  # sentences with a calcinosis or calcification mention
             mark_labels(text, sentence)
         if ranges:  # else no sentence has a calcinosis or calcification mention
             link_calcinosis_attributes(grouped)
@@ -258,8 +258,9 @@ class NoteExtractor:
     ) -> tuple[list[list[Mention]], list[list[Mention]], list[list[Mention]]]:
         """Return the mentions of each sentence, and two selections of those sentences.
 
-        The sentences with two calcinosis or calcification mentions or more (one may be a
-        field label), and those that name an antibody (to link results to).
+        The sentences with a calcinosis or calcification mention (one may be a field label,
+        and their site labels and tissues are marked), and those that name an antibody (to
+        link results to).
         """
         key = self._key
         grouped: list[list[Mention]] = []
@@ -286,7 +287,7 @@ class NoteExtractor:
             mentions = self._mentions(text, low, (start, end), section, found, modifiers)
             grouped.append(mentions)
             found_kinds = [kinds[t.rule] for t in found]
-            if found_kinds.count(_ANCHOR) > 1:
+            if _ANCHOR in found_kinds:
                 labelled.append(mentions)
             if _ANTIBODY in found_kinds:
                 antibodies.append(mentions)
