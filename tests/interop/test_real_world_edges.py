@@ -352,3 +352,22 @@ def test_redcap_number_that_is_not_one_names_row_and_field(tmp_path, cell):
         "ck",
         f"{cell!r} is not a number",
     )
+
+
+def test_redcap_semicolon_export_says_it_is_not_comma_separated(tmp_path):
+    data, dictionary, mapping = _redcap(tmp_path, ["1,2020-01-05,,250,ok,2"])
+    data.write_text(data.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        read_redcap(data, dictionary, mapping)
+    (problem,) = caught.value.problems
+    assert (problem.location, problem.field) == ("row 1", "(header)")
+    assert "not comma-separated" in problem.message
+
+
+def test_redcap_latin1_dictionary_names_the_line(tmp_path):
+    data, dictionary, mapping = _redcap(tmp_path, ["1,2020-01-05,,250,ok,2"])
+    dictionary.write_bytes(dictionary.read_bytes().replace(b"Comment", b"Caf\xe9"))
+    with pytest.raises(ValidationError) as caught:
+        read_redcap(data, dictionary, mapping)
+    (problem,) = caught.value.problems
+    assert problem.location == "line 6" and "0xe9 is not UTF-8" in problem.message

@@ -113,6 +113,13 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 def _check_header(columns: list[str], ctx: _Context, where: Where = 1) -> None:
+    if len(columns) == 1 and (separator := next((c for c in ";\t|" if c in columns[0]), None)):
+        message = (
+            f"the header is one column holding {separator!r}: the file is not comma-separated "
+            "(a spreadsheet saved it so); export it from REDCap again, or save it as CSV "
+            "with commas"
+        )
+        raise ValidationError([Problem(ctx.source, "row 1", "(header)", message)])
     forms = {f.form for f in ctx.fields.values()}
     allowed = (
         set(ctx.fields)
