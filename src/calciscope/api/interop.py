@@ -93,13 +93,20 @@ def _hash(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
-def _json_files(paths: Sequence[Path]) -> list[Path]:
+def _json_files(paths: Sequence[Path], suffixes: tuple[str, ...] = (".json",)) -> list[Path]:
+    """Return the given files, and the files of the given folders whose suffix is one of these."""
     files: list[Path] = []
     for path in map(Path, paths):
-        files += sorted(path.rglob("*.json")) if path.is_dir() else [path]
+        if path.is_dir():
+            files += sorted(
+                f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in suffixes
+            )
+        else:
+            files.append(path)
     if not files:
+        found = " or ".join(suffixes)
         raise ValidationError(
-            [Problem(", ".join(map(str, paths)), "files", "", "no JSON files found")]
+            [Problem(", ".join(map(str, paths)), "files", "", f"no {found} files found")]
         )
     return files
 
@@ -118,14 +125,23 @@ def _read_each(
     files: list[Path],
     reader: Callable[[list[Path]], ReadResult],
     progress: Callable[[int], None] | None,
+    together: tuple[str, ...] = (),
 ) -> ReadResult:
-    """Read files one by one (reporting progress), then fail with every problem, or merge."""
+    """Read files one by one (reporting progress), then fail with every problem, or merge.
+
+    The files whose suffix is in ``together`` are read in one call, after the others (FHIR
+    NDJSON files reference each other's resources).
+    """
     result, problems = ReadResult(), list[Problem]()
-    for done, path in enumerate(files, start=1):
+    pooled = [f for f in files if f.suffix.lower() in together]
+    groups = [[f] for f in files if f.suffix.lower() not in together]
+    done = 0
+    for group in [*groups, pooled] if pooled else groups:
         try:
-            result.merge(reader([path]))
+            result.merge(reader(group))
         except ValidationError as exc:
             problems += exc.problems
+        done += len(group)
         if progress is not None:
             progress(done)
     if problems:
@@ -179,7 +195,8 @@ def import_fhir(
     registry
         The registry.
     paths
-        Bundle JSON files or folders.
+        Bundle JSON files, FHIR Bulk Data NDJSON files (``.ndjson``, ``.jsonl``: those of one
+        import are read as one set, so their references resolve across files), or folders.
     stub_patients
         Map resources whose subject is a ``Patient/<id>`` outside the bundle to a bare patient;
         an existing registry patient of that id is kept as it is (not overwritten).
@@ -190,10 +207,13 @@ def import_fhir(
         disagree (otherwise the import fails, naming file, entry and field).
     """
     from calciscope.interop.fhir import read_fhir
+    from calciscope.interop.fhir.reader import NDJSON_SUFFIXES
 
-    files = _json_files(paths)
+    files = _json_files(paths, (".json", *NDJSON_SUFFIXES))
     _progress_total(files, progress)
-    result = _read_each(files, lambda one: read_fhir(one, stub_patients=stub_patients), progress)
+    result = _read_each(
+        files, lambda some: read_fhir(some, stub_patients=stub_patients), progress, NDJSON_SUFFIXES
+    )
     return _write(registry, result, f"fhir:{paths[0]}", _hash(files), update_patients)
 
 

@@ -101,7 +101,7 @@ def import_fhir(
     ] = False,
     update_patients: UpdatePatientsOption = False,
 ) -> None:
-    """Import FHIR R4 bundles (any type); print what was mapped and skipped, by resource type."""
+    """Import FHIR R4 bundles (any type) or Bulk Data NDJSON; print what was mapped and skipped."""
     with api.open_registry(db) as registry, _progress("reading FHIR bundles") as progress:
         result = api.import_fhir(
             registry,

@@ -24,7 +24,7 @@ from typing import Any
 
 from calciscope.errors import Problem, ValidationError
 
-__all__ = ["MAX_DEPTH", "load_json", "parse_json"]
+__all__ = ["MAX_DEPTH", "decode_utf8", "load_json", "parse_json"]
 
 #: Deepest nesting of arrays and objects accepted.
 MAX_DEPTH = 64
@@ -97,9 +97,32 @@ def parse_json(text: str, *, source: str, location: str = "$") -> Any:
 
 
 def load_json(path: Path | str) -> Any:
-    """Read a UTF-8 JSON file with :func:`parse_json`; an unreadable file is a problem too."""
+    """Read a UTF-8 JSON file with :func:`parse_json`; an unreadable file is a problem too.
+
+    A UTF-8 byte order mark (which Windows editors write, and RFC 8259 lets a parser ignore)
+    is skipped. Bytes that are not UTF-8 are a problem naming the line they are on.
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
         raise ValidationError([Problem(str(path), "$", "", f"cannot read: {exc}")]) from None
-    return parse_json(text, source=str(path))
+    return parse_json(decode_utf8(raw, str(path)), source=str(path))
+
+
+def decode_utf8(raw: bytes, source: str) -> str:
+    """Return ``raw`` as text (a leading UTF-8 byte order mark dropped), or raise a problem.
+
+    The problem names the line of the first byte that is not UTF-8 and the byte itself: a file
+    saved as Latin-1 or Windows-1252 must be saved again as UTF-8 (calciscope does not guess an
+    encoding, which would turn ``é`` into something else without a word).
+    """
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        byte = raw[exc.start : exc.start + 1].hex()
+        message = (
+            f"byte 0x{byte} is not UTF-8 (the file may be Latin-1 or Windows-1252: "
+            "save it as UTF-8)"
+        )
+        raise ValidationError([Problem(source, f"line {line}", "", message)]) from None

@@ -7,6 +7,8 @@ them against yours before merging; their names are in :data:`FIXED_CONCEPTS`).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from enum import StrEnum
 
 from calciscope.model import BodyRegion, Laterality, Method, Morphology, Sex, Status
@@ -45,6 +47,7 @@ __all__ = [
     "code_to_curie",
     "curie_to_code",
     "excluded_status",
+    "partial_date",
     "prefixed_code",
 ]
 
@@ -218,3 +221,48 @@ OMOP_VOCABULARIES = {"SNOMEDCT": "SNOMED", "LOINC": "LOINC", "ICD10": "ICD10", "
 #: "Negative" 9189 and "Not detected" 9190, SNOMED "Absent"), and value names read as absent.
 ABSENT_VALUE_IDS: tuple[int, ...] = (9189, 9190, ABSENT_ID)
 ABSENT_VALUE_NAMES: tuple[str, ...] = ("Absent", "Negative", "Not detected", "Not present", "No")
+
+
+# --- Dates ------------------------------------------------------------------------------------
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+_FULL_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
+
+
+def partial_date(text: str) -> tuple[dt.date | None, str | None]:
+    """Read a date cell: ``(date, None)``, or ``(None, text)`` for a year or a year and month.
+
+    Every reader keeps a partial date the same way (FHIR ``2019-05``, a REDCap text field
+    holding ``2019``): the fact is **undated** and the partial date stays in its provenance. A
+    date is never invented from part of one (no 1 January, no mid-year), because a made-up day
+    would move a fact across an index date or a look-back window without anyone seeing it.
+    A time after the date (``2019-05-01 10:30``, ``2019-05-01T10:30:00+02:00``) is ignored:
+    the local date is kept.
+
+    Raises
+    ------
+    ValueError
+        When ``text`` is neither (``2020-13-45``, ``05/01/2019``, ``2019-5``), with a message
+        saying what is expected.
+
+    Examples
+    --------
+    >>> partial_date("2019-05-01T23:30:00-05:00")
+    (datetime.date(2019, 5, 1), None)
+    >>> partial_date("2019-05")
+    (None, '2019-05')
+    """
+    value = text.strip()
+    full = _FULL_DATE.match(value)
+    try:
+        if full:
+            return dt.date(*(int(part) for part in full.groups())), None
+        partial = _PARTIAL_DATE.match(value)
+        if partial and 1 <= int(partial.group(2) or 1) <= 12:
+            return None, value
+    except ValueError:
+        pass
+    raise ValueError(
+        f"{text!r} is not a date: expected YYYY-MM-DD (a year, YYYY, or a year and month, "
+        "YYYY-MM, is kept undated with the partial date in the provenance)"
+    )

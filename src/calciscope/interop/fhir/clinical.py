@@ -68,18 +68,19 @@ def _note_text(resource: dict[str, Any]) -> str | None:
 
 
 def _date_of(
-    resource: dict[str, Any], elements: tuple[str, ...], fallback: str
+    resource: dict[str, Any], elements: tuple[str, ...], fallback: str, period_element: str
 ) -> tuple[dt.date | None, str]:
     """Return the date of the first element present, with a note when it is not a whole date.
 
-    Only when none of ``elements`` (nor ``effectivePeriod.start``) is there is ``fallback``
-    (``issued``, ``recordedDate``) used: a partial date (``2020-02``) is kept in the provenance,
-    never replaced by another element's date. The reader has checked the formats already.
+    Only when none of ``elements`` (nor the start of ``period_element``: ``effectivePeriod``,
+    ``onsetPeriod``) is there is ``fallback`` (``issued``, ``recordedDate``) used: a partial
+    date (``2020-02``) is kept in the provenance, never replaced by another element's date. The
+    reader has checked the formats already.
     """
-    period = resource.get("effectivePeriod")
+    period = resource.get(period_element)
     given = {name: resource[name] for name in elements if name in resource}
     if isinstance(period, dict) and "start" in period:
-        given.setdefault("effectivePeriod.start", period["start"])
+        given.setdefault(f"{period_element}.start", period["start"])
     if not given:
         return fhir_date(resource.get(fallback)), ""
     name, value = next(iter(given.items()))
@@ -96,7 +97,7 @@ def condition_facts(resource: dict[str, Any], patient_id: str, where: str) -> li
     if verification == "entered-in-error":
         return "verificationStatus entered-in-error"
     clinical = _first_code(resource.get("clinicalStatus"))
-    when, note = _date_of(resource, ("onsetDateTime",), "recordedDate")
+    when, note = _date_of(resource, ("onsetDateTime",), "recordedDate", "onsetPeriod")
     fields = _site(resource) | _extensions(resource)
     return [
         Fact(
@@ -151,6 +152,14 @@ def _value(item: dict[str, Any]) -> dict[str, Any]:
     quantity = item.get("valueQuantity")
     if isinstance(quantity, dict) and isinstance(quantity.get("value"), int | float):
         unit = quantity.get("code") or quantity.get("unit")
+        comparator = quantity.get("comparator")
+        if isinstance(comparator, str) and comparator:
+            # "<5 U/L" is not 5: no number a criterion could compare, the text as given
+            return {
+                "value_text": f"{comparator}{quantity['value']}",
+                "unit": str(unit)[:32] if unit else None,
+                "reference_high": _reference_high(item, unit),
+            }
         return {
             "value_num": float(quantity["value"]),
             "unit": str(unit)[:32] if unit else None,
@@ -180,7 +189,9 @@ def _observation_fact(
     coded = pick_coding(item.get("code"))
     if coded is None:
         return None
-    when, note = _date_of(resource, ("effectiveDateTime", "effectiveInstant"), "issued")
+    when, note = _date_of(
+        resource, ("effectiveDateTime", "effectiveInstant"), "issued", "effectivePeriod"
+    )
     fields = _site(resource) | _extensions(resource) | _value(item)
     if item is resource and not fields.get("value_text"):
         fields["value_text"] = _note_text(resource)  # text with a quantity or an unknown value

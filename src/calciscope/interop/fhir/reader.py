@@ -26,14 +26,19 @@ from calciscope.interop.fhir.documents import (
 )
 from calciscope.interop.fhir.subjects import Subjects, map_patient, raw_patient_id
 from calciscope.interop.fhir.validation import check_resource
-from calciscope.interop.jsontext import load_json
+from calciscope.interop.jsontext import decode_utf8, load_json, parse_json
 from calciscope.interop.mappings import CALCISCOPE_SYSTEM
 from calciscope.model import Fact, ReviewState
 from calciscope.storage import PatientOrigin
 
-__all__ = ["read_fhir", "read_fhir_bundle"]
+__all__ = ["NDJSON_SUFFIXES", "read_fhir", "read_fhir_bundle"]
 
-Entry = tuple[str, Any, str]
+#: File suffixes read as NDJSON (one resource a line), as FHIR Bulk Data exports write them.
+NDJSON_SUFFIXES = (".ndjson", ".jsonl")
+
+#: (fullUrl, resource, location, file): the location is ``#/entry/3`` in a bundle, ``line 3``
+#: in an NDJSON file.
+Entry = tuple[str, Any, str, str]
 _Mapper = Callable[[dict[str, Any], str, str, str], list[Any] | str]
 _MAPPERS: dict[str, _Mapper] = {
     "Condition": lambda r, pid, where, url: condition_facts(r, pid, where),
@@ -49,7 +54,12 @@ _NOT_STORED = {
 }
 
 
-def _entries(bundle: dict[str, Any], where: str, depth: int = 0) -> Iterator[Entry]:
+def _at(source: str, loc: str) -> str:
+    """Return where an entry is: ``b.json#/entry/3`` or ``Observation.ndjson line 3``."""
+    return f"{source}{loc}" if loc.startswith("#") else f"{source} {loc}"
+
+
+def _entries(bundle: dict[str, Any], where: str, source: str, depth: int = 0) -> Iterator[Entry]:
     entries = bundle.get("entry", [])
     for i, entry in enumerate(entries if isinstance(entries, list) else []):
         loc = f"{where}/entry/{i}"
@@ -61,9 +71,9 @@ def _entries(bundle: dict[str, Any], where: str, depth: int = 0) -> Iterator[Ent
             and resource.get("resourceType") == "Bundle"
             and depth < _MAX_DEPTH
         ):
-            yield from _entries(resource, f"{loc}/resource", depth + 1)
+            yield from _entries(resource, f"{loc}/resource", source, depth + 1)
         else:
-            yield full_url, resource, loc
+            yield full_url, resource, loc, source
 
 
 def _kind(resource: Any) -> str:
@@ -71,11 +81,9 @@ def _kind(resource: Any) -> str:
     return kind if isinstance(kind, str) else "(no resource)"
 
 
-def _add_patients(
-    entries: list[Entry], result: ReadResult, subjects: Subjects, source: str
-) -> None:
+def _add_patients(entries: list[Entry], result: ReadResult, subjects: Subjects) -> None:
     """Add every Patient resource with where it was read; the registry checks they agree."""
-    for full_url, resource, loc in entries:
+    for full_url, resource, loc, source in entries:
         if _kind(resource) != "Patient":
             continue
         try:
@@ -86,15 +94,15 @@ def _add_patients(
             result.skipped[("Patient", patient)] += 1
             continue
         subjects.add(patient, resource, full_url)
-        origin = PatientOrigin(source, f"#{loc}", raw_id=raw_patient_id(resource, full_url))
+        origin = PatientOrigin(source, loc, raw_id=raw_patient_id(resource, full_url))
         result.batch.add_patient(patient, origin)
         result.mapped["Patient"] += 1
-        where = f"{source}#{loc} (Patient/{resource.get('id', full_url)})"
+        where = f"{_at(source, loc)} (Patient/{resource.get('id', full_url)})"
         result.batch.facts += death_facts(resource, patient.patient_id, where)
 
 
-def _map_one(entry: Entry, source: str, subjects: Subjects) -> list[Any] | str:
-    full_url, resource, loc = entry
+def _map_one(entry: Entry, subjects: Subjects) -> list[Any] | str:
+    full_url, resource, loc, source = entry
     kind = _kind(resource)
     if kind == "(no resource)":
         return "entry without a resource (request or response only)"
@@ -105,7 +113,7 @@ def _map_one(entry: Entry, source: str, subjects: Subjects) -> list[Any] | str:
     )
     if patient_id is None:
         return "subject is not a Patient in this bundle"
-    where = f"{source}#{loc} ({kind}/{resource.get('id', full_url)})"
+    where = f"{_at(source, loc)} ({kind}/{resource.get('id', full_url)})"
     try:
         return _MAPPERS[kind](resource, patient_id, where, full_url)
     except pydantic.ValidationError as exc:
@@ -126,7 +134,7 @@ def _store(records: list[Any], result: ReadResult, state: ReviewState | None) ->
 def _review_states(entries: list[Entry]) -> dict[str, ReviewState]:
     """Return the review state calciscope's Provenance resources give each target fullUrl."""
     states: dict[str, ReviewState] = {}
-    for _, resource, _ in entries:
+    for _, resource, _, _ in entries:
         if _kind(resource) != "Provenance" or not isinstance(resource.get("activity"), dict):
             continue
         codings = resource["activity"].get("coding")
@@ -179,23 +187,27 @@ def read_fhir_bundle(data: Any, *, source: str, stub_patients: bool = False) -> 
             [Problem(source, "$", "resourceType", "not a FHIR resource (no resourceType)")]
         )
     bundle = data if data["resourceType"] == "Bundle" else {"entry": [{"resource": data}]}
-    entries = list(_entries(bundle, ""))
+    return _read_entries(list(_entries(bundle, "#", source)), stub_patients=stub_patients)
+
+
+def _read_entries(entries: list[Entry], *, stub_patients: bool) -> ReadResult:
+    """Map entries that reference each other (one bundle, or the NDJSON files of one import)."""
     problems = [
-        Problem(source, f"#{loc}", path, message)
-        for _, resource, loc in entries
+        Problem(source, loc, path, message)
+        for _, resource, loc, source in entries
         if isinstance(resource, dict)
         for path, message in check_resource(resource)
     ]
     if problems:
         raise ValidationError(problems)
     result, subjects = ReadResult(), Subjects(stubs=[] if stub_patients else None)
-    _add_patients(entries, result, subjects, source)
+    _add_patients(entries, result, subjects)
     states = _review_states(entries)
     for entry in entries:
         kind = _kind(entry[1])
         if kind == "Patient":
             continue
-        outcome = _map_one(entry, source, subjects)
+        outcome = _map_one(entry, subjects)
         if isinstance(outcome, str):
             result.skipped[(kind, outcome)] += 1
         else:
@@ -209,13 +221,57 @@ def read_fhir_bundle(data: Any, *, source: str, stub_patients: bool = False) -> 
         if stub.patient_id not in known:
             known.add(stub.patient_id)
             where = f"reference Patient/{stub.patient_id}"
+            source = entries[0][3] if entries else ""
             result.batch.add_patient(stub, PatientOrigin(source, where, stub=True))
             result.mapped["Patient (stub)"] += 1
     return result
 
 
+def _ndjson_entries(path: Path) -> list[Entry]:
+    """Return the resources of an NDJSON file (FHIR Bulk Data), one a line; blank lines skipped.
+
+    Each resource's fullUrl is ``<resourceType>/<id>``, so references between the files of
+    one export (``Patient/123``) resolve. A line that is not a JSON object with a
+    resourceType is a problem naming the file and the line.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError([Problem(str(path), "$", "", f"cannot read: {exc}")]) from None
+    entries, problems = list[Entry](), list[Problem]()
+    for number, line in enumerate(decode_utf8(raw, str(path)).splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"line {number}"
+        try:
+            resource = parse_json(line, source=str(path), location=where)
+        except ValidationError as exc:
+            problems += exc.problems
+            continue
+        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        if not isinstance(kind, str) or kind == "Bundle":
+            message = "each NDJSON line must be one FHIR resource (not a Bundle)"
+            problems.append(Problem(str(path), where, "resourceType", message))
+            continue
+        rid = resource.get("id")
+        entries.append(
+            (f"{kind}/{rid}" if isinstance(rid, str) else "", resource, where, str(path))
+        )
+    if problems:
+        raise ValidationError(problems)
+    if not entries:
+        message = "no FHIR resource in the file (empty NDJSON)"
+        raise ValidationError([Problem(str(path), "$", "", message)])
+    return entries
+
+
 def read_fhir(paths: list[Path], *, stub_patients: bool = False) -> ReadResult:
-    """Read FHIR JSON files, validating all of them before returning anything.
+    """Read FHIR JSON and NDJSON files, validating all of them before returning anything.
+
+    A ``.json`` file is a bundle (or one resource) whose references resolve inside it. The
+    ``.ndjson`` files (FHIR Bulk Data: one resource a line, ``Patient.ndjson``,
+    ``Observation.000.ndjson``, ...) given together are read as one set, so an Observation in
+    one file finds its Patient in another.
 
     Raises
     ------
@@ -223,10 +279,19 @@ def read_fhir(paths: list[Path], *, stub_patients: bool = False) -> ReadResult:
         Listing every file that is not readable FHIR JSON (nothing should be written).
     """
     result, problems = ReadResult(), list[Problem]()
+    pooled: list[Entry] = []
     for path in paths:
         try:
+            if Path(path).suffix.lower() in NDJSON_SUFFIXES:
+                pooled += _ndjson_entries(Path(path))
+                continue
             data = load_json(path)
             result.merge(read_fhir_bundle(data, source=str(path), stub_patients=stub_patients))
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+    if pooled and not problems:
+        try:
+            result.merge(_read_entries(pooled, stub_patients=stub_patients))
         except ValidationError as exc:
             problems.extend(exc.problems)
     if problems:

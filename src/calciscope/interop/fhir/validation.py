@@ -80,6 +80,11 @@ def _not_negative(value: Any, path: str) -> Iterator[Finding]:
         yield path, f"a reference range's upper limit is 0 or more, got {value!r}"
 
 
+def _comparator(value: Any, path: str) -> Iterator[Finding]:
+    if value not in ("<", "<=", ">=", ">"):
+        yield path, f"{value!r} is not a FHIR quantity comparator (<, <=, >=, >)"
+
+
 def _gender(value: Any, path: str) -> Iterator[Finding]:
     if not isinstance(value, str) or value not in _GENDERS:
         yield path, f"{value!r} is not a FHIR gender (male, female, other, unknown)"
@@ -118,7 +123,15 @@ _IDENTIFIER = _object({"system": _string, "value": _string})
 _EXTENSION = _object({"url": _string, "valueCode": _string})
 _ANNOTATION = _object({"text": _string})
 _ATTACHMENT = _object({"contentType": _string, "data": _string, "url": _string})
-_QUANTITY = _object({"value": _decimal, "unit": _string, "code": _string, "system": _string})
+_QUANTITY = _object(
+    {
+        "value": _decimal,
+        "comparator": _comparator,
+        "unit": _string,
+        "code": _string,
+        "system": _string,
+    }
+)
 #: ``referenceRange.high``: the upper limit of normal calciscope reads (``reference_high``)
 _HIGH = _object({"value": _not_negative, "unit": _string, "code": _string, "system": _string})
 _PERIOD = _object({"start": _DATETIME_CHECK, "end": _DATETIME_CHECK})
@@ -153,6 +166,7 @@ _RESOURCES: dict[str, dict[str, Check]] = {
         "verificationStatus": _CONCEPT,
         "clinicalStatus": _CONCEPT,
         "onsetDateTime": _DATETIME_CHECK,
+        "onsetPeriod": _PERIOD,
         "recordedDate": _DATETIME_CHECK,
         "bodySite": _list(_CONCEPT),
         "note": _list(_ANNOTATION),

@@ -71,6 +71,30 @@ def _notes(cdm: Cdm, wanted: set[str]) -> list[dict[str, Any]]:
     ]
 
 
+def _refuse_duplicate_persons(cdm: Cdm) -> None:
+    """Refuse a PERSON table that gives one patient id to several rows (its key is repeated).
+
+    Each row would otherwise become the same patient, and the events of that id would be read
+    once per row; with ``--patient-ids person_source_value``, two persons would merge.
+    """
+    people = patients_view(cdm)
+    counts = people.group_by("patient_id").aggregate(rows=people.count())
+    repeated = cdm.fetch(counts.filter(counts.rows > 1).order_by("patient_id").limit(20))
+    column = cdm.patient_ids.value
+    problems = [
+        Problem(
+            cdm.source,
+            f"person/{row['patient_id']}",
+            column,
+            f"{column} {row['patient_id']!r} is on {row['rows']} PERSON rows: a person must be "
+            "one row (the table's key is repeated)",
+        )
+        for row in repeated
+    ]
+    if problems:
+        raise ValidationError(problems, summary=f"OMOP CDM {cdm.source} not imported")
+
+
 def read_cdm(cdm: Cdm, concept_sets: dict[str, ConceptSet], *, notes: bool = True) -> ReadResult:
     """Return the persons with an event in a concept set, with those events, visits, deaths, notes.
 
@@ -79,6 +103,7 @@ def read_cdm(cdm: Cdm, concept_sets: dict[str, ConceptSet], *, notes: bool = Tru
     ValidationError
         Listing every row (``table/row id``) and field that does not make a valid record.
     """
+    _refuse_duplicate_persons(cdm)
     every = cdm.fetch(facts_view(cdm, concept_sets))
     wanted = {row["patient_id"] for row in every if row["code"] in concept_sets}
     facts = [row for row in every if row["patient_id"] in wanted]

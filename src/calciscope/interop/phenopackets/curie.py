@@ -61,14 +61,19 @@ def time_element_date(
 ) -> tuple[dt.date | None, str]:
     """Return (date, note) for a TimeElement; the note says what could not become a date.
 
-    A timestamp gives its date; an age (ISO 8601 duration) gives a date when the date of birth
-    is known. Anything else (an age without a date of birth, an age range, an ontology class)
-    is returned as a note for the provenance.
+    A timestamp gives its date; an interval gives the date it starts (as FHIR's
+    ``effectivePeriod.start`` does; the whole interval stays in the note, so its end is not
+    lost); an age (ISO 8601 duration) gives a date when the date of birth is known. Anything
+    else (an age without a date of birth, an age range, an ontology class) is returned as a
+    note for the provenance.
     """
     if not element:
         return None, ""
     if "timestamp" in element:
         return parse_date(element["timestamp"]), ""
+    start = element.get("interval", {}).get("start")
+    if isinstance(start, str) and parse_date(start) is not None:
+        return parse_date(start), "onset " + json.dumps(element, sort_keys=True)
     iso = element.get("age", {}).get("iso8601duration")
     if iso and birth is not None:
         when = add_duration(birth, iso)

@@ -182,6 +182,35 @@ def _measurement_facts(packet: dict[str, Any], patient: Patient, source: str) ->
     return facts
 
 
+def _death_facts(packet: dict[str, Any], patient: Patient, source: str) -> list[Fact]:
+    """Map ``subject.vitalStatus`` DECEASED to a death fact, as the FHIR, OMOP and REDCap readers do.
+
+    Death is the catalogue's ``death`` concept (``calciscope`` / ``death``), dated by
+    ``timeOfDeath`` when that gives a date (otherwise undated, the time kept in the
+    provenance); ``causeOfDeath`` and ``survivalTimeInDays`` are kept in the provenance. ALIVE
+    and UNKNOWN_STATUS say nothing calciscope stores.
+    """
+    vital = packet.get("subject", {}).get("vitalStatus", {})
+    if vital.get("status") != "DECEASED":
+        return []
+    when, note = time_element_date(vital.get("timeOfDeath"), patient.birth_date)
+    cause = vital.get("causeOfDeath", {})
+    notes = [note] if note else []
+    if cause.get("id"):
+        notes.append(f"causeOfDeath {cause['id']} {cause.get('label', '')}".strip())
+    if "survivalTimeInDays" in vital:
+        notes.append(f"survivalTimeInDays {vital['survivalTimeInDays']}")
+    return [
+        _fact(
+            patient,
+            "calciscope:death",
+            f"{source}#/subject/vitalStatus",
+            note="; ".join(notes),
+            effective_date=when,
+        )
+    ]
+
+
 def _action_facts(
     packet: dict[str, Any], patient: Patient, source: str
 ) -> tuple[list[Fact], Counter[tuple[str, str]]]:
@@ -193,15 +222,54 @@ def _action_facts(
     return facts, skipped
 
 
+#: A timestamp with a UTC offset (``2019-05-01T23:30:00-05:00``): protobuf turns it into UTC,
+#: which can move it to another day.
+_OFFSET_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})T[0-9:.]+[+-]\d{2}:\d{2}$")
+_TIME_KEYS = frozenset({"timestamp", "start", "end", "dateOfBirth", "date_of_birth"})
+#: Where protobuf's parser says it stopped: ``at Phenopacket.phenotypicFeatures[2].onset.timestamp``.
+_SCHEMA_PATH = re.compile(r" at Phenopacket\.([\w\[\].]+?)\.*$")
+
+
+def _local_times(data: Any) -> Any:
+    """Return ``data`` with each timestamp that has a UTC offset replaced by its local date.
+
+    calciscope keeps dates, and the date a clinician recorded is the local one: protobuf would
+    turn ``2019-05-01T23:30:00-05:00`` into ``2019-05-02T04:30:00Z``. FHIR dateTimes are read
+    the same way (their first ten characters).
+    """
+    if isinstance(data, list):
+        return [_local_times(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    out = {}
+    for key, value in data.items():
+        match = _OFFSET_TIMESTAMP.match(value) if isinstance(value, str) else None
+        if key in _TIME_KEYS and match and parse_date(match.group(1)) is not None:
+            out[key] = f"{match.group(1)}T00:00:00Z"
+        else:
+            out[key] = _local_times(value)
+    return out
+
+
+def _schema_path(message: str) -> tuple[str, str]:
+    """Return (location, field) of the element a protobuf parse error names, else ("$", "")."""
+    match = _SCHEMA_PATH.search(message)
+    if match is None:
+        return "$", ""
+    parts = re.sub(r"\[(\d+)\]", r".\1", match.group(1)).split(".")
+    return "#/" + "/".join(parts[:-1]) if len(parts) > 1 else "#", parts[-1]
+
+
 def _parse(data: Any, source: str) -> dict[str, Any]:
     """Check structure against the protobuf schema; return the lowerCamelCase dict."""
     if not isinstance(data, dict):
         raise ValidationError([Problem(source, "$", "", "a phenopacket must be a JSON object")])
     try:
-        message = json_format.ParseDict(data, Phenopacket())
+        message = json_format.ParseDict(_local_times(data), Phenopacket())
     except (json_format.ParseError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        location, field = _schema_path(str(exc))
         raise ValidationError(
-            [Problem(source, "$", "", f"not a valid Phenopacket v2: {exc}")]
+            [Problem(source, location, field, f"not a valid Phenopacket v2: {exc}")]
         ) from None
     packet: dict[str, Any] = json_format.MessageToDict(message)
     problems = (
@@ -292,6 +360,7 @@ def read_phenopacket(data: Any, *, source: str) -> ReadResult:
             "phenotypicFeature": _feature_facts(packet, patient, source),
             "disease": _disease_facts(packet, patient, source),
             "measurement": _measurement_facts(packet, patient, source),
+            "vitalStatus": _death_facts(packet, patient, source),
         }
         parts["medicalAction"], skipped = _action_facts(packet, patient, source)
     except pydantic.ValidationError as exc:

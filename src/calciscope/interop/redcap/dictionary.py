@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from calciscope.errors import Problem, ValidationError
+from calciscope.interop.jsontext import decode_utf8
 
 __all__ = [
     "CHOICE_TYPES",
@@ -142,11 +143,12 @@ def read_dictionary(path: Path) -> list[DictionaryField]:
     """
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
         raise ValidationError(
             [Problem(source, "file", "", f"cannot read data dictionary: {exc}")]
         ) from None
+    text = decode_utf8(raw, source)  # a problem naming the line of a byte that is not UTF-8
     rows = list(csv.reader(io.StringIO(text)))
     problems: list[Problem] = []
     if len(rows) < 2 or len(rows[0]) < 4:

@@ -11,7 +11,6 @@ is collected and raised together, before anything could be written.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import math
 from collections.abc import Iterable, Iterator
@@ -23,8 +22,8 @@ import pydantic
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
-from calciscope.interop.jsontext import load_json
-from calciscope.interop.mappings import QUALIFIER_ENUMS, curie_to_code
+from calciscope.interop.jsontext import decode_utf8, load_json
+from calciscope.interop.mappings import QUALIFIER_ENUMS, curie_to_code, partial_date
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.redcap.mapping import ULN_SUFFIX, FieldKind, FieldRule, Mapping
 from calciscope.model import (
@@ -47,6 +46,8 @@ _REDCAP_COLUMNS = {
 }
 _TICKED = {"1", "checked"}
 _UNTICKED = {"0", "unchecked", ""}
+#: Key under which a partial date's note travels to the fact's provenance.
+_NOTE = "_partial_date"
 #: Where a row is: its CSV/JSON row number, or a named location (project XML: record, event, lines).
 Where = int | str
 
@@ -62,6 +63,8 @@ class _Context:
     patient_rows: dict[str, Where] = field(default_factory=dict)
     result: ReadResult = field(default_factory=ReadResult)
     filled: set[str] = field(default_factory=set)
+    #: Where each (record, event, repeat instrument, repeat instance) was first read.
+    row_keys: dict[tuple[str, ...], Where] = field(default_factory=dict)
 
     def problem(self, row: Where, column: str, message: str) -> None:
         """Record a problem at a CSV/JSON row number or a named location (project XML)."""
@@ -96,17 +99,27 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             for n, r in enumerate(data, 1)
         )
         return
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for number, row in enumerate(reader, start=2):
-            if None in row:  # DictReader keeps the extra cells in a list under None
-                raise ValidationError(
-                    [Problem(str(path), f"row {number}", "(row)", "more cells than header columns")]
-                )
-            yield number, {k or "": (v or "") for k, v in row.items()}
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            for number, row in enumerate(reader, start=2):
+                if None in row:  # DictReader keeps the extra cells in a list under None
+                    message = "more cells than header columns"
+                    raise ValidationError([Problem(str(path), f"row {number}", "(row)", message)])
+                yield number, {k or "": (v or "") for k, v in row.items()}
+    except UnicodeDecodeError:
+        decode_utf8(path.read_bytes(), str(path))  # raises, naming the line of the bad byte
+        raise
 
 
 def _check_header(columns: list[str], ctx: _Context, where: Where = 1) -> None:
+    if len(columns) == 1 and (separator := next((c for c in ";\t|" if c in columns[0]), None)):
+        message = (
+            f"the header is one column holding {separator!r}: the file is not comma-separated "
+            "(a spreadsheet saved it so); export it from REDCap again, or save it as CSV "
+            "with commas"
+        )
+        raise ValidationError([Problem(ctx.source, "row 1", "(header)", message)])
     forms = {f.form for f in ctx.fields.values()}
     allowed = (
         set(ctx.fields)
@@ -133,11 +146,13 @@ def _label_to_code(item: DictionaryField, value: str) -> str:
 
 def _parse_number(item: DictionaryField, value: str) -> float:
     text = value.replace(",", ".") if "comma" in item.validation.lower() else value
-    return float(text)
-
-
-def _parse_date(value: str) -> dt.date:
-    return dt.date.fromisoformat(value.strip()[:10])
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):  # "<5", "3 00", "n/a", and float's "nan" or "inf"
+        raise ValueError(f"{value!r} is not a number")
+    return number
 
 
 def _filled_forms(row: dict[str, str], ctx: _Context) -> set[str]:
@@ -181,7 +196,9 @@ def _qualifiers(rule: FieldRule, row: dict[str, str], n: Where, ctx: _Context) -
                     )
                 out["status"] = rule.values[raw]
             elif key == "date":
-                out["effective_date"] = _parse_date(raw)
+                out["effective_date"], partial = partial_date(raw)
+                if partial:
+                    out[_NOTE] = f"{column}={partial}"
             elif key == "unit":
                 out["unit"] = raw[:32]
             else:
@@ -205,7 +222,8 @@ def _value_fields(
         if rule.kind is FieldKind.NUMBER:
             return {"value_num": _parse_number(item, raw), "unit": rule.unit}
         if rule.kind is FieldKind.DATE:
-            return {"effective_date": _parse_date(raw)}
+            when, partial = partial_date(raw)
+            return {"effective_date": when, _NOTE: f"{item.name}={partial}" if partial else None}
         if rule.kind is FieldKind.CODE:
             system, target = curie_to_code(raw)
             return {"system": system, "code": target}
@@ -257,9 +275,11 @@ def _field_facts(
     base: dict[str, Any],
 ) -> list[Fact]:
     item = ctx.fields[name]
-    base = (
-        base | {"provenance": f"{base['provenance']} field {name}"} | _qualifiers(rule, row, n, ctx)
-    )
+    base = base | {"provenance": f"{base['provenance']} field {name}"}
+    qualifiers = _qualifiers(rule, row, n, ctx)
+    if "effective_date" in qualifiers:  # the row's own date field wins over the form's
+        base.pop(_NOTE, None)
+    base = _with_note(base | qualifiers)
     if rule.kind is FieldKind.CHECKBOX:
         return _checkbox_facts(item, rule, row, n, ctx, base)
     raw = row.get(name, "").strip()
@@ -273,9 +293,15 @@ def _field_facts(
     merged = (
         {"system": rule.system, "code": rule.code}
         | base
-        | {k: v for k, v in values.items() if v is not None}
+        | {k: v for k, v in values.items() if v is not None or k == "effective_date"}
     )
-    return [Fact(**merged)]
+    return [Fact(**_with_note(merged))]
+
+
+def _with_note(fields: dict[str, Any]) -> dict[str, Any]:
+    """Move a partial date's note (``dx_date=2019``) from ``fields`` into their provenance."""
+    note = fields.pop(_NOTE, None)
+    return fields | {"provenance": f"{fields['provenance']} {note}"} if note else fields
 
 
 def _uln(item: DictionaryField, column: str, row: dict[str, str], n: Where, ctx: _Context) -> Any:
@@ -345,7 +371,30 @@ def _merge_patient(patient: Patient, n: Where, ctx: _Context) -> None:
     ctx.patients[patient.patient_id] = Patient(**merged)
 
 
+def _check_duplicate(row: dict[str, str], n: Where, ctx: _Context) -> None:
+    """Refuse a second row of a record for the same event and repeat instance (a duplicate)."""
+    key = tuple(
+        row.get(column, "").strip()
+        for column in (
+            ctx.mapping.record_id,
+            "redcap_event_name",
+            "redcap_repeat_instrument",
+            "redcap_repeat_instance",
+        )
+    )
+    first = ctx.row_keys.setdefault(key, n)
+    if first != n and key[0]:
+        where = f"row {first}" if isinstance(first, int) else first
+        ctx.problem(
+            n,
+            ctx.mapping.record_id,
+            f"record {key[0]!r} has another row for the same event and repeat instance "
+            f"({where}): a duplicated record, which one is right cannot be told",
+        )
+
+
 def _row(row: dict[str, str], n: Where, ctx: _Context) -> None:
+    _check_duplicate(row, n, ctx)
     patient = _patient(row, n, ctx)
     if patient is not None:
         _merge_patient(patient, n, ctx)
@@ -368,9 +417,7 @@ def _row(row: dict[str, str], n: Where, ctx: _Context) -> None:
         if rule.kind is FieldKind.IGNORE or item is None:
             continue
         try:
-            facts = _field_facts(
-                name, rule, row, n, ctx, base | {"effective_date": _form_date(item, row, n, ctx)}
-            )
+            facts = _field_facts(name, rule, row, n, ctx, base | _form_date(item, row, n, ctx))
         except pydantic.ValidationError as exc:
             ctx.problem(
                 n,
@@ -384,15 +431,17 @@ def _row(row: dict[str, str], n: Where, ctx: _Context) -> None:
 
 def _form_date(
     item: DictionaryField, row: dict[str, str], n: Where, ctx: _Context
-) -> dt.date | None:
+) -> dict[str, Any]:
+    """Return the effective date the form's date field gives (and a partial date's note)."""
     column = ctx.mapping.form_dates.get(item.form, "")
     if not row.get(column, "").strip():
-        return None
+        return {"effective_date": None}
     try:
-        return _parse_date(row[column])
-    except ValueError:
-        ctx.problem(n, column, f"not a date: {row[column]!r}")
-        return None
+        when, partial = partial_date(row[column])
+    except ValueError as exc:
+        ctx.problem(n, column, str(exc))
+        return {"effective_date": None}
+    return {"effective_date": when, _NOTE: f"{column}={partial}" if partial else None}
 
 
 def _check_mapping(ctx: _Context) -> None:
@@ -468,4 +517,7 @@ def read_record_rows(
     if unused:
         ctx.result.skipped[("field", "not listed in the mapping: not imported")] = len(unused)
     ctx.result.mapped["patient"] = len(ctx.patients)
+    if not ctx.result.mapped["record row"]:  # REDCap exports a project without records empty
+        message = "no records in the export (an empty file, or a header alone): nothing imported"
+        ctx.result.warnings.append(Problem(source, "file", "", message))
     return ctx.result
