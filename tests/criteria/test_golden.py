@@ -333,3 +333,151 @@ def test_explanation_notes_gate_entry_rule_and_multiple_antibodies() -> None:
     assert any("more than one SSc-specific antibody" in n for n in several.notes)  # §11.8
     b0 = evaluate_set(IIM, iim_patient(45, "weakness_proximal_upper"))
     assert any(n.startswith("not classifiable") for n in b0.notes)
+
+
+# edge5: hand-computed edge patients (boundary scores, highest sub-item per item, unknown items
+# and score bounds, §1.1-§1.2 and §11.2). Unlisted items are recorded absent; None is unknown.
+_UNKNOWN = dict.fromkeys(ssc_patient(), None)
+
+
+@pytest.mark.parametrize(
+    ("row", "status", "low", "high", "flips"),
+    [
+        # RP 3 + sclerodactyly 4 + telangiectasia 2 = exactly 9
+        (ssc_patient("raynaud_phenomenon", "sclerodactyly", "telangiectasia"), "classified", 9, 9, ()),
+        # DU 2 + RP 3 + NFC 2 + telangiectasia 2 = exactly 9
+        (ssc_patient("digital_tip_ulcers", "raynaud_phenomenon", "abnormal_nailfold_capillaries",
+                     "telangiectasia"), "classified", 9, 9, ()),
+        # puffy 2 < 9 with RP 3 + ACA 3 = 8
+        (ssc_patient("raynaud_phenomenon", "puffy_fingers", "anti_centromere"), "not_classified", 8, 8, ()),
+        # ulcers + pitting scars count 3, not 5: 3 + RP 3 + NFC 2 = 8
+        (ssc_patient("digital_tip_ulcers", "fingertip_pitting_scars", "raynaud_phenomenon",
+                     "abnormal_nailfold_capillaries"), "not_classified", 8, 8, ()),
+        # puffy + sclerodactyly count 4: 4 + RP 3 + pitting scars 3 = 10
+        (ssc_patient("puffy_fingers", "sclerodactyly", "raynaud_phenomenon",
+                     "fingertip_pitting_scars"), "classified", 10, 10, ()),
+        # PAH + ILD count 2: 2 + RP 3 + sclerodactyly 4 = 9
+        (ssc_patient("pulmonary_arterial_hypertension", "interstitial_lung_disease",
+                     "raynaud_phenomenon", "sclerodactyly"), "classified", 9, 9, ()),
+        # three SSc antibodies count 3: RP 3 + 3 = 6
+        (ssc_patient("raynaud_phenomenon", "anti_centromere", "anti_scl70", "anti_rna_polymerase_iii"),
+         "not_classified", 6, 6, ()),
+        # sufficient criterion with every other item unknown
+        (_UNKNOWN | {"skin_thickening_proximal_to_mcp": True}, "classified", 9, 28, ()),
+        # 8 known, telangiectasia unknown: 8..10, only telangiectasia could flip it
+        (ssc_patient("raynaud_phenomenon", "anti_centromere", "abnormal_nailfold_capillaries",
+                     telangiectasia=None), "undetermined", 8, 10, ("telangiectasia",)),
+        # 6 known, telangiectasia unknown: at most 8, decided anyway
+        (ssc_patient("raynaud_phenomenon", "anti_centromere", telangiectasia=None),
+         "not_classified", 6, 8, ()),
+        # puffy known, sclerodactyly unknown: 8..10 (sclerodactyly would replace puffy's 2)
+        (ssc_patient("raynaud_phenomenon", "anti_centromere", "puffy_fingers", sclerodactyly=None),
+         "undetermined", 8, 10, ("sclerodactyly",)),
+        # sclerodactyly known, puffy unknown: puffy cannot add to the 4 (7..7)
+        (ssc_patient("raynaud_phenomenon", "sclerodactyly", puffy_fingers=None), "not_classified", 7, 7, ()),
+        # pitting scars known, ulcers unknown: ulcers cannot add (9..9)
+        (ssc_patient("raynaud_phenomenon", "anti_centromere", "fingertip_pitting_scars",
+                     digital_tip_ulcers=None), "classified", 9, 9, ()),
+        # ulcers known, pitting scars unknown: 8..9
+        (ssc_patient("raynaud_phenomenon", "anti_centromere", "digital_tip_ulcers",
+                     fingertip_pitting_scars=None), "undetermined", 8, 9, ("fingertip_pitting_scars",)),
+        # sufficient item unknown at 8: undetermined, 8..17
+        (ssc_patient("raynaud_phenomenon", "anti_centromere", "abnormal_nailfold_capillaries",
+                     skin_thickening_proximal_to_mcp=None), "undetermined", 8, 17,
+         ("skin_thickening_proximal_to_mcp",)),
+        # exclusions: fingers spared (even with the sufficient item or 12 points), SSc-like disorder
+        (ssc_patient("skin_thickening_proximal_to_mcp", "skin_thickening_sparing_fingers"),
+         "not_applicable", 9, 9, ()),
+        (ssc_patient("skin_thickening_sparing_fingers", "raynaud_phenomenon", "anti_scl70",
+                     "sclerodactyly", "telangiectasia"), "not_applicable", 12, 12, ()),
+    ],
+)  # fmt: skip
+def test_ssc2013_edge_patients(row, status, low, high, flips) -> None:
+    result = evaluate_set(SSC, row)
+    assert (result.status, result.score_min, result.score_max) == (status, low, high)
+    assert result.could_flip == flips
+
+
+# edge5: IIM at the 50/55/90% cut-offs, age 18 and 40 boundaries, subgroups (§3.2, §3.3, §11.1)
+@pytest.mark.parametrize(
+    ("row", "score", "category", "subgroup"),
+    [
+        # 1.3 + 2.1 + 0.7 + 0.8 + 0.7 = 5.6 without biopsy, P 0.567
+        (iim_patient(30, "gottron_papules", "weakness_proximal_upper", "weakness_proximal_lower",
+                     "dysphagia_or_oesophageal_dysmotility"), 5.6, "probable", "dm"),
+        # 2.1 + 3.1 + 2.1 + 0.7 = 8.0 without biopsy, P 0.935
+        (iim_patient(50, "heliotrope_rash", "gottron_papules", "weakness_proximal_upper"), 8.0,
+         "definite", "dm"),
+        # with biopsy 1.5 + 3.7 + 0.6 + 0.7 = 6.5, P 0.5025: possible, below the 55% minimum
+        (iim_patient(20, "gottron_sign", "dysphagia_or_oesophageal_dysmotility",
+                     "weakness_proximal_upper", muscle_biopsy_done=True), 6.5, "possible", "none"),
+        # with biopsy 1.5 + 3.7 + 1.2 + 0.5 = 6.9, P 0.60
+        (iim_patient(20, "gottron_sign", "biopsy_perimysial_perivascular_infiltrate",
+                     "weakness_proximal_lower", muscle_biopsy_done=True), 6.9, "probable", "dm"),
+        # with biopsy 2.2 + 3.2 + 2.7 + 0.7 = 8.8, P 0.910
+        (iim_patient(45, "heliotrope_rash", "gottron_papules", "weakness_proximal_upper",
+                     muscle_biopsy_done=True), 8.8, "definite", "dm"),
+        # onset just under 18 scores 0: 3.1 + 3.3 + 0.8 + 1.3 = 8.5, JDM
+        (iim_patient(17.99, "heliotrope_rash", "gottron_sign", "weakness_proximal_lower",
+                     "muscle_enzymes_elevated"), 8.5, "definite", "jdm"),
+        # onset at exactly 18 scores 1.3: 9.8, adult DM
+        (iim_patient(18, "heliotrope_rash", "gottron_sign", "weakness_proximal_lower",
+                     "muscle_enzymes_elevated"), 9.8, "definite", "dm"),
+        # amyopathic: onset at exactly 40 scores 2.1: 2.1 + 3.1 + 1.3 = 6.5, P 0.763, no weakness
+        (iim_patient(40, "heliotrope_rash", "muscle_enzymes_elevated"), 6.5, "probable", "adm"),
+        (iim_patient(39.99, "heliotrope_rash", "muscle_enzymes_elevated"), 5.7, "probable", "adm"),
+        # anti-Jo-1 without rash and without biopsy: not classifiable (§11.1), never "not IIM"
+        (iim_patient(50, "anti_jo1", "weakness_proximal_upper", "weakness_proximal_lower",
+                     "muscle_enzymes_elevated"), 8.8, "not_classifiable", "none"),
+        # anti-Jo-1 with biopsy: 2.2 + 3.8 + 0.7 + 0.5 + 1.4 + 1.2 = 9.8, no rash → PM
+        (iim_patient(50, "anti_jo1", "weakness_proximal_upper", "weakness_proximal_lower",
+                     "muscle_enzymes_elevated", "biopsy_perimysial_perivascular_infiltrate",
+                     muscle_biopsy_done=True), 9.8, "definite", "pm"),
+        # juvenile without rash, with biopsy: 0.7 + 0.5 + 1.6 + 1.4 + 1.7 + 1.9 = 7.8, P 0.78
+        (iim_patient(10, "weakness_proximal_upper", "weakness_proximal_lower",
+                     "neck_flexor_weaker_than_extensor", "muscle_enzymes_elevated",
+                     "biopsy_endomysial_infiltrate", "biopsy_perifascicular_atrophy",
+                     muscle_biopsy_done=True), 7.8, "probable", "juvenile_other"),
+        # with biopsy 2.2 + 0.5 + 1.4 + 0.6 + 1.7 = 6.4 < 6.49: not IIM despite the IBM features
+        (iim_patient(68, "weakness_proximal_lower", "muscle_enzymes_elevated",
+                     "dysphagia_or_oesophageal_dysmotility", "biopsy_endomysial_infiltrate",
+                     "finger_flexor_weakness_unresponsive", muscle_biopsy_done=True), 6.4, "not_iim", "none"),
+        # ... plus proximal upper weakness 0.7 = 7.1, P 0.65: IBM by finger-flexor weakness
+        (iim_patient(68, "weakness_proximal_upper", "weakness_proximal_lower",
+                     "muscle_enzymes_elevated", "dysphagia_or_oesophageal_dysmotility",
+                     "biopsy_endomysial_infiltrate", "finger_flexor_weakness_unresponsive",
+                     muscle_biopsy_done=True), 7.1, "probable", "ibm"),
+    ],
+)  # fmt: skip
+def test_iim2017_edge_patients(row, score, category, subgroup) -> None:
+    out = evaluate_set(IIM, row).outputs
+    assert (out["iim2017_score_min"], out["iim2017_score_max"]) == (score, score)
+    assert (out["iim2017_category"], out["iim2017_subgroup"]) == (category, subgroup)
+
+
+def test_iim2017_edge_unknown_age_and_weakness() -> None:
+    # onset age unknown: 10.0 without the age items, definite anyway; JDM or DM stays open
+    rash = ("heliotrope_rash", "gottron_sign", "gottron_papules")
+    age_unknown = evaluate_set(IIM, iim_patient(None, *rash, "weakness_proximal_upper",
+                                                "weakness_proximal_lower"))  # fmt: skip
+    assert (age_unknown.outputs["iim2017_category"], age_unknown.outputs["iim2017_subgroup"]) == (
+        "definite",
+        "undetermined",
+    )
+    assert age_unknown.could_flip == ("age_at_myositis_onset",)
+    # DM or amyopathic DM: 7.3 known, up to 11.6 with the four unknown weakness items
+    weakness = dict.fromkeys(IIM_WEAKNESS, None)
+    amyopathic = evaluate_set(
+        IIM, iim_patient(50, "heliotrope_rash", "gottron_papules", **weakness)
+    )
+    assert (amyopathic.score_min, amyopathic.score_max) == (7.3, 11.6)
+    assert amyopathic.outputs["iim2017_category"] == "undetermined"
+    assert amyopathic.could_flip == IIM_WEAKNESS
+
+
+IIM_WEAKNESS = (
+    "weakness_proximal_upper",
+    "weakness_proximal_lower",
+    "neck_flexor_weaker_than_extensor",
+    "legs_proximal_weaker_than_distal",
+)

@@ -321,3 +321,36 @@ def test_the_uln_shown_for_a_value_is_the_one_the_enzyme_item_uses() -> None:
     assert api.lab_limit(Fact(patient_id="U9", system="HP", code="HP:0003761"), woman) is None
     absent = _lab("U9", CK, 300).model_copy(update={"status": "absent", "fact_id": ""})
     assert api.lab_limit(absent, woman) is None
+
+
+def test_a_biopsy_finding_recorded_present_means_the_biopsy_was_done() -> None:
+    """edge5: rimmed vacuoles recorded, the biopsy itself not: the with-biopsy weights apply.
+
+    2.2 (age 50) + 3.2 (heliotrope) + 3.1 (rimmed vacuoles) = 8.5, P 0.882: probable, and with a
+    rash but no weakness, amyopathic DM (clinical-reference §3.1-§3.3, §11.1).
+    """
+    result = evaluate_set(
+        IIM, iim_patient(50, "heliotrope_rash", "biopsy_rimmed_vacuoles", muscle_biopsy_done=None)
+    )
+    out = result.outputs
+    assert (out["iim2017_variant"], result.score_min, result.score_max) == ("with_biopsy", 8.5, 8.5)
+    assert (out["iim2017_category"], out["iim2017_subgroup"]) == ("probable", "adm")
+    # no rash: the recorded finding is the biopsy result that makes the patient classifiable
+    no_rash = iim_patient(50, "weakness_proximal_upper", "biopsy_rimmed_vacuoles",
+                          muscle_biopsy_done=None)  # fmt: skip
+    assert evaluate_set(IIM, no_rash).outputs["iim2017_category"] == "not_iim"  # 2.2+0.7+3.1 = 6.0
+
+
+def test_unknown_biopsy_status_is_named_among_what_could_flip() -> None:
+    """edge5: §11.2, an undetermined result names the unknown data that could change it.
+
+    Without biopsy 2.1 + 3.1 + 0.7 + 0.8 = 6.7 (P 0.80, probable); with a biopsy whose findings
+    are all absent 2.2 + 3.2 + 0.7 + 0.5 = 6.6 (P 0.53, possible). Only the biopsy is unknown.
+    """
+    row = iim_patient(
+        50, "heliotrope_rash", "weakness_proximal_upper", "weakness_proximal_lower",
+        muscle_biopsy_done=None,
+    )  # fmt: skip
+    result = evaluate_set(IIM, row)
+    assert result.outputs["iim2017_category"] == "undetermined"
+    assert result.could_flip == ("muscle_biopsy_done",)

@@ -83,13 +83,18 @@ def explained_items(cset: CriteriaSet) -> tuple[ExplainedItem, ...]:
 
 
 def _flip_candidates(cset: WeightedCriteriaSet) -> tuple[str, ...]:
-    """Items, then (sorted) the entry and subgroup-tree features, that may be named as flips."""
+    """Items, then (sorted) the entry, variant and subgroup-tree features, that may be named as flips."""
     items = tuple(i.id for i in explained_items(cset))
-    return items + tuple(sorted(_entry_features(cset) | _tree_features(cset.subgroups)))
+    extras = _entry_features(cset) | _variant_features(cset) | _tree_features(cset.subgroups)
+    return items + tuple(sorted(extras))
 
 
 def _entry_features(cset: WeightedCriteriaSet) -> frozenset[str]:
     return cset.classifiable_if.features() if cset.classifiable_if else frozenset()
+
+
+def _variant_features(cset: WeightedCriteriaSet) -> frozenset[str]:
+    return cset.variants.selector.features() if cset.variants else frozenset()
 
 
 def _tree_features(node: SubgroupNode | None) -> frozenset[str]:
@@ -201,12 +206,15 @@ class _WeightedColumns:
             if cset.probability is not None
             else ibis.literal(False)
         )
-        entry, tree = _entry_features(cset), _tree_features(cset.subgroups)
+        # an unknown variant selector (muscle biopsy done?) changes the weights themselves
+        variant_open = table[f"{p}_open"] if cset.variants else ibis.literal(False)
+        kinds = (
+            (entry_open, _entry_features(cset)),
+            (variant_open, _variant_features(cset)),
+            (tree_open, _tree_features(cset.subgroups)),
+        )
         extras = [
-            any_of(
-                [c for c, member in ((entry_open, f in entry), (tree_open, f in tree)) if member]
-            )
-            & column(table, f).isnull()
+            any_of([c for c, features in kinds if f in features]) & column(table, f).isnull()
             for f in _flip_candidates(cset)[len(items) :]
         ]
         return out | {f"{s}__could_flip__{k}": v & ~decided for k, v in enumerate(items + extras)}
