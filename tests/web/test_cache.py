@@ -268,3 +268,30 @@ def test_json_twins_are_what_jsonable_encoder_gives():
     for data in (plain, plain | {"set": {1}}, plain | {"key": {dt.date(2024, 1, 1): 1}}):
         body = json.loads(json_response(data).body)
         assert body == json.loads(json.dumps(jsonable_encoder(data)))
+
+
+def test_a_read_is_not_queued_behind_another_computing_rows():
+    """While one read computes the written patients' rows, another is given the table as it was."""
+    registry = Registry()
+    started, gate = threading.Event(), threading.Event()
+    compute = registry.compute_some
+
+    def slow(ids: tuple[str, ...]) -> pa.Table:
+        started.set()
+        assert gate.wait(5)
+        return compute(ids)
+
+    cache = PatientTable(registry.compute_all, slow, _below, ttl=60)
+    generation = Generation()
+    generation.listen(cache.written)
+    assert cache.table()["x"].to_pylist() == [1, 2, 3]
+    registry.values["P2"] = 20
+    generation.bump("P2")
+    reader = threading.Thread(target=cache.table)
+    reader.start()
+    assert started.wait(5)
+    assert cache.table()["x"].to_pylist() == [1, 2, 3]  # at once, as it was
+    gate.set()
+    reader.join(5)
+    assert cache.table()["x"].to_pylist() == [1, 20, 3]
+    assert registry.some == [("P2",)]

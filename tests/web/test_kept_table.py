@@ -65,3 +65,28 @@ def test_the_kept_table_is_computed_once_per_generation(
         assert again.equals(compute(registry)[0])
         assert [p.name for p in folder.glob("patients-*.arrow")] != [kept.name]
         assert len(list(folder.glob("patients-*.arrow"))) == 1
+
+
+def test_two_registries_kept_in_one_folder_never_share_a_table(
+    registry_url: str, tmp_path: Path
+) -> None:
+    """Two copies of one registry have the same generation: each is kept under its own name."""
+    other = tmp_path / "copy.db"
+    shutil.copy(registry_url.split(":///", 1)[1], other)
+    folder = tmp_path / "kept"
+    with (
+        api.open_registry(registry_url) as first,
+        api.open_registry(f"sqlite:///{other}") as second,
+    ):
+        assert first.generation() == second.generation()
+        api.kept_patient_table(first, folder)
+        pid = str(api.kept_patient_table(first, folder)["patient_id"][0])
+        api.add_fact(
+            second,
+            {"patient_id": pid, "system": "calciscope", "code": "sclerodactyly"},
+            author="tester",
+            reason="SYNTHETIC",
+        )
+        assert api.kept_patient_table(second, folder).equals(api.list_patients(second)[0])
+        assert len(list(folder.glob("patients-*.arrow"))) == 2  # neither removed the other's
+        assert api.kept_patient_table(first, folder).equals(api.list_patients(first)[0])

@@ -381,3 +381,38 @@ def test_a_bad_parameter_on_a_page_is_shown_as_a_page(app, signed_in):
     )
     assert fragment.status_code == 422 and "<html" not in fragment.text
     assert "expected_version:" in fragment.text and "<b>" not in fragment.text
+
+
+def test_patient_page_kept_between_reads_follows_a_decision_and_audits_every_read(app, signed_in):
+    """The patient is read once and its page made once per view, yet every read is audited,
+    a decision on it shows at once, and a researcher's view never reuses a clinician's."""
+    client = signed_in("clinician")
+    item = _calcinosis_item(app)
+    pid = item.patient_id
+
+    def reads() -> int:
+        return len(api.audit_log(app.state.registry, action="patient_read", limit=None))
+
+    before = reads()
+    first = client.get(f"/api/patients/{pid}").json()
+    kept = app.state.patients.get(pid)
+    html = client.get(f"/patients/{pid}").text
+    assert client.get(f"/api/patients/{pid}").json() == first
+    assert app.state.patients.get(pid) is kept  # not read again from the registry
+    assert reads() == before + 3  # the page was kept, the reads were each audited
+    assert "correct</a>" in html and client.headers["X-CSRF-Token"] in html
+    states = {f["fact_id"]: f["review_state"] for f in first["facts"]}
+    assert states[item.fact_id] == "suggested"
+    body = {"decision": "reject", "reason": "not in the letter", "expected_version": item.version}
+    assert client.post(f"/api/review/items/{item.item_id}/decision", json=body).status_code == 200
+    after = client.get(f"/api/patients/{pid}").json()
+    assert {f["fact_id"]: f["review_state"] for f in after["facts"]}[item.fact_id] == "rejected"
+    assert app.state.patients.get(pid) is not kept
+    # the researcher's view of the same kept patient: a pseudonym, no note text, no links
+    researcher = signed_in("researcher")
+    pseudonym = app.state.pseudonyms.of(pid)
+    seen = researcher.get(f"/api/patients/{pseudonym}").json()
+    assert seen["patient"]["id"] == pseudonym and seen["notes_hidden"]
+    assert all(n["segments"] is None for n in seen["notes"])
+    page = researcher.get(f"/patients/{pseudonym}").text
+    assert f"Patient {pseudonym}" in page and "correct</a>" not in page

@@ -448,18 +448,13 @@ class PatientRecord:
 
 def patient_record(registry: Registry, patient_id: str) -> PatientRecord:
     """Return a patient's full record, or raise :class:`ValidationError` naming the id."""
-    patient = registry.patient(patient_id)
-    if patient is None:
+    found = registry.patient_with_records(patient_id)  # one connection
+    if found is None:
         raise ValidationError(
             [Problem(registry.url, patient_id, "patient_id", "no such patient")],
             summary="not found",
         )
-    return PatientRecord(
-        patient,
-        registry.facts_for(patient_id),
-        registry.notes_for(patient_id),
-        registry.images_for(patient_id),
-    )
+    return PatientRecord(*found)
 
 
 def write_feature_table(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import math
@@ -410,21 +411,25 @@ _KEPT = "patients-"
 def kept_patient_table(registry: Registry, folder: Path) -> pa.Table:
     """Return the whole patient table (``list_patients(registry)[0]``), computed once per change.
 
-    The table is kept in ``folder`` as an Arrow file named by today's date, the registry's
+    The table is kept in ``folder`` as an Arrow file named by the registry (a hash of its
+    URL: registries kept in one folder never share a file), today's date, the registry's
     generation (:meth:`~calciscope.storage.Registry.generation`, moved on by any write to its
-    data) and the definitions' version. While all three are the same, the file is read (memory
+    data) and the definitions' version. While all four are the same, the file is read (memory
     mapped: the workers of ``serve --workers N`` share its pages) instead of computing the
     table. Otherwise one process computes it, holding a lock on the folder, and writes it;
     another process asking meanwhile waits for it and reads its file. The generation is read
-    before computing, so a write made meanwhile leaves the file stale, never wrong. Files of
-    other generations are removed; a Spark registry keeps no generation and always computes.
+    before computing, so a write made meanwhile leaves the file stale, never wrong. The
+    registry's files of other generations are removed; a Spark registry keeps no generation and always computes.
     The file holds patient data: the folder is made readable by its owner only.
     """
     generation = registry.generation()
     if generation is None:
         return list_patients(registry)[0]
     definitions = definitions_version(None)[:16]
-    name = f"{_KEPT}{dt.date.today():%Y%m%d}-{generation}-{definitions}.arrow"
+    # the registry's own prefix: two registries kept in one folder (two SQLite files side by
+    # side, or served from one working directory) never read, nor remove, each other's table
+    prefix = f"{_KEPT}{hashlib.sha256(registry.url.encode('utf-8')).hexdigest()[:16]}-"
+    name = f"{prefix}{dt.date.today():%Y%m%d}-{generation}-{definitions}.arrow"
     path = folder / name
     if path.exists():
         return _read_kept(path)
@@ -438,7 +443,7 @@ def kept_patient_table(registry: Registry, folder: Path) -> pa.Table:
         with os.fdopen(fd, "wb") as out:
             feather.write_feather(table, out, compression="uncompressed")
         os.replace(part, path)  # whole or absent for a reader
-        for old in folder.glob(f"{_KEPT}*.arrow"):
+        for old in folder.glob(f"{prefix}*.arrow"):
             if old.name != name:
                 old.unlink(missing_ok=True)
     return table

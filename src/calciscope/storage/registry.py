@@ -121,6 +121,34 @@ NoteRow = tuple[str, str, str, dt.date | None, str]
 _WORKER_ENGINES: dict[str, Engine] = {}
 
 
+def _patient(conn: Connection, patient_id: str) -> Patient | None:
+    query = sa.select(schema.patients).where(schema.patients.c.patient_id == patient_id)
+    row = conn.execute(query).mappings().first()
+    return Patient(**row) if row else None
+
+
+def _facts_for(
+    conn: Connection, patient_id: str, *, include_superseded: bool = False
+) -> list[Fact]:
+    t = schema.facts
+    q = sa.select(t).where(t.c.patient_id == patient_id).order_by(t.c.effective_date, t.c.code)
+    if not include_superseded:
+        q = q.where(t.c.superseded_by.is_(None))
+    return [fact_from_row(row) for row in conn.execute(q).mappings().all()]
+
+
+def _notes_for(conn: Connection, patient_id: str) -> list[Note]:
+    t = schema.notes
+    q = sa.select(t).where(t.c.patient_id == patient_id).order_by(t.c.note_date, t.c.note_id)
+    return [note_from_row(row) for row in conn.execute(q).mappings()]
+
+
+def _images_for(conn: Connection, patient_id: str) -> list[Image]:
+    t = schema.images
+    q = sa.select(t).where(t.c.patient_id == patient_id).order_by(t.c.image_date, t.c.image_id)
+    return [Image(**row) for row in conn.execute(q).mappings()]
+
+
 def read_note_range(url: str, first: str, last: str, since: dt.date | None) -> list[NoteRow]:
     """Read the notes with ids from ``first`` to ``last`` (and dated from ``since``), in id order.
 
@@ -182,8 +210,11 @@ class Registry:
         self.busy_timeout = busy_timeout() if busy_timeout_s is None else busy_timeout_s
         try:
             self.engine: Engine = sa.create_engine(self._url, future=True)
+            #: the engine of writing transactions (SQLite: ``BEGIN IMMEDIATE``), made once
+            self._writing = self.engine
             if self.engine.dialect.name == "sqlite":
                 configure_sqlite(self.engine, seconds=self.busy_timeout)
+                self._writing = self.engine.execution_options(sqlite_begin="IMMEDIATE")
             with self._busy_guard():
                 self._migrate()
         except (sa.exc.SQLAlchemyError, OSError) as exc:
@@ -219,10 +250,7 @@ class Registry:
         RegistryError
             "registry busy" when another writer holds the registry past the busy timeout.
         """
-        engine = self.engine
-        if self.dialect == "sqlite":
-            engine = engine.execution_options(sqlite_begin="IMMEDIATE")
-        with self._busy_guard(), engine.begin() as conn:
+        with self._busy_guard(), self._writing.begin() as conn:
             yield conn
 
     def _migrate(self) -> None:
@@ -444,41 +472,44 @@ class Registry:
     def patient(self, patient_id: str) -> Patient | None:
         """Return one patient, or None."""
         with self.engine.connect() as conn:
-            row = (
-                conn.execute(
-                    sa.select(schema.patients).where(schema.patients.c.patient_id == patient_id)
-                )
-                .mappings()
-                .first()
-            )
-        return Patient(**row) if row else None
+            return _patient(conn, patient_id)
 
     def facts_for(self, patient_id: str, *, include_superseded: bool = False) -> list[Fact]:
         """Return a patient's facts ordered by date (undated first).
 
         Facts replaced by a correction are left out unless ``include_superseded``.
         """
-        t = schema.facts
-        q = sa.select(t).where(t.c.patient_id == patient_id).order_by(t.c.effective_date, t.c.code)
-        if not include_superseded:
-            q = q.where(t.c.superseded_by.is_(None))
         with self.engine.connect() as conn:
-            rows = conn.execute(q).mappings().all()
-        return [fact_from_row(row) for row in rows]
+            return _facts_for(conn, patient_id, include_superseded=include_superseded)
 
     def notes_for(self, patient_id: str) -> list[Note]:
         """Return a patient's notes ordered by date."""
-        t = schema.notes
-        q = sa.select(t).where(t.c.patient_id == patient_id).order_by(t.c.note_date, t.c.note_id)
         with self.engine.connect() as conn:
-            return [note_from_row(row) for row in conn.execute(q).mappings()]
+            return _notes_for(conn, patient_id)
 
     def images_for(self, patient_id: str) -> list[Image]:
         """Return a patient's images ordered by date."""
-        t = schema.images
-        q = sa.select(t).where(t.c.patient_id == patient_id).order_by(t.c.image_date, t.c.image_id)
         with self.engine.connect() as conn:
-            return [Image(**row) for row in conn.execute(q).mappings()]
+            return _images_for(conn, patient_id)
+
+    def patient_with_records(
+        self, patient_id: str
+    ) -> tuple[Patient, list[Fact], list[Note], list[Image]] | None:
+        """Return a patient with its current facts, notes and images (one connection), or None.
+
+        The same as :meth:`patient`, :meth:`facts_for`, :meth:`notes_for` and
+        :meth:`images_for`, read on one connection (a page showing a patient reads it whole).
+        """
+        with self.engine.connect() as conn:
+            patient = _patient(conn, patient_id)
+            if patient is None:
+                return None
+            return (
+                patient,
+                _facts_for(conn, patient_id),
+                _notes_for(conn, patient_id),
+                _images_for(conn, patient_id),
+            )
 
     def patient_tables(self, patient_ids: Sequence[str]) -> tuple[pa.Table, pa.Table]:
         """Return ``(facts, patients)`` of the given patients as Arrow tables, in one read.

@@ -27,8 +27,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from calciscope import api
 from calciscope.errors import CalciscopeError, ValidationError
-from calciscope.web.cache import Generation, PatientTable, RecentResults
+from calciscope.web.cache import Generation, Kept, PatientTable, RecentResults
 from calciscope.web.pages import TEMPLATES, render
+from calciscope.web.routes.patients import read_patient
 from calciscope.web.security import (
     AccessDenied,
     LoginLimiter,
@@ -144,14 +145,6 @@ class _ActiveUsers:
             self._at = -self.ttl
 
 
-def _patient_ids(registry: Any) -> Callable[[], list[str]]:
-    def read() -> list[str]:
-        table, _ = api.list_patients(registry, columns=["sex"])
-        return [str(v) for v in table.column("patient_id").to_pylist()]
-
-    return read
-
-
 def _outside_token(registry: Any) -> tuple[int, ...]:
     """Return counts the app's own writes never change: a change means a write outside it."""
     counts = registry.counts()
@@ -162,10 +155,9 @@ def _warm_up(app: FastAPI) -> None:
     """Compile the per-patient explanation and compute the patient table before they are asked."""
     state = app.state
     try:
-        ids = _patient_ids(state.registry)()
-        if ids:
-            api.explain_patient(state.registry, ids[0])
-        state.patient_table.table()
+        table = state.patient_table.table()  # kept in a file: read, not computed, when it can
+        if table.num_rows:  # not a list of the patients computed for one id
+            api.explain_patient(state.registry, str(table.column("patient_id")[0]))
     except Exception:  # the first request computes instead; the server keeps serving
         _log.exception("warming up failed")
 
@@ -271,9 +263,22 @@ def create_app(settings: WebSettings) -> FastAPI:
     # names (every explanation when it names none), not the explanations of everyone
     by_patient = Generation()
     app.state.explanations = RecentResults(
-        lambda pid: api.explain_patient(registry, pid), by_patient, size=256, ttl=300
+        lambda pid: Kept(api.explain_patient(registry, pid)), by_patient, size=256, ttl=300
     )
-    generation.listen(lambda ids: app.state.explanations.forget(ids) if ids else by_patient.bump())
+    # the patient page's record, kept the same way; a write outside the app that the watch
+    # does not name (reading notes from the CLI) is shown within ``ttl`` seconds
+    app.state.patients = RecentResults(
+        lambda pid: read_patient(registry, pid), by_patient, size=256, ttl=30
+    )
+    per_patient = (app.state.explanations, app.state.patients)
+
+    def forget(ids: tuple[str, ...]) -> None:
+        if not ids:
+            by_patient.bump()
+        for kept in per_patient:
+            kept.forget(ids)
+
+    generation.listen(forget)
     app.state.queues = RecentResults(
         lambda key: api.review_queue(registry, kinds=[key[0]] if key[0] else None, patient=key[1]),
         generation,

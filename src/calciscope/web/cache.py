@@ -21,10 +21,36 @@ from typing import Any, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Generation", "PatientTable", "RecentResults"]
+__all__ = ["Generation", "Kept", "PatientTable", "RecentResults", "made_once"]
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+
+
+def made_once(store: dict[Hashable, Any], key: Hashable, make: Callable[[], _T]) -> _T:
+    """Return ``store[key]``, made by ``make()`` the first time (two threads may both make it)."""
+    try:
+        return store[key]
+    except KeyError:
+        return store.setdefault(key, make())
+
+
+class Kept:
+    """A value kept between requests (by :class:`RecentResults`) and what pages made of it.
+
+    What is made from the value (:meth:`made`: a page's data for one view of it) is kept with
+    it and goes when the value is forgotten or stale: it is never older than the value.
+    """
+
+    __slots__ = ("_made", "value")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self._made: dict[Hashable, Any] = {}
+
+    def made(self, key: Hashable, make: Callable[[], _T]) -> _T:
+        """Return what ``make()`` made of the value for ``key`` (made once)."""
+        return made_once(self._made, key, make)
 
 
 class Generation:
@@ -265,7 +291,8 @@ class PatientTable:
     def table(self) -> pa.Table:
         """Return the current table (computing it the first time; refreshing it when stale).
 
-        The rows of patients written since the last read are computed first, together.
+        The rows of patients written since the last read are computed first, together
+        (unless another read is computing rows: see :meth:`_catch_up`).
         """
         self._catch_up()
         now = time.monotonic()
@@ -317,14 +344,17 @@ class PatientTable:
             self._dirty.update(patient_ids)
 
     def _catch_up(self) -> None:
-        """Compute again the rows of the patients written since the last read (one at a time)."""
-        if not self._dirty:
+        """Compute again the rows of the patients written since the last read (one at a time).
+
+        A read arriving while another computes rows is given the table as it is (lagging by
+        that computation) rather than queued behind it: under a stream of decisions the
+        list requests waited there for seconds.
+        """
+        if not self._dirty or not self._catching_up.acquire(blocking=False):
             return
-        with self._catching_up:
+        try:
             with self._lock:
                 ids, self._dirty = tuple(sorted(self._dirty)), set()
-            if not ids:
-                return  # computed by the read we waited for
             try:
                 rows = self.compute_some(ids)
             except BaseException:
@@ -337,6 +367,8 @@ class PatientTable:
                     return
                 fresh = rows.select(table.column_names).cast(table.schema)
                 self._replace(_with_rows(table, fresh, ids))
+        finally:
+            self._catching_up.release()
 
     def _read_token(self) -> Hashable:
         return None if self.outside is None else self.outside()

@@ -18,16 +18,54 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
 
+from calciscope.web.cache import made_once
 from calciscope.web.security import WebRole, csrf_token, guarded
 
-__all__ = ["TEMPLATES", "json_response", "page", "render"]
+__all__ = ["TEMPLATES", "PageData", "json_response", "page", "render"]
 
-TEMPLATES = jinja2.Environment(
+
+class _Environment(jinja2.Environment):
+    """Jinja2, with ``d.name`` on a plain dict read as ``d["name"]`` first.
+
+    Every page's data is dicts: Jinja2 tries the attribute first and raises and catches an
+    exception for each ``f.date`` before reading the key, which was half of rendering a
+    patient page. A key named like a dict method (``items``) shadows the method for a dict
+    that has it; templates write ``c["items"]`` anyway.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+TEMPLATES = _Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,  # every value is escaped: a note holding <script> renders as text
     undefined=jinja2.StrictUndefined,
+    auto_reload=False,  # compiled once per process: the templates are part of the package
 )
+
+
+class PageData(dict[str, Any]):
+    """A page's data that does not change once made (kept between requests with its source).
+
+    Its JSON and the HTML of its own part (``page(..., body=...)``, for each role) are made
+    once and kept with it (:meth:`made`).
+    """
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__(data)
+        self._made: dict[Any, Any] = {}
+
+    def made(self, key: Any, make: Callable[[], Any]) -> Any:
+        """Return what ``make()`` made of the data for ``key`` (made once)."""
+        return made_once(self._made, key, make)
 
 
 def _plain(value: Any) -> Any:
@@ -36,20 +74,41 @@ def _plain(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def json_response(data: Any) -> Response:
-    """Return ``data`` as JSON: straight from Python when it is plain values and dates.
-
-    What FastAPI's ``jsonable_encoder`` would give, without walking every value in Python
-    first (the queue's page is hundreds of values); anything else (a model, a set, a non-text
-    key, NaN) goes through ``jsonable_encoder`` as before.
-    """
+def _json_body(data: Any) -> bytes:
     try:
         body = json.dumps(
             data, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_plain
         )
     except (TypeError, ValueError):
-        return JSONResponse(jsonable_encoder(data))
-    return Response(body.encode("utf-8"), media_type="application/json")
+        return bytes(JSONResponse(jsonable_encoder(data)).body)
+    return body.encode("utf-8")
+
+
+def json_response(data: Any) -> Response:
+    """Return ``data`` as JSON: straight from Python when it is plain values and dates.
+
+    What FastAPI's ``jsonable_encoder`` would give, without walking every value in Python
+    first (the queue's page is hundreds of values); anything else (a model, a set, a non-text
+    key, NaN) goes through ``jsonable_encoder`` as before. The JSON of a :class:`PageData`
+    is made once.
+    """
+    if isinstance(data, PageData):
+        body = data.made("json", lambda: _json_body(data))
+    else:
+        body = _json_body(data)
+    return Response(body, media_type="application/json")
+
+
+def _body(request: Request, template: str, data: dict[str, Any]) -> Markup:
+    """Render the page's own part: from its data and the user's role only (kept by role)."""
+    role = request.state.user.role.value
+
+    def make() -> Markup:
+        return Markup(TEMPLATES.get_template(template).render(role=role, **data))
+
+    if isinstance(data, PageData):
+        return data.made((template, role), make)
+    return make()
 
 
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Any:
@@ -68,11 +127,16 @@ def page(
     *,
     roles: Iterable[WebRole],
     summary: str,
+    body: str | None = None,
 ) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
     """Register ``build`` as the HTML page ``path`` and its JSON twin ``/api`` + ``path``.
 
     ``build`` takes ``request`` and any query/path parameters and dependencies FastAPI can
-    inject, and returns the page's data as a dict.
+    inject, and returns the page's data as a dict (a :class:`PageData` when it is kept
+    between requests). ``body``: the template of the page's own part, rendered from the data
+    and the user's role (``role``) alone, so that it is made once per role for a
+    :class:`PageData`; ``template`` frames it (``{{ body }}``) with what is the request's own
+    (the user, the CSRF token).
     """
     allowed = frozenset(roles)
 
@@ -80,7 +144,10 @@ def page(
         signature = inspect.signature(build, eval_str=True)
 
         def as_html(**kwargs: Any) -> Any:
-            return render(kwargs["request"], template, build(**kwargs))
+            request, data = kwargs["request"], build(**kwargs)
+            if body is not None:
+                data = {**data, "body": _body(request, body, data)}
+            return render(request, template, data)
 
         def as_json(**kwargs: Any) -> Any:
             return json_response(build(**kwargs))

@@ -14,10 +14,11 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from calciscope import api
 from calciscope.errors import Problem, ValidationError
-from calciscope.web.pages import page
+from calciscope.web.cache import Kept
+from calciscope.web.pages import PageData, page
 from calciscope.web.security import READERS, WebUser, current_user
 
-__all__ = ["LIST_COLUMNS", "router"]
+__all__ = ["LIST_COLUMNS", "read_patient", "router"]
 
 router = APIRouter()
 
@@ -171,13 +172,36 @@ def reads_notes(request: Request, user: WebUser) -> bool:
     return user.sees_real_ids or request.app.state.settings.researcher_notes
 
 
+def read_patient(registry: Any, patient_id: str) -> Kept:
+    """Read a patient whole (one connection) and which of its images are indexed, to be kept.
+
+    Raises :class:`~calciscope.errors.ValidationError` when there is no such patient.
+    """
+    record = api.patient_record(registry, patient_id)
+    images = [i.image_id for i in record.images]
+    return Kept((record, api.indexed_image_ids(registry, images) if images else set()))
+
+
 def patient_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
-    """Everything of one patient but the criteria (see :func:`criteria`)."""
+    """Everything of one patient but the criteria (see :func:`criteria`); the read is audited.
+
+    The patient is read from the registry when a write named it (or the registry changed
+    outside the app: see ``app.state.patients``), and its page data is made once per view
+    (registry id or pseudonym, note text or not); every read is an audit row all the same.
+    """
     state = request.app.state
     pid = registry_id(request, user, shown)
-    record = api.patient_record(state.registry, pid)
+    kept = state.patients.get(pid)
     api.record_audit(state.registry, actor=user.name, action="patient_read", target=pid)
     private = not reads_notes(request, user)
+    record, indexed = kept.value
+    page_data: PageData = kept.made(
+        (shown, private), lambda: PageData(_patient_page(record, indexed, shown, private))
+    )
+    return page_data
+
+
+def _patient_page(record: Any, indexed: set[str], shown: str, private: bool) -> dict[str, Any]:
     catalogue = api.load_catalogue()
     facts = [
         _fact_row(f, catalogue.concepts_for_code, private, record.patient) for f in record.facts
@@ -198,7 +222,6 @@ def patient_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
         for n in sorted(record.notes, key=lambda n: n.note_date or dt.date.min)
     ]
     p = record.patient
-    indexed = api.indexed_image_ids(state.registry, [i.image_id for i in record.images])
     return {
         "patient": {
             "id": shown,
@@ -225,7 +248,14 @@ def patient_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
     }
 
 
-@page(router, "/patients/{patient_id}", "patient.html", roles=READERS, summary="Patient page")
+@page(
+    router,
+    "/patients/{patient_id}",
+    "patient.html",
+    roles=READERS,
+    summary="Patient page",
+    body="patient_body.html",
+)
 def patient(
     request: Request, user: Annotated[WebUser, Depends(current_user)], patient_id: str
 ) -> dict[str, Any]:
@@ -236,7 +266,12 @@ def patient(
 def criteria_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
     """Every criteria set and phenotype of one patient, with the item-level explanation."""
     pid = registry_id(request, user, shown)
-    explanation = request.app.state.explanations.get(pid)
+    kept = request.app.state.explanations.get(pid)
+    page_data: PageData = kept.made(shown, lambda: PageData(_criteria_page(kept.value, shown)))
+    return page_data
+
+
+def _criteria_page(explanation: Any, shown: str) -> dict[str, Any]:
     return {
         "patient_id": shown,
         "index_date": explanation.index_date,
@@ -276,9 +311,10 @@ def criteria_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]
 @page(
     router,
     "/patients/{patient_id}/criteria",
-    "criteria.html",
+    "fragment.html",
     roles=READERS,
     summary="Criteria and phenotypes of a patient, explained",
+    body="criteria.html",
 )
 def criteria(
     request: Request, user: Annotated[WebUser, Depends(current_user)], patient_id: str
