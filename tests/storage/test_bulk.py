@@ -275,3 +275,21 @@ def test_postgresql_role_that_may_not_skip_row_checks_writes_with_them(tmp_path,
             conn.exec_driver_sql(f"DROP ROLE {role}")
         registry.close()
     assert "HP:0102" in written
+
+
+@pytest.mark.postgres
+def test_a_large_postgresql_import_leaves_planner_statistics(
+    tmp_path, postgres_database, monkeypatch
+):
+    """A server without autovacuum would plan the next queries as on empty tables."""
+    from calciscope.storage import registry as registry_module
+
+    monkeypatch.setattr(registry_module, "ANALYZE_AFTER_FACTS", 3)
+    registry = Registry(postgres_database())
+    api.import_directory(registry, _folder(tmp_path / "a", ODD))
+    with registry.engine.connect() as conn:
+        tuples = conn.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE relname = 'facts' AND relkind = 'r'"
+        ).scalar()
+    assert tuples == registry.counts()["facts"] == len(ODD)
+    registry.close()

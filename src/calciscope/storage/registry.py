@@ -191,6 +191,10 @@ def _arrow_rows(conn: Connection, table: sa.Table, patient_ids: Sequence[str]) -
     return pa.Table.from_pylist(rows, schema=schema.arrow_schema(table.name))
 
 
+#: PostgreSQL: an import of this many facts or more ends by updating the planner's statistics.
+ANALYZE_AFTER_FACTS = 10_000
+
+
 class Registry:
     """A calciscope registry database.
 
@@ -324,6 +328,12 @@ class Registry:
             with writer.checked():
                 yield writer
             conn.execute(schema.import_batches.insert().values(**writer.batch_row(source_hash)))
+        if self.dialect == "postgresql" and writer.counts["facts"] >= ANALYZE_AFTER_FACTS:
+            # A server without autovacuum keeps no planner statistics, and the queries that
+            # follow a large import (the patient table, the study) would be planned as on an
+            # empty table: measured, minutes instead of seconds at 10,000 patients.
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE patients, facts")
 
     def import_batch(
         self, batch: Batch, *, source: str, source_hash: str, update_patients: bool = False
