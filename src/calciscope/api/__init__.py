@@ -7,6 +7,7 @@ from calciscope.api.cohort import (
     DEFAULT_DB_URL,
     FILTER_ALIASES,
     PatientRecord,
+    feature_expression,
     feature_table,
     filter_patients,
     generate_demo_data,
@@ -80,6 +81,7 @@ from calciscope.api.interop import (
     redcap_mapping,
     redcap_template,
     screen_omop,
+    write_omop_cohort,
 )
 from calciscope.api.notes import (
     ExtractSummary,
@@ -220,6 +222,7 @@ __all__ = [
     "extract_file",
     "extract_notes",
     "fact_history",
+    "feature_expression",
     "feature_table",
     "filter_patients",
     "form_regions",
@@ -279,5 +282,6 @@ __all__ = [
     "study_columns",
     "write_audit_csv",
     "write_feature_table",
+    "write_omop_cohort",
     "write_scores",
 ]

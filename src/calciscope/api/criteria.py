@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import sqlalchemy as sa
 
-from calciscope.api.cohort import feature_table, list_patients
+from calciscope.api.cohort import feature_expression, list_patients
 from calciscope.criteria import (
     CriteriaResult,
     CriteriaSet,
@@ -92,7 +92,7 @@ def score_spreadsheet(
     *,
     sets: Sequence[str] = tuple(SPREADSHEET_FIELDS),
     min_probability: float | None = None,
-) -> list[dict[str, Any]]:
+) -> pa.Table:
     """Score every patient of a CSV spreadsheet by the chosen criteria sets.
 
     Parameters
@@ -106,8 +106,9 @@ def score_spreadsheet(
 
     Returns
     -------
-    list of dict
-        One row per patient: ``patient_id`` then the fields of each set.
+    pyarrow.Table
+        One row per patient, in the spreadsheet's order: ``patient_id`` then the fields of each
+        set (``.to_pandas()``, ``.to_pylist()``, ``polars.from_arrow``).
 
     Raises
     ------
@@ -122,19 +123,19 @@ def score_spreadsheet(
         parsed = parse_rows(str(path), header, reader)
     csets = [load_criteria_set(s) for s in chosen]
     evaluator = RowEvaluator(lambda t: compute_criteria(t, csets, min_probability=min_probability))
-    scored = evaluator.run([{"patient_id": pid} | values for pid, values in parsed])
-    fields = [f for s in chosen for f in SPREADSHEET_FIELDS[s]]
-    return [{"patient_id": row["patient_id"]} | {f: row[f] for f in fields} for row in scored]
+    scored = evaluator.run_table([{"patient_id": pid} | values for pid, values in parsed])
+    return scored.select(["patient_id", *(f for s in chosen for f in SPREADSHEET_FIELDS[s])])
 
 
-def write_scores(rows: Sequence[dict[str, Any]], out: Path | None, fmt: ScoreFormat) -> str:
+def write_scores(scores: pa.Table, out: Path | None, fmt: ScoreFormat) -> str:
     """Render scored rows as CSV or JSON (keyed by ``patient_id``); write to ``out`` when given."""
+    rows = scores.to_pylist()
     if fmt is ScoreFormat.JSON:
         keyed = {r["patient_id"]: {k: v for k, v in r.items() if k != "patient_id"} for r in rows}
         text = json.dumps(keyed, indent=2) + "\n"
     else:
         buffer = io.StringIO()
-        fields = list(rows[0]) if rows else ["patient_id"]
+        fields = scores.column_names
         writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
@@ -239,7 +240,7 @@ def classify_registry(
     # the data they were computed from
     generation = registry.generation()
     versions = data_versions(registry) if registry.dialect != "spark" else {}
-    frame = _classify_rows(feature_table(registry, index_date=when), when, min_probability)
+    frame = _classify_rows(feature_expression(registry, index_date=when), when, min_probability)
     stored = [
         s
         for row in frame

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from calciscope.api.users import audit_import
 from calciscope.engine import connect
 from calciscope.errors import Problem, ValidationError
@@ -44,6 +46,7 @@ __all__ = [
     "redcap_mapping",
     "redcap_template",
     "screen_omop",
+    "write_omop_cohort",
 ]
 
 
@@ -499,18 +502,23 @@ def export_redcap(
     return report
 
 
+def _cdm_with_sets(cdm_source: str | Path, concept_sets: dict[str, Path]) -> tuple[Any, Any]:
+    """Open the CDM and read its concept sets (calciscope concept name → OHDSI JSON file)."""
+    from calciscope.interop.omop import load_concept_set, open_cdm
+
+    sets = {name: load_concept_set(Path(path), name=name) for name, path in concept_sets.items()}
+    return open_cdm(cdm_source), sets
+
+
 def screen_omop(
     cdm_source: str | Path,
     concept_sets: dict[str, Path],
     *,
     index_date: dt.date | None = None,
-    cohort_feature: str | None = None,
-    cohort_definition_id: int = 1,
-    cohort_out: Path | None = None,
     features: Sequence[str] | None = None,
     classify: bool = False,
-) -> tuple[Any, int | None]:
-    """Screen an OMOP CDM in place: return its feature table (Ibis) and, if asked, write a cohort.
+) -> pa.Table:
+    """Screen an OMOP CDM in place: its feature table, computed inside the CDM database.
 
     Parameters
     ----------
@@ -520,8 +528,6 @@ def screen_omop(
         calciscope concept name → OHDSI concept-set JSON file.
     index_date
         Events after it are ignored; today by default.
-    cohort_feature, cohort_definition_id, cohort_out
-        Write the OHDSI cohort table of persons with this feature true to ``cohort_out`` (CSV).
     features
         Only these features in the returned table.
     classify
@@ -529,33 +535,42 @@ def screen_omop(
 
     Returns
     -------
-    tuple
-        The feature table (an Ibis expression that runs inside the CDM database) and the number
-        of cohort rows written (None when no cohort was asked for).
+    pyarrow.Table
+        One row per person (``.to_pandas()``, ``polars.from_arrow``).
     """
-    from calciscope.interop.omop import (
-        classify_cdm,
-        cohort_table,
-        load_concept_set,
-        open_cdm,
-        screen_cdm,
-        write_cohort,
-    )
+    from calciscope.interop.omop import classify_cdm, screen_cdm
 
-    cdm = open_cdm(cdm_source)
-    sets = {name: load_concept_set(Path(path), name=name) for name, path in concept_sets.items()}
+    cdm, sets = _cdm_with_sets(cdm_source, concept_sets)
     if classify:
         table = classify_cdm(cdm, sets, index_date=index_date)
     else:
         table = screen_cdm(
             cdm, sets, index_date=index_date, features=list(features) if features else None
         )
-    if cohort_feature is None or cohort_out is None:
-        return table, None
+    result: pa.Table = table.to_pyarrow()
+    return result
+
+
+def write_omop_cohort(
+    cdm_source: str | Path,
+    concept_sets: dict[str, Path],
+    feature: str,
+    out: Path,
+    *,
+    cohort_definition_id: int = 1,
+    index_date: dt.date | None = None,
+) -> int:
+    """Write the OHDSI cohort table of the CDM's persons with ``feature`` true to ``out`` (CSV).
+
+    The cohort is found inside the CDM database; only its rows are read. Returns their number.
+    """
+    from calciscope.interop.omop import cohort_table, write_cohort
+
+    cdm, sets = _cdm_with_sets(cdm_source, concept_sets)
     cohort = cohort_table(
-        cdm, sets, cohort_feature, cohort_definition_id=cohort_definition_id, index_date=index_date
+        cdm, sets, feature, cohort_definition_id=cohort_definition_id, index_date=index_date
     )
-    return table, write_cohort(cohort, Path(cohort_out))
+    return write_cohort(cohort, Path(out))
 
 
 def pull_redcap(url: str, token: str, out_dir: Path, *, chunk_size: int = 500) -> tuple[Path, Path]:
