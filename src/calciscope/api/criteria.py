@@ -303,8 +303,9 @@ def explain_patient(
     each compiled once per process and options (:class:`~calciscope.engine.rows.TablesEvaluator`,
     :class:`~calciscope.engine.rows.RowEvaluator`), so an explanation takes milliseconds.
     Results stored by :func:`classify_registry` for this index date are used instead while
-    they are fresh (same definitions, options and patient data); the explanation's ``source``
-    says which. Nothing is written.
+    they are fresh (same definitions and options, and either the registry's generation they
+    were computed at, one read, or the same patient data); the explanation's ``source`` says
+    which. Nothing is written.
 
     Raises
     ------
@@ -312,38 +313,38 @@ def explain_patient(
         When the registry has no such patient.
     """
     when = index_date or dt.date.today()
-    facts, patients = patient_tables(registry, patient_id)
-    if not patients.num_rows:
-        raise ValidationError([Problem(registry.url, patient_id, "patient_id", "no such patient")])
-    row, source = _fresh_row(registry, when, min_probability, facts, patients), ResultSource.STORED
+    definitions = definitions_version(min_probability)
+    stored = read_classification_results(registry, patient_id=patient_id, index_date=when)
+    stored = [s for s in stored if s.definitions_version == definitions]
+    # stored at the registry's generation: nothing was written since, which one read tells;
+    # otherwise the patient's rows are read, and hashed only when there is a result to check
+    generation = registry.generation() if stored else None
+    row = _stored_row(
+        patient_id, [s for s in stored if generation is not None and s.generation == generation]
+    )
+    source = ResultSource.STORED
     if row is None:
-        rows = _features(when).run(facts=facts, patients=patients).to_pylist()
-        row, source = _explainer(when, min_probability).run(rows)[0], ResultSource.COMPUTED
+        facts, patients = patient_tables(registry, patient_id)
+        if not patients.num_rows:
+            problem = Problem(registry.url, patient_id, "patient_id", "no such patient")
+            raise ValidationError([problem])
+        data = data_version(patients.to_pylist()[0], facts.to_pylist()) if stored else None
+        row = _stored_row(patient_id, [s for s in stored if s.data_version == data])
+        if row is None:
+            rows = _features(when).run(facts=facts, patients=patients).to_pylist()
+            row, source = _explainer(when, min_probability).run(rows)[0], ResultSource.COMPUTED
     criteria = tuple(read(row) for read in _readers())
     phenotypes = read_phenotype_results(load_phenotypes(), row)
     return PatientExplanation(patient_id, when, criteria, phenotypes, source)
 
 
-def _fresh_row(
-    registry: Registry,
-    when: dt.date,
-    min_probability: float | None,
-    facts: pa.Table,
-    patients: pa.Table,
-) -> dict[str, Any] | None:
-    """Return the patient's stored results as one row, or None unless every one is fresh."""
-    pid = patients["patient_id"][0].as_py()
-    stored = read_classification_results(registry, patient_id=pid, index_date=when)
-    if not stored:
-        return None
-    definitions = definitions_version(min_probability)
-    data = data_version(patients.to_pylist()[0], facts.to_pylist())
-    fresh = [s for s in stored if (s.definitions_version, s.data_version) == (definitions, data)]
+def _stored_row(patient_id: str, results: Sequence[StoredResult]) -> dict[str, Any] | None:
+    """Return stored results as one row, or None unless they hold every set and the phenotypes."""
     wanted = {c.id for c in load_criteria_sets()} | {"phenotypes"}
-    if {s.criteria_set for s in fresh} != wanted:
+    if {s.criteria_set for s in results} != wanted:
         return None
-    row: dict[str, Any] = {"patient_id": pid}
-    for s in fresh:
+    row: dict[str, Any] = {"patient_id": patient_id}
+    for s in results:
         row |= s.result
     return row
 
