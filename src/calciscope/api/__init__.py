@@ -66,7 +66,6 @@ from calciscope.api.interop import (
     InteropImport,
     PatientIdColumn,
     RegistryRecords,
-    concept_set_files,
     export_fhir,
     export_note_nlp,
     export_omop,
@@ -80,8 +79,6 @@ from calciscope.api.interop import (
     read_registry_records,
     redcap_mapping,
     redcap_template,
-    screen_omop,
-    write_omop_cohort,
 )
 from calciscope.api.notes import (
     ExtractSummary,
@@ -91,6 +88,7 @@ from calciscope.api.notes import (
     extract_file,
     extract_notes,
 )
+from calciscope.api.omop import concept_set_files, screen_omop, write_omop_cohort
 from calciscope.api.overview import PhenotypeCount, RegistryOverview, registry_overview
 from calciscope.api.queue import (
     Evidence,
