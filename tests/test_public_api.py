@@ -13,7 +13,7 @@ PUBLIC = {
     "PatientExplanation", "PatientRecord", "RegistryRecords", "ResultSource", "ScoreFormat",
     "StudyData", "StudyRun", "Headline",
     # the registry and the cohort
-    "open_registry", "open_study_source", "resolve_db_url", "generate_demo_data", "import_directory", "feature_table",
+    "open_registry", "open_study_source", "resolve_db_url", "generate_demo_data", "import_directory", "feature_table", "feature_expression",
     "write_feature_table", "list_patients", "patient_record", "read_registry_records",
     # criteria
     "score_spreadsheet", "write_scores", "classify_registry", "explain_patient", "kept_patient_table",
@@ -21,7 +21,7 @@ PUBLIC = {
     "extract_notes", "extract_file", "assess_tsv", "evaluate_negex", "evaluate_demo_notes",
     # interoperability
     "import_phenopackets", "export_phenopackets", "import_fhir", "export_fhir", "import_redcap",
-    "export_redcap", "redcap_template", "redcap_mapping", "pull_redcap", "import_omop", "screen_omop",
+    "export_redcap", "redcap_template", "redcap_mapping", "pull_redcap", "import_omop", "screen_omop", "write_omop_cohort",
     "export_note_nlp", "export_omop", "concept_set_files",
     # the study
     "run_study", "run_demo", "init_study_text", "load_study_data", "study_columns", "headline_lines",

@@ -87,7 +87,7 @@ def test_readings_become_image_facts_and_agreement(indexed, tmp_path):
         table = api.feature_table(
             registry,
             features=["calcinosis_any", "calcinosis_sheet_like", "calcinosis_nodular_only"],
-        ).to_pyarrow()
+        )
     rows = {r["patient_id"]: r for r in table.to_pylist()}
     assert rows["P1"]["calcinosis_sheet_like"] is True
     assert rows["P2"]["calcinosis_any"] is True and rows["P2"]["calcinosis_nodular_only"] is True

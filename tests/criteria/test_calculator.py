@@ -31,12 +31,13 @@ def sheet(tmp_path: Path) -> Path:
 
 
 def test_output_fields_are_exactly_the_issue_list_in_order(sheet: Path) -> None:
-    rows = api.score_spreadsheet(sheet)
-    assert [list(r) for r in rows] == [["patient_id", *FIELDS]] * 4
+    scores = api.score_spreadsheet(sheet)
+    assert scores.column_names == ["patient_id", *FIELDS]
+    assert scores.num_rows == 4
 
 
 def test_values_are_parsed_and_scored(sheet: Path) -> None:
-    rows = {r["patient_id"]: r for r in api.score_spreadsheet(sheet)}
+    rows = {r["patient_id"]: r for r in api.score_spreadsheet(sheet).to_pylist()}
     assert rows["ssc-9"]["ssc2013_status"] == "classified"  # §1.4 row 1, the rest unknown
     assert (rows["ssc-9"]["ssc2013_score_min"], rows["ssc-9"]["ssc2013_score_max"]) == (9, 28)
     assert rows["ssc-8"]["ssc2013_status"] == "undetermined"  # 8 known, 6 unknown points remain

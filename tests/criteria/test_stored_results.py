@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from calciscope import api
+from calciscope.api import criteria as api_criteria
 from calciscope.api.criteria import ResultSource
 from calciscope.cli.app import app
 from calciscope.model import Fact, Patient, ReviewState, Status
@@ -67,6 +68,21 @@ def test_fresh_stored_results_are_reused_and_equal_a_fresh_computation(
     assert other_day.source is ResultSource.COMPUTED
     threshold = api.explain_patient(registry, "a", index_date=INDEX, min_probability=0.9)
     assert threshold.source is ResultSource.COMPUTED
+
+
+def test_results_at_the_registry_generation_are_reused_without_reading_facts(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed = api.explain_patient(registry, "a", index_date=INDEX)
+    api.classify_registry(registry, index_date=INDEX)
+
+    def no_rows(*args: object) -> None:
+        raise AssertionError("a patient's rows were read although nothing was written")
+
+    monkeypatch.setattr(api_criteria, "patient_tables", no_rows)
+    stored = api.explain_patient(registry, "a", index_date=INDEX)
+    assert stored.source is ResultSource.STORED
+    assert (stored.criteria, stored.phenotypes) == (computed.criteria, computed.phenotypes)
 
 
 def test_every_fact_edit_makes_only_that_patient_stale(registry: Registry) -> None:

@@ -25,7 +25,7 @@ def test_import_and_feature_table(default_cohort: DemoManifest, tmp_path: Path) 
         "age_at_ssc_diagnosis",
     ]
     table = api.feature_table(registry, index_date=DEFAULT_INDEX_DATE, features=columns[1:])
-    rows = table.select(columns).to_pyarrow().to_pylist()
+    rows = table.select(columns).to_pylist()
     window = dt.date(2021, 1, 1)
     seen = [
         r

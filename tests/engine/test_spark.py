@@ -162,7 +162,7 @@ def assert_same(got: pa.Table, want: pa.Table, engine: str) -> None:
 
 def _duckdb_features(registry: Any) -> pa.Table:
     """The feature table computed by in-memory DuckDB from the registry's rows (the study's path)."""
-    source = ibis.get_backend(api.feature_table(registry, index_date=INDEX))
+    source = ibis.get_backend(api.feature_expression(registry, index_date=INDEX))
     con = ibis.duckdb.connect()
     con.create_table("facts", source.table("facts").to_pyarrow())
     con.create_table("patients", source.table("patients").to_pyarrow())
@@ -175,7 +175,7 @@ def _duckdb_features(registry: Any) -> pa.Table:
 
 @pytest.fixture(scope="module")
 def sqlite_features(sqlite_registry: Any) -> pa.Table:
-    return api.feature_table(sqlite_registry, index_date=INDEX).to_pyarrow()
+    return api.feature_table(sqlite_registry, index_date=INDEX)
 
 
 @pytest.mark.spark
@@ -202,7 +202,7 @@ def test_import_into_spark_writes_partitioned_parquet_and_is_idempotent(
 def test_feature_table_sqlite_duckdb_spark_agree(
     spark_registry: Any, sqlite_registry: Any, sqlite_features: pa.Table
 ) -> None:
-    spark = api.feature_table(spark_registry, index_date=INDEX).to_pyarrow()
+    spark = api.feature_table(spark_registry, index_date=INDEX)
     assert_same(spark, sqlite_features, "Spark")
     assert_same(_duckdb_features(sqlite_registry), sqlite_features, "DuckDB")
 
@@ -309,9 +309,7 @@ def test_postgres_registry_agrees_as_well(
     registry = api.open_registry(postgres_database())
     try:
         api.import_directory(registry, cohort)
-        table = api.feature_table(registry, index_date=INDEX)
-        features = table.to_pyarrow()
-        ibis.get_backend(table).disconnect()
+        features = api.feature_table(registry, index_date=INDEX)
         assert_same(features, sqlite_features, "PostgreSQL")
     finally:
         registry.close()
@@ -408,7 +406,7 @@ url, cohort, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 index = dt.date.fromisoformat(sys.argv[4])
 registry = api.open_registry(url)
 counts = api.import_directory(registry, cohort).counts
-pq.write_table(api.feature_table(registry, index_date=index).to_pyarrow(), out / "features.parquet")
+pq.write_table(api.feature_table(registry, index_date=index), out / "features.parquet")
 classify_registry(registry, index_date=index)
 rows = [[r.patient_id, r.criteria_set, r.status, r.result]
         for r in read_classification_results(registry, index_date=index)]

@@ -129,7 +129,7 @@ def test_native_column_is_imported_and_used(tmp_path):
         table = api.feature_table(
             registry, index_date=dt.date(2023, 1, 1), features=["muscle_enzymes_elevated"]
         )
-        (row,) = table.to_pyarrow().to_pylist()
+        (row,) = table.to_pylist()
     assert row["muscle_enzymes_elevated"] is True  # 180 > its own 170 (the default 210 would not)
 
 

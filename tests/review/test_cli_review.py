@@ -125,7 +125,7 @@ def test_facts_correct_clears_the_reference_high_and_keeps_the_history(db, one_p
 
     def enzymes() -> object:
         table = api.feature_table(one_patient, features=["muscle_enzymes_elevated"])
-        [value] = table.to_pyarrow().column("muscle_enzymes_elevated").to_pylist()
+        [value] = table.column("muscle_enzymes_elevated").to_pylist()
         return value
 
     assert enzymes() is True  # 190 > the laboratory's 150

@@ -75,7 +75,7 @@ def test_rejecting_removes_the_fact_from_the_queue_and_the_features(one_patient)
     table = api.feature_table(
         one_patient, include_suggested=True, features=["calcinosis_sheet_like_regions"]
     )
-    assert table.to_pyarrow().to_pylist()[0]["calcinosis_sheet_like_regions"] == 1
+    assert table.to_pylist()[0]["calcinosis_sheet_like_regions"] == 1
 
 
 def test_correction_supersedes_and_keeps_history(one_patient):

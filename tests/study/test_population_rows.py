@@ -1,6 +1,6 @@
 """The source population's rows read back from the database: the values of ``to_pandas``, less memory.
 
-:func:`calciscope.engine.study.arrow_to_pandas` converts the rows the study reads back (the
+:func:`calciscope.engine.readback.arrow_to_pandas` converts the rows the study reads back (the
 source population, the report's facts); :func:`calciscope.study.analyse` works on shallow
 copies of them. Both must leave every value as before.
 """
@@ -12,7 +12,8 @@ import datetime as dt
 import pandas as pd
 import pyarrow as pa
 
-from calciscope.engine.study import StudyQuery, arrow_to_pandas
+from calciscope.engine.readback import arrow_to_pandas
+from calciscope.engine.study import StudyQuery
 from calciscope.study import analyse
 
 from .test_cohort import _row

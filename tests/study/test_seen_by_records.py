@@ -99,7 +99,7 @@ def test_the_feature_table_reads_the_letters_too(sqlite_url):
         table = api.feature_table(
             registry, index_date=D(2023, 12, 31), features=["last_encounter_date"]
         )
-        rows = {r["patient_id"]: r["last_encounter_date"] for r in table.to_pyarrow().to_pylist()}
+        rows = {r["patient_id"]: r["last_encounter_date"] for r in table.to_pylist()}
     assert rows == {
         "IMAGE": D(2021, 3, 1),
         "LATE": D(2015, 5, 1),

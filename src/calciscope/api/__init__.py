@@ -7,6 +7,7 @@ from calciscope.api.cohort import (
     DEFAULT_DB_URL,
     FILTER_ALIASES,
     PatientRecord,
+    feature_expression,
     feature_table,
     filter_patients,
     generate_demo_data,
@@ -65,7 +66,6 @@ from calciscope.api.interop import (
     InteropImport,
     PatientIdColumn,
     RegistryRecords,
-    concept_set_files,
     export_fhir,
     export_note_nlp,
     export_omop,
@@ -79,7 +79,6 @@ from calciscope.api.interop import (
     read_registry_records,
     redcap_mapping,
     redcap_template,
-    screen_omop,
 )
 from calciscope.api.notes import (
     ExtractSummary,
@@ -89,6 +88,7 @@ from calciscope.api.notes import (
     extract_file,
     extract_notes,
 )
+from calciscope.api.omop import concept_set_files, screen_omop, write_omop_cohort
 from calciscope.api.overview import PhenotypeCount, RegistryOverview, registry_overview
 from calciscope.api.queue import (
     Evidence,
@@ -220,6 +220,7 @@ __all__ = [
     "extract_file",
     "extract_notes",
     "fact_history",
+    "feature_expression",
     "feature_table",
     "filter_patients",
     "form_regions",
@@ -279,5 +280,6 @@ __all__ = [
     "study_columns",
     "write_audit_csv",
     "write_feature_table",
+    "write_omop_cohort",
     "write_scores",
 ]

@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_DB_URL",
     "FILTER_ALIASES",
     "PatientRecord",
+    "feature_expression",
     "feature_table",
     "filter_patients",
     "generate_demo_data",
@@ -196,25 +197,19 @@ def import_directory(
     return summary
 
 
-def feature_table(
+def feature_expression(
     registry: Registry,
     *,
     index_date: dt.date | None = None,
     include_suggested: bool = False,
     features: Sequence[str] | None = None,
 ) -> ir.Table:
-    """Return the registry's feature table as an Ibis expression (runs inside the database).
+    """Return the registry's feature table as an Ibis expression, to run inside the database.
 
-    Parameters
-    ----------
-    registry
-        The registry.
-    index_date
-        Facts after this date are ignored; today by default.
-    include_suggested
-        Count suggested facts (from notes and images) as well as confirmed ones.
-    features
-        Only these features (all by default).
+    For work that stays in the database (a filter, a join, a count before reading anything
+    back); :func:`feature_table` reads the table itself. The expression holds its own
+    connection: close it with ``ibis.get_backend(expression).disconnect()`` when done.
+    Parameters as for :func:`feature_table`.
     """
     con = connect(registry.connection_url)
     states = (
@@ -232,10 +227,38 @@ def feature_table(
     )
 
 
+def feature_table(
+    registry: Registry,
+    *,
+    index_date: dt.date | None = None,
+    include_suggested: bool = False,
+    features: Sequence[str] | None = None,
+) -> pa.Table:
+    """Return the registry's feature table, computed inside the database, as an Arrow table.
+
+    One row per patient. ``.to_pandas()`` gives a pandas DataFrame, ``polars.from_arrow(...)``
+    a polars one; :func:`feature_expression` is the same table before it is computed.
+
+    Parameters
+    ----------
+    registry
+        The registry.
+    index_date
+        Facts after this date are ignored; today by default.
+    include_suggested
+        Count suggested facts (from notes and images) as well as confirmed ones.
+    features
+        Only these features (all by default).
+    """
+    options = {"index_date": index_date, "include_suggested": include_suggested}
+    with _computed(registry, features=features, **options) as table:
+        return table.to_pyarrow()
+
+
 @contextmanager
 def _computed(registry: Registry, **options: Any) -> Iterator[ir.Table]:
-    """Yield a feature table whose database connection is closed when the block ends."""
-    table = feature_table(registry, **options)
+    """Yield a feature expression whose database connection is closed when the block ends."""
+    table = feature_expression(registry, **options)
     try:
         yield table
     finally:
@@ -471,8 +494,7 @@ def write_feature_table(
     tuple of int
         Rows (patients) and columns written.
     """
-    with _computed(registry, index_date=index_date, include_suggested=include_suggested) as table:
-        data = table.to_pyarrow()
+    data = feature_table(registry, index_date=index_date, include_suggested=include_suggested)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".csv":

@@ -23,7 +23,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.feather as feather
 
-from calciscope.api.cohort import feature_table, list_patients
+from calciscope.api.cohort import feature_expression, list_patients
 from calciscope.criteria import (
     CriteriaResult,
     CriteriaSet,
@@ -92,7 +92,7 @@ def score_spreadsheet(
     *,
     sets: Sequence[str] = tuple(SPREADSHEET_FIELDS),
     min_probability: float | None = None,
-) -> list[dict[str, Any]]:
+) -> pa.Table:
     """Score every patient of a CSV spreadsheet by the chosen criteria sets.
 
     Parameters
@@ -106,8 +106,9 @@ def score_spreadsheet(
 
     Returns
     -------
-    list of dict
-        One row per patient: ``patient_id`` then the fields of each set.
+    pyarrow.Table
+        One row per patient, in the spreadsheet's order: ``patient_id`` then the fields of each
+        set (``.to_pandas()``, ``.to_pylist()``, ``polars.from_arrow``).
 
     Raises
     ------
@@ -122,19 +123,19 @@ def score_spreadsheet(
         parsed = parse_rows(str(path), header, reader)
     csets = [load_criteria_set(s) for s in chosen]
     evaluator = RowEvaluator(lambda t: compute_criteria(t, csets, min_probability=min_probability))
-    scored = evaluator.run([{"patient_id": pid} | values for pid, values in parsed])
-    fields = [f for s in chosen for f in SPREADSHEET_FIELDS[s]]
-    return [{"patient_id": row["patient_id"]} | {f: row[f] for f in fields} for row in scored]
+    scored = evaluator.run_table([{"patient_id": pid} | values for pid, values in parsed])
+    return scored.select(["patient_id", *(f for s in chosen for f in SPREADSHEET_FIELDS[s])])
 
 
-def write_scores(rows: Sequence[dict[str, Any]], out: Path | None, fmt: ScoreFormat) -> str:
+def write_scores(scores: pa.Table, out: Path | None, fmt: ScoreFormat) -> str:
     """Render scored rows as CSV or JSON (keyed by ``patient_id``); write to ``out`` when given."""
+    rows = scores.to_pylist()
     if fmt is ScoreFormat.JSON:
         keyed = {r["patient_id"]: {k: v for k, v in r.items() if k != "patient_id"} for r in rows}
         text = json.dumps(keyed, indent=2) + "\n"
     else:
         buffer = io.StringIO()
-        fields = list(rows[0]) if rows else ["patient_id"]
+        fields = scores.column_names
         writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
@@ -239,7 +240,7 @@ def classify_registry(
     # the data they were computed from
     generation = registry.generation()
     versions = data_versions(registry) if registry.dialect != "spark" else {}
-    frame = _classify_rows(feature_table(registry, index_date=when), when, min_probability)
+    frame = _classify_rows(feature_expression(registry, index_date=when), when, min_probability)
     stored = [
         s
         for row in frame
@@ -302,8 +303,9 @@ def explain_patient(
     each compiled once per process and options (:class:`~calciscope.engine.rows.TablesEvaluator`,
     :class:`~calciscope.engine.rows.RowEvaluator`), so an explanation takes milliseconds.
     Results stored by :func:`classify_registry` for this index date are used instead while
-    they are fresh (same definitions, options and patient data); the explanation's ``source``
-    says which. Nothing is written.
+    they are fresh (same definitions and options, and either the registry's generation they
+    were computed at, one read, or the same patient data); the explanation's ``source`` says
+    which. Nothing is written.
 
     Raises
     ------
@@ -311,38 +313,38 @@ def explain_patient(
         When the registry has no such patient.
     """
     when = index_date or dt.date.today()
-    facts, patients = patient_tables(registry, patient_id)
-    if not patients.num_rows:
-        raise ValidationError([Problem(registry.url, patient_id, "patient_id", "no such patient")])
-    row, source = _fresh_row(registry, when, min_probability, facts, patients), ResultSource.STORED
+    definitions = definitions_version(min_probability)
+    stored = read_classification_results(registry, patient_id=patient_id, index_date=when)
+    stored = [s for s in stored if s.definitions_version == definitions]
+    # stored at the registry's generation: nothing was written since, which one read tells;
+    # otherwise the patient's rows are read, and hashed only when there is a result to check
+    generation = registry.generation() if stored else None
+    row = _stored_row(
+        patient_id, [s for s in stored if generation is not None and s.generation == generation]
+    )
+    source = ResultSource.STORED
     if row is None:
-        rows = _features(when).run(facts=facts, patients=patients).to_pylist()
-        row, source = _explainer(when, min_probability).run(rows)[0], ResultSource.COMPUTED
+        facts, patients = patient_tables(registry, patient_id)
+        if not patients.num_rows:
+            problem = Problem(registry.url, patient_id, "patient_id", "no such patient")
+            raise ValidationError([problem])
+        data = data_version(patients.to_pylist()[0], facts.to_pylist()) if stored else None
+        row = _stored_row(patient_id, [s for s in stored if s.data_version == data])
+        if row is None:
+            rows = _features(when).run(facts=facts, patients=patients).to_pylist()
+            row, source = _explainer(when, min_probability).run(rows)[0], ResultSource.COMPUTED
     criteria = tuple(read(row) for read in _readers())
     phenotypes = read_phenotype_results(load_phenotypes(), row)
     return PatientExplanation(patient_id, when, criteria, phenotypes, source)
 
 
-def _fresh_row(
-    registry: Registry,
-    when: dt.date,
-    min_probability: float | None,
-    facts: pa.Table,
-    patients: pa.Table,
-) -> dict[str, Any] | None:
-    """Return the patient's stored results as one row, or None unless every one is fresh."""
-    pid = patients["patient_id"][0].as_py()
-    stored = read_classification_results(registry, patient_id=pid, index_date=when)
-    if not stored:
-        return None
-    definitions = definitions_version(min_probability)
-    data = data_version(patients.to_pylist()[0], facts.to_pylist())
-    fresh = [s for s in stored if (s.definitions_version, s.data_version) == (definitions, data)]
+def _stored_row(patient_id: str, results: Sequence[StoredResult]) -> dict[str, Any] | None:
+    """Return stored results as one row, or None unless they hold every set and the phenotypes."""
     wanted = {c.id for c in load_criteria_sets()} | {"phenotypes"}
-    if {s.criteria_set for s in fresh} != wanted:
+    if {s.criteria_set for s in results} != wanted:
         return None
-    row: dict[str, Any] = {"patient_id": pid}
-    for s in fresh:
+    row: dict[str, Any] = {"patient_id": patient_id}
+    for s in results:
         row |= s.result
     return row
 

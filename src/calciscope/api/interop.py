@@ -28,7 +28,6 @@ __all__ = [
     "InteropImport",
     "PatientIdColumn",
     "RegistryRecords",
-    "concept_set_files",
     "export_fhir",
     "export_note_nlp",
     "export_omop",
@@ -42,7 +41,6 @@ __all__ = [
     "read_registry_records",
     "redcap_mapping",
     "redcap_template",
-    "screen_omop",
 ]
 
 
@@ -254,7 +252,7 @@ def import_omop(
     """Copy the persons with concept-set events of a (small) CDM into the registry.
 
     Their events become facts, with their visits, deaths and notes. Screening normally runs
-    inside the CDM (:func:`screen_omop`); importing is for moving a few patients into the
+    inside the CDM (:func:`~calciscope.api.omop.screen_omop`); importing is for moving a few patients into the
     registry, or reading back a CDM written by :func:`export_omop`.
 
     Parameters
@@ -264,7 +262,7 @@ def import_omop(
     cdm_source
         A folder of CDM CSV/Parquet files or a database URL.
     concept_sets
-        calciscope concept name → OHDSI concept-set JSON file (see :func:`concept_set_files`).
+        calciscope concept name → OHDSI concept-set JSON file (see :func:`~calciscope.api.omop.concept_set_files`).
     patient_ids
         The PERSON column read as the patient id: ``person_id`` or ``person_source_value``.
     synthetic
@@ -283,29 +281,6 @@ def import_omop(
         cdm.close()
     inputs = [Path(p) for p in concept_sets.values()]
     return _write(registry, result, f"omop:{cdm.source}", _hash(inputs), update_patients)
-
-
-def concept_set_files(paths: Sequence[Path | str]) -> dict[str, Path]:
-    """Return concept name → concept-set file for ``NAME=FILE`` items and folders of ``NAME.json``."""
-    sets: dict[str, Path] = {}
-    for item in map(str, paths):
-        name, sep, path = item.partition("=")
-        if not sep and Path(item).is_dir():
-            sets |= {p.stem: p for p in sorted(Path(item).glob("*.json"))}
-        elif sep and name.strip() and path.strip():
-            sets[name.strip()] = Path(path.strip())
-        else:
-            raise ValidationError(
-                [
-                    Problem(
-                        item,
-                        "argument",
-                        "concept set",
-                        "expected NAME=FILE or a folder of NAME.json",
-                    )
-                ]
-            )
-    return sets
 
 
 def export_omop(
@@ -513,65 +488,6 @@ def export_redcap(
         report.files.append(out / name)
     report.written["patient"] = len(records.patients)
     return report
-
-
-def screen_omop(
-    cdm_source: str | Path,
-    concept_sets: dict[str, Path],
-    *,
-    index_date: dt.date | None = None,
-    cohort_feature: str | None = None,
-    cohort_definition_id: int = 1,
-    cohort_out: Path | None = None,
-    features: Sequence[str] | None = None,
-    classify: bool = False,
-) -> tuple[Any, int | None]:
-    """Screen an OMOP CDM in place: return its feature table (Ibis) and, if asked, write a cohort.
-
-    Parameters
-    ----------
-    cdm_source
-        A folder of CDM CSV/Parquet files or a database URL.
-    concept_sets
-        calciscope concept name → OHDSI concept-set JSON file.
-    index_date
-        Events after it are ignored; today by default.
-    cohort_feature, cohort_definition_id, cohort_out
-        Write the OHDSI cohort table of persons with this feature true to ``cohort_out`` (CSV).
-    features
-        Only these features in the returned table.
-    classify
-        Return every criteria-set result and phenotype (computed in the CDM database) instead.
-
-    Returns
-    -------
-    tuple
-        The feature table (an Ibis expression that runs inside the CDM database) and the number
-        of cohort rows written (None when no cohort was asked for).
-    """
-    from calciscope.interop.omop import (
-        classify_cdm,
-        cohort_table,
-        load_concept_set,
-        open_cdm,
-        screen_cdm,
-        write_cohort,
-    )
-
-    cdm = open_cdm(cdm_source)
-    sets = {name: load_concept_set(Path(path), name=name) for name, path in concept_sets.items()}
-    if classify:
-        table = classify_cdm(cdm, sets, index_date=index_date)
-    else:
-        table = screen_cdm(
-            cdm, sets, index_date=index_date, features=list(features) if features else None
-        )
-    if cohort_feature is None or cohort_out is None:
-        return table, None
-    cohort = cohort_table(
-        cdm, sets, cohort_feature, cohort_definition_id=cohort_definition_id, index_date=index_date
-    )
-    return table, write_cohort(cohort, Path(cohort_out))
 
 
 def pull_redcap(url: str, token: str, out_dir: Path, *, chunk_size: int = 500) -> tuple[Path, Path]:

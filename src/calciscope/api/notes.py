@@ -217,12 +217,9 @@ def extract_notes(
     done = suggested = 0
     # workers read their own notes; in this process the registry's own connection reads them
     # (an engine of our own would stay open and keep SQLite's WAL from being checkpointed)
-    ranges = _note_ranges(registry, since, chunk) if jobs > 1 else None
-    batches: Iterable[_Batch] = (
-        ranges
-        if ranges is not None
-        else _batches(registry.iter_notes(since=since, chunk=chunk), chunk)
-    )
+    batches: Iterable[_Batch] | None = _note_ranges(registry, since, chunk) if jobs > 1 else None
+    if batches is None:  # one process, or a registry whose notes workers cannot read
+        batches = _batches(registry.iter_notes(since=since, chunk=chunk), chunk)
     pending: list[tuple[Any, ...]] = []
     engine = None  # the version the extractors report (reading it from the rules costs more)
     for count, rows, version in _results(batches, max(1, jobs), paths):

@@ -24,16 +24,9 @@ import pandas as pd
 import calciscope
 from calciscope.criteria import load_criteria_sets
 from calciscope.engine import connect
+from calciscope.engine.readback import has_suggested, images, input_hashes, report_facts
 from calciscope.engine.stored import StoredResults
-from calciscope.engine.study import (
-    StudyQuery,
-    classified_table,
-    has_suggested,
-    images,
-    input_hashes,
-    release_cached,
-    report_facts,
-)
+from calciscope.engine.study import StudyQuery, classified_table, release_cached
 from calciscope.errors import RegistryError
 from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
@@ -369,16 +362,13 @@ def run_study(
         Read the criteria results :func:`~calciscope.api.classify_registry` stored at the
         study's index date while they are current (same definitions, and the registry's
         generation unchanged since: :mod:`calciscope.engine.stored`) instead of computing them;
-        the manifest's
-        ``classification`` says which. False: always compute.
+        the manifest's ``classification`` says which. False: always compute.
     """
-    from calciscope.report import write_report_bundle
-    from calciscope.study import ReviewStates, case_evidence
+    from calciscope.study import ReviewStates
 
     start = time.perf_counter()
     spec = as_study(study)
     both = spec.review.states is ReviewStates.CONFIRMED_AND_SUGGESTED
-    source = _source_name(registry)
     with study_connection(registry) as con:
         query = StudyQuery(
             con,
@@ -394,17 +384,7 @@ def run_study(
         release_cached(con)
         analysis, seconds = _analyse(query, read)
         private = spec.outputs.pseudonymise if pseudonymise is None else pseudonymise
-        bundle = write_report_bundle(
-            analysis,
-            facts=read.facts,
-            evidence=case_evidence(read.facts, read.shown),
-            images=_with_readings(registry, read.images),
-            manifest=_manifest(
-                spec, read.input_hashes, analysis.headline.synthetic, source, read.classification
-            ),
-            out_dir=Path(out),
-            pseudonymise=private,
-        )
+        bundle = read.write_report(analysis, registry, _source_name(registry), Path(out), private)
     run = StudyRun(analysis, bundle)
     exported = _standard_exports(spec, registry, run, Path(out))
     seconds["report"] = time.perf_counter() - start - seconds["load"] - seconds["analyse"]
@@ -435,6 +415,29 @@ class _ReadBack:
     #: whether any fact awaits review (a variant counting suggested facts says so when none do)
     suggested: bool
     seconds: float
+
+    def write_report(
+        self,
+        analysis: StudyAnalysis,
+        registry: Registry | str | BaseBackend,
+        source: str,
+        out: Path,
+        pseudonymise: bool,
+    ) -> ReportBundle:
+        """Write the report bundle of ``analysis`` with what was read back (facts, images)."""
+        from calciscope.report import write_report_bundle
+        from calciscope.study import case_evidence
+
+        spec, synthetic = analysis.study, analysis.headline.synthetic
+        return write_report_bundle(
+            analysis,
+            facts=self.facts,
+            evidence=case_evidence(self.facts, self.shown),
+            images=_with_readings(registry, self.images),
+            manifest=_manifest(spec, self.input_hashes, synthetic, source, self.classification),
+            out_dir=out,
+            pseudonymise=pseudonymise,
+        )
 
 
 def _read_back(query: StudyQuery) -> _ReadBack:

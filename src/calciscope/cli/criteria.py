@@ -60,12 +60,12 @@ def score(
     if out is None:
         mark_read_only()
     chosen = [s.strip() for s in sets.split(",") if s.strip()]
-    rows = api.score_spreadsheet(patients, sets=chosen, min_probability=min_probability)
-    text = api.write_scores(rows, out, fmt)
+    scores = api.score_spreadsheet(patients, sets=chosen, min_probability=min_probability)
+    text = api.write_scores(scores, out, fmt)
     if out is None:
         typer.echo(text, nl=False)
     else:
-        console.print(f"wrote {len(rows)} patients to {out}", style="green")
+        console.print(f"wrote {scores.num_rows} patients to {out}", style="green")
 
 
 def classify(

@@ -271,14 +271,13 @@ def export_omop_cohort(
     """Screen an OMOP CDM in place and write the OHDSI cohort table of persons with a feature."""
     when, when_text = index_date_or_today(parse_date(index_date))
     with _progress("screening the OMOP CDM inside its database"):
-        _, rows = api.screen_omop(
+        rows = api.write_omop_cohort(
             cdm,
             api.concept_set_files(concept_set),
-            index_date=when,
-            cohort_feature=feature,
+            feature,
+            out,
             cohort_definition_id=cohort_id,
-            cohort_out=out,
-            features=[feature],
+            index_date=when,
         )
     console.print(
         f"wrote {rows} cohort rows (cohort_definition_id {cohort_id}, {when_text}) to {out}"

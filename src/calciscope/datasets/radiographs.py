@@ -55,9 +55,9 @@ class DemoFilms:
 
 
 def _dicom_part(region: str) -> str:
-    from calciscope.interop.images.index import _BODY_PARTS
+    from calciscope.interop.images.index import BODY_PARTS
 
-    return next((code for code, r in _BODY_PARTS.items() if r.value == region), "HAND")
+    return next((code for code, r in BODY_PARTS.items() if r.value == region), "HAND")
 
 
 def _chosen(cohort: Path, nodular: int) -> list[tuple[dict[str, str], Morphology]]:

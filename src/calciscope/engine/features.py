@@ -194,23 +194,30 @@ class _Compiler:
         )
         return {"last": ibis.cases((cond, self.f.sort_date), else_=ibis.null("date")).max()}
 
+    def aggregates(self, features: Iterable[Feature]) -> dict[str, ir.Scalar]:
+        """Return the per-patient aggregates the features are finished from (``name__part``)."""
+        return {
+            f"{feature.name}__{part}": expr
+            for feature in features
+            for part, expr in self.derivation(feature.derive).items()
+        }
 
-def _aggregates(compiler: _Compiler, feature: Feature) -> dict[str, ir.Scalar]:
-    derive = feature.derive
-    kind = derive.kind
-    if kind is DerivationKind.STATUS:
-        return compiler.status(derive)
-    if kind is DerivationKind.ALL_MATCH:
-        return compiler.all_match(derive)
-    if kind in (DerivationKind.FIRST_DATE, DerivationKind.AGE_AT):
-        return compiler.dates(derive, first=True)
-    if kind is DerivationKind.LAST_DATE:
-        return compiler.dates(derive, first=False)
-    if kind is DerivationKind.COUNT_SITES:
-        return compiler.count_sites(derive)
-    if kind is DerivationKind.MAX_VALUE:
-        return compiler.max_value(derive)
-    return compiler.latest_date(derive)  # LATEST_VALUE, LATEST_TEXT
+    def derivation(self, derive: Derivation) -> dict[str, ir.Scalar]:
+        """Return the aggregates of one derivation, by its kind."""
+        kind = derive.kind
+        if kind is DerivationKind.STATUS:
+            return self.status(derive)
+        if kind is DerivationKind.ALL_MATCH:
+            return self.all_match(derive)
+        if kind in (DerivationKind.FIRST_DATE, DerivationKind.AGE_AT):
+            return self.dates(derive, first=True)
+        if kind is DerivationKind.LAST_DATE:
+            return self.dates(derive, first=False)
+        if kind is DerivationKind.COUNT_SITES:
+            return self.count_sites(derive)
+        if kind is DerivationKind.MAX_VALUE:
+            return self.max_value(derive)
+        return self.latest_date(derive)  # LATEST_VALUE, LATEST_TEXT
 
 
 def _limit_flags(
@@ -554,13 +561,7 @@ def compute_feature_table(
     if records is not None and concepts & {NOTE_RECORD, IMAGE_RECORD}:
         facts = _with_records(facts, records)
     f = _prepare_facts(facts, index_date, review_states, catalogue, concepts)
-    compiler = _Compiler(f, catalogue)
-    aggs = {
-        f"{feature.name}__{part}": expr
-        for feature in chosen
-        for part, expr in _aggregates(compiler, feature).items()
-    }
-    grouped = f.group_by("patient_id").aggregate(**aggs)
+    grouped = f.group_by("patient_id").aggregate(**_Compiler(f, catalogue).aggregates(chosen))
     grouped = _with_latest_values(f, grouped, catalogue, chosen)
     limited = [x for x in chosen if x.derive.above_upper_limit]
     if limited:

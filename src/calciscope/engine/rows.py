@@ -217,9 +217,17 @@ class RowEvaluator:
         self.build = build
         self._tables = TablesEvaluator(lambda **t: build(t[_TABLE]), engine=engine)
 
-    def run(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Return the expression's rows for ``rows`` (see :func:`rows_table`), in input order."""
+    def run_table(self, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+        """Return the expression's result for ``rows`` (see :func:`rows_table`) in input order."""
         table = rows_table(rows)
         result = self._tables.run(**{_TABLE: table})
         order = {pid: i for i, pid in enumerate(table["patient_id"].to_pylist())}
-        return sorted(result.to_pylist(), key=lambda r: order.get(r.get("patient_id"), 0))
+        if "patient_id" not in result.column_names:
+            return result
+        ids = result["patient_id"].to_pylist()
+        return result.take(sorted(range(len(ids)), key=lambda i: order.get(ids[i], 0)))
+
+    def run(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Return the expression's rows for ``rows`` (see :func:`rows_table`), in input order."""
+        rows_out: list[dict[str, Any]] = self.run_table(rows).to_pylist()
+        return rows_out

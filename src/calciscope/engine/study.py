@@ -27,17 +27,22 @@ from typing import Any, overload
 
 import ibis
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-from ibis.common.exceptions import TableNotFound
 
 from calciscope.criteria import load_criteria_sets
 from calciscope.engine.criteria import add_criteria_columns
 from calciscope.engine.features import compute_feature_table, dated_records
 from calciscope.engine.phenotype import add_phenotype_columns, changed_phenotypes, classify_table
+from calciscope.engine.readback import (
+    arrow_to_pandas,
+    has_suggested,
+    images,
+    input_hashes,
+    read_frame,
+    report_facts,
+)
 from calciscope.engine.stored import StoredCriteria, StoredResults
-from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
 from calciscope.phenotype import PhenotypeSet, load_phenotypes
 from calciscope.study.analysis import TABLE_ONE_VARIABLES, table_one_columns
@@ -51,40 +56,8 @@ from calciscope.study.definition import (
     SubsetBasis,
     subgroup_column,
 )
-from calciscope.study.evidence import EVIDENCE_CONCEPTS
 
-__all__ = [
-    "REPORT_FACT_COLUMNS",
-    "StudyQuery",
-    "classified_table",
-    "has_suggested",
-    "images",
-    "input_hashes",
-    "matches",
-    "release_cached",
-    "report_concept",
-    "report_facts",
-    "upload",
-]
-
-#: Fact columns the report reads (evidence rows, timelines, body map).
-REPORT_FACT_COLUMNS = (
-    "fact_id",
-    "patient_id",
-    "system",
-    "code",
-    "status",
-    "effective_date",
-    "body_site",
-    "laterality",
-    "morphology",
-    "method",
-    "source_kind",
-    "review_state",
-    "provenance",
-)
-
-_IMAGE_COLUMNS = ("image_id", "patient_id", "modality", "body_site", "laterality", "image_date")
+__all__ = ["StudyQuery", "classified_table", "matches", "release_cached", "upload"]
 
 
 def _true(value: ir.Value) -> ir.BooleanValue:
@@ -105,24 +78,6 @@ def matches(t: ir.Table, when: Condition) -> ir.BooleanValue:
             test = value.isin(values)
         hit &= test.fill_null(False)
     return hit
-
-
-def report_concept(system: ir.StringValue, code: ir.StringValue) -> ir.StringValue:
-    """Return the report concept of a fact's code (the catalogue's first concept), else null.
-
-    Only codes whose first concept is one of :data:`~calciscope.study.evidence.EVIDENCE_CONCEPTS`
-    get one; written as a ``CASE`` over literal code lists, so every engine evaluates it.
-    """
-    catalogue = load_catalogue()
-    by_concept: dict[str, set[str]] = {}
-    for concept in catalogue.concepts.values():
-        for s, c in concept.codes:
-            first = (catalogue.concepts_for_code(s, c) or ("",))[0]
-            if first in EVIDENCE_CONCEPTS:
-                by_concept.setdefault(first, set()).add(f"{s}|{c}")
-    key = system.concat("|", code)
-    cases = [(key.isin(sorted(codes)), ibis.literal(name)) for name, codes in by_concept.items()]
-    return ibis.cases(*cases, else_=ibis.null("string"))
 
 
 @dataclass
@@ -232,7 +187,7 @@ class StudyQuery:
         anyone = functools.reduce(
             operator.or_, [out[f"in_population_{i}"] for i in range(len(variants))]
         )
-        frame = _pandas(out.filter(anyone).drop("patient_id"))
+        frame = read_frame(out.filter(anyone).drop("patient_id"))
         return [
             frame.loc[frame[f"in_population_{i}"], [f"{c}_{i}" for c in columns]]
             .set_axis(list(columns), axis=1)
@@ -383,7 +338,7 @@ class StudyQuery:
         t = self.table.filter(self.table.in_population)
         out: dict[tuple[str, bool], dict[Any, int]] = {}
         for column in columns:
-            frame = _pandas(t.group_by(case=t.case, value=t[column]).aggregate(n=t.count()))
+            frame = read_frame(t.group_by(case=t.case, value=t[column]).aggregate(n=t.count()))
             for case, value, n in frame.itertuples(index=False):
                 key = None if pd.isna(value) else value.item() if hasattr(value, "item") else value
                 out.setdefault((column, bool(case)), {})[key] = int(n)
@@ -392,7 +347,7 @@ class StudyQuery:
     def value_counts(self, column: str) -> pd.DataFrame:
         """Return the source population's patients by value of ``column`` (``value``, ``n``)."""
         t = self.table.filter(self.table.in_population)
-        return _pandas(t.group_by(value=t[column]).aggregate(n=t.count()))
+        return read_frame(t.group_by(value=t[column]).aggregate(n=t.count()))
 
     def analysis_columns(self) -> list[str]:
         """Return the columns the analysis and the report read of the source population's rows."""
@@ -485,27 +440,6 @@ def upload(con: Any, name: str, frame: pd.DataFrame | None) -> ir.Table | None:
     return con.create_table(name, arrow.cast(pa.schema(typed)))
 
 
-def images(con: Any, patient_ids: Iterable[str] | None = None) -> pd.DataFrame | None:
-    """Return the image records of the given patients (None: everyone's; None without an images table)."""
-    chosen = _table(con, "images")
-    if chosen is None:
-        return None
-    if patient_ids is not None:
-        ids = sorted(set(patient_ids))
-        chosen = chosen.filter(chosen.patient_id.isin(ids) if ids else ibis.literal(False))
-    frame = _pandas(chosen.select(*_IMAGE_COLUMNS))
-    return frame.sort_values("image_id", kind="stable").reset_index(drop=True)
-
-
-def input_hashes(con: Any) -> dict[str, str]:
-    """Return the source file hashes of the import batches (empty without an ``import_batches`` table)."""
-    table = _table(con, "import_batches")
-    if table is None:
-        return {}
-    batches = _pandas(table.select("source", "source_hash"))
-    return {str(s): str(h) for s, h in zip(batches["source"], batches["source_hash"], strict=True)}
-
-
 def classified_table(
     con: Any,
     index_date: dt.date,
@@ -558,66 +492,3 @@ def release_cached(con: Any) -> None:
     """
     for name in list(getattr(con, "_cache_name_to_entry", {})):
         con._finalize_cached_table(name)
-
-
-def has_suggested(con: Any) -> bool:
-    """Return whether any fact awaits review (is suggested)."""
-    facts = con.table("facts")
-    hit = facts.filter(facts.review_state == ReviewState.SUGGESTED.value).limit(1).count()
-    return bool(con.execute(hit))
-
-
-def report_facts(con: Any, patients: ir.Table | None = None) -> pd.DataFrame:
-    """Return the report concepts' facts (corrected facts left out) of ``patients`` (None: everyone).
-
-    ``patients`` is a table with a ``patient_id`` column in the same database (a semi-join, so
-    no id list leaves the database). With a ``concept`` column (:func:`report_concept`),
-    ordered by fact id.
-    """
-    facts = con.table("facts")
-    kept = facts.filter(facts.superseded_by.isnull()) if "superseded_by" in facts.columns else facts
-    kept = kept.select(*REPORT_FACT_COLUMNS, concept=report_concept(kept.system, kept.code))
-    kept = kept.filter(kept.concept.notnull())
-    if patients is not None:
-        # an inner join on distinct ids (not a correlated EXISTS, which SQLite runs per fact)
-        kept = kept.inner_join(patients.distinct(), "patient_id")
-    frame = _pandas(kept.select(*REPORT_FACT_COLUMNS, "concept"))
-    return frame.sort_values("fact_id", kind="stable").reset_index(drop=True)
-
-
-def _table(con: Any, name: str) -> ir.Table | None:
-    """Return the table ``name``, or None when the database has none (a registry's copy)."""
-    try:
-        return con.table(name)
-    except TableNotFound:
-        return None
-
-
-def _pandas(expr: ir.Table) -> pd.DataFrame:
-    """Run ``expr`` and return it as pandas through Arrow (:func:`arrow_to_pandas`).
-
-    Arrow in the expression's Ibis schema, whatever the engine: dates become ``datetime.date``
-    objects, booleans with nulls objects, integers with nulls floats, on every engine alike.
-    """
-    return arrow_to_pandas(expr.to_pyarrow())
-
-
-def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
-    """Return ``table.to_pandas()``'s values, holding one Python object per distinct date.
-
-    ``to_pandas`` makes a ``datetime.date`` object (40 bytes with its pointer) for every date
-    cell; a population's date columns hold a few thousand distinct days, so each column is
-    dictionary-encoded in Arrow and every cell points at its day's one object (8 bytes). The
-    values, types and nulls are the same; strings are shared by ``to_pandas`` already.
-    """
-    dates = [f.name for f in table.schema if pa.types.is_date(f.type)]
-    if not dates or table.num_rows == 0:
-        return table.to_pandas()
-    frame = table.drop_columns(dates).to_pandas()
-    for name in dates:  # in column order, so each goes back to its place
-        encoded = table.column(name).combine_chunks().dictionary_encode()
-        days = np.empty(len(encoded.dictionary) + 1, dtype=object)  # the last: null
-        days[:-1] = encoded.dictionary.to_pandas().to_numpy(dtype=object)
-        cells = days[encoded.indices.fill_null(len(days) - 1).to_numpy()]
-        frame.insert(table.column_names.index(name), name, cells)
-    return frame

@@ -23,9 +23,6 @@ from calciscope.study.definition import (
     StandardExport,
     StudyDefinition,
     SubsetBasis,
-    default_study,
-    load_study,
-    parse_study,
     study_template,
     subgroup_column,
 )
@@ -36,6 +33,7 @@ from calciscope.study.sensitivity import (
     sensitivity_rows,
     variant_changes,
 )
+from calciscope.study.validation import default_study, load_study, parse_study
 
 __all__ = [
     "DEFAULT_STUDY_FILE",

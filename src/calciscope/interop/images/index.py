@@ -36,6 +36,7 @@ from calciscope.interop.images.photo import (
 from calciscope.model import BodyRegion, Image
 
 __all__ = [
+    "BODY_PARTS",
     "THUMBNAIL_PX",
     "ImageIndex",
     "IndexedFile",
@@ -49,7 +50,7 @@ __all__ = [
 THUMBNAIL_PX = 256
 
 #: DICOM Body Part Examined (PS3.16 CID 4031 terms) → calciscope body region
-_BODY_PARTS = {
+BODY_PARTS = {
     "HAND": BodyRegion.HAND,
     "FINGER": BodyRegion.FINGERS,
     "THUMB": BodyRegion.FINGERS,
@@ -244,7 +245,7 @@ class _Resolver:
 def _region(meta: ImageMeta, sidecar: SidecarRow | None) -> BodyRegion | None:
     if sidecar is not None:
         return sidecar.body_site
-    return _BODY_PARTS.get((meta.body_part or "").upper())
+    return BODY_PARTS.get((meta.body_part or "").upper())
 
 
 def index_folder(
