@@ -354,3 +354,33 @@ def test_unknown_biopsy_status_is_named_among_what_could_flip() -> None:
     result = evaluate_set(IIM, row)
     assert result.outputs["iim2017_category"] == "undetermined"
     assert result.could_flip == ("muscle_biopsy_done",)
+
+
+def _proximal(pid: str, *sides: tuple[str | None, str]) -> list[Fact]:
+    """Facts of skin thickening proximal to the MCPs: (laterality, status) each."""
+    return [
+        Fact(
+            patient_id=pid,
+            system="calciscope",
+            code="skin_thickening_proximal_to_mcp",
+            status=status,
+            laterality=side,
+            effective_date=dt.date(2020, 1, 1),
+        )
+        for side, status in sides
+    ]
+
+
+def test_the_sufficient_skin_item_needs_both_hands() -> None:
+    """ "Of the fingers of both hands" (van den Hoogen 2013; clinical-reference §1.1)."""
+
+    def item(*sides: tuple[str | None, str]) -> Any:
+        row = results(_proximal("H1", *sides), ("ssc2013",))
+        return row["skin_thickening_proximal_to_mcp"], row["ssc2013_status"]
+
+    # one hand alone: the other may not have been examined, so unknown, never classified
+    assert item(("left", "present")) == (None, "undetermined")
+    assert item(("left", "present"), ("right", "present")) == (True, "classified")
+    assert item(("bilateral", "present")) == (True, "classified")
+    assert item((None, "present")) == (True, "classified")  # the concept as coded: both hands
+    assert item(("left", "present"), ("right", "absent"))[0] is False

@@ -30,6 +30,7 @@ SETTINGS = settings(derandomize=True, max_examples=30, deadline=None)
 SLOW = pytest.mark.slow
 SSC_ITEMS = SSC_FEATURES[:13]  # the scored items (the last two are the gate)
 IIM_ITEMS = tuple(f for f in IIM_BOOLEANS if f != "muscle_biopsy_done")
+IIM_BIOPSY_FINDINGS = tuple(f for f in IIM_ITEMS if f.startswith("biopsy_"))
 SKIN = tuple(f"skin_thickening_{r}" for r in REGIONS)
 
 
@@ -42,10 +43,19 @@ def partial_patients(draw: st.DrawFn, names: tuple[str, ...], max_unknown: int) 
 
 
 def completions(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every way of filling the unknowns (ages from :data:`AGES`)."""
+    """Every consistent way of filling the unknowns (ages from :data:`AGES`).
+
+    A biopsy recorded as not done (and no finding recorded present, which would mean it was
+    done: iim2017.yaml) has no findings: a finding filled in as present beside it would
+    contradict the record, so those completions are left out.
+    """
     unknown = [k for k, v in row.items() if v is None]
     choices = [AGES if k == "age_at_myositis_onset" else (True, False) for k in unknown]
-    return [row | dict(zip(unknown, combo, strict=True)) for combo in itertools.product(*choices)]
+    recorded = any(row.get(k) is True for k in IIM_BIOPSY_FINDINGS)  # the biopsy was done
+    not_done = row.get("muscle_biopsy_done") is False and not recorded
+    findings = [k for k in unknown if k in IIM_BIOPSY_FINDINGS] if not_done else []
+    filled = [row | dict(zip(unknown, combo, strict=True)) for combo in itertools.product(*choices)]
+    return [r for r in filled if not any(r[k] for k in findings)]
 
 
 def _iim_row(draw_row: dict[str, Any], age: float | None, biopsy: bool) -> dict[str, Any]:

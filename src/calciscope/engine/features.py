@@ -99,6 +99,11 @@ class _Compiler:
         site_ok = self.site_match(derive)
         here = _all(present, site_ok)
         parts = {"pos": _flag(_all(here, self._morph_ok(derive)))}
+        if derive.both_sides:
+            lat = self.f.laterality
+            parts["pos"] = _flag(here & (lat.isnull() | (lat == "bilateral")))
+            parts["left"] = _flag(here & (lat == "left").fill_null(False))
+            parts["right"] = _flag(here & (lat == "right").fill_null(False))
         absent_here = concept & self.status_is(Status.ABSENT)
         if site_ok is not None:
             absent_here = absent_here & (site_ok | self.f.body_site.isnull())
@@ -317,12 +322,14 @@ def _default_limits(f: ir.Table, patients: ir.Table, features: list[Feature]) ->
 
 
 def _finish_status(t: ir.Table, name: str, derive: Derivation) -> ir.Value:
-    pos, neg = t[f"{name}__pos"], t[f"{name}__neg"]
+    pos, neg = t[f"{name}__pos"] == 1, t[f"{name}__neg"]
+    if derive.both_sides:  # "of both hands": one side counts with the other one
+        pos = pos | ((t[f"{name}__left"] == 1) & (t[f"{name}__right"] == 1))
     raised, normal = ibis.literal(False), ibis.literal(False)
     if derive.above_upper_limit:
         raised, normal = _limit_flags(t, name, derive)
     cases: list[tuple[ir.BooleanValue, ir.Value]] = [
-        ((pos == 1) | raised, ibis.literal(True)),
+        (pos | raised, ibis.literal(True)),
         ((neg == 1) | normal, ibis.literal(False)),
     ]
     if derive.morphology:

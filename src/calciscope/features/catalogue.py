@@ -170,6 +170,10 @@ class Derivation:
     #: count_sites: null (unknown) instead of the known lower bound when a lesion lacks its
     #: site, side or morphology
     exact: bool = False
+    #: status: the concept names both sides ("of both hands"): a present fact without a side or
+    #: bilateral counts, one side counts only with a present fact of the other side; a side
+    #: alone leaves the feature unknown (the other side may never have been examined)
+    both_sides: bool = False
 
     @property
     def concept(self) -> str:
@@ -329,6 +333,7 @@ def _feature(raw: dict[str, Any], concepts: dict[str, Concept]) -> Feature:
         above_upper_limit=_limits(spec.get("above_upper_limit") or [], concepts, where),
         by_side=bool(spec.get("by_side", False)),
         exact=bool(spec.get("exact", False)),
+        both_sides=bool(spec.get("both_sides", False)),
     )
     label = raw.get("label") or concepts[listed[0]].label
     return Feature(name=name, type=ftype, label=label, derive=derive, redcap=raw.get("redcap"))
