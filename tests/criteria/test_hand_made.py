@@ -383,4 +383,5 @@ def test_the_sufficient_skin_item_needs_both_hands() -> None:
     assert item(("left", "present"), ("right", "present")) == (True, "classified")
     assert item(("bilateral", "present")) == (True, "classified")
     assert item((None, "present")) == (True, "classified")  # the concept as coded: both hands
+    assert item(("unspecified", "present")) == (True, "classified")  # no side given
     assert item(("left", "present"), ("right", "absent"))[0] is False

@@ -371,3 +371,17 @@ def test_redcap_latin1_dictionary_names_the_line(tmp_path):
         read_redcap(data, dictionary, mapping)
     (problem,) = caught.value.problems
     assert problem.location == "line 6" and "0xe9 is not UTF-8" in problem.message
+
+
+@pytest.mark.parametrize("text", ["2019-05-01 to 2020-01-01", "2019-05-01 approx", "2019-05-01T"])
+def test_text_after_a_full_date_is_refused_not_dropped(text: str) -> None:
+    """Only a time may follow a date; a range or a doubt would be lost without a word."""
+    with pytest.raises(ValueError, match="is not a date"):
+        partial_date(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["2019-05-01T23:30:00-05:00", "2019-05-01 10:30", "2019-05-01T10:30:00.123Z"]
+)
+def test_a_time_after_the_date_keeps_the_local_date(text: str) -> None:
+    assert partial_date(text) == (dt.date(2019, 5, 1), None)

@@ -416,3 +416,12 @@ def test_patient_page_kept_between_reads_follows_a_decision_and_audits_every_rea
     assert all(n["segments"] is None for n in seen["notes"])
     page = researcher.get(f"/patients/{pseudonym}").text
     assert f"Patient {pseudonym}" in page and "correct</a>" not in page
+
+
+def test_a_form_field_named_like_a_dict_method_does_not_shadow_it() -> None:
+    """Templates read dict keys first, but ``entered.get(...)`` stays the method (a posted
+    field named ``get`` gave a 500)."""
+    from calciscope.web.pages import TEMPLATES
+
+    page = TEMPLATES.from_string("{{ entered.get('area', '-') }} {{ entered.date }}")
+    assert page.render(entered={"get": "x", "date": "2024-01-02"}) == "- 2024-01-02"

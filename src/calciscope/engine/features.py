@@ -99,11 +99,16 @@ class _Compiler:
         site_ok = self.site_match(derive)
         here = _all(present, site_ok)
         parts = {"pos": _flag(_all(here, self._morph_ok(derive)))}
-        if derive.both_sides:
+        if derive.both_sides:  # no side, "unspecified" or bilateral: the concept names both
             lat = self.f.laterality
-            parts["pos"] = _flag(here & (lat.isnull() | (lat == "bilateral")))
-            parts["left"] = _flag(here & (lat == "left").fill_null(False))
-            parts["right"] = _flag(here & (lat == "right").fill_null(False))
+            both = lat.isnull() | lat.isin(["bilateral", "unspecified"])
+            parts["pos"] = _flag(_all(here & both, self._morph_ok(derive)))
+            parts["left"] = _flag(
+                _all(here & (lat == "left").fill_null(False), self._morph_ok(derive))
+            )
+            parts["right"] = _flag(
+                _all(here & (lat == "right").fill_null(False), self._morph_ok(derive))
+            )
         absent_here = concept & self.status_is(Status.ABSENT)
         if site_ok is not None:
             absent_here = absent_here & (site_ok | self.f.body_site.isnull())

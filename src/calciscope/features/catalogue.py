@@ -170,8 +170,9 @@ class Derivation:
     #: count_sites: null (unknown) instead of the known lower bound when a lesion lacks its
     #: site, side or morphology
     exact: bool = False
-    #: status: the concept names both sides ("of both hands"): a present fact without a side or
-    #: bilateral counts, one side counts only with a present fact of the other side; a side
+    #: status: the concept names both sides ("of both hands"): a present fact without a side,
+    #: "unspecified" or bilateral counts, one side counts only with a present fact of the other
+    #: side; a side
     #: alone leaves the feature unknown (the other side may never have been examined)
     both_sides: bool = False
 

@@ -226,7 +226,11 @@ ABSENT_VALUE_NAMES: tuple[str, ...] = ("Absent", "Negative", "Not detected", "No
 # --- Dates ------------------------------------------------------------------------------------
 
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
-_FULL_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
+# a time may follow the date (kept local, ignored); any other text is refused, not dropped
+_FULL_DATE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
 
 
 def partial_date(text: str) -> tuple[dt.date | None, str | None]:

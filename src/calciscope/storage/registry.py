@@ -282,8 +282,10 @@ class Registry:
         try:
             yield con
         finally:
-            release_cached(con)
-            con.disconnect()
+            try:
+                release_cached(con)
+            finally:
+                con.disconnect()
 
     @property
     def dialect(self) -> str:

@@ -31,18 +31,20 @@ class _Environment(jinja2.Environment):
 
     Every page's data is dicts: Jinja2 tries the attribute first and raises and catches an
     exception for each ``f.date`` before reading the key, which was half of rendering a
-    patient page. A key named like a dict method (``items``) shadows the method for a dict
-    that has it; templates write ``c["items"]`` anyway.
+    patient page. A name of a dict method (``get``, ``items``) stays the method: a form field
+    posted as ``get`` must not shadow ``entered.get(...)``.
     """
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is dict:
+        if type(obj) is dict and attribute not in _DICT_METHODS:
             try:
                 return obj[attribute]
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
 
+
+_DICT_METHODS = frozenset(dir(dict))
 
 TEMPLATES = _Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
