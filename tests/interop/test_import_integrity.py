@@ -191,3 +191,16 @@ def test_cli_refuses_then_updates_with_the_flag(registry, tmp_path):
     done = runner.invoke(app, [*args, "--update-patients"])
     assert done.exit_code == 0, done.output
     assert "1 stored patients updated" in done.output
+
+
+def test_fhir_export_into_a_folder_writes_the_bundle_there(tmp_path, sqlite_url):
+    """``export fhir out/`` (as ``export phenopackets out/``) writes calciscope-bundle.json."""
+    from calciscope.errors import ValidationError
+
+    registry = api.open_registry(sqlite_url)
+    report = api.export_fhir(registry, tmp_path)
+    assert report.files == [tmp_path / "calciscope-bundle.json"]
+    assert (tmp_path / "calciscope-bundle.json").is_file()
+    with pytest.raises(ValidationError, match="does not exist"):
+        api.export_fhir(registry, tmp_path / "no" / "b.json")
+    registry.close()

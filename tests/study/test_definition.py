@@ -114,3 +114,17 @@ def test_fractional_window_counts_days():
     raw = yaml.safe_load(study_template()) | {"title": "t"}
     raw["population"]["seen_within_years"] = 0.5
     assert parse_study(raw).window_start == dt.date(2023, 7, 2)  # 183 days, both ends in
+
+
+@pytest.mark.parametrize("day", ["2023-13-45", "2023-02-30"])
+def test_a_date_that_does_not_exist_names_its_line_and_field(tmp_path, day):
+    """YAML reads these as dates and the date fails: an error, never a traceback."""
+    path = tmp_path / "s.yaml"
+    text = study_template().replace("index_date: 2023-12-31", f"index_date: {day}")
+    assert day in text
+    path.write_text(text)
+    with pytest.raises(ValidationError) as info:
+        load_study(path)
+    (problem,) = info.value.problems
+    assert problem.field == "index_date" and problem.location.startswith("line ")
+    assert f"{day} is not a date" in problem.message

@@ -48,6 +48,14 @@ def test_dashboard(app, signed_in):
     page = client.get("/")
     assert page.status_code == 200 and "Patients in the registry" in page.text
     assert 'data-queue="suggested_fact"' in page.text and "hx-get" not in page.text
+    # each box's share says of what, as the report's flow: the cases come from the source
+    # population, not from the box above them
+    steps = data["overview"]["attrition"]
+    source, cases = steps[2]["count"], steps[-1]["count"]
+    if cases:
+        assert f"{100 * cases / source:.1f}% of the source population" in page.text
+    below = steps[1]["count"] / steps[0]["count"]
+    assert f"{100 * below:.1f}% of the step before" in page.text
 
 
 def test_patient_list_filters_search_and_pages(app, signed_in):

@@ -429,15 +429,24 @@ def export_fhir(
     patient_ids: Sequence[str] | None = None,
     group_name: str | None = None,
 ) -> ExportReport:
-    """Write the registry (or some patients) as one validated FHIR R4 collection Bundle."""
+    """Write the registry (or some patients) as one validated FHIR R4 collection Bundle.
+
+    ``out`` is the bundle's file, or a folder to write ``calciscope-bundle.json`` into.
+    """
     from calciscope.interop.fhir import write_fhir_bundle
 
+    target = Path(out) / "calciscope-bundle.json" if Path(out).is_dir() else Path(out)
+    if not target.parent.is_dir():
+        raise ValidationError(
+            [Problem(str(out), "file", "out", f"folder {target.parent} does not exist")],
+            summary="cannot export FHIR",
+        )
     records = read_registry_records(registry, patient_ids)
     bundle = write_fhir_bundle(
         records.patients, records.facts, records.notes, records.images, group_name=group_name
     )
-    Path(out).write_text(json.dumps(bundle, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    report = ExportReport(files=[Path(out)])
+    target.write_text(json.dumps(bundle, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = ExportReport(files=[target])
     report.written.update(e["resource"]["resourceType"] for e in bundle["entry"])
     return report
 

@@ -195,7 +195,10 @@ def export_phenopackets(
 
 
 def export_fhir(
-    out: Annotated[Path, typer.Argument(help="Bundle file to write (JSON).")],
+    out: Annotated[
+        Path,
+        typer.Argument(help="Bundle file to write (JSON), or a folder (calciscope-bundle.json)."),
+    ],
     db: DbOption = None,
     patient: PatientOption = None,
     group: Annotated[

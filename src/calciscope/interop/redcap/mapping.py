@@ -167,7 +167,8 @@ def load_mapping(path: Path) -> Mapping:
     """Read a YAML mapping file (see the module docstring)."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
+        # ValueError: YAML reads 2023-13-45 as a date, and the date fails
         raise ValidationError(
             [Problem(str(path), "$", "", f"cannot read mapping: {exc}")]
         ) from None
