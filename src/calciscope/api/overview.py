@@ -80,7 +80,10 @@ def registry_overview(
         return RegistryOverview(
             study_title=spec.title,
             index_date=spec.population.index_date,
-            attrition=[vars(s) for s in attrition(counts, spec, target_label(spec))],
+            attrition=[
+                vars(s) | {"share": s.shown_share()}
+                for s in attrition(counts, spec, target_label(spec))
+            ],
             phenotypes=phenotypes,
             cases=counts.cases,
             cases_suggested_only=counts.cases_suggested_only,

@@ -100,15 +100,11 @@ class _Compiler:
         here = _all(present, site_ok)
         parts = {"pos": _flag(_all(here, self._morph_ok(derive)))}
         if derive.both_sides:  # no side, "unspecified" or bilateral: the concept names both
-            lat = self.f.laterality
+            lat, morph = self.f.laterality, self._morph_ok(derive)
             both = lat.isnull() | lat.isin(["bilateral", "unspecified"])
-            parts["pos"] = _flag(_all(here & both, self._morph_ok(derive)))
-            parts["left"] = _flag(
-                _all(here & (lat == "left").fill_null(False), self._morph_ok(derive))
-            )
-            parts["right"] = _flag(
-                _all(here & (lat == "right").fill_null(False), self._morph_ok(derive))
-            )
+            parts["pos"] = _flag(_all(here & both, morph))
+            for side in ("left", "right"):
+                parts[side] = _flag(_all(here & (lat == side).fill_null(False), morph))
         absent_here = concept & self.status_is(Status.ABSENT)
         if site_ok is not None:
             absent_here = absent_here & (site_ok | self.f.body_site.isnull())

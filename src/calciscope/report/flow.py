@@ -16,10 +16,10 @@ __all__ = ["attrition_figure", "step_text"]
 def step_text(step: AttritionStep) -> str:
     """Return the count line of one box: ``n = 102 (22.1% of source population)``."""
     text = f"n = {step.count:,}"
-    if step.of_population is not None and step.of_population < 1:
-        text += f"  ({100 * step.of_population:.1f}% of source population)"
-    elif step.of_previous is not None and step.of_population is None:
-        text += f"  ({100 * step.of_previous:.1f}% of the above)"
+    share = step.shown_share()
+    if share is not None:
+        of = "source population" if share[1] == "population" else "the above"
+        text += f"  ({100 * share[0]:.1f}% of {of})"
     return text
 
 

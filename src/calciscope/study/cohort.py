@@ -81,6 +81,17 @@ class AttritionStep:
     excluded: tuple[tuple[str, int], ...] = ()
     parent: int | None = None
 
+    def shown_share(self) -> tuple[float, str] | None:
+        """Return the share a flow box shows, with what it is of: ``"population"`` or ``"previous"``.
+
+        From the source population on, a share of it (below 100%; the cases come from it, not
+        from the box above them); above it, of the box above; the source population itself
+        shows none.
+        """
+        if self.of_population is not None:
+            return (self.of_population, "population") if self.of_population < 1 else None
+        return None if self.of_previous is None else (self.of_previous, "previous")
+
 
 def not_seen_reasons(
     study: StudyDefinition, died: int, before: int, never: int
