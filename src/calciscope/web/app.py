@@ -259,26 +259,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.state.overview = RecentResults(
         lambda _: api.registry_overview(registry), generation, size=1, ttl=300
     )
-    # a patient's explanation reads only that patient's facts: a write forgets the patients it
-    # names (every explanation when it names none), not the explanations of everyone
-    by_patient = Generation()
-    app.state.explanations = RecentResults(
-        lambda pid: Kept(api.explain_patient(registry, pid)), by_patient, size=256, ttl=300
-    )
-    # the patient page's record, kept the same way; a write outside the app that the watch
-    # does not name (reading notes from the CLI) is shown within ``ttl`` seconds
-    app.state.patients = RecentResults(
-        lambda pid: read_patient(registry, pid), by_patient, size=256, ttl=30
-    )
-    per_patient = (app.state.explanations, app.state.patients)
-
-    def forget(ids: tuple[str, ...]) -> None:
-        if not ids:
-            by_patient.bump()
-        for kept in per_patient:
-            kept.forget(ids)
-
-    generation.listen(forget)
+    _keep_per_patient(app, registry, generation)
     app.state.queues = RecentResults(
         lambda key: api.review_queue(registry, kinds=[key[0]] if key[0] else None, patient=key[1]),
         generation,
@@ -320,6 +301,30 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     _add_routes(app)
     return app
+
+
+def _keep_per_patient(app: FastAPI, registry: Any, generation: Generation) -> None:
+    """Keep each patient's explanation and page record, forgotten when a write names them."""
+    # a patient's explanation reads only that patient's facts: a write forgets the patients it
+    # names (every explanation when it names none), not the explanations of everyone
+    by_patient = Generation()
+    app.state.explanations = RecentResults(
+        lambda pid: Kept(api.explain_patient(registry, pid)), by_patient, size=256, ttl=300
+    )
+    # the patient page's record, kept the same way; a write outside the app that the watch
+    # does not name (reading notes from the CLI) is shown within ``ttl`` seconds
+    app.state.patients = RecentResults(
+        lambda pid: read_patient(registry, pid), by_patient, size=256, ttl=30
+    )
+    per_patient = (app.state.explanations, app.state.patients)
+
+    def forget(ids: tuple[str, ...]) -> None:
+        if not ids:
+            by_patient.bump()
+        for kept in per_patient:
+            kept.forget(ids)
+
+    generation.listen(forget)
 
 
 def _new_app(settings: WebSettings, registry: Any) -> FastAPI:
