@@ -266,11 +266,7 @@ class NoteExtractor:
         grouped: list[list[Mention]] = []
         labelled: list[list[Mention]] = []
         antibodies: list[list[Mention]] = []
-        kept = [
-            (i, found) for i, found in _group(targets, spans) if any(key[t.rule] for t in found)
-        ]
-        # a sentence reaches to the end of its last target (one may run over its end)
-        bounds = [(spans[i][0], max(spans[i][1], *(t.end for t in found))) for i, found in kept]
+        kept, bounds = _group(targets, spans, key)
         if not kept:
             return grouped, labelled, antibodies
         every = self._modifiers(low, bounds)
@@ -422,23 +418,43 @@ class NoteExtractor:
 
 
 def _group(
-    targets: Sequence[Match], spans: Sequence[tuple[int, int, int]]
-) -> list[tuple[int, list[Match]]]:
-    """Return ``(sentence index, its targets)``; both are by position, so one walk does."""
+    targets: Sequence[Match], spans: Sequence[tuple[int, int, int]], key: Sequence[bool]
+) -> tuple[list[tuple[int, list[Match]]], list[tuple[int, int]]]:
+    """Return ``(sentence index, its targets)`` of the sentences with a key target, and bounds.
+
+    Both are by position, so one walk does. A sentence's bounds reach to the end of its last
+    target (one may run over its end). Sentences with only attribute targets are left out.
+    """
     groups: list[tuple[int, list[Match]]] = []
+    bounds: list[tuple[int, int]] = []
     count = len(spans)
     index = -1
     span_end = -1
+    current: list[Match] = []
+    current_index = -1
+    has_key = False
+    reach = 0
     for match in targets:
         begin = match.start
         if index + 1 < count and spans[index + 1][0] <= begin:
             index = bisect.bisect_right(spans, (begin, _LAST)) - 1
             span_end = spans[index][1]
         if index >= 0 and begin < span_end:
-            if not groups or groups[-1][0] != index:
-                groups.append((index, []))
-            groups[-1][1].append(match)
-    return groups
+            if index != current_index:
+                if has_key:
+                    groups.append((current_index, current))
+                    bounds.append((spans[current_index][0], reach))
+                current, current_index = [], index
+                has_key, reach = False, span_end
+            current.append(match)
+            if key[match.rule]:
+                has_key = True
+            if match.end > reach:
+                reach = match.end
+    if has_key:
+        groups.append((current_index, current))
+        bounds.append((spans[current_index][0], reach))
+    return groups, bounds
 
 
 def _merge(findings: list[Match], attributes: list[Match], anchor: Sequence[bool]) -> list[Match]:

@@ -226,7 +226,7 @@ def link_antibody_results(sentence: Sequence[Mention], text: str = "") -> None:
     forward: Mention | None = None
     previous_end = -1
     for item in sentence:
-        if text and previous_end >= 0 and ";" in text[previous_end : item.start]:
+        if text and previous_end >= 0 and text.find(";", previous_end, item.start) >= 0:
             pending, forward = [], None
         previous_end = item.end
         if item.category == Category.ANTIBODY:

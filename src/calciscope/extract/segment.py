@@ -125,6 +125,9 @@ def _list_number_before(text: str, at: int) -> bool:
 
 
 def _next_char(text: str, at: int) -> str:
+    char = text[at : at + 1]
+    if char and not char.isspace():  # the common case: no white space to skip (as ``\S``)
+        return char
     m = _NON_SPACE.search(text, at)
     return m.group() if m else ""
 
