@@ -7,7 +7,7 @@ pixels only, not the whole ROI: on the 2,500 x 2,000 hand film 17% of the pixels
 same deposit or background: the perimeter and the row-run ends come from the mask alone.
 
 Descriptors: area, elongation (major / minor axis of the inertia ellipse), solidity (area /
-convex hull area; Qhull, Barber et al. 1996), holes (1 − Euler number, 8-connected; Gray 1971)
+convex hull area; Qhull, Barber et al. 1996), holes (1 − Euler number, 8-connected; Gray 1971, counted on the row runs)
 and mean width of the large deposits (2 × area / Crofton perimeter).
 
 References
@@ -62,14 +62,12 @@ class Deposits:
 
     def __init__(self, mask: np.ndarray, min_px: int) -> None:
         raw, found = ndimage.label(mask, structure=_EIGHT, output=np.intp)
-        self._raw = raw
         where = np.flatnonzero(mask)
         raw_lab = raw.ravel()[where]
         keep = np.bincount(raw_lab, minlength=found + 1) >= min_px
         keep[0] = False
         number = np.cumsum(keep) * keep  # raw label -> deposit 1..count
-        self._raw_ids = np.flatnonzero(keep)
-        self.count = len(self._raw_ids)
+        self.count = int(np.count_nonzero(keep))
         self.mask = mask
         if self.count < found:
             kept = keep[raw_lab]
@@ -164,10 +162,31 @@ class Deposits:
         except QhullError:  # cannot happen with pixel corners; kept for safety
             return float(np.sum(right - left + 1))
 
-    def _holes(self, deposit: int, row: np.ndarray, left: np.ndarray, right: np.ndarray) -> int:
-        """1 - Euler number of one deposit, in its bounding box."""
-        box = self._raw[row[0] : row[-1] + 1, left.min() : right.max() + 1]
-        return 1 - _euler8(box == self._raw_ids[deposit - 1])
+    def euler_numbers(self) -> np.ndarray:
+        """Euler number of every deposit (8-connected; deposit ``k`` at index ``k - 1``).
+
+        From the row runs alone: a deposit's runs (vertices) and the 8-adjacent pairs of its
+        runs on consecutive rows (edges) form a connected graph whose independent cycles each
+        enclose one hole (two runs on one row are never adjacent, and two rows cannot close a
+        cycle), so its Euler number, 1 − holes, is vertices − edges. Two runs on consecutive
+        rows are 8-adjacent when their column ranges widened by one overlap; 8-adjacent runs
+        are always of the same deposit. The same value as ``skimage.measure.euler_number``
+        (tested), without the deposit's bounding box.
+        """
+        start = self._starts
+        lab, y, x0, x1 = self.lab[start], self.y[start], self.x[start], self.x[self._stops]
+        # a run's key is its place in raster order with a free column on each side of a row, so
+        # keys of different rows never meet; both key lists are sorted (runs are disjoint)
+        width = self.mask.shape[1] + 2
+        first, last = y * width + x0, y * width + x1
+        below = (y + 1) * width
+        # runs of the next row that start before this run's end + 1, minus those that end
+        # before its start - 1 (every run of this row or above is in both counts)
+        pairs = np.searchsorted(first, below + x1 + 1, side="right")
+        pairs -= np.searchsorted(last, below + x0 - 1, side="left")
+        runs = np.bincount(lab, minlength=self.count + 1)
+        adjacent = np.bincount(lab, pairs, minlength=self.count + 1)
+        return (runs - adjacent.astype(np.intp))[1:]
 
     def shape(self, pixel_area: float, large_deposit_mm2: float) -> DepositShape:
         """Shape descriptors, areas in the unit of ``pixel_area`` (mm² per px, or 1)."""
@@ -195,7 +214,7 @@ class Deposits:
             elongation=float(np.dot(weights, major / np.maximum(minor, 1.0))),
             solidity=float(np.dot(weights, solid)),
             sheet_share=float(large_area / areas.sum()),
-            holes=int(sum(self._holes(i, *rows[i]) for i in large_ids.tolist())),
+            holes=int(np.sum(1 - self.euler_numbers()[large_ids - 1])),
             large_deposit_width=width,
         )
 
@@ -203,19 +222,3 @@ class Deposits:
 def _sum_of_squares(m: np.ndarray) -> np.ndarray:
     """0² + 1² + ... + m² (0 for m = -1), exactly in integers."""
     return m * (m + 1) * (2 * m + 1) // 6
-
-
-def _euler8(mask: np.ndarray) -> int:
-    """Euler number of a binary image, 8-connected, from its 2 x 2 quads (Gray 1971).
-
-    E = (Q1 - Q3 - 2 QD) / 4, where Q1 and Q3 count quads with one and three pixels set and QD
-    the diagonal pairs; the same value as ``skimage.measure.euler_number(mask, 2)``, several
-    times faster.
-    """
-    p = np.pad(mask, 1).astype(np.uint8)
-    a, b, c, d = p[:-1, :-1], p[:-1, 1:], p[1:, :-1], p[1:, 1:]
-    total = a + b + c + d
-    q1 = np.count_nonzero(total == 1)
-    q3 = np.count_nonzero(total == 3)
-    diagonal = np.count_nonzero((total == 2) & (a == d))
-    return int(q1 - q3 - 2 * diagonal) // 4
