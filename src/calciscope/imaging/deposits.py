@@ -1,14 +1,15 @@
 """Step 4 of the measurement: label the deposits and describe their shape.
 
-The deposits are kept as a list of their pixels (flat index and deposit number, in raster
-order) beside the label image, so every descriptor after the labelling reads the calcified
-pixels only, not the whole ROI: on the 2,500 x 2,000 hand film 17% of the pixels. Two
+The deposits are labelled on the mask's row runs (:mod:`.runs`) and kept as a list of their
+pixels (flat index and deposit number, in raster order), so every descriptor reads the
+calcified pixels or their runs only, not the whole ROI: on the 2,500 x 2,000 hand film 17% of
+the pixels in 24,000 runs. Two
 8-connected deposits never touch along an edge, so a deposit pixel's 4-neighbour is either the
 same deposit or background: the perimeter and the row-run ends come from the mask alone.
 
 Descriptors: area, elongation (major / minor axis of the inertia ellipse), solidity (area /
-convex hull area; Qhull, Barber et al. 1996), holes (1 − Euler number, 8-connected; Gray 1971, counted on the row runs)
-and mean width of the large deposits (2 × area / Crofton perimeter).
+convex hull area; Qhull, Barber et al. 1996), holes (1 − Euler number, 8-connected; Gray
+1971; counted on the row runs) and mean width of the large deposits (2 × area / Crofton perimeter).
 
 References
 ----------
@@ -24,11 +25,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
+
+from calciscope.imaging.runs import Runs, expand
 
 __all__ = ["DepositShape", "Deposits"]
 
-_EIGHT = np.ones((3, 3), dtype=bool)
 #: the solidity of the largest deposits (and of every large one) comes from its convex hull; the
 #: rest, small and so light in the area-weighted mean, count as 1
 _HULLS = 50
@@ -61,30 +62,28 @@ class Deposits:
     """
 
     def __init__(self, mask: np.ndarray, min_px: int) -> None:
-        raw, found = ndimage.label(mask, structure=_EIGHT, output=np.intp)
-        where = np.flatnonzero(mask)
-        raw_lab = raw.ravel()[where]
-        keep = np.bincount(raw_lab, minlength=found + 1) >= min_px
-        keep[0] = False
-        number = np.cumsum(keep) * keep  # raw label -> deposit 1..count
+        runs = Runs.of(mask, eight=True)
+        keep = runs.sizes() >= min_px
+        number = np.cumsum(keep) * keep  # piece -> deposit 1..count
         self.count = int(np.count_nonzero(keep))
+        kept = keep[runs.piece]
         self.mask = mask
-        if self.count < found:
-            kept = keep[raw_lab]
+        if self.count < runs.count:
             self.mask = mask.copy()
-            self.mask.ravel()[where[~kept]] = False
-            where, raw_lab = where[kept], raw_lab[kept]
-        self.where, self.lab = where, number[raw_lab]
+            self.mask.ravel()[runs.flat(~kept)] = False
+        y, x0, length = runs.y[kept], runs.x0[kept], runs.length[kept]
         cols = mask.shape[1]
-        self.y, self.x = np.divmod(where, cols)
+        self.where = expand(y * cols + x0, length)
+        self.lab = np.repeat(number[runs.piece[kept]], length)
+        self.y = np.repeat(y, length)
+        self.x = self.where - self.y * cols
         self.areas = np.bincount(self.lab, minlength=self.count + 1)[1:].astype(float)
-        # row runs: a pixel starts (ends) a run when the pixel before (after) it in raster order
-        # is not its left (right) neighbour, or it is on the ROI's left (right) edge
-        joined = np.diff(where) == 1
-        self._starts = np.ones(len(where), dtype=bool)
-        self._starts[1:] = ~joined | (self.x[1:] == 0)
-        self._stops = np.ones(len(where), dtype=bool)
-        self._stops[:-1] = ~joined | (self.x[:-1] == cols - 1)
+        # the first and the last pixel of every row run
+        ends = np.cumsum(length)
+        self._starts = np.zeros(len(self.where), dtype=bool)
+        self._starts[ends - length] = True
+        self._stops = np.zeros(len(self.where), dtype=bool)
+        self._stops[ends - 1] = True
 
     @property
     def pixels(self) -> int:

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import ndimage
 
+from calciscope.imaging.runs import Runs
+
 if TYPE_CHECKING:
     from calciscope.imaging.measure import MeasureSettings
 
@@ -277,29 +279,13 @@ class Segmenter:
 def _fill_small_holes(mask: np.ndarray, min_px: int) -> np.ndarray:
     """Fill the holes (4-connected background pieces) smaller than a deposit.
 
-    Stripe by stripe in threads, with ``min_px`` rows of halo: a hole of fewer than ``min_px``
-    pixels spans fewer rows than that, so a hole with a pixel in a stripe's core lies whole in
-    the haloed stripe, away from its cut rows. A piece that touches a cut row may continue
-    beyond it and is not filled there; any piece that does not is the whole image's piece.
+    The background's pieces come from its row runs (:mod:`.runs`), so only the runs of the
+    small pieces are written back.
     """
-    total = mask.shape[0]
-    rows = _halves(total, min_px)
-    if rows >= total:
-        return mask | _small_holes(mask, min_px, cut_top=False, cut_bottom=False)
-
-    def stripe_holes(low: int, high: int) -> np.ndarray:
-        return _small_holes(mask[low:high], min_px, cut_top=low > 0, cut_bottom=high < total)
-
-    return mask | _stripes(stripe_holes, total, min_px, rows)
-
-
-def _small_holes(mask: np.ndarray, min_px: int, cut_top: bool, cut_bottom: bool) -> np.ndarray:
-    """Pieces of ``~mask`` smaller than ``min_px`` that touch no cut row."""
-    holes, count = ndimage.label(~mask, output=np.intp)
-    small = np.bincount(holes.ravel(), minlength=count + 1) < min_px
-    small[0] = False
-    if cut_top:
-        small[holes[0]] = False
-    if cut_bottom:
-        small[holes[-1]] = False
-    return small[holes] if small.any() else np.zeros(mask.shape, dtype=bool)
+    holes = Runs.of(~mask, eight=False)
+    small = holes.sizes() < min_px
+    if not small.any():
+        return mask
+    out = mask.copy()
+    out.ravel()[holes.flat(small[holes.piece])] = True
+    return out
