@@ -45,9 +45,13 @@ class Runs:
     def of(cls, mask: np.ndarray, eight: bool) -> Runs:
         """Find the runs of a 2-D boolean mask and its 8- (or 4-) connected pieces."""
         rows, cols = mask.shape
-        padded = np.zeros((rows, cols + 1), dtype=np.int8)  # a zero column ends every row
-        padded[:, :cols] = mask
-        edges = np.flatnonzero(np.diff(padded.ravel(), prepend=np.int8(0)))
+        # where a row changes, at the boundary before each column and after the last one: on
+        # every row a run starts at one change and ends (exclusive) at the next
+        change = np.empty((rows, cols + 1), dtype=bool)
+        change[:, 0] = mask[:, 0]
+        change[:, cols] = mask[:, -1]
+        np.not_equal(mask[:, 1:], mask[:, :-1], out=change[:, 1:cols])
+        edges = np.flatnonzero(change)
         starts = edges[0::2]
         y, x0 = np.divmod(starts, cols + 1)
         length = edges[1::2] - starts
