@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Runs", "expand"]
+__all__ = ["Runs", "expand", "next_row_pairs"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,28 @@ def expand(first: np.ndarray, length: np.ndarray) -> np.ndarray:
     return np.cumsum(out)
 
 
+def next_row_pairs(
+    y: np.ndarray, x0: np.ndarray, x1: np.ndarray, cols: int, wide: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of runs (upper, lower; raster order) on consecutive rows that touch.
+
+    They touch when their column ranges overlap once widened by ``wide`` (0: 4-connected,
+    1: 8-connected). The runs must be in raster order and disjoint.
+    """
+    # a run's keys place it in raster order with a free column on each side of a row, so keys
+    # of different rows never meet; both key lists are sorted (runs are disjoint)
+    width = cols + 2
+    below = (y + 1) * width
+    # the runs of the next row that start at most ``wide`` after this run's end, less those
+    # that end more than ``wide`` before its start (every run of this row or above is in both)
+    hi = np.searchsorted(y * width + x0, below + x1 + wide, side="right")
+    lo = np.searchsorted(y * width + x1, below + x0 - wide, side="left")
+    pairs = hi - lo
+    upper = np.repeat(np.arange(len(y)), pairs)
+    lower = expand(lo[pairs > 0], pairs[pairs > 0])
+    return upper, lower
+
+
 def _pieces(
     y: np.ndarray, x0: np.ndarray, x1: np.ndarray, cols: int, wide: int
 ) -> tuple[np.ndarray, int]:
@@ -93,17 +115,7 @@ def _pieces(
     n = len(y)
     if n == 0:
         return np.zeros(0, dtype=np.intp), 0
-    # a run's keys place it in raster order with a free column on each side of a row, so keys
-    # of different rows never meet; both key lists are sorted (runs are disjoint)
-    width = cols + 2
-    below = (y + 1) * width
-    # the runs of the next row that start at most ``wide`` after this run's end, less those
-    # that end more than ``wide`` before its start (every run of this row or above is in both)
-    hi = np.searchsorted(y * width + x0, below + x1 + wide, side="right")
-    lo = np.searchsorted(y * width + x1, below + x0 - wide, side="left")
-    pairs = hi - lo
-    source = np.repeat(np.arange(n), pairs)
-    target = expand(lo[pairs > 0], pairs[pairs > 0])
+    source, target = next_row_pairs(y, x0, x1, cols, wide)
     graph = coo_matrix((np.ones(len(source), dtype=np.int8), (source, target)), shape=(n, n))
     count, piece = connected_components(graph, directed=False)
     # renumber in raster order of each piece's first run (the order of ndimage.label)
