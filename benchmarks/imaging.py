@@ -7,8 +7,8 @@
    ``../shared/data/dicom/radiographs`` (budget 300 ms wall on 2 cores), beside two floors
    timed in the same run: one bare NumPy pass over the ROI (a subtraction) and one SciPy
    Gaussian filter of it (the cheapest step any method needs). Median of repeats, wall and CPU
-   time (the CPU of every thread: the filters, the opening and the hole filling run on two
-   stripes at once), and the ratios to the Gaussian floor in wall and in CPU.
+   time (the CPU of every thread: the filters and the opening run on two stripes at once),
+   the same on one thread, and the ratios to the Gaussian floor in wall and in CPU.
 3. **Thumbnails** for 300 DICOM files: the shared DICOMs repeated (budget 30 s on 2 cores),
    through the scan of ``calciscope import images`` itself (decode once, hash, thumbnail) on
    two worker processes: wall time, and the workers' CPU time.
@@ -129,6 +129,12 @@ def roi_speed(repeats: int) -> dict[str, float]:
         f"{cpu / max(numpy_cpu, 1e-9):.0f}x; os.getloadavg() {os.getloadavg()[0]:.1f} on "
         f"{os.cpu_count()} cores (wall counts the other jobs' load, CPU does not)"
     )
+    single = _single_thread(repeats, image.pixels, roi, spacing)
+    print(
+        f"  on one thread (every striped step too): median {single['wall'] * 1000:.0f} ms wall, "
+        f"{single['cpu'] * 1000:.0f} ms CPU; ratio {single['cpu'] / max(gauss_cpu, 1e-9):.1f}x "
+        f"the Gaussian's CPU"
+    )
     split = _split_cpu(repeats, image.pixels, roi, spacing)
     estimate = split["main"] + split["striped"] / 2
     print(
@@ -137,9 +143,11 @@ def roi_speed(repeats: int) -> dict[str, float]:
         f"idle cores about {estimate * 1000:.0f} ms wall (an estimate, main + striped / 2, "
         "not a measurement)"
     )
+    print(f"  load average (1, 5, 15 min): {_load()}")
     return {
         "wall": wall,
         "cpu": cpu,
+        "single_cpu": single["cpu"],
         "estimate": estimate,
         "gauss_wall": gauss_wall,
         "gauss_cpu": gauss_cpu,
@@ -147,11 +155,36 @@ def roi_speed(repeats: int) -> dict[str, float]:
     }
 
 
+def _load() -> str:
+    """The load averages over 1, 5 and 15 minutes (other jobs on the shared cores)."""
+    return " ".join(f"{v:.1f}" for v in os.getloadavg()) + f" on {os.cpu_count()} cores"
+
+
+def _single_thread(repeats: int, pixels: np.ndarray, roi, spacing) -> dict[str, float]:
+    """Median wall and CPU of a measurement with its striped steps on one thread."""
+    from calciscope.imaging import segmentation
+    from calciscope.imaging.measure import measure_calcification
+
+    threads = segmentation._THREADS
+    segmentation._THREADS = 1
+    try:
+        runs = [
+            _timed(measure_calcification, pixels, roi, pixel_spacing_mm=spacing)
+            for _ in range(repeats)
+        ]
+    finally:
+        segmentation._THREADS = threads
+    return {
+        "wall": statistics.median(t[0] for t in runs),
+        "cpu": statistics.median(t[1] for t in runs),
+    }
+
+
 def _split_cpu(repeats: int, pixels: np.ndarray, roi, spacing) -> dict[str, float]:
     """Median CPU of a measurement: its main thread, its striped steps, any other thread.
 
-    The Gaussian, the background opening, the half-maximum minimum and the hole filling run on
-    one stripe per thread through ``segmentation._stripes`` (the main thread waits meanwhile);
+    The Gaussian, the background opening and the half-maximum minimum run on one stripe per
+    thread through ``segmentation._stripes`` (the main thread waits meanwhile);
     everything else runs on the main thread. On two idle cores the wall time is then about the
     main thread's CPU plus half the striped CPU (halos included). ``helper`` is whatever CPU
     is left (thread start-up, or a thread beside the main one).
@@ -221,7 +254,7 @@ def thumbnails(count: int, workers: int) -> dict[str, float]:
     print(
         f"  CPU in the workers: {cpu:.1f} s ({cpu / count * 1000:.0f} ms per file; "
         f"{cpu / workers:.1f} s per core on {workers} cores), {parent:.1f} s in the parent; "
-        f"os.getloadavg() {os.getloadavg()[0]:.1f}"
+        f"load average {_load()}"
     )
     return {
         "count": count,

@@ -116,7 +116,7 @@ def test_deposit_descriptors_agree_with_scikit_image(measured):
     """
     from skimage.measure import label, regionprops
 
-    from calciscope.imaging.deposits import Deposits, _euler8
+    from calciscope.imaging.deposits import Deposits
 
     checked = 0
     for _, result in measured[:9]:
@@ -125,6 +125,7 @@ def test_deposit_descriptors_agree_with_scikit_image(measured):
         assert len(regions) == deposits.count
         order = np.argsort([r.label for r in regions])
         major, minor = deposits.inertia_axes()
+        euler = deposits.euler_numbers()
         for k, region in enumerate(regions[i] for i in order):
             assert deposits.areas[k] == region.area
             assert (major[k] / 4) ** 2 - 1 / 12 == pytest.approx(
@@ -133,6 +134,22 @@ def test_deposit_descriptors_agree_with_scikit_image(measured):
             assert (minor[k] / 4) ** 2 - 1 / 12 == pytest.approx(
                 (region.axis_minor_length / 4) ** 2, rel=1e-9, abs=1e-9
             )
-            assert _euler8(region.image) == region.euler_number
+            assert euler[k] == region.euler_number
             checked += 1
     assert checked >= 30
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_euler_numbers_from_runs_agree_with_scikit_image_on_random_masks(seed):
+    """Random masks full of holes, diagonal contacts and pieces on every ROI border."""
+    from skimage.measure import label, regionprops
+
+    from calciscope.imaging.deposits import Deposits
+
+    rng = np.random.default_rng(seed)
+    mask = rng.random((60 + seed, 70 - seed)) < 0.45 + 0.05 * seed
+    deposits = Deposits(mask, 1)
+    regions = sorted(regionprops(label(mask, connectivity=2)), key=lambda r: r.label)
+    assert deposits.count == len(regions) > 5
+    assert [r.euler_number for r in regions] == deposits.euler_numbers().tolist()
+    assert min(deposits.euler_numbers()) < 0  # deposits with several holes were checked

@@ -1,14 +1,15 @@
 """Step 4 of the measurement: label the deposits and describe their shape.
 
-The deposits are kept as a list of their pixels (flat index and deposit number, in raster
-order) beside the label image, so every descriptor after the labelling reads the calcified
-pixels only, not the whole ROI: on the 2,500 x 2,000 hand film 17% of the pixels. Two
-8-connected deposits never touch along an edge, so a deposit pixel's 4-neighbour is either the
-same deposit or background: the perimeter and the row-run ends come from the mask alone.
+The deposits are labelled on the mask's row runs (:mod:`.runs`) and kept as those runs, so
+every descriptor reads the runs only, not the ROI's pixels: on the 2,500 x 2,000 hand film
+24,000 runs for 840,000 deposit pixels. Two 8-connected deposits never touch along an edge, so
+a deposit pixel's 4-neighbour is either the same deposit or background: the perimeter comes
+from the runs' lengths and their overlaps on consecutive rows.
 
 Descriptors: area, elongation (major / minor axis of the inertia ellipse), solidity (area /
-convex hull area; Qhull, Barber et al. 1996), holes (1 − Euler number, 8-connected; Gray 1971)
-and mean width of the large deposits (2 × area / Crofton perimeter).
+convex hull area; Qhull, Barber et al. 1996), holes (1 − Euler number, 8-connected; Gray
+1971; counted on the row runs) and mean width of the large deposits (2 × area / Crofton
+perimeter).
 
 References
 ----------
@@ -24,11 +25,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
+
+from calciscope.imaging.runs import Runs, next_row_pairs
 
 __all__ = ["DepositShape", "Deposits"]
 
-_EIGHT = np.ones((3, 3), dtype=bool)
 #: the solidity of the largest deposits (and of every large one) comes from its convex hull; the
 #: rest, small and so light in the area-weighted mean, count as 1
 _HULLS = 50
@@ -58,40 +59,27 @@ class Deposits:
         Number of deposits.
     areas
         Pixels per deposit (deposit ``k`` at index ``k - 1``).
+    pixels
+        Number of calcified pixels.
     """
 
     def __init__(self, mask: np.ndarray, min_px: int) -> None:
-        raw, found = ndimage.label(mask, structure=_EIGHT, output=np.intp)
-        self._raw = raw
-        where = np.flatnonzero(mask)
-        raw_lab = raw.ravel()[where]
-        keep = np.bincount(raw_lab, minlength=found + 1) >= min_px
-        keep[0] = False
-        number = np.cumsum(keep) * keep  # raw label -> deposit 1..count
-        self._raw_ids = np.flatnonzero(keep)
-        self.count = len(self._raw_ids)
+        runs = Runs.of(mask, eight=True)
+        keep = runs.sizes() >= min_px
+        number = np.cumsum(keep) * keep  # piece -> deposit 1..count
+        self.count = int(np.count_nonzero(keep))
+        kept = keep[runs.piece]
         self.mask = mask
-        if self.count < found:
-            kept = keep[raw_lab]
+        if self.count < runs.count:
             self.mask = mask.copy()
-            self.mask.ravel()[where[~kept]] = False
-            where, raw_lab = where[kept], raw_lab[kept]
-        self.where, self.lab = where, number[raw_lab]
-        cols = mask.shape[1]
-        self.y, self.x = np.divmod(where, cols)
-        self.areas = np.bincount(self.lab, minlength=self.count + 1)[1:].astype(float)
-        # row runs: a pixel starts (ends) a run when the pixel before (after) it in raster order
-        # is not its left (right) neighbour, or it is on the ROI's left (right) edge
-        joined = np.diff(where) == 1
-        self._starts = np.ones(len(where), dtype=bool)
-        self._starts[1:] = ~joined | (self.x[1:] == 0)
-        self._stops = np.ones(len(where), dtype=bool)
-        self._stops[:-1] = ~joined | (self.x[:-1] == cols - 1)
-
-    @property
-    def pixels(self) -> int:
-        """Number of calcified pixels."""
-        return len(self.where)
+            self.mask.ravel()[runs.flat(~kept)] = False
+        # the kept runs (raster order): deposit, row, first and last column
+        self._lab = number[runs.piece[kept]]
+        self._y, self._x0 = runs.y[kept], runs.x0[kept]
+        self._x1 = self._x0 + runs.length[kept] - 1
+        length = runs.length[kept]
+        self.pixels = int(length.sum())
+        self.areas = np.bincount(self._lab, length, minlength=self.count + 1)[1:].astype(float)
 
     def inertia_axes(self) -> tuple[np.ndarray, np.ndarray]:
         """Major and minor axis lengths of every deposit's inertia ellipse.
@@ -99,9 +87,7 @@ class Deposits:
         The moments are summed run by run (closed forms of the sums of x and x² over a run);
         every partial sum is an integer under 2**53, so the result is the same as pixel by pixel.
         """
-        start, stop = self._starts, self._stops
-        lab, y = self.lab[start], self.y[start]
-        x0, x1 = self.x[start], self.x[stop]
+        lab, y, x0, x1 = self._lab, self._y, self._x0, self._x1
         length = x1 - x0 + 1
         sum_x = (x0 + x1) * length // 2
         sum_xx = _sum_of_squares(x1) - _sum_of_squares(x0 - 1)
@@ -121,21 +107,28 @@ class Deposits:
         return major[1:], minor[1:]
 
     def _crossings(self) -> np.ndarray:
-        """Edges of each pixel to outside the deposit (left, right, up, down; the ROI border)."""
-        flat = self.mask.ravel()
-        rows, cols = self.mask.shape
-        w = self.where
-        up = (self.y == 0) | ~flat[w - cols]
-        down = (self.y == rows - 1) | ~flat[np.minimum(w + cols, flat.size - 1)]
-        return self._starts.astype(np.int8) + self._stops + up + down
+        """Edges of every deposit's pixels to outside it (left, right, up, down; ROI border).
+
+        Per deposit: two per run (its ends), plus up and down for every pixel, less two for
+        every pixel whose upper neighbour is of the deposit (the overlap of runs on
+        consecutive rows; a 4-neighbour is of the same deposit or background). Integers, the
+        same as counting pixel by pixel. Deposit ``k`` at index ``k``.
+        """
+        lab = self._lab
+        upper, lower = next_row_pairs(self._y, self._x0, self._x1, self.mask.shape[1], 0)
+        overlap = np.minimum(self._x1[upper], self._x1[lower])
+        overlap -= np.maximum(self._x0[upper], self._x0[lower]) - 1
+        shared = np.bincount(lab[upper], overlap, minlength=self.count + 1)
+        runs = np.bincount(lab, minlength=self.count + 1)
+        pixels = np.concatenate([[0.0], self.areas])
+        return 2 * runs + 2 * pixels - 2 * shared
 
     def _rows(self, ids: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Each given deposit's rows: row, leftmost and rightmost column (runs, raster order).
 
         A deposit's convex hull and bounding box are those of its rows' outer pixels.
         """
-        start = self._starts
-        lab, y, x0, x1 = self.lab[start], self.y[start], self.x[start], self.x[self._stops]
+        lab, y, x0, x1 = self._lab, self._y, self._x0, self._x1
         order = np.argsort(lab, kind="stable")
         lab, y, x0, x1 = lab[order], y[order], x0[order], x1[order]
         rows = []
@@ -164,10 +157,22 @@ class Deposits:
         except QhullError:  # cannot happen with pixel corners; kept for safety
             return float(np.sum(right - left + 1))
 
-    def _holes(self, deposit: int, row: np.ndarray, left: np.ndarray, right: np.ndarray) -> int:
-        """1 - Euler number of one deposit, in its bounding box."""
-        box = self._raw[row[0] : row[-1] + 1, left.min() : right.max() + 1]
-        return 1 - _euler8(box == self._raw_ids[deposit - 1])
+    def euler_numbers(self) -> np.ndarray:
+        """Euler number of every deposit (8-connected; deposit ``k`` at index ``k - 1``).
+
+        From the row runs alone: a deposit's runs (vertices) and the 8-adjacent pairs of its
+        runs on consecutive rows (edges) form a connected graph whose independent cycles each
+        enclose one hole (two runs on one row are never adjacent, and two rows cannot close a
+        cycle), so its Euler number, 1 − holes, is vertices − edges. Two runs on consecutive
+        rows are 8-adjacent when their column ranges widened by one overlap; 8-adjacent runs
+        are always of the same deposit. The same value as ``skimage.measure.euler_number``
+        (tested), without the deposit's bounding box.
+        """
+        lab = self._lab
+        upper, _ = next_row_pairs(self._y, self._x0, self._x1, self.mask.shape[1], 1)
+        runs = np.bincount(lab, minlength=self.count + 1)
+        adjacent = np.bincount(lab[upper], minlength=self.count + 1)
+        return (runs - adjacent)[1:]
 
     def shape(self, pixel_area: float, large_deposit_mm2: float) -> DepositShape:
         """Shape descriptors, areas in the unit of ``pixel_area`` (mm² per px, or 1)."""
@@ -185,8 +190,7 @@ class Deposits:
         width = None
         if len(large_ids):
             # Crofton: π/4 x the row and column edge crossings (the ROI border is an edge)
-            crossings = np.bincount(self.lab, self._crossings(), self.count + 1)
-            perimeter = (np.pi / 4) * crossings[large_ids]
+            perimeter = (np.pi / 4) * self._crossings()[large_ids]
             total = perimeter.sum()
             width = 2 * large_area / total * math.sqrt(pixel_area) if total else None
         return DepositShape(
@@ -195,7 +199,7 @@ class Deposits:
             elongation=float(np.dot(weights, major / np.maximum(minor, 1.0))),
             solidity=float(np.dot(weights, solid)),
             sheet_share=float(large_area / areas.sum()),
-            holes=int(sum(self._holes(i, *rows[i]) for i in large_ids.tolist())),
+            holes=int(np.sum(1 - self.euler_numbers()[large_ids - 1])),
             large_deposit_width=width,
         )
 
@@ -203,19 +207,3 @@ class Deposits:
 def _sum_of_squares(m: np.ndarray) -> np.ndarray:
     """0² + 1² + ... + m² (0 for m = -1), exactly in integers."""
     return m * (m + 1) * (2 * m + 1) // 6
-
-
-def _euler8(mask: np.ndarray) -> int:
-    """Euler number of a binary image, 8-connected, from its 2 x 2 quads (Gray 1971).
-
-    E = (Q1 - Q3 - 2 QD) / 4, where Q1 and Q3 count quads with one and three pixels set and QD
-    the diagonal pairs; the same value as ``skimage.measure.euler_number(mask, 2)``, several
-    times faster.
-    """
-    p = np.pad(mask, 1).astype(np.uint8)
-    a, b, c, d = p[:-1, :-1], p[:-1, 1:], p[1:, :-1], p[1:, 1:]
-    total = a + b + c + d
-    q1 = np.count_nonzero(total == 1)
-    q3 = np.count_nonzero(total == 3)
-    diagonal = np.count_nonzero((total == 2) & (a == d))
-    return int(q1 - q3 - 2 * diagonal) // 4

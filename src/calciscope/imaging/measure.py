@@ -248,7 +248,7 @@ def measure_calcification(
     known = pixel_spacing_mm is not None and pixel_spacing_mm > 0
     spacing = float(pixel_spacing_mm) if known else settings.nominal_spacing_mm  # type: ignore[arg-type]
     segmenter = Segmenter(crop, spacing, settings)
-    deposits = Deposits(segmenter.half_maximum(*segmenter.detect()), segmenter.min_px)
+    deposits = Deposits(segmenter.half_maximum(segmenter.detect()), segmenter.min_px)
     # the pattern rules read the mm-based shape (with the nominal spacing when none is known)
     shape = deposits.shape(spacing**2, settings.large_deposit_mm2)
     threshold = {

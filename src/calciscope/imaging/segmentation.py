@@ -18,19 +18,19 @@ import math
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import ndimage
 
+from calciscope.imaging.runs import Runs
+
 if TYPE_CHECKING:
     from calciscope.imaging.measure import MeasureSettings
 
-__all__ = ["Segmenter"]
+__all__ = ["Regions", "Segmenter"]
 
-_EIGHT = np.ones((3, 3), dtype=bool)
-# label images are np.intp throughout: NumPy's bincount and indexing take intp, and would
-# convert an int32 image (a copy of the whole ROI) at every use
 #: rows per stripe of the row-wise filters: a stripe of a 2,000-px-wide float32 ROI (1 MB)
 #: stays in the cache across a filter's passes, and two stripes run at once on two cores
 _STRIPE_ROWS = 128
@@ -233,73 +233,76 @@ class Segmenter:
         floor = 1e-6 * (float(np.ptp(crop)) or 1.0)
         self.sd = max(_noise_sd(smooth), floor)
         self.raw_sd = max(_noise_sd(crop), floor)
-        self.seed_mask = self.residual > settings.seed_sd * self.sd
 
-    def detect(self) -> tuple[np.ndarray, int, np.ndarray]:
+    def detect(self) -> Regions:
         """Hysteresis: regions above grow_sd that hold a seed above seed_sd and are big enough.
 
-        Returns the region labels, their number and which of them are kept (index 0 never).
+        The grown regions are labelled on their row runs (:mod:`.runs`); the seeds are read at
+        the grown pixels only (a seed below the grow threshold belongs to no region).
         """
         s = self.settings
-        grow = self.residual > s.grow_sd * self.sd
-        labels, count = ndimage.label(grow, structure=_EIGHT, output=np.intp)
-        self._seed_labels = labels[self.seed_mask]  # the seeds' regions, kept for the contrast
-        self._seed_counts = np.bincount(self._seed_labels, minlength=count + 1)
-        keep = self._seed_counts > 0
-        # region sizes from the grown pixels only (a third of the ROI on a hand film)
-        keep &= np.bincount(labels[grow], minlength=count + 1) >= self.min_px
-        keep[0] = False
-        return labels, count, keep
+        runs = Runs.of(self.residual > s.grow_sd * self.sd, eight=True)
+        pixels = runs.flat()  # the grown pixels, raster order
+        region = np.repeat(runs.piece, runs.length)
+        seeds = np.flatnonzero(self.residual.ravel()[pixels] > s.seed_sd * self.sd)
+        seed_region = region[seeds]
+        seed_counts = np.bincount(seed_region, minlength=runs.count)
+        keep = (seed_counts > 0) & (runs.sizes() >= self.min_px)
+        return Regions(pixels, region, seeds, seed_region, seed_counts, keep)
 
-    def half_maximum(self, labels: np.ndarray, count: int, keep: np.ndarray) -> np.ndarray:
+    def half_maximum(self, regions: Regions) -> np.ndarray:
         """Place each kept region's edge where the residual falls to half its own contrast."""
-        if not keep.any():
-            return np.zeros(labels.shape, dtype=bool)
+        if not regions.keep.any():
+            return np.zeros(self.raw.shape, dtype=bool)
         # each region's contrast: the mean unsmoothed residual over its seed pixels
-        sums = np.bincount(self._seed_labels, self.raw[self.seed_mask], minlength=count + 1)
-        contrast = sums / np.maximum(self._seed_counts, 1)
+        raw_at_seeds = self.raw.ravel()[regions.pixels[regions.seeds]]
+        sums = np.bincount(regions.seed_region, raw_at_seeds, minlength=len(regions.keep))
+        contrast = sums / np.maximum(regions.seed_counts, 1)
         # Rose criterion: a deposit whose contrast is under min_cnr noise SDs of the unsmoothed
         # image is noise (clumps where the opening sits low, as along a slanting bone edge)
         half = (0.5 * contrast).astype(np.float32)
-        half[~keep] = np.inf
+        half[~regions.keep] = np.inf
         half[contrast < self.settings.min_cnr * self.raw_sd] = np.inf
+        level = np.full(self.raw.shape, np.inf, dtype=np.float32)
+        level.ravel()[regions.pixels] = half[regions.region]
         # each pixel within 3 px of a deposit takes the lowest half-maximum around it; per
-        # stripe, so the look-up, the minimum and the comparison share the cache and the cores
+        # stripe, so the minimum and the comparison share the cache and the cores
         raw = self.raw
 
         def edges(low: int, high: int) -> np.ndarray:
-            threshold = _running(half[labels[low:high]], 7, np.minimum)
+            threshold = _running(level[low:high], 7, np.minimum)
             return np.greater_equal(raw[low:high], threshold)
 
-        return _fill_small_holes(_stripes(edges, labels.shape[0], 3, _STRIPE_ROWS), self.min_px)
+        return _fill_small_holes(_stripes(edges, raw.shape[0], 3, _STRIPE_ROWS), self.min_px)
+
+
+@dataclass(frozen=True)
+class Regions:
+    """The grown regions of :meth:`Segmenter.detect` (region numbers 0..n-1, raster order).
+
+    ``pixels`` are the grown pixels' flat indices and ``region`` their region; ``seeds``
+    indexes the grown pixels that are seeds, ``seed_region`` their regions; ``seed_counts``
+    and ``keep`` are per region.
+    """
+
+    pixels: np.ndarray
+    region: np.ndarray
+    seeds: np.ndarray
+    seed_region: np.ndarray
+    seed_counts: np.ndarray
+    keep: np.ndarray
 
 
 def _fill_small_holes(mask: np.ndarray, min_px: int) -> np.ndarray:
     """Fill the holes (4-connected background pieces) smaller than a deposit.
 
-    Stripe by stripe in threads, with ``min_px`` rows of halo: a hole of fewer than ``min_px``
-    pixels spans fewer rows than that, so a hole with a pixel in a stripe's core lies whole in
-    the haloed stripe, away from its cut rows. A piece that touches a cut row may continue
-    beyond it and is not filled there; any piece that does not is the whole image's piece.
+    The background's pieces come from its row runs (:mod:`.runs`), so only the runs of the
+    small pieces are written back.
     """
-    total = mask.shape[0]
-    rows = _halves(total, min_px)
-    if rows >= total:
-        return mask | _small_holes(mask, min_px, cut_top=False, cut_bottom=False)
-
-    def stripe_holes(low: int, high: int) -> np.ndarray:
-        return _small_holes(mask[low:high], min_px, cut_top=low > 0, cut_bottom=high < total)
-
-    return mask | _stripes(stripe_holes, total, min_px, rows)
-
-
-def _small_holes(mask: np.ndarray, min_px: int, cut_top: bool, cut_bottom: bool) -> np.ndarray:
-    """Pieces of ``~mask`` smaller than ``min_px`` that touch no cut row."""
-    holes, count = ndimage.label(~mask, output=np.intp)
-    small = np.bincount(holes.ravel(), minlength=count + 1) < min_px
-    small[0] = False
-    if cut_top:
-        small[holes[0]] = False
-    if cut_bottom:
-        small[holes[-1]] = False
-    return small[holes] if small.any() else np.zeros(mask.shape, dtype=bool)
+    holes = Runs.of(~mask, eight=False)
+    small = holes.sizes() < min_px
+    if not small.any():
+        return mask
+    out = mask.copy()
+    out.ravel()[holes.flat(small[holes.piece])] = True
+    return out
