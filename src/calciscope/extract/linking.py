@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 
 from calciscope.extract.mention import Category, Mention
 
@@ -215,7 +216,7 @@ def _mark_other_findings(text: str, sentence: Sequence[Mention]) -> None:
 
 def _mark_explained(text: str, anchors: Sequence[Mention]) -> None:
     """Mark calcifications that the sentence explains as something that is not calcinosis."""
-    for first, second in zip(anchors, anchors[1:], strict=False):
+    for first, second in pairwise(anchors):
         if (
             first.category == Category.CALCIFICATION
             and not first.metadata.get("not_calcinosis")
