@@ -135,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--errors", default="dev", help="list the errors of these sets (comma list; 'none')"
     )
-    parser.add_argument("--sets", default="dev,test,heldout,fresh", help="document sets to score")
+    parser.add_argument(
+        "--sets", default="dev,test,heldout,fresh,fresh2", help="document sets to score"
+    )
     parser.add_argument(
         "--context-rules", type=Path, action="append", default=[],
         help="medspaCy context_rules JSON to mix in: NegEx is scored with and without it",

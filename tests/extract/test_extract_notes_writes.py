@@ -117,3 +117,74 @@ def test_fact_values_need_every_fact_column(tmp_path):
     registry = _registry(f"sqlite:///{tmp_path / 'names.db'}")
     with registry.write() as conn, pytest.raises(ValueError, match="fact columns expected"):
         write_fact_values(conn, FACT_COLUMNS[:-1], [("x",) * (len(FACT_COLUMNS) - 1)])
+
+
+def _rows(registry, where: str = "") -> dict[str, tuple]:
+    query = (
+        "SELECT fact_id, review_state, provenance FROM facts WHERE source_kind = 'note' " + where
+    )
+    with registry.engine.connect() as conn:
+        return {r[0]: (r[1], r[2]) for r in conn.execute(sa.text(query))}
+
+
+def test_a_new_rules_version_replaces_only_never_reviewed_suggestions(tmp_path):
+    from importlib import resources
+
+    registry = _registry(f"sqlite:///{tmp_path / 'r.db'}")
+    first = api.extract_notes(registry)
+    assert first.replaced_facts == 0 and first.new_facts == first.facts
+    ids = sorted(_rows(registry))
+    confirmed, rejected = ids[0], ids[1]
+    assert registry.set_review_state(confirmed, "confirmed")
+    assert registry.set_review_state(rejected, "rejected")
+    # a note fact that calciscope's extractor did not make (imported with its own provenance)
+    with registry.write() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO facts (fact_id, patient_id, system, code, status, effective_date,"
+                " source_kind, provenance, review_state, version) SELECT 'foreign-1', patient_id,"
+                ' system, code, status, effective_date, source_kind, \'{"note_id": "X"}\','
+                " 'suggested', 1 FROM facts WHERE fact_id = :id"
+            ),
+            {"id": ids[2]},
+        )
+    text = (
+        resources.files("calciscope.extract").joinpath("rules", "targets.yaml").read_text("utf-8")
+    )
+    newer = tmp_path / "targets.yaml"
+    newer.write_text(text.replace('version: "', 'version: "newer-', 1), encoding="utf-8")
+
+    second = api.extract_notes(registry, target_rules=newer)
+    assert second.engine != first.engine and second.facts == first.facts
+    # every old suggestion is replaced by the new version's; the reviewed ones stay as they were
+    assert second.replaced_facts == first.facts - 2
+    rows = _rows(registry)
+    assert rows[confirmed][0] == "confirmed" and rows[rejected][0] == "rejected"
+    assert rows["foreign-1"][0] == "suggested"
+    current = [f for f, (state, prov) in rows.items() if second.engine in (prov or "")]
+    assert len(current) == second.facts
+    assert len(rows) == second.facts + 3
+
+    again = api.extract_notes(registry, target_rules=newer)  # same version: nothing changes
+    assert (again.new_facts, again.replaced_facts) == (0, 0) and _rows(registry) == rows
+
+
+def test_a_run_since_a_date_replaces_only_the_suggestions_of_the_notes_it_read(tmp_path):
+    from importlib import resources
+
+    registry = _registry(f"sqlite:///{tmp_path / 'r.db'}")
+    first = api.extract_notes(registry)
+    text = (
+        resources.files("calciscope.extract").joinpath("rules", "targets.yaml").read_text("utf-8")
+    )
+    newer = tmp_path / "targets.yaml"
+    newer.write_text(text.replace('version: "', 'version: "newer-', 1), encoding="utf-8")
+    since = dt.date(2020, 1, 3)  # the third note of each patient
+    second = api.extract_notes(registry, target_rules=newer, since=since)
+    old = _rows(registry, f"AND provenance LIKE '%{first.engine}%'")
+    assert old and second.replaced_facts == second.facts
+    with registry.engine.connect() as conn:
+        dates = {r[0] for r in conn.execute(sa.text(
+            "SELECT effective_date FROM facts WHERE fact_id IN ("
+            + ",".join(f"'{f}'" for f in old) + ")"))}  # fmt: skip
+    assert all(str(d) < since.isoformat() for d in dates)

@@ -65,6 +65,9 @@ class ExtractSummary:
     facts: int
     new_facts: int
     engine: str
+    #: never-reviewed suggestions of an older extractor version deleted (see
+    #: :meth:`~calciscope.storage.Registry.drop_stale_note_suggestions`)
+    replaced_facts: int = 0
 
 
 def _rule_paths(
@@ -234,7 +237,11 @@ def extract_notes(
     if pending:
         _write_fact_values(registry, pending)
     new = registry.counts()["facts"] - before
-    return ExtractSummary(done, suggested, new, engine or version_for(paths))
+    engine = engine or version_for(paths)
+    # the run's suggestions replace the never-reviewed ones an older version made of the same
+    # notes (fact ids hash the provenance, so they would otherwise stay as duplicates)
+    replaced = registry.drop_stale_note_suggestions(engine, since=since)
+    return ExtractSummary(done, suggested, new, engine, replaced)
 
 
 def _documents(

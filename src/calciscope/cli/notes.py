@@ -78,6 +78,11 @@ def extract(
     console.print(
         f"{summary.notes} notes read; {summary.facts} suggested facts, "
         f"{summary.new_facts} new ({summary.engine})"
+        + (
+            f"; {summary.replaced_facts} unreviewed suggestions of an older version replaced"
+            if summary.replaced_facts
+            else ""
+        )
     )
 
 

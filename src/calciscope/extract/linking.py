@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 
 from calciscope.extract.mention import Category, Mention
 
@@ -52,6 +53,17 @@ _AFTER_PREPOSITION = re.compile(
     r"(?<![a-z])(?:in|within|of|along|into|at|over|beneath|under|underneath|involving|around|"
     r"about|throughout|across)\s+(?:(?:the|a|an|both|its|their)\s+)?"
     r"(?:(?!(?:and|or|with|but|plus)\s)[a-z\-]+\s+){0,2}$"
+)
+
+
+# Between another skin finding and a body region: a clause break gives the region back
+# ("sclerodactyly, and both forearms are studded with calcinosis").
+_CLAUSE_BREAK = re.compile(r"[;:]|,\s*(?:and|but|while|whereas|plus)\s|\s(?:while|whereas)\s")
+# "calcific focus in the supraspinatus, in keeping with calcific tendinopathy": the finding is
+# explained as something that is not calcinosis (a ``not_calcinosis`` rule after it).
+_EXPLAINED_AS = re.compile(
+    r"(?:in\s+keeping|consistent|compatible)\s+with|suggestive\s+of|typical\s+of|"
+    r"represent(?:s|ing)?|likely|due\s+to"
 )
 
 
@@ -113,6 +125,8 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention]) -> N
                 counts = anchor.links.setdefault("tissue_counts_as", [])
                 counts.extend(c for c in item.metadata.get("counts_as") or [] if c not in counts)
     for region, side, field in _regions(sentence):
+        if region.links.get("other_finding"):
+            continue
         entry = {"region": region.metadata.get("region"), "laterality": side}
         key = "field_regions" if field else "regions"
         _add(_nearest(anchors, region), key, entry, region)
@@ -121,7 +135,7 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention]) -> N
 def _counted(anchor: Mention) -> list[str]:
     """Return the concepts a calcinosis or calcification mention counts toward (rule data)."""
     meta = anchor.metadata
-    if meta.get("not_calcinosis"):
+    if meta.get("not_calcinosis") or anchor.links.get("explained"):
         return []
     from_tissue = list(anchor.links.get("tissue_counts_as", []))
     if anchor.category == Category.CALCINOSIS:
@@ -165,6 +179,8 @@ def mark_labels(text: str, sentence: Sequence[Mention]) -> None:
             anchor.links["label"] = True
     if not anchors:
         return
+    _mark_other_findings(text, sentence)
+    _mark_explained(text, anchors)
     for item in sentence:
         if item.category == Category.BODY_REGION:
             if text[item.end : item.end + 3].lstrip(" \t").startswith(":"):
@@ -173,6 +189,41 @@ def mark_labels(text: str, sentence: Sequence[Mention]) -> None:
             text[max(0, item.start - 40) : item.start].lower()
         ):
             item.links["after_noun"] = True
+
+
+def _mark_other_findings(text: str, sentence: Sequence[Mention]) -> None:
+    """Mark body regions that another skin finding governs (rule ``other_finding``).
+
+    A region whose nearest preceding finding word in the sentence is another finding of the
+    skin ("skin thickening of the face and hands, with calcinosis at the elbow"; "puffy hands")
+    is that finding's site, unless a clause break lies between them. A region with no finding
+    before it still goes to the nearest calcinosis ("Both forearms are studded with calcinosis").
+    """
+    if not any(m.metadata.get("other_finding") for m in sentence if m.category == Category.TISSUE):
+        return
+    last: Mention | None = None
+    for item in sentence:
+        if item.category in _ANCHORS or item.metadata.get("other_finding"):
+            last = item
+        elif (
+            item.category == Category.BODY_REGION
+            and last is not None
+            and last.category not in _ANCHORS
+            and not _CLAUSE_BREAK.search(text, last.end, item.start)
+        ):
+            item.links["other_finding"] = True
+
+
+def _mark_explained(text: str, anchors: Sequence[Mention]) -> None:
+    """Mark calcifications that the sentence explains as something that is not calcinosis."""
+    for first, second in pairwise(anchors):
+        if (
+            first.category == Category.CALCIFICATION
+            and not first.metadata.get("not_calcinosis")
+            and second.metadata.get("not_calcinosis")
+            and _EXPLAINED_AS.search(text[first.end : second.start].lower())
+        ):
+            first.links["explained"] = True
 
 
 def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
@@ -210,6 +261,7 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
             elif item.links:  # the marks of ``mark_labels`` are not part of the output
                 item.links.pop("field", None)
                 item.links.pop("after_noun", None)
+                item.links.pop("other_finding", None)
 
 
 def link_antibody_results(sentence: Sequence[Mention], text: str = "") -> None:

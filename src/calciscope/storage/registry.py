@@ -14,6 +14,7 @@ fact a person has confirmed or rejected is never overwritten.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -532,6 +533,34 @@ class Registry:
         with self.engine.connect() as conn:
             facts = _arrow_rows(conn, schema.facts, patient_ids)
             return facts, _arrow_rows(conn, schema.patients, patient_ids)
+
+    def drop_stale_note_suggestions(self, engine: str, *, since: dt.date | None = None) -> int:
+        """Delete never-reviewed suggested note facts that another extractor version made.
+
+        ``notes extract`` calls this after a run with the version it ran (``engine``, as in
+        the facts' provenance): a fact's id hashes its provenance, so a new engine or rule
+        version gives new ids, and the older suggestions of the same notes would stay beside
+        them. Deleted are facts with ``source_kind = 'note'``, ``review_state = 'suggested'``,
+        never decided on (``version = 1``, not superseded), whose provenance names a
+        calciscope extractor (``"engine": "calciscope-notes/...``) other than ``engine`` and,
+        with ``since``, whose date (the note's) is on or after it (the notes the run read).
+        Confirmed, rejected and corrected facts, and note facts from other sources, are never
+        touched. Returns the number of facts deleted.
+        """
+        t = schema.facts
+        current = '"engine": ' + json.dumps(engine, ensure_ascii=False) + ","
+        stmt = t.delete().where(
+            t.c.source_kind == "note",
+            t.c.review_state == "suggested",
+            t.c.version == 1,
+            t.c.superseded_by.is_(None),
+            t.c.provenance.contains('"engine": "calciscope-notes/', autoescape=True),
+            sa.not_(t.c.provenance.contains(current, autoescape=True)),
+        )
+        if since is not None:
+            stmt = stmt.where(t.c.effective_date >= since)
+        with self.write() as conn:
+            return int(conn.execute(stmt).rowcount or 0)
 
     def note_ids(self, *, since: dt.date | None = None) -> list[str]:
         """Return the ids of the notes (only those dated on or after ``since``), in order."""

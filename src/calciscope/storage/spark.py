@@ -252,6 +252,13 @@ class SparkRegistry(Registry):
         """Refused: review decisions need SQLite or PostgreSQL."""
         raise RegistryError(f"{self.url}: a review decision {_REFUSED}")
 
+    def drop_stale_note_suggestions(self, engine: str, *, since: dt.date | None = None) -> int:
+        """Nothing is deleted: a Spark registry has no row deletes (docs/notes.md).
+
+        Suggested note facts of an older extractor version stay beside the new ones; 0.
+        """
+        return 0
+
     # --- reading -----------------------------------------------------------------------
     def generation(self) -> int | None:
         """None: Spark tables have no triggers, so no counter follows every writer.
