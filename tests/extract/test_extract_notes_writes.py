@@ -155,7 +155,9 @@ def test_a_new_rules_version_replaces_only_never_reviewed_suggestions(tmp_path):
     newer.write_text(text.replace('version: "', 'version: "newer-', 1), encoding="utf-8")
 
     second = api.extract_notes(registry, target_rules=newer)
-    assert second.engine != first.engine and second.facts == first.facts
+    assert second.engine != first.engine
+    # the two decided findings are not suggested again under the new version's ids
+    assert (second.facts, second.already_decided) == (first.facts - 2, 2)
     # every old suggestion is replaced by the new version's; the reviewed ones stay as they were
     assert second.replaced_facts == first.facts - 2
     rows = _rows(registry)
@@ -188,3 +190,46 @@ def test_a_run_since_a_date_replaces_only_the_suggestions_of_the_notes_it_read(t
             "SELECT effective_date FROM facts WHERE fact_id IN ("
             + ",".join(f"'{f}'" for f in old) + ")"))}  # fmt: skip
     assert all(str(d) < since.isoformat() for d in dates)
+
+
+def test_a_correction_or_decision_is_not_suggested_again_by_a_new_rules_version(tmp_path):
+    from importlib import resources
+
+    registry = _registry(f"sqlite:///{tmp_path / 'decided.db'}")
+    first = api.extract_notes(registry)
+    with registry.engine.connect() as conn:
+        thighs = (
+            conn.execute(
+                sa.text(
+                    "SELECT fact_id FROM facts WHERE source_kind = 'note' AND patient_id = 'P0'"
+                    ' AND provenance LIKE \'%"note_id": "P0-L0"%\' ORDER BY fact_id'
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(thighs) >= 2
+    assert registry.set_review_state(thighs[0], "confirmed")
+    # a correction supersedes the note fact: the old row keeps its words, with superseded_by set
+    with registry.write() as conn:
+        conn.execute(
+            sa.text("UPDATE facts SET superseded_by = 'by-hand', version = 2 WHERE fact_id = :f"),
+            {"f": thighs[1]},
+        )
+    text = (
+        resources.files("calciscope.extract").joinpath("rules", "targets.yaml").read_text("utf-8")
+    )
+    newer = tmp_path / "targets.yaml"
+    newer.write_text(text.replace('version: "', 'version: "newer-', 1), encoding="utf-8")
+    second = api.extract_notes(registry, target_rules=newer)
+    assert second.already_decided == 2 and second.facts == first.facts - 2
+    with registry.engine.connect() as conn:
+        again = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM facts WHERE review_state = 'suggested'"
+                ' AND provenance LIKE \'%"note_id": "P0-L0"%\''
+                " AND provenance LIKE :engine"
+            ),
+            {"engine": f"%{second.engine}%"},
+        ).scalar()
+    assert again == len(thighs) - 2  # the undecided findings of that letter, and no others

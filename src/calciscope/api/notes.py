@@ -31,7 +31,7 @@ from calciscope.extract.evaluation import (
     score_assessments,
     score_patients,
 )
-from calciscope.extract.facts import ROW_COLUMNS
+from calciscope.extract.facts import ROW_COLUMNS, said_key, without_decided
 from calciscope.extract.pipeline import (
     NoteFields,
     RulePaths,
@@ -68,6 +68,9 @@ class ExtractSummary:
     #: never-reviewed suggestions of an older extractor version deleted (see
     #: :meth:`~calciscope.storage.Registry.drop_stale_note_suggestions`)
     replaced_facts: int = 0
+    #: suggestions left out because they say what a person already confirmed, rejected or
+    #: corrected (under an older extractor version's id; see ``without_decided``)
+    already_decided: int = 0
 
 
 def _rule_paths(
@@ -225,8 +228,13 @@ def extract_notes(
         batches = _batches(registry.iter_notes(since=since, chunk=chunk), chunk)
     pending: list[tuple[Any, ...]] = []
     engine = None  # the version the extractors report (reading it from the rules costs more)
+    decided = {said_key(row) for row in registry.decided_note_facts(ROW_COLUMNS)}
+    left_out = 0
     for count, rows, version in _results(batches, max(1, jobs), paths):
         engine = version
+        if decided:  # a decision stands: the same finding is not suggested again
+            kept = without_decided(rows, decided)
+            left_out, rows = left_out + len(rows) - len(kept), kept
         pending += rows
         if len(pending) >= _WRITE_ROWS:
             _write_fact_values(registry, pending)
@@ -241,7 +249,7 @@ def extract_notes(
     # the run's suggestions replace the never-reviewed ones an older version made of the same
     # notes (fact ids hash the provenance, so they would otherwise stay as duplicates)
     replaced = registry.drop_stale_note_suggestions(engine, since=since)
-    return ExtractSummary(done, suggested, new, engine, replaced)
+    return ExtractSummary(done, suggested, new, engine, replaced, left_out)
 
 
 def _documents(

@@ -83,6 +83,11 @@ def extract(
             if summary.replaced_facts
             else ""
         )
+        + (
+            f"; {summary.already_decided} left out, already decided by a reviewer"
+            if summary.already_decided
+            else ""
+        )
     )
 
 

@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -46,7 +46,9 @@ __all__ = [
     "mentions_to_rows",
     "mentions_to_values",
     "morphology_of",
+    "said_key",
     "status_of",
+    "without_decided",
 ]
 
 
@@ -277,6 +279,47 @@ ROW_COLUMNS: tuple[str, ...] = tuple(_ROW_DEFAULTS)
 
 
 _ROW_VALUES = operator.itemgetter(*ROW_COLUMNS)
+
+
+#: What a suggested fact says, apart from who made it and how: the row without its id,
+#: provenance and review state, with the note and the span from the provenance. Two
+#: extractor versions that read the same finding in the same words give the same key.
+_SAID = operator.itemgetter(
+    *(i for i, k in enumerate(ROW_COLUMNS) if k not in ("fact_id", "provenance", "review_state"))
+)
+_PROVENANCE = ROW_COLUMNS.index("provenance")
+
+
+def said_key(row: Sequence[Any]) -> tuple[Any, ...]:
+    """Return what a ``facts`` row of a note fact (``ROW_COLUMNS`` order) says; see ``_SAID``.
+
+    Dates are compared as ISO text and numbers as floats (a stored row and a new one differ
+    there by driver only).
+    """
+    said = tuple(
+        v.isoformat() if isinstance(v, dt.date) else float(v) if isinstance(v, int) else v
+        for v in _SAID(row)
+    )
+    try:
+        where = json.loads(row[_PROVENANCE] or "{}")
+    except ValueError:
+        where = {}
+    if not isinstance(where, dict):
+        where = {}
+    return (*said, where.get("note_id"), where.get("start"), where.get("end"))
+
+
+def without_decided(
+    rows: list[tuple[Any, ...]], decided: set[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Return the new suggested rows that say nothing a person has already decided on.
+
+    ``decided`` holds the :func:`said_key` of each note fact confirmed, rejected or
+    corrected. A new rules version gives a finding a new fact id (the id hashes the
+    provenance), so without this it would wait in the queue again beside the decision.
+    """
+    patients = {key[0] for key in decided}
+    return [r for r in rows if r[0] not in patients or said_key(r) not in decided]
 
 
 def _fields(

@@ -562,6 +562,23 @@ class Registry:
         with self.write() as conn:
             return int(conn.execute(stmt).rowcount or 0)
 
+    def decided_note_facts(self, columns: Sequence[str]) -> list[tuple[Any, ...]]:
+        """Return ``columns`` of every note fact a person has decided on.
+
+        Confirmed or rejected, or corrected (a version after the first, or superseded).
+        ``notes extract`` leaves out a new suggestion that says what one of these says, so a
+        new rules version does not put a decided finding back in the queue under a new id.
+        """
+        t = schema.facts
+        query = sa.select(*(t.c[name] for name in columns)).where(
+            t.c.source_kind == "note",
+            sa.or_(
+                t.c.review_state != "suggested", t.c.version > 1, t.c.superseded_by.is_not(None)
+            ),
+        )
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(query)]
+
     def note_ids(self, *, since: dt.date | None = None) -> list[str]:
         """Return the ids of the notes (only those dated on or after ``since``), in order."""
         t = schema.notes

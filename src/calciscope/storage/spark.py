@@ -259,6 +259,10 @@ class SparkRegistry(Registry):
         """
         return 0
 
+    def decided_note_facts(self, columns: Sequence[str]) -> list[tuple[Any, ...]]:
+        """Empty: a Spark registry refuses review decisions, so no note fact is decided on."""
+        return []
+
     # --- reading -----------------------------------------------------------------------
     def generation(self) -> int | None:
         """None: Spark tables have no triggers, so no counter follows every writer.
