@@ -56,6 +56,7 @@ def _gzipped(folder: Path) -> Path:
 def test_gzip_ndjson_reads_as_the_plain_files(tmp_path, db):
     plain = read_fhir(sorted(NDJSON.glob("*.ndjson")))
     packed = read_fhir(sorted(_gzipped(tmp_path / "gz").glob("*")))
+
     def said(read: Any) -> list[tuple[object, ...]]:  # all but the provenance (file names)
         return [(f.patient_id, f.code, f.status, f.effective_date) for f in read.batch.facts]
 
@@ -281,3 +282,24 @@ def test_bad_onset_age_and_a_future_onset_name_the_entry_and_field(tmp_path, db)
     code, output = _import(path, db=db)
     assert code == 1 and "b.json" in output and "effective_date" in output
     assert "after today" in output and _counts(db)["patients"] == 0
+
+
+def test_searchset_bundles_of_one_import_resolve_each_other(tmp_path):
+    """A server's search results, one file per resource type (as RareLink writes them)."""
+    base = "http://localhost:8080/fhir"
+
+    def searchset(resource: dict[str, Any]) -> dict[str, Any]:
+        url = f"{base}/{resource['resourceType']}/{resource['id']}"
+        return {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"fullUrl": url, "resource": resource}],
+        }
+
+    folder = tmp_path / "search"
+    _write(folder, "conditions.json", searchset(_condition(onsetDateTime="2019-03-02")))
+    _write(folder, "patients.json", searchset({"resourceType": "Patient", "id": "p1"}))
+    read = read_fhir(sorted(folder.glob("*.json")))
+    assert read.mapped["Condition"] == 1
+    (fact,) = read.batch.facts
+    assert fact.patient_id == "p1" and "conditions.json#/entry/0" in (fact.provenance or "")

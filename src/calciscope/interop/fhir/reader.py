@@ -285,6 +285,10 @@ def _read_json_file(
         return []
     if _single_resource(data):
         return list(_entries({"entry": [{"resource": data}]}, "#", str(path)))
+    if data.get("type") == "searchset":
+        # a server's search results: its references point at the server, like those of the
+        # import's other searches (one file per resource type, as RareLink writes them)
+        return list(_entries(data, "#", str(path)))
     result.merge(read_fhir_bundle(data, source=str(path), stub_patients=stub_patients))
     return []
 
