@@ -20,7 +20,7 @@ from calciscope.api.users import audit_import
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
 from calciscope.interop.omop.cdm import PatientIdColumn
-from calciscope.model import Fact, Image, Note, Patient
+from calciscope.model import STORED, Fact, Image, Note, Patient
 from calciscope.storage import ImportSummary, Registry
 
 __all__ = [
@@ -97,7 +97,7 @@ def _json_files(paths: Sequence[Path], suffixes: tuple[str, ...] = (".json",)) -
     for path in map(Path, paths):
         if path.is_dir():
             files += sorted(
-                f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in suffixes
+                f for f in path.rglob("*") if f.is_file() and f.name.lower().endswith(suffixes)
             )
         else:
             files.append(path)
@@ -123,23 +123,14 @@ def _read_each(
     files: list[Path],
     reader: Callable[[list[Path]], ReadResult],
     progress: Callable[[int], None] | None,
-    together: tuple[str, ...] = (),
 ) -> ReadResult:
-    """Read files one by one (reporting progress), then fail with every problem, or merge.
-
-    The files whose suffix is in ``together`` are read in one call, after the others (FHIR
-    NDJSON files reference each other's resources).
-    """
+    """Read files one by one (reporting progress), then fail with every problem, or merge."""
     result, problems = ReadResult(), list[Problem]()
-    pooled = [f for f in files if f.suffix.lower() in together]
-    groups = [[f] for f in files if f.suffix.lower() not in together]
-    done = 0
-    for group in [*groups, pooled] if pooled else groups:
+    for done, path in enumerate(files, start=1):
         try:
-            result.merge(reader(group))
+            result.merge(reader([path]))
         except ValidationError as exc:
             problems += exc.problems
-        done += len(group)
         if progress is not None:
             progress(done)
     if problems:
@@ -193,8 +184,10 @@ def import_fhir(
     registry
         The registry.
     paths
-        Bundle JSON files, FHIR Bulk Data NDJSON files (``.ndjson``, ``.jsonl``: those of one
-        import are read as one set, so their references resolve across files), or folders.
+        Bundle JSON files, single-resource JSON files and FHIR Bulk Data NDJSON files
+        (``.ndjson``, ``.jsonl``, gzip-compressed ``.ndjson.gz``, ``.jsonl.gz``: all but the
+        bundles are read as one set, so their references resolve across files), Bulk Data
+        ``$export`` manifests (the files they list, inside the manifest's folder), or folders.
     stub_patients
         Map resources whose subject is a ``Patient/<id>`` outside the bundle to a bare patient;
         an existing registry patient of that id is kept as it is (not overwritten).
@@ -209,9 +202,10 @@ def import_fhir(
 
     files = _json_files(paths, (".json", *NDJSON_SUFFIXES))
     _progress_total(files, progress)
-    result = _read_each(
-        files, lambda some: read_fhir(some, stub_patients=stub_patients), progress, NDJSON_SUFFIXES
-    )
+    try:
+        result = read_fhir(files, stub_patients=stub_patients, progress=progress)
+    except ValidationError as exc:
+        raise ValidationError(exc.problems, summary="import failed") from None
     return _write(registry, result, f"fhir:{paths[0]}", _hash(files), update_patients)
 
 
@@ -349,7 +343,9 @@ def read_registry_records(
     ids = set(patient_ids) if patient_ids else None
     with registry.ibis_connection() as con:
         facts = [
-            Fact(**{k: v for k, v in row.items() if k in Fact.model_fields})
+            Fact.model_validate(
+                {k: v for k, v in row.items() if k in Fact.model_fields}, context=STORED
+            )
             for row in _rows(con, "facts", ids)
             if row.get("superseded_by") is None  # a corrected fact travels as its correction
         ]

@@ -11,11 +11,14 @@ wrong. So a fact id never depends on which path read the row.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from calciscope.interop.mappings import QUALIFIER_ENUMS
 from calciscope.model import CODE_SYSTEMS, Fact, ReviewState, SourceKind, Status
+from calciscope.model.codes import code_problem
 from calciscope.model.records import max_length
 from calciscope.storage.bulk import FACT_COLUMNS, FACT_SCHEMA, NUMBER_COLUMNS, fact_ids
 
@@ -101,6 +104,20 @@ def _doubted_text(columns: dict[str, pa.Array]) -> pa.Array:
     return doubt
 
 
+def _doubted_codes(system: pa.Array, code: pa.Array) -> pa.Array:
+    """Return the mask of rows whose code has the wrong form for its system (model.codes).
+
+    Each distinct (system, code) pair of the block is checked once.
+    """
+    keys = pc.binary_join_element_wise(system, code, "\t")
+    bad = [
+        key
+        for key in pc.unique(keys).to_pylist()
+        if key is not None and code_problem(*key.split("\t", 1)) is not None
+    ]
+    return _in(keys, bad)
+
+
 def check_block(block: pa.Table) -> tuple[pa.Table, pa.Array]:
     """Return ``(passed rows as a fact table, mask of doubted rows)`` for a block of text columns.
 
@@ -108,9 +125,12 @@ def check_block(block: pa.Table) -> tuple[pa.Table, pa.Array]:
     strings; the fact table has all of them, ``fact_id`` filled in where the block has none.
     """
     columns = _text_columns(block)
-    doubt = _doubted_text(columns)
+    doubt = pc.or_(_doubted_text(columns), _doubted_codes(columns["system"], columns["code"]))
     columns["effective_date"], bad_date = _dates(columns["effective_date"])
     doubt = pc.or_(doubt, bad_date)
+    # a fact dated after today is refused by the model, which names it
+    future = pc.greater(columns["effective_date"], pa.scalar(dt.date.today(), pa.date32()))
+    doubt = pc.or_(doubt, pc.fill_null(future, False))
     for name in NUMBER_COLUMNS:
         columns[name], bad_number = _numbers(columns[name])
         doubt = pc.or_(doubt, bad_number)

@@ -15,12 +15,21 @@ from calciscope.model.enums import (
     SourceKind,
     Status,
 )
-from calciscope.model.records import CODE_SYSTEMS, Fact, Image, Note, Patient, make_fact_id
+from calciscope.model.records import (
+    CODE_SYSTEMS,
+    STORED,
+    Fact,
+    Image,
+    Note,
+    Patient,
+    make_fact_id,
+)
 from calciscope.model.units import DAYS_PER_YEAR
 
 __all__ = [
     "CODE_SYSTEMS",
     "DAYS_PER_YEAR",
+    "STORED",
     "BodyRegion",
     "CutaneousSubset",
     "Fact",

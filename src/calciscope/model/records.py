@@ -20,10 +20,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from calciscope.model.codes import code_problem
 from calciscope.model.enums import (
     BodyRegion,
     Laterality,
@@ -37,7 +39,21 @@ from calciscope.model.enums import (
     Status,
 )
 
-__all__ = ["CODE_SYSTEMS", "Fact", "Image", "Note", "Patient", "make_fact_id", "max_length"]
+__all__ = [
+    "CODE_SYSTEMS",
+    "STORED",
+    "Fact",
+    "Image",
+    "Note",
+    "Patient",
+    "make_fact_id",
+    "max_length",
+]
+
+#: Validation context for a record read back from the registry: the checks of what may *enter*
+#: it (a code's form, a date not after today) were made when it was written, and a fact stored
+#: before a check existed must still be readable.
+STORED = {"stored": True}
 
 #: Code systems a fact may use; ``calciscope`` is our own namespace for concepts that
 #: have no verified standard code (clinical-reference.md §6 marks what is verified).
@@ -56,6 +72,11 @@ CODE_SYSTEMS: tuple[str, ...] = (
 
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+
+
+def _entering(info: ValidationInfo) -> bool:
+    """Return whether a record is entering the registry (not read back with :data:`STORED`)."""
+    return not (info.context and info.context.get("stored"))
 
 
 class _Record(BaseModel):
@@ -168,6 +189,26 @@ class Fact(_Record):
         if value not in CODE_SYSTEMS:
             raise ValueError(
                 f"unknown code system {value!r}; expected one of {', '.join(CODE_SYSTEMS)}"
+            )
+        return value
+
+    @field_validator("code")
+    @classmethod
+    def _check_code(cls, value: str, info: ValidationInfo) -> str:
+        system = info.data.get("system")
+        if _entering(info) and isinstance(system, str):
+            problem = code_problem(system, value)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("effective_date")
+    @classmethod
+    def _not_in_future(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        if value is not None and _entering(info) and value > dt.date.today():
+            raise ValueError(
+                f"{value.isoformat()} is after today ({dt.date.today().isoformat()}):"
+                " a fact cannot be dated in the future"
             )
         return value
 

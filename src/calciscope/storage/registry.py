@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from calciscope.errors import MissingExtraError, RegistryError
-from calciscope.model import Fact, Image, Note, Patient
+from calciscope.model import STORED, Fact, Image, Note, Patient
 from calciscope.storage import schema
 from calciscope.storage.batch import (
     CHUNK,
@@ -90,7 +90,7 @@ def _key(row: Any, fields: frozenset[str]) -> _Key | None:
 # every page of the queue and every patient page; validating them each time was most of the cost.
 @lru_cache(maxsize=16_384)
 def _fact_of(key: _Key) -> Fact:
-    return Fact(**dict(zip(key[0], key[1], strict=True)))
+    return Fact.model_validate(dict(zip(key[0], key[1], strict=True)), context=STORED)
 
 
 @lru_cache(maxsize=4096)
@@ -106,7 +106,8 @@ def fact_from_row(row: Any) -> Fact:
     """
     key = _key(row, _FACT_FIELDS)
     if key is None:
-        return Fact(**{k: v for k, v in row.items() if k in _FACT_FIELDS})
+        fields = {k: v for k, v in row.items() if k in _FACT_FIELDS}
+        return Fact.model_validate(fields, context=STORED)
     return _fact_of(key)
 
 

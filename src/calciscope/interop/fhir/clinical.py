@@ -22,7 +22,9 @@ from calciscope.interop.mappings import (
     FHIR_NEGATIVE,
     FHIR_VERIFICATION_READ,
     QUALIFIER_ENUMS,
+    partial_date,
 )
+from calciscope.interop.phenopackets.curie import add_duration
 from calciscope.model import Fact, SourceKind, Status
 
 __all__ = ["condition_facts", "death_facts", "observation_facts"]
@@ -88,8 +90,74 @@ def _date_of(
     return when, "" if when else f" {name}={value}"
 
 
-def condition_facts(resource: dict[str, Any], patient_id: str, where: str) -> list[Fact] | str:
-    """Map a Condition to one fact, or return why it is skipped."""
+#: UCUM time units of a FHIR Age (https://hl7.org/fhir/R4/datatypes.html#Age) that give a date,
+#: as ISO 8601 duration designators (an age in hours or minutes is kept in the provenance).
+_AGE_UNITS = {"a": "Y", "mo": "M", "wk": "W", "d": "D"}
+_SHOWN = 200  # characters of an onsetString kept in the provenance
+
+
+def _age_text(age: Any) -> str:
+    if not isinstance(age, dict):
+        return "?"
+    unit = age.get("code") or age.get("unit") or ""
+    return f"{age.get('value', '?')} {unit}".strip()
+
+
+def _age_date(age: Any, birth: dt.date | None) -> dt.date | None:
+    """Return birth date + a FHIR Age, or None when either does not give a day.
+
+    Only a whole number of years, months, weeks or days (UCUM ``a``, ``mo``, ``wk``, ``d``)
+    after a full date of birth gives a date, as a Phenopacket age onset does
+    (:func:`~calciscope.interop.phenopackets.curie.add_duration`): the day the patient reached
+    that age. A fractional age, another unit or a partial date of birth gives none: a day is
+    never invented.
+    """
+    if birth is None or not isinstance(age, dict):
+        return None
+    value, unit = age.get("value"), age.get("code") or age.get("unit")
+    designator = _AGE_UNITS.get(unit) if isinstance(unit, str) else None
+    if designator is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if value < 0 or value != int(value):
+        return None
+    return add_duration(birth, f"P{int(value)}{designator}")
+
+
+def _onset(resource: dict[str, Any], birth: dt.date | None) -> tuple[dt.date | None, str] | None:
+    """Return the date of ``onsetAge``, ``onsetRange`` or ``onsetString`` with its note.
+
+    ``onsetAge`` (and ``onsetRange.low``) dates the fact at the day of birth plus the age when
+    the date of birth is a full date; ``onsetString`` when it holds a full ISO date. Otherwise
+    the fact is undated and the onset stays in the provenance (the partial-date rule,
+    :func:`~calciscope.interop.mappings.partial_date`). None when the Condition gives none of
+    these three.
+    """
+    if "onsetAge" in resource:
+        age = resource["onsetAge"]
+        when = _age_date(age, birth)
+        return when, f" onsetAge={_age_text(age)}"
+    if "onsetRange" in resource:
+        span = resource["onsetRange"] if isinstance(resource["onsetRange"], dict) else {}
+        low, high = span.get("low"), span.get("high")
+        text = f"{_age_text(low) if low else ''}..{_age_text(high) if high else ''}"
+        return _age_date(low, birth), f" onsetRange={text}"
+    if "onsetString" in resource:
+        text = str(resource["onsetString"])
+        try:
+            when, _partial = partial_date(text)
+        except ValueError:
+            when = None
+        return when, "" if when else f" onsetString={text[:_SHOWN]}"
+    return None
+
+
+def condition_facts(
+    resource: dict[str, Any], patient_id: str, where: str, birth: dt.date | None = None
+) -> list[Fact] | str:
+    """Map a Condition to one fact, or return why it is skipped.
+
+    ``birth`` is the patient's date of birth, which dates an ``onsetAge`` or ``onsetRange``.
+    """
     coded = pick_coding(resource.get("code"))
     if coded is None:
         return "no code in a supported system (SNOMED CT, ICD-10, HPO, MONDO, Orphanet, LOINC)"
@@ -97,7 +165,8 @@ def condition_facts(resource: dict[str, Any], patient_id: str, where: str) -> li
     if verification == "entered-in-error":
         return "verificationStatus entered-in-error"
     clinical = _first_code(resource.get("clinicalStatus"))
-    when, note = _date_of(resource, ("onsetDateTime",), "recordedDate", "onsetPeriod")
+    onset = _onset(resource, birth)
+    when, note = onset or _date_of(resource, ("onsetDateTime",), "recordedDate", "onsetPeriod")
     fields = _site(resource) | _extensions(resource)
     return [
         Fact(

@@ -9,6 +9,7 @@ bundles are read too. References by ``urn:uuid:``, ``Patient/<id>`` and absolute
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,14 @@ import pydantic
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
+from calciscope.interop.fhir.bulk import (
+    NDJSON_SUFFIXES,
+    Entry,
+    is_manifest,
+    is_ndjson,
+    manifest_files,
+    ndjson_entries,
+)
 from calciscope.interop.fhir.clinical import condition_facts, death_facts, observation_facts
 from calciscope.interop.fhir.codes import as_list
 from calciscope.interop.fhir.documents import (
@@ -26,26 +35,21 @@ from calciscope.interop.fhir.documents import (
 )
 from calciscope.interop.fhir.subjects import Subjects, map_patient, raw_patient_id
 from calciscope.interop.fhir.validation import check_resource
-from calciscope.interop.jsontext import decode_utf8, load_json, parse_json
+from calciscope.interop.jsontext import load_json
 from calciscope.interop.mappings import CALCISCOPE_SYSTEM
 from calciscope.model import Fact, ReviewState
 from calciscope.storage import PatientOrigin
 
 __all__ = ["NDJSON_SUFFIXES", "read_fhir", "read_fhir_bundle"]
 
-#: File suffixes read as NDJSON (one resource a line), as FHIR Bulk Data exports write them.
-NDJSON_SUFFIXES = (".ndjson", ".jsonl")
-
-#: (fullUrl, resource, location, file): the location is ``#/entry/3`` in a bundle, ``line 3``
-#: in an NDJSON file.
-Entry = tuple[str, Any, str, str]
-_Mapper = Callable[[dict[str, Any], str, str, str], list[Any] | str]
+#: (resource, patient id, where, fullUrl, the patient's date of birth) → records or a reason
+_Mapper = Callable[[dict[str, Any], str, str, str, dt.date | None], list[Any] | str]
 _MAPPERS: dict[str, _Mapper] = {
-    "Condition": lambda r, pid, where, url: condition_facts(r, pid, where),
-    "Observation": lambda r, pid, where, url: observation_facts(r, pid, where),
-    "DocumentReference": lambda r, pid, where, url: document_notes(r, pid, url),
-    "DiagnosticReport": lambda r, pid, where, url: diagnostic_report_notes(r, pid, url),
-    "ImagingStudy": lambda r, pid, where, url: imaging_images(r, pid, url),
+    "Condition": lambda r, pid, where, url, birth: condition_facts(r, pid, where, birth),
+    "Observation": lambda r, pid, where, url, birth: observation_facts(r, pid, where),
+    "DocumentReference": lambda r, pid, where, url, birth: document_notes(r, pid, url),
+    "DiagnosticReport": lambda r, pid, where, url, birth: diagnostic_report_notes(r, pid, url),
+    "ImagingStudy": lambda r, pid, where, url, birth: imaging_images(r, pid, url),
 }
 _MAX_DEPTH = 4
 _NOT_STORED = {
@@ -81,8 +85,13 @@ def _kind(resource: Any) -> str:
     return kind if isinstance(kind, str) else "(no resource)"
 
 
-def _add_patients(entries: list[Entry], result: ReadResult, subjects: Subjects) -> None:
-    """Add every Patient resource with where it was read; the registry checks they agree."""
+def _add_patients(
+    entries: list[Entry], result: ReadResult, subjects: Subjects, problems: list[Problem]
+) -> None:
+    """Add every Patient resource with where it was read; the registry checks they agree.
+
+    A death fact calciscope refuses (dated after today) is added to ``problems``.
+    """
     for full_url, resource, loc, source in entries:
         if _kind(resource) != "Patient":
             continue
@@ -98,10 +107,15 @@ def _add_patients(entries: list[Entry], result: ReadResult, subjects: Subjects) 
         result.batch.add_patient(patient, origin)
         result.mapped["Patient"] += 1
         where = f"{_at(source, loc)} (Patient/{resource.get('id', full_url)})"
-        result.batch.facts += death_facts(resource, patient.patient_id, where)
+        try:
+            result.batch.facts += death_facts(resource, patient.patient_id, where)
+        except pydantic.ValidationError as exc:
+            problems.extend(_record_problems(exc, source, loc, "Patient").problems)
 
 
-def _map_one(entry: Entry, subjects: Subjects) -> list[Any] | str:
+def _map_one(
+    entry: Entry, subjects: Subjects, births: dict[str, dt.date | None]
+) -> list[Any] | str:
     full_url, resource, loc, source = entry
     kind = _kind(resource)
     if kind == "(no resource)":
@@ -115,10 +129,25 @@ def _map_one(entry: Entry, subjects: Subjects) -> list[Any] | str:
         return "subject is not a Patient in this bundle"
     where = f"{_at(source, loc)} ({kind}/{resource.get('id', full_url)})"
     try:
-        return _MAPPERS[kind](resource, patient_id, where, full_url)
+        return _MAPPERS[kind](resource, patient_id, where, full_url, births.get(patient_id))
     except pydantic.ValidationError as exc:
-        err = exc.errors()[0]
-        return f"invalid {'.'.join(map(str, err['loc']))}: {err['msg']}"
+        raise _record_problems(exc, source, loc, kind) from None
+
+
+def _record_problems(
+    exc: pydantic.ValidationError, source: str, loc: str, kind: str
+) -> ValidationError:
+    """Return why calciscope refuses a record a resource maps to, as problems.
+
+    A code of the wrong form, a date after today: each names the file, the entry and the
+    record's field.
+    """
+    return ValidationError(
+        [
+            Problem(source, loc, ".".join(map(str, err["loc"])), f"{kind}: {err['msg']}")
+            for err in exc.errors()
+        ]
+    )
 
 
 def _store(records: list[Any], result: ReadResult, state: ReviewState | None) -> None:
@@ -201,13 +230,18 @@ def _read_entries(entries: list[Entry], *, stub_patients: bool) -> ReadResult:
     if problems:
         raise ValidationError(problems)
     result, subjects = ReadResult(), Subjects(stubs=[] if stub_patients else None)
-    _add_patients(entries, result, subjects)
+    _add_patients(entries, result, subjects, problems)
     states = _review_states(entries)
+    births = {p.patient_id: p.birth_date for p in result.batch.patients}
     for entry in entries:
         kind = _kind(entry[1])
         if kind == "Patient":
             continue
-        outcome = _map_one(entry, subjects)
+        try:
+            outcome = _map_one(entry, subjects, births)
+        except ValidationError as exc:
+            problems += exc.problems
+            continue
         if isinstance(outcome, str):
             result.skipped[(kind, outcome)] += 1
         else:
@@ -224,54 +258,56 @@ def _read_entries(entries: list[Entry], *, stub_patients: bool) -> ReadResult:
             source = entries[0][3] if entries else ""
             result.batch.add_patient(stub, PatientOrigin(source, where, stub=True))
             result.mapped["Patient (stub)"] += 1
+    if problems:
+        raise ValidationError(problems)
     return result
 
 
-def _ndjson_entries(path: Path) -> list[Entry]:
-    """Return the resources of an NDJSON file (FHIR Bulk Data), one a line; blank lines skipped.
+def _single_resource(data: Any) -> bool:
+    kind = data.get("resourceType") if isinstance(data, dict) else None
+    return isinstance(kind, str) and kind != "Bundle"
 
-    Each resource's fullUrl is ``<resourceType>/<id>``, so references between the files of
-    one export (``Patient/123``) resolve. A line that is not a JSON object with a
-    resourceType is a problem naming the file and the line.
+
+def _read_json_file(
+    path: Path, result: ReadResult, ndjson: dict[Path, str | None], stub_patients: bool
+) -> list[Entry]:
+    """Read a ``.json`` file: a bundle into ``result``, a manifest's files into ``ndjson``.
+
+    A single resource's entry is returned, to be read with the import's other files.
     """
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ValidationError([Problem(str(path), "$", "", f"cannot read: {exc}")]) from None
-    entries, problems = list[Entry](), list[Problem]()
-    for number, line in enumerate(decode_utf8(raw, str(path)).splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"line {number}"
-        try:
-            resource = parse_json(line, source=str(path), location=where)
-        except ValidationError as exc:
-            problems += exc.problems
-            continue
-        kind = resource.get("resourceType") if isinstance(resource, dict) else None
-        if not isinstance(kind, str) or kind == "Bundle":
-            message = "each NDJSON line must be one FHIR resource (not a Bundle)"
-            problems.append(Problem(str(path), where, "resourceType", message))
-            continue
-        rid = resource.get("id")
-        entries.append(
-            (f"{kind}/{rid}" if isinstance(rid, str) else "", resource, where, str(path))
-        )
-    if problems:
-        raise ValidationError(problems)
-    if not entries:
-        message = "no FHIR resource in the file (empty NDJSON)"
-        raise ValidationError([Problem(str(path), "$", "", message)])
-    return entries
+    data = load_json(path)
+    if is_manifest(data):
+        listed, error_files = manifest_files(path, data)
+        ndjson |= dict(listed)
+        if error_files:
+            reason = "error file of a $export manifest (OperationOutcome), not read"
+            result.skipped[("OperationOutcome", reason)] += error_files
+        return []
+    if _single_resource(data):
+        return list(_entries({"entry": [{"resource": data}]}, "#", str(path)))
+    if data.get("type") == "searchset":
+        # a server's search results: its references point at the server, like those of the
+        # import's other searches (one file per resource type, as RareLink writes them)
+        return list(_entries(data, "#", str(path)))
+    result.merge(read_fhir_bundle(data, source=str(path), stub_patients=stub_patients))
+    return []
 
 
-def read_fhir(paths: list[Path], *, stub_patients: bool = False) -> ReadResult:
+def read_fhir(
+    paths: list[Path],
+    *,
+    stub_patients: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ReadResult:
     """Read FHIR JSON and NDJSON files, validating all of them before returning anything.
 
-    A ``.json`` file is a bundle (or one resource) whose references resolve inside it. The
-    ``.ndjson`` files (FHIR Bulk Data: one resource a line, ``Patient.ndjson``,
-    ``Observation.000.ndjson``, ...) given together are read as one set, so an Observation in
-    one file finds its Patient in another.
+    A bundle (``.json``) is self-contained: its references resolve inside it. The other files of
+    one import are read as one set, so a resource in one finds its Patient in another: NDJSON
+    files (FHIR Bulk Data: one resource a line, ``Patient.000.ndjson``, gzip-compressed
+    ``.ndjson.gz`` too), single-resource ``.json`` files (a Condition in one file, its Patient
+    in another), and the files a Bulk Data ``$export`` manifest lists
+    (:mod:`~calciscope.interop.fhir.bulk`; a file both listed and given is read once).
+    ``progress`` is called with the number of files read so far.
 
     Raises
     ------
@@ -279,16 +315,27 @@ def read_fhir(paths: list[Path], *, stub_patients: bool = False) -> ReadResult:
         Listing every file that is not readable FHIR JSON (nothing should be written).
     """
     result, problems = ReadResult(), list[Problem]()
-    pooled: list[Entry] = []
-    for path in paths:
+    tick = progress or (lambda done: None)
+
+    def attempt(read: Callable[..., list[Entry]], *args: Any) -> list[Entry]:
         try:
-            if Path(path).suffix.lower() in NDJSON_SUFFIXES:
-                pooled += _ndjson_entries(Path(path))
-                continue
-            data = load_json(path)
-            result.merge(read_fhir_bundle(data, source=str(path), stub_patients=stub_patients))
+            return read(*args)
         except ValidationError as exc:
             problems.extend(exc.problems)
+            return []
+
+    pooled: list[Entry] = []
+    ndjson: dict[Path, str | None] = {}  # resolved path → the type a manifest lists it with
+    bundles = [Path(p) for p in paths if not is_ndjson(Path(p))]
+    for done, path in enumerate(bundles, start=1):
+        pooled += attempt(_read_json_file, path, result, ndjson, stub_patients)
+        tick(done)
+    for path in paths:
+        if is_ndjson(Path(path)):
+            ndjson.setdefault(Path(path).resolve(), None)
+    for done, (path, kind) in enumerate(ndjson.items(), start=len(bundles) + 1):
+        pooled += attempt(ndjson_entries, path, kind)
+        tick(done)
     if pooled and not problems:
         try:
             result.merge(_read_entries(pooled, stub_patients=stub_patients))

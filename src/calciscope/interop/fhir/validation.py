@@ -80,6 +80,12 @@ def _not_negative(value: Any, path: str) -> Iterator[Finding]:
         yield path, f"a reference range's upper limit is 0 or more, got {value!r}"
 
 
+def _age_value(value: Any, path: str) -> Iterator[Finding]:
+    yield from _decimal(value, path)
+    if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        yield path, f"an age is 0 or more, got {value!r}"
+
+
 def _comparator(value: Any, path: str) -> Iterator[Finding]:
     if value not in ("<", "<=", ">=", ">"):
         yield path, f"{value!r} is not a FHIR quantity comparator (<, <=, >=, >)"
@@ -135,6 +141,8 @@ _QUANTITY = _object(
 #: ``referenceRange.high``: the upper limit of normal calciscope reads (``reference_high``)
 _HIGH = _object({"value": _not_negative, "unit": _string, "code": _string, "system": _string})
 _PERIOD = _object({"start": _DATETIME_CHECK, "end": _DATETIME_CHECK})
+#: An Age or the SimpleQuantity of a Range of ages: a number of a time unit.
+_AGE = _object({"value": _age_value, "unit": _string, "code": _string, "system": _string})
 _COMMON: dict[str, Check] = {
     "id": _string,
     "subject": _REFERENCE,
@@ -167,6 +175,9 @@ _RESOURCES: dict[str, dict[str, Check]] = {
         "clinicalStatus": _CONCEPT,
         "onsetDateTime": _DATETIME_CHECK,
         "onsetPeriod": _PERIOD,
+        "onsetAge": _AGE,
+        "onsetRange": _object({"low": _AGE, "high": _AGE}),
+        "onsetString": _string,
         "recordedDate": _DATETIME_CHECK,
         "bodySite": _list(_CONCEPT),
         "note": _list(_ANNOTATION),
