@@ -122,7 +122,10 @@ def score_spreadsheet(
         reader.fieldnames = header
         parsed = parse_rows(str(path), header, reader)
     csets = [load_criteria_set(s) for s in chosen]
-    evaluator = RowEvaluator(lambda t: compute_criteria(t, csets, min_probability=min_probability))
+    evaluator = RowEvaluator(
+        lambda t: compute_criteria(t, csets, min_probability=min_probability),
+        cache_key=f"criteria {chosen} {min_probability!r}",
+    )
     scored = evaluator.run_table([{"patient_id": pid} | values for pid, values in parsed])
     return scored.select(["patient_id", *(f for s in chosen for f in SPREADSHEET_FIELDS[s])])
 
@@ -382,6 +385,7 @@ def _features(index_date: dt.date) -> TablesEvaluator:
     return TablesEvaluator(
         lambda facts, patients: compute_feature_table(facts, patients, index_date=index_date),
         engine="sqlite",
+        cache_key=f"features {index_date}",
     )
 
 
@@ -403,6 +407,7 @@ def _explainer(index_date: dt.date, min_probability: float | None) -> RowEvaluat
             t, index_date=index_date, min_probability=min_probability, explain=True
         ),
         engine="sqlite",
+        cache_key=f"explanation {index_date} {min_probability!r}",
     )
 
 
