@@ -159,11 +159,10 @@ class _Compiled(NamedTuple):
 
     def save(self, path: Path) -> None:
         schema = base64.b64encode(self.schema.serialize().to_pybytes()).decode()
-        text = json.dumps({"sql": self.sql, "schema": schema})
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             part = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            part.write_text(text, encoding="utf-8")
+            part.write_text(json.dumps({"sql": self.sql, "schema": schema}), encoding="utf-8")
             part.replace(path)  # whole or not at all, whichever process writes last
             # SQL of an index date, a calciscope or a definitions version not used for a month
             stale = time.time() - _KEEP_DAYS * 86400
@@ -240,8 +239,8 @@ class TablesEvaluator:
         self.build = build
         self.engine = engine
         self.cache_key = cache_key
-        self._sql: dict[tuple[tuple[str, str], ...], str] = {}
-        self._sqlite: dict[tuple[tuple[str, str], ...], _SqliteStatement] = {}
+        # per input layout: the SQL (DuckDB) or the prepared statement (SQLite)
+        self._prepared: dict[tuple[tuple[str, str], ...], str | _SqliteStatement] = {}
         self._lock = threading.Lock()  # compiling takes seconds: once, however many callers
 
     def _cache_path(self, schemas: Mapping[str, pa.Schema]) -> Path | None:
@@ -266,30 +265,29 @@ class TablesEvaluator:
             compiled.save(path)
         return compiled
 
-    def _compiled(self, schemas: Mapping[str, pa.Schema]) -> str:
+    def _prepare(self, schemas: Mapping[str, pa.Schema]) -> str | _SqliteStatement:
         key = tuple(sorted((name, str(schema)) for name, schema in schemas.items()))
         with self._lock:
-            if key not in self._sql:
+            if key in self._prepared:
+                return self._prepared[key]
+            if self.engine == "sqlite":
+                prepared: str | _SqliteStatement = _SqliteStatement(
+                    lambda con: self._compile(con, schemas)
+                )
+            else:
                 con = ibis.duckdb.connect()
                 try:
-                    self._sql[key] = self._compile(con, schemas).sql
+                    prepared = self._compile(con, schemas).sql
                 finally:
                     con.disconnect()
-            return self._sql[key]
-
-    def _statement(self, schemas: Mapping[str, pa.Schema]) -> _SqliteStatement:
-        key = tuple(sorted((name, str(schema)) for name, schema in schemas.items()))
-        with self._lock:
-            if key not in self._sqlite:
-                self._sqlite[key] = _SqliteStatement(lambda con: self._compile(con, schemas))
-            return self._sqlite[key]
+            self._prepared[key] = prepared
+            return prepared
 
     def run(self, **tables: pa.Table) -> pa.Table:
         """Return the expression's result on ``tables`` (Arrow tables, by the names ``build`` takes)."""
-        schemas = {name: table.schema for name, table in tables.items()}
-        if self.engine == "sqlite":
-            return self._statement(schemas).run(tables)
-        sql = self._compiled(schemas)
+        sql = self._prepare({name: table.schema for name, table in tables.items()})
+        if isinstance(sql, _SqliteStatement):
+            return sql.run(tables)
         con = duckdb.connect()
         try:
             for name, table in tables.items():
