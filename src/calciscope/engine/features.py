@@ -265,11 +265,9 @@ def _row_limits(
     for start, end, female, male in limit.periods():
         possible = high >= start if end is None else (high >= start) & (low < end)
         possible = possible.fill_null(True)
-        by_sex_high = ibis.cases(
-            (sex == "female", female), (sex == "male", male), else_=max(female, male)
-        )
-        by_sex_low = ibis.cases(
-            (sex == "female", female), (sex == "male", male), else_=min(female, male)
+        by_sex_high, by_sex_low = (
+            ibis.cases((sex == "female", female), (sex == "male", male), else_=pick(female, male))
+            for pick in (max, min)
         )
         highs.append(ibis.cases((possible, by_sex_high), else_=-1.0))
         lows.append(ibis.cases((possible, by_sex_low), else_=float("inf")))
