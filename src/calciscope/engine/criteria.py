@@ -45,6 +45,7 @@ __all__ = [
     "output_columns",
     "stage_criteria_columns",
     "tree_tests",
+    "variant_weight",
 ]
 
 
@@ -134,13 +135,14 @@ def _merged_group_bounds(
         for i in sorted(group.items, key=lambda i: -i.weight(first))
         if i.weight(first) or i.weight(second)
     ]
-    weights = [
-        int_literal(i.weight(first))
-        if i.weight(first) == i.weight(second)
-        else choose(flag, int_literal(i.weight(first)), int_literal(i.weight(second)))
-        for i in ranked
-    ]
-    return _heaviest(ranked, weights, table)
+    return _heaviest(ranked, [variant_weight(i, variants, flag) for i in ranked], table)
+
+
+def variant_weight(item: Item, variants: tuple[str, str], flag: ir.BooleanValue) -> ir.IntegerValue:
+    """Return the item's weight (tenths) in the first variant where ``flag``, else the second."""
+    first, second = (item.weight(v) for v in variants)
+    same = first == second
+    return int_literal(first) if same else choose(flag, int_literal(first), int_literal(second))
 
 
 def _variant_bounds(

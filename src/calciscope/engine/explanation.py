@@ -32,7 +32,7 @@ from calciscope.criteria import (
     WeightedCriteriaSet,
     load_criteria_sets,
 )
-from calciscope.criteria.definition import SCALE, Item, ItemGroup
+from calciscope.criteria.definition import SCALE, ItemGroup
 from calciscope.criteria.results import ResultStatus
 from calciscope.engine.criteria import (
     choose,
@@ -41,6 +41,7 @@ from calciscope.engine.criteria import (
     output_columns,
     stage_criteria_columns,
     tree_tests,
+    variant_weight,
 )
 from calciscope.engine.predicates import Tri, all_of, any_of, column, compile_predicate, int_literal
 from calciscope.model import CutaneousSubset
@@ -125,15 +126,6 @@ class _WeightedColumns:
         rule = cset.variants
         self.variants = ("default", "default") if rule is None else (rule.when_true, rule.otherwise)
 
-    def _weight(self, item: Item, flag: ir.BooleanValue) -> ir.IntegerValue:
-        """Return the item's weight (tenths) in the variant that applies to the patient."""
-        first, second = (item.weight(v) for v in self.variants)
-        return (
-            int_literal(first)
-            if first == second
-            else choose(flag, int_literal(first), int_literal(second))
-        )
-
     def _group_low(
         self, group: ItemGroup, flag: ir.BooleanValue, table: ir.Table
     ) -> ir.IntegerValue:
@@ -149,7 +141,7 @@ class _WeightedColumns:
             for item in group.items:
                 tri = compile_predicate(item.when, table)
                 out[f"{p}__{item.id}__t"], out[f"{p}__{item.id}__f"] = tri.t, tri.f
-                out[f"{p}__{item.id}__w"] = self._weight(item, flag)
+                out[f"{p}__{item.id}__w"] = variant_weight(item, self.variants, flag)
         gates = [compile_predicate(g, table).t for g in self.cset.not_applicable_if]
         return out | {f"{self.cset.id}__gate__{k}": t for k, t in enumerate(gates)}
 
