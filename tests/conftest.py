@@ -16,6 +16,18 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Compiled SQL is cached in a folder of the test session's (and its CLI subprocesses')."""
+    before = os.environ.get("CALCISCOPE_CACHE_DIR")
+    os.environ["CALCISCOPE_CACHE_DIR"] = str(tmp_path_factory.mktemp("calciscope-cache"))
+    yield
+    if before is None:
+        del os.environ["CALCISCOPE_CACHE_DIR"]
+    else:
+        os.environ["CALCISCOPE_CACHE_DIR"] = before
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The folder of real third-party test files (../shared/data); skip when absent (fail in CI)."""

@@ -26,10 +26,6 @@ import pyarrow.feather as feather
 from calciscope.api.cohort import feature_expression, list_patients
 from calciscope.criteria import (
     CriteriaResult,
-    CriteriaSet,
-    RegionCriteriaSet,
-    SiteSumCriteriaSet,
-    SkinScoreStatus,
     clean_value,
     load_criteria_set,
     load_criteria_sets,
@@ -122,7 +118,10 @@ def score_spreadsheet(
         reader.fieldnames = header
         parsed = parse_rows(str(path), header, reader)
     csets = [load_criteria_set(s) for s in chosen]
-    evaluator = RowEvaluator(lambda t: compute_criteria(t, csets, min_probability=min_probability))
+    evaluator = RowEvaluator(
+        lambda t: compute_criteria(t, csets, min_probability=min_probability),
+        cache_key=f"criteria {chosen} {min_probability!r}",
+    )
     scored = evaluator.run_table([{"patient_id": pid} | values for pid, values in parsed])
     return scored.select(["patient_id", *(f for s in chosen for f in SPREADSHEET_FIELDS[s])])
 
@@ -166,16 +165,6 @@ def _native(value: Any) -> Any:
     return value
 
 
-def _status(cset: CriteriaSet, result: dict[str, Any]) -> str:
-    if isinstance(cset, SiteSumCriteriaSet):
-        complete = result[f"{cset.id}_total"] is not None
-        return (SkinScoreStatus.COMPLETE if complete else SkinScoreStatus.INCOMPLETE).value
-    if isinstance(cset, RegionCriteriaSet):
-        return str(result[f"{cset.id}_subset"])
-    key = f"{cset.id}_category" if cset.probability is not None else f"{cset.id}_status"
-    return str(result[key])
-
-
 @dataclass(frozen=True)
 class _Versions:
     """What a classification was computed from: definitions, the patient's data, the registry."""
@@ -192,7 +181,7 @@ def _stored(row: dict[str, Any], index_date: dt.date, of: _Versions) -> Iterator
     for cset in load_criteria_sets():
         explanation = [c for c in row if c.startswith(f"{cset.id}__")]
         result = {c: _native(row[c]) for c in [*output_columns(cset), *explanation]}
-        status = _status(cset, result)
+        status = str(result[f"{cset.id}__status"])  # the explanation's status column
         yield StoredResult(pid, cset.id, index_date, cset.version, status, result, *versions)
     ph = load_phenotypes()
     result = {c: _native(row[c]) for p in ph.phenotypes for c in phenotype_columns(p)}
@@ -382,6 +371,7 @@ def _features(index_date: dt.date) -> TablesEvaluator:
     return TablesEvaluator(
         lambda facts, patients: compute_feature_table(facts, patients, index_date=index_date),
         engine="sqlite",
+        cache_key=f"features {index_date}",
     )
 
 
@@ -403,6 +393,7 @@ def _explainer(index_date: dt.date, min_probability: float | None) -> RowEvaluat
             t, index_date=index_date, min_probability=min_probability, explain=True
         ),
         engine="sqlite",
+        cache_key=f"explanation {index_date} {min_probability!r}",
     )
 
 

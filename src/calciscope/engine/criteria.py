@@ -30,7 +30,7 @@ from calciscope.criteria import (
     WeightedCriteriaSet,
     load_criteria_sets,
 )
-from calciscope.criteria.definition import SCALE, Branch, ItemGroup, Leaf, SubgroupNode
+from calciscope.criteria.definition import SCALE, Branch, Item, ItemGroup, Leaf, SubgroupNode
 from calciscope.criteria.expression import Predicate
 from calciscope.engine.predicates import Tri, all_of, any_of, column, compile_predicate, int_literal
 from calciscope.model import CutaneousSubset
@@ -44,6 +44,8 @@ __all__ = [
     "input_columns",
     "output_columns",
     "stage_criteria_columns",
+    "tree_tests",
+    "variant_weight",
 ]
 
 
@@ -56,7 +58,7 @@ def input_columns(cset: CriteriaSet) -> frozenset[str]:
     rules = [i.when for g in cset.groups for i in g.items] + list(cset.not_applicable_if)
     rules += [cset.variants.selector] if cset.variants else []
     rules += [cset.classifiable_if] if cset.classifiable_if else []
-    rules += _tests(cset.subgroups)
+    rules += tree_tests(cset.subgroups)
     return frozenset().union(*(r.features() for r in rules))
 
 
@@ -86,16 +88,33 @@ def group_bounds(
 ) -> tuple[ir.IntegerValue, ir.IntegerValue]:
     """Return the group's lowest and highest score (tenths): the heaviest certain / possible item."""
     ranked = group.ranked(variant)
+    return _heaviest(ranked, [int_literal(i.weight(variant)) for i in ranked], table)
+
+
+def _heaviest(
+    ranked: Sequence[Item], weights: Sequence[ir.IntegerValue], table: ir.Table
+) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+    """Return the first weight whose item is certainly (low) and possibly (high) true, else 0.
+
+    ``ranked`` is heaviest first, so the first that holds is the group's highest item.
+    """
     if not ranked:
         return int_literal(0), int_literal(0)
     tris = [compile_predicate(item.when, table) for item in ranked]
-    weights = [int_literal(item.weight(variant)) for item in ranked]
-    low = ibis.cases(
-        *[(tri.t, w) for tri, w in zip(tris, weights, strict=True)], else_=int_literal(0)
-    )
+    low = ibis.cases(*[(t.t, w) for t, w in zip(tris, weights, strict=True)], else_=int_literal(0))
     high = ibis.cases(
-        *[(~tri.f, w) for tri, w in zip(tris, weights, strict=True)], else_=int_literal(0)
+        *[(~t.f, w) for t, w in zip(tris, weights, strict=True)], else_=int_literal(0)
     )
+    return low, high
+
+
+def _summed(
+    pairs: Sequence[tuple[ir.IntegerValue, ir.IntegerValue]],
+) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+    """Return the groups' lows and highs added up: the set's score bounds."""
+    low, high = pairs[0]
+    for lo, hi in pairs[1:]:
+        low, high = low + lo, high + hi
     return low, high
 
 
@@ -116,20 +135,14 @@ def _merged_group_bounds(
         for i in sorted(group.items, key=lambda i: -i.weight(first))
         if i.weight(first) or i.weight(second)
     ]
-    if not ranked:
-        return int_literal(0), int_literal(0)
-    tris = [compile_predicate(item.when, table) for item in ranked]
-    weights = [
-        int_literal(i.weight(first))
-        if i.weight(first) == i.weight(second)
-        else choose(flag, int_literal(i.weight(first)), int_literal(i.weight(second)))
-        for i in ranked
-    ]
-    low = ibis.cases(*[(t.t, w) for t, w in zip(tris, weights, strict=True)], else_=int_literal(0))
-    high = ibis.cases(
-        *[(~t.f, w) for t, w in zip(tris, weights, strict=True)], else_=int_literal(0)
-    )
-    return low, high
+    return _heaviest(ranked, [variant_weight(i, variants, flag) for i in ranked], table)
+
+
+def variant_weight(item: Item, variants: tuple[str, str], flag: ir.BooleanValue) -> ir.IntegerValue:
+    """Return the item's weight (tenths) in the first variant where ``flag``, else the second."""
+    first, second = (item.weight(v) for v in variants)
+    same = first == second
+    return int_literal(first) if same else choose(flag, int_literal(first), int_literal(second))
 
 
 def _variant_bounds(
@@ -143,21 +156,13 @@ def _variant_bounds(
         lo_t, hi_t = _bounds(cset, variants[0], table)
         lo_o, hi_o = _bounds(cset, variants[1], table)
         return choose(flag, lo_t, lo_o), choose(flag, hi_t, hi_o)
-    pairs = [_merged_group_bounds(g, variants, flag, table) for g in cset.groups]
-    low, high = pairs[0]
-    for lo, hi in pairs[1:]:
-        low, high = low + lo, high + hi
-    return low, high
+    return _summed([_merged_group_bounds(g, variants, flag, table) for g in cset.groups])
 
 
 def _bounds(
     cset: WeightedCriteriaSet, variant: str, table: ir.Table
 ) -> tuple[ir.IntegerValue, ir.IntegerValue]:
-    pairs = [group_bounds(g, variant, table) for g in cset.groups]
-    low, high = pairs[0]
-    for lo, hi in pairs[1:]:
-        low, high = low + lo, high + hi
-    return low, high
+    return _summed([group_bounds(g, variant, table) for g in cset.groups])
 
 
 def _points(tenths: ir.IntegerValue) -> ir.FloatingValue:
@@ -190,7 +195,7 @@ def _scores(cset: WeightedCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     alt_low, alt_high = _bounds(cset, cset.variants.when_true, table)
     tests = {
         f"{p}_test_{i}_{side}": getattr(tri, side)
-        for i, tri in enumerate(_tree_tests(cset, table))
+        for i, tri in enumerate(compile_predicate(t, table) for t in tree_tests(cset.subgroups))
         for side in "tf"
     }
     return (
@@ -245,16 +250,12 @@ def _category(
     return ibis.cases(*cases, else_=ibis.literal(cset.probability.below))
 
 
-def _tests(node: SubgroupNode | None) -> list[Predicate]:
+def tree_tests(node: SubgroupNode | None) -> list[Predicate]:
     """Return the distinct tests of the subgroup tree, in pre-order (their column numbers)."""
     if not isinstance(node, Branch):
         return []
-    found = [node.test, *_tests(node.yes), *_tests(node.no)]
+    found = [node.test, *tree_tests(node.yes), *tree_tests(node.no)]
     return list(dict.fromkeys(found))
-
-
-def _tree_tests(cset: WeightedCriteriaSet, table: ir.Table) -> list[Tri]:
-    return [compile_predicate(test, table) for test in _tests(cset.subgroups)]
 
 
 def _subtree(node: SubgroupNode, tests: dict[Predicate, Tri]) -> ir.StringValue:
@@ -277,7 +278,7 @@ def _tree(cset: WeightedCriteriaSet, table: ir.Table) -> ir.StringValue:
     p = f"_{cset.id}"
     tests = {
         test: Tri(table[f"{p}_test_{i}_t"], table[f"{p}_test_{i}_f"])
-        for i, test in enumerate(_tests(cset.subgroups))
+        for i, test in enumerate(tree_tests(cset.subgroups))
     }
     return _subtree(cset.subgroups, tests)
 
@@ -309,10 +310,11 @@ def _probability_stage(
     always = ibis.literal(True)
     alt_bar = _variant_threshold(cset, always, model.classified, thresholds)
     alt_c = ibis.literal(model.intercepts[rule.when_true])
-    p_low = 1.0 / (1.0 + (intercept - _points(low)).exp())
-    p_high = 1.0 / (1.0 + (intercept - _points(high)).exp())
-    alt_p_low = 1.0 / (1.0 + (alt_c - _points(alt_low)).exp())
-    alt_p_high = 1.0 / (1.0 + (alt_c - _points(alt_high)).exp())
+    # the logistic model: probability = 1 / (1 + exp(intercept - score))
+    p_low, p_high, alt_p_low, alt_p_high = (
+        1.0 / (1.0 + (c - _points(score)).exp())
+        for c, score in ((intercept, low), (intercept, high), (alt_c, alt_low), (alt_c, alt_high))
+    )
     return {
         f"{p}_cat_low": _category(cset_p, low, flag, thresholds),
         f"{p}_cat_high": _category(cset_p, high, flag, thresholds),

@@ -32,7 +32,7 @@ from calciscope.criteria import (
     WeightedCriteriaSet,
     load_criteria_sets,
 )
-from calciscope.criteria.definition import SCALE, Branch, Item, ItemGroup, SubgroupNode
+from calciscope.criteria.definition import SCALE, ItemGroup
 from calciscope.criteria.results import ResultStatus
 from calciscope.engine.criteria import (
     choose,
@@ -40,6 +40,8 @@ from calciscope.engine.criteria import (
     group_bounds,
     output_columns,
     stage_criteria_columns,
+    tree_tests,
+    variant_weight,
 )
 from calciscope.engine.predicates import Tri, all_of, any_of, column, compile_predicate, int_literal
 from calciscope.model import CutaneousSubset
@@ -85,7 +87,7 @@ def explained_items(cset: CriteriaSet) -> tuple[ExplainedItem, ...]:
 def _flip_candidates(cset: WeightedCriteriaSet) -> tuple[str, ...]:
     """Items, then (sorted) the entry, variant and subgroup-tree features, that may be named as flips."""
     items = tuple(i.id for i in explained_items(cset))
-    extras = _entry_features(cset) | _variant_features(cset) | _tree_features(cset.subgroups)
+    extras = _entry_features(cset) | _variant_features(cset) | _tree_features(cset)
     return items + tuple(sorted(extras))
 
 
@@ -97,10 +99,8 @@ def _variant_features(cset: WeightedCriteriaSet) -> frozenset[str]:
     return cset.variants.selector.features() if cset.variants else frozenset()
 
 
-def _tree_features(node: SubgroupNode | None) -> frozenset[str]:
-    if not isinstance(node, Branch):
-        return frozenset()
-    return node.test.features() | _tree_features(node.yes) | _tree_features(node.no)
+def _tree_features(cset: WeightedCriteriaSet) -> frozenset[str]:
+    return frozenset().union(*(test.features() for test in tree_tests(cset.subgroups)))
 
 
 _ITEM_STATES = {state.value: state for state in ItemState}  # faster than ItemState(value)
@@ -126,15 +126,6 @@ class _WeightedColumns:
         rule = cset.variants
         self.variants = ("default", "default") if rule is None else (rule.when_true, rule.otherwise)
 
-    def _weight(self, item: Item, flag: ir.BooleanValue) -> ir.IntegerValue:
-        """Return the item's weight (tenths) in the variant that applies to the patient."""
-        first, second = (item.weight(v) for v in self.variants)
-        return (
-            int_literal(first)
-            if first == second
-            else choose(flag, int_literal(first), int_literal(second))
-        )
-
     def _group_low(
         self, group: ItemGroup, flag: ir.BooleanValue, table: ir.Table
     ) -> ir.IntegerValue:
@@ -150,7 +141,7 @@ class _WeightedColumns:
             for item in group.items:
                 tri = compile_predicate(item.when, table)
                 out[f"{p}__{item.id}__t"], out[f"{p}__{item.id}__f"] = tri.t, tri.f
-                out[f"{p}__{item.id}__w"] = self._weight(item, flag)
+                out[f"{p}__{item.id}__w"] = variant_weight(item, self.variants, flag)
         gates = [compile_predicate(g, table).t for g in self.cset.not_applicable_if]
         return out | {f"{self.cset.id}__gate__{k}": t for k, t in enumerate(gates)}
 
@@ -211,7 +202,7 @@ class _WeightedColumns:
         kinds = (
             (entry_open, _entry_features(cset)),
             (variant_open, _variant_features(cset)),
-            (tree_open, _tree_features(cset.subgroups)),
+            (tree_open, _tree_features(cset)),
         )
         extras = [
             any_of([c for c, features in kinds if f in features]) & column(table, f).isnull()
@@ -255,10 +246,6 @@ def _site_columns(cset: SiteSumCriteriaSet, table: ir.Table) -> dict[str, ir.Val
     return out
 
 
-def _helpers(cset: CriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
-    return _WeightedColumns(cset).helpers(table) if isinstance(cset, WeightedCriteriaSet) else {}
-
-
 def _columns(cset: CriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     if isinstance(cset, RegionCriteriaSet):
         return _region_columns(cset, table)
@@ -281,7 +268,8 @@ def add_explanation_columns(
     """
     chosen = load_criteria_sets() if sets is None else tuple(sets)
     staged = stage_criteria_columns(table, chosen, min_probability=min_probability)
-    staged = staged.mutate(**{k: v for c in chosen for k, v in _helpers(c, staged).items()})
+    weighted = [_WeightedColumns(c) for c in chosen if isinstance(c, WeightedCriteriaSet)]
+    staged = staged.mutate(**{k: v for w in weighted for k, v in w.helpers(staged).items()})
     explained = staged.mutate(**{k: v for c in chosen for k, v in _columns(c, staged).items()})
     return drop_helpers(explained, table.columns)
 

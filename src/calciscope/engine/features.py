@@ -50,13 +50,7 @@ _KNOWN_MORPHOLOGY = ("nodular", "sheet_like", "reticular", "mixed")
 
 def _all(*conditions: ir.BooleanValue | None) -> ir.BooleanValue:
     """AND of the given conditions, skipping None (no filter); true when there are none."""
-    present = [c for c in conditions if c is not None]
-    if not present:
-        return ibis.literal(True)
-    result = present[0]
-    for cond in present[1:]:
-        result = result & cond
-    return result
+    return all_of([c for c in conditions if c is not None])
 
 
 def _flag(condition: ir.BooleanValue) -> ir.IntegerScalar:
@@ -72,10 +66,7 @@ class _Compiler:
         self.catalogue = catalogue
 
     def concept_match(self, derive: Derivation) -> ir.BooleanValue:
-        cond = self.f[_concept_column(derive.concepts[0])]
-        for name in derive.concepts[1:]:
-            cond = cond | self.f[_concept_column(name)]
-        return cond
+        return any_of([self.f[_concept_column(name)] for name in derive.concepts])
 
     def _in(self, column: ir.Column, values: Iterable[Any]) -> ir.BooleanValue:
         return column.isin([v.value for v in values])
@@ -274,11 +265,9 @@ def _row_limits(
     for start, end, female, male in limit.periods():
         possible = high >= start if end is None else (high >= start) & (low < end)
         possible = possible.fill_null(True)
-        by_sex_high = ibis.cases(
-            (sex == "female", female), (sex == "male", male), else_=max(female, male)
-        )
-        by_sex_low = ibis.cases(
-            (sex == "female", female), (sex == "male", male), else_=min(female, male)
+        by_sex_high, by_sex_low = (
+            ibis.cases((sex == "female", female), (sex == "male", male), else_=pick(female, male))
+            for pick in (max, min)
         )
         highs.append(ibis.cases((possible, by_sex_high), else_=-1.0))
         lows.append(ibis.cases((possible, by_sex_low), else_=float("inf")))

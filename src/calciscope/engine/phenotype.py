@@ -19,7 +19,7 @@ from calciscope.criteria import CriteriaSet, load_criteria_sets
 from calciscope.engine.criteria import add_criteria_columns, input_columns
 from calciscope.engine.criteria import output_columns as criteria_columns
 from calciscope.engine.explanation import add_explanation_columns
-from calciscope.engine.predicates import Tri, any_of, column, compile_predicate
+from calciscope.engine.predicates import Tri, all_of, any_of, column, compile_predicate
 from calciscope.model import DAYS_PER_YEAR
 from calciscope.phenotype import (
     Phenotype,
@@ -48,9 +48,7 @@ def _first_known(p: Phenotype, table: ir.Table) -> ir.StringValue:
 
 def _mismatch(p: Phenotype, table: ir.Table) -> ir.BooleanValue:
     first, second = (column(table, s, "string") for s in p.sources)
-    both = first.isin(list(p.values)).fill_null(False) & second.isin(list(p.values)).fill_null(
-        False
-    )
+    both = all_of([v.isin(list(p.values)).fill_null(False) for v in (first, second)])
     return ibis.cases((both & (first != second), True), (both, False), else_=ibis.null("boolean"))
 
 

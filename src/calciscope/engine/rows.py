@@ -3,32 +3,45 @@
 The rows become an Arrow table typed by the feature catalogue, and the expression the registry
 uses runs on it in an in-memory DuckDB database: the spreadsheet calculator and the golden tests
 go through the very path ``classify`` takes. Compiling an expression to SQL costs far more than
-running it on a few rows, so each :class:`RowEvaluator` compiles once per column layout.
+running it on a few rows, so each :class:`RowEvaluator` compiles once per column layout, and
+one given a ``cache_key`` keeps the SQL in :func:`cache_dir` for the processes after it.
 :class:`TablesEvaluator` does the same for an expression over several tables (one patient's
 facts and patient row, turned into that patient's feature row).
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import datetime as dt
+import hashlib
+import json
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import duckdb
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import sqlglot
 
 from calciscope.criteria import clean_value
 from calciscope.engine.predicates import IBIS_TYPES
 from calciscope.features import load_catalogue
 
-__all__ = ["RowEvaluator", "TablesEvaluator", "rows_table"]
+__all__ = ["RowEvaluator", "TablesEvaluator", "cache_dir", "rows_table"]
 
 _TABLE = "calciscope_rows"
+#: calciscope's package folder, whose definitions and compiler code key the SQL cache.
+_PACKAGE = Path(__file__).resolve().parent.parent
+#: Days a compiled statement is kept in the cache folder after its last use.
+_KEEP_DAYS = 30
 
 
 @cache
@@ -83,19 +96,81 @@ def _to_sqlite(value: Any) -> Any:
     return value
 
 
-def _from_sqlite(dtype: Any) -> Callable[[Any], Any]:
-    """Return a converter of SQLite's values to Python values of an Ibis type."""
-    if dtype.is_boolean():
+def _from_sqlite(dtype: pa.DataType) -> Callable[[Any], Any]:
+    """Return a converter of SQLite's values to Python values of an Arrow type."""
+    if pa.types.is_boolean(dtype):
         return bool
-    if dtype.is_date():
+    if pa.types.is_date(dtype):
         return lambda v: v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)[:10])
-    if dtype.is_timestamp():
+    if pa.types.is_timestamp(dtype):
         return lambda v: v if isinstance(v, dt.datetime) else dt.datetime.fromisoformat(str(v))
-    if dtype.is_floating():
+    if pa.types.is_floating(dtype):
         return float
-    if dtype.is_integer():
+    if pa.types.is_integer(dtype):
         return int
     return lambda v: v
+
+
+def cache_dir() -> Path:
+    """Return calciscope's cache folder: ``$CALCISCOPE_CACHE_DIR``, else ``$XDG_CACHE_HOME/calciscope``.
+
+    ``~/.cache/calciscope`` when neither is set (the XDG default). It holds compiled SQL only,
+    never patient data.
+    """
+    own = os.environ.get("CALCISCOPE_CACHE_DIR")
+    if own:
+        return Path(own)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "calciscope"
+
+
+@cache
+def _compiler_version() -> str:
+    """Return a hash of what compiled SQL depends on besides its inputs' schemas.
+
+    The definitions (criteria sets, phenotypes, the feature catalogue with its version) and the
+    code that compiles them (calciscope's engine, criteria, phenotype, features and model
+    packages, read as files: an edited checkout misses the cache), and Ibis' and sqlglot's
+    versions.
+    """
+    digest = hashlib.sha256(f"ibis {ibis.__version__} sqlglot {sqlglot.__version__}".encode())
+    for part in ("engine", "criteria", "phenotype", "features", "model"):
+        for path in sorted((_PACKAGE / part).rglob("*")):
+            if path.suffix in (".py", ".yaml"):
+                digest.update(f"{path.relative_to(_PACKAGE)}\n".encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+class _Compiled(NamedTuple):
+    """An expression compiled to SQL, with the Arrow schema of its result."""
+
+    sql: str
+    schema: pa.Schema
+
+    @classmethod
+    def load(cls, path: Path) -> _Compiled | None:
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(kept["schema"])))
+        except (OSError, ValueError, KeyError, pa.ArrowException):
+            return None  # absent, unreadable or from another layout: compiled again
+        with contextlib.suppress(OSError):
+            os.utime(path)  # used: kept for another month
+        return cls(kept["sql"], schema)
+
+    def save(self, path: Path) -> None:
+        schema = base64.b64encode(self.schema.serialize().to_pybytes()).decode()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            part = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            part.write_text(json.dumps({"sql": self.sql, "schema": schema}), encoding="utf-8")
+            part.replace(path)  # whole or not at all, whichever process writes last
+            # SQL of an index date, a calciscope or a definitions version not used for a month
+            stale = time.time() - _KEEP_DAYS * 86400
+            for old in path.parent.glob("*.json"):
+                if old.stat().st_mtime < stale:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass  # a cache that cannot be written costs the next process a compile, nothing else
 
 
 class _SqliteStatement:
@@ -106,18 +181,11 @@ class _SqliteStatement:
     patient's rows SQLite answers in about a millisecond.
     """
 
-    def __init__(self, build: Callable[..., ir.Table], schemas: Mapping[str, pa.Schema]) -> None:
+    def __init__(self, compiler: Callable[[Any], _Compiled]) -> None:
         self.raw = sqlite3.connect(":memory:", check_same_thread=False)
         self.lock = threading.Lock()
-        con = ibis.sqlite.from_connection(self.raw)
-        for name, schema in schemas.items():
-            con.create_table(name, schema=ibis.Schema.from_pyarrow(schema))
-        expr = build(**{name: con.table(name) for name in schemas})
-        self.sql = str(con.compile(expr))
-        schema = expr.schema()
-        self.names = list(schema.names)
-        self.arrow = schema.to_pyarrow()
-        self.convert = [_from_sqlite(schema[n]) for n in self.names]
+        self.sql, self.arrow = compiler(ibis.sqlite.from_connection(self.raw))
+        self.convert = [_from_sqlite(f.type) for f in self.arrow]
 
     def run(self, tables: Mapping[str, pa.Table]) -> pa.Table:
         with self.lock:
@@ -133,7 +201,7 @@ class _SqliteStatement:
         rows = [
             {
                 n: None if v is None else convert(v)
-                for n, v, convert in zip(self.names, row, self.convert, strict=True)
+                for n, v, convert in zip(self.arrow.names, row, self.convert, strict=True)
             }
             for row in fetched
         ]
@@ -152,44 +220,74 @@ class TablesEvaluator:
         ``duckdb`` (default: many rows, the spreadsheet calculator) or ``sqlite`` (a few rows,
         such as one patient's facts: planning costs microseconds instead of DuckDB's hundreds
         of milliseconds). Either runs the SQL Ibis compiles from the same expression.
+    cache_key
+        What ``build`` builds, with every option it depends on (e.g. ``"features 2024-01-31"``).
+        Given, the compiled SQL is also kept in :func:`cache_dir`, under a hash of this key, the
+        engine, the input schemas and :func:`_compiler_version`, so that the first run of a
+        later process skips compiling (seconds for the feature table or the explanation).
     """
 
-    def __init__(self, build: Callable[..., ir.Table], *, engine: str = "duckdb") -> None:
+    def __init__(
+        self,
+        build: Callable[..., ir.Table],
+        *,
+        engine: str = "duckdb",
+        cache_key: str | None = None,
+    ) -> None:
         if engine not in ("duckdb", "sqlite"):
             raise ValueError(f"engine is duckdb or sqlite, not {engine!r}")
         self.build = build
         self.engine = engine
-        self._sql: dict[tuple[tuple[str, str], ...], str] = {}
-        self._sqlite: dict[tuple[tuple[str, str], ...], _SqliteStatement] = {}
+        self.cache_key = cache_key
+        # per input layout: the SQL (DuckDB) or the prepared statement (SQLite)
+        self._prepared: dict[tuple[tuple[str, str], ...], str | _SqliteStatement] = {}
         self._lock = threading.Lock()  # compiling takes seconds: once, however many callers
 
-    def _compiled(self, schemas: Mapping[str, pa.Schema]) -> str:
+    def _cache_path(self, schemas: Mapping[str, pa.Schema]) -> Path | None:
+        if self.cache_key is None:
+            return None
+        key = [self.cache_key, self.engine, _compiler_version()]
+        key += [f"{name}: {schema}" for name, schema in sorted(schemas.items())]
+        name = hashlib.sha256("\n".join(key).encode()).hexdigest()
+        return cache_dir() / "sql" / f"{name}.json"
+
+    def _compile(self, con: Any, schemas: Mapping[str, pa.Schema]) -> _Compiled:
+        """Create the input tables in ``con``; return the SQL from the cache or compiled there."""
+        for name, schema in schemas.items():
+            con.create_table(name, schema=ibis.Schema.from_pyarrow(schema))
+        path = self._cache_path(schemas)
+        kept = None if path is None else _Compiled.load(path)
+        if kept is not None:
+            return kept
+        expr = self.build(**{name: con.table(name) for name in schemas})
+        compiled = _Compiled(str(con.compile(expr)), expr.schema().to_pyarrow())
+        if path is not None:
+            compiled.save(path)
+        return compiled
+
+    def _prepare(self, schemas: Mapping[str, pa.Schema]) -> str | _SqliteStatement:
         key = tuple(sorted((name, str(schema)) for name, schema in schemas.items()))
         with self._lock:
-            if key not in self._sql:
+            if key in self._prepared:
+                return self._prepared[key]
+            if self.engine == "sqlite":
+                prepared: str | _SqliteStatement = _SqliteStatement(
+                    lambda con: self._compile(con, schemas)
+                )
+            else:
                 con = ibis.duckdb.connect()
                 try:
-                    for name, schema in schemas.items():
-                        con.create_table(name, schema=ibis.Schema.from_pyarrow(schema))
-                    tables = {name: con.table(name) for name in schemas}
-                    self._sql[key] = str(con.compile(self.build(**tables)))
+                    prepared = self._compile(con, schemas).sql
                 finally:
                     con.disconnect()
-            return self._sql[key]
-
-    def _statement(self, schemas: Mapping[str, pa.Schema]) -> _SqliteStatement:
-        key = tuple(sorted((name, str(schema)) for name, schema in schemas.items()))
-        with self._lock:
-            if key not in self._sqlite:
-                self._sqlite[key] = _SqliteStatement(self.build, schemas)
-            return self._sqlite[key]
+            self._prepared[key] = prepared
+            return prepared
 
     def run(self, **tables: pa.Table) -> pa.Table:
         """Return the expression's result on ``tables`` (Arrow tables, by the names ``build`` takes)."""
-        schemas = {name: table.schema for name, table in tables.items()}
-        if self.engine == "sqlite":
-            return self._statement(schemas).run(tables)
-        sql = self._compiled(schemas)
+        sql = self._prepare({name: table.schema for name, table in tables.items()})
+        if isinstance(sql, _SqliteStatement):
+            return sql.run(tables)
         con = duckdb.connect()
         try:
             for name, table in tables.items():
@@ -211,11 +309,21 @@ class RowEvaluator:
         Builds the expression from the input table (e.g. ``lambda t: classify_table(t, ...)``).
     engine
         ``duckdb`` (default) or ``sqlite`` for a few rows (see :class:`TablesEvaluator`).
+    cache_key
+        Keeps the compiled SQL in the cache folder (see :class:`TablesEvaluator`).
     """
 
-    def __init__(self, build: Callable[[ir.Table], ir.Table], *, engine: str = "duckdb") -> None:
+    def __init__(
+        self,
+        build: Callable[[ir.Table], ir.Table],
+        *,
+        engine: str = "duckdb",
+        cache_key: str | None = None,
+    ) -> None:
         self.build = build
-        self._tables = TablesEvaluator(lambda **t: build(t[_TABLE]), engine=engine)
+        self._tables = TablesEvaluator(
+            lambda **t: build(t[_TABLE]), engine=engine, cache_key=cache_key
+        )
 
     def run_table(self, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
         """Return the expression's result for ``rows`` (see :func:`rows_table`) in input order."""
