@@ -427,30 +427,46 @@ class RegistryChanges:
 
     ``mark`` is what the next call passes as ``since``. ``decisions`` are the review decisions
     recorded since, oldest first; ``patients`` those whose facts a person added or corrected
-    since; ``imported`` says an import ran since (anything may have changed). A process
-    keeping results of the registry between requests (the web app's workers) drops or adjusts
-    what these name.
+    since; ``imported`` says an import ran since (anything may have changed). ``written`` says
+    the registry's data changed since (its generation moved on: any write, by anyone, the
+    named ones included); ``unnamed`` that it changed while nothing above names a change (an
+    image reading, a note extraction, a hand-written statement: which patients is not known).
+    A process keeping results of the registry between requests (the web app's workers) drops
+    or adjusts what these name, and drops what it keeps of every patient for the others.
     """
 
-    mark: tuple[int, int, int]
+    mark: tuple[int, int, int, int]
     decisions: tuple[ReviewRecord, ...] = ()
     patients: tuple[str, ...] = ()
     imported: bool = False
+    written: bool = False
+    unnamed: bool = False
 
 
 def registry_changes(
-    registry: Registry, since: tuple[int, int, int] | None = None
+    registry: Registry, since: tuple[int, ...] | None = None
 ) -> RegistryChanges:
-    """Return the review decisions, fact entries and imports written since the mark ``since``.
+    """Return the review decisions, fact entries, imports and other writes since the mark ``since``.
 
-    Without ``since``, only the current mark (nothing is reported). Costs three indexed
-    look-ups when nothing changed.
+    Without ``since``, only the current mark (nothing is reported). Costs four indexed
+    look-ups when nothing changed (the last decision, fact revision and import, and the
+    registry's generation, which every write to its data moves on).
     """
     repo = ReviewRepository(registry)
     with repo.read() as conn:
         mark = repo.change_mark(conn)
         if since is None or tuple(since) == mark:
             return RegistryChanges(mark)
-        decisions = tuple(repo.decisions_after(conn, since[0])) if mark[0] != since[0] else ()
-        patients = tuple(repo.revised_patients(conn, since[1])) if mark[1] != since[1] else ()
-    return RegistryChanges(mark, decisions, patients, imported=mark[2] != since[2])
+        was = tuple(since) + (0,) * (4 - len(since))  # a mark of before the generation counted
+        decisions = tuple(repo.decisions_after(conn, was[0])) if mark[0] != was[0] else ()
+        patients = tuple(repo.revised_patients(conn, was[1])) if mark[1] != was[1] else ()
+    named = mark[:3] != was[:3]
+    written = mark[3] != was[3]
+    return RegistryChanges(
+        mark,
+        decisions,
+        patients,
+        imported=mark[2] != was[2],
+        written=written,
+        unnamed=written and not named,
+    )

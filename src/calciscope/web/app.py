@@ -229,9 +229,11 @@ def _follow(app: FastAPI, changes: api.RegistryChanges) -> None:
     from calciscope.web.routes.review import follow_decisions
 
     state = app.state
-    if changes.imported:  # anything may have changed
+    if changes.imported or changes.unnamed:  # anything may have changed, of anyone
         state.generation.bump()
         return
+    if changes.written:  # the named writes, and perhaps one that names no patient
+        state.forget_every_patient()
     if changes.decisions:
         records = list(changes.decisions)
         state.generation.write(
@@ -311,8 +313,9 @@ def _keep_per_patient(app: FastAPI, registry: Any, generation: Generation) -> No
     app.state.explanations = RecentResults(
         lambda pid: Kept(api.explain_patient(registry, pid)), by_patient, size=256, ttl=300
     )
-    # the patient page's record, kept the same way; a write outside the app that the watch
-    # does not name (reading notes from the CLI) is shown within ``ttl`` seconds
+    # the patient page's record, kept the same way; a write outside the app that names no
+    # patient (an image reading, a note extraction) moves the registry's generation, which
+    # the watch follows; ``ttl`` bounds what a watch that is off (``--watch-seconds``) misses
     app.state.patients = RecentResults(
         lambda pid: read_patient(registry, pid), by_patient, size=256, ttl=30
     )
@@ -325,6 +328,8 @@ def _keep_per_patient(app: FastAPI, registry: Any, generation: Generation) -> No
             kept.forget(ids)
 
     generation.listen(forget)
+    # the watch: the registry's data changed beyond what the decisions and entries name
+    app.state.forget_every_patient = by_patient.bump
 
 
 def _new_app(settings: WebSettings, registry: Any) -> FastAPI:
