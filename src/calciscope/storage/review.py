@@ -346,10 +346,10 @@ class ReviewRepository:
 
     # --- changes: what other processes wrote (the web app's workers follow each other) ---
     def change_mark(self, conn: Connection) -> tuple[int, int, int, int]:
-        """Return the last decision id, the last fact revision id, the number of imports and the
-        registry's generation.
+        """Return the last decision, fact revision, the number of imports and the generation.
 
-        Four indexed look-ups: every review decision adds a decision row, every fact a person
+        The last decision id, the last fact revision id, the number of import batches and the
+        registry's generation. Four indexed look-ups: every review decision adds a decision row, every fact a person
         adds or corrects a revision row, every import a batch; every write to the registry's
         data, by anyone, moves the generation on (database triggers, migration ``0008``), so
         an image reading or a note extraction, which the first three do not name, moves it.

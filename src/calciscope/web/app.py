@@ -263,7 +263,10 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     _keep_per_patient(app, registry, generation)
     app.state.queues = RecentResults(
-        lambda key: api.review_queue(registry, kinds=[key[0]] if key[0] else None, patient=key[1]),
+        # (kind, patient, index date: None for the default study's)
+        lambda key: api.review_queue(
+            registry, kinds=[key[0]] if key[0] else None, patient=key[1], index_date=key[2]
+        ),
         generation,
         size=64,
         ttl=60,
