@@ -452,10 +452,11 @@ class RegistryChanges:
     recorded since, oldest first; ``patients`` those whose facts a person added or corrected
     since; ``imported`` says an import ran since (anything may have changed). ``written`` says
     the registry's data changed since (its generation moved on: any write, by anyone, the
-    named ones included); ``unnamed`` that it changed while nothing above names a change (an
-    image reading, a note extraction, a hand-written statement: which patients is not known).
-    A process keeping results of the registry between requests (the web app's workers) drops
-    or adjusts what these name, and drops what it keeps of every patient for the others.
+    named ones included); ``unnamed`` that it changed more than the decisions explain, with no
+    entry or import to explain it (an image reading, a note extraction, a hand-written
+    statement: which patients is not known). A process keeping results of the registry
+    between requests (the web app's workers) drops or adjusts what these name, and everything
+    when a write is unnamed.
     """
 
     mark: tuple[int, int, int, int]
@@ -481,13 +482,13 @@ def registry_changes(registry: Registry, since: tuple[int, ...] | None = None) -
         was = tuple(since) + (0,) * (4 - len(since))  # a mark of before the generation counted
         decisions = tuple(repo.decisions_after(conn, was[0])) if mark[0] != was[0] else ()
         patients = tuple(repo.revised_patients(conn, was[1])) if mark[1] != was[1] else ()
-    named = mark[:3] != was[:3]
-    written = mark[3] != was[3]
+    imported = mark[2] != was[2]
+    # a decision on a fact moves the generation on once (one UPDATE of one row: the triggers
+    # count rows on SQLite, statements on PostgreSQL), one on a patient item not at all; an
+    # entry's bumps are not counted, nor an import's (both make their own changes known)
+    explained = sum(d.fact_id is not None for d in decisions)
+    moved = mark[3] - was[3]
+    unnamed = moved > explained and not patients and not imported
     return RegistryChanges(
-        mark,
-        decisions,
-        patients,
-        imported=mark[2] != was[2],
-        written=written,
-        unnamed=written and not named,
+        mark, decisions, patients, imported=imported, written=moved != 0, unnamed=unnamed
     )

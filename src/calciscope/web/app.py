@@ -232,8 +232,8 @@ def _follow(app: FastAPI, changes: api.RegistryChanges) -> None:
     if changes.imported or changes.unnamed:  # anything may have changed, of anyone
         state.generation.bump()
         return
-    if changes.written:  # the named writes, and perhaps one that names no patient
-        state.forget_every_patient()
+    if changes.written and changes.patients:  # an entry's bumps are not counted: perhaps
+        state.forget_every_patient()  # a write naming no patient came with it
     if changes.decisions:
         records = list(changes.decisions)
         state.generation.write(

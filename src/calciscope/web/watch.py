@@ -8,10 +8,11 @@ treats the decisions, fact entries and imports it names as if it had made them: 
 counts lose the decided items, the patient list computes the named patients' rows again, an
 import makes everything stale. The mark holds the registry's generation too, which every
 write to its data moves on (an image reading, ``images read-import``, a note extraction):
-when it moved, what the worker keeps of each patient (page record, criteria panel) is
-dropped, and when nothing else names the write, everything is stale as after an import. A
-write made through one worker or the CLI is so seen by the others at their next request
-after ``every`` seconds.
+when it moved more than the decisions explain (one step per decision on a fact), a write
+named nowhere ran and everything is stale, as after an import; beside a fact entry (whose
+steps are not counted) what the worker keeps of each patient (page record, criteria panel)
+is dropped. A write made through one worker or the CLI is so seen by the others at their
+next request after ``every`` seconds.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class RegistryWatch:
                 own = {d.decision_id for d in changes.decisions} & self._own
                 self._own -= own
             others = tuple(d for d in changes.decisions if d.decision_id not in own)
-            if others or changes.patients or changes.imported or changes.written:
+            if others or changes.patients or changes.imported or changes.unnamed:
                 self.apply(dataclasses.replace(changes, decisions=others))
         finally:
             self._checking.release()
