@@ -349,10 +349,11 @@ class ReviewRepository:
         """Return the last decision, fact revision, the number of imports and the generation.
 
         The last decision id, the last fact revision id, the number of import batches and the
-        registry's generation. Four indexed look-ups: every review decision adds a decision row, every fact a person
-        adds or corrects a revision row, every import a batch; every write to the registry's
-        data, by anyone, moves the generation on (database triggers, migration ``0008``), so
-        an image reading or a note extraction, which the first three do not name, moves it.
+        registry's generation: four indexed look-ups. Every review decision adds a decision
+        row, every fact a person adds or corrects a revision row, every import a batch; every
+        write to the registry's data, by anyone, moves the generation on (database triggers,
+        migration ``0008``), so an image reading or a note extraction, which the first three
+        do not name, moves it.
         """
         d, r, b = schema.review_decisions, schema.fact_revisions, schema.import_batches
         g = schema.registry_state
