@@ -323,9 +323,19 @@ def report(name: str, load: Load, seconds: float) -> None:
         print(f"  machine load average (1 min) at the start and end: {load.loads}")
 
 
+def _mode(args: argparse.Namespace) -> str:
+    """Say how the clients load the server: closed loop, or paced by a think time."""
+    if args.pause:
+        return (
+            f"paced clients ({args.clients}, each waiting {args.pause:g} s between requests, "
+            f"as clinicians clicking)"
+        )
+    return f"closed loop ({args.clients} clients, no pause: as much load as the server takes)"
+
+
 def bench(name: str, url: str, workdir: Path, args: argparse.Namespace) -> None:
     """Build the registry at ``url``, serve it and load it."""
-    print(f"\n== {name}: {url.split('@')[-1]}")
+    print(f"\n== {name}: {url.split('@')[-1]}; {_mode(args)}")
     built = workdir / f"{name}.built"
     prebuilt = name == "PostgreSQL" and args.postgres_url
     if not prebuilt and (name != "SQLite" or not built.exists()):  # --workdir keeps SQLite
@@ -343,7 +353,7 @@ def bench(name: str, url: str, workdir: Path, args: argparse.Namespace) -> None:
                 route_seconds=args.route_seconds,
             )
         )
-        report(f"{name}, {args.workers} worker(s)", load, args.seconds)
+        report(f"{name}, {args.workers} worker(s), {_mode(args)}", load, args.seconds)
     finally:
         process.terminate()
         try:

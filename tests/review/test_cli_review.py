@@ -242,3 +242,27 @@ def test_a_second_reviewer_gets_a_conflict_not_a_silent_flip(db):
     assert "already confirmed (version 2)" in late.output and "nothing was written" in late.output
     again = run(db, "review", "reject", item, "--reason", "on second thoughts", "--redecide")
     assert again.exit_code == 0 and "confirmed -> rejected" in again.output
+
+
+def test_review_list_states_the_index_date_of_its_patient_items(db):
+    table = run(db, "review", "list")
+    assert table.exit_code == 0, table.output
+    assert "index date 2023-12-31 (the default study's)" in " ".join(table.output.split())
+    chosen = run(db, "review", "list", "--index-date", "2030-06-30")
+    assert "index date 2030-06-30 (chosen)" in " ".join(chosen.output.split())
+
+
+def test_prompts_are_acknowledged_or_dismissed_never_confirmed(db):
+    [fact] = [f["item_id"] for f in _queue(db, "--kind", "suggested_fact")][:1]
+    refused = run(db, "review", "confirm", "suggested_case:P1", "--reason", "r")
+    assert refused.exit_code == 2 and "review acknowledge" in refused.output
+    assert "not a finding" in " ".join(refused.output.split())
+    assert run(db, "review", "acknowledge", fact, "--reason", "r").exit_code == 2
+    assert run(db, "review", "dismiss", fact, "--reason", "r").exit_code == 2
+    done = run(db, "review", "acknowledge", "at_risk:P1", "--reason", "radiograph booked")
+    assert done.exit_code == 0 and "at_risk:P1: open -> acknowledged" in done.output
+    gone = run(db, "review", "dismiss", "at_risk:P1", "--reason", "again")
+    assert gone.exit_code == 1  # decided already: a conflict
+    kinds = " ".join(runner.invoke(app, ["review", "kinds"], terminal_width=200).output.split())
+    assert "acknowledge" in kinds and "confirm/reject" in kinds and "deciding its" in kinds
+    assert run(db, "audit", "list", "--json").output.count("review.acknowledge") == 1

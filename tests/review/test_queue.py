@@ -193,3 +193,20 @@ def test_kept_items_never_outlive_a_write_through_another_connection(sqlite_url,
     assert facts[first[0].fact_id].review_state.value == "confirmed"
     with pytest.raises(ValidationError):  # the kept item is gone with its version
         api.review_queue_item(one_patient, first[0].item_id)
+
+
+def test_the_queue_evaluates_prompts_at_the_default_studys_index_date():
+    from calciscope.study import default_study
+
+    assert api.queue_index_date() == default_study().population.index_date == D(2023, 12, 31)
+
+
+@pytest.mark.slow
+def test_the_queues_at_risk_prompts_are_the_demo_studys(demo_copy, tmp_path):
+    """Evaluated at the same date, the queue prompts whom the study counts (7 on the demo)."""
+    run = api.run_demo(demo_copy, out=tmp_path / "report")
+    prompts = api.review_queue(demo_copy, kinds=["at_risk"])
+    assert len(prompts) == run.headline.at_risk_prompts == 7
+    assert {p.patient_id for p in prompts} == set(run.analysis.at_risk["patient_id"])
+    counts = api.review_queue_counts(demo_copy, kinds=["at_risk"])
+    assert counts == {"at_risk": 7}

@@ -50,7 +50,7 @@ def _routes(app: Any) -> list[tuple[str, str, APIRoute]]:
 
 
 def _path_values(app: Any, client: Any, role: str) -> dict[str, str]:
-    item = next(i for i in app.state.queues.get(("suggested_fact", None)) if i.fact_id)
+    item = next(i for i in app.state.queues.get(("suggested_fact", None, None)) if i.fact_id)
     patient = "P0001"
     if role == "researcher":
         patient = app.state.pseudonyms.of(patient)

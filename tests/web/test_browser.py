@@ -103,7 +103,7 @@ def server(browser_registry: tuple[Path, str], tmp_path_factory) -> Iterator[tup
     )  # fmt: skip
     app = create_app(settings)
     app.state.overview.get("default")
-    app.state.queues.get((None, None))
+    app.state.queues.get((None, None, None))
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)
@@ -177,7 +177,7 @@ def test_confirm_a_suggested_calcinosis_fact(page, server, browser_registry):
     _shot(page, "web-review.png")
     page.keyboard.press("c")
     page.locator("#outcome .ok").wait_for()
-    assert "Confirmed" in page.locator("#outcome").inner_text()
+    assert "Fact confirmed" in page.locator("#outcome").inner_text()
     _shot(page, "web-review-confirmed.png")
 
     page.goto(f"{base}/patients/{patient}")
@@ -187,7 +187,7 @@ def test_confirm_a_suggested_calcinosis_fact(page, server, browser_registry):
     after = app.state.overview.get("default")
     calcinosis_after = next(p for p in after.phenotypes if p.id == "calcinosis_any").counts
     assert calcinosis_after.get("true", 0) == calcinosis_before.get("true", 0) + 1
-    app.state.queues.get((None, None))
+    app.state.queues.get((None, None, None))
     page.goto(f"{base}/")
     page.locator("[data-testid=cases]").wait_for()
     shown = page.locator('[data-phenotype-count="calcinosis_any"]').inner_text()
@@ -211,7 +211,7 @@ def test_confirm_a_suggested_calcinosis_fact(page, server, browser_registry):
     page.keyboard.type("not this patient's letter")
     page.keyboard.press("Enter")
     page.locator("#outcome .ok").wait_for()
-    assert "Rejected" in page.locator("#outcome").inner_text()
+    assert "Fact rejected" in page.locator("#outcome").inner_text()
     rejected = str(first.get_attribute("data-item-id"))
 
     page.click("button:has-text('Sign out')")

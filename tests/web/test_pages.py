@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import zipfile
@@ -13,7 +14,7 @@ from calciscope import api
 
 
 def _calcinosis_item(app):
-    items = [i for i in app.state.queues.get(("suggested_fact", None)) if i.evidence]
+    items = [i for i in app.state.queues.get(("suggested_fact", None, None)) if i.evidence]
     return next(i for i in items if i.patient_id == "P0001" and "calcinosis" in i.reason.lower())
 
 
@@ -38,7 +39,7 @@ def test_login_page_and_form_sign_in_writes_audit(app):
 def test_dashboard(app, signed_in):
     client = signed_in("researcher")
     # the queue and the study numbers are computed in the background; here, now
-    app.state.queues.get((None, None))
+    app.state.queues.get((None, None, None))
     app.state.overview.get("default")
     data = client.get("/api/").json()
     assert data["counts"]["patients"] == 40
@@ -109,7 +110,7 @@ def test_review_queue_item_and_decision(app, signed_in):
             "expected_version": item.version,
         },
     )
-    assert response.status_code == 200 and "Confirmed" in response.text
+    assert response.status_code == 200 and "Fact confirmed" in response.text
     facts = {f.fact_id: f for f in api.patient_record(app.state.registry, "P0001").facts}
     assert facts[item.fact_id].review_state.value == "confirmed"
     entry = api.audit_log(app.state.registry, actor="cleo")[-1]
@@ -433,3 +434,52 @@ def test_a_form_field_named_like_a_dict_method_does_not_shadow_it() -> None:
 
     page = TEMPLATES.from_string("{{ entered.get('area', '-') }} {{ entered.date }}")
     assert page.render(entered={"get": "x", "date": "2024-01-02"}) == "- 2024-01-02"
+
+
+def test_patient_list_shows_unknown_as_unknown(app, signed_in):
+    client = signed_in("clinician")
+    rows = client.get("/api/patients", params={"size": 200}).json()["rows"]
+    assert any(v is None for r in rows for v in r.values())  # some values are unknown
+    html = client.get("/patients", params={"size": 200}).text
+    assert '<td class="unknown">unknown</td>' in html and "<td></td>" not in html
+
+
+def test_the_queue_states_the_date_its_patient_items_are_evaluated_at(app, signed_in):
+    client = signed_in("clinician")
+    default = api.queue_index_date()
+    data = client.get("/api/review", params={"kind": "all", "limit": 500}).json()
+    assert data["index_date"] == default.isoformat() and data["index_date_chosen"] is False
+    counts = api.review_queue_counts(app.state.registry, index_date=default)
+    assert data["by_kind"] == {k: n for k, n in counts.items() if n}
+    html = client.get("/review", params={"kind": "all"}).text
+    assert f"index date <strong>{default.isoformat()}</strong> (the default study" in html
+    chosen = client.get("/review", params={"kind": "all", "index_date": "2030-06-30"})
+    assert "<strong>2030-06-30</strong> (chosen" in chosen.text
+    later = client.get("/api/review", params={"kind": "all", "index_date": "2030-06-30"}).json()
+    wanted = api.review_queue_counts(app.state.registry, index_date=dt.date(2030, 6, 30))
+    assert later["by_kind"] == {k: n for k, n in wanted.items() if n}
+    assert client.get("/api/review", params={"index_date": "2030-02-30"}).status_code == 422
+
+
+def test_a_prompt_is_marked_reviewed_never_confirmed(app, signed_in):
+    client = signed_in("clinician")
+    items = client.get("/api/review", params={"kind": "all", "limit": 500}).json()["items"]
+    kinds = {k.name: k for k in api.queue_kinds()}
+    prompts = [i for i in items if i["fact_id"] is None]
+    assert any(kinds[i["kind"]].decidable for i in prompts)
+    for item in prompts:
+        html = client.get(f"/review/items/{item['item_id']}").text
+        assert "Confirm" not in html and "diagnosis" in html
+        if kinds[item["kind"]].decidable:
+            assert 'value="acknowledge" id="confirm">Mark reviewed' in html
+        else:  # a possible case leaves the queue as its suggested facts are decided
+            assert 'data-testid="not-decided-here"' in html and "<form" not in html
+    fact = next(i for i in items if i["fact_id"])
+    assert "Confirm fact" in client.get(f"/review/items/{fact['item_id']}").text
+    prompt = next(i for i in prompts if kinds[i["kind"]].decidable)
+    done = client.post(
+        f"/review/items/{prompt['item_id']}/decision",
+        data={"decision": "acknowledge", "reason": "looked at", "expected_version": 0},
+    )
+    assert done.status_code == 200 and "Marked reviewed" in done.text
+    assert "onfirm" not in done.text

@@ -131,7 +131,7 @@ def test_the_audit_log_cannot_be_edited_through_the_app(app, signed_in):
 def test_the_audit_export_cannot_smuggle_a_spreadsheet_formula(app, signed_in, tmp_path):
     """A reason typed as a formula is exported as text (OWASP CSV injection), by app and CLI."""
     formula = '=HYPERLINK("http://evil.invalid","click")'
-    item = next(i for i in app.state.queues.get(("suggested_fact", None)) if i.fact_id)
+    item = next(i for i in app.state.queues.get(("suggested_fact", None, None)) if i.fact_id)
     body = {"decision": "reject", "reason": formula, "expected_version": item.version}
     client = signed_in("clinician")
     assert client.post(f"/api/review/items/{item.item_id}/decision", json=body).status_code == 200

@@ -341,3 +341,35 @@ def test_a_colour_photograph_is_sent_in_colour(web_settings, tmp_path):
         assert page.status_code == 200
     finally:
         application.state.registry.close()
+
+
+def test_another_processs_reading_is_seen_by_a_worker_at_its_next_request(image_app, tmp_path):
+    """`images read-import` names no patient: the registry's generation in the change mark does."""
+    settings = dataclasses.replace(image_app.state.settings, watch_seconds=0.0)
+    worker = create_app(settings)  # another worker of `serve --workers 2`, keeping its results
+    try:
+        client = _client(worker, "clinician")
+        image_id = _image_id(image_app)
+        page = f"/api/patients/{PATIENT}"
+        before = client.get(page).json()
+        panel = client.get(f"{page}/criteria").json()
+        registry = image_app.state.registry
+        mark = api.registry_changes(registry).mark
+        csv = tmp_path / "readings.csv"
+        csv.write_text(
+            "image_id,reader,reader_role,reading_date,blinded,body_site,laterality,presence,"
+            "florence\n"
+            f"{image_id},cleo,clinician,2024-06-02,no,hand,right,present,net\n"
+        )
+        api.import_readings(registry, csv, actor="cleo")  # as the CLI does, in another process
+        changes = api.registry_changes(registry, mark)
+        assert changes.written and changes.unnamed and not changes.decisions
+        after = client.get(page).json()
+        assert after != before
+        assert len(after["facts"]) == len(before["facts"]) + 1
+        fresh = _client(image_app, "clinician")  # computes the panel now
+        now = client.get(f"{page}/criteria").json()
+        assert now == fresh.get(f"{page}/criteria").json()
+        assert now != panel
+    finally:
+        worker.state.registry.close()

@@ -134,3 +134,23 @@ def test_serve_with_two_worker_processes(web_settings, tmp_path):
         server.wait(timeout=30)
     with api.open_registry(web_settings.db_url) as registry:
         assert [r.item_id for r in api.review_history(registry)] == [item["item_id"]]
+
+
+def test_the_change_mark_tells_a_write_named_nowhere_from_decisions(web_settings):
+    import sqlalchemy as sa
+
+    with api.open_registry(web_settings.db_url) as registry:
+        facts = api.review_queue(registry, kinds=["suggested_fact"], limit=2)
+        mark = api.registry_changes(registry).mark
+        api.review(registry, facts[0].item_id, "confirm", reviewer="cleo", reason="seen")
+        api.review(registry, "at_risk:P0001", "acknowledge", reviewer="cleo", reason="seen")
+        decided = api.registry_changes(registry, mark)
+        assert len(decided.decisions) == 2 and decided.written and not decided.unnamed
+        mark = decided.mark
+        api.review(registry, facts[1].item_id, "reject", reviewer="cleo", reason="no")
+        with registry.engine.begin() as conn:  # a hand-written statement, by anyone
+            conn.execute(sa.text("UPDATE patients SET sex = sex WHERE patient_id = 'P0002'"))
+        both = api.registry_changes(registry, mark)
+        assert len(both.decisions) == 1 and both.unnamed  # more than the decision explains
+        alone = api.registry_changes(registry, both.mark)
+        assert alone == api.RegistryChanges(both.mark)  # nothing since

@@ -37,6 +37,7 @@ __all__ = [
     "QueueSource",
     "RegistryChanges",
     "ReviewItem",
+    "queue_index_date",
     "queue_kinds",
     "registry_changes",
     "review_queue",
@@ -83,6 +84,25 @@ class ReviewItem:
     version: int
     state: str
     fact: Fact | None = None
+
+
+def queue_index_date() -> dt.date:
+    """Return the date the queue's patient kinds are evaluated at unless one is chosen.
+
+    The default study's index date (``population.index_date`` of the study ``calciscope
+    study run`` and the dashboard use): the at-risk prompts, unknown phenotypes and the other
+    patient items then count what the study counts. Facts dated after it are not read; a
+    reviewer looking at a later date passes ``index_date``. Read once per process (the
+    study file ships with the package; parsing it takes milliseconds).
+    """
+    return _default_study_index_date()
+
+
+@cache
+def _default_study_index_date() -> dt.date:
+    from calciscope.study import default_study
+
+    return default_study().population.index_date
 
 
 def queue_kinds() -> list[QueueKind]:
@@ -302,7 +322,9 @@ def review_queue(
     patient
         Only this patient's items.
     index_date
-        Facts after this date are ignored by the patient kinds; today by default.
+        Facts after this date are ignored by the patient kinds (the at-risk prompts and the
+        others); the default study's index date by default (:func:`queue_index_date`), so
+        that they agree with the study's counts.
     limit, offset
         One page of the queue: at most ``limit`` items after the first ``offset`` (all by
         default). A page of suggested facts alone is read from the registry as one page
@@ -337,7 +359,8 @@ def _all_items(
             items += _fact_items(repo, conn, kind, patient)
     patient_kinds = [k for k in chosen if k.source is not QueueSource.SUGGESTED_FACTS]
     if patient_kinds:
-        rows, suggested = _classified_rows(registry, repo, conn, index_date or dt.date.today())
+        when = index_date or queue_index_date()
+        rows, suggested = _classified_rows(registry, repo, conn, when)
         if patient is not None:
             rows = [r for r in rows if str(r["patient_id"]) == patient]
         found = list(_patient_items(patient_kinds, rows, suggested))
@@ -356,8 +379,8 @@ def review_queue_counts(
 ) -> dict[str, int]:
     """Return how many open items each kind holds (every kind chosen, zero included).
 
-    Suggested facts are counted in the registry (indexed); patient kinds classify the cohort,
-    as :func:`review_queue` does.
+    Suggested facts are counted in the registry (indexed); patient kinds classify the cohort
+    at ``index_date`` (the default study's by default), as :func:`review_queue` does.
 
     Raises
     ------
@@ -427,30 +450,45 @@ class RegistryChanges:
 
     ``mark`` is what the next call passes as ``since``. ``decisions`` are the review decisions
     recorded since, oldest first; ``patients`` those whose facts a person added or corrected
-    since; ``imported`` says an import ran since (anything may have changed). A process
-    keeping results of the registry between requests (the web app's workers) drops or adjusts
-    what these name.
+    since; ``imported`` says an import ran since (anything may have changed). ``written`` says
+    the registry's data changed since (its generation moved on: any write, by anyone, the
+    named ones included); ``unnamed`` that it changed more than the decisions explain, with no
+    entry or import to explain it (an image reading, a note extraction, a hand-written
+    statement: which patients is not known). A process keeping results of the registry
+    between requests (the web app's workers) drops or adjusts what these name, and everything
+    when a write is unnamed.
     """
 
-    mark: tuple[int, int, int]
+    mark: tuple[int, int, int, int]
     decisions: tuple[ReviewRecord, ...] = ()
     patients: tuple[str, ...] = ()
     imported: bool = False
+    written: bool = False
+    unnamed: bool = False
 
 
-def registry_changes(
-    registry: Registry, since: tuple[int, int, int] | None = None
-) -> RegistryChanges:
-    """Return the review decisions, fact entries and imports written since the mark ``since``.
+def registry_changes(registry: Registry, since: tuple[int, ...] | None = None) -> RegistryChanges:
+    """Return the review decisions, fact entries, imports and other writes since the mark ``since``.
 
-    Without ``since``, only the current mark (nothing is reported). Costs three indexed
-    look-ups when nothing changed.
+    Without ``since``, only the current mark (nothing is reported). Costs four indexed
+    look-ups when nothing changed (the last decision, fact revision and import, and the
+    registry's generation, which every write to its data moves on).
     """
     repo = ReviewRepository(registry)
     with repo.read() as conn:
         mark = repo.change_mark(conn)
         if since is None or tuple(since) == mark:
             return RegistryChanges(mark)
-        decisions = tuple(repo.decisions_after(conn, since[0])) if mark[0] != since[0] else ()
-        patients = tuple(repo.revised_patients(conn, since[1])) if mark[1] != since[1] else ()
-    return RegistryChanges(mark, decisions, patients, imported=mark[2] != since[2])
+        was = tuple(since) + (0,) * (4 - len(since))  # a mark of before the generation counted
+        decisions = tuple(repo.decisions_after(conn, was[0])) if mark[0] != was[0] else ()
+        patients = tuple(repo.revised_patients(conn, was[1])) if mark[1] != was[1] else ()
+    imported = mark[2] != was[2]
+    # a decision on a fact moves the generation on once (one UPDATE of one row: the triggers
+    # count rows on SQLite, statements on PostgreSQL), one on a patient item not at all; an
+    # entry's bumps are not counted, nor an import's (both make their own changes known)
+    explained = sum(d.fact_id is not None for d in decisions)
+    moved = mark[3] - was[3]
+    unnamed = moved > explained and not patients and not imported
+    return RegistryChanges(
+        mark, decisions, patients, imported=imported, written=moved != 0, unnamed=unnamed
+    )

@@ -1,4 +1,9 @@
-"""``calciscope review list|confirm|reject``: the review queue in the terminal."""
+"""``calciscope review list|confirm|reject|acknowledge|dismiss``: the review queue in the terminal.
+
+Suggested facts are confirmed or rejected (the fact counts, or not). Patient items (a possible
+case, an at-risk prompt, an unknown phenotype...) are prompts to look, never a diagnosis: they
+are acknowledged (marked reviewed) or dismissed.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from rich.table import Table
 
 from calciscope import api
 from calciscope.cli.cohort import console
-from calciscope.cli.options import DbOption, IndexDateOption, JsonOption, parse_date
+from calciscope.cli.options import DbOption, JsonOption, parse_date
 from calciscope.cli.output import echo_json
 
 __all__ = ["ReasonOption", "RedecideOption", "ReviewerOption", "register"]
@@ -30,10 +35,24 @@ ReviewerOption = Annotated[
     ),
 ]
 _IDS = Annotated[list[str], typer.Argument(help="Queue item ids (fact:F..., or KIND:PATIENT).")]
+_FACT_IDS = Annotated[list[str], typer.Argument(help="Suggested fact items (fact:F...).")]
+_ITEM_IDS = Annotated[
+    list[str], typer.Argument(help="Patient items (KIND:PATIENT, e.g. at_risk:P0192).")
+]
+QueueDateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--index-date",
+        help=(
+            "Date (YYYY-MM-DD) the patient items (at-risk prompts, ...) are evaluated at; facts "
+            "after it are ignored. Default: the default study's index date (printed)."
+        ),
+    ),
+]
 
 
-def _render(items: list[api.ReviewItem], total: int, offset: int) -> None:
-    table = Table(title=f"review queue: {total} open item(s)")
+def _render(items: list[api.ReviewItem], total: int, offset: int, when: str) -> None:
+    table = Table(title=f"review queue: {total} open item(s); patient items at {when}")
     for header in ("item", "kind", "patient", "reason", "evidence"):
         table.add_column(header, overflow="fold")
     for item in items:
@@ -66,11 +85,16 @@ def list_(
     offset: Annotated[
         int, typer.Option("--offset", min=0, help="Skip this many items (the next page).")
     ] = 0,
-    index_date: IndexDateOption = None,
+    index_date: QueueDateOption = None,
     db: DbOption = None,
 ) -> None:
-    """List the open review items with the reason each is there and its evidence sentence."""
-    when = parse_date(index_date)
+    """List the open review items with the reason each is there and its evidence sentence.
+
+    Patient items (possible cases, at-risk prompts, unknown phenotypes...) are evaluated at the
+    default study's index date, so that they agree with the study's counts, unless
+    ``--index-date`` chooses another; the table says which.
+    """
+    when = parse_date(index_date) or api.queue_index_date()
     page = limit if limit is not None else (None if as_json else 50)
     with api.open_registry(db) as registry:
         if patient is not None:
@@ -83,7 +107,8 @@ def list_(
     if as_json:
         echo_json(items)
         return
-    _render(items, sum(counts.values()), offset)
+    chosen = "chosen" if index_date else "the default study's"
+    _render(items, sum(counts.values()), offset, f"index date {when} ({chosen})")
 
 
 def kinds(as_json: JsonOption = False) -> None:
@@ -95,7 +120,12 @@ def kinds(as_json: JsonOption = False) -> None:
     for header in ("kind", "label", "decided by", "description"):
         table.add_column(header, overflow="fold")
     for k in api.queue_kinds():
-        how = "confirm/reject" if k.decidable else "deciding other items"
+        if k.source is api.QueueSource.SUGGESTED_FACTS:
+            how = "confirm/reject the fact"
+        elif k.decidable:
+            how = "acknowledge (mark reviewed)/dismiss"
+        else:
+            how = "deciding its suggested facts"
         table.add_row(k.name, k.label, how, k.description)
     console.print(table)
 
@@ -128,25 +158,84 @@ def _decide(
 
 
 def confirm(
-    ids: _IDS,
+    ids: _FACT_IDS,
     reason: ReasonOption,
     reviewer: ReviewerOption = None,
     redecide: RedecideOption = False,
     db: DbOption = None,
 ) -> None:
-    """Confirm suggested facts (or acknowledge other items); all or nothing."""
+    """Confirm suggested facts: each then counts as recorded; all or nothing.
+
+    Patient items are acknowledged (``review acknowledge``), never confirmed.
+    """
+    _only_facts(ids, "acknowledge")
     _decide(ids, "confirm", reason, reviewer, db, redecide)
 
 
 def reject(
-    ids: _IDS,
+    ids: _FACT_IDS,
     reason: ReasonOption,
     reviewer: ReviewerOption = None,
     redecide: RedecideOption = False,
     db: DbOption = None,
 ) -> None:
-    """Reject suggested facts (or dismiss other items); all or nothing."""
+    """Reject suggested facts: they then never count; all or nothing.
+
+    Patient items are dismissed (``review dismiss``).
+    """
+    _only_facts(ids, "dismiss")
     _decide(ids, "reject", reason, reviewer, db, redecide)
+
+
+def acknowledge(
+    ids: _ITEM_IDS,
+    reason: ReasonOption,
+    reviewer: ReviewerOption = None,
+    redecide: RedecideOption = False,
+    db: DbOption = None,
+) -> None:
+    """Mark patient items reviewed (at-risk prompts, ...): seen and acted on; no diagnosis.
+
+    All or nothing. Suggested facts are confirmed or rejected instead.
+    """
+    _only_items(ids, "confirm")
+    _decide(ids, "acknowledge", reason, reviewer, db, redecide)
+
+
+def dismiss(
+    ids: _ITEM_IDS,
+    reason: ReasonOption,
+    reviewer: ReviewerOption = None,
+    redecide: RedecideOption = False,
+    db: DbOption = None,
+) -> None:
+    """Dismiss patient items (not applicable to this patient); all or nothing."""
+    _only_items(ids, "reject")
+    _decide(ids, "dismiss", reason, reviewer, db, redecide)
+
+
+def _is_fact(item_id: str) -> bool:
+    return item_id.startswith("fact:") or (item_id.startswith("F") and ":" not in item_id)
+
+
+def _only_facts(ids: list[str], instead: str) -> None:
+    items = [i for i in ids if not _is_fact(i)]
+    if items:
+        raise typer.BadParameter(
+            f"{', '.join(items)}: not a suggested fact; a patient item is a prompt to look, "
+            f"not a finding: use `calciscope review {instead}`",
+            param_hint="IDS",
+        )
+
+
+def _only_items(ids: list[str], instead: str) -> None:
+    facts = [i for i in ids if _is_fact(i)]
+    if facts:
+        raise typer.BadParameter(
+            f"{', '.join(facts)}: a suggested fact is confirmed or rejected: use "
+            f"`calciscope review {instead}`",
+            param_hint="IDS",
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -155,4 +244,6 @@ def register(app: typer.Typer) -> None:
     review_app.command("kinds")(kinds)
     review_app.command("confirm")(confirm)
     review_app.command("reject")(reject)
+    review_app.command("acknowledge")(acknowledge)
+    review_app.command("dismiss")(dismiss)
     app.add_typer(review_app, name="review")

@@ -7,6 +7,11 @@ Policy (documented in docs/notes.md):
   calcinosis develops" and "her sister has calcinosis" say nothing about the patient's own
   finding, and a suggested ``unknown`` fact would only add review work;
 * a historical mention gives a ``present`` fact (it happened);
+* one finding named twice in a sentence gives one fact: a calcinosis or calcification mention
+  with nothing linked to it (no site, morphology, extent or tissue) gives no fact when another
+  mention of its sentence counts toward the same concept with the same status ("Sheets of soft
+  tissue calcification, abdominal wall, in keeping with calcinosis": the fact of the first,
+  with its site and morphology), and of several such bare mentions only the first does;
 * every fact is ``review_state = suggested`` with ``source_kind = note`` and a JSON provenance
   (note id, offsets, matched text, target rule, modifier rules, engine and rule versions), so
   re-running extraction yields the same fact ids and never touches a confirmed or rejected fact.
@@ -336,8 +341,10 @@ def _fields(
         "source_kind": _NOTE,
         "review_state": _SUGGESTED,
     }
-    for mention in mentions:
-        if mention.category not in _FINDINGS or mention.links.get("label"):
+    mentions = list(mentions)
+    restated = _restated(mentions)
+    for n, mention in enumerate(mentions):
+        if mention.category not in _FINDINGS or mention.links.get("label") or n in restated:
             continue
         status = status_of(mention)
         if status is None:
@@ -356,6 +363,32 @@ def _fields(
                 yield from _calcinosis_facts(mention, note, note_method, status, fields)
             else:
                 yield fields
+
+
+#: What makes a calcinosis or calcification mention say more than its name.
+_DESCRIBED_BY = ("regions", "morphology", "extent", "tissue")
+_CALCIFIC = frozenset({Category.CALCINOSIS, Category.CALCIFICATION})
+
+
+def _restated(mentions: list[Mention]) -> set[int]:
+    """Return the positions of bare mentions restating a finding of their sentence.
+
+    A calcinosis or calcification mention with nothing linked to it, in a sentence where
+    another mention counts toward the same concept with the same status, names the same
+    finding again (its fact would be a duplicate, with less in it): a mention that describes
+    the finding is kept over it, and of bare ones only the first.
+    """
+    groups: dict[tuple[Any, ...], list[tuple[int, bool]]] = {}
+    for n, m in enumerate(mentions):
+        if m.category in _CALCIFIC and not m.links.get("label") and m.concept is not None:
+            key = (m.sentence, m.concept, status_of(m))
+            groups.setdefault(key, []).append((n, any(m.links.get(k) for k in _DESCRIBED_BY)))
+    dropped: set[int] = set()
+    for found in groups.values():
+        bare = [n for n, described in found if not described]
+        if len(found) > 1 and bare:
+            dropped.update(bare if len(bare) < len(found) else bare[1:])
+    return dropped
 
 
 def _fact_fields(mention: Mention, concept: Concept, status: Status) -> dict[str, Any] | None:

@@ -345,21 +345,27 @@ class ReviewRepository:
         ]
 
     # --- changes: what other processes wrote (the web app's workers follow each other) ---
-    def change_mark(self, conn: Connection) -> tuple[int, int, int]:
-        """Return the last decision id, the last fact revision id and the number of imports.
+    def change_mark(self, conn: Connection) -> tuple[int, int, int, int]:
+        """Return the last decision, fact revision, the number of imports and the generation.
 
-        Three indexed look-ups: every review decision adds a decision row, every fact a person
-        adds or corrects a revision row, every import a batch.
+        The last decision id, the last fact revision id, the number of import batches and the
+        registry's generation: four indexed look-ups. Every review decision adds a decision
+        row, every fact a person adds or corrects a revision row, every import a batch; every
+        write to the registry's data, by anyone, moves the generation on (database triggers,
+        migration ``0008``), so an image reading or a note extraction, which the first three
+        do not name, moves it.
         """
         d, r, b = schema.review_decisions, schema.fact_revisions, schema.import_batches
+        g = schema.registry_state
         row = conn.execute(
             sa.select(
                 sa.select(sa.func.coalesce(sa.func.max(d.c.decision_id), 0)).scalar_subquery(),
                 sa.select(sa.func.coalesce(sa.func.max(r.c.revision_id), 0)).scalar_subquery(),
                 sa.select(sa.func.count()).select_from(b).scalar_subquery(),
+                sa.select(sa.func.coalesce(sa.func.max(g.c.generation), 0)).scalar_subquery(),
             )
         ).one()
-        return int(row[0]), int(row[1]), int(row[2])
+        return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
     def decisions_after(self, conn: Connection, decision_id: int) -> list[ReviewRecord]:
         """Return the decisions recorded after ``decision_id``, oldest first."""

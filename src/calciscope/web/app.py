@@ -229,9 +229,11 @@ def _follow(app: FastAPI, changes: api.RegistryChanges) -> None:
     from calciscope.web.routes.review import follow_decisions
 
     state = app.state
-    if changes.imported:  # anything may have changed
+    if changes.imported or changes.unnamed:  # anything may have changed, of anyone
         state.generation.bump()
         return
+    if changes.written and changes.patients:  # an entry's bumps are not counted: perhaps
+        state.forget_every_patient()  # a write naming no patient came with it
     if changes.decisions:
         records = list(changes.decisions)
         state.generation.write(
@@ -261,7 +263,10 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     _keep_per_patient(app, registry, generation)
     app.state.queues = RecentResults(
-        lambda key: api.review_queue(registry, kinds=[key[0]] if key[0] else None, patient=key[1]),
+        # (kind, patient, index date: None for the default study's)
+        lambda key: api.review_queue(
+            registry, kinds=[key[0]] if key[0] else None, patient=key[1], index_date=key[2]
+        ),
         generation,
         size=64,
         ttl=60,
@@ -311,8 +316,9 @@ def _keep_per_patient(app: FastAPI, registry: Any, generation: Generation) -> No
     app.state.explanations = RecentResults(
         lambda pid: Kept(api.explain_patient(registry, pid)), by_patient, size=256, ttl=300
     )
-    # the patient page's record, kept the same way; a write outside the app that the watch
-    # does not name (reading notes from the CLI) is shown within ``ttl`` seconds
+    # the patient page's record, kept the same way; a write outside the app that names no
+    # patient (an image reading, a note extraction) moves the registry's generation, which
+    # the watch follows; ``ttl`` bounds what a watch that is off (``--watch-seconds``) misses
     app.state.patients = RecentResults(
         lambda pid: read_patient(registry, pid), by_patient, size=256, ttl=30
     )
@@ -325,6 +331,8 @@ def _keep_per_patient(app: FastAPI, registry: Any, generation: Generation) -> No
             kept.forget(ids)
 
     generation.listen(forget)
+    # the watch: the registry's data changed beyond what the decisions and entries name
+    app.state.forget_every_patient = by_patient.bump
 
 
 def _new_app(settings: WebSettings, registry: Any) -> FastAPI:

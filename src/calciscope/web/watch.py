@@ -3,15 +3,21 @@
 Each worker keeps results between requests (:mod:`calciscope.web.cache`) and adjusts them after
 its own writes. A write made by another worker (or the CLI) is found by
 :func:`calciscope.api.registry_changes`: every ``every`` seconds, before a request is served,
-the worker reads the registry's change mark (three indexed look-ups) and, when it moved on,
+the worker reads the registry's change mark (four indexed look-ups) and, when it moved on,
 treats the decisions, fact entries and imports it names as if it had made them: the queue
 counts lose the decided items, the patient list computes the named patients' rows again, an
-import makes everything stale. A decision made through one worker is so seen by the others
-at their next request after ``every`` seconds.
+import makes everything stale. The mark holds the registry's generation too, which every
+write to its data moves on (an image reading, ``images read-import``, a note extraction):
+when it moved more than the decisions explain (one step per decision on a fact), a write
+named nowhere ran and everything is stale, as after an import; beside a fact entry (whose
+steps are not counted) what the worker keeps of each patient (page record, criteria panel)
+is dropped. A write made through one worker or the CLI is so seen by the others at their
+next request after ``every`` seconds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -70,9 +76,7 @@ class RegistryWatch:
                 own = {d.decision_id for d in changes.decisions} & self._own
                 self._own -= own
             others = tuple(d for d in changes.decisions if d.decision_id not in own)
-            if others or changes.patients or changes.imported:
-                self.apply(
-                    api.RegistryChanges(changes.mark, others, changes.patients, changes.imported)
-                )
+            if others or changes.patients or changes.imported or changes.unnamed:
+                self.apply(dataclasses.replace(changes, decisions=others))
         finally:
             self._checking.release()

@@ -17,7 +17,7 @@ router = APIRouter()
 
 def queue_sizes(request: Request) -> dict[str, int] | None:
     """Return the items waiting in the review queue by kind (None while first computed)."""
-    items, _ = request.app.state.queues.get_or_start((None, None))
+    items, _ = request.app.state.queues.get_or_start((None, None, None))
     if items is None:
         return None
     return dict(sorted(Counter(item.kind for item in items).items()))

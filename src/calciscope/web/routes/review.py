@@ -1,4 +1,8 @@
-"""The review queue: keyboard driven (j/k, c confirm, r reject with a reason), evidence in place.
+"""The review queue: keyboard driven (j/k, c confirm or mark reviewed, r reject or dismiss).
+
+The evidence is shown in place; a fact is confirmed or rejected, a prompt (a patient item)
+marked reviewed or dismissed. Patient items are evaluated at the default study's index date
+(:func:`calciscope.api.queue_index_date`) unless the page chooses another.
 
 Decisions go to :func:`calciscope.api.review` with the version the page was rendered from, so a
 second clinician deciding the same item gets a conflict message and nothing is overwritten.
@@ -6,6 +10,7 @@ second clinician deciding the same item gets a conflict message and nothing is o
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Annotated, Any
 
@@ -29,9 +34,12 @@ DEFAULT_KIND = "suggested_fact"
 QUEUE_PAGE = 100
 
 
-def _queue(request: Request, kind: str | None, patient: str | None) -> list[Any]:
+def _queue(
+    request: Request, kind: str | None, patient: str | None, index_date: dt.date | None = None
+) -> list[Any]:
     # may lag a decision by one computation; deciding an item twice is a conflict, not a loss
-    return list(request.app.state.queues.get_recent((kind or None, patient or None)))
+    key = (kind or None, patient or None, index_date)
+    return list(request.app.state.queues.get_recent(key))
 
 
 def _item_row(item: Any) -> dict[str, Any]:
@@ -48,7 +56,7 @@ def _item_row(item: Any) -> dict[str, Any]:
 
 
 def _page(
-    request: Request, kind: str, patient: str, offset: int, limit: int
+    request: Request, kind: str, patient: str, offset: int, limit: int, index_date: dt.date | None
 ) -> tuple[list[Any], dict[str, int]]:
     """Return one page of the queue and the count of each kind.
 
@@ -69,7 +77,7 @@ def _page(
             registry, kinds=chosen, patient=patient or None, limit=limit, offset=offset
         )
         return items, counts
-    every = _queue(request, "" if kind == "all" else kind, patient)
+    every = _queue(request, "" if kind == "all" else kind, patient, index_date)
     return every[offset : offset + limit], dict(Counter(i.kind for i in every))
 
 
@@ -81,14 +89,21 @@ def queue(
     patient: Annotated[str, Query(max_length=128)] = "",
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500, description="items on this page")] = QUEUE_PAGE,
+    index_date: Annotated[
+        dt.date | None,
+        Query(description="date the patient items are evaluated at (default study's if none)"),
+    ] = None,
 ) -> dict[str, Any]:
     """List one page of open items (of one kind, or ``all``; of one patient), with why each is there.
 
     The default kind is the suggested facts (paged in the registry); the patient kinds
-    classify the cohort, which takes seconds on a large registry.
+    classify the cohort at ``index_date`` (the default study's index date unless chosen, so
+    that the at-risk prompts agree with the study), which takes seconds on a large registry.
     """
-    items, by_kind = _page(request, kind, patient, offset, limit)
+    items, by_kind = _page(request, kind, patient, offset, limit, index_date)
     return {
+        "index_date": index_date or api.queue_index_date(),
+        "index_date_chosen": index_date is not None,
         "kinds": [
             {"name": k.name, "label": k.label, "decidable": k.decidable} for k in api.queue_kinds()
         ],
@@ -102,9 +117,9 @@ def queue(
     }
 
 
-def _find(request: Request, item_id: str, patient: str) -> Any:
+def _find(request: Request, item_id: str, patient: str, index_date: dt.date | None) -> Any:
     # item ids are "fact:<fact id>" (suggested facts) or "<kind>:<patient id>"
-    item = api.review_queue_item(request.app.state.registry, item_id)
+    item = api.review_queue_item(request.app.state.registry, item_id, index_date=index_date)
     if patient and item.patient_id != patient:
         raise ValidationError(
             [Problem("review", item_id, "item_id", f"not an item of patient {patient}")]
@@ -112,9 +127,11 @@ def _find(request: Request, item_id: str, patient: str) -> Any:
     return item
 
 
-def item_data(request: Request, item_id: str, patient: str) -> dict[str, Any]:
+def item_data(
+    request: Request, item_id: str, patient: str, index_date: dt.date | None = None
+) -> dict[str, Any]:
     """One item with its evidence letter, the matched words and sentence marked in place."""
-    item = _find(request, item_id, patient)
+    item = _find(request, item_id, patient, index_date)
     letter = None
     ev = item.evidence
     if ev is not None:
@@ -129,7 +146,14 @@ def item_data(request: Request, item_id: str, patient: str) -> dict[str, Any]:
                 "segments": _marked(note.text, sentence, (ev.start, ev.end)),
             }
     image_id = api.image_of_provenance(item.fact.provenance) if item.fact is not None else None
-    return {"item": _item_row(item), "letter": letter, "image_id": image_id}
+    kind = next((k for k in api.queue_kinds() if k.name == item.kind), None)
+    return {
+        "item": _item_row(item),
+        "letter": letter,
+        "image_id": image_id,
+        # a possible case is decided through its facts; the other patient items are prompts
+        "decidable": bool(kind and kind.decidable),
+    }
 
 
 def _marked(text: str, sentence: tuple[int, int], match: tuple[int, int]) -> list[Any]:
@@ -157,15 +181,18 @@ def item(
     user: Annotated[WebUser, Depends(current_user)],
     item_id: str,
     patient: Annotated[str, Query(max_length=128)] = "",
+    index_date: Annotated[dt.date | None, Query()] = None,
 ) -> dict[str, Any]:
     """Show the item, the reason it is there and the letter with its evidence sentence highlighted."""
-    return item_data(request, item_id, patient)
+    return item_data(request, item_id, patient, index_date)
 
 
 class Decision(BaseModel):
     """A reviewer's decision on one item."""
 
-    decision: str = Field(description="confirm or reject (acknowledge or dismiss a patient item)")
+    decision: str = Field(
+        description="a fact: confirm or reject; a patient item (a prompt): acknowledge or dismiss"
+    )
     reason: str = Field(max_length=2000)
     expected_version: int | None = Field(
         default=None, description="the item's version when it was shown; stale means conflict"
@@ -223,7 +250,7 @@ def decide_json(
     item_id: str,
     decision: Decision,
 ) -> dict[str, Any]:
-    """Confirm or reject an item; 409 with the conflict when someone decided it first."""
+    """Confirm or reject a fact, acknowledge or dismiss a prompt; 409 when decided first."""
     return {"decided": item_id, "record": _record(_decide(request, user, item_id, decision))}
 
 

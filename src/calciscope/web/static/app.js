@@ -1,4 +1,5 @@
-// calciscope review keys: j/k next/previous item, c confirm, r reject (type a reason, Enter).
+// calciscope review keys: j/k next/previous item, c confirm a fact or mark a prompt reviewed,
+// r reject or dismiss (type a reason, Enter).
 // Hand-written, no build step; the server checks everything (roles, CSRF, versions).
 (function () {
   "use strict";
@@ -36,7 +37,7 @@
     if (event.key === "j") { select(1); }
     else if (event.key === "k") { select(-1); }
     else if (event.key === "c" && form) {
-      if (!reason.value) { reason.value = "confirmed from the highlighted evidence"; }
+      if (!reason.value) { reason.value = form.dataset.defaultReason || "looked at"; }
       form.dataset.mode = "confirm";
       decide("confirm");
     } else if (event.key === "r" && form) {
