@@ -124,17 +124,19 @@ def calcinosis_regions(con: Any, groups: ir.Table) -> pd.DataFrame:
     return read_frame(counted)
 
 
-def report_facts(con: Any, patients: ir.Table | None = None) -> pd.DataFrame:
+def report_facts(con: Any, patients: ir.Table | list[str] | None = None) -> pd.DataFrame:
     """Return the report concepts' facts (corrected facts left out) of ``patients`` (None: everyone).
 
     ``patients`` is a table with a ``patient_id`` column in the same database (a semi-join, so
-    no id list leaves the database). With a ``concept`` column (:func:`report_concept`),
-    ordered by fact id.
+    no id list leaves the database), or a list of patient ids. With a ``concept`` column
+    (:func:`report_concept`), ordered by fact id.
     """
     kept = _report_kept(con)
     kept = kept.select(*REPORT_FACT_COLUMNS, "concept")
     kept = kept.filter(kept.concept.notnull())
-    if patients is not None:
+    if isinstance(patients, list):
+        kept = kept.filter(kept.patient_id.isin(patients) if patients else ibis.literal(False))
+    elif patients is not None:
         # an inner join on distinct ids (not a correlated EXISTS, which SQLite runs per fact)
         kept = kept.inner_join(patients.distinct(), "patient_id")
     frame = read_frame(kept.select(*REPORT_FACT_COLUMNS, "concept"))

@@ -410,12 +410,10 @@ class StudyQuery:
         """Return the report concepts' facts of the patients the report shows (evidence, timelines).
 
         ``patient_ids`` are the shown patients (the cases, confirmed and suggested-only: a few
-        rows); they go to the database as a small table, so this reads only the registry's
+        rows), sent as a list as :meth:`images` sends them, so this reads only the registry's
         ``facts``, and runs after the study's tables are released (:func:`release_cached`).
         """
-        ids = sorted(set(patient_ids))
-        shown = ibis.memtable({"patient_id": ids}, schema={"patient_id": "string"})
-        return report_facts(self.con, shown)
+        return report_facts(self.con, sorted(set(patient_ids)))
 
     def bodymap_counts(self) -> pd.DataFrame:
         """Count the body map in the database: patients with calcinosis in each body site.

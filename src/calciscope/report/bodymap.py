@@ -54,7 +54,9 @@ def region_counts(facts: pd.DataFrame, patients: Iterable[str]) -> pd.Series:
     return per["body_site"].value_counts().reindex(list(REGION_XY), fill_value=0)
 
 
-def bodymap_counts(facts: pd.DataFrame, cases: Iterable[str], others: Iterable[str]) -> pd.DataFrame:
+def bodymap_counts(
+    facts: pd.DataFrame, cases: Iterable[str], others: Iterable[str]
+) -> pd.DataFrame:
     """Return the body map's counts from facts: :func:`region_counts` of each group.
 
     One row per region of :data:`REGION_XY` (in its order), columns ``cases`` and ``others``.
@@ -125,15 +127,15 @@ def _labels(ax, counts: pd.Series, total: int, colour: str) -> None:
     _column(ax, [rc for rc in shown if rc[0] not in _LEFT], total, colour, left=False)
 
 
-def bodymap_figure(counts: pd.DataFrame, cases: int, others: int) -> object:
+def bodymap_figure(regions: pd.DataFrame, cases: int, others: int) -> object:
     """Draw two schematic figures: regions of the cases, and of the other calcinosis patients.
 
-    ``counts`` is :func:`bodymap_counts` (or :func:`counted_regions`); ``cases`` and ``others``
+    ``regions`` is :func:`bodymap_counts` (or :func:`counted_regions`); ``cases`` and ``others``
     are the sizes of the two groups.
     """
     panels = [
-        (f"Cases (n={cases})", counts["cases"], cases, PALETTE[5]),
-        (f"Other patients with calcinosis (n={others})", counts["others"], others, PALETTE[0]),
+        (f"Cases (n={cases})", regions["cases"], cases, PALETTE[5]),
+        (f"Other patients with calcinosis (n={others})", regions["others"], others, PALETTE[0]),
     ]
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(12, 5.0))
