@@ -85,7 +85,9 @@ def study_outputs(url: str) -> dict[str, Any]:
         analysis = analyse(population, STUDY, counts=counts)
         feature_frame = features.to_pyarrow().to_pandas()
         classified_frame = classified.to_pyarrow().to_pandas()
-        facts = query.report_facts()
+        bodymap = query.bodymap_counts()
+        shown = population.loc[population["case"] | population["case_suggested_only"]]
+        facts = query.report_facts(shown["patient_id"])
     finally:
         release_cached(con)
         con.disconnect()
@@ -99,6 +101,7 @@ def study_outputs(url: str) -> dict[str, Any]:
         "headline": analysis.headline.to_dict(),
         "attrition": analysis.attrition,
         "report facts": sorted(map(tuple, facts.astype(str).to_numpy().tolist())),
+        "body map": sorted(map(tuple, bodymap.astype(str).to_numpy().tolist())),
     }
 
 

@@ -378,10 +378,6 @@ def run_study(
             stored=StoredResults(con, definitions_version(None)) if reuse else None,
         )
         read = _read_back(query)
-        # the study's temporary tables are dropped before the analysis, so the database's
-        # memory (at a million patients, DuckDB's whole memory limit) is not held beside the
-        # analysis's and the report's
-        release_cached(con)
         analysis, seconds = _analyse(query, read)
         private = spec.outputs.pseudonymise if pseudonymise is None else pseudonymise
         bundle = read.write_report(analysis, registry, _source_name(registry), Path(out), private)
@@ -408,6 +404,9 @@ class _ReadBack:
     variants: dict[str, pd.DataFrame]
     #: the patients shown as cases (confirmed, and found only with suggested facts)
     shown: list[str]
+    #: the body map's counts, made in the database (:meth:`StudyQuery.bodymap_counts`)
+    bodymap: pd.DataFrame
+    #: the report concepts' facts of the shown patients (evidence, timelines)
     facts: pd.DataFrame
     images: pd.DataFrame | None
     input_hashes: dict[str, str]
@@ -426,6 +425,7 @@ class _ReadBack:
     ) -> ReportBundle:
         """Write the report bundle of ``analysis`` with what was read back (facts, images)."""
         from calciscope.report import write_report_bundle
+        from calciscope.report.bodymap import counted_regions
         from calciscope.study import case_evidence
 
         spec, synthetic = analysis.study, analysis.headline.synthetic
@@ -434,6 +434,7 @@ class _ReadBack:
             facts=self.facts,
             evidence=case_evidence(self.facts, self.shown),
             images=_with_readings(registry, self.images),
+            bodymap=counted_regions(self.bodymap),
             manifest=_manifest(spec, self.input_hashes, synthetic, source, self.classification),
             out_dir=out,
             pseudonymise=pseudonymise,
@@ -441,17 +442,23 @@ class _ReadBack:
 
 
 def _read_back(query: StudyQuery) -> _ReadBack:
-    """Run the study's query and read back what the analysis and the report need.
+    """Run the study's query, read back what the analysis and the report need, release its tables.
 
-    The source population's rows, the registry-wide counts, the sensitivity analyses' case
-    finding, the report's facts and the cases' images: all of it before the study's temporary
-    tables are released, so the analysis runs with the database's memory given back.
+    From the study's temporary tables: the source population's rows, the registry-wide counts,
+    the sensitivity analyses' case finding and the body map's counts (a few rows). Then the
+    tables are dropped, and only then are the shown patients' facts and images read (they
+    read the registry's tables alone): the database's memory (at a million patients, DuckDB's
+    whole memory limit) is given back before any of it is read, and the analysis and the
+    report run without it.
     """
     start = time.perf_counter()
     spec = query.study
     population, counts = query.population(), query.counts()
     variants = [(v, study_phenotypes(spec.variant(v))) for v in spec.sensitivity]
     found = query.variant_cases(variants)
+    bodymap = query.bodymap_counts()
+    classification, suggested = query.classification, query.has_suggested()
+    release_cached(query.con)
     picked = population["case"] | population["case_suggested_only"]
     shown = list(population.loc[picked, "patient_id"])
     return _ReadBack(
@@ -459,11 +466,12 @@ def _read_back(query: StudyQuery) -> _ReadBack:
         counts,
         dict(zip((v.label for v in spec.sensitivity), found, strict=True)),
         shown,
-        query.report_facts(),
+        bodymap,
+        query.report_facts(shown),
         query.images(shown),
         query.input_hashes(),
-        query.classification,
-        query.has_suggested(),
+        classification,
+        suggested,
         time.perf_counter() - start,
     )
 

@@ -23,6 +23,7 @@ from calciscope.study.evidence import EVIDENCE_CONCEPTS
 __all__ = [
     "REPORT_FACT_COLUMNS",
     "arrow_to_pandas",
+    "calcinosis_regions",
     "has_suggested",
     "images",
     "input_hashes",
@@ -98,18 +99,44 @@ def has_suggested(con: Any) -> bool:
     return bool(con.execute(hit))
 
 
-def report_facts(con: Any, patients: ir.Table | None = None) -> pd.DataFrame:
+def _report_kept(con: Any) -> ir.Table:
+    """Return the registry's facts (corrected facts left out) with their ``concept`` (else null)."""
+    facts = con.table("facts")
+    kept = facts.filter(facts.superseded_by.isnull()) if "superseded_by" in facts.columns else facts
+    return kept.mutate(concept=report_concept(kept.system, kept.code))
+
+
+def calcinosis_regions(con: Any, groups: ir.Table) -> pd.DataFrame:
+    """Count the patients of each group with a present calcinosis fact in each body site.
+
+    ``groups`` is a table of the same database with ``patient_id`` and a boolean ``case``
+    column (each patient once). Returns ``case``, ``body_site`` and ``n`` (patients), one row
+    per group and site: the body map's counts (:func:`calciscope.report.bodymap.region_counts`
+    of the report concepts' facts), counted in the database, so no patient's facts come back.
+    """
+    kept = _report_kept(con)
+    present = kept.filter(
+        (kept.concept == "calcinosis") & (kept.status == "present") & kept.body_site.notnull()
+    )
+    sites = present.select("patient_id", "body_site").distinct()
+    joined = sites.inner_join(groups.select("patient_id", "case"), "patient_id")
+    counted = joined.group_by("case", "body_site").aggregate(n=joined.count())
+    return read_frame(counted)
+
+
+def report_facts(con: Any, patients: ir.Table | list[str] | None = None) -> pd.DataFrame:
     """Return the report concepts' facts (corrected facts left out) of ``patients`` (None: everyone).
 
     ``patients`` is a table with a ``patient_id`` column in the same database (a semi-join, so
-    no id list leaves the database). With a ``concept`` column (:func:`report_concept`),
-    ordered by fact id.
+    no id list leaves the database), or a list of patient ids. With a ``concept`` column
+    (:func:`report_concept`), ordered by fact id.
     """
-    facts = con.table("facts")
-    kept = facts.filter(facts.superseded_by.isnull()) if "superseded_by" in facts.columns else facts
-    kept = kept.select(*REPORT_FACT_COLUMNS, concept=report_concept(kept.system, kept.code))
+    kept = _report_kept(con)
+    kept = kept.select(*REPORT_FACT_COLUMNS, "concept")
     kept = kept.filter(kept.concept.notnull())
-    if patients is not None:
+    if isinstance(patients, list):
+        kept = kept.filter(kept.patient_id.isin(patients) if patients else ibis.literal(False))
+    elif patients is not None:
         # an inner join on distinct ids (not a correlated EXISTS, which SQLite runs per fact)
         kept = kept.inner_join(patients.distinct(), "patient_id")
     frame = read_frame(kept.select(*REPORT_FACT_COLUMNS, "concept"))

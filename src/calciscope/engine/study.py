@@ -10,7 +10,8 @@ DataFrame on Spark), and then asks that table for:
 * counts over the whole registry (patients, SSc, all synthetic) for the attrition flow;
 * the source population's rows, restricted to the columns the analysis reads (the survival and
   cumulative incidence estimates, Table 1 medians and rank tests need individual values);
-* the report's facts (evidence, timelines, body map) of the few patients shown, and their images.
+* the body map's counts by site and group (a few rows), counted in the database;
+* the report's facts (evidence, timelines) of the few patients shown, and their images.
 
 Everything is engine-agnostic Ibis; nothing here names a backend.
 """
@@ -36,6 +37,7 @@ from calciscope.engine.features import compute_feature_table, dated_records
 from calciscope.engine.phenotype import add_phenotype_columns, changed_phenotypes, classify_table
 from calciscope.engine.readback import (
     arrow_to_pandas,
+    calcinosis_regions,
     has_suggested,
     images,
     input_hashes,
@@ -404,15 +406,28 @@ class StudyQuery:
             frame["overlap_status"] = frame["overlap_status"].astype("boolean")
         return frame
 
-    def report_facts(self) -> pd.DataFrame:
-        """Return the report concepts' facts of the patients the report shows.
+    def report_facts(self, patient_ids: Iterable[str]) -> pd.DataFrame:
+        """Return the report concepts' facts of the patients the report shows (evidence, timelines).
 
-        The cases (confirmed and suggested-only), for evidence and timelines, and the other
-        patients of the source population with calcinosis, for the body map.
+        ``patient_ids`` are the shown patients (the cases, confirmed and suggested-only: a few
+        rows), sent as a list as :meth:`images` sends them, so this reads only the registry's
+        ``facts``, and runs after the study's tables are released (:func:`release_cached`).
+        """
+        return report_facts(self.con, sorted(set(patient_ids)))
+
+    def bodymap_counts(self) -> pd.DataFrame:
+        """Count the body map in the database: patients with calcinosis in each body site.
+
+        The two groups of the report's body map: the cases (``case`` true) and the other
+        patients of the source population with calcinosis (``case`` false). Returns ``case``,
+        ``body_site`` and ``n``, a row per group and site (:func:`calcinosis_regions`): their
+        facts never leave the database (at a million patients, the facts of a large share of
+        the source population, where the report draws a count per site).
         """
         t = self.table
-        shown = t.case | t.case_suggested_only | (t.in_population & _true(t.calcinosis_any))
-        return report_facts(self.con, t.filter(shown).select("patient_id"))
+        others = t.in_population & _true(t.calcinosis_any) & ~t.case
+        groups = t.filter((t.in_population & t.case) | others).select("patient_id", "case")
+        return calcinosis_regions(self.con, groups)
 
     def images(self, patient_ids: Iterable[str]) -> pd.DataFrame | None:
         """Return the image records of the given patients (None when the database has no images table)."""

@@ -9,7 +9,7 @@ import pandas as pd
 
 from calciscope.report.figure import PALETTE, STYLE
 
-__all__ = ["REGION_XY", "bodymap_figure", "region_counts"]
+__all__ = ["REGION_XY", "bodymap_counts", "bodymap_figure", "counted_regions", "region_counts"]
 
 #: Schematic position of each body region (front view; bilateral arm regions on the figure's
 #: right, leg regions on its left).
@@ -52,6 +52,34 @@ def region_counts(facts: pd.DataFrame, patients: Iterable[str]) -> pd.Series:
     ]
     per = present.dropna(subset=["body_site"]).drop_duplicates(["patient_id", "body_site"])
     return per["body_site"].value_counts().reindex(list(REGION_XY), fill_value=0)
+
+
+def bodymap_counts(
+    facts: pd.DataFrame, cases: Iterable[str], others: Iterable[str]
+) -> pd.DataFrame:
+    """Return the body map's counts from facts: :func:`region_counts` of each group.
+
+    One row per region of :data:`REGION_XY` (in its order), columns ``cases`` and ``others``.
+    """
+    return pd.DataFrame(
+        {"cases": region_counts(facts, cases), "others": region_counts(facts, others)}
+    )
+
+
+def counted_regions(grouped: pd.DataFrame) -> pd.DataFrame:
+    """Return the body map's counts from counts made in the database.
+
+    ``grouped`` holds ``case`` (the group: cases, or the other patients with calcinosis),
+    ``body_site`` and ``n`` (patients), as
+    :meth:`calciscope.engine.study.StudyQuery.bodymap_counts` returns; the result is that of
+    :func:`bodymap_counts` (sites outside :data:`REGION_XY` left out).
+    """
+    out = {}
+    for name, flag in (("cases", True), ("others", False)):
+        part = grouped[grouped["case"].astype(bool) == flag]
+        n = pd.Series(part["n"].to_numpy(dtype="int64"), index=part["body_site"].to_numpy())
+        out[name] = n.reindex(list(REGION_XY), fill_value=0)
+    return pd.DataFrame(out)
 
 
 def _silhouette(ax) -> None:
@@ -99,17 +127,15 @@ def _labels(ax, counts: pd.Series, total: int, colour: str) -> None:
     _column(ax, [rc for rc in shown if rc[0] not in _LEFT], total, colour, left=False)
 
 
-def bodymap_figure(facts: pd.DataFrame, cases: Iterable[str], others: Iterable[str]) -> object:
-    """Draw two schematic figures: regions of the cases, and of the other calcinosis patients."""
-    case_ids, other_ids = list(cases), list(others)
+def bodymap_figure(regions: pd.DataFrame, cases: int, others: int) -> object:
+    """Draw two schematic figures: regions of the cases, and of the other calcinosis patients.
+
+    ``regions`` is :func:`bodymap_counts` (or :func:`counted_regions`); ``cases`` and ``others``
+    are the sizes of the two groups.
+    """
     panels = [
-        (f"Cases (n={len(case_ids)})", region_counts(facts, case_ids), len(case_ids), PALETTE[5]),
-        (
-            f"Other patients with calcinosis (n={len(other_ids)})",
-            region_counts(facts, other_ids),
-            len(other_ids),
-            PALETTE[0],
-        ),
+        (f"Cases (n={cases})", regions["cases"], cases, PALETTE[5]),
+        (f"Other patients with calcinosis (n={others})", regions["others"], others, PALETTE[0]),
     ]
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(12, 5.0))

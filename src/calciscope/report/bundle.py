@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from calciscope.report.bodymap import bodymap_figure
+from calciscope.report.bodymap import bodymap_counts, bodymap_figure
 from calciscope.report.export import pseudonymised_dir, write_pseudonymised_export
 from calciscope.report.figure import SavedFigure, close_figures, save_figure
 from calciscope.report.flow import attrition_figure
@@ -106,11 +106,17 @@ def _write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
 
 
 def _figures(
-    a: StudyAnalysis, facts: pd.DataFrame, names: dict[str, str], folder: Path
+    a: StudyAnalysis,
+    facts: pd.DataFrame,
+    names: dict[str, str],
+    folder: Path,
+    bodymap: pd.DataFrame | None,
 ) -> list[SavedFigure]:
     pop = a.population
     cases = a.table[a.table["case"]]
     others = pop.loc[is_true(pop["calcinosis_any"]) & ~pop["case"], "patient_id"]
+    if bodymap is None:  # counted here, from the facts of the cases and of the others
+        bodymap = bodymap_counts(facts, cases["patient_id"], others)
     tl_facts = facts[
         facts["patient_id"].isin(cases["patient_id"]) & facts["concept"].isin(TIMELINE_CONCEPTS)
     ]
@@ -137,7 +143,7 @@ def _figures(
             "body regions and morphology.",
         ),
         save_figure(
-            bodymap_figure(facts, cases["patient_id"], others),
+            bodymap_figure(bodymap, len(cases), len(others)),
             folder,
             "bodymap",
             "Body regions with calcinosis",
@@ -294,6 +300,7 @@ def write_report_bundle(
     out_dir: Path,
     pseudonymise: bool = False,
     images: pd.DataFrame | None = None,
+    bodymap: pd.DataFrame | None = None,
 ) -> ReportBundle:
     """Write ``index.html``, ``results.json``, ``manifest.json``, tables, figures (and PDF, export).
 
@@ -313,6 +320,10 @@ def write_report_bundle(
         Also write the pseudonymised bundle ``<out_dir>-pseudonymised/`` (its own index.html).
     images
         Image records (radiographs) of the cases, listed with their evidence.
+    bodymap
+        The body map's counts (:func:`calciscope.report.bodymap.counted_regions`, counted in
+        the database); None: counted from ``facts``, which then hold the facts of the other
+        patients of the source population with calcinosis too.
 
     Notes
     -----
@@ -336,6 +347,7 @@ def write_report_bundle(
             out_dir=staging,
             pseudonymised=private_staging,
             images=images,
+            bodymap=bodymap,
         )
         _move_into(staging, out_dir)
         if private is not None and private_staging is not None:
@@ -384,12 +396,13 @@ def _write_bundle(
     out_dir: Path,
     pseudonymised: Path | None,
     images: pd.DataFrame | None,
+    bodymap: pd.DataFrame | None,
 ) -> ReportBundle:
     names = case_names(analysis)
     tables = _tables(analysis, evidence, names)
     tables["case_images"] = _case_images(images, names)
     paths = _write_tables(tables, out_dir / "tables")
-    figures = _figures(analysis, facts, names, out_dir / "figures")
+    figures = _figures(analysis, facts, names, out_dir / "figures", bodymap)
     paths += [p for f in figures for p in (f.svg_path, f.png_path)]
     formats = analysis.study.outputs.formats
     pdf = (
