@@ -86,6 +86,22 @@ def test_both_intervals_are_named(results):
     assert dcssc["other_interval"] == "102/461 (22.1%; 95% CI 18.6–26.1%, Wilson score)"
 
 
+def test_table_one_and_the_proportions_agree_on_calcinosis(demo_run, results):
+    """Issue 12: 184 of the 461 have no calcinosis recorded either way; Table 1 and the
+    proportions table both count calcinosis (any) of the 277 known, and say so."""
+    table = pd.read_csv(demo_run.bundle.out_dir / "tables" / "table1.csv", dtype=str)
+    rows = table.set_index(["Variable", "Level"])
+    overall = next(c for c in rows.columns if c.startswith("Overall"))
+    row = next(r for r in results["proportions"] if r["measure"].startswith("Calcinosis (any)"))
+    missing = int(rows.loc[("Calcinosis (any)", "missing"), overall])
+    assert missing > 0 and row["total"] == 461 - missing
+    pct = 100 * row["count"] / row["total"]
+    assert rows.loc[("Calcinosis (any)", "n (%)"), overall] == f"{row['count']} ({pct:.1f})"
+    assert row["denominator"].startswith(f"{row['total']}: the source population with a known")
+    dcssc = next(r for r in results["proportions"] if r["measure"].startswith("dcSSc"))
+    assert dcssc["denominator"] == "461: the source population (all, unknown values included)"
+
+
 def test_every_case_lists_its_evidence(results):
     # the confirmed cases, then those found only with facts suggested from their notes or films
     assert sorted(results["evidence"]) == ["Case 1", "Case 2", "Suggested 1", "Suggested 2"]
