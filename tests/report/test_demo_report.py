@@ -42,6 +42,8 @@ def test_json_states_the_anchor_numbers(results):
     assert h["antibodies_positive"]["anti_scl70"] == 1
     assert h["antibodies_positive"]["anti_pm_scl"] == 1
     assert h["calcinosis_onset_years"] == {"min": 1.0, "max": 4.0}
+    # plan.yaml's dc_overlap_at_risk: dcSSc + overlap, no calcinosis, not assessed in 12 months
+    assert h["at_risk_prompts"] == 7
 
 
 @pytest.fixture(scope="module")
