@@ -99,7 +99,8 @@ def test_table_one_and_the_proportions_agree_on_calcinosis(demo_run, results):
     assert missing > 0 and row["total"] == 461 - missing
     pct = 100 * row["count"] / row["total"]
     assert rows.loc[("Calcinosis (any)", "n (%)"), overall] == f"{row['count']} ({pct:.1f})"
-    assert row["denominator"].startswith(f"{row['total']}: the source population with a known")
+    known = f"{row['total']}: the source population, of known calcinosis (any)"
+    assert row["denominator"] == known
     dcssc = next(r for r in results["proportions"] if r["measure"].startswith("dcSSc"))
     assert dcssc["denominator"] == "461: the source population (all, unknown values included)"
 

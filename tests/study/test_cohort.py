@@ -292,12 +292,12 @@ def test_table_one_and_the_proportions_table_agree_and_state_their_denominators(
     assert denominators == {
         "dcSSc in the source population": "4: the source population (all, unknown values included)",
         "SSc–myositis overlap in the source population (of known status)":
-            "3: the source population with a known SSc–myositis overlap status (of known)",
+            "3: the source population, of known SSc–myositis overlap status",
         "Cases in the source population": "4: the source population (all, unknown values included)",
         "Cases among dcSSc with overlap":
             "2: dcSSc with SSc–myositis overlap (all, unknown values included)",
         "Calcinosis (any) in the source population (of known status)":
-            "3: the source population with a known calcinosis (any) (of known)",
+            "3: the source population, of known calcinosis (any)",
     }  # fmt: skip
 
 

@@ -239,7 +239,7 @@ def denominator_text(a: StudyAnalysis, spec: ProportionSpec, total: int) -> str:
     known = _KNOWN_LABELS.get(column) or LABELS.get(column) or heading(column)
     if not known[1:2].isupper():  # "Calcinosis (any)" reads lower case, "SSc..." stays
         known = known[:1].lower() + known[1:]
-    return f"{total}: {within} with a known {known} (of known)"
+    return f"{total}: {within}, of known {known}"
 
 
 def proportion_table(a: StudyAnalysis) -> pd.DataFrame:
