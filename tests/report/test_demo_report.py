@@ -42,6 +42,8 @@ def test_json_states_the_anchor_numbers(results):
     assert h["antibodies_positive"]["anti_scl70"] == 1
     assert h["antibodies_positive"]["anti_pm_scl"] == 1
     assert h["calcinosis_onset_years"] == {"min": 1.0, "max": 4.0}
+    # plan.yaml's dc_overlap_at_risk: dcSSc + overlap, no calcinosis, not assessed in 12 months
+    assert h["at_risk_prompts"] == 7
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +86,23 @@ def test_both_intervals_are_named(results):
     dcssc = next(r for r in results["proportions"] if r["measure"].startswith("dcSSc"))
     assert dcssc["text"] == "102/461 (22.1%; 95% CI 18.4–26.2%, Clopper–Pearson exact)"
     assert dcssc["other_interval"] == "102/461 (22.1%; 95% CI 18.6–26.1%, Wilson score)"
+
+
+def test_table_one_and_the_proportions_agree_on_calcinosis(demo_run, results):
+    """Issue 12: 184 of the 461 have no calcinosis recorded either way; Table 1 and the
+    proportions table both count calcinosis (any) of the 277 known, and say so."""
+    table = pd.read_csv(demo_run.bundle.out_dir / "tables" / "table1.csv", dtype=str)
+    rows = table.set_index(["Variable", "Level"])
+    overall = next(c for c in rows.columns if c.startswith("Overall"))
+    row = next(r for r in results["proportions"] if r["measure"].startswith("Calcinosis (any)"))
+    missing = int(rows.loc[("Calcinosis (any)", "missing"), overall])
+    assert missing > 0 and row["total"] == 461 - missing
+    pct = 100 * row["count"] / row["total"]
+    assert rows.loc[("Calcinosis (any)", "n (%)"), overall] == f"{row['count']} ({pct:.1f})"
+    known = f"{row['total']}: the source population, of known calcinosis (any)"
+    assert row["denominator"] == known
+    dcssc = next(r for r in results["proportions"] if r["measure"].startswith("dcSSc"))
+    assert dcssc["denominator"] == "461: the source population (all, unknown values included)"
 
 
 def test_every_case_lists_its_evidence(results):

@@ -139,3 +139,38 @@ def test_a_population_smaller_than_k_withholds_everything():
     population = pd.DataFrame({"sex": ["female", "male", "male"], "age": [30, 40, 50]})
     out = k_anonymise(population, population, age_and_withholding_steps("age", []), k=5)
     assert set(out["age"]) == {WITHHELD} and list(out["sex"]) == ["female", "male", "male"]
+
+
+def _headline(dcssc: int, population: int) -> dict:
+    """A headline as results.json holds it (study/headline.py), with its nested proportion."""
+    return {
+        "source_population": population,
+        "dcssc": dcssc,
+        "dcssc_proportion": {"count": dcssc, "total": population, "interval": "95% exact"},
+        "cases": 12,
+        "cases_suggested_only": 0,
+        "cases_with_suggested": 12,
+        "women": 6,
+        "men": 6,
+        "antibodies_positive": {"anti_scl70": 6},
+    }
+
+
+def test_nested_headline_counts_are_hidden_with_what_they_reveal():
+    """Issue 12: the headline proportion nests its count; a small count hides the proportion,
+    and a small complement (the patients without: 461 - 458) hides both the proportion and the
+    count, with the complementary mark, never "<5" (the count is not small)."""
+    from types import SimpleNamespace
+
+    from calciscope.report.export import _HeadlineSuppressor
+
+    hide = _HeadlineSuppressor(5, SimpleNamespace(cases_in=(), focus="dcssc"))  # type: ignore[arg-type]
+    small = hide(_headline(3, 461))
+    assert small["dcssc"] == SUPPRESSED
+    assert small["dcssc_proportion"] == {"suppressed": SUPPRESSED, "interval": "95% exact"}
+    complement = hide(_headline(458, 461))
+    assert complement["dcssc"] == COMPLEMENTARY
+    assert complement["dcssc_proportion"] == {"suppressed": COMPLEMENTARY, "interval": "95% exact"}
+    assert "458" not in str(complement) and complement["source_population"] == 461
+    shown = hide(_headline(102, 461))
+    assert shown["dcssc"] == 102 and shown["dcssc_proportion"]["count"] == 102

@@ -152,6 +152,32 @@ def test_facts_correct_clears_the_reference_high_and_keeps_the_history(db, one_p
     assert wrong.exit_code == 2 and "cannot be cleared" in wrong.output
 
 
+def test_reference_high_none_clears_the_uln(db, one_patient):
+    """``--reference-high none`` (issue 12): ``facts correct`` clears the ULN like ``--clear
+    reference-high``; ``facts add`` records none; other text is a usage error naming the option."""
+    args = ("--patient", "P1", "--system", "LOINC", "--code", "2157-6", "--date", "2023-05-01",
+            "--value", "190", "--unit", "U/L", "--reason", "lab result")  # fmt: skip
+    fact_id = run(db, "facts", "add", *args, "--reference-high", "150").output.split()[2]
+    cleared = run(db, "facts", "correct", fact_id, "--reference-high", "None", "--reason", "r")
+    assert cleared.exit_code == 0, cleared.output
+    new_id = cleared.output.split()[-1]
+    (new,) = [f for f in one_patient.facts_for("P1") if f.fact_id == new_id]
+    assert (new.value_num, new.reference_high) == (190.0, None)
+    history = json.loads(run(db, "facts", "history", new_id, "--json").output)
+    assert [h["fact"]["reference_high"] for h in history] == [150.0, None]
+    again = run(db, "facts", "correct", new_id, "--reference-high", "none", "--reason", "r")
+    assert again.exit_code == 1 and "changes nothing" in again.output
+    other = ("--patient", "P1", "--system", "LOINC", "--code", "2157-6", "--date", "2023-06-01",
+             "--value", "90", "--unit", "U/L", "--reason", "lab result")  # fmt: skip
+    added = run(db, "facts", "add", *other, "--reference-high", "none")
+    assert added.exit_code == 0, added.output
+    (fact,) = [f for f in one_patient.facts_for("P1") if f.fact_id == added.output.split()[2]]
+    assert fact.reference_high is None
+    wrong = run(db, "facts", "correct", new_id, "--reference-high", "normal", "--reason", "r")
+    assert wrong.exit_code == 2 and "--reference-high" in wrong.output
+    assert "'none'" in " ".join(wrong.output.split())
+
+
 def test_api_correct_fact_sets_and_clears_the_reference_high(one_patient):
     fields = {"patient_id": "P1", "system": "LOINC", "code": "2157-6", "value_num": 250.0,
               "unit": "U/L", "effective_date": dt.date(2023, 5, 1)}  # fmt: skip
@@ -166,6 +192,16 @@ def test_api_correct_fact_sets_and_clears_the_reference_high(one_patient):
         )
     history = api.fact_history(one_patient, ranged.fact_id)
     assert [r.fact.reference_high for r in history] == [None, 300.0]
+    # a fact entered with its ULN: None clears it, the old fact keeps it in the history
+    other = fields | {"effective_date": dt.date(2023, 6, 1), "reference_high": 180.0}
+    with_uln = api.add_fact(one_patient, other, author="drsmith", reason="lab")
+    cleared = api.correct_fact(
+        one_patient, with_uln.fact_id, {"reference_high": None}, author="drsmith", reason="not ours"
+    )
+    assert (cleared.value_num, cleared.reference_high) == (250.0, None)
+    history = api.fact_history(one_patient, cleared.fact_id)
+    assert [r.fact.reference_high for r in history] == [180.0, None]
+    assert history[0].superseded_by == cleared.fact_id
 
 
 def test_users_add_list_disable(db, one_patient):

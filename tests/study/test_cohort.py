@@ -14,6 +14,7 @@ import pytest
 from calciscope.engine.study import StudyQuery
 from calciscope.phenotype import load_phenotypes
 from calciscope.study import (
+    TABLE_ONE_VARIABLES,
     OverlapBasis,
     SscBasis,
     StudyAnalysis,
@@ -262,6 +263,42 @@ def test_unknown_overlap_stays_unknown_in_table_one_and_proportions(table):
     # F's subset is unknown too: missing in Table 1, not an "unknown" level
     assert rows.loc[("Cutaneous subset", "missing"), overall] == "1"
     assert ("Cutaneous subset", "unknown") not in rows.index
+
+
+def test_table_one_and_the_proportions_table_agree_and_state_their_denominators(table):
+    """Issue 12: a proportion of known status gives the n (%) Table 1 gives for the same column,
+    and every row of the proportions table says who its denominator counts. B's calcinosis is
+    recorded absent, E's never recorded: calcinosis (any) is 2 of the 3 known (A, F), not of 4;
+    F's overlap is unknown: overlap is 2 of 3 (A, B)."""
+    from calciscope.report.tables import proportion_table
+
+    table = table.astype({"calcinosis_any": "object", "ssc_myositis_overlap_either": "object"})
+    table.loc[table["patient_id"] == "B", "calcinosis_any"] = False
+    table.loc[table["patient_id"] == "F", "ssc_myositis_overlap_either"] = None
+    study = default_study()
+    a = _analyse(table, study)
+    rows = a.table_one.summary.set_index(["Variable", "Level"])
+    overall = next(c for c in rows.columns if c.startswith("Overall"))
+    by_column = {v.column: v.label for v in TABLE_ONE_VARIABLES}
+    compared = []
+    for spec in study.proportions:
+        if spec.within is None and spec.of_known in by_column:
+            p = a.proportions[spec.id]
+            cell = rows.loc[(by_column[spec.of_known], "n (%)"), overall]
+            assert cell == f"{p.count} ({100 * p.count / p.total:.1f})", (spec.id, cell)
+            compared.append((spec.id, p.count, p.total))
+    assert compared == [("overlap", 2, 3), ("calcinosis_any", 2, 3)]
+    denominators = dict(proportion_table(a)[["measure", "denominator"]].to_numpy())
+    assert denominators == {
+        "dcSSc in the source population": "4: the source population (all, unknown values included)",
+        "SSc–myositis overlap in the source population (of known status)":
+            "3: the source population, of known SSc–myositis overlap status",
+        "Cases in the source population": "4: the source population (all, unknown values included)",
+        "Cases among dcSSc with overlap":
+            "2: dcSSc with SSc–myositis overlap (all, unknown values included)",
+        "Calcinosis (any) in the source population (of known status)":
+            "3: the source population, of known calcinosis (any)",
+    }  # fmt: skip
 
 
 def test_a_death_before_the_window_is_its_own_exclusion_reason(table):

@@ -165,6 +165,9 @@ def test_well_typed_conditions_load_and_run(tmp_path, table):  # noqa: F811
           - id: young
             label: Diagnosed at 27
             when: {age_at_ssc_diagnosis: [27, 27.0]}
+          - id: women
+            label: Women
+            when: {sex: female}
         """,
     )
     study = load_study(path, known_columns=study_columns())
@@ -174,3 +177,46 @@ def test_well_typed_conditions_load_and_run(tmp_path, table):  # noqa: F811
         ("dcSSc", 2),
         ("dcSSc, anti-Scl70", 1),
     ]
+    # the patient's sex is a column a condition may name: A, E, F of A, B, E, F are women
+    women = a.proportions["women"]
+    assert (women.count, women.total) == (3, 4)
+
+
+WRONG_KINDS = """
+title: Hand-typed, values of the wrong kind
+flow:
+  subgroups:
+    - id: dcssc
+      label: dcSSc
+      when: {subset: true, sex: 3}
+proportions:
+  - id: dcssc
+    label: dcSSc
+    when: {subset: dcssc, sex: female, case: "yes"}
+  - id: overlap
+    label: Overlap
+    when: {overlap: true, subset: 2, age_at_ssc_diagnosis: "forty"}
+"""
+
+
+def test_a_value_of_the_wrong_kind_for_its_column_is_refused_at_load(tmp_path):
+    """Issue 12: a boolean against the text subset, a number against the text sex, text against
+    a boolean or a number column: refused when the file loads, naming file, key path and value
+    as the file spells it (true, not Python's True) and what the column takes."""
+    path = _file(tmp_path, WRONG_KINDS)
+    problems = _problems(path)
+    assert problems == {
+        "flow.subgroups.0.when.subset":
+            "true is not text; subset is text, one of dcssc, lcssc, sine, unknown",
+        "flow.subgroups.0.when.sex": "3 is not text; sex is text, one of female, male, other, unknown",
+        "proportions.0.when.case": "'yes' is not true or false; case is true, false or unknown "
+            "(write true or false without quotes)",
+        "proportions.1.when.subset": "2 is not text; subset is text, one of dcssc, lcssc, sine, unknown",
+        "proportions.1.when.age_at_ssc_diagnosis":
+            "'forty' is not a number; age_at_ssc_diagnosis is a number",
+    }  # fmt: skip
+    result = CliRunner().invoke(app, ["study", "run", path, "--db", f"sqlite:///{tmp_path}/r.db"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    flat = " ".join(result.output.split())
+    assert "hand-typed.yaml" in flat and "field 'flow.subgroups.0.when.sex': 3 is not text" in flat
+    assert "nothing was written" in flat

@@ -42,6 +42,7 @@ def _another_design() -> dict:
     ]
     calcinosis = next(p for p in raw["proportions"] if p["id"] == "calcinosis_any")
     calcinosis |= {"label": "Calcinosis (any) among dcSSc", "within": "dcssc"}
+    del calcinosis["of_known"]  # of every dcSSc patient, B's unknown calcinosis included
     raw["headline"] = {
         "proportion": "overlap",
         "cases_in": ["calcinosis", "dcssc_overlap_scl70"],

@@ -2,7 +2,7 @@
 
 Hand-made SYNTHETIC patients: each has SSc and a last clinic visit before the study window; one
 was seen in the window only by a letter, one only by a radiograph (an image record with no
-reading), one by nothing. A letter or an image after the index date does not count.
+reading), one only by a laboratory test, one by nothing. A letter or an image after the index date does not count.
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ def _patient(pid: str) -> tuple[Patient, list[Fact]]:
 
 
 def _registry(url: str) -> None:
-    people = [_patient(pid) for pid in ("LETTER", "IMAGE", "NOTHING", "LATE")]
+    people = [_patient(pid) for pid in ("LETTER", "IMAGE", "NOTHING", "LATE", "LAB")]
+    # a laboratory result (creatine kinase) dated in the window is a record of contact too
+    lab = {"system": "LOINC", "code": "2157-6", "value_num": 120.0, "unit": "U/L"}
+    people[-1][1].append(Fact(patient_id="LAB", effective_date=D(2023, 2, 1), **lab))
     with api.open_registry(url) as registry:
         registry.import_batch(
             Batch(
@@ -86,6 +89,7 @@ def test_a_letter_or_an_image_in_the_window_counts_as_a_record(sqlite_url):
     _registry(sqlite_url)
     assert _seen(sqlite_url, "any_record") == {
         "IMAGE": True,
+        "LAB": True,
         "LATE": False,  # its letter is after the index date
         "LETTER": True,
         "NOTHING": False,  # an undated note is no record of contact in the window
@@ -102,6 +106,7 @@ def test_the_feature_table_reads_the_letters_too(sqlite_url):
         rows = {r["patient_id"]: r["last_encounter_date"] for r in table.to_pylist()}
     assert rows == {
         "IMAGE": D(2021, 3, 1),
+        "LAB": D(2023, 2, 1),
         "LATE": D(2015, 5, 1),
         "LETTER": D(2022, 6, 1),
         "NOTHING": D(2015, 5, 1),

@@ -28,13 +28,39 @@ AuthorOption = Annotated[
     ),
 ]
 ReferenceHighOption = Annotated[
-    float | None,
+    str | None,
     typer.Option(
         "--reference-high",
-        help="The laboratory's upper limit of normal for the value, in its unit (0 or more).",
+        help=(
+            "The laboratory's upper limit of normal for the value, in its unit (0 or more); "
+            "'none': no ULN recorded (facts correct: clears it, the default table applies)."
+        ),
+        metavar="NUMBER|none",
         show_default=False,
     ),
 ]
+
+#: What ``--reference-high`` reads as "no upper limit of normal recorded".
+_NO_ULN = frozenset({"none", "null", "-"})
+
+
+def _reference_high(fields: dict[str, Any]) -> dict[str, Any]:
+    """Read ``--reference-high`` of the given fields: a number, or None for ``none`` (cleared).
+
+    Text that is neither is a usage error naming the option.
+    """
+    text = fields.get("reference_high")
+    if text is None:
+        return fields
+    if text.strip().lower() in _NO_ULN:
+        return fields | {"reference_high": None}
+    try:
+        return fields | {"reference_high": float(text)}
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a number (or 'none' for no upper limit of normal)",
+            param_hint="--reference-high",
+        ) from None
 
 
 #: Option name -> fact field (the options whose name differs from the field).
@@ -127,7 +153,7 @@ def add(
     db: DbOption = None,
 ) -> None:
     """Enter a confirmed fact for a patient (validated like an import)."""
-    fields = _fields(locals())
+    fields = _reference_high(_fields(locals()))
     with api.open_registry(db) as registry:
         fact = api.add_fact(registry, fields, author=author, reason=reason)
     console.print(
@@ -163,10 +189,10 @@ def correct(
 ) -> None:
     """Correct a fact: a new confirmed fact supersedes it; the old one is kept.
 
-    ``--clear reference-high`` removes the laboratory's upper limit of normal (the default
-    table then applies); ``--reference-high N`` sets it.
+    ``--reference-high none`` (or ``--clear reference-high``) removes the laboratory's upper
+    limit of normal (the default table then applies); ``--reference-high N`` sets it.
     """
-    changes = _fields(locals())
+    changes = _reference_high(_fields(locals()))
     changes |= _cleared(clear, changes)
     with api.open_registry(db) as registry:
         new = api.correct_fact(

@@ -109,8 +109,17 @@ class _HeadlineSuppressor:
         return self.small if 0 < value < self.min_cell else value
 
     def proportion(self, value: dict[str, Any]) -> Any:
-        hidden = any(self.count(value.get(k)) == self.small for k in ("count", "total"))
-        return {"suppressed": self.small, "interval": value.get("interval")} if hidden else value
+        """Hide a proportion whose count, total or complement is small.
+
+        A small count or total is marked ``<5``; a small complement (total - count, the
+        patients without) makes it complementary-suppressed (``*``).
+        """
+        if any(self.count(value.get(k)) == self.small for k in ("count", "total")):
+            return {"suppressed": self.small, "interval": value.get("interval")}
+        count, total = value.get("count"), value.get("total")
+        if isinstance(count, int) and isinstance(total, int) and 0 < total - count < self.min_cell:
+            return {"suppressed": COMPLEMENTARY, "interval": value.get("interval")}
+        return value
 
     def __call__(self, h: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -121,6 +130,13 @@ class _HeadlineSuppressor:
         out["antibodies_positive"] = {
             k: self.count(v) for k, v in h.get("antibodies_positive", {}).items()
         }
+        for key in [k for k in out if k.endswith("_proportion")]:
+            # the headline proportion's count is also shown on its own ({id}: count), beside
+            # the source population: a proportion hidden for its complement hides it too
+            count_key = key.removesuffix("_proportion")
+            hidden = isinstance(out[key], dict) and "suppressed" in out[key]
+            if hidden and count_key in out and out[count_key] != self.small:
+                out[count_key] = COMPLEMENTARY
         if out.get("cases") == self.small:
             for key in self.case_keys:
                 if key in out and out[key] != self.small:

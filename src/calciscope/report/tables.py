@@ -8,13 +8,15 @@ import pandas as pd
 
 from calciscope.stats import IntervalMethod, proportion
 from calciscope.study import StudyAnalysis
-from calciscope.study.analysis import LABELS
+from calciscope.study.analysis import LABELS, TABLE_ONE_VARIABLES
+from calciscope.study.definition import ProportionSpec
 
 __all__ = [
     "HEADINGS",
     "attrition_table",
     "case_table",
     "comparison_table",
+    "denominator_text",
     "evidence_table",
     "heading",
     "proportion_table",
@@ -93,6 +95,7 @@ HEADINGS = {
     "prompt": "Prompt",
     "years": "Years",
     "group": "Group",
+    "denominator": "Denominator",
     "by": "By",
     "estimate_percent": "Cumulative incidence, %",
     "lower_percent": "Lower 95% limit, %",
@@ -215,8 +218,35 @@ def evidence_table(
     return pd.DataFrame(rows)
 
 
+#: How the denominator names a column whose known values it keeps (Table 1's labels).
+_KNOWN_LABELS = {v.column: v.label for v in TABLE_ONE_VARIABLES} | {
+    "overlap_status": "SSc–myositis overlap status"
+}
+
+
+def denominator_text(a: StudyAnalysis, spec: ProportionSpec, total: int) -> str:
+    """Say who a proportion's denominator counts (issue 12: tables state their denominators).
+
+    Of the source population or a subgroup (``within``); of those with a known value of
+    ``of_known`` (as Table 1 counts n (%)); otherwise every patient, unknown values included.
+    """
+    within = (
+        "the source population" if spec.within is None else a.study.flow.subgroup(spec.within).label
+    )
+    if spec.of_known is None:
+        return f"{total}: {within} (all, unknown values included)"
+    column = spec.of_known
+    known = _KNOWN_LABELS.get(column) or LABELS.get(column) or heading(column)
+    if not known[1:2].isupper():  # "Calcinosis (any)" reads lower case, "SSc..." stays
+        known = known[:1].lower() + known[1:]
+    return f"{total}: {within}, of known {known}"
+
+
 def proportion_table(a: StudyAnalysis) -> pd.DataFrame:
-    """Every proportion of the study file with the study's interval, and the other interval beside it."""
+    """Every proportion of the study file with the study's interval, and the other interval beside it.
+
+    Each row states its denominator (:func:`denominator_text`).
+    """
     other = {
         IntervalMethod.CLOPPER_PEARSON: IntervalMethod.WILSON,
         IntervalMethod.WILSON: IntervalMethod.CLOPPER_PEARSON,
@@ -226,7 +256,7 @@ def proportion_table(a: StudyAnalysis) -> pd.DataFrame:
         p = a.proportions[spec.id]
         alt = proportion(p.count, p.total, interval=other, level=p.level)
         rows.append(
-            {"measure": spec.label}
+            {"measure": spec.label, "denominator": denominator_text(a, spec, p.total)}
             | p.to_dict()["rows"][0]
             | {"text": p.text(), "other_interval": alt.text()}
         )

@@ -20,6 +20,7 @@ import yaml
 from pydantic import ValidationError as PydanticError
 
 from calciscope.errors import Problem, ValidationError
+from calciscope.model import Sex
 from calciscope.study.definition import (
     DEFAULT_STUDY_FILE,
     STUDY_COLUMNS,
@@ -29,7 +30,7 @@ from calciscope.study.definition import (
     study_template,
 )
 
-__all__ = ["column_types", "default_study", "load_study", "parse_study"]
+__all__ = ["DESIGN_COLUMNS", "column_types", "default_study", "load_study", "parse_study"]
 
 
 def parse_study(
@@ -182,7 +183,8 @@ def _condition_columns(raw: dict[str, Any]) -> dict[str, list[Any]]:
 
 def _column_problems(raw: dict[str, Any], source: str, known: frozenset[str]) -> list[Problem]:
     # the design's conditions may also name the study's own columns (subset, overlap, case...)
-    design = known | set(STUDY_COLUMNS)
+    # and the patient's sex
+    design = known | DESIGN_COLUMNS
     return [
         Problem(source, "study", key, f"unknown feature or phenotype {name!r}")
         for key, names in _named(raw).items()
@@ -206,6 +208,16 @@ _STUDY_COLUMN_TYPES: dict[str, ColumnType] = {
     "overlap_status": ("boolean", ()),
     "case": ("boolean", ()),
 }
+
+
+#: The patient's own attributes a condition may name (the ``patients`` table's, in every study
+#: row): ``sex`` as recorded, one of :class:`calciscope.model.Sex`.
+_PATIENT_COLUMN_TYPES: dict[str, ColumnType] = {
+    "sex": ("text", tuple(s.value for s in Sex)),
+}
+
+#: Every column a design condition may name beside the features and phenotypes.
+DESIGN_COLUMNS = frozenset(STUDY_COLUMNS) | frozenset(_PATIENT_COLUMN_TYPES)
 
 
 @cache
@@ -238,7 +250,14 @@ def _catalogue_types() -> dict[str, ColumnType]:
 def column_types(known: frozenset[str]) -> dict[str, ColumnType]:
     """Return the value kind of each known column a study file may name, and the study's own."""
     types = _catalogue_types()
-    return {k: types[k] for k in known if k in types} | _STUDY_COLUMN_TYPES
+    return {k: types[k] for k in known if k in types} | _STUDY_COLUMN_TYPES | _PATIENT_COLUMN_TYPES
+
+
+def _shown(value: Any) -> str:
+    """Return a value as the study file spells it (``true``, not Python's ``True``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else repr(value)
 
 
 def _unknown_asked(what: str, value: Any) -> str | None:
@@ -257,12 +276,12 @@ def _boolean_problem(column: str, value: Any) -> str | None:
     if isinstance(value, bool):
         return None
     hint = " (write true or false without quotes)" if isinstance(value, str) else ""
-    return f"{value!r} is not true or false; {column} is true, false or unknown{hint}"
+    return f"{_shown(value)} is not true or false; {column} is true, false or unknown{hint}"
 
 
 def _number_problem(column: str, what: str, value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"{value!r} is not a number; {column} is a number"
+        return f"{_shown(value)} is not a number; {column} is a number"
     if what == "integer" and not float(value).is_integer():
         return f"{value!r} is not a whole number; {column} is a count"
     return None
@@ -272,13 +291,14 @@ def _date_problem(value: Any) -> str | None:
     try:
         dt.date.fromisoformat(value if isinstance(value, str) else "")
     except ValueError:
-        return f"{value!r} is not a date as text; write it 'YYYY-MM-DD', in quotes"
+        return f"{_shown(value)} is not a date as text; write it 'YYYY-MM-DD', in quotes"
     return None
 
 
 def _text_problem(column: str, allowed: tuple[str, ...], value: Any) -> str | None:
     if not isinstance(value, str):
-        return f"{value!r} is not text; {column} is text"
+        listed = f", one of {', '.join(allowed)}" if allowed else ""
+        return f"{_shown(value)} is not text; {column} is text{listed}"
     if allowed and value not in allowed:
         return f"{value!r} is not a value of {column}; one of {', '.join(allowed)}"
     return None
