@@ -107,6 +107,8 @@ CALLS = [
     # ids nobody has: a clean error naming the field, nothing written
     Call("review confirm", f"fact:F0 --reason check {SMALL}", "error:item_id"),
     Call("review reject", f"fact:F0 --reason check {SMALL}", "error:item_id"),
+    Call("review acknowledge", f"at_risk:P9999 --reason check {SMALL}", "error:item_id"),
+    Call("review dismiss", f"at_risk:P9999 --reason check {SMALL}", "error:item_id"),
     Call("facts history", f"F0 {SMALL}", "error:fact_id"),
     Call("facts correct", f"F0 --status absent --reason check {SMALL}", "error:fact_id"),
     # images: indexing needs the imaging extra; the rest answers without it
