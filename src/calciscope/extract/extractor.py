@@ -22,7 +22,13 @@ from calciscope.extract.linking import (
 from calciscope.extract.matcher import LayeredMatcher, Match, PhraseMatcher, lower_same_length
 from calciscope.extract.mention import Category, Mention
 from calciscope.extract.rules import Direction, RuleSet, load_rules
-from calciscope.extract.segment import Section, find_headers, section_end, split_sentences
+from calciscope.extract.segment import (
+    Section,
+    find_headers,
+    paragraph_breaks,
+    section_end,
+    split_sentences,
+)
 
 __all__ = [
     "ATTRIBUTE_CATEGORIES",
@@ -66,6 +72,7 @@ ENGINE_VERSION = "calciscope-notes/2"
 _new_tuple = tuple.__new__
 _ANCHOR, _ANTIBODY = 1, 2  # kinds of target rule (see NoteExtractor._by_sentence)
 _LAST = 1 << 62  # sorts after every offset (for bisecting ``(start, end, ...)`` tuples)
+_NON_SPACE = re.compile(r"\S")
 #: Longest opening phrase read as a report's examination title (characters).
 TITLE_LENGTH = 80
 
@@ -157,8 +164,13 @@ class NoteExtractor:
             sections.append(new(Section, (0, starts[0], None, None, None)))
         categories = self._section_categories
         modifier = self._section_flags
+        breaks = paragraph_breaks(text) if headers else []
         for (start, header_end, rule), end in zip(headers, starts[1:], strict=True):
-            cut = section_end(text, header_end, end, inline=modifier[rule] is not None)
+            cut = section_end(
+                text, header_end, end, inline=modifier[rule] is not None, breaks=breaks
+            )
+            if cut < end and _NON_SPACE.search(text, cut, end) is None:
+                cut = end  # only white space follows the paragraph
             sections.append(new(Section, (start, cut, categories[rule], rule, header_end)))
             if cut < end:  # the text after the header's paragraph belongs to no section
                 sections.append(new(Section, (cut, end, None, None, None)))

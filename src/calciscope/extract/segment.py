@@ -21,10 +21,18 @@ abbreviations ("Dr.", "e.g.", "approx."). The rules here are deliberately simple
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import NamedTuple
 
-__all__ = ["ABBREVIATIONS", "Section", "find_headers", "section_end", "split_sentences"]
+__all__ = [
+    "ABBREVIATIONS",
+    "Section",
+    "find_headers",
+    "paragraph_breaks",
+    "section_end",
+    "split_sentences",
+]
 
 #: Words that end with a full stop without ending the sentence (compared lowercased, no dots).
 _ABBREVIATIONS = (
@@ -119,7 +127,14 @@ def find_headers(text: str, candidates: list[tuple[int, int, int]]) -> list[tupl
     return headers
 
 
-def section_end(text: str, body: int, end: int, *, inline: bool = False) -> int:
+def paragraph_breaks(text: str) -> list[int]:
+    """Return where each blank line of ``text`` starts (for :func:`section_end`)."""
+    return [m.start() for m in _PARAGRAPH_END.finditer(text)]
+
+
+def section_end(
+    text: str, body: int, end: int, *, inline: bool = False, breaks: list[int] | None = None
+) -> int:
     r"""Return where a section's scope ends: its first paragraph end, or ``end``.
 
     Parameters
@@ -132,6 +147,8 @@ def section_end(text: str, body: int, end: int, *, inline: bool = False) -> int:
         End the scope at the end of the header's own line when the body starts on it
         ("Family history: mother had SSc.\nShe has calcinosis..." - the second line is the
         patient's): a line break before a line that does not start in lower case ends it.
+    breaks
+        :func:`paragraph_breaks` of ``text``, if already known.
 
     Returns
     -------
@@ -139,18 +156,21 @@ def section_end(text: str, body: int, end: int, *, inline: bool = False) -> int:
         The first blank line after the body's first text, the end of an inline header's line
         (with ``inline``), or ``end``, whichever comes first.
     """
-    first = _NON_SPACE.search(text, body, end)
-    if first is None:
-        return end
-    at = first.start()
+    if breaks is None:
+        breaks = paragraph_breaks(text)
     cut = end
-    blank = _PARAGRAPH_END.search(text, at, end)
-    if blank is not None:
-        cut = blank.start()
-    if inline and "\n" not in text[body:at]:
-        line_end = _LINE_END.search(text, at, cut)
-        if line_end is not None:
-            cut = line_end.start()
+    i = bisect.bisect_left(breaks, body)
+    while i < len(breaks) and breaks[i] < end:
+        if not text[body : breaks[i]].isspace() and breaks[i] > body:
+            cut = breaks[i]  # a blank line after the body's first text
+            break
+        i += 1
+    if inline:
+        first = _NON_SPACE.search(text, body, cut)
+        if first is not None and "\n" not in text[body : first.start()]:
+            line_end = _LINE_END.search(text, first.start(), cut)
+            if line_end is not None:
+                cut = line_end.start()
     return cut
 
 
