@@ -93,7 +93,13 @@ def _documents(name: str, path: Path, show_errors: bool) -> None:
 
     docs = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
     extractor = NoteExtractor()
-    s = score_documents(docs, [summarise_document(extractor.extract(d["text"])) for d in docs])
+    s = score_documents(
+        docs,
+        [
+            summarise_document(extractor.extract(d["text"], report=d["kind"] == "radiology"))
+            for d in docs
+        ],
+    )
     print(f"Document set {name}: {path.name} ({s.n} documents, {s.affirmed} with calcinosis)")
     print(f"  calcinosis status accuracy {s.status_accuracy:.3f}  ({s.status_correct}/{s.n})")
     print(f"  morphology exact {s.morphology_accuracy:.3f}  regions exact {s.regions_exact:.3f}"

@@ -52,7 +52,13 @@ def _document_scores(shared_name):
     path = Path(__file__).resolve().parent / "data" / "notes_eval" / f"{shared_name}.jsonl"
     docs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     extractor = NoteExtractor()
-    return score_documents(docs, [summarise_document(extractor.extract(d["text"])) for d in docs])
+    return score_documents(
+        docs,
+        [
+            summarise_document(extractor.extract(d["text"], report=d["kind"] == "radiology"))
+            for d in docs
+        ],
+    )
 
 
 @pytest.mark.parametrize(

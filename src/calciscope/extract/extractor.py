@@ -16,12 +16,19 @@ from calciscope.extract.context import CATEGORY_FLAGS, modifiers_reaching
 from calciscope.extract.linking import (
     link_antibody_results,
     link_calcinosis_attributes,
+    link_title_regions,
     mark_labels,
 )
 from calciscope.extract.matcher import LayeredMatcher, Match, PhraseMatcher, lower_same_length
 from calciscope.extract.mention import Category, Mention
 from calciscope.extract.rules import Direction, RuleSet, load_rules
-from calciscope.extract.segment import Section, find_headers, split_sentences
+from calciscope.extract.segment import (
+    Section,
+    find_headers,
+    paragraph_breaks,
+    section_end,
+    split_sentences,
+)
 
 __all__ = [
     "ATTRIBUTE_CATEGORIES",
@@ -30,6 +37,7 @@ __all__ = [
     "FINDING_LAYER",
     "LAYERS",
     "TEMPORALITY_NOT_PARTICULAR",
+    "TITLE_LENGTH",
     "Assessment",
     "NoteExtractor",
     "engine_version",
@@ -64,6 +72,9 @@ ENGINE_VERSION = "calciscope-notes/2"
 _new_tuple = tuple.__new__
 _ANCHOR, _ANTIBODY = 1, 2  # kinds of target rule (see NoteExtractor._by_sentence)
 _LAST = 1 << 62  # sorts after every offset (for bisecting ``(start, end, ...)`` tuples)
+_NON_SPACE = re.compile(r"\S")
+#: Longest opening phrase read as a report's examination title (characters).
+TITLE_LENGTH = 80
 
 
 def engine_version(rules: RuleSet) -> str:
@@ -152,8 +163,17 @@ class NoteExtractor:
         if not headers or headers[0][0] > 0:
             sections.append(new(Section, (0, starts[0], None, None, None)))
         categories = self._section_categories
+        modifier = self._section_flags
+        breaks = paragraph_breaks(text) if headers else []
         for (start, header_end, rule), end in zip(headers, starts[1:], strict=True):
-            sections.append(new(Section, (start, end, categories[rule], rule, header_end)))
+            cut = section_end(
+                text, header_end, end, inline=modifier[rule] is not None, breaks=breaks
+            )
+            if cut < end and _NON_SPACE.search(text, cut, end) is None:
+                cut = end  # only white space follows the paragraph
+            sections.append(new(Section, (start, cut, categories[rule], rule, header_end)))
+            if cut < end:  # the text after the header's paragraph belongs to no section
+                sections.append(new(Section, (cut, end, None, None, None)))
         return sections
 
     def sentences(
@@ -181,6 +201,51 @@ class NoteExtractor:
             spans += [(a, b, index) for a, b in split_sentences(text, body, section.end)]
         return spans
 
+    def title_regions(
+        self,
+        text: str,
+        low: str | None = None,
+        sections: Sequence[Section] | None = None,
+        findings: Sequence[Match] | None = None,
+    ) -> list[Mention]:
+        """Return the body region and laterality mentions of a report's examination title.
+
+        The title is the document's opening line up to its first colon or sentence end ("XR
+        BOTH HANDS", "RADIOGRAPH LEFT FOREARM, comparison 2021:") when it names no calcinosis
+        or calcification itself and is at most :data:`TITLE_LENGTH` characters, and the first
+        line of each section whose header rule has ``metadata.title`` ("Examination: Pelvis
+        AP", "EXAM: XR FOREARM 2 VIEWS, LEFT.").
+        """
+        low = lower_same_length(text) if low is None else low
+        sections = self.sections(text, low) if sections is None else sections
+        if findings is None:
+            findings = self._targets.find(low, layers=(FINDING_LAYER,))
+        anchors = [f.start for f in findings if self._anchor[f.rule]]
+        spans = []
+        for section in sections:
+            if section.rule is None:
+                if section.start == 0:
+                    body = split_sentences(text, 0, _line_end(text, 0, section.end))
+                    if body:
+                        end = body[0][1]
+                        colon = text.find(":", 0, end)
+                        spans.append((0, end if colon < 0 else colon))
+            elif self.rules.sections[section.rule].metadata.get("title"):
+                start = section.header_end or section.start
+                spans.append((start, _line_end(text, start, section.end)))
+        found: list[Mention] = []
+        for a, b in spans:
+            if b - a > TITLE_LENGTH or any(a <= x < b for x in anchors):
+                continue
+            for m in self._targets.find(low, a, b, layers=("site",)):
+                category, rule_id, metadata, _flags = self._target_info[m.rule]
+                found.append(
+                    Mention(
+                        m.start, m.end, text[m.start : m.end], category, rule_id, dict(metadata)
+                    )
+                )
+        return found
+
     def imaging_method(self, text: str) -> str | None:
         """Return the first imaging method a document names ("XR HANDS" -> radiograph), if any."""
         for match in self._targets.find(lower_same_length(text), layers=("modality",)):
@@ -189,13 +254,17 @@ class NoteExtractor:
                 return str(method)
         return None
 
-    def extract(self, text: str) -> list[Mention]:
+    def extract(self, text: str, *, report: bool = False) -> list[Mention]:
         """Return every target mention in ``text`` with its context flags and links.
 
         Parameters
         ----------
         text
             A clinic letter, a radiology report or any clinical text.
+        report
+            The text is a radiology report: a calcinosis finding that names no site takes the
+            body regions of the report's examination title ("XR BOTH HANDS"; see
+            :meth:`title_regions`). Never for letters.
         """
         low = lower_same_length(text)
         findings = self._targets.find(low, layers=(FINDING_LAYER,))
@@ -218,6 +287,8 @@ class NoteExtractor:
             mark_labels(text, sentence)
         if ranges:  # else no sentence has a calcinosis or calcification mention
             link_calcinosis_attributes(grouped)
+            if report:
+                link_title_regions(grouped, self.title_regions(text, low, sections, findings))
         for sentence in antibodies:  # else nothing to link
             link_antibody_results(sentence, text)
         return [m for sentence in grouped for m in sentence]
@@ -415,6 +486,15 @@ class NoteExtractor:
             header = self.rules.sections[section.rule]
             self._flag(mention, str(header.metadata["modifier"]).upper(), header.rule_id)
         return _judge(mention)
+
+
+def _line_end(text: str, start: int, end: int) -> int:
+    """Return the end of the first line with text at or after ``start`` (at most ``end``)."""
+    first = start
+    while first < end and text[first].isspace():
+        first += 1
+    line = text.find("\n", first, end)
+    return end if line < 0 else line
 
 
 def _group(

@@ -32,7 +32,12 @@ from itertools import pairwise
 
 from calciscope.extract.mention import Category, Mention
 
-__all__ = ["link_antibody_results", "link_calcinosis_attributes", "mark_labels"]
+__all__ = [
+    "link_antibody_results",
+    "link_calcinosis_attributes",
+    "link_title_regions",
+    "mark_labels",
+]
 
 _ANCHORS = frozenset({Category.CALCINOSIS, Category.CALCIFICATION})
 _ATTRIBUTES: dict[str, tuple[str, str]] = {
@@ -262,6 +267,52 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
                 item.links.pop("field", None)
                 item.links.pop("after_noun", None)
                 item.links.pop("other_finding", None)
+
+
+def link_title_regions(sentences: Sequence[Sequence[Mention]], title: Sequence[Mention]) -> None:
+    """Give the title's body regions to calcinosis findings that name no site (in place).
+
+    For radiology reports only (the caller decides): "XR BOTH HANDS ... Findings: soft tissue
+    calcinosis." The examination title names the field the findings were seen in, so it is
+    their site only when no calcinosis finding of the report names a site of its own (or an
+    imaging field of its own sentence): "Conclusion: in keeping with calcinosis" after
+    "calcific density at the thumb tip" restates the thumb, not the whole hand. A mention
+    that does not count toward calcinosis (a granuloma, a vessel, a bare calcification) takes
+    nothing, so what a mention counts toward never changes.
+
+    Parameters
+    ----------
+    sentences
+        The mentions of each sentence, linked (:func:`link_calcinosis_attributes`).
+    title
+        The body region and laterality mentions of the report's examination title.
+    """
+    entries = [
+        (region, {"region": region.metadata.get("region"), "laterality": side})
+        for region, side, _field in _regions(title)
+        if region.metadata.get("region") is not None
+    ]
+    if not entries:
+        return
+    findings = [
+        anchor
+        for sentence in sentences
+        for anchor in sentence
+        if anchor.category in _ANCHORS
+        and not anchor.links.get("label")
+        and "calcinosis" in _concepts(anchor)
+    ]
+    if any(anchor.links.get("regions") for anchor in findings):
+        return  # the report names the sites itself ("Conclusion: calcinosis" restates them)
+    for anchor in findings:
+        for region, entry in entries:
+            _add(anchor, "regions", dict(entry), region)
+        anchor.links["regions_from"] = "title"
+
+
+def _concepts(anchor: Mention) -> list[str]:
+    counted = anchor.links.get("counts_as")
+    return ([counted] if counted else []) + list(anchor.links.get("also_counts_as", []))
 
 
 def link_antibody_results(sentence: Sequence[Mention], text: str = "") -> None:

@@ -73,7 +73,7 @@ def note_facts(note: Note, extractor: NoteExtractor | None = None) -> list[Fact]
         The extractor to use (the packaged rules by default).
     """
     extractor = extractor or extractor_for()
-    mentions = extractor.extract(note.text)
+    mentions = extractor.extract(note.text, report=note.note_type == NoteType.RADIOLOGY_REPORT)
     if not mentions:
         return []
     method = _note_method(extractor, note)
@@ -100,7 +100,7 @@ def fact_rows_for_notes(
     version = extractor.version
     rows: list[dict[str, Any]] = []
     for note in notes:
-        mentions = extractor.extract(note.text)
+        mentions = extractor.extract(note.text, report=note.note_type == NoteType.RADIOLOGY_REPORT)
         if mentions:
             method = _note_method(extractor, note)
             rows += mentions_to_rows(note, mentions, version=version, note_method=method)
@@ -122,7 +122,7 @@ def fact_values_for_notes(
     extract = extractor.extract
     values: list[tuple[Any, ...]] = []
     for fields in notes:
-        mentions = extract(fields[4])
+        mentions = extract(fields[4], report=fields[2] == _RADIOLOGY)
         if mentions:
             note = _new_tuple(NoteRef, fields)
             method = _note_method(extractor, note)
@@ -131,3 +131,4 @@ def fact_values_for_notes(
 
 
 _new_tuple = tuple.__new__  # NoteRef(*fields) without the argument handling
+_RADIOLOGY = NoteType.RADIOLOGY_REPORT.value

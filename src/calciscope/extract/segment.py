@@ -21,10 +21,18 @@ abbreviations ("Dr.", "e.g.", "approx."). The rules here are deliberately simple
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import NamedTuple
 
-__all__ = ["ABBREVIATIONS", "Section", "find_headers", "split_sentences"]
+__all__ = [
+    "ABBREVIATIONS",
+    "Section",
+    "find_headers",
+    "paragraph_breaks",
+    "section_end",
+    "split_sentences",
+]
 
 #: Words that end with a full stop without ending the sentence (compared lowercased, no dots).
 _ABBREVIATIONS = (
@@ -55,6 +63,9 @@ _WORD_BEFORE = re.compile(r"([A-Za-z]+(?:\.[A-Za-z]+)*)$")
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s")
 _SHORT_LINE = 50
 _NON_SPACE = re.compile(r"\S")
+_PARAGRAPH_END = re.compile(r"\n[ \t\r]*\n")
+#: A line break before a line that does not run on (it does not start in lower case).
+_LINE_END = re.compile(r"\n[ \t\r]*(?=[^\sa-z(,])")
 _LIST_NUMBER = re.compile(r"[ \t]*\d{1,2}")
 _LABEL_LINE = re.compile(r"[ \t]*[A-Z][A-Za-z0-9 /&()'\-]{0,40}:[ \t]*\S")
 _RUNS_ON = re.compile(
@@ -95,7 +106,7 @@ def find_headers(text: str, candidates: list[tuple[int, int, int]]) -> list[tupl
     list of tuple
         ``(start, header_end, rule)``; ``header_end`` is just past the colon or line end.
     """
-    headers = []
+    headers: list[tuple[int, int, int]] = []
     for start, end, rule in candidates:
         before = text[max(0, start - 3) : start].rstrip(" \t")
         if before and before[-1] not in "\n.:;!?-*\u2022" and start > 0:
@@ -103,10 +114,64 @@ def find_headers(text: str, candidates: list[tuple[int, int, int]]) -> list[tupl
         after = text[end : end + 4]
         stripped = after.lstrip(" \t")
         if stripped.startswith(":"):
-            headers.append((start, end + (len(after) - len(stripped)) + 1, rule))
+            header = (start, end + (len(after) - len(stripped)) + 1, rule)
         elif stripped.startswith("\n") or (not stripped and end == len(text)):
-            headers.append((start, end, rule))
+            header = (start, end, rule)
+        else:
+            continue
+        if headers and headers[-1][0] == start:  # two rules name one header ("Examination:")
+            if header[1] > headers[-1][1]:  # the longer wins, else the first rule
+                headers[-1] = header
+            continue
+        headers.append(header)
     return headers
+
+
+def paragraph_breaks(text: str) -> list[int]:
+    """Return where each blank line of ``text`` starts (for :func:`section_end`)."""
+    return [m.start() for m in _PARAGRAPH_END.finditer(text)]
+
+
+def section_end(
+    text: str, body: int, end: int, *, inline: bool = False, breaks: list[int] | None = None
+) -> int:
+    r"""Return where a section's scope ends: its first paragraph end, or ``end``.
+
+    Parameters
+    ----------
+    text
+        The document.
+    body, end
+        Where the section's body starts (just past its header) and where the next header is.
+    inline
+        End the scope at the end of the header's own line when the body starts on it
+        ("Family history: mother had SSc.\nShe has calcinosis..." - the second line is the
+        patient's): a line break before a line that does not start in lower case ends it.
+    breaks
+        :func:`paragraph_breaks` of ``text``, if already known.
+
+    Returns
+    -------
+    int
+        The first blank line after the body's first text, the end of an inline header's line
+        (with ``inline``), or ``end``, whichever comes first.
+    """
+    if breaks is None:
+        breaks = paragraph_breaks(text)
+    cut = end
+    i = bisect.bisect_left(breaks, body)
+    while i < len(breaks) and breaks[i] < end:
+        if not text[body : breaks[i]].isspace() and breaks[i] > body:
+            cut = breaks[i]  # a blank line after the body's first text
+            break
+        i += 1
+    if inline:
+        first = _NON_SPACE.search(text, body, cut)
+        if first is not None and "\n" not in text[body : first.start()]:
+            line_end = _LINE_END.search(text, first.start(), cut)
+            if line_end is not None:
+                cut = line_end.start()
+    return cut
 
 
 def _abbreviation_before(text: str, at: int) -> bool:
