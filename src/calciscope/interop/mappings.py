@@ -152,8 +152,15 @@ _PREFIX_TO_SYSTEM = {s: s for s in SYSTEM_URLS} | {
 
 
 def prefixed_code(system: str, code: str) -> str:
-    """Return ``code`` with its system's prefix when the system keeps one (``OMIM:613454``)."""
-    if system not in PREFIXED_SYSTEMS or code.startswith(f"{system}:"):
+    """Return ``code`` with its system's prefix when the system keeps one (``OMIM:613454``).
+
+    A prefix in another case (``hp:0003761``) is the prefix: the model writes it in capitals
+    (:func:`calciscope.model.codes.normalise_code`), rather than a second one being added.
+
+    >>> prefixed_code("HP", "0003761"), prefixed_code("HP", "hp:0003761")
+    ('HP:0003761', 'hp:0003761')
+    """
+    if system not in PREFIXED_SYSTEMS or code[: len(system) + 1].upper() == f"{system}:":
         return code
     return f"{system}:{code}"
 
