@@ -279,8 +279,12 @@ def _read_json_file(
 ) -> list[Entry]:
     """Read a ``.json`` file: a bundle into ``result``, a manifest's files into ``ndjson``.
 
-    A single resource's entry is returned, to be read with the import's other files.
+    A single resource's entry is returned, to be read with the import's other files. A FHIR
+    package's metadata file (:data:`PACKAGE_METADATA`) is counted as skipped, not read.
     """
+    if path.name in PACKAGE_METADATA:
+        result.skipped[(path.name, _PACKAGE_REASON)] += 1
+        return []
     data = load_json(path)
     if is_manifest(data):
         listed, error_files = manifest_files(path, data)
@@ -335,10 +339,7 @@ def read_fhir(
     ndjson: dict[Path, str | None] = {}  # resolved path → the type a manifest lists it with
     bundles = [Path(p) for p in paths if not is_ndjson(Path(p))]
     for done, path in enumerate(bundles, start=1):
-        if path.name in PACKAGE_METADATA:
-            result.skipped[(path.name, _PACKAGE_REASON)] += 1
-        else:
-            pooled += attempt(_read_json_file, path, result, ndjson, stub_patients)
+        pooled += attempt(_read_json_file, path, result, ndjson, stub_patients)
         tick(done)
     for path in paths:
         if is_ndjson(Path(path)):
