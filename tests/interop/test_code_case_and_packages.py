@@ -1,4 +1,4 @@
-"""Codes typed in another case, FHIR NPM package folders, and bad input as a new user gives it.
+"""Codes typed in another case (facts.csv, FHIR, Phenopackets), FHIR NPM package folders, and bad input as a new user gives it.
 
 SYNTHETIC patients throughout; the HL7 examples package is read from ../shared/data.
 """
@@ -15,6 +15,7 @@ from calciscope.cli.app import app
 from calciscope.errors import ValidationError
 from calciscope.interop.fhir import read_fhir
 from calciscope.interop.fhir.reader import PACKAGE_METADATA
+from calciscope.interop.phenopackets import read_phenopackets
 
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 HPO = "http://purl.obolibrary.org/obo/hp.owl"
@@ -119,6 +120,22 @@ def test_lower_case_codes_in_fhir_are_stored_and_recognised(tmp_path, sqlite_url
     codes = sorted((f.system, f.code) for f in api.read_registry_records(registry).facts)
     assert codes == [("HP", "HP:0003761"), ("ICD10CM", "M34.82")]
     assert {"overlap_recorded", "ssc_diagnosis", "calcinosis_any"} <= _recognised(sqlite_url, "p1")
+
+
+def test_lower_case_curie_prefixes_in_a_phenopacket_are_read_as_their_system(tmp_path):
+    packet = {
+        "id": "P1",
+        "subject": {"id": "P1", "sex": "FEMALE"},
+        "phenotypicFeatures": [{"type": {"id": "hp:0003761", "label": "Calcinosis"}}],
+        "diseases": [{"term": {"id": "mondo:0005100", "label": "systemic sclerosis"}}],
+        "metaData": {"created": "2024-01-01T00:00:00Z", "phenopacketSchemaVersion": "2.0"},
+    }
+    (tmp_path / "p.json").write_text(json.dumps(packet), encoding="utf-8")
+    facts = read_phenopackets([tmp_path / "p.json"]).batch.facts
+    assert sorted((f.system, f.code) for f in facts) == [
+        ("HP", "HP:0003761"),
+        ("MONDO", "MONDO:0005100"),
+    ]
 
 
 def test_a_wrong_code_in_lower_case_is_still_refused_naming_entry_and_field(tmp_path):
