@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from calciscope.features.catalogue import load_catalogue
 from calciscope.model import STORED, Fact
-from calciscope.model.codes import code_problem, loinc_check_digit, verhoeff_valid
+from calciscope.model.codes import code_problem, loinc_check_digit, normalise_code, verhoeff_valid
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_published_codes_pass(system, code):
         ("HP", "0003761", "'HP:' and 7 digits"),
         ("MONDO", "MONDO:12345678", "'MONDO:' and 7 digits"),
         ("ICD10", "34.1", "a letter, a digit"),
-        ("ICD10CM", "m34.81", "a letter, a digit"),
+        ("ICD10CM", "m", "a letter, a digit"),
         ("SNOMEDCT", "89155009", "Verhoeff"),
         ("SNOMEDCT", "HP:0003761", "6 to 18 digits"),
         ("SNOMEDCT", "0123456", "6 to 18 digits"),
@@ -85,3 +85,54 @@ def test_a_fact_after_today_is_refused_but_a_stored_one_reads():
     # a record read back from the registry is not judged again (written before a check existed)
     row = {"patient_id": "p", "system": "LOINC", "code": "2157-5", "effective_date": tomorrow}
     assert Fact.model_validate(row, context=STORED).code == "2157-5"
+
+
+@pytest.mark.parametrize(
+    ("system", "given", "stored"),
+    [
+        ("ICD10", "m34.1", "M34.1"),
+        ("ICD10", " m341 ", "M341"),
+        ("ICD10CM", "m34.82", "M34.82"),
+        ("ICD10CM", "s52.521a", "S52.521A"),
+        ("HP", "hp:0003761", "HP:0003761"),
+        ("HP", "Hp:0003761", "HP:0003761"),
+        ("MONDO", "mondo:0005100", "MONDO:0005100"),
+        ("MONDO", " MONDO:0005100", "MONDO:0005100"),
+    ],
+)
+def test_a_code_whose_case_means_nothing_is_stored_in_its_published_form(system, given, stored):
+    fact = Fact(patient_id="p", system=system, code=given)
+    assert fact.code == stored
+    # the id is the hash of the code as stored: one fact, one id, however it was typed
+    assert fact.fact_id == Fact(patient_id="p", system=system, code=stored).fact_id
+    # the form check itself stays strict (the bulk facts.csv reader hands such rows to the model)
+    assert code_problem(system, given.strip()) is not None or given.strip() == stored
+
+
+@pytest.mark.parametrize(
+    ("system", "code"),
+    [
+        ("calciscope", "Calcinosis"),
+        ("OMIM", "omim:613454"),
+        ("ORPHA", "orpha:90291"),
+        ("OMOP", "abc"),
+        ("HP", "hpo:0003761"),  # not the HP prefix in another case: left for the check to refuse
+    ],
+)
+def test_other_systems_keep_their_case(system, code):
+    assert normalise_code(system, code) == code
+
+
+def test_a_lower_case_code_is_still_refused_when_its_form_is_wrong():
+    with pytest.raises(ValidationError) as info:
+        Fact(patient_id="p", system="HP", code="hp:123")
+    error = info.value.errors()[0]
+    assert error["loc"] == ("code",) and "'HP:123'" in error["msg"]
+    with pytest.raises(ValidationError):
+        Fact(patient_id="p", system="HP", code="hpo:0003761")
+
+
+def test_a_stored_code_is_read_back_as_stored():
+    # a fact read back from the registry is not rewritten (its id was computed from it)
+    row = {"patient_id": "p", "system": "ICD10", "code": "m34.1", "fact_id": "Fx"}
+    assert Fact.model_validate(row, context=STORED).code == "m34.1"

@@ -150,10 +150,21 @@ _PREFIX_TO_SYSTEM = {s: s for s in SYSTEM_URLS} | {
     "SNOMED": "SNOMEDCT",
 }
 
+#: Prefixes read in any case (``hp:0003761``, as the Bioregistry writes them): the systems whose
+#: prefix the model upper-cases (:func:`calciscope.model.codes.normalise_code`).
+_CASELESS_PREFIXES = {"HP": "HP", "MONDO": "MONDO"}
+
 
 def prefixed_code(system: str, code: str) -> str:
-    """Return ``code`` with its system's prefix when the system keeps one (``OMIM:613454``)."""
-    if system not in PREFIXED_SYSTEMS or code.startswith(f"{system}:"):
+    """Return ``code`` with its system's prefix when the system keeps one (``OMIM:613454``).
+
+    A prefix in another case (``hp:0003761``) is the prefix: the model writes it in capitals
+    (:func:`calciscope.model.codes.normalise_code`), rather than a second one being added.
+
+    >>> prefixed_code("HP", "0003761"), prefixed_code("HP", "hp:0003761")
+    ('HP:0003761', 'hp:0003761')
+    """
+    if system not in PREFIXED_SYSTEMS or code[: len(system) + 1].upper() == f"{system}:":
         return code
     return f"{system}:{code}"
 
@@ -161,8 +172,9 @@ def prefixed_code(system: str, code: str) -> str:
 def curie_to_code(curie: str) -> tuple[str, str]:
     """Return calciscope's (system, code) for a CURIE.
 
-    A prefix calciscope has no code system for (NCIT, ...) is kept whole as a code in the
-    ``calciscope`` namespace, so nothing is lost and an export writes the same CURIE back.
+    An HP or MONDO prefix is read in any case. A prefix calciscope has no code system for
+    (NCIT, ...) is kept whole as a code in the ``calciscope`` namespace, so nothing is lost
+    and an export writes the same CURIE back.
 
     Examples
     --------
@@ -174,9 +186,11 @@ def curie_to_code(curie: str) -> tuple[str, str]:
     ('ORPHA', 'ORPHA:90291')
     >>> curie_to_code("NCIT:C3262")
     ('calciscope', 'NCIT:C3262')
+    >>> curie_to_code("hp:0003761")
+    ('HP', 'HP:0003761')
     """
     prefix, sep, local = curie.partition(":")
-    system = _PREFIX_TO_SYSTEM.get(prefix) if sep else None
+    system = _PREFIX_TO_SYSTEM.get(_CASELESS_PREFIXES.get(prefix.upper(), prefix)) if sep else None
     if system is None:
         return "calciscope", curie
     return system, f"{system}:{local}" if system in PREFIXED_SYSTEMS else local

@@ -3,7 +3,9 @@
 A code of the wrong shape in one of these systems is a data error (a typo, a column shifted, a
 code from another system under this one's name), refused wherever a fact enters the registry:
 the :class:`~calciscope.model.Fact` model calls :func:`code_problem`, so every importer gets the
-same check. Systems without a published form here (``calciscope``, ``OMIM``, ``ORPHA``,
+same check. Before it, the model writes a code whose case carries no meaning the one way
+(:func:`normalise_code`: ``m34.1`` → ``M34.1``, ``hp:0003761`` → ``HP:0003761``), so the code that
+is stored, hashed into the fact id and matched against the catalogue is the published form. Systems without a published form here (``calciscope``, ``OMIM``, ``ORPHA``,
 ``OMOP``) are not checked. A code's *existence* in its terminology is not checked (that needs
 the terminology itself): only its form.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
-__all__ = ["code_problem", "loinc_check_digit", "verhoeff_valid"]
+__all__ = ["code_problem", "loinc_check_digit", "normalise_code", "verhoeff_valid"]
 
 # HPO: "HP:" and seven digits. The OBO Foundry identifier policy (http://obofoundry.org/id-policy)
 # gives IDSPACE:LOCALID; HPO's LOCALID is a zero-padded 7-digit number
@@ -43,6 +45,38 @@ _SHAPES = {
     "ICD10": (_ICD10, "a letter, a digit, a letter or digit, then up to 4 more (M34.1, M341)"),
     "ICD10CM": (_ICD10, "a letter, a digit, a letter or digit, then up to 4 more (M34.1, M341)"),
 }
+
+#: Systems whose prefix's case carries no meaning (OBO identifier policy: the IDSPACE is
+#: written in capitals, "HP", "MONDO"); the local part is digits.
+_PREFIXED = ("HP", "MONDO")
+#: Systems whose codes are case-insensitive: ICD-10 codes are written in capitals (WHO ICD-10
+#: Volume 2 §2.4; ICD-10-CM Official Guidelines §I.A), "m34.1" can only mean M34.1.
+_UPPER = frozenset({"ICD10", "ICD10CM"})
+
+
+def normalise_code(system: str, code: str) -> str:
+    """Return ``code`` as its system writes it, where its case carries no meaning.
+
+    Surrounding whitespace is stripped; an ICD-10 / ICD-10-CM code is upper-cased; an HP or
+    MONDO code's prefix is upper-cased (``hp:0003761`` → ``HP:0003761``). Every other system's
+    code is returned as given (stripped): its case may matter. :func:`code_problem` then checks
+    the result; it does not normalise itself (a bulk reader relies on it refusing every code the
+    model would change).
+
+    >>> normalise_code("ICD10CM", " m34.82 "), normalise_code("MONDO", "mondo:0005100")
+    ('M34.82', 'MONDO:0005100')
+    >>> normalise_code("calciscope", "Calcinosis")
+    'Calcinosis'
+    """
+    code = code.strip()
+    if system in _UPPER:
+        return code.upper()
+    if system in _PREFIXED:
+        prefix, sep, local = code.partition(":")
+        if sep and prefix.upper() == system:
+            return f"{system}:{local}"
+    return code
+
 
 # Verhoeff's dihedral-group tables (Verhoeff, "Error detecting decimal codes", 1969), as the
 # SNOMED CT Technical Implementation Guide reproduces them.

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from calciscope.model.codes import code_problem
+from calciscope.model.codes import code_problem, normalise_code
 from calciscope.model.enums import (
     BodyRegion,
     Laterality,
@@ -142,7 +142,10 @@ class Fact(_Record):
     patient_id
         The patient the fact is about.
     system, code
-        The code system (one of :data:`CODE_SYSTEMS`) and the code in it.
+        The code system (one of :data:`CODE_SYSTEMS`) and the code in it. A code whose case
+        carries no meaning is stored as its system writes it (``m34.82`` → ``M34.82``,
+        ``hp:0003761`` → ``HP:0003761``; :func:`calciscope.model.codes.normalise_code`), then
+        its form is checked (:func:`calciscope.model.codes.code_problem`).
     status
         Present, absent or unknown. Absent is a recorded negative, not a missing value.
     effective_date
@@ -197,6 +200,8 @@ class Fact(_Record):
     def _check_code(cls, value: str, info: ValidationInfo) -> str:
         system = info.data.get("system")
         if _entering(info) and isinstance(system, str):
+            # before the fact id is computed (from the code as stored): one fact, one id
+            value = normalise_code(system, value)
             problem = code_problem(system, value)
             if problem is not None:
                 raise ValueError(problem)

@@ -40,7 +40,7 @@ from calciscope.interop.mappings import CALCISCOPE_SYSTEM
 from calciscope.model import Fact, ReviewState
 from calciscope.storage import PatientOrigin
 
-__all__ = ["NDJSON_SUFFIXES", "read_fhir", "read_fhir_bundle"]
+__all__ = ["NDJSON_SUFFIXES", "PACKAGE_METADATA", "read_fhir", "read_fhir_bundle"]
 
 #: (resource, patient id, where, fullUrl, the patient's date of birth) → records or a reason
 _Mapper = Callable[[dict[str, Any], str, str, str, dt.date | None], list[Any] | str]
@@ -52,6 +52,12 @@ _MAPPERS: dict[str, _Mapper] = {
     "ImagingStudy": lambda r, pid, where, url, birth: imaging_images(r, pid, url),
 }
 _MAX_DEPTH = 4
+#: The metadata files of a FHIR NPM package (FHIR NPM Package Specification,
+#: https://confluence.hl7.org/display/FHIR/NPM+Package+Specification: ``package.json``, the
+#: package manifest, and ``.index.json``, the index of its resources): not FHIR resources, so
+#: skipped by name and counted, where any other JSON without a ``resourceType`` is an error.
+PACKAGE_METADATA = frozenset({"package.json", ".index.json"})
+_PACKAGE_REASON = "FHIR NPM package metadata (package.json, .index.json), not a resource"
 _NOT_STORED = {
     "Group": "cohort membership is not stored in the registry",
     "Provenance": "provenance is applied to the facts it targets (review state), not stored itself",
@@ -273,8 +279,12 @@ def _read_json_file(
 ) -> list[Entry]:
     """Read a ``.json`` file: a bundle into ``result``, a manifest's files into ``ndjson``.
 
-    A single resource's entry is returned, to be read with the import's other files.
+    A single resource's entry is returned, to be read with the import's other files. A FHIR
+    package's metadata file (:data:`PACKAGE_METADATA`) is counted as skipped, not read.
     """
+    if path.name in PACKAGE_METADATA:
+        result.skipped[(path.name, _PACKAGE_REASON)] += 1
+        return []
     data = load_json(path)
     if is_manifest(data):
         listed, error_files = manifest_files(path, data)
@@ -285,7 +295,7 @@ def _read_json_file(
         return []
     if _single_resource(data):
         return list(_entries({"entry": [{"resource": data}]}, "#", str(path)))
-    if data.get("type") == "searchset":
+    if isinstance(data, dict) and data.get("type") == "searchset":
         # a server's search results: its references point at the server, like those of the
         # import's other searches (one file per resource type, as RareLink writes them)
         return list(_entries(data, "#", str(path)))
@@ -307,7 +317,8 @@ def read_fhir(
     ``.ndjson.gz`` too), single-resource ``.json`` files (a Condition in one file, its Patient
     in another), and the files a Bulk Data ``$export`` manifest lists
     (:mod:`~calciscope.interop.fhir.bulk`; a file both listed and given is read once).
-    ``progress`` is called with the number of files read so far.
+    A FHIR NPM package's ``package.json`` and ``.index.json`` (:data:`PACKAGE_METADATA`) are
+    skipped by name, counted in :attr:`ReadResult.skipped`. ``progress`` is called with the number of files read so far.
 
     Raises
     ------
