@@ -215,7 +215,7 @@ def test_add_fact_is_validated_like_an_import(one_patient):
     with pytest.raises(ValidationError) as err:
         api.add_fact(
             one_patient,
-            {"patient_id": "P404", "system": "HP", "code": "HP:1"},
+            {"patient_id": "P404", "system": "HP", "code": "HP:0003761"},
             author="a",
             reason="r",
         )
