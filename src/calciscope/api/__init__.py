@@ -103,7 +103,13 @@ from calciscope.api.queue import (
     review_queue_counts,
     review_queue_item,
 )
-from calciscope.api.review import ReviewRecord, review, review_history, review_items
+from calciscope.api.review import (
+    ReviewRecord,
+    is_fact_item,
+    review,
+    review_history,
+    review_items,
+)
 from calciscope.api.study import (
     DEFAULT_REPORT_DIR,
     Headline,
@@ -243,6 +249,7 @@ __all__ = [
     "indexed_image_file",
     "indexed_image_ids",
     "init_study_text",
+    "is_fact_item",
     "kept_patient_table",
     "lab_limit",
     "list_patients",

@@ -183,6 +183,36 @@ def _write_fact_values(registry: Registry, rows: list[tuple[Any, ...]]) -> None:
     registry.add_fact_values(ROW_COLUMNS, rows)
 
 
+class _SuggestionWriter:
+    """Writes a run's suggested facts in large transactions, leaving out what a person decided.
+
+    A new suggestion that says what a confirmed, rejected or corrected note fact says is left
+    out (:func:`~calciscope.extract.facts.without_decided`): a decision stands when a new rules
+    version brings the same finding back under a new id.
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.decided = {said_key(row) for row in registry.decided_note_facts(ROW_COLUMNS)}
+        self.pending: list[tuple[Any, ...]] = []
+        self.left_out = 0
+
+    def add(self, rows: list[tuple[Any, ...]]) -> int:
+        """Queue ``rows``, written every ``_WRITE_ROWS``; return how many were kept."""
+        kept = without_decided(rows, self.decided) if self.decided else rows
+        self.left_out += len(rows) - len(kept)
+        self.pending += kept
+        if len(self.pending) >= _WRITE_ROWS:
+            self.flush()
+        return len(kept)
+
+    def flush(self) -> None:
+        """Write what is queued."""
+        if self.pending:
+            _write_fact_values(self.registry, self.pending)
+            self.pending = []
+
+
 def extract_notes(
     registry: Any,
     *,
@@ -226,30 +256,20 @@ def extract_notes(
     batches: Iterable[_Batch] | None = _note_ranges(registry, since, chunk) if jobs > 1 else None
     if batches is None:  # one process, or a registry whose notes workers cannot read
         batches = _batches(registry.iter_notes(since=since, chunk=chunk), chunk)
-    pending: list[tuple[Any, ...]] = []
+    writer = _SuggestionWriter(registry)
     engine = None  # the version the extractors report (reading it from the rules costs more)
-    decided = {said_key(row) for row in registry.decided_note_facts(ROW_COLUMNS)}
-    left_out = 0
     for count, rows, version in _results(batches, max(1, jobs), paths):
         engine = version
-        if decided:  # a decision stands: the same finding is not suggested again
-            kept = without_decided(rows, decided)
-            left_out, rows = left_out + len(rows) - len(kept), kept
-        pending += rows
-        if len(pending) >= _WRITE_ROWS:
-            _write_fact_values(registry, pending)
-            pending = []
-        done, suggested = done + count, suggested + len(rows)
+        done, suggested = done + count, suggested + writer.add(rows)
         if progress is not None:
             progress(done)
-    if pending:
-        _write_fact_values(registry, pending)
+    writer.flush()
     new = registry.counts()["facts"] - before
     engine = engine or version_for(paths)
     # the run's suggestions replace the never-reviewed ones an older version made of the same
     # notes (fact ids hash the provenance, so they would otherwise stay as duplicates)
     replaced = registry.drop_stale_note_suggestions(engine, since=since)
-    return ExtractSummary(done, suggested, new, engine, replaced, left_out)
+    return ExtractSummary(done, suggested, new, engine, replaced, writer.left_out)
 
 
 def _documents(

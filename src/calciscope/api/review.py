@@ -19,7 +19,7 @@ from calciscope.phenotype.review_queue import load_review_queue
 from calciscope.storage import Registry
 from calciscope.storage.review import ReviewRecord, ReviewRepository
 
-__all__ = ["ReviewRecord", "review", "review_history", "review_items"]
+__all__ = ["ReviewRecord", "is_fact_item", "review", "review_history", "review_items"]
 
 _FACT_KIND = "suggested_fact"
 _FACT_DECISIONS = {
@@ -60,6 +60,14 @@ def _parse_decision(
         return None
 
 
+def is_fact_item(item_id: str) -> bool:
+    """Return whether a queue item id names a suggested fact (``fact:F…``, or a bare ``F…``).
+
+    Any other id (``KIND:PATIENT``) names a patient item: a prompt or a possible case.
+    """
+    return item_id.startswith("fact:") or (item_id.startswith("F") and ":" not in item_id)
+
+
 @dataclass(frozen=True)
 class _Review:
     """One decision on several items, in one transaction: plan every item, then write them."""
@@ -72,9 +80,10 @@ class _Review:
 
     def plan(self, item_id: str, expected: int | None, only_open: bool) -> _Planned | Problem:
         """Check one item: a Problem to report with the others, or the write it needs."""
-        if item_id.startswith("F") and ":" not in item_id:
+        fact = is_fact_item(item_id)
+        if fact and not item_id.startswith("fact:"):
             item_id = f"fact:{item_id}"  # a bare fact id, as `facts` commands print them
-        plan = (self._fact if item_id.startswith("fact:") else self._item)(item_id, expected)
+        plan = (self._fact if fact else self._item)(item_id, expected)
         if isinstance(plan, _Planned) and only_open and plan.previous_state not in _WAITING:
             # the command line checks no versions: someone who decided first wins
             raise ReviewConflict(plan.item_id, None, plan.version, state=plan.previous_state)

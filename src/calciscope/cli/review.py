@@ -214,12 +214,8 @@ def dismiss(
     _decide(ids, "dismiss", reason, reviewer, db, redecide)
 
 
-def _is_fact(item_id: str) -> bool:
-    return item_id.startswith("fact:") or (item_id.startswith("F") and ":" not in item_id)
-
-
 def _only_facts(ids: list[str], instead: str) -> None:
-    items = [i for i in ids if not _is_fact(i)]
+    items = [i for i in ids if not api.is_fact_item(i)]
     if items:
         raise typer.BadParameter(
             f"{', '.join(items)}: not a suggested fact; a patient item is a prompt to look, "
@@ -229,7 +225,7 @@ def _only_facts(ids: list[str], instead: str) -> None:
 
 
 def _only_items(ids: list[str], instead: str) -> None:
-    facts = [i for i in ids if _is_fact(i)]
+    facts = [i for i in ids if api.is_fact_item(i)]
     if facts:
         raise typer.BadParameter(
             f"{', '.join(facts)}: a suggested fact is confirmed or rejected: use "
