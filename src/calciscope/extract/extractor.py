@@ -16,6 +16,7 @@ from calciscope.extract.context import CATEGORY_FLAGS, modifiers_reaching
 from calciscope.extract.linking import (
     link_antibody_results,
     link_calcinosis_attributes,
+    link_clause_sites,
     link_title_regions,
     mark_labels,
 )
@@ -73,6 +74,8 @@ _new_tuple = tuple.__new__
 _ANCHOR, _ANTIBODY = 1, 2  # kinds of target rule (see NoteExtractor._by_sentence)
 _LAST = 1 << 62  # sorts after every offset (for bisecting ``(start, end, ...)`` tuples)
 _NON_SPACE = re.compile(r"\S")
+#: What the clause before a semicolon is read for when it lends its sites (linking.py).
+_CLAUSE = ("site", "tissue", FINDING_LAYER)
 #: Longest opening phrase read as a report's examination title (characters).
 TITLE_LENGTH = 80
 
@@ -235,16 +238,19 @@ class NoteExtractor:
                 spans.append((start, _line_end(text, start, section.end)))
         found: list[Mention] = []
         for a, b in spans:
-            if b - a > TITLE_LENGTH or any(a <= x < b for x in anchors):
-                continue
-            for m in self._targets.find(low, a, b, layers=("site",)):
-                category, rule_id, metadata, _flags = self._target_info[m.rule]
-                found.append(
-                    Mention(
-                        m.start, m.end, text[m.start : m.end], category, rule_id, dict(metadata)
-                    )
-                )
+            if b - a <= TITLE_LENGTH and not any(a <= x < b for x in anchors):
+                found += self._plain_mentions(text, low, a, b, ("site",))
         return found
+
+    def _plain_mentions(
+        self, text: str, low: str, a: int, b: int, layers: tuple[str, ...]
+    ) -> list[Mention]:
+        """Return the mentions of ``layers`` in ``text[a:b]``, without context or links."""
+        info = self._target_info
+        return [
+            Mention(m.start, m.end, text[m.start : m.end], *info[m.rule][:2], dict(info[m.rule][2]))
+            for m in self._targets.find(low, a, b, layers=layers)
+        ]
 
     def imaging_method(self, text: str) -> str | None:
         """Return the first imaging method a document names ("XR HANDS" -> radiograph), if any."""
@@ -287,6 +293,9 @@ class NoteExtractor:
             mark_labels(text, sentence)
         if ranges:  # else no sentence has a calcinosis or calcification mention
             link_calcinosis_attributes(grouped)
+            link_clause_sites(
+                grouped, spans, text, lambda a, b: self._plain_mentions(text, low, a, b, _CLAUSE)
+            )
             if report:
                 link_title_regions(grouped, self.title_regions(text, low, sections, findings))
         for sentence in antibodies:  # else nothing to link

@@ -11,12 +11,17 @@ its rule's ``concept``; a general calcification toward the ``counts_as`` concept
 linked to it (soft tissue, fascial -> calcinosis; intramuscular -> calcinosis and muscle
 calcification; vascular, lymph node, granuloma, cartilage, tendon ... -> nothing), else, when
 it has a body region as its site, toward its rule's ``site_counts_as``, else toward nothing. A
-rule with ``not_calcinosis`` ("calcified granuloma", "non-calcified nodule", "calcific
-tendinitis") counts toward nothing whatever is linked to it.
+site that is a body cavity (rule ``body_cavity``: "chest", "thorax", "abdomen", "pelvis", not
+"chest wall") holds lungs, nodes and vessels, so it counts a bare calcification only in a
+sentence that names calcinosis. A rule with ``not_calcinosis`` ("calcified granuloma",
+"non-calcified nodule", "calcific tendinitis") counts toward nothing whatever is linked to it.
 
 A body region that names the imaging field ("hand X-ray", "films of both thighs") or labels a
 template line ("Hands: calcinosis at the ring finger") is a site only when the finding has no
-other site. A tissue word introduced by a preposition ("calcification in the supraspinatus
+other site. A report's examination title lends its sites to calcinosis findings that name
+none, and a one-sided title ("XR FOREARM 2 VIEWS, LEFT") its side to every site without one;
+the clause before a semicolon lends its sites likewise ("Hard lumps on the right heel; X-ray
+confirms calcinosis"). A tissue word introduced by a preposition ("calcification in the supraspinatus
 tendon, consistent with calcific tendinitis") describes the finding before it, not the next one. Morphology and extent lent by the next sentence must
 not be negated or uncertain there ("No focal bone lesion" lends nothing).
 
@@ -26,8 +31,9 @@ backward, to the antibodies between it and the previous result.
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import pairwise
 
 from calciscope.extract.mention import Category, Mention
@@ -35,6 +41,7 @@ from calciscope.extract.mention import Category, Mention
 __all__ = [
     "link_antibody_results",
     "link_calcinosis_attributes",
+    "link_clause_sites",
     "link_title_regions",
     "mark_labels",
 ]
@@ -134,7 +141,13 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention]) -> N
             continue
         entry = {"region": region.metadata.get("region"), "laterality": side}
         key = "field_regions" if field else "regions"
-        _add(_nearest(anchors, region), key, entry, region)
+        anchor = _nearest(anchors, region)
+        _add(anchor, key, entry, region)
+        if not region.metadata.get("body_cavity"):
+            anchor.links["surface_" + key] = True
+    if any(a.category == Category.CALCINOSIS for a in anchors):
+        for anchor in anchors:  # "calcinosis with a calcified shell encasing the chest"
+            anchor.links["beside_calcinosis"] = True
 
 
 def _counted(anchor: Mention) -> list[str]:
@@ -149,7 +162,8 @@ def _counted(anchor: Mention) -> list[str]:
     if from_tissue or anchor.links.get("tissue"):
         return from_tissue
     site = meta.get("site_counts_as")
-    return [str(site)] if site and anchor.links.get("regions") else []
+    surface = anchor.links.get("surface_regions") or anchor.links.get("beside_calcinosis")
+    return [str(site)] if site and surface and anchor.links.get("regions") else []
 
 
 def _decide_concept(anchor: Mention) -> None:
@@ -159,6 +173,7 @@ def _decide_concept(anchor: Mention) -> None:
     fields = anchor.links.pop("field_regions", None)
     if fields and not anchor.links.get("regions"):
         anchor.links["regions"] = fields
+        anchor.links["surface_regions"] = anchor.links.pop("surface_field_regions", False)
     counted = _counted(anchor)
     anchor.links["counts_as"] = counted[0] if counted else None
     if len(counted) > 1:
@@ -261,12 +276,20 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
             _decide_concept(anchor)
     for sentence in sentences:
         for item in sentence:
-            if item.category == Category.CALCIFICATION:
-                _decide_concept(item)
-            elif item.links:  # the marks of ``mark_labels`` are not part of the output
-                item.links.pop("field", None)
-                item.links.pop("after_noun", None)
-                item.links.pop("other_finding", None)
+            if item.links or item.category == Category.CALCIFICATION:
+                _finish(item)
+
+
+def _finish(item: Mention) -> None:
+    """Decide what a calcification counts toward; drop the marks that are not output."""
+    if item.category == Category.CALCIFICATION:
+        _decide_concept(item)
+    if item.category in _ANCHORS:  # where the sites came from
+        for mark in ("surface_regions", "surface_field_regions", "beside_calcinosis"):
+            item.links.pop(mark, None)
+    elif item.links:  # the marks of ``mark_labels``
+        for mark in ("field", "after_noun", "other_finding"):
+            item.links.pop(mark, None)
 
 
 def link_title_regions(sentences: Sequence[Sequence[Mention]], title: Sequence[Mention]) -> None:
@@ -287,13 +310,12 @@ def link_title_regions(sentences: Sequence[Sequence[Mention]], title: Sequence[M
     title
         The body region and laterality mentions of the report's examination title.
     """
+    title_side = _title_side(title)
     entries = [
-        (region, {"region": region.metadata.get("region"), "laterality": side})
+        (region, {"region": region.metadata.get("region"), "laterality": side or title_side})
         for region, side, _field in _regions(title)
         if region.metadata.get("region") is not None
     ]
-    if not entries:
-        return
     findings = [
         anchor
         for sentence in sentences
@@ -303,11 +325,82 @@ def link_title_regions(sentences: Sequence[Sequence[Mention]], title: Sequence[M
         and "calcinosis" in _concepts(anchor)
     ]
     if any(anchor.links.get("regions") for anchor in findings):
-        return  # the report names the sites itself ("Conclusion: calcinosis" restates them)
+        # the report names the sites itself ("Conclusion: calcinosis" restates them); a
+        # one-sided examination ("XR FOREARM 2 VIEWS, LEFT") still gives them their side
+        for anchor in findings:
+            for entry in anchor.links.get("regions", []):
+                if entry.get("laterality") is None and title_side is not None:
+                    entry["laterality"] = title_side
+        return
     for anchor in findings:
         for region, entry in entries:
             _add(anchor, "regions", dict(entry), region)
         anchor.links["regions_from"] = "title"
+
+
+def _title_side(title: Sequence[Mention]) -> str | None:
+    """Return the one side an examination title names ("XR FOREARM 2 VIEWS, LEFT"), if any.
+
+    Only a single left or right: "BOTH HANDS" or a title naming both sides lends no side.
+    """
+    sides = {m.metadata.get("laterality") for m in title if m.category == Category.LATERALITY}
+    sides |= {
+        m.metadata.get("laterality")
+        for m in title
+        if m.category == Category.BODY_REGION and m.metadata.get("laterality")
+    }
+    if len(sides) == 1 and next(iter(sides)) in ("left", "right"):
+        return str(next(iter(sides)))
+    return None
+
+
+def link_clause_sites(
+    sentences: Sequence[Sequence[Mention]],
+    spans: Sequence[tuple[int, int, int]],
+    text: str,
+    find: Callable[[int, int], list[Mention]],
+) -> None:
+    """Give the sites of the clause before a semicolon to calcinosis findings that name none.
+
+    "Hard swellings over both shins; films show subcutaneous calcinosis": the clause before the
+    semicolon names where the finding is. Only a clause with no calcinosis or calcification of
+    its own and no other skin finding ("Skin thickening of both hands; calcinosis on X-ray"
+    names the thickening's sites) lends, and only to findings that are not negated ("Pain in
+    the hands; no calcinosis") in a sentence that names no site of its own.
+
+    Parameters
+    ----------
+    sentences
+        The mentions of each sentence, linked (:func:`link_calcinosis_attributes`).
+    spans
+        ``(start, end, section)`` of every sentence of the document, in order.
+    text
+        The document.
+    find
+        Returns the site, tissue and finding mentions of ``text[a:b]`` (no context flags).
+    """
+    if ";" not in text:
+        return
+    for sentence in sentences:
+        anchors = [m for m in sentence if m.category in _ANCHORS and not m.links.get("label")]
+        if any(m.links.get("regions") for m in anchors):
+            continue  # the sentence names its sites
+        anchors = [m for m in anchors if not m.is_negated and "calcinosis" in _concepts(m)]
+        if not anchors:
+            continue
+        i = bisect.bisect_left(spans, (sentence[0].sentence[0],))
+        if not 0 < i < len(spans) or spans[i - 1][2] != spans[i][2]:
+            continue
+        a, b, _section = spans[i - 1]
+        if text[b - 1] != ";":
+            continue
+        clause = find(a, b)
+        if any(m.category in _ANCHORS or m.metadata.get("other_finding") for m in clause):
+            continue
+        for anchor in anchors:
+            for region, side, _field in _regions(clause):
+                entry = {"region": region.metadata.get("region"), "laterality": side}
+                _add(anchor, "regions", entry, region)
 
 
 def _concepts(anchor: Mention) -> list[str]:
