@@ -365,8 +365,9 @@ def link_clause_sites(
     "Hard swellings over both shins; films show subcutaneous calcinosis": the clause before the
     semicolon names where the finding is. Only a clause with no calcinosis or calcification of
     its own and no other skin finding ("Skin thickening of both hands; calcinosis on X-ray"
-    names the thickening's sites) lends, and only to findings that are not negated ("Pain in
-    the hands; no calcinosis") in a sentence that names no site of its own.
+    names the thickening's sites) and no negated site ("No swelling of the hands; calcinosis on
+    films") lends, and only to findings that are not negated ("Pain in the hands; no
+    calcinosis") in a sentence that names no site of its own.
 
     Parameters
     ----------
@@ -377,7 +378,8 @@ def link_clause_sites(
     text
         The document.
     find
-        Returns the site, tissue and finding mentions of ``text[a:b]`` (no context flags).
+        Returns the site, tissue and finding mentions of ``text[a:b]`` with the clause's own
+        context flags.
     """
     if ";" not in text:
         return
@@ -395,8 +397,11 @@ def link_clause_sites(
         if text[b - 1] != ";":
             continue
         clause = find(a, b)
-        if any(m.category in _ANCHORS or m.metadata.get("other_finding") for m in clause):
-            continue
+        if any(
+            m.category in _ANCHORS or m.metadata.get("other_finding") or m.is_negated
+            for m in clause
+        ):
+            continue  # the clause's sites are another finding's, or negated ("No pain in ...")
         for anchor in anchors:
             for region, side, _field in _regions(clause):
                 entry = {"region": region.metadata.get("region"), "laterality": side}
