@@ -144,3 +144,45 @@ def test_calcinosis_beside_a_granuloma_stays_calcinosis(extractor):
 )
 def test_a_template_subset_value_is_read(extractor, text, subset):
     assert summary(extractor, text).subset == subset
+
+
+# --- the next sentence describing the lesions lends its sites with its morphology -------------
+
+
+@pytest.mark.parametrize(
+    ("text", "morphology", "regions"),
+    [
+        (
+            "She has calcinosis universalis. Numerous hard nodules over the elbows and both knees.",
+            ("nodular",),
+            ("elbow", "knee"),
+        ),
+        (
+            "Calcinosis confirmed on X-ray. Sheet-like deposits along the left forearm.",
+            ("sheet_like",),
+            ("forearm",),
+        ),
+    ],
+)
+def test_the_next_sentence_lends_its_sites_with_its_morphology(
+    extractor, text, morphology, regions
+):
+    s = summary(extractor, text)
+    assert (s.calcinosis, s.morphology, s.regions) == ("affirmed", morphology, regions)
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        # the calcinosis names its own site
+        ("Calcinosis of the fingers. Nodular deposits over the elbows.", ("fingers",)),
+        # another skin finding owns the sites
+        ("She has calcinosis. Puffy, nodular swelling of both hands.", ()),
+        # no morphology: the next sentence is about something else
+        ("She has calcinosis. Pain in both knees.", ()),
+        # a negated site
+        ("Known calcinosis. Hard nodules, but none over the knees.", ()),
+    ],
+)
+def test_the_next_sentence_lends_no_site_otherwise(extractor, text, regions):
+    assert summary(extractor, text).regions == regions

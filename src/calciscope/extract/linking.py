@@ -4,7 +4,8 @@ Within a sentence, each morphology, extent, body-region, tissue and modality men
 to the nearest calcinosis or calcification mention; a laterality word is attached to the body
 region that follows it (or precedes it, "hand, left"). A sentence that has morphology or extent
 words but no calcinosis mention ("The deposits are sheet-like.") lends them to the last
-calcinosis mention of the previous sentence in the same section.
+calcinosis mention of the previous sentence in the same section, and its sites too when that
+calcinosis names none ("Numerous hard nodules over the elbows").
 
 What a mention counts toward is decided by the rule data: a calcinosis mention counts toward
 its rule's ``concept``; a general calcification toward the ``counts_as`` concepts of the tissues
@@ -270,7 +271,7 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
                 if m.category in _CARRIED and not (m.is_negated or m.is_uncertain)
             ]
             if carried:
-                _link_sentence([previous], carried)
+                _link_sentence([previous], carried + _carried_sites(previous, sentence, carried))
             previous = None
         for anchor in anchors:
             _decide_concept(anchor)
@@ -278,6 +279,30 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
         for item in sentence:
             if item.links or item.category == Category.CALCIFICATION:
                 _finish(item)
+
+
+def _carried_sites(
+    previous: Mention, sentence: Sequence[Mention], carried: Sequence[Mention]
+) -> list[Mention]:
+    """Return the sites a sentence describing the lesions lends with its morphology.
+
+    "... calcinosis universalis. Numerous hard nodules over the elbows and knees.": a sentence
+    with no finding of its own whose morphology words describe the previous calcinosis also
+    says where it is, when that calcinosis names no site and the sentence no other skin finding.
+    """
+    if (
+        previous.links.get("regions")
+        or "calcinosis" not in _concepts(previous)
+        or not any(m.category == Category.MORPHOLOGY for m in carried)
+        or any(m.metadata.get("other_finding") for m in sentence)
+    ):
+        return []
+    return [
+        m
+        for m in sentence
+        if m.category in (Category.BODY_REGION, Category.LATERALITY)
+        and not (m.is_negated or m.is_uncertain)
+    ]
 
 
 def _finish(item: Mention) -> None:
