@@ -2,8 +2,8 @@
 
 The document sets are tests/extract/data/notes_eval/dev.jsonl (rules were tuned on it),
 test.jsonl (written before tuning, scored only at the end), heldout.jsonl (written before the
-extractor saw it; its first score is the held-out figure), fresh.jsonl, fresh2.jsonl and
-fresh3.jsonl (each written before the extractor saw it, scored once untouched, then the fixes
+extractor saw it; its first score is the held-out figure), fresh.jsonl, fresh2.jsonl, fresh3.jsonl
+and fresh4.jsonl (each written before the extractor saw it, scored once untouched, then the fixes
 of its round); see the README there. The NegEx file in ../shared/data is the development half of the test kit.
 The same figures are asserted (with a small margin) by tests/extract/test_accuracy.py.
 Example::
@@ -143,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         "--errors", default="dev", help="list the errors of these sets (comma list; 'none')"
     )
     parser.add_argument(
-        "--sets", default="dev,test,heldout,fresh,fresh2,fresh3", help="document sets to score"
+        "--sets",
+        default="dev,test,heldout,fresh,fresh2,fresh3,fresh4",
+        help="document sets to score",
     )
     parser.add_argument(
         "--context-rules", type=Path, action="append", default=[],

@@ -11,6 +11,7 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from calciscope.extract.context import CATEGORY_FLAGS, modifiers_reaching
 from calciscope.extract.linking import (
@@ -243,14 +244,21 @@ class NoteExtractor:
         return found
 
     def _plain_mentions(
-        self, text: str, low: str, a: int, b: int, layers: tuple[str, ...]
+        self, text: str, low: str, a: int, b: int, layers: tuple[str, ...], context: bool = False
     ) -> list[Mention]:
-        """Return the mentions of ``layers`` in ``text[a:b]``, without context or links."""
+        """Return the mentions of ``layers`` in ``text[a:b]`` (ConText flags if ``context``)."""
         info = self._target_info
-        return [
+        found = self._targets.find(low, a, b, layers=layers)
+        mentions = [
             Mention(m.start, m.end, text[m.start : m.end], *info[m.rule][:2], dict(info[m.rule][2]))
-            for m in self._targets.find(low, a, b, layers=layers)
+            for m in found
         ]
+        if context and found and (mods := self._modifiers(low, [(a, b)])):
+            pairs = [(t, info[t.rule][0]) for t in found]
+            reached = modifiers_reaching(low, pairs, mods, self.rules.context, (a, b))
+            for mention, i in ((m, i) for m, r in zip(mentions, reached, strict=True) for i in r):
+                self._set_flag(mention, *self._context_flags[mods[i].rule])
+        return mentions
 
     def imaging_method(self, text: str) -> str | None:
         """Return the first imaging method a document names ("XR HANDS" -> radiograph), if any."""
@@ -293,9 +301,8 @@ class NoteExtractor:
             mark_labels(text, sentence)
         if ranges:  # else no sentence has a calcinosis or calcification mention
             link_calcinosis_attributes(grouped)
-            link_clause_sites(
-                grouped, spans, text, lambda a, b: self._plain_mentions(text, low, a, b, _CLAUSE)
-            )
+            clause = partial(self._plain_mentions, text, low, layers=_CLAUSE, context=True)
+            link_clause_sites(grouped, spans, text, clause)
             if report:
                 link_title_regions(grouped, self.title_regions(text, low, sections, findings))
         for sentence in antibodies:  # else nothing to link
@@ -442,14 +449,6 @@ class NoteExtractor:
         if rule_id not in mention.modifiers:
             mention.modifiers.append(rule_id)
 
-    @staticmethod
-    def _flag(mention: Mention, category: str, rule_id: str) -> None:
-        flag = CATEGORY_FLAGS.get(category)
-        if flag is not None:
-            setattr(mention, flag, True)
-        if rule_id not in mention.modifiers:
-            mention.modifiers.append(rule_id)
-
     def assess(self, condition: str, sentence: str) -> Assessment:
         """Judge a known condition in a sentence, as NegEx/ConText do.
 
@@ -490,10 +489,10 @@ class NoteExtractor:
         mention = Mention(span[0], span[1], sentence[span[0] : span[1]], "CONDITION", "assess")
         for i in reached[0]:
             rule = self.rules.context[mods[i].rule]
-            self._flag(mention, rule.category, rule.rule_id)
-        if section.rule is not None and self.rules.sections[section.rule].metadata.get("modifier"):
-            header = self.rules.sections[section.rule]
-            self._flag(mention, str(header.metadata["modifier"]).upper(), header.rule_id)
+            self._set_flag(mention, CATEGORY_FLAGS.get(rule.category), rule.rule_id)
+        header = self._section_flags[section.rule] if section.rule is not None else None
+        if header is not None:
+            self._set_flag(mention, *header)
         return _judge(mention)
 
 

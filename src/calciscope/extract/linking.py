@@ -4,7 +4,8 @@ Within a sentence, each morphology, extent, body-region, tissue and modality men
 to the nearest calcinosis or calcification mention; a laterality word is attached to the body
 region that follows it (or precedes it, "hand, left"). A sentence that has morphology or extent
 words but no calcinosis mention ("The deposits are sheet-like.") lends them to the last
-calcinosis mention of the previous sentence in the same section.
+calcinosis mention of the previous sentence in the same section, and its sites too when that
+calcinosis names none ("Numerous hard nodules over the elbows").
 
 What a mention counts toward is decided by the rule data: a calcinosis mention counts toward
 its rule's ``concept``; a general calcification toward the ``counts_as`` concepts of the tissues
@@ -270,7 +271,7 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
                 if m.category in _CARRIED and not (m.is_negated or m.is_uncertain)
             ]
             if carried:
-                _link_sentence([previous], carried)
+                _link_sentence([previous], carried + _carried_sites(previous, sentence, carried))
             previous = None
         for anchor in anchors:
             _decide_concept(anchor)
@@ -278,6 +279,30 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
         for item in sentence:
             if item.links or item.category == Category.CALCIFICATION:
                 _finish(item)
+
+
+def _carried_sites(
+    previous: Mention, sentence: Sequence[Mention], carried: Sequence[Mention]
+) -> list[Mention]:
+    """Return the sites a sentence describing the lesions lends with its morphology.
+
+    "... calcinosis universalis. Numerous hard nodules over the elbows and knees.": a sentence
+    with no finding of its own whose morphology words describe the previous calcinosis also
+    says where it is, when that calcinosis names no site and the sentence no other skin finding.
+    """
+    if (
+        previous.links.get("regions")
+        or "calcinosis" not in _concepts(previous)
+        or not any(m.category == Category.MORPHOLOGY for m in carried)
+        or any(m.metadata.get("other_finding") for m in sentence)
+    ):
+        return []
+    return [
+        m
+        for m in sentence
+        if m.category in (Category.BODY_REGION, Category.LATERALITY)
+        and not (m.is_negated or m.is_uncertain)
+    ]
 
 
 def _finish(item: Mention) -> None:
@@ -365,8 +390,9 @@ def link_clause_sites(
     "Hard swellings over both shins; films show subcutaneous calcinosis": the clause before the
     semicolon names where the finding is. Only a clause with no calcinosis or calcification of
     its own and no other skin finding ("Skin thickening of both hands; calcinosis on X-ray"
-    names the thickening's sites) lends, and only to findings that are not negated ("Pain in
-    the hands; no calcinosis") in a sentence that names no site of its own.
+    names the thickening's sites) and no negated site ("No swelling of the hands; calcinosis on
+    films") lends, and only to findings that are not negated ("Pain in the hands; no
+    calcinosis") in a sentence that names no site of its own.
 
     Parameters
     ----------
@@ -377,7 +403,8 @@ def link_clause_sites(
     text
         The document.
     find
-        Returns the site, tissue and finding mentions of ``text[a:b]`` (no context flags).
+        Returns the site, tissue and finding mentions of ``text[a:b]`` with the clause's own
+        context flags.
     """
     if ";" not in text:
         return
@@ -395,8 +422,11 @@ def link_clause_sites(
         if text[b - 1] != ";":
             continue
         clause = find(a, b)
-        if any(m.category in _ANCHORS or m.metadata.get("other_finding") for m in clause):
-            continue
+        if any(
+            m.category in _ANCHORS or m.metadata.get("other_finding") or m.is_negated
+            for m in clause
+        ):
+            continue  # the clause's sites are another finding's, or negated ("No pain in ...")
         for anchor in anchors:
             for region, side, _field in _regions(clause):
                 entry = {"region": region.metadata.get("region"), "laterality": side}
