@@ -440,8 +440,10 @@ def stage_criteria_columns(
 
 def drop_helpers(table: ir.Table, before: Sequence[str]) -> ir.Table:
     """Drop the ``_``-prefixed helper columns added since ``before`` (the original columns)."""
-    helpers = [c for c in table.columns if c.startswith("_") and c not in set(before)]
-    return table.drop(*helpers) if helpers else table
+    # a select, not ``drop``: Ibis keeps dropped names in a set, whose order (and so the SQL's
+    # EXCLUDE list and the SQL cache) would change with PYTHONHASHSEED
+    old = set(before)
+    return table.select(*[c for c in table.columns if not c.startswith("_") or c in old])
 
 
 def add_criteria_columns(
