@@ -35,7 +35,6 @@ from calciscope.criteria import (
 from calciscope.criteria.definition import SCALE, ItemGroup
 from calciscope.criteria.results import ResultStatus
 from calciscope.engine.criteria import (
-    choose,
     drop_helpers,
     group_bounds,
     output_columns,
@@ -84,23 +83,19 @@ def explained_items(cset: CriteriaSet) -> tuple[ExplainedItem, ...]:
     )
 
 
+def _flag_features(cset: WeightedCriteriaSet) -> dict[str, frozenset[str]]:
+    """Return the features read by the entry rule, the variant selector and the subgroup tree."""
+    return {
+        "entry": cset.classifiable_if.features() if cset.classifiable_if else frozenset(),
+        "variant": cset.variants.selector.features() if cset.variants else frozenset(),
+        "tree": frozenset().union(*(test.features() for test in tree_tests(cset.subgroups))),
+    }
+
+
 def _flip_candidates(cset: WeightedCriteriaSet) -> tuple[str, ...]:
     """Items, then (sorted) the entry, variant and subgroup-tree features, that may be named as flips."""
     items = tuple(i.id for i in explained_items(cset))
-    extras = _entry_features(cset) | _variant_features(cset) | _tree_features(cset)
-    return items + tuple(sorted(extras))
-
-
-def _entry_features(cset: WeightedCriteriaSet) -> frozenset[str]:
-    return cset.classifiable_if.features() if cset.classifiable_if else frozenset()
-
-
-def _variant_features(cset: WeightedCriteriaSet) -> frozenset[str]:
-    return cset.variants.selector.features() if cset.variants else frozenset()
-
-
-def _tree_features(cset: WeightedCriteriaSet) -> frozenset[str]:
-    return frozenset().union(*(test.features() for test in tree_tests(cset.subgroups)))
+    return items + tuple(sorted(frozenset().union(*_flag_features(cset).values())))
 
 
 _ITEM_STATES = {state.value: state for state in ItemState}  # faster than ItemState(value)
@@ -126,18 +121,12 @@ class _WeightedColumns:
         rule = cset.variants
         self.variants = ("default", "default") if rule is None else (rule.when_true, rule.otherwise)
 
-    def _group_low(
-        self, group: ItemGroup, flag: ir.BooleanValue, table: ir.Table
-    ) -> ir.IntegerValue:
-        """Return the group's certain score: its heaviest item recorded present, in the variant."""
-        first, second = (group_bounds(group, v, table)[0] for v in self.variants)
-        return first if self.cset.variants is None else choose(flag, first, second)
-
     def helpers(self, table: ir.Table) -> dict[str, ir.Value]:
         """Truth, weight of every item and certain score of every group, as helper columns."""
         p, flag, out = self.p, table[f"{self.p}_with"], {}
         for group in self.cset.groups:
-            out[f"{p}__{group.id}__low"] = self._group_low(group, flag, table)
+            # the group's certain score: its heaviest item recorded present, in the variant
+            out[f"{p}__{group.id}__low"] = group_bounds(group, self.variants, flag, table)[0]
             for item in group.items:
                 tri = compile_predicate(item.when, table)
                 out[f"{p}__{item.id}__t"], out[f"{p}__{item.id}__f"] = tri.t, tri.f
@@ -170,42 +159,31 @@ class _WeightedColumns:
             out[f"{s}__several__{group.id}"] = count > 1
         return out
 
-    def _status(self, table: ir.Table) -> tuple[ir.StringValue, ir.BooleanValue, ir.BooleanValue]:
-        """Return the status, whether it is undetermined, and whether the whole result is decided."""
-        s = self.cset.id
-        if self.cset.probability is None:
-            status = table[f"{s}_status"]
-            open_ = status == CriteriaStatus.UNDETERMINED.value
-            return status, open_, ~open_
-        status = table[f"{s}_category"]
-        open_ = status == IimCategory.UNDETERMINED.value
-        subgroup_open = table[f"{s}_subgroup"] == IimSubgroup.UNDETERMINED.value
-        return status, open_, ~open_ & ~subgroup_open
-
     def columns(self, table: ir.Table) -> dict[str, ir.Value]:
         """Every explanation column, from the table with :meth:`helpers` added."""
         s, p, cset = self.cset.id, self.p, self.cset
         out: dict[str, ir.Value] = {}
         for group in cset.groups:
             out |= self._group(group, table)
-        status, open_, decided = self._status(table)
+        probability = cset.probability is not None
+        status = table[f"{s}_category" if probability else f"{s}_status"]
+        open_ = status == (IimCategory if probability else CriteriaStatus).UNDETERMINED.value
+        false = ibis.literal(False)
+        opens = {
+            "entry": ~table[f"{p}_entry_t"] & ~table[f"{p}_entry_f"],
+            # an unknown variant selector (muscle biopsy done?) changes the weights themselves
+            "variant": table[f"{p}_open"] if cset.variants else false,
+            "tree": (
+                table[f"{s}_subgroup"] == IimSubgroup.UNDETERMINED.value if probability else false
+            ),
+        }
+        decided = ~open_ & ~opens["tree"] if probability else ~open_
         out |= {f"{s}__status": status, f"{s}__decided": decided}
         items = [out[f"{s}__{i.id}__flip"] & open_ for g in cset.groups for i in g.items]
-        entry_open = ~table[f"{p}_entry_t"] & ~table[f"{p}_entry_f"]
-        tree_open = (
-            table[f"{s}_subgroup"] == IimSubgroup.UNDETERMINED.value
-            if cset.probability is not None
-            else ibis.literal(False)
-        )
-        # an unknown variant selector (muscle biopsy done?) changes the weights themselves
-        variant_open = table[f"{p}_open"] if cset.variants else ibis.literal(False)
-        kinds = (
-            (entry_open, _entry_features(cset)),
-            (variant_open, _variant_features(cset)),
-            (tree_open, _tree_features(cset)),
-        )
+        flags = _flag_features(cset)
         extras = [
-            any_of([c for c, features in kinds if f in features]) & column(table, f).isnull()
+            any_of([opens[k] for k, features in flags.items() if f in features])
+            & column(table, f).isnull()
             for f in _flip_candidates(cset)[len(items) :]
         ]
         return out | {f"{s}__could_flip__{k}": v & ~decided for k, v in enumerate(items + extras)}
