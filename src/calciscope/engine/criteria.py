@@ -36,6 +36,7 @@ from calciscope.model import CutaneousSubset
 
 __all__ = [
     "add_criteria_columns",
+    "choose",
     "compute_criteria",
     "drop_helpers",
     "group_bounds",

@@ -35,6 +35,7 @@ from calciscope.criteria import (
 from calciscope.criteria.definition import SCALE, ItemGroup
 from calciscope.criteria.results import ResultStatus
 from calciscope.engine.criteria import (
+    choose,
     drop_helpers,
     group_bounds,
     output_columns,
@@ -200,8 +201,7 @@ def _region_columns(cset: RegionCriteriaSet, table: ir.Table) -> dict[str, ir.Va
     out: dict[str, ir.Value] = {f"{s}__status": status, f"{s}__decided": ~open_}
     for regions, tris, can in ((cset.proximal, prox, open_), (cset.distal, dist, distal_open)):
         for region, tri in zip(regions, tris, strict=True):
-            counted = ibis.literal(ItemState.COUNTED.value)
-            out[f"{s}__{region.id}__state"] = _state(tri, counted)
+            out[f"{s}__{region.id}__state"] = _state(tri, ibis.literal(ItemState.COUNTED.value))
             out[f"{s}__{region.id}__flip"] = can & ~tri.t & ~tri.f
     return out
 
@@ -209,16 +209,11 @@ def _region_columns(cset: RegionCriteriaSet, table: ir.Table) -> dict[str, ir.Va
 def _site_columns(cset: SiteSumCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     s = cset.id
     complete = table[f"{s}_total"].notnull()
-    out: dict[str, ir.Value] = {
-        f"{s}__status": ibis.cases(
-            (complete, ibis.literal(SkinScoreStatus.COMPLETE.value)),
-            else_=ibis.literal(SkinScoreStatus.INCOMPLETE.value),
-        ),
-        f"{s}__decided": complete,
-    }
+    words = (ibis.literal(w.value) for w in (SkinScoreStatus.COMPLETE, SkinScoreStatus.INCOMPLETE))
+    out: dict[str, ir.Value] = {f"{s}__status": choose(complete, *words), f"{s}__decided": complete}
     for site in cset.sites:
         value = column(table, site, "float64").cast("float64")
-        known = Tri(value.notnull(), ibis.literal(False))
+        known = Tri(value.notnull(), ibis.literal(False))  # a site is counted once recorded
         out[f"{s}__{site}__state"] = _state(known, ibis.literal(ItemState.COUNTED.value))
         out[f"{s}__{site}__weight"], out[f"{s}__{site}__flip"] = value, value.isnull()
     return out
@@ -252,22 +247,6 @@ def add_explanation_columns(
     return drop_helpers(explained, table.columns)
 
 
-def _status(cset: CriteriaSet, text: str) -> ResultStatus:
-    if isinstance(cset, RegionCriteriaSet):
-        return CutaneousSubset(text)
-    if isinstance(cset, SiteSumCriteriaSet):
-        return SkinScoreStatus(text)
-    return CriteriaStatus(text) if cset.probability is None else IimCategory(text)
-
-
-def _outputs(cset: CriteriaSet, row: Mapping[str, Any]) -> dict[str, Any]:
-    names = list(output_columns(cset))
-    if isinstance(cset, WeightedCriteriaSet):  # the bounds first, as every result reads them
-        bounds = [f"{cset.id}_score_min", f"{cset.id}_score_max"]
-        names = bounds + [n for n in names if n not in bounds]
-    return {n: row[n] for n in names}
-
-
 def _notes(cset: CriteriaSet, row: Mapping[str, Any]) -> tuple[str, ...]:
     if not isinstance(cset, WeightedCriteriaSet):
         return ()
@@ -282,14 +261,6 @@ def _notes(cset: CriteriaSet, row: Mapping[str, Any]) -> tuple[str, ...]:
         g.several_note for g in cset.groups if g.several_note and row[f"{s}__several__{g.id}"]
     ]
     return tuple(notes)
-
-
-def _bounds(cset: CriteriaSet, row: Mapping[str, Any]) -> tuple[float | None, float | None]:
-    if isinstance(cset, RegionCriteriaSet):
-        return None, None
-    if isinstance(cset, SiteSumCriteriaSet):
-        return row[f"{cset.id}_total_min"], row[f"{cset.id}_total_max"]
-    return row[f"{cset.id}_score_min"], row[f"{cset.id}_score_max"]
 
 
 class CriteriaReader:
@@ -307,6 +278,17 @@ class CriteriaReader:
         ]
         candidates = _flip_candidates(cset) if isinstance(cset, WeightedCriteriaSet) else ()
         self.flips = [(c, f"{s}__could_flip__{k}") for k, c in enumerate(candidates)]
+        self.outputs = list(output_columns(cset))
+        self.status: type[ResultStatus]
+        if isinstance(cset, RegionCriteriaSet):
+            self.status, self.bounds = CutaneousSubset, None
+        elif isinstance(cset, SiteSumCriteriaSet):
+            self.status, self.bounds = SkinScoreStatus, (f"{s}_total_min", f"{s}_total_max")
+        else:
+            self.status = CriteriaStatus if cset.probability is None else IimCategory
+            self.bounds = (f"{s}_score_min", f"{s}_score_max")
+            # the bounds first among the outputs, as every result reads them
+            self.outputs = [*self.bounds, *(n for n in self.outputs if n not in self.bounds)]
 
     def __call__(self, row: Mapping[str, Any]) -> CriteriaResult:
         """Build the result object from one row."""
@@ -329,18 +311,18 @@ class CriteriaReader:
             if isinstance(cset, WeightedCriteriaSet)
             else [i.id for i in items if i.could_flip]
         )
-        low, high = _bounds(cset, row)
+        low, high = (None, None) if self.bounds is None else (row[n] for n in self.bounds)
         return CriteriaResult(
             criteria_set=s,
             name=cset.name,
             version=cset.version,
             citation=cset.citation,
-            status=_status(cset, row[f"{s}__status"]),
+            status=self.status(row[f"{s}__status"]),
             decided=bool(row[f"{s}__decided"]),
             score_min=low,
             score_max=high,
             items=items,
-            outputs=_outputs(cset, row),
+            outputs={n: row[n] for n in self.outputs},
             could_flip=tuple(dict.fromkeys(flips)),
             notes=_notes(cset, row),
         )

@@ -72,12 +72,8 @@ def _years(p: Phenotype, table: ir.Table) -> dict[str, ir.Value]:
 def _prompt(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir.Value]:
     assert p.rule is not None
     cutoff, end = ibis.literal(assessment_cutoff(index_date, p.months)), ibis.literal(index_date)
-    recent = any_of(
-        [
-            ((d >= cutoff) & (d <= end)).fill_null(False)
-            for d in (column(table, s, "date") for s in p.sources)
-        ]
-    )
+    dates = [column(table, source, "date") for source in p.sources]
+    recent = any_of([((d >= cutoff) & (d <= end)).fill_null(False) for d in dates])
     # a true `unless` feature answers the prompt's question already (e.g. calcinosis known)
     known = any_of([column(table, f, "boolean").cast("boolean").fill_null(False) for f in p.unless])
     when = compile_predicate(p.rule, table)
@@ -140,12 +136,8 @@ def changed_phenotypes(base: PhenotypeSet, other: PhenotypeSet) -> PhenotypeSet:
 
 
 def _reads(p: Phenotype) -> frozenset[str]:
-    return (
-        (p.rule.features() if p.rule else frozenset())
-        | frozenset(p.sources)
-        | frozenset(p.beside)
-        | frozenset(p.unless)
-    )
+    rule: frozenset[str] = p.rule.features() if p.rule else frozenset()
+    return rule.union(p.sources, p.beside, p.unless)
 
 
 def _levels(chosen: PhenotypeSet) -> list[list[Phenotype]]:
