@@ -95,7 +95,7 @@ def group_bounds(
     rank the items alike, one CASE serves both, so each predicate is evaluated once.
     """
     first, second = variants
-    if _ranked(group, first) != _ranked(group, second):
+    if _ranked(group, first) != _ranked(group, second):  # a CASE per variant, picked by flag
         (low_1, high_1), (low_2, high_2) = (
             group_bounds(group, (v, v), flag, table) for v in variants
         )
@@ -122,12 +122,10 @@ def _bounds(
 
 def variant_weight(item: Item, variants: tuple[str, str], flag: ir.BooleanValue) -> ir.IntegerValue:
     """Return the item's weight (tenths) in the first variant where ``flag``, else the second."""
-    first, second = (int_literal(item.weight(v)) for v in variants)
-    return (
-        first
-        if item.weight(variants[0]) == item.weight(variants[1])
-        else choose(flag, first, second)
-    )
+    first, second = (item.weight(v) for v in variants)
+    if first == second:
+        return int_literal(first)
+    return choose(flag, int_literal(first), int_literal(second))
 
 
 def _points(tenths: ir.IntegerValue) -> ir.FloatingValue:
