@@ -393,5 +393,6 @@ def compute_criteria(
 ) -> ir.Table:
     """Return ``patient_id`` and the result columns of ``sets`` for every row of ``table``."""
     chosen = load_criteria_sets() if sets is None else tuple(sets)
-    scored = add_criteria_columns(table, chosen, min_probability=min_probability)
+    # the helpers go with this select: a select of every other column costs Ibis more
+    scored = stage_criteria_columns(table, chosen, min_probability=min_probability)
     return scored.select("patient_id", *[c for s in chosen for c in output_columns(s)])

@@ -54,6 +54,7 @@ __all__ = [
     "explained_items",
     "read_criteria_result",
     "read_phenotype_results",
+    "stage_explanation_columns",
 ]
 
 _NOT_CLASSIFIABLE_NOTE = "not classifiable: no heliotrope rash, Gottron's papules or Gottron's sign, and no muscle biopsy"
@@ -227,24 +228,34 @@ def _columns(cset: CriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     return _WeightedColumns(cset).columns(table)
 
 
+def stage_explanation_columns(
+    table: ir.Table,
+    sets: Sequence[CriteriaSet] | None = None,
+    *,
+    min_probability: float | None = None,
+) -> ir.Table:
+    """Return ``table`` with the result and explanation columns of ``sets`` and the helpers.
+
+    The same compiled results as :func:`~calciscope.engine.criteria.stage_criteria_columns`
+    (two more ``mutate`` steps read the staged helpers); meant for few rows, such as one
+    patient. :func:`add_explanation_columns` drops the ``_``-prefixed helpers.
+    """
+    chosen = load_criteria_sets() if sets is None else tuple(sets)
+    staged = stage_criteria_columns(table, chosen, min_probability=min_probability)
+    weighted = [_WeightedColumns(c) for c in chosen if isinstance(c, WeightedCriteriaSet)]
+    staged = staged.mutate(**{k: v for w in weighted for k, v in w.helpers(staged).items()})
+    return staged.mutate(**{k: v for c in chosen for k, v in _columns(c, staged).items()})
+
+
 def add_explanation_columns(
     table: ir.Table,
     sets: Sequence[CriteriaSet] | None = None,
     *,
     min_probability: float | None = None,
 ) -> ir.Table:
-    """Return ``table`` with the result columns of ``sets`` and their explanation columns.
-
-    The same compiled results as :func:`~calciscope.engine.criteria.add_criteria_columns`
-    (two more ``mutate`` steps read the staged helpers); meant for few rows, such as one
-    patient.
-    """
-    chosen = load_criteria_sets() if sets is None else tuple(sets)
-    staged = stage_criteria_columns(table, chosen, min_probability=min_probability)
-    weighted = [_WeightedColumns(c) for c in chosen if isinstance(c, WeightedCriteriaSet)]
-    staged = staged.mutate(**{k: v for w in weighted for k, v in w.helpers(staged).items()})
-    explained = staged.mutate(**{k: v for c in chosen for k, v in _columns(c, staged).items()})
-    return drop_helpers(explained, table.columns)
+    """Return ``table`` with the result columns of ``sets`` and their explanation columns."""
+    staged = stage_explanation_columns(table, sets, min_probability=min_probability)
+    return drop_helpers(staged, table.columns)
 
 
 def _notes(cset: CriteriaSet, row: Mapping[str, Any]) -> tuple[str, ...]:

@@ -16,9 +16,9 @@ import ibis
 import ibis.expr.types as ir
 
 from calciscope.criteria import CriteriaSet, load_criteria_sets
-from calciscope.engine.criteria import add_criteria_columns, input_columns
+from calciscope.engine.criteria import input_columns, stage_criteria_columns
 from calciscope.engine.criteria import output_columns as criteria_columns
-from calciscope.engine.explanation import add_explanation_columns
+from calciscope.engine.explanation import stage_explanation_columns
 from calciscope.engine.predicates import Tri, any_of, column, compile_predicate
 from calciscope.model import DAYS_PER_YEAR
 from calciscope.phenotype import (
@@ -182,9 +182,10 @@ def classify_table(
     # carrying only the columns a rule reads keeps every staged query (and its SQL) small
     reads = frozenset().union(*map(input_columns, chosen_sets), *map(_reads, chosen_ph.phenotypes))
     table = table.select("patient_id", *[c for c in table.columns if c in reads - {"patient_id"}])
-    add = add_explanation_columns if explain else add_criteria_columns
+    # the ``_``-prefixed helpers are left to the last select: dropping them costs Ibis more
+    stage = stage_explanation_columns if explain else stage_criteria_columns
     if criteria is None:
-        scored = add(table, chosen_sets, min_probability=min_probability)
+        scored = stage(table, chosen_sets, min_probability=min_probability)
     else:
         scored = table.join(criteria, "patient_id")
     full = add_phenotype_columns(scored, index_date=index_date, phenotypes=chosen_ph)
