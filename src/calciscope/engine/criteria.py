@@ -68,15 +68,8 @@ def output_columns(cset: CriteriaSet) -> tuple[str, ...]:
     elif isinstance(cset, SiteSumCriteriaSet):
         names = ("total", "total_min", "total_max")
     elif cset.probability is not None:
-        names = (
-            "variant",
-            "score_min",
-            "score_max",
-            "probability_min",
-            "probability_max",
-            "category",
-            "subgroup",
-        )
+        bounds = ("score_min", "score_max", "probability_min", "probability_max")
+        names = ("variant", *bounds, "category", "subgroup")
     else:
         names = ("status", "score_min", "score_max")
     return tuple(f"{cset.id}_{n}" for n in names)
