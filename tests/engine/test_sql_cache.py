@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -133,3 +136,31 @@ def test_explain_patient_from_cached_sql_equals_the_compiled_one(
             cached = api.explain_patient(registry, pid, index_date=INDEX)
     fresh()
     assert (cached.criteria, cached.phenotypes) == (compiled.criteria, compiled.phenotypes)
+
+
+_COMPILE = """
+import datetime as dt, ibis
+from calciscope.engine.phenotype import classify_table
+from calciscope.engine.rows import rows_table
+con = ibis.duckdb.connect()
+t = con.create_table("t", schema=ibis.Schema.from_pyarrow(rows_table([{}]).schema))
+print(con.compile(classify_table(t, index_date=dt.date(2023, 12, 31))))
+"""
+
+
+def test_the_compiled_sql_does_not_depend_on_the_hash_seed() -> None:
+    # the cache key holds no SQL, so SQL that changed with the seed would go unnoticed there;
+    # but a query log, a plan cache or a diff of two runs would see two queries for one
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    sql = [
+        subprocess.run(
+            [sys.executable, "-c", _COMPILE],
+            env={**env, "PYTHONHASHSEED": seed},
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert "SELECT" in sql[0]
+    assert sql[0] == sql[1]

@@ -14,9 +14,8 @@ LeRoy EC, et al. J Rheumatol 1988;15:202-5. Clements P, et al. J Rheumatol 1995;
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
-from dataclasses import replace
+import functools
+from collections.abc import Callable, Sequence
 
 import ibis
 import ibis.expr.types as ir
@@ -69,100 +68,57 @@ def output_columns(cset: CriteriaSet) -> tuple[str, ...]:
     elif isinstance(cset, SiteSumCriteriaSet):
         names = ("total", "total_min", "total_max")
     elif cset.probability is not None:
-        names = (
-            "variant",
-            "score_min",
-            "score_max",
-            "probability_min",
-            "probability_max",
-            "category",
-            "subgroup",
-        )
+        bounds = ("score_min", "score_max", "probability_min", "probability_max")
+        names = ("variant", *bounds, "category", "subgroup")
     else:
         names = ("status", "score_min", "score_max")
     return tuple(f"{cset.id}_{n}" for n in names)
 
 
+def _ranked(group: ItemGroup, variant: str) -> list[Item]:
+    return sorted(group.items, key=lambda item: -item.weight(variant))
+
+
 def group_bounds(
-    group: ItemGroup, variant: str, table: ir.Table
-) -> tuple[ir.IntegerValue, ir.IntegerValue]:
-    """Return the group's lowest and highest score (tenths): the heaviest certain / possible item."""
-    ranked = group.ranked(variant)
-    return _heaviest(ranked, [int_literal(i.weight(variant)) for i in ranked], table)
-
-
-def _heaviest(
-    ranked: Sequence[Item], weights: Sequence[ir.IntegerValue], table: ir.Table
-) -> tuple[ir.IntegerValue, ir.IntegerValue]:
-    """Return the first weight whose item is certainly (low) and possibly (high) true, else 0.
-
-    ``ranked`` is heaviest first, so the first that holds is the group's highest item.
-    """
-    if not ranked:
-        return int_literal(0), int_literal(0)
-    tris = [compile_predicate(item.when, table) for item in ranked]
-    low = ibis.cases(*[(t.t, w) for t, w in zip(tris, weights, strict=True)], else_=int_literal(0))
-    high = ibis.cases(
-        *[(~t.f, w) for t, w in zip(tris, weights, strict=True)], else_=int_literal(0)
-    )
-    return low, high
-
-
-def _summed(
-    pairs: Sequence[tuple[ir.IntegerValue, ir.IntegerValue]],
-) -> tuple[ir.IntegerValue, ir.IntegerValue]:
-    """Return the groups' lows and highs added up: the set's score bounds."""
-    low, high = pairs[0]
-    for lo, hi in pairs[1:]:
-        low, high = low + lo, high + hi
-    return low, high
-
-
-def _same_ranking(group: ItemGroup, variants: tuple[str, str]) -> bool:
-    """Return True when sorting by one variant's weights also sorts the other's."""
-    ranked = sorted(group.items, key=lambda item: -item.weight(variants[0]))
-    other = [item.weight(variants[1]) for item in ranked]
-    return all(a >= b for a, b in itertools.pairwise(other))
-
-
-def _merged_group_bounds(
     group: ItemGroup, variants: tuple[str, str], flag: ir.BooleanValue, table: ir.Table
 ) -> tuple[ir.IntegerValue, ir.IntegerValue]:
-    """Both variants in one CASE: each predicate is evaluated once, the weight picked by ``flag``."""
+    """Return the group's lowest and highest score (tenths): its heaviest certain / possible item.
+
+    The weights are the first variant's where ``flag``, else the second's. When both variants
+    rank the items alike, one CASE serves both, so each predicate is evaluated once.
+    """
     first, second = variants
-    ranked = [
-        i
-        for i in sorted(group.items, key=lambda i: -i.weight(first))
-        if i.weight(first) or i.weight(second)
-    ]
-    return _heaviest(ranked, [variant_weight(i, variants, flag) for i in ranked], table)
+    if _ranked(group, first) != _ranked(group, second):  # a CASE per variant, picked by flag
+        (low_1, high_1), (low_2, high_2) = (
+            group_bounds(group, (v, v), flag, table) for v in variants
+        )
+        return choose(flag, low_1, low_2), choose(flag, high_1, high_2)
+    ranked = [i for i in _ranked(group, first) if i.weight(first) > 0 or i.weight(second) > 0]
+    # heaviest first, so the first item that (certainly / possibly) holds is the group's score
+    cases = [(compile_predicate(i.when, table), variant_weight(i, variants, flag)) for i in ranked]
+    zero = int_literal(0)
+    if not cases:
+        return zero, zero
+    return (
+        ibis.cases(*[(tri.t, weight) for tri, weight in cases], else_=zero),
+        ibis.cases(*[(~tri.f, weight) for tri, weight in cases], else_=zero),
+    )
+
+
+def _bounds(
+    cset: WeightedCriteriaSet, variants: tuple[str, str], flag: ir.BooleanValue, table: ir.Table
+) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+    """Return the set's score bounds (tenths): its groups' bounds added up."""
+    pairs = [group_bounds(g, variants, flag, table) for g in cset.groups]
+    return functools.reduce(lambda a, b: (a[0] + b[0], a[1] + b[1]), pairs)
 
 
 def variant_weight(item: Item, variants: tuple[str, str], flag: ir.BooleanValue) -> ir.IntegerValue:
     """Return the item's weight (tenths) in the first variant where ``flag``, else the second."""
     first, second = (item.weight(v) for v in variants)
-    same = first == second
-    return int_literal(first) if same else choose(flag, int_literal(first), int_literal(second))
-
-
-def _variant_bounds(
-    cset: WeightedCriteriaSet, flag: ir.BooleanValue, table: ir.Table
-) -> tuple[ir.IntegerValue, ir.IntegerValue]:
-    assert cset.variants is not None
-    variants = (cset.variants.when_true, cset.variants.otherwise)
-    if not all(
-        _same_ranking(g, variants) and _same_ranking(g, variants[::-1]) for g in cset.groups
-    ):
-        lo_t, hi_t = _bounds(cset, variants[0], table)
-        lo_o, hi_o = _bounds(cset, variants[1], table)
-        return choose(flag, lo_t, lo_o), choose(flag, hi_t, hi_o)
-    return _summed([_merged_group_bounds(g, variants, flag, table) for g in cset.groups])
-
-
-def _bounds(
-    cset: WeightedCriteriaSet, variant: str, table: ir.Table
-) -> tuple[ir.IntegerValue, ir.IntegerValue]:
-    return _summed([group_bounds(g, variant, table) for g in cset.groups])
+    if first == second:
+        return int_literal(first)
+    return choose(flag, int_literal(first), int_literal(second))
 
 
 def _points(tenths: ir.IntegerValue) -> ir.FloatingValue:
@@ -175,79 +131,65 @@ def choose(flag: ir.BooleanValue, when_true: ir.Value, otherwise: ir.Value) -> i
     return ibis.cases((flag, when_true), else_=otherwise)
 
 
+def _span(is_open: ir.BooleanValue, value: ir.Value, alt: ir.Value, lower: bool) -> ir.Value:
+    """Return ``value``, or the lower (``lower``) or higher of it and ``alt`` where ``is_open``.
+
+    ``alt`` is the when_true variant's: when the variant selector is unknown (``is_open``), the
+    result spans both variants.
+    """
+    keep = value <= alt if lower else value >= alt
+    return ibis.cases((~is_open | keep, value), else_=alt)
+
+
 def _scores(cset: WeightedCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
-    p = f"_{cset.id}"
+    """Stage one: entry, gate and variant flags, the subgroup tests and the score bounds."""
+    p, rule = f"_{cset.id}", cset.variants
+    true, false = ibis.literal(True), ibis.literal(False)
     entry = (
-        compile_predicate(cset.classifiable_if, table)
-        if cset.classifiable_if
-        else Tri(ibis.literal(True), ibis.literal(False))
+        compile_predicate(cset.classifiable_if, table) if cset.classifiable_if else Tri(true, false)
     )
     gate = any_of([compile_predicate(g, table).t for g in cset.not_applicable_if])
-    common = {f"{p}_entry_t": entry.t, f"{p}_entry_f": entry.f, f"{p}_gate": gate}
-    if cset.variants is None:
-        low, high = _bounds(cset, "default", table)
-        return common | {f"{p}_with": ibis.literal(False), f"{p}_low": low, f"{p}_high": high}
-    selector = compile_predicate(cset.variants.selector, table)
-    flag = selector.t
-    low, high = _variant_bounds(cset, flag, table)
+    tests = [compile_predicate(t, table) for t in tree_tests(cset.subgroups)]
+    out = {f"{p}_entry_t": entry.t, f"{p}_entry_f": entry.f, f"{p}_gate": gate}
+    out |= {f"{p}_test_{i}_{side}": getattr(t, side) for i, t in enumerate(tests) for side in "tf"}
+    if rule is None:
+        low, high = _bounds(cset, ("default", "default"), false, table)
+        return out | {f"{p}_with": false, f"{p}_low": low, f"{p}_high": high}
+    selector = compile_predicate(rule.selector, table)
+    low, high = _bounds(cset, (rule.when_true, rule.otherwise), selector.t, table)
     # selector unknown (biopsy status not recorded): the when_true variant's bounds are kept
     # too, so the result spans both variants (the biopsy may have been done)
-    alt_low, alt_high = _bounds(cset, cset.variants.when_true, table)
-    tests = {
-        f"{p}_test_{i}_{side}": getattr(tri, side)
-        for i, tri in enumerate(compile_predicate(t, table) for t in tree_tests(cset.subgroups))
-        for side in "tf"
+    alt_low, alt_high = _bounds(cset, (rule.when_true, rule.when_true), true, table)
+    return out | {
+        f"{p}_with": selector.t,
+        f"{p}_low": low,
+        f"{p}_high": high,
+        f"{p}_open": ~selector.t & ~selector.f,
+        f"{p}_alt_low": alt_low,
+        f"{p}_alt_high": alt_high,
     }
-    return (
-        common
-        | tests
-        | {f"{p}_with": flag, f"{p}_low": low, f"{p}_high": high}
-        | {
-            f"{p}_open": ~selector.t & ~selector.f,
-            f"{p}_alt_low": alt_low,
-            f"{p}_alt_high": alt_high,
-        }
-    )
 
 
-def _threshold_outputs(cset: WeightedCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
+def _totals(
+    cset: WeightedCriteriaSet, table: ir.Table, min_probability: float | None
+) -> dict[str, ir.Value]:
+    """Stage two: the score bounds in points, then the status or the probabilities."""
     p = f"_{cset.id}"
-    low, high, gate = table[f"{p}_low"], table[f"{p}_high"], table[f"{p}_gate"]
-    threshold = int_literal(cset.threshold or 0)
+    low, high = table[f"{p}_low"], table[f"{p}_high"]
+    if cset.variants is not None:
+        low = _span(table[f"{p}_open"], low, table[f"{p}_alt_low"], lower=True)
+        high = _span(table[f"{p}_open"], high, table[f"{p}_alt_high"], lower=False)
+    out = {f"{cset.id}_score_min": _points(low), f"{cset.id}_score_max": _points(high)}
+    if cset.probability is not None:
+        return out | _probabilities(cset, table, min_probability)
+    low, high, threshold = table[f"{p}_low"], table[f"{p}_high"], int_literal(cset.threshold or 0)
     status = ibis.cases(
-        (gate, "not_applicable"),
+        (table[f"{p}_gate"], "not_applicable"),
         (low >= threshold, "classified"),
         (high < threshold, "not_classified"),
         else_="undetermined",
     )
-    return {f"{cset.id}_status": status}
-
-
-def _variant_threshold(
-    cset: WeightedCriteriaSet,
-    flag: ir.BooleanValue,
-    category: str,
-    thresholds: dict[str, dict[str, int]],
-) -> ir.Value:
-    if cset.variants is None:
-        return int_literal(thresholds["default"][category])
-    with_t = thresholds[cset.variants.when_true][category]
-    without_t = thresholds[cset.variants.otherwise][category]
-    return choose(flag, int_literal(with_t), int_literal(without_t))
-
-
-def _category(
-    cset: WeightedCriteriaSet,
-    score: ir.IntegerValue,
-    flag: ir.BooleanValue,
-    thresholds: dict[str, dict[str, int]],
-) -> ir.StringValue:
-    assert cset.probability is not None
-    cases = [
-        (score >= _variant_threshold(cset, flag, cat, thresholds), ibis.literal(cat))
-        for cat, _ in cset.probability.categories
-    ]
-    return ibis.cases(*cases, else_=ibis.literal(cset.probability.below))
+    return out | {f"{cset.id}_status": status}
 
 
 def tree_tests(node: SubgroupNode | None) -> list[Predicate]:
@@ -272,128 +214,80 @@ def _subtree(node: SubgroupNode, tests: dict[Predicate, Tri]) -> ir.StringValue:
     )
 
 
-def _tree(cset: WeightedCriteriaSet, table: ir.Table) -> ir.StringValue:
-    """Return the one subgroup every completion reaches, else undetermined."""
-    assert cset.subgroups is not None
+def _probabilities(
+    cset: WeightedCriteriaSet, table: ir.Table, min_probability: float | None
+) -> dict[str, ir.Value]:
+    """Return a probability set's probabilities and the category of each score bound.
+
+    ``alt_`` columns are the when_true variant's, for a patient whose selector is unknown.
+    """
+    assert cset.probability is not None and cset.variants is not None
+    model = cset.probability
+    model = model if min_probability is None else model.with_minimum(min_probability)
+    thresholds = {v: dict(model.thresholds(v)) for v in cset.variant_names}
+    p, rule = f"_{cset.id}", cset.variants
+    flag, is_open = table[f"{p}_with"], table[f"{p}_open"]
+    entry_t, entry_f = table[f"{p}_entry_t"], table[f"{p}_entry_f"]
+
+    def pick(value: Callable[[str], ir.Value], alt: bool) -> ir.Value:
+        """Return the value in the patient's variant (``alt``: in the when_true one)."""
+        return (
+            value(rule.when_true)
+            if alt
+            else choose(flag, *map(value, (rule.when_true, rule.otherwise)))
+        )
+
+    def bar(category: str, alt: bool) -> ir.Value:
+        return pick(lambda v: int_literal(thresholds[v][category]), alt)
+
+    scores = {name: table[f"{p}_{name}"] for name in ("low", "high", "alt_low", "alt_high")}
+    out: dict[str, ir.Value] = {}
+    probability: dict[str, ir.Value] = {}
+    for name, score in scores.items():
+        alt = name.startswith("alt")
+        cats = [(score >= bar(c, alt), ibis.literal(c)) for c, _ in model.categories]
+        out[f"{p}_cat_{name}"] = ibis.cases(*cats, else_=ibis.literal(model.below))
+        # the logistic model: probability = 1 / (1 + exp(intercept - score))
+        intercept = pick(lambda v: ibis.literal(model.intercepts[v]), alt)
+        probability[name] = 1.0 / (1.0 + (intercept - _points(score)).exp())
+    low, high, alt_low, alt_high = scores.values()
+    classified, alt_classified = bar(model.classified, False), bar(model.classified, True)
+    return out | {
+        f"{p}_must": entry_t & (low >= classified) & (~is_open | (alt_low >= alt_classified)),
+        f"{p}_can": ~entry_f & ((high >= classified) | (is_open & (alt_high >= alt_classified))),
+        f"{cset.id}_variant": pick(ibis.literal, False),
+        f"{cset.id}_probability_min": _span(
+            is_open, probability["low"], probability["alt_low"], lower=True
+        ),
+        f"{cset.id}_probability_max": _span(
+            is_open, probability["high"], probability["alt_high"], lower=False
+        ),
+    }
+
+
+def _categories(cset: WeightedCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
+    """Stage three of a probability set: the category and subgroup every completion reaches."""
     p = f"_{cset.id}"
+    low, high = table[f"{p}_cat_low"], table[f"{p}_cat_high"]
+    alt_agrees = (table[f"{p}_cat_alt_low"] == low) & (table[f"{p}_cat_alt_high"] == low)
+    category = ibis.cases(
+        (table[f"{p}_entry_f"], ibis.literal(IimCategory.NOT_CLASSIFIABLE.value)),
+        (table[f"{p}_entry_t"] & (low == high) & (~table[f"{p}_open"] | alt_agrees), low),
+        else_=ibis.literal(IimCategory.UNDETERMINED.value),
+    )
     tests = {
         test: Tri(table[f"{p}_test_{i}_t"], table[f"{p}_test_{i}_f"])
         for i, test in enumerate(tree_tests(cset.subgroups))
     }
-    return _subtree(cset.subgroups, tests)
-
-
-def _probability_stage(
-    cset: WeightedCriteriaSet, table: ir.Table, min_probability: float | None
-) -> dict[str, ir.Value]:
-    assert cset.probability is not None
-    model = (
-        cset.probability
-        if min_probability is None
-        else cset.probability.with_minimum(min_probability)
+    tree = (
+        _subtree(cset.subgroups, tests) if cset.subgroups else ibis.literal(IimSubgroup.NONE.value)
     )
-    thresholds = {v: dict(model.thresholds(v)) for v in cset.variant_names}
-    p = f"_{cset.id}"
-    flag, low, high = table[f"{p}_with"], table[f"{p}_low"], table[f"{p}_high"]
-    entry = Tri(table[f"{p}_entry_t"], table[f"{p}_entry_f"])
-    bar = _variant_threshold(cset, flag, model.classified, thresholds)
-    cset_p = replace(cset, probability=model)
-    assert cset.variants is not None
-    rule = cset.variants
-    intercept = choose(
-        flag,
-        ibis.literal(model.intercepts[rule.when_true]),
-        ibis.literal(model.intercepts[rule.otherwise]),
-    )
-    # the when_true variant, for a patient whose selector is unknown (``_open``)
-    is_open, alt_low, alt_high = table[f"{p}_open"], table[f"{p}_alt_low"], table[f"{p}_alt_high"]
-    always = ibis.literal(True)
-    alt_bar = _variant_threshold(cset, always, model.classified, thresholds)
-    alt_c = ibis.literal(model.intercepts[rule.when_true])
-    # the logistic model: probability = 1 / (1 + exp(intercept - score))
-    p_low, p_high, alt_p_low, alt_p_high = (
-        1.0 / (1.0 + (c - _points(score)).exp())
-        for c, score in ((intercept, low), (intercept, high), (alt_c, alt_low), (alt_c, alt_high))
-    )
-    return {
-        f"{p}_cat_low": _category(cset_p, low, flag, thresholds),
-        f"{p}_cat_high": _category(cset_p, high, flag, thresholds),
-        f"{p}_alt_cat_low": _category(cset_p, alt_low, always, thresholds),
-        f"{p}_alt_cat_high": _category(cset_p, alt_high, always, thresholds),
-        f"{p}_must": entry.t & (low >= bar) & (~is_open | (alt_low >= alt_bar)),
-        f"{p}_can": ~entry.f & ((high >= bar) | (is_open & (alt_high >= alt_bar))),
-        f"{cset.id}_variant": choose(
-            flag, ibis.literal(rule.when_true), ibis.literal(rule.otherwise)
-        ),
-        f"{cset.id}_probability_min": choose(is_open, _least(p_low, alt_p_low), p_low),
-        f"{cset.id}_probability_max": choose(is_open, _greatest(p_high, alt_p_high), p_high),
-    }
-
-
-def _probability_outputs(cset: WeightedCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
-    p = f"_{cset.id}"
-    cat_low, cat_high = table[f"{p}_cat_low"], table[f"{p}_cat_high"]
-    alt_agrees = (table[f"{p}_alt_cat_low"] == cat_low) & (table[f"{p}_alt_cat_high"] == cat_low)
-    category = ibis.cases(
-        (table[f"{p}_entry_f"], ibis.literal(IimCategory.NOT_CLASSIFIABLE.value)),
-        (
-            table[f"{p}_entry_t"] & (cat_low == cat_high) & (~table[f"{p}_open"] | alt_agrees),
-            cat_low,
-        ),
-        else_=ibis.literal(IimCategory.UNDETERMINED.value),
-    )
-    tree = _tree(cset, table) if cset.subgroups else ibis.literal(IimSubgroup.NONE.value)
     subgroup = ibis.cases(
         (~table[f"{p}_can"], ibis.literal(IimSubgroup.NONE.value)),
         (~table[f"{p}_must"], ibis.literal(IimSubgroup.UNDETERMINED.value)),
         else_=tree,
     )
     return {f"{cset.id}_category": category, f"{cset.id}_subgroup": subgroup}
-
-
-def _stage_one(cset: CriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
-    """Scores and flags straight from the features (and final columns of the skin sets)."""
-    if isinstance(cset, RegionCriteriaSet):
-        return _regions(cset, table)
-    if isinstance(cset, SiteSumCriteriaSet):
-        return _site_sum(cset, table)
-    return _scores(cset, table)
-
-
-def _least(a: ir.Value, b: ir.Value) -> ir.Value:
-    return ibis.cases((a <= b, a), else_=b)
-
-
-def _greatest(a: ir.Value, b: ir.Value) -> ir.Value:
-    return ibis.cases((a >= b, a), else_=b)
-
-
-def _stage_two(
-    cset: CriteriaSet, table: ir.Table, min_probability: float | None
-) -> dict[str, ir.Value]:
-    """Statuses, scores and probabilities from the stage-one columns."""
-    if not isinstance(cset, WeightedCriteriaSet):
-        return {}
-    p = f"_{cset.id}"
-    low, high = table[f"{p}_low"], table[f"{p}_high"]
-    if cset.variants is not None:  # an unknown selector spans both variants
-        is_open = table[f"{p}_open"]
-        low = choose(is_open, _least(low, table[f"{p}_alt_low"]), low)
-        high = choose(is_open, _greatest(high, table[f"{p}_alt_high"]), high)
-    scores = {
-        f"{cset.id}_score_min": _points(low),
-        f"{cset.id}_score_max": _points(high),
-    }
-    if cset.probability is None:
-        return scores | _threshold_outputs(cset, table)
-    return scores | _probability_stage(cset, table, min_probability)
-
-
-def _stage_three(cset: CriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
-    """Categories and subgroups of probability sets."""
-    if isinstance(cset, WeightedCriteriaSet) and cset.probability is not None:
-        return _probability_outputs(cset, table)
-    return {}
 
 
 def _regions(cset: RegionCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
@@ -419,6 +313,22 @@ def _site_sum(cset: SiteSumCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     return {f"{cset.id}_total": total, f"{cset.id}_total_min": low, f"{cset.id}_total_max": high}
 
 
+_Stage = Callable[[ir.Table], dict[str, ir.Value]]
+
+
+def _stages(cset: CriteriaSet, min_probability: float | None) -> list[_Stage]:
+    """Return a set's columns as up to three steps, each reading the columns of those before."""
+    if isinstance(cset, RegionCriteriaSet):
+        return [functools.partial(_regions, cset)]
+    if isinstance(cset, SiteSumCriteriaSet):
+        return [functools.partial(_site_sum, cset)]
+    stages: list[_Stage] = [
+        functools.partial(_scores, cset),
+        functools.partial(_totals, cset, min_probability=min_probability),
+    ]
+    return stages if cset.probability is None else [*stages, functools.partial(_categories, cset)]
+
+
 def stage_criteria_columns(
     table: ir.Table,
     sets: Sequence[CriteriaSet],
@@ -431,17 +341,19 @@ def stage_criteria_columns(
     are what :mod:`calciscope.engine.explanation` reads to say why; callers that only want
     results use :func:`add_criteria_columns`, which drops them.
     """
-    table = table.mutate(**{k: v for c in sets for k, v in _stage_one(c, table).items()})
-    two = {k: v for c in sets for k, v in _stage_two(c, table, min_probability).items()}
-    table = table.mutate(**two) if two else table
-    three = {k: v for c in sets for k, v in _stage_three(c, table).items()}
-    return table.mutate(**three) if three else table
+    stages = [_stages(c, min_probability) for c in sets]
+    for step in range(max(map(len, stages), default=0)):
+        new = {k: v for s in stages if step < len(s) for k, v in s[step](table).items()}
+        table = table.mutate(**new)
+    return table
 
 
 def drop_helpers(table: ir.Table, before: Sequence[str]) -> ir.Table:
     """Drop the ``_``-prefixed helper columns added since ``before`` (the original columns)."""
-    helpers = [c for c in table.columns if c.startswith("_") and c not in set(before)]
-    return table.drop(*helpers) if helpers else table
+    # a select, not ``drop``: Ibis keeps dropped names in a set, whose order (and so the SQL's
+    # EXCLUDE list and the SQL cache) would change with PYTHONHASHSEED
+    old = set(before)
+    return table.select(*[c for c in table.columns if not c.startswith("_") or c in old])
 
 
 def add_criteria_columns(
@@ -474,5 +386,6 @@ def compute_criteria(
 ) -> ir.Table:
     """Return ``patient_id`` and the result columns of ``sets`` for every row of ``table``."""
     chosen = load_criteria_sets() if sets is None else tuple(sets)
-    scored = add_criteria_columns(table, chosen, min_probability=min_probability)
+    # the helpers go with this select: a select of every other column costs Ibis more
+    scored = stage_criteria_columns(table, chosen, min_probability=min_probability)
     return scored.select("patient_id", *[c for s in chosen for c in output_columns(s)])

@@ -54,6 +54,7 @@ __all__ = [
     "explained_items",
     "read_criteria_result",
     "read_phenotype_results",
+    "stage_explanation_columns",
 ]
 
 _NOT_CLASSIFIABLE_NOTE = "not classifiable: no heliotrope rash, Gottron's papules or Gottron's sign, and no muscle biopsy"
@@ -84,23 +85,19 @@ def explained_items(cset: CriteriaSet) -> tuple[ExplainedItem, ...]:
     )
 
 
+def _flag_features(cset: WeightedCriteriaSet) -> dict[str, frozenset[str]]:
+    """Return the features read by the entry rule, the variant selector and the subgroup tree."""
+    return {
+        "entry": cset.classifiable_if.features() if cset.classifiable_if else frozenset(),
+        "variant": cset.variants.selector.features() if cset.variants else frozenset(),
+        "tree": frozenset().union(*(test.features() for test in tree_tests(cset.subgroups))),
+    }
+
+
 def _flip_candidates(cset: WeightedCriteriaSet) -> tuple[str, ...]:
     """Items, then (sorted) the entry, variant and subgroup-tree features, that may be named as flips."""
     items = tuple(i.id for i in explained_items(cset))
-    extras = _entry_features(cset) | _variant_features(cset) | _tree_features(cset)
-    return items + tuple(sorted(extras))
-
-
-def _entry_features(cset: WeightedCriteriaSet) -> frozenset[str]:
-    return cset.classifiable_if.features() if cset.classifiable_if else frozenset()
-
-
-def _variant_features(cset: WeightedCriteriaSet) -> frozenset[str]:
-    return cset.variants.selector.features() if cset.variants else frozenset()
-
-
-def _tree_features(cset: WeightedCriteriaSet) -> frozenset[str]:
-    return frozenset().union(*(test.features() for test in tree_tests(cset.subgroups)))
+    return items + tuple(sorted(frozenset().union(*_flag_features(cset).values())))
 
 
 _ITEM_STATES = {state.value: state for state in ItemState}  # faster than ItemState(value)
@@ -126,18 +123,12 @@ class _WeightedColumns:
         rule = cset.variants
         self.variants = ("default", "default") if rule is None else (rule.when_true, rule.otherwise)
 
-    def _group_low(
-        self, group: ItemGroup, flag: ir.BooleanValue, table: ir.Table
-    ) -> ir.IntegerValue:
-        """Return the group's certain score: its heaviest item recorded present, in the variant."""
-        first, second = (group_bounds(group, v, table)[0] for v in self.variants)
-        return first if self.cset.variants is None else choose(flag, first, second)
-
     def helpers(self, table: ir.Table) -> dict[str, ir.Value]:
         """Truth, weight of every item and certain score of every group, as helper columns."""
         p, flag, out = self.p, table[f"{self.p}_with"], {}
         for group in self.cset.groups:
-            out[f"{p}__{group.id}__low"] = self._group_low(group, flag, table)
+            # the group's certain score: its heaviest item recorded present, in the variant
+            out[f"{p}__{group.id}__low"] = group_bounds(group, self.variants, flag, table)[0]
             for item in group.items:
                 tri = compile_predicate(item.when, table)
                 out[f"{p}__{item.id}__t"], out[f"{p}__{item.id}__f"] = tri.t, tri.f
@@ -170,42 +161,31 @@ class _WeightedColumns:
             out[f"{s}__several__{group.id}"] = count > 1
         return out
 
-    def _status(self, table: ir.Table) -> tuple[ir.StringValue, ir.BooleanValue, ir.BooleanValue]:
-        """Return the status, whether it is undetermined, and whether the whole result is decided."""
-        s = self.cset.id
-        if self.cset.probability is None:
-            status = table[f"{s}_status"]
-            open_ = status == CriteriaStatus.UNDETERMINED.value
-            return status, open_, ~open_
-        status = table[f"{s}_category"]
-        open_ = status == IimCategory.UNDETERMINED.value
-        subgroup_open = table[f"{s}_subgroup"] == IimSubgroup.UNDETERMINED.value
-        return status, open_, ~open_ & ~subgroup_open
-
     def columns(self, table: ir.Table) -> dict[str, ir.Value]:
         """Every explanation column, from the table with :meth:`helpers` added."""
         s, p, cset = self.cset.id, self.p, self.cset
         out: dict[str, ir.Value] = {}
         for group in cset.groups:
             out |= self._group(group, table)
-        status, open_, decided = self._status(table)
+        probability = cset.probability is not None
+        status = table[f"{s}_category" if probability else f"{s}_status"]
+        open_ = status == (IimCategory if probability else CriteriaStatus).UNDETERMINED.value
+        false = ibis.literal(False)
+        opens = {
+            "entry": ~table[f"{p}_entry_t"] & ~table[f"{p}_entry_f"],
+            # an unknown variant selector (muscle biopsy done?) changes the weights themselves
+            "variant": table[f"{p}_open"] if cset.variants else false,
+            "tree": (
+                table[f"{s}_subgroup"] == IimSubgroup.UNDETERMINED.value if probability else false
+            ),
+        }
+        decided = ~open_ & ~opens["tree"] if probability else ~open_
         out |= {f"{s}__status": status, f"{s}__decided": decided}
         items = [out[f"{s}__{i.id}__flip"] & open_ for g in cset.groups for i in g.items]
-        entry_open = ~table[f"{p}_entry_t"] & ~table[f"{p}_entry_f"]
-        tree_open = (
-            table[f"{s}_subgroup"] == IimSubgroup.UNDETERMINED.value
-            if cset.probability is not None
-            else ibis.literal(False)
-        )
-        # an unknown variant selector (muscle biopsy done?) changes the weights themselves
-        variant_open = table[f"{p}_open"] if cset.variants else ibis.literal(False)
-        kinds = (
-            (entry_open, _entry_features(cset)),
-            (variant_open, _variant_features(cset)),
-            (tree_open, _tree_features(cset)),
-        )
+        flags = _flag_features(cset)
         extras = [
-            any_of([c for c, features in kinds if f in features]) & column(table, f).isnull()
+            any_of([opens[k] for k, features in flags.items() if f in features])
+            & column(table, f).isnull()
             for f in _flip_candidates(cset)[len(items) :]
         ]
         return out | {f"{s}__could_flip__{k}": v & ~decided for k, v in enumerate(items + extras)}
@@ -222,8 +202,7 @@ def _region_columns(cset: RegionCriteriaSet, table: ir.Table) -> dict[str, ir.Va
     out: dict[str, ir.Value] = {f"{s}__status": status, f"{s}__decided": ~open_}
     for regions, tris, can in ((cset.proximal, prox, open_), (cset.distal, dist, distal_open)):
         for region, tri in zip(regions, tris, strict=True):
-            counted = ibis.literal(ItemState.COUNTED.value)
-            out[f"{s}__{region.id}__state"] = _state(tri, counted)
+            out[f"{s}__{region.id}__state"] = _state(tri, ibis.literal(ItemState.COUNTED.value))
             out[f"{s}__{region.id}__flip"] = can & ~tri.t & ~tri.f
     return out
 
@@ -231,16 +210,11 @@ def _region_columns(cset: RegionCriteriaSet, table: ir.Table) -> dict[str, ir.Va
 def _site_columns(cset: SiteSumCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     s = cset.id
     complete = table[f"{s}_total"].notnull()
-    out: dict[str, ir.Value] = {
-        f"{s}__status": ibis.cases(
-            (complete, ibis.literal(SkinScoreStatus.COMPLETE.value)),
-            else_=ibis.literal(SkinScoreStatus.INCOMPLETE.value),
-        ),
-        f"{s}__decided": complete,
-    }
+    words = (ibis.literal(w.value) for w in (SkinScoreStatus.COMPLETE, SkinScoreStatus.INCOMPLETE))
+    out: dict[str, ir.Value] = {f"{s}__status": choose(complete, *words), f"{s}__decided": complete}
     for site in cset.sites:
         value = column(table, site, "float64").cast("float64")
-        known = Tri(value.notnull(), ibis.literal(False))
+        known = Tri(value.notnull(), ibis.literal(False))  # a site is counted once recorded
         out[f"{s}__{site}__state"] = _state(known, ibis.literal(ItemState.COUNTED.value))
         out[f"{s}__{site}__weight"], out[f"{s}__{site}__flip"] = value, value.isnull()
     return out
@@ -254,40 +228,34 @@ def _columns(cset: CriteriaSet, table: ir.Table) -> dict[str, ir.Value]:
     return _WeightedColumns(cset).columns(table)
 
 
+def stage_explanation_columns(
+    table: ir.Table,
+    sets: Sequence[CriteriaSet] | None = None,
+    *,
+    min_probability: float | None = None,
+) -> ir.Table:
+    """Return ``table`` with the result and explanation columns of ``sets`` and the helpers.
+
+    The same compiled results as :func:`~calciscope.engine.criteria.stage_criteria_columns`
+    (two more ``mutate`` steps read the staged helpers); meant for few rows, such as one
+    patient. :func:`add_explanation_columns` drops the ``_``-prefixed helpers.
+    """
+    chosen = load_criteria_sets() if sets is None else tuple(sets)
+    staged = stage_criteria_columns(table, chosen, min_probability=min_probability)
+    weighted = [_WeightedColumns(c) for c in chosen if isinstance(c, WeightedCriteriaSet)]
+    staged = staged.mutate(**{k: v for w in weighted for k, v in w.helpers(staged).items()})
+    return staged.mutate(**{k: v for c in chosen for k, v in _columns(c, staged).items()})
+
+
 def add_explanation_columns(
     table: ir.Table,
     sets: Sequence[CriteriaSet] | None = None,
     *,
     min_probability: float | None = None,
 ) -> ir.Table:
-    """Return ``table`` with the result columns of ``sets`` and their explanation columns.
-
-    The same compiled results as :func:`~calciscope.engine.criteria.add_criteria_columns`
-    (two more ``mutate`` steps read the staged helpers); meant for few rows, such as one
-    patient.
-    """
-    chosen = load_criteria_sets() if sets is None else tuple(sets)
-    staged = stage_criteria_columns(table, chosen, min_probability=min_probability)
-    weighted = [_WeightedColumns(c) for c in chosen if isinstance(c, WeightedCriteriaSet)]
-    staged = staged.mutate(**{k: v for w in weighted for k, v in w.helpers(staged).items()})
-    explained = staged.mutate(**{k: v for c in chosen for k, v in _columns(c, staged).items()})
-    return drop_helpers(explained, table.columns)
-
-
-def _status(cset: CriteriaSet, text: str) -> ResultStatus:
-    if isinstance(cset, RegionCriteriaSet):
-        return CutaneousSubset(text)
-    if isinstance(cset, SiteSumCriteriaSet):
-        return SkinScoreStatus(text)
-    return CriteriaStatus(text) if cset.probability is None else IimCategory(text)
-
-
-def _outputs(cset: CriteriaSet, row: Mapping[str, Any]) -> dict[str, Any]:
-    names = list(output_columns(cset))
-    if isinstance(cset, WeightedCriteriaSet):  # the bounds first, as every result reads them
-        bounds = [f"{cset.id}_score_min", f"{cset.id}_score_max"]
-        names = bounds + [n for n in names if n not in bounds]
-    return {n: row[n] for n in names}
+    """Return ``table`` with the result columns of ``sets`` and their explanation columns."""
+    staged = stage_explanation_columns(table, sets, min_probability=min_probability)
+    return drop_helpers(staged, table.columns)
 
 
 def _notes(cset: CriteriaSet, row: Mapping[str, Any]) -> tuple[str, ...]:
@@ -306,14 +274,6 @@ def _notes(cset: CriteriaSet, row: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def _bounds(cset: CriteriaSet, row: Mapping[str, Any]) -> tuple[float | None, float | None]:
-    if isinstance(cset, RegionCriteriaSet):
-        return None, None
-    if isinstance(cset, SiteSumCriteriaSet):
-        return row[f"{cset.id}_total_min"], row[f"{cset.id}_total_max"]
-    return row[f"{cset.id}_score_min"], row[f"{cset.id}_score_max"]
-
-
 class CriteriaReader:
     """Builds result objects of one set from rows carrying its result and explanation columns.
 
@@ -329,6 +289,17 @@ class CriteriaReader:
         ]
         candidates = _flip_candidates(cset) if isinstance(cset, WeightedCriteriaSet) else ()
         self.flips = [(c, f"{s}__could_flip__{k}") for k, c in enumerate(candidates)]
+        self.outputs = list(output_columns(cset))
+        self.status: type[ResultStatus]
+        if isinstance(cset, RegionCriteriaSet):
+            self.status, self.bounds = CutaneousSubset, None
+        elif isinstance(cset, SiteSumCriteriaSet):
+            self.status, self.bounds = SkinScoreStatus, (f"{s}_total_min", f"{s}_total_max")
+        else:
+            self.status = CriteriaStatus if cset.probability is None else IimCategory
+            self.bounds = (f"{s}_score_min", f"{s}_score_max")
+            # the bounds first among the outputs, as every result reads them
+            self.outputs = [*self.bounds, *(n for n in self.outputs if n not in self.bounds)]
 
     def __call__(self, row: Mapping[str, Any]) -> CriteriaResult:
         """Build the result object from one row."""
@@ -351,18 +322,18 @@ class CriteriaReader:
             if isinstance(cset, WeightedCriteriaSet)
             else [i.id for i in items if i.could_flip]
         )
-        low, high = _bounds(cset, row)
+        low, high = (None, None) if self.bounds is None else (row[n] for n in self.bounds)
         return CriteriaResult(
             criteria_set=s,
             name=cset.name,
             version=cset.version,
             citation=cset.citation,
-            status=_status(cset, row[f"{s}__status"]),
+            status=self.status(row[f"{s}__status"]),
             decided=bool(row[f"{s}__decided"]),
             score_min=low,
             score_max=high,
             items=items,
-            outputs=_outputs(cset, row),
+            outputs={n: row[n] for n in self.outputs},
             could_flip=tuple(dict.fromkeys(flips)),
             notes=_notes(cset, row),
         )

@@ -16,10 +16,10 @@ import ibis
 import ibis.expr.types as ir
 
 from calciscope.criteria import CriteriaSet, load_criteria_sets
-from calciscope.engine.criteria import add_criteria_columns, input_columns
+from calciscope.engine.criteria import input_columns, stage_criteria_columns
 from calciscope.engine.criteria import output_columns as criteria_columns
-from calciscope.engine.explanation import add_explanation_columns
-from calciscope.engine.predicates import Tri, all_of, any_of, column, compile_predicate
+from calciscope.engine.explanation import stage_explanation_columns
+from calciscope.engine.predicates import Tri, any_of, column, compile_predicate
 from calciscope.model import DAYS_PER_YEAR
 from calciscope.phenotype import (
     Phenotype,
@@ -38,17 +38,15 @@ def three_valued(tri: Tri) -> ir.BooleanValue:
     return ibis.cases((tri.t, True), (tri.f, False), else_=ibis.null("boolean"))
 
 
-def _first_known(p: Phenotype, table: ir.Table) -> ir.StringValue:
-    cases = []
-    for source in p.sources:
-        value = column(table, source, "string")
-        cases.append((value.isin(list(p.values)).fill_null(False), value))
-    return ibis.cases(*cases, else_=ibis.literal(p.otherwise, type="string"))
+def _known_values(p: Phenotype, table: ir.Table) -> list[tuple[ir.BooleanValue, ir.StringValue]]:
+    """Return, for each source, whether it holds one of the phenotype's values, and the value."""
+    values = [column(table, source, "string") for source in p.sources]
+    return [(value.isin(list(p.values)).fill_null(False), value) for value in values]
 
 
 def _mismatch(p: Phenotype, table: ir.Table) -> ir.BooleanValue:
-    first, second = (column(table, s, "string") for s in p.sources)
-    both = all_of([v.isin(list(p.values)).fill_null(False) for v in (first, second)])
+    (first_known, first), (second_known, second) = _known_values(p, table)
+    both = first_known & second_known
     return ibis.cases((both & (first != second), True), (both, False), else_=ibis.null("boolean"))
 
 
@@ -74,12 +72,8 @@ def _years(p: Phenotype, table: ir.Table) -> dict[str, ir.Value]:
 def _prompt(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir.Value]:
     assert p.rule is not None
     cutoff, end = ibis.literal(assessment_cutoff(index_date, p.months)), ibis.literal(index_date)
-    recent = any_of(
-        [
-            ((d >= cutoff) & (d <= end)).fill_null(False)
-            for d in (column(table, s, "date") for s in p.sources)
-        ]
-    )
+    dates = [column(table, source, "date") for source in p.sources]
+    recent = any_of([((d >= cutoff) & (d <= end)).fill_null(False) for d in dates])
     # a true `unless` feature answers the prompt's question already (e.g. calcinosis known)
     known = any_of([column(table, f, "boolean").cast("boolean").fill_null(False) for f in p.unless])
     when = compile_predicate(p.rule, table)
@@ -100,7 +94,8 @@ def _compile(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir
     if p.kind is PhenotypeKind.YEARS_BETWEEN:
         return _years(p, table)
     if p.kind is PhenotypeKind.FIRST_KNOWN:
-        return {p.id: _first_known(p, table)}
+        otherwise = ibis.literal(p.otherwise, type="string")
+        return {p.id: ibis.cases(*_known_values(p, table), else_=otherwise)}
     if p.kind is PhenotypeKind.MISMATCH:
         return {p.id: _mismatch(p, table)}
     return _prompt(p, table, index_date)
@@ -141,22 +136,15 @@ def changed_phenotypes(base: PhenotypeSet, other: PhenotypeSet) -> PhenotypeSet:
 
 
 def _reads(p: Phenotype) -> frozenset[str]:
-    return (
-        (p.rule.features() if p.rule else frozenset())
-        | frozenset(p.sources)
-        | frozenset(p.beside)
-        | frozenset(p.unless)
-    )
+    rule: frozenset[str] = p.rule.features() if p.rule else frozenset()
+    return rule.union(p.sources, p.beside, p.unless)
 
 
 def _levels(chosen: PhenotypeSet) -> list[list[Phenotype]]:
     level: dict[str, int] = {}
     for p in chosen.phenotypes:
         level[p.id] = 1 + max((level[r] for r in _reads(p) if r in level and r != p.id), default=-1)
-    grouped: dict[int, list[Phenotype]] = {}
-    for p in chosen.phenotypes:
-        grouped.setdefault(level[p.id], []).append(p)
-    return [grouped[k] for k in sorted(grouped)]
+    return [[p for p in chosen.phenotypes if level[p.id] == k] for k in sorted(set(level.values()))]
 
 
 def classify_table(
@@ -194,9 +182,10 @@ def classify_table(
     # carrying only the columns a rule reads keeps every staged query (and its SQL) small
     reads = frozenset().union(*map(input_columns, chosen_sets), *map(_reads, chosen_ph.phenotypes))
     table = table.select("patient_id", *[c for c in table.columns if c in reads - {"patient_id"}])
-    add = add_explanation_columns if explain else add_criteria_columns
+    # the ``_``-prefixed helpers are left to the last select: dropping them costs Ibis more
+    stage = stage_explanation_columns if explain else stage_criteria_columns
     if criteria is None:
-        scored = add(table, chosen_sets, min_probability=min_probability)
+        scored = stage(table, chosen_sets, min_probability=min_probability)
     else:
         scored = table.join(criteria, "patient_id")
     full = add_phenotype_columns(scored, index_date=index_date, phenotypes=chosen_ph)

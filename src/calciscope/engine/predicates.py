@@ -84,67 +84,38 @@ def _known(value: ir.Value, cond: ir.BooleanValue) -> Tri:
     return Tri(t, value.notnull() & ~t)
 
 
-@functools.singledispatch
 def compile_predicate(pred: Predicate, table: ir.Table) -> Tri:
     """Compile a predicate over ``table`` (a feature table, possibly with result columns)."""
+    match pred:
+        case FeatureTrue():
+            value = column(table, pred.feature, "boolean")
+            return Tri(value.fill_null(False), (~value).fill_null(False))
+        case Compare():
+            value = column(table, pred.feature, "float64")
+            return _known(value, COMPARISONS[pred.op](value, pred.value))
+        case Range():
+            value = column(table, pred.feature, "float64")
+            low = [] if pred.low is None else [value >= pred.low]
+            return _known(value, all_of(low + ([] if pred.below is None else [value < pred.below])))
+        case OneOf():
+            value = column(table, pred.feature, "string")
+            return Tri(*(_isin(value, values) for values in (pred.yes, pred.no)))
+        case AnyOf():
+            parts = [compile_predicate(p, table) for p in pred.parts]
+            return Tri(any_of([p.t for p in parts]), all_of([p.f for p in parts]))
+        case AllOf():
+            parts = [compile_predicate(p, table) for p in pred.parts]
+            return Tri(all_of([p.t for p in parts]), any_of([p.f for p in parts]))
+        case Evidence():
+            parts = [compile_predicate(p, table) for p in pred.parts]
+            t = any_of([p.t for p in parts])
+            return Tri(t, ~t & any_of([p.f for p in parts]))
+        case AbsentIf():
+            return Tri(ibis.literal(False), compile_predicate(pred.part, table).t)
+        case Not():
+            return ~compile_predicate(pred.part, table)
     raise TypeError(f"cannot compile {type(pred).__name__}")
 
 
-@compile_predicate.register
-def _(pred: FeatureTrue, table: ir.Table) -> Tri:
-    value = column(table, pred.feature, "boolean")
-    return Tri(value.fill_null(False), (~value).fill_null(False))
-
-
-@compile_predicate.register
-def _(pred: Compare, table: ir.Table) -> Tri:
-    value = column(table, pred.feature, "float64")
-    return _known(value, COMPARISONS[pred.op](value, pred.value))
-
-
-@compile_predicate.register
-def _(pred: Range, table: ir.Table) -> Tri:
-    value = column(table, pred.feature, "float64")
-    cond = ibis.literal(True)
-    if pred.low is not None:
-        cond = cond & (value >= pred.low)
-    if pred.below is not None:
-        cond = cond & (value < pred.below)
-    return _known(value, cond)
-
-
-@compile_predicate.register
-def _(pred: OneOf, table: ir.Table) -> Tri:
-    value = column(table, pred.feature, "string")
-    yes = value.isin(list(pred.yes)).fill_null(False) if pred.yes else ibis.literal(False)
-    no = value.isin(list(pred.no)).fill_null(False) if pred.no else ibis.literal(False)
-    return Tri(yes, no)
-
-
-@compile_predicate.register
-def _(pred: AnyOf, table: ir.Table) -> Tri:
-    parts = [compile_predicate(p, table) for p in pred.parts]
-    return Tri(any_of([p.t for p in parts]), all_of([p.f for p in parts]))
-
-
-@compile_predicate.register
-def _(pred: AllOf, table: ir.Table) -> Tri:
-    parts = [compile_predicate(p, table) for p in pred.parts]
-    return Tri(all_of([p.t for p in parts]), any_of([p.f for p in parts]))
-
-
-@compile_predicate.register
-def _(pred: Evidence, table: ir.Table) -> Tri:
-    parts = [compile_predicate(p, table) for p in pred.parts]
-    t = any_of([p.t for p in parts])
-    return Tri(t, ~t & any_of([p.f for p in parts]))
-
-
-@compile_predicate.register
-def _(pred: AbsentIf, table: ir.Table) -> Tri:
-    return Tri(ibis.literal(False), compile_predicate(pred.part, table).t)
-
-
-@compile_predicate.register
-def _(pred: Not, table: ir.Table) -> Tri:
-    return ~compile_predicate(pred.part, table)
+def _isin(value: ir.Value, values: tuple[str, ...]) -> ir.BooleanValue:
+    return value.isin(list(values)).fill_null(False) if values else ibis.literal(False)

@@ -45,19 +45,12 @@ _KEEP_DAYS = 30
 
 
 @cache
-def _feature_type(name: str) -> pa.DataType | None:
-    feature = load_catalogue().features.get(name)
-    return None if feature is None else ibis.dtype(IBIS_TYPES[feature.type]).to_pyarrow()
-
-
-def _arrow_type(name: str, values: list[Any]) -> pa.DataType:
-    known = _feature_type(name)
-    if known is not None:
-        return known
-    if name == "patient_id":
-        return pa.string()
-    inferred = pa.array(values).type
-    return pa.string() if pa.types.is_null(inferred) else inferred
+def _feature_types() -> dict[str, pa.DataType]:
+    """Return the Arrow type of every catalogue feature, ``patient_id`` first (a string)."""
+    features = load_catalogue().features.items()
+    return {"patient_id": pa.string()} | {
+        name: ibis.dtype(IBIS_TYPES[f.type]).to_pyarrow() for name, f in features
+    }
 
 
 def _cell(value: Any, dtype: pa.DataType) -> Any:
@@ -75,15 +68,14 @@ def rows_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
 
     Missing keys are unknown (null). ``patient_id`` defaults to the row number.
     """
-    extra = sorted(
-        {k for row in rows for k in row} - set(load_catalogue().features) - {"patient_id"}
-    )
-    names = ["patient_id", *load_catalogue().features, *extra]
+    types = _feature_types()
     filled = [{"patient_id": str(i)} | dict(row) for i, row in enumerate(rows)]
     columns = {}
-    for name in names:
+    for name in [*types, *sorted({k for row in rows for k in row} - set(types))]:
         values = [row.get(name) for row in filled]
-        dtype = _arrow_type(name, values)
+        # a column the catalogue does not know keeps the type Arrow infers (a string if none)
+        dtype = types.get(name) or pa.array(values).type
+        dtype = pa.string() if pa.types.is_null(dtype) else dtype
         columns[name] = pa.array([_cell(v, dtype) for v in values], type=dtype)
     return pa.table(columns)
 
@@ -98,17 +90,12 @@ def _to_sqlite(value: Any) -> Any:
 
 def _from_sqlite(dtype: pa.DataType) -> Callable[[Any], Any]:
     """Return a converter of SQLite's values to Python values of an Arrow type."""
-    if pa.types.is_boolean(dtype):
-        return bool
     if pa.types.is_date(dtype):
         return lambda v: v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)[:10])
     if pa.types.is_timestamp(dtype):
         return lambda v: v if isinstance(v, dt.datetime) else dt.datetime.fromisoformat(str(v))
-    if pa.types.is_floating(dtype):
-        return float
-    if pa.types.is_integer(dtype):
-        return int
-    return lambda v: v
+    kinds = ((pa.types.is_boolean, bool), (pa.types.is_floating, float), (pa.types.is_integer, int))
+    return next((convert for is_kind, convert in kinds if is_kind(dtype)), lambda v: v)
 
 
 def cache_dir() -> Path:
@@ -208,6 +195,26 @@ class _SqliteStatement:
         return pa.Table.from_pylist(rows, schema=self.arrow)
 
 
+class _DuckdbStatement:
+    """A compiled statement run in a fresh in-memory DuckDB database (many rows: a spreadsheet)."""
+
+    def __init__(self, compiler: Callable[[Any], _Compiled]) -> None:
+        con = ibis.duckdb.connect()
+        try:
+            self.sql = compiler(con).sql
+        finally:
+            con.disconnect()
+
+    def run(self, tables: Mapping[str, pa.Table]) -> pa.Table:
+        with duckdb.connect() as con:
+            for name, table in tables.items():
+                con.register(name, table)
+            relation = con.sql(self.sql)
+            fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
+            result: pa.Table = fetch()
+            return result
+
+
 class TablesEvaluator:
     """An expression over named Arrow tables, compiled once per schema, run in memory.
 
@@ -239,8 +246,8 @@ class TablesEvaluator:
         self.build = build
         self.engine = engine
         self.cache_key = cache_key
-        # per input layout: the SQL (DuckDB) or the prepared statement (SQLite)
-        self._prepared: dict[tuple[tuple[str, str], ...], str | _SqliteStatement] = {}
+        # per input layout, the compiled statement
+        self._prepared: dict[tuple[str, ...], _SqliteStatement | _DuckdbStatement] = {}
         self._lock = threading.Lock()  # compiling takes seconds: once, however many callers
 
     def _cache_path(self, schemas: Mapping[str, pa.Schema]) -> Path | None:
@@ -265,39 +272,16 @@ class TablesEvaluator:
             compiled.save(path)
         return compiled
 
-    def _prepare(self, schemas: Mapping[str, pa.Schema]) -> str | _SqliteStatement:
-        key = tuple(sorted((name, str(schema)) for name, schema in schemas.items()))
-        with self._lock:
-            if key in self._prepared:
-                return self._prepared[key]
-            if self.engine == "sqlite":
-                prepared: str | _SqliteStatement = _SqliteStatement(
-                    lambda con: self._compile(con, schemas)
-                )
-            else:
-                con = ibis.duckdb.connect()
-                try:
-                    prepared = self._compile(con, schemas).sql
-                finally:
-                    con.disconnect()
-            self._prepared[key] = prepared
-            return prepared
-
     def run(self, **tables: pa.Table) -> pa.Table:
         """Return the expression's result on ``tables`` (Arrow tables, by the names ``build`` takes)."""
-        sql = self._prepare({name: table.schema for name, table in tables.items()})
-        if isinstance(sql, _SqliteStatement):
-            return sql.run(tables)
-        con = duckdb.connect()
-        try:
-            for name, table in tables.items():
-                con.register(name, table)
-            relation = con.sql(sql)
-            fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
-            result: pa.Table = fetch()
-            return result
-        finally:
-            con.close()
+        schemas = {name: table.schema for name, table in tables.items()}
+        key = tuple(sorted(f"{name}: {schema}" for name, schema in schemas.items()))
+        with self._lock:
+            if key not in self._prepared:
+                kind = _SqliteStatement if self.engine == "sqlite" else _DuckdbStatement
+                self._prepared[key] = kind(lambda con: self._compile(con, schemas))
+            statement = self._prepared[key]
+        return statement.run(tables)
 
 
 class RowEvaluator:
@@ -320,7 +304,6 @@ class RowEvaluator:
         engine: str = "duckdb",
         cache_key: str | None = None,
     ) -> None:
-        self.build = build
         self._tables = TablesEvaluator(
             lambda **t: build(t[_TABLE]), engine=engine, cache_key=cache_key
         )
@@ -329,9 +312,9 @@ class RowEvaluator:
         """Return the expression's result for ``rows`` (see :func:`rows_table`) in input order."""
         table = rows_table(rows)
         result = self._tables.run(**{_TABLE: table})
-        order = {pid: i for i, pid in enumerate(table["patient_id"].to_pylist())}
         if "patient_id" not in result.column_names:
             return result
+        order = {pid: i for i, pid in enumerate(table["patient_id"].to_pylist())}
         ids = result["patient_id"].to_pylist()
         return result.take(sorted(range(len(ids)), key=lambda i: order.get(ids[i], 0)))
 
