@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from calciscope.errors import MissingExtraError, RegistryError
 from calciscope.model import Fact, Image, Note, Patient
-from calciscope.storage import schema
+from calciscope.storage import records, schema
 from calciscope.storage.batch import (
     CHUNK,
     Batch,
@@ -46,16 +46,7 @@ from calciscope.storage.batch import (
 from calciscope.storage.bulk import FACT_SCHEMA, fact_sink, fact_table, write_fact_values
 from calciscope.storage.database_url import display_url, hide_password, normalise_url
 from calciscope.storage.integrity import PatientOrigin
-from calciscope.storage.records import (
-    arrow_rows,
-    fact_from_row,
-    note_from_row,
-    read_facts,
-    read_images,
-    read_note_range,
-    read_notes,
-    read_patient,
-)
+from calciscope.storage.records import fact_from_row, note_from_row, read_note_range
 from calciscope.storage.sqlite_locking import busy_timeout, configure_sqlite, is_busy
 
 __all__ = [
@@ -369,7 +360,7 @@ class Registry:
     def patient(self, patient_id: str) -> Patient | None:
         """Return one patient, or None."""
         with self.engine.connect() as conn:
-            return read_patient(conn, patient_id)
+            return records.read_patient(conn, patient_id)
 
     def facts_for(self, patient_id: str, *, include_superseded: bool = False) -> list[Fact]:
         """Return a patient's facts ordered by date (undated first).
@@ -377,17 +368,17 @@ class Registry:
         Facts replaced by a correction are left out unless ``include_superseded``.
         """
         with self.engine.connect() as conn:
-            return read_facts(conn, patient_id, include_superseded=include_superseded)
+            return records.read_facts(conn, patient_id, include_superseded=include_superseded)
 
     def notes_for(self, patient_id: str) -> list[Note]:
         """Return a patient's notes ordered by date."""
         with self.engine.connect() as conn:
-            return read_notes(conn, patient_id)
+            return records.read_notes(conn, patient_id)
 
     def images_for(self, patient_id: str) -> list[Image]:
         """Return a patient's images ordered by date."""
         with self.engine.connect() as conn:
-            return read_images(conn, patient_id)
+            return records.read_images(conn, patient_id)
 
     def patient_with_records(
         self, patient_id: str
@@ -398,14 +389,14 @@ class Registry:
         :meth:`images_for`, read on one connection (a page showing a patient reads it whole).
         """
         with self.engine.connect() as conn:
-            patient = read_patient(conn, patient_id)
+            patient = records.read_patient(conn, patient_id)
             if patient is None:
                 return None
             return (
                 patient,
-                read_facts(conn, patient_id),
-                read_notes(conn, patient_id),
-                read_images(conn, patient_id),
+                records.read_facts(conn, patient_id),
+                records.read_notes(conn, patient_id),
+                records.read_images(conn, patient_id),
             )
 
     def patient_tables(self, patient_ids: Sequence[str]) -> tuple[pa.Table, pa.Table]:
@@ -415,8 +406,8 @@ class Registry:
         :func:`~calciscope.storage.schema.arrow_schema` gives them; unknown ids give no row.
         """
         with self.engine.connect() as conn:
-            facts = arrow_rows(conn, schema.facts, patient_ids)
-            return facts, arrow_rows(conn, schema.patients, patient_ids)
+            facts = records.arrow_rows(conn, schema.facts, patient_ids)
+            return facts, records.arrow_rows(conn, schema.patients, patient_ids)
 
     def drop_stale_note_suggestions(self, engine: str, *, since: dt.date | None = None) -> int:
         """Delete never-reviewed suggested note facts that another extractor version made.
