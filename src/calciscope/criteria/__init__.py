@@ -6,15 +6,17 @@ one patient's explanation).
 """
 
 from calciscope.criteria.definition import (
+    SET_FILES,
     CriteriaSet,
     CriteriaSetKind,
     ProbabilityModel,
     RegionCriteriaSet,
     SiteSumCriteriaSet,
     WeightedCriteriaSet,
+    load_criteria_set,
+    load_criteria_sets,
 )
 from calciscope.criteria.expression import Predicate, clean_value, parse_predicate
-from calciscope.criteria.loader import SET_FILES, load_criteria_set, load_criteria_sets
 from calciscope.criteria.results import (
     CriteriaResult,
     CriteriaStatus,

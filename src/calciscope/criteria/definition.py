@@ -1,4 +1,4 @@
-"""Criteria sets as typed objects, built from the YAML files in ``criteria/sets``.
+"""Criteria sets as typed objects, read from the YAML files in ``criteria/sets``.
 
 Three kinds cover the published instruments:
 
@@ -9,19 +9,34 @@ Three kinds cover the published instruments:
 * :class:`SiteSumCriteriaSet` — a sum of site scores (modified Rodnan skin score).
 
 Weights are held as integers in tenths of a point, so that every engine adds them exactly
-and the published decimal weights (1.3, 0.7, ...) never meet binary rounding.
+and the published decimal weights (1.3, 0.7, ...) never meet binary rounding. The packaged
+sets are read once per process, by id (:func:`load_criteria_set`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
 
-from calciscope.criteria.expression import Predicate
+import yaml
+
+from calciscope.criteria.expression import (
+    AbsentIf,
+    Compare,
+    Evidence,
+    FeatureTrue,
+    Predicate,
+    parse_predicate,
+)
+from calciscope.errors import CatalogueError
 
 __all__ = [
+    "SET_FILES",
     "Branch",
     "CriteriaSet",
     "CriteriaSetKind",
@@ -35,6 +50,9 @@ __all__ = [
     "SubgroupNode",
     "VariantRule",
     "WeightedCriteriaSet",
+    "load_criteria_set",
+    "load_criteria_sets",
+    "read_criteria_set",
 ]
 
 #: Points are stored as integer tenths.
@@ -143,14 +161,20 @@ SubgroupNode = Leaf | Branch
 
 
 @dataclass(frozen=True)
-class WeightedCriteriaSet:
-    """A weighted-item criteria set (see the module docstring)."""
+class _Publication:
+    """What every criteria set names first: the published instrument it encodes."""
 
     id: str
     name: str
     version: str
     citation: str
     doi: str
+
+
+@dataclass(frozen=True)
+class WeightedCriteriaSet(_Publication):
+    """A weighted-item criteria set (see the module docstring)."""
+
     groups: tuple[ItemGroup, ...]
     threshold: int | None = None
     not_applicable_if: tuple[Predicate, ...] = ()
@@ -177,14 +201,9 @@ class Region:
 
 
 @dataclass(frozen=True)
-class RegionCriteriaSet:
+class RegionCriteriaSet(_Publication):
     """Cutaneous subset from body regions: proximal → ``proximal_label`` and so on."""
 
-    id: str
-    name: str
-    version: str
-    citation: str
-    doi: str
     proximal: tuple[Region, ...]
     distal: tuple[Region, ...]
     proximal_label: str
@@ -194,17 +213,156 @@ class RegionCriteriaSet:
 
 
 @dataclass(frozen=True)
-class SiteSumCriteriaSet:
+class SiteSumCriteriaSet(_Publication):
     """A total of site scores (each 0 to ``site_max``); the total is null when a site is missing."""
 
-    id: str
-    name: str
-    version: str
-    citation: str
-    doi: str
     sites: tuple[str, ...]
     site_max: float
     kind: CriteriaSetKind = CriteriaSetKind.SITE_SUM
 
 
 CriteriaSet = WeightedCriteriaSet | RegionCriteriaSet | SiteSumCriteriaSet
+
+
+#: Set id → packaged file, in the order results are reported.
+SET_FILES: dict[str, str] = {
+    "ssc2013": "ssc2013.yaml",
+    "leroy": "leroy1988.yaml",
+    "mrss": "mrss.yaml",
+    "iim2017": "iim2017.yaml",
+}
+
+
+def _tenths(value: Any, where: str) -> int:
+    scaled = float(value) * SCALE
+    if abs(scaled - round(scaled)) > 1e-9:
+        raise CatalogueError(f"{where}: weight {value} is not a multiple of 0.1")
+    return round(scaled)
+
+
+def _item(raw: Mapping[str, Any], where: str) -> Item:
+    item_id = str(raw["id"])
+    weight = raw["weight"]
+    weights = weight if isinstance(weight, dict) else {"default": weight}
+    when = parse_predicate(raw["when"], where) if "when" in raw else FeatureTrue(item_id)
+    return Item(
+        id=item_id,
+        label=str(raw.get("label", item_id)),
+        weights={k: _tenths(v, f"{where}.{item_id}") for k, v in weights.items()},
+        when=when,
+    )
+
+
+def _group(raw: Mapping[str, Any], where: str) -> ItemGroup:
+    group_id = str(raw["id"])
+    items = tuple(_item(i, f"{where}.{group_id}") for i in raw["items"])
+    label = str(raw.get("label", group_id))
+    note = raw.get("note_if_several")
+    return ItemGroup(
+        group_id, label, items, bool(raw.get("sufficient")), None if note is None else str(note)
+    )
+
+
+def _tree(raw: Any, where: str) -> SubgroupNode:
+    if isinstance(raw, str):
+        return Leaf(raw)
+    try:
+        return Branch(
+            parse_predicate(raw["if"], where), _tree(raw["then"], where), _tree(raw["else"], where)
+        )
+    except (KeyError, TypeError) as exc:
+        raise CatalogueError(f"{where}: subgroup node needs if/then/else ({exc})") from None
+
+
+def _probability(raw: Mapping[str, Any]) -> ProbabilityModel:
+    return ProbabilityModel(
+        intercepts={k: float(v) for k, v in raw["intercepts"].items()},
+        categories=tuple(
+            (str(c["category"]), float(c["min_probability"])) for c in raw["categories"]
+        ),
+        below=str(raw["below"]),
+        classified=str(raw["classified"]),
+    )
+
+
+def _weighted(raw: Mapping[str, Any], common: dict[str, Any]) -> WeightedCriteriaSet:
+    where = common["id"]
+    variants = raw.get("variants")
+    return WeightedCriteriaSet(
+        **common,
+        groups=tuple(_group(g, where) for g in raw["groups"]),
+        threshold=_tenths(raw["threshold"], where) if "threshold" in raw else None,
+        not_applicable_if=tuple(
+            parse_predicate(p, where) for p in raw.get("not_applicable_if", ())
+        ),
+        variants=None
+        if variants is None
+        else VariantRule(
+            parse_predicate(variants["selector"], where),
+            variants["when_true"],
+            variants["otherwise"],
+        ),
+        probability=_probability(raw["probability"]) if "probability" in raw else None,
+        classifiable_if=parse_predicate(raw["classifiable_if"], where)
+        if "classifiable_if" in raw
+        else None,
+        subgroups=_tree(raw["subgroups"], f"{where}.subgroups") if "subgroups" in raw else None,
+    )
+
+
+def _regions(raw: Mapping[str, Any], where: str) -> tuple[Region, ...]:
+    """Regions as ``name: [site features]`` or ``name: {sites: [...], absent_if: predicate}``."""
+    regions = []
+    for name, spec in raw.items():
+        sites = spec.get("sites", ()) if isinstance(spec, Mapping) else spec
+        sources: list[Predicate] = [FeatureTrue(f"skin_thickening_{name}")]
+        sources += [Compare(site, ">", 0.0) for site in sites]
+        if isinstance(spec, Mapping) and "absent_if" in spec:
+            sources.append(AbsentIf(parse_predicate(spec["absent_if"], f"{where}.{name}")))
+        regions.append(Region(str(name), Evidence(tuple(sources))))
+    return tuple(regions)
+
+
+def read_criteria_set(raw: Mapping[str, Any]) -> CriteriaSet:
+    """Build a criteria set from the parsed content of one set file.
+
+    Raises
+    ------
+    CatalogueError
+        When the file is malformed (missing keys, unknown kind, bad weights).
+    """
+    try:
+        common: dict[str, Any] = {f.name: str(raw[f.name]) for f in fields(_Publication)}
+        kind = CriteriaSetKind(raw["kind"])
+        if kind is CriteriaSetKind.WEIGHTED:
+            return _weighted(raw, common)
+        if kind is CriteriaSetKind.REGIONS:
+            labels = raw["labels"]
+            return RegionCriteriaSet(
+                **common,
+                proximal=_regions(raw["proximal"], f"{common['id']}.proximal"),
+                distal=_regions(raw["distal"], f"{common['id']}.distal"),
+                proximal_label=labels["proximal"],
+                distal_label=labels["distal"],
+                none_label=labels["none"],
+            )
+        return SiteSumCriteriaSet(
+            **common, sites=tuple(raw["sites"]), site_max=float(raw["site_max"])
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise CatalogueError(f"criteria set {raw.get('id', '?')!r}: {exc!r}") from None
+
+
+@cache
+def load_criteria_set(set_id: str) -> CriteriaSet:
+    """Load one packaged criteria set by id (``ssc2013``, ``leroy``, ``mrss``, ``iim2017``)."""
+    if set_id not in SET_FILES:
+        raise CatalogueError(f"unknown criteria set {set_id!r}; known: {', '.join(SET_FILES)}")
+    path = resources.files("calciscope.criteria").joinpath("sets", SET_FILES[set_id])
+    return read_criteria_set(yaml.safe_load(path.read_text("utf-8")))
+
+
+def load_criteria_sets(set_ids: tuple[str, ...] | None = None) -> tuple[CriteriaSet, ...]:
+    """Load several packaged sets (all of them by default), in the order of :data:`SET_FILES`."""
+    wanted = tuple(SET_FILES) if set_ids is None else set_ids
+    return tuple(load_criteria_set(s) for s in wanted)

@@ -20,11 +20,10 @@ Forms accepted in YAML::
 
 from __future__ import annotations
 
-import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from calciscope.errors import CatalogueError
 
@@ -58,10 +57,8 @@ def clean_value(value: Any) -> Any:
     """Return None for every spelling of a missing value (None, NaN, NaT, pandas NA)."""
     if value is None or value is True or value is False:
         return value
-    if isinstance(value, float) and math.isnan(value):
-        return None
     try:
-        if value != value:  # NaT and pandas.NA compare unequal to themselves
+        if value != value:  # NaN, NaT and pandas.NA compare unequal to themselves
             return None
     except TypeError:  # pandas.NA raises on bool()
         return None
@@ -102,44 +99,47 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+def _operand(pred: Predicate) -> str:
+    """Describe a part of a combination or negation, in parentheses when it combines parts."""
+    text = pred.describe()
+    return f"({text})" if isinstance(pred, _Combination) else text
+
+
 @dataclass(frozen=True)
-class FeatureTrue(Predicate):
-    """A boolean feature recorded true (false when recorded false, unknown when null)."""
+class _OnFeature(Predicate):
+    """A test of one feature's value."""
 
     feature: str
 
-    def features(self) -> frozenset[str]:  # noqa: D102
+    def features(self) -> frozenset[str]:
         return frozenset({self.feature})
+
+
+@dataclass(frozen=True)
+class FeatureTrue(_OnFeature):
+    """A boolean feature recorded true (false when recorded false, unknown when null)."""
 
     def describe(self) -> str:  # noqa: D102
         return self.feature
 
 
 @dataclass(frozen=True)
-class Compare(Predicate):
+class Compare(_OnFeature):
     """A numeric feature compared with a constant."""
 
-    feature: str
     op: str
     value: float
-
-    def features(self) -> frozenset[str]:  # noqa: D102
-        return frozenset({self.feature})
 
     def describe(self) -> str:  # noqa: D102
         return f"{self.feature} {self.op} {_number(self.value)}"
 
 
 @dataclass(frozen=True)
-class Range(Predicate):
+class Range(_OnFeature):
     """A numeric feature in ``[low, below)``; either end may be open (None)."""
 
-    feature: str
     low: float | None
     below: float | None
-
-    def features(self) -> frozenset[str]:  # noqa: D102
-        return frozenset({self.feature})
 
     def describe(self) -> str:  # noqa: D102
         low = "" if self.low is None else f"{_number(self.low)} <= "
@@ -148,15 +148,11 @@ class Range(Predicate):
 
 
 @dataclass(frozen=True)
-class OneOf(Predicate):
+class OneOf(_OnFeature):
     """A text value: true if in ``yes``, false if in ``no``, otherwise (or null) unknown."""
 
-    feature: str
     yes: tuple[str, ...]
     no: tuple[str, ...]
-
-    def features(self) -> frozenset[str]:  # noqa: D102
-        return frozenset({self.feature})
 
     def describe(self) -> str:  # noqa: D102
         return f"{self.feature} in {{{', '.join(self.yes)}}}"
@@ -165,33 +161,28 @@ class OneOf(Predicate):
 @dataclass(frozen=True)
 class _Combination(Predicate):
     parts: tuple[Predicate, ...]
+    #: the word between the parts' descriptions
+    word: ClassVar[str]
 
     def features(self) -> frozenset[str]:
         return frozenset().union(*(p.features() for p in self.parts))
 
-    def _joined(self, word: str) -> str:
-        texts = [p.describe() for p in self.parts]
-        wrapped = [
-            f"({t})" if isinstance(p, _Combination) else t
-            for p, t in zip(self.parts, texts, strict=True)
-        ]
-        return f" {word} ".join(wrapped)
+    def describe(self) -> str:
+        return f" {self.word} ".join(map(_operand, self.parts))
 
 
 @dataclass(frozen=True)
 class AnyOf(_Combination):
     """Kleene OR: true if any part is true, false if every part is false."""
 
-    def describe(self) -> str:  # noqa: D102
-        return self._joined("or")
+    word = "or"
 
 
 @dataclass(frozen=True)
 class AllOf(_Combination):
     """Kleene AND: false if any part is false, true if every part is true."""
 
-    def describe(self) -> str:  # noqa: D102
-        return self._joined("and")
+    word = "and"
 
 
 @dataclass(frozen=True)
@@ -207,7 +198,15 @@ class Evidence(_Combination):
 
 
 @dataclass(frozen=True)
-class AbsentIf(Predicate):
+class _OnePart(Predicate):
+    part: Predicate
+
+    def features(self) -> frozenset[str]:
+        return self.part.features()
+
+
+@dataclass(frozen=True)
+class AbsentIf(_OnePart):
     """Evidence that can only rule a finding out: never true, false when ``part`` is true.
 
     Used inside :class:`Evidence` for a body region without a site of its own in a scored
@@ -215,27 +214,16 @@ class AbsentIf(Predicate):
     sites standing for it were scored and never above 0 (leroy1988.yaml).
     """
 
-    part: Predicate
-
-    def features(self) -> frozenset[str]:  # noqa: D102
-        return self.part.features()
-
     def describe(self) -> str:  # noqa: D102
         return f"absent when {self.part.describe()}"
 
 
 @dataclass(frozen=True)
-class Not(Predicate):
+class Not(_OnePart):
     """Kleene NOT."""
 
-    part: Predicate
-
-    def features(self) -> frozenset[str]:  # noqa: D102
-        return self.part.features()
-
     def describe(self) -> str:  # noqa: D102
-        text = self.part.describe()
-        return f"not ({text})" if isinstance(self.part, _Combination) else f"not {text}"
+        return f"not {_operand(self.part)}"
 
 
 def _parse_feature(raw: dict[str, Any], where: str) -> Predicate:
@@ -264,14 +252,12 @@ def parse_predicate(raw: Any, where: str = "predicate") -> Predicate:
     """
     if not isinstance(raw, dict):
         raise CatalogueError(f"{where}: expected a mapping, got {raw!r}")
-    nested = {"any": AnyOf, "all": AllOf, "evidence": Evidence}
-    for key, cls in nested.items():
+    for key, combination in {"any": AnyOf, "all": AllOf, "evidence": Evidence}.items():
         if key in raw:
-            return cls(tuple(parse_predicate(p, where) for p in raw[key]))
-    if "not" in raw:
-        return Not(parse_predicate(raw["not"], where))
-    if "absent_if" in raw:
-        return AbsentIf(parse_predicate(raw["absent_if"], where))
+            return combination(tuple(parse_predicate(p, where) for p in raw[key]))
+    for key, one_part in {"not": Not, "absent_if": AbsentIf}.items():
+        if key in raw:
+            return one_part(parse_predicate(raw[key], where))
     if "feature" in raw:
         return _parse_feature(raw, where)
     raise CatalogueError(f"{where}: cannot read predicate {raw!r}")

@@ -86,15 +86,15 @@ ResultStatus = CriteriaStatus | IimCategory | CutaneousSubset | SkinScoreStatus
 
 def html_table(header: tuple[str, ...], rows: list[tuple[Any, ...]], caption: str = "") -> str:
     """Return a small HTML table (the notebook display of result objects); cells are escaped."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td>{html.escape('' if c is None else str(c))}</td>" for c in row)
-        + "</tr>"
-        for row in rows
-    )
+
+    def cells(values: tuple[Any, ...], tag: str) -> str:
+        return "".join(f"<{tag}>{html.escape('' if v is None else str(v))}</{tag}>" for v in values)
+
+    body = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in rows)
     title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return f"<table>{title}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (
+        f"<table>{title}<thead><tr>{cells(header, 'th')}</tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ class CriteriaResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict (stored in ``classification_results.result``)."""
+        """Return a JSON-ready dict: the result, its items' ids, groups, states and weights."""
         return {
             "criteria_set": self.criteria_set,
             "version": self.version,

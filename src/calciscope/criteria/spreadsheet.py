@@ -35,19 +35,10 @@ SPREADSHEET_FIELDS: dict[str, tuple[str, ...]] = {
         "iim2017_subgroup",
     ),
 }
-_TRUE = frozenset({"true", "yes", "1"})
-_FALSE = frozenset({"false", "no", "0"})
+#: How a boolean cell may be spelled (in any case); an empty cell is unknown.
+_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _RANGES = {"age_at_myositis_onset": (0.0, 130.0)}
 _MRSS_RANGE = (0.0, 3.0)
-
-
-def _boolean(text: str) -> bool:
-    lowered = text.lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ValueError(f"{text!r} is not true/false, yes/no, 1/0 or empty")
 
 
 def _number(name: str, text: str) -> float:
@@ -67,7 +58,9 @@ def _value(name: str, text: str) -> Any:
         return None
     ftype = load_catalogue().features[name].type
     if ftype is FeatureType.BOOLEAN:
-        return _boolean(text)
+        if text.lower() not in _BOOLEANS:
+            raise ValueError(f"{text!r} is not true/false, yes/no, 1/0 or empty")
+        return _BOOLEANS[text.lower()]
     if ftype in (FeatureType.NUMBER, FeatureType.INTEGER):
         return _number(name, text)
     if ftype is FeatureType.DATE:

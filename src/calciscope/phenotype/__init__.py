@@ -5,7 +5,6 @@ evaluator (it compiles them to Ibis, for the whole registry or one patient's exp
 """
 
 from calciscope.phenotype.definition import (
-    OverlapDefinition,
     Phenotype,
     PhenotypeKind,
     PhenotypeResult,
@@ -16,7 +15,6 @@ from calciscope.phenotype.definition import (
 )
 
 __all__ = [
-    "OverlapDefinition",
     "Phenotype",
     "PhenotypeKind",
     "PhenotypeResult",

@@ -26,7 +26,6 @@ from calciscope.criteria.results import html_table
 from calciscope.errors import CatalogueError
 
 __all__ = [
-    "OverlapDefinition",
     "Phenotype",
     "PhenotypeKind",
     "PhenotypeResult",
@@ -47,14 +46,6 @@ class PhenotypeKind(StrEnum):
     FIRST_KNOWN = "first_known"
     MISMATCH = "mismatch"
     PROMPT = "prompt"
-
-
-class OverlapDefinition(StrEnum):
-    """Which SSc-myositis overlap a study (and the at-risk prompt) uses (clinical-reference §11.3)."""
-
-    CRITERIA = "criteria"
-    CLINICIAN = "clinician"
-    EITHER = "either"
 
 
 @dataclass(frozen=True)
@@ -117,15 +108,15 @@ def output_columns(phenotype: Phenotype) -> tuple[str, ...]:
     ``<id>_reversed``, true when the end is dated before the start (the interval itself is then
     unknown: a data-quality item, never a negative interval).
     """
-    if phenotype.kind is PhenotypeKind.YEARS_BETWEEN:
-        return (phenotype.id, f"{phenotype.id}_reversed")
-    if phenotype.kind is PhenotypeKind.PROMPT:
-        return (
-            phenotype.id,
-            f"{phenotype.id}_text",
-            *(f"{phenotype.id}_{b}" for b in phenotype.beside),
-        )
-    return (phenotype.id,)
+    suffixes = {
+        PhenotypeKind.YEARS_BETWEEN: ("reversed",),
+        PhenotypeKind.PROMPT: ("text", *phenotype.beside),
+    }
+    return (phenotype.id, *(f"{phenotype.id}_{s}" for s in suffixes.get(phenotype.kind, ())))
+
+
+#: ``${name}`` or ``$name`` in a string of a definition file
+_PLACEHOLDER = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 
 
 def substitute_parameters(raw: Any, params: Mapping[str, Any]) -> Any:
@@ -140,11 +131,7 @@ def substitute_parameters(raw: Any, params: Mapping[str, Any]) -> Any:
     if isinstance(raw, str) and raw.startswith("$") and raw[1:] in params:
         return params[raw[1:]]
     if isinstance(raw, str):
-        return re.sub(
-            r"\$\{(\w+)\}|\$(\w+)",
-            lambda m: str(params.get(m.group(1) or m.group(2), m.group(0))),
-            raw,
-        )
+        return _PLACEHOLDER.sub(lambda m: str(params.get(m[1] or m[2], m[0])), raw)
     return raw
 
 
@@ -213,7 +200,6 @@ def _load(overrides: tuple[tuple[str, Any], ...]) -> PhenotypeSet:
                 f"phenotype parameter {name}={params.get(name)!r}; expected one of {allowed}"
             )
     try:
-        params["overlap_definition"] = OverlapDefinition(params["overlap_definition"]).value
         phenotypes = tuple(_phenotype(substitute_parameters(p, params)) for p in raw["phenotypes"])
     except (KeyError, ValueError, TypeError) as exc:
         raise CatalogueError(f"phenotypes.yaml: {exc!r}") from None

@@ -7,6 +7,8 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -332,31 +334,37 @@ def write_report_bundle(
     """
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     # the pseudonymised bundle is its own folder beside the report, staged the same way
     private = pseudonymised_dir(out_dir) if pseudonymise else None
-    private_staging = (
-        Path(tempfile.mkdtemp(prefix=f".{private.name}-", dir=out_dir.parent)) if private else None
-    )
-    try:
+    with _staged([out_dir] if private is None else [out_dir, private]) as staging:
         written = _write_bundle(
             analysis,
             facts=facts,
             evidence=evidence,
             manifest=manifest,
-            out_dir=staging,
-            pseudonymised=private_staging,
+            out_dir=staging[0],
+            pseudonymised=staging[1] if private is not None else None,
             images=images,
             bodymap=bodymap,
         )
-        _move_into(staging, out_dir)
-        if private is not None and private_staging is not None:
-            _move_into(private_staging, private)
+    return _rebased(written, staging[0], out_dir, private)
+
+
+@contextmanager
+def _staged(targets: list[Path]) -> Iterator[list[Path]]:
+    """Yield a hidden staging folder beside each target folder, in order.
+
+    When the block ends without an error, each staging folder's entries are moved into its
+    target (:func:`_move_into`); the staging folders are removed in any case.
+    """
+    staging = [Path(tempfile.mkdtemp(prefix=f".{t.name}-", dir=t.parent)) for t in targets]
+    try:
+        yield staging
+        for folder, target in zip(staging, targets, strict=True):
+            _move_into(folder, target)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        if private_staging is not None:
-            shutil.rmtree(private_staging, ignore_errors=True)
-    return _rebased(written, staging, out_dir, private)
+        for folder in staging:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _move_into(staging: Path, out_dir: Path) -> None:

@@ -1,5 +1,7 @@
 """The registry repository: open (and migrate) a database, import batches, read records.
 
+Rows become records in :mod:`calciscope.storage.records`.
+
 SQLite file by default; PostgreSQL by URL (``postgresql+psycopg://user@host/db``). Every
 import runs in one transaction, so a batch lands whole or not at all. An SQLite registry runs
 in WAL mode with a busy timeout: readers work during an import, and a second writer waits for
@@ -19,9 +21,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
 from importlib import resources
-from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from calciscope.errors import MissingExtraError, RegistryError
-from calciscope.model import STORED, Fact, Image, Note, Patient
-from calciscope.storage import schema
+from calciscope.model import Fact, Image, Note, Patient
+from calciscope.storage import records, schema
 from calciscope.storage.batch import (
     CHUNK,
     Batch,
@@ -46,6 +46,7 @@ from calciscope.storage.batch import (
 from calciscope.storage.bulk import FACT_SCHEMA, fact_sink, fact_table, write_fact_values
 from calciscope.storage.database_url import display_url, hide_password, normalise_url
 from calciscope.storage.integrity import PatientOrigin
+from calciscope.storage.records import fact_from_row, note_from_row, read_note_range
 from calciscope.storage.sqlite_locking import busy_timeout, configure_sqlite, is_busy
 
 __all__ = [
@@ -66,133 +67,6 @@ __all__ = [
 _SQLITE_WRITE_CACHE = "PRAGMA cache_size = -65536"
 #: Alembic keeps its migration context in module globals: one migration at a time per process
 _MIGRATE_LOCK = threading.Lock()
-
-
-_FACT_FIELDS = frozenset(Fact.model_fields)
-_NOTE_FIELDS = frozenset(Note.model_fields)
-_Key = tuple[tuple[str, ...], tuple[Any, ...], tuple[type, ...]]
-
-
-def _key(row: Any, fields: frozenset[str]) -> _Key | None:
-    """Return the names of ``fields`` in ``row``, their values and types; None if unhashable."""
-    names = tuple(k for k in row if k in fields)
-    values = tuple(row[k] for k in names)
-    key = (names, values, tuple(map(type, values)))  # 1, 1.0 and True hash alike: types tell
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
-
-
-# A record is built (and validated) from a stored row once: the same row values give the same
-# record, which is immutable, so it is shared. The web app reads the same facts and notes for
-# every page of the queue and every patient page; validating them each time was most of the cost.
-@lru_cache(maxsize=16_384)
-def _fact_of(key: _Key) -> Fact:
-    return Fact.model_validate(dict(zip(key[0], key[1], strict=True)), context=STORED)
-
-
-@lru_cache(maxsize=4096)
-def _note_of(key: _Key) -> Note:
-    return Note(**dict(zip(key[0], key[1], strict=True)))
-
-
-def fact_from_row(row: Any) -> Fact:
-    """Return the :class:`~calciscope.model.Fact` of a ``facts`` row (storage columns dropped).
-
-    Built once per distinct row (kept: the last 16,384); an identical row gives the same
-    immutable record.
-    """
-    key = _key(row, _FACT_FIELDS)
-    if key is None:
-        fields = {k: v for k, v in row.items() if k in _FACT_FIELDS}
-        return Fact.model_validate(fields, context=STORED)
-    return _fact_of(key)
-
-
-def note_from_row(row: Any) -> Note:
-    """Return the :class:`~calciscope.model.Note` of a ``notes`` row (kept like facts)."""
-    key = _key(row, _NOTE_FIELDS)
-    return Note(**row) if key is None else _note_of(key)
-
-
-#: A note as an extraction worker reads it: id, patient, type, date and text.
-NoteRow = tuple[str, str, str, dt.date | None, str]
-#: An extraction worker's database engines, by URL (one per process, reused for every batch).
-_WORKER_ENGINES: dict[str, Engine] = {}
-
-
-def _patient(conn: Connection, patient_id: str) -> Patient | None:
-    query = sa.select(schema.patients).where(schema.patients.c.patient_id == patient_id)
-    row = conn.execute(query).mappings().first()
-    return Patient(**row) if row else None
-
-
-def _facts_for(
-    conn: Connection, patient_id: str, *, include_superseded: bool = False
-) -> list[Fact]:
-    t = schema.facts
-    q = sa.select(t).where(t.c.patient_id == patient_id).order_by(t.c.effective_date, t.c.code)
-    if not include_superseded:
-        q = q.where(t.c.superseded_by.is_(None))
-    return [fact_from_row(row) for row in conn.execute(q).mappings().all()]
-
-
-def _notes_for(conn: Connection, patient_id: str) -> list[Note]:
-    t = schema.notes
-    q = sa.select(t).where(t.c.patient_id == patient_id).order_by(t.c.note_date, t.c.note_id)
-    return [note_from_row(row) for row in conn.execute(q).mappings()]
-
-
-def _images_for(conn: Connection, patient_id: str) -> list[Image]:
-    t = schema.images
-    q = sa.select(t).where(t.c.patient_id == patient_id).order_by(t.c.image_date, t.c.image_id)
-    return [Image(**row) for row in conn.execute(q).mappings()]
-
-
-def read_note_range(url: str, first: str, last: str, since: dt.date | None) -> list[NoteRow]:
-    """Read the notes with ids from ``first`` to ``last`` (and dated from ``since``), in id order.
-
-    For an extraction worker in another process, given the registry's URL
-    (:meth:`Registry.note_ids` cut into ranges). Its engine keeps no connection open between
-    batches on SQLite (an idle connection of another process can keep the WAL from being
-    checkpointed) and is disposed of when the worker exits.
-    """
-    engine = _WORKER_ENGINES.get(url)
-    if engine is None:
-        engine = _WORKER_ENGINES[url] = _worker_engine(url)
-    t = schema.notes
-    query = (
-        sa.select(t.c.note_id, t.c.patient_id, t.c.note_type, t.c.note_date, t.c.text)
-        .where(t.c.note_id >= first, t.c.note_id <= last)
-        .order_by(t.c.note_id)
-    )
-    if since is not None:
-        query = query.where(t.c.note_date >= since)
-    with engine.connect() as conn:
-        return [(row[0], row[1], row[2], row[3], row[4]) for row in conn.execute(query)]
-
-
-def _worker_engine(url: str) -> Engine:
-    """Return a worker's engine for the registry at ``url``, disposed of at the worker's exit."""
-    if sa.make_url(url).get_backend_name() == "sqlite":
-        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    else:
-        engine = sa.create_engine(url, pool_size=1, max_overflow=0)
-    # run by multiprocessing when a worker process ends (atexit handlers are not)
-    Finalize(None, engine.dispose, exitpriority=10)
-    return engine
-
-
-def _arrow_rows(conn: Connection, table: sa.Table, patient_ids: Sequence[str]) -> pa.Table:
-    """Return the rows of ``table`` about the given patients, as Arrow in the table's layout."""
-    column = table.c.patient_id
-    where = column == patient_ids[0] if len(patient_ids) == 1 else column.in_(list(patient_ids))
-    rows = [dict(row) for row in conn.execute(sa.select(table).where(where)).mappings()]
-    return pa.Table.from_pylist(rows, schema=schema.arrow_schema(table.name))
-
-
 #: PostgreSQL: an import of this many facts or more ends by updating the planner's statistics.
 ANALYZE_AFTER_FACTS = 10_000
 
@@ -486,7 +360,7 @@ class Registry:
     def patient(self, patient_id: str) -> Patient | None:
         """Return one patient, or None."""
         with self.engine.connect() as conn:
-            return _patient(conn, patient_id)
+            return records.read_patient(conn, patient_id)
 
     def facts_for(self, patient_id: str, *, include_superseded: bool = False) -> list[Fact]:
         """Return a patient's facts ordered by date (undated first).
@@ -494,17 +368,17 @@ class Registry:
         Facts replaced by a correction are left out unless ``include_superseded``.
         """
         with self.engine.connect() as conn:
-            return _facts_for(conn, patient_id, include_superseded=include_superseded)
+            return records.read_facts(conn, patient_id, include_superseded=include_superseded)
 
     def notes_for(self, patient_id: str) -> list[Note]:
         """Return a patient's notes ordered by date."""
         with self.engine.connect() as conn:
-            return _notes_for(conn, patient_id)
+            return records.read_notes(conn, patient_id)
 
     def images_for(self, patient_id: str) -> list[Image]:
         """Return a patient's images ordered by date."""
         with self.engine.connect() as conn:
-            return _images_for(conn, patient_id)
+            return records.read_images(conn, patient_id)
 
     def patient_with_records(
         self, patient_id: str
@@ -515,14 +389,14 @@ class Registry:
         :meth:`images_for`, read on one connection (a page showing a patient reads it whole).
         """
         with self.engine.connect() as conn:
-            patient = _patient(conn, patient_id)
+            patient = records.read_patient(conn, patient_id)
             if patient is None:
                 return None
             return (
                 patient,
-                _facts_for(conn, patient_id),
-                _notes_for(conn, patient_id),
-                _images_for(conn, patient_id),
+                records.read_facts(conn, patient_id),
+                records.read_notes(conn, patient_id),
+                records.read_images(conn, patient_id),
             )
 
     def patient_tables(self, patient_ids: Sequence[str]) -> tuple[pa.Table, pa.Table]:
@@ -532,8 +406,8 @@ class Registry:
         :func:`~calciscope.storage.schema.arrow_schema` gives them; unknown ids give no row.
         """
         with self.engine.connect() as conn:
-            facts = _arrow_rows(conn, schema.facts, patient_ids)
-            return facts, _arrow_rows(conn, schema.patients, patient_ids)
+            facts = records.arrow_rows(conn, schema.facts, patient_ids)
+            return facts, records.arrow_rows(conn, schema.patients, patient_ids)
 
     def drop_stale_note_suggestions(self, engine: str, *, since: dt.date | None = None) -> int:
         """Delete never-reviewed suggested note facts that another extractor version made.
