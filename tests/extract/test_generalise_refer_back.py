@@ -174,3 +174,54 @@ def test_a_chest_report_counts_only_calcinosis_facts_the_annotation_lacks():
     gold = [doc("affirmed"), doc("not_mentioned"), doc("negated")]
     s = score_documents(gold, [pred("affirmed"), pred("affirmed"), pred("negated")])
     assert s.chest_calcinosis_facts == 1
+
+
+# --- a bare calcification that refers back to the previous calcinosis's sites -------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "morphology", "regions"),
+    [
+        (
+            "Calcinosis at the left elbow and right ankle. X-rays of both sites show dense "
+            "nodular calcific deposits.",
+            "affirmed",
+            ("nodular",),
+            ("ankle_foot", "elbow"),
+        ),
+        (
+            "She has calcinosis of the right hip. Ultrasound of the same area shows sheets of "
+            "calcific deposits.",
+            "affirmed",
+            ("sheet_like",),
+            ("buttock_hip",),
+        ),
+        # no site-referring phrase: the bare deposit counts toward nothing
+        (
+            "Calcinosis at the left elbow. X-rays show dense nodular calcific deposits.",
+            "affirmed",
+            (),
+            ("elbow",),
+        ),
+        # the previous calcinosis is negated: nothing to refer back to
+        (
+            "No calcinosis at the knees. X-rays of both sites show calcific deposits.",
+            "negated",
+            (),
+            (),
+        ),
+        # a tissue of its own decides what the calcification is
+        (
+            "Calcinosis at the left elbow. X-rays of these sites show calcific deposits in the "
+            "vessels.",
+            "affirmed",
+            (),
+            ("elbow",),
+        ),
+    ],
+)
+def test_a_bare_calcification_takes_the_sites_it_refers_back_to(
+    extractor, text, status, morphology, regions
+):
+    s = summary(extractor, text)
+    assert (s.calcinosis, s.morphology, s.regions) == (status, morphology, regions)

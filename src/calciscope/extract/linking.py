@@ -7,6 +7,8 @@ words but no calcinosis mention ("The deposits are sheet-like.") lends them to t
 calcinosis mention of the previous sentence in the same section, and its sites too when that
 calcinosis names none ("Numerous hard nodules over the elbows"); so does the sentence after
 that one when it refers back by its first words ("It is a hard nodule.", "These are sheets.").
+A bare calcification in the next sentence that names "both sites", "these areas" or "the same
+sites" takes the sites of the previous calcinosis ("X-rays of both sites show deposits").
 
 What a mention counts toward is decided by the rule data: a calcinosis mention counts toward
 its rule's ``concept``; a general calcification toward the ``counts_as`` concepts of the tissues
@@ -84,6 +86,13 @@ _CLAUSE_BREAK = re.compile(r"[;:]|,\s*(?:and|but|while|whereas|plus)\s|\s(?:whil
 # "the densities in the forearm are arterial wall calcification": a copula that ends the text
 # before the explaining finding, in one clause ("there are", "which is" introduce another).
 _IS_A = re.compile(r"^[^;,.]*(?<!there )(?<!which )(?<![a-z])(?:are|is|was|were)\s+$")
+# "both sites", "each of these sites", "these areas", "the same sites": a phrase that refers
+# back to the sites of the previous sentence's calcinosis.
+_THESE_SITES = re.compile(
+    r"(?<![a-z])(?:(?:both|each\s+of\s+(?:these|those|the)|all\s+(?:of\s+)?(?:these|those|the))"
+    r"|these|those|the\s+same)\s+(?:sites?|areas?|locations?|regions?)(?![a-z])",
+    re.I,
+)
 _EXPLAINED_AS = re.compile(
     r"(?:in\s+keeping|consistent|compatible)\s+with|suggestive\s+of|typical\s+of|"
     r"represent(?:s|ing)?|likely|due\s+to"
@@ -314,16 +323,14 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]], text: str
         section = sentence[0].section if sentence else None
         if anchors:
             _link_sentence(anchors, sentence)
+            _borrow_sites(
+                text, previous if section == previous_section and not after else None, anchors
+            )
             previous, previous_section, after = anchors[-1], section, 0
         elif previous is not None and section == previous_section:
             after += 1
-            carried = [
-                m
-                for m in sentence
-                if m.category in _CARRIED and not (m.is_negated or m.is_uncertain)
-            ]
-            if carried and (after == 1 or _REFERS_BACK.match(text, *sentence[0].sentence)):
-                _link_sentence([previous], carried + _carried_sites(previous, sentence, carried))
+            if after == 1 or _REFERS_BACK.match(text, *sentence[0].sentence):
+                _lend_back(previous, sentence)
             if after == 2 or not text:
                 previous = None
         for anchor in anchors:
@@ -332,6 +339,44 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]], text: str
         for item in sentence:
             if item.links or item.category == Category.CALCIFICATION:
                 _finish(item)
+
+
+def _lend_back(previous: Mention, sentence: Sequence[Mention]) -> None:
+    """Lend a sentence's morphology and extent (and sites) to the previous calcinosis."""
+    carried = [
+        m for m in sentence if m.category in _CARRIED and not (m.is_negated or m.is_uncertain)
+    ]
+    if carried:
+        _link_sentence([previous], carried + _carried_sites(previous, sentence, carried))
+
+
+def _borrow_sites(text: str, previous: Mention | None, anchors: Sequence[Mention]) -> None:
+    """Give the previous calcinosis's sites to a bare calcification that refers back to them.
+
+    "Calcinosis at the left elbow and right ankle. X-rays of both sites show calcific
+    deposits.": a calcification with no site and no tissue, in the next sentence, which names
+    "both sites", "these areas", "each of these sites" or "the same sites".
+    """
+    if (
+        previous is None
+        or not text
+        or previous.is_negated
+        or previous.is_uncertain
+        or previous.is_hypothetical
+        or previous.is_family
+        or "calcinosis" not in _concepts(previous)
+        or not previous.links.get("regions")
+        or not _THESE_SITES.search(text, *anchors[0].sentence)
+    ):
+        return
+    for anchor in anchors:
+        if anchor.category == Category.CALCIFICATION and not (
+            anchor.links.get("regions")
+            or anchor.links.get("tissue")
+            or anchor.metadata.get("not_calcinosis")
+        ):
+            anchor.links["regions"] = [dict(entry) for entry in previous.links["regions"]]
+            anchor.links["surface_regions"] = True
 
 
 def _carried_sites(
