@@ -81,7 +81,7 @@ def test_hand_written_documents(name, status, morphology, regions):
     # notesacc7: fresh3 0.979/1.000/1.000 after the fixes (untouched 0.979/1.000/0.913).
     # notesacc8: fresh3 1.000/1.000/1.000; fresh4 1.000/0.957/1.000 after the fixes, not
     # independent (untouched 0.936/0.957/0.957).
-    # notesacc9: fresh5 1.000/1.000/1.000 after the fixes, not independent (untouched
+    # notesacc9: fresh5 1.000/1.000/0.957 after the fixes, not independent (untouched
     # 0.929/0.913/0.913, one false sheet-like).
     s = _document_scores(name)
     assert s.n > 40

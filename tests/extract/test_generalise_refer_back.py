@@ -225,20 +225,3 @@ def test_a_bare_calcification_takes_the_sites_it_refers_back_to(
 ):
     s = summary(extractor, text)
     assert (s.calcinosis, s.morphology, s.regions) == (status, morphology, regions)
-
-
-# --- a site that holds the site before it -------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "regions"),
-    [
-        ("Calcinosis at the tips of three fingers of the right hand.", ("fingers",)),
-        ("Calcinotic nodules on the thumbs of both hands.", ("fingers",)),
-        ("Calcinosis of the fingers and of the left hand.", ("fingers", "hand")),
-        ("Calcinosis of the right hand and fingers.", ("fingers", "hand")),
-        ("Calcinosis of the hand.", ("hand",)),
-    ],
-)
-def test_a_site_that_holds_the_one_before_is_no_site_of_its_own(extractor, text, regions):
-    assert summary(extractor, text).regions == regions

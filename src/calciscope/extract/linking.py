@@ -93,10 +93,6 @@ _THESE_SITES = re.compile(
     r"|these|those|the\s+same)\s+(?:sites?|areas?|locations?|regions?)(?![a-z])",
     re.I,
 )
-# Between a site and the site that holds it: "fingers of the left hand", "toes on both feet".
-_OF_THE = re.compile(
-    r"\s+(?:of|on)\s+(?:(?:the|both|his|her|their)\s+)?(?:(?:left|right|l|r|lt|rt)\s+)?", re.I
-)
 _EXPLAINED_AS = re.compile(
     r"(?:in\s+keeping|consistent|compatible)\s+with|suggestive\s+of|typical\s+of|"
     r"represent(?:s|ing)?|likely|due\s+to"
@@ -225,7 +221,6 @@ def mark_labels(text: str, sentence: Sequence[Mention]) -> None:
         return
     _mark_other_findings(text, sentence)
     _mark_explained(text, anchors, sentence)
-    _mark_containers(text, sentence)
     for item in sentence:
         if item.category == Category.BODY_REGION:
             if text[item.end : item.end + 3].lstrip(" \t").startswith(":"):
@@ -234,19 +229,6 @@ def mark_labels(text: str, sentence: Sequence[Mention]) -> None:
             text[max(0, item.start - 40) : item.start].lower()
         ):
             item.links["after_noun"] = True
-
-
-def _mark_containers(text: str, sentence: Sequence[Mention]) -> None:
-    """Mark a site that holds the site before it ("the fingers of the L hand") as a field.
-
-    Which sites hold which is rule data (``contains``).
-    """
-    regions = [m for m in sentence if m.category == Category.BODY_REGION]
-    for inner, outer in pairwise(regions):
-        if inner.metadata.get("region") in outer.metadata.get("contains", ()) and _OF_THE.fullmatch(
-            text, inner.end, outer.start
-        ):
-            outer.links["field"] = True
 
 
 def _mark_other_findings(text: str, sentence: Sequence[Mention]) -> None:
