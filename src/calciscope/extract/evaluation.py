@@ -356,7 +356,9 @@ def score_documents(
     ----------
     gold
         Annotated documents: ``id``, ``calcinosis``, ``morphology`` (list), ``regions``
-        (list), ``subset``, ``myositis``; ``source`` mentioning "chest" marks a chest report.
+        (list), ``subset``, ``myositis``; ``source`` mentioning "chest" marks a chest report,
+        and a calcinosis fact from one that the annotation does not have is counted (a chest
+        report that does describe chest-wall calcinosis is no error).
     predicted
         :func:`summarise_document` of each document, in the same order.
     """
@@ -374,9 +376,10 @@ def score_documents(
         c["sg"] += gold_sheet
         c["sf"] += gold_sheet and pred_sheet
         c["sx"] += pred_sheet and not gold_sheet
-        if "chest" in str(doc.get("source", "")).lower() and pred.calcinosis in (
-            "affirmed",
-            "negated",
+        if (
+            "chest" in str(doc.get("source", "")).lower()
+            and pred.calcinosis in ("affirmed", "negated")
+            and pred.calcinosis != doc["calcinosis"]
         ):
             c["chest"] += 1
         if doc["calcinosis"] != "affirmed":

@@ -15,6 +15,7 @@ from functools import partial
 
 from calciscope.extract.context import CATEGORY_FLAGS, modifiers_reaching
 from calciscope.extract.linking import (
+    lend_reach,
     link_antibody_results,
     link_calcinosis_attributes,
     link_clause_sites,
@@ -289,7 +290,7 @@ class NoteExtractor:
         starts = [s.start for s in sections]
         wanted = {bisect.bisect_right(starts, t.start) - 1 for t in findings if key[t.rule]}
         spans = self.sentences(text, sections, wanted)
-        ranges = self._anchor_ranges(findings, spans)
+        ranges = self._anchor_ranges(text, findings, spans)
         attributes = [
             m
             for a, b in ranges
@@ -300,7 +301,7 @@ class NoteExtractor:
         for sentence in labelled:  # sentences with a calcinosis or calcification mention
             mark_labels(text, sentence)
         if ranges:  # else no sentence has a calcinosis or calcification mention
-            link_calcinosis_attributes(grouped)
+            link_calcinosis_attributes(grouped, text)
             clause = partial(self._plain_mentions, text, low, layers=_CLAUSE, context=True)
             link_clause_sites(grouped, spans, text, clause)
             if report:
@@ -310,12 +311,13 @@ class NoteExtractor:
         return [m for sentence in grouped for m in sentence]
 
     def _anchor_ranges(
-        self, findings: Sequence[Match], spans: Sequence[tuple[int, int, int]]
+        self, text: str, findings: Sequence[Match], spans: Sequence[tuple[int, int, int]]
     ) -> list[tuple[int, int]]:
         """Return where attributes are looked for: around each calcinosis/calcification.
 
         That is its sentence and the next one of the same section (which may lend it a
-        morphology); attributes elsewhere link to nothing.
+        morphology), and the one after when it refers back (``lend_reach``); attributes
+        elsewhere link to nothing.
         """
         starts = [s[0] for s in spans]
         ranges: list[tuple[int, int]] = []
@@ -325,10 +327,7 @@ class NoteExtractor:
             i = bisect.bisect_right(starts, match.start) - 1
             if i < 0:
                 continue
-            a, b, section = spans[i]
-            if i + 1 < len(spans) and spans[i + 1][2] == section:
-                b = spans[i + 1][1]
-            b = max(b, match.end)
+            a, b = spans[i][0], lend_reach(text, spans, i, max(spans[i][1], match.end))
             if ranges and a <= ranges[-1][1]:
                 ranges[-1] = (ranges[-1][0], max(b, ranges[-1][1]))
             else:

@@ -5,7 +5,10 @@ to the nearest calcinosis or calcification mention; a laterality word is attache
 region that follows it (or precedes it, "hand, left"). A sentence that has morphology or extent
 words but no calcinosis mention ("The deposits are sheet-like.") lends them to the last
 calcinosis mention of the previous sentence in the same section, and its sites too when that
-calcinosis names none ("Numerous hard nodules over the elbows").
+calcinosis names none ("Numerous hard nodules over the elbows"); so does the sentence after
+that one when it refers back by its first words ("It is a hard nodule.", "These are sheets.").
+A bare calcification in the next sentence that names "both sites", "these areas" or "the same
+sites" takes the sites of the previous calcinosis ("X-rays of both sites show deposits").
 
 What a mention counts toward is decided by the rule data: a calcinosis mention counts toward
 its rule's ``concept``; a general calcification toward the ``counts_as`` concepts of the tissues
@@ -40,6 +43,7 @@ from itertools import pairwise
 from calciscope.extract.mention import Category, Mention
 
 __all__ = [
+    "lend_reach",
     "link_antibody_results",
     "link_calcinosis_attributes",
     "link_clause_sites",
@@ -55,6 +59,11 @@ _ATTRIBUTES: dict[str, tuple[str, str]] = {
     Category.MODALITY: ("method", "method"),
 }
 _CARRIED = frozenset({Category.MORPHOLOGY, Category.EXTENT})
+# A sentence that refers back to the finding by its first words ("It is now a hard nodule.",
+# "These are confluent sheets.", "The deposits ..."): it may lend from two sentences on.
+_REFERS_BACK = re.compile(
+    r"[\s\-\u2022*]*(?:it|this|these|they|those|the\s+(?:lesions?|deposits?|nodules?))\b", re.I
+)
 _LATERALITY_GAP = 25
 _PRE_NOMINAL = frozenset({Category.MORPHOLOGY, Category.EXTENT, Category.TISSUE})
 _ADJACENT = 40
@@ -74,6 +83,16 @@ _AFTER_PREPOSITION = re.compile(
 _CLAUSE_BREAK = re.compile(r"[;:]|,\s*(?:and|but|while|whereas|plus)\s|\s(?:while|whereas)\s")
 # "calcific focus in the supraspinatus, in keeping with calcific tendinopathy": the finding is
 # explained as something that is not calcinosis (a ``not_calcinosis`` rule after it).
+# "the densities in the forearm are arterial wall calcification": a copula that ends the text
+# before the explaining finding, in one clause ("there are", "which is" introduce another).
+_IS_A = re.compile(r"^[^;,.]*(?<!there )(?<!which )(?<![a-z])(?:are|is|was|were)\s+$")
+# "both sites", "each of these sites", "these areas", "the same sites": a phrase that refers
+# back to the sites of the previous sentence's calcinosis.
+_THESE_SITES = re.compile(
+    r"(?<![a-z])(?:(?:both|each\s+of\s+(?:these|those|the)|all\s+(?:of\s+)?(?:these|those|the))"
+    r"|these|those|the\s+same)\s+(?:sites?|areas?|locations?|regions?)(?![a-z])",
+    re.I,
+)
 _EXPLAINED_AS = re.compile(
     r"(?:in\s+keeping|consistent|compatible)\s+with|suggestive\s+of|typical\s+of|"
     r"represent(?:s|ing)?|likely|due\s+to"
@@ -201,7 +220,7 @@ def mark_labels(text: str, sentence: Sequence[Mention]) -> None:
     if not anchors:
         return
     _mark_other_findings(text, sentence)
-    _mark_explained(text, anchors)
+    _mark_explained(text, anchors, sentence)
     for item in sentence:
         if item.category == Category.BODY_REGION:
             if text[item.end : item.end + 3].lstrip(" \t").startswith(":"):
@@ -235,50 +254,129 @@ def _mark_other_findings(text: str, sentence: Sequence[Mention]) -> None:
             item.links["other_finding"] = True
 
 
-def _mark_explained(text: str, anchors: Sequence[Mention]) -> None:
-    """Mark calcifications that the sentence explains as something that is not calcinosis."""
+def _mark_explained(text: str, anchors: Sequence[Mention], sentence: Sequence[Mention]) -> None:
+    """Mark calcifications that the sentence explains as something that is not calcinosis.
+
+    "calcific focus ..., in keeping with calcific tendinopathy" (a ``not_calcinosis`` rule), or
+    "the densities in the forearm are arterial wall calcification" (a copula before a
+    calcification whose tissue counts toward nothing).
+    """
     for first, second in pairwise(anchors):
-        if (
-            first.category == Category.CALCIFICATION
-            and not first.metadata.get("not_calcinosis")
-            and second.metadata.get("not_calcinosis")
-            and _EXPLAINED_AS.search(text[first.end : second.start].lower())
-        ):
+        if first.category != Category.CALCIFICATION or first.metadata.get("not_calcinosis"):
+            continue
+        if second.metadata.get("not_calcinosis"):
+            if _EXPLAINED_AS.search(text[first.end : second.start].lower()):
+                first.links["explained"] = True
+            continue
+        tissue = _tissue_before(text, second, sentence)
+        if tissue is not None and _IS_A.search(text[first.end : tissue.start].lower()):
             first.links["explained"] = True
 
 
-def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]]) -> None:
+def _tissue_before(text: str, anchor: Mention, sentence: Sequence[Mention]) -> Mention | None:
+    """Return the tissue word counting toward nothing just before ``anchor``, if any.
+
+    "arterial wall calcification", "vascular calcification".
+    """
+    for item in sentence:
+        if (
+            item.category == Category.TISSUE
+            and item.metadata.get("counts_as") == []
+            and 0 <= anchor.start - item.end <= 6
+            and text[item.end : anchor.start].strip(" -").lower() in ("", "wall")
+        ):
+            return item
+    return None
+
+
+def lend_reach(text: str, spans: Sequence[tuple[int, int, int]], i: int, end: int) -> int:
+    """Return where the attributes of a finding in sentence ``i`` are looked for.
+
+    To the end of the next sentence of its section, and of the one after that when that one
+    refers back ("Calcinosis of the right heel. She walks with a stick. It is a hard nodule.").
+    ``spans`` are (start, end, section index) of the sentences; ``end`` is the finding's end.
+    """
+    for j in (i + 1, i + 2):
+        if j >= len(spans) or spans[j][2] != spans[i][2]:
+            break
+        if j == i + 2 and not _REFERS_BACK.match(text, spans[j][0], spans[j][1]):
+            break
+        end = max(end, spans[j][1])
+    return end
+
+
+def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]], text: str = "") -> None:
     """Link attributes to calcinosis/calcification mentions, sentence by sentence (in place).
 
     Parameters
     ----------
     sentences
         The mentions of each sentence, in document order.
+    text
+        The note: a sentence two on that refers back lends too (:func:`lend_reach`).
     """
     previous: Mention | None = None
     previous_section: str | None = None
+    after = 0
     for sentence in sentences:
-        anchors = [m for m in sentence if m.category in _ANCHORS]
-        anchors = _drop_labels(anchors)
+        anchors = _drop_labels([m for m in sentence if m.category in _ANCHORS])
         section = sentence[0].section if sentence else None
         if anchors:
             _link_sentence(anchors, sentence)
-            previous, previous_section = anchors[-1], section
+            _borrow_sites(
+                text, previous if section == previous_section and not after else None, anchors
+            )
+            previous, previous_section, after = anchors[-1], section, 0
         elif previous is not None and section == previous_section:
-            carried = [
-                m
-                for m in sentence
-                if m.category in _CARRIED and not (m.is_negated or m.is_uncertain)
-            ]
-            if carried:
-                _link_sentence([previous], carried + _carried_sites(previous, sentence, carried))
-            previous = None
+            after += 1
+            if after == 1 or _REFERS_BACK.match(text, *sentence[0].sentence):
+                _lend_back(previous, sentence)
+            if after == 2 or not text:
+                previous = None
         for anchor in anchors:
             _decide_concept(anchor)
     for sentence in sentences:
         for item in sentence:
             if item.links or item.category == Category.CALCIFICATION:
                 _finish(item)
+
+
+def _lend_back(previous: Mention, sentence: Sequence[Mention]) -> None:
+    """Lend a sentence's morphology and extent (and sites) to the previous calcinosis."""
+    carried = [
+        m for m in sentence if m.category in _CARRIED and not (m.is_negated or m.is_uncertain)
+    ]
+    if carried:
+        _link_sentence([previous], carried + _carried_sites(previous, sentence, carried))
+
+
+def _borrow_sites(text: str, previous: Mention | None, anchors: Sequence[Mention]) -> None:
+    """Give the previous calcinosis's sites to a bare calcification that refers back to them.
+
+    "Calcinosis at the left elbow and right ankle. X-rays of both sites show calcific
+    deposits.": a calcification with no site and no tissue, in the next sentence, which names
+    "both sites", "these areas", "each of these sites" or "the same sites".
+    """
+    if (
+        previous is None
+        or not text
+        or previous.is_negated
+        or previous.is_uncertain
+        or previous.is_hypothetical
+        or previous.is_family
+        or "calcinosis" not in _concepts(previous)
+        or not previous.links.get("regions")
+        or not _THESE_SITES.search(text, *anchors[0].sentence)
+    ):
+        return
+    for anchor in anchors:
+        if anchor.category == Category.CALCIFICATION and not (
+            anchor.links.get("regions")
+            or anchor.links.get("tissue")
+            or anchor.metadata.get("not_calcinosis")
+        ):
+            anchor.links["regions"] = [dict(entry) for entry in previous.links["regions"]]
+            anchor.links["surface_regions"] = True
 
 
 def _carried_sites(
