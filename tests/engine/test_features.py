@@ -248,3 +248,27 @@ def test_postgres_and_duckdb_agree(postgres_database):
         assert _registry_rows(url, PATIENTS, facts) == _duckdb_rows(PATIENTS, facts)
 
     check()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
+def test_latest_value_reads_present_facts_of_its_concept_only(engine, tmp_path):
+    """The latest value is the last present fact of its concept, whatever else is dated later.
+
+    The second pass meets only those facts with the last dates (branch scale7): a later absent
+    fact of the concept, or a later fact of another concept on the same site, changes nothing.
+    """
+    patients = [Patient(patient_id="Q1", sex="female", birth_year=1970)]
+    mrss = {"body_site": "fingers", "laterality": "right"}
+    facts = [
+        F("Q1", "calciscope", "mrss_site", value_num=2, effective_date=dt.date(2010, 1, 1), **mrss),
+        F("Q1", "calciscope", "mrss_site", value_num=0, status="absent", effective_date=dt.date(2012, 1, 1), **mrss),
+        F("Q1", "HP", "HP:0001072", value_num=3, effective_date=dt.date(2013, 1, 1), **mrss),
+        F("Q1", "calciscope", "ssc_subset", value_text="lcssc", effective_date=dt.date(2011, 1, 1)),
+        F("Q1", "calciscope", "ssc_subset", value_text="dcssc", status="absent", effective_date=dt.date(2014, 1, 1)),
+    ]  # fmt: skip
+    if engine == "sqlite":
+        rows = _registry_rows(f"sqlite:///{tmp_path}/r.db", patients, facts)
+    else:
+        rows = _duckdb_rows(patients, facts)
+    assert rows["Q1"]["mrss_fingers_right"] == 2.0
+    assert rows["Q1"]["subset_recorded"] == "lcssc"
