@@ -1,10 +1,11 @@
 """Compile the feature catalogue to one Ibis expression: the feature table.
 
 One row per patient at an index date; booleans are true / false / null (present / absent /
-unknown). The whole table is one grouped scan of the facts (plus one for "latest value"
-features, and one of the laboratory values joined to their patients' sex and birth for the
-default upper limits of normal) and a join to the patients, so it runs inside SQLite, DuckDB,
-PostgreSQL or Spark without Python loops over rows.
+unknown). The whole table is one grouped scan of the facts, each with its patient's sex and
+birth (for the default upper limits of normal), plus one for "latest value" features, and a
+join to the patients, so it runs inside SQLite, DuckDB, PostgreSQL or Spark without Python
+loops over rows. The facts are filtered where they are stored, before anything is joined or
+added to them, so that a database plans the filter with the table's statistics.
 
 Three-valued logic is spelled out with explicit indicator columns (``cases(...)`` 0/1
 maxima), never by relying on an engine's NULL semantics (architecture.md, pitfalls).
@@ -276,9 +277,12 @@ def _row_limits(
     return ibis.greatest(*highs), ibis.least(*lows)
 
 
-def _default_limits(f: ir.Table, patients: ir.Table, features: list[Feature]) -> ir.Table:
+def _default_limits(f: ir.Table, features: list[Feature]) -> dict[str, ir.Scalar]:
     """Return, per patient, each limit's comparison of the values without their own range.
 
+    Aggregates over the facts joined to their patient's sex and birth (:func:`_with_people`),
+    computed in the same pass as the other features (no join of their own: PostgreSQL, with
+    no statistics for the prepared facts, planned that join as a loop over every patient).
     Columns ``<feature>__defn<i>`` (1: a value in one of the default table's units was
     measured; a value without a unit counts as in them), ``__defhigh<i>`` (1: one is above the
     highest limit it could have) and ``__defopen<i>`` (1: one is not at or below the lowest
@@ -286,29 +290,33 @@ def _default_limits(f: ir.Table, patients: ir.Table, features: list[Feature]) ->
     bands): with sex neither female nor male, or the age unknown, a value is raised only above
     every limit it could have and normal only at or below every one (never null).
     """
-    limits = [
-        (x.name, i, lim) for x in features for i, lim in enumerate(x.derive.above_upper_limit)
-    ]
-    concepts = sorted({_concept_column(lim.concept) for _, _, lim in limits})
-    lab = f.filter(any_of([f[c] for c in concepts]), f.reference_high.isnull())
+    if not features:
+        return {}
+    low, high = _age_bounds(f)
+    aggs: dict[str, ir.Scalar] = {}
+    for feature in features:
+        for i, limit in enumerate(feature.derive.above_upper_limit):
+            name = feature.name
+            measured = (
+                f[_concept_column(limit.concept)]
+                & f.reference_high.isnull()
+                & (f.status == Status.PRESENT.value)
+                & f.value_num.notnull()
+                & (f.unit.isnull() | f.unit.isin(list(limit.units)))
+            )
+            top, bottom = _row_limits(limit, f.p_sex, low, high)
+            aggs[f"{name}__defn{i}"] = _flag(measured)
+            aggs[f"{name}__defhigh{i}"] = _flag(measured & (f.value_num > top))
+            aggs[f"{name}__defopen{i}"] = _flag(measured & ~(f.value_num <= bottom))
+    return aggs
+
+
+def _with_people(f: ir.Table, patients: ir.Table) -> ir.Table:
+    """Return the facts with their patient's sex and birth (``p_sex``, ``p_birth_*``)."""
     people = patients.select(
         "patient_id", p_sex="sex", p_birth_date="birth_date", p_birth_year="birth_year"
     )
-    j = lab.inner_join(people, "patient_id")
-    low, high = _age_bounds(j)
-    aggs: dict[str, ir.Scalar] = {}
-    for name, i, limit in limits:
-        measured = (
-            j[_concept_column(limit.concept)]
-            & (j.status == Status.PRESENT.value)
-            & j.value_num.notnull()
-            & (j.unit.isnull() | j.unit.isin(list(limit.units)))
-        )
-        top, bottom = _row_limits(limit, j.p_sex, low, high)
-        aggs[f"{name}__defn{i}"] = _flag(measured)
-        aggs[f"{name}__defhigh{i}"] = _flag(measured & (j.value_num > top))
-        aggs[f"{name}__defopen{i}"] = _flag(measured & ~(j.value_num <= bottom))
-    return j.group_by("patient_id").aggregate(**aggs)
+    return f.inner_join(people, "patient_id")
 
 
 def _finish_status(t: ir.Table, name: str, derive: Derivation) -> ir.Value:
@@ -416,8 +424,8 @@ def dated_records(con: Any) -> ir.Table | None:
     return ibis.union(*parts) if parts else None
 
 
-def _with_records(facts: ir.Table, records: ir.Table) -> ir.Table:
-    """Return ``facts`` with one confirmed, present ``calciscope:<concept>`` fact per record."""
+def _record_facts(records: ir.Table, facts: ir.Table) -> ir.Table:
+    """Return one confirmed, present ``calciscope:<concept>`` fact per record, as ``facts``."""
     fixed: dict[str, ir.Value] = {
         "patient_id": records.patient_id,
         "system": ibis.literal("calciscope"),
@@ -432,20 +440,19 @@ def _with_records(facts: ir.Table, records: ir.Table) -> ir.Table:
             for name, typ in facts.schema().items()
         }
     )
-    return facts.union(shaped)
+    return shaped
 
 
-def _prepare_facts(
-    facts: ir.Table,
-    index_date: dt.date,
-    review_states: Sequence[ReviewState],
-    catalogue: FeatureCatalogue,
-    concepts: set[str],
+def _counted(
+    facts: ir.Table, index_date: dt.date, review_states: Sequence[ReviewState]
 ) -> ir.Table:
-    """Keep the facts that count and mark, once per fact, which concepts it means.
+    """Return the facts that count: in ``review_states``, dated by ``index_date``, current.
 
     A fact replaced by a correction (``superseded_by`` set) never counts; rejected facts
-    count only if ``review_states`` names them (it never does in calciscope).
+    count only if ``review_states`` names them (it never does in calciscope). Applied to the
+    stored facts themselves, before anything is added to them, so that a database plans it
+    with the facts table's statistics (PostgreSQL estimated the same filter over the facts
+    and their dated records as a few rows, and planned a nested loop over every patient).
     """
     if "unit" not in facts.columns:  # fact tables written without units (CSV twins, views)
         facts = facts.mutate(unit=ibis.null("string"))
@@ -457,11 +464,28 @@ def _prepare_facts(
     )
     if "superseded_by" in facts.columns:  # registries before 0002_review and OMOP views lack it
         kept = kept.filter(kept.superseded_by.isnull())
-    key = kept.system.concat("|", kept.code)
+    return kept
+
+
+def _codes_match(facts: ir.Table, codes: Iterable[tuple[str, str]]) -> ir.BooleanValue:
+    """Return whether a fact's (system, code) is one of ``codes``.
+
+    One comparison of the system and one list of codes per system, on the stored columns:
+    no text is built per fact and concept (a ``system|code`` key was built again for each
+    of some 200 concepts).
+    """
+    by_system: dict[str, list[str]] = {}
+    for system, code in sorted(codes):
+        by_system.setdefault(system, []).append(code)
+    return any_of(
+        [(facts.system == system) & facts.code.isin(c) for system, c in by_system.items()]
+    )
+
+
+def _prepare_facts(facts: ir.Table, catalogue: FeatureCatalogue, concepts: set[str]) -> ir.Table:
+    """Mark, once per fact that counts (:func:`_counted`), which concepts it means."""
     marks = {
-        _concept_column(name): key.isin(
-            sorted(f"{s}|{c}" for s, c in catalogue.concepts[name].codes)
-        )
+        _concept_column(name): _codes_match(facts, catalogue.concepts[name].codes)
         for name in sorted(concepts)
     }
     wanted = (
@@ -476,8 +500,8 @@ def _prepare_facts(
         "laterality",
         "morphology",
     )
-    return kept.select(
-        *wanted, sort_date=kept.effective_date.fill_null(ibis.date(1800, 1, 1)), **marks
+    return facts.select(
+        *wanted, sort_date=facts.effective_date.fill_null(ibis.date(1800, 1, 1)), **marks
     )
 
 
@@ -555,15 +579,17 @@ def compute_feature_table(
         [catalogue.feature(n) for n in features] if features else list(catalogue.features.values())
     )
     concepts = {name for feature in chosen for name in feature.derive.read_concepts}
+    facts = _counted(facts, index_date, review_states)
     if records is not None and concepts & {NOTE_RECORD, IMAGE_RECORD}:
-        facts = _with_records(facts, records)
-    f = _prepare_facts(facts, index_date, review_states, catalogue, concepts)
-    grouped = f.group_by("patient_id").aggregate(**_Compiler(f, catalogue).aggregates(chosen))
-    grouped = _with_latest_values(f, grouped, catalogue, chosen)
+        # each side filtered before the union: the filters use the stored tables' statistics
+        facts = facts.union(_counted(_record_facts(records, facts), index_date, review_states))
+    f = _prepare_facts(facts, catalogue, concepts)
     limited = [x for x in chosen if x.derive.above_upper_limit]
-    if limited:
-        defaults = _default_limits(f, patients, limited)
-        grouped = grouped.left_join(defaults, "patient_id").drop("patient_id_right")
+    if limited:  # the default limits are by sex and age: each fact carries its patient's
+        f = _with_people(f, patients)
+    aggs = _Compiler(f, catalogue).aggregates(chosen) | _default_limits(f, limited)
+    grouped = f.group_by("patient_id").aggregate(**aggs)
+    grouped = _with_latest_values(f, grouped, catalogue, chosen)
     base = patients.select("patient_id", "sex", "birth_date", "birth_year", "centre", "synthetic")
     t = base.left_join(grouped, "patient_id").drop("patient_id_right")
     columns = {feature.name: _finish(t, feature) for feature in chosen}
