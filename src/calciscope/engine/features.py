@@ -1,11 +1,10 @@
 """Compile the feature catalogue to one Ibis expression: the feature table.
 
 One row per patient at an index date; booleans are true / false / null (present / absent /
-unknown). The whole table is one grouped scan of the facts, each with its patient's sex and
-birth (for the default upper limits of normal), plus one for "latest value" features, and a
-join to the patients, so it runs inside SQLite, DuckDB, PostgreSQL or Spark without Python
-loops over rows. The facts are filtered where they are stored, before anything is joined or
-added to them, so that a database plans the filter with the table's statistics.
+unknown). The whole table is one grouped scan of the facts (plus one for "latest value"
+features, and one of the laboratory values joined to their patients' sex and birth for the
+default upper limits of normal) and a join to the patients, so it runs inside SQLite, DuckDB,
+PostgreSQL or Spark without Python loops over rows.
 
 Three-valued logic is spelled out with explicit indicator columns (``cases(...)`` 0/1
 maxima), never by relying on an engine's NULL semantics (architecture.md, pitfalls).
@@ -277,12 +276,9 @@ def _row_limits(
     return ibis.greatest(*highs), ibis.least(*lows)
 
 
-def _default_limits(f: ir.Table, features: list[Feature]) -> dict[str, ir.Scalar]:
+def _default_limits(f: ir.Table, patients: ir.Table, features: list[Feature]) -> ir.Table:
     """Return, per patient, each limit's comparison of the values without their own range.
 
-    Aggregates over the facts joined to their patient's sex and birth (:func:`_with_people`),
-    computed in the same pass as the other features (no join of their own: PostgreSQL, with
-    no statistics for the prepared facts, planned that join as a loop over every patient).
     Columns ``<feature>__defn<i>`` (1: a value in one of the default table's units was
     measured; a value without a unit counts as in them), ``__defhigh<i>`` (1: one is above the
     highest limit it could have) and ``__defopen<i>`` (1: one is not at or below the lowest
@@ -290,33 +286,29 @@ def _default_limits(f: ir.Table, features: list[Feature]) -> dict[str, ir.Scalar
     bands): with sex neither female nor male, or the age unknown, a value is raised only above
     every limit it could have and normal only at or below every one (never null).
     """
-    if not features:
-        return {}
-    low, high = _age_bounds(f)
-    aggs: dict[str, ir.Scalar] = {}
-    for feature in features:
-        for i, limit in enumerate(feature.derive.above_upper_limit):
-            name = feature.name
-            measured = (
-                f[_concept_column(limit.concept)]
-                & f.reference_high.isnull()
-                & (f.status == Status.PRESENT.value)
-                & f.value_num.notnull()
-                & (f.unit.isnull() | f.unit.isin(list(limit.units)))
-            )
-            top, bottom = _row_limits(limit, f.p_sex, low, high)
-            aggs[f"{name}__defn{i}"] = _flag(measured)
-            aggs[f"{name}__defhigh{i}"] = _flag(measured & (f.value_num > top))
-            aggs[f"{name}__defopen{i}"] = _flag(measured & ~(f.value_num <= bottom))
-    return aggs
-
-
-def _with_people(f: ir.Table, patients: ir.Table) -> ir.Table:
-    """Return the facts with their patient's sex and birth (``p_sex``, ``p_birth_*``)."""
+    limits = [
+        (x.name, i, lim) for x in features for i, lim in enumerate(x.derive.above_upper_limit)
+    ]
+    concepts = sorted({_concept_column(lim.concept) for _, _, lim in limits})
+    lab = f.filter(any_of([f[c] for c in concepts]), f.reference_high.isnull())
     people = patients.select(
         "patient_id", p_sex="sex", p_birth_date="birth_date", p_birth_year="birth_year"
     )
-    return f.inner_join(people, "patient_id")
+    j = lab.inner_join(people, "patient_id")
+    low, high = _age_bounds(j)
+    aggs: dict[str, ir.Scalar] = {}
+    for name, i, limit in limits:
+        measured = (
+            j[_concept_column(limit.concept)]
+            & (j.status == Status.PRESENT.value)
+            & j.value_num.notnull()
+            & (j.unit.isnull() | j.unit.isin(list(limit.units)))
+        )
+        top, bottom = _row_limits(limit, j.p_sex, low, high)
+        aggs[f"{name}__defn{i}"] = _flag(measured)
+        aggs[f"{name}__defhigh{i}"] = _flag(measured & (j.value_num > top))
+        aggs[f"{name}__defopen{i}"] = _flag(measured & ~(j.value_num <= bottom))
+    return j.group_by("patient_id").aggregate(**aggs)
 
 
 def _finish_status(t: ir.Table, name: str, derive: Derivation) -> ir.Value:
@@ -434,13 +426,12 @@ def _record_facts(records: ir.Table, facts: ir.Table) -> ir.Table:
         "effective_date": records.record_date,
         "review_state": ibis.literal(ReviewState.CONFIRMED.value),
     }
-    shaped = records.select(
+    return records.select(
         **{
             name: (fixed[name] if name in fixed else ibis.null()).cast(typ)
             for name, typ in facts.schema().items()
         }
     )
-    return shaped
 
 
 def _counted(
@@ -450,9 +441,10 @@ def _counted(
 
     A fact replaced by a correction (``superseded_by`` set) never counts; rejected facts
     count only if ``review_states`` names them (it never does in calciscope). Applied to the
-    stored facts themselves, before anything is added to them, so that a database plans it
-    with the facts table's statistics (PostgreSQL estimated the same filter over the facts
-    and their dated records as a few rows, and planned a nested loop over every patient).
+    stored facts themselves, before the dated records are added to them, so that a database
+    plans it with the facts table's statistics (over the union, PostgreSQL estimated the
+    facts that count at 6 rows of 690,000, and planned the default limits' join to the
+    patients as a loop over every patient that scanned all the facts each time).
     """
     if "unit" not in facts.columns:  # fact tables written without units (CSV twins, views)
         facts = facts.mutate(unit=ibis.null("string"))
@@ -467,25 +459,13 @@ def _counted(
     return kept
 
 
-def _codes_match(facts: ir.Table, codes: Iterable[tuple[str, str]]) -> ir.BooleanValue:
-    """Return whether a fact's (system, code) is one of ``codes``.
-
-    One comparison of the system and one list of codes per system, on the stored columns:
-    no text is built per fact and concept (a ``system|code`` key was built again for each
-    of some 200 concepts).
-    """
-    by_system: dict[str, list[str]] = {}
-    for system, code in sorted(codes):
-        by_system.setdefault(system, []).append(code)
-    return any_of(
-        [(facts.system == system) & facts.code.isin(c) for system, c in by_system.items()]
-    )
-
-
 def _prepare_facts(facts: ir.Table, catalogue: FeatureCatalogue, concepts: set[str]) -> ir.Table:
     """Mark, once per fact that counts (:func:`_counted`), which concepts it means."""
+    key = facts.system.concat("|", facts.code)
     marks = {
-        _concept_column(name): _codes_match(facts, catalogue.concepts[name].codes)
+        _concept_column(name): key.isin(
+            sorted(f"{s}|{c}" for s, c in catalogue.concepts[name].codes)
+        )
         for name in sorted(concepts)
     }
     wanted = (
@@ -584,12 +564,12 @@ def compute_feature_table(
         # each side filtered before the union: the filters use the stored tables' statistics
         facts = facts.union(_counted(_record_facts(records, facts), index_date, review_states))
     f = _prepare_facts(facts, catalogue, concepts)
-    limited = [x for x in chosen if x.derive.above_upper_limit]
-    if limited:  # the default limits are by sex and age: each fact carries its patient's
-        f = _with_people(f, patients)
-    aggs = _Compiler(f, catalogue).aggregates(chosen) | _default_limits(f, limited)
-    grouped = f.group_by("patient_id").aggregate(**aggs)
+    grouped = f.group_by("patient_id").aggregate(**_Compiler(f, catalogue).aggregates(chosen))
     grouped = _with_latest_values(f, grouped, catalogue, chosen)
+    limited = [x for x in chosen if x.derive.above_upper_limit]
+    if limited:
+        defaults = _default_limits(f, patients, limited)
+        grouped = grouped.left_join(defaults, "patient_id").drop("patient_id_right")
     base = patients.select("patient_id", "sex", "birth_date", "birth_year", "centre", "synthetic")
     t = base.left_join(grouped, "patient_id").drop("patient_id_right")
     columns = {feature.name: _finish(t, feature) for feature in chosen}
