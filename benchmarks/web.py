@@ -53,6 +53,17 @@ import httpx
 
 from calciscope import api
 
+QUIET_MACHINE = """\
+the measurement for issue 11 (a quiet machine: nothing else running, load average < 1):
+  closed loop, both engines (a new PostgreSQL database is built, analysed and dropped):
+    python benchmarks/web.py --workdir /tmp/calciscope-bench
+  paced clients (50 clients, 1 s think time: about 50 requests/s offered):
+    python benchmarks/web.py --workdir /tmp/calciscope-bench --pause 1
+  --workdir keeps the synthetic cohort and the SQLite registry between the runs; a
+  PostgreSQL registry built once can be kept and given again with --postgres-url URL.
+  Each engine ends with a line 'RESULT <engine>, <workers>, <mode> | load average start /
+  end | p50 p95 p99 | errors | p95 / floor'. Check `uptime` before and after.
+"""
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_PREFIX = "calciscope_bench_webspeed_"
 USER, PASSWORD = "bench", "bench-password-1234"
@@ -321,6 +332,21 @@ def report(name: str, load: Load, seconds: float) -> None:
         print(f"  server CPU per request by route, each alone (ms): {alone}")
     if load.loads:
         print(f"  machine load average (1 min) at the start and end: {load.loads}")
+    print(f"RESULT {summary(name, load)}")
+
+
+def summary(name: str, load: Load) -> str:
+    """Return the run in one line: engine and mode, load average, percentiles, errors, floor."""
+    every = [v for kind, values in load.latency.items() if kind != "floor" for v in values]
+    floor = load.latency.get("floor", [])
+    errors = sum(n for kind, n in load.errors.items() if kind != "floor")
+    loads = " / ".join(f"{x:.1f}" for x in load.loads) or "?"
+    ratio = "?"
+    if len(floor) > 1 and len(every) > 1:
+        p95, floor_p95 = (statistics.quantiles(v, n=100)[94] for v in (every, floor))
+        ratio = f"{p95 / floor_p95:.1f}x"
+    percentiles = " ".join(_pcts(every).split())
+    return f"{name} | load average {loads} | {percentiles} | errors {errors} | p95 / floor {ratio}"
 
 
 def _mode(args: argparse.Namespace) -> str:
@@ -387,7 +413,11 @@ def _drop(url: str) -> None:
 
 def main() -> None:
     """Parse the options and run the benchmark."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        epilog=QUIET_MACHINE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=50)

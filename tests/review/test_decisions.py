@@ -43,6 +43,7 @@ def test_confirming_suggested_calcinosis_changes_features_and_phenotype(one_pati
     )
     assert [r.new_state for r in records] == ["confirmed", "confirmed"]
     assert all(r.previous_state == "suggested" and r.reviewer == "drsmith" for r in records)
+    assert all(r.changes_counted_facts for r in records)  # kept results are computed again
     assert _features(one_patient) == {
         "patient_id": "P1",
         "calcinosis_any": True,
@@ -67,8 +68,11 @@ def test_studies_count_the_correction_not_the_superseded_fact(one_patient):
 
 def test_rejecting_removes_the_fact_from_the_queue_and_the_features(one_patient):
     item = _facts(one_patient)[0]
+    before = _features(one_patient)
     record = api.review(one_patient, item.item_id, "reject", reviewer="drsmith", reason="family")
     assert record.new_state == "rejected" and record.version == item.version + 1
+    # a suggestion never counted: rejecting it leaves the features (kept results stand)
+    assert not record.changes_counted_facts and _features(one_patient) == before
     assert item.item_id not in {i.item_id for i in api.review_queue(one_patient)}
     facts = {f.fact_id: f for f in one_patient.facts_for("P1")}
     assert facts[item.fact_id].review_state is ReviewState.REJECTED

@@ -366,6 +366,28 @@ def test_queue_count_and_phenotype_follow_a_decision_at_once(app, signed_in):
     assert other.patient_id in app.state.explanations._items
 
 
+def test_a_rejected_suggestion_keeps_the_patients_explanation_and_list_row(app, signed_in):
+    """Rejecting a suggested fact changes no counted fact: nothing of the patient is computed
+    again but the page's record, which shows the decision."""
+    client = signed_in("clinician")
+    item = _calcinosis_item(app)
+    client.get("/api/patients/P0001/criteria")
+    kept = app.state.explanations.get("P0001")
+    client.get("/api/patients")  # the list's table, computed
+    page = app.state.patients.get("P0001")
+    body = {"decision": "reject", "reason": "not in the letter", "expected_version": item.version}
+    assert client.post(f"/api/review/items/{item.item_id}/decision", json=body).status_code == 200
+    assert app.state.explanations.get("P0001") is kept
+    assert not app.state.patient_table._dirty  # the list row is not computed again
+    fresh = api.explain_patient(app.state.registry, "P0001")
+    assert [(p.id, p.value) for p in kept.value.phenotypes] == [
+        (p.id, p.value) for p in fresh.phenotypes
+    ]
+    assert app.state.patients.get("P0001") is not page
+    facts = client.get("/api/patients/P0001").json()["facts"]
+    assert {f["fact_id"]: f["review_state"] for f in facts}[item.fact_id] == "rejected"
+
+
 def test_a_bad_parameter_on_a_page_is_shown_as_a_page(app, signed_in):
     """A value FastAPI refuses (page=0, limit=abc) names its field in HTML; the API keeps JSON."""
     client = signed_in("clinician")

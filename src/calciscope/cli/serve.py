@@ -27,6 +27,13 @@ _WEB_MODULES = {
 #: How long ``serve --workers N`` waits for a worker's answer before restarting it.
 WORKER_HEALTHCHECK_SECONDS = 300
 
+#: How long an idle keep-alive connection stays open (uvicorn's default is 5 s). Longer than
+#: the clients' own idle limits (httpx 5 s, browsers a minute or more, nginx's upstream pool),
+#: so that the client closes an idle connection first: with equal limits, a request sent on a
+#: connection as the server closes it fails (``RemoteProtocolError``, ``ReadError``: the likely
+#: cause of the 3 errors of the benchmark's paced run, its clients idle 1 s and more).
+KEEP_ALIVE_SECONDS = 75
+
 
 def _require_web() -> None:
     for module, package in _WEB_MODULES.items():
@@ -118,7 +125,9 @@ def serve(
     if app is not None:
         import uvicorn
 
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(
+            app, host=host, port=port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_SECONDS
+        )
     else:
         _serve_workers(settings, workers=workers, host=host, port=port)
 
@@ -138,6 +147,7 @@ def _serve_workers(settings: Any, *, workers: int, host: str, port: int) -> None
         host=host,
         port=port,
         log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         # a worker importing, or computing its first tables on a loaded machine, may answer
         # the supervisor's ping late; it is restarted only when it does not answer at all
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,

@@ -14,7 +14,7 @@ from calciscope.errors import RegistryError, require_extra
 from calciscope.storage.database_url import display_url, normalise_url
 from calciscope.storage.sqlite_locking import busy_timeout, set_busy_timeout
 
-__all__ = ["DUCKDB_SETTINGS", "connect", "duckdb_config", "duckdb_path"]
+__all__ = ["DUCKDB_SETTINGS", "POSTGRES_OPTIONS", "connect", "duckdb_config", "duckdb_path"]
 
 
 #: The settings calciscope gives every DuckDB connection it opens from a URL: the URL's query
@@ -79,6 +79,10 @@ def _duckdb(url: str) -> Any:
         ) from None
 
 
+#: The session settings calciscope gives every PostgreSQL connection it opens for its queries.
+POSTGRES_OPTIONS = "-c jit=off"
+
+
 def _postgres(url: str) -> Any:
     parsed = urlparse(url)
     require_extra("postgres", "psycopg")
@@ -88,6 +92,9 @@ def _postgres(url: str) -> Any:
         user=unquote(parsed.username) if parsed.username else None,
         password=unquote(parsed.password) if parsed.password else None,
         database=parsed.path.lstrip("/") or None,
+        # no JIT compilation: the feature table is one query of some 700 aggregates, and
+        # LLVM took longer to compile them (57 s at 10,000 patients) than they take to run
+        options=POSTGRES_OPTIONS,
     )
 
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from calciscope.errors import ReviewConflict
-from calciscope.model import Fact, Note, Role
+from calciscope.model import Fact, Note, ReviewState, Role
 from calciscope.model.records import plain_value
 from calciscope.storage import schema
 from calciscope.storage.registry import Registry, fact_from_row, note_from_row
@@ -66,6 +66,19 @@ class ReviewRecord:
     def version(self) -> int:
         """The item's version after this decision."""
         return self.item_version + 1
+
+    @property
+    def changes_counted_facts(self) -> bool:
+        """Whether the decision changed which facts count (confirmed: the feature table's).
+
+        Confirming a suggested fact, or reversing a confirmation, does; rejecting a suggested
+        fact, or a decision on a patient item, leaves the patient's feature row and criteria
+        as they were (the item's review state alone changed).
+        """
+        confirmed = ReviewState.CONFIRMED.value
+        return self.fact_id is not None and (self.previous_state == confirmed) != (
+            self.new_state == confirmed
+        )
 
 
 @dataclass(frozen=True)

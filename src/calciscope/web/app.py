@@ -226,7 +226,7 @@ class _AroundEachRequest:
 
 def _follow(app: FastAPI, changes: api.RegistryChanges) -> None:
     """Treat what another process wrote as this worker treats its own writes."""
-    from calciscope.web.routes.review import follow_decisions
+    from calciscope.web.routes.review import counted_patients, follow_decisions
 
     state = app.state
     if changes.imported or changes.unnamed:  # anything may have changed, of anyone
@@ -238,7 +238,7 @@ def _follow(app: FastAPI, changes: api.RegistryChanges) -> None:
         records = list(changes.decisions)
         state.generation.write(
             lambda: records,
-            lambda done: tuple(sorted({r.patient_id for r in done})),
+            counted_patients,
             lambda done, generation, following: follow_decisions(
                 state, done, generation, following
             ),

@@ -85,7 +85,9 @@ class Generation:
         Values a cache holds for the current generation are adjusted and carried over to the
         next one (:meth:`RecentResults.adjust`), so a write that knows its effect leaves
         them current. While the write runs no cache stores a value: a value read after the
-        write but stored before the adjustment would otherwise be adjusted twice.
+        write but stored before the adjustment would otherwise be adjusted twice. The
+        listeners are told the patients ``patients(result)`` names (those whose data the
+        write changed); when it names none, they are not told.
         """
         with self.writing:
             result = do()
@@ -94,8 +96,9 @@ class Generation:
             adjust(result, current, current + 1)
             with self._lock:
                 self.value += 1
-        for listener in self._listeners:
-            listener(patients(result))
+        named = patients(result)
+        for listener in self._listeners if named else ():
+            listener(named)
         return result
 
 

@@ -216,7 +216,16 @@ def _decide(request: Request, user: WebUser, item_id: str, decision: Decision) -
         state.watch.made(record.decision_id)  # in the write: the watch never reports it too
         follow_decisions(state, [record], generation, following)
 
-    return state.generation.write(write, lambda record: (record.patient_id,), adjust)
+    return state.generation.write(write, lambda record: counted_patients([record]), adjust)
+
+
+def counted_patients(records: list[Any]) -> tuple[str, ...]:
+    """Return the patients whose counted facts these decisions changed (sorted, once each).
+
+    Their list rows and criteria are computed again; a rejected suggestion or a patient
+    item changes neither (:attr:`changes_counted_facts`), only the patient's page.
+    """
+    return tuple(sorted({r.patient_id for r in records if r.changes_counted_facts}))
 
 
 def follow_decisions(state: Any, records: list[Any], generation: int, following: int) -> None:
@@ -241,6 +250,8 @@ def follow_decisions(state: Any, records: list[Any], generation: int, following:
         return [i for i in items if i.item_id not in decided]
 
     state.queues.adjust(without, generation, None)
+    # the page shows each fact's review state: its record is read again, whatever changed
+    state.patients.forget(tuple({r.patient_id for r in records}))
 
 
 @guarded(router, "POST", "/api/review/items/{item_id}/decision", roles=CLINICIANS, summary="Decide")
