@@ -88,13 +88,7 @@ class ItemGroup:
     id: str
     label: str
     items: tuple[Item, ...]
-    sufficient: bool = False
     several_note: str | None = None  # data-quality note when more than one item is present
-
-    def ranked(self, variant: str) -> tuple[Item, ...]:
-        """Return the items that score in ``variant``, heaviest first."""
-        scoring = [item for item in self.items if item.weight(variant) > 0]
-        return tuple(sorted(scoring, key=lambda item: -item.weight(variant)))
 
 
 @dataclass(frozen=True)
@@ -182,14 +176,6 @@ class WeightedCriteriaSet(_Publication):
     probability: ProbabilityModel | None = None
     classifiable_if: Predicate | None = None
     subgroups: SubgroupNode | None = None
-    kind: CriteriaSetKind = CriteriaSetKind.WEIGHTED
-
-    @property
-    def variant_names(self) -> tuple[str, ...]:
-        """Return every variant name (``("default",)`` for a set without variants)."""
-        if self.variants is None:
-            return ("default",)
-        return (self.variants.otherwise, self.variants.when_true)
 
 
 @dataclass(frozen=True)
@@ -209,7 +195,6 @@ class RegionCriteriaSet(_Publication):
     proximal_label: str
     distal_label: str
     none_label: str
-    kind: CriteriaSetKind = CriteriaSetKind.REGIONS
 
 
 @dataclass(frozen=True)
@@ -218,7 +203,6 @@ class SiteSumCriteriaSet(_Publication):
 
     sites: tuple[str, ...]
     site_max: float
-    kind: CriteriaSetKind = CriteriaSetKind.SITE_SUM
 
 
 CriteriaSet = WeightedCriteriaSet | RegionCriteriaSet | SiteSumCriteriaSet
@@ -258,9 +242,7 @@ def _group(raw: Mapping[str, Any], where: str) -> ItemGroup:
     items = tuple(_item(i, f"{where}.{group_id}") for i in raw["items"])
     label = str(raw.get("label", group_id))
     note = raw.get("note_if_several")
-    return ItemGroup(
-        group_id, label, items, bool(raw.get("sufficient")), None if note is None else str(note)
-    )
+    return ItemGroup(group_id, label, items, None if note is None else str(note))
 
 
 def _tree(raw: Any, where: str) -> SubgroupNode:

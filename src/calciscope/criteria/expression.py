@@ -95,10 +95,6 @@ def _parts(pred: Predicate, kind: type[AllOf] | type[AnyOf]) -> tuple[Predicate,
     return pred.parts if isinstance(pred, kind) else (pred,)
 
 
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
 def _operand(pred: Predicate) -> str:
     """Describe a part of a combination or negation, in parentheses when it combines parts."""
     text = pred.describe()
@@ -131,7 +127,7 @@ class Compare(_OnFeature):
     value: float
 
     def describe(self) -> str:  # noqa: D102
-        return f"{self.feature} {self.op} {_number(self.value)}"
+        return f"{self.feature} {self.op} {self.value:g}"
 
 
 @dataclass(frozen=True)
@@ -142,8 +138,8 @@ class Range(_OnFeature):
     below: float | None
 
     def describe(self) -> str:  # noqa: D102
-        low = "" if self.low is None else f"{_number(self.low)} <= "
-        below = "" if self.below is None else f" < {_number(self.below)}"
+        low = "" if self.low is None else f"{self.low:g} <= "
+        below = "" if self.below is None else f" < {self.below:g}"
         return f"{low}{self.feature}{below}"
 
 
@@ -233,10 +229,8 @@ def _parse_feature(raw: dict[str, Any], where: str) -> Predicate:
             raise CatalogueError(f"{where}: unknown comparison {raw['op']!r}")
         return Compare(name, str(raw["op"]), float(raw["value"]))
     if "min" in raw or "below" in raw:
-        low, below = raw.get("min"), raw.get("below")
-        return Range(
-            name, None if low is None else float(low), None if below is None else float(below)
-        )
+        low, below = (None if raw.get(k) is None else float(raw[k]) for k in ("min", "below"))
+        return Range(name, low, below)
     if "in" in raw:
         return OneOf(name, tuple(map(str, raw["in"])), tuple(map(str, raw.get("not_in", ()))))
     return FeatureTrue(name)

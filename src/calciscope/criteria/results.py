@@ -14,7 +14,6 @@ __all__ = [
     "CriteriaStatus",
     "IimCategory",
     "IimSubgroup",
-    "IimVariant",
     "ItemExplanation",
     "ItemState",
     "ResultStatus",
@@ -30,13 +29,6 @@ class CriteriaStatus(StrEnum):
     NOT_CLASSIFIED = "not_classified"
     UNDETERMINED = "undetermined"
     NOT_APPLICABLE = "not_applicable"
-
-
-class IimVariant(StrEnum):
-    """Which weights of the 2017 IIM criteria apply."""
-
-    WITHOUT_BIOPSY = "without_biopsy"
-    WITH_BIOPSY = "with_biopsy"
 
 
 class IimCategory(StrEnum):
@@ -130,24 +122,6 @@ class CriteriaResult:
     outputs: dict[str, Any]
     could_flip: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict: the result, its items' ids, groups, states and weights."""
-        return {
-            "criteria_set": self.criteria_set,
-            "version": self.version,
-            "status": self.status.value,
-            "decided": self.decided,
-            "score_min": self.score_min,
-            "score_max": self.score_max,
-            "outputs": self.outputs,
-            "could_flip": list(self.could_flip),
-            "notes": list(self.notes),
-            "items": [
-                {"id": i.id, "group": i.group, "state": i.state.value, "weight": i.weight}
-                for i in self.items
-            ],
-        }
 
     def _repr_html_(self) -> str:
         """Return the result as an HTML table (items, states, weights), for notebooks."""

@@ -224,8 +224,8 @@ def _probabilities(
     assert cset.probability is not None and cset.variants is not None
     model = cset.probability
     model = model if min_probability is None else model.with_minimum(min_probability)
-    thresholds = {v: dict(model.thresholds(v)) for v in cset.variant_names}
     p, rule = f"_{cset.id}", cset.variants
+    thresholds = {v: dict(model.thresholds(v)) for v in (rule.when_true, rule.otherwise)}
     flag, is_open = table[f"{p}_with"], table[f"{p}_open"]
     entry_t, entry_f = table[f"{p}_entry_t"], table[f"{p}_entry_f"]
 

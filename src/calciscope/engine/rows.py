@@ -250,22 +250,19 @@ class TablesEvaluator:
         self._prepared: dict[tuple[str, ...], _SqliteStatement | _DuckdbStatement] = {}
         self._lock = threading.Lock()  # compiling takes seconds: once, however many callers
 
-    def _cache_path(self, schemas: Mapping[str, pa.Schema]) -> Path | None:
-        if self.cache_key is None:
-            return None
-        key = [self.cache_key, self.engine, _compiler_version()]
-        key += [f"{name}: {schema}" for name, schema in sorted(schemas.items())]
-        name = hashlib.sha256("\n".join(key).encode()).hexdigest()
-        return cache_dir() / "sql" / f"{name}.json"
-
     def _compile(self, con: Any, schemas: Mapping[str, pa.Schema]) -> _Compiled:
         """Create the input tables in ``con``; return the SQL from the cache or compiled there."""
         for name, schema in schemas.items():
             con.create_table(name, schema=ibis.Schema.from_pyarrow(schema))
-        path = self._cache_path(schemas)
-        kept = None if path is None else _Compiled.load(path)
-        if kept is not None:
-            return kept
+        path: Path | None = None
+        if self.cache_key is not None:  # the key names everything the SQL depends on
+            key = [self.cache_key, self.engine, _compiler_version()]
+            key += [f"{name}: {schema}" for name, schema in sorted(schemas.items())]
+            digest = hashlib.sha256("\n".join(key).encode()).hexdigest()
+            path = cache_dir() / "sql" / f"{digest}.json"
+            kept = _Compiled.load(path)
+            if kept is not None:
+                return kept
         expr = self.build(**{name: con.table(name) for name in schemas})
         compiled = _Compiled(str(con.compile(expr)), expr.schema().to_pyarrow())
         if path is not None:

@@ -65,7 +65,6 @@ class Phenotype:
     beside: tuple[str, ...] = ()
     #: a prompt is not shown when one of these features is true (what it asks is known)
     unless: tuple[str, ...] = ()
-    reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,7 +153,6 @@ def _phenotype(raw: Mapping[str, Any]) -> Phenotype:
         text=" ".join(str(raw.get("text", "")).split()),
         beside=tuple(map(str, raw.get("beside", ()))),
         unless=tuple(map(str, raw.get("unless", ()))),
-        reference=" ".join(str(raw.get("reference", "")).split()),
     )
 
 
