@@ -194,7 +194,7 @@ class PhraseMatcher:
         extra = [
             new(Match, (*m.span(), index, m.groupdict().get("value")))
             for indices, regex, needs in self._distinct_regexes
-            if _may_match(window, needs)
+            if not needs or _may_match(window, needs)
             for m in regex.finditer(low, start, stop)
             if m.end() > m.start()
             for index in indices
@@ -342,6 +342,13 @@ class LayeredMatcher:
     def layers(self) -> tuple[str, ...]:
         """The layer names."""
         return tuple(self._layers)
+
+    def layer(self, name: str) -> PhraseMatcher | None:
+        """Return the matcher of one layer (None when no rule has it).
+
+        ``layer(name).find(...)`` is ``find(..., layers=(name,))`` without the layer lookup.
+        """
+        return self._layers.get(name)
 
     def find(
         self, low: str, start: int = 0, end: int | None = None, layers: Iterable[str] | None = None
