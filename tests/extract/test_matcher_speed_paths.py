@@ -132,3 +132,15 @@ def test_scan_consuming_the_character_before_a_phrase_equals_the_trie():
                 for _ in matcher.rules_for(m.group())
             ]
             assert got == want, (low, a, b)
+
+
+def test_a_layer_matcher_finds_what_the_layered_matcher_finds_for_that_layer():
+    from calciscope.extract.matcher import LayeredMatcher
+
+    rules = [*_RULES, _Rule("both", "LATERALITY")]
+    layered = LayeredMatcher(rules, ["finding", "finding", "tissue", "finding", "finding", "site"])
+    low = "calcinosis of both hands, ck 300, soft tissue calcification; tissue"
+    for name in ("finding", "tissue", "site"):
+        assert layered.layer(name).find(low, 3, 60) == layered.find(low, 3, 60, layers=(name,))
+    assert layered.layer("site").find(low)  # "both"
+    assert layered.layer("no such layer").find(low) == []

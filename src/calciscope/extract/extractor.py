@@ -125,9 +125,8 @@ class NoteExtractor:
                 for rule in self.rules.context
             ],
         )
-        self._triggers = self._context.layer("trigger") or _NO_MATCHES
-        self._terminators = self._context.layer("terminate") or _NO_MATCHES
-        self._findings = self._targets.layer(FINDING_LAYER) or _NO_MATCHES
+        self._triggers = self._context.layer("trigger")
+        self._terminators = self._context.layer("terminate")
         self._sections = PhraseMatcher(self.rules.sections)
         self._section_categories = [rule.category for rule in self.rules.sections]
         self._key = [rule.category not in ATTRIBUTE_CATEGORIES for rule in self.rules.targets]
@@ -285,7 +284,7 @@ class NoteExtractor:
             :meth:`title_regions`). Never for letters.
         """
         low = lower_same_length(text)
-        findings = self._findings.find(low)
+        findings = self._targets.find(low, layers=(FINDING_LAYER,))
         key = self._key
         if not any(key[t.rule] for t in findings):
             return []
@@ -396,7 +395,7 @@ class NoteExtractor:
             if triggers:
                 found += triggers
                 found += self._terminators.find(low, a, b)
-        found.sort(key=_position)
+        found.sort(key=lambda m: (m.start, -m.end))
         return found
 
     def _mentions(
@@ -496,22 +495,6 @@ class NoteExtractor:
         if header is not None:
             self._set_flag(mention, *header)
         return _judge(mention)
-
-
-class _NoMatches:
-    """A matcher for a layer no rule has: it finds nothing."""
-
-    @staticmethod
-    def find(low: str, start: int = 0, end: int | None = None) -> list[Match]:
-        """Return no match."""
-        return []
-
-
-_NO_MATCHES = _NoMatches()
-
-
-def _position(match: Match) -> tuple[int, int]:
-    return match.start, -match.end
 
 
 def _line_end(text: str, start: int, end: int) -> int:

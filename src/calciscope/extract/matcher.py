@@ -343,12 +343,13 @@ class LayeredMatcher:
         """The layer names."""
         return tuple(self._layers)
 
-    def layer(self, name: str) -> PhraseMatcher | None:
-        """Return the matcher of one layer (None when no rule has it).
+    def layer(self, name: str) -> PhraseMatcher:
+        """Return the matcher of one layer (one that finds nothing when no rule has it).
 
         ``layer(name).find(...)`` is ``find(..., layers=(name,))`` without the layer lookup.
         """
-        return self._layers.get(name)
+        found = self._layers.get(name)
+        return found if found is not None else PhraseMatcher([])
 
     def find(
         self, low: str, start: int = 0, end: int | None = None, layers: Iterable[str] | None = None
