@@ -115,18 +115,18 @@ class PhraseMatcher:
                 if all(rules[k].category != rule.category for k in known):
                     self._by_key[key] = (*known, index)
                 groups.setdefault(_boundary(phrase), []).append(phrase)
-        alternatives = [h + _trie_regex(p) + t for (h, t), p in sorted(groups.items())]
+        tries = {bounds: _trie_regex(p) for bounds, p in sorted(groups.items())}
         #: The phrases as one regular expression (leftmost-longest by ``finditer``).
-        self.pattern = "|".join(alternatives)
+        self.pattern = "|".join(h + trie + t for (h, t), trie in tries.items())
         self._trie: re.Pattern[str] | None = None
         self._gap: re.Pattern[str] | None = None
-        if list(groups) == [(_HEAD, _TAIL)]:  # every phrase starts and ends a word
+        if list(tries) == [(_HEAD, _TAIL)]:  # every phrase starts and ends a word
             # A phrase then needs a character that is no letter or digit before it, and the
             # scan *consumes* that character (the phrase is group 1): ``re`` skips letters and
             # digits in C instead of trying the trie at each one, about 20 % less time per
-            # scan, with the same matches (see ``_gap_matches``).
-            self._gap = re.compile(f"[^a-z0-9]({_trie_regex(groups[_HEAD, _TAIL])}){_TAIL}")
-        elif alternatives:
+            # scan, with the same matches (see ``_phrase_matches``).
+            self._gap = re.compile(f"[^a-z0-9]({tries[_HEAD, _TAIL]}){_TAIL}")
+        elif tries:
             self._trie = re.compile(self.pattern)
         self._numbers: Sequence[int] | None = None
         self._distinct_regexes = _distinct(self._regexes)
