@@ -49,6 +49,8 @@ def _texts(demo_notes: int, mixtures: int, seed: int) -> Iterator[tuple[str, dic
     ]
     for doc in evaluation:
         yield "eval", {"text": doc["text"], "note_id": doc["id"]}
+    for doc in _other_eval_sets(eval_dir):  # not mixed in below
+        yield "eval", {"text": doc["text"], "note_id": doc["id"]}
     negex = _negex_rows()
     for row in negex:
         yield "negex-text", {"text": row["sentence"]}
@@ -70,6 +72,17 @@ def _texts(demo_notes: int, mixtures: int, seed: int) -> Iterator[tuple[str, dic
             parts.append(part)
             parts.append(rng.choice(_SEPARATORS))
         yield "mixture", {"text": "".join(parts[:-1])}
+
+
+def _other_eval_sets(eval_dir: Path) -> list[dict[str, str]]:
+    """Return the documents of the evaluation sets other than dev and test."""
+    return [
+        json.loads(line)
+        for path in sorted(eval_dir.glob("*.jsonl"))
+        if path.stem not in ("dev", "test")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def _negex_rows() -> list[dict[str, str]]:
@@ -118,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
             for mention in extractor.extract(text):
                 counts["mentions"] += 1
                 write({"doc": number, "mention": mention.to_dict()})
+            if source == "eval":  # evaluation reads radiology reports with their title
+                for mention in extractor.extract(text, report=True):
+                    write({"doc": number, "report_mention": mention.to_dict()})
             if "patient_id" in note:
                 for fact in note_facts(Note(**note), extractor):
                     counts["facts"] += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from typing import NamedTuple
 
 from calciscope.extract.matcher import Match, PhraseMatcher, _resolve_overlaps
@@ -28,10 +29,9 @@ _RULES = [
 
 def _general(matcher: PhraseMatcher, low: str) -> list[tuple[int, int, int]]:
     """What find returned before its fast path: every match, then leftmost-longest."""
-    assert matcher._trie is not None
     found = [
         (m.start(), m.end(), rule)
-        for m in matcher._trie.finditer(low)
+        for m in re.finditer(matcher.pattern, low)
         for rule in matcher.rules_for(m.group().strip(SEPARATOR_CHARS))
     ]
     extra = [
@@ -105,3 +105,42 @@ def test_fact_id_of_values_is_make_fact_id():
     }
     keys = tuple(sorted(content))
     assert fact_id_of_values(keys, [content[k] for k in keys]) == make_fact_id(content)
+
+
+def test_scan_consuming_the_character_before_a_phrase_equals_the_trie():
+    # Every phrase starts and ends with a letter or digit, so the matcher consumes the character
+    # before each phrase; phrases at the start of the text or of the window, phrases that touch,
+    # and phrases after non-ASCII letters must come out as the plain trie finds them.
+    from calciscope.extract import load_rules
+
+    rules = load_rules()
+    words = ["history", "family", "calcinosis", "past", "medical", "plan", "exam", "é", "ü"]
+    seps = ["", " ", "\n", "-", ":", ". ", "  ", "/", "é", "1", "(", "\n\n"]
+    for matcher in (PhraseMatcher(rules.sections), PhraseMatcher(_RULES[:3])):
+        assert matcher._gap is not None
+        reference = re.compile(matcher.pattern)
+        rng = random.Random(5)
+        for _ in range(800):
+            parts = [rng.choice(words) + rng.choice(seps) for _ in range(rng.randint(1, 10))]
+            low = "".join(parts)
+            a = rng.choice([0, 0, rng.randrange(len(low) + 1)])
+            b = rng.choice([len(low), rng.randrange(a, len(low) + 1)])
+            got = [(m.start, m.end) for m in matcher.find(low, a, b)]
+            want = [
+                m.span()
+                for m in reference.finditer(low, a, b)
+                for _ in matcher.rules_for(m.group())
+            ]
+            assert got == want, (low, a, b)
+
+
+def test_a_layer_matcher_finds_what_the_layered_matcher_finds_for_that_layer():
+    from calciscope.extract.matcher import LayeredMatcher
+
+    rules = [*_RULES, _Rule("both", "LATERALITY")]
+    layered = LayeredMatcher(rules, ["finding", "finding", "tissue", "finding", "finding", "site"])
+    low = "calcinosis of both hands, ck 300, soft tissue calcification; tissue"
+    for name in ("finding", "tissue", "site"):
+        assert layered.layer(name).find(low, 3, 60) == layered.find(low, 3, 60, layers=(name,))
+    assert layered.layer("site").find(low)  # "both"
+    assert layered.layer("no such layer").find(low) == []

@@ -125,6 +125,8 @@ class NoteExtractor:
                 for rule in self.rules.context
             ],
         )
+        self._triggers = self._context.layer("trigger")
+        self._terminators = self._context.layer("terminate")
         self._sections = PhraseMatcher(self.rules.sections)
         self._section_categories = [rule.category for rule in self.rules.sections]
         self._key = [rule.category not in ATTRIBUTE_CATEGORIES for rule in self.rules.targets]
@@ -389,10 +391,10 @@ class NoteExtractor:
                 merged.append((a, b))
         found: list[Match] = []
         for a, b in merged:
-            triggers = self._context.find(low, a, b, layers=("trigger",))
+            triggers = self._triggers.find(low, a, b)
             if triggers:
                 found += triggers
-                found += self._context.find(low, a, b, layers=("terminate",))
+                found += self._terminators.find(low, a, b)
         found.sort(key=lambda m: (m.start, -m.end))
         return found
 

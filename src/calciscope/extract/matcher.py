@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from calciscope.errors import CatalogueError
+from calciscope.extract.literals import required_literals
 from calciscope.extract.patterns import (
     SEPARATOR_CHARS,
     expand_token_pattern,
@@ -74,9 +75,13 @@ def _emit(node: dict[str, Any]) -> str:
     return f"(?:{body})?" if "" in node else body
 
 
+_HEAD = "(?<![a-z0-9])"
+_TAIL = "(?![a-z0-9])"
+
+
 def _boundary(phrase: str) -> tuple[str, str]:
-    head = "(?<![a-z0-9])" if phrase[:1].isalnum() else ""
-    tail = "(?![a-z0-9])" if phrase[-1:].isalnum() else ""
+    head = _HEAD if phrase[:1].isalnum() else ""
+    tail = _TAIL if phrase[-1:].isalnum() else ""
     return head, tail
 
 
@@ -110,8 +115,19 @@ class PhraseMatcher:
                 if all(rules[k].category != rule.category for k in known):
                     self._by_key[key] = (*known, index)
                 groups.setdefault(_boundary(phrase), []).append(phrase)
-        alternatives = [h + _trie_regex(p) + t for (h, t), p in sorted(groups.items())]
-        self._trie = re.compile("|".join(alternatives)) if alternatives else None
+        tries = {bounds: _trie_regex(p) for bounds, p in sorted(groups.items())}
+        #: The phrases as one regular expression (leftmost-longest by ``finditer``).
+        self.pattern = "|".join(h + trie + t for (h, t), trie in tries.items())
+        self._trie: re.Pattern[str] | None = None
+        self._gap: re.Pattern[str] | None = None
+        if list(tries) == [(_HEAD, _TAIL)]:  # every phrase starts and ends a word
+            # A phrase then needs a character that is no letter or digit before it, and the
+            # scan *consumes* that character (the phrase is group 1): ``re`` skips letters and
+            # digits in C instead of trying the trie at each one, about 20 % less time per
+            # scan, with the same matches (see ``_phrase_matches``).
+            self._gap = re.compile(f"[^a-z0-9]({tries[_HEAD, _TAIL]}){_TAIL}")
+        elif tries:
+            self._trie = re.compile(self.pattern)
         self._numbers: Sequence[int] | None = None
         self._distinct_regexes = _distinct(self._regexes)
 
@@ -157,29 +173,28 @@ class PhraseMatcher:
             terminator of several categories) gives one match per rule.
         """
         stop = len(low) if end is None else end
-        numbers = self._numbers
         new = _new_match
         found: list[Match] = []
-        if self._trie is not None:
+        if self._trie is not None or self._gap is not None:
             cache = self._cache
-            for m in self._trie.finditer(low, start, stop):
-                text = m.group()
+            group = 0 if self._gap is None else 1
+            for m in self._phrase_matches(low, start, stop, found):
+                text = m.group(group)
                 rules = cache.get(text)
                 if rules is None:
-                    rules = self._by_key.get(phrase_key(text), ())
-                    if numbers is not None:
-                        rules = tuple(numbers[r] for r in rules)
-                    cache[text] = rules
+                    rules = self._rules_of(text)
                 if len(rules) == 1:
-                    found.append(new(Match, (*m.span(), rules[0], None)))
+                    found.append(new(Match, (*m.span(group), rules[0], None)))
                 else:
-                    span = m.span()
+                    span = m.span(group)
                     found += [new(Match, (*span, rule, None)) for rule in rules]
         if not self._regexes:
             return found
+        window = low if start == 0 and stop == len(low) else low[start:stop]
         extra = [
             new(Match, (*m.span(), index, m.groupdict().get("value")))
-            for indices, regex in self._distinct_regexes
+            for indices, regex, needs in self._distinct_regexes
+            if not needs or _may_match(window, needs)
             for m in regex.finditer(low, start, stop)
             if m.end() > m.start()
             for index in indices
@@ -192,6 +207,45 @@ class PhraseMatcher:
             bisect.insort(found, extra[0], key=_position)
             return found
         return _resolve_overlaps(found + extra)
+
+    def _rules_of(self, text: str) -> tuple[int, ...]:
+        """Return (and cache) the rule numbers of a matched phrase."""
+        rules = self._by_key.get(phrase_key(text), ())
+        if self._numbers is not None:
+            rules = tuple(self._numbers[r] for r in rules)
+        self._cache[text] = rules
+        return rules
+
+    def _phrase_matches(
+        self, low: str, start: int, stop: int, found: list[Match]
+    ) -> Iterator[re.Match[str]]:
+        """Return the trie's leftmost-longest matches in ``low[start:stop]``.
+
+        With ``_gap`` (the phrase is group 1) the scan consumes the character before each
+        phrase, so a phrase at ``start`` itself is looked for first (and appended to ``found``):
+        with the character before it, or, at the start of the text, with a space put there.
+        After it the scans agree with ``pattern``'s: a phrase that starts where the one before
+        ends would need that phrase to end in a character that is no letter or digit, and
+        none does (else there is no ``_gap``).
+        """
+        if self._gap is None:
+            assert self._trie is not None
+            return self._trie.finditer(low, start, stop)
+        if start:
+            first = self._gap.match(low, start - 1, stop)
+            shift = 0
+        else:
+            first = self._gap.match(" " + low[:stop])
+            shift = 1
+        if first is None:
+            return self._gap.finditer(low, start, stop)
+        text = first.group(1)
+        rules = self._cache.get(text)
+        if rules is None:
+            rules = self._rules_of(text)
+        begin, end = first.start(1) - shift, first.end(1) - shift
+        found += [_new_match(Match, (begin, end, rule, None)) for rule in rules]
+        return self._gap.finditer(low, end, stop)
 
     def number_rules(self, numbers: Sequence[int]) -> None:
         """Report rule ``i`` as ``numbers[i]`` in matches (its index in a larger rule list).
@@ -208,12 +262,31 @@ class PhraseMatcher:
 
 def _distinct(
     regexes: Sequence[tuple[int, re.Pattern[str]]],
-) -> list[tuple[list[int], re.Pattern[str]]]:
-    """Group rules whose regular expressions are the same, so each one is run once."""
-    grouped: dict[tuple[str, int], tuple[list[int], re.Pattern[str]]] = {}
+) -> list[tuple[list[int], re.Pattern[str], tuple[tuple[str, ...], ...]]]:
+    """Group rules whose regular expressions are the same, so each one is run once.
+
+    Each group comes with the literal sets a match needs (see
+    :func:`~calciscope.extract.literals.required_literals`).
+    """
+    grouped: dict[tuple[str, int], tuple[list[int], re.Pattern[str], tuple[tuple[str, ...], ...]]]
+    grouped = {}
     for index, regex in regexes:
-        grouped.setdefault((regex.pattern, regex.flags), ([], regex))[0].append(index)
+        key = (regex.pattern, regex.flags)
+        if key not in grouped:
+            grouped[key] = ([], regex, required_literals(regex))
+        grouped[key][0].append(index)
     return list(grouped.values())
+
+
+def _may_match(window: str, needs: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether every literal set a regex needs has a member in ``window`` (else skip it)."""
+    for members in needs:
+        for member in members:
+            if member in window:
+                break
+        else:
+            return False
+    return True
 
 
 def _overlaps(found: list[Match], match: Match) -> bool:
@@ -269,6 +342,14 @@ class LayeredMatcher:
     def layers(self) -> tuple[str, ...]:
         """The layer names."""
         return tuple(self._layers)
+
+    def layer(self, name: str) -> PhraseMatcher:
+        """Return the matcher of one layer (one that finds nothing when no rule has it).
+
+        ``layer(name).find(...)`` is ``find(..., layers=(name,))`` without the layer lookup.
+        """
+        found = self._layers.get(name)
+        return found if found is not None else PhraseMatcher([])
 
     def find(
         self, low: str, start: int = 0, end: int | None = None, layers: Iterable[str] | None = None

@@ -1,0 +1,123 @@
+r"""Literal strings a regular expression cannot match without: a cheap test before a scan.
+
+Python's ``re`` tries a pattern that starts with a lookbehind ("(?<![a-z])any\s+...") at every
+position of the text, so a few such ConText rules cost more than the phrase tries of a whole
+layer. Most of them cannot match unless some literal occurs: "any", one of "people",
+"patients", ... . :func:`required_literals` reads those sets from the parsed pattern, and
+:class:`~calciscope.extract.matcher.PhraseMatcher` skips a rule when, for one of its sets, no
+member occurs in the text it would scan (``str.__contains__`` runs in C). The answer is exact:
+a set is only reported when every match must consume one of its members, and a pattern that
+holds anything the analysis does not know (case-insensitive flags, back-references) reports
+none and is always run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+__all__ = ["required_literals"]
+
+#: At most this many sets are checked per rule (the most selective first).
+MAX_SETS = 3
+
+try:  # the parser behind ``re`` (private; without it no rule is skipped, none is missed)
+    _parser: Any = importlib.import_module("re._parser")
+    _c: Any = importlib.import_module("re._constants")
+    _ZERO_WIDTH = frozenset({_c.ASSERT, _c.ASSERT_NOT, _c.AT})
+    _REPEATS = frozenset(
+        {_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", _c.MAX_REPEAT)}
+    )
+except (ImportError, AttributeError):  # pragma: no cover - another Python implementation
+    _parser = None
+
+
+def required_literals(regex: re.Pattern[str]) -> tuple[tuple[str, ...], ...]:
+    """Return sets of strings each of which must have a member inside every match.
+
+    Parameters
+    ----------
+    regex
+        A compiled pattern over (lowercased) text.
+
+    Returns
+    -------
+    tuple of tuple of str
+        At most :data:`MAX_SETS` sets, the most selective first (longest shortest member,
+        then fewest members); empty when nothing is known (the pattern must always run).
+    """
+    if _parser is None or regex.flags & re.IGNORECASE:
+        return ()
+    try:
+        parsed = _parser.parse(regex.pattern, regex.flags)
+        sets = _sequence(list(parsed))
+    except Exception:  # _Unknown, or a parser of another version: run the rule, skip nothing
+        return ()
+    ranked = sorted(set(sets), key=lambda s: (-min(map(len, s)), len(s), s))
+    return tuple(ranked[:MAX_SETS])
+
+
+class _Unknown(Exception):
+    """The pattern holds something whose literals are not known (the whole rule runs)."""
+
+
+def _sequence(items: list[tuple[Any, Any]]) -> list[tuple[str, ...]]:
+    """Return the literal sets of a sequence: each run of literals, each mandatory group."""
+    sets: list[tuple[str, ...]] = []
+    run = ""
+    for op, av in items:
+        if op is _c.LITERAL:
+            run += chr(av)
+            continue
+        if op in _ZERO_WIDTH:  # consumes nothing: the literals on both sides are adjacent
+            continue
+        if run:
+            sets.append((run,))
+            run = ""
+        found = _element(op, av)
+        if found:
+            sets.append(found)
+    if run:
+        sets.append((run,))
+    return sets
+
+
+def _best(sets: list[tuple[str, ...]]) -> tuple[str, ...] | None:
+    if not sets:
+        return None
+    return min(sets, key=lambda s: (-min(map(len, s)), len(s)))
+
+
+def _element(op: Any, av: Any) -> tuple[str, ...] | None:
+    """Return one literal set a match of this element must contain, or None."""
+    if op is _c.SUBPATTERN:
+        _group, add_flags, del_flags, body = av
+        if add_flags or del_flags:
+            raise _Unknown
+        return _best(_sequence(list(body)))
+    if op is _c.BRANCH:
+        return _branch(av[1])
+    if op in _REPEATS:
+        low, _high, body = av
+        return _best(_sequence(list(body))) if low >= 1 else None
+    if op is getattr(_c, "ATOMIC_GROUP", None):
+        return _best(_sequence(list(av)))
+    if op is _c.IN:
+        if all(kind is _c.LITERAL for kind, _ in av):
+            return tuple(sorted({chr(code) for _, code in av}))
+        return None
+    if op in (_c.GROUPREF, _c.GROUPREF_EXISTS):
+        raise _Unknown
+    return None
+
+
+def _branch(alternatives: list[Any]) -> tuple[str, ...] | None:
+    """Return the union of what each alternative needs (None when one needs nothing)."""
+    members: list[str] = []
+    for branch in alternatives:
+        best = _best(_sequence(list(branch)))
+        if best is None:
+            return None
+        members += best
+    return tuple(sorted(set(members)))

@@ -1,0 +1,74 @@
+"""The literal sets a regular-expression rule needs: exact, so skipping a rule never drops a match."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+from calciscope.extract import NoteExtractor
+from calciscope.extract.literals import required_literals
+from calciscope.extract.matcher import _may_match
+
+_EVAL = Path(__file__).parent / "data" / "notes_eval"
+
+
+def test_a_lookbehind_rule_needs_its_words():
+    regex = re.compile(r"(?<![a-z])any\s+(?:new|further|signs?)(?:\s+of)?(?![a-z])")
+    assert required_literals(regex) == (("any",), ("further", "new", "sign"))
+
+
+def test_literals_on_both_sides_of_a_lookbehind_are_one_word():
+    regex = re.compile(r"o(?<![a-z]o)nce\s+(?:has|is)\s+(?:healed|resolved)")
+    assert required_literals(regex)[0] == ("healed", "resolved")
+    assert ("once",) in required_literals(regex)
+
+
+def test_what_may_be_left_out_is_never_required():
+    assert required_literals(re.compile(r"(?:ve)?\d+")) == ()
+    assert required_literals(re.compile(r"x?y*")) == ()
+    # one alternative with no literal: the branch needs none, the sequence still needs "of"
+    assert required_literals(re.compile(r"(?:some|\d+)\s+of")) == (("of",),)
+
+
+def test_case_insensitive_and_back_references_are_always_run():
+    assert required_literals(re.compile(r"(?i)calcinosis")) == ()
+    assert required_literals(re.compile(r"cal(?i:cinosis)")) == ()
+    assert required_literals(re.compile(r"(a)b\1")) == ()
+
+
+def test_a_literal_character_class_is_a_set():
+    regex = re.compile(r"[:=\-](?:\s*no)")
+    assert set(required_literals(regex)) == {("-", ":", "="), ("no",)}
+
+
+def _windows(count: int, seed: int = 3) -> list[str]:
+    texts = [
+        json.loads(line)["text"].lower()
+        for path in sorted(_EVAL.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    rng = random.Random(seed)
+    windows = []
+    for _ in range(count):
+        text = rng.choice(texts)
+        a = rng.randrange(len(text))
+        windows.append(text[a : a + rng.randint(1, 300)])
+    return windows + texts
+
+
+def test_no_packaged_rule_is_skipped_where_it_matches():
+    extractor = NoteExtractor()
+    regexes = [
+        rx
+        for layered in (extractor._targets, extractor._context)
+        for matcher in layered._layers.values()
+        for _, rx, _needs in matcher._distinct_regexes
+    ]
+    assert regexes
+    for window in _windows(3000):
+        for regex in regexes:
+            if any(m.end() > m.start() for m in regex.finditer(window)):
+                assert _may_match(window, required_literals(regex)), (regex.pattern, window)
