@@ -176,6 +176,12 @@ def test_a_sites_line_gives_a_site_less_calcinosis_its_sites(summary, text, regi
             "Sclerodactyly and nodular thickening of both hands.",
             (),
         ),
+        # pattern words of another skin lesion at the same site, naming no deposit: nothing
+        (
+            "Problems:\n1. Calcinosis - left thigh\nSkin:\n"
+            "A band-like plaque of morphoea runs along the left thigh.",
+            (),
+        ),
         # a sentence of another section that does not refer back and names no site: nothing
         (
             "FINDINGS: Calcinosis in the subcutaneous fat of the right shin.\n"

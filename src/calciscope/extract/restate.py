@@ -13,15 +13,21 @@ finding further away, in another section, and this module reads those restatemen
   "Site:", "Location:", "Distribution:" among the next three sentences, when no other finding
   comes between ("Case: painful calcinosis. ... Sites: both forearms.").
 - *Morphology restated in another section.* An affirmed calcinosis that names sites but no
-  pattern takes the pattern of a sentence anywhere in the document that has no finding of its
-  own, no other skin finding and names only sites of that calcinosis ("Diagnoses: calcinosis,
-  left thumb. ... The deposit at the left thumb tip is now a firm nodular lump."), or of the
-  sentence right after its own, in the next section, when that sentence refers back by its
-  first words ("Comment: The focus is rounded: a discrete nodule."). Negated or uncertain
-  pattern words lend nothing.
+  pattern takes the pattern of a sentence later in the document (or earlier in its own
+  section) that has no finding and no other skin finding of its own, names a deposit and only
+  sites of that calcinosis ("Diagnoses: calcinosis, left thumb. ... The deposit at the left
+  thumb tip is now a firm nodular lump."), or of the first sentence of the next section, within
+  two sentences, when it refers back by its first words ("No collection. Comment: The focus is
+  rounded: a discrete nodule."). Negated or uncertain pattern words lend nothing.
+- *Sites said again.* A bare calcification "at each of these sites" takes the sites (and
+  pattern) of the clause before a semicolon when that clause has no finding, no other skin
+  finding and no negation; a next sentence that says "the same process" adds its sites.
+
+``hand_of_fingers`` (used by linking): in "the fingers of the L hand" the hand says whose
+fingers, so it is a site only when nothing else is named.
 
 The document-wide search runs only for documents with such a calcinosis (a few in a hundred
-demo notes), so the cost of ordinary notes is one check.
+demo notes); other notes pay a few cheap checks (about 1-2 % of extraction, docs/notes.md).
 """
 
 from __future__ import annotations
@@ -65,6 +71,14 @@ _GAP = re.compile(r"\s*(?:[A-Za-z][A-Za-z /]{0,24}:)?\s*")
 _REFERS_BACK = re.compile(
     r"\W*(?:[a-z ]{1,20}:\s*)?(?:it|this|these|they|those|the\s+(?:lesions?|deposits?|nodules?|"
     r"focus|foci|densit(?:y|ies)|swellings?|lumps?|masses|mass))\b",
+    re.I,
+)
+# A sentence that restates a deposit names it ("the deposit", "a hard nodule", "plates of
+# calcium"); pattern words alone may describe another skin lesion ("a band-like plaque of
+# morphoea along the thigh", "psoriatic plaques on both elbows").
+_DEPOSIT = re.compile(
+    r"(?<![a-z])(?:deposits?|nodules?|lumps?|concretions?|stones?|calcium|chalky|gritty|"
+    r"sheets?|plates?)(?![a-z])",
     re.I,
 )
 # "the tips of the fingers of the L hand", "fingertips of both hands": the hand says whose
@@ -314,9 +328,8 @@ def _restated_pattern(
             named = {r.get("region") for r in anchor.links.get("regions", [])}
             own, near = home[anchor.start]
             later = a >= anchor.sentence[1] or section == own
-            if (sites and sites <= named and later) or (
-                not sites and a in near and _REFERS_BACK.match(text, a, b)
-            ):
+            restates = sites and sites <= named and later and _DEPOSIT.search(text, a, b)
+            if restates or (not sites and a in near and _REFERS_BACK.match(text, a, b)):
                 _lend(anchor, "morphology", pattern, text, mentions)
 
 
