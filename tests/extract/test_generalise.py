@@ -5,32 +5,19 @@ from pathlib import Path
 import pytest
 
 from calciscope.extract import NoteExtractor, load_rules
-from calciscope.extract.evaluation import summarise_document
 from calciscope.extract.rules import RuleMixWarning, merge_context_rules
 from calciscope.extract.segment import split_sentences
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    return NoteExtractor()
-
-
-def summary(extractor, text):
-    return summarise_document(extractor.extract(text))
-
 
 # --- 1. layers are matched separately -------------------------------------------------------
 
 
-def test_a_morphology_phrase_does_not_swallow_the_tissue_word(extractor):
-    s = summary(extractor, "Calcification tracking along the fascial planes of the left calf.")
+def test_a_morphology_phrase_does_not_swallow_the_tissue_word(summary):
+    s = summary("Calcification tracking along the fascial planes of the left calf.")
     assert (s.calcinosis, s.morphology, s.regions) == ("affirmed", ("sheet_like",), ("lower_leg",))
 
 
-def test_words_inside_a_subset_name_are_not_attributes(extractor):
-    s = summary(
-        extractor, "Limited cutaneous systemic sclerosis. Calcified granuloma in the left lung."
-    )
+def test_words_inside_a_subset_name_are_not_attributes(summary):
+    s = summary("Limited cutaneous systemic sclerosis. Calcified granuloma in the left lung.")
     assert s.calcinosis == "not_mentioned" and s.subset == "lcssc"
 
 
@@ -51,32 +38,32 @@ def test_words_inside_a_subset_name_are_not_attributes(extractor):
         "Mitral annular calcification.",
     ],
 )
-def test_calcification_with_a_name_of_its_own_is_not_calcinosis(extractor, text):
-    assert summary(extractor, text).calcinosis == "not_mentioned"
+def test_calcification_with_a_name_of_its_own_is_not_calcinosis(text, summary):
+    assert summary(text).calcinosis == "not_mentioned"
 
 
-def test_a_calcified_nodule_in_the_skin_is_calcinosis(extractor):
-    s = summary(extractor, "Calcified subcutaneous nodule on the right shin.")
+def test_a_calcified_nodule_in_the_skin_is_calcinosis(summary):
+    s = summary("Calcified subcutaneous nodule on the right shin.")
     assert (s.calcinosis, s.morphology, s.regions) == ("affirmed", ("nodular",), ("lower_leg",))
 
 
 # --- 3. sentence boundaries -------------------------------------------------------------------
 
 
-def test_a_lower_case_abbreviation_with_capitals_starts_a_sentence(extractor):
+def test_a_lower_case_abbreviation_with_capitals_starts_a_sentence(summary):
     text = "Chest: no crackles. lcSSc with calcinosis at both elbows. mRSS 4."
-    s = summary(extractor, text)
+    s = summary(text)
     assert (s.calcinosis, s.subset, s.regions) == ("affirmed", "lcssc", ("elbow",))
     assert len(split_sentences(text)) == 3
 
 
-def test_an_all_lower_case_word_after_a_full_stop_does_not(extractor):
+def test_an_all_lower_case_word_after_a_full_stop_does_not():
     assert len(split_sentences("Seen by Dr. smith today.")) == 1
 
 
-def test_a_long_line_is_not_joined_to_a_template_line_below(extractor):
+def test_a_long_line_is_not_joined_to_a_template_line_below(summary):
     text = "Tender calcinosis at the right knee and at the left heel, seen on examination\nUlcers - none"
-    s = summary(extractor, text)
+    s = summary(text)
     assert (s.calcinosis, s.regions) == ("affirmed", ("ankle_foot", "knee"))
 
 
@@ -85,8 +72,8 @@ def test_a_long_line_that_runs_on_is_joined():
     assert len(split_sentences(text)) == 1
 
 
-def test_semicolons_and_label_lines_are_boundaries(extractor):
-    assert summary(extractor, "Calcinosis: left thumb; ulcers: none").calcinosis == "affirmed"
+def test_semicolons_and_label_lines_are_boundaries(summary):
+    assert summary("Calcinosis: left thumb; ulcers: none").calcinosis == "affirmed"
     spans = split_sentences("Telangiectasia: lips and palms\nthen calcinosis over elbows")
     assert len(spans) == 2
 
@@ -134,8 +121,8 @@ def test_semicolons_and_label_lines_are_boundaries(extractor):
         ("Calcinosis is something she might see in the future.", "not_mentioned"),
     ],
 )
-def test_trigger_scope(extractor, text, status):
-    assert summary(extractor, text).calcinosis == status
+def test_trigger_scope(text, status, summary):
+    assert summary(text).calcinosis == status
 
 
 def test_a_terminator_ends_only_its_own_category(extractor):
@@ -148,15 +135,15 @@ def test_a_terminator_ends_only_its_own_category(extractor):
 # --- 5. morphology and sites ------------------------------------------------------------------
 
 
-def test_negated_morphology_of_the_next_sentence_is_not_carried(extractor):
-    s = summary(extractor, "Soft tissue calcification at the left ring finger. No nodular lesion.")
+def test_negated_morphology_of_the_next_sentence_is_not_carried(summary):
+    s = summary("Soft tissue calcification at the left ring finger. No nodular lesion.")
     assert s.morphology == ()
 
 
-def test_the_imaging_field_is_no_site_when_another_site_is_named(extractor):
-    s = summary(extractor, "Wrist X-ray: calcinosis in the thenar eminence.")
+def test_the_imaging_field_is_no_site_when_another_site_is_named(summary):
+    s = summary("Wrist X-ray: calcinosis in the thenar eminence.")
     assert s.regions == ("hand",)
-    s = summary(extractor, "Radiographs of both knees show calcinosis.")
+    s = summary("Radiographs of both knees show calcinosis.")
     assert s.regions == ("knee",)
 
 
@@ -180,13 +167,13 @@ def test_calcinosis_universalis_is_an_extent(extractor):
         "An exoskeleton of calcinosis over the chest.",
     ],
 )
-def test_sheet_like_without_the_word_sheet(extractor, text):
-    s = summary(extractor, text)
+def test_sheet_like_without_the_word_sheet(text, summary):
+    s = summary(text)
     assert s.calcinosis == "affirmed" and s.morphology == ("sheet_like",)
 
 
-def test_fascial_and_intramuscular_decision(extractor):
-    fascial = summary(extractor, "Plate-like fascial calcification in the left thigh.")
+def test_fascial_and_intramuscular_decision(extractor, summary):
+    fascial = summary("Plate-like fascial calcification in the left thigh.")
     assert fascial.calcinosis == "affirmed"
     mentions = extractor.extract("Intramuscular calcification in the calves.")
     anchor = next(m for m in mentions if m.category == "CALCIFICATION")
@@ -278,16 +265,16 @@ def test_assess_labels(extractor, condition, sentence, expected):
 # --- causes found by the accuracy5 held-out set (sentences written for these tests) ----------
 
 
-def test_a_present_deposit_beside_a_future_clause_stays_affirmed(extractor):
-    s = summary(extractor, "Calcinosis at the left elbow. New deposits may appear elsewhere.")
+def test_a_present_deposit_beside_a_future_clause_stays_affirmed(summary):
+    s = summary("Calcinosis at the left elbow. New deposits may appear elsewhere.")
     assert (s.calcinosis, s.regions) == ("affirmed", ("elbow",))
 
 
 # --- misspellings and sheet words never used before ---------------------------------------
 
 
-def test_a_misspelt_calcinosis_is_found(extractor):
-    s = summary(extractor, "Painful calcinossis of the left knee.")
+def test_a_misspelt_calcinosis_is_found(summary):
+    s = summary("Painful calcinossis of the left knee.")
     assert (s.calcinosis, s.regions) == ("affirmed", ("knee",))
 
 
@@ -300,18 +287,18 @@ def test_a_misspelt_calcinosis_is_found(extractor):
         ("Thin layers of calcium under the skin of both flanks.", "abdomen"),
     ],
 )
-def test_sheet_words_before_of_calcium(extractor, text, region):
-    s = summary(extractor, text)
+def test_sheet_words_before_of_calcium(text, region, summary):
+    s = summary(text)
     assert (s.calcinosis, s.morphology, s.regions) == ("affirmed", ("sheet_like",), (region,))
 
 
-def test_serum_calcium_and_calcium_channel_blockers_are_no_finding(extractor):
+def test_serum_calcium_and_calcium_channel_blockers_are_no_finding(summary):
     text = "Serum calcium 2.41. Calcium channel blocker started for Raynaud's of the fingers."
-    assert summary(extractor, text).calcinosis == "not_mentioned"
+    assert summary(text).calcinosis == "not_mentioned"
 
 
-def test_a_lattice_is_reticular(extractor):
-    s = summary(extractor, "Lattice-like calcification in the subcutis of the back.")
+def test_a_lattice_is_reticular(summary):
+    s = summary("Lattice-like calcification in the subcutis of the back.")
     assert (s.morphology, s.regions) == (("reticular",), ("back",))
 
 
@@ -328,13 +315,13 @@ def test_a_lattice_is_reticular(extractor):
         ("Hands: calcinosis cutis.", ("hand",)),
     ],
 )
-def test_sites(extractor, text, regions):
-    assert summary(extractor, text).regions == regions
+def test_sites(text, regions, summary):
+    assert summary(text).regions == regions
 
 
-def test_right_middle_lobe_is_no_finger(extractor):
+def test_right_middle_lobe_is_no_finger(summary):
     text = "Calcified granuloma in the right middle lobe."
-    assert summary(extractor, text).calcinosis == "not_mentioned"
+    assert summary(text).calcinosis == "not_mentioned"
 
 
 def test_a_side_written_as_one_letter_is_kept(extractor):
@@ -346,16 +333,16 @@ def test_a_side_written_as_one_letter_is_kept(extractor):
 # --- a tissue after a preposition describes the finding before it --------------------------
 
 
-def test_a_calcification_in_a_tendon_named_after_is_not_calcinosis(extractor):
+def test_a_calcification_in_a_tendon_named_after_is_not_calcinosis(summary):
     text = "Left hip: calcification in the gluteus medius tendon, in keeping with calcific tendinopathy."
-    assert summary(extractor, text).calcinosis == "not_mentioned"
+    assert summary(text).calcinosis == "not_mentioned"
 
 
-def test_a_calcification_in_the_skin_before_a_tendon_finding_stays_calcinosis(extractor):
+def test_a_calcification_in_the_skin_before_a_tendon_finding_stays_calcinosis(summary):
     text = (
         "Calcification in the subcutaneous fat of the left thigh; calcific tendinitis at the hip."
     )
-    s = summary(extractor, text)
+    s = summary(text)
     assert (s.calcinosis, s.regions) == ("affirmed", ("thigh",))
 
 
@@ -371,8 +358,8 @@ def test_a_calcification_in_the_skin_before_a_tendon_finding_stays_calcinosis(ex
         ("DM on insulin; HbA1c 64.", None),  # bare DM is also diabetes mellitus
     ],
 )
-def test_qualified_dm_is_dermatomyositis(extractor, text, myositis):
-    assert summary(extractor, text).myositis is myositis
+def test_qualified_dm_is_dermatomyositis(text, myositis, summary):
+    assert summary(text).myositis is myositis
 
 
 def test_a_finger_written_with_its_side_keeps_that_side(extractor):
@@ -403,10 +390,10 @@ def test_a_finger_written_with_its_side_keeps_that_side(extractor):
         ),
     ],
 )
-def test_calcinosis_that_resolved_is_a_history_of_calcinosis(extractor, text, regions):
+def test_calcinosis_that_resolved_is_a_history_of_calcinosis(extractor, text, regions, summary):
     mentions = [m for m in extractor.extract(text) if m.category in ("CALCINOSIS", "CALCIFICATION")]
     assert [(m.is_negated, m.is_historical) for m in mentions] == [(False, True)]
-    s = summary(extractor, text)
+    s = summary(text)
     assert (s.calcinosis, s.regions) == ("affirmed", regions)
 
 
@@ -429,8 +416,8 @@ def test_a_resolved_calcinosis_gives_a_present_fact_and_other_findings_still_res
     "text",
     ["There has never been any calcinosis.", "No history of calcinosis at the elbows."],
 )
-def test_never_and_no_history_stay_negated(extractor, text):
-    assert summary(extractor, text).calcinosis == "negated"
+def test_never_and_no_history_stay_negated(text, summary):
+    assert summary(text).calcinosis == "negated"
 
 
 @pytest.mark.parametrize(
@@ -446,8 +433,8 @@ def test_never_and_no_history_stay_negated(extractor, text):
         ("Calcinosis over the right hip and skin tightening of the upper arms.", ("buttock_hip",)),
     ],
 )
-def test_sites_of_another_skin_finding_are_not_the_calcinosis_sites(extractor, text, regions):
-    s = summary(extractor, text)
+def test_sites_of_another_skin_finding_are_not_the_calcinosis_sites(text, regions, summary):
+    s = summary(text)
     assert (s.calcinosis, s.regions) == ("affirmed", regions)
 
 
@@ -465,8 +452,8 @@ def test_sites_of_another_skin_finding_are_not_the_calcinosis_sites(extractor, t
         ("Tight skin of the fingers, and both knees now carry nodular calcinosis.", ("knee",)),
     ],
 )
-def test_sites_named_in_an_earlier_clause_go_to_the_calcinosis(extractor, text, regions):
-    s = summary(extractor, text)
+def test_sites_named_in_an_earlier_clause_go_to_the_calcinosis(text, regions, summary):
+    s = summary(text)
     assert (s.calcinosis, s.regions) == ("affirmed", regions)
 
 
@@ -477,25 +464,24 @@ def test_sites_named_in_an_earlier_clause_go_to_the_calcinosis(extractor, text, 
         "Small calcification near the right hip, likely calcific bursitis.",
     ],
 )
-def test_a_calcification_explained_as_something_else_is_not_calcinosis(extractor, text):
-    assert summary(extractor, text).calcinosis == "not_mentioned"
+def test_a_calcification_explained_as_something_else_is_not_calcinosis(text, summary):
+    assert summary(text).calcinosis == "not_mentioned"
 
 
-def test_a_calcification_beside_a_separate_tendinitis_still_counts(extractor):
+def test_a_calcification_beside_a_separate_tendinitis_still_counts(summary):
     s = summary(
-        extractor,
         "Subcutaneous calcification at the left forearm and calcific tendinitis of the shoulder.",
     )
     assert (s.calcinosis, s.regions) == ("affirmed", ("forearm",))
 
 
-def test_a_casing_of_calcium_is_sheet_like(extractor):
-    s = summary(extractor, "Calcinosis forms a hard casing around the right calf.")
+def test_a_casing_of_calcium_is_sheet_like(summary):
+    s = summary("Calcinosis forms a hard casing around the right calf.")
     assert (s.calcinosis, s.morphology, s.regions) == ("affirmed", ("sheet_like",), ("lower_leg",))
 
 
-def test_no_new_calcinosis_presupposes_the_known_one(extractor):
-    s = summary(extractor, "No new calcinosis this year; the old lump at the right knee persists.")
+def test_no_new_calcinosis_presupposes_the_known_one(extractor, summary):
+    s = summary("No new calcinosis this year; the old lump at the right knee persists.")
     assert s.calcinosis == "affirmed"
-    assert summary(extractor, "No new rash. No calcinosis anywhere.").calcinosis == "negated"
+    assert summary("No new rash. No calcinosis anywhere.").calcinosis == "negated"
     assert extractor.assess("rash", "No new rash on the arms.").negation == "Negated"

@@ -5,19 +5,6 @@ They are the development sentences of the fixes; none is taken from an evaluatio
 
 import pytest
 
-from calciscope.extract import NoteExtractor
-from calciscope.extract.evaluation import summarise_document
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    return NoteExtractor()
-
-
-def summary(extractor, text, report=False):
-    return summarise_document(extractor.extract(text, report=report))
-
-
 # --- a relative coordinated with the patient: the statement is the patient's too ---------------
 
 
@@ -33,9 +20,9 @@ def summary(extractor, text, report=False):
     ],
 )
 def test_a_relative_coordinated_with_the_patient_is_not_a_family_mention(
-    extractor, text, status, regions
+    text, status, regions, summary
 ):
-    s = summary(extractor, text)
+    s = summary(text)
     assert (s.calcinosis, s.regions) == (status, regions)
 
 
@@ -47,13 +34,13 @@ def test_a_relative_coordinated_with_the_patient_is_not_a_family_mention(
         "His brother has calcinosis of both knees.",
     ],
 )
-def test_a_relative_alone_stays_a_family_mention(extractor, text):
-    assert summary(extractor, text).calcinosis == "not_mentioned"
+def test_a_relative_alone_stays_a_family_mention(text, summary):
+    assert summary(text).calcinosis == "not_mentioned"
 
 
-def test_if_she_has_any_stays_hypothetical(extractor):
+def test_if_she_has_any_stays_hypothetical(summary):
     text = "Please ring the clinic if she has any calcinosis or new ulcers."
-    assert summary(extractor, text).calcinosis == "not_mentioned"
+    assert summary(text).calcinosis == "not_mentioned"
 
 
 # --- a negated clause before a semicolon lends no site --------------------------------------------
@@ -67,13 +54,13 @@ def test_if_she_has_any_stays_hypothetical(extractor):
         "Without tenderness over the shins; radiographs show calcinosis.",
     ],
 )
-def test_a_negated_clause_lends_no_site(extractor, text):
-    s = summary(extractor, text)
+def test_a_negated_clause_lends_no_site(text, summary):
+    s = summary(text)
     assert (s.calcinosis, s.regions) == ("affirmed", ())
 
 
-def test_a_clause_that_is_not_negated_still_lends(extractor):
-    s = summary(extractor, "Hard swellings over both shins; films show subcutaneous calcinosis.")
+def test_a_clause_that_is_not_negated_still_lends(summary):
+    s = summary("Hard swellings over both shins; films show subcutaneous calcinosis.")
     assert (s.calcinosis, s.regions) == ("affirmed", ("lower_leg",))
 
 
@@ -88,8 +75,8 @@ def test_a_clause_that_is_not_negated_still_lends(extractor):
         "A less likely alternative is calcinosis of the thumb.",
     ],
 )
-def test_less_likely_makes_the_finding_uncertain(extractor, text):
-    assert summary(extractor, text).calcinosis == "uncertain"
+def test_less_likely_makes_the_finding_uncertain(text, summary):
+    assert summary(text).calcinosis == "uncertain"
 
 
 # --- "in this patient with X": a known diagnosis outside the finding's scope --------------------
@@ -104,8 +91,8 @@ def test_less_likely_makes_the_finding_uncertain(extractor, text):
         ("Possible calcinosis of the elbow in a woman with known dermatomyositis.", "uncertain"),
     ],
 )  # fmt: skip
-def test_the_patients_known_diagnosis_is_outside_the_scope(extractor, text, status):
-    s = summary(extractor, text)
+def test_the_patients_known_diagnosis_is_outside_the_scope(text, status, summary):
+    s = summary(text)
     assert (s.calcinosis, s.myositis) == (status, True)
 
 
@@ -120,13 +107,13 @@ def test_the_patients_known_diagnosis_is_outside_the_scope(extractor, text, stat
         "Small calcification in the subcutaneous tissue of the arm, likely a foreign-body granuloma.",
     ],
 )
-def test_a_calcification_explained_as_a_granuloma_is_not_calcinosis(extractor, text):
-    assert summary(extractor, text, report=True).calcinosis == "not_mentioned"
+def test_a_calcification_explained_as_a_granuloma_is_not_calcinosis(text, summary):
+    assert summary(text, report=True).calcinosis == "not_mentioned"
 
 
-def test_calcinosis_beside_a_granuloma_stays_calcinosis(extractor):
+def test_calcinosis_beside_a_granuloma_stays_calcinosis(summary):
     text = "Calcinosis of both elbows. Old granuloma in the left lung."
-    s = summary(extractor, text, report=True)
+    s = summary(text, report=True)
     assert (s.calcinosis, s.regions) == ("affirmed", ("elbow",))
 
 
@@ -142,8 +129,8 @@ def test_calcinosis_beside_a_granuloma_stays_calcinosis(extractor):
         ("Disease subtype = diffuse", "dcssc"),
     ],
 )
-def test_a_template_subset_value_is_read(extractor, text, subset):
-    assert summary(extractor, text).subset == subset
+def test_a_template_subset_value_is_read(text, subset, summary):
+    assert summary(text).subset == subset
 
 
 # --- the next sentence describing the lesions lends its sites with its morphology -------------
@@ -164,10 +151,8 @@ def test_a_template_subset_value_is_read(extractor, text, subset):
         ),
     ],
 )
-def test_the_next_sentence_lends_its_sites_with_its_morphology(
-    extractor, text, morphology, regions
-):
-    s = summary(extractor, text)
+def test_the_next_sentence_lends_its_sites_with_its_morphology(text, morphology, regions, summary):
+    s = summary(text)
     assert (s.calcinosis, s.morphology, s.regions) == ("affirmed", morphology, regions)
 
 
@@ -184,5 +169,5 @@ def test_the_next_sentence_lends_its_sites_with_its_morphology(
         ("Known calcinosis. Hard nodules, but none over the knees.", ()),
     ],
 )
-def test_the_next_sentence_lends_no_site_otherwise(extractor, text, regions):
-    assert summary(extractor, text).regions == regions
+def test_the_next_sentence_lends_no_site_otherwise(text, regions, summary):
+    assert summary(text).regions == regions

@@ -5,19 +5,6 @@ They are the development sentences of the fixes; none is taken from an evaluatio
 
 import pytest
 
-from calciscope.extract import NoteExtractor
-from calciscope.extract.evaluation import summarise_document
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    return NoteExtractor()
-
-
-def summary(extractor, text, report=False):
-    return summarise_document(extractor.extract(text, report=report))
-
-
 # --- a sentence two on that refers back lends its morphology ------------------------------------
 
 
@@ -51,9 +38,9 @@ def summary(extractor, text, report=False):
     ],
 )
 def test_a_sentence_two_on_that_refers_back_lends_its_morphology(
-    extractor, text, morphology, regions
+    text, morphology, regions, summary
 ):
-    s = summary(extractor, text)
+    s = summary(text)
     assert (s.calcinosis, s.morphology, s.regions) == ("affirmed", morphology, regions)
 
 
@@ -72,14 +59,14 @@ def test_a_sentence_two_on_that_refers_back_lends_its_morphology(
         "There is calcinosis over the right shin. She was seen in May. It is not nodular.",
     ],
 )
-def test_no_morphology_from_further_or_unrelated_sentences(extractor, text):
-    s = summary(extractor, text)
+def test_no_morphology_from_further_or_unrelated_sentences(text, summary):
+    s = summary(text)
     assert (s.calcinosis, s.morphology) == ("affirmed", ())
 
 
-def test_the_next_sentence_still_lends_without_referring_back(extractor):
+def test_the_next_sentence_still_lends_without_referring_back(summary):
     text = "Calcinosis over the left knee. Hard nodules on palpation."
-    assert summary(extractor, text).morphology == ("nodular",)
+    assert summary(text).morphology == ("nodular",)
 
 
 # --- negative polarity, set-aside alternatives and population statements -----------------------
@@ -107,8 +94,8 @@ def test_the_next_sentence_still_lends_without_referring_back(extractor):
         ),
     ],
 )
-def test_negation_and_population_triggers(extractor, text, status):
-    assert summary(extractor, text).calcinosis == status
+def test_negation_and_population_triggers(text, status, summary):
+    assert summary(text).calcinosis == status
 
 
 @pytest.mark.parametrize(
@@ -119,8 +106,8 @@ def test_negation_and_population_triggers(extractor, text, status):
         ("Calcinosis at the hallux, discharging.", ("ankle_foot",)),
     ],
 )
-def test_foot_sites(extractor, text, regions):
-    assert summary(extractor, text).regions == regions
+def test_foot_sites(text, regions, summary):
+    assert summary(text).regions == regions
 
 
 # --- a calcification explained by a copula as a vessel's ----------------------------------------
@@ -152,8 +139,8 @@ def test_foot_sites(extractor, text, regions):
         ),
     ],
 )
-def test_a_calcification_said_to_be_a_vessels_counts_toward_nothing(extractor, text, status):
-    assert summary(extractor, text, report=True).calcinosis == status
+def test_a_calcification_said_to_be_a_vessels_counts_toward_nothing(text, status, summary):
+    assert summary(text, report=True).calcinosis == status
 
 
 def test_a_chest_report_counts_only_calcinosis_facts_the_annotation_lacks():
@@ -221,7 +208,7 @@ def test_a_chest_report_counts_only_calcinosis_facts_the_annotation_lacks():
     ],
 )
 def test_a_bare_calcification_takes_the_sites_it_refers_back_to(
-    extractor, text, status, morphology, regions
+    text, status, morphology, regions, summary
 ):
-    s = summary(extractor, text)
+    s = summary(text)
     assert (s.calcinosis, s.morphology, s.regions) == (status, morphology, regions)

@@ -5,18 +5,6 @@ They are the development sentences of the fixes; none is taken from an evaluatio
 
 import pytest
 
-from calciscope.extract import NoteExtractor
-from calciscope.extract.evaluation import summarise_document
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    return NoteExtractor()
-
-
-def summary(extractor, text, report=False):
-    return summarise_document(extractor.extract(text, report=report))
-
 
 def calcinosis_sites(extractor, text, report=False):
     """Return ``(region, laterality)`` of every site of the calcinosis findings."""
@@ -41,8 +29,8 @@ def calcinosis_sites(extractor, text, report=False):
         "CT abdomen: punctate calcification in the abdomen.",
     ],
 )
-def test_a_calcification_in_a_body_cavity_is_not_calcinosis(extractor, text):
-    assert summary(extractor, text, report=True).calcinosis == "not_mentioned"
+def test_a_calcification_in_a_body_cavity_is_not_calcinosis(text, summary):
+    assert summary(text, report=True).calcinosis == "not_mentioned"
 
 
 @pytest.mark.parametrize(
@@ -57,8 +45,8 @@ def test_a_calcification_in_a_body_cavity_is_not_calcinosis(extractor, text):
         ("Calcinosis universalis with calcified plates encasing the chest.", ("chest",)),
     ],
 )
-def test_a_surface_site_or_tissue_keeps_the_calcification_calcinosis(extractor, text, regions):
-    s = summary(extractor, text, report=True)
+def test_a_surface_site_or_tissue_keeps_the_calcification_calcinosis(text, regions, summary):
+    s = summary(text, report=True)
     assert (s.calcinosis, s.regions) == ("affirmed", regions)
 
 
@@ -141,5 +129,5 @@ def test_a_clause_lends_no_site_that_is_not_the_findings(extractor, text, sites)
         ("Scleroderma, limited; calcinosis of the thumbs.", "lcssc"),
     ],
 )
-def test_a_subset_after_a_comma_is_read(extractor, text, subset):
-    assert summary(extractor, text).subset == subset
+def test_a_subset_after_a_comma_is_read(text, subset, summary):
+    assert summary(text).subset == subset

@@ -24,6 +24,7 @@ from calciscope.extract.linking import (
 )
 from calciscope.extract.matcher import LayeredMatcher, Match, PhraseMatcher, lower_same_length
 from calciscope.extract.mention import Category, Mention
+from calciscope.extract.restate import link_restated
 from calciscope.extract.rules import Direction, RuleSet, load_rules
 from calciscope.extract.segment import (
     Section,
@@ -304,8 +305,9 @@ class NoteExtractor:
             mark_labels(text, sentence)
         if ranges:  # else no sentence has a calcinosis or calcification mention
             link_calcinosis_attributes(grouped, text)
-            clause = partial(self._plain_mentions, text, low, layers=_CLAUSE, context=True)
-            link_clause_sites(grouped, spans, text, clause)
+            find = partial(self._plain_mentions, text, low)
+            link_clause_sites(grouped, spans, text, partial(find, layers=_CLAUSE, context=True))
+            link_restated(grouped, text, partial(self.sentences, text, sections), find)
             if report:
                 link_title_regions(grouped, self.title_regions(text, low, sections, findings))
         for sentence in antibodies:  # else nothing to link

@@ -41,6 +41,7 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 
 from calciscope.extract.mention import Category, Mention
+from calciscope.extract.restate import hand_of_fingers
 
 __all__ = [
     "lend_reach",
@@ -223,7 +224,9 @@ def mark_labels(text: str, sentence: Sequence[Mention]) -> None:
     _mark_explained(text, anchors, sentence)
     for item in sentence:
         if item.category == Category.BODY_REGION:
-            if text[item.end : item.end + 3].lstrip(" \t").startswith(":"):
+            if text[item.end : item.end + 3].lstrip(" \t").startswith(":") or hand_of_fingers(
+                text, item
+            ):
                 item.links["field"] = True
         elif item.category == Category.TISSUE and _AFTER_PREPOSITION.search(
             text[max(0, item.start - 40) : item.start].lower()
@@ -261,6 +264,14 @@ def _mark_explained(text: str, anchors: Sequence[Mention], sentence: Sequence[Me
     "the densities in the forearm are arterial wall calcification" (a copula before a
     calcification whose tissue counts toward nothing).
     """
+    for anchor in anchors:  # "vascular calcification in the soft tissues of the forearm"
+        kind = (
+            _tissue_before(text, anchor, sentence) if anchor.category == "CALCIFICATION" else None
+        )
+        if kind is not None and not any(  # "soft tissue and vascular calcification": both
+            m.metadata.get("counts_as") and 0 <= kind.start - m.end <= 6 for m in sentence
+        ):
+            anchor.links["explained"] = True
     for first, second in pairwise(anchors):
         if first.category != Category.CALCIFICATION or first.metadata.get("not_calcinosis"):
             continue

@@ -1,0 +1,381 @@
+"""Links between a finding and a sentence that restates it elsewhere in the document.
+
+Linking (:mod:`calciscope.extract.linking`) reads a finding's attributes in its own sentence,
+the next one and, when it refers back, the one after. Letters and reports also restate a
+finding further away, in another section, and this module reads those restatements:
+
+- *What the next sentence says it is.* A bare calcification followed by a sentence whose
+  findings are all ``not_calcinosis`` things, said to be what was seen ("Peripheral
+  mineralisation in a thigh mass. Appearances are those of myositis ossificans."), counts
+  toward nothing; followed by one that names calcinosis only as a possibility beside such a
+  thing ("The differential is calcinosis versus calcific bursitis."), it is uncertain.
+- *A sites line.* A calcinosis that names no site takes the sites of a template line "Sites:",
+  "Site:", "Location:", "Distribution:" among the next three sentences, when no other finding
+  comes between ("Case: painful calcinosis. ... Sites: both forearms.").
+- *Morphology restated in another section.* An affirmed calcinosis that names sites but no
+  pattern takes the pattern of a sentence later in the document (or earlier in its own
+  section) that has no finding and no other skin finding of its own, names a deposit and only
+  sites of that calcinosis ("Diagnoses: calcinosis, left thumb. ... The deposit at the left
+  thumb tip is now a firm nodular lump."), or of the first sentence of the next section, within
+  two sentences, when it refers back by its first words ("No collection. Comment: The focus is
+  rounded: a discrete nodule."). Negated or uncertain pattern words lend nothing.
+- *Sites said again.* A bare calcification "at each of these sites" takes the sites (and
+  pattern) of the clause before a semicolon when that clause has no finding, no other skin
+  finding and no negation; a next sentence that says "the same process" adds its sites.
+
+``hand_of_fingers`` (used by linking): in "the fingers of the L hand" the hand says whose
+fingers, so it is a site only when nothing else is named.
+
+The document-wide search runs only for documents with such a calcinosis (a few in a hundred
+demo notes); other notes pay a few cheap checks (about 1-2 % of extraction, docs/notes.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from calciscope.extract.mention import Category, Mention
+
+__all__ = ["hand_of_fingers", "link_restated"]
+
+_ANCHORS = frozenset({Category.CALCINOSIS, Category.CALCIFICATION})
+_LAYERS = ("site", "morphology", "tissue", "finding")
+_EXPLAINS = re.compile(
+    r"^\W*(?:[a-z ]{1,20}:\s*)?(?:(?:the\s+)?(?:appearances?|features|findings?|this|these|it|"
+    r"they)\s+(?:are|is)\s+(?:those\s+of|(?:most\s+)?(?:in\s+keeping|consistent|compatible)\s+"
+    r"with|typical\s+of|due\s+to)|(?:in\s+keeping|consistent|compatible)\s+with)\s+"
+    r"(?:(?:an?|the)\s+)?$"
+)
+_SITE_LABEL = re.compile(
+    r"\W*(?:sites?|locations?|distribution)(?:\s+(?:affected|involved))?\s*:", re.I
+)
+_ANY_SITE_LABEL = re.compile(
+    r"^\W*(?:sites?|locations?|distribution)(?:\s+(?:affected|involved))?\s*:", re.I | re.M
+)
+# "the same process behind both knees", "similar changes at the elbows": the previous finding
+# is also at these sites.
+_SAME_PROCESS = re.compile(
+    r"(?<![a-z])(?:the\s+same|similar|identical)\s+(?:process|processes|changes?|appearances?|"
+    r"findings?|abnormality|abnormalities)(?![a-z])",
+    re.I,
+)
+# "calcific deposits at each of these sites": the sites named before the semicolon.
+_THESE_SITES = re.compile(
+    r"(?<![a-z])(?:each\s+of\s+(?:these|those|the)|all\s+(?:of\s+)?(?:these|those|the)|these|"
+    r"those|the\s+same|both)\s+(?:sites?|areas?|locations?|regions?)(?![a-z])",
+    re.I,
+)
+# Between a finding's sentence and the next one: at most a section label ("Comment:").
+_GAP = re.compile(r"\s*(?:[A-Za-z][A-Za-z /]{0,24}:)?\s*")
+_REFERS_BACK = re.compile(
+    r"\W*(?:[a-z ]{1,20}:\s*)?(?:it|this|these|they|those|the\s+(?:lesions?|deposits?|nodules?|"
+    r"focus|foci|densit(?:y|ies)|swellings?|lumps?|masses|mass))\b",
+    re.I,
+)
+# A sentence that restates a deposit names it ("the deposit", "a hard nodule", "plates of
+# calcium"); pattern words alone may describe another skin lesion ("a band-like plaque of
+# morphoea along the thigh", "psoriatic plaques on both elbows").
+_DEPOSIT = re.compile(
+    r"(?<![a-z])(?:deposits?|nodules?|lumps?|concretions?|stones?|calcium|chalky|gritty|"
+    r"sheets?|plates?)(?![a-z])",
+    re.I,
+)
+# "the tips of the fingers of the L hand", "fingertips of both hands": the hand says whose
+# fingers, it is no site of its own.
+_FINGERS_OF = re.compile(
+    r"(?:fingers?|fingertips?|finger-tips?|digits?|thumbs?|tips|pulps?|tufts?|nails?)\s+of\s+"
+    r"(?:(?:the|both|his|her|each)\s+)?(?:(?:left|right|l|r|lt|rt)\s+)?$"
+)
+
+
+def hand_of_fingers(text: str, region: Mention) -> bool:
+    """Return whether a hand region only says whose fingers were named before it."""
+    return region.metadata.get("region") == "hand" and bool(
+        _FINGERS_OF.search(text[max(0, region.start - 40) : region.start].lower())
+    )
+
+
+def _affirmed(anchor: Mention) -> bool:
+    return not (
+        anchor.is_negated
+        or anchor.is_uncertain
+        or anchor.is_hypothetical
+        or anchor.is_family
+        or anchor.links.get("label")
+    )
+
+
+def _calcinosis(anchor: Mention) -> bool:
+    return anchor.category in _ANCHORS and anchor.links.get("counts_as") == "calcinosis"
+
+
+def link_restated(
+    sentences: Sequence[Sequence[Mention]],
+    text: str,
+    spans: Callable[[], list[tuple[int, int, int]]],
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Link findings to the sentences that restate them (in place; see the module doc).
+
+    Parameters
+    ----------
+    sentences
+        The mentions of each sentence, linked (:func:`~calciscope.extract.linking.link_calcinosis_attributes`).
+    text
+        The document.
+    spans
+        Returns ``(start, end, section)`` of every sentence of the document.
+    find
+        ``find(a, b, layers, context)``: the mentions of ``layers`` in ``text[a:b]``.
+    """
+    anchors = [m for sentence in sentences for m in sentence if m.category in _ANCHORS]
+    if any(a.metadata.get("not_calcinosis") for a in anchors):
+        _explain_back(sentences, text)
+    bare = [a for a in anchors if _bare(a, text)]
+    found = [a for a in anchors if _calcinosis(a) and _affirmed(a)]
+    same = any(_same_words(text[a.sentence[1] : a.sentence[1] + 200]) for a in found)
+    no_sites = [a for a in found if not a.links.get("regions")]
+    no_pattern = [a for a in found if a.links.get("regions") and not a.links.get("morphology")]
+    labelled = bool(no_sites) and _has_site_label(text)
+    hits = _pattern_words(anchors, text, find) if no_pattern else []
+    if not (hits or labelled or bare or same):
+        return
+    every = spans()
+    if bare:
+        _clause_sites(bare, every, text, find)
+    if same:
+        _same_process(found, every, text, find)
+    if labelled:
+        _label_sites(no_sites, every, text, find)
+    if hits:
+        _restated_pattern(no_pattern, hits, every, text, find)
+
+
+def _has_site_label(text: str) -> bool:
+    """Return whether a line starts with "Sites:", "Location:" ... (substrings first)."""
+    return any(w in text for w in ("ite", "ITE", "ocation", "OCATION", "istribution")) and bool(
+        _ANY_SITE_LABEL.search(text)
+    )
+
+
+def _pattern_words(
+    anchors: Sequence[Mention], text: str, find: Callable[..., list[Mention]]
+) -> list[Mention]:
+    """Return the pattern words of the document outside the sentences with a finding."""
+    return [
+        m
+        for m in find(0, len(text), ("morphology",), False)
+        if m.metadata.get("morphology") and not any(m.start in range(*a.sentence) for a in anchors)
+    ]
+
+
+def _same_words(following: str) -> bool:
+    """Return whether the text after a finding says "the same process" (substrings first)."""
+    low = following.lower()
+    return ("same" in low or "similar" in low or "identical" in low) and bool(
+        _SAME_PROCESS.search(low)
+    )
+
+
+def _bare(anchor: Mention, text: str) -> bool:
+    """Return whether a calcification with no site or tissue refers to sites named before it."""
+    return (
+        anchor.category == Category.CALCIFICATION
+        and not anchor.links.get("counts_as")
+        and not (anchor.links.get("regions") or anchor.links.get("tissue"))
+        and not anchor.metadata.get("not_calcinosis")
+        and _affirmed(anchor)
+        and _THESE_SITES.search(text, *anchor.sentence) is not None
+    )
+
+
+def _clause_sites(
+    anchors: Sequence[Mention],
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Give a bare calcification the sites (and tissue, pattern) of the clause before ";".
+
+    "Subcutaneous nodules over both elbows and knees; films confirm calcific deposits at each
+    of these sites": the calcification is where the nodules are, and counts as calcinosis
+    there. A clause with a finding of its own, another skin finding or a negation lends nothing.
+    """
+    for anchor in anchors:
+        i = next((k for k, s in enumerate(every) if s[0] <= anchor.start < s[1]), 0)
+        a, b, section = every[i - 1] if i > 0 else (0, 0, -1)
+        if section != every[i][2] or text[b - 1 : b] != ";":
+            continue
+        clause = find(a, b, _LAYERS, True)
+        if any(
+            m.category in _ANCHORS or m.metadata.get("other_finding") or m.is_negated
+            for m in clause
+        ):
+            continue
+        regions = [m for m in clause if m.category == Category.BODY_REGION]
+        if not regions:
+            continue
+        _lend(anchor, "regions", regions, text, clause)
+        _lend(
+            anchor, "morphology", [m for m in clause if m.metadata.get("morphology")], text, clause
+        )
+        counted = anchor.metadata.get("site_counts_as")
+        anchor.links["counts_as"] = str(counted) if counted else None
+
+
+def _same_process(
+    anchors: Sequence[Mention],
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Add the sites of a next sentence that says "the same process" is there too."""
+    for anchor in anchors:
+        i = next((k for k, s in enumerate(every) if s[:2] == anchor.sentence), None)
+        if i is None or i + 1 >= len(every) or every[i + 1][2] != every[i][2]:
+            continue
+        a, b, _section = every[i + 1]
+        if not _SAME_PROCESS.search(text, a, b):
+            continue
+        mentions = find(a, b, _LAYERS, True)
+        if any(m.category in _ANCHORS or m.metadata.get("other_finding") for m in mentions):
+            continue
+        regions = [
+            m
+            for m in mentions
+            if m.category == Category.BODY_REGION and not (m.is_negated or m.is_uncertain)
+        ]
+        _lend(anchor, "regions", regions, text, mentions)
+
+
+def _explain_back(sentences: Sequence[Sequence[Mention]], text: str) -> None:
+    """Let a sentence of ``not_calcinosis`` findings say what the previous calcification is."""
+    previous: list[Mention] = []
+    for sentence in sentences:
+        anchors = [m for m in sentence if m.category in _ANCHORS and not m.links.get("label")]
+        if not anchors:
+            continue
+        others = [a for a in anchors if a.metadata.get("not_calcinosis")]
+        bare = [a for a in previous if a.category == Category.CALCIFICATION and _calcinosis(a)]
+        if others and bare:
+            maybe = [a for a in anchors if a not in others]
+            if maybe and all(a.is_uncertain and _calcinosis(a) for a in maybe):
+                for anchor in bare:  # "The differential is calcinosis versus bursitis."
+                    anchor.is_uncertain = True
+            elif not maybe and _EXPLAINS.search(
+                text[sentence[0].sentence[0] : others[0].start].lower()
+            ):
+                for anchor in bare:  # "Appearances are those of myositis ossificans."
+                    anchor.links.update(explained=True, counts_as=None)
+                    anchor.links.pop("also_counts_as", None)
+        previous = anchors
+
+
+def _label_sites(
+    anchors: Sequence[Mention],
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Give a site-less calcinosis the sites of a "Sites:" line among the next sentences."""
+    for anchor in anchors:
+        i = next((k for k, s in enumerate(every) if s[0] <= anchor.start < s[1]), None)
+        if i is None:
+            continue
+        for a, b, _section in every[i + 1 : i + 4]:
+            mentions = find(a, b, _LAYERS, True)
+            if any(m.category in _ANCHORS for m in mentions):
+                break  # another finding comes first
+            if not _SITE_LABEL.match(text, a, b):
+                continue
+            regions = [
+                m for m in mentions if m.category == Category.BODY_REGION and not m.is_negated
+            ]
+            _lend(anchor, "regions", regions, text, mentions)
+            break
+
+
+def _restated_pattern(
+    anchors: Sequence[Mention],
+    hits: Sequence[Mention],
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Give a calcinosis the pattern of a sentence elsewhere that restates its sites."""
+    home = {a.start: _next_sentences(every, a, text) for a in anchors}
+    near = set().union(*(h[1] for h in home.values()))
+    for a, b, section in every:
+        if not any(a <= m.start < b for m in hits):
+            continue
+        if not find(a, b, ("site",), False) and not (a in near and _REFERS_BACK.match(text, a, b)):
+            continue  # names no site and does not refer back: the context pass is not needed
+        mentions = find(a, b, _LAYERS, True)
+        if any(m.category in _ANCHORS or m.metadata.get("other_finding") for m in mentions):
+            continue
+        pattern = [
+            m
+            for m in mentions
+            if m.metadata.get("morphology") and not (m.is_negated or m.is_uncertain)
+        ]
+        sites = {
+            m.metadata.get("region")
+            for m in mentions
+            if m.category == Category.BODY_REGION and not hand_of_fingers(text, m)
+        }
+        for anchor in anchors:
+            named = {r.get("region") for r in anchor.links.get("regions", [])}
+            own, near = home[anchor.start]
+            later = a >= anchor.sentence[1] or section == own
+            restates = sites and sites <= named and later and _DEPOSIT.search(text, a, b)
+            if restates or (not sites and a in near and _REFERS_BACK.match(text, a, b)):
+                _lend(anchor, "morphology", pattern, text, mentions)
+
+
+def _next_sentences(
+    every: Sequence[tuple[int, int, int]], anchor: Mention, text: str
+) -> tuple[int, set[int]]:
+    """Return the section of a finding's sentence and the starts of the next two sentences.
+
+    Section headers ("Comment:") are skipped; they may lie in the next section.
+    """
+    i = next((k for k, s in enumerate(every) if s[0] <= anchor.start < s[1]), len(every))
+    if i == len(every):
+        return -1, set()
+    near = []
+    for k in range(i + 1, min(i + 5, len(every))):
+        a, b, section = every[k]
+        if _GAP.fullmatch(text, a, b):
+            continue  # a header
+        # in another section only its first sentence ("Comment: The focus is a nodule.")
+        first = every[k - 1][2] != section or _GAP.fullmatch(text, *every[k - 1][:2])
+        if section == every[i][2] or first:
+            near.append(a)
+        if len(near) == 2 or section != every[i][2]:
+            break
+    return every[i][2], set(near)
+
+
+def _lend(
+    anchor: Mention, key: str, items: Sequence[Mention], text: str, sentence: Sequence[Mention]
+) -> None:
+    for item in items:
+        if key == "regions":
+            side = next(
+                (
+                    m.metadata.get("laterality")
+                    for m in sentence
+                    if m.category == Category.LATERALITY and 0 <= item.start - m.end <= 25
+                ),
+                item.metadata.get("laterality"),
+            )
+            value: object = {"region": item.metadata.get("region"), "laterality": side}
+        else:
+            value = item.metadata.get("morphology")
+        values = anchor.links.setdefault(key, [])
+        if value not in values:
+            values.append(value)
+        anchor.links.setdefault("spans", []).append([item.start, item.end, item.category])
+    if items:
+        anchor.links[key + "_from"] = "restated"

@@ -1,0 +1,26 @@
+"""Fixtures shared by the note-extraction tests (the ``test_generalise*`` regression files)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from calciscope.extract import NoteExtractor
+from calciscope.extract.evaluation import DocumentSummary, summarise_document
+
+
+@pytest.fixture(scope="session")
+def extractor() -> NoteExtractor:
+    """One extractor with the packaged rules (building the matchers takes a moment)."""
+    return NoteExtractor()
+
+
+@pytest.fixture(scope="session")
+def summary(extractor: NoteExtractor) -> Callable[..., DocumentSummary]:
+    """``summary(text, report=False)``: the document-level reading of a text."""
+
+    def read(text: str, report: bool = False) -> DocumentSummary:
+        return summarise_document(extractor.extract(text, report=report))
+
+    return read
