@@ -55,3 +55,14 @@ def test_review_core_path_on_postgres(postgres_database, reimport_letter):
         actions = [e.action for e in api.audit_log(registry)]
         assert actions == ["review.confirm", "review.dismiss", "fact.correct", "user.add"]
         assert all(e.actor == "a" for e in api.audit_log(registry))
+
+
+def test_an_audit_row_that_need_not_wait_for_the_disk_is_written_on_postgres(postgres_database):
+    with api.open_registry(postgres_database()) as registry:
+        api.record_audit(
+            registry, actor="a", action="patient_read", target="P1", wait_for_disk=False
+        )
+        api.record_audit(registry, actor="a", action="patient_read", target="P2")
+        assert [e.target for e in api.audit_log(registry)] == ["P1", "P2"]
+        with registry.engine.connect() as conn:  # SET LOCAL: that transaction's alone
+            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"

@@ -21,8 +21,10 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.feather as feather
 
+from calciscope.api._rows import RowFiles, versions_by_patient
 from calciscope.api.cohort import feature_expression, list_patients
 from calciscope.criteria import (
     CriteriaResult,
@@ -284,6 +286,7 @@ def explain_patient(
     *,
     index_date: dt.date | None = None,
     min_probability: float | None = None,
+    kept: Path | None = None,
 ) -> PatientExplanation:
     """Explain every criteria set and phenotype for one registry patient.
 
@@ -294,7 +297,11 @@ def explain_patient(
     Results stored by :func:`classify_registry` for this index date are used instead while
     they are fresh (same definitions and options, and either the registry's generation they
     were computed at, one read, or the same patient data); the explanation's ``source`` says
-    which. Nothing is written.
+    which. ``kept``: a folder where the processes serving one registry share what they
+    compute (the web app's workers): the patient's classified and feature rows are kept there
+    under the hash of the patient's data, so that a patient decided through one worker is
+    computed once, not once per worker (``source`` is still ``computed``). Nothing is
+    written to the registry.
 
     Raises
     ------
@@ -317,14 +324,52 @@ def explain_patient(
         if not patients.num_rows:
             problem = Problem(registry.url, patient_id, "patient_id", "no such patient")
             raise ValidationError([problem])
-        data = data_version(patients.to_pylist()[0], facts.to_pylist()) if stored else None
+        data = None
+        if stored or kept is not None:
+            data = data_version(patients.to_pylist()[0], facts.to_pylist())
         row = _stored_row(patient_id, [s for s in stored if s.data_version == data])
         if row is None:
-            rows = _features(when).run(facts=facts, patients=patients).to_pylist()
-            row, source = _explainer(when, min_probability).run(rows)[0], ResultSource.COMPUTED
+            files = None if kept is None or data is None else (RowFiles(kept, when), data)
+            row = _explained_row(facts, patients, when, min_probability, files)
+            source = ResultSource.COMPUTED
     criteria = tuple(read(row) for read in _readers())
     phenotypes = read_phenotype_results(load_phenotypes(), row)
     return PatientExplanation(patient_id, when, criteria, phenotypes, source)
+
+
+def _explained_row(
+    facts: pa.Table,
+    patients: pa.Table,
+    when: dt.date,
+    min_probability: float | None,
+    files: tuple[RowFiles, str] | None,
+) -> dict[str, Any]:
+    """Return the patient's classified row: kept in ``files`` (under the data's hash), or computed.
+
+    The feature row is kept too (the patient list asks for it after a decision): computed
+    once, whichever of the two asks first.
+    """
+    if files is None:
+        rows = _features(when).run(facts=facts, patients=patients).to_pylist()
+        return _explainer(when, min_probability).run(rows)[0]
+    kept, data = files
+    definitions, feature_definitions = definitions_version(min_probability), _feature_version()
+    row = kept.explanation(definitions, data)
+    if row is not None:
+        return row
+    features = kept.features(feature_definitions, data)
+    if features is None:
+        features = _features(when).run(facts=facts, patients=patients)
+        kept.put_features(feature_definitions, data, features)
+    row = _explainer(when, min_probability).run(features.to_pylist())[0]
+    # the plain values classification_results holds: what every reader of the file gets
+    kept.put_explanation(definitions, data, {c: _native(v) for c, v in row.items()})
+    return row
+
+
+def _feature_version() -> str:
+    """Return the version of the definitions a feature row depends on (no IIM threshold)."""
+    return definitions_version(None)
 
 
 def _stored_row(patient_id: str, results: Sequence[StoredResult]) -> dict[str, Any] | None:
@@ -339,21 +384,57 @@ def _stored_row(patient_id: str, results: Sequence[StoredResult]) -> dict[str, A
 
 
 def patient_features(
-    registry: Registry, patient_ids: Sequence[str], *, index_date: dt.date | None = None
+    registry: Registry,
+    patient_ids: Sequence[str],
+    *,
+    index_date: dt.date | None = None,
+    kept: Path | None = None,
 ) -> pa.Table:
     """Return the feature-table rows of a few patients, computed from their own rows in memory.
 
     The same rows as :func:`~calciscope.api.cohort.list_patients` gives for them (the same
     compiled expression), at the cost of the patients' facts rather than the registry's: for
-    keeping a list current after a change to one patient. Unknown ids give no row.
+    keeping a list current after a change to one patient. Unknown ids give no row. ``kept``:
+    a folder shared by the processes serving the registry (see :func:`explain_patient`): a
+    row one of them computed for the same patient data is read there instead of computed.
     """
     when = index_date or dt.date.today()
     ids = list(dict.fromkeys(patient_ids))
     parts = []
     for start in range(0, max(len(ids), 1), _FEATURE_BATCH):  # one run per batch of patients
         facts, patients = registry.patient_tables(ids[start : start + _FEATURE_BATCH])
-        parts.append(_features(when).run(facts=facts, patients=patients))
+        if kept is None:
+            parts.append(_features(when).run(facts=facts, patients=patients))
+        else:
+            parts.append(_kept_features(RowFiles(kept, when), facts, patients, when))
     return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+
+
+def _kept_features(files: RowFiles, facts: pa.Table, patients: pa.Table, when: dt.date) -> pa.Table:
+    """Return the patients' feature rows: those kept in ``files`` read, the others computed (kept)."""
+    versions = versions_by_patient(facts, patients)
+    definitions = _feature_version()
+    found = [files.features(definitions, data) for data in versions.values()]
+    missing = [pid for pid, row in zip(versions, found, strict=True) if row is None]
+    if not versions or len(missing) == len(versions):
+        fresh = _features(when).run(facts=facts, patients=patients)
+    elif missing:
+        chosen = pa.array(missing, type=patients.schema.field("patient_id").type)
+        fresh = _features(when).run(
+            facts=facts.filter(pc.is_in(facts["patient_id"], value_set=chosen)),
+            patients=patients.filter(pc.is_in(patients["patient_id"], value_set=chosen)),
+        )
+    else:
+        return _joined([row for row in found if row is not None])
+    for at, pid in enumerate(fresh.column("patient_id").to_pylist()):
+        files.put_features(definitions, versions[pid], fresh.slice(at, 1))
+    rows = [row for row in found if row is not None]
+    return _joined([*rows, fresh]) if rows else fresh
+
+
+def _joined(rows: list[pa.Table]) -> pa.Table:
+    # a kept row written by another calciscope build may type a column apart: promoted
+    return pa.concat_tables(rows, promote_options="permissive").sort_by("patient_id")
 
 
 #: Patients whose rows one run of :func:`patient_features` computes together.

@@ -201,8 +201,14 @@ def record_audit(
     before: Any = None,
     after: Any = None,
     detail: str | None = None,
+    wait_for_disk: bool = True,
 ) -> None:
     """Append one row to the audit log (login, patient read, import, export, study run, ...).
+
+    ``wait_for_disk=False`` (the web app's row of each patient read): on PostgreSQL the row is
+    committed without waiting for the server's disk, as SQLite registries commit every row
+    (WAL with ``synchronous=NORMAL``); a crash of the database server may lose the last
+    fraction of a second of such rows, never the writes they describe.
 
     Raises
     ------
@@ -215,7 +221,7 @@ def record_audit(
     if problems:
         raise ValidationError(problems, summary="cannot record audit entry")
     repo = ReviewRepository(registry)
-    with repo.transaction() as conn:
+    with repo.transaction(wait_for_disk=wait_for_disk) as conn:
         repo.append_audit(
             conn,
             actor=actor,

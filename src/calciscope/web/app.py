@@ -152,9 +152,15 @@ def _outside_token(registry: Any) -> tuple[int, ...]:
 
 
 def _warm_up(app: FastAPI) -> None:
-    """Compile the per-patient explanation and compute the patient table before they are asked."""
+    """Compile the templates and the per-patient explanation, and get the patient table, first.
+
+    A template is compiled at its first render otherwise: the patient page's took a second
+    of a worker's time, within the first requests.
+    """
     state = app.state
     try:
+        for name in TEMPLATES.list_templates(extensions=["html"]):
+            TEMPLATES.get_template(name)
         table = state.patient_table.table()  # kept in a file: read, not computed, when it can
         if table.num_rows:  # not a list of the patients computed for one id
             api.explain_patient(state.registry, str(table.column("patient_id")[0]))
@@ -258,10 +264,13 @@ def create_app(settings: WebSettings) -> FastAPI:
     app = _new_app(settings, registry)
     generation = Generation()
     app.state.generation = generation
+    # what the workers of ``serve --workers N`` compute once between them: the whole patient
+    # table per registry generation, and a decided patient's rows per patient data
+    kept = settings.runs_dir.parent / "calciscope-web-tables"
     app.state.overview = RecentResults(
         lambda _: api.registry_overview(registry), generation, size=1, ttl=300
     )
-    _keep_per_patient(app, registry, generation)
+    _keep_per_patient(app, registry, generation, kept)
     app.state.queues = RecentResults(
         # (kind, patient, index date: None for the default study's)
         lambda key: api.review_queue(
@@ -277,12 +286,10 @@ def create_app(settings: WebSettings) -> FastAPI:
         size=64,
         ttl=60,
     )
-    # the whole table is kept in a file per registry generation: the workers of
-    # ``serve --workers N`` compute it once between them, and a restart reads it
-    kept = settings.runs_dir.parent / "calciscope-web-tables"
+    # a restart reads the whole table too, while nothing was written
     app.state.patient_table = PatientTable(
         lambda: api.kept_patient_table(registry, kept),
-        lambda ids: api.patient_features(registry, ids),
+        lambda ids: api.patient_features(registry, ids, kept=kept),
         lambda table, where: api.filter_patients(table, where),
         ttl=60,
         outside=lambda: _outside_token(registry),
@@ -308,13 +315,20 @@ def create_app(settings: WebSettings) -> FastAPI:
     return app
 
 
-def _keep_per_patient(app: FastAPI, registry: Any, generation: Generation) -> None:
-    """Keep each patient's explanation and page record, forgotten when a write names them."""
+def _keep_per_patient(app: FastAPI, registry: Any, generation: Generation, kept: Path) -> None:
+    """Keep each patient's explanation and page record, forgotten when a write names them.
+
+    An explanation computed again after a decision is shared with the other workers through
+    ``kept`` (see :func:`calciscope.api.explain_patient`): one computes it, the others read it.
+    """
     # a patient's explanation reads only that patient's facts: a write forgets the patients it
     # names (every explanation when it names none), not the explanations of everyone
     by_patient = Generation()
     app.state.explanations = RecentResults(
-        lambda pid: Kept(api.explain_patient(registry, pid)), by_patient, size=256, ttl=300
+        lambda pid: Kept(api.explain_patient(registry, pid, kept=kept)),
+        by_patient,
+        size=256,
+        ttl=300,
     )
     # the patient page's record, kept the same way; a write outside the app that names no
     # patient (an image reading, a note extraction) moves the registry's generation, which

@@ -192,7 +192,10 @@ def patient_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
     state = request.app.state
     pid = registry_id(request, user, shown)
     kept = state.patients.get(pid)
-    api.record_audit(state.registry, actor=user.name, action="patient_read", target=pid)
+    # a read, not a write: its row need not wait for PostgreSQL's disk (SQLite's never does)
+    api.record_audit(
+        state.registry, actor=user.name, action="patient_read", target=pid, wait_for_disk=False
+    )
     private = not reads_notes(request, user)
     record, indexed = kept.value
     page_data: PageData = kept.made(

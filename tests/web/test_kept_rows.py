@@ -1,0 +1,145 @@
+"""A patient's rows are computed once between the processes sharing a folder (SYNTHETIC data).
+
+``api.patient_features`` and ``api.explain_patient`` given ``kept=FOLDER`` keep the rows they
+compute in files named by the hash of the patient's data; another process (a worker of
+``serve --workers N``) asking for the same patient's rows reads them instead of computing.
+The rows are those computed without the folder; a changed fact is another file, never a stale
+row; a confirmation through one worker is computed there and read by the other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from web_client import client_for, sign_in
+
+from calciscope import api
+from calciscope.api import _rows
+from calciscope.engine import rows as engine_rows
+from calciscope.web import create_app
+
+
+@pytest.fixture
+def registry_url(tmp_path: Path, demo_registry_url: str) -> str:
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_registry_url.split(":///", 1)[1], path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the in-memory runs: ``features`` (feature rows) and ``explanation`` (classified)."""
+    counted: list[str] = []
+    run = engine_rows.TablesEvaluator.run
+
+    def counting(self: engine_rows.TablesEvaluator, **tables: object) -> object:
+        counted.append(str(self.cache_key).split()[0])
+        return run(self, **tables)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine_rows.TablesEvaluator, "run", counting)
+    return counted
+
+
+def test_kept_rows_are_the_computed_rows_and_are_read_not_computed(
+    registry_url: str, tmp_path: Path, runs: list[str]
+) -> None:
+    folder = tmp_path / "kept"
+    with api.open_registry(registry_url) as registry:
+        ids = sorted(str(p) for p in api.list_patients(registry)[0]["patient_id"].to_pylist())[:6]
+        expected = api.patient_features(registry, ids)
+        explained = {pid: api.explain_patient(registry, pid) for pid in ids[:3]}
+        assert api.patient_features(registry, ids[:4], kept=folder).equals(
+            api.patient_features(registry, ids[:4])
+        )
+        runs.clear()
+        mixed = api.patient_features(registry, ids, kept=folder)  # 4 kept, 2 computed together
+        assert mixed.equals(expected) and runs == ["features"]
+        assert api.patient_features(registry, ids, kept=folder).equals(expected)
+        assert runs == ["features"]  # every row read from its file
+        for pid, explanation in explained.items():
+            assert api.explain_patient(registry, pid, kept=folder) == explanation
+        assert runs == ["features"] + ["explanation"] * 3  # on the kept feature rows
+        for pid, explanation in explained.items():  # the classified rows read back
+            assert api.explain_patient(registry, pid, kept=folder) == explanation
+        assert len(runs) == 4
+        rows = folder / "rows"
+        assert rows.stat().st_mode & 0o077 == 0  # patient data: the owner's only
+        assert all(f.stat().st_mode & 0o077 == 0 for f in rows.iterdir())
+
+
+def test_a_changed_fact_is_another_row_never_a_stale_one(
+    registry_url: str, tmp_path: Path, runs: list[str]
+) -> None:
+    folder = tmp_path / "kept"
+    with api.open_registry(registry_url) as registry:
+        pid = str(api.list_patients(registry)[0]["patient_id"][0])
+        api.explain_patient(registry, pid, kept=folder)  # kept for the data before the entry
+        api.patient_features(registry, [pid], kept=folder)
+        api.add_fact(
+            registry,
+            {"patient_id": pid, "system": "calciscope", "code": "sclerodactyly"},
+            author="tester",
+            reason="SYNTHETIC",
+        )
+        runs.clear()
+        assert api.patient_features(registry, [pid], kept=folder).equals(
+            api.patient_features(registry, [pid])
+        )
+        assert runs == ["features"] * 2  # computed: the kept row was of the data before the entry
+        runs.clear()
+        after = api.explain_patient(registry, pid, kept=folder)
+        assert runs == ["explanation"]  # classified again, on the new data's kept feature row
+        assert after == api.explain_patient(registry, pid)
+
+
+def test_old_row_files_are_removed(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import pyarrow as pa
+
+    files = _rows.RowFiles(tmp_path, dt.date(2026, 12, 5))
+    files.put_explanation("d" * 64, "a" * 64, {"patient_id": "SYNTHETIC-1"})
+    files.put_features("d" * 64, "b" * 64, pa.table({"patient_id": ["SYNTHETIC-2"]}))
+    old = next(files.folder.glob("explained-*"))
+    hour_ago = time.time() - 3600
+    os.utime(old, (hour_ago, hour_ago))
+    assert files.prune() == 1
+    assert files.explanation("d" * 64, "a" * 64) is None
+    assert files.features("d" * 64, "b" * 64) is not None
+
+
+def test_a_confirmation_through_one_worker_is_computed_there_and_read_by_the_other(
+    web_settings: object, runs: list[str]
+) -> None:
+    settings = dataclasses.replace(web_settings, watch_seconds=0.0)  # type: ignore[type-var]
+    apps = [create_app(settings) for _ in range(2)]  # one registry, one kept folder
+    try:
+        one, other = (sign_in(client_for(a), "cleo") for a in apps)
+        item = one.get("/api/review").json()["items"][0]
+        pid = item["patient_id"]
+        for client in (one, other):  # each keeps the list and the patient's explanation
+            client.get("/api/patients", params={"size": 200})
+            client.get(f"/api/patients/{pid}/criteria")
+        decided = one.post(
+            f"/api/review/items/{item['item_id']}/decision",
+            json={"decision": "confirm", "reason": "seen", "expected_version": item["version"]},
+        )
+        assert decided.status_code == 200, decided.text
+        runs.clear()
+        mine = [
+            one.get(p).json() for p in ("/api/patients?size=200", f"/api/patients/{pid}/criteria")
+        ]
+        assert runs == ["features", "explanation"]  # the deciding worker computed the rows
+        theirs = [
+            other.get(p).json() for p in ("/api/patients?size=200", f"/api/patients/{pid}/criteria")
+        ]
+        assert runs == ["features", "explanation"]  # the other worker read them, kept
+        assert mine == theirs
+    finally:
+        for application in apps:
+            application.state.registry.close()
