@@ -39,7 +39,18 @@ def _rule_and_phrase_text() -> str:
     return " ".join(" ".join(parts).lower().split())
 
 
-SETS = ("dev", "test", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6")
+SETS = (
+    "dev",
+    "test",
+    "heldout",
+    "fresh",
+    "fresh2",
+    "fresh3",
+    "fresh4",
+    "fresh5",
+    "fresh6",
+    "fresh7",
+)
 
 
 def test_every_document_is_annotated_and_says_where_its_wording_came_from():

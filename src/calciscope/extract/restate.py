@@ -23,6 +23,11 @@ finding further away, in another section, and this module reads those restatemen
   pattern) of the clause before a semicolon when that clause has no finding, no other skin
   finding and no negation; a next sentence that says "the same process" adds its sites.
 
+- *The base of an ulcer.* A calcinosis that names no site, in a sentence that starts with the
+  base, bed or floor of a wound ("Base contains gritty material consistent with calcinosis"),
+  takes the sites of the sentence before it in the same section, which names the wound
+  ("Ulcer: R lateral malleolus, 2 cm."), when that sentence has no finding and no negation.
+
 ``hand_of_fingers`` (used by linking): in "the fingers of the L hand" the hand says whose
 fingers, so it is a site only when nothing else is named.
 
@@ -72,6 +77,10 @@ _REFERS_BACK = re.compile(
     r"\W*(?:[a-z ]{1,20}:\s*)?(?:it|this|these|they|those|the\s+(?:lesions?|deposits?|nodules?|"
     r"focus|foci|densit(?:y|ies)|swellings?|lumps?|masses|mass))\b",
     re.I,
+)
+# "Base contains ...", "The ulcer bed shows ...": the wound described in the sentence before.
+_WOUND_BASE = re.compile(
+    r"\W*(?:(?:the|its|ulcer|wound|ulcer's|wound's)\s+){0,2}(?:base|bed|floor)s?(?![a-z])", re.I
 )
 # A sentence that restates a deposit names it ("the deposit", "a hard nodule", "plates of
 # calcium"); pattern words alone may describe another skin lesion ("a band-like plaque of
@@ -138,10 +147,13 @@ def link_restated(
     no_sites = [a for a in found if not a.links.get("regions")]
     no_pattern = [a for a in found if a.links.get("regions") and not a.links.get("morphology")]
     labelled = bool(no_sites) and _has_site_label(text)
+    based = [a for a in no_sites if _WOUND_BASE.match(text, a.sentence[0], a.sentence[1])]
     hits = _pattern_words(anchors, text, find) if no_pattern else []
-    if not (hits or labelled or bare or same):
+    if not (hits or labelled or bare or same or based):
         return
     every = spans()
+    if based:
+        _base_sites(based, every, text, find)
     if bare:
         _clause_sites(bare, every, text, find)
     if same:
@@ -294,6 +306,24 @@ def _label_sites(
             ]
             _lend(anchor, "regions", regions, text, mentions)
             break
+
+
+def _base_sites(
+    anchors: Sequence[Mention],
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Give a calcinosis in the base of a wound the sites of the sentence naming the wound."""
+    for anchor in anchors:
+        i = next((k for k, s in enumerate(every) if s[0] <= anchor.start < s[1]), 0)
+        if i == 0 or every[i - 1][2] != every[i][2]:
+            continue
+        mentions = find(every[i - 1][0], every[i - 1][1], _LAYERS, True)
+        if any(m.category in _ANCHORS or m.is_negated for m in mentions):
+            continue
+        regions = [m for m in mentions if m.category == Category.BODY_REGION]
+        _lend(anchor, "regions", regions, text, mentions)
 
 
 def _restated_pattern(
