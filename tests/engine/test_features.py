@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calciscope.engine import compute_feature_table, connect
+from calciscope.engine import aggregates, compute_feature_table, connect
+from calciscope.features import load_catalogue
 from calciscope.model import Fact, Patient
 from calciscope.storage import Batch, Registry
 from calciscope.storage.registry import model_rows
@@ -272,3 +273,54 @@ def test_latest_value_reads_present_facts_of_its_concept_only(engine, tmp_path):
         rows = _duckdb_rows(patients, facts)
     assert rows["Q1"]["mrss_fingers_right"] == 2.0
     assert rows["Q1"]["subset_recorded"] == "lcssc"
+
+
+def _whole_table(engine, tmp_path):
+    if engine == "sqlite":
+        url = f"sqlite:///{tmp_path}/r{len(list(tmp_path.iterdir()))}.db"
+        registry = Registry(url)
+        registry.import_batch(Batch(patients=PATIENTS, facts=FACTS), source="t", source_hash="t")
+        con = connect(registry.url)
+    else:
+        registry, con = None, ibis.duckdb.connect()
+        con.create_table(
+            "patients", pa.Table.from_pylist(model_rows(PATIENTS), schema=_PATIENT_SCHEMA)
+        )
+        con.create_table("facts", pa.Table.from_pylist(model_rows(FACTS), schema=_FACT_SCHEMA))
+    try:
+        table = compute_feature_table(con.table("facts"), con.table("patients"), index_date=INDEX)
+        return table.to_pyarrow().to_pylist()
+    finally:
+        con.disconnect()
+        if registry is not None:
+            registry.close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
+@pytest.mark.parametrize("limit", [1, 3, 12])
+def test_merged_concept_groups_give_the_same_table(engine, limit, tmp_path, monkeypatch):
+    """Groups merged past the limit (one aggregate over several concepts' facts) change nothing.
+
+    Every column of the whole catalogue's table, with one group (every feature over every
+    fact, as before the groups), three or twelve, against the default grouping.
+    """
+    default = _whole_table(engine, tmp_path)
+    monkeypatch.setattr(aggregates, "MAX_GROUPS", limit)
+    assert _whole_table(engine, tmp_path) == default
+
+
+def test_concept_groups_hold_every_feature_once_within_the_limit():
+    features = list(load_catalogue().features.values())
+    for limit in (1, 5, aggregates.MAX_GROUPS, 1000):
+        groups = aggregates.concept_groups(features, limit)
+        assert len(groups) <= limit
+        names = [x.name for _, members in groups for x in members]
+        assert sorted(names) == sorted(x.name for x in features)
+        for concepts, members in groups:  # a group reads the facts of every member's concepts
+            assert all(set(x.derive.read_concepts) <= set(concepts) for x in members)
+    # at the default limit a group of several concepts (visits, measurements) stays alone
+    several = {
+        frozenset(x.derive.read_concepts) for x in features if len(x.derive.read_concepts) > 1
+    }
+    kept = {frozenset(c) for c, _ in aggregates.concept_groups(features, aggregates.MAX_GROUPS)}
+    assert several <= kept

@@ -1,10 +1,11 @@
 """Compile the feature catalogue to one Ibis expression: the feature table.
 
 One row per patient at an index date; booleans are true / false / null (present / absent /
-unknown). The whole table is one grouped scan of the facts (plus one for "latest value"
-features, and one of the laboratory values joined to their patients' sex and birth for the
-default upper limits of normal) and a join to the patients, so it runs inside SQLite, DuckDB,
-PostgreSQL or Spark without Python loops over rows.
+unknown). The table is one grouped aggregate per concept group over the facts of its concepts
+(:mod:`calciscope.engine.aggregates`; with a second pass for "latest value" features), one of
+the laboratory values joined to their patients' sex and birth for the default upper limits of
+normal, and a join of them all to the patients, so it runs inside SQLite, DuckDB, PostgreSQL or
+Spark without Python loops over rows.
 
 Three-valued logic is spelled out with explicit indicator columns (``cases(...)`` 0/1
 maxima), never by relying on an engine's NULL semantics (architecture.md, pitfalls).
@@ -13,22 +14,25 @@ maxima), never by relying on an engine's NULL semantics (architecture.md, pitfal
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 from ibis.common.exceptions import TableNotFound
 
+from calciscope.engine.aggregates import (
+    concept_column,
+    concept_facts,
+    flag,
+    grouped_aggregates,
+)
 from calciscope.engine.predicates import IBIS_TYPES, all_of, any_of
 from calciscope.features import (
-    MIDLINE_GROUPS,
-    SITE_GROUPS,
     Derivation,
     DerivationKind,
     Feature,
     FeatureCatalogue,
-    FeatureType,
     UpperLimit,
     load_catalogue,
 )
@@ -44,177 +48,6 @@ __all__ = [
 
 #: Patient columns carried at the front of every feature table.
 PATIENT_COLUMNS: tuple[str, ...] = ("patient_id", "sex", "birth_year", "centre", "synthetic")
-
-_KNOWN_MORPHOLOGY = ("nodular", "sheet_like", "reticular", "mixed")
-
-
-def _all(*conditions: ir.BooleanValue | None) -> ir.BooleanValue:
-    """AND of the given conditions, skipping None (no filter); true when there are none."""
-    return all_of([c for c in conditions if c is not None])
-
-
-def _flag(condition: ir.BooleanValue) -> ir.IntegerScalar:
-    """1 when any row satisfies ``condition`` (null counts as no), else 0."""
-    return ibis.cases((condition, 1), else_=0).max()
-
-
-class _Compiler:
-    """Builds the aggregate expressions for each feature over the filtered facts."""
-
-    def __init__(self, facts: ir.Table, catalogue: FeatureCatalogue) -> None:
-        self.f = facts
-        self.catalogue = catalogue
-
-    def concept_match(self, derive: Derivation) -> ir.BooleanValue:
-        return any_of([self.f[_concept_column(name)] for name in derive.concepts])
-
-    def _in(self, column: ir.Column, values: Iterable[Any]) -> ir.BooleanValue:
-        return column.isin([v.value for v in values])
-
-    def site_match(self, derive: Derivation) -> ir.BooleanValue | None:
-        """Return the site and laterality filter, or None when the feature has none."""
-        conds = []
-        if derive.sites:
-            conds.append(self._in(self.f.body_site, derive.sites).fill_null(False))
-        if derive.laterality:
-            conds.append(self._in(self.f.laterality, derive.laterality).fill_null(False))
-        return _all(*conds)
-
-    def status_is(self, status: Status) -> ir.BooleanValue:
-        return self.f.status == status.value
-
-    # --- aggregates per derivation kind -----------------------------------------------
-    def status(self, derive: Derivation) -> dict[str, ir.Scalar]:
-        concept = self.concept_match(derive)
-        present = concept & self.status_is(Status.PRESENT)
-        site_ok = self.site_match(derive)
-        here = _all(present, site_ok)
-        parts = {"pos": _flag(_all(here, self._morph_ok(derive)))}
-        if derive.both_sides:  # no side, "unspecified" or bilateral: the concept names both
-            lat, morph = self.f.laterality, self._morph_ok(derive)
-            both = lat.isnull() | lat.isin(["bilateral", "unspecified"])
-            parts["pos"] = _flag(_all(here & both, morph))
-            for side in ("left", "right"):
-                parts[side] = _flag(_all(here & (lat == side).fill_null(False), morph))
-        absent_here = concept & self.status_is(Status.ABSENT)
-        if site_ok is not None:
-            absent_here = absent_here & (site_ok | self.f.body_site.isnull())
-        if derive.morphology:
-            absent_here = absent_here & (self.f.morphology.isnull() | self._morph_ok(derive))
-            parts["unk"] = _flag(here & ~self._morph_known())
-            parts["any"] = _flag(here)
-        parts["neg"] = _flag(absent_here)
-        for i, limit in enumerate(derive.above_upper_limit):
-            measured = (
-                self.f[_concept_column(limit.concept)]
-                & self.status_is(Status.PRESENT)
-                & self.f.value_num.notnull()
-            )
-            # a value with its own reference range is compared with it (same unit by
-            # definition); the others with the default table (_default_limits: by sex and age)
-            own = measured & self.f.reference_high.notnull()
-            parts[f"own{i}"] = _flag(own)
-            parts[f"ownhigh{i}"] = _flag(own & (self.f.value_num > self.f.reference_high))
-        return parts
-
-    def _morph_ok(self, derive: Derivation) -> ir.BooleanValue | None:
-        if not derive.morphology:
-            return None
-        return self._in(self.f.morphology, derive.morphology).fill_null(False)
-
-    def _morph_known(self) -> ir.BooleanValue:
-        return self.f.morphology.isin(list(_KNOWN_MORPHOLOGY)).fill_null(False)
-
-    def all_match(self, derive: Derivation) -> dict[str, ir.Scalar]:
-        concept = self.concept_match(derive)
-        present = concept & self.status_is(Status.PRESENT)
-        return {
-            "any": _flag(present),
-            "bad": _flag(present & self._morph_known() & ~_all(self._morph_ok(derive))),
-            "unk": _flag(present & ~self._morph_known()),
-            "neg": _flag(concept & self.status_is(Status.ABSENT)),
-        }
-
-    def dates(self, derive: Derivation, *, first: bool) -> dict[str, ir.Scalar]:
-        cond = _all(
-            self.concept_match(derive)
-            & self._in(self.f.status, derive.statuses)
-            & self.site_match(derive),
-            self._morph_ok(derive),
-        )
-        value = ibis.cases((cond, self.f.effective_date), else_=ibis.null("date"))
-        return {"val": value.min() if first else value.max()}
-
-    def count_sites(self, derive: Derivation) -> dict[str, ir.Scalar]:
-        concept = self.concept_match(derive)
-        present = _all(concept & self.status_is(Status.PRESENT), self._morph_ok(derive))
-        groups = self.f.body_site.substitute(
-            {region.value: group for region, group in SITE_GROUPS.items()}
-        )
-        any_present = concept & self.status_is(Status.PRESENT)
-        unknown_morph = ~self._morph_known() if derive.morphology else ibis.literal(False)
-        sited = present & self.f.body_site.notnull()
-        open_ = (present & self.f.body_site.isnull()) | (any_present & unknown_morph)
-
-        def distinct(cond: ir.BooleanValue) -> ir.IntegerScalar:
-            return ibis.cases((cond, groups), else_=ibis.null("string")).nunique()
-
-        if not derive.by_side:
-            n = distinct(sited)
-        else:
-            # a paired region counts once per side (bilateral = both); a midline one, or a
-            # paired one whose lesions all lack a side, once; a paired lesion without its side
-            # leaves the count a lower bound (it may be the other side)
-            paired = sited & ~groups.isin(sorted(MIDLINE_GROUPS))
-            lat = self.f.laterality
-            left = paired & lat.isin(["left", "bilateral"]).fill_null(False)
-            right = paired & lat.isin(["right", "bilateral"]).fill_null(False)
-            sided = paired & lat.isin(["left", "right", "bilateral"]).fill_null(False)
-            n = distinct(left) + distinct(right) + distinct(sited) - distinct(sided)
-            open_ = open_ | (paired & ~sided)
-        return {
-            "n": n,
-            "open": _flag(open_),
-            "any": _flag(any_present),
-            "neg": _flag(concept & self.status_is(Status.ABSENT)),
-        }
-
-    def max_value(self, derive: Derivation) -> dict[str, ir.Scalar]:
-        cond = _all(
-            self.concept_match(derive), self.status_is(Status.PRESENT), self.site_match(derive)
-        )
-        return {"val": ibis.cases((cond, self.f.value_num), else_=ibis.null("float64")).max()}
-
-    def latest_date(self, derive: Derivation) -> dict[str, ir.Scalar]:
-        cond = _all(
-            self.concept_match(derive), self.status_is(Status.PRESENT), self.site_match(derive)
-        )
-        return {"last": ibis.cases((cond, self.f.sort_date), else_=ibis.null("date")).max()}
-
-    def aggregates(self, features: Iterable[Feature]) -> dict[str, ir.Scalar]:
-        """Return the per-patient aggregates the features are finished from (``name__part``)."""
-        return {
-            f"{feature.name}__{part}": expr
-            for feature in features
-            for part, expr in self.derivation(feature.derive).items()
-        }
-
-    def derivation(self, derive: Derivation) -> dict[str, ir.Scalar]:
-        """Return the aggregates of one derivation, by its kind."""
-        kind = derive.kind
-        if kind is DerivationKind.STATUS:
-            return self.status(derive)
-        if kind is DerivationKind.ALL_MATCH:
-            return self.all_match(derive)
-        if kind in (DerivationKind.FIRST_DATE, DerivationKind.AGE_AT):
-            return self.dates(derive, first=True)
-        if kind is DerivationKind.LAST_DATE:
-            return self.dates(derive, first=False)
-        if kind is DerivationKind.COUNT_SITES:
-            return self.count_sites(derive)
-        if kind is DerivationKind.MAX_VALUE:
-            return self.max_value(derive)
-        return self.latest_date(derive)  # LATEST_VALUE, LATEST_TEXT
 
 
 def _limit_flags(
@@ -276,7 +109,9 @@ def _row_limits(
     return ibis.greatest(*highs), ibis.least(*lows)
 
 
-def _default_limits(f: ir.Table, patients: ir.Table, features: list[Feature]) -> ir.Table:
+def _default_limits(
+    f: ir.Table, patients: ir.Table, catalogue: FeatureCatalogue, features: list[Feature]
+) -> ir.Table:
     """Return, per patient, each limit's comparison of the values without their own range.
 
     Columns ``<feature>__defn<i>`` (1: a value in one of the default table's units was
@@ -289,8 +124,9 @@ def _default_limits(f: ir.Table, patients: ir.Table, features: list[Feature]) ->
     limits = [
         (x.name, i, lim) for x in features for i, lim in enumerate(x.derive.above_upper_limit)
     ]
-    concepts = sorted({_concept_column(lim.concept) for _, _, lim in limits})
-    lab = f.filter(any_of([f[c] for c in concepts]), f.reference_high.isnull())
+    concepts = sorted({lim.concept for _, _, lim in limits})
+    lab = concept_facts(f, catalogue, concepts)
+    lab = lab.filter(lab.reference_high.isnull())
     people = patients.select(
         "patient_id", p_sex="sex", p_birth_date="birth_date", p_birth_year="birth_year"
     )
@@ -299,15 +135,15 @@ def _default_limits(f: ir.Table, patients: ir.Table, features: list[Feature]) ->
     aggs: dict[str, ir.Scalar] = {}
     for name, i, limit in limits:
         measured = (
-            j[_concept_column(limit.concept)]
+            j[concept_column(limit.concept)]
             & (j.status == Status.PRESENT.value)
             & j.value_num.notnull()
             & (j.unit.isnull() | j.unit.isin(list(limit.units)))
         )
         top, bottom = _row_limits(limit, j.p_sex, low, high)
-        aggs[f"{name}__defn{i}"] = _flag(measured)
-        aggs[f"{name}__defhigh{i}"] = _flag(measured & (j.value_num > top))
-        aggs[f"{name}__defopen{i}"] = _flag(measured & ~(j.value_num <= bottom))
+        aggs[f"{name}__defn{i}"] = flag(measured)
+        aggs[f"{name}__defhigh{i}"] = flag(measured & (j.value_num > top))
+        aggs[f"{name}__defopen{i}"] = flag(measured & ~(j.value_num <= bottom))
     return j.group_by("patient_id").aggregate(**aggs)
 
 
@@ -377,10 +213,6 @@ def _finish(t: ir.Table, feature: Feature) -> ir.Value:
     if kind is DerivationKind.AGE_AT:
         return _age(t, name)
     return t[f"{name}__val"].cast(IBIS_TYPES[feature.type])
-
-
-def _concept_column(name: str) -> str:
-    return f"c__{name}"
 
 
 #: The concepts a dated record that is not a fact stands for (``records`` of
@@ -459,17 +291,16 @@ def _counted(
     return kept
 
 
-def _prepare_facts(facts: ir.Table, catalogue: FeatureCatalogue, concepts: set[str]) -> ir.Table:
-    """Mark, once per fact that counts (:func:`_counted`), which concepts it means."""
-    key = facts.system.concat("|", facts.code)
-    marks = {
-        _concept_column(name): key.isin(
-            sorted(f"{s}|{c}" for s, c in catalogue.concepts[name].codes)
-        )
-        for name in sorted(concepts)
-    }
+def _prepare_facts(facts: ir.Table) -> ir.Table:
+    """Return the columns the aggregates read of the facts that count (:func:`_counted`).
+
+    Not marked with their concepts here: each concept group marks only its own facts
+    (:func:`calciscope.engine.aggregates.concept_facts`).
+    """
     wanted = (
         "patient_id",
+        "system",
+        "code",
         "status",
         "effective_date",
         "value_num",
@@ -480,45 +311,7 @@ def _prepare_facts(facts: ir.Table, catalogue: FeatureCatalogue, concepts: set[s
         "laterality",
         "morphology",
     )
-    return facts.select(
-        *wanted, sort_date=facts.effective_date.fill_null(ibis.date(1800, 1, 1)), **marks
-    )
-
-
-def _with_latest_values(
-    f: ir.Table, grouped: ir.Table, catalogue: FeatureCatalogue, chosen: list[Feature]
-) -> ir.Table:
-    """Add each latest-value feature's ``__val``: the value on the ``__last`` date found first.
-
-    A second pass, since no aggregate knows the last date while it runs over the facts.
-    """
-    kinds = (DerivationKind.LATEST_VALUE, DerivationKind.LATEST_TEXT)
-    latest = [x for x in chosen if x.derive.kind in kinds]
-    if not latest:
-        return grouped
-    last_dates = grouped.select("patient_id", *[f"{x.name}__last" for x in latest])
-    # only the facts a latest value can come from (present, of the features' concepts) meet
-    # the last dates: every aggregate below asks for both, so the rest would match nothing
-    # (a fifth of the facts, not all of them, at the scale of issue 16)
-    names = sorted({c for x in latest for c in x.derive.concepts})
-    f = f.filter(any_of([f[_concept_column(c)] for c in names]), f.status == Status.PRESENT.value)
-    joined = f.inner_join(last_dates, "patient_id")
-    sub = _Compiler(joined, catalogue)
-    aggs = {}
-    for feature in latest:
-        derive = feature.derive
-        cond = _all(
-            sub.concept_match(derive),
-            sub.status_is(Status.PRESENT),
-            sub.site_match(derive),
-            joined.sort_date == joined[f"{feature.name}__last"],
-        )
-        column = joined.value_text if feature.type is FeatureType.TEXT else joined.value_num
-        aggs[f"{feature.name}__val"] = ibis.cases(
-            (cond, column), else_=ibis.null(column.type())
-        ).max()
-    values = joined.group_by("patient_id").aggregate(**aggs)
-    return grouped.left_join(values, "patient_id").drop("patient_id_right")
+    return facts.select(*wanted, sort_date=facts.effective_date.fill_null(ibis.date(1800, 1, 1)))
 
 
 def compute_feature_table(
@@ -568,14 +361,17 @@ def compute_feature_table(
     if records is not None and concepts & {NOTE_RECORD, IMAGE_RECORD}:
         # each side filtered before the union: the filters use the stored tables' statistics
         facts = facts.union(_counted(_record_facts(records, facts), index_date, review_states))
-    f = _prepare_facts(facts, catalogue, concepts)
-    grouped = f.group_by("patient_id").aggregate(**_Compiler(f, catalogue).aggregates(chosen))
-    grouped = _with_latest_values(f, grouped, catalogue, chosen)
+    f = _prepare_facts(facts)
+    # one grouped aggregate per concept group, each over its concepts' facts only
+    # (engine.aggregates), then every group's row joined to its patient
+    tables = grouped_aggregates(f, catalogue, chosen)
     limited = [x for x in chosen if x.derive.above_upper_limit]
     if limited:
-        defaults = _default_limits(f, patients, limited)
-        grouped = grouped.left_join(defaults, "patient_id").drop("patient_id_right")
+        tables.append(_default_limits(f, patients, catalogue, limited))
     base = patients.select("patient_id", "sex", "birth_date", "birth_year", "centre", "synthetic")
-    t = base.left_join(grouped, "patient_id").drop("patient_id_right")
+    t = base
+    for i, table in enumerate(tables):
+        right = table.rename({f"k__{i}": "patient_id"})
+        t = t.left_join(right, base.patient_id == right[f"k__{i}"])
     columns = {feature.name: _finish(t, feature) for feature in chosen}
     return t.select(*PATIENT_COLUMNS, **columns).order_by("patient_id")
