@@ -51,7 +51,9 @@ def test_unknown_colon_phrase_is_not_a_section():
     assert [s.category for s in sections] == [None]
 
 
-@pytest.mark.parametrize("bullet", ["-", "*", "\u2022", "\u00b7", "\u25aa", "\u2023", ">", "1.", "12)"])
+@pytest.mark.parametrize(
+    "bullet", ["-", "*", "\u2022", "\u00b7", "\u25aa", "\u2023", ">", "1.", "12)"]
+)
 def test_a_line_break_before_a_bullet_always_ends_a_sentence(bullet):
     # the line before is long and runs on ("with"): only the bullet makes the break
     first = "Calcinosis of both hands and of the left forearm, seen with"
