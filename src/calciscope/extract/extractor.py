@@ -163,7 +163,7 @@ class NoteExtractor:
     def sections(self, text: str, low: str | None = None) -> list[Section]:
         """Split a document into sections at known headers (the first may have no header)."""
         low = lower_same_length(text) if low is None else low
-        found = [m[:3] for m in self._sections.find(low)]  # (start, end, rule)
+        found = [(m.start, m.end, m.rule) for m in self._sections.find(low)]
         headers = find_headers(text, found)
         sections = []
         starts = [h[0] for h in headers] + [len(text)]

@@ -183,11 +183,11 @@ class PhraseMatcher:
                 rules = cache.get(text)
                 if rules is None:
                     rules = self._rules_of(text)
-                begin, end_ = m.span(group)
                 if len(rules) == 1:
-                    found.append(new(Match, (begin, end_, rules[0], None)))
+                    found.append(new(Match, (*m.span(group), rules[0], None)))
                 else:
-                    found += [new(Match, (begin, end_, rule, None)) for rule in rules]
+                    span = m.span(group)
+                    found += [new(Match, (*span, rule, None)) for rule in rules]
         if not self._regexes:
             return found
         window = low if start == 0 and stop == len(low) else low[start:stop]
