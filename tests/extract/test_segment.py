@@ -49,3 +49,20 @@ def test_sections_follow_known_headers():
 def test_unknown_colon_phrase_is_not_a_section():
     sections = NoteExtractor().sections("Calcinosis: none")
     assert [s.category for s in sections] == [None]
+
+
+@pytest.mark.parametrize(
+    "bullet", ["-", "*", "\u2022", "\u00b7", "\u25aa", "\u2023", ">", "1.", "12)"]
+)
+def test_a_line_break_before_a_bullet_always_ends_a_sentence(bullet):
+    # the line before is long and runs on ("with"): only the bullet makes the break
+    first = "Calcinosis of both hands and of the left forearm, seen with"
+    assert sentences(f"{first}\n{bullet} ulcers") == [first, f"{bullet} ulcers"]
+    assert sentences(f"{first}\n{bullet}ulcers") == [f"{first}\n{bullet}ulcers"]
+
+
+def test_a_bullet_reaching_past_the_part_split_still_ends_the_sentence():
+    # the scan stops inside the bullet; the break is decided on the whole text, as before
+    text = "The lines that run on and on about calcinosis of the hands with\n- ulcers"
+    cut = text.index("-") + 1
+    assert split_sentences(text, 0, cut) == [(0, cut - 2), (cut - 1, cut)]

@@ -145,6 +145,7 @@ class NoteExtractor:
             )
             for rule in self.rules.targets
         ]
+        self._flagged_rules = any(info[3] for info in self._target_info)  # flags of their own
         self._context_flags = [
             (CATEGORY_FLAGS.get(rule.category), rule.rule_id) for rule in self.rules.context
         ]
@@ -411,38 +412,28 @@ class NoteExtractor:
     ) -> list[Mention]:
         info = self._target_info
         header = self._section_flags[section.rule] if section.rule is not None else None
-        category_of = section.category
+        of = section.category
         if modifiers:
             pairs = [(t, info[t.rule][0]) for t in targets]
             reached = modifiers_reaching(low, pairs, modifiers, self.rules.context, sentence)
         else:  # the common case: no modifier in the sentence
             reached = None
-        context_flags = self._context_flags
-        set_flag = self._set_flag
-        mentions: list[Mention] = []
-        append = mentions.append
-        for number, match in enumerate(targets):
-            start, end, rule, value = match
-            category, rule_id, metadata, own_flags = info[rule]
-            mention = Mention(
-                start,
-                end,
-                text[start:end],
-                category,
-                rule_id,
-                dict(metadata),
-                value,
-                category_of,
-                sentence,
-            )
+        mentions = [  # one comprehension: most sentences have no flag to set
+            Mention(start, end, text[start:end], category, rule_id, dict(meta), value, of, sentence)
+            for start, end, rule, value in targets
+            for category, rule_id, meta, _ in (info[rule],)
+        ]
+        if reached is None and header is None and not self._flagged_rules:
+            return mentions
+        context_flags, set_flag = self._context_flags, self._set_flag
+        for number, (mention, match) in enumerate(zip(mentions, targets, strict=True)):
             if reached is not None:
                 for i in reached[number]:
                     set_flag(mention, *context_flags[modifiers[i].rule])
             if header is not None:
                 set_flag(mention, *header)
-            for flag, on in own_flags:
+            for flag, on in info[match.rule][3]:
                 setattr(mention, flag, on)
-            append(mention)
         return mentions
 
     @staticmethod

@@ -52,12 +52,16 @@ _BOUNDARY = re.compile(
     r"(?<=[.!?])[.!?]*[\"')\]]*(?=\s|$)(?!\s+[a-z][a-z0-9'\-]*(?![A-Za-z0-9]))(?P<punct>)"
     r"|(?<=;)(?P<semi>)"
     r"|(?<=\n)[ \t\r]*\n\s*(?P<blank>)"
+    r"|(?<=\n)(?=[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s)(?P<bullet>)"
     r"|(?<=\n)(?![ \t]*[(,])(?P<nl>)"
     r"|(?:(?<=\s\s[A-Z])|(?<=\n[A-Z]))(?=[\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s)(?P<header>)"
     r")"
 )
 #: Boundaries that always end a sentence, and those whose mark stays with the sentence before.
-_ALWAYS = frozenset({"blank", "header", "semi"})
+#: ``bullet`` is a line break before a bullet (``_BULLET``) found inside the scan: always a
+#: break, as ``nl`` would be after ``_is_break`` saw the bullet (most of the demo letters' line
+#: breaks), without that call; a bullet reaching past the scan's end is left to ``nl``.
+_ALWAYS = frozenset({"blank", "bullet", "header", "semi"})
 _AFTER = frozenset({"punct", "semi"})
 _WORD_BEFORE = re.compile(r"([A-Za-z]+(?:\.[A-Za-z]+)*)$")
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s")
@@ -232,20 +236,23 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
         ``(start, end)`` of each non-empty sentence, white space trimmed.
     """
     end = len(text) if end is None else end
-    cuts = []
+    spans: list[tuple[int, int]] = []
+    append = spans.append
     cursor = start
     for m in _BOUNDARY.finditer(text, start, end):
         kind = m.lastgroup
         if kind in _ALWAYS or _is_break(text, m, kind):
-            cut = m.end() if kind in _AFTER else m.start()
-            cuts.append((cursor, cut))
-            cursor = m.start() if kind == "header" else m.end()
-    cuts.append((cursor, end))
-    spans = []
-    for a, b in cuts:  # trim white space (inline: this runs for every sentence)
-        part = text[a:b]
-        kept = part.strip()
-        if kept:
-            a += part.index(kept[0])
-            spans.append((a, a + len(kept)))
+            a, b = m.span()
+            # trim white space here, in the one walk (this runs for every sentence)
+            part = text[cursor : b if kind in _AFTER else a]
+            kept = part.strip()
+            if kept:
+                first = cursor + part.index(kept[0])
+                append((first, first + len(kept)))
+            cursor = a if kind == "header" else b
+    part = text[cursor:end]
+    kept = part.strip()
+    if kept:
+        first = cursor + part.index(kept[0])
+        append((first, first + len(kept)))
     return spans
