@@ -74,6 +74,7 @@ def _document_scores(shared_name):
         ("fresh5", 0.98, 0.95, 0.95),
         ("fresh6", 0.98, 0.97, 0.97),
         ("fresh7", 0.98, 0.97, 0.97),
+        ("fresh8", 0.97, 0.97, 0.95),
     ],
 )
 def test_hand_written_documents(name, status, morphology, regions):
@@ -90,8 +91,10 @@ def test_hand_written_documents(name, status, morphology, regions):
     # fresh regions 1.000, fresh4 morphology 1.000, fresh5 regions 1.000.
     # notesacc11: fresh7 1.000/1.000/1.000 after the fixes, not independent (untouched
     # 0.979/1.000/0.900, 9/9 sheet-like, none false).
+    # notesacc12: fresh8 0.972/1.000/0.958 after the fixes, not independent (untouched
+    # 0.972/0.917/0.542, 5/5 sheet-like, none false); heldout regions 0.986.
     s = _document_scores(name)
-    assert s.n > 40
+    assert s.n >= 36  # fresh8, aimed at regions, is the smallest set
     assert s.status_accuracy >= status
     assert s.morphology_accuracy >= morphology and s.regions_exact >= regions
     assert s.sheet_false == 0 and s.sheet_found == s.sheet_gold

@@ -50,6 +50,7 @@ SETS = (
     "fresh5",
     "fresh6",
     "fresh7",
+    "fresh8",
 )
 
 

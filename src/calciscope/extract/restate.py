@@ -10,8 +10,15 @@ finding further away, in another section, and this module reads those restatemen
   toward nothing; followed by one that names calcinosis only as a possibility beside such a
   thing ("The differential is calcinosis versus calcific bursitis."), it is uncertain.
 - *A sites line.* A calcinosis that names no site takes the sites of a template line "Sites:",
-  "Site:", "Location:", "Distribution:" among the next three sentences, when no other finding
-  comes between ("Case: painful calcinosis. ... Sites: both forearms.").
+  "Current sites:", "Location:", "Distribution:", a table head "Site | Size", among the next
+  three sentences, when no other finding comes between ("Case: painful calcinosis. ... Sites:
+  both forearms."); the list runs on over the next lines or clauses that name only sites.
+- *Deposits described in another sentence.* An affirmed calcinosis takes the sites (and a
+  missing pattern) of the sentence before when its own refers back ("... hard nodules on both
+  index fingers. These represent calcinosis."), of a next sentence naming the deposits again
+  ("The deposits involve both elbows."), and, when it names no site, of a next sentence naming
+  a deposit or a later one describing chalky or gritty deposits ("Exam: gritty nodules over
+  both olecranons"). An imaging title's region gives way to the sites lent.
 - *Morphology restated in another section.* An affirmed calcinosis that names sites but no
   pattern takes the pattern of a sentence later in the document (or earlier in its own
   section) that has no finding and no other skin finding of its own, names a deposit and only
@@ -52,12 +59,32 @@ _EXPLAINS = re.compile(
     r"with|typical\s+of|due\s+to)|(?:in\s+keeping|consistent|compatible)\s+with)\s+"
     r"(?:(?:an?|the)\s+)?$"
 )
-_SITE_LABEL = re.compile(
-    r"\W*(?:sites?|locations?|distribution)(?:\s+(?:affected|involved))?\s*:", re.I
+# "Sites:", "Current sites:", a table head "Site | Size".
+_LABEL = (
+    r"\W*(?:(?:current|present|active|affected)\s+)?(?:sites?|locations?|distribution)"
+    r"(?:\s+(?:affected|involved))?\s*[:|]"
 )
-_ANY_SITE_LABEL = re.compile(
-    r"^\W*(?:sites?|locations?|distribution)(?:\s+(?:affected|involved))?\s*:", re.I | re.M
+_SITE_LABEL = re.compile(_LABEL, re.I)
+_ANY_SITE_LABEL = re.compile("(?:^|[.;])" + _LABEL, re.I | re.M)  # a line or sentence start
+# A line or clause that starts with a label of its own ("Treatment:") ends a list of sites.
+_OTHER_LABEL = re.compile(r"\W*[A-Za-z][A-Za-z /]{0,24}:")
+# "These represent calcinosis cutis": the calcinosis is what the sentence before describes.
+_THESE_ARE = re.compile(
+    r"\W*(?:these|this|they|the\s+(?:lesions?|nodules?|deposits?|lumps?))\s+(?:represent|are|is|"
+    r"were|was|reflect|correspond\s+to)(?![a-z])",
+    re.I,
 )
+# "The deposits involve both elbows", "The deposits at the right elbow ... are no longer
+# palpable": a next sentence that names the deposits again, with the definite article.
+_THE_DEPOSITS = re.compile(
+    r"\W*(?:the|these|those|both|all\s+(?:the\s+)?)\s*(?:[a-z-]+\s+){0,2}?(?:deposits?|"
+    r"nodules?|lumps?|concretions?)(?![a-z])",
+    re.I,
+)
+# Far from its calcinosis (another section: "Assessment: calcinosis. Exam: firm, gritty
+# nodules over both olecranons"), a deposit is taken as the same one only when it is described
+# as calcium-like; a bare "nodule" there may be anything (rheumatoid, thyroid).
+_CHALKY = re.compile(r"(?<![a-z])(?:chalky|gritty|stony|calcific|calcified)(?![a-z])", re.I)
 # "the same process behind both knees", "similar changes at the elbows": the previous finding
 # is also at these sites.
 _SAME_PROCESS = re.compile(
@@ -144,12 +171,13 @@ def link_restated(
     bare = [a for a in anchors if _bare(a, text)]
     found = [a for a in anchors if _calcinosis(a) and _affirmed(a)]
     same = any(_same_words(text[a.sentence[1] : a.sentence[1] + 200]) for a in found)
-    no_sites = [a for a in found if not a.links.get("regions")]
+    no_sites = [a for a in found if _no_sites(a)]
     no_pattern = [a for a in found if a.links.get("regions") and not a.links.get("morphology")]
     labelled = bool(no_sites) and _has_site_label(text)
     based = [a for a in no_sites if _WOUND_BASE.match(text, a.sentence[0], a.sentence[1])]
     hits = _pattern_words(anchors, text, find) if no_pattern else []
-    if not (hits or labelled or bare or same or based):
+    deposits = [a for a in found if _deposit_cue(a, text)]
+    if not (hits or labelled or bare or same or based or deposits):
         return
     every = spans()
     if based:
@@ -160,6 +188,8 @@ def link_restated(
         _same_process(found, every, text, find)
     if labelled:
         _label_sites(no_sites, every, text, find)
+    if deposits:
+        _deposit_sites(deposits, every, text, find)
     if hits:
         _restated_pattern(no_pattern, hits, every, text, find)
 
@@ -292,20 +322,139 @@ def _label_sites(
 ) -> None:
     """Give a site-less calcinosis the sites of a "Sites:" line among the next sentences."""
     for anchor in anchors:
-        i = next((k for k, s in enumerate(every) if s[0] <= anchor.start < s[1]), None)
+        i = _index(every, anchor)
         if i is None:
             continue
-        for a, b, _section in every[i + 1 : i + 4]:
+        for k in range(i + 1, min(i + 4, len(every))):
+            a, b, _section = every[k]
             mentions = find(a, b, _LAYERS, True)
             if any(m.category in _ANCHORS for m in mentions):
                 break  # another finding comes first
-            if not _SITE_LABEL.match(text, a, b):
-                continue
-            regions = [
-                m for m in mentions if m.category == Category.BODY_REGION and not m.is_negated
-            ]
-            _lend(anchor, "regions", regions, text, mentions)
+            if _SITE_LABEL.match(text, a, b):
+                _site_list(anchor, every, k, text, find, mentions)
+                break
+
+
+def _site_list(
+    anchor: Mention,
+    every: Sequence[tuple[int, int, int]],
+    k: int,
+    text: str,
+    find: Callable[..., list[Mention]],
+    mentions: Sequence[Mention],
+) -> None:
+    """Lend the sites of a "Sites:" line and of the list lines or clauses that go on with it.
+
+    "Current sites:" over a bulleted list, "Sites: R) index pulp; L) elbow; sacrum" and the rows
+    of a "Site | Size" table are split into sentences; the list runs on while each part names
+    sites and nothing else (no finding, other skin finding, negation or label of its own).
+    """
+    _untitled(anchor)
+    _lend(anchor, "regions", _sites(mentions, text), text, mentions)
+    for a, b, _section in every[k + 1 : k + 12]:
+        if _OTHER_LABEL.match(text, a, b):
             break
+        part = find(a, b, _LAYERS, True)
+        sites = _sites(part, text)
+        if not sites or any(
+            m.category in _ANCHORS or m.metadata.get("other_finding") or m.is_negated for m in part
+        ):
+            break
+        _lend(anchor, "regions", sites, text, part)
+
+
+def _deposit_sites(
+    anchors: Sequence[Mention],
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Give a calcinosis the sites (and pattern) of a sentence that describes its deposits.
+
+    "She has hard nodules on both index fingers. These represent calcinosis cutis." (the
+    sentence before); "Radiographs confirmed calcinosis. The deposits involve both elbows." (a
+    next sentence naming the deposits again); for a calcinosis with no site, a next sentence
+    naming a deposit ("Exam: R 3rd DIP - 2 mm deposit") or a later one describing chalky or
+    gritty deposits ("Exam: firm, gritty nodules over both olecranons"). A sentence with a
+    finding or another skin finding of its own lends nothing.
+    """
+    for anchor in anchors:
+        i = _index(every, anchor)
+        if i is None:
+            continue
+        for k in _deposit_sentences(anchor, i, every, text):
+            mentions = find(every[k][0], every[k][1], _LAYERS, True)
+            if any(m.category in _ANCHORS or m.metadata.get("other_finding") for m in mentions):
+                continue
+            sites = _sites(mentions, text)
+            if not sites:
+                continue
+            _untitled(anchor)
+            _lend(anchor, "regions", sites, text, mentions)
+            if not anchor.links.get("morphology"):
+                pattern = [
+                    m
+                    for m in mentions
+                    if m.metadata.get("morphology") and not (m.is_negated or m.is_uncertain)
+                ]
+                _lend(anchor, "morphology", pattern, text, mentions)
+
+
+def _deposit_sentences(
+    anchor: Mention, i: int, every: Sequence[tuple[int, int, int]], text: str
+) -> list[int]:
+    """Return the indices of the sentences that may describe a calcinosis's deposits."""
+    a, b, section = every[i]
+    picked = []
+    before = i > 0 and every[i - 1][2] == section and _THESE_ARE.match(text, a, b)
+    if before and _DEPOSIT.search(text, *every[i - 1][:2]):
+        picked.append(i - 1)
+    bare = _no_sites(anchor)
+    near = _next_sentences(every, anchor, text)[1]
+    for k in range(i + 1, len(every)):
+        c, d, _section = every[k]
+        if c in near:
+            if _THE_DEPOSITS.match(text, c, d) or (bare and _DEPOSIT.search(text, c, d)):
+                picked.append(k)
+        elif bare and _CHALKY.search(text, c, d) and _DEPOSIT.search(text, c, d):
+            picked.append(k)
+    return picked
+
+
+def _deposit_cue(anchor: Mention, text: str) -> bool:
+    """Return whether a calcinosis may have its deposits described in another sentence."""
+    a, b = anchor.sentence
+    return bool(
+        _THESE_ARE.match(text, a, b)
+        or _THE_DEPOSITS.match(text, b, b + 80)
+        or (_no_sites(anchor) and _DEPOSIT.search(text))
+    )
+
+
+def _no_sites(anchor: Mention) -> bool:
+    """Return whether a finding names no site (an imaging title's region is no site of its own)."""
+    return not anchor.links.get("regions") or anchor.links.get("regions_from") == "title"
+
+
+def _untitled(anchor: Mention) -> None:
+    """Drop the imaging title's region before real sites are lent ("XR BOTH HANDS")."""
+    if anchor.links.get("regions_from") == "title":
+        anchor.links["regions"] = []
+        anchor.links.pop("regions_from")
+
+
+def _sites(mentions: Sequence[Mention], text: str) -> list[Mention]:
+    return [
+        m
+        for m in mentions
+        if m.category == Category.BODY_REGION
+        and not (m.is_negated or m.is_uncertain)
+        and not hand_of_fingers(text, m)
+    ]
+
+
+def _index(every: Sequence[tuple[int, int, int]], anchor: Mention) -> int | None:
+    return next((k for k, s in enumerate(every) if s[0] <= anchor.start < s[1]), None)
 
 
 def _base_sites(
