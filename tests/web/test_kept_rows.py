@@ -10,11 +10,14 @@ row; a confirmation through one worker is computed there and read by the other.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from web_client import client_for, sign_in
 
@@ -143,3 +146,26 @@ def test_a_confirmation_through_one_worker_is_computed_there_and_read_by_the_oth
     finally:
         for application in apps:
             application.state.registry.close()
+
+
+def test_threads_of_one_worker_keeping_the_same_row_at_once_all_succeed(tmp_path: Path) -> None:
+    """Two requests of one worker (threads of one process) keep the same row at once.
+
+    Before, both wrote ``<name>.<pid>.part``; the second rename found the file gone and the
+    request failed with a server error (seen under 50 clients in ``benchmarks/web.py``).
+    """
+    files = _rows.RowFiles(tmp_path / "kept", dt.date(2023, 12, 31))
+    row = pa.table({"patient_id": ["P1"], "value": [1.5]})
+
+    def keep(_: int) -> None:
+        for _ in range(50):
+            files.put_features("d" * 16, "a" * 40, row)
+            files.put_explanation("d" * 16, "a" * 40, {"patient_id": "P1"})
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(keep, range(8)))  # raises what a thread raised
+    assert files.features("d" * 16, "a" * 40).equals(row)  # type: ignore[union-attr]
+    assert files.explanation("d" * 16, "a" * 40) == {"patient_id": "P1"}
+    kept = sorted(p.name for p in files.folder.iterdir())
+    assert len(kept) == 2 and not any(name.endswith(".part") for name in kept)
+    assert {oct(p.stat().st_mode & 0o777) for p in files.folder.iterdir()} == {"0o600"}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -90,11 +91,16 @@ class RowFiles:
 
     def _write(self, path: Path, write: Callable[[Any], Any]) -> None:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        part = path.with_name(f"{path.name}.{os.getpid()}.part")
-        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            write(out)
-        os.replace(part, path)  # whole or absent for a reader
+        # a name of its own per write (mode 0600): two requests of one worker (its threads)
+        # keeping the same row at once must not rename each other's file away
+        fd, part = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".part", dir=self.folder)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                write(out)
+            os.replace(part, path)  # whole or absent for a reader
+        except OSError:
+            Path(part).unlink(missing_ok=True)  # not kept: the next reader computes it again
+            return
         RowFiles._written += 1
         if RowFiles._written >= _PRUNE_EVERY:
             RowFiles._written = 0
