@@ -42,6 +42,18 @@ def test_a_list_of_sites_runs_on_over_lines_and_clauses(summary, text):
     assert s.calcinosis == "affirmed" and s.regions == ("elbow", "fingers")
 
 
+def test_a_sites_list_after_a_long_run_of_blank_lines_reads_the_same(summary):
+    # text converted from PDF or RTF keeps long runs of blank lines; the search for a
+    # "Sites:" line once rescanned the whole run from every line start (quadratic time)
+    text = "Problem: calcinosis cutis\n" + "\n" * 3000 + "Sites: L thumb pulp; R elbow\n"
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == ("elbow", "fingers")
+    from calciscope.extract import restate
+
+    assert restate._has_site_label("...." + " " * 30 + "- Sites: L thumb")
+    assert not restate._has_site_label("The site nurse saw her." + "\n" * 3000 + "site")
+
+
 def test_a_list_of_sites_stops_at_the_next_label(summary):
     # control: the plan line names a site, but it is not in the list
     s = summary("Problem: calcinosis cutis\nSites: L thumb pulp\nPlan: X-ray of the R knee.")

@@ -169,3 +169,14 @@ def test_threads_of_one_worker_keeping_the_same_row_at_once_all_succeed(tmp_path
     kept = sorted(p.name for p in files.folder.iterdir())
     assert len(kept) == 2 and not any(name.endswith(".part") for name in kept)
     assert {oct(p.stat().st_mode & 0o777) for p in files.folder.iterdir()} == {"0o600"}
+
+
+def test_rows_kept_by_another_build_of_the_code_are_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new calciscope with the same definitions computes its rows again (SYNTHETIC row)."""
+    files = _rows.RowFiles(tmp_path, dt.date(2026, 12, 5))
+    files.put_explanation("d" * 64, "a" * 64, {"patient_id": "SYNTHETIC-1"})
+    assert files.explanation("d" * 64, "a" * 64) == {"patient_id": "SYNTHETIC-1"}
+    monkeypatch.setattr(_rows, "_compiler_version", lambda: "another build of the engine")
+    assert files.explanation("d" * 64, "a" * 64) is None

@@ -28,6 +28,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.feather as feather
 
+from calciscope.engine.rows import _compiler_version
 from calciscope.storage.classification import data_version
 
 __all__ = ["KEEP_SECONDS", "RowFiles", "versions_by_patient"]
@@ -59,7 +60,10 @@ class RowFiles:
         self.when = f"{index_date:%Y%m%d}"
 
     def _path(self, kind: str, definitions: str, data: str, suffix: str) -> Path:
-        return self.folder / f"{kind}-{self.when}-{definitions[:16]}-{data[:40]}.{suffix}"
+        # the code that computes the rows is part of the name too: a new build of calciscope
+        # with the same definitions never reads rows an older build computed
+        code = _compiler_version()[:12]
+        return self.folder / f"{kind}-{self.when}-{code}-{definitions[:16]}-{data[:40]}.{suffix}"
 
     def features(self, definitions: str, data: str) -> pa.Table | None:
         """Return the kept feature row of the patient whose rows hash to ``data``, or None."""

@@ -60,12 +60,14 @@ _EXPLAINS = re.compile(
     r"(?:(?:an?|the)\s+)?$"
 )
 # "Sites:", "Current sites:", a table head "Site | Size".
-_LABEL = (
-    r"\W*(?:(?:current|present|active|affected)\s+)?(?:sites?|locations?|distribution)"
+_LABEL_WORDS = (
+    r"(?:(?:current|present|active|affected)\s+)?(?:sites?|locations?|distribution)"
     r"(?:\s+(?:affected|involved))?\s*[:|]"
 )
-_SITE_LABEL = re.compile(_LABEL, re.I)
-_ANY_SITE_LABEL = re.compile("(?:^|[.;])" + _LABEL, re.I | re.M)  # a line or sentence start
+_SITE_LABEL = re.compile(r"\W*" + _LABEL_WORDS, re.I)
+# a line or sentence start; the run of marks before the label is bounded, since a search from
+# every line start over a long run of blank lines would otherwise take quadratic time
+_ANY_SITE_LABEL = re.compile(r"(?:^|[.;])\W{0,40}" + _LABEL_WORDS, re.I | re.M)
 # A line or clause that starts with a label of its own ("Treatment:") ends a list of sites.
 _OTHER_LABEL = re.compile(r"\W*[A-Za-z][A-Za-z /]{0,24}:")
 # "These represent calcinosis cutis": the calcinosis is what the sentence before describes.
