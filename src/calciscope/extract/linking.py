@@ -41,7 +41,7 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 
 from calciscope.extract.mention import Category, Mention
-from calciscope.extract.restate import hand_of_fingers
+from calciscope.extract.restate import THESE_SITES, hand_of_fingers
 
 __all__ = [
     "lend_reach",
@@ -87,13 +87,6 @@ _CLAUSE_BREAK = re.compile(r"[;:]|,\s*(?:and|but|while|whereas|plus)\s|\s(?:whil
 # "the densities in the forearm are arterial wall calcification": a copula that ends the text
 # before the explaining finding, in one clause ("there are", "which is" introduce another).
 _IS_A = re.compile(r"^[^;,.]*(?<!there )(?<!which )(?<![a-z])(?:are|is|was|were)\s+$")
-# "both sites", "each of these sites", "these areas", "the same sites": a phrase that refers
-# back to the sites of the previous sentence's calcinosis.
-_THESE_SITES = re.compile(
-    r"(?<![a-z])(?:(?:both|each\s+of\s+(?:these|those|the)|all\s+(?:of\s+)?(?:these|those|the))"
-    r"|these|those|the\s+same)\s+(?:sites?|areas?|locations?|regions?)(?![a-z])",
-    re.I,
-)
 _EXPLAINED_AS = re.compile(
     r"(?:in\s+keeping|consistent|compatible)\s+with|suggestive\s+of|typical\s+of|"
     r"represent(?:s|ing)?|likely|due\s+to"
@@ -377,7 +370,7 @@ def _borrow_sites(text: str, previous: Mention | None, anchors: Sequence[Mention
         or previous.is_family
         or "calcinosis" not in _concepts(previous)
         or not previous.links.get("regions")
-        or not _THESE_SITES.search(text, *anchors[0].sentence)
+        or not THESE_SITES.search(text, *anchors[0].sentence)
     ):
         return
     for anchor in anchors:

@@ -49,7 +49,7 @@ from collections.abc import Callable, Sequence
 
 from calciscope.extract.mention import Category, Mention
 
-__all__ = ["hand_of_fingers", "link_restated"]
+__all__ = ["THESE_SITES", "hand_of_fingers", "link_restated"]
 
 _ANCHORS = frozenset({Category.CALCINOSIS, Category.CALCIFICATION})
 _LAYERS = ("site", "morphology", "tissue", "finding")
@@ -94,8 +94,9 @@ _SAME_PROCESS = re.compile(
     r"findings?|abnormality|abnormalities)(?![a-z])",
     re.I,
 )
-# "calcific deposits at each of these sites": the sites named before the semicolon.
-_THESE_SITES = re.compile(
+# "calcific deposits at each of these sites", "both areas", "the same sites": a phrase that
+# refers back to sites named before (in the clause before a semicolon, or the sentence before).
+THESE_SITES = re.compile(
     r"(?<![a-z])(?:each\s+of\s+(?:these|those|the)|all\s+(?:of\s+)?(?:these|those|the)|these|"
     r"those|the\s+same|both)\s+(?:sites?|areas?|locations?|regions?)(?![a-z])",
     re.I,
@@ -230,7 +231,7 @@ def _bare(anchor: Mention, text: str) -> bool:
         and not (anchor.links.get("regions") or anchor.links.get("tissue"))
         and not anchor.metadata.get("not_calcinosis")
         and _affirmed(anchor)
-        and _THESE_SITES.search(text, *anchor.sentence) is not None
+        and THESE_SITES.search(text, *anchor.sentence) is not None
     )
 
 
