@@ -66,3 +66,54 @@ def test_an_audit_row_that_need_not_wait_for_the_disk_is_written_on_postgres(pos
         assert [e.target for e in api.audit_log(registry)] == ["P1", "P2"]
         with registry.engine.connect() as conn:  # SET LOCAL: that transaction's alone
             assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+
+
+def test_only_the_read_audit_transaction_commits_without_waiting_for_the_disk(
+    postgres_database, reimport_letter
+):
+    """``synchronous_commit`` is off in the patient-read audit row's transaction, nowhere else.
+
+    Each write statement notes the setting of the transaction it runs in (asked on the same
+    connection): a decision, an entry, their audit rows and any other audit row wait for the
+    disk; a crash may lose only the last patient-read rows.
+    """
+    from sqlalchemy import event
+
+    with api.open_registry(postgres_database()) as registry:
+        reimport_letter(registry)
+        seen: list[tuple[str, str, str]] = []
+
+        def note(conn, cursor, statement, parameters, context, executemany):
+            if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+                setting = cursor.connection.execute("SHOW synchronous_commit").fetchone()[0]
+                seen.append((statement.split("(", 1)[0], repr(parameters), setting))
+
+        event.listen(registry.engine, "after_cursor_execute", note)
+        api.record_audit(
+            registry, actor="a", action="patient_read", target="P1", wait_for_disk=False
+        )
+        item = next(
+            i for i in api.review_queue(registry, patient="P1") if i.kind == "suggested_fact"
+        )
+        api.review(
+            registry,
+            item.item_id,
+            "confirm",
+            reviewer="a",
+            reason="r",
+            expected_version=item.version,
+        )
+        api.add_fact(
+            registry,
+            {"patient_id": "P1", "system": "calciscope", "code": "sclerodactyly"},
+            author="a",
+            reason="SYNTHETIC",
+        )
+        api.record_audit(registry, actor="a", action="export", target="P1")
+        event.remove(registry.engine, "after_cursor_execute", note)
+    read = [s for s in seen if "patient_read" in s[1]]
+    others = [s for s in seen if "patient_read" not in s[1]]
+    assert read and {s[2] for s in read} == {"off"}
+    assert {s[2] for s in others} == {"on"}, others
+    audited = " ".join(s[1] for s in others if "audit" in s[0])
+    assert all(a in audited for a in ("review.confirm", "fact.add", "export"))

@@ -90,3 +90,29 @@ def test_two_registries_kept_in_one_folder_never_share_a_table(
         assert api.kept_patient_table(second, folder).equals(api.list_patients(second)[0])
         assert len(list(folder.glob("patients-*.arrow"))) == 2  # neither removed the other's
         assert api.kept_patient_table(first, folder).equals(api.list_patients(first)[0])
+
+
+def test_a_damaged_kept_table_is_computed_again(registry_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "kept"
+    with api.open_registry(registry_url) as registry:
+        expected = api.kept_patient_table(registry, folder)
+        (kept,) = folder.glob("patients-*.arrow")
+        kept.write_bytes(kept.read_bytes()[:100])  # truncated (a disk fault, say)
+        assert api.kept_patient_table(registry, folder).equals(expected)
+        assert api.kept_patient_table(registry, folder).equals(expected)  # kept again, whole
+        assert [p.name for p in folder.iterdir() if p.name != ".lock"] == [kept.name]
+
+
+def test_a_table_that_cannot_be_kept_is_still_returned(
+    registry_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("no space left")
+
+    with api.open_registry(registry_url) as registry:
+        expected = api.list_patients(registry)[0]
+        monkeypatch.setattr(api_criteria.feather, "write_feather", full)
+        assert api.kept_patient_table(registry, tmp_path / "kept").equals(expected)
+        assert [p.name for p in (tmp_path / "kept").iterdir()] == [".lock"]  # no part file
+        (tmp_path / "file").write_text("a file where the folder would be")
+        assert api.kept_patient_table(registry, tmp_path / "file" / "kept").equals(expected)

@@ -7,11 +7,12 @@ import datetime as dt
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, lru_cache
@@ -63,6 +64,8 @@ __all__ = [
     "score_spreadsheet",
     "write_scores",
 ]
+
+_log = logging.getLogger(__name__)
 
 
 class ScoreFormat(StrEnum):
@@ -416,7 +419,9 @@ def _kept_features(files: RowFiles, facts: pa.Table, patients: pa.Table, when: d
     definitions = _feature_version()
     found = [files.features(definitions, data) for data in versions.values()]
     missing = [pid for pid, row in zip(versions, found, strict=True) if row is None]
-    if not versions or len(missing) == len(versions):
+    kept = [row for row in found if row is not None]
+    fresh = None
+    if not kept:
         fresh = _features(when).run(facts=facts, patients=patients)
     elif missing:
         chosen = pa.array(missing, type=patients.schema.field("patient_id").type)
@@ -424,17 +429,25 @@ def _kept_features(files: RowFiles, facts: pa.Table, patients: pa.Table, when: d
             facts=facts.filter(pc.is_in(facts["patient_id"], value_set=chosen)),
             patients=patients.filter(pc.is_in(patients["patient_id"], value_set=chosen)),
         )
-    else:
-        return _joined([row for row in found if row is not None])
-    for at, pid in enumerate(fresh.column("patient_id").to_pylist()):
-        files.put_features(definitions, versions[pid], fresh.slice(at, 1))
-    rows = [row for row in found if row is not None]
-    return _joined([*rows, fresh]) if rows else fresh
+    if fresh is not None:
+        for at, pid in enumerate(fresh.column("patient_id").to_pylist()):
+            files.put_features(definitions, versions[pid], fresh.slice(at, 1))
+    if not kept and fresh is not None:
+        return fresh
+    joined = _joined(kept if fresh is None else [*kept, fresh])
+    if joined is None:  # kept rows that do not join the others: every row computed
+        return _features(when).run(facts=facts, patients=patients)
+    return joined
 
 
-def _joined(rows: list[pa.Table]) -> pa.Table:
-    # a kept row written by another calciscope build may type a column apart: promoted
-    return pa.concat_tables(rows, promote_options="permissive").sort_by("patient_id")
+def _joined(rows: list[pa.Table]) -> pa.Table | None:
+    """Return the rows as one table by patient; None when kept rows do not join (damaged)."""
+    # a kept row whose column is typed apart is promoted where it can be
+    try:
+        return pa.concat_tables(rows, promote_options="permissive").sort_by("patient_id")
+    except (pa.ArrowException, KeyError) as exc:
+        _log.warning("kept feature rows did not join (%s); computed again", type(exc).__name__)
+        return None
 
 
 #: Patients whose rows one run of :func:`patient_features` computes together.
@@ -494,6 +507,9 @@ def kept_patient_table(registry: Registry, folder: Path) -> pa.Table:
     another process asking meanwhile waits for it and reads its file. The generation is read
     before computing, so a write made meanwhile leaves the file stale, never wrong. The
     registry's files of other generations are removed; a Spark registry keeps no generation and always computes.
+    Keeping is a saving only: a file that cannot be read whole is computed again and kept
+    over, and a table that cannot be kept (its folder, its lock or its file cannot be
+    written) is returned all the same (a warning naming the error's type is logged).
     The file holds patient data: the folder is made readable by its owner only.
     """
     generation = registry.generation()
@@ -505,26 +521,52 @@ def kept_patient_table(registry: Registry, folder: Path) -> pa.Table:
     prefix = f"{_KEPT}{hashlib.sha256(registry.url.encode('utf-8')).hexdigest()[:16]}-"
     name = f"{prefix}{dt.date.today():%Y%m%d}-{generation}-{definitions}.arrow"
     path = folder / name
-    if path.exists():
-        return _read_kept(path)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with _folder_lock(folder):
-        if path.exists():  # computed by the process we waited for
-            return _read_kept(path)
-        table = list_patients(registry)[0]
-        part = path.with_suffix(f".{os.getpid()}.part")
+    table = _read_kept(path)
+    if table is not None:
+        return table
+    with ExitStack() as locked:
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            locked.enter_context(_folder_lock(folder))
+        except OSError as exc:  # a folder that cannot be kept in: computed, not kept
+            _log.warning("the patient table is not kept (%s)", type(exc).__name__)
+            return list_patients(registry)[0]
+        table = _read_kept(path)  # computed by the process we waited for
+        if table is None:
+            table = list_patients(registry)[0]
+            _keep_table(table, path, prefix)
+    return table
+
+
+def _keep_table(table: pa.Table, path: Path, prefix: str) -> None:
+    """Write the table whole under ``path`` and remove the registry's others; or keep nothing."""
+    part = path.with_suffix(f".{os.getpid()}.part")  # the folder's lock is held
+    try:
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
             feather.write_feather(table, out, compression="uncompressed")
         os.replace(part, path)  # whole or absent for a reader
-        for old in folder.glob(f"{prefix}*.arrow"):
-            if old.name != name:
+    except Exception as exc:  # a saving only: the next asker computes it again
+        # the type alone: a message may quote patient values
+        _log.warning("the patient table is not kept (%s)", type(exc).__name__)
+        with suppress(OSError):
+            part.unlink(missing_ok=True)
+        return
+    for old in path.parent.glob(f"{prefix}*.arrow"):
+        if old.name != path.name:
+            with suppress(OSError):
                 old.unlink(missing_ok=True)
-    return table
 
 
-def _read_kept(path: Path) -> pa.Table:
-    return feather.read_table(path, memory_map=True)
+def _read_kept(path: Path) -> pa.Table | None:
+    """Return the kept table, or None when absent or damaged (computed again, kept over it)."""
+    try:
+        return feather.read_table(path, memory_map=True)
+    except FileNotFoundError:
+        return None
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        _log.warning("the kept patient table could not be read (%s)", type(exc).__name__)
+        return None
 
 
 @contextmanager
