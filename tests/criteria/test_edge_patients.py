@@ -737,3 +737,33 @@ def test_review_decisions_override_suggestions(tmp_path: Path) -> None:
         assert _extensive(registry, "V1") is False  # a decision is never overwritten
         waiting = api.review_queue(registry, kinds=["suggested_case"], index_date=INDEX)
         assert not waiting
+
+
+@pytest.mark.parametrize(
+    ("minimum", "overlap"),
+    [(None, False), (0.50, True), (0.5423, True), (0.5424, False)],
+)
+def test_minimum_probability_moves_the_overlap(
+    tmp_path: Path, minimum: float | None, overlap: bool
+) -> None:
+    """§11.1/§11.3: the minimum IIM probability is configurable (default 0.55); SSc classified
+    with IIM at 5.5 without biopsy (P 0.54240, just below 0.5424) is an overlap by criteria only
+    at a minimum at or below P (SYNTHETIC patient)."""
+    with (tmp_path / "patients.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["patient_id", "sex", "birth_date", "birth_year", "centre", "synthetic"])
+        w.writerow(["P1", "female", "1990-06-01", "1990", "edge10", "true"])
+    facts = [
+        *ssc("skin_thickening_proximal_to_mcp"),
+        *iim("legs_proximal_weaker_than_distal", "gottron_sign"),
+    ]
+    with (tmp_path / "facts.csv").open("w", newline="") as f:
+        w = csv.DictWriter(f, HEADER)
+        w.writeheader()
+        for row in facts:
+            w.writerow({"patient_id": "P1"} | row)
+    with api.open_registry(f"sqlite:///{tmp_path / 'registry.db'}") as registry:
+        api.import_directory(registry, tmp_path)
+        explanation = api.explain_patient(registry, "P1", index_date=INDEX, min_probability=minimum)
+    values = {p.id: p.value for p in explanation.phenotypes}
+    assert values["ssc_myositis_overlap_criteria"] is overlap
