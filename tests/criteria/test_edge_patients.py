@@ -318,6 +318,9 @@ EDGES: list[Edge] = [
     Edge("M05", "mrss:upper_then_zero",
          {"mrss_total": 0, "leroy_subset": "dcssc"},
          "§11.4 upper arm 1 at the first exam, 0 later: latest total 0, subset stays dcSSc"),
+    Edge("M06", "mrss:later_exam_after_index",
+         {"mrss_total": 4, "leroy_subset": "lcssc"},
+         "index date: an exam after the index date (all 3) is ignored; the earlier one counts"),
     # ---- 2017 EULAR/ACR IIM (§3, §11.1) --------------------------------------------------
     Edge("I01", iim("weakness_proximal_upper", "weakness_proximal_lower", "heliotrope_rash",
                     "gottron_papules", "muscle_enzymes_elevated"),
@@ -409,6 +412,9 @@ EDGES: list[Edge] = [
          {"iim2017_category": "undetermined", "iim2017_score_min": 5.2,
           "iim2017_score_max": 7.3},
          "§11.2 age at onset unknown: 0 to 2.1 (5.2 to 7.3), category open"),
+    Edge("I31", iim("heliotrope_rash", "gottron_papules", onset="2025-03-01"),
+         {"age_at_myositis_onset": None, "iim2017_score_min": 5.2, "iim2017_score_max": 7.3},
+         "index date: an onset recorded after the index date is ignored, age unknown"),
     # CK against the NORIP upper limit (women 210 U/L): above, not at, the limit
     Edge("I23", [fact("creatine_kinase", value_num=211, unit="U/L")],
          {"muscle_enzymes_elevated": True}, "§3.1 CK 211 > ULN 210 (woman): raised"),
@@ -614,6 +620,8 @@ def _mrss(pid: str, kind: str) -> list[dict[str, Any]]:
         return exam(DAY, {})
     if kind == "missing_face":
         return exam(DAY, {"fingers": 2.0, "face": None})  # type: ignore[dict-item]
+    if kind == "later_exam_after_index":
+        return exam("2019-01-01", {"fingers": 2.0}) + exam("2025-06-01", {}, 3.0)
     assert kind == "upper_then_zero"
     return exam("2019-01-01", {"upper_arms_left": 1.0}) + exam("2022-01-01", {})
 
