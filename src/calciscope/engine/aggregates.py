@@ -343,8 +343,16 @@ def _with_latest_values(
             joined.sort_date == joined[f"{feature.name}__last"],
         )
         column = joined.value_text if feature.type is FeatureType.TEXT else joined.value_num
-        aggs[f"{feature.name}__val"] = ibis.cases(
-            (cond, column), else_=ibis.null(column.type())
-        ).max()
+        on_last = ibis.cases((cond, column), else_=ibis.null(column.type()))
+        if feature.type is FeatureType.TEXT:
+            # Two different texts on the last date (a clinician recorded dcSSc and lcSSc the
+            # same day): which is the latest is not known, so the value is unknown
+            # (clinical-reference §11.2), not the alphabetically greater one (edge10).
+            high, low = on_last.max(), on_last.min()
+            aggs[f"{feature.name}__val"] = ibis.cases(
+                (high == low, high), else_=ibis.null(column.type())
+            )
+        else:
+            aggs[f"{feature.name}__val"] = on_last.max()
     values = joined.group_by("patient_id").aggregate(**aggs)
     return grouped.left_join(values, "patient_id").drop("patient_id_right")

@@ -199,7 +199,18 @@ def _age(t: ir.Table, name: str) -> ir.Value:
         else_=ibis.null("date"),
     )
     birth = t.birth_date.fill_null(mid_year)
-    return (onset.delta(birth, unit="day").cast("float64") / DAYS_PER_YEAR).round(2)
+    # Age as a person counts it: completed years change on the birthday itself. Days / 365.25
+    # alone is off by up to ~2 days at a birthday (born 2001-01-01: 17.9986 on the 18th
+    # birthday, 17.996 -> 18.00 rounded the day before), which moved the 2017 IIM age items
+    # (>= 18, >= 40; Lundberg 2017, clinical-reference §3.1) and the juvenile branch of the
+    # subgroup tree (< 18, §3.3) by a day (edge10). The fraction is kept within the completed
+    # year: [completed, completed + 0.99].
+    before_birthday = (onset.month() * 100 + onset.day()) < (birth.month() * 100 + birth.day())
+    completed = (onset.year() - birth.year() - ibis.cases((before_birthday, 1), else_=0)).cast(
+        "float64"
+    )
+    years = onset.delta(birth, unit="day").cast("float64") / DAYS_PER_YEAR
+    return ibis.greatest(completed, ibis.least(years.round(2), completed + 0.99))
 
 
 def _finish(t: ir.Table, feature: Feature) -> ir.Value:
