@@ -298,3 +298,62 @@ def test_redcap_checkbox_columns_of_negative_decimal_and_underscore_codes(tmp_pa
         read_redcap(data, dictionary)
     (problem,) = caught.value.problems
     assert (problem.location, problem.field) == ("row 5", "(row)")
+
+
+# --- OMOP CDM CSVs as database clients and spreadsheets write them -------------------------------
+
+_CDM = {
+    "person": "person_id,gender_concept_id,year_of_birth,month_of_birth,day_of_birth,"
+    "care_site_id\n1,8532,1960,1,2,\n2,8507,1970,,,\n",
+    "concept": "concept_id,concept_name,domain_id,vocabulary_id,concept_class_id,"
+    "standard_concept,concept_code\n9189,Negative,Meas Value,LOINC,Answer,S,LA6577-6\n",
+    "concept_ancestor": "ancestor_concept_id,descendant_concept_id,"
+    "min_levels_of_separation,max_levels_of_separation\n",
+    "concept_relationship": "concept_id_1,concept_id_2,relationship_id\n",
+    "observation": "observation_id,person_id,observation_concept_id,observation_date,"
+    "value_as_number,value_as_concept_id,unit_source_value\n"
+    "1,1,4000,2020-01-03,,9189,\n2,2,4000,2020-01-03,,,\n",
+}
+
+
+def _cdm(tmp_path: Path, **changes: tuple[str, str]) -> tuple[Path, Path]:
+    folder = tmp_path / "cdm"
+    folder.mkdir()
+    for name, text in _CDM.items():
+        old, new = changes.get(name, ("", ""))
+        (folder / f"{name}.csv").write_text(text.replace(old, new) if old else text)
+    concept_set = _write(tmp_path, "cs.json", {"items": [{"concept": {"CONCEPT_ID": 4000}}]})
+    return folder, concept_set
+
+
+def _import_omop(folder: Path, concept_set: Path, db: str) -> tuple[int, str]:
+    return _import("omop", folder, "--concept-set", f"anti_pm_scl={concept_set}", db=db)
+
+
+def test_omop_null_written_by_a_database_client_is_null(tmp_path, db):
+    folder, concept_set = _cdm(tmp_path, observation=(",,9189,", ",NULL,9189,"))
+    code, output = _import_omop(folder, concept_set, db)
+    assert code == 0, output
+    with api.open_registry(db) as registry:
+        (fact,) = registry.facts_for("1")
+    assert fact.status.value == "absent" and fact.value_num is None
+
+
+def test_omop_day_month_dates_are_refused_not_guessed(tmp_path, db):
+    folder, concept_set = _cdm(tmp_path, observation=("2020-01-03", "03/01/2020"))
+    code, output = _import_omop(folder, concept_set, db)
+    assert code == 1 and "observation.csv" in output and "YYYY-MM-DD" in output
+    assert "ambiguous" in output
+
+
+def test_omop_birth_day_that_is_no_date_names_the_row(tmp_path, db):
+    folder, concept_set = _cdm(tmp_path, person=("1960,1,2", "1960,2,30"))
+    code, output = _import_omop(folder, concept_set, db)
+    assert code == 1 and "person.csv, row 1, field 'day_of_birth'" in output
+    assert "1960-2-30" in output
+
+
+def test_omop_yyyymmdd_dates_say_how_to_write_them(tmp_path, db):
+    folder, concept_set = _cdm(tmp_path, observation=("2020-01-03", "20200103"))
+    code, output = _import_omop(folder, concept_set, db)
+    assert code == 1 and "observation_date" in output and "2020-01-31" in output
