@@ -351,6 +351,7 @@ def _read_dicom(
     from pydicom.errors import InvalidDicomError
     from pydicom.pixels import apply_modality_lut
 
+    ds: Any
     try:
         ds = pydicom.dcmread(path if data is None else io.BytesIO(data))
     except InvalidDicomError:
