@@ -409,3 +409,35 @@ def test_a_phantom_written_as_dicom_measures_as_in_memory(tmp_path):
     assert result.unit == "mm²"
     assert result.calcified_area == pytest.approx(phantom.truth_area_mm2, rel=0.05)
     assert result.suggestion.pattern is phantom.pattern
+
+
+def _index(folder: Path):
+    return index_folder(folder, mapping={"X": "P1"}, known_patients=set, workers=1)  # all known
+
+
+def test_a_dicom_cd_folder_dicomdir_is_not_an_image(tmp_path):
+    """Every DICOM CD has a DICOMDIR (PS3.10 §8.6): an index of the media, no pixel data."""
+    _ramp_dicom(tmp_path, "IM0001")
+    (tmp_path / "DICOMDIR").write_bytes(b"\0" * 128 + b"DICM" + b"\0" * 16)
+    index = _index(tmp_path)
+    assert index.problems == [] and [i.file_ref for i in index.images] == ["IM0001"]
+
+
+def test_a_data_set_without_preamble_is_read_and_noise_is_named(tmp_path):
+    """Older systems write the data set without the 128-byte preamble and ``DICM``."""
+    whole = _ramp_dicom(tmp_path, "whole.dcm", StudyDate="20200102")
+    (tmp_path / "bare.dcm").write_bytes(whole.read_bytes()[132:])
+    whole.unlink()
+    image, problem = read_dicom(tmp_path / "bare.dcm", preview=None)
+    assert problem is None and image is not None and image.meta.rows == 16
+    (tmp_path / "bare.dcm").write_bytes(b"hello world " * 50)
+    image, problem = read_dicom(tmp_path / "bare.dcm", preview=None)
+    assert image is None and problem is not None
+    assert "not a DICOM file" in problem.message and "force=True" not in problem.message
+
+
+def test_a_study_date_after_today_is_refused(tmp_path):
+    _ramp_dicom(tmp_path, "future.dcm", StudyDate="29991201")
+    index = _index(tmp_path)
+    (problem,) = index.problems
+    assert (problem.source, problem.field) == ("future.dcm", "image_date")

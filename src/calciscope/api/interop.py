@@ -350,7 +350,9 @@ def read_registry_records(
             if row.get("superseded_by") is None  # a corrected fact travels as its correction
         ]
         return RegistryRecords(
-            patients=[Patient(**row) for row in _rows(con, "patients", ids)],
+            patients=[
+                Patient.model_validate(row, context=STORED) for row in _rows(con, "patients", ids)
+            ],
             facts=facts,
             notes=[Note(**row) for row in _rows(con, "notes", ids)],
             images=[

@@ -125,6 +125,26 @@ class Patient(_Record):
             raise ValueError("must be letters, digits, '.', '_', ':' or '-'")
         return value
 
+    @field_validator("birth_date")
+    @classmethod
+    def _born_by_today(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        if value is not None and _entering(info) and value > dt.date.today():
+            raise ValueError(
+                f"{value.isoformat()} is after today ({dt.date.today().isoformat()}):"
+                " a patient cannot be born in the future"
+            )
+        return value
+
+    @field_validator("birth_year")
+    @classmethod
+    def _born_by_this_year(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and _entering(info) and value > dt.date.today().year:
+            raise ValueError(
+                f"{value} is after this year ({dt.date.today().year}):"
+                " a patient cannot be born in the future"
+            )
+        return value
+
     @model_validator(mode="after")
     def _year_from_date(self) -> Patient:
         if self.birth_date is not None:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.model import Fact, Image, Note, Patient
+from calciscope.model import STORED, Fact, Image, Note, Patient
 from calciscope.storage import schema
 from calciscope.storage.bulk import FactSink, fact_sink, fact_table
 from calciscope.storage.bulk_sql import copy_upsert, one_of
@@ -258,7 +258,10 @@ class BatchWriter:
             q = sa.select(*columns).where(
                 one_of(t.c.patient_id, wanted[start : start + CHUNK], self.dialect)
             )
-            found.update((r["patient_id"], Patient(**r)) for r in self.conn.execute(q).mappings())
+            found.update(
+                (r["patient_id"], Patient.model_validate(dict(r), context=STORED))
+                for r in self.conn.execute(q).mappings()
+            )
         return found
 
     def _source_ids(self, ids: set[str]) -> dict[str, set[str]]:

@@ -38,7 +38,7 @@ from typing import Any, Protocol
 
 from calciscope.errors import Problem
 from calciscope.features import load_catalogue
-from calciscope.model import Fact, Patient, Sex
+from calciscope.model import STORED, Fact, Patient, Sex
 
 __all__ = [
     "FactKey",
@@ -118,7 +118,8 @@ def merge_patients(old: Patient, new: Patient) -> Patient:
     values = _stated(old) | _stated(new)
     if "birth_date" in values and values["birth_year"] != values["birth_date"].year:
         del values["birth_date"]  # ``new`` states only a year, which old's birth date contradicts
-    return Patient(patient_id=new.patient_id, **values)
+    # both were judged when they entered; a stored value is not judged again (model.STORED)
+    return Patient.model_validate({"patient_id": new.patient_id, **values}, context=STORED)
 
 
 def _shown(value: Any) -> str:
@@ -163,7 +164,7 @@ class PatientState:
     def from_json(cls, text: str) -> PatientState:
         """Return the state :meth:`to_json` wrote."""
         before, seen, origin, raw_id, raw_origin, new_source_id = json.loads(text)
-        patient = lambda p: None if p is None else Patient.model_validate(p)  # noqa: E731
+        patient = lambda p: None if p is None else Patient.model_validate(p, context=STORED)  # noqa: E731
         place = lambda o: None if o is None else PatientOrigin(**o)  # noqa: E731
         return cls(
             patient(before),

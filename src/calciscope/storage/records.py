@@ -91,7 +91,7 @@ def read_patient(conn: Connection, patient_id: str) -> Patient | None:
     """Return one patient, or None."""
     query = sa.select(schema.patients).where(schema.patients.c.patient_id == patient_id)
     row = conn.execute(query).mappings().first()
-    return Patient(**row) if row else None
+    return Patient.model_validate(dict(row), context=STORED) if row else None
 
 
 def read_facts(

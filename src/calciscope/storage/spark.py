@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from calciscope.errors import RegistryError
-from calciscope.model import Fact, Image, Note, Patient
+from calciscope.model import STORED, Fact, Image, Note, Patient
 from calciscope.storage import schema
 from calciscope.storage.bulk import FactSink
 from calciscope.storage.database_url import display_url, normalise_url
@@ -303,7 +303,10 @@ class SparkRegistry(Registry):
         if frame is None:
             return []
         names = list(Patient.model_fields)
-        return [Patient(**row.asDict()) for row in frame.select(*names).collect()]
+        return [
+            Patient.model_validate(row.asDict(), context=STORED)
+            for row in frame.select(*names).collect()
+        ]
 
     def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
         """Return which of the given patient ids are already in the registry."""

@@ -86,6 +86,38 @@ def _entries(bundle: dict[str, Any], where: str, source: str, depth: int = 0) ->
             yield full_url, resource, loc, source
 
 
+def _shape_problems(
+    bundle: dict[str, Any], where: str, source: str, depth: int = 0
+) -> list[Problem]:
+    """Return a problem for each part of a Bundle that is not the shape FHIR R4 gives it.
+
+    ``Bundle.entry`` is an array of objects, and an entry's ``resource``, when there is one,
+    is a resource (an object with a ``resourceType``): anything else would be read as an empty
+    bundle or an entry without a resource and import nothing without a word. An entry with no
+    ``resource`` (a transaction-response or a history DELETE) is legal and counted as skipped.
+    """
+    entries = bundle.get("entry")
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        return [Problem(source, where, "entry", "Bundle.entry must be an array of entries")]
+    problems = []
+    for i, entry in enumerate(entries):
+        loc = f"{where}/entry/{i}"
+        if not isinstance(entry, dict):
+            problems.append(Problem(source, loc, "entry", "a Bundle entry must be an object"))
+            continue
+        resource = entry.get("resource")
+        if resource is None:
+            continue
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            message = "not a FHIR resource (an object with a resourceType)"
+            problems.append(Problem(source, loc, "resource", message))
+        elif resource["resourceType"] == "Bundle" and depth < _MAX_DEPTH:
+            problems += _shape_problems(resource, f"{loc}/resource", source, depth + 1)
+    return problems
+
+
 def _kind(resource: Any) -> str:
     kind = resource.get("resourceType") if isinstance(resource, dict) else None
     return kind if isinstance(kind, str) else "(no resource)"
@@ -104,7 +136,10 @@ def _add_patients(
         try:
             patient = map_patient(resource, full_url)
         except pydantic.ValidationError as exc:
-            patient = f"invalid Patient: {exc.errors()[0]['msg']}"
+            # a value calciscope refuses (a birth date after today) is the file's error, as a
+            # fact's is: skipping the Patient would drop its resources without a word
+            problems.extend(_record_problems(exc, source, loc, "Patient").problems)
+            continue
         if isinstance(patient, str):
             result.skipped[("Patient", patient)] += 1
             continue
@@ -222,6 +257,9 @@ def read_fhir_bundle(data: Any, *, source: str, stub_patients: bool = False) -> 
             [Problem(source, "$", "resourceType", "not a FHIR resource (no resourceType)")]
         )
     bundle = data if data["resourceType"] == "Bundle" else {"entry": [{"resource": data}]}
+    shape = _shape_problems(bundle, "#", source)
+    if shape:
+        raise ValidationError(shape)
     return _read_entries(list(_entries(bundle, "#", source)), stub_patients=stub_patients)
 
 

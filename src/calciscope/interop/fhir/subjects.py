@@ -59,11 +59,13 @@ def map_patient(resource: dict[str, Any], full_url: str) -> Patient | str:
         return "Patient has no id and no fullUrl"
     birth = resource.get("birthDate")
     year = int(birth[:4]) if isinstance(birth, str) and birth[:4].isdigit() else None
+    birth_date = fhir_date(birth)
     return Patient(
         patient_id=sanitise_id(raw_id),
         sex=Sex._value2member_map_.get(str(resource.get("gender")), Sex.UNKNOWN),  # type: ignore[arg-type]
-        birth_date=fhir_date(birth),
-        birth_year=year if year and 1880 <= year <= 2100 else None,
+        birth_date=birth_date,
+        # a full date gives the year itself (one problem, not two, when it is refused)
+        birth_year=year if birth_date is None and year and 1880 <= year <= 2100 else None,
         synthetic=_own(resource.get("meta") or {}, SYNTHETIC_TAG, "tag") == "synthetic",
         centre=(resource.get("managingOrganization") or {}).get("display")
         if isinstance(resource.get("managingOrganization"), dict)

@@ -317,6 +317,31 @@ def read_dicom(
     return image, problem
 
 
+def _without_preamble(path: Path, data: bytes | None) -> Any | None:
+    """Return a DICOM data set written without the 128-byte preamble and ``DICM``, or None.
+
+    Older systems write the data set alone (PS3.10 §7.1 asks for the preamble, PS3.5 data sets
+    are readable without it). It is taken only when it is an image: rows and pixel data;
+    anything else read with ``force`` would be noise.
+    """
+    import io
+
+    import pydicom
+    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    try:
+        ds = pydicom.dcmread(path if data is None else io.BytesIO(data), force=True)
+    except Exception:  # a forced read of a non-DICOM file fails in many ways
+        return None
+    if "PixelData" not in ds or "Rows" not in ds:
+        return None
+    meta = ds.file_meta
+    if "TransferSyntaxUID" not in meta:
+        implicit = bool(getattr(ds, "original_encoding", (True, True))[0])
+        meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+    return ds
+
+
 def _read_dicom(
     path: Path, preview: int | None, data: bytes | None
 ) -> tuple[LoadedImage | None, Problem | None]:
@@ -326,9 +351,18 @@ def _read_dicom(
     from pydicom.errors import InvalidDicomError
     from pydicom.pixels import apply_modality_lut
 
+    ds: Any
     try:
         ds = pydicom.dcmread(path if data is None else io.BytesIO(data))
-    except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
+    except InvalidDicomError:
+        ds = _without_preamble(path, data)
+        if ds is None:
+            message = (
+                "not a DICOM file: no 'DICM' prefix at byte 128, and not a DICOM data set "
+                "with pixel data either"
+            )
+            return None, Problem(str(path), "file", "-", message)
+    except (OSError, ValueError, EOFError) as exc:
         return None, Problem(str(path), "file", "-", f"not a readable DICOM file: {exc}")
     array, problem = _decode(ds, path, preview)
     if array is None:

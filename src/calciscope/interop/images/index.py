@@ -13,6 +13,7 @@ Thumbnails are made in up to two worker processes (the decode dominates).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import os
@@ -165,6 +166,8 @@ def _is_dicom(path: Path) -> bool:
 def _candidates(folder: Path) -> list[Path]:
     found = []
     for path in sorted(folder.rglob("*")):
+        if path.name.upper() == "DICOMDIR":
+            continue  # the media directory of a DICOM CD (PS3.10 §8.6): an index, not an image
         if path.is_file() and (path.suffix.lower() in PHOTO_SUFFIXES or _is_dicom(path)):
             found.append(path)
     return found
@@ -277,9 +280,15 @@ def index_folder(
     sidecar, _ = read_sidecar(folder)
     resolver = _Resolver(mapping, known_patients)
     rows: list[tuple[IndexedFile, str]] = []
+    today = dt.date.today()
     for item in done:
         patient = resolver.patient(item, sidecar)
         problem = patient if isinstance(patient, Problem) else resolver.duplicate(item)
+        date = item.meta.image_date
+        if problem is None and date is not None and date > today:
+            # the rule every importer applies to a fact's date (docs/interop.md, Dates)
+            message = f"{date.isoformat()} is after today ({today.isoformat()}): a typing error?"
+            problem = Problem(item.relative_path, "file", "image_date", message)
         if problem is not None:
             index.problems.append(problem)
         else:

@@ -6,6 +6,7 @@ or the database's own tables (PostgreSQL), and every query runs there.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -138,15 +139,40 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+#: Cells read as NULL: empty, and the ``NULL`` / ``\\N`` a database client writes for one
+#: (SQL Server, PostgreSQL ``COPY``, MySQL dumps of a CDM); "NULL" in a number column was a
+#: conversion error at query time, naming no file.
+_NULL_STRINGS = "nullstr=['', 'NULL', 'null', '\\N']"
+_ISO_FORMATS = {"dateformat": ("%Y-%m-%d",), "timestampformat": ("%Y-%m-%d %H:%M:%S",)}
+_FORMAT = re.compile(r"(dateformat|timestampformat)='([^']*)'")
+
+
+class _NotIsoDates(ValueError):
+    """A CSV whose dates DuckDB reads in a day/month order a CDM does not use."""
+
+
 def _csv_reader(con: Any, literal: str, delimiter: str) -> str:
     """Return a ``read_csv`` call with the dialect and column types DuckDB sniffs, once.
 
     A view over ``read_csv_auto`` would sniff the file again at every query that uses it.
+
+    Raises
+    ------
+    _NotIsoDates
+        When DuckDB reads the dates in another order than YYYY-MM-DD (``01/02/2020``: is it
+        1 February or 2 January? The sniffer guesses; a CDM DATE is ISO 8601).
     """
-    options = f"delim='{delimiter}', header=true"
-    prompt = con.raw_sql(f"SELECT Prompt FROM sniff_csv('{literal}', {options})").fetchone()[0]
+    options = [f"delim='{delimiter}'", "header=true", _NULL_STRINGS]
+    given = ", ".join(options)
+    prompt = con.raw_sql(f"SELECT Prompt FROM sniff_csv('{literal}', {given})").fetchone()[0]
     reader = str(prompt).strip().removeprefix("FROM ").strip()
-    fixed = ", ".join(o for o in options.split(", ") if o.split("=")[0] + "=" not in reader)
+    for kind, form in _FORMAT.findall(reader):
+        if form not in _ISO_FORMATS[kind]:
+            raise _NotIsoDates(
+                f"dates are written {form!r}; a CDM date is YYYY-MM-DD (a day/month order is "
+                "ambiguous: 01/02/2020 is 1 February or 2 January)"
+            )
+    fixed = ", ".join(o for o in options if o.split("=")[0] + "=" not in reader)
     return (
         reader.replace("auto_detect=false", f"auto_detect=false, {fixed}", 1) if fixed else reader
     )
@@ -171,6 +197,8 @@ def _view(con: Any, name: str, path: Path) -> tuple[ir.Table | None, Problem | N
         return None, Problem(
             str(path), "file", "", f"cannot read as a CDM table: {_first_line(exc)}"
         )
+    except _NotIsoDates as exc:
+        return None, Problem(str(path), "file", "(dates)", str(exc))
     return table, None
 
 
@@ -209,7 +237,8 @@ def _type_problem(column: str, dtype: Any) -> str | None:
         return None
     if column.endswith("_date"):
         ok = dtype.is_date() or dtype.is_timestamp()
-        return None if ok else f"has type {dtype}; expected dates (YYYY-MM-DD)"
+        hint = " (20200131 is not one: write 2020-01-31)" if dtype.is_integer() else ""
+        return None if ok else f"has type {dtype}; expected dates (YYYY-MM-DD){hint}"
     return None if dtype.is_numeric() else f"has type {dtype}; expected integers"
 
 
@@ -253,6 +282,39 @@ def _unreadable_values(table: ir.Table, column: str) -> tuple[str, str] | None:
     kind = "a date (YYYY-MM-DD)" if target == "date" else "an integer"
     more = f" (and {count - 1} more row(s))" if count > 1 else ""
     return f"row {first['_row']}", f"{first['_text']!r} is not {kind}{more}"
+
+
+def _birth_problems(person: ir.Table, where: str) -> list[Problem]:
+    """Return a problem for the first PERSON row whose year, month and day are no date.
+
+    ``month_of_birth`` 2 and ``day_of_birth`` 30 would otherwise fail the import's query with
+    "Date out of range", naming no file, row or column.
+    """
+    columns = ("year_of_birth", "month_of_birth", "day_of_birth")
+    if not all(c in person.columns for c in columns):
+        return []
+    year, month, day = (person[c].cast("int64") for c in columns)
+    first = ibis.date(year.cast("int32"), month.cast("int32"), 1)
+    days = (first + ibis.interval(months=1) - ibis.interval(days=1)).day()
+    valid = ibis.cases(
+        ((month >= 1) & (month <= 12) & (year >= 1), (day >= 1) & (day <= days)),
+        else_=False,
+    )
+    complete = year.notnull() & month.notnull() & day.notnull()
+    bad = (
+        person.mutate(_row=ibis.row_number() + 1, _y=year, _m=month, _d=day, _ok=valid)
+        .filter(lambda t: complete & ~t._ok)
+        .select("_row", "_y", "_m", "_d")
+    )
+    count = bad.count().to_pyarrow().as_py()
+    if not count:
+        return []
+    row = bad.order_by("_row").limit(1).to_pyarrow().to_pylist()[0]
+    more = f" (and {count - 1} more row(s))" if count > 1 else ""
+    message = (
+        f"year, month and day of birth {row['_y']}-{row['_m']}-{row['_d']} are not a date{more}"
+    )
+    return [Problem(where, f"row {row['_row']}", "day_of_birth", message)]
 
 
 def _source_row(tables: dict[str, ir.Table]) -> dict[str, Any]:
@@ -323,6 +385,8 @@ def open_cdm(
         if name not in tables and name not in {Path(p.source).stem.lower() for p in problems}
     ]
     problems += _column_problems(tables, files)
+    if not problems and "person" in tables:
+        problems += _birth_problems(tables["person"], files.get("person", "person"))
     if problems:
         con.disconnect()
         raise ValidationError(problems, summary=f"{shown} is not a readable OMOP CDM")

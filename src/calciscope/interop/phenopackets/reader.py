@@ -57,6 +57,11 @@ _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*:\S+$")
 _GENOMIC = "genomic interpretation (variants and genes) is not mapped to calciscope facts"
 
 
+def _pointer(source: str) -> str:
+    """Return ``source`` as the start of a JSON pointer: ``FILE#``, or a member's ``FILE#/members/0``."""
+    return source if "#" in source else f"{source}#"
+
+
 def _patient(packet: dict[str, Any], source: str) -> Patient:
     subject = packet.get("subject", {})
     return Patient(
@@ -90,7 +95,7 @@ def _feature_facts(packet: dict[str, Any], patient: Patient, source: str) -> lis
             _fact(
                 patient,
                 feature["type"]["id"],
-                f"{source}#/phenotypicFeatures/{i}",
+                f"{_pointer(source)}/phenotypicFeatures/{i}",
                 note=note,
                 status=excluded_status(feature.get("excluded")),
                 effective_date=when,
@@ -110,7 +115,7 @@ def _disease_facts(packet: dict[str, Any], patient: Patient, source: str) -> lis
             _fact(
                 patient,
                 disease["term"]["id"],
-                f"{source}#/diseases/{i}",
+                f"{_pointer(source)}/diseases/{i}",
                 note=note,
                 effective_date=when,
                 status=excluded_status(disease.get("excluded")),
@@ -121,7 +126,9 @@ def _disease_facts(packet: dict[str, Any], patient: Patient, source: str) -> lis
         term = interpretation.get("diagnosis", {}).get("disease", {}).get("id")
         if term and term not in seen:
             seen.add(term)
-            facts.append(_fact(patient, term, f"{source}#/interpretations/{i}/diagnosis/disease"))
+            facts.append(
+                _fact(patient, term, f"{_pointer(source)}/interpretations/{i}/diagnosis/disease")
+            )
     return facts
 
 
@@ -165,7 +172,7 @@ def _measurement_facts(packet: dict[str, Any], patient: Patient, source: str) ->
             _fact(
                 patient,
                 measurement["assay"]["id"],
-                f"{source}#/measurements/{i}",
+                f"{_pointer(source)}/measurements/{i}",
                 note=note,
                 effective_date=when,
                 status=answer or Status.PRESENT,
@@ -204,7 +211,7 @@ def _death_facts(packet: dict[str, Any], patient: Patient, source: str) -> list[
         _fact(
             patient,
             "calciscope:death",
-            f"{source}#/subject/vitalStatus",
+            f"{_pointer(source)}/subject/vitalStatus",
             note="; ".join(notes),
             effective_date=when,
         )
@@ -216,7 +223,7 @@ def _action_facts(
 ) -> tuple[list[Fact], Counter[tuple[str, str]]]:
     read, skipped = read_actions(packet, patient.birth_date)
     facts = [
-        _fact(patient, curie, f"{source}#/medicalActions/{i}/{part}", **fields)
+        _fact(patient, curie, f"{_pointer(source)}/medicalActions/{i}/{part}", **fields)
         for i, (curie, part, fields) in read
     ]
     return facts, skipped
@@ -389,6 +396,106 @@ def read_phenopacket(data: Any, *, source: str) -> ReadResult:
     return result
 
 
+#: The top-level fields of a v2 Family and Cohort (phenopacket-schema ``family.proto``,
+#: ``cohort.proto``), in both spellings; a Phenopacket has none of the member fields.
+_FAMILY = {"id", "proband", "relatives", "consanguinousParents", "consanguinous_parents",
+           "pedigree", "files", "metaData", "meta_data"}  # fmt: skip
+_CONTAINER_PARTS = {
+    "pedigree": "family relations (pedigree) are not stored in the registry",
+    "files": "not mapped to calciscope facts",
+}
+_COHORT = {"id", "description", "members", "files", "metaData", "meta_data"}
+#: Fields only Phenopacket v1 has (v1.0 ``phenopackets.proto``, ``base.proto``): v2 renamed
+#: ``negated`` to ``excluded`` and ``ageOfOnset``/``classOfOnset`` to ``onset``, so reading a
+#: v1 packet as v2 would lose its exclusions; it is refused, with what to do.
+_V1_FIELDS = ("negated", "ageOfOnset", "classOfOnset", "ageAtCollection", "genes", "variants",
+              "htsFiles", "age_of_onset", "class_of_onset", "age_at_collection", "hts_files")  # fmt: skip
+_V1 = (
+    "a Phenopacket v1 ({why}); calciscope reads v2 (where `negated` became `excluded`): "
+    "convert it first, e.g. `phenopacket-tools convert --convert-variants`"
+)
+
+
+def _v1_field(data: Any) -> str | None:
+    """Return the first v1-only field name found in a packet (at any depth), else None."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in _V1_FIELDS:
+                return str(key)
+            found = _v1_field(value)
+            if found:
+                return found
+    elif isinstance(data, list):
+        for item in data:
+            found = _v1_field(item)
+            if found:
+                return found
+    return None
+
+
+def _members(data: Any, source: str) -> list[tuple[Any, str]]:
+    """Return the phenopackets of a file, each with its source (``FILE#/relatives/0``).
+
+    A file holds one Phenopacket, a Family (proband and relatives) or a Cohort (members).
+
+    A Phenopacket v1 file (schema version 1.x, or a v1-only field) is refused.
+    """
+    if not isinstance(data, dict):
+        return [(data, source)]
+    meta = data.get("metaData") or data.get("meta_data") or {}
+    version = meta.get("phenopacketSchemaVersion") or meta.get("phenopacket_schema_version")
+    if isinstance(version, str) and version.strip().startswith("1"):
+        why = f"metaData.phenopacketSchemaVersion {version!r}"
+        raise ValidationError([Problem(source, "#/metaData", "phenopacketSchemaVersion",
+                                       _V1.format(why=why))])  # fmt: skip
+    v1 = _v1_field({k: v for k, v in data.items() if k not in ("metaData", "meta_data")})
+    if v1 is not None:
+        raise ValidationError([Problem(source, "$", v1, _V1.format(why=f"field {v1!r}"))])
+    if "proband" in data or "relatives" in data:
+        kind, allowed = "Family", _FAMILY
+        members = [(data.get("proband"), f"{_pointer(source)}/proband")] + [
+            (m, f"{_pointer(source)}/relatives/{i}")
+            for i, m in enumerate(_listed(data, "relatives", source))
+        ]
+    elif "members" in data:
+        kind, allowed = "Cohort", _COHORT
+        members = [
+            (m, f"{_pointer(source)}/members/{i}")
+            for i, m in enumerate(_listed(data, "members", source))
+        ]
+    else:
+        return [(data, source)]
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        message = f"not a field of a Phenopacket v2 {kind} (fields: {', '.join(sorted(allowed))})"
+        raise ValidationError([Problem(source, "$", k, message) for k in unknown])
+    return [(_own_id(m, data.get("id")), s) for m, s in members if m is not None]
+
+
+def _own_id(member: Any, container_id: Any) -> Any:
+    """Return a Family or Cohort member, given ``<container id>:<subject id>`` when it has no id.
+
+    A relative's subject id (``MOTHER``) is a pedigree id, unique only inside its family: read
+    alone it would make the mothers of two families one patient.
+    """
+    if not isinstance(member, dict) or member.get("id") or not isinstance(container_id, str):
+        return member
+    subject = member.get("subject")
+    subject_id = subject.get("id") if isinstance(subject, dict) else None
+    if not isinstance(subject_id, str) or not subject_id.strip() or not container_id.strip():
+        return member
+    return {**member, "id": f"{container_id.strip()}:{subject_id.strip()}"}
+
+
+def _listed(data: dict[str, Any], key: str, source: str) -> list[Any]:
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValidationError([Problem(source, "$", key, "must be a JSON array")])
+    return value
+
+
 def read_phenopackets(paths: list[Path]) -> ReadResult:
     """Read phenopacket JSON files, validating all of them before returning anything.
 
@@ -401,9 +508,19 @@ def read_phenopackets(paths: list[Path]) -> ReadResult:
     for path in paths:
         try:
             data = load_json(path)
-            result.merge(read_phenopacket(data, source=str(path)))
+            members = _members(data, str(path))
         except ValidationError as exc:
             problems.extend(exc.problems)
+            continue
+        if len(members) != 1 or members[0][1] != str(path):  # a Family or a Cohort
+            for part in ("pedigree", "files"):
+                if data.get(part):
+                    result.skipped[(part, _CONTAINER_PARTS[part])] += 1
+        for data, source in members:
+            try:
+                result.merge(read_phenopacket(data, source=source))
+            except ValidationError as exc:
+                problems.extend(exc.problems)
     if problems:
         raise ValidationError(problems, summary="phenopacket import failed")
     return result

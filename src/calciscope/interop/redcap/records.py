@@ -73,18 +73,36 @@ class _Context:
 
 
 def _checkbox_columns(fields: list[DictionaryField]) -> dict[str, tuple[str, str]]:
-    columns = {}
+    """Return every export column name a checkbox choice may have, to its field and code.
+
+    REDCap names a choice's column ``field___code``, lower-cased, with ``-`` and ``.`` as ``_``
+    (``-1`` -> ``field____1``, ``1.5`` -> ``field___1_5``); some versions drop an underscore of
+    the code itself (``a_b`` -> ``field___ab``, the bug redcapAPI's ``syncUnderscoreCodings``
+    documents). A code's own spelling always wins over another code's variant.
+    """
+    columns: dict[str, tuple[str, str]] = {}
+    own: set[str] = set()
     for item in fields:
         if item.field_type == "checkbox":
             for code in item.choices:
-                for variant in (
-                    code,
-                    code.lower(),
-                    code.replace("-", "_"),
-                    code.lower().replace("-", "_"),
-                ):
-                    columns[f"{item.name}___{variant}"] = (item.name, code)
+                own.add(f"{item.name}___{code}")
+                for variant in _code_variants(code):
+                    column = f"{item.name}___{variant}"
+                    if column not in own or variant == code:
+                        columns[column] = (item.name, code)
     return columns
+
+
+def _code_variants(code: str) -> tuple[str, ...]:
+    low = code.lower()
+    dashed = low.replace("-", "_").replace(".", "_")
+    return (
+        low,
+        code.replace("-", "_"),
+        dashed,
+        low.replace("_", ""),
+        code,
+    )
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -101,12 +119,24 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         return
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            for number, row in enumerate(reader, start=2):
-                if None in row:  # DictReader keeps the extra cells in a list under None
+            # rows are counted as a spreadsheet shows them: a blank line is a row (DictReader
+            # would skip it and name every later row one too early); a cell holding line
+            # breaks is one row
+            reader = csv.reader(handle)
+            header: list[str] | None = None
+            for number, cells in enumerate(reader, start=1):
+                if not cells:
+                    continue
+                if header is None:
+                    header = cells
+                    continue
+                if len(cells) > len(header):
                     message = "more cells than header columns"
                     raise ValidationError([Problem(str(path), f"row {number}", "(row)", message)])
-                yield number, {k or "": (v or "") for k, v in row.items()}
+                yield (
+                    number,
+                    dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=True)),
+                )
     except UnicodeDecodeError:
         decode_utf8(path.read_bytes(), str(path))  # raises, naming the line of the bad byte
         raise
