@@ -208,3 +208,47 @@ def test_kaplan_meier_names_a_group_it_cannot_estimate_after_delayed_entry():
     assert list(result.curves) == ["b"]
     assert "not estimable for a" in result.note
     assert result.at_risk.loc["a"].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_aalen_johansen_on_collapsed_rows_equals_one_row_per_subject(seed):
+    # rows with the same (entry, exit, code) are one weighted row: the same curve as one row
+    # per subject (estimate exactly; the standard error up to the order of the additions)
+    import numpy as np
+
+    from calciscope.stats.survival import _AalenJohansen
+
+    rng = np.random.default_rng(seed)
+    n = 600
+    entry = rng.integers(0, 4, n).astype(float)
+    exit_ = entry + rng.integers(1, 12, n)
+    code = rng.choice([0, 1, 2], n, p=[0.6, 0.25, 0.15])
+    plain = _AalenJohansen(entry, exit_, code).fit()
+    collapsed = _AalenJohansen.collapsed(entry, exit_, code)
+    assert len(collapsed.exit) < n / 4  # many ties
+    weighted = collapsed.fit()
+    assert list(weighted["time"]) == list(plain["time"])
+    assert list(weighted["estimate"]) == list(plain["estimate"])
+    for column in ("se", "lower", "upper"):
+        assert weighted[column].to_numpy() == pytest.approx(plain[column].to_numpy(), rel=1e-12)
+
+
+def test_conditional_odds_ratio_interval_equals_scipys():
+    # the tails summed at once give scipy's exact interval (R's fisher.test), edges included
+    import numpy as np
+    from scipy import stats as sps
+
+    from calciscope.stats.comparison import conditional_odds_ratio_ci
+
+    rng = np.random.default_rng(7)
+    tables = [[[5, 0], [3, 7]], [[0, 4], [6, 2]], [[2, 0], [0, 2]], [[0, 0], [3, 4]]]
+    tables += [rng.integers(0, 40, (2, 2)).tolist() for _ in range(25)]
+    tables.append([[150, 520], [12000, 64000]])
+    for table in tables:
+        ci = sps.contingency.odds_ratio(np.array(table), kind="conditional").confidence_interval()
+        low, high = conditional_odds_ratio_ci(np.array(table))
+        for ours, theirs in ((low, ci.low), (high, ci.high)):
+            if theirs in (0, np.inf):
+                assert ours == theirs, table
+            else:
+                assert ours == pytest.approx(theirs, rel=1e-9), table

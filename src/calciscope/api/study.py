@@ -26,7 +26,12 @@ from calciscope.criteria import load_criteria_sets
 from calciscope.engine import connect
 from calciscope.engine.readback import has_suggested, images, input_hashes, report_facts
 from calciscope.engine.stored import StoredResults
-from calciscope.engine.study import StudyQuery, classified_table, release_cached
+from calciscope.engine.study import (
+    StudyQuery,
+    classified_table,
+    release_cached,
+    release_file_buffers,
+)
 from calciscope.errors import RegistryError
 from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
@@ -453,23 +458,32 @@ def _read_back(query: StudyQuery) -> _ReadBack:
     """
     start = time.perf_counter()
     spec = query.study
-    population, counts = query.population(), query.counts()
+    counts = query.counts()
     variants = [(v, study_phenotypes(spec.variant(v))) for v in spec.sensitivity]
     found = query.variant_cases(variants)
     bodymap = query.bodymap_counts()
     classification, suggested = query.classification, query.has_suggested()
+    # the source population's rows last, once DuckDB has given back the registry file's blocks
+    # its queries read (about its whole memory limit at a million patients): the rows and
+    # those blocks are never in memory together
+    release_file_buffers(query.con)
+    population = query.population()
     release_cached(query.con)
     picked = population["case"] | population["case_suggested_only"]
     shown = list(population.loc[picked, "patient_id"])
+    facts, images, hashes = query.report_facts(shown), query.images(shown), query.input_hashes()
+    # the last query: DuckDB gives back the registry file's blocks it held (about its memory
+    # limit at a million patients) before the analysis and the report
+    release_file_buffers(query.con)
     return _ReadBack(
         population,
         counts,
         dict(zip((v.label for v in spec.sensitivity), found, strict=True)),
         shown,
         bodymap,
-        query.report_facts(shown),
-        query.images(shown),
-        query.input_hashes(),
+        facts,
+        images,
+        hashes,
         classification,
         suggested,
         time.perf_counter() - start,

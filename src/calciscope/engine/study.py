@@ -18,6 +18,7 @@ Everything is engine-agnostic Ibis; nothing here names a backend.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import operator
@@ -59,7 +60,14 @@ from calciscope.study.definition import (
     subgroup_column,
 )
 
-__all__ = ["StudyQuery", "classified_table", "matches", "release_cached", "upload"]
+__all__ = [
+    "StudyQuery",
+    "classified_table",
+    "matches",
+    "release_cached",
+    "release_file_buffers",
+    "upload",
+]
 
 
 def _true(value: ir.Value) -> ir.BooleanValue:
@@ -401,7 +409,9 @@ class StudyQuery:
         # hundreds of MB beside the frame). Python's string order (DuckDB's), not the engine's
         # collation: Arrow compares UTF-8 bytes, which orders as code points, as Python's str
         rows = t.filter(t.in_population).select(*chosen).to_pyarrow()
-        frame = arrow_to_pandas(rows.sort_by("patient_id"))
+        rows = rows.sort_by("patient_id")  # the unsorted rows freed before pandas' copy
+        frame = arrow_to_pandas(rows)
+        del rows
         if "overlap_status" in frame:  # true / false / NA
             frame["overlap_status"] = frame["overlap_status"].astype("boolean")
         return frame
@@ -507,3 +517,33 @@ def release_cached(con: Any) -> None:
     """
     for name in list(getattr(con, "_cache_name_to_entry", {})):
         con._finalize_cached_table(name)
+
+
+def release_file_buffers(con: Any, keep: int = 64 * 2**20) -> None:
+    """Have DuckDB give back the registry file's blocks it keeps in memory (a database file only).
+
+    DuckDB keeps the blocks of a database file it has read in its buffers until its memory
+    limit is needed for something else: after a study's feature table over 50 M facts, about
+    its whole limit (1 GB), held while the source population is read back and, until now,
+    through the analysis and the report, though no query needs them. Lowering the limit to
+    what the other buffers hold (the study's temporary tables, kept in memory) plus ``keep``
+    bytes (64 MB)
+    evicts the file's blocks, which are on disk already; the limit is then set back (as DuckDB
+    shows it, to a tenth of a MiB), so a later query reads what it needs again. Nothing for other engines or an in-memory DuckDB.
+    """
+    if getattr(con, "name", None) != "duckdb":
+        return
+    import duckdb
+
+    raw = con.con
+    where = "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    if raw.execute(where).fetchone()[0] is None:
+        return
+    limit = raw.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    other = raw.execute(
+        "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag <> 'BASE_TABLE'"
+    ).fetchone()[0]
+    # DuckDB refuses a limit it cannot meet without spilling: then nothing changes
+    with contextlib.suppress(duckdb.Error):
+        raw.execute(f"SET memory_limit = '{int(other) + keep}B'")
+    raw.execute(f"SET memory_limit = '{limit}'")

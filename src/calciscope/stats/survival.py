@@ -103,7 +103,7 @@ class _Subjects:
         labels = (
             ["Overall"] * len(durations) if groups is None else np.asarray(groups, dtype=object)
         )
-        self.labels = pd.Series([str(g) for g in labels])
+        self.labels = pd.Series(np.asarray(labels, dtype=object)).astype(str)  # str() of each
 
     def by_group(self) -> Iterator[tuple[str, np.ndarray]]:
         """Yield each group's label and row mask, in label order (the order of the curves)."""
@@ -185,14 +185,40 @@ class _AalenJohansen:
     variance is the sum of squared influences, as R's ``survfit`` computes it for multi-state
     data (Therneau, Crowson & Atkinson, *Multi-state models and competing risks*, survival
     package vignette).
+
+    Subjects with the same entry, exit and code have the same influence at every time, so each
+    distinct (entry, exit, code) is one row carrying its number of subjects (``weight``): the
+    risk sets and event counts are weighted sums, the variance the weighted sum of squared
+    influences. The same estimate and standard error as one row per subject (up to the order of
+    floating-point additions), with a loop over event times costing distinct rows, not subjects.
     """
 
-    def __init__(self, entry: np.ndarray, exit_: np.ndarray, code: np.ndarray) -> None:
+    def __init__(
+        self,
+        entry: np.ndarray,
+        exit_: np.ndarray,
+        code: np.ndarray,
+        weight: np.ndarray | None = None,
+    ) -> None:
         self.entry, self.exit, self.code = entry, exit_, code
+        self.weight = np.ones(len(exit_)) if weight is None else np.asarray(weight, dtype=float)
+
+    @classmethod
+    def collapsed(cls, entry: np.ndarray, exit_: np.ndarray, code: np.ndarray) -> _AalenJohansen:
+        """Return the estimator of one row per distinct (entry, exit, code), weighted by its count."""
+        keys = pd.DataFrame({"entry": entry, "exit": exit_, "code": code})
+        counts = keys.groupby(list(keys.columns), sort=True, dropna=False).size()
+        rows = counts.index.to_frame(index=False)
+        return cls(
+            rows["entry"].to_numpy(dtype=float),
+            rows["exit"].to_numpy(dtype=float),
+            rows["code"].to_numpy(dtype=int),
+            counts.to_numpy(dtype=float),
+        )
 
     def fit(self, level: float = 0.95) -> pd.DataFrame:
         """Return the curve: time, estimate, standard error, lower and upper limits."""
-        entry, exit_, code = self.entry, self.exit, self.code
+        entry, exit_, code, w = self.entry, self.exit, self.code, self.weight
         event_times = np.unique(exit_[code > 0])
         surv, cif = 1.0, 0.0
         infl_surv = np.zeros(len(exit_))
@@ -200,13 +226,13 @@ class _AalenJohansen:
         rows = [(0.0, 0.0, 0.0)]
         for t in event_times:
             at_risk = (entry < t) & (exit_ >= t)
-            n = at_risk.sum()
+            n = w[at_risk].sum()
             if n == 0:
                 continue
             ends = exit_ == t
             dn1 = (ends & (code == 1)).astype(float)
             dn_any = (ends & (code > 0)).astype(float)
-            hazard1, hazard = dn1.sum() / n, dn_any.sum() / n
+            hazard1, hazard = (w * dn1).sum() / n, (w * dn_any).sum() / n
             # influence of each subject on the two Nelson–Aalen increments at t
             infl_h1 = (dn1 - at_risk * hazard1) / n
             infl_h = (dn_any - at_risk * hazard) / n
@@ -214,7 +240,7 @@ class _AalenJohansen:
             infl_surv = infl_surv * (1 - hazard) - surv * infl_h
             cif += surv * hazard1
             surv *= 1 - hazard
-            rows.append((float(t), cif, float(np.sqrt((infl_cif**2).sum()))))
+            rows.append((float(t), cif, float(np.sqrt((w * infl_cif**2).sum()))))
         return _log_interval(pd.DataFrame(rows, columns=["time", "estimate", "se"]), level)
 
 
@@ -276,7 +302,7 @@ def aalen_johansen_cumulative_incidence(
     d, c = subjects.durations.to_numpy(), np.asarray(events, dtype=int)
     start = np.zeros(len(d)) if subjects.entry is None else subjects.entry.to_numpy()
     curves = {
-        name: _AalenJohansen(start[mask], d[mask], c[mask]).fit(level)
+        name: _AalenJohansen.collapsed(start[mask], d[mask], c[mask]).fit(level)
         for name, mask in subjects.by_group()
     }
     delayed = "" if entry is None else "delayed entry (left truncation) at the first record; "
