@@ -347,6 +347,8 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]], text: str
 
 def _lend_back(previous: Mention, sentence: Sequence[Mention]) -> None:
     """Lend a sentence's morphology and extent (and sites) to the previous calcinosis."""
+    if any(m.metadata.get("other_finding") or m.metadata.get("organ") for m in sentence):
+        return  # "A rheumatoid nodule ...", "A nodule in the right upper lobe ...": another lesion
     carried = [
         m for m in sentence if m.category in _CARRIED and not (m.is_negated or m.is_uncertain)
     ]
