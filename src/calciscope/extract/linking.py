@@ -27,7 +27,8 @@ none, and a one-sided title ("XR FOREARM 2 VIEWS, LEFT") its side to every site 
 the clause before a semicolon lends its sites likewise ("Hard lumps on the right heel; X-ray
 confirms calcinosis"). A tissue word introduced by a preposition ("calcification in the supraspinatus
 tendon, consistent with calcific tendinitis") describes the finding before it, not the next one. Morphology and extent lent by the next sentence must
-not be negated or uncertain there ("No focal bone lesion" lends nothing).
+not be negated or uncertain there ("No focal bone lesion" lends nothing), and a sentence about
+another lump or an organ lends none ("A nodule in the right upper lobe is stable").
 
 Antibody results: "positive for X and Y" applies forward, "X positive" and "X, Y negative"
 backward, to the antibodies between it and the previous result.

@@ -35,6 +35,14 @@ finding further away, in another section, and this module reads those restatemen
   takes the sites of the sentence before it in the same section, which names the wound
   ("Ulcer: R lateral malleolus, 2 cm."), when that sentence has no finding and no negation.
 
+- *A deposit that is gone* (notesacc13). A negated calcinosis beside a sentence naming a
+  deposit as excised, resorbed or "has not recurred" ("No current calcinosis. The olecranon
+  deposit excised in 2020 has not recurred."), or going on "since the excision of ...", is a
+  history of calcinosis at the deposit's sites.
+- *A further deposit* ("...; a small deposit remains at the left knee") adds its sites, and a
+  list item of the finding's own name ("2. Calcinosis cutis") takes the sites of the indented
+  lines under it.
+
 ``hand_of_fingers`` (used by linking): in "the fingers of the L hand" the hand says whose
 fingers, so it is a site only when nothing else is named.
 
