@@ -52,6 +52,7 @@ SETS = (
     "fresh7",
     "fresh8",
     "fresh9",
+    "fresh10",
 )
 
 
