@@ -147,6 +147,8 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention]) -> N
         spec = _ATTRIBUTES.get(item.category)
         if spec is not None and item.metadata.get(spec[1]) is not None:
             anchor = _nearest(anchors, item)
+            if item.is_negated and item.category == Category.MORPHOLOGY and not anchor.is_negated:
+                continue  # "calcific nodules, not plate-like": a pattern denied is no pattern
             _add(anchor, spec[0], item.metadata[spec[1]], item)
             if item.category == Category.TISSUE:
                 counts = anchor.links.setdefault("tissue_counts_as", [])

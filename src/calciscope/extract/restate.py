@@ -37,8 +37,8 @@ finding further away, in another section, and this module reads those restatemen
 
 - *A deposit that is gone* (notesacc13). A negated calcinosis beside a sentence naming a
   deposit as excised, resorbed or "has not recurred" ("No current calcinosis. The olecranon
-  deposit excised in 2020 has not recurred."), or going on "since the excision of ...", is a
-  history of calcinosis at the deposit's sites.
+  deposit excised in 2020 has not recurred."), or going on "since the excision of ..." or
+  (notesacc14) "..., removed 2021, none since", is a history of calcinosis at the deposit's sites.
 - *A further deposit* ("...; a small deposit remains at the left knee") adds its sites, and a
   list item of the finding's own name ("2. Calcinosis cutis") takes the sites of the indented
   lines under it.
@@ -127,6 +127,14 @@ _SINCE_REMOVED = re.compile(
     r"(?:surgical\s+)?(?:excision|removal|resection|debridement|curettage)(?![a-z])",
     re.I,
 )
+# "Ca deposits R elbow, excised 2019, none since": the finding's own sentence goes on to say
+# it was removed and has not come back.
+_REMOVED_NONE_SINCE = re.compile(
+    r"[^.;\n]{0,40}?(?<![a-z])(?:excised|removed|resected|debrided|curetted|extracted)(?![a-z])"
+    r"[^.;\n]{0,24}?(?<![a-z])(?:none|nil|nothing|no\s+(?:more|new|further|recurrence))"
+    r"\s+since(?![a-z])",
+    re.I,
+)
 _REMOVED_STEMS = (
     "excis",
     "remov",
@@ -186,10 +194,11 @@ _DEPOSIT = re.compile(
     r"sheets?|plates?)(?![a-z])",
     re.I,
 )
-# "the tips of the fingers of the L hand", "fingertips of both hands": the hand says whose
-# fingers, it is no site of its own.
+# "the tips of the fingers of the L hand", "fingertips of both hands", "the PIP joints of the
+# right hand": the hand says whose fingers (or finger joints), it is no site of its own.
 _FINGERS_OF = re.compile(
-    r"(?:fingers?|fingertips?|finger-tips?|digits?|thumbs?|tips|pulps?|tufts?|nails?)\s+of\s+"
+    r"(?:fingers?|fingertips?|finger-tips?|digits?|thumbs?|tips|pulps?|tufts?|nails?|"
+    r"phalanx|phalanges|(?:pip|dip|ip)j?s?|(?:pip|dip|ip|interphalangeal)\s+joints?)\s+of\s+"
     r"(?:(?:the|both|his|her|each)\s+)?(?:(?:left|right|l|r|lt|rt)\s+)?$"
 )
 
@@ -531,7 +540,8 @@ def _past_deposits(
 ) -> None:
     """Read a negated calcinosis beside a deposit that is gone as a history of calcinosis.
 
-    "No current calcinosis. The olecranon deposit excised in 2020 has not recurred.": the
+    "No current calcinosis. The olecranon deposit excised in 2020 has not recurred." (or, in its
+    own sentence, "calcium deposits at the heel, removed 2021, none since"): the
     patient had calcinosis, so the finding is historical (present, as "resolved" calcinosis is;
     docs/notes.md), at the sites of the deposit. Only the sentence before and the next two of
     the same section are read; one with a finding or another lump of its own, a deposit of
@@ -542,7 +552,9 @@ def _past_deposits(
         i = _index(every, anchor)
         if i is None:
             continue
-        if _SINCE_REMOVED.match(text, anchor.end, anchor.sentence[1]):
+        if _SINCE_REMOVED.match(text, anchor.end, anchor.sentence[1]) or (
+            _REMOVED_NONE_SINCE.match(text, anchor.end, anchor.sentence[1])
+        ):
             anchor.is_negated = False
             anchor.is_historical = True
             anchor.links["status_from"] = "restated"
