@@ -77,7 +77,7 @@ def _document_scores(shared_name):
         ("fresh8", 0.97, 0.97, 0.95),
         ("fresh9", 0.97, 0.97, 0.95),
         ("fresh10", 0.97, 0.97, 0.95),
-        ("fresh11", 0.97, 0.85, 0.85),
+        ("fresh11", 0.97, 0.85, 0.88),
     ],
 )
 def test_hand_written_documents(name, status, morphology, regions):
@@ -100,7 +100,7 @@ def test_hand_written_documents(name, status, morphology, regions):
     # 1.000/1.000/0.897, 9/9 sheet-like, none false); fresh8 1.000/1.000/1.000.
     # notesacc14: fresh10 1.000/1.000/1.000 after the fixes, not independent (untouched
     # 0.936/0.926/0.815, 8/9 sheet-like, none false; written in other styles).
-    # notesacc15: fresh11 1.000/0.862/0.862 after the fixes, not independent (untouched
+    # notesacc15: fresh11 1.000/0.862/0.897 after the fixes, not independent (untouched
     # 0.978/0.759/0.759, 7/7 sheet-like, none false; paraphrased from published case reports).
     s = _document_scores(name)
     assert s.n >= 36  # fresh8, aimed at regions, is the smallest set

@@ -127,3 +127,32 @@ def test_calcinosis_stated_plainly_after_a_favoured_option_stays_affirmed(summar
     # control: the hedge belongs to its own sentence
     s = summary("The surgeon favours excision. Calcinosis at the right elbow, 2 cm.")
     assert s.calcinosis == "affirmed"
+
+
+# --- chalky matter named in the next sentence ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Calcinosis of two fingertips on the left. A sinus near the right olecranon still "
+        "discharges gritty white material.",
+        "Known calcinosis of the thumbs. Over the left elbow the skin has broken and chalky "
+        "paste can be expressed.",
+    ],
+)
+def test_chalky_matter_in_the_next_sentence_adds_its_site(summary, text):
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == ("elbow", "fingers")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # controls: no chalky matter; chalky matter without a site
+        "Calcinosis of two fingertips. The sinus near the right olecranon discharges pus.",
+        "Calcinosis of the right index fingertip. It leaks chalky material now and then.",
+    ],
+)
+def test_other_discharge_lends_no_site(summary, text):
+    assert summary(text).regions == ("fingers",)

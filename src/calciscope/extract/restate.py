@@ -16,7 +16,8 @@ finding further away, in another section, and this module reads those restatemen
 - *Deposits described in another sentence.* An affirmed calcinosis takes the sites (and a
   missing pattern) of the sentence before when its own refers back ("... hard nodules on both
   index fingers. These represent calcinosis."), of a next sentence naming the deposits again
-  ("The deposits involve both elbows."), and, when it names no site, of a next sentence naming
+  ("The deposits involve both elbows.") or its chalky matter ("... from which chalky white liquid
+  can be expressed", notesacc15), and, when it names no site, of a next sentence naming
   a deposit or a later one describing chalky or gritty deposits ("Exam: gritty nodules over
   both olecranons"). An imaging title's region gives way to the sites lent.
 - *Morphology restated in another section.* An affirmed calcinosis that names sites but no
@@ -98,6 +99,14 @@ _CHALKY = re.compile(
     r"(?<![a-z])(?:chalky|gritty|stony|calcific|calcified|calcium|(?:rock|stone)?[- ]?hard)(?![a-z])",
     re.I,
 )
+# "A sinus over the right elbow still discharges chalky white material": a next sentence that
+# names the chalky matter of a deposit (notesacc15), without naming the deposit itself.
+_CHALKY_MATTER = re.compile(
+    r"(?<![a-z])(?:chalky|gritty|paste-like|toothpaste-like)(?:\s+(?:white|whitish|yellow|"
+    r"cream|creamy))?\s+(?:material|liquid|fluid|paste|discharge|debris|exudate)(?![a-z])",
+    re.I,
+)
+_CHALKY_STEMS = ("chalky", "gritty", "paste")
 # "A small deposit remains at the left knee", "Another deposit sits over the shin": a next
 # clause or sentence that names a further deposit, without the definite article.
 _FURTHER_DEPOSIT = re.compile(
@@ -497,7 +506,12 @@ def _deposit_sentences(
         c, d, _section = every[k]
         if c in near:
             further = _FURTHER_DEPOSIT.match(text, c, d) and not _NOT_CALCIUM.search(text, c, d)
-            if further or _THE_DEPOSITS.match(text, c, d) or (bare and _DEPOSIT.search(text, c, d)):
+            if (
+                further
+                or _THE_DEPOSITS.match(text, c, d)
+                or (bare and _DEPOSIT.search(text, c, d))
+                or _CHALKY_MATTER.search(text, c, d)
+            ):
                 picked.append(k)
         elif bare and _CHALKY.search(text, c, d) and _DEPOSIT.search(text, c, d):
             picked.append(k)
@@ -512,7 +526,14 @@ def _deposit_cue(anchor: Mention, text: str) -> bool:
         or _THE_DEPOSITS.match(text, b, b + 80)
         or _FURTHER_DEPOSIT.match(text, b, b + 80)
         or (_no_sites(anchor) and _DEPOSIT.search(text))
+        or _chalky_after(text, b)
     )
+
+
+def _chalky_after(text: str, b: int) -> bool:
+    """Return whether the text after a sentence soon names chalky matter (substrings first)."""
+    after = text[b : b + 300].lower()
+    return any(w in after for w in _CHALKY_STEMS) and _CHALKY_MATTER.search(after) is not None
 
 
 def _negated_calcinosis(anchor: Mention) -> bool:
