@@ -51,6 +51,9 @@ SETS = (
     "fresh6",
     "fresh7",
     "fresh8",
+    "fresh9",
+    "fresh10",
+    "fresh11",
 )
 
 

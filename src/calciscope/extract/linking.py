@@ -27,7 +27,8 @@ none, and a one-sided title ("XR FOREARM 2 VIEWS, LEFT") its side to every site 
 the clause before a semicolon lends its sites likewise ("Hard lumps on the right heel; X-ray
 confirms calcinosis"). A tissue word introduced by a preposition ("calcification in the supraspinatus
 tendon, consistent with calcific tendinitis") describes the finding before it, not the next one. Morphology and extent lent by the next sentence must
-not be negated or uncertain there ("No focal bone lesion" lends nothing).
+not be negated or uncertain there ("No focal bone lesion" lends nothing), and a sentence about
+another lump or an organ lends none ("A nodule in the right upper lobe is stable").
 
 Antibody results: "positive for X and Y" applies forward, "X positive" and "X, Y negative"
 backward, to the antibodies between it and the previous result.
@@ -146,6 +147,8 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention]) -> N
         spec = _ATTRIBUTES.get(item.category)
         if spec is not None and item.metadata.get(spec[1]) is not None:
             anchor = _nearest(anchors, item)
+            if item.is_negated and item.category == Category.MORPHOLOGY and not anchor.is_negated:
+                continue  # "calcific nodules, not plate-like": a pattern denied is no pattern
             _add(anchor, spec[0], item.metadata[spec[1]], item)
             if item.category == Category.TISSUE:
                 counts = anchor.links.setdefault("tissue_counts_as", [])
@@ -347,6 +350,8 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]], text: str
 
 def _lend_back(previous: Mention, sentence: Sequence[Mention]) -> None:
     """Lend a sentence's morphology and extent (and sites) to the previous calcinosis."""
+    if any(m.metadata.get("other_finding") or m.metadata.get("organ") for m in sentence):
+        return  # "A rheumatoid nodule ...", "A nodule in the right upper lobe ...": another lesion
     carried = [
         m for m in sentence if m.category in _CARRIED and not (m.is_negated or m.is_uncertain)
     ]

@@ -16,7 +16,8 @@ finding further away, in another section, and this module reads those restatemen
 - *Deposits described in another sentence.* An affirmed calcinosis takes the sites (and a
   missing pattern) of the sentence before when its own refers back ("... hard nodules on both
   index fingers. These represent calcinosis."), of a next sentence naming the deposits again
-  ("The deposits involve both elbows."), and, when it names no site, of a next sentence naming
+  ("The deposits involve both elbows.") or its chalky matter ("... from which chalky white liquid
+  can be expressed", notesacc15), and, when it names no site, of a next sentence naming
   a deposit or a later one describing chalky or gritty deposits ("Exam: gritty nodules over
   both olecranons"). An imaging title's region gives way to the sites lent.
 - *Morphology restated in another section.* An affirmed calcinosis that names sites but no
@@ -34,6 +35,14 @@ finding further away, in another section, and this module reads those restatemen
   base, bed or floor of a wound ("Base contains gritty material consistent with calcinosis"),
   takes the sites of the sentence before it in the same section, which names the wound
   ("Ulcer: R lateral malleolus, 2 cm."), when that sentence has no finding and no negation.
+
+- *A deposit that is gone* (notesacc13). A negated calcinosis beside a sentence naming a
+  deposit as excised, resorbed or "has not recurred" ("No current calcinosis. The olecranon
+  deposit excised in 2020 has not recurred."), or going on "since the excision of ..." or
+  (notesacc14) "..., removed 2021, none since", is a history of calcinosis at the deposit's sites.
+- *A further deposit* ("...; a small deposit remains at the left knee") adds its sites, and a
+  list item of the finding's own name ("2. Calcinosis cutis") takes the sites of the indented
+  lines under it.
 
 ``hand_of_fingers`` (used by linking): in "the fingers of the L hand" the hand says whose
 fingers, so it is a site only when nothing else is named.
@@ -86,7 +95,81 @@ _THE_DEPOSITS = re.compile(
 # Far from its calcinosis (another section: "Assessment: calcinosis. Exam: firm, gritty
 # nodules over both olecranons"), a deposit is taken as the same one only when it is described
 # as calcium-like; a bare "nodule" there may be anything (rheumatoid, thyroid).
-_CHALKY = re.compile(r"(?<![a-z])(?:chalky|gritty|stony|calcific|calcified)(?![a-z])", re.I)
+_CHALKY = re.compile(
+    r"(?<![a-z])(?:chalky|gritty|stony|calcific|calcified|calcium|(?:rock|stone)?[- ]?hard)(?![a-z])",
+    re.I,
+)
+# "A sinus over the right elbow still discharges chalky white material": a next sentence that
+# names the chalky matter of a deposit (notesacc15), without naming the deposit itself.
+_CHALKY_MATTER = re.compile(
+    r"(?<![a-z])(?:chalky|gritty|paste-like|toothpaste-like)(?:\s+(?:white|whitish|yellow|"
+    r"cream|creamy))?\s+(?:material|liquid|fluid|paste|discharge|debris|exudate)(?![a-z])",
+    re.I,
+)
+_CHALKY_STEMS = ("chalky", "gritty", "paste")
+# "A small deposit remains at the left knee", "Another deposit sits over the shin": a next
+# clause or sentence that names a further deposit, without the definite article.
+_FURTHER_DEPOSIT = re.compile(
+    r"\W*(?:(?:another|a\s+(?:further|second|third|new|separate)|further|other|one\s+more)\s+"
+    r"(?:[a-z-]+\s+){0,2}?(?:deposits?|nodules?|lumps?|concretions?)|(?:an?|one|two|three|"
+    r"several|some)\s+(?:[a-z-]+\s+){0,2}?(?:deposits?|concretions?))(?![a-z])",
+    re.I,
+)
+# Deposits of something other than calcium ("a urate deposit", "gouty tophi").
+_NOT_CALCIUM = re.compile(
+    r"(?<![a-z])(?:urate|uric|tophus|tophi|tophaceous|gout|gouty|cholesterol|amyloid|"
+    r"ha?emosiderin|iron|fat|lipid)(?![a-z])",
+    re.I,
+)
+# A deposit that is gone ("The olecranon deposit excised in 2020 has not recurred", "the
+# deposit was curetted out", "the lump has resorbed"): a history of calcinosis.
+_REMOVED = re.compile(
+    r"(?<![a-z])(?:excised|excision|removed|removal|resected|resection|debrided|debridement|"
+    r"curetted|curettage|extruded|extracted|shelled\s+out|drained|resorbed|resolved|regressed|"
+    r"disappeared|(?:not|never)\s+(?:recurred|returned|come\s+back|reformed|re-formed)|"
+    r"without\s+recurrence|no\s+recurrence)(?![a-z])",
+    re.I,
+)
+# "No calcinosis since the excision of a thumb deposit in 2018": in the finding's own sentence.
+_SINCE_REMOVED = re.compile(
+    r"\W*(?:[a-z]+\s+){0,3}?(?:since|after|following)\s+(?:the\s+|its\s+|their\s+|her\s+|his\s+)?"
+    r"(?:surgical\s+)?(?:excision|removal|resection|debridement|curettage)(?![a-z])",
+    re.I,
+)
+# "Ca deposits R elbow, excised 2019, none since": the finding's own sentence goes on to say
+# it was removed and has not come back.
+_REMOVED_NONE_SINCE = re.compile(
+    r"[^.;\n]{0,40}?(?<![a-z])(?:excised|removed|resected|debrided|curetted|extracted)(?![a-z])"
+    r"[^.;\n]{0,24}?(?<![a-z])(?:none|nil|nothing|no\s+(?:more|new|further|recurrence))"
+    r"\s+since(?![a-z])",
+    re.I,
+)
+_REMOVED_STEMS = (
+    "excis",
+    "remov",
+    "resect",
+    "debrid",
+    "curett",
+    "extru",
+    "extract",
+    "shelled",
+    "drain",
+    "resorb",
+    "resolv",
+    "regress",
+    "disappear",
+    "recur",
+    "return",
+    "come back",
+    "form",
+)
+_PAST_DEPOSIT = re.compile(r"(?<![a-z])(?:deposits?|concretions?|calcium)(?![a-z])", re.I)
+_PAST_LUMP = re.compile(r"(?<![a-z])(?:nodules?|lumps?)(?![a-z])", re.I)
+# "2. Calcinosis cutis" over indented lines "   - R elbow" / "   - L hip": a list item that
+# is only the finding's name heads a list of its sites.
+_HEAD_BEFORE = re.compile(r"[\s*\u2022\u2013-]*(?:\d{1,2}[.)]\s*)?")
+_HEAD_AFTER = re.compile(r"\s*(?:\(?\s*(?:sites?|locations?)\s*\)?)?\s*[:\u2013-]?\s*")
+_BULLETS = "-*\u2022\u2013"
 # "the same process behind both knees", "similar changes at the elbows": the previous finding
 # is also at these sites.
 _SAME_PROCESS = re.compile(
@@ -120,10 +203,11 @@ _DEPOSIT = re.compile(
     r"sheets?|plates?)(?![a-z])",
     re.I,
 )
-# "the tips of the fingers of the L hand", "fingertips of both hands": the hand says whose
-# fingers, it is no site of its own.
+# "the tips of the fingers of the L hand", "fingertips of both hands", "the PIP joints of the
+# right hand": the hand says whose fingers (or finger joints), it is no site of its own.
 _FINGERS_OF = re.compile(
-    r"(?:fingers?|fingertips?|finger-tips?|digits?|thumbs?|tips|pulps?|tufts?|nails?)\s+of\s+"
+    r"(?:fingers?|fingertips?|finger-tips?|digits?|thumbs?|tips|pulps?|tufts?|nails?|"
+    r"phalanx|phalanges|(?:pip|dip|ip)j?s?|(?:pip|dip|ip|interphalangeal)\s+joints?)\s+of\s+"
     r"(?:(?:the|both|his|her|each)\s+)?(?:(?:left|right|l|r|lt|rt)\s+)?$"
 )
 
@@ -180,9 +264,13 @@ def link_restated(
     based = [a for a in no_sites if _WOUND_BASE.match(text, a.sentence[0], a.sentence[1])]
     hits = _pattern_words(anchors, text, find) if no_pattern else []
     deposits = [a for a in found if _deposit_cue(a, text)]
-    if not (hits or labelled or bare or same or based or deposits):
+    headed = [a for a in no_sites if _heads_list(a, text)]
+    past = [a for a in anchors if _negated_calcinosis(a) and _removed_near(a, text)]
+    if not (hits or labelled or bare or same or based or deposits or headed or past):
         return
     every = spans()
+    _past_deposits(past, every, text, find)  # each does nothing for an empty list
+    _heading_sites(headed, every, text, find)
     if based:
         _base_sites(based, every, text, find)
     if bare:
@@ -417,7 +505,13 @@ def _deposit_sentences(
     for k in range(i + 1, len(every)):
         c, d, _section = every[k]
         if c in near:
-            if _THE_DEPOSITS.match(text, c, d) or (bare and _DEPOSIT.search(text, c, d)):
+            further = _FURTHER_DEPOSIT.match(text, c, d) and not _NOT_CALCIUM.search(text, c, d)
+            if (
+                further
+                or _THE_DEPOSITS.match(text, c, d)
+                or (bare and _DEPOSIT.search(text, c, d))
+                or _CHALKY_MATTER.search(text, c, d)
+            ):
                 picked.append(k)
         elif bare and _CHALKY.search(text, c, d) and _DEPOSIT.search(text, c, d):
             picked.append(k)
@@ -430,8 +524,136 @@ def _deposit_cue(anchor: Mention, text: str) -> bool:
     return bool(
         _THESE_ARE.match(text, a, b)
         or _THE_DEPOSITS.match(text, b, b + 80)
+        or _FURTHER_DEPOSIT.match(text, b, b + 80)
         or (_no_sites(anchor) and _DEPOSIT.search(text))
+        or _chalky_after(text, b)
     )
+
+
+def _chalky_after(text: str, b: int) -> bool:
+    """Return whether the text after a sentence soon names chalky matter (substrings first)."""
+    after = text[b : b + 300].lower()
+    return any(w in after for w in _CHALKY_STEMS) and _CHALKY_MATTER.search(after) is not None
+
+
+def _negated_calcinosis(anchor: Mention) -> bool:
+    return (
+        _calcinosis(anchor)
+        and anchor.is_negated
+        and not (anchor.is_uncertain or anchor.is_hypothetical or anchor.is_family)
+    )
+
+
+def _removed_near(anchor: Mention, text: str) -> bool:
+    """Return whether a word of removal is near a finding (its sentence and about two more)."""
+    a, b = anchor.sentence
+    near = text[max(0, a - 300) : b + 400].lower()
+    # substrings first: the expression, which starts with a look-behind, is tried at every
+    # character, and a negated calcinosis is common ("No calcinosis.")
+    return any(w in near for w in _REMOVED_STEMS) and _REMOVED.search(near) is not None
+
+
+def _past_deposits(
+    anchors: Sequence[Mention],
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Read a negated calcinosis beside a deposit that is gone as a history of calcinosis.
+
+    "No current calcinosis. The olecranon deposit excised in 2020 has not recurred." (or, in its
+    own sentence, "calcium deposits at the heel, removed 2021, none since"): the
+    patient had calcinosis, so the finding is historical (present, as "resolved" calcinosis is;
+    docs/notes.md), at the sites of the deposit. Only the sentence before and the next two of
+    the same section are read; one with a finding or another lump of its own, a deposit of
+    something other than calcium ("urate"), or a bare nodule or lump not described as
+    calcium-like, lends nothing.
+    """
+    for anchor in anchors:
+        i = _index(every, anchor)
+        if i is None:
+            continue
+        if _SINCE_REMOVED.match(text, anchor.end, anchor.sentence[1]) or (
+            _REMOVED_NONE_SINCE.match(text, anchor.end, anchor.sentence[1])
+        ):
+            anchor.is_negated = False
+            anchor.is_historical = True
+            anchor.links["status_from"] = "restated"
+            continue
+        near = _next_sentences(every, anchor, text)[1]
+        ks = [k for k in range(max(0, i - 1), min(i + 5, len(every))) if k != i]
+        for k in ks:
+            c, d, section = every[k]
+            if (k < i and section != every[i][2]) or (k > i and c not in near):
+                continue
+            if not _REMOVED.search(text, c, d) or _NOT_CALCIUM.search(text, c, d):
+                continue
+            if not (
+                _PAST_DEPOSIT.search(text, c, d)
+                or (_PAST_LUMP.search(text, c, d) and _CHALKY.search(text, c, d))
+            ):
+                continue
+            mentions = find(c, d, _LAYERS, True)
+            if any(m.category in _ANCHORS or m.metadata.get("other_finding") for m in mentions):
+                continue
+            anchor.is_negated = False
+            anchor.is_historical = True
+            anchor.links["status_from"] = "restated"
+            _lend(anchor, "regions", _sites(mentions, text), text, mentions)
+            break
+
+
+def _heads_list(anchor: Mention, text: str) -> bool:
+    """Return whether a calcinosis is a list item of its own name ("2. Calcinosis cutis")."""
+    a, b = anchor.sentence
+    return bool(
+        _HEAD_BEFORE.fullmatch(text, a, anchor.start)
+        and _HEAD_AFTER.fullmatch(text, anchor.end, b)
+        and text.startswith("\n", b + len(text[b : b + 80]) - len(text[b : b + 80].lstrip(" \t")))
+    )
+
+
+def _indent(text: str, pos: int) -> tuple[int, str]:
+    start = text.rfind("\n", 0, pos) + 1
+    line = text[start : start + 80]
+    rest = line.lstrip(" \t")
+    return len(line) - len(rest), rest[:1]
+
+
+def _heading_sites(
+    anchors: Sequence[Mention],
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Give a calcinosis list item the sites of the sub-items under it.
+
+    "2. Calcinosis cutis" / "   - R elbow (olecranon)" / "   - L hip" / "3. Reflux": each line
+    after the item that is indented further (or bulleted under a numbered item), starts its
+    line and names sites and nothing else (no finding, other skin finding or negation) is a
+    site of the calcinosis; the first line that is not ends the list.
+    """
+    for anchor in anchors:
+        i = _index(every, anchor)
+        if i is None:
+            continue
+        depth, mark = _indent(text, anchor.sentence[0])
+        for a, b, _section in every[i + 1 : i + 12]:
+            line = text.rfind("\n", 0, a) + 1
+            if text[line:a].strip(" \t" + _BULLETS):
+                break  # not at a line start
+            sub, bullet = _indent(text, a)
+            if not (sub > depth or (bullet in _BULLETS and mark not in _BULLETS)):
+                break
+            part = find(a, b, _LAYERS, True)
+            sites = _sites(part, text)
+            if not sites or any(
+                m.category in _ANCHORS or m.metadata.get("other_finding") or m.is_negated
+                for m in part
+            ):
+                break
+            _untitled(anchor)
+            _lend(anchor, "regions", sites, text, part)
 
 
 def _no_sites(anchor: Mention) -> bool:

@@ -72,6 +72,8 @@ _PARAGRAPH_END = re.compile(r"\n[ \t\r]*\n")
 _LINE_END = re.compile(r"\n[ \t\r]*(?=[^\sa-z(,])")
 _LIST_NUMBER = re.compile(r"[ \t]*\d{1,2}")
 _LABEL_LINE = re.compile(r"[ \t]*[A-Z][A-Za-z0-9 /&()'\-]{0,40}:[ \t]*\S")
+#: A template line in lower case ("calcinosis: nil", "calcinosis? no"): a field of its own.
+_LOWER_LABEL_LINE = re.compile(r"[ \t]*[a-z][a-z0-9/&()'\-]*(?: [a-z0-9/&()'\-]+){0,2}[:?][ \t]*\S")
 _RUNS_ON = re.compile(
     r"(?:[,\-/(&+]|\b(?:a|an|the|of|and|or|nor|with|without|to|in|at|by|for|from|on|onto|as|"
     r"than|but|no|not|is|are|was|were|be|been|has|have|had|that|which|who|whose|shows?|"
@@ -214,9 +216,10 @@ def _is_break(text: str, m: re.Match[str], kind: str | None) -> bool:
     if _LABEL_LINE.match(text, line_start, m.start()):
         return True
     following = _next_char(text, nxt)
-    if not (following.isupper() or following.isdigit()):
-        return False
     line = text[line_start : m.start()]
+    if not (following.isupper() or following.isdigit()):
+        # a lower-case template line after a line that does not run on starts a sentence
+        return bool(_LOWER_LABEL_LINE.match(text, nxt)) and not _RUNS_ON.search(line[-24:])
     return len(line.strip()) < _SHORT_LINE or not _RUNS_ON.search(line[-24:])
 
 
