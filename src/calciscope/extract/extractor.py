@@ -31,6 +31,7 @@ from calciscope.extract.segment import (
     find_headers,
     paragraph_breaks,
     section_end,
+    sentence_spans,
     split_sentences,
 )
 
@@ -207,7 +208,7 @@ class NoteExtractor:
             if section.header_end is not None:
                 spans.append((section.start, section.header_end, index))
                 body = section.header_end
-            spans += [(a, b, index) for a, b in split_sentences(text, body, section.end)]
+            spans += sentence_spans(text, body, section.end, index)
         return spans
 
     def title_regions(
@@ -396,9 +397,11 @@ class NoteExtractor:
         for a, b in merged:
             triggers = self._triggers.find(low, a, b)
             if triggers:
+                terminators = self._terminators.find(low, a, b)
+                if terminators:  # windows are apart: sorting each is sorting all
+                    triggers += terminators
+                    triggers.sort(key=_by_position)
                 found += triggers
-                found += self._terminators.find(low, a, b)
-        found.sort(key=lambda m: (m.start, -m.end))
         return found
 
     def _mentions(
@@ -490,6 +493,10 @@ class NoteExtractor:
         return _judge(mention)
 
 
+def _by_position(match: Match) -> tuple[int, int]:
+    return match.start, -match.end
+
+
 def _line_end(text: str, start: int, end: int) -> int:
     """Return the end of the first line with text at or after ``start`` (at most ``end``)."""
     first = start
@@ -556,7 +563,7 @@ def _merge(findings: list[Match], attributes: list[Match], anchor: Sequence[bool
         if i >= 0 and spans[i][0] <= match.start and match.end <= spans[i][1]:
             continue
         kept.append(match)
-    kept.sort(key=lambda m: (m.start, -m.end))
+    kept.sort(key=_by_position)
     return kept
 
 

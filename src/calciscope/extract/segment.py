@@ -33,6 +33,7 @@ __all__ = [
     "find_headers",
     "paragraph_breaks",
     "section_end",
+    "sentence_spans",
     "split_sentences",
 ]
 
@@ -178,7 +179,7 @@ def section_end(
     cut = end
     i = bisect.bisect_left(breaks, body)
     while i < len(breaks) and breaks[i] < end:
-        if not text[body : breaks[i]].isspace() and breaks[i] > body:
+        if breaks[i] > body and _NON_SPACE.search(text, body, breaks[i]) is not None:
             cut = breaks[i]  # a blank line after the body's first text
             break
         i += 1
@@ -248,8 +249,13 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     list of tuple
         ``(start, end)`` of each non-empty sentence, white space trimmed.
     """
+    return [(a, b) for a, b, _ in sentence_spans(text, start, end, 0)]
+
+
+def sentence_spans(text: str, start: int, end: int | None, tag: int) -> list[tuple[int, int, int]]:
+    """:func:`split_sentences` with ``tag`` (a section's index) as each span's third item."""
     end = len(text) if end is None else end
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int, int]] = []
     append = spans.append
     cursor = start
     matches: Iterable[re.Match[str]] = _BOUNDARY.finditer(text, start, end)
@@ -267,11 +273,11 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
             kept = part.strip()
             if kept:
                 first = cursor + part.index(kept[0])
-                append((first, first + len(kept)))
+                append((first, first + len(kept), tag))
             cursor = a if kind == "header" else b
     part = text[cursor:end]
     kept = part.strip()
     if kept:
         first = cursor + part.index(kept[0])
-        append((first, first + len(kept)))
+        append((first, first + len(kept), tag))
     return spans
