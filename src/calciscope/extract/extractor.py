@@ -116,6 +116,7 @@ class NoteExtractor:
         ]
         self._targets = LayeredMatcher(self.rules.targets, layers)
         self._attribute_layers = tuple(x for x in self._targets.layers if x != FINDING_LAYER)
+        self._findings = self._targets.layer(FINDING_LAYER)
         self._anchor = [
             rule.category in (Category.CALCINOSIS, Category.CALCIFICATION)
             for rule in self.rules.targets
@@ -229,7 +230,7 @@ class NoteExtractor:
         low = lower_same_length(text) if low is None else low
         sections = self.sections(text, low) if sections is None else sections
         if findings is None:
-            findings = self._targets.find(low, layers=(FINDING_LAYER,))
+            findings = self._findings.find(low)
         anchors = [f.start for f in findings if self._anchor[f.rule]]
         spans = []
         for section in sections:
@@ -287,7 +288,7 @@ class NoteExtractor:
             :meth:`title_regions`). Never for letters.
         """
         low = lower_same_length(text)
-        findings = self._targets.find(low, layers=(FINDING_LAYER,))
+        findings = self._findings.find(low)
         key = self._key
         if not any(key[t.rule] for t in findings):
             return []
@@ -364,15 +365,16 @@ class NoteExtractor:
         every = self._modifiers(low, bounds)
         kinds = self._kind
         mod_starts = [m.start for m in every]
-        for (index, found), (start, end) in zip(kept, bounds, strict=True):
+        for (index, found), bound in zip(kept, bounds, strict=True):
             if every:
+                start, end = bound
                 first = bisect.bisect_left(mod_starts, start)
                 last = bisect.bisect_left(mod_starts, end)
                 modifiers = [m for m in every[first:last] if m.end <= end]
             else:
                 modifiers = every
             section = sections[spans[index][2]]
-            mentions = self._mentions(text, low, (start, end), section, found, modifiers)
+            mentions = self._mentions(text, low, bound, section, found, modifiers)
             grouped.append(mentions)
             found_kinds = [kinds[t.rule] for t in found]
             if _ANCHOR in found_kinds:
