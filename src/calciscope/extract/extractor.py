@@ -148,6 +148,12 @@ class NoteExtractor:
             for rule in self.rules.targets
         ]
         self._flagged_rules = any(info[3] for info in self._target_info)  # flags of their own
+        #: The target rules' categories, ids and metadata, each indexed by rule.
+        self._target_columns = (
+            [info[0] for info in self._target_info],
+            [info[1] for info in self._target_info],
+            [info[2] for info in self._target_info],
+        )
         self._context_flags = [
             (CATEGORY_FLAGS.get(rule.category), rule.rule_id) for rule in self.rules.context
         ]
@@ -423,10 +429,20 @@ class NoteExtractor:
             reached = modifiers_reaching(low, pairs, modifiers, self.rules.context, sentence)
         else:  # the common case: no modifier in the sentence
             reached = None
+        categories, rule_ids, metadata = self._target_columns
         mentions = [  # one comprehension: most sentences have no flag to set
-            Mention(start, end, text[start:end], category, rule_id, dict(meta), value, of, sentence)
+            Mention(
+                start,
+                end,
+                text[start:end],
+                categories[rule],
+                rule_ids[rule],
+                dict(metadata[rule]),
+                value,
+                of,
+                sentence,
+            )
             for start, end, rule, value in targets
-            for category, rule_id, meta, _ in (info[rule],)
         ]
         if reached is None and header is None and not self._flagged_rules:
             return mentions

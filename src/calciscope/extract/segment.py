@@ -126,9 +126,10 @@ def find_headers(text: str, candidates: list[tuple[int, int, int]]) -> list[tupl
     """
     headers: list[tuple[int, int, int]] = []
     for start, end, rule in candidates:
-        before = text[max(0, start - 3) : start].rstrip(" \t")
-        if before and before[-1] not in "\n.:;!?-*\u2022" and start > 0:
-            continue
+        if start > 0 and text[start - 1] != "\n":  # else it starts the text or a line
+            before = text[max(0, start - 3) : start].rstrip(" \t")
+            if before and before[-1] not in "\n.:;!?-*\u2022":
+                continue
         after = text[end : end + 4]
         stripped = after.lstrip(" \t")
         if stripped.startswith(":"):
