@@ -176,16 +176,15 @@ class PhraseMatcher:
         new = _new_match
         found: list[Match] = []
         if self._trie is not None or self._gap is not None:
-            get = self._cache.get
-            append = found.append
+            cache = self._cache
             group = 0 if self._gap is None else 1
             for m in self._phrase_matches(low, start, stop, found):
                 text = m.group(group)
-                rules = get(text)
+                rules = cache.get(text)
                 if rules is None:
                     rules = self._rules_of(text)
                 if len(rules) == 1:
-                    append(new(Match, (*m.span(group), rules[0], None)))
+                    found.append(new(Match, (*m.span(group), rules[0], None)))
                 else:
                     span = m.span(group)
                     found += [new(Match, (*span, rule, None)) for rule in rules]
