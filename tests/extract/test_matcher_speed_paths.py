@@ -144,3 +144,26 @@ def test_a_layer_matcher_finds_what_the_layered_matcher_finds_for_that_layer():
         assert layered.layer(name).find(low, 3, 60) == layered.find(low, 3, 60, layers=(name,))
     assert layered.layer("site").find(low)  # "both"
     assert layered.layer("no such layer").find(low) == []
+
+
+def test_literal_sets_are_tested_shortest_first_without_members_implied_by_others():
+    from calciscope.extract.matcher import _check_order, _may_match
+
+    needs = (("absent", "neg", "negative", "no", "none", "not seen"), ("-", ":", "=", "\u2013"))
+    assert _check_order(needs) == (("no", "neg", "absent"), ("-", ":", "=", "\u2013"))
+    rng = random.Random(10)
+    words = ["absent", "negative", "none", "not seen", "x", ":", "-", "nope", " "]
+    for _ in range(500):  # the same answer on any window
+        window = "".join(rng.choice(words) for _ in range(rng.randint(0, 6)))
+        assert _may_match(window, _check_order(needs)) == _may_match(window, needs)
+
+
+def test_a_mention_gets_containers_of_its_own():
+    from calciscope.extract.mention import Mention
+
+    first, second = Mention(0, 1, "a", "TISSUE", "r"), Mention(0, 1, "a", "TISSUE", "r")
+    first.modifiers.append("x")
+    first.links["y"] = 1
+    first.metadata["z"] = 2
+    assert (second.modifiers, second.links, second.metadata) == ([], {}, {})
+    assert Mention(0, 1, "a", "TISSUE", "r", modifiers=["m"]).modifiers == ["m"]

@@ -1,6 +1,9 @@
+import random
+import re
+
 import pytest
 
-from calciscope.extract import NoteExtractor
+from calciscope.extract import NoteExtractor, segment
 from calciscope.extract.segment import split_sentences
 
 
@@ -66,3 +69,68 @@ def test_a_bullet_reaching_past_the_part_split_still_ends_the_sentence():
     text = "The lines that run on and on about calcinosis of the hands with\n- ulcers"
     cut = text.index("-") + 1
     assert split_sentences(text, 0, cut) == [(0, cut - 2), (cut - 1, cut)]
+
+
+# The sentence-boundary pattern before it was made linear (a run of marks was read again
+# from each of its marks, quadratic in the run's length): the reference for equal output.
+_QUADRATIC_BOUNDARY = (
+    r"[.!?;\nA-Z](?:"
+    r"(?<=[.!?])[.!?]*[\"')\]]*(?=\s|$)(?!\s+[a-z][a-z0-9'\-]*(?![A-Za-z0-9]))(?P<punct>)"
+    r"|(?<=;)(?P<semi>)"
+    r"|(?<=\n)[ \t\r]*\n\s*(?P<blank>)"
+    r"|(?<=\n)(?=[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s)(?P<bullet>)"
+    r"|(?<=\n)(?![ \t]*[(,])(?P<nl>)"
+    r"|(?:(?<=\s\s[A-Z])|(?<=\n[A-Z]))(?=[\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s)(?P<header>)"
+    r")"
+)
+
+
+def _reference_split(monkeypatch, text, start=0, end=None):
+    with monkeypatch.context() as patch:
+        patch.setattr(segment, "_BOUNDARY", re.compile(_QUADRATIC_BOUNDARY))
+        return split_sentences(text, start, end)
+
+
+def test_a_run_of_marks_is_tried_as_a_sentence_end_only_at_its_first_mark():
+    assert segment._BOUNDARY.match("Stop!!! Next", 4).lastgroup == "punct"
+    assert segment._BOUNDARY.match("Stop!!! Next", 5) is None  # inside the run
+    assert segment._BOUNDARY.match("Stop!!! Next", 6) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences_after"),
+    [
+        ("a" + "!" * 20_000 + "b", []),
+        ("Really" + "?" * 20_000 + " surely not", []),
+        ("Stop" + "!" * 20_000 + " Next one", ["Next one"]),
+        ("Dots" + "." * 20_000 + ")" * 50 + "x", []),
+        ("A" + "!?." * 7_000 + "\n" + " " * 5_000 + "tail", []),
+    ],
+)
+def test_long_runs_of_marks_split_as_before(monkeypatch, text, sentences_after):
+    # the old pattern read each run again from each of its marks (quadratic: "a" + 10,000 "!"
+    # + "b" took seconds); the output is checked, here and against it on shorter runs
+    found = [text[a:b] for a, b in split_sentences(text)]
+    first = text[: len(text) - sum(len(s) + 1 for s in sentences_after)]
+    assert found == [first, *sentences_after]
+    short = text.replace("!" * 20_000, "!" * 300).replace("?" * 20_000, "?" * 300)
+    short = short.replace("." * 20_000, "." * 300).replace("!?." * 7_000, "!?." * 100)
+    assert split_sentences(short) == _reference_split(monkeypatch, short)
+
+
+def test_same_boundaries_as_the_quadratic_pattern_on_random_text(monkeypatch):
+    rng = random.Random(13)
+    pieces = [".", "!", "?", "!!", "?!", "...", ";", " ", "  ", "\n", "\n\n", " \n", ")", '"']
+    pieces += ["a", "word", "Word", "dcSSc", "Dr", "e.g", "Note:", "HEADER TWO:", "- ", "1. "]
+    for _ in range(3_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        start = rng.randint(0, len(text))
+        end = rng.randint(start, len(text))
+        assert split_sentences(text, start, end) == _reference_split(monkeypatch, text, start, end)
+        assert split_sentences(text) == _reference_split(monkeypatch, text)
+
+
+def test_a_part_that_starts_inside_a_run_of_marks_ends_at_the_run_as_before(monkeypatch):
+    text = "Stop!!! Next"
+    assert split_sentences(text, 5) == [(5, 7), (8, 12)]
+    assert split_sentences(text, 5) == _reference_split(monkeypatch, text, 5)

@@ -31,6 +31,7 @@ from calciscope.extract.segment import (
     find_headers,
     paragraph_breaks,
     section_end,
+    sentence_spans,
     split_sentences,
 )
 
@@ -115,6 +116,7 @@ class NoteExtractor:
         ]
         self._targets = LayeredMatcher(self.rules.targets, layers)
         self._attribute_layers = tuple(x for x in self._targets.layers if x != FINDING_LAYER)
+        self._findings = self._targets.layer(FINDING_LAYER)
         self._anchor = [
             rule.category in (Category.CALCINOSIS, Category.CALCIFICATION)
             for rule in self.rules.targets
@@ -146,6 +148,12 @@ class NoteExtractor:
             for rule in self.rules.targets
         ]
         self._flagged_rules = any(info[3] for info in self._target_info)  # flags of their own
+        #: The target rules' categories, ids and metadata, each indexed by rule.
+        self._target_columns = (
+            [info[0] for info in self._target_info],
+            [info[1] for info in self._target_info],
+            [info[2] for info in self._target_info],
+        )
         self._context_flags = [
             (CATEGORY_FLAGS.get(rule.category), rule.rule_id) for rule in self.rules.context
         ]
@@ -207,7 +215,7 @@ class NoteExtractor:
             if section.header_end is not None:
                 spans.append((section.start, section.header_end, index))
                 body = section.header_end
-            spans += [(a, b, index) for a, b in split_sentences(text, body, section.end)]
+            spans += sentence_spans(text, body, section.end, index)
         return spans
 
     def title_regions(
@@ -228,7 +236,7 @@ class NoteExtractor:
         low = lower_same_length(text) if low is None else low
         sections = self.sections(text, low) if sections is None else sections
         if findings is None:
-            findings = self._targets.find(low, layers=(FINDING_LAYER,))
+            findings = self._findings.find(low)
         anchors = [f.start for f in findings if self._anchor[f.rule]]
         spans = []
         for section in sections:
@@ -286,7 +294,7 @@ class NoteExtractor:
             :meth:`title_regions`). Never for letters.
         """
         low = lower_same_length(text)
-        findings = self._targets.find(low, layers=(FINDING_LAYER,))
+        findings = self._findings.find(low)
         key = self._key
         if not any(key[t.rule] for t in findings):
             return []
@@ -363,15 +371,16 @@ class NoteExtractor:
         every = self._modifiers(low, bounds)
         kinds = self._kind
         mod_starts = [m.start for m in every]
-        for (index, found), (start, end) in zip(kept, bounds, strict=True):
+        for (index, found), bound in zip(kept, bounds, strict=True):
             if every:
+                start, end = bound
                 first = bisect.bisect_left(mod_starts, start)
                 last = bisect.bisect_left(mod_starts, end)
                 modifiers = [m for m in every[first:last] if m.end <= end]
             else:
                 modifiers = every
             section = sections[spans[index][2]]
-            mentions = self._mentions(text, low, (start, end), section, found, modifiers)
+            mentions = self._mentions(text, low, bound, section, found, modifiers)
             grouped.append(mentions)
             found_kinds = [kinds[t.rule] for t in found]
             if _ANCHOR in found_kinds:
@@ -396,9 +405,11 @@ class NoteExtractor:
         for a, b in merged:
             triggers = self._triggers.find(low, a, b)
             if triggers:
+                terminators = self._terminators.find(low, a, b)
+                if terminators:  # windows are apart: sorting each is sorting all
+                    triggers += terminators
+                    triggers.sort(key=_by_position)
                 found += triggers
-                found += self._terminators.find(low, a, b)
-        found.sort(key=lambda m: (m.start, -m.end))
         return found
 
     def _mentions(
@@ -418,10 +429,20 @@ class NoteExtractor:
             reached = modifiers_reaching(low, pairs, modifiers, self.rules.context, sentence)
         else:  # the common case: no modifier in the sentence
             reached = None
+        categories, rule_ids, metadata = self._target_columns
         mentions = [  # one comprehension: most sentences have no flag to set
-            Mention(start, end, text[start:end], category, rule_id, dict(meta), value, of, sentence)
+            Mention(
+                start,
+                end,
+                text[start:end],
+                categories[rule],
+                rule_ids[rule],
+                dict(metadata[rule]),
+                value,
+                of,
+                sentence,
+            )
             for start, end, rule, value in targets
-            for category, rule_id, meta, _ in (info[rule],)
         ]
         if reached is None and header is None and not self._flagged_rules:
             return mentions
@@ -490,6 +511,10 @@ class NoteExtractor:
         return _judge(mention)
 
 
+def _by_position(match: Match) -> tuple[int, int]:
+    return match.start, -match.end
+
+
 def _line_end(text: str, start: int, end: int) -> int:
     """Return the end of the first line with text at or after ``start`` (at most ``end``)."""
     first = start
@@ -556,7 +581,7 @@ def _merge(findings: list[Match], attributes: list[Match], anchor: Sequence[bool
         if i >= 0 and spans[i][0] <= match.start and match.end <= spans[i][1]:
             continue
         kept.append(match)
-    kept.sort(key=lambda m: (m.start, -m.end))
+    kept.sort(key=_by_position)
     return kept
 
 

@@ -28,7 +28,7 @@ class Category(StrEnum):
     CK_VALUE = "CK_VALUE"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Mention:
     """One target found in a document, with what ConText and linking said about it.
 
@@ -74,6 +74,44 @@ class Mention:
     is_hypothetical: bool = False
     is_family: bool = False
     links: dict[str, Any] = field(default_factory=dict)
+
+    # Written out rather than generated (``init=False``): the generated one calls ``dict()``
+    # and ``list()`` for the defaults, and a note has a dozen mentions (same signature).
+    def __init__(
+        self,
+        start: int,
+        end: int,
+        text: str,
+        category: str,
+        rule_id: str,
+        metadata: dict[str, Any] | None = None,
+        value: str | None = None,
+        section: str | None = None,
+        sentence: tuple[int, int] = (0, 0),
+        modifiers: list[str] | None = None,
+        is_negated: bool = False,
+        is_uncertain: bool = False,
+        is_historical: bool = False,
+        is_hypothetical: bool = False,
+        is_family: bool = False,
+        links: dict[str, Any] | None = None,
+    ) -> None:
+        self.start = start
+        self.end = end
+        self.text = text
+        self.category = category
+        self.rule_id = rule_id
+        self.metadata = {} if metadata is None else metadata
+        self.value = value
+        self.section = section
+        self.sentence = sentence
+        self.modifiers = [] if modifiers is None else modifiers
+        self.is_negated = is_negated
+        self.is_uncertain = is_uncertain
+        self.is_historical = is_historical
+        self.is_hypothetical = is_hypothetical
+        self.is_family = is_family
+        self.links = {} if links is None else links
 
     @property
     def concept(self) -> str | None:

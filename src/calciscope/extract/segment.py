@@ -22,7 +22,9 @@ abbreviations ("Dr.", "e.g.", "approx."). The rules here are deliberately simple
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
+from collections.abc import Iterable
 from typing import NamedTuple
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "find_headers",
     "paragraph_breaks",
     "section_end",
+    "sentence_spans",
     "split_sentences",
 ]
 
@@ -42,21 +45,32 @@ _ABBREVIATIONS = (
 )
 ABBREVIATIONS = frozenset(_ABBREVIATIONS.split())
 
+# A run of ".!?" and the closing quotes or brackets after it, then white space (or the end),
+# unless a word all in lower case follows. Possessive (``*+``): the run never gives back a
+# mark, which could only leave a mark where white space is needed, so the same matches
+# without the backtracking.
+_PUNCT_REST = r"[.!?]*+[\"')\]]*+(?=\s|$)(?!\s+[a-z][a-z0-9'\-]*(?![A-Za-z0-9]))(?P<punct>)"
 # Every alternative starts at one of ".!?;", a line break or a capital letter, so the pattern
 # starts by consuming that character: `re` then skips every other position in C (a leading
 # character set is what its search loop looks for), and lookbehinds tell which alternative
 # applies. Same boundaries as testing each alternative at every position; the ``header``
-# alternative consumes the capital it starts at, where the sentence starts.
+# alternative consumes the capital it starts at, where the sentence starts. ``punct`` is only
+# tried at the first mark of a run (``(?<![.!?][.!?])``): tried inside the run, it would read
+# to the run's end again and fail there as it did at the run's start (a match never ends
+# inside a run), so "a" + 10,000 "!" + "b" took quadratic time; see ``split_sentences`` for a
+# part that starts inside a run.
 _BOUNDARY = re.compile(
     r"[.!?;\nA-Z](?:"
-    r"(?<=[.!?])[.!?]*[\"')\]]*(?=\s|$)(?!\s+[a-z][a-z0-9'\-]*(?![A-Za-z0-9]))(?P<punct>)"
-    r"|(?<=;)(?P<semi>)"
-    r"|(?<=\n)[ \t\r]*\n\s*(?P<blank>)"
+    r"(?<=[.!?])(?<![.!?][.!?])" + _PUNCT_REST + r"|(?<=;)(?P<semi>)"
+    r"|(?<=\n)[ \t\r]*+\n\s*(?P<blank>)"
     r"|(?<=\n)(?=[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s)(?P<bullet>)"
     r"|(?<=\n)(?![ \t]*[(,])(?P<nl>)"
     r"|(?:(?<=\s\s[A-Z])|(?<=\n[A-Z]))(?=[\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s)(?P<header>)"
     r")"
 )
+#: ``punct`` at a part's first character when that is inside a run of marks.
+_PUNCT_AT = re.compile(r"[.!?]" + _PUNCT_REST)
+_MARKS = frozenset(".!?")
 #: Boundaries that always end a sentence, and those whose mark stays with the sentence before.
 #: ``bullet`` is a line break before a bullet (``_BULLET``) found inside the scan: always a
 #: break, as ``nl`` would be after ``_is_break`` saw the bullet (most of the demo letters' line
@@ -114,9 +128,10 @@ def find_headers(text: str, candidates: list[tuple[int, int, int]]) -> list[tupl
     """
     headers: list[tuple[int, int, int]] = []
     for start, end, rule in candidates:
-        before = text[max(0, start - 3) : start].rstrip(" \t")
-        if before and before[-1] not in "\n.:;!?-*\u2022" and start > 0:
-            continue
+        if start > 0 and text[start - 1] != "\n":  # else it starts the text or a line
+            before = text[max(0, start - 3) : start].rstrip(" \t")
+            if before and before[-1] not in "\n.:;!?-*\u2022":
+                continue
         after = text[end : end + 4]
         stripped = after.lstrip(" \t")
         if stripped.startswith(":"):
@@ -167,7 +182,7 @@ def section_end(
     cut = end
     i = bisect.bisect_left(breaks, body)
     while i < len(breaks) and breaks[i] < end:
-        if not text[body : breaks[i]].isspace() and breaks[i] > body:
+        if breaks[i] > body and _NON_SPACE.search(text, body, breaks[i]) is not None:
             cut = breaks[i]  # a blank line after the body's first text
             break
         i += 1
@@ -238,11 +253,22 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     list of tuple
         ``(start, end)`` of each non-empty sentence, white space trimmed.
     """
+    return [(a, b) for a, b, _ in sentence_spans(text, start, end, 0)]
+
+
+def sentence_spans(text: str, start: int, end: int | None, tag: int) -> list[tuple[int, int, int]]:
+    """:func:`split_sentences` with ``tag`` (a section's index) as each span's third item."""
     end = len(text) if end is None else end
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int, int]] = []
     append = spans.append
     cursor = start
-    for m in _BOUNDARY.finditer(text, start, end):
+    matches: Iterable[re.Match[str]] = _BOUNDARY.finditer(text, start, end)
+    if 0 < start < end and text[start] in _MARKS and text[start - 1] in _MARKS:
+        # the part starts inside a run of marks: the run's rest may end a sentence
+        rest = _PUNCT_AT.match(text, start, end)
+        if rest is not None:
+            matches = itertools.chain((rest,), _BOUNDARY.finditer(text, rest.end(), end))
+    for m in matches:
         kind = m.lastgroup
         if kind in _ALWAYS or _is_break(text, m, kind):
             a, b = m.span()
@@ -251,11 +277,11 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
             kept = part.strip()
             if kept:
                 first = cursor + part.index(kept[0])
-                append((first, first + len(kept)))
+                append((first, first + len(kept), tag))
             cursor = a if kind == "header" else b
     part = text[cursor:end]
     kept = part.strip()
     if kept:
         first = cursor + part.index(kept[0])
-        append((first, first + len(kept)))
+        append((first, first + len(kept), tag))
     return spans
