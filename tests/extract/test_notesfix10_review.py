@@ -72,6 +72,10 @@ def test_no_calcium_deposit_gone_leaves_calcinosis_negated(summary, text):
             "No calcinosis now. A calcium nodule was excised from the left knee last year.",
             ("knee",),
         ),
+        (
+            "No calcinosis now. A hard calcium deposit was removed from the left elbow in 2015.",
+            ("elbow",),
+        ),
     ],
 )
 def test_a_calcium_deposit_gone_is_still_a_history(summary, text, regions):
