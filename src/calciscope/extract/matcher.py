@@ -130,6 +130,15 @@ class PhraseMatcher:
             self._trie = re.compile(self.pattern)
         self._numbers: Sequence[int] | None = None
         self._distinct_regexes = _distinct(self._regexes)
+        # ``metadata.not_after`` of a regex rule: words that, just before its match (across any
+        # white space or hyphen, line breaks too), make it no match ("iliac crest" is no CREST).
+        self._not_after = {
+            index: re.compile(
+                "(?<![a-z0-9])(?:" + "|".join(re.escape(str(w).lower()) for w in words) + ")\\Z"
+            )
+            for index, rule in enumerate(rules)
+            if (words := (getattr(rule, "metadata", None) or {}).get("not_after"))
+        }
 
     def _phrases(self, index: int, rule: Any) -> list[str]:
         pattern = rule.pattern
@@ -199,6 +208,8 @@ class PhraseMatcher:
             if m.end() > m.start()
             for index in indices
         ]
+        if self._not_after:
+            extra = [m for m in extra if not self._after_excluded(low, m)]
         if len(self._distinct_regexes) < len(self._regexes):
             extra.sort(key=_position_rule)  # as if each rule had been run on its own
         if not extra:
@@ -207,6 +218,16 @@ class PhraseMatcher:
             bisect.insort(found, extra[0], key=_position)
             return found
         return _resolve_overlaps(found + extra)
+
+    def _after_excluded(self, low: str, match: Match) -> bool:
+        """Whether a word of the rule's ``not_after`` list comes just before the match."""
+        before = self._not_after.get(match.rule)
+        if before is None:
+            return False
+        # a bounded window, its separators stripped, then the word at its very end
+        head = low[max(0, match.start - 60) : match.start]
+        word = head.rstrip(SEPARATOR_CHARS)
+        return word != head and before.search(word) is not None
 
     def _rules_of(self, text: str) -> tuple[int, ...]:
         """Return (and cache) the rule numbers of a matched phrase."""
@@ -258,6 +279,7 @@ class PhraseMatcher:
         self._cache = {}
         self._regexes = [(self._numbers[i], regex) for i, regex in self._regexes]
         self._distinct_regexes = _distinct(self._regexes)
+        self._not_after = {self._numbers[i]: words for i, words in self._not_after.items()}
 
 
 def _distinct(

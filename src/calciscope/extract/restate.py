@@ -88,7 +88,7 @@ _THESE_ARE = re.compile(
 # "The deposits involve both elbows", "The deposits at the right elbow ... are no longer
 # palpable": a next sentence that names the deposits again, with the definite article.
 _THE_DEPOSITS = re.compile(
-    r"\W*(?:the|these|those|both|all\s+(?:the\s+)?)\s*(?:[a-z-]+\s+){0,2}?(?:deposits?|"
+    r"\W*(?:the|these|those|both|all(?![a-z])(?:\s+the)?)\s*(?:[a-z-]+\s+){0,2}?(?:deposits?|"
     r"nodules?|lumps?|concretions?)(?![a-z])",
     re.I,
 )
@@ -163,12 +163,25 @@ _REMOVED_STEMS = (
     "come back",
     "form",
 )
-_PAST_DEPOSIT = re.compile(r"(?<![a-z])(?:deposits?|concretions?|calcium)(?![a-z])", re.I)
+# A deposit noun says what was removed; bare "calcium" ("calcium is now normal") does not.
+_PAST_DEPOSIT = re.compile(
+    r"(?<![a-z])(?:deposits?|concretions?|calcifications?\s+(?:of|in)\s+(?:the\s+)?"
+    r"(?:skin|subcutis|subcutaneous))(?![a-z])",
+    re.I,
+)
 _PAST_LUMP = re.compile(r"(?<![a-z])(?:nodules?|lumps?)(?![a-z])", re.I)
+# A lump that was calcium-like; "hard" is not enough ("a hard lump removed from the breast").
+_PAST_CHALKY = re.compile(
+    r"(?<![a-z])(?:chalky|gritty|stony|calcific|calcified|calcium\s+(?:nodules?|lumps?))(?![a-z])",
+    re.I,
+)
 # "2. Calcinosis cutis" over indented lines "   - R elbow" / "   - L hip": a list item that
 # is only the finding's name heads a list of its sites.
 _HEAD_BEFORE = re.compile(r"[\s*\u2022\u2013-]*(?:\d{1,2}[.)]\s*)?")
-_HEAD_AFTER = re.compile(r"\s*(?:\(?\s*(?:sites?|locations?)\s*\)?)?\s*[:\u2013-]?\s*")
+# matched against the rest of the line with its white space taken out, so no run of spaces can
+# be split between optional parts (a pattern with adjacent ``\s*`` is cubic in a long run)
+_HEAD_AFTER = re.compile(r"(?:\(?(?:sites?|locations?)\)?)?[:\u2013-]?")
+_WHITE = re.compile(r"\s+")
 _BULLETS = "-*\u2022\u2013"
 # "the same process behind both knees", "similar changes at the elbows": the previous finding
 # is also at these sites.
@@ -576,9 +589,7 @@ def _past_deposits(
         if _SINCE_REMOVED.match(text, anchor.end, anchor.sentence[1]) or (
             _REMOVED_NONE_SINCE.match(text, anchor.end, anchor.sentence[1])
         ):
-            anchor.is_negated = False
-            anchor.is_historical = True
-            anchor.links["status_from"] = "restated"
+            _was_present(anchor)
             continue
         near = _next_sentences(every, anchor, text)[1]
         ks = [k for k in range(max(0, i - 1), min(i + 5, len(every))) if k != i]
@@ -590,17 +601,28 @@ def _past_deposits(
                 continue
             if not (
                 _PAST_DEPOSIT.search(text, c, d)
-                or (_PAST_LUMP.search(text, c, d) and _CHALKY.search(text, c, d))
+                or (_PAST_LUMP.search(text, c, d) and _PAST_CHALKY.search(text, c, d))
             ):
                 continue
             mentions = find(c, d, _LAYERS, True)
-            if any(m.category in _ANCHORS or m.metadata.get("other_finding") for m in mentions):
-                continue
-            anchor.is_negated = False
-            anchor.is_historical = True
-            anchor.links["status_from"] = "restated"
+            if any(
+                m.category in _ANCHORS
+                or m.metadata.get("other_finding")
+                or m.metadata.get("organ")
+                or m.metadata.get("not_calcinosis")
+                for m in mentions
+            ):
+                continue  # another finding, an organ ("the thyroid"), a look-alike
+            _was_present(anchor)
             _lend(anchor, "regions", _sites(mentions, text), text, mentions)
             break
+
+
+def _was_present(anchor: Mention) -> None:
+    """Read a negated calcinosis as a history of calcinosis (a deposit that is gone)."""
+    anchor.is_negated = False
+    anchor.is_historical = True
+    anchor.links["status_from"] = "restated"
 
 
 def _heads_list(anchor: Mention, text: str) -> bool:
@@ -608,7 +630,7 @@ def _heads_list(anchor: Mention, text: str) -> bool:
     a, b = anchor.sentence
     return bool(
         _HEAD_BEFORE.fullmatch(text, a, anchor.start)
-        and _HEAD_AFTER.fullmatch(text, anchor.end, b)
+        and _HEAD_AFTER.fullmatch(_WHITE.sub("", text[anchor.end : b]))
         and text.startswith("\n", b + len(text[b : b + 80]) - len(text[b : b + 80].lstrip(" \t")))
     )
 
