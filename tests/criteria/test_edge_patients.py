@@ -113,7 +113,7 @@ class Edge:
     facts: list[dict[str, Any]] | str  # "mrss:<kind>": complete mRSS exams (_mrss)
     expect: dict[str, Any]
     reason: str
-    birth: str = "1970-01-01"
+    birth: str = "1970-01-01"  # "YYYY": the year of birth only
     sex: str = "female"
     could_flip: dict[str, set[str]] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
@@ -399,6 +399,47 @@ EDGES: list[Edge] = [
          {"iim2017_subgroup": "dm"},
          "§3.3 onset on the 18th birthday with a rash and weakness: adult DM",
          birth="2001-01-01"),
+    # ---- birth year only (edge11): age is a range, born 1 January to 31 December ------------
+    Edge("B01", iim("gottron_sign", "weakness_proximal_upper", "muscle_enzymes_elevated",
+                    onset="2019-03-01"),
+         {"iim2017_score_min": 7.4, "iim2017_score_max": 7.4},
+         "§11.2 born in 1970 only, onset 48-49: >= 40 known (2.1), as with a full date",
+         birth="1970"),
+    Edge("B02", iim("gottron_sign", "weakness_proximal_upper", "muscle_enzymes_elevated",
+                    onset="2019-03-01"),
+         {"iim2017_score_min": 5.3, "iim2017_score_max": 6.6,
+          "iim2017_category": "undetermined"},
+         "§3.1/§11.2 born in 2001 only, onset 2019-03: 17 or 18, the adult item unknown",
+         birth="2001", could_flip={"iim2017": {"age_18_to_40", "birth_date"}}),
+    Edge("B03", iim("gottron_sign", "weakness_proximal_upper", "muscle_enzymes_elevated",
+                    onset="2020-03-01"),
+         {"iim2017_score_min": 5.3, "iim2017_score_max": 7.4,
+          "iim2017_category": "undetermined"},
+         "§3.1/§11.2 born in 1980 only, onset 2020-03: 39 or 40, both age items unknown",
+         birth="1980", could_flip={"iim2017": {"age_18_to_40", "age_40_or_more",
+                                               "birth_date"}}),
+    Edge("B04", iim("heliotrope_rash", "gottron_sign", "weakness_proximal_lower",
+                    onset="2019-03-01"),
+         {"iim2017_subgroup": "undetermined"},
+         "§3.3/§11.2 born in 2001 only, onset at 17 or 18 with a rash: JDM or adult DM",
+         birth="2001"),
+    Edge("B05", iim("gottron_sign", "weakness_proximal_upper", "muscle_enzymes_elevated",
+                    onset="2018-12-31"),
+         {"iim2017_score_min": 5.3, "iim2017_score_max": 5.3},
+         "§3.1 full date of birth, onset the day before the 18th birthday: 17, known",
+         birth="2001-01-01"),
+    # ---- centromere pattern on ANA (edge11): van den Hoogen 2013 item 7 ---------------------
+    Edge("A01", [*ssc("raynaud_phenomenon", "abnormal_nailfold_capillaries", "telangiectasia",
+                      unknown=("anti_centromere",)),
+                 fact("HP:0030873", system="HP")],
+         {"anti_centromere": True, "ssc2013_status": "classified", "ssc2013_score_min": 10},
+         "§1 a centromere pattern coded HP:0030873 (or calciscope:anti_centromere) counts, 3"),
+    Edge("A02", [*ssc("raynaud_phenomenon", "abnormal_nailfold_capillaries", "telangiectasia",
+                      unknown=("anti_centromere",)),
+                 fact("8061-4", system="LOINC", value_text="centromere pattern")],
+         {"anti_centromere": None, "ssc2013_status": "undetermined", "ssc2013_score_min": 7,
+          "ssc2013_score_max": 10},
+         "documented gap: a pattern only in an ANA result's text is not read (no verified code)"),
     Edge("I20", iim("weakness_proximal_upper", "muscle_enzymes_elevated",
                     unknown=("heliotrope_rash", "gottron_papules", "gottron_sign")),
          {"iim2017_category": "undetermined"},
@@ -631,7 +672,8 @@ def _write(folder: Path) -> None:
         w = csv.writer(f)
         w.writerow(["patient_id", "sex", "birth_date", "birth_year", "centre", "synthetic"])
         for e in EDGES:
-            w.writerow([e.pid, e.sex, e.birth, e.birth[:4], "edge10", "true"])
+            born = e.birth if len(e.birth) > 4 else ""  # a year alone: birth_year only (edge11)
+            w.writerow([e.pid, e.sex, born, e.birth[:4], "edge10", "true"])
     with (folder / "facts.csv").open("w", newline="") as f:
         w = csv.DictWriter(f, [*HEADER, "reference_high"])
         w.writeheader()

@@ -324,3 +324,96 @@ def test_concept_groups_hold_every_feature_once_within_the_limit():
     }
     kept = {frozenset(c) for c, _ in aggregates.concept_groups(features, aggregates.MAX_GROUPS)}
     assert several <= kept
+
+
+# An age from a birth year alone is a range (edge11): born 1 January to 31 December. Onset
+# 2019-03-01: born in 2001 -> 17 or 18 (the IIM adult item unknown), in 1970 -> 48 or 49 (>= 40
+# known); a full date of birth -> one age. SYNTHETIC patients.
+BIRTH_RANGE_PATIENTS = [
+    Patient(patient_id="Y1", sex="female", birth_year=2001),
+    Patient(patient_id="Y2", sex="female", birth_year=1970),
+    Patient(patient_id="Y3", sex="female", birth_date=dt.date(2001, 3, 2)),
+]
+BIRTH_RANGE_EXPECTED = {
+    # youngest, oldest, iim2017 score bounds (Gottron sign 3.3 + age item)
+    "Y1": (17.16, 18.16, 3.3, 4.6),
+    "Y2": (48.16, 49.16, 5.4, 5.4),
+    "Y3": (17.99, 17.99, 3.3, 3.3),
+}
+
+
+def _birth_range_rows(facts_t, patients_t):
+    from calciscope.criteria import load_criteria_sets
+    from calciscope.engine.criteria import add_criteria_columns
+
+    table = compute_feature_table(facts_t, patients_t, index_date=INDEX)
+    (iim,) = [s for s in load_criteria_sets() if s.id == "iim2017"]
+    scored = add_criteria_columns(table, [iim])
+    columns = (
+        "age_at_myositis_onset__youngest",
+        "age_at_myositis_onset__oldest",
+        "iim2017_score_min",
+        "iim2017_score_max",
+    )
+    rows = scored.select("patient_id", *columns).to_pyarrow().to_pylist()
+    return {r["patient_id"]: tuple(round(r[c], 2) for c in columns) for r in rows}
+
+
+@pytest.mark.parametrize(
+    "engine",
+    [
+        "sqlite",
+        "duckdb",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("spark", marks=pytest.mark.spark),
+    ],
+)
+def test_a_birth_year_alone_gives_an_age_range_on_every_engine(engine, tmp_path, request):
+    """An age threshold the range straddles is unknown; one it does not is known (edge11)."""
+    items = [
+        "weakness_proximal_upper", "weakness_proximal_lower", "neck_flexor_weaker_than_extensor",
+        "legs_proximal_weaker_than_distal", "heliotrope_rash", "gottron_papules",
+        "dysphagia_or_oesophageal_dysmotility", "anti_jo1", "muscle_enzymes_elevated",
+        "muscle_biopsy", "finger_flexor_weakness_unresponsive",
+    ]  # fmt: skip
+    facts = []
+    for p in BIRTH_RANGE_PATIENTS:
+        pid = p.patient_id
+        facts.append(F(pid, "calciscope", "myositis_onset", effective_date=dt.date(2019, 3, 1)))
+        facts.append(F(pid, "calciscope", "gottron_sign", effective_date=dt.date(2019, 3, 1)))
+        facts += [F(pid, "calciscope", code, status="absent") for code in items]
+    if engine in ("duckdb", "spark"):
+        if engine == "spark":
+            pytest.importorskip("pyspark")
+            con = connect(f"spark://local?warehouse={tmp_path / 'warehouse'}&master=local[2]")
+        else:
+            con = ibis.duckdb.connect()
+        p = con.create_table(
+            "patients",
+            pa.Table.from_pylist(model_rows(BIRTH_RANGE_PATIENTS), schema=_PATIENT_SCHEMA),
+            temp=engine == "spark",
+        )
+        f = con.create_table(
+            "facts",
+            pa.Table.from_pylist(model_rows(facts), schema=_FACT_SCHEMA),
+            temp=engine == "spark",
+        )
+        rows = _birth_range_rows(f, p)
+        con.disconnect()
+    else:
+        url = (
+            f"sqlite:///{tmp_path}/r.db"
+            if engine == "sqlite"
+            else request.getfixturevalue("postgres_database")()
+        )
+        registry = Registry(url)
+        registry.import_batch(
+            Batch(patients=BIRTH_RANGE_PATIENTS, facts=facts), source="t", source_hash="t"
+        )
+        con = connect(registry.url)
+        try:
+            rows = _birth_range_rows(con.table("facts"), con.table("patients"))
+        finally:
+            con.disconnect()
+            registry.close()
+    assert rows == BIRTH_RANGE_EXPECTED

@@ -43,7 +43,16 @@ from calciscope.engine.criteria import (
     tree_tests,
     variant_weight,
 )
-from calciscope.engine.predicates import Tri, all_of, any_of, column, compile_predicate, int_literal
+from calciscope.engine.predicates import (
+    AGE_YOUNGEST,
+    Tri,
+    all_of,
+    any_of,
+    column,
+    compile_predicate,
+    int_literal,
+)
+from calciscope.features import DerivationKind, load_catalogue
 from calciscope.model import CutaneousSubset
 from calciscope.phenotype import Phenotype, PhenotypeKind, PhenotypeResult, PhenotypeSet
 
@@ -94,10 +103,32 @@ def _flag_features(cset: WeightedCriteriaSet) -> dict[str, frozenset[str]]:
     }
 
 
+#: The flip named when an age threshold is unknown only because the date of birth is known
+#: to the year alone (an ``age_at`` feature's range straddles it; edge11).
+BIRTH_DATE_FLIP = "birth_date"
+
+
+def _age_features(cset: WeightedCriteriaSet) -> frozenset[str]:
+    """Return the ``age_at`` features the set's items, entry, variant or subgroup tree read."""
+    read = frozenset().union(
+        *(i.when.features() for g in cset.groups for i in g.items),
+        *_flag_features(cset).values(),
+    )
+    features = load_catalogue().features
+    return frozenset(
+        f for f in read if f in features and features[f].derive.kind is DerivationKind.AGE_AT
+    )
+
+
 def _flip_candidates(cset: WeightedCriteriaSet) -> tuple[str, ...]:
-    """Items, then (sorted) the entry, variant and subgroup-tree features, that may be named as flips."""
+    """Return the flips that may be named: items, then the flag features, then the birth date.
+
+    The entry, variant and subgroup-tree features sorted; the date of birth last when the set
+    reads an age (:data:`BIRTH_DATE_FLIP`).
+    """
     items = tuple(i.id for i in explained_items(cset))
-    return items + tuple(sorted(frozenset().union(*_flag_features(cset).values())))
+    birth = (BIRTH_DATE_FLIP,) if _age_features(cset) else ()
+    return items + tuple(sorted(frozenset().union(*_flag_features(cset).values()))) + birth
 
 
 _ITEM_STATES = {state.value: state for state in ItemState}  # faster than ItemState(value)
@@ -183,12 +214,47 @@ class _WeightedColumns:
         out |= {f"{s}__status": status, f"{s}__decided": decided}
         items = [out[f"{s}__{i.id}__flip"] & open_ for g in cset.groups for i in g.items]
         flags = _flag_features(cset)
+        candidates = _flip_candidates(cset)
         extras = [
             any_of([opens[k] for k, features in flags.items() if f in features])
             & column(table, f).isnull()
-            for f in _flip_candidates(cset)[len(items) :]
+            for f in candidates[len(items) :]
+            if f != BIRTH_DATE_FLIP
         ]
+        if candidates[-1] == BIRTH_DATE_FLIP:
+            extras.append(self._birth_open(table, opens, open_))
         return out | {f"{s}__could_flip__{k}": v & ~decided for k, v in enumerate(items + extras)}
+
+    def _birth_open(
+        self, table: ir.Table, opens: dict[str, ir.BooleanValue], open_: ir.BooleanValue
+    ) -> ir.BooleanValue:
+        """Return whether an age test is unknown although the age is known to the year.
+
+        Only the range of a birth year alone leaves such a test unknown: a full date of
+        birth could then change the result (clinical-reference §11.2; edge11).
+        """
+        cset, p = self.cset, self.p
+        ages = {f for f in _age_features(cset) if f"{f}{AGE_YOUNGEST}" in table.columns}
+        straddles = [
+            ~table[f"{p}__{i.id}__t"] & ~table[f"{p}__{i.id}__f"] & column(table, f).notnull()
+            for g in cset.groups
+            for i in g.items
+            for f in sorted(i.when.features() & ages)
+        ]
+        items = open_ & any_of(straddles)
+        flags = _flag_features(cset)
+        for kind, tests in (
+            ("entry", [cset.classifiable_if] if cset.classifiable_if else []),
+            ("variant", [cset.variants.selector] if cset.variants else []),
+            ("tree", tree_tests(cset.subgroups)),
+        ):
+            unknown = []
+            for test in tests:
+                for f in sorted(test.features() & ages & flags[kind]):
+                    tri = compile_predicate(test, table)
+                    unknown.append(~tri.t & ~tri.f & column(table, f).notnull())
+            items = items | (opens[kind] & any_of(unknown))
+        return items
 
 
 def _region_columns(cset: RegionCriteriaSet, table: ir.Table) -> dict[str, ir.Value]:

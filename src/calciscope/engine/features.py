@@ -27,7 +27,7 @@ from calciscope.engine.aggregates import (
     flag,
     grouped_aggregates,
 )
-from calciscope.engine.predicates import IBIS_TYPES, all_of, any_of
+from calciscope.engine.predicates import AGE_OLDEST, AGE_YOUNGEST, IBIS_TYPES, all_of, any_of
 from calciscope.features import (
     Derivation,
     DerivationKind,
@@ -191,14 +191,8 @@ def _finish_count(t: ir.Table, name: str, derive: Derivation) -> ir.Value:
     )
 
 
-def _age(t: ir.Table, name: str) -> ir.Value:
-    onset = t[f"{name}__val"]
-    # Guarded: SQLite's date function raises on a null year (no birth date and no birth year).
-    mid_year = ibis.cases(
-        (t.birth_year.notnull(), ibis.date(t.birth_year.cast("int32"), 7, 1)),
-        else_=ibis.null("date"),
-    )
-    birth = t.birth_date.fill_null(mid_year)
+def _years(onset: ir.DateValue, birth: ir.DateValue) -> ir.FloatingValue:
+    """Return the age in years at ``onset`` of a person born on ``birth``."""
     # Age as a person counts it: completed years change on the birthday itself. Days / 365.25
     # alone is off by up to ~2 days at a birthday (born 2001-01-01: 17.9986 on the 18th
     # birthday, 17.996 -> 18.00 rounded the day before), which moved the 2017 IIM age items
@@ -211,6 +205,35 @@ def _age(t: ir.Table, name: str) -> ir.Value:
     )
     years = onset.delta(birth, unit="day").cast("float64") / DAYS_PER_YEAR
     return ibis.greatest(completed, ibis.least(years.round(2), completed + 0.99))
+
+
+def _birth_in_year(t: ir.Table, month: int, day: int) -> ir.DateValue:
+    """Return the birth date, or (a birth year only) that day of the birth year."""
+    # Guarded: SQLite's date function raises on a null year (no birth date and no birth year).
+    in_year = ibis.cases(
+        (t.birth_year.notnull(), ibis.date(t.birth_year.cast("int32"), month, day)),
+        else_=ibis.null("date"),
+    )
+    return t.birth_date.fill_null(in_year)
+
+
+def _age(t: ir.Table, name: str) -> ir.Value:
+    """Age at the first fact: from the birth date, or from 1 July of a birth year only."""
+    return _years(t[f"{name}__val"], _birth_in_year(t, 7, 1))
+
+
+def _age_range(t: ir.Table, name: str) -> dict[str, ir.Value]:
+    """Return the youngest and the oldest possible age at the first fact (:data:`AGE_YOUNGEST`).
+
+    A birth year alone does not say whether an 18th or 40th birthday had been reached: the
+    criteria compare both ends with a threshold, and one the range straddles is unknown
+    (clinical-reference §11.2; edge11).
+    """
+    onset = t[f"{name}__val"]
+    return {
+        f"{name}{AGE_YOUNGEST}": _years(onset, _birth_in_year(t, 12, 31)),
+        f"{name}{AGE_OLDEST}": _years(onset, _birth_in_year(t, 1, 1)),
+    }
 
 
 def _finish(t: ir.Table, feature: Feature) -> ir.Value:
@@ -361,7 +384,8 @@ def compute_feature_table(
     Returns
     -------
     ibis.Table
-        One row per patient: :data:`PATIENT_COLUMNS`, then one column per feature.
+        One row per patient: :data:`PATIENT_COLUMNS`, then one column per feature (and an
+        ``age_at`` feature's youngest and oldest possible age, :data:`AGE_YOUNGEST`).
     """
     catalogue = catalogue or load_catalogue()
     chosen = (
@@ -385,4 +409,7 @@ def compute_feature_table(
         right = table.rename({f"k__{i}": "patient_id"})
         t = t.left_join(right, base.patient_id == right[f"k__{i}"])
     columns = {feature.name: _finish(t, feature) for feature in chosen}
+    for feature in chosen:
+        if feature.derive.kind is DerivationKind.AGE_AT:
+            columns |= _age_range(t, feature.name)
     return t.select(*PATIENT_COLUMNS, **columns).order_by("patient_id")

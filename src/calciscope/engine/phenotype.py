@@ -19,7 +19,14 @@ from calciscope.criteria import CriteriaSet, load_criteria_sets
 from calciscope.engine.criteria import input_columns, stage_criteria_columns
 from calciscope.engine.criteria import output_columns as criteria_columns
 from calciscope.engine.explanation import stage_explanation_columns
-from calciscope.engine.predicates import Tri, any_of, column, compile_predicate
+from calciscope.engine.predicates import (
+    AGE_OLDEST,
+    AGE_YOUNGEST,
+    Tri,
+    any_of,
+    column,
+    compile_predicate,
+)
 from calciscope.model import DAYS_PER_YEAR
 from calciscope.phenotype import (
     Phenotype,
@@ -181,6 +188,8 @@ def classify_table(
     chosen_ph = phenotypes or load_phenotypes()
     # carrying only the columns a rule reads keeps every staged query (and its SQL) small
     reads = frozenset().union(*map(input_columns, chosen_sets), *map(_reads, chosen_ph.phenotypes))
+    # an age's range of possible values goes with it (engine.predicates.AGE_YOUNGEST)
+    reads |= {f"{f}{end}" for f in reads for end in (AGE_YOUNGEST, AGE_OLDEST)}
     table = table.select("patient_id", *[c for c in table.columns if c in reads - {"patient_id"}])
     # the ``_``-prefixed helpers are left to the last select: dropping them costs Ibis more
     stage = stage_explanation_columns if explain else stage_criteria_columns

@@ -31,7 +31,17 @@ from calciscope.criteria.expression import (
 )
 from calciscope.features import FeatureType, load_catalogue
 
-__all__ = ["IBIS_TYPES", "Tri", "all_of", "any_of", "column", "compile_predicate", "int_literal"]
+__all__ = [
+    "AGE_OLDEST",
+    "AGE_YOUNGEST",
+    "IBIS_TYPES",
+    "Tri",
+    "all_of",
+    "any_of",
+    "column",
+    "compile_predicate",
+    "int_literal",
+]
 
 #: The Ibis type of each catalogue feature type (the feature table's column types).
 IBIS_TYPES = {
@@ -41,6 +51,14 @@ IBIS_TYPES = {
     FeatureType.DATE: "date",
     FeatureType.TEXT: "string",
 }
+
+
+#: Suffixes of the two feature-table columns that carry an ``age_at`` feature's possible
+#: range: the youngest and the oldest the patient can have been at the fact (born on 31
+#: December or on 1 January of a birth year only; both the age itself with a full birth date).
+#: A comparison holds only if it holds at both ends and fails only if it fails at both, so an
+#: age threshold the range straddles is unknown (clinical-reference §11.2; edge11).
+AGE_YOUNGEST, AGE_OLDEST = "__youngest", "__oldest"
 
 
 @dataclass(frozen=True)
@@ -90,13 +108,8 @@ def compile_predicate(pred: Predicate, table: ir.Table) -> Tri:
         case FeatureTrue():
             value = column(table, pred.feature, "boolean")
             return Tri(value.fill_null(False), (~value).fill_null(False))
-        case Compare():
-            value = column(table, pred.feature, "float64")
-            return _known(value, COMPARISONS[pred.op](value, pred.value))
-        case Range():
-            value = column(table, pred.feature, "float64")
-            low = [] if pred.low is None else [value >= pred.low]
-            return _known(value, all_of(low + ([] if pred.below is None else [value < pred.below])))
+        case Compare() | Range():
+            return _numeric(pred, table)
         case OneOf():
             value = column(table, pred.feature, "string")
             return Tri(*(_isin(value, values) for values in (pred.yes, pred.no)))
@@ -115,6 +128,41 @@ def compile_predicate(pred: Predicate, table: ir.Table) -> Tri:
         case Not():
             return ~compile_predicate(pred.part, table)
     raise TypeError(f"cannot compile {type(pred).__name__}")
+
+
+def _numeric(pred: Compare | Range, table: ir.Table) -> Tri:
+    if f"{pred.feature}{AGE_YOUNGEST}" in table.columns:
+        return _on_range(pred, table)
+    value = column(table, pred.feature, "float64")
+    if isinstance(pred, Range):
+        return _known(value, _in_range(pred, value))
+    return _known(value, COMPARISONS[pred.op](value, pred.value))
+
+
+def _in_range(pred: Range, value: ir.Value) -> ir.BooleanValue:
+    low = [] if pred.low is None else [value >= pred.low]
+    return all_of(low + ([] if pred.below is None else [value < pred.below]))
+
+
+def _on_range(pred: Compare | Range, table: ir.Table) -> Tri:
+    """Compile a comparison of a value known only as a range (:data:`AGE_YOUNGEST`).
+
+    True when both ends satisfy it, false when neither does and the value cannot lie
+    between them on the other side (an equality: the value outside the range).
+    """
+    ends = [table[f"{pred.feature}{s}"].cast("float64") for s in (AGE_YOUNGEST, AGE_OLDEST)]
+    known = ends[0].notnull() & ends[1].notnull()
+    if isinstance(pred, Range):
+        t = _in_range(pred, ends[0]) & _in_range(pred, ends[1])
+        below = [] if pred.low is None else [ends[1] < pred.low]
+        f = any_of(below + ([] if pred.below is None else [ends[0] >= pred.below]))
+    elif pred.op == "==":
+        t = (ends[0] == pred.value) & (ends[1] == pred.value)
+        f = (ends[0] > pred.value) | (ends[1] < pred.value)
+    else:
+        holds = [COMPARISONS[pred.op](end, pred.value) for end in ends]
+        t, f = holds[0] & holds[1], ~holds[0] & ~holds[1]
+    return Tri(known & t.fill_null(False), known & f.fill_null(False))
 
 
 def _isin(value: ir.Value, values: tuple[str, ...]) -> ir.BooleanValue:
