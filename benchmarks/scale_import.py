@@ -19,6 +19,11 @@ Usage::
 ``--patients 100000`` and ``--patients 1000000`` give the sizes of issue 16 (5 M and 50 M facts;
 the 1 M run needs some 15 GB of disk for the CSV and the registries).
 
+``--floor-beside`` (PostgreSQL) runs the ``COPY`` floor at the same time as the import, its rows
+made from ``facts.csv`` by the importer's own vectorised check (the same content-hash ids), so
+both run under the same load, each slowing the other: for the 1 M size, where the import and
+then the floor do not fit a session.
+
 ``--replicate-from B`` generates B patients and writes N/B copies of their rows, copy ``k``
 renumbering the patients ``S{k*B+i:07d}`` (ids and provenance; every row stays SYNTHETIC and
 every fact distinct, since its content hash covers the patient id): the generator writes
@@ -253,11 +258,77 @@ def child_floor_postgresql(source_db: str, url: str) -> dict[str, Any]:
     return {"seconds": seconds, "rows": rows, "peak_mb": _peak_mb()}
 
 
+def child_floor_postgresql_csv(folder: str, url: str) -> dict[str, Any]:
+    """The PostgreSQL floor from ``facts.csv`` itself: for a floor run beside the import.
+
+    The rows are the import's (the importer's own vectorised check, ``check_block``, gives the
+    same content-hash ids), made untimed a 4 MB block at a time as the importer reads them;
+    only the ``COPY`` of each block into the floor table is timed. Used when the import is too
+    long to run the floor after it (``--floor-beside``): both then run under the same load.
+    """
+    import psycopg
+
+    from calciscope.interop.native_facts import check_block
+    from calciscope.storage.bulk import FACT_COLUMNS
+
+    path = Path(folder) / "facts.csv"
+    names = (path.open().readline().strip()).split(",")
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=4 << 20),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    batch = uuid.uuid4().hex
+    floor_columns = [c.strip() for c in _COLUMNS.split(",")]
+    kept = [n for n in FACT_COLUMNS if n in floor_columns]  # the floor's, as read back
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    seconds, rows = 0.0, 0
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        with conn.cursor() as cursor:
+            cursor.execute(_FLOOR_TABLE)
+        conn.commit()
+        with conn.cursor() as cursor:
+            for record_batch in reader:
+                table, _doubt = check_block(pa.Table.from_batches([record_batch]))
+                table = table.select(kept).append_column(
+                    "batch_id", pa.array([batch] * table.num_rows, pa.string())
+                )
+                buffer = io.BytesIO()
+                pacsv.write_csv(table, buffer, options)
+                columns = ", ".join(table.column_names)
+                start = time.perf_counter()
+                with cursor.copy(f"COPY floor ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                    copy.write(buffer.getbuffer())
+                seconds += time.perf_counter() - start
+                rows += table.num_rows
+        start = time.perf_counter()
+        conn.commit()
+        seconds += time.perf_counter() - start
+    return {"seconds": seconds, "rows": rows, "peak_mb": _peak_mb()}
+
+
 def _run_child(*args: str) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", *args], check=True, capture_output=True, text=True
     )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _start_child(*args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, __file__, "--child", *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+
+
+def _child_result(process: subprocess.Popen[str]) -> dict[str, Any]:
+    out, _ = process.communicate()
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, process.args)
+    return dict(json.loads(out.strip().splitlines()[-1]))
 
 
 def _pg_database(admin_url: str, name: str, *, drop: bool = False) -> str:
@@ -290,6 +361,12 @@ def main() -> None:
         help="write and import only patients.csv: the patient check's memory and speed, no floor",
     )
     parser.add_argument(
+        "--floor-beside",
+        action="store_true",
+        help="PostgreSQL: run the COPY floor beside the import (rows made from facts.csv by the "
+        "importer's check), not after it: for sizes where both in turn do not fit the time",
+    )
+    parser.add_argument(
         "--replicate-from",
         type=int,
         default=0,
@@ -304,6 +381,7 @@ def main() -> None:
             "import": child_import,
             "floor-sqlite": child_floor_sqlite,
             "floor-postgresql": child_floor_postgresql,
+            "floor-postgresql-csv": child_floor_postgresql_csv,
         }[kind]
         print(json.dumps(runner(*rest)))
         return
@@ -335,10 +413,15 @@ def main() -> None:
             floor_name = f"{name}_floor"
             floor_url = _pg_database(args.pg, floor_name)
             try:
-                imported = _run_child("import", url, str(root / "cohort"))
-                # the floor's rows: read back (untimed) from the SQLite registry, else from this one
-                source = sqlite_db if "sqlite" in engines else url
-                floor = _run_child("floor-postgresql", source, floor_url)
+                if args.floor_beside:  # both at once, under the same load
+                    beside = _start_child("floor-postgresql-csv", str(root / "cohort"), floor_url)
+                    imported = _run_child("import", url, str(root / "cohort"))
+                    floor = _child_result(beside)
+                else:
+                    imported = _run_child("import", url, str(root / "cohort"))
+                    # the floor's rows: read back (untimed) from the SQLite registry, else this one
+                    source = sqlite_db if "sqlite" in engines else url
+                    floor = _run_child("floor-postgresql", source, floor_url)
                 _report("postgresql", facts, imported, floor, "COPY", show=True)
             finally:
                 _pg_database(args.pg, name, drop=True)
