@@ -18,6 +18,16 @@ Usage::
 
 ``--patients 100000`` and ``--patients 1000000`` give the sizes of issue 16 (5 M and 50 M facts;
 the 1 M run needs some 15 GB of disk for the CSV and the registries).
+
+``--floor-beside`` (PostgreSQL) runs the ``COPY`` floor at the same time as the import, its rows
+made from ``facts.csv`` by the importer's own vectorised check (the same content-hash ids), so
+both run under the same load, each slowing the other: for the 1 M size, where the import and
+then the floor do not fit a session.
+
+``--replicate-from B`` generates B patients and writes N/B copies of their rows, copy ``k``
+renumbering the patients ``S{k*B+i:07d}`` (ids and provenance; every row stays SYNTHETIC and
+every fact distinct, since its content hash covers the patient id): the generator writes
+1 M patients' 50 M facts in some 20 minutes, the copies in about one.
 Target: within 3x of the floor on both engines, peak RSS under 1 GB.
 """
 
@@ -25,8 +35,10 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import random
+import re
 import resource
 import sqlite3
 import subprocess
@@ -77,7 +89,9 @@ def generate(folder: Path, patients: int, seed: int = 0, *, facts: bool = True) 
         lines: list[str] = []
         for i in range(patients):
             pid = f"S{i:07d}"
-            year = rng.randint(1995, 2020)
+            # up to 59 facts six a year: the last is at most 9 years on, so no fact is dated
+            # after today (the importer refuses those; from 1995-2020 a 2029 date failed it)
+            year = rng.randint(1990, 2015)
             for n in range(rng.randint(40, 60)):
                 system, code, unit, valued, sited = rng.choice(CODES)
                 date = f"{year + n // 6}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
@@ -96,6 +110,31 @@ def generate(folder: Path, patients: int, seed: int = 0, *, facts: bool = True) 
         written += len(lines)
         handle.writelines(lines)
     return written
+
+
+def replicate(folder: Path, patients: int, base: int, seed: int = 0) -> int:
+    """Write ``patients // base`` renumbered copies of a generated ``base``-patient cohort."""
+    if patients % base or base % 10_000 or patients > 10_000_000:
+        raise SystemExit("--replicate-from: B a multiple of 10,000 dividing N; N <= 10,000,000")
+    written = generate(folder, base, seed)
+    # base ids are S000iiii..; copy k's are S{k*base+i:07d}: replace the 3-digit prefix "S000"
+    # (no code, date or value of the rows contains "S000": checked below)
+    width = 7 - len(str(base - 1))
+    prefix = "S" + "0" * width
+    texts = {}
+    for name in ("patients.csv", "facts.csv"):
+        header, _, body = (folder / name).read_text().partition("\n")
+        ids = re.findall(rf"(?:^|[,:\n]){prefix}\d{{{7 - width}}}(?=[,:])", body)
+        if len(ids) != body.count(prefix):
+            raise SystemExit(f"{name}: {prefix!r} found outside the patient ids")
+        texts[name] = (header, body)
+    for name, (header, body) in texts.items():
+        with (folder / name).open("w") as handle:
+            handle.write(header + "\n")
+            for k in range(patients // base):
+                start = f"S{k * base // 10 ** (7 - width):0{width}d}"
+                handle.write(body.replace(prefix, start) if k else body)
+    return written * (patients // base)
 
 
 def _peak_mb() -> float:
@@ -167,6 +206,35 @@ def child_floor_sqlite(source_db: str, target_db: str) -> dict[str, Any]:
     return {"seconds": seconds, "rows": rows, "peak_mb": _peak_mb()}
 
 
+def _csv_chunks(source_db: str, names: list[str]) -> Any:
+    """Yield (rows, CSV bytes) of the registry's facts, ``_FLOOR_CHUNK`` rows at a time (untimed).
+
+    From PostgreSQL the rows come as CSV from the server (``COPY ... TO STDOUT``, spooled to a
+    temporary file), not as Python tuples: at 50 M rows that read back took longer than the
+    timed part. The SYNTHETIC rows hold no line breaks, so a line is a row.
+    """
+    if not source_db.startswith("postgresql"):
+        options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+        for chunk in _source_chunks(source_db):
+            table = pa.table({n: [r[i] for r in chunk] for i, n in enumerate(names)})
+            buffer = io.BytesIO()
+            pacsv.write_csv(table, buffer, options)
+            yield len(chunk), buffer.getvalue()
+        return
+    import psycopg
+
+    plain = source_db.replace("postgresql+psycopg://", "postgresql://")
+    with tempfile.TemporaryFile() as spool:
+        with psycopg.connect(plain) as source, source.cursor() as cursor:
+            query = f"COPY (SELECT {_COLUMNS} FROM facts) TO STDOUT (FORMAT csv)"
+            with cursor.copy(query) as copy:
+                for block in copy:
+                    spool.write(block)
+        spool.seek(0)
+        while lines := list(itertools.islice(spool, _FLOOR_CHUNK)):
+            yield len(lines), b"".join(lines)
+
+
 def child_floor_postgresql(source_db: str, url: str) -> dict[str, Any]:
     """Time COPY of the registry's fact rows (as CSV, made untimed) into a table with the same key."""
     import psycopg
@@ -178,16 +246,66 @@ def child_floor_postgresql(source_db: str, url: str) -> dict[str, Any]:
             cursor.execute(_FLOOR_TABLE)
         conn.commit()
         with conn.cursor() as cursor:
-            for chunk in _source_chunks(source_db):
-                table = pa.table({n: [r[i] for r in chunk] for i, n in enumerate(names)})
-                buffer = io.BytesIO()
-                options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
-                pacsv.write_csv(table, buffer, options)
+            for count, buffer in _csv_chunks(source_db, names):
                 start = time.perf_counter()
                 with cursor.copy(f"COPY floor ({_COLUMNS}) FROM STDIN (FORMAT csv)") as copy:
+                    copy.write(buffer)
+                seconds += time.perf_counter() - start
+                rows += count
+        start = time.perf_counter()
+        conn.commit()
+        seconds += time.perf_counter() - start
+    return {"seconds": seconds, "rows": rows, "peak_mb": _peak_mb()}
+
+
+def child_floor_postgresql_csv(folder: str, url: str) -> dict[str, Any]:
+    """The PostgreSQL floor from ``facts.csv`` itself: for a floor run beside the import.
+
+    The rows are the import's (the importer's own vectorised check, ``check_block``, gives the
+    same content-hash ids), made untimed a 4 MB block at a time as the importer reads them;
+    only the ``COPY`` of each block into the floor table is timed. Used when the import is too
+    long to run the floor after it (``--floor-beside``): both then run under the same load.
+    """
+    import psycopg
+
+    from calciscope.interop.native_facts import check_block
+    from calciscope.storage.bulk import FACT_COLUMNS
+
+    path = Path(folder) / "facts.csv"
+    names = (path.open().readline().strip()).split(",")
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=4 << 20),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    batch = uuid.uuid4().hex
+    floor_columns = [c.strip() for c in _COLUMNS.split(",")]
+    kept = [n for n in FACT_COLUMNS if n in floor_columns]  # the floor's, as read back
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    seconds, rows = 0.0, 0
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        with conn.cursor() as cursor:
+            cursor.execute(_FLOOR_TABLE)
+        conn.commit()
+        with conn.cursor() as cursor:
+            for record_batch in reader:
+                table, _doubt = check_block(pa.Table.from_batches([record_batch]))
+                table = table.select(kept).append_column(
+                    "batch_id", pa.array([batch] * table.num_rows, pa.string())
+                )
+                buffer = io.BytesIO()
+                pacsv.write_csv(table, buffer, options)
+                columns = ", ".join(table.column_names)
+                start = time.perf_counter()
+                with cursor.copy(f"COPY floor ({columns}) FROM STDIN (FORMAT csv)") as copy:
                     copy.write(buffer.getbuffer())
                 seconds += time.perf_counter() - start
-                rows += len(chunk)
+                rows += table.num_rows
         start = time.perf_counter()
         conn.commit()
         seconds += time.perf_counter() - start
@@ -199,6 +317,18 @@ def _run_child(*args: str) -> dict[str, Any]:
         [sys.executable, __file__, "--child", *args], check=True, capture_output=True, text=True
     )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _start_child(*args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, __file__, "--child", *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+
+
+def _child_result(process: subprocess.Popen[str]) -> dict[str, Any]:
+    out, _ = process.communicate()
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, process.args)
+    return dict(json.loads(out.strip().splitlines()[-1]))
 
 
 def _pg_database(admin_url: str, name: str, *, drop: bool = False) -> str:
@@ -230,6 +360,19 @@ def main() -> None:
         action="store_true",
         help="write and import only patients.csv: the patient check's memory and speed, no floor",
     )
+    parser.add_argument(
+        "--floor-beside",
+        action="store_true",
+        help="PostgreSQL: run the COPY floor beside the import (rows made from facts.csv by the "
+        "importer's check), not after it: for sizes where both in turn do not fit the time",
+    )
+    parser.add_argument(
+        "--replicate-from",
+        type=int,
+        default=0,
+        metavar="B",
+        help="generate B patients and write N/B renumbered SYNTHETIC copies (N a multiple of B)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -238,13 +381,17 @@ def main() -> None:
             "import": child_import,
             "floor-sqlite": child_floor_sqlite,
             "floor-postgresql": child_floor_postgresql,
+            "floor-postgresql-csv": child_floor_postgresql_csv,
         }[kind]
         print(json.dumps(runner(*rest)))
         return
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         root = Path(tmp)
         start = time.perf_counter()
-        facts = generate(root / "cohort", args.patients, facts=not args.patients_only)
+        if args.replicate_from and not args.patients_only:
+            facts = replicate(root / "cohort", args.patients, args.replicate_from)
+        else:
+            facts = generate(root / "cohort", args.patients, facts=not args.patients_only)
         csv = root / "cohort" / "facts.csv"
         size = csv.stat().st_size / 1e6 if csv.exists() else 0.0
         print(
@@ -266,10 +413,15 @@ def main() -> None:
             floor_name = f"{name}_floor"
             floor_url = _pg_database(args.pg, floor_name)
             try:
-                imported = _run_child("import", url, str(root / "cohort"))
-                # the floor's rows: read back (untimed) from the SQLite registry, else from this one
-                source = sqlite_db if "sqlite" in engines else url
-                floor = _run_child("floor-postgresql", source, floor_url)
+                if args.floor_beside:  # both at once, under the same load
+                    beside = _start_child("floor-postgresql-csv", str(root / "cohort"), floor_url)
+                    imported = _run_child("import", url, str(root / "cohort"))
+                    floor = _child_result(beside)
+                else:
+                    imported = _run_child("import", url, str(root / "cohort"))
+                    # the floor's rows: read back (untimed) from the SQLite registry, else this one
+                    source = sqlite_db if "sqlite" in engines else url
+                    floor = _run_child("floor-postgresql", source, floor_url)
                 _report("postgresql", facts, imported, floor, "COPY", show=True)
             finally:
                 _pg_database(args.pg, name, drop=True)

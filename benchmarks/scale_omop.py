@@ -21,6 +21,10 @@ shown in a second ratio.
 Usage::
 
     python benchmarks/scale_omop.py [--persons 100000] [--events 100] [--repeat 3] [--no-spark]
+        [--workdir DIR]
+
+On Spark the JVM's peak RSS (Spark local runs the query in a JVM beside this process) is printed
+too; ``CALCISCOPE_SPARK_DRIVER_MEMORY`` sizes it.
 
 Every person is synthetic.
 """
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import resource
 import statistics
 import tempfile
@@ -148,14 +153,39 @@ def timed(label: str, run: Any) -> tuple[float, list[tuple[Any, ...]]]:
     return seconds, rows
 
 
+def descendants_peak_mb() -> float:
+    """The highest VmHWM of this process's descendants (Spark local's JVM), in MB."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    todo, peak = [os.getpid()], 0.0
+    while todo:
+        for pid in children.get(todo.pop(), []):
+            todo.append(pid)
+            try:
+                lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                if line.startswith("VmHWM"):
+                    peak = max(peak, int(line.split()[1]) / 1024)
+    return peak
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=100, help="condition rows per person")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side, in turns")
     parser.add_argument("--no-spark", action="store_true")
+    parser.add_argument("--workdir", type=Path, default=None, help="where to write (default: tmp)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="calciscope-omop-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="calciscope-omop-", dir=args.workdir) as tmp:
         folder = Path(tmp)
         start = time.perf_counter()
         rows = write_cdm(folder, args.persons, args.events)
@@ -181,8 +211,9 @@ def main() -> None:
             spark, on_spark = timed("calciscope on Spark local", lambda: calciscope_cohort(url))
             assert on_spark == want, "the cohort on Spark differs"
             print(f"ratio Spark / floor: {spark / floor:.2f}x")
+            print(f"the Spark JVM's peak RSS: {descendants_peak_mb():,.0f} MB")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of this process: {peak:,.0f} MB")
+    print(f"peak RSS of this process: {peak:,.0f} MB; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

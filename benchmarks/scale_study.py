@@ -20,7 +20,11 @@ same-run ratio of the two, and where the classification came from (the manifest'
 of B patients (the demo generator's rows, N/B copies, each copy's patient and fact ids given a
 ``-R<k>`` suffix) instead of generating N patients, so a 1 M-patient SYNTHETIC registry takes
 a minute, not the generator's ten; every copy has the same facts, so the study's counts must be
-N/B times the base's (printed). PostgreSQL is then filled from that DuckDB file (CSV, ``COPY``).
+N/B times the base's (printed). PostgreSQL is then filled from that DuckDB file (CSV, ``COPY``;
+the database is ``<--pg-prefix>_<N>_of_<B>``), and Spark (``--engines spark``: the study on
+``spark://local?warehouse=<file>.warehouse``) from Parquet files of it, written by Spark in the
+Spark registry's layout. On Spark the child also prints the JVM's peak RSS (Spark local runs
+the queries in a JVM beside the Python driver; ``CALCISCOPE_SPARK_DRIVER_MEMORY`` sizes it).
 
 The registries are filled by a bulk load of the generated CSV files (DuckDB from Arrow, SQLite
 ``executemany``, PostgreSQL ``COPY``) into the registry's own schema, not by ``import``: this
@@ -33,7 +37,7 @@ Usage::
 
     python benchmarks/scale_study.py [--patients 20000] [--engines duckdb,sqlite,postgres]
         [--cache /tmp/calciscope-scale-study] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
-        [--reuse]
+        [--reuse] [--replicate-from 10000 --engines duckdb,postgres,spark] [--pg-prefix NAME]
 
 Every patient is synthetic.
 """
@@ -76,6 +80,25 @@ reuse = len(sys.argv) > 3 and sys.argv[3] == "reuse"
 start = time.perf_counter()
 run = api.run_study(default_study(), url, out=out, reuse=reuse)
 wall = time.perf_counter() - start
+jvm_mb = 0.0  # Spark local: the JVM's high-water mark (a descendant of this process)
+if url.startswith("spark://"):
+    import os
+    kids, pids = {}, [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    for pid in pids:
+        try:
+            kids.setdefault(int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1]), []).append(pid)
+        except OSError:
+            pass
+    todo, mine = [os.getpid()], []
+    while todo:
+        for kid in kids.get(todo.pop(), []):
+            mine.append(kid); todo.append(kid)
+    for pid in mine:
+        try:
+            hwm = [l for l in open(f"/proc/{pid}/status") if l.startswith("VmHWM")]
+        except OSError:
+            continue
+        jvm_mb = max([jvm_mb] + [int(l.split()[1]) / 1024 for l in hwm])
 usage = resource.getrusage(resource.RUSAGE_SELF)
 h = run.headline.to_dict()
 print(json.dumps({
@@ -85,7 +108,7 @@ print(json.dumps({
     "peak_mb": int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024,
     "cpu": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
     "population": h["source_population"], "cases": h["cases"], "dcssc": h["dcssc"],
-    "synthetic": h["synthetic"],
+    "synthetic": h["synthetic"], "jvm_mb": jvm_mb,
 }))
 """
 
@@ -284,6 +307,56 @@ def load_postgres_from_duckdb(duck: Path, admin_url: str, name: str) -> str:
     return url
 
 
+#: Spark: a registry in a local warehouse from Parquet files of the DuckDB file's tables, in the
+#: Spark registry's layout (calciscope.storage.spark: its column types, facts partitioned by
+#: ``patient_bucket``), written by Spark (no row passes through Python).
+LOAD_SPARK = """
+import sys
+from pyspark.sql import functions as F
+from calciscope import api
+from calciscope.storage.spark import PATIENT_BUCKETS, REGISTRY_TABLES, _defaults, _spark_schema
+url, folder = sys.argv[1], sys.argv[2]
+with api.open_registry(url) as registry:
+    store = registry.store
+    for name in ("patients", "facts"):
+        frame = store.session.read.parquet(f"{folder}/{name}.parquet")
+        defaults = _defaults(name)
+        frame = frame.select(*[
+            (F.col(f.name) if f.name in frame.columns else F.lit(defaults.get(f.name)))
+            .cast(f.dataType).alias(f.name)
+            for f in _spark_schema(name).fields
+        ])
+        if "patient_bucket" in REGISTRY_TABLES[name]:
+            bucket = (F.crc32(F.col("patient_id")) % PATIENT_BUCKETS).cast("int")
+            frame = frame.withColumn("patient_bucket", bucket).repartition("patient_bucket")
+        store.append(name, frame, REGISTRY_TABLES[name])
+print("ok")
+"""
+
+
+def load_spark_from_duckdb(duck: Path, warehouse: Path) -> str:
+    """A Spark registry (local warehouse) of a DuckDB file's patients and facts (cached)."""
+    import duckdb
+
+    url = f"spark://local?warehouse={warehouse}"
+    if (warehouse / "done").exists():
+        return url
+    import shutil
+
+    shutil.rmtree(warehouse, ignore_errors=True)
+    staging = warehouse.with_name(warehouse.name + ".parquet")
+    staging.mkdir(parents=True, exist_ok=True)
+    src = duckdb.connect(str(duck), read_only=True)
+    src.execute("SET memory_limit='1GB'")
+    for table in ("patients", "facts"):
+        src.execute(f"COPY {table} TO '{staging / table}.parquet' (FORMAT parquet)")
+    src.close()
+    _child(LOAD_SPARK, url, str(staging))
+    shutil.rmtree(staging)
+    (warehouse / "done").write_text("ok")
+    return url
+
+
 def _load_registry(url: str, folder: Path, copy: Any) -> None:
     from calciscope import api
 
@@ -394,6 +467,11 @@ def main() -> None:
     )
     parser.add_argument("--pg", default=os.environ.get("CALCISCOPE_TEST_PG", PG_DEFAULT))
     parser.add_argument(
+        "--pg-prefix",
+        default="scale4_study",
+        help="name prefix of the PostgreSQL registry made from the replicated DuckDB file",
+    )
+    parser.add_argument(
         "--replicate-from",
         type=int,
         default=0,
@@ -431,10 +509,11 @@ def main() -> None:
             f"SYNTHETIC registry of {args.patients // base} copies of {base:,} generated "
             f"patients ready in {time.perf_counter() - start:.0f} s"
         )
-        pg_name = f"scale4_study_{args.patients}_of_{base}"
+        pg_name = f"{args.pg_prefix}_{args.patients}_of_{base}"
         loaders = {
             "duckdb": lambda: f"duckdb:///{duck}",
             "postgres": lambda: load_postgres_from_duckdb(duck, args.pg, pg_name),
+            "spark": lambda: load_spark_from_duckdb(duck, duck.with_suffix(".warehouse")),
         }
     else:
         folder = cohort(args.cache, args.patients)
@@ -458,6 +537,8 @@ def main() -> None:
             f"{figures['cpu']:.1f} CPU-s, peak RSS {figures['peak_mb']:.0f} MB; floor (one grouped scan of the facts) "
             f"{floor:.1f} s, ratio {figures['wall'] / floor:.1f}x; registry ready in {loaded:.0f} s"
         )
+        if figures.get("jvm_mb"):
+            print(f"  the Spark JVM's peak RSS {figures['jvm_mb']:.0f} MB (beside the driver's)")
         if args.reuse and engine != "duckdb":
             reuse_figures(url, figures)
         if "rows_mb" in figures:
