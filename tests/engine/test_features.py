@@ -21,7 +21,7 @@ COMPARED = [
     "raynaud_phenomenon", "calcinosis_any", "calcinosis_sheet_like", "calcinosis_nodular_only",
     "calcinosis_regions", "calcinosis_sheet_like_regions", "calcinosis_first_date", "mrss_fingers_right",
     "subset_recorded", "age_at_myositis_onset", "skin_thickening_upper_arms", "skin_thickening_hands",
-    "ck_max", "last_visit_date", "calcinosis_assessment_last_date",
+    "ck_max", "last_visit_date", "calcinosis_assessment_last_date", "subset_recorded_conflict",
 ]  # fmt: skip
 
 
@@ -66,19 +66,19 @@ EXPECTED = {
                calcinosis_regions=3, calcinosis_sheet_like_regions=2, calcinosis_first_date=dt.date(2010, 1, 1),
                mrss_fingers_right=3.0, subset_recorded="dcssc", age_at_myositis_onset=35.0,
                skin_thickening_upper_arms=True, skin_thickening_hands=None, ck_max=1450.0, last_visit_date=None,
-               calcinosis_assessment_last_date=dt.date(2011, 1, 1)),
+               calcinosis_assessment_last_date=dt.date(2011, 1, 1), subset_recorded_conflict=False),
     "P2": dict(raynaud_phenomenon=False, calcinosis_any=False, calcinosis_sheet_like=False, calcinosis_nodular_only=False,
                calcinosis_regions=0, calcinosis_sheet_like_regions=0, calcinosis_first_date=None, mrss_fingers_right=None,
                subset_recorded=None, age_at_myositis_onset=24.5, skin_thickening_upper_arms=False,
                skin_thickening_hands=False, ck_max=None, last_visit_date=dt.date(2019, 6, 1),
-               calcinosis_assessment_last_date=dt.date(2010, 1, 1)),
+               calcinosis_assessment_last_date=dt.date(2010, 1, 1), subset_recorded_conflict=None),
     # a present lesion of unknown morphology and site: everything about its pattern is unknown,
     # and the suggested (unconfirmed) nodular fact does not count
     "P3": dict(raynaud_phenomenon=None, calcinosis_any=True, calcinosis_sheet_like=None, calcinosis_nodular_only=None,
                calcinosis_regions=None, calcinosis_sheet_like_regions=None, calcinosis_first_date=dt.date(2010, 1, 1),
                mrss_fingers_right=None, subset_recorded=None, age_at_myositis_onset=None, skin_thickening_upper_arms=None,
                skin_thickening_hands=None, ck_max=None, last_visit_date=None,
-               calcinosis_assessment_last_date=dt.date(2010, 1, 1)),
+               calcinosis_assessment_last_date=dt.date(2010, 1, 1), subset_recorded_conflict=None),
     # everything after the index date is ignored
     "P4": dict.fromkeys(COMPARED),
 }  # fmt: skip
@@ -273,6 +273,24 @@ def test_latest_value_reads_present_facts_of_its_concept_only(engine, tmp_path):
         rows = _duckdb_rows(patients, facts)
     assert rows["Q1"]["mrss_fingers_right"] == 2.0
     assert rows["Q1"]["subset_recorded"] == "lcssc"
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
+def test_same_day_subset_conflict_is_a_feature(engine, tmp_path):
+    """fix11: dcSSc and lcSSc the same day leave the subset unknown and say so."""
+    patients = [Patient(patient_id="Q1", sex="female", birth_year=1970)]
+    day = {"effective_date": dt.date(2015, 1, 1)}
+    facts = [
+        F("Q1", "calciscope", "ssc_subset", value_text="dcssc", effective_date=dt.date(2012, 1, 1)),
+        F("Q1", "calciscope", "ssc_subset", value_text="dcssc", **day),
+        F("Q1", "calciscope", "ssc_subset", value_text="lcssc", **day),
+    ]
+    if engine == "sqlite":
+        rows = _registry_rows(f"sqlite:///{tmp_path}/r.db", patients, facts)
+    else:
+        rows = _duckdb_rows(patients, facts)
+    assert rows["Q1"]["subset_recorded"] is None
+    assert rows["Q1"]["subset_recorded_conflict"] is True
 
 
 def _whole_table(engine, tmp_path):

@@ -436,6 +436,24 @@ def test_a_data_set_without_preamble_is_read_and_noise_is_named(tmp_path):
     assert "not a DICOM file" in problem.message and "force=True" not in problem.message
 
 
+def test_a_bare_data_set_without_suffix_is_found(tmp_path):
+    """fix11: ``IM0001`` without preamble (common on CDs) was passed over; noise still is."""
+    from pydicom.uid import SecondaryCaptureImageStorage
+
+    whole = _ramp_dicom(tmp_path, "whole.dcm", SOPClassUID=SecondaryCaptureImageStorage)
+    data = whole.read_bytes()
+    whole.unlink()
+    (tmp_path / "IM0001").write_bytes(data[132:])  # the file meta group kept, no preamble
+    meta_length = 12 + int.from_bytes(data[140:144], "little")  # (0002,0000) gives the group's
+    (tmp_path / "IM0002").write_bytes(data[132 + meta_length :])  # the data set alone: 0008
+    assert data[132 + meta_length : 132 + meta_length + 2] == b"\x08\x00"
+    (tmp_path / "README").write_bytes(b"\x08\x00 not a data set " * 20)
+    (tmp_path / "notes").write_text("plain text")
+    index = _index(tmp_path)
+    assert index.problems == []
+    assert sorted(i.file_ref for i in index.images) == ["IM0001", "IM0002"]
+
+
 def test_a_study_date_after_today_is_refused(tmp_path):
     _ramp_dicom(tmp_path, "future.dcm", StudyDate="29991201")
     index = _index(tmp_path)

@@ -15,6 +15,7 @@ today, a Bundle entry that is an object, a resource without a resourceType).
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -223,6 +224,23 @@ def test_redcap_and_native_birth_after_today_name_row_and_field(tmp_path):
     assert (problem.location, problem.field) == ("row 2", "birth_year")
 
 
+def test_native_birth_date_and_year_after_today_are_one_problem(tmp_path):
+    """fix11: one mistake (2030-05-01 with its year 2030) was two problems."""
+    folder = tmp_path / "native"
+    folder.mkdir()
+    year = dt.date.today().year + 1  # within the model's range (<= 2100), after today
+    (folder / "patients.csv").write_text(
+        f"patient_id,sex,birth_date,birth_year\nP1,female,{year}-05-01,{year}\n"
+    )
+    (folder / "facts.csv").write_text("patient_id,system,code,status,source_kind,review_state\n")
+    url = f"sqlite:///{tmp_path}/n.db"
+    with api.open_registry(url) as registry, pytest.raises(ValidationError) as caught:
+        api.import_directory(registry, folder)
+    (problem,) = caught.value.problems
+    assert (problem.location, problem.field) == ("row 2", "birth_date")
+    assert "born in the future" in problem.message
+
+
 # --- FHIR Bundle shapes ------------------------------------------------------------------------
 
 
@@ -346,6 +364,14 @@ def test_omop_day_month_dates_are_refused_not_guessed(tmp_path, db):
     assert "ambiguous" in output
 
 
+def test_omop_year_first_slash_dates_are_refused_without_calling_them_ambiguous(tmp_path, db):
+    """fix11: 2020/01/31 is not ambiguous, only not a CDM date."""
+    folder, concept_set = _cdm(tmp_path, observation=("2020-01-03", "2020/01/03"))
+    code, output = _import_omop(folder, concept_set, db)
+    assert code == 1 and "observation.csv" in output and "YYYY-MM-DD" in output
+    assert "ambiguous" not in output and "2020-01-31" in output
+
+
 def test_omop_birth_day_that_is_no_date_names_the_row(tmp_path, db):
     folder, concept_set = _cdm(tmp_path, person=("1960,1,2", "1960,2,30"))
     code, output = _import_omop(folder, concept_set, db)
@@ -357,3 +383,31 @@ def test_omop_yyyymmdd_dates_say_how_to_write_them(tmp_path, db):
     folder, concept_set = _cdm(tmp_path, observation=("2020-01-03", "20200103"))
     code, output = _import_omop(folder, concept_set, db)
     assert code == 1 and "observation_date" in output and "2020-01-31" in output
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"metaData": "2.0"}, "metaData", "must be a JSON object"),
+        ({"relatives": {"a": 1}}, "relatives", "must be a JSON array"),
+        ({"proband": "P1"}, "", "a phenopacket must be a JSON object"),
+        ({"relatives": ["MOTHER"]}, "", "a phenopacket must be a JSON object"),
+    ],
+)
+def test_family_fields_of_the_wrong_type_are_named(tmp_path, change, field, message):
+    """fix11: ``"metaData": "2.0"`` was an AttributeError; each wrong type names its field."""
+    path = tmp_path / "family.json"
+    path.write_text(json.dumps(_family() | change))
+    with pytest.raises(ValidationError) as raised:
+        read_phenopackets([path])
+    (problem,) = raised.value.problems
+    assert str(path) in problem.source and problem.field == field and message in problem.message
+
+
+def test_phenopacket_and_cohort_metadata_of_the_wrong_type(tmp_path):
+    cohort = {"id": "c", "members": ["a"], "metaData": "2.0"}
+    for name, data in {"packet": {"id": "p", "metaData": "2.0"}, "cohort": cohort}.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(data))
+        with pytest.raises(ValidationError, match="'metaData': must be a JSON object"):
+            read_phenopackets([path])

@@ -459,7 +459,11 @@ def test_feature_table_survives_each_format(feature_sql, drawn):
     for patient in patients:
         pid = patient.patient_id
         assert _differing(rows, "fhir", pid) == set()
-        assert _differing(rows, "redcap", pid) <= _REDCAP_HISTORY
+        # one row holds one subset: two different ones on the latest day (unknown, a conflict
+        # in the source) come back as one of them (fix11)
+        conflict = rows[f"source.{pid}"]["subset_recorded_conflict"]
+        same_day = {"subset_recorded", "subset_recorded_conflict"} if conflict else set()
+        assert _differing(rows, "redcap", pid) <= _REDCAP_HISTORY | same_day
         if pid not in dropped:
             continue
         # Phenopackets: no birth year (so no age) without the date of birth; features of the

@@ -231,7 +231,7 @@ class _Compiler:
             return self.count_sites(derive)
         if kind is DerivationKind.MAX_VALUE:
             return self.max_value(derive)
-        return self.latest_date(derive)  # LATEST_VALUE, LATEST_TEXT
+        return self.latest_date(derive)  # LATEST_VALUE, LATEST_TEXT, LATEST_TEXT_CONFLICT
 
 
 def code_match(facts: ir.Table, codes: Iterable[tuple[str, str]]) -> ir.BooleanValue:
@@ -324,7 +324,11 @@ def _with_latest_values(
     A second pass, since no aggregate knows the last date while it runs over the facts; over
     the group's facts only, the present ones (every aggregate below asks for both).
     """
-    kinds = (DerivationKind.LATEST_VALUE, DerivationKind.LATEST_TEXT)
+    kinds = (
+        DerivationKind.LATEST_VALUE,
+        DerivationKind.LATEST_TEXT,
+        DerivationKind.LATEST_TEXT_CONFLICT,
+    )
     latest = [x for x in chosen if x.derive.kind in kinds]
     if not latest:
         return grouped
@@ -342,12 +346,22 @@ def _with_latest_values(
             sub.site_match(derive),
             joined.sort_date == joined[f"{feature.name}__last"],
         )
-        column = joined.value_text if feature.type is FeatureType.TEXT else joined.value_num
+        text = (
+            feature.type is FeatureType.TEXT or derive.kind is DerivationKind.LATEST_TEXT_CONFLICT
+        )
+        column = joined.value_text if text else joined.value_num
         on_last = ibis.cases((cond, column), else_=ibis.null(column.type()))
-        if feature.type is FeatureType.TEXT:
+        if derive.kind is DerivationKind.LATEST_TEXT_CONFLICT:
+            # different texts on the last date: true; one text: false; none recorded: null
+            high, low = on_last.max(), on_last.min()
+            aggs[f"{feature.name}__val"] = ibis.cases(
+                (high != low, True), (high.notnull(), False), else_=ibis.null("boolean")
+            )
+        elif feature.type is FeatureType.TEXT:
             # Two different texts on the last date (a clinician recorded dcSSc and lcSSc the
             # same day): which is the latest is not known, so the value is unknown
-            # (clinical-reference §11.2), not the alphabetically greater one (edge10).
+            # (clinical-reference §11.2), not the alphabetically greater one (edge10); the
+            # conflict itself is a feature of its own (latest_text_conflict, fix11).
             high, low = on_last.max(), on_last.min()
             aggs[f"{feature.name}__val"] = ibis.cases(
                 (high == low, high), else_=ibis.null(column.type())

@@ -76,13 +76,17 @@ def _years(p: Phenotype, table: ir.Table) -> dict[str, ir.Value]:
     }
 
 
+def _true(table: ir.Table, feature: str) -> ir.BooleanValue:
+    return column(table, feature, "boolean").cast("boolean").fill_null(False)
+
+
 def _prompt(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir.Value]:
     assert p.rule is not None
     cutoff, end = ibis.literal(assessment_cutoff(index_date, p.months)), ibis.literal(index_date)
     dates = [column(table, source, "date") for source in p.sources]
     recent = any_of([((d >= cutoff) & (d <= end)).fill_null(False) for d in dates])
     # a true `unless` feature answers the prompt's question already (e.g. calcinosis known)
-    known = any_of([column(table, f, "boolean").cast("boolean").fill_null(False) for f in p.unless])
+    known = any_of([_true(table, f) for f in p.unless])
     when = compile_predicate(p.rule, table)
     shown = Tri(when.t & ~recent & ~known, when.f | recent | known)
     out: dict[str, ir.Value] = {
@@ -102,7 +106,10 @@ def _compile(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir
         return _years(p, table)
     if p.kind is PhenotypeKind.FIRST_KNOWN:
         otherwise = ibis.literal(p.otherwise, type="string")
-        return {p.id: ibis.cases(*_known_values(p, table), else_=otherwise)}
+        # a true `unless` feature: a source is recorded but its value is not known (two
+        # different subsets the same day), so a later source does not stand in for it
+        unknown = [(_true(table, f), otherwise) for f in p.unless]
+        return {p.id: ibis.cases(*unknown, *_known_values(p, table), else_=otherwise)}
     if p.kind is PhenotypeKind.MISMATCH:
         return {p.id: _mismatch(p, table)}
     return _prompt(p, table, index_date)

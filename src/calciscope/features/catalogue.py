@@ -68,6 +68,7 @@ class DerivationKind(StrEnum):
     MAX_VALUE = "max_value"
     LATEST_VALUE = "latest_value"
     LATEST_TEXT = "latest_text"
+    LATEST_TEXT_CONFLICT = "latest_text_conflict"
     AGE_AT = "age_at"
 
 

@@ -22,6 +22,7 @@ from calciscope.model.records import (
     Image,
     Note,
     Patient,
+    after_today,
     make_fact_id,
 )
 from calciscope.model.units import DAYS_PER_YEAR
@@ -47,5 +48,6 @@ __all__ = [
     "Sex",
     "SourceKind",
     "Status",
+    "after_today",
     "make_fact_id",
 ]

@@ -13,7 +13,6 @@ Thumbnails are made in up to two worker processes (the decode dominates).
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import io
 import os
@@ -34,7 +33,7 @@ from calciscope.interop.images.photo import (
     read_photo,
     read_sidecar,
 )
-from calciscope.model import BodyRegion, Image
+from calciscope.model import BodyRegion, Image, after_today
 
 __all__ = [
     "BODY_PARTS",
@@ -154,13 +153,43 @@ def _index_one(args: tuple[Path, str, SidecarRow | None]) -> IndexedFile | Probl
     return IndexedFile(relative, digest, image.meta, thumbnail_png(image.display))
 
 
+#: How a data set written without the preamble starts: its first tag's group, little endian
+#: (0002 the file meta information, 0008 the identifying elements; PS3.5 §7.1, PS3.10 §7.1).
+_BARE_START = (b"\x02\x00", b"\x08\x00")
+
+
 def _is_dicom(path: Path) -> bool:
+    """Whether a file is taken as DICOM: ``.dcm`` / ``.dicom``, or no suffix and DICOM inside.
+
+    A file without a suffix (``IM0001``, as on CDs) is DICOM with ``DICM`` at byte 128, or,
+    written without the preamble, when it starts with a group 0002 or 0008 tag and pydicom
+    finds a SOP Class UID in it (read up to that element only, never the pixels): any other
+    file costs one read of 132 bytes.
+    """
     if path.suffix.lower() in (".dcm", ".dicom"):
         return True
     if path.suffix:
         return False
     with path.open("rb") as handle:
-        return handle.read(132)[128:132] == b"DICM"
+        head = handle.read(132)
+    if head[128:132] == b"DICM":
+        return True
+    return head[:2] in _BARE_START and _has_sop_class(path)
+
+
+def _has_sop_class(path: Path) -> bool:
+    try:
+        import pydicom
+    except ImportError:  # the imaging extra is missing: the file cannot be read anyway
+        return False
+    try:
+        ds = pydicom.dcmread(
+            path, force=True, stop_before_pixels=True, specific_tags=["SOPClassUID"]
+        )
+    except Exception:  # a forced read of a non-DICOM file fails in many ways
+        return False
+    meta = getattr(ds, "file_meta", None)
+    return bool(ds.get("SOPClassUID") or (meta and meta.get("MediaStorageSOPClassUID")))
 
 
 def _candidates(folder: Path) -> list[Path]:
@@ -280,15 +309,14 @@ def index_folder(
     sidecar, _ = read_sidecar(folder)
     resolver = _Resolver(mapping, known_patients)
     rows: list[tuple[IndexedFile, str]] = []
-    today = dt.date.today()
     for item in done:
         patient = resolver.patient(item, sidecar)
         problem = patient if isinstance(patient, Problem) else resolver.duplicate(item)
         date = item.meta.image_date
-        if problem is None and date is not None and date > today:
+        future = after_today(date, "a typing error?") if date is not None else None
+        if problem is None and future:
             # the rule every importer applies to a fact's date (docs/interop.md, Dates)
-            message = f"{date.isoformat()} is after today ({today.isoformat()}): a typing error?"
-            problem = Problem(item.relative_path, "file", "image_date", message)
+            problem = Problem(item.relative_path, "file", "image_date", future)
         if problem is not None:
             index.problems.append(problem)
         else:

@@ -168,10 +168,13 @@ def _csv_reader(con: Any, literal: str, delimiter: str) -> str:
     reader = str(prompt).strip().removeprefix("FROM ").strip()
     for kind, form in _FORMAT.findall(reader):
         if form not in _ISO_FORMATS[kind]:
-            raise _NotIsoDates(
-                f"dates are written {form!r}; a CDM date is YYYY-MM-DD (a day/month order is "
-                "ambiguous: 01/02/2020 is 1 February or 2 January)"
+            # year first (2020/01/31) is not ambiguous, only not the CDM's form (fix11)
+            why = (
+                "write 2020/01/31 as 2020-01-31"
+                if form.startswith("%Y")
+                else "a day/month order is ambiguous: 01/02/2020 is 1 February or 2 January"
             )
+            raise _NotIsoDates(f"dates are written {form!r}; a CDM date is YYYY-MM-DD ({why})")
     fixed = ", ".join(o for o in options if o.split("=")[0] + "=" not in reader)
     return (
         reader.replace("auto_detect=false", f"auto_detect=false, {fixed}", 1) if fixed else reader

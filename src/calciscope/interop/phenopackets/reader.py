@@ -443,6 +443,9 @@ def _members(data: Any, source: str) -> list[tuple[Any, str]]:
     if not isinstance(data, dict):
         return [(data, source)]
     meta = data.get("metaData") or data.get("meta_data") or {}
+    if not isinstance(meta, dict):  # "metaData": "2.0" (fix11: was an AttributeError)
+        field = "metaData" if "metaData" in data else "meta_data"
+        raise ValidationError([Problem(source, "$", field, "must be a JSON object")])
     version = meta.get("phenopacketSchemaVersion") or meta.get("phenopacket_schema_version")
     if isinstance(version, str) and version.strip().startswith("1"):
         why = f"metaData.phenopacketSchemaVersion {version!r}"
