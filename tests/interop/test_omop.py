@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections import Counter
 
 import duckdb
 import pytest
@@ -23,6 +24,7 @@ from calciscope.interop.omop import (
     stable_note_id,
     write_cohort,
 )
+from calciscope.interop.omop.reader import NO_PERSON, read_cdm
 from calciscope.model import Fact, Morphology, ReviewState, SourceKind, Status
 
 INDEX = dt.date(2030, 1, 1)
@@ -173,6 +175,30 @@ def test_absence_is_read_from_value_as_concept(tmp_path):
         cdm, {"anti_pm_scl": concept_set}, index_date=INDEX, features=["anti_pm_scl"]
     ).to_pandas()
     assert dict(zip(table.patient_id, table.anti_pm_scl, strict=True)) == {"1": False, "2": True}
+
+
+def test_events_of_a_person_id_not_in_person_are_counted_as_skipped(tmp_path):
+    """An event (or visit) whose person_id PERSON lacks is counted by table, never dropped silently."""
+    tables = {
+        "person": "person_id,gender_concept_id,year_of_birth,month_of_birth,day_of_birth,care_site_id\n"
+        "1,8532,1960,,,\n",
+        "concept": "concept_id,concept_name,domain_id,vocabulary_id,concept_class_id,standard_concept,concept_code\n",
+        "concept_ancestor": "ancestor_concept_id,descendant_concept_id,min_levels_of_separation,max_levels_of_separation\n",
+        "concept_relationship": "concept_id_1,concept_id_2,relationship_id\n",
+        "observation": "observation_id,person_id,observation_concept_id,observation_date,"
+        "value_as_number,value_as_concept_id,unit_source_value\n"
+        "1,1,4000,2020-01-01,,,\n2,7,4000,2020-01-01,,,\n3,8,4000,2020-02-01,,,\n",
+        "visit_occurrence": "visit_occurrence_id,person_id,visit_concept_id,visit_start_date\n"
+        "1,1,9202,2020-01-01\n2,9,9202,2020-01-01\n",
+    }
+    for name, text in tables.items():
+        (tmp_path / f"{name}.csv").write_text(text, encoding="utf-8")
+    concept_set = load_concept_set({"items": [{"concept": {"CONCEPT_ID": 4000}}]})
+    result = read_cdm(open_cdm(tmp_path), {"anti_pm_scl": concept_set})
+    assert {f.patient_id for f in result.batch.facts} == {"1"}
+    assert result.skipped == Counter(
+        {("observation", NO_PERSON): 2, ("visit_occurrence", NO_PERSON): 1}
+    )
 
 
 def test_missing_tables_and_bad_concept_sets(tmp_path):

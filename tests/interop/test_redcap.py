@@ -244,7 +244,15 @@ def test_template_fields_hold_the_value_their_feature_reads():
     ]
     text, skipped = write_records([Patient(patient_id="R1")], facts, fields, mapping)
     row = next(csv.DictReader(io.StringIO(text)))
-    assert not skipped
+    # a number field holds one value, without a date: what it cannot hold is counted
+    assert skipped == Counter(
+        {
+            "not kept: ck_max holds one value per record": 2,
+            "date not kept: ck_max holds its value without a date": 1,
+            "not kept: mrss_hands_left holds one value per record": 1,
+            "date not kept: mrss_hands_left holds its value without a date": 1,
+        }
+    )
     assert row["ssc_dx_date"] == "2010-04-21"  # first_date: the earliest
     assert row["ck_max"] == "12345.67"  # max_value: the highest, every digit
     assert row["raynaud_phenomenon"] == "1"  # status: present once is present
@@ -502,3 +510,33 @@ def test_label_export_values_map_back_to_codes(tmp_path):
     assert ("HP:0033560", Status.PRESENT, None, None) in facts
     assert ("ssc_subset", Status.PRESENT, "dcssc", None) in facts
     assert ("HP:0003761", Status.ABSENT, None, BodyRegion.UPPER_ARM) in facts
+
+
+def test_a_both_sides_field_takes_left_with_right_and_counts_a_side_alone():
+    """Regression (Hypothesis): one hand's skin thickening came back as "both hands" (present).
+
+    ``skin_thickening_proximal_to_mcp`` means the fingers of both hands (van den Hoogen 2013):
+    a left fact alone leaves the feature unknown, so it is not written and is counted.
+    """
+    fields, mapping = redcap_template()
+
+    def side(laterality):
+        return Fact(
+            patient_id="R1",
+            system="calciscope",
+            code="skin_thickening_proximal_to_mcp",
+            laterality=laterality,
+        )
+
+    text, skipped = write_records(
+        [Patient(patient_id="R1")], [side(Laterality.LEFT)], fields, mapping
+    )
+    assert next(csv.DictReader(io.StringIO(text)))["skin_thickening_proximal_to_mcp"] == ""
+    assert skipped == {
+        "one side only: skin_thickening_proximal_to_mcp means both sides (left with right, "
+        "or bilateral)": 1
+    }
+    both = [side(Laterality.LEFT), side(Laterality.RIGHT)]
+    text, skipped = write_records([Patient(patient_id="R1")], both, fields, mapping)
+    assert next(csv.DictReader(io.StringIO(text)))["skin_thickening_proximal_to_mcp"] == "1"
+    assert not skipped

@@ -8,6 +8,7 @@ few patients into the registry, and for reading back a CDM that calciscope wrote
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, TypeVar
 
 import ibis
@@ -18,7 +19,7 @@ from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
 from calciscope.interop.omop.cdm import Cdm
 from calciscope.interop.omop.conceptset import ConceptSet
-from calciscope.interop.omop.views import facts_view, patients_view, person_ids
+from calciscope.interop.omop.views import patients_view, person_facts, person_ids
 from calciscope.model import Fact, Note, NoteType, Patient
 
 __all__ = ["read_cdm"]
@@ -71,6 +72,32 @@ def _notes(cdm: Cdm, wanted: set[str]) -> list[dict[str, Any]]:
     ]
 
 
+#: The reason an event of a ``person_id`` that PERSON lacks is counted as skipped.
+NO_PERSON = "person_id not in PERSON"
+
+
+def _events(
+    cdm: Cdm, concept_sets: dict[str, ConceptSet], skipped: Counter[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """Return the events of the concept sets (and visits, deaths) with their patient ids.
+
+    Events of a ``person_id`` that PERSON lacks have no patient: they are counted in
+    ``skipped`` by table (``(table, "person_id not in PERSON")``) in the same read, not dropped
+    by an inner join without a trace.
+    """
+    events = person_facts(cdm, concept_sets)
+    joined = events.left_join(person_ids(cdm), events.person_key == person_ids(cdm).person_key)
+    rows = cdm.fetch(joined.select("patient_id", *[c for c in events.columns if c != "person_key"]))
+    kept = []
+    for row in rows:
+        if row["patient_id"] is None:
+            table = str(row["provenance"]).removeprefix("omop:").split("/")[0]
+            skipped[(table, NO_PERSON)] += 1
+        else:
+            kept.append(row)
+    return kept
+
+
 def _refuse_duplicate_persons(cdm: Cdm) -> None:
     """Refuse a PERSON table that gives one patient id to several rows (its key is repeated).
 
@@ -104,13 +131,13 @@ def read_cdm(cdm: Cdm, concept_sets: dict[str, ConceptSet], *, notes: bool = Tru
         Listing every row (``table/row id``) and field that does not make a valid record.
     """
     _refuse_duplicate_persons(cdm)
-    every = cdm.fetch(facts_view(cdm, concept_sets))
+    result = ReadResult()
+    every = _events(cdm, concept_sets, result.skipped)
     wanted = {row["patient_id"] for row in every if row["code"] in concept_sets}
     facts = [row for row in every if row["patient_id"] in wanted]
     people = [r for r in cdm.fetch(patients_view(cdm)) if r["patient_id"] in wanted]
     note_rows = _notes(cdm, wanted) if notes else []
     problems: list[Problem] = []
-    result = ReadResult()
     result.batch.patients = _records(
         Patient, people, cdm, lambda r: f"person {r['patient_id']}", problems
     )

@@ -14,7 +14,9 @@ field ``<field>_uln`` when the dictionary has one (the template has one for labo
 A template field holds the facts its feature reads: at any of its body sites (they come back at
 its first), and an absent fact without a site in every site field of its concept.
 Only facts confirmed by a person are written (a REDCap record cannot say "suggested"; every
-field reads back as confirmed). Every fact not written is counted with its reason.
+field reads back as confirmed). Every fact not written is counted with its reason, and so is
+what a one-value field cannot hold (:func:`_settle`): a side alone of a both-sides concept, a
+number field's other values, and the date of the one it keeps.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import numpy as np
 from calciscope.features import DerivationKind, Feature, load_catalogue
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.redcap.mapping import ULN_SUFFIX, FieldKind, FieldRule, Mapping
-from calciscope.model import Fact, Patient, ReviewState, Status
+from calciscope.model import Fact, Laterality, Patient, ReviewState, Status
 
 __all__ = ["write_records"]
 
@@ -141,14 +143,40 @@ def _instance(rule: FieldRule, name: str, fact: Fact) -> dict[str, str] | None:
 
 
 Instance = tuple[str, dict[str, str]]
+Main = dict[str, tuple[Any, str | None]]
+
+#: Reasons counted for what a one-value field cannot hold (docs/interop.md, REDCap export).
+ONE_SIDE = "one side only: {field} means both sides (left with right, or bilateral)"
+NUMBER_SUPERSEDED = "not kept: {field} holds one value per record"
+NUMBER_UNDATED = "date not kept: {field} holds its value without a date"
+
+
+def _one_side(feature: Feature | None, fact: Fact) -> bool:
+    """Whether a present fact of one side waits for the other side ("of both hands")."""
+    return (
+        feature is not None
+        and feature.derive.both_sides
+        and fact.status is Status.PRESENT
+        and fact.laterality in (Laterality.LEFT, Laterality.RIGHT)
+    )
+
+
+def _offer(main: Main, name: str, key: Any, cell: str, fact: Fact) -> None:
+    """Keep a cell in a one-value field if it ranks above the one there."""
+    if name not in main or main[name][0] < key:
+        main[name] = (key, cell)
+        # the value's upper limit of normal goes beside it (<field>_uln), or nowhere
+        uln = None if fact.reference_high is None else _number(fact.reference_high)
+        main[f"{name}{ULN_SUFFIX}"] = (key, uln)
 
 
 def _place(
     fact: Fact,
     mapping: Mapping,
     features: dict[str, Feature],
-    main: dict[str, tuple[Any, str | None]],
+    main: Main,
     instances: list[Instance],
+    held: dict[str, list[Fact]],
 ) -> bool:
     placed = False
     for name, rule in mapping.fields.items():
@@ -163,15 +191,46 @@ def _place(
             continue
         cell = _cell(rule, fact)
         if cell is not None:
-            rank = _RANKS.get(feature.derive.kind, _latest) if feature else _latest
-            key = rank(fact)
-            if name not in main or main[name][0] < key:
-                main[name] = (key, cell)
-                # the value's upper limit of normal goes beside it (<field>_uln), or nowhere
-                uln = None if fact.reference_high is None else _number(fact.reference_high)
-                main[f"{name}{ULN_SUFFIX}"] = (key, uln)
+            held.setdefault(name, []).append(fact)
+            if not _one_side(feature, fact):  # a side alone is decided per patient (_settle)
+                rank = _RANKS.get(feature.derive.kind, _latest) if feature else _latest
+                _offer(main, name, rank(fact), cell, fact)
             placed = True
     return placed
+
+
+def _settle(
+    mapping: Mapping,
+    features: dict[str, Feature],
+    main: Main,
+    held: dict[str, list[Fact]],
+    skipped: Counter[str],
+) -> None:
+    """Decide what one-value fields could not hold, and count it (never silently).
+
+    A field of a concept that names both sides (``both_sides``: skin thickening of the fingers
+    of *both* hands) is present from a left and a right fact together; a side alone is not
+    written (the feature leaves it unknown) and is counted. A number field holds one value per
+    record, without a date: the other values are counted as not kept, and a kept value's date
+    as lost (a feature that reads the age at the test, such as the sex- and age-banded upper
+    limit of normal of ``muscle_enzymes_elevated``, can change).
+    """
+    for name, facts in held.items():
+        rule, feature = mapping.fields[name], features.get(name)
+        sided = [f for f in facts if _one_side(feature, f)]
+        if sided and {f.laterality for f in sided} >= {Laterality.LEFT, Laterality.RIGHT}:
+            latest = max(sided, key=_RANKS[DerivationKind.STATUS])
+            cell = _cell(rule, latest)
+            assert cell is not None  # a present status fact has a cell
+            _offer(main, name, _RANKS[DerivationKind.STATUS](latest), cell, latest)
+        elif sided:
+            skipped[ONE_SIDE.format(field=name)] += len(sided)
+        if rule.kind is FieldKind.NUMBER:
+            rank = _RANKS.get(feature.derive.kind, _latest) if feature else _latest
+            if len(facts) > 1:
+                skipped[NUMBER_SUPERSEDED.format(field=name)] += len(facts) - 1
+            if max(facts, key=rank).effective_date is not None:
+                skipped[NUMBER_UNDATED.format(field=name)] += 1
 
 
 def _instance_rows(
@@ -192,7 +251,7 @@ def _instance_rows(
 def _patient_row(
     patient: Patient,
     mapping: Mapping,
-    main: dict[str, tuple[Any, str | None]],
+    main: Main,
     columns: list[str],
     skipped: Counter[str],
 ) -> dict[str, str]:
@@ -224,13 +283,15 @@ def write_records(
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for patient in patients:
-        main: dict[str, tuple[Any, str | None]] = {}
+        main: Main = {}
         instances: list[Instance] = []
+        held: dict[str, list[Fact]] = {}
         for fact in by_patient[patient.patient_id]:
             if fact.review_state is not ReviewState.CONFIRMED:
                 skipped["not confirmed (suggested or rejected)"] += 1
-            elif not _place(fact, mapping, features, main, instances):
+            elif not _place(fact, mapping, features, main, instances, held):
                 skipped["no field of the mapping holds this fact"] += 1
+        _settle(mapping, features, main, held, skipped)
         writer.writerow(_patient_row(patient, mapping, main, columns, skipped))
         writer.writerows(_instance_rows(instances, forms, {mapping.record_id: patient.patient_id}))
     return out.getvalue(), skipped
