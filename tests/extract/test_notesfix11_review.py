@@ -96,3 +96,29 @@ def test_an_eye_as_a_place_stays_the_face(summary, text):
     # control
     s = summary(text)
     assert s.calcinosis == "affirmed" and set(s.regions) == {"face"}
+
+
+# --- a joint's range after a place word; the place of a contrasted pattern -------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("Calcinosis over the elbow range of movement preserved.", {"elbow"}),
+        ("Calcinosis at both knees range of motion full.", {"knee"}),
+        ("Elbow ROM reduced by calcinosis of the shin.", {"lower_leg"}),  # control
+        ("Calcinosis of the shin; hip range of motion normal.", {"lower_leg"}),  # control
+    ],
+)
+def test_a_joints_range_after_a_place_word_keeps_the_site(summary, text, regions):
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and set(s.regions) == regions
+
+
+def test_the_place_of_a_contrasted_pattern_is_no_site(summary):
+    s = summary("Plate-like calcinosis on the thigh, unlike the nodules seen at her thumbs.")
+    assert s.calcinosis == "affirmed" and set(s.regions) == {"thigh"}
+    assert s.morphology == ("sheet_like",)
+    # control: the same place stated as a site
+    s = summary("Plate-like calcinosis on the thigh and nodules at her thumbs.")
+    assert set(s.regions) == {"thigh", "fingers"}
