@@ -122,3 +122,13 @@ def test_the_place_of_a_contrasted_pattern_is_no_site(summary):
     # control: the same place stated as a site
     s = summary("Plate-like calcinosis on the thigh and nodules at her thumbs.")
     assert set(s.regions) == {"thigh", "fingers"}
+
+
+# --- a relative named in contrast ------------------------------------------------------------
+
+
+def test_a_relative_named_in_contrast_leaves_the_patients_calcinosis(summary):
+    s = summary("Calcinosis cutis over both shins, unlike her brother.")
+    assert s.calcinosis == "affirmed" and set(s.regions) == {"lower_leg"}
+    # control: the relative's own finding is still the relative's
+    assert summary("Her brother has calcinosis over both shins.").calcinosis == "not_mentioned"
