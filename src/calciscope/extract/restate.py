@@ -107,6 +107,16 @@ _CHALKY_MATTER = re.compile(
     re.I,
 )
 _CHALKY_STEMS = ("chalky", "gritty", "paste")
+# Chalky matter that is no calcinosis's, or not the patient's (notesfix11): a tophus or gout,
+# a joint's aspirate or pseudogout, pus; or a relative's or another person's ("Her mother had
+# chalky white material expressed from the knee").
+_NOT_CHALKY_DEPOSIT = re.compile(
+    r"(?<![a-z])(?:pseudo-?gout|aspirat[a-z]*|pus|purulent|pyogenic|abscess|effusion|synovial|"
+    r"cppd|chondrocalcinosis|mother|father|sister|brother|siblings?|aunt|uncle|cousin|"
+    r"grand(?:mother|father|parents?)|parents?|sons?|daughters?|niece|nephew|mom|dad|"
+    r"husband|wife|partner|relatives?|family|friend|neighbou?r|roommate)(?![a-z])",
+    re.I,
+)
 # "A small deposit remains at the left knee", "Another deposit sits over the shin": a next
 # clause or sentence that names a further deposit, without the definite article.
 _FURTHER_DEPOSIT = re.compile(
@@ -523,12 +533,25 @@ def _deposit_sentences(
                 further
                 or _THE_DEPOSITS.match(text, c, d)
                 or (bare and _DEPOSIT.search(text, c, d))
-                or _CHALKY_MATTER.search(text, c, d)
+                or (_CHALKY_MATTER.search(text, c, d) and _chalky_own(text, c, d))
             ):
                 picked.append(k)
-        elif bare and _CHALKY.search(text, c, d) and _DEPOSIT.search(text, c, d):
+        elif (
+            bare
+            and _CHALKY.search(text, c, d)
+            and _DEPOSIT.search(text, c, d)
+            and _chalky_own(text, c, d)
+        ):
             picked.append(k)
     return picked
+
+
+def _chalky_own(text: str, c: int, d: int) -> bool:
+    """Return whether a sentence's chalky matter may be the patient's calcinosis's.
+
+    Not a tophus or gout, an aspirate or pus, nor a relative's or another person's.
+    """
+    return not (_NOT_CALCIUM.search(text, c, d) or _NOT_CHALKY_DEPOSIT.search(text, c, d))
 
 
 def _deposit_cue(anchor: Mention, text: str) -> bool:
