@@ -553,7 +553,9 @@ def _limit_bytes(shown: str) -> int | None:
 
 
 def _shown_limit(raw: Any) -> str:
-    return str(raw.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+    # fetchall, not fetchone: a result left unfinished blocks the next query Ibis runs on this
+    # connection (DuckDB 2: "connection has an unfinished result from execute()")
+    return str(raw.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
 
 
 def _restore_limit(raw: Any, shown: str, configured: object) -> str:
@@ -597,7 +599,7 @@ def release_file_buffers(con: Any, keep: int = 64 * 2**20) -> None:
 
     raw = con.con
     where = "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-    if raw.execute(where).fetchone()[0] is None:
+    if raw.execute(where).fetchall()[0][0] is None:
         return
     shown = _shown_limit(raw)
     try:
@@ -608,7 +610,7 @@ def release_file_buffers(con: Any, keep: int = 64 * 2**20) -> None:
         other = raw.execute(
             "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() "
             "WHERE tag <> 'BASE_TABLE'"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         # DuckDB refuses a limit it cannot meet without spilling: then nothing changes
         with contextlib.suppress(duckdb.Error):
             raw.execute(f"SET memory_limit = '{int(other) + keep}B'")
