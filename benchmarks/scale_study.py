@@ -435,9 +435,10 @@ def _analyze(conninfo: str) -> None:
 
 
 def _child(code: str, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
-    )
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    if result.returncode != 0:  # say why: the child's own error, not only its exit status
+        tail = "\n".join(result.stderr.strip().splitlines()[-30:])
+        raise SystemExit(f"benchmark child failed (exit {result.returncode}):\n{tail}")
     return result.stdout.strip().splitlines()[-1]
 
 
