@@ -72,14 +72,19 @@ def _limit_flags(
     return any_of(raised), all_of(normal)
 
 
+def _completed_years(day: ir.DateValue, birth: ir.DateValue) -> ir.IntegerValue:
+    """Return the whole years completed at ``day``: one more on the birthday itself."""
+    before_birthday = (day.month() * 100 + day.day()) < (birth.month() * 100 + birth.day())
+    return day.year() - birth.year() - ibis.cases((before_birthday, 1), else_=0)
+
+
 def _age_bounds(j: ir.Table) -> tuple[ir.IntegerValue, ir.IntegerValue]:
     """Return the lowest and highest age (whole years) at each fact's date; null when unknown.
 
     Exact with a birth date; with a birth year only, either of two ages.
     """
     day, birth = j.effective_date, j.p_birth_date
-    before_birthday = (day.month() * 100 + day.day()) < (birth.month() * 100 + birth.day())
-    exact = day.year() - birth.year() - ibis.cases((before_birthday, 1), else_=0)
+    exact = _completed_years(day, birth)
     by_year = day.year() - j.p_birth_year.cast("int64")
     low = ibis.cases((birth.notnull(), exact), else_=by_year - 1)
     high = ibis.cases((birth.notnull(), exact), else_=by_year)
@@ -199,10 +204,7 @@ def _years(onset: ir.DateValue, birth: ir.DateValue) -> ir.FloatingValue:
     # (>= 18, >= 40; Lundberg 2017, clinical-reference §3.1) and the juvenile branch of the
     # subgroup tree (< 18, §3.3) by a day (edge10). The fraction is kept within the completed
     # year: [completed, completed + 0.99].
-    before_birthday = (onset.month() * 100 + onset.day()) < (birth.month() * 100 + birth.day())
-    completed = (onset.year() - birth.year() - ibis.cases((before_birthday, 1), else_=0)).cast(
-        "float64"
-    )
+    completed = _completed_years(onset, birth).cast("float64")
     years = onset.delta(birth, unit="day").cast("float64") / DAYS_PER_YEAR
     return ibis.greatest(completed, ibis.least(years.round(2), completed + 0.99))
 
