@@ -195,6 +195,36 @@ def test_kept_items_never_outlive_a_write_through_another_connection(sqlite_url,
         api.review_queue_item(one_patient, first[0].item_id)
 
 
+def test_two_threads_classify_the_queue_at_once(one_patient):
+    # the web app serves two queue pages at once (two kinds, or two patients) from one
+    # registry: after a write both ran its classifier, one DuckDB connection, which refused
+    # the second caller ("connection is busy with another call"): a server error
+    import threading
+
+    kinds = (["suggested_case"], ["at_risk"])
+    errors: list[Exception] = []
+    for fact in api.review_queue(one_patient, kinds=["suggested_fact"]):
+        # a decision changes the registry: each round classifies the cohort again
+        api.review(one_patient, fact.item_id, "confirm", reviewer="t", reason="in the letter")
+        start = threading.Barrier(len(kinds))
+
+        def ask(chosen: list[str], start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                api.review_queue(one_patient, kinds=chosen)
+            except Exception as exc:  # the failure is what the test reports
+                errors.append(exc)
+
+        threads = [threading.Thread(target=ask, args=(k,)) for k in kinds]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    cases = api.review_queue(one_patient, kinds=["suggested_case"])
+    assert cases == []  # every suggested fact decided: no case waits on one
+
+
 def test_the_queue_evaluates_prompts_at_the_default_studys_index_date():
     from calciscope.study import default_study
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -229,28 +230,34 @@ _CLASSIFIERS: weakref.WeakKeyDictionary[Registry, CohortClassifier] = weakref.We
 _CLASSIFIED: weakref.WeakKeyDictionary[Registry, tuple[Any, _Rows]] = weakref.WeakKeyDictionary()
 
 
+#: One classification at a time per process: a classifier is one DuckDB connection, which
+#: refuses a second caller (the web app's threads asking for two queue pages at once).
+_CLASSIFYING = threading.Lock()
+
+
 def _classified_rows(
     registry: Registry, repo: ReviewRepository, conn: Connection, index_date: dt.date
 ) -> _Rows:
     """Return the classified rows on confirmed facts and, by patient, with suggested facts."""
     key = (repo.state_token(conn), index_date)
-    cached = _CLASSIFIED.get(registry)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    with registry.ibis_connection() as con:
-        facts = con.table("facts").to_pyarrow()
-        patients = con.table("patients").to_pyarrow()
-    classifier = _CLASSIFIERS.get(registry)
-    if classifier is None or classifier.index_date != index_date:
-        rules = {k.column: k.when for k in load_review_queue().kinds if k.when is not None}
-        classifier = CohortClassifier(
-            facts, patients, index_date=index_date, states=_STATES, rules=rules
-        )
-        _CLASSIFIERS[registry] = classifier
-    confirmed, both = classifier.run(facts, patients)
-    result = (confirmed.to_pylist(), {str(r["patient_id"]): r for r in both.to_pylist()})
-    _CLASSIFIED[registry] = (key, result)
-    return result
+    with _CLASSIFYING:  # a caller that waited finds the rows the one before it computed
+        cached = _CLASSIFIED.get(registry)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        with registry.ibis_connection() as con:
+            facts = con.table("facts").to_pyarrow()
+            patients = con.table("patients").to_pyarrow()
+        classifier = _CLASSIFIERS.get(registry)
+        if classifier is None or classifier.index_date != index_date:
+            rules = {k.column: k.when for k in load_review_queue().kinds if k.when is not None}
+            classifier = CohortClassifier(
+                facts, patients, index_date=index_date, states=_STATES, rules=rules
+            )
+            _CLASSIFIERS[registry] = classifier
+        confirmed, both = classifier.run(facts, patients)
+        result = (confirmed.to_pylist(), {str(r["patient_id"]): r for r in both.to_pylist()})
+        _CLASSIFIED[registry] = (key, result)
+        return result
 
 
 def _patient_items(
