@@ -227,3 +227,40 @@ def test_confirm_a_suggested_calcinosis_fact(page, server, browser_registry):
     replaced = ("htmx:afterRequest", "htmx:sendAbort")
     assert [e for e in CONSOLE_ERRORS if not e.startswith(replaced)] == []
     shutil.rmtree(DOCS_IMG / "__pycache__", ignore_errors=True)
+
+
+def test_a_decided_item_is_not_sent_again(page, server, browser_registry):
+    # c confirms; a second key (r, a reason, Enter) or a double click on the spent form sends
+    # nothing: it would only meet this reviewer's own decision as "someone else's" conflict
+    base, app = server
+    page.goto(f"{base}/login")
+    if page.locator("button:has-text('Sign out')").count():
+        page.click("button:has-text('Sign out')")
+    page.fill("input[name=name]", "cleo")
+    page.fill("input[name=password]", PASSWORDS["cleo"][1])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    sent: list[int] = []
+    page.on("response", lambda r: sent.append(r.status) if r.url.endswith("/decision") else None)
+    # an open item with a decision form (the first test decided the letters' facts)
+    # (asked of the server: its registry is busy serving the page meanwhile)
+    queue = page.request.get(f"{base}/api/review", params={"kind": "all", "limit": 500}).json()
+    decidable = {k["name"] for k in queue["kinds"] if k["decidable"]}
+    item = next(i for i in queue["items"] if i["kind"] in decidable)
+    page.goto(f"{base}/review?kind={item['kind']}&patient={item['patient_id']}")
+    page.keyboard.press("j")
+    page.locator("#decision").wait_for()
+    item_id = str(page.locator("#queue .current").get_attribute("data-item-id"))
+    page.keyboard.press("c")
+    page.locator("#outcome .ok").wait_for()
+    done = page.locator("#outcome").inner_text()
+    page.keyboard.press("r")
+    page.keyboard.type("second thoughts")
+    page.keyboard.press("Enter")
+    page.dblclick("#reject", force=True)
+    page.wait_for_timeout(500)
+    assert sent == [200]
+    assert page.locator("#outcome").inner_text() == done and "Recorded" in done
+    assert page.locator("#confirm").is_disabled() and page.locator("#reason").is_disabled()
+    decided = [r for r in api.review_history(app.state.registry) if r.item_id == item_id]
+    assert [r.new_state for r in decided] in (["confirmed"], ["acknowledged"])

@@ -164,6 +164,34 @@ def test_a_second_decision_on_the_same_version_is_a_conflict(app, signed_in):
     form = {"decision": "confirm", "reason": "yes", "expected_version": item.version}
     html = second.post(f"/review/items/{item.item_id}/decision", data=form)
     assert html.status_code == 409 and "Conflict" in html.text
+    assert "decide again. Nothing was changed" in html.text
+
+
+def test_a_decision_without_a_version_never_overturns_one(app, signed_in):
+    # a form or script that sends no expected_version decides only an item still waiting
+    first, second = signed_in("clinician"), signed_in("clinician")
+    item = _calcinosis_item(app)
+    body = {"decision": "reject", "reason": "not calcinosis", "expected_version": item.version}
+    assert first.post(f"/api/review/items/{item.item_id}/decision", json=body).status_code == 200
+    late = second.post(
+        f"/api/review/items/{item.item_id}/decision", json={"decision": "confirm", "reason": "yes"}
+    )
+    assert late.status_code == 409 and "already rejected" in late.json()["detail"]
+    form = {"decision": "confirm", "reason": "yes", "expected_version": ""}
+    html = second.post(f"/review/items/{item.item_id}/decision", data=form)
+    assert html.status_code == 409 and "already rejected" in html.text
+    facts = {f.fact_id: f for f in api.patient_record(app.state.registry, "P0001").facts}
+    assert facts[item.fact_id].review_state.value == "rejected"
+    # an item still waiting is decided without a version, as before
+    other = next(
+        i
+        for i in api.review_queue(app.state.registry, kinds=["suggested_fact"])
+        if i.item_id != item.item_id
+    )
+    fresh = first.post(
+        f"/api/review/items/{other.item_id}/decision", json={"decision": "reject", "reason": "no"}
+    )
+    assert fresh.status_code == 200 and fresh.json()["record"]["new_state"] == "rejected"
 
 
 def test_reject_needs_a_reason(app, signed_in):

@@ -195,22 +195,29 @@ class Decision(BaseModel):
     )
     reason: str = Field(max_length=2000)
     expected_version: int | None = Field(
-        default=None, description="the item's version when it was shown; stale means conflict"
+        default=None,
+        description="the item's version when it was shown; stale means conflict (none: only an"
+        " item still waiting is decided, one decided already is a conflict)",
     )
 
 
 def _decide(request: Request, user: WebUser, item_id: str, decision: Decision) -> Any:
     state = request.app.state
 
+    expected = decision.expected_version
+
     def write() -> Any:
-        return api.review(
+        # without the version the item was read at, decide only an item still waiting (as
+        # the command line does): a request that names no version never overturns a decision
+        return api.review_items(
             state.registry,
-            item_id,
+            [item_id],
             decision.decision,
             reviewer=user.name,
             reason=decision.reason,
-            expected_version=decision.expected_version,
-        )
+            expected_versions=None if expected is None else {item_id: expected},
+            only_open=expected is None,
+        )[0]
 
     def adjust(record: Any, generation: int, following: int) -> None:
         state.watch.made(record.decision_id)  # in the write: the watch never reports it too

@@ -59,6 +59,13 @@
     if (form.id === "decision" && event.detail.successful) {
       const li = current();
       if (li) { li.classList.add("decided"); }
+      // decided: a second press would only meet this decision as someone else's conflict
+      form.dataset.decided = "true";
+      form.querySelectorAll("input, button").forEach(function (el) { el.disabled = true; });
     }
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const form = event.detail.elt;
+    if (form.id === "decision" && form.dataset.decided) { event.preventDefault(); }
   });
 })();
