@@ -349,7 +349,9 @@ def _with_latest_values(
         text = (
             feature.type is FeatureType.TEXT or derive.kind is DerivationKind.LATEST_TEXT_CONFLICT
         )
-        column = joined.value_text if text else joined.value_num
+        # a recorded category is read without case or surrounding spaces ("dcSSc " is dcssc;
+        # edge12), so a recorded subset is not lost to its spelling
+        column = joined.value_text.strip().lower() if text else joined.value_num
         on_last = ibis.cases((cond, column), else_=ibis.null(column.type()))
         if derive.kind is DerivationKind.LATEST_TEXT_CONFLICT:
             # different texts on the last date: true; one text: false; none recorded: null

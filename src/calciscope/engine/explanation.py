@@ -330,8 +330,11 @@ def _notes(cset: CriteriaSet, row: Mapping[str, Any]) -> tuple[str, ...]:
     s, notes = cset.id, []
     fired = [p for k, p in enumerate(cset.not_applicable_if) if row[f"{s}__gate__{k}"]]
     if fired:
-        names = ", ".join(sorted(frozenset().union(*(p.features() for p in fired))))
-        notes.append(f"not applicable: {names} recorded (the criteria exclude these patients)")
+        # a one-feature gate is named; a gate read from several features is shown as its rule
+        names = "; ".join(
+            f"{p.describe()} recorded" if len(p.features()) == 1 else p.describe() for p in fired
+        )
+        notes.append(f"not applicable: {names} (the criteria exclude these patients)")
     if cset.probability is not None and row[f"{s}_category"] == IimCategory.NOT_CLASSIFIABLE:
         notes.append(_NOT_CLASSIFIABLE_NOTE)
     notes += [

@@ -219,9 +219,25 @@ def _birth_in_year(t: ir.Table, month: int, day: int) -> ir.DateValue:
     return t.birth_date.fill_null(in_year)
 
 
+def _after_birth(t: ir.Table, onset: ir.DateValue, years: ir.FloatingValue) -> ir.Value:
+    """Return ``years``, unknown when ``onset`` is before the patient can have been born.
+
+    A fact dated before birth (before the date of birth, or before 1 January of a birth year
+    alone) has a wrong date: an age from it is unknown, never negative (edge12; a negative age
+    scored as "under 18" in the 2017 IIM criteria and gave the juvenile subgroups). With a birth
+    year only, a fact in the birth year itself may follow the birth: its age is at least 0.
+    """
+    before = (onset < _birth_in_year(t, 1, 1)).fill_null(False)
+    # guarded: GREATEST skips a null on DuckDB and PostgreSQL (0 for an unknown age)
+    return ibis.cases(
+        (before | years.isnull(), ibis.null("float64")), else_=ibis.greatest(years, 0.0)
+    )
+
+
 def _age(t: ir.Table, name: str) -> ir.Value:
     """Age at the first fact: from the birth date, or from 1 July of a birth year only."""
-    return _years(t[f"{name}__val"], _birth_in_year(t, 7, 1))
+    onset = t[f"{name}__val"]
+    return _after_birth(t, onset, _years(onset, _birth_in_year(t, 7, 1)))
 
 
 def _age_range(t: ir.Table, name: str) -> dict[str, ir.Value]:
@@ -233,8 +249,8 @@ def _age_range(t: ir.Table, name: str) -> dict[str, ir.Value]:
     """
     onset = t[f"{name}__val"]
     return {
-        f"{name}{AGE_YOUNGEST}": _years(onset, _birth_in_year(t, 12, 31)),
-        f"{name}{AGE_OLDEST}": _years(onset, _birth_in_year(t, 1, 1)),
+        f"{name}{AGE_YOUNGEST}": _after_birth(t, onset, _years(onset, _birth_in_year(t, 12, 31))),
+        f"{name}{AGE_OLDEST}": _after_birth(t, onset, _years(onset, _birth_in_year(t, 1, 1))),
     }
 
 

@@ -109,7 +109,14 @@ def _compile(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir
         # a true `unless` feature: a source is recorded but its value is not known (two
         # different subsets the same day), so a later source does not stand in for it
         unknown = [(_true(table, f), otherwise) for f in p.unless]
-        return {p.id: ibis.cases(*unknown, *_known_values(p, table), else_=otherwise)}
+        # a source recorded with a value outside `values` (a subset recorded as "diffuse") is
+        # recorded but not known: a later source does not stand in for it either (edge12)
+        cases = [
+            case
+            for known, value in _known_values(p, table)
+            for case in ((known, value), (value.notnull(), otherwise))
+        ]
+        return {p.id: ibis.cases(*unknown, *cases, else_=otherwise)}
     if p.kind is PhenotypeKind.MISMATCH:
         return {p.id: _mismatch(p, table)}
     return _prompt(p, table, index_date)
