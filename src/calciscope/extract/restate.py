@@ -19,7 +19,12 @@ finding further away, in another section, and this module reads those restatemen
   ("The deposits involve both elbows.") or its chalky matter ("... from which chalky white liquid
   can be expressed", notesacc15), and, when it names no site, of a next sentence naming
   a deposit or a later one describing chalky or gritty deposits ("Exam: gritty nodules over
-  both olecranons"). An imaging title's region gives way to the sites lent.
+  both olecranons"), or one of the six sentences before it that describes deposits with no
+  word pointing back ("Over both hips there are firm, whitish nodules. ... Impression:
+  calcinosis cutis", notesacc16; a lump of another kind, a relative's, an organ, another skin
+  disease, a destructive or malignant mass or an implant lends nothing). An imaging title's
+  region gives way to the sites lent, and so does the imaging field a lending sentence names
+  ("X-rays of the elbows and knees show ...") beside other sites.
 - *Morphology restated in another section.* An affirmed calcinosis that names sites but no
   pattern takes the pattern of a sentence later in the document (or earlier in its own
   section) that has no finding and no other skin finding of its own, names a deposit and only
@@ -58,10 +63,11 @@ from collections.abc import Callable, Sequence
 
 from calciscope.extract.mention import Category, Mention
 
-__all__ = ["THESE_SITES", "hand_of_fingers", "link_restated"]
+__all__ = ["THESE_SITES", "hand_of_fingers", "link_restated", "names_field"]
 
 _ANCHORS = frozenset({Category.CALCINOSIS, Category.CALCIFICATION})
 _LAYERS = ("site", "morphology", "tissue", "finding")
+_WITH_MODALITY = (*_LAYERS, "modality")
 _EXPLAINS = re.compile(
     r"^\W*(?:[a-z ]{1,20}:\s*)?(?:(?:the\s+)?(?:appearances?|features|findings?|this|these|it|"
     r"they)\s+(?:are|is)\s+(?:those\s+of|(?:most\s+)?(?:in\s+keeping|consistent|compatible)\s+"
@@ -226,6 +232,28 @@ _DEPOSIT = re.compile(
     r"sheets?|plates?)(?![a-z])",
     re.I,
 )
+# A sentence before a calcinosis that names no site may describe its deposits with no word
+# pointing back ("Over both lateral hips there are several firm, whitish nodules. ...
+# Impression: dystrophic calcinosis cutis"; notesacc16): it names a deposit, a pattern noun,
+# a radiological opacity or density, or a hard or calcium-like swelling, area or lesion.
+_DESCRIBED = re.compile(
+    r"(?<![a-z])(?:deposits?|nodules?|lumps?|concretions?|stones?|calcium|chalky|gritty|"
+    r"sheets?|plates?|plaques?|papules?|masses|mass|shell|opacit(?:y|ies)|densit(?:y|ies)|"
+    r"(?:hard|firm|stony|rock-hard|stone-hard)(?:,?[ \t]+[a-z-]+){0,2}?[ \t]+(?:swellings?|"
+    r"areas?|lesions?|spots?|bumps?))(?![a-z])",
+    re.I,
+)
+# A lump of another kind named in such a sentence ("a gouty tophus", "urate", "an expansile
+# destructive lesion ... with a soft tissue mass", "sarcoma"): it lends nothing
+# ("subcutaneous fat", a tissue, is no such lump, unlike in ``_NOT_CALCIUM``).
+_OTHER_LUMP = re.compile(
+    r"(?<![a-z])(?:urate|uric|tophus|tophi|tophaceous|gout|gouty|cholesterol|amyloid|expansile|"
+    r"destructive|lytic|malignan(?:t|cy)|sarcomas?|metasta(?:sis|ses|tic)|lymphomas?|myelomas?|"
+    r"carcinomas?|neoplasms?|neoplastic|tumou?rs?)(?![a-z-])",
+    re.I,
+)
+# How far back a sentence describing the deposits is looked for (sentences, headers included).
+_DESCRIBED_REACH = 6
 # "the tips of the fingers of the L hand", "fingertips of both hands", "the PIP joints of the
 # right hand": the hand says whose fingers (or finger joints), it is no site of its own.
 _FINGERS_OF = re.compile(
@@ -233,6 +261,49 @@ _FINGERS_OF = re.compile(
     r"phalanx|phalanges|(?:pip|dip|ip)j?s?|(?:pip|dip|ip|interphalangeal)\s+joints?)\s+of\s+"
     r"(?:(?:the|both|his|her|each)\s+)?(?:(?:left|right|l|r|lt|rt)\s+)?$"
 )
+
+
+# A body region this close after an imaging word ("X-rays of the arms", "films of both
+# thighs"), or just before one ("hand X-ray"), names the imaging field.
+_FIELD_BEFORE = 2
+_FIELD_AFTER = 14
+
+
+# Between two regions of one list ("the elbows, hands and knees", "arms and legs").
+_LIST_GAP = re.compile(
+    r"[ \t]*(?:,[ \t]*)?(?:(?:and|or|&)[ \t]+)?(?:(?:the|both|left|right)[ \t]+)?"
+)
+
+
+def names_field(regions: Sequence[Mention], modalities: Sequence[Mention], text: str) -> list[bool]:
+    """Return, for each body region (by position), whether it names an imaging field.
+
+    A region just after an imaging word ("films of the hands") or just before one ("hand
+    X-ray") names the field, and so does each region listed after one that follows an imaging
+    method ("Radiographs of the elbows, hands and knees"; not "palpable over the elbows and
+    shins", an examination).
+    """
+    fields: list[bool] = []
+    imaging = False  # the previous region names the field of an imaging method
+    for n, region in enumerate(regions):
+        near = [
+            m
+            for m in modalities
+            if 0 <= m.start - region.end <= _FIELD_BEFORE
+            or 0 <= region.start - m.end <= _FIELD_AFTER
+        ]
+        listed = (
+            imaging
+            and bool(text)
+            and _LIST_GAP.fullmatch(text, regions[n - 1].end, region.start) is not None
+        )
+        fields.append(bool(near) or listed)
+        imaging = listed or any(_imaging(m) for m in near)
+    return fields
+
+
+def _imaging(modality: Mention) -> bool:
+    return modality.metadata.get("method") not in (None, "clinical_examination")
 
 
 def hand_of_fingers(text: str, region: Mention) -> bool:
@@ -496,11 +567,22 @@ def _deposit_sites(
         i = _index(every, anchor)
         if i is None:
             continue
-        for k in _deposit_sentences(anchor, i, every, text):
-            mentions = find(every[k][0], every[k][1], _LAYERS, True)
-            if any(m.category in _ANCHORS or m.metadata.get("other_finding") for m in mentions):
+        for c, d in _deposit_sentences(anchor, i, every, text):
+            mentions = find(c, d, _WITH_MODALITY, True)
+            if any(
+                m.category in _ANCHORS
+                or m.metadata.get("other_finding")
+                or m.metadata.get("organ")
+                or m.metadata.get("not_calcinosis")
+                or m.metadata.get("not_morphology")  # "plate fixation", "information sheet"
+                for m in mentions
+            ):
                 continue
             sites = _sites(mentions, text)
+            modalities = [m for m in mentions if m.category == Category.MODALITY and _imaging(m)]
+            fields = names_field(sites, modalities, text) if modalities else []
+            if fields and not all(fields):  # the imaging field is a site only when alone
+                sites = [m for m, field in zip(sites, fields, strict=True) if not field]
             if not sites:
                 continue
             _untitled(anchor)
@@ -516,14 +598,31 @@ def _deposit_sites(
 
 def _deposit_sentences(
     anchor: Mention, i: int, every: Sequence[tuple[int, int, int]], text: str
-) -> list[int]:
-    """Return the indices of the sentences that may describe a calcinosis's deposits."""
+) -> list[tuple[int, int]]:
+    """Return the spans of the sentences that may describe a calcinosis's deposits.
+
+    A sentence before that describes deposits, for a calcinosis with no site, takes in the
+    clause before it when that ends in a semicolon in the same section ("A shallow ulcer sits
+    in the right popliteal fossa; its base holds white gritty matter").
+    """
     a, b, section = every[i]
     picked = []
     before = i > 0 and every[i - 1][2] == section and _THESE_ARE.match(text, a, b)
     if before and _DEPOSIT.search(text, *every[i - 1][:2]):
-        picked.append(i - 1)
+        picked.append(every[i - 1][:2])
     bare = _no_sites(anchor)
+    if bare:
+        for k in range(max(0, i - _DESCRIBED_REACH), i - (1 if picked else 0)):
+            c, d, part = every[k]
+            if not _described(text, c, d):
+                continue
+            if (
+                k > 0
+                and every[k - 1][2] == part
+                and text[every[k - 1][1] - 1 : every[k - 1][1]] == ";"
+            ):
+                c = every[k - 1][0]
+            picked.append((c, d))
     near = _next_sentences(every, anchor, text)[1]
     for k in range(i + 1, len(every)):
         c, d, _section = every[k]
@@ -535,15 +634,27 @@ def _deposit_sentences(
                 or (bare and _DEPOSIT.search(text, c, d))
                 or (_CHALKY_MATTER.search(text, c, d) and _chalky_own(text, c, d))
             ):
-                picked.append(k)
+                picked.append((c, d))
         elif (
             bare
             and _CHALKY.search(text, c, d)
             and _DEPOSIT.search(text, c, d)
             and _chalky_own(text, c, d)
         ):
-            picked.append(k)
+            picked.append((c, d))
     return picked
+
+
+def _described(text: str, c: int, d: int) -> bool:
+    """Return whether a sentence may describe the deposits of a calcinosis named later.
+
+    It names a deposit (``_DESCRIBED``) and no lump of another kind, relative, aspirate or pus.
+    """
+    return bool(
+        _DESCRIBED.search(text, c, d)
+        and not _OTHER_LUMP.search(text, c, d)
+        and not _NOT_CHALKY_DEPOSIT.search(text, c, d)
+    )
 
 
 def _chalky_own(text: str, c: int, d: int) -> bool:
@@ -561,7 +672,7 @@ def _deposit_cue(anchor: Mention, text: str) -> bool:
         _THESE_ARE.match(text, a, b)
         or _THE_DEPOSITS.match(text, b, b + 80)
         or _FURTHER_DEPOSIT.match(text, b, b + 80)
-        or (_no_sites(anchor) and _DEPOSIT.search(text))
+        or (_no_sites(anchor) and _DESCRIBED.search(text))
         or _chalky_after(text, b)
     )
 
