@@ -4,7 +4,7 @@ Deposits described in one sentence (site and pattern) and named calcinosis only 
 sentence or section with no word pointing back; an imaging field listed over several regions;
 and four vocabulary causes ("stone-hard", "broad, flat", "pea-sized", "a hand's breadth"). None
 is taken from an evaluation set. The controls (other lumps, skin diseases, implants, relatives,
-organs, a destructive mass) must lend nothing.
+organs, a destructive mass, a vessel, a lymph node) must lend nothing.
 """
 
 import pytest
@@ -101,6 +101,8 @@ def test_an_xray_field_alone_is_still_the_site(summary):
         "Her sister has hard lumps on her fingers.\nAssessment: calcinosis.",
         "A 6 mm nodule in the right upper lobe is unchanged.\nImpression: calcinosis.",
         "An expansile lesion of the left femur has a soft tissue mass.\nIncidental: calcinosis.",
+        "A 3 cm mass in the left axilla is probably a lymph node.\nImpression: calcinosis.",
+        "Dense nodular opacities follow the radial artery at the wrist.\nImpression: calcinosis.",
     ],
 )
 def test_other_lumps_plaques_implants_relatives_and_organs_lend_nothing(summary, text):

@@ -21,8 +21,9 @@ finding further away, in another section, and this module reads those restatemen
   a deposit or a later one describing chalky or gritty deposits ("Exam: gritty nodules over
   both olecranons"), or one of the six sentences before it that describes deposits with no
   word pointing back ("Over both hips there are firm, whitish nodules. ... Impression:
-  calcinosis cutis", notesacc16; a lump of another kind, a relative's, an organ, another skin
-  disease, a destructive or malignant mass or an implant lends nothing). An imaging title's
+  calcinosis cutis", notesacc16; a lump of another kind, a relative's, an organ, a vessel or
+  lymph node, another skin disease, a destructive or malignant mass or an implant lends
+  nothing). An imaging title's
   region gives way to the sites lent, and so does the imaging field a lending sentence names
   ("X-rays of the elbows and knees show ...") beside other sites.
 - *Morphology restated in another section.* An affirmed calcinosis that names sites but no
@@ -252,6 +253,9 @@ _OTHER_LUMP = re.compile(
     r"carcinomas?|neoplasms?|neoplastic|tumou?rs?)(?![a-z-])",
     re.I,
 )
+# A sentence naming a vessel or a lymph node describes no deposit of the skin ("nodular
+# opacities along the radial artery", "a mass in the axilla, probably a lymph node").
+_NOT_SKIN = frozenset({"vascular", "lymph_node"})
 # How far back a sentence describing the deposits is looked for (sentences, headers included).
 _DESCRIBED_REACH = 6
 # "the tips of the fingers of the L hand", "fingertips of both hands", "the PIP joints of the
@@ -575,6 +579,7 @@ def _deposit_sites(
                 or m.metadata.get("organ")
                 or m.metadata.get("not_calcinosis")
                 or m.metadata.get("not_morphology")  # "plate fixation", "information sheet"
+                or m.metadata.get("tissue") in _NOT_SKIN  # "a mass ... probably a lymph node"
                 for m in mentions
             ):
                 continue
