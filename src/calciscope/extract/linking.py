@@ -21,7 +21,7 @@ sentence that names calcinosis. A rule with ``not_calcinosis`` ("calcified granu
 "non-calcified nodule", "calcific tendinitis") counts toward nothing whatever is linked to it.
 
 A body region that names the imaging field ("hand X-ray", "films of both thighs", each region
-listed after it: "Radiographs of the elbows, hands and knees") or labels a
+listed after it: "Films of the wrists, ankles and shins") or labels a
 template line ("Hands: calcinosis at the ring finger") is a site only when the finding has no
 other site. A report's examination title lends its sites to calcinosis findings that name
 none, and a one-sided title ("XR FOREARM 2 VIEWS, LEFT") its side to every site without one;
