@@ -88,3 +88,15 @@ def test_deposits_described_before_still_lend(summary, text, morphology, regions
 def test_a_lump_in_the_skin_of_the_neck_lends(summary):
     s = summary("Gritty nodules in the skin of the neck. Calcinosis.")
     assert s.regions == ("neck",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A tender, hard swelling sits in the left axilla.\nUltrasound: calcification in the "
+        "subcutaneous fat.",
+        "Hard nodules in the right axilla.\nAssessment: calcinosis cutis.",
+    ],
+)
+def test_an_armpit_lump_lends_when_the_calcinosis_is_of_the_skin(summary, text):
+    assert summary(text).regions == ("shoulder",)

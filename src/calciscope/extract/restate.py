@@ -274,7 +274,7 @@ _CALCIUM_WORD = re.compile(
 # a tissue, is no such lump, unlike in ``_NOT_CALCIUM``; notesacc16, notesacc18).
 _OTHER_LUMP = re.compile(
     r"(?<![a-z])(?:urate|uric|tophus|tophi|tophaceous|gout|gouty|cholesterol|amyloid|expansile|"
-    r"destructive|lytic|malignan(?:t|cy)|[a-z]*sarcomas?|metasta(?:sis|ses|tic)|lymphomas?|"
+    r"destructive|lytic|malignan(?:t|cy)|[a-z]{0,12}sarcomas?|metasta(?:sis|ses|tic)|lymphomas?|"
     r"myelomas?|carcinomas?|neoplasms?|neoplastic|tumou?rs?|rheumatoid|ra|oa|osteoarthritis|"
     r"osteoarthritic|heberden'?s?|bouchard'?s?|osteophytes?|exostos[ie]s|bony|dupuytren'?s?|"
     r"insulin|injections?|lymph|lymphadenopathy|nodes?|ganglion|ganglia|cysts?|cystic|"
@@ -286,14 +286,15 @@ _OTHER_LUMP = re.compile(
     re.I,
 )
 # A site deep in the body (the neck, an armpit, the belly) names a skin deposit only beside a
-# word of the skin or of calcium ("nodules palpable in the neck" may be lymph nodes).
+# word of the skin or of calcium, in that sentence or the calcinosis's own ("nodules palpable
+# in the neck" may be lymph nodes; "... XR: calcified subcutaneous nodules" are in the skin).
 _DEEP_SITE = re.compile(
     r"(?:neck|axill(?:a|ae|ary)|abdomen|abdominal|iliac|groin|inguinal|pelvis|pelvic|"
     r"breasts?)\Z",
     re.I,
 )
 _SKIN_WORD = re.compile(
-    r"(?<![a-z])(?:skin|subcutaneous|subcutis|cutaneous|dermal|intradermal|superficial|"
+    r"(?<![a-z])(?:skin|subcutaneous|subcutis|cutaneous|cutis|dermal|intradermal|superficial|"
     r"calcium|calcified|calcific|chalky|gritty|minerali[sz]ed)(?![a-z])",
     re.I,
 )
@@ -678,7 +679,11 @@ def _deposit_sites(
             if fields and not all(fields):  # the imaging field is a site only when alone
                 sites = [m for m, field in zip(sites, fields, strict=True) if not field]
             calcium = back and _flat_calcium(text, c, d)
-            if back and not (calcium or _SKIN_WORD.search(text, c, d)):
+            if back and not (
+                calcium
+                or _SKIN_WORD.search(text, c, d)
+                or _SKIN_WORD.search(text, *anchor.sentence)
+            ):
                 sites = [m for m in sites if not _DEEP_SITE.search(text, m.start, m.end)]
             if not sites:
                 continue
