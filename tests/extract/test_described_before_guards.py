@@ -100,3 +100,11 @@ def test_a_lump_in_the_skin_of_the_neck_lends(summary):
 )
 def test_an_armpit_lump_lends_when_the_calcinosis_is_of_the_skin(summary, text):
     assert summary(text).regions == ("shoulder",)
+
+
+def test_a_lump_of_another_kind_said_to_be_absent_blocks_nothing(summary):
+    s = summary(
+        "Findings: Hard nodules lie in the skin over both knees. No lymphadenopathy, no gout.\n"
+        "Impression: calcinosis."
+    )
+    assert s.regions == ("knee",) and s.morphology == ("nodular",)

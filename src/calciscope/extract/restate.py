@@ -285,6 +285,13 @@ _OTHER_LUMP = re.compile(
     r"prosthetic|screws?|fixation|orif|k-wires?)(?![a-z-])",
     re.I,
 )
+# A lump of another kind said to be absent ("No lymphadenopathy.", "nodules, not rheumatoid")
+# names no other lesion: the words just before it.
+_DENIED = re.compile(
+    r"(?<![a-z])(?:no|not|without|nil|negative[ \t]+for|free[ \t]+of|rather[ \t]+than)"
+    r"(?:[ \t,]+[a-z-]+){0,2}?[ \t,]*\Z",
+    re.I,
+)
 # A site deep in the body (the neck, an armpit, the belly) names a skin deposit only beside a
 # word of the skin or of calcium, in that sentence or the calcinosis's own ("nodules palpable
 # in the neck" may be lymph nodes; "... XR: calcified subcutaneous nodules" are in the skin).
@@ -783,7 +790,7 @@ def _described_before(
             continue
         if (
             _NO_DEPOSIT.search(text, c, d)
-            or _OTHER_LUMP.search(text, c, every[i][0])
+            or _other_lump(text, c, every[i][0])
             or _REMOVED.search(text, c, every[i][0])
             or _PERSON_LABEL.search(text, c, every[i][1])
             or _RELATIVE.search(text, every[k - 1][0] if k > 0 else c, every[i][0])
@@ -807,8 +814,16 @@ def _described(text: str, c: int, d: int) -> bool:
             or (_FLAT.search(text, c, d) and _flat_calcium(text, c, d))
             or (_DENSITY.search(text, c, d) and _SOFT_TISSUE.search(text, c, d))
         )
-        and not _OTHER_LUMP.search(text, c, d)
+        and not _other_lump(text, c, d)
         and not _NOT_CHALKY_DEPOSIT.search(text, c, d)
+    )
+
+
+def _other_lump(text: str, c: int, d: int) -> bool:
+    """Return whether ``text[c:d]`` names a lump of another kind that is not denied."""
+    return any(
+        not _DENIED.search(text[max(c, m.start() - 40) : m.start()])
+        for m in _OTHER_LUMP.finditer(text, c, d)
     )
 
 
