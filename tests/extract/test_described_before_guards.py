@@ -108,3 +108,15 @@ def test_a_lump_of_another_kind_said_to_be_absent_blocks_nothing(summary):
         "Impression: calcinosis."
     )
     assert s.regions == ("knee",) and s.morphology == ("nodular",)
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("She has scleroderma with hard lumps on both elbows. Calcinosis.", ("elbow",)),
+        ("Hard nodules over the bony prominences of both knees. Calcinosis.", ("knee",)),
+        ("Chalky nodules on both shins, with muscle atrophy. Calcinosis.", ("lower_leg",)),
+    ],
+)
+def test_the_disease_itself_and_bony_prominences_do_not_block(summary, text, regions):
+    assert summary(text).regions == regions
