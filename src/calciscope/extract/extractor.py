@@ -316,7 +316,13 @@ class NoteExtractor:
             link_calcinosis_attributes(grouped, text)
             find = partial(self._plain_mentions, text, low)
             link_clause_sites(grouped, spans, text, partial(find, layers=_CLAUSE, context=True))
-            link_restated(grouped, text, partial(self.sentences, text, sections), find)
+            link_restated(
+                grouped,
+                text,
+                partial(self.sentences, text, sections),
+                find,
+                [s.category for s in sections],
+            )
             if report:
                 link_title_regions(grouped, self.title_regions(text, low, sections, findings))
         for sentence in antibodies:  # else nothing to link

@@ -20,7 +20,8 @@ site that is a body cavity (rule ``body_cavity``: "chest", "thorax", "abdomen", 
 sentence that names calcinosis. A rule with ``not_calcinosis`` ("calcified granuloma",
 "non-calcified nodule", "calcific tendinitis") counts toward nothing whatever is linked to it.
 
-A body region that names the imaging field ("hand X-ray", "films of both thighs") or labels a
+A body region that names the imaging field ("hand X-ray", "films of both thighs", each region
+listed after it: "Films of the wrists, ankles and shins") or labels a
 template line ("Hands: calcinosis at the ring finger") is a site only when the finding has no
 other site. A report's examination title lends its sites to calcinosis findings that name
 none, and a one-sided title ("XR FOREARM 2 VIEWS, LEFT") its side to every site without one;
@@ -42,7 +43,7 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 
 from calciscope.extract.mention import Category, Mention
-from calciscope.extract.restate import THESE_SITES, hand_of_fingers
+from calciscope.extract.restate import THESE_SITES, hand_of_fingers, names_field
 
 __all__ = [
     "lend_reach",
@@ -69,8 +70,6 @@ _REFERS_BACK = re.compile(
 _LATERALITY_GAP = 25
 _PRE_NOMINAL = frozenset({Category.MORPHOLOGY, Category.EXTENT, Category.TISSUE})
 _ADJACENT = 40
-_FIELD_BEFORE = 2
-_FIELD_AFTER = 14
 # "in the gluteus medius tendon", "within both": a preposition, an article and at most two
 # words that are no conjunction ("at the tips and soft tissue ..." starts a new phrase).
 _AFTER_PREPOSITION = re.compile(
@@ -122,27 +121,28 @@ def _add(anchor: Mention, key: str, value: object, item: Mention) -> None:
     anchor.links.setdefault("spans", []).append([item.start, item.end, item.category])
 
 
-def _regions(sentence: Sequence[Mention]) -> list[tuple[Mention, str | None, bool]]:
-    """Return ``(region, laterality, names the imaging field)`` for each body region."""
+def _regions(sentence: Sequence[Mention], text: str = "") -> list[tuple[Mention, str | None, bool]]:
+    """Return ``(region, laterality, names the imaging field)`` for each body region.
+
+    With the ``text``, the regions listed after a field region name the field too.
+    """
     regions = [m for m in sentence if m.category == Category.BODY_REGION]
     sides = [m for m in sentence if m.category == Category.LATERALITY]
     modalities = [m for m in sentence if m.category == Category.MODALITY]
+    fields = names_field(regions, modalities, text)
     result = []
-    for region in regions:
+    for region, near_field in zip(regions, fields, strict=True):
         side = region.metadata.get("laterality")  # a site that names its side ("R index")
         before = [s for s in sides if 0 <= region.start - s.end <= _LATERALITY_GAP]
         after = [s for s in sides if 0 <= s.start - region.end <= 3]
         if side is None and (before or after):
             side = (before[-1] if before else after[0]).metadata.get("laterality")
-        field = bool(region.links.get("field")) or any(
-            0 <= m.start - region.end <= _FIELD_BEFORE or 0 <= region.start - m.end <= _FIELD_AFTER
-            for m in modalities
-        )
+        field = bool(region.links.get("field")) or near_field
         result.append((region, side, field))
     return result
 
 
-def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention]) -> None:
+def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text: str = "") -> None:
     for item in sentence:
         spec = _ATTRIBUTES.get(item.category)
         if spec is not None and item.metadata.get(spec[1]) is not None:
@@ -153,7 +153,7 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention]) -> N
             if item.category == Category.TISSUE:
                 counts = anchor.links.setdefault("tissue_counts_as", [])
                 counts.extend(c for c in item.metadata.get("counts_as") or [] if c not in counts)
-    for region, side, field in _regions(sentence):
+    for region, side, field in _regions(sentence, text):
         if region.links.get("other_finding"):
             continue
         entry = {"region": region.metadata.get("region"), "laterality": side}
@@ -329,7 +329,7 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]], text: str
         anchors = _drop_labels([m for m in sentence if m.category in _ANCHORS])
         section = sentence[0].section if sentence else None
         if anchors:
-            _link_sentence(anchors, sentence)
+            _link_sentence(anchors, sentence, text)
             _borrow_sites(
                 text, previous if section == previous_section and not after else None, anchors
             )

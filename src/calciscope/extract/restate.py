@@ -19,7 +19,16 @@ finding further away, in another section, and this module reads those restatemen
   ("The deposits involve both elbows.") or its chalky matter ("... from which chalky white liquid
   can be expressed", notesacc15), and, when it names no site, of a next sentence naming
   a deposit or a later one describing chalky or gritty deposits ("Exam: gritty nodules over
-  both olecranons"). An imaging title's region gives way to the sites lent.
+  both olecranons"), or one of the six sentences before it that describes deposits with no
+  word pointing back ("Hard white lumps sit over both knees. ... Impression: calcinosis",
+  notesacc16). That sentence must be in the same section, or in a findings, examination or
+  history section before an impression, diagnoses or plan; plaques, plates, papules and sheets
+  need a word of calcium; a lump of another kind (in it or any sentence up to the calcinosis),
+  a relative's or another patient's, a family history, negated or removed deposits, an organ,
+  a vessel or lymph node, another skin disease, a mass or an implant lends nothing, and a site
+  deep in the neck, armpit or belly needs a word of the skin (notesacc18). An imaging title's
+  region gives way to the sites lent, and so does the imaging field a lending sentence names
+  ("Plain films of the wrists and shins reveal ...") beside other sites.
 - *Morphology restated in another section.* An affirmed calcinosis that names sites but no
   pattern takes the pattern of a sentence later in the document (or earlier in its own
   section) that has no finding and no other skin finding of its own, names a deposit and only
@@ -53,15 +62,17 @@ demo notes); other notes pay a few cheap checks (about 1-2 % of extraction, docs
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Sequence
 
 from calciscope.extract.mention import Category, Mention
 
-__all__ = ["THESE_SITES", "hand_of_fingers", "link_restated"]
+__all__ = ["THESE_SITES", "hand_of_fingers", "link_restated", "names_field"]
 
 _ANCHORS = frozenset({Category.CALCINOSIS, Category.CALCIFICATION})
 _LAYERS = ("site", "morphology", "tissue", "finding")
+_WITH_MODALITY = (*_LAYERS, "modality")
 _EXPLAINS = re.compile(
     r"^\W*(?:[a-z ]{1,20}:\s*)?(?:(?:the\s+)?(?:appearances?|features|findings?|this|these|it|"
     r"they)\s+(?:are|is)\s+(?:those\s+of|(?:most\s+)?(?:in\s+keeping|consistent|compatible)\s+"
@@ -226,6 +237,114 @@ _DEPOSIT = re.compile(
     r"sheets?|plates?)(?![a-z])",
     re.I,
 )
+# A sentence before a calcinosis that names no site may describe its deposits with no word
+# pointing back ("Hard white lumps sit over both knees. ... Impression: calcinosis";
+# notesacc16): it names a deposit, a mass, a radiological opacity, or a hard or calcium-like
+# swelling, area or lesion.
+_DESCRIBED = re.compile(
+    r"(?<![a-z])(?:deposits?|nodules?|lumps?|concretions?|stones?|calcium|chalky|gritty|"
+    r"masses|mass|opacit(?:y|ies)|"
+    r"(?:hard|firm|stony|rock-hard|stone-hard)(?:,?[ \t]+[a-z-]+){0,2}?[ \t]+(?:swellings?|"
+    r"areas?|lesions?|spots?|bumps?))(?![a-z])",
+    re.I,
+)
+# Plaques, plates, papules and sheets are as often another skin disease or an implant
+# ("lichenified plaques", "plates in the femur"; notesacc18): they describe deposits, and lend
+# a site or a pattern, only beside a word of calcium in the same sentence.
+_FLAT = re.compile(r"(?<![a-z])(?:plaques?|plates?|papules?|sheets?|shell)(?![a-z])", re.I)
+# "hard, board-like plates have formed under the skin": hardness under the skin will do too.
+_HARD_UNDER_SKIN = re.compile(
+    r"(?<![a-z])(?:hard|stony|rock-hard|stone-hard)(?![a-z])[^.;\n]{0,80}?(?<![a-z])(?:under|"
+    r"beneath)[ \t]+the[ \t]+skin|(?<![a-z])(?:hard|stony|rock-hard|stone-hard)(?![a-z])"
+    r"[^.;\n]{0,80}?(?<![a-z])subcutane",
+    re.I,
+)
+# A radiological density is a deposit only in the soft tissue ("a density in the soft tissue
+# of the thumb pulp"; not "a bone density scan").
+_DENSITY = re.compile(r"(?<![a-z])densit(?:y|ies)(?![a-z])", re.I)
+_SOFT_TISSUE = re.compile(r"(?<![a-z])(?:soft[ \t-]tissues?|subcutane[a-z]*|skin)(?![a-z])", re.I)
+_CALCIUM_WORD = re.compile(
+    r"(?<![a-z])(?:calcium|calcified|calcific|calcareous|chalky|gritty|minerals?|minerali[sz]ed|"
+    r"minerali[sz]ation|calcinosis)(?![a-z])",
+    re.I,
+)
+# A lump or lesion of another kind named in such a sentence (or in any sentence between it
+# and the calcinosis): gout, a tumour, a cyst, a node, a rheumatoid or osteoarthritic nodule,
+# an injection lump, another skin disease, an implant. It lends nothing ("subcutaneous fat",
+# a tissue, is no such lump, unlike in ``_NOT_CALCIUM``; notesacc16, notesacc18).
+_OTHER_LUMP = re.compile(
+    r"(?<![a-z])(?:urate|uric|tophus|tophi|tophaceous|gout|gouty|cholesterol|amyloid|expansile|"
+    r"destructive|lytic|malignan(?:t|cy)|[a-z]{0,12}sarcomas?|metasta(?:sis|ses|tic)|lymphomas?|"
+    r"myelomas?|carcinomas?|neoplasms?|neoplastic|tumou?rs?|rheumatoid|ra|oa|osteoarthritis|"
+    r"osteoarthritic|heberden'?s?|bouchard'?s?|osteophytes?|exostos[ie]s|bony[ \t]+(?:nodules?|lumps?|swellings?|enlargements?)|dupuytren'?s?|"
+    r"insulin|injections?|lymph|lymphadenopathy|nodes?|ganglion|ganglia|cysts?|cystic|"
+    r"lipomas?|abscess(?:es)?|fibromas?|neurofibromas?|xanthomas?|granulomas?|hernias?|"
+    r"thyroid|goitre|goiter|keloids?|nodosum|panniculitis|sclerotic[ \t]+(?:plaques?|patch(?:es)?|lesions?|bone|margins?|foc(?:us|i))|"
+    r"scleroderma[ \t]+(?:plaques?|patch(?:es)?)|morph(?:o)?ea|"
+    r"morph(?:o)?eic|(?:hyper|hypo|de)?pigment(?:ed|ation)|lichenified|lichenification|"
+    r"atrophic|necrobiosis|psoria(?:sis|tic)|eczema(?:tous)?|implants?|prosthes[ie]s|"
+    r"prosthetic|screws?|fixation|orif|k-wires?)(?![a-z-])",
+    re.I,
+)
+# A lump of another kind said to be absent ("No lymphadenopathy.", "nodules, not rheumatoid")
+# names no other lesion: the words just before it.
+_DENIED = re.compile(
+    r"(?<![a-z])(?:no|not|without|nil|negative[ \t]+for|free[ \t]+of|rather[ \t]+than)"
+    r"(?:[ \t,]+[a-z-]+){0,2}?[ \t,]*\Z",
+    re.I,
+)
+# A site deep in the body (the neck, an armpit, the belly) names a skin deposit only beside a
+# word of the skin or of calcium, in that sentence or the calcinosis's own ("nodules palpable
+# in the neck" may be lymph nodes; "... XR: calcified subcutaneous nodules" are in the skin).
+_DEEP_SITE = re.compile(
+    r"(?:neck|axill(?:a|ae|ary)|abdomen|abdominal|iliac|groin|inguinal|pelvis|pelvic|"
+    r"breasts?)\Z",
+    re.I,
+)
+_SKIN_WORD = re.compile(
+    r"(?<![a-z])(?:skin|subcutaneous|subcutis|cutaneous|cutis|dermal|intradermal|superficial|"
+    r"calcium|calcified|calcific|chalky|gritty|minerali[sz]ed)(?![a-z])",
+    re.I,
+)
+# A deposit said to be absent or gone ("Elbows: no nodules", "nodules ... were excised").
+_NO_DEPOSIT = re.compile(
+    r"(?<![a-z])(?:no|nil|without|absent|denies|not|never|none)(?:[ \t]+[a-z-]+){0,3}?[ \t]+"
+    r"(?:deposits?|nodules?|lumps?|concretions?|masses|mass|swellings?|lesions?|opacit(?:y|ies))"
+    r"(?![a-z])",
+    re.I,
+)
+# Another person: a relative, or a label of another patient or case ("Patient B:").
+_RELATIVE = re.compile(
+    r"(?<![a-z])(?:mother|father|sister|brother|siblings?|aunt|uncle|cousin|twin|"
+    r"grand(?:mother|father|parents?)|parents?|sons?|daughters?|niece|nephew|mum|mom|dad|"
+    r"husband|wife|partner|relatives?|family)(?![a-z])",
+    re.I,
+)
+_PERSON_LABEL = re.compile(
+    r"(?<![A-Za-z])(?i:patient|case|subject|pt)[ \t]*(?:[A-Z]|#?\d{1,3})(?![A-Za-z0-9])"
+)
+# A calcinosis in an impression may take the deposits described in the findings, examination
+# or history before it; otherwise only in its own section, never from a family history.
+_DESCRIBING = frozenset(
+    {
+        None,
+        "indication",
+        "findings",
+        "examination",
+        "history",
+        "history_of_present_illness",
+        "clinical_history",
+        "chief_complaint",
+    }
+)
+_CONCLUDING = frozenset({"impression", "diagnoses", "plan"})
+# A sentence naming a vessel or a lymph node describes no deposit of the skin ("beaded
+# opacities following the ulnar artery", "an axillary mass, likely a node").
+_NOT_SKIN = frozenset({"vascular", "lymph_node"})
+# How far back a sentence describing the deposits is looked for (sentences, headers included).
+_DESCRIBED_REACH = 6
+# How many later sentences describing chalky deposits a calcinosis with no site takes.
+_CHALKY_REACH = 8
 # "the tips of the fingers of the L hand", "fingertips of both hands", "the PIP joints of the
 # right hand": the hand says whose fingers (or finger joints), it is no site of its own.
 _FINGERS_OF = re.compile(
@@ -233,6 +352,49 @@ _FINGERS_OF = re.compile(
     r"phalanx|phalanges|(?:pip|dip|ip)j?s?|(?:pip|dip|ip|interphalangeal)\s+joints?)\s+of\s+"
     r"(?:(?:the|both|his|her|each)\s+)?(?:(?:left|right|l|r|lt|rt)\s+)?$"
 )
+
+
+# A body region this close after an imaging word ("X-rays of the arms", "films of both
+# thighs"), or just before one ("hand X-ray"), names the imaging field.
+_FIELD_BEFORE = 2
+_FIELD_AFTER = 14
+
+
+# Between two regions of one list ("the wrists, ankles and shins", "arms and legs").
+_LIST_GAP = re.compile(
+    r"[ \t]*(?:,[ \t]*)?(?:(?:and|or|&)[ \t]+)?(?:(?:the|both|left|right)[ \t]+)?"
+)
+
+
+def names_field(regions: Sequence[Mention], modalities: Sequence[Mention], text: str) -> list[bool]:
+    """Return, for each body region (by position), whether it names an imaging field.
+
+    A region just after an imaging word ("films of the hands") or just before one ("hand
+    X-ray") names the field, and so does each region listed after one that follows an imaging
+    method ("Films of the wrists, ankles and shins"; not "palpable over the elbows and
+    shins", an examination).
+    """
+    fields: list[bool] = []
+    imaging = False  # the previous region names the field of an imaging method
+    for n, region in enumerate(regions):
+        near = [
+            m
+            for m in modalities
+            if 0 <= m.start - region.end <= _FIELD_BEFORE
+            or 0 <= region.start - m.end <= _FIELD_AFTER
+        ]
+        listed = (
+            imaging
+            and bool(text)
+            and _LIST_GAP.fullmatch(text, regions[n - 1].end, region.start) is not None
+        )
+        fields.append(bool(near) or listed)
+        imaging = listed or any(_imaging(m) for m in near)
+    return fields
+
+
+def _imaging(modality: Mention) -> bool:
+    return modality.metadata.get("method") not in (None, "clinical_examination")
 
 
 def hand_of_fingers(text: str, region: Mention) -> bool:
@@ -261,6 +423,7 @@ def link_restated(
     text: str,
     spans: Callable[[], list[tuple[int, int, int]]],
     find: Callable[..., list[Mention]],
+    kinds: Sequence[str | None] = (),
 ) -> None:
     """Link findings to the sentences that restate them (in place; see the module doc).
 
@@ -274,6 +437,8 @@ def link_restated(
         Returns ``(start, end, section)`` of every sentence of the document.
     find
         ``find(a, b, layers, context)``: the mentions of ``layers`` in ``text[a:b]``.
+    kinds
+        The category of each section ("impression", "family_history"), by section index.
     """
     anchors = [m for sentence in sentences for m in sentence if m.category in _ANCHORS]
     if any(a.metadata.get("not_calcinosis") for a in anchors):
@@ -286,7 +451,10 @@ def link_restated(
     labelled = bool(no_sites) and _has_site_label(text)
     based = [a for a in no_sites if _WOUND_BASE.match(text, a.sentence[0], a.sentence[1])]
     hits = _pattern_words(anchors, text, find) if no_pattern else []
-    deposits = [a for a in found if _deposit_cue(a, text)]
+    described = any(_no_sites(a) for a in found) and any(
+        r.search(text) is not None for r in (_DESCRIBED, _FLAT, _DENSITY)
+    )
+    deposits = [a for a in found if _deposit_cue(a, text, described)]
     headed = [a for a in no_sites if _heads_list(a, text)]
     past = [a for a in anchors if _negated_calcinosis(a) and _removed_near(a, text)]
     if not (hits or labelled or bare or same or based or deposits or headed or past):
@@ -303,7 +471,7 @@ def link_restated(
     if labelled:
         _label_sites(no_sites, every, text, find)
     if deposits:
-        _deposit_sites(deposits, every, text, find)
+        _deposit_sites(deposits, every, text, find, kinds)
     if hits:
         _restated_pattern(no_pattern, hits, every, text, find)
 
@@ -482,25 +650,49 @@ def _deposit_sites(
     every: Sequence[tuple[int, int, int]],
     text: str,
     find: Callable[..., list[Mention]],
+    kinds: Sequence[str | None] = (),
 ) -> None:
     """Give a calcinosis the sites (and pattern) of a sentence that describes its deposits.
 
     "She has hard nodules on both index fingers. These represent calcinosis cutis." (the
     sentence before); "Radiographs confirmed calcinosis. The deposits involve both elbows." (a
     next sentence naming the deposits again); for a calcinosis with no site, a next sentence
-    naming a deposit ("Exam: R 3rd DIP - 2 mm deposit") or a later one describing chalky or
-    gritty deposits ("Exam: firm, gritty nodules over both olecranons"). A sentence with a
-    finding or another skin finding of its own lends nothing.
+    naming a deposit ("Exam: R 3rd DIP - 2 mm deposit"), a later one describing chalky or
+    gritty deposits ("Exam: firm, gritty nodules over both olecranons") or one of the sentences
+    before it (:func:`_described_before`). A sentence with a finding or another skin finding of
+    its own lends nothing.
     """
+    starts = [s[0] for s in every]
+    chalky = _chalky_sentences(every, text) if any(_no_sites(a) for a in anchors) else []
     for anchor in anchors:
-        i = _index(every, anchor)
+        i = _index(every, anchor, starts)
         if i is None:
             continue
-        for k in _deposit_sentences(anchor, i, every, text):
-            mentions = find(every[k][0], every[k][1], _LAYERS, True)
-            if any(m.category in _ANCHORS or m.metadata.get("other_finding") for m in mentions):
+        for c, d, back in _deposit_sentences(anchor, i, every, text, kinds, chalky):
+            mentions = find(c, d, _WITH_MODALITY, True)
+            if any(
+                m.category in _ANCHORS
+                or m.metadata.get("other_finding")
+                or m.metadata.get("organ")
+                or m.metadata.get("not_calcinosis")
+                or m.metadata.get("not_morphology")  # "plate fixation", "information sheet"
+                or m.metadata.get("tissue") in _NOT_SKIN  # "an axillary mass, likely a node"
+                or (back and m.category == Category.MORPHOLOGY and m.is_negated)
+                for m in mentions
+            ):
                 continue
             sites = _sites(mentions, text)
+            modalities = [m for m in mentions if m.category == Category.MODALITY and _imaging(m)]
+            fields = names_field(sites, modalities, text) if modalities else []
+            if fields and not all(fields):  # the imaging field is a site only when alone
+                sites = [m for m, field in zip(sites, fields, strict=True) if not field]
+            calcium = back and _flat_calcium(text, c, d)
+            if back and not (
+                calcium
+                or _SKIN_WORD.search(text, c, d)
+                or _SKIN_WORD.search(text, *anchor.sentence)
+            ):
+                sites = [m for m in sites if not _DEEP_SITE.search(text, m.start, m.end)]
             if not sites:
                 continue
             _untitled(anchor)
@@ -509,25 +701,51 @@ def _deposit_sites(
                 pattern = [
                     m
                     for m in mentions
-                    if m.metadata.get("morphology") and not (m.is_negated or m.is_uncertain)
+                    if m.metadata.get("morphology")
+                    and not (m.is_negated or m.is_uncertain)
+                    and not (back and not calcium and _FLAT.search(text, m.start, m.end))
                 ]
                 _lend(anchor, "morphology", pattern, text, mentions)
 
 
+def _chalky_sentences(every: Sequence[tuple[int, int, int]], text: str) -> list[int]:
+    """Return the indices of the sentences that describe chalky or gritty deposits of one's own."""
+    return [
+        k
+        for k, (c, d, _section) in enumerate(every)
+        if _CHALKY.search(text, c, d) and _DEPOSIT.search(text, c, d) and _chalky_own(text, c, d)
+    ]
+
+
 def _deposit_sentences(
-    anchor: Mention, i: int, every: Sequence[tuple[int, int, int]], text: str
-) -> list[int]:
-    """Return the indices of the sentences that may describe a calcinosis's deposits."""
+    anchor: Mention,
+    i: int,
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+    kinds: Sequence[str | None] = (),
+    chalky: Sequence[int] = (),
+) -> list[tuple[int, int, bool]]:
+    """Return ``(start, end, before)`` of the sentences that may describe a calcinosis's deposits.
+
+    ``before``: a sentence before the calcinosis that describes deposits, for a calcinosis with
+    no site (:func:`_described_before`). ``chalky``: the indices of the sentences describing
+    chalky deposits (:func:`_chalky_sentences`); the first :data:`_CHALKY_REACH` after the
+    calcinosis are taken.
+    """
     a, b, section = every[i]
-    picked = []
+    picked: list[tuple[int, int, bool]] = []
     before = i > 0 and every[i - 1][2] == section and _THESE_ARE.match(text, a, b)
     if before and _DEPOSIT.search(text, *every[i - 1][:2]):
-        picked.append(i - 1)
+        picked.append((*every[i - 1][:2], False))
     bare = _no_sites(anchor)
-    near = _next_sentences(every, anchor, text)[1]
-    for k in range(i + 1, len(every)):
+    if bare:
+        picked += _described_before(i, every, text, kinds, 1 if picked else 0)
+    near = _next_sentences(every, anchor, text, i)[1]
+    seen = set()
+    for k in range(i + 1, min(len(every), i + 5)):
         c, d, _section = every[k]
         if c in near:
+            seen.add(k)
             further = _FURTHER_DEPOSIT.match(text, c, d) and not _NOT_CALCIUM.search(text, c, d)
             if (
                 further
@@ -535,15 +753,92 @@ def _deposit_sentences(
                 or (bare and _DEPOSIT.search(text, c, d))
                 or (_CHALKY_MATTER.search(text, c, d) and _chalky_own(text, c, d))
             ):
-                picked.append(k)
-        elif (
-            bare
-            and _CHALKY.search(text, c, d)
-            and _DEPOSIT.search(text, c, d)
-            and _chalky_own(text, c, d)
-        ):
-            picked.append(k)
+                picked.append((c, d, False))
+    if bare:
+        first = bisect.bisect_right(chalky, i)
+        for k in chalky[first : first + _CHALKY_REACH]:
+            if k not in seen:
+                picked.append((*every[k][:2], False))
     return picked
+
+
+def _described_before(
+    i: int, every: Sequence[tuple[int, int, int]], text: str, kinds: Sequence[str | None], skip: int
+) -> list[tuple[int, int, bool]]:
+    """Return the sentences before sentence ``i`` that describe its calcinosis's deposits.
+
+    Up to :data:`_DESCRIBED_REACH` sentences back ("Hard white lumps sit over both knees. ...
+    Impression: calcinosis"), in the calcinosis's own section or, for a calcinosis in an
+    impression, diagnoses or plan, in a findings, examination or history section; never in a family
+    history, nor after a relative or under another patient's label, nor when the deposits are
+    negated or removed, or a sentence up to the calcinosis names a lump of another kind
+    ("A hard mass at the left knee. Ultrasound: a ganglion. Calcinosis."). A sentence that ends
+    in a semicolon takes in the clause before ("An ulcer on the left heel; its floor holds white
+    grit").
+    """
+    section = every[i][2]
+    own = kinds[section] if section < len(kinds) else None
+    picked = []
+    for k in range(max(0, i - _DESCRIBED_REACH), i - skip):
+        c, d, part = every[k]
+        if not _described(text, c, d):
+            continue
+        if part != section:
+            kind = kinds[part] if part < len(kinds) else None
+            if own not in _CONCLUDING or kind not in _DESCRIBING:
+                continue
+        elif part < len(kinds) and kinds[part] == "family_history":
+            continue
+        if (
+            _NO_DEPOSIT.search(text, c, d)
+            or _other_lump(text, c, every[i][0])
+            or _REMOVED.search(text, c, every[i][0])
+            or _PERSON_LABEL.search(text, c, every[i][1])
+            or _RELATIVE.search(text, every[k - 1][0] if k > 0 else c, every[i][0])
+        ):
+            continue
+        if k > 0 and every[k - 1][2] == part and text[every[k - 1][1] - 1 : every[k - 1][1]] == ";":
+            c = every[k - 1][0]
+        picked.append((c, d, True))
+    return picked
+
+
+def _described(text: str, c: int, d: int) -> bool:
+    """Return whether a sentence may describe the deposits of a calcinosis named later.
+
+    It names a deposit (``_DESCRIBED``), plaques or plates of calcium (:func:`_flat_calcium`)
+    or a density in the soft tissue, and no lump of another kind, relative, aspirate or pus.
+    """
+    return bool(
+        (
+            _DESCRIBED.search(text, c, d)
+            or (_FLAT.search(text, c, d) and _flat_calcium(text, c, d))
+            or (_DENSITY.search(text, c, d) and _SOFT_TISSUE.search(text, c, d))
+        )
+        and not _other_lump(text, c, d)
+        and not _NOT_CHALKY_DEPOSIT.search(text, c, d)
+    )
+
+
+def _other_lump(text: str, c: int, d: int) -> bool:
+    """Return whether ``text[c:d]`` names a lump of another kind that is not denied."""
+    return any(
+        not _DENIED.search(text[max(c, m.start() - 40) : m.start()])
+        for m in _OTHER_LUMP.finditer(text, c, d)
+    )
+
+
+def _flat_calcium(text: str, c: int, d: int) -> bool:
+    """Return whether plaques, plates or sheets in ``text[c:d]`` may be of calcium.
+
+    A word of calcium, or hardness under the skin, in the sentence (or the clause after it,
+    when it ends in a semicolon: "thin sheets cover both shins; all of them are calcified").
+    """
+    if text[d - 1 : d] == ";" or text[d : d + 1] == ";":
+        stop = min(len(text), d + 200)
+        ends = [k for k in (text.find(".", d, stop), text.find("\n", d + 1, stop)) if k >= 0]
+        d = min(ends) if ends else stop
+    return bool(_CALCIUM_WORD.search(text, c, d) or _HARD_UNDER_SKIN.search(text, c, d))
 
 
 def _chalky_own(text: str, c: int, d: int) -> bool:
@@ -554,14 +849,17 @@ def _chalky_own(text: str, c: int, d: int) -> bool:
     return not (_NOT_CALCIUM.search(text, c, d) or _NOT_CHALKY_DEPOSIT.search(text, c, d))
 
 
-def _deposit_cue(anchor: Mention, text: str) -> bool:
-    """Return whether a calcinosis may have its deposits described in another sentence."""
+def _deposit_cue(anchor: Mention, text: str, described: bool) -> bool:
+    """Return whether a calcinosis may have its deposits described in another sentence.
+
+    ``described``: the document names a deposit somewhere (searched once per document).
+    """
     a, b = anchor.sentence
     return bool(
         _THESE_ARE.match(text, a, b)
         or _THE_DEPOSITS.match(text, b, b + 80)
         or _FURTHER_DEPOSIT.match(text, b, b + 80)
-        or (_no_sites(anchor) and _DEPOSIT.search(text))
+        or (_no_sites(anchor) and described)
         or _chalky_after(text, b)
     )
 
@@ -723,8 +1021,14 @@ def _sites(mentions: Sequence[Mention], text: str) -> list[Mention]:
     ]
 
 
-def _index(every: Sequence[tuple[int, int, int]], anchor: Mention) -> int | None:
-    return next((k for k, s in enumerate(every) if s[0] <= anchor.start < s[1]), None)
+def _index(
+    every: Sequence[tuple[int, int, int]], anchor: Mention, starts: Sequence[int] | None = None
+) -> int | None:
+    """Return the index of the sentence holding a mention (by bisection with ``starts``)."""
+    if starts is None:
+        return next((k for k, s in enumerate(every) if s[0] <= anchor.start < s[1]), None)
+    k = bisect.bisect_right(starts, anchor.start) - 1
+    return k if k >= 0 and anchor.start < every[k][1] else None
 
 
 def _base_sites(
@@ -783,13 +1087,18 @@ def _restated_pattern(
 
 
 def _next_sentences(
-    every: Sequence[tuple[int, int, int]], anchor: Mention, text: str
+    every: Sequence[tuple[int, int, int]], anchor: Mention, text: str, at: int | None = None
 ) -> tuple[int, set[int]]:
     """Return the section of a finding's sentence and the starts of the next two sentences.
 
-    Section headers ("Comment:") are skipped; they may lie in the next section.
+    Section headers ("Comment:") are skipped; they may lie in the next section. ``at``: the
+    index of the finding's sentence, when known.
     """
-    i = next((k for k, s in enumerate(every) if s[0] <= anchor.start < s[1]), len(every))
+    i = (
+        next((k for k, s in enumerate(every) if s[0] <= anchor.start < s[1]), len(every))
+        if at is None
+        else at
+    )
     if i == len(every):
         return -1, set()
     near = []

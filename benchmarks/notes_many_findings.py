@@ -1,0 +1,50 @@
+"""Time the note extractor on documents with thousands of bare calcinosis findings.
+
+A calcinosis that names no site looks back over the sentences before it for described deposits
+(``restate.py``). This benchmark guards against that search growing with the square of the
+document: it times ``"Calcinosis. " * n`` (SYNTHETIC) and prints, for each ``n``, the seconds
+and the ratio to ``n / n0`` times the seconds of the smallest ``n0`` (about 1 when the cost is
+linear; 4 at four times the size would be quadratic). Best of ``--repeat`` runs each; the load
+average is printed, since the machine may be shared::
+
+    PYTHONPATH=src python benchmarks/notes_many_findings.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from calciscope.extract import NoteExtractor
+
+
+def _best(extractor: NoteExtractor, text: str, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        extractor.extract(text)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    extractor = NoteExtractor()
+    extractor.extract("Calcinosis.")  # load the rules outside the timing
+    sizes = sorted(args.sizes)
+    floor = None
+    for n in sizes:
+        seconds = _best(extractor, "Calcinosis. " * n, args.repeat)
+        if floor is None:
+            floor = seconds / n
+        print(f"'Calcinosis. ' x {n}: {seconds:.3f} s  ratio to linear {seconds / (floor * n):.2f}")
+    print("load average: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
