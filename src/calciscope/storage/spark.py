@@ -334,7 +334,10 @@ class SparkRegistry(Registry):
 
     def notes_for(self, patient_id: str) -> list[Note]:
         """Return a patient's notes ordered by date."""
-        return [Note(**r) for r in self._rows("notes", patient_id, ("note_date", "note_id"))]
+        return [
+            Note.model_validate(r, context=STORED)
+            for r in self._rows("notes", patient_id, ("note_date", "note_id"))
+        ]
 
     def images_for(self, patient_id: str) -> list[Image]:
         """Return a patient's images ordered by date."""
@@ -348,7 +351,7 @@ class SparkRegistry(Registry):
         if since is not None:
             frame = frame.filter(frame.note_date >= since)
         for row in frame.drop("patient_bucket").orderBy("note_id").toLocalIterator():
-            yield Note(**row.asDict())
+            yield Note.model_validate(row.asDict(), context=STORED)
 
     def counts(self) -> dict[str, int]:
         """Return the number of rows in each registry table."""
