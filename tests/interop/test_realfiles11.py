@@ -7,6 +7,7 @@ few hand-typed CDM rows, and goes through the command line where the bug showed 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import sqlite3
 import warnings
@@ -20,6 +21,7 @@ from calciscope.cli.app import app
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop.omop import load_concept_set, open_cdm
 from calciscope.interop.omop.reader import NO_PERSON, read_cdm
+from calciscope.interop.phenopackets import read_phenopackets
 from calciscope.model import STORED, Note
 
 runner = CliRunner()
@@ -304,3 +306,227 @@ def test_dicom_multi_frame_says_which_frame_it_measures(data_dir, tmp_path):
     assert problem is None and image is not None
     assert image.pixels.shape == (128, 128)
     assert "3 frames: the first is indexed and measured" in image.meta.notes
+
+
+# --- Phenopackets -----------------------------------------------------------------------------
+
+
+def _packet(data_dir) -> tuple[dict, Path]:
+    path = sorted(data_dir("phenopackets", "LMNA").glob("*.json"))[0]
+    return json.loads(path.read_text(encoding="utf-8")), path
+
+
+@pytest.mark.parametrize(
+    ("change", "location", "field"),
+    [
+        (
+            lambda p: p["phenotypicFeatures"][3].update(
+                onset={"timestamp": "2099-01-01T00:00:00Z"}
+            ),
+            "#/phenotypicFeatures/3",
+            "effective_date",
+        ),
+        (
+            lambda p: p["phenotypicFeatures"][2]["type"].update(id="HP:123"),
+            "#/phenotypicFeatures/2",
+            "code",
+        ),
+        (
+            lambda p: p.update(diseases=[{"term": {"id": "MONDO:123", "label": "x"}}]),
+            "#/diseases/0",
+            "code",
+        ),
+    ],
+)
+def test_phenopacket_refused_value_names_its_element_not_the_packet(
+    data_dir, tmp_path, change, location, field
+):
+    """A date or code the record refuses was reported at '$' in a packet of 25 features."""
+    packet, _ = _packet(data_dir)
+    change(packet)
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(packet), encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        read_phenopackets([path])
+    [problem] = caught.value.problems
+    assert (problem.source, problem.location, problem.field) == (str(path), location, field)
+
+
+def test_phenopacket_age_that_is_no_duration_is_a_warning(data_dir):
+    """RareLink's packet 6 dates a disease onset 'P0Y-10M': it was left undated without a word."""
+    path = data_dir("redcap", "rarelink_evaluation_cohort", "phenopackets") / "6.json"
+    result = read_phenopackets([path])
+    [warning] = [w for w in result.warnings if w.field == "iso8601duration"]
+    assert warning.location == "#/diseases/0/onset/age"
+    assert "'P0Y-10M' is not an ISO 8601 duration" in warning.message
+    [kabuki] = [f for f in result.batch.facts if f.code == "MONDO:0007843"]
+    assert kabuki.effective_date is None and "P0Y-10M" in (kabuki.provenance or "")
+
+
+@pytest.mark.parametrize("age", ["P46Y", "P3Y6M", "P10M14D", "P0Y0M3D", "P3W", "PT12H"])
+def test_phenopacket_durations_of_real_files_give_no_warning(data_dir, tmp_path, age):
+    packet, _ = _packet(data_dir)
+    packet["phenotypicFeatures"][0]["onset"] = {"age": {"iso8601duration": age}}
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(packet), encoding="utf-8")
+    assert not [w for w in read_phenopackets([path]).warnings if w.field == "iso8601duration"]
+
+
+# --- REDCap: REDCapR's repeating-instruments project, hand-edited -----------------------------
+
+
+def _redcap_import(data_dir, tmp_path: Path, column: str, value: str, row: int):
+    import csv
+    import io
+
+    project = data_dir("redcap", "REDCapR_test_projects", "projects", "repeating-instruments")
+    rows = list(csv.reader(io.StringIO((project / "data.csv").read_text(encoding="utf-8"))))
+    rows[row - 1][rows[0].index(column)] = value
+    data = tmp_path / "data.csv"
+    with data.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    mapping = tmp_path / "mapping.yaml"
+    made = runner.invoke(app, ["redcap", "mapping", str(project / "dictionary.csv")])
+    mapping.write_text(made.stdout, encoding="utf-8")
+    db = tmp_path / "r.db"
+    result = runner.invoke(
+        app,
+        [
+            "import",
+            "redcap",
+            str(data),
+            "--dictionary",
+            str(project / "dictionary.csv"),
+            "--mapping",
+            str(mapping),
+            "--db",
+            f"sqlite:///{db}",
+        ],
+    )
+    return result, data, db
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "field", "message"),
+    [
+        ("redcap_repeat_instance", "x", "redcap_repeat_instance", "'x' is not a repeat instance"),
+        ("redcap_repeat_instance", "0", "redcap_repeat_instance", "'0' is not a repeat instance"),
+        ("redcap_repeat_instance", "", "redcap_repeat_instance", "needs its instance number"),
+        ("redcap_repeat_instrument", "bq", "redcap_repeat_instrument", "'bq' is not a form"),
+    ],
+)
+def test_redcap_repeat_columns_redcap_never_writes_are_refused(
+    data_dir, tmp_path, column, value, field, message
+):
+    """They passed unseen: a blank instance also hid a duplicated row."""
+    result, data, db = _redcap_import(data_dir, tmp_path, column, value, row=3)
+    assert result.exit_code == 1, result.output
+    assert f"{data}, row 3, field '{field}'" in " ".join(result.output.split())
+    assert message in " ".join(result.output.split())
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from facts").fetchone() == (0,)
+
+
+def test_redcap_cell_over_the_csv_limit_names_its_line(data_dir, tmp_path):
+    result, data, _ = _redcap_import(data_dir, tmp_path, "first_name", "x" * 200_000, row=2)
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    assert f"{data}, line 2" in text and "a cell over 131,072 characters" in text
+
+
+# --- Notes are not replaced by another note of the same id ------------------------------------
+
+NATIVE_PATIENTS = (
+    "patient_id,sex,birth_date,birth_year,centre,synthetic\nP1,female,1970-01-01,,C1,true\n"
+)
+NATIVE_FACTS = (
+    "fact_id,patient_id,system,code,status,effective_date,value_num,value_text,unit,body_site,"
+    "laterality,morphology,method,source_kind,provenance,review_state\n"
+)
+
+
+def _native(folder: Path, notes: list[dict]) -> Path:
+    folder.mkdir()
+    (folder / "patients.csv").write_text(NATIVE_PATIENTS, encoding="utf-8")
+    (folder / "facts.csv").write_text(NATIVE_FACTS, encoding="utf-8")
+    lines = [json.dumps({"patient_id": "P1", "note_date": "2020-01-01", **n}) for n in notes]
+    (folder / "notes.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def _import_demo(folder: Path, db: Path):
+    return runner.invoke(app, ["import", "demo", str(folder), "--db", f"sqlite:///{db}"])
+
+
+def test_two_notes_of_one_id_in_an_import_are_refused(tmp_path):
+    """The second line of notes.jsonl replaced the first without a word."""
+    folder = _native(
+        tmp_path / "a",
+        [{"note_id": "N1", "text": "SYNTHETIC. Calcinosis."}, {"note_id": "N1", "text": "other"}],
+    )
+    db = tmp_path / "r.db"
+    result = _import_demo(folder, db)
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    assert "note N1, field 'text'" in text and "another note of this import" in text
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from notes").fetchone() == (0,)
+
+
+def test_a_stored_note_is_not_replaced_by_a_re_import_and_the_same_note_is_a_no_op(tmp_path):
+    """Re-importing a changed letter under its id silently changed the stored text."""
+    db = tmp_path / "r.db"
+    note = {"note_id": "N1", "text": "SYNTHETIC. Calcinosis of the left index finger."}
+    assert _import_demo(_native(tmp_path / "a", [note]), db).exit_code == 0
+    again = _import_demo(_native(tmp_path / "b", [note]), db)
+    assert again.exit_code == 0, again.output
+    before = _dump(db)
+    changed = _import_demo(_native(tmp_path / "c", [{**note, "text": "SYNTHETIC. None."}]), db)
+    assert changed.exit_code == 1
+    assert "differs from the registry's note of that id in text" in " ".join(changed.output.split())
+    assert _dump(db) == before  # nothing written
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select text from notes").fetchall() == [(note["text"],)]
+
+
+# --- Round trips ------------------------------------------------------------------------------
+
+
+def test_fhir_quantity_with_comparator_keeps_its_unit_through_export(data_dir, tmp_path):
+    """HL7's Observation-f205 (eGFR '>60 mL/min/{1.73_m2}') came back without its unit.
+
+    The export wrote the reader's value_text '>60' as a valueString: the unit was lost, and
+    importing the export into the registry it came from added a second fact.
+    """
+    source = data_dir("fhir", "hl7_r4_examples")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("Observation-f205.json", "Patient-f201.json"):
+        if not (source / name).exists():
+            pytest.skip(f"{name} is not in {source}")
+        shutil.copy(source / name, folder / name)
+    db, bundle = tmp_path / "r.db", tmp_path / "out.json"
+    url = f"sqlite:///{db}"
+    assert runner.invoke(app, ["import", "fhir", str(folder), "--db", url]).exit_code == 0
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute(
+            "select value_text, unit from facts where code = '48643-1'"
+        ).fetchall()
+    assert stored == [(">60", "mL/min/{1.73_m2}")]
+    assert runner.invoke(app, ["export", "fhir", str(bundle), "--db", url]).exit_code == 0
+    [quantity] = [
+        e["resource"]["valueQuantity"]
+        for e in json.loads(bundle.read_text(encoding="utf-8"))["entry"]
+        if e["resource"].get("valueQuantity", {}).get("comparator")
+    ]
+    assert (quantity["comparator"], quantity["value"], quantity["code"]) == (
+        ">",
+        60,
+        "mL/min/{1.73_m2}",
+    )
+    with sqlite3.connect(db) as conn:
+        facts = conn.execute("select count(*) from facts").fetchone()
+    again = runner.invoke(app, ["import", "fhir", str(bundle), "--db", url])
+    assert again.exit_code == 0
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from facts").fetchone() == facts
