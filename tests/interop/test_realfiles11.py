@@ -530,3 +530,18 @@ def test_fhir_quantity_with_comparator_keeps_its_unit_through_export(data_dir, t
     assert again.exit_code == 0
     with sqlite3.connect(db) as conn:
         assert conn.execute("select count(*) from facts").fetchone() == facts
+
+
+def test_a_patient_read_twice_in_one_import_is_one_patient_of_the_summary(data_dir, tmp_path):
+    """A Synthea bundle with its Patient entry twice said 'imported 2 patients' and stored 1."""
+    source = sorted(data_dir("fhir", "synthea").glob("*.json"))[0]
+    bundle = json.loads(source.read_text(encoding="utf-8"))
+    patient = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    bundle["entry"].append(patient)
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    result = runner.invoke(
+        app, ["import", "fhir", str(path), "--db", f"sqlite:///{tmp_path / 'r.db'}"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "imported 1 patients" in result.output

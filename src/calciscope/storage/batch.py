@@ -176,6 +176,10 @@ class BatchWriter:
             origin or PatientOrigin(self.source, f"patient {p.patient_id}")
             for p, origin in zip(batch.patients, batch.origins(), strict=True)
         ]
+        # a patient read twice in one import (two Patient entries of a bundle, a repeated row)
+        # is one patient of the summary, not two
+        ids = {p.patient_id for p in batch.patients}
+        fresh = len(ids - self.reconciler.seen(ids)) if ids else 0
         patients = self.reconciler.rows(zip(batch.patients, origins, strict=True), self._stored)
         write = copy_upsert if self.dialect == "postgresql" else upsert  # COPY: bulk_sql
         write(self.conn, schema.patients, model_rows(patients), "patient_id", update=True)
@@ -187,8 +191,9 @@ class BatchWriter:
         for rows in batch.fact_rows:
             self.write_fact_rows(rows)
         for key, value in batch.counts().items():
-            if key != "facts":
+            if key not in ("facts", "patients"):
                 self.counts[key] += value
+        self.counts["patients"] += fresh
 
     def _check_notes(self, notes: list[Note]) -> None:
         """Refuse a note that another note of the import, or a stored note, gives other content.
