@@ -66,7 +66,9 @@ class ValidationError(CalciscopeError):
     """Input that does not validate; carries every problem found, not only the first."""
 
     def __init__(self, problems: Iterable[Problem], *, summary: str = "invalid input") -> None:
-        self.problems: tuple[Problem, ...] = tuple(problems)
+        # the same problem found twice (a REDCap form date read for each field of its form)
+        # is listed once, in the order first found
+        self.problems: tuple[Problem, ...] = tuple(dict.fromkeys(problems))
         self.summary = summary
         super().__init__(self.render())
 

@@ -354,7 +354,7 @@ def read_registry_records(
                 Patient.model_validate(row, context=STORED) for row in _rows(con, "patients", ids)
             ],
             facts=facts,
-            notes=[Note(**row) for row in _rows(con, "notes", ids)],
+            notes=[Note.model_validate(row, context=STORED) for row in _rows(con, "notes", ids)],
             images=[
                 Image(**{k: v for k, v in row.items() if k in Image.model_fields})
                 for row in _rows(con, "images", ids)

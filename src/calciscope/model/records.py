@@ -78,7 +78,7 @@ def after_today(value: dt.date | int, why: str) -> str | None:
     """Return why a date (or a year) after today is refused, or None when it is not after it.
 
     The one rule every importer applies to a date that cannot be in the future: a fact's
-    date, a birth date or year, an image's date (``why`` says what it is).
+    date, a note's date, a birth date or year, an image's date (``why`` says what it is).
     """
     today = dt.date.today()
     if isinstance(value, int):
@@ -107,6 +107,7 @@ class _Record(BaseModel):
 
 _UNBORN = "a patient cannot be born in the future"
 _FUTURE_FACT = "a fact cannot be dated in the future"
+_FUTURE_NOTE = "a note cannot be dated in the future"
 
 
 class Patient(_Record):
@@ -354,6 +355,18 @@ class Note(_Record):
     note_date: dt.date | None = None
     text: str
     synthetic: bool = False
+
+    @field_validator("note_date")
+    @classmethod
+    def _written_by_today(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        # the facts read from a note take its date: a note dated after today would import, and
+        # then every fact extracted from it would be refused (realfiles11)
+        problem = (
+            after_today(value, _FUTURE_NOTE) if value is not None and _entering(info) else None
+        )
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class Image(_Record):

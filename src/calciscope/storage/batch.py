@@ -111,6 +111,18 @@ def model_rows(items: Iterable[Any], extra: dict[str, Any] | None = None) -> lis
     return rows
 
 
+#: What makes a note the same note: the synthetic flag may change with a re-import's option.
+_NOTE_CONTENT = ("patient_id", "note_type", "note_date", "text")
+
+
+def _note_content(note: Note) -> tuple[Any, ...]:
+    return tuple(getattr(note, name) for name in _NOTE_CONTENT)
+
+
+def _first_difference(a: tuple[Any, ...], b: tuple[Any, ...]) -> str:
+    return next(name for name, x, y in zip(_NOTE_CONTENT, a, b, strict=True) if x != y)
+
+
 def _with_patient_problems(exc: ValidationError, problems: list[Problem]) -> ValidationError:
     if not problems:
         return exc
@@ -148,6 +160,8 @@ class BatchWriter:
             update=update_patients, source_ids=self._source_ids, states=self._patient_states()
         )
         self.already = 0
+        #: each note id of this import and its content, to find two notes of one id
+        self._notes_seen: dict[str, tuple[Any, ...]] = {}
         self._statements: dict[str, StatementIndex] = {}
         self._sink: FactSink | None = None
 
@@ -162,9 +176,14 @@ class BatchWriter:
             origin or PatientOrigin(self.source, f"patient {p.patient_id}")
             for p, origin in zip(batch.patients, batch.origins(), strict=True)
         ]
+        # a patient read twice in one import (two Patient entries of a bundle, a repeated row)
+        # is one patient of the summary, not two
+        ids = {p.patient_id for p in batch.patients}
+        fresh = len(ids - self.reconciler.seen(ids)) if ids else 0
         patients = self.reconciler.rows(zip(batch.patients, origins, strict=True), self._stored)
         write = copy_upsert if self.dialect == "postgresql" else upsert  # COPY: bulk_sql
         write(self.conn, schema.patients, model_rows(patients), "patient_id", update=True)
+        self._check_notes(batch.notes)
         upsert(self.conn, schema.notes, model_rows(batch.notes), "note_id", update=True)
         upsert(self.conn, schema.images, model_rows(batch.images), "image_id", update=True)
         if batch.facts:
@@ -172,8 +191,55 @@ class BatchWriter:
         for rows in batch.fact_rows:
             self.write_fact_rows(rows)
         for key, value in batch.counts().items():
-            if key != "facts":
+            if key not in ("facts", "patients"):
                 self.counts[key] += value
+        self.counts["patients"] += fresh
+
+    def _check_notes(self, notes: list[Note]) -> None:
+        """Refuse a note that another note of the import, or a stored note, gives other content.
+
+        Notes are written by id, and a second one replaced the first without a word: within an
+        import (two lines of ``notes.jsonl`` with one ``note_id``), or a stored note whose text
+        the facts read from it point into (offsets, matched text). The same note again is no
+        problem (re-importing is a no-op).
+        """
+        if not notes:
+            return
+        stored = self._stored_notes({n.note_id for n in notes}, {n.patient_id for n in notes})
+        for note in notes:
+            content = _note_content(note)
+            earlier = self._notes_seen.setdefault(note.note_id, content)
+            before = stored.get(note.note_id)
+            if earlier != content:
+                differs, where = _first_difference(earlier, content), "another note of this import"
+            elif before is not None and before != content:
+                differs, where = _first_difference(before, content), "the registry's note"
+            else:
+                continue
+            self.reconciler.problems.append(
+                Problem(
+                    self.source,
+                    f"note {note.note_id}",
+                    differs,
+                    f"note {note.note_id!r} differs from {where} of that id in {differs}: a "
+                    "note is not replaced by another (the facts read from it point into its "
+                    "text); give it another note_id",
+                )
+            )
+
+    def _stored_notes(self, ids: set[str], patients: set[str]) -> dict[str, tuple[Any, ...]]:
+        """Return the content (:func:`_note_content`) of the stored notes of these ids."""
+        assert self.conn is not None
+        found: dict[str, tuple[Any, ...]] = {}
+        wanted, t = sorted(ids), schema.notes
+        for start in range(0, len(wanted), CHUNK):
+            q = sa.select(*(t.c[name] for name in Note.model_fields)).where(
+                one_of(t.c.note_id, wanted[start : start + CHUNK], self.dialect)
+            )
+            for row in self.conn.execute(q).mappings():
+                note = Note.model_validate(dict(row), context=STORED)
+                found[note.note_id] = _note_content(note)
+        return found
 
     def write_fact_rows(self, rows: pa.Table) -> None:
         """Insert validated fact rows (:mod:`calciscope.storage.bulk`) the registry does not hold.

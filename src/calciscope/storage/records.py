@@ -59,7 +59,7 @@ def _fact_of(key: _Key) -> Fact:
 
 @lru_cache(maxsize=4096)
 def _note_of(key: _Key) -> Note:
-    return Note(**dict(zip(key[0], key[1], strict=True)))
+    return Note.model_validate(dict(zip(key[0], key[1], strict=True)), context=STORED)
 
 
 def fact_from_row(row: Any) -> Fact:
@@ -78,7 +78,7 @@ def fact_from_row(row: Any) -> Fact:
 def note_from_row(row: Any) -> Note:
     """Return the :class:`~calciscope.model.Note` of a ``notes`` row (kept like facts)."""
     key = _key(row, _NOTE_FIELDS)
-    return Note(**row) if key is None else _note_of(key)
+    return Note.model_validate(dict(row), context=STORED) if key is None else _note_of(key)
 
 
 #: A note as an extraction worker reads it: id, patient, type, date and text.

@@ -42,6 +42,7 @@ import sqlalchemy as sa
 from calciscope.errors import RegistryError
 from calciscope.model import STORED, Fact, Image, Note, Patient
 from calciscope.storage import schema
+from calciscope.storage.batch import _note_content
 from calciscope.storage.bulk import FactSink
 from calciscope.storage.database_url import display_url, normalise_url
 from calciscope.storage.integrity import MemoryPatientStates, PatientStates, StatementIndex
@@ -180,6 +181,18 @@ class SparkBatchWriter(BatchWriter):
 
     def _stored(self, ids: set[str]) -> dict[str, Patient]:
         return {p.patient_id: p for p in self.registry._patients(ids)}
+
+    def _stored_notes(self, ids: set[str], patients: set[str]) -> dict[str, tuple[Any, ...]]:
+        # a Spark registry reads notes by patient: a stored note of these ids under another
+        # patient is not seen here
+        frame = self.registry._by_patient("notes", patients)
+        if frame is None:
+            return {}
+        notes = (
+            Note.model_validate(row.asDict(), context=STORED)
+            for row in frame.select(*Note.model_fields).collect()
+        )
+        return {n.note_id: _note_content(n) for n in notes if n.note_id in ids}
 
     def _fact_sink(self) -> FactSink:
         return _StagedFacts(self.conn)  # type: ignore[arg-type]  # the import's staging folder
@@ -334,7 +347,10 @@ class SparkRegistry(Registry):
 
     def notes_for(self, patient_id: str) -> list[Note]:
         """Return a patient's notes ordered by date."""
-        return [Note(**r) for r in self._rows("notes", patient_id, ("note_date", "note_id"))]
+        return [
+            Note.model_validate(r, context=STORED)
+            for r in self._rows("notes", patient_id, ("note_date", "note_id"))
+        ]
 
     def images_for(self, patient_id: str) -> list[Image]:
         """Return a patient's images ordered by date."""
@@ -348,7 +364,7 @@ class SparkRegistry(Registry):
         if since is not None:
             frame = frame.filter(frame.note_date >= since)
         for row in frame.drop("patient_bucket").orderBy("note_id").toLocalIterator():
-            yield Note(**row.asDict())
+            yield Note.model_validate(row.asDict(), context=STORED)
 
     def counts(self) -> dict[str, int]:
         """Return the number of rows in each registry table."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -119,6 +120,35 @@ def _condition(fact: Fact, subject: str) -> dict[str, Any]:
     return resource
 
 
+#: A value the FHIR reader made of a quantity with a comparator (``<5``, ``>=60``)
+_COMPARED = re.compile(r"(<=|>=|<|>)(-?\d+(?:\.\d+)?)")
+
+
+def _value_quantity(fact: Fact) -> dict[str, Any] | None:
+    """Return the Observation's valueQuantity: the number, or a number with a comparator.
+
+    A value the FHIR reader made of a quantity with a comparator (value_text ``<5`` and its
+    unit) goes back as that quantity: as a valueString it lost its unit, and read back it was a
+    second fact (realfiles11). Only when the number is written as JSON writes it back (``>60``,
+    ``<5.5``, not ``<5.50``), so that reading it again gives the same text.
+    """
+    unit = (
+        {"unit": fact.unit, "system": "http://unitsofmeasure.org", "code": fact.unit}
+        if fact.unit
+        else {}
+    )
+    if fact.value_num is not None:
+        return {"value": fact.value_num} | unit
+    match = _COMPARED.fullmatch(fact.value_text or "") if fact.unit else None
+    if match is None or fact.status is Status.UNKNOWN:
+        return None
+    comparator, text = match.groups()
+    number: int | float = int(text) if "." not in text else float(text)
+    if str(number) != text:
+        return None
+    return {"value": number, "comparator": comparator} | unit
+
+
 def _observation(fact: Fact, subject: str) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Observation",
@@ -128,23 +158,17 @@ def _observation(fact: Fact, subject: str) -> dict[str, Any]:
     }
     if fact.effective_date:
         resource["effectiveDateTime"] = fact.effective_date.isoformat()
-    if fact.value_num is not None:
-        quantity: dict[str, Any] = {"value": fact.value_num}
-        if fact.unit:
-            quantity |= {
-                "unit": fact.unit,
-                "system": "http://unitsofmeasure.org",
-                "code": fact.unit,
-            }
+    quantity = _value_quantity(fact)
+    if quantity is not None:
         resource["valueQuantity"] = quantity
         if fact.reference_high is not None:
-            high = {k: v for k, v in quantity.items() if k != "value"}
+            high = {k: v for k, v in quantity.items() if k not in ("value", "comparator")}
             resource["referenceRange"] = [{"high": {"value": fact.reference_high} | high}]
     elif fact.status is Status.UNKNOWN:
         resource["dataAbsentReason"] = _concept("data-absent-reason", "unknown")
     elif fact.value_text:
         resource["valueString"] = fact.value_text
-    if fact.value_text and "valueString" not in resource:
+    if fact.value_text and "valueString" not in resource and "comparator" not in (quantity or {}):
         # no room in value[x] (a quantity, or dataAbsentReason for unknown): the note holds it
         resource["note"] = [{"text": fact.value_text}]
     # absent: NEG; present without a value: POS; unknown with a value: IND (indeterminate)

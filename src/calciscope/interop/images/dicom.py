@@ -16,6 +16,7 @@ colour image); nothing else is raised.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,12 +82,29 @@ class LoadedImage:
     display: np.ndarray = field(repr=False)
 
 
-def _date(value: Any) -> dt.date | None:
+#: DICOM DA (PS3.5 Table 6.2-1): YYYYMMDD, and YYYY.MM.DD, which PS3.5 asks readers to take
+#: from systems older than DICOM 3.0
+_DA = re.compile(r"(\d{4})\.?(\d{2})\.?(\d{2})")
+
+
+def _date(value: Any, keyword: str = "", notes: list[str] | None = None) -> dt.date | None:
+    """Return a DICOM date, or None; a value that is no date is said in ``notes``, not dropped.
+
+    ``20200230`` or ``2020/01/31`` gave no date without a word (the next date attribute,
+    AcquisitionDate or ContentDate, stood in for it unsaid); ``20200131xyz`` was read.
+    """
     text = str(value or "").strip()
-    try:
-        return dt.datetime.strptime(text[:8], "%Y%m%d").date() if len(text) >= 8 else None
-    except ValueError:
+    if not text:
         return None
+    match = _DA.fullmatch(text)
+    try:
+        if match is not None:
+            return dt.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        pass
+    if notes is not None:
+        notes.append(f"{keyword} {text!r} is not a date (YYYYMMDD): not used")
+    return None
 
 
 def _spacing(ds: Any) -> tuple[float | None, str, tuple[str, ...]]:
@@ -111,14 +129,23 @@ def _spacing(ds: Any) -> tuple[float | None, str, tuple[str, ...]]:
 
 
 def _meta(ds: Any) -> ImageMeta:
-    spacing, source, notes = _spacing(ds)
+    spacing, source, spacing_notes = _spacing(ds)
+    notes = list(spacing_notes)
     side = str(ds.get("ImageLaterality") or ds.get("Laterality") or "").strip().upper()
-    date = _date(ds.get("StudyDate")) or _date(ds.get("AcquisitionDate"))
+    # the first of these that is a date; one that is not is named in the notes
+    date = None
+    for keyword in ("StudyDate", "AcquisitionDate", "ContentDate"):
+        date = _date(ds.get(keyword), keyword, notes)
+        if date is not None:
+            break
+    frames = _frames(ds)
+    if frames > 1:
+        notes.append(f"{frames} frames: the first is indexed and measured")
     return ImageMeta(
         file_format="dicom",
         modality=_MODALITIES.get(str(ds.get("Modality", "")).upper(), Modality.RADIOGRAPH),
         patient_ref=str(ds.get("PatientID") or "").strip() or None,
-        image_date=date or _date(ds.get("ContentDate")),
+        image_date=date,
         body_part=str(ds.get("BodyPartExamined") or "").strip() or None,
         laterality=_LATERALITY.get(side),
         pixel_spacing_mm=spacing,
@@ -127,8 +154,15 @@ def _meta(ds: Any) -> ImageMeta:
         columns=int(ds.get("Columns", 0)),
         photometric=str(ds.get("PhotometricInterpretation", "")) or None,
         transfer_syntax=str(ds.file_meta.get("TransferSyntaxUID", "")) or None,
-        notes=notes,
+        notes=tuple(notes),
     )
+
+
+def _frames(ds: Any) -> int:
+    try:
+        return int(ds.get("NumberOfFrames", 1) or 1)
+    except (TypeError, ValueError):
+        return 1
 
 
 def _linear_window(values: np.ndarray, ds: Any) -> np.ndarray | None:
@@ -261,7 +295,14 @@ def _decode(
 
     name = str(path)
     if "PixelData" not in ds:
-        return None, Problem(name, "file", "PixelData", "no pixel data (not an image object)")
+        # pydicom reads a file cut short in its encapsulated pixel data as an empty data set
+        why = (
+            "no pixel data, though the file describes an image or holds no data set after "
+            "its header: the file may be cut short"
+            if "Rows" in ds or len(ds) == 0
+            else "no pixel data (not an image object)"
+        )
+        return None, Problem(name, "file", "PixelData", why)
     syntax = ds.file_meta.get("TransferSyntaxUID")
     try:
         decoder = get_decoder(syntax) if syntax is not None else None
@@ -276,6 +317,15 @@ def _decode(
         )
     if int(ds.get("SamplesPerPixel", 1)) != 1:
         return None, Problem(name, "file", "SamplesPerPixel", "colour DICOM is not a radiograph")
+    photometric = str(ds.get("PhotometricInterpretation", "") or "").strip().upper()
+    if photometric and photometric not in ("MONOCHROME1", "MONOCHROME2"):
+        # PALETTE COLOR holds indices into a colour table, not intensities (PS3.3 C.7.6.3.1.2)
+        return None, Problem(
+            name,
+            "file",
+            "PhotometricInterpretation",
+            f"{photometric} is a colour image, not a radiograph (MONOCHROME1 or MONOCHROME2)",
+        )
     try:
         reduced = _j2k_preview(ds, preview) if preview else None
         array = reduced if reduced is not None else _full_decode(ds, decoder)

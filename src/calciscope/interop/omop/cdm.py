@@ -126,6 +126,39 @@ def _delimiter(path: Path) -> str:
     return "\t" if b"\t" in header else ","
 
 
+#: DuckDB's default ``max_line_size``: a longer line stops its CSV reader.
+_MAX_LINE = 2_000_000
+
+
+def _why_unreadable(path: Path) -> tuple[str, str] | None:
+    """Say in plain words why DuckDB could not read a CSV file, when a reason is plain to see.
+
+    DuckDB's own message names a wrong line (``CSV Error on Line: 2`` for a Latin-1 byte, ``Line:
+    1`` for a 3 MB cell) or none (``Sniffer detected value different than the user input`` for
+    an empty file). Read only after DuckDB failed, a line at a time.
+    """
+    try:
+        if path.stat().st_size == 0:
+            return "file", "the file is empty: a CDM table has at least its header row"
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, 1):
+                if len(line) > _MAX_LINE:
+                    return f"line {number}", (
+                        f"the line is {len(line):,} bytes long, more than a CSV reader takes "
+                        f"({_MAX_LINE:,}): is a cell a whole document, or a quote left open?"
+                    )
+                try:
+                    line.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    return f"line {number}", (
+                        f"byte 0x{line[exc.start : exc.start + 1].hex()} is not UTF-8 (the file "
+                        "may be Latin-1 or Windows-1252: save it as UTF-8)"
+                    )
+    except OSError:
+        return None
+    return None
+
+
 def _first_line(exc: BaseException) -> str:
     """Return DuckDB's message without its advice: the error, the column and the file."""
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
@@ -197,9 +230,9 @@ def _view(con: Any, name: str, path: Path) -> tuple[ir.Table | None, Problem | N
             con.raw_sql(f"CREATE OR REPLACE VIEW cdm_{name} AS SELECT {quoted} FROM {reader}")
             table = con.table(f"cdm_{name}")
     except (duckdb.Error, OSError) as exc:
-        return None, Problem(
-            str(path), "file", "", f"cannot read as a CDM table: {_first_line(exc)}"
-        )
+        plain = _why_unreadable(path) if path.suffix.lower() != ".parquet" else None
+        location, message = plain or ("file", f"cannot read as a CDM table: {_first_line(exc)}")
+        return None, Problem(str(path), location, "", message)
     except _NotIsoDates as exc:
         return None, Problem(str(path), "file", "(dates)", str(exc))
     return table, None

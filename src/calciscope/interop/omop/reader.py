@@ -43,37 +43,67 @@ def _records(
     return out
 
 
-def _notes(cdm: Cdm, wanted: set[str]) -> list[dict[str, Any]]:
+#: The reason an event of a ``person_id`` that PERSON lacks is counted as skipped.
+NO_PERSON = "person_id not in PERSON"
+
+
+def _notes(
+    cdm: Cdm, wanted: set[str], skipped: Counter[tuple[str, str]], problems: list[Problem]
+) -> list[dict[str, Any]]:
+    """Return the NOTE rows of the wanted persons, as :class:`~calciscope.model.Note` fields.
+
+    A note whose ``person_id`` PERSON lacks (or that has none) has no patient: it is counted in
+    ``skipped`` as ``("note", "person_id not in PERSON")``, like the events of such a person, not
+    dropped by an inner join without a trace. Two NOTE rows that give one note id (the same
+    ``note_id``, or the same ``note_source_value``) are a problem naming both: one would replace
+    the other.
+    """
     note = cdm.table("note")
     if note is None:
         return []
     people = person_ids(cdm)
-    joined = note.inner_join(people, note.person_id.cast("int64") == people.person_key)
+    joined = note.left_join(people, note.person_id.cast("int64") == people.person_key)
     source = joined.note_source_value.cast("string").nullif("")
     table = joined.select(
+        row_id=joined.note_id.cast("string"),
         note_id=ibis.coalesce(source, joined.note_id.cast("string")),
         patient_id=joined.patient_id,
         title=joined.note_title.cast("string"),
         note_date=joined.note_date.cast("date"),
         text=joined.note_text.cast("string"),
     )
-    rows = cdm.fetch(table)
-    return [
-        {
-            "note_id": r["note_id"],
-            "patient_id": r["patient_id"],
-            "note_date": r["note_date"],
-            "note_type": r["title"] if r["title"] in _NOTE_TYPES else NoteType.OTHER.value,
-            "text": r["text"] or "",
-            "synthetic": cdm.synthetic,
-        }
-        for r in rows
-        if r["patient_id"] in wanted
-    ]
-
-
-#: The reason an event of a ``person_id`` that PERSON lacks is counted as skipped.
-NO_PERSON = "person_id not in PERSON"
+    out: list[dict[str, Any]] = []
+    first: dict[str, str] = {}
+    for r in cdm.fetch(table):
+        if r["patient_id"] is None:
+            skipped[("note", NO_PERSON)] += 1
+            continue
+        if r["patient_id"] not in wanted:
+            continue
+        if (seen := first.get(r["note_id"])) is not None:
+            problems.append(
+                Problem(
+                    cdm.source,
+                    f"omop:note/{r['row_id']}",
+                    "note_id" if r["note_id"] == r["row_id"] else "note_source_value",
+                    f"NOTE row note_id {r['row_id']} gives note id {r['note_id']!r}, as NOTE "
+                    f"row note_id {seen} does: a note must be one row (one would replace the "
+                    "other)",
+                )
+            )
+            continue
+        first[r["note_id"]] = r["row_id"]
+        out.append(
+            {
+                "note_id": r["note_id"],
+                "patient_id": r["patient_id"],
+                "note_date": r["note_date"],
+                "note_type": r["title"] if r["title"] in _NOTE_TYPES else NoteType.OTHER.value,
+                "text": r["text"] or "",
+                "synthetic": cdm.synthetic,
+            }
+        )
+    return out
 
 
 def _events(
@@ -136,8 +166,8 @@ def read_cdm(cdm: Cdm, concept_sets: dict[str, ConceptSet], *, notes: bool = Tru
     wanted = {row["patient_id"] for row in every if row["code"] in concept_sets}
     facts = [row for row in every if row["patient_id"] in wanted]
     people = [r for r in cdm.fetch(patients_view(cdm)) if r["patient_id"] in wanted]
-    note_rows = _notes(cdm, wanted) if notes else []
     problems: list[Problem] = []
+    note_rows = _notes(cdm, wanted, result.skipped, problems) if notes else []
     result.batch.patients = _records(
         Patient, people, cdm, lambda r: f"person {r['patient_id']}", problems
     )

@@ -74,17 +74,67 @@ def _patient(packet: dict[str, Any], source: str) -> Patient:
 
 
 def _fact(patient: Patient, curie: str, location: str, **fields: Any) -> Fact:
+    """Return the fact of one element; a value the record refuses names that element.
+
+    ``location`` is ``FILE#/phenotypicFeatures/3``: a refused date or code named the whole
+    packet (``$``) before, in a packet of dozens of features.
+    """
     system, code = curie_to_code(curie)
     note = fields.pop("note", "")
     provenance = location + (f"; {note}" if note else "")
-    return Fact(
-        patient_id=patient.patient_id,
-        system=system,
-        code=code,
-        source_kind=SourceKind.IMPORT,
-        provenance=provenance,
-        **fields,
-    )
+    try:
+        return Fact(
+            patient_id=patient.patient_id,
+            system=system,
+            code=code,
+            source_kind=SourceKind.IMPORT,
+            provenance=provenance,
+            **fields,
+        )
+    except pydantic.ValidationError as exc:
+        file, _, pointer = location.partition("#")
+        raise ValidationError(
+            Problem(file, f"#{pointer}", ".".join(map(str, e["loc"])) or "?", e["msg"])
+            for e in exc.errors()
+        ) from None
+
+
+#: An ISO 8601 duration of whole years, months, weeks and days, and an optional time part
+#: (``P45Y``, ``P3Y6M``, ``P10D``, ``PT12H``), as Phenopacket v2 ``Age.iso8601duration`` holds
+_ISO_DURATION = re.compile(
+    r"P(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?"
+)
+
+
+def _duration_warnings(value: Any, source: str, path: str = "#") -> list[Problem]:
+    """Warn of each age that is no ISO 8601 duration (``5 years``, RareLink's ``P0Y-10M``).
+
+    Such an age cannot give a date: the fact is undated and the onset kept in its provenance,
+    as an age without a date of birth is. Said, not refused (a real cohort holds one).
+    """
+    if isinstance(value, list):
+        return [
+            w for i, v in enumerate(value) for w in _duration_warnings(v, source, f"{path}/{i}")
+        ]
+    if not isinstance(value, dict):
+        return []
+    found = []
+    for key, item in value.items():
+        if key == "iso8601duration" and not (
+            isinstance(item, str) and _ISO_DURATION.fullmatch(item.strip())
+        ):
+            found.append(
+                Problem(
+                    source,
+                    path,
+                    key,
+                    f"{item!r} is not an ISO 8601 duration (P45Y, P3Y6M, P10D): it gives no "
+                    "date; kept as written in the fact's provenance",
+                )
+            )
+        else:
+            found += _duration_warnings(item, source, f"{path}/{key}")
+    return found
 
 
 def _feature_facts(packet: dict[str, Any], patient: Patient, source: str) -> list[Fact]:
@@ -376,7 +426,10 @@ def read_phenopacket(data: Any, *, source: str) -> ReadResult:
             for err in exc.errors()
         ]
         raise ValidationError(problems) from None
-    result = ReadResult(warnings=_curation_warnings(packet, source), skipped=skipped)
+    result = ReadResult(
+        warnings=_curation_warnings(packet, source) + _duration_warnings(packet, source),
+        skipped=skipped,
+    )
     where = "#/id" if packet.get("id") else "#/subject/id"
     raw_id = packet.get("id") or packet.get("subject", {}).get("id")
     result.batch.add_patient(patient, PatientOrigin(source, where, raw_id=raw_id))

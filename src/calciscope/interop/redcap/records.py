@@ -124,7 +124,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             # breaks is one row
             reader = csv.reader(handle)
             header: list[str] | None = None
-            for number, cells in enumerate(reader, start=1):
+            for number, cells in enumerate(_csv_rows(reader, path), start=1):
                 if not cells:
                     continue
                 if header is None:
@@ -140,6 +140,24 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     except UnicodeDecodeError:
         decode_utf8(path.read_bytes(), str(path))  # raises, naming the line of the bad byte
         raise
+
+
+def _csv_rows(reader: Any, path: Path) -> Iterator[list[str]]:
+    """Yield the rows of ``reader``; a row the CSV parser refuses is a problem naming its line.
+
+    A cell over the parser's limit (131,072 characters: a document pasted in, or a quote left
+    open that swallows the rest of the file) said only ``field larger than field limit``.
+    """
+    try:
+        yield from reader
+    except csv.Error as exc:
+        message = (
+            f"cannot read the CSV here: {exc} (a cell over {csv.field_size_limit():,} "
+            "characters, or a quote left open)"
+        )
+        raise ValidationError(
+            [Problem(str(path), f"line {reader.line_num}", "", message)]
+        ) from None
 
 
 def _check_header(columns: list[str], ctx: _Context, where: Where = 1) -> None:
@@ -423,7 +441,28 @@ def _check_duplicate(row: dict[str, str], n: Where, ctx: _Context) -> None:
         )
 
 
+def _check_repeat(row: dict[str, str], n: Where, ctx: _Context) -> None:
+    """Refuse repeat columns REDCap never writes: they made a row unique, or named no form.
+
+    ``redcap_repeat_instance`` is a whole number from 1, and a row of a repeating instrument
+    has one; ``redcap_repeat_instrument`` is a form of the dictionary. A hand-edited ``x``, a
+    blank or a misspelt form passed unseen (and a blank instance hid duplicated rows).
+    """
+    instrument = row.get("redcap_repeat_instrument", "").strip()
+    instance = row.get("redcap_repeat_instance", "").strip()
+    if instance and not (instance.isdigit() and int(instance) >= 1):
+        message = f"{instance!r} is not a repeat instance (a whole number from 1)"
+        ctx.problem(n, "redcap_repeat_instance", message)
+    if instrument and not instance:
+        message = f"a row of the repeating instrument {instrument!r} needs its instance number"
+        ctx.problem(n, "redcap_repeat_instance", message)
+    if instrument and not any(f.form == instrument for f in ctx.fields.values()):
+        message = f"{instrument!r} is not a form (instrument) of the data dictionary"
+        ctx.problem(n, "redcap_repeat_instrument", message)
+
+
 def _row(row: dict[str, str], n: Where, ctx: _Context) -> None:
+    _check_repeat(row, n, ctx)
     _check_duplicate(row, n, ctx)
     patient = _patient(row, n, ctx)
     if patient is not None:
