@@ -64,3 +64,35 @@ def test_a_file_spills_beside_itself_by_default(monkeypatch, tmp_path):
 def test_a_bad_setting_is_named(url, message):
     with pytest.raises(RegistryError, match=message):
         connect(url)
+
+
+@pytest.mark.postgres
+def test_postgres_connections_plan_the_study_joins_without_nested_loops(postgres_database):
+    """A concept's facts filtered from a staged step (a CTE, no statistics) joined by patient.
+
+    Estimated at one row, such a filter was joined to every patient's last dates by a nested
+    loop (the feature table of 20,000 patients: over 13 minutes instead of 22 s); calciscope's
+    PostgreSQL connections plan it as a hash or merge join.
+    """
+    con = connect(postgres_database())
+    try:
+        assert con.raw_sql("SELECT current_setting('jit')").fetchone()[0] == "off"
+        assert con.raw_sql("SELECT current_setting('enable_nestloop')").fetchone()[0] == "off"
+        con.raw_sql(
+            "CREATE TABLE f AS SELECT 'P' || (i % 500) AS patient_id, "
+            "CASE WHEN i % 7 = 0 THEN 'mrss_site' ELSE 'visit' END AS code, "
+            "'present' AS status, DATE '2020-01-01' + (i % 900) AS d "
+            "FROM generate_series(1, 20000) i"
+        ).close()
+        con.raw_sql("ANALYZE f").close()
+        plan = con.raw_sql(
+            "EXPLAIN WITH t AS MATERIALIZED (SELECT * FROM f), "
+            "last AS (SELECT patient_id, max(d) AS d FROM t GROUP BY patient_id) "
+            "SELECT t.patient_id, count(*) FROM t JOIN last ON t.patient_id = last.patient_id "
+            "AND t.d = last.d WHERE t.code = 'mrss_site' AND t.status = 'present' "
+            "GROUP BY t.patient_id"
+        ).fetchall()
+    finally:
+        con.disconnect()
+    text = "\n".join(row[0] for row in plan)
+    assert "Join" in text and "Nested Loop" not in text, text

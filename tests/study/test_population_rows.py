@@ -8,10 +8,14 @@ copies of them. Both must leave every value as before.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pytest
 
+from calciscope.engine import connect
 from calciscope.engine.readback import arrow_to_pandas
 from calciscope.engine.study import StudyQuery
 from calciscope.study import analyse
@@ -69,3 +73,59 @@ def test_the_analysis_leaves_the_rows_it_was_given_as_they_were():
     pd.testing.assert_frame_equal(population, before)
     assert {"disease_years", "subset_label"} <= set(a.table.columns)
     assert a.table["death"].tolist() == [True, False, False]
+
+
+def _dated_rows(n: int) -> pa.Table:
+    return pa.table(
+        {
+            "patient_id": [f"P{i:03d}" for i in range(n)],
+            "onset": pa.array([D(2010, 1, 1 + i % 28) if i % 4 else None for i in range(n)]),
+            "flag": pa.array([None if i % 5 == 0 else i % 2 == 0 for i in range(n)]),
+            "years": pa.array([float(i) if i % 3 else None for i in range(n)]),
+        }
+    )
+
+
+def _read_in_batches(con: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from calciscope.engine import readback
+
+    table = con.create_table("rows", _dated_rows(10), overwrite=True)  # type: ignore[attr-defined]
+    expr = table.order_by("patient_id")
+    want = expr.to_pyarrow()
+    monkeypatch.setattr(readback, "READ_BATCH_ROWS", 3)
+    got = readback.read_arrow(expr)
+    assert got.equals(want)
+    assert got.column("patient_id").num_chunks == 4  # 3 + 3 + 3 + 1 rows, a batch at a time
+    pd.testing.assert_frame_equal(readback.read_frame(expr), arrow_to_pandas(want))
+
+
+def test_rows_are_fetched_in_batches_with_the_same_values_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    con = connect(f"sqlite:///{tmp_path / 'rows.db'}")
+    try:
+        _read_in_batches(con, monkeypatch)
+    finally:
+        con.disconnect()
+
+
+@pytest.mark.postgres
+def test_rows_are_fetched_in_batches_with_the_same_values_postgres(
+    postgres_database: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    con = connect(postgres_database())
+    try:
+        _read_in_batches(con, monkeypatch)
+    finally:
+        con.disconnect()
+
+
+def test_an_engine_reading_arrow_itself_is_asked_as_before(tmp_path: Path) -> None:
+    from calciscope.engine.readback import read_arrow
+
+    con = connect(f"duckdb:///{tmp_path / 'rows.duckdb'}")
+    try:
+        expr = con.create_table("rows", _dated_rows(10)).order_by("patient_id")
+        assert read_arrow(expr).equals(expr.to_pyarrow())
+    finally:
+        con.disconnect()

@@ -42,6 +42,7 @@ from calciscope.engine.readback import (
     has_suggested,
     images,
     input_hashes,
+    read_arrow,
     read_frame,
     report_facts,
 )
@@ -408,7 +409,7 @@ class StudyQuery:
         # ordered in Arrow, before pandas: sorting the frame copied every row (at 1 M patients,
         # hundreds of MB beside the frame). Python's string order (DuckDB's), not the engine's
         # collation: Arrow compares UTF-8 bytes, which orders as code points, as Python's str
-        rows = t.filter(t.in_population).select(*chosen).to_pyarrow()
+        rows = read_arrow(t.filter(t.in_population).select(*chosen))
         rows = rows.sort_by("patient_id")  # the unsorted rows freed before pandas' copy
         frame = arrow_to_pandas(rows)
         del rows
