@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from calciscope.api.users import audit_import
+from calciscope.engine.readback import read_arrow
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
 from calciscope.interop.omop.cdm import PatientIdColumn
@@ -333,7 +334,7 @@ def _rows(con: Any, name: str, ids: set[str] | None) -> list[dict[str, Any]]:
     table = con.table(name)
     if ids is not None:
         table = table.filter(table.patient_id.isin(sorted(ids)))
-    return table.to_pyarrow().to_pylist()
+    return read_arrow(table).to_pylist()
 
 
 def read_registry_records(

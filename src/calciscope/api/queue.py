@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from calciscope.engine.classifier import CohortClassifier
+from calciscope.engine.readback import read_arrow
 from calciscope.errors import Problem, ValidationError
 from calciscope.extract.segment import split_sentences
 from calciscope.features import load_catalogue
@@ -245,8 +246,9 @@ def _classified_rows(
         if cached is not None and cached[0] == key:
             return cached[1]
         with registry.ibis_connection() as con:
-            facts = con.table("facts").to_pyarrow()
-            patients = con.table("patients").to_pyarrow()
+            # in batches: PostgreSQL hands rows to Ibis as Python tuples (engine.readback)
+            facts = read_arrow(con.table("facts"))
+            patients = read_arrow(con.table("patients"))
         classifier = _CLASSIFIERS.get(registry)
         if classifier is None or classifier.index_date != index_date:
             rules = {k.column: k.when for k in load_review_queue().kinds if k.when is not None}

@@ -79,7 +79,9 @@ def _duckdb(url: str) -> Any:
         ) from None
 
 
-#: The session settings calciscope gives every PostgreSQL connection it opens for its queries:
+#: The session settings of every Ibis connection calciscope opens on PostgreSQL (the study, the
+#: feature table, the review queue's classification, OMOP screening; the registry's own
+#: SQLAlchemy engine, which serves single-patient pages and decisions, keeps the defaults):
 #: no JIT (below), and no nested-loop joins where another join can be made. The study's queries
 #: read their staged steps as common table expressions, for which PostgreSQL has no statistics:
 #: a filter of a concept's facts on one is estimated at one row, and the planner then joined

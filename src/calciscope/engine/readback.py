@@ -165,8 +165,10 @@ def read_arrow(expr: ir.Table) -> pa.Table:
     fetches the rows as Python tuples, a million at a time by default, and converts each batch to
     Arrow: at a million patients the source population's 768,300 rows of some 70 columns were
     all Python objects at once (about 1.5 KB a row). In batches of :data:`READ_BATCH_ROWS` only a
-    batch is; the values and the Arrow table are the same. Engines that read Arrow themselves
-    (DuckDB, Spark) are asked as before.
+    batch is; the values and the Arrow table are the same. The gain is PostgreSQL's (a
+    server-side cursor read by ``fetchmany``); Ibis' SQLite backend still reads the whole result
+    before cutting it into batches. Engines that read Arrow themselves (DuckDB, Spark) are asked
+    as before.
     """
     backend = ibis.get_backend(expr)
     if type(backend).to_pyarrow is BaseBackend.to_pyarrow:
