@@ -24,7 +24,9 @@ N/B times the base's (printed). PostgreSQL is then filled from that DuckDB file 
 the database is ``<--pg-prefix>_<N>_of_<B>``), and Spark (``--engines spark``: the study on
 ``spark://local?warehouse=<file>.warehouse``) from Parquet files of it, written by Spark in the
 Spark registry's layout. On Spark the child also prints the JVM's peak RSS (Spark local runs
-the queries in a JVM beside the Python driver; ``CALCISCOPE_SPARK_DRIVER_MEMORY`` sizes it).
+the queries in a JVM beside the Python driver; ``CALCISCOPE_SPARK_DRIVER_MEMORY`` sizes its
+heap), and the parent samples the driver and the JVM every 0.5 s: the most the two held at the
+same moment, beside the sum of their two peaks.
 
 The registries are filled by a bulk load of the generated CSV files (DuckDB from Arrow, SQLite
 ``executemany``, PostgreSQL ``COPY``) into the registry's own schema, not by ``import``: this
@@ -480,12 +482,60 @@ def _analyze(conninfo: str) -> None:
         con.execute("ANALYZE facts")
 
 
+def _descendants(root: int) -> list[int]:
+    """Return the process ids under ``root`` (children, grandchildren, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                stat = Path(f"/proc/{name}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(name))
+    todo, found = [root], []
+    while todo:
+        for kid in children.get(todo.pop(), []):
+            found.append(kid)
+            todo.append(kid)
+    return found
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+#: The highest sampled RSS of the last child and its descendants together (Spark local: the
+#: Python driver and the JVM at the same moment), and the load averages seen meanwhile.
+SAMPLED: dict[str, Any] = {}
+
+
 def _child(code: str, *args: str) -> str:
-    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
-    if result.returncode != 0:  # say why: the child's own error, not only its exit status
-        tail = "\n".join(result.stderr.strip().splitlines()[-30:])
-        raise SystemExit(f"benchmark child failed (exit {result.returncode}):\n{tail}")
-    return result.stdout.strip().splitlines()[-1]
+    """Run ``code`` in a fresh Python; sample its RSS with its descendants' (every 0.5 s)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, *args], stdout=out, stderr=err, text=True
+        )
+        together, loads = 0.0, [os.getloadavg()[0]]
+        while proc.poll() is None:
+            pids = [proc.pid, *_descendants(proc.pid)]
+            together = max(together, sum(_rss_mb(pid) for pid in pids))
+            loads.append(os.getloadavg()[0])
+            time.sleep(0.5)
+        SAMPLED.update(together=together, load=(min(loads), max(loads)))
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode != 0:  # say why: the child's own error, not only its exit status
+        tail = "\n".join(stderr.strip().splitlines()[-30:])
+        raise SystemExit(f"benchmark child failed (exit {proc.returncode}):\n{tail}")
+    return stdout.strip().splitlines()[-1]
 
 
 def reuse_figures(url: str, computed: dict[str, Any]) -> None:
@@ -585,7 +635,13 @@ def main() -> None:
             f"{floor:.1f} s, ratio {figures['wall'] / floor:.1f}x; registry ready in {loaded:.0f} s"
         )
         if figures.get("jvm_mb"):
-            print(f"  the Spark JVM's peak RSS {figures['jvm_mb']:.0f} MB (beside the driver's)")
+            low, high = SAMPLED["load"]
+            print(
+                f"  the Spark JVM's peak RSS {figures['jvm_mb']:.0f} MB (beside the driver's); "
+                f"driver + JVM at the same moment at most {SAMPLED['together']:.0f} MB "
+                f"(sampled every 0.5 s), sum of the two peaks "
+                f"{figures['jvm_mb'] + figures['peak_mb']:.0f} MB; load average {low:.1f}-{high:.1f}"
+            )
         if args.reuse and engine != "duckdb":
             reuse_figures(url, figures)
         if "rows_mb" in figures:

@@ -29,7 +29,12 @@ from calciscope import api
 from calciscope.criteria import clean_value
 from calciscope.engine import compute_feature_table, connect
 from calciscope.engine.phenotype import classify_table
-from calciscope.engine.spark import normalise_spark_url, parse_spark_url
+from calciscope.engine.spark import (
+    DEFAULT_JAVA_OPTIONS,
+    local_options,
+    normalise_spark_url,
+    parse_spark_url,
+)
 from calciscope.errors import MissingExtraError, RegistryError
 from calciscope.model import ReviewState
 from calciscope.storage.database_url import display_url, hide_password, normalise_url
@@ -76,6 +81,44 @@ def test_a_plain_install_names_the_spark_extra(
 def test_bad_spark_urls_say_what_to_write(url: str, why: str) -> None:
     with pytest.raises(RegistryError, match=why.replace("?", r"\?")):
         parse_spark_url(url)
+
+
+def test_local_session_settings_have_laptop_defaults_and_take_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("DRIVER_MEMORY", "CACHE", "JAVA_OPTIONS", "CONF", "PARTITIONS", "UI"):
+        monkeypatch.delenv(f"CALCISCOPE_SPARK_{name}", raising=False)
+    options = local_options(tmp_path)
+    assert options["spark.driver.memory"] == "1g"
+    assert options["spark.sql.defaultCacheStorageLevel"] == "DISK_ONLY"
+    assert options["spark.driver.extraJavaOptions"] == DEFAULT_JAVA_OPTIONS
+    assert "-XX:+UseSerialGC" in DEFAULT_JAVA_OPTIONS
+    assert options["spark.ui.enabled"] == "false"
+    assert options["spark.sql.warehouse.dir"] == str(tmp_path)
+    # under spark-submit the cluster's settings size the session: none of calciscope's defaults
+    submitted = local_options(tmp_path, submitted=True)
+    assert (
+        "spark.driver.memory" not in submitted and "spark.sql.shuffle.partitions" not in submitted
+    )
+    assert submitted["spark.sql.session.timeZone"] == "UTC"
+    monkeypatch.setenv("CALCISCOPE_SPARK_DRIVER_MEMORY", "4g")
+    monkeypatch.setenv("CALCISCOPE_SPARK_CACHE", "MEMORY_AND_DISK")
+    monkeypatch.setenv("CALCISCOPE_SPARK_JAVA_OPTIONS", "-XX:+UseG1GC")
+    monkeypatch.setenv(
+        "CALCISCOPE_SPARK_CONF", "spark.sql.shuffle.partitions=64; spark.local.dir=/scratch/x;"
+    )
+    options = local_options(tmp_path)
+    assert options["spark.driver.memory"] == "4g"
+    assert options["spark.sql.defaultCacheStorageLevel"] == "MEMORY_AND_DISK"
+    assert options["spark.driver.extraJavaOptions"] == "-XX:+UseG1GC"
+    assert options["spark.sql.shuffle.partitions"] == "64"  # CALCISCOPE_SPARK_CONF wins
+    assert options["spark.local.dir"] == "/scratch/x"
+    assert local_options(tmp_path, submitted=True)["spark.sql.defaultCacheStorageLevel"] == (
+        "MEMORY_AND_DISK"  # set explicitly: applied under spark-submit too
+    )
+    monkeypatch.setenv("CALCISCOPE_SPARK_CONF", "spark.local.dir=/x;partitions")
+    with pytest.raises(RegistryError, match=r"'partitions' is not a Spark setting"):
+        local_options(tmp_path)
 
 
 def test_spark_import_stages_bulk_fact_rows_a_column_at_a_time_as_row_by_row(
@@ -261,6 +304,30 @@ def test_study_headline_is_the_same_on_spark(
     # Table 6: every sensitivity analysis, from the one query over the classified tables
     assert on_sqlite.analysis.sensitivity is not None and len(on_sqlite.analysis.sensitivity) > 1
     pd.testing.assert_frame_equal(on_spark.analysis.sensitivity, on_sqlite.analysis.sensitivity)
+
+
+@pytest.mark.spark
+def test_local_session_runs_with_calciscope_jvm_flags_and_gives_memory_back(
+    spark_registry: Any,
+) -> None:
+    from calciscope.engine.spark import spark_session
+
+    session = spark_session(spark_registry.connection_url)
+    assert session.conf.get("spark.sql.defaultCacheStorageLevel") == "DISK_ONLY"
+    jvm = session._jvm
+    flags = list(jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
+    assert "-XX:+UseSerialGC" in flags
+    # a cached table is on disk, not in the heap; dropping the last one collects the heap
+    con = connect(spark_registry.connection_url)
+    cached = con.table("facts").group_by("patient_id").aggregate(n=ibis._.count()).cache()
+    assert cached.count().execute() == PATIENTS
+    frame = next(iter(con._cached_dataframes.values()))
+    assert frame.storageLevel.useDisk and not frame.storageLevel.useMemory
+    bean = jvm.java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()
+    collections = sum(b.getCollectionCount() for b in bean)
+    cached.release()
+    assert not con._cached_dataframes
+    assert sum(b.getCollectionCount() for b in bean) > collections
 
 
 @pytest.mark.spark

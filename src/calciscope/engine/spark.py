@@ -33,13 +33,17 @@ from urllib.parse import parse_qsl, urlsplit
 from calciscope.errors import RegistryError, require_extra
 
 __all__ = [
+    "DEFAULT_JAVA_OPTIONS",
     "DEFAULT_WAREHOUSE",
     "HIDDEN_COLUMNS",
+    "LOCAL_DEFAULTS",
     "SparkLocation",
     "TableStore",
     "connect_spark",
     "is_spark_url",
+    "local_options",
     "parse_spark_url",
+    "release_jvm_memory",
     "spark_session",
 ]
 
@@ -132,6 +136,58 @@ _MIXED_MESSAGE = (
 )
 
 
+#: JVM flags of a local session's JVM (Spark local runs the executors in it), for its resident
+#: memory (docs/scale.md, "Spark local's memory"): the serial collector (no G1 remembered sets
+#: and marking bitmaps, about 80 MB at a 1 GB heap; one collector thread suits a laptop's few
+#: cores), and a heap that gives back what it does not need after a full collection (which
+#: :meth:`CalciscopeSpark.release_memory` asks for once the study's tables are dropped).
+DEFAULT_JAVA_OPTIONS = "-XX:+UseSerialGC -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40"
+
+#: A local session's sizing: environment variable -> (Spark setting, default), documented in
+#: docs/scale.md. Under spark-submit only the variables set apply (the cluster sizes the rest).
+LOCAL_DEFAULTS = {
+    # the JVM's heap: the study's working memory (Spark spills past it)
+    "CALCISCOPE_SPARK_DRIVER_MEMORY": ("spark.driver.memory", "1g"),
+    "CALCISCOPE_SPARK_PARTITIONS": ("spark.sql.shuffle.partitions", "8"),
+    # where Table.cache keeps the study's tables: on local disk, not in the heap
+    "CALCISCOPE_SPARK_CACHE": ("spark.sql.defaultCacheStorageLevel", "DISK_ONLY"),
+    "CALCISCOPE_SPARK_JAVA_OPTIONS": ("spark.driver.extraJavaOptions", DEFAULT_JAVA_OPTIONS),
+    "CALCISCOPE_SPARK_UI": ("spark.ui.enabled", "false"),
+}
+
+
+def local_options(warehouse: Path | None, submitted: bool = False) -> dict[str, str]:
+    """Return the settings of a local session: calciscope's defaults, the environment's values.
+
+    ``submitted``: under spark-submit, whose command line and configuration size the driver
+    and the executors; only the sizing the environment sets explicitly is applied.
+    ``CALCISCOPE_SPARK_CONF`` adds any Spark setting (``spark.a=1;spark.b=2``) and wins over
+    the others.
+    """
+    options = {
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.ui.showConsoleProgress": "false",
+    }
+    for name, (key, default) in LOCAL_DEFAULTS.items():
+        value = os.environ.get(name)
+        if value or not submitted:
+            options[key] = value or default
+    if warehouse is not None:
+        options["spark.sql.warehouse.dir"] = str(warehouse)
+    for item in os.environ.get("CALCISCOPE_SPARK_CONF", "").split(";"):
+        key, sep, value = item.partition("=")
+        if not item.strip():
+            continue
+        if not sep or not key.strip().startswith("spark."):
+            raise RegistryError(
+                f"CALCISCOPE_SPARK_CONF: {item.strip()!r} is not a Spark setting: "
+                "write spark.NAME=VALUE, several separated by ';'"
+            )
+        options[key.strip()] = value.strip()
+    return options
+
+
 def _build(location: SparkLocation) -> Any:
     from pyspark.errors import PySparkRuntimeError
     from pyspark.sql.utils import is_remote
@@ -162,16 +218,9 @@ def _session(location: SparkLocation) -> Any:
     active = sql.SparkSession.getActiveSession()
     if active is not None:  # a session the caller (or spark-submit's driver) made first
         return active
-    options = {
-        "spark.sql.warehouse.dir": str(location.warehouse),
-        "spark.ui.enabled": os.environ.get("CALCISCOPE_SPARK_UI", "false"),
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.shuffle.partitions": os.environ.get("CALCISCOPE_SPARK_PARTITIONS", "8"),
-        "spark.driver.memory": os.environ.get("CALCISCOPE_SPARK_DRIVER_MEMORY", "2g"),
-        "spark.sql.execution.arrow.pyspark.enabled": "true",
-        "spark.ui.showConsoleProgress": "false",
-    }
-    if location.master is not None or "PYSPARK_GATEWAY_PORT" not in os.environ:
+    submitted = location.master is None and "PYSPARK_GATEWAY_PORT" in os.environ
+    options = local_options(location.warehouse, submitted)
+    if not submitted:
         # under spark-submit the master comes from its command line
         builder = builder.master(location.master or "local[*]")
     builder = builder.appName("calciscope")
@@ -329,6 +378,35 @@ class TableStore:
             self._view(name)
 
 
+def release_jvm_memory(session: Any) -> None:
+    """Ask a local session's JVM for a full collection (nothing over Spark Connect).
+
+    With :data:`DEFAULT_JAVA_OPTIONS` the collection gives the heap's free part back to the
+    system.
+    """
+    from pyspark.sql.utils import is_remote
+
+    if not is_remote():
+        session._jvm.System.gc()
+
+
+class _GivesMemoryBack:
+    """The Spark backend's cached tables: after the last is dropped, the JVM gives memory back.
+
+    Spark local runs the queries in the driver's JVM; its heap stays as large as the study's
+    queries made it until a full collection, which with :data:`DEFAULT_JAVA_OPTIONS` gives the
+    free part back to the system, before the analysis and the report run in Python.
+    """
+
+    _cached_dataframes: dict[str, Any]
+    _session: Any
+
+    def _drop_cached_table(self, name: str) -> None:
+        super()._drop_cached_table(name)  # type: ignore[misc]
+        if not self._cached_dataframes:
+            release_jvm_memory(self._session)
+
+
 def _backend_class() -> type:
     require_extra("spark", "pyspark")
     import ibis
@@ -338,7 +416,7 @@ def _backend_class() -> type:
 
     base: Any = Backend
 
-    class CalciscopeSpark(base):
+    class CalciscopeSpark(_GivesMemoryBack, base):
         """Ibis' PySpark backend on a shared session: ``disconnect`` leaves it running."""
 
         def disconnect(self) -> None:
