@@ -89,7 +89,7 @@ def test_absence_qualifiers_and_what_is_not_written(tmp_path):
         Fact(patient_id="P1", system="calciscope", code="raynaud_phenomenon"),
         Fact(patient_id="P1", system="calciscope", code="sclerodactyly", effective_date=day,
              review_state=ReviewState.SUGGESTED),
-        Fact(patient_id="P1", system="calciscope", code="ssc_subset", value_text="x" * 70,
+        Fact(patient_id="P1", system="calciscope", code="anti_pm_scl", value_text="x" * 70,
              effective_date=day),
     ]  # fmt: skip
     export = build_cdm([_patient(centre="Salford")], facts, today=TODAY)

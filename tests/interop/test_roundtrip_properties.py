@@ -57,7 +57,6 @@ from calciscope.interop.redcap.export import write_records
 from calciscope.interop.redcap.template import redcap_template
 from calciscope.model import (
     BodyRegion,
-    CutaneousSubset,
     Fact,
     Laterality,
     Method,
@@ -143,7 +142,8 @@ _MRSS = st.builds(
 _SUBSET = st.fixed_dictionaries(
     {
         "code": st.just(("calciscope", "ssc_subset")),
-        "value_text": st.sampled_from([s.value for s in CutaneousSubset]),
+        # the concept's declared values (concepts.yaml): the only texts an import takes
+        "value_text": st.sampled_from(CATALOGUE.concepts["ssc_subset"].values),
         "effective_date": _DATES,
     }
 )

@@ -84,12 +84,17 @@ class FeatureType(StrEnum):
 
 @dataclass(frozen=True)
 class Concept:
-    """A clinical concept and every (system, code) that means it."""
+    """A clinical concept and every (system, code) that means it.
+
+    ``values`` is the closed set of ``value_text`` a fact of the concept may carry, when the
+    concept declares one (``ssc_subset``: dcssc, lcssc, sine); empty when any text may.
+    """
 
     name: str
     label: str
     codes: tuple[tuple[str, str], ...]
     kind: ConceptKind = ConceptKind.FINDING
+    values: tuple[str, ...] = ()
 
     @property
     def primary_code(self) -> tuple[str, str]:
@@ -212,6 +217,18 @@ class FeatureCatalogue:
         """Return the concepts a (system, code) means (a code may mean several, e.g. M34.82)."""
         return self._by_code.get((system, code), ())
 
+    def allowed_values(self, system: str, code: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Return ``(concept, values)`` for each concept of a code that declares its ``values``.
+
+        A fact of such a code may carry only those ``value_text`` values (the model checks it,
+        :class:`calciscope.model.Fact`); empty when no concept of the code declares a set.
+        """
+        return tuple(
+            (name, self.concepts[name].values)
+            for name in self.concepts_for_code(system, code)
+            if self.concepts[name].values
+        )
+
     def upper_limits(self, system: str, code: str) -> list[tuple[Feature, UpperLimit]]:
         """Return the default upper-limit tables a value of this code is compared with.
 
@@ -267,7 +284,21 @@ def _concept(raw: dict[str, Any]) -> Concept:
         kind = ConceptKind(raw.get("kind", ConceptKind.FINDING))
     except ValueError as exc:
         raise CatalogueError(f"concept {name!r}: {exc}") from None
-    return Concept(name=name, label=raw.get("label", name), codes=tuple(codes), kind=kind)
+    values = raw.get("values") or []
+    if not isinstance(values, list) or any(
+        not isinstance(v, str) or v != v.strip().lower() or not v for v in values
+    ):
+        raise CatalogueError(
+            f"concept {name!r}: values must be a list of lower-case texts without spaces "
+            f"around them, not {values!r}"
+        )
+    return Concept(
+        name=name,
+        label=raw.get("label", name),
+        codes=tuple(codes),
+        kind=kind,
+        values=tuple(values),
+    )
 
 
 def _enum_tuple(enum: type[StrEnum], values: list[str] | None, where: str) -> tuple[Any, ...]:

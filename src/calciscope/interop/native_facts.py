@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from calciscope.interop.mappings import QUALIFIER_ENUMS
 from calciscope.model import CODE_SYSTEMS, Fact, ReviewState, SourceKind, Status
 from calciscope.model.codes import code_problem
-from calciscope.model.records import max_length
+from calciscope.model.records import closed_values, max_length
 from calciscope.storage.bulk import FACT_COLUMNS, FACT_SCHEMA, NUMBER_COLUMNS, fact_ids
 
 __all__ = ["check_block"]
@@ -118,6 +118,22 @@ def _doubted_codes(system: pa.Array, code: pa.Array) -> pa.Array:
     return _in(keys, bad)
 
 
+def _doubted_values(system: pa.Array, code: pa.Array, value_text: pa.Array) -> pa.Array:
+    """Return the mask of rows of a concept with declared ``values`` whose text is not one.
+
+    The model lower-cases and strips such a text, or refuses it naming the field; the fast
+    path takes only a text already written as one of the values.
+    """
+    keys = pc.binary_join_element_wise(system, code, "\t")
+    doubt = pa.array([False] * len(keys), pa.bool_())
+    for key in pc.unique(keys).to_pylist():
+        closed = closed_values(*key.split("\t", 1)) if key is not None else ()
+        for _concept, allowed in closed:
+            outside = pc.and_(pc.is_valid(value_text), pc.invert(_in(value_text, list(allowed))))
+            doubt = pc.or_(doubt, pc.and_(_in(keys, [key]), outside))
+    return doubt
+
+
 def check_block(block: pa.Table) -> tuple[pa.Table, pa.Array]:
     """Return ``(passed rows as a fact table, mask of doubted rows)`` for a block of text columns.
 
@@ -126,6 +142,9 @@ def check_block(block: pa.Table) -> tuple[pa.Table, pa.Array]:
     """
     columns = _text_columns(block)
     doubt = pc.or_(_doubted_text(columns), _doubted_codes(columns["system"], columns["code"]))
+    doubt = pc.or_(
+        doubt, _doubted_values(columns["system"], columns["code"], columns["value_text"])
+    )
     columns["effective_date"], bad_date = _dates(columns["effective_date"])
     doubt = pc.or_(doubt, bad_date)
     # a fact dated after today is refused by the model, which names it

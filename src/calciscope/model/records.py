@@ -249,6 +249,24 @@ class Fact(_Record):
                 raise ValueError(problem)
         return value
 
+    @field_validator("value_text")
+    @classmethod
+    def _check_value_text(cls, value: str | None, info: ValidationInfo) -> str | None:
+        system, code = info.data.get("system"), info.data.get("code")
+        if value is None or not _entering(info) or not isinstance(code, str):
+            return value
+        closed = closed_values(str(system), code)
+        if not closed:
+            return value
+        # before the fact id is computed: " DCSSC " and "dcssc" are one fact, one id
+        folded = value.strip().lower()
+        for concept, allowed in closed:
+            if folded not in allowed:
+                raise ValueError(
+                    f"{concept} value_text {value!r} is not one of {', '.join(allowed)}"
+                )
+        return folded
+
     @field_validator("effective_date")
     @classmethod
     def _not_in_future(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
@@ -270,6 +288,20 @@ class Fact(_Record):
                 ),
             )
         return self
+
+
+@functools.cache
+def closed_values(system: str, code: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Return ``(concept, values)`` for each concept of a code that declares its ``values``.
+
+    The closed sets of ``value_text`` of ``concepts.yaml`` (``ssc_subset``: dcssc, lcssc,
+    sine): the one check every importer's facts go through (:class:`Fact`) refuses any
+    other text, and the bulk import's fast path (:mod:`calciscope.interop.native_facts`)
+    leaves such a row to it.
+    """
+    from calciscope.features import load_catalogue  # the catalogue reads the model's enums
+
+    return load_catalogue().allowed_values(system, code)
 
 
 def max_length(model: type[BaseModel], name: str) -> int | None:

@@ -25,6 +25,11 @@ Facts
     kind) does not count, so re-importing calciscope's own export of a patient adds nothing;
     only confirmed stored facts count, so new evidence for a suggested or rejected fact is
     kept. The batch counts the facts left out as ``facts_already_in_registry``.
+
+    What a fact may say is checked before it reaches this module, by the model every importer
+    builds its facts with (:class:`calciscope.model.Fact`: a code's form, a date not after
+    today, a concept's declared ``value_text`` values - ``ssc_subset`` dcssc / lcssc / sine -
+    folded to lower case, anything else a problem naming file, row and field ``value_text``).
 """
 
 from __future__ import annotations

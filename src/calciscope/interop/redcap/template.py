@@ -18,7 +18,6 @@ from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.redcap.mapping import ULN_SUFFIX, FieldKind, FieldRule, Mapping
 from calciscope.model import (
     BodyRegion,
-    CutaneousSubset,
     Laterality,
     Method,
     Morphology,
@@ -112,8 +111,10 @@ def _feature_field(
             FieldKind.NUMBER, system, code, unit=_UNITS.get(concept.name), fixed=_fixed(feature)
         )
     if kind is DerivationKind.LATEST_TEXT:
+        # the concept's declared values (concepts.yaml) are the only texts an import takes
+        choices = {value: value.replace("_", " ") for value in concept.values}
         item = DictionaryField(
-            field_type="dropdown", choices=_enum_choices(CutaneousSubset), **common
+            field_type="dropdown" if choices else "text", choices=choices, **common
         )
         return item, FieldRule(FieldKind.TEXT, system, code, text_from="code")
     return None
