@@ -26,7 +26,7 @@ from calciscope.model import STORED, Fact, Patient
 from calciscope.phenotype import load_phenotypes
 from calciscope.storage.batch import Batch
 
-SUBSETS = ("dcssc", "lcssc", "sine")
+SUBSETS = ("dcssc", "lcssc", "sine", "undetermined")
 
 
 def _native(folder, values):
@@ -50,7 +50,7 @@ def test_the_catalogue_declares_the_subsets_and_the_phenotype_reads_the_same():
     assert catalogue.allowed_values("HP", "HP:0003761") == ()
     # the phenotype built from the recorded subset knows exactly the concept's values
     phenotype = next(p for p in load_phenotypes().phenotypes if p.id == "cutaneous_subset")
-    assert tuple(phenotype.values) == SUBSETS
+    assert (*phenotype.values, phenotype.otherwise) == SUBSETS
 
 
 def test_a_badly_written_values_list_is_a_catalogue_error():
@@ -99,10 +99,11 @@ def test_native_csv_folds_case_and_keeps_valid_values(tmp_path, sqlite_url):
     api.import_directory(registry, _native(tmp_path / "a", [" DCSSC ", "Sine", *SUBSETS]))
     stored = sorted((f.effective_date.year, f.value_text) for f in _facts(registry))
     expected = [(2010, "dcssc"), (2011, "sine"), (2012, "dcssc"), (2013, "lcssc"), (2014, "sine")]
+    expected.append((2015, "undetermined"))  # a clinician's answer, as the REDCap template offers
     assert stored == expected
     # the same facts written plainly are the same ids: nothing is added
     api.import_directory(registry, _native(tmp_path / "b", ["dcssc", "sine"]))
-    assert len(_facts(registry)) == 5
+    assert len(_facts(registry)) == len(expected)
 
 
 def test_the_bulk_fast_path_takes_only_values_written_as_declared():

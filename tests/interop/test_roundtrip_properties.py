@@ -47,6 +47,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from calciscope.engine import compute_feature_table
+from calciscope.engine.predicates import AGE_OLDEST, AGE_YOUNGEST
 from calciscope.errors import ValidationError
 from calciscope.features import DerivationKind, load_catalogue
 from calciscope.interop.fhir import read_fhir_bundle, write_fhir_bundle
@@ -475,6 +476,8 @@ def _redcap_may_differ(patient: Patient, facts: list[Fact], skipped: Counter[str
 
 #: Features of an age, which Phenopackets lose with a birth year known without the date.
 _AGES = {f.name for f in CATALOGUE.features.values() if f.derive.kind is DerivationKind.AGE_AT}
+# an age's range for a birth year alone (born 31 December / 1 January: engine.predicates)
+_AGES |= {f"{name}{end}" for name in _AGES for end in (AGE_YOUNGEST, AGE_OLDEST)}
 
 
 def _one(sex: Sex, birth: Any, *facts: dict[str, Any]) -> list[dict[str, Any]]:

@@ -87,7 +87,7 @@ class Concept:
     """A clinical concept and every (system, code) that means it.
 
     ``values`` is the closed set of ``value_text`` a fact of the concept may carry, when the
-    concept declares one (``ssc_subset``: dcssc, lcssc, sine); empty when any text may.
+    concept declares one (``ssc_subset``: dcssc, lcssc, sine, undetermined); empty when any text may.
     """
 
     name: str
