@@ -54,6 +54,7 @@ SETS = (
     "fresh9",
     "fresh10",
     "fresh11",
+    "fresh13",
 )
 
 
