@@ -1,0 +1,162 @@
+"""Regression tests for the notesacc17 fixes (issue 13), in sentences written for these tests.
+
+They are the development sentences of the fixes for the causes fresh13 (nurse, podiatry,
+hand-therapy and surgical notes, checklists, shorthand, experiencer traps) showed: "Ca++" and
+"Ca" before nodules, a checklist answer with a capital ("Calcinosis? No."), a "Y/N" checklist
+and a bare "N", "report any ...", a relative "unlike the patient", a joint's bending, and "SSc"
+followed by its subset. None is taken from an evaluation set. Each fix has a control that must
+not change.
+"""
+
+import pytest
+
+from calciscope.extract.segment import split_sentences
+
+# --- "Ca++", "Ca2+" and "Ca" before nodules --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "morphology", "regions"),
+    [
+        (
+            "Seen by CNS: three Ca++ nodules over the R olecranon, one discharging.",
+            ("nodular",),
+            ("elbow",),
+        ),
+        ("lcSSc, Ca2+ deposits on both shins on XR.", (), ("lower_leg",)),
+        ("Painful Ca++ deposits at L thumb tip.", (), ("fingers",)),
+        ("Ca nodules L heel x3, podiatry aware.", ("nodular",), ("ankle_foot",)),
+        ("O/E small subcutaneous Ca nodules, tender.", ("nodular",), ()),
+    ],
+)
+def test_shorthand_for_the_calcium_ion_before_a_deposit_is_calcinosis(
+    summary, text, morphology, regions
+):
+    s = summary(text)
+    assert (s.calcinosis, s.morphology, s.regions) == ("affirmed", morphology, regions)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CT staging: Ca nodules in the liver and the right lung, unchanged.",  # carcinoma
+        "Known Ca breast; Ca nodules seen.",  # no site: counted toward nothing
+        "Serum Ca++ 2.6 mmol/L, on calcium channel blocker.",
+    ],
+)
+def test_ca_nodules_of_an_organ_or_without_a_site_and_serum_ca_are_not_calcinosis(summary, text):
+    assert summary(text).calcinosis == "not_mentioned"
+
+
+# --- a checklist answer ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Annual screen\nRaynaud's? Yes.\nCalcinosis? No.\nPAH? No.",
+        "At review today. Calcinosis? No. Ulcers? Yes, two on the right.",
+        "Calcinosis? NO",
+        "Nursing checklist\n- Calcinosis: Y/N  N\n- Ulcers: Y/N  Y",
+        "Problem list\nCalcinosis: N\nMyositis: N",
+    ],
+)
+def test_a_checklist_answer_negates_its_own_field(summary, text):
+    assert summary(text).calcinosis == "negated"
+
+
+def test_a_checklist_answer_yes_or_a_blank_y_n_does_not_negate(summary):
+    assert summary("Calcinosis? Yes, both elbows.").calcinosis == "affirmed"
+    assert summary("Checklist\n- Calcinosis: Y/N  Y (both elbows)").calcinosis == "affirmed"
+    assert summary("Myositis: N\nCalcinosis: Y - R knee").regions == ("knee",)
+
+
+def test_a_bare_n_answers_the_myositis_field_too(summary):
+    assert summary("Myositis: N\nCalcinosis: Y - R knee").myositis is False
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Calcinosis? No.\nUlcers? Yes.", ["Calcinosis? No.", "Ulcers? Yes."]),
+        ("Is it gout? Nobody can say.", ["Is it gout?", "Nobody can say."]),
+        ("Is it gout? Not likely.", ["Is it gout?", "Not likely."]),
+        ("Calcinosis? Y", ["Calcinosis? Y"]),
+    ],
+)
+def test_a_question_and_its_answer_on_one_line_are_one_sentence(text, expected):
+    assert [text[a:b] for a, b in split_sentences(text)] == expected
+
+
+# --- what she is asked to report ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Leaflet given; she will report any chalky lumps on the fingers.",
+        "Advised to mention any calcium deposits on the hands at the next visit.",
+    ],
+)
+def test_what_she_is_to_report_is_hypothetical(summary, text):
+    assert summary(text).calcinosis == "not_mentioned"
+
+
+def test_a_report_of_a_present_deposit_is_still_affirmed(summary):
+    s = summary("She reports chalky lumps on the fingers since June.")
+    assert (s.calcinosis, s.regions) == ("affirmed", ("fingers",))
+
+
+# --- a relative unlike the patient ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Her sister, unlike the patient, has calcinosis.",
+        "His father, unlike our patient, developed calcinosis of the elbows.",
+        "FH: her aunt - unlike the pt - has calcinosis in both hands.",
+    ],
+)
+def test_a_relative_unlike_the_patient_is_family(summary, text):
+    s = summary(text)
+    assert (s.calcinosis, s.regions) == ("not_mentioned", ())
+
+
+def test_a_patient_unlike_a_relative_is_still_the_patient(summary):
+    assert summary("Calcinosis of both knees, unlike her sister.").calcinosis == "affirmed"
+    assert summary("Her sister has calcinosis. The patient has calcinosis too.").calcinosis == (
+        "affirmed"
+    )
+
+
+# --- bending a joint --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("Sheets of calcinosis in both thighs, so she can hardly bend the knees.", ("thigh",)),
+        ("Calcinosis of the forearm, so he cannot flex his wrist fully.", ("forearm",)),
+        ("Calcinosis at the right knee, painful when bending.", ("knee",)),  # control
+    ],
+)
+def test_bending_a_joint_names_no_site(summary, text, regions):
+    s = summary(text)
+    assert (s.calcinosis, s.regions) == ("affirmed", regions)
+
+
+# --- "SSc" followed by its subset ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "subset"),
+    [
+        ("Dx: SSc (limited), ACA positive.", "lcssc"),
+        ("SSc diffuse, on MMF.", "dcssc"),
+        ("SSc (diffuse) since 2019.", "dcssc"),
+        ("Limited cutaneous SSc.", "lcssc"),  # control
+    ],
+)
+def test_ssc_followed_by_its_subset(summary, text, subset):
+    assert summary(text).subset == subset
