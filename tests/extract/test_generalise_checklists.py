@@ -160,3 +160,25 @@ def test_bending_a_joint_names_no_site(summary, text, regions):
 )
 def test_ssc_followed_by_its_subset(summary, text, subset):
     assert summary(text).subset == subset
+
+
+# --- "none" or "nil" before a state of the deposits just named ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("Three Ca++ nodules over the R olecranon, none discharging.", ("elbow",)),
+        ("Calcinosis of L index and ring fingers, none infected, nil else.", ("fingers",)),
+    ],
+)
+def test_none_or_nil_before_a_state_of_the_deposits_does_not_negate_them(summary, text, regions):
+    s = summary(text)
+    assert (s.calcinosis, s.regions) == ("affirmed", regions)
+
+
+@pytest.mark.parametrize(
+    "text", ["Nil discharge or calcinosis.", "Calcinosis - none.", "Calcinosis nil"]
+)
+def test_none_and_nil_still_negate_elsewhere(summary, text):
+    assert summary(text).calcinosis == "negated"
