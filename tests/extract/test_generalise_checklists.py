@@ -69,6 +69,9 @@ def test_ca_nodules_of_an_organ_or_without_a_site_and_serum_ca_are_not_calcinosi
         "Echo: calcium deposition on the mitral annulus, mild MR.",
         "US: small calcium deposits within the liver, benign.",
         "Calcium deposits along the left carotid artery on Doppler.",
+        "Deposits of calcium in the aortic valve.",
+        "Calcium deposits were seen in the aortic valve.",
+        "Chalky deposits in the kidney.",
     ],
 )
 def test_calcium_deposited_in_a_valve_vessel_or_organ_is_not_calcinosis(summary, text):
