@@ -55,6 +55,7 @@ SETS = (
     "fresh10",
     "fresh11",
     "fresh12",
+    "fresh13",
 )
 
 

@@ -75,7 +75,8 @@ def test_a_bullet_reaching_past_the_part_split_still_ends_the_sentence():
 # from each of its marks, quadratic in the run's length): the reference for equal output.
 _QUADRATIC_BOUNDARY = (
     r"[.!?;\nA-Z](?:"
-    r"(?<=[.!?])[.!?]*[\"')\]]*(?=\s|$)(?!\s+[a-z][a-z0-9'\-]*(?![A-Za-z0-9]))(?P<punct>)"
+    r"(?<=[.!?])[.!?]*[\"')\]]*(?=\s|$)(?!\s+[a-z][a-z0-9'\-]*(?![A-Za-z0-9]))"
+    r"(?!(?<=\?)[ \t]+(?:No|NO|Yes|YES|Nil|NIL|None|NONE|N|Y)(?![A-Za-z0-9]))(?P<punct>)"
     r"|(?<=;)(?P<semi>)"
     r"|(?<=\n)[ \t\r]*\n\s*(?P<blank>)"
     r"|(?<=\n)(?=[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s)(?P<bullet>)"
@@ -122,6 +123,7 @@ def test_same_boundaries_as_the_quadratic_pattern_on_random_text(monkeypatch):
     rng = random.Random(13)
     pieces = [".", "!", "?", "!!", "?!", "...", ";", " ", "  ", "\n", "\n\n", " \n", ")", '"']
     pieces += ["a", "word", "Word", "dcSSc", "Dr", "e.g", "Note:", "HEADER TWO:", "- ", "1. "]
+    pieces += ["No", "Yes", "N", "Y", "None"]
     for _ in range(3_000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
         start = rng.randint(0, len(text))

@@ -124,7 +124,9 @@ class NoteExtractor:
         self._context = LayeredMatcher(
             self.rules.context,
             [
-                "terminate" if rule.direction is Direction.TERMINATE else "trigger"
+                # a pseudo phrase may hide a terminator ("unlike the patient": ``layer``)
+                str(rule.metadata.get("layer") or "")
+                or ("terminate" if rule.direction is Direction.TERMINATE else "trigger")
                 for rule in self.rules.context
             ],
         )

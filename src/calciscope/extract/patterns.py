@@ -117,7 +117,9 @@ def token_pattern_regex(pattern: Sequence[dict[str, Any]]) -> str:
     ----------
     pattern
         A spaCy Matcher pattern; ``OP`` ``?``, ``*``, ``+`` and ``!`` are honoured (``!`` as a
-        negative look-ahead), ``REGEX`` values are used as they are.
+        negative look-ahead: the next word is none of the token's words, a word that merely
+        starts with one of them, "lungs" after ``lung``, does not count), ``REGEX`` values are
+        used as they are.
 
     Returns
     -------
@@ -136,6 +138,6 @@ def token_pattern_regex(pattern: Sequence[dict[str, Any]]) -> str:
         elif op == "+":
             piece = f"(?:{_SEP_RE}{body})+" if parts else f"{body}(?:{_SEP_RE}{body})*"
         elif op == "!":
-            piece = f"(?!{_SEP_RE}{body})"
+            piece = f"(?!{_SEP_RE}{body}(?![a-z0-9]))"  # a whole word, as a spaCy token
         parts.append(piece)
     return "(?<![a-z0-9])" + "".join(parts) + "(?![a-z0-9])"

@@ -8,7 +8,8 @@ abbreviations ("Dr.", "e.g.", "approx."). The rules here are deliberately simple
   followed by a colon or alone on its line, starts a section and is a sentence of its own;
 * ``. ! ?`` followed by white space end a sentence, unless the word before is a known
   abbreviation or a single letter, or the next word is written all in lower case (a word
-  that starts in lower case but has capitals in it, "dcSSc", "lcSSc", "mRSS", starts one);
+  that starts in lower case but has capitals in it, "dcSSc", "lcSSc", "mRSS", starts one),
+  or a "?" is followed on its line by an answer ("Calcinosis? No.", "Ulcers? Yes");
 * a semicolon ends a sentence (a clause: "Calcinosis - no; ulcers - yes");
 * a run of capitalised words ending in a colon ("REFERRING DIAGNOSIS:", "Past History:") after
   a line break or two spaces starts a sentence (a header inside running text);
@@ -49,7 +50,11 @@ ABBREVIATIONS = frozenset(_ABBREVIATIONS.split())
 # unless a word all in lower case follows. Possessive (``*+``): the run never gives back a
 # mark, which could only leave a mark where white space is needed, so the same matches
 # without the backtracking.
-_PUNCT_REST = r"[.!?]*+[\"')\]]*+(?=\s|$)(?!\s+[a-z][a-z0-9'\-]*(?![A-Za-z0-9]))(?P<punct>)"
+_PUNCT_REST = (
+    r"[.!?]*+[\"')\]]*+(?=\s|$)(?!\s+[a-z][a-z0-9'\-]*(?![A-Za-z0-9]))"
+    # a checklist question and its answer on one line, "Calcinosis? No.", are one sentence
+    r"(?!(?<=\?)[ \t]+(?:No|NO|Yes|YES|Nil|NIL|None|NONE|N|Y)(?![A-Za-z0-9]))(?P<punct>)"
+)
 # Every alternative starts at one of ".!?;", a line break or a capital letter, so the pattern
 # starts by consuming that character: `re` then skips every other position in C (a leading
 # character set is what its search loop looks for), and lookbehinds tell which alternative
