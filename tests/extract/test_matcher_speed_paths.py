@@ -167,3 +167,28 @@ def test_a_mention_gets_containers_of_its_own():
     first.metadata["z"] = 2
     assert (second.modifiers, second.links, second.metadata) == ([], {}, {})
     assert Mention(0, 1, "a", "TISSUE", "r", modifiers=["m"]).modifiers == ["m"]
+
+
+def test_windows_of_alternating_documents_match_as_fresh_matchers_do():
+    """Windows of two documents searched alternately with one matcher (notesspeed11).
+
+    They give what a new matcher gives for each window (the cached rules of a phrase and the
+    literal checks of the regex rules carry nothing over), and a repeated window gives the
+    same matches again.
+    """
+    shared = PhraseMatcher(_RULES)
+    rng = random.Random(11)
+    docs = [
+        "calcinosis, ck 300 and soft tissue calcification; ck level 12 u/l",
+        "no calcinosis. soft tissue only, tissue ck",
+    ]
+    for _ in range(200):
+        low = rng.choice(docs)
+        a = rng.randint(0, len(low))
+        b = rng.randint(a, len(low))
+        fresh = PhraseMatcher(_RULES)
+        expected = [tuple(m) for m in fresh.find(low, a, b)]
+        assert [tuple(m) for m in shared.find(low, a, b)] == expected
+        assert [tuple(m) for m in shared.find(low, a, b)] == expected
+    assert [(m.start, m.rule) for m in shared.find(docs[0], 12, 18)] == [(12, 3)]
+    assert shared.find(docs[1], 0, len(docs[1])) == fresh.find(docs[1])  # no "ck 300" there

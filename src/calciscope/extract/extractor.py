@@ -154,7 +154,7 @@ class NoteExtractor:
         self._target_columns = (
             [info[0] for info in self._target_info],
             [info[1] for info in self._target_info],
-            [info[2] for info in self._target_info],
+            [dict(info[2]) for info in self._target_info],  # plain dicts: each mention copies
         )
         self._context_flags = [
             (CATEGORY_FLAGS.get(rule.category), rule.rule_id) for rule in self.rules.context
@@ -174,7 +174,7 @@ class NoteExtractor:
     def sections(self, text: str, low: str | None = None) -> list[Section]:
         """Split a document into sections at known headers (the first may have no header)."""
         low = lower_same_length(text) if low is None else low
-        found = [(m.start, m.end, m.rule) for m in self._sections.find(low)]
+        found = [m[:3] for m in self._sections.find(low)]  # (start, end, rule)
         headers = find_headers(text, found)
         sections = []
         starts = [h[0] for h in headers] + [len(text)]
@@ -445,7 +445,7 @@ class NoteExtractor:
                 text[start:end],
                 categories[rule],
                 rule_ids[rule],
-                dict(metadata[rule]),
+                metadata[rule].copy(),
                 value,
                 of,
                 sentence,

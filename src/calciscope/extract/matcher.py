@@ -100,7 +100,9 @@ class PhraseMatcher:
     def __init__(self, rules: Sequence[Any]) -> None:
         self._by_key: dict[str, tuple[int, ...]] = {}
         self._regexes: list[tuple[int, re.Pattern[str]]] = []
-        self._cache: dict[str, tuple[int, ...]] = {}
+        #: matched text -> ``(rule, None)`` of each rule it matches: a match's tuple is then
+        #: its span plus one of these (a concatenation, no list in between).
+        self._cache: dict[str, tuple[tuple[int, None], ...]] = {}
         groups: dict[tuple[str, str], list[str]] = {}
         for index, rule in enumerate(rules):
             for raw in self._phrases(index, rule):
@@ -188,22 +190,34 @@ class PhraseMatcher:
             cache = self._cache
             group = 0 if self._gap is None else 1
             for m in self._phrase_matches(low, start, stop, found):
-                text = m.group(group)
-                rules = cache.get(text)
-                if rules is None:
-                    rules = self._rules_of(text)
-                if len(rules) == 1:
-                    found.append(new(Match, (*m.span(group), rules[0], None)))
+                tails = cache.get(m.group(group))
+                if tails is None:
+                    tails = self._rules_of(m.group(group))
+                if len(tails) == 1:
+                    found.append(new(Match, m.span(group) + tails[0]))
                 else:
                     span = m.span(group)
-                    found += [new(Match, (*span, rule, None)) for rule in rules]
+                    found += [new(Match, span + tail) for tail in tails]
         if not self._regexes:
             return found
+        extra = self._regex_matches(low, start, stop)
+        if not extra:
+            return found
+        if len(extra) == 1 and not _overlaps(found, extra[0]):  # the common case: insert it
+            bisect.insort(found, extra[0], key=_position)
+            return found
+        return _resolve_overlaps(found + extra)
+
+    def _regex_matches(self, low: str, start: int, stop: int) -> list[Match]:
+        """Return the matches of the rules given as regular expressions, by position."""
         window = low if start == 0 and stop == len(low) else low[start:stop]
+        chosen = _passing(window, self._distinct_regexes)
+        if not chosen:
+            return []
+        new = _new_match
         extra = [
             new(Match, (*m.span(), index, m.groupdict().get("value")))
-            for indices, regex, needs in self._distinct_regexes
-            if not needs or _may_match(window, needs)
+            for indices, regex, _ in chosen
             for m in regex.finditer(low, start, stop)
             if m.end() > m.start()
             for index in indices
@@ -212,12 +226,7 @@ class PhraseMatcher:
             extra = [m for m in extra if not self._after_excluded(low, m)]
         if len(self._distinct_regexes) < len(self._regexes):
             extra.sort(key=_position_rule)  # as if each rule had been run on its own
-        if not extra:
-            return found
-        if len(extra) == 1 and not _overlaps(found, extra[0]):  # the common case: insert it
-            bisect.insort(found, extra[0], key=_position)
-            return found
-        return _resolve_overlaps(found + extra)
+        return extra
 
     def _after_excluded(self, low: str, match: Match) -> bool:
         """Whether a word of the rule's ``not_after`` list comes just before the match."""
@@ -229,13 +238,14 @@ class PhraseMatcher:
         word = head.rstrip(SEPARATOR_CHARS)
         return word != head and before.search(word) is not None
 
-    def _rules_of(self, text: str) -> tuple[int, ...]:
-        """Return (and cache) the rule numbers of a matched phrase."""
+    def _rules_of(self, text: str) -> tuple[tuple[int, None], ...]:
+        """Return (and cache) ``(rule number, None)`` of each rule of a matched phrase."""
         rules = self._by_key.get(phrase_key(text), ())
         if self._numbers is not None:
             rules = tuple(self._numbers[r] for r in rules)
-        self._cache[text] = rules
-        return rules
+        tails = tuple((rule, None) for rule in rules)
+        self._cache[text] = tails
+        return tails
 
     def _phrase_matches(
         self, low: str, start: int, stop: int, found: list[Match]
@@ -261,11 +271,11 @@ class PhraseMatcher:
         if first is None:
             return self._gap.finditer(low, start, stop)
         text = first.group(1)
-        rules = self._cache.get(text)
-        if rules is None:
-            rules = self._rules_of(text)
+        tails = self._cache.get(text)
+        if tails is None:
+            tails = self._rules_of(text)
         begin, end = first.start(1) - shift, first.end(1) - shift
-        found += [_new_match(Match, (begin, end, rule, None)) for rule in rules]
+        found += [_new_match(Match, (begin, end, *tail)) for tail in tails]
         return self._gap.finditer(low, end, stop)
 
     def number_rules(self, numbers: Sequence[int]) -> None:
@@ -282,16 +292,17 @@ class PhraseMatcher:
         self._not_after = {self._numbers[i]: words for i, words in self._not_after.items()}
 
 
-def _distinct(
-    regexes: Sequence[tuple[int, re.Pattern[str]]],
-) -> list[tuple[list[int], re.Pattern[str], tuple[tuple[str, ...], ...]]]:
+#: Rules sharing one regular expression, the expression, and the literal sets a match needs.
+_Regex = tuple[list[int], re.Pattern[str], tuple[tuple[str, ...], ...]]
+
+
+def _distinct(regexes: Sequence[tuple[int, re.Pattern[str]]]) -> list[_Regex]:
     """Group rules whose regular expressions are the same, so each one is run once.
 
     Each group comes with the literal sets a match needs (see
     :func:`~calciscope.extract.literals.required_literals`).
     """
-    grouped: dict[tuple[str, int], tuple[list[int], re.Pattern[str], tuple[tuple[str, ...], ...]]]
-    grouped = {}
+    grouped: dict[tuple[str, int], _Regex] = {}
     for index, regex in regexes:
         key = (regex.pattern, regex.flags)
         if key not in grouped:
@@ -326,6 +337,21 @@ def _may_match(window: str, needs: tuple[tuple[str, ...], ...]) -> bool:
         else:
             return False
     return True
+
+
+def _passing(window: str, regexes: Sequence[_Regex]) -> list[_Regex]:
+    """Return the regexes that :func:`_may_match` ``window`` (one call for a rule list)."""
+    chosen = []
+    for regex in regexes:
+        for members in regex[2]:
+            for member in members:
+                if member in window:
+                    break
+            else:
+                break
+        else:
+            chosen.append(regex)
+    return chosen
 
 
 def _overlaps(found: list[Match], match: Match) -> bool:
