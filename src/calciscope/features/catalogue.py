@@ -18,6 +18,7 @@ import yaml
 
 from calciscope.errors import CatalogueError
 from calciscope.model import CODE_SYSTEMS, BodyRegion, Laterality, Morphology, Status
+from calciscope.model.records import use_closed_values
 
 __all__ = [
     "MIDLINE_GROUPS",
@@ -406,3 +407,12 @@ def load_catalogue() -> FeatureCatalogue:
         features[feature.name] = feature
     empty = FeatureCatalogue(version=str(features_raw["version"]), concepts={}, features={})
     return empty.extended(concepts.values(), features.values())
+
+
+def _allowed_values(system: str, code: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return load_catalogue().allowed_values(system, code)
+
+
+# the model checks a fact's value_text against the concepts' declared values from here (it does
+# not import this higher layer: model.records.use_closed_values)
+use_closed_values(_allowed_values)

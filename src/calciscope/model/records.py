@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Annotated, Any
 
@@ -290,18 +290,30 @@ class Fact(_Record):
         return self
 
 
-@functools.cache
+#: Where the closed sets of ``value_text`` come from: the feature catalogue (a higher layer, which
+#: reads this model's enums) hands its lookup in when it is imported (``features.catalogue``),
+#: so the model does not import it. Every importer, the bulk writer and the api import the
+#: catalogue before they read a fact.
+_CLOSED_VALUES: list[Callable[[str, str], tuple[tuple[str, tuple[str, ...]], ...]]] = []
+
+
+def use_closed_values(
+    lookup: Callable[[str, str], tuple[tuple[str, tuple[str, ...]], ...]],
+) -> None:
+    """Set the lookup :func:`closed_values` answers from (the feature catalogue's)."""
+    _CLOSED_VALUES[:] = [functools.cache(lookup)]
+
+
 def closed_values(system: str, code: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Return ``(concept, values)`` for each concept of a code that declares its ``values``.
 
     The closed sets of ``value_text`` of ``concepts.yaml`` (``ssc_subset``: dcssc, lcssc,
-    sine): the one check every importer's facts go through (:class:`Fact`) refuses any
-    other text, and the bulk import's fast path (:mod:`calciscope.interop.native_facts`)
-    leaves such a row to it.
+    sine, undetermined): the one check every importer's facts go through (:class:`Fact`)
+    refuses any other text, and the bulk import's fast path
+    (:mod:`calciscope.interop.native_facts`) leaves such a row to it. Empty until the feature
+    catalogue is imported (:func:`use_closed_values`).
     """
-    from calciscope.features import load_catalogue  # the catalogue reads the model's enums
-
-    return load_catalogue().allowed_values(system, code)
+    return _CLOSED_VALUES[0](system, code) if _CLOSED_VALUES else ()
 
 
 def max_length(model: type[BaseModel], name: str) -> int | None:
