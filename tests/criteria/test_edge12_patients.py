@@ -348,6 +348,11 @@ EDGES: list[Edge] = [
                  _f("ssc_subset", value_text="lcssc", date="2022-01-01", provenance="copy")],
          {"cutaneous_subset": "lcssc", "subset_recorded_conflict": False},
          "the same subset twice the same day, spelt differently: no conflict"),
+    Edge("L06", [_f("ssc_subset", value_text="undetermined"), *skin("upper_arm")],
+         {"subset_recorded": "undetermined", "leroy_subset": "dcssc", "cutaneous_subset": "dcssc",
+          "subset_mismatch": None},
+         "§11.4 a clinician's 'undetermined' (a REDCap template choice) is no subset recorded: "
+         "LeRoy decides, as when none is (phenotypes.yaml not_determined)"),
     Edge("L04", [_f("ssc_subset", value_text="sine"), *skin("upper_arm")],
          {"cutaneous_subset": "sine", "leroy_subset": "dcssc", "subset_mismatch": True},
          "§11.4 a recorded sine scleroderma wins over LeRoy's dcSSc, mismatch flagged"),

@@ -1,6 +1,6 @@
 """A concept's declared values (concepts.yaml ``values``): the only value_text its facts take.
 
-``ssc_subset`` declares dcssc, lcssc and sine. Every importer's facts pass the model
+``ssc_subset`` declares dcssc, lcssc, sine and undetermined. Every importer's facts pass the model
 (:class:`calciscope.model.Fact`), which lower-cases and strips such a text before the fact id
 is computed and refuses any other, naming file, row and field; the import is all or nothing.
 A value stored before the check is read as it was. SYNTHETIC patients throughout.
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -51,6 +53,8 @@ def test_the_catalogue_declares_the_subsets_and_the_phenotype_reads_the_same():
     # the phenotype built from the recorded subset knows exactly the concept's values
     phenotype = next(p for p in load_phenotypes().phenotypes if p.id == "cutaneous_subset")
     assert (*phenotype.values, phenotype.otherwise) == SUBSETS
+    # a recorded "undetermined" is no subset: LeRoy stands in (docs/criteria.md)
+    assert phenotype.not_determined == ("undetermined",)
 
 
 def test_a_badly_written_values_list_is_a_catalogue_error():
@@ -209,3 +213,28 @@ def _calciscope_system() -> str:
 
 def _facts(registry):
     return api.read_registry_records(registry).facts
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "calciscope.interop.native",
+        "calciscope.interop.native_facts",
+        "calciscope.interop.fhir",
+        "calciscope.interop.redcap",
+        "calciscope.interop.phenopackets",
+        "calciscope.interop.omop",
+        "calciscope.storage",
+        "calciscope.api",
+        "calciscope.extract.facts",
+    ],
+)
+def test_every_importer_has_the_check_in_place_on_its_own(module):
+    # in a fresh process, importing only the entry module: the model's check must be set up
+    code = (
+        f"import {module}\n"
+        "from calciscope.model.records import closed_values\n"
+        "assert closed_values('calciscope', 'ssc_subset'), 'no closed values'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -51,6 +51,13 @@ def _known_values(p: Phenotype, table: ir.Table) -> list[tuple[ir.BooleanValue, 
     return [(value.isin(list(p.values)).fill_null(False), value) for value in values]
 
 
+def _determined(p: Phenotype, value: ir.StringValue) -> ir.BooleanValue:
+    """Return whether a source holds a value other than one saying none was determined."""
+    if not p.not_determined:
+        return value.notnull()
+    return value.notnull() & ~value.isin(list(p.not_determined)).fill_null(False)
+
+
 def _mismatch(p: Phenotype, table: ir.Table) -> ir.BooleanValue:
     (first_known, first), (second_known, second) = _known_values(p, table)
     both = first_known & second_known
@@ -111,10 +118,11 @@ def _compile(p: Phenotype, table: ir.Table, index_date: dt.date) -> dict[str, ir
         unknown = [(_true(table, f), otherwise) for f in p.unless]
         # a source recorded with a value outside `values` (a subset recorded as "diffuse") is
         # recorded but not known: a later source does not stand in for it either (edge12)
+        # ... unless it says none was determined (`not_determined`): then the next stands in
         cases = [
             case
             for known, value in _known_values(p, table)
-            for case in ((known, value), (value.notnull(), otherwise))
+            for case in ((known, value), (_determined(p, value), otherwise))
         ]
         return {p.id: ibis.cases(*unknown, *cases, else_=otherwise)}
     if p.kind is PhenotypeKind.MISMATCH:

@@ -11,6 +11,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from calciscope.errors import Problem
+
+# every reader's facts are checked against the concepts' declared values (model.Fact), which the
+# feature catalogue hands the model when it is imported: import it here, for every reader
+from calciscope.features import catalogue as _catalogue  # noqa: F401
 from calciscope.storage import Batch
 
 __all__ = ["ReadResult"]

@@ -16,6 +16,7 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from calciscope.features import catalogue as _catalogue  # noqa: F401  (model's value check)
 from calciscope.interop.mappings import QUALIFIER_ENUMS
 from calciscope.model import CODE_SYSTEMS, Fact, ReviewState, SourceKind, Status
 from calciscope.model.codes import code_problem

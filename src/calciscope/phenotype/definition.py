@@ -65,6 +65,10 @@ class Phenotype:
     beside: tuple[str, ...] = ()
     #: a prompt is not shown when one of these features is true (what it asks is known)
     unless: tuple[str, ...] = ()
+    #: first_known: a source's values that say none was determined ("undetermined"): the next
+    #: source stands in, as for no value (any other value outside `values` is recorded but
+    #: unknown, and the result is `otherwise`)
+    not_determined: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,7 @@ def _phenotype(raw: Mapping[str, Any]) -> Phenotype:
         text=" ".join(str(raw.get("text", "")).split()),
         beside=tuple(map(str, raw.get("beside", ()))),
         unless=tuple(map(str, raw.get("unless", ()))),
+        not_determined=tuple(map(str, raw.get("not_determined", ()))),
     )
 
 
