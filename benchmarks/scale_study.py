@@ -49,6 +49,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -533,9 +534,15 @@ def _child(code: str, *args: str) -> str:
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:  # say why: the child's own error, not only its exit status
-        tail = "\n".join(stderr.strip().splitlines()[-30:])
+        lines = stderr.strip().splitlines()
+        # a JVM's error is at the top of a long stack: its Error / Exception / Caused by lines
+        causes = [x for x in lines if not x.startswith(("\t", " ")) and _CAUSE.search(x)]
+        tail = "\n".join([*dict.fromkeys(causes[:12]), "...", *lines[-30:]])
         raise SystemExit(f"benchmark child failed (exit {proc.returncode}):\n{tail}")
     return stdout.strip().splitlines()[-1]
+
+
+_CAUSE = re.compile(r"Error|Exception|Caused by")
 
 
 def reuse_figures(url: str, computed: dict[str, Any]) -> None:
