@@ -4,16 +4,20 @@ Field names follow medspaCy (``TargetRule``: literal, category, pattern, attribu
 ``ConTextRule``: literal, category, direction, pattern, max_scope, allowed_types,
 excluded_types, metadata; ``SectionRule``: literal, category, pattern, metadata), so rule files
 can move between the two tools. The packaged rules live in ``calciscope/extract/rules/``.
+``targets.yaml`` also holds word lists the cross-sentence rules read (:class:`WordList`,
+``calcium_words``); medspaCy ignores them.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,8 +34,10 @@ __all__ = [
     "RuleSet",
     "SectionRule",
     "TargetRule",
+    "WordList",
     "load_context_rules_json",
     "load_rules",
+    "load_word_list",
     "merge_context_rules",
 ]
 
@@ -105,6 +111,80 @@ class RuleSet:
     notices: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class WordList:
+    """A list of words, each written once, with the named variants (readings) that use it.
+
+    ``words`` holds ``(word, forms)``: ``word`` is a regular-expression fragment and ``forms``
+    maps each variant that reads it to the fragment that variant matches (the word itself, or
+    the form given under ``as``).
+    """
+
+    name: str
+    words: tuple[tuple[str, Mapping[str, str]], ...]
+    version: str = ""
+
+    def alternation(self, variant: str) -> str:
+        """Return ``a|b|...``: the forms of the words a variant reads, in the list's order."""
+        forms = [f[variant] for _word, f in self.words if variant in f]
+        if not forms:
+            raise CatalogueError(f"word list {self.name!r} has no variant {variant!r}")
+        return "|".join(forms)
+
+    def pattern(self, variant: str) -> re.Pattern[str]:
+        """Return a pattern matching a variant's words as whole words, ignoring case."""
+        return re.compile(r"(?<![a-z])(?:" + self.alternation(variant) + r")(?![a-z])", re.I)
+
+
+def _word_list(name: str, items: Any, variants: Sequence[str], version: str) -> WordList:
+    if not isinstance(items, list):
+        raise CatalogueError(f"targets.yaml: no word list {name!r}")
+    words: list[tuple[str, Mapping[str, str]]] = []
+    for raw in items:
+        if not isinstance(raw, dict) or "word" not in raw:
+            raise CatalogueError(f"{name}: each item needs a 'word'")
+        word = str(raw["word"])
+        if any(word == w for w, _ in words):
+            raise CatalogueError(f"{name}: {word!r} is written twice")
+        forms = dict(raw.get("as") or {})
+        unknown = (set(raw.get("variants") or ()) | set(forms)) - set(variants)
+        if unknown:
+            raise CatalogueError(f"{name}: {word!r} names unknown variants {sorted(unknown)}")
+        used = raw.get("variants") or variants
+        if set(forms) - set(used):
+            raise CatalogueError(f"{name}: {word!r} gives a form for a variant it is not in")
+        words.append((word, {v: str(forms.get(v, word)) for v in variants if v in used}))
+    return WordList(name, tuple(words), version)
+
+
+#: the variants of each packaged word list (read by extract/restate/)
+_WORD_LIST_VARIANTS = {"calcium_words": ("far_deposit", "removed_lump", "flat_calcium")}
+
+
+@cache
+def load_word_list(name: str) -> WordList:
+    """Load a word list of the packaged ``targets.yaml`` (read once per process).
+
+    Parameters
+    ----------
+    name
+        The list's key in the file, e.g. ``"calcium_words"`` (variants: far_deposit,
+        removed_lump, flat_calcium; docs/notes.md, Rules).
+
+    Returns
+    -------
+    WordList
+        The words, with the version of the file they came from.
+    """
+    if name not in _WORD_LIST_VARIANTS:
+        raise CatalogueError(f"unknown word list {name!r}")
+    try:
+        data = _packaged("targets.yaml")  # read only: no copy
+    except OSError as exc:
+        raise CatalogueError(f"cannot read the packaged targets.yaml: {exc}") from exc
+    return _word_list(name, data.get(name), _WORD_LIST_VARIANTS[name], str(data.get("version")))
+
+
 class RuleMixWarning(UserWarning):
     """Added rules were changed or dropped because they clash with the packaged rules."""
 
@@ -171,13 +251,17 @@ def _section(raw: dict[str, Any], source: str) -> SectionRule:
     )
 
 
+@cache
+def _packaged(name: str) -> dict[str, Any]:
+    """Parse a packaged rule file once per process (the extractor and the word lists share it)."""
+    text = resources.files("calciscope.extract").joinpath("rules", name).read_text("utf-8")
+    return yaml.load(text, Loader=_RuleLoader) or {}
+
+
 def _read(path: Path | None, packaged: str) -> tuple[dict[str, Any], str]:
     try:
-        if path is None:
-            text = (
-                resources.files("calciscope.extract").joinpath("rules", packaged).read_text("utf-8")
-            )
-            return yaml.load(text, Loader=_RuleLoader) or {}, Path(packaged).stem
+        if path is None:  # a copy: the rules built from it must not share the cached lists
+            return copy.deepcopy(_packaged(packaged)), Path(packaged).stem
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise CatalogueError(f"cannot read rule file {path}: {exc}") from exc

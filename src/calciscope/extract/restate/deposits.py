@@ -41,6 +41,7 @@ from calciscope.extract.restate.lending import (
     _sites,
     _untitled,
 )
+from calciscope.extract.rules import load_word_list
 
 # "These represent calcinosis cutis": the calcinosis is what the sentence before describes.
 _THESE_ARE = re.compile(
@@ -57,11 +58,9 @@ _THE_DEPOSITS = re.compile(
 )
 # Far from its calcinosis (another section: "Assessment: calcinosis. Exam: firm, gritty
 # nodules over both olecranons"), a deposit is taken as the same one only when it is described
-# as calcium-like; a bare "nodule" there may be anything (rheumatoid, thyroid).
-_CHALKY = re.compile(
-    r"(?<![a-z])(?:chalky|gritty|stony|calcific|calcified|calcium|(?:rock|stone)?[- ]?hard)(?![a-z])",
-    re.I,
-)
+# as calcium-like; a bare "nodule" there may be anything (rheumatoid, thyroid). The words:
+# targets.yaml ``calcium_words``, variant far_deposit ("hard" too).
+_CHALKY = load_word_list("calcium_words").pattern("far_deposit")
 # "A sinus over the right elbow still discharges chalky white material": a next sentence that
 # names the chalky matter of a deposit (notesacc15), without naming the deposit itself.
 _CHALKY_MATTER = re.compile(

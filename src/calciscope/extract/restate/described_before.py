@@ -23,6 +23,7 @@ from calciscope.extract.restate.guards import (
     _other_lump,
 )
 from calciscope.extract.restate.past_deposits import _REMOVED
+from calciscope.extract.rules import load_word_list
 
 # A sentence before a calcinosis that names no site may describe its deposits with no word
 # pointing back ("Hard white lumps sit over both knees. ... Impression: calcinosis";
@@ -50,11 +51,9 @@ _HARD_UNDER_SKIN = re.compile(
 # of the thumb pulp"; not "a bone density scan").
 _DENSITY = re.compile(r"(?<![a-z])densit(?:y|ies)(?![a-z])", re.I)
 _SOFT_TISSUE = re.compile(r"(?<![a-z])(?:soft[ \t-]tissues?|subcutane[a-z]*|skin)(?![a-z])", re.I)
-_CALCIUM_WORD = re.compile(
-    r"(?<![a-z])(?:calcium|calcified|calcific|calcareous|chalky|gritty|minerals?|minerali[sz]ed|"
-    r"minerali[sz]ation|calcinosis)(?![a-z])",
-    re.I,
-)
+# A word of calcium beside plaques, plates or sheets (:func:`_flat_calcium`): targets.yaml
+# ``calcium_words``, variant flat_calcium (mineral words and "calcinosis" too, not hardness).
+_CALCIUM_WORD = load_word_list("calcium_words").pattern("flat_calcium")
 
 # A calcinosis in an impression may take the deposits described in the findings, examination
 # or history before it; otherwise only in its own section, never from a family history.

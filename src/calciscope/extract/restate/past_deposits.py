@@ -22,6 +22,7 @@ from calciscope.extract.restate.lending import (
     _next_sentences,
     _sites,
 )
+from calciscope.extract.rules import load_word_list
 
 # A deposit that is gone ("The olecranon deposit excised in 2020 has not recurred", "the
 # deposit was curetted out", "the lump has resorbed"): a history of calcinosis.
@@ -72,11 +73,9 @@ _PAST_DEPOSIT = re.compile(
     re.I,
 )
 _PAST_LUMP = re.compile(r"(?<![a-z])(?:nodules?|lumps?)(?![a-z])", re.I)
-# A lump that was calcium-like; "hard" is not enough ("a hard lump removed from the breast").
-_PAST_CHALKY = re.compile(
-    r"(?<![a-z])(?:chalky|gritty|stony|calcific|calcified|calcium\s+(?:nodules?|lumps?))(?![a-z])",
-    re.I,
-)
+# A lump that was calcium-like; "hard" is not enough ("a hard lump removed from the breast"),
+# nor bare "calcium". The words: targets.yaml ``calcium_words``, variant removed_lump.
+_PAST_CHALKY = load_word_list("calcium_words").pattern("removed_lump")
 
 
 def _negated_calcinosis(anchor: Mention) -> bool:
