@@ -63,6 +63,7 @@ demo notes); other notes pay a few cheap checks (about 1-2 % of extraction, docs
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Callable, Sequence
 
@@ -880,7 +881,12 @@ def _negated_calcinosis(anchor: Mention) -> bool:
 
 def _removed_near(anchor: Mention, text: str) -> bool:
     """Return whether a word of removal is near a finding (its sentence and about two more)."""
-    a, b = anchor.sentence
+    return _removed_in(text, *anchor.sentence)
+
+
+@functools.lru_cache(maxsize=8)
+def _removed_in(text: str, a: int, b: int) -> bool:
+    """:func:`_removed_near` of a sentence (once per sentence, not per finding in it)."""
     near = text[max(0, a - 300) : b + 400].lower()
     # substrings first: the expression, which starts with a look-behind, is tried at every
     # character, and a negated calcinosis is common ("No calcinosis.")
