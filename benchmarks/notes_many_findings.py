@@ -1,11 +1,11 @@
 """Time the note extractor on documents with thousands of bare calcinosis findings.
 
 A calcinosis that names no site looks back over the sentences before it for described deposits
-(``restate.py``). This benchmark guards against that search growing with the square of the
-document: it times ``"Calcinosis. " * n`` (SYNTHETIC) and prints, for each ``n``, the seconds
-and the ratio to ``n / n0`` times the seconds of the smallest ``n0`` (about 1 when the cost is
-linear; 4 at four times the size would be quadratic). Best of ``--repeat`` runs each; the load
-average is printed, since the machine may be shared::
+(``extract/restate/described_before.py``). This benchmark guards against that search growing
+with the square of the document: it times ``"Calcinosis. " * n`` (SYNTHETIC) and prints, for
+each ``n``, the seconds and the ratio to ``n / n0`` times the seconds of the smallest ``n0``
+(about 1 when the cost is linear; 4 at four times the size would be quadratic). Best of
+``--repeat`` runs each; the load average is printed, since the machine may be shared::
 
     PYTHONPATH=src python benchmarks/notes_many_findings.py
 """

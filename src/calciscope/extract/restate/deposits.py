@@ -1,0 +1,231 @@
+"""Deposits described in another sentence.
+
+An affirmed calcinosis takes the sites (and a missing pattern) of the sentence before when its
+own refers back ("... hard nodules on both index fingers. These represent calcinosis."), of a
+next sentence naming the deposits again ("The deposits involve both elbows.") or its chalky
+matter ("... from which chalky white liquid can be expressed", notesacc15), of a next clause
+or sentence naming *a further deposit* ("...; a small deposit remains at the left knee",
+notesacc13) and, when it names no site, of a next sentence naming a deposit or a later one
+describing chalky or gritty deposits ("Exam: gritty nodules over both olecranons"), or one of
+the six sentences before it that describes deposits with no word pointing back
+(:mod:`~calciscope.extract.restate.described_before`, notesacc16). A sentence with a finding,
+another skin finding, an organ, a vessel or lymph node, or a look-alike of its own lends
+nothing (:mod:`~calciscope.extract.restate.guards`). An imaging title's region gives way to the
+sites lent, and so does the imaging field a lending sentence names ("Plain films of the wrists
+and shins reveal ...") beside other sites.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Sequence
+
+from calciscope.extract.mention import Category, Mention
+from calciscope.extract.restate.described_before import _FLAT, _described_before, _flat_calcium
+from calciscope.extract.restate.guards import (
+    _DEEP_SITE,
+    _NOT_CALCIUM,
+    _NOT_SKIN,
+    _SKIN_WORD,
+    _chalky_own,
+)
+from calciscope.extract.restate.imaging_field import _imaging, names_field
+from calciscope.extract.restate.lending import (
+    _ANCHORS,
+    _WITH_MODALITY,
+    _index,
+    _lend,
+    _next_sentences,
+    _no_sites,
+    _sites,
+    _untitled,
+)
+
+# "These represent calcinosis cutis": the calcinosis is what the sentence before describes.
+_THESE_ARE = re.compile(
+    r"\W*(?:these|this|they|the\s+(?:lesions?|nodules?|deposits?|lumps?))\s+(?:represent|are|is|"
+    r"were|was|reflect|correspond\s+to)(?![a-z])",
+    re.I,
+)
+# "The deposits involve both elbows", "The deposits at the right elbow ... are no longer
+# palpable": a next sentence that names the deposits again, with the definite article.
+_THE_DEPOSITS = re.compile(
+    r"\W*(?:the|these|those|both|all(?![a-z])(?:\s+the)?)\s*(?:[a-z-]+\s+){0,2}?(?:deposits?|"
+    r"nodules?|lumps?|concretions?)(?![a-z])",
+    re.I,
+)
+# Far from its calcinosis (another section: "Assessment: calcinosis. Exam: firm, gritty
+# nodules over both olecranons"), a deposit is taken as the same one only when it is described
+# as calcium-like; a bare "nodule" there may be anything (rheumatoid, thyroid).
+_CHALKY = re.compile(
+    r"(?<![a-z])(?:chalky|gritty|stony|calcific|calcified|calcium|(?:rock|stone)?[- ]?hard)(?![a-z])",
+    re.I,
+)
+# "A sinus over the right elbow still discharges chalky white material": a next sentence that
+# names the chalky matter of a deposit (notesacc15), without naming the deposit itself.
+_CHALKY_MATTER = re.compile(
+    r"(?<![a-z])(?:chalky|gritty|paste-like|toothpaste-like)(?:\s+(?:white|whitish|yellow|"
+    r"cream|creamy))?\s+(?:material|liquid|fluid|paste|discharge|debris|exudate)(?![a-z])",
+    re.I,
+)
+_CHALKY_STEMS = ("chalky", "gritty", "paste")
+
+# "A small deposit remains at the left knee", "Another deposit sits over the shin": a next
+# clause or sentence that names a further deposit, without the definite article.
+_FURTHER_DEPOSIT = re.compile(
+    r"\W*(?:(?:another|a\s+(?:further|second|third|new|separate)|further|other|one\s+more)\s+"
+    r"(?:[a-z-]+\s+){0,2}?(?:deposits?|nodules?|lumps?|concretions?)|(?:an?|one|two|three|"
+    r"several|some)\s+(?:[a-z-]+\s+){0,2}?(?:deposits?|concretions?))(?![a-z])",
+    re.I,
+)
+
+# A sentence that restates a deposit names it ("the deposit", "a hard nodule", "plates of
+# calcium"); pattern words alone may describe another skin lesion ("a band-like plaque of
+# morphoea along the thigh", "psoriatic plaques on both elbows").
+_DEPOSIT = re.compile(
+    r"(?<![a-z])(?:deposits?|nodules?|lumps?|concretions?|stones?|calcium|chalky|gritty|"
+    r"sheets?|plates?)(?![a-z])",
+    re.I,
+)
+
+# How many later sentences describing chalky deposits a calcinosis with no site takes.
+_CHALKY_REACH = 8
+
+
+def _deposit_sites(
+    anchors: Sequence[Mention],
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+    find: Callable[..., list[Mention]],
+    kinds: Sequence[str | None] = (),
+) -> None:
+    """Give a calcinosis the sites (and pattern) of a sentence that describes its deposits.
+
+    "She has hard nodules on both index fingers. These represent calcinosis cutis." (the
+    sentence before); "Radiographs confirmed calcinosis. The deposits involve both elbows." (a
+    next sentence naming the deposits again); for a calcinosis with no site, a next sentence
+    naming a deposit ("Exam: R 3rd DIP - 2 mm deposit"), a later one describing chalky or
+    gritty deposits ("Exam: firm, gritty nodules over both olecranons") or one of the sentences
+    before it (:func:`_described_before`). A sentence with a finding or another skin finding of
+    its own lends nothing.
+    """
+    starts = [s[0] for s in every]
+    chalky = _chalky_sentences(every, text) if any(_no_sites(a) for a in anchors) else []
+    for anchor in anchors:
+        i = _index(every, anchor, starts)
+        if i is None:
+            continue
+        for c, d, back in _deposit_sentences(anchor, i, every, text, kinds, chalky):
+            mentions = find(c, d, _WITH_MODALITY, True)
+            if any(
+                m.category in _ANCHORS
+                or m.metadata.get("other_finding")
+                or m.metadata.get("organ")
+                or m.metadata.get("not_calcinosis")
+                or m.metadata.get("not_morphology")  # "plate fixation", "information sheet"
+                or m.metadata.get("tissue") in _NOT_SKIN  # "an axillary mass, likely a node"
+                or (back and m.category == Category.MORPHOLOGY and m.is_negated)
+                for m in mentions
+            ):
+                continue
+            sites = _sites(mentions, text)
+            modalities = [m for m in mentions if m.category == Category.MODALITY and _imaging(m)]
+            fields = names_field(sites, modalities, text) if modalities else []
+            if fields and not all(fields):  # the imaging field is a site only when alone
+                sites = [m for m, field in zip(sites, fields, strict=True) if not field]
+            calcium = back and _flat_calcium(text, c, d)
+            if back and not (
+                calcium
+                or _SKIN_WORD.search(text, c, d)
+                or _SKIN_WORD.search(text, *anchor.sentence)
+            ):
+                sites = [m for m in sites if not _DEEP_SITE.search(text, m.start, m.end)]
+            if not sites:
+                continue
+            _untitled(anchor)
+            _lend(anchor, "regions", sites, text, mentions)
+            if not anchor.links.get("morphology"):
+                pattern = [
+                    m
+                    for m in mentions
+                    if m.metadata.get("morphology")
+                    and not (m.is_negated or m.is_uncertain)
+                    and not (back and not calcium and _FLAT.search(text, m.start, m.end))
+                ]
+                _lend(anchor, "morphology", pattern, text, mentions)
+
+
+def _chalky_sentences(every: Sequence[tuple[int, int, int]], text: str) -> list[int]:
+    """Return the indices of the sentences that describe chalky or gritty deposits of one's own."""
+    return [
+        k
+        for k, (c, d, _section) in enumerate(every)
+        if _CHALKY.search(text, c, d) and _DEPOSIT.search(text, c, d) and _chalky_own(text, c, d)
+    ]
+
+
+def _deposit_sentences(
+    anchor: Mention,
+    i: int,
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+    kinds: Sequence[str | None] = (),
+    chalky: Sequence[int] = (),
+) -> list[tuple[int, int, bool]]:
+    """Return ``(start, end, before)`` of the sentences that may describe a calcinosis's deposits.
+
+    ``before``: a sentence before the calcinosis that describes deposits, for a calcinosis with
+    no site (:func:`_described_before`). ``chalky``: the indices of the sentences describing
+    chalky deposits (:func:`_chalky_sentences`); the first :data:`_CHALKY_REACH` after the
+    calcinosis are taken.
+    """
+    a, b, section = every[i]
+    picked: list[tuple[int, int, bool]] = []
+    before = i > 0 and every[i - 1][2] == section and _THESE_ARE.match(text, a, b)
+    if before and _DEPOSIT.search(text, *every[i - 1][:2]):
+        picked.append((*every[i - 1][:2], False))
+    bare = _no_sites(anchor)
+    if bare:
+        picked += _described_before(i, every, text, kinds, 1 if picked else 0)
+    near = _next_sentences(every, anchor, text, i)[1]
+    seen = set()
+    for k in range(i + 1, min(len(every), i + 5)):
+        c, d, _section = every[k]
+        if c in near:
+            seen.add(k)
+            further = _FURTHER_DEPOSIT.match(text, c, d) and not _NOT_CALCIUM.search(text, c, d)
+            if (
+                further
+                or _THE_DEPOSITS.match(text, c, d)
+                or (bare and _DEPOSIT.search(text, c, d))
+                or (_CHALKY_MATTER.search(text, c, d) and _chalky_own(text, c, d))
+            ):
+                picked.append((c, d, False))
+    if bare:
+        first = bisect.bisect_right(chalky, i)
+        for k in chalky[first : first + _CHALKY_REACH]:
+            if k not in seen:
+                picked.append((*every[k][:2], False))
+    return picked
+
+
+def _deposit_cue(anchor: Mention, text: str, described: bool) -> bool:
+    """Return whether a calcinosis may have its deposits described in another sentence.
+
+    ``described``: the document names a deposit somewhere (searched once per document).
+    """
+    a, b = anchor.sentence
+    return bool(
+        _THESE_ARE.match(text, a, b)
+        or _THE_DEPOSITS.match(text, b, b + 80)
+        or _FURTHER_DEPOSIT.match(text, b, b + 80)
+        or (_no_sites(anchor) and described)
+        or _chalky_after(text, b)
+    )
+
+
+def _chalky_after(text: str, b: int) -> bool:
+    """Return whether the text after a sentence soon names chalky matter (substrings first)."""
+    after = text[b : b + 300].lower()
+    return any(w in after for w in _CHALKY_STEMS) and _CHALKY_MATTER.search(after) is not None

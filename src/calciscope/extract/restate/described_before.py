@@ -1,0 +1,147 @@
+"""Described before, named later: the look-back of a calcinosis that names no site.
+
+A calcinosis that names no site takes the sites of one of the six sentences before it that
+describes deposits with no word pointing back ("Hard white lumps sit over both knees. ...
+Impression: calcinosis", notesacc16). That sentence must be in the same section, or in a
+findings, examination or history section before an impression, diagnoses or plan; plaques,
+plates, papules and sheets need a word of calcium; a lump of another kind (in it or any
+sentence up to the calcinosis), a relative's or another patient's, a family history, negated
+or removed deposits lend nothing (the guards are in
+:mod:`~calciscope.extract.restate.guards`; notesacc18).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from calciscope.extract.restate.guards import (
+    _NO_DEPOSIT,
+    _NOT_CHALKY_DEPOSIT,
+    _PERSON_LABEL,
+    _RELATIVE,
+    _other_lump,
+)
+from calciscope.extract.restate.past_deposits import _REMOVED
+
+# A sentence before a calcinosis that names no site may describe its deposits with no word
+# pointing back ("Hard white lumps sit over both knees. ... Impression: calcinosis";
+# notesacc16): it names a deposit, a mass, a radiological opacity, or a hard or calcium-like
+# swelling, area or lesion.
+_DESCRIBED = re.compile(
+    r"(?<![a-z])(?:deposits?|nodules?|lumps?|concretions?|stones?|calcium|chalky|gritty|"
+    r"masses|mass|opacit(?:y|ies)|"
+    r"(?:hard|firm|stony|rock-hard|stone-hard)(?:,?[ \t]+[a-z-]+){0,2}?[ \t]+(?:swellings?|"
+    r"areas?|lesions?|spots?|bumps?))(?![a-z])",
+    re.I,
+)
+# Plaques, plates, papules and sheets are as often another skin disease or an implant
+# ("lichenified plaques", "plates in the femur"; notesacc18): they describe deposits, and lend
+# a site or a pattern, only beside a word of calcium in the same sentence.
+_FLAT = re.compile(r"(?<![a-z])(?:plaques?|plates?|papules?|sheets?|shell)(?![a-z])", re.I)
+# "hard, board-like plates have formed under the skin": hardness under the skin will do too.
+_HARD_UNDER_SKIN = re.compile(
+    r"(?<![a-z])(?:hard|stony|rock-hard|stone-hard)(?![a-z])[^.;\n]{0,80}?(?<![a-z])(?:under|"
+    r"beneath)[ \t]+the[ \t]+skin|(?<![a-z])(?:hard|stony|rock-hard|stone-hard)(?![a-z])"
+    r"[^.;\n]{0,80}?(?<![a-z])subcutane",
+    re.I,
+)
+# A radiological density is a deposit only in the soft tissue ("a density in the soft tissue
+# of the thumb pulp"; not "a bone density scan").
+_DENSITY = re.compile(r"(?<![a-z])densit(?:y|ies)(?![a-z])", re.I)
+_SOFT_TISSUE = re.compile(r"(?<![a-z])(?:soft[ \t-]tissues?|subcutane[a-z]*|skin)(?![a-z])", re.I)
+_CALCIUM_WORD = re.compile(
+    r"(?<![a-z])(?:calcium|calcified|calcific|calcareous|chalky|gritty|minerals?|minerali[sz]ed|"
+    r"minerali[sz]ation|calcinosis)(?![a-z])",
+    re.I,
+)
+
+# A calcinosis in an impression may take the deposits described in the findings, examination
+# or history before it; otherwise only in its own section, never from a family history.
+_DESCRIBING = frozenset(
+    {
+        None,
+        "indication",
+        "findings",
+        "examination",
+        "history",
+        "history_of_present_illness",
+        "clinical_history",
+        "chief_complaint",
+    }
+)
+_CONCLUDING = frozenset({"impression", "diagnoses", "plan"})
+
+# How far back a sentence describing the deposits is looked for (sentences, headers included).
+_DESCRIBED_REACH = 6
+
+
+def _described_before(
+    i: int, every: Sequence[tuple[int, int, int]], text: str, kinds: Sequence[str | None], skip: int
+) -> list[tuple[int, int, bool]]:
+    """Return the sentences before sentence ``i`` that describe its calcinosis's deposits.
+
+    Up to :data:`_DESCRIBED_REACH` sentences back ("Hard white lumps sit over both knees. ...
+    Impression: calcinosis"), in the calcinosis's own section or, for a calcinosis in an
+    impression, diagnoses or plan, in a findings, examination or history section; never in a family
+    history, nor after a relative or under another patient's label, nor when the deposits are
+    negated or removed, or a sentence up to the calcinosis names a lump of another kind
+    ("A hard mass at the left knee. Ultrasound: a ganglion. Calcinosis."). A sentence that ends
+    in a semicolon takes in the clause before ("An ulcer on the left heel; its floor holds white
+    grit").
+    """
+    section = every[i][2]
+    own = kinds[section] if section < len(kinds) else None
+    picked = []
+    for k in range(max(0, i - _DESCRIBED_REACH), i - skip):
+        c, d, part = every[k]
+        if not _described(text, c, d):
+            continue
+        if part != section:
+            kind = kinds[part] if part < len(kinds) else None
+            if own not in _CONCLUDING or kind not in _DESCRIBING:
+                continue
+        elif part < len(kinds) and kinds[part] == "family_history":
+            continue
+        if (
+            _NO_DEPOSIT.search(text, c, d)
+            or _other_lump(text, c, every[i][0])
+            or _REMOVED.search(text, c, every[i][0])
+            or _PERSON_LABEL.search(text, c, every[i][1])
+            or _RELATIVE.search(text, every[k - 1][0] if k > 0 else c, every[i][0])
+        ):
+            continue
+        if k > 0 and every[k - 1][2] == part and text[every[k - 1][1] - 1 : every[k - 1][1]] == ";":
+            c = every[k - 1][0]
+        picked.append((c, d, True))
+    return picked
+
+
+def _described(text: str, c: int, d: int) -> bool:
+    """Return whether a sentence may describe the deposits of a calcinosis named later.
+
+    It names a deposit (``_DESCRIBED``), plaques or plates of calcium (:func:`_flat_calcium`)
+    or a density in the soft tissue, and no lump of another kind, relative, aspirate or pus.
+    """
+    return bool(
+        (
+            _DESCRIBED.search(text, c, d)
+            or (_FLAT.search(text, c, d) and _flat_calcium(text, c, d))
+            or (_DENSITY.search(text, c, d) and _SOFT_TISSUE.search(text, c, d))
+        )
+        and not _other_lump(text, c, d)
+        and not _NOT_CHALKY_DEPOSIT.search(text, c, d)
+    )
+
+
+def _flat_calcium(text: str, c: int, d: int) -> bool:
+    """Return whether plaques, plates or sheets in ``text[c:d]`` may be of calcium.
+
+    A word of calcium, or hardness under the skin, in the sentence (or the clause after it,
+    when it ends in a semicolon: "thin sheets cover both shins; all of them are calcified").
+    """
+    if text[d - 1 : d] == ";" or text[d : d + 1] == ";":
+        stop = min(len(text), d + 200)
+        ends = [k for k in (text.find(".", d, stop), text.find("\n", d + 1, stop)) if k >= 0]
+        d = min(ends) if ends else stop
+    return bool(_CALCIUM_WORD.search(text, c, d) or _HARD_UNDER_SKIN.search(text, c, d))

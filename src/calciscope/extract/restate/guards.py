@@ -1,0 +1,106 @@
+"""What lends nothing: the guards of the sentences that restate a deposit.
+
+A lump of another kind (gout, a tumour, a cyst, a node, another skin disease, an implant), a
+deposit of something other than calcium, chalky matter that is no calcinosis's or not the
+patient's (notesfix11), a relative's or another patient's deposits, a deposit said to be
+absent, a vessel or lymph node lend nothing; a site deep in the neck, armpit or belly needs a
+word of the skin (notesacc16, notesacc18).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Chalky matter that is no calcinosis's, or not the patient's (notesfix11): a tophus or gout,
+# a joint's aspirate or pseudogout, pus; or a relative's or another person's ("Her mother had
+# chalky white material expressed from the knee").
+_NOT_CHALKY_DEPOSIT = re.compile(
+    r"(?<![a-z])(?:pseudo-?gout|aspirat[a-z]*|pus|purulent|pyogenic|abscess|effusion|synovial|"
+    r"cppd|chondrocalcinosis|mother|father|sister|brother|siblings?|aunt|uncle|cousin|"
+    r"grand(?:mother|father|parents?)|parents?|sons?|daughters?|niece|nephew|mom|dad|"
+    r"husband|wife|partner|relatives?|family|friend|neighbou?r|roommate)(?![a-z])",
+    re.I,
+)
+
+# Deposits of something other than calcium ("a urate deposit", "gouty tophi").
+_NOT_CALCIUM = re.compile(
+    r"(?<![a-z])(?:urate|uric|tophus|tophi|tophaceous|gout|gouty|cholesterol|amyloid|"
+    r"ha?emosiderin|iron|fat|lipid)(?![a-z])",
+    re.I,
+)
+
+# A lump or lesion of another kind named in such a sentence (or in any sentence between it
+# and the calcinosis): gout, a tumour, a cyst, a node, a rheumatoid or osteoarthritic nodule,
+# an injection lump, another skin disease, an implant. It lends nothing ("subcutaneous fat",
+# a tissue, is no such lump, unlike in ``_NOT_CALCIUM``; notesacc16, notesacc18).
+_OTHER_LUMP = re.compile(
+    r"(?<![a-z])(?:urate|uric|tophus|tophi|tophaceous|gout|gouty|cholesterol|amyloid|expansile|"
+    r"destructive|lytic|malignan(?:t|cy)|[a-z]{0,12}sarcomas?|metasta(?:sis|ses|tic)|lymphomas?|"
+    r"myelomas?|carcinomas?|neoplasms?|neoplastic|tumou?rs?|rheumatoid|ra|oa|osteoarthritis|"
+    r"osteoarthritic|heberden'?s?|bouchard'?s?|osteophytes?|exostos[ie]s|bony[ \t]+(?:nodules?|lumps?|swellings?|enlargements?)|dupuytren'?s?|"
+    r"insulin|injections?|lymph|lymphadenopathy|nodes?|ganglion|ganglia|cysts?|cystic|"
+    r"lipomas?|abscess(?:es)?|fibromas?|neurofibromas?|xanthomas?|granulomas?|hernias?|"
+    r"thyroid|goitre|goiter|keloids?|nodosum|panniculitis|sclerotic[ \t]+(?:plaques?|patch(?:es)?|lesions?|bone|margins?|foc(?:us|i))|"
+    r"scleroderma[ \t]+(?:plaques?|patch(?:es)?)|morph(?:o)?ea|"
+    r"morph(?:o)?eic|(?:hyper|hypo|de)?pigment(?:ed|ation)|lichenified|lichenification|"
+    r"atrophic|necrobiosis|psoria(?:sis|tic)|eczema(?:tous)?|implants?|prosthes[ie]s|"
+    r"prosthetic|screws?|fixation|orif|k-wires?)(?![a-z-])",
+    re.I,
+)
+# A lump of another kind said to be absent ("No lymphadenopathy.", "nodules, not rheumatoid")
+# names no other lesion: the words just before it.
+_DENIED = re.compile(
+    r"(?<![a-z])(?:no|not|without|nil|negative[ \t]+for|free[ \t]+of|rather[ \t]+than)"
+    r"(?:[ \t,]+[a-z-]+){0,2}?[ \t,]*\Z",
+    re.I,
+)
+# A site deep in the body (the neck, an armpit, the belly) names a skin deposit only beside a
+# word of the skin or of calcium, in that sentence or the calcinosis's own ("nodules palpable
+# in the neck" may be lymph nodes; "... XR: calcified subcutaneous nodules" are in the skin).
+_DEEP_SITE = re.compile(
+    r"(?:neck|axill(?:a|ae|ary)|abdomen|abdominal|iliac|groin|inguinal|pelvis|pelvic|"
+    r"breasts?)\Z",
+    re.I,
+)
+_SKIN_WORD = re.compile(
+    r"(?<![a-z])(?:skin|subcutaneous|subcutis|cutaneous|cutis|dermal|intradermal|superficial|"
+    r"calcium|calcified|calcific|chalky|gritty|minerali[sz]ed)(?![a-z])",
+    re.I,
+)
+# A deposit said to be absent or gone ("Elbows: no nodules", "nodules ... were excised").
+_NO_DEPOSIT = re.compile(
+    r"(?<![a-z])(?:no|nil|without|absent|denies|not|never|none)(?:[ \t]+[a-z-]+){0,3}?[ \t]+"
+    r"(?:deposits?|nodules?|lumps?|concretions?|masses|mass|swellings?|lesions?|opacit(?:y|ies))"
+    r"(?![a-z])",
+    re.I,
+)
+# Another person: a relative, or a label of another patient or case ("Patient B:").
+_RELATIVE = re.compile(
+    r"(?<![a-z])(?:mother|father|sister|brother|siblings?|aunt|uncle|cousin|twin|"
+    r"grand(?:mother|father|parents?)|parents?|sons?|daughters?|niece|nephew|mum|mom|dad|"
+    r"husband|wife|partner|relatives?|family)(?![a-z])",
+    re.I,
+)
+_PERSON_LABEL = re.compile(
+    r"(?<![A-Za-z])(?i:patient|case|subject|pt)[ \t]*(?:[A-Z]|#?\d{1,3})(?![A-Za-z0-9])"
+)
+
+# A sentence naming a vessel or a lymph node describes no deposit of the skin ("beaded
+# opacities following the ulnar artery", "an axillary mass, likely a node").
+_NOT_SKIN = frozenset({"vascular", "lymph_node"})
+
+
+def _other_lump(text: str, c: int, d: int) -> bool:
+    """Return whether ``text[c:d]`` names a lump of another kind that is not denied."""
+    return any(
+        not _DENIED.search(text[max(c, m.start() - 40) : m.start()])
+        for m in _OTHER_LUMP.finditer(text, c, d)
+    )
+
+
+def _chalky_own(text: str, c: int, d: int) -> bool:
+    """Return whether a sentence's chalky matter may be the patient's calcinosis's.
+
+    Not a tophus or gout, an aspirate or pus, nor a relative's or another person's.
+    """
+    return not (_NOT_CALCIUM.search(text, c, d) or _NOT_CHALKY_DEPOSIT.search(text, c, d))

@@ -1,0 +1,79 @@
+"""Morphology restated in another section.
+
+An affirmed calcinosis that names sites but no pattern takes the pattern of a sentence later in
+the document (or earlier in its own section) that has no finding and no other skin finding of
+its own, names a deposit and only sites of that calcinosis ("Diagnoses: calcinosis, left thumb.
+... The deposit at the left thumb tip is now a firm nodular lump."), or of the first sentence
+of the next section, within two sentences, when it refers back by its first words ("No
+collection. Comment: The focus is rounded: a discrete nodule."). Negated or uncertain pattern
+words lend nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from calciscope.extract.mention import Category, Mention
+from calciscope.extract.restate.deposits import _DEPOSIT
+from calciscope.extract.restate.lending import (
+    _ANCHORS,
+    _LAYERS,
+    _lend,
+    _next_sentences,
+    hand_of_fingers,
+)
+
+_REFERS_BACK = re.compile(
+    r"\W*(?:[a-z ]{1,20}:\s*)?(?:it|this|these|they|those|the\s+(?:lesions?|deposits?|nodules?|"
+    r"focus|foci|densit(?:y|ies)|swellings?|lumps?|masses|mass))\b",
+    re.I,
+)
+
+
+def _pattern_words(
+    anchors: Sequence[Mention], text: str, find: Callable[..., list[Mention]]
+) -> list[Mention]:
+    """Return the pattern words of the document outside the sentences with a finding."""
+    return [
+        m
+        for m in find(0, len(text), ("morphology",), False)
+        if m.metadata.get("morphology") and not any(m.start in range(*a.sentence) for a in anchors)
+    ]
+
+
+def _restated_pattern(
+    anchors: Sequence[Mention],
+    hits: Sequence[Mention],
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Give a calcinosis the pattern of a sentence elsewhere that restates its sites."""
+    home = {a.start: _next_sentences(every, a, text) for a in anchors}
+    near = set().union(*(h[1] for h in home.values()))
+    for a, b, section in every:
+        if not any(a <= m.start < b for m in hits):
+            continue
+        if not find(a, b, ("site",), False) and not (a in near and _REFERS_BACK.match(text, a, b)):
+            continue  # names no site and does not refer back: the context pass is not needed
+        mentions = find(a, b, _LAYERS, True)
+        if any(m.category in _ANCHORS or m.metadata.get("other_finding") for m in mentions):
+            continue
+        pattern = [
+            m
+            for m in mentions
+            if m.metadata.get("morphology") and not (m.is_negated or m.is_uncertain)
+        ]
+        sites = {
+            m.metadata.get("region")
+            for m in mentions
+            if m.category == Category.BODY_REGION and not hand_of_fingers(text, m)
+        }
+        for anchor in anchors:
+            named = {r.get("region") for r in anchor.links.get("regions", [])}
+            own, near = home[anchor.start]
+            later = a >= anchor.sentence[1] or section == own
+            restates = sites and sites <= named and later and _DEPOSIT.search(text, a, b)
+            if restates or (not sites and a in near and _REFERS_BACK.match(text, a, b)):
+                _lend(anchor, "morphology", pattern, text, mentions)

@@ -1,0 +1,147 @@
+"""Lists of sites: a sites line, and the lines under a list item of the finding's name.
+
+- *A sites line.* A calcinosis that names no site takes the sites of a template line "Sites:",
+  "Current sites:", "Location:", "Distribution:", a table head "Site | Size", among the next
+  three sentences, when no other finding comes between ("Case: painful calcinosis. ... Sites:
+  both forearms."); the list runs on over the next lines or clauses that name only sites.
+- *A list item* of the finding's own name ("2. Calcinosis cutis", notesacc13) takes the sites
+  of the indented lines under it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from calciscope.extract.mention import Mention
+from calciscope.extract.restate.lending import _ANCHORS, _LAYERS, _index, _lend, _sites, _untitled
+
+# "Sites:", "Current sites:", a table head "Site | Size".
+_LABEL_WORDS = (
+    r"(?:(?:current|present|active|affected)\s+)?(?:sites?|locations?|distribution)"
+    r"(?:\s+(?:affected|involved))?\s*[:|]"
+)
+_SITE_LABEL = re.compile(r"\W*" + _LABEL_WORDS, re.I)
+# a line or sentence start; the run of marks before the label is bounded, since a search from
+# every line start over a long run of blank lines would otherwise take quadratic time
+_ANY_SITE_LABEL = re.compile(r"(?:^|[.;])\W{0,40}" + _LABEL_WORDS, re.I | re.M)
+# A line or clause that starts with a label of its own ("Treatment:") ends a list of sites.
+_OTHER_LABEL = re.compile(r"\W*[A-Za-z][A-Za-z /]{0,24}:")
+
+# "2. Calcinosis cutis" over indented lines "   - R elbow" / "   - L hip": a list item that
+# is only the finding's name heads a list of its sites.
+_HEAD_BEFORE = re.compile(r"[\s*\u2022\u2013-]*(?:\d{1,2}[.)]\s*)?")
+# matched against the rest of the line with its white space taken out, so no run of spaces can
+# be split between optional parts (a pattern with adjacent ``\s*`` is cubic in a long run)
+_HEAD_AFTER = re.compile(r"(?:\(?(?:sites?|locations?)\)?)?[:\u2013-]?")
+_WHITE = re.compile(r"\s+")
+_BULLETS = "-*\u2022\u2013"
+
+
+def _has_site_label(text: str) -> bool:
+    """Return whether a line starts with "Sites:", "Location:" ... (substrings first)."""
+    return any(w in text for w in ("ite", "ITE", "ocation", "OCATION", "istribution")) and bool(
+        _ANY_SITE_LABEL.search(text)
+    )
+
+
+def _label_sites(
+    anchors: Sequence[Mention],
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Give a site-less calcinosis the sites of a "Sites:" line among the next sentences."""
+    for anchor in anchors:
+        i = _index(every, anchor)
+        if i is None:
+            continue
+        for k in range(i + 1, min(i + 4, len(every))):
+            a, b, _section = every[k]
+            mentions = find(a, b, _LAYERS, True)
+            if any(m.category in _ANCHORS for m in mentions):
+                break  # another finding comes first
+            if _SITE_LABEL.match(text, a, b):
+                _site_list(anchor, every, k, text, find, mentions)
+                break
+
+
+def _site_list(
+    anchor: Mention,
+    every: Sequence[tuple[int, int, int]],
+    k: int,
+    text: str,
+    find: Callable[..., list[Mention]],
+    mentions: Sequence[Mention],
+) -> None:
+    """Lend the sites of a "Sites:" line and of the list lines or clauses that go on with it.
+
+    "Current sites:" over a bulleted list, "Sites: R) index pulp; L) elbow; sacrum" and the rows
+    of a "Site | Size" table are split into sentences; the list runs on while each part names
+    sites and nothing else (no finding, other skin finding, negation or label of its own).
+    """
+    _untitled(anchor)
+    _lend(anchor, "regions", _sites(mentions, text), text, mentions)
+    for a, b, _section in every[k + 1 : k + 12]:
+        if _OTHER_LABEL.match(text, a, b):
+            break
+        part = find(a, b, _LAYERS, True)
+        sites = _sites(part, text)
+        if not sites or any(
+            m.category in _ANCHORS or m.metadata.get("other_finding") or m.is_negated for m in part
+        ):
+            break
+        _lend(anchor, "regions", sites, text, part)
+
+
+def _heads_list(anchor: Mention, text: str) -> bool:
+    """Return whether a calcinosis is a list item of its own name ("2. Calcinosis cutis")."""
+    a, b = anchor.sentence
+    return bool(
+        _HEAD_BEFORE.fullmatch(text, a, anchor.start)
+        and _HEAD_AFTER.fullmatch(_WHITE.sub("", text[anchor.end : b]))
+        and text.startswith("\n", b + len(text[b : b + 80]) - len(text[b : b + 80].lstrip(" \t")))
+    )
+
+
+def _indent(text: str, pos: int) -> tuple[int, str]:
+    start = text.rfind("\n", 0, pos) + 1
+    line = text[start : start + 80]
+    rest = line.lstrip(" \t")
+    return len(line) - len(rest), rest[:1]
+
+
+def _heading_sites(
+    anchors: Sequence[Mention],
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Give a calcinosis list item the sites of the sub-items under it.
+
+    "2. Calcinosis cutis" / "   - R elbow (olecranon)" / "   - L hip" / "3. Reflux": each line
+    after the item that is indented further (or bulleted under a numbered item), starts its
+    line and names sites and nothing else (no finding, other skin finding or negation) is a
+    site of the calcinosis; the first line that is not ends the list.
+    """
+    for anchor in anchors:
+        i = _index(every, anchor)
+        if i is None:
+            continue
+        depth, mark = _indent(text, anchor.sentence[0])
+        for a, b, _section in every[i + 1 : i + 12]:
+            line = text.rfind("\n", 0, a) + 1
+            if text[line:a].strip(" \t" + _BULLETS):
+                break  # not at a line start
+            sub, bullet = _indent(text, a)
+            if not (sub > depth or (bullet in _BULLETS and mark not in _BULLETS)):
+                break
+            part = find(a, b, _LAYERS, True)
+            sites = _sites(part, text)
+            if not sites or any(
+                m.category in _ANCHORS or m.metadata.get("other_finding") or m.is_negated
+                for m in part
+            ):
+                break
+            _untitled(anchor)
+            _lend(anchor, "regions", sites, text, part)
