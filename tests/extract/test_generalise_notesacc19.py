@@ -242,3 +242,32 @@ def test_arms_and_legs_are_no_region_so_the_named_sites_count(summary):
         "Radiographs of the arms and legs: calcified nodules over both elbows.", report=True
     )
     assert (s.calcinosis, s.regions) == ("affirmed", ("elbow",))
+
+
+# --- deposits described in other sentences (restate) -------------------------------------------
+
+
+def test_a_bracket_after_a_site_says_how_it_was_seen_not_the_field(summary):
+    s = summary("Calcinosis: yes - L thumb pulp, R knee (US 03/2026)")
+    assert s.regions == ("fingers", "knee")
+    assert summary("Calcinosis seen on knee ultrasound.").regions == ("knee",)  # a field alone
+
+
+def test_each_bullet_that_describes_the_deposits_lends_its_pattern(summary):
+    text = (
+        "On examination:\n"
+        "- stony, sheet-like calcium under the skin of the left forearm\n"
+        "- two gritty nodules over the right olecranon\n"
+        "Impression: calcinosis."
+    )
+    s = summary(text)
+    assert (s.morphology, s.regions) == (("nodular", "sheet_like"), ("elbow", "forearm"))
+
+
+def test_a_clause_after_a_semicolon_may_have_its_calcium_before(summary):
+    text = (
+        "Hard calcified lesions on both shins have grown; white papules in the left elbow "
+        "crease are new. Dx: calcinosis cutis of dermatomyositis."
+    )
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == ("elbow", "lower_leg")
