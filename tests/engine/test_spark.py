@@ -291,9 +291,13 @@ def test_duckdb_classification_of_the_same_features_agrees(sqlite_features: pa.T
 
 @pytest.mark.spark
 def test_study_headline_is_the_same_on_spark(
-    spark_registry: Any, sqlite_registry: Any, tmp_path: Path
+    spark_registry: Any, sqlite_registry: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from calciscope.engine import spark as engine_spark
     from calciscope.study import study_template
+
+    # every Spark read back in pieces of a few KB, as the source population's at 1 M patients
+    monkeypatch.setattr(engine_spark, "READ_PIECE_BYTES", 4096)
 
     study = tmp_path / "study.yaml"
     study.write_text(study_template())
@@ -328,6 +332,32 @@ def test_local_session_runs_with_calciscope_jvm_flags_and_gives_memory_back(
     cached.release()
     assert not con._cached_dataframes
     assert sum(b.getCollectionCount() for b in bean) > collections
+
+
+@pytest.mark.spark
+def test_large_reads_come_back_in_pieces_with_the_same_rows(
+    spark_registry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calciscope.engine import spark as engine_spark
+    from calciscope.engine.spark import read_in_pieces, spark_session
+
+    session = spark_session(spark_registry.connection_url)
+    facts = session.table("facts").cache()  # a cached table, as the study reads its rows from
+    assert facts.count() > 1000
+    pieces = read_in_pieces(facts, piece_bytes=1)  # a piece per byte would be too many
+    assert pieces.rdd.getNumPartitions() == 64  # at most 64
+    assert read_in_pieces(facts).rdd.getNumPartitions() == facts.rdd.getNumPartitions()  # small
+    ordered = facts.orderBy("fact_id").limit(500)
+    assert read_in_pieces(ordered, piece_bytes=1) is ordered  # an order is kept: not spread
+    assert sorted(map(tuple, pieces.collect())) == sorted(map(tuple, facts.collect()))
+    facts.unpersist()
+    # every read back in pieces of a few KB (as the study's rows at a million patients)
+    monkeypatch.setattr(engine_spark, "READ_PIECE_BYTES", 2048)
+    con = connect(spark_registry.connection_url)
+    table = con.table("facts")
+    want = table.order_by("fact_id").to_pyarrow()
+    got = table.to_pyarrow().sort_by("fact_id")
+    assert got.equals(want)
 
 
 @pytest.mark.spark
