@@ -336,28 +336,35 @@ def test_local_session_runs_with_calciscope_jvm_flags_and_gives_memory_back(
 
 @pytest.mark.spark
 def test_large_reads_come_back_in_pieces_with_the_same_rows(
-    spark_registry: Any, monkeypatch: pytest.MonkeyPatch
+    spark_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from calciscope.engine import spark as engine_spark
-    from calciscope.engine.spark import read_in_pieces, spark_session
+    from calciscope.engine.spark import TableStore, read_in_pieces, spark_session
 
-    session = spark_session(spark_registry.connection_url)
-    facts = session.table("facts").cache()  # a cached table, as the study reads its rows from
-    assert facts.count() > 1000
-    pieces = read_in_pieces(facts, piece_bytes=1)  # a piece per byte would be too many
+    session = spark_session(spark_url)
+    rows = session.range(0, 20_000, 1, 2).selectExpr(
+        "id",
+        "concat('P', cast(id AS string)) AS patient_id",
+        "date_add(date'2020-01-01', CAST(id % 400 AS int)) AS d",
+    )
+    cached = rows.cache()  # a cached table in two partitions, as the study's source population
+    assert cached.count() == 20_000
+    pieces = read_in_pieces(cached, piece_bytes=1)  # a piece per byte would be too many
     assert pieces.rdd.getNumPartitions() == 64  # at most 64
-    assert read_in_pieces(facts).rdd.getNumPartitions() == facts.rdd.getNumPartitions()  # small
-    ordered = facts.orderBy("fact_id").limit(500)
+    assert read_in_pieces(cached) is cached  # a small result is read as it is
+    ordered = cached.orderBy("id").limit(500)
     assert read_in_pieces(ordered, piece_bytes=1) is ordered  # an order is kept: not spread
-    assert sorted(map(tuple, pieces.collect())) == sorted(map(tuple, facts.collect()))
-    facts.unpersist()
-    # every read back in pieces of a few KB (as the study's rows at a million patients)
+    assert sorted(map(tuple, pieces.collect())) == sorted(map(tuple, cached.collect()))
+    cached.unpersist()
+    # through the Ibis backend: every read back in pieces of 2 KB, the same Arrow table
+    store = TableStore(spark_url)
+    store.replace("pieces_rows", rows)
     monkeypatch.setattr(engine_spark, "READ_PIECE_BYTES", 2048)
-    con = connect(spark_registry.connection_url)
-    table = con.table("facts")
-    want = table.order_by("fact_id").to_pyarrow()
-    got = table.to_pyarrow().sort_by("fact_id")
-    assert got.equals(want)
+    table = connect(spark_url).table("pieces_rows")
+    try:
+        assert table.to_pyarrow().sort_by("id").equals(table.order_by("id").to_pyarrow())
+    finally:
+        store.drop("pieces_rows")  # the module's registry shares the warehouse
 
 
 @pytest.mark.spark
