@@ -320,7 +320,7 @@ def test_local_session_runs_with_calciscope_jvm_flags_and_gives_memory_back(
     assert session.conf.get("spark.sql.defaultCacheStorageLevel") == "DISK_ONLY"
     jvm = session._jvm
     flags = list(jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
-    assert "-XX:+UseSerialGC" in flags
+    assert "-XX:+UseSerialGC" in flags and "-XX:-ShrinkHeapInSteps" in flags
     # a cached table is on disk, not in the heap; dropping the last one collects the heap
     con = connect(spark_registry.connection_url)
     cached = con.table("facts").group_by("patient_id").aggregate(n=ibis._.count()).cache()
