@@ -426,7 +426,9 @@ def read_in_pieces(frame: Any, piece_bytes: int | None = None) -> Any:
     pieces = min(_MOST_PIECES, -(-size // (piece_bytes or READ_PIECE_BYTES)))
     if pieces <= 1:
         return frame
-    return frame.repartition(pieces, *(frame[c] for c in frame.columns))
+    # Spark hashes any column but a map (or one holding a map)
+    keys = [frame[f.name] for f in frame.schema.fields if "map<" not in f.dataType.simpleString()]
+    return frame.repartition(pieces, *keys)
 
 
 #: Logical plan nodes that keep their child's order (a sort under them orders the result).
