@@ -164,3 +164,17 @@ def test_the_connection_takes_an_ibis_query_afterwards(tmp_path, limit):
         assert con.table("facts").filter(lambda t: t.i < 10).to_pyarrow().num_rows == 10
     finally:
         con.disconnect()
+
+
+def test_a_backend_that_releases_its_own_memory_is_asked_instead():
+    # Spark local's backend (engine.spark) collects its JVM's heap before the rows are read
+    class Releasing:
+        name = "pyspark"
+        calls = 0
+
+        def release_memory(self) -> None:
+            self.calls += 1
+
+    con = Releasing()
+    release_file_buffers(con)
+    assert con.calls == 1

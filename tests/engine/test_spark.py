@@ -291,9 +291,13 @@ def test_duckdb_classification_of_the_same_features_agrees(sqlite_features: pa.T
 
 @pytest.mark.spark
 def test_study_headline_is_the_same_on_spark(
-    spark_registry: Any, sqlite_registry: Any, tmp_path: Path
+    spark_registry: Any, sqlite_registry: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from calciscope.engine import spark as engine_spark
     from calciscope.study import study_template
+
+    # every Spark read back in pieces of a few KB, as the source population's at 1 M patients
+    monkeypatch.setattr(engine_spark, "READ_PIECE_BYTES", 4096)
 
     study = tmp_path / "study.yaml"
     study.write_text(study_template())
@@ -316,7 +320,7 @@ def test_local_session_runs_with_calciscope_jvm_flags_and_gives_memory_back(
     assert session.conf.get("spark.sql.defaultCacheStorageLevel") == "DISK_ONLY"
     jvm = session._jvm
     flags = list(jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
-    assert "-XX:+UseSerialGC" in flags
+    assert "-XX:+UseSerialGC" in flags and "-XX:-ShrinkHeapInSteps" in flags
     # a cached table is on disk, not in the heap; dropping the last one collects the heap
     con = connect(spark_registry.connection_url)
     cached = con.table("facts").group_by("patient_id").aggregate(n=ibis._.count()).cache()
@@ -328,6 +332,40 @@ def test_local_session_runs_with_calciscope_jvm_flags_and_gives_memory_back(
     cached.release()
     assert not con._cached_dataframes
     assert sum(b.getCollectionCount() for b in bean) > collections
+
+
+@pytest.mark.spark
+def test_large_reads_come_back_in_pieces_with_the_same_rows(
+    spark_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calciscope.engine import spark as engine_spark
+    from calciscope.engine.spark import TableStore, read_in_pieces, spark_session
+
+    session = spark_session(spark_url)
+    rows = session.range(0, 20_000, 1, 2).selectExpr(
+        "id",
+        "concat('P', cast(id AS string)) AS patient_id",
+        "date_add(date'2020-01-01', CAST(id % 400 AS int)) AS d",
+        "map('n', id) AS m",  # a map: not hashed, still read back
+    )
+    cached = rows.cache()  # a cached table in two partitions, as the study's source population
+    assert cached.count() == 20_000
+    pieces = read_in_pieces(cached, piece_bytes=1)  # a piece per byte would be too many
+    assert pieces.rdd.getNumPartitions() == 64  # at most 64
+    assert read_in_pieces(cached) is cached  # a small result is read as it is
+    ordered = cached.orderBy("id").limit(500)
+    assert read_in_pieces(ordered, piece_bytes=1) is ordered  # an order is kept: not spread
+    assert sorted(map(tuple, pieces.collect())) == sorted(map(tuple, cached.collect()))
+    cached.unpersist()
+    # through the Ibis backend: every read back in pieces of 2 KB, the same Arrow table
+    store = TableStore(spark_url)
+    store.replace("pieces_rows", rows.drop("m"))
+    monkeypatch.setattr(engine_spark, "READ_PIECE_BYTES", 2048)
+    table = connect(spark_url).table("pieces_rows")
+    try:
+        assert table.to_pyarrow().sort_by("id").equals(table.order_by("id").to_pyarrow())
+    finally:
+        store.drop("pieces_rows")  # the module's registry shares the warehouse
 
 
 @pytest.mark.spark

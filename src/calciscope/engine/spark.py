@@ -37,12 +37,14 @@ __all__ = [
     "DEFAULT_WAREHOUSE",
     "HIDDEN_COLUMNS",
     "LOCAL_DEFAULTS",
+    "READ_PIECE_BYTES",
     "SparkLocation",
     "TableStore",
     "connect_spark",
     "is_spark_url",
     "local_options",
     "parse_spark_url",
+    "read_in_pieces",
     "release_jvm_memory",
     "spark_session",
 ]
@@ -141,7 +143,9 @@ _MIXED_MESSAGE = (
 #: and marking bitmaps, about 80 MB at a 1 GB heap; one collector thread suits a laptop's few
 #: cores), and a heap that gives back what it does not need after a full collection (which
 #: :meth:`CalciscopeSpark.release_memory` asks for once the study's tables are dropped).
-DEFAULT_JAVA_OPTIONS = "-XX:+UseSerialGC -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40"
+DEFAULT_JAVA_OPTIONS = (
+    "-XX:+UseSerialGC -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps"
+)
 
 #: A local session's sizing: environment variable -> (Spark setting, default), documented in
 #: docs/scale.md. Under spark-submit only the variables set apply (the cluster sizes the rest).
@@ -390,6 +394,57 @@ def release_jvm_memory(session: Any) -> None:
         session._jvm.System.gc()
 
 
+#: About how many bytes (Spark's estimate of the result's size) one task of a read back sends.
+READ_PIECE_BYTES = 8 * 2**20
+
+#: The most tasks a read back is split into.
+_MOST_PIECES = 64
+
+
+def read_in_pieces(frame: Any, piece_bytes: int | None = None) -> Any:
+    """Return ``frame`` spread over enough partitions that each task's rows are a small piece.
+
+    Spark's Arrow collect (``toArrow``) has each task turn its whole partition into Arrow
+    batches held in the JVM's heap (as a task result, serialised, then sent to Python). A
+    study's source population is read from a cached table with the few partitions the queries
+    before it left (Spark's adaptive execution coalesces them): at a million patients two
+    tasks of some 380,000 rows each, more than a 1 GB heap held (``SparkOutOfMemoryError``,
+    docs/scale.md). Spread by a hash of the row over ``size / piece_bytes`` partitions (Spark's
+    size estimate of the plan; ``piece_bytes`` is :data:`READ_PIECE_BYTES` by default; at most
+    64 partitions; a small result is left as it is), each task sends a piece. The rows are the
+    same, their order is not: a result Spark orders (a sort at the top of its plan) is left as
+    it is. Only on a local session (a DataFrame with a JVM side); over Spark Connect the server
+    streams the batches.
+    """
+    jdf = getattr(frame, "_jdf", None)
+    if jdf is None or not frame.columns:
+        return frame
+    plan = jdf.queryExecution().optimizedPlan()
+    if _ordered(plan):
+        return frame
+    size = int(str(plan.stats().sizeInBytes()))  # a Scala BigInt (py4j may give an int)
+    pieces = min(_MOST_PIECES, -(-size // (piece_bytes or READ_PIECE_BYTES)))
+    if pieces <= 1:
+        return frame
+    # Spark hashes any column but a map (or one holding a map)
+    keys = [frame[f.name] for f in frame.schema.fields if "map<" not in f.dataType.simpleString()]
+    return frame.repartition(pieces, *keys)
+
+
+#: Logical plan nodes that keep their child's order (a sort under them orders the result).
+_KEEP_ORDER = frozenset(
+    {"Project", "Filter", "GlobalLimit", "LocalLimit", "Offset", "SubqueryAlias", "Sample"}
+)
+
+
+def _ordered(plan: Any) -> bool:
+    """Return whether a (JVM) logical plan's result is ordered: a sort at its top."""
+    node = plan
+    while node.nodeName() in _KEEP_ORDER and node.children().size() == 1:
+        node = node.children().apply(0)
+    return bool(node.nodeName() == "Sort")
+
+
 class _GivesMemoryBack:
     """The Spark backend's cached tables: after the last is dropped, the JVM gives memory back.
 
@@ -405,6 +460,10 @@ class _GivesMemoryBack:
         super()._drop_cached_table(name)  # type: ignore[misc]
         if not self._cached_dataframes:
             release_jvm_memory(self._session)
+
+    def release_memory(self) -> None:
+        """Give the JVM's free heap back now (before a large read back: the study's rows)."""
+        release_jvm_memory(self._session)
 
 
 def _backend_class() -> type:
@@ -442,6 +501,7 @@ def _backend_class() -> type:
             frame = self._session.sql(sql)
             if not hasattr(frame, "toArrow"):  # pyspark < 4
                 return super().to_pyarrow(expr, **kwargs)
+            frame = read_in_pieces(frame)
             result = PyArrowData.convert_table(frame.toArrow(), table.schema())
             return expr.__pyarrow_result__(result)
 

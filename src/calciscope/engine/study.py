@@ -593,7 +593,15 @@ def release_file_buffers(con: Any, keep: int = 64 * 2**20) -> None:
     back, whatever happened meanwhile, to what it was (see :func:`_restore_limit`: DuckDB shows
     it only to a tenth of a unit), so a later query reads what it needs again. Nothing for
     other engines or an in-memory DuckDB, or a limit shown in a way not known here.
+
+    A backend with a ``release_memory`` method gives back what it can its own way instead
+    (Spark local: a full collection of the JVM, which returns the heap's free part to the system;
+    :mod:`calciscope.engine.spark`).
     """
+    release = getattr(con, "release_memory", None)
+    if callable(release):
+        release()
+        return
     if getattr(con, "name", None) != "duckdb":
         return
     import duckdb
