@@ -8,10 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calciscope.engine import compute_feature_table, connect
-from calciscope.engine.aggregates import MAX_GROUPS, concept_groups
-from calciscope.engine.staging import PG_MAX_GROUPS, PostgresFactStage, stages_facts
+from calciscope.engine.staging import PostgresFactStage, stages_facts
 from calciscope.engine.study import classified_table, release_cached
-from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
 from calciscope.storage import Batch, Registry
 
@@ -52,17 +50,10 @@ def _copy_stage(con):
     return stage, made
 
 
-def test_the_default_catalogue_has_more_groups_than_merged():
-    """Unmerged groups (PostgreSQL's) are a different query shape: more than the cap."""
-    features = list(load_catalogue().features.values())
-    assert len(concept_groups(features, PG_MAX_GROUPS)) > MAX_GROUPS
-    assert len(concept_groups(features, MAX_GROUPS)) == MAX_GROUPS
-
-
 @pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
 @pytest.mark.parametrize("states", [(ReviewState.CONFIRMED,), STATES])
-def test_staged_facts_and_unmerged_groups_give_the_same_table(engine, states, tmp_path):
-    """The whole catalogue: staged or not, 8 groups or one per concept set, the same rows."""
+def test_staged_facts_give_the_same_table(engine, states, tmp_path):
+    """The whole catalogue, staged or not: the same rows."""
     if engine == "sqlite":
         con = connect(_registry(f"sqlite:///{tmp_path}/r.db", PATIENTS, FACTS))
     else:
@@ -74,10 +65,9 @@ def test_staged_facts_and_unmerged_groups_give_the_same_table(engine, states, tm
     try:
         plain = _table(con, review_states=states)
         stage, made = _copy_stage(con)
-        staged = _table(con, review_states=states, stage=stage, max_groups=PG_MAX_GROUPS)
+        staged = _table(con, review_states=states, stage=stage)
         assert made  # the stage was used
         assert staged == plain
-        assert _table(con, review_states=states, max_groups=PG_MAX_GROUPS) == plain
     finally:
         con.disconnect()
 
@@ -117,7 +107,7 @@ def test_postgres_stage_is_the_same_table_and_is_dropped(postgres_database):
     try:
         assert stages_facts(con)
         stage = PostgresFactStage(con)
-        staged = _table(con, stage=stage, max_groups=PG_MAX_GROUPS)
+        staged = _table(con, stage=stage)
         assert len(_staged_tables(con)) == 1  # a temporary table of this connection
         stage.drop()
         assert _staged_tables(con) == []
@@ -163,7 +153,7 @@ def test_postgres_staged_agrees_with_postgres_unstaged(postgres_database):
         con = connect(url)
         try:
             stage = PostgresFactStage(con)
-            staged = _table(con, review_states=states, stage=stage, max_groups=PG_MAX_GROUPS)
+            staged = _table(con, review_states=states, stage=stage)
             stage.drop()
             assert staged == _table(con, review_states=states)
         finally:

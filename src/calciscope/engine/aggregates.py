@@ -299,10 +299,7 @@ def concept_groups(
 
 
 def grouped_aggregates(
-    f: ir.Table,
-    catalogue: FeatureCatalogue,
-    features: Sequence[Feature],
-    limit: int = MAX_GROUPS,
+    f: ir.Table, catalogue: FeatureCatalogue, features: Sequence[Feature]
 ) -> list[ir.Table]:
     """Return one table per concept group: ``patient_id`` and its features' aggregates.
 
@@ -311,7 +308,7 @@ def grouped_aggregates(
     read the zero flags of a patient whose facts were all of other concepts).
     """
     tables = []
-    for concepts, members in concept_groups(features, limit):
+    for concepts, members in concept_groups(features, MAX_GROUPS):
         part = concept_facts(f, catalogue, concepts)
         compiler = _Compiler(part, catalogue, concepts)
         grouped = part.group_by("patient_id").aggregate(**compiler.aggregates(members))

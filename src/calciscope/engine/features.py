@@ -22,7 +22,6 @@ import ibis.expr.types as ir
 from ibis.common.exceptions import TableNotFound
 
 from calciscope.engine.aggregates import (
-    MAX_GROUPS,
     code_match,
     concept_column,
     concept_facts,
@@ -387,7 +386,6 @@ def compute_feature_table(
     features: Sequence[str] | None = None,
     records: ir.Table | None = None,
     stage: FactStage | None = None,
-    max_groups: int = MAX_GROUPS,
 ) -> ir.Table:
     """Return the feature table as an Ibis expression (nothing runs until it is executed).
 
@@ -415,9 +413,6 @@ def compute_feature_table(
         Materialise the facts the aggregates read first (:data:`FactStage`): only the facts of
         the chosen features' concepts are staged, and every aggregate reads the staged table.
         None (the default): the facts are one expression inside the query.
-    max_groups
-        At most this many concept groups (:func:`calciscope.engine.aggregates.concept_groups`);
-        the result is the same for any number, only the query's shape differs.
 
     Returns
     -------
@@ -441,7 +436,7 @@ def compute_feature_table(
         f = stage(f.filter(code_match(f, codes)))
     # one grouped aggregate per concept group, each over its concepts' facts only
     # (engine.aggregates), then every group's row joined to its patient
-    tables = grouped_aggregates(f, catalogue, chosen, max_groups)
+    tables = grouped_aggregates(f, catalogue, chosen)
     limited = [x for x in chosen if x.derive.above_upper_limit]
     if limited:
         tables.append(_default_limits(f, patients, catalogue, limited))

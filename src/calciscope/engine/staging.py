@@ -2,22 +2,17 @@
 
 Written into the feature table's query, the facts that count are one common table expression
 that every concept group's aggregate, its latest-value pass and the default limits read.
-PostgreSQL materialises such an expression whole (every column, without statistics) and scans
-it once per reference: at a million patients 50 M rows written to some 12 GB of temporary files
-and read eleven times, three quarters of the study's time (docs/scale.md, branch ``scale11``).
-And with the groups' aggregates over them capped at :data:`~calciscope.engine.aggregates.MAX_GROUPS`
-(for DuckDB's memory and SQLite's join limit), the facts of some fifty rare concepts are one
-merged group, each of whose rows evaluates a hundred ``CASE`` aggregates, which PostgreSQL
-does row by row: a third of the query's time at 20,000 patients.
+PostgreSQL materialises such an expression whole (every column of the facts, provenance text
+included, without statistics) and scans it once per reference: at a million patients 50 M rows
+written to some 12 GB of temporary files and read eleven times, most of the study's time
+(docs/scale.md, branch ``scale11``).
 
 So on PostgreSQL the study stages them first (:class:`PostgresFactStage`): the facts of the
 features' concepts, only the columns the aggregates read, written once into a temporary table
-in (system, code) order with an index on (system, code) and analysed, and the feature table
-made from it with one group per set of concepts (no merged group): each group reads only its
-codes' contiguous pages through the index, the planner knows every group's size, and a fact
-evaluates only its own concepts' aggregates. The result is the same table (the engines'
-equality tests); the temporary table lives on the study's connection and is dropped as soon as
-the feature table is materialised.
+in (system, code) order, with an index on (system, code), and analysed. Each concept group then
+reads only its codes' contiguous pages through the index, and the planner knows every group's
+size. The feature table is the same (the engines' equality tests); the temporary table belongs
+to the study's connection and is dropped as soon as the feature table is materialised.
 """
 
 from __future__ import annotations
@@ -27,11 +22,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-__all__ = ["PG_MAX_GROUPS", "PostgresFactStage", "stages_facts"]
-
-#: The concept groups of a feature table made from staged facts on PostgreSQL: no merging (the
-#: default catalogue has 58 groups; PostgreSQL joins them one after the other, each by patient).
-PG_MAX_GROUPS = 1000
+__all__ = ["PostgresFactStage", "stages_facts"]
 
 
 def stages_facts(con: Any) -> bool:

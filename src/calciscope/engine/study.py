@@ -33,7 +33,6 @@ import pandas as pd
 import pyarrow as pa
 
 from calciscope.criteria import load_criteria_sets
-from calciscope.engine.aggregates import MAX_GROUPS
 from calciscope.engine.criteria import add_criteria_columns
 from calciscope.engine.features import compute_feature_table, dated_records
 from calciscope.engine.phenotype import add_phenotype_columns, changed_phenotypes, classify_table
@@ -47,7 +46,7 @@ from calciscope.engine.readback import (
     read_frame,
     report_facts,
 )
-from calciscope.engine.staging import PG_MAX_GROUPS, PostgresFactStage, stages_facts
+from calciscope.engine.staging import PostgresFactStage, stages_facts
 from calciscope.engine.stored import StoredCriteria, StoredResults
 from calciscope.model import ReviewState
 from calciscope.phenotype import PhenotypeSet, load_phenotypes
@@ -488,10 +487,9 @@ def classified_table(
             index_date=index_date,
             review_states=states,
             records=dated_records(con),
-            # PostgreSQL: the facts in an analysed temporary table, one group per concept set
-            # (engine.staging); the same table
+            # PostgreSQL: the facts in an analysed temporary table (engine.staging); the same
+            # table
             stage=stage,
-            max_groups=PG_MAX_GROUPS if stage is not None else MAX_GROUPS,
         )
         # materialised: the staged criteria and phenotype steps read the features many times,
         # and the engines' planners do best with a plain table under the study's own steps
