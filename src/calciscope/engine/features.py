@@ -14,7 +14,7 @@ maxima), never by relying on an engine's NULL semantics (architecture.md, pitfal
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import ibis
@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 from ibis.common.exceptions import TableNotFound
 
 from calciscope.engine.aggregates import (
+    code_match,
     concept_column,
     concept_facts,
     flag,
@@ -42,6 +43,7 @@ __all__ = [
     "IMAGE_RECORD",
     "NOTE_RECORD",
     "PATIENT_COLUMNS",
+    "FactStage",
     "compute_feature_table",
     "dated_records",
 ]
@@ -366,6 +368,14 @@ def _prepare_facts(facts: ir.Table) -> ir.Table:
     return facts.select(*wanted, sort_date=facts.effective_date.fill_null(ibis.date(1800, 1, 1)))
 
 
+#: An engine's staging of the facts the feature table reads (:func:`compute_feature_table`'s
+#: ``stage``): given them as an expression (the facts that count, of the chosen features'
+#: concepts, with the columns the aggregates read), return a table holding the same rows to read
+#: them from instead (on PostgreSQL an analysed temporary table,
+#: :class:`calciscope.engine.staging.PostgresFactStage`).
+FactStage = Callable[[ir.Table], ir.Table]
+
+
 def compute_feature_table(
     facts: ir.Table,
     patients: ir.Table,
@@ -375,6 +385,7 @@ def compute_feature_table(
     review_states: Sequence[ReviewState] = (ReviewState.CONFIRMED,),
     features: Sequence[str] | None = None,
     records: ir.Table | None = None,
+    stage: FactStage | None = None,
 ) -> ir.Table:
     """Return the feature table as an Ibis expression (nothing runs until it is executed).
 
@@ -398,6 +409,10 @@ def compute_feature_table(
         Dated records that are not facts (:func:`dated_records`: notes and images), each read
         as a confirmed fact of its concept on its date; without them the features that list
         those concepts (``last_encounter_date``) see the facts alone.
+    stage
+        Materialise the facts the aggregates read first (:data:`FactStage`): only the facts of
+        the chosen features' concepts are staged, and every aggregate reads the staged table.
+        None (the default): the facts are one expression inside the query.
 
     Returns
     -------
@@ -415,6 +430,10 @@ def compute_feature_table(
         # each side filtered before the union: the filters use the stored tables' statistics
         facts = facts.union(_counted(_record_facts(records, facts), index_date, review_states))
     f = _prepare_facts(facts)
+    if stage is not None:
+        # only the chosen concepts' facts: every aggregate below reads those alone
+        codes = [pair for name in sorted(concepts) for pair in catalogue.concepts[name].codes]
+        f = stage(f.filter(code_match(f, codes)))
     # one grouped aggregate per concept group, each over its concepts' facts only
     # (engine.aggregates), then every group's row joined to its patient
     tables = grouped_aggregates(f, catalogue, chosen)

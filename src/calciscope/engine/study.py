@@ -46,6 +46,7 @@ from calciscope.engine.readback import (
     read_frame,
     report_facts,
 )
+from calciscope.engine.staging import PostgresFactStage, stages_facts
 from calciscope.engine.stored import StoredCriteria, StoredResults
 from calciscope.model import ReviewState
 from calciscope.phenotype import PhenotypeSet, load_phenotypes
@@ -478,16 +479,24 @@ def classified_table(
     With ``stored`` (current stored results at ``index_date``), the criteria results are read
     from them, typed as the computed ones, instead of computed; the phenotypes are computed.
     """
-    features = compute_feature_table(
-        con.table("facts"),
-        con.table("patients"),
-        index_date=index_date,
-        review_states=states,
-        records=dated_records(con),
-    )
-    # materialised: the staged criteria and phenotype steps read the features many times, and
-    # the engines' planners do best with a plain table under the study's own steps
-    features = features.cache()
+    stage = PostgresFactStage(con) if stages_facts(con) else None
+    try:
+        features = compute_feature_table(
+            con.table("facts"),
+            con.table("patients"),
+            index_date=index_date,
+            review_states=states,
+            records=dated_records(con),
+            # PostgreSQL: the facts in an analysed temporary table (engine.staging); the same
+            # table
+            stage=stage,
+        )
+        # materialised: the staged criteria and phenotype steps read the features many times,
+        # and the engines' planners do best with a plain table under the study's own steps
+        features = features.cache()
+    finally:
+        if stage is not None:
+            stage.drop()
     criteria = None
     if stored is not None:
         criteria = stored.table(_criteria_types(features.schema()))
