@@ -19,6 +19,8 @@ DOI 10.1006/jbin.2001.1029
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -47,8 +49,21 @@ def _forward_limit(low: str, start: int, end: int, words: int) -> int:
 
 
 def _backward_limit(low: str, start: int, end: int, words: int) -> int:
-    spans = [m.start() for m in _WORD.finditer(low, start, end)]
-    return spans[-words] if len(spans) >= words else start
+    """Return where the ``words``-th word before ``end`` starts (``start`` if there are fewer).
+
+    Words are the runs of ``_WORD`` in ``low[start:end]``; read backward from ``end``, so a
+    modifier late in a long sentence costs its scope, not the sentence.
+    """
+    pos = end
+    space = str.isspace  # what ``\s`` is in a str pattern
+    for _ in range(words):
+        while pos > start and space(low[pos - 1]):
+            pos -= 1
+        if pos == start:
+            return start
+        while pos > start and not space(low[pos - 1]):
+            pos -= 1
+    return pos
 
 
 def modifier_scope(
@@ -97,6 +112,8 @@ def modifiers_reaching(
     modifiers: Sequence[Match],
     rules: Sequence[ConTextRule],
     sentence: tuple[int, int],
+    *,
+    first_per_rule: bool = False,
 ) -> list[list[int]]:
     """Return, for each target, the indices (into ``modifiers``) of the modifiers reaching it.
 
@@ -112,22 +129,152 @@ def modifiers_reaching(
         The ConText rules (``Match.rule`` indexes them).
     sentence
         ``(start, end)`` of the sentence.
+    first_per_rule
+        In a sentence with many targets or modifiers, keep only the first modifier of each rule
+        reaching a target (all a mention's flags and modifier ids need; what reaches many
+        targets, "Calcinosis -ve -ve ...", then costs its reach once, not once per modifier).
     """
     reached: list[list[int]] = [[] for _ in targets]
     by_category: dict[str, list[Match]] = {}
     for mod in modifiers:
         if rules[mod.rule].direction is Direction.TERMINATE:
             by_category.setdefault(rules[mod.rule].category, []).append(mod)
+    if len(targets) <= _FEW and len(modifiers) <= _FEW:
+        for index, mod in enumerate(modifiers):
+            rule = rules[mod.rule]
+            if rule.direction in (Direction.TERMINATE, Direction.PSEUDO):
+                continue
+            spans = modifier_scope(low, mod, rule, sentence, by_category.get(rule.category, ()))
+            for t_index, (target, category) in enumerate(targets):
+                if target.start < mod.end and target.end > mod.start:
+                    continue
+                if _applies(rule, category) and any(
+                    target.start < b and target.end > a for a, b in spans
+                ):
+                    reached[t_index].append(index)
+        return reached
+    _reach_many(low, targets, modifiers, rules, sentence, by_category, reached, first_per_rule)
+    return reached
+
+
+#: Up to this many targets and modifiers in a sentence, every pair is tried (the common case);
+#: above it, scopes and targets are looked up by position (the same result).
+_FEW = 16
+
+
+class _Terminators:
+    """A category's terminators, by position, for the scope lookups of many modifiers."""
+
+    def __init__(self, found: Sequence[Match]) -> None:
+        self.found = found
+        self.starts = [t.start for t in found]
+        self.ends = [t.end for t in found]
+        self.ends_sorted = all(a <= b for a, b in itertools.pairwise(self.ends))
+
+    def first_start_from(self, position: int, default: int) -> int:
+        """``min`` of the starts at or after ``position`` and ``default``."""
+        i = bisect.bisect_left(self.starts, position)
+        return min(self.starts[i], default) if i < len(self.starts) else default
+
+    def last_end_to(self, position: int, default: int) -> int:
+        """``max`` of the ends at or before ``position`` and ``default``."""
+        if not self.ends_sorted:
+            return max([e for e in self.ends if e <= position] + [default])
+        i = bisect.bisect_right(self.ends, position)
+        return max(self.ends[i - 1], default) if i else default
+
+
+def _reach_many(
+    low: str,
+    targets: Sequence[tuple[Match, str]],
+    modifiers: Sequence[Match],
+    rules: Sequence[ConTextRule],
+    sentence: tuple[int, int],
+    by_category: dict[str, list[Match]],
+    reached: list[list[int]],
+    first_per_rule: bool,
+) -> None:
+    """:func:`modifiers_reaching` for a sentence with many targets or modifiers.
+
+    Each modifier's scope is found by bisecting its category's terminators (modifiers come by
+    position, so each category's terminators do too), and the targets it may reach by
+    bisecting their starts: a target inside a scope starts less than the longest target's
+    length before the scope's start. The work grows with the mentions and what reaches them,
+    not with their product ("Ca++ nodules, nil discharge" written 2,000 times in one sentence).
+    """
+    order = sorted(range(len(targets)), key=lambda i: targets[i][0].start)
+    longest = max((t.end - t.start for t, _ in targets), default=0)
+    by_start = (order, [targets[i][0].start for i in order], longest)
+    stops = {category: _Terminators(found) for category, found in by_category.items()}
+    #: per rule (``first_per_rule``): the next target, in ``order``, it has not yet been tried
+    #: on for good (reached, or not of a type it applies to), a pointer chain with shortcuts
+    done: dict[int, list[int]] = {}
     for index, mod in enumerate(modifiers):
         rule = rules[mod.rule]
         if rule.direction in (Direction.TERMINATE, Direction.PSEUDO):
             continue
-        spans = modifier_scope(low, mod, rule, sentence, by_category.get(rule.category, ()))
-        for t_index, (target, category) in enumerate(targets):
-            if target.start < mod.end and target.end > mod.start:
-                continue
-            if _applies(rule, category) and any(
-                target.start < b and target.end > a for a, b in spans
+        spans = _scope(low, mod, rule, sentence, stops.get(rule.category))
+        if first_per_rule:
+            skip = done.get(mod.rule)
+            if skip is None:
+                skip = done[mod.rule] = list(range(len(order) + 1))
+        else:
+            skip = list(range(len(order) + 1))  # nothing done yet: every modifier tries all
+        _reach_new(mod, index, rule, spans, by_start, targets, skip, reached)
+
+
+def _scope(
+    low: str, mod: Match, rule: ConTextRule, sentence: tuple[int, int], stop: _Terminators | None
+) -> list[tuple[int, int]]:
+    """:func:`modifier_scope`, the terminators looked up by bisection."""
+    spans = []
+    if rule.direction in (Direction.FORWARD, Direction.BIDIRECTIONAL):
+        end = sentence[1] if stop is None else stop.first_start_from(mod.end, sentence[1])
+        if rule.max_scope:
+            end = _forward_limit(low, mod.end, end, rule.max_scope)
+        spans.append((mod.end, end))
+    if rule.direction in (Direction.BACKWARD, Direction.BIDIRECTIONAL):
+        start = sentence[0] if stop is None else stop.last_end_to(mod.start, sentence[0])
+        if rule.max_scope:
+            start = _backward_limit(low, start, mod.start, rule.max_scope)
+        spans.append((start, mod.start))
+    return spans
+
+
+def _next(skip: list[int], position: int) -> int:
+    """Return the first position at or after ``position`` not yet done (shortening the chain)."""
+    root = position
+    while skip[root] != root:
+        root = skip[root]
+    while skip[position] != root:
+        skip[position], position = root, skip[position]
+    return root
+
+
+def _reach_new(
+    mod: Match,
+    index: int,
+    rule: ConTextRule,
+    spans: Sequence[tuple[int, int]],
+    by_start: tuple[list[int], list[int], int],
+    targets: Sequence[tuple[Match, str]],
+    skip: list[int],
+    reached: list[list[int]],
+) -> None:
+    """Add ``index`` to the targets in ``spans`` its rule has not reached yet (``skip``)."""
+    order, starts, longest = by_start
+    for a, b in spans:
+        last = bisect.bisect_left(starts, b)
+        position = _next(skip, bisect.bisect_right(starts, a - longest))
+        while position < last:
+            t_index = order[position]
+            target, category = targets[t_index]
+            if (
+                target.start < b
+                and target.end > a
+                and not (target.start < mod.end and target.end > mod.start)
             ):
-                reached[t_index].append(index)
-    return reached
+                if _applies(rule, category):
+                    reached[t_index].append(index)
+                skip[position] = position + 1  # reached, or never reached by this rule
+            position = _next(skip, position + 1)

@@ -270,7 +270,9 @@ class NoteExtractor:
         ]
         if context and found and (mods := self._modifiers(low, [(a, b)])):
             pairs = [(t, info[t.rule][0]) for t in found]
-            reached = modifiers_reaching(low, pairs, mods, self.rules.context, (a, b))
+            reached = modifiers_reaching(
+                low, pairs, mods, self.rules.context, (a, b), first_per_rule=True
+            )
             for mention, i in ((m, i) for m, r in zip(mentions, reached, strict=True) for i in r):
                 self._set_flag(mention, *self._context_flags[mods[i].rule])
         return mentions
@@ -434,7 +436,9 @@ class NoteExtractor:
         of = section.category
         if modifiers:
             pairs = [(t, info[t.rule][0]) for t in targets]
-            reached = modifiers_reaching(low, pairs, modifiers, self.rules.context, sentence)
+            reached = modifiers_reaching(
+                low, pairs, modifiers, self.rules.context, sentence, first_per_rule=True
+            )
         else:  # the common case: no modifier in the sentence
             reached = None
         categories, rule_ids, metadata = self._target_columns

@@ -38,6 +38,7 @@ backward, to the antibodies between it and the previous result.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from itertools import pairwise
@@ -142,11 +143,56 @@ def _regions(sentence: Sequence[Mention], text: str = "") -> list[tuple[Mention,
     return result
 
 
+class _Anchors:
+    """A sentence's anchors with :func:`_nearest` by bisection when there are many.
+
+    With anchors by start whose ends also never decrease (one matching layer's mentions), the
+    distance to an item falls and then rises along the list, so the first nearest anchor is the
+    first of those ending last before the item or the first ending after its start; the same
+    anchor as :func:`_nearest`'s scan, without a pass over every anchor for each attribute.
+    """
+
+    def __init__(self, anchors: Sequence[Mention]) -> None:
+        self.anchors = anchors
+        self.starts = [a.start for a in anchors]
+        self.ends = [a.end for a in anchors]
+        self.fast = len(anchors) > _FEW_ANCHORS and all(
+            a <= b for seq in (self.starts, self.ends) for a, b in itertools.pairwise(seq)
+        )
+
+    def nearest(self, item: Mention) -> Mention:
+        if not self.fast:
+            return _nearest(self.anchors, item)
+        anchors, starts, ends = self.anchors, self.starts, self.ends
+        if item.category in _PRE_NOMINAL and not item.links.get("after_noun"):
+            i = bisect.bisect_left(starts, item.end)
+            if i < len(anchors) and starts[i] - item.end <= _ADJACENT:
+                return anchors[i]
+        elif item.category == Category.BODY_REGION or item.links.get("after_noun"):
+            i = bisect.bisect_right(ends, item.start)
+            if i:
+                return anchors[i - 1]
+        after = bisect.bisect_right(ends, item.start)  # the first ending after the item's start
+        if not after:
+            return anchors[0]
+        before = bisect.bisect_left(ends, ends[after - 1])  # the first of those ending last
+        if after == len(anchors):
+            return anchors[before]
+        if item.start - ends[before] <= max(starts[after] - item.end, 0):
+            return anchors[before]
+        return anchors[after]
+
+
+#: Up to this many anchors in a sentence, :func:`_nearest` tries each.
+_FEW_ANCHORS = 16
+
+
 def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text: str = "") -> None:
+    index = _Anchors(anchors)
     for item in sentence:
         spec = _ATTRIBUTES.get(item.category)
         if spec is not None and item.metadata.get(spec[1]) is not None:
-            anchor = _nearest(anchors, item)
+            anchor = index.nearest(item)
             if item.is_negated and item.category == Category.MORPHOLOGY and not anchor.is_negated:
                 continue  # "calcific nodules, not plate-like": a pattern denied is no pattern
             _add(anchor, spec[0], item.metadata[spec[1]], item)
@@ -158,7 +204,7 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text
             continue
         entry = {"region": region.metadata.get("region"), "laterality": side}
         key = "field_regions" if field else "regions"
-        anchor = _nearest(anchors, region)
+        anchor = index.nearest(region)
         _add(anchor, key, entry, region)
         if not region.metadata.get("body_cavity"):
             anchor.links["surface_" + key] = True

@@ -127,9 +127,15 @@ def token_pattern_regex(pattern: Sequence[dict[str, Any]]) -> str:
         A regular expression; tokens are separated by :data:`SEPARATOR_CHARS`.
     """
     parts: list[str] = []
+    head = "(?<![a-z0-9])"
     for token in pattern:
-        body = _token_regex(token)
         op = token.get("OP")
+        words = _token_alternatives(token) if not parts and op in (None, "1") else None
+        if words and all(words):  # the word boundary checked after each word's first character
+            parts.append(_first_word_regex(words))
+            head = ""
+            continue
+        body = _token_regex(token)
         piece = f"(?:{_SEP_RE}{body})" if parts else body
         if op == "?":
             piece += "?"
@@ -140,4 +146,22 @@ def token_pattern_regex(pattern: Sequence[dict[str, Any]]) -> str:
         elif op == "!":
             piece = f"(?!{_SEP_RE}{body}(?![a-z0-9]))"  # a whole word, as a spaCy token
         parts.append(piece)
-    return "(?<![a-z0-9])" + "".join(parts) + "(?![a-z0-9])"
+    return head + "".join(parts) + "(?![a-z0-9])"
+
+
+def _first_word_regex(words: Sequence[str]) -> str:
+    """Return the regex of a pattern's first token, a word boundary before each of its words.
+
+    ``(?<![a-z0-9])(?:ssc|scleroderma)`` would be tried by ``re`` at every position of the
+    text (a pattern that starts with a look-behind gives its search loop nothing to look for);
+    ``(?:s(?<![a-z0-9]s)sc|s(?<![a-z0-9]s)cleroderma)`` matches the same text at the same
+    places, and ``re`` skips in C to the characters a match can start with.
+    """
+    return (
+        "(?:"
+        + "|".join(
+            f"{re.escape(w[0])}(?<![a-z0-9]{re.escape(w[0])}){re.escape(w[1:])}"
+            for w in sorted(words, key=len, reverse=True)
+        )
+        + ")"
+    )

@@ -8,6 +8,7 @@ history of calcinosis at the deposit's sites.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 
@@ -88,7 +89,12 @@ def _negated_calcinosis(anchor: Mention) -> bool:
 
 def _removed_near(anchor: Mention, text: str) -> bool:
     """Return whether a word of removal is near a finding (its sentence and about two more)."""
-    a, b = anchor.sentence
+    return _removed_in(text, *anchor.sentence)
+
+
+@functools.lru_cache(maxsize=8)
+def _removed_in(text: str, a: int, b: int) -> bool:
+    """:func:`_removed_near` of a sentence (once per sentence, not per finding in it)."""
     near = text[max(0, a - 300) : b + 400].lower()
     # substrings first: the expression, which starts with a look-behind, is tried at every
     # character, and a negated calcinosis is common ("No calcinosis.")
