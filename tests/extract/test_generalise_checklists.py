@@ -269,7 +269,8 @@ def test_none_after_a_count_or_plural_is_what_none_of_them_is(summary, text, reg
         ("Calcinosis? No - reviewed", "negated"),
         ("PAH? N Calcinosis? N ILD? Y", "negated"),
         ("Screen: ?calcinosis of the R thumb", "uncertain"),  # control: a real query
-        ("Is it calcinosis? No one can say yet.", "affirmed"),  # control: no answer, as main
+        # no answer: an open question about the finding is uncertain (notesacc19; was affirmed)
+        ("Is it calcinosis? No one can say yet.", "uncertain"),
     ],
 )
 def test_a_checklist_answer_on_the_line_ends_its_item(summary, text, status):

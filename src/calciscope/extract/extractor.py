@@ -29,6 +29,7 @@ from calciscope.extract.rules import Direction, RuleSet, load_rules
 from calciscope.extract.segment import (
     Section,
     find_headers,
+    join_line_hyphens,
     paragraph_breaks,
     section_end,
     sentence_spans,
@@ -286,7 +287,7 @@ class NoteExtractor:
         return None
 
     def extract(self, text: str, *, report: bool = False) -> list[Mention]:
-        """Return every target mention in ``text`` with its context flags and links.
+        r"""Return every target mention in ``text`` with its context flags and links.
 
         Parameters
         ----------
@@ -296,7 +297,12 @@ class NoteExtractor:
             The text is a radiology report: a calcinosis finding that names no site takes the
             body regions of the report's examination title ("XR BOTH HANDS"; see
             :meth:`title_regions`). Never for letters.
+
+        A word hyphenated across a line break ("calci-\nnosis") is read joined, its mention's
+        text the joined word at the offsets of the word's first characters
+        (:func:`~calciscope.extract.segment.join_line_hyphens`).
         """
+        text = join_line_hyphens(text)
         low = lower_same_length(text)
         findings = self._findings.find(low)
         key = self._key

@@ -13,6 +13,9 @@ abbreviations ("Dr.", "e.g.", "approx."). The rules here are deliberately simple
 * a semicolon ends a sentence (a clause: "Calcinosis - no; ulcers - yes");
 * a run of capitalised words ending in a colon ("REFERRING DIAGNOSIS:", "Past History:") after
   a line break or two spaces starts a sentence (a header inside running text);
+* an inline numbered item ("Plan: 1) continue MMF 2) diltiazem 3) repeat US knee") ends the
+  item before it: a single-digit number and ")" after white space, when the item numbered one
+  less comes before it on its line ("(CK 8)" is no item);
 * a blank line ends a sentence; so does a line break before a bullet or a numbered item, a
   line break after a template line ("Label: value"), and a line break before a line that
   starts with a capital letter or a digit, unless the line before is long (50+ characters)
@@ -32,6 +35,7 @@ __all__ = [
     "ABBREVIATIONS",
     "Section",
     "find_headers",
+    "join_line_hyphens",
     "paragraph_breaks",
     "section_end",
     "sentence_spans",
@@ -65,12 +69,13 @@ _PUNCT_REST = (
 # inside a run), so "a" + 10,000 "!" + "b" took quadratic time; see ``split_sentences`` for a
 # part that starts inside a run.
 _BOUNDARY = re.compile(
-    r"[.!?;\nA-Z](?:"
+    r"[.!?;\nA-Z)](?:"
     r"(?<=[.!?])(?<![.!?][.!?])" + _PUNCT_REST + r"|(?<=;)(?P<semi>)"
     r"|(?<=\n)[ \t\r]*+\n\s*(?P<blank>)"
     r"|(?<=\n)(?=[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s)(?P<bullet>)"
     r"|(?<=\n)(?![ \t]*[(,])(?P<nl>)"
     r"|(?:(?<=\s\s[A-Z])|(?<=\n[A-Z]))(?=[\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s)(?P<header>)"
+    r"|(?<=[ \t][2-9]\))(?=[ \t]+[A-Za-z])(?P<item>)"
     r")"
 )
 #: ``punct`` at a part's first character when that is inside a run of marks.
@@ -81,7 +86,12 @@ _MARKS = frozenset(".!?")
 #: break, as ``nl`` would be after ``_is_break`` saw the bullet (most of the demo letters' line
 #: breaks), without that call; a bullet reaching past the scan's end is left to ``nl``.
 _ALWAYS = frozenset({"blank", "bullet", "header", "semi"})
-_AFTER = frozenset({"punct", "semi"})
+_AFTER = frozenset({"punct", "semi", "item"})
+#: The item before an inline numbered item ("1) " before "2)"), by the later item's number.
+_ITEM_BEFORE = {n: re.compile(rf"(?<![^ \t:;,.]){n - 1}\)[ \t]") for n in range(2, 10)}
+#: A word broken at a line end by a hyphen (a scanned or OCR'd letter: "calci-\nnosis"), its
+#: rest in lower case on the next line.
+_LINE_HYPHEN = re.compile(r"(?<=[A-Za-z][A-Za-z])-(\r?\n)([a-z]+)")
 _WORD_BEFORE = re.compile(r"([A-Za-z]+(?:\.[A-Za-z]+)*)$")
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s")
 _SHORT_LINE = 50
@@ -223,7 +233,26 @@ def _next_char(text: str, at: int) -> str:
     return m.group() if m else ""
 
 
+def join_line_hyphens(text: str) -> str:
+    r"""Join words hyphenated across a line break, keeping every other character's offset.
+
+    "extensive calci-\nnosis of" becomes "extensive calcinosis   of": the word's rest moves
+    up to the hyphen and the hyphen and line break become spaces after it, so the text keeps
+    its length and everything after the word its offsets (a mention of the joined word has
+    the offsets of its first characters in the original). Only a hyphen right after two
+    letters and right before a line break, with the next line starting in lower case (a list
+    item or a new sentence starts otherwise); most texts have none and are returned as they are.
+    """
+    if "-\n" not in text and "-\r\n" not in text:
+        return text
+    return _LINE_HYPHEN.sub(lambda m: m.group(2) + " " * (1 + len(m.group(1))), text)
+
+
 def _is_break(text: str, m: re.Match[str], kind: str | None) -> bool:
+    if kind == "item":
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        before = _ITEM_BEFORE[int(text[m.start() - 1])]
+        return before.search(text, line_start, m.start() - 1) is not None
     if kind == "punct":
         marks = m.group()  # a run of ".!?", then closing quotes or brackets
         if marks[0] != "." or marks[1:2] in (".", "!", "?"):

@@ -144,7 +144,13 @@ def _deposit_sites(
                 continue
             _untitled(anchor)
             _lend(anchor, "regions", sites, text, mentions)
-            if not anchor.links.get("morphology"):
+            # a pattern lent by one sentence does not stop the next from lending its own
+            # (bullets: "plate-like calcium under the skin of both shins", "a gritty nodule at
+            # the heel"; notesacc19)
+            if (
+                not anchor.links.get("morphology")
+                or anchor.links.get("morphology_from") == "restated"
+            ):
                 pattern = [
                     m
                     for m in mentions

@@ -94,7 +94,12 @@ def _described_before(
     picked = []
     for k in range(max(0, i - _DESCRIBED_REACH), i - skip):
         c, d, part = every[k]
-        if not _described(text, c, d):
+        # a clause after a semicolon may have its word of calcium in the clause before ("hard
+        # calcified lesions on the shins; white papules in both elbow creases", notesacc19)
+        joined = (
+            k > 0 and every[k - 1][2] == part and text[every[k - 1][1] - 1 : every[k - 1][1]] == ";"
+        )
+        if not _described(text, c, d, every[k - 1][0] if joined else c):
             continue
         if part != section:
             kind = kinds[part] if part < len(kinds) else None
@@ -110,22 +115,26 @@ def _described_before(
             or _RELATIVE.search(text, every[k - 1][0] if k > 0 else c, every[i][0])
         ):
             continue
-        if k > 0 and every[k - 1][2] == part and text[every[k - 1][1] - 1 : every[k - 1][1]] == ";":
-            c = every[k - 1][0]
+        if joined and not _described(text, *every[k - 1][:2]):
+            c = every[k - 1][0]  # (a clause before that describes deposits is read on its own)
         picked.append((c, d, True))
     return picked
 
 
-def _described(text: str, c: int, d: int) -> bool:
+def _described(text: str, c: int, d: int, calcium_from: int | None = None) -> bool:
     """Return whether a sentence may describe the deposits of a calcinosis named later.
 
-    It names a deposit (``_DESCRIBED``), plaques or plates of calcium (:func:`_flat_calcium`)
-    or a density in the soft tissue, and no lump of another kind, relative, aspirate or pus.
+    It names a deposit (``_DESCRIBED``), plaques or plates of calcium (:func:`_flat_calcium`;
+    the word of calcium may stand from ``calcium_from``, the clause before a semicolon) or a
+    density in the soft tissue, and no lump of another kind, relative, aspirate or pus.
     """
     return bool(
         (
             _DESCRIBED.search(text, c, d)
-            or (_FLAT.search(text, c, d) and _flat_calcium(text, c, d))
+            or (
+                _FLAT.search(text, c, d)
+                and _flat_calcium(text, c if calcium_from is None else calcium_from, d)
+            )
             or (_DENSITY.search(text, c, d) and _SOFT_TISSUE.search(text, c, d))
         )
         and not _other_lump(text, c, d)

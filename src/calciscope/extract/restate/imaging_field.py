@@ -15,7 +15,8 @@ from calciscope.extract.mention import Mention
 __all__ = ["names_field"]
 
 # A body region this close after an imaging word ("X-rays of the arms", "films of both
-# thighs"), or just before one ("hand X-ray"), names the imaging field.
+# thighs"), or just before one ("hand X-ray"; not before a bracket, "L olecranon (XR 2026)",
+# where the bracket says how the site was seen, notesacc19), names the imaging field.
 _FIELD_BEFORE = 2
 _FIELD_AFTER = 14
 
@@ -40,7 +41,9 @@ def names_field(regions: Sequence[Mention], modalities: Sequence[Mention], text:
         near = [
             m
             for m in modalities
-            if 0 <= m.start - region.end <= _FIELD_BEFORE
+            if (
+                0 <= m.start - region.end <= _FIELD_BEFORE and "(" not in text[region.end : m.start]
+            )
             or 0 <= region.start - m.end <= _FIELD_AFTER
         ]
         listed = (
