@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from calciscope.extract.context import CATEGORY_FLAGS, modifiers_reaching
 from calciscope.extract.linking import (
@@ -24,8 +26,9 @@ from calciscope.extract.linking import (
 )
 from calciscope.extract.matcher import LayeredMatcher, Match, PhraseMatcher, lower_same_length
 from calciscope.extract.mention import Category, Mention
+from calciscope.extract.patterns import SEPARATOR_CHARS
 from calciscope.extract.restate import link_restated
-from calciscope.extract.rules import Direction, RuleSet, load_rules
+from calciscope.extract.rules import ConTextRule, Direction, RuleSet, TargetRule, load_rules
 from calciscope.extract.segment import (
     Section,
     find_headers,
@@ -83,6 +86,12 @@ _NON_SPACE = re.compile(r"\S")
 _CLAUSE = ("site", "tissue", FINDING_LAYER)
 #: Longest opening phrase read as a report's examination title (characters).
 TITLE_LENGTH = 80
+#: A finding's name heading an inline numbered list of its sites: "Calcinosis cutis: 1) ..."
+#: (the list's first item starts where this ends; see ``segment.split_sentences``).
+_LIST_HEAD = re.compile(r"[ \t]*:[ \t]*(?=1\)[ \t])")
+#: A whole word of a regular-expression rule ("valve" in "(?:valve|valves|aorta)").
+_REGEX_WORD = re.compile(r"(?<![a-z\\])[a-z]{2,}(?![a-z])")
+_SEPARATORS = re.compile("[" + re.escape(SEPARATOR_CHARS) + "]+")
 
 
 def engine_version(rules: RuleSet) -> str:
@@ -134,6 +143,8 @@ class NoteExtractor:
         self._triggers = self._context.layer("trigger")
         self._terminators = self._context.layer("terminate")
         self._sections = PhraseMatcher(self.rules.sections)
+        #: What a hyphen at a line end may join (``segment.join_line_hyphens``).
+        self._words = _rule_words(self.rules)
         self._section_categories = [rule.category for rule in self.rules.sections]
         self._key = [rule.category not in ATTRIBUTE_CATEGORIES for rule in self.rules.targets]
         self._kind = [
@@ -197,7 +208,12 @@ class NoteExtractor:
         return sections
 
     def sentences(
-        self, text: str, sections: Sequence[Section], only: set[int] | None = None
+        self,
+        text: str,
+        sections: Sequence[Section],
+        only: set[int] | None = None,
+        *,
+        lists: Collection[int] = (),
     ) -> list[tuple[int, int, int]]:
         """Return ``(start, end, section index)`` of every sentence; a header is its own.
 
@@ -209,6 +225,9 @@ class NoteExtractor:
             Its sections (:meth:`sections`).
         only
             Indices of the sections to split (all by default).
+        lists
+            Where inline numbered lists of a finding's sites start (:meth:`_site_lists`):
+            their items are not split.
         """
         spans = []
         for index, section in enumerate(sections):
@@ -218,8 +237,22 @@ class NoteExtractor:
             if section.header_end is not None:
                 spans.append((section.start, section.header_end, index))
                 body = section.header_end
-            spans += sentence_spans(text, body, section.end, index)
+            spans += sentence_spans(text, body, section.end, index, lists=lists)
         return spans
+
+    def _site_lists(self, text: str, findings: Sequence[Match]) -> frozenset[int]:
+        """Return where each inline numbered list headed by a calcinosis or calcification starts.
+
+        "Calcinosis cutis: 1) right index finger 2) left elbow 3) both knees": the items are
+        the finding's sites, so they stay in its sentence (notesfix15); in "Plan: 1) continue
+        MMF 2) diltiazem for calcinosis 3) US knee" the items are split.
+        """
+        anchor = self._anchor
+        return frozenset(
+            m.end()
+            for t in findings
+            if anchor[t.rule] and (m := _LIST_HEAD.match(text, t.end)) is not None
+        )
 
     def title_regions(
         self,
@@ -302,7 +335,7 @@ class NoteExtractor:
         text the joined word at the offsets of the word's first characters
         (:func:`~calciscope.extract.segment.join_line_hyphens`).
         """
-        text = join_line_hyphens(text)
+        text = join_line_hyphens(text, self._words)
         low = lower_same_length(text)
         findings = self._findings.find(low)
         key = self._key
@@ -311,7 +344,8 @@ class NoteExtractor:
         sections = self.sections(text, low)
         starts = [s.start for s in sections]
         wanted = {bisect.bisect_right(starts, t.start) - 1 for t in findings if key[t.rule]}
-        spans = self.sentences(text, sections, wanted)
+        lists = self._site_lists(text, findings) if "1)" in text else ()
+        spans = self.sentences(text, sections, wanted, lists=lists)
         ranges = self._anchor_ranges(text, findings, spans)
         attributes = [
             m
@@ -329,7 +363,7 @@ class NoteExtractor:
             link_restated(
                 grouped,
                 text,
-                partial(self.sentences, text, sections),
+                partial(self.sentences, text, sections, lists=lists),
                 find,
                 [s.category for s in sections],
             )
@@ -527,6 +561,53 @@ class NoteExtractor:
         if header is not None:
             self._set_flag(mention, *header)
         return _judge(mention)
+
+
+def _rule_words(rules: RuleSet) -> frozenset[str]:
+    """Return the words of the target and ConText rules and the pairs that follow each other.
+
+    Lower case; a pair is two words with one space between ("sheet like"), from a literal or
+    from two neighbouring tokens of a token pattern; a regular-expression rule gives its
+    literal's words and the whole words written in it. For
+    :func:`~calciscope.extract.segment.join_line_hyphens`.
+    """
+    words: set[str] = set()
+    every: list[TargetRule | ConTextRule] = [*rules.targets, *rules.context]
+    for rule in every:
+        pattern = rule.pattern
+        if isinstance(pattern, str):
+            words.update(_REGEX_WORD.findall(pattern.lower()))
+        if pattern and not isinstance(pattern, str):
+            tokens = [_token_words(t) for t in pattern]
+        else:
+            tokens = [[w] for w in _phrase_words(rule.literal)]
+        previous: list[str] = []
+        for alternatives in tokens:
+            firsts = []
+            for alternative in alternatives:
+                parts = _phrase_words(alternative)
+                if not parts:
+                    continue
+                words.update(parts)
+                words.update(f"{a} {b}" for a, b in itertools.pairwise(parts))
+                firsts.append(parts[0])
+            words.update(f"{a} {b}" for a in previous for b in firsts)
+            previous = [p[-1] for x in alternatives if (p := _phrase_words(x))]
+    return frozenset(words)
+
+
+def _phrase_words(phrase: str) -> list[str]:
+    return [w for w in _SEPARATORS.split(phrase.lower()) if w]
+
+
+def _token_words(token: dict[str, Any]) -> list[str]:
+    """Return the words a token of a token pattern may be ("IN" lists, a literal), else none."""
+    value = next((token[k] for k in ("LOWER", "TEXT", "ORTH", "NORM", "LEMMA") if k in token), None)
+    if isinstance(value, dict):
+        value = value.get("IN")
+    if isinstance(value, str):
+        return [value.lower()]
+    return [str(v).lower() for v in value] if isinstance(value, list) else []
 
 
 def _by_position(match: Match) -> tuple[int, int]:

@@ -15,7 +15,8 @@ abbreviations ("Dr.", "e.g.", "approx."). The rules here are deliberately simple
   a line break or two spaces starts a sentence (a header inside running text);
 * an inline numbered item ("Plan: 1) continue MMF 2) diltiazem 3) repeat US knee") ends the
   item before it: a single-digit number and ")" after white space, when the item numbered one
-  less comes before it on its line ("(CK 8)" is no item);
+  less comes before it on its line ("(CK 8)" is no item), unless the list lists a finding's
+  sites ("Calcinosis cutis: 1) right index finger 2) left elbow"; ``lists``);
 * a blank line ends a sentence; so does a line break before a bullet or a numbered item, a
   line break after a template line ("Label: value"), and a line break before a line that
   starts with a capital letter or a digit, unless the line before is long (50+ characters)
@@ -28,7 +29,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import NamedTuple
 
 __all__ = [
@@ -89,9 +90,9 @@ _ALWAYS = frozenset({"blank", "bullet", "header", "semi"})
 _AFTER = frozenset({"punct", "semi", "item"})
 #: The item before an inline numbered item ("1) " before "2)"), by the later item's number.
 _ITEM_BEFORE = {n: re.compile(rf"(?<![^ \t:;,.]){n - 1}\)[ \t]") for n in range(2, 10)}
-#: A word broken at a line end by a hyphen (a scanned or OCR'd letter: "calci-\nnosis"), its
-#: rest in lower case on the next line.
-_LINE_HYPHEN = re.compile(r"(?<=[A-Za-z][A-Za-z])-(\r?\n)([a-z]+)")
+#: A word broken at a line end by a hyphen (a scanned or OCR'd letter: "calci-\nnosis"): the
+#: word before the hyphen (two letters at least) and the rest in lower case on the next line.
+_LINE_HYPHEN = re.compile(r"(?<![A-Za-z])([A-Za-z]{2,})-(\r?\n)([a-z]+)")
 _WORD_BEFORE = re.compile(r"([A-Za-z]+(?:\.[A-Za-z]+)*)$")
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s")
 _SHORT_LINE = 50
@@ -233,26 +234,59 @@ def _next_char(text: str, at: int) -> str:
     return m.group() if m else ""
 
 
-def join_line_hyphens(text: str) -> str:
+def join_line_hyphens(text: str, known: Collection[str] = ()) -> str:
     r"""Join words hyphenated across a line break, keeping every other character's offset.
 
     "extensive calci-\nnosis of" becomes "extensive calcinosis   of": the word's rest moves
     up to the hyphen and the hyphen and line break become spaces after it, so the text keeps
     its length and everything after the word its offsets (a mention of the joined word has
-    the offsets of its first characters in the original). Only a hyphen right after two
-    letters and right before a line break, with the next line starting in lower case (a list
-    item or a new sentence starts otherwise); most texts have none and are returned as they are.
+    the offsets of its first characters in the original). Only a hyphen right after a word of
+    two letters or more and right before a line break, with the next line starting in lower
+    case (a list item or a new sentence starts otherwise); most texts have none and are
+    returned as they are.
+
+    Parameters
+    ----------
+    text
+        The document.
+    known
+        The words of the rules, lower case, and the pairs of words that follow each other in a
+        rule phrase ("sheet like", one space between). With them a hyphen at a line end is
+        read as a typesetter's or OCR's break only when that makes a word the rules know or
+        the part before it is no word they know: a joined word they know is joined
+        ("calci-\nnosis"); a pair they know keeps its hyphen ("sheet-\nlike" becomes
+        "sheet-like "); a word they know before the hyphen is a whole word, the hyphen a dash
+        ("in the fingers-\nno ulceration" is left as it is); any other part is a fragment and
+        is joined ("ol-\necranon"). Without them every such word is joined.
     """
     if "-\n" not in text and "-\r\n" not in text:
         return text
-    return _LINE_HYPHEN.sub(lambda m: m.group(2) + " " * (1 + len(m.group(1))), text)
+
+    def join(m: re.Match[str]) -> str:
+        part, brk, rest = m.groups()
+        if known:
+            low = part.lower()
+            if low + rest in known:
+                pass
+            elif f"{low} {rest}" in known:
+                return part + "-" + rest + " " * len(brk)
+            elif low in known:
+                return m.group()
+        return part + rest + " " * (1 + len(brk))
+
+    return _LINE_HYPHEN.sub(join, text)
 
 
-def _is_break(text: str, m: re.Match[str], kind: str | None) -> bool:
+def _is_break(text: str, m: re.Match[str], kind: str | None, lists: Collection[int] = ()) -> bool:
     if kind == "item":
         line_start = text.rfind("\n", 0, m.start()) + 1
         before = _ITEM_BEFORE[int(text[m.start() - 1])]
-        return before.search(text, line_start, m.start() - 1) is not None
+        if before.search(text, line_start, m.start() - 1) is None:
+            return False
+        if lists:  # the list's first item ("1) ") heads a finding's list of sites: no break
+            firsts = [f.start() for f in _ITEM_BEFORE[2].finditer(text, line_start, m.start() - 1)]
+            return not firsts or firsts[-1] not in lists
+        return True
     if kind == "punct":
         marks = m.group()  # a run of ".!?", then closing quotes or brackets
         if marks[0] != "." or marks[1:2] in (".", "!", "?"):
@@ -272,7 +306,9 @@ def _is_break(text: str, m: re.Match[str], kind: str | None) -> bool:
     return len(line.strip()) < _SHORT_LINE or not _RUNS_ON.search(line[-24:])
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+def split_sentences(
+    text: str, start: int = 0, end: int | None = None, *, lists: Collection[int] = ()
+) -> list[tuple[int, int]]:
     """Split ``text[start:end]`` into sentences.
 
     Parameters
@@ -281,16 +317,22 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
         The document.
     start, end
         The part to split (a section); offsets in the result refer to ``text``.
+    lists
+        Where the first item ("1) ") of an inline numbered list starts that lists a finding's
+        sites ("Calcinosis cutis: 1) right index finger 2) left elbow"): its items are not
+        split (the extractor finds these; see ``NoteExtractor.extract``).
 
     Returns
     -------
     list of tuple
         ``(start, end)`` of each non-empty sentence, white space trimmed.
     """
-    return [(a, b) for a, b, _ in sentence_spans(text, start, end, 0)]
+    return [(a, b) for a, b, _ in sentence_spans(text, start, end, 0, lists=lists)]
 
 
-def sentence_spans(text: str, start: int, end: int | None, tag: int) -> list[tuple[int, int, int]]:
+def sentence_spans(
+    text: str, start: int, end: int | None, tag: int, *, lists: Collection[int] = ()
+) -> list[tuple[int, int, int]]:
     """:func:`split_sentences` with ``tag`` (a section's index) as each span's third item."""
     end = len(text) if end is None else end
     spans: list[tuple[int, int, int]] = []
@@ -304,7 +346,7 @@ def sentence_spans(text: str, start: int, end: int | None, tag: int) -> list[tup
             matches = itertools.chain((rest,), _BOUNDARY.finditer(text, rest.end(), end))
     for m in matches:
         kind = m.lastgroup
-        if kind in _ALWAYS or _is_break(text, m, kind):
+        if kind in _ALWAYS or _is_break(text, m, kind, lists):
             a, b = m.span()
             # trim white space here, in the one walk (this runs for every sentence)
             part = text[cursor : b if kind in _AFTER else a]
