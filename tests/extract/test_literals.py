@@ -43,6 +43,18 @@ def test_a_literal_character_class_is_a_set():
     assert set(required_literals(regex)) == {("-", ":", "="), ("no",)}
 
 
+def test_a_positive_lookahead_adds_what_it_needs_a_lookbehind_nothing():
+    # notesspeed13: a range rule matches only "to", but cannot without "wrist" after it
+    regex = re.compile(r"to(?=\s+(?:the\s+)?wrists?(?![a-z]))(?:(?<=[^a-z]elbow to))")
+    assert required_literals(regex) == (("wrist",), ("to",))
+    # a question trigger needs its "?"
+    assert ("?",) in required_literals(re.compile(r"is\s+it(?=[^?\n]{1,60}\?)"))
+    # what a lookahead may leave out, or forbids, is not required
+    assert required_literals(re.compile(r"to(?=\s+(?:the)?\s)(?!x)")) == (("to",),)
+    # the lookahead sees only up to ``endpos``, the end of the scanned window
+    assert re.compile(r"to(?=\s+wrist)").search("to wrist", 0, 5) is None
+
+
 def _windows(count: int, seed: int = 3) -> list[str]:
     texts = [
         json.loads(line)["text"].lower()

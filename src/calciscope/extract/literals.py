@@ -70,6 +70,14 @@ def _sequence(items: list[tuple[Any, Any]]) -> list[tuple[str, ...]]:
         if op is _c.LITERAL:
             run += chr(av)
             continue
+        if op is _c.ASSERT and av[0] == 1:
+            # A positive lookahead consumes nothing either, but what it needs must follow the
+            # match's start inside the scanned text (``endpos`` ends what it sees); a lookbehind
+            # may see text before the window, so it adds nothing.
+            ahead = _best(_sequence(list(av[1])))
+            if ahead:
+                sets.append(ahead)
+            continue
         if op in _ZERO_WIDTH:  # consumes nothing: the literals on both sides are adjacent
             continue
         if run:
