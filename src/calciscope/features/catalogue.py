@@ -182,6 +182,10 @@ class Derivation:
     #: side; a side
     #: alone leaves the feature unknown (the other side may never have been examined)
     both_sides: bool = False
+    #: latest_text / latest_text_conflict: texts that say nothing was determined (a clinician's
+    #: "undetermined" subset): such a fact is passed over, so it neither hides an earlier value
+    #: nor conflicts with another of its day (edge13); lower case, without surrounding spaces
+    skip_values: tuple[str, ...] = ()
 
     @property
     def concept(self) -> str:
@@ -368,6 +372,7 @@ def _feature(raw: dict[str, Any], concepts: dict[str, Concept]) -> Feature:
         by_side=bool(spec.get("by_side", False)),
         exact=bool(spec.get("exact", False)),
         both_sides=bool(spec.get("both_sides", False)),
+        skip_values=tuple(str(v).strip().lower() for v in spec.get("skip_values") or ()),
     )
     label = raw.get("label") or concepts[listed[0]].label
     return Feature(name=name, type=ftype, label=label, derive=derive, redcap=raw.get("redcap"))
