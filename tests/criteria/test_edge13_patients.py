@@ -282,6 +282,15 @@ EDGES: list[Edge] = [
          {"muscle_enzymes_elevated": None},
          "docs/criteria.md: values in µkat/L without their range are not compared with the U/L "
          "table: never read as 2 U/L (normal), so unknown"),
+    Edge("I17", [lab("creatine_kinase", 5000, unit="u/l")],
+         {"muscle_enzymes_elevated": True},
+         "§3.1 CK 5000 'u/l' is U/L written in lower case: far above 210, raised"),
+    Edge("I18", [lab("creatine_kinase", 150, unit=" iu/L "),
+                 lab("lactate_dehydrogenase", 180, unit="U/l"),
+                 lab("aspartate_aminotransferase", 20, unit="IU/L"),
+                 lab("alanine_aminotransferase", 25, unit="u/L")],
+         {"muscle_enzymes_elevated": False},
+         "§3.1 all four measured, spellings of U/L, each at or below its NORIP limit: not raised"),
     Edge("I10", [lab("creatine_kinase", 300)],
          {"muscle_enzymes_elevated": True},
          "NORIP: sex unknown, age 50: 300 U/L is above every limit it could have (210, 280)",
@@ -292,7 +301,8 @@ EDGES: list[Edge] = [
          sex="unknown"),
     Edge("I12", [lab("creatine_kinase", 300, date="2019-12-31")],
          {"muscle_enzymes_elevated": True},
-         "NORIP: man born in 1969 (year only) is 50 on 2019-12-31 whatever his birthday: 280",
+         "NORIP: man born in 1969 (year only) is 50 on 2019-12-31 whatever his birthday: 280 "
+         "(edge13 fix: the year of the band's start was taken as either band)",
          birth="1969", sex="male"),
     Edge("I13", [lab("creatine_kinase", 300, date="2019-12-30")],
          {"muscle_enzymes_elevated": None},
@@ -428,24 +438,49 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"explained": explained, **tables}
 
 
-#: Hand results the code does not reach yet (reported, not changed: unknown is never wrong, only
-#: less than could be known; strict, so a fix shows up).
-XFAIL = {
-    "I12": "docs/criteria.md: with a birth year only a value dated in the year a band starts "
-    "is taken to be in either band; on 31 December every birth date of that year is past",
-}
-
-
-@pytest.mark.parametrize(
-    "edge",
-    [
-        pytest.param(e, id=e.pid, marks=[pytest.mark.xfail(reason=XFAIL[e.pid], strict=True)])
-        if e.pid in XFAIL
-        else pytest.param(e, id=e.pid)
-        for e in EDGES
-    ],
-)
+@pytest.mark.parametrize("edge", EDGES, ids=[e.pid for e in EDGES])
 def test_edge13_patient(outcomes: dict[str, Any], edge: Edge) -> None:
     wrong = _table_errors(outcomes, edge)
     wrong += _explanation_errors(outcomes["explained"][edge.pid], edge)
     assert not wrong, f"{edge.pid} ({edge.reason}): " + "; ".join(wrong)
+
+
+@pytest.mark.parametrize(
+    ("pid", "value", "note"),
+    [
+        ("L12", True, "consider radiographic assessment for calcinosis"),
+        ("R04", False, "no prompt ["),
+        ("N06", None, "prompt unknown"),
+    ],
+)
+def test_the_prompt_note_says_unknown_when_it_is(
+    outcomes: dict[str, Any], pid: str, value: bool | None, note: str
+) -> None:
+    """§11.2 unknown is not absent: an undecided prompt's note says so, never "no prompt"
+    (edge13: `calciscope patients show N06 --explain` printed "unknown" beside "no prompt")."""
+    (prompt,) = [p for p in outcomes["explained"][pid].phenotypes if p.id == "at_risk_prompt"]
+    assert prompt.value is value
+    assert prompt.note.startswith(note)
+
+
+@pytest.mark.parametrize(
+    ("day", "low", "high", "words"),
+    [("2019-12-31", 280, 280, "aged 50"), ("2019-12-30", 280, 400, "aged 49-50")],
+)
+def test_the_uln_shown_for_a_birth_year_only_agrees_with_the_item(
+    day: str, low: float, high: float, words: str
+) -> None:
+    """NORIP CK for men: 400 below 50, 280 from 50. Born in 1969 (year only): on 2019-12-31 he
+    is 50 whatever his birthday, the day before 49 or 50 (patients I12, I13; SYNTHETIC)."""
+    import datetime as dt
+
+    from calciscope.model import Fact, Patient
+
+    man = Patient(patient_id="I12", sex="male", birth_year=1969, synthetic=True)
+    ck = Fact(
+        patient_id="I12", system="LOINC", code="2157-6", value_num=300.0, unit="U/L",
+        effective_date=dt.date.fromisoformat(day),
+    )  # fmt: skip
+    limit = api.lab_limit(ck, man)
+    assert limit is not None and (limit.low, limit.high) == (low, high)
+    assert words in limit.text

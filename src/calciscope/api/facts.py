@@ -293,7 +293,10 @@ def _ages(patient: Patient, day: dt.date | None) -> tuple[int, int] | None:
         age = day.year - b.year - ((day.month, day.day) < (b.month, b.day))
         return age, age
     if patient.birth_year is not None:
-        return day.year - patient.birth_year - 1, day.year - patient.birth_year
+        # born 31 December at the youngest (1 January at the oldest): on 31 December every
+        # birthday of the year is past, so the age is known (edge13; features.py _age_bounds)
+        years = day.year - patient.birth_year
+        return years - ((day.month, day.day) < (12, 31)), years
     return None
 
 

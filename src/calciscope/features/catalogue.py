@@ -120,7 +120,8 @@ class UpperLimit:
     """The upper limit of normal of a measured concept, by sex and age (a default table in YAML).
 
     A value of the concept in one of ``units`` (a fact without a unit is taken to be in the
-    first) above the limit counts as raised; values in other units are not compared.
+    first; case and surrounding spaces do not count: "u/l" is U/L, edge13) above the limit
+    counts as raised; values in other units are not compared.
     ``female`` / ``male`` hold below the first of ``bands`` (ascending ``from_age``); a band
     that leaves out a sex keeps that sex's limit from the band before.
     """
@@ -140,7 +141,12 @@ class UpperLimit:
 
     def takes_unit(self, unit: str | None) -> bool:
         """Whether a value in ``unit`` is compared with this table (no unit: the first unit)."""
-        return unit is None or unit in self.units
+        return unit is None or unit.strip().upper() in self.unit_keys
+
+    @property
+    def unit_keys(self) -> tuple[str, ...]:
+        """The units as compared: upper case (U/L and IU/L have no other meaning in any case)."""
+        return tuple(u.upper() for u in self.units)
 
     def bounds(self, sex: str | None, ages: tuple[int, int] | None) -> tuple[float, float]:
         """Return (the lowest, the highest) limit a measurement could have.
