@@ -361,6 +361,16 @@ EDGES: list[Edge] = [
                  _f("calcinosis", "absent", date="2022-01-01")],
          {"calcinosis_any": True, "at_risk_prompt": False},
          "§11.6 calcinosis confirmed once stays known ('ever'), whatever a later negative says"),
+    Edge("R05", [_f("ssc_subset", value_text="dcssc"),
+                 _f("skin_thickening_proximal_to_mcp", review_state="suggested"),
+                 *iim("heliotrope_rash", "gottron_papules")],
+         {"ssc2013_status": "undetermined", "iim2017_category": "probable",
+          "ssc_myositis_overlap_criteria": None, "at_risk_prompt": None},
+         "§11.2/§11.7 SSc rests on a suggested sufficient item: undetermined (0 to 28), so the "
+         "overlap by criteria and the prompt are unknown; counted, SSc is classified, IIM "
+         "probable (7.3, P 0.88): overlap, and the prompt (no radiograph)",
+         sensitivity={"ssc2013_status": "classified", "ssc_myositis_overlap_criteria": True,
+                      "at_risk_prompt": True}),
     # ---- sheet-like phenotype (§11.5, §11.6) --------------------------------------------------
     Edge("C01", [calc("thigh", "sheet_like"), calc("back", "sheet_like", review_state="suggested")],
          {"calcinosis_extent_regions": 1, "extensive_sheet_like_calcinosis": False},
@@ -484,3 +494,28 @@ def test_the_uln_shown_for_a_birth_year_only_agrees_with_the_item(
     limit = api.lab_limit(ck, man)
     assert limit is not None and (limit.low, limit.high) == (low, high)
     assert words in limit.text
+
+
+def test_redcap_keeps_the_subset_an_undetermined_would_hide(tmp_path: Path) -> None:
+    """§11.4 (patient L01): dcSSc in 2018, "undetermined" in 2022. The REDCap subset field holds
+    one value: the one the feature reads (dcssc), so the round trip keeps it (SYNTHETIC)."""
+    (tmp_path / "patients.csv").write_text(
+        "patient_id,sex,birth_date,birth_year,centre,synthetic\nP1,female,1970-01-01,1970,e13,true\n"
+    )
+    (tmp_path / "facts.csv").write_text(
+        "patient_id,system,code,status,effective_date,value_text\n"
+        "P1,calciscope,ssc_subset,present,2018-01-01,dcssc\n"
+        "P1,calciscope,ssc_subset,present,2022-01-01,undetermined\n"
+    )
+    features = []
+    with api.open_registry(f"sqlite:///{tmp_path / 'a.db'}") as source:
+        api.import_directory(source, tmp_path)
+        features.append(api.patient_features(source, ["P1"]).to_pylist()[0])
+        api.export_redcap(source, tmp_path / "redcap")
+    folder = tmp_path / "redcap"
+    with api.open_registry(f"sqlite:///{tmp_path / 'b.db'}") as target:
+        api.import_redcap(
+            target, folder / "data.csv", folder / "dictionary.csv", folder / "mapping.yaml"
+        )
+        features.append(api.patient_features(target, ["P1"]).to_pylist()[0])
+    assert [f["subset_recorded"] for f in features] == ["dcssc", "dcssc"]

@@ -93,6 +93,20 @@ _RANKS: dict[DerivationKind, Rank] = {
 }
 
 
+def _rank(feature: Feature | None) -> Rank:
+    """Return how a field standing for ``feature`` picks its one fact (larger wins).
+
+    A text the feature passes over (``skip_values``: a clinician's "undetermined" subset) loses
+    to any other, as the feature reads it (edge13).
+    """
+    if feature is None:
+        return _latest
+    skip = feature.derive.skip_values
+    if skip:
+        return lambda f: ((f.value_text or "").strip().lower() not in skip, *_latest(f))
+    return _RANKS.get(feature.derive.kind, _latest)
+
+
 def _template_features(mapping: Mapping) -> dict[str, Feature]:
     """Return the feature each field of the mapping stands for (template fields only)."""
     catalogue, found = load_catalogue(), dict[str, Feature]()
@@ -193,7 +207,7 @@ def _place(
         if cell is not None:
             held.setdefault(name, []).append(fact)
             if not _one_side(feature, fact):  # a side alone is decided per patient (_settle)
-                rank = _RANKS.get(feature.derive.kind, _latest) if feature else _latest
+                rank = _rank(feature)
                 _offer(main, name, rank(fact), cell, fact)
             placed = True
     return placed
@@ -226,7 +240,7 @@ def _settle(
         elif sided:
             skipped[ONE_SIDE.format(field=name)] += len(sided)
         if rule.kind is FieldKind.NUMBER:
-            rank = _RANKS.get(feature.derive.kind, _latest) if feature else _latest
+            rank = _rank(feature)
             if len(facts) > 1:
                 skipped[NUMBER_SUPERSEDED.format(field=name)] += len(facts) - 1
             if max(facts, key=rank).effective_date is not None:
