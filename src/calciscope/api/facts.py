@@ -320,7 +320,7 @@ def lab_limit(fact: Fact, patient: Patient) -> LabLimit | None:
         text = f"ULN {high:g} {unit or ''} (the laboratory's, recorded with the value)"
         return LabLimit("laboratory", high, high, unit, feature.name, " ".join(text.split()))
     if not limit.takes_unit(unit):
-        text = f"not compared: the default table is in {', '.join(limit.units)}, not {unit}"
+        text = f"not compared: the default table is in {', '.join(limit.units)}, not {unit!r}"
         return LabLimit("not compared", None, None, unit, feature.name, text)
     ages = _ages(patient, fact.effective_date)
     sex = patient.sex.value

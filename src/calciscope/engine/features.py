@@ -146,7 +146,7 @@ def _default_limits(
             j[concept_column(limit.concept)]
             & (j.status == Status.PRESENT.value)
             & j.value_num.notnull()
-            & (j.unit.isnull() | j.unit.strip().upper().isin(list(limit.unit_keys)))
+            & (j.unit.isnull() | j.unit.isin(sorted(limit.unit_spellings)))
         )
         top, bottom = _row_limits(limit, j.p_sex, low, high)
         aggs[f"{name}__defn{i}"] = flag(measured)

@@ -19,6 +19,7 @@ import yaml
 from calciscope.errors import CatalogueError
 from calciscope.model import CODE_SYSTEMS, BodyRegion, Laterality, Morphology, Status
 from calciscope.model.records import use_closed_values
+from calciscope.model.units import normalise_unit, unit_spellings
 
 __all__ = [
     "MIDLINE_GROUPS",
@@ -120,7 +121,8 @@ class UpperLimit:
     """The upper limit of normal of a measured concept, by sex and age (a default table in YAML).
 
     A value of the concept in one of ``units`` (a fact without a unit is taken to be in the
-    first; case and surrounding spaces do not count: "u/l" is U/L, edge13) above the limit
+    first; the case of ASCII letters does not count: "u/l" is U/L, edge13; white space was
+    normalised when the fact entered the registry, fixes16) above the limit
     counts as raised; values in other units are not compared.
     ``female`` / ``male`` hold below the first of ``bands`` (ascending ``from_age``); a band
     that leaves out a sex keeps that sex's limit from the band before.
@@ -141,12 +143,17 @@ class UpperLimit:
 
     def takes_unit(self, unit: str | None) -> bool:
         """Whether a value in ``unit`` is compared with this table (no unit: the first unit)."""
-        return unit is None or unit.strip().upper() in self.unit_keys
+        return unit is None or unit in self.unit_spellings
 
     @property
-    def unit_keys(self) -> tuple[str, ...]:
-        """The units as compared: upper case (U/L and IU/L have no other meaning in any case)."""
-        return tuple(u.upper() for u in self.units)
+    def unit_spellings(self) -> frozenset[str]:
+        """The stored units compared: the table's units in any ASCII case (U/L, u/l, U/l, u/L).
+
+        A plain string comparison, the same in Python and every SQL engine
+        (:func:`calciscope.model.units.unit_spellings`); spaces were normalised when the fact
+        entered the registry (:func:`calciscope.model.units.normalise_unit`).
+        """
+        return frozenset(s for unit in self.units for s in unit_spellings(unit))
 
     def bounds(self, sex: str | None, ages: tuple[int, int] | None) -> tuple[float, float]:
         """Return (the lowest, the highest) limit a measurement could have.
@@ -332,6 +339,16 @@ def _bands(raw: list[dict[str, Any]], female: float, male: float) -> tuple[AgeBa
     return tuple(bands)
 
 
+def _table_units(raw: list[Any]) -> tuple[str, ...]:
+    """Return a table's units, each written as a stored unit and comparable without case."""
+    units = tuple(str(u) for u in raw)
+    for unit in units:
+        if normalise_unit(unit) != unit:
+            raise ValueError(f"unit {unit!r} is not written as the registry stores it")
+        unit_spellings(unit)  # raises for a unit with too many letters
+    return units
+
+
 def _limits(
     raw: list[dict[str, Any]], concepts: dict[str, Concept], where: str
 ) -> tuple[UpperLimit, ...]:
@@ -339,7 +356,7 @@ def _limits(
         limits = tuple(
             UpperLimit(
                 concept=str(item["concept"]),
-                units=tuple(str(u) for u in item["units"]),
+                units=_table_units(item["units"]),
                 female=float(item["female"]),
                 male=float(item["male"]),
                 bands=_bands(item.get("bands") or [], float(item["female"]), float(item["male"])),

@@ -38,6 +38,7 @@ from calciscope.model.enums import (
     SourceKind,
     Status,
 )
+from calciscope.model.units import normalise_unit
 
 __all__ = [
     "CODE_SYSTEMS",
@@ -266,6 +267,13 @@ class Fact(_Record):
                     f"{concept} value_text {value!r} is not one of {', '.join(allowed)}"
                 )
         return folded
+
+    @field_validator("unit")
+    @classmethod
+    def _normalise_unit(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # before the fact id is computed: "U/L\xa0" and "U/L" are one unit, one fact id;
+        # a stored fact is read back as it was written (fixes16)
+        return normalise_unit(value) if _entering(info) else value
 
     @field_validator("effective_date")
     @classmethod
