@@ -312,3 +312,24 @@ def test_an_import_writes_an_audit_row(sqlite_url, tmp_path, monkeypatch):
         [entry] = api.audit_log(registry, action="import")
     assert entry.actor == "datamanager" and entry.target == str(tmp_path / "cohort")
     assert entry.after["batch_id"] == summary.batch_id and entry.after["patients"] == 4
+
+
+@pytest.mark.parametrize(
+    ("decision", "instead"), [("confirm", "acknowledge"), ("reject", "dismiss")]
+)
+def test_a_patient_item_is_not_confirmed_or_rejected(one_patient, decision, instead):
+    """Regression (fixes15): confirm / reject on a patient item became acknowledge / dismiss.
+
+    The command line refused it, the api took it without a word: a prompt to look was recorded
+    as "acknowledged" by a call that said "confirm". Now the api refuses, naming the field.
+    """
+    item = "subset_contradiction:P1"
+    with pytest.raises(ValidationError, match=f"use {instead}") as err:
+        api.review(one_patient, item, decision, reviewer="a", reason="r")
+    assert [(p.location, p.field) for p in err.value.problems] == [(item, "decision")]
+    assert api.review_history(one_patient) == [] and api.audit_log(one_patient) == []
+    done = api.review(one_patient, item, instead, reviewer="a", reason="r")
+    assert (done.decision, done.new_state) == (
+        instead,
+        "acknowledged" if instead == "acknowledge" else "dismissed",
+    )

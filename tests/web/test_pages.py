@@ -533,3 +533,17 @@ def test_a_prompt_is_marked_reviewed_never_confirmed(app, signed_in):
     )
     assert done.status_code == 200 and "Marked reviewed" in done.text
     assert "onfirm" not in done.text
+
+
+def test_confirm_on_a_patient_item_is_refused_with_a_message(app, signed_in):
+    """Regression (fixes15): the api mapped confirm on a prompt to acknowledge silently."""
+    client = signed_in("clinician")
+    before = len(api.review_history(app.state.registry))
+    response = client.post(
+        "/api/review/items/at_risk:P0001/decision",
+        json={"decision": "confirm", "reason": "seen", "expected_version": 0},
+    )
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert problem["field"] == "decision" and "use acknowledge" in problem["message"]
+    assert len(api.review_history(app.state.registry)) == before
