@@ -59,6 +59,7 @@ __all__ = [
     "ResultSource",
     "ScoreFormat",
     "classify_registry",
+    "default_index_date",
     "explain_patient",
     "patient_features",
     "score_spreadsheet",
@@ -281,6 +282,26 @@ class PatientExplanation:
             for p in self.phenotypes
         ]
         return title + criteria + html_table(("phenotype", "value", "note", "rule"), rows)
+
+
+def default_index_date() -> dt.date:
+    """Return the date a patient is evaluated at unless one is chosen: the study's index date.
+
+    The one place the web app's patient page and the review queue
+    (:func:`calciscope.api.queue_index_date`) take their evaluation date from, so that one
+    patient never shows two answers: the default study's ``population.index_date`` (the date
+    ``calciscope study run`` and the dashboard use; 2023-12-31 for the shipped study). Facts
+    dated after it are not read. Read once per process (the study file ships with the package).
+    :func:`explain_patient` itself still defaults to today for a caller that names no date.
+    """
+    return _default_study_index_date()
+
+
+@cache
+def _default_study_index_date() -> dt.date:
+    from calciscope.study import default_study
+
+    return default_study().population.index_date
 
 
 def explain_patient(

@@ -163,7 +163,8 @@ def _warm_up(app: FastAPI) -> None:
             TEMPLATES.get_template(name)
         table = state.patient_table.table()  # kept in a file: read, not computed, when it can
         if table.num_rows:  # not a list of the patients computed for one id
-            api.explain_patient(state.registry, str(table.column("patient_id")[0]))
+            pid = str(table.column("patient_id")[0])
+            api.explain_patient(state.registry, pid, index_date=api.default_index_date())
     except Exception:  # the first request computes instead; the server keeps serving
         _log.exception("warming up failed")
 
@@ -325,7 +326,11 @@ def _keep_per_patient(app: FastAPI, registry: Any, generation: Generation, kept:
     # names (every explanation when it names none), not the explanations of everyone
     by_patient = Generation()
     app.state.explanations = RecentResults(
-        lambda pid: Kept(api.explain_patient(registry, pid, kept=kept)),
+        # at the date the review queue evaluates at (one place: api.default_index_date), so
+        # the patient page and the queue never give one patient two answers
+        lambda pid: Kept(
+            api.explain_patient(registry, pid, index_date=api.default_index_date(), kept=kept)
+        ),
         by_patient,
         size=256,
         ttl=300,

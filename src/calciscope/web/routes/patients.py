@@ -248,6 +248,8 @@ def _patient_page(record: Any, indexed: set[str], shown: str, private: bool) -> 
             for i in record.images
         ],
         "timeline": _timeline(facts, record.notes, record.images),
+        # the date the criteria section is evaluated at (the review queue's: one answer)
+        "index_date": api.default_index_date(),
     }
 
 
