@@ -333,3 +333,19 @@ def test_a_patient_item_is_not_confirmed_or_rejected(one_patient, decision, inst
         instead,
         "acknowledged" if instead == "acknowledge" else "dismissed",
     )
+
+
+def test_a_fact_entered_or_corrected_before_birth_is_refused(one_patient):
+    """Regression (fixes15): the importers' before-birth rule holds for a person's fact too."""
+    fields = {"patient_id": "P1", "system": "HP", "code": CALCINOSIS, "status": "present"}
+    with pytest.raises(ValidationError, match=r"before the patient's birth \(in 1960\)") as err:
+        api.add_fact(one_patient, fields | {"effective_date": "1959-06-01"}, author="a", reason="r")
+    assert [p.field for p in err.value.problems] == ["effective_date"]
+    fact = api.add_fact(
+        one_patient, fields | {"effective_date": "1960-06-01"}, author="a", reason="r"
+    )
+    with pytest.raises(ValidationError, match="before the patient's birth"):
+        api.correct_fact(
+            one_patient, fact.fact_id, {"effective_date": "1950-01-01"}, author="a", reason="r"
+        )
+    assert [f.effective_date for f in one_patient.facts_for("P1") if f.fact_id == fact.fact_id]

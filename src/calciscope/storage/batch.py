@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from calciscope.errors import Problem, ValidationError
 from calciscope.model import STORED, Fact, Image, Note, Patient
 from calciscope.storage import schema
-from calciscope.storage.bulk import FactSink, fact_sink, fact_table
+from calciscope.storage.bulk import FACT_COLUMNS, FactSink, fact_sink, fact_table
 from calciscope.storage.bulk_sql import copy_upsert, one_of
 from calciscope.storage.integrity import (
     PatientOrigin,
@@ -32,6 +32,7 @@ from calciscope.storage.integrity import (
     PatientStates,
     StatementIndex,
 )
+from calciscope.storage.lifetime import ORIGIN_COLUMNS, Birth, BirthCheck
 from calciscope.storage.patient_states import TablePatientStates
 
 if TYPE_CHECKING:
@@ -164,6 +165,7 @@ class BatchWriter:
         self._notes_seen: dict[str, tuple[Any, ...]] = {}
         self._statements: dict[str, StatementIndex] = {}
         self._sink: FactSink | None = None
+        self._births: BirthCheck | None = None
 
     def write(self, batch: Batch) -> None:
         """Write patients (checked), notes and images; insert facts the registry does not hold.
@@ -249,11 +251,40 @@ class BatchWriter:
         """
         assert self.conn is not None, "use Registry.bulk_import()"
         self.counts["facts"] += rows.num_rows
-        kept = self._new_statement_rows(rows)
-        self.already += rows.num_rows - kept.num_rows
+        born = self._born(rows)
+        kept = self._new_statement_rows(born)
+        self.already += born.num_rows - kept.num_rows
         if self._sink is None:
             self._sink = self._fact_sink()
+        if any(name in kept.column_names for name in ORIGIN_COLUMNS):
+            kept = kept.select(list(FACT_COLUMNS))  # where a row was read is not stored
         self._sink.write(kept, self.batch_id)
+
+    def _born(self, rows: pa.Table) -> pa.Table:
+        """Return the rows not dated before their patient's birth (the others are problems).
+
+        The import's patients are written before its facts, so the birth compared with is
+        the registry's at the end of the import (:mod:`calciscope.storage.lifetime`).
+        """
+        if self._births is None:
+            self._births = BirthCheck(self.source, self.reconciler.problems)
+        if rows.column("effective_date").null_count == rows.num_rows:
+            return rows
+        ids = set(pc.unique(rows.column("patient_id")).to_pylist())
+        return self._births.rows_born(rows, self._birth_of(ids))
+
+    def _birth_of(self, ids: set[str]) -> dict[str, Birth]:
+        """Return the registry's birth date and year of each patient (as this import sees it)."""
+        assert self.conn is not None
+        found: dict[str, Birth] = {}
+        wanted, t = sorted(ids), schema.patients
+        for start in range(0, len(wanted), CHUNK):
+            q = sa.select(t.c.patient_id, t.c.birth_date, t.c.birth_year).where(
+                one_of(t.c.patient_id, wanted[start : start + CHUNK], self.dialect),
+                sa.or_(t.c.birth_date.is_not(None), t.c.birth_year.is_not(None)),
+            )
+            found.update((pid, (date, year)) for pid, date, year in self.conn.execute(q))
+        return found
 
     def _patient_states(self) -> PatientStates:
         """Return where the import check keeps each patient's state: a temporary table."""
@@ -275,10 +306,16 @@ class BatchWriter:
         try:
             yield self
         except ValidationError as exc:
+            self._count_unlisted()
             raise _with_patient_problems(exc, self.reconciler.problems) from None
+        self._count_unlisted()
         if self.reconciler.problems:
             raise ValidationError(self.reconciler.problems, summary=f"cannot import {self.source}")
         self.finish()
+
+    def _count_unlisted(self) -> None:
+        if self._births is not None:
+            self._births.finish()
 
     def batch_row(self, source_hash: str) -> dict[str, Any]:
         """Return the import's ``import_batches`` row (written when the import commits)."""
