@@ -49,7 +49,7 @@ def with_origins(
         else pa.array(list(locations), pa.string())
     )
     return table.append_column(
-        ORIGIN_COLUMNS[0], pa.array([source] * table.num_rows, pa.string())
+        ORIGIN_COLUMNS[0], pa.repeat(pa.scalar(source, pa.string()), table.num_rows)
     ).append_column(ORIGIN_COLUMNS[1], where)
 
 
