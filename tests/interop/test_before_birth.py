@@ -10,6 +10,7 @@ row) and ``effective_date``; nothing is written. All records here are SYNTHETIC.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -188,3 +189,15 @@ def test_omop_rows_before_birth(exported, tmp_path, sqlite_url):
     assert problems and all(f == "effective_date" for _, _, f in problems)
     assert all(loc.startswith("omop:") for _, loc, _ in problems)
     assert registry.counts()["facts"] == 0
+
+
+@pytest.mark.parametrize("update", [False, True])
+def test_a_birth_given_later_is_checked_against_the_stored_facts(tmp_path, sqlite_url, update):
+    """A patient stored without a birth date (or with another one, ``update_patients``)."""
+    registry = api.open_registry(sqlite_url)
+    first = "patient_id,birth_date\nP1,1950-01-01\n" if update else "patient_id\nP1\n"
+    api.import_directory(registry, _folder(tmp_path / "a", FACTS[:4:3], first))
+    later = _folder(tmp_path / "b", FACTS[:1], "patient_id,birth_date\nP1,1970-05-01\n")
+    problems = _refused(lambda: api.import_directory(registry, later, update_patients=update))
+    assert problems == [("patients.csv", "row 2", "birth_date")]
+    assert registry.patient("P1").birth_date == (dt.date(1950, 1, 1) if update else None)

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.model import STORED, Fact, Image, Note, Patient
+from calciscope.model import STORED, Fact, Image, Note, Patient, before_birth
 from calciscope.storage import schema
 from calciscope.storage.bulk import FACT_COLUMNS, FactSink, fact_sink, fact_table
 from calciscope.storage.bulk_sql import copy_upsert, one_of
@@ -130,6 +130,10 @@ def _with_patient_problems(exc: ValidationError, problems: list[Problem]) -> Val
     return ValidationError([*exc.problems, *problems], summary=exc.summary)
 
 
+def _id(patient: Patient) -> str:
+    return patient.patient_id
+
+
 def stored_patient_ids(conn: Connection, ids: Iterable[str]) -> set[str]:
     """Return which of ``ids`` are in the registry, as ``conn`` sees it."""
     wanted = list(set(ids))
@@ -183,6 +187,9 @@ class BatchWriter:
         ids = {p.patient_id for p in batch.patients}
         fresh = len(ids - self.reconciler.seen(ids)) if ids else 0
         patients = self.reconciler.rows(zip(batch.patients, origins, strict=True), self._stored)
+        self._check_stored_facts(
+            patients, dict(zip(map(_id, batch.patients), origins, strict=True))
+        )
         write = copy_upsert if self.dialect == "postgresql" else upsert  # COPY: bulk_sql
         write(self.conn, schema.patients, model_rows(patients), "patient_id", update=True)
         self._check_notes(batch.notes)
@@ -272,6 +279,49 @@ class BatchWriter:
             return rows
         ids = set(pc.unique(rows.column("patient_id")).to_pylist())
         return self._births.rows_born(rows, self._birth_of(ids))
+
+    def _check_stored_facts(
+        self, patients: list[Patient], origins: dict[str, PatientOrigin]
+    ) -> None:
+        """Refuse a birth this import gives a stored patient that its stored facts precede.
+
+        A birth date added to a patient stored without one (or replaced, ``update_patients``)
+        is compared with the earliest fact the registry holds for the patient (confirmed or
+        suggested, not superseded), as the facts an import brings are compared with it.
+        """
+        born = [p for p in patients if p.birth_date is not None or p.birth_year is not None]
+        ids = {p.patient_id for p in born}
+        ids -= self.reconciler.new_in_registry(ids)
+        earliest = self._earliest_facts(ids) if ids else {}
+        for patient in born:
+            first = earliest.get(patient.patient_id)
+            problem = first and before_birth(first, patient.birth_date, patient.birth_year)
+            if not first or not problem:
+                continue
+            origin = origins[patient.patient_id]
+            field = "birth_date" if patient.birth_date else "birth_year"
+            message = (
+                f"the registry holds a fact of patient {patient.patient_id!r} dated "
+                f"{first.isoformat()}: {problem}"
+            )
+            self.reconciler.problems.append(Problem(origin.source, origin.location, field, message))
+
+    def _earliest_facts(self, ids: set[str]) -> dict[str, dt.date]:
+        """Return the earliest stored fact date of each patient (not superseded or rejected)."""
+        assert self.conn is not None
+        t, wanted, found = schema.facts, sorted(ids), dict[str, dt.date]()
+        for start in range(0, len(wanted), CHUNK):
+            q = (
+                sa.select(t.c.patient_id, sa.func.min(t.c.effective_date))
+                .where(
+                    one_of(t.c.patient_id, wanted[start : start + CHUNK], self.dialect),
+                    t.c.superseded_by.is_(None),
+                    t.c.review_state != "rejected",
+                )
+                .group_by(t.c.patient_id)
+            )
+            found.update((pid, first) for pid, first in self.conn.execute(q) if first)
+        return found
 
     def _birth_of(self, ids: set[str]) -> dict[str, Birth]:
         """Return the registry's birth date and year of each patient (as this import sees it)."""

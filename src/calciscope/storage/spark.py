@@ -188,6 +188,15 @@ class SparkBatchWriter(BatchWriter):
     def _stored(self, ids: set[str]) -> dict[str, Patient]:
         return {p.patient_id: p for p in self.registry._patients(ids)}
 
+    def _earliest_facts(self, ids: set[str]) -> dict[str, dt.date]:
+        from pyspark.sql import functions as F
+
+        frame = self.registry._facts_of(ids).filter(
+            "superseded_by IS NULL AND review_state != 'rejected'"
+        )
+        rows = frame.groupBy("patient_id").agg(F.min("effective_date").alias("first")).collect()
+        return {r["patient_id"]: r["first"] for r in rows if r["first"] is not None}
+
     def _birth_of(self, ids: set[str]) -> dict[str, Birth]:
         # the import's patients are staged, not readable yet: this import's record of each
         # (merged with the registry's, as it will be written), else the registry's
