@@ -570,6 +570,12 @@ def test_the_patient_page_evaluates_at_the_queue_s_date_and_says_so(app, signed_
     assert [c["status"] for c in criteria["criteria"]] == [c.status for c in expected.criteria]
     assert f"as of {when.isoformat()}" in client.get(f"/patients/{pid}/criteria").text
     assert f"as of {when.isoformat()}" in client.get(f"/patients/{pid}").text
+    # and the patient list's row is read at the same date
+    listed = client.get("/api/patients", params={"size": 200}).json()
+    assert listed["index_date"] == when.isoformat()
+    [row] = [r for r in listed["rows"] if r["patient_id"] == pid]
+    features = api.patient_features(app.state.registry, [pid], index_date=when).to_pylist()[0]
+    assert row["calcinosis_any"] == features["calcinosis_any"]
 
 
 def expected_value(explanation, phenotype):

@@ -516,11 +516,15 @@ def _explainer(index_date: dt.date, min_probability: float | None) -> RowEvaluat
 _KEPT = "patients-"
 
 
-def kept_patient_table(registry: Registry, folder: Path) -> pa.Table:
+def kept_patient_table(
+    registry: Registry, folder: Path, *, index_date: dt.date | None = None
+) -> pa.Table:
     """Return the whole patient table (``list_patients(registry)[0]``), computed once per change.
 
-    The table is kept in ``folder`` as an Arrow file named by the registry (a hash of its
-    URL: registries kept in one folder never share a file), today's date, the registry's
+    ``index_date`` is the date the features are evaluated at (today by default; the web app
+    passes :func:`default_index_date`, the date of its patient pages and review queue). The
+    table is kept in ``folder`` as an Arrow file named by the registry (a hash of its
+    URL: registries kept in one folder never share a file), that date, today's date, the registry's
     generation (:meth:`~calciscope.storage.Registry.generation`, moved on by any write to its
     data) and the definitions' version. While all four are the same, the file is read (memory
     mapped: the workers of ``serve --workers N`` share its pages) instead of computing the
@@ -535,12 +539,13 @@ def kept_patient_table(registry: Registry, folder: Path) -> pa.Table:
     """
     generation = registry.generation()
     if generation is None:
-        return list_patients(registry)[0]
+        return list_patients(registry, index_date=index_date)[0]
     definitions = definitions_version(None)[:16]
     # the registry's own prefix: two registries kept in one folder (two SQLite files side by
     # side, or served from one working directory) never read, nor remove, each other's table
     prefix = f"{_KEPT}{hashlib.sha256(registry.url.encode('utf-8')).hexdigest()[:16]}-"
-    name = f"{prefix}{dt.date.today():%Y%m%d}-{generation}-{definitions}.arrow"
+    when = f"{index_date:%Y%m%d}-" if index_date is not None else ""
+    name = f"{prefix}{when}{dt.date.today():%Y%m%d}-{generation}-{definitions}.arrow"
     path = folder / name
     table = _read_kept(path)
     if table is not None:
@@ -551,10 +556,10 @@ def kept_patient_table(registry: Registry, folder: Path) -> pa.Table:
             locked.enter_context(_folder_lock(folder))
         except OSError as exc:  # a folder that cannot be kept in: computed, not kept
             _log.warning("the patient table is not kept (%s)", type(exc).__name__)
-            return list_patients(registry)[0]
+            return list_patients(registry, index_date=index_date)[0]
         table = _read_kept(path)  # computed by the process we waited for
         if table is None:
-            table = list_patients(registry)[0]
+            table = list_patients(registry, index_date=index_date)[0]
             _keep_table(table, path, prefix)
     return table
 

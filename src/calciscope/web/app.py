@@ -289,8 +289,12 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     # a restart reads the whole table too, while nothing was written
     app.state.patient_table = PatientTable(
-        lambda: api.kept_patient_table(registry, kept),
-        lambda ids: api.patient_features(registry, ids, kept=kept),
+        # at the one date of the patient pages and the queue (api.default_index_date): a
+        # patient's list row and page give one answer
+        lambda: api.kept_patient_table(registry, kept, index_date=api.default_index_date()),
+        lambda ids: api.patient_features(
+            registry, ids, index_date=api.default_index_date(), kept=kept
+        ),
         lambda table, where: api.filter_patients(table, where),
         ttl=60,
         outside=lambda: _outside_token(registry),

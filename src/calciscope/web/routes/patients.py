@@ -103,6 +103,8 @@ def patients(
         "size": size,
         "pages": max(1, -(-matching // size)),
         "filters": sorted(api.FILTER_ALIASES),
+        # the date the features are evaluated at: the patient pages' and the queue's
+        "index_date": api.default_index_date(),
     }
 
 
