@@ -134,6 +134,13 @@ def _id(patient: Patient) -> str:
     return patient.patient_id
 
 
+def _birth_changed(before: Patient | None, after: Patient) -> bool:
+    """Whether a stored patient's birth date or year is changed (None: not stored)."""
+    if before is None:
+        return False
+    return (before.birth_date, before.birth_year) != (after.birth_date, after.birth_year)
+
+
 def stored_patient_ids(conn: Connection, ids: Iterable[str]) -> set[str]:
     """Return which of ``ids`` are in the registry, as ``conn`` sees it."""
     wanted = list(set(ids))
@@ -290,9 +297,11 @@ class BatchWriter:
         suggested, not superseded), as the facts an import brings are compared with it.
         """
         born = [p for p in patients if p.birth_date is not None or p.birth_year is not None]
-        ids = {p.patient_id for p in born}
-        ids -= self.reconciler.new_in_registry(ids)
-        earliest = self._earliest_facts(ids) if ids else {}
+        states = self.reconciler.states.get({p.patient_id for p in born}) if born else {}
+        # only a birth this import changes: a stored patient whose birth stays is not judged
+        # again (a registry older than the check may hold such facts)
+        born = [p for p in born if _birth_changed(states[p.patient_id].before, p)]
+        earliest = self._earliest_facts({p.patient_id for p in born}) if born else {}
         for patient in born:
             first = earliest.get(patient.patient_id)
             problem = first and before_birth(first, patient.birth_date, patient.birth_year)
