@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from calciscope.api.users import default_actor, require_text
 from calciscope.errors import Problem, ValidationError
 from calciscope.features import load_catalogue
-from calciscope.model import Fact, Patient, ReviewState, Status
+from calciscope.model import Fact, Patient, ReviewState, Status, before_birth
 from calciscope.storage import Registry
 from calciscope.storage.review import (
     FactRevision,
@@ -96,6 +96,7 @@ def add_fact(
             problems.append(
                 Problem("add fact", fact.patient_id, "fact", f"already recorded as {fact.fact_id}")
             )
+        problems += _born_by(repo, conn, fact, "add fact", fact.patient_id)
         if problems:
             raise ValidationError(problems, summary="cannot add the fact")
         repo.insert_fact(conn, fact, action="added", author=actor, reason=reason.strip())
@@ -143,7 +144,20 @@ def _correction(
         raise _cannot_correct(fact_id, "changes", "the correction changes nothing")
     if repo.stored_fact(conn, new.fact_id) is not None:
         raise _cannot_correct(fact_id, "changes", f"the result is already fact {new.fact_id}")
+    born = _born_by(repo, conn, new, "correct fact", fact_id)
+    if born:
+        raise ValidationError(born, summary="cannot correct the fact")
     return stored, new
+
+
+def _born_by(
+    repo: ReviewRepository, conn: sa.Connection, fact: Fact, source: str, location: str
+) -> list[Problem]:
+    """Return the problem of a fact dated before its patient's birth (the importers' rule)."""
+    if fact.effective_date is None:
+        return []
+    message = before_birth(fact.effective_date, *repo.birth_of(conn, fact.patient_id))
+    return [] if message is None else [Problem(source, location, "effective_date", message)]
 
 
 def correct_fact(

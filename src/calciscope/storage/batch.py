@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.model import STORED, Fact, Image, Note, Patient
+from calciscope.model import STORED, Fact, Image, Note, Patient, before_birth
 from calciscope.storage import schema
-from calciscope.storage.bulk import FactSink, fact_sink, fact_table
+from calciscope.storage.bulk import FACT_COLUMNS, FactSink, fact_sink, fact_table
 from calciscope.storage.bulk_sql import copy_upsert, one_of
 from calciscope.storage.integrity import (
     PatientOrigin,
@@ -32,6 +32,7 @@ from calciscope.storage.integrity import (
     PatientStates,
     StatementIndex,
 )
+from calciscope.storage.lifetime import ORIGIN_COLUMNS, Birth, BirthCheck
 from calciscope.storage.patient_states import TablePatientStates
 
 if TYPE_CHECKING:
@@ -129,6 +130,17 @@ def _with_patient_problems(exc: ValidationError, problems: list[Problem]) -> Val
     return ValidationError([*exc.problems, *problems], summary=exc.summary)
 
 
+def _id(patient: Patient) -> str:
+    return patient.patient_id
+
+
+def _birth_changed(before: Patient | None, after: Patient) -> bool:
+    """Whether a stored patient's birth date or year is changed (None: not stored)."""
+    if before is None:
+        return False
+    return (before.birth_date, before.birth_year) != (after.birth_date, after.birth_year)
+
+
 def stored_patient_ids(conn: Connection, ids: Iterable[str]) -> set[str]:
     """Return which of ``ids`` are in the registry, as ``conn`` sees it."""
     wanted = list(set(ids))
@@ -164,6 +176,7 @@ class BatchWriter:
         self._notes_seen: dict[str, tuple[Any, ...]] = {}
         self._statements: dict[str, StatementIndex] = {}
         self._sink: FactSink | None = None
+        self._births: BirthCheck | None = None
 
     def write(self, batch: Batch) -> None:
         """Write patients (checked), notes and images; insert facts the registry does not hold.
@@ -181,6 +194,9 @@ class BatchWriter:
         ids = {p.patient_id for p in batch.patients}
         fresh = len(ids - self.reconciler.seen(ids)) if ids else 0
         patients = self.reconciler.rows(zip(batch.patients, origins, strict=True), self._stored)
+        self._check_stored_facts(
+            patients, dict(zip(map(_id, batch.patients), origins, strict=True))
+        )
         write = copy_upsert if self.dialect == "postgresql" else upsert  # COPY: bulk_sql
         write(self.conn, schema.patients, model_rows(patients), "patient_id", update=True)
         self._check_notes(batch.notes)
@@ -249,11 +265,85 @@ class BatchWriter:
         """
         assert self.conn is not None, "use Registry.bulk_import()"
         self.counts["facts"] += rows.num_rows
-        kept = self._new_statement_rows(rows)
-        self.already += rows.num_rows - kept.num_rows
+        born = self._born(rows)
+        kept = self._new_statement_rows(born)
+        self.already += born.num_rows - kept.num_rows
         if self._sink is None:
             self._sink = self._fact_sink()
+        if any(name in kept.column_names for name in ORIGIN_COLUMNS):
+            kept = kept.select(list(FACT_COLUMNS))  # where a row was read is not stored
         self._sink.write(kept, self.batch_id)
+
+    def _born(self, rows: pa.Table) -> pa.Table:
+        """Return the rows not dated before their patient's birth (the others are problems).
+
+        The import's patients are written before its facts, so the birth compared with is
+        the registry's at the end of the import (:mod:`calciscope.storage.lifetime`).
+        """
+        if self._births is None:
+            self._births = BirthCheck(self.source, self.reconciler.problems)
+        if rows.column("effective_date").null_count == rows.num_rows:
+            return rows
+        ids = set(pc.unique(rows.column("patient_id")).to_pylist())
+        return self._births.rows_born(rows, self._birth_of(ids))
+
+    def _check_stored_facts(
+        self, patients: list[Patient], origins: dict[str, PatientOrigin]
+    ) -> None:
+        """Refuse a birth this import gives a stored patient that its stored facts precede.
+
+        A birth date added to a patient stored without one (or replaced, ``update_patients``)
+        is compared with the earliest fact the registry holds for the patient (confirmed or
+        suggested, not superseded), as the facts an import brings are compared with it.
+        """
+        born = [p for p in patients if p.birth_date is not None or p.birth_year is not None]
+        states = self.reconciler.states.get({p.patient_id for p in born}) if born else {}
+        # only a birth this import changes: a stored patient whose birth stays is not judged
+        # again (a registry older than the check may hold such facts)
+        born = [p for p in born if _birth_changed(states[p.patient_id].before, p)]
+        earliest = self._earliest_facts({p.patient_id for p in born}) if born else {}
+        for patient in born:
+            first = earliest.get(patient.patient_id)
+            problem = first and before_birth(first, patient.birth_date, patient.birth_year)
+            if not first or not problem:
+                continue
+            origin = origins[patient.patient_id]
+            field = "birth_date" if patient.birth_date else "birth_year"
+            message = (
+                f"the registry holds a fact of patient {patient.patient_id!r} dated "
+                f"{first.isoformat()}: {problem}"
+            )
+            self.reconciler.problems.append(Problem(origin.source, origin.location, field, message))
+
+    def _earliest_facts(self, ids: set[str]) -> dict[str, dt.date]:
+        """Return the earliest stored fact date of each patient (not superseded or rejected)."""
+        assert self.conn is not None
+        t, wanted, found = schema.facts, sorted(ids), dict[str, dt.date]()
+        for start in range(0, len(wanted), CHUNK):
+            q = (
+                sa.select(t.c.patient_id, sa.func.min(t.c.effective_date))
+                .where(
+                    one_of(t.c.patient_id, wanted[start : start + CHUNK], self.dialect),
+                    t.c.superseded_by.is_(None),
+                    t.c.review_state != "rejected",
+                )
+                .group_by(t.c.patient_id)
+            )
+            found.update((pid, first) for pid, first in self.conn.execute(q) if first)
+        return found
+
+    def _birth_of(self, ids: set[str]) -> dict[str, Birth]:
+        """Return the registry's birth date and year of each patient (as this import sees it)."""
+        assert self.conn is not None
+        found: dict[str, Birth] = {}
+        wanted, t = sorted(ids), schema.patients
+        for start in range(0, len(wanted), CHUNK):
+            q = sa.select(t.c.patient_id, t.c.birth_date, t.c.birth_year).where(
+                one_of(t.c.patient_id, wanted[start : start + CHUNK], self.dialect),
+                sa.or_(t.c.birth_date.is_not(None), t.c.birth_year.is_not(None)),
+            )
+            found.update((pid, (date, year)) for pid, date, year in self.conn.execute(q))
+        return found
 
     def _patient_states(self) -> PatientStates:
         """Return where the import check keeps each patient's state: a temporary table."""
@@ -275,10 +365,16 @@ class BatchWriter:
         try:
             yield self
         except ValidationError as exc:
+            self._count_unlisted()
             raise _with_patient_problems(exc, self.reconciler.problems) from None
+        self._count_unlisted()
         if self.reconciler.problems:
             raise ValidationError(self.reconciler.problems, summary=f"cannot import {self.source}")
         self.finish()
+
+    def _count_unlisted(self) -> None:
+        if self._births is not None:
+            self._births.finish()
 
     def batch_row(self, source_hash: str) -> dict[str, Any]:
         """Return the import's ``import_batches`` row (written when the import commits)."""

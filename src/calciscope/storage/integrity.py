@@ -30,6 +30,8 @@ Facts
     builds its facts with (:class:`calciscope.model.Fact`: a code's form, a date not after
     today, a concept's declared ``value_text`` values - ``ssc_subset`` dcssc / lcssc / sine -
     folded to lower case, anything else a problem naming file, row and field ``value_text``).
+    A fact dated before its patient's birth is refused by the bulk writer once the import's
+    patients are written (:mod:`calciscope.storage.lifetime`).
 """
 
 from __future__ import annotations

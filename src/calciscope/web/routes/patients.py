@@ -103,6 +103,8 @@ def patients(
         "size": size,
         "pages": max(1, -(-matching // size)),
         "filters": sorted(api.FILTER_ALIASES),
+        # the date the features are evaluated at: the patient pages' and the queue's
+        "index_date": api.default_index_date(),
     }
 
 
@@ -248,6 +250,8 @@ def _patient_page(record: Any, indexed: set[str], shown: str, private: bool) -> 
             for i in record.images
         ],
         "timeline": _timeline(facts, record.notes, record.images),
+        # the date the criteria section is evaluated at (the review queue's: one answer)
+        "index_date": api.default_index_date(),
     }
 
 
