@@ -201,3 +201,47 @@ def test_a_birth_given_later_is_checked_against_the_stored_facts(tmp_path, sqlit
     problems = _refused(lambda: api.import_directory(registry, later, update_patients=update))
     assert problems == [("patients.csv", "row 2", "birth_date")]
     assert registry.patient("P1").birth_date == (dt.date(1950, 1, 1) if update else None)
+
+
+def test_the_later_birth_refusal_names_the_fact_and_the_way_out(tmp_path, sqlite_url):
+    registry = api.open_registry(sqlite_url)
+    api.import_directory(registry, _folder(tmp_path / "a", FACTS[:4:3], "patient_id\nP1\n"))
+    (fact,) = [f for f in api.patient_record(registry, "P1").facts if f.effective_date.year == 1960]
+    later = _folder(tmp_path / "b", FACTS[:1], "patient_id,birth_date\nP1,1970-05-01\n")
+    with pytest.raises(ValidationError) as failure:
+        api.import_directory(registry, later)
+    (problem,) = failure.value.problems
+    assert f"correct or reject fact {fact.fact_id}" in problem.message
+
+
+NOTE = (
+    '{"note_id":"n1","patient_id":"P1","note_type":"clinic_letter","note_date":"%s",'
+    '"text":"Extensive calcinosis of both forearms on examination.","synthetic":true}\n'
+)
+
+
+def test_a_note_dated_before_birth_is_refused(tmp_path, sqlite_url):
+    """fixes16 (review16 item 1): the facts read from a note take its date."""
+    folder = _folder(tmp_path / "d", FACTS[:2])
+    (folder / "notes.jsonl").write_text(NOTE % "1960-01-01", encoding="utf-8")
+    registry = api.open_registry(sqlite_url)
+    problems = _refused(lambda: api.import_directory(registry, folder))
+    assert [(loc, field) for _, loc, field in problems] == [("note n1", "note_date")]
+    assert registry.counts()["notes"] == 0
+    (folder / "notes.jsonl").write_text(NOTE % "1970-05-01", encoding="utf-8")
+    api.import_directory(registry, folder)  # on the day of birth: accepted
+    assert registry.counts()["notes"] == 1
+
+
+def test_extraction_writes_no_fact_dated_before_birth(tmp_path, sqlite_url):
+    """A note imported before its patient's birth was known: its suggestions are left out."""
+    folder = _folder(tmp_path / "d", FACTS[:2], "patient_id\nP1\n")
+    (folder / "notes.jsonl").write_text(NOTE % "1960-01-01", encoding="utf-8")
+    registry = api.open_registry(sqlite_url)
+    api.import_directory(registry, folder)
+    later = _folder(tmp_path / "b", FACTS[:2], "patient_id,birth_date\nP1,1970-05-01\n")
+    api.import_directory(registry, later)
+    summary = api.extract_notes(registry)
+    assert summary.before_birth >= 1 and summary.new_facts == 0
+    dates = [f.effective_date for f in api.patient_record(registry, "P1").facts]
+    assert all(d is None or d >= dt.date(1970, 5, 1) for d in dates)

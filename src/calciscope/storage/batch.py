@@ -58,6 +58,11 @@ class Batch:
     #: Facts already validated in columnar form (:mod:`calciscope.storage.bulk`), as the
     #: native reader gives them; written like ``facts``.
     fact_rows: list[pa.Table] = field(default_factory=list)
+    #: A fact a reader wrote for several it read, with those facts (REDCap: one absence
+    #: without a site for a row whose every site field says absent). It is left out when the
+    #: registry already holds every one of them - the file was imported before the reader
+    #: folded them - so a re-import adds nothing (fixes16); otherwise written like ``facts``.
+    folded: list[tuple[Fact, tuple[Fact, ...]]] = field(default_factory=list)
 
     def origins(self) -> list[PatientOrigin | None]:
         """Return ``patient_origins`` padded with None to the length of ``patients``."""
@@ -78,12 +83,13 @@ class Batch:
         self.notes += other.notes
         self.images += other.images
         self.fact_rows += other.fact_rows
+        self.folded += other.folded
 
     def counts(self) -> dict[str, int]:
         """Return the number of records of each kind."""
         return {
             "patients": len(self.patients),
-            "facts": len(self.facts) + sum(t.num_rows for t in self.fact_rows),
+            "facts": len(self.facts) + sum(t.num_rows for t in self.fact_rows) + len(self.folded),
             "notes": len(self.notes),
             "images": len(self.images),
         }
@@ -200,16 +206,46 @@ class BatchWriter:
         write = copy_upsert if self.dialect == "postgresql" else upsert  # COPY: bulk_sql
         write(self.conn, schema.patients, model_rows(patients), "patient_id", update=True)
         self._check_notes(batch.notes)
+        self._check_dated(batch.notes, batch.images)
         upsert(self.conn, schema.notes, model_rows(batch.notes), "note_id", update=True)
         upsert(self.conn, schema.images, model_rows(batch.images), "image_id", update=True)
         if batch.facts:
             self.write_fact_rows(fact_table(batch.facts))
         for rows in batch.fact_rows:
             self.write_fact_rows(rows)
+        if batch.folded:
+            self.write_fact_rows(fact_table(self._unfolded(batch.folded)))
         for key, value in batch.counts().items():
             if key not in ("facts", "patients"):
                 self.counts[key] += value
         self.counts["patients"] += fresh
+
+    def _check_dated(self, notes: list[Note], images: list[Image]) -> None:
+        """Refuse a note or image dated before its patient's birth (the facts' rule).
+
+        The facts read from a note or image take its date (note extraction, image readings),
+        so one dated before birth would give facts no importer may write (fixes16). The birth
+        is the registry's once this batch's patients are written, as for the facts.
+        """
+        dated = [
+            *((n.patient_id, n.note_date, f"note {n.note_id}", "note_date") for n in notes),
+            *((i.patient_id, i.image_date, f"image {i.image_id}", "image_date") for i in images),
+        ]
+        dated = [item for item in dated if item[1] is not None]
+        births = self._birth_of({pid for pid, *_ in dated}) if dated else {}
+        for pid, when, where, name in dated:
+            assert when is not None
+            problem = pid in births and before_birth(when, *births[pid])
+            if problem:
+                kind = where.split(" ", 1)[0]
+                self.reconciler.problems.append(
+                    Problem(
+                        self.source,
+                        where,
+                        name,
+                        f"{problem.replace('a fact cannot', f'a {kind} cannot')} (patient {pid!r})",
+                    )
+                )
 
     def _check_notes(self, notes: list[Note]) -> None:
         """Refuse a note that another note of the import, or a stored note, gives other content.
@@ -309,11 +345,30 @@ class BatchWriter:
                 continue
             origin = origins[patient.patient_id]
             field = "birth_date" if patient.birth_date else "birth_year"
+            fact_id = self._fact_dated(patient.patient_id, first)
             message = (
                 f"the registry holds a fact of patient {patient.patient_id!r} dated "
-                f"{first.isoformat()}: {problem}"
+                f"{first.isoformat()}: {problem}; correct the birth given, or correct or "
+                f"reject fact {fact_id} first (calciscope facts correct / review reject)"
             )
             self.reconciler.problems.append(Problem(origin.source, origin.location, field, message))
+
+    def _fact_dated(self, patient_id: str, day: dt.date) -> str:
+        """Return the id of a current fact of the patient dated ``day`` (for a message)."""
+        assert self.conn is not None
+        t = schema.facts
+        q = (
+            sa.select(t.c.fact_id)
+            .where(
+                t.c.patient_id == patient_id,
+                t.c.effective_date == day,
+                t.c.superseded_by.is_(None),
+                t.c.review_state != "rejected",
+            )
+            .order_by(t.c.fact_id)
+            .limit(1)
+        )
+        return str(self.conn.execute(q).scalar())
 
     def _earliest_facts(self, ids: set[str]) -> dict[str, dt.date]:
         """Return the earliest stored fact date of each patient (not superseded or rejected)."""
@@ -472,6 +527,21 @@ class BatchWriter:
             return rows
         keep = pc.invert(pc.is_in(pa.array(range(rows.num_rows)), pa.array(drop)))
         return rows.filter(keep)
+
+    def _unfolded(self, folded: list[tuple[Fact, tuple[Fact, ...]]]) -> list[Fact]:
+        """Return the folded facts to write: not those whose parts the registry all holds."""
+        ids = {one.patient_id for one, _ in folded}
+        stored = ids - self.reconciler.new_in_registry(ids)
+        self._load_statements(stored - self._statements.keys())
+        kept = []
+        for one, parts in folded:
+            held = self._statements.get(one.patient_id)
+            if held and all(held.holds(part) for part in parts):
+                self.counts["facts"] += 1
+                self.already += 1
+            else:
+                kept.append(one)
+        return kept
 
     def _load_statements(self, ids: set[str]) -> None:
         assert self.conn is not None

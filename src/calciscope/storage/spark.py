@@ -197,6 +197,13 @@ class SparkBatchWriter(BatchWriter):
         rows = frame.groupBy("patient_id").agg(F.min("effective_date").alias("first")).collect()
         return {r["patient_id"]: r["first"] for r in rows if r["first"] is not None}
 
+    def _fact_dated(self, patient_id: str, day: dt.date) -> str:
+        frame = self.registry._facts_of({patient_id}).filter(
+            "superseded_by IS NULL AND review_state != 'rejected'"
+        )
+        rows = frame.filter(frame.effective_date == day).select("fact_id").collect()
+        return min(str(r["fact_id"]) for r in rows) if rows else "?"
+
     def _birth_of(self, ids: set[str]) -> dict[str, Birth]:
         # the import's patients are staged, not readable yet: this import's record of each
         # (merged with the registry's, as it will be written), else the registry's

@@ -500,20 +500,25 @@ def _row(row: dict[str, str], n: Where, ctx: _Context) -> None:
             continue
         by_field[name] = facts
     if patient is not None:
-        for facts in _absent_everywhere(by_field, ctx, base["provenance"]).values():
+        by_field, folded = _absent_everywhere(by_field, ctx, base["provenance"])
+        for facts in by_field.values():
             ctx.result.batch.facts.extend(facts)
+        ctx.result.batch.folded.extend(folded)
 
 
 def _absent_everywhere(
     by_field: dict[str, list[Fact]], ctx: _Context, provenance: str
-) -> dict[str, list[Fact]]:
+) -> tuple[dict[str, list[Fact]], list[tuple[Fact, tuple[Fact, ...]]]]:
     """Read the site fields of a concept that all say absent as one absence without a site.
 
     The export writes an absent fact without a site in every site field of its concept
     (:func:`~calciscope.interop.redcap.template.site_field_groups`); reading it back as one
     absence per site invented facts the registry never held (fixes15). Only a row whose every
     field of the group holds one absent fact, the facts alike but for their site, is folded.
+    The folded fact is returned with the facts it stands for (``Batch.folded``): a registry
+    that already holds them all (the file imported before fixes15) is given nothing (fixes16).
     """
+    folded: list[tuple[Fact, tuple[Fact, ...]]] = []
     for group in ctx.site_groups:
         facts = [by_field.get(name, []) for name in group]
         if not all(len(f) == 1 and f[0].status is Status.ABSENT for f in facts):
@@ -526,8 +531,9 @@ def _absent_everywhere(
         where = f"{provenance} fields {', '.join(group)} (absent at every site)"
         changed = {"body_site": None, "fact_id": "", "provenance": where}
         one = Fact.model_validate(facts[0][0].__dict__ | changed)
-        by_field = {k: v for k, v in by_field.items() if k not in group} | {group[0]: [one]}
-    return by_field
+        by_field = {k: v for k, v in by_field.items() if k not in group}
+        folded.append((one, tuple(f[0] for f in facts)))
+    return by_field, folded
 
 
 #: What differs between the facts of one concept's site fields on one row.
