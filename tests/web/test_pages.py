@@ -581,3 +581,27 @@ def test_the_patient_page_evaluates_at_the_queue_s_date_and_says_so(app, signed_
 def expected_value(explanation, phenotype):
     value = next(p.value for p in explanation.phenotypes if p.id == phenotype)
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def test_the_patient_page_says_how_many_facts_are_after_its_date(app, signed_in, tmp_path):
+    """review16 item 3: a patient born 2024 with calcinosis in 2025 showed every criterion
+    undetermined as of the study's 2023-12-31 beside a timeline with the 2025 calcinosis, and
+    the page did not say the facts after the date were not read (SYNTHETIC patient K1)."""
+    when = api.default_index_date()
+    later = dt.date(when.year + 1, 1, 1)
+    folder = tmp_path / "k1"
+    folder.mkdir()
+    (folder / "patients.csv").write_text(
+        f"patient_id,sex,birth_date,synthetic\nK1,female,{later.isoformat()},true\n"
+    )
+    (folder / "facts.csv").write_text(
+        "patient_id,system,code,status,effective_date\n"
+        f"K1,HP,HP:0003761,present,{dt.date(when.year + 1, 6, 1).isoformat()}\n"
+        f"K1,HP,HP:0030880,present,{dt.date(when.year + 1, 7, 1).isoformat()}\n"
+    )
+    api.import_directory(app.state.registry, folder)
+    page = signed_in("clinician").get("/patients/K1").text
+    assert f"read as of {when.isoformat()}: 2 of this patient's facts are dated after it" in page
+    assert "the patient was born after it" in page
+    # a patient all of whose facts are read gets no such line
+    assert 'data-testid="after-as-of"' not in signed_in("clinician").get("/patients/P0001").text
