@@ -349,10 +349,11 @@ EDGES: list[Edge] = [
          {"cutaneous_subset": "lcssc", "subset_recorded_conflict": False},
          "the same subset twice the same day, spelt differently: no conflict"),
     Edge("L06", [_f("ssc_subset", value_text="undetermined"), *skin("upper_arm")],
-         {"subset_recorded": "undetermined", "leroy_subset": "dcssc", "cutaneous_subset": "dcssc",
+         {"subset_recorded": None, "leroy_subset": "dcssc", "cutaneous_subset": "dcssc",
           "subset_mismatch": None},
          "§11.4 a clinician's 'undetermined' (a REDCap template choice) is no subset recorded: "
-         "LeRoy decides, as when none is (phenotypes.yaml not_determined)"),
+         "LeRoy decides, as when none is (features.yaml skip_values since edge13; before, "
+         "subset_recorded showed it and phenotypes.yaml not_determined passed it over)"),
     Edge("L04", [_f("ssc_subset", value_text="sine"), *skin("upper_arm")],
          {"cutaneous_subset": "sine", "leroy_subset": "dcssc", "subset_mismatch": True},
          "§11.4 a recorded sine scleroderma wins over LeRoy's dcSSc, mismatch flagged"),

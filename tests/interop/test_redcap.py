@@ -540,3 +540,95 @@ def test_a_both_sides_field_takes_left_with_right_and_counts_a_side_alone():
     text, skipped = write_records([Patient(patient_id="R1")], both, fields, mapping)
     assert next(csv.DictReader(io.StringIO(text)))["skin_thickening_proximal_to_mcp"] == "1"
     assert not skipped
+
+
+def _statements(facts):
+    """What facts say: patient, concepts (or code), status, site, side."""
+    out = set()
+    for f in facts:
+        concepts = CATALOGUE.concepts_for_code(f.system, f.code) or (f"{f.system}:{f.code}",)
+        out.add((f.patient_id, tuple(sorted(concepts)), f.status, f.body_site, f.laterality))
+    return out
+
+
+def test_an_absence_without_a_site_comes_back_as_one_fact(tmp_path):
+    """Regression (fixes15): it came back as an absence at each of the 12 skin site fields."""
+    fields, mapping = redcap_template()
+    patient = Patient(patient_id="R1")
+    absent = Fact(patient_id="R1", system="HP", code="HP:0001072", status=Status.ABSENT)
+    text, skipped = write_records([patient], [absent], fields, mapping)
+    assert not skipped
+    (tmp_path / "data.csv").write_text(text, encoding="utf-8")
+    batch = read_records(tmp_path / "data.csv", fields, mapping).batch
+    back = [*batch.facts, *(one for one, _parts in batch.folded)]
+    assert [(f.code, f.status, f.body_site) for f in back] == [("HP:0001072", Status.ABSENT, None)]
+    assert [len(parts) for _one, parts in batch.folded] == [12]  # the facts it stands for
+    assert "(absent at every site)" in (back[0].provenance or "")
+    # a row that says absent at some sites only keeps each of them
+    rows = list(csv.DictReader(io.StringIO(text)))
+    rows[0]["skin_face"] = ""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    (tmp_path / "data.csv").write_text(out.getvalue(), encoding="utf-8")
+    back = read_records(tmp_path / "data.csv", fields, mapping).batch.facts
+    assert len(back) == 11 and all(f.body_site is not None for f in back)
+
+
+def test_phenopackets_to_redcap_and_back_invents_no_fact(data_dir, tmp_path):
+    """Real phenopackets (phenopacket-store; three exclude scleroderma, one records it) through
+    the REDCap template and back: every statement read back was in the packets (fixes15)."""
+    from calciscope import api
+
+    folder = data_dir("phenopackets")
+    files = [folder / "LMNA" / f"PMID_17250669_Patient_{x}.json" for x in ("A", "B", "C")] + [
+        folder / "SMARCC2" / "PMID_30580808_Patient_6.json"
+    ]
+    source = api.open_registry(f"sqlite:///{tmp_path}/packets.db")
+    api.import_phenopackets(source, files)
+    api.export_redcap(source, tmp_path / "redcap")
+    back = api.open_registry(f"sqlite:///{tmp_path}/back.db")
+    out = tmp_path / "redcap"
+    api.import_redcap(back, out / "data.csv", out / "dictionary.csv", out / "mapping.yaml")
+    ids = [p.patient_id for p in read_phenopackets(files).batch.patients]
+    before = _statements(f for pid in ids for f in source.facts_for(pid))
+    after = _statements(f for pid in ids for f in back.facts_for(pid))
+    assert after and after <= before
+    excluded = [s for s in after if s[1] == ("skin_thickening",)]
+    assert sorted(s[0] for s in excluded) == [f"PMID_17250669_Patient_{x}" for x in ("A", "B", "C")]
+
+
+def test_a_reimport_beside_the_per_site_absences_adds_nothing(tmp_path):
+    """fixes16 (review16 item 2): a registry that read the file before fixes15 holds one
+    absence per site field; re-importing the file added the folded siteless absence beside
+    them. The folded fact is left out when the registry holds every fact it stands for."""
+    from calciscope import api
+    from calciscope.storage import Batch
+
+    fields, mapping = redcap_template()
+    patient = Patient(patient_id="R1")
+    absent = Fact(patient_id="R1", system="HP", code="HP:0001072", status=Status.ABSENT)
+    text, _ = write_records([patient], [absent], fields, mapping)
+    (tmp_path / "data.csv").write_text(text, encoding="utf-8")
+    read = read_records(tmp_path / "data.csv", fields, mapping).batch
+    ((_one, parts),) = read.folded
+    registry = api.open_registry(f"sqlite:///{tmp_path}/r.db")
+    # as main read the file: one absence per site field
+    registry.import_batch(
+        Batch(patients=read.patients, facts=list(parts)), source="main", source_hash="m"
+    )
+    before = registry.counts()["facts"]
+    assert before == 12
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "data.csv").write_text(text, encoding="utf-8")
+    (files / "dictionary.csv").write_text(write_dictionary(fields), encoding="utf-8")
+    (files / "mapping.yaml").write_text(dump_mapping(mapping), encoding="utf-8")
+    api.import_redcap(
+        registry, files / "data.csv", files / "dictionary.csv", files / "mapping.yaml"
+    )
+    assert registry.counts()["facts"] == before
+    fresh = api.open_registry(f"sqlite:///{tmp_path}/fresh.db")
+    api.import_redcap(fresh, files / "data.csv", files / "dictionary.csv", files / "mapping.yaml")
+    assert [f.body_site for f in fresh.facts_for("R1")] == [None]  # a new registry: one fact

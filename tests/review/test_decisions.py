@@ -312,3 +312,40 @@ def test_an_import_writes_an_audit_row(sqlite_url, tmp_path, monkeypatch):
         [entry] = api.audit_log(registry, action="import")
     assert entry.actor == "datamanager" and entry.target == str(tmp_path / "cohort")
     assert entry.after["batch_id"] == summary.batch_id and entry.after["patients"] == 4
+
+
+@pytest.mark.parametrize(
+    ("decision", "instead"), [("confirm", "acknowledge"), ("reject", "dismiss")]
+)
+def test_a_patient_item_is_not_confirmed_or_rejected(one_patient, decision, instead):
+    """Regression (fixes15): confirm / reject on a patient item became acknowledge / dismiss.
+
+    The command line refused it, the api took it without a word: a prompt to look was recorded
+    as "acknowledged" by a call that said "confirm". Now the api refuses, naming the field.
+    """
+    item = "subset_contradiction:P1"
+    with pytest.raises(ValidationError, match=f"use {instead}") as err:
+        api.review(one_patient, item, decision, reviewer="a", reason="r")
+    assert [(p.location, p.field) for p in err.value.problems] == [(item, "decision")]
+    assert api.review_history(one_patient) == [] and api.audit_log(one_patient) == []
+    done = api.review(one_patient, item, instead, reviewer="a", reason="r")
+    assert (done.decision, done.new_state) == (
+        instead,
+        "acknowledged" if instead == "acknowledge" else "dismissed",
+    )
+
+
+def test_a_fact_entered_or_corrected_before_birth_is_refused(one_patient):
+    """Regression (fixes15): the importers' before-birth rule holds for a person's fact too."""
+    fields = {"patient_id": "P1", "system": "HP", "code": CALCINOSIS, "status": "present"}
+    with pytest.raises(ValidationError, match=r"before the patient's birth \(in 1960\)") as err:
+        api.add_fact(one_patient, fields | {"effective_date": "1959-06-01"}, author="a", reason="r")
+    assert [p.field for p in err.value.problems] == ["effective_date"]
+    fact = api.add_fact(
+        one_patient, fields | {"effective_date": "1960-06-01"}, author="a", reason="r"
+    )
+    with pytest.raises(ValidationError, match="before the patient's birth"):
+        api.correct_fact(
+            one_patient, fact.fact_id, {"effective_date": "1950-01-01"}, author="a", reason="r"
+        )
+    assert [f.effective_date for f in one_patient.facts_for("P1") if f.fact_id == fact.fact_id]

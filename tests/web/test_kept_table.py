@@ -31,9 +31,9 @@ def test_the_kept_table_is_computed_once_per_generation(
     computed: list[int] = []
     compute = api_criteria.list_patients
 
-    def counting(registry: api.Registry) -> tuple[object, int]:
+    def counting(registry: api.Registry, **options: object) -> tuple[object, int]:
         computed.append(1)
-        return compute(registry)
+        return compute(registry, **options)
 
     monkeypatch.setattr(api_criteria, "list_patients", counting)
     with api.open_registry(registry_url) as registry:

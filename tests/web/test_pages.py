@@ -533,3 +533,75 @@ def test_a_prompt_is_marked_reviewed_never_confirmed(app, signed_in):
     )
     assert done.status_code == 200 and "Marked reviewed" in done.text
     assert "onfirm" not in done.text
+
+
+def test_confirm_on_a_patient_item_is_refused_with_a_message(app, signed_in):
+    """Regression (fixes15): the api mapped confirm on a prompt to acknowledge silently."""
+    client = signed_in("clinician")
+    before = len(api.review_history(app.state.registry))
+    response = client.post(
+        "/api/review/items/at_risk:P0001/decision",
+        json={"decision": "confirm", "reason": "seen", "expected_version": 0},
+    )
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert problem["field"] == "decision" and "use acknowledge" in problem["message"]
+    assert len(api.review_history(app.state.registry)) == before
+
+
+def test_the_patient_page_evaluates_at_the_queue_s_date_and_says_so(app, signed_in):
+    """Regression (fixes15): the patient page evaluated at today, the queue at the study's date.
+
+    One patient could be an at-risk prompt in the queue and not at risk on its page. Both now
+    take ``api.default_index_date()``, and the page says which date its answer is as of.
+    """
+    client = signed_in("clinician")
+    when = api.default_index_date()
+    assert api.queue_index_date() == when
+    queue = client.get("/api/review", params={"kind": "all", "limit": 500}).json()
+    assert queue["index_date"] == when.isoformat()
+    pid = next((i["patient_id"] for i in queue["items"] if i["fact_id"] is None), "P0001")
+    criteria = client.get(f"/api/patients/{pid}/criteria").json()
+    assert criteria["index_date"] == when.isoformat()  # was today's date
+    # the same answer the queue's classification gives at that date
+    expected = api.explain_patient(app.state.registry, pid, index_date=when)
+    shown = {p["id"]: p["value"] for p in criteria["phenotypes"]}
+    assert shown["at_risk_prompt"] == expected_value(expected, "at_risk_prompt")
+    assert [c["status"] for c in criteria["criteria"]] == [c.status for c in expected.criteria]
+    assert f"as of {when.isoformat()}" in client.get(f"/patients/{pid}/criteria").text
+    assert f"as of {when.isoformat()}" in client.get(f"/patients/{pid}").text
+    # and the patient list's row is read at the same date
+    listed = client.get("/api/patients", params={"size": 200}).json()
+    assert listed["index_date"] == when.isoformat()
+    [row] = [r for r in listed["rows"] if r["patient_id"] == pid]
+    features = api.patient_features(app.state.registry, [pid], index_date=when).to_pylist()[0]
+    assert row["calcinosis_any"] == features["calcinosis_any"]
+
+
+def expected_value(explanation, phenotype):
+    value = next(p.value for p in explanation.phenotypes if p.id == phenotype)
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def test_the_patient_page_says_how_many_facts_are_after_its_date(app, signed_in, tmp_path):
+    """review16 item 3: a patient born 2024 with calcinosis in 2025 showed every criterion
+    undetermined as of the study's 2023-12-31 beside a timeline with the 2025 calcinosis, and
+    the page did not say the facts after the date were not read (SYNTHETIC patient K1)."""
+    when = api.default_index_date()
+    later = dt.date(when.year + 1, 1, 1)
+    folder = tmp_path / "k1"
+    folder.mkdir()
+    (folder / "patients.csv").write_text(
+        f"patient_id,sex,birth_date,synthetic\nK1,female,{later.isoformat()},true\n"
+    )
+    (folder / "facts.csv").write_text(
+        "patient_id,system,code,status,effective_date\n"
+        f"K1,HP,HP:0003761,present,{dt.date(when.year + 1, 6, 1).isoformat()}\n"
+        f"K1,HP,HP:0030880,present,{dt.date(when.year + 1, 7, 1).isoformat()}\n"
+    )
+    api.import_directory(app.state.registry, folder)
+    page = signed_in("clinician").get("/patients/K1").text
+    assert f"read as of {when.isoformat()}: 2 of this patient's facts are dated after it" in page
+    assert "the patient was born after it" in page
+    # a patient all of whose facts are read gets no such line
+    assert 'data-testid="after-as-of"' not in signed_in("clinician").get("/patients/P0001").text

@@ -59,6 +59,7 @@ __all__ = [
     "ResultSource",
     "ScoreFormat",
     "classify_registry",
+    "default_index_date",
     "explain_patient",
     "patient_features",
     "score_spreadsheet",
@@ -283,6 +284,26 @@ class PatientExplanation:
         return title + criteria + html_table(("phenotype", "value", "note", "rule"), rows)
 
 
+def default_index_date() -> dt.date:
+    """Return the date a patient is evaluated at unless one is chosen: the study's index date.
+
+    The one place the web app's patient page and the review queue
+    (:func:`calciscope.api.queue_index_date`) take their evaluation date from, so that one
+    patient never shows two answers: the default study's ``population.index_date`` (the date
+    ``calciscope study run`` and the dashboard use; 2023-12-31 for the shipped study). Facts
+    dated after it are not read. Read once per process (the study file ships with the package).
+    :func:`explain_patient` itself still defaults to today for a caller that names no date.
+    """
+    return _default_study_index_date()
+
+
+@cache
+def _default_study_index_date() -> dt.date:
+    from calciscope.study import default_study
+
+    return default_study().population.index_date
+
+
 def explain_patient(
     registry: Registry,
     patient_id: str,
@@ -495,11 +516,15 @@ def _explainer(index_date: dt.date, min_probability: float | None) -> RowEvaluat
 _KEPT = "patients-"
 
 
-def kept_patient_table(registry: Registry, folder: Path) -> pa.Table:
+def kept_patient_table(
+    registry: Registry, folder: Path, *, index_date: dt.date | None = None
+) -> pa.Table:
     """Return the whole patient table (``list_patients(registry)[0]``), computed once per change.
 
-    The table is kept in ``folder`` as an Arrow file named by the registry (a hash of its
-    URL: registries kept in one folder never share a file), today's date, the registry's
+    ``index_date`` is the date the features are evaluated at (today by default; the web app
+    passes :func:`default_index_date`, the date of its patient pages and review queue). The
+    table is kept in ``folder`` as an Arrow file named by the registry (a hash of its
+    URL: registries kept in one folder never share a file), that date, today's date, the registry's
     generation (:meth:`~calciscope.storage.Registry.generation`, moved on by any write to its
     data) and the definitions' version. While all four are the same, the file is read (memory
     mapped: the workers of ``serve --workers N`` share its pages) instead of computing the
@@ -514,12 +539,13 @@ def kept_patient_table(registry: Registry, folder: Path) -> pa.Table:
     """
     generation = registry.generation()
     if generation is None:
-        return list_patients(registry)[0]
+        return list_patients(registry, index_date=index_date)[0]
     definitions = definitions_version(None)[:16]
     # the registry's own prefix: two registries kept in one folder (two SQLite files side by
     # side, or served from one working directory) never read, nor remove, each other's table
     prefix = f"{_KEPT}{hashlib.sha256(registry.url.encode('utf-8')).hexdigest()[:16]}-"
-    name = f"{prefix}{dt.date.today():%Y%m%d}-{generation}-{definitions}.arrow"
+    when = f"{index_date:%Y%m%d}-" if index_date is not None else ""
+    name = f"{prefix}{when}{dt.date.today():%Y%m%d}-{generation}-{definitions}.arrow"
     path = folder / name
     table = _read_kept(path)
     if table is not None:
@@ -530,10 +556,10 @@ def kept_patient_table(registry: Registry, folder: Path) -> pa.Table:
             locked.enter_context(_folder_lock(folder))
         except OSError as exc:  # a folder that cannot be kept in: computed, not kept
             _log.warning("the patient table is not kept (%s)", type(exc).__name__)
-            return list_patients(registry)[0]
+            return list_patients(registry, index_date=index_date)[0]
         table = _read_kept(path)  # computed by the process we waited for
         if table is None:
-            table = list_patients(registry)[0]
+            table = list_patients(registry, index_date=index_date)[0]
             _keep_table(table, path, prefix)
     return table
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from calciscope.api.users import default_actor, require_text
 from calciscope.errors import Problem, ValidationError
 from calciscope.features import load_catalogue
-from calciscope.model import Fact, Patient, ReviewState, Status
+from calciscope.model import Fact, Patient, ReviewState, Status, before_birth
 from calciscope.storage import Registry
 from calciscope.storage.review import (
     FactRevision,
@@ -96,6 +96,7 @@ def add_fact(
             problems.append(
                 Problem("add fact", fact.patient_id, "fact", f"already recorded as {fact.fact_id}")
             )
+        problems += _born_by(repo, conn, fact, "add fact", fact.patient_id)
         if problems:
             raise ValidationError(problems, summary="cannot add the fact")
         repo.insert_fact(conn, fact, action="added", author=actor, reason=reason.strip())
@@ -143,7 +144,20 @@ def _correction(
         raise _cannot_correct(fact_id, "changes", "the correction changes nothing")
     if repo.stored_fact(conn, new.fact_id) is not None:
         raise _cannot_correct(fact_id, "changes", f"the result is already fact {new.fact_id}")
+    born = _born_by(repo, conn, new, "correct fact", fact_id)
+    if born:
+        raise ValidationError(born, summary="cannot correct the fact")
     return stored, new
+
+
+def _born_by(
+    repo: ReviewRepository, conn: sa.Connection, fact: Fact, source: str, location: str
+) -> list[Problem]:
+    """Return the problem of a fact dated before its patient's birth (the importers' rule)."""
+    if fact.effective_date is None:
+        return []
+    message = before_birth(fact.effective_date, *repo.birth_of(conn, fact.patient_id))
+    return [] if message is None else [Problem(source, location, "effective_date", message)]
 
 
 def correct_fact(
@@ -293,7 +307,10 @@ def _ages(patient: Patient, day: dt.date | None) -> tuple[int, int] | None:
         age = day.year - b.year - ((day.month, day.day) < (b.month, b.day))
         return age, age
     if patient.birth_year is not None:
-        return day.year - patient.birth_year - 1, day.year - patient.birth_year
+        # born 31 December at the youngest (1 January at the oldest): on 31 December every
+        # birthday of the year is past, so the age is known (edge13; features.py _age_bounds)
+        years = day.year - patient.birth_year
+        return years - ((day.month, day.day) < (12, 31)), years
     return None
 
 
@@ -317,7 +334,7 @@ def lab_limit(fact: Fact, patient: Patient) -> LabLimit | None:
         text = f"ULN {high:g} {unit or ''} (the laboratory's, recorded with the value)"
         return LabLimit("laboratory", high, high, unit, feature.name, " ".join(text.split()))
     if not limit.takes_unit(unit):
-        text = f"not compared: the default table is in {', '.join(limit.units)}, not {unit}"
+        text = f"not compared: the default table is in {', '.join(limit.units)}, not {unit!r}"
         return LabLimit("not compared", None, None, unit, feature.name, text)
     ages = _ages(patient, fact.effective_date)
     sex = patient.sex.value

@@ -41,7 +41,7 @@ from calciscope.extract.pipeline import (
     version_for,
 )
 from calciscope.features import load_catalogue
-from calciscope.model import Fact, Note
+from calciscope.model import Fact, Note, before_birth
 from calciscope.storage import Registry
 from calciscope.storage.registry import read_note_range
 
@@ -71,6 +71,9 @@ class ExtractSummary:
     #: suggestions left out because they say what a person already confirmed, rejected or
     #: corrected (under an older extractor version's id; see ``without_decided``)
     already_decided: int = 0
+    #: suggestions not written because they are dated before the patient's birth (a note
+    #: imported before imports refused such notes, or a birth given since; fixes16)
+    before_birth: int = 0
 
 
 def _rule_paths(
@@ -183,6 +186,10 @@ def _write_fact_values(registry: Registry, rows: list[tuple[Any, ...]]) -> None:
     registry.add_fact_values(ROW_COLUMNS, rows)
 
 
+_PATIENT_AT = ROW_COLUMNS.index("patient_id")
+_DATE_AT = ROW_COLUMNS.index("effective_date")
+
+
 class _SuggestionWriter:
     """Writes a run's suggested facts in large transactions, leaving out what a person decided.
 
@@ -196,11 +203,31 @@ class _SuggestionWriter:
         self.decided = {said_key(row) for row in registry.decided_note_facts(ROW_COLUMNS)}
         self.pending: list[tuple[Any, ...]] = []
         self.left_out = 0
+        #: suggestions not written: dated before the patient's birth (a note stored before
+        #: the import check, or a birth given since; the rule is the model's before_birth)
+        self.before_birth = 0
+        self._births: dict[str, tuple[dt.date | None, int | None]] = {}
+
+    def _before_birth(self, row: tuple[Any, ...]) -> bool:
+        date = row[_DATE_AT]
+        if date is None:
+            return False
+        pid = row[_PATIENT_AT]
+        if pid not in self._births:
+            patient = self.registry.patient(pid)
+            self._births[pid] = (
+                (patient.birth_date, patient.birth_year) if patient else (None, None)
+            )
+        when = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date))
+        return before_birth(when, *self._births[pid]) is not None
 
     def add(self, rows: list[tuple[Any, ...]]) -> int:
         """Queue ``rows``, written every ``_WRITE_ROWS``; return how many were kept."""
         kept = without_decided(rows, self.decided) if self.decided else rows
         self.left_out += len(rows) - len(kept)
+        born = [row for row in kept if not self._before_birth(row)]
+        self.before_birth += len(kept) - len(born)
+        kept = born
         self.pending += kept
         if len(self.pending) >= _WRITE_ROWS:
             self.flush()
@@ -269,7 +296,9 @@ def extract_notes(
     # the run's suggestions replace the never-reviewed ones an older version made of the same
     # notes (fact ids hash the provenance, so they would otherwise stay as duplicates)
     replaced = registry.drop_stale_note_suggestions(engine, since=since)
-    return ExtractSummary(done, suggested, new, engine, replaced, writer.left_out)
+    return ExtractSummary(
+        done, suggested, new, engine, replaced, writer.left_out, writer.before_birth
+    )
 
 
 def _documents(

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from calciscope.api.criteria import default_index_date
 from calciscope.engine.classifier import CohortClassifier
 from calciscope.engine.readback import read_arrow
 from calciscope.errors import Problem, ValidationError
@@ -91,20 +92,13 @@ class ReviewItem:
 def queue_index_date() -> dt.date:
     """Return the date the queue's patient kinds are evaluated at unless one is chosen.
 
-    The default study's index date (``population.index_date`` of the study ``calciscope
-    study run`` and the dashboard use): the at-risk prompts, unknown phenotypes and the other
-    patient items then count what the study counts. Facts dated after it are not read; a
-    reviewer looking at a later date passes ``index_date``. Read once per process (the
-    study file ships with the package; parsing it takes milliseconds).
+    :func:`calciscope.api.default_index_date`, the default study's index date (``population.
+    index_date`` of the study ``calciscope study run`` and the dashboard use): the at-risk
+    prompts, unknown phenotypes and the other patient items then count what the study counts,
+    and the web app's patient page evaluates the criteria at the same date. Facts dated after
+    it are not read; a reviewer looking at a later date passes ``index_date``.
     """
-    return _default_study_index_date()
-
-
-@cache
-def _default_study_index_date() -> dt.date:
-    from calciscope.study import default_study
-
-    return default_study().population.index_date
+    return default_index_date()
 
 
 def queue_kinds() -> list[QueueKind]:

@@ -26,12 +26,14 @@ _FACT_DECISIONS = {
     ReviewDecision.CONFIRM: ReviewState.CONFIRMED,
     ReviewDecision.REJECT: ReviewState.REJECTED,
 }
+#: A patient item (a prompt to look) is acknowledged or dismissed, never confirmed or rejected:
+#: ``confirm`` / ``reject`` on one is refused naming the decision that fits (it was mapped to
+#: acknowledge / dismiss without a word, so a reviewer could believe a prompt was "confirmed").
 _ITEM_DECISIONS = {
-    ReviewDecision.CONFIRM: "acknowledged",
     ReviewDecision.ACKNOWLEDGE: "acknowledged",
-    ReviewDecision.REJECT: "dismissed",
     ReviewDecision.DISMISS: "dismissed",
 }
+_ITEM_INSTEAD = {ReviewDecision.CONFIRM: "acknowledge", ReviewDecision.REJECT: "dismiss"}
 #: States of an item still waiting for a decision: a suggested fact, an open patient item.
 _WAITING = (ReviewState.SUGGESTED.value, OPEN)
 
@@ -117,6 +119,12 @@ class _Review:
             return Problem("review", item_id, "item_id", f"{kind.label}: {kind.description}")
         if not self.repo.patient_exists(self.conn, patient_id):
             return Problem("review", item_id, "item_id", f"no such patient {patient_id!r}")
+        if self.decision not in _ITEM_DECISIONS:
+            message = (
+                f"{kind.label} is a prompt to look, not a fact: it is acknowledged or dismissed, "
+                f"never {self.decision.value}ed (use {_ITEM_INSTEAD[self.decision]})"
+            )
+            return Problem("review", item_id, "decision", message)
         # a patient item has no row until decided: version 0 and open before that
         previous, current = self.repo.decided_items(self.conn, [kind.name]).get(item_id, (OPEN, 0))
         if expected is not None and expected != current:
@@ -132,9 +140,6 @@ class _Review:
         ):
             current = repo.stored_fact(conn, plan.fact_id)
             raise ReviewConflict(plan.item_id, plan.version, current.version if current else None)
-        if plan.fact_id is None:  # items that are not facts are acknowledged or dismissed
-            acknowledged = plan.new_state == "acknowledged"
-            decision = ReviewDecision.ACKNOWLEDGE if acknowledged else ReviewDecision.DISMISS
         record = repo.record_decision(
             conn,
             item_id=plan.item_id,
@@ -179,7 +184,8 @@ def review_items(
     item_ids
         Queue item ids (``fact:<fact id>`` or ``<kind>:<patient id>``; a bare fact id works).
     decision
-        ``confirm`` or ``reject`` (for items that are not facts: acknowledge or dismiss).
+        ``confirm`` or ``reject`` for a suggested fact; ``acknowledge`` or ``dismiss`` for a
+        patient item (a prompt). Any other pairing is refused, naming the field ``decision``.
     reviewer
         Who decides (:func:`~calciscope.api.users.default_actor` by default).
     reason

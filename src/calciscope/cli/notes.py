@@ -88,6 +88,11 @@ def extract(
             if summary.already_decided
             else ""
         )
+        + (
+            f"; {summary.before_birth} left out, dated before the patient's birth"
+            if summary.before_birth
+            else ""
+        )
     )
 
 

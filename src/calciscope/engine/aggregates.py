@@ -100,6 +100,13 @@ class _Compiler:
     def status_is(self, status: Status) -> ir.BooleanValue:
         return self.f.status == status.value
 
+    def text_kept(self, derive: Derivation) -> ir.BooleanValue | None:
+        """Return the filter passing over texts that say nothing was determined, or None."""
+        if not derive.skip_values:
+            return None
+        text = self.f.value_text.strip().lower()
+        return ~text.isin(list(derive.skip_values)).fill_null(False)
+
     # --- aggregates per derivation kind -----------------------------------------------
     def status(self, derive: Derivation) -> dict[str, ir.Scalar]:
         concept = self.concept_match(derive)
@@ -204,7 +211,10 @@ class _Compiler:
 
     def latest_date(self, derive: Derivation) -> dict[str, ir.Scalar]:
         cond = all_given(
-            self.concept_match(derive), self.status_is(Status.PRESENT), self.site_match(derive)
+            self.concept_match(derive),
+            self.status_is(Status.PRESENT),
+            self.site_match(derive),
+            self.text_kept(derive),
         )
         return {"last": ibis.cases((cond, self.f.sort_date), else_=ibis.null("date")).max()}
 
@@ -344,6 +354,7 @@ def _with_latest_values(
             sub.concept_match(derive),
             sub.status_is(Status.PRESENT),
             sub.site_match(derive),
+            sub.text_kept(derive),
             joined.sort_date == joined[f"{feature.name}__last"],
         )
         text = (

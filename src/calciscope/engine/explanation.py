@@ -421,8 +421,11 @@ def _note(p: Phenotype, row: Mapping[str, Any]) -> str:
     if p.kind is not PhenotypeKind.PROMPT:
         return p.anchor or ""
     beside = "; ".join(f"{b}: {_word(row[f'{p.id}_{b}'])}" for b in p.beside)
-    shown = row[p.id] is True
-    return f"{p.text if shown else 'no prompt'} [shown beside, not scored: {beside}]"
+    # unknown is not absent (§11.2): an undecided prompt is not "no prompt" (edge13)
+    said = {True: p.text, False: "no prompt"}.get(
+        row[p.id], "prompt unknown: the data it needs are not all recorded"
+    )
+    return f"{said} [shown beside, not scored: {beside}]"
 
 
 def read_phenotype_results(

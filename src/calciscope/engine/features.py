@@ -83,12 +83,15 @@ def _completed_years(day: ir.DateValue, birth: ir.DateValue) -> ir.IntegerValue:
 def _age_bounds(j: ir.Table) -> tuple[ir.IntegerValue, ir.IntegerValue]:
     """Return the lowest and highest age (whole years) at each fact's date; null when unknown.
 
-    Exact with a birth date; with a birth year only, either of two ages.
+    Exact with a birth date; with a birth year only, from born 31 December (the youngest) to
+    born 1 January (the oldest): two ages, one on 31 December itself, when every birthday of
+    the year is past (edge13: a man born in 1969 is 50 on 2019-12-31, so his CK limit is 280).
     """
     day, birth = j.effective_date, j.p_birth_date
     exact = _completed_years(day, birth)
     by_year = day.year() - j.p_birth_year.cast("int64")
-    low = ibis.cases((birth.notnull(), exact), else_=by_year - 1)
+    new_years_eve = (day.month() == 12) & (day.day() == 31)
+    low = ibis.cases((birth.notnull(), exact), (new_years_eve, by_year), else_=by_year - 1)
     high = ibis.cases((birth.notnull(), exact), else_=by_year)
     return low, high
 
@@ -145,7 +148,7 @@ def _default_limits(
             j[concept_column(limit.concept)]
             & (j.status == Status.PRESENT.value)
             & j.value_num.notnull()
-            & (j.unit.isnull() | j.unit.isin(list(limit.units)))
+            & (j.unit.isnull() | j.unit.isin(sorted(limit.unit_spellings)))
         )
         top, bottom = _row_limits(limit, j.p_sex, low, high)
         aggs[f"{name}__defn{i}"] = flag(measured)

@@ -19,6 +19,7 @@ import yaml
 from calciscope.errors import CatalogueError
 from calciscope.model import CODE_SYSTEMS, BodyRegion, Laterality, Morphology, Status
 from calciscope.model.records import use_closed_values
+from calciscope.model.units import normalise_unit, unit_spellings
 
 __all__ = [
     "MIDLINE_GROUPS",
@@ -120,7 +121,9 @@ class UpperLimit:
     """The upper limit of normal of a measured concept, by sex and age (a default table in YAML).
 
     A value of the concept in one of ``units`` (a fact without a unit is taken to be in the
-    first) above the limit counts as raised; values in other units are not compared.
+    first; the case of ASCII letters does not count: "u/l" is U/L, edge13; white space was
+    normalised when the fact entered the registry, fixes16) above the limit
+    counts as raised; values in other units are not compared.
     ``female`` / ``male`` hold below the first of ``bands`` (ascending ``from_age``); a band
     that leaves out a sex keeps that sex's limit from the band before.
     """
@@ -140,7 +143,17 @@ class UpperLimit:
 
     def takes_unit(self, unit: str | None) -> bool:
         """Whether a value in ``unit`` is compared with this table (no unit: the first unit)."""
-        return unit is None or unit in self.units
+        return unit is None or unit in self.unit_spellings
+
+    @property
+    def unit_spellings(self) -> frozenset[str]:
+        """The stored units compared: the table's units in any ASCII case (U/L, u/l, U/l, u/L).
+
+        A plain string comparison, the same in Python and every SQL engine
+        (:func:`calciscope.model.units.unit_spellings`); spaces were normalised when the fact
+        entered the registry (:func:`calciscope.model.units.normalise_unit`).
+        """
+        return frozenset(s for unit in self.units for s in unit_spellings(unit))
 
     def bounds(self, sex: str | None, ages: tuple[int, int] | None) -> tuple[float, float]:
         """Return (the lowest, the highest) limit a measurement could have.
@@ -182,6 +195,10 @@ class Derivation:
     #: side; a side
     #: alone leaves the feature unknown (the other side may never have been examined)
     both_sides: bool = False
+    #: latest_text / latest_text_conflict: texts that say nothing was determined (a clinician's
+    #: "undetermined" subset): such a fact is passed over, so it neither hides an earlier value
+    #: nor conflicts with another of its day (edge13); lower case, without surrounding spaces
+    skip_values: tuple[str, ...] = ()
 
     @property
     def concept(self) -> str:
@@ -322,6 +339,16 @@ def _bands(raw: list[dict[str, Any]], female: float, male: float) -> tuple[AgeBa
     return tuple(bands)
 
 
+def _table_units(raw: list[Any]) -> tuple[str, ...]:
+    """Return a table's units, each written as a stored unit and comparable without case."""
+    units = tuple(str(u) for u in raw)
+    for unit in units:
+        if normalise_unit(unit) != unit:
+            raise ValueError(f"unit {unit!r} is not written as the registry stores it")
+        unit_spellings(unit)  # raises for a unit with too many letters
+    return units
+
+
 def _limits(
     raw: list[dict[str, Any]], concepts: dict[str, Concept], where: str
 ) -> tuple[UpperLimit, ...]:
@@ -329,7 +356,7 @@ def _limits(
         limits = tuple(
             UpperLimit(
                 concept=str(item["concept"]),
-                units=tuple(str(u) for u in item["units"]),
+                units=_table_units(item["units"]),
                 female=float(item["female"]),
                 male=float(item["male"]),
                 bands=_bands(item.get("bands") or [], float(item["female"]), float(item["male"])),
@@ -368,6 +395,7 @@ def _feature(raw: dict[str, Any], concepts: dict[str, Concept]) -> Feature:
         by_side=bool(spec.get("by_side", False)),
         exact=bool(spec.get("exact", False)),
         both_sides=bool(spec.get("both_sides", False)),
+        skip_values=tuple(str(v).strip().lower() for v in spec.get("skip_values") or ()),
     )
     label = raw.get("label") or concepts[listed[0]].label
     return Feature(name=name, type=ftype, label=label, derive=derive, redcap=raw.get("redcap"))

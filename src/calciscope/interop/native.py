@@ -38,6 +38,8 @@ from calciscope.interop.jsontext import parse_json
 from calciscope.interop.native_facts import check_block
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import Batch, PatientOrigin
+from calciscope.storage.bulk import fact_table
+from calciscope.storage.lifetime import with_origins
 
 __all__ = ["FILES", "PatientLookup", "directory_hash", "read_directory", "stream_directory"]
 
@@ -207,11 +209,17 @@ class _Known:
         return ids - self.ids
 
     def filter(self, chunk: list[tuple[str, Any]], path: Path, problems: _Problems) -> list[Any]:
+        return [record for _, record in self.located(chunk, path, problems)]
+
+    def located(
+        self, chunk: list[tuple[str, Any]], path: Path, problems: _Problems
+    ) -> list[tuple[str, Any]]:
+        """Return ``(location, record)`` of the records of known patients; name the others."""
         self.unknown({r.patient_id for _, r in chunk})
         kept = []
         for location, record in chunk:
             if record.patient_id in self.ids:
-                kept.append(record)
+                kept.append((location, record))
             else:
                 message = f"unknown patient {record.patient_id!r}"
                 problems.add(Problem(str(path), location, "patient_id", message))
@@ -385,7 +393,17 @@ def _slow_fact_batches(
     path: Path, known: _Known, problems: _Problems, *, skip: int
 ) -> Iterator[Batch]:
     for chunk in _chunks(_records(path, Fact, problems, skip=skip)):
-        yield Batch(facts=known.filter(chunk, path, problems))
+        yield Batch(fact_rows=[_located_facts(known.located(chunk, path, problems), path)])
+
+
+def _located_facts(located: list[tuple[str, Fact]], path: Path) -> pa.Table:
+    """Return facts the model validated as a fact table that says where each row was read.
+
+    The bulk writer names the row of a fact dated before its patient's birth from it
+    (:mod:`calciscope.storage.lifetime`).
+    """
+    table = fact_table([fact for _, fact in located])
+    return with_origins(table, str(path), [location for location, _ in located])
 
 
 def _fact_block(
@@ -411,16 +429,21 @@ def _fact_block(
         for position, row in zip(doubted.to_pylist(), block.take(doubted).to_pylist(), strict=True)
     )
     facts = list(_validated(path, Fact, rows, problems))
+    passed = pc.indices_nonzero(pc.invert(doubt))
+    rows_read = pc.add(passed, first + 2)  # the file's row number of each passed row
+    table = with_origins(
+        table, str(path), pc.binary_join_element_wise("row ", pc.cast(rows_read, pa.string()), "")
+    )
     unknown = known.unknown(set(pc.unique(table.column("patient_id")).to_pylist()))
     if unknown:
-        passed = pc.indices_nonzero(pc.invert(doubt))
         where = pc.is_in(table.column("patient_id"), pa.array(sorted(unknown), pa.string()))
         for position in pc.indices_nonzero(where).to_pylist():
-            location = f"row {first + passed[position].as_py() + 2}"
+            location = f"row {rows_read[position].as_py()}"
             message = f"unknown patient {table.column('patient_id')[position].as_py()!r}"
             problems.add(Problem(str(path), location, "patient_id", message))
         table = table.filter(pc.invert(where))
-    return Batch(facts=known.filter(facts, path, problems), fact_rows=[table])
+    validated = _located_facts(known.located(facts, path, problems), path)
+    return Batch(fact_rows=[table, validated])
 
 
 _FIELD = {"facts.csv": "facts", "notes.jsonl": "notes", "images.csv": "images"}
@@ -430,7 +453,8 @@ def read_directory(folder: Path, *, known_patients: PatientLookup | None = None)
     """Read and validate a whole calciscope directory into one :class:`Batch` (small folders).
 
     The facts of ``facts.csv`` are in the batch's ``fact_rows`` (fact tables, see
-    :mod:`calciscope.storage.bulk`), and in ``facts`` only for rows the model validated.
+    :mod:`calciscope.storage.bulk`), the rows the model validated too, each table with the
+    file and row each fact was read from (:data:`calciscope.storage.lifetime.ORIGIN_COLUMNS`).
 
     Raises
     ------

@@ -21,6 +21,7 @@ from calciscope.interop.mappings import QUALIFIER_ENUMS
 from calciscope.model import CODE_SYSTEMS, Fact, ReviewState, SourceKind, Status
 from calciscope.model.codes import code_problem
 from calciscope.model.records import closed_values, max_length
+from calciscope.model.units import WHITE_SPACE
 from calciscope.storage.bulk import FACT_COLUMNS, FACT_SCHEMA, NUMBER_COLUMNS, fact_ids
 
 __all__ = ["check_block"]
@@ -37,6 +38,11 @@ _ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"
 _CODE = r"^[!-~](.*[!-~])?$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _NUMBER = r"^-?[0-9]{1,300}(\.[0-9]{1,300})?([eE][-+]?[0-9]{1,2})?$"
+#: A unit the model would write another way (:func:`calciscope.model.units.normalise_unit`):
+#: white space at an end, other than a space, or two together.
+_SPACES = "".join(f"\\x{{{ord(c):04x}}}" for c in WHITE_SPACE)
+_NOT_SPACE = "".join(f"\\x{{{ord(c):04x}}}" for c in WHITE_SPACE if c != " ")
+_ODD_UNIT = f"^[{_SPACES}]|[{_SPACES}]$|[{_NOT_SPACE}]|[{_SPACES}]{{2}}"
 #: The model's bound of each bounded text field: a longer cell is left to the model to name.
 _LIMITS = {n: limit for n in FACT_COLUMNS if (limit := max_length(Fact, n)) is not None}
 
@@ -99,6 +105,8 @@ def _doubted_text(columns: dict[str, pa.Array]) -> pa.Array:
     for name, choices in QUALIFIER_ENUMS.items():
         known = _in(columns[name], [e.value for e in choices])
         doubt = pc.or_(doubt, pc.and_(pc.is_valid(columns[name]), pc.invert(known)))
+    odd_unit = pc.match_substring_regex(columns["unit"], _ODD_UNIT)
+    doubt = pc.or_(doubt, pc.fill_null(odd_unit, False))
     for name, limit in _LIMITS.items():
         too_long = pc.greater(pc.utf8_length(columns[name]), limit)
         doubt = pc.or_(doubt, pc.fill_null(too_long, False))

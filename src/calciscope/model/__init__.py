@@ -23,6 +23,7 @@ from calciscope.model.records import (
     Note,
     Patient,
     after_today,
+    before_birth,
     make_fact_id,
 )
 from calciscope.model.units import DAYS_PER_YEAR
@@ -49,5 +50,6 @@ __all__ = [
     "SourceKind",
     "Status",
     "after_today",
+    "before_birth",
     "make_fact_id",
 ]

@@ -38,6 +38,7 @@ from calciscope.model.enums import (
     SourceKind,
     Status,
 )
+from calciscope.model.units import normalise_unit
 
 __all__ = [
     "CODE_SYSTEMS",
@@ -46,6 +47,7 @@ __all__ = [
     "Image",
     "Note",
     "Patient",
+    "before_birth",
     "make_fact_id",
     "max_length",
 ]
@@ -86,6 +88,29 @@ def after_today(value: dt.date | int, why: str) -> str | None:
     if value > today:
         return f"{value.isoformat()} is after today ({today.isoformat()}): {why}"
     return None
+
+
+def before_birth(value: dt.date, birth_date: dt.date | None, birth_year: int | None) -> str | None:
+    """Return why a fact dated ``value`` is refused for a patient born then, or None.
+
+    The one rule every importer's facts go through (the bulk writer checks each fact against
+    the patient the registry holds once the import's patients are written:
+    :meth:`calciscope.storage.BatchWriter.write_fact_rows`, a whole batch at a time). A fact
+    dated on the day of birth is accepted (a congenital finding). With the year of birth alone,
+    only a date in an earlier year is certainly before birth; a patient with no birth date or
+    year, and a fact with no date (a partial date is kept undated:
+    :func:`calciscope.interop.mappings.partial_date`), are never refused by it.
+    """
+    if birth_date is not None and value < birth_date:
+        born = birth_date.isoformat()
+    elif birth_date is None and birth_year is not None and value.year < birth_year:
+        born = f"in {birth_year}"
+    else:
+        return None
+    return (
+        f"{value.isoformat()} is before the patient's birth ({born}): "
+        "a fact cannot be dated before the patient was born"
+    )
 
 
 def _entering(info: ValidationInfo) -> bool:
@@ -266,6 +291,13 @@ class Fact(_Record):
                     f"{concept} value_text {value!r} is not one of {', '.join(allowed)}"
                 )
         return folded
+
+    @field_validator("unit")
+    @classmethod
+    def _normalise_unit(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # before the fact id is computed: "U/L\xa0" and "U/L" are one unit, one fact id;
+        # a stored fact is read back as it was written (fixes16)
+        return normalise_unit(value) if _entering(info) else value
 
     @field_validator("effective_date")
     @classmethod

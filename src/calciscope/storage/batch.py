@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.model import STORED, Fact, Image, Note, Patient
+from calciscope.model import STORED, Fact, Image, Note, Patient, before_birth
 from calciscope.storage import schema
-from calciscope.storage.bulk import FactSink, fact_sink, fact_table
+from calciscope.storage.bulk import FACT_COLUMNS, FactSink, fact_sink, fact_table
 from calciscope.storage.bulk_sql import copy_upsert, one_of
 from calciscope.storage.integrity import (
     PatientOrigin,
@@ -32,6 +32,7 @@ from calciscope.storage.integrity import (
     PatientStates,
     StatementIndex,
 )
+from calciscope.storage.lifetime import ORIGIN_COLUMNS, Birth, BirthCheck
 from calciscope.storage.patient_states import TablePatientStates
 
 if TYPE_CHECKING:
@@ -57,6 +58,11 @@ class Batch:
     #: Facts already validated in columnar form (:mod:`calciscope.storage.bulk`), as the
     #: native reader gives them; written like ``facts``.
     fact_rows: list[pa.Table] = field(default_factory=list)
+    #: A fact a reader wrote for several it read, with those facts (REDCap: one absence
+    #: without a site for a row whose every site field says absent). It is left out when the
+    #: registry already holds every one of them - the file was imported before the reader
+    #: folded them - so a re-import adds nothing (fixes16); otherwise written like ``facts``.
+    folded: list[tuple[Fact, tuple[Fact, ...]]] = field(default_factory=list)
 
     def origins(self) -> list[PatientOrigin | None]:
         """Return ``patient_origins`` padded with None to the length of ``patients``."""
@@ -77,12 +83,13 @@ class Batch:
         self.notes += other.notes
         self.images += other.images
         self.fact_rows += other.fact_rows
+        self.folded += other.folded
 
     def counts(self) -> dict[str, int]:
         """Return the number of records of each kind."""
         return {
             "patients": len(self.patients),
-            "facts": len(self.facts) + sum(t.num_rows for t in self.fact_rows),
+            "facts": len(self.facts) + sum(t.num_rows for t in self.fact_rows) + len(self.folded),
             "notes": len(self.notes),
             "images": len(self.images),
         }
@@ -129,6 +136,17 @@ def _with_patient_problems(exc: ValidationError, problems: list[Problem]) -> Val
     return ValidationError([*exc.problems, *problems], summary=exc.summary)
 
 
+def _id(patient: Patient) -> str:
+    return patient.patient_id
+
+
+def _birth_changed(before: Patient | None, after: Patient) -> bool:
+    """Whether a stored patient's birth date or year is changed (None: not stored)."""
+    if before is None:
+        return False
+    return (before.birth_date, before.birth_year) != (after.birth_date, after.birth_year)
+
+
 def stored_patient_ids(conn: Connection, ids: Iterable[str]) -> set[str]:
     """Return which of ``ids`` are in the registry, as ``conn`` sees it."""
     wanted = list(set(ids))
@@ -164,6 +182,7 @@ class BatchWriter:
         self._notes_seen: dict[str, tuple[Any, ...]] = {}
         self._statements: dict[str, StatementIndex] = {}
         self._sink: FactSink | None = None
+        self._births: BirthCheck | None = None
 
     def write(self, batch: Batch) -> None:
         """Write patients (checked), notes and images; insert facts the registry does not hold.
@@ -181,19 +200,52 @@ class BatchWriter:
         ids = {p.patient_id for p in batch.patients}
         fresh = len(ids - self.reconciler.seen(ids)) if ids else 0
         patients = self.reconciler.rows(zip(batch.patients, origins, strict=True), self._stored)
+        self._check_stored_facts(
+            patients, dict(zip(map(_id, batch.patients), origins, strict=True))
+        )
         write = copy_upsert if self.dialect == "postgresql" else upsert  # COPY: bulk_sql
         write(self.conn, schema.patients, model_rows(patients), "patient_id", update=True)
         self._check_notes(batch.notes)
+        self._check_dated(batch.notes, batch.images)
         upsert(self.conn, schema.notes, model_rows(batch.notes), "note_id", update=True)
         upsert(self.conn, schema.images, model_rows(batch.images), "image_id", update=True)
         if batch.facts:
             self.write_fact_rows(fact_table(batch.facts))
         for rows in batch.fact_rows:
             self.write_fact_rows(rows)
+        if batch.folded:
+            self.write_fact_rows(fact_table(self._unfolded(batch.folded)))
         for key, value in batch.counts().items():
             if key not in ("facts", "patients"):
                 self.counts[key] += value
         self.counts["patients"] += fresh
+
+    def _check_dated(self, notes: list[Note], images: list[Image]) -> None:
+        """Refuse a note or image dated before its patient's birth (the facts' rule).
+
+        The facts read from a note or image take its date (note extraction, image readings),
+        so one dated before birth would give facts no importer may write (fixes16). The birth
+        is the registry's once this batch's patients are written, as for the facts.
+        """
+        dated = [
+            *((n.patient_id, n.note_date, f"note {n.note_id}", "note_date") for n in notes),
+            *((i.patient_id, i.image_date, f"image {i.image_id}", "image_date") for i in images),
+        ]
+        dated = [item for item in dated if item[1] is not None]
+        births = self._birth_of({pid for pid, *_ in dated}) if dated else {}
+        for pid, when, where, name in dated:
+            assert when is not None
+            problem = pid in births and before_birth(when, *births[pid])
+            if problem:
+                kind = where.split(" ", 1)[0]
+                self.reconciler.problems.append(
+                    Problem(
+                        self.source,
+                        where,
+                        name,
+                        f"{problem.replace('a fact cannot', f'a {kind} cannot')} (patient {pid!r})",
+                    )
+                )
 
     def _check_notes(self, notes: list[Note]) -> None:
         """Refuse a note that another note of the import, or a stored note, gives other content.
@@ -249,11 +301,104 @@ class BatchWriter:
         """
         assert self.conn is not None, "use Registry.bulk_import()"
         self.counts["facts"] += rows.num_rows
-        kept = self._new_statement_rows(rows)
-        self.already += rows.num_rows - kept.num_rows
+        born = self._born(rows)
+        kept = self._new_statement_rows(born)
+        self.already += born.num_rows - kept.num_rows
         if self._sink is None:
             self._sink = self._fact_sink()
+        if any(name in kept.column_names for name in ORIGIN_COLUMNS):
+            kept = kept.select(list(FACT_COLUMNS))  # where a row was read is not stored
         self._sink.write(kept, self.batch_id)
+
+    def _born(self, rows: pa.Table) -> pa.Table:
+        """Return the rows not dated before their patient's birth (the others are problems).
+
+        The import's patients are written before its facts, so the birth compared with is
+        the registry's at the end of the import (:mod:`calciscope.storage.lifetime`).
+        """
+        if self._births is None:
+            self._births = BirthCheck(self.source, self.reconciler.problems)
+        if rows.column("effective_date").null_count == rows.num_rows:
+            return rows
+        ids = set(pc.unique(rows.column("patient_id")).to_pylist())
+        return self._births.rows_born(rows, self._birth_of(ids))
+
+    def _check_stored_facts(
+        self, patients: list[Patient], origins: dict[str, PatientOrigin]
+    ) -> None:
+        """Refuse a birth this import gives a stored patient that its stored facts precede.
+
+        A birth date added to a patient stored without one (or replaced, ``update_patients``)
+        is compared with the earliest fact the registry holds for the patient (confirmed or
+        suggested, not superseded), as the facts an import brings are compared with it.
+        """
+        born = [p for p in patients if p.birth_date is not None or p.birth_year is not None]
+        states = self.reconciler.states.get({p.patient_id for p in born}) if born else {}
+        # only a birth this import changes: a stored patient whose birth stays is not judged
+        # again (a registry older than the check may hold such facts)
+        born = [p for p in born if _birth_changed(states[p.patient_id].before, p)]
+        earliest = self._earliest_facts({p.patient_id for p in born}) if born else {}
+        for patient in born:
+            first = earliest.get(patient.patient_id)
+            problem = first and before_birth(first, patient.birth_date, patient.birth_year)
+            if not first or not problem:
+                continue
+            origin = origins[patient.patient_id]
+            field = "birth_date" if patient.birth_date else "birth_year"
+            fact_id = self._fact_dated(patient.patient_id, first)
+            message = (
+                f"the registry holds a fact of patient {patient.patient_id!r} dated "
+                f"{first.isoformat()}: {problem}; correct the birth given, or correct or "
+                f"reject fact {fact_id} first (calciscope facts correct / review reject)"
+            )
+            self.reconciler.problems.append(Problem(origin.source, origin.location, field, message))
+
+    def _fact_dated(self, patient_id: str, day: dt.date) -> str:
+        """Return the id of a current fact of the patient dated ``day`` (for a message)."""
+        assert self.conn is not None
+        t = schema.facts
+        q = (
+            sa.select(t.c.fact_id)
+            .where(
+                t.c.patient_id == patient_id,
+                t.c.effective_date == day,
+                t.c.superseded_by.is_(None),
+                t.c.review_state != "rejected",
+            )
+            .order_by(t.c.fact_id)
+            .limit(1)
+        )
+        return str(self.conn.execute(q).scalar())
+
+    def _earliest_facts(self, ids: set[str]) -> dict[str, dt.date]:
+        """Return the earliest stored fact date of each patient (not superseded or rejected)."""
+        assert self.conn is not None
+        t, wanted, found = schema.facts, sorted(ids), dict[str, dt.date]()
+        for start in range(0, len(wanted), CHUNK):
+            q = (
+                sa.select(t.c.patient_id, sa.func.min(t.c.effective_date))
+                .where(
+                    one_of(t.c.patient_id, wanted[start : start + CHUNK], self.dialect),
+                    t.c.superseded_by.is_(None),
+                    t.c.review_state != "rejected",
+                )
+                .group_by(t.c.patient_id)
+            )
+            found.update((pid, first) for pid, first in self.conn.execute(q) if first)
+        return found
+
+    def _birth_of(self, ids: set[str]) -> dict[str, Birth]:
+        """Return the registry's birth date and year of each patient (as this import sees it)."""
+        assert self.conn is not None
+        found: dict[str, Birth] = {}
+        wanted, t = sorted(ids), schema.patients
+        for start in range(0, len(wanted), CHUNK):
+            q = sa.select(t.c.patient_id, t.c.birth_date, t.c.birth_year).where(
+                one_of(t.c.patient_id, wanted[start : start + CHUNK], self.dialect),
+                sa.or_(t.c.birth_date.is_not(None), t.c.birth_year.is_not(None)),
+            )
+            found.update((pid, (date, year)) for pid, date, year in self.conn.execute(q))
+        return found
 
     def _patient_states(self) -> PatientStates:
         """Return where the import check keeps each patient's state: a temporary table."""
@@ -275,10 +420,16 @@ class BatchWriter:
         try:
             yield self
         except ValidationError as exc:
+            self._count_unlisted()
             raise _with_patient_problems(exc, self.reconciler.problems) from None
+        self._count_unlisted()
         if self.reconciler.problems:
             raise ValidationError(self.reconciler.problems, summary=f"cannot import {self.source}")
         self.finish()
+
+    def _count_unlisted(self) -> None:
+        if self._births is not None:
+            self._births.finish()
 
     def batch_row(self, source_hash: str) -> dict[str, Any]:
         """Return the import's ``import_batches`` row (written when the import commits)."""
@@ -376,6 +527,21 @@ class BatchWriter:
             return rows
         keep = pc.invert(pc.is_in(pa.array(range(rows.num_rows)), pa.array(drop)))
         return rows.filter(keep)
+
+    def _unfolded(self, folded: list[tuple[Fact, tuple[Fact, ...]]]) -> list[Fact]:
+        """Return the folded facts to write: not those whose parts the registry all holds."""
+        ids = {one.patient_id for one, _ in folded}
+        stored = ids - self.reconciler.new_in_registry(ids)
+        self._load_statements(stored - self._statements.keys())
+        kept = []
+        for one, parts in folded:
+            held = self._statements.get(one.patient_id)
+            if held and all(held.holds(part) for part in parts):
+                self.counts["facts"] += 1
+                self.already += 1
+            else:
+                kept.append(one)
+        return kept
 
     def _load_statements(self, ids: set[str]) -> None:
         assert self.conn is not None

@@ -30,6 +30,8 @@ Facts
     builds its facts with (:class:`calciscope.model.Fact`: a code's form, a date not after
     today, a concept's declared ``value_text`` values - ``ssc_subset`` dcssc / lcssc / sine -
     folded to lower case, anything else a problem naming file, row and field ``value_text``).
+    A fact dated before its patient's birth is refused by the bulk writer once the import's
+    patients are written (:mod:`calciscope.storage.lifetime`).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from typing import Any, Protocol
 from calciscope.errors import Problem
 from calciscope.features import load_catalogue
 from calciscope.model import STORED, Fact, Patient, Sex
+from calciscope.model.units import normalise_unit
 
 __all__ = [
     "FactKey",
@@ -402,12 +405,16 @@ def statement_key(content: Mapping[str, Any]) -> FactKey:
     """Return what a fact says (its fields, as a mapping) without date, provenance or review.
 
     The code counts as the catalogue concepts it means, so two codes of one concept (an HPO
-    term and the LOINC result written for it) make the same statement.
+    term and the LOINC result written for it) make the same statement; the unit counts with
+    its white space normalised (:func:`calciscope.model.units.normalise_unit`).
     """
     system, code = str(content["system"]), str(content["code"])
     concepts = load_catalogue().concepts_for_code(system, code)
     what = ("concepts", *sorted(concepts)) if concepts else (system, code)
-    return (content["patient_id"], what, *(_plain(content.get(name)) for name in _CONTENT))
+    # a fact stored before units were normalised on entry ("U/L\xa0") says what its
+    # re-import ("U/L") says: the re-import adds nothing (fixes16)
+    said = {**content, "unit": normalise_unit(content.get("unit"))}
+    return (content["patient_id"], what, *(_plain(said.get(name)) for name in _CONTENT))
 
 
 @dataclass

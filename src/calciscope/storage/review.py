@@ -299,6 +299,13 @@ class ReviewRepository:
         q = sa.select(t.c.patient_id).where(t.c.patient_id == patient_id)
         return conn.execute(q).first() is not None
 
+    def birth_of(self, conn: Connection, patient_id: str) -> tuple[dt.date | None, int | None]:
+        """Return the patient's date and year of birth (None, None when neither is known)."""
+        t = schema.patients
+        q = sa.select(t.c.birth_date, t.c.birth_year).where(t.c.patient_id == patient_id)
+        row = conn.execute(q).first()
+        return (None, None) if row is None else (row[0], row[1])
+
     def state_token(self, conn: Connection) -> tuple[int, ...]:
         """Return numbers that change whenever facts, their review states or patients change.
 

@@ -45,7 +45,13 @@ from calciscope.storage import schema
 from calciscope.storage.batch import _note_content
 from calciscope.storage.bulk import FactSink
 from calciscope.storage.database_url import display_url, normalise_url
-from calciscope.storage.integrity import MemoryPatientStates, PatientStates, StatementIndex
+from calciscope.storage.integrity import (
+    MemoryPatientStates,
+    PatientStates,
+    StatementIndex,
+    merge_patients,
+)
+from calciscope.storage.lifetime import Birth
 from calciscope.storage.registry import (
     BatchWriter,
     Registry,
@@ -181,6 +187,33 @@ class SparkBatchWriter(BatchWriter):
 
     def _stored(self, ids: set[str]) -> dict[str, Patient]:
         return {p.patient_id: p for p in self.registry._patients(ids)}
+
+    def _earliest_facts(self, ids: set[str]) -> dict[str, dt.date]:
+        from pyspark.sql import functions as F
+
+        frame = self.registry._facts_of(ids).filter(
+            "superseded_by IS NULL AND review_state != 'rejected'"
+        )
+        rows = frame.groupBy("patient_id").agg(F.min("effective_date").alias("first")).collect()
+        return {r["patient_id"]: r["first"] for r in rows if r["first"] is not None}
+
+    def _fact_dated(self, patient_id: str, day: dt.date) -> str:
+        frame = self.registry._facts_of({patient_id}).filter(
+            "superseded_by IS NULL AND review_state != 'rejected'"
+        )
+        rows = frame.filter(frame.effective_date == day).select("fact_id").collect()
+        return min(str(r["fact_id"]) for r in rows) if rows else "?"
+
+    def _birth_of(self, ids: set[str]) -> dict[str, Birth]:
+        # the import's patients are staged, not readable yet: this import's record of each
+        # (merged with the registry's, as it will be written), else the registry's
+        states = self.reconciler.states.get(ids)
+        patients = {p.patient_id: p for p in self.registry._patients(ids - states.keys())}
+        for pid, state in states.items():
+            seen, before = state.seen, state.before
+            chosen = seen if before is None else before if seen is None else None
+            patients[pid] = chosen or merge_patients(before, seen)  # type: ignore[arg-type]
+        return {pid: (p.birth_date, p.birth_year) for pid, p in patients.items()}
 
     def _stored_notes(self, ids: set[str], patients: set[str]) -> dict[str, tuple[Any, ...]]:
         # a Spark registry reads notes by patient: a stored note of these ids under another

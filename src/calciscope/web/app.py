@@ -163,7 +163,8 @@ def _warm_up(app: FastAPI) -> None:
             TEMPLATES.get_template(name)
         table = state.patient_table.table()  # kept in a file: read, not computed, when it can
         if table.num_rows:  # not a list of the patients computed for one id
-            api.explain_patient(state.registry, str(table.column("patient_id")[0]))
+            pid = str(table.column("patient_id")[0])
+            api.explain_patient(state.registry, pid, index_date=api.default_index_date())
     except Exception:  # the first request computes instead; the server keeps serving
         _log.exception("warming up failed")
 
@@ -288,8 +289,12 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     # a restart reads the whole table too, while nothing was written
     app.state.patient_table = PatientTable(
-        lambda: api.kept_patient_table(registry, kept),
-        lambda ids: api.patient_features(registry, ids, kept=kept),
+        # at the one date of the patient pages and the queue (api.default_index_date): a
+        # patient's list row and page give one answer
+        lambda: api.kept_patient_table(registry, kept, index_date=api.default_index_date()),
+        lambda ids: api.patient_features(
+            registry, ids, index_date=api.default_index_date(), kept=kept
+        ),
         lambda table, where: api.filter_patients(table, where),
         ttl=60,
         outside=lambda: _outside_token(registry),
@@ -325,7 +330,11 @@ def _keep_per_patient(app: FastAPI, registry: Any, generation: Generation, kept:
     # names (every explanation when it names none), not the explanations of everyone
     by_patient = Generation()
     app.state.explanations = RecentResults(
-        lambda pid: Kept(api.explain_patient(registry, pid, kept=kept)),
+        # at the date the review queue evaluates at (one place: api.default_index_date), so
+        # the patient page and the queue never give one patient two answers
+        lambda pid: Kept(
+            api.explain_patient(registry, pid, index_date=api.default_index_date(), kept=kept)
+        ),
         by_patient,
         size=256,
         ttl=300,

@@ -12,7 +12,9 @@ otherwise, and for fields of other mappings, the latest fact (ties: the highest 
 A ``number`` field's value carries its upper limit of normal (``reference_high``) in the
 field ``<field>_uln`` when the dictionary has one (the template has one for laboratory values).
 A template field holds the facts its feature reads: at any of its body sites (they come back at
-its first), and an absent fact without a site in every site field of its concept.
+its first), and an absent fact without a site in every site field of its concept (the reader
+reads a row whose every site field of a concept says absent back as that one absence without a
+site: :func:`~calciscope.interop.redcap.template.site_field_groups`).
 Only facts confirmed by a person are written (a REDCap record cannot say "suggested"; every
 field reads back as confirmed). Every fact not written is counted with its reason, and so is
 what a one-value field cannot hold (:func:`_settle`): a side alone of a both-sides concept, a
@@ -34,6 +36,7 @@ import numpy as np
 from calciscope.features import DerivationKind, Feature, load_catalogue
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.redcap.mapping import ULN_SUFFIX, FieldKind, FieldRule, Mapping
+from calciscope.interop.redcap.template import template_features
 from calciscope.model import Fact, Laterality, Patient, ReviewState, Status
 
 __all__ = ["write_records"]
@@ -93,17 +96,18 @@ _RANKS: dict[DerivationKind, Rank] = {
 }
 
 
-def _template_features(mapping: Mapping) -> dict[str, Feature]:
-    """Return the feature each field of the mapping stands for (template fields only)."""
-    catalogue, found = load_catalogue(), dict[str, Feature]()
-    for feature in catalogue.features.values():
-        name = feature.redcap or ""
-        rule = mapping.fields.get(name)
-        if rule is not None and name not in found:
-            concepts = catalogue.concepts_for_code(rule.system, rule.code)
-            if set(concepts) & set(feature.derive.concepts):
-                found[name] = feature
-    return found
+def _rank(feature: Feature | None) -> Rank:
+    """Return how a field standing for ``feature`` picks its one fact (larger wins).
+
+    A text the feature passes over (``skip_values``: a clinician's "undetermined" subset) loses
+    to any other, as the feature reads it (edge13).
+    """
+    if feature is None:
+        return _latest
+    skip = feature.derive.skip_values
+    if skip:
+        return lambda f: ((f.value_text or "").strip().lower() not in skip, *_latest(f))
+    return _RANKS.get(feature.derive.kind, _latest)
 
 
 def _number(value: float) -> str:
@@ -193,7 +197,7 @@ def _place(
         if cell is not None:
             held.setdefault(name, []).append(fact)
             if not _one_side(feature, fact):  # a side alone is decided per patient (_settle)
-                rank = _RANKS.get(feature.derive.kind, _latest) if feature else _latest
+                rank = _rank(feature)
                 _offer(main, name, rank(fact), cell, fact)
             placed = True
     return placed
@@ -226,7 +230,7 @@ def _settle(
         elif sided:
             skipped[ONE_SIDE.format(field=name)] += len(sided)
         if rule.kind is FieldKind.NUMBER:
-            rank = _RANKS.get(feature.derive.kind, _latest) if feature else _latest
+            rank = _rank(feature)
             if len(facts) > 1:
                 skipped[NUMBER_SUPERSEDED.format(field=name)] += len(facts) - 1
             if max(facts, key=rank).effective_date is not None:
@@ -278,7 +282,7 @@ def write_records(
     by_patient: dict[str, list[Fact]] = {p.patient_id: [] for p in patients}
     for fact in facts:
         by_patient.setdefault(fact.patient_id, []).append(fact)
-    features = _template_features(mapping)
+    features = template_features(mapping)
     out, skipped = io.StringIO(), Counter[str]()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()

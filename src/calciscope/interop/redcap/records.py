@@ -26,6 +26,7 @@ from calciscope.interop.jsontext import decode_utf8, load_json
 from calciscope.interop.mappings import QUALIFIER_ENUMS, curie_to_code, partial_date
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.redcap.mapping import ULN_SUFFIX, FieldKind, FieldRule, Mapping
+from calciscope.interop.redcap.template import site_field_groups
 from calciscope.model import (
     Fact,
     Patient,
@@ -65,6 +66,8 @@ class _Context:
     filled: set[str] = field(default_factory=set)
     #: Where each (record, event, repeat instrument, repeat instance) was first read.
     row_keys: dict[tuple[str, ...], Where] = field(default_factory=dict)
+    #: The site fields of each concept split by site (read back as one absence when all absent).
+    site_groups: list[tuple[str, ...]] = field(default_factory=list)
 
     def problem(self, row: Where, column: str, message: str) -> None:
         """Record a problem at a CSV/JSON row number or a named location (project XML)."""
@@ -481,6 +484,7 @@ def _row(row: dict[str, str], n: Where, ctx: _Context) -> None:
         "source_kind": SourceKind.IMPORT,
         "provenance": " ".join([ctx.source, *where]),
     }
+    by_field: dict[str, list[Fact]] = {}
     for name, rule in ctx.mapping.fields.items():
         item = ctx.fields.get(name)
         if rule.kind is FieldKind.IGNORE or item is None:
@@ -494,8 +498,46 @@ def _row(row: dict[str, str], n: Where, ctx: _Context) -> None:
                 "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()),
             )
             continue
-        if patient is not None:
+        by_field[name] = facts
+    if patient is not None:
+        by_field, folded = _absent_everywhere(by_field, ctx, base["provenance"])
+        for facts in by_field.values():
             ctx.result.batch.facts.extend(facts)
+        ctx.result.batch.folded.extend(folded)
+
+
+def _absent_everywhere(
+    by_field: dict[str, list[Fact]], ctx: _Context, provenance: str
+) -> tuple[dict[str, list[Fact]], list[tuple[Fact, tuple[Fact, ...]]]]:
+    """Read the site fields of a concept that all say absent as one absence without a site.
+
+    The export writes an absent fact without a site in every site field of its concept
+    (:func:`~calciscope.interop.redcap.template.site_field_groups`); reading it back as one
+    absence per site invented facts the registry never held (fixes15). Only a row whose every
+    field of the group holds one absent fact, the facts alike but for their site, is folded.
+    The folded fact is returned with the facts it stands for (``Batch.folded``): a registry
+    that already holds them all (the file imported before fixes15) is given nothing (fixes16).
+    """
+    folded: list[tuple[Fact, tuple[Fact, ...]]] = []
+    for group in ctx.site_groups:
+        facts = [by_field.get(name, []) for name in group]
+        if not all(len(f) == 1 and f[0].status is Status.ABSENT for f in facts):
+            continue
+        contents = {
+            tuple((k, v) for k, v in f[0].__dict__.items() if k not in _PER_FIELD) for f in facts
+        }
+        if len(contents) != 1:
+            continue
+        where = f"{provenance} fields {', '.join(group)} (absent at every site)"
+        changed = {"body_site": None, "fact_id": "", "provenance": where}
+        one = Fact.model_validate(facts[0][0].__dict__ | changed)
+        by_field = {k: v for k, v in by_field.items() if k not in group}
+        folded.append((one, tuple(f[0] for f in facts)))
+    return by_field, folded
+
+
+#: What differs between the facts of one concept's site fields on one row.
+_PER_FIELD = frozenset({"body_site", "provenance", "fact_id"})
 
 
 def _form_date(
@@ -557,6 +599,7 @@ def read_record_rows(
         Listing every problem with file, location and field; nothing should be written.
     """
     ctx = _Context(source, mapping, {f.name: f for f in dictionary}, _checkbox_columns(dictionary))
+    ctx.site_groups = site_field_groups(mapping)
     _check_mapping(ctx)
     try:
         for n, row in rows:

@@ -24,7 +24,7 @@ from calciscope.model import (
     Sex,
 )
 
-__all__ = ["FORMS", "redcap_template"]
+__all__ = ["FORMS", "redcap_template", "site_field_groups", "template_features"]
 
 #: Instruments in order, with the REDCap field-name prefixes that go to each.
 FORMS: dict[str, tuple[str, ...]] = {
@@ -289,3 +289,34 @@ def redcap_template(
         sex_values={s.value: s for s in Sex},
     )
     return fields, mapping
+
+
+def template_features(mapping: Mapping) -> dict[str, Feature]:
+    """Return the feature each field of the mapping stands for (template fields only)."""
+    catalogue, found = load_catalogue(), dict[str, Feature]()
+    for feature in catalogue.features.values():
+        name = feature.redcap or ""
+        rule = mapping.fields.get(name)
+        if rule is not None and name not in found:
+            concepts = catalogue.concepts_for_code(rule.system, rule.code)
+            if set(concepts) & set(feature.derive.concepts):
+                found[name] = feature
+    return found
+
+
+def site_field_groups(mapping: Mapping) -> list[tuple[str, ...]]:
+    """Return the status fields of each concept that is split by body site, one group each.
+
+    The template records skin thickening per site (``skin_fingers`` ... ``skin_feet``). An
+    absent fact without a site says absent at every site, so the REDCap export writes it in
+    every field of its group; the reader reads a row whose every field of a group says absent
+    (and nothing else differs) back as that one absent fact without a site, not one per
+    field: a round trip must not invent facts (fixes15). Groups of two fields or more.
+    """
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name, feature in template_features(mapping).items():
+        derive, rule = feature.derive, mapping.fields[name]
+        split = derive.sites and not derive.morphology and not rule.qualifiers
+        if derive.kind is DerivationKind.STATUS and rule.kind is FieldKind.STATUS and split:
+            groups.setdefault(tuple(sorted(derive.concepts)), []).append(name)
+    return [tuple(names) for names in groups.values() if len(names) > 1]

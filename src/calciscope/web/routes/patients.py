@@ -103,6 +103,8 @@ def patients(
         "size": size,
         "pages": max(1, -(-matching // size)),
         "filters": sorted(api.FILTER_ALIASES),
+        # the date the features are evaluated at: the patient pages' and the queue's
+        "index_date": api.default_index_date(),
     }
 
 
@@ -248,7 +250,28 @@ def _patient_page(record: Any, indexed: set[str], shown: str, private: bool) -> 
             for i in record.images
         ],
         "timeline": _timeline(facts, record.notes, record.images),
+        # the date the criteria section is evaluated at (the review queue's: one answer)
+        "index_date": api.default_index_date(),
+        **_after_index_date(record, api.default_index_date()),
     }
+
+
+def _after_index_date(record: Any, index_date: dt.date) -> dict[str, Any]:
+    """Return how many facts the criteria section does not read: dated after its date.
+
+    A registry whose patients are seen after the study's index date would otherwise show
+    every criterion undetermined beside a timeline full of findings (review16 item 3).
+    """
+    p = record.patient
+    after = sum(
+        1
+        for f in record.facts
+        if f.effective_date is not None
+        and f.effective_date > index_date
+        and f.review_state.value != "rejected"
+    )
+    born = p.birth_date.year if p.birth_date else p.birth_year
+    return {"facts_after": after, "born_after": born is not None and born > index_date.year}
 
 
 @page(

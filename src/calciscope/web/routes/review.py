@@ -2,7 +2,7 @@
 
 The evidence is shown in place; a fact is confirmed or rejected, a prompt (a patient item)
 marked reviewed or dismissed. Patient items are evaluated at the default study's index date
-(:func:`calciscope.api.queue_index_date`) unless the page chooses another.
+(:func:`calciscope.api.default_index_date`, as the patient page) unless the page chooses another.
 
 Decisions go to :func:`calciscope.api.review` with the version the page was rendered from, so a
 second clinician deciding the same item gets a conflict message and nothing is overwritten.
@@ -102,7 +102,7 @@ def queue(
     """
     items, by_kind = _page(request, kind, patient, offset, limit, index_date)
     return {
-        "index_date": index_date or api.queue_index_date(),
+        "index_date": index_date or api.default_index_date(),
         "index_date_chosen": index_date is not None,
         "kinds": [
             {"name": k.name, "label": k.label, "decidable": k.decidable} for k in api.queue_kinds()
