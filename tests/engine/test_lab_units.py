@@ -100,7 +100,7 @@ def _feature(engine: str, tmp_path: Path, patients: list[Patient], facts: list[F
         f, p = con.table("facts"), con.table("patients")
     else:
         con = ibis.duckdb.connect()
-        from tests.engine.test_features import _FACT_SCHEMA, _PATIENT_SCHEMA
+        from engine.test_features import _FACT_SCHEMA, _PATIENT_SCHEMA
 
         p = con.create_table(
             "patients", pa.Table.from_pylist(model_rows(patients), schema=_PATIENT_SCHEMA)
