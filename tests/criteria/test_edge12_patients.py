@@ -423,11 +423,17 @@ def _store_legacy(registry: Any) -> None:
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("edge12")
     _write(folder)
+    return read_outcomes(folder, EDGES, _store_legacy)
+
+
+def read_outcomes(folder: Path, edges: list[Edge], after_import: Any = None) -> dict[str, Any]:
+    """Import ``folder`` into SQLite; the classified tables on SQLite and DuckDB, explanations."""
     with api.open_registry(f"sqlite:///{folder / 'registry.db'}") as registry:
         api.import_directory(registry, folder)
-        _store_legacy(registry)
+        if after_import is not None:
+            after_import(registry)
         sqlite = api.load_study_data(registry, index_date=INDEX, include_suggested=True)
-        explained = {e.pid: api.explain_patient(registry, e.pid, index_date=INDEX) for e in EDGES}
+        explained = {e.pid: api.explain_patient(registry, e.pid, index_date=INDEX) for e in edges}
         source = ibis.get_backend(api.feature_expression(registry, index_date=INDEX))
         duck = ibis.duckdb.connect(str(folder / "copy.duckdb"))
         for name in ("facts", "patients"):

@@ -28,7 +28,6 @@ import csv
 from pathlib import Path
 from typing import Any
 
-import ibis
 import pytest
 
 from calciscope import api
@@ -37,8 +36,9 @@ from criteria.test_edge12_patients import (
     Edge,
     _explanation_errors,
     _table_errors,
+    read_outcomes,
 )
-from criteria.test_edge_patients import DC_OVERLAP, HEADER, INDEX, PROXIMAL, fact, iim, skin, ssc
+from criteria.test_edge_patients import DC_OVERLAP, HEADER, PROXIMAL, fact, iim, skin, ssc
 
 RASH = ("heliotrope_rash", "gottron_papules", "gottron_sign")
 UNPAIRED = ("face", "chest", "abdomen")
@@ -427,25 +427,7 @@ def _write(folder: Path) -> None:
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("edge13")
     _write(folder)
-    with api.open_registry(f"sqlite:///{folder / 'registry.db'}") as registry:
-        api.import_directory(registry, folder)
-        sqlite = api.load_study_data(registry, index_date=INDEX, include_suggested=True)
-        explained = {e.pid: api.explain_patient(registry, e.pid, index_date=INDEX) for e in EDGES}
-        source = ibis.get_backend(api.feature_expression(registry, index_date=INDEX))
-        duck = ibis.duckdb.connect(str(folder / "copy.duckdb"))
-        for name in ("facts", "patients"):
-            duck.create_table(name, source.table(name).to_pyarrow())
-        duck.disconnect()
-        source.disconnect()
-    duckdb = api.load_study_data(
-        f"duckdb:///{folder / 'copy.duckdb'}", index_date=INDEX, include_suggested=True
-    )
-    tables = {}
-    for engine, study in (("SQLite", sqlite), ("DuckDB", duckdb)):
-        assert study.suggested is not None
-        tables[engine] = study.table.set_index("patient_id")
-        tables[f"{engine} with suggested"] = study.suggested.set_index("patient_id")
-    return {"explained": explained, **tables}
+    return read_outcomes(folder, EDGES)
 
 
 @pytest.mark.parametrize("edge", EDGES, ids=[e.pid for e in EDGES])
