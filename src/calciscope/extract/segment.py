@@ -73,7 +73,7 @@ _BOUNDARY = re.compile(
     r"[.!?;\nA-Z)](?:"
     r"(?<=[.!?])(?<![.!?][.!?])" + _PUNCT_REST + r"|(?<=;)(?P<semi>)"
     r"|(?<=\n)[ \t\r]*+\n\s*(?P<blank>)"
-    r"|(?<=\n)(?=[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s)(?P<bullet>)"
+    r"|(?<=\n)(?=[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>\u2610\u2611\u2612\u25a1]|\d{1,2}[.)]|\[[ \t]?[xX\u2713\u2714]?[ \t]?\])\s)(?P<bullet>)"
     r"|(?<=\n)(?![ \t]*[(,])(?P<nl>)"
     r"|(?:(?<=\s\s[A-Z])|(?<=\n[A-Z]))(?=[\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s)(?P<header>)"
     r"|(?<=[ \t][2-9]\))(?=[ \t]+[A-Za-z])(?P<item>)"
@@ -94,7 +94,11 @@ _ITEM_BEFORE = {n: re.compile(rf"(?<![^ \t:;,.]){n - 1}\)[ \t]") for n in range(
 #: word before the hyphen (two letters at least) and the rest in lower case on the next line.
 _LINE_HYPHEN = re.compile(r"(?<![A-Za-z])([A-Za-z]{2,})-(\r?\n)([a-z]+)")
 _WORD_BEFORE = re.compile(r"([A-Za-z]+(?:\.[A-Za-z]+)*)$")
-_BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>]|\d{1,2}[.)])\s")
+#: (A ticked-box form's line starts with its box, "\u2610 Calcinosis", "[x] Raynaud's", and is
+#: an item as a bullet is; notesacc20.)
+_BULLET = re.compile(
+    r"[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>\u2610\u2611\u2612\u25a1]|\d{1,2}[.)]|\[[ \t]?[xX\u2713\u2714]?[ \t]?\])\s"
+)
 _SHORT_LINE = 50
 _NON_SPACE = re.compile(r"\S")
 _PARAGRAPH_END = re.compile(r"\n[ \t\r]*\n")

@@ -55,10 +55,12 @@ from calciscope.extract.restate.restated_pattern import _pattern_words, _restate
 from calciscope.extract.restate.site_lists import _HEAD_AFTER as _HEAD_AFTER
 from calciscope.extract.restate.site_lists import _WHITE as _WHITE
 from calciscope.extract.restate.site_lists import (
+    _bracket_sites,
     _has_site_label,
     _heading_sites,
     _heads_list,
     _label_sites,
+    _opens_list,
 )
 from calciscope.extract.restate.sites_again import (
     THESE_SITES,
@@ -111,10 +113,12 @@ def link_restated(
     )
     deposits = [a for a in found if _deposit_cue(a, text, described)]
     headed = [a for a in no_sites if _heads_list(a, text)]
+    bracketed = [a for a in found if _opens_list(a, text)] if ";" in text else []
     past = [a for a in anchors if _negated_calcinosis(a) and _removed_near(a, text)]
-    if not (hits or labelled or bare or same or based or deposits or headed or past):
+    if not (hits or labelled or bare or same or based or deposits or headed or past or bracketed):
         return
     every = spans()
+    _bracket_sites(bracketed, every, text, find)
     _past_deposits(past, every, text, find)  # each does nothing for an empty list
     _heading_sites(headed, every, text, find)
     if based:

@@ -92,6 +92,10 @@ _DEPOSIT = re.compile(
 _CHALKY_REACH = 8
 
 
+#: ``not_morphology`` kinds whose sentence may still describe deposits (None: no such word).
+_LENDING_NOT_MORPHOLOGY = frozenset({None, "consistency", "skin_pattern"})
+
+
 def _deposit_sites(
     anchors: Sequence[Mention],
     every: Sequence[tuple[int, int, int]],
@@ -122,7 +126,9 @@ def _deposit_sites(
                 or m.metadata.get("other_finding")
                 or m.metadata.get("organ")
                 or m.metadata.get("not_calcinosis")
-                or m.metadata.get("not_morphology")  # "plate fixation", "information sheet"
+                # "plate fixation", "information sheet"; not a consistency ("rock-hard") or the
+                # pattern of a skin colour ("macules in a reticular pattern"; notesacc20)
+                or m.metadata.get("not_morphology") not in _LENDING_NOT_MORPHOLOGY
                 or m.metadata.get("tissue") in _NOT_SKIN  # "an axillary mass, likely a node"
                 or (back and m.category == Category.MORPHOLOGY and m.is_negated)
                 for m in mentions

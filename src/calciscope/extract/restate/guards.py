@@ -42,7 +42,8 @@ _OTHER_LUMP = re.compile(
     r"lipomas?|abscess(?:es)?|fibromas?|neurofibromas?|xanthomas?|granulomas?|hernias?|"
     r"thyroid|goitre|goiter|keloids?|nodosum|panniculitis|sclerotic[ \t]+(?:plaques?|patch(?:es)?|lesions?|bone|margins?|foc(?:us|i))|"
     r"scleroderma[ \t]+(?:plaques?|patch(?:es)?)|morph(?:o)?ea|"
-    r"morph(?:o)?eic|(?:hyper|hypo|de)?pigment(?:ed|ation)|lichenified|lichenification|"
+    r"morph(?:o)?eic|(?:hyper|hypo|de)?pigmented[ \t]+(?:plaques?|patch(?:es)?|macules?|papules?|"
+    r"lesions?|naev[iu]s|nev[iu]s|moles?|spots?)|lichenified|lichenification|"
     r"atrophic|necrobiosis|psoria(?:sis|tic)|eczema(?:tous)?|implants?|prosthes[ie]s|"
     r"prosthetic|screws?|fixation|orif|k-wires?)(?![a-z-])",
     re.I,

@@ -27,11 +27,12 @@ _WITH_MODALITY = (*_LAYERS, "modality")
 _GAP = re.compile(r"\s*(?:[A-Za-z][A-Za-z /]{0,24}:)?\s*")
 
 # "the tips of the fingers of the L hand", "fingertips of both hands", "the PIP joints of the
-# right hand": the hand says whose fingers (or finger joints), it is no site of its own.
+# right hand", "two fingers on your left hand" (notesacc20): the hand says whose fingers (or
+# finger joints), it is no site of its own.
 _FINGERS_OF = re.compile(
     r"(?:fingers?|fingertips?|finger-tips?|digits?|thumbs?|tips|pulps?|tufts?|nails?|"
-    r"phalanx|phalanges|(?:pip|dip|ip)j?s?|(?:pip|dip|ip|interphalangeal)\s+joints?)\s+of\s+"
-    r"(?:(?:the|both|his|her|each)\s+)?(?:(?:left|right|l|r|lt|rt)\s+)?$"
+    r"phalanx|phalanges|(?:pip|dip|ip)j?s?|(?:pip|dip|ip|interphalangeal)\s+joints?)\s+(?:of|on)\s+"
+    r"(?:(?:the|both|his|her|each|your|their|my)\s+)?(?:(?:left|right|l|r|lt|rt)\s+)?$"
 )
 
 

@@ -6,6 +6,9 @@
   both forearms."); the list runs on over the next lines or clauses that name only sites.
 - *A list item* of the finding's own name ("2. Calcinosis cutis", notesacc13) takes the sites
   of the indented lines under it.
+- *A bracketed list* after the finding whose items are split by semicolons ("Calcinosis (bilat
+  olecranon bursae; R prepatellar)", notesacc20): the items up to the closing bracket that name
+  only sites are the finding's too.
 """
 
 from __future__ import annotations
@@ -145,3 +148,42 @@ def _heading_sites(
                 break
             _untitled(anchor)
             _lend(anchor, "regions", sites, text, part)
+
+
+def _opens_list(anchor: Mention, text: str) -> bool:
+    """Return whether a finding's sentence opens a bracket after it and ends at a semicolon."""
+    b = anchor.sentence[1]
+    part = text[anchor.end : b].rstrip()
+    if not part.endswith(";"):
+        return False
+    opened = part.rfind("(")
+    return opened >= 0 and ")" not in part[opened:]
+
+
+def _bracket_sites(
+    anchors: Sequence[Mention],
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Lend the sites of the items after a semicolon inside a bracket opened after a finding.
+
+    "Calcinosis (bilat olecranon bursae; R prepatellar)": each later item up to the closing
+    bracket that names sites and nothing else (no finding, other skin finding or negation) is
+    a site of the finding; the first that is not ends the list.
+    """
+    for anchor in anchors:
+        i = _index(every, anchor)
+        if i is None:
+            continue
+        for a, b, _section in every[i + 1 : i + 8]:
+            part = find(a, b, _LAYERS, True)
+            sites = _sites(part, text)
+            if not sites or any(
+                m.category in _ANCHORS or m.metadata.get("other_finding") or m.is_negated
+                for m in part
+            ):
+                break
+            _lend(anchor, "regions", sites, text, part)
+            if ")" in text[a:b] or not text[a:b].rstrip().endswith(";"):
+                break
