@@ -84,3 +84,16 @@ def test_no_packaged_rule_is_skipped_where_it_matches():
         for regex in regexes:
             if any(m.end() > m.start() for m in regex.finditer(window)):
                 assert _may_match(window, required_literals(regex)), (regex.pattern, window)
+
+
+def test_a_set_every_alternative_needs_is_required_and_a_group_gives_all_its_sets():
+    # notesspeed14: "nodule" is in every alternative, so a note without it skips the rule
+    regex = re.compile(r"chalky\s+ca\s+nodules?|gritty\s+ca\s+nodules?|ca\s+nodule")
+    assert required_literals(regex)[0] == ("nodule",)
+    # the checklist trigger ": y/n" needs its "/" in both of its alternatives
+    yes_no = re.compile(r"[:(](?:(?<=:)[ \t]*y(?:es)?[ \t]*/[ \t]*no?|(?<=\()y/no?\))")
+    assert ("/",) in required_literals(yes_no)
+    # every set of a mandatory group counts, not only its best one
+    assert set(required_literals(re.compile(r"(?:any\s+new)\s+x"))) == {("any",), ("new",), ("x",)}
+    # a set holding another set's members adds no test
+    assert required_literals(re.compile(r"(?:ab|b)b")) == (("b",),)

@@ -54,8 +54,17 @@ def required_literals(regex: re.Pattern[str]) -> tuple[tuple[str, ...], ...]:
         sets = _sequence(list(parsed))
     except Exception:  # _Unknown, or a parser of another version: run the rule, skip nothing
         return ()
+    # a set met wherever another one is (each member of the other holds one of its members)
+    # tests nothing more; of two sets that meet each other the first ranked is kept
     ranked = sorted(set(sets), key=lambda s: (-min(map(len, s)), len(s), s))
-    return tuple(ranked[:MAX_SETS])
+    useful = [
+        s
+        for i, s in enumerate(ranked)
+        if not any(
+            _meets(o, s) and (j < i or not _meets(s, o)) for j, o in enumerate(ranked) if j != i
+        )
+    ]
+    return tuple(useful[:MAX_SETS])
 
 
 class _Unknown(Exception):
@@ -74,18 +83,14 @@ def _sequence(items: list[tuple[Any, Any]]) -> list[tuple[str, ...]]:
             # A positive lookahead consumes nothing either, but what it needs must follow the
             # match's start inside the scanned text (``endpos`` ends what it sees); a lookbehind
             # may see text before the window, so it adds nothing.
-            ahead = _best(_sequence(list(av[1])))
-            if ahead:
-                sets.append(ahead)
+            sets += _sequence(list(av[1]))
             continue
         if op in _ZERO_WIDTH:  # consumes nothing: the literals on both sides are adjacent
             continue
         if run:
             sets.append((run,))
             run = ""
-        found = _element(op, av)
-        if found:
-            sets.append(found)
+        sets += _element(op, av)
     if run:
         sets.append((run,))
     return sets
@@ -97,35 +102,48 @@ def _best(sets: list[tuple[str, ...]]) -> tuple[str, ...] | None:
     return min(sets, key=lambda s: (-min(map(len, s)), len(s)))
 
 
-def _element(op: Any, av: Any) -> tuple[str, ...] | None:
-    """Return one literal set a match of this element must contain, or None."""
+def _element(op: Any, av: Any) -> list[tuple[str, ...]]:
+    """Return the literal sets a match of this element must contain (each a set to meet)."""
     if op is _c.SUBPATTERN:
         _group, add_flags, del_flags, body = av
         if add_flags or del_flags:
             raise _Unknown
-        return _best(_sequence(list(body)))
+        return _sequence(list(body))
     if op is _c.BRANCH:
         return _branch(av[1])
     if op in _REPEATS:
         low, _high, body = av
-        return _best(_sequence(list(body))) if low >= 1 else None
+        return _sequence(list(body)) if low >= 1 else []
     if op is getattr(_c, "ATOMIC_GROUP", None):
-        return _best(_sequence(list(av)))
+        return _sequence(list(av))
     if op is _c.IN:
         if all(kind is _c.LITERAL for kind, _ in av):
-            return tuple(sorted({chr(code) for _, code in av}))
-        return None
+            return [tuple(sorted({chr(code) for _, code in av}))]
+        return []
     if op in (_c.GROUPREF, _c.GROUPREF_EXISTS):
         raise _Unknown
-    return None
+    return []
 
 
-def _branch(alternatives: list[Any]) -> tuple[str, ...] | None:
-    """Return the union of what each alternative needs (None when one needs nothing)."""
-    members: list[str] = []
-    for branch in alternatives:
-        best = _best(_sequence(list(branch)))
-        if best is None:
-            return None
-        members += best
-    return tuple(sorted(set(members)))
+def _branch(alternatives: list[Any]) -> list[tuple[str, ...]]:
+    """Return the sets every alternative meets (none when one alternative needs nothing).
+
+    A set is met by an alternative when one of the alternative's own sets meets it
+    (:func:`_meets`): so the union of each alternative's best set, and each set of the first
+    alternative that every other alternative meets ("nodule" in "chalky ca nodules|gritty ca
+    nodules", "/" in ": y/n|(y/n)").
+    """
+    needs = [_sequence(list(branch)) for branch in alternatives]
+    if not all(needs):
+        return []
+    union = sorted({member for sets in needs for member in _best(sets) or ()})
+    found = [tuple(union)]
+    for candidate in dict.fromkeys(needs[0]):
+        if all(any(_meets(s, candidate) for s in sets) for sets in needs[1:]):
+            found.append(candidate)
+    return found
+
+
+def _meets(have: tuple[str, ...], need: tuple[str, ...]) -> bool:
+    """Whether text holding a member of ``have`` always holds a member of ``need``."""
+    return all(any(n in h for n in need) for h in have)

@@ -315,9 +315,11 @@ def _check_order(needs: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], .
     """Return the same literal sets, cheaper to test: members holding another member dropped.
 
     ("no" occurs wherever "none" or "not seen" does, so a set with "no" needs neither), the
-    shortest (likeliest to occur, which ends the set's test) first.
+    shortest (likeliest to occur, which ends the set's test) first; the sets with the fewest
+    members first (a set none of whose members occurs ends the whole test, and costs one
+    test per member: "?" of the question trigger before its seven pronouns; notesspeed14).
     """
-    return tuple(
+    sets = [
         tuple(
             sorted(
                 (m for m in members if not any(o != m and o in m for o in members)),
@@ -325,7 +327,8 @@ def _check_order(needs: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], .
             )
         )
         for members in needs
-    )
+    ]
+    return tuple(sorted(sets, key=len))  # stable: equal sizes keep their rank
 
 
 def _may_match(window: str, needs: tuple[tuple[str, ...], ...]) -> bool:
