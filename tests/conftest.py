@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,3 +124,23 @@ def reviewed_demo_url(
         with contextlib.suppress(MissingExtraError):
             api.add_demo_radiographs(registry, films, seed=0)
     return url
+
+
+@pytest.fixture(scope="session")
+def demo_run(reviewed_demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The default (anchor) study run once on the reviewed demo registry (read-only for tests).
+
+    As ``calciscope demo`` runs it (``api.run_demo``'s study), with the PDF and the pseudonymised
+    export too: the report tests read its bundle, the review tests its analysis.
+    """
+    from calciscope import api
+    from calciscope.study import OutputFormat, default_study
+
+    study = default_study()
+    formats = (*study.outputs.formats, OutputFormat.PDF)
+    study = study.model_copy(
+        update={"outputs": study.outputs.model_copy(update={"formats": formats})}
+    )
+    out: Path = tmp_path_factory.mktemp("report") / "calciscope-report"
+    with api.open_registry(reviewed_demo_url) as registry:
+        return api.run_study(study, registry, out=out, pseudonymise=True)

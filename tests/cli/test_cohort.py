@@ -118,14 +118,26 @@ def test_features_to_parquet(demo_registry_url, tmp_path):
     assert {True, False, None} <= set(column)  # three-valued, unknown kept as null
 
 
-def test_demo_main_job(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = run("demo")
+def test_demo_main_job(cli_demo):
+    _, result = cli_demo  # one `calciscope demo` run for the session (tests/cli/conftest.py)
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "SYNTHETIC" in text
     assert re.search(r"\b461\b", text) and re.search(r"\b102\b", text) and "22.1%" in text, text
     assert "suggested facts wait for review" in text and "calciscope review list" in text
+
+
+def test_demo_without_db_uses_the_default_registry_and_says_no_db(monkeypatch, capsys):
+    """What ``calciscope demo`` without ``--db`` does differently (the session's run names one)."""
+    from calciscope import api
+    from calciscope.cli.demo import print_review_hint
+
+    monkeypatch.delenv("CALCISCOPE_DB", raising=False)
+    assert api.resolve_db_url(None) == api.DEFAULT_DB_URL == "sqlite:///calciscope.db"
+    print_review_hint(None, None, awaiting=2)
+    text = " ".join(capsys.readouterr().out.split())
+    assert "calciscope review list --kind suggested_case (2 would be cases" in text
+    assert "calciscope serve --insecure-cookies" in text and "--db" not in text
 
 
 def _commands(group, prefix=()):

@@ -129,9 +129,8 @@ def test_study_run_names_an_unreachable_postgresql_registry(tmp_path):
 
 
 @pytest.mark.slow
-def test_demo_is_the_main_job(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = run("demo", "--db", f"sqlite:///{tmp_path / 'demo.db'}")
+def test_demo_is_the_main_job(cli_demo):
+    tmp_path, result = cli_demo  # one `calciscope demo --db ...` run (tests/cli/conftest.py)
     assert result.exit_code == 0, result.output
     text = result.output.replace("\n", " ")
     assert "102/461 (22.1%; 95% CI 18.4–26.2%, Clopper–Pearson exact)" in text

@@ -32,26 +32,24 @@ def test_negex_temporality_and_experiencer(negex_scores):
     assert negex_scores.experiencer_accuracy >= 0.99
 
 
-def test_demo_cohort_notes_agree_with_answer_key(tmp_path):
-    datasets = pytest.importorskip("calciscope.datasets")
-    datasets.generate_demo_cohort(tmp_path)
-    scores = evaluate_demo_notes(tmp_path / "notes.jsonl", tmp_path / "answer_key.csv")
+def test_demo_cohort_notes_agree_with_answer_key(demo_dir):
+    # the default cohort (seed 0), generated once per session (tests/conftest.py)
+    scores = evaluate_demo_notes(demo_dir / "notes.jsonl", demo_dir / "answer_key.csv")
     assert scores.n > 100
     assert scores.present[2] >= 0.99
     assert scores.absent[2] >= 0.99
     assert scores.morphology[2] >= 0.99
 
 
-def _document_scores(shared_name):
+def _document_scores(shared_name, extractor):
+    """Score one evaluation set with the session's extractor (tests/extract/conftest.py)."""
     import json
     from pathlib import Path
 
-    from calciscope.extract import NoteExtractor
     from calciscope.extract.evaluation import score_documents, summarise_document
 
     path = Path(__file__).resolve().parent / "data" / "notes_eval" / f"{shared_name}.jsonl"
     docs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    extractor = NoteExtractor()
     return score_documents(
         docs,
         [
@@ -82,7 +80,7 @@ def _document_scores(shared_name):
         ("fresh15", 0.98, 0.90, 0.90),
     ],
 )
-def test_hand_written_documents(name, status, morphology, regions):
+def test_hand_written_documents(name, status, morphology, regions, extractor):
     # Figures of 2026-12-05 (docs/notes.md): dev 1.000/1.000/1.000, test 1.000/1.000/0.971,
     # heldout 0.977/0.971/0.928 (untouched 0.922/0.913/0.841), fresh 1.000/0.958/0.958;
     # notesacc6: heldout 0.992/0.971/0.957, fresh2 0.979/1.000/0.962 (untouched 0.938/0.962/0.846).
@@ -110,7 +108,7 @@ def test_hand_written_documents(name, status, morphology, regions):
     # longer counted, as "Ca" there may as well be carcinoma (review item 1).
     # notesacc20: fresh15 1.000/0.919/0.919 after the fixes, not independent (untouched
     # 0.930/0.730/0.703, 7/10 sheet-like, none false; forms, portal, pathology, translations).
-    s = _document_scores(name)
+    s = _document_scores(name, extractor)
     assert s.n >= 36  # fresh8, aimed at regions, is the smallest set
     assert s.status_accuracy >= status
     assert s.morphology_accuracy >= morphology and s.regions_exact >= regions

@@ -232,9 +232,12 @@ def test_the_queue_evaluates_prompts_at_the_default_studys_index_date():
 
 
 @pytest.mark.slow
-def test_the_queues_at_risk_prompts_are_the_demo_studys(demo_copy, tmp_path):
-    """Evaluated at the same date, the queue prompts whom the study counts (7 on the demo)."""
-    run = api.run_demo(demo_copy, out=tmp_path / "report")
+def test_the_queues_at_risk_prompts_are_the_demo_studys(demo_copy, demo_run):
+    """Evaluated at the same date, the queue prompts whom the study counts (7 on the demo).
+
+    ``demo_run`` is the demo's study on the same registry, run once per session (conftest.py).
+    """
+    run = demo_run
     prompts = api.review_queue(demo_copy, kinds=["at_risk"])
     assert len(prompts) == run.headline.at_risk_prompts == 7
     assert {p.patient_id for p in prompts} == set(run.analysis.at_risk["patient_id"])

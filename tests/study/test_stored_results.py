@@ -95,15 +95,22 @@ def with_results_copy(sqlite_url: str, path: Path) -> str:
     return url
 
 
-@pytest.fixture
-def classified_demo(tmp_path: Path, demo_registry_url: str) -> str:
-    """A copy of the demo registry, classified at the study's index date."""
-    path = tmp_path / "demo.db"
+@pytest.fixture(scope="module")
+def classified_demo_file(tmp_path_factory: pytest.TempPathFactory, demo_registry_url: str) -> Path:
+    """The demo registry classified at the study's index date, once (read-only: tests copy it)."""
+    path = tmp_path_factory.mktemp("classified") / "demo.db"
     shutil.copy(demo_registry_url.split(":///", 1)[1], path)
-    url = f"sqlite:///{path}"
-    with api.open_registry(url) as registry:
+    with api.open_registry(f"sqlite:///{path}") as registry:
         api.classify_registry(registry, index_date=INDEX)
-    return url
+    return path
+
+
+@pytest.fixture
+def classified_demo(tmp_path: Path, classified_demo_file: Path) -> str:
+    """A private copy of the classified demo registry (tests add facts and decide on them)."""
+    path = tmp_path / "demo.db"
+    shutil.copy(classified_demo_file, path)
+    return f"sqlite:///{path}"
 
 
 def test_stored_results_give_the_computed_study_on_sqlite_and_duckdb(
