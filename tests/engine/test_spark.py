@@ -86,7 +86,7 @@ def test_bad_spark_urls_say_what_to_write(url: str, why: str) -> None:
 def test_local_session_settings_have_laptop_defaults_and_take_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    for name in ("DRIVER_MEMORY", "CACHE", "JAVA_OPTIONS", "CONF", "PARTITIONS", "UI", "PAGE_SIZE"):
+    for name in ("DRIVER_MEMORY", "CACHE", "JAVA_OPTIONS", "CONF", "PARTITIONS", "UI"):
         monkeypatch.delenv(f"CALCISCOPE_SPARK_{name}", raising=False)
     options = local_options(tmp_path)
     assert options["spark.driver.memory"] == "1g"
@@ -94,8 +94,6 @@ def test_local_session_settings_have_laptop_defaults_and_take_the_environment(
     assert options["spark.driver.extraJavaOptions"] == DEFAULT_JAVA_OPTIONS
     assert "-XX:+UseSerialGC" in DEFAULT_JAVA_OPTIONS
     assert options["spark.ui.enabled"] == "false"
-    # small pages: a task with many sorts (the feature table's joins) keeps one page per sort
-    assert options["spark.buffer.pageSize"] == "2m"
     assert options["spark.sql.warehouse.dir"] == str(tmp_path)
     # under spark-submit the cluster's settings size the session: none of calciscope's defaults
     submitted = local_options(tmp_path, submitted=True)
@@ -106,7 +104,6 @@ def test_local_session_settings_have_laptop_defaults_and_take_the_environment(
     monkeypatch.setenv("CALCISCOPE_SPARK_DRIVER_MEMORY", "4g")
     monkeypatch.setenv("CALCISCOPE_SPARK_CACHE", "MEMORY_AND_DISK")
     monkeypatch.setenv("CALCISCOPE_SPARK_JAVA_OPTIONS", "-XX:+UseG1GC")
-    monkeypatch.setenv("CALCISCOPE_SPARK_PAGE_SIZE", "16m")
     monkeypatch.setenv(
         "CALCISCOPE_SPARK_CONF", "spark.sql.shuffle.partitions=64; spark.local.dir=/scratch/x;"
     )
@@ -114,7 +111,6 @@ def test_local_session_settings_have_laptop_defaults_and_take_the_environment(
     assert options["spark.driver.memory"] == "4g"
     assert options["spark.sql.defaultCacheStorageLevel"] == "MEMORY_AND_DISK"
     assert options["spark.driver.extraJavaOptions"] == "-XX:+UseG1GC"
-    assert options["spark.buffer.pageSize"] == "16m"
     assert options["spark.sql.shuffle.partitions"] == "64"  # CALCISCOPE_SPARK_CONF wins
     assert options["spark.local.dir"] == "/scratch/x"
     assert local_options(tmp_path, submitted=True)["spark.sql.defaultCacheStorageLevel"] == (
@@ -322,7 +318,6 @@ def test_local_session_runs_with_calciscope_jvm_flags_and_gives_memory_back(
 
     session = spark_session(spark_registry.connection_url)
     assert session.conf.get("spark.sql.defaultCacheStorageLevel") == "DISK_ONLY"
-    assert session.sparkContext.getConf().get("spark.buffer.pageSize") == "2m"
     jvm = session._jvm
     flags = list(jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
     assert "-XX:+UseSerialGC" in flags and "-XX:-ShrinkHeapInSteps" in flags

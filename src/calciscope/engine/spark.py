@@ -157,12 +157,6 @@ LOCAL_DEFAULTS = {
     "CALCISCOPE_SPARK_CACHE": ("spark.sql.defaultCacheStorageLevel", "DISK_ONLY"),
     "CALCISCOPE_SPARK_JAVA_OPTIONS": ("spark.driver.extraJavaOptions", DEFAULT_JAVA_OPTIONS),
     "CALCISCOPE_SPARK_UI": ("spark.ui.enabled", "false"),
-    # the unit of a task's execution memory (a sort's or a hash aggregate's page): Spark's own
-    # is the pool / cores / 16 (16 MB with a 1 GB heap on 2 cores), and every sort of the
-    # feature table's chain of sort-merge joins, all in one task, keeps at least one page while
-    # its rows are read: at 1 M patients the pages of those sorts took the task's whole share
-    # (UNABLE_TO_ACQUIRE_MEMORY, docs/scale.md)
-    "CALCISCOPE_SPARK_PAGE_SIZE": ("spark.buffer.pageSize", "2m"),
 }
 
 
