@@ -22,7 +22,7 @@ Every patient in the benchmark registries is synthetic.
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 
 from calciscope.api.study import study_phenotypes
@@ -33,8 +33,14 @@ from calciscope.study import default_study
 
 def main() -> None:
     """Print the cached tables' plans (and, unless ``--explain``, the counts' stages)."""
-    url, explain_only = sys.argv[1], "--explain" in sys.argv[2:]
-    con = connect(url)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("url", help="a Spark registry, e.g. spark://local?warehouse=DIR")
+    parser.add_argument("--explain", action="store_true", help="print the plans only; run nothing")
+    args = parser.parse_args()
+    if not args.url.startswith(("spark://", "sc://")):
+        parser.error(f"{args.url}: not a Spark registry URL (spark://local?warehouse=DIR)")
+    explain_only = args.explain
+    con = connect(args.url)
     session = con._session
     for name in ("patients", "facts"):
         frame = session.table(name)
