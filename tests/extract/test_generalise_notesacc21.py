@@ -115,3 +115,20 @@ def test_advice_to_prevent_calcinosis_stays_hypothetical(summary):
 def test_a_locations_label_with_a_bracketed_plural_lists_sites(summary):
     s = summary("Calcinosis present: yes\nLocation(s): R olecranon; L prepatellar")
     assert (s.calcinosis, s.regions) == ("affirmed", ("elbow", "knee"))
+
+
+# --- a bracketed note between a template label and its answer -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("Calcinosis (clinician assessed): absent.\nUlcers: 1 active", "negated"),
+        ("Myositis screen done. Calcinosis (on palpation) - none", "negated"),
+        # controls: a positive answer, and the old "(Y/N)" form
+        ("Calcinosis (clinician assessed): present, L olecranon", "affirmed"),
+        ("Calcinosis (Y/N): N", "negated"),
+    ],
+)
+def test_a_bracketed_note_after_the_label_keeps_its_answer(summary, text, status):
+    assert summary(text).calcinosis == status
