@@ -58,6 +58,7 @@ SETS = (
     "fresh13",
     "fresh14",
     "fresh15",
+    "fresh16",
 )
 
 

@@ -212,7 +212,19 @@ def section_end(
             line_end = _LINE_END.search(text, first.start(), cut)
             if line_end is not None:
                 cut = line_end.start()
+        elif first is not None and _LIST_LINE.match(text, first.start()):
+            # a list under the header ("Family history:\n- Mother: SSc\n- Sister: lupus"):
+            # the first line after it that is no item is the patient's (notesacc21)
+            for line in _NEXT_LINE.finditer(text, first.start(), cut):
+                if not _LIST_LINE.match(text, line.end()):
+                    cut = line.start()
+                    break
     return cut
+
+
+# A line that is an item of a list: a bullet or a number ("- Mother: SSc", "2) Sister").
+_LIST_LINE = re.compile(r"[ \t]*(?:[-*\u2022\u2013]|\d{1,2}[.)])[ \t]")
+_NEXT_LINE = re.compile(r"\n(?=[ \t]*\S)")
 
 
 def _abbreviation_before(text: str, at: int) -> bool:

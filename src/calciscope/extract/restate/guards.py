@@ -79,7 +79,10 @@ _NO_DEPOSIT = re.compile(
 _RELATIVE = re.compile(
     r"(?<![a-z])(?:mother|father|sister|brother|siblings?|aunt|uncle|cousin|twin|"
     r"grand(?:mother|father|parents?)|parents?|sons?|daughters?|niece|nephew|mum|mom|dad|"
-    r"husband|wife|partner|relatives?|family)(?![a-z])",
+    r"husband|wife|partner|relatives?|family)(?![a-z])"
+    # a relative who only noticed the patient's lumps ("Her mum has noticed a hard lump on the
+    # left knee", notesacc21) makes the sentence no one else's
+    r"(?![ \t]+(?:has[ \t]+|had[ \t]+|first[ \t]+)?(?:noticed|spotted|found|felt|discovered)(?![a-z]))",
     re.I,
 )
 _PERSON_LABEL = re.compile(

@@ -21,7 +21,7 @@ from calciscope.extract.restate.lending import _ANCHORS, _LAYERS, _index, _lend,
 
 # "Sites:", "Current sites:", a table head "Site | Size".
 _LABEL_WORDS = (
-    r"(?:(?:current|present|active|affected)\s+)?(?:sites?|locations?|distribution)"
+    r"(?:(?:current|present|active|affected)\s+)?(?:sites?|locations?|distribution)(?:\(s\))?"
     r"(?:\s+(?:affected|involved))?\s*[:|]"
 )
 _SITE_LABEL = re.compile(r"\W*" + _LABEL_WORDS, re.I)
