@@ -334,13 +334,13 @@ EDGES: list[Edge] = [
          {"ssc_myositis_overlap_clinician": False},
          "§11.3 SSc coded, IIM and myositis-unspecified both recorded absent: no clinician "
          "overlap"),
-    # first written expecting False: a recorded "no IIM" was read as "no myositis". The
-    # documented rule (docs/criteria.md phenotypes) asks for a myositis coded as IIM *or* as
-    # M60.8/M60.9, so with M60.x not recorded either way it stays unknown (see the report)
+    # first written expecting False, then left unknown (M60.8/M60.9 not recorded either way);
+    # fixes17 decided it: the myositis of an overlap is an IIM, so "no IIM" says none
+    # (docs/criteria.md, edge17 Z01-Z05)
     Edge("O03", [_f("M34.0", system="ICD10"), _f("myositis_diagnosis", "absent")],
-         {"ssc_myositis_overlap_clinician": None},
-         "§11.2/§11.3 IIM recorded absent, myositis unspecified (M60.8/M60.9) not recorded: "
-         "unknown"),
+         {"ssc_myositis_overlap_clinician": False},
+         "§5.2/§6.2/§11.3 IIM recorded absent, M60.8/M60.9 not recorded: the overlap's myositis "
+         "is an IIM, so no clinician overlap (fixes17)"),
     # ---- at-risk prompt with suggested / rejected calcinosis facts (§11.7) ------------------
     Edge("R01", [*DC_OVERLAP, calc("thigh", "sheet_like", review_state="suggested")],
          {"calcinosis_any": None, "at_risk_prompt": True},

@@ -225,8 +225,16 @@ def test_a_note_dated_before_birth_is_refused(tmp_path, sqlite_url):
     folder = _folder(tmp_path / "d", FACTS[:2])
     (folder / "notes.jsonl").write_text(NOTE % "1960-01-01", encoding="utf-8")
     registry = api.open_registry(sqlite_url)
-    problems = _refused(lambda: api.import_directory(registry, folder))
-    assert [(loc, field) for _, loc, field in problems] == [("note n1", "note_date")]
+    with pytest.raises(ValidationError) as failure:
+        api.import_directory(registry, folder)
+    # fixes17: the file, its line and the field, as every import error (it named the folder)
+    (problem,) = failure.value.problems
+    assert (Path(problem.source).name, problem.location, problem.field) == (
+        "notes.jsonl",
+        "line 1",
+        "note_date",
+    )
+    assert "note n1" in problem.message and "'P1'" in problem.message
     assert registry.counts()["notes"] == 0
     (folder / "notes.jsonl").write_text(NOTE % "1970-05-01", encoding="utf-8")
     api.import_directory(registry, folder)  # on the day of birth: accepted
@@ -245,3 +253,24 @@ def test_extraction_writes_no_fact_dated_before_birth(tmp_path, sqlite_url):
     assert summary.before_birth >= 1 and summary.new_facts == 0
     dates = [f.effective_date for f in api.patient_record(registry, "P1").facts]
     assert all(d is None or d >= dt.date(1970, 5, 1) for d in dates)
+
+
+def test_notes_and_images_before_birth_name_their_file_and_line(tmp_path, sqlite_url):
+    """fixes17: the second line of notes.jsonl and row 3 of images.csv, not the folder."""
+    folder = _folder(tmp_path / "d", FACTS[:2])
+    later = NOTE.replace('"n1"', '"n2"') % "1960-01-01"
+    (folder / "notes.jsonl").write_text(NOTE % "2020-01-01" + later, encoding="utf-8")
+    (folder / "images.csv").write_text(
+        "image_id,patient_id,modality,image_date\n"
+        "i1,P1,radiograph,2021-01-01\n"
+        "i2,P1,radiograph,1969-01-01\n",
+        encoding="utf-8",
+    )
+    registry = api.open_registry(sqlite_url)
+    with pytest.raises(ValidationError) as failure:
+        api.import_directory(registry, folder)
+    found = sorted((Path(p.source).name, p.location, p.field) for p in failure.value.problems)
+    assert found == [("images.csv", "row 3", "image_date"), ("notes.jsonl", "line 2", "note_date")]
+    text = failure.value.render(nothing_written=True)
+    assert "notes.jsonl" in text and "line 2" in text and "note_date" in text
+    assert registry.counts()["notes"] == registry.counts()["images"] == 0

@@ -283,7 +283,12 @@ def test_a_second_reviewer_gets_a_conflict_not_a_silent_flip(db):
 def test_review_list_states_the_index_date_of_its_patient_items(db):
     table = run(db, "review", "list")
     assert table.exit_code == 0, table.output
-    assert "index date 2023-12-31 (the default study's)" in " ".join(table.output.split())
+    today = dt.date.today().isoformat()
+    # fixes17: the registry's as-of date, today when none is set (was the default study's)
+    assert f"index date {today} (today: no as-of date is set" in " ".join(table.output.split())
+    assert run(db, "registry", "set-as-of", "2023-12-31").exit_code == 0
+    table = run(db, "review", "list")
+    assert "index date 2023-12-31 (the registry's as-of date)" in " ".join(table.output.split())
     chosen = run(db, "review", "list", "--index-date", "2030-06-30")
     assert "index date 2030-06-30 (chosen)" in " ".join(chosen.output.split())
 

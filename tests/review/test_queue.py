@@ -225,10 +225,12 @@ def test_two_threads_classify_the_queue_at_once(one_patient):
     assert cases == []  # every suggested fact decided: no case waits on one
 
 
-def test_the_queue_evaluates_prompts_at_the_default_studys_index_date():
-    from calciscope.study import default_study
-
-    assert api.queue_index_date() == default_study().population.index_date == D(2023, 12, 31)
+def test_the_queue_evaluates_prompts_at_the_registrys_as_of_date(sqlite_url):
+    """fixes17: the registry's as-of date, today when none is set (was the shipped study's)."""
+    registry = api.open_registry(sqlite_url)
+    assert api.queue_index_date(registry) == D.today() == api.default_index_date(registry)
+    api.set_registry_as_of(registry, D(2026, 6, 30))
+    assert api.queue_index_date(registry) == D(2026, 6, 30) == api.default_index_date(registry)
 
 
 @pytest.mark.slow

@@ -103,7 +103,7 @@ def server(browser_registry: tuple[Path, str], tmp_path_factory) -> Iterator[tup
     )  # fmt: skip
     app = create_app(settings)
     app.state.overview.get("default")
-    app.state.queues.get((None, None, None))
+    app.state.queues.get((None, None, app.state.as_of.date))  # the dashboard's key
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)
@@ -187,7 +187,7 @@ def test_confirm_a_suggested_calcinosis_fact(page, server, browser_registry):
     after = app.state.overview.get("default")
     calcinosis_after = next(p for p in after.phenotypes if p.id == "calcinosis_any").counts
     assert calcinosis_after.get("true", 0) == calcinosis_before.get("true", 0) + 1
-    app.state.queues.get((None, None, None))
+    app.state.queues.get((None, None, app.state.as_of.date))  # the dashboard's key
     page.goto(f"{base}/")
     page.locator("[data-testid=cases]").wait_for()
     shown = page.locator('[data-phenotype-count="calcinosis_any"]').inner_text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 import zipfile
 
@@ -496,15 +497,17 @@ def test_patient_list_shows_unknown_as_unknown(app, signed_in):
 
 def test_the_queue_states_the_date_its_patient_items_are_evaluated_at(app, signed_in):
     client = signed_in("clinician")
-    default = api.queue_index_date()
+    default = api.queue_index_date(app.state.registry)
+    assert default == dt.date.today()  # no as-of date set for this registry (fixes17)
     data = client.get("/api/review", params={"kind": "all", "limit": 500}).json()
     assert data["index_date"] == default.isoformat() and data["index_date_chosen"] is False
+    assert data["as_of_source"] == "today"
     counts = api.review_queue_counts(app.state.registry, index_date=default)
     assert data["by_kind"] == {k: n for k, n in counts.items() if n}
     html = client.get("/review", params={"kind": "all"}).text
-    assert f"index date <strong>{default.isoformat()}</strong> (the default study" in html
+    assert f"<strong>as of {default.isoformat()} (today: no as-of date is set" in html
     chosen = client.get("/review", params={"kind": "all", "index_date": "2030-06-30"})
-    assert "<strong>2030-06-30</strong> (chosen" in chosen.text
+    assert "<strong>as of 2030-06-30 (chosen)</strong>" in chosen.text
     later = client.get("/api/review", params={"kind": "all", "index_date": "2030-06-30"}).json()
     wanted = api.review_queue_counts(app.state.registry, index_date=dt.date(2030, 6, 30))
     assert later["by_kind"] == {k: n for k, n in wanted.items() if n}
@@ -556,8 +559,8 @@ def test_the_patient_page_evaluates_at_the_queue_s_date_and_says_so(app, signed_
     take ``api.default_index_date()``, and the page says which date its answer is as of.
     """
     client = signed_in("clinician")
-    when = api.default_index_date()
-    assert api.queue_index_date() == when
+    when = api.default_index_date(app.state.registry)
+    assert api.queue_index_date(app.state.registry) == when
     queue = client.get("/api/review", params={"kind": "all", "limit": 500}).json()
     assert queue["index_date"] == when.isoformat()
     pid = next((i["patient_id"] for i in queue["items"] if i["fact_id"] is None), "P0001")
@@ -587,7 +590,8 @@ def test_the_patient_page_says_how_many_facts_are_after_its_date(app, signed_in,
     """review16 item 3: a patient born 2024 with calcinosis in 2025 showed every criterion
     undetermined as of the study's 2023-12-31 beside a timeline with the 2025 calcinosis, and
     the page did not say the facts after the date were not read (SYNTHETIC patient K1)."""
-    when = api.default_index_date()
+    when = dt.date(2023, 12, 31)
+    api.set_registry_as_of(app.state.registry, when)
     later = dt.date(when.year + 1, 1, 1)
     folder = tmp_path / "k1"
     folder.mkdir()
@@ -605,3 +609,58 @@ def test_the_patient_page_says_how_many_facts_are_after_its_date(app, signed_in,
     assert "the patient was born after it" in page
     # a patient all of whose facts are read gets no such line
     assert 'data-testid="after-as-of"' not in signed_in("clinician").get("/patients/P0001").text
+
+
+def test_the_registry_s_as_of_date_is_the_web_s_and_the_cli_s(app, signed_in):
+    """fixes17: one as-of date per registry, read by the web app and ``patients show --explain``.
+
+    The web app took the shipped study's 2023-12-31 for every registry while the CLI took
+    today: two answers for one patient. Not set, both take today and say so; set (here as
+    ``calciscope registry set-as-of`` would, while the app runs), both take it at once.
+    """
+    import html
+
+    from typer.testing import CliRunner
+
+    from calciscope.cli.app import app as cli
+
+    registry, client, pid = app.state.registry, signed_in("clinician"), "P0001"
+
+    def shown(url: str, **params: str) -> str:
+        return html.unescape(client.get(url, params=params).text)
+
+    def explained_by_cli() -> dict:
+        argv = ["patients", "show", pid, "--explain", "--json", "--db", registry.connection_url]
+        result = CliRunner().invoke(cli, argv)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["explanation"]
+
+    for when, why in (
+        (dt.date.today(), "today: no as-of date is set for this registry"),
+        (dt.date(2020, 6, 30), "the registry's as-of date"),
+    ):
+        if when != dt.date.today():
+            api.set_registry_as_of(registry, when, actor="test")
+        text = f"as of {when.isoformat()} ({why}"
+        web, by_cli = client.get(f"/api/patients/{pid}/criteria").json(), explained_by_cli()
+        assert web["index_date"] == by_cli["index_date"] == when.isoformat()
+        assert [c["status"] for c in web["criteria"]] == [c["status"] for c in by_cli["criteria"]]
+        assert {p["id"]: p["value"] for p in web["phenotypes"]} == {
+            p["id"]: p["value"] for p in by_cli["phenotypes"]
+        }
+        assert text in shown(f"/patients/{pid}/criteria")
+        assert text in shown(f"/patients/{pid}")
+        listed = client.get("/api/patients", params={"size": 200}).json()
+        assert listed["index_date"] == when.isoformat() and text in listed["as_of"]
+        [row] = [r for r in listed["rows"] if r["patient_id"] == pid]
+        wanted = api.patient_features(registry, [pid], index_date=when).to_pylist()[0]
+        assert row["last_visit_date"] == (
+            None if wanted["last_visit_date"] is None else wanted["last_visit_date"].isoformat()
+        )
+        assert text in shown("/patients")
+        queue = client.get("/api/review", params={"kind": "all", "limit": 500}).json()
+        assert queue["index_date"] == when.isoformat() and queue["index_date_chosen"] is False
+        assert text in shown("/review", kind="all")
+        assert text in shown("/")
+    entry = api.audit_log(registry, action="registry.set_as_of")[-1]
+    assert (entry.actor, entry.after) == ("test", {"as_of": "2020-06-30"})

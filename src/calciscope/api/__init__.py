@@ -3,6 +3,7 @@
 The faces (CLI, web) call only these.
 """
 
+from calciscope.api.as_of import AsOf, AsOfSource, registry_as_of, set_registry_as_of
 from calciscope.api.cohort import (
     DEFAULT_DB_URL,
     FILTER_ALIASES,
@@ -163,6 +164,8 @@ __all__ = [
     "FILTER_ALIASES",
     "IMAGE_ROOTS_ENV",
     "AgreementReport",
+    "AsOf",
+    "AsOfSource",
     "AuditEntry",
     "BodyRegion",
     "ClassifySummary",
@@ -274,6 +277,7 @@ __all__ = [
     "record_reading",
     "redcap_mapping",
     "redcap_template",
+    "registry_as_of",
     "registry_changes",
     "registry_overview",
     "resolve_db_url",
@@ -288,6 +292,7 @@ __all__ = [
     "run_study",
     "score_spreadsheet",
     "screen_omop",
+    "set_registry_as_of",
     "study_columns",
     "write_audit_csv",
     "write_feature_table",

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.feather as feather
 
 from calciscope.api._rows import RowFiles, versions_by_patient
+from calciscope.api.as_of import registry_as_of
 from calciscope.api.cohort import feature_expression, list_patients
 from calciscope.criteria import (
     CriteriaResult,
@@ -284,24 +285,17 @@ class PatientExplanation:
         return title + criteria + html_table(("phenotype", "value", "note", "rule"), rows)
 
 
-def default_index_date() -> dt.date:
-    """Return the date a patient is evaluated at unless one is chosen: the study's index date.
+def default_index_date(registry: Registry) -> dt.date:
+    """Return the date the registry's patients are evaluated at unless one is chosen.
 
-    The one place the web app's patient page and the review queue
-    (:func:`calciscope.api.queue_index_date`) take their evaluation date from, so that one
-    patient never shows two answers: the default study's ``population.index_date`` (the date
-    ``calciscope study run`` and the dashboard use; 2023-12-31 for the shipped study). Facts
-    dated after it are not read. Read once per process (the study file ships with the package).
+    The registry's as-of date (:func:`calciscope.api.registry_as_of`; set with ``calciscope
+    registry set-as-of``), or today when none is set. The web app's patient page, patient list
+    and review queue (:func:`calciscope.api.queue_index_date`) and ``calciscope patients show
+    --explain`` all take it, so that one patient never shows two answers. Facts dated after it
+    are not read. Until fixes17 it was the shipped study's 2023-12-31 for every registry.
     :func:`explain_patient` itself still defaults to today for a caller that names no date.
     """
-    return _default_study_index_date()
-
-
-@cache
-def _default_study_index_date() -> dt.date:
-    from calciscope.study import default_study
-
-    return default_study().population.index_date
+    return registry_as_of(registry).date
 
 
 def explain_patient(

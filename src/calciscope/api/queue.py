@@ -89,16 +89,16 @@ class ReviewItem:
     fact: Fact | None = None
 
 
-def queue_index_date() -> dt.date:
+def queue_index_date(registry: Registry) -> dt.date:
     """Return the date the queue's patient kinds are evaluated at unless one is chosen.
 
-    :func:`calciscope.api.default_index_date`, the default study's index date (``population.
-    index_date`` of the study ``calciscope study run`` and the dashboard use): the at-risk
-    prompts, unknown phenotypes and the other patient items then count what the study counts,
-    and the web app's patient page evaluates the criteria at the same date. Facts dated after
-    it are not read; a reviewer looking at a later date passes ``index_date``.
+    :func:`calciscope.api.default_index_date`: the registry's as-of date, or today when none
+    is set (:func:`calciscope.api.registry_as_of`). The at-risk prompts, unknown phenotypes
+    and the other patient items are then what the patient page and ``calciscope patients show
+    --explain`` show at the same date. Facts dated after it are not read; a reviewer looking at
+    another date passes ``index_date``.
     """
-    return default_index_date()
+    return default_index_date(registry)
 
 
 def queue_kinds() -> list[QueueKind]:
@@ -326,8 +326,9 @@ def review_queue(
         Only this patient's items.
     index_date
         Facts after this date are ignored by the patient kinds (the at-risk prompts and the
-        others); the default study's index date by default (:func:`queue_index_date`), so
-        that they agree with the study's counts.
+        others); the registry's as-of date by default, today when none is set
+        (:func:`queue_index_date`), so that they agree with the patient pages and
+        ``calciscope patients show --explain``.
     limit, offset
         One page of the queue: at most ``limit`` items after the first ``offset`` (all by
         default). A page of suggested facts alone is read from the registry as one page
@@ -341,6 +342,8 @@ def review_queue(
     chosen = _chosen_kinds(kinds)
     _check_page(limit, offset)
     repo = ReviewRepository(registry)
+    if index_date is None and any(k.source is not QueueSource.SUGGESTED_FACTS for k in chosen):
+        index_date = queue_index_date(registry)  # read once, before the queue's transaction
     with repo.read() as conn:
         if len(chosen) == 1 and chosen[0].source is QueueSource.SUGGESTED_FACTS:
             return _fact_items(repo, conn, chosen[0], patient, limit=limit, offset=offset)
@@ -362,7 +365,7 @@ def _all_items(
             items += _fact_items(repo, conn, kind, patient)
     patient_kinds = [k for k in chosen if k.source is not QueueSource.SUGGESTED_FACTS]
     if patient_kinds:
-        when = index_date or queue_index_date()
+        when = index_date or queue_index_date(registry)
         rows, suggested = _classified_rows(registry, repo, conn, when)
         if patient is not None:
             rows = [r for r in rows if str(r["patient_id"]) == patient]
@@ -383,7 +386,7 @@ def review_queue_counts(
     """Return how many open items each kind holds (every kind chosen, zero included).
 
     Suggested facts are counted in the registry (indexed); patient kinds classify the cohort
-    at ``index_date`` (the default study's by default), as :func:`review_queue` does.
+    at ``index_date`` (the registry's as-of date by default), as :func:`review_queue` does.
 
     Raises
     ------
@@ -393,6 +396,8 @@ def review_queue_counts(
     chosen = _chosen_kinds(kinds)
     repo = ReviewRepository(registry)
     counts = {k.name: 0 for k in chosen}
+    if index_date is None and any(k.source is not QueueSource.SUGGESTED_FACTS for k in chosen):
+        index_date = queue_index_date(registry)
     with repo.read() as conn:
         for kind in chosen:
             if kind.source is QueueSource.SUGGESTED_FACTS:

@@ -568,10 +568,20 @@ def _standard_exports(
 
 
 def run_demo(registry: Registry, *, out: Path = DEFAULT_REPORT_DIR) -> StudyRun:
-    """Run the default (anchor) study on a registry holding the demo cohort; write the report."""
+    """Run the default (anchor) study on a registry holding the demo cohort; write the report.
+
+    A registry with no as-of date is given the study's index date (2023-12-31): the SYNTHETIC
+    cohort is drawn as of it and the report counts at it, so the web app's patient pages and
+    review queue then show what the report counts (:func:`calciscope.api.registry_as_of`). A
+    date already set is kept.
+    """
+    from calciscope.api.as_of import set_registry_as_of
     from calciscope.study import default_study
 
-    return run_study(default_study(), registry, out=out)
+    study = default_study()
+    if registry.dialect != "spark" and registry.as_of() is None:
+        set_registry_as_of(registry, study.population.index_date)
+    return run_study(study, registry, out=out)
 
 
 def _cases_line(h: Headline, focus: str) -> str:

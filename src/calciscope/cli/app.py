@@ -80,6 +80,7 @@ def _register_all() -> None:
         imaging,
         interop,
         notes,
+        registry,
         review,
         serve,
         study,
@@ -88,7 +89,7 @@ def _register_all() -> None:
 
     for module in (demo, cohort, criteria, notes, interop, study, imaging, serve):
         module.register(app)
-    for module in (review, facts, users, audit):
+    for module in (review, facts, users, audit, registry):
         module.register(app)
 
 

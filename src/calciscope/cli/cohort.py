@@ -15,12 +15,12 @@ from calciscope import api
 from calciscope.cli.criteria import render_explanation
 from calciscope.cli.options import (
     DbOption,
-    IndexDateOption,
     JsonOption,
+    RegistryDateOption,
     UpdatePatientsOption,
     parse_date,
 )
-from calciscope.cli.output import echo_json, index_date_or_today, mark_read_only, progress
+from calciscope.cli.output import echo_json, mark_read_only, progress, registry_index_date
 
 __all__ = ["export_app", "import_app", "register"]
 
@@ -126,13 +126,14 @@ def list_(
         int, typer.Option("--limit", help="Rows to show (the counts cover all).")
     ] = 50,
     db: DbOption = None,
-    index_date: IndexDateOption = None,
+    index_date: RegistryDateOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List patients with their key features, and how many match the filters."""
     mark_read_only()
-    when, when_text = index_date_or_today(parse_date(index_date))
+    chosen = parse_date(index_date)
     with api.open_registry(db) as registry:
+        when, when_text = registry_index_date(registry, chosen)
         data, total = api.list_patients(
             registry, where=where or [], columns=list(_LIST_COLUMNS), index_date=when
         )
@@ -196,13 +197,15 @@ def show(
         bool, typer.Option("--provenance", help="Show where each fact came from.")
     ] = False,
     db: DbOption = None,
-    index_date: IndexDateOption = None,
+    index_date: RegistryDateOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show one patient's facts over time, with their sources, notes and images."""
     mark_read_only()
-    when, when_text = index_date_or_today(parse_date(index_date))
+    chosen = parse_date(index_date)
     with api.open_registry(db) as registry:
+        # the registry's as-of date unless chosen: the date the web app's patient page shows
+        when, when_text = registry_index_date(registry, chosen)
         record = api.patient_record(registry, patient_id)
         explanation = (
             api.explain_patient(registry, patient_id, index_date=when) if explain else None
@@ -257,14 +260,15 @@ def features(
         typer.Option("--include-suggested", help="Count facts suggested from notes/images too."),
     ] = False,
     db: DbOption = None,
-    index_date: IndexDateOption = None,
+    index_date: RegistryDateOption = None,
 ) -> None:
     """Write the feature table: one row per patient, each feature true/false/unknown (null)."""
-    when, when_text = index_date_or_today(parse_date(index_date))
+    chosen = parse_date(index_date)
     with (
         api.open_registry(db) as registry,
         progress(err_console, "computing features in the database"),
     ):
+        when, when_text = registry_index_date(registry, chosen)
         rows, columns = api.write_feature_table(
             registry, out, index_date=when, include_suggested=include_suggested
         )

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from calciscope import api
-from calciscope.cli.options import DbOption, IndexDateOption, JsonOption, parse_date
-from calciscope.cli.output import echo_json, index_date_or_today, mark_read_only, progress
+from calciscope.cli.options import DbOption, JsonOption, RegistryDateOption, parse_date
+from calciscope.cli.output import echo_json, mark_read_only, progress, registry_index_date
 
 __all__ = ["criteria_app", "register", "render_explanation"]
 
@@ -70,16 +70,17 @@ def score(
 
 def classify(
     db: DbOption = None,
-    index_date: IndexDateOption = None,
+    index_date: RegistryDateOption = None,
     min_probability: MinProbabilityOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Classify every registry patient by every criteria set and phenotype, and store the results."""
-    when, when_text = index_date_or_today(parse_date(index_date))
+    chosen = parse_date(index_date)
     with (
         api.open_registry(db) as registry,
         progress(err_console, "classifying inside the database"),
     ):
+        when, when_text = registry_index_date(registry, chosen)
         summary = api.classify_registry(registry, index_date=when, min_probability=min_probability)
     if as_json:
         echo_json(summary)

@@ -11,6 +11,7 @@ __all__ = [
     "DbOption",
     "IndexDateOption",
     "JsonOption",
+    "RegistryDateOption",
     "StudyDbOption",
     "UpdatePatientsOption",
     "parse_date",
@@ -58,6 +59,15 @@ IndexDateOption = Annotated[
     typer.Option(
         "--index-date",
         help="Index date (YYYY-MM-DD); facts after it are ignored. Default: today (printed).",
+    ),
+]
+
+RegistryDateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--index-date",
+        help="Index date (YYYY-MM-DD); facts after it are ignored. Default: the registry's "
+        "as-of date (calciscope registry set-as-of), today when none is set (printed).",
     ),
 ]
 

@@ -18,12 +18,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+if TYPE_CHECKING:
+    from calciscope.api import Registry
 
 __all__ = [
     "configure_logging",
@@ -32,6 +35,7 @@ __all__ = [
     "is_quiet",
     "mark_read_only",
     "progress",
+    "registry_index_date",
     "start_invocation",
     "to_jsonable",
     "wrote_nothing",
@@ -123,6 +127,18 @@ def index_date_or_today(value: dt.date | None) -> tuple[dt.date, str]:
         return value, f"index date {value.isoformat()}"
     today = dt.date.today()
     return today, f"index date {today.isoformat()} (today; set --index-date to fix it)"
+
+
+def registry_index_date(registry: Registry, value: dt.date | None) -> tuple[dt.date, str]:
+    """Return the date to evaluate a registry at and how to show it: chosen, or its as-of date.
+
+    The registry's as-of date (``calciscope registry set-as-of``), today when none is set: the
+    date the web app shows the same patients at (:func:`calciscope.api.registry_as_of`).
+    """
+    from calciscope import api
+
+    as_of = api.registry_as_of(registry, value)
+    return as_of.date, f"index date {as_of.date.isoformat()} ({as_of.why})"
 
 
 def mark_read_only() -> None:

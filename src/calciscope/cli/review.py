@@ -15,7 +15,7 @@ from rich.table import Table
 from calciscope import api
 from calciscope.cli.cohort import console
 from calciscope.cli.options import DbOption, JsonOption, parse_date
-from calciscope.cli.output import echo_json
+from calciscope.cli.output import echo_json, registry_index_date
 
 __all__ = ["ReasonOption", "RedecideOption", "ReviewerOption", "register"]
 
@@ -45,7 +45,8 @@ QueueDateOption = Annotated[
         "--index-date",
         help=(
             "Date (YYYY-MM-DD) the patient items (at-risk prompts, ...) are evaluated at; facts "
-            "after it are ignored. Default: the default study's index date (printed)."
+            "after it are ignored. Default: the registry's as-of date (calciscope registry "
+            "set-as-of), today when none is set (printed)."
         ),
     ),
 ]
@@ -91,12 +92,13 @@ def list_(
     """List the open review items with the reason each is there and its evidence sentence.
 
     Patient items (possible cases, at-risk prompts, unknown phenotypes...) are evaluated at the
-    default study's index date, so that they agree with the study's counts, unless
-    ``--index-date`` chooses another; the table says which.
+    registry's as-of date (today when none is set), as the web app and ``patients show
+    --explain`` are, unless ``--index-date`` chooses another; the table says which.
     """
-    when = parse_date(index_date) or api.queue_index_date()
+    chosen = parse_date(index_date)
     page = limit if limit is not None else (None if as_json else 50)
     with api.open_registry(db) as registry:
+        when, when_text = registry_index_date(registry, chosen)
         if patient is not None:
             api.patient_record(registry, patient)  # an unknown id is an error, not an empty list
         items = api.review_queue(
@@ -107,8 +109,7 @@ def list_(
     if as_json:
         echo_json(items)
         return
-    chosen = "chosen" if index_date else "the default study's"
-    _render(items, sum(counts.values()), offset, f"index date {when} ({chosen})")
+    _render(items, sum(counts.values()), offset, when_text)
 
 
 def kinds(as_json: JsonOption = False) -> None:

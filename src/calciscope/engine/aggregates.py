@@ -128,6 +128,12 @@ class _Compiler:
             parts["unk"] = flag(here & ~self._morph_known())
             parts["any"] = flag(here)
         parts["neg"] = flag(absent_here)
+        if derive.latest:  # the latest record decides (features.yaml `latest`)
+            day = self.f.effective_date
+            present_ok = all_given(here, self._morph_ok(derive))
+            parts["plast"] = ibis.cases((present_ok, day), else_=ibis.null("date")).max()
+            parts["pund"] = flag(present_ok & day.isnull())
+            parts["nlast"] = ibis.cases((absent_here, day), else_=ibis.null("date")).max()
         for i, limit in enumerate(derive.above_upper_limit):
             measured = (
                 self.f[concept_column(limit.concept)]

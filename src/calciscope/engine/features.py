@@ -161,6 +161,12 @@ def _finish_status(t: ir.Table, name: str, derive: Derivation) -> ir.Value:
     pos, neg = t[f"{name}__pos"] == 1, t[f"{name}__neg"]
     if derive.both_sides:  # "of both hands": one side counts with the other one
         pos = pos | ((t[f"{name}__left"] == 1) & (t[f"{name}__right"] == 1))
+    if derive.latest:
+        # withdrawn: an absent record dated after every dated present one, and no undated
+        # present one (an undated record cannot be ordered: present stands); the same day: stands
+        plast, nlast = t[f"{name}__plast"], t[f"{name}__nlast"]
+        withdrawn = (nlast > plast).fill_null(False) & (t[f"{name}__pund"] == 0)
+        pos = pos & ~withdrawn
     raised, normal = ibis.literal(False), ibis.literal(False)
     if derive.above_upper_limit:
         raised, normal = _limit_flags(t, name, derive)

@@ -199,6 +199,11 @@ class Derivation:
     #: "undetermined" subset): such a fact is passed over, so it neither hides an earlier value
     #: nor conflicts with another of its day (edge13); lower case, without surrounding spaces
     skip_values: tuple[str, ...] = ()
+    #: status: the latest record decides: a present fact is withdrawn by an absent one dated
+    #: after every dated present one (and no undated present one), on or before the index
+    #: date; the feature is then false (fixes17: a scleroderma-like disorder recorded, then
+    #: ruled out, no longer excludes). Otherwise as ``status``: present wins
+    latest: bool = False
 
     @property
     def concept(self) -> str:
@@ -396,7 +401,10 @@ def _feature(raw: dict[str, Any], concepts: dict[str, Concept]) -> Feature:
         exact=bool(spec.get("exact", False)),
         both_sides=bool(spec.get("both_sides", False)),
         skip_values=tuple(str(v).strip().lower() for v in spec.get("skip_values") or ()),
+        latest=bool(spec.get("latest", False)),
     )
+    if derive.latest and (kind is not DerivationKind.STATUS or derive.both_sides):
+        raise CatalogueError(f"{where}: latest is for a status feature without both_sides")
     label = raw.get("label") or concepts[listed[0]].label
     return Feature(name=name, type=ftype, label=label, derive=derive, redcap=raw.get("redcap"))
 

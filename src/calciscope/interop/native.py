@@ -208,9 +208,6 @@ class _Known:
             self.ids = (ids & self.ids) | self.lookup(missing)
         return ids - self.ids
 
-    def filter(self, chunk: list[tuple[str, Any]], path: Path, problems: _Problems) -> list[Any]:
-        return [record for _, record in self.located(chunk, path, problems)]
-
     def located(
         self, chunk: list[tuple[str, Any]], path: Path, problems: _Problems
     ) -> list[tuple[str, Any]]:
@@ -270,8 +267,15 @@ def stream_directory(
         if name == "facts.csv":
             yield from _fact_batches(path, known, problems)
             continue
+        kind = _KIND[name]
         for chunk in _chunks(_records(path, model, problems)):
-            yield Batch(**{_FIELD[name]: known.filter(chunk, path, problems)})
+            located = known.located(chunk, path, problems)
+            # where each note / image was read: a date before birth is refused naming it
+            origins = {
+                f"{kind} {getattr(record, f'{kind}_id')}": PatientOrigin(str(path), where)
+                for where, record in located
+            }
+            yield Batch(**{_FIELD[name]: [record for _, record in located]}, record_origins=origins)
     problems.raise_if_any(folder)
 
 
@@ -447,6 +451,7 @@ def _fact_block(
 
 
 _FIELD = {"facts.csv": "facts", "notes.jsonl": "notes", "images.csv": "images"}
+_KIND = {"notes.jsonl": "note", "images.csv": "image"}
 
 
 def read_directory(folder: Path, *, known_patients: PatientLookup | None = None) -> Batch:

@@ -63,6 +63,10 @@ class Batch:
     #: registry already holds every one of them - the file was imported before the reader
     #: folded them - so a re-import adds nothing (fixes16); otherwise written like ``facts``.
     folded: list[tuple[Fact, tuple[Fact, ...]]] = field(default_factory=list)
+    #: Where a note or image was read, by ``"note ID"`` / ``"image ID"`` (file and line or
+    #: row), for readers that say (the native reader: ``notes.jsonl``, ``line 3``); a record
+    #: without one is named by its id in the import's source.
+    record_origins: dict[str, PatientOrigin] = field(default_factory=dict)
 
     def origins(self) -> list[PatientOrigin | None]:
         """Return ``patient_origins`` padded with None to the length of ``patients``."""
@@ -84,6 +88,7 @@ class Batch:
         self.images += other.images
         self.fact_rows += other.fact_rows
         self.folded += other.folded
+        self.record_origins |= other.record_origins
 
     def counts(self) -> dict[str, int]:
         """Return the number of records of each kind."""
@@ -206,7 +211,7 @@ class BatchWriter:
         write = copy_upsert if self.dialect == "postgresql" else upsert  # COPY: bulk_sql
         write(self.conn, schema.patients, model_rows(patients), "patient_id", update=True)
         self._check_notes(batch.notes)
-        self._check_dated(batch.notes, batch.images)
+        self._check_dated(batch.notes, batch.images, batch.record_origins)
         upsert(self.conn, schema.notes, model_rows(batch.notes), "note_id", update=True)
         upsert(self.conn, schema.images, model_rows(batch.images), "image_id", update=True)
         if batch.facts:
@@ -220,12 +225,17 @@ class BatchWriter:
                 self.counts[key] += value
         self.counts["patients"] += fresh
 
-    def _check_dated(self, notes: list[Note], images: list[Image]) -> None:
+    def _check_dated(
+        self, notes: list[Note], images: list[Image], origins: dict[str, PatientOrigin]
+    ) -> None:
         """Refuse a note or image dated before its patient's birth (the facts' rule).
 
         The facts read from a note or image take its date (note extraction, image readings),
         so one dated before birth would give facts no importer may write (fixes16). The birth
-        is the registry's once this batch's patients are written, as for the facts.
+        is the registry's once this batch's patients are written, as for the facts. The
+        problem names the file and line or row the record was read from (``origins``, by
+        ``"note ID"``), as the other import errors do (fixes17); a reader that does not say
+        where leaves the import's source and the record's id.
         """
         dated = [
             *((n.patient_id, n.note_date, f"note {n.note_id}", "note_date") for n in notes),
@@ -238,14 +248,14 @@ class BatchWriter:
             problem = pid in births and before_birth(when, *births[pid])
             if problem:
                 kind = where.split(" ", 1)[0]
-                self.reconciler.problems.append(
-                    Problem(
-                        self.source,
-                        where,
-                        name,
-                        f"{problem.replace('a fact cannot', f'a {kind} cannot')} (patient {pid!r})",
-                    )
-                )
+                message = problem.replace("a fact cannot", f"a {kind} cannot")
+                origin = origins.get(where)
+                if origin is None:
+                    problem_at = Problem(self.source, where, name, f"{message} (patient {pid!r})")
+                else:
+                    message = f"{message} ({where}, patient {pid!r})"
+                    problem_at = Problem(origin.source, origin.location, name, message)
+                self.reconciler.problems.append(problem_at)
 
     def _check_notes(self, notes: list[Note]) -> None:
         """Refuse a note that another note of the import, or a stored note, gives other content.

@@ -339,6 +339,31 @@ class Registry:
         with self.engine.connect() as conn:
             return int(conn.scalar(query) or 0)
 
+    def as_of(self) -> dt.date | None:
+        """Return the registry's as-of date (migration ``0010``), or None when not set.
+
+        The date its patients are evaluated at unless a caller chooses one
+        (:func:`calciscope.api.registry_as_of` says what stands in when it is not set).
+        """
+        query = sa.select(schema.registry_state.c.as_of).where(schema.registry_state.c.id == 1)
+        with self.engine.connect() as conn:
+            value = conn.scalar(query)
+        return (
+            value if value is None or isinstance(value, dt.date) else dt.date.fromisoformat(value)
+        )
+
+    def set_as_of(self, day: dt.date | None) -> dt.date | None:
+        """Set the registry's as-of date (None clears it); return the one it replaced.
+
+        Not a write to the registry's data: the generation does not move, so results stored
+        for any index date stay current.
+        """
+        t = schema.registry_state
+        with self.write() as conn:
+            before = conn.scalar(sa.select(t.c.as_of).where(t.c.id == 1))
+            conn.execute(t.update().where(t.c.id == 1).values(as_of=day))
+        return before
+
     def classification_rows(
         self, *, patient_id: str | None = None, index_date: dt.date | None = None
     ) -> list[dict[str, Any]]:

@@ -174,6 +174,8 @@ registry_state = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("generation", BigInteger, nullable=False),
+    # 0010: the registry's as-of date (NULL: not set, evaluated as of today); no trigger
+    Column("as_of", Date),
 )
 
 # --- 0002_review: users, the append-only audit log, review decisions, fact revisions ------

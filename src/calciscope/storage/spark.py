@@ -318,6 +318,14 @@ class SparkRegistry(Registry):
         """
         return None
 
+    def as_of(self) -> dt.date | None:
+        """None: a Spark registry keeps no as-of date (it is evaluated as of today)."""
+        return None
+
+    def set_as_of(self, day: dt.date | None) -> dt.date | None:
+        """Refused: the as-of date lives in the SQL registry's ``registry_state``."""
+        raise RegistryError(f"{self.url}: an as-of date {_REFUSED}")
+
     def _table(self, name: str) -> Any | None:
         return self.store.read(name) if self.store.exists(name) else None
 

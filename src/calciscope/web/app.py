@@ -6,6 +6,7 @@ only and render templates.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -164,7 +165,7 @@ def _warm_up(app: FastAPI) -> None:
         table = state.patient_table.table()  # kept in a file: read, not computed, when it can
         if table.num_rows:  # not a list of the patients computed for one id
             pid = str(table.column("patient_id")[0])
-            api.explain_patient(state.registry, pid, index_date=api.default_index_date())
+            api.explain_patient(state.registry, pid, index_date=state.as_of.date)
     except Exception:  # the first request computes instead; the server keeps serving
         _log.exception("warming up failed")
 
@@ -268,12 +269,15 @@ def create_app(settings: WebSettings) -> FastAPI:
     # what the workers of ``serve --workers N`` compute once between them: the whole patient
     # table per registry generation, and a decided patient's rows per patient data
     kept = settings.runs_dir.parent / "calciscope-web-tables"
+    # the registry's as-of date: every result the app shows is evaluated at it (web.as_of)
+    app.state.as_of = api.registry_as_of(registry)
+    app.state.as_of_lock = threading.Lock()
     app.state.overview = RecentResults(
         lambda _: api.registry_overview(registry), generation, size=1, ttl=300
     )
     _keep_per_patient(app, registry, generation, kept)
     app.state.queues = RecentResults(
-        # (kind, patient, index date: None for the default study's)
+        # (kind, patient, index date: the as-of date the page resolved, web.as_of)
         lambda key: api.review_queue(
             registry, kinds=[key[0]] if key[0] else None, patient=key[1], index_date=key[2]
         ),
@@ -288,20 +292,24 @@ def create_app(settings: WebSettings) -> FastAPI:
         ttl=60,
     )
     # a restart reads the whole table too, while nothing was written
-    app.state.patient_table = PatientTable(
-        # at the one date of the patient pages and the queue (api.default_index_date): a
-        # patient's list row and page give one answer
-        lambda: api.kept_patient_table(registry, kept, index_date=api.default_index_date()),
-        lambda ids: api.patient_features(
-            registry, ids, index_date=api.default_index_date(), kept=kept
-        ),
-        lambda table, where: api.filter_patients(table, where),
-        ttl=60,
-        outside=lambda: _outside_token(registry),
-        # decisions, entries and imports are seen by the watch; this is for CLI note reading
-        max_age=1800,
-    )
-    generation.listen(app.state.patient_table.written)
+
+    def patient_table(when: dt.date) -> PatientTable:
+        # at the one date of the patient pages and the queue (the registry's as-of date,
+        # web.as_of): a patient's list row and page give one answer
+        return PatientTable(
+            lambda: api.kept_patient_table(registry, kept, index_date=when),
+            lambda ids: api.patient_features(registry, ids, index_date=when, kept=kept),
+            lambda table, where: api.filter_patients(table, where),
+            ttl=60,
+            outside=lambda: _outside_token(registry),
+            # decisions, entries and imports are seen by the watch; this is for CLI note reading
+            max_age=1800,
+        )
+
+    app.state.make_patient_table = patient_table
+    app.state.patient_table = patient_table(app.state.as_of.date)
+    # the table of the current as-of date (web.as_of replaces it when the date changes)
+    generation.listen(lambda ids: app.state.patient_table.written(ids))
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -330,10 +338,10 @@ def _keep_per_patient(app: FastAPI, registry: Any, generation: Generation, kept:
     # names (every explanation when it names none), not the explanations of everyone
     by_patient = Generation()
     app.state.explanations = RecentResults(
-        # at the date the review queue evaluates at (one place: api.default_index_date), so
-        # the patient page and the queue never give one patient two answers
+        # at the registry's as-of date, as the review queue and the CLI (web.as_of), so the
+        # patient page and the queue never give one patient two answers
         lambda pid: Kept(
-            api.explain_patient(registry, pid, index_date=api.default_index_date(), kept=kept)
+            api.explain_patient(registry, pid, index_date=app.state.as_of.date, kept=kept)
         ),
         by_patient,
         size=256,

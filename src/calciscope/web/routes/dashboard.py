@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
+from calciscope.web.as_of import current_as_of
 from calciscope.web.pages import page
 from calciscope.web.security import ANY_ROLE, WebUser, current_user
 
@@ -17,7 +18,9 @@ router = APIRouter()
 
 def queue_sizes(request: Request) -> dict[str, int] | None:
     """Return the items waiting in the review queue by kind (None while first computed)."""
-    items, _ = request.app.state.queues.get_or_start((None, None, None))
+    # the queue page's key for all kinds: the registry's as-of date (web.as_of)
+    key = (None, None, current_as_of(request).date)
+    items, _ = request.app.state.queues.get_or_start(key)
     if items is None:
         return None
     return dict(sorted(Counter(item.kind for item in items).items()))
@@ -38,4 +41,6 @@ def dashboard(request: Request, user: Annotated[WebUser, Depends(current_user)])
         "overview": overview,
         "overview_fresh": fresh,
         "queue": queue_sizes(request),
+        # the date the patient pages, list and queue are evaluated at (the study above has its own)
+        "as_of": current_as_of(request).describe(),
     }

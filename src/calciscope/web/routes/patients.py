@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from calciscope import api
 from calciscope.errors import Problem, ValidationError
+from calciscope.web.as_of import as_of_text, current_as_of
 from calciscope.web.cache import Kept
 from calciscope.web.pages import PageData, page
 from calciscope.web.security import READERS, WebUser, current_user
@@ -77,6 +78,7 @@ def patients(
 ) -> dict[str, Any]:
     """Patients matching every filter (the ``patients list --where`` syntax) and the search."""
     clauses = tuple(w for w in where if w.strip())
+    as_of = current_as_of(request)
     try:
         table, total = request.app.state.patient_table.filtered(clauses)
     except TypeError as exc:  # a value the api could not compare (REVIEW_CONTRACT.md)
@@ -103,8 +105,11 @@ def patients(
         "size": size,
         "pages": max(1, -(-matching // size)),
         "filters": sorted(api.FILTER_ALIASES),
-        # the date the features are evaluated at: the patient pages' and the queue's
-        "index_date": api.default_index_date(),
+        # the date the features are evaluated at: the patient pages' and the queue's (the
+        # registry's as-of date, web.as_of), and why
+        "index_date": as_of.date,
+        "as_of_source": as_of.source.value,
+        "as_of": as_of.describe(),
     }
 
 
@@ -192,6 +197,7 @@ def patient_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
     (registry id or pseudonym, note text or not); every read is an audit row all the same.
     """
     state = request.app.state
+    as_of = current_as_of(request)
     pid = registry_id(request, user, shown)
     kept = state.patients.get(pid)
     # a read, not a write: its row need not wait for PostgreSQL's disk (SQLite's never does)
@@ -201,12 +207,15 @@ def patient_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
     private = not reads_notes(request, user)
     record, indexed = kept.value
     page_data: PageData = kept.made(
-        (shown, private), lambda: PageData(_patient_page(record, indexed, shown, private))
+        (shown, private, as_of),
+        lambda: PageData(_patient_page(record, indexed, shown, private, as_of)),
     )
     return page_data
 
 
-def _patient_page(record: Any, indexed: set[str], shown: str, private: bool) -> dict[str, Any]:
+def _patient_page(
+    record: Any, indexed: set[str], shown: str, private: bool, as_of: api.AsOf
+) -> dict[str, Any]:
     catalogue = api.load_catalogue()
     facts = [
         _fact_row(f, catalogue.concepts_for_code, private, record.patient) for f in record.facts
@@ -250,9 +259,12 @@ def _patient_page(record: Any, indexed: set[str], shown: str, private: bool) -> 
             for i in record.images
         ],
         "timeline": _timeline(facts, record.notes, record.images),
-        # the date the criteria section is evaluated at (the review queue's: one answer)
-        "index_date": api.default_index_date(),
-        **_after_index_date(record, api.default_index_date()),
+        # the date the criteria section is evaluated at (the registry's as-of date, as the
+        # review queue and `calciscope patients show --explain`: one answer), and why
+        "index_date": as_of.date,
+        "as_of_source": as_of.source.value,
+        "as_of": as_of.describe(),
+        **_after_index_date(record, as_of.date),
     }
 
 
@@ -291,16 +303,21 @@ def patient(
 
 def criteria_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
     """Every criteria set and phenotype of one patient, with the item-level explanation."""
+    as_of = current_as_of(request)
     pid = registry_id(request, user, shown)
     kept = request.app.state.explanations.get(pid)
-    page_data: PageData = kept.made(shown, lambda: PageData(_criteria_page(kept.value, shown)))
+    page_data: PageData = kept.made(
+        (shown, as_of), lambda: PageData(_criteria_page(kept.value, shown, as_of))
+    )
     return page_data
 
 
-def _criteria_page(explanation: Any, shown: str) -> dict[str, Any]:
+def _criteria_page(explanation: Any, shown: str, as_of: api.AsOf) -> dict[str, Any]:
     return {
         "patient_id": shown,
         "index_date": explanation.index_date,
+        # the explanation's own date, with why when it is the registry's as-of date
+        "as_of": as_of_text(explanation.index_date, as_of),
         "criteria": [
             {
                 "criteria_set": c.criteria_set,

@@ -1,8 +1,9 @@
 """The review queue: keyboard driven (j/k, c confirm or mark reviewed, r reject or dismiss).
 
 The evidence is shown in place; a fact is confirmed or rejected, a prompt (a patient item)
-marked reviewed or dismissed. Patient items are evaluated at the default study's index date
-(:func:`calciscope.api.default_index_date`, as the patient page) unless the page chooses another.
+marked reviewed or dismissed. Patient items are evaluated at the registry's as-of date
+(:func:`calciscope.api.registry_as_of`, as the patient page and ``calciscope patients show
+--explain``; today when none is set) unless the page chooses another.
 
 Decisions go to :func:`calciscope.api.review` with the version the page was rendered from, so a
 second clinician deciding the same item gets a conflict message and nothing is overwritten.
@@ -20,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from calciscope import api
 from calciscope.errors import Problem, ReviewConflict, ValidationError
+from calciscope.web.as_of import current_as_of
 from calciscope.web.pages import page, render
 from calciscope.web.routes.patients import note_segments
 from calciscope.web.security import CLINICIANS, WebUser, current_user, guarded
@@ -91,19 +93,25 @@ def queue(
     limit: Annotated[int, Query(ge=1, le=500, description="items on this page")] = QUEUE_PAGE,
     index_date: Annotated[
         dt.date | None,
-        Query(description="date the patient items are evaluated at (default study's if none)"),
+        Query(
+            description="date the patient items are evaluated at (the registry's as-of date if none)"
+        ),
     ] = None,
 ) -> dict[str, Any]:
     """List one page of open items (of one kind, or ``all``; of one patient), with why each is there.
 
     The default kind is the suggested facts (paged in the registry); the patient kinds
-    classify the cohort at ``index_date`` (the default study's index date unless chosen, so
-    that the at-risk prompts agree with the study), which takes seconds on a large registry.
+    classify the cohort at ``index_date`` (the registry's as-of date unless chosen, so that
+    the at-risk prompts agree with the patient pages and the CLI), which takes seconds on a
+    large registry.
     """
-    items, by_kind = _page(request, kind, patient, offset, limit, index_date)
+    as_of = api.AsOf(index_date, api.AsOfSource.CHOSEN) if index_date else current_as_of(request)
+    items, by_kind = _page(request, kind, patient, offset, limit, as_of.date)
     return {
-        "index_date": index_date or api.default_index_date(),
+        "index_date": as_of.date,
         "index_date_chosen": index_date is not None,
+        "as_of_source": as_of.source.value,
+        "as_of": as_of.describe(),
         "kinds": [
             {"name": k.name, "label": k.label, "decidable": k.decidable} for k in api.queue_kinds()
         ],
