@@ -312,6 +312,58 @@ def child_floor_postgresql_csv(folder: str, url: str) -> dict[str, Any]:
     return {"seconds": seconds, "rows": rows, "peak_mb": _peak_mb()}
 
 
+def child_floor_sqlite_csv(folder: str, target_db: str, limit: str = "0") -> dict[str, Any]:
+    """The SQLite floor from ``facts.csv`` itself, for a floor run beside the import.
+
+    As :func:`child_floor_postgresql_csv`: the rows made untimed by the importer's own check
+    (the same content-hash ids), a 4 MB block at a time; only the bare ``executemany`` of each
+    block into a table with the same primary key is timed, in one transaction. ``limit``: stop
+    after about that many rows (0: all), for a floor over the first part of a file whose
+    import is measured over a window beside it.
+    """
+    from calciscope.interop.native_facts import check_block
+    from calciscope.storage.bulk import FACT_COLUMNS
+
+    path = Path(folder) / "facts.csv"
+    names = (path.open().readline().strip()).split(",")
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=4 << 20),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    batch = uuid.uuid4().hex
+    floor_columns = [c.strip() for c in _COLUMNS.split(",")]
+    kept = [n for n in FACT_COLUMNS if n in floor_columns]
+    target = sqlite3.connect(target_db, isolation_level=None)
+    target.execute("PRAGMA journal_mode = WAL")
+    target.execute(_FLOOR_TABLE)
+    seconds, rows = 0.0, 0
+    target.execute("BEGIN IMMEDIATE")
+    for record_batch in reader:
+        table, _doubt = check_block(pa.Table.from_batches([record_batch]))
+        table = table.select(kept).append_column(
+            "batch_id", pa.array([batch] * table.num_rows, pa.string())
+        )
+        values = list(zip(*(table.column(n).to_pylist() for n in table.column_names), strict=True))
+        marks = ", ".join("?" for _ in table.column_names)
+        columns = ", ".join(table.column_names)
+        start = time.perf_counter()
+        target.executemany(f"INSERT INTO floor ({columns}) VALUES ({marks})", values)
+        seconds += time.perf_counter() - start
+        rows += table.num_rows
+        if int(limit) and rows >= int(limit):
+            break
+    start = time.perf_counter()
+    target.execute("COMMIT")
+    seconds += time.perf_counter() - start
+    return {"seconds": seconds, "rows": rows, "peak_mb": _peak_mb()}
+
+
 def _run_child(*args: str) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", *args], check=True, capture_output=True, text=True
@@ -382,6 +434,7 @@ def main() -> None:
             "floor-sqlite": child_floor_sqlite,
             "floor-postgresql": child_floor_postgresql,
             "floor-postgresql-csv": child_floor_postgresql_csv,
+            "floor-sqlite-csv": child_floor_sqlite_csv,
         }[kind]
         print(json.dumps(runner(*rest)))
         return

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calciscope.engine import compute_feature_table, connect
-from calciscope.engine.staging import PostgresFactStage, stages_facts
+from calciscope.engine.staging import FEATURE_SETTINGS, PostgresFactStage, stages_facts
 from calciscope.engine.study import classified_table, release_cached
 from calciscope.model import ReviewState
 from calciscope.storage import Batch, Registry
@@ -118,13 +118,41 @@ def test_postgres_stage_is_the_same_table_and_is_dropped(postgres_database):
         con.disconnect()
 
 
+def _setting(con, name):
+    cur = con.raw_sql(f"SELECT current_setting('{name}')")
+    try:
+        return cur.fetchone()[0]
+    finally:
+        cur.close()
+
+
+@pytest.mark.postgres
+def test_postgres_stage_sets_the_feature_settings_until_dropped(postgres_database):
+    """The feature table's session settings hold from the staging to ``drop``, then go back."""
+    con = connect(_registry(postgres_database(), PATIENTS, FACTS))
+    try:
+        con.raw_sql("SET work_mem = '5MB'").close()  # the session's own value is put back
+        before = {name: _setting(con, name) for name in FEATURE_SETTINGS}
+        assert before["work_mem"] == "5MB"
+        stage = PostgresFactStage(con)
+        staged = _table(con, stage=stage)
+        assert {name: _setting(con, name) for name in FEATURE_SETTINGS} == FEATURE_SETTINGS
+        stage.drop()
+        assert {name: _setting(con, name) for name in FEATURE_SETTINGS} == before
+        assert staged == _table(con)  # the same table with the server's settings
+    finally:
+        con.disconnect()
+
+
 @pytest.mark.postgres
 def test_the_study_stages_on_postgres_and_drops_the_table(postgres_database):
     """``classified_table`` on PostgreSQL: the staged facts are gone once it returns."""
     con = connect(_registry(postgres_database(), PATIENTS, FACTS))
     try:
+        hashagg = _setting(con, "enable_hashagg")
         classified = classified_table(con, INDEX, (ReviewState.CONFIRMED,))
         assert _staged_tables(con) == []
+        assert _setting(con, "enable_hashagg") == hashagg  # the criteria's queries: as before
         rows = classified.select("patient_id", "calcinosis_regions").to_pyarrow().to_pylist()
         assert {r["patient_id"]: r["calcinosis_regions"] for r in rows} == {
             p: EXPECTED[p]["calcinosis_regions"] for p in EXPECTED

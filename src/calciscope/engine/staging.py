@@ -22,7 +22,25 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-__all__ = ["PostgresFactStage", "stages_facts"]
+__all__ = ["FEATURE_SETTINGS", "PostgresFactStage", "stages_facts"]
+
+#: The session settings of the study's PostgreSQL connection while it stages the facts and
+#: materialises the feature table (set by :class:`PostgresFactStage`, put back by its
+#: :meth:`~PostgresFactStage.drop`; every other query of the connection keeps the server's).
+#:
+#: * ``enable_hashagg = off``: each concept group's ``GROUP BY patient_id`` as a sort and a
+#:   streaming aggregate, not a hash table. The largest group's hash table (one row per
+#:   patient of some 200 aggregate states) is far larger than ``work_mem``; PostgreSQL then
+#:   re-spills it batch after batch (117 batches, 419 MB written, a third of the feature
+#:   table's time at 200,000 patients, more than linearly worse at a million), while a sort
+#:   spills its input once and the aggregate after it holds one patient's states. The groups
+#:   with ``count(DISTINCT ...)`` were sorted already.
+#: * ``work_mem = 64MB``: fewer runs for the sorts that spill. Bounded: PostgreSQL gives each sort
+#:   or hash node of a query its own ``work_mem``; the feature table's query has some 25 of
+#:   them (eleven grouped aggregates, the joins of the groups to the patients), and a node
+#:   holds it only while it runs or keeps its output, so the backend holds a few hundred MB at
+#:   most, not 25 x 64 MB at once (docs/scale.md, branch ``pg17``).
+FEATURE_SETTINGS = {"enable_hashagg": "off", "work_mem": "64MB"}
 
 
 def stages_facts(con: Any) -> bool:
@@ -41,9 +59,20 @@ class PostgresFactStage:
     def __init__(self, con: Any) -> None:
         self.con = con
         self.names: list[str] = []
+        self.settings: dict[str, str] = {}  # the session's own values, to put back
+
+    def _set(self, name: str, value: str) -> None:
+        cur = self.con.raw_sql(f"SELECT current_setting('{name}')")
+        try:
+            self.settings.setdefault(name, cur.fetchone()[0])
+        finally:
+            cur.close()
+        self.con.raw_sql(f"SET {name} = '{value}'").close()
 
     def __call__(self, facts: ir.Table) -> ir.Table:
         """Write ``facts`` into a new temporary table, index and analyse it, and return it."""
+        for setting, value in FEATURE_SETTINGS.items():  # until drop()
+            self._set(setting, value)
         name = f"calciscope_staged_facts_{uuid.uuid4().hex[:12]}"
         self.names.append(name)
         # in (system, code) order: a concept's facts on contiguous pages, read through the index
@@ -55,6 +84,9 @@ class PostgresFactStage:
         return staged
 
     def drop(self) -> None:
-        """Drop the temporary tables made so far."""
+        """Drop the temporary tables made so far, and put the session's settings back."""
         while self.names:
             self.con.drop_table(self.names.pop(), force=True)
+        while self.settings:
+            name, value = self.settings.popitem()
+            self.con.raw_sql(f"SET {name} = '{value}'").close()
