@@ -84,9 +84,14 @@ class PostgresFactStage:
         return staged
 
     def drop(self) -> None:
-        """Drop the temporary tables made so far, and put the session's settings back."""
-        while self.names:
-            self.con.drop_table(self.names.pop(), force=True)
-        while self.settings:
-            name, value = self.settings.popitem()
-            self.con.raw_sql(f"SET {name} = '{value}'").close()
+        """Put the session's settings back, then drop the temporary tables made so far.
+
+        The settings go back first, so a failing drop cannot leave them on the connection.
+        """
+        try:
+            while self.settings:
+                name, value = self.settings.popitem()
+                self.con.raw_sql(f"SET {name} = '{value}'").close()
+        finally:
+            while self.names:
+                self.con.drop_table(self.names.pop(), force=True)
