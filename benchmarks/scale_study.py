@@ -5,9 +5,11 @@ Builds (or reuses, cached in ``--cache``) an N-patient SYNTHETIC cohort from the
 ``api.run_study`` with the default study on each, every run in a fresh child process, printing
 
 * wall seconds of the study (and its load / analyse / report phases) and the child's peak RSS;
-* the floor measured in the same run on the same engine: one grouped scan of every fact
-  (``SELECT patient_id, count(*), max(effective_date) FROM facts GROUP BY patient_id``, read
-  back), the least any study must do; and the ratio of the study to it;
+* the floor measured in the same run on the same engine, just before and just after the
+  study: one grouped scan of every fact (``SELECT patient_id, count(*), max(effective_date)
+  FROM facts GROUP BY patient_id``, read back), the least any study must do; its wall and CPU
+  seconds, and the ratios of the study's wall and CPU seconds to their means (on a shared
+  machine the CPU ratio moves less with the load than the wall one);
 * the machine's cores and load average (the machine may be shared).
 
 ``--reuse`` (SQLite and PostgreSQL registries): classify the registry first
@@ -155,13 +157,14 @@ print(json.dumps({"wall": time.perf_counter() - start, "cpu": usage.ru_utime + u
 
 #: The floor: one grouped scan of every fact on the same engine, read back.
 FLOOR = """
-import sys, time
+import json, resource, sys, time
 from calciscope.engine import connect
 con = connect(sys.argv[1])
-start = time.perf_counter()
+start, cpu = time.perf_counter(), sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
 f = con.table("facts")
 n = f.group_by("patient_id").aggregate(n=f.count(), last=f.effective_date.max()).to_pyarrow().num_rows
-print(time.perf_counter() - start)
+print(json.dumps({"wall": time.perf_counter() - start,
+    "cpu": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu}))
 con.disconnect()
 """
 
@@ -630,22 +633,34 @@ def main() -> None:
         start = time.perf_counter()
         url = loaders[engine]()
         loaded = time.perf_counter() - start
-        floor = float(_child(FLOOR, url))
+        before = json.loads(_child(FLOOR, url))
         with tempfile.TemporaryDirectory() as out:
             code = CHILD_DATABASE if args.database_only else CHILD
             figures = json.loads(_child(code, url, str(Path(out) / "report")))
+        sampled = dict(SAMPLED)  # the study child's (the floor after it samples its own)
+        low, high = sampled["load"]
+        # the floor again after the study: on a shared machine the load moves during a run, so
+        # the study is compared with the mean of a floor timed just before and just after it
+        after = json.loads(_child(FLOOR, url))
+        floor = (before["wall"] + after["wall"]) / 2
+        floor_cpu = (before["cpu"] + after["cpu"]) / 2
         s = figures["seconds"]
         print(
             f"{engine}: study {figures['wall']:.1f} s wall (in the database + read back "
             f"{s['load']:.1f} s, analyse {s['analyse']:.1f} s, report {s['report']:.1f} s), "
-            f"{figures['cpu']:.1f} CPU-s, peak RSS {figures['peak_mb']:.0f} MB; floor (one grouped scan of the facts) "
-            f"{floor:.1f} s, ratio {figures['wall'] / floor:.1f}x; registry ready in {loaded:.0f} s"
+            f"{figures['cpu']:.1f} CPU-s, peak RSS {figures['peak_mb']:.0f} MB, load average "
+            f"{low:.1f}-{high:.1f} during the study; registry ready in {loaded:.0f} s"
+        )
+        print(
+            f"  floor (one grouped scan of the facts, same engine) before / after the study "
+            f"{before['wall']:.2f} / {after['wall']:.2f} s wall, {before['cpu']:.2f} / "
+            f"{after['cpu']:.2f} CPU-s; ratio study / floor {figures['wall'] / floor:.1f}x wall, "
+            f"{figures['cpu'] / floor_cpu:.1f}x CPU"
         )
         if figures.get("jvm_mb"):
-            low, high = SAMPLED["load"]
             print(
                 f"  the Spark JVM's peak RSS {figures['jvm_mb']:.0f} MB (beside the driver's); "
-                f"driver + JVM at the same moment at most {SAMPLED['together']:.0f} MB "
+                f"driver + JVM at the same moment at most {sampled['together']:.0f} MB "
                 f"(sampled every 0.5 s), sum of the two peaks "
                 f"{figures['jvm_mb'] + figures['peak_mb']:.0f} MB; load average {low:.1f}-{high:.1f}"
             )

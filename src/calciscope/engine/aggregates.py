@@ -270,21 +270,30 @@ def code_match(facts: ir.Table, codes: Iterable[tuple[str, str]]) -> ir.BooleanV
 def concept_facts(f: ir.Table, catalogue: FeatureCatalogue, concepts: Sequence[str]) -> ir.Table:
     """Return the facts of ``concepts``, each marked with which of them it means (``c__…``).
 
-    The marks are computed on these facts only (a fact's code may belong to two concepts);
-    with one concept every fact is of it.
+    The marks are computed on these facts only (a fact's code may belong to two concepts),
+    by the code alone where no other system has the same code among them: a mark per concept
+    and fact, so at a million patients some 50 marks on the 26 M facts of the merged group
+    (docs/scale.md, branch ``duck17``); with one concept every fact is of it.
     """
     codes = [pair for name in concepts for pair in catalogue.concepts[name].codes]
     part = f.filter(code_match(f, codes))
-    return part.mutate(
-        **{
-            concept_column(name): (
-                ibis.literal(True)
-                if len(concepts) == 1
-                else code_match(part, catalogue.concepts[name].codes)
-            )
-            for name in concepts
-        }
-    )
+    if len(concepts) == 1:
+        return part.mutate(**{concept_column(concepts[0]): ibis.literal(True)})
+    # the facts here have one of ``codes``: a code no other system has among them says its
+    # concept by itself, so only the codes two systems share are compared with the system too
+    systems: dict[str, set[str]] = {}
+    for system, code in codes:
+        systems.setdefault(code, set()).add(system)
+    marks = {}
+    for name in concepts:
+        mine = catalogue.concepts[name].codes
+        alone = sorted({code for system, code in mine if len(systems[code]) == 1})
+        shared = [(system, code) for system, code in mine if len(systems[code]) > 1]
+        tests = [part.code.isin(alone)] if alone else []
+        if shared:
+            tests.append(code_match(part, shared))
+        marks[concept_column(name)] = any_of(tests)
+    return part.mutate(**marks)
 
 
 def concept_groups(
