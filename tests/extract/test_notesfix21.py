@@ -1,0 +1,93 @@
+"""Regression tests for the notesfix21 fixes of notesacc20's rule changes (review findings).
+
+Sentences written for these tests, with the reviewer's probe sentences as controls. None is
+taken from an evaluation set.
+"""
+
+import pytest
+
+# --- 1. a ticked-box form's layout is told by the choice beside the box -------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        # boxes before their words, "no" listed first
+        ("Calcinosis: [ ] no   [x] yes", "affirmed"),
+        ("Calcinosis: [ ] No [X] Yes", "affirmed"),
+        ("Raynaud's: [ ] no [x] yes\nCalcinosis: [ ] no [x] yes", "affirmed"),
+        ("Review sheet\nCalcinosis:  [ ] no  [\u2713] yes", "affirmed"),
+        ("Calcinosis: [x] no   [ ] yes", "negated"),
+        ("Calcinosis  [ ] absent  [x] present", "affirmed"),
+        # boxes before their words, "yes" listed first
+        ("Calcinosis: [x] yes [ ] no", "affirmed"),
+        ("Calcinosis: [ ] yes [x] no", "negated"),
+        # boxes after their words, either order
+        ("Calcinosis: yes [x] no [ ]", "affirmed"),
+        ("Calcinosis: yes [ ] no [x]", "negated"),
+        ("Calcinosis: no [ ] yes [x]", "affirmed"),
+        ("Calcinosis: no [x] yes [ ]", "negated"),
+    ],
+)
+def test_a_ticked_box_layout_is_told_by_the_choice_beside_the_box(summary, text, status):
+    assert summary(text).calcinosis == status
+
+
+# --- 2. a survey or search "of" something, or one with its result, is no indication -----------
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "region"),
+    [
+        (
+            "Ongoing surveillance of her calcinosis at the elbows; the deposits are unchanged.",
+            "affirmed",
+            "elbow",
+        ),
+        ("Skeletal survey of both legs: calcinosis in both thighs.", "affirmed", "thigh"),
+        ("A survey of the calcinosis showed deposits in both thighs.", "affirmed", "thigh"),
+        (
+            "We searched for calcinosis on the films and found deposits at the R elbow.",
+            "affirmed",
+            "elbow",
+        ),
+        ("Search of old notes: calcinosis of the R elbow excised 2010.", "affirmed", "elbow"),
+        (
+            "Survey of the hands today showed calcinosis at the L index finger.",
+            "affirmed",
+            "fingers",
+        ),
+        ("Skeletal survey for calcinosis: deposits found over both knees.", "affirmed", "knee"),
+    ],
+)
+def test_a_survey_of_a_part_or_with_its_result_keeps_the_finding(summary, text, status, region):
+    s = summary(text)
+    assert s.calcinosis == status
+    assert region in s.regions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Skeletal survey for calcinosis.",
+        "Surveillance for calcinosis is planned at the next visit.",
+        "Please search for calcinosis on the hand films.",
+    ],
+)
+def test_a_survey_for_the_finding_with_no_result_is_uncertain(summary, text):
+    assert summary(text).calcinosis == "uncertain"
+
+
+# --- 3. a bracketed site list ends at its bracket ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("Calcinosis (L thumb; R elbow) and ulcers (L heel; R shin).", ("elbow", "fingers")),
+        ("Calcinosis (R knee; L elbow) with ulcers (R heel; L shin).", ("elbow", "knee")),
+        ("Calcinosis (bilat olecranon bursae; R prepatellar)", ("elbow", "knee")),
+    ],
+)
+def test_a_bracketed_site_list_ends_at_its_bracket(summary, text, regions):
+    assert summary(text).regions == regions
