@@ -91,3 +91,65 @@ def test_a_survey_for_the_finding_with_no_result_is_uncertain(summary, text):
 )
 def test_a_bracketed_site_list_ends_at_its_bracket(summary, text, regions):
     assert summary(text).regions == regions
+
+
+# --- 4. a request to find out is a question ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("It would be helpful if you could confirm whether she has calcinosis.", "uncertain"),
+        ("Please let us know if there is calcinosis on the hand films.", "uncertain"),
+        (
+            "We would be grateful if you could establish whether the lumps are calcinosis.",
+            "uncertain",
+        ),
+        # controls: the courtesy itself is no condition
+        (
+            "I would be grateful if you could see Aroha, who has calcinosis at the R elbow.",
+            "affirmed",
+        ),
+        ("It would be helpful if you could review her calcinosis at the elbows.", "affirmed"),
+    ],
+)
+def test_a_request_to_find_out_is_a_question(summary, text, status):
+    assert summary(text).calcinosis == status
+
+
+# --- 5. a papule or lobule is nodular only when it is the deposit's ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "morphology"),
+    [
+        ("Calcinosis of the R elbow and a papular rash over the chest.", ()),
+        ("Calcinosis cutis at the R elbow, lobular breast carcinoma 2015.", ()),
+        ("Calcinosis at the L knee; lobular pneumonia last winter.", ()),
+        ("Calcinosis of both shins, and a papular eruption on the back.", ()),
+        # controls: the deposit's papules and lobules
+        ("Small papules of calcinosis along the L index finger.", ("nodular",)),
+        ("CT: a lobular calcification in the R gluteal soft tissue.", ("nodular",)),
+        ("Calcinosis cutis: chalky papules on the R thumb pulp.", ("nodular",)),
+    ],
+)
+def test_a_papule_is_nodular_only_when_it_is_the_deposits(summary, text, morphology):
+    s = summary(text)
+    assert (s.calcinosis, s.morphology) == ("affirmed", morphology)
+
+
+# --- 6. a nurse's title is "Sister" before a name, not before a clause -------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("Seen with sister, who also has calcinosis.", "not_mentioned"),
+        ("Seen with sister who has calcinosis of both knees.", "not_mentioned"),
+        # controls: a nursing Sister named
+        ("Seen with Sister Pillay: calcinosis at the L olecranon, unchanged.", "affirmed"),
+        ("Dressed by Sr. Walsh; calcinosis of the R heel, discharging.", "affirmed"),
+    ],
+)
+def test_a_sister_before_a_clause_is_a_relative(summary, text, status):
+    assert summary(text).calcinosis == status
