@@ -153,3 +153,54 @@ def test_a_papule_is_nodular_only_when_it_is_the_deposits(summary, text, morphol
 )
 def test_a_sister_before_a_clause_is_a_relative(summary, text, status):
     assert summary(text).calcinosis == status
+
+
+# --- 7. an empty box negates only a checklist's item --------------------------------------------
+
+
+def test_an_empty_box_before_a_note_with_findings_negates_nothing(summary):
+    s = summary("[ ] Calcinosis reviewed today: hard nodules at both elbows.")
+    assert (s.calcinosis, s.morphology, s.regions) == ("affirmed", ("nodular",), ("elbow",))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nurse checklist\n\u2611 Weight recorded\n\u2610 Calcinosis\n\u2611 BP recorded",
+        "Checklist\n[x] Raynaud's\n[ ] Calcinosis of the hands\n[x] Sclerodactyly",
+        "[ ] Calcinosis.",
+    ],
+)
+def test_an_empty_box_before_a_checklist_item_still_negates_it(summary, text):
+    assert summary(text).calcinosis == "negated"
+
+
+# --- 8. a population set against the patient; scleroderma hands as the site -------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("Most patients have calcinosis at the fingers, she has none.", "negated"),
+        ("Many people develop calcinosis in time, this patient has none.", "negated"),
+        ("Many people develop calcinosis, but this patient has none.", "not_mentioned"),
+        # control: a population statement alone says nothing of her
+        ("Some people get calcinosis with this condition.", "not_mentioned"),
+    ],
+)
+def test_a_patient_set_against_a_population(summary, text, status):
+    assert summary(text).calcinosis == status
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("Calcinosis in both scleroderma hands.", ("hand",)),
+        ("Chalky calcinosis on her sclerodermatous fingers.", ("fingers",)),
+        # controls: the look of the hands is another finding with its own site
+        ("O/E: scleroderma hands, 2x calc nods L IF", ("fingers",)),
+        ("Scleroderma hands; calcinosis at the R elbow.", ("elbow",)),
+    ],
+)
+def test_scleroderma_hands_after_a_preposition_are_the_site(summary, text, regions):
+    assert summary(text).regions == regions
