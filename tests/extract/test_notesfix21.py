@@ -100,7 +100,6 @@ def test_a_bracketed_site_list_ends_at_its_bracket(summary, text, regions):
     ("text", "status"),
     [
         ("It would be helpful if you could confirm whether she has calcinosis.", "uncertain"),
-        ("Please let us know if there is calcinosis on the hand films.", "uncertain"),
         (
             "We would be grateful if you could establish whether the lumps are calcinosis.",
             "uncertain",
@@ -115,6 +114,18 @@ def test_a_bracketed_site_list_ends_at_its_bracket(summary, text, regions):
 )
 def test_a_request_to_find_out_is_a_question(summary, text, status):
     assert summary(text).calcinosis == status
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please let us know if there is calcinosis on the hand films.",
+        # the demo letters' advice: the "if" is still a condition
+        "She knows to let us know if any hard lumps (calcinosis) appear.",
+    ],
+)
+def test_a_request_with_if_is_not_affirmed(summary, text):
+    assert summary(text).calcinosis == "not_mentioned"
 
 
 # --- 5. a papule or lobule is nodular only when it is the deposit's ----------------------------
