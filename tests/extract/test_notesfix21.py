@@ -142,6 +142,10 @@ def test_a_request_with_if_is_not_affirmed(summary, text):
         ("Small papules of calcinosis along the L index finger.", ("nodular",)),
         ("CT: a lobular calcification in the R gluteal soft tissue.", ("nodular",)),
         ("Calcinosis cutis: chalky papules on the R thumb pulp.", ("nodular",)),
+        (
+            "Calcified lesions on both shins; white papules in the L antecubital fossa.",
+            ("nodular",),
+        ),
     ],
 )
 def test_a_papule_is_nodular_only_when_it_is_the_deposits(summary, text, morphology):
