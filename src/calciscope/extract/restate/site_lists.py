@@ -177,6 +177,9 @@ def _bracket_sites(
         if i is None:
             continue
         for a, b, _section in every[i + 1 : i + 8]:
+            close = text.find(")", a, b)
+            if close >= 0:  # the list ends at its bracket ("R elbow) and ulcers (L heel;")
+                b = close + 1
             part = find(a, b, _LAYERS, True)
             sites = _sites(part, text)
             if not sites or any(
