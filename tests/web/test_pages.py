@@ -40,7 +40,7 @@ def test_login_page_and_form_sign_in_writes_audit(app):
 def test_dashboard(app, signed_in):
     client = signed_in("researcher")
     # the queue and the study numbers are computed in the background; here, now
-    app.state.queues.get((None, None, None))
+    app.state.queues.get((None, None, app.state.as_of.date))  # the dashboard's key
     app.state.overview.get("default")
     data = client.get("/api/").json()
     assert data["counts"]["patients"] == 40
