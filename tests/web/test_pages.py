@@ -664,3 +664,27 @@ def test_the_registry_s_as_of_date_is_the_web_s_and_the_cli_s(app, signed_in):
         assert text in shown("/")
     entry = api.audit_log(registry, action="registry.set_as_of")[-1]
     assert (entry.actor, entry.after) == ("test", {"as_of": "2020-06-30"})
+
+
+def test_an_index_date_out_of_range_is_a_422_naming_the_field(app, signed_in):
+    """fixes18: ``?index_date=0001-01-01`` failed in the look-back (a 500); now refused."""
+    client = signed_in("clinician")
+    for when in ("0001-01-01", "2099-01-01"):
+        answer = client.get("/api/review", params={"kind": "all", "index_date": when})
+        assert answer.status_code == 422, answer.text
+        [problem] = answer.json()["problems"]
+        assert problem["field"] == "index_date" and "from 1900-01-01 to today" in problem["message"]
+        page = client.get("/review", params={"kind": "all", "index_date": when})
+        assert page.status_code == 422 and "from 1900-01-01 to today" in page.text
+
+
+def test_a_registry_date_stored_before_the_check_does_not_fail_the_pages(app, signed_in):
+    """A registry given 0001-01-01 before fixes18 (no check then): pages answer, none fails."""
+    client = signed_in("clinician")
+    app.state.registry.set_as_of(dt.date(1, 1, 1))
+    try:
+        criteria = client.get("/api/patients/P0001/criteria")
+        assert criteria.status_code == 200 and criteria.json()["index_date"] == "0001-01-01"
+        assert client.get("/patients/P0001/criteria").status_code == 200
+    finally:
+        app.state.registry.set_as_of(None)
