@@ -688,3 +688,13 @@ def test_a_registry_date_stored_before_the_check_does_not_fail_the_pages(app, si
         assert client.get("/patients/P0001/criteria").status_code == 200
     finally:
         app.state.registry.set_as_of(None)
+
+
+def test_the_as_of_date_is_read_once_per_request(app, signed_in, monkeypatch):
+    """fixes18: the dashboard read ``registry_state`` twice per request; now once."""
+    client = signed_in("researcher")
+    reads: list[object] = []
+    read = api.registry_as_of
+    monkeypatch.setattr(api, "registry_as_of", lambda *a, **k: reads.append(a) or read(*a, **k))
+    assert client.get("/api/").status_code == 200
+    assert len(reads) == 1
