@@ -506,10 +506,10 @@ def test_the_queue_states_the_date_its_patient_items_are_evaluated_at(app, signe
     assert data["by_kind"] == {k: n for k, n in counts.items() if n}
     html = client.get("/review", params={"kind": "all"}).text
     assert f"<strong>as of {default.isoformat()} (today: no as-of date is set" in html
-    chosen = client.get("/review", params={"kind": "all", "index_date": "2030-06-30"})
-    assert "<strong>as of 2030-06-30 (chosen)</strong>" in chosen.text
-    later = client.get("/api/review", params={"kind": "all", "index_date": "2030-06-30"}).json()
-    wanted = api.review_queue_counts(app.state.registry, index_date=dt.date(2030, 6, 30))
+    chosen = client.get("/review", params={"kind": "all", "index_date": "2025-06-30"})
+    assert "<strong>as of 2025-06-30 (chosen)</strong>" in chosen.text
+    later = client.get("/api/review", params={"kind": "all", "index_date": "2025-06-30"}).json()
+    wanted = api.review_queue_counts(app.state.registry, index_date=dt.date(2025, 6, 30))
     assert later["by_kind"] == {k: n for k, n in wanted.items() if n}
     assert client.get("/api/review", params={"index_date": "2030-02-30"}).status_code == 422
 

@@ -114,7 +114,8 @@ def check_index_date(day: dt.date, *, field: str = "index_date", where: str = ""
         f"{EARLIEST.isoformat()} to today ({today.isoformat()})"
     )
     raise ValidationError(
-        [Problem(where or "date", "", field, message)], summary=f"cannot use {field} {day}"
+        [Problem(where or "date", day.isoformat(), field, message)],
+        summary=f"cannot use {field} {day}",
     )
 
 
