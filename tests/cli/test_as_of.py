@@ -168,3 +168,72 @@ def test_0010_upgrades_a_0009_registry_with_no_as_of_date(tmp_path):
         assert api.registry_as_of(registry).source is api.AsOfSource.TODAY
         registry.set_as_of(dt.date(2023, 12, 31))
         assert registry.as_of() == dt.date(2023, 12, 31)
+
+
+@pytest.mark.parametrize("date", ["0001-01-01", "1899-12-31", "2099-01-01"])
+def test_an_as_of_date_out_of_range_is_refused_naming_the_field(db, date):
+    """fixes18: 0001-01-01 was stored, and every page and ``--explain`` then failed (year 0)."""
+    refused = run(db, "registry", "set-as-of", date)
+    assert refused.exit_code == 1, refused.output
+    text = _flat(refused.output)
+    assert "as_of" in text and "from 1900-01-01 to today" in text and date in text
+    assert "Traceback" not in refused.output
+    with api.open_registry(db) as registry:
+        assert registry.as_of() is None  # nothing stored
+        assert api.audit_log(registry, action="registry.set_as_of") == []
+        with pytest.raises(ValidationError) as caught:
+            api.set_registry_as_of(registry, dt.date.fromisoformat(date))
+    assert [p.field for p in caught.value.problems] == ["as_of"]
+    # the bounds themselves are accepted
+    assert run(db, "registry", "set-as-of", "1900-01-01").exit_code == 0
+    assert run(db, "registry", "set-as-of", dt.date.today().isoformat()).exit_code == 0
+
+
+def test_a_study_file_s_date_out_of_range_is_refused_too(db, tmp_path):
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        api.init_study_text().replace("index_date: 2023-12-31", "index_date: 1800-01-01"),
+        encoding="utf-8",
+    )
+    refused = run(db, "registry", "set-as-of", "--study", str(study))
+    assert refused.exit_code == 1, refused.output
+    assert "as_of" in refused.output and "1800-01-01" in refused.output
+    with api.open_registry(db) as registry:
+        assert registry.as_of() is None
+
+
+@pytest.mark.parametrize("date", ["0001-01-01", "2099-01-01"])
+def test_an_index_date_out_of_range_is_refused(db, date):
+    for args in (("patients", "show", "A1", "--explain"), ("review", "list"), ("classify",)):
+        refused = run(db, *args, "--index-date", date)
+        assert refused.exit_code == 1, (args, refused.output)
+        assert "--index-date" in refused.output and "from 1900-01-01 to today" in refused.output
+        assert "Traceback" not in refused.output
+
+
+def test_a_date_stored_before_the_check_does_not_crash_the_explanation(db):
+    """A registry given 0001-01-01 before fixes18: the look-back stops at the calendar's start."""
+    from calciscope.phenotype import assessment_cutoff
+
+    assert assessment_cutoff(dt.date(1, 1, 1), 12) == dt.date.min
+    assert assessment_cutoff(dt.date(2, 3, 31), 13) == dt.date(1, 2, 28)
+    with api.open_registry(db) as registry:
+        registry.set_as_of(dt.date(1, 1, 1))  # as fixes17 stored it
+    out = run(db, "patients", "show", "A1", "--explain")
+    assert out.exit_code == 0, out.output
+    assert "index date 0001-01-01 (the registry's as-of date)" in _flat(out.output)
+    assert run(db, "review", "list").exit_code == 0
+
+
+def test_the_date_and_its_audit_row_are_written_together(db, monkeypatch):
+    """fixes18: a failing audit write left the date changed without an audit row."""
+    from calciscope.storage.review import ReviewRepository
+
+    def failing(self, conn, **row):
+        raise RuntimeError("audit log unavailable")
+
+    monkeypatch.setattr(ReviewRepository, "append_audit", failing)
+    with api.open_registry(db) as registry:
+        with pytest.raises(RuntimeError):
+            api.set_registry_as_of(registry, dt.date(2024, 1, 1))
+        assert registry.as_of() is None

@@ -40,7 +40,7 @@ def test_login_page_and_form_sign_in_writes_audit(app):
 def test_dashboard(app, signed_in):
     client = signed_in("researcher")
     # the queue and the study numbers are computed in the background; here, now
-    app.state.queues.get((None, None, None))
+    app.state.queues.get((None, None, app.state.as_of.date))  # the dashboard's key
     app.state.overview.get("default")
     data = client.get("/api/").json()
     assert data["counts"]["patients"] == 40
@@ -506,10 +506,10 @@ def test_the_queue_states_the_date_its_patient_items_are_evaluated_at(app, signe
     assert data["by_kind"] == {k: n for k, n in counts.items() if n}
     html = client.get("/review", params={"kind": "all"}).text
     assert f"<strong>as of {default.isoformat()} (today: no as-of date is set" in html
-    chosen = client.get("/review", params={"kind": "all", "index_date": "2030-06-30"})
-    assert "<strong>as of 2030-06-30 (chosen)</strong>" in chosen.text
-    later = client.get("/api/review", params={"kind": "all", "index_date": "2030-06-30"}).json()
-    wanted = api.review_queue_counts(app.state.registry, index_date=dt.date(2030, 6, 30))
+    chosen = client.get("/review", params={"kind": "all", "index_date": "2025-06-30"})
+    assert "<strong>as of 2025-06-30 (chosen)</strong>" in chosen.text
+    later = client.get("/api/review", params={"kind": "all", "index_date": "2025-06-30"}).json()
+    wanted = api.review_queue_counts(app.state.registry, index_date=dt.date(2025, 6, 30))
     assert later["by_kind"] == {k: n for k, n in wanted.items() if n}
     assert client.get("/api/review", params={"index_date": "2030-02-30"}).status_code == 422
 
@@ -664,3 +664,37 @@ def test_the_registry_s_as_of_date_is_the_web_s_and_the_cli_s(app, signed_in):
         assert text in shown("/")
     entry = api.audit_log(registry, action="registry.set_as_of")[-1]
     assert (entry.actor, entry.after) == ("test", {"as_of": "2020-06-30"})
+
+
+def test_an_index_date_out_of_range_is_a_422_naming_the_field(app, signed_in):
+    """fixes18: ``?index_date=0001-01-01`` failed in the look-back (a 500); now refused."""
+    client = signed_in("clinician")
+    for when in ("0001-01-01", "2099-01-01"):
+        answer = client.get("/api/review", params={"kind": "all", "index_date": when})
+        assert answer.status_code == 422, answer.text
+        [problem] = answer.json()["problems"]
+        assert problem["field"] == "index_date" and "from 1900-01-01 to today" in problem["message"]
+        page = client.get("/review", params={"kind": "all", "index_date": when})
+        assert page.status_code == 422 and "from 1900-01-01 to today" in page.text
+
+
+def test_a_registry_date_stored_before_the_check_does_not_fail_the_pages(app, signed_in):
+    """A registry given 0001-01-01 before fixes18 (no check then): pages answer, none fails."""
+    client = signed_in("clinician")
+    app.state.registry.set_as_of(dt.date(1, 1, 1))
+    try:
+        criteria = client.get("/api/patients/P0001/criteria")
+        assert criteria.status_code == 200 and criteria.json()["index_date"] == "0001-01-01"
+        assert client.get("/patients/P0001/criteria").status_code == 200
+    finally:
+        app.state.registry.set_as_of(None)
+
+
+def test_the_as_of_date_is_read_once_per_request(app, signed_in, monkeypatch):
+    """fixes18: the dashboard read ``registry_state`` twice per request; now once."""
+    client = signed_in("researcher")
+    reads: list[object] = []
+    read = api.registry_as_of
+    monkeypatch.setattr(api, "registry_as_of", lambda *a, **k: reads.append(a) or read(*a, **k))
+    assert client.get("/api/").status_code == 200
+    assert len(reads) == 1

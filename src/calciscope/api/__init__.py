@@ -3,7 +3,13 @@
 The faces (CLI, web) call only these.
 """
 
-from calciscope.api.as_of import AsOf, AsOfSource, registry_as_of, set_registry_as_of
+from calciscope.api.as_of import (
+    AsOf,
+    AsOfSource,
+    check_index_date,
+    registry_as_of,
+    set_registry_as_of,
+)
 from calciscope.api.cohort import (
     DEFAULT_DB_URL,
     FILTER_ALIASES,
@@ -214,6 +220,7 @@ __all__ = [
     "assess_tsv",
     "audit_log",
     "authenticate",
+    "check_index_date",
     "classify_registry",
     "concept_set_files",
     "correct_fact",

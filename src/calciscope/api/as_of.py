@@ -21,12 +21,14 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from calciscope.storage import Registry
 
 __all__ = [
     "AsOf",
     "AsOfSource",
+    "check_index_date",
     "registry_as_of",
     "set_registry_as_of",
 ]
@@ -82,6 +84,41 @@ def registry_as_of(registry: Registry, chosen: dt.date | None = None) -> AsOf:
     return AsOf(dt.date.today(), AsOfSource.TODAY)
 
 
+#: The earliest as-of or index date accepted (a date before it is a typing error, and the
+#: look-backs counted from it, e.g. an assessment window of months, would leave the calendar).
+EARLIEST = dt.date(1900, 1, 1)
+
+
+def check_index_date(day: dt.date, *, field: str = "index_date", where: str = "") -> dt.date:
+    """Return ``day`` when it is an as-of or index date that can be used; refuse it otherwise.
+
+    Accepted: from 1900-01-01 (:data:`EARLIEST`) to today. A later date would read facts not
+    yet recorded as if they were all there is; an earlier one is a typing error (``0001-01-01``
+    for ``2001-01-01``). Used by :func:`set_registry_as_of`, the CLI's ``--index-date`` and the
+    web app's ``index_date`` field.
+
+    Raises
+    ------
+    ValidationError
+        Naming ``field`` (and ``where``, e.g. the study file), for a date outside the range.
+    """
+    from calciscope.errors import Problem, ValidationError
+
+    today = dt.date.today()
+    if EARLIEST <= day <= today:
+        return day
+    side = "before" if day < EARLIEST else "after today,"
+    bound = EARLIEST if day < EARLIEST else today
+    message = (
+        f"{day.isoformat()} is {side} {bound.isoformat()}: give a date from "
+        f"{EARLIEST.isoformat()} to today ({today.isoformat()})"
+    )
+    raise ValidationError(
+        [Problem(where or "date", day.isoformat(), field, message)],
+        summary=f"cannot use {field} {day}",
+    )
+
+
 def set_registry_as_of(
     registry: Registry,
     day: dt.date | None = None,
@@ -93,21 +130,24 @@ def set_registry_as_of(
     """Set the registry's as-of date: ``day``, a study file's index date, or none (``clear``).
 
     ``study``: the study file the team runs (its ``population.index_date``), so the web app and
-    the CLI answer as of the date the study counts at. The change is written to the audit log
-    (action ``registry.set_as_of``, before and after). Returns what the registry is now
-    evaluated at (today when cleared).
+    the CLI answer as of the date the study counts at. The date must be from 1900-01-01 to
+    today (:func:`check_index_date`), whichever way it is given. The change and its audit row
+    (action ``registry.set_as_of``, before and after) are written in one transaction: both or
+    neither. Returns what the registry is now evaluated at (today when cleared).
 
     Raises
     ------
     ValidationError
-        Unless exactly one of ``day``, ``study`` and ``clear`` is given, or for a study file
-        that does not validate.
+        Unless exactly one of ``day``, ``study`` and ``clear`` is given, for a study file
+        that does not validate, or for a date before 1900-01-01 or after today (field
+        ``as_of``).
     RegistryError
         For a Spark registry (it keeps no as-of date).
     """
     from calciscope.api.study import as_study
-    from calciscope.api.users import default_actor, record_audit
+    from calciscope.api.users import default_actor, jsonable
     from calciscope.errors import Problem, ValidationError
+    from calciscope.storage.review import ReviewRepository
 
     given = [x for x in (day, study, True if clear else None) if x is not None]
     if len(given) != 1:
@@ -115,14 +155,21 @@ def set_registry_as_of(
         raise ValidationError([problem], summary="cannot set the as-of date")
     if study is not None:
         day = as_study(Path(study)).population.index_date
-    before = registry.set_as_of(None if clear else day)
-    record_audit(
-        registry,
-        actor=actor or default_actor(),
-        action="registry.set_as_of",
-        target=registry.url,
-        before={"as_of": before},
-        after={"as_of": None if clear else day},
-        detail=f"from study {study}" if study is not None else None,
-    )
+    if day is not None and not clear:
+        check_index_date(day, field="as_of", where=str(study) if study else registry.url)
+    after = None if clear else day
+    who = actor or default_actor()
+
+    def audit(conn: Any, before: dt.date | None) -> None:
+        ReviewRepository(registry).append_audit(
+            conn,
+            actor=who,
+            action="registry.set_as_of",
+            target=registry.url,
+            before=jsonable({"as_of": before}),
+            after=jsonable({"as_of": after}),
+            detail=f"from study {study}" if study is not None else None,
+        )
+
+    registry.set_as_of(after, also=audit)
     return registry_as_of(registry)

@@ -18,7 +18,7 @@ from calciscope.cli.options import (
     JsonOption,
     RegistryDateOption,
     UpdatePatientsOption,
-    parse_date,
+    parse_index_date,
 )
 from calciscope.cli.output import echo_json, mark_read_only, progress, registry_index_date
 
@@ -131,7 +131,7 @@ def list_(
 ) -> None:
     """List patients with their key features, and how many match the filters."""
     mark_read_only()
-    chosen = parse_date(index_date)
+    chosen = parse_index_date(index_date)
     with api.open_registry(db) as registry:
         when, when_text = registry_index_date(registry, chosen)
         data, total = api.list_patients(
@@ -202,7 +202,7 @@ def show(
 ) -> None:
     """Show one patient's facts over time, with their sources, notes and images."""
     mark_read_only()
-    chosen = parse_date(index_date)
+    chosen = parse_index_date(index_date)
     with api.open_registry(db) as registry:
         # the registry's as-of date unless chosen: the date the web app's patient page shows
         when, when_text = registry_index_date(registry, chosen)
@@ -263,7 +263,7 @@ def features(
     index_date: RegistryDateOption = None,
 ) -> None:
     """Write the feature table: one row per patient, each feature true/false/unknown (null)."""
-    chosen = parse_date(index_date)
+    chosen = parse_index_date(index_date)
     with (
         api.open_registry(db) as registry,
         progress(err_console, "computing features in the database"),

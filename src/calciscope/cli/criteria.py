@@ -10,7 +10,12 @@ from rich.console import Console
 from rich.table import Table
 
 from calciscope import api
-from calciscope.cli.options import DbOption, JsonOption, RegistryDateOption, parse_date
+from calciscope.cli.options import (
+    DbOption,
+    JsonOption,
+    RegistryDateOption,
+    parse_index_date,
+)
 from calciscope.cli.output import echo_json, mark_read_only, progress, registry_index_date
 
 __all__ = ["criteria_app", "register", "render_explanation"]
@@ -75,7 +80,7 @@ def classify(
     as_json: JsonOption = False,
 ) -> None:
     """Classify every registry patient by every criteria set and phenotype, and store the results."""
-    chosen = parse_date(index_date)
+    chosen = parse_index_date(index_date)
     with (
         api.open_registry(db) as registry,
         progress(err_console, "classifying inside the database"),

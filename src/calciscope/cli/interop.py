@@ -19,7 +19,12 @@ from rich.console import Console
 from rich.table import Table
 
 from calciscope import api
-from calciscope.cli.options import DbOption, IndexDateOption, UpdatePatientsOption, parse_date
+from calciscope.cli.options import (
+    DbOption,
+    IndexDateOption,
+    UpdatePatientsOption,
+    parse_index_date,
+)
 from calciscope.cli.output import index_date_or_today, mark_read_only, progress
 
 __all__ = ["redcap_app", "register", "register_export", "register_import"]
@@ -272,7 +277,7 @@ def export_omop_cohort(
     index_date: IndexDateOption = None,
 ) -> None:
     """Screen an OMOP CDM in place and write the OHDSI cohort table of persons with a feature."""
-    when, when_text = index_date_or_today(parse_date(index_date))
+    when, when_text = index_date_or_today(parse_index_date(index_date))
     with _progress("screening the OMOP CDM inside its database"):
         rows = api.write_omop_cohort(
             cdm,

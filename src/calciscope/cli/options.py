@@ -15,6 +15,7 @@ __all__ = [
     "StudyDbOption",
     "UpdatePatientsOption",
     "parse_date",
+    "parse_index_date",
 ]
 
 DbOption = Annotated[
@@ -52,6 +53,18 @@ def parse_date(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_index_date(value: str | None) -> dt.date | None:
+    """Parse an ``--index-date`` (``YYYY-MM-DD``), or None; from 1900-01-01 to today.
+
+    A date out of that range is refused as the api refuses it (:func:`api.check_index_date`:
+    a ValidationError naming ``--index-date``, exit code 1), before anything is evaluated.
+    """
+    from calciscope import api
+
+    day = parse_date(value)
+    return None if day is None else api.check_index_date(day, field="--index-date")
 
 
 IndexDateOption = Annotated[

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from calciscope import api
 from calciscope.cli.cohort import console
-from calciscope.cli.options import DbOption, JsonOption, parse_date
+from calciscope.cli.options import DbOption, JsonOption, parse_index_date
 from calciscope.cli.output import echo_json, registry_index_date
 
 __all__ = ["ReasonOption", "RedecideOption", "ReviewerOption", "register"]
@@ -95,7 +95,7 @@ def list_(
     registry's as-of date (today when none is set), as the web app and ``patients show
     --explain`` are, unless ``--index-date`` chooses another; the table says which.
     """
-    chosen = parse_date(index_date)
+    chosen = parse_index_date(index_date)
     page = limit if limit is not None else (None if as_json else 50)
     with api.open_registry(db) as registry:
         when, when_text = registry_index_date(registry, chosen)

@@ -98,8 +98,15 @@ class PhenotypeResult:
 
 
 def assessment_cutoff(index_date: dt.date, months: int) -> dt.date:
-    """Return the date ``months`` calendar months before ``index_date`` (day clipped to the month)."""
+    """Return the date ``months`` calendar months before ``index_date`` (day clipped to the month).
+
+    A cutoff that would fall before year 1 (an index date in the first years of the calendar,
+    which the api refuses: :func:`calciscope.api.check_index_date`) is 0001-01-01, the first
+    date there is: every fact up to the index date is read, and nothing fails.
+    """
     year, month0 = divmod(index_date.year * 12 + index_date.month - 1 - months, 12)
+    if year < dt.MINYEAR:
+        return dt.date.min
     day = min(index_date.day, calendar.monthrange(year, month0 + 1)[1])
     return dt.date(year, month0 + 1, day)
 

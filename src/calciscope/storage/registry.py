@@ -19,7 +19,7 @@ import datetime as dt
 import json
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -352,16 +352,29 @@ class Registry:
             value if value is None or isinstance(value, dt.date) else dt.date.fromisoformat(value)
         )
 
-    def set_as_of(self, day: dt.date | None) -> dt.date | None:
+    def set_as_of(
+        self,
+        day: dt.date | None,
+        *,
+        also: Callable[[Connection, dt.date | None], None] | None = None,
+    ) -> dt.date | None:
         """Set the registry's as-of date (None clears it); return the one it replaced.
 
-        Not a write to the registry's data: the generation does not move, so results stored
-        for any index date stay current.
+        ``also(conn, before)`` runs in the same transaction (the api's audit row): the date
+        and its audit row are written together or not at all. Not a write to the registry's
+        data: the generation does not move, so results stored for any index date stay current.
         """
         t = schema.registry_state
         with self.write() as conn:
-            before = conn.scalar(sa.select(t.c.as_of).where(t.c.id == 1))
+            value = conn.scalar(sa.select(t.c.as_of).where(t.c.id == 1))
+            before = (
+                value
+                if value is None or isinstance(value, dt.date)
+                else dt.date.fromisoformat(value)
+            )
             conn.execute(t.update().where(t.c.id == 1).values(as_of=day))
+            if also is not None:
+                also(conn, before)
         return before
 
     def classification_rows(

@@ -322,7 +322,7 @@ class SparkRegistry(Registry):
         """None: a Spark registry keeps no as-of date (it is evaluated as of today)."""
         return None
 
-    def set_as_of(self, day: dt.date | None) -> dt.date | None:
+    def set_as_of(self, day: dt.date | None, *, also: Any = None) -> dt.date | None:
         """Refused: the as-of date lives in the SQL registry's ``registry_state``."""
         raise RegistryError(f"{self.url}: an as-of date {_REFUSED}")
 

@@ -105,6 +105,8 @@ def queue(
     the at-risk prompts agree with the patient pages and the CLI), which takes seconds on a
     large registry.
     """
+    if index_date is not None:  # 422 naming the field, for a date the api refuses
+        api.check_index_date(index_date)
     as_of = api.AsOf(index_date, api.AsOfSource.CHOSEN) if index_date else current_as_of(request)
     items, by_kind = _page(request, kind, patient, offset, limit, as_of.date)
     return {
@@ -127,6 +129,8 @@ def queue(
 
 def _find(request: Request, item_id: str, patient: str, index_date: dt.date | None) -> Any:
     # item ids are "fact:<fact id>" (suggested facts) or "<kind>:<patient id>"
+    if index_date is not None:
+        api.check_index_date(index_date)
     item = api.review_queue_item(request.app.state.registry, item_id, index_date=index_date)
     if patient and item.patient_id != patient:
         raise ValidationError(
