@@ -38,7 +38,10 @@ EXPECTED = {
     "SNOMED": True,
     "US-CODE": True,
     "SSC-ONLY": None,  # nothing says whether there is a myositis: unknown, not "no"
-    "NO-MYOSITIS": None,  # no myositis, but no overlap code recorded absent either
+    # SSc, and the IIM recorded absent: no overlap (fixes17, docs/criteria.md; it was unknown
+    # before, as no overlap code was recorded absent either). The IIM concept is absent when
+    # any of its codes is recorded absent and none present, here dermatomyositis (M33.1).
+    "NO-MYOSITIS": False,
     "INFECTIVE": None,  # infective myositis (M60.0) is not an inflammatory myopathy
     "DM-ONLY": None,  # no SSc diagnosis coded: the overlap code alone could still say
     "SAID-NO": False,  # a clinician recorded no overlap
