@@ -240,6 +240,8 @@ def test_the_queues_at_risk_prompts_are_the_demo_studys(demo_copy, demo_run):
     ``demo_run`` is the demo's study on the same registry, run once per session (conftest.py).
     """
     run = demo_run
+    # as ``calciscope demo`` does (api.run_demo): the registry is evaluated at the study's date
+    api.set_registry_as_of(demo_copy, run.headline.index_date)
     prompts = api.review_queue(demo_copy, kinds=["at_risk"])
     assert len(prompts) == run.headline.at_risk_prompts == 7
     assert {p.patient_id for p in prompts} == set(run.analysis.at_risk["patient_id"])
