@@ -138,7 +138,7 @@ print(json.dumps({
     "peak_mb": int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024,
     "cpu": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
     "population": len(population), "cases": int(population["case"].sum()),
-    "dcssc": int(population["dcssc"].sum()), "synthetic": counts.synthetic,
+    "dcssc": int(population["subgroup_dcssc"].sum()), "synthetic": counts.synthetic,
     "rows_mb": population.memory_usage(deep=True).sum() / 2**20,
 }))
 """
