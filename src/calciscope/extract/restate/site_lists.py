@@ -89,10 +89,8 @@ def _site_list(
         if _OTHER_LABEL.match(text, a, b):
             break
         part = find(a, b, _LAYERS, True)
-        sites = _sites(part, text)
-        if not sites or any(
-            m.category in _ANCHORS or m.metadata.get("other_finding") or m.is_negated for m in part
-        ):
+        sites = _only_sites(part, text)
+        if not sites:
             break
         _lend(anchor, "regions", sites, text, part)
 
@@ -140,14 +138,21 @@ def _heading_sites(
             if not (sub > depth or (bullet in _BULLETS and mark not in _BULLETS)):
                 break
             part = find(a, b, _LAYERS, True)
-            sites = _sites(part, text)
-            if not sites or any(
-                m.category in _ANCHORS or m.metadata.get("other_finding") or m.is_negated
-                for m in part
-            ):
+            sites = _only_sites(part, text)
+            if not sites:
                 break
             _untitled(anchor)
             _lend(anchor, "regions", sites, text, part)
+
+
+def _only_sites(part: Sequence[Mention], text: str) -> list[Mention]:
+    """Return the sites a list item names (none if it ends a site list).
+
+    An item that also names a finding, another skin finding or a negation ends the list.
+    """
+    if any(m.category in _ANCHORS or m.metadata.get("other_finding") or m.is_negated for m in part):
+        return []
+    return _sites(part, text)
 
 
 def _opens_list(anchor: Mention, text: str) -> bool:
@@ -181,11 +186,8 @@ def _bracket_sites(
             if close >= 0:  # the list ends at its bracket ("R elbow) and ulcers (L heel;")
                 b = close + 1
             part = find(a, b, _LAYERS, True)
-            sites = _sites(part, text)
-            if not sites or any(
-                m.category in _ANCHORS or m.metadata.get("other_finding") or m.is_negated
-                for m in part
-            ):
+            sites = _only_sites(part, text)
+            if not sites:
                 break
             _lend(anchor, "regions", sites, text, part)
             if ")" in text[a:b] or not text[a:b].rstrip().endswith(";"):
