@@ -27,5 +27,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("registry_state") as batch:
-        batch.drop_column("as_of")
+    # A plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+, PostgreSQL): a batch copy of the table
+    # would rename it back under the generation triggers on the data tables, which name
+    # registry_state, and SQLite refuses that rename ("no such table: main.registry_state").
+    op.drop_column("registry_state", "as_of")
