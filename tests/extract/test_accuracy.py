@@ -124,3 +124,16 @@ def test_fresh16_after_the_notesacc21_fixes(extractor):
     assert s.morphology_accuracy >= 0.95 and s.regions_exact >= 0.95
     assert s.sheet_false == 0 and s.sheet_found >= 9
     assert s.chest_calcinosis_facts == 0
+
+
+def test_fresh17_after_the_notesacc22_fixes(extractor):
+    # notesacc22: 1.000/0.969/0.906, 13/13 sheet-like, none false; not independent (untouched
+    # 0.923/0.906/0.812, 11/13, none false; Australian, Canadian, Indian and Singaporean
+    # letters, nurse-led, podiatry and hand-therapy notes, MDT minutes, DEXA comments, trial
+    # narratives, triage notes, comparisons with a prior study). Left: U02 (a range's end
+    # joints stay sites, the notesacc19 convention), U09, U22 (regions), U18 (morphology).
+    s = _document_scores("fresh17", extractor)
+    assert s.status_accuracy >= 0.98
+    assert s.morphology_accuracy >= 0.96 and s.regions_exact >= 0.90
+    assert s.sheet_false == 0 and s.sheet_found == s.sheet_gold
+    assert s.chest_calcinosis_facts == 0
