@@ -84,12 +84,15 @@ _AFTER_PREPOSITION = re.compile(
 # ("sclerodactyly, and both forearms are studded with calcinosis").
 _CLAUSE_BREAK = re.compile(r"[;:]|,\s*(?:and|but|while|whereas|plus)\s|\s(?:while|whereas)\s")
 # "calcific focus in the supraspinatus, in keeping with calcific tendinopathy": the finding is
-# explained as something that is not calcinosis (a ``not_calcinosis`` rule after it).
+# explained as something that is not calcinosis (a ``not_calcinosis`` rule after it); "in the
+# typical position of injection granulomas", "the typical rice-grain appearance of
+# cysticercosis" too (up to two words between "typical" and "of", notesacc24).
 # "the densities in the forearm are arterial wall calcification": a copula that ends the text
 # before the explaining finding, in one clause ("there are", "which is" introduce another).
 _IS_A = re.compile(r"^[^;,.]*(?<!there )(?<!which )(?<![a-z])(?:are|is|was|were)\s+$")
 _EXPLAINED_AS = re.compile(
-    r"(?:in\s+keeping|consistent|compatible)\s+with|suggestive\s+of|typical\s+of|"
+    r"(?:in\s+keeping|consistent|compatible)\s+with|suggestive\s+of|"
+    r"typical\s+(?:[a-z-]+\s+){0,2}?of|"
     r"represent(?:s|ing)?|likely|due\s+to"
 )
 

@@ -10,7 +10,9 @@ abbreviations ("Dr.", "e.g.", "approx."). The rules here are deliberately simple
   abbreviation or a single letter, or the next word is written all in lower case (a word
   that starts in lower case but has capitals in it, "dcSSc", "lcSSc", "mRSS", starts one),
   or a "?" is followed on its line by an answer ("Calcinosis? No.", "Ulcers? Yes");
-* a semicolon ends a sentence (a clause: "Calcinosis - no; ulcers - yes");
+* a semicolon ends a sentence (a clause: "Calcinosis - no; ulcers - yes"), and so does a
+  "|" before a "Label:" field ("Digital ulcers: nil | Calcinosis: present - L elbow"); a "|"
+  between table cells ("Calcinosis | both knees") does not;
 * a run of capitalised words ending in a colon ("REFERRING DIAGNOSIS:", "Past History:") after
   a line break or two spaces starts a sentence (a header inside running text);
 * an inline numbered item ("Plan: 1) continue MMF 2) diltiazem 3) repeat US knee") ends the
@@ -60,7 +62,7 @@ _PUNCT_REST = (
     # a checklist question and its answer on one line, "Calcinosis? No.", are one sentence
     r"(?!(?<=\?)[ \t]+(?:No|NO|Yes|YES|Nil|NIL|None|NONE|N|Y)(?![A-Za-z0-9]))(?P<punct>)"
 )
-# Every alternative starts at one of ".!?;", a line break or a capital letter, so the pattern
+# Every alternative starts at one of ".!?;|", a line break or a capital letter, so the pattern
 # starts by consuming that character: `re` then skips every other position in C (a leading
 # character set is what its search loop looks for), and lookbehinds tell which alternative
 # applies. Same boundaries as testing each alternative at every position; the ``header``
@@ -70,8 +72,9 @@ _PUNCT_REST = (
 # inside a run), so "a" + 10,000 "!" + "b" took quadratic time; see ``split_sentences`` for a
 # part that starts inside a run.
 _BOUNDARY = re.compile(
-    r"[.!?;\nA-Z)](?:"
+    r"[.!?;|\nA-Z)](?:"
     r"(?<=[.!?])(?<![.!?][.!?])" + _PUNCT_REST + r"|(?<=;)(?P<semi>)"
+    r"|(?<=\|)(?=[ \t]*[A-Za-z][A-Za-z0-9 /&()'\-]{0,40}:[ \t]*\S)(?P<field>)"
     r"|(?<=\n)[ \t\r]*+\n\s*(?P<blank>)"
     r"|(?<=\n)(?=[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>\u2610\u2611\u2612\u25a1]|\d{1,2}[.)]|\[[ \t]?[xX\u2713\u2714]?[ \t]?\])\s)(?P<bullet>)"
     r"|(?<=\n)(?![ \t]*[(,])(?P<nl>)"
@@ -86,8 +89,8 @@ _MARKS = frozenset(".!?")
 #: ``bullet`` is a line break before a bullet (``_BULLET``) found inside the scan: always a
 #: break, as ``nl`` would be after ``_is_break`` saw the bullet (most of the demo letters' line
 #: breaks), without that call; a bullet reaching past the scan's end is left to ``nl``.
-_ALWAYS = frozenset({"blank", "bullet", "header", "semi"})
-_AFTER = frozenset({"punct", "semi", "item"})
+_ALWAYS = frozenset({"blank", "bullet", "header", "semi", "field"})
+_AFTER = frozenset({"punct", "semi", "item", "field"})
 #: The item before an inline numbered item ("1) " before "2)"), by the later item's number.
 _ITEM_BEFORE = {n: re.compile(rf"(?<![^ \t:;,.]){n - 1}\)[ \t]") for n in range(2, 10)}
 #: A word broken at a line end by a hyphen (a scanned or OCR'd letter: "calci-\nnosis"): the
