@@ -30,6 +30,7 @@ def test_the_variants_are_the_patterns_of_before_the_move():
     before = (
         r"calcium|calcified|calcific|calcareous|chalky|gritty|minerals?|minerali[sz]ed|"
         r"minerali[sz]ation|calcinosis"
+        r"|stony"  # notesacc23: "stony plaques" (like stone, not only hard)
     )
     flat = described_before._CALCIUM_WORD.pattern
     words = flat.removeprefix("(?<![a-z])(?:").removesuffix(")(?![a-z])")
@@ -42,7 +43,7 @@ def test_the_variants_are_the_patterns_of_before_the_move():
         ("gritty nodules", True, True, True),
         ("hard lumps over both knees", True, False, False),  # "hard" only far away
         ("a rock-hard lump", True, False, False),
-        ("a stony lump", True, True, False),
+        ("a stony lump", True, True, True),  # flat_calcium since notesacc23
         ("calcium is now normal", True, False, True),  # bare calcium: not a removed lump
         ("a calcium nodule was excised", True, True, True),
         ("calcareous plaques", False, False, True),

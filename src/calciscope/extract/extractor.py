@@ -28,6 +28,7 @@ from calciscope.extract.matcher import LayeredMatcher, Match, PhraseMatcher, low
 from calciscope.extract.mention import Category, Mention
 from calciscope.extract.patterns import SEPARATOR_CHARS
 from calciscope.extract.restate import link_restated
+from calciscope.extract.restate.addendum import withdraw_superseded
 from calciscope.extract.rules import ConTextRule, Direction, RuleSet, TargetRule, load_rules
 from calciscope.extract.segment import (
     Section,
@@ -146,6 +147,10 @@ class NoteExtractor:
         #: What a hyphen at a line end may join (``segment.join_line_hyphens``).
         self._words = _rule_words(self.rules)
         self._section_categories = [rule.category for rule in self.rules.sections]
+        #: Sections that revise what the document said before them ("Addendum:"; notesacc23).
+        self._superseding = frozenset(
+            rule.category for rule in self.rules.sections if rule.metadata.get("supersedes")
+        )
         self._key = [rule.category not in ATTRIBUTE_CATEGORIES for rule in self.rules.targets]
         self._kind = [
             _ANCHOR if anchor else _ANTIBODY if rule.category == Category.ANTIBODY else 0
@@ -369,6 +374,8 @@ class NoteExtractor:
             )
             if report:
                 link_title_regions(grouped, self.title_regions(text, low, sections, findings))
+            if self._superseding.intersection(s.category for s in sections):
+                withdraw_superseded(grouped, self._superseding)
         for sentence in antibodies:  # else nothing to link
             link_antibody_results(sentence, text)
         return [m for sentence in grouped for m in sentence]

@@ -120,6 +120,10 @@ _RUNS_ON = re.compile(
 )
 
 
+#: A short bracketed note between a header and its colon: who wrote it, when ("(Dr K, 16:40)").
+_HEADER_NOTE = re.compile(r"[ \t]*\([^()\n]{1,40}\)[ \t]*:")
+
+
 class Section(NamedTuple):
     """A section: its span, its category and the header rule that opened it (if any).
 
@@ -159,6 +163,8 @@ def find_headers(text: str, candidates: list[tuple[int, int, int]]) -> list[tupl
         stripped = after.lstrip(" \t")
         if stripped.startswith(":"):
             header = (start, end + (len(after) - len(stripped)) + 1, rule)
+        elif stripped.startswith("(") and (noted := _HEADER_NOTE.match(text, end)) is not None:
+            header = (start, noted.end(), rule)  # "ADDENDUM (Dr Kaur, 16:40):" (notesacc23)
         elif stripped.startswith("\n") or (not stripped and end == len(text)):
             header = (start, end, rule)
         else:

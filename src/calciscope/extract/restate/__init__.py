@@ -21,6 +21,10 @@ concept per module (each module's docstring says what it reads and why):
 - :mod:`~calciscope.extract.restate.wound_base`: the base of an ulcer.
 - :mod:`~calciscope.extract.restate.past_deposits`: a deposit that is gone, beside a negated
   calcinosis (notesacc13, notesacc14).
+- :mod:`~calciscope.extract.restate.population`: the patient's own answer after a statement
+  about a population ("Many patients with SSc develop calcinosis; our patient has none.").
+- :mod:`~calciscope.extract.restate.addendum` (called by the extractor, not here): an addendum
+  that withdraws an earlier finding.
 - :mod:`~calciscope.extract.restate.lending` (how a sentence's sites and pattern are lent,
   and ``hand_of_fingers``) and :mod:`~calciscope.extract.restate.imaging_field`
   (``names_field``), used by the others and by linking.
@@ -51,6 +55,7 @@ from calciscope.extract.restate.past_deposits import (
     _past_deposits,
     _removed_near,
 )
+from calciscope.extract.restate.population import answer_population, population_questions
 from calciscope.extract.restate.restated_pattern import _pattern_words, _restated_pattern
 from calciscope.extract.restate.site_lists import _HEAD_AFTER as _HEAD_AFTER
 from calciscope.extract.restate.site_lists import _WHITE as _WHITE
@@ -115,9 +120,23 @@ def link_restated(
     headed = [a for a in no_sites if _heads_list(a, text)]
     bracketed = [a for a in found if _opens_list(a, text)] if ";" in text else []
     past = [a for a in anchors if _negated_calcinosis(a) and _removed_near(a, text)]
-    if not (hits or labelled or bare or same or based or deposits or headed or past or bracketed):
+    asked = population_questions(anchors, text)
+    if not (
+        hits
+        or labelled
+        or bare
+        or same
+        or based
+        or deposits
+        or headed
+        or past
+        or bracketed
+        or asked
+    ):
         return
     every = spans()
+    if asked:
+        answer_population(asked, sentences, every, text)
     _bracket_sites(bracketed, every, text, find)
     _past_deposits(past, every, text, find)  # each does nothing for an empty list
     _heading_sites(headed, every, text, find)

@@ -71,11 +71,19 @@ _CHALKY_MATTER = re.compile(
 _CHALKY_STEMS = ("chalky", "gritty", "paste")
 
 # "A small deposit remains at the left knee", "Another deposit sits over the shin": a next
-# clause or sentence that names a further deposit, without the definite article.
+# clause or sentence that names a further deposit, without the definite article. Also after
+# "there is / are" ("; there is a new small one at the thumb": "one" stands for the deposit
+# just named, after a word of another one), and deposits compared with the ones just named
+# ("Smaller rounded deposits about both knees", "Similar deposits at the elbows") or added to
+# them ("Also small nodule at left knee."; notesacc23).
 _FURTHER_DEPOSIT = re.compile(
-    r"\W*(?:(?:another|a\s+(?:further|second|third|new|separate)|further|other|one\s+more)\s+"
-    r"(?:[a-z-]+\s+){0,2}?(?:deposits?|nodules?|lumps?|concretions?)|(?:an?|one|two|three|"
-    r"several|some)\s+(?:[a-z-]+\s+){0,2}?(?:deposits?|concretions?))(?![a-z])",
+    r"\W*(?:there\s+(?:is|are|was|were)\s+(?:now\s+|also\s+)?)?"
+    r"(?:(?:another|a\s+(?:further|second|third|new|separate)|further|other|one\s+more|"
+    r"also(?:\s+an?)?)\s+"
+    r"(?:[a-z-]+\s+){0,2}?(?:deposits?|nodules?|lumps?|concretions?)|(?:another|a\s+(?:further|"
+    r"second|third|new|separate))\s+(?:[a-z-]+\s+){0,2}?one|(?:an?|one|two|three|several|some|"
+    r"smaller|larger|bigger|similar|additional)\s+(?:[a-z-]+\s+){0,2}?(?:deposits?|"
+    r"concretions?))(?![a-z])",
     re.I,
 )
 

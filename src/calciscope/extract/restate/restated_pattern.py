@@ -2,7 +2,9 @@
 
 An affirmed calcinosis that names sites but no pattern takes the pattern of a sentence later in
 the document (or earlier in its own section) that has no finding and no other skin finding of
-its own, names a deposit and only sites of that calcinosis ("Diagnoses: calcinosis, left thumb.
+its own, names a deposit (or plaques, plates or sheets beside a word of calcium or "stony":
+"Stony plaques coalesce into a flat shield over both hips", notesacc23) and only sites of that
+calcinosis ("Diagnoses: calcinosis, left thumb.
 ... The deposit at the left thumb tip is now a firm nodular lump."), or of the first sentence
 of the next section, within two sentences, when it refers back by its first words ("No
 collection. Comment: The focus is rounded: a discrete nodule."). Negated or uncertain pattern
@@ -16,6 +18,7 @@ from collections.abc import Callable, Sequence
 
 from calciscope.extract.mention import Category, Mention
 from calciscope.extract.restate.deposits import _DEPOSIT
+from calciscope.extract.restate.described_before import _FLAT, _flat_calcium
 from calciscope.extract.restate.lending import (
     _ANCHORS,
     _LAYERS,
@@ -74,6 +77,15 @@ def _restated_pattern(
             named = {r.get("region") for r in anchor.links.get("regions", [])}
             own, near = home[anchor.start]
             later = a >= anchor.sentence[1] or section == own
-            restates = sites and sites <= named and later and _DEPOSIT.search(text, a, b)
+            restates = (
+                sites
+                and sites <= named
+                and later
+                and (
+                    _DEPOSIT.search(text, a, b)
+                    # plaques of calcium or stony plaques (notesacc23; not psoriatic ones)
+                    or (_FLAT.search(text, a, b) and _flat_calcium(text, a, b))
+                )
+            )
             if restates or (not sites and a in near and _REFERS_BACK.match(text, a, b)):
                 _lend(anchor, "morphology", pattern, text, mentions)

@@ -1,0 +1,85 @@
+"""The patient's own answer after a statement about a population (notesacc23).
+
+"Many patients with SSc develop calcinosis; our patient has none so far." The first clause is
+about a population (a HYPOTHETICAL trigger of ``context.yaml``: "some people get", "is common
+in SSc"), and says nothing about the patient; the next clause or sentence answers for the
+patient with a word that stands for the finding ("none", "not", "no such"). Sentence by
+sentence, the finding was only hypothetical and the answer had nothing to negate, so the
+document read as not mentioning calcinosis (or, with no population trigger, as affirming it).
+A sentence with no finding of its own that starts with the patient and denies ("she has none",
+"our patient has not (yet) developed it", "he has had none so far") negates the calcinosis of
+the population statement just before it in its section. Only a population's calcinosis
+(hypothetical, not a relative's) is answered so: after the patient's own finding ("She had
+calcinosis at the elbow. She has none now.") the answer is left as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from calciscope.extract.mention import Mention
+from calciscope.extract.restate.lending import _ANCHORS, _calcinosis
+
+#: The patient, then a denial that stands for the finding just named.
+_PATIENT_NONE = re.compile(
+    r"\W*(?:but\s+|however,?\s+)?(?:she|he|our\s+patient|the\s+patient|this\s+patient|"
+    r"this\s+(?:lady|woman|man|girl|boy|child)|mr\.?\s+\w+|mrs\.?\s+\w+|ms\.?\s+\w+)\s+"
+    r"(?:has\s+(?:had\s+)?none|had\s+none|shows\s+none|showed\s+none|has\s+not\s+(?:yet\s+)?"
+    r"(?:developed|had)\s+(?:it|any|this|them)|(?:does|did)\s+not\s+have\s+(?:it|any|this|them))"
+    r"(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+#: A denial :data:`_PATIENT_NONE` may start with, looked for in the document first (most
+#: hypothetical calcinosis is a plan: "X-rays to look for calcinosis"; no sentence split then).
+#: (It starts with a character set, so ``re`` skips to the candidate letters in C.)
+_DENIAL = re.compile(
+    r"[hsd](?<![a-z][hsd])(?:(?<=h)a[sd]\s+(?:had\s+)?none|(?<=s)how(?:s|ed)\s+none|"
+    r"(?<=h)as\s+not\s+(?:yet\s+)?(?:developed|had)|(?<=d)(?:oes|id)\s+not\s+have)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+def population_questions(anchors: Sequence[Mention], text: str) -> list[Mention]:
+    """Return the calcinosis mentions a population statement made hypothetical, if answered."""
+    asked = [a for a in anchors if a.is_hypothetical and not a.is_family and _calcinosis(a)]
+    return asked if asked and _DENIAL.search(text) is not None else []
+
+
+def answer_population(
+    asked: Sequence[Mention],
+    sentences: Sequence[Sequence[Mention]],
+    every: Sequence[tuple[int, int, int]],
+    text: str,
+) -> None:
+    """Negate a population's calcinosis that the next sentence answers for the patient (in place).
+
+    Parameters
+    ----------
+    asked
+        :func:`population_questions` of the document.
+    sentences
+        The mentions of each sentence (only their anchors are read).
+    every
+        ``(start, end, section)`` of every sentence of the document.
+    text
+        The document.
+    """
+    found = {a.start for sentence in sentences for a in sentence if a.category in _ANCHORS}
+    for anchor in asked:
+        index = next(
+            (i for i, s in enumerate(every) if s[0] <= anchor.start < s[1]),
+            None,
+        )
+        if index is None or index + 1 >= len(every):
+            continue
+        start, end, section = every[index + 1]
+        if section != every[index][2] or any(start <= f < end for f in found):
+            continue
+        if _PATIENT_NONE.match(text, start, end) is None:
+            continue
+        anchor.is_hypothetical = False
+        anchor.is_negated = True
+        anchor.links["status_from"] = "restated"
