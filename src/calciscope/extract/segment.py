@@ -12,7 +12,9 @@ abbreviations ("Dr.", "e.g.", "approx."). The rules here are deliberately simple
   or a "?" is followed on its line by an answer ("Calcinosis? No.", "Ulcers? Yes");
 * a semicolon ends a sentence (a clause: "Calcinosis - no; ulcers - yes"), and so does a
   "|" before a "Label:" field ("Digital ulcers: nil | Calcinosis: present - L elbow"); a "|"
-  between table cells ("Calcinosis | both knees") does not;
+  between table cells ("Calcinosis | both knees") does not, nor one before a label that
+  describes the finding before it (``FIELD_ATTRIBUTE_LABELS``: "Calcinosis: yes | Site: left
+  elbow");
 * a run of capitalised words ending in a colon ("REFERRING DIAGNOSIS:", "Past History:") after
   a line break or two spaces starts a sentence (a header inside running text);
 * an inline numbered item ("Plan: 1) continue MMF 2) diltiazem 3) repeat US knee") ends the
@@ -36,6 +38,7 @@ from typing import NamedTuple
 
 __all__ = [
     "ABBREVIATIONS",
+    "FIELD_ATTRIBUTE_LABELS",
     "Section",
     "find_headers",
     "join_line_hyphens",
@@ -62,6 +65,23 @@ _PUNCT_REST = (
     # a checklist question and its answer on one line, "Calcinosis? No.", are one sentence
     r"(?!(?<=\?)[ \t]+(?:No|NO|Yes|YES|Nil|NIL|None|NONE|N|Y)(?![A-Za-z0-9]))(?P<punct>)"
 )
+#: Labels of a field that describes the finding in the field before it ("Calcinosis: yes |
+#: Site: left elbow | Size: 5 mm"): a "|" before one of them (alone before its colon, any
+#: case, a plural "s" or "(s)" allowed) does not end the sentence, so the finding keeps its
+#: site; a "|" before any other "Label:" (a new problem, "| Calcinosis: present") does
+#: (notesfix22).
+FIELD_ATTRIBUTE_LABELS = frozenset(
+    {
+        "site", "location", "region", "area", "side", "laterality", "size", "dimension",
+        "measurement", "number", "count", "morphology", "type", "pattern", "appearance",
+        "description", "detail", "comment", "extent", "distribution", "depth",
+    }
+)  # fmt: skip
+_ATTRIBUTE_LABEL = (
+    r"(?![ \t]*(?i:"
+    + "|".join(sorted(FIELD_ATTRIBUTE_LABELS, key=lambda w: (-len(w), w)))
+    + r")(?:s|\(s\))?[ \t]*:)"
+)
 # Every alternative starts at one of ".!?;|", a line break or a capital letter, so the pattern
 # starts by consuming that character: `re` then skips every other position in C (a leading
 # character set is what its search loop looks for), and lookbehinds tell which alternative
@@ -74,7 +94,9 @@ _PUNCT_REST = (
 _BOUNDARY = re.compile(
     r"[.!?;|\nA-Z)](?:"
     r"(?<=[.!?])(?<![.!?][.!?])" + _PUNCT_REST + r"|(?<=;)(?P<semi>)"
-    r"|(?<=\|)(?=[ \t]*[A-Za-z][A-Za-z0-9 /&()'\-]{0,40}:[ \t]*\S)(?P<field>)"
+    r"|(?<=\|)(?=[ \t]*[A-Za-z][A-Za-z0-9 /&()'\-]{0,40}:[ \t]*\S)"
+    + _ATTRIBUTE_LABEL
+    + r"(?P<field>)"
     r"|(?<=\n)[ \t\r]*+\n\s*(?P<blank>)"
     r"|(?<=\n)(?=[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>\u2610\u2611\u2612\u25a1]|\d{1,2}[.)]|\[[ \t]?[xX\u2713\u2714]?[ \t]?\])\s)(?P<bullet>)"
     r"|(?<=\n)(?![ \t]*[(,])(?P<nl>)"
