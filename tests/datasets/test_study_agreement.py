@@ -29,7 +29,8 @@ from calciscope.api.study import study_phenotypes
 from calciscope.datasets import generate_demo_cohort
 from calciscope.datasets.profile import MYOSITIS_ITEMS
 from calciscope.engine import connect
-from calciscope.engine.study import StudyQuery, release_cached
+from calciscope.engine.release import release_cached
+from calciscope.engine.study import StudyQuery
 from calciscope.features import load_catalogue
 from calciscope.study import default_study
 

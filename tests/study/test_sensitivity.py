@@ -14,7 +14,8 @@ import pytest
 from calciscope import api
 from calciscope.api.study import sensitivity_table, study_phenotypes
 from calciscope.engine import connect
-from calciscope.engine.study import StudyQuery, release_cached
+from calciscope.engine.release import release_cached
+from calciscope.engine.study import StudyQuery
 from calciscope.errors import ValidationError
 from calciscope.model import Fact, Patient
 from calciscope.storage.registry import model_rows

@@ -24,14 +24,11 @@ import pandas as pd
 import calciscope
 from calciscope.criteria import load_criteria_sets
 from calciscope.engine import connect
+from calciscope.engine.classified import classified_table
 from calciscope.engine.readback import has_suggested, images, input_hashes, report_facts
+from calciscope.engine.release import release_cached, release_file_buffers
 from calciscope.engine.stored import StoredResults
-from calciscope.engine.study import (
-    StudyQuery,
-    classified_table,
-    release_cached,
-    release_file_buffers,
-)
+from calciscope.engine.study import StudyQuery
 from calciscope.errors import RegistryError
 from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
