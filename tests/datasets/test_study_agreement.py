@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pytest
 
 from calciscope import api
-from calciscope.api.study import study_phenotypes
+from calciscope.api.study_definition import study_phenotypes
 from calciscope.datasets import generate_demo_cohort
 from calciscope.datasets.profile import MYOSITIS_ITEMS
 from calciscope.engine import connect

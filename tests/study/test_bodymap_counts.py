@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from calciscope.api.study import study_phenotypes
+from calciscope.api.study_definition import study_phenotypes
 from calciscope.engine import connect
 from calciscope.engine.readback import report_facts
 from calciscope.engine.release import release_cached

@@ -12,7 +12,8 @@ import pyarrow as pa
 import pytest
 
 from calciscope import api
-from calciscope.api.study import sensitivity_table, study_phenotypes
+from calciscope.api.study import sensitivity_table
+from calciscope.api.study_definition import study_phenotypes
 from calciscope.engine import connect
 from calciscope.engine.release import release_cached
 from calciscope.engine.study import StudyQuery

@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from calciscope import api
-from calciscope.api.study import study_phenotypes
+from calciscope.api.study_definition import study_phenotypes
 from calciscope.engine import connect
 from calciscope.engine import stored as stored_module
 from calciscope.engine.release import release_cached

@@ -124,12 +124,11 @@ from calciscope.api.study import (
     StudyData,
     StudyRun,
     headline_lines,
-    init_study_text,
     load_study_data,
     run_demo,
     run_study,
-    study_columns,
 )
+from calciscope.api.study_definition import init_study_text, study_columns
 from calciscope.api.users import (
     AuditEntry,
     User,
