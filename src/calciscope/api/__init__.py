@@ -34,7 +34,6 @@ from calciscope.api.criteria import (
     classify_registry,
     default_index_date,
     explain_patient,
-    kept_patient_table,
     patient_features,
     score_spreadsheet,
     write_scores,
@@ -88,6 +87,7 @@ from calciscope.api.interop import (
     redcap_mapping,
     redcap_template,
 )
+from calciscope.api.kept_table import kept_patient_table
 from calciscope.api.notes import (
     ExtractSummary,
     assess_tsv,
