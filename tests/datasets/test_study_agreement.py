@@ -25,11 +25,12 @@ import pyarrow.compute as pc
 import pytest
 
 from calciscope import api
-from calciscope.api.study import study_phenotypes
+from calciscope.api.study_definition import study_phenotypes
 from calciscope.datasets import generate_demo_cohort
 from calciscope.datasets.profile import MYOSITIS_ITEMS
 from calciscope.engine import connect
-from calciscope.engine.study import StudyQuery, release_cached
+from calciscope.engine.release import release_cached
+from calciscope.engine.study import StudyQuery
 from calciscope.features import load_catalogue
 from calciscope.study import default_study
 

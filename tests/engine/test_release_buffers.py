@@ -1,4 +1,4 @@
-"""DuckDB gives back a database file's cached blocks after a study's queries (engine.study)."""
+"""DuckDB gives back a database file's cached blocks after a study's queries (engine.release)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from calciscope.engine import connect
-from calciscope.engine.study import _limit_bytes, release_file_buffers
+from calciscope.engine.release import _limit_bytes, release_file_buffers
 
 
 def _held(con) -> int:

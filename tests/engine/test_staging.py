@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calciscope.engine import compute_feature_table, connect
+from calciscope.engine.classified import classified_table
+from calciscope.engine.release import release_cached
 from calciscope.engine.staging import FEATURE_SETTINGS, PostgresFactStage, stages_facts
-from calciscope.engine.study import classified_table, release_cached
 from calciscope.model import ReviewState
 from calciscope.storage import Batch, Registry
 

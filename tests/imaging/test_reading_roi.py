@@ -145,7 +145,7 @@ def test_a_measured_reading_keeps_its_roi_and_deposits_and_the_report_draws_them
     assert bytes(stored["hand"]["deposit_mask_png"]) == result.deposit_mask_png()
     assert stored["wrist"]["deposit_mask_png"] is None
 
-    from calciscope.api.study import _with_readings
+    from calciscope.api._study_images import _with_readings
 
     listed = pd.DataFrame(
         [

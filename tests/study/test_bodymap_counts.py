@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from calciscope.api.study import study_phenotypes
+from calciscope.api.study_definition import study_phenotypes
 from calciscope.engine import connect
 from calciscope.engine.readback import report_facts
-from calciscope.engine.study import StudyQuery, release_cached
+from calciscope.engine.release import release_cached
+from calciscope.engine.study import StudyQuery
 from calciscope.report.bodymap import REGION_XY, bodymap_counts, counted_regions
 from calciscope.study import default_study
 from calciscope.study.cohort import is_true

@@ -24,9 +24,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from calciscope import api
-from calciscope.api.study import study_phenotypes
+from calciscope.api.study_definition import study_phenotypes
 from calciscope.engine import compute_feature_table, connect
-from calciscope.engine.study import StudyQuery, classified_table, release_cached
+from calciscope.engine.classified import classified_table
+from calciscope.engine.release import release_cached
+from calciscope.engine.study import StudyQuery
 from calciscope.model import ReviewState
 from calciscope.study import analyse, default_study
 

@@ -11,7 +11,8 @@ import datetime as dt
 
 from calciscope import api
 from calciscope.engine import connect
-from calciscope.engine.study import StudyQuery, release_cached
+from calciscope.engine.release import release_cached
+from calciscope.engine.study import StudyQuery
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import Batch
 from calciscope.study import default_study

@@ -12,9 +12,11 @@ import pyarrow as pa
 import pytest
 
 from calciscope import api
-from calciscope.api.study import sensitivity_table, study_phenotypes
+from calciscope.api.study import sensitivity_table
+from calciscope.api.study_definition import study_phenotypes
 from calciscope.engine import connect
-from calciscope.engine.study import StudyQuery, release_cached
+from calciscope.engine.release import release_cached
+from calciscope.engine.study import StudyQuery
 from calciscope.errors import ValidationError
 from calciscope.model import Fact, Patient
 from calciscope.storage.registry import model_rows

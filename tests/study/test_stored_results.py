@@ -21,11 +21,12 @@ import pytest
 import sqlalchemy as sa
 
 from calciscope import api
-from calciscope.api.study import study_phenotypes
+from calciscope.api.study_definition import study_phenotypes
 from calciscope.engine import connect
 from calciscope.engine import stored as stored_module
+from calciscope.engine.release import release_cached
 from calciscope.engine.stored import StoredResults, unchanged
-from calciscope.engine.study import StudyQuery, release_cached
+from calciscope.engine.study import StudyQuery
 from calciscope.model import Fact, Patient, ReviewState
 from calciscope.storage import Batch
 from calciscope.storage.classification import data_versions, definitions_version

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from calciscope import api
-from calciscope.api import criteria as api_criteria
+from calciscope.api import kept_table
 
 
 @pytest.fixture
@@ -29,13 +29,13 @@ def test_the_kept_table_is_computed_once_per_generation(
 ) -> None:
     folder = tmp_path / "kept"
     computed: list[int] = []
-    compute = api_criteria.list_patients
+    compute = kept_table.list_patients
 
     def counting(registry: api.Registry, **options: object) -> tuple[object, int]:
         computed.append(1)
         return compute(registry, **options)
 
-    monkeypatch.setattr(api_criteria, "list_patients", counting)
+    monkeypatch.setattr(kept_table, "list_patients", counting)
     with api.open_registry(registry_url) as registry:
         expected = compute(registry)[0]
         tables = []
@@ -111,7 +111,7 @@ def test_a_table_that_cannot_be_kept_is_still_returned(
 
     with api.open_registry(registry_url) as registry:
         expected = api.list_patients(registry)[0]
-        monkeypatch.setattr(api_criteria.feather, "write_feather", full)
+        monkeypatch.setattr(kept_table.feather, "write_feather", full)
         assert api.kept_patient_table(registry, tmp_path / "kept").equals(expected)
         assert [p.name for p in (tmp_path / "kept").iterdir()] == [".lock"]  # no part file
         (tmp_path / "file").write_text("a file where the folder would be")

@@ -34,7 +34,6 @@ from calciscope.api.criteria import (
     classify_registry,
     default_index_date,
     explain_patient,
-    kept_patient_table,
     patient_features,
     score_spreadsheet,
     write_scores,
@@ -88,6 +87,7 @@ from calciscope.api.interop import (
     redcap_mapping,
     redcap_template,
 )
+from calciscope.api.kept_table import kept_patient_table
 from calciscope.api.notes import (
     ExtractSummary,
     assess_tsv,
@@ -124,12 +124,11 @@ from calciscope.api.study import (
     StudyData,
     StudyRun,
     headline_lines,
-    init_study_text,
     load_study_data,
     run_demo,
     run_study,
-    study_columns,
 )
+from calciscope.api.study_definition import init_study_text, study_columns
 from calciscope.api.users import (
     AuditEntry,
     User,

@@ -144,7 +144,7 @@ def set_registry_as_of(
     RegistryError
         For a Spark registry (it keeps no as-of date).
     """
-    from calciscope.api.study import as_study
+    from calciscope.api.study_definition import as_study
     from calciscope.api.users import default_actor, jsonable
     from calciscope.errors import Problem, ValidationError
     from calciscope.storage.review import ReviewRepository

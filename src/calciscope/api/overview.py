@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from calciscope.api.study import as_study, study_connection, study_phenotypes, target_label
+from calciscope.api.study import study_connection
+from calciscope.api.study_definition import as_study, study_phenotypes, target_label
 from calciscope.engine.study import StudyQuery
 from calciscope.phenotype import PhenotypeKind, load_phenotypes
 from calciscope.storage import Registry

@@ -4,16 +4,17 @@ A study runs where the data is (:mod:`calciscope.engine.study`): the feature tab
 phenotypes, source population, groups and cases are computed in the registry's database and
 materialised there once; counts, the source population's analysis columns and the few case
 facts are read back, and every number of the report is computed from them.
+
+The study file and the phenotypes it sets are read in :mod:`calciscope.api.study_definition`
+(its verbs are importable from here too); the reading back, analysis and report in
+``_study_readback``, the report's image readings in ``_study_images``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import hashlib
-import platform
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,25 +22,28 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-import calciscope
-from calciscope.criteria import load_criteria_sets
-from calciscope.engine import connect
-from calciscope.engine.readback import has_suggested, images, input_hashes, report_facts
-from calciscope.engine.stored import StoredResults
-from calciscope.engine.study import (
-    StudyQuery,
-    classified_table,
-    release_cached,
-    release_file_buffers,
+from calciscope.api._study_images import _with_readings
+from calciscope.api._study_readback import _analyse, _read_back
+from calciscope.api.study_definition import (
+    as_study,
+    init_study_text,
+    study_columns,
+    study_phenotypes,
+    target_label,
+    variant_phenotypes,
 )
+from calciscope.engine import connect
+from calciscope.engine.classified import classified_table
+from calciscope.engine.readback import has_suggested, images, input_hashes, report_facts
+from calciscope.engine.release import release_cached
+from calciscope.engine.stored import StoredResults
+from calciscope.engine.study import StudyQuery
 from calciscope.errors import RegistryError
-from calciscope.features import load_catalogue
 from calciscope.model import ReviewState
-from calciscope.phenotype import PhenotypeSet, load_phenotypes
+from calciscope.phenotype import PhenotypeSet
 from calciscope.storage import Registry
 from calciscope.storage.classification import definitions_version
 from calciscope.storage.database_url import display_url
-from calciscope.storage.images import StoredReading, stored_roi
 from calciscope.study.headline import Headline
 
 if TYPE_CHECKING:
@@ -49,7 +53,6 @@ if TYPE_CHECKING:
 
     from calciscope.report import ReportBundle
     from calciscope.study import StudyAnalysis, StudyDefinition
-    from calciscope.study.cohort import RegistryCounts
     from calciscope.study.definition import SensitivitySpec
 
 __all__ = [
@@ -105,20 +108,6 @@ class StudyRun:
         return self.analysis.headline
 
 
-def init_study_text() -> str:
-    """Return the commented study template that reproduces the anchor design."""
-    from calciscope.study import study_template
-
-    return study_template()
-
-
-def study_columns() -> frozenset[str]:
-    """Return every feature and phenotype column a study file may name."""
-    features = set(load_catalogue().features)
-    phenotypes = {p.id for p in load_phenotypes().phenotypes}
-    return frozenset(features | phenotypes)
-
-
 def _classified_frames(
     con: Any,
     index_date: dt.date,
@@ -132,98 +121,6 @@ def _classified_frames(
         both = (ReviewState.CONFIRMED, ReviewState.SUGGESTED)
         suggested = classified_table(con, index_date, both, phenotypes).to_pyarrow().to_pandas()
     return table, suggested
-
-
-def _with_readings(
-    registry: Registry | str | BaseBackend, images: pd.DataFrame | None
-) -> pd.DataFrame | None:
-    """Add each image's thumbnail and readings (for the report's radiograph panel and methods).
-
-    On a database URL that is not a registry (a DuckDB file of its tables) the images are
-    listed without thumbnails or readings.
-
-    The between-reader agreement (:func:`calciscope.api.reader_agreement`) is kept in
-    ``images.attrs["agreement"]`` when two readers read the same films.
-    """
-    from calciscope.api.imaging import reader_agreement
-    from calciscope.storage.images import ImageRepository
-
-    if images is None:
-        return None
-    repo = ImageRepository(registry) if isinstance(registry, Registry) else None
-    indexed = repo.indexed(list(images["image_id"])) if repo is not None and len(images) else set()
-    thumbs, texts, readers, counts, blinded = [], [], [], [], []
-    sizes, overlays = [], []
-    for image_id in images["image_id"]:
-        row = repo.file(image_id) if repo is not None and image_id in indexed else None
-        readings = repo.readings_of(image_id) if repo is not None and image_id in indexed else []
-        thumbs.append(bytes(row["thumbnail_png"]) if row and row["thumbnail_png"] else None)
-        sizes.append((row["columns"], row["rows"]) if row and row["rows"] else None)
-        overlays.append(tuple(_measured_regions(readings)))
-        texts.append("\n".join(_reading_text(r) for r in readings) or None)
-        readers.append(tuple(sorted({f"{r.reader} ({r.reader_role})" for r in readings})))
-        counts.append(len(readings))
-        blinded.append(sum(r.blinded for r in readings))
-    columns = {
-        "thumbnail_png": thumbs,
-        "reading": texts,
-        "readers": readers,
-        "readings": counts,
-        "blinded_readings": blinded,
-        "image_size": sizes,
-        "overlays": overlays,
-    }
-    images = images.assign(
-        **{k: pd.Series(v, index=images.index, dtype=object) for k, v in columns.items()}
-    )
-    report = reader_agreement(registry) if indexed and isinstance(registry, Registry) else None
-    if report is not None and report.readers is not None and report.results:
-        images.attrs["agreement"] = {
-            "readers": report.readers,
-            "pairs": report.pairs,
-            "results": {
-                name: {
-                    "method": r.method,
-                    "estimate": r.estimate,
-                    "lower": r.lower,
-                    "upper": r.upper,
-                    "n": r.n,
-                }
-                for name, r in report.results.items()
-                if r.estimate is not None
-            },
-        }
-    return images
-
-
-def _measured_regions(readings: Sequence[StoredReading]) -> Iterator[dict[str, Any]]:
-    """Yield the measured regions of the readings (ROI, deposits) for the report's overlay."""
-    for reading in readings:
-        for region in reading.regions:
-            roi = stored_roi(region)
-            if roi is None:
-                continue
-            side = "" if region["laterality"] == "unspecified" else f" {region['laterality']}"
-            mask = region.get("deposit_mask_png")
-            yield {
-                "roi": roi,
-                "deposit_mask_png": bytes(mask) if mask is not None else None,
-                "label": f"{reading.reader}, {region['body_site']}{side}",
-            }
-
-
-def _reading_text(reading: Any) -> str:
-    regions = "; ".join(
-        f"{g['body_site']} {'' if g['laterality'] == 'unspecified' else g['laterality']} "
-        f"{g['presence']}"
-        + (f", Florence {g['florence']}" if g["florence"] else "")
-        + (f", {g['morphology']}" if g["morphology"] else "")
-        + (f", {g['area_mm2']:g} mm²" if g["area_mm2"] is not None else "")
-        for g in reading.regions
-    )
-    grade = f", SCTC {reading.sctc_global_grade}" if reading.sctc_global_grade else ""
-    blind = "blinded" if reading.blinded else "not blinded"
-    return f"{reading.reader} ({reading.reader_role}, {reading.reading_date}, {blind}{grade}): {regions}"
 
 
 def load_study_data(
@@ -268,72 +165,6 @@ def study_connection(registry: Registry | str | BaseBackend) -> Iterator[Any]:
         release_cached(con)
         if isinstance(registry, str):
             con.disconnect()
-
-
-def _manifest(
-    study: StudyDefinition,
-    input_hashes: dict[str, str],
-    synthetic: bool,
-    source: str,
-    classification: str = "computed",
-) -> dict[str, Any]:
-    from calciscope.report.bundle import dependency_versions
-
-    return {
-        "calciscope_version": calciscope.__version__,
-        "python": platform.python_version(),
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "study_title": study.title,
-        "study_sha256": hashlib.sha256(study.model_dump_json().encode()).hexdigest(),
-        "registry": source,
-        "input_hashes": input_hashes,
-        "feature_catalogue_version": load_catalogue().version,
-        "criteria_sets": {s.id: s.version for s in load_criteria_sets()},
-        "phenotypes_version": load_phenotypes().version,
-        # the criteria results: computed by this run, or stored ones still current (classify)
-        "classification": classification,
-        "synthetic": synthetic,
-        "dependencies": dependency_versions(),
-    }
-
-
-def study_phenotypes(study: StudyDefinition) -> PhenotypeSet:
-    """Return the phenotypes with the study's parameters: the at-risk prompt's look-back and overlap.
-
-    The study lists the patients the ``at_risk_prompt`` phenotype is shown for, so the prompt
-    is defined once (``phenotypes.yaml``) and the study only sets its parameters.
-    """
-    return load_phenotypes(
-        **study.phenotype_parameters,
-        assessment_months=study.at_risk.assessment_months,
-        overlap_definition=study.groups.overlap_by.value,
-        antibodies=tuple(study.groups.antibodies),
-    )
-
-
-def variant_phenotypes(study: StudyDefinition) -> dict[str, PhenotypeSet]:
-    """Return the phenotypes of each sensitivity analysis that changes phenotype parameters."""
-    return {
-        spec.label: study_phenotypes(study.variant(spec))
-        for spec in study.sensitivity
-        if spec.phenotype_parameters
-    }
-
-
-def target_label(study: StudyDefinition) -> str:
-    """Return the study's target phenotype as a lower-case label (for the attrition flow)."""
-    labels = {p.id: p.label for p in load_phenotypes().phenotypes}
-    text = labels.get(study.target_phenotype, study.target_phenotype)
-    return text.split(" (")[0].lower()
-
-
-def as_study(study: StudyDefinition | Path | str) -> StudyDefinition:
-    """Return a study definition, loading it from its file when given a path."""
-    from calciscope.study import StudyDefinition, load_study
-
-    if isinstance(study, StudyDefinition):
-        return study
-    return load_study(Path(study), known_columns=study_columns())
 
 
 def run_study(
@@ -397,117 +228,6 @@ def _source_name(registry: Registry | str | BaseBackend) -> str:
     if isinstance(registry, Registry):
         return registry.url
     return display_url(registry) if isinstance(registry, str) else f"{registry.name} connection"
-
-
-@dataclass(frozen=True)
-class _ReadBack:
-    """Everything a study reads back from the database, read before any of it is analysed."""
-
-    population: pd.DataFrame
-    counts: RegistryCounts
-    #: each sensitivity analysis's case finding (:meth:`StudyQuery.variant_cases`), by label
-    variants: dict[str, pd.DataFrame]
-    #: the patients shown as cases (confirmed, and found only with suggested facts)
-    shown: list[str]
-    #: the body map's counts, made in the database (:meth:`StudyQuery.bodymap_counts`)
-    bodymap: pd.DataFrame
-    #: the report concepts' facts of the shown patients (evidence, timelines)
-    facts: pd.DataFrame
-    images: pd.DataFrame | None
-    input_hashes: dict[str, str]
-    classification: str
-    #: whether any fact awaits review (a variant counting suggested facts says so when none do)
-    suggested: bool
-    seconds: float
-
-    def write_report(
-        self,
-        analysis: StudyAnalysis,
-        registry: Registry | str | BaseBackend,
-        source: str,
-        out: Path,
-        pseudonymise: bool,
-    ) -> ReportBundle:
-        """Write the report bundle of ``analysis`` with what was read back (facts, images)."""
-        from calciscope.report import write_report_bundle
-        from calciscope.report.bodymap import counted_regions
-        from calciscope.study import case_evidence
-
-        spec, synthetic = analysis.study, analysis.headline.synthetic
-        return write_report_bundle(
-            analysis,
-            facts=self.facts,
-            evidence=case_evidence(self.facts, self.shown),
-            images=_with_readings(registry, self.images),
-            bodymap=counted_regions(self.bodymap),
-            manifest=_manifest(spec, self.input_hashes, synthetic, source, self.classification),
-            out_dir=out,
-            pseudonymise=pseudonymise,
-        )
-
-
-def _read_back(query: StudyQuery) -> _ReadBack:
-    """Run the study's query, read back what the analysis and the report need, release its tables.
-
-    From the study's temporary tables: the source population's rows, the registry-wide counts,
-    the sensitivity analyses' case finding and the body map's counts (a few rows). Then the
-    tables are dropped, and only then are the shown patients' facts and images read (they
-    read the registry's tables alone): the database's memory (at a million patients, DuckDB's
-    whole memory limit) is given back before any of it is read, and the analysis and the
-    report run without it.
-    """
-    start = time.perf_counter()
-    spec = query.study
-    counts = query.counts()
-    variants = [(v, study_phenotypes(spec.variant(v))) for v in spec.sensitivity]
-    found = query.variant_cases(variants)
-    bodymap = query.bodymap_counts()
-    classification, suggested = query.classification, query.has_suggested()
-    # the source population's rows last, once DuckDB has given back the registry file's blocks
-    # its queries read (about its whole memory limit at a million patients): the rows and
-    # those blocks are never in memory together
-    release_file_buffers(query.con)
-    population = query.population()
-    release_cached(query.con)
-    picked = population["case"] | population["case_suggested_only"]
-    shown = list(population.loc[picked, "patient_id"])
-    facts, images, hashes = query.report_facts(shown), query.images(shown), query.input_hashes()
-    # the last query: DuckDB gives back the registry file's blocks it held (about its memory
-    # limit at a million patients) before the analysis and the report
-    release_file_buffers(query.con)
-    return _ReadBack(
-        population,
-        counts,
-        dict(zip((v.label for v in spec.sensitivity), found, strict=True)),
-        shown,
-        bodymap,
-        facts,
-        images,
-        hashes,
-        classification,
-        suggested,
-        time.perf_counter() - start,
-    )
-
-
-def _analyse(query: StudyQuery, read: _ReadBack) -> tuple[StudyAnalysis, dict[str, float]]:
-    """Analyse what came back and add the sensitivity analyses (no database work).
-
-    Returns the analysis and the seconds spent in the database with the reading back
-    (``load``) and analysing.
-    """
-    from calciscope.study import analyse, sensitivity_rows
-
-    start = time.perf_counter()
-    spec = query.study
-    analysis = analyse(read.population, spec, target_label=target_label(spec), counts=read.counts)
-    if spec.sensitivity:
-        table = sensitivity_rows(
-            spec,
-            lambda v: (read.population if v is None else read.variants[v.label], read.suggested),
-        )
-        analysis = dataclasses.replace(analysis, sensitivity=table)
-    return analysis, {"load": read.seconds, "analyse": time.perf_counter() - start}
 
 
 def sensitivity_table(query: StudyQuery, population: pd.DataFrame | None = None) -> pd.DataFrame:

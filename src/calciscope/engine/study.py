@@ -2,7 +2,7 @@
 
 The registry's facts and patients never leave the database. :class:`StudyQuery` builds one Ibis
 expression per study (the feature table of :func:`~calciscope.engine.compute_feature_table`,
-classified by :func:`~calciscope.engine.phenotype.classify_table`, with the study's source
+classified by :func:`~calciscope.engine.classified.classified_table`, with the study's source
 population, groups and cases added as columns), materialises it once as a temporary table of
 the engine (``Table.cache``: a temporary table on SQLite, PostgreSQL and DuckDB, a cached
 DataFrame on Spark), and then asks that table for:
@@ -13,18 +13,16 @@ DataFrame on Spark), and then asks that table for:
 * the body map's counts by site and group (a few rows), counted in the database;
 * the report's facts (evidence, timelines) of the few patients shown, and their images.
 
-Everything is engine-agnostic Ibis; nothing here names a backend.
+Everything is engine-agnostic Ibis; nothing here names a backend. The temporary tables are
+dropped, and DuckDB's file blocks given back, by :mod:`calciscope.engine.release`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import functools
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, overload
 
 import ibis
@@ -32,10 +30,8 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from calciscope.criteria import load_criteria_sets
-from calciscope.engine.criteria import add_criteria_columns
-from calciscope.engine.features import compute_feature_table, dated_records
-from calciscope.engine.phenotype import add_phenotype_columns, changed_phenotypes, classify_table
+from calciscope.engine.classified import classified_table
+from calciscope.engine.phenotype import add_phenotype_columns, changed_phenotypes
 from calciscope.engine.readback import (
     arrow_to_pandas,
     calcinosis_regions,
@@ -46,7 +42,6 @@ from calciscope.engine.readback import (
     read_frame,
     report_facts,
 )
-from calciscope.engine.staging import PostgresFactStage, stages_facts
 from calciscope.engine.stored import StoredCriteria, StoredResults
 from calciscope.model import ReviewState
 from calciscope.phenotype import PhenotypeSet, load_phenotypes
@@ -62,14 +57,7 @@ from calciscope.study.definition import (
     subgroup_column,
 )
 
-__all__ = [
-    "StudyQuery",
-    "classified_table",
-    "matches",
-    "release_cached",
-    "release_file_buffers",
-    "upload",
-]
+__all__ = ["StudyQuery", "matches", "upload"]
 
 
 def _true(value: ir.Value) -> ir.BooleanValue:
@@ -465,172 +453,3 @@ def upload(con: Any, name: str, frame: pd.DataFrame | None) -> ir.Table | None:
     arrow = pa.Table.from_pandas(frame, preserve_index=False)
     typed = [f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in arrow.schema]
     return con.create_table(name, arrow.cast(pa.schema(typed)))
-
-
-def classified_table(
-    con: Any,
-    index_date: dt.date,
-    states: tuple[ReviewState, ...],
-    phenotypes: PhenotypeSet | None = None,
-    stored: StoredCriteria | None = None,
-) -> ir.Table:
-    """Return the feature table joined with every criteria result and phenotype, in ``con``'s database.
-
-    With ``stored`` (current stored results at ``index_date``), the criteria results are read
-    from them, typed as the computed ones, instead of computed; the phenotypes are computed.
-    """
-    stage = PostgresFactStage(con) if stages_facts(con) else None
-    try:
-        features = compute_feature_table(
-            con.table("facts"),
-            con.table("patients"),
-            index_date=index_date,
-            review_states=states,
-            records=dated_records(con),
-            # PostgreSQL: the facts in an analysed temporary table (engine.staging); the same
-            # table
-            stage=stage,
-        )
-        # materialised: the staged criteria and phenotype steps read the features many times,
-        # and the engines' planners do best with a plain table under the study's own steps
-        features = features.cache()
-    finally:
-        if stage is not None:
-            stage.drop()
-    criteria = None
-    if stored is not None:
-        criteria = stored.table(_criteria_types(features.schema()))
-    scored = classify_table(
-        features, index_date=index_date, phenotypes=phenotypes, criteria=criteria
-    )
-    classified = features.join(scored, "patient_id").cache()
-    features.release()
-    return classified
-
-
-@lru_cache(maxsize=4)
-def _criteria_types(features: ir.Schema) -> ir.Schema:
-    """Return the types of the criteria columns computed on a feature table of this schema.
-
-    Building the criteria expression costs about a second of Python: once per process.
-    """
-    return add_criteria_columns(
-        ibis.table(features, name="features"), load_criteria_sets()
-    ).schema()
-
-
-def release_cached(con: Any) -> None:
-    """Drop the temporary tables ``Table.cache`` made on ``con`` (before it is closed).
-
-    Ibis drops them when their expressions are garbage collected, which may be after the
-    connection is closed; this drops them now.
-    """
-    for name in list(getattr(con, "_cache_name_to_entry", {})):
-        con._finalize_cached_table(name)
-
-
-#: The units DuckDB shows a memory limit in (``StringUtil::BytesToHumanReadableString``).
-_SHOWN_UNITS = {"byte": 0, "bytes": 0, "KiB": 1, "MiB": 2, "GiB": 3, "TiB": 4, "PiB": 5}
-
-
-def _limit_bytes(shown: str) -> int | None:
-    """Return the fewest bytes DuckDB shows as this memory limit (``None`` for no limit).
-
-    DuckDB shows its limit truncated to a tenth of a unit, the tenth taken from the whole
-    count of the next smaller unit (``2.5GB`` shows as ``2.3 GiB``), so setting the shown value
-    back lowers it (``2.3 GiB`` is set as 2.29999 GiB, which shows as ``2.2 GiB``). The least
-    number of bytes shown as ``N.x UNIT`` is ``N`` UNITs and ``ceil(x * 102.4)`` of the next
-    smaller unit: it shows as the same text, so setting it is a fixed point. Unlimited
-    (``SET memory_limit = '-1'``) shows as ``16383.9 PiB``, which DuckDB does not read back.
-
-    Raises
-    ------
-    ValueError
-        For text that is not a number and one of DuckDB's units.
-    """
-    number, _, unit = shown.strip().partition(" ")
-    if unit not in _SHOWN_UNITS:
-        raise ValueError(f"unknown DuckDB memory limit {shown!r}")
-    power = _SHOWN_UNITS[unit]
-    whole, _, tenth = number.partition(".")
-    if not whole.isdigit() or (tenth and not (len(tenth) == 1 and tenth.isdigit())):
-        raise ValueError(f"unknown DuckDB memory limit {shown!r}")
-    if power == 5 and int(whole) >= 16383:
-        return None
-    if power == 0:
-        return int(whole)
-    return int(whole) * 1024**power + -(-int(tenth or 0) * 1024 // 10) * 1024 ** (power - 1)
-
-
-def _shown_limit(raw: Any) -> str:
-    # fetchall, not fetchone: a result left unfinished blocks the next query Ibis runs on this
-    # connection (DuckDB 2: "connection has an unfinished result from execute()")
-    return str(raw.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
-
-
-def _restore_limit(raw: Any, shown: str, configured: object) -> str:
-    """Set DuckDB's memory limit back to the one it showed as ``shown``; return what was set.
-
-    That is the value the connection was opened with (``?memory_limit=2.5GB``, kept by Ibis)
-    when DuckDB shows it as ``shown``, exactly; else the least bytes it shows as ``shown``
-    (:func:`_limit_bytes`), or ``-1`` for no limit: never more than the limit was, and
-    the same limit after any number of calls.
-    """
-    import duckdb
-
-    if isinstance(configured, str) and configured:
-        value = configured.replace("'", "''")
-        with contextlib.suppress(duckdb.Error):
-            raw.execute(f"SET memory_limit = '{value}'")
-            if _shown_limit(raw) == shown:
-                return configured
-    exact = _limit_bytes(shown)
-    value = "-1" if exact is None else f"{exact}B"
-    raw.execute(f"SET memory_limit = '{value}'")
-    return value
-
-
-def release_file_buffers(con: Any, keep: int = 64 * 2**20) -> None:
-    """Have DuckDB give back the registry file's blocks it keeps in memory (a database file only).
-
-    DuckDB keeps the blocks of a database file it has read in its buffers until its memory
-    limit is needed for something else: after a study's feature table over 50 M facts, about
-    its whole limit (1 GB), held while the source population is read back and, until now,
-    through the analysis and the report, though no query needs them. Lowering the limit to
-    what the other buffers hold (the study's temporary tables, kept in memory) plus ``keep``
-    bytes (64 MB) evicts the file's blocks, which are on disk already; the limit is then set
-    back, whatever happened meanwhile, to what it was (see :func:`_restore_limit`: DuckDB shows
-    it only to a tenth of a unit), so a later query reads what it needs again. Nothing for
-    other engines or an in-memory DuckDB, or a limit shown in a way not known here.
-
-    A backend with a ``release_memory`` method gives back what it can its own way instead
-    (Spark local: a full collection of the JVM, which returns the heap's free part to the system;
-    :mod:`calciscope.engine.spark`).
-    """
-    release = getattr(con, "release_memory", None)
-    if callable(release):
-        release()
-        return
-    if getattr(con, "name", None) != "duckdb":
-        return
-    import duckdb
-
-    raw = con.con
-    where = "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-    if raw.execute(where).fetchall()[0][0] is None:
-        return
-    shown = _shown_limit(raw)
-    try:
-        _limit_bytes(shown)
-    except ValueError:  # a limit shown in a way not known here: leave it (and the blocks) alone
-        return
-    try:
-        other = raw.execute(
-            "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() "
-            "WHERE tag <> 'BASE_TABLE'"
-        ).fetchall()[0][0]
-        # DuckDB refuses a limit it cannot meet without spilling: then nothing changes
-        with contextlib.suppress(duckdb.Error):
-            raw.execute(f"SET memory_limit = '{int(other) + keep}B'")
-    finally:
-        _restore_limit(raw, shown, (getattr(con, "_con_kwargs", None) or {}).get("memory_limit"))

@@ -152,7 +152,7 @@ class Registry:
         """
         # engine (Ibis) sits beside storage; imported here so opening a registry needs no Ibis
         from calciscope.engine.connection import connect
-        from calciscope.engine.study import release_cached
+        from calciscope.engine.release import release_cached
 
         con = connect(self.connection_url)
         try:
