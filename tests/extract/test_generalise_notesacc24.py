@@ -196,7 +196,7 @@ def test_the_back_itself_stays(summary):
 
 
 def test_a_joint_movement_as_a_noun_is_no_site(summary):
-    s = summary("Calcinosis of the forearm limits extension of the wrist.")
+    s = summary("Calcinosis of the forearm with limitation of extension of the wrist.")
     assert s.regions == ("forearm",)
 
 

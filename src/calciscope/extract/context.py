@@ -3,7 +3,9 @@
 A modifier found by a :class:`~calciscope.extract.rules.ConTextRule` reaches forward, backward
 or both ways from its trigger, to the end of the sentence, or to the first terminator
 (a ``TERMINATE`` rule of the same category, e.g. "but" for negation), or to ``max_scope``
-words, whichever comes first. ``PSEUDO`` rules only exist to win the match over the trigger
+words, whichever comes first; a rule with ``metadata.clause`` also stops at a comma or
+semicolon (its finding must be in its own clause: "calcinosis is not palpable", not "calcinosis at
+the elbow, the spleen is not palpable"). ``PSEUDO`` rules only exist to win the match over the trigger
 they contain. A target inside the scope, of an allowed type, is modified.
 
 References
@@ -66,6 +68,25 @@ def _backward_limit(low: str, start: int, end: int, words: int) -> int:
     return pos
 
 
+#: What ends a clause for a rule with ``metadata.clause`` (a comma or semicolon; a "Label:"
+#: answered after its colon, "Calcinosis: not palpable", stays one clause).
+_CLAUSE_MARK = re.compile(r"[,;]")
+
+
+def _clause_end(low: str, start: int, end: int) -> int:
+    """Return where the first clause mark in ``low[start:end]`` is (``end`` if none)."""
+    m = _CLAUSE_MARK.search(low, start, end)
+    return m.start() if m else end
+
+
+def _clause_start(low: str, start: int, end: int) -> int:
+    """Return where the text after the last clause mark in ``low[start:end]`` starts."""
+    for pos in range(end - 1, start - 1, -1):
+        if low[pos] in ",;":
+            return pos + 1
+    return start
+
+
 def modifier_scope(
     low: str,
     mod: Match,
@@ -91,11 +112,15 @@ def modifier_scope(
         end = min([t.start for t in terminators if t.start >= mod.end] + [sentence[1]])
         if rule.max_scope:
             end = _forward_limit(low, mod.end, end, rule.max_scope)
+        if rule.metadata.get("clause"):
+            end = _clause_end(low, mod.end, end)
         spans.append((mod.end, end))
     if rule.direction in (Direction.BACKWARD, Direction.BIDIRECTIONAL):
         start = max([t.end for t in terminators if t.end <= mod.start] + [sentence[0]])
         if rule.max_scope:
             start = _backward_limit(low, start, mod.start, rule.max_scope)
+        if rule.metadata.get("clause"):
+            start = _clause_start(low, start, mod.start)
         spans.append((start, mod.start))
     return spans
 
@@ -232,11 +257,15 @@ def _scope(
         end = sentence[1] if stop is None else stop.first_start_from(mod.end, sentence[1])
         if rule.max_scope:
             end = _forward_limit(low, mod.end, end, rule.max_scope)
+        if rule.metadata.get("clause"):
+            end = _clause_end(low, mod.end, end)
         spans.append((mod.end, end))
     if rule.direction in (Direction.BACKWARD, Direction.BIDIRECTIONAL):
         start = sentence[0] if stop is None else stop.last_end_to(mod.start, sentence[0])
         if rule.max_scope:
             start = _backward_limit(low, start, mod.start, rule.max_scope)
+        if rule.metadata.get("clause"):
+            start = _clause_start(low, start, mod.start)
         spans.append((start, mod.start))
     return spans
 
