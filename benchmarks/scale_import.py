@@ -46,6 +46,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -258,16 +259,13 @@ def child_floor_postgresql(source_db: str, url: str) -> dict[str, Any]:
     return {"seconds": seconds, "rows": rows, "peak_mb": _peak_mb()}
 
 
-def child_floor_postgresql_csv(folder: str, url: str) -> dict[str, Any]:
-    """The PostgreSQL floor from ``facts.csv`` itself: for a floor run beside the import.
+def _floor_blocks(folder: str) -> Iterator[pa.Table]:
+    """Yield the floor's rows of ``facts.csv``, a 4 MB block at a time (for the ``*_csv`` floors).
 
-    The rows are the import's (the importer's own vectorised check, ``check_block``, gives the
-    same content-hash ids), made untimed a 4 MB block at a time as the importer reads them;
-    only the ``COPY`` of each block into the floor table is timed. Used when the import is too
-    long to run the floor after it (``--floor-beside``): both then run under the same load.
+    Each block is made by the importer's own vectorised check (``check_block``: the same
+    content-hash ids), in the floor table's columns with one batch id. The block is made in
+    the generator, before the caller gets it: the caller times only what it does with it.
     """
-    import psycopg
-
     from calciscope.interop.native_facts import check_block
     from calciscope.storage.bulk import FACT_COLUMNS
 
@@ -286,6 +284,23 @@ def child_floor_postgresql_csv(folder: str, url: str) -> dict[str, Any]:
     batch = uuid.uuid4().hex
     floor_columns = [c.strip() for c in _COLUMNS.split(",")]
     kept = [n for n in FACT_COLUMNS if n in floor_columns]  # the floor's, as read back
+    for record_batch in reader:
+        table, _doubt = check_block(pa.Table.from_batches([record_batch]))
+        yield table.select(kept).append_column(
+            "batch_id", pa.array([batch] * table.num_rows, pa.string())
+        )
+
+
+def child_floor_postgresql_csv(folder: str, url: str) -> dict[str, Any]:
+    """The PostgreSQL floor from ``facts.csv`` itself: for a floor run beside the import.
+
+    The rows are the import's (the importer's own vectorised check, ``check_block``, gives the
+    same content-hash ids), made untimed a 4 MB block at a time as the importer reads them;
+    only the ``COPY`` of each block into the floor table is timed. Used when the import is too
+    long to run the floor after it (``--floor-beside``): both then run under the same load.
+    """
+    import psycopg
+
     options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
     seconds, rows = 0.0, 0
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
@@ -293,11 +308,7 @@ def child_floor_postgresql_csv(folder: str, url: str) -> dict[str, Any]:
             cursor.execute(_FLOOR_TABLE)
         conn.commit()
         with conn.cursor() as cursor:
-            for record_batch in reader:
-                table, _doubt = check_block(pa.Table.from_batches([record_batch]))
-                table = table.select(kept).append_column(
-                    "batch_id", pa.array([batch] * table.num_rows, pa.string())
-                )
+            for table in _floor_blocks(folder):
                 buffer = io.BytesIO()
                 pacsv.write_csv(table, buffer, options)
                 columns = ", ".join(table.column_names)
@@ -321,34 +332,12 @@ def child_floor_sqlite_csv(folder: str, target_db: str, limit: str = "0") -> dic
     after about that many rows (0: all), for a floor over the first part of a file whose
     import is measured over a window beside it.
     """
-    from calciscope.interop.native_facts import check_block
-    from calciscope.storage.bulk import FACT_COLUMNS
-
-    path = Path(folder) / "facts.csv"
-    names = (path.open().readline().strip()).split(",")
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(block_size=4 << 20),
-        convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
-            null_values=[""],
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-        ),
-    )
-    batch = uuid.uuid4().hex
-    floor_columns = [c.strip() for c in _COLUMNS.split(",")]
-    kept = [n for n in FACT_COLUMNS if n in floor_columns]
     target = sqlite3.connect(target_db, isolation_level=None)
     target.execute("PRAGMA journal_mode = WAL")
     target.execute(_FLOOR_TABLE)
     seconds, rows = 0.0, 0
     target.execute("BEGIN IMMEDIATE")
-    for record_batch in reader:
-        table, _doubt = check_block(pa.Table.from_batches([record_batch]))
-        table = table.select(kept).append_column(
-            "batch_id", pa.array([batch] * table.num_rows, pa.string())
-        )
+    for table in _floor_blocks(folder):
         values = list(zip(*(table.column(n).to_pylist() for n in table.column_names), strict=True))
         marks = ", ".join("?" for _ in table.column_names)
         columns = ", ".join(table.column_names)

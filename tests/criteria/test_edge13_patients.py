@@ -24,21 +24,14 @@ SYNTHETIC.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from calciscope import api
-from criteria.test_edge12_patients import (
-    BIOPSY_FINDINGS,
-    Edge,
-    _explanation_errors,
-    _table_errors,
-    read_outcomes,
-)
-from criteria.test_edge_patients import DC_OVERLAP, HEADER, PROXIMAL, fact, iim, skin, ssc
+from criteria.test_edge12_patients import BIOPSY_FINDINGS, Edge, edge_errors, run_edges
+from criteria.test_edge_patients import DC_OVERLAP, PROXIMAL, fact, iim, skin, ssc
 
 RASH = ("heliotrope_rash", "gottron_papules", "gottron_sign")
 UNPAIRED = ("face", "chest", "abdomen")
@@ -408,33 +401,15 @@ EDGES: list[Edge] = [
 # fmt: on
 
 
-def _write(folder: Path) -> None:
-    with (folder / "patients.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["patient_id", "sex", "birth_date", "birth_year", "centre", "synthetic"])
-        for e in EDGES:
-            born = e.birth if len(e.birth) > 4 else ""
-            w.writerow([e.pid, e.sex, born, e.birth[:4], "edge13", "true"])
-    with (folder / "facts.csv").open("w", newline="") as f:
-        w = csv.DictWriter(f, [*HEADER, "reference_high"])
-        w.writeheader()
-        for e in EDGES:
-            for row in e.facts:
-                w.writerow({"patient_id": e.pid} | row)
-
-
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    folder = tmp_path_factory.mktemp("edge13")
-    _write(folder)
-    return read_outcomes(folder, EDGES)
+    return run_edges(tmp_path_factory, EDGES, "edge13")
 
 
 @pytest.mark.parametrize("edge", EDGES, ids=[e.pid for e in EDGES])
 def test_edge13_patient(outcomes: dict[str, Any], edge: Edge) -> None:
-    wrong = _table_errors(outcomes, edge)
-    wrong += _explanation_errors(outcomes["explained"][edge.pid], edge)
-    assert not wrong, f"{edge.pid} ({edge.reason}): " + "; ".join(wrong)
+    wrong = edge_errors(outcomes, edge)
+    assert not wrong, wrong
 
 
 @pytest.mark.parametrize(

@@ -16,15 +16,13 @@ a DuckDB copy, at the index date 2024-12-31. All patients SYNTHETIC.
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from criteria.test_edge12_patients import Edge, _explanation_errors, _table_errors, read_outcomes
+from criteria.test_edge12_patients import Edge, edge_errors, run_edges
 from criteria.test_edge13_patients import mrss
-from criteria.test_edge_patients import HEADER, fact, skin, ssc
+from criteria.test_edge_patients import fact, skin, ssc
 
 SUFFICIENT = "skin_thickening_proximal_to_mcp"
 EXCLUDED = {"ssc2013_status": "not_applicable", "ssc_like_disorder": True}
@@ -104,32 +102,15 @@ EDGES = [
 # fmt: on
 
 
-def _write(folder: Path) -> None:
-    with (folder / "patients.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["patient_id", "sex", "birth_date", "birth_year", "centre", "synthetic"])
-        for e in EDGES:
-            w.writerow([e.pid, e.sex, e.birth, e.birth[:4], "edge17", "true"])
-    with (folder / "facts.csv").open("w", newline="") as f:
-        w = csv.DictWriter(f, [*HEADER, "reference_high"])
-        w.writeheader()
-        for e in EDGES:
-            for row in e.facts:
-                w.writerow({"patient_id": e.pid} | row)
-
-
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    folder = tmp_path_factory.mktemp("edge17")
-    _write(folder)
-    return read_outcomes(folder, EDGES)
+    return run_edges(tmp_path_factory, EDGES, "edge17")
 
 
 @pytest.mark.parametrize("edge", EDGES, ids=[e.pid for e in EDGES])
 def test_edge17_patient(outcomes: dict[str, Any], edge: Edge) -> None:
-    wrong = _table_errors(outcomes, edge)
-    wrong += _explanation_errors(outcomes["explained"][edge.pid], edge)
-    assert not wrong, f"{edge.pid} ({edge.reason}): " + "; ".join(wrong)
+    wrong = edge_errors(outcomes, edge)
+    assert not wrong, wrong
 
 
 def test_latest_is_only_for_a_plain_status_feature() -> None:

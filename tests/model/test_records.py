@@ -32,6 +32,10 @@ def test_fact_id_changes_with_content():
         ("status", "maybe", "present"),
         ("effective_date", "2020-13-01", "date"),
         ("morphology", "blobby", "nodular"),
+        # fixes19: "nan" and "inf" parse as floats; they were stored as values
+        ("value_num", "nan", "must be a finite number"),
+        ("value_num", "-inf", "must be a finite number"),
+        ("value_num", float("inf"), "must be a finite number"),
     ],
 )
 def test_fact_rejects_bad_fields_naming_the_field(field, value, message):
@@ -58,3 +62,12 @@ def test_records_are_frozen():
     fact = Fact(patient_id="P1", system="HP", code="HP:0003761", morphology=Morphology.SHEET_LIKE)
     with pytest.raises(pydantic.ValidationError):
         fact.code = "x"  # type: ignore[misc]
+
+
+def test_a_stored_non_finite_value_is_read_back():
+    """A value stored before fixes19 refused it is read back as it was (STORED context)."""
+    from calciscope.model import STORED
+
+    data = {"patient_id": "P1", "system": "LOINC", "code": "2157-6", "value_num": "nan"}
+    fact = Fact.model_validate(data, context=STORED)
+    assert fact.value_num != fact.value_num  # NaN

@@ -220,3 +220,10 @@ def test_a_value_of_the_wrong_kind_for_its_column_is_refused_at_load(tmp_path):
     flat = " ".join(result.output.split())
     assert "hand-typed.yaml" in flat and "field 'flow.subgroups.0.when.sex': 3 is not text" in flat
     assert "nothing was written" in flat
+
+
+@pytest.mark.parametrize("value", ["[a, b]", "{a: 1}", "5"])
+def test_a_target_phenotype_that_is_no_name_is_named_not_a_traceback(tmp_path, value):
+    """fixes19: a list there was a TypeError (unhashable) in the column check (SYNTHETIC)."""
+    path = _file(tmp_path, f"title: typed by hand\ntarget_phenotype: {value}\n")
+    assert _problems(path) == {"target_phenotype": "Input should be a valid string"}

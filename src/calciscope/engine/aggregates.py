@@ -86,6 +86,24 @@ class _Compiler:
             return ibis.literal(True)
         return any_of([self.f[concept_column(name)] for name in derive.concepts])
 
+    def absent_match(self, derive: Derivation) -> ir.BooleanValue:
+        """Return whether an absent fact rules the derivation's concepts out.
+
+        A fact of a concept with ``whole_codes`` does only with one of them (or the implicit
+        ``calciscope:<name>``); "no dermatomyositis" leaves the IIM open (fixes19). Otherwise
+        any fact of the concepts does (the same test as :meth:`concept_match`).
+        """
+        concepts = [self.catalogue.concepts[name] for name in derive.concepts]
+        if not any(c.whole_codes for c in concepts):
+            return self.concept_match(derive) & self.status_is(Status.ABSENT)
+        tests = [
+            self.f[concept_column(c.name)] & code_match(self.f, c.ruling_out_codes)
+            if c.whole_codes
+            else self.f[concept_column(c.name)]
+            for c in concepts
+        ]
+        return any_of(tests) & self.status_is(Status.ABSENT)
+
     def _in(self, column: ir.Column, values: Iterable[Any]) -> ir.BooleanValue:
         return column.isin([v.value for v in values])
 
@@ -121,7 +139,7 @@ class _Compiler:
             parts["pos"] = flag(all_given(here & both, morph))
             for side in ("left", "right"):
                 parts[side] = flag(all_given(here & (lat == side).fill_null(False), morph))
-        absent_here = concept & self.status_is(Status.ABSENT)
+        absent_here = self.absent_match(derive)
         if site_ok is not None:
             absent_here = absent_here & (site_ok | self.f.body_site.isnull())
         if derive.morphology:
@@ -163,7 +181,7 @@ class _Compiler:
             "any": flag(present),
             "bad": flag(present & self._morph_known() & ~all_given(self._morph_ok(derive))),
             "unk": flag(present & ~self._morph_known()),
-            "neg": flag(concept & self.status_is(Status.ABSENT)),
+            "neg": flag(self.absent_match(derive)),
         }
 
     def dates(self, derive: Derivation, *, first: bool) -> dict[str, ir.Scalar]:
@@ -215,7 +233,7 @@ class _Compiler:
             **counts,
             "open": flag(open_),
             "any": flag(any_present),
-            "neg": flag(concept & self.status_is(Status.ABSENT)),
+            "neg": flag(self.absent_match(derive)),
         }
 
     def max_value(self, derive: Derivation) -> dict[str, ir.Scalar]:

@@ -419,6 +419,8 @@ def _word(value: Any) -> str:
 
 def _note(p: Phenotype, row: Mapping[str, Any]) -> str:
     if p.kind is not PhenotypeKind.PROMPT:
+        if p.unknown_note and row[p.id] is None:  # unknown is not absent: what could decide it
+            return p.unknown_note
         return p.anchor or ""
     beside = "; ".join(f"{b}: {_word(row[f'{p.id}_{b}'])}" for b in p.beside)
     # unknown is not absent (§11.2): an undecided prompt is not "no prompt" (edge13)

@@ -90,6 +90,9 @@ class Concept:
 
     ``values`` is the closed set of ``value_text`` a fact of the concept may carry, when the
     concept declares one (``ssc_subset``: dcssc, lcssc, sine, undetermined); empty when any text may.
+    ``whole_codes``: when the concept declares them, its other codes name only a part of it (a
+    subtype), and an absent record of a part does not rule the whole out (fixes19: "no
+    dermatomyositis" is no "no IIM"); empty when every code names the whole concept.
     """
 
     name: str
@@ -97,6 +100,21 @@ class Concept:
     codes: tuple[tuple[str, str], ...]
     kind: ConceptKind = ConceptKind.FINDING
     values: tuple[str, ...] = ()
+    whole_codes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def ruling_out_codes(self) -> tuple[tuple[str, str], ...]:
+        """The codes whose absent record rules the concept out (all, unless it has parts).
+
+        A concept with ``whole_codes``: those and the implicit ``calciscope:<name>``.
+        """
+        if not self.whole_codes:
+            return self.codes
+        return (*self.whole_codes, ("calciscope", self.name))
+
+    def rules_out(self, system: str, code: str) -> bool:
+        """Whether an absent record of (system, code) says the concept is absent."""
+        return (system, code) in self.ruling_out_codes
 
     @property
     def primary_code(self) -> tuple[str, str]:
@@ -315,12 +333,23 @@ def _concept(raw: dict[str, Any]) -> Concept:
             f"concept {name!r}: values must be a list of lower-case texts without spaces "
             f"around them, not {values!r}"
         )
+    whole: list[tuple[str, str]] = [
+        (str(system), str(value))
+        for system, values in (raw.get("whole_codes") or {}).items()
+        for value in values
+    ]
+    parts = [pair for pair in whole if pair not in codes or pair == ("calciscope", name)]
+    if parts:
+        raise CatalogueError(
+            f"concept {name!r}: whole_codes must be among its listed codes, not {parts}"
+        )
     return Concept(
         name=name,
         label=raw.get("label", name),
         codes=tuple(codes),
         kind=kind,
         values=tuple(values),
+        whole_codes=tuple(whole),
     )
 
 

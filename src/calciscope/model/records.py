@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import math
 import re
 from collections.abc import Callable, Sequence
 from enum import Enum
@@ -291,6 +292,15 @@ class Fact(_Record):
                     f"{concept} value_text {value!r} is not one of {', '.join(allowed)}"
                 )
         return folded
+
+    @field_validator("value_num")
+    @classmethod
+    def _finite_value(cls, value: float | None, info: ValidationInfo) -> float | None:
+        # "nan", "inf" parse as floats; a value that is no number would be compared (CK above
+        # its limit) and summarised as one (fixes19); a stored fact is read back as it was
+        if value is not None and not math.isfinite(value) and _entering(info):
+            raise ValueError(f"must be a finite number, not {value!r}")
+        return value
 
     @field_validator("unit")
     @classmethod

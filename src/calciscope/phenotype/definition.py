@@ -69,6 +69,8 @@ class Phenotype:
     #: source stands in, as for no value (any other value outside `values` is recorded but
     #: unknown, and the result is `otherwise`)
     not_determined: tuple[str, ...] = ()
+    #: predicate: the explanation's note when the value is unknown (what could decide it)
+    unknown_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ def _phenotype(raw: Mapping[str, Any]) -> Phenotype:
         beside=tuple(map(str, raw.get("beside", ()))),
         unless=tuple(map(str, raw.get("unless", ()))),
         not_determined=tuple(map(str, raw.get("not_determined", ()))),
+        unknown_note=" ".join(str(raw.get("unknown_note", "")).split()),
     )
 
 

@@ -189,7 +189,10 @@ def _column_problems(raw: dict[str, Any], source: str, known: frozenset[str]) ->
         Problem(source, "study", key, f"unknown feature or phenotype {name!r}")
         for key, names in _named(raw).items()
         for name in names
-        if name not in (design if key.startswith(("flow.", "proportions.")) else known)
+        # a name that is no text (a list, a mapping) is the model's to name: it is the wrong
+        # type, not an unknown column (fixes19: a list was a TypeError traceback)
+        if isinstance(name, str)
+        and name not in (design if key.startswith(("flow.", "proportions.")) else known)
     ]
 
 

@@ -53,9 +53,19 @@ def _same_concept(rule: FieldRule, fact: Fact) -> bool:
 def _read_by(feature: Feature, fact: Fact) -> bool:
     """Whether a feature reads a fact of its concept at its sites and side (as the engine does).
 
-    An absent fact without a site says "absent" for every site of a status feature.
+    An absent fact without a site says "absent" for every site of a status feature; an absent
+    fact of a part of a concept (a subtype: ``whole_codes``) says nothing of the whole, so a
+    field standing for the whole does not hold it (fixes19: "no dermatomyositis" is not
+    ``iim_dx`` 0).
     """
     derive = feature.derive
+    if fact.status is Status.ABSENT:
+        catalogue = load_catalogue()
+        concepts = set(catalogue.concepts_for_code(fact.system, fact.code)) & set(derive.concepts)
+        if concepts and not any(
+            catalogue.concepts[c].rules_out(fact.system, fact.code) for c in concepts
+        ):
+            return False
     siteless_absence = fact.status is Status.ABSENT and fact.body_site is None
     if derive.kind is DerivationKind.STATUS and siteless_absence:
         return True
