@@ -25,7 +25,9 @@ value; Phenopackets dropped a disease's site, side, morphology and method, and r
 result with a value back as present; REDCap lost a birth year, facts at a feature's other sites
 and absent facts without a site, and read absent or unknown values back as present;
 Phenopackets and REDCap turned suggested and rejected facts into confirmed ones; the feature
-table raised on SQLite for an age without any birth date or year.
+table raised on SQLite for an age without any birth date or year; this test's REDCap round
+trip left out the absence read back for a row absent at every skin site (``Batch.folded``,
+fixes16), so skin thickening absent without a site came back unknown at every site (fixes20).
 """
 
 from __future__ import annotations
@@ -250,8 +252,10 @@ def _via_redcap(patients: list[Patient], facts: list[Fact]) -> tuple[list[Patien
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "data.csv"
         path.write_text(text, encoding="utf-8")
-        back = read_records(path, fields, mapping)
-    return back.batch.patients, back.batch.facts
+        back = read_records(path, fields, mapping).batch
+    # a row whose every site field of a concept says absent is read as one absence without a
+    # site, in ``Batch.folded`` beside the facts (fixes16): a new registry writes it like them
+    return back.patients, [*back.facts, *(one for one, _parts in back.folded)]
 
 
 def _phenopacket_round_trip(
@@ -492,6 +496,11 @@ _FOUND = dict(
     effective_date=None, body_site=None, morphology=None, method=None, value_text=None,
     review_state=ReviewState.CONFIRMED,
 )  # fmt: skip
+#: Skin thickening absent without a site: absent at every site (the minimal example, fixes20).
+_ABSENT_EVERYWHERE = _one(
+    Sex.FEMALE, None,
+    _FOUND | {"code": ("calciscope", "skin_thickening"), "status": Status.ABSENT, "laterality": None},
+)  # fmt: skip
 _CK_AT = {"code": ("LOINC", "2157-6"), "status": Status.PRESENT, "unit": "U/L", "method": None}
 
 
@@ -515,6 +524,9 @@ _CK_AT = {"code": ("LOINC", "2157-6"), "status": Status.PRESENT, "unit": "U/L", 
         _CK_AT | {"effective_date": dt.date(2020, 1, 1), "value_num": 281.0},
     )
 )  # fmt: skip
+# found by Hypothesis: skin thickening absent without a site (absent at every site) was read
+# back from REDCap into ``Batch.folded``, which this test's round trip left out (fixes20)
+@example(drawn=_ABSENT_EVERYWHERE)
 def test_feature_table_survives_each_format(feature_sql, drawn):
     patients, facts = _build(drawn)
     pp_patients, pp_facts, dropped = _via_phenopackets(patients, facts)
@@ -546,3 +558,15 @@ def test_feature_table_survives_each_format(feature_sql, drawn):
         if patient.birth_date is None:
             allowed |= {"birth_year"} | _AGES | _REDCAP_LAB_AGE  # an age band of a ULN too
         assert _differing(rows, "pp", pid) <= allowed
+
+
+def test_an_absence_at_every_site_keeps_the_skin_features(feature_sql):
+    """Regression (fixes20): skin thickening absent without a site (every mRSS site absent) is
+    written in every skin site field and read back as one absence without a site, in
+    ``Batch.folded``; the feature table after REDCap says absent at every site, as the source."""
+    patients, facts = _build(_ABSENT_EVERYWHERE)
+    rows = feature_sql.run({"source": (patients, facts), "redcap": _via_redcap(patients, facts)})
+    skin = {k for k in rows["source.0"] if k.startswith("skin_thickening_") and "mcp" not in k}
+    skin -= {"skin_thickening_sparing_fingers"}
+    assert len(skin) == 12 and {rows["source.0"][k] for k in skin} == {0}  # absent everywhere
+    assert _differing(rows, "redcap", "0") == set()
