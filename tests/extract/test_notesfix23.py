@@ -84,6 +84,9 @@ def test_an_addendum_that_does_not_retract_withdraws_nothing(summary, text, regi
         "in fact an artefact. No calcinosis at either elbow.",
         "XR WRIST\nFindings: calcinosis volar to the radius.\n"
         "Correction: there is no calcinosis; the density is the pisiform.",
+        # "in the soft tissues" names no site: the negation still covers everything
+        "XR HAND\nIMPRESSION: Calcinosis of the left thumb tip.\n"
+        "ADDENDUM: No calcinosis in the soft tissues; the opacity is an artefact.",
     ],
 )
 def test_an_addendum_that_retracts_still_withdraws(summary, text):

@@ -51,7 +51,7 @@ _QUALIFIER = _WORDS.pattern("qualifier")
 _SITE_AFTER = re.compile(
     r"[ \t]+(?:(?:is|are|was|were)[ \t]+)?(?:(?:seen|present|identified|noted|shown|visible|"
     r"demonstrated)[ \t]+)?(?:of|at|in|on|over|around|about|within|along|near|involving|"
-    r"affecting)[ \t]+(?:(?:the|both|either|her|his|their|any)[ \t]+)?(?!(?:"
+    r"affecting)[ \t]+(?:(?:the|both|either|her|his|their|any)[ \t]+)?+(?!(?:"
     + _WORDS.alternation("no_site")
     + r")(?![a-z]))[a-z]",
     re.I,
