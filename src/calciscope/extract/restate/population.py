@@ -34,9 +34,10 @@ _PATIENT_NONE = re.compile(
 
 #: A denial :data:`_PATIENT_NONE` may start with, looked for in the document first (most
 #: hypothetical calcinosis is a plan: "X-rays to look for calcinosis"; no sentence split then).
+#: (It starts with a character set, so ``re`` skips to the candidate letters in C.)
 _DENIAL = re.compile(
-    r"(?<![a-z])(?:ha[sd]\s+(?:had\s+)?none|show(?:s|ed)\s+none|has\s+not\s+(?:yet\s+)?"
-    r"(?:developed|had)|(?:does|did)\s+not\s+have)(?![a-z])",
+    r"[hsd](?<![a-z][hsd])(?:(?<=h)a[sd]\s+(?:had\s+)?none|(?<=s)how(?:s|ed)\s+none|"
+    r"(?<=h)as\s+not\s+(?:yet\s+)?(?:developed|had)|(?<=d)(?:oes|id)\s+not\s+have)(?![a-z])",
     re.IGNORECASE,
 )
 
