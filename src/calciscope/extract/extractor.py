@@ -375,7 +375,7 @@ class NoteExtractor:
             if report:
                 link_title_regions(grouped, self.title_regions(text, low, sections, findings))
             if self._superseding.intersection(s.category for s in sections):
-                withdraw_superseded(grouped, self._superseding)
+                withdraw_superseded(grouped, self._superseding, text, sections)
         for sentence in antibodies:  # else nothing to link
             link_antibody_results(sentence, text)
         return [m for sentence in grouped for m in sentence]

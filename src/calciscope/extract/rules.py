@@ -158,7 +158,10 @@ def _word_list(name: str, items: Any, variants: Sequence[str], version: str) -> 
 
 
 #: the variants of each packaged word list (read by extract/restate/)
-_WORD_LIST_VARIANTS = {"calcium_words": ("far_deposit", "removed_lump", "flat_calcium")}
+_WORD_LIST_VARIANTS = {
+    "calcium_words": ("far_deposit", "removed_lump", "flat_calcium"),
+    "addendum_words": ("retraction", "qualifier", "no_site"),  # notesfix23
+}
 
 
 @cache
@@ -169,7 +172,8 @@ def load_word_list(name: str) -> WordList:
     ----------
     name
         The list's key in the file, e.g. ``"calcium_words"`` (variants: far_deposit,
-        removed_lump, flat_calcium; docs/notes.md, Rules).
+        removed_lump, flat_calcium; docs/notes.md, Rules) or ``"addendum_words"``
+        (retraction, qualifier, no_site).
 
     Returns
     -------

@@ -8,11 +8,20 @@ word and withdraws it. Which sections revise what comes before them is rule data
 rule with ``metadata.supersedes`` (``rules/sections.yaml``: "Addendum:", "Correction:",
 "Amended report:", ...).
 
-A calcinosis that such a section negates (not hypothetical, not a relative's, not historical:
-"no new calcinosis" presupposes the old) withdraws the affirmed, current calcinosis said before
-the section: when the negation names body regions ("There is no calcinosis at the elbow"), only
-those regions are withdrawn (a finding left with none of its regions is withdrawn); when it
-names none, every earlier finding is. A withdrawn finding is negated (``links.status_from =
+A calcinosis that such a section negates (not hypothetical, not a relative's, not historical)
+withdraws the affirmed, current calcinosis said before the section only when the section
+retracts it (notesfix23): it says the earlier reading was wrong ("on review", "should read",
+"disregard", "was actually", a correction's header, what the density really is: the words are
+``targets.yaml`` ``addendum_words``, variant retraction). A negation limited to other or new
+deposits or another film ("no other / further / new calcinosis", "none elsewhere", "no
+calcinosis on the previous film"; variant qualifier) presupposes the earlier finding and
+withdraws nothing, nor does a negation in a section that also affirms calcinosis ("Calcinosis
+confirmed; no calcinosis at the right thumb"). When the negation names body regions ("There is
+no calcinosis at the left elbow"), only those regions are withdrawn, side by side (a right
+thumb is not the left thumb, nor a thumb of no side; a negation without a side, or of both
+sides, takes either; a finding left with none of its regions is withdrawn); a negation that names a site outside the
+region vocabulary ("no calcinosis of the spine") withdraws nothing; one that names no site
+withdraws every earlier finding. A withdrawn finding is negated (``links.status_from =
 "addendum"``). An addendum that confirms or adds a finding negates nothing and withdraws
 nothing; a history of calcinosis ("excised in 2019") is never withdrawn.
 
@@ -25,10 +34,28 @@ what a calcification is does (:mod:`~calciscope.extract.restate.explained`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 
 from calciscope.extract.mention import Category, Mention
 from calciscope.extract.restate.lending import _ANCHORS, _calcinosis
+from calciscope.extract.rules import load_word_list
+from calciscope.extract.segment import Section
+
+_WORDS = load_word_list("addendum_words")
+#: The section says the earlier reading was wrong.
+_RETRACTION = _WORDS.pattern("retraction")
+#: The negation is limited to other or new deposits, or another film.
+_QUALIFIER = _WORDS.pattern("qualifier")
+#: "no calcinosis of / at / in ..." then a word: a site, unless a no_site word.
+_SITE_AFTER = re.compile(
+    r"[ \t]+(?:(?:is|are|was|were)[ \t]+)?(?:(?:seen|present|identified|noted|shown|visible|"
+    r"demonstrated)[ \t]+)?(?:of|at|in|on|over|around|about|within|along|near|involving|"
+    r"affecting)[ \t]+(?:(?:the|both|either|her|his|their|any)[ \t]+)?+(?!(?:"
+    + _WORDS.alternation("no_site")
+    + r")(?![a-z]))[a-z]",
+    re.I,
+)
 
 
 def _current(mention: Mention) -> bool:
@@ -36,7 +63,10 @@ def _current(mention: Mention) -> bool:
 
 
 def withdraw_superseded(
-    sentences: Sequence[Sequence[Mention]], superseding: Collection[str]
+    sentences: Sequence[Sequence[Mention]],
+    superseding: Collection[str],
+    text: str,
+    sections: Sequence[Section],
 ) -> None:
     """Let a superseding section withdraw or explain the earlier findings (in place).
 
@@ -46,6 +76,10 @@ def withdraw_superseded(
         The mentions of each sentence, linked, in document order.
     superseding
         The categories of the sections that revise what comes before them.
+    text
+        The document.
+    sections
+        The document's sections, in order.
     """
     anchors = [
         m
@@ -73,7 +107,35 @@ def withdraw_superseded(
             and not negation.is_uncertain
             and _current(negation)
         ):
-            _withdraw(anchors, negation)
+            span = next((s for s in sections if s.start <= negation.start < s.end), None)
+            if span is not None and _retracts(anchors, negation, span, text):
+                _withdraw(anchors, negation)
+
+
+def _retracts(anchors: Sequence[Mention], negation: Mention, span: Section, text: str) -> bool:
+    """Whether the section ``span`` retracts the earlier finding that ``negation`` denies."""
+    if _RETRACTION.search(text, span.start, span.end) is None:
+        return False  # an addendum that only adds a negative finding withdraws nothing
+    start, end = negation.sentence
+    clause = text.find(";", negation.end, end)
+    if _QUALIFIER.search(text, start, end if clause < 0 else clause) is not None:
+        return False  # "no other / further / new calcinosis": the earlier one stands
+    if any(  # the same section affirms calcinosis: it confirms, and negates another site
+        span.start <= m.start < span.end and not (m.is_negated or m.is_uncertain) and _current(m)
+        for m in anchors
+    ):
+        return False
+    # a site outside the region vocabulary ("no calcinosis of the spine") is not "everywhere"
+    return bool(negation.links.get("regions")) or _SITE_AFTER.match(text, negation.end) is None
+
+
+def _same_site(earlier: dict[str, str], denied: Collection[dict[str, str]]) -> bool:
+    """Whether a region of an earlier finding is one that the negation denies, side by side."""
+    side = earlier.get("laterality")
+    return any(
+        r["region"] == earlier["region"] and r.get("laterality") in (None, "bilateral", side)
+        for r in denied
+    )
 
 
 def _explain(anchors: Sequence[Mention], first: int, named: Collection[str | None]) -> None:
@@ -92,7 +154,7 @@ def _explain(anchors: Sequence[Mention], first: int, named: Collection[str | Non
 
 def _withdraw(anchors: Sequence[Mention], negation: Mention) -> None:
     """Negate the earlier affirmed findings (or drop their regions) that ``negation`` denies."""
-    regions = {r["region"] for r in negation.links.get("regions", [])}
+    regions = negation.links.get("regions", [])
     for earlier in anchors:
         if earlier.start >= negation.start or earlier.section == negation.section:
             continue
@@ -100,7 +162,7 @@ def _withdraw(anchors: Sequence[Mention], negation: Mention) -> None:
             continue
         own = earlier.links.get("regions", [])
         if regions:
-            kept = [r for r in own if r["region"] not in regions]
+            kept = [r for r in own if not _same_site(r, regions)]
             if len(kept) == len(own):
                 continue  # another site: the addendum leaves it standing
             if kept:
