@@ -38,14 +38,17 @@ EXPECTED = {
     "SNOMED": True,
     "US-CODE": True,
     "SSC-ONLY": None,  # nothing says whether there is a myositis: unknown, not "no"
-    # SSc, and the IIM recorded absent: no overlap (fixes17, docs/criteria.md; it was unknown
-    # before, as no overlap code was recorded absent either). The IIM concept is absent when
-    # any of its codes is recorded absent and none present, here dermatomyositis (M33.1).
-    "NO-MYOSITIS": False,
+    # SSc, and only dermatomyositis (M33.1, an IIM subtype) recorded absent: unknown, since
+    # polymyositis or another IIM could still be there (fixes19, docs/criteria.md; fixes17 had
+    # read any IIM code recorded absent as "no IIM"). A whole-IIM "no" is in tests/criteria/
+    # test_edge19_patients.py.
+    "NO-MYOSITIS": None,
     "INFECTIVE": None,  # infective myositis (M60.0) is not an inflammatory myopathy
     "DM-ONLY": None,  # no SSc diagnosis coded: the overlap code alone could still say
     "SAID-NO": False,  # a clinician recorded no overlap
-    "SSC-NO-DM": False,  # SSc, and every myositis recorded absent
+    # SSc, dermatomyositis and "myositis, unspecified" (M60.9) recorded absent: still unknown,
+    # as no code for the whole IIM class (MONDO:0020122) is recorded absent (fixes19).
+    "SSC-NO-DM": None,
 }
 
 
