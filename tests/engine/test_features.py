@@ -327,30 +327,6 @@ def test_merged_concept_groups_give_the_same_table(engine, limit, tmp_path, monk
     assert _whole_table(engine, tmp_path) == default
 
 
-@pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
-def test_counting_by_region_gives_the_same_table(engine, tmp_path, monkeypatch):
-    """The calcinosis group counted by patient and region first (duck19) changes nothing.
-
-    Every column of the whole catalogue's table against the group's one grouped aggregate with
-    its ``count(DISTINCT …)`` per count; the by-region form is taken by default.
-    """
-    features = list(load_catalogue().features.values())
-    taken = []
-    original = aggregates._by_region
-
-    def spy(part, aggs):
-        grouped = original(part, aggs)
-        taken.append(grouped is not None)
-        return grouped
-
-    monkeypatch.setattr(aggregates, "_by_region", spy)
-    default = _whole_table(engine, tmp_path)
-    assert sum(taken) == 1  # the calcinosis group alone counts distinct regions
-    assert any(x.derive.kind.value == "count_sites" for x in features)
-    monkeypatch.setattr(aggregates, "_by_region", lambda part, aggs: None)
-    assert _whole_table(engine, tmp_path) == default
-
-
 def test_concept_groups_hold_every_feature_once_within_the_limit():
     features = list(load_catalogue().features.values())
     for limit in (1, 5, aggregates.MAX_GROUPS, 1000):

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import ibis
-import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from calciscope.engine.predicates import all_of, any_of
@@ -208,9 +207,8 @@ class _Compiler:
         def distinct(cond: ir.BooleanValue) -> ir.IntegerScalar:
             return ibis.cases((cond, groups), else_=ibis.null("string")).nunique()
 
-        counts: dict[str, ir.Scalar]
         if not derive.by_side:
-            counts = {"n": distinct(sited)}
+            n = distinct(sited)
         else:
             # a paired region counts once per side (bilateral = both); a midline one, or a
             # paired one whose lesions all lack a side, once; a paired lesion without its side
@@ -220,17 +218,10 @@ class _Compiler:
             left = paired & lat.isin(["left", "bilateral"]).fill_null(False)
             right = paired & lat.isin(["right", "bilateral"]).fill_null(False)
             sided = paired & lat.isin(["left", "right", "bilateral"]).fill_null(False)
-            # n = left + right + sited - sided (features._finish_count): each count its own
-            # aggregate, so that a group of them can be counted by region (_by_region)
-            counts = {
-                "nleft": distinct(left),
-                "nright": distinct(right),
-                "nsited": distinct(sited),
-                "nsided": distinct(sided),
-            }
+            n = distinct(left) + distinct(right) + distinct(sited) - distinct(sided)
             open_ = open_ | (paired & ~sided)
         return {
-            **counts,
+            "n": n,
             "open": flag(open_),
             "any": flag(any_present),
             "neg": flag(self.absent_match(derive)),
@@ -363,55 +354,9 @@ def grouped_aggregates(
     for concepts, members in concept_groups(features, MAX_GROUPS):
         part = concept_facts(f, catalogue, concepts)
         compiler = _Compiler(part, catalogue, concepts)
-        aggs = compiler.aggregates(members)
-        grouped = _by_region(part, aggs)
-        if grouped is None:
-            grouped = part.group_by("patient_id").aggregate(**aggs)
+        grouped = part.group_by("patient_id").aggregate(**compiler.aggregates(members))
         tables.append(_with_latest_values(part, grouped, compiler, members))
     return tables
-
-
-def _by_region(part: ir.Table, aggs: dict[str, ir.Scalar]) -> ir.Table | None:
-    """Return a group's aggregates in two steps, by patient and site region, then by patient.
-
-    Only for a group that counts distinct site regions (``count_sites``; None for any other):
-    a ``count(DISTINCT CASE … THEN region END)`` per count, a dozen in the calcinosis group,
-    cost DuckDB a distinct hash table each on the group's facts (about a tenth of the feature
-    table's query, docs/scale.md, branch ``duck17``). Grouped first by patient and region, each
-    count is a flag per region (the region has a fact that counts) summed per patient; a flag
-    or a first or last date is the maximum or minimum of its regions' maxima or minima. The
-    same values: a distinct count counts the non-null regions, and the facts without a region
-    form a group of their own whose flags and dates are taken as before.
-    """
-    region = part.body_site.substitute(
-        {region.value: group for region, group in SITE_GROUPS.items()}
-    )
-    counts = [x.op() for x in aggs.values() if isinstance(x.op(), ops.CountDistinct)]
-    if not counts or any(
-        not isinstance(op.arg, ops.SearchedCase) or tuple(op.arg.results) != (region.op(),)
-        for op in counts
-    ):
-        return None  # no count, or one of something else than the region
-    if not all(isinstance(x.op(), ops.Max | ops.Min | ops.CountDistinct) for x in aggs.values()):
-        return None
-    inner = {}
-    for name, x in aggs.items():
-        op = x.op()
-        if isinstance(op, ops.CountDistinct):  # the counted value is the region or null
-            inner[name] = flag(op.arg.to_expr().notnull())
-        else:
-            inner[name] = x
-    regions = part.group_by("patient_id", region__key=region).aggregate(**inner)
-    outer: dict[str, ir.Scalar] = {}
-    for name, x in aggs.items():
-        op, column = x.op(), regions[name]
-        if isinstance(op, ops.CountDistinct):
-            outer[name] = column.sum()
-        elif isinstance(op, ops.Max):
-            outer[name] = column.max()
-        else:
-            outer[name] = column.min()
-    return regions.group_by("patient_id").aggregate(**outer)
 
 
 def _with_latest_values(

@@ -196,14 +196,7 @@ def _finish_count(t: ir.Table, name: str, derive: Derivation) -> ir.Value:
     recorded absent or every lesion is known not to match. An ``exact`` count is unknown as soon
     as one matching lesion lacks its site (or side, when sides count) or morphology.
     """
-    open_, any_, neg = (t[f"{name}__{part}"] for part in ("open", "any", "neg"))
-    if derive.by_side:  # a paired region once per side (engine.aggregates count_sites)
-        left, right, sited, sided = (
-            t[f"{name}__{part}"] for part in ("nleft", "nright", "nsited", "nsided")
-        )
-        n = left + right + sited - sided
-    else:
-        n = t[f"{name}__n"]
+    n, open_, any_, neg = (t[f"{name}__{part}"] for part in ("n", "open", "any", "neg"))
     first = (open_ == 1, ibis.null("int64")) if derive.exact else (n > 0, n.cast("int64"))
     return ibis.cases(
         first,
