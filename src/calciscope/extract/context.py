@@ -68,22 +68,30 @@ def _backward_limit(low: str, start: int, end: int, words: int) -> int:
     return pos
 
 
-#: What ends a clause for a rule with ``metadata.clause`` (a comma or semicolon; a "Label:"
-#: answered after its colon, "Calcinosis: not palpable", stays one clause).
-_CLAUSE_MARK = re.compile(r"[,;]")
+def _reach_forward(low: str, rule: ConTextRule, start: int, end: int) -> int:
+    """Return where a forward scope from ``start`` ends, ``end`` at the latest.
+
+    ``max_scope`` words at most; with ``metadata.clause`` no further than the first comma or
+    semicolon (a "Label:" answered after its colon, "Calcinosis: not palpable", stays one clause).
+    """
+    if rule.max_scope:
+        end = _forward_limit(low, start, end, rule.max_scope)
+    if rule.metadata.get("clause"):
+        marks = [p for p in (low.find(",", start, end), low.find(";", start, end)) if p >= 0]
+        end = min(marks, default=end)
+    return end
 
 
-def _clause_end(low: str, start: int, end: int) -> int:
-    """Return where the first clause mark in ``low[start:end]`` is (``end`` if none)."""
-    m = _CLAUSE_MARK.search(low, start, end)
-    return m.start() if m else end
+def _reach_backward(low: str, rule: ConTextRule, start: int, end: int) -> int:
+    """Return where a backward scope that ends at ``end`` starts, ``start`` at the earliest.
 
-
-def _clause_start(low: str, start: int, end: int) -> int:
-    """Return where the text after the last clause mark in ``low[start:end]`` starts."""
-    for pos in range(end - 1, start - 1, -1):
-        if low[pos] in ",;":
-            return pos + 1
+    The mirror of :func:`_reach_forward`: after the last comma or semicolon with
+    ``metadata.clause``.
+    """
+    if rule.max_scope:
+        start = _backward_limit(low, start, end, rule.max_scope)
+    if rule.metadata.get("clause"):
+        start = max(start, low.rfind(",", start, end) + 1, low.rfind(";", start, end) + 1)
     return start
 
 
@@ -110,18 +118,10 @@ def modifier_scope(
     spans = []
     if rule.direction in (Direction.FORWARD, Direction.BIDIRECTIONAL):
         end = min([t.start for t in terminators if t.start >= mod.end] + [sentence[1]])
-        if rule.max_scope:
-            end = _forward_limit(low, mod.end, end, rule.max_scope)
-        if rule.metadata.get("clause"):
-            end = _clause_end(low, mod.end, end)
-        spans.append((mod.end, end))
+        spans.append((mod.end, _reach_forward(low, rule, mod.end, end)))
     if rule.direction in (Direction.BACKWARD, Direction.BIDIRECTIONAL):
         start = max([t.end for t in terminators if t.end <= mod.start] + [sentence[0]])
-        if rule.max_scope:
-            start = _backward_limit(low, start, mod.start, rule.max_scope)
-        if rule.metadata.get("clause"):
-            start = _clause_start(low, start, mod.start)
-        spans.append((start, mod.start))
+        spans.append((_reach_backward(low, rule, start, mod.start), mod.start))
     return spans
 
 
@@ -255,18 +255,10 @@ def _scope(
     spans = []
     if rule.direction in (Direction.FORWARD, Direction.BIDIRECTIONAL):
         end = sentence[1] if stop is None else stop.first_start_from(mod.end, sentence[1])
-        if rule.max_scope:
-            end = _forward_limit(low, mod.end, end, rule.max_scope)
-        if rule.metadata.get("clause"):
-            end = _clause_end(low, mod.end, end)
-        spans.append((mod.end, end))
+        spans.append((mod.end, _reach_forward(low, rule, mod.end, end)))
     if rule.direction in (Direction.BACKWARD, Direction.BIDIRECTIONAL):
         start = sentence[0] if stop is None else stop.last_end_to(mod.start, sentence[0])
-        if rule.max_scope:
-            start = _backward_limit(low, start, mod.start, rule.max_scope)
-        if rule.metadata.get("clause"):
-            start = _clause_start(low, start, mod.start)
-        spans.append((start, mod.start))
+        spans.append((_reach_backward(low, rule, start, mod.start), mod.start))
     return spans
 
 

@@ -121,18 +121,7 @@ def link_restated(
     bracketed = [a for a in found if _opens_list(a, text)] if ";" in text else []
     past = [a for a in anchors if _negated_calcinosis(a) and _removed_near(a, text)]
     asked = population_questions(anchors, text)
-    if not (
-        hits
-        or labelled
-        or bare
-        or same
-        or based
-        or deposits
-        or headed
-        or past
-        or bracketed
-        or asked
-    ):
+    if not any((hits, labelled, bare, same, based, deposits, headed, past, bracketed, asked)):
         return
     every = spans()
     if asked:
