@@ -69,6 +69,21 @@ def test_a_graft_donor_site_is_no_site_of_the_deposit(summary):
     assert s.regions == ("elbow",)
 
 
+def test_a_donor_site_is_no_site_of_the_deposit(summary):
+    s = summary(
+        "Calcinosis of the left knee was excised and grafted; donor site on the left thigh healing."
+    )
+    assert s.calcinosis == "affirmed"
+    assert s.regions == ("knee",)
+
+
+def test_a_graft_on_the_deposit_site_stays_a_site(summary):
+    # control: the graft went where the deposit was
+    s = summary("Calcinosis was excised, with a graft on the left forearm.")
+    assert s.calcinosis == "affirmed"
+    assert s.regions == ("forearm",)
+
+
 def test_a_biopsy_site_stays_a_site(summary):
     # control: the deposit itself was sampled there
     s = summary("A biopsy taken from the left thigh showed calcinosis cutis.")
