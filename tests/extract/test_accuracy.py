@@ -152,3 +152,17 @@ def test_fresh18_after_the_notesacc24_fixes(extractor):
     assert s.morphology_accuracy >= 0.96 and s.regions_exact >= 0.93
     assert s.sheet_false <= 1 and s.sheet_found == s.sheet_gold
     assert s.chest_calcinosis_facts == 0
+
+
+def test_fresh19_after_the_notesacc25_fixes(extractor):
+    # notesacc25: 1.000/1.000/1.000, 12/12 sheet-like, none false, myositis 0.980; not
+    # independent (untouched 0.920/0.917/0.944, 12/12, two false; French, Portuguese, Turkish,
+    # Chinese, Korean, Greek and Arabic-speaking centres, dictation errors, quoted letters,
+    # request forms, photography, OT, anaesthetic and ward-round notes, SNOMED problem lists,
+    # trial screening, DECT/US). Left: W29 ("Known DM." read as no myositis: DM is also
+    # diabetes mellitus).
+    s = _document_scores("fresh19", extractor)
+    assert s.status_accuracy >= 0.98
+    assert s.morphology_accuracy >= 0.98 and s.regions_exact >= 0.98
+    assert s.sheet_false == 0 and s.sheet_found == s.sheet_gold
+    assert s.chest_calcinosis_facts == 0

@@ -346,6 +346,8 @@ def _is_break(text: str, m: re.Match[str], kind: str | None, lists: Collection[i
     if _LABEL_LINE.match(text, line_start, m.start()):
         return True
     following = _next_char(text, nxt)
+    if following == "|":  # a table's row ("| Calcinosis cutis | inactive | refuted |"; notesacc25)
+        return True
     line = text[line_start : m.start()]
     if not (following.isupper() or following.isdigit()):
         # a lower-case template line after a line that does not run on starts a sentence
