@@ -71,17 +71,21 @@ CODES = [
 SITES = ["hand", "fingers", "elbow", "knee", "forearm", None]
 SIDES = ["left", "right", "bilateral", None]
 _FLOOR_CHUNK = 50_000
+#: the age from which a patient's synthetic facts start (capped so the last is not after today)
+_FIRST_AGE = 16
 
 
 def generate(folder: Path, patients: int, seed: int = 0, *, facts: bool = True) -> int:
     """Write a SYNTHETIC native-format cohort; return the number of facts written."""
     rng = random.Random(seed)
     folder.mkdir(parents=True)
+    births: list[int] = []
     with (folder / "patients.csv").open("w") as handle:
         handle.write("patient_id,sex,birth_year,centre,synthetic\n")
         for i in range(patients):
             sex = rng.choice(["female", "female", "female", "male"])
-            handle.write(f"S{i:07d},{sex},{rng.randint(1930, 2000)},C{i % 12},true\n")
+            births.append(rng.randint(1930, 2000))
+            handle.write(f"S{i:07d},{sex},{births[-1]},C{i % 12},true\n")
     if not facts:
         return 0
     written = 0
@@ -91,8 +95,11 @@ def generate(folder: Path, patients: int, seed: int = 0, *, facts: bool = True) 
         for i in range(patients):
             pid = f"S{i:07d}"
             # up to 59 facts six a year: the last is at most 9 years on, so no fact is dated
-            # after today (the importer refuses those; from 1995-2020 a 2029 date failed it)
-            year = rng.randint(1990, 2015)
+            # after today (the importer refuses those; from 1995-2020 a 2029 date failed it).
+            # The first year is never before the patient turns _FIRST_AGE (so never before
+            # birth, which the importer refuses too: born 1991-2000, a 1990 start did); the
+            # draw is the same one as before, so the random stream and the counts are unchanged
+            year = max(rng.randint(1990, 2015), min(births[i] + _FIRST_AGE, 2015))
             for n in range(rng.randint(40, 60)):
                 system, code, unit, valued, sited = rng.choice(CODES)
                 date = f"{year + n // 6}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"

@@ -7,7 +7,8 @@ narrows still works.
 
 import pytest
 
-from calciscope.extract.segment import FIELD_ATTRIBUTE_LABELS, split_sentences
+from calciscope.extract.rules import load_rules
+from calciscope.extract.segment import split_sentences
 
 # --- 1. a "|" before a label that describes the finding keeps the finding's site -------------
 
@@ -31,7 +32,8 @@ def test_an_attribute_label_after_a_pipe_keeps_the_site(summary, text, region):
 def test_an_attribute_label_is_no_sentence_boundary():
     text = "Calcinosis: yes | Size: 3 mm"
     assert split_sentences(text) == [(0, len(text))]
-    assert {"site", "location", "region", "size"} <= FIELD_ATTRIBUTE_LABELS
+    # the labels are rule data (sections.yaml, fixes21), read with the rule set
+    assert {"site", "location", "region", "size"} <= set(load_rules().field_attribute_labels)
 
 
 def test_a_pipe_before_a_new_problem_label_still_ends_the_field(summary):

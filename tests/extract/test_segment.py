@@ -87,15 +87,14 @@ _QUADRATIC_BOUNDARY = (
 
 
 def _reference_split(monkeypatch, text, start=0, end=None):
-    with monkeypatch.context() as patch:
-        patch.setattr(segment, "_BOUNDARY", re.compile(_QUADRATIC_BOUNDARY))
-        return split_sentences(text, start, end)
+    return split_sentences(text, start, end, boundary=re.compile(_QUADRATIC_BOUNDARY))
 
 
 def test_a_run_of_marks_is_tried_as_a_sentence_end_only_at_its_first_mark():
-    assert segment._BOUNDARY.match("Stop!!! Next", 4).lastgroup == "punct"
-    assert segment._BOUNDARY.match("Stop!!! Next", 5) is None  # inside the run
-    assert segment._BOUNDARY.match("Stop!!! Next", 6) is None
+    boundary = segment.packaged_boundary()
+    assert boundary.match("Stop!!! Next", 4).lastgroup == "punct"
+    assert boundary.match("Stop!!! Next", 5) is None  # inside the run
+    assert boundary.match("Stop!!! Next", 6) is None
 
 
 @pytest.mark.parametrize(

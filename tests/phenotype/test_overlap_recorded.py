@@ -130,3 +130,59 @@ def test_an_overlap_stated_in_a_note_counts_once_its_fact_is_confirmed(tmp_path)
         ]
         api.review(registry, item.item_id, "confirm", reviewer="drsmith", reason="letter")
         assert clinician() is True
+
+
+@pytest.mark.parametrize(
+    ("letter", "expected"),
+    [
+        # fixes21: the letter's negated subtype is DM absent (its own code), so polymyositis,
+        # IBM or IMNM stay open and the overlap stays unknown (fixes19); before, the note
+        # suggested the whole class's MONDO:0020122 absent, and confirmed it read "no IIM"
+        ("SYNTHETIC letter. Systemic sclerosis. No dermatomyositis.", None),
+        ("SYNTHETIC letter. Systemic sclerosis. No polymyositis.", None),
+        # the whole class in the letter still rules the IIM, and so the overlap, out
+        ("SYNTHETIC letter. Systemic sclerosis. No inflammatory myopathy.", False),
+    ],
+)
+def test_a_notes_negated_iim_subtype_leaves_the_overlap_unknown(tmp_path, letter, expected):
+    from calciscope.model import Fact, Note, Patient, ReviewState, SourceKind, Status
+    from calciscope.storage import Batch
+
+    ssc = Fact(
+        patient_id="N2",
+        system="ICD10",
+        code="M34.0",
+        status=Status.PRESENT,
+        effective_date=dt.date(2020, 1, 1),
+        source_kind=SourceKind.STRUCTURED,
+        provenance="hand-made",
+        review_state=ReviewState.CONFIRMED,
+    )
+    with api.open_registry(f"sqlite:///{tmp_path / 'registry.db'}") as registry:
+        registry.import_batch(
+            Batch(
+                patients=[Patient(patient_id="N2", sex="female", birth_year=1970, synthetic=True)],
+                facts=[ssc],
+                notes=[
+                    Note(
+                        note_id="N2-L1",
+                        patient_id="N2",
+                        note_date=dt.date(2022, 3, 1),
+                        text=letter,
+                        synthetic=True,
+                    )
+                ],
+            ),
+            source="test",
+            source_hash="subtype-letter",
+        )
+        api.extract_notes(registry)
+        items = api.review_queue(registry, kinds=["suggested_fact"], patient="N2")
+        assert items  # the letter's myositis statement is suggested
+        for item in items:
+            api.review(registry, item.item_id, "confirm", reviewer="drsmith", reason="letter")
+        table = api.load_study_data(registry, index_date=dt.date(2023, 12, 31)).table
+        row = table.set_index("patient_id").loc["N2"]
+        values = [row["ssc_myositis_overlap_clinician"], row["myositis_diagnosis"]]
+        found = [None if v is None or v != v else bool(v) for v in values]
+        assert found == [expected, expected]

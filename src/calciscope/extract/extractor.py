@@ -32,6 +32,7 @@ from calciscope.extract.restate.addendum import withdraw_superseded
 from calciscope.extract.rules import ConTextRule, Direction, RuleSet, TargetRule, load_rules
 from calciscope.extract.segment import (
     Section,
+    boundary_pattern,
     find_headers,
     join_line_hyphens,
     paragraph_breaks,
@@ -146,6 +147,8 @@ class NoteExtractor:
         self._sections = PhraseMatcher(self.rules.sections)
         #: What a hyphen at a line end may join (``segment.join_line_hyphens``).
         self._words = _rule_words(self.rules)
+        #: Where sentences end, with the rules' field attribute labels (sections.yaml).
+        self._boundary = boundary_pattern(self.rules.field_attribute_labels)
         self._section_categories = [rule.category for rule in self.rules.sections]
         #: Sections that revise what the document said before them ("Addendum:"; notesacc23).
         self._superseding = frozenset(
@@ -242,7 +245,9 @@ class NoteExtractor:
             if section.header_end is not None:
                 spans.append((section.start, section.header_end, index))
                 body = section.header_end
-            spans += sentence_spans(text, body, section.end, index, lists=lists)
+            spans += sentence_spans(
+                text, body, section.end, index, lists=lists, boundary=self._boundary
+            )
         return spans
 
     def _site_lists(self, text: str, findings: Sequence[Match]) -> frozenset[int]:
@@ -283,7 +288,8 @@ class NoteExtractor:
         for section in sections:
             if section.rule is None:
                 if section.start == 0:
-                    body = split_sentences(text, 0, _line_end(text, 0, section.end))
+                    end = _line_end(text, 0, section.end)
+                    body = split_sentences(text, 0, end, boundary=self._boundary)
                     if body:
                         end = body[0][1]
                         colon = text.find(":", 0, end)

@@ -393,6 +393,10 @@ def _restated(mentions: list[Mention]) -> set[int]:
 
 def _fact_fields(mention: Mention, concept: Concept, status: Status) -> dict[str, Any] | None:
     system, code = _primary_code(concept)
+    if status is Status.ABSENT and concept.name == mention.concept:
+        part = mention.metadata.get("absent_code")
+        if part:  # a subtype's rule: "no dermatomyositis" is DM absent, not the whole class
+            system, code = part
     fields: dict[str, Any] = {"system": system, "code": code, "status": status._value_}
     if mention.category == Category.SSC_SUBSET:
         fields["value_text"] = mention.metadata.get("value")

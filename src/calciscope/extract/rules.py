@@ -109,6 +109,9 @@ class RuleSet:
     sections: tuple[SectionRule, ...]
     version: str = ""
     notices: tuple[str, ...] = ()
+    #: Labels of a field that describes the finding of the field before it ("Calcinosis: yes
+    #: | Site: left elbow"): ``field_attribute_labels`` of sections.yaml (``segment``).
+    field_attribute_labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -349,7 +352,32 @@ def load_rules(
         sections=tuple(_build(s_data.get("section_rules", []), _section, s_src, "section")),
         version="/".join(str(d.get("version", "?")) for d in (t_data, c_data, s_data)),
         notices=tuple(notices),
+        field_attribute_labels=_labels(
+            s_data.get("field_attribute_labels"),
+            s_src,
+        ),
     )
+
+
+def _labels(items: Any, source: str) -> tuple[str, ...]:
+    """Return a sections file's field attribute labels (the packaged ones when it has none)."""
+    if items is None:  # a sections file written before the list moved to rule data (fixes21)
+        return load_field_attribute_labels()
+    if not isinstance(items, list) or not all(
+        isinstance(w, str) and re.fullmatch(r"[a-z][a-z ]*", w) for w in items
+    ):
+        raise CatalogueError(f"{source}: field_attribute_labels must be a list of lower-case words")
+    return tuple(items)
+
+
+@cache
+def load_field_attribute_labels() -> tuple[str, ...]:
+    """Return the packaged ``sections.yaml``'s field attribute labels (read once per process)."""
+    try:
+        data = _packaged("sections.yaml")  # read only: no copy
+    except OSError as exc:
+        raise CatalogueError(f"cannot read the packaged sections.yaml: {exc}") from exc
+    return _labels(data.get("field_attribute_labels", []), "sections")
 
 
 def _rule_phrases(rule: ConTextRule) -> list[str] | None:

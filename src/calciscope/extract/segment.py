@@ -13,8 +13,8 @@ abbreviations ("Dr.", "e.g.", "approx."). The rules here are deliberately simple
 * a semicolon ends a sentence (a clause: "Calcinosis - no; ulcers - yes"), and so does a
   "|" before a "Label:" field ("Digital ulcers: nil | Calcinosis: present - L elbow"); a "|"
   between table cells ("Calcinosis | both knees") does not, nor one before a label that
-  describes the finding before it (``FIELD_ATTRIBUTE_LABELS``: "Calcinosis: yes | Site: left
-  elbow");
+  describes the finding before it (``field_attribute_labels`` in ``rules/sections.yaml``:
+  "Calcinosis: yes | Site: left elbow");
 * a run of capitalised words ending in a colon ("REFERRING DIAGNOSIS:", "Past History:") after
   a line break or two spaces starts a sentence (a header inside running text);
 * an inline numbered item ("Plan: 1) continue MMF 2) diltiazem 3) repeat US knee") ends the
@@ -31,6 +31,7 @@ abbreviations ("Dr.", "e.g.", "approx."). The rules here are deliberately simple
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 from collections.abc import Collection, Iterable
@@ -38,10 +39,11 @@ from typing import NamedTuple
 
 __all__ = [
     "ABBREVIATIONS",
-    "FIELD_ATTRIBUTE_LABELS",
     "Section",
+    "boundary_pattern",
     "find_headers",
     "join_line_hyphens",
+    "packaged_boundary",
     "paragraph_breaks",
     "section_end",
     "sentence_spans",
@@ -65,23 +67,24 @@ _PUNCT_REST = (
     # a checklist question and its answer on one line, "Calcinosis? No.", are one sentence
     r"(?!(?<=\?)[ \t]+(?:No|NO|Yes|YES|Nil|NIL|None|NONE|N|Y)(?![A-Za-z0-9]))(?P<punct>)"
 )
+
+
 #: Labels of a field that describes the finding in the field before it ("Calcinosis: yes |
-#: Site: left elbow | Size: 5 mm"): a "|" before one of them (alone before its colon, any
-#: case, a plural "s" or "(s)" allowed) does not end the sentence, so the finding keeps its
-#: site; a "|" before any other "Label:" (a new problem, "| Calcinosis: present") does
-#: (notesfix22).
-FIELD_ATTRIBUTE_LABELS = frozenset(
-    {
-        "site", "location", "region", "area", "side", "laterality", "size", "dimension",
-        "measurement", "number", "count", "morphology", "type", "pattern", "appearance",
-        "description", "detail", "comment", "extent", "distribution", "depth",
-    }
-)  # fmt: skip
-_ATTRIBUTE_LABEL = (
-    r"(?![ \t]*(?i:"
-    + "|".join(sorted(FIELD_ATTRIBUTE_LABELS, key=lambda w: (-len(w), w)))
-    + r")(?:s|\(s\))?[ \t]*:)"
-)
+#: Site: left elbow | Size: 5 mm") are rule data: ``field_attribute_labels`` in
+#: ``rules/sections.yaml`` (``RuleSet.field_attribute_labels``). A "|" before one of them
+#: (alone before its colon, any case, a plural "s" or "(s)" allowed) does not end the
+#: sentence, so the finding keeps its site; a "|" before any other "Label:" (a new problem, "|
+#: Calcinosis: present") does (notesfix22).
+def _attribute_label(labels: Iterable[str]) -> str:
+    if not labels:
+        return ""
+    return (
+        r"(?![ \t]*(?i:"
+        + "|".join(re.escape(w) for w in sorted(set(labels), key=lambda w: (-len(w), w)))
+        + r")(?:s|\(s\))?[ \t]*:)"
+    )
+
+
 # Every alternative starts at one of ".!?;|", a line break or a capital letter, so the pattern
 # starts by consuming that character: `re` then skips every other position in C (a leading
 # character set is what its search loop looks for), and lookbehinds tell which alternative
@@ -91,12 +94,13 @@ _ATTRIBUTE_LABEL = (
 # to the run's end again and fail there as it did at the run's start (a match never ends
 # inside a run), so "a" + 10,000 "!" + "b" took quadratic time; see ``split_sentences`` for a
 # part that starts inside a run.
-_BOUNDARY = re.compile(
+_BOUNDARY_HEAD = (
     r"[.!?;|\nA-Z)](?:"
     r"(?<=[.!?])(?<![.!?][.!?])" + _PUNCT_REST + r"|(?<=;)(?P<semi>)"
     r"|(?<=\|)(?=[ \t]*[A-Za-z][A-Za-z0-9 /&()'\-]{0,40}:[ \t]*\S)"
-    + _ATTRIBUTE_LABEL
-    + r"(?P<field>)"
+)
+_BOUNDARY_TAIL = (
+    r"(?P<field>)"
     r"|(?<=\n)[ \t\r]*+\n\s*(?P<blank>)"
     r"|(?<=\n)(?=[ \t]*(?:[-*\u2022\u00b7\u25aa\u2023>\u2610\u2611\u2612\u25a1]|\d{1,2}[.)]|\[[ \t]?[xX\u2713\u2714]?[ \t]?\])\s)(?P<bullet>)"
     r"|(?<=\n)(?![ \t]*[(,])(?P<nl>)"
@@ -104,6 +108,30 @@ _BOUNDARY = re.compile(
     r"|(?<=[ \t][2-9]\))(?=[ \t]+[A-Za-z])(?P<item>)"
     r")"
 )
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled_boundary(labels: frozenset[str]) -> re.Pattern[str]:
+    # no labels: every "|" before a "Label:" ends the sentence
+    return re.compile(_BOUNDARY_HEAD + _attribute_label(labels) + _BOUNDARY_TAIL)
+
+
+def boundary_pattern(field_attribute_labels: Iterable[str]) -> re.Pattern[str]:
+    """Return the sentence-boundary pattern for a rule set's field attribute labels.
+
+    The extractor compiles it once from its rules (``RuleSet.field_attribute_labels``) and
+    passes it to :func:`sentence_spans`; the same labels give the same (cached) pattern.
+    """
+    return _compiled_boundary(frozenset(field_attribute_labels))
+
+
+def packaged_boundary() -> re.Pattern[str]:
+    """Return the packaged ``sections.yaml``'s boundary pattern (for a caller without rules)."""
+    from calciscope.extract.rules import load_field_attribute_labels
+
+    return boundary_pattern(load_field_attribute_labels())
+
+
 #: ``punct`` at a part's first character when that is inside a run of marks.
 _PUNCT_AT = re.compile(r"[.!?]" + _PUNCT_REST)
 _MARKS = frozenset(".!?")
@@ -356,7 +384,12 @@ def _is_break(text: str, m: re.Match[str], kind: str | None, lists: Collection[i
 
 
 def split_sentences(
-    text: str, start: int = 0, end: int | None = None, *, lists: Collection[int] = ()
+    text: str,
+    start: int = 0,
+    end: int | None = None,
+    *,
+    lists: Collection[int] = (),
+    boundary: re.Pattern[str] | None = None,
 ) -> list[tuple[int, int]]:
     """Split ``text[start:end]`` into sentences.
 
@@ -370,29 +403,41 @@ def split_sentences(
         Where the first item ("1) ") of an inline numbered list starts that lists a finding's
         sites ("Calcinosis cutis: 1) right index finger 2) left elbow"): its items are not
         split (the extractor finds these; see ``NoteExtractor.extract``).
+    boundary
+        The boundary pattern of the rules in use (:func:`boundary_pattern` of their
+        ``field_attribute_labels``; the extractor passes its own); the packaged rules' by
+        default.
 
     Returns
     -------
     list of tuple
         ``(start, end)`` of each non-empty sentence, white space trimmed.
     """
-    return [(a, b) for a, b, _ in sentence_spans(text, start, end, 0, lists=lists)]
+    spans = sentence_spans(text, start, end, 0, lists=lists, boundary=boundary)
+    return [(a, b) for a, b, _ in spans]
 
 
 def sentence_spans(
-    text: str, start: int, end: int | None, tag: int, *, lists: Collection[int] = ()
+    text: str,
+    start: int,
+    end: int | None,
+    tag: int,
+    *,
+    lists: Collection[int] = (),
+    boundary: re.Pattern[str] | None = None,
 ) -> list[tuple[int, int, int]]:
     """:func:`split_sentences` with ``tag`` (a section's index) as each span's third item."""
     end = len(text) if end is None else end
     spans: list[tuple[int, int, int]] = []
     append = spans.append
     cursor = start
-    matches: Iterable[re.Match[str]] = _BOUNDARY.finditer(text, start, end)
+    finditer = (packaged_boundary() if boundary is None else boundary).finditer
+    matches: Iterable[re.Match[str]] = finditer(text, start, end)
     if 0 < start < end and text[start] in _MARKS and text[start - 1] in _MARKS:
         # the part starts inside a run of marks: the run's rest may end a sentence
         rest = _PUNCT_AT.match(text, start, end)
         if rest is not None:
-            matches = itertools.chain((rest,), _BOUNDARY.finditer(text, rest.end(), end))
+            matches = itertools.chain((rest,), finditer(text, rest.end(), end))
     for m in matches:
         kind = m.lastgroup
         if kind in _ALWAYS or _is_break(text, m, kind, lists):
