@@ -194,3 +194,35 @@ def test_windows_of_alternating_documents_match_as_fresh_matchers_do():
         assert [tuple(m) for m in shared.find(low, a, b)] == expected
     assert [(m.start, m.rule) for m in shared.find(docs[0], 12, 18)] == [(12, 3)]
     assert shared.find(docs[1], 0, len(docs[1])) == fresh.find(docs[1])  # no "ck 300" there
+
+
+def test_the_written_literal_test_chooses_what_the_loop_chooses():
+    """notesspeed16: each layer's generated ``_passing`` gives ``_passing``'s list, in order."""
+    from calciscope.extract import NoteExtractor
+    from calciscope.extract.matcher import _passing, _passing_function
+
+    extractor = NoteExtractor()
+    matchers = [
+        *extractor._targets._layers.values(),
+        *extractor._context._layers.values(),
+        extractor._sections,
+    ]
+    # SYNTHETIC windows built from the rules' own literals, so that many rules pass
+    literals = sorted(
+        {m for x in matchers for _, _, needs in x._distinct_regexes for s in needs for m in s}
+    )
+    rng = random.Random(16)
+    pieces = [*literals, " ", ", ", "?", "\n", "no", "calcinosis", "x"]
+    for _ in range(3000):
+        window = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        for matcher in matchers:
+            assert matcher._passing(window) == _passing(window, matcher._distinct_regexes)
+    regexes = [
+        ([0], re.compile("a"), (("b", "c"), ("d",))),
+        ([1], re.compile("e"), ()),
+        ([2], re.compile("f"), (("d",), ("c",))),
+    ]
+    written = _passing_function(regexes)
+    assert written("cd") == [regexes[0], regexes[1], regexes[2]]
+    assert written("b") == [regexes[1]]
+    assert written("db") == [regexes[0], regexes[1]]

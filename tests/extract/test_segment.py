@@ -135,3 +135,38 @@ def test_a_part_that_starts_inside_a_run_of_marks_ends_at_the_run_as_before(monk
     text = "Stop!!! Next"
     assert split_sentences(text, 5) == [(5, 7), (8, 12)]
     assert split_sentences(text, 5) == _reference_split(monkeypatch, text, 5)
+
+
+def test_the_capital_first_boundary_pattern_finds_what_trying_every_alternative_finds():
+    """notesspeed16: the header alternative first at a capital, the others after (same splits).
+
+    The reference is the pattern before the change (the header alternative among the others),
+    rebuilt from the current one; both run on SYNTHETIC random strings of the characters and
+    words the alternatives look at.
+    """
+    import random
+    import re
+
+    from calciscope.extract import segment
+
+    pattern = segment._BOUNDARY.pattern
+    head = "[.!?;|\\nA-Z)](?:"
+    header = (
+        r"(?:(?<=\s\s[A-Z])|(?<=\n[A-Z]))(?=[\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s)(?P<header>)"
+    )
+    dispatch = "|(?<![A-Z])(?:"
+    assert pattern.startswith(head + header + dispatch) and pattern.endswith("))")
+    others = pattern[len(head + header + dispatch) : -2]
+    item = r"|(?<=[ \t][2-9]\))"  # the header alternative stood just before this one
+    assert others.count(item) == 1
+    reference = re.compile(head + others.replace(item, "|" + header + item) + ")")
+    pieces = [
+        "Calcinosis", "No", "REFERRING DIAGNOSIS", "Past History", "Site", "a", "x", "dr",
+        " ", "  ", "\n", "\n\n", "\t", ".", "!", "?", ";", "|", ":", ")", "(", "2)", "1)", "- ",
+        "\u2022", "[x]", "E.g.", "Yes", "no",
+    ]  # fmt: skip
+    rng = random.Random(16)
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        got = [(m.span(), m.lastgroup) for m in segment._BOUNDARY.finditer(text)]
+        assert got == [(m.span(), m.lastgroup) for m in reference.finditer(text)], text
