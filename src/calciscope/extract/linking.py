@@ -198,6 +198,12 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text
             anchor = index.nearest(item)
             if item.is_negated and item.category == Category.MORPHOLOGY and not anchor.is_negated:
                 continue  # "calcific nodules, not plate-like": a pattern denied is no pattern
+            if (
+                item.is_hypothetical
+                and item.category == Category.MORPHOLOGY
+                and not (anchor.is_hypothetical or anchor.is_family)
+            ):
+                continue  # "in JDM it tends to be sheet-like": a population's pattern (notesacc26)
             _add(anchor, spec[0], item.metadata[spec[1]], item)
             if item.category == Category.TISSUE:
                 counts = anchor.links.setdefault("tissue_counts_as", [])
@@ -402,7 +408,9 @@ def _lend_back(previous: Mention, sentence: Sequence[Mention]) -> None:
     if any(m.metadata.get("other_finding") or m.metadata.get("organ") for m in sentence):
         return  # "A rheumatoid nodule ...", "A nodule in the right upper lobe ...": another lesion
     carried = [
-        m for m in sentence if m.category in _CARRIED and not (m.is_negated or m.is_uncertain)
+        m
+        for m in sentence
+        if m.category in _CARRIED and not (m.is_negated or m.is_uncertain or m.is_hypothetical)
     ]
     if carried:
         _link_sentence([previous], carried + _carried_sites(previous, sentence, carried))
