@@ -75,6 +75,7 @@ _DESCRIBING = frozenset(
         "history_of_present_illness",
         "clinical_history",
         "chief_complaint",
+        "specimen",
     }
 )
 _CONCLUDING = frozenset({"impression", "diagnoses", "plan"})
@@ -107,10 +108,12 @@ def _described_before(
         joined = (
             k > 0 and every[k - 1][2] == part and text[every[k - 1][1] - 1 : every[k - 1][1]] == ";"
         )
-        if not _described(text, c, d, every[k - 1][0] if joined else c):
+        kind = kinds[part] if part < len(kinds) else None
+        # a pathology report's specimen line says where the tissue came from (notesacc26)
+        specimen = kind == "specimen" and part != section
+        if not (specimen or _described(text, c, d, every[k - 1][0] if joined else c)):
             continue
         if part != section:
-            kind = kinds[part] if part < len(kinds) else None
             if own not in _CONCLUDING or kind not in _DESCRIBING:
                 continue
         elif part < len(kinds) and kinds[part] == "family_history":
