@@ -190,20 +190,25 @@ class _Anchors:
 _FEW_ANCHORS = 16
 
 
+def _not_its_pattern(item: Mention, anchor: Mention) -> bool:
+    """Whether a pattern word does not describe the anchor it is nearest to.
+
+    "calcific nodules, not plate-like": a pattern denied is no pattern; "in JDM it tends to be
+    sheet-like": a population's pattern is not the patient's finding's (notesacc26).
+    """
+    if item.is_negated and not anchor.is_negated:
+        return True
+    return item.is_hypothetical and not (anchor.is_hypothetical or anchor.is_family)
+
+
 def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text: str = "") -> None:
     index = _Anchors(anchors)
     for item in sentence:
         spec = _ATTRIBUTES.get(item.category)
         if spec is not None and item.metadata.get(spec[1]) is not None:
             anchor = index.nearest(item)
-            if item.is_negated and item.category == Category.MORPHOLOGY and not anchor.is_negated:
-                continue  # "calcific nodules, not plate-like": a pattern denied is no pattern
-            if (
-                item.is_hypothetical
-                and item.category == Category.MORPHOLOGY
-                and not (anchor.is_hypothetical or anchor.is_family)
-            ):
-                continue  # "in JDM it tends to be sheet-like": a population's pattern (notesacc26)
+            if item.category == Category.MORPHOLOGY and _not_its_pattern(item, anchor):
+                continue
             _add(anchor, spec[0], item.metadata[spec[1]], item)
             if item.category == Category.TISSUE:
                 counts = anchor.links.setdefault("tissue_counts_as", [])
