@@ -196,6 +196,8 @@ def _not_its_pattern(item: Mention, anchor: Mention) -> bool:
     "calcific nodules, not plate-like": a pattern denied is no pattern; "in JDM it tends to be
     sheet-like": a population's pattern is not the patient's finding's (notesacc26).
     """
+    if item.category != Category.MORPHOLOGY:
+        return False
     if item.is_negated and not anchor.is_negated:
         return True
     return item.is_hypothetical and not (anchor.is_hypothetical or anchor.is_family)
@@ -207,7 +209,7 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text
         spec = _ATTRIBUTES.get(item.category)
         if spec is not None and item.metadata.get(spec[1]) is not None:
             anchor = index.nearest(item)
-            if item.category == Category.MORPHOLOGY and _not_its_pattern(item, anchor):
+            if (item.is_negated or item.is_hypothetical) and _not_its_pattern(item, anchor):
                 continue
             _add(anchor, spec[0], item.metadata[spec[1]], item)
             if item.category == Category.TISSUE:
