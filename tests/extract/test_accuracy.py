@@ -76,7 +76,9 @@ def _document_scores(shared_name, extractor):
         ("fresh9", 0.97, 0.97, 0.95),
         ("fresh10", 0.97, 0.97, 0.95),
         ("fresh11", 0.97, 0.85, 0.88),
+        ("fresh12", 0.97, 0.96, 0.96),
         ("fresh13", 0.97, 0.96, 0.88),
+        ("fresh14", 0.98, 0.96, 0.98),
         ("fresh15", 0.98, 0.90, 0.90),
     ],
 )
@@ -108,6 +110,8 @@ def test_hand_written_documents(name, status, morphology, regions, extractor):
     # longer counted, as "Ca" there may as well be carcinoma (review item 1).
     # notesacc20: fresh15 1.000/0.919/0.919 after the fixes, not independent (untouched
     # 0.930/0.730/0.703, 7/10 sheet-like, none false; forms, portal, pathology, translations).
+    # notesacc26: fresh12 0.978/0.964/0.964, 11/11 sheet-like (was 9/11), fresh14
+    # 1.000/0.966/1.000, 11/11 (was 10/11), none false; both development text by now.
     s = _document_scores(name, extractor)
     assert s.n >= 36  # fresh8, aimed at regions, is the smallest set
     assert s.status_accuracy >= status
@@ -134,9 +138,10 @@ def test_fresh17_after_the_notesacc22_fixes(extractor):
     # letters, nurse-led, podiatry and hand-therapy notes, MDT minutes, DEXA comments, trial
     # narratives, triage notes, comparisons with a prior study). Left: U02 (a range's end
     # joints stay sites, the notesacc19 convention), U09, U22 (regions), U18 (morphology).
+    # notesacc26: 1.000/0.969/0.938 (U22's hand held up to the camera is no site).
     s = _document_scores("fresh17", extractor)
     assert s.status_accuracy >= 0.98
-    assert s.morphology_accuracy >= 0.96 and s.regions_exact >= 0.90
+    assert s.morphology_accuracy >= 0.96 and s.regions_exact >= 0.93
     assert s.sheet_false == 0 and s.sheet_found == s.sheet_gold
     assert s.chest_calcinosis_facts == 0
 
@@ -147,10 +152,12 @@ def test_fresh18_after_the_notesacc24_fixes(extractor):
     # letters, coded notes, operation notes, histopathology, pelvic CT, emails, Y/N proformas).
     # Left: V21 (a teaching sentence's sheet-like pattern is lent to the patient's calcinosis:
     # the one false sheet-like), V15 (a specimen label's site), V48 ("the right arm").
+    # notesacc26: 1.000/1.000/1.000, 14/14, none false (V21's teaching sentence lends no
+    # pattern, V15's specimen line and V48's "posterior side of the right arm" give the site).
     s = _document_scores("fresh18", extractor)
     assert s.status_accuracy >= 0.98
-    assert s.morphology_accuracy >= 0.96 and s.regions_exact >= 0.93
-    assert s.sheet_false <= 1 and s.sheet_found == s.sheet_gold
+    assert s.morphology_accuracy >= 0.99 and s.regions_exact >= 0.99
+    assert s.sheet_false == 0 and s.sheet_found == s.sheet_gold
     assert s.chest_calcinosis_facts == 0
 
 

@@ -73,10 +73,12 @@ def test_nothing_is_lent(summary, text):
             (),
             ("fingers",),
         ),
+        # a relative who only noticed the lumps is the observer (notesacc21's rule for the
+        # relative guard, given to the chalky-matter guard too in notesacc26): they lend
         (
             "Her father noticed hard lumps over both knees. Calcinosis.",
-            (),
-            (),
+            ("nodular",),
+            ("knee",),
         ),
     ],
 )

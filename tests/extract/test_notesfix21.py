@@ -198,7 +198,9 @@ def test_an_empty_box_before_a_checklist_item_still_negates_it(summary, text):
     [
         ("Most patients have calcinosis at the fingers, she has none.", "negated"),
         ("Many people develop calcinosis in time, this patient has none.", "negated"),
-        ("Many people develop calcinosis, but this patient has none.", "not_mentioned"),
+        # notesacc26: the patient's answer after "but" in the population's own sentence
+        # negates (restate/population.py); notesfix21 left it not_mentioned
+        ("Many people develop calcinosis, but this patient has none.", "negated"),
         # control: a population statement alone says nothing of her
         ("Some people get calcinosis with this condition.", "not_mentioned"),
     ],

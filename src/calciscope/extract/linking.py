@@ -190,14 +190,27 @@ class _Anchors:
 _FEW_ANCHORS = 16
 
 
+def _not_its_pattern(item: Mention, anchor: Mention) -> bool:
+    """Whether a pattern word does not describe the anchor it is nearest to.
+
+    "calcific nodules, not plate-like": a pattern denied is no pattern; "in JDM it tends to be
+    sheet-like": a population's pattern is not the patient's finding's (notesacc26).
+    """
+    if item.category != Category.MORPHOLOGY:
+        return False
+    if item.is_negated and not anchor.is_negated:
+        return True
+    return item.is_hypothetical and not (anchor.is_hypothetical or anchor.is_family)
+
+
 def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text: str = "") -> None:
     index = _Anchors(anchors)
     for item in sentence:
         spec = _ATTRIBUTES.get(item.category)
         if spec is not None and item.metadata.get(spec[1]) is not None:
             anchor = index.nearest(item)
-            if item.is_negated and item.category == Category.MORPHOLOGY and not anchor.is_negated:
-                continue  # "calcific nodules, not plate-like": a pattern denied is no pattern
+            if (item.is_negated or item.is_hypothetical) and _not_its_pattern(item, anchor):
+                continue
             _add(anchor, spec[0], item.metadata[spec[1]], item)
             if item.category == Category.TISSUE:
                 counts = anchor.links.setdefault("tissue_counts_as", [])
@@ -402,7 +415,9 @@ def _lend_back(previous: Mention, sentence: Sequence[Mention]) -> None:
     if any(m.metadata.get("other_finding") or m.metadata.get("organ") for m in sentence):
         return  # "A rheumatoid nodule ...", "A nodule in the right upper lobe ...": another lesion
     carried = [
-        m for m in sentence if m.category in _CARRIED and not (m.is_negated or m.is_uncertain)
+        m
+        for m in sentence
+        if m.category in _CARRIED and not (m.is_negated or m.is_uncertain or m.is_hypothetical)
     ]
     if carried:
         _link_sentence([previous], carried + _carried_sites(previous, sentence, carried))

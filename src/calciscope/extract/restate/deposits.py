@@ -127,6 +127,7 @@ def _deposit_sites(
         i = _index(every, anchor, starts)
         if i is None:
             continue
+        lent_back = False
         for c, d, back in _deposit_sentences(anchor, i, every, text, kinds, chalky):
             mentions = find(c, d, _WITH_MODALITY, True)
             if any(
@@ -154,10 +155,15 @@ def _deposit_sites(
                 or _SKIN_WORD.search(text, *anchor.sentence)
             ):
                 sites = [m for m in sites if not _DEEP_SITE.search(text, m.start, m.end)]
-            if not sites:
+            if not sites and not (back and lent_back):
                 continue
-            _untitled(anchor)
-            _lend(anchor, "regions", sites, text, mentions)
+            # a sentence after the one that lent the sites, with no site of its own, may still
+            # describe the same deposits' pattern ("gritty areas under the skin of the back.
+            # These feel like a continuous hard shell. ... calcinosis"; notesacc26)
+            if sites:
+                _untitled(anchor)
+                _lend(anchor, "regions", sites, text, mentions)
+                lent_back = lent_back or back
             # a pattern lent by one sentence does not stop the next from lending its own
             # (bullets: "plate-like calcium under the skin of both shins", "a gritty nodule at
             # the heel"; notesacc19)

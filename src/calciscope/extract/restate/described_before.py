@@ -47,6 +47,14 @@ _HARD_UNDER_SKIN = re.compile(
     r"[^.;\n]{0,80}?(?<![a-z])subcutane",
     re.I,
 )
+# ... or hardness said of the plaques, plates or papules themselves ("two firm, symmetrical
+# plaques", "a continuous hard shell", "hard, dot-like white papules"; notesacc26): a skin
+# plaque of another disease is rarely called hard, and a calcinosis with no site is named later.
+_HARD_FLAT = re.compile(
+    r"(?<![a-z])(?:hard|firm|stony|rock-hard|stone-hard)(?![a-z])(?:,?[ \t]+[a-z-]+){0,3}?,?"
+    r"[ \t]+(?:plaques?|plates?|papules?|sheets?|shell)(?![a-z])",
+    re.I,
+)
 # A radiological density is a deposit only in the soft tissue ("a density in the soft tissue
 # of the thumb pulp"; not "a bone density scan").
 _DENSITY = re.compile(r"(?<![a-z])densit(?:y|ies)(?![a-z])", re.I)
@@ -67,6 +75,7 @@ _DESCRIBING = frozenset(
         "history_of_present_illness",
         "clinical_history",
         "chief_complaint",
+        "specimen",
     }
 )
 _CONCLUDING = frozenset({"impression", "diagnoses", "plan"})
@@ -99,10 +108,12 @@ def _described_before(
         joined = (
             k > 0 and every[k - 1][2] == part and text[every[k - 1][1] - 1 : every[k - 1][1]] == ";"
         )
-        if not _described(text, c, d, every[k - 1][0] if joined else c):
+        kind = kinds[part] if part < len(kinds) else None
+        # a pathology report's specimen line says where the tissue came from (notesacc26)
+        specimen = kind == "specimen" and part != section
+        if not (specimen or _described(text, c, d, every[k - 1][0] if joined else c)):
             continue
         if part != section:
-            kind = kinds[part] if part < len(kinds) else None
             if own not in _CONCLUDING or kind not in _DESCRIBING:
                 continue
         elif part < len(kinds) and kinds[part] == "family_history":
@@ -152,4 +163,8 @@ def _flat_calcium(text: str, c: int, d: int) -> bool:
         stop = min(len(text), d + 200)
         ends = [k for k in (text.find(".", d, stop), text.find("\n", d + 1, stop)) if k >= 0]
         d = min(ends) if ends else stop
-    return bool(_CALCIUM_WORD.search(text, c, d) or _HARD_UNDER_SKIN.search(text, c, d))
+    return bool(
+        _CALCIUM_WORD.search(text, c, d)
+        or _HARD_UNDER_SKIN.search(text, c, d)
+        or _HARD_FLAT.search(text, c, d)
+    )

@@ -18,7 +18,10 @@ _NOT_CHALKY_DEPOSIT = re.compile(
     r"(?<![a-z])(?:pseudo-?gout|aspirat[a-z]*|pus|purulent|pyogenic|abscess|effusion|synovial|"
     r"cppd|chondrocalcinosis|mother|father|sister|brother|siblings?|aunt|uncle|cousin|"
     r"grand(?:mother|father|parents?)|parents?|sons?|daughters?|niece|nephew|mom|dad|"
-    r"husband|wife|partner|relatives?|family|friend|neighbou?r|roommate)(?![a-z])",
+    r"husband|wife|partner|relatives?|family|friend|neighbou?r|roommate)(?![a-z])"
+    # a relative who only noticed the patient's deposits ("His father has noticed gritty areas
+    # under the skin of the back", notesacc26; as ``_RELATIVE`` below)
+    r"(?![ \t]+(?:has[ \t]+|had[ \t]+|first[ \t]+)?(?:noticed|spotted|found|felt|discovered)(?![a-z]))",
     re.I,
 )
 
@@ -85,8 +88,9 @@ _RELATIVE = re.compile(
     r"(?![ \t]+(?:has[ \t]+|had[ \t]+|first[ \t]+)?(?:noticed|spotted|found|felt|discovered)(?![a-z]))",
     re.I,
 )
+# (A letter label stands apart: "Patient B", not the "PT"+"H" of "PTH"; notesacc26.)
 _PERSON_LABEL = re.compile(
-    r"(?<![A-Za-z])(?i:patient|case|subject|pt)[ \t]*(?:[A-Z]|#?\d{1,3})(?![A-Za-z0-9])"
+    r"(?<![A-Za-z])(?i:patient|case|subject|pt)(?:[ \t]+[A-Z]|[ \t]*#?\d{1,3})(?![A-Za-z0-9])"
 )
 
 # A sentence naming a vessel or a lymph node describes no deposit of the skin ("beaded

@@ -10,7 +10,9 @@ A sentence with no finding of its own that starts with the patient and denies ("
 "our patient has not (yet) developed it", "he has had none so far") negates the calcinosis of
 the population statement just before it in its section. Only a population's calcinosis
 (hypothetical, not a relative's) is answered so: after the patient's own finding ("She had
-calcinosis at the elbow. She has none now.") the answer is left as it is.
+calcinosis at the elbow. She has none now.") the answer is left as it is. The answer may also
+come in the same sentence, in a clause turned by "but", "however", "whereas" or "while", and
+may leave out the verb ("Calcinosis is common in SSc, but she has not"; notesacc26).
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from calciscope.extract.restate.lending import _ANCHORS, _calcinosis
 
 #: The patient, then a denial that stands for the finding just named.
 _PATIENT_NONE = re.compile(
-    r"\W*(?:but\s+|however,?\s+)?(?:she|he|our\s+patient|the\s+patient|this\s+patient|"
+    r"\W*(?:but\s+|however,?\s+|whereas\s+|while\s+)?(?:she|he|our\s+patient|the\s+patient|"
+    r"this\s+patient|"
     r"this\s+(?:lady|woman|man|girl|boy|child)|mr\.?\s+\w+|mrs\.?\s+\w+|ms\.?\s+\w+)\s+"
     r"(?:has\s+(?:had\s+)?none|had\s+none|shows\s+none|showed\s+none|has\s+not\s+(?:yet\s+)?"
-    r"(?:developed|had)\s+(?:it|any|this|them)|(?:does|did)\s+not\s+have\s+(?:it|any|this|them))"
+    r"(?:developed|had)\s+(?:it|any|this|them)|(?:does|did)\s+not\s+have\s+(?:it|any|this|them)|"
+    # the verb left out: "..., but she has not (yet)." (notesacc26)
+    r"(?:has|does|did)\s+not(?:\s+(?:yet|so\s+far|to\s+date))?(?=\s*(?:[.;,)\n]|$)))"
     r"(?![a-z])",
     re.IGNORECASE,
 )
@@ -37,7 +42,8 @@ _PATIENT_NONE = re.compile(
 #: (It starts with a character set, so ``re`` skips to the candidate letters in C.)
 _DENIAL = re.compile(
     r"[hsd](?<![a-z][hsd])(?:(?<=h)a[sd]\s+(?:had\s+)?none|(?<=s)how(?:s|ed)\s+none|"
-    r"(?<=h)as\s+not\s+(?:yet\s+)?(?:developed|had)|(?<=d)(?:oes|id)\s+not\s+have)(?![a-z])",
+    r"(?<=h)as\s+not\s+(?:yet\s+)?(?:developed|had)|(?<=d)(?:oes|id)\s+not\s+have|"
+    r"(?<=[hd])(?:as|oes|id)\s+not(?:\s+(?:yet|so\s+far|to\s+date))?(?=\s*(?:[.;,)\n]|$)))(?![a-z])",
     re.IGNORECASE,
 )
 
@@ -73,13 +79,32 @@ def answer_population(
             (i for i, s in enumerate(every) if s[0] <= anchor.start < s[1]),
             None,
         )
-        if index is None or index + 1 >= len(every):
+        if index is None:
             continue
-        start, end, section = every[index + 1]
-        if section != every[index][2] or any(start <= f < end for f in found):
-            continue
-        if _PATIENT_NONE.match(text, start, end) is None:
-            continue
+        if not _answered_in_sentence(anchor, every[index][1], text):
+            if index + 1 >= len(every):
+                continue
+            start, end, section = every[index + 1]
+            if section != every[index][2] or any(start <= f < end for f in found):
+                continue
+            if _PATIENT_NONE.match(text, start, end) is None:
+                continue
         anchor.is_hypothetical = False
         anchor.is_negated = True
         anchor.links["status_from"] = "restated"
+
+
+#: A clause after the population's finding in its own sentence that turns to the patient.
+_TURN = re.compile(r",?\s*(?:but|however|whereas|while)(?![a-z])", re.IGNORECASE)
+
+
+def _answered_in_sentence(anchor: Mention, end: int, text: str) -> bool:
+    """Whether the patient's denial follows in the same sentence ("..., but she has not").
+
+    Only in a clause turned by "but", "however", "whereas" or "while" after the finding
+    (notesacc26).
+    """
+    for turn in _TURN.finditer(text, anchor.end, end):
+        if _PATIENT_NONE.match(text, turn.start(), end) is not None:
+            return True
+    return False
