@@ -74,6 +74,15 @@ FACT_TYPES = {
 PATIENT_TYPES = {"birth_date": pa.date32(), "birth_year": pa.int64(), "synthetic": pa.bool_()}
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
+#: Prepended to every child: the Spark backend's step log (``engine.spark.labelled_query``: each
+#: query's study step, started / done in N s / failed) on the child's stderr, so that a failed
+#: child's digest names the step and the query that failed, and a finished one its slowest.
+STEP_LOG = """
+import logging, sys
+logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(message)s")
+logging.getLogger("calciscope.engine.spark").setLevel(logging.INFO)
+"""
+
 #: The child: run the default study on one database URL and print its figures as JSON.
 CHILD = """
 import json, resource, sys, time
@@ -524,7 +533,7 @@ def _child(code: str, *args: str) -> str:
     """Run ``code`` in a fresh Python; sample its RSS with its descendants' (every 0.5 s)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-c", code, *args], stdout=out, stderr=err, text=True
+            [sys.executable, "-c", STEP_LOG + code, *args], stdout=out, stderr=err, text=True
         )
         together, loads = 0.0, [os.getloadavg()[0]]
         while proc.poll() is None:
@@ -532,17 +541,37 @@ def _child(code: str, *args: str) -> str:
             together = max(together, sum(_rss_mb(pid) for pid in pids))
             loads.append(os.getloadavg()[0])
             time.sleep(0.5)
-        SAMPLED.update(together=together, load=(min(loads), max(loads)))
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
+    steps = [x for x in stderr.splitlines() if _STEP.search(x)]
+    SAMPLED.update(together=together, load=(min(loads), max(loads)), steps=steps)
     if proc.returncode != 0:  # say why: the child's own error, not only its exit status
         lines = stderr.strip().splitlines()
         # a JVM's error is at the top of a long stack: its Error / Exception / Caused by lines
         causes = [x for x in lines if not x.startswith(("\t", " ")) and _CAUSE.search(x)]
         tail = "\n".join([*dict.fromkeys(causes[:12]), "...", *lines[-30:]])
-        raise SystemExit(f"benchmark child failed (exit {proc.returncode}):\n{tail}")
+        raise SystemExit(
+            f"benchmark child failed (exit {proc.returncode}):\n{tail}\n{failed_step(steps)}"
+        )
     return stdout.strip().splitlines()[-1]
+
+
+def failed_step(steps: list[str]) -> str:
+    """Say which study step a failed child was in: its last queries logged (Spark's step log)."""
+    if not steps:
+        return "study step: not logged (not a Spark child, or it failed before any query)"
+    return "the child's last study steps (engine.spark's log):\n" + "\n".join(steps[-4:])
+
+
+def slowest_steps(steps: list[str], most: int = 5) -> list[str]:
+    """Return the ``most`` slowest finished queries of a child's step log, slowest first."""
+    timed = [(float(m.group(1)), x) for x in steps if (m := _DONE.search(x))]
+    return [x for _, x in sorted(timed, reverse=True)[:most]]
+
+
+_STEP = re.compile(r"calciscope query \d+")
+_DONE = re.compile(r" done in ([0-9.]+) s$")
 
 
 _CAUSE = re.compile(r"Error|Exception|Caused by")
@@ -664,6 +693,8 @@ def main() -> None:
                 f"(sampled every 0.5 s), sum of the two peaks "
                 f"{figures['jvm_mb'] + figures['peak_mb']:.0f} MB; load average {low:.1f}-{high:.1f}"
             )
+        for line in slowest_steps(sampled.get("steps", [])):
+            print(f"  slow step: {line}")
         if args.reuse and engine != "duckdb":
             reuse_figures(url, figures)
         if "rows_mb" in figures:

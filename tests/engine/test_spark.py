@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import math
 import os
 import sys
@@ -291,7 +292,11 @@ def test_duckdb_classification_of_the_same_features_agrees(sqlite_features: pa.T
 
 @pytest.mark.spark
 def test_study_headline_is_the_same_on_spark(
-    spark_registry: Any, sqlite_registry: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spark_registry: Any,
+    sqlite_registry: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     from calciscope.engine import spark as engine_spark
     from calciscope.study import study_template
@@ -302,8 +307,16 @@ def test_study_headline_is_the_same_on_spark(
     study = tmp_path / "study.yaml"
     study.write_text(study_template())
     on_sqlite = api.run_study(study, sqlite_registry, out=tmp_path / "sqlite")
-    on_spark = api.run_study(study, spark_registry, out=tmp_path / "spark")
+    with caplog.at_level(logging.INFO, logger="calciscope.engine.spark"):
+        on_spark = api.run_study(study, spark_registry, out=tmp_path / "spark")
     assert on_spark.headline == on_sqlite.headline
+    # every Spark query of the study is logged under the study step that asked for it
+    steps = [r.getMessage() for r in caplog.records if r.name == "calciscope.engine.spark"]
+    for step in ("StudyQuery.counts", "StudyQuery.variant_cases", "StudyQuery.population"):
+        started = [m for m in steps if f"_read_back > {step}" in m and "characters of SQL" in m]
+        assert any("reads ibis_cached_" in m for m in started), step
+    assert any("run_study > _read_back > StudyQuery.report_facts" in m for m in steps)
+    assert any(m.endswith(" s") and " done in " in m for m in steps)
     assert on_sqlite.headline.source_population > 0
     # Table 6: every sensitivity analysis, from the one query over the classified tables
     assert on_sqlite.analysis.sensitivity is not None and len(on_sqlite.analysis.sensitivity) > 1
@@ -366,6 +379,40 @@ def test_large_reads_come_back_in_pieces_with_the_same_rows(
         assert table.to_pyarrow().sort_by("id").equals(table.order_by("id").to_pyarrow())
     finally:
         store.drop("pieces_rows")  # the module's registry shares the warehouse
+
+
+@pytest.mark.spark
+def test_a_failing_spark_query_names_the_calciscope_step_that_ran_it(
+    spark_registry: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from calciscope.engine.readback import read_frame
+    from calciscope.engine.spark import study_step
+
+    con = connect(spark_registry.connection_url)
+    facts = con.table("facts")
+    # Spark's ANSI mode refuses a text that is not a number when the query runs, as a JVM
+    # error does: the error carries the step and the query's number as a note
+    bad = facts.select(n=facts.patient_id.cast("int64")).limit(5)
+    with (
+        caplog.at_level(logging.INFO, logger="calciscope.engine.spark"),
+        pytest.raises(Exception) as raised,
+    ):
+        read_frame(bad)  # a calciscope function: the step's name
+    notes = getattr(raised.value, "__notes__", [])
+    assert len(notes) == 1 and notes[0].startswith("calciscope query ")
+    assert notes[0].endswith(": read_frame > read_arrow [to_pyarrow; reads no cached table] failed")
+    label = notes[0].split(" [")[0]
+    number = int(label.split()[2].rstrip(":"))
+    logged = [r.getMessage() for r in caplog.records if r.name == "calciscope.engine.spark"]
+    assert any(m.startswith(f"{label} failed after ") for m in logged)
+    # the next query is the next number, labelled once though Ibis' read runs through two
+    # of the backend's methods; a query asked outside calciscope says so
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="calciscope.engine.spark"):
+        assert con.execute(facts.count()) > 0
+    assert caplog.messages[0].startswith(f"calciscope query {number + 1}: (not called from")
+    assert len(caplog.messages) == 2 and " done in " in caplog.messages[1]
+    assert study_step() == "(not called from calciscope)"  # a test is not calciscope
 
 
 @pytest.mark.spark

@@ -21,10 +21,16 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
+import logging
 import os
+import re
 import shutil
+import sys
 import threading
+import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,11 +48,13 @@ __all__ = [
     "TableStore",
     "connect_spark",
     "is_spark_url",
+    "labelled_query",
     "local_options",
     "parse_spark_url",
     "read_in_pieces",
     "release_jvm_memory",
     "spark_session",
+    "study_step",
 ]
 
 #: The warehouse folder of ``spark://local`` without ``warehouse=`` (relative to the cwd).
@@ -445,6 +453,82 @@ def _ordered(plan: Any) -> bool:
     return bool(node.nodeName() == "Sort")
 
 
+_LOG = logging.getLogger(__name__)
+
+#: Each query a Spark backend runs is numbered in the process (the log's and the notes' ``N``).
+_QUERY_NUMBERS = itertools.count(1)
+
+#: Whether this thread is inside a labelled query (a read back that runs another, e.g.
+#: Ibis' ``to_pyarrow`` through ``execute``, is labelled once).
+_LABELLING = threading.local()
+
+
+def study_step(most: int = 6) -> str:
+    """Return which of calciscope's functions asked for the query being run: the step's name.
+
+    The calciscope functions on the call stack, outermost first (the last ``most``), leaving
+    out this module's plumbing and comprehensions: e.g. ``run_study > _read_back >
+    StudyQuery.variant_cases > read_frame``. Read from the stack, so every query a Spark
+    backend runs is named without a name written at each call site.
+    """
+    names: list[str] = []
+    frame = sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        name = frame.f_code.co_qualname
+        if module.startswith("calciscope.") and module != __name__ and not name.startswith("<"):
+            names.append(name)
+        frame = frame.f_back  # type: ignore[assignment]
+    return " > ".join(reversed(names[:most])) or "(not called from calciscope)"
+
+
+@contextlib.contextmanager
+def labelled_query(session: Any, action: str, sql: str) -> Iterator[str]:
+    """Run a Spark query under the name of the study step that asked for it.
+
+    The step (:func:`study_step`), the query's number in the process and the cached tables it
+    reads (``ibis_cached_*`` in its SQL) are logged (``calciscope.engine.spark``, INFO) before
+    it runs and with its seconds after; on a local session they are the Spark jobs'
+    description (``SparkContext.setJobDescription``: the UI, the status tracker); and an error
+    raised while it runs (a ``java.lang.OutOfMemoryError`` of the JVM, a Py4J error once the
+    JVM is gone) carries them as a note, printed under the traceback. So a failure deep in a
+    study says which step and which query failed. Yields the label.
+    """
+    if getattr(_LABELLING, "active", False):  # the outer query's label holds
+        yield ""
+        return
+    number = next(_QUERY_NUMBERS)
+    label = f"calciscope query {number}: {study_step()}"
+    cached = sorted(set(re.findall(r"ibis_cached_\w+", sql)))
+    reads = f"reads {', '.join(cached)}" if cached else "reads no cached table"
+    _LOG.info("%s [%s; %d characters of SQL; %s]", label, action, len(sql), reads)
+    context = _local_context(session)
+    if context is not None:
+        context.setJobDescription(label)
+    _LABELLING.active = True
+    start = time.perf_counter()
+    try:
+        yield label
+    except BaseException as exc:
+        exc.add_note(f"{label} [{action}; {reads}] failed")
+        _LOG.info("%s failed after %.1f s", label, time.perf_counter() - start)
+        raise
+    else:
+        _LOG.info("%s done in %.1f s", label, time.perf_counter() - start)
+    finally:
+        _LABELLING.active = False
+        if context is not None:
+            with contextlib.suppress(Exception):  # the JVM may be gone (the error above)
+                context.setJobDescription(None)
+
+
+def _local_context(session: Any) -> Any:
+    """Return a local session's SparkContext (None over Spark Connect, which has none)."""
+    from pyspark.sql.utils import is_remote
+
+    return None if is_remote() else session.sparkContext
+
+
 class _GivesMemoryBack:
     """The Spark backend's cached tables: after the last is dropped, the JVM gives memory back.
 
@@ -487,7 +571,9 @@ def _backend_class() -> type:
                 return super().create_table(name, obj, **kwargs)
             table = obj if hasattr(obj, "op") else ibis.memtable(obj)
             self._run_pre_execute_hooks(table)
-            frame = self._session.sql(self.compile(table)).localCheckpoint()
+            sql = self.compile(table)
+            with labelled_query(self._session, f"create_table {name}", sql):
+                frame = self._session.sql(sql).localCheckpoint()
             frame.createOrReplaceTempView(name)
             return self.table(name)
 
@@ -498,12 +584,29 @@ def _backend_class() -> type:
             table = expr.as_table()
             self._run_pre_execute_hooks(table)
             sql = self.compile(table, params=kwargs.get("params"), limit=kwargs.get("limit"))
-            frame = self._session.sql(sql)
-            if not hasattr(frame, "toArrow"):  # pyspark < 4
-                return super().to_pyarrow(expr, **kwargs)
-            frame = read_in_pieces(frame)
-            result = PyArrowData.convert_table(frame.toArrow(), table.schema())
+            with labelled_query(self._session, "to_pyarrow", sql):
+                frame = self._session.sql(sql)
+                if not hasattr(frame, "toArrow"):  # pyspark < 4
+                    return super().to_pyarrow(expr, **kwargs)
+                frame = read_in_pieces(frame)
+                arrow = frame.toArrow()
+            result = PyArrowData.convert_table(arrow, table.schema())
             return expr.__pyarrow_result__(result)
+
+        def execute(self, expr: Any, /, **kwargs: Any) -> Any:
+            """Run the query (a pandas result), labelled with the step that asked for it.
+
+            Ibis' own ``execute``, its query run under :func:`labelled_query`.
+            """
+            from ibis.backends.pyspark.converter import PySparkPandasData
+
+            self._run_pre_execute_hooks(expr)
+            table = expr.as_table()
+            sql = self.compile(table, **kwargs)
+            with labelled_query(self._session, "execute", sql):
+                frame = self._session.sql(sql).toPandas()
+            result = PySparkPandasData.convert_table(frame, table.schema())
+            return expr.__pandas_result__(result)
 
         def drop_table(self, name: str, /, **kwargs: Any) -> None:
             """Drop a table or a temporary view."""

@@ -19,8 +19,6 @@ dropped, and DuckDB's file blocks given back, by :mod:`calciscope.engine.release
 
 from __future__ import annotations
 
-import functools
-import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
@@ -158,8 +156,9 @@ class StudyQuery:
         the facts again: all read the classified tables the main analysis reads (made once, see
         :meth:`_classified_once`); a variant recomputes only the phenotypes its parameters change
         (and those reading them, :func:`~calciscope.engine.phenotype.changed_phenotypes`), then
-        adds its own source population, groups and cases (:meth:`annotate`). The variants are
-        joined by patient into one query, so the engine plans and scans them together.
+        adds its own source population, groups and cases (:meth:`annotate`). The variants'
+        source populations are stacked into one query (a ``UNION ALL``, each row with its
+        variant's number), so the engine plans and scans them together and joins none of them.
         """
         if not variants:
             return []
@@ -168,8 +167,8 @@ class StudyQuery:
         both = (ReviewState.CONFIRMED, ReviewState.SUGGESTED)
         suggested = self._classified_once(both) if counted else None
         base = self.phenotypes or load_phenotypes()
-        out = confirmed.select("patient_id")
         columns = self.variant_columns()
+        parts = []
         for i, (spec, phenotypes) in enumerate(variants):
             changed = changed_phenotypes(base, phenotypes or load_phenotypes())
 
@@ -182,16 +181,16 @@ class StudyQuery:
 
             extra = redo(suggested) if spec.count_suggested and suggested is not None else None
             cases = self.variant(spec, phenotypes).annotate(redo(confirmed), extra)
-            named = {f"{c}_{i}": cases[c] for c in columns}
-            out = out.inner_join(cases.select("patient_id", **named), "patient_id")
-        anyone = functools.reduce(
-            operator.or_, [out[f"in_population_{i}"] for i in range(len(variants))]
-        )
-        frame = read_frame(out.filter(anyone).drop("patient_id"))
+            mine = cases.filter(cases.in_population)
+            parts.append(mine.select(*columns, _variant=ibis.literal(i, "int16")))
+        # the variants' rows stacked (a variant number each), not joined by patient: each
+        # variant is a scan of the classified table, and no engine holds a join of them (on
+        # Spark local at a million patients a chain of sort-merge joins in one task, which
+        # ran out of the JVM's heap: docs/scale.md, branch spark20)
+        frame = read_frame(ibis.union(*parts, distinct=False))
+        number = frame.pop("_variant")
         return [
-            frame.loc[frame[f"in_population_{i}"], [f"{c}_{i}" for c in columns]]
-            .set_axis(list(columns), axis=1)
-            .reset_index(drop=True)
+            frame.loc[(number == i).to_numpy(), list(columns)].reset_index(drop=True)
             for i in range(len(variants))
         ]
 
