@@ -54,11 +54,9 @@ _HARD_UNDER_SKIN = re.compile(
 # (notesfix26). (It starts with a character set, so ``re`` skips to the candidate letters in C.)
 _HARD = r"[hsr](?<![a-z][hsr])(?:(?<=h)ard|(?<=s)ton(?:y|e-hard)|(?<=r)ock-hard)(?![a-z])"
 _HARD_FLAT = re.compile(
-    _HARD
-    + r"(?:,?[ \t]+[a-z-]+){0,3}?,?[ \t]+(?:plates?|sheets?|shell)(?![a-z])|"
-    + _HARD
-    + r"(?:,?[ \t]+[a-z-]+){0,2}?,?[ \t]+(?:white|whitish|chalky|yellow(?:ish)?|yellow-white)"
-    r"[ \t]+(?:plaques?|papules?)(?![a-z])",
+    _HARD + r"(?:(?:,?[ \t]+[a-z-]+){0,3}?,?[ \t]+(?:plates?|sheets?|shell)|"
+    r"(?:,?[ \t]+[a-z-]+){0,2}?,?[ \t]+(?:white|whitish|chalky|yellow(?:ish)?|yellow-white)"
+    r"[ \t]+(?:plaques?|papules?))(?![a-z])",
     re.I,
 )
 _FIRM_PLAQUES = re.compile(
@@ -67,7 +65,7 @@ _FIRM_PLAQUES = re.compile(
     re.I,
 )
 _CALCIUM_IN_SKIN = re.compile(
-    r"(?<![a-z])(?:calcific|calcified|calcium)[ \t]+(?:material|deposits?)[ \t]+(?:in|within)"
+    r"c(?<![a-z]c)alci(?:fic|fied|um)[ \t]+(?:material|deposits?)[ \t]+(?:in|within)"
     r"[ \t]+the[ \t]+(?:dermis|skin|subcutis|subcutaneous[ \t]+(?:tissue|fat))(?![a-z])",
     re.I,
 )
