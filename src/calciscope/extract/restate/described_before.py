@@ -47,12 +47,26 @@ _HARD_UNDER_SKIN = re.compile(
     r"[^.;\n]{0,80}?(?<![a-z])subcutane",
     re.I,
 )
-# ... or hardness said of the plaques, plates or papules themselves ("two firm, symmetrical
-# plaques", "a continuous hard shell", "hard, dot-like white papules"; notesacc26): a skin
-# plaque of another disease is rarely called hard, and a calcinosis with no site is named later.
+# ... or hardness said of plates, sheets or a shell ("a continuous hard shell", notesacc26), of
+# white papules or plaques ("hard, dot-like white papules"), or of plaques whose next sentence
+# finds calcium in the skin ("two firm, symmetrical plaques ... Ultrasound showed calcific material
+# in the dermis"). Firm or indurated plaques alone are the skin of morphoea and SSc, no deposit
+# (notesfix26). (It starts with a character set, so ``re`` skips to the candidate letters in C.)
+_HARD = r"[hsr](?<![a-z][hsr])(?:(?<=h)ard|(?<=s)ton(?:y|e-hard)|(?<=r)ock-hard)(?![a-z])"
 _HARD_FLAT = re.compile(
-    r"(?<![a-z])(?:hard|firm|stony|rock-hard|stone-hard)(?![a-z])(?:,?[ \t]+[a-z-]+){0,3}?,?"
-    r"[ \t]+(?:plaques?|plates?|papules?|sheets?|shell)(?![a-z])",
+    _HARD + r"(?:(?:,?[ \t]+[a-z-]+){0,3}?,?[ \t]+(?:plates?|sheets?|shell)|"
+    r"(?:,?[ \t]+[a-z-]+){0,2}?,?[ \t]+(?:white|whitish|chalky|yellow(?:ish)?|yellow-white)"
+    r"[ \t]+(?:plaques?|papules?))(?![a-z])",
+    re.I,
+)
+_FIRM_PLAQUES = re.compile(
+    r"[fh](?<![a-z][fh])(?:(?<=f)irm|(?<=h)ard)(?![a-z])(?:,?[ \t]+[a-z-]+){0,3}?,?[ \t]+"
+    r"plaques?(?![a-z])",
+    re.I,
+)
+_CALCIUM_IN_SKIN = re.compile(
+    r"c(?<![a-z]c)alci(?:fic|fied|um)[ \t]+(?:material|deposits?)[ \t]+(?:in|within)"
+    r"[ \t]+the[ \t]+(?:dermis|skin|subcutis|subcutaneous[ \t]+(?:tissue|fat))(?![a-z])",
     re.I,
 )
 # A radiological density is a deposit only in the soft tissue ("a density in the soft tissue
@@ -167,4 +181,12 @@ def _flat_calcium(text: str, c: int, d: int) -> bool:
         _CALCIUM_WORD.search(text, c, d)
         or _HARD_UNDER_SKIN.search(text, c, d)
         or _HARD_FLAT.search(text, c, d)
+        or (_FIRM_PLAQUES.search(text, c, d) and _calcium_in_skin_next(text, d))
     )
+
+
+def _calcium_in_skin_next(text: str, d: int) -> bool:
+    """Whether the sentence after ``d`` finds calcific material in the skin (notesfix26)."""
+    stop = min(len(text), d + 300)
+    ends = [k for k in (text.find(".", d + 1, stop), text.find("\n", d + 1, stop)) if k >= 0]
+    return _CALCIUM_IN_SKIN.search(text, d, min(ends) if ends else stop) is not None

@@ -11,6 +11,15 @@ from __future__ import annotations
 
 import re
 
+# A relative who only noticed the patient's deposits ("Her mum has noticed a hard lump on the
+# left knee", notesacc21; "His father has noticed gritty areas under the skin of the back",
+# notesacc26) makes the sentence no one else's: after a relative in ``_NOT_CHALKY_DEPOSIT`` and
+# ``_RELATIVE`` (one place, notesfix26).
+_ONLY_NOTICED = (
+    r"(?![ \t]+(?:has[ \t]+|had[ \t]+|first[ \t]+)?(?:noticed|spotted|found|felt|discovered)"
+    r"(?![a-z]))"
+)
+
 # Chalky matter that is no calcinosis's, or not the patient's (notesfix11): a tophus or gout,
 # a joint's aspirate or pseudogout, pus; or a relative's or another person's ("Her mother had
 # chalky white material expressed from the knee").
@@ -18,10 +27,7 @@ _NOT_CHALKY_DEPOSIT = re.compile(
     r"(?<![a-z])(?:pseudo-?gout|aspirat[a-z]*|pus|purulent|pyogenic|abscess|effusion|synovial|"
     r"cppd|chondrocalcinosis|mother|father|sister|brother|siblings?|aunt|uncle|cousin|"
     r"grand(?:mother|father|parents?)|parents?|sons?|daughters?|niece|nephew|mom|dad|"
-    r"husband|wife|partner|relatives?|family|friend|neighbou?r|roommate)(?![a-z])"
-    # a relative who only noticed the patient's deposits ("His father has noticed gritty areas
-    # under the skin of the back", notesacc26; as ``_RELATIVE`` below)
-    r"(?![ \t]+(?:has[ \t]+|had[ \t]+|first[ \t]+)?(?:noticed|spotted|found|felt|discovered)(?![a-z]))",
+    r"husband|wife|partner|relatives?|family|friend|neighbou?r|roommate)(?![a-z])" + _ONLY_NOTICED,
     re.I,
 )
 
@@ -82,10 +88,7 @@ _NO_DEPOSIT = re.compile(
 _RELATIVE = re.compile(
     r"(?<![a-z])(?:mother|father|sister|brother|siblings?|aunt|uncle|cousin|twin|"
     r"grand(?:mother|father|parents?)|parents?|sons?|daughters?|niece|nephew|mum|mom|dad|"
-    r"husband|wife|partner|relatives?|family)(?![a-z])"
-    # a relative who only noticed the patient's lumps ("Her mum has noticed a hard lump on the
-    # left knee", notesacc21) makes the sentence no one else's
-    r"(?![ \t]+(?:has[ \t]+|had[ \t]+|first[ \t]+)?(?:noticed|spotted|found|felt|discovered)(?![a-z]))",
+    r"husband|wife|partner|relatives?|family)(?![a-z])" + _ONLY_NOTICED,
     re.I,
 )
 # (A letter label stands apart: "Patient B", not the "PT"+"H" of "PTH"; notesacc26.)

@@ -95,7 +95,9 @@ def answer_population(
 
 
 #: A clause after the population's finding in its own sentence that turns to the patient.
-_TURN = re.compile(r",?\s*(?:but|however|whereas|while)(?![a-z])", re.IGNORECASE)
+#: (It starts with a character set, so ``re`` skips to the candidate letters in C; the comma and
+#: spaces before the word are left to ``_PATIENT_NONE``'s leading ``\W*``; notesfix26.)
+_TURN = re.compile(r"[bhw](?<![a-z][bhw])(?:ut|owever|hereas|hile)(?![a-z])", re.IGNORECASE)
 
 
 def _answered_in_sentence(anchor: Mention, end: int, text: str) -> bool:
