@@ -217,12 +217,23 @@ def _types(value: Any) -> frozenset[str] | None:
 
 def _target(raw: dict[str, Any], source: str) -> TargetRule:
     where = f"{source}: target rule {raw.get('literal')!r}"
+    metadata = dict(raw.get("metadata") or {})
+    absent = metadata.get("absent_code")
+    if absent is not None and not (
+        isinstance(absent, list | tuple)
+        and len(absent) == 2
+        and all(isinstance(part, str) and part.strip() for part in absent)
+    ):
+        raise CatalogueError(
+            f"{where}: metadata.absent_code must be [system, code], e.g. "
+            f'[MONDO, "MONDO:0016367"]; got {absent!r}'
+        )
     return TargetRule(
         literal=str(raw["literal"]),
         category=str(raw["category"]).upper(),
         pattern=_freeze_pattern(raw.get("pattern"), where),
         attributes=dict(raw.get("attributes") or {}),
-        metadata=dict(raw.get("metadata") or {}),
+        metadata=metadata,
         rule_id=f"{source}:{str(raw['category']).upper()}:{raw['literal']}",
     )
 

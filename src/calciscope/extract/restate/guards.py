@@ -20,14 +20,21 @@ _ONLY_NOTICED = (
     r"(?![a-z]))"
 )
 
+# Relatives, one list for both guards below (review 22: it was written twice, and differently).
+_RELATIVES = (
+    r"mother|father|sister|brother|siblings?|aunt|uncle|cousin|twin|"
+    r"grand(?:mother|father|parents?)|parents?|sons?|daughters?|niece|nephew|mum|mom|dad|"
+    r"husband|wife|partner|relatives?|family"
+)
+
 # Chalky matter that is no calcinosis's, or not the patient's (notesfix11): a tophus or gout,
 # a joint's aspirate or pseudogout, pus; or a relative's or another person's ("Her mother had
-# chalky white material expressed from the knee").
+# chalky white material expressed from the knee"). Only after a person does "noticed" make the
+# sentence the patient's again (review 22: not after an aspirate or pus).
 _NOT_CHALKY_DEPOSIT = re.compile(
     r"(?<![a-z])(?:pseudo-?gout|aspirat[a-z]*|pus|purulent|pyogenic|abscess|effusion|synovial|"
-    r"cppd|chondrocalcinosis|mother|father|sister|brother|siblings?|aunt|uncle|cousin|"
-    r"grand(?:mother|father|parents?)|parents?|sons?|daughters?|niece|nephew|mom|dad|"
-    r"husband|wife|partner|relatives?|family|friend|neighbou?r|roommate)(?![a-z])" + _ONLY_NOTICED,
+    r"cppd|chondrocalcinosis)(?![a-z])"
+    r"|(?<![a-z])(?:" + _RELATIVES + r"|friend|neighbou?r|roommate)(?![a-z])" + _ONLY_NOTICED,
     re.I,
 )
 
@@ -85,12 +92,7 @@ _NO_DEPOSIT = re.compile(
     re.I,
 )
 # Another person: a relative, or a label of another patient or case ("Patient B:").
-_RELATIVE = re.compile(
-    r"(?<![a-z])(?:mother|father|sister|brother|siblings?|aunt|uncle|cousin|twin|"
-    r"grand(?:mother|father|parents?)|parents?|sons?|daughters?|niece|nephew|mum|mom|dad|"
-    r"husband|wife|partner|relatives?|family)(?![a-z])" + _ONLY_NOTICED,
-    re.I,
-)
+_RELATIVE = re.compile(r"(?<![a-z])(?:" + _RELATIVES + r")(?![a-z])" + _ONLY_NOTICED, re.I)
 # (A letter label stands apart: "Patient B", not the "PT"+"H" of "PTH"; notesacc26.)
 _PERSON_LABEL = re.compile(
     r"(?<![A-Za-z])(?i:patient|case|subject|pt)(?:[ \t]+[A-Z]|[ \t]*#?\d{1,3})(?![A-Za-z0-9])"

@@ -23,6 +23,10 @@ from collections.abc import Sequence
 from calciscope.extract.mention import Mention
 from calciscope.extract.restate.lending import _ANCHORS, _calcinosis
 
+#: Where a denial with its verb left out ends: the sentence or clause ends, or a comma before a
+#: new clause ("..., but she has not, so far, had it" denies another verb; review 22).
+_DENIAL_END = r"(?=\s*(?:[.;)\n]|,\s*(?:but|and|although|though|which)(?![a-z])|$))"
+
 #: The patient, then a denial that stands for the finding just named.
 _PATIENT_NONE = re.compile(
     r"\W*(?:but\s+|however,?\s+|whereas\s+|while\s+)?(?:she|he|our\s+patient|the\s+patient|"
@@ -31,7 +35,9 @@ _PATIENT_NONE = re.compile(
     r"(?:has\s+(?:had\s+)?none|had\s+none|shows\s+none|showed\s+none|has\s+not\s+(?:yet\s+)?"
     r"(?:developed|had)\s+(?:it|any|this|them)|(?:does|did)\s+not\s+have\s+(?:it|any|this|them)|"
     # the verb left out: "..., but she has not (yet)." (notesacc26)
-    r"(?:has|does|did)\s+not(?:\s+(?:yet|so\s+far|to\s+date))?(?=\s*(?:[.;,)\n]|$)))"
+    # (a comma only before a clause word: "..., but she has not, to date, had an x-ray" is
+    # another verb's denial; review 22)
+    r"(?:has|does|did)\s+not(?:\s+(?:yet|so\s+far|to\s+date))?" + _DENIAL_END + ")"
     r"(?![a-z])",
     re.IGNORECASE,
 )
@@ -43,7 +49,7 @@ _PATIENT_NONE = re.compile(
 _DENIAL = re.compile(
     r"[hsd](?<![a-z][hsd])(?:(?<=h)a[sd]\s+(?:had\s+)?none|(?<=s)how(?:s|ed)\s+none|"
     r"(?<=h)as\s+not\s+(?:yet\s+)?(?:developed|had)|(?<=d)(?:oes|id)\s+not\s+have|"
-    r"(?<=[hd])(?:as|oes|id)\s+not(?:\s+(?:yet|so\s+far|to\s+date))?(?=\s*(?:[.;,)\n]|$)))(?![a-z])",
+    r"(?<=[hd])(?:as|oes|id)\s+not(?:\s+(?:yet|so\s+far|to\s+date))?" + _DENIAL_END + r")(?![a-z])",
     re.IGNORECASE,
 )
 
@@ -60,7 +66,10 @@ def answer_population(
     every: Sequence[tuple[int, int, int]],
     text: str,
 ) -> None:
-    """Negate a population's calcinosis that the next sentence answers for the patient (in place).
+    """Negate a population's calcinosis the patient's denial answers (in place).
+
+    The denial follows in the same sentence after "but", "however", "whereas" or "while"
+    (:func:`_answered_in_sentence`), or opens the next sentence of the same section.
 
     Parameters
     ----------
