@@ -4,8 +4,9 @@ Field names follow medspaCy (``TargetRule``: literal, category, pattern, attribu
 ``ConTextRule``: literal, category, direction, pattern, max_scope, allowed_types,
 excluded_types, metadata; ``SectionRule``: literal, category, pattern, metadata), so rule files
 can move between the two tools. The packaged rules live in ``calciscope/extract/rules/``.
-``targets.yaml`` also holds word lists the cross-sentence rules read (:class:`WordList`,
-``calcium_words``); medspaCy ignores them.
+``targets.yaml`` also holds word lists the cross-sentence rules read (:class:`WordList`:
+``calcium_words``, ``addendum_words``, ``look_alike_words``, ``person_words``,
+``skin_deposit_words``); medspaCy ignores them.
 """
 
 from __future__ import annotations
@@ -164,6 +165,9 @@ def _word_list(name: str, items: Any, variants: Sequence[str], version: str) -> 
 _WORD_LIST_VARIANTS = {
     "calcium_words": ("far_deposit", "removed_lump", "flat_calcium"),
     "addendum_words": ("retraction", "qualifier", "no_site"),  # notesfix23
+    "look_alike_words": ("not_calcium", "not_chalky"),  # wordlists22 (restate/guards.py)
+    "person_words": ("relative", "other_person"),  # wordlists22 (restate/guards.py)
+    "skin_deposit_words": ("deposit_colour", "skin_layer"),  # wordlists22 (described_before)
 }
 
 
@@ -175,8 +179,10 @@ def load_word_list(name: str) -> WordList:
     ----------
     name
         The list's key in the file, e.g. ``"calcium_words"`` (variants: far_deposit,
-        removed_lump, flat_calcium; docs/notes.md, Rules) or ``"addendum_words"``
-        (retraction, qualifier, no_site).
+        removed_lump, flat_calcium; docs/notes.md, Rules), ``"addendum_words"``
+        (retraction, qualifier, no_site), ``"look_alike_words"`` (not_calcium, not_chalky),
+        ``"person_words"`` (relative, other_person) or ``"skin_deposit_words"``
+        (deposit_colour, skin_layer).
 
     Returns
     -------

@@ -52,10 +52,13 @@ _HARD_UNDER_SKIN = re.compile(
 # finds calcium in the skin ("two firm, symmetrical plaques ... Ultrasound showed calcific material
 # in the dermis"). Firm or indurated plaques alone are the skin of morphoea and SSc, no deposit
 # (notesfix26). (It starts with a character set, so ``re`` skips to the candidate letters in C.)
+# The colours and the skin layers are targets.yaml ``skin_deposit_words`` (wordlists22); the
+# hardness words stay here, written for that skip.
+_SKIN_DEPOSIT = load_word_list("skin_deposit_words")
 _HARD = r"[hsr](?<![a-z][hsr])(?:(?<=h)ard|(?<=s)ton(?:y|e-hard)|(?<=r)ock-hard)(?![a-z])"
 _HARD_FLAT = re.compile(
     _HARD + r"(?:(?:,?[ \t]+[a-z-]+){0,3}?,?[ \t]+(?:plates?|sheets?|shell)|"
-    r"(?:,?[ \t]+[a-z-]+){0,2}?,?[ \t]+(?:white|whitish|chalky|yellow(?:ish)?|yellow-white)"
+    r"(?:,?[ \t]+[a-z-]+){0,2}?,?[ \t]+(?:" + _SKIN_DEPOSIT.alternation("deposit_colour") + r")"
     r"[ \t]+(?:plaques?|papules?))(?![a-z])",
     re.I,
 )
@@ -66,7 +69,7 @@ _FIRM_PLAQUES = re.compile(
 )
 _CALCIUM_IN_SKIN = re.compile(
     r"c(?<![a-z]c)alci(?:fic|fied|um)[ \t]+(?:material|deposits?)[ \t]+(?:in|within)"
-    r"[ \t]+the[ \t]+(?:dermis|skin|subcutis|subcutaneous[ \t]+(?:tissue|fat))(?![a-z])",
+    r"[ \t]+the[ \t]+(?:" + _SKIN_DEPOSIT.alternation("skin_layer") + r")(?![a-z])",
     re.I,
 )
 # A radiological density is a deposit only in the soft tissue ("a density in the soft tissue

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from calciscope.extract.rules import load_word_list
+
 # A relative who only noticed the patient's deposits ("Her mum has noticed a hard lump on the
 # left knee", notesacc21; "His father has noticed gritty areas under the skin of the back",
 # notesacc26) makes the sentence no one else's: after a relative in ``_NOT_CHALKY_DEPOSIT`` and
@@ -20,30 +22,25 @@ _ONLY_NOTICED = (
     r"(?![a-z]))"
 )
 
-# Relatives, one list for both guards below (review 22: it was written twice, and differently).
-_RELATIVES = (
-    r"mother|father|sister|brother|siblings?|aunt|uncle|cousin|twin|"
-    r"grand(?:mother|father|parents?)|parents?|sons?|daughters?|niece|nephew|mum|mom|dad|"
-    r"husband|wife|partner|relatives?|family"
-)
+# Relatives, one list for both guards below (review 22: it was written twice, and differently):
+# targets.yaml ``person_words``, variant relative; variant other_person adds a friend, a
+# neighbour, a roommate (wordlists22: the words are rule data).
+_PERSONS = load_word_list("person_words")
+_LOOK_ALIKES = load_word_list("look_alike_words")
 
 # Chalky matter that is no calcinosis's, or not the patient's (notesfix11): a tophus or gout,
 # a joint's aspirate or pseudogout, pus; or a relative's or another person's ("Her mother had
 # chalky white material expressed from the knee"). Only after a person does "noticed" make the
 # sentence the patient's again (review 22: not after an aspirate or pus).
 _NOT_CHALKY_DEPOSIT = re.compile(
-    r"(?<![a-z])(?:pseudo-?gout|aspirat[a-z]*|pus|purulent|pyogenic|abscess|effusion|synovial|"
-    r"cppd|chondrocalcinosis)(?![a-z])"
-    r"|(?<![a-z])(?:" + _RELATIVES + r"|friend|neighbou?r|roommate)(?![a-z])" + _ONLY_NOTICED,
+    r"(?<![a-z])(?:" + _LOOK_ALIKES.alternation("not_chalky") + r")(?![a-z])"
+    r"|(?<![a-z])(?:" + _PERSONS.alternation("other_person") + r")(?![a-z])" + _ONLY_NOTICED,
     re.I,
 )
 
-# Deposits of something other than calcium ("a urate deposit", "gouty tophi").
-_NOT_CALCIUM = re.compile(
-    r"(?<![a-z])(?:urate|uric|tophus|tophi|tophaceous|gout|gouty|cholesterol|amyloid|"
-    r"ha?emosiderin|iron|fat|lipid)(?![a-z])",
-    re.I,
-)
+# Deposits of something other than calcium ("a urate deposit", "gouty tophi"): targets.yaml
+# ``look_alike_words``, variant not_calcium.
+_NOT_CALCIUM = _LOOK_ALIKES.pattern("not_calcium")
 
 # A lump or lesion of another kind named in such a sentence (or in any sentence between it
 # and the calcinosis): gout, a tumour, a cyst, a node, a rheumatoid or osteoarthritic nodule,
@@ -92,7 +89,9 @@ _NO_DEPOSIT = re.compile(
     re.I,
 )
 # Another person: a relative, or a label of another patient or case ("Patient B:").
-_RELATIVE = re.compile(r"(?<![a-z])(?:" + _RELATIVES + r")(?![a-z])" + _ONLY_NOTICED, re.I)
+_RELATIVE = re.compile(
+    r"(?<![a-z])(?:" + _PERSONS.alternation("relative") + r")(?![a-z])" + _ONLY_NOTICED, re.I
+)
 # (A letter label stands apart: "Patient B", not the "PT"+"H" of "PTH"; notesacc26.)
 _PERSON_LABEL = re.compile(
     r"(?<![A-Za-z])(?i:patient|case|subject|pt)(?:[ \t]+[A-Z]|[ \t]*#?\d{1,3})(?![A-Za-z0-9])"
