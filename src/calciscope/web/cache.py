@@ -378,10 +378,13 @@ class PatientTable:
 
     def _set(self, table: pa.Table, token: Hashable) -> None:
         with self._lock:
-            self._replace(table)
-            self._at = self._checked = time.monotonic()
-            self._token = token
-            self._stale = False
+            self._set_locked(table, token)
+
+    def _set_locked(self, table: pa.Table, token: Hashable) -> None:
+        self._replace(table)
+        self._at = self._checked = time.monotonic()
+        self._token = token
+        self._stale = False
 
     def _replace(self, table: pa.Table) -> None:
         self._table = table
@@ -413,11 +416,13 @@ class PatientTable:
             with self._lock:
                 self._pending = None  # tried again when the table ages out
             return
-        self._set(table, token)
+        # The new table and the patients written while it was computed (their rows in it may
+        # be older than the write) change together: a read between the two would otherwise
+        # serve such a row as current, with nothing left to recompute it.
         with self._lock:
+            self._set_locked(table, token)
             pending, self._pending = self._pending or set(), None
-        if pending:  # written while the whole was computed from the registry
-            self.written(tuple(sorted(pending)))
+            self._dirty.update(pending)
 
 
 def _with_rows(table: pa.Table, fresh: pa.Table, patient_ids: tuple[str, ...]) -> pa.Table:
