@@ -346,18 +346,12 @@ def _may_match(window: str, needs: tuple[tuple[str, ...], ...]) -> bool:
 
 
 def _passing(window: str, regexes: Sequence[_Regex]) -> list[_Regex]:
-    """Return the regexes that :func:`_may_match` ``window`` (one call for a rule list)."""
-    chosen = []
-    for regex in regexes:
-        for members in regex[2]:
-            for member in members:
-                if member in window:
-                    break
-            else:
-                break
-        else:
-            chosen.append(regex)
-    return chosen
+    """Return the regexes that :func:`_may_match` ``window``, in order.
+
+    The reference the generated functions of :func:`_passing_function` are tested against
+    (the extractor calls those, not this).
+    """
+    return [regex for regex in regexes if _may_match(window, regex[2])]
 
 
 def _passing_function(regexes: Sequence[_Regex]) -> Callable[[str], list[_Regex]]:
