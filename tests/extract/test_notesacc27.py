@@ -111,6 +111,12 @@ def test_deposits_none_of_which_remain_are_a_history(summary):
     assert s.regions == ("knee",)
 
 
+def test_none_remain_after_a_named_deposit_is_a_history(summary):
+    s = summary("Two calcinotic nodules were shaved off the left heel and none remain.")
+    assert s.calcinosis == "affirmed"
+    assert s.regions == ("ankle_foot",)
+
+
 def test_resolved_nodules_keep_their_pattern(summary):
     s = summary("The chalky lumps over her right elbow resolved after excision last year.")
     assert s.calcinosis == "affirmed"
@@ -120,7 +126,13 @@ def test_resolved_nodules_keep_their_pattern(summary):
 
 @pytest.mark.parametrize(
     "text",
-    ["Calcinosis: none.", "Calcinosis - none present today.", "Examined for calcinosis, none."],
+    [
+        "Calcinosis: none.",
+        "Calcinosis - none present today.",
+        "Examined for calcinosis, none.",
+        "Hands and elbows examined for calcinosis, none are palpable.",
+        "Calcinosis was looked for at every visit and none were palpable.",
+    ],
 )
 def test_a_template_none_still_negates(summary, text):
     assert summary(text).calcinosis == "negated"
