@@ -138,10 +138,13 @@ def test_a_template_none_still_negates(summary, text):
     assert summary(text).calcinosis == "negated"
 
 
-def test_none_remain_negates_other_findings(summary):
+def test_none_remain_negates_other_findings(summary, extractor):
     # control: for another finding "none remain" is still its absence
-    s = summary("Digital ulcers healed in the spring and none remain. Calcinosis at the R thumb.")
+    text = "Digital ulcers healed in the spring and none remain. Calcinosis at the R thumb."
+    s = summary(text)
     assert s.calcinosis == "affirmed"
+    # the ulcers (no target of the extractor) are negated, as `notes assess` reads them
+    assert extractor.assess("Digital ulcers", text).negation == "Negated"
 
 
 # --- calcinates, punctiform, a spreading film, fused plates ----------------------------------
