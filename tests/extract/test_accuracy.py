@@ -173,3 +173,17 @@ def test_fresh19_after_the_notesacc25_fixes(extractor):
     assert s.morphology_accuracy >= 0.98 and s.regions_exact >= 0.98
     assert s.sheet_false == 0 and s.sheet_found == s.sheet_gold
     assert s.chest_calcinosis_facts == 0
+
+
+def test_fresh20_after_the_notesacc27_fixes(extractor):
+    # notesacc27: 1.000/0.967/0.933, 12/12 sheet-like, none false; not independent (untouched
+    # 0.840/0.833/0.800, 10/12, none false; Scandinavian, Eastern European, Latin American,
+    # African, Middle-Eastern and South Asian letters, nurse advice lines, podiatry, vascular,
+    # plastic, oncology and renal letters, patient emails). Left: Y02 (a range's end joints
+    # stay sites, the notesacc19 convention), Y12 (a corset round the lower abdomen: a body
+    # cavity word gives no site), Y14 (papules named a sentence before the calcinosis).
+    s = _document_scores("fresh20", extractor)
+    assert s.status_accuracy >= 0.98
+    assert s.morphology_accuracy >= 0.96 and s.regions_exact >= 0.93
+    assert s.sheet_false == 0 and s.sheet_found == s.sheet_gold
+    assert s.chest_calcinosis_facts == 0

@@ -203,13 +203,52 @@ def _not_its_pattern(item: Mention, anchor: Mention) -> bool:
     return item.is_hypothetical and not (anchor.is_hypothetical or anchor.is_family)
 
 
+def _current_patterns(sentence: Sequence[Mention], index: _Anchors) -> set[tuple[int, object]]:
+    """Return ``(anchor id, pattern)`` of the pattern words of a sentence said of now.
+
+    A pattern word that is neither negated, doubted, hypothetical nor historical: "sheet-like
+    deposits remain" beside "the nodules resolved" (notesfix27).
+    """
+    return {
+        (id(index.nearest(m)), m.metadata.get("morphology"))
+        for m in sentence
+        if m.category == Category.MORPHOLOGY
+        and m.metadata.get("morphology") is not None
+        and not (m.is_negated or m.is_uncertain or m.is_hypothetical or m.is_historical)
+    }
+
+
+def _skip_pattern(
+    item: Mention,
+    anchor: Mention,
+    sentence: Sequence[Mention],
+    index: _Anchors,
+    cache: dict[str, set[tuple[int, object]]],
+) -> bool:
+    """Whether an attribute is not linked to its anchor.
+
+    A pattern denied or hypothetical (:func:`_not_its_pattern`), and a past pattern ("the
+    nodules resolved") when the sentence gives the same anchor another pattern now ("and
+    sheet-like deposits remain"; notesfix27). ``cache`` keeps the sentence's current patterns.
+    """
+    if (item.is_negated or item.is_hypothetical) and _not_its_pattern(item, anchor):
+        return True
+    if item.category != Category.MORPHOLOGY or not item.is_historical:
+        return False
+    if "current" not in cache:
+        cache["current"] = _current_patterns(sentence, index)
+    value = item.metadata.get("morphology")
+    return any(a == id(anchor) and v != value for a, v in cache["current"])
+
+
 def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text: str = "") -> None:
     index = _Anchors(anchors)
+    cache: dict[str, set[tuple[int, object]]] = {}
     for item in sentence:
         spec = _ATTRIBUTES.get(item.category)
         if spec is not None and item.metadata.get(spec[1]) is not None:
             anchor = index.nearest(item)
-            if (item.is_negated or item.is_hypothetical) and _not_its_pattern(item, anchor):
+            if _skip_pattern(item, anchor, sentence, index, cache):
                 continue
             _add(anchor, spec[0], item.metadata[spec[1]], item)
             if item.category == Category.TISSUE:
