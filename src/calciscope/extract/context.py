@@ -41,6 +41,17 @@ CATEGORY_FLAGS: dict[str, str] = {
 }
 
 _WORD = re.compile(r"\S+")
+#: The directions, bound once: on Python 3.11 ``Direction.X`` is a metaclass attribute lookup
+#: (``EnumType.__getattr__``), several times a plain name's cost, and a sentence with a
+#: modifier reads a few.
+_BACKWARD = Direction.BACKWARD
+_BIDIRECTIONAL = Direction.BIDIRECTIONAL
+_FORWARD = Direction.FORWARD
+_PSEUDO = Direction.PSEUDO
+_TERMINATE = Direction.TERMINATE
+_FORWARD_WAYS = (_FORWARD, _BIDIRECTIONAL)
+_BACKWARD_WAYS = (_BACKWARD, _BIDIRECTIONAL)
+_NO_SCOPE = (_TERMINATE, _PSEUDO)
 
 
 def _forward_limit(low: str, start: int, end: int, words: int) -> int:
@@ -116,10 +127,10 @@ def modifier_scope(
         TERMINATE matches of the modifier's category in the same sentence, by position.
     """
     spans = []
-    if rule.direction in (Direction.FORWARD, Direction.BIDIRECTIONAL):
+    if rule.direction in _FORWARD_WAYS:
         end = min([t.start for t in terminators if t.start >= mod.end] + [sentence[1]])
         spans.append((mod.end, _reach_forward(low, rule, mod.end, end)))
-    if rule.direction in (Direction.BACKWARD, Direction.BIDIRECTIONAL):
+    if rule.direction in _BACKWARD_WAYS:
         start = max([t.end for t in terminators if t.end <= mod.start] + [sentence[0]])
         spans.append((_reach_backward(low, rule, start, mod.start), mod.start))
     return spans
@@ -162,12 +173,12 @@ def modifiers_reaching(
     reached: list[list[int]] = [[] for _ in targets]
     by_category: dict[str, list[Match]] = {}
     for mod in modifiers:
-        if rules[mod.rule].direction is Direction.TERMINATE:
+        if rules[mod.rule].direction is _TERMINATE:
             by_category.setdefault(rules[mod.rule].category, []).append(mod)
     if len(targets) <= _FEW and len(modifiers) <= _FEW:
         for index, mod in enumerate(modifiers):
             rule = rules[mod.rule]
-            if rule.direction in (Direction.TERMINATE, Direction.PSEUDO):
+            if rule.direction in _NO_SCOPE:
                 continue
             spans = modifier_scope(low, mod, rule, sentence, by_category.get(rule.category, ()))
             for t_index, (target, category) in enumerate(targets):
@@ -236,7 +247,7 @@ def _reach_many(
     done: dict[int, list[int]] = {}
     for index, mod in enumerate(modifiers):
         rule = rules[mod.rule]
-        if rule.direction in (Direction.TERMINATE, Direction.PSEUDO):
+        if rule.direction in _NO_SCOPE:
             continue
         spans = _scope(low, mod, rule, sentence, stops.get(rule.category))
         if first_per_rule:
@@ -253,10 +264,10 @@ def _scope(
 ) -> list[tuple[int, int]]:
     """:func:`modifier_scope`, the terminators looked up by bisection."""
     spans = []
-    if rule.direction in (Direction.FORWARD, Direction.BIDIRECTIONAL):
+    if rule.direction in _FORWARD_WAYS:
         end = sentence[1] if stop is None else stop.first_start_from(mod.end, sentence[1])
         spans.append((mod.end, _reach_forward(low, rule, mod.end, end)))
-    if rule.direction in (Direction.BACKWARD, Direction.BIDIRECTIONAL):
+    if rule.direction in _BACKWARD_WAYS:
         start = sentence[0] if stop is None else stop.last_end_to(mod.start, sentence[0])
         spans.append((_reach_backward(low, rule, start, mod.start), mod.start))
     return spans

@@ -71,6 +71,18 @@ _REFERS_BACK = re.compile(
 _LATERALITY_GAP = 25
 _PRE_NOMINAL = frozenset({Category.MORPHOLOGY, Category.EXTENT, Category.TISSUE})
 _ADJACENT = 40
+
+#: The categories compared in the loops below, bound once: on Python 3.11 ``Category.X`` is a
+#: metaclass attribute lookup (``EnumType.__getattr__``), several times a plain name's cost.
+_AB_RESULT = Category.AB_RESULT
+_ANTIBODY = Category.ANTIBODY
+_BODY_REGION = Category.BODY_REGION
+_CALCIFICATION = Category.CALCIFICATION
+_CALCINOSIS = Category.CALCINOSIS
+_LATERALITY = Category.LATERALITY
+_MODALITY = Category.MODALITY
+_MORPHOLOGY = Category.MORPHOLOGY
+_TISSUE = Category.TISSUE
 # "in the gluteus medius tendon", "within both": a preposition, an article and at most two
 # words that are no conjunction ("at the tips and soft tissue ..." starts a new phrase).
 _AFTER_PREPOSITION = re.compile(
@@ -111,7 +123,7 @@ def _nearest(anchors: Sequence[Mention], item: Mention) -> Mention:
         after = [a for a in anchors if 0 <= a.start - item.end <= _ADJACENT]
         if after:
             return after[0]
-    elif item.category == Category.BODY_REGION or item.links.get("after_noun"):
+    elif item.category == _BODY_REGION or item.links.get("after_noun"):
         before = [a for a in anchors if a.end <= item.start]
         if before:
             return before[-1]
@@ -130,9 +142,9 @@ def _regions(sentence: Sequence[Mention], text: str = "") -> list[tuple[Mention,
 
     With the ``text``, the regions listed after a field region name the field too.
     """
-    regions = [m for m in sentence if m.category == Category.BODY_REGION]
-    sides = [m for m in sentence if m.category == Category.LATERALITY]
-    modalities = [m for m in sentence if m.category == Category.MODALITY]
+    regions = [m for m in sentence if m.category == _BODY_REGION]
+    sides = [m for m in sentence if m.category == _LATERALITY]
+    modalities = [m for m in sentence if m.category == _MODALITY]
     fields = names_field(regions, modalities, text)
     result = []
     for region, near_field in zip(regions, fields, strict=True):
@@ -171,7 +183,7 @@ class _Anchors:
             i = bisect.bisect_left(starts, item.end)
             if i < len(anchors) and starts[i] - item.end <= _ADJACENT:
                 return anchors[i]
-        elif item.category == Category.BODY_REGION or item.links.get("after_noun"):
+        elif item.category == _BODY_REGION or item.links.get("after_noun"):
             i = bisect.bisect_right(ends, item.start)
             if i:
                 return anchors[i - 1]
@@ -196,7 +208,7 @@ def _not_its_pattern(item: Mention, anchor: Mention) -> bool:
     "calcific nodules, not plate-like": a pattern denied is no pattern; "in JDM it tends to be
     sheet-like": a population's pattern is not the patient's finding's (notesacc26).
     """
-    if item.category != Category.MORPHOLOGY:
+    if item.category != _MORPHOLOGY:
         return False
     if item.is_negated and not anchor.is_negated:
         return True
@@ -251,7 +263,7 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text
             if _skip_pattern(item, anchor, sentence, index, cache):
                 continue
             _add(anchor, spec[0], item.metadata[spec[1]], item)
-            if item.category == Category.TISSUE:
+            if item.category == _TISSUE:
                 counts = anchor.links.setdefault("tissue_counts_as", [])
                 counts.extend(c for c in item.metadata.get("counts_as") or [] if c not in counts)
     for region, side, field in _regions(sentence, text):
@@ -263,7 +275,7 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text
         _add(anchor, key, entry, region)
         if not region.metadata.get("body_cavity"):
             anchor.links["surface_" + key] = True
-    if any(a.category == Category.CALCINOSIS for a in anchors):
+    if any(a.category == _CALCINOSIS for a in anchors):
         for anchor in anchors:  # "calcinosis with a calcified shell encasing the chest"
             anchor.links["beside_calcinosis"] = True
 
@@ -274,7 +286,7 @@ def _counted(anchor: Mention) -> list[str]:
     if meta.get("not_calcinosis") or anchor.links.get("explained"):
         return []
     from_tissue = list(anchor.links.get("tissue_counts_as", []))
-    if anchor.category == Category.CALCINOSIS:
+    if anchor.category == _CALCINOSIS:
         own = str(meta.get("concept", "calcinosis"))
         return [own] + [c for c in from_tissue if c != own]
     if from_tissue or anchor.links.get("tissue"):
@@ -320,12 +332,12 @@ def mark_labels(text: str, sentence: Sequence[Mention]) -> None:
     _mark_other_findings(text, sentence)
     _mark_explained(text, anchors, sentence)
     for item in sentence:
-        if item.category == Category.BODY_REGION:
+        if item.category == _BODY_REGION:
             if text[item.end : item.end + 3].lstrip(" \t").startswith(":") or hand_of_fingers(
                 text, item
             ):
                 item.links["field"] = True
-        elif item.category == Category.TISSUE and _AFTER_PREPOSITION.search(
+        elif item.category == _TISSUE and _AFTER_PREPOSITION.search(
             text[max(0, item.start - 40) : item.start].lower()
         ):
             item.links["after_noun"] = True
@@ -339,14 +351,14 @@ def _mark_other_findings(text: str, sentence: Sequence[Mention]) -> None:
     is that finding's site, unless a clause break lies between them. A region with no finding
     before it still goes to the nearest calcinosis ("Both forearms are studded with calcinosis").
     """
-    if not any(m.metadata.get("other_finding") for m in sentence if m.category == Category.TISSUE):
+    if not any(m.metadata.get("other_finding") for m in sentence if m.category == _TISSUE):
         return
     last: Mention | None = None
     for item in sentence:
         if item.category in _ANCHORS or item.metadata.get("other_finding"):
             last = item
         elif (
-            item.category == Category.BODY_REGION
+            item.category == _BODY_REGION
             and last is not None
             and last.category not in _ANCHORS
             and not _CLAUSE_BREAK.search(text, last.end, item.start)
@@ -370,7 +382,7 @@ def _mark_explained(text: str, anchors: Sequence[Mention], sentence: Sequence[Me
         ):
             anchor.links["explained"] = True
     for first, second in pairwise(anchors):
-        if first.category != Category.CALCIFICATION or first.metadata.get("not_calcinosis"):
+        if first.category != _CALCIFICATION or first.metadata.get("not_calcinosis"):
             continue
         if second.metadata.get("not_calcinosis"):
             if _EXPLAINED_AS.search(text[first.end : second.start].lower()):
@@ -388,7 +400,7 @@ def _tissue_before(text: str, anchor: Mention, sentence: Sequence[Mention]) -> M
     """
     for item in sentence:
         if (
-            item.category == Category.TISSUE
+            item.category == _TISSUE
             and item.metadata.get("counts_as") == []
             and 0 <= anchor.start - item.end <= 6
             and text[item.end : anchor.start].strip(" -").lower() in ("", "wall")
@@ -445,7 +457,7 @@ def link_calcinosis_attributes(sentences: Sequence[Sequence[Mention]], text: str
             _decide_concept(anchor)
     for sentence in sentences:
         for item in sentence:
-            if item.links or item.category == Category.CALCIFICATION:
+            if item.links or item.category == _CALCIFICATION:
                 _finish(item)
 
 
@@ -482,7 +494,7 @@ def _borrow_sites(text: str, previous: Mention | None, anchors: Sequence[Mention
     ):
         return
     for anchor in anchors:
-        if anchor.category == Category.CALCIFICATION and not (
+        if anchor.category == _CALCIFICATION and not (
             anchor.links.get("regions")
             or anchor.links.get("tissue")
             or anchor.metadata.get("not_calcinosis")
@@ -503,21 +515,20 @@ def _carried_sites(
     if (
         previous.links.get("regions")
         or "calcinosis" not in _concepts(previous)
-        or not any(m.category == Category.MORPHOLOGY for m in carried)
+        or not any(m.category == _MORPHOLOGY for m in carried)
         or any(m.metadata.get("other_finding") for m in sentence)
     ):
         return []
     return [
         m
         for m in sentence
-        if m.category in (Category.BODY_REGION, Category.LATERALITY)
-        and not (m.is_negated or m.is_uncertain)
+        if m.category in (_BODY_REGION, _LATERALITY) and not (m.is_negated or m.is_uncertain)
     ]
 
 
 def _finish(item: Mention) -> None:
     """Decide what a calcification counts toward; drop the marks that are not output."""
-    if item.category == Category.CALCIFICATION:
+    if item.category == _CALCIFICATION:
         _decide_concept(item)
     if item.category in _ANCHORS:  # where the sites came from
         for mark in ("surface_regions", "surface_field_regions", "beside_calcinosis"):
@@ -578,11 +589,11 @@ def _title_side(title: Sequence[Mention]) -> str | None:
 
     Only a single left or right: "BOTH HANDS" or a title naming both sides lends no side.
     """
-    sides = {m.metadata.get("laterality") for m in title if m.category == Category.LATERALITY}
+    sides = {m.metadata.get("laterality") for m in title if m.category == _LATERALITY}
     sides |= {
         m.metadata.get("laterality")
         for m in title
-        if m.category == Category.BODY_REGION and m.metadata.get("laterality")
+        if m.category == _BODY_REGION and m.metadata.get("laterality")
     }
     if len(sides) == 1 and next(iter(sides)) in ("left", "right"):
         return str(next(iter(sides)))
@@ -665,12 +676,12 @@ def link_antibody_results(sentence: Sequence[Mention], text: str = "") -> None:
         if text and previous_end >= 0 and text.find(";", previous_end, item.start) >= 0:
             pending, forward = [], None
         previous_end = item.end
-        if item.category == Category.ANTIBODY:
+        if item.category == _ANTIBODY:
             if forward is not None:
                 item.links["result"] = forward.metadata.get("result")
             else:
                 pending.append(item)
-        elif item.category == Category.AB_RESULT:
+        elif item.category == _AB_RESULT:
             forward = item if item.metadata.get("applies") == "forward" or not pending else None
             for antibody in pending:
                 antibody.links["result"] = item.metadata.get("result")

@@ -16,6 +16,10 @@ from calciscope.extract.restate.lending import _ANCHORS, _LAYERS, _affirmed, _le
 
 __all__ = ["THESE_SITES"]
 
+#: Bound once: on Python 3.11 ``Category.X`` is a metaclass attribute lookup (slow in a loop).
+_BODY_REGION = Category.BODY_REGION
+_CALCIFICATION = Category.CALCIFICATION
+
 # "the same process behind both knees", "similar changes at the elbows": the previous finding
 # is also at these sites.
 _SAME_PROCESS = re.compile(
@@ -43,7 +47,7 @@ def _same_words(following: str) -> bool:
 def _bare(anchor: Mention, text: str) -> bool:
     """Return whether a calcification with no site or tissue refers to sites named before it."""
     return (
-        anchor.category == Category.CALCIFICATION
+        anchor.category == _CALCIFICATION
         and not anchor.links.get("counts_as")
         and not (anchor.links.get("regions") or anchor.links.get("tissue"))
         and not anchor.metadata.get("not_calcinosis")
@@ -75,7 +79,7 @@ def _clause_sites(
             for m in clause
         ):
             continue
-        regions = [m for m in clause if m.category == Category.BODY_REGION]
+        regions = [m for m in clause if m.category == _BODY_REGION]
         if not regions:
             continue
         _lend(anchor, "regions", regions, text, clause)
@@ -106,6 +110,6 @@ def _same_process(
         regions = [
             m
             for m in mentions
-            if m.category == Category.BODY_REGION and not (m.is_negated or m.is_uncertain)
+            if m.category == _BODY_REGION and not (m.is_negated or m.is_uncertain)
         ]
         _lend(anchor, "regions", regions, text, mentions)
