@@ -217,6 +217,9 @@ def test_the_hl7_examples_package_imports(data_dir, sqlite_url):
         ("P1,SNOMEDCT,89155009,present,2020-01-01", "code", "Verhoeff"),
         ("P1,ICD10,34.1,present,2020-01-01", "code", "a letter, a digit"),
         ("P1,HP,HP:0003761,present,2999-01-01", "effective_date", "after today"),
+        # pydantic read a number as seconds since 1970 (fixes22): 86400 was 1970-01-02
+        ("P1,HP,HP:0003761,present,86400", "effective_date", "'86400' is not a date"),
+        ("P1,HP,HP:0003761,present,2019", "effective_date", "'2019' is not a date"),
         ("P9,HP,HP:0003761,present,2020-01-01", "patient_id", "unknown patient 'P9'"),
     ],
 )

@@ -71,3 +71,27 @@ def test_a_stored_non_finite_value_is_read_back():
     data = {"patient_id": "P1", "system": "LOINC", "code": "2157-6", "value_num": "nan"}
     fact = Fact.model_validate(data, context=STORED)
     assert fact.value_num != fact.value_num  # NaN
+
+
+@pytest.mark.parametrize("value", [86400, 1577836800.0, "1577836800", " 2019 ", "2019"])
+@pytest.mark.parametrize(
+    ("model", "fields"),
+    [
+        ("Patient", {"patient_id": "P1"}),
+        ("Fact", {"patient_id": "P1", "system": "HP", "code": "HP:0003761"}),
+    ],
+)
+def test_a_number_is_never_read_as_a_date(model, fields, value):
+    # pydantic's lax mode read 86400 as 1970-01-02 and "1577836800" as 2020-01-01 (fixes22)
+    from calciscope import model as models
+
+    cls = getattr(models, model)
+    field = "birth_date" if model == "Patient" else "effective_date"
+    with pytest.raises(pydantic.ValidationError, match="is not a date: expected YYYY-MM-DD"):
+        cls(**fields, **{field: value})
+
+
+def test_an_iso_date_and_a_date_object_still_read():
+    a = Fact(patient_id="P1", system="HP", code="HP:0003761", effective_date="2020-01-02")
+    b = Fact(patient_id="P1", system="HP", code="HP:0003761", effective_date=dt.date(2020, 1, 2))
+    assert a.effective_date == b.effective_date == dt.date(2020, 1, 2)

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -75,6 +76,29 @@ CODE_SYSTEMS: tuple[str, ...] = (
 
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+_NUMERIC = re.compile(r"^\s*[-+]?[0-9]+(\.[0-9]*)?\s*$")
+
+
+def _no_number_date(value: Any) -> Any:
+    """Refuse a number given as a date, before pydantic reads it as seconds since 1970.
+
+    pydantic's lax mode takes ``86400`` or ``"1577836800"`` for a date (1970-01-02,
+    2020-01-01) and answers a year alone, ``"2019"``, with "Datetimes provided to dates should
+    have zero time": a cell holding a number was imported as a made-up date, and a partial date
+    was refused with a message about times (fixes22).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return value
+    if isinstance(value, str) and not _NUMERIC.match(value):
+        return value
+    raise ValueError(
+        f"{value!r} is not a date: expected YYYY-MM-DD (a year alone is no date here; "
+        "leave the cell empty when the day is not known)"
+    )
+
+
+#: A date field: an ISO date or a date object, never a number read as a timestamp.
+IsoDate = Annotated[dt.date, BeforeValidator(_no_number_date)]
 
 
 def after_today(value: dt.date | int, why: str) -> str | None:
@@ -157,7 +181,7 @@ class Patient(_Record):
 
     patient_id: Identifier
     sex: Sex = Sex.UNKNOWN
-    birth_date: dt.date | None = None
+    birth_date: IsoDate | None = None
     birth_year: int | None = Field(default=None, ge=1880, le=2100)
     # every text bound here is the registry column's length too (max_length, storage.schema)
     centre: str | None = Field(default=None, max_length=128)
@@ -240,7 +264,7 @@ class Fact(_Record):
     system: str
     code: Identifier
     status: Status = Status.PRESENT
-    effective_date: dt.date | None = None
+    effective_date: IsoDate | None = None
     value_num: float | None = None
     value_text: str | None = Field(default=None, max_length=2000)
     unit: str | None = Field(default=None, max_length=32)
@@ -438,7 +462,7 @@ class Note(_Record):
     note_id: Identifier
     patient_id: Identifier
     note_type: NoteType = NoteType.CLINIC_LETTER
-    note_date: dt.date | None = None
+    note_date: IsoDate | None = None
     text: str
     synthetic: bool = False
 
@@ -463,5 +487,5 @@ class Image(_Record):
     modality: Modality = Modality.RADIOGRAPH
     body_site: BodyRegion | None = None
     laterality: Laterality | None = None
-    image_date: dt.date | None = None
+    image_date: IsoDate | None = None
     file_ref: str | None = None
