@@ -322,8 +322,13 @@ class Fact(_Record):
     def _finite_value(cls, value: float | None, info: ValidationInfo) -> float | None:
         # "nan", "inf" parse as floats; a value that is no number would be compared (CK above
         # its limit) and summarised as one (fixes19); a stored fact is read back as it was
-        if value is not None and not math.isfinite(value) and _entering(info):
+        if value is None or not _entering(info):
+            return value
+        if not math.isfinite(value):
             raise ValueError(f"must be a finite number, not {value!r}")
+        system, code = info.data.get("system"), info.data.get("code")
+        if isinstance(code, str) and (problem := range_problem(str(system), code, value)):
+            raise ValueError(problem)
         return value
 
     @field_validator("unit")
@@ -380,6 +385,44 @@ def closed_values(system: str, code: str) -> tuple[tuple[str, tuple[str, ...]], 
     catalogue is imported (:func:`use_closed_values`).
     """
     return _CLOSED_VALUES[0](system, code) if _CLOSED_VALUES else ()
+
+
+#: Where the value ranges come from: the feature catalogue, as for :data:`_CLOSED_VALUES`.
+_VALUE_RANGES: list[
+    Callable[[str, str], tuple[tuple[str, tuple[float | None, float | None]], ...]]
+] = []
+
+
+def use_value_ranges(
+    lookup: Callable[[str, str], tuple[tuple[str, tuple[float | None, float | None]], ...]],
+) -> None:
+    """Set the lookup :func:`value_ranges` answers from (the feature catalogue's)."""
+    _VALUE_RANGES[:] = [functools.cache(lookup)]
+
+
+def value_ranges(
+    system: str, code: str
+) -> tuple[tuple[str, tuple[float | None, float | None]], ...]:
+    """Return ``(concept, (low, high))`` for each concept of a code that bounds ``value_num``.
+
+    The ``value_range`` of ``concepts.yaml`` (``mrss_site``: 0 to 3, Clements 1995; an enzyme
+    activity: 0 or more): the one check every importer's facts go through (:class:`Fact`), as
+    for :func:`closed_values`. Empty until the feature catalogue is imported.
+    """
+    return _VALUE_RANGES[0](system, code) if _VALUE_RANGES else ()
+
+
+def range_problem(system: str, code: str, value: float) -> str | None:
+    """Return why ``value`` is outside a range its code's concepts declare, or None."""
+    for concept, (low, high) in value_ranges(system, code):
+        below, above = low is not None and value < low, high is not None and value > high
+        if (below or above) and low is not None and high is not None:
+            return f"{concept} value_num {value:g} is outside {low:g} to {high:g}"
+        if below:
+            return f"{concept} value_num {value:g} is below {low:g}, the least it can be"
+        if above:
+            return f"{concept} value_num {value:g} is above {high:g}"
+    return None
 
 
 def max_length(model: type[BaseModel], name: str) -> int | None:
