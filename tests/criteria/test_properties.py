@@ -146,3 +146,28 @@ def test_undetermined_result_names_the_items_that_could_flip_it() -> None:
     }
     states = {i.id: i.state.value for i in result.items}
     assert states["raynaud_phenomenon"] == "counted" and states["sclerodactyly"] == "absent"
+
+
+@SETTINGS
+@given(partial_patients(SSC_ITEMS, 6))
+def test_ssc2013_item_could_flip_only_when_the_result_could(row: dict[str, Any]) -> None:
+    # a patient classified at 9 showed "could flip: yes" beside every unknown item that
+    # outweighed what counted in its group, though none could change the result (fixes22)
+    result = evaluate_set(SSC, row)
+    flagged = {i.id for i in result.items if i.could_flip}
+    assert flagged <= set(result.could_flip)
+    if result.decided:
+        assert not flagged
+
+
+def test_a_patient_classified_at_nine_shows_no_item_that_could_flip() -> None:
+    row = dict.fromkeys(SSC_FEATURES, None) | {
+        "sclerodactyly": True,
+        "fingertip_pitting_scars": True,
+        "telangiectasia": True,
+        "skin_thickening_sparing_fingers": False,
+        "ssc_like_disorder": False,
+    }
+    result = evaluate_set(SSC, row)
+    assert (result.status, result.score_min, result.decided) == ("classified", 9, True)
+    assert not [i.id for i in result.items if i.could_flip] and result.could_flip == ()

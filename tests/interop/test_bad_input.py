@@ -135,3 +135,56 @@ def test_redcap_row_with_more_cells_than_the_header(data_dir, tmp_path):
         and "data.csv, row " in result.output
         and "more cells" in result.output
     )
+
+
+_FACTS = "patient_id,system,code,status,effective_date,value_text\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "row"),
+    [
+        # SYNTHETIC rows. A quote left open took every later row into one cell, silently: the
+        # import wrote one fact where the file had three (fixes22)
+        (
+            "facts.csv",
+            _FACTS + 'X1,HP,HP:0003761,present,2020-01-01,"open\n'
+            "X1,HP,HP:0001072,present,2020-01-01,\nX1,HP,HP:0011838,present,2020-01-01,\n",
+            2,
+        ),
+        ("facts.csv", _FACTS + 'X1,HP,HP:0003761,present,2020-01-01,"open\n', 2),
+        (
+            "patients.csv",
+            'patient_id,sex,centre\nX1,female,c\nX2,female,"open\nX3,male,c\n',
+            3,
+        ),
+    ],
+)
+def test_a_native_csv_with_a_quote_left_open_is_refused_by_row(tmp_path, name, text, row):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "patients.csv").write_text("patient_id,sex\nX1,female\n", encoding="utf-8")
+    (folder / name).write_text(text, encoding="utf-8")
+    url = f"sqlite:///{tmp_path}/registry.db"
+    result = _invoke("import", "demo", folder, "--db", url)
+    assert result.exit_code == 1 and "nothing was written" in result.output
+    assert f"{name}, row {row}, field '(file)': a quoted cell is never closed" in " ".join(
+        result.output.split()
+    )
+    assert api.open_registry(url).counts()["patients"] == 0
+
+
+def test_redcap_export_with_a_quote_left_open_is_refused_by_line(data_dir, tmp_path):
+    # REDCapR's decimal-dot project with a quote opened before "Rich": records 3 and 4 were
+    # read into Rich's name and not imported, without a word (fixes22)
+    project = data_dir("redcap", "REDCapR_test_projects", "projects", "decimal-dot")
+    text = (project / "data.csv").read_text(encoding="utf-8").replace(",Rich,", ',"Rich,', 1)
+    (tmp_path / "data.csv").write_text(text, encoding="utf-8")
+    url = f"sqlite:///{tmp_path}/registry.db"
+    result = _invoke(
+        "import", "redcap", tmp_path / "data.csv", "--dictionary", project / "dictionary.csv",
+        "--db", url,
+    )  # fmt: skip
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1 and "data.csv, line 3" in said
+    assert "a quoted cell is never closed" in said
+    assert api.open_registry(url).counts()["patients"] == 0

@@ -217,6 +217,9 @@ def test_the_hl7_examples_package_imports(data_dir, sqlite_url):
         ("P1,SNOMEDCT,89155009,present,2020-01-01", "code", "Verhoeff"),
         ("P1,ICD10,34.1,present,2020-01-01", "code", "a letter, a digit"),
         ("P1,HP,HP:0003761,present,2999-01-01", "effective_date", "after today"),
+        # pydantic read a number as seconds since 1970 (fixes22): 86400 was 1970-01-02
+        ("P1,HP,HP:0003761,present,86400", "effective_date", "'86400' is not a date"),
+        ("P1,HP,HP:0003761,present,2019", "effective_date", "'2019' is not a date"),
         ("P9,HP,HP:0003761,present,2020-01-01", "patient_id", "unknown patient 'P9'"),
     ],
 )
@@ -247,3 +250,26 @@ def test_a_bad_onset_age_names_file_entry_and_field(tmp_path, sqlite_url, onset,
     said = _said(result)
     assert result.exit_code == 1 and "nothing was written" in said
     assert f"{path}, #/entry/1, field '{field}'" in said and says in said
+
+
+@pytest.mark.parametrize(
+    ("row", "says"),
+    [
+        # SYNTHETIC rows; the bulk reader's fast path passed them to the registry (fixes22)
+        ("P1,calciscope,mrss_site,present,2020-01-01,7", "mrss_site value_num 7 is outside 0 to 3"),
+        ("P1,LOINC,2157-6,present,2020-01-01,-40", "creatine_kinase value_num -40 is below 0"),
+    ],
+)
+def test_a_facts_csv_value_outside_its_range_names_file_row_and_field(
+    tmp_path, sqlite_url, row, says
+):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "patients.csv").write_text("patient_id,sex\nP1,female\n", encoding="utf-8")
+    header = "patient_id,system,code,status,effective_date,value_num\n"
+    good = "P1,calciscope,mrss_site,present,2020-01-01,3\n"
+    (folder / "facts.csv").write_text(header + good + row + "\n", encoding="utf-8")
+    result = _invoke("import", "demo", folder, "--db", sqlite_url)
+    said = _said(result)
+    assert result.exit_code == 1 and "nothing was written" in said
+    assert "facts.csv, row 3, field 'value_num'" in said and says in said

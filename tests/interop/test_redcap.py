@@ -216,6 +216,29 @@ def test_template_import_of_lesions_and_mrss(tmp_path):
     )
 
 
+def test_template_project_without_a_mapping_is_read_by_the_templates(tmp_path):
+    # SYNTHETIC rows. Without --mapping the generated mapping read the template's sex as a
+    # fact and "9, Unknown" and "0, Absent" as present facts of redcap.sclerodactyly (fixes22)
+    rows = (
+        "record_id,sex,birth_date,synthetic,sclerodactyly\n"
+        "R1,female,1970-01-01,1,1\nR2,male,,1,9\nR3,female,,1,0\n"
+    )
+    data, dictionary, _ = _write_project(tmp_path, rows)
+    result = read_redcap(data, dictionary)
+    assert [(p.patient_id, p.sex) for p in result.batch.patients] == [
+        ("R1", Sex.FEMALE),
+        ("R2", Sex.MALE),
+        ("R3", Sex.FEMALE),
+    ]
+    assert result.batch.patients[0].birth_date == dt.date(1970, 1, 1)
+    statuses = {(f.patient_id, f.code): f.status for f in result.batch.facts}
+    assert statuses == {
+        ("R1", "HP:0011838"): Status.PRESENT,
+        ("R2", "HP:0011838"): Status.UNKNOWN,
+        ("R3", "HP:0011838"): Status.ABSENT,
+    }
+
+
 def test_template_fields_hold_the_value_their_feature_reads():
     """Regression (default demo cohort, P0270): SSc coded MONDO then M34.82 three months later.
 

@@ -71,3 +71,66 @@ def test_a_stored_non_finite_value_is_read_back():
     data = {"patient_id": "P1", "system": "LOINC", "code": "2157-6", "value_num": "nan"}
     fact = Fact.model_validate(data, context=STORED)
     assert fact.value_num != fact.value_num  # NaN
+
+
+@pytest.mark.parametrize("value", [86400, 1577836800.0, "1577836800", " 2019 ", "2019"])
+@pytest.mark.parametrize(
+    ("model", "fields"),
+    [
+        ("Patient", {"patient_id": "P1"}),
+        ("Fact", {"patient_id": "P1", "system": "HP", "code": "HP:0003761"}),
+    ],
+)
+def test_a_number_is_never_read_as_a_date(model, fields, value):
+    # pydantic's lax mode read 86400 as 1970-01-02 and "1577836800" as 2020-01-01 (fixes22)
+    from calciscope import model as models
+
+    cls = getattr(models, model)
+    field = "birth_date" if model == "Patient" else "effective_date"
+    with pytest.raises(pydantic.ValidationError, match="is not a date: expected YYYY-MM-DD"):
+        cls(**fields, **{field: value})
+
+
+def test_an_iso_date_and_a_date_object_still_read():
+    a = Fact(patient_id="P1", system="HP", code="HP:0003761", effective_date="2020-01-02")
+    b = Fact(patient_id="P1", system="HP", code="HP:0003761", effective_date=dt.date(2020, 1, 2))
+    assert a.effective_date == b.effective_date == dt.date(2020, 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "value", "says"),
+    [
+        # an mRSS site is scored 0 to 3 (Clements 1995): 7 was stored and summed (fixes22)
+        ("calciscope", "mrss_site", 7.0, "mrss_site value_num 7 is outside 0 to 3"),
+        ("calciscope", "mrss_site", -1.0, "mrss_site value_num -1 is outside 0 to 3"),
+        ("LOINC", "2157-6", -40.0, "creatine_kinase value_num -40 is below 0"),
+        ("LOINC", "1742-6", -0.5, "alanine_aminotransferase value_num -0.5 is below 0"),
+    ],
+)
+def test_a_value_outside_its_concepts_range_is_refused(system, code, value, says):
+    with pytest.raises(pydantic.ValidationError, match=says):
+        Fact(patient_id="P1", system=system, code=code, value_num=value)
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "value"),
+    [
+        ("calciscope", "mrss_site", 0.0),
+        ("calciscope", "mrss_site", 3.0),
+        ("LOINC", "2157-6", 0.0),
+        ("LOINC", "2157-6", 250000.0),
+        ("HP", "HP:0003761", -3.0),  # a concept without a range takes any finite number
+    ],
+)
+def test_a_value_within_its_concepts_range_reads(system, code, value):
+    assert Fact(patient_id="P1", system=system, code=code, value_num=value).value_num == value
+
+
+def test_a_stored_value_outside_the_range_is_read_back_as_it_was():
+    from calciscope.model import STORED
+
+    fact = Fact.model_validate(
+        {"patient_id": "P1", "system": "calciscope", "code": "mrss_site", "value_num": 7.0},
+        context=STORED,
+    )
+    assert fact.value_num == 7.0

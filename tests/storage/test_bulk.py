@@ -49,8 +49,9 @@ _SYSTEM_CODE = st.one_of(
     status=st.sampled_from(list(Status)),
     # up to a fixed day before today: a fact dated after today is refused
     date=st.one_of(st.none(), st.dates(dt.date(1, 1, 1), dt.date(2025, 12, 31))),
-    # a value is finite: nan and inf are refused on entry, by the model and the bulk reader alike
-    value=st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
+    # a value is finite: nan and inf are refused on entry, by the model and the bulk reader
+    # alike; and 0 or more, as a CK activity must be (concepts.yaml value_range, fixes22)
+    value=st.one_of(st.none(), st.floats(min_value=0, allow_nan=False, allow_infinity=False)),
     text=_text,
     unit=_text,
     # a reference range's upper limit is finite and 0 or more (the model refuses the rest)

@@ -133,7 +133,13 @@ def import_redcap(
     ] = None,
     mapping: Annotated[
         Path | None,
-        typer.Option("--mapping", help="Mapping YAML (default: generated from the dictionary)."),
+        typer.Option(
+            "--mapping",
+            help=(
+                "Mapping YAML (default: the template's for a calciscope template project, "
+                "else generated from the dictionary)."
+            ),
+        ),
     ] = None,
     db: DbOption = None,
     update_patients: UpdatePatientsOption = False,

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.features import FeatureType, load_catalogue
+from calciscope.features import DerivationKind, FeatureType, load_catalogue
 
 __all__ = ["SPREADSHEET_FIELDS", "parse_rows"]
 
@@ -38,7 +38,25 @@ SPREADSHEET_FIELDS: dict[str, tuple[str, ...]] = {
 #: How a boolean cell may be spelled (in any case); an empty cell is unknown.
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _RANGES = {"age_at_myositis_onset": (0.0, 130.0)}
-_MRSS_RANGE = (0.0, 3.0)
+
+
+def _range(name: str) -> tuple[float, float]:
+    """Return the bounds of a number column: its own, else its concept's ``value_range``.
+
+    An mRSS site column takes 0 to 3 from the ``mrss_site`` concept, as a fact does at import.
+    """
+    if name in _RANGES:
+        return _RANGES[name]
+    catalogue = load_catalogue()
+    derive = catalogue.features[name].derive
+    if derive.kind not in (DerivationKind.MAX_VALUE, DerivationKind.LATEST_VALUE):
+        return -1e300, 1e300
+    for concept in derive.concepts:
+        bounds = catalogue.concepts[concept].value_range
+        if bounds is not None:
+            low, high = bounds
+            return (-1e300 if low is None else low), (1e300 if high is None else high)
+    return -1e300, 1e300
 
 
 def _number(name: str, text: str) -> float:
@@ -46,7 +64,7 @@ def _number(name: str, text: str) -> float:
         value = float(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a number") from None
-    low, high = _MRSS_RANGE if name.startswith("mrss_") else _RANGES.get(name, (-1e300, 1e300))
+    low, high = _range(name)
     if not low <= value <= high:
         raise ValueError(f"{value:g} is outside {low:g}-{high:g}")
     return value

@@ -213,6 +213,10 @@ class _WeightedColumns:
         decided = ~open_ & ~opens["tree"] if probability else ~open_
         out |= {f"{s}__status": status, f"{s}__decided": decided}
         items = [out[f"{s}__{i.id}__flip"] & open_ for g in cset.groups for i in g.items]
+        # an item's "could flip" says it could change the result: never beside a decided one
+        # (a patient classified at 9 of 9 showed "could flip: yes" on nine unknown items; fixes22)
+        for i, flip in zip((i for g in cset.groups for i in g.items), items, strict=True):
+            out[f"{s}__{i.id}__flip"] = flip & ~decided
         flags = _flag_features(cset)
         candidates = _flip_candidates(cset)
         extras = [

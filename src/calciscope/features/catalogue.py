@@ -18,7 +18,7 @@ import yaml
 
 from calciscope.errors import CatalogueError
 from calciscope.model import CODE_SYSTEMS, BodyRegion, Laterality, Morphology, Status
-from calciscope.model.records import use_closed_values
+from calciscope.model.records import use_closed_values, use_value_ranges
 from calciscope.model.units import normalise_unit, unit_spellings
 
 __all__ = [
@@ -93,6 +93,9 @@ class Concept:
     ``whole_codes``: when the concept declares them, its other codes name only a part of it (a
     subtype), and an absent record of a part does not rule the whole out (fixes19: "no
     dermatomyositis" is no "no IIM"); empty when every code names the whole concept.
+    ``value_range``: the lowest and highest ``value_num`` a fact of the concept may carry (None
+    for no bound), when the concept declares one (``mrss_site``: 0 to 3; an enzyme activity:
+    0 or more); None when any finite number may.
     """
 
     name: str
@@ -101,6 +104,7 @@ class Concept:
     kind: ConceptKind = ConceptKind.FINDING
     values: tuple[str, ...] = ()
     whole_codes: tuple[tuple[str, str], ...] = ()
+    value_range: tuple[float | None, float | None] | None = None
 
     @property
     def ruling_out_codes(self) -> tuple[tuple[str, str], ...]:
@@ -270,6 +274,20 @@ class FeatureCatalogue:
             if self.concepts[name].values
         )
 
+    def value_ranges(
+        self, system: str, code: str
+    ) -> tuple[tuple[str, tuple[float | None, float | None]], ...]:
+        """Return ``(concept, (low, high))`` for each concept of a code that bounds its values.
+
+        A fact of such a code may carry only a ``value_num`` within the bounds (the model checks
+        it, :class:`calciscope.model.Fact`); empty when no concept of the code declares one.
+        """
+        return tuple(
+            (name, bounds)
+            for name in self.concepts_for_code(system, code)
+            if (bounds := self.concepts[name].value_range) is not None
+        )
+
     def upper_limits(self, system: str, code: str) -> list[tuple[Feature, UpperLimit]]:
         """Return the default upper-limit tables a value of this code is compared with.
 
@@ -333,6 +351,7 @@ def _concept(raw: dict[str, Any]) -> Concept:
             f"concept {name!r}: values must be a list of lower-case texts without spaces "
             f"around them, not {values!r}"
         )
+    value_range = _value_range(name, raw.get("value_range"))
     whole: list[tuple[str, str]] = [
         (str(system), str(value))
         for system, values in (raw.get("whole_codes") or {}).items()
@@ -350,7 +369,24 @@ def _concept(raw: dict[str, Any]) -> Concept:
         kind=kind,
         values=tuple(values),
         whole_codes=tuple(whole),
+        value_range=value_range,
     )
+
+
+def _value_range(name: str, raw: Any) -> tuple[float | None, float | None] | None:
+    if raw is None:
+        return None
+    bounds = raw if isinstance(raw, list) and len(raw) == 2 else None
+    if bounds is None or any(
+        b is not None and (isinstance(b, bool) or not isinstance(b, int | float)) for b in bounds
+    ):
+        raise CatalogueError(
+            f"concept {name!r}: value_range must be [low, high] (numbers or null), not {raw!r}"
+        )
+    low, high = (None if b is None else float(b) for b in bounds)
+    if low is not None and high is not None and low > high:
+        raise CatalogueError(f"concept {name!r}: value_range {raw!r} has low above high")
+    return low, high
 
 
 def _enum_tuple(enum: type[StrEnum], values: list[str] | None, where: str) -> tuple[Any, ...]:
@@ -478,6 +514,14 @@ def _allowed_values(system: str, code: str) -> tuple[tuple[str, tuple[str, ...]]
     return load_catalogue().allowed_values(system, code)
 
 
-# the model checks a fact's value_text against the concepts' declared values from here (it does
-# not import this higher layer: model.records.use_closed_values)
+def _value_ranges(
+    system: str, code: str
+) -> tuple[tuple[str, tuple[float | None, float | None]], ...]:
+    return load_catalogue().value_ranges(system, code)
+
+
+# the model checks a fact's value_text against the concepts' declared values, and its
+# value_num against their ranges, from here (it does not import this higher layer:
+# model.records.use_closed_values, use_value_ranges)
 use_closed_values(_allowed_values)
+use_value_ranges(_value_ranges)

@@ -34,6 +34,7 @@ import pyarrow.csv as pacsv
 import pydantic
 
 from calciscope.errors import Problem, ValidationError
+from calciscope.interop.csvtext import csv_error_text, quotes_balanced
 from calciscope.interop.jsontext import parse_json
 from calciscope.interop.native_facts import check_block
 from calciscope.model import Fact, Image, Note, Patient
@@ -68,7 +69,7 @@ def _csv_rows(
     path: Path, model: type[pydantic.BaseModel], skip: int = 0
 ) -> Iterator[tuple[str, dict[str, Any] | Problem]]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
+        reader = csv.DictReader(handle, strict=True)
         allowed = set(model.model_fields)
         unknown = [c for c in reader.fieldnames or [] if c not in allowed]
         for column in unknown:
@@ -83,7 +84,10 @@ def _csv_rows(
             )
         if unknown:
             return
-        for number, row in enumerate(reader, start=2):
+        for number, row in _numbered(reader, path):
+            if isinstance(row, Problem):
+                yield f"row {number}", row
+                return
             if number - 2 < skip:
                 continue
             if None in row:
@@ -100,6 +104,22 @@ def _csv_rows(
                     if not (k == "fact_id" and v == "")
                 },
             )
+
+
+def _numbered(
+    reader: csv.DictReader[str], path: Path
+) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
+    """Yield each row with its number in the file; a row the parser refuses ends them.
+
+    The problem names the row the parser was reading: the one whose quoted cell is never
+    closed (:func:`calciscope.interop.csvtext.csv_error_text`).
+    """
+    number = 1
+    try:
+        for number, row in enumerate(reader, start=2):
+            yield number, row
+    except csv.Error as exc:
+        yield number + 1, Problem(str(path), f"row {number + 1}", "(file)", csv_error_text(exc))
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | Problem]]:
@@ -303,7 +323,8 @@ def _fact_batches(path: Path, known: _Known, problems: _Problems) -> Iterator[Ba
     reader, which names the row.
     """
     names = _header(path)
-    if names is None or any(n not in Fact.model_fields for n in names):
+    # pyarrow ends a quote left open at the end of the file: the row-by-row reader names it
+    if names is None or any(n not in Fact.model_fields for n in names) or not quotes_balanced(path):
         yield from _slow_fact_batches(path, known, problems, skip=0)
         return
     try:

@@ -20,7 +20,7 @@ from calciscope.features import catalogue as _catalogue  # noqa: F401  (model's 
 from calciscope.interop.mappings import QUALIFIER_ENUMS
 from calciscope.model import CODE_SYSTEMS, Fact, ReviewState, SourceKind, Status
 from calciscope.model.codes import code_problem
-from calciscope.model.records import closed_values, max_length
+from calciscope.model.records import closed_values, max_length, value_ranges
 from calciscope.model.units import WHITE_SPACE
 from calciscope.storage.bulk import FACT_COLUMNS, FACT_SCHEMA, NUMBER_COLUMNS, fact_ids
 
@@ -143,6 +143,25 @@ def _doubted_values(system: pa.Array, code: pa.Array, value_text: pa.Array) -> p
     return doubt
 
 
+def _doubted_ranges(system: pa.Array, code: pa.Array, value_num: pa.Array) -> pa.Array:
+    """Return the mask of rows of a concept with a ``value_range`` whose number is outside it.
+
+    The model names such a value (:func:`calciscope.model.records.range_problem`).
+    """
+    keys = pc.binary_join_element_wise(system, code, "\t")
+    doubt = pa.array([False] * len(keys), pa.bool_())
+    for key in pc.unique(keys).to_pylist():
+        bounded = value_ranges(*key.split("\t", 1)) if key is not None else ()
+        for _concept, (low, high) in bounded:
+            outside = pa.array([False] * len(keys), pa.bool_())
+            if low is not None:
+                outside = pc.or_(outside, pc.fill_null(pc.less(value_num, low), False))
+            if high is not None:
+                outside = pc.or_(outside, pc.fill_null(pc.greater(value_num, high), False))
+            doubt = pc.or_(doubt, pc.and_(_in(keys, [key]), outside))
+    return doubt
+
+
 def check_block(block: pa.Table) -> tuple[pa.Table, pa.Array]:
     """Return ``(passed rows as a fact table, mask of doubted rows)`` for a block of text columns.
 
@@ -162,6 +181,8 @@ def check_block(block: pa.Table) -> tuple[pa.Table, pa.Array]:
     for name in NUMBER_COLUMNS:
         columns[name], bad_number = _numbers(columns[name])
         doubt = pc.or_(doubt, bad_number)
+    # a value outside its concept's range (an mRSS site of 7): the model names it
+    doubt = pc.or_(doubt, _doubted_ranges(columns["system"], columns["code"], columns["value_num"]))
     # a reference range's upper limit is 0 or more: the model names a negative one
     doubt = pc.or_(doubt, pc.fill_null(pc.less(columns["reference_high"], 0), False))
     passed = pc.invert(doubt)

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -75,6 +76,29 @@ CODE_SYSTEMS: tuple[str, ...] = (
 
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+_NUMERIC = re.compile(r"^\s*[-+]?[0-9]+(\.[0-9]*)?\s*$")
+
+
+def _no_number_date(value: Any) -> Any:
+    """Refuse a number given as a date, before pydantic reads it as seconds since 1970.
+
+    pydantic's lax mode takes ``86400`` or ``"1577836800"`` for a date (1970-01-02,
+    2020-01-01) and answers a year alone, ``"2019"``, with "Datetimes provided to dates should
+    have zero time": a cell holding a number was imported as a made-up date, and a partial date
+    was refused with a message about times (fixes22).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return value
+    if isinstance(value, str) and not _NUMERIC.match(value):
+        return value
+    raise ValueError(
+        f"{value!r} is not a date: expected YYYY-MM-DD (a year alone is no date here; "
+        "leave the cell empty when the day is not known)"
+    )
+
+
+#: A date field: an ISO date or a date object, never a number read as a timestamp.
+IsoDate = Annotated[dt.date, BeforeValidator(_no_number_date)]
 
 
 def after_today(value: dt.date | int, why: str) -> str | None:
@@ -157,7 +181,7 @@ class Patient(_Record):
 
     patient_id: Identifier
     sex: Sex = Sex.UNKNOWN
-    birth_date: dt.date | None = None
+    birth_date: IsoDate | None = None
     birth_year: int | None = Field(default=None, ge=1880, le=2100)
     # every text bound here is the registry column's length too (max_length, storage.schema)
     centre: str | None = Field(default=None, max_length=128)
@@ -240,7 +264,7 @@ class Fact(_Record):
     system: str
     code: Identifier
     status: Status = Status.PRESENT
-    effective_date: dt.date | None = None
+    effective_date: IsoDate | None = None
     value_num: float | None = None
     value_text: str | None = Field(default=None, max_length=2000)
     unit: str | None = Field(default=None, max_length=32)
@@ -298,8 +322,13 @@ class Fact(_Record):
     def _finite_value(cls, value: float | None, info: ValidationInfo) -> float | None:
         # "nan", "inf" parse as floats; a value that is no number would be compared (CK above
         # its limit) and summarised as one (fixes19); a stored fact is read back as it was
-        if value is not None and not math.isfinite(value) and _entering(info):
+        if value is None or not _entering(info):
+            return value
+        if not math.isfinite(value):
             raise ValueError(f"must be a finite number, not {value!r}")
+        system, code = info.data.get("system"), info.data.get("code")
+        if isinstance(code, str) and (problem := range_problem(str(system), code, value)):
+            raise ValueError(problem)
         return value
 
     @field_validator("unit")
@@ -356,6 +385,44 @@ def closed_values(system: str, code: str) -> tuple[tuple[str, tuple[str, ...]], 
     catalogue is imported (:func:`use_closed_values`).
     """
     return _CLOSED_VALUES[0](system, code) if _CLOSED_VALUES else ()
+
+
+#: Where the value ranges come from: the feature catalogue, as for :data:`_CLOSED_VALUES`.
+_VALUE_RANGES: list[
+    Callable[[str, str], tuple[tuple[str, tuple[float | None, float | None]], ...]]
+] = []
+
+
+def use_value_ranges(
+    lookup: Callable[[str, str], tuple[tuple[str, tuple[float | None, float | None]], ...]],
+) -> None:
+    """Set the lookup :func:`value_ranges` answers from (the feature catalogue's)."""
+    _VALUE_RANGES[:] = [functools.cache(lookup)]
+
+
+def value_ranges(
+    system: str, code: str
+) -> tuple[tuple[str, tuple[float | None, float | None]], ...]:
+    """Return ``(concept, (low, high))`` for each concept of a code that bounds ``value_num``.
+
+    The ``value_range`` of ``concepts.yaml`` (``mrss_site``: 0 to 3, Clements 1995; an enzyme
+    activity: 0 or more): the one check every importer's facts go through (:class:`Fact`), as
+    for :func:`closed_values`. Empty until the feature catalogue is imported.
+    """
+    return _VALUE_RANGES[0](system, code) if _VALUE_RANGES else ()
+
+
+def range_problem(system: str, code: str, value: float) -> str | None:
+    """Return why ``value`` is outside a range its code's concepts declare, or None."""
+    for concept, (low, high) in value_ranges(system, code):
+        below, above = low is not None and value < low, high is not None and value > high
+        if (below or above) and low is not None and high is not None:
+            return f"{concept} value_num {value:g} is outside {low:g} to {high:g}"
+        if below:
+            return f"{concept} value_num {value:g} is below {low:g}, the least it can be"
+        if above:
+            return f"{concept} value_num {value:g} is above {high:g}"
+    return None
 
 
 def max_length(model: type[BaseModel], name: str) -> int | None:
@@ -438,7 +505,7 @@ class Note(_Record):
     note_id: Identifier
     patient_id: Identifier
     note_type: NoteType = NoteType.CLINIC_LETTER
-    note_date: dt.date | None = None
+    note_date: IsoDate | None = None
     text: str
     synthetic: bool = False
 
@@ -463,5 +530,5 @@ class Image(_Record):
     modality: Modality = Modality.RADIOGRAPH
     body_site: BodyRegion | None = None
     laterality: Laterality | None = None
-    image_date: dt.date | None = None
+    image_date: IsoDate | None = None
     file_ref: str | None = None

@@ -26,6 +26,7 @@ from calciscope.interop.redcap.mapping import (
 )
 from calciscope.interop.redcap.odm import is_xml, read_odm, read_odm_dictionary
 from calciscope.interop.redcap.records import read_record_rows, read_records
+from calciscope.interop.redcap.template import redcap_template
 
 __all__ = [
     "COLUMNS",
@@ -55,9 +56,21 @@ def _missing(*paths: Path) -> None:
 
 
 def _mapping(mapping: Path | Mapping | None, fields: list[DictionaryField]) -> Mapping:
+    """Return the mapping given, else the template's for its dictionary, else a generated one.
+
+    A project built from ``calciscope redcap template`` (every template field in its
+    dictionary) is read by the template's mapping: the generated one read its ``sex`` as a
+    fact and its status fields' "Unknown" and "Absent" answers as present facts of
+    ``redcap.<field>``, so the patients came in with sex and birth date unknown (fixes22).
+    """
     if isinstance(mapping, Path | str):
         return load_mapping(Path(mapping))
-    return mapping or generate_mapping(fields)
+    if mapping:
+        return mapping
+    template_fields, template_mapping = redcap_template()
+    if {f.name for f in template_fields} <= {f.name for f in fields}:
+        return template_mapping
+    return generate_mapping(fields)
 
 
 def read_redcap(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from calciscope.errors import Problem, ValidationError
+from calciscope.interop.csvtext import csv_error_text
 from calciscope.interop.jsontext import decode_utf8, load_json
 
 
@@ -32,7 +33,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             # rows are counted as a spreadsheet shows them: a blank line is a row (DictReader
             # would skip it and name every later row one too early); a cell holding line
             # breaks is one row
-            reader = csv.reader(handle)
+            reader = csv.reader(handle, strict=True)
             header: list[str] | None = None
             for number, cells in enumerate(_csv_rows(reader, path), start=1):
                 if not cells:
@@ -58,13 +59,13 @@ def _csv_rows(reader: Any, path: Path) -> Iterator[list[str]]:
     A cell over the parser's limit (131,072 characters: a document pasted in, or a quote left
     open that swallows the rest of the file) said only ``field larger than field limit``.
     """
+    begun = 1  # the line the row being read starts on
     try:
-        yield from reader
+        for row in reader:
+            yield row
+            begun = reader.line_num + 1
     except csv.Error as exc:
-        message = (
-            f"cannot read the CSV here: {exc} (a cell over {csv.field_size_limit():,} "
-            "characters, or a quote left open)"
-        )
-        raise ValidationError(
-            [Problem(str(path), f"line {reader.line_num}", "", message)]
-        ) from None
+        message = csv_error_text(exc)
+        if "field larger than field limit" in str(exc):
+            message += f" (a cell over {csv.field_size_limit():,} characters, or a quote left open)"
+        raise ValidationError([Problem(str(path), f"line {begun}", "", message)]) from None
