@@ -386,7 +386,7 @@ def test_a_failing_spark_query_names_the_calciscope_step_that_ran_it(
     spark_registry: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     from calciscope.engine.readback import read_frame
-    from calciscope.engine.spark import study_step
+    from calciscope.engine.spark_labels import study_step
 
     con = connect(spark_registry.connection_url)
     facts = con.table("facts")
