@@ -212,9 +212,9 @@ def compact_frame(table: pa.Table) -> pd.DataFrame:
 
     ``to_pandas`` makes a boolean column holding a null an ``object`` column, a pointer (8
     bytes) per cell to ``True``, ``False`` or ``None``; pandas' nullable ``boolean`` holds a
-    value and a mask byte per cell (2 bytes). A source population has some twenty such
-    columns (the antibodies, the three-valued phenotypes): at a million patients some 90 MB
-    less. Each is converted from Arrow on its own, never through the ``object`` column. The
+    value and a mask byte per cell (2 bytes). The default study's source population has 13
+    such columns (the antibodies, the three-valued phenotypes); its conversion at a million
+    patients peaked 104 MB above the Arrow rows instead of 255 MB (docs/scale.md, ``spark21``). Each is converted from Arrow on its own, never through the ``object`` column. The
     values are the same, an unknown is ``pd.NA`` (``pd.isna`` is true for it, as for
     ``None``); booleans without a null stay numpy ``bool``.
     """
