@@ -74,7 +74,7 @@ FACT_TYPES = {
 PATIENT_TYPES = {"birth_date": pa.date32(), "birth_year": pa.int64(), "synthetic": pa.bool_()}
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
-#: Prepended to every child: the Spark backend's step log (``engine.spark.labelled_query``: each
+#: Prepended to every child: the Spark backend's step log (``engine.spark_labels.QueryLabels``: each
 #: query's study step, started / done in N s / failed) on the child's stderr, so that a failed
 #: child's digest names the step and the query that failed, and a finished one its slowest.
 STEP_LOG = """

@@ -352,7 +352,13 @@ def test_large_reads_come_back_in_pieces_with_the_same_rows(
     spark_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from calciscope.engine import spark as engine_spark
-    from calciscope.engine.spark import TableStore, read_in_pieces, spark_session
+    from calciscope.engine.spark import (
+        TableStore,
+        arrow_batches,
+        read_arrow,
+        read_in_pieces,
+        spark_session,
+    )
 
     session = spark_session(spark_url)
     rows = session.range(0, 20_000, 1, 2).selectExpr(
@@ -369,6 +375,15 @@ def test_large_reads_come_back_in_pieces_with_the_same_rows(
     ordered = cached.orderBy("id").limit(500)
     assert read_in_pieces(ordered, piece_bytes=1) is ordered  # an order is kept: not spread
     assert sorted(map(tuple, pieces.collect())) == sorted(map(tuple, cached.collect()))
+    # read a partition at a time as Arrow batches: the rows and types of toArrow
+    plain = cached.drop("m")
+    batches = list(arrow_batches(read_in_pieces(plain, piece_bytes=1)))
+    assert len(batches) >= 64 and sum(b.num_rows for b in batches) == 20_000
+    whole = plain.toArrow()
+    streamed = pa.Table.from_batches(batches)
+    assert streamed.schema == whole.schema
+    assert streamed.sort_by("id").equals(whole.sort_by("id"))
+    assert read_arrow(plain).equals(whole)  # a small result: toArrow, as before
     cached.unpersist()
     # through the Ibis backend: every read back in pieces of 2 KB, the same Arrow table
     store = TableStore(spark_url)
@@ -386,7 +401,7 @@ def test_a_failing_spark_query_names_the_calciscope_step_that_ran_it(
     spark_registry: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     from calciscope.engine.readback import read_frame
-    from calciscope.engine.spark import study_step
+    from calciscope.engine.spark_labels import study_step
 
     con = connect(spark_registry.connection_url)
     facts = con.table("facts")
@@ -413,6 +428,11 @@ def test_a_failing_spark_query_names_the_calciscope_step_that_ran_it(
     assert caplog.messages[0].startswith(f"calciscope query {number + 1}: (not called from")
     assert len(caplog.messages) == 2 and " done in " in caplog.messages[1]
     assert study_step() == "(not called from calciscope)"  # a test is not calciscope
+    # each connection numbers its own queries (no counter shared by the process)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="calciscope.engine.spark"):
+        assert connect(spark_registry.connection_url).execute(facts.count()) > 0
+    assert caplog.messages[0].startswith("calciscope query 1: ")
 
 
 @pytest.mark.spark

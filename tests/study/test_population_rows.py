@@ -19,6 +19,7 @@ from calciscope.engine import connect
 from calciscope.engine.readback import arrow_to_pandas
 from calciscope.engine.study import StudyQuery
 from calciscope.study import analyse
+from calciscope.study.cohort import is_true
 
 from .test_cohort import _row
 
@@ -129,3 +130,35 @@ def test_an_engine_reading_arrow_itself_is_asked_as_before(tmp_path: Path) -> No
         assert read_arrow(expr).equals(expr.to_pyarrow())
     finally:
         con.disconnect()
+
+
+def test_booleans_with_an_unknown_are_held_as_pandas_booleans_with_the_same_values():
+    from calciscope.engine.readback import compact_frame
+
+    table = _rows().append_column("known", pa.array([True, False, True, False]))
+    got, want = compact_frame(table), arrow_to_pandas(table)
+    assert list(got.columns) == list(want.columns)
+    assert str(got["flag"].dtype) == "boolean" and want["flag"].dtype == object
+    assert got["known"].dtype == bool  # no unknown: numpy's bool, as before
+    assert got["flag"].memory_usage(index=False) < want["flag"].memory_usage(index=False)
+    for column in table.column_names:
+        values = [None if pd.isna(v) else v for v in got[column]]
+        assert values == [None if pd.isna(v) else v for v in want[column]], column
+    # what the analysis asks of a three-valued column answers the same
+    pd.testing.assert_series_equal(got["flag"].notna(), want["flag"].notna())
+    pd.testing.assert_series_equal(is_true(got["flag"]), is_true(want["flag"]))
+    # no rows: the same frame
+    empty = table.slice(0, 0)
+    pd.testing.assert_frame_equal(compact_frame(empty), arrow_to_pandas(empty))
+
+
+def test_the_source_population_reads_only_the_columns_the_analysis_reads():
+    from calciscope.study import default_study
+
+    study = default_study()
+    rows = [_row("A"), _row("B")]
+    query = StudyQuery.on_frames(study, pd.DataFrame(rows))
+    columns = query.analysis_columns()
+    # true throughout the source population, or counted in the database
+    assert not {"ssc", "seen", "synthetic", study.target_phenotype} & set(columns)
+    assert {"patient_id", "in_population", "case", "overlap_status"} <= set(columns)

@@ -21,14 +21,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import itertools
-import logging
+import functools
 import os
-import re
 import shutil
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from calciscope.engine.spark_labels import QueryLabels
 from calciscope.errors import RegistryError, require_extra
 
 __all__ = [
@@ -46,15 +43,15 @@ __all__ = [
     "READ_PIECE_BYTES",
     "SparkLocation",
     "TableStore",
+    "arrow_batches",
     "connect_spark",
     "is_spark_url",
-    "labelled_query",
     "local_options",
     "parse_spark_url",
+    "read_arrow",
     "read_in_pieces",
     "release_jvm_memory",
     "spark_session",
-    "study_step",
 ]
 
 #: The warehouse folder of ``spark://local`` without ``warehouse=`` (relative to the cwd).
@@ -150,9 +147,13 @@ _MIXED_MESSAGE = (
 #: memory (docs/scale.md, "Spark local's memory"): the serial collector (no G1 remembered sets
 #: and marking bitmaps, about 80 MB at a 1 GB heap; one collector thread suits a laptop's few
 #: cores), and a heap that gives back what it does not need after a full collection (which
-#: :meth:`CalciscopeSpark.release_memory` asks for once the study's tables are dropped).
+#: :meth:`CalciscopeSpark.release_memory` asks for once the study's tables are dropped), and
+#: the C heap the JVM's own allocations freed (the JIT compiler's arenas, Parquet's and Netty's
+#: buffers) given back every 5 s (``TrimNativeHeapInterval``: glibc's ``malloc_trim``; Java
+#: 17.0.9 and later, ignored by a JVM that does not know it: ``IgnoreUnrecognizedVMOptions``).
 DEFAULT_JAVA_OPTIONS = (
     "-XX:+UseSerialGC -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps"
+    " -XX:+IgnoreUnrecognizedVMOptions -XX:TrimNativeHeapInterval=5000"
 )
 
 #: A local session's sizing: environment variable -> (Spark setting, default), documented in
@@ -439,6 +440,55 @@ def read_in_pieces(frame: Any, piece_bytes: int | None = None) -> Any:
     return frame.repartition(pieces, *keys)
 
 
+def read_arrow(frame: Any) -> Any:
+    """Return a Spark DataFrame's rows as an Arrow table: a large result a piece at a time.
+
+    A result :func:`read_in_pieces` spreads (a local session's, larger than
+    :data:`READ_PIECE_BYTES`) is read one partition at a time (:func:`arrow_batches`), so the
+    JVM holds one piece of it (about 8 MB of rows) at any moment, where ``toArrow`` runs one
+    job over every partition and keeps, in the JVM's heap, each piece that arrives before
+    the ones ahead of it. A small, ordered or Spark Connect result is read by ``toArrow``.
+    The rows are the same either way.
+    """
+    spread = read_in_pieces(frame)
+    if spread is frame:
+        return frame.toArrow()
+    import pyarrow as pa
+
+    schema = _arrow_schema(frame)
+    return pa.Table.from_batches(list(arrow_batches(spread, schema)), schema=schema)
+
+
+def _arrow_schema(frame: Any) -> Any:
+    """Return the Arrow schema Spark writes a DataFrame's rows in (as ``toArrow`` reads them)."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    large = frame.sparkSession._jconf.arrowUseLargeVarTypes()
+    return to_arrow_schema(
+        frame.schema, error_on_duplicated_field_names_in_struct=True, prefers_large_types=large
+    )
+
+
+def arrow_batches(frame: Any, schema: Any = None) -> Iterator[Any]:
+    """Yield a local session's DataFrame as Arrow record batches, one partition after another.
+
+    Spark's ``toArrowBatchRdd`` (each partition's rows as Arrow record batches, serialised)
+    served by ``PythonRDD.toLocalIteratorAndServe``, as ``toLocalIterator`` serves rows: a job
+    per partition, the next asked for once this process has read the one before, so the JVM
+    holds one partition's batches at a time, and no Python object per row is ever made.
+    ``schema`` is the batches' Arrow schema (:func:`_arrow_schema` by default).
+    """
+    import pyarrow as pa
+    from pyspark.serializers import NoOpSerializer
+    from pyspark.util import _local_iterator_from_socket
+
+    schema = _arrow_schema(frame) if schema is None else schema
+    served = frame.sparkSession._jvm.org.apache.spark.api.python.PythonRDD
+    stream = served.toLocalIteratorAndServe(frame._jdf.toArrowBatchRdd(), False)
+    for raw in _local_iterator_from_socket(stream, NoOpSerializer()):
+        yield pa.ipc.read_record_batch(pa.py_buffer(raw), schema)
+
+
 #: Logical plan nodes that keep their child's order (a sort under them orders the result).
 _KEEP_ORDER = frozenset(
     {"Project", "Filter", "GlobalLimit", "LocalLimit", "Offset", "SubqueryAlias", "Sample"}
@@ -451,82 +501,6 @@ def _ordered(plan: Any) -> bool:
     while node.nodeName() in _KEEP_ORDER and node.children().size() == 1:
         node = node.children().apply(0)
     return bool(node.nodeName() == "Sort")
-
-
-_LOG = logging.getLogger(__name__)
-
-#: Each query a Spark backend runs is numbered in the process (the log's and the notes' ``N``).
-_QUERY_NUMBERS = itertools.count(1)
-
-#: Whether this thread is inside a labelled query (a read back that runs another, e.g.
-#: Ibis' ``to_pyarrow`` through ``execute``, is labelled once).
-_LABELLING = threading.local()
-
-
-def study_step(most: int = 6) -> str:
-    """Return which of calciscope's functions asked for the query being run: the step's name.
-
-    The calciscope functions on the call stack, outermost first (the last ``most``), leaving
-    out this module's plumbing and comprehensions: e.g. ``run_study > _read_back >
-    StudyQuery.variant_cases > read_frame``. Read from the stack, so every query a Spark
-    backend runs is named without a name written at each call site.
-    """
-    names: list[str] = []
-    frame = sys._getframe(1)
-    while frame is not None:
-        module = frame.f_globals.get("__name__", "")
-        name = frame.f_code.co_qualname
-        if module.startswith("calciscope.") and module != __name__ and not name.startswith("<"):
-            names.append(name)
-        frame = frame.f_back  # type: ignore[assignment]
-    return " > ".join(reversed(names[:most])) or "(not called from calciscope)"
-
-
-@contextlib.contextmanager
-def labelled_query(session: Any, action: str, sql: str) -> Iterator[str]:
-    """Run a Spark query under the name of the study step that asked for it.
-
-    The step (:func:`study_step`), the query's number in the process and the cached tables it
-    reads (``ibis_cached_*`` in its SQL) are logged (``calciscope.engine.spark``, INFO) before
-    it runs and with its seconds after; on a local session they are the Spark jobs'
-    description (``SparkContext.setJobDescription``: the UI, the status tracker); and an error
-    raised while it runs (a ``java.lang.OutOfMemoryError`` of the JVM, a Py4J error once the
-    JVM is gone) carries them as a note, printed under the traceback. So a failure deep in a
-    study says which step and which query failed. Yields the label.
-    """
-    if getattr(_LABELLING, "active", False):  # the outer query's label holds
-        yield ""
-        return
-    number = next(_QUERY_NUMBERS)
-    label = f"calciscope query {number}: {study_step()}"
-    cached = sorted(set(re.findall(r"ibis_cached_\w+", sql)))
-    reads = f"reads {', '.join(cached)}" if cached else "reads no cached table"
-    _LOG.info("%s [%s; %d characters of SQL; %s]", label, action, len(sql), reads)
-    context = _local_context(session)
-    if context is not None:
-        context.setJobDescription(label)
-    _LABELLING.active = True
-    start = time.perf_counter()
-    try:
-        yield label
-    except BaseException as exc:
-        exc.add_note(f"{label} [{action}; {reads}] failed")
-        _LOG.info("%s failed after %.1f s", label, time.perf_counter() - start)
-        raise
-    else:
-        _LOG.info("%s done in %.1f s", label, time.perf_counter() - start)
-    finally:
-        _LABELLING.active = False
-        if context is not None:
-            with contextlib.suppress(Exception):  # the JVM may be gone (the error above)
-                context.setJobDescription(None)
-
-
-def _local_context(session: Any) -> Any:
-    """Return a local session's SparkContext (None over Spark Connect, which has none)."""
-    from pyspark.sql.utils import is_remote
-
-    return None if is_remote() else session.sparkContext
 
 
 class _GivesMemoryBack:
@@ -565,6 +539,11 @@ def _backend_class() -> type:
         def disconnect(self) -> None:
             """Keep the process's session (stopped at exit)."""
 
+        @functools.cached_property
+        def _labels(self) -> QueryLabels:
+            """Return the labels of the queries of this backend, numbered from 1."""
+            return QueryLabels()
+
         def create_table(self, name: str, /, obj: Any = None, **kwargs: Any) -> Any:
             """Create a table; ``temp=True`` gives a cached temporary view."""
             if not kwargs.pop("temp", False) or obj is None:
@@ -572,7 +551,7 @@ def _backend_class() -> type:
             table = obj if hasattr(obj, "op") else ibis.memtable(obj)
             self._run_pre_execute_hooks(table)
             sql = self.compile(table)
-            with labelled_query(self._session, f"create_table {name}", sql):
+            with self._labels.query(self._session, f"create_table {name}", sql):
                 frame = self._session.sql(sql).localCheckpoint()
             frame.createOrReplaceTempView(name)
             return self.table(name)
@@ -584,12 +563,11 @@ def _backend_class() -> type:
             table = expr.as_table()
             self._run_pre_execute_hooks(table)
             sql = self.compile(table, params=kwargs.get("params"), limit=kwargs.get("limit"))
-            with labelled_query(self._session, "to_pyarrow", sql):
+            with self._labels.query(self._session, "to_pyarrow", sql):
                 frame = self._session.sql(sql)
                 if not hasattr(frame, "toArrow"):  # pyspark < 4
                     return super().to_pyarrow(expr, **kwargs)
-                frame = read_in_pieces(frame)
-                arrow = frame.toArrow()
+                arrow = read_arrow(frame)
             result = PyArrowData.convert_table(arrow, table.schema())
             return expr.__pyarrow_result__(result)
 
@@ -603,7 +581,7 @@ def _backend_class() -> type:
             self._run_pre_execute_hooks(expr)
             table = expr.as_table()
             sql = self.compile(table, **kwargs)
-            with labelled_query(self._session, "execute", sql):
+            with self._labels.query(self._session, "execute", sql):
                 frame = self._session.sql(sql).toPandas()
             result = PySparkPandasData.convert_table(frame, table.schema())
             return expr.__pandas_result__(result)

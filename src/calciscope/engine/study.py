@@ -31,8 +31,8 @@ import pyarrow as pa
 from calciscope.engine.classified import classified_table
 from calciscope.engine.phenotype import add_phenotype_columns, changed_phenotypes
 from calciscope.engine.readback import (
-    arrow_to_pandas,
     calcinosis_regions,
+    compact_frame,
     has_suggested,
     images,
     input_hashes,
@@ -356,7 +356,6 @@ class StudyQuery:
         wanted = [
             "patient_id",
             "sex",
-            "synthetic",
             *STUDY_COLUMNS,
             "case_suggested_only",
             *(subgroup_column(g.id) for g in s.flow.subgroups),
@@ -372,7 +371,6 @@ class StudyQuery:
             "calcinosis_sheet_like_regions",
             "ssc_myositis_overlap_criteria",
             "ssc_myositis_overlap_clinician",
-            s.target_phenotype,
             *s.groups.antibodies,
             tte.origin,
             tte.event,
@@ -387,7 +385,10 @@ class StudyQuery:
             "raynaud_onset_date",
             "myositis_onset_date",
         ]
-        have = set(self.table.columns)
+        # never read: ``ssc`` and ``seen`` are true throughout the source population
+        # (``in_population`` is both), ``synthetic`` is counted in the database (counts())
+        unread = {"ssc", "seen"}
+        have = set(self.table.columns) - unread
         return [c for c in dict.fromkeys(wanted) if c in have]
 
     def population(self, columns: Iterable[str] | None = None) -> pd.DataFrame:
@@ -399,9 +400,9 @@ class StudyQuery:
         # collation: Arrow compares UTF-8 bytes, which orders as code points, as Python's str
         rows = read_arrow(t.filter(t.in_population).select(*chosen))
         rows = rows.sort_by("patient_id")  # the unsorted rows freed before pandas' copy
-        frame = arrow_to_pandas(rows)
+        frame = compact_frame(rows)
         del rows
-        if "overlap_status" in frame:  # true / false / NA
+        if "overlap_status" in frame:  # true / false / NA, with or without an unknown
             frame["overlap_status"] = frame["overlap_status"].astype("boolean")
         return frame
 
