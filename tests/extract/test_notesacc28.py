@@ -6,10 +6,15 @@ set.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from calciscope.errors import CatalogueError
 from calciscope.extract import NoteExtractor, load_rules
 from calciscope.extract.evaluation import summarise_document
+from calciscope.extract.restate import described_before, guards
+from calciscope.extract.rules import WordList, load_word_list
 
 
 @pytest.fixture(scope="module")
@@ -40,3 +45,98 @@ def _summary(extractor: NoteExtractor, text: str):  # type: ignore[no-untyped-de
 )
 def test_subset_judged_in_a_verb_phrase(extractor: NoteExtractor, text: str, subset: str) -> None:
     assert _summary(extractor, text).subset == subset
+
+
+# --- one rule, one place: hardness and other-lump words are targets.yaml word lists -----------
+
+# The expressions as written in code before the move (their words are now rule data).
+_OLD_OTHER_LUMP = (
+    r"(?<![a-z])(?:urate|uric|tophus|tophi|tophaceous|gout|gouty|cholesterol|amyloid|expansile|"
+    r"destructive|lytic|malignan(?:t|cy)|[a-z]{0,12}sarcomas?|metasta(?:sis|ses|tic)|lymphomas?|"
+    r"myelomas?|carcinomas?|neoplasms?|neoplastic|tumou?rs?|rheumatoid|ra|oa|osteoarthritis|"
+    r"osteoarthritic|heberden'?s?|bouchard'?s?|osteophytes?|exostos[ie]s|bony[ \t]+(?:nodules?|lumps?|swellings?|enlargements?)|dupuytren'?s?|"
+    r"insulin|injections?|lymph|lymphadenopathy|nodes?|ganglion|ganglia|cysts?|cystic|"
+    r"lipomas?|abscess(?:es)?|fibromas?|neurofibromas?|xanthomas?|granulomas?|hernias?|"
+    r"thyroid|goitre|goiter|keloids?|nodosum|panniculitis|sclerotic[ \t]+(?:plaques?|patch(?:es)?|lesions?|bone|margins?|foc(?:us|i))|"
+    r"scleroderma[ \t]+(?:plaques?|patch(?:es)?)|morph(?:o)?ea|"
+    r"morph(?:o)?eic|(?:hyper|hypo|de)?pigmented[ \t]+(?:plaques?|patch(?:es)?|macules?|papules?|"
+    r"lesions?|naev[iu]s|nev[iu]s|moles?|spots?)|lichenified|lichenification|"
+    r"atrophic|necrobiosis|psoria(?:sis|tic)|eczema(?:tous)?|implants?|prosthes[ie]s|"
+    r"prosthetic|screws?|fixation|orif|k-wires?)(?![a-z-])"
+)
+
+
+def _alternatives(pattern: str) -> list[str]:
+    inner = pattern.removeprefix(r"(?<![a-z])(?:").removesuffix(r")(?![a-z-])")
+    return inner.split("|")
+
+
+def test_other_lump_reads_the_same_words() -> None:
+    # The same alternatives; only "abscess", one word shared with not_chalky, moved within the
+    # alternation, which cannot change a match: each alternative is a whole word.
+    new = guards._OTHER_LUMP.pattern
+    assert new.startswith(r"(?<![a-z])(?:") and new.endswith(r")(?![a-z-])")
+    assert sorted(_alternatives(new)) == sorted(_alternatives(_OLD_OTHER_LUMP))
+    assert len(_alternatives(new)) == len(_alternatives(_OLD_OTHER_LUMP))
+    assert guards._OTHER_LUMP.flags & re.I
+    # the not_calcium words keep their own alternation (wordlists22's test holds too)
+    looks = load_word_list("look_alike_words")
+    assert looks.alternation("not_calcium").startswith("urate|uric|tophus")
+    assert "abscess(?:es)?" in looks.alternation("other_lump").split("|")
+    assert "abscess" in looks.alternation("not_chalky").split("|")
+
+
+def test_hardness_words_compile_to_the_same_matches() -> None:
+    hard = load_word_list("hardness_words")
+    assert hard.alternation("described") == "hard|firm|stony|rock-hard|stone-hard"
+    assert hard.alternation("like_stone") == "hard|stony|rock-hard|stone-hard"
+    assert hard.alternation("firm_plaque") == "hard|firm"
+    assert (
+        r"(?:hard|firm|stony|rock-hard|stone-hard)(?:,?[ \t]+[a-z-]+){0,2}?"
+        in described_before._DESCRIBED.pattern
+    )
+    assert hard.skipping("like_stone") == (
+        r"[hsr](?<![a-z][hsr])(?:(?<=h)ard|(?<=s)tony|(?<=r)ock-hard|(?<=s)tone-hard)"
+    )
+    assert described_before._FIRM_PLAQUES.pattern.startswith(
+        r"[hf](?<![a-z][hf])(?:(?<=h)ard|(?<=f)irm)(?![a-z])"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # own sentences, SYNTHETIC
+        ("She has a stony plate of calcium under the skin of the shin.", True),
+        ("STONE-HARD, flat sheets over both hips.", True),
+        ("A rock-hard shell around the knee.", True),
+        ("Hard, tiny white papules on the thumb pads.", True),
+        ("Firm, flat plates over the shins.", False),  # firm is not like stone
+        ("Rhard plates", False),
+        ("Shard of glass", False),
+    ],
+)
+def test_skipping_hardness_matches_as_a_whole_word(text: str, expected: bool) -> None:
+    assert (described_before._HARD_FLAT.search(text) is not None) == expected
+
+
+def test_skipping_needs_words_that_start_with_a_letter() -> None:
+    words = WordList("w", (("(?:a|b)c", {"v": "(?:a|b)c"}),))
+    with pytest.raises(CatalogueError):
+        words.skipping("v")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Gouty tophi over the left elbow.", True),
+        ("Two ganglion cysts at the wrist.", True),
+        ("A lipoma on the back; abscesses drained last year.", True),
+        ("Osteosarcoma of the femur.", True),
+        ("Plate and screws after ORIF.", True),
+        ("Hard white nodules over both elbows.", False),
+        ("Ultra-sound of the fingers.", False),
+    ],
+)
+def test_other_lump_words_still_match(text: str, expected: bool) -> None:
+    assert (guards._OTHER_LUMP.search(text) is not None) == expected

@@ -6,7 +6,7 @@ excluded_types, metadata; ``SectionRule``: literal, category, pattern, metadata)
 can move between the two tools. The packaged rules live in ``calciscope/extract/rules/``.
 ``targets.yaml`` also holds word lists the cross-sentence rules read (:class:`WordList`:
 ``calcium_words``, ``addendum_words``, ``look_alike_words``, ``person_words``,
-``skin_deposit_words``); medspaCy ignores them.
+``skin_deposit_words``, ``hardness_words``); medspaCy ignores them.
 """
 
 from __future__ import annotations
@@ -135,6 +135,23 @@ class WordList:
             raise CatalogueError(f"word list {self.name!r} has no variant {variant!r}")
         return "|".join(forms)
 
+    def skipping(self, variant: str) -> str:
+        """Return the variant's words as a fragment that starts with their first letters.
+
+        ``[hs](?<![a-z][hs])(?:(?<=h)ard|(?<=s)tony)`` matches what ``(?<![a-z])(?:hard|stony)``
+        does, but ``re`` skips in C to a candidate first letter instead of trying the
+        alternation at every character. Each form must start with a plain lower-case letter;
+        the caller adds what may follow (``(?![a-z])``).
+        """
+        forms = self.alternation(variant).split("|")
+        if any(not f[:1].isalpha() or not f[:1].islower() or not f[:1].isascii() for f in forms):
+            raise CatalogueError(
+                f"word list {self.name!r}: {variant!r} has a form that starts with no letter"
+            )
+        firsts = "".join(dict.fromkeys(f[0] for f in forms))
+        rests = "|".join(f"(?<={f[0]}){f[1:]}" for f in forms)
+        return f"[{firsts}](?<![a-z][{firsts}])(?:{rests})"
+
     def pattern(self, variant: str) -> re.Pattern[str]:
         """Return a pattern matching a variant's words as whole words, ignoring case."""
         return re.compile(r"(?<![a-z])(?:" + self.alternation(variant) + r")(?![a-z])", re.I)
@@ -165,7 +182,8 @@ def _word_list(name: str, items: Any, variants: Sequence[str], version: str) -> 
 _WORD_LIST_VARIANTS = {
     "calcium_words": ("far_deposit", "removed_lump", "flat_calcium"),
     "addendum_words": ("retraction", "qualifier", "no_site"),  # notesfix23
-    "look_alike_words": ("not_calcium", "not_chalky"),  # wordlists22 (restate/guards.py)
+    "look_alike_words": ("not_calcium", "not_chalky", "other_lump"),  # wordlists22, notesacc28
+    "hardness_words": ("described", "like_stone", "firm_plaque"),  # notesacc28 (described_before)
     "person_words": ("relative", "other_person"),  # wordlists22 (restate/guards.py)
     "skin_deposit_words": ("deposit_colour", "skin_layer"),  # wordlists22 (described_before)
 }
@@ -180,9 +198,10 @@ def load_word_list(name: str) -> WordList:
     name
         The list's key in the file, e.g. ``"calcium_words"`` (variants: far_deposit,
         removed_lump, flat_calcium; docs/notes.md, Rules), ``"addendum_words"``
-        (retraction, qualifier, no_site), ``"look_alike_words"`` (not_calcium, not_chalky),
-        ``"person_words"`` (relative, other_person) or ``"skin_deposit_words"``
-        (deposit_colour, skin_layer).
+        (retraction, qualifier, no_site), ``"look_alike_words"`` (not_calcium, not_chalky,
+        other_lump), ``"person_words"`` (relative, other_person), ``"skin_deposit_words"``
+        (deposit_colour, skin_layer) or ``"hardness_words"`` (described, like_stone,
+        firm_plaque).
 
     Returns
     -------
