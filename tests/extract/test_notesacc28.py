@@ -7,6 +7,7 @@ set.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -140,3 +141,82 @@ def test_skipping_needs_words_that_start_with_a_letter() -> None:
 )
 def test_other_lump_words_still_match(text: str, expected: bool) -> None:
     assert (guards._OTHER_LUMP.search(text) is not None) == expected
+
+
+# --- review 22: the sentences a page shows are the extractor's --------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # own texts, SYNTHETIC
+        "XR RIGHT HAND\nFindings: soft tissue calcification at the thumb pulp.\n"
+        "Impression: nodular calcinosis, right thumb.",
+        "Calcinosis cutis: 1) left index finger 2) right elbow. Plan: 1) diltiazem 2) review.",
+        "Exam: chalky nodule L elbow | Site: olecranon | Size: 4 mm. No ulcers.",
+        "She has calci-\nnosis over both knees; none at the elbows.",
+    ],
+)
+def test_sentence_spans_are_the_sentences_extract_reads(
+    extractor: NoteExtractor, text: str
+) -> None:
+    spans = extractor.sentence_spans(text)
+    mentions = extractor.extract(text)
+    assert mentions
+    for mention in mentions:
+        assert tuple(mention.sentence) in spans
+
+
+# --- review 22: a rule file's error names the file's path and the rule --------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "content", "message"),
+    [
+        (
+            "context",
+            "context_rules:\n  - {literal: nope, category: X, direction: SIDEWAYS}\n",
+            r": context rule 'nope': unknown direction",
+        ),
+        (
+            "targets",
+            "target_rules:\n  - {literal: lumpy, category: CALCINOSIS, pattern: 7}\n",
+            r": target rule 'lumpy': pattern must be",
+        ),
+        (
+            "sections",
+            "section_rules:\n  - {literal: plan, category: plan, pattern: {a: 1}}\n",
+            r": section rule 'plan': pattern must be",
+        ),
+        (
+            "sections",
+            "section_rules:\n  - {literal: plan}\n",
+            r": section rule #1 \('plan'\) needs 'literal' and 'category'",
+        ),
+        (
+            "sections",
+            "field_attribute_labels: [site, Size]\nsection_rules: []\n",
+            r": field_attribute_labels must be a list of lower-case words; got 'Size'",
+        ),
+        ("targets", "target_rules: {a: 1}\n", r": the target rules must be a list"),
+    ],
+)
+def test_rule_file_errors_name_the_path_and_the_rule(
+    tmp_path: Path, kind: str, content: str, message: str
+) -> None:
+    folder = tmp_path / "my rules"
+    folder.mkdir()
+    path = folder / f"clinic_{kind}.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(CatalogueError, match=re.escape(str(path)) + message):
+        load_rules(**{kind: path})
+
+
+def test_rule_ids_do_not_change_with_the_files_folder(tmp_path: Path) -> None:
+    # the ids are recorded in provenance (fact ids hash it): the file's stem, not its path
+    path = tmp_path / "targets.yaml"
+    path.write_text(
+        "target_rules:\n  - {literal: calcinosis, category: CALCINOSIS}\n", encoding="utf-8"
+    )
+    assert load_rules(targets=path).targets[0].rule_id == "targets:CALCINOSIS:calcinosis"
+    assert load_rules().sections[0].rule_id.startswith("sections:")

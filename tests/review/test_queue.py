@@ -247,3 +247,61 @@ def test_the_queues_at_risk_prompts_are_the_demo_studys(demo_copy, demo_run):
     assert {p.patient_id for p in prompts} == set(run.analysis.at_risk["patient_id"])
     counts = api.review_queue_counts(demo_copy, kinds=["at_risk"])
     assert counts == {"at_risk": 7}
+
+
+#: A SYNTHETIC template line: the "| Site:" field describes the finding before it.
+FIELD_LETTER = "Review.\nCalcinosis: yes | Site: left elbow | Ulcers: none.\nPlan: review."
+
+
+def _sections_without(tmp_path, label: str):  # type: ignore[no-untyped-def]
+    from importlib import resources
+
+    import yaml
+
+    packaged = resources.files("calciscope.extract").joinpath("rules", "sections.yaml")
+    data = yaml.safe_load(packaged.read_text("utf-8"))
+    data["field_attribute_labels"] = [w for w in data["field_attribute_labels"] if w != label]
+    path = tmp_path / "my_sections.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_evidence_is_split_by_the_rules_the_notes_were_read_with(sqlite_url, tmp_path):
+    """Review 22: the evidence sentence came from the packaged boundary whatever the rules."""
+    from calciscope.extract import NoteExtractor, load_rules
+    from calciscope.model import Note
+
+    with api.open_registry(sqlite_url) as registry:
+        registry.import_batch(
+            Batch(
+                patients=[Patient(patient_id="F1", sex="female", birth_year=1970, synthetic=True)],
+                notes=[
+                    Note(
+                        note_id="F1-L1",
+                        patient_id="F1",
+                        note_date=D(2024, 5, 1),
+                        text=FIELD_LETTER,
+                        synthetic=True,
+                    )
+                ],
+            ),
+            source="test",
+            source_hash="field-letter",
+        )
+        api.extract_notes(registry)
+        own = load_rules(sections=_sections_without(tmp_path, "site"))
+        packaged = api.review_queue(registry, kinds=["suggested_fact"])
+        mine = api.review_queue(registry, kinds=["suggested_fact"], rules=own)
+        one = api.review_queue_item(registry, mine[0].item_id, rules=own)
+    calcinosis = FIELD_LETTER.index("Calcinosis")
+    for items, extractor in ((packaged, NoteExtractor()), (mine, NoteExtractor(own))):
+        found = [i for i in items if i.evidence and i.evidence.start == calcinosis]
+        assert found
+        read = next(m for m in extractor.extract(FIELD_LETTER) if m.start == calcinosis)
+        first, last = read.sentence
+        assert {i.evidence.sentence for i in found} == {FIELD_LETTER[first:last]}
+    assert packaged[0].evidence.sentence.startswith("Calcinosis: yes | Site: left elbow")
+    assert [i.evidence.sentence for i in mine if i.evidence.start == calcinosis] == [
+        "Calcinosis: yes |"
+    ] * len([i for i in mine if i.evidence.start == calcinosis])
+    assert one.evidence == next(i for i in mine if i.item_id == one.item_id).evidence

@@ -240,8 +240,8 @@ def _types(value: Any) -> frozenset[str] | None:
     return frozenset(str(v).upper() for v in value)
 
 
-def _target(raw: dict[str, Any], source: str) -> TargetRule:
-    where = f"{source}: target rule {raw.get('literal')!r}"
+def _target(raw: dict[str, Any], source: str, file: str) -> TargetRule:
+    where = f"{file}: target rule {raw.get('literal')!r}"
     metadata = dict(raw.get("metadata") or {})
     absent = metadata.get("absent_code")
     if absent is not None and not (
@@ -263,8 +263,8 @@ def _target(raw: dict[str, Any], source: str) -> TargetRule:
     )
 
 
-def _context(raw: dict[str, Any], source: str) -> ConTextRule:
-    where = f"{source}: context rule {raw.get('literal')!r}"
+def _context(raw: dict[str, Any], source: str, file: str) -> ConTextRule:
+    where = f"{file}: context rule {raw.get('literal')!r}"
     try:
         direction = Direction(str(raw.get("direction") or "BIDIRECTIONAL").upper())
     except ValueError:
@@ -283,8 +283,8 @@ def _context(raw: dict[str, Any], source: str) -> ConTextRule:
     )
 
 
-def _section(raw: dict[str, Any], source: str) -> SectionRule:
-    where = f"{source}: section rule {raw.get('literal')!r}"
+def _section(raw: dict[str, Any], source: str, file: str) -> SectionRule:
+    where = f"{file}: section rule {raw.get('literal')!r}"
     return SectionRule(
         literal=str(raw["literal"]),
         category=str(raw["category"]),
@@ -301,10 +301,20 @@ def _packaged(name: str) -> dict[str, Any]:
     return yaml.load(text, Loader=_RuleLoader) or {}
 
 
-def _read(path: Path | None, packaged: str) -> tuple[dict[str, Any], str]:
+#: How an error names a packaged rule file (a file given instead is named by its path).
+_PACKAGED_FILE = "the packaged calciscope/extract/rules/{}"
+
+
+def _read(path: Path | None, packaged: str) -> tuple[dict[str, Any], str, str]:
+    """Return a rule file's data, the source its rule ids start with, and the file's name.
+
+    The source is the file's stem (``targets``: rule ids, recorded in provenance, stay the
+    same whatever folder the file is read from); errors name the file by its path.
+    """
     try:
         if path is None:  # a copy: the rules built from it must not share the cached lists
-            return copy.deepcopy(_packaged(packaged)), Path(packaged).stem
+            data = copy.deepcopy(_packaged(packaged))
+            return data, Path(packaged).stem, _PACKAGED_FILE.format(packaged)
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise CatalogueError(f"cannot read rule file {path}: {exc}") from exc
@@ -314,17 +324,22 @@ def _read(path: Path | None, packaged: str) -> tuple[dict[str, Any], str]:
         )
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise CatalogueError(f"rule file {path} is not valid: {exc}") from exc
-    return data or {}, Path(path).stem
+    return data or {}, Path(path).stem, str(path)
 
 
-def _build(items: Iterable[Any], maker: Any, source: str, kind: str) -> list[Any]:
+def _build(items: Iterable[Any], maker: Any, source: str, kind: str, file: str) -> list[Any]:
+    if not isinstance(items, list):
+        raise CatalogueError(f"{file}: the {kind} rules must be a list")
     built = []
     for index, raw in enumerate(items):
         if not isinstance(raw, dict) or "literal" not in raw or "category" not in raw:
-            raise CatalogueError(
-                f"{source}: {kind} rule #{index + 1} needs 'literal' and 'category'"
+            named = (
+                f" ({raw.get('literal')!r})" if isinstance(raw, dict) and "literal" in raw else ""
             )
-        built.append(maker(raw, source))
+            raise CatalogueError(
+                f"{file}: {kind} rule #{index + 1}{named} needs 'literal' and 'category'"
+            )
+        built.append(maker(raw, source, file))
     return built
 
 
@@ -337,10 +352,10 @@ def load_context_rules_json(path: str | Path) -> tuple[ConTextRule, ...]:
         A JSON (or YAML) file with a top-level ``context_rules`` list, as in medspaCy's
         ``resources/context_rules.json``.
     """
-    data, source = _read(Path(path), "")
+    data, source, file = _read(Path(path), "")
     if "context_rules" not in data:
         raise CatalogueError(f"{path}: no 'context_rules' list")
-    return tuple(_build(data["context_rules"], _context, source, "context"))
+    return tuple(_build(data["context_rules"], _context, source, "context", file))
 
 
 def load_rules(
@@ -365,10 +380,10 @@ def load_rules(
     RuleSet
         The rules; ``version`` joins the versions declared in the three files.
     """
-    t_data, t_src = _read(Path(targets) if targets else None, "targets.yaml")
-    c_data, c_src = _read(Path(context) if context else None, "context.yaml")
-    s_data, s_src = _read(Path(sections) if sections else None, "sections.yaml")
-    context_rules = _build(c_data.get("context_rules", []), _context, c_src, "context")
+    t_data, t_src, t_file = _read(Path(targets) if targets else None, "targets.yaml")
+    c_data, c_src, c_file = _read(Path(context) if context else None, "context.yaml")
+    s_data, s_src, s_file = _read(Path(sections) if sections else None, "sections.yaml")
+    context_rules = _build(c_data.get("context_rules", []), _context, c_src, "context", c_file)
     notices: list[str] = []
     for extra in extra_context:
         kept, said = merge_context_rules(context_rules, load_context_rules_json(extra))
@@ -383,26 +398,26 @@ def load_rules(
             stacklevel=2,
         )
     return RuleSet(
-        targets=tuple(_build(t_data.get("target_rules", []), _target, t_src, "target")),
+        targets=tuple(_build(t_data.get("target_rules", []), _target, t_src, "target", t_file)),
         context=tuple(context_rules),
-        sections=tuple(_build(s_data.get("section_rules", []), _section, s_src, "section")),
+        sections=tuple(_build(s_data.get("section_rules", []), _section, s_src, "section", s_file)),
         version="/".join(str(d.get("version", "?")) for d in (t_data, c_data, s_data)),
         notices=tuple(notices),
-        field_attribute_labels=_labels(
-            s_data.get("field_attribute_labels"),
-            s_src,
-        ),
+        field_attribute_labels=_labels(s_data.get("field_attribute_labels"), s_file),
     )
 
 
-def _labels(items: Any, source: str) -> tuple[str, ...]:
+def _labels(items: Any, file: str) -> tuple[str, ...]:
     """Return a sections file's field attribute labels (the packaged ones when it has none)."""
     if items is None:  # a sections file written before the list moved to rule data (fixes21)
         return load_field_attribute_labels()
-    if not isinstance(items, list) or not all(
-        isinstance(w, str) and re.fullmatch(r"[a-z][a-z ]*", w) for w in items
-    ):
-        raise CatalogueError(f"{source}: field_attribute_labels must be a list of lower-case words")
+    if not isinstance(items, list):
+        raise CatalogueError(f"{file}: field_attribute_labels must be a list of lower-case words")
+    for word in items:
+        if not (isinstance(word, str) and re.fullmatch(r"[a-z][a-z ]*", word)):
+            raise CatalogueError(
+                f"{file}: field_attribute_labels must be a list of lower-case words; got {word!r}"
+            )
     return tuple(items)
 
 
@@ -413,7 +428,7 @@ def load_field_attribute_labels() -> tuple[str, ...]:
         data = _packaged("sections.yaml")  # read only: no copy
     except OSError as exc:
         raise CatalogueError(f"cannot read the packaged sections.yaml: {exc}") from exc
-    return _labels(data.get("field_attribute_labels", []), "sections")
+    return _labels(data.get("field_attribute_labels", []), _PACKAGED_FILE.format("sections.yaml"))
 
 
 def _rule_phrases(rule: ConTextRule) -> list[str] | None:
