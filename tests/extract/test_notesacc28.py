@@ -220,3 +220,140 @@ def test_rule_ids_do_not_change_with_the_files_folder(tmp_path: Path) -> None:
     )
     assert load_rules(targets=path).targets[0].rule_id == "targets:CALCINOSIS:calcinosis"
     assert load_rules().sections[0].rule_id.startswith("sections:")
+
+
+# --- a report's findings restate the pattern its conclusion names no pattern for (U18) ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "morphology", "regions"),
+    [
+        # own reports, SYNTHETIC
+        (
+            "US RIGHT ELBOW\nFindings: Over the olecranon, in the subcutaneous fat, two "
+            "echogenic nodules with acoustic shadowing.\nImpression: calcinosis cutis at the "
+            "right elbow.",
+            "affirmed",
+            ("nodular",),
+            ("elbow",),
+        ),
+        (
+            "CT PELVIS\nFindings: Linear sheet-like densities in the subcutaneous fat of both "
+            "buttocks.\nConclusion: calcinosis, both buttocks.",
+            "affirmed",
+            ("sheet_like",),
+            ("buttock_hip",),
+        ),
+        (
+            "US LEFT SHOULDER\nFindings: Superficial to the left acromion a 5 mm echogenic "
+            "nodule casts a shadow.\nConclusion: calcinosis over the left shoulder.",
+            "affirmed",
+            ("nodular",),
+            ("shoulder",),
+        ),
+        # controls: a hedge stays a hedge; a history's words, a negated pattern, another
+        # site's pattern and a pattern after the conclusion lend nothing back
+        (
+            "US RIGHT ELBOW\nFindings: Over the olecranon two echogenic nodules with acoustic "
+            "shadowing.\nImpression: these may reflect calcinosis at the right elbow.",
+            "uncertain",
+            (),
+            (),
+        ),
+        (
+            "US HANDS\nHistory: lumps in the fingertips.\nFindings: echogenic foci in the pulp "
+            "of the right index finger.\nConclusion: calcinosis of the right index finger.",
+            "affirmed",
+            (),
+            ("fingers",),
+        ),
+        (
+            "XR HANDS\nFindings: no nodular densities at the right index finger.\n"
+            "Impression: calcinosis at the right index finger.",
+            "affirmed",
+            (),
+            ("fingers",),
+        ),
+        (
+            "US LEFT ARM\nFindings: two nodules over the left elbow.\nConclusion: calcinosis "
+            "of the left forearm.",
+            "affirmed",
+            (),
+            ("forearm",),
+        ),
+    ],
+)
+def test_findings_restate_the_conclusions_pattern(
+    extractor: NoteExtractor,
+    text: str,
+    status: str,
+    morphology: tuple[str, ...],
+    regions: tuple[str, ...],
+) -> None:
+    summary = summarise_document(extractor.extract(text, report=True))
+    assert (summary.calcinosis, summary.morphology, summary.regions) == (
+        status,
+        morphology,
+        regions,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        ("Calcinosis over the right acromion.", "shoulder"),
+        ("A chalky deposit in the acromial bursa region, subcutaneous, calcinosis.", "shoulder"),
+    ],
+)
+def test_the_acromion_is_the_shoulder(extractor: NoteExtractor, text: str, region: str) -> None:
+    assert region in summarise_document(extractor.extract(text)).regions
+
+
+# --- the wound named two sentences before its base (U09's cause) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        # own notes, SYNTHETIC
+        (
+            "Wound clinic.\nSeen for an ulcer over the L lateral malleolus, 4 months.\n"
+            "Size 2 x 1 cm, clean.\nThe base holds gritty white calcium, in keeping with "
+            "calcinosis.",
+            ("ankle_foot",),
+        ),
+        (
+            "Wound clinic.\nUlcer over the R olecranon since May.\nDepth 3 mm.\nIts floor is "
+            "chalky: calcinosis.",
+            ("elbow",),
+        ),
+        # controls: the sentence between names another site, or a finding, or a negation;
+        # a sentence further back that names no wound lends nothing
+        (
+            "Wound clinic.\nSeen for an ulcer over the L lateral malleolus.\nThe R knee is "
+            "swollen.\nThe base holds gritty calcium, in keeping with calcinosis.",
+            ("knee",),
+        ),
+        (
+            "Wound clinic.\nPain in the R hand for weeks.\nSize 2 x 1 cm.\nThe base holds "
+            "gritty calcium, in keeping with calcinosis.",
+            (),
+        ),
+        (
+            "Wound clinic.\nSeen for an ulcer over the L heel.\nNo infection.\nThe base holds "
+            "gritty calcium, in keeping with calcinosis.",
+            ("ankle_foot",),
+        ),
+        (
+            "Wound clinic.\nSeen for an ulcer over the L heel.\nNo lesions on the hands.\nThe "
+            "base holds gritty calcium, in keeping with calcinosis.",
+            (),
+        ),
+    ],
+)
+def test_a_wound_base_takes_the_wounds_site_across_a_measurement(
+    extractor: NoteExtractor, text: str, regions: tuple[str, ...]
+) -> None:
+    summary = _summary(extractor, text)
+    assert summary.calcinosis == "affirmed"
+    assert summary.regions == regions
