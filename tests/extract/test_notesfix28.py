@@ -1,0 +1,42 @@
+"""notesfix28: review 23 of notesacc28.
+
+Every sentence here was written for these tests (SYNTHETIC); none is taken from an evaluation
+set.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from calciscope.extract import NoteExtractor, load_rules
+from calciscope.extract.evaluation import summarise_document
+
+
+@pytest.fixture(scope="module")
+def extractor() -> NoteExtractor:
+    return NoteExtractor(load_rules())
+
+
+# --- the subset as a judgement names the disease, not a bare "sclerosis" (finding 1) ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "subset"),
+    [
+        ("The systemic sclerosis appears diffuse on today's skin score.", "dcssc"),
+        ("Her systemic sclerosis looks to be limited.", "lcssc"),
+        ("Her scleroderma seems limited.", "lcssc"),
+        # controls: bone sclerosis is not the disease
+        ("Subchondral sclerosis appears diffuse throughout the pelvis.", None),
+        ("Bone sclerosis looks diffuse, suggesting metastatic disease.", None),
+        ("XR pelvis: the sclerosis seems limited to the acetabular roof.", None),
+        ("Endplate sclerosis looked limited on the lumbar films.", None),
+        # controls: "limited to" without a verb of judgement
+        ("Her systemic sclerosis is limited to Raynaud's phenomenon so far.", None),
+        ("His scleroderma is limited to the fingers at present.", None),
+    ],
+)
+def test_subset_judgement_needs_the_disease_named(
+    extractor: NoteExtractor, text: str, subset: str | None
+) -> None:
+    assert summarise_document(extractor.extract(text)).subset == subset
