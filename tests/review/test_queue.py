@@ -253,22 +253,13 @@ def test_the_queues_at_risk_prompts_are_the_demo_studys(demo_copy, demo_run):
 FIELD_LETTER = "Review.\nCalcinosis: yes | Site: left elbow | Ulcers: none.\nPlan: review."
 
 
-def _sections_without(tmp_path, label: str):  # type: ignore[no-untyped-def]
-    from importlib import resources
+def test_evidence_is_the_sentence_the_extractor_read(sqlite_url):
+    """notesfix28 (review 23): the evidence is the sentence extraction read the match in.
 
-    import yaml
-
-    packaged = resources.files("calciscope.extract").joinpath("rules", "sections.yaml")
-    data = yaml.safe_load(packaged.read_text("utf-8"))
-    data["field_attribute_labels"] = [w for w in data["field_attribute_labels"] if w != label]
-    path = tmp_path / "my_sections.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
-
-
-def test_evidence_is_split_by_the_rules_the_notes_were_read_with(sqlite_url, tmp_path):
-    """Review 22: the evidence sentence came from the packaged boundary whatever the rules."""
-    from calciscope.extract import NoteExtractor, load_rules
+    The template line's "| Site:" field joins the finding's sentence ("Calcinosis: yes |
+    Site: left elbow"), not a split at the bar; the queue and one item show that sentence.
+    """
+    from calciscope.extract import NoteExtractor
     from calciscope.model import Note
 
     with api.open_registry(sqlite_url) as registry:
@@ -289,19 +280,13 @@ def test_evidence_is_split_by_the_rules_the_notes_were_read_with(sqlite_url, tmp
             source_hash="field-letter",
         )
         api.extract_notes(registry)
-        own = load_rules(sections=_sections_without(tmp_path, "site"))
-        packaged = api.review_queue(registry, kinds=["suggested_fact"])
-        mine = api.review_queue(registry, kinds=["suggested_fact"], rules=own)
-        one = api.review_queue_item(registry, mine[0].item_id, rules=own)
-    calcinosis = FIELD_LETTER.index("Calcinosis")
-    for items, extractor in ((packaged, NoteExtractor()), (mine, NoteExtractor(own))):
+        items = api.review_queue(registry, kinds=["suggested_fact"])
+        calcinosis = FIELD_LETTER.index("Calcinosis")
         found = [i for i in items if i.evidence and i.evidence.start == calcinosis]
         assert found
-        read = next(m for m in extractor.extract(FIELD_LETTER) if m.start == calcinosis)
-        first, last = read.sentence
-        assert {i.evidence.sentence for i in found} == {FIELD_LETTER[first:last]}
-    assert packaged[0].evidence.sentence.startswith("Calcinosis: yes | Site: left elbow")
-    assert [i.evidence.sentence for i in mine if i.evidence.start == calcinosis] == [
-        "Calcinosis: yes |"
-    ] * len([i for i in mine if i.evidence.start == calcinosis])
-    assert one.evidence == next(i for i in mine if i.item_id == one.item_id).evidence
+        one = api.review_queue_item(registry, found[0].item_id)
+    read = next(m for m in NoteExtractor().extract(FIELD_LETTER) if m.start == calcinosis)
+    first, last = read.sentence
+    assert {i.evidence.sentence for i in [*found, one]} == {FIELD_LETTER[first:last]}
+    assert {i.evidence.sentence_start for i in [*found, one]} == {first}
+    assert FIELD_LETTER[first:last].startswith("Calcinosis: yes | Site: left elbow")

@@ -25,7 +25,8 @@ from calciscope.api.criteria import default_index_date
 from calciscope.engine.classifier import CohortClassifier
 from calciscope.engine.readback import read_arrow
 from calciscope.errors import Problem, ValidationError
-from calciscope.extract import NoteExtractor, RuleSet
+from calciscope.extract import NoteExtractor
+from calciscope.extract.pipeline import extractor_for
 from calciscope.features import load_catalogue
 from calciscope.imaging.reading import image_of_provenance
 from calciscope.model import Fact, Note, ReviewState
@@ -120,7 +121,7 @@ class _NoteSentences:
         if note is None or "start" not in prov or "end" not in prov:
             return None
         start, end = int(prov["start"]), int(prov["end"])
-        spans = _sentence_spans(self.extractor, note.text)
+        spans = _sentence_spans(note.text)
         first, last = next(((a, b) for a, b in spans if a <= start < b), (start, end))
         return Evidence(
             note_id=note.note_id,
@@ -135,27 +136,14 @@ class _NoteSentences:
 
 
 @lru_cache(maxsize=4096)
-def _sentence_spans(extractor: NoteExtractor, text: str) -> tuple[tuple[int, int], ...]:
-    """Return the sentences of a note's text (kept: the queue's pages cite the same notes)."""
-    return tuple(extractor.sentence_spans(text))
+def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Return a note's sentences as extraction split it (kept: the pages cite the same notes).
 
-
-#: The extractors of the rule sets the queue was given (by identity: a rule set holds dicts),
-#: the packaged rules' under None; a few at most.
-_EXTRACTORS: dict[int | None, tuple[RuleSet | None, NoteExtractor]] = {}
-_EXTRACTORS_LOCK = threading.Lock()
-
-
-def _extractor(rules: RuleSet | None) -> NoteExtractor:
-    """Return the extractor whose sentences the evidence shows: the rules the notes were read with."""
-    key = None if rules is None else id(rules)
-    with _EXTRACTORS_LOCK:
-        kept = _EXTRACTORS.get(key)
-        if kept is None or kept[0] is not rules:
-            if len(_EXTRACTORS) >= 8:
-                _EXTRACTORS.pop(next(k for k in _EXTRACTORS if k is not None), None)
-            kept = _EXTRACTORS[key] = (rules, NoteExtractor(rules))
-        return kept[1]
+    The packaged extractor, the one extraction caches
+    (:func:`calciscope.extract.pipeline.extractor_for`): notes are read with the packaged
+    sections and sentence boundary, so this is the sentence the match was read in.
+    """
+    return tuple(extractor_for().sentence_spans(text))
 
 
 def _provenance(fact: Fact) -> Mapping[str, Any]:
@@ -186,13 +174,12 @@ def _fact_items(
     *,
     limit: int | None = None,
     offset: int = 0,
-    rules: RuleSet | None = None,
 ) -> list[ReviewItem]:
     stored = repo.suggested_facts(conn, patient, limit=limit, offset=offset)
     cited = [str(_provenance(s.fact).get("note_id", "")) for s in stored]
     wanted = set(cited) - {""}
     notes = repo.notes(conn, sorted(wanted)) if wanted else {}
-    extractor = _extractor(rules)
+    extractor = extractor_for()  # built on every page, items or none: the web app warms it
     return [
         _kept_item(kind.name, s, notes.get(n), extractor)
         for s, n in zip(stored, cited, strict=True)
@@ -335,7 +322,6 @@ def review_queue(
     index_date: dt.date | None = None,
     limit: int | None = None,
     offset: int = 0,
-    rules: RuleSet | None = None,
 ) -> list[ReviewItem]:
     """Return the open review items, by patient, in the order of the queue kinds.
 
@@ -359,11 +345,9 @@ def review_queue(
         One page of the queue: at most ``limit`` items after the first ``offset`` (all by
         default). A page of suggested facts alone is read from the registry as one page
         (indexed), whatever the queue's size; :func:`review_queue_counts` counts the whole.
-    rules
-        The rules the notes were read with (:func:`calciscope.extract.load_rules`, e.g. with a
-        sections file of one's own): a suggested fact's evidence is the sentence the extractor
-        read it in, split by these rules' sections and sentence boundary. The packaged rules
-        by default, which :func:`calciscope.api.extract_notes` uses.
+    A suggested fact's evidence is the sentence the packaged extractor read it in (the one
+    :func:`calciscope.api.extract_notes` uses, cached per process; the web app builds it while
+    warming up).
 
     Raises
     ------
@@ -377,10 +361,8 @@ def review_queue(
         index_date = queue_index_date(registry)  # read once, before the queue's transaction
     with repo.read() as conn:
         if len(chosen) == 1 and chosen[0].source is QueueSource.SUGGESTED_FACTS:
-            return _fact_items(
-                repo, conn, chosen[0], patient, limit=limit, offset=offset, rules=rules
-            )
-        items = _all_items(registry, repo, conn, chosen, patient, index_date, rules)
+            return _fact_items(repo, conn, chosen[0], patient, limit=limit, offset=offset)
+        items = _all_items(registry, repo, conn, chosen, patient, index_date)
     return items[offset:] if limit is None else items[offset : offset + limit]
 
 
@@ -391,12 +373,11 @@ def _all_items(
     chosen: Sequence[QueueKind],
     patient: str | None,
     index_date: dt.date | None,
-    rules: RuleSet | None = None,
 ) -> list[ReviewItem]:
     items: list[ReviewItem] = []
     for kind in chosen:
         if kind.source is QueueSource.SUGGESTED_FACTS:
-            items += _fact_items(repo, conn, kind, patient, rules=rules)
+            items += _fact_items(repo, conn, kind, patient)
     patient_kinds = [k for k in chosen if k.source is not QueueSource.SUGGESTED_FACTS]
     if patient_kinds:
         when = index_date or queue_index_date(registry)
@@ -448,11 +429,10 @@ def review_queue_item(
     item_id: str,
     *,
     index_date: dt.date | None = None,
-    rules: RuleSet | None = None,
 ) -> ReviewItem:
     """Return one open item of the queue by its id (``fact:<fact id>`` or ``<kind>:<patient>``).
 
-    ``index_date`` and ``rules`` as for :func:`review_queue`.
+    ``index_date`` as for :func:`review_queue`.
 
     Raises
     ------
@@ -481,14 +461,12 @@ def review_queue_item(
                 raise missing
             note_id = str(_provenance(stored.fact).get("note_id", ""))
             cited = repo.notes(conn, [note_id]) if note_id else {}
-            notes = _NoteSentences(cited, _extractor(rules))
+            notes = _NoteSentences(cited, extractor_for())
             return _fact_item(fact_kinds[0], stored, notes.evidence(stored.fact))
     kind = known.kind(prefix)
     if kind is None or kind.source is QueueSource.SUGGESTED_FACTS:
         raise missing
-    found = review_queue(
-        registry, kinds=[kind.name], patient=rest, index_date=index_date, rules=rules
-    )
+    found = review_queue(registry, kinds=[kind.name], patient=rest, index_date=index_date)
     for item in found:
         if item.item_id == item_id:
             return item
