@@ -6,10 +6,14 @@ set.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from calciscope.errors import CatalogueError
 from calciscope.extract import NoteExtractor, load_rules
 from calciscope.extract.evaluation import summarise_document
+from calciscope.extract.rules import WordList
 
 
 @pytest.fixture(scope="module")
@@ -40,3 +44,26 @@ def test_subset_judgement_needs_the_disease_named(
     extractor: NoteExtractor, text: str, subset: str | None
 ) -> None:
     assert summarise_document(extractor.extract(text)).subset == subset
+
+
+# --- WordList.skipping with a form holding a group of its own (finding 3) -----------------------
+
+
+def test_skipping_keeps_a_form_with_an_inner_group_whole() -> None:
+    words = WordList(
+        "w", (("ston(?:y|e-hard)", {"v": "ston(?:y|e-hard)"}), ("hard", {"v": "hard"}))
+    )
+    skip = re.compile(words.skipping("v") + r"(?![a-z])", re.I)
+    plain = re.compile(r"(?<![a-z])(?:" + words.alternation("v") + r")(?![a-z])", re.I)
+    texts = ["stony", "stone-hard", "hard", "e-hard", "y", "stone", "shard", "a stony nodule"]
+    for text in texts:
+        assert [m.span() for m in skip.finditer(text)] == [
+            m.span() for m in plain.finditer(text)
+        ], text
+    assert skip.fullmatch("e-hard") is None
+    assert words.skipping("v").startswith("[sh]")
+
+
+def test_skipping_refuses_a_bar_outside_a_group() -> None:
+    with pytest.raises(CatalogueError):
+        WordList("w", (("stony|stone", {"v": "stony|stone"}),)).skipping("v")

@@ -141,12 +141,18 @@ class WordList:
         ``[hs](?<![a-z][hs])(?:(?<=h)ard|(?<=s)tony)`` matches what ``(?<![a-z])(?:hard|stony)``
         does, but ``re`` skips in C to a candidate first letter instead of trying the
         alternation at every character. Each form must start with a plain lower-case letter;
-        the caller adds what may follow (``(?![a-z])``).
+        the caller adds what may follow (``(?![a-z])``). A form may hold a group of its own
+        (``ston(?:y|e-hard)``), not a bare ``|``.
         """
-        forms = self.alternation(variant).split("|")
+        self.alternation(variant)  # the variant is known
+        forms = [f[variant] for _word, f in self.words if variant in f]
         if any(not f[:1].isalpha() or not f[:1].islower() or not f[:1].isascii() for f in forms):
             raise CatalogueError(
                 f"word list {self.name!r}: {variant!r} has a form that starts with no letter"
+            )
+        if any(_bare_bar(f) for f in forms):
+            raise CatalogueError(
+                f"word list {self.name!r}: {variant!r} has a form with a '|' outside a group"
             )
         firsts = "".join(dict.fromkeys(f[0] for f in forms))
         rests = "|".join(f"(?<={f[0]}){f[1:]}" for f in forms)
@@ -155,6 +161,27 @@ class WordList:
     def pattern(self, variant: str) -> re.Pattern[str]:
         """Return a pattern matching a variant's words as whole words, ignoring case."""
         return re.compile(r"(?<![a-z])(?:" + self.alternation(variant) + r")(?![a-z])", re.I)
+
+
+def _bare_bar(form: str) -> bool:
+    """Return whether a regular-expression fragment has a ``|`` outside its groups."""
+    depth, escaped, in_class = 0, False, False
+    for ch in form:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return True
+    return False
 
 
 def _word_list(name: str, items: Any, variants: Sequence[str], version: str) -> WordList:
