@@ -67,3 +67,27 @@ def test_skipping_keeps_a_form_with_an_inner_group_whole() -> None:
 def test_skipping_refuses_a_bar_outside_a_group() -> None:
     with pytest.raises(CatalogueError):
         WordList("w", (("stony|stone", {"v": "stony|stone"}),)).skipping("v")
+
+
+# --- the wound words are rule data (finding 4) ---------------------------------------------------
+
+
+def test_wound_words_match_what_the_code_did() -> None:
+    from calciscope.extract.restate import wound_base
+
+    old = re.compile(r"(?<![a-z])(?:ulcers?|ulcerations?|wounds?|sores?)(?![a-z])", re.I)
+    assert wound_base._WOUND.pattern == old.pattern
+    assert wound_base._WOUND.flags == old.flags
+    texts = ["Referred for an ulcer of the R shin.", "Wounds: two.", "Sore throat", "ulcerative"]
+    for text in texts:
+        assert [m.span() for m in wound_base._WOUND.finditer(text)] == [
+            m.span() for m in old.finditer(text)
+        ]
+
+
+def test_found_sections_are_rule_data() -> None:
+    from calciscope.extract.restate import restated_pattern
+
+    assert frozenset({"findings", "examination"}) == restated_pattern._FOUND
+    categories = {r.category for r in load_rules().sections}
+    assert categories >= restated_pattern._FOUND

@@ -213,6 +213,7 @@ _WORD_LIST_VARIANTS = {
     "hardness_words": ("described", "like_stone", "firm_plaque"),  # notesacc28 (described_before)
     "person_words": ("relative", "other_person"),  # wordlists22 (restate/guards.py)
     "skin_deposit_words": ("deposit_colour", "skin_layer"),  # wordlists22 (described_before)
+    "wound_words": ("wound",),  # notesfix28 (restate/wound_base.py)
 }
 
 
@@ -227,8 +228,8 @@ def load_word_list(name: str) -> WordList:
         removed_lump, flat_calcium; docs/notes.md, Rules), ``"addendum_words"``
         (retraction, qualifier, no_site), ``"look_alike_words"`` (not_calcium, not_chalky,
         other_lump), ``"person_words"`` (relative, other_person), ``"skin_deposit_words"``
-        (deposit_colour, skin_layer) or ``"hardness_words"`` (described, like_stone,
-        firm_plaque).
+        (deposit_colour, skin_layer), ``"hardness_words"`` (described, like_stone,
+        firm_plaque) or ``"wound_words"`` (wound).
 
     Returns
     -------
@@ -242,6 +243,23 @@ def load_word_list(name: str) -> WordList:
     except OSError as exc:
         raise CatalogueError(f"cannot read the packaged targets.yaml: {exc}") from exc
     return _word_list(name, data.get(name), _WORD_LIST_VARIANTS[name], str(data.get("version")))
+
+
+@cache
+def load_section_kinds(name: str) -> frozenset[str]:
+    """Return a list of section categories of the packaged ``sections.yaml`` (read once).
+
+    ``name`` is the list's key, e.g. ``"found_sections"`` (the sections that describe what was
+    found; restate/restated_pattern.py).
+    """
+    try:
+        data = _packaged("sections.yaml")
+    except OSError as exc:
+        raise CatalogueError(f"cannot read the packaged sections.yaml: {exc}") from exc
+    kinds = data.get(name)
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        raise CatalogueError(f"sections.yaml: {name!r} is not a list of section categories")
+    return frozenset(kinds)
 
 
 class RuleMixWarning(UserWarning):

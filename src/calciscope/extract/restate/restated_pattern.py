@@ -26,9 +26,11 @@ from calciscope.extract.restate.lending import (
     _next_sentences,
     hand_of_fingers,
 )
+from calciscope.extract.rules import load_section_kinds
 
-#: Sections that describe what was found (:func:`_findings_before`).
-_FOUND = frozenset({"findings", "examination"})
+#: Sections that describe what was found (:func:`_findings_before`): sections.yaml
+#: ``found_sections`` (notesfix28: rule data).
+_FOUND = load_section_kinds("found_sections")
 
 _REFERS_BACK = re.compile(
     r"\W*(?:[a-z ]{1,20}:\s*)?(?:it|this|these|they|those|the\s+(?:lesions?|deposits?|nodules?|"

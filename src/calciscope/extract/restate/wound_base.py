@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from calciscope.extract.mention import Category, Mention
 from calciscope.extract.restate.lending import _ANCHORS, _LAYERS, _lend
+from calciscope.extract.rules import load_word_list
 
 # "Base contains ...", "The ulcer bed shows ...": the wound described in the sentence before.
 _WOUND_BASE = re.compile(
@@ -24,7 +25,8 @@ _WOUND_BASE = re.compile(
 # Before the sentence just before, only a sentence naming the wound lends (two sentences at
 # most: a measurement or a label line may come between).
 _BASE_REACH = 2
-_WOUND = re.compile(r"(?<![a-z])(?:ulcers?|ulcerations?|wounds?|sores?)(?![a-z])", re.I)
+# The words naming a wound: targets.yaml ``wound_words`` (notesfix28: the words are rule data).
+_WOUND = load_word_list("wound_words").pattern("wound")
 
 
 def _base_sites(
