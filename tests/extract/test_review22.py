@@ -66,7 +66,7 @@ def test_a_malformed_absent_code_is_refused_when_the_rules_load(
 ) -> None:
     path = _targets_with(tmp_path, absent_code)
     with pytest.raises(
-        CatalogueError, match=r"targets: target rule 'dermatomyositis'.*absent_code"
+        CatalogueError, match=r"targets\.yaml: target rule 'dermatomyositis'.*absent_code"
     ):
         load_rules(targets=path)
 

@@ -247,3 +247,46 @@ def test_the_queues_at_risk_prompts_are_the_demo_studys(demo_copy, demo_run):
     assert {p.patient_id for p in prompts} == set(run.analysis.at_risk["patient_id"])
     counts = api.review_queue_counts(demo_copy, kinds=["at_risk"])
     assert counts == {"at_risk": 7}
+
+
+#: A SYNTHETIC template line: the "| Site:" field describes the finding before it.
+FIELD_LETTER = "Review.\nCalcinosis: yes | Site: left elbow | Ulcers: none.\nPlan: review."
+
+
+def test_evidence_is_the_sentence_the_extractor_read(sqlite_url):
+    """notesfix28 (review 23): the evidence is the sentence extraction read the match in.
+
+    The template line's "| Site:" field joins the finding's sentence ("Calcinosis: yes |
+    Site: left elbow"), not a split at the bar; the queue and one item show that sentence.
+    """
+    from calciscope.extract import NoteExtractor
+    from calciscope.model import Note
+
+    with api.open_registry(sqlite_url) as registry:
+        registry.import_batch(
+            Batch(
+                patients=[Patient(patient_id="F1", sex="female", birth_year=1970, synthetic=True)],
+                notes=[
+                    Note(
+                        note_id="F1-L1",
+                        patient_id="F1",
+                        note_date=D(2024, 5, 1),
+                        text=FIELD_LETTER,
+                        synthetic=True,
+                    )
+                ],
+            ),
+            source="test",
+            source_hash="field-letter",
+        )
+        api.extract_notes(registry)
+        items = api.review_queue(registry, kinds=["suggested_fact"])
+        calcinosis = FIELD_LETTER.index("Calcinosis")
+        found = [i for i in items if i.evidence and i.evidence.start == calcinosis]
+        assert found
+        one = api.review_queue_item(registry, found[0].item_id)
+    read = next(m for m in NoteExtractor().extract(FIELD_LETTER) if m.start == calcinosis)
+    first, last = read.sentence
+    assert {i.evidence.sentence for i in [*found, one]} == {FIELD_LETTER[first:last]}
+    assert {i.evidence.sentence_start for i in [*found, one]} == {first}
+    assert FIELD_LETTER[first:last].startswith("Calcinosis: yes | Site: left elbow")

@@ -25,7 +25,8 @@ from calciscope.api.criteria import default_index_date
 from calciscope.engine.classifier import CohortClassifier
 from calciscope.engine.readback import read_arrow
 from calciscope.errors import Problem, ValidationError
-from calciscope.extract.segment import split_sentences
+from calciscope.extract import NoteExtractor
+from calciscope.extract.pipeline import extractor_for
 from calciscope.features import load_catalogue
 from calciscope.imaging.reading import image_of_provenance
 from calciscope.model import Fact, Note, ReviewState
@@ -107,10 +108,11 @@ def queue_kinds() -> list[QueueKind]:
 
 
 class _NoteSentences:
-    """The notes suggested facts cite, each split into sentences once."""
+    """The notes suggested facts cite, each split into sentences once, as the extractor did."""
 
-    def __init__(self, notes: Mapping[str, Note]) -> None:
+    def __init__(self, notes: Mapping[str, Note], extractor: NoteExtractor) -> None:
         self.notes = notes
+        self.extractor = extractor
 
     def evidence(self, fact: Fact) -> Evidence | None:
         """Return where ``fact`` was read, from its provenance (None when not from a note)."""
@@ -135,8 +137,13 @@ class _NoteSentences:
 
 @lru_cache(maxsize=4096)
 def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """Return the sentences of a note's text (kept: the queue's pages cite the same notes)."""
-    return tuple(split_sentences(text))
+    """Return a note's sentences as extraction split it (kept: the pages cite the same notes).
+
+    The packaged extractor, the one extraction caches
+    (:func:`calciscope.extract.pipeline.extractor_for`): notes are read with the packaged
+    sections and sentence boundary, so this is the sentence the match was read in.
+    """
+    return tuple(extractor_for().sentence_spans(text))
 
 
 def _provenance(fact: Fact) -> Mapping[str, Any]:
@@ -172,19 +179,24 @@ def _fact_items(
     cited = [str(_provenance(s.fact).get("note_id", "")) for s in stored]
     wanted = set(cited) - {""}
     notes = repo.notes(conn, sorted(wanted)) if wanted else {}
-    return [_kept_item(kind.name, s, notes.get(n)) for s, n in zip(stored, cited, strict=True)]
+    extractor = extractor_for()  # built on every page, items or none: the web app warms it
+    return [
+        _kept_item(kind.name, s, notes.get(n), extractor)
+        for s, n in zip(stored, cited, strict=True)
+    ]
 
 
 @lru_cache(maxsize=8192)
-def _kept_item(kind: str, stored: StoredFact, note: Note | None) -> ReviewItem:
+def _kept_item(
+    kind: str, stored: StoredFact, note: Note | None, extractor: NoteExtractor
+) -> ReviewItem:
     """Return the item of a suggested fact (its evidence found in its note once, then kept).
 
-    The same stored fact (version included) and note give the same item: a queue's pages are
-    read again and again while few of their items change.
+    The same stored fact (version included), note and extractor give the same item: a
+    queue's pages are read again and again while few of their items change.
     """
-    evidence = _NoteSentences({note.note_id: note} if note is not None else {}).evidence(
-        stored.fact
-    )
+    notes = {note.note_id: note} if note is not None else {}
+    evidence = _NoteSentences(notes, extractor).evidence(stored.fact)
     chosen = load_review_queue().kind(kind)
     assert chosen is not None  # the caller's kind
     return _fact_item(chosen, stored, evidence)
@@ -333,6 +345,9 @@ def review_queue(
         One page of the queue: at most ``limit`` items after the first ``offset`` (all by
         default). A page of suggested facts alone is read from the registry as one page
         (indexed), whatever the queue's size; :func:`review_queue_counts` counts the whole.
+    A suggested fact's evidence is the sentence the packaged extractor read it in (the one
+    :func:`calciscope.api.extract_notes` uses, cached per process; the web app builds it while
+    warming up).
 
     Raises
     ------
@@ -410,9 +425,14 @@ def review_queue_counts(
 
 
 def review_queue_item(
-    registry: Registry, item_id: str, *, index_date: dt.date | None = None
+    registry: Registry,
+    item_id: str,
+    *,
+    index_date: dt.date | None = None,
 ) -> ReviewItem:
     """Return one open item of the queue by its id (``fact:<fact id>`` or ``<kind>:<patient>``).
+
+    ``index_date`` as for :func:`review_queue`.
 
     Raises
     ------
@@ -440,7 +460,8 @@ def review_queue_item(
             ):
                 raise missing
             note_id = str(_provenance(stored.fact).get("note_id", ""))
-            notes = _NoteSentences(repo.notes(conn, [note_id]) if note_id else {})
+            cited = repo.notes(conn, [note_id]) if note_id else {}
+            notes = _NoteSentences(cited, extractor_for())
             return _fact_item(fact_kinds[0], stored, notes.evidence(stored.fact))
     kind = known.kind(prefix)
     if kind is None or kind.source is QueueSource.SUGGESTED_FACTS:

@@ -250,6 +250,20 @@ class NoteExtractor:
             )
         return spans
 
+    def sentence_spans(self, text: str) -> list[tuple[int, int]]:
+        """Return ``(start, end)`` of every sentence of ``text`` as :meth:`extract` reads it.
+
+        Its sections (a header is a sentence of its own), an inline numbered list of a
+        finding's sites kept in the finding's sentence, and the sentence boundary of this
+        extractor's rules (their ``field_attribute_labels``): the sentence a page citing a
+        mention shows is the one its flags were read in (the review queue's evidence).
+        """
+        text = join_line_hyphens(text, self._words)
+        low = lower_same_length(text)
+        lists = self._site_lists(text, self._findings.find(low)) if "1)" in text else ()
+        spans = self.sentences(text, self.sections(text, low), lists=lists)
+        return [(a, b) for a, b, _ in spans]
+
     def _site_lists(self, text: str, findings: Sequence[Match]) -> frozenset[int]:
         """Return where each inline numbered list headed by a calcinosis or calcification starts.
 

@@ -6,7 +6,7 @@ excluded_types, metadata; ``SectionRule``: literal, category, pattern, metadata)
 can move between the two tools. The packaged rules live in ``calciscope/extract/rules/``.
 ``targets.yaml`` also holds word lists the cross-sentence rules read (:class:`WordList`:
 ``calcium_words``, ``addendum_words``, ``look_alike_words``, ``person_words``,
-``skin_deposit_words``); medspaCy ignores them.
+``skin_deposit_words``, ``hardness_words``); medspaCy ignores them.
 """
 
 from __future__ import annotations
@@ -135,9 +135,53 @@ class WordList:
             raise CatalogueError(f"word list {self.name!r} has no variant {variant!r}")
         return "|".join(forms)
 
+    def skipping(self, variant: str) -> str:
+        """Return the variant's words as a fragment that starts with their first letters.
+
+        ``[hs](?<![a-z][hs])(?:(?<=h)ard|(?<=s)tony)`` matches what ``(?<![a-z])(?:hard|stony)``
+        does, but ``re`` skips in C to a candidate first letter instead of trying the
+        alternation at every character. Each form must start with a plain lower-case letter;
+        the caller adds what may follow (``(?![a-z])``). A form may hold a group of its own
+        (``ston(?:y|e-hard)``), not a bare ``|``.
+        """
+        self.alternation(variant)  # the variant is known
+        forms = [f[variant] for _word, f in self.words if variant in f]
+        if any(not f[:1].isalpha() or not f[:1].islower() or not f[:1].isascii() for f in forms):
+            raise CatalogueError(
+                f"word list {self.name!r}: {variant!r} has a form that starts with no letter"
+            )
+        if any(_bare_bar(f) for f in forms):
+            raise CatalogueError(
+                f"word list {self.name!r}: {variant!r} has a form with a '|' outside a group"
+            )
+        firsts = "".join(dict.fromkeys(f[0] for f in forms))
+        rests = "|".join(f"(?<={f[0]}){f[1:]}" for f in forms)
+        return f"[{firsts}](?<![a-z][{firsts}])(?:{rests})"
+
     def pattern(self, variant: str) -> re.Pattern[str]:
         """Return a pattern matching a variant's words as whole words, ignoring case."""
         return re.compile(r"(?<![a-z])(?:" + self.alternation(variant) + r")(?![a-z])", re.I)
+
+
+def _bare_bar(form: str) -> bool:
+    """Return whether a regular-expression fragment has a ``|`` outside its groups."""
+    depth, escaped, in_class = 0, False, False
+    for ch in form:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return True
+    return False
 
 
 def _word_list(name: str, items: Any, variants: Sequence[str], version: str) -> WordList:
@@ -165,9 +209,11 @@ def _word_list(name: str, items: Any, variants: Sequence[str], version: str) -> 
 _WORD_LIST_VARIANTS = {
     "calcium_words": ("far_deposit", "removed_lump", "flat_calcium"),
     "addendum_words": ("retraction", "qualifier", "no_site"),  # notesfix23
-    "look_alike_words": ("not_calcium", "not_chalky"),  # wordlists22 (restate/guards.py)
+    "look_alike_words": ("not_calcium", "not_chalky", "other_lump"),  # wordlists22, notesacc28
+    "hardness_words": ("described", "like_stone", "firm_plaque"),  # notesacc28 (described_before)
     "person_words": ("relative", "other_person"),  # wordlists22 (restate/guards.py)
     "skin_deposit_words": ("deposit_colour", "skin_layer"),  # wordlists22 (described_before)
+    "wound_words": ("wound",),  # notesfix28 (restate/wound_base.py)
 }
 
 
@@ -180,9 +226,10 @@ def load_word_list(name: str) -> WordList:
     name
         The list's key in the file, e.g. ``"calcium_words"`` (variants: far_deposit,
         removed_lump, flat_calcium; docs/notes.md, Rules), ``"addendum_words"``
-        (retraction, qualifier, no_site), ``"look_alike_words"`` (not_calcium, not_chalky),
-        ``"person_words"`` (relative, other_person) or ``"skin_deposit_words"``
-        (deposit_colour, skin_layer).
+        (retraction, qualifier, no_site), ``"look_alike_words"`` (not_calcium, not_chalky,
+        other_lump), ``"person_words"`` (relative, other_person), ``"skin_deposit_words"``
+        (deposit_colour, skin_layer), ``"hardness_words"`` (described, like_stone,
+        firm_plaque) or ``"wound_words"`` (wound).
 
     Returns
     -------
@@ -196,6 +243,23 @@ def load_word_list(name: str) -> WordList:
     except OSError as exc:
         raise CatalogueError(f"cannot read the packaged targets.yaml: {exc}") from exc
     return _word_list(name, data.get(name), _WORD_LIST_VARIANTS[name], str(data.get("version")))
+
+
+@cache
+def load_section_kinds(name: str) -> frozenset[str]:
+    """Return a list of section categories of the packaged ``sections.yaml`` (read once).
+
+    ``name`` is the list's key, e.g. ``"found_sections"`` (the sections that describe what was
+    found; restate/restated_pattern.py).
+    """
+    try:
+        data = _packaged("sections.yaml")
+    except OSError as exc:
+        raise CatalogueError(f"cannot read the packaged sections.yaml: {exc}") from exc
+    kinds = data.get(name)
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        raise CatalogueError(f"sections.yaml: {name!r} is not a list of section categories")
+    return frozenset(kinds)
 
 
 class RuleMixWarning(UserWarning):
@@ -221,8 +285,8 @@ def _types(value: Any) -> frozenset[str] | None:
     return frozenset(str(v).upper() for v in value)
 
 
-def _target(raw: dict[str, Any], source: str) -> TargetRule:
-    where = f"{source}: target rule {raw.get('literal')!r}"
+def _target(raw: dict[str, Any], source: str, file: str) -> TargetRule:
+    where = f"{file}: target rule {raw.get('literal')!r}"
     metadata = dict(raw.get("metadata") or {})
     absent = metadata.get("absent_code")
     if absent is not None and not (
@@ -244,8 +308,8 @@ def _target(raw: dict[str, Any], source: str) -> TargetRule:
     )
 
 
-def _context(raw: dict[str, Any], source: str) -> ConTextRule:
-    where = f"{source}: context rule {raw.get('literal')!r}"
+def _context(raw: dict[str, Any], source: str, file: str) -> ConTextRule:
+    where = f"{file}: context rule {raw.get('literal')!r}"
     try:
         direction = Direction(str(raw.get("direction") or "BIDIRECTIONAL").upper())
     except ValueError:
@@ -264,8 +328,8 @@ def _context(raw: dict[str, Any], source: str) -> ConTextRule:
     )
 
 
-def _section(raw: dict[str, Any], source: str) -> SectionRule:
-    where = f"{source}: section rule {raw.get('literal')!r}"
+def _section(raw: dict[str, Any], source: str, file: str) -> SectionRule:
+    where = f"{file}: section rule {raw.get('literal')!r}"
     return SectionRule(
         literal=str(raw["literal"]),
         category=str(raw["category"]),
@@ -282,10 +346,20 @@ def _packaged(name: str) -> dict[str, Any]:
     return yaml.load(text, Loader=_RuleLoader) or {}
 
 
-def _read(path: Path | None, packaged: str) -> tuple[dict[str, Any], str]:
+#: How an error names a packaged rule file (a file given instead is named by its path).
+_PACKAGED_FILE = "the packaged calciscope/extract/rules/{}"
+
+
+def _read(path: Path | None, packaged: str) -> tuple[dict[str, Any], str, str]:
+    """Return a rule file's data, the source its rule ids start with, and the file's name.
+
+    The source is the file's stem (``targets``: rule ids, recorded in provenance, stay the
+    same whatever folder the file is read from); errors name the file by its path.
+    """
     try:
         if path is None:  # a copy: the rules built from it must not share the cached lists
-            return copy.deepcopy(_packaged(packaged)), Path(packaged).stem
+            data = copy.deepcopy(_packaged(packaged))
+            return data, Path(packaged).stem, _PACKAGED_FILE.format(packaged)
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise CatalogueError(f"cannot read rule file {path}: {exc}") from exc
@@ -295,17 +369,22 @@ def _read(path: Path | None, packaged: str) -> tuple[dict[str, Any], str]:
         )
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise CatalogueError(f"rule file {path} is not valid: {exc}") from exc
-    return data or {}, Path(path).stem
+    return data or {}, Path(path).stem, str(path)
 
 
-def _build(items: Iterable[Any], maker: Any, source: str, kind: str) -> list[Any]:
+def _build(items: Iterable[Any], maker: Any, source: str, kind: str, file: str) -> list[Any]:
+    if not isinstance(items, list):
+        raise CatalogueError(f"{file}: the {kind} rules must be a list")
     built = []
     for index, raw in enumerate(items):
         if not isinstance(raw, dict) or "literal" not in raw or "category" not in raw:
-            raise CatalogueError(
-                f"{source}: {kind} rule #{index + 1} needs 'literal' and 'category'"
+            named = (
+                f" ({raw.get('literal')!r})" if isinstance(raw, dict) and "literal" in raw else ""
             )
-        built.append(maker(raw, source))
+            raise CatalogueError(
+                f"{file}: {kind} rule #{index + 1}{named} needs 'literal' and 'category'"
+            )
+        built.append(maker(raw, source, file))
     return built
 
 
@@ -318,10 +397,10 @@ def load_context_rules_json(path: str | Path) -> tuple[ConTextRule, ...]:
         A JSON (or YAML) file with a top-level ``context_rules`` list, as in medspaCy's
         ``resources/context_rules.json``.
     """
-    data, source = _read(Path(path), "")
+    data, source, file = _read(Path(path), "")
     if "context_rules" not in data:
         raise CatalogueError(f"{path}: no 'context_rules' list")
-    return tuple(_build(data["context_rules"], _context, source, "context"))
+    return tuple(_build(data["context_rules"], _context, source, "context", file))
 
 
 def load_rules(
@@ -346,10 +425,10 @@ def load_rules(
     RuleSet
         The rules; ``version`` joins the versions declared in the three files.
     """
-    t_data, t_src = _read(Path(targets) if targets else None, "targets.yaml")
-    c_data, c_src = _read(Path(context) if context else None, "context.yaml")
-    s_data, s_src = _read(Path(sections) if sections else None, "sections.yaml")
-    context_rules = _build(c_data.get("context_rules", []), _context, c_src, "context")
+    t_data, t_src, t_file = _read(Path(targets) if targets else None, "targets.yaml")
+    c_data, c_src, c_file = _read(Path(context) if context else None, "context.yaml")
+    s_data, s_src, s_file = _read(Path(sections) if sections else None, "sections.yaml")
+    context_rules = _build(c_data.get("context_rules", []), _context, c_src, "context", c_file)
     notices: list[str] = []
     for extra in extra_context:
         kept, said = merge_context_rules(context_rules, load_context_rules_json(extra))
@@ -364,26 +443,26 @@ def load_rules(
             stacklevel=2,
         )
     return RuleSet(
-        targets=tuple(_build(t_data.get("target_rules", []), _target, t_src, "target")),
+        targets=tuple(_build(t_data.get("target_rules", []), _target, t_src, "target", t_file)),
         context=tuple(context_rules),
-        sections=tuple(_build(s_data.get("section_rules", []), _section, s_src, "section")),
+        sections=tuple(_build(s_data.get("section_rules", []), _section, s_src, "section", s_file)),
         version="/".join(str(d.get("version", "?")) for d in (t_data, c_data, s_data)),
         notices=tuple(notices),
-        field_attribute_labels=_labels(
-            s_data.get("field_attribute_labels"),
-            s_src,
-        ),
+        field_attribute_labels=_labels(s_data.get("field_attribute_labels"), s_file),
     )
 
 
-def _labels(items: Any, source: str) -> tuple[str, ...]:
+def _labels(items: Any, file: str) -> tuple[str, ...]:
     """Return a sections file's field attribute labels (the packaged ones when it has none)."""
     if items is None:  # a sections file written before the list moved to rule data (fixes21)
         return load_field_attribute_labels()
-    if not isinstance(items, list) or not all(
-        isinstance(w, str) and re.fullmatch(r"[a-z][a-z ]*", w) for w in items
-    ):
-        raise CatalogueError(f"{source}: field_attribute_labels must be a list of lower-case words")
+    if not isinstance(items, list):
+        raise CatalogueError(f"{file}: field_attribute_labels must be a list of lower-case words")
+    for word in items:
+        if not (isinstance(word, str) and re.fullmatch(r"[a-z][a-z ]*", word)):
+            raise CatalogueError(
+                f"{file}: field_attribute_labels must be a list of lower-case words; got {word!r}"
+            )
     return tuple(items)
 
 
@@ -394,7 +473,7 @@ def load_field_attribute_labels() -> tuple[str, ...]:
         data = _packaged("sections.yaml")  # read only: no copy
     except OSError as exc:
         raise CatalogueError(f"cannot read the packaged sections.yaml: {exc}") from exc
-    return _labels(data.get("field_attribute_labels", []), "sections")
+    return _labels(data.get("field_attribute_labels", []), _PACKAGED_FILE.format("sections.yaml"))
 
 
 def _rule_phrases(rule: ConTextRule) -> list[str] | None:

@@ -153,7 +153,7 @@ def _outside_token(registry: Any) -> tuple[int, ...]:
 
 
 def _warm_up(app: FastAPI) -> None:
-    """Compile the templates and the per-patient explanation, and get the patient table, first.
+    """Compile the templates, the per-patient explanation and the queue's extractor first; get the patient table.
 
     A template is compiled at its first render otherwise: the patient page's took a second
     of a worker's time, within the first requests.
@@ -166,6 +166,11 @@ def _warm_up(app: FastAPI) -> None:
         if table.num_rows:  # not a list of the patients computed for one id
             pid = str(table.column("patient_id")[0])
             api.explain_patient(state.registry, pid, index_date=state.as_of.date)
+        # The first page of suggested facts: builds the packaged extractor the evidence
+        # sentences come from (about 2 s of CPU, once per process), not on a user's first visit.
+        facts = [k.name for k in api.queue_kinds() if k.source is api.QueueSource.SUGGESTED_FACTS]
+        if facts:
+            api.review_queue(state.registry, kinds=facts[:1], limit=1)
     except Exception:  # the first request computes instead; the server keeps serving
         _log.exception("warming up failed")
 

@@ -140,4 +140,4 @@ def link_restated(
     if deposits:
         _deposit_sites(deposits, every, text, find, kinds)
     if hits:
-        _restated_pattern(no_pattern, hits, every, text, find)
+        _restated_pattern(no_pattern, hits, every, text, find, kinds)

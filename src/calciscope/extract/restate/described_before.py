@@ -25,6 +25,9 @@ from calciscope.extract.restate.guards import (
 from calciscope.extract.restate.past_deposits import _REMOVED
 from calciscope.extract.rules import load_word_list
 
+# Words of hardness: targets.yaml ``hardness_words`` (notesacc28: the words are rule data).
+_HARDNESS = load_word_list("hardness_words")
+
 # A sentence before a calcinosis that names no site may describe its deposits with no word
 # pointing back ("Hard white lumps sit over both knees. ... Impression: calcinosis";
 # notesacc16): it names a deposit, a mass, a radiological opacity, or a hard or calcium-like
@@ -32,7 +35,7 @@ from calciscope.extract.rules import load_word_list
 _DESCRIBED = re.compile(
     r"(?<![a-z])(?:deposits?|nodules?|lumps?|concretions?|stones?|calcium|chalky|gritty|"
     r"masses|mass|opacit(?:y|ies)|"
-    r"(?:hard|firm|stony|rock-hard|stone-hard)(?:,?[ \t]+[a-z-]+){0,2}?[ \t]+(?:swellings?|"
+    r"(?:" + _HARDNESS.alternation("described") + r")(?:,?[ \t]+[a-z-]+){0,2}?[ \t]+(?:swellings?|"
     r"areas?|lesions?|spots?|bumps?))(?![a-z])",
     re.I,
 )
@@ -42,8 +45,10 @@ _DESCRIBED = re.compile(
 _FLAT = re.compile(r"(?<![a-z])(?:plaques?|plates?|papules?|sheets?|shell)(?![a-z])", re.I)
 # "hard, board-like plates have formed under the skin": hardness under the skin will do too.
 _HARD_UNDER_SKIN = re.compile(
-    r"(?<![a-z])(?:hard|stony|rock-hard|stone-hard)(?![a-z])[^.;\n]{0,80}?(?<![a-z])(?:under|"
-    r"beneath)[ \t]+the[ \t]+skin|(?<![a-z])(?:hard|stony|rock-hard|stone-hard)(?![a-z])"
+    r"(?<![a-z])(?:" + _HARDNESS.alternation("like_stone") + r")(?![a-z])[^.;\n]{0,80}?(?<![a-z])"
+    r"(?:under|beneath)[ \t]+the[ \t]+skin|(?<![a-z])(?:"
+    + _HARDNESS.alternation("like_stone")
+    + r")(?![a-z])"
     r"[^.;\n]{0,80}?(?<![a-z])subcutane",
     re.I,
 )
@@ -53,9 +58,9 @@ _HARD_UNDER_SKIN = re.compile(
 # in the dermis"). Firm or indurated plaques alone are the skin of morphoea and SSc, no deposit
 # (notesfix26). (It starts with a character set, so ``re`` skips to the candidate letters in C.)
 # The colours and the skin layers are targets.yaml ``skin_deposit_words`` (wordlists22); the
-# hardness words stay here, written for that skip.
+# hardness words ``hardness_words`` (notesacc28), written as a skip to their first letters.
 _SKIN_DEPOSIT = load_word_list("skin_deposit_words")
-_HARD = r"[hsr](?<![a-z][hsr])(?:(?<=h)ard|(?<=s)ton(?:y|e-hard)|(?<=r)ock-hard)(?![a-z])"
+_HARD = _HARDNESS.skipping("like_stone") + r"(?![a-z])"
 _HARD_FLAT = re.compile(
     _HARD + r"(?:(?:,?[ \t]+[a-z-]+){0,3}?,?[ \t]+(?:plates?|sheets?|shell)|"
     r"(?:,?[ \t]+[a-z-]+){0,2}?,?[ \t]+(?:" + _SKIN_DEPOSIT.alternation("deposit_colour") + r")"
@@ -63,7 +68,7 @@ _HARD_FLAT = re.compile(
     re.I,
 )
 _FIRM_PLAQUES = re.compile(
-    r"[fh](?<![a-z][fh])(?:(?<=f)irm|(?<=h)ard)(?![a-z])(?:,?[ \t]+[a-z-]+){0,3}?,?[ \t]+"
+    _HARDNESS.skipping("firm_plaque") + r"(?![a-z])(?:,?[ \t]+[a-z-]+){0,3}?,?[ \t]+"
     r"plaques?(?![a-z])",
     re.I,
 )

@@ -45,21 +45,10 @@ _NOT_CALCIUM = _LOOK_ALIKES.pattern("not_calcium")
 # A lump or lesion of another kind named in such a sentence (or in any sentence between it
 # and the calcinosis): gout, a tumour, a cyst, a node, a rheumatoid or osteoarthritic nodule,
 # an injection lump, another skin disease, an implant. It lends nothing ("subcutaneous fat",
-# a tissue, is no such lump, unlike in ``_NOT_CALCIUM``; notesacc16, notesacc18).
+# a tissue, is no such lump, unlike in ``_NOT_CALCIUM``; notesacc16, notesacc18): targets.yaml
+# ``look_alike_words``, variant other_lump (notesacc28: the words are rule data).
 _OTHER_LUMP = re.compile(
-    r"(?<![a-z])(?:urate|uric|tophus|tophi|tophaceous|gout|gouty|cholesterol|amyloid|expansile|"
-    r"destructive|lytic|malignan(?:t|cy)|[a-z]{0,12}sarcomas?|metasta(?:sis|ses|tic)|lymphomas?|"
-    r"myelomas?|carcinomas?|neoplasms?|neoplastic|tumou?rs?|rheumatoid|ra|oa|osteoarthritis|"
-    r"osteoarthritic|heberden'?s?|bouchard'?s?|osteophytes?|exostos[ie]s|bony[ \t]+(?:nodules?|lumps?|swellings?|enlargements?)|dupuytren'?s?|"
-    r"insulin|injections?|lymph|lymphadenopathy|nodes?|ganglion|ganglia|cysts?|cystic|"
-    r"lipomas?|abscess(?:es)?|fibromas?|neurofibromas?|xanthomas?|granulomas?|hernias?|"
-    r"thyroid|goitre|goiter|keloids?|nodosum|panniculitis|sclerotic[ \t]+(?:plaques?|patch(?:es)?|lesions?|bone|margins?|foc(?:us|i))|"
-    r"scleroderma[ \t]+(?:plaques?|patch(?:es)?)|morph(?:o)?ea|"
-    r"morph(?:o)?eic|(?:hyper|hypo|de)?pigmented[ \t]+(?:plaques?|patch(?:es)?|macules?|papules?|"
-    r"lesions?|naev[iu]s|nev[iu]s|moles?|spots?)|lichenified|lichenification|"
-    r"atrophic|necrobiosis|psoria(?:sis|tic)|eczema(?:tous)?|implants?|prosthes[ie]s|"
-    r"prosthetic|screws?|fixation|orif|k-wires?)(?![a-z-])",
-    re.I,
+    r"(?<![a-z])(?:" + _LOOK_ALIKES.alternation("other_lump") + r")(?![a-z-])", re.I
 )
 # A lump of another kind said to be absent ("No lymphadenopathy.", "nodules, not rheumatoid")
 # names no other lesion: the words just before it.

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from calciscope.extract.mention import Category, Mention
 from calciscope.extract.restate.deposits import _DEPOSIT
-from calciscope.extract.restate.described_before import _FLAT, _flat_calcium
+from calciscope.extract.restate.described_before import _CONCLUDING, _FLAT, _flat_calcium
 from calciscope.extract.restate.lending import (
     _ANCHORS,
     _LAYERS,
@@ -26,6 +26,11 @@ from calciscope.extract.restate.lending import (
     _next_sentences,
     hand_of_fingers,
 )
+from calciscope.extract.rules import load_section_kinds
+
+#: Sections that describe what was found (:func:`_findings_before`): sections.yaml
+#: ``found_sections`` (notesfix28: rule data).
+_FOUND = load_section_kinds("found_sections")
 
 _REFERS_BACK = re.compile(
     r"\W*(?:[a-z ]{1,20}:\s*)?(?:it|this|these|they|those|the\s+(?:lesions?|deposits?|nodules?|"
@@ -51,6 +56,7 @@ def _restated_pattern(
     every: Sequence[tuple[int, int, int]],
     text: str,
     find: Callable[..., list[Mention]],
+    kinds: Sequence[str | None] = (),
 ) -> None:
     """Give a calcinosis the pattern of a sentence elsewhere that restates its sites."""
     home = {a.start: _next_sentences(every, a, text) for a in anchors}
@@ -76,7 +82,9 @@ def _restated_pattern(
         for anchor in anchors:
             named = {r.get("region") for r in anchor.links.get("regions", [])}
             own, near = home[anchor.start]
-            later = a >= anchor.sentence[1] or section == own
+            later = (
+                a >= anchor.sentence[1] or section == own or _findings_before(kinds, section, own)
+            )
             restates = (
                 sites
                 and sites <= named
@@ -89,3 +97,18 @@ def _restated_pattern(
             )
             if restates or (not sites and a in near and _REFERS_BACK.match(text, a, b)):
                 _lend(anchor, "morphology", pattern, text, mentions)
+
+
+def _findings_before(kinds: Sequence[str | None], section: int, own: int) -> bool:
+    """Return whether a sentence in ``section`` describes what the conclusion ``own`` names.
+
+    A report describes the deposits in its findings and names calcinosis in its impression or
+    conclusion ("Findings: ... a cluster of echogenic nodules over the acromion ...
+    Conclusion: subcutaneous calcinosis over the left shoulder"; notesacc28): the findings or
+    examination before an impression, diagnoses or plan restate its pattern. Not a history or
+    indication: the referrer's words ("History: lumps in fingertips") are no description of
+    what the images or the examiner found.
+    """
+    if section >= own or own >= len(kinds):
+        return False
+    return kinds[own] in _CONCLUDING and kinds[section] in _FOUND
