@@ -325,7 +325,7 @@ def headline_lines(run: StudyRun) -> list[str]:
     lines = [
         f"source population: {h.source_population} SSc patients ({h.ssc_by} diagnosis, "
         f"seen {h.window_start} to {h.index_date})",
-        f"{study.headline_label}: {h.proportion.text()}",
+        f"{study.headline_label}: {h.proportion_text()}",
         _cases_line(h, study.focus_label.replace("–", "-")),
     ]
     if h.cases:

@@ -298,6 +298,7 @@ def _headline(
     cases = table[table["case"]]
     found = table[table["case"] | table["case_suggested_only"]]  # confirmed + awaiting review
     h = study.headline
+    shown = next(p for p in study.proportions if p.id == h.proportion)
     return Headline(
         synthetic=counts.synthetic and counts.patients > 0,
         index_date=study.population.index_date,
@@ -306,6 +307,8 @@ def _headline(
         source_population=counts.source_population,
         proportion_id=h.proportion,
         proportion=props[h.proportion],
+        proportion_unknown=counts.proportions_unknown.get(h.proportion, 0),
+        proportion_unknown_in=tuple(shown.when),
         target_phenotype=study.target_phenotype,
         cases=len(cases),
         cases_suggested_only=int(table["case_suggested_only"].sum()),

@@ -61,6 +61,9 @@ class RegistryCounts:
     subgroups: dict[str, int] = field(default_factory=dict)
     #: the study file's proportions by id: (numerator, denominator)
     proportions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: of each proportion's denominator, the patients with an unknown value (null or
+    #: ``"unknown"``) in a column its ``when`` names: counted "not matching", said apart
+    proportions_unknown: dict[str, int] = field(default_factory=dict)
     #: Table 1: the source population's patients by (column, case) and value (None: unknown)
     levels: dict[tuple[str, bool], dict[Any, int]] = field(default_factory=dict)
 

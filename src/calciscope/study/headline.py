@@ -31,6 +31,10 @@ class Headline:
     source_population: int
     proportion_id: str
     proportion: ProportionResult
+    #: of the proportion's denominator, the patients with an unknown value in a column its
+    #: ``when`` names (``proportion_unknown_in``): counted "not matching", said apart
+    proportion_unknown: int
+    proportion_unknown_in: tuple[str, ...]
     target_phenotype: str
     #: cases from confirmed facts; found only with suggested facts; both
     cases: int
@@ -54,6 +58,24 @@ class Headline:
         """The cases (confirmed facts) in the focus subgroup."""
         return self.cases_in.get(self.focus, 0)
 
+    @property
+    def proportion_unknown_text(self) -> str:
+        """Return "subset unknown for 19" (its ``when`` columns), or "" when none is unknown."""
+        if not self.proportion_unknown:
+            return ""
+        what = " or ".join(c.replace("_", " ") for c in self.proportion_unknown_in)
+        return f"{what} unknown for {self.proportion_unknown}"
+
+    def proportion_text(self) -> str:
+        """Return the proportion as text, then how many of its denominator are unknown.
+
+        "0/19 (0.0%; 95% CI ...); subset unknown for 19": the denominator is all patients on
+        purpose (the published series' 102/461), so an unknown value is said, not hidden in
+        the complement. Nothing is added when no value is unknown.
+        """
+        unknown = self.proportion_unknown_text
+        return f"{self.proportion.text()}; {unknown}" if unknown else self.proportion.text()
+
     def __eq__(self, other: object) -> bool:
         # by value as results.json holds it (the proportion's summary is a DataFrame)
         return isinstance(other, Headline) and self.to_dict() == other.to_dict()
@@ -71,6 +93,7 @@ class Headline:
             "source_population": self.source_population,
             k: p.count,
             f"{k}_proportion": p.to_dict()["rows"][0] | {"text": p.text()},
+            f"{k}_unknown": self.proportion_unknown,
             "interval": p.note,
             "target_phenotype": self.target_phenotype,
             "cases": self.cases,
