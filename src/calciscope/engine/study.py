@@ -314,6 +314,7 @@ class StudyQuery:
         counted = {
             "ssc": t.ssc,
             "not_synthetic": ~_true(t.synthetic),
+            "synthetic_patients": _true(t.synthetic),
             "died": died,
             "before": out & ~died & (last < s.window_start).fill_null(False),
             "never": out & ~died & last.isnull(),
@@ -343,6 +344,7 @@ class StudyQuery:
             patients=n["patients"],
             ssc=n["ssc"],
             synthetic=n["patients"] == 0 or n["not_synthetic"] == 0,
+            synthetic_patients=n["synthetic_patients"],
             not_seen=not_seen_reasons(s, n["died"], n["before"], n["never"]),
             source_population=n["source_population"],
             cases=n["cases"],

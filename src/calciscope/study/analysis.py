@@ -301,6 +301,7 @@ def _headline(
     shown = next(p for p in study.proportions if p.id == h.proportion)
     return Headline(
         synthetic=counts.synthetic and counts.patients > 0,
+        synthetic_patients=counts.synthetic_patients,
         index_date=study.population.index_date,
         window_start=study.window_start,
         ssc_by=study.population.ssc_by.value,

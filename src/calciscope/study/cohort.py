@@ -57,6 +57,8 @@ class RegistryCounts:
     cases: int
     #: cases found only when suggested (unreviewed) facts count too
     cases_suggested_only: int
+    #: the registry's SYNTHETIC patients (``patients.synthetic``), all or some
+    synthetic_patients: int = 0
     #: the study file's subgroups (``flow.subgroups``) by id
     subgroups: dict[str, int] = field(default_factory=dict)
     #: the study file's proportions by id: (numerator, denominator)

@@ -25,6 +25,8 @@ class Headline:
     """
 
     synthetic: bool
+    #: the registry's SYNTHETIC patients: all when ``synthetic``; some when mixed with others
+    synthetic_patients: int
     index_date: dt.date
     window_start: dt.date
     ssc_by: str
@@ -59,6 +61,14 @@ class Headline:
         return self.cases_in.get(self.focus, 0)
 
     @property
+    def synthetic_mixed(self) -> str:
+        """Return "includes N SYNTHETIC patients" when some, not all, patients are synthetic."""
+        if self.synthetic or not self.synthetic_patients:
+            return ""
+        n = self.synthetic_patients
+        return f"includes {n} SYNTHETIC patient{'s' * (n != 1)}"
+
+    @property
     def proportion_unknown_text(self) -> str:
         """Return "subset unknown for 19" (its ``when`` columns), or "" when none is unknown."""
         if not self.proportion_unknown:
@@ -87,6 +97,7 @@ class Headline:
         p, k = self.proportion, self.proportion_id
         return {
             "synthetic": self.synthetic,
+            "synthetic_patients": self.synthetic_patients,
             "index_date": self.index_date.isoformat(),
             "window_start": self.window_start.isoformat(),
             "ssc_by": self.ssc_by,
@@ -117,5 +128,6 @@ class Headline:
             f"<td>{html.escape(str(v['text'] if isinstance(v, dict) and 'text' in v else v))}</td></tr>"
             for k, v in self.to_dict().items()
         )
-        banner = "<p><b>SYNTHETIC DATA</b></p>" if self.synthetic else ""
+        mixed = f"<p><b>{html.escape(self.synthetic_mixed)}</b></p>" if self.synthetic_mixed else ""
+        banner = "<p><b>SYNTHETIC DATA</b></p>" if self.synthetic else mixed
         return f"{banner}<table>{rows}</table>"
