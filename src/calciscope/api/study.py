@@ -317,15 +317,21 @@ def _cases_line(h: Headline, focus: str) -> str:
     )
 
 
+#: The line of a registry mixing SYNTHETIC demo patients with its own (``Headline.synthetic_mixed``).
+_MIXED = "the registry {}: demo data, counted in every number below"
+
+
 def headline_lines(run: StudyRun) -> list[str]:
     """Return the headline numbers as short lines for a terminal (plain hyphens)."""
     from calciscope.report.text import value_range
 
     h, study = run.headline, run.analysis.study
+    mixed = [f"{_MIXED.format(h.synthetic_mixed)}"] if h.synthetic_mixed else []
     lines = [
+        *mixed,
         f"source population: {h.source_population} SSc patients ({h.ssc_by} diagnosis, "
         f"seen {h.window_start} to {h.index_date})",
-        f"{study.headline_label}: {h.proportion.text()}",
+        f"{study.headline_label}: {h.proportion_text()}",
         _cases_line(h, study.focus_label.replace("–", "-")),
     ]
     if h.cases:

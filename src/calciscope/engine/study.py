@@ -78,6 +78,21 @@ def matches(t: ir.Table, when: Condition) -> ir.BooleanValue:
     return hit
 
 
+def _unknown_in(t: ir.Table, when: Condition) -> ir.BooleanValue:
+    """Return where any column a ``when`` names is unknown: null, or the text ``"unknown"``.
+
+    ``overlap`` (known true) reads its unknown from ``overlap_status``, which keeps it.
+    """
+    hit = ibis.literal(False)
+    for column in when:
+        value = t["overlap_status" if column == "overlap" else column]
+        unknown = value.isnull()
+        if value.type().is_string():
+            unknown |= (value == "unknown").fill_null(False)
+        hit |= unknown
+    return hit
+
+
 @dataclass
 class StudyQuery:
     """One study on one connection: the annotated table, materialised once, and what is read of it.
@@ -299,6 +314,7 @@ class StudyQuery:
         counted = {
             "ssc": t.ssc,
             "not_synthetic": ~_true(t.synthetic),
+            "synthetic_patients": _true(t.synthetic),
             "died": died,
             "before": out & ~died & (last < s.window_start).fill_null(False),
             "never": out & ~died & last.isnull(),
@@ -311,7 +327,11 @@ class StudyQuery:
         for i, p in enumerate(s.proportions):
             within = pop if p.within is None else t[subgroup_column(p.within)]
             known = within if p.of_known is None else within & t[p.of_known].notnull()
-            design |= {f"p{i}": within & matches(t, p.when), f"p{i}_of": known}
+            design |= {
+                f"p{i}": within & matches(t, p.when),
+                f"p{i}_of": known,
+                f"p{i}_unknown": known & _unknown_in(t, p.when),
+            }
         expr = t.aggregate(
             patients=t.count(),
             **{k: ibis.cases((v, 1), else_=0).sum() for k, v in (counted | design).items()},
@@ -324,12 +344,14 @@ class StudyQuery:
             patients=n["patients"],
             ssc=n["ssc"],
             synthetic=n["patients"] == 0 or n["not_synthetic"] == 0,
+            synthetic_patients=n["synthetic_patients"],
             not_seen=not_seen_reasons(s, n["died"], n["before"], n["never"]),
             source_population=n["source_population"],
             cases=n["cases"],
             cases_suggested_only=n["cases_suggested_only"],
             subgroups={g.id: n[f"g{i}"] for i, g in enumerate(s.flow.subgroups)},
             proportions={p.id: (n[f"p{i}"], n[f"p{i}_of"]) for i, p in enumerate(s.proportions)},
+            proportions_unknown={p.id: n[f"p{i}_unknown"] for i, p in enumerate(s.proportions)},
         )
 
     def _levels(self, columns: Iterable[str]) -> dict[tuple[str, bool], dict[Any, int]]:

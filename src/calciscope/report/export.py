@@ -244,6 +244,9 @@ def _index_html(headline: dict[str, Any], tables: dict[str, pd.DataFrame], readm
     ]
     if headline.get("synthetic"):
         parts.append("<p><strong>SYNTHETIC DATA: no number describes real patients.</strong></p>")
+    elif headline.get("synthetic_patients"):
+        mixed = html.escape(str(headline["synthetic_patients"]))
+        parts.append(f"<p><strong>SYNTHETIC DATA MIXED IN: {mixed} patients.</strong></p>")
     parts.append(f"<pre>{html.escape(readme)}</pre><h2>Headline</h2><pre>")
     parts.append(html.escape(json.dumps(headline, indent=1, default=str)) + "</pre>")
     for name, frame in tables.items():

@@ -46,6 +46,8 @@ def write_pdf(a: StudyAnalysis, figures: Sequence[SavedFigure], path: Path) -> P
     banner = (
         ["SYNTHETIC DATA: the synthetic demo cohort; no number here describes real patients."]
         if a.headline.synthetic
+        else [f"SYNTHETIC DATA MIXED IN: the registry {a.headline.synthetic_mixed}, counted here."]
+        if a.headline.synthetic_mixed
         else []
     )
     with (

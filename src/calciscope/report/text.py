@@ -214,8 +214,11 @@ def _case_share(a: StudyAnalysis, within: str | None, where: str) -> str:
 def results_paragraphs(a: StudyAnalysis) -> list[str]:
     """Return the results section with the headline numbers."""
     h = a.headline
+    unknown = {h.proportion_id: f" ({h.proportion_unknown_text})" * bool(h.proportion_unknown)}
     phrases = [
-        f"{a.proportions[p.id].text()} {p.results}" for p in a.study.proportions if p.results
+        f"{a.proportions[p.id].text()} {p.results}{unknown.get(p.id, '')}"
+        for p in a.study.proportions
+        if p.results
     ]
     whom = (
         ", of whom " + ", ".join(phrases[:-1]) + " and " * (len(phrases) > 1) + phrases[-1]

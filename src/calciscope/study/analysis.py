@@ -298,14 +298,18 @@ def _headline(
     cases = table[table["case"]]
     found = table[table["case"] | table["case_suggested_only"]]  # confirmed + awaiting review
     h = study.headline
+    shown = next(p for p in study.proportions if p.id == h.proportion)
     return Headline(
         synthetic=counts.synthetic and counts.patients > 0,
+        synthetic_patients=counts.synthetic_patients,
         index_date=study.population.index_date,
         window_start=study.window_start,
         ssc_by=study.population.ssc_by.value,
         source_population=counts.source_population,
         proportion_id=h.proportion,
         proportion=props[h.proportion],
+        proportion_unknown=counts.proportions_unknown.get(h.proportion, 0),
+        proportion_unknown_in=tuple(shown.when),
         target_phenotype=study.target_phenotype,
         cases=len(cases),
         cases_suggested_only=int(table["case_suggested_only"].sum()),

@@ -57,10 +57,15 @@ class RegistryCounts:
     cases: int
     #: cases found only when suggested (unreviewed) facts count too
     cases_suggested_only: int
+    #: the registry's SYNTHETIC patients (``patients.synthetic``), all or some
+    synthetic_patients: int = 0
     #: the study file's subgroups (``flow.subgroups``) by id
     subgroups: dict[str, int] = field(default_factory=dict)
     #: the study file's proportions by id: (numerator, denominator)
     proportions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: of each proportion's denominator, the patients with an unknown value (null or
+    #: ``"unknown"``) in a column its ``when`` names: counted "not matching", said apart
+    proportions_unknown: dict[str, int] = field(default_factory=dict)
     #: Table 1: the source population's patients by (column, case) and value (None: unknown)
     levels: dict[tuple[str, bool], dict[Any, int]] = field(default_factory=dict)
 

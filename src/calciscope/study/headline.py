@@ -25,12 +25,18 @@ class Headline:
     """
 
     synthetic: bool
+    #: the registry's SYNTHETIC patients: all when ``synthetic``; some when mixed with others
+    synthetic_patients: int
     index_date: dt.date
     window_start: dt.date
     ssc_by: str
     source_population: int
     proportion_id: str
     proportion: ProportionResult
+    #: of the proportion's denominator, the patients with an unknown value in a column its
+    #: ``when`` names (``proportion_unknown_in``): counted "not matching", said apart
+    proportion_unknown: int
+    proportion_unknown_in: tuple[str, ...]
     target_phenotype: str
     #: cases from confirmed facts; found only with suggested facts; both
     cases: int
@@ -54,6 +60,32 @@ class Headline:
         """The cases (confirmed facts) in the focus subgroup."""
         return self.cases_in.get(self.focus, 0)
 
+    @property
+    def synthetic_mixed(self) -> str:
+        """Return "includes N SYNTHETIC patients" when some, not all, patients are synthetic."""
+        if self.synthetic or not self.synthetic_patients:
+            return ""
+        n = self.synthetic_patients
+        return f"includes {n} SYNTHETIC patient{'s' * (n != 1)}"
+
+    @property
+    def proportion_unknown_text(self) -> str:
+        """Return "subset unknown for 19" (its ``when`` columns), or "" when none is unknown."""
+        if not self.proportion_unknown:
+            return ""
+        what = " or ".join(c.replace("_", " ") for c in self.proportion_unknown_in)
+        return f"{what} unknown for {self.proportion_unknown}"
+
+    def proportion_text(self) -> str:
+        """Return the proportion as text, then how many of its denominator are unknown.
+
+        "0/19 (0.0%; 95% CI ...); subset unknown for 19": the denominator is all patients on
+        purpose (the published series' 102/461), so an unknown value is said, not hidden in
+        the complement. Nothing is added when no value is unknown.
+        """
+        unknown = self.proportion_unknown_text
+        return f"{self.proportion.text()}; {unknown}" if unknown else self.proportion.text()
+
     def __eq__(self, other: object) -> bool:
         # by value as results.json holds it (the proportion's summary is a DataFrame)
         return isinstance(other, Headline) and self.to_dict() == other.to_dict()
@@ -65,12 +97,14 @@ class Headline:
         p, k = self.proportion, self.proportion_id
         return {
             "synthetic": self.synthetic,
+            "synthetic_patients": self.synthetic_patients,
             "index_date": self.index_date.isoformat(),
             "window_start": self.window_start.isoformat(),
             "ssc_by": self.ssc_by,
             "source_population": self.source_population,
             k: p.count,
             f"{k}_proportion": p.to_dict()["rows"][0] | {"text": p.text()},
+            f"{k}_unknown": self.proportion_unknown,
             "interval": p.note,
             "target_phenotype": self.target_phenotype,
             "cases": self.cases,
@@ -94,5 +128,6 @@ class Headline:
             f"<td>{html.escape(str(v['text'] if isinstance(v, dict) and 'text' in v else v))}</td></tr>"
             for k, v in self.to_dict().items()
         )
-        banner = "<p><b>SYNTHETIC DATA</b></p>" if self.synthetic else ""
+        mixed = f"<p><b>{html.escape(self.synthetic_mixed)}</b></p>" if self.synthetic_mixed else ""
+        banner = "<p><b>SYNTHETIC DATA</b></p>" if self.synthetic else mixed
         return f"{banner}<table>{rows}</table>"
