@@ -384,6 +384,14 @@ def test_large_reads_come_back_in_pieces_with_the_same_rows(
     assert streamed.schema == whole.schema
     assert streamed.sort_by("id").equals(whole.sort_by("id"))
     assert read_arrow(plain).equals(whole)  # a small result: toArrow, as before
+    # a PySpark without the internals the pieces are read by: toArrow, the same rows
+    import pyspark.util
+
+    with monkeypatch.context() as patched:
+        patched.delattr(pyspark.util, "_local_iterator_from_socket")
+        patched.setattr(engine_spark, "READ_PIECE_BYTES", 1)
+        fallback = read_arrow(plain)
+    assert fallback.sort_by("id").equals(whole.sort_by("id"))
     cached.unpersist()
     # through the Ibis backend: every read back in pieces of 2 KB, the same Arrow table
     store = TableStore(spark_url)

@@ -127,6 +127,14 @@ def test_skipping_needs_words_that_start_with_a_letter() -> None:
         words.skipping("v")
 
 
+@pytest.mark.parametrize("form", ["s?tony", "s*tony", "s{0,1}tony"])
+def test_skipping_refuses_an_optional_first_letter(form: str) -> None:
+    # review 24: "(?<=s)?tony" would match only "stony", where the plain form also reads "tony"
+    words = WordList("w", ((form, {"v": form}),))
+    with pytest.raises(CatalogueError, match="optional"):
+        words.skipping("v")
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -16,6 +16,7 @@ from calciscope.features import load_catalogue
 from calciscope.interop.phenopackets import read_phenopackets
 from calciscope.interop.redcap import (
     COLUMNS,
+    DictionaryField,
     dump_mapping,
     generate_mapping,
     read_dictionary,
@@ -237,6 +238,24 @@ def test_template_project_without_a_mapping_is_read_by_the_templates(tmp_path):
         ("R2", "HP:0011838"): Status.UNKNOWN,
         ("R3", "HP:0011838"): Status.ABSENT,
     }
+
+
+def test_template_project_with_its_own_fields_keeps_them(tmp_path):
+    # SYNTHETIC rows. A project built from the template plus a field of its own, imported
+    # without --mapping: the template reads its fields, the own field is not dropped (review 24)
+    fields, _ = redcap_template()
+    own = DictionaryField(
+        name="my_lab", form=fields[1].form, field_type="text", label="My lab value"
+    )
+    (tmp_path / "dictionary.csv").write_text(write_dictionary([*fields, own]), encoding="utf-8")
+    (tmp_path / "data.csv").write_text(
+        "record_id,sex,sclerodactyly,my_lab\nR1,female,1,high\n", encoding="utf-8"
+    )
+    result = read_redcap(tmp_path / "data.csv", tmp_path / "dictionary.csv")
+    assert [(p.patient_id, p.sex) for p in result.batch.patients] == [("R1", Sex.FEMALE)]
+    codes = {f.code: f for f in result.batch.facts}
+    assert codes["HP:0011838"].status is Status.PRESENT
+    assert codes["redcap.my_lab"].value_text == "high"
 
 
 def test_template_fields_hold_the_value_their_feature_reads():

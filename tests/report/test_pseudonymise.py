@@ -174,3 +174,18 @@ def test_nested_headline_counts_are_hidden_with_what_they_reveal():
     assert "458" not in str(complement) and complement["source_population"] == 461
     shown = hide(_headline(102, 461))
     assert shown["dcssc"] == 102 and shown["dcssc_proportion"]["count"] == 102
+
+
+def test_a_hidden_headline_proportion_hides_its_unknown_count():
+    """Review 24: 3 dcSSc of 461 with 458 unknown: the proportion is hidden for its small
+    count, and the unknown count (461 - 458 = 3) would reveal it, so it goes too; shown when
+    the proportion is shown."""
+    from types import SimpleNamespace
+
+    from calciscope.report.export import _HeadlineSuppressor
+
+    hide = _HeadlineSuppressor(5, SimpleNamespace(cases_in=(), focus="dcssc"))  # type: ignore[arg-type]
+    hidden = hide(_headline(3, 461) | {"dcssc_unknown": 458})
+    assert hidden["dcssc_unknown"] == COMPLEMENTARY and "458" not in str(hidden)
+    shown = hide(_headline(102, 461) | {"dcssc_unknown": 40})
+    assert shown["dcssc_unknown"] == 40

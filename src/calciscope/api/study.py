@@ -318,7 +318,9 @@ def _cases_line(h: Headline, focus: str) -> str:
 
 
 #: The line of a registry mixing SYNTHETIC demo patients with its own (``Headline.synthetic_mixed``).
-_MIXED = "the registry {}: demo data, counted in every number below"
+_MIXED = (
+    "the registry {}: demo data, counted like the others wherever they meet the study's definitions"
+)
 
 
 def headline_lines(run: StudyRun) -> list[str]:

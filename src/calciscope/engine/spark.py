@@ -455,7 +455,12 @@ def read_arrow(frame: Any) -> Any:
         return frame.toArrow()
     import pyarrow as pa
 
-    schema = _arrow_schema(frame)
+    try:  # PySpark internals (4.0): a release without them reads by toArrow (review 24)
+        from pyspark.util import _local_iterator_from_socket  # noqa: F401
+
+        schema = _arrow_schema(frame)
+    except (ImportError, AttributeError):
+        return spread.toArrow()
     return pa.Table.from_batches(list(arrow_batches(spread, schema)), schema=schema)
 
 
@@ -574,7 +579,7 @@ def _backend_class() -> type:
         def execute(self, expr: Any, /, **kwargs: Any) -> Any:
             """Run the query (a pandas result), labelled with the step that asked for it.
 
-            Ibis' own ``execute``, its query run under :func:`labelled_query`.
+            Ibis' own ``execute``, its query run under ``spark_labels.QueryLabels.query``.
             """
             from ibis.backends.pyspark.converter import PySparkPandasData
 

@@ -140,7 +140,8 @@ class WordList:
 
         ``[hs](?<![a-z][hs])(?:(?<=h)ard|(?<=s)tony)`` matches what ``(?<![a-z])(?:hard|stony)``
         does, but ``re`` skips in C to a candidate first letter instead of trying the
-        alternation at every character. Each form must start with a plain lower-case letter;
+        alternation at every character. Each form must start with a plain lower-case letter (not
+        an optional one: ``s?tony``);
         the caller adds what may follow (``(?![a-z])``). A form may hold a group of its own
         (``ston(?:y|e-hard)``), not a bare ``|``.
         """
@@ -149,6 +150,11 @@ class WordList:
         if any(not f[:1].isalpha() or not f[:1].islower() or not f[:1].isascii() for f in forms):
             raise CatalogueError(
                 f"word list {self.name!r}: {variant!r} has a form that starts with no letter"
+            )
+        if any(f[1:2] in ("?", "*", "{") for f in forms):
+            # "s?tony" would lose the form without its first letter ("tony")
+            raise CatalogueError(
+                f"word list {self.name!r}: {variant!r} has a form whose first letter is optional"
             )
         if any(_bare_bar(f) for f in forms):
             raise CatalogueError(

@@ -5,7 +5,9 @@ is never closed at the end of the file: every row after the stray ``"`` becomes 
 one cell of one row, and the rows are gone without a word (a hand-edited ``facts.csv`` or
 REDCap export with ``"unterminated`` imported one fact where there were many; fixes22).
 The native and REDCap readers therefore parse with ``strict=True``, and the native reader,
-which parses ``facts.csv`` with pyarrow, first checks :func:`quotes_balanced`.
+which parses ``facts.csv`` with pyarrow, first checks :func:`quotes_balanced`. Not caught:
+two stray quotes in different rows, which pair up with each other (the rows between them
+become one cell's text; review 24).
 """
 
 from __future__ import annotations

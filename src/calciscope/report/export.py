@@ -130,13 +130,7 @@ class _HeadlineSuppressor:
         out["antibodies_positive"] = {
             k: self.count(v) for k, v in h.get("antibodies_positive", {}).items()
         }
-        for key in [k for k in out if k.endswith("_proportion")]:
-            # the headline proportion's count is also shown on its own ({id}: count), beside
-            # the source population: a proportion hidden for its complement hides it too
-            count_key = key.removesuffix("_proportion")
-            hidden = isinstance(out[key], dict) and "suppressed" in out[key]
-            if hidden and count_key in out and out[count_key] != self.small:
-                out[count_key] = COMPLEMENTARY
+        self._with_proportions(out)
         if out.get("cases") == self.small:
             for key in self.case_keys:
                 if key in out and out[key] != self.small:
@@ -150,6 +144,21 @@ class _HeadlineSuppressor:
             for key in ("women", "men"):
                 out[key] = out[key] if out[key] == self.small else COMPLEMENTARY
         return self._with_suggested(out)
+
+    def _with_proportions(self, out: dict[str, Any]) -> None:
+        """Hide what a hidden proportion's own count and unknown count would reveal."""
+        for key in [k for k in out if k.endswith("_proportion")]:
+            # the headline proportion's count is also shown on its own ({id}: count), beside
+            # the source population: a proportion hidden for its complement hides it too
+            count_key = key.removesuffix("_proportion")
+            hidden = isinstance(out[key], dict) and "suppressed" in out[key]
+            if hidden and count_key in out and out[count_key] != self.small:
+                out[count_key] = COMPLEMENTARY
+            # its unknown count ({id}_unknown) with the total reveals the count when every
+            # patient of known value matches: hidden with it (review 24)
+            unknown_key = f"{count_key}_unknown"
+            if hidden and unknown_key in out and out[unknown_key] != self.small:
+                out[unknown_key] = COMPLEMENTARY
 
     def _with_suggested(self, out: dict[str, Any]) -> dict[str, Any]:
         # cases + cases_suggested_only = cases_with_suggested: one hidden count of the three is

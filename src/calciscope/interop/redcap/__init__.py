@@ -6,6 +6,7 @@ Records come as a CSV or API JSON export with its data dictionary, or as the pro
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from calciscope.errors import Problem, ValidationError
@@ -68,9 +69,20 @@ def _mapping(mapping: Path | Mapping | None, fields: list[DictionaryField]) -> M
     if mapping:
         return mapping
     template_fields, template_mapping = redcap_template()
-    if {f.name for f in template_fields} <= {f.name for f in fields}:
+    template_names = {f.name for f in template_fields}
+    if not template_names <= {f.name for f in fields}:
+        return generate_mapping(fields)
+    extra = [f.name for f in fields[1:] if f.name not in template_names]
+    if not extra:
         return template_mapping
-    return generate_mapping(fields)
+    # the project's own fields beside the template's are read as the generated mapping reads
+    # them (``redcap.<field>``), never dropped without a word (review 24)
+    generated = generate_mapping(fields)
+    return replace(
+        template_mapping,
+        fields={**template_mapping.fields, **{n: generated.fields[n] for n in extra}},
+        form_dates={**generated.form_dates, **template_mapping.form_dates},
+    )
 
 
 def read_redcap(
