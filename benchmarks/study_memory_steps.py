@@ -29,30 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-
-def _rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            return next(int(x.split()[1]) / 1024 for x in status if x.startswith("VmRSS"))
-    except (OSError, StopIteration):
-        return 0.0
-
-
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                stat = Path(f"/proc/{name}/stat").read_text()
-            except OSError:
-                continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(name))
-    todo, found = [root], []
-    while todo:
-        for kid in children.get(todo.pop(), []):
-            found.append(kid)
-            todo.append(kid)
-    return found
+# the benchmarks folder is on the path when this runs as a script
+from scale_study import _descendants, _rss_mb
 
 
 class Sampler:
