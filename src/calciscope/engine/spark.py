@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_JAVA_OPTIONS",
     "DEFAULT_WAREHOUSE",
     "HIDDEN_COLUMNS",
+    "JVM_MALLOC_ARENAS",
     "LOCAL_DEFAULTS",
     "READ_PIECE_BYTES",
     "SparkLocation",
@@ -46,6 +47,7 @@ __all__ = [
     "arrow_batches",
     "connect_spark",
     "is_spark_url",
+    "jvm_environment",
     "local_options",
     "parse_spark_url",
     "read_arrow",
@@ -151,21 +153,32 @@ _MIXED_MESSAGE = (
 #: the C heap the JVM's own allocations freed (the JIT compiler's arenas, Parquet's and Netty's
 #: buffers) given back every 5 s (``TrimNativeHeapInterval``: glibc's ``malloc_trim``; Java
 #: 17.0.9 and later, ignored by a JVM that does not know it: ``IgnoreUnrecognizedVMOptions``).
+#: The JVM's own areas are capped at what the 1 M-patient study used with room (code cache,
+#: direct buffers, metaspace; the JIT's two compiler threads suit 2 cores), so that the JVM's
+#: resident memory stays near its heap (docs/scale.md, "Spark local's defaults").
 DEFAULT_JAVA_OPTIONS = (
     "-XX:+UseSerialGC -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps"
     " -XX:+IgnoreUnrecognizedVMOptions -XX:TrimNativeHeapInterval=5000"
+    " -XX:ReservedCodeCacheSize=64m -XX:MaxDirectMemorySize=256m -XX:MaxMetaspaceSize=256m"
+    " -XX:CICompilerCount=2"
 )
+
+#: glibc's malloc arenas of the local JVM (its environment only, unless the caller sets it):
+#: one arena per thread, 64 MB each at most, is most of a JVM's resident memory beyond its heap.
+JVM_MALLOC_ARENAS = "2"
 
 #: A local session's sizing: environment variable -> (Spark setting, default), documented in
 #: docs/scale.md. Under spark-submit only the variables set apply (the cluster sizes the rest).
 LOCAL_DEFAULTS = {
     # the JVM's heap: the study's working memory (Spark spills past it)
-    "CALCISCOPE_SPARK_DRIVER_MEMORY": ("spark.driver.memory", "1g"),
+    "CALCISCOPE_SPARK_DRIVER_MEMORY": ("spark.driver.memory", "768m"),
     "CALCISCOPE_SPARK_PARTITIONS": ("spark.sql.shuffle.partitions", "8"),
     # where Table.cache keeps the study's tables: on local disk, not in the heap
     "CALCISCOPE_SPARK_CACHE": ("spark.sql.defaultCacheStorageLevel", "DISK_ONLY"),
     "CALCISCOPE_SPARK_JAVA_OPTIONS": ("spark.driver.extraJavaOptions", DEFAULT_JAVA_OPTIONS),
     "CALCISCOPE_SPARK_UI": ("spark.ui.enabled", "false"),
+    # Tungsten's memory pages: smaller pages waste less of a small heap
+    "CALCISCOPE_SPARK_PAGE_SIZE": ("spark.buffer.pageSize", "2m"),
 }
 
 
@@ -199,6 +212,24 @@ def local_options(warehouse: Path | None, submitted: bool = False) -> dict[str, 
             )
         options[key.strip()] = value.strip()
     return options
+
+
+@contextlib.contextmanager
+def jvm_environment(submitted: bool = False) -> Iterator[None]:
+    """Give a local JVM started inside the block ``MALLOC_ARENA_MAX`` (unless already set).
+
+    PySpark starts the JVM with a copy of this process's environment; the variable is set only
+    for that start and removed after, so this process's own allocator is untouched. Under
+    spark-submit the JVM already runs.
+    """
+    if submitted or "MALLOC_ARENA_MAX" in os.environ:
+        yield
+        return
+    os.environ["MALLOC_ARENA_MAX"] = JVM_MALLOC_ARENAS
+    try:
+        yield
+    finally:
+        os.environ.pop("MALLOC_ARENA_MAX", None)
 
 
 def _build(location: SparkLocation) -> Any:
@@ -239,7 +270,8 @@ def _session(location: SparkLocation) -> Any:
     builder = builder.appName("calciscope")
     for key, value in options.items():
         builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    with jvm_environment(submitted):
+        session = builder.getOrCreate()
     session.sparkContext.setLogLevel(os.environ.get("CALCISCOPE_SPARK_LOG", "ERROR"))
     return session
 
