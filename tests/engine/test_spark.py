@@ -317,7 +317,7 @@ def test_study_headline_is_the_same_on_spark(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from calciscope.engine import spark as engine_spark
+    from calciscope.engine import spark_arrow as engine_spark
     from calciscope.study import study_template
 
     # every Spark read back in pieces of a few KB, as the source population's at 1 M patients
@@ -370,7 +370,7 @@ def test_local_session_runs_with_calciscope_jvm_flags_and_gives_memory_back(
 def test_large_reads_come_back_in_pieces_with_the_same_rows(
     spark_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from calciscope.engine import spark as engine_spark
+    from calciscope.engine import spark_arrow as engine_spark
     from calciscope.engine.spark import (
         TableStore,
         arrow_batches,
