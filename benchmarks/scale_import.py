@@ -19,7 +19,8 @@ Usage::
 ``--patients 100000`` and ``--patients 1000000`` give the sizes of issue 16 (5 M and 50 M facts;
 the 1 M run needs some 15 GB of disk for the CSV and the registries).
 
-``--floor-beside`` (PostgreSQL) runs the ``COPY`` floor at the same time as the import, its rows
+``--floor-beside`` runs the floor (``COPY`` on PostgreSQL, ``executemany`` on SQLite) at the same
+time as the import, its rows
 made from ``facts.csv`` by the importer's own vectorised check (the same content-hash ids), so
 both run under the same load, each slowing the other: for the 1 M size, where the import and
 then the floor do not fit a session.
@@ -411,8 +412,9 @@ def main() -> None:
     parser.add_argument(
         "--floor-beside",
         action="store_true",
-        help="PostgreSQL: run the COPY floor beside the import (rows made from facts.csv by the "
-        "importer's check), not after it: for sizes where both in turn do not fit the time",
+        help="run the floor (COPY on PostgreSQL, executemany on SQLite) beside the import (rows "
+        "made from facts.csv by the importer's check), not after it: for sizes where both in "
+        "turn do not fit the time",
     )
     parser.add_argument(
         "--replicate-from",
@@ -453,8 +455,15 @@ def main() -> None:
             _patients_only(args, engines, sqlite_db)
             return
         if "sqlite" in engines:
-            imported = _run_child("import", f"sqlite:///{sqlite_db}", str(root / "cohort"))
-            floor = _run_child("floor-sqlite", sqlite_db, str(root / "floor.db"))
+            if args.floor_beside:  # both at once, under the same load
+                beside = _start_child(
+                    "floor-sqlite-csv", str(root / "cohort"), str(root / "floor.db")
+                )
+                imported = _run_child("import", f"sqlite:///{sqlite_db}", str(root / "cohort"))
+                floor = _child_result(beside)
+            else:
+                imported = _run_child("import", f"sqlite:///{sqlite_db}", str(root / "cohort"))
+                floor = _run_child("floor-sqlite", sqlite_db, str(root / "floor.db"))
             _report("sqlite", facts, imported, floor, "executemany", show="sqlite" in engines)
         if "postgresql" in engines:
             name = f"{args.pg_prefix}_{uuid.uuid4().hex[:8]}"

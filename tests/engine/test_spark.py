@@ -32,6 +32,8 @@ from calciscope.engine import compute_feature_table, connect
 from calciscope.engine.phenotype import classify_table
 from calciscope.engine.spark import (
     DEFAULT_JAVA_OPTIONS,
+    JVM_MALLOC_ARENAS,
+    jvm_environment,
     local_options,
     normalise_spark_url,
     parse_spark_url,
@@ -84,13 +86,30 @@ def test_bad_spark_urls_say_what_to_write(url: str, why: str) -> None:
         parse_spark_url(url)
 
 
+def test_the_local_jvm_alone_gets_few_malloc_arenas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    with jvm_environment():  # what PySpark copies into the JVM's environment
+        assert os.environ["MALLOC_ARENA_MAX"] == JVM_MALLOC_ARENAS == "2"
+    assert "MALLOC_ARENA_MAX" not in os.environ  # this process's environment as it was
+    with jvm_environment(submitted=True):  # spark-submit's JVM runs already
+        assert "MALLOC_ARENA_MAX" not in os.environ
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")  # the caller's choice wins and stays
+    with jvm_environment():
+        assert os.environ["MALLOC_ARENA_MAX"] == "8"
+    assert os.environ["MALLOC_ARENA_MAX"] == "8"
+
+
 def test_local_session_settings_have_laptop_defaults_and_take_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    for name in ("DRIVER_MEMORY", "CACHE", "JAVA_OPTIONS", "CONF", "PARTITIONS", "UI"):
+    for name in ("DRIVER_MEMORY", "CACHE", "JAVA_OPTIONS", "CONF", "PARTITIONS", "UI", "PAGE_SIZE"):
         monkeypatch.delenv(f"CALCISCOPE_SPARK_{name}", raising=False)
     options = local_options(tmp_path)
-    assert options["spark.driver.memory"] == "1g"
+    # the 768 MB heap and the capped JVM areas held the 1 M-patient study under 2 GB with the
+    # driver (docs/scale.md); smaller pages waste less of that heap
+    assert options["spark.driver.memory"] == "768m"
+    assert options["spark.buffer.pageSize"] == "2m"
+    assert "-XX:MaxMetaspaceSize=256m" in DEFAULT_JAVA_OPTIONS
     assert options["spark.sql.defaultCacheStorageLevel"] == "DISK_ONLY"
     assert options["spark.driver.extraJavaOptions"] == DEFAULT_JAVA_OPTIONS
     assert "-XX:+UseSerialGC" in DEFAULT_JAVA_OPTIONS
@@ -298,7 +317,7 @@ def test_study_headline_is_the_same_on_spark(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from calciscope.engine import spark as engine_spark
+    from calciscope.engine import spark_arrow as engine_spark
     from calciscope.study import study_template
 
     # every Spark read back in pieces of a few KB, as the source population's at 1 M patients
@@ -351,7 +370,7 @@ def test_local_session_runs_with_calciscope_jvm_flags_and_gives_memory_back(
 def test_large_reads_come_back_in_pieces_with_the_same_rows(
     spark_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from calciscope.engine import spark as engine_spark
+    from calciscope.engine import spark_arrow as engine_spark
     from calciscope.engine.spark import (
         TableStore,
         arrow_batches,
