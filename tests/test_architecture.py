@@ -14,6 +14,8 @@ PACKAGE = Path(calciscope.__file__).parent
 #: layer of each top-level part of the package; a module may import its own layer or lower ones
 LAYERS = {
     "errors": 0,
+    # the import switch to the note extractor's Python source (CALCISCOPE_PURE_PYTHON)
+    "_pure": 0,
     "model": 1,
     **dict.fromkeys(("features", "criteria", "phenotype", "extract", "imaging", "stats"), 2),
     "study": 2,
