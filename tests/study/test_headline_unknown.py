@@ -92,10 +92,12 @@ def test_unknown_is_counted_in_every_column_of_the_condition(tmp_path):
     path = tmp_path / "design.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     study = load_study(str(path), known_columns=study_columns())
-    table = _table([None, "dcssc", "dcssc", "lcssc"], [False, None, True, False])
+    table = _table([None, "dcssc", "dcssc", "lcssc", None], [False, None, True, None, None])
     h = _analyse(table, study).headline
-    # P0's subset and P1's overlap unknown; overlap (known true) reads overlap_status
+    # P1's overlap and P4's both unknown; overlap (known true) reads overlap_status. P0 (subset
+    # unknown, no overlap) and P3 (lcSSc, overlap unknown) are ruled out by their known value:
+    # false and unknown is false (hardening23; both were counted unknown before)
     assert h.proportion_text().endswith("; subset or overlap unknown for 2")
     assert h.to_dict()["dcssc_overlap_unknown"] == 2
     # the overlap proportion is of known status: none of its denominator is unknown
-    assert _analyse(table).proportions["overlap"].total == 4 - 1
+    assert _analyse(table).proportions["overlap"].total == 5 - 3
