@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.csvtext import strict_rows
 from calciscope.interop.jsontext import decode_utf8
 
 __all__ = [
@@ -150,13 +149,9 @@ def read_dictionary(path: Path) -> list[DictionaryField]:
             [Problem(source, "file", "", f"cannot read data dictionary: {exc}")]
         ) from None
     text = decode_utf8(raw, source)  # a problem naming the line of a byte that is not UTF-8
-    # strict: a quote left open, or stray quotes paired over rows in the name, form, type or
-    # validation column (labels, choices and notes may hold line breaks), names its rows
-    single = {COLUMNS[0], COLUMNS[1], COLUMNS[3], COLUMNS[7]}
-    rows = [
-        cells
-        for _line, cells in strict_rows(io.StringIO(text), source, single_line=single.__contains__)
-    ]
+    # not strict: real dictionaries hold a quote inside a quoted label followed by text
+    # (rarelink's row 818), which the lax parser keeps as text (hardening23 tried strict)
+    rows = list(csv.reader(io.StringIO(text)))
     problems: list[Problem] = []
     if len(rows) < 2 or len(rows[0]) < 4:
         raise ValidationError(
