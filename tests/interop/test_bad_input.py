@@ -185,6 +185,6 @@ def test_redcap_export_with_a_quote_left_open_is_refused_by_line(data_dir, tmp_p
         "--db", url,
     )  # fmt: skip
     said = " ".join(result.output.split())
-    assert result.exit_code == 1 and "data.csv, line 3" in said
+    assert result.exit_code == 1 and "data.csv, row 3" in said
     assert "a quoted cell is never closed" in said
     assert api.open_registry(url).counts()["patients"] == 0

@@ -438,7 +438,7 @@ def test_redcap_cell_over_the_csv_limit_names_its_line(data_dir, tmp_path):
         csv.field_size_limit(before)
     assert result.exit_code == 1
     text = " ".join(result.output.split())
-    assert f"{data}, line 2" in text and "a cell over 131,072 characters" in text
+    assert f"{data}, row 2" in text and "a cell over 131,072 characters" in text
 
 
 # --- Notes are not replaced by another note of the same id ------------------------------------

@@ -151,7 +151,9 @@ def test_a_row_the_parser_refuses_is_read_row_by_row(tmp_path, monkeypatch):
     with pytest.raises(ValidationError) as info:
         api.import_directory(registry, bad)
     [problem] = info.value.problems
-    assert problem.field == "(file)" and "cannot read" in problem.message
+    # named by its line and byte, with how to convert it (hardening23: was Python's codec text)
+    assert (problem.location, problem.field) == ("line 5", "(file)")
+    assert "byte 0xff is not UTF-8" in problem.message and "iconv" in problem.message
     assert registry.counts()["facts"] == 0
 
 

@@ -92,10 +92,46 @@ def test_unknown_is_counted_in_every_column_of_the_condition(tmp_path):
     path = tmp_path / "design.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     study = load_study(str(path), known_columns=study_columns())
-    table = _table([None, "dcssc", "dcssc", "lcssc"], [False, None, True, False])
+    table = _table([None, "dcssc", "dcssc", "lcssc", None], [False, None, True, None, None])
     h = _analyse(table, study).headline
-    # P0's subset and P1's overlap unknown; overlap (known true) reads overlap_status
+    # P1's overlap and P4's both unknown; overlap (known true) reads overlap_status. P0 (subset
+    # unknown, no overlap) and P3 (lcSSc, overlap unknown) are ruled out by their known value:
+    # false and unknown is false (hardening23; both were counted unknown before)
     assert h.proportion_text().endswith("; subset or overlap unknown for 2")
     assert h.to_dict()["dcssc_overlap_unknown"] == 2
     # the overlap proportion is of known status: none of its denominator is unknown
-    assert _analyse(table).proportions["overlap"].total == 4 - 1
+    assert _analyse(table).proportions["overlap"].total == 5 - 3
+
+
+def test_table_3_says_every_proportions_unknown_count(tmp_path):
+    """Not only the headline: each row of Table 3 and its results phrase (hardening23)."""
+    raw = yaml.safe_load(study_template())
+    raw["proportions"].append(
+        {
+            "id": "dcssc_overlap",
+            "label": "dcSSc with overlap",
+            "when": {"subset": "dcssc", "overlap": True},
+            "results": "had dcSSc with overlap",
+        }
+    )
+    path = tmp_path / "design.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    study = load_study(str(path), known_columns=study_columns())
+    # P1: dcSSc, overlap unknown; P3: subset unknown, overlap unknown; P2 matches;
+    # P0 (subset unknown, no overlap) is ruled out by its known overlap
+    table = _table([None, "dcssc", "dcssc", None], [False, None, True, None])
+    a = _analyse(table, study)
+    assert a.proportions_unknown["dcssc_overlap"] == 2
+    assert a.proportion_unknown_text("dcssc_overlap") == "subset or overlap unknown for 2"
+    bundle = write_report_bundle(
+        a, facts=pd.DataFrame(columns=_FACTS), evidence={}, manifest={}, out_dir=tmp_path / "r"
+    )
+    rows = json.loads(bundle.results_json.read_text(encoding="utf-8"))["proportions"]
+    unknown = {r["measure"]: r["unknown"] for r in rows}
+    assert unknown["dcSSc with overlap"] == 2
+    assert unknown["dcSSc in the source population"] == 2  # the headline's, same count
+    # the overlap proportion is of known status: none of its denominator is unknown
+    assert unknown["SSc–myositis overlap in the source population (of known status)"] == 0
+    page = bundle.index_html.read_text(encoding="utf-8")
+    assert "Unknown (counted as not)" in page  # Table 3's column
+    assert "had dcSSc with overlap (subset or overlap unknown for 2)" in page

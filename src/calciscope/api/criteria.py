@@ -38,6 +38,8 @@ from calciscope.engine.explanation import CriteriaReader, read_phenotype_results
 from calciscope.engine.phenotype import classify_table
 from calciscope.engine.rows import RowEvaluator, TablesEvaluator
 from calciscope.errors import Problem, ValidationError
+from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader
+from calciscope.interop.textfile import open_text
 from calciscope.phenotype import PhenotypeResult, load_phenotypes
 from calciscope.phenotype import output_columns as phenotype_columns
 from calciscope.storage import Registry
@@ -115,11 +117,13 @@ def score_spreadsheet(
         For an unknown set, unknown column or bad cell (every problem listed).
     """
     chosen = _chosen_sets(str(path), sets)
-    with Path(path).open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
+    with open_text(path) as handle:
+        # strict: not UTF-8, a quote left open or stray quotes paired over rows (no cell of
+        # the spreadsheet holds a line break) is a problem naming the file and rows
+        reader = StrictDictReader(handle, str(path), single_line=ANY_COLUMN)
         header = [name.strip() for name in reader.fieldnames or []]
-        reader.fieldnames = header
-        parsed = parse_rows(str(path), header, reader)
+        rows = ({k.strip() if k else k: v for k, v in r.items()} for r in reader)
+        parsed = parse_rows(str(path), header, rows)
     csets = [load_criteria_set(s) for s in chosen]
     evaluator = RowEvaluator(
         lambda t: compute_criteria(t, csets, min_probability=min_probability),

@@ -41,6 +41,8 @@ from calciscope.extract.pipeline import (
     version_for,
 )
 from calciscope.features import load_catalogue
+from calciscope.interop.csvtext import StrictDictReader
+from calciscope.interop.textfile import check_utf8_bytes, open_text
 from calciscope.model import Fact, Note, before_birth
 from calciscope.storage import Registry
 from calciscope.storage.registry import read_note_range
@@ -307,23 +309,36 @@ def _documents(
     """Yield ``(doc_id, column, text)`` from a text file, a folder, a CSV or a JSON-lines file."""
     if source.is_dir():
         for path in sorted(source.rglob("*.txt")):
-            yield (
-                str(path.relative_to(source)),
-                None,
-                path.read_text(encoding="utf-8", errors="replace"),
-            )
+            yield str(path.relative_to(source)), None, _note_text(path)
         return
     suffix = source.suffix.lower()
     if suffix not in (".csv", ".tsv", ".jsonl", ".ndjson"):
-        yield source.stem, None, source.read_text(encoding="utf-8", errors="replace")
+        yield source.stem, None, _note_text(source)
         return
     csv.field_size_limit(sys.maxsize)  # a note is one (large) CSV field
-    with source.open(encoding="utf-8", newline="") as handle:
+    with open_text(source) as handle:
         if suffix in (".jsonl", ".ndjson"):
             rows: Iterable[dict[str, Any]] = (json.loads(line) for line in handle if line.strip())
         else:
-            rows = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+            # strict: a quote left open is a problem naming its row; the id column holds no
+            # line breaks, so stray quotes paired over rows there are one too (a note's text
+            # may hold line breaks: a pair within it cannot be told from a note written so)
+            rows = StrictDictReader(
+                handle,
+                str(source),
+                single_line=lambda c: c == id_column or (not id_column and c in ("note_id", "id")),
+                delimiter="\t" if suffix == ".tsv" else ",",
+            )
         yield from _row_documents(source, rows, id_column, text_columns)
+
+
+def _note_text(path: Path) -> str:
+    """Return a note file's text: UTF-8, else a problem naming the file, line and byte.
+
+    (Read with replacement characters before hardening23: a UTF-16 letter became NULs and
+    replacement characters, and the extractor found nothing in it without a word.)
+    """
+    return check_utf8_bytes(path.read_bytes(), str(path))
 
 
 def _row_documents(

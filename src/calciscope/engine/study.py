@@ -55,7 +55,7 @@ from calciscope.study.definition import (
     subgroup_column,
 )
 
-__all__ = ["StudyQuery", "matches", "upload"]
+__all__ = ["StudyQuery", "matches", "unknown_in", "upload"]
 
 
 def _true(value: ir.Value) -> ir.BooleanValue:
@@ -63,34 +63,44 @@ def _true(value: ir.Value) -> ir.BooleanValue:
     return value.cast("boolean").fill_null(False)
 
 
+def _column_test(t: ir.Table, column: str, wanted: Any) -> ir.BooleanValue:
+    """Return where one column of a ``when`` holds: null where the value is null."""
+    value, values = t[column], wanted if isinstance(wanted, list) else [wanted]
+    if isinstance(values[0], bool):
+        return value.cast("boolean").isin(values)
+    if isinstance(values[0], str):
+        return value.cast("string").isin(values)
+    return value.isin(values)
+
+
 def matches(t: ir.Table, when: Condition) -> ir.BooleanValue:
     """Return where every condition of a study file's ``when`` holds (unknown never matches)."""
     hit = ibis.literal(True)
     for column, wanted in when.items():
-        value, values = t[column], wanted if isinstance(wanted, list) else [wanted]
-        if isinstance(values[0], bool):
-            test = value.cast("boolean").isin(values)
-        elif isinstance(values[0], str):
-            test = value.cast("string").isin(values)
-        else:
-            test = value.isin(values)
-        hit &= test.fill_null(False)
+        hit &= _column_test(t, column, wanted).fill_null(False)
     return hit
 
 
-def _unknown_in(t: ir.Table, when: Condition) -> ir.BooleanValue:
-    """Return where any column a ``when`` names is unknown: null, or the text ``"unknown"``.
+def unknown_in(t: ir.Table, when: Condition) -> ir.BooleanValue:
+    """Return where a ``when`` is unknown: no column rules the patient out, one is unknown.
 
-    ``overlap`` (known true) reads its unknown from ``overlap_status``, which keeps it.
+    A column is unknown when its value is null or the text ``"unknown"`` (and that is not a
+    value the ``when`` asks for); ``overlap`` (known true) reads its unknown from
+    ``overlap_status``, which keeps it. The columns are and-ed in three-valued logic: a known
+    value that does not match makes the whole ``when`` false whatever the others are (false
+    and unknown is false), so such a patient is not counted unknown (hardening23; before, an
+    unknown in any column counted).
     """
-    hit = ibis.literal(False)
-    for column in when:
+    unknown, ruled_out = ibis.literal(False), ibis.literal(False)
+    for column, wanted in when.items():
         value = t["overlap_status" if column == "overlap" else column]
-        unknown = value.isnull()
+        missing = value.isnull()
         if value.type().is_string():
-            unknown |= (value == "unknown").fill_null(False)
-        hit |= unknown
-    return hit
+            missing |= (value == "unknown").fill_null(False)
+        matched = _column_test(t, column, wanted).fill_null(False)
+        unknown |= missing & ~matched
+        ruled_out |= ~missing & ~matched
+    return unknown & ~ruled_out
 
 
 @dataclass
@@ -330,7 +340,7 @@ class StudyQuery:
             design |= {
                 f"p{i}": within & matches(t, p.when),
                 f"p{i}_of": known,
-                f"p{i}_unknown": known & _unknown_in(t, p.when),
+                f"p{i}_unknown": known & unknown_in(t, p.when),
             }
         expr = t.aggregate(
             patients=t.count(),

@@ -7,8 +7,8 @@ fast: a worker imports this module, builds its extractor once and reuses it for 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 from calciscope.extract.extractor import NoteExtractor, engine_version
@@ -39,11 +39,26 @@ RulePaths = tuple[str | None, str | None, tuple[str, ...]]
 NoteFields = tuple[str, str, str, dt.date | None, str]
 
 
-@cache
+_EXTRACTORS: dict[RulePaths, NoteExtractor] = {}
+_BUILDING = threading.Lock()
+
+
 def extractor_for(paths: RulePaths = (None, None, ())) -> NoteExtractor:
-    """Return the (cached) extractor for a set of rule files."""
-    targets, context, extra = paths
-    return NoteExtractor(load_rules(targets=targets, context=context, extra_context=extra))
+    """Return the (cached) extractor for a set of rule files, built once per process.
+
+    Built under a lock: a web request that needs it while the app's warm-up thread builds it
+    waits for that one (``functools.cache`` let both build it, some 2 s of CPU each).
+    """
+    found = _EXTRACTORS.get(paths)
+    if found is not None:
+        return found
+    with _BUILDING:
+        found = _EXTRACTORS.get(paths)
+        if found is None:
+            targets, context, extra = paths
+            rules = load_rules(targets=targets, context=context, extra_context=extra)
+            found = _EXTRACTORS[paths] = NoteExtractor(rules)
+    return found
 
 
 def version_for(paths: RulePaths = (None, None, ())) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from calciscope.errors import Problem, ValidationError
+from calciscope.interop.textfile import check_utf8_bytes
 
 __all__ = ["MAX_DEPTH", "decode_utf8", "load_json", "parse_json"]
 
@@ -112,17 +113,9 @@ def load_json(path: Path | str) -> Any:
 def decode_utf8(raw: bytes, source: str) -> str:
     """Return ``raw`` as text (a leading UTF-8 byte order mark dropped), or raise a problem.
 
-    The problem names the line of the first byte that is not UTF-8 and the byte itself: a file
-    saved as Latin-1 or Windows-1252 must be saved again as UTF-8 (calciscope does not guess an
-    encoding, which would turn ``é`` into something else without a word).
+    The problem names the line of the first byte that is not UTF-8 and the byte itself, or
+    says the file is UTF-16 / UTF-32, and how to convert it
+    (:func:`calciscope.interop.textfile.check_utf8_bytes`): calciscope does not guess an
+    encoding, which would turn ``é`` into something else without a word.
     """
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        byte = raw[exc.start : exc.start + 1].hex()
-        message = (
-            f"byte 0x{byte} is not UTF-8 (the file may be Latin-1 or Windows-1252: "
-            "save it as UTF-8)"
-        )
-        raise ValidationError([Problem(source, f"line {line}", "", message)]) from None
+    return check_utf8_bytes(raw, source)

@@ -34,9 +34,10 @@ import pyarrow.csv as pacsv
 import pydantic
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.csvtext import csv_error_text, quotes_balanced
+from calciscope.interop.csvtext import StrictDictReader, quote_count
 from calciscope.interop.jsontext import parse_json
 from calciscope.interop.native_facts import check_block
+from calciscope.interop.textfile import open_text
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import Batch, PatientOrigin
 from calciscope.storage.bulk import fact_table
@@ -65,11 +66,20 @@ def _problems_from(exc: pydantic.ValidationError, source: str, location: str) ->
     return problems
 
 
+#: The native CSV columns that may hold line breaks (free text); a line break in any other
+#: column is two stray quotes paired over rows (:mod:`calciscope.interop.csvtext`).
+FREE_TEXT = frozenset({"value_text", "provenance"})
+
+
+def _single_line(column: str) -> bool:
+    return column not in FREE_TEXT
+
+
 def _csv_rows(
     path: Path, model: type[pydantic.BaseModel], skip: int = 0
 ) -> Iterator[tuple[str, dict[str, Any] | Problem]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle, strict=True)
+    with open_text(path) as handle:
+        reader = StrictDictReader(handle, str(path), single_line=_single_line)
         allowed = set(model.model_fields)
         unknown = [c for c in reader.fieldnames or [] if c not in allowed]
         for column in unknown:
@@ -84,10 +94,7 @@ def _csv_rows(
             )
         if unknown:
             return
-        for number, row in _numbered(reader, path):
-            if isinstance(row, Problem):
-                yield f"row {number}", row
-                return
+        for number, row in enumerate(reader, start=2):
             if number - 2 < skip:
                 continue
             if None in row:
@@ -106,24 +113,8 @@ def _csv_rows(
             )
 
 
-def _numbered(
-    reader: csv.DictReader[str], path: Path
-) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
-    """Yield each row with its number in the file; a row the parser refuses ends them.
-
-    The problem names the row the parser was reading: the one whose quoted cell is never
-    closed (:func:`calciscope.interop.csvtext.csv_error_text`).
-    """
-    number = 1
-    try:
-        for number, row in enumerate(reader, start=2):
-            yield number, row
-    except csv.Error as exc:
-        yield number + 1, Problem(str(path), f"row {number + 1}", "(file)", csv_error_text(exc))
-
-
 def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | Problem]]:
-    with path.open(encoding="utf-8") as handle:
+    with open_text(path) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -190,8 +181,12 @@ def _records(
     try:
         for location, record in _validated(path, model, rows, problems):
             yield location, record
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        # A file that stops being text (or CSV) part way: name the last row read.
+    except ValidationError as exc:
+        # not UTF-8 (its line and byte), a quote left open or stray quotes paired over rows
+        for problem in exc.problems:
+            problems.add(problem)
+    except (OSError, csv.Error) as exc:
+        # A file that stops being readable part way: name the last row read.
         problems.add(Problem(str(path), f"after {location}", "(file)", f"cannot read: {exc}"))
 
 
@@ -324,7 +319,8 @@ def _fact_batches(path: Path, known: _Known, problems: _Problems) -> Iterator[Ba
     """
     names = _header(path)
     # pyarrow ends a quote left open at the end of the file: the row-by-row reader names it
-    if names is None or any(n not in Fact.model_fields for n in names) or not quotes_balanced(path):
+    quotes = quote_count(path)
+    if names is None or any(n not in Fact.model_fields for n in names) or quotes % 2:
         yield from _slow_fact_batches(path, known, problems, skip=0)
         return
     try:
@@ -343,9 +339,12 @@ def _fact_batches(path: Path, known: _Known, problems: _Problems) -> Iterator[Ba
         yield from _slow_fact_batches(path, known, problems, skip=0)
         return
     done = 0
-    for item in _prefetched(_checked_blocks(reader)):
+    # a line break in a column of no free text: stray quotes paired (only a quote makes one)
+    single = [n for n in names if _single_line(n)] if quotes else []
+    for item in _prefetched(_checked_blocks(reader, single)):
         if isinstance(item, Exception):
-            # the parser stopped (a row with more or fewer cells, text that is not UTF-8)
+            # the parser stopped (a row with more or fewer cells, text that is not UTF-8), or
+            # stray quotes paired over rows: the row-by-row reader names the rows
             yield from _slow_fact_batches(path, known, problems, skip=done)
             return
         block, table, doubt = item
@@ -356,8 +355,11 @@ def _fact_batches(path: Path, known: _Known, problems: _Problems) -> Iterator[Ba
 _Checked = tuple[pa.Table, pa.Table, pa.Array]
 
 
-def _checked_blocks(reader: Any) -> Iterator[_Checked | Exception]:
-    """Read and check blocks; a parser error ends the blocks (it is the last item)."""
+def _checked_blocks(reader: Any, single_line: list[str]) -> Iterator[_Checked | Exception]:
+    """Read and check blocks; a parser error ends the blocks (it is the last item).
+
+    So does a line break in a ``single_line`` column (two stray quotes paired over rows).
+    """
     while True:
         try:
             block = pa.Table.from_batches([reader.read_next_batch()])
@@ -365,6 +367,9 @@ def _checked_blocks(reader: Any) -> Iterator[_Checked | Exception]:
             return
         except (OSError, pa.ArrowInvalid) as exc:
             yield exc
+            return
+        if any(pc.any(pc.match_substring_regex(block[n], "[\r\n]")).as_py() for n in single_line):
+            yield ValueError("a line break in a column of no free text")
             return
         yield (block, *check_block(block))
 

@@ -62,6 +62,7 @@ def _yes(value: Any) -> str:
 
 #: Human headings of the report's table columns (the CSV and JSON keep the column names).
 HEADINGS = {
+    "unknown": "Unknown (counted as not)",
     "case": "Case",
     "patient_id": "Patient id",
     "found_with": "Found with",
@@ -245,7 +246,9 @@ def denominator_text(a: StudyAnalysis, spec: ProportionSpec, total: int) -> str:
 def proportion_table(a: StudyAnalysis) -> pd.DataFrame:
     """Every proportion of the study file with the study's interval, and the other interval beside it.
 
-    Each row states its denominator (:func:`denominator_text`).
+    Each row states its denominator (:func:`denominator_text`) and, as the headline does, how
+    many of it are unknown in a column its ``when`` names (``unknown``: counted as not
+    matching, so the count is of all; hardening23).
     """
     other = {
         IntervalMethod.CLOPPER_PEARSON: IntervalMethod.WILSON,
@@ -259,6 +262,7 @@ def proportion_table(a: StudyAnalysis) -> pd.DataFrame:
             {"measure": spec.label, "denominator": denominator_text(a, spec, p.total)}
             | p.to_dict()["rows"][0]
             | {"text": p.text(), "other_interval": alt.text()}
+            | {"unknown": a.proportions_unknown.get(spec.id, 0)}
         )
     return pd.DataFrame(rows)
 

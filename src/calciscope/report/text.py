@@ -211,12 +211,17 @@ def _case_share(a: StudyAnalysis, within: str | None, where: str) -> str:
     return f" ({a.proportions[spec.id].text()} of {where})" if spec else ""
 
 
+def _unknown_clause(a: StudyAnalysis, proportion_id: str) -> str:
+    """Return " (subset unknown for 19)" for any proportion with unknowns, as the headline says."""
+    text = a.proportion_unknown_text(proportion_id)
+    return f" ({text})" if text else ""
+
+
 def results_paragraphs(a: StudyAnalysis) -> list[str]:
     """Return the results section with the headline numbers."""
     h = a.headline
-    unknown = {h.proportion_id: f" ({h.proportion_unknown_text})" * bool(h.proportion_unknown)}
     phrases = [
-        f"{a.proportions[p.id].text()} {p.results}{unknown.get(p.id, '')}"
+        f"{a.proportions[p.id].text()} {p.results}{_unknown_clause(a, p.id)}"
         for p in a.study.proportions
         if p.results
     ]

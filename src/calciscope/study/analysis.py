@@ -32,7 +32,7 @@ from calciscope.study.cohort import (
     is_true,
 )
 from calciscope.study.definition import StudyDefinition, subgroup_column
-from calciscope.study.headline import Headline
+from calciscope.study.headline import Headline, unknown_text
 
 __all__ = [
     "LABELS",
@@ -124,6 +124,14 @@ class StudyAnalysis:
     incidence_excluded: dict[str, int] = field(default_factory=dict)
     #: the main analysis and each sensitivity analysis side by side (study/sensitivity.py)
     sensitivity: pd.DataFrame | None = field(default=None, repr=False)
+    #: each proportion's denominator patients whose ``when`` is unknown (counted "not
+    #: matching"; ``RegistryCounts.proportions_unknown``), by proportion id
+    proportions_unknown: dict[str, int] = field(default_factory=dict)
+
+    def proportion_unknown_text(self, proportion_id: str) -> str:
+        """Return "subset unknown for 19" for a proportion, or "" when none is unknown."""
+        spec = next(p for p in self.study.proportions if p.id == proportion_id)
+        return unknown_text(tuple(spec.when), self.proportions_unknown.get(proportion_id, 0))
 
     @property
     def population(self) -> pd.DataFrame:
@@ -372,4 +380,5 @@ def analyse(
         risk,
         headline,
         incidence_excluded=times.attrs["excluded"],
+        proportions_unknown=dict(counts.proportions_unknown),
     )

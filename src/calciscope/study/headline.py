@@ -9,7 +9,19 @@ from typing import Any
 
 from calciscope.stats import ProportionResult
 
-__all__ = ["Headline"]
+__all__ = ["Headline", "unknown_text"]
+
+
+def unknown_text(columns: tuple[str, ...], unknown: int) -> str:
+    """Return "subset unknown for 19" (a proportion's ``when`` columns), or "" for none.
+
+    The headline and every row of Table 3 say it the same way (hardening23).
+    """
+    if not unknown:
+        return ""
+    what = " or ".join(c.replace("_", " ") for c in columns)
+    return f"{what} unknown for {unknown}"
+
 
 #: A range over the cases (``{"min": .., "max": ..}``; None where no case has a value).
 Range = dict[str, float | None]
@@ -71,10 +83,7 @@ class Headline:
     @property
     def proportion_unknown_text(self) -> str:
         """Return "subset unknown for 19" (its ``when`` columns), or "" when none is unknown."""
-        if not self.proportion_unknown:
-            return ""
-        what = " or ".join(c.replace("_", " ") for c in self.proportion_unknown_in)
-        return f"{what} unknown for {self.proportion_unknown}"
+        return unknown_text(self.proportion_unknown_in, self.proportion_unknown)
 
     def proportion_text(self) -> str:
         """Return the proportion as text, then how many of its denominator are unknown.

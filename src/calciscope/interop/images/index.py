@@ -12,7 +12,6 @@ Thumbnails are made in up to two worker processes (the decode dominates).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import os
@@ -24,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from calciscope.errors import Problem
+from calciscope.errors import Problem, ValidationError
+from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader
 from calciscope.interop.images.dicom import ImageMeta, LoadedImage, read_dicom
 from calciscope.interop.images.photo import (
     PHOTO_SUFFIXES,
@@ -33,6 +33,7 @@ from calciscope.interop.images.photo import (
     read_photo,
     read_sidecar,
 )
+from calciscope.interop.textfile import open_text
 from calciscope.model import BodyRegion, Image, after_today
 
 __all__ = [
@@ -207,8 +208,8 @@ def read_mapping(path: Path | None) -> tuple[dict[str, str], list[Problem]]:
     if path is None:
         return {}, []
     try:
-        with Path(path).open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
+        with open_text(path) as handle:
+            reader = StrictDictReader(handle, str(path), single_line=ANY_COLUMN)
             if not {"dicom_patient_id", "patient_id"} <= set(reader.fieldnames or []):
                 return {}, [
                     Problem(str(path), "header", "dicom_patient_id,patient_id", "missing column(s)")
@@ -218,6 +219,8 @@ def read_mapping(path: Path | None) -> tuple[dict[str, str], list[Problem]]:
                 for r in reader
                 if r.get("dicom_patient_id")
             }, []
+    except ValidationError as exc:  # not UTF-8, a quote left open, stray quotes
+        return {}, list(exc.problems)
     except OSError as exc:
         return {}, [Problem(str(path), "file", "-", f"cannot read the mapping file: {exc}")]
 

@@ -15,7 +15,6 @@ grey whatever its channels.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,8 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from calciscope.errors import Problem
+from calciscope.errors import Problem, ValidationError
+from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader
 from calciscope.interop.images.dicom import ImageMeta, LoadedImage
+from calciscope.interop.textfile import open_text
 from calciscope.model import BodyRegion, Laterality, Modality
 
 __all__ = ["PHOTO_SUFFIXES", "SIDECAR_NAME", "SidecarRow", "read_photo", "read_sidecar"]
@@ -93,17 +94,21 @@ def read_sidecar(folder: Path) -> tuple[dict[str, SidecarRow], list[Problem]]:
         return {}, []
     rows: dict[str, SidecarRow] = {}
     problems: list[Problem] = []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in _COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            return {}, [Problem(str(path), "header", ",".join(missing), "missing column(s)")]
-        for number, raw in enumerate(reader, start=2):
-            clean = {k: (v or "").strip() for k, v in raw.items() if k}
-            row, found = _row(clean, (str(path), f"row {number}"))
-            problems += found
-            if row is not None:
-                rows[Path(clean["file"]).as_posix()] = row
+    try:
+        with open_text(path) as handle:
+            # strict: a quote left open, or stray quotes paired over rows, names its rows
+            reader = StrictDictReader(handle, str(path), single_line=ANY_COLUMN)
+            missing = [c for c in _COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                return {}, [Problem(str(path), "header", ",".join(missing), "missing column(s)")]
+            for number, raw in enumerate(reader, start=2):
+                clean = {k: (v or "").strip() for k, v in raw.items() if k}
+                row, found = _row(clean, (str(path), f"row {number}"))
+                problems += found
+                if row is not None:
+                    rows[Path(clean["file"]).as_posix()] = row
+    except ValidationError as exc:
+        return {}, [*problems, *exc.problems]
     return rows, problems
 
 

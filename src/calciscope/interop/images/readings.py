@@ -16,7 +16,6 @@ a :class:`~calciscope.errors.Problem`; a file with any problem imports nothing.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
@@ -24,7 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from calciscope.errors import Problem
+from calciscope.errors import Problem, ValidationError
 from calciscope.imaging.mask import decode_mask_text
 from calciscope.imaging.measure import Roi
 from calciscope.imaging.reading import (
@@ -35,6 +34,8 @@ from calciscope.imaging.reading import (
     SctcGlobalGrade,
     morphology_for,
 )
+from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader
+from calciscope.interop.textfile import open_text
 from calciscope.model import BodyRegion, Laterality, Morphology, Status
 
 __all__ = ["READING_COLUMNS", "read_readings", "readings_from_rows"]
@@ -158,9 +159,12 @@ def read_readings(path: Path) -> tuple[list[Reading], list[Problem]]:
     """Read a readings CSV into :class:`Reading` objects, or every problem found."""
     source = str(path)
     try:
-        with Path(path).open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
+        with open_text(path) as handle:
+            # strict: a quote left open, or stray quotes paired over rows, names its rows
+            reader = StrictDictReader(handle, source, single_line=ANY_COLUMN)
             return readings_from_rows(reader, source, list(reader.fieldnames or []))
+    except ValidationError as exc:
+        return [], list(exc.problems)
     except OSError as exc:
         return [], [Problem(source, "file", "-", f"cannot read: {exc}")]
 

@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 
 from calciscope.engine import connect
 from calciscope.errors import Problem, ValidationError
+from calciscope.interop.textfile import not_utf8_problem
 from calciscope.storage.database_url import display_url
 
 __all__ = ["READ_COLUMNS", "REQUIRED_TABLES", "USED_TABLES", "Cdm", "PatientIdColumn", "open_cdm"]
@@ -141,6 +142,10 @@ def _why_unreadable(path: Path) -> tuple[str, str] | None:
         if path.stat().st_size == 0:
             return "file", "the file is empty: a CDM table has at least its header row"
         with path.open("rb") as handle:
+            if b"\x00" in handle.read(4096):  # UTF-16 without a byte order mark
+                problem = not_utf8_problem(path)
+                return problem.location, problem.message
+            handle.seek(0)
             for number, line in enumerate(handle, 1):
                 if len(line) > _MAX_LINE:
                     return f"line {number}", (
@@ -149,11 +154,10 @@ def _why_unreadable(path: Path) -> tuple[str, str] | None:
                     )
                 try:
                     line.decode("utf-8-sig" if number == 1 else "utf-8")
-                except UnicodeDecodeError as exc:
-                    return f"line {number}", (
-                        f"byte 0x{line[exc.start : exc.start + 1].hex()} is not UTF-8 (the file "
-                        "may be Latin-1 or Windows-1252: save it as UTF-8)"
-                    )
+                except UnicodeDecodeError:
+                    # its line, byte, encoding (UTF-16 too) and how to convert it
+                    problem = not_utf8_problem(path)
+                    return problem.location, problem.message
     except OSError:
         return None
     return None

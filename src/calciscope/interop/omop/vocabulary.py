@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from calciscope.errors import Problem, ValidationError
+from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader
 from calciscope.interop.mappings import (
     FIXED_CONCEPTS,
     LOCAL_VOCABULARY,
@@ -33,6 +34,7 @@ from calciscope.interop.mappings import (
     QUALIFIER_CLASS,
     QUALIFIERS,
 )
+from calciscope.interop.textfile import open_text
 
 __all__ = [
     "FIXED_IDS",
@@ -72,11 +74,16 @@ class StandardConcept:
 def load_vocabulary(path: Path) -> dict[tuple[str, str], StandardConcept]:
     """Read an Athena ``CONCEPT.csv`` (tab- or comma-separated) keyed by (vocabulary_id, code)."""
     try:
-        with Path(path).open(encoding="utf-8", newline="") as handle:
-            dialect = "excel-tab" if "\t" in handle.readline() else "excel"
+        with open_text(path) as handle:
+            # Athena writes tab-separated files without quoting (a name may begin with '"');
+            # a comma-separated file is read strictly: a quote left open, or stray quotes
+            # paired over rows, is a problem naming its rows (hardening23)
+            tab = "\t" in handle.readline()
             handle.seek(0)
-            rows = list(csv.DictReader(handle, dialect=dialect))
-    except (OSError, UnicodeDecodeError) as exc:
+            options = {"delimiter": "\t", "quoting": csv.QUOTE_NONE} if tab else {}
+            reader = StrictDictReader(handle, str(path), single_line=ANY_COLUMN, **options)
+            rows = list(reader)
+    except OSError as exc:
         raise ValidationError([Problem(str(path), "file", "", f"cannot read: {exc}")]) from None
     missing = {"concept_id", "vocabulary_id", "concept_code"} - set(rows[0] if rows else ())
     if missing:

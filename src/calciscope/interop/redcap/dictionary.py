@@ -149,6 +149,8 @@ def read_dictionary(path: Path) -> list[DictionaryField]:
             [Problem(source, "file", "", f"cannot read data dictionary: {exc}")]
         ) from None
     text = decode_utf8(raw, source)  # a problem naming the line of a byte that is not UTF-8
+    # not strict: real dictionaries hold a quote inside a quoted label followed by text
+    # (rarelink's row 818), which the lax parser keeps as text (hardening23 tried strict)
     rows = list(csv.reader(io.StringIO(text)))
     problems: list[Problem] = []
     if len(rows) < 2 or len(rows[0]) < 4:

@@ -34,7 +34,7 @@ from calciscope.interop.redcap.cells import (
 from calciscope.interop.redcap.context import _REDCAP_COLUMNS, Where, _checkbox_columns, _Context
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.redcap.mapping import ULN_SUFFIX, FieldKind, Mapping
-from calciscope.interop.redcap.rows import _rows
+from calciscope.interop.redcap.rows import _rows, single_line_columns
 from calciscope.interop.redcap.template import site_field_groups
 from calciscope.model import Fact, Patient, SourceKind
 from calciscope.storage import PatientOrigin
@@ -226,7 +226,8 @@ def read_records(records: Path, dictionary: list[DictionaryField], mapping: Mapp
     ValidationError
         Listing every problem with file, row and field; nothing should be written.
     """
-    return read_record_rows(_rows(Path(records)), str(records), dictionary, mapping)
+    rows = _rows(Path(records), single_line_columns(dictionary))
+    return read_record_rows(rows, str(records), dictionary, mapping)
 
 
 def read_record_rows(

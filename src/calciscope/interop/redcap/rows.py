@@ -6,17 +6,37 @@ is a :class:`~calciscope.errors.ValidationError` naming the file, row or line.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.csvtext import csv_error_text
-from calciscope.interop.jsontext import decode_utf8, load_json
+from calciscope.interop.csvtext import strict_rows
+from calciscope.interop.jsontext import load_json
+from calciscope.interop.redcap.dictionary import DictionaryField
+from calciscope.interop.textfile import open_text
+
+#: Field types whose values may hold line breaks (a notes box; a text field with no
+#: validation, through an API import); any other column holds none.
+_FREE_TEXT = frozenset({"notes", "text", "descriptive", "file"})
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+def single_line_columns(dictionary: Sequence[DictionaryField]) -> Callable[[str], bool]:
+    """Return whether a raw export's column holds no line breaks, by the data dictionary.
+
+    The record id (the first field), validated text fields, choices, checkboxes
+    (``name___code``), ``<form>_complete`` and the ``redcap_*`` columns hold none; a line break
+    in one is two stray quotes paired over rows (:mod:`calciscope.interop.csvtext`). A label
+    export's columns (labels, not names) are not checked.
+    """
+    names = {f.name for f in dictionary if f.field_type not in _FREE_TEXT or f.validation}
+    names |= {f"{f.form}_complete" for f in dictionary} | {f.name for f in dictionary[:1]}
+    boxes = {f.name for f in dictionary if f.field_type == "checkbox"}
+    return lambda c: c in names or c.startswith("redcap_") or c.split("___")[0] in boxes
+
+
+def _rows(
+    path: Path, single_line: Callable[[str], bool] | None = None
+) -> Iterator[tuple[int, dict[str, str]]]:
     if path.suffix.lower() == ".json":
         data = load_json(path)
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
@@ -28,44 +48,23 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             for n, r in enumerate(data, 1)
         )
         return
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            # rows are counted as a spreadsheet shows them: a blank line is a row (DictReader
-            # would skip it and name every later row one too early); a cell holding line
-            # breaks is one row
-            reader = csv.reader(handle, strict=True)
-            header: list[str] | None = None
-            for number, cells in enumerate(_csv_rows(reader, path), start=1):
-                if not cells:
-                    continue
-                if header is None:
-                    header = cells
-                    continue
-                if len(cells) > len(header):
-                    message = "more cells than header columns"
-                    raise ValidationError([Problem(str(path), f"row {number}", "(row)", message)])
-                yield (
-                    number,
-                    dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=True)),
-                )
-    except UnicodeDecodeError:
-        decode_utf8(path.read_bytes(), str(path))  # raises, naming the line of the bad byte
-        raise
-
-
-def _csv_rows(reader: Any, path: Path) -> Iterator[list[str]]:
-    """Yield the rows of ``reader``; a row the CSV parser refuses is a problem naming its line.
-
-    A cell over the parser's limit (131,072 characters: a document pasted in, or a quote left
-    open that swallows the rest of the file) said only ``field larger than field limit``.
-    """
-    begun = 1  # the line the row being read starts on
-    try:
-        for row in reader:
-            yield row
-            begun = reader.line_num + 1
-    except csv.Error as exc:
-        message = csv_error_text(exc)
-        if "field larger than field limit" in str(exc):
-            message += f" (a cell over {csv.field_size_limit():,} characters, or a quote left open)"
-        raise ValidationError([Problem(str(path), f"line {begun}", "", message)]) from None
+    with open_text(path) as handle:
+        # rows are counted as a spreadsheet shows them: a blank line is a row (DictReader
+        # would skip it and name every later row one too early); a cell holding line
+        # breaks is one row. Strict: a quote left open, or stray quotes paired over rows in
+        # a column of no free text, is a problem naming the rows (csvtext.strict_rows).
+        rows = strict_rows(handle, str(path), single_line=single_line or (lambda _c: False))
+        header: list[str] | None = None
+        for number, (_line, cells) in enumerate(rows, start=1):
+            if not cells:
+                continue
+            if header is None:
+                header = cells
+                continue
+            if len(cells) > len(header):
+                message = "more cells than header columns"
+                raise ValidationError([Problem(str(path), f"row {number}", "(row)", message)])
+            yield (
+                number,
+                dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=True)),
+            )
