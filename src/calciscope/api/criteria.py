@@ -37,7 +37,8 @@ from calciscope.engine.criteria import compute_criteria, output_columns
 from calciscope.engine.explanation import CriteriaReader, read_phenotype_results
 from calciscope.engine.phenotype import classify_table
 from calciscope.engine.rows import RowEvaluator, TablesEvaluator
-from calciscope.errors import Problem, ValidationError
+from calciscope.errors import NotFoundError, Problem, ValidationError
+from calciscope.interop.csvtext import repeated_columns
 from calciscope.phenotype import PhenotypeResult, load_phenotypes
 from calciscope.phenotype import output_columns as phenotype_columns
 from calciscope.storage import Registry
@@ -118,6 +119,8 @@ def score_spreadsheet(
     with Path(path).open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         header = [name.strip() for name in reader.fieldnames or []]
+        if repeated := repeated_columns(path, header):
+            raise ValidationError(repeated, summary=f"cannot score {Path(path).name}")
         reader.fieldnames = header
         parsed = parse_rows(str(path), header, reader)
     csets = [load_criteria_set(s) for s in chosen]
@@ -319,8 +322,8 @@ def explain_patient(
 
     Raises
     ------
-    ValidationError
-        When the registry has no such patient.
+    NotFoundError
+        When the registry has no such patient (a :class:`ValidationError`).
     """
     when = index_date or dt.date.today()
     definitions = definitions_version(min_probability)
@@ -337,7 +340,7 @@ def explain_patient(
         facts, patients = patient_tables(registry, patient_id)
         if not patients.num_rows:
             problem = Problem(registry.url, patient_id, "patient_id", "no such patient")
-            raise ValidationError([problem])
+            raise NotFoundError([problem])
         data = None
         if stored or kept is not None:
             data = data_version(patients.to_pylist()[0], facts.to_pylist())

@@ -41,6 +41,7 @@ from calciscope.extract.pipeline import (
     version_for,
 )
 from calciscope.features import load_catalogue
+from calciscope.interop.csvtext import repeated_columns
 from calciscope.model import Fact, Note, before_birth
 from calciscope.storage import Registry
 from calciscope.storage.registry import read_note_range
@@ -322,7 +323,10 @@ def _documents(
         if suffix in (".jsonl", ".ndjson"):
             rows: Iterable[dict[str, Any]] = (json.loads(line) for line in handle if line.strip())
         else:
-            rows = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+            reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+            if repeated := repeated_columns(source, reader.fieldnames):
+                raise ValidationError(repeated, summary=f"cannot read {source.name}")
+            rows = reader
         yield from _row_documents(source, rows, id_column, text_columns)
 
 

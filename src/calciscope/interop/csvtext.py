@@ -8,14 +8,22 @@ The native and REDCap readers therefore parse with ``strict=True``, and the nati
 which parses ``facts.csv`` with pyarrow, first checks :func:`quotes_balanced`. Not caught:
 two stray quotes in different rows, which pair up with each other (the rows between them
 become one cell's text; review 24).
+
+A column named twice in the header is a problem too (:func:`repeated_columns`): a reader
+that maps a row to a dict (``csv.DictReader``) keeps the last cell of the name and drops the
+first without a word, so ``sex,...,sex`` imported the second column's value (fixes23).
 """
 
 from __future__ import annotations
 
 import csv
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["csv_error_text", "quotes_balanced"]
+from calciscope.errors import Problem
+
+__all__ = ["csv_error_text", "quotes_balanced", "repeated_columns"]
 
 _READ_BYTES = 1 << 24
 
@@ -42,3 +50,23 @@ def csv_error_text(exc: csv.Error) -> str:
             "this one cell (close the quote, or write a '\"' inside a quoted cell twice)"
         )
     return f"cannot read the CSV here: {text}"
+
+
+def repeated_columns(source: Path | str, names: Iterable[str | None] | None) -> list[Problem]:
+    """Return one problem per column name the header holds more than once (row 1, the name).
+
+    The problem says at which positions (1-based, as a spreadsheet's columns count) the name
+    stands, so the person who wrote the file can keep the one meant. Blank names (a
+    spreadsheet's trailing empty columns) are left to each reader.
+    """
+    header = [(name or "").strip() for name in names or []]
+    counts = Counter(header)
+    problems = []
+    for name in dict.fromkeys(n for n in header if n and counts[n] > 1):
+        places = ", ".join(str(i) for i, n in enumerate(header, start=1) if n == name)
+        message = (
+            f"the header names this column {counts[name]} times (columns {places}); "
+            "a row would keep only one of its cells: keep one column of this name"
+        )
+        problems.append(Problem(str(source), "row 1", name, message))
+    return problems

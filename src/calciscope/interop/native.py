@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 import pydantic
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.csvtext import csv_error_text, quotes_balanced
+from calciscope.interop.csvtext import csv_error_text, quotes_balanced, repeated_columns
 from calciscope.interop.jsontext import parse_json
 from calciscope.interop.native_facts import check_block
 from calciscope.model import Fact, Image, Note, Patient
@@ -71,6 +71,8 @@ def _csv_rows(
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle, strict=True)
         allowed = set(model.model_fields)
+        for repeated in repeated_columns(path, reader.fieldnames):
+            yield "header", repeated
         unknown = [c for c in reader.fieldnames or [] if c not in allowed]
         for column in unknown:
             yield (
@@ -82,7 +84,7 @@ def _csv_rows(
                     f"unknown column; expected some of {sorted(allowed)}",
                 ),
             )
-        if unknown:
+        if unknown or len(set(reader.fieldnames or [])) != len(reader.fieldnames or []):
             return
         for number, row in _numbered(reader, path):
             if isinstance(row, Problem):

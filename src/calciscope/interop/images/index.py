@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from calciscope.errors import Problem
+from calciscope.interop.csvtext import repeated_columns
 from calciscope.interop.images.dicom import ImageMeta, LoadedImage, read_dicom
 from calciscope.interop.images.photo import (
     PHOTO_SUFFIXES,
@@ -209,6 +210,8 @@ def read_mapping(path: Path | None) -> tuple[dict[str, str], list[Problem]]:
     try:
         with Path(path).open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
+            if repeated := repeated_columns(path, reader.fieldnames):
+                return {}, repeated
             if not {"dicom_patient_id", "patient_id"} <= set(reader.fieldnames or []):
                 return {}, [
                     Problem(str(path), "header", "dicom_patient_id,patient_id", "missing column(s)")

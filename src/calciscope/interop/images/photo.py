@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from calciscope.errors import Problem
+from calciscope.interop.csvtext import repeated_columns
 from calciscope.interop.images.dicom import ImageMeta, LoadedImage
 from calciscope.model import BodyRegion, Laterality, Modality
 
@@ -95,6 +96,8 @@ def read_sidecar(folder: Path) -> tuple[dict[str, SidecarRow], list[Problem]]:
     problems: list[Problem] = []
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
+        if repeated := repeated_columns(path, reader.fieldnames):
+            return {}, repeated
         missing = [c for c in _COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             return {}, [Problem(str(path), "header", ",".join(missing), "missing column(s)")]

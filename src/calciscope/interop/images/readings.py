@@ -35,6 +35,7 @@ from calciscope.imaging.reading import (
     SctcGlobalGrade,
     morphology_for,
 )
+from calciscope.interop.csvtext import repeated_columns
 from calciscope.model import BodyRegion, Laterality, Morphology, Status
 
 __all__ = ["READING_COLUMNS", "read_readings", "readings_from_rows"]
@@ -160,6 +161,8 @@ def read_readings(path: Path) -> tuple[list[Reading], list[Problem]]:
     try:
         with Path(path).open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
+            if repeated := repeated_columns(path, reader.fieldnames):
+                return [], repeated
             return readings_from_rows(reader, source, list(reader.fieldnames or []))
     except OSError as exc:
         return [], [Problem(source, "file", "-", f"cannot read: {exc}")]

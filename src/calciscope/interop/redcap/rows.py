@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.csvtext import csv_error_text
+from calciscope.interop.csvtext import csv_error_text, repeated_columns
 from calciscope.interop.jsontext import decode_utf8, load_json
 
 
@@ -40,6 +40,8 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
                     continue
                 if header is None:
                     header = cells
+                    if repeated := repeated_columns(path, header):
+                        raise ValidationError(repeated)
                     continue
                 if len(cells) > len(header):
                     message = "more cells than header columns"
