@@ -1,4 +1,4 @@
-"""A CSV header naming one column twice is refused, naming the file, row 1 and the column.
+"""A CSV header naming one column twice, or no header at all, is refused naming file, row, field.
 
 ``csv.DictReader`` keeps the last cell of a repeated name and drops the first without a word:
 ``patient_id,sex,centre,sex`` imported the second ``sex`` (fixes23). Every reader of a
@@ -97,3 +97,24 @@ def test_the_spreadsheet_calculator_and_extract_file_refuse_a_repeated_column(tm
     with pytest.raises(ValidationError) as caught:
         api.extract_file(notes, io.StringIO())
     assert [p.field for p in caught.value.problems] == ["text"]
+
+
+@pytest.mark.parametrize("empty", ["patients.csv", "facts.csv"])
+def test_an_empty_native_csv_is_refused_a_header_only_one_is_no_rows(tmp_path, empty):
+    # a 0-byte file (a failed export) was imported as "0 patients" with an import batch
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "patients.csv").write_text("patient_id,sex\nX1,female\n", encoding="utf-8")
+    (folder / "facts.csv").write_text("patient_id,system,code,status\n", encoding="utf-8")
+    (folder / empty).write_bytes(b"")
+    url = f"sqlite:///{tmp_path}/registry.db"
+    result = CliRunner().invoke(app, ["import", "demo", str(folder), "--db", url])
+    said = _said(result)
+    assert result.exit_code == 1 and f"{empty}, row 1, field '(file)': the file is empty" in said
+    assert api.open_registry(url).counts()["patients"] == 0
+    (folder / empty).write_text(
+        "patient_id,sex\n" if empty == "patients.csv" else "patient_id,system,code,status\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["import", "demo", str(folder), "--db", url])
+    assert result.exit_code == 0, result.output

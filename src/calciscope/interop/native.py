@@ -65,12 +65,19 @@ def _problems_from(exc: pydantic.ValidationError, source: str, location: str) ->
     return problems
 
 
+#: A CSV file with no header row (a failed or truncated export, imported as no rows before).
+_EMPTY = "the file is empty: it needs at least its header row (the column names)"
+
+
 def _csv_rows(
     path: Path, model: type[pydantic.BaseModel], skip: int = 0
 ) -> Iterator[tuple[str, dict[str, Any] | Problem]]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle, strict=True)
         allowed = set(model.model_fields)
+        if reader.fieldnames is None:  # 0 bytes (or blank lines): a header-only file is "no rows"
+            yield "header", Problem(str(path), "row 1", "(file)", _EMPTY)
+            return
         for repeated in repeated_columns(path, reader.fieldnames):
             yield "header", repeated
         unknown = [c for c in reader.fieldnames or [] if c not in allowed]
