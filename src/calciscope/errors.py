@@ -4,6 +4,7 @@
 
     CalciscopeError
     ├── ValidationError        bad input: every problem, with file, row and field
+    │   └── NotFoundError      the id asked for (a patient, fact, item, image, run) is not there
     ├── RegistryError          the registry database cannot be opened or migrated
     ├── ReviewConflict         a review item or fact changed since the reviewer read it
     ├── CatalogueError         a feature catalogue, criteria set or rule file is malformed
@@ -25,6 +26,7 @@ __all__ = [
     "CalciscopeError",
     "CatalogueError",
     "MissingExtraError",
+    "NotFoundError",
     "Problem",
     "RegistryError",
     "ReviewConflict",
@@ -81,6 +83,17 @@ class ValidationError(CalciscopeError):
         if len(self.problems) > len(shown):
             lines.append(f"  ... and {len(self.problems) - len(shown)} more")
         return "\n".join(lines)
+
+
+class NotFoundError(ValidationError):
+    """The record an id names (a patient, fact, review item, image, study run) is not there.
+
+    A :class:`ValidationError` (the command line prints it the same way), told apart so the
+    web app answers 404 for an id in its address instead of 422.
+    """
+
+    def __init__(self, problems: Iterable[Problem], *, summary: str = "not found") -> None:
+        super().__init__(problems, summary=summary)
 
 
 class RegistryError(CalciscopeError):

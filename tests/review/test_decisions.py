@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from calciscope import api
-from calciscope.errors import ReviewConflict, ValidationError
+from calciscope.errors import NotFoundError, ReviewConflict, ValidationError
 from calciscope.model import ReviewState
 from calciscope.storage import Registry, schema
 
@@ -193,6 +193,36 @@ def test_a_bad_item_writes_nothing_and_names_the_field(one_patient):
         api.review(one_patient, "suggested_case:P1", "confirm", reviewer="a", reason="r")
     assert _facts(one_patient)[0].state == "suggested"
     assert api.audit_log(one_patient) == []
+
+
+def test_a_reason_with_a_nul_character_is_refused_naming_the_field(one_patient):
+    # PostgreSQL cannot store U+0000 in text: a reason holding one was accepted and, on
+    # PostgreSQL, failed inside the write; it is refused as the records refuse it
+    item = _facts(one_patient)[0]
+    for reason in ("\x00", "seen\x00 on film"):
+        with pytest.raises(ValidationError) as err:
+            api.review(one_patient, item.item_id, "confirm", reviewer="a", reason=reason)
+        assert [(p.field, "NUL" in p.message) for p in err.value.problems] == [("reason", True)]
+        with pytest.raises(ValidationError) as err:
+            api.correct_fact(
+                one_patient, item.fact_id, {"status": "absent"}, author="a", reason=reason
+            )
+        assert err.value.problems[0].field == "reason"
+    assert _facts(one_patient)[0].state == "suggested"
+    assert api.audit_log(one_patient) == []
+
+
+def test_an_id_that_names_nothing_is_not_found(one_patient):
+    # NotFoundError is a ValidationError (the CLI prints it as before); the web answers 404
+    for call, field in (
+        (lambda: api.patient_record(one_patient, "P404"), "patient_id"),
+        (lambda: api.explain_patient(one_patient, "P404"), "patient_id"),
+        (lambda: api.fact_history(one_patient, "Fnope"), "fact_id"),
+        (lambda: api.review_queue_item(one_patient, "fact:Fnope"), "item_id"),
+    ):
+        with pytest.raises(NotFoundError) as err:
+            call()
+        assert isinstance(err.value, ValidationError) and err.value.problems[0].field == field
 
 
 def test_add_fact_is_validated_like_an_import(one_patient):

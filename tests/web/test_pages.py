@@ -355,7 +355,7 @@ def test_study_run_report_and_bundle(app, signed_in):
     page = client.get(f"/study/runs/{run['run_id']}").text
     assert "source population" in page
     assert client.get(f"/study/runs/{run['run_id']}/report/index.html").status_code == 200
-    assert client.get(f"/study/runs/{run['run_id']}/report/../run.json").status_code in (404, 422)
+    assert client.get(f"/study/runs/{run['run_id']}/report/../run.json").status_code == 404
     archive = zipfile.ZipFile(
         io.BytesIO(client.get(f"/study/runs/{run['run_id']}/bundle.zip").content)
     )
@@ -698,3 +698,49 @@ def test_the_as_of_date_is_read_once_per_request(app, signed_in, monkeypatch):
     monkeypatch.setattr(api, "registry_as_of", lambda *a, **k: reads.append(a) or read(*a, **k))
     assert client.get("/api/").status_code == 200
     assert len(reads) == 1
+
+
+def test_an_id_that_names_nothing_is_a_clean_404(app, signed_in):
+    # was a 422 "not found" (bad input) for every missing patient, fact, item, image or run
+    client = signed_in("clinician")
+    for path, field in (
+        ("/patients/P9999", "patient_id"),
+        ("/api/patients/P9999", "patient_id"),
+        ("/api/patients/P9999/criteria", "patient_id"),
+        ("/review/items/fact:Fnope", "item_id"),
+        ("/api/review/items/fact:Fnope", "item_id"),
+        ("/api/facts/Fnope/history", "fact_id"),
+        ("/images/999999", "image_id"),
+        ("/api/images/999999", "image_id"),
+        ("/study/runs/nope", "run_id"),
+        ("/api/study/runs/000000000000", "run_id"),
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, (path, response.text[:200])
+        assert "Traceback" not in response.text
+        if path.startswith("/api/"):
+            assert response.json()["problems"][0]["field"] == field, path
+        else:
+            assert "Not found" in response.text and field in response.text, path
+    # a decided item's page (the back button after a decision) is a 404 too, not a 422
+    item = _calcinosis_item(app)
+    decided = client.post(
+        f"/api/review/items/{item.item_id}/decision",
+        json={"decision": "reject", "reason": "seen", "expected_version": item.version},
+    )
+    assert decided.status_code == 200
+    gone = client.get(f"/review/items/{item.item_id}")
+    assert gone.status_code == 404 and "decided already" in gone.text
+    # a researcher's unknown pseudonym is not found either
+    assert signed_in("researcher").get("/api/patients/R-000000000000").status_code == 404
+
+
+def test_a_nul_character_in_a_reason_is_a_422_naming_the_field(app, signed_in):
+    client = signed_in("clinician")
+    item = _calcinosis_item(app)
+    refused = client.post(
+        f"/api/review/items/{item.item_id}/decision",
+        json={"decision": "confirm", "reason": "seen\x00", "expected_version": item.version},
+    )
+    assert refused.status_code == 422 and refused.json()["problems"][0]["field"] == "reason"
+    assert api.review_queue_item(app.state.registry, item.item_id).state == "suggested"

@@ -107,7 +107,7 @@ def test_researchers_see_pseudonyms_and_no_note_text(app, signed_in):
     ids = [row["patient_id"] for row in listing["rows"]]
     assert ids and all(i.startswith("R-") for i in ids)
     assert "P0001" not in client.get("/patients", params={"size": 200}).text
-    assert client.get("/api/patients/P0001").status_code == 422
+    assert client.get("/api/patients/P0001").status_code == 404  # not a pseudonym: no such patient
     pseudonym = app.state.pseudonyms.of("P0001")
     page = client.get(f"/api/patients/{pseudonym}").json()
     assert page["notes_hidden"] and all(n["segments"] is None for n in page["notes"])

@@ -24,7 +24,7 @@ from calciscope.api.users import audit_import
 from calciscope.engine import compute_feature_table, connect
 from calciscope.engine.connection import duckdb_path
 from calciscope.engine.features import dated_records
-from calciscope.errors import Problem, RegistryError, ValidationError
+from calciscope.errors import NotFoundError, Problem, RegistryError, ValidationError
 from calciscope.features import FeatureType, load_catalogue
 from calciscope.interop.native import directory_hash, stream_directory
 from calciscope.model import Fact, Image, Note, Patient, ReviewState
@@ -470,13 +470,10 @@ class PatientRecord:
 
 
 def patient_record(registry: Registry, patient_id: str) -> PatientRecord:
-    """Return a patient's full record, or raise :class:`ValidationError` naming the id."""
+    """Return a patient's full record, or raise :class:`NotFoundError` naming the id."""
     found = registry.patient_with_records(patient_id)  # one connection
     if found is None:
-        raise ValidationError(
-            [Problem(registry.url, patient_id, "patient_id", "no such patient")],
-            summary="not found",
-        )
+        raise NotFoundError([Problem(registry.url, patient_id, "patient_id", "no such patient")])
     return PatientRecord(*found)
 
 

@@ -37,8 +37,8 @@ from calciscope.engine.criteria import compute_criteria, output_columns
 from calciscope.engine.explanation import CriteriaReader, read_phenotype_results
 from calciscope.engine.phenotype import classify_table
 from calciscope.engine.rows import RowEvaluator, TablesEvaluator
-from calciscope.errors import Problem, ValidationError
-from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader
+from calciscope.errors import NotFoundError, Problem, ValidationError
+from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader, repeated_columns
 from calciscope.interop.textfile import open_text
 from calciscope.phenotype import PhenotypeResult, load_phenotypes
 from calciscope.phenotype import output_columns as phenotype_columns
@@ -122,6 +122,8 @@ def score_spreadsheet(
         # the spreadsheet holds a line break) is a problem naming the file and rows
         reader = StrictDictReader(handle, str(path), single_line=ANY_COLUMN)
         header = [name.strip() for name in reader.fieldnames or []]
+        if repeated := repeated_columns(path, header):
+            raise ValidationError(repeated, summary=f"cannot score {Path(path).name}")
         rows = ({k.strip() if k else k: v for k, v in r.items()} for r in reader)
         parsed = parse_rows(str(path), header, rows)
     csets = [load_criteria_set(s) for s in chosen]
@@ -323,8 +325,8 @@ def explain_patient(
 
     Raises
     ------
-    ValidationError
-        When the registry has no such patient.
+    NotFoundError
+        When the registry has no such patient (a :class:`ValidationError`).
     """
     when = index_date or dt.date.today()
     definitions = definitions_version(min_probability)
@@ -341,7 +343,7 @@ def explain_patient(
         facts, patients = patient_tables(registry, patient_id)
         if not patients.num_rows:
             problem = Problem(registry.url, patient_id, "patient_id", "no such patient")
-            raise ValidationError([problem])
+            raise NotFoundError([problem])
         data = None
         if stored or kept is not None:
             data = data_version(patients.to_pylist()[0], facts.to_pylist())

@@ -17,7 +17,7 @@ import pydantic
 import sqlalchemy as sa
 
 from calciscope.api.users import default_actor, require_text
-from calciscope.errors import Problem, ValidationError
+from calciscope.errors import NotFoundError, Problem, ValidationError
 from calciscope.features import load_catalogue
 from calciscope.model import Fact, Patient, ReviewState, Status, before_birth
 from calciscope.storage import Registry
@@ -242,15 +242,13 @@ def fact_history(registry: Registry, fact_id: str) -> list[FactRevision]:
 
     Raises
     ------
-    ValidationError
-        When there is no such fact.
+    NotFoundError
+        When there is no such fact (a :class:`ValidationError`).
     """
     repo = ReviewRepository(registry)
     with repo.read() as conn:
         if repo.stored_fact(conn, fact_id) is None:
-            raise ValidationError(
-                [Problem("fact history", fact_id, "fact_id", "no such fact")], summary="not found"
-            )
+            raise NotFoundError([Problem("fact history", fact_id, "fact_id", "no such fact")])
         chain = _chain(repo, conn, fact_id)
         stored = repo.stored_facts(conn, chain)
         revisions = repo.revisions(conn, chain)

@@ -41,7 +41,7 @@ from calciscope.extract.pipeline import (
     version_for,
 )
 from calciscope.features import load_catalogue
-from calciscope.interop.csvtext import StrictDictReader
+from calciscope.interop.csvtext import StrictDictReader, repeated_columns
 from calciscope.interop.textfile import check_utf8_bytes, open_text
 from calciscope.model import Fact, Note, before_birth
 from calciscope.storage import Registry
@@ -323,12 +323,15 @@ def _documents(
             # strict: a quote left open is a problem naming its row; the id column holds no
             # line breaks, so stray quotes paired over rows there are one too (a note's text
             # may hold line breaks: a pair within it cannot be told from a note written so)
-            rows = StrictDictReader(
+            reader = StrictDictReader(
                 handle,
                 str(source),
                 single_line=lambda c: c == id_column or (not id_column and c in ("note_id", "id")),
                 delimiter="\t" if suffix == ".tsv" else ",",
             )
+            if repeated := repeated_columns(source, reader.fieldnames):
+                raise ValidationError(repeated, summary=f"cannot read {source.name}")
+            rows = reader
         yield from _row_documents(source, rows, id_column, text_columns)
 
 

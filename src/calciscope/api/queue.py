@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from calciscope.api.criteria import default_index_date
 from calciscope.engine.classifier import CohortClassifier
 from calciscope.engine.readback import read_arrow
-from calciscope.errors import Problem, ValidationError
+from calciscope.errors import NotFoundError, Problem, ValidationError
 from calciscope.extract import NoteExtractor
 from calciscope.extract.pipeline import extractor_for
 from calciscope.features import load_catalogue
@@ -436,11 +436,11 @@ def review_queue_item(
 
     Raises
     ------
-    ValidationError
+    NotFoundError
         Naming ``item_id`` when no such item is open (unknown, or decided already).
     """
     repo = ReviewRepository(registry)
-    missing = ValidationError(
+    missing = NotFoundError(
         [Problem("review", item_id, "item_id", "no such open item (decided already?)")],
         summary="cannot show the review item",
     )

@@ -73,9 +73,12 @@ def _plain(value: Any) -> Any:
 
 
 def require_text(problems: list[Problem], source: str, field: str, value: str | None) -> None:
-    """Add a problem naming ``field`` when ``value`` is empty."""
+    """Add a problem naming ``field`` when ``value`` is empty or cannot be stored."""
     if value is None or not str(value).strip():
         problems.append(Problem(source, field, field, "is required and cannot be empty"))
+    elif "\x00" in str(value):  # as the records refuse it: PostgreSQL cannot store U+0000
+        message = "contains a NUL character (U+0000), which a registry cannot store"
+        problems.append(Problem(source, field, field, message))
 
 
 def _user_problems(name: str, role: str | Role, password: str) -> list[Problem]:

@@ -12,12 +12,17 @@ left open is a problem naming the file and row, and two stray quotes in differen
 pair up with each other (review 24), are caught where a cell holds a line break in a column
 whose format allows none: the problem names the rows the one cell runs over. (A column that
 may hold line breaks, a note's text, cannot tell such a pair from a cell written so.)
+
+A column named twice in the header is a problem too (:func:`repeated_columns`): a reader
+that maps a row to a dict (``csv.DictReader``) keeps the last cell of the name and drops the
+first without a word, so ``sex,...,sex`` imported the second column's value (fixes23).
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +34,7 @@ __all__ = [
     "csv_error_text",
     "quote_count",
     "quotes_balanced",
+    "repeated_columns",
     "strict_rows",
 ]
 
@@ -156,3 +162,23 @@ class StrictDictReader:
             for name in names[len(cells) :]:
                 row[name] = None
             yield row
+
+
+def repeated_columns(source: Path | str, names: Iterable[str | None] | None) -> list[Problem]:
+    """Return one problem per column name the header holds more than once (row 1, the name).
+
+    The problem says at which positions (1-based, as a spreadsheet's columns count) the name
+    stands, so the person who wrote the file can keep the one meant. Blank names (a
+    spreadsheet's trailing empty columns) are left to each reader.
+    """
+    header = [(name or "").strip() for name in names or []]
+    counts = Counter(header)
+    problems = []
+    for name in dict.fromkeys(n for n in header if n and counts[n] > 1):
+        places = ", ".join(str(i) for i, n in enumerate(header, start=1) if n == name)
+        message = (
+            f"the header names this column {counts[name]} times (columns {places}); "
+            "a row would keep only one of its cells: keep one column of this name"
+        )
+        problems.append(Problem(str(source), "row 1", name, message))
+    return problems

@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 import pydantic
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.csvtext import StrictDictReader, quote_count
+from calciscope.interop.csvtext import StrictDictReader, quote_count, repeated_columns
 from calciscope.interop.jsontext import parse_json
 from calciscope.interop.native_facts import check_block
 from calciscope.interop.textfile import open_text
@@ -75,12 +75,21 @@ def _single_line(column: str) -> bool:
     return column not in FREE_TEXT
 
 
+#: A CSV file with no header row (a failed or truncated export, imported as no rows before).
+_EMPTY = "the file is empty: it needs at least its header row (the column names)"
+
+
 def _csv_rows(
     path: Path, model: type[pydantic.BaseModel], skip: int = 0
 ) -> Iterator[tuple[str, dict[str, Any] | Problem]]:
     with open_text(path) as handle:
         reader = StrictDictReader(handle, str(path), single_line=_single_line)
         allowed = set(model.model_fields)
+        if reader.fieldnames is None:  # 0 bytes (or blank lines): a header-only file is "no rows"
+            yield "header", Problem(str(path), "row 1", "(file)", _EMPTY)
+            return
+        for repeated in repeated_columns(path, reader.fieldnames):
+            yield "header", repeated
         unknown = [c for c in reader.fieldnames or [] if c not in allowed]
         for column in unknown:
             yield (
@@ -92,7 +101,7 @@ def _csv_rows(
                     f"unknown column; expected some of {sorted(allowed)}",
                 ),
             )
-        if unknown:
+        if unknown or len(set(reader.fieldnames or [])) != len(reader.fieldnames or []):
             return
         for number, row in enumerate(reader, start=2):
             if number - 2 < skip:

@@ -27,7 +27,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from calciscope import api
-from calciscope.errors import CalciscopeError, ValidationError
+from calciscope.errors import CalciscopeError, NotFoundError, ValidationError
 from calciscope.web.cache import Generation, Kept, PatientTable, RecentResults
 from calciscope.web.pages import TEMPLATES, render
 from calciscope.web.routes.patients import read_patient
@@ -106,11 +106,14 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ValidationError)
     def _invalid(request: Request, exc: ValidationError) -> Response:
+        # an id that names nothing (in the address, or decided since) is a 404, not bad input
+        status = 404 if isinstance(exc, NotFoundError) else 422
         body = {"detail": exc.summary, "problems": _problems(exc)}
         if _wants_json(request):
-            return JSONResponse(body, status_code=422)
-        context = {"title": "Cannot do that", "message": str(exc.summary), "problems": body}
-        return render(request, "error.html", context, 422)
+            return JSONResponse(body, status_code=status)
+        title = "Not found" if status == 404 else "Cannot do that"
+        context = {"title": title, "message": str(exc.summary), "problems": body}
+        return render(request, "error.html", context, status)
 
     @app.exception_handler(CalciscopeError)
     def _error(request: Request, exc: CalciscopeError) -> Response:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader
+from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader, repeated_columns
 from calciscope.interop.images.dicom import ImageMeta, LoadedImage, read_dicom
 from calciscope.interop.images.photo import (
     PHOTO_SUFFIXES,
@@ -210,6 +210,8 @@ def read_mapping(path: Path | None) -> tuple[dict[str, str], list[Problem]]:
     try:
         with open_text(path) as handle:
             reader = StrictDictReader(handle, str(path), single_line=ANY_COLUMN)
+            if repeated := repeated_columns(path, reader.fieldnames):
+                return {}, repeated
             if not {"dicom_patient_id", "patient_id"} <= set(reader.fieldnames or []):
                 return {}, [
                     Problem(str(path), "header", "dicom_patient_id,patient_id", "missing column(s)")

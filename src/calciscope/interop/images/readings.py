@@ -34,7 +34,7 @@ from calciscope.imaging.reading import (
     SctcGlobalGrade,
     morphology_for,
 )
-from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader
+from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader, repeated_columns
 from calciscope.interop.textfile import open_text
 from calciscope.model import BodyRegion, Laterality, Morphology, Status
 
@@ -162,6 +162,8 @@ def read_readings(path: Path) -> tuple[list[Reading], list[Problem]]:
         with open_text(path) as handle:
             # strict: a quote left open, or stray quotes paired over rows, names its rows
             reader = StrictDictReader(handle, source, single_line=ANY_COLUMN)
+            if repeated := repeated_columns(path, reader.fieldnames):
+                return [], repeated
             return readings_from_rows(reader, source, list(reader.fieldnames or []))
     except ValidationError as exc:
         return [], list(exc.problems)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.csvtext import strict_rows
+from calciscope.interop.csvtext import repeated_columns, strict_rows
 from calciscope.interop.jsontext import load_json
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.textfile import open_text
@@ -60,6 +60,8 @@ def _rows(
                 continue
             if header is None:
                 header = cells
+                if repeated := repeated_columns(path, header):
+                    raise ValidationError(repeated)
                 continue
             if len(cells) > len(header):
                 message = "more cells than header columns"

@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from calciscope import api
-from calciscope.errors import Problem, ValidationError
+from calciscope.errors import NotFoundError, Problem, ValidationError
 from calciscope.web.cache import Generation, RecentResults
 from calciscope.web.pages import page, render
 from calciscope.web.routes.patients import shown_id
@@ -55,7 +55,7 @@ def _image(request: Request, user: WebUser, image_id: str) -> Any:
     """Return the image's registry row (a clear problem when there is none)."""
     image = api.indexed_image(request.app.state.registry, image_id)
     if image is None:
-        raise ValidationError([Problem("url", image_id, "image_id", "no such image")])
+        raise NotFoundError([Problem("url", image_id, "image_id", "no such image")])
     return image
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from calciscope import api
-from calciscope.errors import Problem, ValidationError
+from calciscope.errors import NotFoundError, Problem, ValidationError
 from calciscope.web.as_of import as_of_text, current_as_of
 from calciscope.web.cache import Kept
 from calciscope.web.pages import PageData, page
@@ -47,7 +47,7 @@ def registry_id(request: Request, user: WebUser, shown: str) -> str:
     """Return the registry id behind the id in a URL; a researcher must use a pseudonym."""
     real = shown if user.sees_real_ids else request.app.state.pseudonyms.resolve(shown)
     if real is None:
-        raise ValidationError([Problem("url", shown, "patient_id", "no such patient")])
+        raise NotFoundError([Problem("url", shown, "patient_id", "no such patient")])
     return real
 
 

@@ -20,7 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from calciscope import api
-from calciscope.errors import Problem, ValidationError
+from calciscope.errors import NotFoundError, Problem, ValidationError
 from calciscope.web.pages import page
 from calciscope.web.security import CLINICIANS, READERS, WebRole, WebUser, current_user, guarded
 
@@ -41,10 +41,10 @@ def _runs_dir(request: Request) -> Path:
 
 def _run_dir(request: Request, run_id: str) -> Path:
     if len(run_id) != 12 or not set(run_id) <= _RUN_ID_CHARS:
-        raise ValidationError([Problem("study", run_id, "run_id", "no such run")])
+        raise NotFoundError([Problem("study", run_id, "run_id", "no such run")])
     folder = _runs_dir(request) / run_id
     if not (folder / "run.json").is_file():
-        raise ValidationError([Problem("study", run_id, "run_id", "no such run")])
+        raise NotFoundError([Problem("study", run_id, "run_id", "no such run")])
     return folder
 
 
@@ -148,7 +148,7 @@ def report_file(
     root = (_run_dir(request, run_id) / "report").resolve()
     target = (root / path).resolve()
     if not target.is_relative_to(root) or not target.is_file():
-        raise ValidationError([Problem("study", path, "path", "no such file in the report")])
+        raise NotFoundError([Problem("study", path, "path", "no such file in the report")])
     return FileResponse(target)
 
 
