@@ -37,6 +37,7 @@ __all__ = [
     "TargetRule",
     "WordList",
     "load_context_rules_json",
+    "load_reach",
     "load_rules",
     "load_word_list",
     "merge_context_rules",
@@ -266,6 +267,30 @@ def load_section_kinds(name: str) -> frozenset[str]:
     if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
         raise CatalogueError(f"sections.yaml: {name!r} is not a list of section categories")
     return frozenset(kinds)
+
+
+#: the packaged reaches (how many sentences back a rule of extract/restate/ looks), by key
+#: in ``targets.yaml`` (notesacc30, moved from code)
+_REACHES = ("wound_base_reach",)
+
+
+@cache
+def load_reach(name: str) -> int:
+    """Return a reach of the packaged ``targets.yaml``: a number of sentences (read once).
+
+    ``name`` is its key, e.g. ``"wound_base_reach"`` (how many sentences before a wound's base
+    the sentence naming the wound may be; restate/wound_base.py).
+    """
+    if name not in _REACHES:
+        raise CatalogueError(f"unknown reach {name!r}")
+    try:
+        data = _packaged("targets.yaml")
+    except OSError as exc:
+        raise CatalogueError(f"cannot read the packaged targets.yaml: {exc}") from exc
+    reach = data.get(name)
+    if not isinstance(reach, int) or isinstance(reach, bool) or reach < 1:
+        raise CatalogueError(f"targets.yaml: {name!r} must be a whole number of sentences >= 1")
+    return reach
 
 
 class RuleMixWarning(UserWarning):

@@ -94,6 +94,18 @@ def _attribute_label(labels: Iterable[str]) -> str:
 # to the run's end again and fail there as it did at the run's start (a match never ends
 # inside a run), so "a" + 10,000 "!" + "b" took quadratic time; see ``split_sentences`` for a
 # part that starts inside a run.
+#: A semicolon before a clause that opens with "none" or "neither" and says only that they
+#: were not there ("Examined for calcinosis and digital ulcers; none were found", "Asked about
+#: calcinosis or ulcers; neither reported") does not end the sentence: that clause has no
+#: finding of its own and refers back to the findings just listed (notesacc30). Any other
+#: semicolon still does ("No ulcers; calcinosis of both elbows"; "none of the fingers ..."
+#: names its own finding).
+_REFERS_BACK = (
+    r"(?![ \t]*(?:none|neither|None|Neither|NONE|NEITHER)[ \t]+"
+    r"(?:(?:was|were|is|are|has|have|had|been|being|now|currently|today|clinically|ever)[ \t]+){0,3}"
+    r"(?:seen|found|present|noted|reported|detected|identified|elicited|palpable|visible|evident|"
+    r"demonstrated|observed|felt|recorded|described|apparent)(?![A-Za-z]))"
+)
 _BOUNDARY_HEAD = (
     r"[.!?;|\nA-Z)](?:"
     # a capital can start a header only: that alternative is tried first, and the others only
@@ -101,7 +113,7 @@ _BOUNDARY_HEAD = (
     # (the same boundaries, the alternatives being exclusive by the character; notesspeed16)
     r"(?:(?<=\s\s[A-Z])|(?<=\n[A-Z]))(?=[\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s)(?P<header>)"
     r"|(?<![A-Z])(?:"
-    r"(?<=[.!?])(?<![.!?][.!?])" + _PUNCT_REST + r"|(?<=;)(?P<semi>)"
+    r"(?<=[.!?])(?<![.!?][.!?])" + _PUNCT_REST + r"|(?<=;)" + _REFERS_BACK + r"(?P<semi>)"
     r"|(?<=\|)(?=[ \t]*[A-Za-z][A-Za-z0-9 /&()'\-]{0,40}:[ \t]*\S)"
 )
 _BOUNDARY_TAIL = (

@@ -38,6 +38,10 @@ _REFERS_BACK = re.compile(
     re.I,
 )
 
+# A papule or lobule named by a pattern word: targets.yaml reads one only as a deposit's
+# ("calcified papules", "whitish papules", "papules of calcium"; not "a papular rash").
+_PAPULE = re.compile(r"(?<![a-z])(?:papules?|lobules?)(?![a-z])", re.I)
+
 
 def _pattern_words(
     anchors: Sequence[Mention], text: str, find: Callable[..., list[Mention]]
@@ -91,6 +95,9 @@ def _restated_pattern(
                 and later
                 and (
                     _DEPOSIT.search(text, a, b)
+                    # a pattern word that is itself the deposit's ("whitish papules", "papules
+                    # of calcium": the rule reads a papule only as a deposit's; notesacc30)
+                    or any(_PAPULE.search(m.text) for m in pattern)
                     # plaques of calcium or stony plaques (notesacc23; not psoriatic ones)
                     or (_FLAT.search(text, a, b) and _flat_calcium(text, a, b))
                 )
