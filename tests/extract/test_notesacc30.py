@@ -84,8 +84,9 @@ def test_a_semicolon_before_a_referring_none_is_no_boundary():
             "His feet were spared of calcinosis but the buttocks have big deposits.",
             ("buttock_hip",),
         ),
-        ("Her wrists are free of calcinosis, whereas both thighs carry hard ones.", ("thigh",)),
-        ("No calcinosis in the fingers, but the knees show several lesions on X-ray.", ("knee",)),
+        # "ones" and "lesions" stand for anything (notesfix30): "deposits" with hardness or a site
+        ("Her wrists are free of calcinosis, whereas both thighs carry hard deposits.", ("thigh",)),
+        ("No calcinosis in the fingers, but the knees show several deposits on X-ray.", ("knee",)),
     ],
 )
 def test_deposits_after_a_contrast_are_the_calcinosis(extractor, text, regions):
@@ -102,7 +103,7 @@ def test_deposits_after_a_contrast_are_the_calcinosis(extractor, text, regions):
         "No calcinosis, but fat deposits over the thighs.",
         "Free of calcinosis, although there are deposits of monosodium urate at the elbows.",
         # no contrast, or a deposit said to be absent, or a finding of its own in the clause
-        "No calcinosis. The lesions on her shins are venous ulcers.",
+        "Calcinosis absent. The deposits over her calves are venous eczema crusts.",
         "Spared of calcinosis and no deposits anywhere.",
     ],
 )

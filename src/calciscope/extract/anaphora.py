@@ -1,20 +1,24 @@
-"""A word that stands for a calcinosis named before it in its sentence (notesacc30).
+"""Deposits that stand for a calcinosis named before them in their sentence (notesacc30).
 
 "Her hands were spared of calcinosis but the elbows have large deposits": the deposits are the
 calcinosis the sentence is about, present where the calcinosis before the contrast is denied.
 The rule ``deposits (refers back)`` of ``targets.yaml`` (metadata ``refers_back``) matches
-"deposit(s)", "lesion(s)" and "ones" beside the morphology words; such a mention is kept as a
-calcinosis finding of its own only when
+"deposit(s)" beside the morphology words ("lesions" and "ones" stand for anything: notesfix30,
+review 25); such a mention is kept as a calcinosis finding of its own only when
 
 * a calcinosis (not another such word) comes before it in the sentence, with a contrast word
-  ("but", "whereas", "while", "although", "though", "however") between them;
+  (``clause_words`` variant contrast: "but", "whereas", ...) between them;
 * its status differs from that calcinosis's: the calcinosis is negated and it is not (where
   they agree, the calcinosis before already says it, and keeps the sites as before);
 * its clause (from the contrast word to the next one or the sentence's end) names no finding
   of its own ("but calcified deposits at the elbows" is read by that finding);
-* it is no deposit of something else: no word of ``look_alike_words`` (variant not_calcium:
-  urate, amyloid, fat, iron, ...) in the two words before it or after its "of" ("fat
-  deposits", "deposits of urate").
+* its clause says they are calcinosis's (an allow-list, notesfix30): a word of calcium or
+  hardness (``calcium_words`` variant far_deposit: "hard", "chalky", "calcified") or a site of
+  the skin of the limbs, buttocks or back (``clause_words`` variant deposit_site: "the elbows
+  have large deposits"); "corneal deposits", "IgA deposits on the renal biopsy" say neither;
+* its clause names no deposit of something else (``look_alike_words`` not_calcium and
+  ``clause_words`` not_deposit: "urate", "crystal deposits in the knee", "pigment deposits on
+  the shins", "deposits of calcium pyrophosphate").
 
 Elsewhere it is dropped before linking, so a sentence without that contrast reads as before.
 """
@@ -30,9 +34,10 @@ from calciscope.extract.rules import load_word_list
 __all__ = ["has_contrast", "keep_referring"]
 
 _ANCHORS = frozenset({Category.CALCINOSIS, Category.CALCIFICATION})
-_CONTRAST = re.compile(r"(?<![a-z])(?:but|whereas|while|although|though|however)(?![a-z])", re.I)
-# substrings of every contrast word ("though" in "although"), looked for first
-_CONTRAST_PARTS = ("but", "whereas", "while", "though", "however")
+_CLAUSE_WORDS = load_word_list("clause_words")
+_CONTRAST = _CLAUSE_WORDS.pattern("contrast")
+# every contrast word, looked for first as a plain substring (a note without one skips it all)
+_CONTRAST_PARTS = tuple(_CLAUSE_WORDS.alternation("contrast").split("|"))
 
 
 def has_contrast(low: str) -> bool:
@@ -40,15 +45,20 @@ def has_contrast(low: str) -> bool:
     return any(part in low for part in _CONTRAST_PARTS) and _CONTRAST.search(low) is not None
 
 
-_NOT_CALCIUM = load_word_list("look_alike_words").alternation("not_calcium")
-# the two words before the word ("urate deposits", "deposits: amyloid") ...
-_OF_OTHER_BEFORE = re.compile(
-    r"(?<![a-z])(?:" + _NOT_CALCIUM + r")(?![a-z])[ \t,-]*+(?:[a-z-]+[ \t]+)?\Z", re.I
+# a deposit of something else anywhere in the deposits' clause ("urate deposits", "crystal
+# deposits in the knee on aspiration", "deposits of sebum")
+_OF_OTHER = re.compile(
+    r"(?<![a-z])(?:"
+    + load_word_list("look_alike_words").alternation("not_calcium")
+    + "|"
+    + _CLAUSE_WORDS.alternation("not_deposit")
+    + r")(?![a-z])",
+    re.I,
 )
-# ... or after its "of" ("deposits of urate", "deposits of monosodium urate")
-_OF_OTHER_AFTER = re.compile(
-    r"[ \t]+of[ \t]+(?:[a-z-]+[ \t]+){0,2}?(?:" + _NOT_CALCIUM + r")(?![a-z])", re.I
-)
+# what says the deposits are calcinosis's: a word of calcium or hardness in their clause ...
+_CALCIUM = load_word_list("calcium_words").pattern("far_deposit")
+# ... or a site of the skin of the limbs, buttocks or back (an allow-list, notesfix30)
+_SITES = frozenset(_CLAUSE_WORDS.alternation("deposit_site").split("|"))
 
 
 def keep_referring(grouped: Sequence[list[Mention]], text: str) -> None:
@@ -76,7 +86,11 @@ def _refers(word: Mention, sentence: Sequence[Mention], text: str) -> bool:
     end = later.start() if later else word.sentence[1]
     if any(start <= m.start < end or m.start < word.end <= m.end for m in anchors):
         return False  # its clause names a finding of its own
-    return not (
-        _OF_OTHER_BEFORE.search(text, max(start, word.start - 40), word.start)
-        or _OF_OTHER_AFTER.match(text, word.end, end)
+    if _OF_OTHER.search(text, start, end):
+        return False  # a deposit of something else
+    return _CALCIUM.search(text, start, end) is not None or any(
+        m.category == Category.BODY_REGION
+        and start <= m.start < end
+        and m.metadata.get("region") in _SITES
+        for m in sentence
     )

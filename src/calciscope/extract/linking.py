@@ -45,6 +45,7 @@ from itertools import pairwise
 
 from calciscope.extract.mention import Category, Mention
 from calciscope.extract.restate import THESE_SITES, hand_of_fingers, names_field
+from calciscope.extract.rules import load_word_list
 
 __all__ = [
     "lend_reach",
@@ -290,16 +291,20 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text
 # A contrast between two clauses ("the hands were spared of calcinosis but the elbows have
 # large deposits", "no calcinosis in the hands, whereas both knees show calcinosis"): a site
 # after it belongs to the finding of its own clause, not to the one before the contrast
-# (notesacc30).
-_CONTRAST = re.compile(r"(?<![a-z])(?:but|whereas|while|although|though|however)(?![a-z])", re.I)
+# (notesacc30). Its own clause only: a comma, semicolon or colon, or another contrast word,
+# between the site and a later finding ends the site's clause ("calcinosis but only in the
+# fingertips, with no calcification in the elbows": the fingertips stay the calcinosis's;
+# notesfix30, review 25). The contrast words: targets.yaml ``clause_words`` (variant contrast).
+_CONTRAST = load_word_list("clause_words").pattern("contrast")
+_CLAUSE_END = re.compile(r"[,;:]")
 
 
 def _own_clause(anchors: Sequence[Mention], region: Mention, text: str) -> Mention | None:
     """Return the finding after a site in the clause a contrast word opens, if the site has one.
 
     Only when the finding just before the site lies before a contrast word and a finding
-    follows the site in its clause (no contrast word or full stop between); else None (the
-    nearest finding, as before).
+    follows the site in the site's own clause (no contrast word, comma, semicolon or colon
+    between); else None (the nearest finding, as before).
     """
     if len(anchors) < 2 or not text:
         return None
@@ -309,7 +314,9 @@ def _own_clause(anchors: Sequence[Mention], region: Mention, text: str) -> Menti
         return None
     if not _CONTRAST.search(text, before[-1].end, region.start):
         return None
-    if _CONTRAST.search(text, region.end, after[0].start):
+    if _CONTRAST.search(text, region.end, after[0].start) or _CLAUSE_END.search(
+        text, region.end, after[0].start
+    ):
         return None
     return after[0]
 

@@ -26,7 +26,7 @@ from calciscope.extract.restate.lending import (
     _next_sentences,
     hand_of_fingers,
 )
-from calciscope.extract.rules import load_section_kinds
+from calciscope.extract.rules import load_section_kinds, load_word_list
 
 #: Sections that describe what was found (:func:`_findings_before`): sections.yaml
 #: ``found_sections`` (notesfix28: rule data).
@@ -39,8 +39,9 @@ _REFERS_BACK = re.compile(
 )
 
 # A papule or lobule named by a pattern word: targets.yaml reads one only as a deposit's
-# ("calcified papules", "whitish papules", "papules of calcium"; not "a papular rash").
-_PAPULE = re.compile(r"(?<![a-z])(?:papules?|lobules?)(?![a-z])", re.I)
+# ("calcified papules", "whitish papules", "papules of calcium"; not "a papular rash"): the
+# words are targets.yaml ``clause_words`` variant papule (notesfix30: rule data).
+_PAPULE = load_word_list("clause_words").pattern("papule")
 
 
 def _pattern_words(
