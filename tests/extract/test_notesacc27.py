@@ -229,7 +229,8 @@ def test_between_two_landmarks_is_the_segment(summary, text, region):
     assert summary(text).regions == (region,)
 
 
-def test_a_range_from_one_landmark_to_another_keeps_its_ends(summary):
-    # control: the notesacc19 convention for "from ... to" is unchanged
+def test_a_range_from_one_landmark_to_another_is_its_segment(summary):
+    # notesacc30 replaced the notesacc19 convention: a range "from ... to" is the segment
+    # between its ends only, as "between" (the ends say where the deposit stops)
     s = summary("Calcinosis from the elbow to the wrist on the left.")
-    assert s.regions == ("elbow", "forearm", "wrist")
+    assert s.regions == ("forearm",)

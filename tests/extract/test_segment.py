@@ -151,7 +151,7 @@ def test_the_capital_first_boundary_pattern_finds_what_trying_every_alternative_
 
     boundary = segment.packaged_boundary()  # the packaged field labels (fixes21)
     pattern = boundary.pattern
-    head = "[.!?;|\\nA-Z)](?:"
+    head = "[.!?;|\\nA-Z),](?:"  # notesfix30: a comma before a "none" clause
     header = (
         r"(?:(?<=\s\s[A-Z])|(?<=\n[A-Z]))(?=[\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s)(?P<header>)"
     )
@@ -164,7 +164,7 @@ def test_the_capital_first_boundary_pattern_finds_what_trying_every_alternative_
     pieces = [
         "Calcinosis", "No", "REFERRING DIAGNOSIS", "Past History", "Site", "a", "x", "dr",
         " ", "  ", "\n", "\n\n", "\t", ".", "!", "?", ";", "|", ":", ")", "(", "2)", "1)", "- ",
-        "\u2022", "[x]", "E.g.", "Yes", "no",
+        "\u2022", "[x]", "E.g.", "Yes", "no", ",", "none seen", "Neither found", "today",
     ]  # fmt: skip
     rng = random.Random(16)
     for _ in range(20000):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from calciscope.extract.anaphora import has_contrast, keep_referring
 from calciscope.extract.context import CATEGORY_FLAGS, modifiers_reaching
 from calciscope.extract.linking import (
     lend_reach,
@@ -129,9 +130,15 @@ class NoteExtractor:
         self._targets = LayeredMatcher(self.rules.targets, layers)
         self._attribute_layers = tuple(x for x in self._targets.layers if x != FINDING_LAYER)
         self._findings = self._targets.layer(FINDING_LAYER)
+        # a word that may stand for a calcinosis before it ("... but the elbows have large
+        # deposits") is no anchor and no key target until extract/anaphora.py keeps it
+        self._refers_back = frozenset(
+            i for i, rule in enumerate(self.rules.targets) if rule.metadata.get("refers_back")
+        )
         self._anchor = [
             rule.category in (Category.CALCINOSIS, Category.CALCIFICATION)
-            for rule in self.rules.targets
+            and i not in self._refers_back
+            for i, rule in enumerate(self.rules.targets)
         ]
         self._context = LayeredMatcher(
             self.rules.context,
@@ -154,7 +161,10 @@ class NoteExtractor:
         self._superseding = frozenset(
             rule.category for rule in self.rules.sections if rule.metadata.get("supersedes")
         )
-        self._key = [rule.category not in ATTRIBUTE_CATEGORIES for rule in self.rules.targets]
+        self._key = [
+            rule.category not in ATTRIBUTE_CATEGORIES and i not in self._refers_back
+            for i, rule in enumerate(self.rules.targets)
+        ]
         self._kind = [
             _ANCHOR if anchor else _ANTIBODY if rule.category == Category.ANTIBODY else 0
             for rule, anchor in zip(self.rules.targets, self._anchor, strict=True)
@@ -323,6 +333,8 @@ class NoteExtractor:
         """Return the mentions of ``layers`` in ``text[a:b]`` (ConText flags if ``context``)."""
         info = self._target_info
         found = self._targets.find(low, a, b, layers=layers)
+        if self._refers_back:  # a word standing for a finding is none here (anaphora.py)
+            found = [m for m in found if m.rule not in self._refers_back]
         mentions = [
             Mention(m.start, m.end, text[m.start : m.end], *info[m.rule][:2], dict(info[m.rule][2]))
             for m in found
@@ -377,8 +389,13 @@ class NoteExtractor:
             for a, b in ranges
             for m in self._targets.find(low, a, b, layers=self._attribute_layers)
         ]
+        referring = False
+        if self._refers_back and attributes:
+            attributes, referring = self._referring(low, attributes)
         targets = _merge(findings, attributes, self._anchor)
         grouped, labelled, antibodies = self._by_sentence(text, low, spans, sections, targets)
+        if referring:
+            keep_referring(grouped, text)
         for sentence in labelled:  # sentences with a calcinosis or calcification mention
             mark_labels(text, sentence)
         if ranges:  # else no sentence has a calcinosis or calcification mention
@@ -399,6 +416,20 @@ class NoteExtractor:
         for sentence in antibodies:  # else nothing to link
             link_antibody_results(sentence, text)
         return [m for sentence in grouped for m in sentence]
+
+    def _referring(self, low: str, attributes: list[Match]) -> tuple[list[Match], bool]:
+        """Drop the words standing for a calcinosis in a note with no contrast word at all.
+
+        Returns the attributes left and whether a referring word is among them; the exact test
+        is :func:`~calciscope.extract.anaphora.keep_referring`'s (most notes have no such word,
+        or no contrast word, and skip it and the words' context).
+        """
+        refers = self._refers_back
+        if not any(m.rule in refers for m in attributes):
+            return attributes, False
+        if has_contrast(low):
+            return attributes, True
+        return [m for m in attributes if m.rule not in refers], False
 
     def _anchor_ranges(
         self, text: str, findings: Sequence[Match], spans: Sequence[tuple[int, int, int]]

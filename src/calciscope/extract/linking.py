@@ -45,6 +45,7 @@ from itertools import pairwise
 
 from calciscope.extract.mention import Category, Mention
 from calciscope.extract.restate import THESE_SITES, hand_of_fingers, names_field
+from calciscope.extract.rules import load_word_list
 
 __all__ = [
     "lend_reach",
@@ -271,13 +272,53 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text
             continue
         entry = {"region": region.metadata.get("region"), "laterality": side}
         key = "field_regions" if field else "regions"
-        anchor = index.nearest(region)
+        anchor = _own_clause(anchors, region, text) or index.nearest(region)
         _add(anchor, key, entry, region)
         if not region.metadata.get("body_cavity"):
             anchor.links["surface_" + key] = True
-    if any(a.category == _CALCINOSIS for a in anchors):
-        for anchor in anchors:  # "calcinosis with a calcified shell encasing the chest"
+    # "calcinosis with a calcified shell encasing the chest"; also a calcification that counts
+    # as calcinosis by its soft-tissue word, restating the first ("the calcification encircles
+    # the lower abdomen like a corset, as one continuous calcified layer in the subcutaneous
+    # fat"; notesacc30)
+    if any(
+        a.category == _CALCINOSIS or "calcinosis" in a.links.get("tissue_counts_as", ())
+        for a in anchors
+    ):
+        for anchor in anchors:
             anchor.links["beside_calcinosis"] = True
+
+
+# A contrast between two clauses ("the hands were spared of calcinosis but the elbows have
+# large deposits", "no calcinosis in the hands, whereas both knees show calcinosis"): a site
+# after it belongs to the finding of its own clause, not to the one before the contrast
+# (notesacc30). Its own clause only: a comma, semicolon or colon, or another contrast word,
+# between the site and a later finding ends the site's clause ("calcinosis but only in the
+# fingertips, with no calcification in the elbows": the fingertips stay the calcinosis's;
+# notesfix30, review 25). The contrast words: targets.yaml ``clause_words`` (variant contrast).
+_CONTRAST = load_word_list("clause_words").pattern("contrast")
+_CLAUSE_END = re.compile(r"[,;:]")
+
+
+def _own_clause(anchors: Sequence[Mention], region: Mention, text: str) -> Mention | None:
+    """Return the finding after a site in the clause a contrast word opens, if the site has one.
+
+    Only when the finding just before the site lies before a contrast word and a finding
+    follows the site in the site's own clause (no contrast word, comma, semicolon or colon
+    between); else None (the nearest finding, as before).
+    """
+    if len(anchors) < 2 or not text:
+        return None
+    before = [a for a in anchors if a.end <= region.start]
+    after = [a for a in anchors if a.start >= region.end]
+    if not before or not after:
+        return None
+    if not _CONTRAST.search(text, before[-1].end, region.start):
+        return None
+    if _CONTRAST.search(text, region.end, after[0].start) or _CLAUSE_END.search(
+        text, region.end, after[0].start
+    ):
+        return None
+    return after[0]
 
 
 def _counted(anchor: Mention) -> list[str]:

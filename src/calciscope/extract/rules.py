@@ -37,9 +37,11 @@ __all__ = [
     "TargetRule",
     "WordList",
     "load_context_rules_json",
+    "load_reach",
     "load_rules",
     "load_word_list",
     "merge_context_rules",
+    "none_clause",
 ]
 
 Pattern = str | tuple[Any, ...] | None
@@ -220,6 +222,8 @@ _WORD_LIST_VARIANTS = {
     "person_words": ("relative", "other_person"),  # wordlists22 (restate/guards.py)
     "skin_deposit_words": ("deposit_colour", "skin_layer"),  # wordlists22 (described_before)
     "wound_words": ("wound",),  # notesfix28 (restate/wound_base.py)
+    # notesfix30 (anaphora.py, linking.py, restate/restated_pattern.py)
+    "clause_words": ("contrast", "papule", "not_deposit", "deposit_site"),
 }
 
 
@@ -235,7 +239,8 @@ def load_word_list(name: str) -> WordList:
         (retraction, qualifier, no_site), ``"look_alike_words"`` (not_calcium, not_chalky,
         other_lump), ``"person_words"`` (relative, other_person), ``"skin_deposit_words"``
         (deposit_colour, skin_layer), ``"hardness_words"`` (described, like_stone,
-        firm_plaque) or ``"wound_words"`` (wound).
+        firm_plaque), ``"wound_words"`` (wound) or ``"clause_words"`` (contrast, papule,
+        not_deposit, deposit_site; notesfix30).
 
     Returns
     -------
@@ -249,6 +254,30 @@ def load_word_list(name: str) -> WordList:
     except OSError as exc:
         raise CatalogueError(f"cannot read the packaged targets.yaml: {exc}") from exc
     return _word_list(name, data.get(name), _WORD_LIST_VARIANTS[name], str(data.get("version")))
+
+
+#: the variants of the word lists of the packaged ``context.yaml`` (notesfix30)
+_CONTEXT_WORD_LISTS = {"none_clause_words": ("aux", "verb", "time")}
+
+
+@cache
+def none_clause(*, tail: bool = True) -> str:
+    """Return the pattern of a "none" clause that refers back (``context.yaml`` ``none_clause_words``).
+
+    "none" or "neither", up to three auxiliary words, a verb of finding, then only time words
+    until the clause ends ("none were seen today"); lower case, as the context rules read. A
+    context rule's pattern writes it ``{none_clause}``; segment.py reads it case-insensitively.
+    Without ``tail``, only up to the verb (whatever follows it).
+    """
+    try:
+        data = _packaged("context.yaml")
+    except OSError as exc:
+        raise CatalogueError(f"cannot read the packaged context.yaml: {exc}") from exc
+    name = "none_clause_words"
+    words = _word_list(name, data.get(name), _CONTEXT_WORD_LISTS[name], str(data.get("version")))
+    aux, verb, time = (words.alternation(v) for v in _CONTEXT_WORD_LISTS[name])
+    head = rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}(?:{verb})(?![a-z])"
+    return head + rf"(?:[ \t]+(?:{time}))*(?![ \t]*[a-z0-9(])" if tail else head
 
 
 @cache
@@ -266,6 +295,30 @@ def load_section_kinds(name: str) -> frozenset[str]:
     if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
         raise CatalogueError(f"sections.yaml: {name!r} is not a list of section categories")
     return frozenset(kinds)
+
+
+#: the packaged reaches (how many sentences back a rule of extract/restate/ looks), by key
+#: in ``targets.yaml`` (notesacc30, moved from code)
+_REACHES = ("wound_base_reach",)
+
+
+@cache
+def load_reach(name: str) -> int:
+    """Return a reach of the packaged ``targets.yaml``: a number of sentences (read once).
+
+    ``name`` is its key, e.g. ``"wound_base_reach"`` (how many sentences before a wound's base
+    the sentence naming the wound may be; restate/wound_base.py).
+    """
+    if name not in _REACHES:
+        raise CatalogueError(f"unknown reach {name!r}")
+    try:
+        data = _packaged("targets.yaml")
+    except OSError as exc:
+        raise CatalogueError(f"cannot read the packaged targets.yaml: {exc}") from exc
+    reach = data.get(name)
+    if not isinstance(reach, int) or isinstance(reach, bool) or reach < 1:
+        raise CatalogueError(f"targets.yaml: {name!r} must be a whole number of sentences >= 1")
+    return reach
 
 
 class RuleMixWarning(UserWarning):
@@ -314,6 +367,13 @@ def _target(raw: dict[str, Any], source: str, file: str) -> TargetRule:
     )
 
 
+def _with_none_clause(pattern: Any) -> Any:
+    """Return a context rule's pattern with ``{none_clause}`` written out (:func:`none_clause`)."""
+    if isinstance(pattern, str) and "{none_clause}" in pattern:
+        return pattern.replace("{none_clause}", none_clause())
+    return pattern
+
+
 def _context(raw: dict[str, Any], source: str, file: str) -> ConTextRule:
     where = f"{file}: context rule {raw.get('literal')!r}"
     try:
@@ -325,7 +385,7 @@ def _context(raw: dict[str, Any], source: str, file: str) -> ConTextRule:
         literal=str(raw["literal"]),
         category=category,
         direction=direction,
-        pattern=_freeze_pattern(raw.get("pattern"), where),
+        pattern=_freeze_pattern(_with_none_clause(raw.get("pattern")), where),
         max_scope=raw.get("max_scope"),
         allowed_types=_types(raw.get("allowed_types")),
         excluded_types=_types(raw.get("excluded_types")),

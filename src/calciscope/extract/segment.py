@@ -37,6 +37,8 @@ import re
 from collections.abc import Collection, Iterable
 from typing import NamedTuple
 
+from calciscope.extract.rules import none_clause
+
 __all__ = [
     "ABBREVIATIONS",
     "Section",
@@ -94,14 +96,30 @@ def _attribute_label(labels: Iterable[str]) -> str:
 # to the run's end again and fail there as it did at the run's start (a match never ends
 # inside a run), so "a" + 10,000 "!" + "b" took quadratic time; see ``split_sentences`` for a
 # part that starts inside a run.
+#: A semicolon before a clause that opens with "none" or "neither" and says only that they
+#: were not there ("Examined for calcinosis and digital ulcers; none were found", "Asked about
+#: calcinosis or ulcers; neither reported") does not end the sentence: that clause has no
+#: finding of its own and refers back to the findings just listed (notesacc30). Only when
+#: nothing but time words follow its verb ("none seen today", "none found on examination";
+#: notesfix30, review 25): "none found elsewhere", "none seen on the left", "none palpable at
+#: the elbows" name a place of their own and say nothing of the findings before, so that
+#: semicolon ends the sentence as any other does ("No ulcers; calcinosis of both elbows"), and
+#: so does a comma before such a clause ("Calcinosis at the fingertips, none seen at the
+#: elbows": the calcinosis stays affirmed at its own sites).
+#: The clause is ``context.yaml``'s ``none_clause_words`` (calciscope.extract.rules.none_clause).
+_NONE_CLAUSE = r"[ \t]*(?i:" + none_clause() + ")"
+_REFERS_BACK = r"(?!" + _NONE_CLAUSE + r")"
+#: a comma before a "none" clause that does not refer back ("none seen at the elbows")
+_NONE_ELSEWHERE = r"(?=[ \t]*(?i:" + none_clause(tail=False) + "))" + _REFERS_BACK
 _BOUNDARY_HEAD = (
-    r"[.!?;|\nA-Z)](?:"
+    r"[.!?;|\nA-Z),](?:"
     # a capital can start a header only: that alternative is tried first, and the others only
     # after another character (``(?<![A-Z])``), so a capital costs one alternative, not eight
     # (the same boundaries, the alternatives being exclusive by the character; notesspeed16)
     r"(?:(?<=\s\s[A-Z])|(?<=\n[A-Z]))(?=[\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s)(?P<header>)"
     r"|(?<![A-Z])(?:"
-    r"(?<=[.!?])(?<![.!?][.!?])" + _PUNCT_REST + r"|(?<=;)(?P<semi>)"
+    r"(?<=[.!?])(?<![.!?][.!?])" + _PUNCT_REST + r"|(?<=;)" + _REFERS_BACK + r"(?P<semi>)"
+    r"|(?<=,)" + _NONE_ELSEWHERE + r"(?P<comma>)"
     r"|(?<=\|)(?=[ \t]*[A-Za-z][A-Za-z0-9 /&()'\-]{0,40}:[ \t]*\S)"
 )
 _BOUNDARY_TAIL = (
@@ -143,8 +161,8 @@ _MARKS = frozenset(".!?")
 #: ``bullet`` is a line break before a bullet (``_BULLET``) found inside the scan: always a
 #: break, as ``nl`` would be after ``_is_break`` saw the bullet (most of the demo letters' line
 #: breaks), without that call; a bullet reaching past the scan's end is left to ``nl``.
-_ALWAYS = frozenset({"blank", "bullet", "header", "semi", "field"})
-_AFTER = frozenset({"punct", "semi", "item", "field"})
+_ALWAYS = frozenset({"blank", "bullet", "header", "semi", "comma", "field"})
+_AFTER = frozenset({"punct", "semi", "comma", "item", "field"})
 #: The item before an inline numbered item ("1) " before "2)"), by the later item's number.
 _ITEM_BEFORE = {n: re.compile(rf"(?<![^ \t:;,.]){n - 1}\)[ \t]") for n in range(2, 10)}
 #: A word broken at a line end by a hyphen (a scanned or OCR'd letter: "calci-\nnosis"): the

@@ -26,7 +26,7 @@ from calciscope.extract.restate.lending import (
     _next_sentences,
     hand_of_fingers,
 )
-from calciscope.extract.rules import load_section_kinds
+from calciscope.extract.rules import load_section_kinds, load_word_list
 
 #: Sections that describe what was found (:func:`_findings_before`): sections.yaml
 #: ``found_sections`` (notesfix28: rule data).
@@ -37,6 +37,11 @@ _REFERS_BACK = re.compile(
     r"focus|foci|densit(?:y|ies)|swellings?|lumps?|masses|mass))\b",
     re.I,
 )
+
+# A papule or lobule named by a pattern word: targets.yaml reads one only as a deposit's
+# ("calcified papules", "whitish papules", "papules of calcium"; not "a papular rash"): the
+# words are targets.yaml ``clause_words`` variant papule (notesfix30: rule data).
+_PAPULE = load_word_list("clause_words").pattern("papule")
 
 
 def _pattern_words(
@@ -91,6 +96,9 @@ def _restated_pattern(
                 and later
                 and (
                     _DEPOSIT.search(text, a, b)
+                    # a pattern word that is itself the deposit's ("whitish papules", "papules
+                    # of calcium": the rule reads a papule only as a deposit's; notesacc30)
+                    or any(_PAPULE.search(m.text) for m in pattern)
                     # plaques of calcium or stony plaques (notesacc23; not psoriatic ones)
                     or (_FLAT.search(text, a, b) and _flat_calcium(text, a, b))
                 )

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from calciscope.extract.mention import Category, Mention
 from calciscope.extract.restate.lending import _ANCHORS, _LAYERS, _lend
-from calciscope.extract.rules import load_word_list
+from calciscope.extract.rules import load_reach, load_word_list
 
 # "Base contains ...", "The ulcer bed shows ...": the wound described in the sentence before.
 _WOUND_BASE = re.compile(
@@ -23,8 +23,9 @@ _WOUND_BASE = re.compile(
 )
 
 # Before the sentence just before, only a sentence naming the wound lends (two sentences at
-# most: a measurement or a label line may come between).
-_BASE_REACH = 2
+# most: a measurement or a label line may come between): targets.yaml ``wound_base_reach``
+# (notesacc30: the reach is rule data).
+_BASE_REACH = load_reach("wound_base_reach")
 # The words naming a wound: targets.yaml ``wound_words`` (notesfix28: the words are rule data).
 _WOUND = load_word_list("wound_words").pattern("wound")
 
