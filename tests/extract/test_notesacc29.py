@@ -18,7 +18,8 @@ import pytest
         "There is an apron of calcification across the lower abdominal wall.",
         "A rigid calcified cocoon surrounds the right calf muscles.",
         "Examination: a hard calcific cladding covers the back of the right wrist; this is calcinosis.",
-        "Calcinosis of the right knee has spread as a flat pancake over the patella.",
+        # a flat pancake after a word of hardness (notesfix29: "flat pancake" alone is none)
+        "Calcinosis of the right knee has spread as a rigid, flat pancake over the patella.",
     ],
 )
 def test_new_sheet_words_are_sheet_like(summary, text):
