@@ -200,3 +200,18 @@ def test_apart30_held_apart_check(extractor):
     assert s.status_accuracy >= 0.98
     assert s.morphology_accuracy >= 0.84 and s.regions_exact >= 0.98
     assert s.sheet_false == 0
+
+
+def test_fresh21_after_the_notesacc29_fixes(extractor):
+    # notesacc29: 1.000/0.931/0.897, 13/13 sheet-like, none false; not independent (untouched
+    # 0.940/0.793/0.828, 10/13, none false; Scottish, Welsh, Irish, Australian, New Zealand and
+    # Canadian letters, nurse-specialist notes, wound charts, MDT minutes, proformas, limb and
+    # pelvis radiology). Left: Z02 (a range's end joint stays a site, the notesacc19
+    # convention), Z07 (papules and site two sentences before the calcinosis), Z08 (a wound
+    # chart's site line three lines before), Z12 (punctate elements of a cobweb-like network).
+    s = _document_scores("fresh21", extractor)
+    assert s.status_accuracy >= 0.98
+    assert s.morphology_accuracy >= 0.93 and s.regions_exact >= 0.89
+    assert s.sheet_false == 0 and s.sheet_found == s.sheet_gold
+    assert s.subset_correct == s.n and s.myositis_correct == s.n
+    assert s.chest_calcinosis_facts == 0

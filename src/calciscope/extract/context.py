@@ -25,6 +25,7 @@ import bisect
 import itertools
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from calciscope.extract.matcher import Match
 from calciscope.extract.rules import ConTextRule, Direction
@@ -103,7 +104,41 @@ def _reach_backward(low: str, rule: ConTextRule, start: int, end: int) -> int:
         start = _backward_limit(low, start, end, rule.max_scope)
     if rule.metadata.get("clause"):
         start = max(start, low.rfind(",", start, end) + 1, low.rfind(";", start, end) + 1)
+    gap = rule.metadata.get("object_gap")
+    if gap:
+        start = _after_other_object(low, start, end, gap)
     return start
+
+
+_GAP_TOKEN = re.compile(r"[a-z]+|[,;:]")
+
+
+def _after_other_object(low: str, start: int, end: int, gap: Any) -> int:
+    """Return where the last noun phrase of its own before ``end`` starts (``start`` if none).
+
+    A fronted object ("Calcinosis in the thumbs I cannot palpate") reaches back only to the
+    noun phrase next to the examiner: a determiner (``gap['determiners']``) not after one of
+    ``gap['links']`` (a preposition: the phrase belongs to the finding's, "in the thumbs";
+    an "and" / "or" of ``gap['coordinators']`` only without a comma before it) starts another
+    object ("..., and the ulcer she described I could not see"; notesfix29).
+    """
+    cut = start
+    tokens = _GAP_TOKEN.findall(low, start, end)
+    for i, token in enumerate(tokens):
+        if i == 0 or token not in gap["determiners"]:
+            continue
+        prev = tokens[i - 1]
+        linked = prev in gap["links"] or (
+            prev in gap["coordinators"] and i > 1 and tokens[i - 2] != ","
+        )
+        if not linked:
+            cut = _nth_token_start(low, start, end, i)
+    return cut
+
+
+def _nth_token_start(low: str, start: int, end: int, n: int) -> int:
+    m = next(itertools.islice(_GAP_TOKEN.finditer(low, start, end), n, None))
+    return m.start()
 
 
 def modifier_scope(

@@ -25,7 +25,13 @@ from calciscope.extract.linking import (
     link_title_regions,
     mark_labels,
 )
-from calciscope.extract.matcher import LayeredMatcher, Match, PhraseMatcher, lower_same_length
+from calciscope.extract.matcher import (
+    LayeredMatcher,
+    Match,
+    PhraseMatcher,
+    lower_same_length,
+    read_leaders,
+)
 from calciscope.extract.mention import Category, Mention
 from calciscope.extract.patterns import SEPARATOR_CHARS
 from calciscope.extract.restate import link_restated
@@ -370,9 +376,10 @@ class NoteExtractor:
 
         A word hyphenated across a line break ("calci-\nnosis") is read joined, its mention's
         text the joined word at the offsets of the word's first characters
-        (:func:`~calciscope.extract.segment.join_line_hyphens`).
+        (:func:`~calciscope.extract.segment.join_line_hyphens`); a template's dotted leader
+        ("Myositis ....... no") is read as a colon (:func:`~calciscope.extract.matcher.read_leaders`).
         """
-        text = join_line_hyphens(text, self._words)
+        text = read_leaders(join_line_hyphens(text, self._words))
         low = lower_same_length(text)
         findings = self._findings.find(low)
         key = self._key

@@ -55,6 +55,19 @@ def lower_same_length(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
+#: A dotted leader between a template's label and its value ("Myositis ........ no",
+#: "Subset ......... diffuse"): read as the label's colon (notesacc29), for the sentence
+#: boundaries as for the rules (the dots would end a sentence).
+_LEADER = re.compile(r"(?<=[A-Za-z0-9)\]])[ \t]*\.{4,}[ \t]*(?=[^\s.])")
+
+
+def read_leaders(text: str) -> str:
+    """Return ``text`` with each dotted leader read as a colon and spaces (offsets kept)."""
+    if "...." not in text:
+        return text
+    return _LEADER.sub(lambda m: ":" + " " * (len(m.group()) - 1), text)
+
+
 def _trie_regex(phrases: Sequence[str]) -> str:
     root: dict[str, Any] = {}
     for phrase in phrases:
