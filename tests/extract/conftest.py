@@ -1,4 +1,9 @@
-"""Fixtures shared by the note-extraction tests (the ``test_generalise*`` regression files)."""
+"""Fixtures shared by the note-extraction tests: one extractor and one summary helper.
+
+Every file of tests/extract takes ``extractor`` and ``summary`` from here (hardening24: the
+``test_notes*`` files each built a module-scoped extractor of their own, the packaged rules
+every time, and repeated a ``_summary`` helper). A test that needs other rules builds its own.
+"""
 
 from __future__ import annotations
 

@@ -2,13 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calciscope.extract import NoteExtractor
 from calciscope.extract.mention import counted_concepts
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    return NoteExtractor()
 
 
 def calcinosis(extractor, text):
@@ -221,12 +215,9 @@ WORDS = ["no", "calcinosis", "sheet-like", "of", "the", "left", "hand", "?", "."
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.one_of(st.sampled_from(WORDS), st.text(max_size=4)), max_size=40))
-def test_any_text_gives_consistent_mentions(words):
+def test_any_text_gives_consistent_mentions(extractor, words):
     text = " ".join(words)
-    for mention in _EXTRACTOR.extract(text):
+    for mention in extractor.extract(text):
         assert 0 <= mention.start < mention.end <= len(text)
         assert text[mention.start : mention.end] == mention.text
         assert mention.sentence[0] <= mention.start and mention.end <= mention.sentence[1]
-
-
-_EXTRACTOR = NoteExtractor()

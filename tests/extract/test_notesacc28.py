@@ -17,16 +17,6 @@ from calciscope.extract.evaluation import summarise_document
 from calciscope.extract.restate import described_before, guards
 from calciscope.extract.rules import WordList, load_word_list
 
-
-@pytest.fixture(scope="module")
-def extractor() -> NoteExtractor:
-    return NoteExtractor(load_rules())
-
-
-def _summary(extractor: NoteExtractor, text: str):  # type: ignore[no-untyped-def]
-    return summarise_document(extractor.extract(text))
-
-
 # --- the subset as the clinician's judgement (fresh18 V32's cause) -----------------------------
 
 
@@ -44,8 +34,8 @@ def _summary(extractor: NoteExtractor, text: str):  # type: ignore[no-untyped-de
         ("Mobility looks limited; SSc under review.", None),
     ],
 )
-def test_subset_judged_in_a_verb_phrase(extractor: NoteExtractor, text: str, subset: str) -> None:
-    assert _summary(extractor, text).subset == subset
+def test_subset_judged_in_a_verb_phrase(summary, text: str, subset: str) -> None:
+    assert summary(text).subset == subset
 
 
 # --- one rule, one place: hardness and other-lump words are targets.yaml word lists -----------
@@ -360,8 +350,8 @@ def test_the_acromion_is_the_shoulder(extractor: NoteExtractor, text: str, regio
     ],
 )
 def test_a_wound_base_takes_the_wounds_site_across_a_measurement(
-    extractor: NoteExtractor, text: str, regions: tuple[str, ...]
+    summary, text: str, regions: tuple[str, ...]
 ) -> None:
-    summary = _summary(extractor, text)
-    assert summary.calcinosis == "affirmed"
-    assert summary.regions == regions
+    found = summary(text)
+    assert found.calcinosis == "affirmed"
+    assert found.regions == regions

@@ -9,21 +9,9 @@ from __future__ import annotations
 import pytest
 
 from calciscope.errors import CatalogueError
-from calciscope.extract import NoteExtractor, load_rules
-from calciscope.extract.evaluation import summarise_document
 from calciscope.extract.restate import wound_base
 from calciscope.extract.rules import load_reach
 from calciscope.extract.segment import split_sentences
-
-
-@pytest.fixture(scope="module")
-def extractor() -> NoteExtractor:
-    return NoteExtractor(load_rules())
-
-
-def _summary(extractor: NoteExtractor, text: str):  # type: ignore[no-untyped-def]
-    return summarise_document(extractor.extract(text))
-
 
 # --- a clause-initial "none" / "neither" refers back to the findings just listed --------------
 
@@ -38,8 +26,8 @@ def _summary(extractor: NoteExtractor, text: str):  # type: ignore[no-untyped-de
         "Skin: checked for telangiectases and calcinosis, none present.",
     ],
 )
-def test_none_after_a_semicolon_or_comma_reaches_back(extractor, text):
-    assert _summary(extractor, text).calcinosis == "negated"
+def test_none_after_a_semicolon_or_comma_reaches_back(summary, text):
+    assert summary(text).calcinosis == "negated"
 
 
 @pytest.mark.parametrize(
@@ -63,8 +51,8 @@ def test_none_after_a_semicolon_or_comma_reaches_back(extractor, text):
         ("Checked for calcinosis.", "uncertain", ()),
     ],
 )
-def test_none_controls(extractor, text, status, regions):
-    s = _summary(extractor, text)
+def test_none_controls(summary, text, status, regions):
+    s = summary(text)
     assert (s.calcinosis, s.regions) == (status, regions)
 
 
@@ -89,8 +77,8 @@ def test_a_semicolon_before_a_referring_none_is_no_boundary():
         ("No calcinosis in the fingers, but the knees show several deposits on X-ray.", ("knee",)),
     ],
 )
-def test_deposits_after_a_contrast_are_the_calcinosis(extractor, text, regions):
-    s = _summary(extractor, text)
+def test_deposits_after_a_contrast_are_the_calcinosis(summary, text, regions):
+    s = summary(text)
     assert (s.calcinosis, s.regions) == ("affirmed", regions)
 
 
@@ -107,15 +95,15 @@ def test_deposits_after_a_contrast_are_the_calcinosis(extractor, text, regions):
         "Spared of calcinosis and no deposits anywhere.",
     ],
 )
-def test_deposits_controls_stay_negated(extractor, text):
-    assert _summary(extractor, text).calcinosis == "negated"
+def test_deposits_controls_stay_negated(summary, text):
+    assert summary(text).calcinosis == "negated"
 
 
-def test_a_site_after_a_contrast_belongs_to_its_own_clause(extractor):
-    s = _summary(extractor, "No calcinosis in the feet, whereas both shins show calcinosis.")
+def test_a_site_after_a_contrast_belongs_to_its_own_clause(summary):
+    s = summary("No calcinosis in the feet, whereas both shins show calcinosis.")
     assert (s.calcinosis, s.regions) == ("affirmed", ("lower_leg",))
     # control: an affirmed calcinosis keeps the sites of its sentence
-    s = _summary(extractor, "Calcinosis at the hands, but the elbows have deposits too.")
+    s = summary("Calcinosis at the hands, but the elbows have deposits too.")
     assert (s.calcinosis, s.regions) == ("affirmed", ("elbow", "hand"))
 
 
@@ -135,36 +123,33 @@ def test_a_site_after_a_contrast_belongs_to_its_own_clause(extractor):
         ("Calcinosis at the elbow and at the wrist.", ("elbow", "wrist")),
     ],
 )
-def test_range_is_the_segment_between(extractor, text, regions):
-    assert _summary(extractor, text).regions == regions
+def test_range_is_the_segment_between(summary, text, regions):
+    assert summary(text).regions == regions
 
 
 # --- a body-cavity site beside a soft-tissue calcification in its sentence ---------------------
 
 
-def test_cavity_site_counts_beside_a_soft_tissue_calcification(extractor):
+def test_cavity_site_counts_beside_a_soft_tissue_calcification(summary):
     text = "CT: calcification girdles the abdomen like a belt, a continuous calcified band in the subcutaneous fat."
-    s = _summary(extractor, text)
+    s = summary(text)
     assert (s.calcinosis, s.regions, s.morphology) == ("affirmed", ("abdomen",), ("sheet_like",))
     # control: a cavity calcification alone is no calcinosis
-    assert (
-        _summary(extractor, "CT: calcification in the pelvis, likely phleboliths.").calcinosis
-        != "affirmed"
-    )
+    assert summary("CT: calcification in the pelvis, likely phleboliths.").calcinosis != "affirmed"
 
 
 # --- papules named sentences before the calcinosis ---------------------------------------------
 
 
-def test_papules_sentences_before_lend_their_pattern(extractor):
+def test_papules_sentences_before_lend_their_pattern(summary):
     text = (
         "Presented with tender whitish papules on the toes for a year. O/E: telangiectasia, "
         "papules on the toes. X-ray feet: calcinosis of the toes."
     )
-    assert _summary(extractor, text).morphology == ("nodular",)
+    assert summary(text).morphology == ("nodular",)
     # control: another disease's papules lend nothing
     text = "Gottron's papules over the knuckles. X-ray hands: calcinosis of the fingers."
-    assert _summary(extractor, text).morphology == ()
+    assert summary(text).morphology == ()
 
 
 # --- the wound base's reach is rule data -------------------------------------------------------

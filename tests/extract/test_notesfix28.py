@@ -15,12 +15,6 @@ from calciscope.extract import NoteExtractor, load_rules
 from calciscope.extract.evaluation import summarise_document
 from calciscope.extract.rules import WordList
 
-
-@pytest.fixture(scope="module")
-def extractor() -> NoteExtractor:
-    return NoteExtractor(load_rules())
-
-
 # --- the subset as a judgement names the disease, not a bare "sclerosis" (finding 1) ----------
 
 

@@ -7,20 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from calciscope.extract import NoteExtractor, load_rules
-from calciscope.extract.evaluation import summarise_document
+from calciscope.extract import load_rules
 from calciscope.extract.rules import load_word_list, none_clause
 from calciscope.extract.segment import split_sentences
-
-
-@pytest.fixture(scope="module")
-def extractor() -> NoteExtractor:
-    return NoteExtractor(load_rules())
-
-
-def _summary(extractor: NoteExtractor, text: str):  # type: ignore[no-untyped-def]
-    return summarise_document(extractor.extract(text))
-
 
 # --- HIGH: "deposits / lesions / ones" after a contrast: an allow-list ------------------------
 
@@ -43,8 +32,8 @@ def _summary(extractor: NoteExtractor, text: str):  # type: ignore[no-untyped-de
         "No calcinosis at the hands but plenty of deposits of sebum on the face.",
     ],
 )
-def test_deposits_of_something_else_stay_negated(extractor, text):
-    s = _summary(extractor, text)
+def test_deposits_of_something_else_stay_negated(summary, text):
+    s = summary(text)
     assert (s.calcinosis, s.regions) == ("negated", ())
 
 
@@ -62,8 +51,8 @@ def test_deposits_of_something_else_stay_negated(extractor, text):
         ),
     ],
 )
-def test_deposits_said_to_be_calcinosis(extractor, text, regions):
-    s = _summary(extractor, text)
+def test_deposits_said_to_be_calcinosis(summary, text, regions):
+    s = summary(text)
     assert (s.calcinosis, s.regions) == ("affirmed", regions)
 
 
@@ -111,8 +100,8 @@ def test_the_word_lists_are_rule_data():
         ("Calcinosis of both elbows, none detected at the knees on ultrasound.", ("elbow",)),
     ],
 )
-def test_none_with_a_place_of_its_own_keeps_the_boundary(extractor, text, regions):
-    s = _summary(extractor, text)
+def test_none_with_a_place_of_its_own_keeps_the_boundary(summary, text, regions):
+    s = summary(text)
     assert (s.calcinosis, s.regions) == ("affirmed", regions)
 
 
@@ -126,8 +115,8 @@ def test_none_with_a_place_of_its_own_keeps_the_boundary(extractor, text, region
         ("Calcinosis of fingers; neither hand has ulcers.", "affirmed"),
     ],
 )
-def test_none_controls(extractor, text, status):
-    assert _summary(extractor, text).calcinosis == status
+def test_none_controls(summary, text, status):
+    assert summary(text).calcinosis == status
 
 
 def test_a_comma_before_a_none_with_a_place_is_a_boundary():
@@ -154,16 +143,15 @@ def test_a_comma_before_a_none_with_a_place_is_a_boundary():
         ("No calcinosis in the hands, whereas both knees show calcinosis.", ("knee",)),
     ],
 )
-def test_a_site_after_a_contrast_stays_in_its_clause(extractor, text, regions):
-    s = _summary(extractor, text)
+def test_a_site_after_a_contrast_stays_in_its_clause(summary, text, regions):
+    s = summary(text)
     assert (s.calcinosis, s.regions) == ("affirmed", regions)
 
 
-def test_a_spared_site_after_a_contrast(extractor):
+def test_a_spared_site_after_a_contrast(summary):
     # review 25 prefers the hand alone; main reads the spared thumbs as a site too (a negated
     # site still links: not changed here)
-    s = _summary(
-        extractor,
+    s = summary(
         "Calcinosis of the hands, but sparing the thumbs, and vascular calcification in the wrists.",
     )
     assert s.calcinosis == "affirmed"

@@ -20,11 +20,6 @@ from calciscope.extract.evaluation import summarise_document
 from calciscope.extract.restate.guards import _chalky_own
 
 
-@pytest.fixture(scope="module")
-def extractor() -> NoteExtractor:
-    return NoteExtractor()
-
-
 @pytest.mark.parametrize(
     ("text", "status"),
     [

@@ -7,14 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from calciscope.extract import NoteExtractor
 from calciscope.extract.evaluation import summarise_document
 from calciscope.extract.segment import section_end
-
-
-@pytest.fixture(scope="module")
-def extractor() -> NoteExtractor:
-    return NoteExtractor()
 
 
 def _calcinosis(mentions):

@@ -2,7 +2,8 @@
 
 ``csv.DictReader`` keeps the last cell of a repeated name and drops the first without a word:
 ``patient_id,sex,centre,sex`` imported the second ``sex`` (fixes23). Every reader of a
-hand-written CSV goes through :func:`calciscope.interop.csvtext.repeated_columns`.
+hand-written CSV reads through :func:`calciscope.interop.csvtext.strict_rows`, which makes the
+check itself when it reads the header (hardening24), so no reader can forget it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typer.testing import CliRunner
 from calciscope import api
 from calciscope.cli.app import app
 from calciscope.errors import ValidationError
-from calciscope.interop.csvtext import repeated_columns
+from calciscope.interop.csvtext import StrictDictReader, repeated_columns, strict_rows
 from calciscope.interop.images.index import read_mapping
 from calciscope.interop.images.readings import read_readings
 
@@ -30,6 +31,43 @@ def test_the_problem_names_the_column_and_its_places():
     assert (problem.source, problem.location, problem.field) == ("p.csv", "row 1", "sex")
     assert "2 times (columns 2, 4)" in problem.message
     assert repeated_columns("p.csv", ["a", "b", "", ""]) == []  # blank trailing columns
+
+
+def test_the_strict_parser_refuses_a_repeated_column_before_any_row():
+    text = "\n\npatient_id,sex, sex\nX1,female,male\n"  # blank rows before the header
+    with pytest.raises(ValidationError) as caught:
+        StrictDictReader(io.StringIO(text), "p.csv", summary="cannot read p.csv")
+    (problem,) = caught.value.problems
+    assert (problem.source, problem.location, problem.field) == ("p.csv", "row 1", "sex")
+    assert caught.value.summary == "cannot read p.csv"
+    rows = strict_rows(io.StringIO(text), "p.csv")
+    assert next(rows) == (1, [])  # blank rows come before the header, as read
+    with pytest.raises(ValidationError, match="names this column 2 times"):
+        list(rows)
+    with pytest.raises(ValidationError, match="columns 1, 2"):
+        next(strict_rows(io.StringIO("X1,a\n"), "p.csv", header=["a", "a"]))
+    # one name and blank trailing columns: read as before
+    reader = StrictDictReader(io.StringIO("a,b,,\n1,2,,\n"), "p.csv")
+    assert reader.fieldnames == ["a", "b", "", ""] and len(list(reader)) == 1
+
+
+def test_the_photo_sidecar_and_omop_vocabulary_refuse_a_repeated_column(tmp_path):
+    from calciscope.interop.images.photo import SIDECAR_NAME, read_sidecar
+    from calciscope.interop.omop.vocabulary import load_vocabulary
+
+    (tmp_path / SIDECAR_NAME).write_text(
+        "file,patient_id,patient_id\na.png,P1,P2\n", encoding="utf-8"
+    )
+    rows, problems = read_sidecar(tmp_path)
+    assert rows == {} and [(p.location, p.field) for p in problems] == [("row 1", "patient_id")]
+    concept = tmp_path / "CONCEPT.csv"  # tab-separated, as Athena writes it (no check before)
+    concept.write_text(
+        "concept_id\tvocabulary_id\tconcept_code\tconcept_code\n1\tSNOMED\t123\t456\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError) as caught:
+        load_vocabulary(concept)
+    assert [p.field for p in caught.value.problems] == ["concept_code"]
 
 
 @pytest.mark.parametrize(

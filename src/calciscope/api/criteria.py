@@ -38,7 +38,7 @@ from calciscope.engine.explanation import CriteriaReader, read_phenotype_results
 from calciscope.engine.phenotype import classify_table
 from calciscope.engine.rows import RowEvaluator, TablesEvaluator
 from calciscope.errors import NotFoundError, Problem, ValidationError
-from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader, repeated_columns
+from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader
 from calciscope.interop.textfile import open_text
 from calciscope.phenotype import PhenotypeResult, load_phenotypes
 from calciscope.phenotype import output_columns as phenotype_columns
@@ -118,12 +118,13 @@ def score_spreadsheet(
     """
     chosen = _chosen_sets(str(path), sets)
     with open_text(path) as handle:
-        # strict: not UTF-8, a quote left open or stray quotes paired over rows (no cell of
-        # the spreadsheet holds a line break) is a problem naming the file and rows
-        reader = StrictDictReader(handle, str(path), single_line=ANY_COLUMN)
+        # strict: not UTF-8, a quote left open, stray quotes paired over rows (no cell of
+        # the spreadsheet holds a line break) or a column named twice in the header is a
+        # problem naming the file and rows (or the column)
+        reader = StrictDictReader(
+            handle, str(path), single_line=ANY_COLUMN, summary=f"cannot score {Path(path).name}"
+        )
         header = [name.strip() for name in reader.fieldnames or []]
-        if repeated := repeated_columns(path, header):
-            raise ValidationError(repeated, summary=f"cannot score {Path(path).name}")
         rows = ({k.strip() if k else k: v for k, v in r.items()} for r in reader)
         parsed = parse_rows(str(path), header, rows)
     csets = [load_criteria_set(s) for s in chosen]

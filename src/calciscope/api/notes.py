@@ -41,7 +41,7 @@ from calciscope.extract.pipeline import (
     version_for,
 )
 from calciscope.features import load_catalogue
-from calciscope.interop.csvtext import StrictDictReader, repeated_columns
+from calciscope.interop.csvtext import StrictDictReader
 from calciscope.interop.textfile import check_utf8_bytes, open_text
 from calciscope.model import Fact, Note, before_birth
 from calciscope.storage import Registry
@@ -321,16 +321,18 @@ def _documents(
             rows: Iterable[dict[str, Any]] = (json.loads(line) for line in handle if line.strip())
         else:
             # strict: a quote left open is a problem naming its row; the id column holds no
-            # line breaks, so stray quotes paired over rows there are one too (a note's text
-            # may hold line breaks: a pair within it cannot be told from a note written so)
+            # line breaks, so stray quotes paired over rows there are one too; a note's text
+            # may hold line breaks, but a line of it that reads as a row of its own (an id
+            # shaped as the note's, before the text) is a pair over rows too (hardening24)
+            ids = (id_column,) if id_column else ("note_id", "id")
             reader = StrictDictReader(
                 handle,
                 str(source),
-                single_line=lambda c: c == id_column or (not id_column and c in ("note_id", "id")),
+                single_line=lambda c: c in ids,
+                key=ids,
                 delimiter="\t" if suffix == ".tsv" else ",",
+                summary=f"cannot read {source.name}",
             )
-            if repeated := repeated_columns(source, reader.fieldnames):
-                raise ValidationError(repeated, summary=f"cannot read {source.name}")
             rows = reader
         yield from _row_documents(source, rows, id_column, text_columns)
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from calciscope.api.queue import OPEN
 from calciscope.api.users import default_actor, require_text
-from calciscope.errors import Problem, ReviewConflict, ValidationError
+from calciscope.errors import NotFoundError, Problem, ReviewConflict, ValidationError
 from calciscope.model import ReviewDecision, ReviewState
 from calciscope.phenotype.review_queue import load_review_queue
 from calciscope.storage import Registry
@@ -36,6 +36,14 @@ _ITEM_DECISIONS = {
 _ITEM_INSTEAD = {ReviewDecision.CONFIRM: "acknowledge", ReviewDecision.REJECT: "dismiss"}
 #: States of an item still waiting for a decision: a suggested fact, an open patient item.
 _WAITING = (ReviewState.SUGGESTED.value, OPEN)
+
+
+class _Missing(Problem):
+    """An item id that names nothing (no such fact, queue kind or patient).
+
+    Decisions on nothing but such ids are a :class:`NotFoundError` (the web app's 404, as
+    every other id that names nothing), not bad input (hardening24: a 422).
+    """
 
 
 @dataclass(frozen=True)
@@ -95,7 +103,7 @@ class _Review:
         fact_id = item_id.split(":", 1)[1]
         stored = self.repo.stored_fact(self.conn, fact_id)
         if stored is None:
-            return Problem("review", item_id, "item_id", "no such fact")
+            return _Missing("review", item_id, "item_id", "no such fact")
         if stored.superseded_by:  # the correction is what is reviewed now
             message = f"corrected; review fact:{stored.superseded_by}"
             return Problem("review", item_id, "item_id", message)
@@ -114,11 +122,11 @@ class _Review:
         kind = load_review_queue().kind(kind_name)
         if kind is None or not patient_id:
             message = "expected fact:<fact id> or <kind>:<patient id>"
-            return Problem("review", item_id, "item_id", message)
+            return _Missing("review", item_id, "item_id", message)
         if not kind.decidable:
             return Problem("review", item_id, "item_id", f"{kind.label}: {kind.description}")
         if not self.repo.patient_exists(self.conn, patient_id):
-            return Problem("review", item_id, "item_id", f"no such patient {patient_id!r}")
+            return _Missing("review", item_id, "item_id", f"no such patient {patient_id!r}")
         if self.decision not in _ITEM_DECISIONS:
             message = (
                 f"{kind.label} is a prompt to look, not a fact: it is acknowledged or dismissed, "
@@ -199,6 +207,9 @@ def review_items(
 
     Raises
     ------
+    NotFoundError
+        When every problem is an item id that names nothing (no such fact, kind or patient);
+        a :class:`ValidationError` (the web app's 404).
     ValidationError
         Naming the field: an unknown item, a decision that does not fit the item, no reason.
     ReviewConflict
@@ -217,6 +228,8 @@ def review_items(
         session = None if chosen is None else _Review(repo, conn, chosen, actor, reason)
         plans = [session.plan(i, versions.get(i), only_open) for i in item_ids] if session else []
         problems += [p for p in plans if isinstance(p, Problem)]
+        if problems and all(isinstance(p, _Missing) for p in problems):
+            raise NotFoundError(problems, summary="cannot record the review")
         if problems or session is None:
             raise ValidationError(problems, summary="cannot record the review")
         return [session.write(p) for p in plans if isinstance(p, _Planned)]

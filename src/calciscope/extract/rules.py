@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from calciscope.errors import CatalogueError
+from calciscope.errors import CatalogueError, ValidationError
 from calciscope.extract.patterns import SEPARATOR_CHARS, expand_token_pattern, phrase_key
 
 __all__ = [
@@ -426,15 +426,28 @@ def _read(path: Path | None, packaged: str) -> tuple[dict[str, Any], str, str]:
         if path is None:  # a copy: the rules built from it must not share the cached lists
             data = copy.deepcopy(_packaged(packaged))
             return data, Path(packaged).stem, _PACKAGED_FILE.format(packaged)
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise CatalogueError(f"cannot read rule file {path}: {exc}") from exc
+    # not UTF-8, not YAML (or JSON): the file, the line and what is wrong there, never the
+    # codec's or parser's own message or a traceback (hardening24). Imported here: only a
+    # file given by the user comes through, and the extractor imports no reader otherwise.
+    from calciscope.interop.textfile import check_utf8_bytes
+    from calciscope.interop.yamltext import parse_yaml
+
     try:
-        data = (
-            json.loads(text) if str(path).endswith(".json") else yaml.load(text, Loader=_RuleLoader)
-        )
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise CatalogueError(f"rule file {path} is not valid: {exc}") from exc
+        text = check_utf8_bytes(raw, str(path))
+        if str(path).endswith(".json"):
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise CatalogueError(
+                    f"rule file {path}, line {exc.lineno}: not JSON: {exc.msg} (column {exc.colno})"
+                ) from None
+        else:
+            data = parse_yaml(text, source=str(path), loader=_RuleLoader)
+    except ValidationError as exc:
+        raise CatalogueError(f"rule file {'; '.join(map(str, exc.problems))}") from None
     return data or {}, Path(path).stem, str(path)
 
 

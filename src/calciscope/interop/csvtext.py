@@ -10,17 +10,28 @@ the DICOM id mapping, notes CSV, ``CONCEPT.csv``, the spreadsheet calculator) re
 :class:`StrictDictReader` or :func:`strict_rows` (hardening23): the parser is strict, a quote
 left open is a problem naming the file and row, and two stray quotes in different rows, which
 pair up with each other (review 24), are caught where a cell holds a line break in a column
-whose format allows none: the problem names the rows the one cell runs over. (A column that
-may hold line breaks, a note's text, cannot tell such a pair from a cell written so.)
+whose format allows none: the problem names the rows the one cell runs over. A column that
+may hold line breaks (a note's text, a fact's ``value_text``) cannot tell such a pair from a
+cell written so by its line breaks alone; where the reader names its key column (``key``: a
+note's id, a fact's ``patient_id``) and that column comes before the free text, a line inside
+the text that reads as a row of its own (as many cells as the row has up to the text, the
+key's cell shaped as this row's key: ``N2`` beside ``N1``) is refused naming the rows
+(hardening24). A lone ``"`` inside an unquoted cell (``she said "no``) is read as written
+(a quote opens a quoted cell only as a cell's first character); a cell that opens with a
+``"`` and goes on after its closing one is refused naming the row (the strict parser).
 
 A column named twice in the header is a problem too (:func:`repeated_columns`): a reader
 that maps a row to a dict (``csv.DictReader``) keeps the last cell of the name and drops the
 first without a word, so ``sex,...,sex`` imported the second column's value (fixes23).
+:func:`strict_rows` (and so :class:`StrictDictReader`) makes this check itself when it reads
+the header, so every reader refuses such a header the same way (hardening24; each reader
+called it beside the parser before).
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -78,14 +89,77 @@ def _breaks(cells: list[str]) -> int:
     return sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in cells)
 
 
-def _swallowed(path: str, start: int, end: int, column: str) -> ValidationError:
+def _swallowed(path: str, start: int, end: int, column: str, summary: str) -> ValidationError:
     message = (
         f"one cell of column {column!r} runs from row {start} to row {end}, but this column "
         f"holds no line breaks: a stray '\"' in row {start} pairs with one in row {end} and "
         "the rows between become text of this cell (remove the stray quotes, or write a '\"' "
         "inside a quoted cell twice)"
     )
-    return ValidationError([Problem(path, f"row {start}", column, message)])
+    return ValidationError([Problem(path, f"row {start}", column, message)], summary=summary)
+
+
+def _shape(value: str) -> str:
+    """Return the shape of a key: letters ``a``, digits ``9``, a run of each as one.
+
+    A key of digits alone keeps their count (``0042`` is not shaped as ``12``).
+    """
+    value = value.strip()
+    if value.isdigit():
+        return "9" * len(value)
+    return re.sub(r"[0-9]+", "9", re.sub(r"[^\W\d_]+", "a", value))
+
+
+def _row_inside(cells: list[str], at: int, key_at: int, delimiter: str) -> tuple[int, str] | None:
+    """Return (lines after the row's first, line) of a line in ``cells[at]`` that reads as a row.
+
+    Such a line has at least as many cells as the row up to ``at`` and a key cell (at
+    ``key_at``, before ``at``) shaped as the row's own key.
+    """
+    own = _shape(cells[key_at])
+    before = _breaks(cells[:at])
+    for number, line in enumerate(re.split(r"\r\n|\r|\n", cells[at])[1:], start=1):
+        pieces = line.split(delimiter)
+        if len(pieces) > at and pieces[key_at].strip() and _shape(pieces[key_at]) == own:
+            return before + number, line
+    return None
+
+
+def _row_in_text(
+    path: str, start: int, end: int, row: tuple[int, str], column: str, summary: str
+) -> ValidationError:
+    line = row[1] if len(row[1]) <= 60 else row[1][:57] + "..."
+    message = (
+        f"the text of column {column!r} runs from row {start} to row {end}, and its line "
+        f"{line!r} (row {start + row[0]}) reads as a row of its own: a stray '\"' in row "
+        f"{start} pairs with one in row {end} and the rows between become text of this cell "
+        "(remove the stray quotes, or write a '\"' inside a quoted cell twice)"
+    )
+    return ValidationError([Problem(path, f"row {start}", column, message)], summary=summary)
+
+
+def _check_breaks(
+    cells: list[str],
+    names: list[str],
+    where: tuple[str, int, str],
+    single_line: Callable[[str], bool],
+    key_at: int,
+    delimiter: str,
+) -> None:
+    """Raise for a cell holding line breaks that stray quotes paired over rows made.
+
+    ``where``: the file, the line the row ends on and the error's summary.
+    """
+    source, end, summary = where
+    for i, cell in enumerate(cells):
+        if "\n" not in cell and "\r" not in cell:
+            continue
+        column = names[i] if i < len(names) else f"(cell {i + 1})"
+        first = end - _breaks(cells)
+        if single_line(column):
+            raise _swallowed(source, first, end, column, summary)
+        if 0 <= key_at < i and (row := _row_inside(cells, i, key_at, delimiter)):
+            raise _row_in_text(source, first, end, row, column, summary)
 
 
 def strict_rows(
@@ -94,35 +168,45 @@ def strict_rows(
     *,
     single_line: Callable[[str], bool] = ANY_COLUMN,
     header: list[str] | None = None,
+    summary: str = "invalid input",
+    key: str | tuple[str, ...] = (),
     **options: Any,
 ) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(row, cells)`` of a CSV text handle, each row numbered as the file's line it starts on.
 
     Strict: a quote left open is a :class:`ValidationError` naming the row it opens in. A cell
     of a column that ``single_line`` says holds no line breaks but does is one too (two stray
-    quotes paired over rows). ``header`` names the columns (else the first row does, as read).
+    quotes paired over rows). ``header`` names the columns (else the first row that is not
+    blank does, as read); a header naming a column twice is one too, raised before any row
+    after it is yielded (:func:`repeated_columns`). ``summary`` heads every such error.
+    ``key``: the column that names a row (a note's id; of several, the first the header
+    has); a line inside a later column's text that reads as a row of its own (its key cell
+    shaped as this row's) is one too.
     """
     reader = csv.reader(handle, strict=True, **options)
     names = header
+    if names is not None and (repeated := repeated_columns(source, names)):
+        raise ValidationError(repeated, summary=summary)
+    delimiter = str(options.get("delimiter", ","))
+    keys = (key,) if isinstance(key, str) else key
     end = 0
     try:
         for cells in reader:
             end = reader.line_num
             if names is None:
                 names = cells or None
+                if repeated := repeated_columns(source, cells):
+                    raise ValidationError(repeated, summary=summary)
             else:
-                for i, cell in enumerate(cells):
-                    column = names[i] if i < len(names) else f"(cell {i + 1})"
-                    if ("\n" in cell or "\r" in cell) and single_line(column):
-                        first = end - _breaks(cells)
-                        raise _swallowed(source, first, end, column)
+                key_at = next((names.index(k) for k in keys if k in names), -1)
+                _check_breaks(cells, names, (source, end, summary), single_line, key_at, delimiter)
             yield end - _breaks(cells), cells
     except csv.Error as exc:
         message = csv_error_text(exc)
         if "field larger than field limit" in str(exc):
             message += f" (a cell over {csv.field_size_limit():,} characters, or a quote left open)"
         problem = Problem(source, f"row {end + 1}", "(file)", message)
-        raise ValidationError([problem]) from None
+        raise ValidationError([problem], summary=summary) from None
 
 
 class StrictDictReader:
@@ -130,6 +214,7 @@ class StrictDictReader:
 
     ``fieldnames`` as DictReader has them; each row is a dict (missing cells None, extra
     cells under the key None); :attr:`row` is the number of the line the last row starts on.
+    A header naming a column twice is a :class:`ValidationError` from the constructor.
     """
 
     def __init__(
@@ -138,9 +223,13 @@ class StrictDictReader:
         source: str,
         *,
         single_line: Callable[[str], bool] = ANY_COLUMN,
+        summary: str = "invalid input",
+        key: str | tuple[str, ...] = (),
         **options: Any,
     ) -> None:
-        self._rows = strict_rows(handle, source, single_line=single_line, **options)
+        self._rows = strict_rows(
+            handle, source, single_line=single_line, summary=summary, key=key, **options
+        )
         self.fieldnames: list[str] | None = None
         self.row = 1
         for number, cells in self._rows:  # the header: the first row that is not blank

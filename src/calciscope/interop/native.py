@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 import pydantic
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.csvtext import StrictDictReader, quote_count, repeated_columns
+from calciscope.interop.csvtext import StrictDictReader, quote_count
 from calciscope.interop.jsontext import parse_json
 from calciscope.interop.native_facts import check_block
 from calciscope.interop.textfile import open_text
@@ -83,13 +83,13 @@ def _csv_rows(
     path: Path, model: type[pydantic.BaseModel], skip: int = 0
 ) -> Iterator[tuple[str, dict[str, Any] | Problem]]:
     with open_text(path) as handle:
-        reader = StrictDictReader(handle, str(path), single_line=_single_line)
+        # a fact's free text (value_text, provenance) may hold line breaks, but a line of
+        # it that reads as a row of its own (a patient id first) is stray quotes paired
+        reader = StrictDictReader(handle, str(path), single_line=_single_line, key="patient_id")
         allowed = set(model.model_fields)
         if reader.fieldnames is None:  # 0 bytes (or blank lines): a header-only file is "no rows"
             yield "header", Problem(str(path), "row 1", "(file)", _EMPTY)
             return
-        for repeated in repeated_columns(path, reader.fieldnames):
-            yield "header", repeated
         unknown = [c for c in reader.fieldnames or [] if c not in allowed]
         for column in unknown:
             yield (
@@ -101,7 +101,7 @@ def _csv_rows(
                     f"unknown column; expected some of {sorted(allowed)}",
                 ),
             )
-        if unknown or len(set(reader.fieldnames or [])) != len(reader.fieldnames or []):
+        if unknown:
             return
         for number, row in enumerate(reader, start=2):
             if number - 2 < skip:
@@ -348,9 +348,10 @@ def _fact_batches(path: Path, known: _Known, problems: _Problems) -> Iterator[Ba
         yield from _slow_fact_batches(path, known, problems, skip=0)
         return
     done = 0
-    # a line break in a column of no free text: stray quotes paired (only a quote makes one)
-    single = [n for n in names if _single_line(n)] if quotes else []
-    for item in _prefetched(_checked_blocks(reader, single)):
+    # a line break in a column of no free text: stray quotes paired (only a quote makes one);
+    # one in free text may be too (a line of it that reads as a row, csvtext): the row-by-row
+    # reader tells them apart (hardening24; a fact's text seldom runs over lines)
+    for item in _prefetched(_checked_blocks(reader, list(names) if quotes else [])):
         if isinstance(item, Exception):
             # the parser stopped (a row with more or fewer cells, text that is not UTF-8), or
             # stray quotes paired over rows: the row-by-row reader names the rows
@@ -367,7 +368,7 @@ _Checked = tuple[pa.Table, pa.Table, pa.Array]
 def _checked_blocks(reader: Any, single_line: list[str]) -> Iterator[_Checked | Exception]:
     """Read and check blocks; a parser error ends the blocks (it is the last item).
 
-    So does a line break in a ``single_line`` column (two stray quotes paired over rows).
+    So does a line break in a ``single_line`` column (maybe two stray quotes paired over rows).
     """
     while True:
         try:
@@ -378,7 +379,7 @@ def _checked_blocks(reader: Any, single_line: list[str]) -> Iterator[_Checked | 
             yield exc
             return
         if any(pc.any(pc.match_substring_regex(block[n], "[\r\n]")).as_py() for n in single_line):
-            yield ValueError("a line break in a column of no free text")
+            yield ValueError("a line break in a cell: maybe stray quotes paired over rows")
             return
         yield (block, *check_block(block))
 

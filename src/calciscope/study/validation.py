@@ -9,7 +9,6 @@ phenotypes.yaml's.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from functools import cache
 from itertools import pairwise
@@ -402,31 +401,13 @@ def _typed_column_problems(
 
 def load_study(path: Path, *, known_columns: frozenset[str] | None = None) -> StudyDefinition:
     """Read and validate a study YAML file (see :func:`parse_study`)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw = yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError([Problem(str(path), "file", "-", str(exc))]) from None
-    except yaml.YAMLError as exc:
-        raise ValidationError([Problem(str(path), "file", "-", f"not YAML: {exc}")]) from None
-    except ValueError as exc:  # YAML reads 2023-13-45 as a date, and the date fails
-        raise ValidationError([_bad_date(str(path), text, exc)]) from None
+    # not UTF-8, not YAML or a date that does not exist: one problem naming the file, the
+    # line and what is wrong there (Python's codec or parser message before, hardening24).
+    # Imported here: the study package does not import the readers' package otherwise.
+    from calciscope.interop.yamltext import load_yaml
+
+    raw = load_yaml(Path(path))
     return parse_study(raw, source=str(path), known_columns=known_columns)
-
-
-_DATE_VALUE = re.compile(r"^\s*-?\s*([\w.-]+)\s*:\s*['\"]?(\d{4}-\d{1,2}-\d{1,2})\b", re.M)
-
-
-def _bad_date(source: str, text: str, exc: ValueError) -> Problem:
-    """Name the line and field of the YAML date that does not exist (``2023-02-30``)."""
-    for match in _DATE_VALUE.finditer(text):
-        try:
-            dt.date.fromisoformat("-".join(f"{int(x):02d}" for x in match[2].split("-")))
-        except ValueError:
-            line = text.count("\n", 0, match.start()) + 1
-            return Problem(source, f"line {line}", match[1], f"{match[2]} is not a date ({exc})")
-    return Problem(source, "file", "-", f"a date that does not exist ({exc})")
 
 
 def default_study() -> StudyDefinition:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader, repeated_columns
+from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader
 from calciscope.interop.images.dicom import ImageMeta, LoadedImage, read_dicom
 from calciscope.interop.images.photo import (
     PHOTO_SUFFIXES,
@@ -210,8 +210,6 @@ def read_mapping(path: Path | None) -> tuple[dict[str, str], list[Problem]]:
     try:
         with open_text(path) as handle:
             reader = StrictDictReader(handle, str(path), single_line=ANY_COLUMN)
-            if repeated := repeated_columns(path, reader.fieldnames):
-                return {}, repeated
             if not {"dicom_patient_id", "patient_id"} <= set(reader.fieldnames or []):
                 return {}, [
                     Problem(str(path), "header", "dicom_patient_id,patient_id", "missing column(s)")
@@ -221,7 +219,7 @@ def read_mapping(path: Path | None) -> tuple[dict[str, str], list[Problem]]:
                 for r in reader
                 if r.get("dicom_patient_id")
             }, []
-    except ValidationError as exc:  # not UTF-8, a quote left open, stray quotes
+    except ValidationError as exc:  # not UTF-8, a quote left open, stray quotes, a column twice
         return {}, list(exc.problems)
     except OSError as exc:
         return {}, [Problem(str(path), "file", "-", f"cannot read the mapping file: {exc}")]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader, repeated_columns
+from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader
 from calciscope.interop.images.dicom import ImageMeta, LoadedImage
 from calciscope.interop.textfile import open_text
 from calciscope.model import BodyRegion, Laterality, Modality
@@ -96,10 +96,9 @@ def read_sidecar(folder: Path) -> tuple[dict[str, SidecarRow], list[Problem]]:
     problems: list[Problem] = []
     try:
         with open_text(path) as handle:
-            # strict: a quote left open, or stray quotes paired over rows, names its rows
+            # strict: a quote left open, stray quotes paired over rows or a column named
+            # twice in the header is a problem naming its rows (or the column)
             reader = StrictDictReader(handle, str(path), single_line=ANY_COLUMN)
-            if repeated := repeated_columns(path, reader.fieldnames):
-                return {}, repeated
             missing = [c for c in _COLUMNS if c not in (reader.fieldnames or [])]
             if missing:
                 return {}, [Problem(str(path), "header", ",".join(missing), "missing column(s)")]

@@ -34,7 +34,7 @@ from calciscope.imaging.reading import (
     SctcGlobalGrade,
     morphology_for,
 )
-from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader, repeated_columns
+from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader
 from calciscope.interop.textfile import open_text
 from calciscope.model import BodyRegion, Laterality, Morphology, Status
 
@@ -160,10 +160,9 @@ def read_readings(path: Path) -> tuple[list[Reading], list[Problem]]:
     source = str(path)
     try:
         with open_text(path) as handle:
-            # strict: a quote left open, or stray quotes paired over rows, names its rows
+            # strict: a quote left open, stray quotes paired over rows or a column named
+            # twice in the header is a problem naming its rows (or the column)
             reader = StrictDictReader(handle, source, single_line=ANY_COLUMN)
-            if repeated := repeated_columns(path, reader.fieldnames):
-                return [], repeated
             return readings_from_rows(reader, source, list(reader.fieldnames or []))
     except ValidationError as exc:
         return [], list(exc.problems)

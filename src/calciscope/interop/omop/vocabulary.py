@@ -80,7 +80,7 @@ def load_vocabulary(path: Path) -> dict[tuple[str, str], StandardConcept]:
             # paired over rows, is a problem naming its rows (hardening23)
             tab = "\t" in handle.readline()
             handle.seek(0)
-            options = {"delimiter": "\t", "quoting": csv.QUOTE_NONE} if tab else {}
+            options: dict[str, Any] = {"delimiter": "\t", "quoting": csv.QUOTE_NONE} if tab else {}
             reader = StrictDictReader(handle, str(path), single_line=ANY_COLUMN, **options)
             rows = list(reader)
     except OSError as exc:

@@ -36,7 +36,7 @@ import yaml
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop.mappings import QUALIFIERS
 from calciscope.interop.redcap.dictionary import DictionaryField
-from calciscope.interop.textfile import check_utf8_bytes
+from calciscope.interop.yamltext import load_yaml
 from calciscope.model import CODE_SYSTEMS, Sex, Status
 
 __all__ = [
@@ -166,15 +166,9 @@ def mapping_from_dict(data: Any, source: str) -> Mapping:
 
 def load_mapping(path: Path) -> Mapping:
     """Read a YAML mapping file (see the module docstring)."""
-    try:
-        # not UTF-8 (UTF-16 too): a problem naming its line and byte, and how to convert it
-        data = yaml.safe_load(check_utf8_bytes(Path(path).read_bytes(), str(path)))
-    except (OSError, yaml.YAMLError, ValueError) as exc:
-        # ValueError: YAML reads 2023-13-45 as a date, and the date fails
-        raise ValidationError(
-            [Problem(str(path), "$", "", f"cannot read mapping: {exc}")]
-        ) from None
-    return mapping_from_dict(data, str(path))
+    # not UTF-8 (UTF-16 too), not YAML or a date that does not exist: a problem naming the
+    # line and what is wrong there, and how to fix it (interop.yamltext)
+    return mapping_from_dict(load_yaml(path), str(path))
 
 
 def dump_mapping(mapping: Mapping) -> str:

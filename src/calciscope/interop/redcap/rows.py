@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.csvtext import repeated_columns, strict_rows
+from calciscope.interop.csvtext import strict_rows
 from calciscope.interop.jsontext import load_json
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.textfile import open_text
@@ -52,7 +52,8 @@ def _rows(
         # rows are counted as a spreadsheet shows them: a blank line is a row (DictReader
         # would skip it and name every later row one too early); a cell holding line
         # breaks is one row. Strict: a quote left open, or stray quotes paired over rows in
-        # a column of no free text, is a problem naming the rows (csvtext.strict_rows).
+        # a column of no free text, is a problem naming the rows; a column named twice in
+        # the header, one naming the column (csvtext.strict_rows).
         rows = strict_rows(handle, str(path), single_line=single_line or (lambda _c: False))
         header: list[str] | None = None
         for number, (_line, cells) in enumerate(rows, start=1):
@@ -60,8 +61,6 @@ def _rows(
                 continue
             if header is None:
                 header = cells
-                if repeated := repeated_columns(path, header):
-                    raise ValidationError(repeated)
                 continue
             if len(cells) > len(header):
                 message = "more cells than header columns"

@@ -189,15 +189,41 @@ def read_patient(registry: Any, patient_id: str) -> Kept:
     return Kept((record, api.indexed_image_ids(registry, images) if images else set()))
 
 
-def patient_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
+#: The ``index_date`` a patient page and its criteria take, as the review queue's.
+IndexDateQuery = Annotated[
+    dt.date | None,
+    Query(
+        description="date the criteria are evaluated at (the registry's as-of date if none), "
+        "as `calciscope patients show --explain --index-date`"
+    ),
+]
+
+
+def chosen_as_of(request: Request, index_date: dt.date | None) -> api.AsOf:
+    """Return the date a page evaluates at: ``index_date`` if chosen, else the registry's.
+
+    A chosen date the api refuses (before 1900, after today) is a 422 naming the field, as
+    the review queue's and the CLI's ``--index-date`` (hardening24: the patient page and its
+    criteria ignored the date a reviewer chose in the queue, and showed another answer).
+    """
+    if index_date is None:
+        return current_as_of(request)
+    return api.AsOf(api.check_index_date(index_date), api.AsOfSource.CHOSEN)
+
+
+def patient_data(
+    request: Request, user: WebUser, shown: str, index_date: dt.date | None = None
+) -> dict[str, Any]:
     """Everything of one patient but the criteria (see :func:`criteria`); the read is audited.
 
     The patient is read from the registry when a write named it (or the registry changed
     outside the app: see ``app.state.patients``), and its page data is made once per view
     (registry id or pseudonym, note text or not); every read is an audit row all the same.
+    ``index_date``: the date chosen (the registry's as-of date if none); the page data of a
+    chosen date is made for the request, not kept (one per date would be kept otherwise).
     """
     state = request.app.state
-    as_of = current_as_of(request)
+    as_of = chosen_as_of(request, index_date)
     pid = registry_id(request, user, shown)
     kept = state.patients.get(pid)
     # a read, not a write: its row need not wait for PostgreSQL's disk (SQLite's never does)
@@ -206,6 +232,8 @@ def patient_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
     )
     private = not reads_notes(request, user)
     record, indexed = kept.value
+    if as_of.source is api.AsOfSource.CHOSEN:
+        return _patient_page(record, indexed, shown, private, as_of)
     page_data: PageData = kept.made(
         (shown, private, as_of),
         lambda: PageData(_patient_page(record, indexed, shown, private, as_of)),
@@ -262,6 +290,7 @@ def _patient_page(
         # the date the criteria section is evaluated at (the registry's as-of date, as the
         # review queue and `calciscope patients show --explain`: one answer), and why
         "index_date": as_of.date,
+        "index_date_chosen": as_of.source is api.AsOfSource.CHOSEN,
         "as_of_source": as_of.source.value,
         "as_of": as_of.describe(),
         **_after_index_date(record, as_of.date),
@@ -295,16 +324,28 @@ def _after_index_date(record: Any, index_date: dt.date) -> dict[str, Any]:
     body="patient_body.html",
 )
 def patient(
-    request: Request, user: Annotated[WebUser, Depends(current_user)], patient_id: str
+    request: Request,
+    user: Annotated[WebUser, Depends(current_user)],
+    patient_id: str,
+    index_date: IndexDateQuery = None,
 ) -> dict[str, Any]:
     """Show a patient's timeline, facts with provenance and review state, notes and images."""
-    return patient_data(request, user, patient_id)
+    return patient_data(request, user, patient_id, index_date)
 
 
-def criteria_data(request: Request, user: WebUser, shown: str) -> dict[str, Any]:
-    """Every criteria set and phenotype of one patient, with the item-level explanation."""
-    as_of = current_as_of(request)
+def criteria_data(
+    request: Request, user: WebUser, shown: str, index_date: dt.date | None = None
+) -> dict[str, Any]:
+    """Every criteria set and phenotype of one patient, with the item-level explanation.
+
+    At the registry's as-of date the explanation is the one kept per patient; at a date
+    chosen (``index_date``) it is computed for the request (milliseconds: one patient).
+    """
+    as_of = chosen_as_of(request, index_date)
     pid = registry_id(request, user, shown)
+    if as_of.source is api.AsOfSource.CHOSEN:
+        explanation = api.explain_patient(request.app.state.registry, pid, index_date=as_of.date)
+        return _criteria_page(explanation, shown, as_of)
     kept = request.app.state.explanations.get(pid)
     page_data: PageData = kept.made(
         (shown, as_of), lambda: PageData(_criteria_page(kept.value, shown, as_of))
@@ -360,7 +401,10 @@ def _criteria_page(explanation: Any, shown: str, as_of: api.AsOf) -> dict[str, A
     body="criteria.html",
 )
 def criteria(
-    request: Request, user: Annotated[WebUser, Depends(current_user)], patient_id: str
+    request: Request,
+    user: Annotated[WebUser, Depends(current_user)],
+    patient_id: str,
+    index_date: IndexDateQuery = None,
 ) -> dict[str, Any]:
     """Every criteria set with items, score bounds and what could flip; every phenotype."""
-    return criteria_data(request, user, patient_id)
+    return criteria_data(request, user, patient_id, index_date)

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from calciscope import api
-from calciscope.errors import Problem, ReviewConflict, ValidationError
+from calciscope.errors import NotFoundError, Problem, ReviewConflict, ValidationError
 from calciscope.web.as_of import current_as_of
 from calciscope.web.pages import page, render
 from calciscope.web.routes.patients import note_segments
@@ -165,6 +165,9 @@ def item_data(
         "image_id": image_id,
         # a possible case is decided through its facts; the other patient items are prompts
         "decidable": bool(kind and kind.decidable),
+        # the date chosen in the queue (none: the registry's): the patient page's link keeps
+        # it, so the page answers at the date the item was classified at
+        "index_date": index_date,
     }
 
 
@@ -306,7 +309,8 @@ def decide(
         _decide(request, user, item_id, chosen)
     except ReviewConflict as exc:
         return render(request, "review_outcome.html", context | {"conflict": str(exc)}, 409)
-    except ValidationError as exc:
+    except ValidationError as exc:  # an item that is not there: 404, as the JSON twin's
         context["problems"] = [f"{p.field}: {p.message}" for p in exc.problems]
-        return render(request, "review_outcome.html", context | {"conflict": None}, 422)
+        status = 404 if isinstance(exc, NotFoundError) else 422
+        return render(request, "review_outcome.html", context | {"conflict": None}, status)
     return render(request, "review_outcome.html", context | {"conflict": None})
