@@ -331,3 +331,19 @@ def test_fuzzed_real_packet_raises_only_validation_error(sample_packet, data):
         read_phenopacket(packet, source="fuzz.json")
     except ValidationError as exc:
         assert exc.problems and all(p.source == "fuzz.json" for p in exc.problems)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), 1e400, float("nan")])
+def test_infinite_number_in_an_enum_field_is_a_validation_error(value):
+    """An infinite number (JSON ``Infinity``, or 1e400 read as one) was an OverflowError from
+    protobuf with a traceback; it is a problem naming the file, the place and the field."""
+    packet = {"id": "p1", "subject": {"id": "s1", "vitalStatus": {"status": value}}}
+    with pytest.raises(ValidationError) as caught:
+        read_phenopacket(packet, source="inf.json")
+    (problem,) = caught.value.problems
+    assert (problem.source, problem.location, problem.field) == (
+        "inf.json",
+        "#/subject/vitalStatus",
+        "status",
+    )
+    assert "not finite" in problem.message

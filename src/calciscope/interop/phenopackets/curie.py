@@ -109,6 +109,6 @@ def _is_time_element(element: dict[str, Any]) -> bool:
 
     try:
         json_format.ParseDict(element, TimeElement())
-    except (json_format.ParseError, TypeError, ValueError):
+    except (json_format.ParseError, TypeError, ValueError, OverflowError):
         return False
     return True

@@ -317,13 +317,52 @@ def _schema_path(message: str) -> tuple[str, str]:
     return "#/" + "/".join(parts[:-1]) if len(parts) > 1 else "#", parts[-1]
 
 
+def _non_finite(value: Any, path: str) -> tuple[str, str] | None:
+    """Return (location, field) of the first infinite or NaN number (JSON ``Infinity``, ``NaN``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        parent, _, field = path.rpartition("/")
+        return parent or "#", field
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        found = _non_finite(item, f"{path}/{key}")
+        if found is not None:
+            return found
+    return None
+
+
 def _parse(data: Any, source: str) -> dict[str, Any]:
     """Check structure against the protobuf schema; return the lowerCamelCase dict."""
     if not isinstance(data, dict):
         raise ValidationError([Problem(source, "$", "", "a phenopacket must be a JSON object")])
+    infinite = _non_finite(data, "#")
+    if infinite is not None:
+        location, field = infinite
+        raise ValidationError(
+            [
+                Problem(
+                    source,
+                    location,
+                    field,
+                    "not a valid Phenopacket v2: a number that is not finite",
+                )
+            ]
+        )
     try:
         message = json_format.ParseDict(_local_times(data), Phenopacket())
-    except (json_format.ParseError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+    except (
+        json_format.ParseError,
+        TypeError,
+        ValueError,
+        OverflowError,
+        AttributeError,
+        RecursionError,
+    ) as exc:
         location, field = _schema_path(str(exc))
         raise ValidationError(
             [Problem(source, location, field, f"not a valid Phenopacket v2: {exc}")]
