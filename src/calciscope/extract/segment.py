@@ -108,7 +108,16 @@ def _attribute_label(labels: Iterable[str]) -> str:
 #: elbows": the calcinosis stays affirmed at its own sites).
 #: The clause is ``context.yaml``'s ``none_clause_words`` (calciscope.extract.rules.none_clause).
 _NONE_CLAUSE = r"[ \t]*(?i:" + none_clause() + ")"
-_REFERS_BACK = r"(?!" + _NONE_CLAUSE + r")"
+#: ... nor does a semicolon before a clause that only reports deposits found, with no finding
+#: of its own ("Checked for calcinosis at the elbows; several deposits found"): it answers the
+#: check before it (notesacc31; context.yaml "checked for, deposits found").
+_FOUND_CLAUSE = (
+    r"[ \t]*(?i:(?:(?:one|two|three|four|five|six|several|multiple|many|numerous|a[ \t]+few|few"
+    r"|some|\d+)[ \t]+)?(?:(?:small|large|tiny|hard|firm|calcified|chalky|gritty)[ \t]+)?"
+    r"(?:deposits?|nodules?|lumps?)[ \t]+(?:(?:were|was|are|is)[ \t]+)?(?:found|present|seen"
+    r"|palpable|palpated|noted|identified|felt|detected)(?![a-z]))"
+)
+_REFERS_BACK = r"(?!" + _NONE_CLAUSE + r"|" + _FOUND_CLAUSE + r")"
 #: a comma before a "none" clause that does not refer back ("none seen at the elbows")
 _NONE_ELSEWHERE = r"(?=[ \t]*(?i:" + none_clause(tail=False) + "))" + _REFERS_BACK
 _BOUNDARY_HEAD = (
