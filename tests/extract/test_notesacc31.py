@@ -189,3 +189,24 @@ def test_nodules_beside_a_net_stay(summary: Read) -> None:
         "Calcinosis of the thigh: a lace-like network with two popcorn nodules and punctate foci."
     )
     assert s.morphology == ("nodular", "reticular")
+
+
+# --- a specimen line's site, whatever words the microscopy uses -----------------------------------
+
+
+def test_specimen_site_without_a_deposit_word(summary: Read) -> None:
+    s = summary(
+        "Specimen: punch biopsy of skin, right elbow.\n"
+        "Microscopy: amorphous basophilic material in the deep dermis, von Kossa positive.\n"
+        "Conclusion: calcinosis cutis."
+    )
+    assert s.calcinosis == "affirmed" and s.regions == ("elbow",)
+
+
+def test_no_specimen_line_no_site(summary: Read) -> None:
+    s = summary(
+        "Clinical: right elbow swelling.\n"
+        "Microscopy: amorphous basophilic material in the deep dermis, von Kossa positive.\n"
+        "Conclusion: calcinosis cutis."
+    )
+    assert s.regions == ()
