@@ -1,0 +1,132 @@
+"""notesfix31: review 26's findings on notesacc31, mended.
+
+The reviewer's sentences (review 26) and new ones written for these tests (SYNTHETIC); none is
+taken from an evaluation set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from calciscope.extract.evaluation import DocumentSummary
+
+Read = Callable[..., DocumentSummary]
+
+
+# --- HIGH 1: the eye / cyst tissue decides only as the place of the calcium -------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        # review 26
+        ("Firm lump at the left index DIP joint: a calcium deposit rather than a mucous cyst.",
+         ("fingers",)),
+        ("Calcium deposits over the right knee, not a Baker's cyst.", ("knee",)),
+        ("She has calcium deposits in the fingers and a ganglion cyst at the wrist.", ("fingers",)),
+        ("Calcium deposits in her fingertips make brushing her teeth difficult.", ("fingers",)),
+        ("Dental review: calcium deposits at the fingertips limit flossing; microstomia noted.",
+         ("fingers",)),
+        ("OT: calcium deposits in the finger pulps, so an adapted toothbrush and a dental aid "
+         "were issued.", ("fingers",)),
+        ("Examination with a hand lens showed calcium deposits at the nail folds.", ("hand",)),
+        ("Calcification in the finger pulp, not a mucous cyst.", ("fingers",)),
+        # new
+        ("Calcium deposits at the elbow; eye exam: clear cornea.", ("elbow",)),
+        ("Calcium deposits at the fingertips and a mucous cyst with no calcification at the DIP "
+         "joint.", ("fingers",)),
+        ("Calcium nodules at both knees; dental check-up due, teeth in good repair.", ("knee",)),
+    ],
+)
+def test_a_cyst_tooth_or_lens_elsewhere_in_the_sentence_decides_nothing(
+    summary: Read, text: str, regions: tuple[str, ...]
+) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == regions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "There is a band keratopathy, with a band of calcium deposition across the central "
+        "cornea of the right eye.",
+        "Slit lamp: conjunctival calcification in both eyes.",
+        "Histology: an epidermoid cyst with focal calcification of the wall.",
+        "Calcification in the wall of the pilar cyst on the scalp.",
+        "Excision histology shows a pilomatrixoma with shadow cells and areas of calcification.",
+    ],
+)
+def test_the_eye_or_a_cyst_as_the_place_of_the_calcium_is_not_calcinosis(
+    summary: Read, text: str
+) -> None:
+    assert summary(text).calcinosis == "not_mentioned"
+
+
+# --- HIGH 2: "pulp calcification" is the finger pulp --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "report", "regions"),
+    [
+        ("X-ray hands: pulp calcification in the left index and middle fingers.", False,
+         ("fingers",)),
+        ("Pulp calcifications of several fingertips, typical of SSc.", False, ("fingers",)),
+        ("Hands: soft tissue pulp calcification of the right thumb.", True, ("fingers",)),
+        ("XR both hands: finger pulp calcifications bilaterally, consistent with calcinosis in "
+         "systemic sclerosis.", True, ("fingers", "hand")),
+        ("Finger pulp calcifications in both hands.", False, ("fingers", "hand")),
+    ],
+)
+def test_pulp_calcification_is_the_finger_pulp(
+    summary: Read, text: str, report: bool, regions: tuple[str, ...]
+) -> None:
+    s = summary(text, report=report)
+    assert s.calcinosis == "affirmed" and s.regions == regions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dental calcification on the panoramic film.",
+        "OPG: pulp stones in two lower molars.",
+    ],
+)
+def test_dental_calcification_is_not_calcinosis(summary: Read, text: str) -> None:
+    assert summary(text).calcinosis == "not_mentioned"
+
+
+# --- HIGH 3: "medial calcinosis" is vascular only with Monckeberg or an artery ----------------
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("R elbow: medial calcinosis, lateral side clear.", ("elbow",)),
+        ("Left knee - medial calcinosis 2 cm, tender.", ("knee",)),
+        ("Medial calcinosis of the right thigh, a sheet under the skin.", ("thigh",)),
+        ("Calcium deposits at the medial aspect of the left elbow, medial calcinosis of the knee "
+         "also.", ("elbow", "knee")),
+        ("Calcinosis of the medial knee, 2 cm.", ("knee",)),
+    ],
+)
+def test_medial_calcinosis_without_an_artery_is_calcinosis(
+    summary: Read, text: str, regions: tuple[str, ...]
+) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == regions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tramline calcification of the leg arteries (Monckeberg medial calcinosis).",
+        "Medial calcinosis of the tibial arteries on the foot X-ray.",
+        "Arterial calcinosis in the feet of this diabetic patient.",
+    ],
+)
+def test_medial_calcinosis_with_monckeberg_or_an_artery_is_vascular(
+    summary: Read, text: str
+) -> None:
+    assert summary(text).calcinosis == "not_mentioned"
