@@ -130,3 +130,75 @@ def test_medial_calcinosis_with_monckeberg_or_an_artery_is_vascular(
     summary: Read, text: str
 ) -> None:
     assert summary(text).calcinosis == "not_mentioned"
+
+
+# --- HIGH 4, MEDIUM 11: a found clause joins a check only; negation does not cross -----------
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        # review 26
+        ("No tophi; several deposits found at the fingertips, consistent with calcinosis.",
+         ("fingers",)),
+        ("No digital ulcers; two hard deposits found at the elbow, calcinosis.", ("elbow",)),
+        ("No Raynaud's ulcers today; several deposits found at the fingertips, in keeping with "
+         "calcinosis.", ("fingers",)),
+        ("Negative for tophi; two nodules palpable at the elbow, calcinosis on X-ray.",
+         ("elbow",)),
+        ("No calcinosis at the fingertips; several nodules palpable at the elbows, consistent "
+         "with calcinosis.", ("elbow",)),
+        # new
+        ("No synovitis; calcium deposits found at the left elbow.", ("elbow",)),
+        ("No ulcers today; three hard nodules felt over the knee, calcinosis on the film.",
+         ("knee",)),
+    ],
+)
+def test_a_negation_does_not_cross_into_a_found_clause(
+    summary: Read, text: str, regions: tuple[str, ...]
+) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == regions
+
+
+def test_a_denied_finding_keeps_the_found_nodules_pattern(summary: Read) -> None:
+    s = summary("Calcinosis denied; two nodules found at the elbow on examination.")
+    assert s.morphology == ("nodular",) and s.regions == ("elbow",)
+
+
+def test_a_check_answered_by_deposits_found_is_affirmed(summary: Read) -> None:
+    s = summary("Checked for calcinosis at the elbows; several deposits found.")
+    assert s.calcinosis == "affirmed" and s.regions == ("elbow",)
+
+
+def test_the_found_clause_words_live_once_in_context_yaml() -> None:
+    from calciscope.extract import segment
+    from calciscope.extract.rules import check_cue, found_clause, load_rules
+
+    assert "{found_clause}" not in str(load_rules().context)
+    assert "{check_cue}" not in str(load_rules().context)
+    assert found_clause() in segment._FOUND_CLAUSE
+    assert segment._CHECK_CUE.pattern == check_cue()
+
+
+# --- HIGH 5: found nodules named as something else keep main's reading ------------------------
+
+
+def test_found_nodules_called_rheumatoid_nodules_are_no_calcinosis(summary: Read) -> None:
+    s = summary(
+        "Screened for calcinosis; nodules found at the elbows are rheumatoid nodules, not "
+        "calcinosis."
+    )
+    assert s.calcinosis == "negated"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Assessed for calcinosis; nodules palpable at the elbows, likely rheumatoid nodules "
+        "rather than calcinosis.",
+        "Checked for calcinosis; two lumps felt at the knee, probably lipomas.",
+    ],
+)
+def test_found_nodules_likely_something_else_stay_uncertain(summary: Read, text: str) -> None:
+    assert summary(text).calcinosis == "uncertain"
