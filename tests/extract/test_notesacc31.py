@@ -100,7 +100,7 @@ def test_pyrophosphate_alone_gives_no_calcinosis(summary: Read) -> None:
             "buttock_hip",
         ),
         (
-            "Calcinosis on the left thigh: flat and spreading over the lateral aspect of it.",
+            "Calcinosis on the left thigh: flat and spreading over most of its lateral aspect.",
             "thigh",
         ),
     ],

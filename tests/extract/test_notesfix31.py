@@ -202,3 +202,43 @@ def test_found_nodules_called_rheumatoid_nodules_are_no_calcinosis(summary: Read
 )
 def test_found_nodules_likely_something_else_stay_uncertain(summary: Read, text: str) -> None:
     assert summary(text).calcinosis == "uncertain"
+
+
+# --- HIGH 6: "flat, covering" only of the calcinosis itself -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # review 26
+        "Two calcinotic nodules at the left elbow and a patch of morphoea, flat, covering most of "
+        "the forearm.",
+        "Calcinosis at the elbow, ulcerated; hydrocolloid dressing applied, flat, covering all of "
+        "the wound.",
+        "Calcified nodules over the elbow; the overlying scar is flat, covering most of the "
+        "posterior elbow.",
+        "Calcinosis nodules at the knee; the skin is tight and flat, covering the anterior shin.",
+        "Small calcinosis nodule on the thumb, flat, covering the lateral nail fold.",
+        # new
+        "Calcinosis nodule at the right elbow; the graft is flat, covering much of the olecranon.",
+    ],
+)
+def test_flat_of_another_noun_is_no_sheet(summary: Read, text: str) -> None:
+    assert "sheet_like" not in summary(text).morphology
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Calcinosis of the left upper arm.\nPattern: flat, covers most of the posterior upper arm.",
+        "Calcinosis of the left thigh: the deposit is flat, covering most of the lateral thigh.",
+        "Calcinosis, flat, spreading over the whole buttock.",
+    ],
+)
+def test_flat_calcinosis_covering_an_area_is_sheet_like(summary: Read, text: str) -> None:
+    assert "sheet_like" in summary(text).morphology
+
+
+def test_a_nodule_at_a_joint_flat_over_it_is_no_sheet(summary: Read) -> None:
+    s = summary("Calcinosis nodule at the right elbow, flat, covering much of the olecranon.")
+    assert s.morphology == ("nodular",)
