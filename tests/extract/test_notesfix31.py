@@ -242,3 +242,26 @@ def test_flat_calcinosis_covering_an_area_is_sheet_like(summary: Read, text: str
 def test_a_nodule_at_a_joint_flat_over_it_is_no_sheet(summary: Read) -> None:
     s = summary("Calcinosis nodule at the right elbow, flat, covering much of the olecranon.")
     assert s.morphology == ("nodular",)
+
+
+# --- MEDIUM 7: a range's end in its direction ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        # review 26: "above" the proximal end reaches past the segment (read end by end, as main)
+        ("Calcinosis from above the elbow to the wrist.", ("upper_arm", "wrist")),
+        ("Calcinosis extends from above the knee to the ankle.", ("ankle_foot", "thigh")),
+        ("Sheet of calcinosis from the elbow to just below the wrist.", ("elbow", "wrist")),
+        # the segment itself
+        ("Calcinosis from just below the elbow crease to the wrist.", ("forearm",)),
+        ("Calcinosis from the wrist to just below the elbow.", ("forearm",)),
+        ("Calcinosis from just above the ankle to the knee.", ("lower_leg",)),
+        ("Calcinosis from the elbow to just above the wrist.", ("forearm",)),
+    ],
+)
+def test_a_range_end_bounds_the_segment_only_in_its_direction(
+    summary: Read, text: str, regions: tuple[str, ...]
+) -> None:
+    assert summary(text).regions == regions
