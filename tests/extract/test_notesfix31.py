@@ -265,3 +265,41 @@ def test_a_range_end_bounds_the_segment_only_in_its_direction(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
     assert summary(text).regions == regions
+
+
+# --- MEDIUM 8: a denied site on the other side --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("R elbow - calcinosis, nothing at the L elbow.", ("elbow",)),
+        ("Right knee: calcinosis, nothing at the left knee.", ("knee",)),
+        ("Calcinosis in the fingers, and no deposits in the feet.", ("fingers",)),
+    ],
+)
+def test_a_denied_site_on_the_other_side_keeps_the_site(
+    summary: Read, text: str, regions: tuple[str, ...]
+) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == regions
+
+
+# --- MEDIUM 9: a net's elements only in its own clause ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "morphology"),
+    [
+        ("Calcinosis: a reticular net over the thigh, and dot-like deposits over the fingertips.",
+         ("nodular", "reticular")),
+        ("Calcinosis of the thigh as a reticular network; punctate deposits in the finger pulps.",
+         ("nodular", "reticular")),
+        ("Calcinosis of the thigh: innumerable punctate calcific foci form a lacy net "
+         "through the fat.", ("reticular",)),
+    ],
+)
+def test_network_elements_only_in_the_nets_own_clause(
+    summary: Read, text: str, morphology: tuple[str, ...]
+) -> None:
+    assert summary(text).morphology == morphology

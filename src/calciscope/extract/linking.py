@@ -327,14 +327,15 @@ def _denied_regions(
 
     The denied site itself, and the same region named before the finding as a place looked at
     ("Knees and ankles examined for calcinosis: two deposits at the knee, nothing at the
-    ankles").
+    ankles"), unless both name a side and the sides differ ("R elbow - calcinosis, nothing at
+    the L elbow": the right elbow stays; notesfix31, review 26).
     """
     found: set[tuple[int, int]] = set()
     first = min(a.end for a in anchors)
     last = max(r.start for r, _s, _f in regions)
     if first >= last or _DENIAL_WORD.search(text, first, last) is None:
         return found  # no "none", "nothing", "nil" or "no" between: the usual sentence
-    for region, _side, _field in regions:
+    for region, side, _field in regions:
         before = [a for a in anchors if a.end <= region.start]
         if not before:
             continue
@@ -343,8 +344,10 @@ def _denied_regions(
             continue
         value = region.metadata.get("region")
         found.add((id(region), id(anchor)))
-        for other, _s, _f in regions:
+        for other, other_side, _f in regions:
             if other.end <= anchor.start and other.metadata.get("region") == value:
+                if side and other_side and side != other_side:
+                    continue  # "R elbow - calcinosis, nothing at the L elbow" (notesfix31)
                 found.add((id(other), id(anchor)))
     return found
 
@@ -666,12 +669,24 @@ def drop_network_elements(sentences: Sequence[Sequence[Mention]], text: str) -> 
                 or m.metadata.get("morphology") == "nodular"
             ):
                 continue
-            words = [
-                text[a:b].lower() for a, b, kind in m.links.get("spans", ()) if kind == "MORPHOLOGY"
-            ]
-            elements = [w for w in words if _ELEMENT_WORDS.fullmatch(w)]
-            if elements and not any(_OWN_NODULE.search(w) for w in words):
+            spans = [(a, b) for a, b, kind in m.links.get("spans", ()) if kind == "MORPHOLOGY"]
+            words = [text[a:b].lower() for a, b in spans]
+            if any(_OWN_NODULE.search(w) for w in words):
+                continue
+            elements = [sp for sp, w in zip(spans, words, strict=True) if _ELEMENT_WORDS.fullmatch(w)]
+            nets = [sp for sp, w in zip(spans, words, strict=True) if not _ELEMENT_WORDS.fullmatch(w)]
+            if any(_same_clause(text, e, n) for e in elements for n in nets):
                 morphology.remove("nodular")
+
+
+def _same_clause(text: str, one: tuple[int, int], other: tuple[int, int]) -> bool:
+    """Whether no comma, semicolon or colon lies between two spans (notesfix31, review 26).
+
+    "dot-like deposits over the fingertips" after "a reticular net over the thigh, and" are
+    nodules of their own, not the net's elements.
+    """
+    start, end = (one[1], other[0]) if one[0] < other[0] else (other[1], one[0])
+    return not any(c in ",;:" for c in text[start:end])
 
 
 _OWN_NODULE = re.compile(
