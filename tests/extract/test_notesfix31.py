@@ -303,3 +303,18 @@ def test_network_elements_only_in_the_nets_own_clause(
     summary: Read, text: str, morphology: tuple[str, ...]
 ) -> None:
     assert summary(text).morphology == morphology
+
+
+# --- LOW 12: the linking word lists live in targets.yaml ----------------------------------------
+
+
+def test_the_denied_site_and_network_words_live_in_targets_yaml() -> None:
+    from calciscope.extract import linking
+    from calciscope.extract.rules import load_word_list
+
+    words = load_word_list("clause_words")
+    for variant in ("denial", "denied_noun", "finding_verb", "element", "own_nodule"):
+        assert words.alternation(variant)
+    assert words.alternation("element") in linking._ELEMENT_WORDS.pattern
+    assert linking._OWN_NODULE.pattern == words.alternation("own_nodule")
+    assert words.alternation("finding_verb") in linking._DENIED_SITE.pattern

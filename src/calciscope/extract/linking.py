@@ -306,18 +306,21 @@ def _link_regions(
 # knee, nothing at the ankles", "several deposits found, none seen in the hands"): "none",
 # "nothing" or "no deposits" opening a clause (after a comma, semicolon or "but"/"and"), an
 # optional verb of finding, then a preposition and the site: the site where it is not is no
-# site of the affirmed finding (notesacc31). The finding must lie before that clause.
+# site of the affirmed finding (notesacc31). The finding must lie before that clause. The
+# words: targets.yaml ``clause_words`` denial, denied_noun, finding_verb (notesfix31).
+_CLAUSE_WORDS = load_word_list("clause_words")
+_DENIAL = _CLAUSE_WORDS.alternation("denial")
 _DENIED_SITE = re.compile(
-    r"(?:[,;]|(?<![a-z])(?:but|and|with))[ \t]*(?:(?:but|and|with)[ \t]+)?(?:none|nothing|nil"
-    r"|no[ \t]+(?:deposits?|calcinosis|calcification|lesions?|nodules?|lumps?|more))"
-    r"(?:[ \t]+(?:was|were|is|are|has|have|been|found|seen|felt|palpable|palpated|present"
-    r"|detected|noted|identified|visible|evident)){0,3}[ \t]+(?:at|in|on|over|around|of|near)"
-    r"[ \t]+(?:(?:the|both|either|her|his|their|its)[ \t]+)?(?:(?:left|right|l|r|lt|rt)[ \t]+)?$",
+    r"(?:[,;]|(?<![a-z])(?:but|and|with))[ \t]*(?:(?:but|and|with)[ \t]+)?(?:" + _DENIAL
+    + r"|no[ \t]+(?:" + _CLAUSE_WORDS.alternation("denied_noun") + r"))"
+    r"(?:[ \t]+(?:" + _CLAUSE_WORDS.alternation("finding_verb") + r")){0,3}[ \t]+"
+    r"(?:at|in|on|over|around|of|near)[ \t]+(?:(?:the|both|either|her|his|their|its)[ \t]+)?"
+    r"(?:(?:left|right|l|r|lt|rt)[ \t]+)?$",
     re.IGNORECASE,
 )
 
 
-_DENIAL_WORD = re.compile(r"(?<![a-z])(?:none|nothing|nil|no)(?![a-z])", re.IGNORECASE)
+_DENIAL_WORD = re.compile(r"(?<![a-z])(?:" + _DENIAL + r"|no)(?![a-z])", re.IGNORECASE)
 
 
 def _denied_regions(
@@ -652,9 +655,8 @@ def _finish(item: Mention) -> None:
 # own elements, not nodules beside it (notesacc31, fresh21 Z12; Bartoli F et al., Rheumatology
 # 2016, the Florence "net"). A finding given the reticular pattern keeps a nodular one only
 # from a word of its own (nodules, stones, masses, lumps, popcorn ...), not from these.
-_ELEMENT_WORDS = re.compile(
-    r"(?:punctate|punctiform|pinpoint|dots?|dot-like|dotlike|stippled|stippling|speckled|granular)"
-)
+# The words: targets.yaml ``clause_words`` element and own_nodule (notesfix31).
+_ELEMENT_WORDS = re.compile(r"(?:" + _CLAUSE_WORDS.alternation("element") + ")")
 
 
 def drop_network_elements(sentences: Sequence[Sequence[Mention]], text: str) -> None:
@@ -689,10 +691,7 @@ def _same_clause(text: str, one: tuple[int, int], other: tuple[int, int]) -> boo
     return not any(c in ",;:" for c in text[start:end])
 
 
-_OWN_NODULE = re.compile(
-    r"nodul|stone|popcorn|mass|lump|mousse|tumo|globul|rounded|lobul|clump|conglomerat|knot"
-    r"|circumscribed|pebble|papul|concretion"
-)
+_OWN_NODULE = re.compile(_CLAUSE_WORDS.alternation("own_nodule"))
 
 
 def link_title_regions(sentences: Sequence[Sequence[Mention]], title: Sequence[Mention]) -> None:

@@ -225,7 +225,17 @@ _WORD_LIST_VARIANTS = {
     "skin_deposit_words": ("deposit_colour", "skin_layer"),  # wordlists22 (described_before)
     "wound_words": ("wound",),  # notesfix28 (restate/wound_base.py)
     # notesfix30 (anaphora.py, linking.py, restate/restated_pattern.py)
-    "clause_words": ("contrast", "papule", "not_deposit", "deposit_site"),
+    "clause_words": (
+        "contrast",
+        "papule",
+        "not_deposit",
+        "deposit_site",
+        "denial",  # notesfix31 (linking.py: a denied site; a net's elements)
+        "denied_noun",
+        "finding_verb",
+        "element",
+        "own_nodule",
+    ),
 }
 
 
