@@ -318,3 +318,40 @@ def test_the_denied_site_and_network_words_live_in_targets_yaml() -> None:
     assert words.alternation("element") in linking._ELEMENT_WORDS.pattern
     assert linking._OWN_NODULE.pattern == words.alternation("own_nodule")
     assert words.alternation("finding_verb") in linking._DENIED_SITE.pattern
+
+
+# --- MEDIUM 10: the chest's own calcium gives no calcinosis facts -------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # review 26
+        "CT chest: bilateral plaques of calcification on the diaphragmatic pleura, in keeping "
+        "with asbestos exposure.",
+        "CT chest: foci of calcification in the subcarinal lymph nodes, likely old granulomatous "
+        "disease.",
+        "CT chest: a 4 mm nodule of calcification in the left upper lobe, a calcified granuloma.",
+        "CXR: flecks of calcium in the aortic knuckle.",
+        # new
+        "CT chest: calcium deposits in the hilar nodes and along the aortic arch.",
+    ],
+)
+def test_the_chests_own_calcium_is_no_calcinosis(summary: Read, text: str) -> None:
+    s = summary(text, report=True)
+    assert s.calcinosis == "not_mentioned" and not s.regions and not s.morphology
+
+
+def test_a_band_along_the_pleura_gives_no_sheet(summary: Read) -> None:
+    s = summary("CT chest: calcified hilar nodes; a band of calcium along the pleura; no calcinosis.",
+                report=True)
+    assert s.calcinosis == "negated" and not s.morphology
+
+
+def test_calcium_in_the_chest_wall_still_counts(summary: Read) -> None:
+    s = summary(
+        "CT chest: calcified mediastinal lymph nodes and a calcified granuloma; calcium deposits "
+        "in the subcutaneous tissue of the chest wall.",
+        report=True,
+    )
+    assert s.calcinosis == "affirmed" and s.regions == ("chest",)
