@@ -682,13 +682,18 @@ def drop_network_elements(sentences: Sequence[Sequence[Mention]], text: str) -> 
 
 
 def _same_clause(text: str, one: tuple[int, int], other: tuple[int, int]) -> bool:
-    """Whether no comma, semicolon or colon lies between two spans (notesfix31, review 26).
+    """Whether no clause break lies between two spans (notesfix31, review 26).
 
-    "dot-like deposits over the fingertips" after "a reticular net over the thigh, and" are
-    nodules of their own, not the net's elements.
+    A semicolon, a colon, or a comma before "and", "with", "but" ...: "dot-like deposits over
+    the fingertips" after "a reticular net over the thigh, and" are nodules of their own, not
+    the net's elements; the commas of a list of adjectives ("punctate calcifications in a fine,
+    branching, cobweb-like network") break nothing.
     """
     start, end = (one[1], other[0]) if one[0] < other[0] else (other[1], one[0])
-    return not any(c in ",;:" for c in text[start:end])
+    return _CLAUSE_BREAK.search(text, start, end) is None
+
+
+_CLAUSE_BREAK = re.compile(r"[;:]|,[ \t]*(?:and|with|but|while|whereas|plus|as[ \t]+well)(?![a-z])", re.I)
 
 
 _OWN_NODULE = re.compile(_CLAUSE_WORDS.alternation("own_nodule"))
