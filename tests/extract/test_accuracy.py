@@ -215,3 +215,19 @@ def test_fresh21_after_the_notesacc29_fixes(extractor):
     assert s.sheet_false == 0 and s.sheet_found == s.sheet_gold
     assert s.subset_correct == s.n and s.myositis_correct == s.n
     assert s.chest_calcinosis_facts == 0
+
+
+def test_fresh22_after_the_notesacc31_fixes(extractor):
+    # notesacc31: 1.000/0.963/0.926, 12/12 sheet-like, none false; not independent (untouched
+    # 0.920/0.852/0.852, 10/12, 1 false sheet-like (band keratopathy); US problem-oriented
+    # letters, German, Japanese, Korean, Spanish, Italian, Dutch and French letters in English,
+    # dictation with spoken punctuation, portal messages, teledermatology, von Kossa
+    # dermatopathology, dental, eye, dietetic, physiotherapy and OT notes, pipe tables). Left:
+    # AA08 (a biopsy's specimen line above a "Clinical:" line), AA14 (papules in the photo
+    # description before the impression's calcinosis), AA48 (a pipe table's wrist row).
+    s = _document_scores("fresh22", extractor)
+    assert s.status_accuracy >= 0.98
+    assert s.morphology_accuracy >= 0.96 and s.regions_exact >= 0.92
+    assert s.sheet_false == 0 and s.sheet_found == s.sheet_gold
+    assert s.subset_correct == s.n and s.myositis_correct == s.n
+    assert s.chest_calcinosis_facts == 0

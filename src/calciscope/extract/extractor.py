@@ -18,6 +18,7 @@ from typing import Any
 from calciscope.extract.anaphora import has_contrast, keep_referring
 from calciscope.extract.context import CATEGORY_FLAGS, modifiers_reaching
 from calciscope.extract.linking import (
+    drop_network_elements,
     lend_reach,
     link_antibody_results,
     link_calcinosis_attributes,
@@ -420,6 +421,7 @@ class NoteExtractor:
                 link_title_regions(grouped, self.title_regions(text, low, sections, findings))
             if self._superseding.intersection(s.category for s in sections):
                 withdraw_superseded(grouped, self._superseding, text, sections)
+            drop_network_elements(grouped, text)
         for sentence in antibodies:  # else nothing to link
             link_antibody_results(sentence, text)
         return [m for sentence in grouped for m in sentence]

@@ -48,6 +48,7 @@ from calciscope.extract.restate import THESE_SITES, hand_of_fingers, names_field
 from calciscope.extract.rules import load_word_list
 
 __all__ = [
+    "drop_network_elements",
     "lend_reach",
     "link_antibody_results",
     "link_calcinosis_attributes",
@@ -265,17 +266,11 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text
                 continue
             _add(anchor, spec[0], item.metadata[spec[1]], item)
             if item.category == _TISSUE:
+                if item.metadata.get("decides_calcium"):
+                    anchor.links["calcium_tissue"] = True  # the cornea, a tooth (notesacc31)
                 counts = anchor.links.setdefault("tissue_counts_as", [])
                 counts.extend(c for c in item.metadata.get("counts_as") or [] if c not in counts)
-    for region, side, field in _regions(sentence, text):
-        if region.links.get("other_finding"):
-            continue
-        entry = {"region": region.metadata.get("region"), "laterality": side}
-        key = "field_regions" if field else "regions"
-        anchor = _own_clause(anchors, region, text) or index.nearest(region)
-        _add(anchor, key, entry, region)
-        if not region.metadata.get("body_cavity"):
-            anchor.links["surface_" + key] = True
+    _link_regions(anchors, index, sentence, text)
     # "calcinosis with a calcified shell encasing the chest"; also a calcification that counts
     # as calcinosis by its soft-tissue word, restating the first ("the calcification encircles
     # the lower abdomen like a corset, as one continuous calcified layer in the subcutaneous
@@ -286,6 +281,78 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text
     ):
         for anchor in anchors:
             anchor.links["beside_calcinosis"] = True
+
+
+def _link_regions(
+    anchors: Sequence[Mention], index: _Anchors, sentence: Sequence[Mention], text: str
+) -> None:
+    """Link each body region of a sentence to its finding (its own clause's, else the nearest)."""
+    regions = _regions(sentence, text)
+    denied = _denied_regions(text, anchors, regions) if text and regions else set()
+    for region, side, field in regions:
+        if region.links.get("other_finding"):
+            continue
+        entry = {"region": region.metadata.get("region"), "laterality": side}
+        key = "field_regions" if field else "regions"
+        anchor = _own_clause(anchors, region, text) or index.nearest(region)
+        if denied and not anchor.is_negated and (id(region), id(anchor)) in denied:
+            continue  # "two deposits at the knee, nothing at the ankles" (notesacc31)
+        _add(anchor, key, entry, region)
+        if not region.metadata.get("body_cavity"):
+            anchor.links["surface_" + key] = True
+
+
+# A site a later clause of the sentence denies after the finding ("two hard deposits at the left
+# knee, nothing at the ankles", "several deposits found, none seen in the hands"): "none",
+# "nothing" or "no deposits" opening a clause (after a comma, semicolon or "but"/"and"), an
+# optional verb of finding, then a preposition and the site: the site where it is not is no
+# site of the affirmed finding (notesacc31). The finding must lie before that clause. The
+# words: targets.yaml ``clause_words`` denial, denied_noun, finding_verb (notesfix31).
+_CLAUSE_WORDS = load_word_list("clause_words")
+_DENIAL = _CLAUSE_WORDS.alternation("denial")
+_DENIED_SITE = re.compile(
+    r"(?:[,;]|(?<![a-z])(?:but|and|with))[ \t]*(?:(?:but|and|with)[ \t]+)?(?:" + _DENIAL
+    + r"|no[ \t]+(?:" + _CLAUSE_WORDS.alternation("denied_noun") + r"))"
+    r"(?:[ \t]+(?:" + _CLAUSE_WORDS.alternation("finding_verb") + r")){0,3}[ \t]+"
+    r"(?:at|in|on|over|around|of|near)[ \t]+(?:(?:the|both|either|her|his|their|its)[ \t]+)?"
+    r"(?:(?:left|right|l|r|lt|rt)[ \t]+)?$",
+    re.IGNORECASE,
+)
+
+
+_DENIAL_WORD = re.compile(r"(?<![a-z])(?:" + _DENIAL + r"|no)(?![a-z])", re.IGNORECASE)
+
+
+def _denied_regions(
+    text: str, anchors: Sequence[Mention], regions: Sequence[tuple[Mention, str | None, bool]]
+) -> set[tuple[int, int]]:
+    """Return ``(id(region), id(anchor))`` of the sites a later clause denies ("nothing at the ankles").
+
+    The denied site itself, and the same region named before the finding as a place looked at
+    ("Knees and ankles examined for calcinosis: two deposits at the knee, nothing at the
+    ankles"), unless both name a side and the sides differ ("R elbow - calcinosis, nothing at
+    the L elbow": the right elbow stays; notesfix31, review 26).
+    """
+    found: set[tuple[int, int]] = set()
+    first = min(a.end for a in anchors)
+    last = max(r.start for r, _s, _f in regions)
+    if first >= last or _DENIAL_WORD.search(text, first, last) is None:
+        return found  # no "none", "nothing", "nil" or "no" between: the usual sentence
+    for region, side, _field in regions:
+        before = [a for a in anchors if a.end <= region.start]
+        if not before:
+            continue
+        anchor = before[-1]
+        if _DENIED_SITE.search(text, max(anchor.end, region.start - 60), region.start) is None:
+            continue
+        value = region.metadata.get("region")
+        found.add((id(region), id(anchor)))
+        for other, other_side, _f in regions:
+            if other.end <= anchor.start and other.metadata.get("region") == value:
+                if side and other_side and side != other_side:
+                    continue  # "R elbow - calcinosis, nothing at the L elbow" (notesfix31)
+                found.add((id(other), id(anchor)))
+    return found
 
 
 # A contrast between two clauses ("the hands were spared of calcinosis but the elbows have
@@ -328,6 +395,8 @@ def _counted(anchor: Mention) -> list[str]:
         return []
     from_tissue = list(anchor.links.get("tissue_counts_as", []))
     if anchor.category == _CALCINOSIS:
+        if meta.get("tissue_decides") and anchor.links.get("calcium_tissue") and not from_tissue:
+            return []  # "a band of calcium deposition across the cornea" (notesacc31)
         own = str(meta.get("concept", "calcinosis"))
         return [own] + [c for c in from_tissue if c != own]
     if from_tissue or anchor.links.get("tissue"):
@@ -346,6 +415,8 @@ def _decide_concept(anchor: Mention) -> None:
         anchor.links["regions"] = fields
         anchor.links["surface_regions"] = anchor.links.pop("surface_field_regions", False)
     counted = _counted(anchor)
+    if not counted and anchor.metadata.get("tissue_decides") and anchor.links.get("calcium_tissue"):
+        anchor.links["not_counted"] = True  # its tissue counts toward nothing (notesacc31)
     anchor.links["counts_as"] = counted[0] if counted else None
     if len(counted) > 1:
         anchor.links["also_counts_as"] = counted[1:]
@@ -577,6 +648,55 @@ def _finish(item: Mention) -> None:
     elif item.links:  # the marks of ``mark_labels``
         for mark in ("field", "after_noun", "other_finding"):
             item.links.pop(mark, None)
+
+
+# Punctate elements of a network ("punctate and curvilinear calcifications in a cobweb-like
+# network", "punctate dots at the junctions of the lattice's strands"): the dots are the net's
+# own elements, not nodules beside it (notesacc31, fresh21 Z12; Bartoli F et al., Rheumatology
+# 2016, the Florence "net"). A finding given the reticular pattern keeps a nodular one only
+# from a word of its own (nodules, stones, masses, lumps, popcorn ...), not from these.
+# The words: targets.yaml ``clause_words`` element and own_nodule (notesfix31).
+_ELEMENT_WORDS = re.compile(r"(?:" + _CLAUSE_WORDS.alternation("element") + ")")
+
+
+def drop_network_elements(sentences: Sequence[Sequence[Mention]], text: str) -> None:
+    """Drop a nodular pattern that only punctate elements of a reticular finding gave."""
+    for sentence in sentences:
+        for m in sentence:
+            morphology = m.links.get("morphology")
+            if (
+                not morphology
+                or "reticular" not in morphology
+                or "nodular" not in morphology
+                or m.metadata.get("morphology") == "nodular"
+            ):
+                continue
+            spans = [(a, b) for a, b, kind in m.links.get("spans", ()) if kind == "MORPHOLOGY"]
+            words = [text[a:b].lower() for a, b in spans]
+            if any(_OWN_NODULE.search(w) for w in words):
+                continue
+            elements = [sp for sp, w in zip(spans, words, strict=True) if _ELEMENT_WORDS.fullmatch(w)]
+            nets = [sp for sp, w in zip(spans, words, strict=True) if not _ELEMENT_WORDS.fullmatch(w)]
+            if any(_same_clause(text, e, n) for e in elements for n in nets):
+                morphology.remove("nodular")
+
+
+def _same_clause(text: str, one: tuple[int, int], other: tuple[int, int]) -> bool:
+    """Whether no clause break lies between two spans (notesfix31, review 26).
+
+    A semicolon, a colon, or a comma before "and", "with", "but" ...: "dot-like deposits over
+    the fingertips" after "a reticular net over the thigh, and" are nodules of their own, not
+    the net's elements; the commas of a list of adjectives ("punctate calcifications in a fine,
+    branching, cobweb-like network") break nothing.
+    """
+    start, end = (one[1], other[0]) if one[0] < other[0] else (other[1], one[0])
+    return _CLAUSE_BREAK.search(text, start, end) is None
+
+
+_CLAUSE_BREAK = re.compile(r"[;:]|,[ \t]*(?:and|with|but|while|whereas|plus|as[ \t]+well)(?![a-z])", re.I)
+
+
+_OWN_NODULE = re.compile(_CLAUSE_WORDS.alternation("own_nodule"))
 
 
 def link_title_regions(sentences: Sequence[Sequence[Mention]], title: Sequence[Mention]) -> None:

@@ -54,7 +54,9 @@ class Mention:
         Attributes linked to it: for a calcinosis or calcification mention ``morphology``
         (list), ``regions`` (list of ``{"region", "laterality"}``), ``extent`` (list),
         ``tissue`` (list), ``method``, ``counts_as`` (the concept it counts toward) and
-        ``also_counts_as`` (further concepts, e.g. intramuscular calcification); for an
+        ``also_counts_as`` (further concepts, e.g. intramuscular calcification),
+        ``not_counted`` (a phrase of calcium whose tissue, the eye, a tooth or a cyst, counts
+        toward nothing: no concept at all; notesacc31); for an
         antibody ``result``; for each linked attribute its offsets under ``spans``.
     """
 
@@ -117,6 +119,8 @@ class Mention:
     def concept(self) -> str | None:
         """The catalogue concept this mention counts toward, if any."""
         counted = self.links.get("counts_as")
+        if counted is None and self.links.get("not_counted"):
+            return None  # a phrase of calcium whose tissue counts toward nothing (notesacc31)
         return counted if counted is not None else self.metadata.get("concept")
 
     def to_dict(self) -> dict[str, Any]:

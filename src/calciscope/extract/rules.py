@@ -36,6 +36,8 @@ __all__ = [
     "SectionRule",
     "TargetRule",
     "WordList",
+    "check_cue",
+    "found_clause",
     "load_context_rules_json",
     "load_reach",
     "load_rules",
@@ -223,7 +225,17 @@ _WORD_LIST_VARIANTS = {
     "skin_deposit_words": ("deposit_colour", "skin_layer"),  # wordlists22 (described_before)
     "wound_words": ("wound",),  # notesfix28 (restate/wound_base.py)
     # notesfix30 (anaphora.py, linking.py, restate/restated_pattern.py)
-    "clause_words": ("contrast", "papule", "not_deposit", "deposit_site"),
+    "clause_words": (
+        "contrast",
+        "papule",
+        "not_deposit",
+        "deposit_site",
+        "denial",  # notesfix31 (linking.py: a denied site; a net's elements)
+        "denied_noun",
+        "finding_verb",
+        "element",
+        "own_nodule",
+    ),
 }
 
 
@@ -256,8 +268,19 @@ def load_word_list(name: str) -> WordList:
     return _word_list(name, data.get(name), _WORD_LIST_VARIANTS[name], str(data.get("version")))
 
 
-#: the variants of the word lists of the packaged ``context.yaml`` (notesfix30)
-_CONTEXT_WORD_LISTS = {"none_clause_words": ("aux", "verb", "time")}
+#: the variants of the word lists of the packaged ``context.yaml`` (notesfix30, notesfix31)
+_CONTEXT_WORD_LISTS = {
+    "none_clause_words": ("aux", "verb", "time"),
+    "found_clause_words": ("check", "count", "adjective", "noun", "aux", "verb", "other"),
+}
+
+
+def _context_words(name: str) -> WordList:
+    try:
+        data = _packaged("context.yaml")
+    except OSError as exc:
+        raise CatalogueError(f"cannot read the packaged context.yaml: {exc}") from exc
+    return _word_list(name, data.get(name), _CONTEXT_WORD_LISTS[name], str(data.get("version")))
 
 
 @cache
@@ -269,15 +292,43 @@ def none_clause(*, tail: bool = True) -> str:
     context rule's pattern writes it ``{none_clause}``; segment.py reads it case-insensitively.
     Without ``tail``, only up to the verb (whatever follows it).
     """
-    try:
-        data = _packaged("context.yaml")
-    except OSError as exc:
-        raise CatalogueError(f"cannot read the packaged context.yaml: {exc}") from exc
-    name = "none_clause_words"
-    words = _word_list(name, data.get(name), _CONTEXT_WORD_LISTS[name], str(data.get("version")))
-    aux, verb, time = (words.alternation(v) for v in _CONTEXT_WORD_LISTS[name])
+    words = _context_words("none_clause_words")
+    aux, verb, time = (words.alternation(v) for v in _CONTEXT_WORD_LISTS["none_clause_words"])
     head = rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}(?:{verb})(?![a-z])"
     return head + rf"(?:[ \t]+(?:{time}))*(?![ \t]*[a-z0-9(])" if tail else head
+
+
+@cache
+def found_clause() -> str:
+    """Return the pattern of a clause that only reports deposits found (``found_clause_words``).
+
+    "(count) (adjective) deposits / nodules / lumps (were) found / palpable / ...", lower case,
+    as the context rules read ("several deposits found", "two hard nodules palpable"), and no
+    word of ``other`` nor a "?" later in the sentence ("nodules found ... are rheumatoid
+    nodules, not calcinosis": named as something else). A context
+    rule's pattern writes it ``{found_clause}``; segment.py reads it case-insensitively
+    (notesfix31: one place for the pseudo rule and the semicolon boundary).
+    """
+    words = _context_words("found_clause_words")
+    count, adjective, noun, aux, verb, other = (
+        words.alternation(v) for v in ("count", "adjective", "noun", "aux", "verb", "other")
+    )
+    return (
+        rf"(?:(?:{count})[ \t]+)?(?:(?:{adjective})[ \t]+)?(?:{noun})[ \t]+"
+        rf"(?:(?:{aux})[ \t]+)?(?:{verb})(?![a-z])"
+        rf"(?![^.!?\n]*?(?:(?<![a-z])(?:{other})(?![a-z])|\?))"
+    )
+
+
+@cache
+def check_cue() -> str:
+    """Return the pattern of a check ("checked for", "screened for"; ``found_clause_words``).
+
+    Lower case, as the context rules read; written ``{check_cue}`` in a context rule's pattern
+    (notesfix31).
+    """
+    check = _context_words("found_clause_words").alternation("check")
+    return rf"(?<![a-z])(?:{check})[ \t]+(?:for|about)(?![a-z])"
 
 
 @cache
@@ -368,9 +419,17 @@ def _target(raw: dict[str, Any], source: str, file: str) -> TargetRule:
 
 
 def _with_none_clause(pattern: Any) -> Any:
-    """Return a context rule's pattern with ``{none_clause}`` written out (:func:`none_clause`)."""
-    if isinstance(pattern, str) and "{none_clause}" in pattern:
-        return pattern.replace("{none_clause}", none_clause())
+    """Return a context rule's pattern with ``{none_clause}`` written out (:func:`none_clause`).
+
+    ... and ``{found_clause}``, ``{check_cue}`` (:func:`found_clause`, :func:`check_cue`).
+    """
+    if isinstance(pattern, str) and "{" in pattern:
+        if "{none_clause}" in pattern:
+            pattern = pattern.replace("{none_clause}", none_clause())
+        if "{found_clause}" in pattern:
+            pattern = pattern.replace("{found_clause}", found_clause())
+        if "{check_cue}" in pattern:
+            pattern = pattern.replace("{check_cue}", check_cue())
     return pattern
 
 

@@ -37,7 +37,7 @@ import re
 from collections.abc import Collection, Iterable
 from typing import NamedTuple
 
-from calciscope.extract.rules import none_clause
+from calciscope.extract.rules import check_cue, found_clause, none_clause
 
 __all__ = [
     "ABBREVIATIONS",
@@ -108,7 +108,16 @@ def _attribute_label(labels: Iterable[str]) -> str:
 #: elbows": the calcinosis stays affirmed at its own sites).
 #: The clause is ``context.yaml``'s ``none_clause_words`` (calciscope.extract.rules.none_clause).
 _NONE_CLAUSE = r"[ \t]*(?i:" + none_clause() + ")"
-_REFERS_BACK = r"(?!" + _NONE_CLAUSE + r")"
+#: ... nor does a semicolon before a clause that only reports deposits found, with no finding
+#: of its own, when the clause before holds a check ("Checked for calcinosis at the elbows;
+#: several deposits found"): it answers the check (notesacc31; context.yaml "checked for,
+#: deposits found"). Such a semicolon is the ``found`` boundary: :func:`sentence_spans` drops it
+#: only after a check cue in the sentence so far, so a negation never crosses it ("No tophi;
+#: several deposits found at the fingertips, consistent with calcinosis" stays two sentences;
+#: notesfix31, review 26). The words are ``context.yaml``'s ``found_clause_words``.
+_FOUND_CLAUSE = r"[ \t]*(?i:" + found_clause() + ")"
+_CHECK_CUE = re.compile(check_cue(), re.IGNORECASE)
+_REFERS_BACK = r"(?!" + _NONE_CLAUSE + r"|" + _FOUND_CLAUSE + r")"
 #: a comma before a "none" clause that does not refer back ("none seen at the elbows")
 _NONE_ELSEWHERE = r"(?=[ \t]*(?i:" + none_clause(tail=False) + "))" + _REFERS_BACK
 _BOUNDARY_HEAD = (
@@ -118,7 +127,7 @@ _BOUNDARY_HEAD = (
     # (the same boundaries, the alternatives being exclusive by the character; notesspeed16)
     r"(?:(?<=\s\s[A-Z])|(?<=\n[A-Z]))(?=[\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s)(?P<header>)"
     r"|(?<![A-Z])(?:"
-    r"(?<=[.!?])(?<![.!?][.!?])" + _PUNCT_REST + r"|(?<=;)" + _REFERS_BACK + r"(?P<semi>)"
+    r"(?<=[.!?])(?<![.!?][.!?])" + _PUNCT_REST + r"|(?<=;)" + _REFERS_BACK + r"(?P<semi>)|(?<=;)(?=" + _FOUND_CLAUSE + r")(?P<found>)"
     r"|(?<=,)" + _NONE_ELSEWHERE + r"(?P<comma>)"
     r"|(?<=\|)(?=[ \t]*[A-Za-z][A-Za-z0-9 /&()'\-]{0,40}:[ \t]*\S)"
 )
@@ -162,7 +171,7 @@ _MARKS = frozenset(".!?")
 #: break, as ``nl`` would be after ``_is_break`` saw the bullet (most of the demo letters' line
 #: breaks), without that call; a bullet reaching past the scan's end is left to ``nl``.
 _ALWAYS = frozenset({"blank", "bullet", "header", "semi", "comma", "field"})
-_AFTER = frozenset({"punct", "semi", "comma", "item", "field"})
+_AFTER = frozenset({"punct", "semi", "comma", "item", "field", "found"})
 #: The item before an inline numbered item ("1) " before "2)"), by the later item's number.
 _ITEM_BEFORE = {n: re.compile(rf"(?<![^ \t:;,.]){n - 1}\)[ \t]") for n in range(2, 10)}
 #: A word broken at a line end by a hyphen (a scanned or OCR'd letter: "calci-\nnosis"): the
@@ -488,15 +497,19 @@ def sentence_spans(
             matches = itertools.chain((rest,), finditer(text, rest.end(), end))
     for m in matches:
         kind = m.lastgroup
-        if kind in _ALWAYS or _is_break(text, m, kind, lists):
-            a, b = m.span()
-            # trim white space here, in the one walk (this runs for every sentence)
-            part = text[cursor : b if kind in _AFTER else a]
-            kept = part.strip()
-            if kept:
-                first = cursor + part.index(kept[0])
-                append((first, first + len(kept), tag))
-            cursor = a if kind == "header" else b
+        if kind == "found":  # a break unless the sentence so far holds a check (notesfix31)
+            if _CHECK_CUE.search(text, cursor, m.start()) is not None:
+                continue
+        elif not (kind in _ALWAYS or _is_break(text, m, kind, lists)):
+            continue
+        a, b = m.span()
+        # trim white space here, in the one walk (this runs for every sentence)
+        part = text[cursor : b if kind in _AFTER else a]
+        kept = part.strip()
+        if kept:
+            first = cursor + part.index(kept[0])
+            append((first, first + len(kept), tag))
+        cursor = a if kind == "header" else b
     part = text[cursor:end]
     kept = part.strip()
     if kept:

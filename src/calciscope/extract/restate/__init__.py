@@ -113,8 +113,12 @@ def link_restated(
     labelled = bool(no_sites) and _has_site_label(text)
     based = [a for a in no_sites if _WOUND_BASE.match(text, a.sentence[0], a.sentence[1])]
     hits = _pattern_words(anchors, text, find) if no_pattern else []
-    described = any(_no_sites(a) for a in found) and any(
-        r.search(text) is not None for r in (_DESCRIBED, _FLAT, _DENSITY)
+    # ... or a pathology report's specimen line, which names where the tissue came from
+    # whatever words its microscopy uses ("a band of basophilic amorphous material";
+    # notesacc31)
+    described = any(_no_sites(a) for a in found) and (
+        "specimen" in kinds
+        or any(r.search(text) is not None for r in (_DESCRIBED, _FLAT, _DENSITY))
     )
     deposits = [a for a in found if _deposit_cue(a, text, described)]
     headed = [a for a in no_sites if _heads_list(a, text)]
