@@ -22,21 +22,31 @@ Read = Callable[..., DocumentSummary]
     ("text", "regions"),
     [
         # review 26
-        ("Firm lump at the left index DIP joint: a calcium deposit rather than a mucous cyst.",
-         ("fingers",)),
+        (
+            "Firm lump at the left index DIP joint: a calcium deposit rather than a mucous cyst.",
+            ("fingers",),
+        ),
         ("Calcium deposits over the right knee, not a Baker's cyst.", ("knee",)),
         ("She has calcium deposits in the fingers and a ganglion cyst at the wrist.", ("fingers",)),
         ("Calcium deposits in her fingertips make brushing her teeth difficult.", ("fingers",)),
-        ("Dental review: calcium deposits at the fingertips limit flossing; microstomia noted.",
-         ("fingers",)),
-        ("OT: calcium deposits in the finger pulps, so an adapted toothbrush and a dental aid "
-         "were issued.", ("fingers",)),
+        (
+            "Dental review: calcium deposits at the fingertips limit flossing; microstomia noted.",
+            ("fingers",),
+        ),
+        (
+            "OT: calcium deposits in the finger pulps, so an adapted toothbrush and a dental aid "
+            "were issued.",
+            ("fingers",),
+        ),
         ("Examination with a hand lens showed calcium deposits at the nail folds.", ("hand",)),
         ("Calcification in the finger pulp, not a mucous cyst.", ("fingers",)),
         # new
         ("Calcium deposits at the elbow; eye exam: clear cornea.", ("elbow",)),
-        ("Calcium deposits at the fingertips and a mucous cyst with no calcification at the DIP "
-         "joint.", ("fingers",)),
+        (
+            "Calcium deposits at the fingertips and a mucous cyst with no calcification at the DIP "
+            "joint.",
+            ("fingers",),
+        ),
         ("Calcium nodules at both knees; dental check-up due, teeth in good repair.", ("knee",)),
     ],
 )
@@ -70,12 +80,19 @@ def test_the_eye_or_a_cyst_as_the_place_of_the_calcium_is_not_calcinosis(
 @pytest.mark.parametrize(
     ("text", "report", "regions"),
     [
-        ("X-ray hands: pulp calcification in the left index and middle fingers.", False,
-         ("fingers",)),
+        (
+            "X-ray hands: pulp calcification in the left index and middle fingers.",
+            False,
+            ("fingers",),
+        ),
         ("Pulp calcifications of several fingertips, typical of SSc.", False, ("fingers",)),
         ("Hands: soft tissue pulp calcification of the right thumb.", True, ("fingers",)),
-        ("XR both hands: finger pulp calcifications bilaterally, consistent with calcinosis in "
-         "systemic sclerosis.", True, ("fingers", "hand")),
+        (
+            "XR both hands: finger pulp calcifications bilaterally, consistent with calcinosis in "
+            "systemic sclerosis.",
+            True,
+            ("fingers", "hand"),
+        ),
         ("Finger pulp calcifications in both hands.", False, ("fingers", "hand")),
     ],
 )
@@ -106,8 +123,11 @@ def test_dental_calcification_is_not_calcinosis(summary: Read, text: str) -> Non
         ("R elbow: medial calcinosis, lateral side clear.", ("elbow",)),
         ("Left knee - medial calcinosis 2 cm, tender.", ("knee",)),
         ("Medial calcinosis of the right thigh, a sheet under the skin.", ("thigh",)),
-        ("Calcium deposits at the medial aspect of the left elbow, medial calcinosis of the knee "
-         "also.", ("elbow", "knee")),
+        (
+            "Calcium deposits at the medial aspect of the left elbow, medial calcinosis of the knee "
+            "also.",
+            ("elbow", "knee"),
+        ),
         ("Calcinosis of the medial knee, 2 cm.", ("knee",)),
     ],
 )
@@ -139,19 +159,28 @@ def test_medial_calcinosis_with_monckeberg_or_an_artery_is_vascular(
     ("text", "regions"),
     [
         # review 26
-        ("No tophi; several deposits found at the fingertips, consistent with calcinosis.",
-         ("fingers",)),
+        (
+            "No tophi; several deposits found at the fingertips, consistent with calcinosis.",
+            ("fingers",),
+        ),
         ("No digital ulcers; two hard deposits found at the elbow, calcinosis.", ("elbow",)),
-        ("No Raynaud's ulcers today; several deposits found at the fingertips, in keeping with "
-         "calcinosis.", ("fingers",)),
-        ("Negative for tophi; two nodules palpable at the elbow, calcinosis on X-ray.",
-         ("elbow",)),
-        ("No calcinosis at the fingertips; several nodules palpable at the elbows, consistent "
-         "with calcinosis.", ("elbow",)),
+        (
+            "No Raynaud's ulcers today; several deposits found at the fingertips, in keeping with "
+            "calcinosis.",
+            ("fingers",),
+        ),
+        ("Negative for tophi; two nodules palpable at the elbow, calcinosis on X-ray.", ("elbow",)),
+        (
+            "No calcinosis at the fingertips; several nodules palpable at the elbows, consistent "
+            "with calcinosis.",
+            ("elbow",),
+        ),
         # new
         ("No synovitis; calcium deposits found at the left elbow.", ("elbow",)),
-        ("No ulcers today; three hard nodules felt over the knee, calcinosis on the film.",
-         ("knee",)),
+        (
+            "No ulcers today; three hard nodules felt over the knee, calcinosis on the film.",
+            ("knee",),
+        ),
     ],
 )
 def test_a_negation_does_not_cross_into_a_found_clause(
@@ -291,12 +320,19 @@ def test_a_denied_site_on_the_other_side_keeps_the_site(
 @pytest.mark.parametrize(
     ("text", "morphology"),
     [
-        ("Calcinosis: a reticular net over the thigh, and dot-like deposits over the fingertips.",
-         ("nodular", "reticular")),
-        ("Calcinosis of the thigh as a reticular network; punctate deposits in the finger pulps.",
-         ("nodular", "reticular")),
-        ("Calcinosis of the thigh: innumerable punctate calcific foci form a lacy net "
-         "through the fat.", ("reticular",)),
+        (
+            "Calcinosis: a reticular net over the thigh, and dot-like deposits over the fingertips.",
+            ("nodular", "reticular"),
+        ),
+        (
+            "Calcinosis of the thigh as a reticular network; punctate deposits in the finger pulps.",
+            ("nodular", "reticular"),
+        ),
+        (
+            "Calcinosis of the thigh: innumerable punctate calcific foci form a lacy net "
+            "through the fat.",
+            ("reticular",),
+        ),
     ],
 )
 def test_network_elements_only_in_the_nets_own_clause(
@@ -343,8 +379,10 @@ def test_the_chests_own_calcium_is_no_calcinosis(summary: Read, text: str) -> No
 
 
 def test_a_band_along_the_pleura_gives_no_sheet(summary: Read) -> None:
-    s = summary("CT chest: calcified hilar nodes; a band of calcium along the pleura; no calcinosis.",
-                report=True)
+    s = summary(
+        "CT chest: calcified hilar nodes; a band of calcium along the pleura; no calcinosis.",
+        report=True,
+    )
     assert s.calcinosis == "negated" and not s.morphology
 
 

@@ -311,8 +311,11 @@ def _link_regions(
 _CLAUSE_WORDS = load_word_list("clause_words")
 _DENIAL = _CLAUSE_WORDS.alternation("denial")
 _DENIED_SITE = re.compile(
-    r"(?:[,;]|(?<![a-z])(?:but|and|with))[ \t]*(?:(?:but|and|with)[ \t]+)?(?:" + _DENIAL
-    + r"|no[ \t]+(?:" + _CLAUSE_WORDS.alternation("denied_noun") + r"))"
+    r"(?:[,;]|(?<![a-z])(?:but|and|with))[ \t]*(?:(?:but|and|with)[ \t]+)?(?:"
+    + _DENIAL
+    + r"|no[ \t]+(?:"
+    + _CLAUSE_WORDS.alternation("denied_noun")
+    + r"))"
     r"(?:[ \t]+(?:" + _CLAUSE_WORDS.alternation("finding_verb") + r")){0,3}[ \t]+"
     r"(?:at|in|on|over|around|of|near)[ \t]+(?:(?:the|both|either|her|his|their|its)[ \t]+)?"
     r"(?:(?:left|right|l|r|lt|rt)[ \t]+)?$",
@@ -675,8 +678,12 @@ def drop_network_elements(sentences: Sequence[Sequence[Mention]], text: str) -> 
             words = [text[a:b].lower() for a, b in spans]
             if any(_OWN_NODULE.search(w) for w in words):
                 continue
-            elements = [sp for sp, w in zip(spans, words, strict=True) if _ELEMENT_WORDS.fullmatch(w)]
-            nets = [sp for sp, w in zip(spans, words, strict=True) if not _ELEMENT_WORDS.fullmatch(w)]
+            elements = [
+                sp for sp, w in zip(spans, words, strict=True) if _ELEMENT_WORDS.fullmatch(w)
+            ]
+            nets = [
+                sp for sp, w in zip(spans, words, strict=True) if not _ELEMENT_WORDS.fullmatch(w)
+            ]
             if any(_same_clause(text, e, n) for e in elements for n in nets):
                 morphology.remove("nodular")
 
@@ -693,7 +700,9 @@ def _same_clause(text: str, one: tuple[int, int], other: tuple[int, int]) -> boo
     return _CLAUSE_BREAK.search(text, start, end) is None
 
 
-_CLAUSE_BREAK = re.compile(r"[;:]|,[ \t]*(?:and|with|but|while|whereas|plus|as[ \t]+well)(?![a-z])", re.I)
+_CLAUSE_BREAK = re.compile(
+    r"[;:]|,[ \t]*(?:and|with|but|while|whereas|plus|as[ \t]+well)(?![a-z])", re.I
+)
 
 
 _OWN_NODULE = re.compile(_CLAUSE_WORDS.alternation("own_nodule"))

@@ -127,7 +127,13 @@ _BOUNDARY_HEAD = (
     # (the same boundaries, the alternatives being exclusive by the character; notesspeed16)
     r"(?:(?<=\s\s[A-Z])|(?<=\n[A-Z]))(?=[\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s)(?P<header>)"
     r"|(?<![A-Z])(?:"
-    r"(?<=[.!?])(?<![.!?][.!?])" + _PUNCT_REST + r"|(?<=;)" + _REFERS_BACK + r"(?P<semi>)|(?<=;)(?=" + _FOUND_CLAUSE + r")(?P<found>)"
+    r"(?<=[.!?])(?<![.!?][.!?])"
+    + _PUNCT_REST
+    + r"|(?<=;)"
+    + _REFERS_BACK
+    + r"(?P<semi>)|(?<=;)(?="
+    + _FOUND_CLAUSE
+    + r")(?P<found>)"
     r"|(?<=,)" + _NONE_ELSEWHERE + r"(?P<comma>)"
     r"|(?<=\|)(?=[ \t]*[A-Za-z][A-Za-z0-9 /&()'\-]{0,40}:[ \t]*\S)"
 )
