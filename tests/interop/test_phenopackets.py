@@ -347,3 +347,13 @@ def test_infinite_number_in_an_enum_field_is_a_validation_error(value):
         "status",
     )
     assert "not finite" in problem.message
+
+
+def test_a_packet_nested_too_deep_is_a_validation_error():
+    """review 27: the check for numbers that are not finite recursed outside the parser's guard."""
+    deep: list = []
+    for _ in range(3000):
+        deep = [deep]
+    with pytest.raises(ValidationError) as caught:
+        read_phenopacket({"id": "p1", "subject": {"id": "s1"}, "extra": deep}, source="deep.json")
+    assert all(p.source == "deep.json" for p in caught.value.problems)

@@ -7,8 +7,10 @@ Never silently merged rows (hardening24). The decision:
 - a cell that opens with ``"`` and goes on after its closing quote is refused naming the row;
 - two stray quotes paired over rows in a free-text column, which make one cell of the rows
   between, are refused naming the rows when a line of that text reads as a row of its own
-  (the key cell, a note's id or a fact's patient id, shaped as the row's own: ``N2`` beside
-  ``N1``); a note written over several lines in a quoted cell is read as written.
+  (the cells up to the text shaped as the row's own, the key's letters as written: ``N2``
+  beside ``N1``, not ``D2`` or ``Ro52``; a key of digits alone needs more cells than the key
+  before the text: review 27); a note written over several lines in a quoted cell is read
+  as written.
 
 All rows SYNTHETIC.
 """
@@ -70,13 +72,13 @@ def test_a_quoted_cell_going_on_after_its_quote_is_refused_naming_the_row(tmp_pa
             2,
             "row 3",
         ),
-        # the text between the id and the date; a padded numeric id
+        # a padded numeric id, a patient and a date before the text
         (
-            "id,text,note_date\n"
-            "0041,ok,2020-01-01\n"
-            '0042,"Calcinosis, left elbow,2020-02-01\n'
-            "0043,No change,2020-03-01\n"
-            '0044,Stable",2020-04-01\n',
+            "id,patient_id,note_date,text\n"
+            "0041,P1,2020-01-01,ok\n"
+            '0042,P1,2020-02-01,"Calcinosis, left elbow\n'
+            "0043,P1,2020-03-01,No change\n"
+            '0044,P1,2020-04-01,Stable"\n',
             3,
             "row 4",
         ),
@@ -104,6 +106,9 @@ def test_the_same_pair_in_a_tsv_is_refused_too(tmp_path):
         '"Dear Dr A,\nCalcinosis at the left elbow, 2 mm.\nPlan: x-ray, bloods, review"',
         # a line of the letter begins with a number and a comma: not shaped as the id "N1"
         '"Calcinosis deposits measured:\n12, 14 and 16 mm at the elbow"',
+        # review 27: a line begins with a token of a letter and digits, not the id's letter
+        '"Hands X-ray:\nD2, D3 tuft calcinosis\nno other findings"',
+        '"Antibodies:\nANA, Ro52, Scl70, Jo1, PM-Scl\nCalcinosis at the elbow"',
     ],
 )
 def test_a_note_written_over_lines_is_read_as_written(tmp_path, body):
@@ -146,3 +151,39 @@ def test_stray_quotes_paired_over_fact_rows_are_refused_naming_the_rows(tmp_path
     result = CliRunner().invoke(app, ["import", "demo", str(folder), "--db", url])
     assert result.exit_code == 0, result.output
     assert api.open_registry(url).counts()["facts"] == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # review 27: numeric ids and only the id before the text: a line "2, aspirin" or a
+        # decimal comma cannot tell a row, so it is read as written
+        'id,text\n1,"Medications:\n2, aspirin, 100 mg, daily\nCalcinosis at the elbow"\n',
+        # cells before the text shaped unlike the row's own (decimal commas in a lab line)
+        "id,patient_id,note_date,text\n"
+        '3,P001,2024-01-02,"Labs:\n5,2 g/dl albumin; CRP 1,3; Hb 12,1\nNo calcinosis."\n',
+        # an id of letters and digits, text lines starting with other letters and digits
+        "note_id,patient_id,note_date,text\n"
+        'RX1,P001,2024-01-02,"Hand radiograph:\nD2, D3, D4, D5 tuft calcinosis.\n'
+        'Spine: T12, L1 unremarkable."\n',
+    ],
+)
+def test_legitimate_text_over_lines_is_read_as_written(tmp_path, text):
+    found = _docs(tmp_path, text)
+    assert found and all(m["doc_id"] in {"1", "3", "RX1"} for m in found)
+
+
+def test_a_fact_s_text_over_lines_naming_antibodies_is_imported(tmp_path):
+    """review 27: "Ro52" in a fact's text was shaped as the patient id "X1" and refused."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "patients.csv").write_text("patient_id,sex\nX1,female\n")
+    (folder / "facts.csv").write_text(
+        "patient_id,system,code,status,effective_date,value_text\n"
+        'X1,HP,HP:0003761,present,2020-01-01,"antibody panel:\n'
+        'ANA, Ro52, Scl70, Jo1, PM-Scl, CENP-B, RNA-pol3, Ku"\n'
+    )
+    url = f"sqlite:///{tmp_path}/registry.db"
+    result = CliRunner().invoke(app, ["import", "demo", str(folder), "--db", url])
+    assert result.exit_code == 0, result.output
+    assert api.open_registry(url).counts()["facts"] == 1

@@ -14,9 +14,10 @@ whose format allows none: the problem names the rows the one cell runs over. A c
 may hold line breaks (a note's text, a fact's ``value_text``) cannot tell such a pair from a
 cell written so by its line breaks alone; where the reader names its key column (``key``: a
 note's id, a fact's ``patient_id``) and that column comes before the free text, a line inside
-the text that reads as a row of its own (as many cells as the row has up to the text, the
-key's cell shaped as this row's key: ``N2`` beside ``N1``) is refused naming the rows
-(hardening24). A lone ``"`` inside an unquoted cell (``she said "no``) is read as written
+the text that reads as a row of its own (as many cells as the row has up to the text, each
+shaped as this row's own, the key's letters as written: ``N2`` beside ``N1``, not ``D2``;
+with only the key before the text, a key holding a letter) is refused naming the rows
+(hardening24, review 27). A lone ``"`` inside an unquoted cell (``she said "no``) is read as written
 (a quote opens a quoted cell only as a cell's first character); a cell that opens with a
 ``"`` and goes on after its closing one is refused naming the row (the strict parser).
 
@@ -99,28 +100,41 @@ def _swallowed(path: str, start: int, end: int, column: str, summary: str) -> Va
     return ValidationError([Problem(path, f"row {start}", column, message)], summary=summary)
 
 
-def _shape(value: str) -> str:
-    """Return the shape of a key: letters ``a``, digits ``9``, a run of each as one.
+def _shape(value: str, *, letters: bool = False) -> str:
+    """Return the shape of a cell: a run of digits as ``9``, a run of letters as ``a``.
 
-    A key of digits alone keeps their count (``0042`` is not shaped as ``12``).
+    A cell of digits alone keeps their count (``0042`` is not shaped as ``12``). With
+    ``letters`` (the key's cell) letters stay themselves, so ``N2`` is shaped as ``N1`` but not
+    as ``D2``, ``T12`` or ``Ro52`` (review 27: a line "D2, D3 tuft calcinosis" of a note whose
+    ids are ``N1``, ``N2``).
     """
     value = value.strip()
     if value.isdigit():
         return "9" * len(value)
-    return re.sub(r"[0-9]+", "9", re.sub(r"[^\W\d_]+", "a", value))
+    value = re.sub(r"[0-9]+", "9", value)
+    return value if letters else re.sub(r"[^\W\d_]+", "a", value)
 
 
 def _row_inside(cells: list[str], at: int, key_at: int, delimiter: str) -> tuple[int, str] | None:
     """Return (lines after the row's first, line) of a line in ``cells[at]`` that reads as a row.
 
-    Such a line has at least as many cells as the row up to ``at`` and a key cell (at
-    ``key_at``, before ``at``) shaped as the row's own key.
+    Such a line has at least as many cells as the row up to ``at``, and every cell before
+    ``at`` shaped as the row's own (:func:`_shape`; the key's, at ``key_at``, with its
+    letters as written). With only the key before the
+    text, the key must hold a letter: a line of digits and a comma ("2, aspirin 100 mg", a
+    decimal comma) is too common in a letter to tell a row by (review 27).
     """
-    own = _shape(cells[key_at])
+    if at == 1 and not any(c.isalpha() for c in cells[key_at]):
+        return None
+    own = [_shape(c, letters=j == key_at) for j, c in enumerate(cells[:at])]
     before = _breaks(cells[:at])
     for number, line in enumerate(re.split(r"\r\n|\r|\n", cells[at])[1:], start=1):
         pieces = line.split(delimiter)
-        if len(pieces) > at and pieces[key_at].strip() and _shape(pieces[key_at]) == own:
+        if (
+            len(pieces) > at
+            and pieces[key_at].strip()
+            and [_shape(p, letters=j == key_at) for j, p in enumerate(pieces[:at])] == own
+        ):
             return before + number, line
     return None
 
@@ -179,9 +193,9 @@ def strict_rows(
     quotes paired over rows). ``header`` names the columns (else the first row that is not
     blank does, as read); a header naming a column twice is one too, raised before any row
     after it is yielded (:func:`repeated_columns`). ``summary`` heads every such error.
-    ``key``: the column that names a row (a note's id; of several, the first the header
-    has); a line inside a later column's text that reads as a row of its own (its key cell
-    shaped as this row's) is one too.
+    ``key``: the column that names a row (a note's id; of several, the first of ``key`` the
+    header has); a line inside a later column's text that reads as a row of its own (its
+    cells up to the text shaped as this row's, :func:`_row_inside`) is one too.
     """
     reader = csv.reader(handle, strict=True, **options)
     names = header

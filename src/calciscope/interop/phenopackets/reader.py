@@ -340,7 +340,10 @@ def _parse(data: Any, source: str) -> dict[str, Any]:
     """Check structure against the protobuf schema; return the lowerCamelCase dict."""
     if not isinstance(data, dict):
         raise ValidationError([Problem(source, "$", "", "a phenopacket must be a JSON object")])
-    infinite = _non_finite(data, "#")
+    try:
+        infinite = _non_finite(data, "#")
+    except RecursionError:  # nested too deep: protobuf's parser below says so (review 27)
+        infinite = None
     if infinite is not None:
         location, field = infinite
         raise ValidationError(
