@@ -215,3 +215,27 @@ def test_extract_on_postgresql(postgres_database):
     assert "1 notes read" in first.output and ", 0 new" not in first.output
     assert ", 0 new" in invoke("notes", "extract", "--db", url).output
     assert {f.body_site.value for f in calcinosis_facts(url, "P1")} == {"forearm"}
+
+
+def test_extract_file_out_is_whole_or_not_written(tmp_path):
+    """review 27: a bad row after good ones left their mentions in --out, while the error said
+    "nothing was written"; now the file is written whole or not at all (an old one kept)."""
+    notes = tmp_path / "notes.csv"
+    notes.write_text(
+        "note_id,patient_id,note_date,text\n"
+        "N1,P001,2024-01-02,Calcinosis at the left elbow.\n"
+        'N2,P001,2024-01-03,"calcinosis of the knee\n'
+        "N3,P001,2024-01-04,calcinosis of the finger\n"
+        'N4,P001,2024-01-05,ok"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "mentions.jsonl"
+    out.write_text("earlier\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["notes", "extract-file", str(notes), "--out", str(out)])
+    assert result.exit_code == 1 and "nothing was written" in " ".join(result.output.split())
+    assert out.read_text(encoding="utf-8") == "earlier\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+    notes.write_text("note_id,text\nN1,Calcinosis at the left elbow.\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["notes", "extract-file", str(notes), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert '"doc_id": "N1"' in out.read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ from rich.console import Console
 from calciscope import api
 from calciscope.api import notes as notes_api
 from calciscope.cli.options import DbOption, parse_date
-from calciscope.cli.output import mark_read_only, progress
+from calciscope.cli.output import mark_read_only, progress, whole_file
 
 __all__ = ["notes_app", "register"]
 
@@ -122,7 +122,7 @@ def extract_file(
     if out is None:
         mark_read_only()
     handle: TextIO
-    with out.open("w", encoding="utf-8") if out else nullcontext(sys.stdout) as handle:
+    with whole_file(out) if out else nullcontext(sys.stdout) as handle:
         docs, mentions = notes_api.extract_file(
             source,
             handle,
@@ -149,7 +149,7 @@ def assess(
     if out is None:
         mark_read_only()
     handle: TextIO
-    with out.open("w", encoding="utf-8", newline="") if out else nullcontext(sys.stdout) as handle:
+    with whole_file(out, newline="") if out else nullcontext(sys.stdout) as handle:
         rows = notes_api.assess_tsv(source, handle)
     console.print(f"{rows} rows assessed" + (f" -> {out}" if out else ""))
 

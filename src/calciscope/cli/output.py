@@ -14,11 +14,14 @@ import enum
 import json
 import logging
 import math
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 from pydantic import BaseModel
@@ -38,6 +41,7 @@ __all__ = [
     "registry_index_date",
     "start_invocation",
     "to_jsonable",
+    "whole_file",
     "wrote_nothing",
 ]
 
@@ -149,3 +153,22 @@ def mark_read_only() -> None:
 def wrote_nothing() -> bool:
     """Return whether an error of the running command should say that nothing was written."""
     return not _READ_ONLY.get()
+
+
+@contextmanager
+def whole_file(path: Path, *, newline: str | None = None) -> Iterator[TextIO]:
+    """Open ``path`` to write as UTF-8 text: it appears whole when the block ends, or not at all.
+
+    The text goes to a file of its own beside ``path`` and is renamed over it only when the
+    block ends without an error; on an error the part is removed and an earlier ``path`` is
+    left as it was, so "nothing was written" is true (review 27: ``notes extract-file --out``
+    left the rows before a bad row in the file it said it had not written).
+    """
+    fd, part = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
+            yield handle
+        os.replace(part, path)
+    except BaseException:
+        Path(part).unlink(missing_ok=True)
+        raise
