@@ -17,6 +17,9 @@ LAYERS = {
     # the import switch to the note extractor's Python source (CALCISCOPE_PURE_PYTHON)
     "_pure": 0,
     "model": 1,
+    # reading a user's text and YAML files: a UTF-8 check and errors naming file and line, for
+    # the readers (interop), the rule files (extract) and the study files (study) alike
+    **dict.fromkeys(("textfile", "yamltext"), 1),
     **dict.fromkeys(("features", "criteria", "phenotype", "extract", "imaging", "stats"), 2),
     "study": 2,
     **dict.fromkeys(("storage", "engine", "interop", "report", "datasets"), 3),

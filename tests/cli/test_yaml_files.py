@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from calciscope.cli.app import app
 from calciscope.errors import CatalogueError, ValidationError
 from calciscope.extract.rules import load_rules
-from calciscope.interop.yamltext import load_yaml
+from calciscope.yamltext import load_yaml
 
 runner = CliRunner()
 

@@ -25,7 +25,7 @@ from calciscope.interop.images.readings import read_readings
 from calciscope.interop.omop.vocabulary import load_vocabulary
 from calciscope.interop.redcap.dictionary import read_dictionary
 from calciscope.interop.redcap.mapping import load_mapping
-from calciscope.interop.textfile import check_utf8_bytes, open_text
+from calciscope.textfile import check_utf8_bytes, open_text
 
 UTF16 = "UTF-16 text, not UTF-8"
 

@@ -39,7 +39,6 @@ from calciscope.engine.phenotype import classify_table
 from calciscope.engine.rows import RowEvaluator, TablesEvaluator
 from calciscope.errors import NotFoundError, Problem, ValidationError
 from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader
-from calciscope.interop.textfile import open_text
 from calciscope.phenotype import PhenotypeResult, load_phenotypes
 from calciscope.phenotype import output_columns as phenotype_columns
 from calciscope.storage import Registry
@@ -51,6 +50,7 @@ from calciscope.storage.classification import (
     read_classification_results,
     write_classification_results,
 )
+from calciscope.textfile import open_text
 
 __all__ = [
     "ClassifySummary",

@@ -42,10 +42,10 @@ from calciscope.extract.pipeline import (
 )
 from calciscope.features import load_catalogue
 from calciscope.interop.csvtext import StrictDictReader
-from calciscope.interop.textfile import check_utf8_bytes, open_text
 from calciscope.model import Fact, Note, before_birth
 from calciscope.storage import Registry
 from calciscope.storage.registry import read_note_range
+from calciscope.textfile import check_utf8_bytes, open_text
 
 __all__ = [
     "ExtractSummary",

@@ -491,8 +491,8 @@ def _read(path: Path | None, packaged: str) -> tuple[dict[str, Any], str, str]:
     # not UTF-8, not YAML (or JSON): the file, the line and what is wrong there, never the
     # codec's or parser's own message or a traceback (hardening24). Imported here: only a
     # file given by the user comes through, and the extractor imports no reader otherwise.
-    from calciscope.interop.textfile import check_utf8_bytes
-    from calciscope.interop.yamltext import parse_yaml
+    from calciscope.textfile import check_utf8_bytes
+    from calciscope.yamltext import parse_yaml
 
     try:
         text = check_utf8_bytes(raw, str(path))

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.textfile import check_utf8_bytes
+from calciscope.textfile import check_utf8_bytes
 
 __all__ = ["MAX_DEPTH", "decode_utf8", "load_json", "parse_json"]
 
@@ -115,7 +115,7 @@ def decode_utf8(raw: bytes, source: str) -> str:
 
     The problem names the line of the first byte that is not UTF-8 and the byte itself, or
     says the file is UTF-16 / UTF-32, and how to convert it
-    (:func:`calciscope.interop.textfile.check_utf8_bytes`): calciscope does not guess an
+    (:func:`calciscope.textfile.check_utf8_bytes`): calciscope does not guess an
     encoding, which would turn ``é`` into something else without a word.
     """
     return check_utf8_bytes(raw, source)

@@ -37,11 +37,11 @@ from calciscope.errors import Problem, ValidationError
 from calciscope.interop.csvtext import StrictDictReader, quote_count
 from calciscope.interop.jsontext import parse_json
 from calciscope.interop.native_facts import check_block
-from calciscope.interop.textfile import open_text
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import Batch, PatientOrigin
 from calciscope.storage.bulk import fact_table
 from calciscope.storage.lifetime import with_origins
+from calciscope.textfile import open_text
 
 __all__ = ["FILES", "PatientLookup", "directory_hash", "read_directory", "stream_directory"]
 

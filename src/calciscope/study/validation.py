@@ -404,7 +404,7 @@ def load_study(path: Path, *, known_columns: frozenset[str] | None = None) -> St
     # not UTF-8, not YAML or a date that does not exist: one problem naming the file, the
     # line and what is wrong there (Python's codec or parser message before, hardening24).
     # Imported here: the study package does not import the readers' package otherwise.
-    from calciscope.interop.yamltext import load_yaml
+    from calciscope.yamltext import load_yaml
 
     raw = load_yaml(Path(path))
     return parse_study(raw, source=str(path), known_columns=known_columns)

@@ -33,8 +33,8 @@ from calciscope.interop.images.photo import (
     read_photo,
     read_sidecar,
 )
-from calciscope.interop.textfile import open_text
 from calciscope.model import BodyRegion, Image, after_today
+from calciscope.textfile import open_text
 
 __all__ = [
     "BODY_PARTS",

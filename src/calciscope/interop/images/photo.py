@@ -26,8 +26,8 @@ import numpy as np
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader
 from calciscope.interop.images.dicom import ImageMeta, LoadedImage
-from calciscope.interop.textfile import open_text
 from calciscope.model import BodyRegion, Laterality, Modality
+from calciscope.textfile import open_text
 
 __all__ = ["PHOTO_SUFFIXES", "SIDECAR_NAME", "SidecarRow", "read_photo", "read_sidecar"]
 

@@ -35,8 +35,8 @@ from calciscope.imaging.reading import (
     morphology_for,
 )
 from calciscope.interop.csvtext import ANY_COLUMN, StrictDictReader
-from calciscope.interop.textfile import open_text
 from calciscope.model import BodyRegion, Laterality, Morphology, Status
+from calciscope.textfile import open_text
 
 __all__ = ["READING_COLUMNS", "read_readings", "readings_from_rows"]
 

@@ -18,8 +18,8 @@ import ibis.expr.types as ir
 
 from calciscope.engine import connect
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.textfile import not_utf8_problem
 from calciscope.storage.database_url import display_url
+from calciscope.textfile import not_utf8_problem
 
 __all__ = ["READ_COLUMNS", "REQUIRED_TABLES", "USED_TABLES", "Cdm", "PatientIdColumn", "open_cdm"]
 

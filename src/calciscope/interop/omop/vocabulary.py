@@ -34,7 +34,7 @@ from calciscope.interop.mappings import (
     QUALIFIER_CLASS,
     QUALIFIERS,
 )
-from calciscope.interop.textfile import open_text
+from calciscope.textfile import open_text
 
 __all__ = [
     "FIXED_IDS",

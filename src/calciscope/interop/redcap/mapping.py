@@ -36,8 +36,8 @@ import yaml
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop.mappings import QUALIFIERS
 from calciscope.interop.redcap.dictionary import DictionaryField
-from calciscope.interop.yamltext import load_yaml
 from calciscope.model import CODE_SYSTEMS, Sex, Status
+from calciscope.yamltext import load_yaml
 
 __all__ = [
     "ULN_SUFFIX",

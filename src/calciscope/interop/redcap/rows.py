@@ -13,7 +13,7 @@ from calciscope.errors import Problem, ValidationError
 from calciscope.interop.csvtext import strict_rows
 from calciscope.interop.jsontext import load_json
 from calciscope.interop.redcap.dictionary import DictionaryField
-from calciscope.interop.textfile import open_text
+from calciscope.textfile import open_text
 
 #: Field types whose values may hold line breaks (a notes box; a text field with no
 #: validation, through an API import); any other column holds none.

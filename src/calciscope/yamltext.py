@@ -7,7 +7,7 @@ such file is a :class:`~calciscope.errors.ValidationError` with one problem nami
 the line and what is wrong there:
 
 - not UTF-8 (UTF-16 from a Windows editor, a Latin-1 byte): as every text file
-  (:func:`calciscope.interop.textfile.check_utf8_bytes`), with how to convert it;
+  (:func:`calciscope.textfile.check_utf8_bytes`), with how to convert it;
 - not YAML: the parser's complaint, its line and column, the line where the construct it was
   reading began (an unclosed ``[`` or quote) and, for the usual slips, what to do (a tab
   indenting a line; a ``:`` inside an unquoted value);
@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.textfile import check_utf8_bytes
+from calciscope.textfile import check_utf8_bytes
 
 __all__ = ["load_yaml", "parse_yaml", "yaml_problem"]
 
