@@ -1,7 +1,7 @@
 """Input files that are not UTF-8, or hold stray quotes, are refused by every reader alike.
 
 SYNTHETIC files typed here. Every CSV / text reader opens its file through
-``interop.textfile.open_text`` (UTF-16 / UTF-32 and bytes that are not UTF-8 are a problem naming
+``calciscope.textfile.open_text`` (UTF-16 / UTF-32 and bytes that are not UTF-8 are a problem naming
 the file, line and byte, and how to convert it; before, Python's codec message) and parses it
 through ``interop.csvtext`` (strict: a quote left open names its row; two stray quotes paired
 over rows name the rows where a cell of a column with no free text holds a line break; before,

@@ -167,7 +167,7 @@ def mapping_from_dict(data: Any, source: str) -> Mapping:
 def load_mapping(path: Path) -> Mapping:
     """Read a YAML mapping file (see the module docstring)."""
     # not UTF-8 (UTF-16 too), not YAML or a date that does not exist: a problem naming the
-    # line and what is wrong there, and how to fix it (interop.yamltext)
+    # line and what is wrong there, and how to fix it (calciscope.yamltext)
     return mapping_from_dict(load_yaml(path), str(path))
 
 
