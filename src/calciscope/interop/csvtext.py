@@ -203,6 +203,11 @@ def strict_rows(
         raise ValidationError(repeated, summary=summary)
     delimiter = str(options.get("delimiter", ","))
     keys = (key,) if isinstance(key, str) else key
+
+    def key_of(columns: list[str] | None) -> int:  # once per file, not per row
+        return next((columns.index(k) for k in keys if k in columns), -1) if columns else -1
+
+    key_at = key_of(names)
     end = 0
     try:
         for cells in reader:
@@ -211,8 +216,8 @@ def strict_rows(
                 names = cells or None
                 if repeated := repeated_columns(source, cells):
                     raise ValidationError(repeated, summary=summary)
+                key_at = key_of(names)
             else:
-                key_at = next((names.index(k) for k in keys if k in names), -1)
                 _check_breaks(cells, names, (source, end, summary), single_line, key_at, delimiter)
             yield end - _breaks(cells), cells
     except csv.Error as exc:
