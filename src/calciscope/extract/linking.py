@@ -95,8 +95,14 @@ _AFTER_PREPOSITION = re.compile(
 
 
 # Between another skin finding and a body region: a clause break gives the region back
-# ("sclerodactyly, and both forearms are studded with calcinosis").
-_CLAUSE_BREAK = re.compile(r"[;:]|,\s*(?:and|but|while|whereas|plus)\s|\s(?:while|whereas)\s")
+# ("sclerodactyly, and both forearms are studded with calcinosis", "puffy fingers while both
+# elbows show calcinosis", "sclerodactyly of both hands, with the elbows showing calcinosis").
+# Its own name: from notesfix31 to split34 a second ``_CLAUSE_BREAK`` (``_NET_CLAUSE_BREAK``
+# below) replaced it at import; this one breaks where either did.
+_OTHER_FINDING_BREAK = re.compile(
+    r"[;:]|,\s*(?:and|but|while|whereas|plus|with|as\s+well)(?![a-z])|\s(?:while|whereas)\s",
+    re.IGNORECASE,
+)
 # "calcific focus in the supraspinatus, in keeping with calcific tendinopathy": the finding is
 # explained as something that is not calcinosis (a ``not_calcinosis`` rule after it); "in the
 # typical position of injection granulomas", "the typical rice-grain appearance of
@@ -476,7 +482,7 @@ def _mark_other_findings(text: str, sentence: Sequence[Mention]) -> None:
             item.category == _BODY_REGION
             and last is not None
             and last.category not in _ANCHORS
-            and not _CLAUSE_BREAK.search(text, last.end, item.start)
+            and not _OTHER_FINDING_BREAK.search(text, last.end, item.start)
         ):
             item.links["other_finding"] = True
 
@@ -697,10 +703,10 @@ def _same_clause(text: str, one: tuple[int, int], other: tuple[int, int]) -> boo
     branching, cobweb-like network") break nothing.
     """
     start, end = (one[1], other[0]) if one[0] < other[0] else (other[1], one[0])
-    return _CLAUSE_BREAK.search(text, start, end) is None
+    return _NET_CLAUSE_BREAK.search(text, start, end) is None
 
 
-_CLAUSE_BREAK = re.compile(
+_NET_CLAUSE_BREAK = re.compile(
     r"[;:]|,[ \t]*(?:and|with|but|while|whereas|plus|as[ \t]+well)(?![a-z])", re.I
 )
 
