@@ -33,13 +33,11 @@ _AFTER_PREPOSITION = re.compile(
     r"about|throughout|across)\s+(?:(?:the|a|an|both|its|their)\s+)?"
     r"(?:(?!(?:and|or|with|but|plus)\s)[a-z\-]+\s+){0,2}$"
 )
-
-
 # Between another skin finding and a body region: a clause break gives the region back
 # ("sclerodactyly, and both forearms are studded with calcinosis", "puffy fingers while both
 # elbows show calcinosis", "sclerodactyly of both hands, with the elbows showing calcinosis").
-# Its own name: from notesfix31 to split34 a second ``_CLAUSE_BREAK`` (``_NET_CLAUSE_BREAK``
-# below) replaced it at import; this one breaks where either did.
+# Its own name: from notesfix31 to split34 a second ``_CLAUSE_BREAK`` of linking.py (now
+# ``network._NET_CLAUSE_BREAK``) replaced it at import; this one breaks where either did.
 _OTHER_FINDING_BREAK = re.compile(
     r"[;:]|,\s*(?:and|but|while|whereas|plus|with|as\s+well)(?![a-z])|\s(?:while|whereas)\s",
     re.IGNORECASE,
