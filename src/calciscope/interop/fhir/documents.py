@@ -8,6 +8,7 @@ import hashlib
 from typing import Any
 
 from calciscope.interop.fhir.codes import EXTENSION, as_list, body_site_from
+from calciscope.interop.fhir.markup import attachment_text
 from calciscope.interop.fhir.subjects import fhir_date
 from calciscope.interop.phenopackets.curie import sanitise_id
 from calciscope.model import Image, Modality, Note, NoteType
@@ -39,13 +40,11 @@ RECORD_ID_SYSTEM = "https://w3id.org/calciscope/record-id"
 def _text(attachment: Any) -> str | None:
     if not isinstance(attachment, dict) or not isinstance(attachment.get("data"), str):
         return None
-    if not str(attachment.get("contentType", "text/plain")).startswith("text/"):
-        return None
     try:
-        text = base64.b64decode(attachment["data"], validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        data = base64.b64decode(attachment["data"], validate=True)
+    except (binascii.Error, ValueError):
         return None
-    return text if text.strip() else None
+    return attachment_text(str(attachment.get("contentType", "text/plain")), data)
 
 
 def _note_id(resource: dict[str, Any], full_url: str, text: str) -> str:
@@ -73,7 +72,7 @@ def document_notes(resource: dict[str, Any], patient_id: str, full_url: str) -> 
     contents = as_list(resource.get("content"))
     texts = [t for c in contents if isinstance(c, dict) and (t := _text(c.get("attachment")))]
     if not texts:
-        return "no inline text attachment (only URLs or non-text content)"
+        return "no inline text attachment (only URLs, or content that is not text, HTML or XHTML)"
     return [
         Note(
             note_id=_note_id(resource, full_url, texts[0]),
@@ -100,13 +99,16 @@ def _is_radiology(resource: dict[str, Any]) -> bool:
 def diagnostic_report_notes(
     resource: dict[str, Any], patient_id: str, full_url: str
 ) -> list[Note] | str:
-    """Map a DiagnosticReport with a text presentedForm or a conclusion to a note."""
+    """Map a DiagnosticReport with a text (or HTML) presentedForm or a conclusion to a note."""
     forms = as_list(resource.get("presentedForm"))
     texts = [t for form in forms if (t := _text(form))]
     if not texts and isinstance(resource.get("conclusion"), str) and resource["conclusion"].strip():
         texts = [resource["conclusion"]]
     if not texts:
-        return "no inline text (no text presentedForm and no conclusion); its results are separate Observations"
+        return (
+            "no inline text (no text, HTML or XHTML presentedForm and no conclusion); "
+            "its results are separate Observations"
+        )
     default = NoteType.RADIOLOGY_REPORT if _is_radiology(resource) else NoteType.OTHER
     when = fhir_date(resource.get("effectiveDateTime")) or fhir_date(resource.get("issued"))
     return [

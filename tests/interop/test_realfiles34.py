@@ -1,0 +1,120 @@
+"""realfiles34: more files written by others, run through the importers.
+
+The files are small copies kept in ``tests/interop/data/realfiles34`` (its README names the
+repository, path, commit and licence of each, and what was cut). Each test says what the
+importer gave before the fix, when it gave something wrong.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from calciscope import api
+from calciscope.cli.app import app
+from calciscope.interop.fhir import read_fhir, read_fhir_bundle
+from calciscope.interop.fhir.markup import attachment_text, markup_to_text
+
+HERE = Path(__file__).resolve().parent / "data" / "realfiles34"
+US_CORE = HERE / "us_core"
+runner = CliRunner()
+
+
+def _import(kind: str, *args: object, db: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["import", kind, *map(str, args), "--db", db])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+# --- FHIR: HL7 US Core examples -------------------------------------------------------------
+
+
+def test_us_core_examples_import_patient_condition_and_both_reports(tmp_path):
+    db = f"sqlite:///{tmp_path}/us.db"
+    code, output = _import("fhir", US_CORE, db=db)
+    assert code == 0, output
+    with api.open_registry(db) as registry:
+        records = api.read_registry_records(registry)
+    assert [p.patient_id for p in records.patients] == ["example"]
+    (fact,) = records.facts
+    assert (fact.system, fact.code, fact.status.value) == ("SNOMEDCT", "39065001", "present")
+    assert str(fact.effective_date) == "2015-10-31"  # onsetDateTime, not recordedDate
+    assert "clinicalStatus=resolved" in (fact.provenance or "")
+    notes = {n.note_id: n for n in records.notes}
+    assert set(notes) == {"chest-xray-report", "soap-note"}
+    assert notes["soap-note"].text.startswith("S: Patient complained of sore toe")
+
+
+def test_us_core_xhtml_radiology_report_is_a_note_of_its_words(tmp_path):
+    # before: "no inline text (no text presentedForm and no conclusion)": the report was skipped
+    # because its presentedForm is application/xhtml, not text/*
+    result = read_fhir([US_CORE / "DiagnosticReport-chest-xray-report.json"], stub_patients=True)
+    (note,) = result.batch.notes
+    assert note.note_type.value == "radiology_report"
+    assert str(note.note_date) == "2019-02-03"
+    lines = note.text.splitlines()
+    assert lines[:4] == [
+        "Result",
+        "Chest Portable",
+        "INDICATION/CLINICAL QUESTION: Fever / Pneumonia",
+        "COMPARISON: None.",
+    ]
+    assert "No pleural effusion." in lines and "IMPRESSION:" in lines
+    assert "<" not in note.text and "DOCTYPE" not in note.text
+    assert "Chest Portable" not in lines[0]  # the <title> in <head> is not report text
+
+
+def test_html_report_text_keeps_its_entities_and_drops_scripts():
+    html = (
+        "<html><head><style>p {color: red}</style></head><body><p>Calcinosis &gt; 5&nbsp;mm"
+        "</p><script>alert(1)</script><ul><li>right  index</li><li>left thumb</li></ul></body>"
+    )
+    assert markup_to_text(html) == "Calcinosis > 5\xa0mm\nright index\nleft thumb"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "data", "expected"),
+    [
+        ("text/plain; charset=ISO-8859-1", "Sklérodermie".encode("latin-1"), "Sklérodermie"),
+        ('text/plain;charset="utf-8"', "Sklérodermie".encode(), "Sklérodermie"),
+        ("TEXT/HTML", b"<p>a</p><p>b</p>", "a\nb"),
+        ("text/plain", "Sklérodermie".encode("latin-1"), None),  # not UTF-8: nothing guessed
+        ("text/plain; charset=no-such-charset", b"abc", None),
+        ("application/pdf", b"%PDF-1.4", None),
+    ],
+)
+def test_attachment_text_follows_the_content_type(content_type, data, expected):
+    assert attachment_text(content_type, data) == expected
+
+
+def test_latin1_note_with_its_charset_is_read(tmp_path):
+    # SYNTHETIC change of the US Core SOAP note: its text in ISO-8859-1, as the content type says;
+    # before: decoded as UTF-8, failed, and the note was skipped as "no inline text attachment"
+    doc = json.loads((US_CORE / "DocumentReference-soap-note.json").read_text(encoding="utf-8"))
+    text = "A: Phénomène de Raynaud, calcinose digitale."
+    doc["content"][0]["attachment"] = {
+        "contentType": "text/plain; charset=ISO-8859-1",
+        "data": base64.b64encode(text.encode("latin-1")).decode(),
+    }
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    shutil.copy(US_CORE / "Patient-example.json", tmp_path)
+    result = read_fhir([path, tmp_path / "Patient-example.json"])
+    assert [n.text for n in result.batch.notes] == [text]
+
+
+def test_pdf_report_is_still_skipped_with_its_reason():
+    report = json.loads((US_CORE / "DiagnosticReport-chest-xray-report.json").read_text("utf-8"))
+    report["presentedForm"][0]["contentType"] = "application/pdf"
+    result = read_fhir_bundle(report, source="report.json", stub_patients=True)
+    assert result.batch.notes == []
+    reasons = [reason for (kind, reason) in result.skipped if kind == "DiagnosticReport"]
+    assert reasons == [
+        "no inline text (no text, HTML or XHTML presentedForm and no conclusion); "
+        "its results are separate Observations"
+    ]
