@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from calciscope import api
 from calciscope.cli.app import app
+from calciscope.errors import ValidationError
 from calciscope.interop.fhir import read_fhir, read_fhir_bundle
 from calciscope.interop.fhir.markup import attachment_text, markup_to_text
 
@@ -117,4 +118,126 @@ def test_pdf_report_is_still_skipped_with_its_reason():
     assert reasons == [
         "no inline text (no text, HTML or XHTML presentedForm and no conclusion); "
         "its results are separate Observations"
+    ]
+
+
+# --- FHIR: value[x] types that are no single number (IPS, HL7 R4 examples) ------------------
+
+IPS = HERE / "ips"
+
+
+def _observation(**value: object) -> dict[str, object]:
+    """Return a SYNTHETIC Observation of an ANA titre (LOINC 5048-4) with the given value[x]."""
+    return {
+        "resourceType": "Observation",
+        "id": "ana",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "5048-4"}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2021-03-04",
+        **value,
+    }
+
+
+def test_ips_value_range_keeps_its_range_unit_and_upper_limit():
+    # before: a fact with no value at all: the 10..20 per HPF of the IPS example was dropped
+    result = read_fhir([IPS / "Observation-urine-wbc-range.json"], stub_patients=True)
+    (fact,) = result.batch.facts
+    assert (fact.code, fact.status.value) == ("5821-4", "present")
+    assert (fact.value_num, fact.value_text, fact.unit) == (None, "10..20", "/[HPF]")
+    assert fact.reference_high == 5.0
+
+
+@pytest.mark.parametrize(
+    ("value", "text", "unit", "status"),
+    [
+        # an ANA titre 1:320 as a Ratio (FHIR: "Need to be able to capture ratios for ... titers")
+        (
+            {"valueRatio": {"numerator": {"value": 1}, "denominator": {"value": 320}}},
+            "1:320",
+            None,
+            "present",
+        ),
+        # MyHealth@EU's ratio example: albumin 15 mg per 24 h
+        (
+            {
+                "valueRatio": {
+                    "numerator": {"value": 15, "code": "mg"},
+                    "denominator": {"value": 24, "code": "h"},
+                }
+            },
+            "15:24",
+            "mg/h",
+            "present",
+        ),
+        (
+            {
+                "valueRatio": {
+                    "numerator": {"value": 1, "comparator": ">="},
+                    "denominator": {"value": 1280.0},
+                }
+            },
+            ">=1:1280",
+            None,
+            "present",
+        ),
+        ({"valueRange": {"high": {"value": 40, "unit": "U/mL"}}}, "..40", "U/mL", "present"),
+        ({"valueBoolean": True}, "true", None, "present"),
+        ({"valueBoolean": False}, "false", None, "absent"),
+        ({"valueDateTime": "2016-12-30"}, "2016-12-30", None, "present"),
+        ({"valuePeriod": {"start": "2020-01-01"}}, "2020-01-01..", None, "present"),
+        (
+            {"valueSampledData": {"origin": {"value": 0}, "period": 10, "dimensions": 1}},
+            None,
+            None,
+            "present",
+        ),
+    ],
+)
+def test_observation_values_that_are_no_number_are_kept_as_text(value, text, unit, status):
+    # before: each of these became a "present" fact without its value (valueBoolean false too)
+    result = read_fhir_bundle(_observation(**value), source="o.json", stub_patients=True)
+    (fact,) = result.batch.facts
+    assert (fact.value_num, fact.value_text, fact.unit, fact.status.value) == (
+        None,
+        text,
+        unit,
+        status,
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "field", "message"),
+    [
+        (
+            {"valueRatio": {"numerator": {"value": "1"}, "denominator": {"value": 320}}},
+            "Observation.valueRatio.numerator.value",
+            "expected a number, got '1'",
+        ),
+        (
+            {"valueBoolean": "false"},
+            "Observation.valueBoolean",
+            "expected true or false, got 'false'",
+        ),
+        (
+            {"valueDateTime": "30/12/2016"},
+            "Observation.valueDateTime",
+            "'30/12/2016' is not a valid FHIR dateTime",
+        ),
+    ],
+)
+def test_observation_values_of_the_wrong_type_are_refused_naming_the_element(value, field, message):
+    with pytest.raises(ValidationError) as caught:
+        read_fhir_bundle(_observation(**value), source="o.json", stub_patients=True)
+    (problem,) = caught.value.problems
+    assert (problem.location, problem.field, problem.message) == ("#/entry/0", field, message)
+
+
+def test_hl7_examples_boolean_and_date_values_are_text(data_dir):
+    folder = data_dir("fhir", "hl7_r4_examples")
+    files = [folder / "Observation-abdo-tender.json", folder / "Observation-date-lastmp.json"]
+    result = read_fhir(files, stub_patients=True)
+    assert sorted((f.code, f.value_text) for f in result.batch.facts) == [
+        ("43478001", "true"),
+        ("8665-2", "2016-12-30"),
     ]
