@@ -23,6 +23,7 @@ from calciscope.interop.fhir.markup import attachment_text, markup_to_text
 
 HERE = Path(__file__).resolve().parent / "data" / "realfiles34"
 US_CORE = HERE / "us_core"
+HL7 = HERE / "hl7_r4"
 runner = CliRunner()
 
 
@@ -233,11 +234,44 @@ def test_observation_values_of_the_wrong_type_are_refused_naming_the_element(val
     assert (problem.location, problem.field, problem.message) == ("#/entry/0", field, message)
 
 
-def test_hl7_examples_boolean_and_date_values_are_text(data_dir):
-    folder = data_dir("fhir", "hl7_r4_examples")
-    files = [folder / "Observation-abdo-tender.json", folder / "Observation-date-lastmp.json"]
+def test_hl7_examples_boolean_and_date_values_are_text():
+    files = [HL7 / "Observation-abdo-tender.json", HL7 / "Observation-date-lastmp.json"]
     result = read_fhir(files, stub_patients=True)
     assert sorted((f.code, f.value_text) for f in result.batch.facts) == [
         ("43478001", "true"),
         ("8665-2", "2016-12-30"),
     ]
+
+
+# --- FHIR: a DiagnosticReport's coded conclusions (HL7 R4 examples) --------------------------
+
+
+def test_report_conclusion_codes_are_facts_beside_the_note():
+    # before: DiagnosticReport/102 (a conclusion code, no text) was skipped as "no inline text"
+    # and the conclusion code of DiagnosticReport/f201 was dropped without a word
+    result = read_fhir(
+        [HL7 / "DiagnosticReport-102.json", HL7 / "DiagnosticReport-f201.json"], stub_patients=True
+    )
+    facts = sorted(
+        (f.patient_id, f.system, f.code, f.status.value, str(f.effective_date))
+        for f in result.batch.facts
+    )
+    assert facts == [
+        ("f201", "SNOMEDCT", "188340000", "present", "2012-12-01"),  # malignant tumour
+        ("pat2", "SNOMEDCT", "391040000", "present", "2008-06-17"),  # at risk of fracture
+    ]
+    assert [n.text for n in result.batch.notes] == ["CT brains: large tumor sphenoid/clivus."]
+    assert all(f.provenance.endswith(")/conclusionCode/0") for f in result.batch.facts)
+    assert result.mapped["DiagnosticReport"] == 2 and not result.skipped
+
+
+def test_report_conclusion_code_that_is_no_concept_is_refused():
+    report = json.loads((HL7 / "DiagnosticReport-f201.json").read_text(encoding="utf-8"))
+    report["conclusionCode"] = {"coding": report["conclusionCode"][0]["coding"]}  # not a list
+    with pytest.raises(ValidationError) as caught:
+        read_fhir_bundle(report, source="r.json", stub_patients=True)
+    (problem,) = caught.value.problems
+    assert (problem.field, problem.message) == (
+        "DiagnosticReport.conclusionCode",
+        "expected a list, got dict",
+    )

@@ -28,7 +28,7 @@ from calciscope.interop.mappings import (
 from calciscope.interop.phenopackets.curie import add_duration
 from calciscope.model import Fact, SourceKind, Status
 
-__all__ = ["condition_facts", "death_facts", "observation_facts"]
+__all__ = ["conclusion_facts", "condition_facts", "death_facts", "observation_facts"]
 
 
 def _first_code(concept: Any) -> str | None:
@@ -366,3 +366,28 @@ def death_facts(resource: dict[str, Any], patient_id: str, where: str) -> list[F
             provenance=where + note,
         )
     ]
+
+
+def conclusion_facts(resource: dict[str, Any], patient_id: str, where: str) -> list[Fact]:
+    """Map each coded conclusion of a DiagnosticReport (``conclusionCode``) to a present fact.
+
+    The report's coded diagnosis or finding (a radiology report's "calcinosis") is what its
+    author concluded; it is dated as the report (``effective[x]``, else ``issued``). A code in
+    no supported system gives nothing.
+    """
+    when, note = _date_of(resource, ("effectiveDateTime",), "issued", "effectivePeriod")
+    facts = []
+    for i, concept in enumerate(as_list(resource.get("conclusionCode"))):
+        coded = pick_coding(concept)
+        if coded is not None:
+            facts.append(
+                Fact(
+                    patient_id=patient_id,
+                    system=coded[0],
+                    code=coded[1],
+                    effective_date=when,
+                    source_kind=SourceKind.IMPORT,
+                    provenance=f"{where}/conclusionCode/{i}{note}",
+                )
+            )
+    return facts

@@ -208,6 +208,8 @@ _RESOURCES: dict[str, dict[str, Check]] = {
         "issued": _INSTANT,
         "category": _list(_CONCEPT),
         "conclusion": _string,
+        "conclusionCode": _list(_CONCEPT),
+        "effectivePeriod": _PERIOD,
         "presentedForm": _list(_ATTACHMENT),
     },
     "ImagingStudy": {
