@@ -275,3 +275,50 @@ def test_report_conclusion_code_that_is_no_concept_is_refused():
         "DiagnosticReport.conclusionCode",
         "expected a list, got dict",
     )
+
+
+# --- FHIR: one document in several formats --------------------------------------------------
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_a_note_given_in_two_formats_is_read_once_from_the_best():
+    # SYNTHETIC, shaped as an EHR's DocumentReference: one note as HTML and as RTF (FHIR R4:
+    # content repeats "each with a different format"); before: both joined, the note twice
+    doc = json.loads((US_CORE / "DocumentReference-soap-note.json").read_text(encoding="utf-8"))
+    doc["content"] = [
+        {
+            "attachment": {
+                "contentType": "text/rtf",
+                "data": _b64(r"{\rtf1 Calcinosis of the thumb.}"),
+            }
+        },
+        {
+            "attachment": {
+                "contentType": "text/html",
+                "data": _b64("<p>Calcinosis of the thumb.</p>"),
+            }
+        },
+    ]
+    result = read_fhir_bundle(doc, source="doc.json", stub_patients=True)
+    assert [n.text for n in result.batch.notes] == ["Calcinosis of the thumb."]
+    doc["content"].append({"attachment": {"contentType": "text/plain", "data": _b64("Plain.")}})
+    result = read_fhir_bundle(doc, source="doc.json", stub_patients=True)
+    assert [n.text for n in result.batch.notes] == ["Plain."]
+
+
+def test_a_report_in_two_formats_is_one_note():
+    report = json.loads((US_CORE / "DiagnosticReport-chest-xray-report.json").read_text("utf-8"))
+    report["presentedForm"].insert(
+        0, {"contentType": "application/pdf", "data": _b64("%PDF-1.4 not text")}
+    )
+    report["presentedForm"].append(
+        {
+            "contentType": "text/plain; charset=utf-8",
+            "data": _b64("IMPRESSION: no acute abnormality."),
+        }
+    )
+    result = read_fhir_bundle(report, source="r.json", stub_patients=True)
+    assert [n.text for n in result.batch.notes] == ["IMPRESSION: no acute abnormality."]

@@ -12,7 +12,7 @@ import codecs
 import re
 from html.parser import HTMLParser
 
-__all__ = ["MARKUP_TYPES", "attachment_text", "markup_to_text"]
+__all__ = ["MARKUP_TYPES", "attachment_text", "format_rank", "markup_to_text"]
 
 #: Media types whose content is HTML or XHTML markup around the text of the document.
 MARKUP_TYPES = frozenset({"text/html", "application/xhtml", "application/xhtml+xml"})
@@ -98,6 +98,18 @@ def _media_type(content_type: str) -> tuple[str, str]:
         if name.strip().lower() == "charset" and value.strip():
             charset = value.strip().strip('"')
     return kind.strip().lower(), charset
+
+
+def format_rank(content_type: str) -> int:
+    """Return how well a format gives a document's words: 0 plain text, 1 HTML/XHTML, 2 other.
+
+    FHIR R4 gives one document in several formats as several attachments
+    (``DocumentReference.content``: "each with a different format"; ``DiagnosticReport.
+    presentedForm``: "semantically equivalent"): Epic sends a note as HTML and RTF. One is
+    read, the best of them, not all joined.
+    """
+    kind, _ = _media_type(content_type)
+    return 0 if kind == "text/plain" else 1 if kind in MARKUP_TYPES else 2
 
 
 def attachment_text(content_type: str, data: bytes) -> str | None:
