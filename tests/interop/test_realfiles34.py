@@ -20,6 +20,8 @@ from calciscope.cli.app import app
 from calciscope.errors import ValidationError
 from calciscope.interop.fhir import read_fhir, read_fhir_bundle
 from calciscope.interop.fhir.markup import attachment_text, markup_to_text
+from calciscope.interop.omop import load_concept_set, open_cdm
+from calciscope.interop.omop.reader import read_cdm
 
 HERE = Path(__file__).resolve().parent / "data" / "realfiles34"
 US_CORE = HERE / "us_core"
@@ -322,3 +324,49 @@ def test_a_report_in_two_formats_is_one_note():
     )
     result = read_fhir_bundle(report, source="r.json", stub_patients=True)
     assert [n.text for n in result.batch.notes] == ["IMPRESSION: no acute abnormality."]
+
+
+# --- OMOP: a measurement's operator (MEASUREMENT.operator_concept_id) -----------------------
+
+MEASUREMENT_HEADER = (
+    "measurement_id,person_id,measurement_concept_id,measurement_date,measurement_type_concept_id,"
+    "operator_concept_id,value_as_number,value_as_concept_id,unit_concept_id,range_low,range_high,"
+    "unit_source_value\n"
+)
+CDM = {
+    "person": "person_id,gender_concept_id,year_of_birth,month_of_birth,day_of_birth,care_site_id\n"
+    "1,8532,1960,,,\n",
+    "concept": "concept_id,concept_name,domain_id,vocabulary_id,concept_class_id,"
+    "standard_concept,concept_code\n",
+    "concept_ancestor": "ancestor_concept_id,descendant_concept_id,min_levels_of_separation,"
+    "max_levels_of_separation\n",
+    "concept_relationship": "concept_id_1,concept_id_2,relationship_id\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "text"),
+    [
+        ("4171756", None, "<5"),  # "<", as the OHDSI vocabulary's Meas Value Operator concepts
+        ("4171754", None, "<=5"),
+        ("4172704", None, ">5"),
+        ("4171755", None, ">=5.5"),
+        ("4172703", 5.0, None),  # "=" is the number itself
+        ("", 5.0, None),
+        ("0", 5.0, None),
+    ],
+)
+def test_omop_measurement_with_an_operator_is_no_number(tmp_path, operator, value, text):
+    # SYNTHETIC CDM rows in the official v5.4 column order; before: "<5" was read as 5
+    number = "5.5" if text == ">=5.5" else "5"
+    rows = {
+        **CDM,
+        "measurement": MEASUREMENT_HEADER + f"7,1,3013721,2020-01-01,44818702,"
+        f"{operator},{number},,,0,40,U/L\n",
+    }
+    for name, content in rows.items():
+        (tmp_path / f"{name}.csv").write_text(content, encoding="utf-8")
+    sets = {"ast": load_concept_set({"items": [{"concept": {"CONCEPT_ID": 3013721}}]})}
+    (fact,) = read_cdm(open_cdm(tmp_path), sets).batch.facts
+    assert (fact.code, fact.value_num, fact.value_text, fact.unit) == ("ast", value, text, "U/L")
+    assert fact.reference_high == 40.0
