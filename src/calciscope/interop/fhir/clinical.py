@@ -2,9 +2,10 @@
 
 Condition: ``verificationStatus`` refuted → absent, unconfirmed/provisional/differential →
 unknown, entered-in-error → skipped; ``clinicalStatus`` is kept in the provenance. Observation:
-LOINC/SNOMED/... code; ``valueQuantity`` → value and unit; a coded or string value → text;
-``interpretation`` NEG/ND (or a Negative/Not detected value) → absent, POS/DET → present,
-IND (indeterminate) → unknown; ``dataAbsentReason`` → unknown; the first ``note`` → text when
+LOINC/SNOMED/... code; ``valueQuantity`` → value and unit; a coded or string value → text; a
+ratio (a titre, ``1:320``), range, boolean, date, time or period → text (``valueBoolean``
+false → absent); ``interpretation`` NEG/ND (or a Negative/Not detected value) → absent,
+POS/DET → present, IND (indeterminate) → unknown; ``dataAbsentReason`` → unknown; the first ``note`` → text when
 the value gives none (calciscope writes a fact's text there when ``value[x]`` holds its
 quantity or is absent); components become one fact each.
 """
@@ -27,7 +28,7 @@ from calciscope.interop.mappings import (
 from calciscope.interop.phenopackets.curie import add_duration
 from calciscope.model import Fact, SourceKind, Status
 
-__all__ = ["condition_facts", "death_facts", "observation_facts"]
+__all__ = ["conclusion_facts", "condition_facts", "death_facts", "observation_facts"]
 
 
 def _first_code(concept: Any) -> str | None:
@@ -186,6 +187,8 @@ def condition_facts(
 def _status(item: dict[str, Any]) -> Status:
     if "dataAbsentReason" in item:
         return Status.UNKNOWN
+    if item.get("valueBoolean") is False:  # the answer to the question the code asks: no
+        return Status.ABSENT
     flags = (
         {_first_code(i) for i in item.get("interpretation", []) if isinstance(i, dict)}
         if isinstance(item.get("interpretation"), list)
@@ -249,6 +252,52 @@ def _value(item: dict[str, Any]) -> dict[str, Any]:
         return {"value_text": str(text)[:2000] if text else None}
     if isinstance(item.get("valueString"), str):
         return {"value_text": item["valueString"][:2000]}
+    return _value_as_text(item)
+
+
+def _quantity_text(quantity: Any) -> tuple[str, Any]:
+    """Return ``(comparator + value, unit)`` of a Quantity, ``("", None)`` when it has no value."""
+    if not isinstance(quantity, dict) or not isinstance(quantity.get("value"), int | float):
+        return "", None
+    number = quantity["value"]
+    shown = f"{int(number)}" if isinstance(number, float) and number.is_integer() else f"{number}"
+    return f"{quantity.get('comparator') or ''}{shown}", quantity.get("code") or quantity.get(
+        "unit"
+    )
+
+
+def _value_as_text(item: dict[str, Any]) -> dict[str, Any]:
+    """Return the value[x] types that are no single number as their text (never a number).
+
+    A titre (``valueRatio`` 1/320 → ``1:320``), a range (``valueRange`` → ``10..20``), a
+    boolean (``true``/``false``; false also makes the fact absent), a date, time or period.
+    ``valueSampledData`` and ``valueAttachment`` are not read.
+    """
+    if isinstance(ratio := item.get("valueRatio"), dict):
+        (top, top_unit), (bottom, bottom_unit) = (
+            _quantity_text(ratio.get(k)) for k in ("numerator", "denominator")
+        )
+        unit = f"{top_unit or 1}/{bottom_unit or 1}" if top_unit or bottom_unit else None
+        return {
+            "value_text": f"{top}:{bottom}" if top and bottom else None,
+            "unit": unit[:32] if unit else None,
+        }
+    if isinstance(span := item.get("valueRange"), dict):
+        (low, low_unit), (high, high_unit) = (_quantity_text(span.get(k)) for k in ("low", "high"))
+        unit = low_unit or high_unit
+        return {
+            "value_text": f"{low}..{high}" if low or high else None,
+            "unit": str(unit)[:32] if unit else None,
+            "reference_high": _reference_high(item, unit),
+        }
+    if isinstance(item.get("valueBoolean"), bool):
+        return {"value_text": "true" if item["valueBoolean"] else "false"}
+    for name in ("valueDateTime", "valueTime"):
+        if isinstance(item.get(name), str):
+            return {"value_text": item[name]}
+    if isinstance(period := item.get("valuePeriod"), dict):
+        start, end = period.get("start") or "", period.get("end") or ""
+        return {"value_text": f"{start}..{end}" if start or end else None}
     return {}
 
 
@@ -317,3 +366,28 @@ def death_facts(resource: dict[str, Any], patient_id: str, where: str) -> list[F
             provenance=where + note,
         )
     ]
+
+
+def conclusion_facts(resource: dict[str, Any], patient_id: str, where: str) -> list[Fact]:
+    """Map each coded conclusion of a DiagnosticReport (``conclusionCode``) to a present fact.
+
+    The report's coded diagnosis or finding (a radiology report's "calcinosis") is what its
+    author concluded; it is dated as the report (``effective[x]``, else ``issued``). A code in
+    no supported system gives nothing.
+    """
+    when, note = _date_of(resource, ("effectiveDateTime",), "issued", "effectivePeriod")
+    facts = []
+    for i, concept in enumerate(as_list(resource.get("conclusionCode"))):
+        coded = pick_coding(concept)
+        if coded is not None:
+            facts.append(
+                Fact(
+                    patient_id=patient_id,
+                    system=coded[0],
+                    code=coded[1],
+                    effective_date=when,
+                    source_kind=SourceKind.IMPORT,
+                    provenance=f"{where}/conclusionCode/{i}{note}",
+                )
+            )
+    return facts

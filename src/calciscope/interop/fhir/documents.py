@@ -8,6 +8,7 @@ import hashlib
 from typing import Any
 
 from calciscope.interop.fhir.codes import EXTENSION, as_list, body_site_from
+from calciscope.interop.fhir.markup import attachment_text, format_rank
 from calciscope.interop.fhir.subjects import fhir_date
 from calciscope.interop.phenopackets.curie import sanitise_id
 from calciscope.model import Image, Modality, Note, NoteType
@@ -39,13 +40,21 @@ RECORD_ID_SYSTEM = "https://w3id.org/calciscope/record-id"
 def _text(attachment: Any) -> str | None:
     if not isinstance(attachment, dict) or not isinstance(attachment.get("data"), str):
         return None
-    if not str(attachment.get("contentType", "text/plain")).startswith("text/"):
-        return None
     try:
-        text = base64.b64decode(attachment["data"], validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        data = base64.b64decode(attachment["data"], validate=True)
+    except (binascii.Error, ValueError):
         return None
-    return text if text.strip() else None
+    return attachment_text(str(attachment.get("contentType", "text/plain")), data)
+
+
+def _best_text(attachments: list[Any]) -> str | None:
+    """Return the text of the best format among attachments of one document (plain, HTML, ...)."""
+    found = [
+        (format_rank(str(a.get("contentType", "text/plain"))), i, text)
+        for i, a in enumerate(attachments)
+        if isinstance(a, dict) and (text := _text(a))
+    ]
+    return min(found)[2] if found else None
 
 
 def _note_id(resource: dict[str, Any], full_url: str, text: str) -> str:
@@ -71,16 +80,16 @@ def _note_type(resource: dict[str, Any], default: NoteType) -> NoteType:
 def document_notes(resource: dict[str, Any], patient_id: str, full_url: str) -> list[Note] | str:
     """Map a DocumentReference with an inline text attachment to a note."""
     contents = as_list(resource.get("content"))
-    texts = [t for c in contents if isinstance(c, dict) and (t := _text(c.get("attachment")))]
-    if not texts:
-        return "no inline text attachment (only URLs or non-text content)"
+    text = _best_text([c.get("attachment") for c in contents if isinstance(c, dict)])
+    if text is None:
+        return "no inline text attachment (only URLs, or content that is not text, HTML or XHTML)"
     return [
         Note(
-            note_id=_note_id(resource, full_url, texts[0]),
+            note_id=_note_id(resource, full_url, text),
             patient_id=patient_id,
             note_type=_note_type(resource, NoteType.OTHER),
             note_date=fhir_date(resource.get("date")),
-            text="\n\n".join(texts),
+            text=text,
         )
     ]
 
@@ -100,22 +109,29 @@ def _is_radiology(resource: dict[str, Any]) -> bool:
 def diagnostic_report_notes(
     resource: dict[str, Any], patient_id: str, full_url: str
 ) -> list[Note] | str:
-    """Map a DiagnosticReport with a text presentedForm or a conclusion to a note."""
+    """Map a DiagnosticReport with a text (or HTML) presentedForm or a conclusion to a note."""
     forms = as_list(resource.get("presentedForm"))
-    texts = [t for form in forms if (t := _text(form))]
-    if not texts and isinstance(resource.get("conclusion"), str) and resource["conclusion"].strip():
-        texts = [resource["conclusion"]]
-    if not texts:
-        return "no inline text (no text presentedForm and no conclusion); its results are separate Observations"
+    text = _best_text(forms)
+    if (
+        text is None
+        and isinstance(resource.get("conclusion"), str)
+        and resource["conclusion"].strip()
+    ):
+        text = resource["conclusion"]
+    if text is None:
+        return (
+            "no inline text (no text, HTML or XHTML presentedForm and no conclusion); "
+            "its results are separate Observations"
+        )
     default = NoteType.RADIOLOGY_REPORT if _is_radiology(resource) else NoteType.OTHER
     when = fhir_date(resource.get("effectiveDateTime")) or fhir_date(resource.get("issued"))
     return [
         Note(
-            note_id=_note_id(resource, full_url, texts[0]),
+            note_id=_note_id(resource, full_url, text),
             patient_id=patient_id,
             note_type=_note_type(resource, default),
             note_date=when,
-            text="\n\n".join(texts),
+            text=text,
         )
     ]
 

@@ -26,7 +26,12 @@ from calciscope.interop.fhir.bulk import (
     manifest_files,
     ndjson_entries,
 )
-from calciscope.interop.fhir.clinical import condition_facts, death_facts, observation_facts
+from calciscope.interop.fhir.clinical import (
+    conclusion_facts,
+    condition_facts,
+    death_facts,
+    observation_facts,
+)
 from calciscope.interop.fhir.codes import as_list
 from calciscope.interop.fhir.documents import (
     diagnostic_report_notes,
@@ -48,10 +53,21 @@ _MAPPERS: dict[str, _Mapper] = {
     "Condition": lambda r, pid, where, url, birth: condition_facts(r, pid, where, birth),
     "Observation": lambda r, pid, where, url, birth: observation_facts(r, pid, where),
     "DocumentReference": lambda r, pid, where, url, birth: document_notes(r, pid, url),
-    "DiagnosticReport": lambda r, pid, where, url, birth: diagnostic_report_notes(r, pid, url),
+    "DiagnosticReport": lambda r, pid, where, url, birth: _report(r, pid, where, url),
     "ImagingStudy": lambda r, pid, where, url, birth: imaging_images(r, pid, url),
 }
 _MAX_DEPTH = 4
+
+
+def _report(resource: dict[str, Any], patient_id: str, where: str, url: str) -> list[Any] | str:
+    """Map a DiagnosticReport to its note (inline text) and its coded conclusions (facts)."""
+    notes = diagnostic_report_notes(resource, patient_id, url)
+    facts = conclusion_facts(resource, patient_id, where)
+    if isinstance(notes, str):
+        return facts or notes
+    return [*notes, *facts]
+
+
 #: The metadata files of a FHIR NPM package (FHIR NPM Package Specification,
 #: https://confluence.hl7.org/display/FHIR/NPM+Package+Specification: ``package.json``, the
 #: package manifest, and ``.index.json``, the index of its resources): not FHIR resources, so

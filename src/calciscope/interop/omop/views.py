@@ -161,6 +161,32 @@ def _text(t: ir.Table, column: str) -> ir.StringValue:
     return t[column].cast("string") if column in t.columns else null
 
 
+#: OMOP "Meas Value Operator" concepts (MEASUREMENT.operator_concept_id) other than "="
+#: (4172703): ``value_as_number`` 5 with 4171756 is "<5", no number a criterion could compare.
+MEASUREMENT_OPERATORS = {4171754: "<=", 4171755: ">=", 4171756: "<", 4172704: ">"}
+
+
+def _with_operator(
+    hit: ir.Table, value: ir.FloatingValue, text: ir.StringValue
+) -> tuple[ir.FloatingValue, ir.StringValue]:
+    """Return (value, text) of a measurement: a value with an operator becomes its text (``<5``).
+
+    As FHIR's ``valueQuantity.comparator``: "<5 U/L" is not 5, and never read as 5.
+    """
+    if "operator_concept_id" not in hit.columns:
+        return value, text
+    op = hit.operator_concept_id.cast("int64")
+    null: Any = ibis.null().cast("string")
+    symbol = ibis.cases(*((op == k, v) for k, v in MEASUREMENT_OPERATORS.items()), else_=null)
+    shown = value.cast("string").re_replace(r"\.0$", "")
+    qualified = symbol.notnull() & value.notnull()
+    number: Any = ibis.null().cast("float64")
+    return (
+        ibis.cases((qualified, number), else_=value),
+        ibis.cases((qualified, symbol.concat(shown)), else_=text),
+    )
+
+
 def _shape(
     hit: ir.Table,
     code: ir.Value,
@@ -229,6 +255,8 @@ def _events(
     value = hit[value_col].cast("float64") if value_col else ibis.null().cast("float64")
     unit = _text(hit, "unit_source_value") if value_col else null
     text = _text(hit, "value_as_string").nullif("") if table == "observation" else null
+    if table == "measurement" and value_col:
+        value, text = _with_operator(hit, value, text)
     # the measurement's reference range (CDM measurement.range_high), in its own unit
     high = hit.range_high.cast("float64") if "range_high" in hit.columns else None
     return _shape(
