@@ -289,14 +289,25 @@ EDGES: list[Edge] = [
     Edge("Q51", [*ssc(SUFFICIENT), *skin("upper_arm"), _f("myositis_diagnosis", "absent"),
                  *iim("weakness_proximal_upper", "weakness_proximal_lower",
                       "muscle_enzymes_elevated", "biopsy_endomysial_infiltrate", biopsy=True)],
-         {"iim2017_score_min": 6.5, "iim2017_category": "not_iim",
+         {"iim2017_score_min": 6.5, "iim2017_category": "possible",
           "ssc_myositis_overlap_criteria": False, "ssc_myositis_overlap_clinician": False,
           "at_risk_prompt": False},
-         "as Q50 without the perimysial infiltrate: 6.5, P 0.4975 < 50 %; no IIM recorded: "
-         "no overlap either way, no prompt", birth="1975-01-01"),
+         "as Q50 without the perimysial infiltrate: 6.5, P 0.5025 (possible) < 55 %; no IIM "
+         "recorded: no overlap either way, no prompt", birth="1975-01-01"),
+    # Q51 expectation corrected after the run: it said 'not_iim, P 0.4975'. The arithmetic
+    # was wrong (sign): P = 1 / (1 + exp(6.49 - 6.5)) = 0.5025, and Lundberg 2017 put
+    # 'possible' at >= 6.5 with a biopsy (clinical-reference §3.2). The code was right.
     Edge("Q52", [calc("thigh", "sheet_like"), calc("back", "sheet_like", date="2024-12-31")],
          {"calcinosis_extent_regions": 2, "extensive_sheet_like_calcinosis": True},
          "§11.6 the second sheet-like region seen on the index date itself counts: extensive"),
+    # (added after the first run, before any result was read: the edge12 harness needs one
+    # suggested fact for its sensitivity table)
+    Edge("Q53", [calc("thigh", "sheet_like"),
+                 calc("back", "sheet_like", review_state="suggested", source_kind="image")],
+         {"calcinosis_extent_regions": 1, "extensive_sheet_like_calcinosis": False},
+         "a suggested second region does not count until confirmed: 1 region, not extensive; "
+         "with suggestions (sensitivity) 2 regions, extensive",
+         sensitivity={"calcinosis_extent_regions": 2, "extensive_sheet_like_calcinosis": True}),
 ]
 # fmt: on
 
