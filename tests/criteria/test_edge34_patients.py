@@ -404,6 +404,34 @@ EDGES += [
          "age 10, no rash, with biopsy: 1.9 + 1.7 + 0.7 + 0.5 + 1.6 + 1.4 = 7.8 (P 0.79): "
          "juvenile myositis other than JDM", birth="2010-01-01"),
 ]
+# Third batch (edge34), written by hand before it was run: a US record codes in ICD-10-CM,
+# where the codes shared with WHO ICD-10 (M34.0, M34.1, M34.9, L94.2, L94.3) exist too and the
+# myositis codes are the CM children (M33.22, G72.41) (clinical-reference §6.3).
+def _cm(code: str, status: str = "present", **kw: Any) -> dict[str, Any]:
+    return _f(code, status, system="ICD10CM", **kw)
+
+
+EDGES += [
+    Edge("Q82", [*ssc("raynaud_phenomenon", "telangiectasia", unknown=("sclerodactyly",)),
+                 _cm("L94.3")],
+         {"sclerodactyly": True, "ssc2013_status": "classified", "ssc2013_score_min": 9},
+         "ICD-10-CM L94.3 sclerodactyly (the same code as WHO's): 4 + 3 + 2 = 9"),
+    Edge("Q83", [_cm("M34.9")], {"ssc_diagnosis": True},
+         "ICD-10-CM M34.9 systemic sclerosis, unspecified: the clinician's SSc"),
+    Edge("Q84", [_cm("M34.1"), _cm("M33.22")],
+         {"ssc_diagnosis": True, "myositis_diagnosis": True,
+          "ssc_myositis_overlap_clinician": True},
+         "§11.3 CREST (M34.1) and polymyositis with myopathy (M33.22) coded: clinician overlap"),
+    Edge("Q85", [_cm("M34.0"), _cm("G72.41")],
+         {"ssc_diagnosis": True, "myositis_diagnosis": True,
+          "ssc_myositis_overlap_clinician": True},
+         "§11.3 SSc (M34.0) and inclusion body myositis (G72.41; an IIM subgroup, Lundberg "
+         "2017): clinician overlap"),
+    Edge("Q86", [_cm("L94.2")], {"calcinosis_any": True},
+         "ICD-10-CM L94.2 calcinosis cutis: calcinosis"),
+    Edge("Q87", [_f("L94.2", system="ICD10")], {"calcinosis_any": True},
+         "WHO ICD-10 L94.2 calcinosis cutis: calcinosis (the control for Q86)"),
+]
 # fmt: on
 
 
