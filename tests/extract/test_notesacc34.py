@@ -1,0 +1,86 @@
+"""notesacc34: the causes of fresh23's untouched misses and of the known leftovers, fixed.
+
+Every sentence here was written for these tests (SYNTHETIC); none is taken from an evaluation
+set (fresh23.jsonl is scored in test_accuracy.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from calciscope.extract.evaluation import DocumentSummary
+
+Read = Callable[..., DocumentSummary]
+
+
+# --- sheet-like wording new to the rules -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        (
+            "CT: calcification forming a contiguous flat stratum in the fat of the calf.",
+            ("lower_leg",),
+        ),
+        (
+            "XR: subcutaneous calcification over the left thigh in a tabular, flat arrangement.",
+            ("thigh",),
+        ),
+        ("Impression: tabular soft-tissue calcinosis of the upper arms.", ("upper_arm",)),
+        (
+            "Calcinosis has formed a continuous brace of calcium round the right forearm.",
+            ("forearm",),
+        ),
+        (
+            "Biopsy, left flank: sheets of amorphous calcium in the dermis, i.e. calcinosis.",
+            ("abdomen",),
+        ),
+        ("Calcinosis: strata of dense calcification along the back of both thighs.", ("thigh",)),
+    ],
+)
+def test_new_sheet_words(summary: Read, text: str, regions: tuple[str, ...]) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed"
+    assert s.morphology == ("sheet_like",) and s.regions == regions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Calcinosis of the left knee, two small nodules; she now wears a knee brace.",
+        "Calcinosis cutis, nodular, right elbow; past visits shown in tabular form below.",
+        "Calcinosis: several small nodules at the fingertips. A tabular summary of the scores follows.",
+    ],
+)
+def test_controls_a_brace_or_a_table_is_no_sheet(summary: Read, text: str) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.morphology == ("nodular",)
+
+
+def test_an_adjective_of_the_calcium_after_of(summary: Read) -> None:
+    s = summary("Skin biopsy: deposits of amorphous calcium in the deep dermis of the right shin.")
+    assert s.calcinosis == "affirmed" and s.regions == ("lower_leg",)
+
+
+# --- a toe's joint, pulp or tip is the foot ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Podiatry: calcinosis under the R hallux IPJ, callus pared.",
+        "A 2 mm deposit of calcinosis at the IPJ of the left great toe.",
+        "Calcinosis at the tip of the second toe, not ulcerated.",
+    ],
+)
+def test_a_toe_joint_is_the_foot(summary: Read, text: str) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == ("ankle_foot",)
+
+
+def test_control_a_finger_joint_stays_the_fingers(summary: Read) -> None:
+    s = summary("Calcinosis over the R ring finger PIPJ and the L index IPJ.")
+    assert s.calcinosis == "affirmed" and s.regions == ("fingers",)
