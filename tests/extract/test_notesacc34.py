@@ -84,3 +84,34 @@ def test_a_toe_joint_is_the_foot(summary: Read, text: str) -> None:
 def test_control_a_finger_joint_stays_the_fingers(summary: Read) -> None:
     s = summary("Calcinosis over the R ring finger PIPJ and the L index IPJ.")
     assert s.calcinosis == "affirmed" and s.regions == ("fingers",)
+
+
+# --- "none" with a place of its own after a comma (the notesacc31 leftover) --------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("Calcinosis over the right elbow, none over the left elbow.", ("elbow",)),
+        ("Calcinosis of both thumbs, none at the elbows or knees.", ("fingers",)),
+        ("R heel calcinosis, none in the hands.", ("ankle_foot",)),
+    ],
+)
+def test_none_at_another_place_denies_only_that_place(
+    summary: Read, text: str, regions: tuple[str, ...]
+) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == regions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Calcinosis, none seen at the elbows or the knees.",
+        "Calcinosis: none at the hands or feet.",
+        "Calcinosis of the hands, none at present.",
+        "Calcinosis at the elbows, none on examination today.",
+    ],
+)
+def test_controls_none_that_denies_the_calcinosis(summary: Read, text: str) -> None:
+    assert summary(text).calcinosis == "negated"
