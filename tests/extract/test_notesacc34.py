@@ -115,3 +115,29 @@ def test_none_at_another_place_denies_only_that_place(
 )
 def test_controls_none_that_denies_the_calcinosis(summary: Read, text: str) -> None:
     assert summary(text).calcinosis == "negated"
+
+
+# --- the lens of the eye (the notesfix31 leftover) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Eye clinic: dense calcium deposits in the lens of the right eye, cataract surgery planned.",
+        "Slit-lamp: calcium deposits within both lenses.",
+    ],
+)
+def test_calcium_in_the_lens_of_the_eye_is_not_calcinosis(summary: Read, text: str) -> None:
+    assert summary(text).calcinosis == "not_mentioned"
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("Calcium deposits over the left knee, looked at with a hand lens.", ("knee",)),
+        ("Calcinosis of the thumb pulp, examined under a magnifying lens.", ("fingers",)),
+    ],
+)
+def test_controls_a_lens_used_to_look(summary: Read, text: str, regions: tuple[str, ...]) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == regions
