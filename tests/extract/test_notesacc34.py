@@ -141,3 +141,41 @@ def test_calcium_in_the_lens_of_the_eye_is_not_calcinosis(summary: Read, text: s
 def test_controls_a_lens_used_to_look(summary: Read, text: str, regions: tuple[str, ...]) -> None:
     s = summary(text)
     assert s.calcinosis == "affirmed" and s.regions == regions
+
+
+# --- a pathology report's specimen line ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        (
+            "HISTOPATHOLOGY\nSpecimen: left forearm skin, excision biopsy\n"
+            "Microscopy: amorphous basophilic material in the dermis, von Kossa positive.\n"
+            "Diagnosis: calcinosis cutis.",
+            ("forearm",),
+        ),
+        (
+            "PATHOLOGY REPORT\nSpecimen: skin and fat, right calf, wide excision\n"
+            "Clinical: scleroderma, hard lump.\nMacroscopy: an ellipse 40 x 20 mm with a hard "
+            "white area.\nSections: two blocks.\nMicroscopy: nodules of amorphous calcium in the "
+            "subcutis.\nA foreign-body giant-cell reaction surrounds them.\nNo atypia.\n"
+            "Diagnosis: calcinosis cutis.",
+            ("lower_leg",),
+        ),
+    ],
+)
+def test_a_specimen_lines_site_however_far_and_excised(
+    summary: Read, text: str, regions: tuple[str, ...]
+) -> None:
+    s = summary(text, report=True)
+    assert s.calcinosis == "affirmed" and s.regions == regions
+
+
+def test_control_no_specimen_line_lends_nothing(summary: Read) -> None:
+    text = (
+        "Clinic letter. The right calf was examined.\nShe saw the surgeon.\nHe took bloods.\n"
+        "Her CK was normal.\nShe is on nifedipine.\nShe walks daily.\nShe sleeps well.\n"
+        "Diagnosis: calcinosis."
+    )
+    assert summary(text).regions == ()
