@@ -179,3 +179,25 @@ def test_control_no_specimen_line_lends_nothing(summary: Read) -> None:
         "Diagnosis: calcinosis."
     )
     assert summary(text).regions == ()
+
+
+# --- deposits "at both sites" a few lines after the sites were listed -----------------------------
+
+
+def test_a_comment_on_the_listed_sites_gives_their_pattern(summary: Read) -> None:
+    text = (
+        "SKIN FORM\nCalcinosis: present\nSites: L thumb; R heel\n"
+        "Comment: small hard nodules at both sites, the heel one tender."
+    )
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.morphology == ("nodular",)
+    assert s.regions == ("ankle_foot", "fingers")
+
+
+def test_control_tophi_at_both_sites_give_no_pattern(summary: Read) -> None:
+    text = (
+        "SKIN FORM\nCalcinosis: present\nSites: L thumb; R heel\n"
+        "Comment: gouty tophi, not calcium, nodules at both sites on the other foot."
+    )
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.morphology == ()
