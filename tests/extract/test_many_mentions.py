@@ -1,6 +1,6 @@
 """A sentence with many mentions: the by-position lookups give the pairwise scan's output.
 
-ConText (``context.modifiers_reaching``) and attribute linking (``linking._Anchors``) look
+ConText (``context.modifiers_reaching``) and attribute linking (``anchors.Anchors``) look
 scopes, targets and anchors up by position once a sentence has more than a few of them, so one
 sentence with thousands of mentions costs about linear time (``benchmarks/notes_many_findings.py``).
 These tests run small instances (SYNTHETIC text) both ways and compare everything extracted;
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from calciscope.extract import NoteExtractor, context, linking
+from calciscope.extract import NoteExtractor, anchors, context
 
 TEXTS = {
     "nodules": "Ca++ nodules, nil discharge " * 40,
@@ -50,7 +50,7 @@ def test_many_mentions_in_one_sentence_same_output(name, monkeypatch):
     fast = _everything(text)
     assert len(fast) > 2 * context._FEW  # the by-position path ran
     monkeypatch.setattr(context, "_FEW", 10**9)
-    monkeypatch.setattr(linking, "_FEW_ANCHORS", 10**9)
+    monkeypatch.setattr(anchors, "_FEW_ANCHORS", 10**9)
     assert _everything(text) == fast
 
 

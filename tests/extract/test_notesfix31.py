@@ -346,15 +346,15 @@ def test_network_elements_only_in_the_nets_own_clause(
 
 
 def test_the_denied_site_and_network_words_live_in_targets_yaml() -> None:
-    from calciscope.extract import linking
+    from calciscope.extract import network, sites
     from calciscope.extract.rules import load_word_list
 
     words = load_word_list("clause_words")
     for variant in ("denial", "denied_noun", "finding_verb", "element", "own_nodule"):
         assert words.alternation(variant)
-    assert words.alternation("element") in linking._ELEMENT_WORDS.pattern
-    assert linking._OWN_NODULE.pattern == words.alternation("own_nodule")
-    assert words.alternation("finding_verb") in linking._DENIED_SITE.pattern
+    assert words.alternation("element") in network._ELEMENT_WORDS.pattern
+    assert network._OWN_NODULE.pattern == words.alternation("own_nodule")
+    assert words.alternation("finding_verb") in sites._DENIED_SITE.pattern
 
 
 # --- MEDIUM 10: the chest's own calcium gives no calcinosis facts -------------------------------

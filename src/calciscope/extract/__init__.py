@@ -5,7 +5,8 @@ sections and sentences, matches every rule in one pass, applies ConText (negatio
 uncertainty, history, hypothetical, family) and links attributes to the finding they describe.
 """
 
-from calciscope.extract.extractor import ENGINE_VERSION, Assessment, NoteExtractor
+from calciscope.extract.assessment import Assessment
+from calciscope.extract.extractor import ENGINE_VERSION, NoteExtractor
 from calciscope.extract.mention import Category, Mention
 from calciscope.extract.rules import (
     ConTextRule,

@@ -21,14 +21,23 @@ __all__ = ["COMPILED_MODULES", "compiled_modules", "main"]
 #: (``facts.py`` stays Python: it is not in the extraction loop, and its tests replace its
 #: functions, which calls inside a compiled module would not see.)
 COMPILED_MODULES: tuple[str, ...] = (
+    "calciscope.extract.anchors",
+    "calciscope.extract.antibodies",
+    "calciscope.extract.assessment",
     "calciscope.extract.context",
     "calciscope.extract.extractor",
+    "calciscope.extract.grouping",
+    "calciscope.extract.labels",
     "calciscope.extract.linking",
     "calciscope.extract.literals",
     "calciscope.extract.matcher",
     "calciscope.extract.mention",
+    "calciscope.extract.network",
     "calciscope.extract.patterns",
+    "calciscope.extract.rule_words",
     "calciscope.extract.segment",
+    "calciscope.extract.sites",
+    "calciscope.extract.title",
     "calciscope.extract.restate",
     "calciscope.extract.restate.addendum",
     "calciscope.extract.restate.deposits",

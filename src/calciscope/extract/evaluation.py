@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from calciscope.extract.extractor import Assessment
+from calciscope.extract.assessment import Assessment
 from calciscope.extract.mention import Category, Mention, counted_concepts
 from calciscope.model import Fact, Morphology, Status
 

@@ -1,5 +1,15 @@
 """The note extractor: sections, sentences, targets, ConText and linking in one pass.
 
+:class:`NoteExtractor` holds the compiled rules and runs the steps in order; each step is a
+module of its own: sections and sentences (:mod:`~calciscope.extract.segment`), the report's
+title (:mod:`~calciscope.extract.title`), matching (:mod:`~calciscope.extract.matcher`),
+matches by sentence (:mod:`~calciscope.extract.grouping`), ConText
+(:mod:`~calciscope.extract.context`), labels (:mod:`~calciscope.extract.labels`), linking
+(:mod:`~calciscope.extract.linking`, :mod:`~calciscope.extract.sites`), restatements
+(:mod:`~calciscope.extract.restate`), a net's elements (:mod:`~calciscope.extract.network`)
+and antibody results (:mod:`~calciscope.extract.antibodies`). ``notes assess`` is
+:mod:`~calciscope.extract.assessment`.
+
 >>> from calciscope.extract import NoteExtractor
 >>> [m.text for m in NoteExtractor().extract("No calcinosis. Sheet-like calcinosis of both hands.")]
 ['calcinosis', 'Sheet-like', 'calcinosis', 'both', 'hands']
@@ -8,24 +18,22 @@
 from __future__ import annotations
 
 import bisect
-import itertools
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 from calciscope.extract.anaphora import has_contrast, keep_referring
+from calciscope.extract.antibodies import link_antibody_results
+from calciscope.extract.assessment import Assessment, assess
 from calciscope.extract.context import CATEGORY_FLAGS, modifiers_reaching
-from calciscope.extract.linking import (
-    drop_network_elements,
-    lend_reach,
-    link_antibody_results,
-    link_calcinosis_attributes,
-    link_clause_sites,
-    link_title_regions,
-    mark_labels,
+from calciscope.extract.grouping import (
+    anchor_ranges,
+    by_position,
+    group_by_sentence,
+    merge_attributes,
 )
+from calciscope.extract.labels import mark_labels
+from calciscope.extract.linking import link_calcinosis_attributes
 from calciscope.extract.matcher import (
     LayeredMatcher,
     Match,
@@ -34,10 +42,11 @@ from calciscope.extract.matcher import (
     read_leaders,
 )
 from calciscope.extract.mention import Category, Mention
-from calciscope.extract.patterns import SEPARATOR_CHARS
+from calciscope.extract.network import drop_network_elements
 from calciscope.extract.restate import link_restated
 from calciscope.extract.restate.addendum import withdraw_superseded
-from calciscope.extract.rules import ConTextRule, Direction, RuleSet, TargetRule, load_rules
+from calciscope.extract.rule_words import rule_words
+from calciscope.extract.rules import Direction, RuleSet, load_rules
 from calciscope.extract.segment import (
     Section,
     boundary_pattern,
@@ -46,18 +55,15 @@ from calciscope.extract.segment import (
     paragraph_breaks,
     section_end,
     sentence_spans,
-    split_sentences,
 )
+from calciscope.extract.sites import link_clause_sites, link_title_regions
+from calciscope.extract.title import title_spans
 
 __all__ = [
     "ATTRIBUTE_CATEGORIES",
     "ENGINE_VERSION",
-    "EXPERIENCER_FAMILY",
     "FINDING_LAYER",
     "LAYERS",
-    "TEMPORALITY_NOT_PARTICULAR",
-    "TITLE_LENGTH",
-    "Assessment",
     "NoteExtractor",
     "engine_version",
 ]
@@ -81,42 +87,22 @@ LAYERS: dict[str, str] = {
 }
 FINDING_LAYER = "finding"
 
-#: NegEx/ConText test-kit labels written by :meth:`NoteExtractor.assess` (``notes assess``).
-TEMPORALITY_NOT_PARTICULAR = "Not particular"
-EXPERIENCER_FAMILY = "Family member"
-
 #: Version of the extraction engine, recorded in the provenance of every suggested fact.
 ENGINE_VERSION = "calciscope-notes/2"
 
 _new_tuple = tuple.__new__
 _ANCHOR, _ANTIBODY = 1, 2  # kinds of target rule (see NoteExtractor._by_sentence)
-_LAST = 1 << 62  # sorts after every offset (for bisecting ``(start, end, ...)`` tuples)
 _NON_SPACE = re.compile(r"\S")
-#: What the clause before a semicolon is read for when it lends its sites (linking.py).
+#: What the clause before a semicolon is read for when it lends its sites (sites.py).
 _CLAUSE = ("site", "tissue", FINDING_LAYER)
-#: Longest opening phrase read as a report's examination title (characters).
-TITLE_LENGTH = 80
 #: A finding's name heading an inline numbered list of its sites: "Calcinosis cutis: 1) ..."
 #: (the list's first item starts where this ends; see ``segment.split_sentences``).
 _LIST_HEAD = re.compile(r"[ \t]*:[ \t]*(?=1\)[ \t])")
-#: A whole word of a regular-expression rule ("valve" in "(?:valve|valves|aorta)").
-_REGEX_WORD = re.compile(r"(?<![a-z\\])[a-z]{2,}(?![a-z])")
-_SEPARATORS = re.compile("[" + re.escape(SEPARATOR_CHARS) + "]+")
 
 
 def engine_version(rules: RuleSet) -> str:
     """Return the engine and rule versions an extractor with these rules records."""
     return f"{ENGINE_VERSION}; rules {rules.version}"
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """NegEx-style judgement of one condition in one sentence."""
-
-    negation: str
-    temporality: str
-    experiencer: str
-    modifiers: tuple[str, ...] = ()
 
 
 class NoteExtractor:
@@ -160,7 +146,7 @@ class NoteExtractor:
         self._terminators = self._context.layer("terminate")
         self._sections = PhraseMatcher(self.rules.sections)
         #: What a hyphen at a line end may join (``segment.join_line_hyphens``).
-        self._words = _rule_words(self.rules)
+        self._words = rule_words(self.rules)
         #: Where sentences end, with the rules' field attribute labels (sections.yaml).
         self._boundary = boundary_pattern(self.rules.field_attribute_labels)
         self._section_categories = [rule.category for rule in self.rules.sections]
@@ -306,7 +292,7 @@ class NoteExtractor:
 
         The title is the document's opening line up to its first colon or sentence end ("XR
         BOTH HANDS", "RADIOGRAPH LEFT FOREARM, comparison 2021:") when it names no calcinosis
-        or calcification itself and is at most :data:`TITLE_LENGTH` characters, and the first
+        or calcification itself and is at most ``title.TITLE_LENGTH`` characters, and the first
         line of each section whose header rule has ``metadata.title`` ("Examination: Pelvis
         AP", "EXAM: XR FOREARM 2 VIEWS, LEFT.").
         """
@@ -315,23 +301,10 @@ class NoteExtractor:
         if findings is None:
             findings = self._findings.find(low)
         anchors = [f.start for f in findings if self._anchor[f.rule]]
-        spans = []
-        for section in sections:
-            if section.rule is None:
-                if section.start == 0:
-                    end = _line_end(text, 0, section.end)
-                    body = split_sentences(text, 0, end, boundary=self._boundary)
-                    if body:
-                        end = body[0][1]
-                        colon = text.find(":", 0, end)
-                        spans.append((0, end if colon < 0 else colon))
-            elif self.rules.sections[section.rule].metadata.get("title"):
-                start = section.header_end or section.start
-                spans.append((start, _line_end(text, start, section.end)))
+        spans = title_spans(text, sections, self.rules.sections, anchors, self._boundary)
         found: list[Mention] = []
         for a, b in spans:
-            if b - a <= TITLE_LENGTH and not any(a <= x < b for x in anchors):
-                found += self._plain_mentions(text, low, a, b, ("site",))
+            found += self._plain_mentions(text, low, a, b, ("site",))
         return found
 
     def _plain_mentions(
@@ -391,7 +364,7 @@ class NoteExtractor:
         wanted = {bisect.bisect_right(starts, t.start) - 1 for t in findings if key[t.rule]}
         lists = self._site_lists(text, findings) if "1)" in text else ()
         spans = self.sentences(text, sections, wanted, lists=lists)
-        ranges = self._anchor_ranges(text, findings, spans)
+        ranges = anchor_ranges(text, findings, spans, self._anchor)
         attributes = [
             m
             for a, b in ranges
@@ -400,7 +373,7 @@ class NoteExtractor:
         referring = False
         if self._refers_back and attributes:
             attributes, referring = self._referring(low, attributes)
-        targets = _merge(findings, attributes, self._anchor)
+        targets = merge_attributes(findings, attributes, self._anchor)
         grouped, labelled, antibodies = self._by_sentence(text, low, spans, sections, targets)
         if referring:
             keep_referring(grouped, text)
@@ -440,30 +413,6 @@ class NoteExtractor:
             return attributes, True
         return [m for m in attributes if m.rule not in refers], False
 
-    def _anchor_ranges(
-        self, text: str, findings: Sequence[Match], spans: Sequence[tuple[int, int, int]]
-    ) -> list[tuple[int, int]]:
-        """Return where attributes are looked for: around each calcinosis/calcification.
-
-        That is its sentence and the next one of the same section (which may lend it a
-        morphology), and the one after when it refers back (``lend_reach``); attributes
-        elsewhere link to nothing.
-        """
-        starts = [s[0] for s in spans]
-        ranges: list[tuple[int, int]] = []
-        for match in findings:
-            if not self._anchor[match.rule]:
-                continue
-            i = bisect.bisect_right(starts, match.start) - 1
-            if i < 0:
-                continue
-            a, b = spans[i][0], lend_reach(text, spans, i, max(spans[i][1], match.end))
-            if ranges and a <= ranges[-1][1]:
-                ranges[-1] = (ranges[-1][0], max(b, ranges[-1][1]))
-            else:
-                ranges.append((a, b))
-        return ranges
-
     def _by_sentence(
         self,
         text: str,
@@ -482,7 +431,7 @@ class NoteExtractor:
         grouped: list[list[Mention]] = []
         labelled: list[list[Mention]] = []
         antibodies: list[list[Mention]] = []
-        kept, bounds = _group(targets, spans, key)
+        kept, bounds = group_by_sentence(targets, spans, key)
         if not kept:
             return grouped, labelled, antibodies
         every = self._modifiers(low, bounds)
@@ -525,7 +474,7 @@ class NoteExtractor:
                 terminators = self._terminators.find(low, a, b)
                 if terminators:  # windows are apart: sorting each is sorting all
                     triggers += terminators
-                    triggers.sort(key=_by_position)
+                    triggers.sort(key=by_position)
                 found += triggers
         return found
 
@@ -586,199 +535,8 @@ class NoteExtractor:
     def assess(self, condition: str, sentence: str) -> Assessment:
         """Judge a known condition in a sentence, as NegEx/ConText do.
 
-        Parameters
-        ----------
-        condition
-            The condition text, found in the sentence ignoring case and spacing. When it occurs
-            more than once, the occurrence written in capitals is taken (the NegEx test-kit
-            convention marks the annotated phrase so), else the first outside a header. When it
-            cannot be found, the whole sentence is the condition's scope.
-        sentence
-            The sentence (it may carry a section header, which then applies).
-
-        Returns
-        -------
-        Assessment
-            In the NegEx/ConText test kit's own vocabulary: ``negation`` Affirmed / Negated /
-            Possible, ``temporality`` Recent / Historical / Not particular (hypothetical),
-            ``experiencer`` Patient / Family member (ConText's experiencer triggers are family
-            words; the kit's third value, Other, is not produced).
+        See :func:`calciscope.extract.assessment.assess` (``condition`` is found in
+        ``sentence`` ignoring case and spacing; the answer is in the NegEx/ConText test kit's
+        vocabulary).
         """
-        low = lower_same_length(sentence)
-        sections = self.sections(sentence, low)
-        spans = self.sentences(sentence, sections)
-        span = _locate(sentence, low, condition, spans)
-        if span is None:
-            span, bounds, section = (0, len(sentence)), (0, len(sentence)), sections[-1]
-        else:
-            index = max(0, bisect.bisect_right([s[0] for s in spans], span[0]) - 1)
-            start, end, sec = spans[index]
-            bounds, section = (start, max(end, span[1])), sections[sec]
-        masked = low[: span[0]] + "\x01" * (span[1] - span[0]) + low[span[1] :]
-        mods = [m for m in self._context.find(masked) if bounds[0] <= m.start < bounds[1]]
-        target = Match(span[0], span[1], -1)
-        reached = modifiers_reaching(
-            masked, [(target, "CONDITION")], mods, self.rules.context, bounds
-        )
-        mention = Mention(span[0], span[1], sentence[span[0] : span[1]], "CONDITION", "assess")
-        for i in reached[0]:
-            rule = self.rules.context[mods[i].rule]
-            self._set_flag(mention, CATEGORY_FLAGS.get(rule.category), rule.rule_id)
-        header = self._section_flags[section.rule] if section.rule is not None else None
-        if header is not None:
-            self._set_flag(mention, *header)
-        return _judge(mention)
-
-
-def _rule_words(rules: RuleSet) -> frozenset[str]:
-    """Return the words of the target and ConText rules and the pairs that follow each other.
-
-    Lower case; a pair is two words with one space between ("sheet like"), from a literal or
-    from two neighbouring tokens of a token pattern; a regular-expression rule gives its
-    literal's words and the whole words written in it. For
-    :func:`~calciscope.extract.segment.join_line_hyphens`.
-    """
-    words: set[str] = set()
-    every: list[TargetRule | ConTextRule] = [*rules.targets, *rules.context]
-    for rule in every:
-        pattern = rule.pattern
-        if isinstance(pattern, str):
-            words.update(_REGEX_WORD.findall(pattern.lower()))
-        if pattern and not isinstance(pattern, str):
-            tokens = [_token_words(t) for t in pattern]
-        else:
-            tokens = [[w] for w in _phrase_words(rule.literal)]
-        previous: list[str] = []
-        for alternatives in tokens:
-            firsts = []
-            for alternative in alternatives:
-                parts = _phrase_words(alternative)
-                if not parts:
-                    continue
-                words.update(parts)
-                words.update(f"{a} {b}" for a, b in itertools.pairwise(parts))
-                firsts.append(parts[0])
-            words.update(f"{a} {b}" for a in previous for b in firsts)
-            previous = [p[-1] for x in alternatives if (p := _phrase_words(x))]
-    return frozenset(words)
-
-
-def _phrase_words(phrase: str) -> list[str]:
-    return [w for w in _SEPARATORS.split(phrase.lower()) if w]
-
-
-def _token_words(token: dict[str, Any]) -> list[str]:
-    """Return the words a token of a token pattern may be ("IN" lists, a literal), else none."""
-    value = next((token[k] for k in ("LOWER", "TEXT", "ORTH", "NORM", "LEMMA") if k in token), None)
-    if isinstance(value, dict):
-        value = value.get("IN")
-    if isinstance(value, str):
-        return [value.lower()]
-    return [str(v).lower() for v in value] if isinstance(value, list) else []
-
-
-def _by_position(match: Match) -> tuple[int, int]:
-    return match.start, -match.end
-
-
-def _line_end(text: str, start: int, end: int) -> int:
-    """Return the end of the first line with text at or after ``start`` (at most ``end``)."""
-    first = start
-    while first < end and text[first].isspace():
-        first += 1
-    line = text.find("\n", first, end)
-    return end if line < 0 else line
-
-
-def _group(
-    targets: Sequence[Match], spans: Sequence[tuple[int, int, int]], key: Sequence[bool]
-) -> tuple[list[tuple[int, list[Match]]], list[tuple[int, int]]]:
-    """Return ``(sentence index, its targets)`` of the sentences with a key target, and bounds.
-
-    Both are by position, so one walk does. A sentence's bounds reach to the end of its last
-    target (one may run over its end). Sentences with only attribute targets are left out.
-    """
-    groups: list[tuple[int, list[Match]]] = []
-    bounds: list[tuple[int, int]] = []
-    count = len(spans)
-    index = -1
-    span_end = -1
-    current: list[Match] = []
-    current_index = -1
-    has_key = False
-    reach = 0
-    for match in targets:
-        begin = match.start
-        if index + 1 < count and spans[index + 1][0] <= begin:
-            index = bisect.bisect_right(spans, (begin, _LAST)) - 1
-            span_end = spans[index][1]
-        if index >= 0 and begin < span_end:
-            if index != current_index:
-                if has_key:
-                    groups.append((current_index, current))
-                    bounds.append((spans[current_index][0], reach))
-                current, current_index = [], index
-                has_key, reach = False, span_end
-            current.append(match)
-            if key[match.rule]:
-                has_key = True
-            if match.end > reach:
-                reach = match.end
-    if has_key:
-        groups.append((current_index, current))
-        bounds.append((spans[current_index][0], reach))
-    return groups, bounds
-
-
-def _merge(findings: list[Match], attributes: list[Match], anchor: Sequence[bool]) -> list[Match]:
-    """Merge finding and attribute matches; a word inside a finding's name is no attribute.
-
-    ("limited cutaneous SSc" is a subset, not an extent and a tissue.) Words inside a
-    calcinosis or calcification name do describe it ("sheets of calcification").
-    """
-    if not attributes:
-        return findings
-    findings_named = [f for f in findings if not anchor[f.rule]]
-    spans = [(f.start, f.end) for f in findings_named]
-    starts = [f.start for f in findings_named]
-    kept = list(findings)
-    for match in attributes:
-        i = bisect.bisect_right(starts, match.start) - 1
-        if i >= 0 and spans[i][0] <= match.start and match.end <= spans[i][1]:
-            continue
-        kept.append(match)
-    kept.sort(key=_by_position)
-    return kept
-
-
-def _locate(
-    text: str, low: str, condition: str, spans: Sequence[tuple[int, int, int]]
-) -> tuple[int, int] | None:
-    words = condition.lower().split()
-    if not words:
-        return None
-    found = [m.span() for m in re.finditer(r"\s+".join(re.escape(w) for w in words), low)]
-    if len(found) > 1:
-        headers = {a for a, b, _ in spans if text[a:b].rstrip().endswith(":")}
-        found = [f for f in found if f[0] not in headers] or found
-        capitals = [f for f in found if text[f[0] : f[1]].isupper()]
-        if capitals and not text.isupper():
-            return capitals[0]
-    return found[0] if found else None
-
-
-def _judge(mention: Mention) -> Assessment:
-    if mention.is_negated:
-        negation = "Negated"
-    elif mention.is_uncertain:
-        negation = "Possible"
-    else:
-        negation = "Affirmed"
-    if mention.is_hypothetical:
-        temporality = TEMPORALITY_NOT_PARTICULAR
-    elif mention.is_historical:
-        temporality = "Historical"
-    else:
-        temporality = "Recent"
-    experiencer = EXPERIENCER_FAMILY if mention.is_family else "Patient"
-    return Assessment(negation, temporality, experiencer, tuple(mention.modifiers))
+        return assess(self, condition, sentence)

@@ -224,13 +224,13 @@ _WORD_LIST_VARIANTS = {
     "person_words": ("relative", "other_person"),  # wordlists22 (restate/guards.py)
     "skin_deposit_words": ("deposit_colour", "skin_layer"),  # wordlists22 (described_before)
     "wound_words": ("wound",),  # notesfix28 (restate/wound_base.py)
-    # notesfix30 (anaphora.py, linking.py, restate/restated_pattern.py)
+    # notesfix30 (anaphora.py, sites.py, restate/restated_pattern.py)
     "clause_words": (
         "contrast",
         "papule",
         "not_deposit",
         "deposit_site",
-        "denial",  # notesfix31 (linking.py: a denied site; a net's elements)
+        "denial",  # notesfix31 (sites.py: a denied site; network.py: a net's elements)
         "denied_noun",
         "finding_verb",
         "element",
