@@ -201,3 +201,29 @@ def test_control_tophi_at_both_sites_give_no_pattern(summary: Read) -> None:
     )
     s = summary(text)
     assert s.calcinosis == "affirmed" and s.morphology == ()
+
+
+# --- HTML character references of an EHR export -----------------------------------------------
+
+
+def test_an_entity_is_read_as_its_character(summary: Read) -> None:
+    s = summary("ACTIVE PROBLEMS\n\u2022 Calcinosis &gt; L index, R ring finger\n\u2022 GORD")
+    assert s.calcinosis == "affirmed" and s.regions == ("fingers",)
+
+
+def test_a_non_breaking_space_is_a_space(summary: Read) -> None:
+    s = summary("Calcinosis&nbsp;&ndash;&nbsp;both&nbsp;elbows, nodular")
+    assert s.calcinosis == "affirmed" and s.regions == ("elbow",)
+    assert s.morphology == ("nodular",)
+
+
+def test_entities_keep_the_offsets(extractor) -> None:
+    text = "Plan&#58; review.&nbsp;Calcinosis of the R knee &amp; L elbow."
+    facts = extractor.extract(text)
+    calcinosis = [m for m in facts if m.category == "CALCINOSIS"]
+    assert [text[m.start : m.end] for m in calcinosis] == ["Calcinosis"]
+
+
+def test_control_an_unknown_reference_stays_text(summary: Read) -> None:
+    s = summary("Calcinosis of the right knee &zzfoo; no ulcers.")
+    assert s.calcinosis == "affirmed" and s.regions == ("knee",)
