@@ -227,3 +227,23 @@ def test_entities_keep_the_offsets(extractor) -> None:
 def test_control_an_unknown_reference_stays_text(summary: Read) -> None:
     s = summary("Calcinosis of the right knee &zzfoo; no ulcers.")
     assert s.calcinosis == "affirmed" and s.regions == ("knee",)
+
+
+# --- a form's "Site:" line above the finding ----------------------------------------------------
+
+
+def test_a_wound_charts_site_line_above_the_bed(summary: Read) -> None:
+    text = (
+        "WOUND CHART\nSite: dorsum of R foot over the 2nd MTP\nDimensions: 1 x 1 cm\n"
+        "Base: yellow slough; hard white fragments in the base - calcinosis\nPain: 3/10"
+    )
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == ("ankle_foot",)
+
+
+def test_control_another_finding_between_keeps_its_site(summary: Read) -> None:
+    text = (
+        "WOUND CHART\nSite: R shin\nUlcer: venous, 3 cm\nDigital ulcer: L index tip\n"
+        "Other: calcinosis, site not recorded"
+    )
+    assert summary(text).regions == ()
