@@ -97,6 +97,10 @@ _AT_THOSE_SITES = re.compile(
     re.I,
 )
 _AT_THOSE_REACH = 300
+# plain substrings, looked for first (in C) before the pattern, whose lookbehind first makes
+# ``re`` try it at every position
+_THOSE_NOUNS = ("deposit", "nodule", "lump", "calcification")
+_THOSE_PLACES = ("site", "location", "area", "place", "region")
 
 # A sentence that restates a deposit names it ("the deposit", "a hard nodule", "plates of
 # calcium"); pattern words alone may describe another skin lesion ("a band-like plaque of
@@ -249,9 +253,23 @@ def _deposit_sentences(
     return picked
 
 
+def _at_those_near(text: str, b: int) -> bool:
+    """Return whether the text soon after a sentence places deposits at "both sites" ..."""
+    end = b + _AT_THOSE_REACH
+    return _those_words(text[b:end].lower()) and _AT_THOSE_SITES.search(text, b, end) is not None
+
+
 def _at_those_sites(text: str, c: int, d: int) -> bool:
     """Return whether a sentence places deposits at the sites just listed (notesacc34)."""
-    return bool(_AT_THOSE_SITES.search(text, c, d) and not _NOT_CALCIUM.search(text, c, d))
+    return bool(
+        _those_words(text[c:d].lower())
+        and _AT_THOSE_SITES.search(text, c, d)
+        and not _NOT_CALCIUM.search(text, c, d)
+    )
+
+
+def _those_words(low: str) -> bool:
+    return any(w in low for w in _THOSE_PLACES) and any(w in low for w in _THOSE_NOUNS)
 
 
 def _deposit_cue(anchor: Mention, text: str, described: bool) -> bool:
@@ -266,7 +284,7 @@ def _deposit_cue(anchor: Mention, text: str, described: bool) -> bool:
         or _FURTHER_DEPOSIT.match(text, b, b + 80)
         or (_no_sites(anchor) and described)
         or _chalky_after(text, b)
-        or _AT_THOSE_SITES.search(text, b, b + _AT_THOSE_REACH) is not None
+        or _at_those_near(text, b)
     )
 
 

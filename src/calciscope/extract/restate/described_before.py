@@ -125,7 +125,7 @@ def _described_before(
     picked = []
     first = max(0, i - _DESCRIBED_REACH)
     near = range(first, i - skip)
-    if own in _CONCLUDING and first:
+    if own in _CONCLUDING and first and "specimen" in kinds:
         # a pathology report's specimen line, however long the macroscopy and microscopy
         # between it and the diagnosis (notesacc34)
         far = [k for k in range(first) if _kind(kinds, every[k][2]) == "specimen"]

@@ -85,7 +85,10 @@ def _label_above(
     comes between, nor a line with a site of its own (the label's own line only: the rows
     after it are the chart's).
     """
-    for k in range(i - 1, max(-1, i - 5), -1):
+    above = range(i - 1, max(-1, i - 5), -1)
+    if not any(_SITE_LABEL.match(text, every[k][0], every[k][1]) for k in above):
+        return  # (no label line above: nothing to find, the common case)
+    for k in above:
         a, b, _section = every[k]
         mentions = find(a, b, _LAYERS, True)
         if any(m.category in _ANCHORS for m in mentions):
