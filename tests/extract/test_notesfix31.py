@@ -38,7 +38,8 @@ Read = Callable[..., DocumentSummary]
             "were issued.",
             ("fingers",),
         ),
-        ("Examination with a hand lens showed calcium deposits at the nail folds.", ("hand",)),
+        # (notesacc34: a hand lens is a magnifier, no site; the nail folds are no region)
+        ("Examination with a hand lens showed calcium deposits at the nail folds.", ()),
         ("Calcification in the finger pulp, not a mucous cyst.", ("fingers",)),
         # new
         ("Calcium deposits at the elbow; eye exam: clear cornea.", ("elbow",)),

@@ -39,6 +39,7 @@ from calciscope.extract.matcher import (
     Match,
     PhraseMatcher,
     lower_same_length,
+    read_entities,
     read_leaders,
 )
 from calciscope.extract.mention import Category, Mention
@@ -261,7 +262,7 @@ class NoteExtractor:
         extractor's rules (their ``field_attribute_labels``): the sentence a page citing a
         mention shows is the one its flags were read in (the review queue's evidence).
         """
-        text = join_line_hyphens(text, self._words)
+        text = join_line_hyphens(read_entities(text), self._words)
         low = lower_same_length(text)
         lists = self._site_lists(text, self._findings.find(low)) if "1)" in text else ()
         spans = self.sentences(text, self.sections(text, low), lists=lists)
@@ -351,9 +352,11 @@ class NoteExtractor:
         A word hyphenated across a line break ("calci-\nnosis") is read joined, its mention's
         text the joined word at the offsets of the word's first characters
         (:func:`~calciscope.extract.segment.join_line_hyphens`); a template's dotted leader
-        ("Myositis ....... no") is read as a colon (:func:`~calciscope.extract.matcher.read_leaders`).
+        ("Myositis ....... no") is read as a colon
+        (:func:`~calciscope.extract.matcher.read_leaders`); an HTML character reference ("&gt;",
+        "&nbsp;") is read as its character (:func:`~calciscope.extract.matcher.read_entities`).
         """
-        text = read_leaders(join_line_hyphens(text, self._words))
+        text = read_leaders(join_line_hyphens(read_entities(text), self._words))
         low = lower_same_length(text)
         findings = self._findings.find(low)
         key = self._key

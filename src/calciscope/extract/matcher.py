@@ -16,6 +16,7 @@ expression was tried: on the demo notes it ran at half the speed.)
 from __future__ import annotations
 
 import bisect
+import html
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -66,6 +67,32 @@ def read_leaders(text: str) -> str:
     if "...." not in text:
         return text
     return _LEADER.sub(lambda m: ":" + " " * (len(m.group()) - 1), text)
+
+
+#: An HTML character reference left in an EHR export ("Calcinosis &gt; R thumb",
+#: "1,500&nbsp;mg", "Raynaud&#39;s"; notesacc34): its ";" would end a sentence.
+_ENTITY = re.compile(r"&(?:[A-Za-z]{2,8}|#[0-9]{2,5}|#[xX][0-9A-Fa-f]{2,4});")
+
+
+def _entity(m: re.Match[str]) -> str:
+    char = html.unescape(m.group())
+    if len(char) != 1:  # not a reference html knows: left as it is
+        return m.group()
+    if char.isspace():  # &nbsp;, &ensp; ...
+        char = " "
+    return char + " " * (len(m.group()) - 1)
+
+
+def read_entities(text: str) -> str:
+    """Return ``text`` with each HTML character reference read as its character (offsets kept).
+
+    "&gt;" becomes ">" and three spaces, "&nbsp;" six spaces: the text keeps its length, so
+    every mention keeps its offsets in the original (notesacc34). Most texts have none and are
+    returned as they are.
+    """
+    if "&" not in text or ";" not in text:
+        return text
+    return _ENTITY.sub(_entity, text)
 
 
 def _trie_regex(phrases: Sequence[str]) -> str:

@@ -270,7 +270,7 @@ def load_word_list(name: str) -> WordList:
 
 #: the variants of the word lists of the packaged ``context.yaml`` (notesfix30, notesfix31)
 _CONTEXT_WORD_LISTS = {
-    "none_clause_words": ("aux", "verb", "time"),
+    "none_clause_words": ("aux", "verb", "time", "place", "not_place"),
     "found_clause_words": ("check", "count", "adjective", "noun", "aux", "verb", "other"),
 }
 
@@ -293,9 +293,32 @@ def none_clause(*, tail: bool = True) -> str:
     Without ``tail``, only up to the verb (whatever follows it).
     """
     words = _context_words("none_clause_words")
-    aux, verb, time = (words.alternation(v) for v in _CONTEXT_WORD_LISTS["none_clause_words"])
+    aux, verb, time = (words.alternation(v) for v in ("aux", "verb", "time"))
     head = rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}(?:{verb})(?![a-z])"
     return head + rf"(?:[ \t]+(?:{time}))*(?![ \t]*[a-z0-9(])" if tail else head
+
+
+@cache
+def none_place_clause() -> str:
+    """Return the pattern of a "none" clause that names a place of its own, with no verb.
+
+    "none at the right knee", "none over the elbows" (``context.yaml`` ``none_clause_words``
+    variants ``aux`` and ``place``), not a time or an examination ("none at present", "none on
+    examination": variant ``not_place``); lower case (notesacc34). segment.py reads it
+    case-insensitively after a comma.
+    """
+    words = _context_words("none_clause_words")
+    aux, place, not_place = (words.alternation(v) for v in ("aux", "place", "not_place"))
+    return (
+        rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}(?:{place})[ \t]+"
+        rf"(?!(?:{not_place})(?![a-z]))"
+    )
+
+
+@cache
+def place_word() -> str:
+    """Return the prepositions of a place (``none_clause_words`` variant ``place``), and "of"."""
+    return _context_words("none_clause_words").alternation("place") + "|of"
 
 
 @cache

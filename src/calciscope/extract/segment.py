@@ -37,7 +37,13 @@ import re
 from collections.abc import Collection, Iterable
 from typing import NamedTuple
 
-from calciscope.extract.rules import check_cue, found_clause, none_clause
+from calciscope.extract.rules import (
+    check_cue,
+    found_clause,
+    none_clause,
+    none_place_clause,
+    place_word,
+)
 
 __all__ = [
     "ABBREVIATIONS",
@@ -119,7 +125,18 @@ _FOUND_CLAUSE = r"[ \t]*(?i:" + found_clause() + ")"
 _CHECK_CUE = re.compile(check_cue(), re.IGNORECASE)
 _REFERS_BACK = r"(?!" + _NONE_CLAUSE + r"|" + _FOUND_CLAUSE + r")"
 #: a comma before a "none" clause that does not refer back ("none seen at the elbows")
-_NONE_ELSEWHERE = r"(?=[ \t]*(?i:" + none_clause(tail=False) + "))" + _REFERS_BACK
+#: ... and one with no verb before a place of its own ("Calcinosis of the left knee, none at
+#: the right knee"; notesacc34: ``rules.none_place_clause``). Either is a boundary only when
+#: the sentence so far names a place (``_PLACE_BEFORE``: "of the left knee", "L knee"): after
+#: a bare "Calcinosis, none seen at the elbows" the "none" denies the calcinosis itself.
+_NONE_ELSEWHERE = (
+    r"(?=[ \t]*(?i:" + none_clause(tail=False) + "|" + none_place_clause() + "))" + _REFERS_BACK
+)
+_PLACE_BEFORE = re.compile(
+    r"(?<![a-z])(?:(?:" + place_word() + r")[ \t]+(?:(?:the|her|his|their|both|its|each)[ \t]+)?"
+    r"|(?:l|r|lt|rt|left|right|both|bilateral)[ \t]+)[a-z]",
+    re.IGNORECASE,
+)
 _BOUNDARY_HEAD = (
     r"[.!?;|\nA-Z),](?:"
     # a capital can start a header only: that alternative is tried first, and the others only
@@ -480,6 +497,20 @@ def split_sentences(
     return [(a, b) for a, b, _ in spans]
 
 
+def _no_check_so_far(text: str, start: int, end: int) -> bool:
+    """``found``: a break unless the sentence so far holds a check (notesfix31)."""
+    return _CHECK_CUE.search(text, start, end) is None
+
+
+def _place_so_far(text: str, start: int, end: int) -> bool:
+    """``comma``: a "none" clause of its own place, a break after a place only (notesacc34)."""
+    return _PLACE_BEFORE.search(text, start, end) is not None
+
+
+#: The boundaries that break or not by the sentence so far.
+_SO_FAR = {"found": _no_check_so_far, "comma": _place_so_far}
+
+
 def sentence_spans(
     text: str,
     start: int,
@@ -503,8 +534,8 @@ def sentence_spans(
             matches = itertools.chain((rest,), finditer(text, rest.end(), end))
     for m in matches:
         kind = m.lastgroup
-        if kind == "found":  # a break unless the sentence so far holds a check (notesfix31)
-            if _CHECK_CUE.search(text, cursor, m.start()) is not None:
+        if kind in _SO_FAR:
+            if not _SO_FAR[kind](text, cursor, m.start()):
                 continue
         elif not (kind in _ALWAYS or _is_break(text, m, kind, lists)):
             continue

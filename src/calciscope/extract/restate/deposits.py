@@ -87,6 +87,21 @@ _FURTHER_DEPOSIT = re.compile(
     re.I,
 )
 
+# "nodular subcutaneous deposits at both sites", "lumps at each of these sites": deposits placed
+# at the sites just listed, a few lines after the finding (a form's comment line after its
+# "Location(s):" line; notesacc34), whatever lies between.
+_AT_THOSE_SITES = re.compile(
+    r"(?<![a-z])(?:deposits?|nodules?|lumps?|calcifications?)(?:\s+[a-z-]+){0,3}?\s+(?:at|in|on|"
+    r"over)\s+(?:(?:each|all|both)\s+of\s+)?(?:both|these|those|each|all|all\s+the|the\s+(?:same|"
+    r"above|listed|two|three))\s+(?:sites?|locations?|areas?|places?|regions?)(?![a-z])",
+    re.I,
+)
+_AT_THOSE_REACH = 300
+# plain substrings, looked for first (in C) before the pattern, whose lookbehind first makes
+# ``re`` try it at every position
+_THOSE_NOUNS = ("deposit", "nodule", "lump", "calcification")
+_THOSE_PLACES = ("site", "location", "area", "place", "region")
+
 # A sentence that restates a deposit names it ("the deposit", "a hard nodule", "plates of
 # calcium"); pattern words alone may describe another skin lesion ("a band-like plaque of
 # morphoea along the thigh", "psoriatic plaques on both elbows").
@@ -225,14 +240,36 @@ def _deposit_sentences(
                 or _THE_DEPOSITS.match(text, c, d)
                 or (bare and _DEPOSIT.search(text, c, d))
                 or (_CHALKY_MATTER.search(text, c, d) and _chalky_own(text, c, d))
+                or _at_those_sites(text, c, d)
             ):
                 picked.append((c, d, False))
+        elif _at_those_sites(text, c, d):
+            picked.append((c, d, False))
     if bare:
         first = bisect.bisect_right(chalky, i)
         for k in chalky[first : first + _CHALKY_REACH]:
             if k not in seen:
                 picked.append((*every[k][:2], False))
     return picked
+
+
+def _at_those_near(text: str, b: int) -> bool:
+    """Return whether the text soon after a sentence places deposits at "both sites" ..."""
+    end = b + _AT_THOSE_REACH
+    return _those_words(text[b:end].lower()) and _AT_THOSE_SITES.search(text, b, end) is not None
+
+
+def _at_those_sites(text: str, c: int, d: int) -> bool:
+    """Return whether a sentence places deposits at the sites just listed (notesacc34)."""
+    return bool(
+        _those_words(text[c:d].lower())
+        and _AT_THOSE_SITES.search(text, c, d)
+        and not _NOT_CALCIUM.search(text, c, d)
+    )
+
+
+def _those_words(low: str) -> bool:
+    return any(w in low for w in _THOSE_PLACES) and any(w in low for w in _THOSE_NOUNS)
 
 
 def _deposit_cue(anchor: Mention, text: str, described: bool) -> bool:
@@ -247,6 +284,7 @@ def _deposit_cue(anchor: Mention, text: str, described: bool) -> bool:
         or _FURTHER_DEPOSIT.match(text, b, b + 80)
         or (_no_sites(anchor) and described)
         or _chalky_after(text, b)
+        or _at_those_near(text, b)
     )
 
 

@@ -123,7 +123,16 @@ def _described_before(
     section = every[i][2]
     own = kinds[section] if section < len(kinds) else None
     picked = []
-    for k in range(max(0, i - _DESCRIBED_REACH), i - skip):
+    first = max(0, i - _DESCRIBED_REACH)
+    near = range(first, i - skip)
+    if own in _CONCLUDING and first and "specimen" in kinds:
+        # a pathology report's specimen line, however long the macroscopy and microscopy
+        # between it and the diagnosis (notesacc34)
+        far = [k for k in range(first) if _kind(kinds, every[k][2]) == "specimen"]
+        ks: Sequence[int] = [*far, *near] if far else near
+    else:
+        ks = near
+    for k in ks:
         c, d, part = every[k]
         # a clause after a semicolon may have its word of calcium in the clause before ("hard
         # calcified lesions on the shins; white papules in both elbow creases", notesacc19)
@@ -143,7 +152,9 @@ def _described_before(
         if (
             _NO_DEPOSIT.search(text, c, d)
             or _other_lump(text, c, every[i][0])
-            or _REMOVED.search(text, c, every[i][0])
+            # a specimen line's own "excision" says how the tissue was taken (notesacc34:
+            # "Specimen: right buttock, excision"), not that the deposits are gone
+            or _REMOVED.search(text, d if specimen else c, every[i][0])
             or _PERSON_LABEL.search(text, c, every[i][1])
             or _RELATIVE.search(text, every[k - 1][0] if k > 0 else c, every[i][0])
         ):
@@ -152,6 +163,10 @@ def _described_before(
             c = every[k - 1][0]  # (a clause before that describes deposits is read on its own)
         picked.append((c, d, True))
     return picked
+
+
+def _kind(kinds: Sequence[str | None], part: int) -> str | None:
+    return kinds[part] if part < len(kinds) else None
 
 
 def _described(text: str, c: int, d: int, calcium_from: int | None = None) -> bool:

@@ -67,6 +67,39 @@ def _label_sites(
             if _SITE_LABEL.match(text, a, b):
                 _site_list(anchor, every, k, text, find, mentions)
                 break
+        else:
+            _label_above(anchor, every, i, text, find)
+
+
+def _label_above(
+    anchor: Mention,
+    every: Sequence[tuple[int, int, int]],
+    i: int,
+    text: str,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Lend the sites of a form's "Site:" line a few lines above the finding (notesacc34).
+
+    A wound chart heads its rows with "Site: lateral malleolus, L ankle" and names the
+    calcinosis in its "Wound bed:" row below; only when no finding, and no other site label,
+    comes between, nor a line with a site of its own (the label's own line only: the rows
+    after it are the chart's).
+    """
+    above = range(i - 1, max(-1, i - 5), -1)
+    if not any(_SITE_LABEL.match(text, every[k][0], every[k][1]) for k in above):
+        return  # (no label line above: nothing to find, the common case)
+    for k in above:
+        a, b, _section = every[k]
+        mentions = find(a, b, _LAYERS, True)
+        if any(m.category in _ANCHORS for m in mentions):
+            return  # another finding comes between
+        label = _SITE_LABEL.match(text, a, b)
+        sites = _sites(mentions, text)
+        if label and sites:
+            _untitled(anchor)
+            _lend(anchor, "regions", sites, text, mentions)
+        if label or sites or any(m.metadata.get("other_finding") for m in mentions):
+            return  # (a line between with a site or a finding of its own: not this one's)
 
 
 def _site_list(
