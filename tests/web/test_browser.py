@@ -264,3 +264,46 @@ def test_a_decided_item_is_not_sent_again(page, server, browser_registry):
     assert page.locator("#confirm").is_disabled() and page.locator("#reason").is_disabled()
     decided = [r for r in api.review_history(app.state.registry) if r.item_id == item_id]
     assert [r.new_state for r in decided] in (["confirmed"], ["acknowledged"])
+
+
+def _sign_in_as_cleo(page: Any, base: str) -> None:
+    page.goto(f"{base}/login")
+    if page.locator("button:has-text('Sign out')").count():
+        page.click("button:has-text('Sign out')")
+    page.fill("input[name=name]", "cleo")
+    page.fill("input[name=password]", PASSWORDS["cleo"][1])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_enter_in_the_reason_sends_nothing_until_a_decision_is_chosen(page, server):
+    # webcheck34: a reason typed after a click in the field, then Enter, sent a *rejection*
+    # (the key's mode defaulted to reject), whatever the reason said
+    base, app = server
+    _sign_in_as_cleo(page, base)
+    sent: list[int] = []
+    page.on("response", lambda r: sent.append(r.status) if r.url.endswith("/decision") else None)
+    queue = page.request.get(f"{base}/api/review", params={"limit": 1}).json()
+    item = queue["items"][0]
+    page.goto(f"{base}/review?kind=suggested_fact&patient={item['patient_id']}")
+    page.locator("#queue .queue-item").first.click()
+    page.locator("#decision").wait_for()
+    item_id = str(page.locator("#queue .current").get_attribute("data-item-id"))
+    page.click("#reason")
+    page.keyboard.type("the letter says so: confirm")
+    page.keyboard.press("Enter")
+    hint = page.locator("#outcome .choose")
+    hint.wait_for()
+    assert "Nothing sent" in hint.inner_text() and "Confirm fact" in hint.inner_text()
+    page.wait_for_timeout(300)
+    assert sent == []
+    assert [r for r in api.review_history(app.state.registry) if r.item_id == item_id] == []
+    # Esc, then c: the reason typed is the one recorded with the confirmation
+    page.keyboard.press("Escape")
+    page.keyboard.press("c")
+    page.locator("#outcome .ok").wait_for()
+    assert "Fact confirmed" in page.locator("#outcome").inner_text()
+    decided = [r for r in api.review_history(app.state.registry) if r.item_id == item_id]
+    assert [(r.new_state, r.reason) for r in decided] == [
+        ("confirmed", "the letter says so: confirm")
+    ]
