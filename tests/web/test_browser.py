@@ -307,3 +307,37 @@ def test_enter_in_the_reason_sends_nothing_until_a_decision_is_chosen(page, serv
     assert [(r.new_state, r.reason) for r in decided] == [
         ("confirmed", "the letter says so: confirm")
     ]
+
+
+def test_a_phone_sized_window_shows_the_item_and_never_scrolls_sideways(page, server):
+    # webcheck34: at 375 px the queue and the item stood side by side (the item and its
+    # buttons off the screen), the menu ran off the right edge (Sign out unreachable) and the
+    # patient page was 1472 px wide (its facts table), at 1280 px too
+    base, app = server
+    patient = api.review_queue(app.state.registry, kinds=["suggested_fact"])[0].patient_id
+    context = page.context.browser.new_context(viewport={"width": 375, "height": 740})
+    try:
+        phone = context.new_page()
+        _sign_in_as_cleo(phone, base)
+        sign_out = phone.locator("button:has-text('Sign out')").bounding_box()
+        assert sign_out is not None and sign_out["x"] + sign_out["width"] <= 375
+        phone.goto(f"{base}/review?kind=suggested_fact&patient={patient}")
+        phone.locator("#queue .queue-item").first.click()
+        phone.locator("#decision").wait_for()
+        for button in ("#confirm", "#reject", "#reason"):
+            box = phone.locator(button).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375, button
+        width = "document.documentElement.scrollWidth"
+        assert phone.evaluate(width) <= 375
+        phone.goto(f"{base}/patients/{patient}")
+        phone.locator("table.facts").wait_for()
+        assert phone.evaluate(width) <= 375
+    finally:
+        context.close()
+    _sign_in_as_cleo(page, base)
+    page.goto(f"{base}/patients/{patient}")
+    page.locator("table.facts").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1360
+    # a note in the timeline is a tag, not a letter's box
+    tag = page.locator(".timeline .tag.note").first
+    assert tag.evaluate("e => getComputedStyle(e).borderTopWidth") == "0px"
