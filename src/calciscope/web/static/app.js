@@ -73,7 +73,7 @@
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     const form = event.detail.elt;
-    if (form.id === "decision" && event.detail.successful) {
+    if ((form.id === "decision" || form.id === "redecide") && event.detail.successful) {
       const li = current();
       if (li) { li.classList.add("decided"); }
       // decided: a second press would only meet this decision as someone else's conflict
@@ -83,6 +83,6 @@
   });
   document.addEventListener("htmx:beforeRequest", function (event) {
     const form = event.detail.elt;
-    if (form.id === "decision" && form.dataset.decided) { event.preventDefault(); }
+    if ((form.id === "decision" || form.id === "redecide") && form.dataset.decided) { event.preventDefault(); }
   });
 })();
