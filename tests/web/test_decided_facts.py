@@ -63,3 +63,15 @@ def test_the_patient_page_links_each_review_state_to_its_decisions(app, signed_i
     researcher = signed_in("researcher")
     seen = researcher.get(f"/patients/{app.state.pseudonyms.of('P0001')}").text
     assert 'class="tag suggested"' in seen and "/correct#decisions" not in seen
+
+
+def test_a_code_that_carries_its_system_is_shown_once(app, signed_in):
+    # webcheck34: an HPO fact (system HP, code HP:0003761) showed as HP:HP:0003761
+    facts = api.patient_record(app.state.registry, "P0001").facts
+    hpo = next(f for f in facts if f.system == "HP" and f.code.startswith("HP:"))
+    loinc = next((f for f in facts if f.system == "LOINC"), None)
+    page = signed_in("clinician").get("/api/patients/P0001").json()
+    codes = {f["fact_id"]: f["code"] for f in page["facts"]}
+    assert codes[hpo.fact_id] == hpo.code and "HP:HP:" not in str(codes)
+    if loinc is not None:
+        assert codes[loinc.fact_id] == f"LOINC:{loinc.code}"
