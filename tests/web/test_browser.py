@@ -81,6 +81,20 @@ def browser_registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, st
             }
             for pid in (patient, other)
         ]
+        # two letters more, for the tests after the first two (which decide the letters'
+        # facts and the prompts): the last patients, so the queue shows them last
+        last = [p for p in table.column("patient_id").to_pylist() if p != patient][-2:]
+        notes += [
+            {
+                "note_id": f"{pid}-WEB2",
+                "patient_id": pid,
+                "note_type": "clinic_letter",
+                "note_date": "2023-06-01",
+                "text": NOTE_TEXT + "Results:\n- ANA positive\n- Anti-Scl-70 negative\n",
+                "synthetic": True,
+            }
+            for pid in last
+        ]
         lines = "".join(json.dumps(note) + "\n" for note in notes)
         (cohort / "notes.jsonl").write_text(lines, encoding="utf-8")
         api.import_directory(registry, cohort)
@@ -264,3 +278,90 @@ def test_a_decided_item_is_not_sent_again(page, server, browser_registry):
     assert page.locator("#confirm").is_disabled() and page.locator("#reason").is_disabled()
     decided = [r for r in api.review_history(app.state.registry) if r.item_id == item_id]
     assert [r.new_state for r in decided] in (["confirmed"], ["acknowledged"])
+
+
+def _sign_in_as_cleo(page: Any, base: str) -> None:
+    page.goto(f"{base}/login")
+    if page.locator("button:has-text('Sign out')").count():
+        page.click("button:has-text('Sign out')")
+    page.fill("input[name=name]", "cleo")
+    page.fill("input[name=password]", PASSWORDS["cleo"][1])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def _open_decidable_item(page: Any, base: str) -> str:
+    """Open an item with a decision form (a suggested fact or a prompt); return its id.
+
+    Asked of the server at the test's time: the tests before decide the letters' facts.
+    """
+    queue = page.request.get(f"{base}/api/review", params={"kind": "all", "limit": 500}).json()
+    decidable = {k["name"] for k in queue["kinds"] if k["decidable"]} | {"suggested_fact"}
+    item = next(i for i in queue["items"] if i["kind"] in decidable)
+    page.goto(f"{base}/review?kind={item['kind']}&patient={item['patient_id']}")
+    page.locator(f'#queue .queue-item[data-item-id="{item["item_id"]}"]').click()
+    page.locator("#decision").wait_for()
+    page.wait_for_function(
+        "document.querySelector('#decision').getAttribute('hx-post').includes("
+        "encodeURIComponent(document.querySelector('#queue .current').dataset.itemId))"
+    )
+    return str(item["item_id"])
+
+
+def test_enter_in_the_reason_sends_nothing_until_a_decision_is_chosen(page, server):
+    # webcheck34: a reason typed after a click in the field, then Enter, sent a *rejection*
+    # (the key's mode defaulted to reject), whatever the reason said
+    base, app = server
+    _sign_in_as_cleo(page, base)
+    sent: list[int] = []
+    page.on("response", lambda r: sent.append(r.status) if r.url.endswith("/decision") else None)
+    item_id = _open_decidable_item(page, base)
+    confirm_label = page.locator("#confirm").inner_text().split("\n")[0].strip()
+    page.click("#reason")
+    page.keyboard.type("the letter says so: confirm")
+    page.keyboard.press("Enter")
+    hint = page.locator("#outcome .choose")
+    hint.wait_for()
+    assert "Nothing sent" in hint.inner_text() and confirm_label[:7] in hint.inner_text()
+    page.wait_for_timeout(300)
+    assert sent == []
+    assert [r for r in api.review_history(app.state.registry) if r.item_id == item_id] == []
+    # Esc, then c: the reason typed is the one recorded with the confirmation
+    page.keyboard.press("Escape")
+    page.keyboard.press("c")
+    page.locator("#outcome .ok").wait_for()
+    decided = [r for r in api.review_history(app.state.registry) if r.item_id == item_id]
+    assert [r.reason for r in decided] == ["the letter says so: confirm"]
+    assert decided[0].new_state in ("confirmed", "acknowledged")
+
+
+def test_a_phone_sized_window_shows_the_item_and_never_scrolls_sideways(page, server):
+    # webcheck34: at 375 px the queue and the item stood side by side (the item and its
+    # buttons off the screen), the menu ran off the right edge (Sign out unreachable) and the
+    # patient page was 1472 px wide (its facts table), at 1280 px too
+    base, _app = server
+    context = page.context.browser.new_context(viewport={"width": 375, "height": 740})
+    try:
+        phone = context.new_page()
+        _sign_in_as_cleo(phone, base)
+        sign_out = phone.locator("button:has-text('Sign out')").bounding_box()
+        assert sign_out is not None and sign_out["x"] + sign_out["width"] <= 375
+        _open_decidable_item(phone, base)
+        patient = str(phone.locator("#queue .current strong").inner_text())
+        for button in ("#confirm", "#reject", "#reason"):
+            box = phone.locator(button).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375, button
+        width = "document.documentElement.scrollWidth"
+        assert phone.evaluate(width) <= 375
+        phone.goto(f"{base}/patients/{patient}")
+        phone.locator("table.facts").wait_for()
+        assert phone.evaluate(width) <= 375
+    finally:
+        context.close()
+    _sign_in_as_cleo(page, base)
+    page.goto(f"{base}/patients/{patient}")
+    page.locator("table.facts").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1360
+    # a note in the timeline is a tag, not a letter's box
+    tag = page.locator(".timeline .tag.note").first
+    assert tag.evaluate("e => getComputedStyle(e).borderTopWidth") == "0px"

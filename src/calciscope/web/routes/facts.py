@@ -73,6 +73,7 @@ def _form(
         "history": extra.pop("history", []),
         "reason": extra.pop("reason", ""),
         "fixed": extra.pop("fixed", ()),
+        "review": extra.pop("review", None),
     }
     return render(request, "fact_form.html", context, status)
 
@@ -163,6 +164,37 @@ def _current(request: Request, fact_id: str) -> tuple[Any, list[Any]]:
     return history[-1], history
 
 
+#: A decided fact's state, the decision that reverses it and the button's words.
+_REVERSE = {"confirmed": ("reject", "Reject instead"), "rejected": ("confirm", "Confirm instead")}
+
+
+def _decisions(request: Request, history: list[Any]) -> dict[str, Any]:
+    """Who decided each version of the fact (when, what, why), and how to change the decision.
+
+    The decisions are the review queue's records (``api.review_history``); a change is sent as
+    any queue decision is, with the version shown, so that one made meanwhile is a conflict.
+    """
+    latest = history[-1]
+    chain = {h.fact.fact_id for h in history}
+    patient = latest.fact.patient_id
+    records = api.review_history(request.app.state.registry, patient=patient)
+    state = latest.fact.review_state.value
+    reverse = None if latest.superseded_by else _REVERSE.get(state)
+    return {
+        "decisions": [r for r in records if r.fact_id in chain],
+        "redecide": None
+        if reverse is None
+        else {
+            "item_id": f"fact:{latest.fact.fact_id}",
+            "version": latest.version,
+            "state": state,
+            "decision": reverse[0],
+            "label": reverse[1],
+        },
+        "open_item": f"fact:{latest.fact.fact_id}" if state == "suggested" else None,
+    }
+
+
 @guarded(router, "GET", "/facts/{fact_id}/correct", roles=CLINICIANS, include_in_schema=False)
 def correct_form(
     request: Request, user: Annotated[WebUser, Depends(current_user)], fact_id: str
@@ -178,6 +210,7 @@ def correct_form(
         title=f"Correct fact {latest.fact.fact_id}",
         history=history,
         fixed=("patient_id",),
+        review=_decisions(request, history),
     )
 
 
@@ -210,6 +243,7 @@ async def correct(
             history=history,
             reason=reason,
             fixed=("patient_id",),
+            review=await run_in_threadpool(_decisions, request, history),
         )
     return RedirectResponse(f"/patients/{fact.patient_id}", status_code=303)
 

@@ -140,15 +140,25 @@ def note_segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bo
     return [p for p in pieces if p[0]]
 
 
+def shown_code(system: str, code: str) -> str:
+    """Return the code as a reader knows it: ``HP:0003493`` (prefixed already), ``LOINC:2157-6``.
+
+    HPO, MONDO and other ontologies' codes carry their prefix; ``system:code`` showed them
+    as ``HP:HP:0003493``.
+    """
+    return code if code.startswith(f"{system}:") else f"{system}:{code}"
+
+
 def _fact_row(fact: Any, concept_names: Any, private: bool, patient: Any) -> dict[str, Any]:
     names = concept_names(fact.system, fact.code)
+    code = shown_code(fact.system, fact.code)
     evidence = _evidence(fact)
     limit = api.lab_limit(fact, patient)  # which ULN the criteria compare the value with
     return {
         "fact_id": fact.fact_id,
         "date": fact.effective_date,
-        "concept": ", ".join(names) if names else f"{fact.system}:{fact.code}",
-        "code": f"{fact.system}:{fact.code}",
+        "concept": ", ".join(names) if names else code,
+        "code": code,
         "status": fact.status.value,
         "value": fact.value_num if fact.value_num is not None else fact.value_text,
         "unit": fact.unit,

@@ -1,5 +1,5 @@
 // calciscope review keys: j/k next/previous item, c confirm a fact or mark a prompt reviewed,
-// r reject or dismiss (type a reason, Enter).
+// r reject or dismiss (type a reason, Enter). Enter sends nothing until c or r has chosen.
 // Hand-written, no build step; the server checks everything (roles, CSRF, versions).
 (function () {
   "use strict";
@@ -15,6 +15,17 @@
     list[at].scrollIntoView({block: "nearest"});
     htmx.trigger(list[at], "click");
   }
+  function choose(form) {
+    const outcome = document.getElementById("outcome");
+    if (!outcome || form.dataset.decided) { return; }
+    const hint = document.createElement("p");
+    hint.className = "error choose";
+    hint.setAttribute("role", "alert");
+    const label = function (id) { return document.getElementById(id).firstChild.textContent.trim(); };
+    hint.textContent = "Nothing sent: click " + label("confirm") + " or " + label("reject") +
+      " (or Esc, then c or r).";
+    outcome.replaceChildren(hint);
+  }
   function decide(which) {
     const button = document.getElementById(which);
     if (button) { button.click(); }
@@ -25,7 +36,13 @@
     if (event.target === reason) {
       if (event.key === "Enter") {
         event.preventDefault();
-        decide(form.dataset.mode === "confirm" ? "confirm" : "reject");
+        // Enter sends only the decision chosen with c or r: a reason typed after a click in
+        // the field is no choice, and a confirming reason must never send a rejection
+        if (form.dataset.mode === "confirm" || form.dataset.mode === "reject") {
+          decide(form.dataset.mode);
+        } else {
+          choose(form);
+        }
       } else if (event.key === "Escape") {
         reason.blur();
       }
@@ -56,7 +73,7 @@
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     const form = event.detail.elt;
-    if (form.id === "decision" && event.detail.successful) {
+    if ((form.id === "decision" || form.id === "redecide") && event.detail.successful) {
       const li = current();
       if (li) { li.classList.add("decided"); }
       // decided: a second press would only meet this decision as someone else's conflict
@@ -66,6 +83,6 @@
   });
   document.addEventListener("htmx:beforeRequest", function (event) {
     const form = event.detail.elt;
-    if (form.id === "decision" && form.dataset.decided) { event.preventDefault(); }
+    if ((form.id === "decision" || form.id === "redecide") && form.dataset.decided) { event.preventDefault(); }
   });
 })();
