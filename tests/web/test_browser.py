@@ -176,7 +176,7 @@ def test_confirm_a_suggested_calcinosis_fact(page, server, browser_registry):
     page.locator("[data-testid=cases]").wait_for()
 
     page.goto(f"{base}/patients/{patient}")
-    assert _calcinosis_true(page).startswith("False")
+    assert _calcinosis_true(page).startswith("no")
 
     page.goto(f"{base}/review?kind=suggested_fact&patient={patient}")
     items = page.locator("#queue .queue-item")
@@ -195,7 +195,7 @@ def test_confirm_a_suggested_calcinosis_fact(page, server, browser_registry):
     _shot(page, "web-review-confirmed.png")
 
     page.goto(f"{base}/patients/{patient}")
-    assert _calcinosis_true(page).startswith("True")
+    assert _calcinosis_true(page).startswith("yes")
     _shot(page, "web-patient.png")
 
     after = app.state.overview.get("default")

@@ -744,3 +744,21 @@ def test_a_nul_character_in_a_reason_is_a_422_naming_the_field(app, signed_in):
     )
     assert refused.status_code == 422 and refused.json()["problems"][0]["field"] == "reason"
     assert api.review_queue_item(app.state.registry, item.item_id).state == "suggested"
+
+
+def test_phenotype_values_read_yes_no_unknown_on_the_page_json_keeps_its_own(app, signed_in):
+    """A truth value is "yes" or "no" on the patient's panel (it showed Python's True/False),
+    unknown is "unknown"; the ``/api/`` twin keeps JSON's true, false and null."""
+    client = signed_in("clinician")
+    phenotypes = client.get("/api/patients/P0001/criteria").json()["phenotypes"]
+    panel = client.get("/patients/P0001/criteria").text
+    words = {True: "yes", False: "no", None: "unknown"}
+    seen = set()
+    for p in phenotypes:
+        cell = re.search(rf'data-phenotype="{p["id"]}"><strong>([^<]*)</strong>', panel)
+        assert cell is not None, p["id"]
+        if isinstance(p["value"], bool) or p["value"] is None:
+            assert cell.group(1) == words[p["value"]], (p["id"], p["value"], cell.group(1))
+            seen.add(p["value"])
+    assert True in seen or False in seen
+    assert ">True<" not in panel and ">False<" not in panel

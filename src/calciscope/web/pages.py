@@ -46,12 +46,27 @@ class _Environment(jinja2.Environment):
 
 _DICT_METHODS = frozenset(dir(dict))
 
+
+def shown(value: Any) -> Any:
+    """Show a value as a reader reads it: unknown (``None``) as "unknown", truth as yes or no.
+
+    Only the page shows it so: the ``/api/`` twins keep JSON's ``null``, ``true`` and ``false``.
+    """
+    if value is None:
+        return "unknown"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return value
+
 TEMPLATES = _Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,  # every value is escaped: a note holding <script> renders as text
     undefined=jinja2.StrictUndefined,
     auto_reload=False,  # compiled once per process: the templates are part of the package
 )
+TEMPLATES.filters["shown"] = shown
 
 
 class PageData(dict[str, Any]):
