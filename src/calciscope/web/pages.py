@@ -60,6 +60,7 @@ def shown(value: Any) -> Any:
         return "no"
     return value
 
+
 TEMPLATES = _Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,  # every value is escaped: a note holding <script> renders as text
