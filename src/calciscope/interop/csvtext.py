@@ -85,6 +85,28 @@ def csv_error_text(exc: csv.Error) -> str:
     return f"cannot read the CSV here: {text}"
 
 
+def _opened(exc: csv.Error, start: int, stop: int) -> str:
+    """Say where the row the parser stopped in began and where it stopped (hardening34).
+
+    A quote left open is named by the row it opens in (``start``), not the file's last line,
+    where the parser finds it open (``stop``); a quote that a later stray ``"`` closes is
+    named by both rows.
+    """
+    if "field larger than field limit" in str(exc):
+        return (
+            f" (a cell over {csv.field_size_limit():,} characters, or a quote left open: "
+            f"the cell begins in row {start})"
+        )
+    if stop <= start:
+        return ""
+    if "unexpected end of data" in str(exc):
+        return f" (the quote opens in row {start}; the file ends at line {stop} with it open)"
+    return (
+        f" (a quote opened in row {start} runs to line {stop}: a stray '\"' in row {start} "
+        f"pairs with one in line {stop})"
+    )
+
+
 def _breaks(cells: list[str]) -> int:
     """Return how many physical lines a row's cells run over, beyond its first."""
     return sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in cells)
@@ -221,9 +243,7 @@ def strict_rows(
                 _check_breaks(cells, names, (source, end, summary), single_line, key_at, delimiter)
             yield end - _breaks(cells), cells
     except csv.Error as exc:
-        message = csv_error_text(exc)
-        if "field larger than field limit" in str(exc):
-            message += f" (a cell over {csv.field_size_limit():,} characters, or a quote left open)"
+        message = csv_error_text(exc) + _opened(exc, end + 1, reader.line_num)
         problem = Problem(source, f"row {end + 1}", "(file)", message)
         raise ValidationError([problem], summary=summary) from None
 
