@@ -78,3 +78,75 @@ def test_a_readable_patients_csv_still_names_each_unknown_patient(tmp_path):
     )
     said = _import_folder(tmp_path, _PATIENTS, facts)
     assert "facts.csv, row 3, field 'patient_id': unknown patient 'P9'" in said
+
+
+# REDCap: one check for stray quotes in free text, the reader's key the record id
+
+_DICTIONARY = (
+    '"Variable / Field Name","Form Name","Section Header","Field Type","Field Label",'
+    '"Choices, Calculations, OR Slider Labels","Field Note",'
+    '"Text Validation Type OR Show Slider Number","Text Validation Min","Text Validation Max",'
+    'Identifier?,"Branching Logic (Show field only if...)","Required Field?","Custom Alignment",'
+    '"Question Number (surveys only)","Matrix Group Name","Matrix Ranking?","Field Annotation"\n'
+    'record_id,visit,,text,"Record ID",,,,,,,,,,,,,\n'
+    "visit_date,visit,,text,Date,,,date_ymd,,,,,,,,,,\n"
+    "comments,visit,,notes,Comments,,,,,,,,,,,,,\n"
+)
+
+
+def _import_redcap(tmp_path, records: str) -> str:
+    (tmp_path / "data.csv").write_text(records, encoding="utf-8")
+    (tmp_path / "dictionary.csv").write_text(_DICTIONARY, encoding="utf-8")
+    result = runner.invoke(
+        app,
+        [
+            "import", "redcap", str(tmp_path / "data.csv"),
+            "--dictionary", str(tmp_path / "dictionary.csv"),
+            "--db", f"sqlite:///{tmp_path / 'r.db'}",
+        ],
+    )  # fmt: skip
+    assert "Traceback" not in result.output
+    return " ".join(result.output.split()), result.exit_code
+
+
+def test_stray_quotes_in_a_redcap_notes_field_with_digit_record_ids_are_refused(tmp_path):
+    # SYNTHETIC: a stray '"' opens record 2's comments; the one in record 4's closes it, and
+    # record 3 became text of record 2's comments (imported as three records, without a word)
+    records = (
+        "record_id,visit_date,comments,visit_complete\n"
+        "1,2020-01-05,Calcinosis at the left elbow,2\n"
+        '2,2020-02-06,"Fingertip ulcer,2\n'
+        "3,2020-03-07,No calcinosis,2\n"
+        '4,2020-04-08,Stable",2\n'
+    )
+    said, code = _import_redcap(tmp_path, records)
+    assert code == 1
+    assert (
+        "data.csv, row 3, field 'comments': the text of column 'comments' runs from row 3" in said
+    )
+    assert "(row 4) reads as a row of its own" in said
+
+
+def test_a_redcap_note_written_over_lines_is_read_as_written(tmp_path):
+    records = (
+        "record_id,visit_date,comments,visit_complete\n"
+        '1,2020-01-05,"Dear Dr A,\n2, aspirin 100 mg\nCalcinosis at the elbow",2\n'
+        "2,2020-02-06,Stable,2\n"
+    )
+    said, code = _import_redcap(tmp_path, records)
+    assert code == 0, said
+    assert "reads as a row" not in said
+
+
+def test_stray_quotes_in_text_before_the_key_column_are_refused(tmp_path):
+    # SYNTHETIC notes CSV whose text comes before its id: N2 became a line of N1's text
+    notes = tmp_path / "notes.csv"
+    notes.write_text(
+        'text,note_id\n"Calcinosis at the left elbow,N1\nNo calcinosis today,N2\nStable",N3\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["notes", "extract-file", str(notes)])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1 and "Traceback" not in said
+    assert "notes.csv, row 2, field 'text': the text of column 'text' runs from row 2" in said
+    assert "'No calcinosis today,N2' (row 3) reads as a row of its own" in said

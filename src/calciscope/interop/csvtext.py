@@ -137,27 +137,53 @@ def _shape(value: str, *, letters: bool = False) -> str:
     return value if letters else re.sub(r"[^\W\d_]+", "a", value)
 
 
+def _alike(pieces: list[str], own: list[str], places: list[int], key_at: int) -> bool:
+    """Return whether cells read as the row's own at ``places`` (their shapes ``own``).
+
+    The key must be written and shaped as the row's; of the other cells, one in four may
+    differ (rounded down: none of up to four), since a wide row (a REDCap export's dozens of
+    fields) holds numbers of other lengths and text over lines (hardening34).
+    """
+    if not pieces[places.index(key_at)].strip():
+        return False
+    differ = [
+        j for p, j in zip(pieces, places, strict=True) if _shape(p, letters=j == key_at) != own[j]
+    ]
+    return key_at not in differ and len(differ) <= (len(places) - 1) // 4
+
+
 def _row_inside(cells: list[str], at: int, key_at: int, delimiter: str) -> tuple[int, str] | None:
     """Return (lines after the row's first, line) of a line in ``cells[at]`` that reads as a row.
 
-    Such a line has at least as many cells as the row up to ``at``, and every cell before
-    ``at`` shaped as the row's own (:func:`_shape`; the key's, at ``key_at``, with its
-    letters as written). With only the key before the
-    text, the key must hold a letter: a line of digits and a comma ("2, aspirin 100 mg", a
-    decimal comma) is too common in a letter to tell a row by (review 27).
+    Such a line has at least as many cells as the row up to ``at``, every cell before ``at``
+    shaped as the row's own (:func:`_shape`; the key's, at ``key_at``, with its letters as
+    written; :func:`_alike`). With only the key before the text, the key must hold a letter:
+    a line of digits and a comma ("2, aspirin 100 mg", a decimal comma) is too common in a
+    letter to tell a row by (review 27). A line that is not the cell's last may also read as
+    a whole row, the cells after the text counted from the line's end: so a key after the
+    text, or a key of digits with cells after the text (a REDCap notes field before
+    ``<form>_complete``), is checked too (hardening34).
     """
-    if at == 1 and not any(c.isalpha() for c in cells[key_at]):
-        return None
-    own = [_shape(c, letters=j == key_at) for j, c in enumerate(cells[:at])]
-    before = _breaks(cells[:at])
-    for number, line in enumerate(re.split(r"\r\n|\r|\n", cells[at])[1:], start=1):
+    own = [_shape(c, letters=j == key_at) for j, c in enumerate(cells)]
+    lines = re.split(r"\r\n|\r|\n", cells[at])
+    lettered = any(c.isalpha() for c in cells[key_at])
+    before, after = list(range(at)), list(range(at + 1, len(cells)))
+    for number, line in enumerate(lines[1:], start=1):
         pieces = line.split(delimiter)
         if (
-            len(pieces) > at
-            and pieces[key_at].strip()
-            and [_shape(p, letters=j == key_at) for j, p in enumerate(pieces[:at])] == own
+            key_at < at
+            and (at > 1 or lettered)
+            and len(pieces) > at
+            and _alike(pieces[:at], own, before, key_at)
+        ) or (
+            number < len(lines) - 1
+            and len(pieces) >= len(cells)
+            and (len(cells) > 2 or lettered)
+            and _alike(
+                pieces[:at] + pieces[len(pieces) - len(after) :], own, before + after, key_at
+            )
         ):
-            return before + number, line
+            return _breaks(cells[:at]) + number, line
     return None
 
 
@@ -194,7 +220,7 @@ def _check_breaks(
         first = end - _breaks(cells)
         if single_line(column):
             raise _swallowed(source, first, end, column, summary)
-        if 0 <= key_at < i and (row := _row_inside(cells, i, key_at, delimiter)):
+        if 0 <= key_at != i and (row := _row_inside(cells, i, key_at, delimiter)):
             raise _row_in_text(source, first, end, row, column, summary)
 
 

@@ -226,7 +226,7 @@ def read_records(records: Path, dictionary: list[DictionaryField], mapping: Mapp
     ValidationError
         Listing every problem with file, row and field; nothing should be written.
     """
-    rows = _rows(Path(records), single_line_columns(dictionary))
+    rows = _rows(Path(records), single_line_columns(dictionary), key=mapping.record_id)
     return read_record_rows(rows, str(records), dictionary, mapping)
 
 
