@@ -150,3 +150,29 @@ def test_stray_quotes_in_text_before_the_key_column_are_refused(tmp_path):
     assert result.exit_code == 1 and "Traceback" not in said
     assert "notes.csv, row 2, field 'text': the text of column 'text' runs from row 2" in said
     assert "'No calcinosis today,N2' (row 3) reads as a row of its own" in said
+
+
+# typed by a new user: a semicolon-separated file, a date written day first
+
+
+def test_a_semicolon_separated_patients_csv_says_so(tmp_path):
+    patients = "patient_id;sex;birth_date\nP1;female;1960-01-01\n"
+    facts = "patient_id,system,code,status,effective_date\n"
+    said = _import_folder(tmp_path, patients, facts)
+    assert (
+        "patients.csv, row 1, field 'patient_id;sex;birth_date': unknown column; expected some of"
+    ) in said
+    assert "the header is one cell holding semicolons: the file is not comma-separated" in said
+
+
+def test_a_date_written_day_first_says_year_first(tmp_path):
+    facts = (
+        "patient_id,system,code,status,effective_date\n"
+        "P1,HP,HP:0033560,present,2020-01-05\n"
+        "P1,HP,HP:0003761,present,31/02/2020\n"
+    )
+    said = _import_folder(tmp_path, _PATIENTS, facts)
+    assert (
+        "facts.csv, row 3, field 'effective_date': Value error, '31/02/2020' is not a date: "
+        "expected YYYY-MM-DD, the year first"
+    ) in said

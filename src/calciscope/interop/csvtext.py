@@ -44,6 +44,7 @@ __all__ = [
     "ANY_COLUMN",
     "StrictDictReader",
     "csv_error_text",
+    "delimiter_hint",
     "quote_count",
     "quotes_balanced",
     "repeated_columns",
@@ -83,6 +84,30 @@ def csv_error_text(exc: csv.Error) -> str:
             "this one cell (close the quote, or write a '\"' inside a quoted cell twice)"
         )
     return f"cannot read the CSV here: {text}"
+
+
+#: What a spreadsheet separates cells with instead of a comma (a semicolon where the decimal
+#: separator is a comma, as Excel writes "CSV" in much of Europe; a tab; a bar).
+_OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "bars"}
+
+
+def delimiter_hint(names: list[str] | None, delimiter: str = ",") -> str:
+    """Say what to do when a header is one cell holding another delimiter, else return "".
+
+    ``patient_id;sex;birth_date`` read with commas is one column of that name. Every reader
+    that names a header's columns says it so (hardening34: the calciscope directory listed it
+    as an unknown column without saying why; the REDCap reader had its own sentence).
+    """
+    if not names or len(names) != 1:
+        return ""
+    for other, plural in _OTHER_DELIMITERS.items():
+        if other != delimiter and other in names[0]:
+            return (
+                f"the header is one cell holding {plural}: the file is not comma-separated "
+                "(a spreadsheet saved it so); save it as CSV with commas (Excel: "
+                "'CSV UTF-8 (Comma delimited)')"
+            )
+    return ""
 
 
 def _opened(exc: csv.Error, start: int, stop: int) -> str:

@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 import pydantic
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.csvtext import StrictDictReader, quote_count
+from calciscope.interop.csvtext import StrictDictReader, delimiter_hint, quote_count
 from calciscope.interop.jsontext import parse_json
 from calciscope.interop.native_facts import check_block
 from calciscope.model import Fact, Image, Note, Patient
@@ -91,6 +91,7 @@ def _csv_rows(
             yield "header", Problem(str(path), "row 1", "(file)", _EMPTY)
             return
         unknown = [c for c in reader.fieldnames or [] if c not in allowed]
+        hint = delimiter_hint(reader.fieldnames)
         for column in unknown:
             yield (
                 "header",
@@ -98,7 +99,8 @@ def _csv_rows(
                     str(path),
                     "row 1",
                     column,
-                    f"unknown column; expected some of {sorted(allowed)}",
+                    f"unknown column; expected some of {sorted(allowed)}"
+                    + (f": {hint}" if hint else ""),
                 ),
             )
         if unknown:
