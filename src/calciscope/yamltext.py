@@ -11,7 +11,15 @@ the line and what is wrong there:
 - not YAML: the parser's complaint, its line and column, the line where the construct it was
   reading began (an unclosed ``[`` or quote) and, for the usual slips, what to do (a tab
   indenting a line; a ``:`` inside an unquoted value);
-- a date that does not exist (``2023-02-30``, which YAML reads as a date): its line and key.
+- a date that does not exist (``2023-02-30``, which YAML reads as a date): its line and key,
+  in block or in flow style (``{index_date: 2024-02-30}``, ``[2024-02-30]``; before,
+  hardening34, a date in flow style named no line);
+- a mapping that writes a key twice: YAML's parser keeps the last value without a word (a
+  study file with two ``index_date:`` ran with the second), so it is refused naming the key
+  and both lines (hardening34).
+
+Whatever loader a caller gives (the rule files' own), :func:`parse_yaml` reads through a
+subclass of it that makes these two checks (:func:`_strict`).
 """
 
 from __future__ import annotations
@@ -39,6 +47,73 @@ _HINTS = (
     ("found unexpected end of stream", "a quote or bracket opened here is never closed"),
     ("expected <block end>", "check the indentation of this line against the lines above"),
 )
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Refused(Exception):
+    """A node the strict loader refuses: the line (1 based), the field and what is wrong."""
+
+    def __init__(self, line: int, field: str, message: str) -> None:
+        super().__init__(message)
+        self.line, self.field, self.message = line, field, message
+
+
+def _key_text(node: Any) -> str | None:
+    """Return a scalar key's text (how it was written), or None for a key of another kind."""
+    return str(node.value) if isinstance(node, yaml.ScalarNode) and node.tag != _MERGE else None
+
+
+class _StrictChecks:
+    """The checks :func:`_strict` adds to a loader: keys written twice, dates that do not exist."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = _key_text(key_node)
+            if key is None:
+                continue
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                lines = f"lines {seen[key]} and {line}" if seen[key] != line else f"line {line}"
+                message = (
+                    f"the key {key!r} is written twice in this mapping ({lines}); YAML would "
+                    "keep only the last value: keep one"
+                )
+                raise _Refused(line, key, message)
+            seen[key] = line
+            self._keys[id(value_node)] = key  # type: ignore[attr-defined]
+            if isinstance(value_node, yaml.SequenceNode):
+                for item in value_node.value:
+                    self._keys[id(item)] = key  # type: ignore[attr-defined]
+        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+
+    def construct_checked_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)  # type: ignore[misc]
+        except ValueError as exc:
+            field = self._keys.get(id(node), "-")  # type: ignore[attr-defined]
+            message = f"{node.value} is not a date ({exc})"
+            raise _Refused(node.start_mark.line + 1, field, message) from None
+
+
+_STRICT: dict[Any, Any] = {}
+
+
+def _strict(loader: Any) -> Any:
+    """Return ``loader`` with the checks of :class:`_StrictChecks` (one class per loader)."""
+    if loader in _STRICT:
+        return _STRICT[loader]
+
+    def init(self: Any, stream: Any) -> None:
+        loader.__init__(self, stream)
+        self._keys = {}
+
+    strict: Any = type(f"Strict{loader.__name__}", (_StrictChecks, loader), {"__init__": init})
+    strict.add_constructor("tag:yaml.org,2002:timestamp", _StrictChecks.construct_checked_timestamp)
+    _STRICT[loader] = strict
+    return strict
+
 
 _DATE_VALUE = re.compile(r"^\s*-?\s*([\w.-]+)\s*:\s*['\"]?(\d{4}-\d{1,2}-\d{1,2})\b", re.M)
 
@@ -77,10 +152,13 @@ def parse_yaml(text: str, *, source: str, loader: type[Any] = yaml.SafeLoader) -
     Raises
     ------
     ValidationError
-        When the text is not YAML, or holds a date that does not exist.
+        When the text is not YAML, holds a date that does not exist, or writes a key twice
+        in one mapping.
     """
     try:
-        return yaml.load(text, Loader=loader)  # a safe loader, or one built on it
+        return yaml.load(text, Loader=_strict(loader))  # a safe loader, or one built on it
+    except _Refused as exc:
+        problem = Problem(source, f"line {exc.line}", exc.field, exc.message)
     except yaml.YAMLError as exc:
         problem = yaml_problem(exc, source)
     except ValueError as exc:  # YAML reads 2023-13-45 as a date, and the date fails

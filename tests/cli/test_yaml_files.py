@@ -8,6 +8,9 @@ ended in a traceback (the UnicodeDecodeError was not caught).
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -15,7 +18,8 @@ from typer.testing import CliRunner
 from calciscope.cli.app import app
 from calciscope.errors import CatalogueError, ValidationError
 from calciscope.extract.rules import load_rules
-from calciscope.yamltext import load_yaml
+from calciscope.interop.redcap.mapping import load_mapping
+from calciscope.yamltext import load_yaml, parse_yaml
 
 runner = CliRunner()
 
@@ -133,3 +137,101 @@ def test_a_context_rules_json_not_json_names_its_line(tmp_path):
     said = _said(result)
     assert result.exit_code == 1
     assert f"rule file {rules}, line 2: not JSON:" in said
+
+
+# hardening34: a key written twice, and a date that does not exist written in flow style.
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # SYNTHETIC: two index dates, typed a screen apart; YAML kept the second without a word
+        (
+            "title: x\npopulation:\n  index_date: 2023-12-31\n  ssc_by: criteria\n"
+            "  index_date: 2024-06-30\n",
+            "study.yaml, line 5, field 'index_date': the key 'index_date' is written twice in "
+            "this mapping (lines 3 and 5)",
+        ),
+        # the same in flow style, on one line
+        (
+            "title: x\npopulation: {index_date: 2023-12-31, index_date: 2024-06-30}\n",
+            "study.yaml, line 2, field 'index_date': the key 'index_date' is written twice in "
+            "this mapping (line 2)",
+        ),
+        # a date that does not exist, in flow style: its line and key
+        (
+            "title: x\npopulation: {index_date: 2024-02-30}\n",
+            "study.yaml, line 2, field 'index_date': 2024-02-30 is not a date",
+        ),
+        # ... and inside a [ ] list: the list's key
+        (
+            "title: x\n\ndates: [2024-01-31, 2024-02-30]\n",
+            "study.yaml, line 3, field 'dates': 2024-02-30 is not a date",
+        ),
+    ],
+)
+def test_a_study_file_with_a_key_twice_or_a_flow_date_names_line_and_key(tmp_path, raw, expected):
+    study = tmp_path / "study.yaml"
+    study.write_text(raw, encoding="utf-8")
+    said = _said(result := _study_run(tmp_path, study))
+    assert result.exit_code == 1
+    assert expected in said
+
+
+def test_a_rule_file_with_a_key_twice_is_refused_naming_both_lines(tmp_path):
+    rules = tmp_path / "targets.yaml"
+    rules.write_text(
+        "targets:\n  - literal: calcinosis\n    category: CALCINOSIS\n    literal: calcinoses\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogueError) as caught:
+        load_rules(targets=rules)
+    assert (
+        f"rule file {rules}, line 4, field 'literal': the key 'literal' is written twice in "
+        "this mapping (lines 2 and 4)"
+    ) in str(caught.value)
+
+
+def test_a_redcap_mapping_with_a_key_twice_is_refused(tmp_path):
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "record_id: record_id\npatient:\n  sex: sex\n  sex: gender\n", encoding="utf-8"
+    )
+    with pytest.raises(ValidationError) as caught:
+        load_mapping(mapping)
+    (problem,) = caught.value.problems
+    assert (problem.source, problem.location, problem.field) == (str(mapping), "line 4", "sex")
+    assert "(lines 3 and 4)" in problem.message
+
+
+def test_merge_keys_and_the_same_key_in_two_mappings_are_not_repeats():
+    text = "base: &b {k: 1}\nover:\n  <<: *b\n  k: 2\nother: {k: 3}\n"
+    assert parse_yaml(text, source="s.yaml") == {
+        "base": {"k": 1},
+        "over": {"k": 2},
+        "other": {"k": 3},
+    }
+
+
+def _shipped_yaml():
+    files = [p for top in ("src", "tests", "docs") for p in sorted((_ROOT / top).rglob("*.y*ml"))]
+    blocks = [
+        (f"{md.name} block {i}", m[1])
+        for md in [*sorted((_ROOT / "docs").glob("*.md")), _ROOT / "README.md"]
+        for i, m in enumerate(re.finditer(r"```ya?ml\n(.*?)```", md.read_text("utf-8"), re.S))
+    ]
+    return [(str(p.relative_to(_ROOT)), p.read_text("utf-8")) for p in files] + blocks
+
+
+def test_no_shipped_yaml_writes_a_key_twice_or_a_date_that_does_not_exist():
+    shipped = _shipped_yaml()
+    assert (
+        len(shipped) >= 17
+    )  # the packaged rule, criteria and feature files and the docs' examples
+    # libyaml's loader, as the rule files are read with (the pure-Python parser refuses
+    # their flow item ``{word: ulcers?}``)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for source, text in shipped:
+        parse_yaml(text, source=source, loader=loader)  # raises, naming file, line and key

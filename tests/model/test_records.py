@@ -91,6 +91,12 @@ def test_a_number_is_never_read_as_a_date(model, fields, value):
         cls(**fields, **{field: value})
 
 
+@pytest.mark.parametrize("value", ["31/02/2020", "05/01/2020", "5.1.2020", " 3/2/20 "])
+def test_a_date_written_day_or_month_first_asks_for_the_year_first(value):
+    with pytest.raises(pydantic.ValidationError, match="expected YYYY-MM-DD, the year first"):
+        Patient(patient_id="P1", birth_date=value)
+
+
 def test_an_iso_date_and_a_date_object_still_read():
     a = Fact(patient_id="P1", system="HP", code="HP:0003761", effective_date="2020-01-02")
     b = Fact(patient_id="P1", system="HP", code="HP:0003761", effective_date=dt.date(2020, 1, 2))

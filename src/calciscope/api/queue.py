@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
@@ -424,6 +425,26 @@ def review_queue_counts(
     return counts
 
 
+#: The shape of a review item id: ``fact:<fact id>``, a bare fact id (``F…``, as the
+#: ``facts`` commands print it) or ``<kind>:<patient id>``, the ids written as the model's
+#: identifiers are (hardening34).
+_ITEM_ID = re.compile(r"^(?:F[A-Za-z0-9._\-]*|[a-z][a-z0-9_]*:[A-Za-z0-9][A-Za-z0-9._:\-]*)$")
+_ITEM_ID_MAX = 300
+
+
+def item_id_problem(item_id: str) -> Problem | None:
+    """Return the problem of an id that is not of a review item id's shape, or None.
+
+    Such an id is bad input (the web app's 422, naming the field ``item_id``); an id of the
+    right shape that names nothing (no such fact, kind or patient) is not found (404).
+    """
+    if len(item_id) <= _ITEM_ID_MAX and _ITEM_ID.match(item_id):
+        return None
+    shown = item_id if len(item_id) <= 60 else item_id[:57] + "..."
+    message = "not a review item id: expected fact:<fact id> or <kind>:<patient id>"
+    return Problem("review", shown, "item_id", message)
+
+
 def review_queue_item(
     registry: Registry,
     item_id: str,
@@ -436,9 +457,13 @@ def review_queue_item(
 
     Raises
     ------
+    ValidationError
+        Naming ``item_id`` when it is not of an item id's shape (:func:`item_id_problem`).
     NotFoundError
         Naming ``item_id`` when no such item is open (unknown, or decided already).
     """
+    if (malformed := item_id_problem(item_id)) is not None:
+        raise ValidationError([malformed], summary="cannot show the review item")
     repo = ReviewRepository(registry)
     missing = NotFoundError(
         [Problem("review", item_id, "item_id", "no such open item (decided already?)")],

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
-from calciscope.api.queue import OPEN
+from calciscope.api.queue import OPEN, item_id_problem
 from calciscope.api.users import default_actor, require_text
 from calciscope.errors import NotFoundError, Problem, ReviewConflict, ValidationError
 from calciscope.model import ReviewDecision, ReviewState
@@ -90,6 +90,8 @@ class _Review:
 
     def plan(self, item_id: str, expected: int | None, only_open: bool) -> _Planned | Problem:
         """Check one item: a Problem to report with the others, or the write it needs."""
+        if (malformed := item_id_problem(item_id)) is not None:
+            return malformed  # bad input, not an unknown item
         fact = is_fact_item(item_id)
         if fact and not item_id.startswith("fact:"):
             item_id = f"fact:{item_id}"  # a bare fact id, as `facts` commands print them

@@ -44,6 +44,7 @@ __all__ = [
     "ANY_COLUMN",
     "StrictDictReader",
     "csv_error_text",
+    "delimiter_hint",
     "quote_count",
     "quotes_balanced",
     "repeated_columns",
@@ -85,6 +86,52 @@ def csv_error_text(exc: csv.Error) -> str:
     return f"cannot read the CSV here: {text}"
 
 
+#: What a spreadsheet separates cells with instead of a comma (a semicolon where the decimal
+#: separator is a comma, as Excel writes "CSV" in much of Europe; a tab; a bar).
+_OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "bars"}
+
+
+def delimiter_hint(names: list[str] | None, delimiter: str = ",") -> str:
+    """Say what to do when a header is one cell holding another delimiter, else return "".
+
+    ``patient_id;sex;birth_date`` read with commas is one column of that name. Every reader
+    that names a header's columns says it so (hardening34: the calciscope directory listed it
+    as an unknown column without saying why; the REDCap reader had its own sentence).
+    """
+    if not names or len(names) != 1:
+        return ""
+    for other, plural in _OTHER_DELIMITERS.items():
+        if other != delimiter and other in names[0]:
+            return (
+                f"the header is one cell holding {plural}: the file is not comma-separated "
+                "(a spreadsheet saved it so); save it as CSV with commas (Excel: "
+                "'CSV UTF-8 (Comma delimited)')"
+            )
+    return ""
+
+
+def _opened(exc: csv.Error, start: int, stop: int) -> str:
+    """Say where the row the parser stopped in began and where it stopped (hardening34).
+
+    A quote left open is named by the row it opens in (``start``), not the file's last line,
+    where the parser finds it open (``stop``); a quote that a later stray ``"`` closes is
+    named by both rows.
+    """
+    if "field larger than field limit" in str(exc):
+        return (
+            f" (a cell over {csv.field_size_limit():,} characters, or a quote left open: "
+            f"the cell begins in row {start})"
+        )
+    if stop <= start:
+        return ""
+    if "unexpected end of data" in str(exc):
+        return f" (the quote opens in row {start}; the file ends at line {stop} with it open)"
+    return (
+        f" (a quote opened in row {start} runs to line {stop}: a stray '\"' in row {start} "
+        f"pairs with one in line {stop})"
+    )
+
+
 def _breaks(cells: list[str]) -> int:
     """Return how many physical lines a row's cells run over, beyond its first."""
     return sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in cells)
@@ -115,27 +162,53 @@ def _shape(value: str, *, letters: bool = False) -> str:
     return value if letters else re.sub(r"[^\W\d_]+", "a", value)
 
 
+def _alike(pieces: list[str], own: list[str], places: list[int], key_at: int) -> bool:
+    """Return whether cells read as the row's own at ``places`` (their shapes ``own``).
+
+    The key must be written and shaped as the row's; of the other cells, one in four may
+    differ (rounded down: none of up to four), since a wide row (a REDCap export's dozens of
+    fields) holds numbers of other lengths and text over lines (hardening34).
+    """
+    if not pieces[places.index(key_at)].strip():
+        return False
+    differ = [
+        j for p, j in zip(pieces, places, strict=True) if _shape(p, letters=j == key_at) != own[j]
+    ]
+    return key_at not in differ and len(differ) <= (len(places) - 1) // 4
+
+
 def _row_inside(cells: list[str], at: int, key_at: int, delimiter: str) -> tuple[int, str] | None:
     """Return (lines after the row's first, line) of a line in ``cells[at]`` that reads as a row.
 
-    Such a line has at least as many cells as the row up to ``at``, and every cell before
-    ``at`` shaped as the row's own (:func:`_shape`; the key's, at ``key_at``, with its
-    letters as written). With only the key before the
-    text, the key must hold a letter: a line of digits and a comma ("2, aspirin 100 mg", a
-    decimal comma) is too common in a letter to tell a row by (review 27).
+    Such a line has at least as many cells as the row up to ``at``, every cell before ``at``
+    shaped as the row's own (:func:`_shape`; the key's, at ``key_at``, with its letters as
+    written; :func:`_alike`). With only the key before the text, the key must hold a letter:
+    a line of digits and a comma ("2, aspirin 100 mg", a decimal comma) is too common in a
+    letter to tell a row by (review 27). A line that is not the cell's last may also read as
+    a whole row, the cells after the text counted from the line's end: so a key after the
+    text, or a key of digits with cells after the text (a REDCap notes field before
+    ``<form>_complete``), is checked too (hardening34).
     """
-    if at == 1 and not any(c.isalpha() for c in cells[key_at]):
-        return None
-    own = [_shape(c, letters=j == key_at) for j, c in enumerate(cells[:at])]
-    before = _breaks(cells[:at])
-    for number, line in enumerate(re.split(r"\r\n|\r|\n", cells[at])[1:], start=1):
+    own = [_shape(c, letters=j == key_at) for j, c in enumerate(cells)]
+    lines = re.split(r"\r\n|\r|\n", cells[at])
+    lettered = any(c.isalpha() for c in cells[key_at])
+    before, after = list(range(at)), list(range(at + 1, len(cells)))
+    for number, line in enumerate(lines[1:], start=1):
         pieces = line.split(delimiter)
         if (
-            len(pieces) > at
-            and pieces[key_at].strip()
-            and [_shape(p, letters=j == key_at) for j, p in enumerate(pieces[:at])] == own
+            key_at < at
+            and (at > 1 or lettered)
+            and len(pieces) > at
+            and _alike(pieces[:at], own, before, key_at)
+        ) or (
+            number < len(lines) - 1
+            and len(pieces) >= len(cells)
+            and (len(cells) > 2 or lettered)
+            and _alike(
+                pieces[:at] + pieces[len(pieces) - len(after) :], own, before + after, key_at
+            )
         ):
-            return before + number, line
+            return _breaks(cells[:at]) + number, line
     return None
 
 
@@ -172,7 +245,7 @@ def _check_breaks(
         first = end - _breaks(cells)
         if single_line(column):
             raise _swallowed(source, first, end, column, summary)
-        if 0 <= key_at < i and (row := _row_inside(cells, i, key_at, delimiter)):
+        if 0 <= key_at != i and (row := _row_inside(cells, i, key_at, delimiter)):
             raise _row_in_text(source, first, end, row, column, summary)
 
 
@@ -221,9 +294,7 @@ def strict_rows(
                 _check_breaks(cells, names, (source, end, summary), single_line, key_at, delimiter)
             yield end - _breaks(cells), cells
     except csv.Error as exc:
-        message = csv_error_text(exc)
-        if "field larger than field limit" in str(exc):
-            message += f" (a cell over {csv.field_size_limit():,} characters, or a quote left open)"
+        message = csv_error_text(exc) + _opened(exc, end + 1, reader.line_num)
         problem = Problem(source, f"row {end + 1}", "(file)", message)
         raise ValidationError([problem], summary=summary) from None
 

@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 import pydantic
 
 from calciscope.errors import Problem, ValidationError
-from calciscope.interop.csvtext import StrictDictReader, quote_count
+from calciscope.interop.csvtext import StrictDictReader, delimiter_hint, quote_count
 from calciscope.interop.jsontext import parse_json
 from calciscope.interop.native_facts import check_block
 from calciscope.model import Fact, Image, Note, Patient
@@ -91,6 +91,7 @@ def _csv_rows(
             yield "header", Problem(str(path), "row 1", "(file)", _EMPTY)
             return
         unknown = [c for c in reader.fieldnames or [] if c not in allowed]
+        hint = delimiter_hint(reader.fieldnames)
         for column in unknown:
             yield (
                 "header",
@@ -98,7 +99,8 @@ def _csv_rows(
                     str(path),
                     "row 1",
                     column,
-                    f"unknown column; expected some of {sorted(allowed)}",
+                    f"unknown column; expected some of {sorted(allowed)}"
+                    + (f": {hint}" if hint else ""),
                 ),
             )
         if unknown:
@@ -151,6 +153,8 @@ class _Problems:
     def __init__(self) -> None:
         self.items: list[Problem] = []
         self.more = 0
+        #: files refused as a whole or part way (header, encoding, a quote left open)
+        self.unreadable: set[Path] = set()
 
     def add(self, problem: Problem) -> None:
         if len(self.items) < _MAX_PROBLEMS:
@@ -192,10 +196,12 @@ def _records(
             yield location, record
     except ValidationError as exc:
         # not UTF-8 (its line and byte), a quote left open or stray quotes paired over rows
+        problems.unreadable.add(path)
         for problem in exc.problems:
             problems.add(problem)
     except (OSError, csv.Error) as exc:
         # A file that stops being readable part way: name the last row read.
+        problems.unreadable.add(path)
         problems.add(Problem(str(path), f"after {location}", "(file)", f"cannot read: {exc}"))
 
 
@@ -210,6 +216,16 @@ def _chunks(records: Iterator[tuple[str, Any]]) -> Iterator[list[tuple[str, Any]
         yield chunk
 
 
+def _not_checked(folder: Path) -> Problem:
+    """Return the one problem said instead of an unknown patient per row (hardening34)."""
+    linked = [n for n in list(FILES)[1:] if (folder / n).is_file()]
+    message = (
+        f"{', '.join(linked) or 'the other files'}: patient ids not checked against the "
+        "patients, because patients.csv could not be read (its problem is listed above)"
+    )
+    return Problem(str(folder / "patients.csv"), "-", "patient_id", message)
+
+
 class _Known:
     """Patient ids a linked record may refer to.
 
@@ -219,12 +235,17 @@ class _Known:
     number of patients.
     """
 
-    def __init__(self, ids: set[str], lookup: PatientLookup | None) -> None:
+    def __init__(self, ids: set[str], lookup: PatientLookup | None, *, checked: bool) -> None:
         self.ids = ids
         self.lookup = lookup
+        #: False when ``patients.csv`` could not be read: no id can be told unknown then, and
+        #: every linked record is left out unnamed (the import fails on that file's problem)
+        self.checked = checked
 
     def unknown(self, ids: set[str]) -> set[str]:
         """Return those of ``ids`` that are neither in the folder nor in the registry."""
+        if not self.checked:
+            return ids
         if self.lookup is None:
             return ids - self.ids
         missing = ids - self.ids
@@ -241,7 +262,7 @@ class _Known:
         for location, record in chunk:
             if record.patient_id in self.ids:
                 kept.append((location, record))
-            else:
+            elif self.checked:
                 message = f"unknown patient {record.patient_id!r}"
                 problems.add(Problem(str(path), location, "patient_id", message))
         return kept
@@ -283,7 +304,7 @@ def stream_directory(
             patients=[p for _, p in chunk],
             patient_origins=[PatientOrigin(str(path), where) for where, _ in chunk],
         )
-    known = _Known(ids, known_patients)
+    known = _Known(ids, known_patients, checked=path not in problems.unreadable)
     for name, model in list(FILES.items())[1:]:
         path = folder / name
         if not path.is_file():
@@ -300,6 +321,8 @@ def stream_directory(
                 for where, record in located
             }
             yield Batch(**{_FIELD[name]: [record for _, record in located]}, record_origins=origins)
+    if not known.checked:
+        problems.add(_not_checked(folder))
     problems.raise_if_any(folder)
 
 
@@ -477,7 +500,7 @@ def _fact_block(
     unknown = known.unknown(set(pc.unique(table.column("patient_id")).to_pylist()))
     if unknown:
         where = pc.is_in(table.column("patient_id"), pa.array(sorted(unknown), pa.string()))
-        for position in pc.indices_nonzero(where).to_pylist():
+        for position in pc.indices_nonzero(where).to_pylist() if known.checked else []:
             location = f"row {rows_read[position].as_py()}"
             message = f"unknown patient {table.column('patient_id')[position].as_py()!r}"
             problems.add(Problem(str(path), location, "patient_id", message))

@@ -77,6 +77,8 @@ CODE_SYSTEMS: tuple[str, ...] = (
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
 _NUMERIC = re.compile(r"^\s*[-+]?[0-9]+(\.[0-9]*)?\s*$")
+#: A date written with the day or month first (``31/02/2020``, ``02.03.2020``, ``3/2/20``).
+_SLASHED = re.compile(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\s*$")
 
 
 def _no_number_date(value: Any) -> Any:
@@ -89,6 +91,12 @@ def _no_number_date(value: Any) -> Any:
     """
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return value
+    if isinstance(value, str) and _SLASHED.match(value):
+        # 31/02/2020 or 02/03/2020: pydantic said "invalid character in year" (hardening34)
+        raise ValueError(
+            f"{value!r} is not a date: expected YYYY-MM-DD, the year first (a date written "
+            "day/month/year or month/day/year is read neither way: the two cannot be told apart)"
+        )
     if isinstance(value, str) and not _NUMERIC.match(value):
         return value
     raise ValueError(

@@ -25,6 +25,7 @@ import pydantic
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop import ReadResult
+from calciscope.interop.csvtext import delimiter_hint
 from calciscope.interop.redcap.cells import (
     _absent_everywhere,
     _field_facts,
@@ -43,12 +44,8 @@ __all__ = ["read_record_rows", "read_records"]
 
 
 def _check_header(columns: list[str], ctx: _Context, where: Where = 1) -> None:
-    if len(columns) == 1 and (separator := next((c for c in ";\t|" if c in columns[0]), None)):
-        message = (
-            f"the header is one column holding {separator!r}: the file is not comma-separated "
-            "(a spreadsheet saved it so); export it from REDCap again, or save it as CSV "
-            "with commas"
-        )
+    if hint := delimiter_hint(columns):
+        message = f"{hint}, or export it from REDCap again"
         raise ValidationError([Problem(ctx.source, "row 1", "(header)", message)])
     forms = {f.form for f in ctx.fields.values()}
     allowed = (
@@ -226,7 +223,7 @@ def read_records(records: Path, dictionary: list[DictionaryField], mapping: Mapp
     ValidationError
         Listing every problem with file, row and field; nothing should be written.
     """
-    rows = _rows(Path(records), single_line_columns(dictionary))
+    rows = _rows(Path(records), single_line_columns(dictionary), key=mapping.record_id)
     return read_record_rows(rows, str(records), dictionary, mapping)
 
 

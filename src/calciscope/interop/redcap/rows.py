@@ -35,7 +35,7 @@ def single_line_columns(dictionary: Sequence[DictionaryField]) -> Callable[[str]
 
 
 def _rows(
-    path: Path, single_line: Callable[[str], bool] | None = None
+    path: Path, single_line: Callable[[str], bool] | None = None, *, key: str = ""
 ) -> Iterator[tuple[int, dict[str, str]]]:
     if path.suffix.lower() == ".json":
         data = load_json(path)
@@ -53,8 +53,11 @@ def _rows(
         # would skip it and name every later row one too early); a cell holding line
         # breaks is one row. Strict: a quote left open, or stray quotes paired over rows in
         # a column of no free text, is a problem naming the rows; a column named twice in
-        # the header, one naming the column (csvtext.strict_rows).
-        rows = strict_rows(handle, str(path), single_line=single_line or (lambda _c: False))
+        # the header, one naming the column (csvtext.strict_rows). ``key``, the record id:
+        # a line of a notes field that reads as a row of its own is one too (hardening34).
+        rows = strict_rows(
+            handle, str(path), single_line=single_line or (lambda _c: False), key=key or ()
+        )
         header: list[str] | None = None
         for number, (_line, cells) in enumerate(rows, start=1):
             if not cells:
