@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 
 import pytest
+from typer.testing import CliRunner
 
+from calciscope.cli.app import app
 from calciscope.interop.fhir import markup, read_fhir_bundle
 from calciscope.interop.fhir.markup import markup_to_text
 
@@ -106,3 +108,36 @@ def test_the_best_attachment_is_read_first_and_the_next_only_without_text():
 )
 def test_text_after_an_implied_or_missing_end_tag_is_kept(html, text):
     assert markup_to_text(html) == text
+
+
+# --- M2: a patients.csv refused for its header: linked ids said once not checked -----------
+
+
+@pytest.mark.parametrize(
+    ("patients", "said"),
+    [
+        # saved by a spreadsheet with semicolons: one unknown column, with the hint
+        (
+            "patient_id;sex;birth_date\nP1;female;1960-01-01\nP2;male;1961-05-02\n",
+            "the header is one cell holding semicolons",
+        ),
+        ("patient_id,sex,weight_kg\nP1,female,60\nP2,male,70\n", "field 'weight_kg': unknown"),
+        ("", "patients.csv, row 1, field '(file)'"),
+    ],
+)
+def test_a_header_refused_patients_csv_is_said_once_not_per_fact(tmp_path, patients, said):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / "patients.csv").write_text(patients, encoding="utf-8")
+    (folder / "facts.csv").write_text(
+        "patient_id,system,code,status,effective_date\n"
+        + "".join(f"P{i % 2 + 1},HP,HP:0033560,present,2020-01-{i:02d}\n" for i in range(1, 13)),
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    result = CliRunner().invoke(app, ["import", "demo", str(folder), "--db", url])
+    out = " ".join(result.output.split())
+    assert result.exit_code == 1 and "Traceback" not in out
+    assert said in out
+    assert "unknown patient" not in out
+    assert out.count("patient ids not checked against the patients") == 1
