@@ -187,9 +187,41 @@ def test_a_date_written_day_first_says_year_first(tmp_path):
 _NOTES_ONLY = "\n".join(_DICTIONARY.splitlines()[:2] + _DICTIONARY.splitlines()[3:]) + "\n"
 
 
+_WIDE = (
+    _DICTIONARY.splitlines()[0]
+    + "\n"
+    + "".join(
+        f"{name},visit,,{kind},{name},,,{check},,,,,,,,,,\n"
+        for name, kind, check in [
+            ("record_id", "text", ""),
+            ("visit_date", "text", "date_ymd"),
+            *((name, "text", "integer") for name in ("mrss", "du", "ck", "fvc", "dlco")),
+            ("crp", "text", "number"),
+            ("weight", "text", "number"),
+            ("comments", "notes", ""),
+        ]
+    )
+)
+
+
+_DU = (
+    "\n".join(_DICTIONARY.splitlines()[:2])
+    + "\ndu,visit,,text,du,,,integer,,,,,,,,,,\ncomments,visit,,notes,Comments,,,,,,,,,,,,,\n"
+)
+
+
 @pytest.mark.parametrize(
     ("records", "dictionary"),
     [
+        # a wide form, a line of earlier results pasted (its CK differs from the row's: the
+        # one-in-four loosening took it for a row)
+        (
+            "record_id,visit_date,mrss,du,ck,fvc,dlco,crp,weight,comments,visit_complete\n"
+            '3,2020-01-05,12,1,95,78,55,4.2,61.5,"Earlier results:\n'
+            '2, 2019-01-03, 14, 2, 120, 80, 58, 5.1, 63.0, improving\nstable",2\n'
+            "4,2020-02-06,8,0,80,90,70,1.0,70.2,Stable,2\n",
+            _WIDE,
+        ),
         # a line of digits a person wrote ("digits affected: 2, 3, 4")
         (
             'record_id,comments,visit_complete\n1,"Ulcers on fingers\n2, 3, 4\nall healing",2\n'
@@ -219,9 +251,9 @@ _NOTES_ONLY = "\n".join(_DICTIONARY.splitlines()[:2] + _DICTIONARY.splitlines()[
             _DICTIONARY,
         ),
         (
-            "record_id,visit_date,comments,visit_complete\n"
-            '3,2020-01-05,"Count:\n4, 1, healed\nend",2\n4,2020-02-06,Stable,2\n',
-            _DICTIONARY,
+            'record_id,du,comments,visit_complete\n3,2,"Count:\n4, 1, healed\nend",2\n'
+            "4,0,Stable,2\n",
+            _DU,
         ),
     ],
 )
