@@ -104,6 +104,11 @@ def test_the_best_attachment_is_read_first_and_the_next_only_without_text():
             "<script>if (a<b) x()</script>",
             "CK <5 U/L & calcinosis",
         ),
+        # a letter whose lower case is longer ("İ" is two characters lower) before a script
+        (
+            "<p>İzmir</p><SCRIPT>x()</Script><p>Calcinosis of the elbow</p>",
+            "İzmir\nCalcinosis of the elbow",
+        ),
     ],
 )
 def test_text_after_an_implied_or_missing_end_tag_is_kept(html, text):

@@ -50,6 +50,7 @@ _RAW = frozenset({"script", "style"})
 #: The most characters of markup read (fix35): a longer HTML or XHTML attachment is skipped,
 #: its reason said, not read.
 MARKUP_LIMIT = 5_000_000
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _NAME = re.compile(r"[A-Za-z][^\s/>]*")
 
 
@@ -88,7 +89,7 @@ def markup_to_text(markup: str) -> str:
     tag or comment left open at the end drops the rest, an unclosed ``<title>`` hides nothing.
     HTML may leave out ``</head>``: the text after it is kept (fix35).
     """
-    low = markup.lower()
+    low = markup.translate(_ASCII_LOWER)  # str.lower may change the length ("İ")
     parts: list[str] = []
     i, size = 0, len(markup)
     title_closes = True  # whether a "</title" may still follow (found once missing, never)
