@@ -183,9 +183,8 @@ def _row_inside(cells: list[str], at: int, key_at: int, delimiter: str) -> tuple
     shaped as the row's own as written (:func:`_shape`; the key's, at ``key_at``, with its
     letters as written), the text right after its delimiter, as the file's writer writes a cell
     ("P0012, seen today" is a person's line). With only the key before the text, the key must
-    hold a letter: a line
-    of digits and a comma ("2, aspirin 100 mg", a decimal comma) is too common in a letter to
-    tell a row by (review 27). With a key that holds a letter, a line that is not the cell's
+    hold a letter: a line of digits and a comma ("2, aspirin 100 mg", a decimal comma) is too
+    common in a letter to tell a row by (review 27). With a key that holds a letter, a line that is not the cell's
     last may also read as a whole row: the row's full count of cells, those after the text
     counted from the line's end, every one shaped as the row's, so a key after the text is
     checked too (hardening34). A key of digits alone is never checked so (fix35: "4, 1, healed"
