@@ -6,6 +6,7 @@ message names the file, the row (or line) and the field.
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from calciscope.cli.app import app
@@ -94,9 +95,9 @@ _DICTIONARY = (
 )
 
 
-def _import_redcap(tmp_path, records: str) -> str:
+def _import_redcap(tmp_path, records: str, dictionary: str = _DICTIONARY) -> tuple[str, int]:
     (tmp_path / "data.csv").write_text(records, encoding="utf-8")
-    (tmp_path / "dictionary.csv").write_text(_DICTIONARY, encoding="utf-8")
+    (tmp_path / "dictionary.csv").write_text(dictionary, encoding="utf-8")
     result = runner.invoke(
         app,
         [
@@ -176,3 +177,98 @@ def test_a_date_written_day_first_says_year_first(tmp_path):
         "facts.csv, row 3, field 'effective_date': Value error, '31/02/2020' is not a date: "
         "expected YYYY-MM-DD, the year first"
     ) in said
+
+
+# fix35 (review 35 H1): a person's lines in a REDCap note are no rows. A line is a row only
+# when its cells are shaped as the row's as the file writes them (no space after a comma),
+# with exact shapes (hardening34's "one in four may differ" is gone), and a key of digits
+# alone needs two cells before the text (review 27), never the cells after it.
+
+_NOTES_ONLY = "\n".join(_DICTIONARY.splitlines()[:2] + _DICTIONARY.splitlines()[3:]) + "\n"
+
+
+_WIDE = (
+    _DICTIONARY.splitlines()[0]
+    + "\n"
+    + "".join(
+        f"{name},visit,,{kind},{name},,,{check},,,,,,,,,,\n"
+        for name, kind, check in [
+            ("record_id", "text", ""),
+            ("visit_date", "text", "date_ymd"),
+            *((name, "text", "integer") for name in ("mrss", "du", "ck", "fvc", "dlco")),
+            ("crp", "text", "number"),
+            ("weight", "text", "number"),
+            ("comments", "notes", ""),
+        ]
+    )
+)
+
+
+_DU = (
+    "\n".join(_DICTIONARY.splitlines()[:2])
+    + "\ndu,visit,,text,du,,,integer,,,,,,,,,,\ncomments,visit,,notes,Comments,,,,,,,,,,,,,\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("records", "dictionary"),
+    [
+        # a wide form, a line of earlier results pasted (its CK differs from the row's: the
+        # one-in-four loosening took it for a row)
+        (
+            "record_id,visit_date,mrss,du,ck,fvc,dlco,crp,weight,comments,visit_complete\n"
+            '3,2020-01-05,12,1,95,78,55,4.2,61.5,"Earlier results:\n'
+            '2, 2019-01-03, 14, 2, 120, 80, 58, 5.1, 63.0, improving\nstable",2\n'
+            "4,2020-02-06,8,0,80,90,70,1.0,70.2,Stable,2\n",
+            _WIDE,
+        ),
+        # a line of digits a person wrote ("digits affected: 2, 3, 4")
+        (
+            'record_id,comments,visit_complete\n1,"Ulcers on fingers\n2, 3, 4\nall healing",2\n'
+            "2,Stable,2\n",
+            _NOTES_ONLY,
+        ),
+        (
+            'record_id,comments,visit_complete\n15,"Seen today\n12, 3, 4\nok",2\n16,x,2\n',
+            _NOTES_ONLY,
+        ),
+        # custom lettered ids: a letter naming another record, in the middle and as last line
+        (
+            'record_id,comments,visit_complete\nP0013,"Letter:\nP0012, seen today, 3\nend",2\n'
+            "P0014,Stable,2\n",
+            _NOTES_ONLY,
+        ),
+        (
+            'record_id,comments,visit_complete\nP0013,"Letter:\nP0012, seen today, 3 lesions",2\n'
+            "P0014,Stable,2\n",
+            _NOTES_ONLY,
+        ),
+        # a table of earlier visits pasted into the note
+        (
+            "record_id,visit_date,comments,visit_complete\n"
+            '1,2020-01-05,"Previous visits:\n1, 2019-06-01, DU healed\n1, 2019-11-02, new DU\n'
+            'plan",2\n2,2020-02-06,Stable,2\n',
+            _DICTIONARY,
+        ),
+        (
+            'record_id,du,comments,visit_complete\n3,2,"Count:\n4, 1, healed\nend",2\n'
+            "4,0,Stable,2\n",
+            _DU,
+        ),
+    ],
+)
+def test_a_person_s_lines_in_a_redcap_note_are_read_as_written(tmp_path, records, dictionary):
+    said, code = _import_redcap(tmp_path, records, dictionary)
+    assert code == 0, said
+    assert "reads as a row" not in said
+
+
+def test_a_lettered_record_written_whole_inside_a_note_is_still_refused(tmp_path):
+    # SYNTHETIC: a stray '"' in P2's comments pairs with one in P4's: P3 became a line
+    records = (
+        "record_id,comments,visit_complete\n"
+        'P1,ok,2\nP2,"Fingertip ulcer,2\nP3,No calcinosis,2\nP4,Stable",2\n'
+    )
+    said, code = _import_redcap(tmp_path, records, _NOTES_ONLY)
+    assert code == 1
+    assert "'P3,No calcinosis,2' (row 4) reads as a row of its own" in said

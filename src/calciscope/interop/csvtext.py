@@ -148,14 +148,15 @@ def _swallowed(path: str, start: int, end: int, column: str, summary: str) -> Va
 
 
 def _shape(value: str, *, letters: bool = False) -> str:
-    """Return the shape of a cell: a run of digits as ``9``, a run of letters as ``a``.
+    """Return the shape of a cell as written: a run of digits as ``9``, of letters as ``a``.
 
     A cell of digits alone keeps their count (``0042`` is not shaped as ``12``). With
     ``letters`` (the key's cell) letters stay themselves, so ``N2`` is shaped as ``N1`` but not
     as ``D2``, ``T12`` or ``Ro52`` (review 27: a line "D2, D3 tuft calcinosis" of a note whose
-    ids are ``N1``, ``N2``).
+    ids are ``N1``, ``N2``). Spaces are kept: a row that stray quotes swallowed was written by
+    the file's own writer, with nothing after its delimiters, while a person writes "2, 3, 4"
+    (fix35: such lines in a REDCap note refused valid exports).
     """
-    value = value.strip()
     if value.isdigit():
         return "9" * len(value)
     value = re.sub(r"[0-9]+", "9", value)
@@ -163,31 +164,31 @@ def _shape(value: str, *, letters: bool = False) -> str:
 
 
 def _alike(pieces: list[str], own: list[str], places: list[int], key_at: int) -> bool:
-    """Return whether cells read as the row's own at ``places`` (their shapes ``own``).
+    """Return whether every cell reads as the row's own at ``places`` (their shapes ``own``).
 
-    The key must be written and shaped as the row's; of the other cells, one in four may
-    differ (rounded down: none of up to four), since a wide row (a REDCap export's dozens of
-    fields) holds numbers of other lengths and text over lines (hardening34).
+    Exact shapes, the key written (fix35: hardening34's "one in four may differ" refused valid
+    REDCap exports and is gone).
     """
     if not pieces[places.index(key_at)].strip():
         return False
-    differ = [
-        j for p, j in zip(pieces, places, strict=True) if _shape(p, letters=j == key_at) != own[j]
-    ]
-    return key_at not in differ and len(differ) <= (len(places) - 1) // 4
+    return all(
+        _shape(p, letters=j == key_at) == own[j] for p, j in zip(pieces, places, strict=True)
+    )
 
 
 def _row_inside(cells: list[str], at: int, key_at: int, delimiter: str) -> tuple[int, str] | None:
     """Return (lines after the row's first, line) of a line in ``cells[at]`` that reads as a row.
 
     Such a line has at least as many cells as the row up to ``at``, every cell before ``at``
-    shaped as the row's own (:func:`_shape`; the key's, at ``key_at``, with its letters as
-    written; :func:`_alike`). With only the key before the text, the key must hold a letter:
-    a line of digits and a comma ("2, aspirin 100 mg", a decimal comma) is too common in a
-    letter to tell a row by (review 27). A line that is not the cell's last may also read as
-    a whole row, the cells after the text counted from the line's end: so a key after the
-    text, or a key of digits with cells after the text (a REDCap notes field before
-    ``<form>_complete``), is checked too (hardening34).
+    shaped as the row's own as written (:func:`_shape`; the key's, at ``key_at``, with its
+    letters as written), the text right after its delimiter, as the file's writer writes a cell
+    ("P0012, seen today" is a person's line). With only the key before the text, the key must
+    hold a letter: a line of digits and a comma ("2, aspirin 100 mg", a decimal comma) is too
+    common in a letter to tell a row by (review 27). With a key that holds a letter, a line that is not the cell's
+    last may also read as a whole row: the row's full count of cells, those after the text
+    counted from the line's end, every one shaped as the row's, so a key after the text is
+    checked too (hardening34). A key of digits alone is never checked so (fix35: "4, 1, healed"
+    in a REDCap note before ``<form>_complete`` refused a valid export).
     """
     own = [_shape(c, letters=j == key_at) for j, c in enumerate(cells)]
     lines = re.split(r"\r\n|\r|\n", cells[at])
@@ -199,11 +200,12 @@ def _row_inside(cells: list[str], at: int, key_at: int, delimiter: str) -> tuple
             key_at < at
             and (at > 1 or lettered)
             and len(pieces) > at
+            and not pieces[at][:1].isspace()
             and _alike(pieces[:at], own, before, key_at)
         ) or (
-            number < len(lines) - 1
+            lettered
+            and number < len(lines) - 1
             and len(pieces) >= len(cells)
-            and (len(cells) > 2 or lettered)
             and _alike(
                 pieces[:at] + pieces[len(pieces) - len(after) :], own, before + after, key_at
             )

@@ -87,24 +87,25 @@ def _csv_rows(
         # it that reads as a row of its own (a patient id first) is stray quotes paired
         reader = StrictDictReader(handle, str(path), single_line=_single_line, key="patient_id")
         allowed = set(model.model_fields)
+        # a header refused (no header, unknown columns) refuses the file: raised, so the file
+        # counts as unreadable and its linked ids are said once not checked (fix35)
         if reader.fieldnames is None:  # 0 bytes (or blank lines): a header-only file is "no rows"
-            yield "header", Problem(str(path), "row 1", "(file)", _EMPTY)
-            return
+            raise ValidationError([Problem(str(path), "row 1", "(file)", _EMPTY)])
         unknown = [c for c in reader.fieldnames or [] if c not in allowed]
         hint = delimiter_hint(reader.fieldnames)
-        for column in unknown:
-            yield (
-                "header",
-                Problem(
-                    str(path),
-                    "row 1",
-                    column,
-                    f"unknown column; expected some of {sorted(allowed)}"
-                    + (f": {hint}" if hint else ""),
-                ),
-            )
         if unknown:
-            return
+            raise ValidationError(
+                [
+                    Problem(
+                        str(path),
+                        "row 1",
+                        column,
+                        f"unknown column; expected some of {sorted(allowed)}"
+                        + (f": {hint}" if hint else ""),
+                    )
+                    for column in unknown
+                ]
+            )
         for number, row in enumerate(reader, start=2):
             if number - 2 < skip:
                 continue

@@ -8,7 +8,7 @@ import hashlib
 from typing import Any
 
 from calciscope.interop.fhir.codes import EXTENSION, as_list, body_site_from
-from calciscope.interop.fhir.markup import attachment_text, format_rank
+from calciscope.interop.fhir.markup import MarkupTooLong, attachment_text, format_rank
 from calciscope.interop.fhir.subjects import fhir_date
 from calciscope.interop.phenopackets.curie import sanitise_id
 from calciscope.model import Image, Modality, Note, NoteType
@@ -47,14 +47,28 @@ def _text(attachment: Any) -> str | None:
     return attachment_text(str(attachment.get("contentType", "text/plain")), data)
 
 
-def _best_text(attachments: list[Any]) -> str | None:
-    """Return the text of the best format among attachments of one document (plain, HTML, ...)."""
-    found = [
-        (format_rank(str(a.get("contentType", "text/plain"))), i, text)
+def _best_text(attachments: list[Any]) -> tuple[str | None, str]:
+    """Return the text of the best format among attachments of one document, and why none.
+
+    Formats are tried best first (plain, HTML, ...), the next only when one gives no text, so
+    only the attachment chosen is read (fix35: every one was parsed). The second item says why
+    an attachment was not read (HTML over ``MARKUP_LIMIT``), "" otherwise.
+    """
+    ranked = sorted(
+        (format_rank(str(a.get("contentType", "text/plain"))), i, a)
         for i, a in enumerate(attachments)
-        if isinstance(a, dict) and (text := _text(a))
-    ]
-    return min(found)[2] if found else None
+        if isinstance(a, dict)
+    )
+    why = ""
+    for _rank, _i, attachment in ranked:
+        try:
+            text = _text(attachment)
+        except MarkupTooLong as exc:
+            why = f"; {exc}"
+            continue
+        if text:
+            return text, ""
+    return None, why
 
 
 def _note_id(resource: dict[str, Any], full_url: str, text: str) -> str:
@@ -80,9 +94,12 @@ def _note_type(resource: dict[str, Any], default: NoteType) -> NoteType:
 def document_notes(resource: dict[str, Any], patient_id: str, full_url: str) -> list[Note] | str:
     """Map a DocumentReference with an inline text attachment to a note."""
     contents = as_list(resource.get("content"))
-    text = _best_text([c.get("attachment") for c in contents if isinstance(c, dict)])
+    text, why = _best_text([c.get("attachment") for c in contents if isinstance(c, dict)])
     if text is None:
-        return "no inline text attachment (only URLs, or content that is not text, HTML or XHTML)"
+        return (
+            "no inline text attachment (only URLs, or content that is not text, HTML or XHTML)"
+            + why
+        )
     return [
         Note(
             note_id=_note_id(resource, full_url, text),
@@ -111,7 +128,7 @@ def diagnostic_report_notes(
 ) -> list[Note] | str:
     """Map a DiagnosticReport with a text (or HTML) presentedForm or a conclusion to a note."""
     forms = as_list(resource.get("presentedForm"))
-    text = _best_text(forms)
+    text, why = _best_text(forms)
     if (
         text is None
         and isinstance(resource.get("conclusion"), str)
@@ -121,7 +138,7 @@ def diagnostic_report_notes(
     if text is None:
         return (
             "no inline text (no text, HTML or XHTML presentedForm and no conclusion); "
-            "its results are separate Observations"
+            "its results are separate Observations" + why
         )
     default = NoteType.RADIOLOGY_REPORT if _is_radiology(resource) else NoteType.OTHER
     when = fhir_date(resource.get("effectiveDateTime")) or fhir_date(resource.get("issued"))

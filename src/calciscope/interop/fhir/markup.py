@@ -9,10 +9,10 @@ Report systems send radiology reports as HTML or XHTML (US Core's chest X-ray re
 from __future__ import annotations
 
 import codecs
+import html
 import re
-from html.parser import HTMLParser
 
-__all__ = ["MARKUP_TYPES", "attachment_text", "format_rank", "markup_to_text"]
+__all__ = ["MARKUP_LIMIT", "MARKUP_TYPES", "attachment_text", "format_rank", "markup_to_text"]
 
 #: Media types whose content is HTML or XHTML markup around the text of the document.
 MARKUP_TYPES = frozenset({"text/html", "application/xhtml", "application/xhtml+xml"})
@@ -45,48 +45,70 @@ _BLOCKS = frozenset(
         "ul",
     ]
 )
-_HIDDEN = frozenset({"head", "script", "style", "title"})
+#: Elements whose content is no text, up to their end tag (or the end of the document).
+_RAW = frozenset({"script", "style"})
+#: The most characters of markup read (fix35): a longer HTML or XHTML attachment is skipped,
+#: its reason said, not read.
+MARKUP_LIMIT = 5_000_000
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_NAME = re.compile(r"[A-Za-z][^\s/>]*")
 
 
-class _TextParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
+def _tag(markup: str, j: int) -> tuple[str, int] | None:
+    """Read the markup at its ``<`` at ``j``: (the tag's name, where the text goes on).
 
-    def handle_starttag(self, tag: str, attrs: object) -> None:
-        if tag in _HIDDEN:
-            self.hidden += 1
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
+    The name is lower case; ``/p`` for an end tag, "" for a comment, doctype, ``<![`` or
+    ``<?``, ``<`` for a ``<`` that opens no tag (text). None: left open to the end.
+    """
+    if markup.startswith("<!--", j):
+        k = markup.find("-->", j + 4)
+        return None if k < 0 else ("", k + 3)
+    closing = markup.startswith("</", j)
+    name = _NAME.match(markup, j + 2 if closing else j + 1)
+    if not name and markup[j + 1 : j + 2] not in ("!", "?"):
+        return "<", j + 1
+    k = markup.find(">", j + 1)
+    if k < 0:
+        return None
+    written = name.group().lower() if name else ""
+    return ("/" + written if closing and written else written), k + 1
 
-    def handle_startendtag(self, tag: str, attrs: object) -> None:
-        if tag in _BLOCKS:
-            self.parts.append("\n")
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN:
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data)
+class MarkupTooLong(ValueError):
+    """An HTML or XHTML attachment over :data:`MARKUP_LIMIT` characters: not read."""
 
 
 def markup_to_text(markup: str) -> str:
     """Return the text of an HTML or XHTML document, one line per block element.
 
-    The head (title, scripts, styles) is left out; runs of spaces become one space and empty
-    lines are dropped, so the text reads as the report was displayed.
+    Scripts, styles, comments, the doctype and a closed ``<title>`` are left out; runs of
+    spaces become one space and empty lines are dropped, so the text reads as the report was
+    displayed. One pass over the markup (fix35: ``html.parser`` took the square of the length
+    on a tag or comment left open, 95 s for ``'<a ' * 40000``, and raised AssertionError on
+    ``<![``): a tag ends at its first ``>``; a ``<`` that opens no tag (``CK <5``) is text; a
+    tag or comment left open at the end drops the rest, an unclosed ``<title>`` hides nothing.
+    HTML may leave out ``</head>``: the text after it is kept (fix35).
     """
-    parser = _TextParser()
-    parser.feed(markup)
-    parser.close()
-    lines = (
-        re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in "".join(parser.parts).split("\n")
-    )
+    low = markup.translate(_ASCII_LOWER)  # str.lower may change the length ("İ")
+    parts: list[str] = []
+    i, size = 0, len(markup)
+    title_closes = True  # whether a "</title" may still follow (found once missing, never)
+    while i < size:
+        j = markup.find("<", i)
+        parts.append(html.unescape(markup[i : j if j >= 0 else size]))
+        tag = _tag(markup, j) if j >= 0 else None
+        if tag is None:  # the end, or a tag or comment left open at the end (dropped)
+            break
+        name, i = tag
+        if name.lstrip("/") in _BLOCKS or name == "<":
+            parts.append("<" if name == "<" else "\n")
+        elif name in _RAW or (name == "title" and title_closes):
+            stop = low.find(f"</{name}", i)
+            if stop < 0 and name in _RAW:
+                break  # a script or style left open: the rest is no text
+            title_closes = title_closes and (stop >= 0 or name != "title")
+            i = stop if stop >= 0 else i
+    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in "".join(parts).split("\n"))
     return "\n".join(line for line in lines if line)
 
 
@@ -118,6 +140,11 @@ def attachment_text(content_type: str, data: bytes) -> str | None:
     ``text/*`` and HTML/XHTML are text; the bytes are decoded in the ``charset`` the content
     type names (UTF-8 when it names none). Bytes that are not in that charset, or a charset
     Python does not know, give None: no text is guessed.
+
+    Raises
+    ------
+    MarkupTooLong
+        HTML or XHTML over :data:`MARKUP_LIMIT` characters (fix35), saying so.
     """
     kind, charset = _media_type(content_type)
     if not (kind.startswith("text/") or kind in MARKUP_TYPES):
@@ -127,5 +154,10 @@ def attachment_text(content_type: str, data: bytes) -> str | None:
     except (LookupError, UnicodeDecodeError):
         return None
     if kind in MARKUP_TYPES:
+        if len(text) > MARKUP_LIMIT:
+            raise MarkupTooLong(
+                f"its {kind} attachment of {len(text):,} characters was not read "
+                f"(over the {MARKUP_LIMIT:,} characters of markup read)"
+            )
         text = markup_to_text(text)
     return text if text.strip() else None
