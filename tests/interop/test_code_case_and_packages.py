@@ -213,7 +213,7 @@ def test_the_hl7_examples_package_imports(data_dir, sqlite_url):
     ("row", "field", "says"),
     [
         ("P1,HP,HP:0003761,present,2020-02-30", "effective_date", "day value is outside"),
-        ("P1,HP,HP:0003761,present,01/02/2020", "effective_date", "valid date"),
+        ("P1,HP,HP:0003761,present,01/02/2020", "effective_date", "expected YYYY-MM-DD"),
         ("P1,SNOMEDCT,89155009,present,2020-01-01", "code", "Verhoeff"),
         ("P1,ICD10,34.1,present,2020-01-01", "code", "a letter, a digit"),
         ("P1,HP,HP:0003761,present,2999-01-01", "effective_date", "after today"),
