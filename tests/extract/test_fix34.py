@@ -72,3 +72,34 @@ def test_controls_the_pattern_of_a_named_calcinosis_stays(
     s = summary(text, report=True)
     assert s.calcinosis == "affirmed"
     assert s.morphology == ("sheet_like",) and s.regions == regions
+
+
+# --- H4: a line end written as a character reference is a line end ----------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Calcinosis: yes&#13;&#10;Digital ulcers: none&#13;&#10;",
+        "Calcinosis: yes&#xD;&#xA;Digital ulcers: none",
+        "Calcinosis: yes&#10;Digital ulcers: none",
+        "Calcinosis: yes&#xa;Digital ulcers: none&#xa;",
+    ],
+)
+def test_a_line_end_reference_keeps_the_template_lines_apart(summary: Read, text: str) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed"
+    assert s.regions == ()
+
+
+def test_a_line_end_reference_keeps_the_offsets(extractor) -> None:
+    text = "Calcinosis: yes&#13;&#10;Site: R thumb"
+    facts = [m for m in extractor.extract(text) if m.category == "CALCINOSIS"]
+    assert [text[m.start : m.end] for m in facts] == ["Calcinosis"]
+    spans = [text[a:b] for m in facts for a, b, kind in m.links["spans"] if kind == "BODY_REGION"]
+    assert spans == ["thumb"]
+
+
+def test_control_a_line_end_reference_between_label_and_value(summary: Read) -> None:
+    s = summary("Digital ulcers: none&#10;Calcinosis: none")
+    assert s.calcinosis == "negated"
