@@ -103,3 +103,56 @@ def test_a_line_end_reference_keeps_the_offsets(extractor) -> None:
 def test_control_a_line_end_reference_between_label_and_value(summary: Read) -> None:
     s = summary("Digital ulcers: none&#10;Calcinosis: none")
     assert s.calcinosis == "negated"
+
+
+# --- H2: "none at another place" only after the finding's own body region ----------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the reviewer's sentences
+        "Calcinosis checked in clinic today, none at the fingers or elbows.",
+        "Calcinosis looked for on examination, none at the elbows.",
+        "Calcinosis asked about at review, none over the elbows or fingers.",
+        "Calcinosis: examined in detail, none at the fingertips.",
+        "Signs of calcinosis, none at the elbows.",
+        "Calcinosis on screening, none at the hands.",
+        "Calcinosis of note, none over the elbows.",
+        "Calcinosis: reviewed in clinic, none at the elbows.",
+        # ours: no body region before the comma, or none after it (review 34 M2)
+        "Calcinosis enquired about in the clinic, none in the hands or feet.",
+        "Evidence of calcinosis on palpation, none at the knees.",
+        "Calcinosis at the left elbow, none on the X-ray.",
+        "Calcinosis at the left elbow, none on CT.",
+        "Calcinosis at the left elbow, none at follow-up.",
+        "Calcinosis at the left elbow, none in 2019.",
+    ],
+)
+def test_none_after_no_place_of_the_findings_own_denies_it(summary: Read, text: str) -> None:
+    assert summary(text).calcinosis == "negated"
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("Calcinosis at the left knee, none at the right.", ("knee",)),
+        ("Calcinosis of the left knee, none at the right knee.", ("knee",)),
+        ("L knee calcinosis, none at the elbows.", ("knee",)),
+        ("Calcinosis at the fingertips, none seen at the elbows.", ("fingers",)),
+        ("Calcinosis over both elbows, none over the hands.", ("elbow",)),
+    ],
+)
+def test_controls_none_at_another_place_keeps_the_findings_place(
+    summary: Read, text: str, regions: tuple[str, ...]
+) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == regions
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["No calcinosis at the elbows, none at the knees.", "Calcinosis, none at the elbows or hands."],
+)
+def test_controls_none_that_denies_stays(summary: Read, text: str) -> None:
+    assert summary(text).calcinosis == "negated"

@@ -99,6 +99,12 @@ _CLAUSE = ("site", "tissue", FINDING_LAYER)
 #: A finding's name heading an inline numbered list of its sites: "Calcinosis cutis: 1) ..."
 #: (the list's first item starts where this ends; see ``segment.split_sentences``).
 _LIST_HEAD = re.compile(r"[ \t]*:[ \t]*(?=1\)[ \t])")
+#: The site layer, and what of it is a place of a "none" clause (:meth:`NoteExtractor._own_place`).
+_SITE = ("site",)
+_BODY_REGION = Category.BODY_REGION
+_PLACES = frozenset({Category.BODY_REGION, Category.LATERALITY})
+#: Where a "none" clause after a comma ends.
+_CLAUSE_END = re.compile(r"[.;:!?,\n]")
 
 
 def engine_version(rules: RuleSet) -> str:
@@ -123,6 +129,7 @@ class NoteExtractor:
         ]
         self._targets = LayeredMatcher(self.rules.targets, layers)
         self._attribute_layers = tuple(x for x in self._targets.layers if x != FINDING_LAYER)
+        self._category = [rule.category for rule in self.rules.targets]
         self._findings = self._targets.layer(FINDING_LAYER)
         # a word that may stand for a calcinosis before it ("... but the elbows have large
         # deposits") is no anchor and no key target until extract/anaphora.py keeps it
@@ -242,6 +249,7 @@ class NoteExtractor:
             their items are not split.
         """
         spans = []
+        place = partial(self._own_place, text, [])
         for index, section in enumerate(sections):
             if only is not None and index not in only:
                 continue
@@ -250,9 +258,37 @@ class NoteExtractor:
                 spans.append((section.start, section.header_end, index))
                 body = section.header_end
             spans += sentence_spans(
-                text, body, section.end, index, lists=lists, boundary=self._boundary
+                text, body, section.end, index, lists=lists, boundary=self._boundary, place=place
             )
         return spans
+
+    def _own_place(self, text: str, low: list[str], start: int, comma: int) -> bool:
+        """Whether a comma before a "none" clause ends the sentence (fix34, review 34 H2).
+
+        Only when the sentence so far names a calcinosis or calcification and a body region of
+        the site layer ("Calcinosis of the left knee, none at the right"), and the clause after
+        the comma names a body region or a side ("none at the elbows", "none at the right"):
+        not "Calcinosis checked in clinic today, none at the fingers" (no place of the
+        finding's own: the "none" denies it), nor "..., none on the X-ray" (no place after).
+        ``low`` holds the lowercased text once it is needed (most documents never ask).
+        """
+        if not low:
+            low.append(lower_same_length(text))
+        lowered = low[0]
+        category = self._category
+        if not any(
+            category[m.rule] == _BODY_REGION
+            for m in self._targets.find(lowered, start, comma, layers=_SITE)
+        ):
+            return False
+        if not any(self._anchor[t.rule] for t in self._findings.find(lowered, start, comma)):
+            return False
+        stop = _CLAUSE_END.search(text, comma + 1)
+        end = len(text) if stop is None else stop.start()
+        return any(
+            category[m.rule] in _PLACES
+            for m in self._targets.find(lowered, comma + 1, end, layers=_SITE)
+        )
 
     def sentence_spans(self, text: str) -> list[tuple[int, int]]:
         """Return ``(start, end)`` of every sentence of ``text`` as :meth:`extract` reads it.
