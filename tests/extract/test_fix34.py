@@ -156,3 +156,51 @@ def test_controls_none_at_another_place_keeps_the_findings_place(
 )
 def test_controls_none_that_denies_stays(summary: Read, text: str) -> None:
     assert summary(text).calcinosis == "negated"
+
+
+# --- H3: deposits "at both sites" lend their pattern with no site of their own -----------------
+
+
+@pytest.mark.parametrize(
+    ("text", "morphology", "regions"),
+    [
+        (
+            "Calcinosis present: Yes\nLocation(s): R elbow; L knee\nComment: hard nodules at "
+            "both sites.",
+            ("nodular",),
+            ("elbow", "knee"),
+        ),
+        (
+            "SKIN FORM\nCalcinosis: present\nSites: L thumb; R heel\nComment: small hard nodules "
+            "at both sites.",
+            ("nodular",),
+            ("ankle_foot", "fingers"),
+        ),
+        (
+            "Calcinosis present: Yes\nLocation(s): R elbow; L knee\nComment: sheet-like deposits "
+            "at both sites.",
+            ("sheet_like",),
+            ("elbow", "knee"),
+        ),
+        (
+            "Calcinosis of the right elbow and left knee.\nExamined today.\nFirm nodules at each "
+            "of these sites.",
+            ("nodular",),
+            ("elbow", "knee"),
+        ),
+    ],
+)
+def test_deposits_at_both_sites_lend_their_pattern(
+    summary: Read, text: str, morphology: tuple[str, ...], regions: tuple[str, ...]
+) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed"
+    assert s.morphology == morphology and s.regions == regions
+
+
+def test_control_tophi_at_both_sites_lend_no_pattern(summary: Read) -> None:
+    s = summary(
+        "Calcinosis present: Yes\nLocation(s): R elbow; L knee\nComment: gouty tophi at both "
+        "sites, not calcium."
+    )
+    assert s.calcinosis == "affirmed" and s.morphology == ()

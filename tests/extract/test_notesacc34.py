@@ -191,7 +191,7 @@ def test_control_no_specimen_line_lends_nothing(summary: Read) -> None:
 def test_a_comment_on_the_listed_sites_gives_their_pattern(summary: Read) -> None:
     text = (
         "SKIN FORM\nCalcinosis: present\nSites: L thumb; R heel\n"
-        "Comment: small hard nodules at both sites, the heel one tender."
+        "Comment: small hard nodules at both sites."  # no site of its own (fix34, review 34 H3)
     )
     s = summary(text)
     assert s.calcinosis == "affirmed" and s.morphology == ("nodular",)

@@ -170,7 +170,9 @@ def _deposit_sites(
                 or _SKIN_WORD.search(text, *anchor.sentence)
             ):
                 sites = [m for m in sites if not _DEEP_SITE.search(text, m.start, m.end)]
-            if not sites and not (back and lent_back):
+            # deposits placed "at both sites" name no site of their own: they describe the
+            # finding's listed sites, so their pattern is lent all the same (fix34, review 34 H3)
+            if not sites and not (back and lent_back) and not _at_those_sites(text, c, d):
                 continue
             # a sentence after the one that lent the sites, with no site of its own, may still
             # describe the same deposits' pattern ("gritty areas under the skin of the back.
