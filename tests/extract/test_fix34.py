@@ -204,3 +204,72 @@ def test_control_tophi_at_both_sites_lend_no_pattern(summary: Read) -> None:
         "sites, not calcium."
     )
     assert s.calcinosis == "affirmed" and s.morphology == ()
+
+
+# --- H6: "stratum", "brace", "tabular", "contiguous" are sheet words only beside calcium --------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the reviewer's sentences
+        "Skin biopsy right thigh: calcinosis cutis. The epidermis shows a flat stratum basale "
+        "and a thin stratum granulosum.",
+        "Calcinosis of the fingertips. Hand therapy: a thin brace to rest the thumb.",
+        "Calcinosis: a tabular arrangement of the patient's scores is attached.",
+        "Calcinosis of the fingers; two contiguous deposits at the index pulp.",
+        "Calcinosis of the fingers; a contiguous calcium deposit at the pulp, 3 mm.",
+        # ours
+        "Calcinosis of the toes. Podiatry: a flat brace for the ankle at night.",
+        "Calcinosis of the shin. The biopsy shows a thin stratum spinosum.",
+        "Calcinosis at the elbow, contiguous with the olecranon bursa.",
+        "Calcinosis of both hands. Tabular scores attached.",
+    ],
+)
+def test_sheet_words_away_from_calcium_give_no_sheet(summary: Read, text: str) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed"
+    assert "sheet_like" not in s.morphology
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Histology, left forearm nodule: thin stratum corneum; dermal deposits of calcium "
+        "(calcinosis cutis).",
+        "Calcinosis of the knees, nodular. Orthotics: continuous brace use advised.",
+        "Calcinosis of the knees, nodular. We supplied a flat brace for the wrist.",
+        "Calcinosis of the knees, nodular. Tabular results below.",
+        "Calcinosis of the knees, nodular. Labs are in the tabular section.",
+    ],
+)
+def test_sheet_words_away_from_calcium_keep_the_pattern(summary: Read, text: str) -> None:
+    assert summary(text).morphology == ("nodular",)
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        (
+            "Calcinosis has formed a continuous brace of calcium round the right forearm.",
+            ("forearm",),
+        ),
+        ("Impression: tabular soft-tissue calcinosis of the upper arms.", ("upper_arm",)),
+        ("XR: tabular calcification in the subcutis of the left thigh, calcinosis.", ("thigh",)),
+        (
+            "XR: subcutaneous calcification over the left thigh in a tabular, flat arrangement.",
+            ("thigh",),
+        ),
+        (
+            "CT: calcification forming a contiguous flat stratum in the fat of the calf.",
+            ("lower_leg",),
+        ),
+        ("Calcinosis: strata of dense calcification along the back of both thighs.", ("thigh",)),
+    ],
+)
+def test_controls_sheet_words_beside_calcium_stay(
+    summary: Read, text: str, regions: tuple[str, ...]
+) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed"
+    assert s.morphology == ("sheet_like",) and s.regions == regions
