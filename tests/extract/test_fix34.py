@@ -273,3 +273,55 @@ def test_controls_sheet_words_beside_calcium_stay(
     s = summary(text)
     assert s.calcinosis == "affirmed"
     assert s.morphology == ("sheet_like",) and s.regions == regions
+
+
+# --- H5: a form's "Site:" line above lends only within the calcinosis's own item ---------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the reviewer's sentences
+        "RAYNAUD'S\nLocation: fingers and toes\nDuration: 10 years\nCalcinosis: present",
+        "Pain\nSite: lower back\nSeverity: 6/10\nCalcinosis: present, sites not recorded",
+        "Telangiectasia\nDistribution: face and hands\nCalcinosis: yes",
+        "PROCEDURE NOTE\nSite: left knee\nProcedure: aspiration of effusion, 40 ml.\n"
+        "Past history: calcinosis.",
+        "WOUND CHART\nWound 1\nSite: L heel\nDressing: foam\nWound 2\n"
+        "Wound bed: calcinosis visible, white chalky material.",
+        # ours
+        "Morphoea\nSite: R forearm\nActivity: inactive\nCalcinosis: yes",
+        "WOUND CHART\nSite: L shin\nDressing: foam\n2. Calcinosis noted at review.",
+        "Joint injection\nSite: R shoulder\nDrug: 40 mg triamcinolone\nChalky calcinosis seen.",
+    ],
+)
+def test_a_site_line_of_another_item_lends_nothing(summary: Read, text: str) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        (
+            "WOUND CHART\nWound 1\nSite: L heel\nDressing: foam\n"
+            "Wound bed: calcinosis visible, white chalky material.",
+            ("ankle_foot",),
+        ),
+        (
+            "Ulcer review\nSite: R elbow\nSize: 1 cm\nWound bed: chalky calcinosis in the base.",
+            ("elbow",),
+        ),
+        (
+            "Tissue Viability - Wound Assessment\nSite: lateral malleolus, L ankle\nSize: 1.8 x "
+            "1.2 cm\nWound bed: 60% slough; white gritty material at the base - calcinosis\n"
+            "Exudate: moderate",
+            ("ankle_foot",),
+        ),
+    ],
+)
+def test_controls_a_wound_charts_site_line_lends_to_its_bed(
+    summary: Read, text: str, regions: tuple[str, ...]
+) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == regions
