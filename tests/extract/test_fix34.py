@@ -325,3 +325,41 @@ def test_controls_a_wound_charts_site_line_lends_to_its_bed(
 ) -> None:
     s = summary(text)
     assert s.calcinosis == "affirmed" and s.regions == regions
+
+
+# --- M4: "lens-shaped" is a shape, not the eye's lens; M8: the nail folds are the fingers ------
+
+
+def test_a_lens_shaped_collection_is_no_eye(summary: Read) -> None:
+    s = summary("US: dense calcification within the lens-shaped collection in the right buttock.")
+    assert s.calcinosis == "affirmed" and s.regions == ("buttock_hip",)
+
+
+def test_control_calcium_in_the_lens_of_the_eye_stays_none(summary: Read) -> None:
+    assert summary("Calcium deposits in the lens of the right eye.").calcinosis == "not_mentioned"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Calcium deposits at the nail folds.",
+        "Calcinosis: small chalky deposits along the nail fold of the L index.",
+        "Periungual calcinosis noted today.",
+    ],
+)
+def test_the_nail_folds_are_the_fingers(summary: Read, text: str) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == ("fingers",)
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("Calcinosis of the nail folds of the big toes.", ("ankle_foot",)),
+        ("Nailfold capillaroscopy: active pattern. Calcinosis: present.", ()),
+    ],
+)
+def test_controls_a_toes_nail_fold_and_capillaroscopy(
+    summary: Read, text: str, regions: tuple[str, ...]
+) -> None:
+    assert summary(text).regions == regions
