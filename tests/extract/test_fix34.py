@@ -363,3 +363,18 @@ def test_controls_a_toes_nail_fold_and_capillaroscopy(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
     assert summary(text).regions == regions
+
+
+# --- M7: the words of deposits "at both sites" are rule data ------------------------------------
+
+
+def test_the_at_both_sites_words_come_from_targets_yaml() -> None:
+    from calciscope.extract.restate import deposits
+    from calciscope.extract.rules import load_word_list
+
+    words = load_word_list("those_sites_words")
+    assert "sites?" in words.alternation("place").split("|")
+    assert deposits._THOSE_NOUNS == ("deposit", "nodule", "lump", "calcification")
+    assert deposits._THOSE_PLACES == ("site", "location", "area", "place", "region")
+    assert deposits._AT_THOSE_SITES.search("small hard nodules at each of the same places")
+    assert not deposits._AT_THOSE_SITES.search("small hard nodules at the elbows")

@@ -224,6 +224,7 @@ _WORD_LIST_VARIANTS = {
     "person_words": ("relative", "other_person"),  # wordlists22 (restate/guards.py)
     "skin_deposit_words": ("deposit_colour", "skin_layer"),  # wordlists22 (described_before)
     "wound_words": ("wound",),  # notesfix28 (restate/wound_base.py)
+    "those_sites_words": ("noun", "which", "place"),  # fix34 (restate/deposits.py)
     # notesfix30 (anaphora.py, sites.py, restate/restated_pattern.py)
     "clause_words": (
         "contrast",
@@ -251,8 +252,8 @@ def load_word_list(name: str) -> WordList:
         (retraction, qualifier, no_site), ``"look_alike_words"`` (not_calcium, not_chalky,
         other_lump), ``"person_words"`` (relative, other_person), ``"skin_deposit_words"``
         (deposit_colour, skin_layer), ``"hardness_words"`` (described, like_stone,
-        firm_plaque), ``"wound_words"`` (wound) or ``"clause_words"`` (contrast, papule,
-        not_deposit, deposit_site; notesfix30).
+        firm_plaque), ``"wound_words"`` (wound), ``"those_sites_words"`` (noun, which, place;
+        fix34) or ``"clause_words"`` (contrast, papule, not_deposit, deposit_site; notesfix30).
 
     Returns
     -------

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 
 from calciscope.extract.mention import Mention
 from calciscope.extract.restate.lending import _ANCHORS, _LAYERS, _index, _lend, _sites, _untitled
+from calciscope.extract.rules import load_word_list
 
 # "Sites:", "Current sites:", a table head "Site | Size".
 _LABEL_WORDS = (
@@ -51,9 +52,10 @@ _ITEM_HEAD = re.compile(
     r"|[A-Z][A-Z'&/ -]{2,40}:?[ \t]*$)",
     re.M,
 )
+# (the wound's words: targets.yaml ``wound_words``)
 _WOUND_HEAD = re.compile(
-    r"(?<![a-z])(?:wounds?|ulcers?|tissue[ \t]+viability|pressure[ \t]+(?:areas?|injur(?:y|ies)))"
-    r"(?![a-z])",
+    r"(?<![a-z])(?:" + load_word_list("wound_words").alternation("wound") + r"|tissue[ \t]+"
+    r"viability|pressure[ \t]+(?:areas?|injur(?:y|ies)))(?![a-z])",
     re.I,
 )
 
