@@ -130,6 +130,7 @@ class NoteExtractor:
         self._targets = LayeredMatcher(self.rules.targets, layers)
         self._attribute_layers = tuple(x for x in self._targets.layers if x != FINDING_LAYER)
         self._category = [rule.category for rule in self.rules.targets]
+        self._place = self._own_place  # bound once: sentence_spans's ``place``
         self._findings = self._targets.layer(FINDING_LAYER)
         # a word that may stand for a calcinosis before it ("... but the elbows have large
         # deposits") is no anchor and no key target until extract/anaphora.py keeps it
@@ -249,7 +250,7 @@ class NoteExtractor:
             their items are not split.
         """
         spans = []
-        place = partial(self._own_place, text, [])
+        place = self._place
         for index, section in enumerate(sections):
             if only is not None and index not in only:
                 continue
@@ -262,7 +263,7 @@ class NoteExtractor:
             )
         return spans
 
-    def _own_place(self, text: str, low: list[str], start: int, comma: int) -> bool:
+    def _own_place(self, text: str, start: int, comma: int) -> bool:
         """Whether a comma before a "none" clause ends the sentence (fix34, review 34 H2).
 
         Only when the sentence so far names a calcinosis or calcification and a body region of
@@ -270,11 +271,9 @@ class NoteExtractor:
         the comma names a body region or a side ("none at the elbows", "none at the right"):
         not "Calcinosis checked in clinic today, none at the fingers" (no place of the
         finding's own: the "none" denies it), nor "..., none on the X-ray" (no place after).
-        ``low`` holds the lowercased text once it is needed (most documents never ask).
+        Asked only at such commas (rare), so the text is lowercased here.
         """
-        if not low:
-            low.append(lower_same_length(text))
-        lowered = low[0]
+        lowered = lower_same_length(text)
         category = self._category
         if not any(
             category[m.rule] == _BODY_REGION

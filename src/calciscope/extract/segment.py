@@ -523,11 +523,11 @@ def sentence_spans(
     *,
     lists: Collection[int] = (),
     boundary: re.Pattern[str] | None = None,
-    place: Callable[[int, int], bool] | None = None,
+    place: Callable[[str, int, int], bool] | None = None,
 ) -> list[tuple[int, int, int]]:
     """:func:`split_sentences` with ``tag`` (a section's index) as each span's third item.
 
-    ``place(start, comma)``, when given, decides a ``comma`` boundary before a "none" clause
+    ``place(text, start, comma)``, when given, decides a ``comma`` boundary before a "none" clause
     once ``_PLACE_BEFORE`` has let it through: the extractor passes one that asks its matched
     mentions whether the sentence so far ties its finding to a body region and the "none"
     clause names a place of its own (fix34, review 34 H2).
@@ -548,7 +548,7 @@ def sentence_spans(
         if kind in _SO_FAR:
             if not _SO_FAR[kind](text, cursor, m.start()):
                 continue
-            if kind == "comma" and place is not None and not place(cursor, m.start()):
+            if kind == "comma" and place is not None and not place(text, cursor, m.start()):
                 continue
         elif not (kind in _ALWAYS or _is_break(text, m, kind, lists)):
             continue
