@@ -378,3 +378,33 @@ def test_the_at_both_sites_words_come_from_targets_yaml() -> None:
     assert deposits._THOSE_PLACES == ("site", "location", "area", "place", "region")
     assert deposits._AT_THOSE_SITES.search("small hard nodules at each of the same places")
     assert not deposits._AT_THOSE_SITES.search("small hard nodules at the elbows")
+
+
+# --- M3: "none elsewhere" after the finding's own place ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("Calcinosis over the left elbow, none elsewhere.", ("elbow",)),
+        ("Calcinosis of the right knee, none anywhere else.", ("knee",)),
+        ("Small calcinosis at the R index pulp, none now elsewhere.", ("fingers",)),
+    ],
+)
+def test_none_elsewhere_keeps_the_findings_place(
+    summary: Read, text: str, regions: tuple[str, ...]
+) -> None:
+    s = summary(text)
+    assert s.calcinosis == "affirmed" and s.regions == regions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No calcinosis at the elbows, none elsewhere.",
+        "Calcinosis checked today, none elsewhere.",
+        "Calcinosis, none elsewhere.",
+    ],
+)
+def test_controls_none_elsewhere_with_no_place_of_its_own_denies(summary: Read, text: str) -> None:
+    assert summary(text).calcinosis == "negated"

@@ -47,7 +47,7 @@ from calciscope.extract.network import drop_network_elements
 from calciscope.extract.restate import link_restated
 from calciscope.extract.restate.addendum import withdraw_superseded
 from calciscope.extract.rule_words import rule_words
-from calciscope.extract.rules import Direction, RuleSet, load_rules
+from calciscope.extract.rules import Direction, RuleSet, load_rules, none_elsewhere_clause
 from calciscope.extract.segment import (
     Section,
     boundary_pattern,
@@ -103,6 +103,10 @@ _LIST_HEAD = re.compile(r"[ \t]*:[ \t]*(?=1\)[ \t])")
 _SITE = ("site",)
 _BODY_REGION = Category.BODY_REGION
 _PLACES = frozenset({Category.BODY_REGION, Category.LATERALITY})
+
+
+#: "none elsewhere" right after a comma (fix34, review 34 M3).
+_NONE_ELSEWHERE = re.compile(r"[ \t]*(?i:" + none_elsewhere_clause() + ")")
 #: Where a "none" clause after a comma ends.
 _CLAUSE_END = re.compile(r"[.;:!?,\n]")
 
@@ -282,6 +286,8 @@ class NoteExtractor:
             return False
         if not any(self._anchor[t.rule] for t in self._findings.find(lowered, start, comma)):
             return False
+        if _NONE_ELSEWHERE.match(text, comma + 1):
+            return True  # "none elsewhere": every other place (review 34 M3)
         stop = _CLAUSE_END.search(text, comma + 1)
         end = len(text) if stop is None else stop.start()
         return any(

@@ -271,7 +271,7 @@ def load_word_list(name: str) -> WordList:
 
 #: the variants of the word lists of the packaged ``context.yaml`` (notesfix30, notesfix31)
 _CONTEXT_WORD_LISTS = {
-    "none_clause_words": ("aux", "verb", "time", "place", "not_place"),
+    "none_clause_words": ("aux", "verb", "time", "place", "not_place", "elsewhere"),
     "found_clause_words": ("check", "count", "adjective", "noun", "aux", "verb", "other"),
 }
 
@@ -311,9 +311,23 @@ def none_place_clause() -> str:
     words = _context_words("none_clause_words")
     aux, place, not_place = (words.alternation(v) for v in ("aux", "place", "not_place"))
     return (
-        rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}(?:{place})[ \t]+"
-        rf"(?!(?:{not_place})(?![a-z]))"
+        rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}(?:(?:{place})[ \t]+"
+        rf"(?!(?:{not_place})(?![a-z]))|{none_elsewhere_word()})"
     )
+
+
+@cache
+def none_elsewhere_word() -> str:
+    """Return "elsewhere", "anywhere else" (``none_clause_words`` variant ``elsewhere``; fix34)."""
+    words = _context_words("none_clause_words").alternation("elsewhere")
+    return rf"(?:{words})(?![a-z])"
+
+
+@cache
+def none_elsewhere_clause() -> str:
+    """Return the pattern of "none elsewhere" with no verb ("none now anywhere else"; fix34)."""
+    aux = _context_words("none_clause_words").alternation("aux")
+    return rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}" + none_elsewhere_word()
 
 
 @cache
