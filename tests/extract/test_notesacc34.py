@@ -61,7 +61,11 @@ def test_controls_a_brace_or_a_table_is_no_sheet(summary: Read, text: str) -> No
 
 
 def test_an_adjective_of_the_calcium_after_of(summary: Read) -> None:
-    s = summary("Skin biopsy: deposits of amorphous calcium in the deep dermis of the right shin.")
+    # fix34 (review 34 H1): the phrase is a pattern, not a finding; the finding is named.
+    s = summary(
+        "Skin biopsy, right shin: calcinosis cutis; deposits of amorphous calcium in the deep "
+        "dermis."
+    )
     assert s.calcinosis == "affirmed" and s.regions == ("lower_leg",)
 
 
@@ -187,7 +191,7 @@ def test_control_no_specimen_line_lends_nothing(summary: Read) -> None:
 def test_a_comment_on_the_listed_sites_gives_their_pattern(summary: Read) -> None:
     text = (
         "SKIN FORM\nCalcinosis: present\nSites: L thumb; R heel\n"
-        "Comment: small hard nodules at both sites, the heel one tender."
+        "Comment: small hard nodules at both sites."  # no site of its own (fix34, review 34 H3)
     )
     s = summary(text)
     assert s.calcinosis == "affirmed" and s.morphology == ("nodular",)

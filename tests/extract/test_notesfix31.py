@@ -38,8 +38,9 @@ Read = Callable[..., DocumentSummary]
             "were issued.",
             ("fingers",),
         ),
-        # (notesacc34: a hand lens is a magnifier, no site; the nail folds are no region)
-        ("Examination with a hand lens showed calcium deposits at the nail folds.", ()),
+        # (notesacc34: a hand lens is a magnifier, no site; fix34: the nail folds are the
+        # fingers, review 34 M8)
+        ("Examination with a hand lens showed calcium deposits at the nail folds.", ("fingers",)),
         ("Calcification in the finger pulp, not a mucous cyst.", ("fingers",)),
         # new
         ("Calcium deposits at the elbow; eye exam: clear cornea.", ("elbow",)),

@@ -47,7 +47,7 @@ from calciscope.extract.network import drop_network_elements
 from calciscope.extract.restate import link_restated
 from calciscope.extract.restate.addendum import withdraw_superseded
 from calciscope.extract.rule_words import rule_words
-from calciscope.extract.rules import Direction, RuleSet, load_rules
+from calciscope.extract.rules import Direction, RuleSet, load_rules, none_elsewhere_clause
 from calciscope.extract.segment import (
     Section,
     boundary_pattern,
@@ -99,6 +99,16 @@ _CLAUSE = ("site", "tissue", FINDING_LAYER)
 #: A finding's name heading an inline numbered list of its sites: "Calcinosis cutis: 1) ..."
 #: (the list's first item starts where this ends; see ``segment.split_sentences``).
 _LIST_HEAD = re.compile(r"[ \t]*:[ \t]*(?=1\)[ \t])")
+#: The site layer, and what of it is a place of a "none" clause (:meth:`NoteExtractor._own_place`).
+_SITE = ("site",)
+_BODY_REGION = Category.BODY_REGION
+_PLACES = frozenset({Category.BODY_REGION, Category.LATERALITY})
+
+
+#: "none elsewhere" right after a comma (fix34, review 34 M3).
+_NONE_ELSEWHERE = re.compile(r"[ \t]*(?i:" + none_elsewhere_clause() + ")")
+#: Where a "none" clause after a comma ends.
+_CLAUSE_END = re.compile(r"[.;:!?,\n]")
 
 
 def engine_version(rules: RuleSet) -> str:
@@ -123,6 +133,8 @@ class NoteExtractor:
         ]
         self._targets = LayeredMatcher(self.rules.targets, layers)
         self._attribute_layers = tuple(x for x in self._targets.layers if x != FINDING_LAYER)
+        self._category = [rule.category for rule in self.rules.targets]
+        self._place = self._own_place  # bound once: sentence_spans's ``place``
         self._findings = self._targets.layer(FINDING_LAYER)
         # a word that may stand for a calcinosis before it ("... but the elbows have large
         # deposits") is no anchor and no key target until extract/anaphora.py keeps it
@@ -242,6 +254,7 @@ class NoteExtractor:
             their items are not split.
         """
         spans = []
+        place = self._place
         for index, section in enumerate(sections):
             if only is not None and index not in only:
                 continue
@@ -250,9 +263,37 @@ class NoteExtractor:
                 spans.append((section.start, section.header_end, index))
                 body = section.header_end
             spans += sentence_spans(
-                text, body, section.end, index, lists=lists, boundary=self._boundary
+                text, body, section.end, index, lists=lists, boundary=self._boundary, place=place
             )
         return spans
+
+    def _own_place(self, text: str, start: int, comma: int) -> bool:
+        """Whether a comma before a "none" clause ends the sentence (fix34, review 34 H2).
+
+        Only when the sentence so far names a calcinosis or calcification and a body region of
+        the site layer ("Calcinosis of the left knee, none at the right"), and the clause after
+        the comma names a body region or a side ("none at the elbows", "none at the right"):
+        not "Calcinosis checked in clinic today, none at the fingers" (no place of the
+        finding's own: the "none" denies it), nor "..., none on the X-ray" (no place after).
+        Asked only at such commas (rare), so the text is lowercased here.
+        """
+        lowered = lower_same_length(text)
+        category = self._category
+        if not any(
+            category[m.rule] == _BODY_REGION
+            for m in self._targets.find(lowered, start, comma, layers=_SITE)
+        ):
+            return False
+        if not any(self._anchor[t.rule] for t in self._findings.find(lowered, start, comma)):
+            return False
+        if _NONE_ELSEWHERE.match(text, comma + 1):
+            return True  # "none elsewhere": every other place (review 34 M3)
+        stop = _CLAUSE_END.search(text, comma + 1)
+        end = len(text) if stop is None else stop.start()
+        return any(
+            category[m.rule] in _PLACES
+            for m in self._targets.find(lowered, comma + 1, end, layers=_SITE)
+        )
 
     def sentence_spans(self, text: str) -> list[tuple[int, int]]:
         """Return ``(start, end)`` of every sentence of ``text`` as :meth:`extract` reads it.

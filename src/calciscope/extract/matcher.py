@@ -71,14 +71,19 @@ def read_leaders(text: str) -> str:
 
 #: An HTML character reference left in an EHR export ("Calcinosis &gt; R thumb",
 #: "1,500&nbsp;mg", "Raynaud&#39;s"; notesacc34): its ";" would end a sentence.
-_ENTITY = re.compile(r"&(?:[A-Za-z]{2,8}|#[0-9]{2,5}|#[xX][0-9A-Fa-f]{2,4});")
+#: A line end written as a reference ("&#13;&#10;", "&#10;", "&#xA;", "&#xD;" in CDA/XML
+#: exports) stays a line end, so that template lines stay apart (fix34, review 34 H4).
+_ENTITY = re.compile(r"&(?:[A-Za-z]{2,8}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 
 
 def _entity(m: re.Match[str]) -> str:
+    """Return a reference's character padded with spaces to the reference's length."""
     char = html.unescape(m.group())
     if len(char) != 1:  # not a reference html knows: left as it is
         return m.group()
-    if char.isspace():  # &nbsp;, &ensp; ...
+    if char in "\n\r":  # a line end stays a line end
+        char = "\n"
+    elif char.isspace():  # &nbsp;, &ensp; ...
         char = " "
     return char + " " * (len(m.group()) - 1)
 

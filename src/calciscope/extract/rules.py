@@ -224,6 +224,7 @@ _WORD_LIST_VARIANTS = {
     "person_words": ("relative", "other_person"),  # wordlists22 (restate/guards.py)
     "skin_deposit_words": ("deposit_colour", "skin_layer"),  # wordlists22 (described_before)
     "wound_words": ("wound",),  # notesfix28 (restate/wound_base.py)
+    "those_sites_words": ("noun", "which", "place"),  # fix34 (restate/deposits.py)
     # notesfix30 (anaphora.py, sites.py, restate/restated_pattern.py)
     "clause_words": (
         "contrast",
@@ -251,8 +252,8 @@ def load_word_list(name: str) -> WordList:
         (retraction, qualifier, no_site), ``"look_alike_words"`` (not_calcium, not_chalky,
         other_lump), ``"person_words"`` (relative, other_person), ``"skin_deposit_words"``
         (deposit_colour, skin_layer), ``"hardness_words"`` (described, like_stone,
-        firm_plaque), ``"wound_words"`` (wound) or ``"clause_words"`` (contrast, papule,
-        not_deposit, deposit_site; notesfix30).
+        firm_plaque), ``"wound_words"`` (wound), ``"those_sites_words"`` (noun, which, place;
+        fix34) or ``"clause_words"`` (contrast, papule, not_deposit, deposit_site; notesfix30).
 
     Returns
     -------
@@ -270,7 +271,7 @@ def load_word_list(name: str) -> WordList:
 
 #: the variants of the word lists of the packaged ``context.yaml`` (notesfix30, notesfix31)
 _CONTEXT_WORD_LISTS = {
-    "none_clause_words": ("aux", "verb", "time", "place", "not_place"),
+    "none_clause_words": ("aux", "verb", "time", "place", "not_place", "elsewhere"),
     "found_clause_words": ("check", "count", "adjective", "noun", "aux", "verb", "other"),
 }
 
@@ -310,9 +311,23 @@ def none_place_clause() -> str:
     words = _context_words("none_clause_words")
     aux, place, not_place = (words.alternation(v) for v in ("aux", "place", "not_place"))
     return (
-        rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}(?:{place})[ \t]+"
-        rf"(?!(?:{not_place})(?![a-z]))"
+        rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}(?:(?:{place})[ \t]+"
+        rf"(?!(?:{not_place})(?![a-z]))|{none_elsewhere_word()})"
     )
+
+
+@cache
+def none_elsewhere_word() -> str:
+    """Return "elsewhere", "anywhere else" (``none_clause_words`` variant ``elsewhere``; fix34)."""
+    words = _context_words("none_clause_words").alternation("elsewhere")
+    return rf"(?:{words})(?![a-z])"
+
+
+@cache
+def none_elsewhere_clause() -> str:
+    """Return the pattern of "none elsewhere" with no verb ("none now anywhere else"; fix34)."""
+    aux = _context_words("none_clause_words").alternation("aux")
+    return rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}" + none_elsewhere_word()
 
 
 @cache

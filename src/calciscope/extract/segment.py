@@ -34,7 +34,7 @@ import bisect
 import functools
 import itertools
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import NamedTuple
 
 from calciscope.extract.rules import (
@@ -129,6 +129,10 @@ _REFERS_BACK = r"(?!" + _NONE_CLAUSE + r"|" + _FOUND_CLAUSE + r")"
 #: the right knee"; notesacc34: ``rules.none_place_clause``). Either is a boundary only when
 #: the sentence so far names a place (``_PLACE_BEFORE``: "of the left knee", "L knee"): after
 #: a bare "Calcinosis, none seen at the elbows" the "none" denies the calcinosis itself.
+#: ``_PLACE_BEFORE`` is only the cheap first test: the extractor then asks its matched
+#: mentions (``sentence_spans``'s ``place``; fix34, review 34 H2): a body region and the
+#: finding before the comma, a body region or side in the "none" clause ("Calcinosis checked
+#: in clinic today, none at the fingers" and "..., none on the X-ray" stay one sentence).
 _NONE_ELSEWHERE = (
     r"(?=[ \t]*(?i:" + none_clause(tail=False) + "|" + none_place_clause() + "))" + _REFERS_BACK
 )
@@ -519,8 +523,15 @@ def sentence_spans(
     *,
     lists: Collection[int] = (),
     boundary: re.Pattern[str] | None = None,
+    place: Callable[[str, int, int], bool] | None = None,
 ) -> list[tuple[int, int, int]]:
-    """:func:`split_sentences` with ``tag`` (a section's index) as each span's third item."""
+    """:func:`split_sentences` with ``tag`` (a section's index) as each span's third item.
+
+    ``place(text, start, comma)``, when given, decides a ``comma`` boundary before a "none" clause
+    once ``_PLACE_BEFORE`` has let it through: the extractor passes one that asks its matched
+    mentions whether the sentence so far ties its finding to a body region and the "none"
+    clause names a place of its own (fix34, review 34 H2).
+    """
     end = len(text) if end is None else end
     spans: list[tuple[int, int, int]] = []
     append = spans.append
@@ -536,6 +547,8 @@ def sentence_spans(
         kind = m.lastgroup
         if kind in _SO_FAR:
             if not _SO_FAR[kind](text, cursor, m.start()):
+                continue
+            if kind == "comma" and place is not None and not place(text, cursor, m.start()):
                 continue
         elif not (kind in _ALWAYS or _is_break(text, m, kind, lists)):
             continue

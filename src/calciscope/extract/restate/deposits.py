@@ -89,18 +89,26 @@ _FURTHER_DEPOSIT = re.compile(
 
 # "nodular subcutaneous deposits at both sites", "lumps at each of these sites": deposits placed
 # at the sites just listed, a few lines after the finding (a form's comment line after its
-# "Location(s):" line; notesacc34), whatever lies between.
+# "Location(s):" line; notesacc34), whatever lies between. The words: targets.yaml
+# ``those_sites_words`` (fix34, review 34 M7).
+_THOSE = load_word_list("those_sites_words")
 _AT_THOSE_SITES = re.compile(
-    r"(?<![a-z])(?:deposits?|nodules?|lumps?|calcifications?)(?:\s+[a-z-]+){0,3}?\s+(?:at|in|on|"
-    r"over)\s+(?:(?:each|all|both)\s+of\s+)?(?:both|these|those|each|all|all\s+the|the\s+(?:same|"
-    r"above|listed|two|three))\s+(?:sites?|locations?|areas?|places?|regions?)(?![a-z])",
+    r"(?<![a-z])(?:" + _THOSE.alternation("noun") + r")(?:\s+[a-z-]+){0,3}?\s+(?:at|in|on|"
+    r"over)\s+(?:(?:each|all|both)\s+of\s+)?(?:"
+    + _THOSE.alternation("which")
+    + r")\s+(?:"
+    + _THOSE.alternation("place")
+    + r")(?![a-z])",
     re.I,
 )
+#: How far (in characters) after a calcinosis's sentence a line of deposits "at both sites" is
+#: looked for, to know whether that calcinosis may have its deposits described later (a form's
+#: few lines).
 _AT_THOSE_REACH = 300
 # plain substrings, looked for first (in C) before the pattern, whose lookbehind first makes
-# ``re`` try it at every position
-_THOSE_NOUNS = ("deposit", "nodule", "lump", "calcification")
-_THOSE_PLACES = ("site", "location", "area", "place", "region")
+# ``re`` try it at every position: the same words without their optional plural
+_THOSE_NOUNS = tuple(w.removesuffix("s?") for w in _THOSE.alternation("noun").split("|"))
+_THOSE_PLACES = tuple(w.removesuffix("s?") for w in _THOSE.alternation("place").split("|"))
 
 # A sentence that restates a deposit names it ("the deposit", "a hard nodule", "plates of
 # calcium"); pattern words alone may describe another skin lesion ("a band-like plaque of
@@ -170,7 +178,9 @@ def _deposit_sites(
                 or _SKIN_WORD.search(text, *anchor.sentence)
             ):
                 sites = [m for m in sites if not _DEEP_SITE.search(text, m.start, m.end)]
-            if not sites and not (back and lent_back):
+            # deposits placed "at both sites" name no site of their own: they describe the
+            # finding's listed sites, so their pattern is lent all the same (fix34, review 34 H3)
+            if not sites and not (back and lent_back) and not _at_those_sites(text, c, d):
                 continue
             # a sentence after the one that lent the sites, with no site of its own, may still
             # describe the same deposits' pattern ("gritty areas under the skin of the back.

@@ -9,6 +9,11 @@
 - *A bracketed list* after the finding whose items are split by semicolons ("Calcinosis (bilat
   olecranon bursae; R prepatellar)", notesacc20): the items up to the closing bracket that name
   only sites are the finding's too.
+- *A wound chart's "Site:" line above* a siteless calcinosis named in one of its rows
+  ("Wound bed: ... calcinosis", or an unlabelled row), up to four sentences up (notesacc34):
+  only when the line above the "Site:" line is the chart's heading, no other item ("Wound 2",
+  "2.", a heading in capitals), finding or site comes between, and the calcinosis's line is no
+  field of its own ("Calcinosis: present"; fix34, review 34 H5).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Callable, Sequence
 
 from calciscope.extract.mention import Mention
 from calciscope.extract.restate.lending import _ANCHORS, _LAYERS, _index, _lend, _sites, _untitled
+from calciscope.extract.rules import load_word_list
 
 # "Sites:", "Current sites:", a table head "Site | Size".
 _LABEL_WORDS = (
@@ -30,6 +36,28 @@ _SITE_LABEL = re.compile(r"\W*" + _LABEL_WORDS, re.I)
 _ANY_SITE_LABEL = re.compile(r"(?:^|[.;])\W{0,40}" + _LABEL_WORDS, re.I | re.M)
 # A line or clause that starts with a label of its own ("Treatment:") ends a list of sites.
 _OTHER_LABEL = re.compile(r"\W*[A-Za-z][A-Za-z /]{0,24}:")
+# A form's "Site:" line above a siteless calcinosis (``_label_above``, notesacc34, fix34): how
+# many sentences up it is looked for; the rows of a wound chart that may name the calcinosis
+# ("Wound bed: ... calcinosis", "Base:"; any other label names a field of its own, such as
+# "Calcinosis: present" or "Past history: calcinosis"); another item of the form between
+# ("Wound 2", "2.", a heading line in capitals); and the chart's heading above its "Site:" line.
+_ABOVE_REACH = 4
+_CHART_ROW = re.compile(
+    r"\W*(?:wound[ \t]+)?(?:bed|base|floor|appearance|description|tissue(?:[ \t]+type)?|"
+    r"comments?)[ \t]*:",
+    re.I,
+)
+_ITEM_HEAD = re.compile(
+    r"[ \t]*(?:(?i:wound|ulcer|lesion|item)[ \t]*(?:#|[Nn]o\.?)?[ \t]*\d{1,2}(?![0-9])|\d{1,2}[.)][ \t]"
+    r"|[A-Z][A-Z'&/ -]{2,40}:?[ \t]*$)",
+    re.M,
+)
+# (the wound's words: targets.yaml ``wound_words``)
+_WOUND_HEAD = re.compile(
+    r"(?<![a-z])(?:" + load_word_list("wound_words").alternation("wound") + r"|tissue[ \t]+"
+    r"viability|pressure[ \t]+(?:areas?|injur(?:y|ies)))(?![a-z])",
+    re.I,
+)
 
 # "2. Calcinosis cutis" over indented lines "   - R elbow" / "   - L hip": a list item that
 # is only the finding's name heads a list of its sites.
@@ -85,21 +113,42 @@ def _label_above(
     comes between, nor a line with a site of its own (the label's own line only: the rows
     after it are the chart's).
     """
-    above = range(i - 1, max(-1, i - 5), -1)
+    above = range(i - 1, max(-1, i - _ABOVE_REACH - 1), -1)
     if not any(_SITE_LABEL.match(text, every[k][0], every[k][1]) for k in above):
         return  # (no label line above: nothing to find, the common case)
+    own = every[i]
+    row = _OTHER_LABEL.match(text, own[0], anchor.start)
+    if row is not None and not _CHART_ROW.match(text, own[0], anchor.start):
+        return  # a field of its own ("Calcinosis: present", "Past history: calcinosis")
+    if _ITEM_HEAD.match(text, own[0], own[1]):
+        return  # an item of its own ("2. Calcinosis noted")
     for k in above:
         a, b, _section = every[k]
+        if _ITEM_HEAD.match(text, a, b):
+            return  # another item of the form ("Wound 2", "2.", a heading) comes between
         mentions = find(a, b, _LAYERS, True)
         if any(m.category in _ANCHORS for m in mentions):
             return  # another finding comes between
         label = _SITE_LABEL.match(text, a, b)
         sites = _sites(mentions, text)
-        if label and sites:
+        if label and sites and _chart_item(every, k, text):
             _untitled(anchor)
             _lend(anchor, "regions", sites, text, mentions)
         if label or sites or any(m.metadata.get("other_finding") for m in mentions):
             return  # (a line between with a site or a finding of its own: not this one's)
+
+
+def _chart_item(every: Sequence[tuple[int, int, int]], k: int, text: str) -> bool:
+    """Return whether the "Site:" line ``k`` heads the rows of a wound chart (fix34).
+
+    Its item is the line above it: a wound chart's heading ("Tissue Viability - Wound
+    Assessment", "WOUND CHART", "Wound 1"), whose rows are the wound's and so the calcinosis's;
+    not another finding's heading ("RAYNAUD'S", "Pain", "PROCEDURE NOTE"; review 34 H5).
+    """
+    if k == 0:
+        return False
+    a, b, _section = every[k - 1]
+    return _WOUND_HEAD.search(text, a, b) is not None
 
 
 def _site_list(
