@@ -43,3 +43,28 @@ def test_calcinosis_beside_nodes_stays(summary, text, regions):
     read = summary(text)
     assert read.calcinosis == "affirmed"
     assert read.regions == regions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CT chest: calcium deposits in the costal cartilages. Calcified pleural plaques bilaterally.",
+        "Knee X-ray: calcium deposits within both menisci.",
+        "Deposits of calcium in the left 1st costal cartilage.",
+    ],
+)
+def test_calcium_placed_in_cartilage_gives_no_calcinosis(summary, text):
+    """Rib cartilage calcifies with age and meniscal calcium is chondrocalcinosis (stop 34)."""
+    assert summary(text, report=True).calcinosis == "not_mentioned"
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("Calcium deposits around the knee joint and over the elbows.", ("elbow", "knee")),
+        ("Hard calcium deposits along the lateral thigh.", ("thigh",)),
+    ],
+)
+def test_calcium_beside_a_joint_stays_calcinosis(summary, text, regions):
+    read = summary(text)
+    assert read.calcinosis == "affirmed" and read.regions == regions
