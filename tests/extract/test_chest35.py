@@ -26,7 +26,7 @@ _CONTROLS = [p for p in _PROBES if p["calcinosis"] == "affirmed"]
 
 
 def test_probe_set_is_whole():
-    assert len(_LOOK_ALIKES) == 100 and len(_CONTROLS) == 12
+    assert len(_LOOK_ALIKES) == 105 and len(_CONTROLS) == 12
 
 
 @pytest.mark.parametrize("report", [True, False])
@@ -74,4 +74,20 @@ def test_calcium_placed_in_an_organ_gives_no_calcinosis(summary, text):
 )
 def test_calcium_in_soft_tissue_stays_calcinosis(summary, text, regions):
     read = summary(text)
+    assert read.calcinosis == "affirmed" and read.regions == regions
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        # "calcinosis" of an organ decides only itself; the calcinosis of a limb stays
+        ("Calcinosis of the fingers; CT: calcified aortic valve.", ("fingers",)),
+        ("No pulmonary calcinosis; calcinosis over both elbows.", ("elbow",)),
+        ("Calcinosis cutis of the breast.", ("chest",)),
+        ("Calcinosis of the chest wall.", ("chest",)),
+        ("Calcinosis of the left thigh and buttock.", ("buttock_hip", "thigh")),
+    ],
+)
+def test_calcinosis_of_a_limb_stays_beside_an_organ(summary, text, regions):
+    read = summary(text, report=True)
     assert read.calcinosis == "affirmed" and read.regions == regions
