@@ -26,7 +26,7 @@ _CONTROLS = [p for p in _PROBES if p["calcinosis"] == "affirmed"]
 
 
 def test_probe_set_is_whole():
-    assert len(_LOOK_ALIKES) == 105 and len(_CONTROLS) == 12
+    assert len(_LOOK_ALIKES) == 120 and len(_CONTROLS) == 14
 
 
 @pytest.mark.parametrize("report", [True, False])
