@@ -762,3 +762,18 @@ def test_phenotype_values_read_yes_no_unknown_on_the_page_json_keeps_its_own(app
             seen.add(p["value"])
     assert True in seen or False in seen
     assert ">True<" not in panel and ">False<" not in panel
+
+
+def test_review_queue_names_kinds_by_their_labels(app, signed_in):
+    """The queue's counts and item tags say "Suggested fact", not ``suggested_fact`` (the
+    kind's name stays in ``data-kind`` and in the JSON)."""
+    client = signed_in("clinician")
+    page = client.get("/review", params={"kind": "all", "limit": 500}).text
+    data = client.get("/api/review", params={"kind": "all", "limit": 500}).json()
+    labels = {k["name"]: k["label"] for k in data["kinds"]}
+    assert data["by_kind"]
+    for name, n in data["by_kind"].items():
+        assert f"· {labels[name]} {n}" in page
+        assert f"· {name} {n}" not in page
+    shown = re.findall(r'<span class="tag" data-kind="([a-z_]+)">([^<]*)</span>', page)
+    assert shown and all(text == labels[kind] for kind, text in shown)
