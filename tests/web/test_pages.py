@@ -777,3 +777,6 @@ def test_review_queue_names_kinds_by_their_labels(app, signed_in):
         assert f"· {name} {n}" not in page
     shown = re.findall(r'<span class="tag" data-kind="([a-z_]+)">([^<]*)</span>', page)
     assert shown and all(text == labels[kind] for kind, text in shown)
+    item = data["items"][0]
+    opened = client.get(f"/review/items/{item['item_id']}").text
+    assert f'data-kind="{item["kind"]}">{labels[item["kind"]]}</span>' in opened

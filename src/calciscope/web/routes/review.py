@@ -165,6 +165,7 @@ def item_data(
         "image_id": image_id,
         # a possible case is decided through its facts; the other patient items are prompts
         "decidable": bool(kind and kind.decidable),
+        "kind_label": kind.label if kind else item.kind,
         # the date chosen in the queue (none: the registry's): the patient page's link keeps
         # it, so the page answers at the date the item was classified at
         "index_date": index_date,
