@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -44,10 +45,20 @@ def _queue(
     return list(request.app.state.queues.get_recent(key))
 
 
+@cache
+def _kind_labels() -> dict[str, str]:
+    """Return each queue kind's label by its name ("Suggested fact" for ``suggested_fact``).
+
+    The kinds are packaged data (``review_queue.yaml``), so the map is made once.
+    """
+    return {k.name: k.label for k in api.queue_kinds()}
+
+
 def _item_row(item: Any) -> dict[str, Any]:
     return {
         "item_id": item.item_id,
         "kind": item.kind,
+        "kind_label": _kind_labels().get(item.kind, item.kind),
         "patient_id": item.patient_id,
         "reason": item.reason,
         "fact_id": item.fact_id,
@@ -120,6 +131,7 @@ def queue(
         "kind": kind,
         "patient": patient,
         "by_kind": by_kind,
+        "kind_labels": _kind_labels(),
         "total": sum(by_kind.values()),
         "offset": offset,
         "page_size": limit,
@@ -165,7 +177,6 @@ def item_data(
         "image_id": image_id,
         # a possible case is decided through its facts; the other patient items are prompts
         "decidable": bool(kind and kind.decidable),
-        "kind_label": kind.label if kind else item.kind,
         # the date chosen in the queue (none: the registry's): the patient page's link keeps
         # it, so the page answers at the date the item was classified at
         "index_date": index_date,
