@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import partial
+from typing import Any
 
 from calciscope.extract.anaphora import has_contrast, keep_referring
 from calciscope.extract.antibodies import link_antibody_results
@@ -47,7 +48,15 @@ from calciscope.extract.network import drop_network_elements
 from calciscope.extract.restate import link_restated
 from calciscope.extract.restate.addendum import withdraw_superseded
 from calciscope.extract.rule_words import rule_words
-from calciscope.extract.rules import Direction, RuleSet, load_rules, none_elsewhere_clause
+from calciscope.extract.rules import (
+    ConTextRule,
+    Direction,
+    RuleSet,
+    SectionRule,
+    TargetRule,
+    load_rules,
+    none_elsewhere_clause,
+)
 from calciscope.extract.segment import (
     Section,
     boundary_pattern,
@@ -116,6 +125,74 @@ def engine_version(rules: RuleSet) -> str:
     return f"{ENGINE_VERSION}; rules {rules.version}"
 
 
+def _target_layers(targets: Sequence[TargetRule]) -> list[str]:
+    """Return each target rule's matching layer (its ``metadata.layer``, else its category's)."""
+    return [
+        str(rule.metadata.get("layer") or LAYERS.get(rule.category, FINDING_LAYER))
+        for rule in targets
+    ]
+
+
+def _context_layers(context: Sequence[ConTextRule]) -> list[str]:
+    """Return each context rule's matching layer: terminators apart from the triggers."""
+    return [
+        # a pseudo phrase may hide a terminator ("unlike the patient": ``layer``)
+        str(rule.metadata.get("layer") or "")
+        or ("terminate" if rule.direction is Direction.TERMINATE else "trigger")
+        for rule in context
+    ]
+
+
+def _target_roles(
+    targets: Sequence[TargetRule],
+) -> tuple[frozenset[int], list[bool], list[bool], list[int]]:
+    """Return the rules that refer back, and each rule's anchor, key and kind.
+
+    A word that may stand for a calcinosis before it ("... but the elbows have large deposits")
+    is no anchor and no key target until extract/anaphora.py keeps it (``refers_back``).
+    """
+    refers_back = frozenset(i for i, rule in enumerate(targets) if rule.metadata.get("refers_back"))
+    anchor = [
+        rule.category in (Category.CALCINOSIS, Category.CALCIFICATION) and i not in refers_back
+        for i, rule in enumerate(targets)
+    ]
+    key = [
+        rule.category not in ATTRIBUTE_CATEGORIES and i not in refers_back
+        for i, rule in enumerate(targets)
+    ]
+    kind = [
+        _ANCHOR if anchored else _ANTIBODY if rule.category == Category.ANTIBODY else 0
+        for rule, anchored in zip(targets, anchor, strict=True)
+    ]
+    return refers_back, anchor, key, kind
+
+
+def _target_info(
+    targets: Sequence[TargetRule],
+) -> list[tuple[str, str, Mapping[str, Any], tuple[tuple[str, bool], ...]]]:
+    """Return each target rule's category, id, metadata and the mention flags it sets."""
+    flags = frozenset(CATEGORY_FLAGS.values())
+    return [
+        (
+            rule.category,
+            rule.rule_id,
+            rule.metadata,
+            tuple((k, bool(v)) for k, v in rule.attributes.items() if k in flags),
+        )
+        for rule in targets
+    ]
+
+
+def _section_flags(sections: Sequence[SectionRule]) -> list[tuple[str | None, str] | None]:
+    """Return the flag and rule id of each section rule with a ``metadata.modifier``."""
+    return [
+        (CATEGORY_FLAGS.get(str(rule.metadata["modifier"]).upper()), rule.rule_id)
+        if rule.metadata.get("modifier")
+        else None
+        for rule in sections
+    ]
+
+
 class NoteExtractor:
     """Find targets in notes and decide their context.
 
@@ -126,65 +203,28 @@ class NoteExtractor:
     """
 
     def __init__(self, rules: RuleSet | None = None) -> None:
-        self.rules = rules or load_rules()
-        layers = [
-            str(rule.metadata.get("layer") or LAYERS.get(rule.category, FINDING_LAYER))
-            for rule in self.rules.targets
-        ]
-        self._targets = LayeredMatcher(self.rules.targets, layers)
+        self.rules = rules = rules or load_rules()
+        targets = rules.targets
+        self._targets = LayeredMatcher(targets, _target_layers(targets))
         self._attribute_layers = tuple(x for x in self._targets.layers if x != FINDING_LAYER)
-        self._category = [rule.category for rule in self.rules.targets]
+        self._category = [rule.category for rule in targets]
         self._place = self._own_place  # bound once: sentence_spans's ``place``
         self._findings = self._targets.layer(FINDING_LAYER)
-        # a word that may stand for a calcinosis before it ("... but the elbows have large
-        # deposits") is no anchor and no key target until extract/anaphora.py keeps it
-        self._refers_back = frozenset(
-            i for i, rule in enumerate(self.rules.targets) if rule.metadata.get("refers_back")
-        )
-        self._anchor = [
-            rule.category in (Category.CALCINOSIS, Category.CALCIFICATION)
-            and i not in self._refers_back
-            for i, rule in enumerate(self.rules.targets)
-        ]
-        self._context = LayeredMatcher(
-            self.rules.context,
-            [
-                # a pseudo phrase may hide a terminator ("unlike the patient": ``layer``)
-                str(rule.metadata.get("layer") or "")
-                or ("terminate" if rule.direction is Direction.TERMINATE else "trigger")
-                for rule in self.rules.context
-            ],
-        )
+        self._refers_back, self._anchor, self._key, self._kind = _target_roles(targets)
+        self._context = LayeredMatcher(rules.context, _context_layers(rules.context))
         self._triggers = self._context.layer("trigger")
         self._terminators = self._context.layer("terminate")
-        self._sections = PhraseMatcher(self.rules.sections)
+        self._sections = PhraseMatcher(rules.sections)
         #: What a hyphen at a line end may join (``segment.join_line_hyphens``).
-        self._words = rule_words(self.rules)
+        self._words = rule_words(rules)
         #: Where sentences end, with the rules' field attribute labels (sections.yaml).
-        self._boundary = boundary_pattern(self.rules.field_attribute_labels)
-        self._section_categories = [rule.category for rule in self.rules.sections]
+        self._boundary = boundary_pattern(rules.field_attribute_labels)
+        self._section_categories = [rule.category for rule in rules.sections]
         #: Sections that revise what the document said before them ("Addendum:"; notesacc23).
         self._superseding = frozenset(
-            rule.category for rule in self.rules.sections if rule.metadata.get("supersedes")
+            rule.category for rule in rules.sections if rule.metadata.get("supersedes")
         )
-        self._key = [
-            rule.category not in ATTRIBUTE_CATEGORIES and i not in self._refers_back
-            for i, rule in enumerate(self.rules.targets)
-        ]
-        self._kind = [
-            _ANCHOR if anchor else _ANTIBODY if rule.category == Category.ANTIBODY else 0
-            for rule, anchor in zip(self.rules.targets, self._anchor, strict=True)
-        ]
-        flags = frozenset(CATEGORY_FLAGS.values())
-        self._target_info = [
-            (
-                rule.category,
-                rule.rule_id,
-                rule.metadata,
-                tuple((k, bool(v)) for k, v in rule.attributes.items() if k in flags),
-            )
-            for rule in self.rules.targets
-        ]
+        self._target_info = _target_info(targets)
         self._flagged_rules = any(info[3] for info in self._target_info)  # flags of their own
         #: The target rules' categories, ids and metadata, each indexed by rule.
         self._target_columns = (
@@ -193,14 +233,9 @@ class NoteExtractor:
             [dict(info[2]) for info in self._target_info],  # plain dicts: each mention copies
         )
         self._context_flags = [
-            (CATEGORY_FLAGS.get(rule.category), rule.rule_id) for rule in self.rules.context
+            (CATEGORY_FLAGS.get(rule.category), rule.rule_id) for rule in rules.context
         ]
-        self._section_flags = [
-            (CATEGORY_FLAGS.get(str(rule.metadata["modifier"]).upper()), rule.rule_id)
-            if rule.metadata.get("modifier")
-            else None
-            for rule in self.rules.sections
-        ]
+        self._section_flags = _section_flags(rules.sections)
 
     @property
     def version(self) -> str:

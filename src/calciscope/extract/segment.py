@@ -42,7 +42,7 @@ from calciscope.extract.rules import (
     found_clause,
     none_clause,
     none_place_clause,
-    place_word,
+    place_before,
 )
 
 __all__ = [
@@ -136,11 +136,8 @@ _REFERS_BACK = r"(?!" + _NONE_CLAUSE + r"|" + _FOUND_CLAUSE + r")"
 _NONE_ELSEWHERE = (
     r"(?=[ \t]*(?i:" + none_clause(tail=False) + "|" + none_place_clause() + "))" + _REFERS_BACK
 )
-_PLACE_BEFORE = re.compile(
-    r"(?<![a-z])(?:(?:" + place_word() + r")[ \t]+(?:(?:the|her|his|their|both|its|each)[ \t]+)?"
-    r"|(?:l|r|lt|rt|left|right|both|bilateral)[ \t]+)[a-z]",
-    re.IGNORECASE,
-)
+#: (its words: ``context.yaml``'s ``none_clause_words``, ``rules.place_before``)
+_PLACE_BEFORE = re.compile(place_before(), re.IGNORECASE)
 _BOUNDARY_HEAD = (
     r"[.!?;|\nA-Z),](?:"
     # a capital can start a header only: that alternative is tried first, and the others only

@@ -42,14 +42,14 @@ _OTHER_LABEL = re.compile(r"\W*[A-Za-z][A-Za-z /]{0,24}:")
 # "Calcinosis: present" or "Past history: calcinosis"); another item of the form between
 # ("Wound 2", "2.", a heading line in capitals); and the chart's heading above its "Site:" line.
 _ABOVE_REACH = 4
+# (the chart's words: targets.yaml ``wound_chart_words``)
+_CHART = load_word_list("wound_chart_words")
 _CHART_ROW = re.compile(
-    r"\W*(?:wound[ \t]+)?(?:bed|base|floor|appearance|description|tissue(?:[ \t]+type)?|"
-    r"comments?)[ \t]*:",
-    re.I,
+    rf"\W*(?:(?:{_CHART.alternation('chart')})[ \t]+)?(?:{_CHART.alternation('row')})[ \t]*:", re.I
 )
 _ITEM_HEAD = re.compile(
-    r"[ \t]*(?:(?i:wound|ulcer|lesion|item)[ \t]*(?:#|[Nn]o\.?)?[ \t]*\d{1,2}(?![0-9])|\d{1,2}[.)][ \t]"
-    r"|[A-Z][A-Z'&/ -]{2,40}:?[ \t]*$)",
+    r"[ \t]*(?:(?i:" + _CHART.alternation("item") + r")[ \t]*(?:#|[Nn]o\.?)?[ \t]*\d{1,2}(?![0-9])"
+    r"|\d{1,2}[.)][ \t]|[A-Z][A-Z'&/ -]{2,40}:?[ \t]*$)",
     re.M,
 )
 # (the wound's words: targets.yaml ``wound_words``)

@@ -1,0 +1,141 @@
+"""Patterns of the "none" and "found" clauses, written out from ``context.yaml``'s word lists.
+
+A context rule's pattern writes them ``{none_clause}``, ``{found_clause}`` and ``{check_cue}``
+(:func:`with_clauses`); segment.py reads them for its semicolon and comma boundaries
+(notesfix30, notesfix31: one place for both).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from calciscope.extract.word_lists import context_words
+
+__all__ = [
+    "check_cue",
+    "found_clause",
+    "none_clause",
+    "none_elsewhere_clause",
+    "none_elsewhere_word",
+    "none_place_clause",
+    "place_before",
+    "place_word",
+    "with_clauses",
+]
+
+
+@cache
+def none_clause(*, tail: bool = True) -> str:
+    """Return the pattern of a "none" clause that refers back (``context.yaml`` ``none_clause_words``).
+
+    "none" or "neither", up to three auxiliary words, a verb of finding, then only time words
+    until the clause ends ("none were seen today"); lower case, as the context rules read. A
+    context rule's pattern writes it ``{none_clause}``; segment.py reads it case-insensitively.
+    Without ``tail``, only up to the verb (whatever follows it).
+    """
+    words = context_words("none_clause_words")
+    aux, verb, time = (words.alternation(v) for v in ("aux", "verb", "time"))
+    head = rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}(?:{verb})(?![a-z])"
+    return head + rf"(?:[ \t]+(?:{time}))*(?![ \t]*[a-z0-9(])" if tail else head
+
+
+@cache
+def none_place_clause() -> str:
+    """Return the pattern of a "none" clause that names a place of its own, with no verb.
+
+    "none at the right knee", "none over the elbows" (``context.yaml`` ``none_clause_words``
+    variants ``aux`` and ``place``), not a time or an examination ("none at present", "none on
+    examination": variant ``not_place``); lower case (notesacc34). segment.py reads it
+    case-insensitively after a comma.
+    """
+    words = context_words("none_clause_words")
+    aux, place, not_place = (words.alternation(v) for v in ("aux", "place", "not_place"))
+    return (
+        rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}(?:(?:{place})[ \t]+"
+        rf"(?!(?:{not_place})(?![a-z]))|{none_elsewhere_word()})"
+    )
+
+
+@cache
+def none_elsewhere_word() -> str:
+    """Return "elsewhere", "anywhere else" (``none_clause_words`` variant ``elsewhere``; fix34)."""
+    words = context_words("none_clause_words").alternation("elsewhere")
+    return rf"(?:{words})(?![a-z])"
+
+
+@cache
+def none_elsewhere_clause() -> str:
+    """Return the pattern of "none elsewhere" with no verb ("none now anywhere else"; fix34)."""
+    aux = context_words("none_clause_words").alternation("aux")
+    return rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}" + none_elsewhere_word()
+
+
+@cache
+def place_word() -> str:
+    """Return the prepositions of a place and "of" (``none_clause_words`` variant ``place_before``)."""
+    return context_words("none_clause_words").alternation("place_before")
+
+
+@cache
+def place_before() -> str:
+    """Return the pattern of a place named before a comma ("of the left knee", "L knee").
+
+    A preposition of a place (:func:`place_word`) with an optional ``owner`` word, or a
+    ``side`` word, then a letter (``none_clause_words``; split35, moved from segment.py). Read
+    case-insensitively: a "none" clause after the comma may then be a clause of its own.
+    """
+    words = context_words("none_clause_words")
+    owner, side = (words.alternation(v) for v in ("owner", "side"))
+    return (
+        rf"(?<![a-z])(?:(?:{place_word()})[ \t]+(?:(?:{owner})[ \t]+)?"
+        rf"|(?:{side})[ \t]+)[a-z]"
+    )
+
+
+@cache
+def found_clause() -> str:
+    """Return the pattern of a clause that only reports deposits found (``found_clause_words``).
+
+    "(count) (adjective) deposits / nodules / lumps (were) found / palpable / ...", lower case,
+    as the context rules read ("several deposits found", "two hard nodules palpable"), and no
+    word of ``other`` nor a "?" later in the sentence ("nodules found ... are rheumatoid
+    nodules, not calcinosis": named as something else). A context
+    rule's pattern writes it ``{found_clause}``; segment.py reads it case-insensitively
+    (notesfix31: one place for the pseudo rule and the semicolon boundary).
+    """
+    words = context_words("found_clause_words")
+    count, adjective, noun, aux, verb, other = (
+        words.alternation(v) for v in ("count", "adjective", "noun", "aux", "verb", "other")
+    )
+    return (
+        rf"(?:(?:{count})[ \t]+)?(?:(?:{adjective})[ \t]+)?(?:{noun})[ \t]+"
+        rf"(?:(?:{aux})[ \t]+)?(?:{verb})(?![a-z])"
+        rf"(?![^.!?\n]*?(?:(?<![a-z])(?:{other})(?![a-z])|\?))"
+    )
+
+
+@cache
+def check_cue() -> str:
+    """Return the pattern of a check ("checked for", "screened for"; ``found_clause_words``).
+
+    Lower case, as the context rules read; written ``{check_cue}`` in a context rule's pattern
+    (notesfix31).
+    """
+    check = context_words("found_clause_words").alternation("check")
+    return rf"(?<![a-z])(?:{check})[ \t]+(?:for|about)(?![a-z])"
+
+
+def with_clauses(pattern: Any) -> Any:
+    """Return a context rule's pattern with ``{none_clause}`` written out (:func:`none_clause`).
+
+    ... and ``{found_clause}``, ``{check_cue}`` (:func:`found_clause`, :func:`check_cue`).
+    """
+    if isinstance(pattern, str) and "{" in pattern:
+        if "{none_clause}" in pattern:
+            pattern = pattern.replace("{none_clause}", none_clause())
+        if "{found_clause}" in pattern:
+            pattern = pattern.replace("{found_clause}", found_clause())
+        if "{check_cue}" in pattern:
+            pattern = pattern.replace("{check_cue}", check_cue())
+    return pattern
