@@ -255,19 +255,33 @@ def fact_history(registry: Registry, fact_id: str) -> list[FactRevision]:
         stored = repo.stored_facts(conn, chain)
         revisions = repo.revisions(conn, chain)
         batches = repo.import_times(conn, [stored[i].fact.fact_id for i in chain])
+        decided = repo.latest_fact_decisions(conn, chain)
     history = []
     for fid in chain:
         rev = revisions.get(fid)
+        made: tuple[str, str | None, dt.datetime | None, str | None] = (
+            rev["action"] if rev else "imported",
+            rev["author"] if rev else None,
+            as_utc(rev["at"]) if rev else _maybe_utc(batches.get(fid)),
+            rev["reason"] if rev else None,
+        )
+        if (decision := decided.get(fid)) is not None:  # a review decision came after
+            made = (
+                decision.new_state,
+                decision.reviewer,
+                decision.decided_at,
+                decision.reason or None,
+            )
         history.append(
             FactRevision(
                 fact=stored[fid].fact,
                 version=stored[fid].version,
                 superseded_by=stored[fid].superseded_by,
                 supersedes=rev["supersedes"] if rev else None,
-                action=rev["action"] if rev else "imported",
-                author=rev["author"] if rev else None,
-                at=as_utc(rev["at"]) if rev else _maybe_utc(batches.get(fid)),
-                reason=rev["reason"] if rev else None,
+                action=made[0],
+                author=made[1],
+                at=made[2],
+                reason=made[3],
             )
         )
     return history
