@@ -41,7 +41,7 @@ PUBLIC = {
     "registry_overview", "RegistryOverview", "PhenotypeCount",
     # the vocabulary the faces show: catalogue, criteria results, fact fields, demo size
     "load_catalogue", "CriteriaResult", "ItemState", "CODE_SYSTEMS", "BodyRegion", "Laterality",
-    "Method", "Morphology", "Status", "DEFAULT_PATIENTS", "Registry",
+    "Method", "Morphology", "Status", "DEFAULT_PATIENTS", "Registry", "counted",
     # what the image viewer and reading form show
     "DemoFilms", "add_demo_radiographs", "Florence", "SctcGlobalGrade", "form_regions",
     "image_of_provenance", "indexed_image", "indexed_image_file", "indexed_image_ids",

@@ -16,7 +16,10 @@ the line and what is wrong there:
   hardening34, a date in flow style named no line);
 - a mapping that writes a key twice: YAML's parser keeps the last value without a word (a
   study file with two ``index_date:`` ran with the second), so it is refused naming the key
-  and both lines (hardening34).
+  and both lines (hardening34). A key is compared as its reader takes it, as text: ``1:``,
+  ``01:`` and ``"1":`` are one key, wherever they are (hardening35);
+- a key YAML reads as no text (``yes:``, ``no:``, ``on:``, ``true:``, ``null:``, ``~:``): the
+  readers took ``yes:`` as "True"; it is refused, naming the line and how to quote it.
 
 Whatever loader a caller gives (the rule files' own), :func:`parse_yaml` reads through a
 subclass of it that makes these two checks (:func:`_strict`).
@@ -59,29 +62,54 @@ class _Refused(Exception):
         self.line, self.field, self.message = line, field, message
 
 
-def _key_text(node: Any) -> str | None:
-    """Return a scalar key's text (how it was written), or None for a key of another kind."""
-    return str(node.value) if isinstance(node, yaml.ScalarNode) and node.tag != _MERGE else None
+_YAML = "tag:yaml.org,2002:"
+#: Keys YAML reads as no text: ``yes:``, ``no:``, ``on:``, ``true:`` (YAML 1.1 booleans),
+#: ``null:`` and ``~:``. Every reader of these files takes a key as text (``str(key)``: "True",
+#: "None"), so such a key is refused with a hint to quote it (hardening35).
+_NOT_TEXT = {_YAML + "bool": "a boolean", _YAML + "null": "null (no value)"}
+
+
+def _key_text(loader: Any, node: Any) -> str | None:
+    """Return a scalar key as its reader takes it (text), or None for a key of another kind.
+
+    A number is its value's text (``1``, ``01`` and ``"1"`` are one key, ``1``, as every reader
+    takes a key: ``str(key)``); any other scalar is the text as written.
+    """
+    if not isinstance(node, yaml.ScalarNode) or node.tag == _MERGE:
+        return None
+    if node.tag in _NOT_TEXT:
+        message = (
+            f"the key {node.value} is read by YAML as {_NOT_TEXT[node.tag]}, not as the "
+            f'text {node.value!r}: quote it ("{node.value}":)'
+        )
+        raise _Refused(node.start_mark.line + 1, str(node.value), message)
+    if node.tag in (_YAML + "int", _YAML + "float"):
+        return str(loader.construct_object(node))
+    return str(node.value)
 
 
 class _StrictChecks:
     """The checks :func:`_strict` adds to a loader: keys written twice, dates that do not exist."""
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: dict[str, int] = {}
+        seen: dict[str, tuple[int, str]] = {}
         for key_node, value_node in node.value:
-            key = _key_text(key_node)
+            key = _key_text(self, key_node)
             if key is None:
                 continue
             line = key_node.start_mark.line + 1
             if key in seen:
-                lines = f"lines {seen[key]} and {line}" if seen[key] != line else f"line {line}"
+                first, spelt = seen[key]
+                lines = f"lines {first} and {line}" if first != line else f"line {line}"
+                same = (
+                    f"; {spelt} and {key_node.value} are one key" if spelt != key_node.value else ""
+                )
                 message = (
-                    f"the key {key!r} is written twice in this mapping ({lines}); YAML would "
-                    "keep only the last value: keep one"
+                    f"the key {key!r} is written twice in this mapping ({lines}{same}); YAML "
+                    "would keep only the last value: keep one"
                 )
                 raise _Refused(line, key, message)
-            seen[key] = line
+            seen[key] = (line, str(key_node.value))
             self._keys[id(value_node)] = key  # type: ignore[attr-defined]
             if isinstance(value_node, yaml.SequenceNode):
                 for item in value_node.value:

@@ -21,7 +21,7 @@ def run(*args: str):
 
 
 def matched(output: str) -> int:
-    found = re.search(r"(\d+) of (\d+) patients match", output)
+    found = re.search(r"(\d+) of (\d+) patients? match", output)
     assert found, output
     return int(found.group(1))
 

@@ -235,3 +235,60 @@ def test_no_shipped_yaml_writes_a_key_twice_or_a_date_that_does_not_exist():
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     for source, text in shipped:
         parse_yaml(text, source=source, loader=loader)  # raises, naming file, line and key
+
+
+# hardening35: keys compared as their readers take them (text), keys YAML reads as no text.
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "words"),
+    [
+        # every reader takes a key as str(key): 1, "1" and 01 are one key
+        ('values:\n  1: present\n  "1": absent\n', "line 3", "1", "(lines 2 and 3)"),
+        ("values:\n  1: present\n  01: absent\n", "line 3", "1", "1 and 01 are one key"),
+        ('values:\n  "1.5": present\n  1.50: absent\n', "line 3", "1.5", "(lines 2 and 3"),
+        # YAML 1.1 reads yes, no, on, true as booleans: a reader saw "True", never "yes"
+        ("values:\n  yes: present\n  no: absent\n", "line 2", "yes", 'quote it ("yes":)'),
+        ("values:\n  true: present\n", "line 2", "true", "read by YAML as a boolean"),
+        ("values:\n  ~: present\n", "line 2", "~", "null (no value)"),
+        ("{null: 1}\n", "line 1", "null", "null (no value)"),
+    ],
+)
+def test_keys_are_compared_as_text_and_boolean_keys_refused(text, line, field, words):
+    with pytest.raises(ValidationError) as caught:
+        parse_yaml(text, source="m.yaml")
+    (problem,) = caught.value.problems
+    assert (problem.source, problem.location, problem.field) == ("m.yaml", line, field)
+    assert words in problem.message, problem.message
+
+
+def test_quoted_yes_and_distinct_numbers_are_keys():
+    text = 'values:\n  "yes": present\n  "no": absent\n  1: a\n  2: b\n  1.5: c\n'
+    assert parse_yaml(text, source="m.yaml") == {
+        "values": {"yes": "present", "no": "absent", 1: "a", 2: "b", 1.5: "c"}
+    }
+
+
+def test_a_redcap_mapping_with_a_yes_key_names_its_file_and_line(tmp_path):
+    # SYNTHETIC: a text field answered yes/no, mapped with unquoted keys (read as "True")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "record_id: record_id\nfields:\n  raynaud:\n    concept: raynaud_phenomenon\n"
+        "    values:\n      yes: present\n      no: absent\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError) as caught:
+        load_mapping(mapping)
+    (problem,) = caught.value.problems
+    assert (problem.source, problem.location, problem.field) == (str(mapping), "line 6", "yes")
+
+
+def test_rule_files_read_yes_as_a_word_and_refuse_true(tmp_path):
+    # the rule files' loader reads only true/false as booleans: `no:` is a word there
+    from calciscope.extract.rules import _RuleLoader
+
+    assert parse_yaml("words: {no: 1}\n", source="r.yaml", loader=_RuleLoader) == {
+        "words": {"no": 1}
+    }
+    with pytest.raises(ValidationError, match="read by YAML as a boolean"):
+        parse_yaml("words: {true: 1}\n", source="r.yaml", loader=_RuleLoader)

@@ -142,6 +142,7 @@ from calciscope.api.users import (
     record_audit,
     write_audit_csv,
 )
+from calciscope.api.wording import counted
 from calciscope.criteria import CriteriaResult, ItemState
 from calciscope.datasets import DEFAULT_PATIENTS
 from calciscope.errors import ReviewConflict
@@ -223,6 +224,7 @@ __all__ = [
     "classify_registry",
     "concept_set_files",
     "correct_fact",
+    "counted",
     "default_actor",
     "default_index_date",
     "disable_user",

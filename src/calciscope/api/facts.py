@@ -8,6 +8,7 @@ feature table read only facts that are not superseded.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,8 +19,9 @@ import sqlalchemy as sa
 
 from calciscope.api.users import default_actor, require_text
 from calciscope.errors import NotFoundError, Problem, ValidationError
-from calciscope.features import load_catalogue
+from calciscope.features import Feature, UpperLimit, load_catalogue
 from calciscope.model import Fact, Patient, ReviewState, Status, before_birth
+from calciscope.model.bounds import read_bound, settled_above
 from calciscope.storage import Registry
 from calciscope.storage.review import (
     FactRevision,
@@ -253,19 +255,33 @@ def fact_history(registry: Registry, fact_id: str) -> list[FactRevision]:
         stored = repo.stored_facts(conn, chain)
         revisions = repo.revisions(conn, chain)
         batches = repo.import_times(conn, [stored[i].fact.fact_id for i in chain])
+        decided = repo.latest_fact_decisions(conn, chain)
     history = []
     for fid in chain:
         rev = revisions.get(fid)
+        made: tuple[str, str | None, dt.datetime | None, str | None] = (
+            rev["action"] if rev else "imported",
+            rev["author"] if rev else None,
+            as_utc(rev["at"]) if rev else _maybe_utc(batches.get(fid)),
+            rev["reason"] if rev else None,
+        )
+        if (decision := decided.get(fid)) is not None:  # a review decision came after
+            made = (
+                decision.new_state,
+                decision.reviewer,
+                decision.decided_at,
+                decision.reason or None,
+            )
         history.append(
             FactRevision(
                 fact=stored[fid].fact,
                 version=stored[fid].version,
                 superseded_by=stored[fid].superseded_by,
                 supersedes=rev["supersedes"] if rev else None,
-                action=rev["action"] if rev else "imported",
-                author=rev["author"] if rev else None,
-                at=as_utc(rev["at"]) if rev else _maybe_utc(batches.get(fid)),
-                reason=rev["reason"] if rev else None,
+                action=made[0],
+                author=made[1],
+                at=made[2],
+                reason=made[3],
             )
         )
     return history
@@ -320,12 +336,30 @@ def lab_limit(fact: Fact, patient: Patient) -> LabLimit | None:
     its age and sex bands are the catalogue's (``features.yaml``, cited in docs/criteria.md);
     this only says which limit applies to one value.
     """
-    if fact.value_num is None or fact.status is not Status.PRESENT:
+    bound = read_bound(fact.value_text) if fact.value_num is None else None
+    if (fact.value_num is None and bound is None) or fact.status is not Status.PRESENT:
         return None
     tables = load_catalogue().upper_limits(fact.system, fact.code)
     if not tables:
         return None
-    feature, limit = tables[0]
+    found = _limit(fact, patient, *tables[0])
+    if bound is None or found.low is None or found.high is None:
+        return found
+    # a bound ("<5", ">1000") is compared as the feature table compares it (model.bounds)
+    raised, normal = settled_above(bound, found.high), settled_above(bound, found.low)
+    verdict = (
+        "above it"
+        if raised is True
+        else "at or below it"
+        if normal is False
+        else "not settled by the bound: unknown"
+    )
+    text = f"{found.text}; {bound.comparator}{bound.number:g} is {verdict}"
+    return dataclasses.replace(found, text=text)
+
+
+def _limit(fact: Fact, patient: Patient, feature: Feature, limit: UpperLimit) -> LabLimit:
+    """Return the limit ``fact``'s value is compared with (the fact's own, else the table's)."""
     unit = fact.unit
     if fact.reference_high is not None:
         high = fact.reference_high

@@ -30,7 +30,7 @@ from calciscope.extract import NoteExtractor
 from calciscope.extract.pipeline import extractor_for
 from calciscope.features import load_catalogue
 from calciscope.imaging.reading import image_of_provenance
-from calciscope.model import Fact, Note, ReviewState
+from calciscope.model import IDENTIFIER_PATTERN, Fact, Note, ReviewState
 from calciscope.phenotype.review_queue import QueueKind, QueueSource, load_review_queue
 from calciscope.storage import Registry
 from calciscope.storage.review import ReviewRecord, ReviewRepository, StoredFact
@@ -428,7 +428,7 @@ def review_queue_counts(
 #: The shape of a review item id: ``fact:<fact id>``, a bare fact id (``F…``, as the
 #: ``facts`` commands print it) or ``<kind>:<patient id>``, the ids written as the model's
 #: identifiers are (hardening34).
-_ITEM_ID = re.compile(r"^(?:F[A-Za-z0-9._\-]*|[a-z][a-z0-9_]*:[A-Za-z0-9][A-Za-z0-9._:\-]*)$")
+_ITEM_ID = re.compile(rf"^(?:F[A-Za-z0-9._\-]*|[a-z][a-z0-9_]*:{IDENTIFIER_PATTERN})$")
 _ITEM_ID_MAX = 300
 
 

@@ -145,7 +145,10 @@ def list_(
         )
         return
     _render_rows(shown, _LIST_COLUMNS, f"patients ({', '.join(where or []) or 'all'}), {when_text}")
-    console.print(f"{data.num_rows} of {total} patients match; showing {shown.num_rows}.")
+    verb = "matches" if data.num_rows == 1 else "match"
+    console.print(
+        f"{data.num_rows} of {api.counted(total, 'patient')} {verb}; showing {shown.num_rows}."
+    )
 
 
 def _concept_name(system: str, code: str) -> str:

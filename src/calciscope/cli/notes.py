@@ -130,7 +130,10 @@ def extract_file(
             text_columns=text_column or (),
             context_json=context_rules or (),
         )
-    console.print(f"{docs} documents, {mentions} mentions" + (f" -> {out}" if out else ""))
+    console.print(
+        f"{api.counted(docs, 'document')}, {api.counted(mentions, 'mention')}"
+        + (f" -> {out}" if out else "")
+    )
 
 
 @notes_app.command("assess")
@@ -151,7 +154,7 @@ def assess(
     handle: TextIO
     with whole_file(out, newline="") if out else nullcontext(sys.stdout) as handle:
         rows = notes_api.assess_tsv(source, handle)
-    console.print(f"{rows} rows assessed" + (f" -> {out}" if out else ""))
+    console.print(f"{api.counted(rows, 'row')} assessed" + (f" -> {out}" if out else ""))
 
 
 def register(app: typer.Typer) -> None:

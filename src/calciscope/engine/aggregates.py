@@ -28,6 +28,7 @@ from calciscope.features import (
     FeatureType,
 )
 from calciscope.model import Status
+from calciscope.model.bounds import BOUND_PATTERN, SETTLES, compare
 
 __all__ = [
     "MAX_GROUPS",
@@ -38,6 +39,7 @@ __all__ = [
     "concept_groups",
     "flag",
     "grouped_aggregates",
+    "limit_comparison",
 ]
 
 #: At most this many concept groups, each a grouped aggregate joined to the patients; beyond
@@ -59,6 +61,36 @@ def concept_column(name: str) -> str:
 def all_given(*conditions: ir.BooleanValue | None) -> ir.BooleanValue:
     """AND of the given conditions, skipping None (no filter); true when there are none."""
     return all_of([c for c in conditions if c is not None])
+
+
+def limit_comparison(
+    f: ir.Table, limit: ir.NumericValue
+) -> tuple[ir.BooleanValue, ir.BooleanValue, ir.BooleanValue]:
+    """Return (a value to compare, it is above ``limit``, it is at or below ``limit``).
+
+    A value is ``value_num`` or a bound kept as text (``value_text`` "<5", ">1000"; the OMOP
+    operator and FHIR comparator, :mod:`calciscope.model.bounds`), which settles the comparison
+    only as :data:`~calciscope.model.bounds.SETTLES` says; a bound that settles neither leaves
+    both false (the comparison unknown). Never null.
+    """
+    number = f.value_num
+    text = f.value_text
+    comparator = text.re_extract(BOUND_PATTERN, 1).nullif("")
+    bound = text.re_extract(BOUND_PATTERN, 2).nullif("").cast("float64")
+    exact, given = number.notnull(), number.isnull() & comparator.notnull()
+    above: list[tuple[ir.BooleanValue, ir.BooleanValue]] = []
+    at_or_below: list[tuple[ir.BooleanValue, ir.BooleanValue]] = []
+    for sign, (high_test, low_test) in SETTLES.items():
+        value, when = (number, exact) if sign == "=" else (bound, given & (comparator == sign))
+        if high_test is not None:
+            above.append((when, compare(high_test, value, limit)))
+        if low_test is not None:
+            at_or_below.append((when, compare(low_test, value, limit)))
+
+    def settled(cases: list[tuple[ir.BooleanValue, ir.BooleanValue]]) -> ir.BooleanValue:
+        return ibis.cases(*cases, else_=ibis.literal(False)).fill_null(False)
+
+    return (exact | given).fill_null(False), settled(above), settled(at_or_below)
 
 
 def flag(condition: ir.BooleanValue) -> ir.IntegerScalar:
@@ -153,16 +185,18 @@ class _Compiler:
             parts["pund"] = flag(present_ok & day.isnull())
             parts["nlast"] = ibis.cases((absent_here, day), else_=ibis.null("date")).max()
         for i, limit in enumerate(derive.above_upper_limit):
-            measured = (
-                self.f[concept_column(limit.concept)]
-                & self.status_is(Status.PRESENT)
-                & self.f.value_num.notnull()
-            )
             # a value with its own reference range is compared with it (same unit by
             # definition); the others with the default table (_default_limits: by sex and age)
-            own = measured & self.f.reference_high.notnull()
+            valued, above, at_or_below = limit_comparison(self.f, self.f.reference_high)
+            own = (
+                self.f[concept_column(limit.concept)]
+                & self.status_is(Status.PRESENT)
+                & valued
+                & self.f.reference_high.notnull()
+            )
             parts[f"own{i}"] = flag(own)
-            parts[f"ownhigh{i}"] = flag(own & (self.f.value_num > self.f.reference_high))
+            parts[f"ownhigh{i}"] = flag(own & above)
+            parts[f"ownopen{i}"] = flag(own & ~at_or_below)
         return parts
 
     def _morph_ok(self, derive: Derivation) -> ir.BooleanValue | None:

@@ -27,6 +27,7 @@ from calciscope.engine.aggregates import (
     concept_facts,
     flag,
     grouped_aggregates,
+    limit_comparison,
 )
 from calciscope.engine.predicates import AGE_OLDEST, AGE_YOUNGEST, IBIS_TYPES, all_of, any_of
 from calciscope.features import (
@@ -65,12 +66,13 @@ def _limit_flags(
     for i in range(len(derive.above_upper_limit)):
         own_measured = (t[f"{name}__own{i}"] == 1).fill_null(False)
         own_high = (t[f"{name}__ownhigh{i}"] == 1).fill_null(False)
+        own_open = (t[f"{name}__ownopen{i}"] == 1).fill_null(False)
         default_measured = (t[f"{name}__defn{i}"] == 1).fill_null(False)
         default_high = (t[f"{name}__defhigh{i}"] == 1).fill_null(False)
         default_open = (t[f"{name}__defopen{i}"] == 1).fill_null(False)
         raised.append(own_high | default_high)
         default_normal = (default_measured & ~default_open) | (~default_measured & own_measured)
-        normal.append(~own_high & default_normal)
+        normal.append(~own_open & default_normal)
     return any_of(raised), all_of(normal)
 
 
@@ -144,16 +146,18 @@ def _default_limits(
     low, high = _age_bounds(j)
     aggs: dict[str, ir.Scalar] = {}
     for name, i, limit in limits:
+        top, bottom = _row_limits(limit, j.p_sex, low, high)
+        valued, above_top, _ = limit_comparison(j, top)
+        _, _, at_or_below_bottom = limit_comparison(j, bottom)
         measured = (
             j[concept_column(limit.concept)]
             & (j.status == Status.PRESENT.value)
-            & j.value_num.notnull()
+            & valued
             & (j.unit.isnull() | j.unit.isin(sorted(limit.unit_spellings)))
         )
-        top, bottom = _row_limits(limit, j.p_sex, low, high)
         aggs[f"{name}__defn{i}"] = flag(measured)
-        aggs[f"{name}__defhigh{i}"] = flag(measured & (j.value_num > top))
-        aggs[f"{name}__defopen{i}"] = flag(measured & ~(j.value_num <= bottom))
+        aggs[f"{name}__defhigh{i}"] = flag(measured & above_top)
+        aggs[f"{name}__defopen{i}"] = flag(measured & ~at_or_below_bottom)
     return j.group_by("patient_id").aggregate(**aggs)
 
 

@@ -187,8 +187,10 @@ def _row_inside(cells: list[str], at: int, key_at: int, delimiter: str) -> tuple
     common in a letter to tell a row by (review 27). With a key that holds a letter, a line that is not the cell's
     last may also read as a whole row: the row's full count of cells, those after the text
     counted from the line's end, every one shaped as the row's, so a key after the text is
-    checked too (hardening34). A key of digits alone is never checked so (fix35: "4, 1, healed"
-    in a REDCap note before ``<form>_complete`` refused a valid export).
+    checked too (hardening34). A key of digits alone is checked so only with cells after the
+    text, each shaped exactly as the row's (a REDCap notes-only form: the id, the note and
+    ``<form>_complete``; hardening35: a stray quote there was never found); a person's "4, 1,
+    healed" has spaces after its delimiters and is no row (fix35).
     """
     own = [_shape(c, letters=j == key_at) for j, c in enumerate(cells)]
     lines = re.split(r"\r\n|\r|\n", cells[at])
@@ -203,7 +205,7 @@ def _row_inside(cells: list[str], at: int, key_at: int, delimiter: str) -> tuple
             and not pieces[at][:1].isspace()
             and _alike(pieces[:at], own, before, key_at)
         ) or (
-            lettered
+            (lettered or bool(after))
             and number < len(lines) - 1
             and len(pieces) >= len(cells)
             and _alike(

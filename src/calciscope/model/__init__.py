@@ -17,6 +17,7 @@ from calciscope.model.enums import (
 )
 from calciscope.model.records import (
     CODE_SYSTEMS,
+    IDENTIFIER_PATTERN,
     STORED,
     Fact,
     Image,
@@ -31,6 +32,7 @@ from calciscope.model.units import DAYS_PER_YEAR
 __all__ = [
     "CODE_SYSTEMS",
     "DAYS_PER_YEAR",
+    "IDENTIFIER_PATTERN",
     "STORED",
     "BodyRegion",
     "CutaneousSubset",

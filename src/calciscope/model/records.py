@@ -44,6 +44,7 @@ from calciscope.model.units import normalise_unit
 
 __all__ = [
     "CODE_SYSTEMS",
+    "IDENTIFIER_PATTERN",
     "STORED",
     "Fact",
     "Image",
@@ -75,7 +76,10 @@ CODE_SYSTEMS: tuple[str, ...] = (
 )
 
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+#: The shape of an identifier (a patient, note or image id): a letter or digit, then letters,
+#: digits and ``. _ : -``. Other patterns that contain an id (a review item id) are built from it.
+IDENTIFIER_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:\-]*"
+_ID_RE = re.compile(rf"^{IDENTIFIER_PATTERN}$")
 _NUMERIC = re.compile(r"^\s*[-+]?[0-9]+(\.[0-9]*)?\s*$")
 #: A date written with the day or month first (``31/02/2020``, ``02.03.2020``, ``3/2/20``).
 _SLASHED = re.compile(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\s*$")

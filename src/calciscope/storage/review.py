@@ -86,7 +86,10 @@ class FactRevision:
     """One fact in a correction chain, oldest first, with who made it, when and why.
 
     ``action`` is ``imported`` (no person wrote it: an import or note extraction),
-    ``added`` (entered by a person) or ``corrected`` (replaces ``supersedes``).
+    ``added`` (entered by a person) or ``corrected`` (replaces ``supersedes``); a version
+    decided in the review queue since says the latest decision instead (``confirmed``,
+    ``rejected``, ``suggested`` when a decision was reversed), with its reviewer, time and
+    reason (hardening35: a confirmed note fact was "imported", by no one).
     """
 
     fact: Fact
@@ -370,6 +373,17 @@ class ReviewRepository:
             ReviewRecord(**{**r, "decided_at": as_utc(r["decided_at"])})
             for r in conn.execute(q).mappings()
         ]
+
+    def latest_fact_decisions(
+        self, conn: Connection, fact_ids: Sequence[str]
+    ) -> dict[str, ReviewRecord]:
+        """Return the latest recorded decision on each of ``fact_ids`` that has one."""
+        t = schema.review_decisions
+        q = sa.select(t).where(t.c.fact_id.in_(list(fact_ids))).order_by(t.c.decision_id)
+        return {
+            r["fact_id"]: ReviewRecord(**{**r, "decided_at": as_utc(r["decided_at"])})
+            for r in conn.execute(q).mappings()
+        }
 
     # --- changes: what other processes wrote (the web app's workers follow each other) ---
     def change_mark(self, conn: Connection) -> tuple[int, int, int, int]:

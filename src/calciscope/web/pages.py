@@ -20,6 +20,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 
+from calciscope import api
 from calciscope.web.cache import made_once
 from calciscope.web.security import WebRole, csrf_token, guarded
 
@@ -68,6 +69,7 @@ TEMPLATES = _Environment(
     auto_reload=False,  # compiled once per process: the templates are part of the package
 )
 TEMPLATES.filters["shown"] = shown
+TEMPLATES.filters["counted"] = api.counted  # {{ n|counted("open item") }}: "1 open item"
 
 
 class PageData(dict[str, Any]):

@@ -4,7 +4,7 @@ Condition: ``verificationStatus`` refuted → absent, unconfirmed/provisional/di
 unknown, entered-in-error → skipped; ``clinicalStatus`` is kept in the provenance. Observation:
 LOINC/SNOMED/... code; ``valueQuantity`` → value and unit; a coded or string value → text; a
 ratio (a titre, ``1:320``), range, boolean, date, time or period → text (``valueBoolean``
-false → absent); ``interpretation`` NEG/ND (or a Negative/Not detected value) → absent,
+false → absent, unknown for a code of a measured quantity); ``interpretation`` NEG/ND (or a Negative/Not detected value) → absent,
 POS/DET → present, IND (indeterminate) → unknown; ``dataAbsentReason`` → unknown; the first ``note`` → text when
 the value gives none (calciscope writes a fact's text there when ``value[x]`` holds its
 quantity or is absent); components become one fact each.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from calciscope.features import load_catalogue
 from calciscope.interop.fhir.codes import EXTENSION, as_list, body_site_from, pick_coding
 from calciscope.interop.fhir.subjects import fhir_date
 from calciscope.interop.mappings import (
@@ -184,11 +185,16 @@ def condition_facts(
     ]
 
 
-def _status(item: dict[str, Any]) -> Status:
+def _status(item: dict[str, Any], coded: tuple[str, str, str]) -> Status:
     if "dataAbsentReason" in item:
         return Status.UNKNOWN
-    if item.get("valueBoolean") is False:  # the answer to the question the code asks: no
-        return Status.ABSENT
+    if item.get("valueBoolean") is False:
+        # the answer to the question the code asks (a finding, a qualitative test, a procedure
+        # done): no. A code whose concept is a measured quantity (a value_range in
+        # concepts.yaml: CK, an mRSS site) asks no yes/no question: "false" is no value of
+        # it and says nothing of its presence (hardening35; "CK absent" was a fact before)
+        quantity = load_catalogue().value_ranges(coded[0], coded[1])
+        return Status.UNKNOWN if quantity else Status.ABSENT
     flags = (
         {_first_code(i) for i in item.get("interpretation", []) if isinstance(i, dict)}
         if isinstance(item.get("interpretation"), list)
@@ -270,7 +276,8 @@ def _value_as_text(item: dict[str, Any]) -> dict[str, Any]:
     """Return the value[x] types that are no single number as their text (never a number).
 
     A titre (``valueRatio`` 1/320 → ``1:320``), a range (``valueRange`` → ``10..20``), a
-    boolean (``true``/``false``; false also makes the fact absent), a date, time or period.
+    boolean (``true``/``false``; false also makes the fact absent, :func:`_status`), a date,
+    time or period.
     ``valueSampledData`` and ``valueAttachment`` are not read.
     """
     if isinstance(ratio := item.get("valueRatio"), dict):
@@ -317,7 +324,7 @@ def _observation_fact(
         patient_id=patient_id,
         system=coded[0],
         code=coded[1],
-        status=_status(item),
+        status=_status(item, coded),
         effective_date=when,
         source_kind=SourceKind.IMPORT,
         provenance=where + note,

@@ -8,7 +8,7 @@ import hashlib
 from typing import Any
 
 from calciscope.interop.fhir.codes import EXTENSION, as_list, body_site_from
-from calciscope.interop.fhir.markup import MarkupTooLong, attachment_text, format_rank
+from calciscope.interop.fhir.markup import NotReadAsText, attachment_text, format_rank
 from calciscope.interop.fhir.subjects import fhir_date
 from calciscope.interop.phenopackets.curie import sanitise_id
 from calciscope.model import Image, Modality, Note, NoteType
@@ -20,6 +20,7 @@ __all__ = [
     "diagnostic_report_notes",
     "document_notes",
     "imaging_images",
+    "inline_binaries",
 ]
 
 #: DICOM modality codes (http://dicom.nema.org/resources/ontology/DCM) for each image modality.
@@ -37,6 +38,55 @@ FILE_REF_SYSTEM = "https://w3id.org/calciscope/file-ref"
 RECORD_ID_SYSTEM = "https://w3id.org/calciscope/record-id"
 
 
+#: Where each resource that maps to a note keeps its attachments (FHIR R4).
+_ATTACHMENTS = {"DocumentReference": "content", "DiagnosticReport": "presentedForm"}
+
+
+def _binary_key(url: str) -> str:
+    """Return ``Binary/<id>`` of a reference to a Binary (relative or absolute), else ``url``."""
+    _, found, rest = url.rpartition("Binary/")
+    return f"Binary/{rest}" if found and rest and "/" not in rest else url
+
+
+def _inlined(attachment: Any, binaries: dict[str, dict[str, Any]]) -> Any:
+    """Return an attachment whose ``url`` names a Binary of the bundle with that Binary's data."""
+    url = attachment.get("url") if isinstance(attachment, dict) else None
+    if not isinstance(url, str) or "data" in attachment:
+        return attachment
+    binary = binaries.get(url) or binaries.get(_binary_key(url))
+    if binary is None or not isinstance(binary.get("data"), str):
+        return attachment
+    kind = attachment.get("contentType") or binary.get("contentType") or "text/plain"
+    return {**attachment, "data": binary["data"], "contentType": kind}
+
+
+def inline_binaries(
+    resource: dict[str, Any], binaries: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """Return a DocumentReference or DiagnosticReport with its Binary attachments inlined.
+
+    An attachment may give its content as a ``url`` to a Binary resource rather than inline
+    ``data`` (FHIR R4 Attachment.url; a Binary in the same bundle, by its ``fullUrl`` or as
+    ``Binary/<id>``, relative or absolute): that Binary's ``data`` is read as the attachment's,
+    with the attachment's ``contentType``, else the Binary's (hardening35: such a document was
+    skipped as "only URLs"). A URL to no Binary of the bundle stays unread: nothing is fetched.
+    """
+    key = _ATTACHMENTS.get(str(resource.get("resourceType")), "")
+    items = resource.get(key) if key else None
+    if not binaries or not isinstance(items, list):
+        return resource
+    if key == "content":
+        inlined = [
+            {**c, "attachment": _inlined(c.get("attachment"), binaries)}
+            if isinstance(c, dict)
+            else c
+            for c in items
+        ]
+    else:
+        inlined = [_inlined(a, binaries) for a in items]
+    return {**resource, key: inlined}
+
+
 def _text(attachment: Any) -> str | None:
     if not isinstance(attachment, dict) or not isinstance(attachment.get("data"), str):
         return None
@@ -52,7 +102,7 @@ def _best_text(attachments: list[Any]) -> tuple[str | None, str]:
 
     Formats are tried best first (plain, HTML, ...), the next only when one gives no text, so
     only the attachment chosen is read (fix35: every one was parsed). The second item says why
-    an attachment was not read (HTML over ``MARKUP_LIMIT``), "" otherwise.
+    an attachment was not read (HTML over ``MARKUP_LIMIT``, RTF), "" otherwise.
     """
     ranked = sorted(
         (format_rank(str(a.get("contentType", "text/plain"))), i, a)
@@ -63,7 +113,7 @@ def _best_text(attachments: list[Any]) -> tuple[str | None, str]:
     for _rank, _i, attachment in ranked:
         try:
             text = _text(attachment)
-        except MarkupTooLong as exc:
+        except NotReadAsText as exc:
             why = f"; {exc}"
             continue
         if text:

@@ -12,10 +12,26 @@ import codecs
 import html
 import re
 
-__all__ = ["MARKUP_LIMIT", "MARKUP_TYPES", "attachment_text", "format_rank", "markup_to_text"]
+__all__ = [
+    "MARKUP_LIMIT",
+    "MARKUP_TYPES",
+    "RTF_TYPES",
+    "MarkupTooLong",
+    "NotReadAsText",
+    "attachment_text",
+    "format_rank",
+    "markup_to_text",
+]
 
 #: Media types whose content is HTML or XHTML markup around the text of the document.
 MARKUP_TYPES = frozenset({"text/html", "application/xhtml", "application/xhtml+xml"})
+#: Rich Text Format (RFC 2045 registrations ``text/rtf``, ``application/rtf``): not read, and
+#: said so; before (hardening35) ``text/rtf`` was stored raw, control words and all, as a note.
+RTF_TYPES = frozenset({"text/rtf", "application/rtf"})
+#: Spaces HTML writes that mean a space to a reader (``&nbsp;``, U+202F narrow and U+2007
+#: figure no-break space): one character each, read as " " so the words around them are words
+#: and a note's offsets stay those of its text (hardening35).
+_NO_BREAK = str.maketrans({"\xa0": " ", "\u202f": " ", "\u2007": " "})
 _BLOCKS = frozenset(
     [
         "address",
@@ -74,7 +90,11 @@ def _tag(markup: str, j: int) -> tuple[str, int] | None:
     return ("/" + written if closing and written else written), k + 1
 
 
-class MarkupTooLong(ValueError):
+class NotReadAsText(ValueError):
+    """An attachment that holds a document's text but is not read: why, in words."""
+
+
+class MarkupTooLong(NotReadAsText):
     """An HTML or XHTML attachment over :data:`MARKUP_LIMIT` characters: not read."""
 
 
@@ -108,18 +128,34 @@ def markup_to_text(markup: str) -> str:
                 break  # a script or style left open: the rest is no text
             title_closes = title_closes and (stop >= 0 or name != "title")
             i = stop if stop >= 0 else i
-    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in "".join(parts).split("\n"))
+    text = "".join(parts).translate(_NO_BREAK)
+    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
 
-def _media_type(content_type: str) -> tuple[str, str]:
+def _media_type(content_type: str) -> tuple[str, str | None]:
+    """Return the media type (lower case) and the ``charset`` it names (None: none named)."""
     kind, _, params = content_type.partition(";")
-    charset = "utf-8"
+    charset = None
     for param in params.split(";"):
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset" and value.strip():
             charset = value.strip().strip('"')
     return kind.strip().lower(), charset
+
+
+#: ``<meta charset="...">`` or ``<meta http-equiv="Content-Type" content="...; charset=...">``,
+#: looked for in the first 1024 bytes as the HTML standard's encoding prescan does
+#: (https://html.spec.whatwg.org/multipage/parsing.html#prescan-a-byte-stream-to-determine-its-encoding).
+_META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.I)
+
+
+def _markup_charset(data: bytes) -> str | None:
+    """Return the charset an HTML document declares in a ``<meta>`` (None: none declared)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    found = _META_CHARSET.search(data[:1024])
+    return found.group(1).decode("ascii") if found else None
 
 
 def format_rank(content_type: str) -> int:
@@ -138,19 +174,30 @@ def attachment_text(content_type: str, data: bytes) -> str | None:
     """Return the text of attachment bytes of ``content_type``, or None when it holds no text.
 
     ``text/*`` and HTML/XHTML are text; the bytes are decoded in the ``charset`` the content
-    type names (UTF-8 when it names none). Bytes that are not in that charset, or a charset
-    Python does not know, give None: no text is guessed.
+    type names, else (HTML/XHTML) the one a ``<meta>`` of the document declares, else UTF-8.
+    Bytes that are not in that charset, or a charset Python does not know, give None: no text
+    is guessed.
 
     Raises
     ------
     MarkupTooLong
         HTML or XHTML over :data:`MARKUP_LIMIT` characters (fix35), saying so.
+    NotReadAsText
+        RTF (:data:`RTF_TYPES`), saying it is not converted.
     """
     kind, charset = _media_type(content_type)
+    if kind in RTF_TYPES:
+        raise NotReadAsText(
+            f"its {kind} attachment was not read: RTF is not converted to text (send the "
+            "document as text/plain or HTML, or convert it; RTF control words would be read "
+            "as the note's words)"
+        )
     if not (kind.startswith("text/") or kind in MARKUP_TYPES):
         return None
+    if charset is None and kind in MARKUP_TYPES:
+        charset = _markup_charset(data)  # a charset declared only in the document's <meta>
     try:
-        text = data.decode(codecs.lookup(charset).name)
+        text = data.decode(codecs.lookup(charset or "utf-8").name)
     except (LookupError, UnicodeDecodeError):
         return None
     if kind in MARKUP_TYPES:

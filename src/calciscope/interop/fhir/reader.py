@@ -37,6 +37,7 @@ from calciscope.interop.fhir.documents import (
     diagnostic_report_notes,
     document_notes,
     imaging_images,
+    inline_binaries,
 )
 from calciscope.interop.fhir.subjects import Subjects, map_patient, raw_patient_id
 from calciscope.interop.fhir.validation import check_resource
@@ -75,6 +76,7 @@ def _report(resource: dict[str, Any], patient_id: str, where: str, url: str) -> 
 PACKAGE_METADATA = frozenset({"package.json", ".index.json"})
 _PACKAGE_REASON = "FHIR NPM package metadata (package.json, .index.json), not a resource"
 _NOT_STORED = {
+    "Binary": "a document's content: read through the attachment whose url names it",
     "Group": "cohort membership is not stored in the registry",
     "Provenance": "provenance is applied to the facts it targets (review state), not stored itself",
 }
@@ -170,11 +172,29 @@ def _add_patients(
             problems.extend(_record_problems(exc, source, loc, "Patient").problems)
 
 
+def _binaries(entries: list[Entry]) -> dict[str, dict[str, Any]]:
+    """Return the Binary resources of the entries by ``fullUrl`` and by ``Binary/<id>``."""
+    found: dict[str, dict[str, Any]] = {}
+    for full_url, resource, _, _ in entries:
+        if _kind(resource) != "Binary":
+            continue
+        if full_url:
+            found[full_url] = resource
+        if isinstance(resource.get("id"), str):
+            found[f"Binary/{resource['id']}"] = resource
+    return found
+
+
 def _map_one(
-    entry: Entry, subjects: Subjects, births: dict[str, dt.date | None]
+    entry: Entry,
+    subjects: Subjects,
+    births: dict[str, dt.date | None],
+    binaries: dict[str, dict[str, Any]],
 ) -> list[Any] | str:
     full_url, resource, loc, source = entry
     kind = _kind(resource)
+    if binaries and kind in ("DocumentReference", "DiagnosticReport"):
+        resource = inline_binaries(resource, binaries)
     if kind == "(no resource)":
         return "entry without a resource (request or response only)"
     if kind not in _MAPPERS:
@@ -293,12 +313,13 @@ def _read_entries(entries: list[Entry], *, stub_patients: bool) -> ReadResult:
     _add_patients(entries, result, subjects, problems)
     states = _review_states(entries)
     births = {p.patient_id: p.birth_date for p in result.batch.patients}
+    binaries = _binaries(entries)
     for entry in entries:
         kind = _kind(entry[1])
         if kind == "Patient":
             continue
         try:
-            outcome = _map_one(entry, subjects, births)
+            outcome = _map_one(entry, subjects, births, binaries)
         except ValidationError as exc:
             problems += exc.problems
             continue
