@@ -197,3 +197,15 @@ def test_the_framework_refusals_are_pages_for_a_browser_and_json_for_the_api(app
     assert wrong.status_code == 405 and "Not allowed" in wrong.text and "allow" in wrong.headers
     assert client.get("/api/no-such-thing").json() == {"detail": "Not Found"}
     assert "javascript:" not in page.text  # refused by the Content-Security-Policy
+
+
+def test_a_refused_study_file_leaves_nothing_on_the_server_and_names_no_path(app, signed_in):
+    """Each refused upload kept a run folder with its text, and the answer named its path."""
+    client = signed_in("researcher")
+    runs = app.state.settings.runs_dir
+    for body in (b"title: [unclosed", b"title: x\nnot_a_study_key: 1\n"):
+        refused = client.post("/api/study/runs", files={"study_file": ("s.yaml", body)})
+        assert refused.status_code == 422
+        assert refused.json()["detail"] == "invalid study: the uploaded study file"
+        assert str(runs) not in refused.text and "study.yaml" not in refused.text
+    assert not runs.exists() or not any(runs.iterdir())
