@@ -309,6 +309,26 @@ def test_every_change_writes_an_audit_row_with_before_and_after(one_patient):
     assert api.audit_log(one_patient, newest_first=True, limit=2) == [user, correct]
 
 
+def test_ending_a_users_sessions_moves_its_number_on_with_an_audit_row(sqlite_url):
+    registry = api.open_registry(sqlite_url)
+    try:
+        api.add_user(registry, "drjones", "clinician", "long enough pw", actor="admin")
+        assert api.authenticate(registry, "drjones", "long enough pw").session_epoch == 0
+        assert api.end_sessions(registry, "drjones") == 1
+        assert api.end_sessions(registry, "drjones", actor="admin") == 2
+        assert api.authenticate(registry, "drjones", "long enough pw").session_epoch == 2
+        ended = api.audit_log(registry, action="logout")
+        assert [(e.actor, e.target) for e in ended] == [
+            ("drjones", "user:drjones"),
+            ("admin", "user:drjones"),
+        ]
+        with pytest.raises(ValidationError, match="cannot sign out") as refused:
+            api.end_sessions(registry, "nobody")
+        assert refused.value.problems[0].field == "name"
+    finally:
+        registry.close()
+
+
 def test_the_audit_log_has_no_edit_verb(one_patient):
     verbs = [n for n in api.__all__ if "audit" in n.lower()]
     assert sorted(verbs) == [

@@ -365,3 +365,30 @@ def test_a_phone_sized_window_shows_the_item_and_never_scrolls_sideways(page, se
     # a note in the timeline is a tag, not a letter's box
     tag = page.locator(".timeline .tag.note").first
     assert tag.evaluate("e => getComputedStyle(e).borderTopWidth") == "0px"
+
+
+def test_sign_out_ends_a_copied_session_and_the_error_pages_back_link_goes_back(page, server):
+    # webattack35: the signed cookie copied from a browser kept working after Sign out (for
+    # its 8 hours), and the error page's Back was a javascript: link the CSP refused
+    base, _app = server
+    _sign_in_as_cleo(page, base)
+    copy = page.context.browser.new_context()
+    try:
+        copy.add_cookies(page.context.cookies())
+        thief = copy.new_page()
+        thief.goto(f"{base}/review")
+        assert thief.url == f"{base}/review"  # the copy opens what the session opens
+        page.click("button:has-text('Sign out')")
+        page.wait_for_url(f"{base}/login")
+        thief.goto(f"{base}/review")
+        assert thief.url == f"{base}/login"
+    finally:
+        copy.close()
+    _sign_in_as_cleo(page, base)
+    page.goto(f"{base}/patients")
+    CONSOLE_ERRORS.clear()
+    page.goto(f"{base}/patients?page=0")
+    assert page.locator("h1").inner_text() == "Cannot do that"
+    page.click("a:has-text('Back')")
+    page.wait_for_url(f"{base}/patients")
+    assert not [e for e in CONSOLE_ERRORS if "Content Security Policy" in e]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 
@@ -147,3 +148,64 @@ def test_the_audit_export_cannot_smuggle_a_spreadsheet_formula(app, signed_in, t
     with out.open(encoding="utf-8", newline="") as handle:
         details = [r["detail"] for r in csv.DictReader(handle) if r["action"] == "review.reject"]
     assert details == ["'" + formula]
+
+
+def test_a_session_cookie_copied_before_sign_out_opens_nothing_after(app, signed_in):
+    """The cookie is signed, not stored: sign-out must end copies of it too (webattack35)."""
+    client, other_device = signed_in("clinician"), signed_in("clinician")
+    copied = dict(client.cookies)
+    assert client.post("/api/logout").status_code == 200
+    replayed = client_for(app)
+    replayed.cookies.update(copied)
+    assert replayed.get("/api/review").status_code == 401
+    assert replayed.get("/patients").headers["location"] == "/login"
+    # every session of the user signed in before the sign-out is over; a new one works
+    assert other_device.get("/api/patients").status_code == 401
+    assert signed_in("clinician").get("/api/patients").status_code == 200
+    user = next(u for u in api.list_users(app.state.registry) if u.name == "cleo")
+    assert user.session_epoch == 1
+    actions = [e.action for e in api.audit_log(app.state.registry, actor="cleo")]
+    assert actions.count("logout") == 1
+
+
+def test_researchers_see_no_id_made_from_a_registry_id(app, signed_in, web_settings):
+    """Note, image and file ids are often the registry id and more (``P0001-XR1.dcm``)."""
+    record = api.patient_record(app.state.registry, "P0001")
+    made = [n.note_id for n in record.notes] + [i.image_id for i in record.images]
+    assert any(i.startswith("P0001") for i in made)  # the page has ids to withhold
+    app.state.settings = dataclasses.replace(web_settings, researcher_notes=True)
+    client = signed_in("researcher")
+    pseudonym = app.state.pseudonyms.of("P0001")
+    for path in (f"/patients/{pseudonym}", f"/api/patients/{pseudonym}"):
+        assert "P0001" not in client.get(path).text, path
+    page = client.get(f"/api/patients/{pseudonym}").json()
+    evidence = [f["evidence"] for f in page["facts"] if f["evidence"]]
+    notes = {n["note_id"] for n in page["notes"]}
+    assert evidence and all(e["note_id"] in notes for e in evidence)  # still marked in place
+    assert all(f["provenance"] is None for f in page["facts"])
+    assert all(i["file_ref"] is None for i in page["images"])
+    clinician = signed_in("clinician").get("/api/patients/P0001").json()
+    assert {n["note_id"] for n in clinician["notes"]} == {n.note_id for n in record.notes}
+
+
+def test_the_framework_refusals_are_pages_for_a_browser_and_json_for_the_api(app, signed_in):
+    client = signed_in("clinician")
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Not found" in page.text and "Traceback" not in page.text
+    wrong = client.request("PUT", "/patients")
+    assert wrong.status_code == 405 and "Not allowed" in wrong.text and "allow" in wrong.headers
+    assert client.get("/api/no-such-thing").json() == {"detail": "Not Found"}
+    assert "javascript:" not in page.text  # refused by the Content-Security-Policy
+
+
+def test_a_refused_study_file_leaves_nothing_on_the_server_and_names_no_path(app, signed_in):
+    """Each refused upload kept a run folder with its text, and the answer named its path."""
+    client = signed_in("researcher")
+    runs = app.state.settings.runs_dir
+    for body in (b"title: [unclosed", b"title: x\nnot_a_study_key: 1\n"):
+        refused = client.post("/api/study/runs", files={"study_file": ("s.yaml", body)})
+        assert refused.status_code == 422
+        assert refused.json()["detail"] == "invalid study: the uploaded study file"
+        assert str(runs) not in refused.text and "study.yaml" not in refused.text
+    assert not runs.exists() or not any(runs.iterdir())

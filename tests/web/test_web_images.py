@@ -373,3 +373,11 @@ def test_another_processs_reading_is_seen_by_a_worker_at_its_next_request(image_
         assert now != panel
     finally:
         worker.state.registry.close()
+
+
+def test_the_image_page_says_saved_only_after_the_forms_own_redirect(image_app):
+    """A link with any other ``saved`` would have the page say a reading was saved."""
+    client, image_id = _client(image_app, "clinician"), _image_id(image_app)
+    forged = client.get(f"/images/{image_id}", params={"saved": "5-confirmed by the PI"})
+    assert forged.status_code == 422 and "saved" in forged.text
+    assert "Reading saved" not in forged.text

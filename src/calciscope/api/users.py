@@ -34,6 +34,7 @@ __all__ = [
     "authenticate",
     "default_actor",
     "disable_user",
+    "end_sessions",
     "export_audit_log",
     "list_users",
     "record_audit",
@@ -166,6 +167,30 @@ def disable_user(registry: Registry, name: str, *, actor: str | None = None) -> 
             after={"active": False},
         )
         return user_from_row({**row, "active": False})
+
+
+def end_sessions(registry: Registry, name: str, *, actor: str | None = None) -> int:
+    """Sign a user out everywhere: every web session signed in before now is over.
+
+    Moves the user's session number on (``users.session_epoch``) and writes the ``logout``
+    audit row, in one transaction. The web app keeps in each session the number it was
+    signed in at and refuses a session whose number has moved on, so a copy of a session
+    cookie taken before the sign-out opens nothing after it. Returns the new number.
+
+    Raises
+    ------
+    ValidationError
+        When there is no such user.
+    """
+    repo = ReviewRepository(registry)
+    with repo.transaction() as conn:
+        if repo.user_row(conn, name) is None:
+            raise ValidationError(
+                [Problem("user", name, "name", "no such user")], summary="cannot sign out"
+            )
+        epoch = repo.end_sessions(conn, name)
+        repo.append_audit(conn, actor=actor or name, action="logout", target=f"user:{name}")
+    return epoch
 
 
 @cache

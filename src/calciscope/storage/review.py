@@ -110,6 +110,9 @@ class User:
     role: Role
     active: bool
     created_at: dt.datetime
+    #: moved on at each sign-out (:func:`calciscope.api.end_sessions`): a session signed in
+    #: at another number is over
+    session_epoch: int = 0
 
 
 @dataclass(frozen=True)
@@ -452,6 +455,12 @@ class ReviewRepository:
         """Change a user's ``active`` flag or password hash."""
         conn.execute(schema.users.update().where(schema.users.c.name == name).values(**values))
 
+    def end_sessions(self, conn: Connection, name: str) -> int:
+        """Move the user's session number on (in SQL: two sign-outs at once both count)."""
+        t = schema.users
+        conn.execute(t.update().where(t.c.name == name).values(session_epoch=t.c.session_epoch + 1))
+        return int(conn.scalar(sa.select(t.c.session_epoch).where(t.c.name == name)) or 0)
+
     def users(self, conn: Connection) -> list[User]:
         """Return every user, by name."""
         t = schema.users
@@ -513,4 +522,5 @@ def user_from_row(row: Any) -> User:
         role=Role(row["role"]),
         active=bool(row["active"]),
         created_at=as_utc(row["created_at"]),
+        session_epoch=int(row.get("session_epoch") or 0),
     )

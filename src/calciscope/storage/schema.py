@@ -188,6 +188,9 @@ users = Table(
     Column("password_hash", Text, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # 0011: moved on at each sign-out; a web session holds the number it was signed in at,
+    # so a session cookie copied before the sign-out is refused after it
+    Column("session_epoch", Integer, nullable=False, server_default="0"),
 )
 
 audit_log = Table(

@@ -16,13 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -87,8 +91,33 @@ async def _bad_parameter(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", context, 422)
 
 
+#: The error page's title for the framework's own refusals (an address no route has, ...).
+_HTTP_TITLES = {404: "Not found", 405: "Not allowed", 400: "Cannot do that"}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Show the framework's refusal as a page (JSON for the API), keeping its headers.
+
+    An address no route has, a method a route does not take, a body that cannot be parsed:
+    Starlette answers those before any route, and a page answered them in JSON.
+    """
+    if not isinstance(exc, StarletteHTTPException):  # registered for this class only
+        raise exc
+    if _wants_json(request) or exc.status_code < 400:
+        return await http_exception_handler(request, exc)
+    title = _HTTP_TITLES.get(exc.status_code, "Cannot do that")
+    message = {
+        404: "there is no page at this address",
+        405: f"this address does not take {request.method}",
+    }.get(exc.status_code, str(exc.detail))
+    response = render(request, "error.html", {"title": title, "message": message}, exc.status_code)
+    response.headers.update(exc.headers or {})
+    return response
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _bad_parameter)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
 
     @app.exception_handler(NotAuthenticated)
     def _unauthenticated(request: Request, exc: NotAuthenticated) -> Response:
@@ -123,20 +152,24 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 class _ActiveUsers:
-    """Active users and their roles, re-read from the registry at most every ``ttl`` seconds."""
+    """Active users, their roles and session numbers, re-read at most every ``ttl`` seconds.
+
+    A session signed in at another session number than the user's (a sign-out moved it on,
+    :func:`calciscope.api.end_sessions`) is over: :func:`~calciscope.web.security.current_user`.
+    """
 
     def __init__(self, registry: Any, ttl: float = 2.0) -> None:
         self.registry = registry
         self.ttl = ttl
         self._at = -ttl
-        self._users: dict[str, str] = {}
+        self._users: dict[str, tuple[str, int]] = {}
         self._lock = threading.Lock()
 
-    def __call__(self) -> dict[str, str]:
+    def __call__(self) -> dict[str, tuple[str, int]]:
         with self._lock:
             if time.monotonic() - self._at > self.ttl:
                 self._users = {
-                    u.name: str(getattr(u.role, "value", u.role))
+                    u.name: (str(getattr(u.role, "value", u.role)), u.session_epoch)
                     for u in api.list_users(self.registry)
                     if u.active
                 }

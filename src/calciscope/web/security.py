@@ -22,6 +22,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 __all__ = [
+    "SESSION_EPOCH",
     "UNSAFE_METHODS",
     "AccessDenied",
     "LoginLimiter",
@@ -89,17 +90,25 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
+#: The session key holding the user's session number at sign-in (``users.session_epoch``).
+SESSION_EPOCH = "epoch"
+
+
 def current_user(request: Request) -> WebUser:
-    """Return the session's user, re-checked against the registry (a disabled user is out)."""
+    """Return the session's user, re-checked against the registry.
+
+    A disabled user is out, and so is a session signed in before the user's last sign-out
+    (its number is not the user's any more): the session cookie is signed, not stored, so a
+    copy taken before the sign-out would otherwise open everything for its 8 hours.
+    """
     name = request.session.get("user")
     if not name:
         raise NotAuthenticated()
-    active = request.app.state.active_users()
-    role = active.get(name)
-    if role is None:
+    active = request.app.state.active_users().get(name)
+    if active is None or request.session.get(SESSION_EPOCH, 0) != active[1]:
         request.session.clear()
         raise NotAuthenticated()
-    user = WebUser(name, WebRole(role))
+    user = WebUser(name, WebRole(active[0]))
     request.state.user = user
     return user
 
@@ -209,6 +218,16 @@ class Pseudonyms:
         pseudonym = "R-" + digest[:12]
         self._reverse[pseudonym] = patient_id
         return pseudonym
+
+    def other(self, prefix: str, identifier: str) -> str:
+        """Return a stable stand-in for another registry identifier (a note's, a file's id).
+
+        Such ids are often made from the patient's (``P0001-L1``, ``P0001-XR1.dcm``), so a
+        page that shows the patient by a pseudonym must not show them: the same HMAC, under
+        its own prefix, and never resolved back (no page opens a note or file by it).
+        """
+        message = f"{prefix}:{identifier}".encode()
+        return prefix + "-" + hmac.new(self._key, message, hashlib.sha256).hexdigest()[:12]
 
     def resolve(self, pseudonym: str) -> str | None:
         """Return the registry id behind a pseudonym, or None."""

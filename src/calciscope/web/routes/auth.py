@@ -10,7 +10,14 @@ from pydantic import BaseModel
 
 from calciscope import api
 from calciscope.web.pages import render
-from calciscope.web.security import ANY_ROLE, WebUser, csrf_token, current_user, guarded
+from calciscope.web.security import (
+    ANY_ROLE,
+    SESSION_EPOCH,
+    WebUser,
+    csrf_token,
+    current_user,
+    guarded,
+)
 
 __all__ = ["router"]
 
@@ -50,6 +57,7 @@ def _sign_in(request: Request, name: str, password: str) -> tuple[Any, int]:
     state.login_limiter.succeeded(key)
     request.session.clear()  # a new session on sign-in (no fixation)
     request.session["user"] = user.name
+    request.session[SESSION_EPOCH] = user.session_epoch  # a later sign-out ends this session
     csrf_token(request)
     state.active_users.refresh()
     api.record_audit(
@@ -107,9 +115,16 @@ def login_json(request: Request, credentials: Credentials) -> Response:
 
 
 def _sign_out(request: Request, user: WebUser) -> None:
-    api.record_audit(
-        request.app.state.registry, actor=user.name, action="logout", target=f"user:{user.name}"
-    )
+    """End every session of the user signed in until now (and its audit row), not this one only.
+
+    The cookie is signed, not stored: clearing it in this browser left any copy of it
+    working for its 8 hours (webattack35). Moving the user's session number on ends the
+    copies too, in every worker process (each re-reads the users within 2 seconds; this one
+    at once).
+    """
+    state = request.app.state
+    api.end_sessions(state.registry, user.name)
+    state.active_users.refresh()
     request.session.clear()
 
 

@@ -15,7 +15,7 @@ import datetime as dt
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -31,6 +31,8 @@ __all__ = ["router"]
 router = APIRouter()
 
 _LOCK = threading.Lock()
+#: The ``saved`` the reading form's redirect sends (facts saved, and their state).
+SAVED_PATTERN = r"^[0-9]{1,6}-(confirmed|suggested)$"
 #: Region-row fields of the form (besides presence), as in ``readings.csv``.
 REGION_FIELDS = ("presence", "florence", "morphology", "area_mm2", "roi", "deposit_mask")
 
@@ -150,10 +152,20 @@ def image_data(request: Request, user: WebUser, image_id: str) -> dict[str, Any]
     router, "/images/{image_id}", "image.html", roles=READERS, summary="An image and its readings"
 )
 def image_page(
-    request: Request, user: Annotated[WebUser, Depends(current_user)], image_id: str
+    request: Request,
+    user: Annotated[WebUser, Depends(current_user)],
+    image_id: str,
+    saved: Annotated[
+        str | None,
+        Query(
+            pattern=SAVED_PATTERN,
+            description="what the reading form saved (its redirect): N-confirmed or N-suggested",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Show the viewer, the image's readings and the per-region reading form."""
-    return image_data(request, user, image_id) | {"saved": request.query_params.get("saved")}
+    # only the form's own redirect: a link of any other text would have the page say it
+    return image_data(request, user, image_id) | {"saved": saved}
 
 
 @guarded(router, "GET", "/images/{image_id}/thumbnail.png", roles=READERS, include_in_schema=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -149,10 +150,19 @@ def shown_code(system: str, code: str) -> str:
     return code if code.startswith(f"{system}:") else f"{system}:{code}"
 
 
-def _fact_row(fact: Any, concept_names: Any, private: bool, patient: Any) -> dict[str, Any]:
+#: Turns a registry identifier other than the patient's (a note's, an image's) into the one
+#: shown: itself for registry ids, a keyed stand-in beside a pseudonym (``Pseudonyms.other``).
+Conceal = Callable[[str, str], str] | None
+
+
+def _fact_row(
+    fact: Any, concept_names: Any, private: bool, patient: Any, conceal: Conceal
+) -> dict[str, Any]:
     names = concept_names(fact.system, fact.code)
     code = shown_code(fact.system, fact.code)
     evidence = _evidence(fact)
+    if evidence is not None and conceal is not None:
+        evidence["note_id"] = conceal("N", str(evidence["note_id"]))
     limit = api.lab_limit(fact, patient)  # which ULN the criteria compare the value with
     return {
         "fact_id": fact.fact_id,
@@ -167,7 +177,8 @@ def _fact_row(fact: Any, concept_names: Any, private: bool, patient: Any) -> dic
         "morphology": fact.morphology.value if fact.morphology else None,
         "method": fact.method.value if fact.method else None,
         "source": fact.source_kind.value,
-        "provenance": None if private and evidence else fact.provenance,
+        # free text of the source (a file, a record number): not beside a pseudonym
+        "provenance": None if (private and evidence) or conceal else fact.provenance,
         "evidence": None if private else evidence,
         "review_state": fact.review_state.value,
     }
@@ -241,22 +252,27 @@ def patient_data(
         state.registry, actor=user.name, action="patient_read", target=pid, wait_for_disk=False
     )
     private = not reads_notes(request, user)
+    # beside a pseudonym, the note and file ids (often made from the registry id) are not shown
+    conceal = None if user.sees_real_ids else state.pseudonyms.other
     record, indexed = kept.value
     if as_of.source is api.AsOfSource.CHOSEN:
-        return _patient_page(record, indexed, shown, private, as_of)
+        return _patient_page(record, indexed, shown, (private, conceal), as_of)
     page_data: PageData = kept.made(
         (shown, private, as_of),
-        lambda: PageData(_patient_page(record, indexed, shown, private, as_of)),
+        lambda: PageData(_patient_page(record, indexed, shown, (private, conceal), as_of)),
     )
     return page_data
 
 
 def _patient_page(
-    record: Any, indexed: set[str], shown: str, private: bool, as_of: api.AsOf
+    record: Any, indexed: set[str], shown: str, view: tuple[bool, Conceal], as_of: api.AsOf
 ) -> dict[str, Any]:
+    """Return the page's data; ``view``: whether note text is hidden, how other ids are shown."""
+    private, conceal = view
     catalogue = api.load_catalogue()
     facts = [
-        _fact_row(f, catalogue.concepts_for_code, private, record.patient) for f in record.facts
+        _fact_row(f, catalogue.concepts_for_code, private, record.patient, conceal)
+        for f in record.facts
     ]
     facts.sort(key=lambda f: (f["date"] or dt.date.min, f["concept"]))
     spans: dict[str, list[tuple[int, int]]] = {}
@@ -266,12 +282,13 @@ def _patient_page(
             spans.setdefault(ev["note_id"], []).append((int(ev["start"]), int(ev["end"])))
     notes = [
         {
-            "note_id": n.note_id,
+            "note_id": note_id,
             "note_type": n.note_type.value,
             "note_date": n.note_date,
-            "segments": None if private else note_segments(n.text, spans.get(n.note_id, [])),
+            "segments": None if private else note_segments(n.text, spans.get(note_id, [])),
         }
         for n in sorted(record.notes, key=lambda n: n.note_date or dt.date.min)
+        for note_id in [conceal("N", n.note_id) if conceal else n.note_id]
     ]
     p = record.patient
     return {
@@ -285,17 +302,7 @@ def _patient_page(
         "facts": facts,
         "notes": notes,
         "notes_hidden": private,
-        "images": [
-            {
-                "image_id": i.image_id,
-                "modality": i.modality.value,
-                "site": " ".join(v.value for v in (i.laterality, i.body_site) if v is not None),
-                "date": i.image_date,
-                "file_ref": i.file_ref,
-                "indexed": i.image_id in indexed,
-            }
-            for i in record.images
-        ],
+        "images": [_image_row(i, i.image_id in indexed, conceal) for i in record.images],
         "timeline": _timeline(facts, record.notes, record.images),
         # the date the criteria section is evaluated at (the registry's as-of date, as the
         # review queue and `calciscope patients show --explain`: one answer), and why
@@ -304,6 +311,25 @@ def _patient_page(
         "as_of_source": as_of.source.value,
         "as_of": as_of.describe(),
         **_after_index_date(record, as_of.date),
+    }
+
+
+def _image_row(image: Any, indexed: bool, conceal: Conceal) -> dict[str, Any]:
+    """Return an image row of the page; beside a pseudonym, no file name nor registry-made id.
+
+    An indexed image's id is its content's hash (``IMG-`` + SHA-256), which the viewer opens
+    and which names no patient; an image only listed keeps the id it was imported with.
+    """
+    image_id = image.image_id
+    if conceal is not None and not indexed:
+        image_id = conceal("I", image_id)
+    return {
+        "image_id": image_id,
+        "modality": image.modality.value,
+        "site": " ".join(v.value for v in (image.laterality, image.body_site) if v is not None),
+        "date": image.image_date,
+        "file_ref": None if conceal else image.file_ref,
+        "indexed": indexed,
     }
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import secrets
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -68,9 +69,21 @@ def _run(request: Request, user: WebUser, text: bytes | None) -> str:
     study_file = folder / "study.yaml"
     study_file.write_bytes(text or api.init_study_text().encode("utf-8"))
     private = user.role is WebRole.RESEARCHER
-    run = api.run_study(
-        study_file, state.registry, out=folder / "report", pseudonymise=True if private else None
-    )
+    try:
+        run = api.run_study(
+            study_file,
+            state.registry,
+            out=folder / "report",
+            pseudonymise=True if private else None,
+        )
+    except Exception as exc:
+        # a refused file leaves no folder behind (each upload kept its text on the server),
+        # and the answer names the file as the user knows it, not by the server's path
+        shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(exc, ValidationError):
+            which = "the uploaded study file" if text else "the default study"
+            raise ValidationError(exc.problems, summary=f"invalid study: {which}") from None
+        raise
     summary = {
         "run_id": run_id,
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

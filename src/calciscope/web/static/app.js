@@ -65,6 +65,13 @@
     }
   });
   document.addEventListener("click", function (event) {
+    // the error page's Back: a javascript: link is refused by the Content-Security-Policy
+    const back = event.target.closest("a[data-back]");
+    if (back && window.history.length > 1) {
+      event.preventDefault();
+      window.history.back();
+      return;
+    }
     const li = event.target.closest("#queue .queue-item");
     if (li) {
       items().forEach(function (other) { other.classList.remove("current"); });
