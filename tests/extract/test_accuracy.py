@@ -248,3 +248,18 @@ def test_fresh23_after_the_notesacc34_fixes(extractor):
     assert s.sheet_false == 0 and s.sheet_found == s.sheet_gold
     assert s.subset_correct == s.n and s.myositis_correct == s.n
     assert s.chest_calcinosis_facts == 0
+
+
+def test_fresh24_after_the_notesacc35_fixes(extractor):
+    # notesacc35: 1.000/0.966/0.931, 13/14 sheet-like, none false; not independent (untouched
+    # 0.900/0.586/0.862, 3/14, one false; South-East Asian, African, Middle-Eastern,
+    # Latin-American, Portuguese, Austrian and Swiss letters, nurse infusion and biologic notes,
+    # tele-rehabilitation, handovers, whole-body, PET and low-dose CT, DXA, addenda, registry
+    # exports, Y/N/unknown tables). Left: AC26 (an addendum's corrected site "not at the knee"),
+    # AC30 (a CRF's "Sites" and "Pattern" lines below "Calcinosis present? Yes").
+    s = _document_scores("fresh24", extractor)
+    assert s.status_accuracy >= 0.98
+    assert s.morphology_accuracy >= 0.96 and s.regions_exact >= 0.93
+    assert s.sheet_false == 0 and s.sheet_found >= s.sheet_gold - 1
+    assert s.subset_correct == s.n and s.myositis_correct == s.n
+    assert s.chest_calcinosis_facts == 0

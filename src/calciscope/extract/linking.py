@@ -117,11 +117,12 @@ def _skip_pattern(
 def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text: str = "") -> None:
     index = Anchors(anchors)
     cache: dict[str, set[tuple[int, object]]] = {}
+    deferred: list[tuple[Mention, Mention, Mention]] = []
     for item in sentence:
         spec = _ATTRIBUTES.get(item.category)
         if spec is not None and item.metadata.get(spec[1]) is not None:
-            anchor = index.nearest(item)
-            if _skip_pattern(item, anchor, sentence, index, cache):
+            anchor = _anchor_of(item, index, anchors, text, deferred)
+            if anchor is None or _skip_pattern(item, anchor, sentence, index, cache):
                 continue
             add_link(anchor, spec[0], item.metadata[spec[1]], item)
             if item.category == _TISSUE:
@@ -130,6 +131,11 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text
                 counts = anchor.links.setdefault("tissue_counts_as", [])
                 counts.extend(c for c in item.metadata.get("counts_as") or [] if c not in counts)
     link_regions(anchors, index, sentence, text)
+    for item, inner, outer in deferred:
+        # the inner calcium word keeps its pattern when it has a tissue or a site of its own
+        anchor = inner if inner.links.get("tissue") or inner.links.get("regions") else outer
+        if not _skip_pattern(item, anchor, sentence, index, cache):
+            add_link(anchor, "morphology", item.metadata["morphology"], item)
     # "calcinosis with a calcified shell encasing the chest"; also a calcification that counts
     # as calcinosis by its soft-tissue word, restating the first ("the calcification encircles
     # the lower abdomen like a corset, as one continuous calcified layer in the subcutaneous
@@ -140,6 +146,57 @@ def _link_sentence(anchors: Sequence[Mention], sentence: Sequence[Mention], text
     ):
         for anchor in anchors:
             anchor.links["beside_calcinosis"] = True
+
+
+def _anchor_of(
+    item: Mention,
+    index: Anchors,
+    anchors: Sequence[Mention],
+    text: str,
+    deferred: list[tuple[Mention, Mention, Mention]],
+) -> Mention | None:
+    """Return the anchor ``item`` describes, or None when a pattern's choice waits (deferred)."""
+    anchor = index.nearest(item)
+    if item.category == _MORPHOLOGY and item.start <= anchor.start < item.end:
+        outer = _outer_calcinosis(anchors, item, anchor, text)
+        if outer is not anchor:
+            deferred.append((item, anchor, outer))
+            return None
+    return anchor
+
+
+def _outer_calcinosis(
+    anchors: Sequence[Mention], item: Mention, inner: Mention, text: str
+) -> Mention:
+    """Return the calcinosis a pattern phrase describes when its own calcium word is bare.
+
+    A pattern phrase may hold a word of calcium ("forms a thin calcified surface", "a rigid
+    calcified sleeve"): that word is a calcification of its own, the nearest anchor, and took
+    the pattern from the calcinosis the sentence is about ("Calcinosis over the sacrum forms a
+    thin calcified surface" had no pattern; notesacc35). The pattern goes to the nearest
+    calcinosis of the same clause (no ";" between) instead; with none, the inner word keeps it
+    (its tissue then decides, "bands of dense calcification in a node": fix34).
+    """
+    if inner.category != _CALCIFICATION:
+        return inner
+    best: Mention | None = None
+    gap = _OUTER_REACH + 1
+    for anchor in anchors:
+        if anchor.category != _CALCINOSIS:
+            continue
+        if anchor.end <= item.start:
+            lo, hi = anchor.end, item.start
+        elif anchor.start >= item.end:
+            lo, hi = item.end, anchor.start
+        else:
+            continue
+        if hi - lo < gap and ";" not in text[lo:hi]:
+            best, gap = anchor, hi - lo
+    return inner if best is None else best
+
+
+#: How far (characters) a calcinosis may stand from the pattern phrase it takes.
+_OUTER_REACH = 80
 
 
 def _counted(anchor: Mention) -> list[str]:

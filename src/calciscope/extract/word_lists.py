@@ -120,7 +120,7 @@ def word_list(name: str, items: Any, variants: Sequence[str], version: str) -> W
 #: the variants of each packaged word list (read by extract/restate/)
 _WORD_LIST_VARIANTS = {
     "calcium_words": ("far_deposit", "removed_lump", "flat_calcium"),
-    "addendum_words": ("retraction", "qualifier", "no_site"),  # notesfix23
+    "addendum_words": ("retraction", "qualifier", "no_site", "reread"),  # notesfix23, notesacc35
     "look_alike_words": ("not_calcium", "not_chalky", "other_lump"),  # wordlists22, notesacc28
     "hardness_words": ("described", "like_stone", "firm_plaque"),  # notesacc28 (described_before)
     "person_words": ("relative", "other_person"),  # wordlists22 (restate/guards.py)
@@ -152,7 +152,7 @@ def load_word_list(name: str) -> WordList:
     name
         The list's key in the file, e.g. ``"calcium_words"`` (variants: far_deposit,
         removed_lump, flat_calcium; docs/notes.md, Rules), ``"addendum_words"``
-        (retraction, qualifier, no_site), ``"look_alike_words"`` (not_calcium, not_chalky,
+        (retraction, qualifier, no_site, reread), ``"look_alike_words"`` (not_calcium, not_chalky,
         other_lump), ``"person_words"`` (relative, other_person), ``"skin_deposit_words"``
         (deposit_colour, skin_layer), ``"hardness_words"`` (described, like_stone,
         firm_plaque), ``"wound_words"`` (wound), ``"those_sites_words"`` (noun, which, place;

@@ -47,6 +47,8 @@ _WORDS = load_word_list("addendum_words")
 _RETRACTION = _WORDS.pattern("retraction")
 #: The negation is limited to other or new deposits, or another film.
 _QUALIFIER = _WORDS.pattern("qualifier")
+#: The earlier reading named again in the retracting section ("previously reported as").
+_REREAD = _WORDS.pattern("reread")
 #: "no calcinosis of / at / in ..." then a word: a site, unless a no_site word.
 _SITE_AFTER = re.compile(
     r"[ \t]+(?:(?:is|are|was|were)[ \t]+)?(?:(?:seen|present|identified|noted|shown|visible|"
@@ -110,6 +112,7 @@ def withdraw_superseded(
             span = next((s for s in sections if s.start <= negation.start < s.end), None)
             if span is not None and _retracts(anchors, negation, span, text):
                 _withdraw(anchors, negation)
+                _withdraw_reread(anchors, negation, span, text)
 
 
 def _retracts(anchors: Sequence[Mention], negation: Mention, span: Section, text: str) -> bool:
@@ -170,3 +173,23 @@ def _withdraw(anchors: Sequence[Mention], negation: Mention) -> None:
                 continue
         earlier.is_negated = True
         earlier.links["status_from"] = "addendum"
+
+
+def _withdraw_reread(
+    anchors: Sequence[Mention], negation: Mention, span: Section, text: str
+) -> None:
+    """Negate the retracting section's restatement of the earlier reading (notesacc35).
+
+    "ADDENDUM: The density previously reported as calcinosis of the left heel is a plantar
+    spur. No soft-tissue calcinosis is present." The first sentence's calcinosis, historical
+    by "previously", is the withdrawn reading named again, not a past deposit.
+    """
+    for m in anchors:
+        if not (span.start <= m.start < negation.start) or m.is_negated or m.is_uncertain:
+            continue
+        if m.is_hypothetical or m.is_family:
+            continue
+        found = _REREAD.search(text, m.sentence[0], m.start)
+        if found is not None and not text[found.end() : m.start].strip(" \t,;:(").count("."):
+            m.is_negated = True
+            m.links["status_from"] = "addendum"
