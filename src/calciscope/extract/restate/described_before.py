@@ -73,8 +73,8 @@ _HARD_FLAT = re.compile(
 # need hardness or calcium: white or yellow plaques are as often lichen sclerosus or
 # xanthelasma).
 _COLOURED_PAPULES = re.compile(
-    r"(?<![a-z])(?:" + _SKIN_DEPOSIT.alternation("deposit_colour") + r")"
-    r"(?:,?[ \t]+[a-z-]+){0,2}?,?[ \t]+papules?(?![a-z])",
+    _SKIN_DEPOSIT.skipping("deposit_colour")
+    + r"(?:,?[ \t]+[a-z-]+){0,2}?,?[ \t]+papules?(?![a-z])",
     re.I,
 )
 _FIRM_PLAQUES = re.compile(
