@@ -151,7 +151,8 @@ def test_the_capital_first_boundary_pattern_finds_what_trying_every_alternative_
 
     boundary = segment.packaged_boundary()  # the packaged field labels (fixes21)
     pattern = boundary.pattern
-    head = "[.!?;|\\nA-Z),](?:"  # notesfix30: a comma before a "none" clause
+    # notesfix30: a comma before a "none" clause; probes35: a spaced dash before one too
+    head = "[.!?;|\\nA-Z),\\-\\u2013](?:"
     header = (
         r"(?:(?<=\s\s[A-Z])|(?<=\n[A-Z]))(?=[\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s)(?P<header>)"
     )
@@ -165,6 +166,7 @@ def test_the_capital_first_boundary_pattern_finds_what_trying_every_alternative_
         "Calcinosis", "No", "REFERRING DIAGNOSIS", "Past History", "Site", "a", "x", "dr",
         " ", "  ", "\n", "\n\n", "\t", ".", "!", "?", ";", "|", ":", ")", "(", "2)", "1)", "- ",
         "\u2022", "[x]", "E.g.", "Yes", "no", ",", "none seen", "Neither found", "today",
+        " \u2013 ", "and none at the", "right",
     ]  # fmt: skip
     rng = random.Random(16)
     for _ in range(20000):

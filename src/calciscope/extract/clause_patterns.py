@@ -47,12 +47,15 @@ def none_place_clause() -> str:
     "none at the right knee", "none over the elbows" (``context.yaml`` ``none_clause_words``
     variants ``aux`` and ``place``), not a time or an examination ("none at present", "none on
     examination": variant ``not_place``); lower case (notesacc34). segment.py reads it
-    case-insensitively after a comma.
+    case-insensitively after a comma or a dash. A joining word may open it ("and none at the
+    right", variant ``lead``; probes35).
     """
     words = context_words("none_clause_words")
-    aux, place, not_place = (words.alternation(v) for v in ("aux", "place", "not_place"))
+    aux, place, not_place, lead = (
+        words.alternation(v) for v in ("aux", "place", "not_place", "lead")
+    )
     return (
-        rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}(?:(?:{place})[ \t]+"
+        rf"(?:(?:{lead})[ \t]+)?(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}(?:(?:{place})[ \t]+"
         rf"(?!(?:{not_place})(?![a-z]))|{none_elsewhere_word()})"
     )
 
@@ -66,9 +69,16 @@ def none_elsewhere_word() -> str:
 
 @cache
 def none_elsewhere_clause() -> str:
-    """Return the pattern of "none elsewhere" with no verb ("none now anywhere else"; fix34)."""
-    aux = context_words("none_clause_words").alternation("aux")
-    return rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}" + none_elsewhere_word()
+    """Return the pattern of "none elsewhere" with no verb ("none now anywhere else"; fix34).
+
+    A joining word may open it ("with none elsewhere", variant ``lead``; probes35).
+    """
+    words = context_words("none_clause_words")
+    aux, lead = words.alternation("aux"), words.alternation("lead")
+    return (
+        rf"(?:(?:{lead})[ \t]+)?(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}"
+        + none_elsewhere_word()
+    )
 
 
 @cache

@@ -74,7 +74,11 @@ def link_regions(
 ) -> None:
     """Link each body region of a sentence to its finding (its own clause's, else the nearest)."""
     regions = _regions(sentence, text)
-    denied = _denied_regions(text, anchors, regions) if text and regions else set()
+    denied = (
+        _denied_regions(text, anchors, regions) | _spared_regions(text, anchors, regions)
+        if text and regions
+        else set()
+    )
     for region, side, field in regions:
         if region.links.get("other_finding"):
             continue
@@ -107,6 +111,44 @@ _DENIED_SITE = re.compile(
     r"(?:(?:left|right|l|r|lt|rt)[ \t]+)?$",
     re.IGNORECASE,
 )
+
+
+# ... and a site after a contrast word or a comma whose own clause then says it has none ("calcinosis
+# of the left index finger, whereas the right hand has none", "..., but the right elbow is
+# clear"): the site is no site of the finding before (probes35). The words: targets.yaml
+# ``clause_words`` contrast, denial, spared, finding_verb, spared_verb.
+_SPARED_BEFORE = re.compile(
+    r"(?:[,;]|(?<![a-z])(?:" + _CLAUSE_WORDS.alternation("contrast") + r"))[ \t]*"
+    r"(?:(?:the|her|his|their|its)[ \t]+)?(?:(?:left|right|l|r|lt|rt)[ \t]+)?$",
+    re.IGNORECASE,
+)
+_SPARED_AFTER = re.compile(
+    r"(?:[ \t]+(?:"
+    + _CLAUSE_WORDS.alternation("finding_verb")
+    + r"|"
+    + _CLAUSE_WORDS.alternation("spared_verb")
+    + r")){0,2}[ \t]+(?:"
+    + _DENIAL
+    + r"|"
+    + _CLAUSE_WORDS.alternation("spared")
+    + r")(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+def _spared_regions(
+    text: str, anchors: Sequence[Mention], regions: Sequence[tuple[Mention, str | None, bool]]
+) -> set[tuple[int, int]]:
+    """Return ``(id(region), id(anchor))`` of the sites a contrast clause says have none (probes35)."""
+    found: set[tuple[int, int]] = set()
+    for region, _side, _field in regions:
+        before = [a for a in anchors if a.end <= region.start]
+        if not before or _SPARED_AFTER.match(text, region.end) is None:
+            continue
+        anchor = before[-1]
+        if _SPARED_BEFORE.search(text, max(anchor.end, region.start - 40), region.start):
+            found.add((id(region), id(anchor)))
+    return found
 
 
 _DENIAL_WORD = re.compile(r"(?<![a-z])(?:" + _DENIAL + r"|no)(?![a-z])", re.IGNORECASE)

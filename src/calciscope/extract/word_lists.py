@@ -139,6 +139,8 @@ _WORD_LIST_VARIANTS = {
         "finding_verb",
         "element",
         "own_nodule",
+        "spared",  # probes35 (sites.py: a site a contrast clause says has none)
+        "spared_verb",
     ),
 }
 
@@ -182,6 +184,7 @@ _CONTEXT_WORD_LISTS = {
         "place_before",  # split35 (segment.py: the place named before a comma)
         "owner",
         "side",
+        "lead",  # probes35 (a joining word opening a "none" clause)
     ),
     "found_clause_words": ("check", "count", "adjective", "noun", "aux", "verb", "other"),
 }

@@ -22,7 +22,12 @@ import re
 from collections.abc import Callable, Sequence
 
 from calciscope.extract.mention import Category, Mention
-from calciscope.extract.restate.described_before import _FLAT, _described_before, _flat_calcium
+from calciscope.extract.restate.described_before import (
+    _COLOURED_PAPULES,
+    _FLAT,
+    _described_before,
+    _flat_calcium,
+)
 from calciscope.extract.restate.guards import (
     _DEEP_SITE,
     _NOT_CALCIUM,
@@ -201,7 +206,13 @@ def _deposit_sites(
                     for m in mentions
                     if m.metadata.get("morphology")
                     and not (m.is_negated or m.is_uncertain)
-                    and not (back and not calcium and _FLAT.search(text, m.start, m.end))
+                    and not (
+                        back
+                        and not calcium
+                        and _FLAT.search(text, m.start, m.end)
+                        # papules of a deposit's colour are its nodules (probes35)
+                        and not _COLOURED_PAPULES.search(text, m.start, m.end)
+                    )
                 ]
                 _lend(anchor, "morphology", pattern, text, mentions)
 

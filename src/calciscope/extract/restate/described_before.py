@@ -67,6 +67,16 @@ _HARD_FLAT = re.compile(
     r"[ \t]+(?:plaques?|papules?))(?![a-z])",
     re.I,
 )
+# ... and papules of a deposit's colour ("firm white papules on the fingertips", "yellowish
+# papules along the left shin"), hard or not: the colour names them the deposit's, as
+# targets.yaml reads "white papules" as a deposit's nodular pattern (probes35; plaques still
+# need hardness or calcium: white or yellow plaques are as often lichen sclerosus or
+# xanthelasma).
+_COLOURED_PAPULES = re.compile(
+    _SKIN_DEPOSIT.skipping("deposit_colour")
+    + r"(?:,?[ \t]+[a-z-]+){0,2}?,?[ \t]+papules?(?![a-z])",
+    re.I,
+)
 _FIRM_PLAQUES = re.compile(
     _HARDNESS.skipping("firm_plaque") + r"(?![a-z])(?:,?[ \t]+[a-z-]+){0,3}?,?[ \t]+"
     r"plaques?(?![a-z])",
@@ -184,6 +194,7 @@ def _described(text: str, c: int, d: int, calcium_from: int | None = None) -> bo
                 and _flat_calcium(text, c if calcium_from is None else calcium_from, d)
             )
             or (_DENSITY.search(text, c, d) and _SOFT_TISSUE.search(text, c, d))
+            or _COLOURED_PAPULES.search(text, c, d)
         )
         and not _other_lump(text, c, d)
         and not _NOT_CHALKY_DEPOSIT.search(text, c, d)

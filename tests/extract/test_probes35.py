@@ -1,0 +1,58 @@
+"""Adversarial probes of sides, sheet paraphrases, organs, papules and table rows (probes35).
+
+SYNTHETIC sentences and short documents (tests/extract/data/probes35.jsonl), written in
+batches, each committed with its expected reading before the extractor was run on it
+(issue 13). Each probe is read as a radiology report and as a letter: calcinosis status,
+morphology and body regions must all be as written. The batches:
+
+1. one side denied after (or before) the finding ("Calcinosis of the left knee, and none at
+   the right"), papules named a sentence before the calcinosis, pipe-table rows;
+2. sheet-like written as near paraphrases ("leaves of calcium", "a calcified brace",
+   "pavement-like") and sheet look-alikes (a sheet of the notes, valve leaflets, plaque
+   psoriasis, a bone plate, band keratopathy);
+3. calcium in organs (bladder, spinal cord, tonsils, tendons ...) against calcium in the skin,
+   fat, fascia and muscle;
+4. near variants of the three, written after the fixes of 1-3.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+_PROBES = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data" / "probes35.jsonl")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.strip()
+]
+# Still read wrong (docs/notes.md, probes35): a per-site yes/no template with every answer
+# "no" (b1-17), and a pipe table whose header row names the finding's column (b4-18).
+_OPEN = {"b1-17", "b4-18"}
+
+
+def test_probe_batches_are_whole():
+    batches = {p["batch"] for p in _PROBES}
+    assert batches == set(range(1, max(batches) + 1))
+    assert all(p["note"].startswith("SYNTHETIC") for p in _PROBES)
+
+
+@pytest.mark.parametrize("report", [True, False])
+@pytest.mark.parametrize(
+    "probe",
+    [
+        pytest.param(p, marks=pytest.mark.xfail(strict=True)) if p["id"] in _OPEN else p
+        for p in _PROBES
+    ],
+    ids=[p["id"] for p in _PROBES],
+)
+def test_probe_reads_as_written(summary, probe, report):
+    read = summary(probe["text"], report=report)
+    assert (read.calcinosis, read.morphology, read.regions) == (
+        probe["calcinosis"],
+        tuple(sorted(probe["morphology"])),
+        tuple(sorted(probe["regions"])),
+    )
