@@ -126,3 +126,18 @@ def test_typed_quantity_without_its_type_names_the_element(tmp_path):
     (problem,) = caught.value.problems
     assert (problem.source, problem.field) == (str(path), "type.id")
     assert problem.location == "#/measurements/2/complexValue/typedQuantities/1"
+
+
+def test_complex_value_observed_at_an_age_keeps_it_through_export(tmp_path):
+    # the subject has no date of birth: an age at observation is kept in the provenance,
+    # after the assay, and written back as the measurement's timeObserved
+    packet = json.loads(MEASUREMENTS.read_text())
+    packet["measurements"][2]["timeObserved"] = {"age": {"iso8601duration": "P42Y"}}
+    path = tmp_path / "bp.json"
+    path.write_text(json.dumps(packet))
+    with api.open_registry(f"sqlite:///{tmp_path}/pp.db") as registry:
+        api.import_phenopackets(registry, [path])
+        api.export_phenopackets(registry, tmp_path / "out")
+    (written,) = (tmp_path / "out").glob("*.json")
+    by_assay = {m["assay"]["id"]: m for m in json.loads(written.read_text())["measurements"]}
+    assert by_assay["NCIT:C25298"]["timeObserved"] == {"age": {"iso8601duration": "P42Y"}}

@@ -184,7 +184,9 @@ def _typed_quantity_facts(
     file, _, pointer_ = location.partition("#")
     assay = measurement["assay"]
     said = " ".join(filter(None, (assay.get("id"), assay.get("label"))))
-    note = "; ".join(filter(None, (fields.pop("note", ""), f"assay {said}")))
+    # the assay first: an undated timeObserved stays the provenance's last part, where the
+    # writer reads it back (curie.onset_from_provenance)
+    note = "; ".join(filter(None, (f"assay {said}", fields.pop("note", ""))))
     facts = []
     for j, typed in enumerate(measurement["complexValue"].get("typedQuantities", [])):
         where = f"#{pointer_}/complexValue/typedQuantities/{j}"
