@@ -10,7 +10,7 @@ says so.
 
 Every failure is a :class:`~calciscope.errors.Problem` naming the file and the reason (not a
 DICOM file, no pixel data, a transfer syntax with no decoder installed, a decoder error, a
-colour image); nothing else is raised.
+colour image, a dose grid or segmentation); nothing else is raised.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from calciscope.model import Laterality, Modality
 
 __all__ = ["ImageMeta", "LoadedImage", "read_dicom", "require_imaging"]
 
-#: DICOM Modality (0008,0060) → calciscope modality; others are indexed as radiographs only
-#: when they are projection X-ray (CR, DX, RG, MG).
+#: DICOM Modality (0008,0060) → calciscope modality. Any other modality (OT and NM secondary
+#: captures, a scanned film, none given) is indexed as a radiograph, and the image's notes say so.
 _MODALITIES = {
     "CR": Modality.RADIOGRAPH,
     "DX": Modality.RADIOGRAPH,
@@ -40,6 +40,12 @@ _MODALITIES = {
     "MR": Modality.MRI,
     "US": Modality.ULTRASOUND,
     "XC": Modality.PHOTOGRAPH,
+}
+#: Modalities (PS3.3 C.7.3.1.1.1 defined terms) whose pixel data is no picture of the patient:
+#: refused, since measuring one as a radiograph would give numbers about nothing.
+_NOT_PICTURES = {
+    "RTDOSE": "a radiotherapy dose grid",
+    "SEG": "a segmentation (labels drawn over another image)",
 }
 _LATERALITY = {"R": Laterality.RIGHT, "L": Laterality.LEFT, "B": Laterality.BILATERAL}
 
@@ -128,9 +134,21 @@ def _spacing(ds: Any) -> tuple[float | None, str, tuple[str, ...]]:
     return None, "none", tuple(notes)
 
 
+def _modality(ds: Any, notes: list[str]) -> Modality:
+    given = str(ds.get("Modality") or "").strip().upper()
+    modality = _MODALITIES.get(given)
+    if modality is None:
+        said = f"Modality {given!r} is not" if given else "no Modality, so not"
+        notes.append(
+            f"{said} a known one (CR, DX, RG, MG, CT, MR, US, XC): indexed as a radiograph"
+        )
+    return modality or Modality.RADIOGRAPH
+
+
 def _meta(ds: Any) -> ImageMeta:
     spacing, source, spacing_notes = _spacing(ds)
     notes = list(spacing_notes)
+    modality = _modality(ds, notes)
     side = str(ds.get("ImageLaterality") or ds.get("Laterality") or "").strip().upper()
     # the first of these that is a date; one that is not is named in the notes
     date = None
@@ -143,7 +161,7 @@ def _meta(ds: Any) -> ImageMeta:
         notes.append(f"{frames} frames: the first is indexed and measured")
     return ImageMeta(
         file_format="dicom",
-        modality=_MODALITIES.get(str(ds.get("Modality", "")).upper(), Modality.RADIOGRAPH),
+        modality=modality,
         patient_ref=str(ds.get("PatientID") or "").strip() or None,
         image_date=date,
         body_part=str(ds.get("BodyPartExamined") or "").strip() or None,
@@ -303,6 +321,13 @@ def _decode(
             else "no pixel data (not an image object)"
         )
         return None, Problem(name, "file", "PixelData", why)
+    given = str(ds.get("Modality") or "").strip().upper()
+    if given in _NOT_PICTURES:
+        kind = getattr(ds.get("SOPClassUID"), "name", "")
+        what = f"Modality {given}{f' ({kind})' if kind else ''}"
+        return None, Problem(
+            name, "file", "Modality", f"{what} is {_NOT_PICTURES[given]}, not an image to measure"
+        )
     syntax = ds.file_meta.get("TransferSyntaxUID")
     try:
         decoder = get_decoder(syntax) if syntax is not None else None

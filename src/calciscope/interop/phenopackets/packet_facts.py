@@ -2,7 +2,8 @@
 
 Every phenotypic feature becomes a fact (any HPO id, not only catalogue ones) with status
 *absent* when ``excluded: true``; diseases and the diagnosed disease of each interpretation
-become facts; measurements become facts with a value and unit; ``subject.vitalStatus``
+become facts; measurements become facts with a value and unit (a ``complexValue``, one fact
+per typed quantity); ``subject.vitalStatus``
 DECEASED a death fact; procedures and treatments in ``medicalActions`` present facts
 (:mod:`~calciscope.interop.phenopackets.actions`). Each fact's provenance names its element
 (``FILE#/phenotypicFeatures/3``). Split from :mod:`~calciscope.interop.phenopackets.reader`
@@ -160,31 +161,71 @@ def _reference_high(quantity: dict[str, Any], source: str, where: str) -> float 
     return high if unit is None or unit == _unit_text(quantity.get("unit", {})) else None
 
 
+def _quantity_fields(quantity: dict[str, Any], source: str, where: str) -> dict[str, Any]:
+    """Return a quantity's value, unit and upper limit of normal as fact fields."""
+    unit_text = _unit_text(quantity.get("unit", {}))
+    return {
+        # proto3 JSON leaves out zero values: a quantity without a value is 0
+        "value_num": quantity.get("value", 0.0) if quantity else None,
+        "unit": (unit_text or None) and unit_text[:32],
+        "reference_high": _reference_high(quantity, source, where),
+    }
+
+
+def _typed_quantity_facts(
+    measurement: dict[str, Any], patient: Patient, location: str, **fields: Any
+) -> list[Fact]:
+    """Return one fact per typed quantity of a ``complexValue`` (systolic, diastolic, ...).
+
+    Each is coded by its ``type``, as a FHIR Observation's components are by their codes; the
+    assay is named in the provenance. Before realfiles35 the values were dropped and the
+    assay became one fact without a value.
+    """
+    file, _, pointer_ = location.partition("#")
+    assay = measurement["assay"]
+    said = " ".join(filter(None, (assay.get("id"), assay.get("label"))))
+    # the assay first: an undated timeObserved stays the provenance's last part, where the
+    # writer reads it back (curie.onset_from_provenance)
+    note = "; ".join(filter(None, (f"assay {said}", fields.pop("note", ""))))
+    facts = []
+    for j, typed in enumerate(measurement["complexValue"].get("typedQuantities", [])):
+        where = f"#{pointer_}/complexValue/typedQuantities/{j}"
+        if not typed.get("type", {}).get("id"):
+            message = "a typed quantity needs its type (an ontology class with an id)"
+            raise ValidationError([Problem(file, where, "type.id", message)])
+        quantity = typed.get("quantity", {})
+        fields_j = {**fields, **_quantity_fields(quantity, file, where)}
+        facts.append(_fact(patient, typed["type"]["id"], file + where, note=note, **fields_j))
+    return facts
+
+
 def measurement_facts(packet: dict[str, Any], patient: Patient, source: str) -> list[Fact]:
-    """Return a fact for each measurement, with its value, unit and upper limit of normal."""
+    """Return a fact for each measurement, with its value, unit and upper limit of normal.
+
+    A ``complexValue`` (blood pressure) gives a fact for each of its typed quantities.
+    """
     facts = []
     for i, measurement in enumerate(packet.get("measurements", [])):
+        location = f"{pointer(source)}/measurements/{i}"
+        when, note = time_element_date(measurement.get("timeObserved"), patient.birth_date)
+        fields = {"effective_date": when, **procedure_to_fields(measurement.get("procedure", {}))}
+        if "complexValue" in measurement:
+            facts += _typed_quantity_facts(measurement, patient, location, note=note, **fields)
+            continue
         value = measurement.get("value", {})
         quantity, category = value.get("quantity", {}), value.get("ontologyClass", {})
-        unit_text = _unit_text(quantity.get("unit", {}))
-        when, note = time_element_date(measurement.get("timeObserved"), patient.birth_date)
         answer = answer_status(category)
+        described = " ".join(filter(None, (category.get("id"), category.get("label"))))
         facts.append(
             _fact(
                 patient,
                 measurement["assay"]["id"],
-                f"{pointer(source)}/measurements/{i}",
+                location,
                 note=note,
-                effective_date=when,
                 status=answer or Status.PRESENT,
-                # proto3 JSON leaves out zero values: a quantity without a value is 0
-                value_num=quantity.get("value", 0.0) if quantity else None,
-                unit=(unit_text or None) and unit_text[:32],
-                reference_high=_reference_high(quantity, source, f"#/measurements/{i}"),
-                value_text=None
-                if answer
-                else " ".join(filter(None, (category.get("id"), category.get("label")))) or None,
-                **procedure_to_fields(measurement.get("procedure", {})),
+                value_text=None if answer else described or None,
+                **_quantity_fields(quantity, source, f"#/measurements/{i}"),
+                **fields,
             )
         )
     return facts

@@ -174,8 +174,9 @@ def _measurement(fact: Fact) -> dict[str, Any]:
         "assay": {"id": curie, "label": _label(curie)},
         "value": {"quantity": quantity},
     }
-    if fact.effective_date:
-        measurement["timeObserved"] = _onset(fact)
+    # an undated fact keeps the age it was observed at (realfiles35: it was dropped on export)
+    if observed := _onset(fact):
+        measurement["timeObserved"] = observed
     if procedure := measurement_procedure(fact):
         measurement["procedure"] = procedure
     return measurement
