@@ -263,6 +263,11 @@ EDGES: list[Edge] = [
          {"iim2017_category": "undetermined", "iim2017_subgroup": "undetermined"},
          "biopsy not recorded, findings recorded absent, no rash: not classifiable if none was "
          "done, probable (8.1) if one was: undetermined"),
+    # V12 failed untouched (5.2 to 7.3, undetermined, subgroup undetermined): each age item
+    # was unknown on its own, so the age group's lowest score was 0 though one of the two
+    # bands holds at every age from 39 to 40. Implementation fixed (engine/criteria.py: a
+    # group of cut-offs of one value known as a range is scored over the range); the
+    # expectation was kept as written.
     Edge("V12", iim("heliotrope_rash", "gottron_papules", onset="2020-03-01"),
          {"iim2017_score_min": 6.5, "iim2017_score_max": 7.3, "iim2017_category": "probable",
           "iim2017_subgroup": "adm"},
@@ -417,3 +422,16 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_edge35_patient(outcomes: dict[str, Any], edge: Edge) -> None:
     wrong = edge_errors(outcomes, edge)
     assert not wrong, wrong
+
+
+def test_age_range_across_40_names_nothing_to_flip(outcomes: dict[str, Any]) -> None:
+    """V12: born in 1980 (year only), onset at 39 or 40. Each age item is unknown on its own
+    and shown as unknown (§11.2), but the result is decided (probable ADM at every age the
+    patient can have been: Lundberg 2017), so neither the items nor the birth date could
+    change it."""
+    (result,) = [r for r in outcomes["explained"]["V12"].criteria if r.criteria_set == "iim2017"]
+    states = {i.id: i.state.value for i in result.items}
+    assert states["age_18_to_40"] == states["age_40_or_more"] == "unknown"
+    assert (result.score_min, result.score_max) == (6.5, 7.3)
+    assert result.decided
+    assert result.could_flip == ()
