@@ -420,13 +420,17 @@ EDGES: list[Edge] = [
           "iim2017_category": "undetermined"},
          "§3.1/§11.2 born in 2001 only, onset 2019-03: 17 or 18, the adult item unknown",
          birth="2001", could_flip={"iim2017": {"age_18_to_40", "birth_date"}}),
+    # B03 (edge11) corrected by edge35: it expected 5.3 to 7.4 and "undetermined" (docs/criteria.md
+    # called the 0-to-2.1 age range "wider but still true"). But at 39 or 40 exactly one age
+    # item holds (Lundberg 2017: exclusive bands), so the bounds over every completion are
+    # 5.3 + 1.3 = 6.6 (P 0.781) and 5.3 + 2.1 = 7.4 (P 0.888): probable DM either way (§11.2).
     Edge("B03", iim("gottron_sign", "weakness_proximal_upper", "muscle_enzymes_elevated",
                     onset="2020-03-01"),
-         {"iim2017_score_min": 5.3, "iim2017_score_max": 7.4,
-          "iim2017_category": "undetermined"},
-         "§3.1/§11.2 born in 1980 only, onset 2020-03: 39 or 40, both age items unknown",
-         birth="1980", could_flip={"iim2017": {"age_18_to_40", "age_40_or_more",
-                                               "birth_date"}}),
+         {"iim2017_score_min": 6.6, "iim2017_score_max": 7.4,
+          "iim2017_category": "probable", "iim2017_subgroup": "dm"},
+         "§3.1/§11.2 born in 1980 only, onset 2020-03: 39 or 40, one of the two age items "
+         "holds either way: probable DM at every completion",
+         birth="1980", could_flip={"iim2017": set()}),
     Edge("B04", iim("heliotrope_rash", "gottron_sign", "weakness_proximal_lower",
                     onset="2019-03-01"),
          {"iim2017_subgroup": "undetermined"},

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import ibis
 import ibis.expr.types as ir
@@ -30,8 +31,18 @@ from calciscope.criteria import (
     load_criteria_sets,
 )
 from calciscope.criteria.definition import SCALE, Branch, Item, ItemGroup, Leaf, SubgroupNode
-from calciscope.criteria.expression import Predicate
-from calciscope.engine.predicates import Tri, all_of, any_of, column, compile_predicate, int_literal
+from calciscope.criteria.expression import Compare, Predicate, Range
+from calciscope.engine.predicates import (
+    AGE_OLDEST,
+    AGE_YOUNGEST,
+    Tri,
+    all_of,
+    any_of,
+    column,
+    compile_predicate,
+    holds_at,
+    int_literal,
+)
 from calciscope.model import CutaneousSubset
 
 __all__ = [
@@ -99,9 +110,75 @@ def group_bounds(
     zero = int_literal(0)
     if not cases:
         return zero, zero
-    return (
+    bounds = (
         ibis.cases(*[(tri.t, weight) for tri, weight in cases], else_=zero),
         ibis.cases(*[(~tri.f, weight) for tri, weight in cases], else_=zero),
+    )
+    feature = _ranged_feature(group, table)
+    if feature is None:
+        return bounds
+    return _ranged_bounds(group, feature, (variants, flag), table, bounds)
+
+
+#: A point just below a cut-off: values known as a range are far coarser (ages to 0.01 year).
+_JUST_BELOW = 1e-6
+
+
+def _ranged_feature(group: ItemGroup, table: ir.Table) -> str | None:
+    """Return the one feature all the group's items compare, when it is known as a range."""
+    rules = [item.when for item in group.items]
+    if not all(isinstance(r, Range) or (isinstance(r, Compare) and r.op != "==") for r in rules):
+        return None
+    features = frozenset().union(*(r.features() for r in rules))
+    if len(features) != 1:
+        return None
+    (feature,) = features
+    return feature if f"{feature}{AGE_YOUNGEST}" in table.columns else None
+
+
+def _cuts(rule: Predicate) -> tuple[float, ...]:
+    if isinstance(rule, Range):
+        return tuple(b for b in (rule.low, rule.below) if b is not None)
+    assert isinstance(rule, Compare)
+    return (rule.value,)
+
+
+def _ranged_bounds(
+    group: ItemGroup,
+    feature: str,
+    weighting: tuple[tuple[str, str], ir.BooleanValue],
+    table: ir.Table,
+    bounds: tuple[ir.IntegerValue, ir.IntegerValue],
+) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+    """Return the bounds of a group of cut-offs of one value known only as a range.
+
+    Item by item (Kleene logic), "18 <= age < 40" and "age >= 40" are two unknowns when a
+    birth year alone leaves the age between 39 and 40, and the certain score fell to 0 although
+    one of them holds at every age the patient can have been (Lundberg IE et al. Ann Rheum Dis
+    2017;76:1955-64: the age items are exclusive bands; edge35 V12). The group's score is a step
+    function of the value, so its lowest and highest over the range are reached at an end or at
+    a cut-off inside it (or just below one): those points are scored and the least and the
+    greatest kept. An unknown range keeps ``bounds``, the item-by-item ones.
+    """
+    variants, flag = weighting
+    low, high = (table[f"{feature}{end}"].cast("float64") for end in (AGE_YOUNGEST, AGE_OLDEST))
+    points: list[ir.Value] = [low, high]
+    for cut in sorted({c for item in group.items for c in _cuts(item.when)}):
+        for x in (cut, cut - _JUST_BELOW):
+            inside = (low <= x) & (x <= high)
+            points.append(ibis.cases((inside, ibis.literal(x, type="float64")), else_=low))
+    zero = int_literal(0)
+    weighed = [
+        (cast(Compare | Range, i.when), variant_weight(i, variants, flag)) for i in group.items
+    ]
+    scores = [
+        ibis.greatest(zero, *[ibis.cases((holds_at(r, x), w), else_=zero) for r, w in weighed])
+        for x in points
+    ]
+    known = low.notnull() & high.notnull()
+    return (
+        ibis.cases((known, ibis.least(*scores)), else_=bounds[0]),
+        ibis.cases((known, ibis.greatest(*scores)), else_=bounds[1]),
     )
 
 

@@ -159,6 +159,7 @@ class _WeightedColumns:
         p, flag, out = self.p, table[f"{self.p}_with"], {}
         for group in self.cset.groups:
             # the group's certain score: its heaviest item recorded present, in the variant
+            # (over the range for an age known to the year only: group_bounds, edge35)
             out[f"{p}__{group.id}__low"] = group_bounds(group, self.variants, flag, table)[0]
             for item in group.items:
                 tri = compile_predicate(item.when, table)

@@ -40,6 +40,7 @@ __all__ = [
     "any_of",
     "column",
     "compile_predicate",
+    "holds_at",
     "int_literal",
 ]
 
@@ -163,6 +164,17 @@ def _on_range(pred: Compare | Range, table: ir.Table) -> Tri:
         holds = [COMPARISONS[pred.op](end, pred.value) for end in ends]
         t, f = holds[0] & holds[1], ~holds[0] & ~holds[1]
     return Tri(known & t.fill_null(False), known & f.fill_null(False))
+
+
+def holds_at(pred: Compare | Range, value: ir.Value) -> ir.BooleanValue:
+    """Return whether a numeric predicate holds for ``value``, a known (never-null) number.
+
+    Used to score a value known only as a range at chosen points of that range
+    (:func:`calciscope.engine.criteria.group_bounds`).
+    """
+    if isinstance(pred, Range):
+        return _in_range(pred, value)
+    return COMPARISONS[pred.op](value, pred.value)
 
 
 def _isin(value: ir.Value, values: tuple[str, ...]) -> ir.BooleanValue:
