@@ -145,3 +145,23 @@ def test_cli_explain_says_where_its_results_come_from(registry: Registry, sqlite
     after = runner.invoke(app, [*args, "--db", sqlite_url])
     assert after.exit_code == 0, after.output
     assert "source: stored" in after.output
+
+
+def test_the_definitions_version_covers_the_evaluators_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A change to the code that scores the definitions makes stored results stale.
+
+    edge35 changed how an age known only as a range is scored (engine/criteria.py) with no
+    definition file and no release version moving: the hash must still move. Leaving the
+    evaluator's packages out of it gives another hash, so their source is in it.
+    """
+    assert "calciscope.engine" in stored_classification._EVALUATOR_PACKAGES
+    stored_classification.definitions_version.cache_clear()
+    with_code = stored_classification.definitions_version(None)
+    monkeypatch.setattr(stored_classification, "_EVALUATOR_PACKAGES", ())
+    stored_classification.definitions_version.cache_clear()
+    try:
+        assert stored_classification.definitions_version(None) != with_code
+    finally:
+        stored_classification.definitions_version.cache_clear()

@@ -1,7 +1,7 @@
 """Store and read criteria results in ``classification_results`` (one row per patient, set and index date).
 
 Each row records what it was computed from: the definitions (``definitions_version``,
-:func:`definitions_version`: a hash of the packaged definitions and options) and the patient's data (``data_version``, :func:`data_version`: a hash of the
+:func:`definitions_version`: a hash of the packaged definitions, the code that evaluates them and the options) and the patient's data (``data_version``, :func:`data_version`: a hash of the
 patient's row and every one of their fact rows, superseded ones and review states included).
 Any import, added or corrected fact, or review decision changes a fact row, so it changes the
 hash; a stored result whose hashes still match is the result a fresh computation would give.
@@ -99,19 +99,35 @@ _DEFINITION_FILES = (
     ("calciscope.features", "concepts.yaml"),
 )
 
+#: The packages whose code turns those definitions into results: the definitions' readers and
+#: the one evaluator (``engine``). Their source is part of the hash too, so a changed scoring
+#: rule (edge35: an age known as a range scored at its cut-offs) makes stored results stale
+#: between releases, not only when ``__version__`` moves.
+_EVALUATOR_PACKAGES = (
+    "calciscope.criteria",
+    "calciscope.phenotype",
+    "calciscope.features",
+    "calciscope.engine",
+)
+
 
 @lru_cache(maxsize=8)
 def definitions_version(min_probability: float | None) -> str:
     """Return a hash of the definitions and options a classification is computed from.
 
-    The criteria sets, phenotypes and feature catalogue as packaged, calciscope's version (the
-    compiler that evaluates them) and the IIM probability threshold.
+    The criteria sets, phenotypes and feature catalogue as packaged, calciscope's version, the
+    source of the code that reads and evaluates them (``_EVALUATOR_PACKAGES``) and the IIM
+    probability threshold.
     """
     digest = hashlib.sha256(f"{__version__}|{min_probability!r}".encode())
     for package, name in _DEFINITION_FILES:
         path = resources.files(package).joinpath(name)
         files = sorted(path.iterdir(), key=lambda p: p.name) if path.is_dir() else [path]
         for file in (f for f in files if f.name.endswith(".yaml")):
+            digest.update(f"{package}/{file.name}\n".encode() + file.read_bytes())
+    for package in _EVALUATOR_PACKAGES:
+        sources = sorted(resources.files(package).iterdir(), key=lambda p: p.name)
+        for file in (f for f in sources if f.name.endswith(".py")):
             digest.update(f"{package}/{file.name}\n".encode() + file.read_bytes())
     return digest.hexdigest()
 
