@@ -99,11 +99,13 @@ _DEFINITION_FILES = (
     ("calciscope.features", "concepts.yaml"),
 )
 
-#: The packages whose code turns those definitions into results: the definitions' readers and
-#: the one evaluator (``engine``). Their source is part of the hash too, so a changed scoring
-#: rule (edge35: an age known as a range scored at its cut-offs) makes stored results stale
-#: between releases, not only when ``__version__`` moves.
+#: The packages whose code turns those definitions into results: the definitions' readers, the
+#: one evaluator (``engine``) and the model it reads facts by (``model.bounds``: what a bounded
+#: value settles). Their source is part of the hash too, so a changed scoring rule (edge35: an
+#: age known as a range scored at its cut-offs; hardening35: a bound against a limit) makes
+#: stored results stale between releases, not only when ``__version__`` moves.
 _EVALUATOR_PACKAGES = (
+    "calciscope.model",
     "calciscope.criteria",
     "calciscope.phenotype",
     "calciscope.features",
