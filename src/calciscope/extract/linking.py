@@ -35,10 +35,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Final
 
 from calciscope.extract.anchors import ANCHORS, Anchors, add_link
 from calciscope.extract.mention import Category, Mention
+from calciscope.extract.rule_files import load_reach
 from calciscope.extract.sites import borrow_sites, carried_sites, link_regions
+from calciscope.extract.word_lists import load_word_list
 
 __all__ = ["lend_reach", "link_calcinosis_attributes"]
 
@@ -57,6 +60,14 @@ _REFERS_BACK = re.compile(
 
 #: The categories compared in the loops below, bound once: on Python 3.11 ``Category.X`` is a
 #: metaclass attribute lookup (``EnumType.__getattr__``), several times a plain name's cost.
+#: How far (characters) a calcinosis may stand from the pattern phrase it takes, and what
+#: ends or joins the clause between them (targets.yaml ``outer_pattern_reach`` and
+#: ``outer_pattern_words``; fix37, moved from code).
+_OUTER_REACH: Final[int] = load_reach("outer_pattern_reach")
+_OUTER_WORDS = load_word_list("outer_pattern_words")
+_CLAUSE_END: Final[re.Pattern[str]] = re.compile(_OUTER_WORDS.alternation("clause_end"), re.I)
+_JOINED: Final[re.Pattern[str]] = re.compile(_OUTER_WORDS.alternation("joined"), re.I)
+_PREDICATE: Final[re.Pattern[str]] = re.compile(_OUTER_WORDS.alternation("predicate"), re.I)
 _CALCIFICATION = Category.CALCIFICATION
 _CALCINOSIS = Category.CALCINOSIS
 _MORPHOLOGY = Category.MORPHOLOGY
@@ -174,8 +185,12 @@ def _outer_calcinosis(
     calcified sleeve"): that word is a calcification of its own, the nearest anchor, and took
     the pattern from the calcinosis the sentence is about ("Calcinosis over the sacrum forms a
     thin calcified surface" had no pattern; notesacc35). The pattern goes to the nearest
-    calcinosis of the same clause (no ";" between) instead; with none, the inner word keeps it
-    (its tissue then decides, "bands of dense calcification in a node": fix34).
+    calcinosis of the same clause (no ";" between) instead, when the phrase is said of it: not
+    when only "and", "with" or a comma joins them ("Nodular calcinosis at the fingertips, with
+    a calcified rind around an old haematoma": the rind is the haematoma's; fix37), unless a
+    verb such as "forms" follows the join ("calcinosis of the buttocks, forming a calcified
+    sleeve"). With none, the inner word keeps it (its tissue then decides, "bands of dense
+    calcification in a node": fix34).
     """
     if inner.category != _CALCIFICATION:
         return inner
@@ -190,13 +205,19 @@ def _outer_calcinosis(
             lo, hi = item.end, anchor.start
         else:
             continue
-        if hi - lo < gap and ";" not in text[lo:hi]:
+        if hi - lo < gap and _said_of(text, lo, hi):
             best, gap = anchor, hi - lo
     return inner if best is None else best
 
 
-#: How far (characters) a calcinosis may stand from the pattern phrase it takes.
-_OUTER_REACH = 80
+def _said_of(text: str, lo: int, hi: int) -> bool:
+    """Whether the words ``text[lo:hi]`` between a calcinosis and a pattern phrase predicate it."""
+    if _CLAUSE_END.search(text, lo, hi) is not None:
+        return False
+    last = -1
+    for joined in _JOINED.finditer(text, lo, hi):
+        last = joined.end()
+    return last < 0 or _PREDICATE.search(text, last, hi) is not None
 
 
 def _counted(anchor: Mention) -> list[str]:

@@ -112,7 +112,7 @@ def load_section_kinds(name: str) -> frozenset[str]:
 
 #: the packaged reaches (how many sentences back a rule of extract/restate/ looks), by key
 #: in ``targets.yaml`` (notesacc30, moved from code)
-_REACHES = ("wound_base_reach",)
+_REACHES = ("wound_base_reach", "outer_pattern_reach")  # fix37: outer_pattern_reach
 
 
 @cache
@@ -120,13 +120,14 @@ def load_reach(name: str) -> int:
     """Return a reach of the packaged ``targets.yaml``: a number of sentences (read once).
 
     ``name`` is its key, e.g. ``"wound_base_reach"`` (how many sentences before a wound's base
-    the sentence naming the wound may be; restate/wound_base.py).
+    the sentence naming the wound may be; restate/wound_base.py) or ``"outer_pattern_reach"``
+    (characters; linking.py).
     """
     if name not in _REACHES:
         raise CatalogueError(f"unknown reach {name!r}")
     reach = packaged_data("targets.yaml").get(name)
     if not isinstance(reach, int) or isinstance(reach, bool) or reach < 1:
-        raise CatalogueError(f"targets.yaml: {name!r} must be a whole number of sentences >= 1")
+        raise CatalogueError(f"targets.yaml: {name!r} must be a whole number >= 1")
     return reach
 
 

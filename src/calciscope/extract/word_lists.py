@@ -120,11 +120,13 @@ def word_list(name: str, items: Any, variants: Sequence[str], version: str) -> W
 #: the variants of each packaged word list (read by extract/restate/)
 _WORD_LIST_VARIANTS = {
     "calcium_words": ("far_deposit", "removed_lump", "flat_calcium"),
-    "addendum_words": ("retraction", "qualifier", "no_site", "reread"),  # notesfix23, notesacc35
+    # notesfix23, notesacc35, fix37 (confirming)
+    "addendum_words": ("retraction", "qualifier", "no_site", "reread", "confirming"),
     "look_alike_words": ("not_calcium", "not_chalky", "other_lump"),  # wordlists22, notesacc28
     "hardness_words": ("described", "like_stone", "firm_plaque"),  # notesacc28 (described_before)
     "person_words": ("relative", "other_person"),  # wordlists22 (restate/guards.py)
     "skin_deposit_words": ("deposit_colour", "skin_layer"),  # wordlists22 (described_before)
+    "outer_pattern_words": ("clause_end", "joined", "predicate"),  # fix37 (linking.py)
     "wound_words": ("wound",),  # notesfix28 (restate/wound_base.py)
     "wound_chart_words": ("chart", "row", "item"),  # split35 (restate/site_lists.py)
     "those_sites_words": ("noun", "which", "place"),  # fix34 (restate/deposits.py)
@@ -154,7 +156,7 @@ def load_word_list(name: str) -> WordList:
     name
         The list's key in the file, e.g. ``"calcium_words"`` (variants: far_deposit,
         removed_lump, flat_calcium; docs/notes.md, Rules), ``"addendum_words"``
-        (retraction, qualifier, no_site, reread), ``"look_alike_words"`` (not_calcium, not_chalky,
+        (retraction, qualifier, no_site, reread, confirming), ``"look_alike_words"`` (not_calcium, not_chalky,
         other_lump), ``"person_words"`` (relative, other_person), ``"skin_deposit_words"``
         (deposit_colour, skin_layer), ``"hardness_words"`` (described, like_stone,
         firm_plaque), ``"wound_words"`` (wound), ``"those_sites_words"`` (noun, which, place;

@@ -49,6 +49,8 @@ _RETRACTION = _WORDS.pattern("retraction")
 _QUALIFIER = _WORDS.pattern("qualifier")
 #: The earlier reading named again in the retracting section ("previously reported as").
 _REREAD = _WORDS.pattern("reread")
+#: The restatement's own sentence confirms the earlier reading ("... is confirmed", "unchanged").
+_CONFIRMING = _WORDS.pattern("confirming")
 #: "no calcinosis of / at / in ..." then a word: a site, unless a no_site word.
 _SITE_AFTER = re.compile(
     r"[ \t]+(?:(?:is|are|was|were)[ \t]+)?(?:(?:seen|present|identified|noted|shown|visible|"
@@ -182,12 +184,20 @@ def _withdraw_reread(
 
     "ADDENDUM: The density previously reported as calcinosis of the left heel is a plantar
     spur. No soft-tissue calcinosis is present." The first sentence's calcinosis, historical
-    by "previously", is the withdrawn reading named again, not a past deposit.
+    by "previously", is the withdrawn reading named again, not a past deposit. Not when the
+    restatement's own sentence confirms it ("... previously reported as calcinosis is
+    confirmed"), nor when the negation names another site than the restatement (fix37).
     """
+    regions = negation.links.get("regions", [])
     for m in anchors:
         if not (span.start <= m.start < negation.start) or m.is_negated or m.is_uncertain:
             continue
         if m.is_hypothetical or m.is_family:
+            continue
+        if _CONFIRMING.search(text, m.sentence[0], m.sentence[1]) is not None:
+            continue
+        own = m.links.get("regions", [])
+        if regions and own and not any(_same_site(r, regions) for r in own):
             continue
         found = _REREAD.search(text, m.sentence[0], m.start)
         if found is not None and not text[found.end() : m.start].strip(" \t,;:(").count("."):
