@@ -116,6 +116,8 @@ CALLS = [
     Call("images measure", "photo.png --roi 4,4,60,44 --overlay out/overlay.png", "extra:imaging"),
     Call("images agreement", f"{SMALL} --json"),
     Call("images read-import", f"missing.csv {SMALL}", "error:-"),
+    Call("registry set-as-of", f"2024-06-30 {SMALL}"),
+    Call("registry as-of", SMALL),
     Call("audit list", f"{SMALL} --json"),
     Call("audit export", f"audit.csv {SMALL}"),
     # the web app needs the web extra: the hint, not a traceback
