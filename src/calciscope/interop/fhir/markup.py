@@ -12,6 +12,8 @@ import codecs
 import html
 import re
 
+from calciscope.model.spaces import NO_BREAK_SPACES
+
 __all__ = [
     "MARKUP_LIMIT",
     "MARKUP_TYPES",
@@ -31,7 +33,8 @@ RTF_TYPES = frozenset({"text/rtf", "application/rtf"})
 #: Spaces HTML writes that mean a space to a reader (``&nbsp;``, U+202F narrow and U+2007
 #: figure no-break space): one character each, read as " " so the words around them are words
 #: and a note's offsets stay those of its text (hardening35).
-_NO_BREAK = str.maketrans({"\xa0": " ", "\u202f": " ", "\u2007": " "})
+#: One table with the note-identity check on import (:mod:`calciscope.model.spaces`, fix38).
+_NO_BREAK = NO_BREAK_SPACES
 _BLOCKS = frozenset(
     [
         "address",
