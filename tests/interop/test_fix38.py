@@ -11,6 +11,7 @@ import pytest
 
 from calciscope.errors import ValidationError
 from calciscope.interop.fhir import read_fhir_bundle
+from calciscope.interop.fhir.markup import attachment_text
 from calciscope.storage import Registry
 
 _HTML = "<p>SYNTHETIC: calcinosis&nbsp;at the&#160;elbow.</p>"
@@ -63,3 +64,24 @@ def test_a_note_whose_words_differ_is_still_refused(tmp_path):
     with pytest.raises(ValidationError, match="differs from the registry's note"):
         registry.import_batch(changed, source="n", source_hash="b")
     assert _notes(db) == [("d1", "SYNTHETIC: calcinosis at the elbow.")]
+
+
+# --- M7: a <meta charset> does not beat bytes that are valid UTF-8 ------------------------------
+
+_PAGE = '<html><head><meta charset="windows-1252"></head><body><p>{}</p></body></html>'
+_WORDS = "SYNTHETIC: Calcinose au coude, revue à 3 mois."
+
+
+def test_valid_utf8_under_a_windows_1252_meta_is_read_as_utf8():
+    """Before: decoded as windows-1252, "à" stored as "Ã" without a word."""
+    assert attachment_text("text/html", _PAGE.format(_WORDS).encode()) == _WORDS
+
+
+def test_bytes_that_are_not_utf8_are_read_in_the_meta_charset():
+    assert attachment_text("text/html", _PAGE.format(_WORDS).encode("cp1252")) == _WORDS
+
+
+def test_the_content_type_charset_still_comes_first():
+    """A charset the sender named is the sender's word, UTF-8 bytes or not."""
+    text = attachment_text("text/html; charset=windows-1252", _PAGE.format(_WORDS).encode())
+    assert text == _WORDS.replace("à", "Ã")  # b"\xc3\xa0": "Ã" and a (no-break) space

@@ -161,6 +161,14 @@ def _markup_charset(data: bytes) -> str | None:
     return found.group(1).decode("ascii") if found else None
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def format_rank(content_type: str) -> int:
     """Return how well a format gives a document's words: 0 plain text, 1 HTML/XHTML, 2 other.
 
@@ -177,7 +185,8 @@ def attachment_text(content_type: str, data: bytes) -> str | None:
     """Return the text of attachment bytes of ``content_type``, or None when it holds no text.
 
     ``text/*`` and HTML/XHTML are text; the bytes are decoded in the ``charset`` the content
-    type names, else (HTML/XHTML) the one a ``<meta>`` of the document declares, else UTF-8.
+    type names, else (HTML/XHTML) as UTF-8 when they are valid UTF-8, else in the one a
+    ``<meta>`` of the document declares (fix38), else UTF-8.
     Bytes that are not in that charset, or a charset Python does not know, give None: no text
     is guessed.
 
@@ -199,6 +208,10 @@ def attachment_text(content_type: str, data: bytes) -> str | None:
         return None
     if charset is None and kind in MARKUP_TYPES:
         charset = _markup_charset(data)  # a charset declared only in the document's <meta>
+        if charset not in (None, "utf-8-sig") and _is_utf8(data):
+            # bytes that are valid UTF-8 are UTF-8, whatever a template's <meta> kept saying
+            # (fix38: "à" read as "Ã" under <meta charset=windows-1252>)
+            charset = "utf-8"
     try:
         text = data.decode(codecs.lookup(charset or "utf-8").name)
     except (LookupError, UnicodeDecodeError):
