@@ -42,6 +42,9 @@ def test_a_digit_record_written_whole_inside_a_note_is_refused(tmp_path, records
         'record_id,comments,visit_complete\n1,"Digits:\n2, 3, 2\nhealing",2\n2,Stable,2\n',
         'record_id,comments,visit_complete\n1,"Seen\n12,3\nok",2\n2,Stable,2\n',
         'record_id,comments,visit_complete\n1,"Seen\nwell,2\nok",2\n2,Stable,2\n',
+        # fix38 (review 38 M3): a correctly quoted note with a line of digits and commas
+        'record_id,comments,visit_complete\n1,"mRSS by site:\n2,1,0\nstable",2\n2,Stable,2\n',
+        'record_id,comments,visit_complete\n1,"Joints:\n2,1\nok",2\n2,Stable,2\n',
     ],
 )
 def test_a_person_s_lines_in_a_digit_id_note_are_read_as_written(tmp_path, records):

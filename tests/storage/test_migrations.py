@@ -106,3 +106,31 @@ def test_0009_upgrades_a_0008_registry_keeping_its_readings_without_a_roi(tmp_pa
     (region,) = reading.regions
     assert (region["florence"], region["area_mm2"]) == ("plate", 12.5)
     assert stored_roi(region) is None and region["deposit_mask_png"] is None
+
+
+def test_0011_downgrades_in_batch_mode_keeping_the_users(tmp_path):
+    """fix38 (L3): 0011's downgrade uses batch mode as 0002/0006/0007 (no native DROP COLUMN)."""
+    from importlib import resources
+
+    from alembic import command
+    from alembic.config import Config
+
+    url = _registry_at(tmp_path, "0011_user_sessions")
+    engine = sa.create_engine(url)
+    config = Config()
+    with resources.as_file(resources.files("calciscope.storage").joinpath("migrations")) as path:
+        config.set_main_option("script_location", str(path))
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO users (name, role, password_hash, active, created_at) "
+                    "VALUES ('u', 'clinician', 'x', 1, '2026-01-01 00:00:00')"
+                )
+            )
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0010_registry_as_of")
+        with engine.connect() as conn:
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("users")}
+            names = conn.execute(sa.text("SELECT name FROM users")).scalars().all()
+    engine.dispose()
+    assert "session_epoch" not in columns and names == ["u"]

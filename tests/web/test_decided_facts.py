@@ -52,14 +52,20 @@ def test_the_fact_page_says_who_decided_and_a_decision_is_changed_with_its_versi
     assert "Confirm instead" in after
     decided = [r for r in api.review_history(app.state.registry) if r.fact_id == fact_id]
     assert [(r.reviewer, r.decision) for r in decided] == [("cleo", "confirm"), ("cleo", "reject")]
-    # hardening35: the history says the decided version's latest decision, not "imported"
+    # fix38: the history keeps who made the version (imported) and shows the decision beside it
     (version,) = api.fact_history(app.state.registry, fact_id)
-    assert (version.action, version.author, version.reason) == ("rejected", "cleo", "wrong letter")
-    assert version.at == decided[-1].decided_at
+    assert (version.action, version.author, version.reason) == ("imported", None, None)
+    assert (version.decision, version.decided_by, version.decision_reason) == (
+        "rejected",
+        "cleo",
+        "wrong letter",
+    )
+    assert version.decided_at == decided[-1].decided_at
     history = after[
         after.index("<h2>History</h2>") : after.index("</table>", after.index("<h2>History</h2>"))
     ]
-    assert "<td>rejected</td><td>cleo</td>" in history and "<td>imported</td>" not in history
+    assert "<td>imported</td>" in history and "rejected by cleo at " in history
+    assert ": wrong letter" in history
 
 
 def test_the_patient_page_links_each_review_state_to_its_decisions(app, signed_in):

@@ -11,6 +11,7 @@ import pytest
 from web_client import PASSWORDS, client_for, csrf_of
 
 from calciscope import api
+from calciscope.web import create_app
 
 INJECTIONS = (
     "' OR 1=1 --",
@@ -209,3 +210,38 @@ def test_a_refused_study_file_leaves_nothing_on_the_server_and_names_no_path(app
         assert refused.json()["detail"] == "invalid study: the uploaded study file"
         assert str(runs) not in refused.text and "study.yaml" not in refused.text
     assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_a_fresh_sign_in_works_on_a_worker_whose_user_copy_is_older(app, signed_in, web_settings):
+    """Two workers on one registry: sign out and in again on one, the next request on the other
+    (whose per-worker copy of the users still has the old session number) keeps the session
+    (fix38: it was refused and cleared). A copy from before the sign-out stays refused."""
+    other = create_app(web_settings)
+    try:
+        client = signed_in("clinician")
+        old = dict(client.cookies)
+        assert _on(other, old).get("/api/patients").status_code == 200  # fills other's copy
+        other.state.active_users.ttl = 3600  # the copy is not re-read by time in this test
+        assert client.post("/api/logout").status_code == 200
+        fresh = dict(signed_in("clinician").cookies)
+        assert _on(other, fresh).get("/api/patients").status_code == 200
+        assert _on(other, old).get("/api/patients").status_code == 401
+        assert _on(app, old).get("/api/patients").status_code == 401
+    finally:
+        other.state.registry.close()
+
+
+def test_api_session_names_no_user_for_an_ended_session(app, signed_in):
+    """L1: /api/session said "cleo" for a cookie the sign-out had ended."""
+    client = signed_in("clinician")
+    copied = dict(client.cookies)
+    assert client.get("/api/session").json()["user"] == "cleo"
+    assert client.post("/api/logout").status_code == 200
+    replayed = _on(app, copied)
+    assert replayed.get("/api/session").json()["user"] is None
+
+
+def _on(app, cookies):
+    client = client_for(app)
+    client.cookies.update(cookies)
+    return client

@@ -242,6 +242,8 @@ def _chain(repo: ReviewRepository, conn: sa.Connection, fact_id: str) -> list[st
 def fact_history(registry: Registry, fact_id: str) -> list[FactRevision]:
     """Return a fact's correction chain, oldest first: each fact, who wrote it, when and why.
 
+    Beside each version, its latest review decision (who, when, why), if any (fix38).
+
     Raises
     ------
     NotFoundError
@@ -265,13 +267,7 @@ def fact_history(registry: Registry, fact_id: str) -> list[FactRevision]:
             as_utc(rev["at"]) if rev else _maybe_utc(batches.get(fid)),
             rev["reason"] if rev else None,
         )
-        if (decision := decided.get(fid)) is not None:  # a review decision came after
-            made = (
-                decision.new_state,
-                decision.reviewer,
-                decision.decided_at,
-                decision.reason or None,
-            )
+        decision = decided.get(fid)  # a review decision came after: shown beside, not instead
         history.append(
             FactRevision(
                 fact=stored[fid].fact,
@@ -282,6 +278,10 @@ def fact_history(registry: Registry, fact_id: str) -> list[FactRevision]:
                 author=made[1],
                 at=made[2],
                 reason=made[3],
+                decision=decision.new_state if decision else None,
+                decided_by=decision.reviewer if decision else None,
+                decided_at=decision.decided_at if decision else None,
+                decision_reason=(decision.reason or None) if decision else None,
             )
         )
     return history

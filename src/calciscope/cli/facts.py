@@ -219,7 +219,7 @@ def history(
         echo_json(revisions)
         return
     table = Table(title=f"history of {fact_id}")
-    for header in ("fact", "action", "by", "at", "why", "state", "content"):
+    for header in ("fact", "action", "by", "at", "why", "decided", "state", "content"):
         table.add_column(header, overflow="fold")
     for r in revisions:
         f = r.fact
@@ -229,7 +229,13 @@ def history(
         content = " ".join(str(v) for v in shown if v)
         state = "superseded" if r.superseded_by else f.review_state.value
         at = r.at.isoformat(timespec="seconds") if r.at else ""
-        table.add_row(f.fact_id, r.action, r.author or "", at, r.reason or "", state, content)
+        decided = ""
+        if r.decision:
+            when = r.decided_at.isoformat(timespec="seconds") if r.decided_at else ""
+            decided = f"{r.decision} by {r.decided_by} at {when}"
+            decided += f": {r.decision_reason}" if r.decision_reason else ""
+        row = (f.fact_id, r.action, r.author or "", at, r.reason or "", decided, state, content)
+        table.add_row(*row)
     console.print(table)
 
 

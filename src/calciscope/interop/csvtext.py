@@ -196,6 +196,8 @@ def _row_inside(cells: list[str], at: int, key_at: int, delimiter: str) -> tuple
     lines = re.split(r"\r\n|\r|\n", cells[at])
     lettered = any(c.isalpha() for c in cells[key_at])
     before, after = list(range(at)), list(range(at + 1, len(cells)))
+    if not lettered and after and not _own_end_inside(lines[0], own, after, delimiter):
+        after = []  # a quoted note of a digit-id row, read as written (fix38)
     for number, line in enumerate(lines[1:], start=1):
         pieces = line.split(delimiter)
         if (
@@ -214,6 +216,22 @@ def _row_inside(cells: list[str], at: int, key_at: int, delimiter: str) -> tuple
         ):
             return _breaks(cells[:at]) + number, line
     return None
+
+
+def _own_end_inside(first: str, own: list[str], after: list[int], delimiter: str) -> bool:
+    """Whether a cell's first line ends with its own row's cells after it, as a stray quote leaves.
+
+    A stray '"' opening a cell takes the rest of its row into the text (``2,"Fingertip ulcer,2``:
+    the ``,2`` of ``<form>_complete`` is in the note), and the real end of the row comes after
+    the quote that closes it rows later. A correctly quoted note ends its first line with its
+    own words: its lines are read as written, even "2,1,0" (fix38, review 38 M3: a valid
+    REDCap export of a digit-id notes-only form was refused).
+    """
+    pieces = first.split(delimiter)
+    if len(pieces) <= len(after):
+        return False
+    tail = pieces[len(pieces) - len(after) :]
+    return all(_shape(p, letters=False) == own[j] for p, j in zip(tail, after, strict=True))
 
 
 def _row_in_text(

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from calciscope.errors import Problem, ValidationError
 from calciscope.model import STORED, Fact, Image, Note, Patient, before_birth
+from calciscope.model.spaces import fold_no_break
 from calciscope.storage import schema
 from calciscope.storage.bulk import FACT_COLUMNS, FactSink, fact_sink, fact_table
 from calciscope.storage.bulk_sql import copy_upsert, one_of
@@ -131,6 +132,19 @@ def _note_content(note: Note) -> tuple[Any, ...]:
     return tuple(getattr(note, name) for name in _NOTE_CONTENT)
 
 
+def _same_note(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """Whether two note contents are one note, no-break spaces read as spaces on both sides.
+
+    A note stored before hardening35 holds U+00A0 where the FHIR reader now gives " " (one
+    character each: offsets unchanged); re-importing its bundle is the same note (fix38).
+    """
+    return a == b or _folded(a) == _folded(b)
+
+
+def _folded(content: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(fold_no_break(v) if isinstance(v, str) else v for v in content)
+
+
 def _first_difference(a: tuple[Any, ...], b: tuple[Any, ...]) -> str:
     return next(name for name, x, y in zip(_NOTE_CONTENT, a, b, strict=True) if x != y)
 
@@ -210,9 +224,9 @@ class BatchWriter:
         )
         write = copy_upsert if self.dialect == "postgresql" else upsert  # COPY: bulk_sql
         write(self.conn, schema.patients, model_rows(patients), "patient_id", update=True)
-        self._check_notes(batch.notes)
-        self._check_dated(batch.notes, batch.images, batch.record_origins)
-        upsert(self.conn, schema.notes, model_rows(batch.notes), "note_id", update=True)
+        notes = self._check_notes(batch.notes)
+        self._check_dated(notes, batch.images, batch.record_origins)
+        upsert(self.conn, schema.notes, model_rows(notes), "note_id", update=True)
         upsert(self.conn, schema.images, model_rows(batch.images), "image_id", update=True)
         if batch.facts:
             self.write_fact_rows(fact_table(batch.facts))
@@ -257,26 +271,32 @@ class BatchWriter:
                     problem_at = Problem(origin.source, origin.location, name, message)
                 self.reconciler.problems.append(problem_at)
 
-    def _check_notes(self, notes: list[Note]) -> None:
+    def _check_notes(self, notes: list[Note]) -> list[Note]:
         """Refuse a note that another note of the import, or a stored note, gives other content.
 
         Notes are written by id, and a second one replaced the first without a word: within an
         import (two lines of ``notes.jsonl`` with one ``note_id``), or a stored note whose text
         the facts read from it point into (offsets, matched text). The same note again is no
-        problem (re-importing is a no-op).
+        problem (re-importing is a no-op). Texts that differ only in no-break spaces
+        (:func:`_same_note`) are the same note, and the stored text is kept as it is (fix38).
+        Returns the notes to write.
         """
         if not notes:
-            return
+            return notes
         stored = self._stored_notes({n.note_id for n in notes}, {n.patient_id for n in notes})
+        kept: list[Note] = []
         for note in notes:
             content = _note_content(note)
             earlier = self._notes_seen.setdefault(note.note_id, content)
             before = stored.get(note.note_id)
-            if earlier != content:
+            if not _same_note(earlier, content):
                 differs, where = _first_difference(earlier, content), "another note of this import"
-            elif before is not None and before != content:
+            elif before is not None and not _same_note(before, content):
                 differs, where = _first_difference(before, content), "the registry's note"
             else:
+                if before is not None and before != content:
+                    note = note.model_copy(update={"text": before[_NOTE_CONTENT.index("text")]})
+                kept.append(note)
                 continue
             self.reconciler.problems.append(
                 Problem(
@@ -288,6 +308,8 @@ class BatchWriter:
                     "text); give it another note_id",
                 )
             )
+            kept.append(note)
+        return kept
 
     def _stored_notes(self, ids: set[str], patients: set[str]) -> dict[str, tuple[Any, ...]]:
         """Return the content (:func:`_note_content`) of the stored notes of these ids."""

@@ -85,11 +85,13 @@ class ReviewRecord:
 class FactRevision:
     """One fact in a correction chain, oldest first, with who made it, when and why.
 
-    ``action`` is ``imported`` (no person wrote it: an import or note extraction),
-    ``added`` (entered by a person) or ``corrected`` (replaces ``supersedes``); a version
-    decided in the review queue since says the latest decision instead (``confirmed``,
-    ``rejected``, ``suggested`` when a decision was reversed), with its reviewer, time and
-    reason (hardening35: a confirmed note fact was "imported", by no one).
+    ``action`` is ``imported`` (no person wrote it: an import or note extraction; ``at`` is the
+    import's time), ``added`` (entered by a person) or ``corrected`` (replaces
+    ``supersedes``), with ``author``, ``at`` and ``reason`` of that version. A version decided
+    in the review queue since has the latest decision beside them: ``decision`` (``confirmed``,
+    ``rejected``, ``suggested`` when a decision was reversed), ``decided_by``, ``decided_at``,
+    ``decision_reason`` (None when undecided). fix38: hardening35 put the decision in place of
+    who made the version; both are kept.
     """
 
     fact: Fact
@@ -100,6 +102,10 @@ class FactRevision:
     author: str | None
     at: dt.datetime | None
     reason: str | None
+    decision: str | None = None
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+    decision_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ __all__ = [
     "csrf_token",
     "current_user",
     "guarded",
+    "session_user",
 ]
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -94,21 +95,36 @@ def csrf_token(request: Request) -> str:
 SESSION_EPOCH = "epoch"
 
 
-def current_user(request: Request) -> WebUser:
-    """Return the session's user, re-checked against the registry.
+def session_user(request: Request) -> WebUser | None:
+    """Return the session's user if the session is still on, else None (the session cleared).
 
     A disabled user is out, and so is a session signed in before the user's last sign-out
-    (its number is not the user's any more): the session cookie is signed, not stored, so a
-    copy taken before the sign-out would otherwise open everything for its 8 hours.
+    (its number is lower than the user's): the session cookie is signed, not stored, so a
+    copy taken before the sign-out would otherwise open everything for its 8 hours. The user
+    table is a per-worker copy re-read every few seconds: a session *ahead* of it (signed in
+    again on another worker after a sign-out, or a user this worker has not seen yet) makes
+    the worker re-read it once and check again (fix38; ``!=`` threw such a fresh session out).
     """
     name = request.session.get("user")
     if not name:
-        raise NotAuthenticated()
-    active = request.app.state.active_users().get(name)
-    if active is None or request.session.get(SESSION_EPOCH, 0) != active[1]:
+        return None
+    users = request.app.state.active_users
+    epoch = request.session.get(SESSION_EPOCH, 0)
+    active = users().get(name)
+    if active is None or epoch > active[1]:
+        users.refresh()  # this worker's copy may be older than the session
+        active = users().get(name)
+    if active is None or epoch != active[1]:
         request.session.clear()
+        return None
+    return WebUser(name, WebRole(active[0]))
+
+
+def current_user(request: Request) -> WebUser:
+    """Return the session's user, re-checked against the registry (:func:`session_user`)."""
+    user = session_user(request)
+    if user is None:
         raise NotAuthenticated()
-    user = WebUser(name, WebRole(active[0]))
     request.state.user = user
     return user
 

@@ -12,6 +12,8 @@ import codecs
 import html
 import re
 
+from calciscope.model.spaces import NO_BREAK_SPACES
+
 __all__ = [
     "MARKUP_LIMIT",
     "MARKUP_TYPES",
@@ -31,7 +33,8 @@ RTF_TYPES = frozenset({"text/rtf", "application/rtf"})
 #: Spaces HTML writes that mean a space to a reader (``&nbsp;``, U+202F narrow and U+2007
 #: figure no-break space): one character each, read as " " so the words around them are words
 #: and a note's offsets stay those of its text (hardening35).
-_NO_BREAK = str.maketrans({"\xa0": " ", "\u202f": " ", "\u2007": " "})
+#: One table with the note-identity check on import (:mod:`calciscope.model.spaces`, fix38).
+_NO_BREAK = NO_BREAK_SPACES
 _BLOCKS = frozenset(
     [
         "address",
@@ -158,6 +161,14 @@ def _markup_charset(data: bytes) -> str | None:
     return found.group(1).decode("ascii") if found else None
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def format_rank(content_type: str) -> int:
     """Return how well a format gives a document's words: 0 plain text, 1 HTML/XHTML, 2 other.
 
@@ -174,7 +185,8 @@ def attachment_text(content_type: str, data: bytes) -> str | None:
     """Return the text of attachment bytes of ``content_type``, or None when it holds no text.
 
     ``text/*`` and HTML/XHTML are text; the bytes are decoded in the ``charset`` the content
-    type names, else (HTML/XHTML) the one a ``<meta>`` of the document declares, else UTF-8.
+    type names, else (HTML/XHTML) as UTF-8 when they are valid UTF-8, else in the one a
+    ``<meta>`` of the document declares (fix38), else UTF-8.
     Bytes that are not in that charset, or a charset Python does not know, give None: no text
     is guessed.
 
@@ -196,6 +208,10 @@ def attachment_text(content_type: str, data: bytes) -> str | None:
         return None
     if charset is None and kind in MARKUP_TYPES:
         charset = _markup_charset(data)  # a charset declared only in the document's <meta>
+        if charset not in (None, "utf-8-sig") and _is_utf8(data):
+            # bytes that are valid UTF-8 are UTF-8, whatever a template's <meta> kept saying
+            # (fix38: "à" read as "Ã" under <meta charset=windows-1252>)
+            charset = "utf-8"
     try:
         text = data.decode(codecs.lookup(charset or "utf-8").name)
     except (LookupError, UnicodeDecodeError):

@@ -17,6 +17,7 @@ from calciscope.web.security import (
     csrf_token,
     current_user,
     guarded,
+    session_user,
 )
 
 __all__ = ["router"]
@@ -95,9 +96,13 @@ def login(
 
 @guarded(router, "GET", "/api/session", roles=None, summary="Session and CSRF token")
 def session_info(request: Request) -> dict[str, Any]:
-    """Return the CSRF token for the next unsafe request, and the signed-in user if any."""
-    name = request.session.get("user")
-    return {"csrf_token": csrf_token(request), "user": name}
+    """Return the CSRF token for the next unsafe request, and the signed-in user if any.
+
+    The user only while the session is on (:func:`session_user`): not for a session a sign-out
+    ended or of a disabled user (fix38).
+    """
+    user = session_user(request)
+    return {"csrf_token": csrf_token(request), "user": user.name if user else None}
 
 
 @guarded(router, "POST", "/api/login", roles=None, summary="Sign in")

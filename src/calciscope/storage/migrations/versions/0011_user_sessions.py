@@ -26,4 +26,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_column("users", "session_epoch")
+    # batch mode, as 0002/0006/0007: SQLite before 3.35 has no DROP COLUMN (fix38)
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("session_epoch")
