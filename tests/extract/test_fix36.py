@@ -31,6 +31,12 @@ _CASES = [
         (),
         ("elbow", "wrist"),
     ),
+    # M1: "but present" in a relative, in the past or a year, or after both sides, still negates.
+    ("No calcinosis on the left, but present in his mother.", "negated", (), ()),
+    ("No calcinosis on the left or the right, but present in childhood.", "negated", (), ()),
+    ("No calcinosis on the left, but present in 2021, resolved since.", "negated", (), ()),
+    # ... control: a side denied and a body place after "but present" stays affirmed.
+    ("No calcinosis on the left, but present on the right shin.", "affirmed", (), ("lower_leg",)),
     # H2: "free" / "clear" / "nothing" about something else keeps the site.
     (
         "Calcinosis cutis, the right middle finger shows free drainage of white paste.",
@@ -85,6 +91,12 @@ _CASES = [
     # ... controls: another thing excluded, or ruled out by a test, keeps the calcinosis.
     ("Calcinosis at the right knee, septic arthritis excluded.", "affirmed", (), ("knee",)),
     ("Calcinosis of both knees; gout ruled out by aspiration.", "affirmed", (), ("knee",)),
+    # M6: an em dash or "--" before "none at ..." denies only that place.
+    ("Calcinosis over the right knee \u2014 none at the left.", "affirmed", (), ("knee",)),
+    ("Calcinosis over the right knee\u2014none at the left.", "affirmed", (), ("knee",)),
+    ("Calcinosis over the right knee -- none at the left.", "affirmed", (), ("knee",)),
+    # ... control: a bare "none" after the dash still negates.
+    ("Calcinosis \u2014 none.", "negated", (), ()),
     # M2: a crust, brace, leaf or pavement of something else is no sheet.
     (
         "Calcinosis of the right ring finger, with a crust-like eschar.",
