@@ -151,8 +151,9 @@ def test_the_capital_first_boundary_pattern_finds_what_trying_every_alternative_
 
     boundary = segment.packaged_boundary()  # the packaged field labels (fixes21)
     pattern = boundary.pattern
-    # notesfix30: a comma before a "none" clause; probes35: a spaced dash before one too
-    head = "[.!?;|\\nA-Z),\\-\\u2013](?:"
+    # notesfix30: a comma before a "none" clause; probes35: a spaced dash before one too;
+    # fix36: an em dash too
+    head = "[.!?;|\\nA-Z),\\-\\u2013\\u2014](?:"
     header = (
         r"(?:(?<=\s\s[A-Z])|(?<=\n[A-Z]))(?=[\w/&()\-]*(?: [A-Z][\w/&()\-]*){0,5}:\s)(?P<header>)"
     )

@@ -133,7 +133,8 @@ _REFERS_BACK = r"(?!" + _NONE_CLAUSE + r"|" + _FOUND_CLAUSE + r")"
 #: mentions (``sentence_spans``'s ``place``; fix34, review 34 H2): a body region and the
 #: finding before the comma, a body region or side in the "none" clause ("Calcinosis checked
 #: in clinic today, none at the fingers" and "..., none on the X-ray" stay one sentence).
-#: A dash between spaces is such a comma too, and a joining word may open the clause
+#: A dash between spaces (hyphen, en dash, em dash, "--"; an em dash also unspaced: fix36,
+#: review 36 M6) is such a comma too, and a joining word may open the clause
 #: ("Calcinosis over the left elbow - none at the right", "..., and none at the right";
 #: probes35: ``none_clause_words`` variant ``lead``).
 _NONE_ELSEWHERE = (
@@ -142,7 +143,7 @@ _NONE_ELSEWHERE = (
 #: (its words: ``context.yaml``'s ``none_clause_words``, ``rules.place_before``)
 _PLACE_BEFORE = re.compile(place_before(), re.IGNORECASE)
 _BOUNDARY_HEAD = (
-    r"[.!?;|\nA-Z),\-\u2013](?:"
+    r"[.!?;|\nA-Z),\-\u2013\u2014](?:"
     # a capital can start a header only: that alternative is tried first, and the others only
     # after another character (``(?<![A-Z])``), so a capital costs one alternative, not eight
     # (the same boundaries, the alternatives being exclusive by the character; notesspeed16)
@@ -155,7 +156,9 @@ _BOUNDARY_HEAD = (
     + r"(?P<semi>)|(?<=;)(?="
     + _FOUND_CLAUSE
     + r")(?P<found>)"
-    r"|(?:(?<=,)|(?<=[ \t][-\u2013]))" + _NONE_ELSEWHERE + r"(?P<comma>)"
+    r"|(?:(?<=,)|(?<=[ \t][-\u2013\u2014])|(?<=[ \t]--)|(?<=\w\u2014))"
+    + _NONE_ELSEWHERE
+    + r"(?P<comma>)"
     r"|(?<=\|)(?=[ \t]*[A-Za-z][A-Za-z0-9 /&()'\-]{0,40}:[ \t]*\S)"
 )
 _BOUNDARY_TAIL = (

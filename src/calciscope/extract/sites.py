@@ -75,7 +75,9 @@ def link_regions(
     """Link each body region of a sentence to its finding (its own clause's, else the nearest)."""
     regions = _regions(sentence, text)
     denied = (
-        _denied_regions(text, anchors, regions) | _spared_regions(text, anchors, regions)
+        _denied_regions(text, anchors, regions)
+        | _spared_regions(text, anchors, regions)
+        | _denied_then_present(text, anchors, regions)
         if text and regions
         else set()
     )
@@ -131,7 +133,13 @@ _SPARED_AFTER = re.compile(
     + _DENIAL
     + r"|"
     + _CLAUSE_WORDS.alternation("spared")
-    + r")(?![a-z])",
+    + r")(?![a-z])"
+    # ... that ends its clause, or says of what: "free of deposits" (not "free drainage",
+    # "clear of infection", "nothing to suggest infection"; fix36, review 36 H2).
+    r"(?:(?=[ \t]*(?:[^a-z0-9 \t]|$|(?:and|but|whereas|while)(?![a-z])))|[ \t]+(?:of|from)[ \t]+"
+    r"(?:(?:the|any|all|further|new)[ \t]+)?(?:"
+    + _CLAUSE_WORDS.alternation("denied_noun")
+    + r")(?![a-z]))",
     re.IGNORECASE,
 )
 
@@ -147,6 +155,34 @@ def _spared_regions(
             continue
         anchor = before[-1]
         if _SPARED_BEFORE.search(text, max(anchor.end, region.start - 40), region.start):
+            found.add((id(region), id(anchor)))
+    return found
+
+
+# A site between "no <finding>" and ", but present ..." ("No calcinosis at the right elbow, but
+# present at the left knee"): context.yaml's pseudo-trigger keeps the "no" from negating the
+# finding, and the site it denies is no site of the finding (fix36, review 36 H1).
+_NO_BEFORE = re.compile(r"(?<![a-z])no[ \t]+(?:[a-z-]+[ \t]+){0,2}$", re.IGNORECASE)
+_DENIED_THEN_PRESENT = re.compile(
+    r"[ \t]*,?[ \t]+but[ \t]+(?:(?:it|they|this)[ \t]+)?(?:(?:is|are|was|were)[ \t]+)?"
+    r"(?:" + _CLAUSE_WORDS.alternation("finding_verb") + r"|present|evident|palpable)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+def _denied_then_present(
+    text: str, anchors: Sequence[Mention], regions: Sequence[tuple[Mention, str | None, bool]]
+) -> set[tuple[int, int]]:
+    """Return ``(id(region), id(anchor))`` of a site in "no <finding> at <site>, but present ..."."""
+    found: set[tuple[int, int]] = set()
+    for region, _side, _field in regions:
+        before = [a for a in anchors if a.end <= region.start]
+        if not before:
+            continue
+        anchor = before[-1]
+        if region.start - anchor.end > 40 or _DENIED_THEN_PRESENT.match(text, region.end) is None:
+            continue
+        if _NO_BEFORE.search(text, max(0, anchor.start - 30), anchor.start):
             found.add((id(region), id(anchor)))
     return found
 

@@ -71,10 +71,12 @@ _HARD_FLAT = re.compile(
 # papules along the left shin"), hard or not: the colour names them the deposit's, as
 # targets.yaml reads "white papules" as a deposit's nodular pattern (probes35; plaques still
 # need hardness or calcium: white or yellow plaques are as often lichen sclerosus or
-# xanthelasma).
+# xanthelasma). The words between are the papules' own ("yellowish crusted"), not another
+# noun's ("yellow nails and papules"; fix36, review 36 H4).
 _COLOURED_PAPULES = re.compile(
     _SKIN_DEPOSIT.skipping("deposit_colour")
-    + r"(?:,?[ \t]+[a-z-]+){0,2}?,?[ \t]+papules?(?![a-z])",
+    + r"(?:,?[ \t]+(?!(?:and|or|with|nails?|skin|hair)(?![a-z]))[a-z-]+){0,2}?,?[ \t]+"
+    r"papules?(?![a-z])",
     re.I,
 )
 _FIRM_PLAQUES = re.compile(
