@@ -285,7 +285,7 @@ def test_a_redcap_mapping_with_a_yes_key_names_its_file_and_line(tmp_path):
 
 def test_rule_files_read_yes_as_a_word_and_refuse_true(tmp_path):
     # the rule files' loader reads only true/false as booleans: `no:` is a word there
-    from calciscope.extract.rules import _RuleLoader
+    from calciscope.extract.rule_files import _RuleLoader
 
     assert parse_yaml("words: {no: 1}\n", source="r.yaml", loader=_RuleLoader) == {
         "words": {"no": 1}
