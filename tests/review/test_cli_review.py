@@ -228,6 +228,35 @@ def test_users_add_list_disable(db, one_patient):
     assert run(db, "users", "list").exit_code == 0
 
 
+def test_users_password_and_end_sessions(db, one_patient):
+    assert run(db, "users", "add", "drjones", "--role", "clinician", "--password-stdin",
+               stdin="SYNTHETIC pass 1\n").exit_code == 0  # fmt: skip
+    ended = run(db, "users", "end-sessions", "drjones")
+    assert ended.exit_code == 0 and "ended every session of drjones" in ended.output
+    assert api.get_user(one_patient, "drjones").session_epoch == 1
+    changed = run(
+        db, "users", "password", "drjones", "--password-stdin", stdin="SYNTHETIC pass 2\n"
+    )
+    assert changed.exit_code == 0 and "every session of theirs has ended" in changed.output
+    assert "SYNTHETIC pass 2" not in changed.output
+    assert api.authenticate(one_patient, "drjones", "SYNTHETIC pass 1") is None
+    assert api.authenticate(one_patient, "drjones", "SYNTHETIC pass 2").session_epoch == 2
+    prompted = run(db, "users", "password", "drjones", stdin="SYNTHETIC pass 3\nSYNTHETIC pass 3\n")
+    assert prompted.exit_code == 0, prompted.output
+    audit = json.loads(run(db, "audit", "list", "--json").output)
+    assert [(a["actor"], a["action"], a["target"]) for a in audit][1:] == [
+        ("drsmith", "user.end_sessions", "user:drjones"),
+        ("drsmith", "user.password", "user:drjones"),
+        ("drsmith", "user.password", "user:drjones"),
+    ]
+    assert "SYNTHETIC pass" not in json.dumps(audit)
+    for args in (("end-sessions", "nobody"), ("password", "nobody", "--password-stdin")):
+        missing = run(db, "users", *args, stdin="long enough pw\n")
+        assert missing.exit_code == 1 and "no such user" in missing.output, args
+    short = run(db, "users", "password", "drjones", "--password-stdin", stdin="short\n")
+    assert short.exit_code == 1 and "field 'password'" in short.output
+
+
 def test_audit_export_csv(db, tmp_path):
     [item] = [f["item_id"] for f in _queue(db, "--kind", "suggested_fact")][:1]
     run(db, "review", "confirm", item, "--reason", "seen")

@@ -317,14 +317,42 @@ def test_ending_a_users_sessions_moves_its_number_on_with_an_audit_row(sqlite_ur
         assert api.end_sessions(registry, "drjones") == 1
         assert api.end_sessions(registry, "drjones", actor="admin") == 2
         assert api.authenticate(registry, "drjones", "long enough pw").session_epoch == 2
+        # the user's own sign-out is a logout; someone else ending them is recorded as such
         ended = api.audit_log(registry, action="logout")
-        assert [(e.actor, e.target) for e in ended] == [
-            ("drjones", "user:drjones"),
-            ("admin", "user:drjones"),
+        assert [(e.actor, e.target) for e in ended] == [("drjones", "user:drjones")]
+        ended = api.audit_log(registry, action="user.end_sessions")
+        assert [(e.actor, e.target, e.after) for e in ended] == [
+            ("admin", "user:drjones", {"session_epoch": 2})
         ]
-        with pytest.raises(ValidationError, match="cannot sign out") as refused:
-            api.end_sessions(registry, "nobody")
-        assert refused.value.problems[0].field == "name"
+        # one "no such user" (a NotFoundError: the web app's 404) for every verb naming a user
+        for verb, summary in (
+            (lambda: api.end_sessions(registry, "nobody"), "cannot end sessions"),
+            (lambda: api.disable_user(registry, "nobody"), "cannot disable user"),
+            (lambda: api.set_password(registry, "nobody", "long enough pw"), "cannot set password"),
+            (lambda: api.get_user(registry, "nobody"), "no such user"),
+        ):
+            with pytest.raises(NotFoundError, match=summary) as refused:
+                verb()
+            assert [(p.field, p.message) for p in refused.value.problems] == [
+                ("name", "no such user")
+            ]
+    finally:
+        registry.close()
+
+
+def test_setting_a_password_ends_every_session_and_audits_no_secret(sqlite_url):
+    registry = api.open_registry(sqlite_url)
+    try:
+        api.add_user(registry, "drjones", "clinician", "long enough pw", actor="admin")
+        with pytest.raises(ValidationError) as short:
+            api.set_password(registry, "drjones", "short", actor="admin")
+        assert short.value.problems[0].field == "password"
+        assert api.set_password(registry, "drjones", "SYNTHETIC new pw", actor="admin") == 1
+        assert api.authenticate(registry, "drjones", "long enough pw") is None
+        assert api.get_user(registry, "drjones").session_epoch == 1
+        [row] = api.audit_log(registry, action="user.password")
+        assert (row.actor, row.target, row.after) == ("admin", "user:drjones", {"session_epoch": 1})
+        assert "SYNTHETIC new pw" not in str(vars(row)) and "argon2" not in str(vars(row))
     finally:
         registry.close()
 

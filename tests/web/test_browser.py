@@ -392,3 +392,41 @@ def test_sign_out_ends_a_copied_session_and_the_error_pages_back_link_goes_back(
     page.click("a:has-text('Back')")
     page.wait_for_url(f"{base}/patients")
     assert not [e for e in CONSOLE_ERRORS if "Content Security Policy" in e]
+
+
+def test_an_admin_ends_a_users_sessions_and_the_404_page_has_the_menu(page, server, tmp_path):
+    # web36: no way for an admin to end another user's sessions; the 404 page had no user menu
+    base, app = server
+    _sign_in_as_cleo(page, base)
+    page.goto(f"{base}/no-such-page")
+    assert page.locator("h1").inner_text() == "Not found"
+    assert page.locator(".who").inner_text() == "cleo · clinician"
+    page.screenshot(path=str(tmp_path / "404-menu.png"))
+    context = page.context.browser.new_context(viewport={"width": 1360, "height": 900})
+    try:
+        admin = context.new_page()
+        admin.goto(f"{base}/login")
+        admin.fill("input[name=name]", "ada")
+        admin.fill("input[name=password]", PASSWORDS["ada"][1])
+        admin.click("button[type=submit]")
+        admin.wait_for_url(f"{base}/")
+        admin.goto(f"{base}/admin/users")
+        admin.screenshot(path=str(tmp_path / "users.png"))
+        assert admin.locator('[data-end-sessions="ada"]').count() == 0  # not oneself
+        admin.click('[data-end-sessions="cleo"]')
+        admin.wait_for_url(f"{base}/admin/users/cleo/end-sessions")
+        admin.screenshot(path=str(tmp_path / "confirm.png"))
+        page.goto(f"{base}/account/password")  # asked, not done yet: cleo is still signed in
+        assert page.url == f"{base}/account/password"
+        admin.click("button:has-text('End sessions of cleo')")
+        admin.wait_for_url(f"{base}/admin/users")
+        page.goto(f"{base}/review")
+        assert page.url == f"{base}/login"
+        page.screenshot(path=str(tmp_path / "cleo-after.png"))
+        admin.goto(f"{base}/admin/audit?action=user.end_sessions")
+        assert "user:cleo" in admin.locator("main").inner_text()
+        admin.screenshot(path=str(tmp_path / "audit.png"))
+    finally:
+        context.close()
+    ended = api.audit_log(app.state.registry, action="user.end_sessions")
+    assert [(e.actor, e.target) for e in ended] == [("ada", "user:cleo")]

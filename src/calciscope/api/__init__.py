@@ -139,8 +139,10 @@ from calciscope.api.users import (
     disable_user,
     end_sessions,
     export_audit_log,
+    get_user,
     list_users,
     record_audit,
+    set_password,
     write_audit_csv,
 )
 from calciscope.api.wording import counted
@@ -247,6 +249,7 @@ __all__ = [
     "filter_patients",
     "form_regions",
     "generate_demo_data",
+    "get_user",
     "headline_lines",
     "image_of_provenance",
     "image_readings",
@@ -302,6 +305,7 @@ __all__ = [
     "run_study",
     "score_spreadsheet",
     "screen_omop",
+    "set_password",
     "set_registry_as_of",
     "study_columns",
     "write_audit_csv",

@@ -1,4 +1,6 @@
-"""Verbs for users and the audit log: add, list, disable, authenticate; record and read audit rows.
+"""Verbs for users and the audit log: add, change, authenticate users; record and read audit rows.
+
+Users are added, listed, disabled, given a new password and signed out everywhere.
 
 Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106); the hash never leaves
 this module. Every change to a user writes an audit row in the same transaction. The audit log
@@ -21,7 +23,7 @@ from typing import Any, TextIO
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from calciscope.errors import Problem, ValidationError
+from calciscope.errors import NotFoundError, Problem, ValidationError
 from calciscope.model import Role
 from calciscope.storage import ImportSummary, Registry
 from calciscope.storage.review import AuditEntry, ReviewRepository, User, user_from_row
@@ -36,8 +38,10 @@ __all__ = [
     "disable_user",
     "end_sessions",
     "export_audit_log",
+    "get_user",
     "list_users",
     "record_audit",
+    "set_password",
     "write_audit_csv",
 ]
 
@@ -88,11 +92,14 @@ def _user_problems(name: str, role: str | Role, password: str) -> list[Problem]:
         problems.append(Problem("user", name, "name", "1-64 letters, digits, '.', '_', '@' or '-'"))
     if role not in Role._value2member_map_:
         problems.append(Problem("user", name, "role", f"{role!r} is not one of {', '.join(Role)}"))
+    return problems + _password_problems(name, password)
+
+
+def _password_problems(name: str, password: str) -> list[Problem]:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        problems.append(
-            Problem("user", name, "password", f"needs at least {MIN_PASSWORD_LENGTH} characters")
-        )
-    return problems
+        message = f"needs at least {MIN_PASSWORD_LENGTH} characters"
+        return [Problem("user", name, "password", message)]
+    return []
 
 
 def add_user(
@@ -142,21 +149,42 @@ def list_users(registry: Registry) -> list[User]:
         return repo.users(conn)
 
 
+def _existing_user(repo: ReviewRepository, conn: Any, name: str, summary: str) -> Any:
+    """Return the user's row, or raise :class:`NotFoundError` naming the field ``name``.
+
+    The one "no such user" of every verb that changes a named user (disable, end sessions,
+    set a password); ``summary`` says what could not be done.
+    """
+    row = repo.user_row(conn, name)
+    if row is None:
+        raise NotFoundError([Problem("user", name, "name", "no such user")], summary=summary)
+    return row
+
+
+def get_user(registry: Registry, name: str) -> User:
+    """Return one user (without the password hash).
+
+    Raises
+    ------
+    NotFoundError
+        When there is no such user (a :class:`ValidationError`).
+    """
+    repo = ReviewRepository(registry)
+    with repo.read() as conn:
+        return user_from_row(_existing_user(repo, conn, name, "no such user"))
+
+
 def disable_user(registry: Registry, name: str, *, actor: str | None = None) -> User:
     """Disable a user (kept for the audit trail; a disabled user cannot log in).
 
     Raises
     ------
-    ValidationError
-        When there is no such user.
+    NotFoundError
+        When there is no such user (a :class:`ValidationError`).
     """
     repo = ReviewRepository(registry)
     with repo.transaction() as conn:
-        row = repo.user_row(conn, name)
-        if row is None:
-            raise ValidationError(
-                [Problem("user", name, "name", "no such user")], summary="cannot disable user"
-            )
+        row = _existing_user(repo, conn, name, "cannot disable user")
         repo.update_user(conn, name, active=False)
         repo.append_audit(
             conn,
@@ -172,24 +200,63 @@ def disable_user(registry: Registry, name: str, *, actor: str | None = None) -> 
 def end_sessions(registry: Registry, name: str, *, actor: str | None = None) -> int:
     """Sign a user out everywhere: every web session signed in before now is over.
 
-    Moves the user's session number on (``users.session_epoch``) and writes the ``logout``
-    audit row, in one transaction. The web app keeps in each session the number it was
-    signed in at and refuses a session whose number has moved on, so a copy of a session
-    cookie taken before the sign-out opens nothing after it. Returns the new number.
+    Moves the user's session number on (``users.session_epoch``) and writes the audit row, in
+    one transaction. The web app keeps in each session the number it was signed in at and
+    refuses a session whose number has moved on, so a copy of a session cookie taken before
+    the sign-out opens nothing after it. Returns the new number.
+
+    ``actor`` is who ends them: the user (``None``, the default: their own *Sign out*, audit
+    action ``logout``) or someone else (an admin's *End sessions*, ``calciscope users
+    end-sessions``: audit action ``user.end_sessions``, that person as its actor).
+
+    Raises
+    ------
+    NotFoundError
+        When there is no such user (a :class:`ValidationError`).
+    """
+    who = actor or name
+    action = "logout" if who == name else "user.end_sessions"
+    repo = ReviewRepository(registry)
+    with repo.transaction() as conn:
+        _existing_user(repo, conn, name, "cannot end sessions")
+        epoch = repo.end_sessions(conn, name)
+        repo.append_audit(
+            conn, actor=who, action=action, target=f"user:{name}", after={"session_epoch": epoch}
+        )
+    return epoch
+
+
+def set_password(registry: Registry, name: str, password: str, *, actor: str | None = None) -> int:
+    """Give a user a new password and end every session of theirs (a stolen one too).
+
+    The new argon2id hash and the moved-on session number (:func:`end_sessions`) are written
+    with the ``user.password`` audit row (who, whose; never the password or its hash) in one
+    transaction. Returns the new session number: the web app writes it into the session that
+    changed its own user's password, which alone stays signed in. Not a check of the old
+    password: the web app's own form asks for it (:func:`authenticate`) first.
 
     Raises
     ------
     ValidationError
-        When there is no such user.
+        Naming the field: ``password`` shorter than ``MIN_PASSWORD_LENGTH``; ``name`` when
+        there is no such user (a :class:`NotFoundError`).
     """
+    problems = _password_problems(name, password)
+    if problems:
+        raise ValidationError(problems, summary="cannot set password")
     repo = ReviewRepository(registry)
     with repo.transaction() as conn:
-        if repo.user_row(conn, name) is None:
-            raise ValidationError(
-                [Problem("user", name, "name", "no such user")], summary="cannot sign out"
-            )
+        _existing_user(repo, conn, name, "cannot set password")
+        repo.update_user(conn, name, password_hash=_HASHER.hash(password))
         epoch = repo.end_sessions(conn, name)
-        repo.append_audit(conn, actor=actor or name, action="logout", target=f"user:{name}")
+        repo.append_audit(
+            conn,
+            actor=actor or default_actor(),
+            action="user.password",
+            target=f"user:{name}",
+            after={"session_epoch": epoch},
+            detail="password changed; every session signed in before it ended",
+        )
     return epoch
 
 

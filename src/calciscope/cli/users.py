@@ -1,4 +1,4 @@
-"""``calciscope users add|list|disable``: the people who may use the review workspace."""
+"""``calciscope users add|list|disable|password|end-sessions``: who may use the review workspace."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def add(
     console.print(f"added user {user.name} ({user.role.value})")
 
 
-def _prompt_password(name: str) -> str:
+def _prompt_password(name: str, summary: str = "cannot add user") -> str:
     """Ask for the password twice; without a terminal (a script, a pipe), say how to give it."""
     try:
         return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
@@ -48,7 +48,7 @@ def _prompt_password(name: str) -> str:
             "password",
             "no password was typed (no terminal); give it on standard input with --password-stdin",
         )
-        raise ValidationError([problem], summary="cannot add user") from None
+        raise ValidationError([problem], summary=summary) from None
 
 
 def list_(
@@ -81,9 +81,35 @@ def disable(name: _Name, db: DbOption = None) -> None:
     console.print(f"disabled user {user.name}")
 
 
+def password(
+    name: _Name,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Set a user's password; every web session of theirs ends (they sign in again)."""
+    if password_stdin:
+        new = sys.stdin.readline().rstrip("\r\n")
+    else:
+        new = _prompt_password(name, "cannot set password")
+    with api.open_registry(db) as registry:
+        api.set_password(registry, name, new, actor=api.default_actor())
+    console.print(f"set the password of {name}; every session of theirs has ended")
+
+
+def end_sessions(name: _Name, db: DbOption = None) -> None:
+    """Sign a user out everywhere: every web session of theirs ends (audited as you)."""
+    with api.open_registry(db) as registry:
+        api.end_sessions(registry, name, actor=api.default_actor())
+    console.print(f"ended every session of {name}; they sign in again")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``users`` to the root app."""
     users_app.command("add")(add)
     users_app.command("list")(list_)
     users_app.command("disable")(disable)
+    users_app.command("password")(password)
+    users_app.command("end-sessions")(end_sessions)
     app.add_typer(users_app, name="users")

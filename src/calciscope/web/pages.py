@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from calciscope import api
 from calciscope.web.cache import made_once
-from calciscope.web.security import WebRole, csrf_token, guarded
+from calciscope.web.security import WebRole, csrf_token, guarded, session_user
 
 __all__ = ["TEMPLATES", "PageData", "json_response", "page", "render"]
 
@@ -132,8 +132,14 @@ def _body(request: Request, template: str, data: dict[str, Any]) -> Markup:
 
 
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Any:
-    """Render a template with the request's user and CSRF token."""
+    """Render a template with the request's user and CSRF token.
+
+    The user is the route's (its role check), else the session's: a page no route renders
+    (an address no route has, a method it does not take) shows the user menu too.
+    """
     user = getattr(request.state, "user", None)
+    if user is None and request.session.get("user"):
+        user = session_user(request)
     html = TEMPLATES.get_template(template).render(
         request=request, user=user, csrf=csrf_token(request), **context
     )

@@ -34,6 +34,7 @@ __all__ = [
     "csrf_token",
     "current_user",
     "guarded",
+    "keep_this_session",
     "session_user",
 ]
 
@@ -118,6 +119,19 @@ def session_user(request: Request) -> WebUser | None:
         request.session.clear()
         return None
     return WebUser(name, WebRole(active[0]))
+
+
+def keep_this_session(request: Request, name: str, epoch: int) -> None:
+    """After ``name``'s sessions ended at ``epoch``: keep this request's session on if it is theirs.
+
+    A password change ends every session of the user (:func:`calciscope.api.set_password`),
+    but the one that changed its own user's password carries the new number and stays signed
+    in; any other session, a copy of this one's old cookie too, is over: in this worker at
+    once, in the others within their 2-second re-read of the users.
+    """
+    if request.session.get("user") == name:
+        request.session[SESSION_EPOCH] = epoch
+    request.app.state.active_users.refresh()
 
 
 def current_user(request: Request) -> WebUser:

@@ -1,4 +1,6 @@
-"""Administration: users (add, disable) and the audit log (read, export as CSV).
+"""Administration: users (add, disable, set a password, end sessions) and the audit log.
+
+The audit log is read and exported as CSV here.
 
 The audit log is append-only: the app has no route that changes or deletes a row.
 """
@@ -16,8 +18,8 @@ from pydantic import BaseModel
 
 from calciscope import api
 from calciscope.errors import Problem, ValidationError
-from calciscope.web.pages import page
-from calciscope.web.security import ADMINS, WebUser, current_user, guarded
+from calciscope.web.pages import page, render
+from calciscope.web.security import ADMINS, WebUser, current_user, guarded, keep_this_session
 
 __all__ = ["router"]
 
@@ -107,6 +109,76 @@ def disable_json(
 ) -> dict[str, Any]:
     """Disable a user."""
     return jsonable_encoder(_user_row(_disable(request, user, name)))
+
+
+class NewPassword(BaseModel):
+    """A user's new password (hashed with argon2id; never written to the audit log)."""
+
+    password: str
+
+
+def _set_password(request: Request, admin: WebUser, name: str, password: str) -> dict[str, Any]:
+    epoch = api.set_password(request.app.state.registry, name, password, actor=admin.name)
+    keep_this_session(request, name, epoch)  # an admin setting their own: this one stays on
+    return {"name": name, "sessions_ended": True}
+
+
+@guarded(router, "POST", "/admin/users/{name}/password", roles=ADMINS, include_in_schema=False)
+def password_form(
+    request: Request,
+    user: Annotated[WebUser, Depends(current_user)],
+    name: str,
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    """Set a user's password from the users page; every session of theirs ends."""
+    _set_password(request, user, name, password)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@guarded(router, "POST", "/api/admin/users/{name}/password", roles=ADMINS, summary="Set password")
+def password_json(
+    request: Request,
+    user: Annotated[WebUser, Depends(current_user)],
+    name: str,
+    body: NewPassword,
+) -> dict[str, Any]:
+    """Set a user's password; every session of theirs ends (the admin's own: all but this one)."""
+    return _set_password(request, user, name, body.password)
+
+
+def _end_sessions(request: Request, admin: WebUser, name: str) -> dict[str, Any]:
+    state = request.app.state
+    api.end_sessions(state.registry, name, actor=admin.name)
+    state.active_users.refresh()
+    return {"name": name, "sessions_ended": True}
+
+
+@guarded(router, "GET", "/admin/users/{name}/end-sessions", roles=ADMINS, include_in_schema=False)
+def end_sessions_confirm(
+    request: Request, user: Annotated[WebUser, Depends(current_user)], name: str
+) -> Response:
+    """Ask before ending a user's sessions (the users page's *End sessions* comes here)."""
+    shown = _user_row(api.get_user(request.app.state.registry, name))  # 404 when none
+    return render(request, "end_sessions.html", {"target": shown})
+
+
+@guarded(router, "POST", "/admin/users/{name}/end-sessions", roles=ADMINS, include_in_schema=False)
+def end_sessions_form(
+    request: Request, user: Annotated[WebUser, Depends(current_user)], name: str
+) -> Response:
+    """End every session of a user (confirmed on the page before); they sign in again."""
+    _end_sessions(request, user, name)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@guarded(
+    router, "POST", "/api/admin/users/{name}/end-sessions", roles=ADMINS, summary="End sessions"
+)
+def end_sessions_json(
+    request: Request, user: Annotated[WebUser, Depends(current_user)], name: str
+) -> dict[str, Any]:
+    """End every session of a user: their next request is refused (401; a page: sign-in)."""
+    return _end_sessions(request, user, name)
 
 
 def _entries(

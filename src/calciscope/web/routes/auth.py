@@ -1,4 +1,4 @@
-"""Signing in and out (HTML form and JSON), with the login rate limit and audit rows."""
+"""Signing in and out, changing one's password (HTML form and JSON): login rate limit, audit rows."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from calciscope import api
+from calciscope.errors import Problem, ValidationError
 from calciscope.web.pages import render
 from calciscope.web.security import (
     ANY_ROLE,
@@ -17,6 +18,7 @@ from calciscope.web.security import (
     csrf_token,
     current_user,
     guarded,
+    keep_this_session,
     session_user,
 )
 
@@ -147,3 +149,69 @@ def logout_json(
     """Sign out."""
     _sign_out(request, user)
     return {"detail": "signed out"}
+
+
+class PasswordChange(BaseModel):
+    """The signed-in user's current password and the new one."""
+
+    current_password: str
+    new_password: str
+
+
+def _change_password(request: Request, user: WebUser, current: str, new: str) -> None:
+    """Set the user's new password once the current one is right; keep this session only.
+
+    A wrong current password counts as a failed sign-in for the rate limit (and its audit
+    row), so a session left open cannot be used to guess the password behind it.
+    """
+    state = request.app.state
+    key = (user.name, _client(request))
+    wait = state.login_limiter.retry_after(key)
+    if wait:
+        problem = Problem("user", user.name, "current_password", f"too many tries; wait {wait} s")
+        raise ValidationError([problem], summary="cannot change password")
+    if api.authenticate(state.registry, user.name, current) is None:
+        state.login_limiter.failed(key)
+        api.record_audit(
+            state.registry,
+            actor=user.name,
+            action="login_failed",
+            target=f"user:{user.name}",
+            detail=f"wrong current password on the password page, from {_client(request)}",
+        )
+        problem = Problem("user", user.name, "current_password", "is not your password")
+        raise ValidationError([problem], summary="cannot change password")
+    epoch = api.set_password(state.registry, user.name, new, actor=user.name)
+    keep_this_session(request, user.name, epoch)
+
+
+@guarded(router, "GET", "/account/password", roles=ANY_ROLE, include_in_schema=False)
+def password_form(
+    request: Request, user: Annotated[WebUser, Depends(current_user)], changed: bool = False
+) -> Response:
+    """Show the form to change one's own password."""
+    return render(request, "account.html", {"changed": changed})
+
+
+@guarded(router, "POST", "/account/password", roles=ANY_ROLE, include_in_schema=False)
+def change_password_form(
+    request: Request,
+    user: Annotated[WebUser, Depends(current_user)],
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+) -> Response:
+    """Change one's own password; every other session of the user ends, this one stays."""
+    _change_password(request, user, current_password, new_password)
+    return RedirectResponse("/account/password?changed=true", status_code=303)
+
+
+@guarded(router, "POST", "/api/account/password", roles=ANY_ROLE, summary="Change your password")
+def change_password_json(
+    request: Request, user: Annotated[WebUser, Depends(current_user)], body: PasswordChange
+) -> dict[str, Any]:
+    """Change one's own password (422 naming ``current_password`` when it is wrong).
+
+    Every other session of the user ends; this one stays signed in.
+    """
+    _change_password(request, user, body.current_password, body.new_password)
+    return {"detail": "password changed; your other sessions have ended"}
