@@ -263,3 +263,19 @@ def test_fresh24_after_the_notesacc35_fixes(extractor):
     assert s.sheet_false == 0 and s.sheet_found >= s.sheet_gold - 1
     assert s.subset_correct == s.n and s.myositis_correct == s.n
     assert s.chest_calcinosis_facts == 0
+
+
+def test_fresh25_after_the_notesacc36_fixes(extractor):
+    # notesacc36: 1.000/1.000/0.938, 14/14 sheet-like, none false; not independent (untouched
+    # 0.940/0.812/0.812, 10/14, one false; Korean, Japanese, Hong Kong, Polish, Greek, Turkish,
+    # Iranian, Pakistani, Kenyan, Mexican, Argentine, Quebec, Irish and Scottish letters, OT hand
+    # assessments, hand-surgery pre-op notes, dermoscopy, photo captions, MRI/CT/US, MDT minutes,
+    # portal messages, trial AE narratives, Y/N/?/blank tables). Left: AD11 ("limits the flexion
+    # of knees": the knee as a site), AD36 ("thighs ... across both legs": the lay leg as the
+    # lower leg).
+    s = _document_scores("fresh25", extractor)
+    assert s.status_accuracy >= 0.98
+    assert s.morphology_accuracy >= 0.98 and s.regions_exact >= 0.93
+    assert s.sheet_false == 0 and s.sheet_found == s.sheet_gold
+    assert s.subset_correct == s.n and s.myositis_correct == s.n
+    assert s.chest_calcinosis_facts == 0

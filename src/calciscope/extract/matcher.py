@@ -188,6 +188,15 @@ class PhraseMatcher:
             for index, rule in enumerate(rules)
             if (words := (getattr(rule, "metadata", None) or {}).get("not_after"))
         }
+        # ``metadata.label_cell`` of a regex rule: it matches only right after a bare label, the
+        # line's only cell ("Calcinosis | " left blank): no "|" or ":" before it on its line and
+        # nothing but white space after it there (a bordered row's last cell, "| Hip | present
+        # |", and a "Label: value | ..." line are none).
+        self._label_cell = frozenset(
+            index
+            for index, rule in enumerate(rules)
+            if (getattr(rule, "metadata", None) or {}).get("label_cell")
+        )
 
     def _phrases(self, index: int, rule: Any) -> list[str]:
         pattern = rule.pattern
@@ -271,9 +280,21 @@ class PhraseMatcher:
         ]
         if self._not_after:
             extra = [m for m in extra if not self._after_excluded(low, m)]
+        if self._label_cell:
+            extra = [m for m in extra if not self._not_label_cell(low, m)]
         if len(self._distinct_regexes) < len(self._regexes):
             extra.sort(key=_position_rule)  # as if each rule had been run on its own
         return extra
+
+    def _not_label_cell(self, low: str, match: Match) -> bool:
+        """Whether a ``label_cell`` rule's match is not right after its line's bare label."""
+        if match.rule not in self._label_cell:
+            return False
+        line = low.rfind("\n", 0, match.start) + 1
+        if low.find("|", line, match.start) != -1 or low.find(":", line, match.start) != -1:
+            return True
+        end = low.find("\n", match.end)
+        return bool(low[match.end : len(low) if end == -1 else end].strip())
 
     def _after_excluded(self, low: str, match: Match) -> bool:
         """Whether a word of the rule's ``not_after`` list comes just before the match."""
@@ -338,6 +359,7 @@ class PhraseMatcher:
         self._distinct_regexes = _distinct(self._regexes)
         self._passing = _passing_function(self._distinct_regexes)
         self._not_after = {self._numbers[i]: words for i, words in self._not_after.items()}
+        self._label_cell = frozenset(self._numbers[i] for i in self._label_cell)
 
 
 #: Rules sharing one regular expression, the expression, and the literal sets a match needs.
