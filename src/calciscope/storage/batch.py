@@ -35,6 +35,7 @@ from calciscope.storage.integrity import (
 )
 from calciscope.storage.lifetime import ORIGIN_COLUMNS, Birth, BirthCheck
 from calciscope.storage.patient_states import TablePatientStates
+from calciscope.storage.reimport import record_slot, supersede_reimported
 
 if TYPE_CHECKING:
     from calciscope.storage.registry import Registry
@@ -202,6 +203,12 @@ class BatchWriter:
         self._statements: dict[str, StatementIndex] = {}
         self._sink: FactSink | None = None
         self._births: BirthCheck | None = None
+        #: record slots (:mod:`calciscope.storage.reimport`) of rows left out as already held
+        self._restated: set[int] = set()
+        #: whether facts of patients the registry held before were written (else no re-import)
+        self._stored_patients_facts = False
+        #: the counts of :func:`~calciscope.storage.reimport.supersede_reimported`
+        self._reimport_counts: dict[str, int] = {}
 
     def write(self, batch: Batch) -> None:
         """Write patients (checked), notes and images; insert facts the registry does not hold.
@@ -474,11 +481,24 @@ class BatchWriter:
         }
 
     def finish(self) -> None:
-        """Record the source ids this import brought and drop its temporary table."""
+        """Supersede re-imported facts, record the import's source ids, drop its temporary table."""
+        self.supersede_reimported()
         self.write_source_ids()
         states = self.reconciler.states
         if isinstance(states, TablePatientStates):
             states.drop()
+
+    def supersede_reimported(self) -> None:
+        """Let this import's facts supersede older versions of the same source records.
+
+        See :mod:`calciscope.storage.reimport`; only when facts of patients stored before this
+        import were written (an import of new patients only has nothing to supersede).
+        """
+        assert self.conn is not None
+        if self._stored_patients_facts:
+            self._reimport_counts = supersede_reimported(
+                self.conn, self.batch_id, self.source, self._restated
+            )
 
     def _fact_sink(self) -> FactSink:
         """Return the bulk fact writer of this import (the Spark registry stages Parquet)."""
@@ -492,7 +512,7 @@ class BatchWriter:
 
     def summary_counts(self) -> dict[str, int]:
         """Return the batch's counts: records carried, plus what the integrity checks did."""
-        extra = self.reconciler.counts()
+        extra = self.reconciler.counts() | self._reimport_counts
         if self.already:
             extra["facts_already_in_registry"] = self.already
         return self.counts | extra
@@ -544,17 +564,21 @@ class BatchWriter:
         ids = pids - self.reconciler.new_in_registry(pids)
         self._statements = {p: self._statements[p] for p in ids if p in self._statements}
         self._load_statements(ids - self._statements.keys())
+        if ids:
+            self._stored_patients_facts = True
         held_by = [p for p in ids if self._statements[p]]
         if not held_by:
             return rows
         check = pc.is_in(rows.column("patient_id"), pa.array(held_by, pa.string()))
         positions = pc.indices_nonzero(check).to_pylist()
         candidates = rows.take(positions).to_pylist()
-        drop = [
-            position
-            for position, row in zip(positions, candidates, strict=True)
-            if self._statements[row["patient_id"]].holds(row)
-        ]
+        drop = []
+        for position, row in zip(positions, candidates, strict=True):
+            if self._statements[row["patient_id"]].holds(row):
+                drop.append(position)
+                slot = record_slot(row)
+                if slot is not None:
+                    self._restated.add(slot)
         if not drop:
             return rows
         keep = pc.invert(pc.is_in(pa.array(range(rows.num_rows)), pa.array(drop)))
@@ -571,6 +595,9 @@ class BatchWriter:
             if held and all(held.holds(part) for part in parts):
                 self.counts["facts"] += 1
                 self.already += 1
+                slot = record_slot(one.__dict__)
+                if slot is not None:
+                    self._restated.add(slot)
             else:
                 kept.append(one)
         return kept

@@ -117,6 +117,18 @@ def _value_fields(
         return None
 
 
+def _is_missing_code(item: DictionaryField, rule: FieldRule, raw: str, ctx: _Context) -> bool:
+    """Whether a cell holds a missing data code (:mod:`~calciscope.interop.redcap.missing`).
+
+    A field's own choice or mapped value is never one; with REDCap's suggested list (no codes
+    declared) a free-text field keeps its text.
+    """
+    if raw not in ctx.missing or raw in item.choices or raw in rule.values:
+        return False
+    free_text = rule.kind is FieldKind.TEXT and not item.choices
+    return ctx.declared_missing or not free_text
+
+
 def _checkbox_facts(
     item: DictionaryField,
     rule: FieldRule,
@@ -166,6 +178,14 @@ def _field_facts(
     raw = row.get(name, "").strip()
     if not raw:
         return []
+    if _is_missing_code(item, rule, raw, ctx):
+        ctx.result.mapped[f"missing data code {raw}"] += 1
+        if rule.kind in (FieldKind.DATE, FieldKind.CODE):
+            return []  # no date, no code: nothing is stated
+        label = ctx.missing[raw]
+        text = raw if label == raw else f"{raw}: {label}"
+        fields = {"system": rule.system, "code": rule.code} | base | {"value_text": text}
+        return [Fact(**_with_note(fields | {"status": Status.UNKNOWN}))]
     values = _value_fields(item, rule, raw, n, ctx)
     if values is None:
         return []

@@ -35,6 +35,7 @@ from calciscope.interop.redcap.cells import (
 from calciscope.interop.redcap.context import _REDCAP_COLUMNS, Where, _checkbox_columns, _Context
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.redcap.mapping import ULN_SUFFIX, FieldKind, Mapping
+from calciscope.interop.redcap.missing import STANDARD
 from calciscope.interop.redcap.rows import _rows, single_line_columns
 from calciscope.interop.redcap.template import site_field_groups
 from calciscope.model import Fact, Patient, SourceKind
@@ -245,6 +246,8 @@ def read_record_rows(
     """
     ctx = _Context(source, mapping, {f.name: f for f in dictionary}, _checkbox_columns(dictionary))
     ctx.site_groups = site_field_groups(mapping)
+    ctx.declared_missing = mapping.missing_data_codes is not None
+    ctx.missing = STANDARD if mapping.missing_data_codes is None else mapping.missing_data_codes
     _check_mapping(ctx)
     try:
         for n, row in rows:
