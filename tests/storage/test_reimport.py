@@ -157,3 +157,27 @@ def test_a_rejected_import_fact_is_never_superseded(tmp_path):
     counts = _import(registry, _fact(Status.UNKNOWN))
     assert counts["facts_beside_reviewed"] == 1
     assert len(registry.facts_for("P1")) == 2
+
+
+def test_a_redcap_value_corrected_at_the_source_supersedes_the_imported_one(tmp_path):
+    """The same writer for REDCap: a SYNTHETIC export whose CK was corrected, re-imported."""
+    dictionary = tmp_path / "dictionary.csv"
+    dictionary.write_text(
+        "Variable / Field Name,Form Name,Section Header,Field Type,Field Label,"
+        '"Choices, Calculations, OR Slider Labels",Field Note,'
+        "Text Validation Type OR Show Slider Number,Text Validation Min,Text Validation Max,"
+        "Identifier?,Branching Logic (Show field only if...),Required Field?,Custom Alignment,"
+        "Question Number (surveys only),Matrix Group Name,Matrix Ranking?,Field Annotation\n"
+        "record_id,demo,,text,Record ID,,,,,,,,,,,,,\n"
+        "ck,demo,,text,CK,,,number,,,,,,,,,,\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "data.csv"
+    registry = _registry(tmp_path)
+    data.write_text("record_id,ck,demo_complete\nR1,900,2\n", encoding="utf-8")
+    api.import_redcap(registry, data, dictionary)
+    data.write_text("record_id,ck,demo_complete\nR1,90,2\n", encoding="utf-8")
+    summary = api.import_redcap(registry, data, dictionary).summary
+    assert summary.counts["facts_superseded_by_reimport"] == 1
+    [ck] = [f for f in registry.facts_for("R1") if f.code == "redcap.ck"]
+    assert ck.value_num == 90.0

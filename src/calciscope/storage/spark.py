@@ -234,6 +234,11 @@ class SparkBatchWriter(BatchWriter):
         hardening36 (docs/interop.md, "Re-imports").
         """
 
+    def drop_rtf_suggestions(self) -> None:
+        """Count the notes replaced; a Spark registry's facts are merged, never deleted in place."""
+        if self._rtf_replaced:
+            self._reimport_counts["notes_rtf_replaced"] = len(self._rtf_replaced)
+
     def _fact_sink(self) -> FactSink:
         return _StagedFacts(self.conn)  # type: ignore[arg-type]  # the import's staging folder
 
