@@ -206,3 +206,52 @@ def test_real_phenopacket_units_export_without_a_false_ucum_prefix():
         }
         checked += 1
     assert checked
+
+
+def test_a_checkbox_s_missing_data_code_column_leaves_its_options_unknown(tmp_path):
+    from calciscope.interop.redcap import read_redcap
+
+    dictionary = tmp_path / "dictionary.csv"
+    dictionary.write_text(
+        _DICTIONARY_HEADER + "record_id,demo,,text,Record ID,,,,,,,,,,,,,\n"
+        'sites,demo,,checkbox,Sites,"1, Hands | 2, Elbows",,,,,,,,,,,,\n',
+        encoding="utf-8",
+    )
+    data = tmp_path / "data.csv"
+    # SYNTHETIC: record 1 answered; record 2's sites given the code OTH (options blank)
+    data.write_text(
+        "record_id,sites___1,sites___2,sites___oth,demo_complete\n1,1,0,0,2\n2,0,0,1,2\n",
+        encoding="utf-8",
+    )
+    result = read_redcap(data, dictionary)
+    by_patient = {(f.patient_id, f.code): f.status.value for f in result.batch.facts}
+    assert by_patient == {("1", "redcap.sites.1"): "present", ("1", "redcap.sites.2"): "absent"}
+    assert result.mapped["missing data code OTH"] == 1
+
+
+_VALIDATION = Path("../shared/data/redcap/REDCapR_test_projects/projects/validation-types-1")
+
+
+def test_the_project_xml_s_declared_codes_are_used(tmp_path):
+    """REDCapR's real project XML, given codes in its (empty) MissingDataCodes and one cell."""
+    from calciscope.errors import ValidationError
+    from calciscope.interop.redcap import read_redcap_odm
+
+    if not _VALIDATION.is_dir():
+        pytest.skip("../shared/data/redcap/REDCapR_test_projects not present")
+    text = (_VALIDATION / "project.xml").read_text(encoding="utf-8")
+    cell = '<ItemData ItemOID="f_calculated" Value="7"/>'
+    assert cell in text and "<redcap:MissingDataCodes></redcap:MissingDataCodes>" in text
+    text = text.replace(cell, cell + '<ItemData ItemOID="v_number" Value="ND"/>')
+    path = tmp_path / "project.xml"
+    # ND is no code of REDCap's suggested list: with none declared, refused as before
+    with pytest.raises(ValidationError, match="not a number"):
+        path.write_text(text, encoding="utf-8")
+        read_redcap_odm(path)
+    declared = "<redcap:MissingDataCodes>ND, Not done\nUNK, Unknown</redcap:MissingDataCodes>"
+    text = text.replace("<redcap:MissingDataCodes></redcap:MissingDataCodes>", declared)
+    path.write_text(text, encoding="utf-8")
+    result = read_redcap_odm(path)
+    [fact] = [f for f in result.batch.facts if f.code == "redcap.v_number"]
+    assert (fact.status.value, fact.value_text) == ("unknown", "ND: Not done")
+    assert result.mapped["missing data code ND"] == 1

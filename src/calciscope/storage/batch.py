@@ -225,7 +225,7 @@ class BatchWriter:
         #: the counts of :func:`~calciscope.storage.reimport.supersede_reimported`
         self._reimport_counts: dict[str, int] = {}
         #: notes stored raw as RTF whose plain text this import brings (:func:`_raw_rtf_of`)
-        self._rtf_replaced: list[str] = []
+        self._rtf_replaced: dict[str, None] = {}
 
     def write(self, batch: Batch) -> None:
         """Write patients (checked), notes and images; insert facts the registry does not hold.
@@ -318,7 +318,7 @@ class BatchWriter:
             elif before is not None and _raw_rtf_of(before, content):
                 # a note stored raw as RTF (before hardening35) whose plain text this import
                 # brings: the text replaces the RTF (hardening36, calciscope.rtftext)
-                self._rtf_replaced.append(note.note_id)
+                self._rtf_replaced[note.note_id] = None
                 kept.append(note)
                 continue
             elif before is not None and not _same_note(before, content):

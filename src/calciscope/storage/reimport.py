@@ -24,8 +24,9 @@ provenance has no slot. calciscope's own decision (hardening36):
   naming the batch and what changed) and the audit log an entry ``fact.reimport``, so the fact's
   history (``calciscope facts history``) shows both versions.
 
-Limits: a record that moved (another file name, another row of a REDCap export, another entry of
-a bundle) has another provenance and is not recognised as the same record; its old fact stays.
+Limits: a record that moved (read from another path, another row of a REDCap export, another
+entry of a bundle) has another provenance and is not recognised as the same record; its old fact
+stays.
 """
 
 from __future__ import annotations

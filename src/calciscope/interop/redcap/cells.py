@@ -143,6 +143,10 @@ def _checkbox_facts(
                 ("checkbox", "form not filled in on this row: unknown, not absent")
             ] += 1
         return []
+    if (missing := _checkbox_missing_code(item, row, ctx)) is not None:
+        # REDCap ticks a column of the code (``field___unk``) and leaves the options blank
+        ctx.result.mapped[f"missing data code {missing}"] += 1
+        return []
     facts = []
     for column, (name, code) in ctx.checkbox_columns.items():
         raw = row.get(column)
@@ -157,6 +161,27 @@ def _checkbox_facts(
             Fact(**base, system=system, code=target, status=status, value_text=item.choices[code])
         )
     return facts
+
+
+def missing_code_columns(item: DictionaryField, ctx: _Context) -> dict[str, str]:
+    """Return the columns REDCap exports for a checkbox's missing data codes, to their code."""
+    known = ctx.missing_columns.get(item.name)
+    if known is not None:
+        return known
+    columns = ctx.missing_columns[item.name] = {}
+    for code in ctx.missing:
+        if code not in item.choices:
+            low = code.lower()
+            for variant in (low, low.replace("-", "_").replace(".", "_"), code):
+                columns[f"{item.name}___{variant}"] = code
+    return columns
+
+
+def _checkbox_missing_code(item: DictionaryField, row: dict[str, str], ctx: _Context) -> str | None:
+    for column, code in missing_code_columns(item, ctx).items():
+        if row.get(column, "").strip().lower() in _TICKED:
+            return code
+    return None
 
 
 def _field_facts(

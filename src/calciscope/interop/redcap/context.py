@@ -49,6 +49,8 @@ class _Context:
     #: them (else REDCap's suggested list, :mod:`~calciscope.interop.redcap.missing`).
     missing: dict[str, str] = field(default_factory=dict)
     declared_missing: bool = False
+    #: per checkbox field, the columns of its missing data codes (``field___unk``) to the code
+    missing_columns: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def problem(self, row: Where, column: str, message: str) -> None:
         """Record a problem at a CSV/JSON row number or a named location (project XML)."""

@@ -31,6 +31,7 @@ from calciscope.interop.redcap.cells import (
     _field_facts,
     _filled_forms,
     _form_date,
+    missing_code_columns,
 )
 from calciscope.interop.redcap.context import _REDCAP_COLUMNS, Where, _checkbox_columns, _Context
 from calciscope.interop.redcap.dictionary import DictionaryField
@@ -56,6 +57,9 @@ def _check_header(columns: list[str], ctx: _Context, where: Where = 1) -> None:
         | {f"{form}_complete" for form in forms}
     )
     allowed |= {f"{form}_timestamp" for form in forms}
+    for item in ctx.fields.values():  # a checkbox's missing data codes: field___unk
+        if item.field_type == "checkbox":
+            allowed |= set(missing_code_columns(item, ctx))
     for column in columns:
         if column not in allowed:
             ctx.problem(
