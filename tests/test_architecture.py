@@ -19,7 +19,8 @@ LAYERS = {
     "model": 1,
     # reading a user's text and YAML files: a UTF-8 check and errors naming file and line, for
     # the readers (interop), the rule files (extract) and the study files (study) alike
-    **dict.fromkeys(("textfile", "yamltext"), 1),
+    # (rtftext: an RTF note's plain text, for the readers and the registry's note check alike)
+    **dict.fromkeys(("textfile", "yamltext", "rtftext"), 1),
     **dict.fromkeys(("features", "criteria", "phenotype", "extract", "imaging", "stats"), 2),
     "study": 2,
     **dict.fromkeys(("storage", "engine", "interop", "report", "datasets"), 3),

@@ -19,6 +19,7 @@ PUBLIC = {
     "score_spreadsheet", "write_scores", "classify_registry", "explain_patient", "kept_patient_table",
     # notes
     "extract_notes", "extract_file", "assess_tsv", "evaluate_negex", "evaluate_demo_notes",
+    "rtf_notes",
     # interoperability
     "import_phenopackets", "export_phenopackets", "import_fhir", "export_fhir", "import_redcap",
     "export_redcap", "redcap_template", "redcap_mapping", "pull_redcap", "import_omop", "screen_omop", "write_omop_cohort",

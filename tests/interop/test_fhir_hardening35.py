@@ -74,10 +74,16 @@ def test_the_content_type_s_charset_comes_before_meta():
 
 
 @pytest.mark.parametrize("kind", ["text/rtf", "application/rtf", "TEXT/RTF; charset=ascii"])
-def test_rtf_is_refused_saying_why(kind):
-    # before: text/rtf was stored raw as the note, "{\rtf1\ansi ..." and all
-    with pytest.raises(NotReadAsText, match="RTF is not converted to text"):
-        attachment_text(kind, rb"{\rtf1\ansi SYNTHETIC: calcinosis\par}")
+def test_rtf_is_read_as_plain_text(kind):
+    # before hardening35: text/rtf was stored raw as the note, "{\rtf1\ansi ..." and all;
+    # hardening35 refused it; hardening36 reads it (calciscope.rtftext)
+    text = attachment_text(kind, rb"{\rtf1\ansi{\fonttbl{\f0 Arial;}}SYNTHETIC: calcinosis\par}")
+    assert text == "SYNTHETIC: calcinosis"
+
+
+def test_rtf_it_cannot_read_is_refused_saying_why():
+    with pytest.raises(NotReadAsText, match=r"RTF document calciscope cannot read \(binary"):
+        attachment_text("text/rtf", rb"{\rtf1 SYNTHETIC \bin4 abcd}")
 
 
 def _document(*attachments: dict[str, object]) -> dict[str, object]:
@@ -103,12 +109,15 @@ def _encoded(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-def test_an_rtf_only_document_is_skipped_saying_why():
+def test_an_rtf_only_document_is_read_and_an_unreadable_one_skipped_saying_why():
     rtf = {"contentType": "text/rtf", "data": _encoded(r"{\rtf1 SYNTHETIC\par}")}
+    result = read_fhir_bundle(_document(rtf), source="d.json", stub_patients=True)
+    assert [n.text for n in result.batch.notes] == ["SYNTHETIC"]
+    rtf = {"contentType": "text/rtf", "data": _encoded(r"{\rtf1 SYNTHETIC\bin2 xx}")}
     result = read_fhir_bundle(_document(rtf), source="d.json", stub_patients=True)
     assert result.batch.notes == []
     ((_kind, why),) = [k for k in result.skipped if k[0] == "DocumentReference"]
-    assert "text/rtf attachment was not read: RTF is not converted" in why
+    assert "text/rtf attachment was not read: an RTF document calciscope cannot read" in why
 
 
 def test_rtf_beside_html_reads_the_html():

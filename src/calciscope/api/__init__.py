@@ -95,6 +95,7 @@ from calciscope.api.notes import (
     evaluate_negex,
     extract_file,
     extract_notes,
+    rtf_notes,
 )
 from calciscope.api.omop import concept_set_files, screen_omop, write_omop_cohort
 from calciscope.api.overview import PhenotypeCount, RegistryOverview, registry_overview
@@ -301,6 +302,7 @@ __all__ = [
     "review_queue",
     "review_queue_counts",
     "review_queue_item",
+    "rtf_notes",
     "run_demo",
     "run_study",
     "score_spreadsheet",

@@ -43,6 +43,7 @@ from calciscope.extract.pipeline import (
 from calciscope.features import load_catalogue
 from calciscope.interop.csvtext import StrictDictReader
 from calciscope.model import Fact, Note, before_birth
+from calciscope.rtftext import is_rtf
 from calciscope.storage import Registry
 from calciscope.storage.registry import read_note_range
 from calciscope.textfile import check_utf8_bytes, open_text
@@ -56,6 +57,7 @@ __all__ = [
     "extract_file",
     "extract_notes",
     "note_facts",
+    "rtf_notes",
 ]
 
 
@@ -500,3 +502,15 @@ def evaluate_demo_notes(notes_jsonl: str | Path, answer_key: str | Path) -> Pati
             for r in csv.DictReader(handle)
         }
     return score_patients(gold, patient_calcinosis(facts, code))
+
+
+def rtf_notes(registry: Registry) -> list[Note]:
+    """Return the stored notes whose text is a raw RTF document (control words and all).
+
+    A FHIR ``text/rtf`` attachment imported before hardening35 was stored so, and a
+    ``notes.jsonl`` or OMOP NOTE text that was RTF before hardening36: its words, offsets and
+    suggested facts are the RTF's. Re-importing the source the note came from replaces the
+    text with its plain text (:mod:`calciscope.rtftext`) and drops the suggestions no one
+    decided on; ``notes extract`` then reads it again. ``calciscope notes rtf`` lists them.
+    """
+    return [note for note in registry.iter_notes() if is_rtf(note.text)]

@@ -1,4 +1,4 @@
-"""Commands for clinical notes: ``notes extract``, ``notes extract-file``, ``notes assess``."""
+"""Commands for clinical notes: ``notes extract``, ``extract-file``, ``assess``, ``rtf``."""
 
 from __future__ import annotations
 
@@ -155,6 +155,30 @@ def assess(
     with whole_file(out, newline="") if out else nullcontext(sys.stdout) as handle:
         rows = notes_api.assess_tsv(source, handle)
     console.print(f"{api.counted(rows, 'row')} assessed" + (f" -> {out}" if out else ""))
+
+
+@notes_app.command("rtf")
+def rtf(db: DbOption = None) -> None:
+    """List the stored notes whose text is raw RTF, to re-import them from their source.
+
+    Exit status 1 when there are any (a check for scripts), 0 when there are none.
+    """
+    mark_read_only()
+    with api.open_registry(db) as registry:
+        found = notes_api.rtf_notes(registry)
+    for note in found:
+        day = note.note_date.isoformat() if note.note_date else "undated"
+        print(f"{note.note_id}\t{note.patient_id}\t{day}\t{note.note_type.value}")
+    if not found:
+        console.print("no note is stored as raw RTF")
+        return
+    console.print(
+        f"{api.counted(len(found), 'note')} stored as raw RTF (control words and all): re-import "
+        "the FHIR bundle, notes.jsonl or OMOP NOTE table they came from (the registry replaces "
+        "each with its plain text and drops the suggestions no one decided on), then run "
+        "`calciscope notes extract`"
+    )
+    raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

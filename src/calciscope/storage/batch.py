@@ -10,6 +10,7 @@ all and importing it twice changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Connection
 from calciscope.errors import Problem, ValidationError
 from calciscope.model import STORED, Fact, Image, Note, Patient, before_birth
 from calciscope.model.spaces import fold_no_break
+from calciscope.rtftext import RtfError, is_rtf, rtf_to_text
 from calciscope.storage import schema
 from calciscope.storage.bulk import FACT_COLUMNS, FactSink, fact_sink, fact_table
 from calciscope.storage.bulk_sql import copy_upsert, one_of
@@ -35,6 +37,7 @@ from calciscope.storage.integrity import (
 )
 from calciscope.storage.lifetime import ORIGIN_COLUMNS, Birth, BirthCheck
 from calciscope.storage.patient_states import TablePatientStates
+from calciscope.storage.reimport import record_slot, supersede_reimported
 
 if TYPE_CHECKING:
     from calciscope.storage.registry import Registry
@@ -141,6 +144,19 @@ def _same_note(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
     return a == b or _folded(a) == _folded(b)
 
 
+def _raw_rtf_of(stored: tuple[Any, ...], content: tuple[Any, ...]) -> bool:
+    """Whether a stored note holds, as raw RTF, the plain text of the note an import brings."""
+    at = _NOTE_CONTENT.index("text")
+    text = stored[at]
+    if not isinstance(text, str) or not is_rtf(text):
+        return False
+    try:
+        plain = rtf_to_text(text)
+    except RtfError:
+        return False
+    return _same_note((*stored[:at], plain, *stored[at + 1 :]), content)
+
+
 def _folded(content: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(fold_no_break(v) if isinstance(v, str) else v for v in content)
 
@@ -202,6 +218,14 @@ class BatchWriter:
         self._statements: dict[str, StatementIndex] = {}
         self._sink: FactSink | None = None
         self._births: BirthCheck | None = None
+        #: record slots (:mod:`calciscope.storage.reimport`) of rows left out as already held
+        self._restated: set[int] = set()
+        #: whether facts of patients the registry held before were written (else no re-import)
+        self._stored_patients_facts = False
+        #: the counts of :func:`~calciscope.storage.reimport.supersede_reimported`
+        self._reimport_counts: dict[str, int] = {}
+        #: notes stored raw as RTF whose plain text this import brings (:func:`_raw_rtf_of`)
+        self._rtf_replaced: dict[str, None] = {}
 
     def write(self, batch: Batch) -> None:
         """Write patients (checked), notes and images; insert facts the registry does not hold.
@@ -291,6 +315,12 @@ class BatchWriter:
             before = stored.get(note.note_id)
             if not _same_note(earlier, content):
                 differs, where = _first_difference(earlier, content), "another note of this import"
+            elif before is not None and _raw_rtf_of(before, content):
+                # a note stored raw as RTF (before hardening35) whose plain text this import
+                # brings: the text replaces the RTF (hardening36, calciscope.rtftext)
+                self._rtf_replaced[note.note_id] = None
+                kept.append(note)
+                continue
             elif before is not None and not _same_note(before, content):
                 differs, where = _first_difference(before, content), "the registry's note"
             else:
@@ -474,11 +504,53 @@ class BatchWriter:
         }
 
     def finish(self) -> None:
-        """Record the source ids this import brought and drop its temporary table."""
+        """Supersede re-imported facts, record the import's source ids, drop its temporary table."""
+        self.supersede_reimported()
+        self.drop_rtf_suggestions()
         self.write_source_ids()
         states = self.reconciler.states
         if isinstance(states, TablePatientStates):
             states.drop()
+
+    def supersede_reimported(self) -> None:
+        """Let this import's facts supersede older versions of the same source records.
+
+        See :mod:`calciscope.storage.reimport`; only when facts of patients stored before this
+        import were written (an import of new patients only has nothing to supersede).
+        """
+        assert self.conn is not None
+        if self._stored_patients_facts:
+            self._reimport_counts = supersede_reimported(
+                self.conn, self.batch_id, self.source, self._restated
+            )
+
+    def drop_rtf_suggestions(self) -> None:
+        """Delete the undecided suggestions read from notes whose raw RTF this import replaced.
+
+        Their offsets and words were the RTF's (control words and all); ``notes extract``
+        reads the plain text again. Suggestions a person decided on stay (version above 1,
+        or confirmed or rejected). Counted as ``notes_rtf_replaced`` and
+        ``note_suggestions_dropped``.
+        """
+        assert self.conn is not None
+        if not self._rtf_replaced:
+            return
+        t, dropped = schema.facts, 0
+        for note_id in self._rtf_replaced:
+            marker = f'"note_id": {json.dumps(note_id, ensure_ascii=False)},'
+            done = self.conn.execute(
+                t.delete().where(
+                    t.c.source_kind == "note",
+                    t.c.review_state == "suggested",
+                    t.c.version == 1,
+                    t.c.superseded_by.is_(None),
+                    t.c.provenance.contains(marker, autoescape=True),
+                )
+            )
+            dropped += int(done.rowcount or 0)
+        self._reimport_counts["notes_rtf_replaced"] = len(self._rtf_replaced)
+        if dropped:
+            self._reimport_counts["note_suggestions_dropped"] = dropped
 
     def _fact_sink(self) -> FactSink:
         """Return the bulk fact writer of this import (the Spark registry stages Parquet)."""
@@ -492,7 +564,7 @@ class BatchWriter:
 
     def summary_counts(self) -> dict[str, int]:
         """Return the batch's counts: records carried, plus what the integrity checks did."""
-        extra = self.reconciler.counts()
+        extra = self.reconciler.counts() | self._reimport_counts
         if self.already:
             extra["facts_already_in_registry"] = self.already
         return self.counts | extra
@@ -544,17 +616,21 @@ class BatchWriter:
         ids = pids - self.reconciler.new_in_registry(pids)
         self._statements = {p: self._statements[p] for p in ids if p in self._statements}
         self._load_statements(ids - self._statements.keys())
+        if ids:
+            self._stored_patients_facts = True
         held_by = [p for p in ids if self._statements[p]]
         if not held_by:
             return rows
         check = pc.is_in(rows.column("patient_id"), pa.array(held_by, pa.string()))
         positions = pc.indices_nonzero(check).to_pylist()
         candidates = rows.take(positions).to_pylist()
-        drop = [
-            position
-            for position, row in zip(positions, candidates, strict=True)
-            if self._statements[row["patient_id"]].holds(row)
-        ]
+        drop = []
+        for position, row in zip(positions, candidates, strict=True):
+            if self._statements[row["patient_id"]].holds(row):
+                drop.append(position)
+                slot = record_slot(row)
+                if slot is not None:
+                    self._restated.add(slot)
         if not drop:
             return rows
         keep = pc.invert(pc.is_in(pa.array(range(rows.num_rows)), pa.array(drop)))
@@ -571,6 +647,9 @@ class BatchWriter:
             if held and all(held.holds(part) for part in parts):
                 self.counts["facts"] += 1
                 self.already += 1
+                slot = record_slot(one.__dict__)
+                if slot is not None:
+                    self._restated.add(slot)
             else:
                 kept.append(one)
         return kept

@@ -227,6 +227,18 @@ class SparkBatchWriter(BatchWriter):
         )
         return {n.note_id: _note_content(n) for n in notes if n.note_id in ids}
 
+    def supersede_reimported(self) -> None:
+        """Not done on a Spark registry: its facts are merged, never updated in place.
+
+        A re-imported source record's new version is stored beside the old one, as before
+        hardening36 (docs/interop.md, "Re-imports").
+        """
+
+    def drop_rtf_suggestions(self) -> None:
+        """Count the notes replaced; a Spark registry's facts are merged, never deleted in place."""
+        if self._rtf_replaced:
+            self._reimport_counts["notes_rtf_replaced"] = len(self._rtf_replaced)
+
     def _fact_sink(self) -> FactSink:
         return _StagedFacts(self.conn)  # type: ignore[arg-type]  # the import's staging folder
 

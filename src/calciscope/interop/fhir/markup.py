@@ -13,6 +13,7 @@ import html
 import re
 
 from calciscope.model.spaces import NO_BREAK_SPACES
+from calciscope.rtftext import RtfError, is_rtf, rtf_to_text
 
 __all__ = [
     "MARKUP_LIMIT",
@@ -27,8 +28,9 @@ __all__ = [
 
 #: Media types whose content is HTML or XHTML markup around the text of the document.
 MARKUP_TYPES = frozenset({"text/html", "application/xhtml", "application/xhtml+xml"})
-#: Rich Text Format (RFC 2045 registrations ``text/rtf``, ``application/rtf``): not read, and
-#: said so; before (hardening35) ``text/rtf`` was stored raw, control words and all, as a note.
+#: Rich Text Format (RFC 2045 registrations ``text/rtf``, ``application/rtf``): read to plain
+#: text by :mod:`calciscope.rtftext` (hardening36); what it cannot read is not read, and said so.
+#: Before hardening35 ``text/rtf`` was stored raw, control words and all, as a note.
 RTF_TYPES = frozenset({"text/rtf", "application/rtf"})
 #: Spaces HTML writes that mean a space to a reader (``&nbsp;``, U+202F narrow and U+2007
 #: figure no-break space): one character each, read as " " so the words around them are words
@@ -195,15 +197,20 @@ def attachment_text(content_type: str, data: bytes) -> str | None:
     MarkupTooLong
         HTML or XHTML over :data:`MARKUP_LIMIT` characters (fix35), saying so.
     NotReadAsText
-        RTF (:data:`RTF_TYPES`), saying it is not converted.
+        RTF (:data:`RTF_TYPES`, or a ``text/plain`` attachment that is an RTF document) that
+        :func:`calciscope.rtftext.rtf_to_text` cannot read, saying why.
     """
     kind, charset = _media_type(content_type)
-    if kind in RTF_TYPES:
-        raise NotReadAsText(
-            f"its {kind} attachment was not read: RTF is not converted to text (send the "
-            "document as text/plain or HTML, or convert it; RTF control words would be read "
-            "as the note's words)"
-        )
+    if kind in RTF_TYPES or (kind == "text/plain" and is_rtf(data[:64].decode("latin-1"))):
+        # RTF is 7-bit text: each byte is one character, \'hh and \uN say the others
+        try:
+            text = rtf_to_text(data.decode("latin-1"))
+        except RtfError as exc:
+            raise NotReadAsText(
+                f"its {kind} attachment was not read: an RTF document calciscope cannot read "
+                f"({exc}; send it as text/plain or HTML)"
+            ) from None
+        return text if text.strip() else None
     if not (kind.startswith("text/") or kind in MARKUP_TYPES):
         return None
     if charset is None and kind in MARKUP_TYPES:

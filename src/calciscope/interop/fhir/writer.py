@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -33,6 +32,7 @@ from calciscope.interop.mappings import (
     FHIR_INTERPRETATION,
     FHIR_VERIFICATION,
 )
+from calciscope.interop.ucum import is_ucum
 from calciscope.model import (
     Fact,
     Image,
@@ -44,6 +44,7 @@ from calciscope.model import (
     SourceKind,
     Status,
 )
+from calciscope.model.bounds import read_bound
 
 __all__ = ["write_fhir_bundle"]
 
@@ -120,10 +121,6 @@ def _condition(fact: Fact, subject: str) -> dict[str, Any]:
     return resource
 
 
-#: A value the FHIR reader made of a quantity with a comparator (``<5``, ``>=60``)
-_COMPARED = re.compile(r"(<=|>=|<|>)(-?\d+(?:\.\d+)?)")
-
-
 def _value_quantity(fact: Fact) -> dict[str, Any] | None:
     """Return the Observation's valueQuantity: the number, or a number with a comparator.
 
@@ -132,21 +129,24 @@ def _value_quantity(fact: Fact) -> dict[str, Any] | None:
     second fact (realfiles11). Only when the number is written as JSON writes it back (``>60``,
     ``<5.5``, not ``<5.50``), so that reading it again gives the same text.
     """
+    # a UCUM code only when the unit is one (calciscope.interop.ucum); another unit is its text
     unit = (
         {"unit": fact.unit, "system": "http://unitsofmeasure.org", "code": fact.unit}
+        if is_ucum(fact.unit)
+        else {"unit": fact.unit}
         if fact.unit
         else {}
     )
     if fact.value_num is not None:
         return {"value": fact.value_num} | unit
-    match = _COMPARED.fullmatch(fact.value_text or "") if fact.unit else None
-    if match is None or fact.status is Status.UNKNOWN:
+    text = fact.value_text or ""
+    bound = read_bound(text) if fact.unit else None  # the bound as calciscope.model reads it
+    if bound is None or fact.status is Status.UNKNOWN:
         return None
-    comparator, text = match.groups()
-    number: int | float = int(text) if "." not in text else float(text)
-    if str(number) != text:
-        return None
-    return {"value": number, "comparator": comparator} | unit
+    number: int | float = bound.number if "." in text else int(bound.number)
+    if f"{bound.comparator}{number}" != text:
+        return None  # "< 5", "<5.50": reading the quantity back would not give this text
+    return {"value": number, "comparator": bound.comparator} | unit
 
 
 def _observation(fact: Fact, subject: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ import json
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from google.protobuf import json_format
 from phenopackets import Phenopacket
@@ -49,6 +50,7 @@ from calciscope.interop.phenopackets.modifiers import (
     measurement_procedure,
 )
 from calciscope.interop.phenopackets.validation import Issue, IssueKind, TermUse, check_terms
+from calciscope.interop.ucum import is_ucum
 from calciscope.model import Fact, Patient, ReviewState, Status
 
 __all__ = ["RESOURCES", "write_phenopacket"]
@@ -161,11 +163,7 @@ def _feature(fact: Fact) -> dict[str, Any]:
 
 def _measurement(fact: Fact) -> dict[str, Any]:
     curie = code_to_curie(fact.system, fact.code)
-    unit = (
-        {"id": f"UCUM:{fact.unit}", "label": fact.unit}
-        if fact.unit
-        else {"id": "UCUM:1", "label": "1"}
-    )
+    unit = unit_class(fact.unit)
     quantity: dict[str, Any] = {"unit": unit, "value": fact.value_num}
     if fact.reference_high is not None:
         # the laboratory's upper limit of normal, in the value's unit (low is not recorded)
@@ -180,6 +178,22 @@ def _measurement(fact: Fact) -> dict[str, Any]:
     if procedure := measurement_procedure(fact):
         measurement["procedure"] = procedure
     return measurement
+
+
+def unit_class(unit: str | None) -> dict[str, str]:
+    """Return a measured value's unit as a Phenopacket ``OntologyClass``.
+
+    A UCUM code (:func:`calciscope.interop.ucum.is_ucum`) is ``UCUM:<code>``; no unit is UCUM
+    ``1`` (dimensionless). Any other unit (a label a source gave, ``unit per liter``,
+    ``IU/ml``) is a class of calciscope's own namespace with the text as its label
+    (``calciscope:unit/unit%20per%20liter``): before hardening36 it was written ``UCUM:<label>``,
+    a UCUM code that does not exist. The reader takes a non-UCUM unit's label back.
+    """
+    if not unit:
+        return {"id": "UCUM:1", "label": "1"}
+    if is_ucum(unit):
+        return {"id": f"UCUM:{unit}", "label": unit}
+    return {"id": f"calciscope:unit/{quote(unit, safe='')}", "label": unit}
 
 
 def _disease(fact: Fact) -> dict[str, Any]:

@@ -152,6 +152,10 @@ def read_redcap_odm(path: Path, mapping: Path | Mapping | None = None) -> ReadRe
         )
     project, rows = read_odm(Path(path))
     try:
-        return read_record_rows(rows, str(path), project.fields, _mapping(mapping, project.fields))
+        chosen = _mapping(mapping, project.fields)
+        if chosen.missing_data_codes is None and project.missing_data_codes:
+            # the project's own missing data codes, unless the mapping declares its own
+            chosen = replace(chosen, missing_data_codes=project.missing_data_codes)
+        return read_record_rows(rows, str(path), project.fields, chosen)
     finally:
         rows.close()

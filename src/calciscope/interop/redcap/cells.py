@@ -117,6 +117,18 @@ def _value_fields(
         return None
 
 
+def _is_missing_code(item: DictionaryField, rule: FieldRule, raw: str, ctx: _Context) -> bool:
+    """Whether a cell holds a missing data code (:mod:`~calciscope.interop.redcap.missing`).
+
+    A field's own choice or mapped value is never one; with REDCap's suggested list (no codes
+    declared) a free-text field keeps its text.
+    """
+    if raw not in ctx.missing or raw in item.choices or raw in rule.values:
+        return False
+    free_text = rule.kind is FieldKind.TEXT and not item.choices
+    return ctx.declared_missing or not free_text
+
+
 def _checkbox_facts(
     item: DictionaryField,
     rule: FieldRule,
@@ -130,6 +142,10 @@ def _checkbox_facts(
             ctx.result.skipped[
                 ("checkbox", "form not filled in on this row: unknown, not absent")
             ] += 1
+        return []
+    if (missing := _checkbox_missing_code(item, row, ctx)) is not None:
+        # REDCap ticks a column of the code (``field___unk``) and leaves the options blank
+        ctx.result.mapped[f"missing data code {missing}"] += 1
         return []
     facts = []
     for column, (name, code) in ctx.checkbox_columns.items():
@@ -145,6 +161,27 @@ def _checkbox_facts(
             Fact(**base, system=system, code=target, status=status, value_text=item.choices[code])
         )
     return facts
+
+
+def missing_code_columns(item: DictionaryField, ctx: _Context) -> dict[str, str]:
+    """Return the columns REDCap exports for a checkbox's missing data codes, to their code."""
+    known = ctx.missing_columns.get(item.name)
+    if known is not None:
+        return known
+    columns = ctx.missing_columns[item.name] = {}
+    for code in ctx.missing:
+        if code not in item.choices:
+            low = code.lower()
+            for variant in (low, low.replace("-", "_").replace(".", "_"), code):
+                columns[f"{item.name}___{variant}"] = code
+    return columns
+
+
+def _checkbox_missing_code(item: DictionaryField, row: dict[str, str], ctx: _Context) -> str | None:
+    for column, code in missing_code_columns(item, ctx).items():
+        if row.get(column, "").strip().lower() in _TICKED:
+            return code
+    return None
 
 
 def _field_facts(
@@ -166,6 +203,14 @@ def _field_facts(
     raw = row.get(name, "").strip()
     if not raw:
         return []
+    if _is_missing_code(item, rule, raw, ctx):
+        ctx.result.mapped[f"missing data code {raw}"] += 1
+        if rule.kind in (FieldKind.DATE, FieldKind.CODE):
+            return []  # no date, no code: nothing is stated
+        label = ctx.missing[raw]
+        text = raw if label == raw else f"{raw}: {label}"
+        fields = {"system": rule.system, "code": rule.code} | base | {"value_text": text}
+        return [Fact(**_with_note(fields | {"status": Status.UNKNOWN}))]
     values = _value_fields(item, rule, raw, n, ctx)
     if values is None:
         return []

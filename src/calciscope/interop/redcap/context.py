@@ -45,6 +45,12 @@ class _Context:
     row_keys: dict[tuple[str, ...], Where] = field(default_factory=dict)
     #: The site fields of each concept split by site (read back as one absence when all absent).
     site_groups: list[tuple[str, ...]] = field(default_factory=list)
+    #: The missing data codes a cell may hold (code → label) and whether the project declared
+    #: them (else REDCap's suggested list, :mod:`~calciscope.interop.redcap.missing`).
+    missing: dict[str, str] = field(default_factory=dict)
+    declared_missing: bool = False
+    #: per checkbox field, the columns of its missing data codes (``field___unk``) to the code
+    missing_columns: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def problem(self, row: Where, column: str, message: str) -> None:
         """Record a problem at a CSV/JSON row number or a named location (project XML)."""

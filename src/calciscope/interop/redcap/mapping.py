@@ -36,6 +36,7 @@ import yaml
 from calciscope.errors import Problem, ValidationError
 from calciscope.interop.mappings import QUALIFIERS
 from calciscope.interop.redcap.dictionary import DictionaryField
+from calciscope.interop.redcap.missing import parse_codes
 from calciscope.model import CODE_SYSTEMS, Sex, Status
 from calciscope.yamltext import load_yaml
 
@@ -95,6 +96,9 @@ class Mapping:
     patient: dict[str, str] = field(default_factory=dict)
     sex_values: dict[str, Sex] = field(default_factory=dict)
     form_dates: dict[str, str] = field(default_factory=dict)
+    #: The project's missing data codes (code → label); None: not declared (REDCap's list is
+    #: used, :mod:`calciscope.interop.redcap.missing`).
+    missing_data_codes: dict[str, str] | None = None
 
 
 def _rule(name: str, raw: Any, source: str, problems: list[Problem]) -> FieldRule | None:
@@ -153,6 +157,12 @@ def mapping_from_dict(data: Any, source: str) -> Mapping:
     except ValueError as exc:
         problems.append(Problem(source, "patient.sex_values", "sex_values", str(exc)))
         sex_values = {}
+    missing = None
+    if data.get("missing_data_codes") is not None:
+        try:
+            missing = parse_codes(data["missing_data_codes"])
+        except ValueError as exc:
+            problems.append(Problem(source, "missing_data_codes", "missing_data_codes", str(exc)))
     if problems:
         raise ValidationError(problems, summary="REDCap mapping file is invalid")
     return Mapping(
@@ -161,6 +171,7 @@ def mapping_from_dict(data: Any, source: str) -> Mapping:
         patient=patient,
         sex_values=sex_values,
         form_dates={str(k): str(v) for k, v in (data.get("form_dates") or {}).items()},
+        missing_data_codes=missing,
     )
 
 
@@ -195,6 +206,8 @@ def dump_mapping(mapping: Mapping) -> str:
         "form_dates": mapping.form_dates,
         "fields": fields,
     }
+    if mapping.missing_data_codes is not None:
+        data["missing_data_codes"] = dict(mapping.missing_data_codes)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

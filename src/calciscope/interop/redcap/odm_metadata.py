@@ -20,6 +20,7 @@ from calciscope.interop.redcap.dictionary import (
     DictionaryField,
     parse_choices,
 )
+from calciscope.interop.redcap.missing import parse_codes
 
 __all__ = [
     "EVENT",
@@ -63,6 +64,8 @@ class OdmProject:
     events: dict[str, str] = field(default_factory=dict)
     repeating_forms: set[tuple[str, str]] = field(default_factory=set)
     repeating_events: set[str] = field(default_factory=set)
+    #: ``redcap:MissingDataCodes`` of the project's global variables (None: empty or absent)
+    missing_data_codes: dict[str, str] | None = None
 
 
 def invalid(source: str, location: str, name: str, message: str) -> ValidationError:
@@ -225,8 +228,17 @@ def _project(metadata: ET.Element, study: ET.Element | None, build: _Builder) ->
     columns = [record_id, *extra, *(c for c in columns if c != record_id)]
     if build.problems:
         raise ValidationError(build.problems, summary=SUMMARY)
+    declared = _text(study, f"{_O}GlobalVariables/{_R}MissingDataCodes").strip()
     return OdmProject(
-        fields, columns, record_id, forms, item_forms, events, repeating_forms, repeating_events
+        fields,
+        columns,
+        record_id,
+        forms,
+        item_forms,
+        events,
+        repeating_forms,
+        repeating_events,
+        parse_codes(declared) if declared else None,
     )
 
 

@@ -31,10 +31,12 @@ from calciscope.interop.redcap.cells import (
     _field_facts,
     _filled_forms,
     _form_date,
+    missing_code_columns,
 )
 from calciscope.interop.redcap.context import _REDCAP_COLUMNS, Where, _checkbox_columns, _Context
 from calciscope.interop.redcap.dictionary import DictionaryField
 from calciscope.interop.redcap.mapping import ULN_SUFFIX, FieldKind, Mapping
+from calciscope.interop.redcap.missing import STANDARD
 from calciscope.interop.redcap.rows import _rows, single_line_columns
 from calciscope.interop.redcap.template import site_field_groups
 from calciscope.model import Fact, Patient, SourceKind
@@ -55,6 +57,9 @@ def _check_header(columns: list[str], ctx: _Context, where: Where = 1) -> None:
         | {f"{form}_complete" for form in forms}
     )
     allowed |= {f"{form}_timestamp" for form in forms}
+    for item in ctx.fields.values():  # a checkbox's missing data codes: field___unk
+        if item.field_type == "checkbox":
+            allowed |= set(missing_code_columns(item, ctx))
     for column in columns:
         if column not in allowed:
             ctx.problem(
@@ -245,6 +250,8 @@ def read_record_rows(
     """
     ctx = _Context(source, mapping, {f.name: f for f in dictionary}, _checkbox_columns(dictionary))
     ctx.site_groups = site_field_groups(mapping)
+    ctx.declared_missing = mapping.missing_data_codes is not None
+    ctx.missing = STANDARD if mapping.missing_data_codes is None else mapping.missing_data_codes
     _check_mapping(ctx)
     try:
         for n, row in rows:

@@ -1,0 +1,183 @@
+"""A re-import of a source record supersedes the version an earlier import stored (hardening36).
+
+All data SYNTHETIC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from calciscope import api
+from calciscope.interop.fhir import clinical
+from calciscope.model import Fact, Patient, ReviewState, Sex, SourceKind, Status
+from calciscope.storage import Batch, Registry, schema
+
+CK = ("LOINC", "2157-6")
+WHERE = "ck.json#/entry/1 (Observation/ck1)"
+
+
+def _registry(tmp_path: Path) -> Registry:
+    return Registry(f"sqlite:///{tmp_path / 'r.db'}")
+
+
+def _fact(status: Status, provenance: str | None = WHERE, **fields: object) -> Fact:
+    values: dict[str, object] = {"value_text": "false"} | fields
+    return Fact(
+        patient_id="P1",
+        system=CK[0],
+        code=CK[1],
+        status=status,
+        effective_date=dt.date(2021, 3, 4),
+        source_kind=SourceKind.IMPORT,
+        provenance=provenance,
+        **values,
+    )
+
+
+def _import(registry: Registry, *facts: Fact) -> dict[str, int]:
+    batch = Batch(patients=[Patient(patient_id="P1", sex=Sex.FEMALE)], facts=list(facts))
+    return registry.import_batch(batch, source="synthetic.json", source_hash="x").counts
+
+
+def _current(registry: Registry, patient: str = "P1") -> list[Fact]:
+    return [f for f in registry.facts_for(patient) if (f.system, f.code) == CK]
+
+
+def _bundle(tmp_path: Path) -> Path:
+    """A SYNTHETIC bundle: one patient, one CK Observation answered ``valueBoolean false``."""
+    observation = {
+        "resourceType": "Observation",
+        "id": "ck1",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": CK[1]}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2021-03-04",
+        "valueBoolean": False,
+    }
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "p1", "gender": "female"}},
+            {"resource": observation},
+        ],
+    }
+    path = tmp_path / "ck.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    return path
+
+
+def test_a_fhir_re_import_after_the_reader_changed_supersedes_the_old_version(
+    tmp_path, monkeypatch
+):
+    registry, path = _registry(tmp_path), _bundle(tmp_path)
+    with monkeypatch.context() as old_reader:  # the reader before hardening35: "CK absent"
+        old_reader.setattr(clinical, "_status", lambda item, coded: Status.ABSENT)
+        api.import_fhir(registry, [path])
+    [old] = _current(registry, "p1")
+    assert old.status is Status.ABSENT
+    summary = api.import_fhir(registry, [path]).summary
+    [new] = _current(registry, "p1")
+    assert new.status is Status.UNKNOWN and new.fact_id != old.fact_id
+    assert summary.counts["facts_superseded_by_reimport"] == 1
+    history = api.fact_history(registry, new.fact_id)
+    assert [h.fact.status for h in history] == [Status.ABSENT, Status.UNKNOWN]
+    assert history[0].superseded_by == new.fact_id and history[0].version == 2
+    assert (history[1].action, history[1].author, history[1].supersedes) == (
+        "reimported",
+        "import",
+        old.fact_id,
+    )
+    assert "status 'absent' -> 'unknown'" in (history[1].reason or "")
+    with registry.engine.connect() as conn:
+        audit = conn.execute(sa.select(schema.audit_log.c.action, schema.audit_log.c.target)).all()
+    assert ("fact.reimport", f"fact:{old.fact_id}") in audit
+    # a third import of the same bundle changes nothing
+    again = api.import_fhir(registry, [path]).summary
+    assert "facts_superseded_by_reimport" not in again.counts
+    assert len(registry.facts_for("p1", include_superseded=True)) == 2
+
+
+def test_a_changed_value_of_the_same_record_supersedes_through_the_shared_writer(tmp_path):
+    registry = _registry(tmp_path)
+    _import(registry, _fact(Status.PRESENT, value_num=900.0, value_text=None, unit="U/L"))
+    counts = _import(registry, _fact(Status.PRESENT, value_num=90.0, value_text=None, unit="U/L"))
+    assert counts["facts_superseded_by_reimport"] == 1
+    assert [f.value_num for f in _current(registry)] == [90.0]
+    [_, revision] = api.fact_history(registry, _current(registry)[0].fact_id)
+    assert "value_num 900.0 -> 90.0" in (revision.reason or "")
+
+
+def test_a_reviewed_fact_is_never_superseded_and_the_new_one_is_counted(tmp_path):
+    registry = _registry(tmp_path)
+    _import(registry, _fact(Status.ABSENT, review_state=ReviewState.SUGGESTED))
+    [old] = _current(registry)
+    api.review(registry, f"fact:{old.fact_id}", "confirm", reviewer="a", reason="seen")
+    counts = _import(registry, _fact(Status.UNKNOWN))
+    assert counts["facts_beside_reviewed"] == 1 and "facts_superseded_by_reimport" not in counts
+    assert sorted(f.status.value for f in _current(registry)) == ["absent", "unknown"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # no provenance: no record to compare
+        ([_fact(Status.ABSENT, provenance=None)], [_fact(Status.UNKNOWN, provenance=None)]),
+        # another record (another entry): both stay
+        ([_fact(Status.ABSENT)], [_fact(Status.UNKNOWN, provenance="ck.json#/entry/2 (x)")]),
+        # two stored versions of one record: which one the new replaces is not known
+        (
+            [_fact(Status.ABSENT), _fact(Status.ABSENT, value_text="no")],
+            [_fact(Status.UNKNOWN)],
+        ),
+        # the import restates the stored fact and adds another of the same record
+        ([_fact(Status.ABSENT)], [_fact(Status.ABSENT), _fact(Status.UNKNOWN)]),
+        # the import brings two facts of the record
+        ([_fact(Status.ABSENT)], [_fact(Status.UNKNOWN), _fact(Status.PRESENT)]),
+    ],
+    ids=["no-provenance", "other-record", "two-stored", "restated", "two-new"],
+)
+def test_nothing_is_superseded_when_the_record_is_not_one_on_each_side(tmp_path, before, after):
+    registry = _registry(tmp_path)
+    _import(registry, *before)
+    counts = _import(registry, *after)
+    assert "facts_superseded_by_reimport" not in counts
+    stored = {f.fact_id for f in _current(registry)}
+    assert stored == {f.fact_id for f in [*before, *after]}
+
+
+def test_a_rejected_import_fact_is_never_superseded(tmp_path):
+    registry = _registry(tmp_path)
+    _import(registry, _fact(Status.ABSENT, review_state=ReviewState.REJECTED))
+    counts = _import(registry, _fact(Status.UNKNOWN))
+    assert counts["facts_beside_reviewed"] == 1
+    assert len(registry.facts_for("P1")) == 2
+
+
+def test_a_redcap_value_corrected_at_the_source_supersedes_the_imported_one(tmp_path):
+    """The same writer for REDCap: a SYNTHETIC export whose CK was corrected, re-imported."""
+    dictionary = tmp_path / "dictionary.csv"
+    dictionary.write_text(
+        "Variable / Field Name,Form Name,Section Header,Field Type,Field Label,"
+        '"Choices, Calculations, OR Slider Labels",Field Note,'
+        "Text Validation Type OR Show Slider Number,Text Validation Min,Text Validation Max,"
+        "Identifier?,Branching Logic (Show field only if...),Required Field?,Custom Alignment,"
+        "Question Number (surveys only),Matrix Group Name,Matrix Ranking?,Field Annotation\n"
+        "record_id,demo,,text,Record ID,,,,,,,,,,,,,\n"
+        "ck,demo,,text,CK,,,number,,,,,,,,,,\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "data.csv"
+    registry = _registry(tmp_path)
+    data.write_text("record_id,ck,demo_complete\nR1,900,2\n", encoding="utf-8")
+    api.import_redcap(registry, data, dictionary)
+    data.write_text("record_id,ck,demo_complete\nR1,90,2\n", encoding="utf-8")
+    summary = api.import_redcap(registry, data, dictionary).summary
+    assert summary.counts["facts_superseded_by_reimport"] == 1
+    [ck] = [f for f in registry.facts_for("R1") if f.code == "redcap.ck"]
+    assert ck.value_num == 90.0
