@@ -29,8 +29,10 @@ _PROBES = [
     .splitlines()
     if line.strip()
 ]
-# Still read wrong (docs/notes.md, probes36).
-_OPEN: set[str] = set()
+# Still read wrong (docs/notes.md, probes36; each read so on main before probes36): a "no"
+# cell followed by another cell (b2-e1), a denied site in a per-site answer list with a yes
+# (b2-h2), "the patient has none elsewhere" after a comma (b2-c3).
+_OPEN = {"b2-e1", "b2-h2", "b2-c3"}
 
 
 def test_probe_batches_are_whole():
@@ -56,3 +58,31 @@ def test_probe_reads_as_written(summary, probe, report):
         tuple(sorted(probe["morphology"])),
         tuple(sorted(probe["regions"])),
     )
+
+
+# Look-alikes of each fix (SYNTHETIC, written after the fixes): the same shapes about another
+# finding or a topical product give no calcinosis; a product's thin layer gives no sheet-like,
+# a deposit's own sheet-like word still does.
+_LOOK_ALIKES = [
+    ("Addendum: the deposit is at the left elbow, not the right knee.", "not_mentioned", ()),
+    ("| Site | Ulcers |\n|---|---|\n| Elbow | Y |\n| Knee | N |", "not_mentioned", ()),
+    ("Digital ulcers | Y | Hand swelling | N", "not_mentioned", ()),
+    ("Spread the calcium gluconate gel in a thin layer over the fingertips.", "not_mentioned", ()),
+    ("Ulcers: R hand no, L hand no.", "not_mentioned", ()),
+    ("No ulcers at the hands, but present at the elbows.", "not_mentioned", ()),
+    ("Ulcer of the right thumb, and the left thumb has none.", "not_mentioned", ()),
+    ("Ulcers of the right knee - none at the feet - and of the left elbow.", "not_mentioned", ()),
+    ("Sites (free text): left index finger pulp, both elbows", "not_mentioned", ()),
+    (
+        "Calcinosis of the thighs. Apply the cream in a thin layer; the deposits are sheet-like.",
+        "affirmed",
+        ("sheet_like",),
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "status", "morphology"), _LOOK_ALIKES)
+def test_look_alikes(summary, text, status, morphology):
+    for report in (True, False):
+        read = summary(text, report=report)
+        assert (read.calcinosis, read.morphology) == (status, morphology)
