@@ -12,7 +12,10 @@ yes/no answers and pipe tables whose header names the calcinosis column. Look-al
 negatives sit beside each. The batches:
 
 1. written before the fixes (committed before the extractor read them);
-2. near variants, written after the fixes and run untouched.
+2. near variants, written after the fixes and run untouched (3 missed);
+3. the causes of batch 2's misses (a "no" cell with cells after it, a site answered "no" in a
+   label's list, "and she has none elsewhere"), written before their fixes;
+4. near variants of batch 3, written after its fixes and run untouched (0 missed).
 """
 
 from __future__ import annotations
@@ -29,14 +32,14 @@ _PROBES = [
     .splitlines()
     if line.strip()
 ]
-# Still read wrong (docs/notes.md, probes36; each read so on main before probes36): a "no"
-# cell followed by another cell (b2-e1), a denied site in a per-site answer list with a yes
-# (b2-h2), "the patient has none elsewhere" after a comma (b2-c3).
-_OPEN = {"b2-e1", "b2-h2", "b2-c3"}
+# Still read wrong (docs/notes.md, probes36): none. Batch 2 missed b2-e1, b2-h2 and b2-c3 at
+# its first run (each also read so on main); batch 3 probed their causes, fixed after it.
+_OPEN: set[str] = set()
 
 
 def test_probe_batches_are_whole():
     batches = {p["batch"] for p in _PROBES}
+    assert {p["cause"] for p in _PROBES} == set("abcdefgh")
     assert batches == set(range(1, max(batches) + 1))
     assert all(p["note"].startswith("SYNTHETIC") for p in _PROBES)
     assert len({p["id"] for p in _PROBES}) == len(_PROBES)
@@ -72,6 +75,8 @@ _LOOK_ALIKES = [
     ("No ulcers at the hands, but present at the elbows.", "not_mentioned", ()),
     ("Ulcer of the right thumb, and the left thumb has none.", "not_mentioned", ()),
     ("Ulcers of the right knee - none at the feet - and of the left elbow.", "not_mentioned", ()),
+    ("Ulcers | N | Raynaud's | Y", "not_mentioned", ()),
+    ("Ulcers: fingers yes, toes no.", "not_mentioned", ()),
     ("Sites (free text): left index finger pulp, both elbows", "not_mentioned", ()),
     (
         "Calcinosis of the thighs. Apply the cream in a thin layer; the deposits are sheet-like.",

@@ -107,13 +107,16 @@ def none_elsewhere_word() -> str:
 def none_elsewhere_clause() -> str:
     """Return the pattern of "none elsewhere" with no verb ("none now anywhere else"; fix34).
 
-    A joining word may open it ("with none elsewhere", variant ``lead``; probes35).
+    A joining word may open it ("with none elsewhere", variant ``lead``; probes35), and a
+    subject that has none ("and she has none elsewhere", "the patient has none elsewhere";
+    variants ``owner``, ``owns``; probes36).
     """
     words = context_words("none_clause_words")
     aux, lead = words.alternation("aux"), words.alternation("lead")
+    owner, owns = words.alternation("owner"), words.alternation("owns")
     return (
-        rf"(?:(?:{lead})[ \t]+)?(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}"
-        + none_elsewhere_word()
+        rf"(?:(?:{lead})[ \t]+)?(?:(?:(?:{owner})[ \t]+)?[a-z]+[ \t]+(?:{owns})[ \t]+)?"
+        rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}" + none_elsewhere_word()
     )
 
 

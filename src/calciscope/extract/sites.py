@@ -80,6 +80,7 @@ def link_regions(
         | _denied_then_present(text, anchors, regions)
         | _answer_cell_regions(text, anchors, regions)
         | _not_regions(text, anchors, regions)
+        | _answered_no_regions(text, anchors, regions)
         if text and regions
         else set()
     )
@@ -235,6 +236,28 @@ def _not_regions(
     for region, _side, _field in regions:
         before = [a for a in anchors if a.end <= region.start]
         if before and _COMMA_NOT.search(text, max(before[-1].end, region.start - 40), region.start):
+            found.add((id(region), id(before[-1])))
+    return found
+
+
+# A site answered "no" in a label's list of sites ("Calcinosis: hands yes, feet no"): no site
+# of the finding (probes36; every answer "no" negates the label, context.yaml). The words:
+# targets.yaml ``clause_words`` answer_no.
+_ANSWERED_NO = re.compile(
+    r"[ \t]+(?:" + _CLAUSE_WORDS.alternation("answer_no") + r")[ \t]*(?=[,;/.\n]|$)", re.IGNORECASE
+)
+
+
+def _answered_no_regions(
+    text: str, anchors: Sequence[Mention], regions: Sequence[tuple[Mention, str | None, bool]]
+) -> set[tuple[int, int]]:
+    """Return ``(id(region), id(anchor))`` of a site answered "no" after the finding's label."""
+    found: set[tuple[int, int]] = set()
+    for region, _side, _field in regions:
+        before = [a for a in anchors if a.end <= region.start]
+        if not before or ":" not in text[before[-1].end : region.start]:
+            continue
+        if _ANSWERED_NO.match(text, region.end):
             found.add((id(region), id(before[-1])))
     return found
 
