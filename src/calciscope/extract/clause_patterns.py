@@ -68,16 +68,18 @@ def none_place_clause() -> str:
 def none_owner_clause() -> str:
     """Return the pattern of a place of the body that "has none" ("and the left thumb has none").
 
-    An optional joining word (``lead``), owner and side word, one or two words of the place,
-    a verb of ``owns`` ("has", "shows"), then "none" or "nothing" (``none_clause_words``;
+    A joining word (``lead``), an owner or a side word first (so most commas fail at once),
+    one or two words of the place, a verb of ``owns`` ("has", "shows"), then "none" or
+    "nothing" (``none_clause_words``;
     probes36). segment.py reads it case-insensitively after a comma or a dash, as
     :func:`none_place_clause`: the extractor then asks that it names a place of the body.
     """
     words = context_words("none_clause_words")
     lead, owner, side, owns = (words.alternation(v) for v in ("lead", "owner", "side", "owns"))
     return (
-        rf"(?:(?:{lead})[ \t]+)?(?:(?:{owner})[ \t]+)?(?:(?:{side})[ \t]+)?[a-z]+"
-        rf"(?:[ \t]+[a-z]+)?[ \t]+(?:{owns})[ \t]+(?:none|nothing)(?![a-z])"
+        rf"(?:(?:{lead})[ \t]+(?:(?:{owner})[ \t]+)?|(?:{owner})[ \t]+|(?=(?:{side})[ \t]))"
+        rf"(?:(?:{side})[ \t]+)?[a-z]++(?:[ \t]+[a-z]++)?[ \t]+(?:{owns})[ \t]+(?:none|nothing)"
+        r"(?![a-z])"
     )
 
 

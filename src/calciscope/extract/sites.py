@@ -207,7 +207,7 @@ def _answer_cell_regions(
     """Return ``(id(region), id(anchor))`` of a site and a finding with an answer cell between."""
     found: set[tuple[int, int]] = set()
     first, last = regions[0][0], regions[-1][0]
-    if "|" not in text[min(first.start, anchors[0].start) : max(last.end, anchors[-1].end)]:
+    if text.find("|", min(first.start, anchors[0].start), max(last.end, anchors[-1].end)) < 0:
         return found
     for region, _side, _field in regions:
         for anchor in anchors:
@@ -233,6 +233,8 @@ def _not_regions(
 ) -> set[tuple[int, int]]:
     """Return ``(id(region), id(anchor))`` of a site after ", not" following the finding."""
     found: set[tuple[int, int]] = set()
+    if text.find(",", anchors[0].end, regions[-1][0].start) < 0:
+        return found  # (no comma between: the usual sentence)
     for region, _side, _field in regions:
         before = [a for a in anchors if a.end <= region.start]
         if before and _COMMA_NOT.search(text, max(before[-1].end, region.start - 40), region.start):
@@ -253,9 +255,11 @@ def _answered_no_regions(
 ) -> set[tuple[int, int]]:
     """Return ``(id(region), id(anchor))`` of a site answered "no" after the finding's label."""
     found: set[tuple[int, int]] = set()
+    if text.find(":", anchors[0].end, regions[-1][0].start) < 0:
+        return found  # (no label's colon between: the usual sentence)
     for region, _side, _field in regions:
         before = [a for a in anchors if a.end <= region.start]
-        if not before or ":" not in text[before[-1].end : region.start]:
+        if not before or text.find(":", before[-1].end, region.start) < 0:
             continue
         if _ANSWERED_NO.match(text, region.end):
             found.add((id(region), id(before[-1])))
