@@ -29,9 +29,9 @@ _PROBES = [
     .splitlines()
     if line.strip()
 ]
-# Still read wrong (docs/notes.md, probes35): a per-site yes/no template with every answer
+# Read wrong until probes36 (docs/notes.md): a per-site yes/no template with every answer
 # "no" (b1-17), and a pipe table whose header row names the finding's column (b4-18).
-_OPEN = {"b1-17", "b4-18"}
+_OPEN: set[str] = set()
 
 
 def test_probe_batches_are_whole():

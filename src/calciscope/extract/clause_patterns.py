@@ -15,10 +15,14 @@ from calciscope.extract.word_lists import context_words
 __all__ = [
     "check_cue",
     "found_clause",
+    "none_aside",
     "none_clause",
     "none_elsewhere_clause",
     "none_elsewhere_word",
+    "none_owner_clause",
     "none_place_clause",
+    "none_side",
+    "none_verb",
     "place_before",
     "place_word",
     "with_clauses",
@@ -61,6 +65,40 @@ def none_place_clause() -> str:
 
 
 @cache
+def none_owner_clause() -> str:
+    """Return the pattern of a place of the body that "has none" ("and the left thumb has none").
+
+    A joining word (``lead``), an owner or a side word first (so most commas fail at once),
+    one or two words of the place, a verb of ``owns`` ("has", "shows"), then "none" or
+    "nothing" (``none_clause_words``;
+    probes36). segment.py reads it case-insensitively after a comma or a dash, as
+    :func:`none_place_clause`: the extractor then asks that it names a place of the body.
+    """
+    words = context_words("none_clause_words")
+    lead, owner, side, owns = (words.alternation(v) for v in ("lead", "owner", "side", "owns"))
+    return (
+        rf"(?:(?:{lead})[ \t]+(?:(?:{owner})[ \t]+)?|(?:{owner})[ \t]+|(?=(?:{side})[ \t]))"
+        rf"(?:(?:{side})[ \t]+)?[a-z]++(?:[ \t]+[a-z]++)?[ \t]+(?:{owns})[ \t]+(?:none|nothing)"
+        r"(?![a-z])"
+    )
+
+
+@cache
+def none_aside() -> str:
+    """Return the pattern of a "none" clause between two dashes, the text going on after it.
+
+    "Calcinosis of the right knee - none at the feet - and of the left elbow": read after the
+    first dash (lower case), up to the closing dash and the letter after it (probes36). Such
+    an aside is no clause of its own (segment.py): the sentence goes on after it, and
+    ``context.yaml``'s pseudo-trigger keeps its "none" from negating the finding.
+    """
+    return (
+        rf"[ \t]*(?:{none_place_clause()})[^.;!?\n]*?"
+        r"(?:[ \t](?:--|[-\u2013\u2014])|[a-z]\u2014)[ \t]*[a-z]"
+    )
+
+
+@cache
 def none_elsewhere_word() -> str:
     """Return "elsewhere", "anywhere else" (``none_clause_words`` variant ``elsewhere``; fix34)."""
     words = context_words("none_clause_words").alternation("elsewhere")
@@ -71,13 +109,16 @@ def none_elsewhere_word() -> str:
 def none_elsewhere_clause() -> str:
     """Return the pattern of "none elsewhere" with no verb ("none now anywhere else"; fix34).
 
-    A joining word may open it ("with none elsewhere", variant ``lead``; probes35).
+    A joining word may open it ("with none elsewhere", variant ``lead``; probes35), and a
+    subject that has none ("and she has none elsewhere", "the patient has none elsewhere";
+    variants ``owner``, ``owns``; probes36).
     """
     words = context_words("none_clause_words")
     aux, lead = words.alternation("aux"), words.alternation("lead")
+    owner, owns = words.alternation("owner"), words.alternation("owns")
     return (
-        rf"(?:(?:{lead})[ \t]+)?(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}"
-        + none_elsewhere_word()
+        rf"(?:(?:{lead})[ \t]+)?(?:(?:(?:{owner})[ \t]+)?[a-z]+[ \t]+(?:{owns})[ \t]+)?"
+        rf"(?:none|neither)[ \t]+(?:(?:{aux})[ \t]+){{0,3}}" + none_elsewhere_word()
     )
 
 
@@ -101,6 +142,22 @@ def place_before() -> str:
         rf"(?<![a-z])(?:(?:{place_word()})[ \t]+(?:(?:{owner})[ \t]+)?"
         rf"|(?:{side})[ \t]+)[a-z]"
     )
+
+
+@cache
+def none_verb() -> str:
+    """Return the verbs of finding (``none_clause_words`` variant ``verb``), as an alternation.
+
+    Written ``{none_verb}`` in a context rule's pattern ("No calcinosis on the right, but
+    present on the left": the verb after "but"; probes36, review 36 L4: one list, not inline).
+    """
+    return context_words("none_clause_words").alternation("verb")
+
+
+@cache
+def none_side() -> str:
+    """Return the side words (``none_clause_words`` variant ``side``): ``{none_side}`` (probes36)."""
+    return context_words("none_clause_words").alternation("side")
 
 
 @cache
@@ -139,7 +196,9 @@ def check_cue() -> str:
 def with_clauses(pattern: Any) -> Any:
     """Return a context rule's pattern with ``{none_clause}`` written out (:func:`none_clause`).
 
-    ... and ``{found_clause}``, ``{check_cue}`` (:func:`found_clause`, :func:`check_cue`).
+    ... and ``{found_clause}``, ``{check_cue}``, ``{none_verb}``, ``{none_side}``,
+    ``{none_place}`` (:func:`found_clause`, :func:`check_cue`, :func:`none_verb`,
+    :func:`none_side`, :func:`none_place_clause`).
     """
     if isinstance(pattern, str) and "{" in pattern:
         if "{none_clause}" in pattern:
@@ -148,4 +207,10 @@ def with_clauses(pattern: Any) -> Any:
             pattern = pattern.replace("{found_clause}", found_clause())
         if "{check_cue}" in pattern:
             pattern = pattern.replace("{check_cue}", check_cue())
+        if "{none_verb}" in pattern:
+            pattern = pattern.replace("{none_verb}", none_verb())
+        if "{none_side}" in pattern:
+            pattern = pattern.replace("{none_side}", none_side())
+        if "{none_place}" in pattern:
+            pattern = pattern.replace("{none_place}", none_place_clause())
     return pattern

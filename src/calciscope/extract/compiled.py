@@ -51,6 +51,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "calciscope.extract.restate.restated_pattern",
     "calciscope.extract.restate.site_lists",
     "calciscope.extract.restate.sites_again",
+    "calciscope.extract.restate.table_column",
     "calciscope.extract.restate.wound_base",
 )
 

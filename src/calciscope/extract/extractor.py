@@ -46,7 +46,7 @@ from calciscope.extract.matcher import (
 from calciscope.extract.mention import Category, Mention
 from calciscope.extract.network import drop_network_elements
 from calciscope.extract.restate import link_restated
-from calciscope.extract.restate.addendum import withdraw_superseded
+from calciscope.extract.restate.addendum import relocate_superseded, withdraw_superseded
 from calciscope.extract.rule_words import rule_words
 from calciscope.extract.rules import (
     ConTextRule,
@@ -473,6 +473,7 @@ class NoteExtractor:
                 link_title_regions(grouped, self.title_regions(text, low, sections, findings))
             if self._superseding.intersection(s.category for s in sections):
                 withdraw_superseded(grouped, self._superseding, text, sections)
+                relocate_superseded(grouped, self._superseding, text, sections, find)
             drop_network_elements(grouped, text)
         for sentence in antibodies:  # else nothing to link
             link_antibody_results(sentence, text)

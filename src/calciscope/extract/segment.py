@@ -40,7 +40,9 @@ from typing import NamedTuple
 from calciscope.extract.rules import (
     check_cue,
     found_clause,
+    none_aside,
     none_clause,
+    none_owner_clause,
     none_place_clause,
     place_before,
 )
@@ -136,10 +138,24 @@ _REFERS_BACK = r"(?!" + _NONE_CLAUSE + r"|" + _FOUND_CLAUSE + r")"
 #: A dash between spaces (hyphen, en dash, em dash, "--"; an em dash also unspaced: fix36,
 #: review 36 M6) is such a comma too, and a joining word may open the clause
 #: ("Calcinosis over the left elbow - none at the right", "..., and none at the right";
-#: probes35: ``none_clause_words`` variant ``lead``).
+#: probes35: ``none_clause_words`` variant ``lead``), and so is one whose place "has none"
+#: ("Calcinosis of the right thumb, and the left thumb has none": ``none_owner_clause``;
+#: probes36).
 _NONE_ELSEWHERE = (
-    r"(?=[ \t]*(?i:" + none_clause(tail=False) + "|" + none_place_clause() + "))" + _REFERS_BACK
+    r"(?=[ \t]*(?i:"
+    + none_clause(tail=False)
+    + "|"
+    + none_place_clause()
+    + "|"
+    + none_owner_clause()
+    + "))"
+    + _REFERS_BACK
 )
+#: ... but not a dash that opens an aside closed by a second dash with the sentence going on
+#: after it ("Calcinosis of the right knee - none at the feet - and of the left elbow"): the
+#: elbow is the calcinosis's too (probes36; ``rules.none_aside``, and context.yaml's
+#: pseudo-trigger "- none at the feet -").
+_NOT_ASIDE = r"(?!(?i:" + none_aside() + "))"
 #: (its words: ``context.yaml``'s ``none_clause_words``, ``rules.place_before``)
 _PLACE_BEFORE = re.compile(place_before(), re.IGNORECASE)
 _BOUNDARY_HEAD = (
@@ -158,6 +174,9 @@ _BOUNDARY_HEAD = (
     + r")(?P<found>)"
     r"|(?:(?<=,)|(?<=[ \t][-\u2013\u2014])|(?<=[ \t]--)|(?<=\w\u2014))"
     + _NONE_ELSEWHERE
+    + r"(?:(?<=,)|"
+    + _NOT_ASIDE
+    + ")"
     + r"(?P<comma>)"
     r"|(?<=\|)(?=[ \t]*[A-Za-z][A-Za-z0-9 /&()'\-]{0,40}:[ \t]*\S)"
 )

@@ -78,6 +78,9 @@ def link_regions(
         _denied_regions(text, anchors, regions)
         | _spared_regions(text, anchors, regions)
         | _denied_then_present(text, anchors, regions)
+        | _answer_cell_regions(text, anchors, regions)
+        | _not_regions(text, anchors, regions)
+        | _answered_no_regions(text, anchors, regions)
         if text and regions
         else set()
     )
@@ -98,12 +101,13 @@ def link_regions(
 # knee, nothing at the ankles", "several deposits found, none seen in the hands"): "none",
 # "nothing" or "no deposits" opening a clause (after a comma, semicolon or "but"/"and"), an
 # optional verb of finding, then a preposition and the site: the site where it is not is no
-# site of the affirmed finding (notesacc31). The finding must lie before that clause. The
+# site of the affirmed finding (notesacc31); after a dash too ("Calcinosis of the right knee -
+# none at the feet - and of the left elbow"; probes36). The finding must lie before that clause. The
 # words: targets.yaml ``clause_words`` denial, denied_noun, finding_verb (notesfix31).
 _CLAUSE_WORDS = load_word_list("clause_words")
 _DENIAL = _CLAUSE_WORDS.alternation("denial")
 _DENIED_SITE = re.compile(
-    r"(?:[,;]|(?<![a-z])(?:but|and|with))[ \t]*(?:(?:but|and|with)[ \t]+)?(?:"
+    r"(?:[,;\u2013\u2014]|(?<![a-z0-9])-|(?<![a-z])(?:but|and|with))[ \t]*(?:(?:but|and|with)[ \t]+)?(?:"
     + _DENIAL
     + r"|no[ \t]+(?:"
     + _CLAUSE_WORDS.alternation("denied_noun")
@@ -184,6 +188,81 @@ def _denied_then_present(
             continue
         if _NO_BEFORE.search(text, max(0, anchor.start - 30), anchor.start):
             found.add((id(region), id(anchor)))
+    return found
+
+
+# A table cell that holds only an answer ("| Y |", "| no |") between a site and a finding of the
+# same row: the site is another item's ("Calcinosis | Y | Digital ulcers | N": "Digital" is the
+# ulcers'; "Digital ulcers | Y | Calcinosis | Y" likewise before it). A site in the cell next to
+# the finding stays ("Calcinosis | both knees | present"). The words: targets.yaml
+# ``clause_words`` answer_cell (probes36).
+_ANSWER_CELL = re.compile(
+    r"\|[ \t]*(?:" + _CLAUSE_WORDS.alternation("answer_cell") + r")[ \t]*\|", re.IGNORECASE
+)
+
+
+def _answer_cell_regions(
+    text: str, anchors: Sequence[Mention], regions: Sequence[tuple[Mention, str | None, bool]]
+) -> set[tuple[int, int]]:
+    """Return ``(id(region), id(anchor))`` of a site and a finding with an answer cell between."""
+    found: set[tuple[int, int]] = set()
+    first, last = regions[0][0], regions[-1][0]
+    if text.find("|", min(first.start, anchors[0].start), max(last.end, anchors[-1].end)) < 0:
+        return found
+    for region, _side, _field in regions:
+        for anchor in anchors:
+            after = anchor.end <= region.start
+            a, b = (anchor.end, region.start) if after else (region.end, anchor.start)
+            if a < b and _ANSWER_CELL.search(text, a, b):
+                found.add((id(region), id(anchor)))
+    return found
+
+
+# A site set against the finding's own after a comma ("the calcinosis is at the left hip, not
+# the shoulder", "calcinosis of the left elbow, not the right"): no site of the finding before
+# it (probes36; as a denied site, a calciscope decision).
+_COMMA_NOT = re.compile(
+    r",[ \t]*(?:and[ \t]+|but[ \t]+)?not[ \t]+(?:(?:at|in|on|over|of|around|near)[ \t]+)?"
+    r"(?:(?:the|her|his|both)[ \t]+)?(?:(?:left|right|l|r|lt|rt)[ \t]+)?$",
+    re.IGNORECASE,
+)
+
+
+def _not_regions(
+    text: str, anchors: Sequence[Mention], regions: Sequence[tuple[Mention, str | None, bool]]
+) -> set[tuple[int, int]]:
+    """Return ``(id(region), id(anchor))`` of a site after ", not" following the finding."""
+    found: set[tuple[int, int]] = set()
+    if text.find(",", anchors[0].end, regions[-1][0].start) < 0:
+        return found  # (no comma between: the usual sentence)
+    for region, _side, _field in regions:
+        before = [a for a in anchors if a.end <= region.start]
+        if before and _COMMA_NOT.search(text, max(before[-1].end, region.start - 40), region.start):
+            found.add((id(region), id(before[-1])))
+    return found
+
+
+# A site answered "no" in a label's list of sites ("Calcinosis: hands yes, feet no"): no site
+# of the finding (probes36; every answer "no" negates the label, context.yaml). The words:
+# targets.yaml ``clause_words`` answer_no.
+_ANSWERED_NO = re.compile(
+    r"[ \t]+(?:" + _CLAUSE_WORDS.alternation("answer_no") + r")[ \t]*(?=[,;/.\n]|$)", re.IGNORECASE
+)
+
+
+def _answered_no_regions(
+    text: str, anchors: Sequence[Mention], regions: Sequence[tuple[Mention, str | None, bool]]
+) -> set[tuple[int, int]]:
+    """Return ``(id(region), id(anchor))`` of a site answered "no" after the finding's label."""
+    found: set[tuple[int, int]] = set()
+    if text.find(":", anchors[0].end, regions[-1][0].start) < 0:
+        return found  # (no label's colon between: the usual sentence)
+    for region, _side, _field in regions:
+        before = [a for a in anchors if a.end <= region.start]
+        if not before or text.find(":", before[-1].end, region.start) < 0:
+            continue
+        if _ANSWERED_NO.match(text, region.end):
+            found.add((id(region), id(before[-1])))
     return found
 
 

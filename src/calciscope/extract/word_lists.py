@@ -121,7 +121,8 @@ def word_list(name: str, items: Any, variants: Sequence[str], version: str) -> W
 _WORD_LIST_VARIANTS = {
     "calcium_words": ("far_deposit", "removed_lump", "flat_calcium"),
     # notesfix23, notesacc35, fix37 (confirming)
-    "addendum_words": ("retraction", "qualifier", "no_site", "reread", "confirming"),
+    # probes36 (relocated)
+    "addendum_words": ("retraction", "qualifier", "no_site", "reread", "confirming", "relocated"),
     "look_alike_words": ("not_calcium", "not_chalky", "other_lump"),  # wordlists22, notesacc28
     "hardness_words": ("described", "like_stone", "firm_plaque"),  # notesacc28 (described_before)
     "person_words": ("relative", "other_person"),  # wordlists22 (restate/guards.py)
@@ -143,6 +144,9 @@ _WORD_LIST_VARIANTS = {
         "own_nodule",
         "spared",  # probes35 (sites.py: a site a contrast clause says has none)
         "spared_verb",
+        "answer_cell",  # probes36 (sites.py: a site across an answer cell of a table row)
+        "answer_yes",  # probes36 (restate/table_column.py: a finding's column answered yes)
+        "answer_no",
     ),
 }
 
@@ -187,6 +191,7 @@ _CONTEXT_WORD_LISTS = {
         "owner",
         "side",
         "lead",  # probes35 (a joining word opening a "none" clause)
+        "owns",  # probes36 ("the left thumb has none": a subject place owning the "none")
     ),
     "found_clause_words": ("check", "count", "adjective", "noun", "aux", "verb", "other"),
 }

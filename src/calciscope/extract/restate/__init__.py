@@ -23,6 +23,8 @@ concept per module (each module's docstring says what it reads and why):
   calcinosis (notesacc13, notesacc14).
 - :mod:`~calciscope.extract.restate.population`: the patient's own answer after a statement
   about a population ("Many patients with SSc develop calcinosis; our patient has none.").
+- :mod:`~calciscope.extract.restate.table_column`: a pipe table whose header row names the
+  finding, answered yes or no row by row (probes36).
 - :mod:`~calciscope.extract.restate.addendum` (called by the extractor, not here): an addendum
   that withdraws an earlier finding.
 - :mod:`~calciscope.extract.restate.lending` (how a sentence's sites and pattern are lent,
@@ -74,6 +76,7 @@ from calciscope.extract.restate.sites_again import (
     _same_process,
     _same_words,
 )
+from calciscope.extract.restate.table_column import read_tables
 from calciscope.extract.restate.wound_base import _WOUND_BASE, _base_sites
 
 # ``X as X`` above: private patterns the tests read as ``restate.<name>`` (since before the split)
@@ -125,6 +128,7 @@ def link_restated(
     bracketed = [a for a in found if _opens_list(a, text)] if ";" in text else []
     past = [a for a in anchors if _negated_calcinosis(a) and _removed_near(a, text)]
     asked = population_questions(anchors, text)
+    read_tables(found, text, find)
     if not any((hits, labelled, bare, same, based, deposits, headed, past, bracketed, asked)):
         return
     every = spans()

@@ -25,6 +25,13 @@ withdraws every earlier finding. A withdrawn finding is negated (``links.status_
 "addendum"``). An addendum that confirms or adds a finding negates nothing and withdraws
 nothing; a history of calcinosis ("excised in 2019") is never withdrawn.
 
+A superseding section's sentence whose subject is the finding and that says where it is moves
+or adds the earlier finding's sites (probes36, :func:`relocate_superseded`): "Addendum: the
+deposit is at the left elbow, not the right knee" drops the right knee from the earlier
+calcinosis and gives it the left elbow; "a further deposit is at the left elbow" adds the
+elbow. A sentence about another finding ("the ulcer is at the left index finger, not the
+thumb") moves nothing.
+
 A superseding section that names no calcinosis but says what was seen is something else (a
 ``not_calcinosis`` finding, not negated: "Addendum: biopsy shows urate crystals; tophaceous
 gout") explains the earlier bare calcifications (a calcification, not a calcinosis: "a mass
@@ -35,7 +42,8 @@ what a calcification is does (:mod:`~calciscope.extract.restate.explained`).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
 
 from calciscope.extract.mention import Category, Mention
 from calciscope.extract.restate.lending import _ANCHORS, _calcinosis
@@ -60,6 +68,103 @@ _SITE_AFTER = re.compile(
     + r")(?![a-z]))[a-z]",
     re.I,
 )
+
+
+#: "the deposit is at", "a further deposit lies in": the finding as the subject, then where.
+_RELOCATED = re.compile(
+    r"(?<![a-z])(?:(?:the|this|that|a|an|one|further|another|second|additional|new)[ \t]+){0,2}"
+    r"(?:[a-z-]+[ \t]+)?(?:"
+    + _WORDS.alternation("relocated")
+    + r")[ \t]+(?:(?:is|are|was|were)[ \t]+(?:(?:actually|in[ \t]+fact|instead|also)[ \t]+)?"
+    r"(?:(?:located|situated|seen|present)[ \t]+)?|(?:lies|lie|sits|sit)[ \t]+)"
+    r"(?:at|in|on|over|within|around|near|along)(?![a-z])",
+    re.I,
+)
+#: "There is no calcinosis at the elbow": a negation, withdrawn as above, not moved.
+_NEGATION = re.compile(r"(?<![a-z])(?:no|not|nor|neither|without|never)(?![a-z])", re.I)
+#: "..., not the right knee", "not at the elbow": the site after it is withdrawn.
+_NOT_BEFORE = re.compile(
+    r"(?<![a-z])not[ \t]+(?:(?:at|in|on|over|of|around|near)[ \t]+)?"
+    r"(?:(?:the|her|his|both)[ \t]+)?(?:(?:left|right|l|r|lt|rt)[ \t]+)?$",
+    re.I,
+)
+_SENTENCE = re.compile(r"[^.!?\n]+")
+_SIDE_BEFORE = re.compile(r"(?<![a-z])(left|right|lt|rt|l|r)[ \t]+(?:[a-z-]+[ \t]+)?$", re.I)
+_SIDES = {"left": "left", "l": "left", "lt": "left", "right": "right", "r": "right", "rt": "right"}
+
+
+def _side(text: str, region: Mention) -> str | None:
+    own = region.metadata.get("laterality")
+    if own is not None:
+        return str(own)
+    word = _SIDE_BEFORE.search(text, max(0, region.start - 20), region.start)
+    return _SIDES[word.group(1).lower()] if word else None
+
+
+def relocate_superseded(
+    sentences: Sequence[Sequence[Mention]],
+    superseding: Collection[str],
+    text: str,
+    sections: Sequence[Section],
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Move or add the earlier calcinosis's sites as a superseding section says (probes36).
+
+    In each sentence of a superseding section whose subject is the finding and that says where
+    it is (``addendum_words`` relocated: "the deposit is at ..."), the sites after "not" are
+    withdrawn from the earlier affirmed, current calcinosis findings (side by side), and the
+    other sites go to those that lost one; with none withdrawn, to the last of them.
+    """
+    anchors = [
+        m
+        for sentence in sentences
+        for m in sentence
+        if m.category in _ANCHORS and not m.links.get("label") and _calcinosis(m)
+    ]
+    for span in sections:
+        if span.category not in superseding:
+            continue
+        earlier = [
+            m
+            for m in anchors
+            if m.start < span.start
+            and not (m.is_negated or m.is_uncertain)
+            and _current(m)
+            and m.section not in superseding
+        ]
+        for part in _SENTENCE.finditer(text, span.start, span.end) if earlier else ():
+            said = _RELOCATED.search(text, *part.span())
+            if said is not None and not _NEGATION.search(text, part.start(), said.start()):
+                _relocate(earlier, text, part.start(), said.start(), part.end(), find)
+
+
+def _relocate(
+    earlier: Sequence[Mention],
+    text: str,
+    a: int,
+    start: int,
+    b: int,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Withdraw the sites after "not" in ``text[start:b]`` and give the others (see above)."""
+    denied: list[dict[str, Any]] = []
+    named: list[dict[str, Any]] = []
+    for region in find(start, b, ("site",)):
+        if region.category != Category.BODY_REGION:
+            continue
+        entry = {"region": region.metadata.get("region"), "laterality": _side(text, region)}
+        not_before = _NOT_BEFORE.search(text, max(a, region.start - 30), region.start)
+        (denied if not_before else named).append(entry)
+    moved = []
+    for finding in earlier:
+        own = finding.links.get("regions", [])
+        kept = [r for r in own if not _same_site(r, denied)] if denied else own
+        if len(kept) < len(own):
+            finding.links["regions"] = kept
+            moved.append(finding)
+    for finding in moved or ([] if denied else earlier[-1:]):
+        regions = finding.links.setdefault("regions", [])
+        regions.extend(e for e in named if e not in regions)
 
 
 def _current(mention: Mention) -> bool:

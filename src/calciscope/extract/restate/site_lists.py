@@ -25,10 +25,11 @@ from calciscope.extract.mention import Mention
 from calciscope.extract.restate.lending import _ANCHORS, _LAYERS, _index, _lend, _sites, _untitled
 from calciscope.extract.rules import load_word_list
 
-# "Sites:", "Current sites:", a table head "Site | Size".
+# "Sites:", "Current sites:", a table head "Site | Size", a form's "Sites (free text):" (a short
+# bracketed note before the colon; probes36).
 _LABEL_WORDS = (
     r"(?:(?:current|present|active|affected)\s+)?(?:sites?|locations?|distribution)(?:\(s\))?"
-    r"(?:\s+(?:affected|involved))?\s*[:|]"
+    r"(?:\s+(?:affected|involved))?(?:[ \t]*\([a-z /-]{1,20}\))?\s*[:|]"
 )
 _SITE_LABEL = re.compile(r"\W*" + _LABEL_WORDS, re.I)
 # a line or sentence start; the run of marks before the label is bounded, since a search from
