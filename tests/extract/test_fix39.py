@@ -1623,6 +1623,44 @@ def test_review39_probes_kept_gains(summary: Read, case: Case) -> None:
 # --- this branch's own variants -------------------------------------------------------------
 
 VARIANTS: list[Case] = [
+    ("w5", "L", "lcSSc. Subcutaneous calc at both elbows.", "affirmed", (), ("elbow",), "lcssc"),
+    ("w6", "L", "lcSSc. DSC calc at both elbows.", "not_mentioned", (), (), "lcssc"),
+    (
+        "w1",
+        "L",
+        "lcSSc. A lump of calcium under her skin at the elbow.",
+        "affirmed",
+        ("nodular",),
+        ("elbow",),
+        "lcssc",
+    ),
+    (
+        "w2",
+        "L",
+        "lcSSc. She presents with calcium under her skin at the elbows.",
+        "affirmed",
+        (),
+        ("elbow",),
+        "lcssc",
+    ),
+    (
+        "w3",
+        "L",
+        "lcSSc. Hypocalcaemia treated with calcium under her skin.",
+        "not_mentioned",
+        (),
+        (),
+        "lcssc",
+    ),
+    (
+        "w4",
+        "L",
+        "lcSSc. Low levels of calcium in her skin biopsy.",
+        "not_mentioned",
+        (),
+        (),
+        "lcssc",
+    ),
     (
         "v1",
         "L",
