@@ -37,6 +37,32 @@ _SEP_RE = "[" + re.escape(SEPARATOR_CHARS) + "]*"
 _SEP_MARK = "\x00"
 _WORD_SEP = re.compile("[" + re.escape(SEPARATOR_CHARS) + "]+")
 _new_match = tuple.__new__
+#: A bare label cell for ``label_cell`` (fix39, review 39 H4): one to three words, letters only
+#: ("Calcinosis", "Digital ulcers", "Raynaud's"); no comma, bracket, digit or finding word
+#: ("Calcinosis, fingertips |", "Calcinosis (nodular) at elbows |", "Visit 3 - Calcinosis
+#: noted |" are prose with a stray pipe).
+_BARE_LABEL = re.compile(r"[a-z][a-z'\u2019?/-]*(?:[ \t]+[a-z][a-z'\u2019?/-]*){0,2}")
+_NOT_LABEL_WORDS = frozenset(
+    [
+        "noted",
+        "present",
+        "seen",
+        "found",
+        "yes",
+        "no",
+        "absent",
+        "of",
+        "at",
+        "on",
+        "in",
+        "with",
+        "over",
+        "showed",
+        "shows",
+    ]
+)
+#: A table row with a label and a filled value cell ("Digital ulcers | yes", "| DU | N |").
+_FILLED_ROW = re.compile(r"[ \t]*\|?[ \t]*[a-z0-9][^|\n]*\|[ \t]*[^\s|]")
 
 
 class Match(NamedTuple):
@@ -287,14 +313,32 @@ class PhraseMatcher:
         return extra
 
     def _not_label_cell(self, low: str, match: Match) -> bool:
-        """Whether a ``label_cell`` rule's match is not right after its line's bare label."""
+        """Whether a ``label_cell`` rule's match is not a blank cell of a table's bare label.
+
+        It is one only after a bare label (one to three words, its line's only cell), with
+        nothing after it on the line, when the next line, if any, is another row (no value
+        carried on to it: "Calcinosis |" over "  yes, both elbows") and a row next to it has a
+        filled value cell (a table, not prose ending in a stray pipe; fix39, review 39 H4).
+        """
         if match.rule not in self._label_cell:
             return False
         line = low.rfind("\n", 0, match.start) + 1
         if low.find("|", line, match.start) != -1 or low.find(":", line, match.start) != -1:
             return True
+        label = low[line : match.start].strip()
+        if _BARE_LABEL.fullmatch(label) is None or not _NOT_LABEL_WORDS.isdisjoint(label.split()):
+            return True
         end = low.find("\n", match.end)
-        return bool(low[match.end : len(low) if end == -1 else end].strip())
+        if end == -1:
+            end = len(low)
+        if low[match.end : end].strip():
+            return True
+        after = low.find("\n", end + 1) if end < len(low) else -1
+        following = low[end + 1 : len(low) if after == -1 else after] if end < len(low) else ""
+        if following.strip() and ("|" not in following or following[:1] in " \t"):
+            return True  # the value goes on on the next line
+        previous = low[low.rfind("\n", 0, max(line - 1, 0)) + 1 : max(line - 1, 0)] if line else ""
+        return _FILLED_ROW.match(previous) is None and _FILLED_ROW.match(following) is None
 
     def _after_excluded(self, low: str, match: Match) -> bool:
         """Whether a word of the rule's ``not_after`` list comes just before the match."""
