@@ -1,5 +1,8 @@
 """Ending another user's sessions, password changes that end sessions, the 404 page's menu.
 
+fix40: an admin's own password and sessions are not changed on the admin routes; wrong
+current passwords are rate-limited per user (429); the sign-in page while signed in.
+
 SYNTHETIC registry (tests/web/conftest.py); users ada (admin), cleo (clinician), rhea
 (researcher).
 """
