@@ -31,7 +31,7 @@ PUBLIC = {
     "ReviewItem", "ReviewRecord", "ReviewState", "Role", "User", "queue_kinds", "queue_index_date", "default_index_date",
     "AsOf", "AsOfSource", "check_index_date", "registry_as_of", "set_registry_as_of", "review_queue", "review", "is_fact_item",
     "review_items", "review_history", "add_fact", "correct_fact", "fact_history", "LabLimit", "lab_limit", "add_user",
-    "get_user", "list_users", "disable_user", "end_sessions", "set_password", "authenticate", "default_actor", "record_audit", "audit_log",
+    "get_user", "list_users", "disable_user", "end_sessions", "set_password", "change_password", "authenticate", "default_actor", "record_audit", "audit_log",
     "export_audit_log", "write_audit_csv", "review_queue_counts", "registry_changes", "RegistryChanges", "review_queue_item", "patient_features",
     "filter_patients", "QueueSource",
     # images

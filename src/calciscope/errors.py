@@ -31,6 +31,7 @@ __all__ = [
     "RegistryError",
     "ReviewConflict",
     "ValidationError",
+    "WrongPasswordError",
     "require_extra",
 ]
 
@@ -94,6 +95,14 @@ class NotFoundError(ValidationError):
 
     def __init__(self, problems: Iterable[Problem], *, summary: str = "not found") -> None:
         super().__init__(problems, summary=summary)
+
+
+class WrongPasswordError(ValidationError):
+    """The current password given to change it is not the user's (``api.change_password``).
+
+    A :class:`ValidationError` naming the field ``current_password`` (the web app's 422), told
+    apart so the web app can count it against its rate limit (429 after too many).
+    """
 
 
 class RegistryError(CalciscopeError):

@@ -253,6 +253,10 @@ def test_users_password_and_end_sessions(db, one_patient):
     for args in (("end-sessions", "nobody"), ("password", "nobody", "--password-stdin")):
         missing = run(db, "users", *args, stdin="long enough pw\n")
         assert missing.exit_code == 1 and "no such user" in missing.output, args
+    # the user is looked up before the password is asked for (fix40): no prompt for nobody
+    unknown = run(db, "users", "password", "nobody", stdin="")
+    assert unknown.exit_code == 1 and "no such user" in unknown.output
+    assert "password:" not in unknown.output.lower()
     short = run(db, "users", "password", "drjones", "--password-stdin", stdin="short\n")
     assert short.exit_code == 1 and "field 'password'" in short.output
 

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from calciscope import api
-from calciscope.errors import NotFoundError, ReviewConflict, ValidationError
+from calciscope.errors import NotFoundError, ReviewConflict, ValidationError, WrongPasswordError
 from calciscope.model import ReviewState
 from calciscope.storage import Registry, schema
 
@@ -314,7 +314,7 @@ def test_ending_a_users_sessions_moves_its_number_on_with_an_audit_row(sqlite_ur
     try:
         api.add_user(registry, "drjones", "clinician", "long enough pw", actor="admin")
         assert api.authenticate(registry, "drjones", "long enough pw").session_epoch == 0
-        assert api.end_sessions(registry, "drjones") == 1
+        assert api.end_sessions(registry, "drjones", actor="drjones") == 1
         assert api.end_sessions(registry, "drjones", actor="admin") == 2
         assert api.authenticate(registry, "drjones", "long enough pw").session_epoch == 2
         # the user's own sign-out is a logout; someone else ending them is recorded as such
@@ -329,6 +329,9 @@ def test_ending_a_users_sessions_moves_its_number_on_with_an_audit_row(sqlite_ur
             (lambda: api.end_sessions(registry, "nobody"), "cannot end sessions"),
             (lambda: api.disable_user(registry, "nobody"), "cannot disable user"),
             (lambda: api.set_password(registry, "nobody", "long enough pw"), "cannot set password"),
+            # looked up first: an unknown user is a 404 before a short password's 422
+            (lambda: api.set_password(registry, "nobody", "x"), "cannot set password"),
+            (lambda: api.change_password(registry, "nobody", "x", "y"), "cannot change password"),
             (lambda: api.get_user(registry, "nobody"), "no such user"),
         ):
             with pytest.raises(NotFoundError, match=summary) as refused:
@@ -427,3 +430,71 @@ def test_a_fact_entered_or_corrected_before_birth_is_refused(one_patient):
             one_patient, fact.fact_id, {"effective_date": "1950-01-01"}, author="a", reason="r"
         )
     assert [f.effective_date for f in one_patient.facts_for("P1") if f.fact_id == fact.fact_id]
+
+
+def test_the_default_actor_is_the_same_for_ending_sessions_and_setting_a_password(
+    sqlite_url, monkeypatch
+):
+    monkeypatch.setenv("CALCISCOPE_USER", "drsmith")
+    registry = api.open_registry(sqlite_url)
+    try:
+        api.add_user(registry, "drjones", "clinician", "long enough pw", actor="admin")
+        api.end_sessions(registry, "drjones")
+        api.set_password(registry, "drjones", "SYNTHETIC new pw")
+        rows = api.audit_log(registry, actor="drsmith")
+        assert [(e.action, e.target) for e in rows] == [
+            ("user.end_sessions", "user:drjones"),
+            ("user.password", "user:drjones"),
+        ]
+    finally:
+        registry.close()
+
+
+def test_change_password_checks_the_current_one_then_sets_the_new_one(sqlite_url):
+    registry = api.open_registry(sqlite_url)
+    try:
+        api.add_user(registry, "drjones", "clinician", "long enough pw", actor="admin")
+        with pytest.raises(WrongPasswordError) as wrong:
+            api.change_password(registry, "drjones", "not it", "SYNTHETIC new pw", origin="1.2.3.4")
+        assert [p.field for p in wrong.value.problems] == ["current_password"]
+        [failed] = api.audit_log(registry, action="login_failed")
+        assert (failed.actor, failed.target) == ("drjones", "user:drjones")
+        assert "1.2.3.4" in (failed.detail or "") and "not it" not in str(vars(failed))
+        assert api.authenticate(registry, "drjones", "long enough pw") is not None
+        # the new password's problems name the field as the caller does
+        with pytest.raises(ValidationError) as short:
+            api.change_password(registry, "drjones", "long enough pw", "short", field="new")
+        assert [p.field for p in short.value.problems] == ["new"]
+        assert api.change_password(registry, "drjones", "long enough pw", "SYNTHETIC new pw") == 1
+        assert api.authenticate(registry, "drjones", "SYNTHETIC new pw").session_epoch == 1
+        [row] = api.audit_log(registry, action="user.password")
+        assert (row.actor, row.target) == ("drjones", "user:drjones")
+    finally:
+        registry.close()
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("1234567", "needs at least 8 characters"),
+        (" \t " * 4, "cannot be only spaces"),
+        ("x" * 1025, "has at most 1,024 characters"),
+    ],
+)
+def test_one_password_rule_for_adding_setting_and_changing(sqlite_url, password, message):
+    registry = api.open_registry(sqlite_url)
+    try:
+        with pytest.raises(ValidationError) as added:
+            api.add_user(registry, "drjones", "clinician", password, actor="admin")
+        api.add_user(registry, "drjones", "clinician", "long enough pw", actor="admin")
+        with pytest.raises(ValidationError) as set_:
+            api.set_password(registry, "drjones", password, actor="admin")
+        with pytest.raises(ValidationError) as changed:
+            api.change_password(registry, "drjones", "long enough pw", password)
+        for refused, field in ((added, "password"), (set_, "password"), (changed, "new_password")):
+            assert [(p.field, p.message) for p in refused.value.problems] == [(field, message)]
+        assert api.audit_log(registry, action="user.password") == []
+        assert api.authenticate(registry, "drjones", "x" * 1025) is None  # never hashed
+        assert api.add_user(registry, "drsmith", "admin", "x" * 1024, actor="admin").active
+    finally:
+        registry.close()

@@ -1,6 +1,7 @@
 """Verbs for users and the audit log: add, change, authenticate users; record and read audit rows.
 
-Users are added, listed, disabled, given a new password and signed out everywhere.
+Users are added, listed, disabled, given a new password (by an admin, or by themselves after
+the current one) and signed out everywhere.
 
 Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106); the hash never leaves
 this module. Every change to a user writes an audit row in the same transaction. The audit log
@@ -22,8 +23,9 @@ from typing import Any, TextIO
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, RowMapping
 
-from calciscope.errors import NotFoundError, Problem, ValidationError
+from calciscope.errors import NotFoundError, Problem, ValidationError, WrongPasswordError
 from calciscope.model import Role
 from calciscope.storage import ImportSummary, Registry
 from calciscope.storage.review import AuditEntry, ReviewRepository, User, user_from_row
@@ -34,6 +36,7 @@ __all__ = [
     "add_user",
     "audit_log",
     "authenticate",
+    "change_password",
     "default_actor",
     "disable_user",
     "end_sessions",
@@ -45,8 +48,11 @@ __all__ = [
     "write_audit_csv",
 ]
 
-#: Shortest password ``add_user`` accepts.
+#: Shortest password ``add_user``, ``set_password`` and ``change_password`` accept.
 MIN_PASSWORD_LENGTH = 8
+#: Longest one (calciscope's decision): argon2id hashes any length, but a bound keeps a 20 MB
+#: "password" from being hashed; a passphrase of 1,024 characters is far beyond need.
+MAX_PASSWORD_LENGTH = 1024
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 _HASHER = PasswordHasher()
 
@@ -95,11 +101,22 @@ def _user_problems(name: str, role: str | Role, password: str) -> list[Problem]:
     return problems + _password_problems(name, password)
 
 
-def _password_problems(name: str, password: str) -> list[Problem]:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+def _password_problems(name: str, password: str, field: str = "password") -> list[Problem]:
+    """Return the problems of a new password: 8 to 1,024 characters, not only spaces.
+
+    The one password rule; ``field`` as the caller names it (``password`` for the admin's
+    forms and the CLI, ``new_password`` for one's own).
+    """
+    text = password if isinstance(password, str) else ""
+    if len(text) < MIN_PASSWORD_LENGTH:
         message = f"needs at least {MIN_PASSWORD_LENGTH} characters"
-        return [Problem("user", name, "password", message)]
-    return []
+    elif len(text) > MAX_PASSWORD_LENGTH:
+        message = f"has at most {MAX_PASSWORD_LENGTH:,} characters"
+    elif not text.strip():
+        message = "cannot be only spaces"
+    else:
+        return []
+    return [Problem("user", name, field, message)]
 
 
 def add_user(
@@ -149,7 +166,7 @@ def list_users(registry: Registry) -> list[User]:
         return repo.users(conn)
 
 
-def _existing_user(repo: ReviewRepository, conn: Any, name: str, summary: str) -> Any:
+def _existing_user(repo: ReviewRepository, conn: Connection, name: str, summary: str) -> RowMapping:
     """Return the user's row, or raise :class:`NotFoundError` naming the field ``name``.
 
     The one "no such user" of every verb that changes a named user (disable, end sessions,
@@ -205,16 +222,17 @@ def end_sessions(registry: Registry, name: str, *, actor: str | None = None) -> 
     refuses a session whose number has moved on, so a copy of a session cookie taken before
     the sign-out opens nothing after it. Returns the new number.
 
-    ``actor`` is who ends them: the user (``None``, the default: their own *Sign out*, audit
-    action ``logout``) or someone else (an admin's *End sessions*, ``calciscope users
-    end-sessions``: audit action ``user.end_sessions``, that person as its actor).
+    ``actor`` is who ends them (:func:`default_actor` by default, as for every verb here):
+    the user themselves (the web app's *Sign out* passes their name: audit action ``logout``)
+    or someone else (an admin's *End sessions*, ``calciscope users end-sessions``: audit
+    action ``user.end_sessions``, that person as its actor).
 
     Raises
     ------
     NotFoundError
         When there is no such user (a :class:`ValidationError`).
     """
-    who = actor or name
+    who = actor or default_actor()
     action = "logout" if who == name else "user.end_sessions"
     repo = ReviewRepository(registry)
     with repo.transaction() as conn:
@@ -226,32 +244,44 @@ def end_sessions(registry: Registry, name: str, *, actor: str | None = None) -> 
     return epoch
 
 
-def set_password(registry: Registry, name: str, password: str, *, actor: str | None = None) -> int:
+def set_password(
+    registry: Registry,
+    name: str,
+    password: str,
+    *,
+    actor: str | None = None,
+    field: str = "password",
+) -> int:
     """Give a user a new password and end every session of theirs (a stolen one too).
 
     The new argon2id hash and the moved-on session number (:func:`end_sessions`) are written
     with the ``user.password`` audit row (who, whose; never the password or its hash) in one
     transaction. Returns the new session number: the web app writes it into the session that
     changed its own user's password, which alone stays signed in. Not a check of the old
-    password: the web app's own form asks for it (:func:`authenticate`) first.
+    password: an admin's reset of another user's (:func:`change_password` asks for it).
+    ``field`` names the new password in a problem (``password`` by default).
 
     Raises
     ------
     ValidationError
-        Naming the field: ``password`` shorter than ``MIN_PASSWORD_LENGTH``; ``name`` when
-        there is no such user (a :class:`NotFoundError`).
+        ``name`` when there is no such user (a :class:`NotFoundError`, looked up first);
+        then ``password`` (or ``field``) outside 8 to 1,024 characters or only spaces.
     """
-    problems = _password_problems(name, password)
-    if problems:
-        raise ValidationError(problems, summary="cannot set password")
+    return _set_password(registry, name, password, actor or default_actor(), field)
+
+
+def _set_password(registry: Registry, name: str, password: str, actor: str, field: str) -> int:
     repo = ReviewRepository(registry)
     with repo.transaction() as conn:
         _existing_user(repo, conn, name, "cannot set password")
+        problems = _password_problems(name, password, field)
+        if problems:
+            raise ValidationError(problems, summary="cannot set password")
         repo.update_user(conn, name, password_hash=_HASHER.hash(password))
         epoch = repo.end_sessions(conn, name)
         repo.append_audit(
             conn,
-            actor=actor or default_actor(),
+            actor=actor,
             action="user.password",
             target=f"user:{name}",
             after={"session_epoch": epoch},
@@ -260,9 +290,67 @@ def set_password(registry: Registry, name: str, password: str, *, actor: str | N
     return epoch
 
 
+def change_password(
+    registry: Registry,
+    name: str,
+    current: str,
+    new: str,
+    *,
+    field: str = "new_password",
+    origin: str | None = None,
+) -> int:
+    """Change one's own password: check the current one, then set the new one.
+
+    The rule of the web app's *Password* page: ``current`` must be the user's password
+    (checked as at sign-in, :func:`authenticate`); then as :func:`set_password` with the user
+    as actor: every session of theirs ends and the new session number is returned. A wrong
+    current password writes a ``login_failed`` audit row (``origin``, e.g. the client
+    address, in its detail) and changes nothing; the caller rate-limits the tries.
+
+    Raises
+    ------
+    ValidationError
+        ``name`` when there is no such user (a :class:`NotFoundError`); ``field`` (the new
+        password's, ``new_password`` by default) outside 8 to 1,024 characters or only
+        spaces; ``current_password`` when it is wrong (a :class:`WrongPasswordError`).
+    """
+    repo = ReviewRepository(registry)
+    with repo.read() as conn:
+        row = _existing_user(repo, conn, name, "cannot change password")
+    problems = _password_problems(name, new, field)
+    if problems:
+        raise ValidationError(problems, summary="cannot change password")
+    if not row["active"] or not _password_matches(row["password_hash"], current):
+        where = f", from {origin}" if origin else ""
+        record_audit(
+            registry,
+            actor=name,
+            action="login_failed",
+            target=f"user:{name}",
+            detail=f"wrong current password on the password page{where}",
+        )
+        problem = Problem("user", name, "current_password", "is not your password")
+        raise WrongPasswordError([problem], summary="cannot change password")
+    return _set_password(registry, name, new, name, field)
+
+
 @cache
 def _dummy_hash() -> str:
     return _HASHER.hash("calciscope: no such user")
+
+
+def _password_matches(stored: str | None, password: str) -> bool:
+    """Whether ``password`` matches the argon2id hash ``stored`` (None: the dummy's cost).
+
+    The one password check of sign-in (:func:`authenticate`) and :func:`change_password`. A
+    password longer than ``MAX_PASSWORD_LENGTH`` is not hashed (it cannot be anyone's).
+    """
+    if not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
+        return False
+    try:
+        return bool(_HASHER.verify(stored or _dummy_hash(), password))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def authenticate(registry: Registry, name: str, password: str) -> User | None:
@@ -274,14 +362,10 @@ def authenticate(registry: Registry, name: str, password: str) -> User | None:
     repo = ReviewRepository(registry)
     with repo.read() as conn:
         row = repo.user_row(conn, name)
-    stored = row["password_hash"] if row is not None else _dummy_hash()
-    try:
-        _HASHER.verify(stored, password)
-    except (VerificationError, InvalidHashError):
+    stored = row["password_hash"] if row is not None else None
+    if not _password_matches(stored, password) or row is None or not row["active"]:
         return None
-    if row is None or not row["active"]:
-        return None
-    if _HASHER.check_needs_rehash(stored):
+    if _HASHER.check_needs_rehash(row["password_hash"]):
         with repo.transaction() as conn:
             repo.update_user(conn, name, password_hash=_HASHER.hash(password))
     return user_from_row(row)

@@ -89,11 +89,12 @@ def password(
     db: DbOption = None,
 ) -> None:
     """Set a user's password; every web session of theirs ends (they sign in again)."""
-    if password_stdin:
-        new = sys.stdin.readline().rstrip("\r\n")
-    else:
-        new = _prompt_password(name, "cannot set password")
     with api.open_registry(db) as registry:
+        api.get_user(registry, name)  # "no such user" before asking for a password (fix40)
+        if password_stdin:
+            new = sys.stdin.readline().rstrip("\r\n")
+        else:
+            new = _prompt_password(name, "cannot set password")
         api.set_password(registry, name, new, actor=api.default_actor())
     console.print(f"set the password of {name}; every session of theirs has ended")
 

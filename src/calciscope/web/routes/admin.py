@@ -1,8 +1,8 @@
-"""Administration: users (add, disable, set a password, end sessions) and the audit log.
+"""Administration: users (add, disable, set another user's password, end another user's sessions).
 
-The audit log is read and exported as CSV here.
-
-The audit log is append-only: the app has no route that changes or deletes a row.
+Also the audit log, read and exported as CSV; it is append-only: no route changes or deletes
+a row. An admin's own account is not changed here: their password on the *Password* page
+(which asks for the current one), their sessions by *Sign out* (fix40).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from calciscope import api
 from calciscope.errors import Problem, ValidationError
 from calciscope.web.pages import page, render
-from calciscope.web.security import ADMINS, WebUser, current_user, guarded, keep_this_session
+from calciscope.web.security import ADMINS, WebUser, current_user, guarded
 
 __all__ = ["router"]
 
@@ -59,14 +59,15 @@ def _add_user(request: Request, admin: WebUser, new: NewUser) -> Any:
     return added
 
 
+def _not_yourself(admin: WebUser, name: str, message: str, summary: str) -> None:
+    """Refuse an admin route naming the admin themselves (the page offers no button for it)."""
+    if name == admin.name:
+        raise ValidationError([Problem("user", name, "name", message)], summary=summary)
+
+
 def _disable(request: Request, admin: WebUser, name: str) -> Any:
-    if name == admin.name:  # the page offers no button for it; the server refuses it too
-        message = (
-            "you cannot disable yourself here; another admin can, or `calciscope users disable`"
-        )
-        raise ValidationError(
-            [Problem("user", name, "name", message)], summary="cannot disable user"
-        )
+    message = "you cannot disable yourself here; another admin can, or `calciscope users disable`"
+    _not_yourself(admin, name, message, "cannot disable user")
     state = request.app.state
     disabled = api.disable_user(state.registry, name, actor=admin.name)
     state.active_users.refresh()
@@ -118,9 +119,13 @@ class NewPassword(BaseModel):
 
 
 def _set_password(request: Request, admin: WebUser, name: str, password: str) -> dict[str, Any]:
-    epoch = api.set_password(request.app.state.registry, name, password, actor=admin.name)
-    keep_this_session(request, name, epoch)  # an admin setting their own: this one stays on
-    return {"name": name, "sessions_ended": True}
+    """Reset another user's password (another admin's too: audited as ``user.password``)."""
+    message = "change your own password on /account/password (it asks for the current one)"
+    _not_yourself(admin, name, message, "cannot set password")
+    state = request.app.state
+    epoch = api.set_password(state.registry, name, password, actor=admin.name)
+    state.active_users.refresh()
+    return {"name": name, "session_number": epoch}
 
 
 @guarded(router, "POST", "/admin/users/{name}/password", roles=ADMINS, include_in_schema=False)
@@ -142,15 +147,21 @@ def password_json(
     name: str,
     body: NewPassword,
 ) -> dict[str, Any]:
-    """Set a user's password; every session of theirs ends (the admin's own: all but this one)."""
+    """Set another user's password; every session of theirs ends (422 for one's own)."""
     return _set_password(request, user, name, body.password)
 
 
+def _refuse_own_sessions(admin: WebUser, name: str) -> None:
+    message = "end your own sessions with Sign out"
+    _not_yourself(admin, name, message, "cannot end sessions")
+
+
 def _end_sessions(request: Request, admin: WebUser, name: str) -> dict[str, Any]:
+    _refuse_own_sessions(admin, name)
     state = request.app.state
-    api.end_sessions(state.registry, name, actor=admin.name)
+    epoch = api.end_sessions(state.registry, name, actor=admin.name)
     state.active_users.refresh()
-    return {"name": name, "sessions_ended": True}
+    return {"name": name, "session_number": epoch}
 
 
 @guarded(router, "GET", "/admin/users/{name}/end-sessions", roles=ADMINS, include_in_schema=False)
@@ -159,6 +170,7 @@ def end_sessions_confirm(
 ) -> Response:
     """Ask before ending a user's sessions (the users page's *End sessions* comes here)."""
     shown = _user_row(api.get_user(request.app.state.registry, name))  # 404 when none
+    _refuse_own_sessions(user, name)
     return render(request, "end_sessions.html", {"target": shown})
 
 

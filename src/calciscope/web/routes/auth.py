@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from calciscope import api
-from calciscope.errors import Problem, ValidationError
+from calciscope.errors import WrongPasswordError
 from calciscope.web.pages import render
 from calciscope.web.security import (
     ANY_ROLE,
@@ -75,7 +75,7 @@ def _sign_in(request: Request, name: str, password: str) -> tuple[Any, int]:
 
 @guarded(router, "GET", "/login", roles=None, include_in_schema=False)
 def login_form(request: Request) -> Response:
-    """Show the sign-in page."""
+    """Show the sign-in page; to a signed-in user, who they are with *Sign out* and *Continue*."""
     return render(request, "login.html", {"error": None, "name": ""})
 
 
@@ -83,7 +83,14 @@ def login_form(request: Request) -> Response:
 def login(
     request: Request, name: Annotated[str, Form()] = "", password: Annotated[str, Form()] = ""
 ) -> Response:
-    """Sign in from the form; on success go to the dashboard."""
+    """Sign in from the form; on success go to the dashboard.
+
+    While a session is signed in (a sign-in form left open in another tab) nothing is tried:
+    409, the page saying who is signed in, to sign out first (fix40).
+    """
+    if session_user(request) is not None:
+        error = "You are signed in already; sign out first to sign in as someone else."
+        return render(request, "login.html", {"error": error, "name": ""}, 409)
     user, wait = _sign_in(request, name, password)
     if user is not None:
         return RedirectResponse("/", status_code=303)
@@ -130,7 +137,7 @@ def _sign_out(request: Request, user: WebUser) -> None:
     at once).
     """
     state = request.app.state
-    api.end_sessions(state.registry, user.name)
+    api.end_sessions(state.registry, user.name, actor=user.name)  # their own: audited `logout`
     state.active_users.refresh()
     request.session.clear()
 
@@ -158,39 +165,44 @@ class PasswordChange(BaseModel):
     new_password: str
 
 
-def _change_password(request: Request, user: WebUser, current: str, new: str) -> None:
-    """Set the user's new password once the current one is right; keep this session only.
+#: The session key of the *Password* page's "changed" message, set by the change itself.
+_CHANGED = "password_changed"
 
-    A wrong current password counts as a failed sign-in for the rate limit (and its audit
-    row), so a session left open cannot be used to guess the password behind it.
+
+def _change_password(request: Request, user: WebUser, current: str, new: str) -> int:
+    """Change the user's password (``api.change_password``); keep this session only.
+
+    Returns 0, or the seconds to wait when the rate limit refuses the try (429). The limit is
+    per signed-in user, not per client address (calciscope's decision, docs/web.md): one
+    user's typos behind a shared proxy address cannot lock anyone out of signing in, and a
+    session left open gets 5 guesses per window from every address together.
     """
     state = request.app.state
-    key = (user.name, _client(request))
-    wait = state.login_limiter.retry_after(key)
+    key = (user.name, "account-password")
+    wait = int(state.login_limiter.retry_after(key))
     if wait:
-        problem = Problem("user", user.name, "current_password", f"too many tries; wait {wait} s")
-        raise ValidationError([problem], summary="cannot change password")
-    if api.authenticate(state.registry, user.name, current) is None:
-        state.login_limiter.failed(key)
-        api.record_audit(
-            state.registry,
-            actor=user.name,
-            action="login_failed",
-            target=f"user:{user.name}",
-            detail=f"wrong current password on the password page, from {_client(request)}",
+        return wait
+    try:
+        epoch = api.change_password(
+            state.registry, user.name, current, new, origin=_client(request)
         )
-        problem = Problem("user", user.name, "current_password", "is not your password")
-        raise ValidationError([problem], summary="cannot change password")
-    epoch = api.set_password(state.registry, user.name, new, actor=user.name)
+    except WrongPasswordError:
+        state.login_limiter.failed(key)
+        raise
+    state.login_limiter.succeeded(key)
     keep_this_session(request, user.name, epoch)
+    return 0
+
+
+def _too_many(wait: int) -> dict[str, str]:
+    return {"Retry-After": str(wait)}
 
 
 @guarded(router, "GET", "/account/password", roles=ANY_ROLE, include_in_schema=False)
-def password_form(
-    request: Request, user: Annotated[WebUser, Depends(current_user)], changed: bool = False
-) -> Response:
-    """Show the form to change one's own password."""
-    return render(request, "account.html", {"changed": changed})
+def password_form(request: Request, user: Annotated[WebUser, Depends(current_user)]) -> Response:
+    """Show the form to change one's own password ("changed" once, after a change: fix40)."""
+    changed = bool(request.session.pop(_CHANGED, False))
+    return render(request, "account.html", {"changed": changed, "error": None})
 
 
 @guarded(router, "POST", "/account/password", roles=ANY_ROLE, include_in_schema=False)
@@ -200,18 +212,32 @@ def change_password_form(
     current_password: Annotated[str, Form()] = "",
     new_password: Annotated[str, Form()] = "",
 ) -> Response:
-    """Change one's own password; every other session of the user ends, this one stays."""
-    _change_password(request, user, current_password, new_password)
-    return RedirectResponse("/account/password?changed=true", status_code=303)
+    """Change one's own password; every other session of the user ends, this one stays.
+
+    The page's "changed" message is a flag in this (signed) session, shown once; an address
+    cannot fake it.
+    """
+    wait = _change_password(request, user, current_password, new_password)
+    if wait:
+        error = f"Too many wrong passwords; wait {wait} s."
+        context = {"changed": False, "error": error}
+        response = render(request, "account.html", context, 429)
+        response.headers.update(_too_many(wait))
+        return response
+    request.session[_CHANGED] = True
+    return RedirectResponse("/account/password", status_code=303)
 
 
 @guarded(router, "POST", "/api/account/password", roles=ANY_ROLE, summary="Change your password")
 def change_password_json(
     request: Request, user: Annotated[WebUser, Depends(current_user)], body: PasswordChange
-) -> dict[str, Any]:
+) -> Response:
     """Change one's own password (422 naming ``current_password`` when it is wrong).
 
-    Every other session of the user ends; this one stays signed in.
+    Every other session of the user ends; this one stays signed in. After 5 wrong current
+    passwords within 15 minutes: 429 with ``Retry-After``, as ``/api/login``.
     """
-    _change_password(request, user, body.current_password, body.new_password)
-    return {"detail": "password changed; your other sessions have ended"}
+    wait = _change_password(request, user, body.current_password, body.new_password)
+    if wait:
+        return JSONResponse({"detail": "too many wrong passwords"}, 429, headers=_too_many(wait))
+    return JSONResponse({"detail": "password changed; your other sessions have ended"})
