@@ -269,6 +269,34 @@ _VARIANTS = [
         (),
         ("hand", "knee"),
     ),
+    (
+        "v32",
+        "Calcinosis over the right knee.\nAddendum: the calcific lesion is at the left wrist, not the right knee.",
+        "affirmed",
+        (),
+        ("wrist",),
+    ),
+    (
+        "v33",
+        "Calcinosis over the right knee.\nAddendum: a further deposit is at the left elbow.",
+        "affirmed",
+        (),
+        ("elbow", "knee"),
+    ),
+    (
+        "v34",
+        "No calcinosis at the fingertips, but seen at the elbows today.",
+        "affirmed",
+        (),
+        ("elbow",),
+    ),
+    (
+        "v35",
+        "Calcinosis of the right knee — none at the feet — and at the left elbow.",
+        "affirmed",
+        (),
+        ("elbow", "knee"),
+    ),
 ]
 
 
