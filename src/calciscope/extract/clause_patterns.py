@@ -7,18 +7,22 @@ A context rule's pattern writes them ``{none_clause}``, ``{found_clause}`` and `
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from calciscope.extract.word_lists import context_words
 
 __all__ = [
+    "aside_site",
     "check_cue",
     "found_clause",
     "none_aside",
+    "none_body",
     "none_clause",
     "none_elsewhere_clause",
     "none_elsewhere_word",
+    "none_history",
     "none_owner_clause",
     "none_place_clause",
     "none_side",
@@ -88,13 +92,41 @@ def none_aside() -> str:
     """Return the pattern of a "none" clause between two dashes, the text going on after it.
 
     "Calcinosis of the right knee - none at the feet - and of the left elbow": read after the
-    first dash (lower case), up to the closing dash and the letter after it (probes36). Such
+    first dash (lower case), up to the closing dash and, after it, a return to the finding with
+    another place of the body ("and of the left elbow"; probes36, fix41: not "- reviewed by Dr
+    X", "- stable", where the aside's "none" is the finding's answer, as on main). The aside
+    may own its "none" ("- the left hand has none -"; fix41). Such
     an aside is no clause of its own (segment.py): the sentence goes on after it, and
     ``context.yaml``'s pseudo-trigger keeps its "none" from negating the finding.
     """
+    words = context_words("none_clause_words")
+    lead, before, owner, side, body = (
+        words.alternation(v) for v in ("lead", "place_before", "owner", "side", "body")
+    )
     return (
-        rf"[ \t]*(?:{none_place_clause()})[^.;!?\n]*?"
-        r"(?:[ \t](?:--|[-\u2013\u2014])|[a-z]\u2014)[ \t]*[a-z]"
+        rf"[ \t]*(?:{none_place_clause()}|{none_owner_clause()})[^.;!?\n]*?"
+        r"(?:[ \t](?:--|[-\u2013\u2014])|[a-z]\u2014)"
+        rf"[ \t]*(?:(?:{lead})[ \t]+)?(?:also[ \t]+)?(?:{before})[ \t]+(?:(?:{owner})[ \t]+)?"
+        rf"(?:(?:{side})[ \t]+)?(?:[a-z]+[ \t]+)?(?:{body})(?![a-z])"
+    )
+
+
+@cache
+def aside_site() -> str:
+    """Return the pattern of the finding's own site just before a dashed aside (fix41).
+
+    "of the right knee -" in "Calcinosis of the right knee - none at the feet - and of the left
+    elbow": a place word, a part of the body (``none_clause_words`` variant ``body``) and the
+    opening dash. Written ``{aside_site}`` in context.yaml's pseudo-trigger, before
+    ``{none_aside}`` (:func:`none_aside`).
+    """
+    words = context_words("none_clause_words")
+    before, owner, side, body = (
+        words.alternation(v) for v in ("place_before", "owner", "side", "body")
+    )
+    return (
+        rf"(?<![a-z])(?:{before})[ \t]+(?:(?:{owner})[ \t]+)?(?:(?:{side})[ \t]+)?"
+        rf"(?:[a-z]+[ \t]+)?(?:{body})(?:[ \t]+(?:--|[-\u2013\u2014])|\u2014)"
     )
 
 
@@ -161,6 +193,21 @@ def none_side() -> str:
 
 
 @cache
+def none_body() -> str:
+    """Return the parts of the body (``none_clause_words`` variant ``body``): ``{none_body}`` (fix41)."""
+    return context_words("none_clause_words").alternation("body")
+
+
+@cache
+def none_history() -> str:
+    """Return the words dating a finding (``none_clause_words`` variant ``history``; fix41).
+
+    Written ``{none_history}`` in a context rule's pattern.
+    """
+    return context_words("none_clause_words").alternation("history")
+
+
+@cache
 def found_clause() -> str:
     """Return the pattern of a clause that only reports deposits found (``found_clause_words``).
 
@@ -193,24 +240,32 @@ def check_cue() -> str:
     return rf"(?<![a-z])(?:{check})[ \t]+(?:for|about)(?![a-z])"
 
 
+#: each placeholder a context rule's pattern may hold, and what writes it out
+_PLACEHOLDERS: tuple[tuple[str, Callable[[], str]], ...] = (
+    ("{none_clause}", none_clause),
+    ("{found_clause}", found_clause),
+    ("{check_cue}", check_cue),
+    ("{none_verb}", none_verb),
+    ("{none_side}", none_side),
+    ("{aside_site}", aside_site),
+    ("{none_aside}", none_aside),
+    ("{none_body}", none_body),
+    ("{none_history}", none_history),
+    ("{none_place}", none_place_clause),
+)
+
+
 def with_clauses(pattern: Any) -> Any:
     """Return a context rule's pattern with ``{none_clause}`` written out (:func:`none_clause`).
 
     ... and ``{found_clause}``, ``{check_cue}``, ``{none_verb}``, ``{none_side}``,
     ``{none_place}`` (:func:`found_clause`, :func:`check_cue`, :func:`none_verb`,
-    :func:`none_side`, :func:`none_place_clause`).
+    :func:`none_side`, :func:`none_place_clause`), ``{aside_site}``, ``{none_aside}``,
+    ``{none_body}``, ``{none_history}`` (:func:`aside_site`, :func:`none_aside`,
+    :func:`none_body`, :func:`none_history`; fix41).
     """
     if isinstance(pattern, str) and "{" in pattern:
-        if "{none_clause}" in pattern:
-            pattern = pattern.replace("{none_clause}", none_clause())
-        if "{found_clause}" in pattern:
-            pattern = pattern.replace("{found_clause}", found_clause())
-        if "{check_cue}" in pattern:
-            pattern = pattern.replace("{check_cue}", check_cue())
-        if "{none_verb}" in pattern:
-            pattern = pattern.replace("{none_verb}", none_verb())
-        if "{none_side}" in pattern:
-            pattern = pattern.replace("{none_side}", none_side())
-        if "{none_place}" in pattern:
-            pattern = pattern.replace("{none_place}", none_place_clause())
+        for name, write in _PLACEHOLDERS:
+            if name in pattern:
+                pattern = pattern.replace(name, write())
     return pattern

@@ -193,11 +193,20 @@ def _denied_then_present(
 
 # A table cell that holds only an answer ("| Y |", "| no |") between a site and a finding of the
 # same row: the site is another item's ("Calcinosis | Y | Digital ulcers | N": "Digital" is the
-# ulcers'; "Digital ulcers | Y | Calcinosis | Y" likewise before it). A site in the cell next to
+# ulcers'; "Digital ulcers | Y | Calcinosis | Y" likewise before it), when the site's own cell
+# has an answer of its own after it (fix41). A site in the cell next to
 # the finding stays ("Calcinosis | both knees | present"). The words: targets.yaml
 # ``clause_words`` answer_cell (probes36).
 _ANSWER_CELL = re.compile(
     r"\|[ \t]*(?:" + _CLAUSE_WORDS.alternation("answer_cell") + r")[ \t]*\|", re.IGNORECASE
+)
+
+#: ... and only a site whose own cell is a label answered in the next cell ("| Digital ulcers |
+#: N |"): a Site column after a yes cell ("| Calcinosis | Y | Left elbow |") is the finding's
+#: (fix41, review 41).
+_OWN_ANSWER = re.compile(
+    r"[^|\n]*\|[ \t]*(?:" + _CLAUSE_WORDS.alternation("answer_cell") + r")[ \t]*(?:\||$)",
+    re.IGNORECASE | re.MULTILINE,
 )
 
 
@@ -213,7 +222,7 @@ def _answer_cell_regions(
         for anchor in anchors:
             after = anchor.end <= region.start
             a, b = (anchor.end, region.start) if after else (region.end, anchor.start)
-            if a < b and _ANSWER_CELL.search(text, a, b):
+            if a < b and _ANSWER_CELL.search(text, a, b) and _OWN_ANSWER.match(text, region.end):
                 found.add((id(region), id(anchor)))
     return found
 

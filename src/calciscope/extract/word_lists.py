@@ -122,7 +122,17 @@ _WORD_LIST_VARIANTS = {
     "calcium_words": ("far_deposit", "removed_lump", "flat_calcium"),
     # notesfix23, notesacc35, fix37 (confirming)
     # probes36 (relocated)
-    "addendum_words": ("retraction", "qualifier", "no_site", "reread", "confirming", "relocated"),
+    "addendum_words": (
+        "retraction",
+        "qualifier",
+        "no_site",
+        "reread",
+        "confirming",
+        "relocated",
+        "relocated_generic",  # fix41 (only when called calcific)
+        "calcific",
+        "other_kind",  # fix41 (the sentence says it is something else)
+    ),
     "look_alike_words": ("not_calcium", "not_chalky", "other_lump"),  # wordlists22, notesacc28
     "hardness_words": ("described", "like_stone", "firm_plaque"),  # notesacc28 (described_before)
     "person_words": ("relative", "other_person"),  # wordlists22 (restate/guards.py)
@@ -147,6 +157,7 @@ _WORD_LIST_VARIANTS = {
         "answer_cell",  # probes36 (sites.py: a site across an answer cell of a table row)
         "answer_yes",  # probes36 (restate/table_column.py: a finding's column answered yes)
         "answer_no",
+        "sited_item",  # fix41 (restate/site_lists.py: a form's item with sites of its own)
     ),
 }
 
@@ -192,6 +203,8 @@ _CONTEXT_WORD_LISTS = {
         "side",
         "lead",  # probes35 (a joining word opening a "none" clause)
         "owns",  # probes36 ("the left thumb has none": a subject place owning the "none")
+        "body",  # fix41 (a part of the body named as a place: "at the hands", "R hand")
+        "history",  # fix41 (a word that dates a finding to the past: "in 2019", "previously")
     ),
     "found_clause_words": ("check", "count", "adjective", "noun", "aux", "verb", "other"),
 }

@@ -73,9 +73,13 @@ _SITE_AFTER = re.compile(
 #: "the deposit is at", "a further deposit lies in": the finding as the subject, then where.
 _RELOCATED = re.compile(
     r"(?<![a-z])(?:(?:the|this|that|a|an|one|further|another|second|additional|new)[ \t]+){0,2}"
-    r"(?:[a-z-]+[ \t]+)?(?:"
+    r"(?:(?:[a-z-]+[ \t]+)?(?:"
     + _WORDS.alternation("relocated")
-    + r")[ \t]+(?:(?:is|are|was|were)[ \t]+(?:(?:actually|in[ \t]+fact|instead|also)[ \t]+)?"
+    + r")|(?:"
+    + _WORDS.alternation("calcific")
+    + r")[ \t]+(?:"
+    + _WORDS.alternation("relocated_generic")
+    + r"))[ \t]+(?:(?:is|are|was|were)[ \t]+(?:(?:actually|in[ \t]+fact|instead|also)[ \t]+)?"
     r"(?:(?:located|situated|seen|present)[ \t]+)?|(?:lies|lie|sits|sit)[ \t]+)"
     r"(?:at|in|on|over|within|around|near|along)(?![a-z])",
     re.I,
@@ -89,6 +93,10 @@ _NOT_BEFORE = re.compile(
     re.I,
 )
 _SENTENCE = re.compile(r"[^.!?\n]+")
+#: a sentence's parts, cut at ";" (fix41: "the lesion is at the left elbow; it is an ulcer")
+_PART = re.compile(r"[^;]+")
+#: the sentence says the thing it places is something else (fix41): nothing is moved.
+_OTHER_KIND = re.compile(r"(?<![a-z])(?:" + _WORDS.alternation("other_kind") + r")(?![a-z])", re.I)
 _SIDE_BEFORE = re.compile(r"(?<![a-z])(left|right|lt|rt|l|r)[ \t]+(?:[a-z-]+[ \t]+)?$", re.I)
 _SIDES = {"left": "left", "l": "left", "lt": "left", "right": "right", "r": "right", "rt": "right"}
 
@@ -111,7 +119,9 @@ def relocate_superseded(
     """Move or add the earlier calcinosis's sites as a superseding section says (probes36).
 
     In each sentence of a superseding section whose subject is the finding and that says where
-    it is (``addendum_words`` relocated: "the deposit is at ..."), the sites after "not" are
+    it is (``addendum_words`` relocated: "the deposit is at ..."; a lesion, nodule, ... only
+    called calcific; each part cut at ";", and no sentence that says it is something else,
+    ``other_kind``: fix41), the sites after "not" are
     withdrawn from the earlier affirmed, current calcinosis findings (side by side), and the
     other sites go to those that lost one; with none withdrawn, to the last of them.
     """
@@ -132,10 +142,13 @@ def relocate_superseded(
             and _current(m)
             and m.section not in superseding
         ]
-        for part in _SENTENCE.finditer(text, span.start, span.end) if earlier else ():
-            said = _RELOCATED.search(text, *part.span())
-            if said is not None and not _NEGATION.search(text, part.start(), said.start()):
-                _relocate(earlier, text, part.start(), said.start(), part.end(), find)
+        for whole in _SENTENCE.finditer(text, span.start, span.end) if earlier else ():
+            if _OTHER_KIND.search(text, *whole.span()):
+                continue
+            for part in _PART.finditer(text, *whole.span()):
+                said = _RELOCATED.search(text, *part.span())
+                if said is not None and not _NEGATION.search(text, part.start(), said.start()):
+                    _relocate(earlier, text, part.start(), said.start(), part.end(), find)
 
 
 def _relocate(

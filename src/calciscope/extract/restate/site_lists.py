@@ -35,6 +35,16 @@ _SITE_LABEL = re.compile(r"\W*" + _LABEL_WORDS, re.I)
 # a line or sentence start; the run of marks before the label is bounded, since a search from
 # every line start over a long run of blank lines would otherwise take quadratic time
 _ANY_SITE_LABEL = re.compile(r"(?:^|[.;])\W{0,40}" + _LABEL_WORDS, re.I | re.M)
+# A form's item answered yes ("Digital ulcers: yes", "Ulcers present? Y") between the finding
+# and a "Sites:" line: the sites are that nearest item's, not the finding's (fix41, review 41).
+# Only an item with sites of its own (targets.yaml ``clause_words`` sited_item: not "Raynaud's?
+# Yes").
+_YES_ITEM = re.compile(
+    r"\W*(?=[A-Za-z][A-Za-z '/()-]{0,40}[:?=])[^:?=\n]*?(?<![a-z])(?:"
+    + load_word_list("clause_words").alternation("sited_item")
+    + r")(?![a-z])[^:?=\n]*[:?=][ \t]*(?:yes|y|present|positive|pos|\+)[ \t]*[.;]?[ \t]*$",
+    re.I,
+)
 # A line or clause that starts with a label of its own ("Treatment:") ends a list of sites.
 _OTHER_LABEL = re.compile(r"\W*[A-Za-z][A-Za-z /]{0,24}:")
 # A form's "Site:" line above a siteless calcinosis (``_label_above``, notesacc34, fix34): how
@@ -93,6 +103,8 @@ def _label_sites(
             mentions = find(a, b, _LAYERS, True)
             if any(m.category in _ANCHORS for m in mentions):
                 break  # another finding comes first
+            if _YES_ITEM.match(text, a, b):
+                break  # another item answered yes comes first: the sites are its (fix41)
             if _SITE_LABEL.match(text, a, b):
                 _site_list(anchor, every, k, text, find, mentions)
                 break

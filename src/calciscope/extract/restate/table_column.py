@@ -6,7 +6,8 @@ sites named in their other cells; when every row answers no, the finding is nega
 (``links.status_from = "table"``). Only a table whose every row answers the column with a yes
 or a no (``targets.yaml`` ``clause_words`` answer_yes, answer_no; "| Knee | 2 mm |" is
 another kind of table, read as before), and only a header cell that holds just the finding's
-name. A calciscope decision: such a table is a form answered site by site.
+name. A cell of a dash alone is a row not assessed, neither yes nor no (fix41). A calciscope
+decision: such a table is a form answered site by site.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ _SITE_HEAD = re.compile(
     r"[ \t]*(?:sites?|regions?|locations?|areas?|side|body[ \t]+(?:sites?|regions?|parts?))[ \t]*",
     re.I,
 )
+#: a dash alone: the row was not assessed (fix41, review 41: a table of "-" cells negates nothing)
+_NOT_ASSESSED = frozenset({"-", "--", "\u2013", "\u2014"})
 #: at most this many rows are read
 _ROWS = 40
 
@@ -107,6 +110,8 @@ def _answers(anchor: Mention, text: str) -> list[tuple[bool, list[tuple[int, int
         if len(cells) != len(header):
             break
         value = text[cells[column][0] : cells[column][1]].strip()
+        if value in _NOT_ASSESSED:
+            continue  # "| Elbow | - |": not assessed, neither yes nor no (fix41)
         if not (_YES.fullmatch(value) or _NO.fullmatch(value)):
             return []  # another kind of table ("| Knee | 2 mm |"): read as before
         others = [c for i, c in enumerate(cells) if i != column]
