@@ -16,6 +16,12 @@ PG_ADMIN_URL = os.environ.get(
     "CALCISCOPE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 
+# pytest-xdist's workers (.ci/run runs the suite on every core) start with COLUMNS=80 and
+# LINES set; the CLI sizes its tables from them, so the same test would see narrower tables in
+# a worker than in one process. Every worker sees what one process sees: no terminal size.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _own_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

@@ -263,7 +263,7 @@ def test_a_decided_item_is_not_sent_again(page, server, browser_registry):
     item = next(i for i in queue["items"] if i["kind"] in decidable)
     page.goto(f"{base}/review?kind={item['kind']}&patient={item['patient_id']}")
     page.keyboard.press("j")
-    page.locator("#decision").wait_for()
+    page.locator("#decision[data-ready]").wait_for()  # wired by htmx
     item_id = str(page.locator("#queue .current").get_attribute("data-item-id"))
     page.keyboard.press("c")
     page.locator("#outcome .ok").wait_for()
@@ -300,7 +300,7 @@ def _open_decidable_item(page: Any, base: str) -> str:
     item = next(i for i in queue["items"] if i["kind"] in decidable)
     page.goto(f"{base}/review?kind={item['kind']}&patient={item['patient_id']}")
     page.locator(f'#queue .queue-item[data-item-id="{item["item_id"]}"]').click()
-    page.locator("#decision").wait_for()
+    page.locator("#decision[data-ready]").wait_for()  # wired by htmx
     page.wait_for_function(
         "document.querySelector('#decision').getAttribute('hx-post').includes("
         "encodeURIComponent(document.querySelector('#queue .current').dataset.itemId))"

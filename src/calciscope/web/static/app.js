@@ -30,12 +30,21 @@
     const button = document.getElementById(which);
     if (button) { button.click(); }
   }
+  // a decision form works once htmx has wired it (htmx:load, after the swap is processed): a
+  // key pressed before that would send the form as a plain GET of this page, losing the decision
+  document.addEventListener("htmx:load", function (event) {
+    const elt = event.detail.elt;
+    const form = elt.id === "decision" ? elt : (elt.querySelector ? elt.querySelector("#decision") : null);
+    if (form) { form.dataset.ready = "true"; }
+  });
   document.addEventListener("keydown", function (event) {
-    const form = document.getElementById("decision");
+    const wired = document.getElementById("decision");
+    const form = wired && wired.dataset.ready ? wired : null;
     const reason = document.getElementById("reason");
-    if (event.target === reason) {
+    if (reason && event.target === reason) {
       if (event.key === "Enter") {
         event.preventDefault();
+        if (!form) { return; }
         // Enter sends only the decision chosen with c or r: a reason typed after a click in
         // the field is no choice, and a confirming reason must never send a rejection
         if (form.dataset.mode === "confirm" || form.dataset.mode === "reject") {
