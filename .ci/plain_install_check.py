@@ -61,6 +61,7 @@ CALLS = [
     Call("notes extract", SMALL),
     Call("notes extract-file", "letter.txt --out mentions.jsonl"),
     Call("notes assess", "sentences.tsv --out assessed.tsv"),
+    Call("notes rtf", SMALL),
     Call("export phenopackets", f"out/phenopackets {SMALL}"),
     Call("export fhir", f"out/bundle.json {SMALL}"),
     Call("export redcap", f"out/redcap {SMALL}"),
@@ -102,6 +103,10 @@ CALLS = [
     ),
     Call("users add", f"cleo2 --role king --password-stdin {SMALL}", "error:role", "short\n"),
     Call("users list", SMALL),
+    Call("users password", f"cleo --password-stdin {SMALL}", stdin="plain-check-5678\n"),
+    Call("users password", f"nobody --password-stdin {SMALL}", "error:name", "plain-check-5678\n"),
+    Call("users end-sessions", f"cleo {SMALL}"),
+    Call("users end-sessions", f"nobody {SMALL}", "error:name"),
     Call("users disable", f"cleo {SMALL}"),
     Call("users disable", f"nobody {SMALL}", "error:name"),
     # ids nobody has: a clean error naming the field, nothing written
