@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
@@ -34,10 +34,11 @@ from calciscope.storage.integrity import (
     PatientReconciler,
     PatientStates,
     StatementIndex,
+    statement_key,
 )
 from calciscope.storage.lifetime import ORIGIN_COLUMNS, Birth, BirthCheck
 from calciscope.storage.patient_states import TablePatientStates
-from calciscope.storage.reimport import record_slot, supersede_reimported
+from calciscope.storage.reimport import Stated, record_slot, supersede_reimported
 
 if TYPE_CHECKING:
     from calciscope.storage.registry import Registry
@@ -219,7 +220,9 @@ class BatchWriter:
         self._sink: FactSink | None = None
         self._births: BirthCheck | None = None
         #: record slots (:mod:`calciscope.storage.reimport`) of rows left out as already held
-        self._restated: set[int] = set()
+        self._stated: Stated = {}
+        #: the confirmed superseded facts of the stored patients (a source may revert to one)
+        self._superseded_ids: set[str] = set()
         #: whether facts of patients the registry held before were written (else no re-import)
         self._stored_patients_facts = False
         #: the counts of :func:`~calciscope.storage.reimport.supersede_reimported`
@@ -521,7 +524,7 @@ class BatchWriter:
         assert self.conn is not None
         if self._stored_patients_facts:
             self._reimport_counts = supersede_reimported(
-                self.conn, self.batch_id, self.source, self._restated
+                self.conn, self.batch_id, self.source, self._stated, self.dialect
             )
 
     def drop_rtf_suggestions(self) -> None:
@@ -618,6 +621,10 @@ class BatchWriter:
         self._load_statements(ids - self._statements.keys())
         if ids:
             self._stored_patients_facts = True
+        if self._superseded_ids:
+            again = pc.is_in(rows.column("fact_id"), pa.array(list(self._superseded_ids)))
+            for row in rows.filter(again).to_pylist():
+                self._note_stated(row, "revive")
         held_by = [p for p in ids if self._statements[p]]
         if not held_by:
             return rows
@@ -628,9 +635,7 @@ class BatchWriter:
         for position, row in zip(positions, candidates, strict=True):
             if self._statements[row["patient_id"]].holds(row):
                 drop.append(position)
-                slot = record_slot(row)
-                if slot is not None:
-                    self._restated.add(slot)
+                self._note_stated(row, "held")
         if not drop:
             return rows
         keep = pc.invert(pc.is_in(pa.array(range(rows.num_rows)), pa.array(drop)))
@@ -647,17 +652,19 @@ class BatchWriter:
             if held and all(held.holds(part) for part in parts):
                 self.counts["facts"] += 1
                 self.already += 1
-                slot = record_slot(one.__dict__)
-                if slot is not None:
-                    self._restated.add(slot)
+                self._note_stated(one.__dict__, "held")
             else:
+                if one.fact_id in self._superseded_ids:
+                    self._note_stated(one.__dict__, "revive")
                 kept.append(one)
         return kept
 
     def _load_statements(self, ids: set[str]) -> None:
         assert self.conn is not None
         t, wanted = schema.facts, sorted(ids)
-        columns = [c for c in t.columns if c.name not in ("provenance", "review_state", "fact_id")]
+        skip = ("provenance", "review_state", "fact_id", "superseded_by")
+        columns = [c for c in t.columns if c.name not in skip]
+        columns += [t.c.fact_id, t.c.superseded_by]
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
             self._statements.update((pid, StatementIndex()) for pid in chunk)
@@ -667,4 +674,19 @@ class BatchWriter:
                 sa.or_(t.c.batch_id.is_(None), t.c.batch_id != self.batch_id),
             )
             for row in self.conn.execute(q).mappings():
-                self._statements[row["patient_id"]].add(dict(row))
+                # only current facts are held: a superseded value stated again is new again
+                if row["superseded_by"] is not None:
+                    self._superseded_ids.add(row["fact_id"])
+                else:
+                    self._statements[row["patient_id"]].add(dict(row))
+
+    def _note_stated(self, row: Mapping[str, Any], kind: str) -> None:
+        """Note a row of this import not written as a new row (:data:`reimport.Stated`)."""
+        slot = record_slot(row)
+        if slot is None:
+            return
+        if kind == "held":
+            what: Any = (*statement_key(row), row.get("effective_date"))
+        else:
+            what = row["fact_id"]
+        self._stated.setdefault(slot, []).append((str(row["patient_id"]), kind, what))
