@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from calciscope.errors import Problem, ValidationError
 from calciscope.model import STORED, Fact, Image, Note, Patient, before_birth
 from calciscope.model.spaces import fold_no_break
-from calciscope.rtftext import RtfError, is_rtf, rtf_to_text
+from calciscope.rtftext import is_rtf, rtf_note_text
 from calciscope.storage import schema
 from calciscope.storage.bulk import FACT_COLUMNS, FactSink, fact_sink, fact_table
 from calciscope.storage.bulk_sql import copy_upsert, one_of
@@ -145,15 +145,24 @@ def _same_note(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
     return a == b or _folded(a) == _folded(b)
 
 
+def _cited_note(provenance: str | None) -> str | None:
+    """Return the note id a note suggestion's JSON provenance cites (None if it cites none)."""
+    try:
+        where = json.loads(provenance or "")
+    except ValueError:
+        return None
+    note_id = where.get("note_id") if isinstance(where, dict) else None
+    return note_id if isinstance(note_id, str) else None
+
+
 def _raw_rtf_of(stored: tuple[Any, ...], content: tuple[Any, ...]) -> bool:
     """Whether a stored note holds, as raw RTF, the plain text of the note an import brings."""
     at = _NOTE_CONTENT.index("text")
     text = stored[at]
     if not isinstance(text, str) or not is_rtf(text):
         return False
-    try:
-        plain = rtf_to_text(text)
-    except RtfError:
+    plain = rtf_note_text(text, "registry", "stored note", "text")
+    if isinstance(plain, Problem):
         return False
     return _same_note((*stored[:at], plain, *stored[at + 1 :]), content)
 
@@ -228,7 +237,7 @@ class BatchWriter:
         #: the counts of :func:`~calciscope.storage.reimport.supersede_reimported`
         self._reimport_counts: dict[str, int] = {}
         #: notes stored raw as RTF whose plain text this import brings (:func:`_raw_rtf_of`)
-        self._rtf_replaced: dict[str, None] = {}
+        self._rtf_replaced: dict[str, str] = {}  # note id -> its patient
 
     def write(self, batch: Batch) -> None:
         """Write patients (checked), notes and images; insert facts the registry does not hold.
@@ -321,7 +330,7 @@ class BatchWriter:
             elif before is not None and _raw_rtf_of(before, content):
                 # a note stored raw as RTF (before hardening35) whose plain text this import
                 # brings: the text replaces the RTF (hardening36, calciscope.rtftext)
-                self._rtf_replaced[note.note_id] = None
+                self._rtf_replaced[note.note_id] = note.patient_id
                 kept.append(note)
                 continue
             elif before is not None and not _same_note(before, content):
@@ -533,24 +542,50 @@ class BatchWriter:
         Their offsets and words were the RTF's (control words and all); ``notes extract``
         reads the plain text again. Suggestions a person decided on stay (version above 1,
         or confirmed or rejected). Counted as ``notes_rtf_replaced`` and
-        ``note_suggestions_dropped``.
+        ``note_suggestions_dropped``; each dropped suggestion gets an audit row
+        (``fact.rtf_suggestion_dropped``, fix42). Found by the note id their JSON provenance
+        cites, among the suggestions of the notes' patients.
         """
         assert self.conn is not None
         if not self._rtf_replaced:
             return
         t, dropped = schema.facts, 0
-        for note_id in self._rtf_replaced:
-            marker = f'"note_id": {json.dumps(note_id, ensure_ascii=False)},'
-            done = self.conn.execute(
-                t.delete().where(
-                    t.c.source_kind == "note",
-                    t.c.review_state == "suggested",
-                    t.c.version == 1,
-                    t.c.superseded_by.is_(None),
-                    t.c.provenance.contains(marker, autoescape=True),
-                )
+        patients = sorted(set(self._rtf_replaced.values()))
+        now = dt.datetime.now(dt.UTC)
+        for start in range(0, len(patients), CHUNK):
+            q = sa.select(t.c.fact_id, t.c.patient_id, t.c.provenance).where(
+                one_of(t.c.patient_id, patients[start : start + CHUNK], self.dialect),
+                t.c.source_kind == "note",
+                t.c.review_state == "suggested",
+                t.c.version == 1,
+                t.c.superseded_by.is_(None),
             )
-            dropped += int(done.rowcount or 0)
+            gone: list[dict[str, str]] = []
+            for fact_id, patient_id, provenance in self.conn.execute(q):
+                note_id = _cited_note(provenance)  # the suggestion's JSON provenance
+                if note_id is not None and self._rtf_replaced.get(note_id) == patient_id:
+                    gone.append({"gone": fact_id, "note": note_id})
+            if not gone:
+                continue
+            self.conn.execute(t.delete().where(t.c.fact_id == sa.bindparam("gone")), gone)
+            self.conn.execute(
+                schema.audit_log.insert(),
+                [
+                    {
+                        "at": now,
+                        "actor": "import",
+                        "action": "fact.rtf_suggestion_dropped",
+                        "target": f"fact:{row['gone']}"[:256],
+                        "before": {"review_state": "suggested", "note_id": row["note"]},
+                        "after": None,
+                        "detail": f"read from the raw RTF of note {row['note']}, whose plain text "
+                        f"{self.source} (batch {self.batch_id}) brought: notes extract reads it "
+                        "again",
+                    }
+                    for row in gone
+                ],
+            )
+            dropped += len(gone)
         self._reimport_counts["notes_rtf_replaced"] = len(self._rtf_replaced)
         if dropped:
             self._reimport_counts["note_suggestions_dropped"] = dropped
