@@ -231,7 +231,7 @@ class BatchWriter:
         #: record slots (:mod:`calciscope.storage.reimport`) of rows left out as already held
         self._stated: Stated = {}
         #: the confirmed superseded facts of the stored patients (a source may revert to one)
-        self._superseded_ids: set[str] = set()
+        self._superseded_ids: dict[str, set[str]] = {}  # per patient
         #: whether facts of patients the registry held before were written (else no re-import)
         self._stored_patients_facts = False
         #: the counts of :func:`~calciscope.storage.reimport.supersede_reimported`
@@ -656,8 +656,12 @@ class BatchWriter:
         self._load_statements(ids - self._statements.keys())
         if ids:
             self._stored_patients_facts = True
+        self._superseded_ids = {
+            p: self._superseded_ids[p] for p in ids if p in self._superseded_ids
+        }
         if self._superseded_ids:
-            again = pc.is_in(rows.column("fact_id"), pa.array(list(self._superseded_ids)))
+            earlier = [f for found in self._superseded_ids.values() for f in found]
+            again = pc.is_in(rows.column("fact_id"), pa.array(earlier, pa.string()))
             for row in rows.filter(again).to_pylist():
                 self._note_stated(row, "revive")
         held_by = [p for p in ids if self._statements[p]]
@@ -689,7 +693,7 @@ class BatchWriter:
                 self.already += 1
                 self._note_stated(one.__dict__, "held")
             else:
-                if one.fact_id in self._superseded_ids:
+                if one.fact_id in self._superseded_ids.get(one.patient_id, ()):
                     self._note_stated(one.__dict__, "revive")
                 kept.append(one)
         return kept
@@ -711,7 +715,7 @@ class BatchWriter:
             for row in self.conn.execute(q).mappings():
                 # only current facts are held: a superseded value stated again is new again
                 if row["superseded_by"] is not None:
-                    self._superseded_ids.add(row["fact_id"])
+                    self._superseded_ids.setdefault(row["patient_id"], set()).add(row["fact_id"])
                 else:
                     self._statements[row["patient_id"]].add(dict(row))
 
@@ -724,4 +728,6 @@ class BatchWriter:
             what: Any = (*statement_key(row), row.get("effective_date"))
         else:
             what = row["fact_id"]
-        self._stated.setdefault(slot, []).append((str(row["patient_id"]), kind, what))
+        entries, entry = self._stated.setdefault(slot, []), (str(row["patient_id"]), kind, what)
+        if entry not in entries:  # one row stated twice (a folded fact passes twice) is one
+            entries.append(entry)

@@ -157,7 +157,7 @@ class _Run:
             if slot is not None:
                 mine = row["batch_id"] == self.batch_id
                 (new if mine else old).setdefault(slot, []).append(row)
-        for slot in set(new) | (set(stated) & set(old)):
+        for slot in set(new) | {slot for slot in old if slot in stated}:
             olds, entries = old.get(slot, []), stated.get(slot, [])
             if len(olds) != 1 or len(new.get(slot, [])) + len(entries) != 1:
                 continue  # the source says two things of one record, or nothing to replace
@@ -175,6 +175,8 @@ class _Run:
             if back is not None and back["superseded_by"] and self._reimported(what):
                 self.replace(was, back, revived=True)
             return
+        if (*statement_key(was), was["effective_date"]) == what:
+            return  # the record's fact says it still (a re-import of the same value)
         if self.holders is None:  # the current confirmed fact that says each statement
             self.holders = {}
             for row in self.current:
