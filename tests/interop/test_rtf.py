@@ -45,6 +45,9 @@ def test_a_simple_rtf_letter_reads_as_its_plain_text():
         (r"{\rtf1 \'a", "two hex digits"),
         (r"{\rtf1\ansicpg99999 x}", "code page"),
         ("SYNTHETIC", "does not begin"),
+        (r"{\rtf1 \u9999999999?}", "no Unicode character"),
+        (r"{\rtf1 \u1114112?}", "no Unicode character"),
+        (r"{\rtf1 \u-99999?}", "no Unicode character"),
     ],
 )
 def test_what_it_cannot_read_is_refused_saying_why(text, message):
@@ -54,6 +57,33 @@ def test_what_it_cannot_read_is_refused_saying_why(text, message):
 
 def test_unicode_with_a_negative_number_and_a_longer_fallback():
     assert rtf_to_text(r"{\rtf1\uc2 a\u-3913 XYb}") == "a\uf0b7b"
+
+
+def test_a_surrogate_pair_is_one_character_and_a_lone_surrogate_u_fffd():
+    """fix42 (review 42 M6): Word writes a character above U+FFFF as two \\uN."""
+    assert rtf_to_text(r"{\rtf1 \u-10179?\u-8704? SYNTHETIC}") == "\U0001f600 SYNTHETIC"
+    assert rtf_to_text(r"{\rtf1 a\u-10179?b}") == "a\ufffdb"
+    assert rtf_to_text(r"{\rtf1 a\u-8704?b}") == "a\ufffdb"
+    assert rtf_to_text(r"{\rtf1 a\u-10179?}") == "a\ufffd"
+
+
+def test_characters_typed_in_the_text_are_kept_and_bytes_read_in_the_code_page():
+    """fix42 (review 42 M7): a document handed over as text keeps its characters."""
+    from calciscope.rtftext import rtf_bytes_to_text
+
+    text = "{\\rtf1\\ansi\\ansicpg1251 caf\u00e9 \u2014 \u041f \u20ac}"
+    assert rtf_to_text(text) == "caf\u00e9 \u2014 \u041f \u20ac"
+    # bytes (an attachment): a raw byte above 127 is a byte of the code page
+    assert rtf_bytes_to_text(b"{\\rtf1\\ansi\\ansicpg1251 \xcf}") == "\u041f"
+
+
+def test_deleted_and_hidden_text_is_left_out():
+    """fix42 (review 42 M8): tracked deletions and hidden text are no words of the note."""
+    text = (
+        r"{\rtf1 SYNTHETIC {\deleted no }calcinosis{\v  hidden} of the"
+        r" \deleted left\deleted0 right hand \v secret\plain  index}"
+    )
+    assert rtf_to_text(text) == "SYNTHETIC calcinosis of the right hand  index"
 
 
 def _folder(tmp_path, text: str):
@@ -102,6 +132,19 @@ def test_a_note_stored_raw_is_flagged_and_replaced_by_a_re_import(tmp_path):
     summary = api.import_directory(registry, _folder(tmp_path, LETTER))
     assert summary.counts["notes_rtf_replaced"] == 1
     assert summary.counts["note_suggestions_dropped"] == 1
+    # fix42 (review 42 M9): each dropped suggestion leaves an audit row naming it and its note
+    import sqlalchemy as sa
+
+    from calciscope.storage import schema
+
+    with registry.engine.connect() as conn:
+        a = schema.audit_log
+        audits = conn.execute(
+            sa.select(a.c.target, a.c.before).where(a.c.action == "fact.rtf_suggestion_dropped")
+        ).all()
+    assert [(row.target, row.before["note_id"]) for row in audits] == [
+        (f"fact:{suggestion.fact_id}", "N1")
+    ]
     assert [n.text for n in registry.notes_for("P1")] == [PLAIN]
     assert api.rtf_notes(registry) == []
     assert CliRunner().invoke(app, ["notes", "rtf", "--db", url]).exit_code == 0

@@ -181,3 +181,67 @@ def test_a_redcap_value_corrected_at_the_source_supersedes_the_imported_one(tmp_
     assert summary.counts["facts_superseded_by_reimport"] == 1
     [ck] = [f for f in registry.facts_for("R1") if f.code == "redcap.ck"]
     assert ck.value_num == 90.0
+
+
+def _ck(value: float, provenance: str = WHERE) -> Fact:
+    return _fact(
+        Status.PRESENT, provenance=provenance, value_num=value, value_text=None, unit="U/L"
+    )
+
+
+def test_a_source_reverting_to_an_earlier_value_makes_it_current_again(tmp_path):
+    """fix42 (review 42 H2): CK 900 -> 90 -> 900 leaves 900 current, with its history."""
+    registry = _registry(tmp_path)
+    _import(registry, _ck(900.0))
+    _import(registry, _ck(90.0))
+    counts = _import(registry, _ck(900.0))
+    assert counts["facts_superseded_by_reimport"] == 1
+    assert [f.value_num for f in _current(registry)] == [900.0]
+    by_value = {f.value_num: f for f in registry.facts_for("P1", include_superseded=True)}
+    assert set(by_value) == {900.0, 90.0}
+    with registry.engine.connect() as conn:
+        r = schema.fact_revisions
+        rows = conn.execute(
+            sa.select(r.c.fact_id, r.c.supersedes, r.c.reason).where(r.c.action == "reimported")
+        ).all()
+        f = schema.facts
+        versions = dict(conn.execute(sa.select(f.c.fact_id, f.c.version)).all())
+    pairs = {(row.fact_id, row.supersedes) for row in rows}
+    assert (by_value[900.0].fact_id, by_value[90.0].fact_id) in pairs
+    assert any("earlier value" in (row.reason or "") for row in rows)
+    assert versions[by_value[900.0].fact_id] == 3  # superseded (2), then current again (3)
+    # stating it once more changes nothing
+    assert "facts_superseded_by_reimport" not in _import(registry, _ck(900.0))
+
+
+def test_a_person_s_correction_is_not_undone_by_the_earlier_value(tmp_path):
+    registry = _registry(tmp_path)
+    _import(registry, _ck(900.0))
+    [old] = _current(registry)
+    api.correct_fact(registry, old.fact_id, {"value_num": 950.0}, author="a", reason="typo")
+    counts = _import(registry, _ck(900.0))
+    assert "facts_superseded_by_reimport" not in counts
+    assert [f.value_num for f in _current(registry)] == [950.0]
+
+
+def test_a_corrected_value_another_source_already_states_supersedes_the_old(tmp_path):
+    """fix42 (review 42 S7): the value is held by another source's fact."""
+    registry = _registry(tmp_path)
+    _import(registry, _ck(900.0))
+    _import(registry, _ck(90.0, provenance="labsystem.csv row 9"))
+    counts = _import(registry, _ck(90.0))
+    assert counts["facts_superseded_by_reimport"] == 1
+    assert [(f.value_num, f.provenance) for f in _current(registry)] == [
+        (90.0, "labsystem.csv row 9")
+    ]
+
+
+def test_a_new_value_beside_a_person_s_correction_is_counted(tmp_path):
+    """fix42 (review 42 M4)."""
+    registry = _registry(tmp_path)
+    _import(registry, _ck(900.0))
+    [old] = _current(registry)
+    api.correct_fact(registry, old.fact_id, {"value_num": 950.0}, author="a", reason="typo")
+    counts = _import(registry, _ck(90.0))
+    assert counts["facts_beside_reviewed"] == 1
+    assert sorted(f.value_num for f in _current(registry)) == [90.0, 950.0]

@@ -38,7 +38,7 @@ from calciscope.interop.csvtext import StrictDictReader, delimiter_hint, quote_c
 from calciscope.interop.jsontext import parse_json
 from calciscope.interop.native_facts import check_block
 from calciscope.model import Fact, Image, Note, Patient
-from calciscope.rtftext import RtfError, is_rtf, rtf_to_text
+from calciscope.rtftext import rtf_note_text
 from calciscope.storage import Batch, PatientOrigin
 from calciscope.storage.bulk import fact_table
 from calciscope.storage.lifetime import with_origins
@@ -181,12 +181,12 @@ def _validated(
         if isinstance(row, Problem):
             problems.add(row)
             continue
-        if model is Note and isinstance(text := row.get("text"), str) and is_rtf(text):
-            try:  # an RTF note's words are its plain text (hardening36)
-                row = row | {"text": rtf_to_text(text)}
-            except RtfError as exc:
-                problems.add(Problem(str(path), location, "text", f"RTF note not read: {exc}"))
+        if model is Note and isinstance(text := row.get("text"), str):
+            plain = rtf_note_text(text, str(path), location, "text")  # hardening36
+            if isinstance(plain, Problem):
+                problems.add(plain)
                 continue
+            row = row | {"text": plain}
         try:
             yield location, model.model_validate(row)
         except pydantic.ValidationError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from calciscope.errors import Problem, ValidationError
 from calciscope.model import STORED, Fact, Image, Note, Patient, before_birth
 from calciscope.model.spaces import fold_no_break
-from calciscope.rtftext import RtfError, is_rtf, rtf_to_text
+from calciscope.rtftext import is_rtf, rtf_note_text
 from calciscope.storage import schema
 from calciscope.storage.bulk import FACT_COLUMNS, FactSink, fact_sink, fact_table
 from calciscope.storage.bulk_sql import copy_upsert, one_of
@@ -34,10 +34,11 @@ from calciscope.storage.integrity import (
     PatientReconciler,
     PatientStates,
     StatementIndex,
+    statement_key,
 )
 from calciscope.storage.lifetime import ORIGIN_COLUMNS, Birth, BirthCheck
 from calciscope.storage.patient_states import TablePatientStates
-from calciscope.storage.reimport import record_slot, supersede_reimported
+from calciscope.storage.reimport import Stated, record_slot, supersede_reimported
 
 if TYPE_CHECKING:
     from calciscope.storage.registry import Registry
@@ -144,15 +145,24 @@ def _same_note(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
     return a == b or _folded(a) == _folded(b)
 
 
+def _cited_note(provenance: str | None) -> str | None:
+    """Return the note id a note suggestion's JSON provenance cites (None if it cites none)."""
+    try:
+        where = json.loads(provenance or "")
+    except ValueError:
+        return None
+    note_id = where.get("note_id") if isinstance(where, dict) else None
+    return note_id if isinstance(note_id, str) else None
+
+
 def _raw_rtf_of(stored: tuple[Any, ...], content: tuple[Any, ...]) -> bool:
     """Whether a stored note holds, as raw RTF, the plain text of the note an import brings."""
     at = _NOTE_CONTENT.index("text")
     text = stored[at]
     if not isinstance(text, str) or not is_rtf(text):
         return False
-    try:
-        plain = rtf_to_text(text)
-    except RtfError:
+    plain = rtf_note_text(text, "registry", "stored note", "text")
+    if isinstance(plain, Problem):
         return False
     return _same_note((*stored[:at], plain, *stored[at + 1 :]), content)
 
@@ -219,13 +229,15 @@ class BatchWriter:
         self._sink: FactSink | None = None
         self._births: BirthCheck | None = None
         #: record slots (:mod:`calciscope.storage.reimport`) of rows left out as already held
-        self._restated: set[int] = set()
+        self._stated: Stated = {}
+        #: the confirmed superseded facts of the stored patients (a source may revert to one)
+        self._superseded_ids: dict[str, set[str]] = {}  # per patient
         #: whether facts of patients the registry held before were written (else no re-import)
         self._stored_patients_facts = False
         #: the counts of :func:`~calciscope.storage.reimport.supersede_reimported`
         self._reimport_counts: dict[str, int] = {}
         #: notes stored raw as RTF whose plain text this import brings (:func:`_raw_rtf_of`)
-        self._rtf_replaced: dict[str, None] = {}
+        self._rtf_replaced: dict[str, str] = {}  # note id -> its patient
 
     def write(self, batch: Batch) -> None:
         """Write patients (checked), notes and images; insert facts the registry does not hold.
@@ -318,7 +330,7 @@ class BatchWriter:
             elif before is not None and _raw_rtf_of(before, content):
                 # a note stored raw as RTF (before hardening35) whose plain text this import
                 # brings: the text replaces the RTF (hardening36, calciscope.rtftext)
-                self._rtf_replaced[note.note_id] = None
+                self._rtf_replaced[note.note_id] = note.patient_id
                 kept.append(note)
                 continue
             elif before is not None and not _same_note(before, content):
@@ -521,7 +533,7 @@ class BatchWriter:
         assert self.conn is not None
         if self._stored_patients_facts:
             self._reimport_counts = supersede_reimported(
-                self.conn, self.batch_id, self.source, self._restated
+                self.conn, self.batch_id, self.source, self._stated, self.dialect
             )
 
     def drop_rtf_suggestions(self) -> None:
@@ -530,24 +542,50 @@ class BatchWriter:
         Their offsets and words were the RTF's (control words and all); ``notes extract``
         reads the plain text again. Suggestions a person decided on stay (version above 1,
         or confirmed or rejected). Counted as ``notes_rtf_replaced`` and
-        ``note_suggestions_dropped``.
+        ``note_suggestions_dropped``; each dropped suggestion gets an audit row
+        (``fact.rtf_suggestion_dropped``, fix42). Found by the note id their JSON provenance
+        cites, among the suggestions of the notes' patients.
         """
         assert self.conn is not None
         if not self._rtf_replaced:
             return
         t, dropped = schema.facts, 0
-        for note_id in self._rtf_replaced:
-            marker = f'"note_id": {json.dumps(note_id, ensure_ascii=False)},'
-            done = self.conn.execute(
-                t.delete().where(
-                    t.c.source_kind == "note",
-                    t.c.review_state == "suggested",
-                    t.c.version == 1,
-                    t.c.superseded_by.is_(None),
-                    t.c.provenance.contains(marker, autoescape=True),
-                )
+        patients = sorted(set(self._rtf_replaced.values()))
+        now = dt.datetime.now(dt.UTC)
+        for start in range(0, len(patients), CHUNK):
+            q = sa.select(t.c.fact_id, t.c.patient_id, t.c.provenance).where(
+                one_of(t.c.patient_id, patients[start : start + CHUNK], self.dialect),
+                t.c.source_kind == "note",
+                t.c.review_state == "suggested",
+                t.c.version == 1,
+                t.c.superseded_by.is_(None),
             )
-            dropped += int(done.rowcount or 0)
+            gone: list[dict[str, str]] = []
+            for fact_id, patient_id, provenance in self.conn.execute(q):
+                note_id = _cited_note(provenance)  # the suggestion's JSON provenance
+                if note_id is not None and self._rtf_replaced.get(note_id) == patient_id:
+                    gone.append({"gone": fact_id, "note": note_id})
+            if not gone:
+                continue
+            self.conn.execute(t.delete().where(t.c.fact_id == sa.bindparam("gone")), gone)
+            self.conn.execute(
+                schema.audit_log.insert(),
+                [
+                    {
+                        "at": now,
+                        "actor": "import",
+                        "action": "fact.rtf_suggestion_dropped",
+                        "target": f"fact:{row['gone']}"[:256],
+                        "before": {"review_state": "suggested", "note_id": row["note"]},
+                        "after": None,
+                        "detail": f"read from the raw RTF of note {row['note']}, whose plain text "
+                        f"{self.source} (batch {self.batch_id}) brought: notes extract reads it "
+                        "again",
+                    }
+                    for row in gone
+                ],
+            )
+            dropped += len(gone)
         self._reimport_counts["notes_rtf_replaced"] = len(self._rtf_replaced)
         if dropped:
             self._reimport_counts["note_suggestions_dropped"] = dropped
@@ -618,6 +656,14 @@ class BatchWriter:
         self._load_statements(ids - self._statements.keys())
         if ids:
             self._stored_patients_facts = True
+        self._superseded_ids = {
+            p: self._superseded_ids[p] for p in ids if p in self._superseded_ids
+        }
+        if self._superseded_ids:
+            earlier = [f for found in self._superseded_ids.values() for f in found]
+            again = pc.is_in(rows.column("fact_id"), pa.array(earlier, pa.string()))
+            for row in rows.filter(again).to_pylist():
+                self._note_stated(row, "revive")
         held_by = [p for p in ids if self._statements[p]]
         if not held_by:
             return rows
@@ -628,9 +674,7 @@ class BatchWriter:
         for position, row in zip(positions, candidates, strict=True):
             if self._statements[row["patient_id"]].holds(row):
                 drop.append(position)
-                slot = record_slot(row)
-                if slot is not None:
-                    self._restated.add(slot)
+                self._note_stated(row, "held")
         if not drop:
             return rows
         keep = pc.invert(pc.is_in(pa.array(range(rows.num_rows)), pa.array(drop)))
@@ -647,17 +691,19 @@ class BatchWriter:
             if held and all(held.holds(part) for part in parts):
                 self.counts["facts"] += 1
                 self.already += 1
-                slot = record_slot(one.__dict__)
-                if slot is not None:
-                    self._restated.add(slot)
+                self._note_stated(one.__dict__, "held")
             else:
+                if one.fact_id in self._superseded_ids.get(one.patient_id, ()):
+                    self._note_stated(one.__dict__, "revive")
                 kept.append(one)
         return kept
 
     def _load_statements(self, ids: set[str]) -> None:
         assert self.conn is not None
         t, wanted = schema.facts, sorted(ids)
-        columns = [c for c in t.columns if c.name not in ("provenance", "review_state", "fact_id")]
+        skip = ("provenance", "review_state", "fact_id", "superseded_by")
+        columns = [c for c in t.columns if c.name not in skip]
+        columns += [t.c.fact_id, t.c.superseded_by]
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
             self._statements.update((pid, StatementIndex()) for pid in chunk)
@@ -667,4 +713,21 @@ class BatchWriter:
                 sa.or_(t.c.batch_id.is_(None), t.c.batch_id != self.batch_id),
             )
             for row in self.conn.execute(q).mappings():
-                self._statements[row["patient_id"]].add(dict(row))
+                # only current facts are held: a superseded value stated again is new again
+                if row["superseded_by"] is not None:
+                    self._superseded_ids.setdefault(row["patient_id"], set()).add(row["fact_id"])
+                else:
+                    self._statements[row["patient_id"]].add(dict(row))
+
+    def _note_stated(self, row: Mapping[str, Any], kind: str) -> None:
+        """Note a row of this import not written as a new row (:data:`reimport.Stated`)."""
+        slot = record_slot(row)
+        if slot is None:
+            return
+        if kind == "held":
+            what: Any = (*statement_key(row), row.get("effective_date"))
+        else:
+            what = row["fact_id"]
+        entries, entry = self._stated.setdefault(slot, []), (str(row["patient_id"]), kind, what)
+        if entry not in entries:  # one row stated twice (a folded fact passes twice) is one
+            entries.append(entry)

@@ -13,7 +13,7 @@ import html
 import re
 
 from calciscope.model.spaces import NO_BREAK_SPACES
-from calciscope.rtftext import RtfError, is_rtf, rtf_to_text
+from calciscope.rtftext import RtfError, is_rtf, rtf_bytes_to_text
 
 __all__ = [
     "MARKUP_LIMIT",
@@ -204,7 +204,7 @@ def attachment_text(content_type: str, data: bytes) -> str | None:
     if kind in RTF_TYPES or (kind == "text/plain" and is_rtf(data[:64].decode("latin-1"))):
         # RTF is 7-bit text: each byte is one character, \'hh and \uN say the others
         try:
-            text = rtf_to_text(data.decode("latin-1"))
+            text = rtf_bytes_to_text(data)
         except RtfError as exc:
             raise NotReadAsText(
                 f"its {kind} attachment was not read: an RTF document calciscope cannot read "

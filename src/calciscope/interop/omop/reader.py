@@ -21,7 +21,7 @@ from calciscope.interop.omop.cdm import Cdm
 from calciscope.interop.omop.conceptset import ConceptSet
 from calciscope.interop.omop.views import patients_view, person_facts, person_ids
 from calciscope.model import Fact, Note, NoteType, Patient
-from calciscope.rtftext import RtfError, is_rtf, rtf_to_text
+from calciscope.rtftext import rtf_note_text
 
 __all__ = ["read_cdm"]
 
@@ -94,17 +94,11 @@ def _notes(
             )
             continue
         first[r["note_id"]] = r["row_id"]
-        text = r["text"] or ""
-        if is_rtf(text):
-            try:  # an RTF note's words are its plain text (hardening36)
-                text = rtf_to_text(text)
-            except RtfError as exc:
-                problems.append(
-                    Problem(
-                        cdm.source, f"omop:note/{r['row_id']}", "note_text", f"RTF not read: {exc}"
-                    )
-                )
-                continue
+        # an RTF note's words are its plain text (hardening36)
+        text = rtf_note_text(r["text"] or "", cdm.source, f"omop:note/{r['row_id']}", "note_text")
+        if isinstance(text, Problem):
+            problems.append(text)
+            continue
         out.append(
             {
                 "note_id": r["note_id"],

@@ -143,10 +143,13 @@ def _checkbox_facts(
                 ("checkbox", "form not filled in on this row: unknown, not absent")
             ] += 1
         return []
-    if (missing := _checkbox_missing_code(item, row, ctx)) is not None:
+    missing = _checkbox_missing_code(item, row, ctx)
+    if missing is not None:
         # REDCap ticks a column of the code (``field___unk``) and leaves the options blank
         ctx.result.mapped[f"missing data code {missing}"] += 1
-        return []
+        if not _any_option_ticked(item, row, ctx):
+            return []
+        # a real option ticked beside the code column: the real answers are kept
     facts = []
     for column, (name, code) in ctx.checkbox_columns.items():
         raw = row.get(column)
@@ -169,12 +172,24 @@ def missing_code_columns(item: DictionaryField, ctx: _Context) -> dict[str, str]
     if known is not None:
         return known
     columns = ctx.missing_columns[item.name] = {}
+    # a real choice always wins over a missing data code, whatever the case of either
+    choices = {code.lower() for code in item.choices}
     for code in ctx.missing:
-        if code not in item.choices:
-            low = code.lower()
-            for variant in (low, low.replace("-", "_").replace(".", "_"), code):
-                columns[f"{item.name}___{variant}"] = code
+        low = code.lower()
+        if low in choices:
+            continue
+        for variant in (low, low.replace("-", "_").replace(".", "_"), code):
+            column = f"{item.name}___{variant}"
+            if column not in ctx.checkbox_columns:
+                columns[column] = code
     return columns
+
+
+def _any_option_ticked(item: DictionaryField, row: dict[str, str], ctx: _Context) -> bool:
+    for column, (name, _code) in ctx.checkbox_columns.items():
+        if name == item.name and row.get(column, "").strip().lower() in _TICKED:
+            return True
+    return False
 
 
 def _checkbox_missing_code(item: DictionaryField, row: dict[str, str], ctx: _Context) -> str | None:
