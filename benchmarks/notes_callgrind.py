@@ -14,6 +14,15 @@ to run::
 
 Needs valgrind (``apt-get install valgrind``). Compare two trees by running the script with
 each tree's ``src`` on ``PYTHONPATH``.
+
+``--stages`` also prints where the instructions go, stage by stage (speed37): each step of
+:meth:`NoteExtractor.extract` and each layer's phrase search, regex rules and literal test is
+called through a C function of its own (a small extension compiled with ``cc`` into a
+temporary folder), and ``callgrind_annotate --inclusive=yes`` gives each one's instructions
+with everything it calls. The figures nest (``find:trigger`` holds ``regex:trigger``, which
+holds ``literal test:trigger``) and the wrapping adds about 3 % to the run's total::
+
+    python benchmarks/notes_callgrind.py --notes 300 --stages
 """
 
 from __future__ import annotations
@@ -43,12 +52,88 @@ def _demo_texts(notes: int, seed: int) -> list[str]:
     return texts
 
 
-def _inside(notes: int, seed: int) -> None:
+_ZONE_C = r"""
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define Z(n) __attribute__((noinline)) static PyObject *zone_##n(PyObject *self, \
+    PyObject *const *args, Py_ssize_t nargs, PyObject *kw) { \
+    return PyObject_Vectorcall(args[0], args + 1, nargs - 1, kw); }
+#define M(n) {"z" #n, (PyCFunction)(void (*)(void))zone_##n, METH_FASTCALL | METH_KEYWORDS, NULL},
+%(zones)s
+static PyMethodDef methods[] = {%(methods)s {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "notes_zones", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_notes_zones(void) { return PyModule_Create(&module); }
+"""
+#: The steps of ``NoteExtractor.extract`` timed by ``--stages`` (module-level functions are
+#: the extractor module's names).
+_STEPS = (
+    "sections", "sentences", "_by_sentence", "_modifiers", "_mentions", "_site_lists",
+    "anchor_ranges", "merge_attributes", "group_by_sentence", "mark_labels",
+    "link_calcinosis_attributes", "link_clause_sites", "link_restated", "drop_network_elements",
+    "link_antibody_results", "read_leaders", "join_line_hyphens", "read_entities",
+)  # fmt: skip
+_LAYERS = ("finding", "site", "morphology", "tissue", "modality", "trigger", "terminate")
+_ZONES = 64
+
+
+def _build_zones(folder: Path) -> None:
+    """Compile the zone extension (``z0`` .. ``z63``, each calling its first argument)."""
+    import sysconfig
+
+    zones = " ".join(f"Z({n})" for n in range(_ZONES))
+    methods = " ".join(f"M({n})" for n in range(_ZONES))
+    source = folder / "notes_zones.c"
+    source.write_text(_ZONE_C % {"zones": zones, "methods": methods}, encoding="utf-8")
+    target = folder / f"notes_zones{sysconfig.get_config_var('EXT_SUFFIX')}"
+    include = sysconfig.get_paths()["include"]
+    command = ["cc", "-O1", "-shared", "-fPIC", f"-I{include}", str(source), "-o", str(target)]
+    subprocess.run(command, check=True, capture_output=True)
+
+
+def _zoned(extractor: object, names: dict[int, str]) -> None:
+    """Route the extractor's steps and each layer's searches through the zone functions.
+
+    Python source only: a compiled (mypyc) extractor's methods cannot be replaced.
+    """
+    import importlib
+
+    from calciscope.extract import extractor as module
+
+    zone = importlib.import_module("notes_zones")
+    number = iter(range(_ZONES))
+
+    def through(name: str, function: object) -> object:
+        z = getattr(zone, f"z{next(number)}")
+        names[int(z.__name__[1:])] = name
+
+        def call(*args: object, **kwargs: object) -> object:
+            return z(function, *args, **kwargs)
+
+        return call
+
+    for name in _STEPS:
+        owner = module.NoteExtractor if hasattr(module.NoteExtractor, name) else module
+        setattr(owner, name, through(name, getattr(owner, name)))
+    for layered in (extractor._targets, extractor._context):  # type: ignore[attr-defined]
+        for layer, phrases in layered._layers.items():
+            phrases.find = through(f"find:{layer}", phrases.find)
+            phrases._regex_matches = through(f"regex:{layer}", phrases._regex_matches)
+            phrases._passing = through(f"literal test:{layer}", phrases._passing)
+    sections = extractor._sections  # type: ignore[attr-defined]
+    sections.find = through("find:section headers", sections.find)
+
+
+def _inside(notes: int, seed: int, stages: str | None = None) -> None:
     """Run under callgrind: set up, then count only the extraction loop."""
     from calciscope.extract import NoteExtractor
 
     texts = _demo_texts(notes, seed)
     extractor = NoteExtractor()
+    if stages:
+        sys.path.insert(0, stages)
+        names: dict[int, str] = {}
+        _zoned(extractor, names)
+        (Path(stages) / "zones.json").write_text(json.dumps(names), encoding="utf-8")
     extractor.extract(texts[0])  # warm-up: lazy compilation and caches
     pid = str(os.getpid())
     subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
@@ -67,14 +152,30 @@ def _total_instructions(profile: Path) -> int:
     raise SystemExit(f"{profile}: no 'totals:' line in callgrind's output")
 
 
+def _stage_figures(profile: Path, folder: Path, notes: int) -> list[tuple[str, float]]:
+    """Return ``(stage, instructions per note)`` read from the zones' inclusive costs."""
+    names = json.loads((folder / "zones.json").read_text(encoding="utf-8"))
+    command = ["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(profile)]
+    report = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    found: dict[str, int] = {}
+    for line in report.splitlines():
+        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+\S*:zone_(\d+)\b", line)
+        if m and m.group(2) in names:
+            name = names[m.group(2)]
+            found[name] = max(found.get(name, 0), int(m.group(1).replace(",", "")))
+    return sorted(((k, v / notes) for k, v in found.items()), key=lambda x: -x[1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--notes", type=int, default=1000, help="demo notes to extract")
     parser.add_argument("--seed", type=int, default=0, help="demo cohort seed")
     parser.add_argument("--keep", type=Path, default=None, help="keep callgrind's output here")
+    parser.add_argument("--stages", action="store_true", help="also print instructions by stage")
+    parser.add_argument("--zones", default=None, help=argparse.SUPPRESS)  # set for the inside
     args = parser.parse_args(argv)
     if os.environ.get(_INSIDE):
-        _inside(args.notes, args.seed)
+        _inside(args.notes, args.seed, args.zones)
         return 0
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
@@ -87,12 +188,16 @@ def main(argv: list[str] | None = None) -> int:
             f"--callgrind-out-file={profile}", sys.executable, __file__,
             "--notes", str(args.notes), "--seed", str(args.seed),
         ]  # fmt: skip
+        if args.stages:
+            _build_zones(Path(folder))
+            command += ["--zones", folder]
         run = subprocess.run(command, env=env, capture_output=True, text=True)
         if run.returncode != 0:
             print(run.stderr[-3000:], file=sys.stderr)
             return run.returncode
         counts = json.loads([x for x in run.stdout.splitlines() if x.startswith("{")][-1])
         total = _total_instructions(profile)
+        stages = _stage_figures(profile, Path(folder), counts["notes"]) if args.stages else []
     per_note = total / counts["notes"]
     version = re.sub(r"\s+", " ", sys.version.split()[0])
     print(
@@ -100,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{counts['mentions']}, instructions {total:,}, per note {per_note:,.0f} "
         f"(Python {version}, PYTHONHASHSEED=0)"
     )
+    if stages:
+        print("instructions per note by stage (inclusive: a stage holds what it calls)")
+    for name, figure in stages:
+        print(f"  {name:34s} {figure:>12,.0f}")
     return 0
 
 

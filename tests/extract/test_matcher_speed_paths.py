@@ -153,6 +153,12 @@ def test_literal_sets_are_tested_shortest_first_without_members_implied_by_other
     assert _check_order(needs) == (("no", "neg", "absent"), ("-", ":", "=", "\u2013"))
     # the set with the fewest members is tested first (notesspeed14): "?" before the pronouns
     assert _check_order((("it", "this", "these"), ("?",))) == (("?",), ("it", "this", "these"))
+    # a space before the other one-character members (it is in nearly every window; speed37)
+    assert _check_order((("\t", " "), ("[", " ", "(", "of"))) == (
+        (" ", "\t"),
+        (" ", "(", "[", "of"),
+    )
+    assert _may_match("a\tb", _check_order((("\t", " "),))) is True
     rng = random.Random(10)
     words = ["absent", "negative", "none", "not seen", "x", ":", "-", "nope", " "]
     for _ in range(500):  # the same answer on any window
