@@ -2,7 +2,8 @@
 
 Every file of tests/extract takes ``extractor`` and ``summary`` from here (hardening24: the
 ``test_notes*`` files each built a module-scoped extractor of their own, the packaged rules
-every time, and repeated a ``_summary`` helper). A test that needs other rules builds its own.
+every time, and repeated a ``_summary`` helper). A test that needs other rules builds its own. The checks of
+a reading that the files share, and the loading of a probe set, are in readings.py (hygiene37).
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import pytest
 
 from calciscope.extract import NoteExtractor
 from calciscope.extract.evaluation import DocumentSummary, summarise_document
+
+# the checks of readings.py, shared by the test files, show both sides when they fail
+pytest.register_assert_rewrite(f"{__package__}.readings")
 
 
 @pytest.fixture(scope="session")

@@ -9,18 +9,11 @@ its site. Each probe is read as a report and as a letter.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
-_PROBES = [
-    json.loads(line)
-    for line in (Path(__file__).parent / "data" / "chest35_probe.jsonl")
-    .read_text(encoding="utf-8")
-    .splitlines()
-    if line.strip()
-]
+from .readings import load_probes
+
+_PROBES = load_probes("chest35_probe.jsonl")
 _LOOK_ALIKES = [p for p in _PROBES if p["calcinosis"] == "none"]
 _CONTROLS = [p for p in _PROBES if p["calcinosis"] == "affirmed"]
 

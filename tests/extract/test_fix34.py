@@ -6,14 +6,9 @@ variants of our own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from calciscope.extract.evaluation import DocumentSummary
-
-Read = Callable[..., DocumentSummary]
-
+from .readings import Read, assert_affirmed_at, assert_sheet_like_at
 
 # --- H1: "<sheet noun> of <adjective> calcium" is a pattern, not a calcinosis finding -----------
 
@@ -69,9 +64,7 @@ def test_look_alikes_with_an_adjective_after_of_are_no_calcinosis(summary: Read,
 def test_controls_the_pattern_of_a_named_calcinosis_stays(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text, report=True)
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("sheet_like",) and s.regions == regions
+    assert_sheet_like_at(summary(text, report=True), regions)
 
 
 # --- H4: a line end written as a character reference is a line end ----------------------------
@@ -146,8 +139,7 @@ def test_none_after_no_place_of_the_findings_own_denies_it(summary: Read, text: 
 def test_controls_none_at_another_place_keeps_the_findings_place(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 @pytest.mark.parametrize(
@@ -270,9 +262,7 @@ def test_sheet_words_away_from_calcium_keep_the_pattern(summary: Read, text: str
 def test_controls_sheet_words_beside_calcium_stay(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("sheet_like",) and s.regions == regions
+    assert_sheet_like_at(summary(text), regions)
 
 
 # --- H5: a form's "Site:" line above lends only within the calcinosis's own item ---------------
@@ -296,8 +286,7 @@ def test_controls_sheet_words_beside_calcium_stay(
     ],
 )
 def test_a_site_line_of_another_item_lends_nothing(summary: Read, text: str) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == ()
+    assert_affirmed_at(summary(text), ())
 
 
 @pytest.mark.parametrize(
@@ -323,16 +312,17 @@ def test_a_site_line_of_another_item_lends_nothing(summary: Read, text: str) -> 
 def test_controls_a_wound_charts_site_line_lends_to_its_bed(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 # --- M4: "lens-shaped" is a shape, not the eye's lens; M8: the nail folds are the fingers ------
 
 
 def test_a_lens_shaped_collection_is_no_eye(summary: Read) -> None:
-    s = summary("US: dense calcification within the lens-shaped collection in the right buttock.")
-    assert s.calcinosis == "affirmed" and s.regions == ("buttock_hip",)
+    assert_affirmed_at(
+        summary("US: dense calcification within the lens-shaped collection in the right buttock."),
+        ("buttock_hip",),
+    )
 
 
 def test_control_calcium_in_the_lens_of_the_eye_stays_none(summary: Read) -> None:
@@ -348,8 +338,7 @@ def test_control_calcium_in_the_lens_of_the_eye_stays_none(summary: Read) -> Non
     ],
 )
 def test_the_nail_folds_are_the_fingers(summary: Read, text: str) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == ("fingers",)
+    assert_affirmed_at(summary(text), ("fingers",))
 
 
 @pytest.mark.parametrize(
@@ -394,8 +383,7 @@ def test_the_at_both_sites_words_come_from_targets_yaml() -> None:
 def test_none_elsewhere_keeps_the_findings_place(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 @pytest.mark.parametrize(

@@ -6,14 +6,9 @@ set or from the review's probe files.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from calciscope.extract.evaluation import DocumentSummary
-
-Read = Callable[..., DocumentSummary]
-
+from .readings import Read, assert_affirmed_as
 
 # --- H1-H4, M1: sheet-like only for a deposit ------------------------------------------------
 
@@ -53,9 +48,7 @@ Read = Callable[..., DocumentSummary]
     ],
 )
 def test_no_sheet_without_a_deposit(summary: Read, text: str, report: bool) -> None:
-    s = summary(text, report=report)
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("nodular",)
+    assert_affirmed_as(summary(text, report=report), ("nodular",))
 
 
 @pytest.mark.parametrize(
@@ -89,9 +82,7 @@ def test_sheet_words_still_read_a_deposit(summary: Read, text: str) -> None:
     ],
 )
 def test_outer_pattern_not_given_across_and_or_with(summary: Read, text: str) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("nodular",)
+    assert_affirmed_as(summary(text), ("nodular",))
 
 
 @pytest.mark.parametrize(
@@ -102,9 +93,7 @@ def test_outer_pattern_not_given_across_and_or_with(summary: Read, text: str) ->
     ],
 )
 def test_outer_pattern_said_of_the_calcinosis(summary: Read, text: str) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("sheet_like",)
+    assert_affirmed_as(summary(text), ("sheet_like",))
 
 
 # --- H6: a table cell's answer is its own label's --------------------------------------------

@@ -10,13 +10,10 @@ adverb "back in 2019" after a verb) assert the new reading.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from calciscope.extract.evaluation import DocumentSummary
+from .readings import Read
 
-Read = Callable[..., DocumentSummary]
 Case = tuple[str, str, str, str, tuple[str, ...], tuple[str, ...], str | None]
 
 

@@ -6,6 +6,8 @@ fix has a control that must not change.
 
 import pytest
 
+from .readings import assert_affirmed_at
+
 # --- "back" as an adverb is no site -------------------------------------------------------------
 
 
@@ -19,8 +21,7 @@ import pytest
     ],
 )
 def test_back_as_an_adverb_is_no_site(summary, text):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == ("ankle_foot",)
+    assert_affirmed_at(summary(text), ("ankle_foot",))
 
 
 @pytest.mark.parametrize(
@@ -55,8 +56,9 @@ def test_calcific_enthesopathy_is_not_calcinosis(summary, text):
 
 
 def test_soft_tissue_calcification_of_the_heel_is_still_calcinosis(summary):
-    s = summary("Subcutaneous calcification over the right heel pad.", report=True)
-    assert s.calcinosis == "affirmed" and s.regions == ("ankle_foot",)
+    assert_affirmed_at(
+        summary("Subcutaneous calcification over the right heel pad.", report=True), ("ankle_foot",)
+    )
 
 
 # --- the subset written "systemic sclerosis limited form" --------------------------------------
@@ -92,8 +94,7 @@ def test_subset_written_as_a_form(summary, text, subset):
     ],
 )
 def test_calcinosis_in_a_wound_base_takes_the_wound_site(summary, text, regions):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ control that must not change.
 
 import pytest
 
+from .readings import assert_affirmed_at
+
 # --- joint abbreviations and pressure points as site words -------------------------------------
 
 
@@ -21,8 +23,7 @@ import pytest
     ],
 )
 def test_joint_and_pressure_point_words_are_sites(summary, text, regions):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 # --- a "Sites:" list that runs over several lines or clauses -----------------------------------
@@ -38,8 +39,7 @@ def test_joint_and_pressure_point_words_are_sites(summary, text, regions):
     ],
 )
 def test_a_list_of_sites_runs_on_over_lines_and_clauses(summary, text):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == ("elbow", "fingers")
+    assert_affirmed_at(summary(text), ("elbow", "fingers"))
 
 
 def test_a_sites_list_after_a_long_run_of_blank_lines_reads_the_same(summary):
@@ -118,8 +118,7 @@ def test_deposits_described_in_a_neighbouring_sentence_give_sites(
     ],
 )
 def test_other_sentences_lend_no_sites(summary, text, regions):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 def test_an_imaging_title_gives_way_to_the_sites_listed(summary):

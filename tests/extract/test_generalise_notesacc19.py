@@ -11,6 +11,8 @@ import pytest
 
 from calciscope.extract.segment import join_line_hyphens, split_sentences
 
+from .readings import assert_affirmed_at
+
 # --- a word hyphenated across a line break (OCR, scanned letters) ------------------------------
 
 
@@ -44,8 +46,10 @@ def test_joining_a_broken_word_keeps_the_text_length_and_later_offsets():
 
 
 def test_a_list_item_that_starts_with_a_capital_keeps_its_line(summary):
-    s = summary("Skin: calcinosis of the right index fingertip, dis-\nNo ulcers elsewhere.")
-    assert s.calcinosis == "affirmed" and s.regions == ("fingers",)
+    assert_affirmed_at(
+        summary("Skin: calcinosis of the right index fingertip, dis-\nNo ulcers elsewhere."),
+        ("fingers",),
+    )
 
 
 # --- inline numbered lists ("1) ... 2) ... 3) ...") -------------------------------------------
@@ -225,8 +229,7 @@ def test_denying_chalky_discharge_negates(summary):
     ],
 )
 def test_an_indication_is_no_site_and_a_range_covers_its_segment(summary, text, regions):
-    s = summary(text, report=True)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text, report=True), regions)
 
 
 def test_a_planned_examination_names_no_site(summary):
@@ -268,5 +271,4 @@ def test_a_clause_after_a_semicolon_may_have_its_calcium_before(summary):
         "Hard calcified lesions on both shins have grown; white papules in the left elbow "
         "crease are new. Dx: calcinosis cutis of dermatomyositis."
     )
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == ("elbow", "lower_leg")
+    assert_affirmed_at(summary(text), ("elbow", "lower_leg"))

@@ -10,6 +10,8 @@ import pytest
 
 from calciscope.extract.segment import split_sentences
 
+from .readings import assert_affirmed_as
+
 # --- an examiner who could not find it ------------------------------------------------------
 
 
@@ -29,9 +31,10 @@ def test_unable_to_find_negates(summary, text):
 
 def test_unable_to_do_something_else_is_no_negation(summary):
     # control: a joint's function, not a search
-    s = summary("She is unable to straighten the elbow because of calcinosis nodules over it.")
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("nodular",)
+    assert_affirmed_as(
+        summary("She is unable to straighten the elbow because of calcinosis nodules over it."),
+        ("nodular",),
+    )
 
 
 # --- a trial's criteria ---------------------------------------------------------------------
@@ -124,9 +127,7 @@ def test_a_pipe_between_table_cells_keeps_the_row(summary):
     ],
 )
 def test_new_sheet_words(summary, text):
-    s = summary(text)
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("sheet_like",)
+    assert_affirmed_as(summary(text), ("sheet_like",))
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@ has a control that must not change.
 
 import pytest
 
+from .readings import assert_affirmed_at
+
 # --- a deposit that is gone: a history of calcinosis, not its absence ---------------------------
 
 
@@ -30,8 +32,7 @@ import pytest
     ],
 )
 def test_a_deposit_that_is_gone_is_a_history_of_calcinosis(summary, text, regions):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 @pytest.mark.parametrize(
@@ -71,8 +72,7 @@ def test_other_things_removed_leave_calcinosis_negated(summary, text):
     ],
 )
 def test_a_further_deposit_adds_its_site(summary, text, regions):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 def test_a_further_deposit_of_urate_adds_nothing(summary):
@@ -97,14 +97,12 @@ def test_a_further_deposit_of_urate_adds_nothing(summary):
     ],
 )
 def test_sites_listed_under_a_calcinosis_item(summary, text, regions):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 def test_the_next_item_at_the_same_level_lends_nothing(summary):
     # control: the next numbered item is another problem, not a site of the calcinosis
-    s = summary("1. Calcinosis cutis\n2. Raynaud's phenomenon of both hands")
-    assert s.calcinosis == "affirmed" and s.regions == ()
+    assert_affirmed_at(summary("1. Calcinosis cutis\n2. Raynaud's phenomenon of both hands"), ())
 
 
 # --- a deposit described in another section as hard ---------------------------------------------
@@ -142,8 +140,7 @@ def test_soft_nodules_in_another_section_are_not(summary):
     ],
 )
 def test_more_site_words(summary, text, regions):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 @pytest.mark.parametrize(
@@ -202,8 +199,12 @@ def test_dystrophic_calcification_of_something_else_is_not_calcinosis(summary, t
 
 
 def test_soft_tissue_calcinosis_in_a_report_still_counts(summary):
-    s = summary("XR FOREARM: Soft tissue calcification in the forearm, in keeping with calcinosis.")
-    assert s.calcinosis == "affirmed" and s.regions == ("forearm",)
+    assert_affirmed_at(
+        summary(
+            "XR FOREARM: Soft tissue calcification in the forearm, in keeping with calcinosis."
+        ),
+        ("forearm",),
+    )
 
 
 # --- sheet-like words: casings, coalescence, septa ----------------------------------------------

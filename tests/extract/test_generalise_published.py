@@ -9,6 +9,8 @@ taken from an evaluation set. Each fix has a control that must not change.
 
 import pytest
 
+from .readings import assert_affirmed_at
+
 # --- face words round the eye ------------------------------------------------------------------
 
 
@@ -21,14 +23,15 @@ import pytest
     ],
 )
 def test_eye_words_are_the_face(summary, text):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == ("face",)
+    assert_affirmed_at(summary(text), ("face",))
 
 
 def test_keeping_an_eye_on_calcinosis_names_no_site(summary):
     # control: the idiom is no site
-    s = summary("Calcinosis over both knees; we will keep an eye on it and on her skin score.")
-    assert s.calcinosis == "affirmed" and s.regions == ("knee",)
+    assert_affirmed_at(
+        summary("Calcinosis over both knees; we will keep an eye on it and on her skin score."),
+        ("knee",),
+    )
 
 
 # --- between the shoulder blades ---------------------------------------------------------------
@@ -42,8 +45,7 @@ def test_keeping_an_eye_on_calcinosis_names_no_site(summary):
     ],
 )
 def test_between_the_shoulder_blades_is_the_back(summary, text):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == ("back",)
+    assert_affirmed_at(summary(text), ("back",))
 
 
 def test_the_shoulder_itself_stays_the_shoulder(summary):
@@ -142,8 +144,7 @@ def test_calcinosis_stated_plainly_after_a_favoured_option_stays_affirmed(summar
     ],
 )
 def test_chalky_matter_in_the_next_sentence_adds_its_site(summary, text):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == ("elbow", "fingers")
+    assert_affirmed_at(summary(text), ("elbow", "fingers"))
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@ evaluation set. Each fix has a control that must not change.
 
 import pytest
 
+from .readings import assert_affirmed_at
+
 # --- shorthand calcinosis words --------------------------------------------------------------
 
 
@@ -71,8 +73,9 @@ def test_a_question_answered_yes_stays_affirmed(summary, text):
 
 def test_prose_wrapped_before_a_colon_keeps_its_sites(summary):
     # control: a line that runs on ("over both") is not cut before "knees:"
-    s = summary("She has calcinosis over both\nknees: these are hard lumps.")
-    assert s.calcinosis == "affirmed" and s.regions == ("knee",)
+    assert_affirmed_at(
+        summary("She has calcinosis over both\nknees: these are hard lumps."), ("knee",)
+    )
 
 
 # --- bone words, finger joints of the hand ----------------------------------------------------
@@ -91,8 +94,7 @@ def test_prose_wrapped_before_a_colon_keeps_its_sites(summary):
     ],
 )
 def test_bone_and_joint_words_name_the_region(summary, text, regions):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 # --- a ribbon of calcium -------------------------------------------------------------------------
@@ -155,8 +157,7 @@ def test_a_pattern_named_and_another_denied(summary):
     ],
 )
 def test_a_deposit_removed_with_none_since_is_a_history(summary, text, regions):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 @pytest.mark.parametrize(

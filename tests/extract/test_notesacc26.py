@@ -7,6 +7,8 @@ fresh18 and of the notesfix review. Each fix has a control that must not change.
 
 import pytest
 
+from .readings import assert_affirmed_as
+
 # --- a teaching sentence about a disease lends no pattern to the patient ---------------------
 
 
@@ -36,9 +38,10 @@ def test_a_population_pattern_is_never_the_patients(summary, text):
 
 def test_the_patients_own_sheet_stays(summary):
     # control: the patient's own pattern, with no population named
-    s = summary("Her calcinosis tends to be sheet-like over the back of the left thigh.")
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("sheet_like",)
+    assert_affirmed_as(
+        summary("Her calcinosis tends to be sheet-like over the back of the left thigh."),
+        ("sheet_like",),
+    )
 
 
 # --- a person said not to be in our care is another person --------------------------------

@@ -8,6 +8,8 @@ evaluation set. Each fix has a control that must not change. SYNTHETIC text.
 
 import pytest
 
+from .readings import assert_affirmed_as, assert_affirmed_at
+
 # --- new words of a sheet or a net ----------------------------------------------------------
 
 
@@ -23,9 +25,7 @@ import pytest
     ],
 )
 def test_new_sheet_words_are_sheet_like(summary, text):
-    s = summary(text)
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("sheet_like",)
+    assert_affirmed_as(summary(text), ("sheet_like",))
 
 
 @pytest.mark.parametrize(
@@ -58,8 +58,9 @@ def test_the_calcium_that_has_become_a_plate_is_a_deposit(summary):
     assert s.calcinosis == "affirmed"
     assert s.regions == ("lower_leg",)
     assert s.morphology == ("sheet_like",)
-    s = summary("The calcium in both buttocks has formed several hard lumps.")
-    assert s.calcinosis == "affirmed" and s.regions == ("buttock_hip",)
+    assert_affirmed_at(
+        summary("The calcium in both buttocks has formed several hard lumps."), ("buttock_hip",)
+    )
 
 
 @pytest.mark.parametrize(
@@ -138,16 +139,19 @@ def test_dotted_leader_reads_as_a_colon(summary):
 
 def test_an_ellipsis_in_prose_is_unchanged(summary):
     # control: dots that are no leader, and "no" after an ellipsis ends no template label
-    s = summary("She has calcinosis at the left elbow.... no other deposits were felt.")
-    assert s.calcinosis == "affirmed" and s.regions == ("elbow",)
+    assert_affirmed_at(
+        summary("She has calcinosis at the left elbow.... no other deposits were felt."), ("elbow",)
+    )
 
 
 # --- a tendon the deposit lies over; a joint's movement -----------------------------------------
 
 
 def test_a_deposit_over_the_tendons_is_in_the_soft_tissue(summary):
-    s = summary("A firm calcified plaque lies over the flexor tendons of the right palm.")
-    assert s.calcinosis == "affirmed" and s.regions == ("hand",)
+    assert_affirmed_at(
+        summary("A firm calcified plaque lies over the flexor tendons of the right palm."),
+        ("hand",),
+    )
 
 
 def test_calcific_tendinopathy_stays_no_calcinosis(summary):
@@ -165,8 +169,7 @@ def test_calcific_tendinopathy_stays_no_calcinosis(summary):
     ],
 )
 def test_a_joint_movement_is_no_site(summary, text, regions):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 def test_a_deposit_at_the_joint_stays_its_site(summary):

@@ -6,14 +6,9 @@ set (fresh22.jsonl is scored in test_accuracy.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from calciscope.extract.evaluation import DocumentSummary
-
-Read = Callable[..., DocumentSummary]
-
+from .readings import Read, assert_affirmed_at
 
 # --- what is not calcinosis cutis --------------------------------------------------------------
 
@@ -31,8 +26,9 @@ def test_medial_arterial_calcinosis_is_vascular(summary: Read, text: str) -> Non
 
 
 def test_calcinosis_on_the_medial_side_of_a_joint_still_counts(summary: Read) -> None:
-    s = summary("Calcinosis over the medial aspect of the right elbow, 6 mm.")
-    assert s.calcinosis == "affirmed" and s.regions == ("elbow",)
+    assert_affirmed_at(
+        summary("Calcinosis over the medial aspect of the right elbow, 6 mm."), ("elbow",)
+    )
 
 
 @pytest.mark.parametrize(
@@ -65,8 +61,7 @@ def test_calcium_of_the_eye_teeth_glands_and_cysts_is_not_calcinosis(
 def test_controls_calcium_in_the_skin_still_counts(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 @pytest.mark.parametrize(
@@ -138,13 +133,13 @@ def test_flat_alone_is_no_sheet(summary: Read) -> None:
     ],
 )
 def test_a_denied_site_is_no_site(summary: Read, text: str, regions: tuple[str, ...]) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 def test_a_check_answered_by_deposits_is_no_doubt(summary: Read) -> None:
-    s = summary("Screened for calcinosis at the knees; two gritty nodules found.")
-    assert s.calcinosis == "affirmed" and s.regions == ("knee",)
+    assert_affirmed_at(
+        summary("Screened for calcinosis at the knees; two gritty nodules found."), ("knee",)
+    )
 
 
 def test_a_check_answered_by_none_stays_negated(summary: Read) -> None:

@@ -6,14 +6,9 @@ set (fresh23.jsonl is scored in test_accuracy.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from calciscope.extract.evaluation import DocumentSummary
-
-Read = Callable[..., DocumentSummary]
-
+from .readings import Read, assert_affirmed_at, assert_sheet_like_at
 
 # --- sheet-like wording new to the rules -------------------------------------------------------
 
@@ -42,9 +37,7 @@ Read = Callable[..., DocumentSummary]
     ],
 )
 def test_new_sheet_words(summary: Read, text: str, regions: tuple[str, ...]) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("sheet_like",) and s.regions == regions
+    assert_sheet_like_at(summary(text), regions)
 
 
 @pytest.mark.parametrize(
@@ -81,13 +74,13 @@ def test_an_adjective_of_the_calcium_after_of(summary: Read) -> None:
     ],
 )
 def test_a_toe_joint_is_the_foot(summary: Read, text: str) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == ("ankle_foot",)
+    assert_affirmed_at(summary(text), ("ankle_foot",))
 
 
 def test_control_a_finger_joint_stays_the_fingers(summary: Read) -> None:
-    s = summary("Calcinosis over the R ring finger PIPJ and the L index IPJ.")
-    assert s.calcinosis == "affirmed" and s.regions == ("fingers",)
+    assert_affirmed_at(
+        summary("Calcinosis over the R ring finger PIPJ and the L index IPJ."), ("fingers",)
+    )
 
 
 # --- "none" with a place of its own after a comma (the notesacc31 leftover) --------------------
@@ -104,8 +97,7 @@ def test_control_a_finger_joint_stays_the_fingers(summary: Read) -> None:
 def test_none_at_another_place_denies_only_that_place(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 @pytest.mark.parametrize(
@@ -143,8 +135,7 @@ def test_calcium_in_the_lens_of_the_eye_is_not_calcinosis(summary: Read, text: s
     ],
 )
 def test_controls_a_lens_used_to_look(summary: Read, text: str, regions: tuple[str, ...]) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 # --- a pathology report's specimen line ---------------------------------------------------------
@@ -172,8 +163,7 @@ def test_controls_a_lens_used_to_look(summary: Read, text: str, regions: tuple[s
 def test_a_specimen_lines_site_however_far_and_excised(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text, report=True)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text, report=True), regions)
 
 
 def test_control_no_specimen_line_lends_nothing(summary: Read) -> None:
@@ -211,8 +201,10 @@ def test_control_tophi_at_both_sites_give_no_pattern(summary: Read) -> None:
 
 
 def test_an_entity_is_read_as_its_character(summary: Read) -> None:
-    s = summary("ACTIVE PROBLEMS\n\u2022 Calcinosis &gt; L index, R ring finger\n\u2022 GORD")
-    assert s.calcinosis == "affirmed" and s.regions == ("fingers",)
+    assert_affirmed_at(
+        summary("ACTIVE PROBLEMS\n\u2022 Calcinosis &gt; L index, R ring finger\n\u2022 GORD"),
+        ("fingers",),
+    )
 
 
 def test_a_non_breaking_space_is_a_space(summary: Read) -> None:
@@ -229,8 +221,7 @@ def test_entities_keep_the_offsets(extractor) -> None:
 
 
 def test_control_an_unknown_reference_stays_text(summary: Read) -> None:
-    s = summary("Calcinosis of the right knee &zzfoo; no ulcers.")
-    assert s.calcinosis == "affirmed" and s.regions == ("knee",)
+    assert_affirmed_at(summary("Calcinosis of the right knee &zzfoo; no ulcers."), ("knee",))
 
 
 # --- a form's "Site:" line above the finding ----------------------------------------------------
@@ -241,8 +232,7 @@ def test_a_wound_charts_site_line_above_the_bed(summary: Read) -> None:
         "WOUND CHART\nSite: dorsum of R foot over the 2nd MTP\nDimensions: 1 x 1 cm\n"
         "Base: yellow slough; hard white fragments in the base - calcinosis\nPain: 3/10"
     )
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == ("ankle_foot",)
+    assert_affirmed_at(summary(text), ("ankle_foot",))
 
 
 def test_control_another_finding_between_keeps_its_site(summary: Read) -> None:

@@ -6,14 +6,9 @@ set (fresh24.jsonl is scored in test_accuracy.py and benchmarks/notes_accuracy.p
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from calciscope.extract.evaluation import DocumentSummary
-
-Read = Callable[..., DocumentSummary]
-
+from .readings import Read, assert_affirmed_at, assert_sheet_like_at
 
 # --- sheet-like deposits named by flatness, a surface or a covering ---------------------------
 
@@ -46,9 +41,7 @@ Read = Callable[..., DocumentSummary]
     ],
 )
 def test_flat_and_covering_sheet_words(summary: Read, text: str, regions: tuple[str, ...]) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("sheet_like",) and s.regions == regions
+    assert_sheet_like_at(summary(text), regions)
 
 
 @pytest.mark.parametrize(
@@ -179,8 +172,7 @@ def test_control_calcinosis_free_still_denies(summary: Read) -> None:
 def test_range_to_near_and_sizes_by_the_hand(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 def test_control_the_palm_as_a_site(summary: Read) -> None:

@@ -7,16 +7,12 @@ sheet-like cue has look-alikes beside it that must not read as sheet-like.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from calciscope.extract.evaluation import DocumentSummary
 from calciscope.extract.matcher import PhraseMatcher
 from calciscope.extract.rules import ConTextRule
 
-Read = Callable[..., DocumentSummary]
-
+from .readings import Read, assert_affirmed_as, assert_affirmed_at, assert_sheet_like_at
 
 # --- sheet-like deposits: new shapes, similes and coverings -----------------------------------
 
@@ -38,9 +34,7 @@ Read = Callable[..., DocumentSummary]
 def test_new_sheet_shapes_similes_and_coverings(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("sheet_like",) and s.regions == regions
+    assert_sheet_like_at(summary(text), regions)
 
 
 @pytest.mark.parametrize(
@@ -70,9 +64,7 @@ def test_new_sheet_shapes_similes_and_coverings(
     ],
 )
 def test_sheet_look_alikes_stay_nodular(summary: Read, text: str) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("nodular",)
+    assert_affirmed_as(summary(text), ("nodular",))
 
 
 # --- calcinosis named in shorthand or lay words ------------------------------------------------
@@ -89,8 +81,7 @@ def test_sheet_look_alikes_stay_nodular(summary: Read, text: str) -> None:
     ],
 )
 def test_shorthand_and_lay_names(summary: Read, text: str, regions: tuple[str, ...]) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 @pytest.mark.parametrize(
@@ -126,8 +117,7 @@ def test_calcium_words_that_are_no_calcinosis(summary: Read, text: str) -> None:
 def test_sites_of_views_times_and_lay_fingers(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 # --- pipe tables: a subset row, a blank answer ------------------------------------------------

@@ -10,6 +10,8 @@ import pytest
 
 from calciscope.extract import restate
 
+from .readings import assert_affirmed_at
+
 # --- long runs of white space: linear by construction ---------------------------------------
 
 
@@ -79,8 +81,7 @@ def test_no_calcium_deposit_gone_leaves_calcinosis_negated(summary, text):
     ],
 )
 def test_a_calcium_deposit_gone_is_still_a_history(summary, text, regions):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 # --- a bone's crest, however it is spaced, is no CREST -----------------------------------------

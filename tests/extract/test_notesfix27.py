@@ -6,6 +6,8 @@ main's (or notesacc27's intended) reading. SYNTHETIC text, written for these tes
 
 import pytest
 
+from .readings import assert_affirmed_as
+
 # --- 1. "spared": only "spared from/of" a finding, "has been spared (from)" -------------------
 
 
@@ -141,9 +143,7 @@ def test_merged_nodules_and_a_fused_joint_are_not_sheet_like(summary, text):
     ],
 )
 def test_plates_fused_or_deposits_fused_into_a_sheet_are_sheet_like(summary, text):
-    s = summary(text)
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("sheet_like",)
+    assert_affirmed_as(summary(text), ("sheet_like",))
 
 
 @pytest.mark.parametrize(
@@ -168,9 +168,7 @@ def test_x_ray_films_are_no_sheet(summary, text):
     ],
 )
 def test_a_thin_film_of_calcium_is_sheet_like(summary, text):
-    s = summary(text)
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("sheet_like",)
+    assert_affirmed_as(summary(text), ("sheet_like",))
 
 
 # --- 5. "not confirmed": its own clause's finding ---------------------------------------------

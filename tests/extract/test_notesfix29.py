@@ -6,6 +6,8 @@ for these tests; none is taken from an evaluation set. SYNTHETIC text.
 
 import pytest
 
+from .readings import assert_affirmed_at
+
 # --- HIGH: "Calc:" is the calcinosis label only in an SSc template ------------------------------
 
 
@@ -68,8 +70,7 @@ def test_a_fronted_finding_with_its_place_is_still_negated(summary):
 
 def test_the_examiner_is_a_word_of_its_own(summary):
     # "Ali could not see": no "I" (the look-behind needs a word boundary)
-    s = summary("The calcinosis at her elbows Ali could not see.")
-    assert s.calcinosis == "affirmed" and s.regions == ("elbow",)
+    assert_affirmed_at(summary("The calcinosis at her elbows Ali could not see."), ("elbow",))
 
 
 # --- MEDIUM: tendon insertions, interlacing, pancakes and other look-alikes ---------------------

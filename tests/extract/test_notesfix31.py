@@ -6,14 +6,9 @@ taken from an evaluation set.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from calciscope.extract.evaluation import DocumentSummary
-
-Read = Callable[..., DocumentSummary]
-
+from .readings import Read, assert_affirmed_at
 
 # --- HIGH 1: the eye / cyst tissue decides only as the place of the calcium -------------------
 
@@ -55,8 +50,7 @@ Read = Callable[..., DocumentSummary]
 def test_a_cyst_tooth_or_lens_elsewhere_in_the_sentence_decides_nothing(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 @pytest.mark.parametrize(
@@ -101,8 +95,7 @@ def test_the_eye_or_a_cyst_as_the_place_of_the_calcium_is_not_calcinosis(
 def test_pulp_calcification_is_the_finger_pulp(
     summary: Read, text: str, report: bool, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text, report=report)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text, report=report), regions)
 
 
 @pytest.mark.parametrize(
@@ -136,8 +129,7 @@ def test_dental_calcification_is_not_calcinosis(summary: Read, text: str) -> Non
 def test_medial_calcinosis_without_an_artery_is_calcinosis(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 @pytest.mark.parametrize(
@@ -188,8 +180,7 @@ def test_medial_calcinosis_with_monckeberg_or_an_artery_is_vascular(
 def test_a_negation_does_not_cross_into_a_found_clause(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 def test_a_denied_finding_keeps_the_found_nodules_pattern(summary: Read) -> None:
@@ -198,8 +189,9 @@ def test_a_denied_finding_keeps_the_found_nodules_pattern(summary: Read) -> None
 
 
 def test_a_check_answered_by_deposits_found_is_affirmed(summary: Read) -> None:
-    s = summary("Checked for calcinosis at the elbows; several deposits found.")
-    assert s.calcinosis == "affirmed" and s.regions == ("elbow",)
+    assert_affirmed_at(
+        summary("Checked for calcinosis at the elbows; several deposits found."), ("elbow",)
+    )
 
 
 def test_the_found_clause_words_live_once_in_context_yaml() -> None:
@@ -312,8 +304,7 @@ def test_a_range_end_bounds_the_segment_only_in_its_direction(
 def test_a_denied_site_on_the_other_side_keeps_the_site(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == regions
+    assert_affirmed_at(summary(text), regions)
 
 
 # --- MEDIUM 9: a net's elements only in its own clause ------------------------------------------

@@ -17,42 +17,21 @@ morphology and body regions must all be as written. The batches:
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
-_PROBES = [
-    json.loads(line)
-    for line in (Path(__file__).parent / "data" / "probes35.jsonl")
-    .read_text(encoding="utf-8")
-    .splitlines()
-    if line.strip()
-]
+from .readings import assert_batches_whole, assert_reads_as_written, load_probes, probe_params
+
+_PROBES = load_probes("probes35.jsonl")
 # Read wrong until probes36 (docs/notes.md): a per-site yes/no template with every answer
 # "no" (b1-17), and a pipe table whose header row names the finding's column (b4-18).
 _OPEN: set[str] = set()
 
 
 def test_probe_batches_are_whole():
-    batches = {p["batch"] for p in _PROBES}
-    assert batches == set(range(1, max(batches) + 1))
-    assert all(p["note"].startswith("SYNTHETIC") for p in _PROBES)
+    assert_batches_whole(_PROBES)
 
 
 @pytest.mark.parametrize("report", [True, False])
-@pytest.mark.parametrize(
-    "probe",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True)) if p["id"] in _OPEN else p
-        for p in _PROBES
-    ],
-    ids=[p["id"] for p in _PROBES],
-)
+@pytest.mark.parametrize("probe", probe_params(_PROBES, _OPEN), ids=[p["id"] for p in _PROBES])
 def test_probe_reads_as_written(summary, probe, report):
-    read = summary(probe["text"], report=report)
-    assert (read.calcinosis, read.morphology, read.regions) == (
-        probe["calcinosis"],
-        tuple(sorted(probe["morphology"])),
-        tuple(sorted(probe["regions"])),
-    )
+    assert_reads_as_written(summary(probe["text"], report=report), probe)

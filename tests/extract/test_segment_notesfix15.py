@@ -10,6 +10,8 @@ import pytest
 
 from calciscope.extract.segment import join_line_hyphens, split_sentences
 
+from .readings import assert_affirmed_at
+
 # --- a dash at a line end after a whole word the rules know ------------------------------------
 
 
@@ -104,8 +106,7 @@ def test_each_listed_site_keeps_its_side(extractor):
     ],
 )
 def test_items_of_an_unrelated_list_still_give_no_site(summary, text):
-    s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == ()
+    assert_affirmed_at(summary(text), ())
 
 
 def test_split_sentences_keeps_the_items_of_a_given_list():

@@ -389,6 +389,35 @@ def _prepare_facts(facts: ir.Table) -> ir.Table:
 FactStage = Callable[[ir.Table], ir.Table]
 
 
+def _facts_that_count(
+    facts: ir.Table,
+    records: ir.Table | None,
+    concepts: set[str],
+    index_date: dt.date,
+    review_states: Sequence[ReviewState],
+) -> ir.Table:
+    """Return the facts the aggregates read (:func:`_counted`), prepared to aggregate.
+
+    The dated records (notes, images) are read as facts too when a chosen feature reads
+    their concepts (``concepts``).
+    """
+    facts = _counted(facts, index_date, review_states)
+    if records is not None and concepts & {NOTE_RECORD, IMAGE_RECORD}:
+        # each side filtered before the union: the filters use the stored tables' statistics
+        facts = facts.union(_counted(_record_facts(records, facts), index_date, review_states))
+    return _prepare_facts(facts)
+
+
+def _joined_to_patients(patients: ir.Table, tables: list[ir.Table]) -> ir.Table:
+    """Return every patient with the row of each aggregate table (keyed ``k__<i>``) joined."""
+    base = patients.select("patient_id", "sex", "birth_date", "birth_year", "centre", "synthetic")
+    t = base
+    for i, table in enumerate(tables):
+        right = table.rename({f"k__{i}": "patient_id"})
+        t = t.left_join(right, base.patient_id == right[f"k__{i}"])
+    return t
+
+
 def compute_feature_table(
     facts: ir.Table,
     patients: ir.Table,
@@ -438,11 +467,7 @@ def compute_feature_table(
         [catalogue.feature(n) for n in features] if features else list(catalogue.features.values())
     )
     concepts = {name for feature in chosen for name in feature.derive.read_concepts}
-    facts = _counted(facts, index_date, review_states)
-    if records is not None and concepts & {NOTE_RECORD, IMAGE_RECORD}:
-        # each side filtered before the union: the filters use the stored tables' statistics
-        facts = facts.union(_counted(_record_facts(records, facts), index_date, review_states))
-    f = _prepare_facts(facts)
+    f = _facts_that_count(facts, records, concepts, index_date, review_states)
     if stage is not None:
         # only the chosen concepts' facts: every aggregate below reads those alone
         codes = [pair for name in sorted(concepts) for pair in catalogue.concepts[name].codes]
@@ -453,11 +478,7 @@ def compute_feature_table(
     limited = [x for x in chosen if x.derive.above_upper_limit]
     if limited:
         tables.append(_default_limits(f, patients, catalogue, limited))
-    base = patients.select("patient_id", "sex", "birth_date", "birth_year", "centre", "synthetic")
-    t = base
-    for i, table in enumerate(tables):
-        right = table.rename({f"k__{i}": "patient_id"})
-        t = t.left_join(right, base.patient_id == right[f"k__{i}"])
+    t = _joined_to_patients(patients, tables)
     columns = {feature.name: _finish(t, feature) for feature in chosen}
     for feature in chosen:
         if feature.derive.kind is DerivationKind.AGE_AT:

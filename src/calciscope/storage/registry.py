@@ -35,14 +35,8 @@ from sqlalchemy.engine import Connection, Engine
 from calciscope.errors import MissingExtraError, RegistryError
 from calciscope.model import Fact, Image, Note, Patient
 from calciscope.storage import records, schema
-from calciscope.storage.batch import (
-    CHUNK,
-    Batch,
-    BatchWriter,
-    ImportSummary,
-    model_rows,
-    stored_patient_ids,
-)
+from calciscope.storage.batch import CHUNK, Batch, ImportSummary, model_rows, stored_patient_ids
+from calciscope.storage.batch_writer import BatchWriter
 from calciscope.storage.bulk import FACT_SCHEMA, fact_sink, fact_table, write_fact_values
 from calciscope.storage.database_url import display_url, hide_password, normalise_url
 from calciscope.storage.integrity import PatientOrigin

@@ -4,7 +4,7 @@ A fact's id is the hash of its content, so when a reader changes what it makes o
 FHIR reader since hardening35: a CK ``valueBoolean false`` is ``unknown``, no longer ``absent``)
 or the source corrects a value, the re-imported fact gets a new id and used to be stored *beside*
 the old one, both current. Every importer writes through
-:class:`~calciscope.storage.batch.BatchWriter`, which calls :func:`supersede_reimported` when its
+:class:`~calciscope.storage.batch_writer.BatchWriter`, which calls :func:`supersede_reimported` when its
 import ends, so this holds for FHIR, REDCap, OMOP, phenopackets and calciscope's own CSV alike.
 
 *The same source record* is the fact's **record slot** (:data:`SLOT_COLUMNS`): the same patient,

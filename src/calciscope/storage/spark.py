@@ -42,9 +42,9 @@ import sqlalchemy as sa
 from calciscope.errors import RegistryError
 from calciscope.model import STORED, Fact, Image, Note, Patient
 from calciscope.storage import schema
-from calciscope.storage.batch import _note_content
 from calciscope.storage.bulk import FactSink
 from calciscope.storage.database_url import display_url, normalise_url
+from calciscope.storage.imported_notes import note_content
 from calciscope.storage.integrity import (
     MemoryPatientStates,
     PatientStates,
@@ -225,7 +225,7 @@ class SparkBatchWriter(BatchWriter):
             Note.model_validate(row.asDict(), context=STORED)
             for row in frame.select(*Note.model_fields).collect()
         )
-        return {n.note_id: _note_content(n) for n in notes if n.note_id in ids}
+        return {n.note_id: note_content(n) for n in notes if n.note_id in ids}
 
     def supersede_reimported(self) -> None:
         """Not done on a Spark registry: its facts are merged, never updated in place.
@@ -236,8 +236,8 @@ class SparkBatchWriter(BatchWriter):
 
     def drop_rtf_suggestions(self) -> None:
         """Count the notes replaced; a Spark registry's facts are merged, never deleted in place."""
-        if self._rtf_replaced:
-            self._reimport_counts["notes_rtf_replaced"] = len(self._rtf_replaced)
+        if self._notes.rtf_replaced:
+            self._reimport_counts["notes_rtf_replaced"] = len(self._notes.rtf_replaced)
 
     def _fact_sink(self) -> FactSink:
         return _StagedFacts(self.conn)  # type: ignore[arg-type]  # the import's staging folder

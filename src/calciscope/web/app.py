@@ -317,36 +317,9 @@ def create_app(settings: WebSettings) -> FastAPI:
         lambda _: api.registry_overview(registry), generation, size=1, ttl=300
     )
     _keep_per_patient(app, registry, generation, kept)
-    app.state.queues = RecentResults(
-        # (kind, patient, index date: the as-of date the page resolved, web.as_of)
-        lambda key: api.review_queue(
-            registry, kinds=[key[0]] if key[0] else None, patient=key[1], index_date=key[2]
-        ),
-        generation,
-        size=64,
-        ttl=60,
-    )
-    app.state.queue_counts = RecentResults(
-        lambda key: api.review_queue_counts(registry, kinds=[key[0]], patient=key[1]),
-        generation,
-        size=64,
-        ttl=60,
-    )
+    _keep_review_queues(app, registry, generation)
     # a restart reads the whole table too, while nothing was written
-
-    def patient_table(when: dt.date) -> PatientTable:
-        # at the one date of the patient pages and the queue (the registry's as-of date,
-        # web.as_of): a patient's list row and page give one answer
-        return PatientTable(
-            lambda: api.kept_patient_table(registry, kept, index_date=when),
-            lambda ids: api.patient_features(registry, ids, index_date=when, kept=kept),
-            lambda table, where: api.filter_patients(table, where),
-            ttl=60,
-            outside=lambda: _outside_token(registry),
-            # decisions, entries and imports are seen by the watch; this is for CLI note reading
-            max_age=1800,
-        )
-
+    patient_table = _patient_tables(registry, kept)
     app.state.make_patient_table = patient_table
     app.state.patient_table = patient_table(app.state.as_of.date)
     # the table of the current as-of date (web.as_of replaces it when the date changes)
@@ -367,6 +340,44 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     _add_routes(app)
     return app
+
+
+def _keep_review_queues(app: FastAPI, registry: Any, generation: Generation) -> None:
+    """Keep the review queues and their counts, forgotten when the registry is written."""
+    app.state.queues = RecentResults(
+        # (kind, patient, index date: the as-of date the page resolved, web.as_of)
+        lambda key: api.review_queue(
+            registry, kinds=[key[0]] if key[0] else None, patient=key[1], index_date=key[2]
+        ),
+        generation,
+        size=64,
+        ttl=60,
+    )
+    app.state.queue_counts = RecentResults(
+        lambda key: api.review_queue_counts(registry, kinds=[key[0]], patient=key[1]),
+        generation,
+        size=64,
+        ttl=60,
+    )
+
+
+def _patient_tables(registry: Any, kept: Path) -> Callable[[dt.date], PatientTable]:
+    """Return the maker of the app's patient table at a date (kept in ``kept``)."""
+
+    def patient_table(when: dt.date) -> PatientTable:
+        # at the one date of the patient pages and the queue (the registry's as-of date,
+        # web.as_of): a patient's list row and page give one answer
+        return PatientTable(
+            lambda: api.kept_patient_table(registry, kept, index_date=when),
+            lambda ids: api.patient_features(registry, ids, index_date=when, kept=kept),
+            lambda table, where: api.filter_patients(table, where),
+            ttl=60,
+            outside=lambda: _outside_token(registry),
+            # decisions, entries and imports are seen by the watch; this is for CLI note reading
+            max_age=1800,
+        )
+
+    return patient_table
 
 
 def _keep_per_patient(app: FastAPI, registry: Any, generation: Generation, kept: Path) -> None:

@@ -62,20 +62,9 @@ def _notes(
     note = cdm.table("note")
     if note is None:
         return []
-    people = person_ids(cdm)
-    joined = note.left_join(people, note.person_id.cast("int64") == people.person_key)
-    source = joined.note_source_value.cast("string").nullif("")
-    table = joined.select(
-        row_id=joined.note_id.cast("string"),
-        note_id=ibis.coalesce(source, joined.note_id.cast("string")),
-        patient_id=joined.patient_id,
-        title=joined.note_title.cast("string"),
-        note_date=joined.note_date.cast("date"),
-        text=joined.note_text.cast("string"),
-    )
     out: list[dict[str, Any]] = []
     first: dict[str, str] = {}
-    for r in cdm.fetch(table):
+    for r in cdm.fetch(_note_rows(cdm, note)):
         if r["patient_id"] is None:
             skipped[("note", NO_PERSON)] += 1
             continue
@@ -94,22 +83,49 @@ def _notes(
             )
             continue
         first[r["note_id"]] = r["row_id"]
-        # an RTF note's words are its plain text (hardening36)
-        text = rtf_note_text(r["text"] or "", cdm.source, f"omop:note/{r['row_id']}", "note_text")
-        if isinstance(text, Problem):
-            problems.append(text)
-            continue
-        out.append(
-            {
-                "note_id": r["note_id"],
-                "patient_id": r["patient_id"],
-                "note_date": r["note_date"],
-                "note_type": r["title"] if r["title"] in _NOTE_TYPES else NoteType.OTHER.value,
-                "text": text,
-                "synthetic": cdm.synthetic,
-            }
-        )
+        record = _note_record(cdm, r)
+        if isinstance(record, Problem):
+            problems.append(record)
+        else:
+            out.append(record)
     return out
+
+
+def _note_rows(cdm: Cdm, note: ibis.Table) -> ibis.Table:
+    """Return the NOTE rows with their patient ids (None: PERSON lacks the person).
+
+    A note's id is its ``note_source_value`` (the id calciscope wrote), else its ``note_id``;
+    ``row_id`` is the NOTE row's own ``note_id``, for the problems that name the row.
+    """
+    people = person_ids(cdm)
+    joined = note.left_join(people, note.person_id.cast("int64") == people.person_key)
+    source = joined.note_source_value.cast("string").nullif("")
+    return joined.select(
+        row_id=joined.note_id.cast("string"),
+        note_id=ibis.coalesce(source, joined.note_id.cast("string")),
+        patient_id=joined.patient_id,
+        title=joined.note_title.cast("string"),
+        note_date=joined.note_date.cast("date"),
+        text=joined.note_text.cast("string"),
+    )
+
+
+def _note_record(cdm: Cdm, r: dict[str, Any]) -> dict[str, Any] | Problem:
+    """Return a NOTE row (:func:`_note_rows`) as :class:`~calciscope.model.Note` fields.
+
+    An RTF note's words are its plain text (hardening36); RTF that cannot be read is a problem.
+    """
+    text = rtf_note_text(r["text"] or "", cdm.source, f"omop:note/{r['row_id']}", "note_text")
+    if isinstance(text, Problem):
+        return text
+    return {
+        "note_id": r["note_id"],
+        "patient_id": r["patient_id"],
+        "note_date": r["note_date"],
+        "note_type": r["title"] if r["title"] in _NOTE_TYPES else NoteType.OTHER.value,
+        "text": text,
+        "synthetic": cdm.synthetic,
+    }
 
 
 def _events(
