@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import math
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import sqlalchemy as sa
 
 from calciscope import api
 from calciscope.criteria import clean_value
@@ -40,6 +42,7 @@ from calciscope.engine.spark import (
 )
 from calciscope.errors import MissingExtraError, RegistryError
 from calciscope.model import ReviewState
+from calciscope.storage import schema
 from calciscope.storage.database_url import display_url, hide_password, normalise_url
 
 INDEX = dt.date(2024, 6, 30)
@@ -568,6 +571,86 @@ def test_source_ids_are_kept_on_spark_across_imports(spark_url: str, tmp_path: P
     api.import_phenopackets(registry, [first])  # the same source id again still matches
     source_ids = registry.store.read("patient_source_ids").collect()
     assert [(r.patient_id, r.source_id) for r in source_ids] == [("Case_4", "Case 4")]
+
+
+def _reimport_steps(registry: Any) -> list[Any]:
+    """Import a SYNTHETIC CK record 900, 90, 900, 900 (imports37); return what each step left.
+
+    Each step: the summary's re-import counts, every fact row (value, version, superseded by
+    which value) and the history rows (revisions and audit entries) written so far.
+    """
+    from calciscope.model import Fact, Patient, Sex, SourceKind, Status
+    from calciscope.storage import Batch
+
+    def ck(value: float, patient: str = "P1") -> Fact:
+        return Fact(
+            patient_id=patient,
+            system="LOINC",
+            code="2157-6",
+            status=Status.PRESENT,
+            effective_date=dt.date(2021, 3, 4),
+            value_num=value,
+            unit="U/L",
+            source_kind=SourceKind.IMPORT,
+            provenance="ck.json#/entry/1 (Observation/ck1)",
+        )
+
+    patients = [Patient(patient_id=p, sex=Sex.FEMALE) for p in ("P1", "P2")]
+    steps = []
+    for value in (900.0, 90.0, 900.0, 900.0):
+        batch = Batch(patients=patients, facts=[ck(value), ck(5.0, "P2")])
+        counts = registry.import_batch(batch, source="ck.json", source_hash=str(value)).counts
+        if registry.dialect == "spark":
+            tables = {n: registry._table(n) for n in ("facts", "fact_revisions", "audit_log")}
+            rows = {
+                n: [] if t is None else [r.asDict() for r in t.collect()] for n, t in tables.items()
+            }
+        else:
+            with registry.engine.connect() as conn:
+                rows = {
+                    n: [
+                        dict(r)
+                        for r in conn.execute(sa.select(schema.metadata.tables[n])).mappings()
+                    ]
+                    for n in ("facts", "fact_revisions", "audit_log")
+                }
+        values = {f["fact_id"]: f["value_num"] for f in rows["facts"]}
+        steps.append(
+            (
+                {k: v for k, v in counts.items() if k.startswith("facts_")},
+                sorted(
+                    (f["patient_id"], f["value_num"], f["version"], values.get(f["superseded_by"]))
+                    for f in rows["facts"]
+                ),
+                sorted(
+                    (values[r["fact_id"]], values.get(r["supersedes"]), r["action"], r["author"])
+                    for r in rows["fact_revisions"]
+                ),
+                sorted(
+                    (a["action"], a["actor"], a["target"], re.sub(r"batch \w+", "", a["detail"]))
+                    for a in rows["audit_log"]
+                ),
+            )
+        )
+    return steps
+
+
+@pytest.mark.spark
+def test_a_re_import_supersedes_on_spark_as_on_sqlite(spark_url: str, tmp_path: Path) -> None:
+    """imports37: the same re-import matching on a Spark registry (staged, then applied)."""
+    warehouse = parse_spark_url(spark_url).warehouse
+    assert warehouse is not None
+    spark = api.open_registry(f"spark://local?warehouse={warehouse.parent / 'reimport'}")
+    sqlite = api.open_registry(f"sqlite:///{tmp_path / 'r.db'}")
+    want = _reimport_steps(sqlite)
+    assert [step[0] for step in want] == [
+        {},
+        {"facts_superseded_by_reimport": 1, "facts_already_in_registry": 1},
+        {"facts_superseded_by_reimport": 1, "facts_already_in_registry": 1},
+        {"facts_already_in_registry": 2},
+    ]
+    assert _reimport_steps(spark) == want
+    sqlite.close()
 
 
 #: A Spark Connect server: a local session with Spark's Connect plugin (its jar ships with

@@ -245,3 +245,92 @@ def test_a_new_value_beside_a_person_s_correction_is_counted(tmp_path):
     counts = _import(registry, _ck(90.0))
     assert counts["facts_beside_reviewed"] == 1
     assert sorted(f.value_num for f in _current(registry)) == [90.0, 950.0]
+
+
+# --- imports37: records that moved -------------------------------------------------------------
+def test_a_record_that_moved_is_recognised_and_superseded(tmp_path):
+    """The bundle was saved in another folder and the observation is another entry now."""
+    registry = _registry(tmp_path)
+    _import(registry, _ck(900.0, provenance="2025/ck.json#/entry/1 (Observation/ck1)"))
+    counts = _import(registry, _ck(90.0, provenance="2026/ck.json#/entry/4 (Observation/ck1)"))
+    assert counts["facts_superseded_by_reimport"] == 1
+    assert counts["facts_of_moved_records"] == 1
+    [now] = _current(registry)
+    assert now.value_num == 90.0
+    [_, revision] = api.fact_history(registry, now.fact_id)
+    assert "moved to 2026/ck.json#/entry/4 (Observation/ck1)" in (revision.reason or "")
+    assert "value_num 900.0 -> 90.0" in (revision.reason or "")
+
+
+@pytest.mark.parametrize(
+    "provenance",
+    [
+        "export.csv row 9 redcap_event_name=baseline_arm_1 field ck",  # rows sorted anew
+        "omop:measurement/77",  # the ETL numbered the rows anew
+        "P1.json#/measurements/3",  # another position in the packet
+    ],
+)
+def test_moved_rows_of_every_kind_of_place_are_recognised(tmp_path, provenance):
+    first = {
+        "export.csv row 9 redcap_event_name=baseline_arm_1 field ck": (
+            "old/export.csv row 4 redcap_event_name=baseline_arm_1 field ck"
+        ),
+        "omop:measurement/77": "omop:measurement/17",
+        "P1.json#/measurements/3": "P1.json#/measurements/0",
+    }[provenance]
+    registry = _registry(tmp_path)
+    _import(registry, _ck(900.0, provenance=first))
+    counts = _import(registry, _ck(90.0, provenance=provenance))
+    assert counts["facts_of_moved_records"] == 1
+    assert [f.value_num for f in _current(registry)] == [90.0]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # the same value at its new place: already held, the stored fact stays as it is
+        (["ck.json#/entry/1 (Observation/ck1)"], [(900.0, "ck.json#/entry/2 (Observation/ck1)")]),
+        # another resource: another record
+        (["ck.json#/entry/1 (Observation/ck1)"], [(90.0, "ck.json#/entry/2 (Observation/ck2)")]),
+        # two stored records that could have moved there: which one is not known
+        (
+            ["P1.json#/measurements/0", "P1.json#/measurements/1"],
+            [(90.0, "P1.json#/measurements/5")],
+        ),
+        # the record is still at its place, beside a new one
+        (
+            ["P1.json#/measurements/0"],
+            [(900.0, "P1.json#/measurements/0"), (90.0, "P1.json#/measurements/1")],
+        ),
+        # two new rows that could be the moved record
+        (
+            ["P1.json#/measurements/0"],
+            [(90.0, "P1.json#/measurements/1"), (9.0, "P1.json#/measurements/2")],
+        ),
+    ],
+    ids=["same-value", "other-resource", "two-stored", "still-there", "two-new"],
+)
+def test_a_moved_record_is_recognised_only_when_it_is_one_on_each_side(tmp_path, before, after):
+    registry = _registry(tmp_path)
+    stored = [
+        _ck(900.0, provenance=where) if i == 0 else _ck(800.0 + i, provenance=where)
+        for i, where in enumerate(before)
+    ]
+    _import(registry, *stored)
+    counts = _import(registry, *[_ck(value, provenance=where) for value, where in after])
+    assert "facts_superseded_by_reimport" not in counts
+    assert "facts_of_moved_records" not in counts
+
+
+def test_a_record_under_another_patient_is_not_moved_there(tmp_path):
+    """A fact never moves from one patient to another by itself: both stay, for a person."""
+    registry = _registry(tmp_path)
+    _import(registry, _ck(900.0))
+    other = _ck(90.0).model_copy(update={"patient_id": "P2", "fact_id": ""})
+    batch = Batch(
+        patients=[Patient(patient_id="P2", sex=Sex.FEMALE)], facts=[Fact(**other.__dict__)]
+    )
+    counts = registry.import_batch(batch, source="synthetic.json", source_hash="y").counts
+    assert "facts_superseded_by_reimport" not in counts
+    assert [f.value_num for f in _current(registry)] == [900.0]
+    assert [f.value_num for f in _current(registry, "P2")] == [90.0]

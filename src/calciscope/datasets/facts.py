@@ -89,7 +89,7 @@ class FactWriter:
             date = iso(day)
             code = codes[concept]
             out.append(
-                f",{pid},{code},{status},{date},{rest},structured,demo:{kind}:{date},confirmed,\n"
+                f",{pid},{code},{status},{date},{rest},structured,demo:{kind}:{date},confirmed,,\n"
             )
 
         for day in profile.visits:
@@ -136,7 +136,7 @@ class FactWriter:
     def _skin(self, profile: Profile, out: list[str], pid: str, codes: dict[str, str]) -> None:
         # The skin exam is the bulk of the rows (up to 29 per patient): rows are built inline.
         date = self.iso(profile.skin_date)
-        sided = f",,,structured,demo:exam:{date},confirmed,\n"
+        sided = f",,,structured,demo:exam:{date},confirmed,,\n"
         tail = "," + sided
         skin = codes["skin_thickening"]
         for region, score in profile.skin.items():

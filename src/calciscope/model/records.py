@@ -281,6 +281,9 @@ class Fact(_Record):
     value_text: str | None = Field(default=None, max_length=2000)
     unit: str | None = Field(default=None, max_length=32)
     reference_high: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    #: imports37: the unit's code in an ontology other than UCUM (UO ``UO:0000175``, whose label
+    #: is ``unit``); a UCUM unit is its own code (``unit``), so none here
+    unit_code: str | None = Field(default=None, max_length=64)
     body_site: BodyRegion | None = None
     laterality: Laterality | None = None
     morphology: Morphology | None = None
@@ -452,7 +455,7 @@ def max_length(model: type[BaseModel], name: str) -> int | None:
 _NOT_HASHED = frozenset({"fact_id", "review_state"})
 #: Fields added after fact ids were first issued: hashed only when set, so the id of every fact
 #: without them stays what it was (re-imports of older extracts stay idempotent).
-HASHED_WHEN_SET = frozenset({"reference_high"})
+HASHED_WHEN_SET = frozenset({"reference_high", "unit_code"})
 
 
 def plain_value(value: Any) -> Any:

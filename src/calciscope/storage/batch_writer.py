@@ -36,7 +36,13 @@ from calciscope.storage.integrity import (
 )
 from calciscope.storage.lifetime import ORIGIN_COLUMNS, Birth, BirthCheck
 from calciscope.storage.patient_states import TablePatientStates
-from calciscope.storage.reimport import Stated, record_slot, supersede_reimported
+from calciscope.storage.reimport import (
+    FactStore,
+    SqlFacts,
+    Stated,
+    record_slot,
+    supersede_reimported,
+)
 
 if TYPE_CHECKING:
     from calciscope.storage.registry import Registry
@@ -351,9 +357,15 @@ class BatchWriter:
         """
         assert self.conn is not None
         if self._stored_patients_facts:
+            store = self._fact_store()
             self._reimport_counts = supersede_reimported(
-                self.conn, self.batch_id, self.source, self._stated, self.dialect
+                store, self.batch_id, self.source, self._stated
             )
+
+    def _fact_store(self) -> FactStore:
+        """Return where the re-import matching reads and writes facts (the import's connection)."""
+        assert self.conn is not None
+        return SqlFacts(self.conn, self.dialect)
 
     def drop_rtf_suggestions(self) -> None:
         """Delete the undecided suggestions read from notes whose raw RTF this import replaced.
@@ -481,25 +493,31 @@ class BatchWriter:
         return kept
 
     def _load_statements(self, ids: set[str]) -> None:
-        assert self.conn is not None
-        t, wanted = schema.facts, sorted(ids)
-        skip = ("provenance", "review_state", "fact_id", "superseded_by")
-        columns = [c for c in t.columns if c.name not in skip]
-        columns += [t.c.fact_id, t.c.superseded_by]
+        """Index the confirmed facts of earlier imports of ``ids``: current ones are held."""
+        wanted = sorted(ids)
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
             self._statements.update((pid, StatementIndex()) for pid in chunk)
-            q = sa.select(*columns).where(
-                one_of(t.c.patient_id, chunk, self.dialect),
-                t.c.review_state == "confirmed",
-                sa.or_(t.c.batch_id.is_(None), t.c.batch_id != self.batch_id),
-            )
-            for row in self.conn.execute(q).mappings():
+            for row in self._confirmed_rows(chunk):
                 # only current facts are held: a superseded value stated again is new again
                 if row["superseded_by"] is not None:
                     self._superseded_ids.setdefault(row["patient_id"], set()).add(row["fact_id"])
                 else:
-                    self._statements[row["patient_id"]].add(dict(row))
+                    self._statements[row["patient_id"]].add(row)
+
+    def _confirmed_rows(self, ids: list[str]) -> Iterable[dict[str, Any]]:
+        """Return the confirmed fact rows of the patients ``ids`` not of this import."""
+        assert self.conn is not None
+        t = schema.facts
+        skip = ("provenance", "review_state", "fact_id", "superseded_by")
+        columns = [c for c in t.columns if c.name not in skip]
+        columns += [t.c.fact_id, t.c.superseded_by]
+        q = sa.select(*columns).where(
+            one_of(t.c.patient_id, ids, self.dialect),
+            t.c.review_state == "confirmed",
+            sa.or_(t.c.batch_id.is_(None), t.c.batch_id != self.batch_id),
+        )
+        return [dict(row) for row in self.conn.execute(q).mappings()]
 
     def _note_stated(self, row: Mapping[str, Any], kind: str) -> None:
         """Note a row of this import not written as a new row (:data:`reimport.Stated`)."""

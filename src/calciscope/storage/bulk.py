@@ -50,8 +50,8 @@ __all__ = [
 ]
 
 #: Fact fields added after the first layout: written last, in the order they came, so that files
-#: written before them still read column for column (``reference_high``: 0006).
-_ADDED_FIELDS = ("reference_high",)
+#: written before them still read column for column (``reference_high``: 0006, ``unit_code``: 0012).
+_ADDED_FIELDS = ("reference_high", "unit_code")
 #: The fact fields an import writes, in the order of :data:`FACT_SCHEMA` (and of ``facts.csv``):
 #: the id first, then the model's fields in their order, then :data:`_ADDED_FIELDS`.
 FACT_COLUMNS: tuple[str, ...] = (

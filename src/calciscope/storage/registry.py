@@ -65,6 +65,11 @@ _MIGRATE_LOCK = threading.Lock()
 ANALYZE_AFTER_FACTS = 10_000
 
 
+#: The PostgreSQL advisory lock every import holds for its transaction (``calciscope``, as a
+#: 64-bit number): imports into one database run one after the other.
+IMPORT_LOCK_KEY = int.from_bytes(b"calcisco", "big") >> 1
+
+
 class Registry:
     """A calciscope registry database.
 
@@ -196,6 +201,11 @@ class Registry:
         writer = BatchWriter(self, uuid.uuid4().hex, update_patients=update_patients)
         writer.source = source
         with self.write() as conn:
+            if self.dialect == "postgresql":
+                # one import at a time, as SQLite's BEGIN IMMEDIATE does (imports37): two at
+                # once both took a patient neither had stored for new, and both versions of
+                # its records stayed current. The lock ends with the transaction.
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(IMPORT_LOCK_KEY)))
             writer.conn = conn
             with writer.checked():
                 yield writer

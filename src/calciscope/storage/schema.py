@@ -101,6 +101,8 @@ facts = Table(
     Column("superseded_by", String(64)),
     # 0006_reference_high: the upper end of the laboratory's reference range of value_num
     Column("reference_high", Float),
+    # 0012_unit_code: a unit's code in an ontology other than UCUM (UO), its label in unit
+    Column("unit_code", _text(Fact, "unit_code")),
     Index("ix_facts_patient", "patient_id"),
     Index("ix_facts_code", "system", "code"),
     # 0005: the review queue pages through the open suggested facts in this order

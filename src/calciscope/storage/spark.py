@@ -18,8 +18,11 @@ and images are appended, and only when an import replaces stored rows (``--updat
 a note imported again) is that table rewritten (a new folder swapped in). A failed import
 leaves the tables as they were.
 
-Review decisions, users, the audit log and image readings need transactions and row updates:
-on Spark they are refused with a message naming SQLite or PostgreSQL (docs/scale.md).
+Review decisions, users, the audit log's other entries and image readings need transactions and
+row updates: on Spark they are refused with a message naming SQLite or PostgreSQL
+(docs/scale.md). A re-import's supersessions (:mod:`calciscope.storage.reimport`) are staged
+like the rest: the changed fact rows replace the stored ones, and their ``fact_revisions`` and
+``audit_log`` rows are added, when the import is applied.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
@@ -48,7 +52,6 @@ from calciscope.storage.imported_notes import note_content
 from calciscope.storage.integrity import (
     MemoryPatientStates,
     PatientStates,
-    StatementIndex,
     merge_patients,
 )
 from calciscope.storage.lifetime import Birth
@@ -58,6 +61,7 @@ from calciscope.storage.registry import (
     fact_from_row,
     model_rows,
 )
+from calciscope.storage.reimport import FactStore
 from calciscope.storage.schema import arrow_schema
 
 __all__ = ["PATIENT_BUCKETS", "REGISTRY_TABLES", "SparkRegistry", "arrow_schema"]
@@ -73,6 +77,9 @@ REGISTRY_TABLES: dict[str, tuple[str, ...]] = {
     "import_batches": (),
     "patient_source_ids": (),
     "classification_results": ("criteria_set",),
+    # the history a re-import writes (storage/reimport.py): added to, never changed
+    "fact_revisions": (),
+    "audit_log": (),
 }
 #: Tables whose staged rows are only added (rows whose key is held are left out), never replaced.
 _ADD_ONLY = ("facts", "patient_source_ids")
@@ -176,6 +183,7 @@ class SparkBatchWriter(BatchWriter):
     """The :class:`BatchWriter` of a Spark registry: reads the registry through Spark."""
 
     registry: SparkRegistry
+    _spark_facts: _SparkFacts | None = None
 
     def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
         """Return which ids are in the registry or already staged by this import."""
@@ -227,12 +235,16 @@ class SparkBatchWriter(BatchWriter):
         )
         return {n.note_id: note_content(n) for n in notes if n.note_id in ids}
 
-    def supersede_reimported(self) -> None:
-        """Not done on a Spark registry: its facts are merged, never updated in place.
+    def _fact_store(self) -> FactStore:
+        if self._spark_facts is None:
+            self._spark_facts = _SparkFacts(self)
+        return self._spark_facts
 
-        A re-imported source record's new version is stored beside the old one, as before
-        hardening36 (docs/interop.md, "Re-imports").
-        """
+    def supersede_reimported(self) -> None:
+        """Supersede re-imported facts as every registry does; the changed rows are staged."""
+        super().supersede_reimported()
+        if self._spark_facts is not None:
+            self._spark_facts.stage()
 
     def drop_rtf_suggestions(self) -> None:
         """Count the notes replaced; a Spark registry's facts are merged, never deleted in place."""
@@ -259,13 +271,80 @@ class SparkBatchWriter(BatchWriter):
         staging: Any = self.conn  # the import's staging folder (bulk_import)
         staging.add("patient_source_ids", rows)
 
-    def _load_statements(self, ids: set[str]) -> None:
-        self._statements.update((pid, StatementIndex()) for pid in ids)
-        if not ids:
-            return
-        facts = self.registry._facts_of(ids).filter("review_state = 'confirmed'")
-        for row in facts.toLocalIterator():
-            self._statements[row["patient_id"]].add(row.asDict())
+    def _confirmed_rows(self, ids: list[str]) -> Iterable[dict[str, Any]]:
+        # the registry's rows only: this import's are staged, not readable yet
+        facts = self.registry._facts_of(set(ids)).filter("review_state = 'confirmed'")
+        return (row.asDict() for row in facts.toLocalIterator())
+
+
+class _SparkFacts:
+    """The re-import :class:`~calciscope.storage.reimport.FactStore` of a Spark import.
+
+    Reads the registry's facts of the patients and the rows this import staged; the facts it
+    supersedes or makes current again are staged as changed rows (``facts_changed``), which
+    replace the stored rows when the import is applied, and the revisions and audit entries are
+    staged for the ``fact_revisions`` and ``audit_log`` tables: all or nothing, with the import.
+    """
+
+    def __init__(self, writer: SparkBatchWriter) -> None:
+        self.registry = writer.registry
+        self.staging: _Staging = writer.conn  # type: ignore[assignment]
+        self.changed: dict[str, dict[str, Any]] = {}
+        self.superseded: set[str] = set()  # fact ids a revision of this import supersedes
+
+    def _staged_facts(self) -> pa.Table | None:
+        folder = self.staging.folder / "facts"
+        return pq.read_table(folder, schema=_order_schema("facts")) if folder.is_dir() else None
+
+    def stored_patients(self, batch_id: str) -> set[str]:
+        staged = self._staged_facts()
+        return set() if staged is None else set(staged.column("patient_id").unique().to_pylist())
+
+    def rows(self, patient_ids: list[str]) -> list[dict[str, Any]]:
+        frame = self.registry._facts_of(set(patient_ids))
+        stored = [self.changed.get(r["fact_id"], r.asDict()) for r in frame.collect()]
+        for row in stored:
+            row.pop("patient_bucket", None)
+        held = {row["fact_id"] for row in stored}
+        staged = self._staged_facts()
+        if staged is not None:
+            wanted = pa.array(patient_ids, pa.string())
+            mine = staged.filter(pc.is_in(staged.column("patient_id"), wanted))
+            for row in mine.sort_by("_order").drop(["_order"]).to_pylist():
+                if row["fact_id"] not in held:  # a stored id is kept as stored
+                    held.add(row["fact_id"])
+                    stored.append(row)
+        return stored
+
+    def reimported(self, fact_id: str) -> bool:
+        if fact_id in self.superseded:
+            return True
+        frame = self.registry._table("fact_revisions")
+        if frame is None:
+            return False
+        found = frame.filter((frame.supersedes == fact_id) & (frame.action == "reimported"))
+        return not found.isEmpty()
+
+    def supersede(self, pairs: list[tuple[dict[str, Any], str]]) -> None:
+        for row, new_id in pairs:
+            if row["version"] == 1 and row["superseded_by"] is None:
+                self.changed[row["fact_id"]] = row | {"superseded_by": new_id, "version": 2}
+
+    def revive(self, row: dict[str, Any]) -> None:
+        if row["superseded_by"] is not None:
+            again = row | {"superseded_by": None, "version": row["version"] + 1}
+            self.changed[row["fact_id"]] = again
+
+    def add(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        if table.name == "fact_revisions":
+            self.superseded.update(r["supersedes"] for r in rows if r["action"] == "reimported")
+        self.staging.add(table.name, rows)
+
+    def stage(self) -> None:
+        """Stage the changed rows (applied after the import's new facts)."""
+        if self.changed:
+            self.staging.add_table("facts_changed", _arrow("facts", list(self.changed.values())))
+        self.changed = {}
 
 
 class SparkRegistry(Registry):
@@ -468,11 +547,12 @@ class SparkRegistry(Registry):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def _staged(self, staging: _Staging, name: str) -> Any:
+    def _staged(self, staging: _Staging, name: str, folder: str | None = None) -> Any:
+        """Return the rows staged for table ``name`` (in the folder ``folder``, else ``name``)."""
         from pyspark.sql import Window
         from pyspark.sql import functions as F
 
-        path = staging.folder / name
+        path = staging.folder / (folder or name)
         if self.store.location.warehouse is not None:
             frame = self.store.session.read.schema(_spark_schema(name, order=True)).parquet(
                 str(path)
@@ -481,8 +561,9 @@ class SparkRegistry(Registry):
             # Arrow with the table's types (through pandas, a column of nulls has no type)
             frame = self.store.session.createDataFrame(pq.read_table(path))
         keys = _KEYS.get(name)
-        if keys:  # one row per key: the last staged (upserts) or the first (facts)
-            order = F.col("_order").asc() if name == "facts" else F.col("_order").desc()
+        if keys:  # one row per key: the last staged (upserts, changes) or the first (facts)
+            first = name == "facts" and folder is None
+            order = F.col("_order").asc() if first else F.col("_order").desc()
             window = Window.partitionBy(*keys).orderBy(order)
             frame = frame.withColumn("_n", F.row_number().over(window)).filter("_n = 1")
             frame = frame.drop("_n")
@@ -496,6 +577,8 @@ class SparkRegistry(Registry):
         for name in REGISTRY_TABLES:
             if name in staging.parts:
                 self._merge(name, self._staged(staging, name), replace=name not in _ADD_ONLY)
+        if "facts_changed" in staging.parts:  # a re-import's superseded and revived facts
+            self._merge("facts", self._staged(staging, "facts", "facts_changed"), replace=True)
 
     def _merge(self, name: str, new: Any, *, replace: bool) -> None:
         """Add staged rows: facts and source ids whose key is held are dropped; others replace."""
@@ -544,10 +627,12 @@ class SparkRegistry(Registry):
         return sorted(rows, key=lambda r: (r["patient_id"], r["criteria_set"], r["index_date"]))
 
 
+def _order_schema(name: str) -> pa.Schema:
+    """Return the Arrow schema of a table's staged rows (with their ``_order``)."""
+    return arrow_schema(name).append(pa.field("_order", pa.int64()))
+
+
 def _spark_schema(name: str, *, order: bool = False) -> Any:
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    arrow = arrow_schema(name)
-    if order:
-        arrow = arrow.append(pa.field("_order", pa.int64()))
-    return from_arrow_schema(arrow)
+    return from_arrow_schema(_order_schema(name) if order else arrow_schema(name))

@@ -143,6 +143,18 @@ def _unit_text(unit: dict[str, Any]) -> str | None:
     return None if text == "1" else text  # UCUM "1": dimensionless
 
 
+def _unit_code(unit: dict[str, Any]) -> str | None:
+    """Return a unit's id when it is a class of an ontology other than UCUM (UO), else None.
+
+    Kept as the fact's ``unit_code`` (imports37) beside its label, so an export names the unit
+    by the id the source gave (``UO:0000175``, ``gram per liter``).
+    """
+    unit_id = unit.get("id") or ""
+    if not unit_id or unit_id.startswith(("UCUM:", "calciscope:unit/")):
+        return None
+    return unit_id[:64]
+
+
 def _reference_high(quantity: dict[str, Any], source: str, where: str) -> float | None:
     """Return ``quantity.referenceRange.high``, the upper limit of normal (``reference_high``).
 
@@ -168,6 +180,7 @@ def _quantity_fields(quantity: dict[str, Any], source: str, where: str) -> dict[
         # proto3 JSON leaves out zero values: a quantity without a value is 0
         "value_num": quantity.get("value", 0.0) if quantity else None,
         "unit": (unit_text or None) and unit_text[:32],
+        "unit_code": _unit_code(quantity.get("unit", {})),
         "reference_high": _reference_high(quantity, source, where),
     }
 

@@ -163,7 +163,7 @@ def _feature(fact: Fact) -> dict[str, Any]:
 
 def _measurement(fact: Fact) -> dict[str, Any]:
     curie = code_to_curie(fact.system, fact.code)
-    unit = unit_class(fact.unit)
+    unit = unit_class(fact.unit, fact.unit_code)
     quantity: dict[str, Any] = {"unit": unit, "value": fact.value_num}
     if fact.reference_high is not None:
         # the laboratory's upper limit of normal, in the value's unit (low is not recorded)
@@ -180,15 +180,19 @@ def _measurement(fact: Fact) -> dict[str, Any]:
     return measurement
 
 
-def unit_class(unit: str | None) -> dict[str, str]:
+def unit_class(unit: str | None, code: str | None = None) -> dict[str, str]:
     """Return a measured value's unit as a Phenopacket ``OntologyClass``.
 
     A UCUM code (:func:`calciscope.interop.ucum.is_ucum`) is ``UCUM:<code>``; no unit is UCUM
     ``1`` (dimensionless). Any other unit (a label a source gave, ``unit per liter``,
     ``IU/ml``) is a class of calciscope's own namespace with the text as its label
     (``calciscope:unit/unit%20per%20liter``): before hardening36 it was written ``UCUM:<label>``,
-    a UCUM code that does not exist. The reader takes a non-UCUM unit's label back.
+    a UCUM code that does not exist. The reader takes a non-UCUM unit's label back. A unit the
+    source named by another ontology's class (``code``, the fact's ``unit_code``: RareLink's
+    ``UO:0000175``) is written with that id again (imports37).
     """
+    if code:
+        return {"id": code, "label": unit or code}
     if not unit:
         return {"id": "UCUM:1", "label": "1"}
     if is_ucum(unit):
