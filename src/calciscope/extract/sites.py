@@ -84,8 +84,9 @@ def link_regions(
         if text and regions
         else set()
     )
+    generic = _generic_regions(regions) if len(regions) > 1 else ()
     for region, side, field in regions:
-        if region.links.get("other_finding"):
+        if region.links.get("other_finding") or (generic and id(region) in generic):
             continue
         entry = {"region": region.metadata.get("region"), "laterality": side}
         key = "field_regions" if field else "regions"
@@ -95,6 +96,21 @@ def link_regions(
         add_link(anchor, key, entry, region)
         if not region.metadata.get("body_cavity"):
             anchor.links["surface_" + key] = True
+
+
+def _generic_regions(regions: Sequence[tuple[Mention, str | None, bool]]) -> set[int]:
+    """Return the generic limb words of a sentence beside a more specific place (notesacc37).
+
+    The lay "legs" (``metadata.generic_of``: thigh, knee, ankle_foot; targets.yaml) adds no
+    site when the sentence names one of those places: "hard calcium in her thighs, spreading
+    across both legs" is the thighs.
+    """
+    named = {r.metadata.get("region") for r, _, _ in regions if "generic_of" not in r.metadata}
+    return {
+        id(r)
+        for r, _, _ in regions
+        if "generic_of" in r.metadata and named.intersection(r.metadata["generic_of"])
+    }
 
 
 # A site a later clause of the sentence denies after the finding ("two hard deposits at the left

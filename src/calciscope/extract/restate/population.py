@@ -13,6 +13,12 @@ the population statement just before it in its section. Only a population's calc
 calcinosis at the elbow. She has none now.") the answer is left as it is. The answer may also
 come in the same sentence, in a clause turned by "but", "however", "whereas" or "while", and
 may leave out the verb ("Calcinosis is common in SSc, but she has not"; notesacc26).
+
+A questioned calcinosis is answered the same way, and also by a test that "shows none"
+(notesacc37): "?Calcinosis at the left elbow. Ultrasound shows none." negates it (the test
+words: ``clause_words`` test_subject). A finding stated as present is never answered so ("She
+had calcinosis at the knee. She has none now.", "Calcinosis at the elbow. Repeat X-ray shows
+none." stay affirmed: a deposit that was there counts).
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from collections.abc import Sequence
 
 from calciscope.extract.mention import Mention
 from calciscope.extract.restate.lending import _ANCHORS, _calcinosis
+from calciscope.extract.rules import load_word_list
+
+_TESTS = load_word_list("clause_words").alternation("test_subject")
 
 #: Where a denial with its verb left out ends: the sentence or clause ends, or a comma before a
 #: new clause ("..., but she has not, so far, had it" denies another verb; review 22).
@@ -31,7 +40,10 @@ _DENIAL_END = r"(?=\s*(?:[.;)\n]|,\s*(?:but|and|although|though|which)(?![a-z])|
 _PATIENT_NONE = re.compile(
     r"\W*(?:but\s+|however,?\s+|whereas\s+|while\s+)?(?:she|he|our\s+patient|the\s+patient|"
     r"this\s+patient|"
-    r"this\s+(?:lady|woman|man|girl|boy|child)|mr\.?\s+\w+|mrs\.?\s+\w+|ms\.?\s+\w+)\s+"
+    r"this\s+(?:lady|woman|man|girl|boy|child)|mr\.?\s+\w+|mrs\.?\s+\w+|ms\.?\s+\w+|"
+    # a test that answers a questioned finding: "Ultrasound shows none." (notesacc37)
+    r"(?:(?:the|a|repeat|today's|her|his|plain|further)\s+){0,2}(?:" + _TESTS + r")"
+    r"(?:\s+(?:today|now|of\s+the\s+[a-z]+|films?|images?))?)\s+"
     r"(?:has\s+(?:had\s+)?none|had\s+none|shows\s+none|showed\s+none|has\s+not\s+(?:yet\s+)?"
     r"(?:developed|had)\s+(?:it|any|this|them)|(?:does|did)\s+not\s+have\s+(?:it|any|this|them)|"
     # the verb left out: "..., but she has not (yet)." (notesacc26)
@@ -56,7 +68,13 @@ _DENIAL = re.compile(
 
 def population_questions(anchors: Sequence[Mention], text: str) -> list[Mention]:
     """Return the calcinosis mentions a population statement made hypothetical, if answered."""
-    asked = [a for a in anchors if a.is_hypothetical and not a.is_family and _calcinosis(a)]
+    asked = [
+        a
+        for a in anchors
+        if (a.is_hypothetical or (a.is_uncertain and not a.is_negated))
+        and not a.is_family
+        and _calcinosis(a)
+    ]
     return asked if asked and _DENIAL.search(text) is not None else []
 
 
@@ -99,6 +117,7 @@ def answer_population(
             if _PATIENT_NONE.match(text, start, end) is None:
                 continue
         anchor.is_hypothetical = False
+        anchor.is_uncertain = False
         anchor.is_negated = True
         anchor.links["status_from"] = "restated"
 

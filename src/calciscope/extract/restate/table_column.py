@@ -8,6 +8,15 @@ or a no (``targets.yaml`` ``clause_words`` answer_yes, answer_no; "| Knee | 2 mm
 another kind of table, read as before), and only a header cell that holds just the finding's
 name. A cell of a dash alone is a row not assessed, neither yes nor no (fix41). A calciscope
 decision: such a table is a form answered site by site.
+
+The same form turned on its side (notesacc37, :func:`read_site_columns`): one column per site,
+"| Finding | Fingers | Elbows | Knees |" over "| Calcinosis | Y | N | Y |". The finding is a
+row's first cell, alone; the header row above it (a rule line between is skipped) has as many
+cells, and at least two of its other cells name a site. The columns answered yes give their
+header's sites; every answered column no negates the finding, a yes in any column affirms it
+(``links.status_from = "table"``); a cell of a dash or left blank is not assessed. Only a row
+whose every other cell is an answer, a dash or blank ("| Calcinosis | 2 mm | 3 mm |" is another
+kind of table, read as before).
 """
 
 from __future__ import annotations
@@ -17,19 +26,17 @@ import re
 from collections.abc import Callable, Sequence
 
 from calciscope.extract.mention import Mention
-from calciscope.extract.restate.lending import _LAYERS, _lend, _sites
+from calciscope.extract.restate.lending import _LAYERS, _calcinosis, _lend, _sites
 from calciscope.extract.rules import load_word_list
 
-__all__ = ["heads_column", "read_tables"]
+__all__ = ["heads_column", "read_site_columns", "read_tables"]
 
 _WORDS = load_word_list("clause_words")
 _YES = re.compile(r"(?:" + _WORDS.alternation("answer_yes") + r")", re.I)
 _NO = re.compile(r"(?:" + _WORDS.alternation("answer_no") + r")", re.I)
 _RULE_LINE = re.compile(r"[ \t]*\|?[ \t:|-]*-[ \t:|-]*")
-_SITE_HEAD = re.compile(
-    r"[ \t]*(?:sites?|regions?|locations?|areas?|side|body[ \t]+(?:sites?|regions?|parts?))[ \t]*",
-    re.I,
-)
+#: a header cell that names the sites' column ("Site", "Region"; ``clause_words`` site_head)
+_SITE_HEAD = re.compile(r"[ \t]*(?:" + _WORDS.alternation("site_head") + r")[ \t]*", re.I)
 #: a dash alone: the row was not assessed (fix41, review 41: a table of "-" cells negates nothing)
 _NOT_ASSESSED = frozenset({"-", "--", "\u2013", "\u2014"})
 #: at most this many rows are read
@@ -117,3 +124,72 @@ def _answers(anchor: Mention, text: str) -> list[tuple[bool, list[tuple[int, int
         others = [c for i, c in enumerate(cells) if i != column]
         rows.append((_YES.fullmatch(value) is not None, others))
     return rows
+
+
+def read_site_columns(
+    anchors: Sequence[Mention], text: str, find: Callable[..., list[Mention]]
+) -> None:
+    """Read a finding's row answered under one column per site (in place; see above)."""
+    if "|" not in text:
+        return
+    for anchor in anchors:
+        if anchor.is_hypothetical or anchor.is_family or not _calcinosis(anchor):
+            continue
+        read = _site_columns(anchor, text, find)
+        if read is None:
+            continue
+        yes, answered = read
+        if yes:
+            anchor.is_negated = False
+            anchor.is_uncertain = False
+            for mentions in yes:
+                _lend(anchor, "regions", _sites(mentions, text), text, mentions)
+            anchor.links["status_from"] = "table"
+        elif answered:
+            anchor.is_negated = True
+            anchor.links["status_from"] = "table"
+
+
+def _row_and_header(
+    anchor: Mention, text: str
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]] | None:
+    """Return the cells of the finding's row (it alone in the first) and of the header above."""
+    a, b = _line(text, anchor.start)
+    if text.count("|", a, b) < 2 or a < 2:
+        return None
+    row = _cells(text, a, b)
+    if len(row) < 3 or not row[0][0] <= anchor.start < row[0][1]:
+        return None
+    if text[row[0][0] : row[0][1]].strip() != anchor.text.strip():
+        return None
+    above = _line(text, a - 1)
+    if _RULE_LINE.fullmatch(text, *above) and above[0] >= 2:
+        above = _line(text, above[0] - 1)
+    header = _cells(text, *above) if "|" in text[above[0] : above[1]] else []
+    return (row, header) if len(header) == len(row) else None
+
+
+def _site_columns(
+    anchor: Mention, text: str, find: Callable[..., list[Mention]]
+) -> tuple[list[list[Mention]], bool] | None:
+    """Return the site mentions of each column answered yes and whether any was answered no."""
+    found = _row_and_header(anchor, text)
+    if found is None:
+        return None
+    row, header = found
+    columns = [find(ca, cb, ("site",), False) for ca, cb in header[1:]]
+    if sum(1 for c in columns if _sites(c, text)) < 2:
+        return None
+    yes: list[list[Mention]] = []
+    answered = False
+    for (ca, cb), sites in zip(row[1:], columns, strict=True):
+        value = text[ca:cb].strip()
+        if not value or value in _NOT_ASSESSED:
+            continue
+        if _YES.fullmatch(value):
+            yes.append(sites)
+        elif _NO.fullmatch(value):
+            answered = True
+        else:
+            return None  # another kind of table ("| Calcinosis | 2 mm | 3 mm |")
+    return yes, answered
