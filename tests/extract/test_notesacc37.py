@@ -309,7 +309,9 @@ def test_a_noun_subject_keeps_the_joint(summary: Read) -> None:
     ("text", "regions"),
     [
         ("Calcinosis: hard plates in both thighs, right down the legs.", ("thigh",)),
-        ("Calcinosis nodules at the knees and on the legs.", ("knee",)),
+        # fix43 (review 43 H6): a list of places names the legs too; only a deposit spreading
+        # "across / over / down" the legs after a nearer place leaves them out
+        ("Calcinosis nodules at the knees and on the legs.", ("knee", "lower_leg")),
         ("Calcinosis of both legs and the left elbow.", ("elbow", "lower_leg")),
         ("Hard calcium lumps on her legs, calcinosis.", ("lower_leg",)),
         ("Calcinosis of the shins and thighs.", ("lower_leg", "thigh")),

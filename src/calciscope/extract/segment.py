@@ -300,7 +300,9 @@ class Section(NamedTuple):
     header_end: int | None = None
 
 
-def find_headers(text: str, candidates: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+def find_headers(
+    text: str, candidates: list[tuple[int, int, int]], stamped: frozenset[int] = frozenset()
+) -> list[tuple[int, int, int]]:
     """Keep the header-phrase matches that really are headers.
 
     Parameters
@@ -309,6 +311,10 @@ def find_headers(text: str, candidates: list[tuple[int, int, int]]) -> list[tupl
         The document.
     candidates
         ``(start, end, rule)`` for each match of a section phrase.
+    stamped
+        The rules whose header may carry a time or date stamp before its dash ("Addendum 14:20
+        - ..."): the addendum's alone (fix43, review 43 L13: "Family history 14:20 - reviewed"
+        is no header).
 
     Returns
     -------
@@ -327,7 +333,11 @@ def find_headers(text: str, candidates: list[tuple[int, int, int]]) -> list[tupl
             header = (start, end + (len(after) - len(stripped)) + 1, rule)
         elif stripped.startswith("(") and (noted := _HEADER_NOTE.match(text, end)) is not None:
             header = (start, noted.end(), rule)  # "ADDENDUM (Dr Kaur, 16:40):" (notesacc23)
-        elif after[:1] in " \t" and (stamp := _HEADER_STAMP.match(text, end)) is not None:
+        elif (
+            rule in stamped
+            and after[:1] in " \t"
+            and (stamp := _HEADER_STAMP.match(text, end)) is not None
+        ):
             header = (start, stamp.end(), rule)  # "Addendum 14:20 - ..." (notesacc37)
         elif stripped.startswith("\n") or (not stripped and end == len(text)):
             header = (start, end, rule)

@@ -47,7 +47,7 @@ from typing import Any
 
 from calciscope.extract.mention import Category, Mention
 from calciscope.extract.restate.lending import _ANCHORS, _calcinosis
-from calciscope.extract.rules import load_reach, load_word_list
+from calciscope.extract.rules import load_word_list
 from calciscope.extract.segment import Section
 
 _WORDS = load_word_list("addendum_words")
@@ -55,9 +55,10 @@ _WORDS = load_word_list("addendum_words")
 _RETRACTION = _WORDS.pattern("retraction")
 #: The negation is limited to other or new deposits, or another film.
 _QUALIFIER = _WORDS.pattern("qualifier")
-#: How far before the negated finding its qualifier may stand ("no calcinosis other than", "no
-#: new or further calcinosis": a few words; targets.yaml ``addendum_qualifier_reach``).
-_QUALIFIER_REACH = load_reach("addendum_qualifier_reach")
+#: Where the negated finding's own clause starts: a qualifier before it is the negation's
+#: ("on closer inspection, there is no additional focus of calcinosis"), one in an earlier
+#: clause is the reason for the retraction (fix43, review 43 H10).
+_CLAUSE_START = re.compile(r"[,;:(]|\s[-\u2013\u2014]\s")
 #: The earlier reading named again in the retracting section ("previously reported as").
 _REREAD = _WORDS.pattern("reread")
 #: The restatement's own sentence confirms the earlier reading ("... is confirmed", "unchanged").
@@ -91,7 +92,8 @@ _RELOCATED = re.compile(
 #: the finding only when the earlier finding's own sentence names the same noun ("A 7 mm
 #: calcific nodule lies in the forearm ... ADDENDUM: the nodule lies at the wrist").
 _RELOCATED_DEFINITE = re.compile(
-    r"(?<![a-z])(?:the|this|that)[ \t]+(?P<noun>" + _WORDS.alternation("relocated_generic") + r")"
+    r"(?<![a-z])(?:" + _WORDS.alternation("subject_det") + r")[ \t]+"
+    r"(?P<noun>" + _WORDS.alternation("relocated_generic") + r")"
     r"[ \t]+(?:(?:is|are|was|were)[ \t]+(?:(?:actually|in[ \t]+fact|instead|also)[ \t]+)?"
     r"(?:(?:located|situated|seen|present)[ \t]+)?|(?:lies|lie|sits|sit)[ \t]+)"
     r"(?:at|in|on|over|within|around|near|along)(?![a-z])",
@@ -107,9 +109,41 @@ _NOT_BEFORE = re.compile(
     re.I,
 )
 #: "the knee is clear": after a site, the addendum calls it clear (notesacc37; ``site_clear``)
+#: Only when nothing of its own follows: "the index finger is clear of infection", "the wrist
+#: is free of erosions", "negative for gout" say nothing of calcinosis (fix43, review 43 H8;
+#: the verbs, adverbs and following words: ``addendum_words`` clear_verb, clear_adverb,
+#: clear_not_after).
 _CLEAR_AFTER = re.compile(
-    r"[ \t]+(?:(?:is|are|was|were|remains?)[ \t]+)(?:(?:now|actually|in[ \t]+fact|entirely|"
-    r"completely)[ \t]+)?(?:" + _WORDS.alternation("site_clear") + r")(?![a-z])",
+    r"[ \t]+(?:(?:"
+    + _WORDS.alternation("clear_verb")
+    + r")[ \t]+)(?:(?:"
+    + _WORDS.alternation("clear_adverb")
+    + r")[ \t]+)?(?:"
+    + _WORDS.alternation("site_clear")
+    + r")(?![a-z])(?![ \t]*(?:"
+    + _WORDS.alternation("clear_not_after")
+    + r")(?![a-z]))",
+    re.I,
+)
+#: ... and the site is the subject of its clause: only a determiner and a side before it, after
+#: an opening "on review" (``clear_lead``): "on review the left knee is clear"; not "the
+#: density over the knee is clear".
+_SUBJECT_BEFORE = re.compile(
+    r"(?:^|[,;:]|\s[-\u2013\u2014])[ \t]*(?:(?:" + _WORDS.alternation("clear_lead") + r"),?[ \t]+)?"
+    r"(?:(?:" + _WORDS.alternation("not_site_det") + r")[ \t]+)?"
+    r"(?:(?:" + _WORDS.alternation("not_site_side") + r")[ \t]+)?$",
+    re.I,
+)
+#: The reading named again is called something else: a copula (or "represents"), then the
+#: other thing as its noun, with no preposition between ("the previously reported
+#: calcification is artefact", "... is a small sebaceous cyst"; not "... lies beneath the
+#: ulcer", "... is adjacent to a small cyst", "..., with movement artefact"; fix43, review 43 H9).
+_CALLED_OTHER = re.compile(
+    r"[^.;\n]{0,40}?[ \t]+(?:is|are|was|were|represents?)[ \t]+(?:(?:"
+    + _WORDS.alternation("clear_adverb")
+    + r"|likely|probably|only)[ \t]+)?(?:(?:an?|the|some)[ \t]+)?"
+    r"(?:(?!(?:to|of|with|from|in|on|at|by|near|under|beneath|over|adjacent|next|close)(?![a-z]))"
+    r"[a-z-]+,?[ \t]+){0,2}?(?:" + _WORDS.alternation("other_kind") + r")(?![a-z])",
     re.I,
 )
 _SENTENCE = re.compile(r"[^.!?\n]+")
@@ -188,13 +222,22 @@ def _drop_denied_patterns(
     for sentence in sentences:
         if not sentence or not span.start <= sentence[0].start < span.end:
             continue
-        if not any(m.category in _ANCHORS and not m.is_negated for m in sentence):
+        own_findings = [m for m in sentence if m.category in _ANCHORS and not m.is_negated]
+        if not own_findings:
             continue
+        # the addendum's finding names its sites: only an earlier finding at one of them is
+        # corrected ("there is also calcinosis at the right elbow, which is nodular, not
+        # sheet-like" keeps the thighs' sheet; fix43, review 43 H11)
+        named = [r for f in own_findings for r in f.links.get("regions", [])]
         for m in sentence:
             pattern = m.metadata.get("morphology")
             if m.category != Category.MORPHOLOGY or not m.is_negated or pattern is None:
                 continue
             for finding in earlier:
+                if named and not any(
+                    _same_site(r, named) for r in finding.links.get("regions", [])
+                ):
+                    continue
                 own = finding.links.get("morphology")
                 if own and pattern in own:
                     finding.links["morphology"] = [p for p in own if p != pattern]
@@ -205,8 +248,20 @@ def _definite(earlier: Sequence[Mention], text: str, part: re.Match[str]) -> re.
     said = _RELOCATED_DEFINITE.search(text, *part.span())
     if said is None:
         return None
-    noun = re.compile(r"(?<![a-z])" + re.escape(said.group("noun")) + r"(?![a-z])", re.I)
+    noun = _noun(said.group("noun").lower())
     return said if any(noun.search(text, *m.sentence) for m in earlier) else None
+
+
+#: :func:`_noun`'s patterns, one per word (compiled once, not in a loop; review 43)
+_NOUNS: dict[str, re.Pattern[str]] = {}
+
+
+def _noun(word: str) -> re.Pattern[str]:
+    """Return a pattern of the whole word ``word``, compiled once per word."""
+    pattern = _NOUNS.get(word)
+    if pattern is None:
+        pattern = _NOUNS[word] = re.compile(r"(?<![a-z])" + re.escape(word) + r"(?![a-z])", re.I)
+    return pattern
 
 
 def _relocate(
@@ -249,7 +304,9 @@ def _clear_sites(
     denied: list[dict[str, Any]] = [
         {"region": region.metadata.get("region"), "laterality": _side(text, region)}
         for region in find(a, b, ("site",))
-        if region.category == Category.BODY_REGION and _CLEAR_AFTER.match(text, region.end)
+        if region.category == Category.BODY_REGION
+        and _CLEAR_AFTER.match(text, region.end)
+        and _SUBJECT_BEFORE.search(text[a : region.start]) is not None
     ]
     if not denied:
         return
@@ -348,7 +405,7 @@ def _reread_as_other(reread: Mention, text: str) -> bool:
         return False
     if _CONFIRMING.search(text, start, end) is not None:
         return False
-    return _OTHER_KIND.search(text, reread.end, end) is not None
+    return _CALLED_OTHER.match(text, reread.end, end) is not None
 
 
 def _retracts(anchors: Sequence[Mention], negation: Mention, span: Section, text: str) -> bool:
@@ -361,7 +418,9 @@ def _retracts(anchors: Sequence[Mention], negation: Mention, span: Section, text
     # calcinosis on the previous film"), near the finding: "after review of the previous
     # study, the density is an ossification centre rather than calcinosis" retracts
     # (notesacc37)
-    near = max(start, negation.start - _QUALIFIER_REACH)
+    near = max(
+        (c.end() for c in _CLAUSE_START.finditer(text, start, negation.start)), default=start
+    )
     if _QUALIFIER.search(text, near, end if clause < 0 else clause) is not None:
         return False  # "no other / further / new calcinosis": the earlier one stands
     if any(  # the same section affirms calcinosis: it confirms, and negates another site

@@ -14,11 +14,14 @@ calcinosis at the elbow. She has none now.") the answer is left as it is. The an
 come in the same sentence, in a clause turned by "but", "however", "whereas" or "while", and
 may leave out the verb ("Calcinosis is common in SSc, but she has not"; notesacc26).
 
-A questioned calcinosis is answered the same way, and also by a test that "shows none"
-(notesacc37): "?Calcinosis at the left elbow. Ultrasound shows none." negates it (the test
-words: ``clause_words`` test_subject). A finding stated as present is never answered so ("She
-had calcinosis at the knee. She has none now.", "Calcinosis at the elbow. Repeat X-ray shows
-none." stay affirmed: a deposit that was there counts).
+A questioned calcinosis is answered only by a test that "shows none", opening the next
+sentence and ending its clause (notesacc37; fix43): "?Calcinosis at the left elbow. Ultrasound
+shows none." negates it (the test words: ``clause_words`` test_subject, test_det, test_when).
+The patient's "she has none (of ...)", "she did not have any" and a "none of the erosions" or
+"none at the knee" leave a questioned finding uncertain (review 43 H4: they answer another
+question). A finding stated as present is never answered so ("She had calcinosis at the knee.
+She has none now.", "Calcinosis at the elbow. Repeat X-ray shows none." stay affirmed: a
+deposit that was there counts).
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from calciscope.extract.mention import Mention
 from calciscope.extract.restate.lending import _ANCHORS, _calcinosis
 from calciscope.extract.rules import load_word_list
 
-_TESTS = load_word_list("clause_words").alternation("test_subject")
+_CLAUSE = load_word_list("clause_words")
+_TESTS = _CLAUSE.alternation("test_subject")
 
 #: Where a denial with its verb left out ends: the sentence or clause ends, or a comma before a
 #: new clause ("..., but she has not, so far, had it" denies another verb; review 22).
@@ -40,10 +44,7 @@ _DENIAL_END = r"(?=\s*(?:[.;)\n]|,\s*(?:but|and|although|though|which)(?![a-z])|
 _PATIENT_NONE = re.compile(
     r"\W*(?:but\s+|however,?\s+|whereas\s+|while\s+)?(?:she|he|our\s+patient|the\s+patient|"
     r"this\s+patient|"
-    r"this\s+(?:lady|woman|man|girl|boy|child)|mr\.?\s+\w+|mrs\.?\s+\w+|ms\.?\s+\w+|"
-    # a test that answers a questioned finding: "Ultrasound shows none." (notesacc37)
-    r"(?:(?:the|a|repeat|today's|her|his|plain|further)\s+){0,2}(?:" + _TESTS + r")"
-    r"(?:\s+(?:today|now|of\s+the\s+[a-z]+|films?|images?))?)\s+"
+    r"this\s+(?:lady|woman|man|girl|boy|child)|mr\.?\s+\w+|mrs\.?\s+\w+|ms\.?\s+\w+)\s+"
     r"(?:has\s+(?:had\s+)?none|had\s+none|shows\s+none|showed\s+none|has\s+not\s+(?:yet\s+)?"
     r"(?:developed|had)\s+(?:it|any|this|them)|(?:does|did)\s+not\s+have\s+(?:it|any|this|them)|"
     # the verb left out: "..., but she has not (yet)." (notesacc26)
@@ -54,6 +55,17 @@ _PATIENT_NONE = re.compile(
     re.IGNORECASE,
 )
 
+
+#: A test that answers a questioned finding with "none" and nothing after it: "?Calcinosis at
+#: the elbow. Ultrasound shows none." (notesacc37). Not "X-ray shows none of the erosions of
+#: gout", "The scan showed none at the knee though" (another thing, another site; fix43, review
+#: 43 H4). Its words: ``clause_words`` test_subject, test_det, test_when (targets.yaml).
+_TEST_NONE = re.compile(
+    r"\W*(?:(?:" + _CLAUSE.alternation("test_det") + r")\s+){0,2}(?:" + _TESTS + r")"
+    r"(?:\s+(?:" + _CLAUSE.alternation("test_when") + r"|of\s+the\s+[a-z]+))?\s+"
+    r"(?:show|shows|showed)\s+none" + _DENIAL_END,
+    re.IGNORECASE,
+)
 
 #: A denial :data:`_PATIENT_NONE` may start with, looked for in the document first (most
 #: hypothetical calcinosis is a plan: "X-rays to look for calcinosis"; no sentence split then).
@@ -108,13 +120,16 @@ def answer_population(
         )
         if index is None:
             continue
-        if not _answered_in_sentence(anchor, every[index][1], text):
+        if not (anchor.is_hypothetical and _answered_in_sentence(anchor, every[index][1], text)):
             if index + 1 >= len(every):
                 continue
             start, end, section = every[index + 1]
             if section != every[index][2] or any(start <= f < end for f in found):
                 continue
-            if _PATIENT_NONE.match(text, start, end) is None:
+            # a population's question is answered by the patient, a questioned finding
+            # only by a test that shows none (fix43, review 43 H4)
+            answer = _PATIENT_NONE if anchor.is_hypothetical else _TEST_NONE
+            if answer.match(text, start, end) is None:
                 continue
         anchor.is_hypothetical = False
         anchor.is_uncertain = False

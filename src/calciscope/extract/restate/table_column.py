@@ -12,8 +12,9 @@ decision: such a table is a form answered site by site.
 The same form turned on its side (notesacc37, :func:`read_site_columns`): one column per site,
 "| Finding | Fingers | Elbows | Knees |" over "| Calcinosis | Y | N | Y |". The finding is a
 row's first cell, alone; the header row above it (a rule line between is skipped) has as many
-cells, and at least two of its other cells name a site. The columns answered yes give their
-header's sites; every answered column no negates the finding, a yes in any column affirms it
+cells, and its other cells name at least two different sites (fix43: "| Hands 2023 | Hands
+2025 |" are dates of one site, read as before). The columns answered yes give their header's
+sites; every answered column no negates the finding, a yes in any column affirms it
 (``links.status_from = "table"``); a cell of a dash or left blank is not assessed. Only a row
 whose every other cell is an answer, a dash or blank ("| Calcinosis | 2 mm | 3 mm |" is another
 kind of table, read as before).
@@ -59,6 +60,25 @@ def _cells(text: str, a: int, b: int) -> list[tuple[int, int]]:
     if cells and not text[cells[-1][0] : cells[-1][1]].strip():
         cells = cells[:-1]
     return cells
+
+
+#: what :func:`_answer` reads in a cell
+_YES_CELL, _NO_CELL, _NOT_ASSESSED_CELL, _OTHER_CELL = "yes", "no", "-", ""
+
+
+def _answer(value: str) -> str:
+    """Read one answer cell: yes, no, a dash (not assessed; fix41) or no answer at all.
+
+    One reading for both kinds of table (fix43: :func:`_answers` and :func:`_site_columns`
+    read their cells here; ``clause_words`` answer_yes, answer_no).
+    """
+    if value in _NOT_ASSESSED:
+        return _NOT_ASSESSED_CELL
+    if _YES.fullmatch(value):
+        return _YES_CELL
+    if _NO.fullmatch(value):
+        return _NO_CELL
+    return _OTHER_CELL
 
 
 def heads_column(anchor: Mention, text: str) -> bool:
@@ -116,13 +136,13 @@ def _answers(anchor: Mention, text: str) -> list[tuple[bool, list[tuple[int, int
         cells = _cells(text, ra, rb) if "|" in text[ra:rb] else []
         if len(cells) != len(header):
             break
-        value = text[cells[column][0] : cells[column][1]].strip()
-        if value in _NOT_ASSESSED:
+        answer = _answer(text[cells[column][0] : cells[column][1]].strip())
+        if answer == _NOT_ASSESSED_CELL:
             continue  # "| Elbow | - |": not assessed, neither yes nor no (fix41)
-        if not (_YES.fullmatch(value) or _NO.fullmatch(value)):
+        if answer == _OTHER_CELL:
             return []  # another kind of table ("| Knee | 2 mm |"): read as before
         others = [c for i, c in enumerate(cells) if i != column]
-        rows.append((_YES.fullmatch(value) is not None, others))
+        rows.append((answer == _YES_CELL, others))
     return rows
 
 
@@ -178,18 +198,18 @@ def _site_columns(
         return None
     row, header = found
     columns = [find(ca, cb, ("site",), False) for ca, cb in header[1:]]
-    if sum(1 for c in columns if _sites(c, text)) < 2:
-        return None
+    named = [{m.metadata.get("region") for m in _sites(c, text)} for c in columns]
+    if sum(1 for n in named if n) < 2 or len(set().union(*named)) < 2:
+        return None  # fewer than two sites: columns of dates or films ("Hands 2023 | Hands 2025")
     yes: list[list[Mention]] = []
     answered = False
     for (ca, cb), sites in zip(row[1:], columns, strict=True):
         value = text[ca:cb].strip()
-        if not value or value in _NOT_ASSESSED:
-            continue
-        if _YES.fullmatch(value):
+        answer = _answer(value) if value else _NOT_ASSESSED_CELL  # a blank: not assessed
+        if answer == _YES_CELL:
             yes.append(sites)
-        elif _NO.fullmatch(value):
+        elif answer == _NO_CELL:
             answered = True
-        else:
+        elif answer == _OTHER_CELL:
             return None  # another kind of table ("| Calcinosis | 2 mm | 3 mm |")
     return yes, answered
