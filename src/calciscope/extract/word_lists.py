@@ -137,6 +137,9 @@ _WORD_LIST_VARIANTS = {
         "clear_adverb",  # fix43 (moved from code: "is now / entirely clear")
         "clear_not_after",  # fix43 ("clear of infection" says nothing of calcinosis)
         "clear_lead",  # fix43 ("on review the knee is clear")
+        "called_verb",  # fix43 ("the previously reported calcification is artefact")
+        "called_adverb",
+        "called_not_between",  # fix43 ("... is adjacent to a small cyst" calls it nothing)
         "not_site_place",  # notesacc37 (moved from code: "..., not at the right knee")
         "not_site_det",
         "not_site_side",

@@ -137,12 +137,15 @@ _SUBJECT_BEFORE = re.compile(
 #: The reading named again is called something else: a copula (or "represents"), then the
 #: other thing as its noun, with no preposition between ("the previously reported
 #: calcification is artefact", "... is a small sebaceous cyst"; not "... lies beneath the
-#: ulcer", "... is adjacent to a small cyst", "..., with movement artefact"; fix43, review 43 H9).
+#: ulcer", "... is adjacent to a small cyst", "..., with movement artefact"; fix43, review 43 H9;
+#: the words: ``addendum_words`` called_verb, called_adverb, called_not_between).
 _CALLED_OTHER = re.compile(
-    r"[^.;\n]{0,40}?[ \t]+(?:is|are|was|were|represents?)[ \t]+(?:(?:"
-    + _WORDS.alternation("clear_adverb")
-    + r"|likely|probably|only)[ \t]+)?(?:(?:an?|the|some)[ \t]+)?"
-    r"(?:(?!(?:to|of|with|from|in|on|at|by|near|under|beneath|over|adjacent|next|close)(?![a-z]))"
+    r"[^.;\n]{0,40}?[ \t]+(?:"
+    + _WORDS.alternation("called_verb")
+    + r")[ \t]+(?:(?:"
+    + _WORDS.alternation("called_adverb")
+    + r")[ \t]+)?(?:(?:an?|the|some)[ \t]+)?"
+    r"(?:(?!(?:" + _WORDS.alternation("called_not_between") + r")(?![a-z]))"
     r"[a-z-]+,?[ \t]+){0,2}?(?:" + _WORDS.alternation("other_kind") + r")(?![a-z])",
     re.I,
 )
