@@ -248,7 +248,28 @@ JOINT: list[Case] = [
         ("knee",),
     ),
     ("Calcinosis that restricts extension of the left elbow.", False, "affirmed", (), ("elbow",)),
+    (
+        "There is calcinosis; it limits the flexion of the left knee.",
+        False,
+        "affirmed",
+        (),
+        (),
+    ),
     # new
+    (
+        "Calcinosis of both thighs. It still limits the flexion of the knees.",
+        False,
+        "affirmed",
+        (),
+        ("thigh",),
+    ),
+    (
+        "Calcinosis of the thighs which limits flexion of the knees.",
+        False,
+        "affirmed",
+        (),
+        ("thigh",),
+    ),
     (
         "He had calcinosis: the calcium set like plaster across the back of both thighs, and it "
         "still limits the flexion of knees.",

@@ -128,16 +128,13 @@ def _limited_joints(
 _JOINT_GAP = 24
 
 
-#: The word before a generic limb word, past its determiner ("across both legs"; fix43).
-_WORD_BEFORE = re.compile(r"([a-z]+)[ \t]+(?:(?:the|both|her|his|my|their|its)[ \t]+)?$", re.I)
-
-
 def _generic_regions(regions: Sequence[tuple[Mention, str | None, bool]], text: str) -> set[int]:
     """Return the generic limb words of a sentence beside a more specific place (notesacc37).
 
     The lay "legs" (``metadata.generic_of``: thigh, knee, ankle_foot; targets.yaml) adds no
     site when the sentence names one of those places before it and the deposit spreads over
-    the legs (``generic_after``: "across / over / along both legs"): "hard calcium in her
+    the legs (``generic_after``, past a ``generic_det``: "across / over / along both legs"):
+    "hard calcium in her
     thighs, spreading across both legs" is the thighs; "Calcinosis over both legs and feet"
     is both (fix43).
     """
@@ -152,12 +149,10 @@ def _generic_regions(regions: Sequence[tuple[Mention, str | None, bool]], text: 
             and o.metadata.get("region") in places
             for o, _, _ in regions
         )
-        spread = _WORD_BEFORE.search(text, max(0, r.start - 40), r.start)
-        if (
-            before
-            and spread is not None
-            and spread.group(1).lower() in r.metadata.get("generic_after", ())
-        ):
+        words = text[max(0, r.start - 40) : r.start].lower().split()
+        if words and words[-1] in r.metadata.get("generic_det", ()):
+            words.pop()  # "across both legs"
+        if before and words and words[-1] in r.metadata.get("generic_after", ()):
             generic.add(id(r))
     return generic
 
