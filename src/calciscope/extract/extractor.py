@@ -220,6 +220,10 @@ class NoteExtractor:
         #: Where sentences end, with the rules' field attribute labels (sections.yaml).
         self._boundary = boundary_pattern(rules.field_attribute_labels)
         self._section_categories = [rule.category for rule in rules.sections]
+        #: The section rules whose header may carry a time stamp ("Addendum 14:20 -"; fix43).
+        self._stamped = frozenset(
+            i for i, rule in enumerate(rules.sections) if rule.metadata.get("supersedes")
+        )
         #: Sections that revise what the document said before them ("Addendum:"; notesacc23).
         self._superseding = frozenset(
             rule.category for rule in rules.sections if rule.metadata.get("supersedes")
@@ -246,7 +250,7 @@ class NoteExtractor:
         """Split a document into sections at known headers (the first may have no header)."""
         low = lower_same_length(text) if low is None else low
         found = [m[:3] for m in self._sections.find(low)]  # (start, end, rule)
-        headers = find_headers(text, found)
+        headers = find_headers(text, found, self._stamped)
         sections = []
         starts = [h[0] for h in headers] + [len(text)]
         new = _new_tuple  # Section(...) without the keyword-argument handling

@@ -112,7 +112,7 @@ def load_section_kinds(name: str) -> frozenset[str]:
 
 #: the packaged reaches (how many sentences back a rule of extract/restate/ looks), by key
 #: in ``targets.yaml`` (notesacc30, moved from code)
-_REACHES = ("wound_base_reach", "outer_pattern_reach")  # fix37: outer_pattern_reach
+_REACHES = ("wound_base_reach", "outer_pattern_reach")  # fix37
 
 
 @cache

@@ -277,7 +277,13 @@ def _runs_on(tail: str) -> bool:
 
 
 #: A short bracketed note between a header and its colon: who wrote it, when ("(Dr K, 16:40)").
-_HEADER_NOTE = re.compile(r"[ \t]*\([^()\n]{1,40}\)[ \t]*:")
+_HEADER_NOTE = re.compile(r"[ \t]*\([^()\n]{1,40}\)[ \t]*(?::|[-\u2013\u2014](?=[ \t]))")
+#: ... or a time or date stamp, then a colon or a spaced dash ("Addendum 14:20 - ...",
+#: "ADDENDUM 07/12/2026: ..."; notesacc37).
+_HEADER_STAMP = re.compile(
+    r"[ \t]+(?:\d{1,2}[:.]\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?)(?:[ \t]+\d{1,2}[:.]\d{2})?"
+    r"[ \t]*(?::|[-\u2013\u2014](?=[ \t]))"
+)
 
 
 class Section(NamedTuple):
@@ -294,7 +300,9 @@ class Section(NamedTuple):
     header_end: int | None = None
 
 
-def find_headers(text: str, candidates: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+def find_headers(
+    text: str, candidates: list[tuple[int, int, int]], stamped: frozenset[int] = frozenset()
+) -> list[tuple[int, int, int]]:
     """Keep the header-phrase matches that really are headers.
 
     Parameters
@@ -303,6 +311,10 @@ def find_headers(text: str, candidates: list[tuple[int, int, int]]) -> list[tupl
         The document.
     candidates
         ``(start, end, rule)`` for each match of a section phrase.
+    stamped
+        The rules whose header may carry a time or date stamp before its dash ("Addendum 14:20
+        - ..."): the addendum's alone (fix43, review 43 L13: "Family history 14:20 - reviewed"
+        is no header).
 
     Returns
     -------
@@ -321,6 +333,12 @@ def find_headers(text: str, candidates: list[tuple[int, int, int]]) -> list[tupl
             header = (start, end + (len(after) - len(stripped)) + 1, rule)
         elif stripped.startswith("(") and (noted := _HEADER_NOTE.match(text, end)) is not None:
             header = (start, noted.end(), rule)  # "ADDENDUM (Dr Kaur, 16:40):" (notesacc23)
+        elif (
+            rule in stamped
+            and after[:1] in " \t"
+            and (stamp := _HEADER_STAMP.match(text, end)) is not None
+        ):
+            header = (start, stamp.end(), rule)  # "Addendum 14:20 - ..." (notesacc37)
         elif stripped.startswith("\n") or (not stripped and end == len(text)):
             header = (start, end, rule)
         else:

@@ -84,8 +84,12 @@ def link_regions(
         if text and regions
         else set()
     )
+    generic = _generic_regions(regions, text) if len(regions) > 1 else ()
+    joints = _limited_joints(regions, sentence) if len(regions) > 1 else ()
     for region, side, field in regions:
-        if region.links.get("other_finding"):
+        if region.links.get("other_finding") or (generic and id(region) in generic):
+            continue
+        if joints and id(region) in joints:
             continue
         entry = {"region": region.metadata.get("region"), "laterality": side}
         key = "field_regions" if field else "regions"
@@ -95,6 +99,62 @@ def link_regions(
         add_link(anchor, key, entry, region)
         if not region.metadata.get("body_cavity"):
             anchor.links["surface_" + key] = True
+
+
+def _limited_joints(
+    regions: Sequence[tuple[Mention, str | None, bool]], sentence: Sequence[Mention]
+) -> set[int]:
+    """Return the joints whose movement a deposit placed before them limits (fix43).
+
+    "the calcium set like plaster across the back of both thighs, and it still limits the
+    flexion of knees": the phrase before the joint (``service: joint_after``, targets.yaml)
+    and a site before that phrase in the sentence; the joint is the deposit's effect, no site.
+    With no site before it ("Calcinosis cutis that limits flexion of her fingers") the joint
+    is the deposit's site (review 43 H5).
+    """
+    joints: set[int] = set()
+    for m in sentence:
+        if m.category != _LATERALITY or m.metadata.get("service") != "joint_after":
+            continue
+        if not any(r.end <= m.start for r, _, _ in regions):
+            continue
+        after = next((r for r, _, _ in regions if r.start >= m.end), None)
+        if after is not None and after.start - m.end <= _JOINT_GAP:
+            joints.add(id(after))
+    return joints
+
+
+#: at most this many characters between "limits the flexion of" and its joint ("the left")
+_JOINT_GAP = 24
+
+
+def _generic_regions(regions: Sequence[tuple[Mention, str | None, bool]], text: str) -> set[int]:
+    """Return the generic limb words of a sentence beside a more specific place (notesacc37).
+
+    The lay "legs" (``metadata.generic_of``: thigh, knee, ankle_foot; targets.yaml) adds no
+    site when the sentence names one of those places before it and the deposit spreads over
+    the legs (``generic_after``, past a ``generic_det``: "across / over / along both legs"):
+    "hard calcium in her
+    thighs, spreading across both legs" is the thighs; "Calcinosis over both legs and feet"
+    is both (fix43).
+    """
+    generic: set[int] = set()
+    for r, _, _ in regions:
+        places = r.metadata.get("generic_of")
+        if not places:
+            continue
+        before = any(  # the specific place named first (fix43, review 43 H6)
+            o.start < r.start
+            and "generic_of" not in o.metadata
+            and o.metadata.get("region") in places
+            for o, _, _ in regions
+        )
+        words = text[max(0, r.start - 40) : r.start].lower().split()
+        if words and words[-1] in r.metadata.get("generic_det", ()):
+            words.pop()  # "across both legs"
+        if before and words and words[-1] in r.metadata.get("generic_after", ()):
+            generic.add(id(r))
+    return generic
 
 
 # A site a later clause of the sentence denies after the finding ("two hard deposits at the left

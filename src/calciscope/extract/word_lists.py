@@ -132,6 +132,18 @@ _WORD_LIST_VARIANTS = {
         "relocated_generic",  # fix41 (only when called calcific)
         "calcific",
         "other_kind",  # fix41 (the sentence says it is something else)
+        "site_clear",  # notesacc37 (a site the addendum calls clear is withdrawn)
+        "clear_verb",  # fix43 (moved from code: "the knee is / remains clear")
+        "clear_adverb",  # fix43 (moved from code: "is now / entirely clear")
+        "clear_not_after",  # fix43 ("clear of infection" says nothing of calcinosis)
+        "clear_lead",  # fix43 ("on review the knee is clear")
+        "called_verb",  # fix43 ("the previously reported calcification is artefact")
+        "called_adverb",
+        "called_not_between",  # fix43 ("... is adjacent to a small cyst" calls it nothing)
+        "not_site_place",  # notesacc37 (moved from code: "..., not at the right knee")
+        "not_site_det",
+        "not_site_side",
+        "subject_det",  # notesacc37 (moved from code: "the / a further deposit is at")
     ),
     "look_alike_words": ("not_calcium", "not_chalky", "other_lump"),  # wordlists22, notesacc28
     "hardness_words": ("described", "like_stone", "firm_plaque"),  # notesacc28 (described_before)
@@ -158,6 +170,10 @@ _WORD_LIST_VARIANTS = {
         "answer_yes",  # probes36 (restate/table_column.py: a finding's column answered yes)
         "answer_no",
         "sited_item",  # fix41 (restate/site_lists.py: a form's item with sites of its own)
+        "test_subject",  # notesacc37 (restate/population.py: a test that shows none)
+        "test_det",  # fix43 (moved from code: "the / repeat X-ray shows none")
+        "test_when",  # fix43 (moved from code: "Ultrasound today shows none")
+        "site_head",  # notesacc37 (restate/table_column.py: a header cell of sites, from code)
     ),
 }
 

@@ -76,7 +76,7 @@ from calciscope.extract.restate.sites_again import (
     _same_process,
     _same_words,
 )
-from calciscope.extract.restate.table_column import read_tables
+from calciscope.extract.restate.table_column import read_site_columns, read_tables
 from calciscope.extract.restate.wound_base import _WOUND_BASE, _base_sites
 
 # ``X as X`` above: private patterns the tests read as ``restate.<name>`` (since before the split)
@@ -129,6 +129,7 @@ def link_restated(
     past = [a for a in anchors if _negated_calcinosis(a) and _removed_near(a, text)]
     asked = population_questions(anchors, text)
     read_tables(found, text, find)
+    read_site_columns(anchors, text, find)
     if not any((hits, labelled, bare, same, based, deposits, headed, past, bracketed, asked)):
         return
     every = spans()

@@ -55,6 +55,10 @@ _WORDS = load_word_list("addendum_words")
 _RETRACTION = _WORDS.pattern("retraction")
 #: The negation is limited to other or new deposits, or another film.
 _QUALIFIER = _WORDS.pattern("qualifier")
+#: Where the negated finding's own clause starts: a qualifier before it is the negation's
+#: ("on closer inspection, there is no additional focus of calcinosis"), one in an earlier
+#: clause is the reason for the retraction (fix43, review 43 H10).
+_CLAUSE_START = re.compile(r"[,;:(]|\s[-\u2013\u2014]\s")
 #: The earlier reading named again in the retracting section ("previously reported as").
 _REREAD = _WORDS.pattern("reread")
 #: The restatement's own sentence confirms the earlier reading ("... is confirmed", "unchanged").
@@ -72,7 +76,7 @@ _SITE_AFTER = re.compile(
 
 #: "the deposit is at", "a further deposit lies in": the finding as the subject, then where.
 _RELOCATED = re.compile(
-    r"(?<![a-z])(?:(?:the|this|that|a|an|one|further|another|second|additional|new)[ \t]+){0,2}"
+    r"(?<![a-z])(?:(?:" + _WORDS.alternation("subject_det") + r")[ \t]+){0,2}"
     r"(?:(?:[a-z-]+[ \t]+)?(?:"
     + _WORDS.alternation("relocated")
     + r")|(?:"
@@ -84,12 +88,65 @@ _RELOCATED = re.compile(
     r"(?:at|in|on|over|within|around|near|along)(?![a-z])",
     re.I,
 )
+#: "the nodule lies at ...": a generic lesion named with "the / this" alone (notesacc37); it is
+#: the finding only when the earlier finding's own sentence names the same noun ("A 7 mm
+#: calcific nodule lies in the forearm ... ADDENDUM: the nodule lies at the wrist").
+_RELOCATED_DEFINITE = re.compile(
+    r"(?<![a-z])(?:" + _WORDS.alternation("subject_det") + r")[ \t]+"
+    r"(?P<noun>" + _WORDS.alternation("relocated_generic") + r")"
+    r"[ \t]+(?:(?:is|are|was|were)[ \t]+(?:(?:actually|in[ \t]+fact|instead|also)[ \t]+)?"
+    r"(?:(?:located|situated|seen|present)[ \t]+)?|(?:lies|lie|sits|sit)[ \t]+)"
+    r"(?:at|in|on|over|within|around|near|along)(?![a-z])",
+    re.I,
+)
 #: "There is no calcinosis at the elbow": a negation, withdrawn as above, not moved.
 _NEGATION = re.compile(r"(?<![a-z])(?:no|not|nor|neither|without|never)(?![a-z])", re.I)
 #: "..., not the right knee", "not at the elbow": the site after it is withdrawn.
 _NOT_BEFORE = re.compile(
-    r"(?<![a-z])not[ \t]+(?:(?:at|in|on|over|of|around|near)[ \t]+)?"
-    r"(?:(?:the|her|his|both)[ \t]+)?(?:(?:left|right|l|r|lt|rt)[ \t]+)?$",
+    r"(?<![a-z])not[ \t]+(?:(?:" + _WORDS.alternation("not_site_place") + r")[ \t]+)?"
+    r"(?:(?:" + _WORDS.alternation("not_site_det") + r")[ \t]+)?"
+    r"(?:(?:" + _WORDS.alternation("not_site_side") + r")[ \t]+)?$",
+    re.I,
+)
+#: "the knee is clear": after a site, the addendum calls it clear (notesacc37; ``site_clear``)
+#: Only when nothing of its own follows: "the index finger is clear of infection", "the wrist
+#: is free of erosions", "negative for gout" say nothing of calcinosis (fix43, review 43 H8;
+#: the verbs, adverbs and following words: ``addendum_words`` clear_verb, clear_adverb,
+#: clear_not_after).
+_CLEAR_AFTER = re.compile(
+    r"[ \t]+(?:(?:"
+    + _WORDS.alternation("clear_verb")
+    + r")[ \t]+)(?:(?:"
+    + _WORDS.alternation("clear_adverb")
+    + r")[ \t]+)?(?:"
+    + _WORDS.alternation("site_clear")
+    + r")(?![a-z])(?![ \t]*(?:"
+    + _WORDS.alternation("clear_not_after")
+    + r")(?![a-z]))",
+    re.I,
+)
+#: ... and the site is the subject of its clause: only a determiner and a side before it, after
+#: an opening "on review" (``clear_lead``): "on review the left knee is clear"; not "the
+#: density over the knee is clear".
+_SUBJECT_BEFORE = re.compile(
+    r"(?:^|[,;:]|\s[-\u2013\u2014])[ \t]*(?:(?:" + _WORDS.alternation("clear_lead") + r"),?[ \t]+)?"
+    r"(?:(?:" + _WORDS.alternation("not_site_det") + r")[ \t]+)?"
+    r"(?:(?:" + _WORDS.alternation("not_site_side") + r")[ \t]+)?$",
+    re.I,
+)
+#: The reading named again is called something else: a copula (or "represents"), then the
+#: other thing as its noun, with no preposition between ("the previously reported
+#: calcification is artefact", "... is a small sebaceous cyst"; not "... lies beneath the
+#: ulcer", "... is adjacent to a small cyst", "..., with movement artefact"; fix43, review 43 H9;
+#: the words: ``addendum_words`` called_verb, called_adverb, called_not_between).
+_CALLED_OTHER = re.compile(
+    r"[^.;\n]{0,40}?[ \t]+(?:"
+    + _WORDS.alternation("called_verb")
+    + r")[ \t]+(?:(?:"
+    + _WORDS.alternation("called_adverb")
+    + r")[ \t]+)?(?:(?:an?|the|some)[ \t]+)?"
+    r"(?:(?!(?:" + _WORDS.alternation("called_not_between") + r")(?![a-z]))"
+    r"[a-z-]+,?[ \t]+){0,2}?(?:" + _WORDS.alternation("other_kind") + r")(?![a-z])",
     re.I,
 )
 _SENTENCE = re.compile(r"[^.!?\n]+")
@@ -142,13 +199,72 @@ def relocate_superseded(
             and _current(m)
             and m.section not in superseding
         ]
+        if earlier:
+            _drop_denied_patterns(sentences, span, earlier)
         for whole in _SENTENCE.finditer(text, span.start, span.end) if earlier else ():
             if _OTHER_KIND.search(text, *whole.span()):
                 continue
+            retracts = _RETRACTION.search(text, span.start, span.end) is not None
             for part in _PART.finditer(text, *whole.span()):
-                said = _RELOCATED.search(text, *part.span())
+                said = _RELOCATED.search(text, *part.span()) or _definite(earlier, text, part)
                 if said is not None and not _NEGATION.search(text, part.start(), said.start()):
                     _relocate(earlier, text, part.start(), said.start(), part.end(), find)
+                elif said is None and retracts:
+                    _clear_sites(earlier, text, part.start(), part.end(), find)
+
+
+def _drop_denied_patterns(
+    sentences: Sequence[Sequence[Mention]], span: Section, earlier: Sequence[Mention]
+) -> None:
+    """Drop from the earlier findings a pattern the addendum denies of the finding (notesacc37).
+
+    "ADDENDUM: On reformatted images the calcification is not nodular but forms a continuous
+    thin shell": the finding of the addendum's sentence (affirmed) and a pattern of it negated
+    there ("not nodular"); the earlier "Nodular soft-tissue calcification" loses its nodular.
+    """
+    for sentence in sentences:
+        if not sentence or not span.start <= sentence[0].start < span.end:
+            continue
+        own_findings = [m for m in sentence if m.category in _ANCHORS and not m.is_negated]
+        if not own_findings:
+            continue
+        # the addendum's finding names its sites: only an earlier finding at one of them is
+        # corrected ("there is also calcinosis at the right elbow, which is nodular, not
+        # sheet-like" keeps the thighs' sheet; fix43, review 43 H11)
+        named = [r for f in own_findings for r in f.links.get("regions", [])]
+        for m in sentence:
+            pattern = m.metadata.get("morphology")
+            if m.category != Category.MORPHOLOGY or not m.is_negated or pattern is None:
+                continue
+            for finding in earlier:
+                if named and not any(
+                    _same_site(r, named) for r in finding.links.get("regions", [])
+                ):
+                    continue
+                own = finding.links.get("morphology")
+                if own and pattern in own:
+                    finding.links["morphology"] = [p for p in own if p != pattern]
+
+
+def _definite(earlier: Sequence[Mention], text: str, part: re.Match[str]) -> re.Match[str] | None:
+    """Return "the nodule lies at ..." when an earlier finding's sentence names that noun."""
+    said = _RELOCATED_DEFINITE.search(text, *part.span())
+    if said is None:
+        return None
+    noun = _noun(said.group("noun").lower())
+    return said if any(noun.search(text, *m.sentence) for m in earlier) else None
+
+
+#: :func:`_noun`'s patterns, one per word (compiled once, not in a loop; review 43)
+_NOUNS: dict[str, re.Pattern[str]] = {}
+
+
+def _noun(word: str) -> re.Pattern[str]:
+    """Return a pattern of the whole word ``word``, compiled once per word."""
+    pattern = _NOUNS.get(word)
+    if pattern is None:
+        pattern = _NOUNS[word] = re.compile(r"(?<![a-z])" + re.escape(word) + r"(?![a-z])", re.I)
+    return pattern
 
 
 def _relocate(
@@ -178,6 +294,35 @@ def _relocate(
     for finding in moved or ([] if denied else earlier[-1:]):
         regions = finding.links.setdefault("regions", [])
         regions.extend(e for e in named if e not in regions)
+
+
+def _clear_sites(
+    earlier: Sequence[Mention], text: str, a: int, b: int, find: Callable[..., list[Mention]]
+) -> None:
+    """Withdraw the sites a retracting addendum calls clear ("on review the knee is clear").
+
+    A finding left with none of its sites is withdrawn (negated), as a negation naming them
+    withdraws it (notesacc37).
+    """
+    denied: list[dict[str, Any]] = [
+        {"region": region.metadata.get("region"), "laterality": _side(text, region)}
+        for region in find(a, b, ("site",))
+        if region.category == Category.BODY_REGION
+        and _CLEAR_AFTER.match(text, region.end)
+        and _SUBJECT_BEFORE.search(text[a : region.start]) is not None
+    ]
+    if not denied:
+        return
+    for finding in earlier:
+        own = finding.links.get("regions", [])
+        kept = [r for r in own if not _same_site(r, denied)]
+        if len(kept) == len(own):
+            continue
+        if kept:
+            finding.links["regions"] = kept
+        else:
+            finding.is_negated = True
+            finding.links["status_from"] = "addendum"
 
 
 def _current(mention: Mention) -> bool:
@@ -233,6 +378,37 @@ def withdraw_superseded(
             if span is not None and _retracts(anchors, negation, span, text):
                 _withdraw(anchors, negation)
                 _withdraw_reread(anchors, negation, span, text)
+    rereads = (  # a bare calcification too ("the previously reported calcification")
+        m
+        for sentence in sentences
+        for m in sentence
+        if m.category in _ANCHORS and m.section in superseding and not m.is_negated
+    )
+    for reread in rereads:
+        if not (reread.is_hypothetical or reread.is_family):
+            span = next((s for s in sections if s.start <= reread.start < s.end), None)
+            if span is not None and _reread_as_other(reread, text):
+                reread.is_negated = True
+                reread.links["status_from"] = "addendum"
+                _withdraw(anchors, reread)
+
+
+def _reread_as_other(reread: Mention, text: str) -> bool:
+    """Whether an addendum's sentence names the earlier reading and calls it something else.
+
+    "Addendum: the previously reported calcification is artefact." (notesacc37): the reading
+    named again (``reread``: "previously reported", "described above as") is the sentence's
+    subject, and after it the sentence says what it really is (``other_kind``: an artefact, a
+    sesamoid, a phlebolith, ...), with no negation between; "the previously reported
+    calcification is unchanged" confirms it and withdraws nothing.
+    """
+    start, end = reread.sentence
+    found = _REREAD.search(text, start, reread.start)
+    if found is None or text[found.end() : reread.start].count("."):
+        return False
+    if _CONFIRMING.search(text, start, end) is not None:
+        return False
+    return _CALLED_OTHER.match(text, reread.end, end) is not None
 
 
 def _retracts(anchors: Sequence[Mention], negation: Mention, span: Section, text: str) -> bool:
@@ -241,7 +417,14 @@ def _retracts(anchors: Sequence[Mention], negation: Mention, span: Section, text
         return False  # an addendum that only adds a negative finding withdraws nothing
     start, end = negation.sentence
     clause = text.find(";", negation.end, end)
-    if _QUALIFIER.search(text, start, end if clause < 0 else clause) is not None:
+    # the qualifier is the negation's own ("no other / further / new calcinosis", "no
+    # calcinosis on the previous film"), near the finding: "after review of the previous
+    # study, the density is an ossification centre rather than calcinosis" retracts
+    # (notesacc37)
+    near = max(
+        (c.end() for c in _CLAUSE_START.finditer(text, start, negation.start)), default=start
+    )
+    if _QUALIFIER.search(text, near, end if clause < 0 else clause) is not None:
         return False  # "no other / further / new calcinosis": the earlier one stands
     if any(  # the same section affirms calcinosis: it confirms, and negates another site
         span.start <= m.start < span.end and not (m.is_negated or m.is_uncertain) and _current(m)

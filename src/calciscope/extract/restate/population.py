@@ -13,6 +13,15 @@ the population statement just before it in its section. Only a population's calc
 calcinosis at the elbow. She has none now.") the answer is left as it is. The answer may also
 come in the same sentence, in a clause turned by "but", "however", "whereas" or "while", and
 may leave out the verb ("Calcinosis is common in SSc, but she has not"; notesacc26).
+
+A questioned calcinosis is answered only by a test that "shows none", opening the next
+sentence and ending its clause (notesacc37; fix43): "?Calcinosis at the left elbow. Ultrasound
+shows none." negates it (the test words: ``clause_words`` test_subject, test_det, test_when).
+The patient's "she has none (of ...)", "she did not have any" and a "none of the erosions" or
+"none at the knee" leave a questioned finding uncertain (review 43 H4: they answer another
+question). A finding stated as present is never answered so ("She had calcinosis at the knee.
+She has none now.", "Calcinosis at the elbow. Repeat X-ray shows none." stay affirmed: a
+deposit that was there counts).
 """
 
 from __future__ import annotations
@@ -22,6 +31,10 @@ from collections.abc import Sequence
 
 from calciscope.extract.mention import Mention
 from calciscope.extract.restate.lending import _ANCHORS, _calcinosis
+from calciscope.extract.rules import load_word_list
+
+_CLAUSE = load_word_list("clause_words")
+_TESTS = _CLAUSE.alternation("test_subject")
 
 #: Where a denial with its verb left out ends: the sentence or clause ends, or a comma before a
 #: new clause ("..., but she has not, so far, had it" denies another verb; review 22).
@@ -43,6 +56,17 @@ _PATIENT_NONE = re.compile(
 )
 
 
+#: A test that answers a questioned finding with "none" and nothing after it: "?Calcinosis at
+#: the elbow. Ultrasound shows none." (notesacc37). Not "X-ray shows none of the erosions of
+#: gout", "The scan showed none at the knee though" (another thing, another site; fix43, review
+#: 43 H4). Its words: ``clause_words`` test_subject, test_det, test_when (targets.yaml).
+_TEST_NONE = re.compile(
+    r"\W*(?:(?:" + _CLAUSE.alternation("test_det") + r")\s+){0,2}(?:" + _TESTS + r")"
+    r"(?:\s+(?:" + _CLAUSE.alternation("test_when") + r"|of\s+the\s+[a-z]+))?\s+"
+    r"(?:show|shows|showed)\s+none" + _DENIAL_END,
+    re.IGNORECASE,
+)
+
 #: A denial :data:`_PATIENT_NONE` may start with, looked for in the document first (most
 #: hypothetical calcinosis is a plan: "X-rays to look for calcinosis"; no sentence split then).
 #: (It starts with a character set, so ``re`` skips to the candidate letters in C.)
@@ -56,7 +80,13 @@ _DENIAL = re.compile(
 
 def population_questions(anchors: Sequence[Mention], text: str) -> list[Mention]:
     """Return the calcinosis mentions a population statement made hypothetical, if answered."""
-    asked = [a for a in anchors if a.is_hypothetical and not a.is_family and _calcinosis(a)]
+    asked = [
+        a
+        for a in anchors
+        if (a.is_hypothetical or (a.is_uncertain and not a.is_negated))
+        and not a.is_family
+        and _calcinosis(a)
+    ]
     return asked if asked and _DENIAL.search(text) is not None else []
 
 
@@ -90,15 +120,19 @@ def answer_population(
         )
         if index is None:
             continue
-        if not _answered_in_sentence(anchor, every[index][1], text):
+        if not (anchor.is_hypothetical and _answered_in_sentence(anchor, every[index][1], text)):
             if index + 1 >= len(every):
                 continue
             start, end, section = every[index + 1]
             if section != every[index][2] or any(start <= f < end for f in found):
                 continue
-            if _PATIENT_NONE.match(text, start, end) is None:
+            # a population's question is answered by the patient, a questioned finding
+            # only by a test that shows none (fix43, review 43 H4)
+            answer = _PATIENT_NONE if anchor.is_hypothetical else _TEST_NONE
+            if answer.match(text, start, end) is None:
                 continue
         anchor.is_hypothetical = False
+        anchor.is_uncertain = False
         anchor.is_negated = True
         anchor.links["status_from"] = "restated"
 
