@@ -65,6 +65,8 @@
     const focused = event.target.closest ? event.target.closest("#queue .queue-item") : null;
     if (focused && (event.key === "Enter" || event.key === " ")) {
       event.preventDefault();
+      // the item already open is not loaded again: a spent form would come back unspent
+      if (focused.classList.contains("current")) { return; }
       items().forEach(function (li) { li.classList.remove("current"); });
       focused.classList.add("current");
       htmx.trigger(focused, "click");
