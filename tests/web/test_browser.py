@@ -335,6 +335,26 @@ def test_enter_in_the_reason_sends_nothing_until_a_decision_is_chosen(page, serv
     assert decided[0].new_state in ("confirmed", "acknowledged")
 
 
+def test_a_queue_item_opens_from_the_keyboard_with_tab_and_enter(page, server):
+    # web37: the items were list rows with a click handler only: Tab skipped them, so a
+    # reviewer without a mouse (or who did not know j/k) could not open one
+    base, _app = server
+    _sign_in_as_cleo(page, base)
+    page.goto(f"{base}/review?kind=all")
+    page.locator("select[name=kind]").focus()
+    for _ in range(12):  # kind, patient, the date (a stop each part), Show, the first item
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('queue-item')"):
+            break
+    focused = page.evaluate("document.activeElement.dataset.itemId")
+    assert focused, "Tab never reached a queue item"
+    page.keyboard.press("Enter")
+    page.locator("#item h2").wait_for()
+    assert page.locator("#queue .current").get_attribute("data-item-id") == focused
+    page.keyboard.press("j")  # j moves the focus too: Tab goes on from the item chosen
+    page.wait_for_function("document.activeElement.classList.contains('current')")
+
+
 def test_a_phone_sized_window_shows_the_item_and_never_scrolls_sideways(page, server):
     # webcheck34: at 375 px the queue and the item stood side by side (the item and its
     # buttons off the screen), the menu ran off the right edge (Sign out unreachable) and the

@@ -24,7 +24,7 @@ from calciscope import api
 from calciscope.web.cache import made_once
 from calciscope.web.security import WebRole, csrf_token, guarded, session_user
 
-__all__ = ["TEMPLATES", "PageData", "json_response", "page", "render"]
+__all__ = ["TEMPLATES", "PageData", "json_response", "page", "render", "when"]
 
 
 class _Environment(jinja2.Environment):
@@ -62,6 +62,21 @@ def shown(value: Any) -> Any:
     return value
 
 
+def when(value: Any, seconds: bool = False) -> str:
+    """Show a moment as every page shows one: ``2026-12-07 17:47 UTC`` (in UTC).
+
+    A ``datetime`` (naive ones are the registry's UTC) or its ISO text (the audit rows' JSON);
+    ``None`` is "unknown". To the minute, or the second (``seconds=True``: the audit log).
+    The ``/api/`` twins keep the full ISO 8601 text.
+    """
+    if value is None:
+        return "unknown"
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
+
+
 TEMPLATES = _Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,  # every value is escaped: a note holding <script> renders as text
@@ -69,6 +84,7 @@ TEMPLATES = _Environment(
     auto_reload=False,  # compiled once per process: the templates are part of the package
 )
 TEMPLATES.filters["shown"] = shown
+TEMPLATES.filters["when"] = when  # {{ user.created_at|when }}: "2026-12-07 17:47 UTC"
 TEMPLATES.filters["counted"] = api.counted  # {{ n|counted("open item") }}: "1 open item"
 
 

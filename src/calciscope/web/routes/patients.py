@@ -37,6 +37,10 @@ LIST_COLUMNS = {
     "last_visit_date": "last visit",
 }
 PAGE_SIZES = (25, 50, 100, 200)
+#: At most this many ``where`` filters, each at most ``MAX_FILTER_LENGTH`` characters (web37:
+#: a thousand filters, or one of 30,000 characters, were read and shown back as form fields).
+MAX_FILTERS = 20
+MAX_FILTER_LENGTH = 200
 
 
 def shown_id(request: Request, user: WebUser, patient_id: str) -> str:
@@ -79,6 +83,7 @@ def patients(
 ) -> dict[str, Any]:
     """Patients matching every filter (the ``patients list --where`` syntax) and the search."""
     clauses = tuple(w for w in where if w.strip())
+    _check_filters(clauses)
     as_of = current_as_of(request)
     try:
         table, total = request.app.state.patient_table.filtered(clauses)
@@ -112,6 +117,21 @@ def patients(
         "as_of_source": as_of.source.value,
         "as_of": as_of.describe(),
     }
+
+
+def _check_filters(clauses: tuple[str, ...]) -> None:
+    """Refuse more filters, or longer ones, than a person types: a 422 naming ``where``."""
+    problems = []
+    if len(clauses) > MAX_FILTERS:
+        message = f"at most {MAX_FILTERS} filters, not {len(clauses)}"
+        problems.append(Problem("where", f"{len(clauses)} filters", "where", message))
+    for clause in clauses:
+        if len(clause) > MAX_FILTER_LENGTH:
+            message = f"a filter has at most {MAX_FILTER_LENGTH} characters, not {len(clause):,}"
+            problems.append(Problem("where", clause[:40] + "…", "where", message))
+            break
+    if problems:
+        raise ValidationError(problems, summary="cannot filter patients")
 
 
 def _evidence(fact: Any) -> dict[str, Any] | None:

@@ -31,6 +31,11 @@ __all__ = ["router"]
 
 router = APIRouter()
 
+#: The largest version a decision may name (a 64-bit integer, as the registry stores it): a
+#: version no item can have, or a negative one, is bad input naming ``expected_version`` (422),
+#: not a conflict with "someone else" (web37: it was a 409).
+MAX_VERSION = 2**63 - 1
+
 #: The kind the queue page opens on.
 DEFAULT_KIND = "suggested_fact"
 #: Items listed on one page of the queue (the counts cover all).
@@ -223,6 +228,8 @@ class Decision(BaseModel):
     reason: str = Field(max_length=2000)
     expected_version: int | None = Field(
         default=None,
+        ge=0,
+        le=MAX_VERSION,
         description="the item's version when it was shown; stale means conflict (none: only an"
         " item still waiting is decided, one decided already is a conflict)",
     )
@@ -312,7 +319,7 @@ def decide(
     item_id: str,
     decision: Annotated[str, Form()],
     reason: Annotated[str, Form(max_length=2000)] = "",
-    expected_version: Annotated[int | None, Form()] = None,
+    expected_version: Annotated[int | None, Form(ge=0, le=MAX_VERSION)] = None,
 ) -> Response:
     """Decide from the form (HTMX); return the outcome fragment, or the conflict or the problem."""
     chosen = Decision(decision=decision, reason=reason, expected_version=expected_version)

@@ -13,6 +13,7 @@
     list.forEach(function (li) { li.classList.remove("current"); });
     list[at].classList.add("current");
     list[at].scrollIntoView({block: "nearest"});
+    list[at].focus({preventScroll: true});  // Tab goes on from the item j/k chose
     htmx.trigger(list[at], "click");
   }
   function choose(form) {
@@ -58,6 +59,17 @@
       return;
     }
     if (event.target.closest("input, select, textarea") || event.ctrlKey || event.metaKey || event.altKey) {
+      return;
+    }
+    // a queue item reached with Tab opens with Enter or Space, as a button does
+    const focused = event.target.closest ? event.target.closest("#queue .queue-item") : null;
+    if (focused && (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      // the item already open is not loaded again: a spent form would come back unspent
+      if (focused.classList.contains("current")) { return; }
+      items().forEach(function (li) { li.classList.remove("current"); });
+      focused.classList.add("current");
+      htmx.trigger(focused, "click");
       return;
     }
     if (event.key === "j") { select(1); }
