@@ -653,6 +653,52 @@ def test_a_re_import_supersedes_on_spark_as_on_sqlite(spark_url: str, tmp_path: 
     sqlite.close()
 
 
+@pytest.mark.spark
+def test_a_warehouse_written_before_unit_code_is_read_and_merged(spark_url: str) -> None:
+    """fix45: Parquet facts without ``unit_code`` (before 0012) read it as null; a re-import
+    supersedes as before and writes the table again with the column. SYNTHETIC CK record."""
+    import pyarrow.parquet as pq
+
+    from calciscope.model import Fact, Patient, Sex, SourceKind, Status
+    from calciscope.storage import Batch
+
+    def ck(value: float, unit_code: str | None) -> Fact:
+        return Fact(
+            patient_id="P1",
+            system="LOINC",
+            code="2157-6",
+            status=Status.PRESENT,
+            effective_date=dt.date(2021, 3, 4),
+            value_num=value,
+            unit="U/L",
+            unit_code=unit_code,
+            source_kind=SourceKind.IMPORT,
+            provenance="ck.json#/entry/1 (Observation/ck1)",
+        )
+
+    warehouse = parse_spark_url(spark_url).warehouse
+    assert warehouse is not None
+    spark = api.open_registry(f"spark://local?warehouse={warehouse.parent / 'before0012'}")
+    patients = [Patient(patient_id="P1", sex=Sex.FEMALE)]
+    first = Batch(patients=patients, facts=[ck(900.0, None)])
+    spark.import_batch(first, source="ck.json", source_hash="1")
+    # the warehouse as a release before 0012 wrote it: no unit_code in its files
+    spark.store.replace("facts", spark.store.read("facts").drop("unit_code"), ("patient_bucket",))
+    assert "unit_code" not in spark.store.read("facts").columns
+    (old,) = [r.asDict() for r in spark._table("facts").collect()]
+    assert old["unit_code"] is None and old["value_num"] == 900.0
+    counts = spark.import_batch(
+        Batch(patients=patients, facts=[ck(90.0, "UO:0000000")]), source="ck.json", source_hash="2"
+    ).counts
+    assert counts["facts_superseded_by_reimport"] == 1
+    rows = {r["value_num"]: r.asDict() for r in spark.store.read("facts").collect()}
+    assert rows[900.0]["unit_code"] is None and rows[900.0]["superseded_by"] is not None
+    assert rows[90.0]["unit_code"] == "UO:0000000" and rows[90.0]["superseded_by"] is None
+    folder = warehouse.parent / "before0012" / "facts"
+    for part in folder.rglob("*.parquet"):
+        assert "unit_code" in pq.read_schema(part).names, part
+
+
 #: A Spark Connect server: a local session with Spark's Connect plugin (its jar ships with
 #: PySpark 4) listening on a port, until it is stopped.
 CONNECT_SERVER = """

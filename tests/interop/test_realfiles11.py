@@ -412,6 +412,8 @@ def _redcap_import(data_dir, tmp_path: Path, column: str, value: str, row: int):
     [
         ("redcap_repeat_instance", "x", "redcap_repeat_instance", "'x' is not a repeat instance"),
         ("redcap_repeat_instance", "0", "redcap_repeat_instance", "'0' is not a repeat instance"),
+        # fix45: a superscript two is a digit to str.isdigit, and int() raised ValueError
+        ("redcap_repeat_instance", "²", "redcap_repeat_instance", "'²' is not a repeat instance"),
         ("redcap_repeat_instance", "", "redcap_repeat_instance", "needs its instance number"),
         ("redcap_repeat_instrument", "bq", "redcap_repeat_instrument", "'bq' is not a form"),
     ],

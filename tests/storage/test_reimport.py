@@ -263,26 +263,66 @@ def test_a_record_that_moved_is_recognised_and_superseded(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "provenance",
+    ("first", "provenance"),
     [
-        "export.csv row 9 redcap_event_name=baseline_arm_1 field ck",  # rows sorted anew
-        "omop:measurement/77",  # the ETL numbered the rows anew
-        "P1.json#/measurements/3",  # another position in the packet
+        (  # REDCap sorted its rows anew: the field, event and instance name the record
+            "old/export.csv row 4 redcap_event_name=baseline_arm_1 field ck",
+            "export.csv row 9 redcap_event_name=baseline_arm_1 field ck",
+        ),
+        # fix45: a place named by position only moved to another folder, same position
+        ("2025/P1.json#/measurements/0", "2026/P1.json#/measurements/0"),
+        ("2025/labs.csv row 4", "2026/labs.csv row 4"),
     ],
 )
-def test_moved_rows_of_every_kind_of_place_are_recognised(tmp_path, provenance):
-    first = {
-        "export.csv row 9 redcap_event_name=baseline_arm_1 field ck": (
-            "old/export.csv row 4 redcap_event_name=baseline_arm_1 field ck"
-        ),
-        "omop:measurement/77": "omop:measurement/17",
-        "P1.json#/measurements/3": "P1.json#/measurements/0",
-    }[provenance]
+def test_moved_rows_of_every_kind_of_place_are_recognised(tmp_path, first, provenance):
     registry = _registry(tmp_path)
     _import(registry, _ck(900.0, provenance=first))
     counts = _import(registry, _ck(90.0, provenance=provenance))
     assert counts["facts_of_moved_records"] == 1
     assert [f.value_num for f in _current(registry)] == [90.0]
+
+
+@pytest.mark.parametrize(
+    ("first", "provenance"),
+    [
+        # a later extract holding only a second CK of the same day, at another row / id /
+        # position: nothing but the position names either record, so both are records
+        ("labs.csv row 4", "labs.csv row 1"),
+        ("omop:measurement/17", "omop:measurement/18"),
+        ("P1.json#/measurements/0", "P1.json#/measurements/3"),
+        # REDCap repeat instances of one day: another instance is another record
+        (
+            "export.csv row 4 redcap_repeat_instrument=labs redcap_repeat_instance=1 field ck",
+            "export.csv row 1 redcap_repeat_instrument=labs redcap_repeat_instance=2 field ck",
+        ),
+    ],
+    ids=["csv-row", "omop-id", "packet-position", "redcap-instance"],
+)
+def test_a_record_named_only_by_its_position_is_not_taken_for_a_moved_one(
+    tmp_path, first, provenance
+):
+    """fix45: SYNTHETIC second CK of the same day at another position: both stay current."""
+    registry = _registry(tmp_path)
+    _import(registry, _ck(900.0, provenance=first))
+    counts = _import(registry, _ck(910.0, provenance=provenance))
+    assert "facts_superseded_by_reimport" not in counts
+    assert "facts_of_moved_records" not in counts
+    assert sorted(f.value_num for f in _current(registry)) == [900.0, 910.0]
+
+
+def test_two_identical_values_on_two_rows_of_one_day_stay_two_records(tmp_path):
+    """fix45: SYNTHETIC CSV rows 4 and 5 with the same CK of one day; a row above removed."""
+    registry = _registry(tmp_path)
+    _import(registry, _ck(900.0, provenance="labs.csv row 4"), _ck(900.0, "labs.csv row 5"))
+    counts = _import(registry, _ck(900.0, "labs.csv row 3"), _ck(900.0, "labs.csv row 4"))
+    assert "facts_superseded_by_reimport" not in counts
+    assert "facts_of_moved_records" not in counts
+    # row 3 says what rows 4 and 5 already say (held, not stored again); both stay current
+    assert counts["facts_already_in_registry"] == 2
+    assert sorted(f.provenance or "" for f in _current(registry)) == [
+        "labs.csv row 4",
+        "labs.csv row 5",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -334,3 +374,19 @@ def test_a_record_under_another_patient_is_not_moved_there(tmp_path):
     assert "facts_superseded_by_reimport" not in counts
     assert [f.value_num for f in _current(registry)] == [900.0]
     assert [f.value_num for f in _current(registry, "P2")] == [90.0]
+
+
+def test_a_unit_id_the_registry_lacked_is_added_by_a_visible_revision(tmp_path):
+    """fix45: a SYNTHETIC fact stored before 0012 (no unit_code); the same packet re-imported
+    with the unit's UO id supersedes it, the revision naming what was added."""
+    registry = _registry(tmp_path)
+    where = "P1.json#/measurements/0"
+    _import(registry, _ck(900.0, provenance=where))
+    with_id = _ck(900.0, provenance=where).model_copy(update={"unit_code": "UO:0000000"})
+    counts = _import(registry, Fact(**(with_id.__dict__ | {"fact_id": ""})))
+    assert counts["facts_superseded_by_reimport"] == 1
+    (now,) = _current(registry)
+    assert now.unit_code == "UO:0000000"
+    [_, revision] = api.fact_history(registry, now.fact_id)
+    assert revision.action == "reimported"
+    assert "unit_code None -> 'UO:0000000'" in (revision.reason or "")

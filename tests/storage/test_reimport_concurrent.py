@@ -9,6 +9,7 @@ or done, so the interleaving is the same on every run. All data SYNTHETIC.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,7 @@ from calciscope import api
 from calciscope.errors import ReviewConflict
 from calciscope.model import Fact, Patient, Sex, SourceKind, Status
 from calciscope.storage import Batch, Registry, reimport, schema
+from calciscope.storage import registry as registry_module
 
 pytestmark = pytest.mark.postgres
 
@@ -195,3 +197,40 @@ def test_a_decision_on_a_fact_an_open_re_import_superseded_is_refused_not_lost(
     rows = {r["value_num"]: r for r in _rows(url)}
     assert rows[90.0]["superseded_by"] is None
     assert rows[900.0]["superseded_by"] == rows[90.0]["fact_id"] and rows[900.0]["version"] == 2
+
+
+def _import_lock_holders(url: str) -> list[int]:
+    key = registry_module.IMPORT_LOCK_KEY
+    with Registry(url) as registry, registry.engine.connect() as conn:
+        q = sa.text(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = :high "
+            "AND objid = :low AND objsubid = 1"
+        )
+        return list(conn.execute(q, {"high": key >> 32, "low": key & 0xFFFFFFFF}).scalars())
+
+
+def test_a_failing_import_releases_the_import_lock(postgres_database):
+    """fix45: the lock is the transaction's: an import that fails leaves it free."""
+    url = postgres_database()
+    with Registry(url) as registry:
+        failing = registry.bulk_import(source="bad.json", source_hash="1")
+        with pytest.raises(RuntimeError, match="SYNTHETIC failure"), failing as writer:
+            writer.write(_batch(900.0))
+            assert _import_lock_holders(url)  # held while the import runs
+            raise RuntimeError("SYNTHETIC failure")
+        assert _import_lock_holders(url) == []
+        assert _rows(url) == []  # all or nothing
+        counts = registry.import_batch(_batch(90.0), source="ok.json", source_hash="2").counts
+    assert counts["facts"] == 1
+
+
+def test_an_import_that_waits_says_for_whom(postgres_database, caplog):
+    """fix45: the waiting import warns, naming the lock and the backend holding it."""
+    url = postgres_database()
+    with caplog.at_level(logging.WARNING, logger="calciscope.storage.registry"):
+        _overlapping(url, 900.0, 90.0)
+    [message] = [
+        r.getMessage() for r in caplog.records if "waiting for another import" in r.message
+    ]
+    assert f"advisory lock {registry_module.IMPORT_LOCK_KEY} held by backend pid " in message
+    assert message.split("backend pid ")[1].split(";")[0].isdigit()

@@ -65,6 +65,7 @@ _CONTENT = (
     "value_num",
     "value_text",
     "unit",
+    "unit_code",  # fix45: a unit id the registry lacked is new information, not held
     "reference_high",
     "body_site",
     "laterality",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -68,6 +69,33 @@ ANALYZE_AFTER_FACTS = 10_000
 #: The PostgreSQL advisory lock every import holds for its transaction (``calciscope``, as a
 #: 64-bit number): imports into one database run one after the other.
 IMPORT_LOCK_KEY = int.from_bytes(b"calcisco", "big") >> 1
+
+
+def _take_import_lock(conn: Connection, where: str) -> None:
+    """Take :data:`IMPORT_LOCK_KEY` for the transaction, saying whom it waits for (fix45).
+
+    Transaction-scoped: a commit or a rollback (a failing import) releases it. When another
+    import holds it, a warning names the database and the holder's backend pid (the
+    ``calciscope`` logger: the CLI prints it on stderr), then the import waits.
+    """
+    key = sa.literal(IMPORT_LOCK_KEY, sa.BigInteger)
+    if conn.execute(sa.select(sa.func.pg_try_advisory_xact_lock(key))).scalar():
+        return
+    holders = conn.execute(
+        sa.text(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND classid = :high AND objid = :low AND objsubid = 1"
+        ),
+        {"high": IMPORT_LOCK_KEY >> 32, "low": IMPORT_LOCK_KEY & 0xFFFFFFFF},
+    ).scalars()
+    logging.getLogger(__name__).warning(
+        "%s: waiting for another import into this database to end (PostgreSQL advisory lock "
+        "%d held by backend pid %s; pg_cancel_backend(pid) stops that import)",
+        where,
+        IMPORT_LOCK_KEY,
+        ", ".join(str(pid) for pid in holders) or "unknown",
+    )
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
 class Registry:
@@ -205,7 +233,7 @@ class Registry:
                 # one import at a time, as SQLite's BEGIN IMMEDIATE does (imports37): two at
                 # once both took a patient neither had stored for new, and both versions of
                 # its records stayed current. The lock ends with the transaction.
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(IMPORT_LOCK_KEY)))
+                _take_import_lock(conn, self.url)
             writer.conn = conn
             with writer.checked():
                 yield writer

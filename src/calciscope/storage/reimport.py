@@ -67,6 +67,7 @@ __all__ = [
     "Stated",
     "moved_place",
     "moved_slot",
+    "names_its_record",
     "record_slot",
     "supersede_reimported",
 ]
@@ -92,7 +93,16 @@ SLOT_COLUMNS: tuple[str, ...] = (
 #: The author of the revision rows a re-import writes (the ``fact_revisions.author`` column).
 AUTHOR = "import"
 #: The fields shown in a revision's reason when they changed.
-_SHOWN = ("status", "value_num", "value_text", "unit", "reference_high", "morphology", "method")
+_SHOWN = (
+    "status",
+    "value_num",
+    "value_text",
+    "unit",
+    "unit_code",
+    "reference_high",
+    "morphology",
+    "method",
+)
 
 
 def _plain(value: Any) -> Any:
@@ -137,12 +147,39 @@ def moved_place(provenance: str) -> str:
     return f"{file}#{_POINTER_INDEX.sub('/*', pointer)}{space}{tail}"
 
 
+_NAMED = re.compile(r"\([A-Za-z]+/[^)\s]+\)|\bfield \S")
+
+
+def names_its_record(provenance: str) -> bool:
+    """Return whether a place names its record beyond its position (fix45).
+
+    A FHIR resource (``(Observation/ck1)``) or a REDCap field (``field ck``, with the event and
+    repeat instance beside it) names the record; a CSV row number, an OMOP row id or a JSON
+    array position alone do not: two records of one day that differ only there (two CK values
+    measured the same day, a later extract holding only the new one) are two records.
+    """
+    return _NAMED.search(provenance) is not None
+
+
 def moved_slot(row: Mapping[str, Any]) -> int | None:
     """Return a hash of a fact's record slot with its place as :func:`moved_place` gives it."""
     if not row.get("provenance"):
         return None
     values = [_plain(row.get(name)) for name in SLOT_COLUMNS[:-1]]
     return hash((*values, moved_place(str(row["provenance"]))))
+
+
+def _same_record_place(was: str, now: str) -> bool:
+    """Return whether two places can name one record (fix45).
+
+    They can when both name it beyond its position, or when only the folder differs: a row
+    number, an OMOP row id or an array position alone is the record's only name.
+    """
+    if names_its_record(was) and names_its_record(now):
+        return True
+    if _OMOP_ROW.match(was) or _OMOP_ROW.match(now):
+        return False  # an OMOP row id is the record's only name
+    return _FOLDER.sub("", was, count=1) == _FOLDER.sub("", now, count=1)
 
 
 def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
@@ -327,6 +364,8 @@ class _Run:
             was_slot = record_slot(olds[0])
             if was_slot is None or was_slot in new or was_slot in stated or len(old[was_slot]) != 1:
                 continue  # the record is still where it was: not moved
+            if not _same_record_place(olds[0]["provenance"], news[0]["provenance"]):
+                continue  # only the position names it, and the position changed (fix45)
             self.replace(olds[0], news[0], revived=False, moved=True)
 
     def _stated_again(self, was: dict[str, Any], kind: str, what: Any) -> None:

@@ -418,7 +418,15 @@ class SparkRegistry(Registry):
         raise RegistryError(f"{self.url}: an as-of date {_REFUSED}")
 
     def _table(self, name: str) -> Any | None:
-        return self.store.read(name) if self.store.exists(name) else None
+        """Return a stored table with every column of its schema (fix45).
+
+        A warehouse written before a migration added a column (0012: ``facts.unit_code``) has
+        Parquet files without it: the column is read as null, as the SQL migration fills it.
+        """
+        if not self.store.exists(name):
+            return None
+        frame = self.store.read(name)
+        return _with_columns(name, frame)
 
     def _by_patient(self, name: str, ids: set[str]) -> Any | None:
         from pyspark.sql import functions as F
@@ -584,9 +592,20 @@ class SparkRegistry(Registry):
         """Add staged rows: facts and source ids whose key is held are dropped; others replace."""
         partition_by = REGISTRY_TABLES[name]
         keys = list(_KEYS.get(name, ()))
-        old = self._table(name)
+        stored = self.store.read(name) if self.store.exists(name) else None
+        old = None if stored is None else _with_columns(name, stored)
         if partition_by:
             new = new.repartition(*partition_by)
+        if stored is not None and old is not None and set(old.columns) != set(stored.columns):
+            # written before a migration added a column (fix45): the table is written again
+            # with it (null in the old rows), so its files never mix two schemas
+            old = old.select(*new.columns)
+            if keys and replace:
+                old = old.join(new.select(*keys), keys, "left_anti")
+            elif keys:
+                new = new.join(old.select(*keys), keys, "left_anti")
+            self.store.replace(name, old.unionByName(new), partition_by)
+            return
         if old is None or not keys:
             self.store.append(name, new, partition_by)
             return
@@ -625,6 +644,18 @@ class SparkRegistry(Registry):
         for row in rows:
             row["result"] = json.loads(row["result"])
         return sorted(rows, key=lambda r: (r["patient_id"], r["criteria_set"], r["index_date"]))
+
+
+def _with_columns(name: str, frame: Any) -> Any:
+    """Return ``frame`` with the columns of table ``name``'s schema it lacks, as typed nulls."""
+    from pyspark.sql import functions as F
+
+    if name not in schema.metadata.tables:
+        return frame
+    lacking = [f for f in _spark_schema(name).fields if f.name not in frame.columns]
+    for field in lacking:
+        frame = frame.withColumn(field.name, F.lit(None).cast(field.dataType))
+    return frame
 
 
 def _order_schema(name: str) -> pa.Schema:

@@ -151,7 +151,8 @@ def _check_repeat(row: dict[str, str], n: Where, ctx: _Context) -> None:
     """
     instrument = row.get("redcap_repeat_instrument", "").strip()
     instance = row.get("redcap_repeat_instance", "").strip()
-    if instance and not (instance.isdigit() and int(instance) >= 1):
+    # ASCII digits only: "²" is a digit to str.isdigit, not to int() (fix45, found by the fuzz test)
+    if instance and not (instance.isascii() and instance.isdigit() and int(instance) >= 1):
         message = f"{instance!r} is not a repeat instance (a whole number from 1)"
         ctx.problem(n, "redcap_repeat_instance", message)
     if instrument and not instance:

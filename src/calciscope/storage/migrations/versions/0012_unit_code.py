@@ -26,5 +26,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("facts") as batch:
-        batch.drop_column("unit_code")
+    # fix45: not a batch (on SQLite a batch copies the table and loses its generation
+    # triggers of 0008, whose own downgrade then failed); SQLite >= 3.35 drops a column in place
+    op.drop_column("facts", "unit_code")
