@@ -573,32 +573,37 @@ def test_source_ids_are_kept_on_spark_across_imports(spark_url: str, tmp_path: P
     assert [(r.patient_id, r.source_id) for r in source_ids] == [("Case_4", "Case 4")]
 
 
+def _ck(value: float, *, patient: str = "P1", unit_code: str | None = None) -> Any:
+    """A SYNTHETIC CK result of one source record (``ck.json``'s Observation/ck1)."""
+    from calciscope.model import Fact, SourceKind, Status
+
+    return Fact(
+        patient_id=patient,
+        system="LOINC",
+        code="2157-6",
+        status=Status.PRESENT,
+        effective_date=dt.date(2021, 3, 4),
+        value_num=value,
+        unit="U/L",
+        unit_code=unit_code,
+        source_kind=SourceKind.IMPORT,
+        provenance="ck.json#/entry/1 (Observation/ck1)",
+    )
+
+
 def _reimport_steps(registry: Any) -> list[Any]:
     """Import a SYNTHETIC CK record 900, 90, 900, 900 (imports37); return what each step left.
 
     Each step: the summary's re-import counts, every fact row (value, version, superseded by
     which value) and the history rows (revisions and audit entries) written so far.
     """
-    from calciscope.model import Fact, Patient, Sex, SourceKind, Status
+    from calciscope.model import Patient, Sex
     from calciscope.storage import Batch
-
-    def ck(value: float, patient: str = "P1") -> Fact:
-        return Fact(
-            patient_id=patient,
-            system="LOINC",
-            code="2157-6",
-            status=Status.PRESENT,
-            effective_date=dt.date(2021, 3, 4),
-            value_num=value,
-            unit="U/L",
-            source_kind=SourceKind.IMPORT,
-            provenance="ck.json#/entry/1 (Observation/ck1)",
-        )
 
     patients = [Patient(patient_id=p, sex=Sex.FEMALE) for p in ("P1", "P2")]
     steps = []
     for value in (900.0, 90.0, 900.0, 900.0):
-        batch = Batch(patients=patients, facts=[ck(value), ck(5.0, "P2")])
+        batch = Batch(patients=patients, facts=[_ck(value), _ck(5.0, patient="P2")])
         counts = registry.import_batch(batch, source="ck.json", source_hash=str(value)).counts
         if registry.dialect == "spark":
             tables = {n: registry._table(n) for n in ("facts", "fact_revisions", "audit_log")}
@@ -659,28 +664,14 @@ def test_a_warehouse_written_before_unit_code_is_read_and_merged(spark_url: str)
     supersedes as before and writes the table again with the column. SYNTHETIC CK record."""
     import pyarrow.parquet as pq
 
-    from calciscope.model import Fact, Patient, Sex, SourceKind, Status
+    from calciscope.model import Patient, Sex
     from calciscope.storage import Batch
-
-    def ck(value: float, unit_code: str | None) -> Fact:
-        return Fact(
-            patient_id="P1",
-            system="LOINC",
-            code="2157-6",
-            status=Status.PRESENT,
-            effective_date=dt.date(2021, 3, 4),
-            value_num=value,
-            unit="U/L",
-            unit_code=unit_code,
-            source_kind=SourceKind.IMPORT,
-            provenance="ck.json#/entry/1 (Observation/ck1)",
-        )
 
     warehouse = parse_spark_url(spark_url).warehouse
     assert warehouse is not None
     spark = api.open_registry(f"spark://local?warehouse={warehouse.parent / 'before0012'}")
     patients = [Patient(patient_id="P1", sex=Sex.FEMALE)]
-    first = Batch(patients=patients, facts=[ck(900.0, None)])
+    first = Batch(patients=patients, facts=[_ck(900.0)])
     spark.import_batch(first, source="ck.json", source_hash="1")
     # the warehouse as a release before 0012 wrote it: no unit_code in its files
     spark.store.replace("facts", spark.store.read("facts").drop("unit_code"), ("patient_bucket",))
@@ -688,7 +679,9 @@ def test_a_warehouse_written_before_unit_code_is_read_and_merged(spark_url: str)
     (old,) = [r.asDict() for r in spark._table("facts").collect()]
     assert old["unit_code"] is None and old["value_num"] == 900.0
     counts = spark.import_batch(
-        Batch(patients=patients, facts=[ck(90.0, "UO:0000000")]), source="ck.json", source_hash="2"
+        Batch(patients=patients, facts=[_ck(90.0, unit_code="UO:0000000")]),
+        source="ck.json",
+        source_hash="2",
     ).counts
     assert counts["facts_superseded_by_reimport"] == 1
     rows = {r["value_num"]: r.asDict() for r in spark.store.read("facts").collect()}

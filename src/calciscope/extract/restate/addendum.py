@@ -51,6 +51,13 @@ from calciscope.extract.rules import load_word_list
 from calciscope.extract.segment import Section
 
 _WORDS = load_word_list("addendum_words")
+
+
+def _optional(name: str) -> str:
+    """Return the pattern of an optional word of the list ``name`` and its following space."""
+    return r"(?:(?:" + _WORDS.alternation(name) + r")[ \t]+)?"
+
+
 #: The section says the earlier reading was wrong.
 _RETRACTION = _WORDS.pattern("retraction")
 #: The negation is limited to other or new deposits, or another film.
@@ -103,9 +110,11 @@ _RELOCATED_DEFINITE = re.compile(
 _NEGATION = re.compile(r"(?<![a-z])(?:no|not|nor|neither|without|never)(?![a-z])", re.I)
 #: "..., not the right knee", "not at the elbow": the site after it is withdrawn.
 _NOT_BEFORE = re.compile(
-    r"(?<![a-z])not[ \t]+(?:(?:" + _WORDS.alternation("not_site_place") + r")[ \t]+)?"
-    r"(?:(?:" + _WORDS.alternation("not_site_det") + r")[ \t]+)?"
-    r"(?:(?:" + _WORDS.alternation("not_site_side") + r")[ \t]+)?$",
+    r"(?<![a-z])not[ \t]+"
+    + _optional("not_site_place")
+    + _optional("not_site_det")
+    + _optional("not_site_side")
+    + "$",
     re.I,
 )
 #: "the knee is clear": after a site, the addendum calls it clear (notesacc37; ``site_clear``)
@@ -116,9 +125,9 @@ _NOT_BEFORE = re.compile(
 _CLEAR_AFTER = re.compile(
     r"[ \t]+(?:(?:"
     + _WORDS.alternation("clear_verb")
-    + r")[ \t]+)(?:(?:"
-    + _WORDS.alternation("clear_adverb")
-    + r")[ \t]+)?(?:"
+    + r")[ \t]+)"
+    + _optional("clear_adverb")
+    + r"(?:"
     + _WORDS.alternation("site_clear")
     + r")(?![a-z])(?![ \t]*(?:"
     + _WORDS.alternation("clear_not_after")
@@ -129,9 +138,12 @@ _CLEAR_AFTER = re.compile(
 #: an opening "on review" (``clear_lead``): "on review the left knee is clear"; not "the
 #: density over the knee is clear".
 _SUBJECT_BEFORE = re.compile(
-    r"(?:^|[,;:]|\s[-\u2013\u2014])[ \t]*(?:(?:" + _WORDS.alternation("clear_lead") + r"),?[ \t]+)?"
-    r"(?:(?:" + _WORDS.alternation("not_site_det") + r")[ \t]+)?"
-    r"(?:(?:" + _WORDS.alternation("not_site_side") + r")[ \t]+)?$",
+    r"(?:^|[,;:]|\s[-\u2013\u2014])[ \t]*(?:(?:"
+    + _WORDS.alternation("clear_lead")
+    + r"),?[ \t]+)?"
+    + _optional("not_site_det")
+    + _optional("not_site_side")
+    + "$",
     re.I,
 )
 #: The reading named again is called something else: a copula (or "represents"), then the
@@ -142,9 +154,9 @@ _SUBJECT_BEFORE = re.compile(
 _CALLED_OTHER = re.compile(
     r"[^.;\n]{0,40}?[ \t]+(?:"
     + _WORDS.alternation("called_verb")
-    + r")[ \t]+(?:(?:"
-    + _WORDS.alternation("called_adverb")
-    + r")[ \t]+)?(?:(?:an?|the|some)[ \t]+)?"
+    + r")[ \t]+"
+    + _optional("called_adverb")
+    + r"(?:(?:an?|the|some)[ \t]+)?"
     r"(?:(?!(?:" + _WORDS.alternation("called_not_between") + r")(?![a-z]))"
     r"[a-z-]+,?[ \t]+){0,2}?(?:" + _WORDS.alternation("other_kind") + r")(?![a-z])",
     re.I,
