@@ -8,13 +8,9 @@ still work after the narrowing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from calciscope.extract.evaluation import DocumentSummary
-
-Read = Callable[..., DocumentSummary]
+from .readings import Read
 
 # (text, is a radiology report, calcinosis status, morphology, regions)
 Case = tuple[str, bool, str, tuple[str, ...], tuple[str, ...]]

@@ -7,14 +7,9 @@ near variants beside it that must keep main's reading (look-alikes, negations, o
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from calciscope.extract.evaluation import DocumentSummary
-
-Read = Callable[..., DocumentSummary]
-
+from .readings import Read, assert_affirmed_at, assert_sheet_like_at
 
 # --- sheet-like: a thin spread, a laid carpet; a printed sheet is none ------------------------
 
@@ -39,8 +34,7 @@ def test_a_thin_spread_or_a_laid_carpet_is_sheet_like(
     summary: Read, text: str, regions: tuple[str, ...]
 ) -> None:
     s = summary(text, report=True)
-    assert s.calcinosis == "affirmed"
-    assert s.morphology == ("sheet_like",) and s.regions == regions
+    assert_sheet_like_at(s, regions)
 
 
 @pytest.mark.parametrize(
@@ -112,14 +106,14 @@ def test_exclude_in_a_request_is_a_question(summary: Read) -> None:
 def test_cannot_exclude_and_a_present_finding_are_unchanged(summary: Read) -> None:
     assert summary("Calcinosis of the knee cannot be excluded.").calcinosis == "uncertain"
     s = summary("Calcinosis at both elbows. We could exclude gout on aspiration.")
-    assert s.calcinosis == "affirmed" and s.regions == ("elbow",)
+    assert_affirmed_at(s, ("elbow",))
 
 
 def test_a_screen_named_after_the_finding_is_no_finding(summary: Read) -> None:
     assert summary("Calcinosis screening visit booked for March.").calcinosis == "uncertain"
     # ... unless its answer follows on the line
     s = summary("Calcinosis screen: positive at the left knee.")
-    assert s.calcinosis == "affirmed" and s.regions == ("knee",)
+    assert_affirmed_at(s, ("knee",))
     s = summary("Calcinosis screen - yes, right thumb.")
     assert s.calcinosis == "affirmed"
 
@@ -133,7 +127,7 @@ def test_a_table_with_one_column_per_site(summary: Read) -> None:
         "| Calcinosis | yes | no | yes |\n| Ulcers | no | no | - |"
     )
     s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == ("buttock_hip", "fingers")
+    assert_affirmed_at(s, ("buttock_hip", "fingers"))
 
 
 def test_a_row_answered_no_under_every_site_is_negated(summary: Read) -> None:
@@ -144,7 +138,7 @@ def test_a_row_answered_no_under_every_site_is_negated(summary: Read) -> None:
 def test_a_yes_after_a_no_column_still_affirms(summary: Read) -> None:
     text = "| | Knees | Shins | Feet |\n| Calcinosis | N | - | Y |"
     s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == ("ankle_foot",)
+    assert_affirmed_at(s, ("ankle_foot",))
 
 
 @pytest.mark.parametrize(
@@ -158,7 +152,7 @@ def test_a_yes_after_a_no_column_still_affirms(summary: Read) -> None:
 )
 def test_other_tables_are_read_as_before(summary: Read, text: str) -> None:
     s = summary(text)
-    assert s.calcinosis == "affirmed" and s.regions == ()
+    assert_affirmed_at(s, ())
 
 
 def test_a_finding_column_table_is_unchanged(summary: Read) -> None:
@@ -200,7 +194,7 @@ def test_no_new_calcinosis_in_an_addendum_still_keeps_the_finding(summary: Read)
         "Addendum: on review of the previous film, no new calcinosis."
     )
     s = summary(text, report=True)
-    assert s.calcinosis == "affirmed" and s.regions == ("fingers",)
+    assert_affirmed_at(s, ("fingers",))
 
 
 def test_the_previously_reported_calcification_called_artefact_is_withdrawn(summary: Read) -> None:
@@ -219,7 +213,7 @@ def test_a_site_an_addendum_calls_clear_is_withdrawn(summary: Read) -> None:
         "Addendum: on review the elbow is normal."
     )
     s = summary(text, report=True)
-    assert s.calcinosis == "affirmed" and s.regions == ("fingers",)
+    assert_affirmed_at(s, ("fingers",))
     only = (
         "XR ELBOW\nFindings: Calcinosis at the left elbow.\nAddendum: on review the elbow is clear."
     )
@@ -274,7 +268,7 @@ def test_a_test_that_shows_none_answers_a_questioned_finding(summary: Read) -> N
 def test_shows_none_after_a_present_finding_keeps_it(summary: Read) -> None:
     # a deposit that was there counts (past deposits are calcinosis)
     s = summary("Calcinosis at the left heel was excised. Repeat ultrasound shows none.")
-    assert s.calcinosis == "affirmed" and s.regions == ("ankle_foot",)
+    assert_affirmed_at(s, ("ankle_foot",))
     assert summary("She had calcinosis at the left elbow. She has none now.").calcinosis == (
         "affirmed"
     )
