@@ -38,12 +38,25 @@ def test_threads_asking_at_once_share_one_build(monkeypatch: pytest.MonkeyPatch)
 
     with ThreadPoolExecutor(6) as pool:
         got = list(pool.map(lambda _: ask(), range(6)))
-    assert _SlowExtractor.built == [("rules", "once.yaml")]
+    assert _own_builds() == [("rules", "once.yaml")]
     assert all(g is got[0] for g in got)
     # other rule files get their own extractor
     other = pipeline.extractor_for(("other.yaml", None, ()))
     assert other is not got[0]
-    assert len(_SlowExtractor.built) == 2
+    assert _own_builds() == [("rules", "once.yaml"), ("rules", "other.yaml")]
+
+
+def _own_builds() -> list[object]:
+    """This test's builds only.
+
+    A web app's warm-up thread left by an earlier test in the same pytest worker may build the
+    packaged extractor (rule files ``None``) while this test's patch is in place; stop 37's CI
+    counted that build as this test's and failed. The count of this test's own builds is what
+    the test is about.
+    """
+    return [
+        b for b in _SlowExtractor.built if b in {("rules", "once.yaml"), ("rules", "other.yaml")}
+    ]
 
 
 def test_the_packaged_extractor_is_cached() -> None:
