@@ -4,7 +4,8 @@ Wall time on a shared machine says little about a small speed change; instructio
 script re-runs itself under ``valgrind --tool=callgrind --instr-atstart=no``; inside, it builds
 the extractor, extracts one warm-up note, switches counting on (``callgrind_control -i on``),
 extracts the SYNTHETIC demo notes once, switches counting off and prints the instructions per
-note read from callgrind's output. Only the extraction loop is counted, so no setup run is
+note read from callgrind's output (switched in the process itself through callgrind's client
+requests when ``valgrind/callgrind.h`` and ``cc`` are there, else by ``callgrind_control``). Only the extraction loop is counted, so no setup run is
 subtracted. ``PYTHONHASHSEED=0`` keeps set and dict order, and so the work, the same from run
 to run::
 
@@ -123,7 +124,54 @@ def _zoned(extractor: object, names: dict[int, str]) -> None:
     sections.find = through("find:section headers", sections.find)
 
 
-def _inside(notes: int, seed: int, stages: str | None = None) -> None:
+_TOGGLE_C = r"""
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <valgrind/callgrind.h>
+static PyObject *on(PyObject *self, PyObject *args) {
+    CALLGRIND_START_INSTRUMENTATION; Py_RETURN_NONE; }
+static PyObject *off(PyObject *self, PyObject *args) {
+    CALLGRIND_STOP_INSTRUMENTATION; Py_RETURN_NONE; }
+static PyMethodDef methods[] = {{"on", on, METH_NOARGS, NULL}, {"off", off, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "notes_toggle", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_notes_toggle(void) { return PyModule_Create(&module); }
+"""
+
+
+def _build_toggle(folder: Path) -> bool:
+    """Compile ``notes_toggle`` (``on()``, ``off()``: callgrind's client requests); False if not.
+
+    Counting is then switched at the very call (speed38): ``callgrind_control`` reaches the
+    process a moment later, and on a loaded machine the count moved by up to 0.6 % from run
+    to run. Needs ``valgrind/callgrind.h`` (Debian's valgrind package) and ``cc``.
+    """
+    import sysconfig
+
+    source = folder / "notes_toggle.c"
+    source.write_text(_TOGGLE_C, encoding="utf-8")
+    target = folder / f"notes_toggle{sysconfig.get_config_var('EXT_SUFFIX')}"
+    include = sysconfig.get_paths()["include"]
+    command = ["cc", "-O1", "-shared", "-fPIC", f"-I{include}", str(source), "-o", str(target)]
+    return subprocess.run(command, capture_output=True).returncode == 0
+
+
+def _counting(on: bool, toggle: str | None) -> None:
+    """Switch callgrind's counting on or off: in process when ``toggle`` holds the module."""
+    if toggle:
+        import importlib
+
+        sys.path.insert(0, toggle)
+        module = importlib.import_module("notes_toggle")
+        (module.on if on else module.off)()
+        return
+    state = "on" if on else "off"
+    subprocess.run(
+        ["callgrind_control", "-i", state, str(os.getpid())], check=True, capture_output=True
+    )
+
+
+def _inside(notes: int, seed: int, stages: str | None = None, toggle: str | None = None) -> None:
     """Run under callgrind: set up, then count only the extraction loop."""
     from calciscope.extract import NoteExtractor
 
@@ -135,12 +183,11 @@ def _inside(notes: int, seed: int, stages: str | None = None) -> None:
         _zoned(extractor, names)
         (Path(stages) / "zones.json").write_text(json.dumps(names), encoding="utf-8")
     extractor.extract(texts[0])  # warm-up: lazy compilation and caches
-    pid = str(os.getpid())
-    subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
+    _counting(True, toggle)
     mentions = 0
     for text in texts:
         mentions += len(extractor.extract(text))
-    subprocess.run(["callgrind_control", "-i", "off", pid], check=True, capture_output=True)
+    _counting(False, toggle)
     print(json.dumps({"notes": len(texts), "mentions": mentions}))
 
 
@@ -173,9 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="keep callgrind's output here")
     parser.add_argument("--stages", action="store_true", help="also print instructions by stage")
     parser.add_argument("--zones", default=None, help=argparse.SUPPRESS)  # set for the inside
+    parser.add_argument("--toggle", default=None, help=argparse.SUPPRESS)  # set for the inside
     args = parser.parse_args(argv)
     if os.environ.get(_INSIDE):
-        _inside(args.notes, args.seed, args.zones)
+        _inside(args.notes, args.seed, args.zones, args.toggle)
         return 0
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
@@ -191,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.stages:
             _build_zones(Path(folder))
             command += ["--zones", folder]
+        if _build_toggle(Path(folder)):
+            command += ["--toggle", folder]
         run = subprocess.run(command, env=env, capture_output=True, text=True)
         if run.returncode != 0:
             print(run.stderr[-3000:], file=sys.stderr)

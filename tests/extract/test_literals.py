@@ -97,3 +97,37 @@ def test_a_set_every_alternative_needs_is_required_and_a_group_gives_all_its_set
     assert set(required_literals(re.compile(r"(?:any\s+new)\s+x"))) == {("any",), ("new",), ("x",)}
     # a set holding another set's members adds no test
     assert required_literals(re.compile(r"(?:ab|b)b")) == (("b",),)
+
+
+def test_guard_characters_are_rare_characters_of_the_literal():
+    """speed38: a literal is tested after its rarest characters, each at most once a window."""
+    from calciscope.extract.literals import guard_characters
+
+    assert guard_characters("liver") == ("v",)
+    assert guard_characters("kidney") == ("k", "y")
+    assert guard_characters("y/n") == ("/", "y")  # a mark is rarer than any letter
+    assert guard_characters("none") == ()  # only frequent letters: nothing to gain
+    assert guard_characters("ve") == ()  # short: its own search is as cheap
+    for literal in ("involving", "subcutaneous", "(y/n)", "whether"):
+        assert set(guard_characters(literal)) <= set(literal)
+
+
+def test_the_guarded_test_chooses_what_the_plain_test_chooses():
+    """speed38: guard characters skip a literal only where it is missing (any window)."""
+    from calciscope.extract.literals import test_source
+
+    needs = [
+        (("liver", "kidney"), ("?",)),
+        (),
+        (("whey", "wave", "ok"), ("v",), ("y/n",)),
+        (("kidney",),),
+    ]
+    namespace: dict[str, object] = {"_R": tuple(range(len(needs)))}
+    exec(test_source(needs), namespace)
+    passing = namespace["passing"]
+    rng = random.Random(38)
+    pieces = ["liver", "kidney", "kidne", "iver", "?", "whey", "wav", "wave", "ok", "y/n", "y", "v"]
+    for _ in range(3000):
+        window = " ".join(rng.choice(pieces) for _ in range(rng.randint(0, 5)))
+        expected = [i for i, sets in enumerate(needs) if _may_match(window, sets)]
+        assert passing(window) == expected, window  # type: ignore[operator]

@@ -18,12 +18,11 @@ from __future__ import annotations
 import bisect
 import html
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from calciscope.errors import CatalogueError
-from calciscope.extract.literals import required_literals
+from calciscope.extract.literals import required_literals, test_source
 from calciscope.extract.patterns import (
     SEPARATOR_CHARS,
     expand_token_pattern,
@@ -473,37 +472,12 @@ def _passing_function(regexes: Sequence[_Regex]) -> Callable[[str], list[_Regex]
     The same answer as ``_passing(window, regexes)``, in the same order, but each literal is
     a constant of the function and one that several rules need is tested at most once per
     window (the trigger layer's 29 rules test "[" up to five times a window otherwise), and
-    there are no loops over tuples: one ``in`` test per literal and window at most.
+    there are no loops over tuples: one ``in`` test per literal and window at most; a
+    literal's rare characters are tested before it (speed38). See
+    :func:`~calciscope.extract.literals.test_source`.
     """
-    uses = Counter(
-        member for _, _, needs in regexes for members in needs for member in set(members)
-    )
-    shared = {
-        member: f"_v{i}" for i, member in enumerate(sorted(m for m, n in uses.items() if n > 1))
-    }
-    lines = ["def passing(w, _R=_R):"]
-    if shared:
-        lines.append("    " + " = ".join(shared.values()) + " = None")
-    lines.append("    chosen = []")
-    for number, (_, _, needs) in enumerate(regexes):
-        terms = []
-        for members in needs:
-            tests = []
-            for member in members:
-                test = f"{member!r} in w"
-                if member in shared:
-                    name = shared[member]
-                    test = f"({name} if {name} is not None else ({name} := {test}))"
-                tests.append(test)
-            terms.append("(" + " or ".join(tests) + ")")
-        if terms:
-            lines.append(f"    if {' and '.join(terms)}:")
-            lines.append(f"        chosen.append(_R[{number}])")
-        else:
-            lines.append(f"    chosen.append(_R[{number}])")
-    lines.append("    return chosen")
     namespace: dict[str, Any] = {"_R": tuple(regexes)}
-    exec("\n".join(lines), namespace)  # the source above: rule literals, by repr
+    exec(test_source([needs for _, _, needs in regexes]), namespace)  # rule literals, by repr
     function: Callable[[str], list[_Regex]] = namespace["passing"]
     return function
 
