@@ -39,10 +39,12 @@ PUBLIC = {
     "import_readings", "measure_image", "reader_agreement", "resolve_image_path",
     "record_reading", "image_readings", "image_thumbnail", "load_indexed_image",
     # the dashboard
-    "registry_overview", "RegistryOverview", "PhenotypeCount",
+    "registry_overview", "RegistryOverview", "PhenotypeCount", "synthetic_patients",
+    "SyntheticPatients",
     # the vocabulary the faces show: catalogue, criteria results, fact fields, demo size
     "load_catalogue", "CriteriaResult", "ItemState", "CODE_SYSTEMS", "BodyRegion", "Laterality",
     "Method", "Morphology", "Status", "DEFAULT_PATIENTS", "Registry", "counted",
+    "number",
     # what the image viewer and reading form show
     "DemoFilms", "add_demo_radiographs", "Florence", "SctcGlobalGrade", "form_regions",
     "image_of_provenance", "indexed_image", "indexed_image_file", "indexed_image_ids",

@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 
-from web_client import PASSWORDS, ROLE_USER, client_for, sign_in
+from web_client import PASSWORDS, ROLE_USER, client_for, close_clients, running, sign_in
 
 from calciscope import api
 from calciscope.web import WebSettings, create_app
@@ -60,12 +60,22 @@ def web_settings(web_registry_file: Path, tmp_path: Path) -> WebSettings:
     )
 
 
+@pytest.fixture(autouse=True)
+def _clients_closed() -> Iterator[None]:
+    """Close every test client the test made (``web_client.client_for``)."""
+    yield
+    close_clients()
+
+
 @pytest.fixture
 def app(web_settings: WebSettings) -> Iterator[object]:
-    """The app on a fresh copy of the registry."""
-    application = create_app(web_settings)
-    yield application
-    application.state.registry.close()
+    """The app on a fresh copy of the registry, started and, when the test ends, closed.
+
+    ``with TestClient(app)`` runs its lifespan (the warm-up thread) and ends it: the app's
+    shutdown waits for that thread, so nothing of this app runs after the test.
+    """
+    with running(create_app(web_settings)) as application:
+        yield application
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any,
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}", app, image_id
     instance.should_exit = True
-    thread.join(timeout=10)
+    thread.join(timeout=90)  # the app's shutdown waits for its warm-up thread
     app.state.registry.close()
 
 

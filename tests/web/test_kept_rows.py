@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from web_client import client_for, sign_in
+from web_client import client_for, running, sign_in
 
 from calciscope import api
 from calciscope.api import _rows
@@ -121,8 +121,8 @@ def test_a_confirmation_through_one_worker_is_computed_there_and_read_by_the_oth
     web_settings: object, runs: list[str]
 ) -> None:
     settings = dataclasses.replace(web_settings, watch_seconds=0.0)  # type: ignore[type-var]
-    apps = [create_app(settings) for _ in range(2)]  # one registry, one kept folder
-    try:
+    with running(create_app(settings)) as first, running(create_app(settings)) as second:
+        apps = [first, second]  # one registry, one kept folder
         one, other = (sign_in(client_for(a), "cleo") for a in apps)
         item = one.get("/api/review").json()["items"][0]
         pid = item["patient_id"]
@@ -144,9 +144,6 @@ def test_a_confirmation_through_one_worker_is_computed_there_and_read_by_the_oth
         ]
         assert runs == ["features", "explanation"]  # the other worker read them, kept
         assert mine == theirs
-    finally:
-        for application in apps:
-            application.state.registry.close()
 
 
 def test_threads_of_one_worker_keeping_the_same_row_at_once_all_succeed(tmp_path: Path) -> None:
@@ -337,14 +334,11 @@ def test_requests_succeed_when_nothing_can_be_kept(
 ) -> None:
     """The patient list and a criteria panel, every kept file unwritable (disk full, say)."""
     monkeypatch.setattr(_rows.feather, "write_feather", _Unwritable(RuntimeError("full")))
-    application = create_app(web_settings)  # type: ignore[arg-type]
-    try:
+    with running(create_app(web_settings)) as application:  # type: ignore[arg-type]
         client = sign_in(client_for(application), "cleo")
         listed = client.get("/api/patients", params={"size": 5})
         assert listed.status_code == 200, listed.text
         pid = listed.json()["rows"][0]["patient_id"]
         shown = client.get(f"/api/patients/{pid}/criteria")
         assert shown.status_code == 200, shown.text
-    finally:
-        application.state.registry.close()
     assert "not kept" in caplog.text

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from web_client import PASSWORDS, ROLE_USER, client_for, sign_in
+from web_client import PASSWORDS, ROLE_USER, client_for, running, sign_in
 
 from calciscope import api
 from calciscope.web import WebSettings, create_app
@@ -92,17 +92,13 @@ def test_an_empty_registry_says_so_on_the_list_and_the_queue(tmp_path) -> None:
     settings = WebSettings(
         db_url=f"sqlite:///{path}", secret_key="test-key-" + "x" * 40, runs_dir=tmp_path / "runs"
     )
-    application = create_app(settings)
-    try:
-        with client_for(application) as client:
-            clinician = sign_in(client, ROLE_USER["clinician"])
-            patients = clinician.get("/patients")
-            assert patients.status_code == 200
-            assert "No patients in this registry yet" in patients.text
-            queue = clinician.get("/review?kind=all").text
-            assert "Nothing waits for review." in queue and "Choose an item" not in queue
-    finally:
-        application.state.registry.close()
+    with running(create_app(settings)) as application:
+        clinician = sign_in(client_for(application), ROLE_USER["clinician"])
+        patients = clinician.get("/patients")
+        assert patients.status_code == 200
+        assert "No patients in this registry yet" in patients.text
+        queue = clinician.get("/review?kind=all").text
+        assert "Nothing waits for review." in queue and "Choose an item" not in queue
 
 
 def test_too_many_or_too_long_filters_are_refused_naming_where(signed_in) -> None:

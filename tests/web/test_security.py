@@ -8,7 +8,7 @@ import io
 import json
 
 import pytest
-from web_client import PASSWORDS, client_for, csrf_of
+from web_client import PASSWORDS, client_for, csrf_of, running
 
 from calciscope import api
 from calciscope.web import create_app
@@ -216,8 +216,7 @@ def test_a_fresh_sign_in_works_on_a_worker_whose_user_copy_is_older(app, signed_
     """Two workers on one registry: sign out and in again on one, the next request on the other
     (whose per-worker copy of the users still has the old session number) keeps the session
     (fix38: it was refused and cleared). A copy from before the sign-out stays refused."""
-    other = create_app(web_settings)
-    try:
+    with running(create_app(web_settings)) as other:
         client = signed_in("clinician")
         old = dict(client.cookies)
         assert _on(other, old).get("/api/patients").status_code == 200  # fills other's copy
@@ -227,8 +226,6 @@ def test_a_fresh_sign_in_works_on_a_worker_whose_user_copy_is_older(app, signed_
         assert _on(other, fresh).get("/api/patients").status_code == 200
         assert _on(other, old).get("/api/patients").status_code == 401
         assert _on(app, old).get("/api/patients").status_code == 401
-    finally:
-        other.state.registry.close()
 
 
 def test_api_session_names_no_user_for_an_ended_session(app, signed_in):

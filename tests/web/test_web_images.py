@@ -17,7 +17,7 @@ import pytest
 
 pytest.importorskip("pydicom", reason="the imaging extra is not installed")
 
-from web_client import ROLE_USER, client_for, sign_in
+from web_client import ROLE_USER, client_for, running, sign_in
 
 from calciscope import api
 from calciscope.imaging import make_phantom
@@ -47,9 +47,8 @@ def image_app(web_settings: WebSettings, tmp_path: Path) -> Iterator[Any]:
         api.import_images(registry, films, mapping=mapping, workers=1)
     finally:
         registry.close()
-    application = create_app(dataclasses.replace(web_settings, image_roots=(films,)))
-    yield application
-    application.state.registry.close()
+    with running(create_app(dataclasses.replace(web_settings, image_roots=(films,)))) as app:
+        yield app
 
 
 def _image_id(app: Any) -> str:
@@ -296,8 +295,9 @@ def test_an_image_outside_the_roots_is_not_opened(web_settings, tmp_path):
         api.import_images(registry, films, mapping=mapping, workers=1)
     finally:
         registry.close()
-    application = create_app(dataclasses.replace(web_settings, image_roots=(tmp_path / "other",)))
-    try:
+    with running(
+        create_app(dataclasses.replace(web_settings, image_roots=(tmp_path / "other",)))
+    ) as application:
         client = _client(application, "clinician")
         image_id = _image_id(application)
         response = client.get(f"/api/images/{image_id}/pixels")
@@ -305,8 +305,6 @@ def test_an_image_outside_the_roots_is_not_opened(web_settings, tmp_path):
         assert "outside the configured image roots" in response.json()["problems"][0]["message"]
         assert client.get(f"/images/{image_id}").status_code == 200  # the page and the thumbnail
         assert client.get(f"/images/{image_id}/thumbnail.png").status_code == 200
-    finally:
-        application.state.registry.close()
 
 
 def test_a_colour_photograph_is_sent_in_colour(web_settings, tmp_path):
@@ -327,8 +325,9 @@ def test_a_colour_photograph_is_sent_in_colour(web_settings, tmp_path):
         api.import_images(registry, photos, workers=1)
     finally:
         registry.close()
-    application = create_app(dataclasses.replace(web_settings, image_roots=(photos,)))
-    try:
+    with running(
+        create_app(dataclasses.replace(web_settings, image_roots=(photos,)))
+    ) as application:
         client = _client(application, "clinician")
         response = client.get(f"/api/images/{_image_id(application)}/pixels")
         h = response.headers
@@ -339,15 +338,14 @@ def test_a_colour_photograph_is_sent_in_colour(web_settings, tmp_path):
         assert red > green > blue  # the skin's colour, not one grey level
         page = client.get(f"/images/{_image_id(application)}")
         assert page.status_code == 200
-    finally:
-        application.state.registry.close()
 
 
 def test_another_processs_reading_is_seen_by_a_worker_at_its_next_request(image_app, tmp_path):
     """`images read-import` names no patient: the registry's generation in the change mark does."""
     settings = dataclasses.replace(image_app.state.settings, watch_seconds=0.0)
-    worker = create_app(settings)  # another worker of `serve --workers 2`, keeping its results
-    try:
+    with running(
+        create_app(settings)
+    ) as worker:  # another worker of `serve --workers 2`, keeping its results
         client = _client(worker, "clinician")
         image_id = _image_id(image_app)
         page = f"/api/patients/{PATIENT}"
@@ -371,8 +369,6 @@ def test_another_processs_reading_is_seen_by_a_worker_at_its_next_request(image_
         now = client.get(f"{page}/criteria").json()
         assert now == fresh.get(f"{page}/criteria").json()
         assert now != panel
-    finally:
-        worker.state.registry.close()
 
 
 def test_the_image_page_says_saved_only_after_the_forms_own_redirect(image_app):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from web_client import PASSWORDS, client_for, sign_in
+from web_client import PASSWORDS, client_for, running, sign_in
 
 from calciscope import api
 from calciscope.web import WebSettings, create_app
@@ -27,10 +27,8 @@ from calciscope.web import WebSettings, create_app
 def two_workers(web_settings):
     """Two apps on one registry, each following the other at every request."""
     settings = dataclasses.replace(web_settings, watch_seconds=0.0)
-    apps = [create_app(settings) for _ in range(2)]
-    yield apps
-    for application in apps:
-        application.state.registry.close()
+    with running(create_app(settings)) as one, running(create_app(settings)) as other:
+        yield [one, other]
 
 
 def _first_open_fact(client) -> dict:
@@ -54,13 +52,10 @@ def test_a_decision_through_one_worker_is_seen_through_the_other(two_workers, we
     after = other.get("/api/review").json()
     assert after["total"] == before["total"] - 1
     assert item["item_id"] not in {i["item_id"] for i in after["items"]}
-    started_now = create_app(web_settings)  # a worker started after the decision
-    fresh = sign_in(client_for(started_now), "cleo")
-    try:
+    with running(create_app(web_settings)) as started_now:  # a worker started after it
+        fresh = sign_in(client_for(started_now), "cleo")
         for path in (f"/api/patients/{pid}/criteria", "/api/patients?where=sex=female&size=200"):
             assert other.get(path).json() == fresh.get(path).json(), path
-    finally:
-        started_now.state.registry.close()
     again = other.post(
         f"/api/review/items/{item['item_id']}/decision",
         json={"decision": "reject", "reason": "late", "expected_version": item["version"]},

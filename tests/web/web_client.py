@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 PASSWORDS = {
@@ -12,9 +16,45 @@ PASSWORDS = {
 ROLE_USER = {role: name for name, (role, _) in PASSWORDS.items()}
 
 
+#: Clients made by :func:`client_for` not closed yet (``close_clients`` closes them).
+_OPEN: list[TestClient] = []
+
+
 def client_for(application: object) -> TestClient:
-    """Return an anonymous client over HTTPS (the session cookie is Secure)."""
-    return TestClient(application, base_url="https://testserver", follow_redirects=False)
+    """Return an anonymous client over HTTPS (the session cookie is Secure).
+
+    It sends requests only: the app's lifespan (its warm-up thread) is run by the fixture
+    that made the app (``with TestClient(app)``); the conftest closes every client made here
+    when the test ends (``close_clients``).
+    """
+    client = TestClient(application, base_url="https://testserver", follow_redirects=False)
+    _OPEN.append(client)
+    return client
+
+
+def close_clients() -> None:
+    """Close every client :func:`client_for` made and no one closed."""
+    while _OPEN:
+        _OPEN.pop().close()
+
+
+@contextmanager
+def running(application: Any) -> Iterator[Any]:
+    """Run ``application`` for the block: its lifespan starts, ends, and its registry closes.
+
+    ``with TestClient(app)`` runs the lifespan (the warm-up thread) and its shutdown, which
+    waits for that thread: an app closed so leaves nothing running after its test. The block
+    starts once the warm-up has ended, so that it never runs beside a test's own requests (a
+    test counting computations counts its own only).
+    """
+    try:
+        with TestClient(application, base_url="https://testserver"):
+            warm_up = getattr(application.state, "warm_up", None)
+            if warm_up is not None:
+                warm_up.join()
+            yield application
+    finally:
+        application.state.registry.close()
 
 
 def csrf_of(client: TestClient) -> str:

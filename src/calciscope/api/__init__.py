@@ -98,7 +98,13 @@ from calciscope.api.notes import (
     rtf_notes,
 )
 from calciscope.api.omop import concept_set_files, screen_omop, write_omop_cohort
-from calciscope.api.overview import PhenotypeCount, RegistryOverview, registry_overview
+from calciscope.api.overview import (
+    PhenotypeCount,
+    RegistryOverview,
+    SyntheticPatients,
+    registry_overview,
+    synthetic_patients,
+)
 from calciscope.api.queue import (
     Evidence,
     QueueKind,
@@ -147,7 +153,7 @@ from calciscope.api.users import (
     set_password,
     write_audit_csv,
 )
-from calciscope.api.wording import counted
+from calciscope.api.wording import counted, number
 from calciscope.criteria import CriteriaResult, ItemState
 from calciscope.datasets import DEFAULT_PATIENTS
 from calciscope.errors import ReviewConflict
@@ -218,6 +224,7 @@ __all__ = [
     "Status",
     "StudyData",
     "StudyRun",
+    "SyntheticPatients",
     "User",
     "add_demo_radiographs",
     "add_fact",
@@ -280,6 +287,7 @@ __all__ = [
     "load_study_data",
     "measure_image",
     "measure_loaded_image",
+    "number",
     "open_registry",
     "open_study_source",
     "patient_features",
@@ -312,6 +320,7 @@ __all__ = [
     "set_password",
     "set_registry_as_of",
     "study_columns",
+    "synthetic_patients",
     "write_audit_csv",
     "write_feature_table",
     "write_omop_cohort",

@@ -49,10 +49,17 @@ def _validated(fields: Mapping[str, Any], source: str, location: str) -> Fact:
         raise ValidationError(problems, summary=f"cannot {source.split()[0]} the fact") from None
 
 
+#: The longest reason a fact entered or corrected by hand takes, as a review decision's.
+MAX_REASON_LENGTH = 2000
+
+
 def _author_reason(source: str, author: str | None, reason: str) -> str:
     problems: list[Problem] = []
     actor = author or default_actor()
     require_text(problems, source, "reason", reason)
+    if isinstance(reason, str) and len(reason) > MAX_REASON_LENGTH:
+        message = f"has at most {MAX_REASON_LENGTH:,} characters, not {len(reason):,}"
+        problems.append(Problem(source, "reason", "reason", message))
     require_text(problems, source, "author", actor)
     if problems:
         raise ValidationError(problems, summary=f"cannot {source.split()[0]} the fact")

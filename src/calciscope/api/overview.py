@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from calciscope.api.study import study_connection
 from calciscope.api.study_definition import as_study, study_phenotypes, target_label
+from calciscope.api.wording import synthetic_label
 from calciscope.engine.study import StudyQuery
 from calciscope.phenotype import PhenotypeKind, load_phenotypes
 from calciscope.storage import Registry
@@ -16,7 +17,13 @@ from calciscope.storage import Registry
 if TYPE_CHECKING:
     from calciscope.study import StudyDefinition
 
-__all__ = ["PhenotypeCount", "RegistryOverview", "registry_overview"]
+__all__ = [
+    "PhenotypeCount",
+    "RegistryOverview",
+    "SyntheticPatients",
+    "registry_overview",
+    "synthetic_patients",
+]
 
 #: Phenotypes with a few values (true/false/unknown or a category) are counted; numbers are not.
 _COUNTED_KINDS = frozenset(
@@ -89,3 +96,26 @@ def registry_overview(
             cases=counts.cases,
             cases_suggested_only=counts.cases_suggested_only,
         )
+
+
+@dataclass(frozen=True)
+class SyntheticPatients:
+    """How many of the registry's patients are SYNTHETIC (the ``synthetic`` flag), of how many."""
+
+    synthetic: int
+    patients: int
+
+    @property
+    def label(self) -> str | None:
+        """What a page says of it (None: no synthetic patient, nothing to say)."""
+        return synthetic_label(self.synthetic, self.patients)
+
+
+def synthetic_patients(registry: Registry) -> SyntheticPatients:
+    """Count the registry's synthetic patients and all its patients (one query).
+
+    The demo registry's patients are all synthetic; a hospital's are not; a registry holding
+    both says how many of how many (the web app's footer).
+    """
+    synthetic, patients = registry.synthetic_patients()
+    return SyntheticPatients(synthetic, patients)

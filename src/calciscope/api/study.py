@@ -32,6 +32,7 @@ from calciscope.api.study_definition import (
     target_label,
     variant_phenotypes,
 )
+from calciscope.api.wording import number
 from calciscope.engine import connect
 from calciscope.engine.classified import classified_table
 from calciscope.engine.readback import has_suggested, images, input_hashes, report_facts
@@ -306,14 +307,14 @@ def run_demo(registry: Registry, *, out: Path = DEFAULT_REPORT_DIR) -> StudyRun:
 
 def _cases_line(h: Headline, focus: str) -> str:
     """Return the case count line; cases found only with suggested facts are counted apart."""
-    head = f"cases ({h.target_phenotype}): "
+    head, cases = f"cases ({h.target_phenotype}): ", number(h.cases)
     if not h.cases_suggested_only:
-        return f"{head}{h.cases}; {focus}: {h.cases_in_focus} of {h.cases}"
-    total = h.cases_with_suggested
+        return f"{head}{cases}; {focus}: {number(h.cases_in_focus)} of {cases}"
+    total = number(h.cases_with_suggested)
     return (
-        f"{head}{total}: {h.cases} from confirmed facts, {h.cases_suggested_only} awaiting "
-        f"review; {focus}: {h.cases_with_suggested_in_focus} of {total} ({h.cases_in_focus} of "
-        f"{h.cases} confirmed)"
+        f"{head}{total}: {cases} from confirmed facts, {number(h.cases_suggested_only)} awaiting "
+        f"review; {focus}: {number(h.cases_with_suggested_in_focus)} of {total} "
+        f"({number(h.cases_in_focus)} of {cases} confirmed)"
     )
 
 
@@ -324,25 +325,30 @@ _MIXED = (
 
 
 def headline_lines(run: StudyRun) -> list[str]:
-    """Return the headline numbers as short lines for a terminal (plain hyphens)."""
+    """Return the headline numbers as short lines for a terminal (plain hyphens).
+
+    Counts are written with thousands separators (:func:`~calciscope.api.wording.number`);
+    the proportion keeps the report's own text.
+    """
     from calciscope.report.text import value_range
 
     h, study = run.headline, run.analysis.study
     mixed = [f"{_MIXED.format(h.synthetic_mixed)}"] if h.synthetic_mixed else []
     lines = [
         *mixed,
-        f"source population: {h.source_population} SSc patients ({h.ssc_by} diagnosis, "
+        f"source population: {number(h.source_population)} SSc patients ({h.ssc_by} diagnosis, "
         f"seen {h.window_start} to {h.index_date})",
         f"{study.headline_label}: {h.proportion_text()}",
         _cases_line(h, study.focus_label.replace("–", "-")),
     ]
     if h.cases:
-        abs_ = ", ".join(f"{k} {n}" for k, n in h.antibodies_positive.items() if n)
+        abs_ = ", ".join(f"{k} {number(n)}" for k, n in h.antibodies_positive.items() if n)
         which = "confirmed cases" if h.cases_suggested_only else "cases"
         age, onset = h.age_at_ssc_diagnosis, h.calcinosis_onset_years
         lines.append(
-            f"{which}: age at diagnosis {value_range(age, '.0f', '-')}, {h.women} women, "
+            f"{which}: age at diagnosis {value_range(age, '.0f', '-')}, {number(h.women)} women, "
             f"{abs_}; calcinosis {value_range(onset, 'g', '-')} years after SSc onset"
         )
-    lines.append(f"prompts to look (dcSSc + overlap, no recent assessment): {h.at_risk_prompts}")
+    prompts = number(h.at_risk_prompts)
+    lines.append(f"prompts to look (dcSSc + overlap, no recent assessment): {prompts}")
     return lines

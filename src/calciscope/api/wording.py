@@ -1,11 +1,27 @@
-"""Counts in words, for every face (web pages, the terminal): "1 open item", "3 open items".
+"""Counts in words, for every face (web pages, the terminal): "1 open item", "12,345 patients".
 
-One helper, so that no page writes "1 open items" (hardening35).
+One helper for a count with its noun, so that no page writes "1 open items" (hardening35), and
+one for a count alone, so that every count reads 12,345, not 12345 (web38).
 """
 
 from __future__ import annotations
 
-__all__ = ["counted"]
+__all__ = ["counted", "number", "synthetic_label"]
+
+
+def number(value: int) -> str:
+    """Return a count as the pages and the terminal write it: ``12,345`` (commas every three digits).
+
+    For counts only (patients, facts, queue sizes, denominators), never an id, a year or a
+    code. A value that is not an integer (``None``, text) is returned as text, unchanged.
+    """
+    return _grouped(value)
+
+
+def _grouped(value: int) -> str:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return str(value)
+    return f"{value:,}"
 
 
 def counted(number: int, noun: str, plural: str | None = None) -> str:
@@ -14,7 +30,7 @@ def counted(number: int, noun: str, plural: str | None = None) -> str:
     Parameters
     ----------
     number
-        How many.
+        How many (written with thousands separators, :func:`number`).
     noun
         The singular (``"open item"``); its plural adds ``s`` unless ``plural`` is given
         (``counted(2, "study", "studies")``).
@@ -24,7 +40,24 @@ def counted(number: int, noun: str, plural: str | None = None) -> str:
     Returns
     -------
     str
-        ``"1 open item"``, ``"0 open items"``, ``"12 patients"``.
+        ``"1 open item"``, ``"0 open items"``, ``"12,345 patients"``.
     """
     word = noun if number == 1 else (plural or f"{noun}s")
-    return f"{number} {word}"
+    return f"{_grouped(number)} {word}"
+
+
+def synthetic_label(synthetic: int, patients: int) -> str | None:
+    """Return what a page says of the registry's SYNTHETIC patients, or None when it has none.
+
+    Every patient synthetic (the demo registry): the demo's label; some: how many of how
+    many; none (a hospital's registry, an empty one): nothing.
+    """
+    if synthetic <= 0 or patients <= 0:
+        return None
+    if synthetic >= patients:
+        return "SYNTHETIC data in the demo registry: no number describes real patients."
+    verb = "is" if synthetic == 1 else "are"
+    return (
+        f"SYNTHETIC data: {_grouped(synthetic)} of {counted(patients, 'patient')} in this "
+        f"registry {verb} synthetic; the others are real."
+    )

@@ -548,6 +548,15 @@ class Registry:
             yield from (note_from_row(row) for row in rows)
             last = rows[-1]["note_id"]
 
+    def synthetic_patients(self) -> tuple[int, int]:
+        """Return how many patients are synthetic and how many there are (one query)."""
+        t = schema.patients
+        synthetic = sa.func.coalesce(sa.func.sum(sa.case((t.c.synthetic, 1), else_=0)), 0)
+        query = sa.select(synthetic, sa.func.count()).select_from(t)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).one()
+        return int(row[0]), int(row[1])
+
     def counts(self) -> dict[str, int]:
         """Return the number of rows in each registry table."""
         tables = (schema.patients, schema.facts, schema.notes, schema.images, schema.import_batches)

@@ -506,6 +506,16 @@ class SparkRegistry(Registry):
         for row in frame.drop("patient_bucket").orderBy("note_id").toLocalIterator():
             yield Note.model_validate(row.asDict(), context=STORED)
 
+    def synthetic_patients(self) -> tuple[int, int]:
+        """Return how many patients are synthetic and how many there are (one job)."""
+        from pyspark.sql import functions as F
+
+        frame = self._table("patients")
+        if frame is None:
+            return 0, 0
+        row = frame.agg(F.sum(F.col("synthetic").cast("int")), F.count(F.lit(1))).first()
+        return int(row[0] or 0), int(row[1] or 0)
+
     def counts(self) -> dict[str, int]:
         """Return the number of rows in each registry table."""
         names = ("patients", "facts", "notes", "images", "import_batches")

@@ -32,7 +32,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from calciscope import api
 from calciscope.errors import CalciscopeError, NotFoundError, ValidationError
-from calciscope.web.cache import Generation, Kept, PatientTable, RecentResults
+from calciscope.web.cache import (
+    Generation,
+    Kept,
+    PatientTable,
+    RecentResults,
+    wait_for_background,
+)
+from calciscope.web.form_limits import FieldTooLarge, watch_form_fields
 from calciscope.web.pages import TEMPLATES, render
 from calciscope.web.routes.patients import read_patient
 from calciscope.web.security import (
@@ -74,7 +81,7 @@ async def _bad_parameter(request: Request, exc: Exception) -> Response:
     # the JSON API keeps FastAPI's 422 (its OpenAPI schema describes it); a page shows the
     # fields in HTML, as the api's errors are shown, not a JSON body in the browser
     if _wants_json(request):
-        return await request_validation_exception_handler(request, exc)
+        return await request_validation_exception_handler(request, _not_echoed(exc))
     problems = [
         {
             "field": str(e["loc"][-1]) if e.get("loc") else "request",
@@ -91,6 +98,37 @@ async def _bad_parameter(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", context, 422)
 
 
+def _not_echoed(exc: RequestValidationError) -> RequestValidationError:
+    """Return the errors without a password's value, and other values cut at 120 characters.
+
+    FastAPI's 422 JSON sends each refused value back (``input``): a megabyte of password
+    came back whole (web38).
+    """
+    errors = []
+    for error in exc.errors():
+        value = error.get("input")
+        if any("password" in str(part) for part in error.get("loc", ())):
+            error = {**error, "input": "(not shown)"}
+        elif isinstance(value, str) and len(value) > 120:
+            error = {**error, "input": value[:120] + "…"}
+        errors.append(error)
+    return RequestValidationError(errors, body=None)
+
+
+def _too_large(request: Request, exc: FieldTooLarge) -> Response:
+    """Answer a form field over the app's limit: 413 naming the field (web38)."""
+    message = f"larger than {exc.limit:,} bytes, the largest form field this app takes"
+    problems = [{"field": exc.field, "location": "body", "message": message}]
+    summary = f"the form field {exc.field} is too large"
+    if _wants_json(request):
+        return JSONResponse({"detail": summary, "problems": problems}, status_code=413)
+    if request.headers.get("HX-Request"):
+        html = TEMPLATES.from_string(_PROBLEMS_FRAGMENT).render(problems=problems)
+        return HTMLResponse(html, status_code=413)
+    context = {"title": "Too large", "message": summary, "problems": {"problems": problems}}
+    return render(request, "error.html", context, 413)
+
+
 #: The error page's title for the framework's own refusals (an address no route has, ...).
 _HTTP_TITLES = {404: "Not found", 405: "Not allowed", 400: "Cannot do that"}
 
@@ -103,6 +141,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     """
     if not isinstance(exc, StarletteHTTPException):  # registered for this class only
         raise exc
+    if isinstance(exc.__cause__, FieldTooLarge):  # FastAPI's "error parsing the body"
+        return _too_large(request, exc.__cause__)
     if _wants_json(request) or exc.status_code < 400:
         return await http_exception_handler(request, exc)
     title = _HTTP_TITLES.get(exc.status_code, "Cannot do that")
@@ -118,6 +158,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _bad_parameter)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # a form read by the CSRF check before the route's own parsing raises it unwrapped
+    app.add_exception_handler(FieldTooLarge, _too_large)  # type: ignore[arg-type]
 
     @app.exception_handler(NotAuthenticated)
     def _unauthenticated(request: Request, exc: NotAuthenticated) -> Response:
@@ -188,37 +230,75 @@ def _outside_token(registry: Any) -> tuple[int, ...]:
     return tuple(counts.get(k, 0) for k in ("patients", "notes", "images", "import_batches"))
 
 
-def _warm_up(app: FastAPI) -> None:
+#: How long the app's shutdown waits for its warm-up thread (a step already begun ends first).
+WARM_UP_JOIN_SECONDS = 60.0
+
+
+def _warm_up(app: FastAPI, stop: threading.Event | None = None) -> None:
     """Compile the templates, the per-patient explanation and the queue's extractor first; get the patient table.
 
     A template is compiled at its first render otherwise: the patient page's took a second
-    of a worker's time, within the first requests.
+    of a worker's time, within the first requests. ``stop`` set (the app shuts down): the
+    steps not begun are left out.
     """
     state = app.state
+    stopped = stop.is_set if stop is not None else lambda: False
     try:
         for name in TEMPLATES.list_templates(extensions=["html"]):
             TEMPLATES.get_template(name)
-        table = state.patient_table.table()  # kept in a file: read, not computed, when it can
-        if table.num_rows:  # not a list of the patients computed for one id
+        table = None if stopped() else state.patient_table.table()  # kept in a file: read
+        if table is not None and table.num_rows and not stopped():  # not a list of one id
             pid = str(table.column("patient_id")[0])
             api.explain_patient(state.registry, pid, index_date=state.as_of.date)
         # The first page of suggested facts: builds the packaged extractor the evidence
         # sentences come from (about 2 s of CPU, once per process), not on a user's first visit.
         facts = [k.name for k in api.queue_kinds() if k.source is api.QueueSource.SUGGESTED_FACTS]
-        if facts:
+        if facts and not stopped():
             api.review_queue(state.registry, kinds=facts[:1], limit=1)
     except Exception:  # the first request computes instead; the server keeps serving
         _log.exception("warming up failed")
 
 
+def _shut_down(thread: threading.Thread | None, stop: threading.Event, timeout: float) -> None:
+    """Tell the warm-up to leave its remaining steps and wait for it (``timeout`` at most).
+
+    Then for the caches' background computations (:func:`~calciscope.web.cache.wait_for_background`).
+    """
+    stop.set()
+    if thread is not None:
+        thread.join(timeout)
+        if thread.is_alive():
+            _log.warning(
+                "the warm-up thread %s is still running %.0f s after the app shut down",
+                thread.name,
+                timeout,
+            )
+    if wait_for_background(timeout):
+        _log.warning("a background computation is still running %.0f s after shutdown", timeout)
+
+
 def _lifespan(registry: Any) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop, thread = threading.Event(), None
         if app.state.settings.warm_before_serving:  # another worker serves meanwhile
             await run_in_threadpool(_warm_up, app)
         else:
-            threading.Thread(target=_warm_up, args=(app,), daemon=True).start()
-        yield
+            # in the background: this process serves at once. Shutting down waits for it, so
+            # an app that was closed leaves no thread touching its registry (stop 37's CI
+            # failure: one still building the extractor after its test had ended)
+            thread = threading.Thread(
+                target=_warm_up,
+                args=(app, stop),
+                daemon=True,
+                name=f"calciscope-warm-up-{id(app)}",
+            )
+            app.state.warm_up, app.state.warm_up_stop = thread, stop
+            thread.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(_shut_down, thread, stop, WARM_UP_JOIN_SECONDS)
 
     return lifespan
 
@@ -262,6 +342,8 @@ class _AroundEachRequest:
         watch: RegistryWatch = scope["app"].state.watch
         if watch.due():
             await run_in_threadpool(watch.check)
+        if scope["method"] in ("POST", "PUT", "PATCH"):  # a form field over the limit: 413
+            receive = watch_form_fields(scope, receive)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -316,6 +398,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.state.overview = RecentResults(
         lambda _: api.registry_overview(registry), generation, size=1, ttl=300
     )
+    app.state.synthetic = _keep_synthetic_patients(registry, generation)
     _keep_per_patient(app, registry, generation, kept)
     _keep_review_queues(app, registry, generation)
     # a restart reads the whole table too, while nothing was written
@@ -340,6 +423,20 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     _add_routes(app)
     return app
+
+
+def _keep_synthetic_patients(registry: Any, generation: Generation) -> RecentResults:
+    """Keep the count of synthetic patients every page's footer shows (``pages.render``).
+
+    Counted again after a write that may add patients (an import, which the watch follows,
+    names none) and at least every 30 s; a review decision or a fact entered (they name
+    their patients and add none) leave it kept.
+    """
+    patients_changed = Generation()
+    generation.listen(lambda ids: None if ids else patients_changed.bump())
+    return RecentResults(
+        lambda _: api.synthetic_patients(registry), patients_changed, size=1, ttl=30
+    )
 
 
 def _keep_review_queues(app: FastAPI, registry: Any, generation: Generation) -> None:

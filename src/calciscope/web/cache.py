@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
@@ -21,10 +22,45 @@ from typing import Any, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Generation", "Kept", "PatientTable", "RecentResults", "made_once"]
+__all__ = [
+    "Generation",
+    "Kept",
+    "PatientTable",
+    "RecentResults",
+    "made_once",
+    "wait_for_background",
+]
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+
+
+_background: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+_background_lock = threading.Lock()
+
+
+def _start_background(target: Callable[..., None], *args: Any) -> None:
+    """Start a daemon thread computing a cached value; :func:`wait_for_background` waits for it."""
+    thread = threading.Thread(target=target, args=args, daemon=True, name="calciscope-cache")
+    with _background_lock:
+        _background.add(thread)
+    thread.start()
+
+
+def wait_for_background(timeout: float) -> list[threading.Thread]:
+    """Wait for the caches' background computations (``timeout`` seconds in all).
+
+    The app's shutdown calls it, so that a closed app leaves no thread computing for it (one
+    left at the interpreter's exit in a C library aborted the process). It waits for every
+    one this process started: one process serves one app, and a test's apps are closed in turn.
+    Returns the threads still running after ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    with _background_lock:
+        threads = list(_background)
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [t for t in threads if t.is_alive()]
 
 
 def made_once(store: dict[Hashable, Any], key: Hashable, make: Callable[[], _T]) -> _T:
@@ -229,7 +265,7 @@ class RecentResults:
             if key in self._running:
                 return value, False
             self._running.add(key)
-        threading.Thread(target=self._refresh, args=(key,), daemon=True).start()
+        _start_background(self._refresh, key)
         return value, False
 
     def _refresh(self, key: Hashable) -> None:
@@ -399,7 +435,7 @@ class PatientTable:
             self._checked = time.monotonic()
             if whole:
                 self._at = self._checked
-        threading.Thread(target=self._refresh, args=(whole,), daemon=True).start()
+        _start_background(self._refresh, whole)
 
     def _refresh(self, whole: bool) -> None:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import json
+import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,9 @@ from calciscope import api
 from calciscope.web.cache import made_once
 from calciscope.web.security import WebRole, csrf_token, guarded, session_user
 
-__all__ = ["TEMPLATES", "PageData", "json_response", "page", "render", "when"]
+__all__ = ["TEMPLATES", "PageData", "json_response", "page", "render", "synthetic_footer", "when"]
+
+_log = logging.getLogger(__name__)
 
 
 class _Environment(jinja2.Environment):
@@ -86,6 +89,7 @@ TEMPLATES = _Environment(
 TEMPLATES.filters["shown"] = shown
 TEMPLATES.filters["when"] = when  # {{ user.created_at|when }}: "2026-12-07 17:47 UTC"
 TEMPLATES.filters["counted"] = api.counted  # {{ n|counted("open item") }}: "1 open item"
+TEMPLATES.filters["number"] = api.number  # {{ total|number }}: "12,345" (counts only, web38)
 
 
 class PageData(dict[str, Any]):
@@ -147,8 +151,25 @@ def _body(request: Request, template: str, data: dict[str, Any]) -> Markup:
     return make()
 
 
+def synthetic_footer(request: Request) -> str | None:
+    """Return what the footer says of the registry's SYNTHETIC patients (None: it has none).
+
+    From the app's kept count (``app.state.synthetic``: :func:`calciscope.api.synthetic_patients`,
+    counted again after an import and every 30 s), not a query per page.
+    """
+    kept = getattr(request.app.state, "synthetic", None)
+    if kept is None:
+        return None
+    try:
+        label: str | None = kept.get(None).label
+    except Exception:  # the page is shown all the same (an error page, perhaps this one)
+        _log.exception("counting the synthetic patients failed")
+        return None
+    return label
+
+
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Any:
-    """Render a template with the request's user and CSRF token.
+    """Render a template with the request's user, CSRF token and SYNTHETIC footer.
 
     The user is the route's (its role check), else the session's: a page no route renders
     (an address no route has, a method it does not take) shows the user menu too.
@@ -157,7 +178,11 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     if user is None and request.session.get("user"):
         user = session_user(request)
     html = TEMPLATES.get_template(template).render(
-        request=request, user=user, csrf=csrf_token(request), **context
+        request=request,
+        user=user,
+        csrf=csrf_token(request),
+        synthetic_footer=synthetic_footer(request),
+        **context,
     )
     return HTMLResponse(html, status_code=status)
 

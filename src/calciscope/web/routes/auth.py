@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from calciscope import api
+from calciscope.api.users import MAX_PASSWORD_LENGTH
 from calciscope.errors import WrongPasswordError
 from calciscope.web.pages import render
 from calciscope.web.security import (
@@ -26,12 +27,21 @@ __all__ = ["router"]
 
 router = APIRouter()
 
+#: The longest user name the sign-in takes (a user's name has at most 64 characters): a
+#: longer one is a 422 naming ``name``, not a failed sign-in echoing it back (web38).
+MAX_LOGIN_NAME = 200
+#: A password at sign-in over the longest any user can have is a 422 naming the field (web38:
+#: a megabyte typed into the sign-in form was "Wrong name or password"). The password change
+#: leaves it to the api's password rule, which names ``new_password`` as well.
+NameText = Annotated[str, Field(max_length=MAX_LOGIN_NAME)]
+PasswordText = Annotated[str, Field(max_length=MAX_PASSWORD_LENGTH)]
+
 
 class Credentials(BaseModel):
     """A user name and password."""
 
-    name: str
-    password: str
+    name: NameText
+    password: PasswordText
 
 
 def _client(request: Request) -> str:
@@ -81,7 +91,9 @@ def login_form(request: Request) -> Response:
 
 @guarded(router, "POST", "/login", roles=None, include_in_schema=False)
 def login(
-    request: Request, name: Annotated[str, Form()] = "", password: Annotated[str, Form()] = ""
+    request: Request,
+    name: Annotated[str, Form(max_length=MAX_LOGIN_NAME)] = "",
+    password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
 ) -> Response:
     """Sign in from the form; on success go to the dashboard.
 
@@ -161,7 +173,7 @@ def logout_json(
 class PasswordChange(BaseModel):
     """The signed-in user's current password and the new one."""
 
-    current_password: str
+    current_password: str  # the api's password rule names the field (at most 1,024)
     new_password: str
 
 

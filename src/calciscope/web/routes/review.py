@@ -35,6 +35,8 @@ router = APIRouter()
 #: version no item can have, or a negative one, is bad input naming ``expected_version`` (422),
 #: not a conflict with "someone else" (web37: it was a 409).
 MAX_VERSION = 2**63 - 1
+#: The longest decision word (``acknowledge``) is far shorter: a longer one is a 422 naming it.
+MAX_DECISION = 32
 
 #: The kind the queue page opens on.
 DEFAULT_KIND = "suggested_fact"
@@ -223,7 +225,8 @@ class Decision(BaseModel):
     """A reviewer's decision on one item."""
 
     decision: str = Field(
-        description="a fact: confirm or reject; a patient item (a prompt): acknowledge or dismiss"
+        max_length=MAX_DECISION,
+        description="a fact: confirm or reject; a patient item (a prompt): acknowledge or dismiss",
     )
     reason: str = Field(max_length=2000)
     expected_version: int | None = Field(
@@ -317,7 +320,7 @@ def decide(
     request: Request,
     user: Annotated[WebUser, Depends(current_user)],
     item_id: str,
-    decision: Annotated[str, Form()],
+    decision: Annotated[str, Form(max_length=MAX_DECISION)],
     reason: Annotated[str, Form(max_length=2000)] = "",
     expected_version: Annotated[int | None, Form(ge=0, le=MAX_VERSION)] = None,
 ) -> Response:

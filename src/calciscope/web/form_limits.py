@@ -1,0 +1,148 @@
+"""A form field over the app's size limit is refused naming the field (web38).
+
+Starlette refuses a form field over 1 MiB with a 400 "Field exceeded maximum size of 1024KB."
+that names no field (a password of a megabyte typed into the sign-in form got it). The app
+reads the same bytes as they arrive (:func:`watch_form_fields`, wrapping the ASGI ``receive``
+of a form request) and, at the first field over :data:`MAX_FORM_FIELD_BYTES`, raises
+:class:`FieldTooLarge`, which the app answers with a 413 naming the field
+(:mod:`calciscope.web.app`). A field under the limit but over its own maximum (a password
+over 1,024 characters, a reason over 2,000) is a 422 naming it, as every bad value is.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote_plus
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.types import Message, Receive, Scope
+
+__all__ = ["MAX_FORM_FIELD_BYTES", "FieldTooLarge", "watch_form_fields"]
+
+#: A form field's largest size, as sent (encoded), name included for a URL-encoded form:
+#: Starlette's own limit of a field, so that it is this module that answers first.
+MAX_FORM_FIELD_BYTES = 1024 * 1024
+
+
+class FieldTooLarge(Exception):
+    """A form field larger than :data:`MAX_FORM_FIELD_BYTES` (``field``: its name, cut)."""
+
+    def __init__(self, field: str, limit: int) -> None:
+        super().__init__(f"form field {field!r} is larger than {limit:,} bytes")
+        self.field = field[:120] or "(unnamed)"
+        self.limit = limit
+
+
+class _UrlEncoded:
+    """The sizes of a URL-encoded form's fields (``name=value&...``), fed chunk by chunk."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.name = bytearray()
+        self.in_value = False
+        self.size = 0
+
+    def _too_large(self) -> FieldTooLarge:
+        return FieldTooLarge(unquote_plus(bytes(self.name[:400]).decode("latin-1")), self.limit)
+
+    def feed(self, data: bytes) -> None:
+        start = 0
+        while start < len(data):
+            amp = data.find(b"&", start)
+            piece = data[start : len(data) if amp < 0 else amp]
+            self.size += len(piece)
+            if not self.in_value:
+                eq = piece.find(b"=")
+                self.name += piece if eq < 0 else piece[:eq]
+                self.in_value = eq >= 0
+                self.size -= eq >= 0  # the "=" is no part of the field
+            if self.size > self.limit:
+                raise self._too_large()
+            if amp < 0:
+                return
+            self.name, self.in_value, self.size, start = bytearray(), False, 0, amp + 1
+
+
+class _Multipart:
+    """The sizes of a multipart form's text fields (files are not counted), chunk by chunk."""
+
+    def __init__(self, boundary: bytes, limit: int) -> None:
+        self.limit = limit
+        self.header = bytearray()
+        self.value = bytearray()
+        self.name = ""
+        self.is_file = False
+        self.size = 0
+
+        def begin() -> None:
+            self.name, self.is_file, self.size = "", False, 0
+
+        def header_field(data: bytes, start: int, end: int) -> None:
+            self.header += data[start:end]
+
+        def header_value(data: bytes, start: int, end: int) -> None:
+            self.value += data[start:end]
+
+        def header_end() -> None:
+            if bytes(self.header).lower() == b"content-disposition":
+                _, options = parse_options_header(bytes(self.value))
+                self.name = options.get(b"name", b"").decode("utf-8", "replace")
+                self.is_file = b"filename" in options
+            self.header, self.value = bytearray(), bytearray()
+
+        def data(data: bytes, start: int, end: int) -> None:
+            self.size += end - start
+            if not self.is_file and self.size > self.limit:
+                raise FieldTooLarge(self.name, self.limit)
+
+        self.parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": begin,
+                "on_header_field": header_field,
+                "on_header_value": header_value,
+                "on_header_end": header_end,
+                "on_part_data": data,
+            },
+        )
+
+    def feed(self, data: bytes) -> None:
+        self.parser.write(data)
+
+
+def _reader(content_type: str, limit: int) -> _UrlEncoded | _Multipart | None:
+    kind, options = parse_options_header(content_type)
+    if kind == b"application/x-www-form-urlencoded":
+        return _UrlEncoded(limit)
+    if kind == b"multipart/form-data" and options.get(b"boundary"):
+        return _Multipart(options[b"boundary"], limit)
+    return None
+
+
+def watch_form_fields(scope: Scope, receive: Receive, limit: int = MAX_FORM_FIELD_BYTES) -> Receive:
+    """Return ``receive``, raising :class:`FieldTooLarge` when a form field passes ``limit``.
+
+    A request that is no form (JSON, a GET) gets ``receive`` itself. A body the watch cannot
+    read as a form is left to the form parser, which says what is wrong with it.
+    """
+    content_type = ""
+    for key, value in scope.get("headers", ()):
+        if key == b"content-type":
+            content_type = value.decode("latin-1")
+    reader = _reader(content_type, limit) if content_type else None
+    if reader is None:
+        return receive
+    watching: _UrlEncoded | _Multipart | None = reader
+
+    async def watched() -> Message:
+        nonlocal watching
+        message = await receive()
+        if watching is not None and message.get("type") == "http.request":
+            try:
+                watching.feed(message.get("body", b""))
+            except FieldTooLarge:
+                raise
+            except Exception:  # not a form after all: the parser will say so
+                watching = None
+        return message
+
+    return watched
