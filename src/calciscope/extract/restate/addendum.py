@@ -244,6 +244,10 @@ def _drop_denied_patterns(
         # corrected ("there is also calcinosis at the right elbow, which is nodular, not
         # sheet-like" keeps the thighs' sheet; fix43, review 43 H11)
         named = [r for f in own_findings for r in f.links.get("regions", [])]
+        # ... and the pattern the addendum gives instead ("is not nodular but sheet-like") goes
+        # to the finding it corrected, though the addendum's finding counts toward nothing of
+        # its own (no tissue or site in its sentence; notesacc38)
+        given = [p for f in own_findings for p in f.links.get("morphology", [])]
         for m in sentence:
             pattern = m.metadata.get("morphology")
             if m.category != Category.MORPHOLOGY or not m.is_negated or pattern is None:
@@ -255,7 +259,10 @@ def _drop_denied_patterns(
                     continue
                 own = finding.links.get("morphology")
                 if own and pattern in own:
-                    finding.links["morphology"] = [p for p in own if p != pattern]
+                    kept = [p for p in own if p != pattern]
+                    finding.links["morphology"] = kept + [
+                        p for p in dict.fromkeys(given) if p != pattern and p not in kept
+                    ]
 
 
 def _definite(earlier: Sequence[Mention], text: str, part: re.Match[str]) -> re.Match[str] | None:
