@@ -36,6 +36,9 @@ def test_a_screen_heading_with_a_negative_result_negates(summary: Read, text: st
         "Calcinosis screen - two deposits at the left elbow.",
         "Calcinosis screen: positive, nodules at both knees.",
         "Calcinosis screen - no deposits at the hands, but a nodule at the right elbow.",
+        # another screen, in a clause of its own (main read this one as negated)
+        "Calcinosis at both elbows, hepatitis screen: negative.",
+        "Calcinosis at the left thumb; TB screen - negative.",
     ],
 )
 def test_a_screen_that_finds_deposits_stays_affirmed(summary: Read, text: str) -> None:
@@ -99,6 +102,9 @@ def test_an_addendum_that_denies_a_pattern_without_a_new_one_only_drops_it(summa
         ("Q4 Calcium under the skin (calcinosis)? [ ] Yes [ ] No [x] Unsure", "uncertain"),
         ("Q4 Have you got calcinosis? [x] Yes [ ] No [ ] Not sure", "affirmed"),
         ("Q4 Calcium lumps under the skin (calcinosis)? [x] Yes [ ] No", "affirmed"),
+        # the ticked "Not sure" of another item on the line is that item's
+        ("Calcinosis [x] Yes [ ] No   Ulcers [ ] Yes [ ] No [x] Not sure", "affirmed"),
+        ("Calcinosis: [x] yes   Digital ulcers: [x] not sure", "affirmed"),
     ],
 )
 def test_a_questionnaires_ticked_box_answers_its_question(
