@@ -122,7 +122,8 @@ def _reach_backward(low: str, rule: ConTextRule, start: int, end: int) -> int:
     """Return where a backward scope that ends at ``end`` starts, ``start`` at the earliest.
 
     The mirror of :func:`_reach_forward`: after the last comma or semicolon with
-    ``metadata.clause``.
+    ``metadata.clause``; with ``metadata.starts_after`` after the last match of that pattern
+    (where the question or label a ticked box answers starts; fix46).
     """
     if rule.max_scope:
         start = _backward_limit(low, start, end, rule.max_scope)
@@ -131,6 +132,10 @@ def _reach_backward(low: str, rule: ConTextRule, start: int, end: int) -> int:
     gap = rule.metadata.get("object_gap")
     if gap:
         start = _after_other_object(low, start, end, gap)
+    after = rule.metadata.get("starts_after")
+    if after:
+        for stop in _object_ends(str(after)).finditer(low, start, end):
+            start = stop.end()
     return start
 
 

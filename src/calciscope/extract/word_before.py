@@ -30,6 +30,8 @@ __all__ = ["after_excluded", "before_words", "only_after_kept"]
 
 #: how far back the word before a match is looked for
 _WINDOW = 60
+#: the spaces within a phrase: a no-break or thin space too, not a line break (fix46)
+_SPACES = " \t\u00a0\u2007\u2009\u202f"
 
 
 def before_words(rules: Sequence[Any], key: str) -> dict[int, re.Pattern[str]]:
@@ -60,9 +62,14 @@ def only_after_kept(
 
 def _first_or_after(low: str, start: int, before: re.Pattern[str]) -> bool:
     """Whether the match at ``start`` is first in its phrase or after an ``only_after`` word."""
-    head = low[max(0, start - _WINDOW) : start].rstrip(" \t")
+    head = low[max(0, start - _WINDOW) : start].rstrip(_SPACES)
     if head.endswith(","):
         head = head[:-1]
-    if not head or not "a" <= head[-1] <= "z":
+    if not head:
+        return True
+    last = head[-1]
+    if last == "-" and head[-2:-1].isalpha():
+        return False  # the second half of a compound word ("year-round"; fix46, review44 L13)
+    if not last.isalpha():
         return True
     return before.search(head) is not None

@@ -213,6 +213,7 @@ def relocate_superseded(
         ]
         if earlier:
             _drop_denied_patterns(sentences, span, earlier)
+            _patterns_alone(sentences, span, earlier, text, find)
         for whole in _SENTENCE.finditer(text, span.start, span.end) if earlier else ():
             if _OTHER_KIND.search(text, *whole.span()):
                 continue
@@ -263,6 +264,49 @@ def _drop_denied_patterns(
                     finding.links["morphology"] = kept + [
                         p for p in dict.fromkeys(given) if p != pattern and p not in kept
                     ]
+
+
+def _patterns_alone(
+    sentences: Sequence[Sequence[Mention]],
+    span: Section,
+    earlier: Sequence[Mention],
+    text: str,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Read the patterns of an addendum's sentences that hold no mention of their own (fix46)."""
+    held = [m.start for sentence in sentences for m in sentence]
+    for whole in _SENTENCE.finditer(text, span.start, span.end):
+        a, b = whole.span()
+        if not any(a <= at < b for at in held):
+            _give_patterns(find(a, b, ("morphology",), context=True), earlier)
+
+
+def _give_patterns(sentence: Sequence[Mention], earlier: Sequence[Mention]) -> None:
+    """Correct the earlier findings' pattern by an addendum that names no finding (fix46).
+
+    "ADDENDUM: not nodular but sheet-like.": the sentence is about the finding before it, so
+    a pattern it denies leaves every earlier finding that has it, and the patterns it affirms
+    take its place (review44 M10).
+    """
+    denied = set()
+    given = []
+    for m in sentence:
+        pattern = m.metadata.get("morphology")
+        if m.category != Category.MORPHOLOGY or pattern is None:
+            continue
+        if m.is_negated:
+            denied.add(pattern)
+        elif not m.is_uncertain:
+            given.append(pattern)
+    if not denied:
+        return
+    for finding in earlier:
+        own = finding.links.get("morphology")
+        if own and denied.intersection(own):
+            kept = [p for p in own if p not in denied]
+            finding.links["morphology"] = kept + [
+                p for p in dict.fromkeys(given) if p not in denied and p not in kept
+            ]
 
 
 def _definite(earlier: Sequence[Mention], text: str, part: re.Match[str]) -> re.Match[str] | None:
