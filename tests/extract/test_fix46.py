@@ -351,6 +351,7 @@ _FINDINGS = "CT thighs. Findings: nodular calcinosis of the right thigh.\n"
         ("ADDENDUM: not nodular.", ()),
         # kept: an addendum that denies nothing
         ("ADDENDUM: no change.", ("nodular",)),
+        ("ADDENDUM: no nodular lung lesion.", ("nodular",)),
         ("ADDENDUM: on review the calcification is not nodular but sheet-like.", ("sheet_like",)),
     ],
 )

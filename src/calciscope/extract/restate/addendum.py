@@ -162,6 +162,8 @@ _CALLED_OTHER = re.compile(
     re.I,
 )
 _SENTENCE = re.compile(r"[^.!?\n]+")
+#: "not" right before a pattern word: the pattern denied of the finding ("... not nodular"; fix46)
+_NOT_BEFORE_PATTERN = re.compile(r"(?<![A-Za-z])not[ \t]+\Z", re.IGNORECASE)
 #: a sentence's parts, cut at ";" (fix41: "the lesion is at the left elbow; it is an ulcer")
 _PART = re.compile(r"[^;]+")
 #: the sentence says the thing it places is something else (fix41): nothing is moved.
@@ -278,15 +280,16 @@ def _patterns_alone(
     for whole in _SENTENCE.finditer(text, span.start, span.end):
         a, b = whole.span()
         if not any(a <= at < b for at in held):
-            _give_patterns(find(a, b, ("morphology",), context=True), earlier)
+            _give_patterns(find(a, b, ("morphology",), context=True), earlier, text)
 
 
-def _give_patterns(sentence: Sequence[Mention], earlier: Sequence[Mention]) -> None:
+def _give_patterns(sentence: Sequence[Mention], earlier: Sequence[Mention], text: str) -> None:
     """Correct the earlier findings' pattern by an addendum that names no finding (fix46).
 
     "ADDENDUM: not nodular but sheet-like.": the sentence is about the finding before it, so
     a pattern it denies leaves every earlier finding that has it, and the patterns it affirms
-    take its place (review44 M10).
+    take its place (review44 M10). Only a pattern denied as a predicate, "not" right before
+    it: "ADDENDUM: no nodular lung lesion" is the absence of something else.
     """
     denied = set()
     given = []
@@ -295,7 +298,8 @@ def _give_patterns(sentence: Sequence[Mention], earlier: Sequence[Mention]) -> N
         if m.category != Category.MORPHOLOGY or pattern is None:
             continue
         if m.is_negated:
-            denied.add(pattern)
+            if _NOT_BEFORE_PATTERN.search(text, max(0, m.start - 12), m.start):
+                denied.add(pattern)
         elif not m.is_uncertain:
             given.append(pattern)
     if not denied:
