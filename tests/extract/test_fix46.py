@@ -385,8 +385,30 @@ def test_m10_addendum_without_a_finding(
             ("Calcinosis? [x] Yes [ ] No", AFF),
             ("Calcinosis? (x) Yes ( ) No", AFF),
             ("Calcinosis? [ ] Yes [x] No [ ] Not sure", NEG),
+            ("Calcinosis? Yes [ ] No [x]", NEG),
+            ("Calcinosis? Yes [x] No [ ]", AFF),
+            ("PAH? N  Calcinosis? N  ILD? Y", NEG),
         ]
     ),
 )
 def test_l11_unanswered_question(summary: Read, text: str, expect: dict[str, Any]) -> None:
     _check(summary, text, expect)
+
+
+# --- 15b: a study that excludes the finding ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("The radiographs exclude calcinosis.", "negated"),
+        ("CT excludes calcinosis of the thigh.", "negated"),
+        ("The hand films excluded calcinosis.", "negated"),
+        # a request stays a question; another object leaves the finding
+        ("XR exclude calcinosis of the thigh.", "uncertain"),
+        ("Hand X-ray to exclude calcinosis.", "uncertain"),
+        ("The radiographs exclude a fracture and show calcinosis at the elbow.", "affirmed"),
+    ],
+)
+def test_15b_a_study_that_excludes_the_finding(summary: Read, text: str, status: str) -> None:
+    assert summary(text, report=True).calcinosis == status
