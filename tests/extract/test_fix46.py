@@ -136,6 +136,9 @@ EXCLUDE = [
     # still uncertain: the finding is the object ("-ing" adjectives right after "exclude" too)
     ("X-ray to exclude underlying subcutaneous calcinosis.", UNC),
     ("X-ray to exclude calcinosis of the thumb.", UNC),
+    ("Ultrasound to exclude flecks of calcification.", UNC),
+    ("X-ray to exclude the possibility of calcinosis.", UNC),
+    ("MRI to exclude evidence of calcinosis in the thigh.", UNC),
     ("MRI to exclude any surrounding calcinosis.", UNC),
     ("Ultrasound to exclude soft tissue calcification.", UNC),
     # H9: a listed object is still the object
