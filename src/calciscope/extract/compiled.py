@@ -38,6 +38,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "calciscope.extract.segment",
     "calciscope.extract.sites",
     "calciscope.extract.title",
+    "calciscope.extract.word_before",
     "calciscope.extract.restate",
     "calciscope.extract.restate.addendum",
     "calciscope.extract.restate.deposits",

@@ -84,21 +84,46 @@ def _reach_forward(low: str, rule: ConTextRule, start: int, end: int) -> int:
     """Return where a forward scope from ``start`` ends, ``end`` at the latest.
 
     ``max_scope`` words at most; with ``metadata.clause`` no further than the first comma or
-    semicolon (a "Label:" answered after its colon, "Calcinosis: not palpable", stays one clause).
+    semicolon (a "Label:" answered after its colon, "Calcinosis: not palpable", stays one clause);
+    with ``metadata.object_ends`` no further than the end of its object (:func:`_object_ends`).
     """
     if rule.max_scope:
         end = _forward_limit(low, start, end, rule.max_scope)
     if rule.metadata.get("clause"):
         marks = [p for p in (low.find(",", start, end), low.find(";", start, end)) if p >= 0]
         end = min(marks, default=end)
+    ends = rule.metadata.get("object_ends")
+    if ends:
+        stop = _object_ends(str(ends)).search(low, start, end)
+        if stop is not None:
+            end = stop.start()
     return end
+
+
+#: :func:`_object_ends`'s patterns, compiled once per rule text
+_OBJECT_ENDS: dict[str, re.Pattern[str]] = {}
+
+
+def _object_ends(pattern: str) -> re.Pattern[str]:
+    """Return the compiled ``metadata.object_ends`` of a rule: where its object ends (notesacc38).
+
+    A trigger whose scope is its grammatical object ("exclude a fracture", "to exclude soft
+    tissue calcinosis or gout") reaches only to the first of these marks after it: the words
+    that end a noun phrase (a preposition, a verb, a clause's conjunction, punctuation) are the
+    rule's data (``context.yaml``).
+    """
+    found = _OBJECT_ENDS.get(pattern)
+    if found is None:
+        found = _OBJECT_ENDS[pattern] = re.compile(pattern)
+    return found
 
 
 def _reach_backward(low: str, rule: ConTextRule, start: int, end: int) -> int:
     """Return where a backward scope that ends at ``end`` starts, ``start`` at the earliest.
 
     The mirror of :func:`_reach_forward`: after the last comma or semicolon with
-    ``metadata.clause``.
+    ``metadata.clause``; with ``metadata.starts_after`` after the last match of that pattern
+    (where the question or label a ticked box answers starts; fix46).
     """
     if rule.max_scope:
         start = _backward_limit(low, start, end, rule.max_scope)
@@ -107,6 +132,10 @@ def _reach_backward(low: str, rule: ConTextRule, start: int, end: int) -> int:
     gap = rule.metadata.get("object_gap")
     if gap:
         start = _after_other_object(low, start, end, gap)
+    after = rule.metadata.get("starts_after")
+    if after:
+        for stop in _object_ends(str(after)).finditer(low, start, end):
+            start = stop.end()
     return start
 
 

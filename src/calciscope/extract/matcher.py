@@ -29,6 +29,7 @@ from calciscope.extract.patterns import (
     phrase_key,
     token_pattern_regex,
 )
+from calciscope.extract.word_before import after_excluded, before_words, only_after_kept
 
 __all__ = ["LayeredMatcher", "Match", "PhraseMatcher", "lower_same_length"]
 
@@ -204,15 +205,10 @@ class PhraseMatcher:
         self._numbers: Sequence[int] | None = None
         self._distinct_regexes = _distinct(self._regexes)
         self._passing = _passing_function(self._distinct_regexes)
-        # ``metadata.not_after`` of a regex rule: words that, just before its match (across any
-        # white space or hyphen, line breaks too), make it no match ("iliac crest" is no CREST).
-        self._not_after = {
-            index: re.compile(
-                "(?<![a-z0-9])(?:" + "|".join(re.escape(str(w).lower()) for w in words) + ")\\Z"
-            )
-            for index, rule in enumerate(rules)
-            if (words := (getattr(rule, "metadata", None) or {}).get("not_after"))
-        }
+        # ``metadata.not_after`` / ``only_after`` of a regex rule: the word just before its
+        # match unmakes it, or only these words may be there (word_before.py; notesacc38)
+        self._not_after = before_words(rules, "not_after")
+        self._only_after = before_words(rules, "only_after")
         # ``metadata.label_cell`` of a regex rule: it matches only right after a bare label, the
         # line's only cell ("Calcinosis | " left blank): no "|" or ":" before it on its line and
         # nothing but white space after it there (a bordered row's last cell, "| Hip | present
@@ -305,6 +301,8 @@ class PhraseMatcher:
         ]
         if self._not_after:
             extra = [m for m in extra if not self._after_excluded(low, m)]
+        if self._only_after:
+            extra = only_after_kept(low, extra, self._only_after)
         if self._label_cell:
             extra = [m for m in extra if not self._not_label_cell(low, m)]
         if len(self._distinct_regexes) < len(self._regexes):
@@ -342,12 +340,7 @@ class PhraseMatcher:
     def _after_excluded(self, low: str, match: Match) -> bool:
         """Whether a word of the rule's ``not_after`` list comes just before the match."""
         before = self._not_after.get(match.rule)
-        if before is None:
-            return False
-        # a bounded window, its separators stripped, then the word at its very end
-        head = low[max(0, match.start - 60) : match.start]
-        word = head.rstrip(SEPARATOR_CHARS)
-        return word != head and before.search(word) is not None
+        return before is not None and after_excluded(low, match.start, before)
 
     def _rules_of(self, text: str) -> tuple[tuple[int, None], ...]:
         """Return (and cache) ``(rule number, None)`` of each rule of a matched phrase."""
@@ -402,6 +395,7 @@ class PhraseMatcher:
         self._distinct_regexes = _distinct(self._regexes)
         self._passing = _passing_function(self._distinct_regexes)
         self._not_after = {self._numbers[i]: words for i, words in self._not_after.items()}
+        self._only_after = {self._numbers[i]: words for i, words in self._only_after.items()}
         self._label_cell = frozenset(self._numbers[i] for i in self._label_cell)
 
 

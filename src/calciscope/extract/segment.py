@@ -74,8 +74,9 @@ ABBREVIATIONS = frozenset(_ABBREVIATIONS.split())
 # without the backtracking.
 _PUNCT_REST = (
     r"[.!?]*+[\"')\]]*+(?=\s|$)(?!\s+[a-z][a-z0-9'\-]*(?![A-Za-z0-9]))"
-    # a checklist question and its answer on one line, "Calcinosis? No.", are one sentence
-    r"(?!(?<=\?)[ \t]+(?:No|NO|Yes|YES|Nil|NIL|None|NONE|N|Y)(?![A-Za-z0-9]))(?P<punct>)"
+    # a question and its answer or ticked boxes, "Calcinosis? No.", "? [ ] Yes [x] No", one sentence
+    r"(?!(?<=\?)[ \t]+(?:(?:No|NO|Yes|YES|Nil|NIL|None|NONE|N|Y)(?![A-Za-z0-9])"
+    r"|\[[ \txX\u2713\u2714]?\]|[\u2610\u2611\u2612\u25a1]))(?P<punct>)"
 )
 
 

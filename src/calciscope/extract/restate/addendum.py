@@ -162,6 +162,8 @@ _CALLED_OTHER = re.compile(
     re.I,
 )
 _SENTENCE = re.compile(r"[^.!?\n]+")
+#: "not" right before a pattern word: the pattern denied of the finding ("... not nodular"; fix46)
+_NOT_BEFORE_PATTERN = re.compile(r"(?<![A-Za-z])not[ \t]+\Z", re.IGNORECASE)
 #: a sentence's parts, cut at ";" (fix41: "the lesion is at the left elbow; it is an ulcer")
 _PART = re.compile(r"[^;]+")
 #: the sentence says the thing it places is something else (fix41): nothing is moved.
@@ -213,6 +215,7 @@ def relocate_superseded(
         ]
         if earlier:
             _drop_denied_patterns(sentences, span, earlier)
+            _patterns_alone(sentences, span, earlier, text, find)
         for whole in _SENTENCE.finditer(text, span.start, span.end) if earlier else ():
             if _OTHER_KIND.search(text, *whole.span()):
                 continue
@@ -244,6 +247,10 @@ def _drop_denied_patterns(
         # corrected ("there is also calcinosis at the right elbow, which is nodular, not
         # sheet-like" keeps the thighs' sheet; fix43, review 43 H11)
         named = [r for f in own_findings for r in f.links.get("regions", [])]
+        # ... and the pattern the addendum gives instead ("is not nodular but sheet-like") goes
+        # to the finding it corrected, though the addendum's finding counts toward nothing of
+        # its own (no tissue or site in its sentence; notesacc38)
+        given = [p for f in own_findings for p in f.links.get("morphology", [])]
         for m in sentence:
             pattern = m.metadata.get("morphology")
             if m.category != Category.MORPHOLOGY or not m.is_negated or pattern is None:
@@ -255,7 +262,55 @@ def _drop_denied_patterns(
                     continue
                 own = finding.links.get("morphology")
                 if own and pattern in own:
-                    finding.links["morphology"] = [p for p in own if p != pattern]
+                    kept = [p for p in own if p != pattern]
+                    finding.links["morphology"] = kept + [
+                        p for p in dict.fromkeys(given) if p != pattern and p not in kept
+                    ]
+
+
+def _patterns_alone(
+    sentences: Sequence[Sequence[Mention]],
+    span: Section,
+    earlier: Sequence[Mention],
+    text: str,
+    find: Callable[..., list[Mention]],
+) -> None:
+    """Read the patterns of an addendum's sentences that hold no mention of their own (fix46)."""
+    held = [m.start for sentence in sentences for m in sentence]
+    for whole in _SENTENCE.finditer(text, span.start, span.end):
+        a, b = whole.span()
+        if not any(a <= at < b for at in held):
+            _give_patterns(find(a, b, ("morphology",), context=True), earlier, text)
+
+
+def _give_patterns(sentence: Sequence[Mention], earlier: Sequence[Mention], text: str) -> None:
+    """Correct the earlier findings' pattern by an addendum that names no finding (fix46).
+
+    "ADDENDUM: not nodular but sheet-like.": the sentence is about the finding before it, so
+    a pattern it denies leaves every earlier finding that has it, and the patterns it affirms
+    take its place (review44 M10). Only a pattern denied as a predicate, "not" right before
+    it: "ADDENDUM: no nodular lung lesion" is the absence of something else.
+    """
+    denied = set()
+    given = []
+    for m in sentence:
+        pattern = m.metadata.get("morphology")
+        if m.category != Category.MORPHOLOGY or pattern is None:
+            continue
+        if m.is_negated:
+            if _NOT_BEFORE_PATTERN.search(text, max(0, m.start - 12), m.start):
+                denied.add(pattern)
+        elif not m.is_uncertain:
+            given.append(pattern)
+    if not denied:
+        return
+    for finding in earlier:
+        own = finding.links.get("morphology")
+        if own and denied.intersection(own):
+            kept = [p for p in own if p not in denied]
+            finding.links["morphology"] = kept + [
+                p for p in dict.fromkeys(given) if p not in denied and p not in kept
+            ]
 
 
 def _definite(earlier: Sequence[Mention], text: str, part: re.Match[str]) -> re.Match[str] | None:
