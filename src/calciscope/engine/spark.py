@@ -1,8 +1,8 @@
 """Spark through Ibis' PySpark backend: the table store and the backend calciscope queries.
 
 Sessions and their URLs are in :mod:`calciscope.engine.spark_session`, the read back of a
-result as Arrow in :mod:`calciscope.engine.spark_arrow`; their public names are re-exported
-here.
+result as Arrow in :mod:`calciscope.engine.spark_arrow` (their public names are re-exported
+here), the swap of a table's partitions in :mod:`calciscope.engine.spark_swap`.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from calciscope.engine.spark_session import (
     parse_spark_url,
     spark_session,
 )
+from calciscope.engine.spark_swap import Swap, finish_swaps
 from calciscope.errors import require_extra
 
 __all__ = [
@@ -63,7 +64,8 @@ class TableStore:
     """The tables behind a Spark URL: read, append and replace whole tables.
 
     Local: Parquet folders ``<warehouse>/<name>/`` (a replace writes a new folder and swaps it
-    in). Spark Connect: catalog tables (``saveAsTable``) in the URL's database.
+    in; a replace of partitions swaps in their folders, :meth:`replace_partitions`). Spark
+    Connect: catalog tables (``saveAsTable``) in the URL's database.
     """
 
     def __init__(self, url: str) -> None:
@@ -112,11 +114,15 @@ class TableStore:
         return self.session.read.parquet(str(path))
 
     def register_views(self) -> list[str]:
-        """Register every local table as a temporary view of its name (Spark Connect: none)."""
+        """Register every local table as a temporary view of its name (Spark Connect: none).
+
+        A partition swap a writer left unfinished is finished first (:meth:`finish_swaps`).
+        """
         if self.location.warehouse is None:
             if self.location.database:
                 self.session.sql(f"USE `{self.location.database}`")
             return []
+        self.finish_swaps()
         names = self.names()
         for name in names:
             self._view(name)
@@ -160,6 +166,35 @@ class TableStore:
         fresh.rename(path)
         shutil.rmtree(old, ignore_errors=True)
         self._refresh(name)
+
+    def replace_partitions(self, name: str, frame: Any, column: str, values: list[Any]) -> int:
+        """Replace the partitions ``column=value`` of ``values`` with ``frame``'s rows of them.
+
+        ``frame`` (which may read the table itself) holds every row those partitions are to
+        hold, and may hold rows of other partitions, which are added to them. A local warehouse
+        only; the partitions are written aside, then swapped in one at a time with a journal
+        (:mod:`calciscope.engine.spark_swap`). Return the number of partitions replaced.
+        """
+        warehouse = self.location.warehouse
+        assert warehouse is not None
+        swap = Swap.new(name)
+        frame.write.mode("error").partitionBy(column).parquet(str(warehouse / swap.fresh))
+        written = warehouse / swap.fresh
+        replaced = {f"{column}={value}" for value in values}
+        swap.parts = {p: "replace" for p in replaced}
+        for part in written.iterdir():
+            if part.is_dir() and part.name not in replaced:
+                swap.parts[part.name] = "add"
+        swap.write_journal(warehouse)
+        swap.apply(warehouse)
+        self._refresh(name)
+        return len(replaced)
+
+    def finish_swaps(self) -> list[str]:
+        """Finish the partition swaps a writer left unfinished (:func:`spark_swap.finish_swaps`)."""
+        if self.location.warehouse is None or not self.location.warehouse.is_dir():
+            return []
+        return finish_swaps(self.location.warehouse)
 
     def drop(self, name: str) -> None:
         """Remove a table (no error when it is not there)."""
@@ -207,6 +242,81 @@ class _GivesMemoryBack:
         release_jvm_memory(self._session)
 
 
+class _CalciscopeQueries:
+    """What calciscope's Spark backend changes in Ibis' (a mixin before Ibis' ``Backend``).
+
+    Queries are labelled with the step that asked for them (:class:`QueryLabels`), Arrow is
+    fetched directly, temporary tables are cached views, and ``disconnect`` leaves the
+    process's session running.
+    """
+
+    _session: Any
+
+    def disconnect(self) -> None:
+        """Keep the process's session (stopped at exit)."""
+
+    @functools.cached_property
+    def _labels(self) -> QueryLabels:
+        """Return the labels of the queries of this backend, numbered from 1."""
+        return QueryLabels()
+
+    def create_table(self, name: str, /, obj: Any = None, **kwargs: Any) -> Any:
+        """Create a table; ``temp=True`` gives a cached temporary view."""
+        import ibis
+
+        base: Any = super()
+        if not kwargs.pop("temp", False) or obj is None:
+            return base.create_table(name, obj, **kwargs)
+        this: Any = self
+        table = obj if hasattr(obj, "op") else ibis.memtable(obj)
+        this._run_pre_execute_hooks(table)
+        sql = this.compile(table)
+        with self._labels.query(self._session, f"create_table {name}", sql):
+            frame = self._session.sql(sql).localCheckpoint()
+        frame.createOrReplaceTempView(name)
+        return this.table(name)
+
+    def to_pyarrow(self, expr: Any, /, **kwargs: Any) -> Any:
+        """Run the query and fetch Arrow directly (Ibis goes through pandas)."""
+        from ibis.formats.pyarrow import PyArrowData
+
+        this: Any = self
+        table = expr.as_table()
+        this._run_pre_execute_hooks(table)
+        sql = this.compile(table, params=kwargs.get("params"), limit=kwargs.get("limit"))
+        with self._labels.query(self._session, "to_pyarrow", sql):
+            frame = self._session.sql(sql)
+            if not hasattr(frame, "toArrow"):  # pyspark < 4
+                base: Any = super()
+                return base.to_pyarrow(expr, **kwargs)
+            arrow = read_arrow(frame)
+        result = PyArrowData.convert_table(arrow, table.schema())
+        return expr.__pyarrow_result__(result)
+
+    def execute(self, expr: Any, /, **kwargs: Any) -> Any:
+        """Run the query (a pandas result), labelled with the step that asked for it.
+
+        Ibis' own ``execute``, its query run under ``spark_labels.QueryLabels.query``.
+        """
+        from ibis.backends.pyspark.converter import PySparkPandasData
+
+        this: Any = self
+        this._run_pre_execute_hooks(expr)
+        table = expr.as_table()
+        sql = this.compile(table, **kwargs)
+        with self._labels.query(self._session, "execute", sql):
+            frame = self._session.sql(sql).toPandas()
+        result = PySparkPandasData.convert_table(frame, table.schema())
+        return expr.__pandas_result__(result)
+
+    def drop_table(self, name: str, /, **kwargs: Any) -> None:
+        """Drop a table or a temporary view."""
+        if self._session.catalog.dropTempView(name):
+            return
+        base: Any = super()
+        base.drop_table(name, **kwargs)
+
+
 def _backend_class() -> type:
     require_extra("spark", "pyspark")
     import ibis
@@ -216,64 +326,8 @@ def _backend_class() -> type:
 
     base: Any = Backend
 
-    class CalciscopeSpark(_GivesMemoryBack, base):
+    class CalciscopeSpark(_CalciscopeQueries, _GivesMemoryBack, base):
         """Ibis' PySpark backend on a shared session: ``disconnect`` leaves it running."""
-
-        def disconnect(self) -> None:
-            """Keep the process's session (stopped at exit)."""
-
-        @functools.cached_property
-        def _labels(self) -> QueryLabels:
-            """Return the labels of the queries of this backend, numbered from 1."""
-            return QueryLabels()
-
-        def create_table(self, name: str, /, obj: Any = None, **kwargs: Any) -> Any:
-            """Create a table; ``temp=True`` gives a cached temporary view."""
-            if not kwargs.pop("temp", False) or obj is None:
-                return super().create_table(name, obj, **kwargs)
-            table = obj if hasattr(obj, "op") else ibis.memtable(obj)
-            self._run_pre_execute_hooks(table)
-            sql = self.compile(table)
-            with self._labels.query(self._session, f"create_table {name}", sql):
-                frame = self._session.sql(sql).localCheckpoint()
-            frame.createOrReplaceTempView(name)
-            return self.table(name)
-
-        def to_pyarrow(self, expr: Any, /, **kwargs: Any) -> Any:
-            """Run the query and fetch Arrow directly (Ibis goes through pandas)."""
-            from ibis.formats.pyarrow import PyArrowData
-
-            table = expr.as_table()
-            self._run_pre_execute_hooks(table)
-            sql = self.compile(table, params=kwargs.get("params"), limit=kwargs.get("limit"))
-            with self._labels.query(self._session, "to_pyarrow", sql):
-                frame = self._session.sql(sql)
-                if not hasattr(frame, "toArrow"):  # pyspark < 4
-                    return super().to_pyarrow(expr, **kwargs)
-                arrow = read_arrow(frame)
-            result = PyArrowData.convert_table(arrow, table.schema())
-            return expr.__pyarrow_result__(result)
-
-        def execute(self, expr: Any, /, **kwargs: Any) -> Any:
-            """Run the query (a pandas result), labelled with the step that asked for it.
-
-            Ibis' own ``execute``, its query run under ``spark_labels.QueryLabels.query``.
-            """
-            from ibis.backends.pyspark.converter import PySparkPandasData
-
-            self._run_pre_execute_hooks(expr)
-            table = expr.as_table()
-            sql = self.compile(table, **kwargs)
-            with self._labels.query(self._session, "execute", sql):
-                frame = self._session.sql(sql).toPandas()
-            result = PySparkPandasData.convert_table(frame, table.schema())
-            return expr.__pandas_result__(result)
-
-        def drop_table(self, name: str, /, **kwargs: Any) -> None:
-            """Drop a table or a temporary view."""
-            if self._session.catalog.dropTempView(name):
-                return
-            super().drop_table(name, **kwargs)
 
     return CalciscopeSpark
 
