@@ -138,3 +138,36 @@ def test_the_journal_names_what_the_docs_say(tmp_path: Path) -> None:
     assert journal.parent.name == spark_swap.JOURNALS == "_swaps"
     assert journal.name == f"{swap.fresh.removeprefix('_')}.json"
     assert set(json.loads(journal.read_text())) == {"table", "fresh", "old", "parts", "host", "pid"}
+
+
+@pytest.mark.parametrize("steps", range(3))  # none, one or both of its two renames
+def test_a_whole_table_replaced_is_one_part_finished_the_same_way(
+    tmp_path: Path, steps: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "patients").mkdir()
+    (tmp_path / "patients" / "old").write_text("old")
+    swap = Swap.new("patients")
+    (tmp_path / swap.fresh).mkdir()
+    (tmp_path / swap.fresh / "new").write_text("new")
+    swap.parts = {spark_swap.WHOLE_TABLE: "replace"}
+    swap.write_journal(tmp_path)
+    taken = []
+    rename = Path.rename
+
+    def cut(self: Path, target: Path) -> Path:
+        if len(taken) == steps:
+            raise OSError("injected")
+        taken.append(self)
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", cut)
+    if steps < 2:
+        with pytest.raises(OSError, match="injected"):
+            swap.apply(tmp_path)
+        assert _table(tmp_path / "patients") in ({"old": "old"}, {})
+    else:
+        swap.apply(tmp_path)
+    monkeypatch.setattr(Path, "rename", rename)
+    finish_swaps(tmp_path)
+    assert _table(tmp_path / "patients") == {"new": "new"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_swaps", "patients"]

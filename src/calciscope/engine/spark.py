@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from calciscope.engine.spark_session import (
     parse_spark_url,
     spark_session,
 )
-from calciscope.engine.spark_swap import Swap, finish_swaps
+from calciscope.engine.spark_swap import WHOLE_TABLE, Swap, finish_swaps
 from calciscope.errors import require_extra
 
 __all__ = [
@@ -146,7 +145,12 @@ class TableStore:
         self._refresh(name)
 
     def replace(self, name: str, frame: Any, partition_by: tuple[str, ...] = ()) -> None:
-        """Replace the table's rows with ``frame`` (which may read the table itself)."""
+        """Replace the table's rows with ``frame`` (which may read the table itself).
+
+        Local: written into a new folder, then swapped in with a journal, as one partition
+        (the whole table, :mod:`calciscope.engine.spark_swap`): a writer that dies between the
+        two renames leaves the journal, and the next opening finishes the swap.
+        """
         if self.location.warehouse is None:
             frame = frame.localCheckpoint()
             writer = frame.write.mode("overwrite")
@@ -154,17 +158,14 @@ class TableStore:
                 writer = writer.partitionBy(*partition_by)
             writer.saveAsTable(self._qualified(name))
             return
-        path = self._path(name)
-        tag = uuid.uuid4().hex[:8]
-        fresh, old = path.with_name(f"_{name}.new-{tag}"), path.with_name(f"_{name}.old-{tag}")
+        swap = Swap.new(name)
         writer = frame.write.mode("error")
         if partition_by:
             writer = writer.partitionBy(*partition_by)
-        writer.parquet(str(fresh))
-        if path.exists():
-            path.rename(old)
-        fresh.rename(path)
-        shutil.rmtree(old, ignore_errors=True)
+        writer.parquet(str(self.location.warehouse / swap.fresh))
+        swap.parts = {WHOLE_TABLE: "replace"}
+        swap.write_journal(self.location.warehouse)
+        swap.apply(self.location.warehouse)
         self._refresh(name)
 
     def replace_partitions(self, name: str, frame: Any, column: str, values: list[Any]) -> int:

@@ -13,9 +13,11 @@ Then, a partition at a time:
 * **added to**: the new files are renamed into the stored folder (or the new folder is renamed
   into the table when the table had no such partition).
 
-Then the journal is removed and the two hidden folders deleted. Every rename is of a complete
-folder or file on one filesystem, so no reader ever sees a partially written partition; a reader
-listing the table between the two renames of one replaced partition sees it missing.
+Then the journal is removed and the two hidden folders deleted. A whole table replaced
+(``TableStore.replace``: an unpartitioned table such as ``patients``) is one part,
+:data:`WHOLE_TABLE`, the table's folder itself. Every rename is of a complete folder or file on
+one filesystem, so no reader ever sees a partially written partition; a reader listing the
+table between the two renames of one replaced partition sees it missing.
 
 **A process that dies while swapping** (or a rename that fails) leaves the journal. Every new
 partition was complete before the journal was written, so the swap is finished forwards
@@ -42,7 +44,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["STALE_AFTER_S", "Swap", "finish_swaps", "remove_leftovers"]
+__all__ = ["STALE_AFTER_S", "WHOLE_TABLE", "Swap", "finish_swaps", "remove_leftovers"]
 
 log = logging.getLogger("calciscope")
 
@@ -50,6 +52,8 @@ log = logging.getLogger("calciscope")
 STALE_AFTER_S = 600.0
 #: The folder of a warehouse holding the swap journals.
 JOURNALS = "_swaps"
+#: The part of a swap replacing the whole table (``TableStore.replace``): its folder itself.
+WHOLE_TABLE = ""
 
 
 @dataclass
@@ -91,7 +95,6 @@ class Swap:
     def apply(self, warehouse: Path) -> None:
         """Take every step not taken yet, then remove the journal and the hidden folders."""
         table, fresh, old = warehouse / self.table, warehouse / self.fresh, warehouse / self.old
-        table.mkdir(exist_ok=True)
         for part, how in sorted(self.parts.items()):
             if how == "replace":
                 _replace(table / part, fresh / part, old / part)
@@ -110,6 +113,7 @@ def _replace(stored: Path, new: Path, aside: Path) -> None:
         aside.parent.mkdir(exist_ok=True)
         stored.rename(aside)
     if new.exists():
+        stored.parent.mkdir(exist_ok=True)
         new.rename(stored)
 
 
@@ -118,6 +122,7 @@ def _add(stored: Path, new: Path) -> None:
     if not new.exists():
         return
     if not stored.exists():
+        stored.parent.mkdir(exist_ok=True)
         new.rename(stored)
         return
     for path in sorted(new.iterdir()):
