@@ -7,7 +7,9 @@ here), the swap of a table's partitions in :mod:`calciscope.engine.spark_swap`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,7 @@ from calciscope.engine.spark_session import (
     parse_spark_url,
     spark_session,
 )
-from calciscope.engine.spark_swap import WHOLE_TABLE, Swap, finish_swaps
+from calciscope.engine.spark_swap import WHOLE_TABLE, Swap, finish_swaps, locked
 from calciscope.errors import require_extra
 
 __all__ = [
@@ -57,6 +59,8 @@ __all__ = [
     "release_jvm_memory",
     "spark_session",
 ]
+
+log = logging.getLogger("calciscope")
 
 
 class TableStore:
@@ -115,13 +119,23 @@ class TableStore:
     def register_views(self) -> list[str]:
         """Register every local table as a temporary view of its name (Spark Connect: none).
 
-        A partition swap a writer left unfinished is finished first (:meth:`finish_swaps`).
+        A partition swap a writer left unfinished is finished first (:meth:`finish_swaps`);
+        when that fails (a warehouse this user may not write), a warning, and the tables are
+        read as they are.
         """
         if self.location.warehouse is None:
             if self.location.database:
                 self.session.sql(f"USE `{self.location.database}`")
             return []
-        self.finish_swaps()
+        try:
+            self.finish_swaps()
+        except OSError as error:
+            log.warning(
+                "%s: an unfinished change of a table was left unfinished (%s); "
+                "a table may mix old and new partitions",
+                self.location.warehouse,
+                error,
+            )
         names = self.names()
         for name in names:
             self._view(name)
@@ -164,8 +178,20 @@ class TableStore:
             writer = writer.partitionBy(*partition_by)
         writer.parquet(str(self.location.warehouse / swap.fresh))
         swap.parts = {WHOLE_TABLE: "replace"}
-        swap.write_journal(self.location.warehouse)
-        swap.apply(self.location.warehouse)
+        self._swap(name, swap)
+
+    def _swap(self, name: str, swap: Swap) -> None:
+        """Journal and apply ``swap`` holding the warehouse's swap lock; refresh ``name``."""
+        warehouse = self.location.warehouse
+        assert warehouse is not None
+        with locked(warehouse, wait=True):
+            swap.write_journal(warehouse)
+            try:
+                swap.apply(warehouse)
+            except BaseException:  # the session must not list moved files: read them again
+                with contextlib.suppress(Exception):  # (a table between renames is missing)
+                    self._refresh(name)
+                raise
         self._refresh(name)
 
     def replace_partitions(self, name: str, frame: Any, column: str, values: list[Any]) -> int:
@@ -182,20 +208,20 @@ class TableStore:
         frame.write.mode("error").partitionBy(column).parquet(str(warehouse / swap.fresh))
         written = warehouse / swap.fresh
         replaced = {f"{column}={value}" for value in values}
-        swap.parts = {p: "replace" for p in replaced}
+        # a partition the change empties has no new folder: "drop" (a "replace" without one
+        # means swapped in already, so finishing a journal twice moves nothing stored)
+        swap.parts = {p: "replace" if (written / p).is_dir() else "drop" for p in replaced}
         for part in written.iterdir():
             if part.is_dir() and part.name not in replaced:
                 swap.parts[part.name] = "add"
-        swap.write_journal(warehouse)
-        swap.apply(warehouse)
-        self._refresh(name)
+        self._swap(name, swap)
         return len(replaced)
 
-    def finish_swaps(self) -> list[str]:
+    def finish_swaps(self, *, wait: bool = False) -> list[str]:
         """Finish the partition swaps a writer left unfinished (:func:`spark_swap.finish_swaps`)."""
         if self.location.warehouse is None or not self.location.warehouse.is_dir():
             return []
-        return finish_swaps(self.location.warehouse)
+        return finish_swaps(self.location.warehouse, wait=wait)
 
     def drop(self, name: str) -> None:
         """Remove a table (no error when it is not there)."""

@@ -18,7 +18,11 @@ and images are appended. When an import replaces stored rows of a partitioned ta
 re-import's changed facts, a note stored again) only the buckets holding a replaced row are
 rewritten, swapped in a bucket at a time with a journal (:meth:`SparkRegistry._replace_buckets`,
 :mod:`calciscope.engine.spark_swap`); ``patients`` (``--update-patients``) is rewritten whole
-(a new folder swapped in). A failed import leaves the tables as they were.
+(a new folder swapped in). An import that fails before its commit (bad rows, patients that
+disagree) leaves the tables as they were; one failing while its commit writes them (Spark
+running out of memory writing ``facts``) leaves the tables written before it (``patients``,
+``import_batches``, ...) with the import's rows added. An import refuses to add its rows while a
+swap journal remains.
 
 Review decisions, users, the audit log's other entries and image readings need transactions and
 row updates: on Spark they are refused with a message naming SQLite or PostgreSQL
@@ -44,7 +48,7 @@ from typing import Any, NoReturn
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from calciscope.engine.spark_swap import remove_leftovers
+from calciscope.engine.spark_swap import pending, remove_leftovers
 from calciscope.errors import RegistryError
 from calciscope.model import STORED, Fact, Image, Note, Patient
 from calciscope.storage.database_url import display_url, normalise_url
@@ -335,7 +339,8 @@ class SparkRegistry(Registry):
     def _commit(self, staging: _Staging) -> None:
         warehouse = self.store.location.warehouse
         if warehouse is not None:  # a swap an earlier writer left unfinished comes first
-            self.store.finish_swaps()
+            self.store.finish_swaps(wait=True)
+            _refuse_unfinished(warehouse)
             remove_leftovers(warehouse)
         changed = "facts_changed" in staging.parts  # a re-import's superseded, revived facts
         for name in REGISTRY_TABLES:
@@ -441,3 +446,19 @@ class SparkRegistry(Registry):
         for row in rows:
             row["result"] = json.loads(row["result"])
         return sorted(rows, key=lambda r: (r["patient_id"], r["criteria_set"], r["index_date"]))
+
+
+def _refuse_unfinished(warehouse: Path) -> None:
+    """Refuse an import while a swap journal remains (its writer may still be applying it).
+
+    Finished later, that swap would overwrite the buckets this import writes.
+    """
+    left = pending(warehouse)
+    if left:
+        raise RegistryError(
+            f"{warehouse}: an unfinished change of a table remains: {'; '.join(left)}. "
+            "Nothing was imported. Its writer may still be running: wait for it to end "
+            "(a journal of another host is finished by the next opening once it is 10 minutes "
+            "old) and import again; once that process is known to have ended, finish it with "
+            f"`python -m calciscope.engine.spark_swap {warehouse}` and import again"
+        )
