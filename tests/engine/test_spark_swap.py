@@ -320,3 +320,34 @@ def test_the_writer_holds_the_lock_while_applying_and_rereads_after_a_failure(
     monkeypatch.setattr(spark_swap, "_replace", replace)
     assert finish_swaps(warehouse) == ["t"]  # the writer returned: its journal is finished
     assert _table(warehouse / "t") == WANT
+
+
+def test_the_lock_of_a_process_that_is_killed_is_released(tmp_path: Path) -> None:
+    """The OS releases a dead writer's flock: its journal is then finished (no pid check)."""
+    import subprocess
+    import sys
+
+    warehouse, _ = _warehouse(tmp_path)
+    holder = (
+        "import sys, time; from pathlib import Path\n"
+        "from calciscope.engine.spark_swap import locked\n"
+        "with locked(Path(sys.argv[1])):\n"
+        "    print('held', flush=True); time.sleep(600)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(spark_swap.__file__).parents[2])}
+    child = subprocess.Popen(
+        [sys.executable, "-c", holder, str(warehouse)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "held\n"
+        assert finish_swaps(warehouse) == []  # a live writer of this host holds it
+        child.kill()
+        child.wait()
+        assert finish_swaps(warehouse) == ["t"]
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+    assert _table(warehouse / "t") == WANT
