@@ -203,7 +203,10 @@ def locked(warehouse: Path, *, wait: bool = True) -> Iterator[float | None]:
     folder = warehouse / JOURNALS
     folder.mkdir(exist_ok=True)
     path = folder / LOCK
-    descriptor = os.open(path, os.O_RDONLY | os.O_CREAT, 0o666)
+    try:  # for writing: NFS carries flock out as a POSIX lock, exclusive only on such a file
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:  # a reader who may not write it (or a read-only mount): enough locally
+        descriptor = os.open(path, os.O_RDONLY)
     try:
         if sys.platform != "win32":
             import fcntl
