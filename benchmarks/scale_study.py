@@ -375,7 +375,8 @@ LOAD_SPARK = """
 import sys
 from pyspark.sql import functions as F
 from calciscope import api
-from calciscope.storage.spark import PATIENT_BUCKETS, REGISTRY_TABLES, _defaults, _spark_schema
+from calciscope.storage.spark import PATIENT_BUCKETS, REGISTRY_TABLES
+from calciscope.storage.spark_import import _defaults, _spark_schema
 url, folder = sys.argv[1], sys.argv[2]
 with api.open_registry(url) as registry:
     store = registry.store

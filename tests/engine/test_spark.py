@@ -149,7 +149,7 @@ def test_spark_import_stages_bulk_fact_rows_a_column_at_a_time_as_row_by_row(
 ) -> None:
     """The Spark import's fact staging (Arrow columns cast) writes what the row path wrote."""
     from calciscope.storage.bulk import FACT_SCHEMA
-    from calciscope.storage.spark import _arrow, _StagedFacts, _Staging
+    from calciscope.storage.spark_import import _arrow, _StagedFacts, _Staging
 
     values: dict[str, list[Any]] = {name: [None, None, None] for name in FACT_SCHEMA.names}
     values |= {
@@ -655,6 +655,136 @@ def test_a_re_import_supersedes_on_spark_as_on_sqlite(spark_url: str, tmp_path: 
         {"facts_already_in_registry": 2},
     ]
     assert _reimport_steps(spark) == want
+    sqlite.close()
+
+
+def _facts_said(registry: Any) -> list[tuple[Any, ...]]:
+    """Every fact row: patient, value, version and the value of the fact superseding it."""
+    if registry.dialect == "spark":
+        rows = [r.asDict() for r in registry._table("facts").collect()]
+    else:
+        with registry.engine.connect() as conn:
+            facts = schema.metadata.tables["facts"]
+            rows = [dict(r) for r in conn.execute(sa.select(facts)).mappings()]
+    values = {f["fact_id"]: f["value_num"] for f in rows}
+    return sorted(
+        (f["patient_id"], f["value_num"], f["version"], values.get(f["superseded_by"]))
+        for f in rows
+    )
+
+
+def _ck_import(registry: Any, values: dict[str, float], step: int) -> dict[str, int]:
+    """Import a SYNTHETIC CK record of P1..P8: 900 U/L, or its value in ``values``."""
+    from calciscope.model import Patient, Sex
+    from calciscope.storage import Batch
+
+    ids = [f"P{i}" for i in range(1, 9)]
+    patients = [Patient(patient_id=p, sex=Sex.FEMALE) for p in ids]
+    facts = [_ck(values.get(p, 900.0), patient=p) for p in ids]
+    batch = Batch(patients=patients, facts=facts)
+    return registry.import_batch(batch, source="ck.json", source_hash=str(step)).counts
+
+
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    """The files of ``folder``'s partitions (hidden ones too): path -> (size, mtime in ns)."""
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file() and p.parent != folder
+    }
+
+
+@pytest.mark.spark
+def test_a_re_import_rewrites_only_the_changed_patients_bucket(
+    spark_url: str, tmp_path: Path
+) -> None:
+    """scale38: a one-patient correction rewrites that patient's bucket, not the table."""
+    from calciscope.model import Patient, Sex
+    from calciscope.storage import Batch
+
+    warehouse = parse_spark_url(spark_url).warehouse
+    assert warehouse is not None
+    folder = warehouse.parent / "buckets"
+    spark = api.open_registry(f"spark://local?warehouse={folder}")
+    sqlite = api.open_registry(f"sqlite:///{tmp_path / 'r.db'}")
+    for registry in (spark, sqlite):
+        _ck_import(registry, {}, 0)
+    before = _files(folder / "facts")
+    patients = [Patient(patient_id="P3", sex=Sex.FEMALE)]
+    for registry in (spark, sqlite):
+        batch = Batch(patients=patients, facts=[_ck(90.0, patient="P3")])
+        counts = registry.import_batch(batch, source="ck.json", source_hash="2").counts
+        assert counts["facts_superseded_by_reimport"] == 1
+    after = _files(folder / "facts")
+    mine = f"patient_bucket={spark.bucket_of('P3')}/"
+    assert {k: v for k, v in after.items() if not k.startswith(mine)} == {
+        k: v for k, v in before.items() if not k.startswith(mine)
+    }
+    changed = {k for k in after if k.startswith(mine)} ^ {k for k in before if k.startswith(mine)}
+    assert changed and all(k.startswith(mine) for k in changed)
+    assert _facts_said(spark) == _facts_said(sqlite)
+    assert ("P3", 900.0, 2, 90.0) in _facts_said(spark)
+    # no journal nor half-written one left: only the lock file (fix47)
+    assert [p.name for p in (folder / "_swaps").iterdir()] == [".lock"]
+    assert not list(folder.glob("_facts.*"))
+    sqlite.close()
+
+
+@pytest.mark.spark
+def test_a_failure_between_bucket_swaps_is_finished_when_the_warehouse_is_opened(
+    spark_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    """scale38: a swap stopped after one bucket leaves whole buckets and a journal; the next
+    opening of the warehouse finishes it (docs/scale.md), giving SQLite's rows."""
+    import json
+
+    from calciscope.engine import spark_swap
+
+    warehouse = parse_spark_url(spark_url).warehouse
+    assert warehouse is not None
+    folder = warehouse.parent / "swapfail"
+    url = f"spark://local?warehouse={folder}"
+    spark = api.open_registry(url)
+    sqlite = api.open_registry(f"sqlite:///{tmp_path / 'r.db'}")
+    changed = {"P1": 90.0, "P2": 80.0}
+    for step, values in enumerate(({}, changed)):
+        _ck_import(sqlite, values, step)
+    _ck_import(spark, {}, 0)
+    original = _files(folder / "facts")
+    swapped: list[Path] = []
+    replace = spark_swap._replace
+
+    def stops_at_the_second(stored: Path, new: Path, aside: Path) -> None:
+        if swapped:
+            raise OSError("injected: the process stops between two bucket swaps")
+        swapped.append(stored)
+        replace(stored, new, aside)
+
+    monkeypatch.setattr(spark_swap, "_replace", stops_at_the_second)
+    with pytest.raises(OSError, match="injected"):
+        _ck_import(spark, changed, 1)
+    (journal,) = (folder / "_swaps").glob("*.json")
+    parts = json.loads(journal.read_text())["parts"]
+    assert sorted(p for p, how in parts.items() if how == "replace") == sorted(
+        f"patient_bucket={spark.bucket_of(p)}" for p in ("P1", "P2")
+    )
+    # each bucket is whole: the first swapped in, the second still as it was, none missing
+    now = _files(folder / "facts")
+    first, second = sorted(p for p, how in parts.items() if how == "replace")
+    assert swapped == [folder / "facts" / first]
+    assert {k: v for k, v in now.items() if k.startswith(f"{second}/")} == {
+        k: v for k, v in original.items() if k.startswith(f"{second}/")
+    }
+    assert {k for k in now if k.startswith(f"{first}/")}.isdisjoint(original)
+    assert {k.split("/")[0] for k in now} == {k.split("/")[0] for k in original}
+    monkeypatch.setattr(spark_swap, "_replace", replace)
+    with caplog.at_level(logging.WARNING, logger="calciscope"):
+        again = api.open_registry(url)
+    assert "finishing the change of table 'facts'" in caplog.text
+    assert _facts_said(again) == _facts_said(sqlite)
+    # no journal nor half-written one left: only the lock file (fix47)
+    assert [p.name for p in (folder / "_swaps").iterdir()] == [".lock"]
+    assert not list(folder.glob("_facts.*"))
     sqlite.close()
 
 

@@ -463,15 +463,11 @@ def compute_feature_table(
         ``age_at`` feature's youngest and oldest possible age, :data:`AGE_YOUNGEST`).
     """
     catalogue = catalogue or load_catalogue()
-    chosen = (
-        [catalogue.feature(n) for n in features] if features else list(catalogue.features.values())
-    )
+    chosen = [catalogue.feature(n) for n in features or catalogue.features]
     concepts = {name for feature in chosen for name in feature.derive.read_concepts}
     f = _facts_that_count(facts, records, concepts, index_date, review_states)
     if stage is not None:
-        # only the chosen concepts' facts: every aggregate below reads those alone
-        codes = [pair for name in sorted(concepts) for pair in catalogue.concepts[name].codes]
-        f = stage(f.filter(code_match(f, codes)))
+        f = _staged(f, stage, catalogue, concepts)
     # one grouped aggregate per concept group, each over its concepts' facts only
     # (engine.aggregates), then every group's row joined to its patient
     tables = grouped_aggregates(f, catalogue, chosen)
@@ -479,8 +475,21 @@ def compute_feature_table(
     if limited:
         tables.append(_default_limits(f, patients, catalogue, limited))
     t = _joined_to_patients(patients, tables)
+    return t.select(*PATIENT_COLUMNS, **_feature_columns(t, chosen)).order_by("patient_id")
+
+
+def _staged(
+    facts: ir.Table, stage: FactStage, catalogue: FeatureCatalogue, concepts: set[str]
+) -> ir.Table:
+    """Return ``stage`` of the facts of the chosen concepts (every aggregate reads those alone)."""
+    codes = [pair for name in sorted(concepts) for pair in catalogue.concepts[name].codes]
+    return stage(facts.filter(code_match(facts, codes)))
+
+
+def _feature_columns(t: ir.Table, chosen: Sequence[Feature]) -> dict[str, ir.Value]:
+    """Return each chosen feature's column of ``t`` (and an ``age_at`` feature's age range)."""
     columns = {feature.name: _finish(t, feature) for feature in chosen}
     for feature in chosen:
         if feature.derive.kind is DerivationKind.AGE_AT:
             columns |= _age_range(t, feature.name)
-    return t.select(*PATIENT_COLUMNS, **columns).order_by("patient_id")
+    return columns

@@ -35,7 +35,7 @@ the work is linear in the import.
 
 imports37: the matching reads and writes through a :class:`FactStore`: :class:`SqlFacts` (the
 import's connection) on SQLite, DuckDB and PostgreSQL, the import's staging on a Spark registry
-(:mod:`calciscope.storage.spark`), so a Spark re-import supersedes as the others do.
+(:mod:`calciscope.storage.spark_import`), so a Spark re-import supersedes as the others do.
 
 A record that moved (imports37: read from another folder, another row of a REDCap export,
 another entry of a bundle, another OMOP row id) has another provenance: when its new fact's
@@ -195,7 +195,7 @@ class FactStore(Protocol):
     """Where :func:`supersede_reimported` reads and writes a registry's facts.
 
     :class:`SqlFacts` on SQLite, DuckDB and PostgreSQL (the import's transaction); a Spark
-    registry stages the changed rows of its import (:mod:`calciscope.storage.spark`). The
+    registry stages the changed rows of its import (:mod:`calciscope.storage.spark_import`). The
     matching (:class:`_Run`) is the same for every registry.
     """
 

@@ -14,14 +14,21 @@ views the Ibis queries read. ``classification_results`` is partitioned by ``crit
 
 An import stages its rows in ``_staging/<batch>`` (Parquet, outside the tables) and adds them
 when the block ends: facts already held are left out (content-hash ids), new patients, notes
-and images are appended, and only when an import replaces stored rows (``--update-patients``,
-a note imported again) is that table rewritten (a new folder swapped in). A failed import
-leaves the tables as they were.
+and images are appended. When an import replaces stored rows of a partitioned table (a
+re-import's changed facts, a note stored again) only the buckets holding a replaced row are
+rewritten, swapped in a bucket at a time with a journal (:meth:`SparkRegistry._replace_buckets`,
+:mod:`calciscope.engine.spark_swap`); ``patients`` (``--update-patients``) is rewritten whole
+(a new folder swapped in). An import that fails before its commit (bad rows, patients that
+disagree) leaves the tables as they were; one failing while its commit writes them (Spark
+running out of memory writing ``facts``) leaves the tables written before it (``patients``,
+``import_batches``, ...) with the import's rows added. An import refuses to add its rows while a
+swap journal remains.
 
 Review decisions, users, the audit log's other entries and image readings need transactions and
 row updates: on Spark they are refused with a message naming SQLite or PostgreSQL
 (docs/scale.md). A re-import's supersessions (:mod:`calciscope.storage.reimport`) are staged
-like the rest: the changed fact rows replace the stored ones, and their ``fact_revisions`` and
+like the rest (:mod:`calciscope.storage.spark_import`): the changed fact rows replace the stored
+ones, with the import's new facts in one change of ``facts``, and their ``fact_revisions`` and
 ``audit_log`` rows are added, when the import is applied.
 """
 
@@ -38,36 +45,33 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from calciscope.engine.spark_swap import pending, remove_leftovers
 from calciscope.errors import RegistryError
 from calciscope.model import STORED, Fact, Image, Note, Patient
-from calciscope.storage import schema
-from calciscope.storage.bulk import FactSink
 from calciscope.storage.database_url import display_url, normalise_url
-from calciscope.storage.imported_notes import note_content
-from calciscope.storage.integrity import (
-    MemoryPatientStates,
-    PatientStates,
-    merge_patients,
-)
-from calciscope.storage.lifetime import Birth
 from calciscope.storage.registry import (
     BatchWriter,
     Registry,
     fact_from_row,
     model_rows,
 )
-from calciscope.storage.reimport import FactStore
 from calciscope.storage.schema import arrow_schema
+from calciscope.storage.spark_import import (
+    SparkBatchWriter,
+    _spark_schema,
+    _Staging,
+    _with_columns,
+)
 
 __all__ = ["PATIENT_BUCKETS", "REGISTRY_TABLES", "SparkRegistry", "arrow_schema"]
 
 #: Buckets of ``patient_bucket`` (the partition column of facts, notes and images).
 PATIENT_BUCKETS = 32
+#: The partition column of facts, notes and images (a replace rewrites only its buckets).
+BUCKET = "patient_bucket"
 #: Registry tables a Spark registry holds, with their partition columns.
 REGISTRY_TABLES: dict[str, tuple[str, ...]] = {
     "patients": (),
@@ -96,255 +100,6 @@ _REFUSED = (
     "PostgreSQL registry for the review workspace; a Spark registry holds imports, the feature "
     "table, classification and studies (docs/scale.md)"
 )
-
-
-def _defaults(name: str) -> dict[str, int]:
-    """Return the integer server defaults of a registry table's columns (``version`` = 1)."""
-    return {
-        c.name: int(str(default))
-        for c in schema.metadata.tables[name].columns
-        if isinstance(c.type, sa.Integer) and (default := getattr(c.server_default, "arg", None))
-    }
-
-
-def _arrow(name: str, rows: list[dict[str, Any]]) -> pa.Table:
-    table = schema.metadata.tables[name]
-    defaults = _defaults(name)
-    fixed = []
-    for row in rows:
-        out = {}
-        for column in table.columns:
-            value = row.get(column.name, defaults.get(column.name))
-            if isinstance(column.type, sa.JSON) and value is not None:
-                value = json.dumps(value, sort_keys=True, default=str)
-            out[column.name] = value
-        fixed.append(out)
-    return pa.Table.from_pylist(fixed, schema=arrow_schema(name))
-
-
-def _arrow_columns(name: str, rows: pa.Table, **constant: Any) -> pa.Table:
-    """Return Arrow rows in a registry table's schema a column at a time, as :func:`_arrow` would.
-
-    Columns are cast to the table's types; a missing column is ``constant``'s value, else its
-    server default, else null. For tables without JSON columns (the bulk writer's facts).
-    """
-    target = arrow_schema(name)
-    defaults = _defaults(name)
-    columns = []
-    for field in target:
-        if field.name in constant or field.name not in rows.column_names:
-            value = constant.get(field.name, defaults.get(field.name))
-            columns.append(pa.array([value] * rows.num_rows, type=field.type))
-        else:
-            columns.append(rows[field.name].cast(field.type))
-    return pa.Table.from_arrays(columns, schema=target)
-
-
-class _Staging:
-    """The rows of one import, written as Parquet files beside the tables until it ends."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.parts: dict[str, int] = {}
-
-    def add(self, name: str, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.add_table(name, _arrow(name, rows))
-
-    def add_table(self, name: str, table: pa.Table) -> None:
-        """Stage rows already in the table's Arrow schema."""
-        if not table.num_rows:
-            return
-        number = self.parts.get(name, 0)
-        self.parts[name] = number + 1
-        target = self.folder / name
-        target.mkdir(parents=True, exist_ok=True)
-        start = number * 10**9
-        order = pa.array(range(start, start + table.num_rows), type=pa.int64())
-        pq.write_table(table.append_column("_order", order), target / f"part-{number:06d}.parquet")
-
-
-class _StagedFacts:
-    """The bulk fact writer of a Spark import: validated rows are staged as Parquet."""
-
-    def __init__(self, staging: _Staging) -> None:
-        self.staging = staging
-
-    def write(self, rows: pa.Table, batch_id: str | None) -> None:
-        """Stage the rows; stored fact ids are left as they are when the import is applied.
-
-        A column at a time (the rows are Arrow already): a row at a time through Python took
-        most of a Spark import's time (about 4,300 rows/s).
-        """
-        self.staging.add_table("facts", _arrow_columns("facts", rows, batch_id=batch_id))
-
-
-class SparkBatchWriter(BatchWriter):
-    """The :class:`BatchWriter` of a Spark registry: reads the registry through Spark."""
-
-    registry: SparkRegistry
-    _spark_facts: _SparkFacts | None = None
-
-    def existing_patient_ids(self, ids: Iterable[str]) -> set[str]:
-        """Return which ids are in the registry or already staged by this import."""
-        wanted = set(ids)
-        return self.registry.existing_patient_ids(wanted) | self.reconciler.seen(wanted)
-
-    def _patient_states(self) -> PatientStates:
-        return MemoryPatientStates()  # no temporary tables: the import's patients in memory
-
-    def _stored(self, ids: set[str]) -> dict[str, Patient]:
-        return {p.patient_id: p for p in self.registry._patients(ids)}
-
-    def _earliest_facts(self, ids: set[str]) -> dict[str, dt.date]:
-        from pyspark.sql import functions as F
-
-        frame = self.registry._facts_of(ids).filter(
-            "superseded_by IS NULL AND review_state != 'rejected'"
-        )
-        rows = frame.groupBy("patient_id").agg(F.min("effective_date").alias("first")).collect()
-        return {r["patient_id"]: r["first"] for r in rows if r["first"] is not None}
-
-    def _fact_dated(self, patient_id: str, day: dt.date) -> str:
-        frame = self.registry._facts_of({patient_id}).filter(
-            "superseded_by IS NULL AND review_state != 'rejected'"
-        )
-        rows = frame.filter(frame.effective_date == day).select("fact_id").collect()
-        return min(str(r["fact_id"]) for r in rows) if rows else "?"
-
-    def _birth_of(self, ids: set[str]) -> dict[str, Birth]:
-        # the import's patients are staged, not readable yet: this import's record of each
-        # (merged with the registry's, as it will be written), else the registry's
-        states = self.reconciler.states.get(ids)
-        patients = {p.patient_id: p for p in self.registry._patients(ids - states.keys())}
-        for pid, state in states.items():
-            seen, before = state.seen, state.before
-            chosen = seen if before is None else before if seen is None else None
-            patients[pid] = chosen or merge_patients(before, seen)  # type: ignore[arg-type]
-        return {pid: (p.birth_date, p.birth_year) for pid, p in patients.items()}
-
-    def _stored_notes(self, ids: set[str], patients: set[str]) -> dict[str, tuple[Any, ...]]:
-        # a Spark registry reads notes by patient: a stored note of these ids under another
-        # patient is not seen here
-        frame = self.registry._by_patient("notes", patients)
-        if frame is None:
-            return {}
-        notes = (
-            Note.model_validate(row.asDict(), context=STORED)
-            for row in frame.select(*Note.model_fields).collect()
-        )
-        return {n.note_id: note_content(n) for n in notes if n.note_id in ids}
-
-    def _fact_store(self) -> FactStore:
-        if self._spark_facts is None:
-            self._spark_facts = _SparkFacts(self)
-        return self._spark_facts
-
-    def supersede_reimported(self) -> None:
-        """Supersede re-imported facts as every registry does; the changed rows are staged."""
-        super().supersede_reimported()
-        if self._spark_facts is not None:
-            self._spark_facts.stage()
-
-    def drop_rtf_suggestions(self) -> None:
-        """Count the notes replaced; a Spark registry's facts are merged, never deleted in place."""
-        if self._notes.rtf_replaced:
-            self._reimport_counts["notes_rtf_replaced"] = len(self._notes.rtf_replaced)
-
-    def _fact_sink(self) -> FactSink:
-        return _StagedFacts(self.conn)  # type: ignore[arg-type]  # the import's staging folder
-
-    def _source_ids(self, ids: set[str]) -> dict[str, set[str]]:
-        found: dict[str, set[str]] = {}
-        frame = self.registry._by_patient("patient_source_ids", ids)
-        if frame is not None:
-            for row in frame.select("patient_id", "source_id").collect():
-                found.setdefault(row["patient_id"], set()).add(row["source_id"])
-        return found
-
-    def write_source_ids(self) -> None:
-        """Stage the source ids this import brought (added with its patients)."""
-        rows = [
-            {"patient_id": pid, "source_id": raw, "batch_id": self.batch_id}
-            for pid, raw in self.reconciler.states.new_source_ids()
-        ]
-        staging: Any = self.conn  # the import's staging folder (bulk_import)
-        staging.add("patient_source_ids", rows)
-
-    def _confirmed_rows(self, ids: list[str]) -> Iterable[dict[str, Any]]:
-        # the registry's rows only: this import's are staged, not readable yet
-        facts = self.registry._facts_of(set(ids)).filter("review_state = 'confirmed'")
-        return (row.asDict() for row in facts.toLocalIterator())
-
-
-class _SparkFacts:
-    """The re-import :class:`~calciscope.storage.reimport.FactStore` of a Spark import.
-
-    Reads the registry's facts of the patients and the rows this import staged; the facts it
-    supersedes or makes current again are staged as changed rows (``facts_changed``), which
-    replace the stored rows when the import is applied, and the revisions and audit entries are
-    staged for the ``fact_revisions`` and ``audit_log`` tables: all or nothing, with the import.
-    """
-
-    def __init__(self, writer: SparkBatchWriter) -> None:
-        self.registry = writer.registry
-        self.staging: _Staging = writer.conn  # type: ignore[assignment]
-        self.changed: dict[str, dict[str, Any]] = {}
-        self.superseded: set[str] = set()  # fact ids a revision of this import supersedes
-
-    def _staged_facts(self) -> pa.Table | None:
-        folder = self.staging.folder / "facts"
-        return pq.read_table(folder, schema=_order_schema("facts")) if folder.is_dir() else None
-
-    def stored_patients(self, batch_id: str) -> set[str]:
-        staged = self._staged_facts()
-        return set() if staged is None else set(staged.column("patient_id").unique().to_pylist())
-
-    def rows(self, patient_ids: list[str]) -> list[dict[str, Any]]:
-        frame = self.registry._facts_of(set(patient_ids))
-        stored = [self.changed.get(r["fact_id"], r.asDict()) for r in frame.collect()]
-        for row in stored:
-            row.pop("patient_bucket", None)
-        held = {row["fact_id"] for row in stored}
-        staged = self._staged_facts()
-        if staged is not None:
-            wanted = pa.array(patient_ids, pa.string())
-            mine = staged.filter(pc.is_in(staged.column("patient_id"), wanted))
-            for row in mine.sort_by("_order").drop(["_order"]).to_pylist():
-                if row["fact_id"] not in held:  # a stored id is kept as stored
-                    held.add(row["fact_id"])
-                    stored.append(row)
-        return stored
-
-    def reimported(self, fact_id: str) -> bool:
-        if fact_id in self.superseded:
-            return True
-        frame = self.registry._table("fact_revisions")
-        if frame is None:
-            return False
-        found = frame.filter((frame.supersedes == fact_id) & (frame.action == "reimported"))
-        return not found.isEmpty()
-
-    def supersede(self, pairs: list[tuple[dict[str, Any], str]]) -> None:
-        for row, new_id in pairs:
-            if row["version"] == 1 and row["superseded_by"] is None:
-                self.changed[row["fact_id"]] = row | {"superseded_by": new_id, "version": 2}
-
-    def revive(self, row: dict[str, Any]) -> None:
-        if row["superseded_by"] is not None:
-            again = row | {"superseded_by": None, "version": row["version"] + 1}
-            self.changed[row["fact_id"]] = again
-
-    def add(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-        if table.name == "fact_revisions":
-            self.superseded.update(r["supersedes"] for r in rows if r["action"] == "reimported")
-        self.staging.add(table.name, rows)
-
-    def stage(self) -> None:
-        """Stage the changed rows (applied after the import's new facts)."""
-        if self.changed:
-            self.staging.add_table("facts_changed", _arrow("facts", list(self.changed.values())))
-        self.changed = {}
 
 
 class SparkRegistry(Registry):
@@ -592,11 +347,33 @@ class SparkRegistry(Registry):
         return frame
 
     def _commit(self, staging: _Staging) -> None:
+        warehouse = self.store.location.warehouse
+        if warehouse is not None:  # a swap an earlier writer left unfinished comes first
+            self.store.finish_swaps(wait=True)
+            _refuse_unfinished(warehouse)
+            remove_leftovers(warehouse)
+        changed = "facts_changed" in staging.parts  # a re-import's superseded, revived facts
         for name in REGISTRY_TABLES:
-            if name in staging.parts:
+            if name in staging.parts and not (changed and name == "facts"):
                 self._merge(name, self._staged(staging, name), replace=name not in _ADD_ONLY)
-        if "facts_changed" in staging.parts:  # a re-import's superseded and revived facts
-            self._merge("facts", self._staged(staging, "facts", "facts_changed"), replace=True)
+        if changed:  # the new facts and the changed rows in one change of the table
+            rows = self._staged(staging, "facts", "facts_changed")
+            if "facts" in staging.parts:
+                rows = self._with_new_facts(self._staged(staging, "facts"), rows)
+            self._merge("facts", rows, replace=True)
+
+    def _with_new_facts(self, staged: Any, changed: Any) -> Any:
+        """Return the changed fact rows and the staged facts not held (by the table or them).
+
+        Merged in one replace, a bucket holding a changed row and a new fact of the import is
+        rewritten once, and the table goes from before the import to after it in one swap: no
+        reader sees a patient's new fact current beside the fact it supersedes.
+        """
+        keys = list(_KEYS["facts"])
+        stored = self._table("facts")
+        if stored is not None:
+            staged = staged.join(stored.select(*keys), keys, "left_anti")
+        return staged.join(changed.select(*keys), keys, "left_anti").unionByName(changed)
 
     def _merge(self, name: str, new: Any, *, replace: bool) -> None:
         """Add staged rows: facts and source ids whose key is held are dropped; others replace."""
@@ -623,12 +400,37 @@ class SparkRegistry(Registry):
         if not replace:
             self.store.append(name, new.join(old.select(*keys), keys, "left_anti"), partition_by)
             return
+        if partition_by == (BUCKET,) and self.store.location.warehouse is not None:
+            self._replace_buckets(name, new, old, keys)
+            return
         new = new.subtract(old)  # rows stored exactly as they are: nothing to write
         if new.join(old.select(*keys), keys, "left_semi").isEmpty():
             self.store.append(name, new, partition_by)
             return
         kept = old.join(new.select(*keys), keys, "left_anti")
         self.store.replace(name, kept.unionByName(new), partition_by)
+
+    def _replace_buckets(self, name: str, new: Any, old: Any, keys: list[str]) -> None:
+        """Replace stored rows by the staged rows of their key, rewriting only their buckets.
+
+        The same rows as the whole table rewritten (``kept`` and ``new``), but only the
+        ``patient_bucket`` folders holding a replaced row are written again, and swapped in one
+        at a time (:meth:`TableStore.replace_partitions`); the new rows of other buckets are
+        added to them in the same swap.
+        """
+        from pyspark.sql import functions as F
+
+        mine = sorted(r[0] for r in new.select(BUCKET).distinct().collect())
+        # a row stored exactly as staged has the same patient, hence the same bucket
+        new = new.subtract(old.filter(F.col(BUCKET).isin(mine)))
+        replaced = old.join(new.select(*keys), keys, "left_semi")  # keys: any bucket
+        buckets = sorted(r[0] for r in replaced.select(BUCKET).distinct().collect())
+        if not buckets:
+            self.store.append(name, new, (BUCKET,))
+            return
+        kept = old.filter(F.col(BUCKET).isin(buckets)).join(new.select(*keys), keys, "left_anti")
+        rows = kept.unionByName(new).repartition(BUCKET)  # a file a bucket
+        self.store.replace_partitions(name, rows, BUCKET, buckets)
 
     # --- classification results ------------------------------------------------------------
     def write_classification_rows(self, rows: list[dict[str, Any]]) -> int:
@@ -656,24 +458,17 @@ class SparkRegistry(Registry):
         return sorted(rows, key=lambda r: (r["patient_id"], r["criteria_set"], r["index_date"]))
 
 
-def _with_columns(name: str, frame: Any) -> Any:
-    """Return ``frame`` with the columns of table ``name``'s schema it lacks, as typed nulls."""
-    from pyspark.sql import functions as F
+def _refuse_unfinished(warehouse: Path) -> None:
+    """Refuse an import while a swap journal remains (its writer may still be applying it).
 
-    if name not in schema.metadata.tables:
-        return frame
-    lacking = [f for f in _spark_schema(name).fields if f.name not in frame.columns]
-    for field in lacking:
-        frame = frame.withColumn(field.name, F.lit(None).cast(field.dataType))
-    return frame
-
-
-def _order_schema(name: str) -> pa.Schema:
-    """Return the Arrow schema of a table's staged rows (with their ``_order``)."""
-    return arrow_schema(name).append(pa.field("_order", pa.int64()))
-
-
-def _spark_schema(name: str, *, order: bool = False) -> Any:
-    from pyspark.sql.pandas.types import from_arrow_schema
-
-    return from_arrow_schema(_order_schema(name) if order else arrow_schema(name))
+    Finished later, that swap would overwrite the buckets this import writes.
+    """
+    left = pending(warehouse)
+    if left:
+        raise RegistryError(
+            f"{warehouse}: an unfinished change of a table remains: {'; '.join(left)}. "
+            "Nothing was imported. Its writer may still be running: wait for it to end "
+            "(a journal of another host is finished by the next opening once it is 10 minutes "
+            "old) and import again; once that process is known to have ended, finish it with "
+            f"`python -m calciscope.engine.spark_swap {warehouse}` and import again"
+        )
