@@ -257,6 +257,12 @@ def test_import_into_spark_writes_partitioned_parquet_and_is_idempotent(
     assert again.counts["facts_already_in_registry"] == again.counts["facts"]
     counts = spark_registry.counts()
     assert counts == sqlite_registry.counts() | {"import_batches": 2}
+    # the web footer's count (web38): the same one aggregate on Spark as on SQLite
+    assert spark_registry.synthetic_patients() == sqlite_registry.synthetic_patients()
+    assert spark_registry.synthetic_patients() == (
+        PATIENTS,
+        PATIENTS,
+    )  # the generator's are SYNTHETIC
     pid = "P0001"
     assert spark_registry.patient(pid) == sqlite_registry.patient(pid)
     by_id = lambda facts: sorted(facts, key=lambda f: f.fact_id)  # noqa: E731 - ties of date
