@@ -42,7 +42,9 @@ def test_a_field_over_the_apps_limit_is_a_413_naming_it(app) -> None:
     form = client.post("/login", data={"name": "cleo", "password": HUGE, "csrf_token": token})
     assert form.status_code == 413 and _names_field(form, "password")
     assert f"larger than {MAX_FORM_FIELD_BYTES:,} bytes" in form.text
-    assert "Sign in" not in form.text or "exceeded maximum size" not in form.text
+    # the app's own 413 page, not Starlette's 400 nor the sign-in form again
+    assert "<title>Too large" in form.text and "exceeded maximum size" not in form.text
+    assert 'name="password"' not in form.text
     # multipart too, and a field the CSRF check reads before the route (no form parameter)
     files = {"note": ("note.txt", b"")}
     multipart = client.post("/login", data={"password": HUGE, "csrf_token": token}, files=files)
@@ -131,3 +133,21 @@ def test_the_watch_names_a_field_split_across_chunks() -> None:
     with pytest.raises(FieldTooLarge) as raised:
         parts.feed(body)
     assert raised.value.field == "reason"  # files are not counted, text fields are
+
+
+def test_a_422_for_a_missing_field_echoes_no_password(app, signed_in) -> None:
+    """Another field missing, FastAPI's ``input`` is the whole body: its password too (fix48)."""
+    admin = signed_in("admin")
+    added = admin.post("/api/admin/users", json={"name": "x", "password": "S3cret-pass-99"})
+    assert added.status_code == 422 and "S3cret" not in added.text
+    assert added.json()["detail"][0]["input"] == {"name": "x", "password": "(not shown)"}
+    client = client_for(app)
+    token = csrf_of(client)
+    nested = {"password": "S3cret-pass-99", "more": [{"old_password": "S3cret-old"}]}
+    login = client.post("/api/login", json=nested, headers={"X-CSRF-Token": token})
+    assert login.status_code == 422 and "S3cret" not in login.text
+    # a big list or mapping is cut by its JSON length, as text is
+    big = client.post(
+        "/api/login", json={"extra": list(range(100_000))}, headers={"X-CSRF-Token": token}
+    )
+    assert big.status_code == 422 and len(big.content) < 2000

@@ -39,7 +39,7 @@ from calciscope.web.cache import (
     RecentResults,
     wait_for_background,
 )
-from calciscope.web.form_limits import FieldTooLarge, watch_form_fields
+from calciscope.web.form_limits import FieldTooLarge, not_echoed, watch_form_fields
 from calciscope.web.pages import TEMPLATES, render
 from calciscope.web.routes.patients import read_patient
 from calciscope.web.security import (
@@ -99,20 +99,8 @@ async def _bad_parameter(request: Request, exc: Exception) -> Response:
 
 
 def _not_echoed(exc: RequestValidationError) -> RequestValidationError:
-    """Return the errors without a password's value, and other values cut at 120 characters.
-
-    FastAPI's 422 JSON sends each refused value back (``input``): a megabyte of password
-    came back whole (web38).
-    """
-    errors = []
-    for error in exc.errors():
-        value = error.get("input")
-        if any("password" in str(part) for part in error.get("loc", ())):
-            error = {**error, "input": "(not shown)"}
-        elif isinstance(value, str) and len(value) > 120:
-            error = {**error, "input": value[:120] + "…"}
-        errors.append(error)
-    return RequestValidationError(errors, body=None)
+    """Return the errors without a password's value and with short values (:func:`not_echoed`)."""
+    return RequestValidationError(not_echoed(exc.errors()), body=None)
 
 
 def _too_large(request: Request, exc: FieldTooLarge) -> Response:

@@ -11,12 +11,20 @@ over 1,024 characters, a reason over 2,000) is a 422 naming it, as every bad val
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import unquote_plus
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.types import Message, Receive, Scope
 
-__all__ = ["MAX_FORM_FIELD_BYTES", "FieldTooLarge", "watch_form_fields"]
+__all__ = [
+    "ECHOED_CHARACTERS",
+    "MAX_FORM_FIELD_BYTES",
+    "FieldTooLarge",
+    "not_echoed",
+    "watch_form_fields",
+]
 
 #: A form field's largest size, as sent (encoded), name included for a URL-encoded form:
 #: Starlette's own limit of a field, so that it is this module that answers first.
@@ -146,3 +154,51 @@ def watch_form_fields(scope: Scope, receive: Receive, limit: int = MAX_FORM_FIEL
         return message
 
     return watched
+
+
+#: The longest refused value a JSON 422 sends back (``input``), as JSON text (fix48).
+ECHOED_CHARACTERS = 120
+
+
+def _masked(value: Any) -> Any:
+    """``value`` with the value of every key naming a password, at any depth, not shown."""
+    if isinstance(value, dict):
+        return {
+            k: "(not shown)" if "password" in str(k).lower() else _masked(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    return value
+
+
+def _echoed(value: Any) -> Any:
+    """Return a refused value as a 422 may send it back (no password, short JSON)."""
+    value = _masked(value)
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = str(value)
+    if len(text) <= ECHOED_CHARACTERS:
+        return value
+    return text[:ECHOED_CHARACTERS] + "…"
+
+
+def not_echoed(errors: Any) -> list[dict[str, Any]]:
+    """Return FastAPI's validation errors without a password and with short ``input`` values.
+
+    FastAPI's 422 JSON sends each refused value back (``input``): a megabyte of password came
+    back whole (web38), and, another field missing, ``input`` is the whole body, its password
+    too (fix48). A value under a location or key naming a password is "(not shown)", at any
+    depth; any other is cut to :data:`ECHOED_CHARACTERS` characters of its JSON (a list or a
+    mapping too, not only text).
+    """
+    shown = []
+    for error in errors:
+        if "input" in error:
+            if any("password" in str(part).lower() for part in error.get("loc", ())):
+                error = {**error, "input": "(not shown)"}
+            else:
+                error = {**error, "input": _echoed(error["input"])}
+        shown.append(error)
+    return shown
