@@ -218,10 +218,6 @@ def _outside_token(registry: Any) -> tuple[int, ...]:
     return tuple(counts.get(k, 0) for k in ("patients", "notes", "images", "import_batches"))
 
 
-#: How long the app's shutdown waits for its warm-up thread (a step already begun ends first).
-WARM_UP_JOIN_SECONDS = 60.0
-
-
 def _warm_up(app: FastAPI, stop: threading.Event | None = None) -> None:
     """Compile the templates, the per-patient explanation and the queue's extractor first; get the patient table.
 
@@ -248,12 +244,17 @@ def _warm_up(app: FastAPI, stop: threading.Event | None = None) -> None:
 
 
 def _shut_down(thread: threading.Thread | None, stop: threading.Event, timeout: float) -> None:
-    """Tell the warm-up to leave its remaining steps and wait for it (``timeout`` at most).
+    """Tell the warm-up to leave its remaining steps; wait for it and the caches' threads.
 
-    Then for the caches' background computations (:func:`~calciscope.web.cache.wait_for_background`).
+    One deadline, ``timeout`` seconds, for both (``WebSettings.shutdown_seconds``): the warm-up
+    thread, then the caches' background computations (:func:`~calciscope.web.cache.wait_for_background`).
+    Each wait is logged as it begins, so that a shutdown waiting does not look hung.
     """
     stop.set()
-    if thread is not None:
+    deadline = time.monotonic() + timeout
+    if thread is not None and thread.is_alive():
+        _log.warning("shutting down: waiting for the warm-up thread %s (%.0f s at most)",
+                     thread.name, timeout)  # fmt: skip
         thread.join(timeout)
         if thread.is_alive():
             _log.warning(
@@ -261,7 +262,8 @@ def _shut_down(thread: threading.Thread | None, stop: threading.Event, timeout: 
                 thread.name,
                 timeout,
             )
-    if wait_for_background(timeout):
+    left = max(0.0, deadline - time.monotonic())
+    if wait_for_background(left):
         _log.warning("a background computation is still running %.0f s after shutdown", timeout)
 
 
@@ -286,7 +288,8 @@ def _lifespan(registry: Any) -> Callable[[FastAPI], Any]:
         try:
             yield
         finally:
-            await run_in_threadpool(_shut_down, thread, stop, WARM_UP_JOIN_SECONDS)
+            seconds = app.state.settings.shutdown_seconds
+            await run_in_threadpool(_shut_down, thread, stop, seconds)
 
     return lifespan
 
