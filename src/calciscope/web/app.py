@@ -105,9 +105,8 @@ def _not_echoed(exc: RequestValidationError) -> RequestValidationError:
 
 def _too_large(request: Request, exc: FieldTooLarge) -> Response:
     """Answer a form field over the app's limit: 413 naming the field (web38)."""
-    message = f"larger than {exc.limit:,} bytes, the largest form field this app takes"
-    problems = [{"field": exc.field, "location": "body", "message": message}]
-    summary = f"the form field {exc.field} is too large"
+    problems = [{"field": exc.field, "location": "body", "message": exc.message}]
+    summary = exc.summary
     if _wants_json(request):
         return JSONResponse({"detail": summary, "problems": problems}, status_code=413)
     if request.headers.get("HX-Request"):
@@ -333,7 +332,7 @@ class _AroundEachRequest:
         watch: RegistryWatch = scope["app"].state.watch
         if watch.due():
             await run_in_threadpool(watch.check)
-        if scope["method"] in ("POST", "PUT", "PATCH"):  # a form field over the limit: 413
+        if scope["method"] in ("POST", "PUT", "PATCH"):  # a body or form field over its limit: 413
             receive = watch_form_fields(scope, receive)
 
         async def with_headers(message: Message) -> None:
