@@ -21,9 +21,9 @@ def run(*args: str):
 
 
 def matched(output: str) -> int:
-    found = re.search(r"(\d+) of (\d+) patients? match", output)
+    found = re.search(r"([\d,]+) of ([\d,]+) patients? match", output)
     assert found, output
-    return int(found.group(1))
+    return int(found.group(1).replace(",", ""))
 
 
 def anchor_counts(db: str) -> tuple[int, int, int]:
@@ -156,3 +156,9 @@ def test_every_command_has_help():
         result = run(*path, "--help")
         assert result.exit_code == 0, path
         assert command.help or command.short_help, f"{' '.join(path)} has no help text"
+
+
+def test_the_count_is_read_with_its_separators() -> None:
+    """The list prints "12,345 of 12,345 patients match" (fix48), not "12345 of 12,345"."""
+    assert matched("12,345 of 12,345 patients match; showing 50.") == 12345
+    assert matched("1 of 1 patient matches") == 1

@@ -16,7 +16,15 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 
-from web_client import PASSWORDS, ROLE_USER, client_for, close_clients, running, sign_in
+from web_client import (
+    PASSWORDS,
+    ROLE_USER,
+    TEST_SHUTDOWN_SECONDS,
+    client_for,
+    close_clients,
+    running,
+    sign_in,
+)
 
 from calciscope import api
 from calciscope.web import WebSettings, create_app
@@ -56,7 +64,10 @@ def web_settings(web_registry_file: Path, tmp_path: Path) -> WebSettings:
     path = tmp_path / "registry.db"
     shutil.copy(web_registry_file, path)
     return WebSettings(
-        db_url=f"sqlite:///{path}", secret_key="test-key-" + "x" * 40, runs_dir=tmp_path / "runs"
+        db_url=f"sqlite:///{path}",
+        secret_key="test-key-" + "x" * 40,
+        runs_dir=tmp_path / "runs",
+        shutdown_seconds=TEST_SHUTDOWN_SECONDS,
     )
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from calciscope.web import WebSettings, create_app
 from calciscope.web import app as web_app
-from calciscope.web import create_app
 
 
 def _warm_up_threads(application: object) -> list[threading.Thread]:
@@ -83,6 +84,30 @@ def test_a_warm_up_outliving_its_wait_is_logged(caplog) -> None:
     finally:
         release.set()
         thread.join()
+
+
+def test_one_deadline_for_the_warm_up_and_the_caches(caplog, monkeypatch) -> None:
+    """The caches get what the warm-up left of one wait, not a wait of their own (fix48)."""
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, args=(30,), name="calciscope-warm-up-test")
+    thread.start()
+    waited: list[float] = []
+    monkeypatch.setattr(web_app, "wait_for_background", lambda left: waited.append(left) or [])
+    try:
+        with caplog.at_level(logging.WARNING, logger=web_app.__name__):
+            web_app._shut_down(thread, threading.Event(), timeout=0.05)
+        messages = [r.getMessage() for r in caplog.records]
+        assert messages[0].startswith("shutting down: waiting for the warm-up thread")
+        assert waited == [0.0]  # the warm-up used the whole of the one deadline
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_serve_waits_briefly_at_shutdown(web_settings) -> None:
+    settings = WebSettings(db_url="sqlite://", secret_key="k" * 40, runs_dir=Path("runs"))
+    assert 5 <= settings.shutdown_seconds <= 10
+    assert web_settings.shutdown_seconds > settings.shutdown_seconds  # the tests wait longer
 
 
 def test_a_closed_app_leaves_no_cache_computing(web_settings) -> None:

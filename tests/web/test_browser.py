@@ -470,6 +470,8 @@ def test_the_users_table_is_cards_on_a_phone_and_the_footer_says_synthetic(page,
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375, control
         assert phone.evaluate("document.documentElement.scrollWidth") <= 375
         footer = phone.locator('[data-testid="synthetic-footer"]').inner_text()
-        assert footer == "SYNTHETIC data in the demo registry: no number describes real patients."
+        assert footer == (
+            "Every patient in this registry is SYNTHETIC: no number describes real patients."
+        )
     finally:
         context.close()

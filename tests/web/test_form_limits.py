@@ -9,7 +9,14 @@ from __future__ import annotations
 import pytest
 from web_client import client_for, csrf_of
 
-from calciscope.web.form_limits import MAX_FORM_FIELD_BYTES, FieldTooLarge, _Multipart, _UrlEncoded
+from calciscope.web.form_limits import (
+    MAX_BODY_BYTES,
+    MAX_FORM_FIELD_BYTES,
+    MAX_FORM_FIELDS,
+    FieldTooLarge,
+    _Multipart,
+    _UrlEncoded,
+)
 
 MEGABYTE = "p" * 1_000_000  # under the app's field limit, far over a password's
 HUGE = "p" * (MAX_FORM_FIELD_BYTES + 10)  # over the app's field limit
@@ -42,7 +49,9 @@ def test_a_field_over_the_apps_limit_is_a_413_naming_it(app) -> None:
     form = client.post("/login", data={"name": "cleo", "password": HUGE, "csrf_token": token})
     assert form.status_code == 413 and _names_field(form, "password")
     assert f"larger than {MAX_FORM_FIELD_BYTES:,} bytes" in form.text
-    assert "Sign in" not in form.text or "exceeded maximum size" not in form.text
+    # the app's own 413 page, not Starlette's 400 nor the sign-in form again
+    assert "<title>Too large" in form.text and "exceeded maximum size" not in form.text
+    assert 'name="password"' not in form.text
     # multipart too, and a field the CSRF check reads before the route (no form parameter)
     files = {"note": ("note.txt", b"")}
     multipart = client.post("/login", data={"password": HUGE, "csrf_token": token}, files=files)
@@ -131,3 +140,50 @@ def test_the_watch_names_a_field_split_across_chunks() -> None:
     with pytest.raises(FieldTooLarge) as raised:
         parts.feed(body)
     assert raised.value.field == "reason"  # files are not counted, text fields are
+
+
+def test_a_422_for_a_missing_field_echoes_no_password(app, signed_in) -> None:
+    """Another field missing, FastAPI's ``input`` is the whole body: its password too (fix48)."""
+    admin = signed_in("admin")
+    added = admin.post("/api/admin/users", json={"name": "x", "password": "S3cret-pass-99"})
+    assert added.status_code == 422 and "S3cret" not in added.text
+    assert added.json()["detail"][0]["input"] == {"name": "x", "password": "(not shown)"}
+    client = client_for(app)
+    token = csrf_of(client)
+    nested = {"password": "S3cret-pass-99", "more": [{"old_password": "S3cret-old"}]}
+    login = client.post("/api/login", json=nested, headers={"X-CSRF-Token": token})
+    assert login.status_code == 422 and "S3cret" not in login.text
+    # a big list or mapping is cut by its JSON length, as text is
+    big = client.post(
+        "/api/login", json={"extra": list(range(100_000))}, headers={"X-CSRF-Token": token}
+    )
+    assert big.status_code == 422 and len(big.content) < 2000
+
+
+def test_a_body_over_the_apps_limit_is_a_413_before_sign_in(app) -> None:
+    """A gigabyte of small form fields was held by Starlette's parser, anonymously (fix48)."""
+    client = client_for(app)
+    token = csrf_of(client)
+    fields = {f"f{i}": "v" * 1000 for i in range(3000)}  # 3 MB, no field over its limit
+    form = client.post("/login", data={**fields, "csrf_token": token})
+    assert form.status_code == 413, form.text[:300]
+    assert f"larger than {MAX_BODY_BYTES:,} bytes" in form.text and "<title>Too large" in form.text
+    many = client.post("/login", data={**{f"f{i}": "v" for i in range(300)}, "csrf_token": token})
+    assert many.status_code == 413 and f"more than {MAX_FORM_FIELDS:,} fields" in many.text
+    headers = {"X-CSRF-Token": token, "Content-Type": "application/json"}
+    huge = '{"name": "cleo", "password": "' + "p" * (MAX_BODY_BYTES + 10) + '"}'
+    answer = client.post("/api/login", content=huge, headers=headers)
+    assert answer.status_code == 413
+    assert answer.json()["problems"][0]["message"].startswith(f"larger than {MAX_BODY_BYTES:,}")
+    # no Content-Length (sent in chunks): counted as the bytes arrive
+    chunked = client.post("/api/login", content=iter([b"x" * 1_000_000] * 3), headers=headers)
+    assert chunked.status_code == 413 and "content-length" not in chunked.request.headers
+
+
+def test_a_study_upload_over_its_own_limit_is_still_named_study_file(signed_in) -> None:
+    client = signed_in("researcher")
+    big = client.post("/api/study/runs", files={"study_file": ("s.yaml", b"#" * 1_500_000)})
+    assert big.status_code == 422 and "larger than 256 KiB" in big.text
+    huge = client.post("/api/study/runs", files={"study_file": ("s.yaml", b"#" * 3_000_000)})
+    assert huge.status_code == 413
+    assert huge.json()["detail"] == f"the request is too large (at most {MAX_BODY_BYTES:,} bytes)"

@@ -56,10 +56,33 @@ def test_the_review_page_writes_its_counts_with_separators() -> None:
     assert "Items 1,001–1,100 of 12,345." in html
 
 
-#: A count shown bare: a variable that holds a count, or a length, without ``|number``.
+#: A count shown bare: a variable the templates name a count by (``n``, ``total``, anything
+#: ``*count*``, ``*cases*``, ``*_after``, a length), without ``|number``. Names only: a count
+#: under another name is not found (``{{ limit }}``, an input's value, must stay bare).
 _BARE = re.compile(
-    r"\{\{ *(?:n|total|matching|pages|step\.count|overview\.cases\w*|[\w.]+\|length) *\}\}"
+    r"\{\{ *(?:n|total|matching|pages|[\w.]*count\w*|[\w.]*cases\w*|\w+_after|[\w.]+\|length)"
+    r" *\}\}"
 )
+
+
+def test_the_pattern_finds_the_counts_it_names() -> None:
+    for bare in ("{{ n }}", "{{ facts_after }}", "{{ step.count }}", "{{ x|length }}"):
+        assert _BARE.search(bare), bare
+    for shown in ("{{ facts_after|number }}", "{{ limit }}", "{{ patient.id }}"):
+        assert not _BARE.search(shown), shown
+
+
+def test_the_patient_page_counts_facts_after_the_index_date_with_separators() -> None:
+    folder = Path(TEMPLATES.loader.searchpath[0])  # type: ignore[union-attr]
+    (line,) = [
+        line
+        for line in (folder / "patient_body.html").read_text("utf-8").splitlines()
+        if "facts_after" in line
+    ]  # the page's sentence alone: the rest of the page needs a whole patient
+    html = TEMPLATES.from_string(line).render(
+        facts_after=12345, born_after=False, index_date="2024-01-01"
+    )
+    assert "12,345 of this patient's facts are dated after it" in html
 
 
 def test_no_template_shows_a_count_without_number() -> None:
@@ -70,3 +93,13 @@ def test_no_template_shows_a_count_without_number() -> None:
         for m in _BARE.finditer(path.read_text("utf-8"))
     ]
     assert found == []
+
+
+def test_numpy_and_pyarrow_integers_are_counts_too() -> None:
+    import numpy as np
+    import pyarrow as pa
+
+    assert api.number(np.int64(12345)) == "12,345"
+    assert api.number(pa.scalar(12345)) == "12,345"
+    assert api.number(pa.array([12345])[0]) == "12,345"
+    assert api.number(True) == "True" and api.number(1.5) == "1.5"

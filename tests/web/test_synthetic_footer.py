@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,12 @@ from web_client import PASSWORDS, ROLE_USER, client_for, running, sign_in
 
 from calciscope import api
 from calciscope.web import WebSettings, create_app
+from calciscope.web.cache import wait_for_background
+from calciscope.web.pages import SYNTHETIC_UNKNOWN
 
-DEMO = "SYNTHETIC data in the demo registry: no number describes real patients."
+DEMO = "Every patient in this registry is SYNTHETIC: no number describes real patients."
+#: Before sign-in: no number (fix48: a mixed registry's size was public on /login)
+PUBLIC = "This registry holds SYNTHETIC patients."
 
 
 def _footer(html: str) -> str | None:
@@ -42,7 +47,9 @@ def _registry(web_registry_file: Path, tmp_path: Path, real: int | None) -> WebS
 
 
 def test_the_demo_registry_says_synthetic_on_every_page(app, signed_in) -> None:
-    assert _footer(client_for(app).get("/login").text) == DEMO
+    anonymous = client_for(app)
+    for page in ("/login", "/no-such-page"):
+        assert _footer(anonymous.get(page).text) == PUBLIC, page
     clinician = signed_in("clinician")
     for page in ("/", "/patients", "/review", "/no-such-page"):
         assert _footer(clinician.get(page).text) == DEMO, page
@@ -61,11 +68,49 @@ def test_a_mixed_registry_says_how_many_are_synthetic(web_registry_file, tmp_pat
     with running(create_app(settings)) as application:
         share = api.synthetic_patients(application.state.registry)
         assert share.patients - share.synthetic == 3 and share.synthetic > 1
-        html = client_for(application).get("/login").text
-        assert _footer(html) == (
+        anonymous = client_for(application)
+        for page in ("/login", "/no-such-page"):
+            html = anonymous.get(page).text
+            assert _footer(html) == PUBLIC, page
+            assert str(share.patients) not in html and str(share.synthetic) not in html, page
+        clinician = sign_in(client_for(application), ROLE_USER["clinician"])
+        assert _footer(clinician.get("/patients").text) == (
             f"SYNTHETIC data: {share.synthetic} of {share.patients} patients in this registry "
             "are synthetic; the others are real."
         )
+
+
+def test_a_failed_count_keeps_the_last_one_or_says_unknown(app, signed_in, monkeypatch) -> None:
+    clinician = signed_in("clinician")
+    assert _footer(clinician.get("/").text) == DEMO
+
+    def failing() -> None:
+        raise RuntimeError("the registry is away")
+
+    monkeypatch.setattr(app.state.registry, "synthetic_patients", failing)
+    app.state.synthetic.generation.bump()  # an import: counted again at once, and failing
+    assert _footer(clinician.get("/").text) == DEMO  # the last count
+    del app.state.synthetic_last
+    app.state.synthetic.generation.bump()
+    assert _footer(clinician.get("/").text) == SYNTHETIC_UNKNOWN
+
+
+def test_an_old_count_is_made_again_in_the_background(app, signed_in, monkeypatch) -> None:
+    """Older than its 30 s: the page gets the last count at once, not the caller's recount."""
+    clinician = signed_in("clinician")
+    assert _footer(clinician.get("/").text) == DEMO
+    threads: list[str] = []
+    count = app.state.registry.synthetic_patients
+
+    def counting():
+        threads.append(threading.current_thread().name)
+        return count()
+
+    monkeypatch.setattr(app.state.registry, "synthetic_patients", counting)
+    monkeypatch.setattr(app.state.synthetic, "ttl", 0.0)
+    assert _footer(clinician.get("/").text) == DEMO
+    wait_for_background(60)
+    assert threads == ["calciscope-cache"]
 
 
 def test_the_count_is_kept_between_pages_and_follows_an_import(
@@ -103,6 +148,7 @@ def test_the_count_is_kept_between_pages_and_follows_an_import(
         (0, 0, None),
         (0, 12, None),
         (12, 12, DEMO),
+        (1, 1, DEMO),
         (
             1,
             2,
@@ -117,4 +163,6 @@ def test_the_count_is_kept_between_pages_and_follows_an_import(
     ],
 )
 def test_the_footer_wording(synthetic, patients, said) -> None:
-    assert api.SyntheticPatients(synthetic, patients).label == said
+    share = api.SyntheticPatients(synthetic, patients)
+    assert share.label == said
+    assert share.public_label == (PUBLIC if said else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -38,6 +39,10 @@ def close_clients() -> None:
         _OPEN.pop().close()
 
 
+#: How long a test's app waits at its shutdown (``WebSettings.shutdown_seconds``; ``serve``: 10 s).
+TEST_SHUTDOWN_SECONDS = 120.0
+
+
 @contextmanager
 def running(application: Any) -> Iterator[Any]:
     """Run ``application`` for the block: its lifespan starts, ends, and its registry closes.
@@ -47,6 +52,9 @@ def running(application: Any) -> Iterator[Any]:
     starts once the warm-up has ended, so that it never runs beside a test's own requests (a
     test counting computations counts its own only).
     """
+    # a test machine under load may take longer to end a warm-up step than ``serve``'s default
+    settings = application.state.settings
+    application.state.settings = replace(settings, shutdown_seconds=TEST_SHUTDOWN_SECONDS)
     try:
         with TestClient(application, base_url="https://testserver"):
             warm_up = getattr(application.state, "warm_up", None)

@@ -110,6 +110,11 @@ class SyntheticPatients:
         """What a page says of it (None: no synthetic patient, nothing to say)."""
         return synthetic_label(self.synthetic, self.patients)
 
+    @property
+    def public_label(self) -> str | None:
+        """What a page shown before sign-in says of it: no number (None: nothing to say)."""
+        return synthetic_label(self.synthetic, self.patients, counts=False)
+
 
 def synthetic_patients(registry: Registry) -> SyntheticPatients:
     """Count the registry's synthetic patients and all its patients (one query).

@@ -6,6 +6,8 @@ one for a count alone, so that every count reads 12,345, not 12345 (web38).
 
 from __future__ import annotations
 
+import operator
+
 __all__ = ["counted", "number", "synthetic_label"]
 
 
@@ -13,15 +15,24 @@ def number(value: int) -> str:
     """Return a count as the pages and the terminal write it: ``12,345`` (commas every three digits).
 
     For counts only (patients, facts, queue sizes, denominators), never an id, a year or a
-    code. A value that is not an integer (``None``, text) is returned as text, unchanged.
+    code. numpy's and pyarrow's integers too; a value that is not an integer (``None``, text)
+    is returned as text, unchanged.
     """
     return _grouped(value)
 
 
 def _grouped(value: int) -> str:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool):
         return str(value)
-    return f"{value:,}"
+    try:  # an int, or numpy's and pyarrow's integers (``operator.index`` takes them)
+        whole = operator.index(value)
+    except TypeError:
+        as_py = getattr(value, "as_py", None)  # a pyarrow scalar
+        plain: object = as_py() if callable(as_py) else None
+        if isinstance(plain, bool) or not isinstance(plain, int):
+            return str(value)
+        whole = plain
+    return f"{whole:,}"
 
 
 def counted(number: int, noun: str, plural: str | None = None) -> str:
@@ -46,16 +57,19 @@ def counted(number: int, noun: str, plural: str | None = None) -> str:
     return f"{_grouped(number)} {word}"
 
 
-def synthetic_label(synthetic: int, patients: int) -> str | None:
+def synthetic_label(synthetic: int, patients: int, *, counts: bool = True) -> str | None:
     """Return what a page says of the registry's SYNTHETIC patients, or None when it has none.
 
-    Every patient synthetic (the demo registry): the demo's label; some: how many of how
-    many; none (a hospital's registry, an empty one): nothing.
+    Every patient synthetic (the demo registry): that; some: how many of how many; none (a
+    hospital's registry, an empty one): nothing. ``counts=False`` (a page before sign-in):
+    no number, so that the registry's size is not shown to anyone who is not signed in.
     """
     if synthetic <= 0 or patients <= 0:
         return None
+    if not counts:
+        return "This registry holds SYNTHETIC patients."
     if synthetic >= patients:
-        return "SYNTHETIC data in the demo registry: no number describes real patients."
+        return "Every patient in this registry is SYNTHETIC: no number describes real patients."
     verb = "is" if synthetic == 1 else "are"
     return (
         f"SYNTHETIC data: {_grouped(synthetic)} of {counted(patients, 'patient')} in this "

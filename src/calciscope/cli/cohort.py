@@ -147,7 +147,8 @@ def list_(
     _render_rows(shown, _LIST_COLUMNS, f"patients ({', '.join(where or []) or 'all'}), {when_text}")
     verb = "matches" if data.num_rows == 1 else "match"
     console.print(
-        f"{data.num_rows} of {api.counted(total, 'patient')} {verb}; showing {shown.num_rows}."
+        f"{api.number(data.num_rows)} of {api.counted(total, 'patient')} {verb}; "
+        f"showing {api.number(shown.num_rows)}."
     )
 
 

@@ -39,7 +39,7 @@ from calciscope.web.cache import (
     RecentResults,
     wait_for_background,
 )
-from calciscope.web.form_limits import FieldTooLarge, watch_form_fields
+from calciscope.web.form_limits import FieldTooLarge, not_echoed, watch_form_fields
 from calciscope.web.pages import TEMPLATES, render
 from calciscope.web.routes.patients import read_patient
 from calciscope.web.security import (
@@ -99,27 +99,14 @@ async def _bad_parameter(request: Request, exc: Exception) -> Response:
 
 
 def _not_echoed(exc: RequestValidationError) -> RequestValidationError:
-    """Return the errors without a password's value, and other values cut at 120 characters.
-
-    FastAPI's 422 JSON sends each refused value back (``input``): a megabyte of password
-    came back whole (web38).
-    """
-    errors = []
-    for error in exc.errors():
-        value = error.get("input")
-        if any("password" in str(part) for part in error.get("loc", ())):
-            error = {**error, "input": "(not shown)"}
-        elif isinstance(value, str) and len(value) > 120:
-            error = {**error, "input": value[:120] + "…"}
-        errors.append(error)
-    return RequestValidationError(errors, body=None)
+    """Return the errors without a password's value and with short values (:func:`not_echoed`)."""
+    return RequestValidationError(not_echoed(exc.errors()), body=None)
 
 
 def _too_large(request: Request, exc: FieldTooLarge) -> Response:
     """Answer a form field over the app's limit: 413 naming the field (web38)."""
-    message = f"larger than {exc.limit:,} bytes, the largest form field this app takes"
-    problems = [{"field": exc.field, "location": "body", "message": message}]
-    summary = f"the form field {exc.field} is too large"
+    problems = [{"field": exc.field, "location": "body", "message": exc.message}]
+    summary = exc.summary
     if _wants_json(request):
         return JSONResponse({"detail": summary, "problems": problems}, status_code=413)
     if request.headers.get("HX-Request"):
@@ -230,10 +217,6 @@ def _outside_token(registry: Any) -> tuple[int, ...]:
     return tuple(counts.get(k, 0) for k in ("patients", "notes", "images", "import_batches"))
 
 
-#: How long the app's shutdown waits for its warm-up thread (a step already begun ends first).
-WARM_UP_JOIN_SECONDS = 60.0
-
-
 def _warm_up(app: FastAPI, stop: threading.Event | None = None) -> None:
     """Compile the templates, the per-patient explanation and the queue's extractor first; get the patient table.
 
@@ -260,12 +243,17 @@ def _warm_up(app: FastAPI, stop: threading.Event | None = None) -> None:
 
 
 def _shut_down(thread: threading.Thread | None, stop: threading.Event, timeout: float) -> None:
-    """Tell the warm-up to leave its remaining steps and wait for it (``timeout`` at most).
+    """Tell the warm-up to leave its remaining steps; wait for it and the caches' threads.
 
-    Then for the caches' background computations (:func:`~calciscope.web.cache.wait_for_background`).
+    One deadline, ``timeout`` seconds, for both (``WebSettings.shutdown_seconds``): the warm-up
+    thread, then the caches' background computations (:func:`~calciscope.web.cache.wait_for_background`).
+    Each wait is logged as it begins, so that a shutdown waiting does not look hung.
     """
     stop.set()
-    if thread is not None:
+    deadline = time.monotonic() + timeout
+    if thread is not None and thread.is_alive():
+        _log.warning("shutting down: waiting for the warm-up thread %s (%.0f s at most)",
+                     thread.name, timeout)  # fmt: skip
         thread.join(timeout)
         if thread.is_alive():
             _log.warning(
@@ -273,7 +261,8 @@ def _shut_down(thread: threading.Thread | None, stop: threading.Event, timeout: 
                 thread.name,
                 timeout,
             )
-    if wait_for_background(timeout):
+    left = max(0.0, deadline - time.monotonic())
+    if wait_for_background(left):
         _log.warning("a background computation is still running %.0f s after shutdown", timeout)
 
 
@@ -298,7 +287,8 @@ def _lifespan(registry: Any) -> Callable[[FastAPI], Any]:
         try:
             yield
         finally:
-            await run_in_threadpool(_shut_down, thread, stop, WARM_UP_JOIN_SECONDS)
+            seconds = app.state.settings.shutdown_seconds
+            await run_in_threadpool(_shut_down, thread, stop, seconds)
 
     return lifespan
 
@@ -342,7 +332,7 @@ class _AroundEachRequest:
         watch: RegistryWatch = scope["app"].state.watch
         if watch.due():
             await run_in_threadpool(watch.check)
-        if scope["method"] in ("POST", "PUT", "PATCH"):  # a form field over the limit: 413
+        if scope["method"] in ("POST", "PUT", "PATCH"):  # a body or form field over its limit: 413
             receive = watch_form_fields(scope, receive)
 
         async def with_headers(message: Message) -> None:

@@ -57,7 +57,13 @@ def wait_for_background(timeout: float) -> list[threading.Thread]:
     """
     deadline = time.monotonic() + timeout
     with _background_lock:
-        threads = list(_background)
+        threads = [t for t in _background if t.is_alive()]
+    if threads:  # logged as the wait begins: a shutdown waiting does not look hung (fix48)
+        _log.warning(
+            "shutting down: waiting for %d background computation(s) (%.0f s at most)",
+            len(threads),
+            timeout,
+        )
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     return [t for t in threads if t.is_alive()]

@@ -1,4 +1,4 @@
-"""A form field over the app's size limit is refused naming the field (web38).
+"""A form field over the app's size limit is refused naming the field (web38); a body over 2 MiB too (fix48).
 
 Starlette refuses a form field over 1 MiB with a 400 "Field exceeded maximum size of 1024KB."
 that names no field (a password of a megabyte typed into the sign-in form got it). The app
@@ -11,16 +11,36 @@ over 1,024 characters, a reason over 2,000) is a 422 naming it, as every bad val
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import unquote_plus
 
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope
 
-__all__ = ["MAX_FORM_FIELD_BYTES", "FieldTooLarge", "watch_form_fields"]
+__all__ = [
+    "ECHOED_CHARACTERS",
+    "MAX_BODY_BYTES",
+    "MAX_FORM_FIELDS",
+    "MAX_FORM_FIELD_BYTES",
+    "BodyTooLarge",
+    "FieldTooLarge",
+    "not_echoed",
+    "watch_form_fields",
+]
 
 #: A form field's largest size, as sent (encoded), name included for a URL-encoded form:
 #: Starlette's own limit of a field, so that it is this module that answers first.
 MAX_FORM_FIELD_BYTES = 1024 * 1024
+
+#: A request body's largest size, any content type (fix48): every form and the study upload
+#: (256 KiB) fit; a gigabyte of form fields was held by Starlette's parser before its own checks.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+#: The most fields a form may have (Starlette's own limit is 1,000): the largest form (an image
+#: reading with its regions) has far fewer.
+MAX_FORM_FIELDS = 200
 
 
 class FieldTooLarge(Exception):
@@ -30,6 +50,21 @@ class FieldTooLarge(Exception):
         super().__init__(f"form field {field!r} is larger than {limit:,} bytes")
         self.field = field[:120] or "(unnamed)"
         self.limit = limit
+        self.message = f"larger than {limit:,} bytes, the largest form field this app takes"
+        self.summary = f"the form field {self.field} is too large"
+
+
+class BodyTooLarge(FieldTooLarge):
+    """A request body over :data:`MAX_BODY_BYTES`, or a form of more than :data:`MAX_FORM_FIELDS`."""
+
+    def __init__(self, limit: int, *, fields: bool = False) -> None:
+        super().__init__("(the request body)", limit)
+        if fields:
+            self.message = f"more than {limit:,} fields, the most a form of this app has"
+            self.summary = "the form has too many fields"
+        else:
+            self.message = f"larger than {limit:,} bytes, the largest request this app takes"
+            self.summary = f"the request is too large (at most {limit:,} bytes)"
 
 
 class _UrlEncoded:
@@ -40,6 +75,7 @@ class _UrlEncoded:
         self.name = bytearray()
         self.in_value = False
         self.size = 0
+        self.fields = 1
 
     def _too_large(self) -> FieldTooLarge:
         return FieldTooLarge(unquote_plus(bytes(self.name[:400]).decode("latin-1")), self.limit)
@@ -59,6 +95,9 @@ class _UrlEncoded:
                 raise self._too_large()
             if amp < 0:
                 return
+            self.fields += 1
+            if self.fields > MAX_FORM_FIELDS:
+                raise BodyTooLarge(MAX_FORM_FIELDS, fields=True)
             self.name, self.in_value, self.size, start = bytearray(), False, 0, amp + 1
 
 
@@ -72,9 +111,13 @@ class _Multipart:
         self.name = ""
         self.is_file = False
         self.size = 0
+        self.fields = 0
 
         def begin() -> None:
             self.name, self.is_file, self.size = "", False, 0
+            self.fields += 1
+            if self.fields > MAX_FORM_FIELDS:
+                raise BodyTooLarge(MAX_FORM_FIELDS, fields=True)
 
         def header_field(data: bytes, start: int, end: int) -> None:
             self.header += data[start:end]
@@ -118,31 +161,91 @@ def _reader(content_type: str, limit: int) -> _UrlEncoded | _Multipart | None:
     return None
 
 
-def watch_form_fields(scope: Scope, receive: Receive, limit: int = MAX_FORM_FIELD_BYTES) -> Receive:
-    """Return ``receive``, raising :class:`FieldTooLarge` when a form field passes ``limit``.
+def watch_form_fields(
+    scope: Scope,
+    receive: Receive,
+    limit: int = MAX_FORM_FIELD_BYTES,
+    body_limit: int = MAX_BODY_BYTES,
+) -> Receive:
+    """Return ``receive``, raising when the body passes ``body_limit`` or a form field ``limit``.
 
-    A request that is no form (JSON, a GET) gets ``receive`` itself. A body the watch cannot
-    read as a form is left to the form parser, which says what is wrong with it.
+    Every content type (JSON too) is counted as its bytes arrive, and a ``Content-Length``
+    over ``body_limit`` is refused before any is read (:class:`BodyTooLarge`); a form field
+    over ``limit`` is :class:`FieldTooLarge`, a form of more than :data:`MAX_FORM_FIELDS`
+    fields :class:`BodyTooLarge`. A body the watch cannot read as a form is left to the form
+    parser, which says what is wrong with it.
     """
-    content_type = ""
-    for key, value in scope.get("headers", ()):
-        if key == b"content-type":
-            content_type = value.decode("latin-1")
-    reader = _reader(content_type, limit) if content_type else None
-    if reader is None:
-        return receive
-    watching: _UrlEncoded | _Multipart | None = reader
+    headers = Headers(scope=scope)  # as Starlette reads them (the first of a repeated header)
+    content_type = headers.get("content-type")
+    watching = _reader(content_type, limit) if content_type else None
+    declared = headers.get("content-length", "")
+    received = 0
 
     async def watched() -> Message:
-        nonlocal watching
+        nonlocal watching, received
+        if declared.isdigit() and int(declared) > body_limit:
+            raise BodyTooLarge(body_limit)
         message = await receive()
-        if watching is not None and message.get("type") == "http.request":
-            try:
-                watching.feed(message.get("body", b""))
-            except FieldTooLarge:
-                raise
-            except Exception:  # not a form after all: the parser will say so
-                watching = None
+        if message.get("type") == "http.request":
+            body = message.get("body", b"")
+            received += len(body)
+            if received > body_limit:
+                raise BodyTooLarge(body_limit)
+            if watching is not None:
+                try:
+                    watching.feed(body)
+                except FieldTooLarge:
+                    raise
+                except Exception:  # not a form after all: the parser will say so
+                    watching = None
         return message
 
     return watched
+
+
+#: The longest refused value a JSON 422 sends back (``input``), as JSON text (fix48).
+ECHOED_CHARACTERS = 120
+
+
+def _masked(value: Any) -> Any:
+    """``value`` with the value of every key naming a password, at any depth, not shown."""
+    if isinstance(value, dict):
+        return {
+            k: "(not shown)" if "password" in str(k).lower() else _masked(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    return value
+
+
+def _echoed(value: Any) -> Any:
+    """Return a refused value as a 422 may send it back (no password, short JSON)."""
+    value = _masked(value)
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = str(value)
+    if len(text) <= ECHOED_CHARACTERS:
+        return value
+    return text[:ECHOED_CHARACTERS] + "…"
+
+
+def not_echoed(errors: Any) -> list[dict[str, Any]]:
+    """Return FastAPI's validation errors without a password and with short ``input`` values.
+
+    FastAPI's 422 JSON sends each refused value back (``input``): a megabyte of password came
+    back whole (web38), and, another field missing, ``input`` is the whole body, its password
+    too (fix48). A value under a location or key naming a password is "(not shown)", at any
+    depth; any other is cut to :data:`ECHOED_CHARACTERS` characters of its JSON (a list or a
+    mapping too, not only text).
+    """
+    shown = []
+    for error in errors:
+        if "input" in error:
+            if any("password" in str(part).lower() for part in error.get("loc", ())):
+                error = {**error, "input": "(not shown)"}
+            else:
+                error = {**error, "input": _echoed(error["input"])}
+        shown.append(error)
+    return shown

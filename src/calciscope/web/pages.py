@@ -151,20 +151,34 @@ def _body(request: Request, template: str, data: dict[str, Any]) -> Markup:
     return make()
 
 
-def synthetic_footer(request: Request) -> str | None:
+#: The footer when the count failed and none was made before (fix48): not no footer.
+SYNTHETIC_UNKNOWN = (
+    "Synthetic status unknown: the SYNTHETIC patients of this registry were not counted."
+)
+
+
+def synthetic_footer(request: Request, signed_in: bool = True) -> str | None:
     """Return what the footer says of the registry's SYNTHETIC patients (None: it has none).
 
-    From the app's kept count (``app.state.synthetic``: :func:`calciscope.api.synthetic_patients`,
-    counted again after an import and every 30 s), not a query per page.
+    From the app's kept count (``app.state.synthetic``: :func:`calciscope.api.synthetic_patients`),
+    not a query per page: counted again at once after an import, and in the background when
+    older than 30 s (the page gets the last count meanwhile, so no page waits for it). Before
+    sign-in (``signed_in`` False: the sign-in page, an error page) it says no number (fix48).
+    A count that fails keeps the last one made, else says the status is unknown.
     """
-    kept = getattr(request.app.state, "synthetic", None)
+    state = request.app.state
+    kept = getattr(state, "synthetic", None)
     if kept is None:
         return None
     try:
-        label: str | None = kept.get(None).label
+        share = kept.get_current(None)
+        state.synthetic_last = share
     except Exception:  # the page is shown all the same (an error page, perhaps this one)
         _log.exception("counting the synthetic patients failed")
-        return None
+        share = getattr(state, "synthetic_last", None)
+        if share is None:
+            return SYNTHETIC_UNKNOWN
+    label: str | None = share.label if signed_in else share.public_label
     return label
 
 
@@ -181,7 +195,7 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
         request=request,
         user=user,
         csrf=csrf_token(request),
-        synthetic_footer=synthetic_footer(request),
+        synthetic_footer=synthetic_footer(request, signed_in=user is not None),
         **context,
     )
     return HTMLResponse(html, status_code=status)

@@ -21,6 +21,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
+from calciscope.web.form_limits import MAX_FORM_FIELDS
+
 __all__ = [
     "SESSION_EPOCH",
     "UNSAFE_METHODS",
@@ -150,7 +152,7 @@ async def check_csrf(request: Request) -> None:
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        form = await request.form()
+        form = await request.form(max_fields=MAX_FORM_FIELDS)  # Starlette's default: 1,000
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not secrets.compare_digest(str(expected), sent):

@@ -63,6 +63,10 @@ class WebSettings:
         Compute the patient table before taking requests (``serve --workers N``: a worker
         still computing takes none, the ready ones serve); one process serves at once and
         computes in the background.
+    shutdown_seconds
+        How long the app's shutdown waits, in all, for its warm-up thread and the caches'
+        background computations before it ends with a warning (fix48: it could wait 60 s for
+        each, two minutes that looked hung). Short for ``serve``; the tests wait longer.
     """
 
     db_url: str
@@ -75,6 +79,7 @@ class WebSettings:
     image_roots: tuple[Path, ...] = ()
     watch_seconds: float = 0.5
     warm_before_serving: bool = False
+    shutdown_seconds: float = 10.0
 
     def to_environment(self) -> dict[str, str]:
         """Return environment variables from which :meth:`from_environment` builds these settings.
@@ -92,6 +97,7 @@ class WebSettings:
             "image_roots": [str(p) for p in self.image_roots],
             "watch_seconds": self.watch_seconds,
             "warm_before_serving": self.warm_before_serving,
+            "shutdown_seconds": self.shutdown_seconds,
         }
         return {SECRET_ENV: self.secret_key, SETTINGS_ENV: json.dumps(fields)}
 
